@@ -1,0 +1,3 @@
+"""Commands still to come (see the open issues)."""
+
+commands: list = []

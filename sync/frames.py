@@ -1,0 +1,57 @@
+"""Read the store's records as pandas DataFrames, the form scoring takes.
+
+`load_frames` returns one DataFrame per sheet key of the contract, with the
+English column keys plus school_code (and source_id, row_no for tracing).
+Dates come back as datetime64 columns, booleans as nullable booleans and
+counts as nullable integers, whatever the database.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from sync import contract
+from sync.store import records
+
+_DTYPES = {
+    contract.INT: "Int64",
+    contract.BOOL: "boolean",
+    contract.MONEY: "float64",
+    contract.SCORE: "float64",
+}
+
+
+def empty_frame(sheet_key: str) -> pd.DataFrame:
+    """A frame with the sheet's columns and dtypes and no rows (for tests and for missing data)."""
+    sheet = contract.SHEETS[sheet_key]
+    return _typed(pd.DataFrame(columns=["source_id", "row_no", "school_code", *[k for k in sheet.keys if k != "school_code"]]), sheet_key)
+
+
+def _typed(frame: pd.DataFrame, sheet_key: str) -> pd.DataFrame:
+    sheet = contract.SHEETS[sheet_key]
+    for col in sheet.columns:
+        if col.key not in frame:
+            continue
+        if col.kind == contract.DATE:
+            frame[col.key] = pd.to_datetime(frame[col.key], errors="coerce").astype("datetime64[ns]")
+        elif col.kind in _DTYPES:
+            frame[col.key] = pd.to_numeric(frame[col.key], errors="coerce") if col.kind != contract.BOOL else frame[col.key]
+            frame[col.key] = frame[col.key].astype(_DTYPES[col.kind])
+        else:
+            frame[col.key] = frame[col.key].astype("object")
+    frame["school_code"] = frame["school_code"].astype("object")
+    return frame
+
+
+def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    frames: dict[str, pd.DataFrame] = {}
+    with engine.connect() as conn:
+        for key, table in records.items():
+            query = select(table).order_by(table.c.record_id)
+            if school_codes is not None:
+                query = query.where(table.c.school_code.in_(school_codes))
+            frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=[c.name for c in table.columns])
+            frames[key] = _typed(frame.drop(columns=["record_id"]), key)
+    return frames

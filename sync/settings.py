@@ -1,0 +1,171 @@
+"""Configuration in one place.
+
+Three environment settings (SAFESCHOOL_DATABASE_URL, SAFESCHOOL_INBOX,
+SAFESCHOOL_CONFIG) and one optional TOML file named by SAFESCHOOL_CONFIG that
+holds what a bureau tunes: the rubric file, calendar overrides, SQL sources,
+the sync schedule and the circular's wording.  A bad value stops start-up with
+one line naming the setting and what is wrong (ConfigError); the CLI prints
+that line and exits 2.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+def _checked_url(value: str) -> str:
+    try:
+        make_url(value).get_dialect().import_dbapi()
+    except ArgumentError:
+        raise ValueError(
+            f"{value!r} is not a database URL; expected e.g. sqlite:///data/safeschool.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from None
+    except (NoSuchModuleError, ImportError):
+        raise ValueError(f"{value!r} names a database driver that is not installed or does not exist") from None
+    return value
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; str(err) is the one line shown to the user."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAFESCHOOL_", extra="ignore")
+
+    database_url: str = Field(default="", description="SQLAlchemy URL of the store")
+    inbox: Path = Field(default=DEFAULT_DATA_DIR / "inbox", description="folder the sync reads")
+    config: Path | None = Field(default=None, description="optional TOML configuration file")
+    secret_key: str = Field(default="", description="Flask session secret (generated if empty)")
+    max_upload_mb: float = Field(default=10.0, description="largest workbook a school may upload")
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_parses(cls, value: str) -> str:
+        if not value:
+            return value
+        return _checked_url(value)
+
+    @property
+    def store_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(DEFAULT_DATA_DIR / 'safeschool.db').resolve()}"
+
+
+class SqlSource(BaseModel):
+    """One mapped query set against an existing shared database (contract section 3)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    url: str
+    queries: dict[str, str]
+
+    @field_validator("url")
+    @classmethod
+    def _url_parses(cls, value: str) -> str:
+        return _checked_url(value)
+
+    @field_validator("queries")
+    @classmethod
+    def _known_sheets(cls, value: dict[str, str]) -> dict[str, str]:
+        from sync.contract import SHEETS
+
+        unknown = sorted(set(value) - set(SHEETS))
+        if unknown:
+            raise ValueError(f"unknown sheet key(s) {', '.join(unknown)}; known: {', '.join(SHEETS)}")
+        return value
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cron: str = "*/30 * * * *"
+    timezone: str = "Asia/Shanghai"
+
+
+class Circular(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = "關於{year}年度學校本質安全考評結果的通報"
+    issuer: str = "XX縣教育和體育局"
+
+
+class Semester(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    spring: tuple[date, date] | None = None
+    autumn: tuple[date, date] | None = None
+
+
+class FileConfig(BaseModel):
+    """What SAFESCHOOL_CONFIG may hold."""
+
+    model_config = ConfigDict(extra="forbid")
+    rubric: Path | None = None
+    calendar: dict[int, Semester] = Field(default_factory=dict)
+    schedule: Schedule = Field(default_factory=Schedule)
+    circular: Circular = Field(default_factory=Circular)
+    sources: list[SqlSource] = Field(default_factory=list)
+
+
+def _message(error: dict) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _first_error(err: ValidationError, prefix: str) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    where = f"{prefix}.{where}" if where else prefix
+    return f"{where}: {_message(first)}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = "SAFESCHOOL_" + str(first["loc"][0]).upper()
+        raise ConfigError(f"{name}: {_message(first)}") from None
+
+
+def load_file_config(path: Path | None) -> FileConfig:
+    if path is None:
+        return FileConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} does not exist or is not a file")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} is not valid TOML ({err})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} is not UTF-8 text") from None
+    try:
+        cfg = FileConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(f"SAFESCHOOL_CONFIG ({path}) {_first_error(err, 'config')}") from None
+    if cfg.rubric is not None and not cfg.rubric.is_absolute():
+        cfg.rubric = (path.parent / cfg.rubric).resolve()
+    if cfg.rubric is not None and not cfg.rubric.is_file():
+        raise ConfigError(f"SAFESCHOOL_CONFIG ({path}) rubric: {cfg.rubric} does not exist")
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def get_file_config() -> FileConfig:
+    return load_file_config(get_settings().config)
+
+
+def reset_caches() -> None:
+    """Tests and the CLI change the environment; forget what was read before."""
+    get_settings.cache_clear()
+    get_file_config.cache_clear()

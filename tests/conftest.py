@@ -1,0 +1,115 @@
+"""Shared fixtures: real stores (SQLite file, PostgreSQL, MariaDB) and the browser.
+
+A test that needs PostgreSQL, MariaDB or Chromium calls `require(...)` through
+its fixture: with CI=true a missing service fails the test; on a laptop the
+test is skipped with a message that says what to install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sync import settings as settings_module
+
+PG_ADMIN_URL = os.environ.get("SAFESCHOOL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN_URL = os.environ.get("SAFESCHOOL_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/")
+CHROMIUM = os.environ.get("SAFESCHOOL_TEST_CHROMIUM", "/usr/bin/chromium")
+
+HOW_TO_GET = {
+    "postgresql": "start PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres",
+    "mariadb": "start MariaDB on 127.0.0.1:3306 (root, empty password)",
+    "chromium": "apt-get install -y chromium chromium-driver fonts-noto-cjk",
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(service: str, reason: str) -> None:
+    """Fail in CI, skip elsewhere, when a real service the test needs is missing."""
+    message = f"{service} is not available ({reason}); {HOW_TO_GET[service]}"
+    if in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _admin_engine(url: str, service: str):
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as err:  # any driver error means "not there"
+        engine.dispose()
+        require(service, str(err).splitlines()[0])
+    return engine
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch, tmp_path):
+    """No test reads the developer's own SAFESCHOOL_* environment or ./data."""
+    for name in list(os.environ):
+        if name.startswith("SAFESCHOOL_") and not name.startswith("SAFESCHOOL_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SAFESCHOOL_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    settings_module.reset_caches()
+    yield
+    settings_module.reset_caches()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = _admin_engine(PG_ADMIN_URL, "postgresql")
+    name = f"safeschool_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    from sync.store import engine_for
+
+    engine_for.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def mariadb_url():
+    """A fresh, empty MariaDB database for one test, dropped afterwards."""
+    admin = _admin_engine(MARIADB_ADMIN_URL, "mariadb")
+    name = f"safeschool_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    yield f"{MARIADB_ADMIN_URL.rstrip('/')}/{name}?charset=utf8mb4"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """Run a store test on SQLite and on PostgreSQL: the same code must work on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def chromium() -> str:
+    path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if not path:
+        require("chromium", f"{CHROMIUM} not found")
+    return path
