@@ -1,0 +1,276 @@
+"""Who is asking: accounts, log-in, and the viewer every callback must consult.
+
+Security is server-side.  The browser never tells us which school it is: a
+callback or download asks `current_viewer()` (from the Flask-Login session)
+and passes the Viewer to the query functions, which filter by it.  Every
+request except the log-in page and static assets needs a logged-in, active
+account (`install(server)`).
+
+Roles (issue 6): admin = the bureau safety office (everything), leader =
+reads everything and exports, school = its own school only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from sync.errors import UserError
+from sync.store import users
+
+ROLES = ("admin", "leader", "school")
+_hasher = PasswordHasher()
+# Verifying against this keeps a wrong user name as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password")
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Viewer(UserMixin):
+    user_id: int
+    username: str
+    role: str
+    school_code: str | None
+    display_name: str | None = None
+
+    def get_id(self) -> str:
+        return str(self.user_id)
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role in ("admin", "leader")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def can_see_school(self, school_code: str | None) -> bool:
+        """Details of one school (its records, indicators, rejected rows)."""
+        return self.is_bureau or (school_code is not None and school_code == self.school_code)
+
+
+def current_viewer() -> Viewer | None:
+    """The logged-in viewer of this request, or None."""
+    if current_user and getattr(current_user, "is_authenticated", False) and isinstance(current_user._get_current_object(), Viewer):
+        return current_user._get_current_object()
+    return None
+
+
+def _viewer_from_row(row) -> Viewer:
+    return Viewer(row.user_id, row.username, row.role, row.school_code, row.display_name)
+
+
+def create_user(
+    engine: Engine,
+    username: str,
+    password: str,
+    role: str,
+    school_code: str | None = None,
+    display_name: str | None = None,
+) -> Viewer:
+    username = (username or "").strip()
+    if not username:
+        raise UserError("a user name is needed")
+    if role not in ROLES:
+        raise UserError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
+    if role == "school" and not school_code:
+        raise UserError("a school account needs --school SCHOOL_CODE")
+    if role != "school" and school_code:
+        raise UserError(f"a {role} account reads every school; leave out --school")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    with engine.begin() as conn:
+        if conn.execute(select(users.c.user_id).where(users.c.username == username)).first():
+            raise UserError(f"user {username!r} exists already; use reset-password to change the password")
+        user_id = conn.execute(
+            users.insert().values(
+                username=username,
+                password_hash=_hasher.hash(password),
+                role=role,
+                school_code=school_code,
+                display_name=display_name,
+                active=True,
+                created_at=datetime.now(),
+            )
+        ).inserted_primary_key[0]
+    return Viewer(user_id, username, role, school_code, display_name)
+
+
+def set_password(engine: Engine, username: str, password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(users).where(users.c.username == username).values(password_hash=_hasher.hash(password))
+        ).rowcount
+    if not done:
+        raise UserError(f"there is no user {username!r}")
+
+
+def set_active(engine: Engine, username: str, active: bool) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(update(users).where(users.c.username == username).values(active=active)).rowcount
+    if not done:
+        raise UserError(f"there is no user {username!r}")
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Viewer | None:
+    """The viewer for a correct user name and password of an active account, else None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == (username or "").strip())).first()
+    if row is None:
+        _verify(_DUMMY_HASH, password or "")
+        return None
+    if not _verify(row.password_hash, password or "") or not row.active:
+        return None
+    if _hasher.check_needs_rehash(row.password_hash):
+        set_password(engine, row.username, password)
+    return _viewer_from_row(row)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def load_viewer(engine: Engine, user_id: str) -> Viewer | None:
+    try:
+        key = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.user_id == key)).first()
+    if row is None or not row.active:
+        return None
+    return _viewer_from_row(row)
+
+
+def install(server: Flask, engine_getter) -> LoginManager:
+    """Flask-Login on the Dash server; `engine_getter()` returns the store's engine."""
+    manager = LoginManager()
+    manager.login_view = "login"
+    manager.init_app(server)
+
+    @manager.user_loader
+    def _load(user_id: str):
+        return load_viewer(engine_getter(), user_id)
+
+    return manager
+
+
+# --- log-in pages and the gate in front of everything else -----------------
+
+_OPEN_PREFIXES = ("/login", "/assets/", "/favicon.ico", "/healthz")
+_API_PREFIXES = ("/_dash-", "/download/", "/export/", "/api/")
+
+
+def _login_page(error: str = "", next_url: str = "/") -> str:
+    from html import escape
+
+    from dashboard.i18n import t
+
+    alert = f'<div class="alert alert-danger" role="alert">{escape(error)}</div>' if error else ""
+    return f"""<!doctype html>
+<html lang="zh-Hant"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(t("app.title", "zh-Hant"))}</title>
+<link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
+<h1 class="h4 mb-1">{escape(t("app.title", "zh-Hant"))}</h1>
+<p class="text-muted small">{escape(t("login.subtitle", "zh-Hant"))} / {escape(t("login.subtitle", "en"))}</p>
+{alert}
+<form method="post" action="/login">
+<input type="hidden" name="next" value="{escape(next_url)}">
+<div class="mb-3"><label class="form-label" for="username">{escape(t("login.username", "zh-Hant"))} / {escape(t("login.username", "en"))}</label>
+<input class="form-control" id="username" name="username" autocomplete="username" required autofocus></div>
+<div class="mb-3"><label class="form-label" for="password">{escape(t("login.password", "zh-Hant"))} / {escape(t("login.password", "en"))}</label>
+<input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required></div>
+<button class="btn btn-primary w-100" id="login-button" type="submit">{escape(t("login.submit", "zh-Hant"))} / {escape(t("login.submit", "en"))}</button>
+</form></main></body></html>"""
+
+
+def _safe_next(url: str | None) -> str:
+    # Only paths on this server: never an open redirect to another host.
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return "/"
+    return url
+
+
+def secret_key() -> str:
+    """SAFESCHOOL_SECRET_KEY, or one generated once and kept beside the data (all workers share it)."""
+    import secrets
+    from pathlib import Path
+
+    from sync.settings import DEFAULT_DATA_DIR, get_settings
+
+    configured = get_settings().secret_key
+    if configured:
+        return configured
+    path = Path(DEFAULT_DATA_DIR) / ".secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        try:
+            with open(path, "x", encoding="ascii") as fh:  # "x": two workers never both write
+                fh.write(secrets.token_hex(32))
+            path.chmod(0o600)
+        except FileExistsError:
+            pass
+    return path.read_text(encoding="ascii").strip()
+
+
+def install_gate(server: Flask, engine_getter, on_login=None) -> None:
+    """Log-in routes, log-out, and a gate that refuses every other request without a session."""
+    from flask import jsonify, redirect, request
+    from flask_login import login_user, logout_user
+
+    server.config.update(
+        SECRET_KEY=secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+
+    @server.before_request
+    def _gate():
+        path = request.path
+        if path.startswith(_OPEN_PREFIXES):
+            return None
+        if current_viewer() is not None:
+            return None
+        if path.startswith(_API_PREFIXES) or request.method != "GET":
+            return jsonify({"error": "login required", "error_zh": "請先登入"}), 401
+        return redirect(f"/login?next={request.full_path.rstrip('?')}")
+
+    @server.route("/login", methods=["GET", "POST"], endpoint="login")
+    def _login():
+        from dashboard.i18n import t
+
+        if request.method == "GET":
+            return _login_page(next_url=_safe_next(request.args.get("next")))
+        viewer = authenticate(engine_getter(), request.form.get("username", ""), request.form.get("password", ""))
+        next_url = _safe_next(request.form.get("next"))
+        if viewer is None:
+            message = f"{t('login.failed', 'zh-Hant')} / {t('login.failed', 'en')}"
+            return _login_page(message, next_url), 401
+        login_user(viewer)
+        if on_login is not None:
+            on_login(viewer)
+        return redirect(next_url)
+
+    @server.route("/logout", endpoint="logout")
+    def _logout():
+        logout_user()
+        return redirect("/login")
+
+    @server.route("/healthz")
+    def _health():
+        return "ok"

@@ -1,0 +1,52 @@
+"""The message catalogue: every label the interface shows, in three languages.
+
+Plain strings, no lazy objects (they break Dash's JSON).  The catalogue is the
+JSON files in dashboard/messages/ (one per part of the interface, merged; a
+key defined twice is an error).  Each entry gives Traditional Chinese
+("zh-Hant", the plan's own script, the default) and English ("en");
+Simplified ("zh-Hans") is converted from the Traditional text by OpenCC unless
+an entry gives its own (for the few words where conversion is not enough).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from opencc import OpenCC
+
+LANGUAGES = ("zh-Hant", "zh-Hans", "en")
+DEFAULT_LANGUAGE = "zh-Hant"
+MESSAGES_DIR = Path(__file__).parent / "messages"
+_t2s = OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(MESSAGES_DIR.glob("*.json")):
+        for key, entry in json.loads(path.read_text(encoding="utf-8")).items():
+            if key in merged:
+                raise ValueError(f"message {key!r} is defined twice (again in {path.name})")
+            missing = {"zh-Hant", "en"} - set(entry)
+            if missing:
+                raise ValueError(f"message {key!r} in {path.name} lacks {', '.join(sorted(missing))}")
+            merged[key] = {**entry, "zh-Hans": entry.get("zh-Hans") or _t2s.convert(entry["zh-Hant"])}
+    return merged
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
+    """The label for key in lang, with {placeholders} filled; an unknown key shows itself (and a test catches it)."""
+    entry = catalogue().get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang if lang in LANGUAGES else DEFAULT_LANGUAGE) or entry[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
+def to_language(text: str, lang: str) -> str:
+    """Data written in Traditional Chinese (details, hints, names) shown in Simplified when asked."""
+    if lang == "zh-Hans" and text:
+        return _t2s.convert(text)
+    return text
