@@ -13,7 +13,7 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from sync.errors import UserError
-from sync.settings import ConfigError
+from sync.settings import ConfigError, get_file_config, get_settings
 
 
 class SafeschoolGroup(click.Group):
@@ -40,6 +40,10 @@ def main() -> None:
     Configuration comes from SAFESCHOOL_DATABASE_URL, SAFESCHOOL_INBOX and
     SAFESCHOOL_CONFIG (see README.md).
     """
+    # Read (and so check) the whole configuration before any command runs:
+    # a bad value stops here with one line, not halfway through a sync.
+    get_settings()
+    get_file_config()
 
 
 def _register() -> None:

@@ -1,0 +1,75 @@
+"""Configuration errors stop start-up with one line naming the setting and what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.settings import ConfigError, get_settings, load_file_config, reset_caches
+
+
+def test_default_store_is_an_sqlite_file_under_data(monkeypatch):
+    monkeypatch.delenv("SAFESCHOOL_DATABASE_URL")
+    reset_caches()
+    url = get_settings().store_url
+    assert url.startswith("sqlite:///") and url.endswith("data/safeschool.db")
+
+
+def test_a_database_url_that_does_not_parse_names_the_setting(monkeypatch):
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "not a url")
+    reset_caches()
+    with pytest.raises(ConfigError) as err:
+        get_settings()
+    assert str(err.value).startswith("SAFESCHOOL_DATABASE_URL:")
+    assert "\n" not in str(err.value)
+
+
+def test_a_database_url_with_an_unknown_driver_is_refused(monkeypatch):
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "oracle+nosuchdriver://x@y/z")
+    reset_caches()
+    with pytest.raises(ConfigError, match="SAFESCHOOL_DATABASE_URL: .*driver"):
+        get_settings()
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="SAFESCHOOL_CONFIG: .*nowhere.toml does not exist"):
+        load_file_config(tmp_path / "nowhere.toml")
+
+
+def test_a_config_file_that_is_not_toml_says_where(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[schedule\ncron = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"not valid TOML .*line 1"):
+        load_file_config(path)
+
+
+def test_an_unknown_config_key_is_named(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[schedule]\ncron = "*/5 * * * *"\nevery = 3\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.schedule\.every: Extra inputs are not permitted"):
+        load_file_config(path)
+
+
+def test_a_sql_source_mapping_an_unknown_sheet_is_refused(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[[sources]]\nname = "sis"\nurl = "sqlite:///x.db"\n[sources.queries]\nteachers = "select 1"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"config\.sources\.0\.queries: unknown sheet key\(s\) teachers"):
+        load_file_config(path)
+
+
+def test_a_rubric_path_is_relative_to_the_config_file(tmp_path):
+    (tmp_path / "my-rubric.toml").write_text("", encoding="utf-8")
+    path = tmp_path / "c.toml"
+    path.write_text('rubric = "my-rubric.toml"\n[calendar.2026]\nspring = [2026-02-23, 2026-07-03]\n', encoding="utf-8")
+    cfg = load_file_config(path)
+    assert cfg.rubric == (tmp_path / "my-rubric.toml").resolve()
+    assert str(cfg.calendar[2026].spring[1]) == "2026-07-03"
+
+
+def test_a_rubric_file_that_does_not_exist_is_refused(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('rubric = "gone.toml"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="rubric: .*gone.toml does not exist"):
+        load_file_config(path)
