@@ -1,0 +1,74 @@
+"""The audit trail: who logged in, uploaded, inspected, published and exported.
+
+Every action that changes data or takes it out of the system writes one row
+to `audit_log` (who, when, what, which school, details as JSON).  Sync runs
+keep their own history in `sync_runs`; the admin audit page shows both side
+by side.  Writing the trail never stops the action it records: a failure to
+write is logged and swallowed, because a bureau would rather keep a
+successful upload than lose it to a full audit table.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import desc, select
+from sqlalchemy.engine import Engine
+
+from sync.store import audit_log, get_engine, sync_runs
+
+ACTIONS = ("login", "upload", "sync", "inspection", "publish", "export", "users")
+_log = logging.getLogger(__name__)
+
+
+def record(
+    engine: Engine | None,
+    username: str | None,
+    action: str,
+    school_code: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Append one row to the audit trail (never raises: see the module note)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    try:
+        with (engine or get_engine()).begin() as conn:
+            conn.execute(
+                audit_log.insert().values(
+                    at=datetime.now(),
+                    username=username,
+                    action=action,
+                    school_code=school_code,
+                    detail=_jsonable(detail or {}),
+                )
+            )
+    except Exception:  # the trail must not break the action; the log keeps the failure
+        _log.exception("could not write the audit trail (%s by %s)", action, username)
+
+
+def _jsonable(detail: dict) -> dict:
+    return {str(k): (v if isinstance(v, (str, int, float, bool, type(None), list, dict)) else str(v)) for k, v in detail.items()}
+
+
+def record_login(viewer) -> None:
+    """`install_gate(..., on_login=record_login)`: one row per successful log-in."""
+    record(None, viewer.username, "login", viewer.school_code, {"role": viewer.role})
+
+
+def entries(engine: Engine, limit: int = 500, action: str | None = None, username: str | None = None) -> list[dict]:
+    """The newest audit rows first, optionally only one action or one user."""
+    query = select(audit_log).order_by(desc(audit_log.c.at), desc(audit_log.c.id)).limit(limit)
+    if action:
+        query = query.where(audit_log.c.action == action)
+    if username:
+        query = query.where(audit_log.c.username == username)
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def recent_sync_runs(engine: Engine, limit: int = 100) -> list[dict]:
+    """The sync history (kept by the sync itself in `sync_runs`), newest first."""
+    query = select(sync_runs).order_by(desc(sync_runs.c.started_at), desc(sync_runs.c.run_id)).limit(limit)
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,537 @@
+"""The circular (通報) and a school's own indicator table, as files.
+
+Pure functions: the annual results (objects as `safeschool score --json`
+prints them, plus "areas") go in, bytes come out.  The routes in
+dashboard/downloads.py and `safeschool export` decide who may have which
+results; nothing here reads the store.
+
+Every text cell goes through `neutralise` first: a cell that starts with
+= + - @ (half- or full-width), a tab or a carriage return would be taken for
+a formula by a spreadsheet (OWASP "CSV injection"), so it gets a leading
+single quote.  Numbers are written as numbers and need no such guard.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+AREA_IDS = ("A", "B", "C", "D", "E", "F", "G")
+# The plan's own names (rules.md); a rubric may rename areas, indicators keep these short names.
+AREA_NAMES = {
+    "A": "責任體系", "B": "安全管理機構", "C": "安全教育培訓", "D": "應急演練",
+    "E": "專職安保力量", "F": "隱患排查整改", "G": "經費保障",
+}
+INDICATOR_NAMES = {
+    "A1": "安全工作領導小組", "A2": "第一責任人與直接責任人", "A3": "責任清單與風險清單",
+    "A4": "文件下發全體教職工", "A5": "安全責任書簽訂",
+    "B1": "獨立安全辦公室", "B2": "安全辦人員配備", "B3": "安全辦標牌、制度、檔案柜、監控",
+    "C1": "安全教育納入教學計劃", "C2": "每周一次安全教育課", "C3": "家長會安全內容",
+    "C4": "每學期兩次安全講座", "C5": "季節性專題教育", "C6": "教職工每學期安全培訓",
+    "D1": "應急演練頻次", "D2": "年度演練計劃", "D3": "演練詳細預案", "D4": "演練評定結果",
+    "D5": "班主任簽到表",
+    "E1": "保安員配備數量", "E2": "保安公司選派", "E3": "保安員年齡", "E4": "保安每月應急演練",
+    "E5": "安全保衛室與一鍵報警", "E6": "保安物防器械", "E7": "保安脫產技能培訓", "E8": "高峰勤務護學崗",
+    "F1": "問題清單報局備案", "F2": "整改責任人與時限", "F3": "按時整改銷號",
+    "G1": "安全專項經費",
+}
+DEFAULT_GRADES = ("優秀", "良好", "合格", "不合格")
+DISQUALIFIED = "取消資格"
+DRAFT_MARK = "草稿"
+DEFAULT_TITLE = "關於{year}年度學校本質安全考評結果的通報"
+DEFAULT_ISSUER = "XX縣教育和體育局"
+
+# Characters a spreadsheet reads as the start of a formula or a control (OWASP CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")
+
+CIRCULAR_FIXED = ("序號", "學校名稱", "類別", "鄉鎮")
+CIRCULAR_TAIL = ("總分", "等次", "排名")
+SCHOOL_TABLE_COLUMNS = ("指標", "名稱", "得分", "滿分", "依據條款", "計分依據", "改進建議", "督查評定")
+
+# Eastern fonts named the way Word and WPS on the bureau's PCs know them.
+BODY_FONT = "宋体"
+HEADING_FONT = "黑体"
+LATIN_FONT = "Times New Roman"
+
+
+def neutralise(value):
+    """A text cell a spreadsheet will show as text, never evaluate; other values unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+@dataclass
+class Circular:
+    """What a circular needs besides the results: its wording and whether it is final."""
+
+    year: int
+    draft: bool = False
+    issued: date = field(default_factory=date.today)
+    title: str = DEFAULT_TITLE
+    issuer: str = DEFAULT_ISSUER
+    grades: tuple[str, ...] = DEFAULT_GRADES
+    grade_minimums: tuple[float, ...] = (90, 80, 60, 0)
+    area_names: dict[str, str] = field(default_factory=lambda: dict(AREA_NAMES))
+
+    @property
+    def heading(self) -> str:
+        text = self.title.format(year=self.year)
+        return f"{text}（{DRAFT_MARK}）" if self.draft else text
+
+    @property
+    def draft_line(self) -> str:
+        return f"{DRAFT_MARK}：未經發布的考評結果，僅供核對，不得外傳" if self.draft else ""
+
+    @property
+    def date_line(self) -> str:
+        return f"{self.issuer}　{self.issued.year}年{self.issued.month}月{self.issued.day}日"
+
+    def area_header(self, area: str) -> str:
+        return f"{area} {self.area_names.get(area, area)}"
+
+
+def circular_from_config(year: int, draft: bool, issued: date | None = None) -> Circular:
+    """A Circular worded by the configuration ([circular] title and issuer) and the rubric's grades and areas."""
+    from scoring.rubric import configured_rubric
+    from sync.settings import get_file_config
+
+    cfg = get_file_config().circular
+    rubric = configured_rubric()
+    grades = tuple(g.name for g in rubric.grades)
+    return Circular(
+        year=year, draft=draft, issued=issued or date.today(), title=cfg.title, issuer=cfg.issuer,
+        grades=grades, grade_minimums=tuple(g.min for g in rubric.grades),
+        area_names={a: rubric.areas[a].name for a in rubric.areas},
+    )
+
+
+# --- the table every format shares ------------------------------------------------
+
+
+def _area_points(result: dict, area: str):
+    entry = (result.get("areas") or {}).get(area)
+    if entry is None:
+        indicators = result.get("indicators") or {}
+        points = [v.get("points") for k, v in indicators.items() if k.startswith(area) and v.get("points") is not None]
+        return round(sum(points), 1) if points else None
+    points = entry.get("points") if isinstance(entry, dict) else entry
+    return None if points is None else round(float(points), 1)
+
+
+def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:
+    """序號, 學校名稱, 類別, 鄉鎮, A-G, 總分, 等次, 排名: qualified schools by rank, then the disqualified.
+
+    A disqualified school keeps its points for its own page only: the circular
+    shows 取消資格 as its rank and 不合格 as its grade, and no points.
+    """
+    frame = pd.DataFrame(
+        {
+            "school_code": [r.get("school_code") for r in results],
+            "學校名稱": [r.get("name") for r in results],
+            "類別": [r.get("type") for r in results],
+            "鄉鎮": [r.get("township") for r in results],
+            "qualified": [bool(r.get("qualified", True)) for r in results],
+            "rank_value": [r.get("rank") for r in results],
+            "總分": [r.get("total") for r in results],
+            "等次": [r.get("grade") for r in results],
+            **{circular.area_header(a): [_area_points(r, a) for r in results] for a in AREA_IDS},
+        },
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=[*CIRCULAR_FIXED, *[circular.area_header(a) for a in AREA_IDS], *CIRCULAR_TAIL])
+    frame["rank_value"] = pd.to_numeric(frame["rank_value"], errors="coerce")
+    frame = frame.sort_values(["qualified", "rank_value", "school_code"], ascending=[False, True, True], na_position="last")
+    point_columns = [circular.area_header(a) for a in AREA_IDS] + ["總分"]
+    frame[point_columns] = frame[point_columns].astype("object")
+    frame.loc[~frame["qualified"], point_columns] = None
+    frame["等次"] = frame["等次"].astype("object")
+    frame.loc[~frame["qualified"], "等次"] = circular.grades[-1]
+    frame["排名"] = frame["rank_value"].astype("object")
+    frame.loc[frame["qualified"], "排名"] = frame.loc[frame["qualified"], "rank_value"].map(
+        lambda v: None if pd.isna(v) else int(v)
+    )
+    frame.loc[~frame["qualified"], "排名"] = DISQUALIFIED
+    frame["序號"] = range(1, len(frame) + 1)
+    columns = [*CIRCULAR_FIXED, *[circular.area_header(a) for a in AREA_IDS], *CIRCULAR_TAIL]
+    return frame[columns].reset_index(drop=True)
+
+
+def footnotes(circular: Circular) -> list[str]:
+    bands = []
+    for i, (name, minimum) in enumerate(zip(circular.grades, circular.grade_minimums, strict=False)):
+        if minimum > 0 or i == 0:
+            bands.append(f"{name}≥{minimum:g}")
+        else:
+            bands.append(f"{name}＜{circular.grade_minimums[i - 1]:g}")
+    bands = "，".join(bands)
+    return [
+        "註：1. 考評依據《關於進一步加強學校安全管理提升本質安全的實施方案》，"
+        "按責任體系、安全管理機構、安全教育培訓、應急演練、專職安保力量、隱患排查整改、經費保障七個方面計分，滿分100分。",
+        "2. 各指標得分＝指標分值×達標比例；考評組評定的指標以評定得分為準；總分為各項得分之和減督查扣分（最低0分），保留一位小數。",
+        f"3. 等次按總分劃分：{bands}；總分相同者排名並列。",
+        "4. 經督查確認弄虛作假或造成重大安全影響的學校，實行一票否決，取消本年度考評資格，列於表末。",
+    ]
+
+
+def _text_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.map(neutralise)
+
+
+# --- .xlsx ---------------------------------------------------------------------------
+
+
+def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
+    """The circular's table ready to print: A4 landscape, frozen header, title rows on every page."""
+    import xlsxwriter
+
+    table = _text_cells(circular_table(results, circular))
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet(f"{circular.year}年度考評結果")
+    base = {"font_name": BODY_FONT, "font_size": 10, "valign": "vcenter"}
+    title_format = book.add_format({**base, "font_name": HEADING_FONT, "font_size": 16, "bold": True, "align": "center"})
+    line_format = book.add_format({**base, "align": "center"})
+    draft_format = book.add_format({**base, "align": "center", "bold": True, "font_color": "#C00000"})
+    header_format = book.add_format({**base, "bold": True, "align": "center", "border": 1, "text_wrap": True, "bg_color": "#D9E1F2"})
+    cell_format = book.add_format({**base, "border": 1})
+    number_format = book.add_format({**base, "border": 1, "num_format": "0.0", "align": "center"})
+    center_format = book.add_format({**base, "border": 1, "align": "center"})
+    note_format = book.add_format({**base, "font_size": 9, "text_wrap": True, "valign": "top"})
+
+    last_col = len(table.columns) - 1
+    sheet.merge_range(0, 0, 0, last_col, circular.heading, title_format)
+    sheet.merge_range(1, 0, 1, last_col, circular.draft_line or circular.date_line, draft_format if circular.draft else line_format)
+    header_row = 2
+    if circular.draft:
+        sheet.merge_range(2, 0, 2, last_col, circular.date_line, line_format)
+        header_row = 3
+    sheet.set_row(0, 28)
+    for col, name in enumerate(table.columns):
+        sheet.write_string(header_row, col, str(name), header_format)
+    numeric = {circular.area_header(a) for a in AREA_IDS} | {"總分"}
+    for row_offset, row in enumerate(table.itertuples(index=False), start=header_row + 1):
+        for col, (name, value) in enumerate(zip(table.columns, row, strict=True)):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                sheet.write_blank(row_offset, col, None, cell_format)
+            elif name in numeric:
+                sheet.write_number(row_offset, col, float(value), number_format)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                sheet.write_number(row_offset, col, value, center_format)
+            else:
+                sheet.write_string(row_offset, col, str(value), center_format if name in ("排名", "等次", "類別") else cell_format)
+    note_row = header_row + len(table) + 2
+    for offset, note in enumerate(footnotes(circular)):
+        sheet.merge_range(note_row + offset, 0, note_row + offset, last_col, note, note_format)
+        sheet.set_row(note_row + offset, 30)
+
+    sheet.set_column(0, 0, 6)
+    sheet.set_column(1, 1, 28)
+    sheet.set_column(2, 3, 10)
+    sheet.set_column(4, 4 + len(AREA_IDS) - 1, 9)
+    sheet.set_column(4 + len(AREA_IDS), last_col, 8)
+    sheet.freeze_panes(header_row + 1, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.repeat_rows(0, header_row)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    sheet.set_footer("&C第 &P 頁，共 &N 頁")
+    book.close()
+    return buffer.getvalue()
+
+
+# --- .csv ----------------------------------------------------------------------------
+
+
+def circular_csv(results: list[dict], circular: Circular) -> bytes:
+    """The same table as CSV (UTF-8 with BOM, so Excel on the bureau's PCs reads the Chinese)."""
+    table = _text_cells(circular_table(results, circular))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(circular.heading)])
+    if circular.draft:
+        writer.writerow([circular.draft_line])
+    writer.writerow(table.columns)
+    for row in table.itertuples(index=False):
+        writer.writerow(["" if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+# --- .docx ---------------------------------------------------------------------------
+
+
+def grade_counts(results: list[dict], circular: Circular) -> dict[str, int]:
+    qualified = [r for r in results if r.get("qualified", True)]
+    counts = pd.Series([r.get("grade") for r in qualified], dtype="object").value_counts()
+    return {grade: int(counts.get(grade, 0)) for grade in circular.grades}
+
+
+def common_problems(results: list[dict], limit: int = 5) -> list[dict]:
+    """Indicators with the lowest county-wide compliance (mean ratio over schools where they were measured)."""
+    rows = [
+        {"indicator": key, "ratio": value.get("ratio"), "max": value.get("max")}
+        for r in results
+        for key, value in (r.get("indicators") or {}).items()
+        if isinstance(value, dict) and value.get("ratio") is not None and not value.get("pending")
+    ]
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows)
+    frame["ratio"] = pd.to_numeric(frame["ratio"], errors="coerce")
+    summary = frame.groupby("indicator").agg(ratio=("ratio", "mean"), schools=("ratio", "size"),
+                                             short=("ratio", lambda s: int((s < 1).sum())))
+    summary = summary[summary["ratio"] < 1].sort_values(["ratio", "short"], ascending=[True, False]).head(limit)
+    return [
+        {"indicator": ind, "name": INDICATOR_NAMES.get(ind, ind), "ratio": float(row.ratio),
+         "schools_short": int(row.short), "schools": int(row.schools)}
+        for ind, row in summary.iterrows()
+    ]
+
+
+def _set_run_font(run, name: str = BODY_FONT, size: float | None = None, bold: bool | None = None) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    run.font.name = LATIN_FONT
+    r_pr = run._element.get_or_add_rPr()
+    fonts = r_pr.get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), name)
+    if size:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.bold = bold
+
+
+def _set_style_font(style, name: str, size: float | None = None) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    style.font.name = LATIN_FONT
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), name)
+    if size:
+        style.font.size = Pt(size)
+
+
+def _paragraph(document, text: str, size: float = 12, bold: bool = False, align=None, font: str = BODY_FONT):
+    paragraph = document.add_paragraph()
+    if align is not None:
+        paragraph.alignment = align
+    _set_run_font(paragraph.add_run(text), font, size, bold)
+    return paragraph
+
+
+def circular_summary(results: list[dict], circular: Circular) -> list[str]:
+    """The summary paragraphs: how many schools, how many per grade, who was disqualified."""
+    counts = grade_counts(results, circular)
+    disqualified = [r for r in results if not r.get("qualified", True)]
+    qualified = len(results) - len(disqualified)
+    per_grade = "，".join(f"{grade}{counts[grade]}所" for grade in circular.grades)
+    paragraphs = [
+        f"根據《關於進一步加強學校安全管理提升本質安全的實施方案》，{circular.issuer}組織考評組對全縣"
+        f"{len(results)}所學校、幼兒園{circular.year}年度本質安全工作進行了考評。現將考評結果通報如下。",
+        f"參加排名的{qualified}所學校中，{per_grade}。",
+    ]
+    if disqualified:
+        names = "、".join(str(r.get("name") or r.get("school_code")) for r in disqualified)
+        paragraphs.append(
+            f"{names}共{len(disqualified)}所學校經督查確認存在弄虛作假或造成重大安全影響的情形，"
+            f"實行一票否決，取消本年度考評資格。"
+        )
+    else:
+        paragraphs.append("本年度沒有學校被取消考評資格。")
+    return paragraphs
+
+
+def circular_docx(results: list[dict], circular: Circular) -> bytes:
+    """The circular's draft for the office to finish in Word: heading, summary, table, common problems."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(2.0))
+    for name in ("Normal", "Table Grid"):
+        if name in [s.name for s in document.styles]:
+            _set_style_font(document.styles[name], BODY_FONT, 12 if name == "Normal" else None)
+    for level in (1, 2):
+        _set_style_font(document.styles[f"Heading {level}"], HEADING_FONT)
+
+    title = document.add_heading(level=1)
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_run_font(title.add_run(circular.heading), HEADING_FONT, 18, True)
+    if circular.draft:
+        _paragraph(document, circular.draft_line, 12, True, WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph(document, circular.date_line, 12, False, WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph(document, "各學校、幼兒園：", 12)
+    for text in circular_summary(results, circular):
+        paragraph = _paragraph(document, text, 12)
+        paragraph.paragraph_format.first_line_indent = Cm(0.85)
+
+    heading = document.add_heading(level=2)
+    _set_run_font(heading.add_run("一、考評結果"), HEADING_FONT, 14, True)
+    table_frame = circular_table(results, circular)
+    table = document.add_table(rows=1, cols=len(table_frame.columns))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, name in zip(table.rows[0].cells, table_frame.columns, strict=True):
+        cell.text = ""
+        _set_run_font(cell.paragraphs[0].add_run(str(name)), BODY_FONT, 9, True)
+    for row in table_frame.itertuples(index=False):
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else (
+                f"{value:.1f}" if isinstance(value, float) else str(value))
+            cell.text = ""
+            _set_run_font(cell.paragraphs[0].add_run(neutralise(text)), BODY_FONT, 9)
+    _set_repeat_header(table.rows[0])
+    for note in footnotes(circular):
+        _paragraph(document, note, 9)
+
+    heading = document.add_heading(level=2)
+    _set_run_font(heading.add_run("二、共性問題"), HEADING_FONT, 14, True)
+    problems = common_problems(results)
+    if not problems:
+        _paragraph(document, "各項指標全縣均已達標。", 12)
+    for number, problem in enumerate(problems, start=1):
+        _paragraph(
+            document,
+            f"{number}. {problem['indicator']} {problem['name']}：全縣平均達標率{problem['ratio']:.0%}，"
+            f"{problem['schools_short']}所學校未完全達標。",
+            12,
+        )
+    heading = document.add_heading(level=2)
+    _set_run_font(heading.add_run("三、工作要求"), HEADING_FONT, 14, True)
+    _paragraph(document, "各學校、幼兒園要對照考評結果和共性問題，逐項整改、逐個銷號，整改情況報局安全辦備案。", 12)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _set_repeat_header(row) -> None:
+    """The table's header row repeats on every printed page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tr_pr = row._tr.get_or_add_trPr()
+    element = OxmlElement("w:tblHeader")
+    element.set(qn("w:val"), "true")
+    tr_pr.append(element)
+
+
+# --- one school's own indicator table ---------------------------------------------
+
+
+def school_table(result: dict) -> pd.DataFrame:
+    """指標, 名稱, 得分, 滿分, 依據條款, 計分依據, 改進建議, 督查評定: one row per indicator of one school."""
+    indicators = result.get("indicators") or {}
+    rows = [
+        {
+            "指標": key,
+            "名稱": INDICATOR_NAMES.get(key, key),
+            "得分": None if value.get("points") is None else round(float(value["points"]), 2),
+            "滿分": value.get("max"),
+            "依據條款": value.get("clause"),
+            "計分依據": "待計（期間未結束）" if value.get("pending") else value.get("detail"),
+            "改進建議": value.get("hint"),
+            "督查評定": None if value.get("assessed_points") is None else value.get("assessed_points"),
+        }
+        for key, value in sorted(indicators.items())
+    ]
+    return pd.DataFrame(rows, columns=list(SCHOOL_TABLE_COLUMNS))
+
+
+def school_heading(result: dict, year: int, draft: bool) -> list[str]:
+    rank = result.get("rank")
+    place = DISQUALIFIED if not result.get("qualified", True) else (f"第{rank}名" if rank else "")
+    lines = [
+        f"{result.get('name') or result.get('school_code')}（{result.get('school_code')}）{year}年度本質安全考評指標明細",
+        f"總分 {result.get('total')}　等次 {result.get('grade')}　{place}　督查扣分 {result.get('deduction') or 0}",
+    ]
+    if draft:
+        lines.append(f"{DRAFT_MARK}：未經發布的考評結果")
+    return lines
+
+
+def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
+    import xlsxwriter
+
+    table = _text_cells(school_table(result))
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("指標明細")
+    base = {"font_name": BODY_FONT, "font_size": 10, "valign": "top", "text_wrap": True}
+    bold = book.add_format({**base, "bold": True, "font_size": 12, "text_wrap": False})
+    header = book.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"})
+    cell = book.add_format({**base, "border": 1})
+    lines = [neutralise(line) for line in school_heading(result, year, draft)]
+    for row, line in enumerate(lines):
+        sheet.write_string(row, 0, line, bold)
+    start = len(lines) + 1
+    for col, name in enumerate(table.columns):
+        sheet.write_string(start, col, name, header)
+    for r, row in enumerate(table.itertuples(index=False), start=start + 1):
+        for c, value in enumerate(row):
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                sheet.write_blank(r, c, None, cell)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                sheet.write_number(r, c, value, cell)
+            else:
+                sheet.write_string(r, c, str(value), cell)
+    sheet.set_column(0, 0, 6)
+    sheet.set_column(1, 1, 22)
+    sheet.set_column(2, 4, 8)
+    sheet.set_column(5, 6, 45)
+    sheet.set_column(7, 7, 10)
+    sheet.freeze_panes(start + 1, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.repeat_rows(start, start)
+    book.close()
+    return buffer.getvalue()
+
+
+def school_csv(result: dict, year: int, draft: bool) -> bytes:
+    table = _text_cells(school_table(result))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for line in school_heading(result, year, draft):
+        writer.writerow([neutralise(line)])
+    writer.writerow(table.columns)
+    for row in table.itertuples(index=False):
+        writer.writerow(["" if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+           "csv": "text/csv; charset=utf-8"}
+
+
+def circular_bytes(results: list[dict], circular: Circular, fmt: str) -> bytes:
+    builders = {"xlsx": circular_xlsx, "docx": circular_docx, "csv": circular_csv}
+    return builders[fmt](results, circular)
+
+
+def school_bytes(result: dict, year: int, draft: bool, fmt: str) -> bytes:
+    builders = {"xlsx": school_xlsx, "csv": school_csv}
+    return builders[fmt](result, year, draft)
+
+
+def file_name(year: int, draft: bool, fmt: str, school_code: str | None = None) -> str:
+    """ASCII-safe file names: 'circular-2026.xlsx', 'circular-2026-draft.docx', 'school-S001-2026.csv'."""
+    safe_code = re.sub(r"[^A-Za-z0-9_.-]", "_", school_code or "")
+    stem = f"school-{safe_code}-{year}" if school_code else f"circular-{year}"
+    return f"{stem}{'-draft' if draft else ''}.{fmt}"

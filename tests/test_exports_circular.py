@@ -1,0 +1,179 @@
+"""The circular's files (.xlsx, .docx, .csv) and a school's own table, opened again and read back."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from dashboard import exports
+from dashboard.exports import Circular, neutralise
+
+INDICATOR_MAX = {"A1": 3, "B2": 4, "D1": 8, "E3": 2}
+
+
+def _result(code, name, total, grade, rank, qualified=True, ratios=None, township="城關鎮", kind="小學"):
+    ratios = ratios or {}
+    indicators = {
+        ind: {"points": mx * ratios.get(ind, 1.0), "max": mx, "ratio": ratios.get(ind, 1.0), "clause": "4.1",
+              "detail": f"{ind} detail", "pending": False, "hint": f"raise {ind}"}
+        for ind, mx in INDICATOR_MAX.items()
+    }
+    areas = {a: {"points": 10.0 + i, "max": 15} for i, a in enumerate("ABCDEFG")}
+    return {"school_code": code, "name": name, "type": kind, "township": township, "total": total, "grade": grade,
+            "rank": rank, "qualified": qualified, "deduction": 0, "indicators": indicators, "areas": areas,
+            "campuses": []}
+
+
+@pytest.fixture
+def results():
+    return [
+        _result("S003", "第三小學", 71.5, "合格", 3, ratios={"D1": 0.5, "E3": 0.0}),
+        _result("S001", "第一中學", 95.0, "優秀", 1),
+        _result("S009", "弄虛作假小學", 88.0, "良好", None, qualified=False, ratios={"D1": 0.25}),
+        _result("S002", "=HYPERLINK(\"http://x\")", 81.2, "良好", 2, ratios={"E3": 0.5}),
+        _result("S004", "<script>alert(1)</script>", 55.0, "不合格", 4, township="＋鎮", ratios={"D1": 0.0}),
+    ]
+
+
+@pytest.fixture
+def circular():
+    return Circular(year=2026, issued=date(2027, 1, 15), title="關於{year}年度學校本質安全考評結果的通報", issuer="測試縣教體局")
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", "+1", "-1", "@SUM(A1)", "＝1", "＋1", "－1", "＠x", "\tx", "\rx"],
+)
+def test_neutralise_prefixes_every_formula_start_with_a_quote(text):
+    assert neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["第一中學", "1=1", "", 12.5, -3, None])
+def test_neutralise_leaves_plain_text_and_numbers_alone(value):
+    assert neutralise(value) == value
+
+
+def test_circular_table_orders_by_rank_and_puts_disqualified_last(results, circular):
+    table = exports.circular_table(results, circular)
+    assert list(table["學校名稱"])[:4] == ["第一中學", '=HYPERLINK("http://x")', "第三小學", "<script>alert(1)</script>"]
+    last = table.iloc[-1]
+    assert last["學校名稱"] == "弄虛作假小學"
+    assert last["排名"] == "取消資格"
+    assert last["等次"] == "不合格"
+    assert last["總分"] is None
+    assert list(table["序號"]) == [1, 2, 3, 4, 5]
+    assert list(table.columns[:4]) == ["序號", "學校名稱", "類別", "鄉鎮"]
+    assert list(table.columns[-3:]) == ["總分", "等次", "排名"]
+    assert [c.split()[0] for c in table.columns[4:11]] == list("ABCDEFG")
+
+
+def _sheet_rows(data: bytes):
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.worksheets[0]
+    return book, sheet, [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+def test_xlsx_circular_has_title_header_print_setup_and_neutralised_cells(results, circular):
+    book, sheet, rows = _sheet_rows(exports.circular_xlsx(results, circular))
+    assert rows[0][0] == "關於2026年度學校本質安全考評結果的通報"
+    assert "2027年1月15日" in rows[1][0]
+    header = rows[2]
+    assert header[:4] == ["序號", "學校名稱", "類別", "鄉鎮"] and header[-3:] == ["總分", "等次", "排名"]
+    names = [r[1] for r in rows[3:8]]
+    assert names[0] == "第一中學"
+    assert "'=HYPERLINK(\"http://x\")" in names  # a formula shown as text, never evaluated
+    assert "<script>alert(1)</script>" in names  # written as the literal text
+    assert all(not isinstance(c, str) or not c.startswith(("=", "+", "＋")) for row in rows for c in row)
+    assert rows[7][-1] == "取消資格" and rows[7][1] == "弄虛作假小學"
+    assert rows[3][-3] == pytest.approx(95.0)
+    assert sheet.page_setup.orientation == "landscape"
+    assert str(sheet.page_setup.paperSize) == "9"
+    assert sheet.freeze_panes == "A4"
+    assert sheet.print_title_rows.replace("$", "") == "1:3"
+    assert any("一票否決" in str(r[0]) for r in rows[8:])
+    assert any("優秀≥90" in str(r[0]) for r in rows[8:])
+    assert sheet["B4"].font.name == exports.BODY_FONT
+
+
+def test_xlsx_draft_is_marked_in_title_and_watermark_line(results):
+    draft = Circular(year=2026, draft=True, issued=date(2026, 12, 1))
+    _, sheet, rows = _sheet_rows(exports.circular_xlsx(results, draft))
+    assert "草稿" in rows[0][0]
+    assert rows[1][0].startswith("草稿")
+    assert rows[3][0] == "序號"
+    assert sheet.print_title_rows.replace("$", "") == "1:4"
+
+
+def test_csv_is_utf8_with_bom_and_neutralised(results, circular):
+    data = exports.circular_csv(results, circular)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["關於2026年度學校本質安全考評結果的通報"]
+    assert rows[1][:2] == ["序號", "學校名稱"]
+    flat = [c for row in rows for c in row]
+    assert "'=HYPERLINK(\"http://x\")" in flat and "'＋鎮" in flat
+    assert not any(c.startswith(("=", "+", "-", "@", "＋")) for c in flat)
+    assert rows[-1][1] == "弄虛作假小學" and rows[-1][-1] == "取消資格"
+
+
+def test_docx_circular_has_summary_table_problems_and_chinese_fonts(results, circular):
+    document = Document(io.BytesIO(exports.circular_docx(results, circular)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "關於2026年度學校本質安全考評結果的通報" in text
+    assert "草稿" not in text
+    assert "參加排名的4所學校中，優秀1所，良好1所，合格1所，不合格1所。" in text
+    assert "弄虛作假小學共1所學校" in text
+    # Common problems: D1 is lowest county-wide (mean of 1, 1, .5, .25, 0 = .55), then E3 (.7).
+    texts = [p.text for p in document.paragraphs]
+    problems = texts[texts.index("二、共性問題") + 1:]
+    assert problems[0].startswith("1. D1") and problems[1].startswith("2. E3")
+    table = document.tables[0]
+    assert [c.text for c in table.rows[0].cells][:2] == ["序號", "學校名稱"]
+    assert table.rows[1].cells[1].text == "第一中學"
+    assert table.rows[-1].cells[-1].text == "取消資格"
+    assert any(r.cells[1].text == "<script>alert(1)</script>" for r in table.rows)
+    east_asia = {
+        run._element.rPr.rFonts.get(qn("w:eastAsia"))
+        for p in document.paragraphs for run in p.runs if p.text
+    }
+    assert east_asia <= {exports.BODY_FONT, exports.HEADING_FONT} and exports.BODY_FONT in east_asia
+    normal = document.styles["Normal"].element.rPr.rFonts.get(qn("w:eastAsia"))
+    assert normal == exports.BODY_FONT
+    assert table.rows[0]._tr.trPr.xpath("./w:tblHeader")
+
+
+def test_docx_draft_says_draft(results):
+    document = Document(io.BytesIO(exports.circular_docx(results, Circular(year=2026, draft=True))))
+    assert "（草稿）" in document.paragraphs[0].text
+
+
+def test_school_table_lists_every_indicator_with_points_and_hint(results):
+    data = exports.school_xlsx(results[0], 2026, draft=False)
+    _, _, rows = _sheet_rows(data)
+    assert rows[0][0].startswith("第三小學（S003）2026年度")
+    header_at = next(i for i, r in enumerate(rows) if r[0] == "指標")
+    body = {r[0]: r for r in rows[header_at + 1:]}
+    assert set(body) == set(INDICATOR_MAX)
+    assert body["D1"][2] == pytest.approx(4.0) and body["D1"][3] == 8
+    assert body["D1"][6] == "raise D1"
+
+
+def test_school_csv_neutralises_a_hostile_name(results):
+    rows = list(csv.reader(io.StringIO(exports.school_csv(results[3], 2026, draft=True).decode("utf-8-sig"))))
+    assert rows[0][0].startswith("'=HYPERLINK")
+    assert any(r and r[0].startswith("草稿") for r in rows)
+
+
+def test_empty_year_still_builds_every_format(circular):
+    for fmt in ("xlsx", "docx", "csv"):
+        assert exports.circular_bytes([], circular, fmt)
+
+
+def test_file_names_are_ascii_and_mark_drafts():
+    assert exports.file_name(2026, True, "docx") == "circular-2026-draft.docx"
+    assert exports.file_name(2026, False, "csv", "S/../1") == "school-S_.._1-2026.csv"
