@@ -1,0 +1,264 @@
+"""Cells as people type them, turned into the contract's values.
+
+Every parser takes one raw cell (what python-calamine returns: str, float,
+int, bool, date, datetime, or "" for an empty cell) and returns
+`(value, problem)`: the typed value, or a problem `(reason_zh, reason_en)`
+saying what is wrong with the cell in words the person who typed it can act
+on.  Nothing is guessed: a cell that is not clearly one value is a problem,
+never silently "fixed".
+
+Labels (sheet names, headers, choices) are compared in a canonical form: NFKC
+(full-width -> half-width), no whitespace, Simplified characters (opencc t2s
+is many-to-one, so 牆/墻/墙 all meet), lower case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from opencc import OpenCC
+
+from sync import contract
+
+_T2S = OpenCC("t2s")
+_SPACE = re.compile(r"\s+")
+
+Problem = tuple[str, str]  # (reason_zh, reason_en)
+
+
+@lru_cache(maxsize=65536)
+def canon(text) -> str:
+    """The form two labels are compared in (學校代碼 == 学校代码 == ' 學校代碼 ' == 'ＳＣＨＯＯＬ_code')."""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = _SPACE.sub("", s).strip("*:：")
+    return _T2S.convert(s).lower()
+
+
+def is_empty(value) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+def display(value) -> str:
+    """A cell as the person sees it, for messages and the rejected-rows store."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ") if (value.hour or value.minute or value.second) else value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# ---------------------------------------------------------------- messages
+
+def _p(zh: str, en: str) -> Problem:
+    return (zh, en)
+
+
+def required_missing(label_zh: str, label_en: str) -> Problem:
+    return _p(f"「{label_zh}」必須填寫", f"'{label_en}' must be filled in")
+
+
+# ---------------------------------------------------------------- text
+
+def _norm_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return display(value)
+    if isinstance(value, bool):
+        return display(value)
+    return str(value).strip()
+
+
+def parse_text(value):
+    return _norm_text(value), None
+
+
+def parse_code(value):
+    """School codes: full-width digits and stray spaces are the same code."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", _norm_text(value))), None
+
+
+# ---------------------------------------------------------------- yes / no
+
+_YES = {"是", "y", "yes", "✓", "✔", "√", "☑", "1", "true", "t", "有", "对", "對"}
+_NO = {"否", "n", "no", "✗", "✘", "×", "☒", "0", "false", "f", "无", "無", "没有", "沒有"}
+
+
+def parse_bool(value):
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, (int, float)):
+        if value == 1:
+            return True, None
+        if value == 0:
+            return False, None
+    else:
+        key = unicodedata.normalize("NFKC", str(value)).strip().lower()
+        key = key.removesuffix(".0") if key in ("1.0", "0.0") else key
+        if key in _YES:
+            return True, None
+        if key in _NO:
+            return False, None
+    v = display(value)
+    return None, _p(f"「{v}」不是是/否,請填 是 或 否", f"'{v}' is not a yes/no answer; write 是 (yes) or 否 (no)")
+
+
+# ---------------------------------------------------------------- dates
+
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日號号]?(?:\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+
+
+@lru_cache(maxsize=65536)
+def _date_from_text(text: str):
+    m = _DATE_TEXT.match(unicodedata.normalize("NFKC", text).strip())
+    if not m:
+        return None, _p(
+            f"「{text}」不是日期,請寫成 2026-03-05 或 2026年3月5日",
+            f"'{text}' is not a date; write it like 2026-03-05 or 2026年3月5日",
+        )
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])), None
+    except ValueError:
+        return None, _p(f"「{text}」這一天不存在", f"'{text}' is not a real calendar day")
+
+
+def parse_date(value):
+    if isinstance(value, datetime):
+        return value.date(), None
+    if isinstance(value, date):
+        return value, None
+    if isinstance(value, str):
+        return _date_from_text(value)
+    if isinstance(value, timedelta):
+        v = display(value)
+        return None, _p(f"「{v}」是時間不是日期", f"'{v}' is a time of day, not a date")
+    v = display(value)
+    return None, _p(
+        f"「{v}」是數字不是日期,請把單元格設為日期格式或寫成 2026-03-05",
+        f"'{v}' is a number, not a date; format the cell as a date or write it like 2026-03-05",
+    )
+
+
+# ---------------------------------------------------------------- numbers
+
+_WHOLE = re.compile(r"^\+?(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
+_DECIMAL = re.compile(r"^\+?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
+
+
+def _number_text(value) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", str(value)))
+
+
+def _not_number(v: str) -> Problem:
+    return _p(f"「{v}」不是數字", f"'{v}' is not a number")
+
+
+def _negative(v: str) -> Problem:
+    return _p(f"「{v}」是負數,這裡不能小於 0", f"'{v}' is negative; it cannot be below 0 here")
+
+
+def parse_int(value):
+    """A non-negative whole count: 12, '12', '１２', '1,200', 12.0."""
+    if isinstance(value, bool):
+        v = display(value)
+        return None, _not_number(v)
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, _not_number(display(value))
+        if value < 0:
+            return None, _negative(display(value))
+        if float(value).is_integer():
+            return int(value), None
+        v = display(value)
+        return None, _p(f"「{v}」不是整數", f"'{v}' is not a whole number")
+    text = _number_text(value)
+    m = _WHOLE.match(text)
+    if m:
+        return int(m[1].replace(",", "")), None
+    v = display(value)
+    if text.startswith("-") and _DECIMAL.match(text[1:]):
+        return None, _negative(v)
+    if _DECIMAL.match(text):
+        return None, _p(f"「{v}」不是整數", f"'{v}' is not a whole number")
+    return None, _not_number(v)
+
+
+def _parse_decimal(value, *, currency: bool):
+    if isinstance(value, bool):
+        return None, _not_number(display(value))
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, _not_number(display(value))
+        if value < 0:
+            return None, _negative(display(value))
+        return float(value), None
+    text = _number_text(value)
+    if currency:
+        text = text.lstrip("¥￥$").removesuffix("元")
+    m = _DECIMAL.match(text)
+    v = display(value)
+    if m:
+        return float(m[1].replace(",", "") + (m[2] or "")), None
+    if text.startswith("-") and _DECIMAL.match(text[1:]):
+        return None, _negative(v)
+    return None, _not_number(v)
+
+
+def parse_money(value):
+    amount, problem = _parse_decimal(value, currency=True)
+    if problem is None and round(amount, 2) != amount:
+        v = display(value)
+        return None, _p(f"「{v}」金額最多兩位小數", f"'{v}': an amount has at most two decimals")
+    return amount, problem
+
+
+def parse_score(value):
+    return _parse_decimal(value, currency=False)
+
+
+# ---------------------------------------------------------------- choices
+
+@lru_cache(maxsize=256)
+def _choice_index(choices: tuple[str, ...]) -> dict[str, str]:
+    return {canon(c): c for c in choices}
+
+
+def parse_choice(value, choices: tuple[str, ...]):
+    text = _norm_text(value)
+    found = _choice_index(choices).get(canon(text))
+    if found is not None:
+        return found, None
+    listed = "、".join(choices)
+    return None, _p(f"「{text}」不在可選項內,應為:{listed}", f"'{text}' is not one of the allowed values: {listed}")
+
+
+_PARSERS = {
+    contract.TEXT: parse_text,
+    contract.INT: parse_int,
+    contract.DATE: parse_date,
+    contract.BOOL: parse_bool,
+    contract.MONEY: parse_money,
+    contract.SCORE: parse_score,
+}
+
+
+def parse_cell(column: contract.Column, value):
+    """One cell of `column`: (value or None, problem or None). An empty cell is None (required is checked by the caller)."""
+    if is_empty(value):
+        return None, None
+    if column.key == "school_code":
+        return parse_code(value)
+    if column.kind == contract.CHOICE:
+        return parse_choice(value, column.choices)
+    return _PARSERS[column.kind](value)

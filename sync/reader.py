@@ -1,0 +1,251 @@
+"""Reading workbooks as people really keep them.
+
+python-calamine reads .xlsx, .xls and .ods (and tells which sheets are
+hidden); every cell comes back raw and sync.cells types it.  The reader finds
+each contract sheet by its name (Traditional or Simplified, full-width or
+not, the English key, a leading "表3" or "3." numbering), finds the header row
+below any title rows (merged or not), maps header cells to the contract's
+columns, and hands over the rows under it, leaving out blank rows and the
+notes or signature lines people put under a table.  A row that looks like a
+record is never left out: it goes on to validation, which reports it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import python_calamine as calamine
+
+from sync import contract
+from sync.cells import _T2S, canon, display, is_empty
+from sync.validate import RawRow
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+HEADER_SEARCH_ROWS = 30
+
+
+class UnreadableWorkbook(Exception):
+    """The file cannot be opened as a workbook; args[0], args[1] = reason zh, en."""
+
+
+@dataclass
+class RawSheet:
+    name: str
+    visible: bool
+    grid: list[list]  # every row from A1, every cell raw
+
+
+@dataclass
+class Table:
+    """A contract sheet located in a workbook sheet."""
+
+    spec: contract.Sheet
+    sheet: RawSheet
+    header_idx: int  # 0-based row of the header
+    columns: dict[str, int]  # column key -> 0-based column
+    headers: dict[str, tuple[int, str]]  # column key -> (1-based column, header as written)
+    header_cells: list
+    rows: list[RawRow]
+    notes: list[tuple[int, str]]  # (row, text) lines under the table taken as notes, not records
+    region: list[tuple[int, list]]  # (row, cells) of every non-blank row under the header
+
+
+def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
+    """Every sheet of the workbook, hidden ones included (the caller decides what to use)."""
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+        else:
+            book = calamine.CalamineWorkbook.from_path(str(source))
+        sheets = []
+        for meta in book.sheets_metadata:
+            if "Chart" in str(meta.typ):
+                continue
+            grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid))
+        return sheets
+    except Exception as err:  # calamine raises many kinds; all mean "cannot read this file"
+        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        raise UnreadableWorkbook(
+            f"無法讀取此文件({reason}),請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
+            f"the file cannot be read as a workbook ({reason}); save it as .xlsx in Excel or WPS and send it again",
+        ) from None
+
+
+# ---------------------------------------------------------------- sheet names
+
+_NUMBERING = re.compile(r"^(?:表|sheet)?[0-9一二三四五六七八九十]+[.、)_\-]*")
+_PARENS = re.compile(r"\(.*?\)|\[.*?\]|【.*?】")
+
+
+def _label_forms(text: str) -> list[str]:
+    """The canonical forms a sheet name or header may be matched by, most literal first."""
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    forms = [canon(raw)]
+    no_parens = canon(_PARENS.sub("", raw))
+    forms.append(no_parens)
+    forms.append(_NUMBERING.sub("", no_parens))
+    for part in re.split(r"[\n/|]+", raw):
+        if part.strip():
+            forms.append(canon(_PARENS.sub("", part)))
+    first = raw.split()
+    if len(first) > 1:
+        forms.append(canon(first[0]))
+    return [f for f in dict.fromkeys(forms) if f]
+
+
+def _names_of(item) -> set[str]:
+    en = item.en or item.label_en if isinstance(item, contract.Column) else item.en
+    names = {canon(item.zh), canon(item.key), canon(item.key.replace("_", " "))}
+    if en:
+        names.add(canon(en))
+        names.add(canon(en.replace(" ", "_")))
+    return names
+
+
+_SHEET_INDEX: dict[str, str] = {}
+for _s in contract.SHEETS.values():
+    for _n in _names_of(_s):
+        _SHEET_INDEX.setdefault(_n, _s.key)
+
+
+def sheet_key_of(name: str) -> str | None:
+    for form in _label_forms(name):
+        if form in _SHEET_INDEX:
+            return _SHEET_INDEX[form]
+    return None
+
+
+def match_sheets(sheets: list[RawSheet]) -> tuple[dict[str, RawSheet], list[tuple[str, list[str]]]]:
+    """Contract sheet key -> workbook sheet.  A visible sheet wins over a hidden one of the same key;
+    two visible sheets for one key are returned as conflicts (key, names)."""
+    found: dict[str, list[RawSheet]] = {}
+    for sh in sheets:
+        key = sheet_key_of(sh.name)
+        if key:
+            found.setdefault(key, []).append(sh)
+    chosen, conflicts = {}, []
+    for key, candidates in found.items():
+        visible = [s for s in candidates if s.visible]
+        pool = visible or candidates
+        if len(pool) > 1:
+            conflicts.append((key, [s.name for s in pool]))
+        chosen[key] = pool[0]
+    return chosen, conflicts
+
+
+# ---------------------------------------------------------------- header row
+
+_HEADER_INDEX: dict[str, dict[str, str]] = {
+    s.key: {name: c.key for c in s.columns for name in _names_of(c)} for s in contract.SHEETS.values()
+}
+
+
+def column_key_of(spec: contract.Sheet, header) -> str | None:
+    if is_empty(header) or not isinstance(header, str):
+        return None
+    index = _HEADER_INDEX[spec.key]
+    for form in _label_forms(header):
+        if form in index:
+            return index[form]
+    return None
+
+
+def _header_matches(spec: contract.Sheet, row: list) -> dict[str, list[int]]:
+    matched: dict[str, list[int]] = {}
+    for i, cell in enumerate(row):
+        key = column_key_of(spec, cell)
+        if key:
+            matched.setdefault(key, []).append(i)
+    return matched
+
+
+def find_header(spec: contract.Sheet, grid: list[list]) -> tuple[int, dict[str, list[int]]] | None:
+    """The row (0-based) among the first rows that names the most contract columns (at least two)."""
+    best, best_idx, best_map = 1, None, {}
+    for idx, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        matched = _header_matches(spec, row)
+        if len(matched) > best:
+            best, best_idx, best_map = len(matched), idx, matched
+    if best_idx is None:
+        return None
+    return best_idx, best_map
+
+
+# ---------------------------------------------------------------- rows under the header
+
+_NOTE = re.compile(
+    r"^(备注|注意|注[:、.\d]|注$|说明|填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|联系人|校长签|"
+    r"合计|总计|小计|以上|此表|本表)"
+)
+NOTE_MIN_LENGTH = 15
+
+
+def is_note_line(cells: list, first_table_col: int) -> bool:
+    """A notes, signature or totals line under the table rather than a record.
+
+    Either its first non-empty cell starts like a note (備註, 注:, 說明, 填表人, 簽字, 負責人, 合計 ...),
+    or it is one long text alone at the left edge of the table (a sentence, not a name or a date)."""
+    filled = [i for i, c in enumerate(cells) if not is_empty(c)]
+    first = cells[filled[0]]
+    if not isinstance(first, str):
+        return False
+    text = _T2S.convert(unicodedata.normalize("NFKC", first).strip())
+    if _NOTE.match(text.replace(" ", "")):
+        return True
+    return len(filled) == 1 and filled[0] <= first_table_col and len(text) >= NOTE_MIN_LENGTH
+
+
+def _column_letter(idx: int) -> str:
+    letters = ""
+    idx += 1
+    while idx:
+        idx, rem = divmod(idx - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
+    """The table of `spec` in `sheet`, or None when no header row can be found.
+
+    Duplicate header cells for one column are returned in `headers` as the first one;
+    the caller reports them (see duplicate_columns)."""
+    found = find_header(spec, sheet.grid)
+    if found is None:
+        return None
+    header_idx, matched = found
+    header_cells = list(sheet.grid[header_idx])
+    columns = {key: idxs[0] for key, idxs in matched.items()}
+    headers = {key: (idx + 1, str(header_cells[idx]).strip()) for key, idx in columns.items()}
+    names = [
+        str(h).strip() if not is_empty(h) else _column_letter(i) for i, h in enumerate(header_cells)
+    ]
+    first_col = min(columns.values())
+    rows, notes, region = [], [], []
+    for r in range(header_idx + 1, len(sheet.grid)):
+        cells = sheet.grid[r]
+        if all(is_empty(c) for c in cells):
+            continue
+        region.append((r + 1, cells))
+        if is_note_line(cells, first_col):
+            notes.append((r + 1, " ".join(display(c) for c in cells if not is_empty(c))))
+            continue
+        width = len(cells)
+        picked = {key: (cells[i] if i < width else "") for key, i in columns.items()}
+        raw = {}
+        for i, c in enumerate(cells):
+            if not is_empty(c):
+                raw[names[i] if i < len(names) else _column_letter(i)] = display(c)
+        rows.append(RawRow(r + 1, picked, raw))
+    return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+def duplicate_columns(spec: contract.Sheet, table: Table) -> list[tuple[str, list[str]]]:
+    matched = _header_matches(spec, table.header_cells)
+    return [
+        (key, [str(table.header_cells[i]).strip() for i in idxs]) for key, idxs in matched.items() if len(idxs) > 1
+    ]

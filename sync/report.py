@@ -1,0 +1,337 @@
+"""The report on one source: what was accepted, what was refused and why.
+
+`check_file` (and `check_bytes` for an upload) reads one workbook, tells a
+school workbook from the bureau workbook by its sheets, validates it without
+touching the store, and returns a FileReport.  `annotate_workbook` gives the
+school its own workbook back with every bad cell highlighted and a comment
+carrying the reason, plus a first sheet listing the file-level problems.
+
+Structural problems refuse the whole file (level "file"): unreadable, not a
+safeschool workbook, a missing sheet or column, a column twice, no or several
+school rows, an unregistered or wrong school, identity-card or phone numbers.
+Row problems refuse one row (level "row") and keep it with its reasons.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from sync import contract
+from sync.cells import display, is_empty, parse_code
+from sync.reader import (
+    UnreadableWorkbook,
+    duplicate_columns,
+    locate_table,
+    match_sheets,
+    read_workbook,
+)
+from sync.validate import Context, Problem, SheetResult, privacy_problems, validate_rows
+
+SCHOOL_WORKBOOK = "school_workbook"
+BUREAU_WORKBOOK = "bureau_workbook"
+
+
+@dataclass
+class FileReport:
+    """What check_file found in one source (see the module docstring)."""
+
+    filename: str
+    kind: str | None = None
+    school_code: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    rows: dict[str, list[dict]] = field(default_factory=dict)  # sheet key -> accepted records
+    rejected: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)  # lines under a table taken as notes
+    rows_read: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return any(p.level == "file" for p in self.problems)
+
+    @property
+    def file_problems(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "file"]
+
+    @property
+    def row_problems(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "row"]
+
+    @cached_property
+    def records(self) -> dict[str, pd.DataFrame]:
+        """Accepted rows per sheet key: English keys + school_code + row_no."""
+        out = {}
+        for key, rows in self.rows.items():
+            sheet = contract.SHEETS[key]
+            cols = ["school_code", *[k for k in sheet.keys if k != "school_code"], "row_no"]
+            out[key] = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+        return out
+
+    def add_file_problem(self, zh: str, en: str, sheet: str | None = None, column: str | None = None,
+                         value: str | None = None, row: int | None = None, sheet_key: str | None = None) -> None:
+        self.problems.append(Problem("file", sheet, row, column, value, zh, en, sheet_key=sheet_key))
+
+    def lines(self) -> list[str]:
+        return [p.as_text(self.filename) for p in self.problems]
+
+
+# ---------------------------------------------------------------- context
+
+def indicator_max() -> dict[str, float]:
+    """Each indicator's maximum points, from the configured rubric (rules.md defaults as fallback)."""
+    try:
+        from scoring.rubric import configured_rubric
+
+        return {k: float(v) for k, v in configured_rubric().points.items()}
+    except ImportError:
+        return dict(DEFAULT_POINTS)
+
+
+DEFAULT_POINTS = {
+    "A1": 3, "A2": 3, "A3": 3, "A4": 2, "A5": 4, "B1": 3, "B2": 4, "B3": 3,
+    "C1": 2, "C2": 6, "C3": 3, "C4": 3, "C5": 3, "C6": 3, "D1": 8, "D2": 2, "D3": 3, "D4": 3, "D5": 4,
+    "E1": 5, "E2": 2, "E3": 2, "E4": 2, "E5": 3, "E6": 2, "E7": 2, "E8": 2, "F1": 2, "F2": 3, "F3": 5, "G1": 5,
+}
+
+
+def registry_in_store(engine) -> set[str] | None:
+    """School codes registered in the store, or None when no registry was ever loaded."""
+    from sqlalchemy import select
+
+    from sync.store import records
+
+    table = records["registry"]
+    with engine.connect() as conn:
+        codes = {r[0] for r in conn.execute(select(table.c.school_code))}
+    return codes or None
+
+
+# ---------------------------------------------------------------- checking
+
+def check_file(path: Path, registry: set[str] | None = None, engine=None, today: date | None = None,
+               display_name: str | None = None) -> FileReport:
+    """Validate one workbook (school or bureau) without loading it."""
+    path = Path(path)
+    return _check(path, display_name or path.name, registry, engine, today)
+
+
+def check_bytes(data: bytes, filename: str, registry: set[str] | None = None, engine=None,
+                today: date | None = None) -> FileReport:
+    """check_file for a workbook held in memory (an upload)."""
+    return _check(bytes(data), filename, registry, engine, today)
+
+
+def _check(source, filename, registry, engine, today) -> FileReport:
+    report = FileReport(filename)
+    if registry is None and engine is not None:
+        registry = registry_in_store(engine)
+    try:
+        sheets = read_workbook(source, filename)
+    except UnreadableWorkbook as err:
+        report.add_file_problem(*err.args)
+        return report
+    return check_sheets(sheets, report, registry, today or date.today(), indicator_max())
+
+
+def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: date,
+                 maxima: dict[str, float]) -> FileReport:
+    chosen, conflicts = match_sheets(sheets)
+    if "registry" in chosen and "school" in chosen:
+        report.add_file_problem(
+            "同一文件中既有「學校名冊」又有「學校概況」,無法判斷是學校工作簿還是教育局工作簿",
+            "the file has both a school registry and a school sheet; it cannot be both a school's and the bureau's",
+        )
+        return report
+    if "registry" in chosen:
+        report.kind = BUREAU_WORKBOOK
+        specs = contract.BUREAU_SHEETS
+    elif "school" in chosen:
+        report.kind = SCHOOL_WORKBOOK
+        specs = contract.SCHOOL_SHEETS
+    else:
+        names = "、".join(s.name for s in sheets) or "(無)"
+        report.add_file_problem(
+            f"這不是安全考評工作簿:找不到「學校概況」或「學校名冊」工作表(現有:{names})。請用系統提供的模板",
+            f"not a safeschool workbook: no 學校概況 (school) or 學校名冊 (registry) sheet (found: {names}); "
+            "use the template",
+        )
+        return report
+    for key, names in conflicts:
+        if key in {s.key for s in specs}:
+            sh = contract.SHEETS[key]
+            report.add_file_problem(
+                f"有多個工作表都是「{sh.zh}」:{'、'.join(names)},請只保留一個",
+                f"several sheets are '{sh.zh}' ({sh.en}): {', '.join(names)}; keep only one",
+                sheet=names[1], sheet_key=key,
+            )
+    tables = {}
+    for spec in specs:
+        table = _table_or_problem(spec, chosen.get(spec.key), report)
+        if table is not None:
+            tables[spec.key] = table
+            report.problems.extend(privacy_problems(
+                spec.key, table.sheet.name, table.header_idx + 1, table.header_cells, table.region,
+            ))
+            report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t} for r, t in table.notes)
+            report.rows_read += len(table.rows)
+    if report.kind == SCHOOL_WORKBOOK:
+        _check_school(report, tables, registry, today, maxima)
+    else:
+        _check_bureau(report, tables, today, maxima)
+    return report
+
+
+def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
+    if sheet is None:
+        report.add_file_problem(
+            f"缺少工作表「{spec.zh}」,請按模板補上(沒有記錄也要保留表頭)",
+            f"the sheet '{spec.zh}' ({spec.en}) is missing; add it as in the template (keep the header even with no records)",
+            sheet=spec.zh, sheet_key=spec.key,
+        )
+        return None
+    table = locate_table(spec, sheet)
+    if table is None:
+        report.add_file_problem(
+            f"工作表「{sheet.name}」中找不到表頭行(應有:{'、'.join(c.zh for c in spec.columns)})",
+            f"no header row found on sheet '{sheet.name}' (expected: {', '.join(c.zh for c in spec.columns)})",
+            sheet=sheet.name, sheet_key=spec.key,
+        )
+        return None
+    missing = [c for c in spec.columns if c.required and c.key not in table.columns]
+    for col in missing:
+        report.add_file_problem(
+            f"工作表「{sheet.name}」缺少「{col.zh}」列",
+            f"sheet '{sheet.name}' has no '{col.zh}' ({col.label_en}) column",
+            sheet=sheet.name, column=col.zh, row=table.header_idx + 1, sheet_key=spec.key,
+        )
+    for key, headers in duplicate_columns(spec, table):
+        report.add_file_problem(
+            f"「{spec.column(key).zh}」列出現了{len(headers)}次({'、'.join(headers)}),請只保留一列",
+            f"the '{spec.column(key).label_en}' column appears {len(headers)} times ({', '.join(headers)}); keep one",
+            sheet=sheet.name, column=headers[1], row=table.header_idx + 1, sheet_key=spec.key,
+        )
+    return None if missing else table
+
+
+def _school_code_of(report: FileReport, table) -> str | None:
+    if table is None:
+        return None
+    rows = table.rows
+    if not rows:
+        report.add_file_problem("「學校概況」沒有填寫學校信息", "the school sheet (學校概況) has no row",
+                                sheet=table.sheet.name, sheet_key="school")
+        return None
+    if len(rows) > 1:
+        report.add_file_problem(
+            f"「學校概況」只能有一行,現有{len(rows)}行(第{', '.join(str(r.row_no) for r in rows)}行)",
+            f"the school sheet (學校概況) must have one row; it has {len(rows)} (rows "
+            f"{', '.join(str(r.row_no) for r in rows)})",
+            sheet=table.sheet.name, sheet_key="school",
+        )
+    raw = rows[0].cells.get("school_code")
+    if is_empty(raw):
+        report.add_file_problem("「學校概況」沒有填寫學校代碼", "the school code is missing on the school sheet",
+                                sheet=table.sheet.name, row=rows[0].row_no, column="學校代碼", sheet_key="school")
+        return None
+    return parse_code(raw)[0]
+
+
+def _check_school(report, tables, registry, today, maxima):
+    code = _school_code_of(report, tables.get("school"))
+    report.school_code = code
+    if code is not None and registry is not None and code not in registry:
+        report.add_file_problem(
+            f"學校代碼「{code}」不在教育局的學校名冊中,請核對代碼(或請教育局先登記本校)",
+            f"school code '{code}' is not in the bureau's school registry; check the code "
+            "(or ask the bureau to register the school)",
+            sheet=tables["school"].sheet.name, column="學校代碼", value=code, sheet_key="school",
+        )
+    ctx = Context(today=today, school_code=code, registry=None, indicator_max=maxima)
+    if "campuses" in tables:
+        ctx.campuses = {
+            display(r.cells.get("campus")) for r in tables["campuses"].rows if not is_empty(r.cells.get("campus"))
+        }
+    for spec in contract.SCHOOL_SHEETS:
+        if spec.key in tables:
+            _add(report, spec, tables[spec.key], validate_rows(
+                spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name, tables[spec.key].headers))
+
+
+def _check_bureau(report, tables, today, maxima):
+    ctx = Context(today=today, school_code=None, registry=None, indicator_max=maxima)
+    if "registry" in tables:
+        t = tables["registry"]
+        _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))
+        ctx.registry = {r["school_code"] for r in report.rows.get("registry", [])}
+    if "inspections" in tables:
+        t = tables["inspections"]
+        _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))
+
+
+def _add(report: FileReport, spec, table, result: SheetResult) -> None:
+    report.rows[spec.key] = result.accepted
+    report.rejected.extend(result.rejected)
+    report.problems.extend(result.problems)
+
+
+# ---------------------------------------------------------------- the annotated workbook
+
+BAD_FILL = "FFC7CE"
+
+
+def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
+    """The school's own workbook (.xlsx) with each bad cell filled red and a comment giving the reason.
+
+    .xls and .ods are copied cell by cell into a new .xlsx first (openpyxl writes .xlsx only).
+    A first sheet 「問題 Problems」 lists every problem, file-level ones included."""
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    data = Path(path_or_bytes).read_bytes() if not isinstance(path_or_bytes, (bytes, bytearray)) else bytes(path_or_bytes)
+    try:
+        book = load_workbook(io.BytesIO(data))
+    except Exception:  # not an .xlsx: rebuild it from what calamine reads
+        book = Workbook()
+        book.remove(book.active)
+        try:
+            for sheet in read_workbook(data):
+                ws = book.create_sheet(sheet.name[:31])
+                for row in sheet.grid:
+                    ws.append([None if is_empty(c) else c for c in row])
+                if not sheet.visible:
+                    ws.sheet_state = "hidden"
+        except UnreadableWorkbook:
+            pass
+    bad = PatternFill("solid", fgColor=BAD_FILL)
+    for p in report.problems:
+        if p.sheet not in book.sheetnames or not p.row:
+            continue
+        ws = book[p.sheet]
+        col = p.col_no or 1
+        cell = ws.cell(row=p.row, column=col)
+        cell.fill = bad
+        text = f"{p.reason_zh}\n{p.reason_en}"
+        if cell.comment is not None:
+            text = cell.comment.text + "\n\n" + text
+        cell.comment = Comment(text, "safeschool", width=320, height=140)
+    listing = book.create_sheet("問題 Problems", 0)
+    listing.append(["級別 level", "工作表 sheet", "行 row", "列 column", "值 value", "原因", "reason"])
+    for p in report.problems:
+        listing.append([
+            "整個文件 file" if p.level == "file" else "行 row",
+            p.sheet, p.row, p.column, p.value, p.reason_zh, p.reason_en,
+        ])
+    if not report.problems:
+        listing.append(["", "", "", "", "", "沒有發現問題", "no problems found"])
+    for letter, width in zip("ABCDEFG", (12, 14, 6, 14, 18, 50, 60), strict=True):
+        listing.column_dimensions[letter].width = width
+    book.active = 0
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

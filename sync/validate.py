@@ -1,0 +1,331 @@
+"""Checks on whole rows and tables: ranges, cross-field rules, the registry, privacy.
+
+`validate_rows` takes the raw rows of one contract sheet (from a workbook or
+an SQL query), types every cell (sync.cells), applies the checks below and
+splits the rows into accepted records and refused rows.  A refused row keeps
+its raw values and every reason, in Chinese and English, so the school can
+fix it; nothing is dropped or altered in silence.
+
+What is checked, and why (data-contract.md "bad rows", rules.md):
+- required cells filled; values of the column's kind;
+- record dates between 2000-01-01 and today (a record of what was done cannot
+  be in the future); deadlines and planned end dates may lie ahead; birth
+  dates from 1900, and a guard 16..80 years old when he started;
+- counts are non-negative whole numbers; signed classes <= participating
+  classes, signed staff <= staff, boarders <= students; ends not before starts;
+- a guard's campus is one of the school's campuses (E1 counts per campus:
+  a misspelt campus would lose the guard without a word);
+- one row per campus, checklist item, agreement year, hazard number, guard
+  and registered school (a second one is ambiguous, so it is refused);
+- inspections: a registered school; an assessed indicator that exists, with
+  points inside [0, that indicator's max] (rules.md);
+- privacy: a header or a value that looks like an identity-card or phone
+  number refuses the whole source (privacy_problems).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from sync import contract
+from sync.cells import canon, display, is_empty, parse_cell, required_missing
+
+
+@dataclass
+class Problem:
+    """One thing wrong in a source. level "file" refuses the source, "row" one row."""
+
+    level: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    reason_zh: str
+    reason_en: str
+    sheet_key: str | None = None
+    column_key: str | None = None
+    col_no: int | None = None  # 1-based column in the sheet, for highlighting the cell
+
+    def as_text(self, filename: str = "") -> str:
+        where = " / ".join(
+            p for p in (
+                filename,
+                self.sheet or "",
+                f"row {self.row}" if self.row else "",
+                self.column or "",
+            ) if p
+        )
+        value = f" [{self.value}]" if self.value not in (None, "") else ""
+        return f"{where}{value}: {self.reason_zh} | {self.reason_en}"
+
+
+@dataclass
+class RawRow:
+    """One table row as read: its 1-based row number and raw cells by column key."""
+
+    row_no: int
+    cells: dict[str, object]
+    raw: dict[str, str]  # header as written -> value as shown, every non-empty cell
+
+
+@dataclass
+class Context:
+    """What a check needs beyond the row itself."""
+
+    today: date
+    school_code: str | None = None  # set for a school workbook
+    registry: set[str] | None = None  # None: not known, not checked
+    indicator_max: dict[str, float] = field(default_factory=dict)
+    campuses: set[str] | None = None
+
+
+@dataclass
+class SheetResult:
+    accepted: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+EARLIEST_RECORD = date(2000, 1, 1)
+EARLIEST_BIRTH = date(1900, 1, 1)
+GUARD_AGE = (16, 80)
+# Dates that may lie in the future: a rectification deadline, a planned end of service.
+FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staff", "end_date")}
+UNIQUE_KEYS = {
+    "campuses": ("campus",),
+    "checklist": ("item",),
+    "agreements": ("year",),
+    "hazards": ("id",),
+    "guards": ("name", "campus"),
+    "office_staff": ("name",),
+    "registry": ("school_code",),
+}
+
+
+def _label(sheet: contract.Sheet, key: str) -> tuple[str, str]:
+    col = sheet.column(key)
+    return col.zh, col.label_en
+
+
+def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
+    if key == "birth_date":
+        if value < EARLIEST_BIRTH or value > ctx.today:
+            v = value.isoformat()
+            return (f"出生日期「{v}」不合理", f"birth date '{v}' is not plausible")
+        return None
+    if value < EARLIEST_RECORD:
+        v = value.isoformat()
+        return (f"日期「{v}」早於2000年,請檢查年份", f"date '{v}' is before 2000; check the year")
+    if value > ctx.today and (sheet_key, key) not in FUTURE_ALLOWED:
+        v = value.isoformat()
+        return (
+            f"日期「{v}」在今天({ctx.today.isoformat()})之後,記錄不能是將來的",
+            f"date '{v}' is after today ({ctx.today.isoformat()}); a record cannot be in the future",
+        )
+    return None
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _cross_checks(sheet_key: str, rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
+    """Rules between cells of one row: list of (column key, reason_zh, reason_en)."""
+    out = []
+
+    def pair(a, b, zh, en):
+        if rec.get(a) is not None and rec.get(b) is not None and rec[b] > rec[a]:
+            out.append((b, zh, en))
+
+    if sheet_key == "drills":
+        pair("classes", "signed_classes", "簽到班級數不能多於參演班級數",
+             "classes signed in cannot exceed participating classes")
+    elif sheet_key == "agreements":
+        pair("staff_total", "signed", "已簽訂人數不能多於教職工總數", "staff who signed cannot exceed staff in total")
+        year = rec.get("year")
+        if year is not None and not (EARLIEST_RECORD.year <= year <= ctx.today.year + 1):
+            out.append(("year", f"年度「{year}」不合理", f"year '{year}' is not plausible"))
+    elif sheet_key == "campuses":
+        pair("students", "boarders", "寄宿生數不能多於在校學生數", "boarders cannot exceed students")
+    if sheet_key in ("guards", "office_staff", "guard_training"):
+        start, end = rec.get("start_date"), rec.get("end_date")
+        if start and end and end < start:
+            out.append(("end_date", "結束(離崗)日期早於開始(上崗)日期", "the end date is before the start date"))
+    if sheet_key == "guards":
+        birth, start = rec.get("birth_date"), rec.get("start_date")
+        if birth and start:
+            age = _age_on(birth, start)
+            if not GUARD_AGE[0] <= age <= GUARD_AGE[1]:
+                out.append((
+                    "birth_date",
+                    f"按出生日期,上崗時年齡為{age}歲,不合理(應在{GUARD_AGE[0]}–{GUARD_AGE[1]}歲之間)",
+                    f"this birth date makes the guard {age} at the start date; "
+                    f"expected {GUARD_AGE[0]} to {GUARD_AGE[1]}",
+                ))
+        campus = rec.get("campus")
+        if campus is not None and ctx.campuses and campus not in ctx.campuses:
+            listed = "、".join(sorted(ctx.campuses))
+            out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed})",
+                        f"campus '{campus}' is not listed on the campuses sheet (listed: {listed})"))
+    if sheet_key == "hazards":
+        found = rec.get("found_date")
+        for key, zh in (("deadline", "整改時限"), ("closed_date", "完成日期")):
+            if found and rec.get(key) and rec[key] < found:
+                out.append((key, f"{zh}早於發現日期", f"the {key.replace('_', ' ')} is before the date found"))
+    if sheet_key == "inspections":
+        out.extend(_inspection_checks(rec, ctx))
+    return out
+
+
+def _inspection_checks(rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
+    out = []
+    indicator, points = rec.get("indicator"), rec.get("assessed_points")
+    if indicator is not None:
+        indicator = unicodedata.normalize("NFKC", indicator).strip().upper()
+        rec["indicator"] = indicator
+        if indicator not in ctx.indicator_max:
+            out.append(("indicator", f"指標「{indicator}」不存在(應為 A1…G1)",
+                        f"indicator '{indicator}' does not exist (expected an id like A1 ... G1)"))
+        elif points is None:
+            out.append(("assessed_points", f"填了指標「{indicator}」但沒有考評得分",
+                        f"indicator '{indicator}' is given but no assessed points"))
+        elif points > ctx.indicator_max[indicator]:
+            top = ctx.indicator_max[indicator]
+            out.append(("assessed_points", f"考評得分{points:g}超出指標{indicator}的滿分{top:g}",
+                        f"assessed points {points:g} exceed indicator {indicator}'s maximum of {top:g}"))
+    elif points is not None:
+        out.append(("indicator", "有考評得分但沒有填指標", "assessed points are given without an indicator"))
+    return out
+
+
+def _registry_problem(code: str) -> tuple[str, str]:
+    return (f"學校代碼「{code}」不在教育局的學校名冊中", f"school code '{code}' is not in the bureau's school registry")
+
+
+def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet_name: str,
+                  headers: dict[str, tuple[int, str]]) -> SheetResult:
+    """Type and check every row of one sheet. headers: column key -> (1-based column, header as written)."""
+    result = SheetResult()
+    parsers = [(col, col.key) for col in sheet.columns if col.key in headers]
+    unique = UNIQUE_KEYS.get(sheet.key)
+    seen: dict[tuple, int] = {}
+    for raw_row in rows:
+        rec: dict = {}
+        issues: list[tuple[str, str, str]] = []
+        for col, key in parsers:
+            raw = raw_row.cells.get(key)
+            value, problem = parse_cell(col, raw)
+            if problem is not None:
+                issues.append((key, *problem))
+                continue
+            if value is None and col.required:
+                issues.append((key, *required_missing(col.zh, col.label_en)))
+            elif col.kind == contract.DATE and value is not None:
+                bad = _date_range_problem(sheet.key, key, value, ctx)
+                if bad:
+                    issues.append((key, *bad))
+            rec[key] = value
+        if not issues:
+            issues = _cross_checks(sheet.key, rec, ctx)
+        code = rec.get("school_code") if "school_code" in headers else ctx.school_code
+        if (not issues and ctx.registry is not None and sheet.key != "registry"
+                and code is not None and code not in ctx.registry):
+            issues.append(("school_code", *_registry_problem(code)))
+        if not issues and unique:
+            ident = tuple(rec.get(k) for k in unique) + ((code,) if ctx.school_code is None else ())
+            if ident in seen:
+                key = unique[-1]
+                issues.append((key, f"與第{seen[ident]}行重複", f"duplicates row {seen[ident]}"))
+            else:
+                seen[ident] = raw_row.row_no
+        if issues:
+            _reject(result, sheet, sheet_name, headers, raw_row, issues, code)
+            continue
+        if ctx.school_code is not None:
+            rec["school_code"] = ctx.school_code
+        rec["row_no"] = raw_row.row_no
+        result.accepted.append(rec)
+    return result
+
+
+def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
+    reasons_zh, reasons_en = [], []
+    for key, zh, en in issues:
+        col_no, header = headers.get(key, (None, sheet.column(key).zh if key in sheet.keys else key))
+        value = display(raw_row.cells.get(key))
+        result.problems.append(Problem(
+            "row", sheet_name, raw_row.row_no, header, value, zh, en,
+            sheet_key=sheet.key, column_key=key, col_no=col_no,
+        ))
+        reasons_zh.append(f"{header}:{zh}")
+        reasons_en.append(f"{header}: {en}")
+    result.rejected.append({
+        "sheet_key": sheet.key, "sheet": sheet_name, "row_no": raw_row.row_no, "school_code": code,
+        "raw": raw_row.raw, "reason_zh": ";".join(reasons_zh), "reason_en": "; ".join(reasons_en),
+    })
+
+
+# ---------------------------------------------------------------- privacy
+
+_PRIVATE_HEADERS = ("身份证", "证件", "身份号", "电话", "手机", "联系方式", "phone", "mobile", "telephone",
+                    "idcard", "id_card", "identity", "idnumber", "id_number")
+_ID_CARD = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
+)
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3}-)\d{7,8}(?!\d)")
+_SEPARATORS = re.compile(r"[ \t\u3000-]")
+
+
+def header_is_private(header: str) -> bool:
+    c = canon(header)
+    return c in ("tel", "身份证号码", "身份证号") or any(p in c for p in _PRIVATE_HEADERS)
+
+
+def _private_kind(text: str) -> tuple[str, str] | None:
+    compact = _SEPARATORS.sub("", text)
+    if _ID_CARD.search(compact):
+        return ("身份證號碼", "an identity-card number")
+    if _MOBILE.search(compact) or _LANDLINE.search(text):
+        return ("電話號碼", "a phone number")
+    return None
+
+
+def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | None, header_cells: list,
+                     rows: list[tuple[int, list]]) -> list[Problem]:
+    """File-level problems for every header or cell that looks like an identity-card or phone number."""
+    problems = []
+    for i, header in enumerate(header_cells):
+        if not is_empty(header) and header_is_private(str(header)):
+            problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
+                                     ("身份證或電話號碼", "identity-card or phone numbers")))
+    texts = []
+    for _row_no, cells in rows:
+        texts.extend(display(c) for c in cells if not is_empty(c))
+    blob = "\n".join(texts)
+    if not blob or _private_kind(blob) is None:
+        return problems
+    for row_no, cells in rows:
+        for i, cell in enumerate(cells):
+            if is_empty(cell):
+                continue
+            kind = _private_kind(display(cell))
+            if kind:
+                header = header_cells[i] if i < len(header_cells) and not is_empty(header_cells[i]) else None
+                problems.append(_privacy(sheet_key, sheet_name, row_no,
+                                         str(header).strip() if header else None, display(cell), i + 1, kind))
+    return problems
+
+
+def _privacy(sheet_key, sheet_name, row, column, value, col_no, kind):
+    masked = value[:3] + "…" if value else value
+    return Problem(
+        "file", sheet_name, row, column, masked,
+        f"疑似{kind[0]}:本系統不收集身份證號或電話號碼,請刪除該列或該內容後重新提交",
+        f"looks like {kind[1]}: safeschool does not collect identity-card or phone numbers; "
+        "delete the column or value and send the file again",
+        sheet_key=sheet_key, col_no=col_no,
+    )

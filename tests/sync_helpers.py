@@ -1,0 +1,113 @@
+"""Small workbooks for the sync tests, written by real writers (openpyxl, xlwt, odfpy through pandas).
+
+A book is a dict: sheet name -> list of rows (the first row is the header).
+`school_book` and `bureau_book` give a valid book to start from; a test
+changes what it is about and writes it in the format it tests.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sync import contract
+
+Book = dict[str, list[list]]
+
+
+def _headers(key: str) -> list[str]:
+    return [c.zh for c in contract.SHEETS[key].columns]
+
+
+def school_book(code: str = "1001", name: str = "城關小學", campus: str = "本部") -> Book:
+    book: Book = {contract.SHEETS[s.key].zh: [_headers(s.key)] for s in contract.SCHOOL_SHEETS}
+    book["學校概況"].append([code, name, "小學", "城關鎮", "否"])
+    book["校區"].append([campus, 600, 50, 0, "是", "是"])
+    book["基礎工作"] += [[item, "是", "文號1", date(2026, 2, 1)] for item in contract.CHECKLIST_ITEMS]
+    book["責任書"].append([2026, 50, 48])
+    book["安全辦人員"] += [["張主任", "主任", date(2024, 9, 1), None], ["李幹事", "工作人員", date(2025, 3, 1), None]]
+    book["應急演練"] += [
+        [date(2026, 3, 10), campus, "消防疏散", "是", "良好", 12, 12, 600],
+        [date(2026, 4, 14), campus, "地震避險", "是", "良好", 12, 11, 590],
+    ]
+    book["安全教育"] += [[date(2026, 3, 2), "安全教育課", "防溺水", "是", 600, 600]]
+    book["保安人員"] += [
+        ["王保安", campus, date(1975, 5, 1), "平安保安公司", date(2024, 1, 1), None] + ["是"] * 7,
+        ["趙保安", campus, date(1980, 6, 1), "平安保安公司", date(2024, 1, 1), None] + ["是"] * 7,
+    ]
+    book["保安培訓"] += [["王保安", date(2026, 3, 1), date(2026, 3, 3), "是", "技能"]]
+    book["保安演練"] += [[date(2026, 3, 5), campus, "防暴演練"]]
+    book["護學崗"] += [[date(2026, 3, 6), campus, "早", "是"]]
+    book["隱患整改"] += [["H1", date(2026, 3, 1), "圍墻破損", "設施", "張主任", date(2026, 4, 1), date(2026, 3, 20)]]
+    book["安全經費"] += [[date(2026, 3, 1), "隱患整治", 1200.5]]
+    return book
+
+
+def bureau_book(codes=("1001", "1002")) -> Book:
+    return {
+        "學校名冊": [_headers("registry")] + [[c, f"學校{c}", "小學", "城關鎮"] for c in codes],
+        "督查記錄": [_headers("inspections"), [date(2026, 5, 1), codes[0], "定期", "消防通道堵塞", 1, "否", "否", None, None]],
+    }
+
+
+def write_xlsx(path: Path, book: Book, *, title: str | None = None, hidden: dict[str, list[list]] | None = None,
+               merge_title: bool = True) -> Path:
+    """An .xlsx by openpyxl; `title` puts a (merged) title row above every header."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in book.items():
+        ws = wb.create_sheet(name)
+        if title:
+            ws.append([title])
+            if merge_title:
+                ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(rows[0]), 2))
+        for row in rows:
+            ws.append(row)
+    for name, rows in (hidden or {}).items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        ws.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+def write_xls(path: Path, book: Book) -> Path:
+    """An .xls (BIFF8) by xlwt, real dates with a date format."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for name, rows in book.items():
+        ws = wb.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, date):
+                    ws.write(r, c, value, date_style)
+                else:
+                    ws.write(r, c, value)
+    wb.save(str(path))
+    return path
+
+
+def write_ods(path: Path, book: Book) -> Path:
+    """An .ods by odfpy (pandas' odf engine)."""
+    import pandas as pd
+
+    with pd.ExcelWriter(path, engine="odf") as writer:
+        for name, rows in book.items():
+            pd.DataFrame(rows[1:], columns=rows[0]).to_excel(writer, sheet_name=name, index=False)
+    return path
+
+
+WRITERS = {"xlsx": write_xlsx, "xls": write_xls, "ods": write_ods}
+
+
+def write(fmt: str, path_stem: Path, book: Book) -> Path:
+    path = path_stem.with_suffix("." + fmt)
+    WRITERS[fmt](path, book)
+    return path
