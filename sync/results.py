@@ -1,15 +1,274 @@
-"""Store side of scoring: draft results after each sync, frozen publications.
+"""Store side of scoring: draft results after each sync, frozen publications, and their queries.
 
-(First version: the signatures are final; the bodies follow shortly.)
+Scoring itself (scoring/) is pure; this module loads the frames, runs it,
+and keeps the results in the `scores` table:
+- draft rows (publication_id NULL) are replaced wholesale for the recomputed
+  years, in one transaction, after every sync (`recompute`);
+- `publish` copies a year's draft rows under a new `publications` row, so a
+  published year never changes when data or the rubric change later;
+  re-publishing needs force=True and keeps the earlier version (inactive).
+
+Annual rows keep the full indicator objects of `safeschool score --json`;
+trend rows (one per school and month end) keep only points and maxima.
+The areas JSON holds {"A": {"points", "max"}, ...} plus "_meta" with what the
+columns do not hold (veto reason, unrounded total, submitted, rubric version).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
-from sqlalchemy.engine import Engine
+import pandas as pd
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from sync.errors import UserError
+from sync.store import publications, scores, sources
+
+ANNUAL = "annual"
+TREND = "trend"
+_ROW_FIELDS = ("school_code", "name", "type", "township", "total", "grade", "rank", "qualified", "deduction")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def evaluation_date(year: int, today: date) -> date:
+    """31 Dec for a past year; today for the running year."""
+    return date(year, 12, 31) if year < today.year else today
+
+
+def month_ends(year: int, as_of: date) -> list[date]:
+    ends = [(pd.Timestamp(year, m, 1) + pd.offsets.MonthEnd(0)).date() for m in range(1, 13)]
+    return [d for d in ends if d <= as_of]
+
+
+def record_years(frames: dict[str, pd.DataFrame]) -> list[int]:
+    """Years any dated record falls in (school records and inspections)."""
+    years: set[int] = set()
+    for key, frame in frames.items():
+        if key in ("registry", "school") or frame.empty:
+            continue
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[col]) and col != "birth_date":
+                years.update(int(y) for y in frame[col].dropna().dt.year.unique())
+        if key == "agreements" and "year" in frame:
+            years.update(int(y) for y in frame["year"].dropna().unique())
+    return sorted(years)
+
+
+def default_years(frames: dict[str, pd.DataFrame], today: date) -> list[int]:
+    """Every year from the earliest record year to the running year."""
+    years = [y for y in record_years(frames) if y <= today.year]
+    first = min(years) if years else today.year
+    return list(range(first, today.year + 1))
+
+
+def _rows_for(ev, kind: str, computed_at: datetime, full: bool) -> list[dict]:
+    rows = []
+    for obj in ev.to_json(with_periods=full):
+        indicators = obj["indicators"] if full else {
+            k: {"points": v["points"], "max": v["max"], "pending": v["pending"]} for k, v in obj["indicators"].items()}
+        areas = dict(obj["areas"])
+        areas["_meta"] = {"veto": obj["veto"], "raw_total": obj["raw_total"], "submitted": obj["submitted"],
+                          "rubric_version": obj["rubric_version"]}
+        rows.append({
+            "publication_id": None, "year": ev.year, "kind": kind, "as_of": ev.as_of,
+            **{f: obj[f] for f in _ROW_FIELDS},
+            "areas": areas, "indicators": indicators, "campuses": obj["campuses"] if full else [],
+            "computed_at": computed_at,
+        })
+    return rows
 
 
 def recompute(engine: Engine, years: list[int] | None = None, today: date | None = None, rubric=None) -> dict:
-    """Re-evaluate the draft annual and trend scores of `years` (default: every year with records)."""
-    return {"years": [], "rows": 0}
+    """Re-evaluate the draft annual and trend scores and replace the drafts of those years in one transaction.
+
+    years: default every year from the earliest record year to the running year.
+    today: the running day (default: the clock); a past year is evaluated on 31 Dec,
+    the running year on today, and the trend at every month end up to then.
+    """
+    from scoring import configured_rubric, evaluate
+    from sync.frames import load_frames
+
+    today = today or date.today()
+    rubric = rubric or configured_rubric()
+    frames = load_frames(engine)
+    years = sorted(set(years)) if years else default_years(frames, today)
+    years = [y for y in years if y <= today.year]
+    computed_at = _now()
+    rows: list[dict] = []
+    summary = {"years": years, "annual_rows": 0, "trend_rows": 0, "rubric_version": rubric.version, "as_of": {}}
+    for year in years:
+        as_of = evaluation_date(year, today)
+        annual = _rows_for(evaluate(frames, year, as_of, rubric), ANNUAL, computed_at, full=True)
+        trend = []
+        for end in month_ends(year, as_of):
+            trend += _rows_for(evaluate(frames, year, end, rubric, with_periods=False), TREND, computed_at, full=False)
+        rows += annual + trend
+        summary["annual_rows"] += len(annual)
+        summary["trend_rows"] += len(trend)
+        summary["as_of"][year] = as_of.isoformat()
+    with engine.begin() as conn:
+        if years:
+            conn.execute(delete(scores).where(scores.c.publication_id.is_(None), scores.c.year.in_(years)))
+        for start in range(0, len(rows), 2000):
+            conn.execute(insert(scores), rows[start:start + 2000])
+    return summary
+
+
+def _draft_rows(conn: Connection, year: int, kind: str | None = None) -> list[dict]:
+    query = select(scores).where(scores.c.publication_id.is_(None), scores.c.year == year)
+    if kind:
+        query = query.where(scores.c.kind == kind)
+    return [dict(r) for r in conn.execute(query.order_by(scores.c.id)).mappings()]
+
+
+def active_publication(engine_or_conn, year: int) -> dict | None:
+    query = select(publications).where(publications.c.year == year, publications.c.active.is_(True)) \
+        .order_by(publications.c.version.desc())
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            row = conn.execute(query).mappings().first()
+    else:
+        row = engine_or_conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def list_publications(engine: Engine, year: int | None = None) -> list[dict]:
+    query = select(publications).order_by(publications.c.year, publications.c.version)
+    if year is not None:
+        query = query.where(publications.c.year == year)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def publish(engine: Engine, year: int, by: str | None = None, force: bool = False, note: str | None = None) -> dict:
+    """Freeze the current draft results of `year` as a new publication (version n+1)."""
+    with engine.begin() as conn:
+        drafts = _draft_rows(conn, year)
+        annual = [r for r in drafts if r["kind"] == ANNUAL]
+        if not annual:
+            raise UserError(f"{year} has no computed results to publish; run `safeschool sync` (or load data "
+                            f"for {year}) first")
+        as_of = annual[0]["as_of"]
+        if as_of != date(year, 12, 31) and not force:
+            raise UserError(f"{year} is still running (results as of {as_of}); publish after 31 Dec, "
+                            "or add --force to publish the year-to-date results")
+        current = active_publication(conn, year)
+        if current and not force:
+            raise UserError(f"{year} is already published (version {current['version']}, "
+                            f"{current['published_at']:%Y-%m-%d %H:%M}); add --force to publish a new version "
+                            "(the earlier one is kept)")
+        last = conn.execute(select(func.max(publications.c.version)).where(publications.c.year == year)).scalar()
+        if current:
+            conn.execute(update(publications).where(publications.c.year == year).values(active=False))
+        meta = (annual[0]["areas"] or {}).get("_meta", {})
+        data_timestamp = conn.execute(select(func.max(sources.c.loaded_at))).scalar()
+        values = {
+            "year": year, "version": (last or 0) + 1, "active": True, "published_at": _now(),
+            "published_by": by, "rubric_version": meta.get("rubric_version"), "data_timestamp": data_timestamp,
+            "note": note,
+        }
+        publication_id = conn.execute(insert(publications).values(**values)).inserted_primary_key[0]
+        copies = [{**{k: v for k, v in r.items() if k != "id"}, "publication_id": publication_id} for r in drafts]
+        for start in range(0, len(copies), 2000):
+            conn.execute(insert(scores), copies[start:start + 2000])
+    return {"publication_id": publication_id, **values, "schools": len(annual)}
+
+
+def _rows(engine: Engine, year: int, kind: str, publication: str | int) -> list[dict]:
+    with engine.connect() as conn:
+        if publication == "draft":
+            condition = scores.c.publication_id.is_(None)
+        else:
+            if publication == "active":
+                pub = active_publication(conn, year)
+            else:
+                pub = conn.execute(select(publications).where(
+                    publications.c.year == year, publications.c.version == int(publication))).mappings().first()
+            if pub is None:
+                if publication != "active":
+                    raise UserError(f"{year} has no published version {publication}")
+                condition = scores.c.publication_id.is_(None)  # an unpublished year is a draft
+            else:
+                condition = scores.c.publication_id == pub["publication_id"]
+        query = select(scores).where(and_(condition, scores.c.year == year, scores.c.kind == kind))
+        return [dict(r) for r in conn.execute(query.order_by(scores.c.id)).mappings()]
+
+
+def _json_object(row: dict) -> dict:
+    areas = dict(row["areas"] or {})
+    meta = areas.pop("_meta", {})
+    return {
+        **{f: row[f] for f in _ROW_FIELDS},
+        "indicators": row["indicators"] or {},
+        "campuses": row["campuses"] or [],
+        "raw_total": meta.get("raw_total"),
+        "veto": meta.get("veto"),
+        "rank_label": None if row["qualified"] else "取消資格",
+        "submitted": meta.get("submitted"),
+        "areas": areas,
+        "as_of": row["as_of"].isoformat(),
+        "year": row["year"],
+        "rubric_version": meta.get("rubric_version"),
+    }
+
+
+def _rank_order(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (not r["qualified"], -(r["total"] or 0), r["school_code"]))
+
+
+def annual_results(engine: Engine, year: int, publication: str | int = "active") -> list[dict]:
+    """The `score --json` objects of `year`, in rank order.
+
+    publication: "active" (the published version; the draft when the year is unpublished),
+    "draft", or a version number.
+    """
+    return [_json_object(r) for r in _rank_order(_rows(engine, year, ANNUAL, publication))]
+
+
+def is_published(engine: Engine, year: int) -> bool:
+    return active_publication(engine, year) is not None
+
+
+def trend_frame(engine: Engine, year: int, publication: str | int = "active",
+                school_code: str | None = None) -> pd.DataFrame:
+    """Year-to-date series: one row per school and month end (as_of, total, grade, rank, area points)."""
+    rows = _rows(engine, year, TREND, publication)
+    if school_code is not None:
+        rows = [r for r in rows if r["school_code"] == school_code]
+    records = []
+    for r in rows:
+        areas = r["areas"] or {}
+        rec = {"school_code": r["school_code"], "name": r["name"], "type": r["type"], "township": r["township"],
+               "as_of": pd.Timestamp(r["as_of"]), "total": r["total"], "grade": r["grade"], "rank": r["rank"],
+               "qualified": r["qualified"]}
+        for area, v in areas.items():
+            if not area.startswith("_"):
+                rec[f"{area}_points"] = v.get("points")
+                rec[f"{area}_max"] = v.get("max")
+        records.append(rec)
+    frame = pd.DataFrame(records, columns=None if records else
+                         ["school_code", "name", "type", "township", "as_of", "total", "grade", "rank", "qualified"])
+    return frame.sort_values(["school_code", "as_of"]).reset_index(drop=True) if len(frame) else frame
+
+
+def publication_diff(engine: Engine, year: int) -> pd.DataFrame:
+    """What changed between the active publication and the current draft (one row per school)."""
+    cols = ["school_code", "name", "total", "grade", "rank"]
+    with engine.connect() as conn:
+        pub = active_publication(conn, year)
+    draft = pd.DataFrame([{c: r[c] for c in cols} for r in _rows(engine, year, ANNUAL, "draft")], columns=cols)
+    before = pd.DataFrame([{c: r[c] for c in cols} for r in _rows(engine, year, ANNUAL, pub["version"])]
+                          if pub else [], columns=cols)
+    merged = before.merge(draft, on="school_code", how="outer", suffixes=("_before", "_after"))
+    merged["name"] = merged["name_after"].fillna(merged["name_before"])
+    merged = merged.drop(columns=["name_before", "name_after"])
+    merged["changed"] = ~(
+        (merged["total_before"] == merged["total_after"]) & (merged["grade_before"] == merged["grade_after"])
+        & (merged["rank_before"].fillna(-1) == merged["rank_after"].fillna(-1)))
+    order = ["school_code", "name", "total_before", "total_after", "grade_before", "grade_after",
+             "rank_before", "rank_after", "changed"]
+    return merged[order].sort_values("school_code").reset_index(drop=True)

@@ -1,0 +1,234 @@
+"""What every indicator reads: the schools, the records up to the evaluation date, and result builders.
+
+Indicator functions take a Context and return an Outcome: one row per
+registered school (ratio in [0, 1] or NaN when pending, the figures behind it
+in Chinese and English, and what would raise it), plus for period-based
+indicators the long table of periods behind the heatmaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from scoring import calendar
+from scoring.rubric import Rubric
+from sync import contract
+
+OUTCOME_COLUMNS = ["ratio", "pending", "applicable", "detail", "detail_en", "action", "action_en", "gain"]
+
+
+@dataclass
+class Outcome:
+    frame: pd.DataFrame  # indexed by school_code, OUTCOME_COLUMNS
+    periods: pd.DataFrame | None = None  # school_code, period, required, held, covered, counted
+
+
+def texts(template: str, **columns) -> list[str]:
+    """Format one string per school from aligned columns (Series or arrays)."""
+    names = list(columns)
+    values = [list(v) for v in columns.values()]
+    return [template.format(**dict(zip(names, row, strict=False))) for row in zip(*values, strict=False)]
+
+
+def num(value: float) -> str:
+    """A figure as people read it: 3, 2.5, 0.33."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "-"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+class Context:
+    def __init__(self, frames: dict[str, pd.DataFrame], year: int, as_of: date, rubric: Rubric):
+        self.frames = frames
+        self.year = year
+        self.rubric = rubric
+        self.as_of = pd.Timestamp(as_of)
+        self.year_start = pd.Timestamp(year, 1, 1)
+        self.year_end = pd.Timestamp(year, 12, 31)
+        self.schools = self._schools()
+        self.codes = self.schools.index
+        self._cache: dict = {}
+
+    # -- who is measured -------------------------------------------------
+    def _schools(self) -> pd.DataFrame:
+        registry = self.frame("registry", registered_only=False)
+        registry = registry.dropna(subset=["school_code"]).drop_duplicates("school_code", keep="last")
+        schools = registry.set_index("school_code")[["name", "type", "township"]].copy()
+        own = self.frame("school", registered_only=False).drop_duplicates("school_code", keep="last")
+        boarding = own.set_index("school_code")["boarding"] if "boarding" in own else pd.Series(dtype="boolean")
+        schools["boarding"] = boarding.reindex(schools.index).fillna(False).astype(bool)
+        schools["kindergarten"] = schools["type"].eq(contract.KINDERGARTEN).fillna(False).astype(bool)
+        schools["high_school"] = schools["type"].isin(contract.HIGH_SCHOOL_TYPES).astype(bool)
+        schools["submitted"] = schools.index.isin(own["school_code"])
+        schools.index.name = "school_code"
+        return schools
+
+    def frame(self, key: str, registered_only: bool = True) -> pd.DataFrame:
+        frame = self.frames.get(key)
+        if frame is None:
+            from sync.frames import empty_frame
+
+            frame = empty_frame(key)
+        if registered_only and hasattr(self, "schools"):
+            frame = frame[frame["school_code"].isin(self.schools.index)]
+        return frame
+
+    # -- records up to the evaluation date --------------------------------
+    def dated(self, key: str, column: str = "date", in_year: bool = True) -> pd.DataFrame:
+        """Records dated on or before the evaluation date (and in the year unless in_year=False)."""
+        frame = self.frame(key)
+        when = frame[column]
+        keep = when.notna() & (when <= self.as_of)
+        if in_year:
+            keep &= when >= self.year_start
+        return frame[keep.fillna(False).astype(bool)]
+
+    def on_duty(self, key: str) -> pd.DataFrame:
+        """People counted on the evaluation date: from start date up to and including end date."""
+        frame = self.frame(key)
+        start, end = frame["start_date"], frame["end_date"]
+        keep = start.notna() & (start <= self.as_of) & (end.isna() | (end >= self.as_of))
+        return frame[keep.fillna(False).astype(bool)]
+
+    def checklist_done(self, *items: str) -> pd.Series:
+        """True for schools that marked every one of `items` done (dated on or before the evaluation date)."""
+        done = self._done_items()
+        result = pd.Series(True, index=self.codes)
+        for item in items:
+            result &= self.codes.isin(done.loc[done["item"] == item, "school_code"])
+        return result
+
+    def _done_items(self) -> pd.DataFrame:
+        if "done_items" not in self._cache:
+            rows = self.frame("checklist")
+            keep = rows["done"].fillna(False).astype(bool) & (rows["date"].isna() | (rows["date"] <= self.as_of))
+            self._cache["done_items"] = rows.loc[keep, ["school_code", "item"]]
+        return self._cache["done_items"]
+
+    def per_school(self, series: pd.Series, fill=0) -> pd.Series:
+        return series.reindex(self.codes).fillna(fill)
+
+    def staff_total(self) -> pd.Series:
+        campuses = self.frame("campuses")
+        return self.per_school(campuses.groupby("school_code")["staff"].sum().astype(float))
+
+    def students_total(self) -> pd.Series:
+        campuses = self.frame("campuses")
+        return self.per_school(campuses.groupby("school_code")["students"].sum().astype(float))
+
+    # -- calendar ------------------------------------------------------------
+    def term_months(self) -> pd.DataFrame:
+        return self._calendar("months", calendar.term_months)
+
+    def term_weeks(self) -> pd.DataFrame:
+        return self._calendar("weeks", calendar.term_weeks)
+
+    def term_quarters(self) -> pd.DataFrame:
+        return self._calendar("quarters", calendar.term_quarters)
+
+    def semesters(self) -> pd.DataFrame:
+        return self._calendar("semesters", calendar.semesters)
+
+    def _calendar(self, name, fn) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = fn(self.rubric, self.year)
+        return self._cache[name]
+
+    # -- results ---------------------------------------------------------------
+    def outcome(self, ratio, detail, detail_en, action, action_en, gain=None, pending=None,
+                applicable=None, periods=None) -> Outcome:
+        ratio = pd.Series(np.asarray(ratio, dtype=float), index=self.codes).clip(0, 1)
+        frame = pd.DataFrame({
+            "ratio": ratio,
+            "pending": pending if pending is not None else False,
+            "applicable": applicable if applicable is not None else True,
+            "detail": detail,
+            "detail_en": detail_en,
+            "action": action,
+            "action_en": action_en,
+            "gain": (1 - ratio) if gain is None else gain,
+        }, index=self.codes)
+        frame["pending"] = frame["pending"].astype(bool)
+        frame["applicable"] = frame["applicable"].astype(bool)
+        return Outcome(frame, periods)
+
+    def yes_no(self, done: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
+        """A checklist duty: 1 when done, else 0 (a missing item counts as not done)."""
+        done = done.reindex(self.codes).fillna(False).astype(bool)
+        detail = np.where(done, f"{what}：已完成", f"{what}：未完成或未填報")
+        detail_en = np.where(done, f"{what_en}: done", f"{what_en}: not done or not reported")
+        return self.outcome(done.astype(float), detail, detail_en, action, action_en)
+
+    def share(self, passed: pd.Series, total: pd.Series, unit: str, unit_en: str, what: str, what_en: str,
+              action: str, action_en: str, none: str, none_en: str) -> Outcome:
+        """Share of records that pass; nothing to count gives 0 (missing work is never full marks)."""
+        passed = self.per_school(passed).astype(int)
+        total = self.per_school(total).astype(int)
+        ratio = np.where(total > 0, passed / total.where(total > 0, 1), 0.0)
+        detail = np.where(total > 0, texts("{t}{u}中{p}{m}" + what, t=total, p=passed, u=[unit] * len(total),
+                                           m=[unit[0]] * len(total)), none)
+        detail_en = np.where(total > 0, texts("{p} of {t} {u} " + what_en, t=total, p=passed,
+                                              u=[unit_en] * len(total)), none_en)
+        gain = np.where(total > 0, 1 - ratio, 1.0)
+        return self.outcome(ratio, detail, detail_en, action, action_en, gain=gain)
+
+    def over_periods(self, long: pd.DataFrame, label: str, label_en: str, action: str, action_en: str) -> Outcome:
+        """A duty measured over periods (term weeks/months, quarters, semesters, themes).
+
+        `long` has school_code, period, end, required, held, score (0..1, covered at 1).
+        A period that ends after the evaluation date counts only if already covered;
+        31 Dec closes every period of the year.  No countable period: pending.
+        """
+        long = long.copy()
+        end = long["end"].where(long["end"] <= self.year_end, self.year_end)
+        long["covered"] = long["score"] >= 1
+        long["counted"] = long["covered"] | (end <= self.as_of)
+        counted = long[long["counted"]]
+        n_counted = self.per_school(counted.groupby("school_code").size())
+        n_covered = self.per_school(counted.groupby("school_code")["covered"].sum())
+        score_sum = self.per_school(counted.groupby("school_code")["score"].sum())
+        missing = counted[~counted["covered"]]
+        missing_list = missing.groupby("school_code")["period"].agg(lambda p: "、".join(p))
+        missing_list = missing_list.reindex(self.codes).fillna("")
+        first_missing = missing.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
+        # pending or all counted periods covered: point at the next period still open
+        open_periods = long[~long["covered"] & ~long["counted"]]
+        next_open = open_periods.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
+        n_periods = self.per_school(long.groupby("school_code").size())
+        pending = (n_counted == 0) & (n_periods > 0)
+        # no period at all (e.g. no guard employed for E7): nothing to measure, ratio 0
+        ratio = (score_sum / n_counted.where(n_counted > 0, 1)).where(~pending)
+        miss_zh = np.where(missing_list != "", "；缺：" + missing_list, "")
+        miss_en = np.where(missing_list != "", "; missing " + missing_list.str.replace("、", ", "), "")
+        detail = np.where(pending | (n_periods == 0), np.where(pending, f"尚無可計的{label}（均未結束）", f"無應計的{label}"),
+                          texts("{c}個應計{l}中{v}個達標{m}", c=n_counted.astype(int), v=n_covered.astype(int),
+                                l=[label] * len(n_counted), m=miss_zh))
+        detail_en = np.where(pending | (n_periods == 0), np.where(pending, f"no {label_en} can be counted yet (none has ended)",
+                                                                 f"no {label_en} to count"),
+                             texts("{v} of {c} {l} covered{m}", c=n_counted.astype(int), v=n_covered.astype(int),
+                                   l=[label_en] * len(n_counted), m=miss_en))
+        target = first_missing.where(first_missing != "", next_open)
+        act = np.where(target != "", texts(action, p=target), "")
+        act_en = np.where(target != "", texts(action_en, p=target), "")
+        gain = np.where(pending, np.nan, np.where(first_missing != "", 1 / n_counted.where(n_counted > 0, 1), 1 - ratio))
+        periods = long[["school_code", "period", "required", "held", "covered", "counted"]]
+        return self.outcome(ratio, detail, detail_en, act, act_en, gain=gain, pending=pending, periods=periods)
+
+    def cross(self, periods: pd.DataFrame, codes: pd.Index | None = None) -> pd.DataFrame:
+        """Every school (or `codes`) paired with every period."""
+        codes = self.codes if codes is None else codes
+        left = pd.DataFrame({"school_code": codes.to_numpy(dtype=object)})
+        return left.merge(periods, how="cross")
+
+    def held_per_period(self, long: pd.DataFrame, counts: pd.Series, required=1) -> pd.DataFrame:
+        """Attach held counts (a Series indexed by (school_code, period)) and a 0/1 score."""
+        counts = counts.rename("held").reset_index()
+        long = long.merge(counts, on=["school_code", "period"], how="left")
+        long["held"] = long["held"].fillna(0).astype(int)
+        long["required"] = required
+        long["score"] = (long["held"] >= long["required"]).astype(float)
+        return long

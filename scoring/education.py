@@ -1,0 +1,126 @@
+"""Area C, education and training 安全教育培訓 (plan 4.3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scoring import calendar
+from scoring.context import Context, Outcome
+from scoring.registry import indicator
+
+THEME_KINDS = ("安全教育課", "專題教育", "安全講座")
+
+
+@indicator("C1", "4.3.1", "安全教育納入教學計劃", "safety education in the teaching plan")
+def c1_teaching_plan(ctx: Context) -> Outcome:
+    """4.3.1: safety education is in the teaching plan with class hours."""
+    return ctx.yes_no(ctx.checklist_done("安全教育納入教學計劃"), "安全教育納入教學計劃",
+                      "safety education in the teaching plan", "將安全教育納入教學計劃並安排課時",
+                      "put safety education into the teaching plan with class hours")
+
+
+@indicator("C2", "4.3.2", "每教學周一節安全教育課", "a safety class every term week")
+def c2_weekly_class(ctx: Context) -> Outcome:
+    """4.3.2: one safety class every term week, in every school type including kindergartens."""
+    classes = ctx.dated("education", in_year=False)
+    classes = classes[classes["kind"] == "安全教育課"]
+    iso = classes["date"].dt.isocalendar()
+    label = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
+    counts = classes.assign(period=label.to_numpy()).groupby(["school_code", "period"]).size()
+    long = ctx.held_per_period(ctx.cross(ctx.term_weeks()), counts)
+    return ctx.over_periods(long, "教學周", "term weeks", "在{p}上一節安全教育課", "hold a safety class in {p}")
+
+
+@indicator("C3", "4.3.3", "家長會含安全內容", "parent meetings with safety content")
+def c3_parent_meetings(ctx: Context) -> Outcome:
+    """4.3.3: every parent meeting carries safety content."""
+    meetings = ctx.dated("education")
+    meetings = meetings[meetings["kind"] == "家長會"]
+    safe = meetings["safety_content"].fillna(False).astype(bool)
+    return ctx.share(meetings[safe].groupby("school_code").size(), meetings.groupby("school_code").size(),
+                     "次", "meetings", "含安全內容", "with safety content",
+                     "每次家長會都安排安全教育內容", "put safety content into every parent meeting",
+                     "本年度無家長會記錄", "no parent meeting recorded this year")
+
+
+@indicator("C4", "4.3.4", "每學期兩次安全講座（高中階段）", "two safety lectures per semester (high school)")
+def c4_lectures(ctx: Context) -> Outcome:
+    """4.3.4: schools with a high-school level hold at least two safety lectures per semester."""
+    need = int(ctx.rubric.thresholds["lectures"]["per_semester"])
+    lectures = ctx.dated("education", in_year=False)
+    lectures = lectures[lectures["kind"] == "安全講座"]
+    long = _per_semester_counts(ctx, lectures)
+    long["required"] = need
+    long["score"] = np.minimum(1.0, long["held"] / need)
+    out = ctx.over_periods(long, "學期", "semesters", f"在{{p}}舉辦足{need}次安全講座",
+                           f"hold {need} safety lectures in {{p}}")
+    frame = out.frame
+    applicable = ctx.schools["high_school"]
+    frame["applicable"] = applicable
+    frame.loc[~applicable, ["ratio", "gain"]] = np.nan
+    frame.loc[~applicable, "pending"] = False
+    frame.loc[~applicable, "detail"] = "非高中階段學校，不適用；本項分值按比例分配至本領域其他指標"
+    frame.loc[~applicable, "detail_en"] = "no high-school level: not applicable; its points go pro rata to the other C indicators"
+    frame.loc[~applicable, ["action", "action_en"]] = ""
+    out.periods = out.periods[out.periods["school_code"].isin(ctx.codes[applicable.to_numpy()])]
+    return out
+
+
+def _per_semester_counts(ctx: Context, records: pd.DataFrame) -> pd.DataFrame:
+    """Records per (school, semester that starts in the year), dated inside the semester."""
+    semesters = ctx.semesters()
+    pieces = []
+    for sem in semesters.itertuples():
+        inside = records[(records["date"] >= sem.start) & (records["date"] <= sem.end)]
+        pieces.append(inside.groupby("school_code").size().rename("held").reset_index().assign(period=sem.period))
+    counts = pd.concat(pieces) if pieces else pd.DataFrame(columns=["school_code", "held", "period"])
+    long = ctx.cross(semesters).merge(counts, on=["school_code", "period"], how="left")
+    long["held"] = long["held"].fillna(0).astype(int)
+    return long
+
+
+@indicator("C5", "4.3.5", "季節性專題教育", "seasonal safety themes")
+def c5_seasonal_themes(ctx: Context) -> Outcome:
+    """4.3.5: each seasonal theme is taught inside its window (drowning May-Jul, fire Nov-Jan, road Sep-Oct)."""
+    records = ctx.dated("education")
+    records = records[records["kind"].isin(THEME_KINDS)]
+    topic = records["topic"].fillna("").astype(str)
+    month = records["date"].dt.month
+    windows = calendar.theme_windows(ctx.rubric, ctx.year)
+    pieces = []
+    for theme in windows.itertuples():
+        hit = records[topic.str.contains(theme.period, regex=False) & month.isin(theme.months)]
+        pieces.append(hit.groupby("school_code").size().rename("held").reset_index().assign(period=theme.period))
+    counts = pd.concat(pieces) if pieces else pd.DataFrame(columns=["school_code", "held", "period"])
+    long = ctx.cross(windows[["period", "start", "end"]]).merge(counts, on=["school_code", "period"], how="left")
+    long["held"] = long["held"].fillna(0).astype(int)
+    long["required"] = 1
+    long["score"] = (long["held"] >= 1).astype(float)
+    return ctx.over_periods(long, "季節專題", "seasonal themes", "在規定月份開展「{p}」專題教育",
+                            "hold the '{p}' theme inside its months")
+
+
+@indicator("C6", "4.3.6", "教職工每學期全員培訓", "all-staff training every semester")
+def c6_staff_training(ctx: Context) -> Outcome:
+    """4.3.6: every staff member is trained once per semester (best all-staff training's attendance share)."""
+    trainings = ctx.dated("education", in_year=False)
+    trainings = trainings[trainings["kind"] == "教職工培訓"].copy()
+    staff = ctx.staff_total()
+    expected = trainings["expected"].astype(float)
+    expected = expected.where(expected > 0, trainings["school_code"].map(staff))
+    attendance = (trainings["attendees"].astype(float) / expected.where(expected > 0)).clip(upper=1).fillna(0)
+    trainings["attendance"] = attendance.to_numpy()
+    semesters = ctx.semesters()
+    pieces = []
+    for sem in semesters.itertuples():
+        inside = trainings[(trainings["date"] >= sem.start) & (trainings["date"] <= sem.end)]
+        best = inside.groupby("school_code")["attendance"].agg(["max", "size"]).reset_index()
+        pieces.append(best.assign(period=sem.period))
+    best = pd.concat(pieces).rename(columns={"max": "score", "size": "held"})
+    long = ctx.cross(semesters).merge(best, on=["school_code", "period"], how="left")
+    long["held"] = long["held"].fillna(0).astype(int)
+    long["score"] = long["score"].fillna(0.0)
+    long["required"] = 1
+    return ctx.over_periods(long, "學期", "semesters", "在{p}組織一次全員到齊的教職工安全培訓",
+                            "train all staff in {p} with full attendance")

@@ -1,0 +1,250 @@
+"""Evaluate every registered school for one year on one evaluation date.
+
+`evaluate(frames, year, as_of=None, rubric=None)` runs each indicator over the
+whole tables at once (group-bys, no per-school loops), then applies the
+rubric's points, the C4 redistribution, assessors' points, inspection
+deductions, the veto, grades and ranks (rules.md).  It never reads the clock:
+the caller passes `as_of` (None = 31 Dec of the year).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+
+import numpy as np
+import pandas as pd
+
+from scoring.context import Context
+from scoring.guards import campus_guards
+from scoring.registry import PERIODIC, all_indicators
+from scoring.rubric import AREA_IDS, INDICATOR_IDS, Rubric, load_rubric
+
+DISQUALIFIED = "取消資格"
+VETO_FALSIFICATION = "弄虛作假"
+VETO_MAJOR_INCIDENT = "重大安全事故"
+
+
+def round_half_up(values, digits: int = 1):
+    """Published totals round halves up (86.25 -> 86.3), as people expect, not to even."""
+    scale = 10 ** digits
+    return np.floor(np.asarray(values, dtype=float) * scale + 0.5 + 1e-9) / scale
+
+
+@dataclass
+class Evaluation:
+    year: int
+    as_of: date
+    rubric: Rubric
+    schools: pd.DataFrame  # one row per school, in rank order (disqualified last)
+    indicators: pd.DataFrame  # long: one row per school and indicator
+    periods: pd.DataFrame  # long: school_code, indicator, period, required, held, covered, counted
+    campuses: pd.DataFrame  # one row per campus
+
+    def to_json(self, with_periods: bool = True) -> list[dict]:
+        """The objects `safeschool score --json` prints (rules.md), in rank order."""
+        return to_json(self, with_periods)
+
+
+def evaluate(frames: dict[str, pd.DataFrame], year: int, as_of: date | None = None,
+             rubric: Rubric | None = None, with_periods: bool = True) -> Evaluation:
+    rubric = rubric or load_rubric()
+    as_of = as_of or date(year, 12, 31)
+    if as_of.year != year:
+        raise ValueError(f"evaluation date {as_of} is not in {year}")
+    ctx = Context(frames, year, as_of, rubric)
+    registry = all_indicators()
+    pieces, periods = [], []
+    for ind_id, ind in registry.items():
+        out = ind.fn(ctx)
+        pieces.append(out.frame.assign(indicator=ind_id))
+        if with_periods and out.periods is not None:
+            periods.append(out.periods.assign(indicator=ind_id))
+    long = pd.concat(pieces).rename_axis("school_code").reset_index()
+    long["area"] = long["indicator"].str[0]
+    long["clause"] = long["indicator"].map(lambda i: rubric.clauses.get(i) or registry[i].clause)
+    long["title"] = long["indicator"].map(lambda i: registry[i].title)
+    long["title_en"] = long["indicator"].map(lambda i: registry[i].title_en)
+    long["max"] = _max_points(long, rubric)
+    _apply_assessed_points(ctx, long)
+    _hints(long)
+    schools = _totals(ctx, long)
+    period_frame = (pd.concat(periods, ignore_index=True) if periods else
+                    pd.DataFrame(columns=["school_code", "indicator", "period", "required", "held", "covered", "counted"]))
+    campuses = campus_guards(ctx)[["school_code", "campus", "people", "boarders", "guards_required", "guards_active"]]
+    order = {code: n for n, code in enumerate(schools["school_code"])}
+    ind_order = {i: n for n, i in enumerate(INDICATOR_IDS)}
+    long = long.assign(_s=long["school_code"].map(order), _i=long["indicator"].map(ind_order))
+    long = long.sort_values(["_s", "_i"]).drop(columns=["_s", "_i"]).reset_index(drop=True)
+    return Evaluation(year, as_of, rubric, schools, long, period_frame, campuses)
+
+
+def _max_points(long: pd.DataFrame, rubric: Rubric) -> pd.Series:
+    """Rubric points; C4 goes pro rata to the other C indicators where it does not apply (never free, never lost)."""
+    base = long["indicator"].map(rubric.points).astype(float)
+    c_others = sum(p for i, p in rubric.points.items() if i.startswith("C") and i != "C4")
+    c4 = rubric.points["C4"]
+    not_applicable = ~long["applicable"]
+    schools_without = set(long.loc[not_applicable & (long["indicator"] == "C4"), "school_code"])
+    in_such_school = long["school_code"].isin(schools_without)
+    other_c = in_such_school & long["area"].eq("C") & long["indicator"].ne("C4")
+    if c_others > 0:
+        base = base.where(~other_c, base * (c_others + c4) / c_others)
+    return base.where(~not_applicable, 0.0)
+
+
+def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
+    """Assessors' points replace computed ones (latest finding of the year wins); both stay visible."""
+    long["computed_points"] = (long["max"] * long["ratio"]).where(~long["pending"])
+    findings = ctx.dated("inspections")
+    findings = findings[findings["indicator"].isin(INDICATOR_IDS) & findings["assessed_points"].notna()]
+    order = ["date", "row_no"] if "row_no" in findings else ["date"]
+    latest = findings.sort_values(order, kind="stable").groupby(["school_code", "indicator"])["assessed_points"].last()
+    long["assessed_points"] = pd.MultiIndex.from_frame(long[["school_code", "indicator"]]).map(latest.to_dict().get)
+    long["assessed_points"] = pd.to_numeric(long["assessed_points"], errors="coerce")
+    assessed = long["assessed_points"].notna()
+    long["points"] = long["computed_points"].where(~assessed, long["assessed_points"].clip(lower=0, upper=long["max"]))
+    long["pending"] = long["pending"] & ~assessed
+    long["ratio"] = (long["points"] / long["max"].where(long["max"] > 0)).where(long["applicable"])
+    long.loc[assessed, "detail"] = long.loc[assessed, "detail"] + "（督查考評得分" + \
+        long.loc[assessed, "assessed_points"].map("{:g}".format) + "分，取代計算得分）"
+    long.loc[assessed, "detail_en"] = long.loc[assessed, "detail_en"] + " (assessors set " + \
+        long.loc[assessed, "assessed_points"].map("{:g}".format) + " points, replacing the computed ones)"
+
+
+def _hints(long: pd.DataFrame) -> None:
+    gain = (long["max"] * long["gain"]).fillna(0)
+    shown = (long["action"] != "") & long["applicable"]
+    worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.05)
+    plus = gain.map("{:.1f}".format)
+    long["hint"] = np.where(worth, long["action"] + "：+" + plus, np.where(shown & long["pending"], long["action"], ""))
+    long["hint_en"] = np.where(worth, long["action_en"] + ": +" + plus,
+                               np.where(shown & long["pending"], long["action_en"], ""))
+
+
+def _totals(ctx: Context, long: pd.DataFrame) -> pd.DataFrame:
+    counted = long[~long["pending"]]
+    earned = counted.groupby("school_code")["points"].sum().reindex(ctx.codes).fillna(0)
+    assessable = counted.groupby("school_code")["max"].sum().reindex(ctx.codes).fillna(0)
+    any_pending = long.groupby("school_code")["pending"].any().reindex(ctx.codes).fillna(False)
+    score = np.where(any_pending, 100 * earned / assessable.where(assessable > 0, 1), earned)
+    score = np.minimum(score, 100.0)
+    findings = ctx.dated("inspections")
+    deduction = ctx.per_school(findings.groupby("school_code")["deduction"].sum().astype(float))
+    falsified = findings[findings["falsification"].fillna(False).astype(bool)]["school_code"]
+    incident = findings[findings["major_incident"].fillna(False).astype(bool)]["school_code"]
+    reasons = pd.Series("", index=ctx.codes)
+    reasons[ctx.codes.isin(falsified)] = VETO_FALSIFICATION
+    both = ctx.codes.isin(incident) & (reasons != "")
+    reasons[ctx.codes.isin(incident)] = VETO_MAJOR_INCIDENT
+    reasons[both] = VETO_FALSIFICATION + "、" + VETO_MAJOR_INCIDENT
+    raw_total = np.maximum(0.0, score - deduction.to_numpy())
+    schools = ctx.schools.reset_index()[["school_code", "name", "type", "township", "submitted"]].copy()
+    schools["raw_total"] = raw_total
+    schools["total"] = round_half_up(raw_total, 1)
+    schools["earned"] = earned.to_numpy()
+    schools["assessable"] = assessable.to_numpy()
+    schools["deduction"] = deduction.to_numpy()
+    schools["veto_reason"] = reasons.to_numpy()
+    schools["qualified"] = reasons.to_numpy() == ""
+    grades = ctx.rubric.grades
+    fail = grades[-1].name
+    schools["grade"] = [ctx.rubric.grade_for(t).name for t in schools["total"]]
+    schools.loc[~schools["qualified"], "grade"] = fail
+    ranks = schools.loc[schools["qualified"], "total"].rank(method="min", ascending=False)
+    schools["rank"] = ranks.reindex(schools.index).astype("Int64")
+    for area in AREA_IDS:
+        rows = counted[counted["area"] == area]
+        schools[f"{area}_points"] = rows.groupby("school_code")["points"].sum().reindex(ctx.codes).fillna(0).to_numpy()
+        schools[f"{area}_max"] = rows.groupby("school_code")["max"].sum().reindex(ctx.codes).fillna(0).to_numpy()
+    schools = schools.assign(_q=~schools["qualified"]).sort_values(
+        ["_q", "total", "school_code"], ascending=[True, False, True], kind="stable").drop(columns="_q")
+    return schools.reset_index(drop=True)
+
+
+def _clean(value, digits: int = 4):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (float, np.floating)):
+        return round(float(value), digits)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def indicator_json(row: dict, periods: list | None) -> dict:
+    """One indicator's JSON object (rules.md fields first, additions after)."""
+    out = {
+        "points": _clean(row["points"]),
+        "max": _clean(row["max"]),
+        "ratio": _clean(row["ratio"]),
+        "clause": row["clause"],
+        "detail": row["detail"],
+        "pending": bool(row["pending"]),
+        "applicable": bool(row["applicable"]),
+        "title": row["title"],
+        "title_en": row["title_en"],
+        "detail_en": row["detail_en"],
+        "hint": row["hint"],
+        "hint_en": row["hint_en"],
+        "computed_points": _clean(row["computed_points"]),
+        "assessed_points": _clean(row["assessed_points"]),
+    }
+    if periods is not None:
+        out["periods"] = periods
+    return out
+
+
+def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
+    cols = ["school_code", "indicator", "points", "max", "ratio", "clause", "detail", "pending", "applicable",
+            "title", "title_en", "detail_en", "hint", "hint_en", "computed_points", "assessed_points"]
+    records = ev.indicators[cols].to_dict("records")
+    by_school = {code: list(rows) for code, rows in groupby(records, key=lambda r: r["school_code"])}
+    periods: dict = {}
+    if with_periods and len(ev.periods):
+        p = ev.periods
+        p_records = zip(p["school_code"], p["indicator"], p["period"], p["required"], p["held"], p["covered"],
+                        p["counted"], strict=False)
+        for code, ind, period, required, held, covered, counted in p_records:
+            periods.setdefault((code, ind), []).append({
+                "period": period, "required": int(required), "held": int(held),
+                "covered": bool(covered), "counted": bool(counted)})
+    campuses: dict = {}
+    for row in ev.campuses.to_dict("records"):
+        campuses.setdefault(row["school_code"], []).append({
+            "campus": row["campus"], "people": int(row["people"]), "boarders": int(row["boarders"]),
+            "guards_required": int(row["guards_required"]), "guards_active": int(row["guards_active"])})
+    out = []
+    for s in ev.schools.to_dict("records"):
+        code = s["school_code"]
+        indicators = {}
+        for row in by_school.get(code, []):
+            ind = row["indicator"]
+            plist = periods.get((code, ind), []) if with_periods and ind in PERIODIC else None
+            indicators[ind] = indicator_json(row, plist)
+        areas = {a: {"points": _clean(s[f"{a}_points"]), "max": _clean(s[f"{a}_max"])} for a in AREA_IDS}
+        out.append({
+            "school_code": code,
+            "name": s["name"],
+            "type": s["type"],
+            "township": s["township"],
+            "total": _clean(s["total"], 1),
+            "grade": s["grade"],
+            "rank": None if pd.isna(s["rank"]) else int(s["rank"]),
+            "qualified": bool(s["qualified"]),
+            "deduction": _clean(s["deduction"]),
+            "indicators": indicators,
+            "campuses": campuses.get(code, []),
+            "raw_total": _clean(s["raw_total"]),
+            "veto": s["veto_reason"] or None,
+            "rank_label": None if s["qualified"] else DISQUALIFIED,
+            "submitted": bool(s["submitted"]),
+            "areas": areas,
+            "as_of": ev.as_of.isoformat(),
+            "year": ev.year,
+            "rubric_version": ev.rubric.version,
+        })
+    return out

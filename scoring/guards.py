@@ -1,0 +1,186 @@
+"""Area E, security guards 專職安保力量 (plan 4.5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scoring.context import Context, Outcome, texts
+from scoring.registry import indicator
+from sync.contract import GUARD_KIT
+
+
+def guards_required(thresholds: dict, people, boarders):
+    """4.5.1 每校區配備標準: guards a campus needs for its people (students + staff) and boarders."""
+    t = thresholds
+    people = np.asarray(people, dtype=float)
+    boarders = np.nan_to_num(np.asarray(boarders, dtype=float))
+    steps = np.floor if t["rounding"] == "full" else np.ceil
+    above = steps(np.maximum(0.0, people - t["people_high"]) / t["step_people"])
+    base = np.where(people < t["people_low"], t["base_low"],
+                    np.where(people <= t["people_high"], t["base_mid"], t["base_mid"] + t["step_guards"] * above))
+    extra = t["boarders_guards"] * steps(boarders / t["boarders_step"])
+    return (base + extra).astype(int)
+
+
+def campus_guards(ctx: Context) -> pd.DataFrame:
+    """Per campus: people, boarders, guards required and guards on duty on the evaluation date."""
+    if "campus_guards" in ctx._cache:
+        return ctx._cache["campus_guards"]
+    campuses = ctx.frame("campuses").drop_duplicates(["school_code", "campus"], keep="last")
+    people = campuses["students"].astype(float).fillna(0) + campuses["staff"].astype(float).fillna(0)
+    boarders = campuses["boarders"].astype(float).fillna(0)
+    on_duty = ctx.on_duty("guards").groupby(["school_code", "campus"]).size().rename("guards_active")
+    out = pd.DataFrame({
+        "school_code": campuses["school_code"].to_numpy(),
+        "campus": campuses["campus"].to_numpy(),
+        "people": people.astype(int).to_numpy(),
+        "boarders": boarders.astype(int).to_numpy(),
+        "guards_required": guards_required(ctx.rubric.thresholds["guards"], people, boarders),
+        "security_room": campuses["security_room"].fillna(False).astype(bool).to_numpy(),
+        "alarm": campuses["alarm"].fillna(False).astype(bool).to_numpy(),
+    })
+    out = out.merge(on_duty.reset_index(), on=["school_code", "campus"], how="left")
+    out["guards_active"] = out["guards_active"].fillna(0).astype(int)
+    ctx._cache["campus_guards"] = out
+    return out
+
+
+@indicator("E1", "4.5.1", "保安配備人數", "guards per campus")
+def e1_guard_numbers(ctx: Context) -> Outcome:
+    """4.5.1: each campus has the guards its people and boarders require (2 / 4 / +2 per 500; +2 per 300 boarders)."""
+    campuses = campus_guards(ctx)
+    short = (campuses["guards_required"] - campuses["guards_active"]).clip(lower=0)
+    campuses = campuses.assign(short=short, met=short == 0)
+    total = ctx.per_school(campuses.groupby("school_code").size()).astype(int)
+    met = ctx.per_school(campuses.groupby("school_code")["met"].sum()).astype(int)
+    lacking = campuses[~campuses["met"]]
+    needs = lacking.assign(t=lacking["campus"].astype(str) + "應配" + lacking["guards_required"].astype(str) + "人、在崗"
+                           + lacking["guards_active"].astype(str) + "人，尚缺" + lacking["short"].astype(str) + "人")
+    needs_en = lacking.assign(t=lacking["campus"].astype(str) + " needs " + lacking["short"].astype(str) + " more ("
+                              + lacking["guards_active"].astype(str) + " of " + lacking["guards_required"].astype(str)
+                              + ")")
+    needs = needs.groupby("school_code")["t"].agg("；".join).reindex(ctx.codes).fillna("")
+    needs_en = needs_en.groupby("school_code")["t"].agg("; ".join).reindex(ctx.codes).fillna("")
+    first = lacking.groupby("school_code").first().reindex(ctx.codes)
+    ratio = np.where(total > 0, met / total.where(total > 0, 1), 0.0)
+    detail = np.where(total > 0, texts("{t}個校區中{m}個保安人數達標{n}", t=total, m=met,
+                                       n=["；" + n if n else "" for n in needs]), "未填報校區")
+    detail_en = np.where(total > 0, texts("{m} of {t} campuses have enough guards{n}", t=total, m=met,
+                                          n=["; " + n if n else "" for n in needs_en]), "no campus reported")
+    has_gap = first["campus"].notna().to_numpy()
+    action = np.where(has_gap, texts("{c}增配{n}名保安", c=first["campus"].fillna(""),
+                                     n=first["short"].fillna(0).astype(int)), "填報校區及保安人員")
+    action_en = np.where(has_gap, texts("add {n} guard(s) at {c}", c=first["campus"].fillna(""),
+                                        n=first["short"].fillna(0).astype(int)), "report campuses and guards")
+    gain = np.where(total > 0, 1 / total.where(total > 0, 1), 1.0)
+    return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=np.where(ratio < 1, gain, 0.0))
+
+
+def _guard_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
+    guards = ctx.on_duty("guards")
+    ok = passed.reindex(guards.index).fillna(False).astype(bool)
+    return ctx.share(guards[ok].groupby("school_code").size(), guards.groupby("school_code").size(),
+                     "名在崗保安", "guards on duty", what, what_en, action, action_en,
+                     "評估日無在崗保安", "no guard on duty on the evaluation date")
+
+
+@indicator("E2", "4.5.1", "保安公司派遣", "guards sent by a security company")
+def e2_company_guards(ctx: Context) -> Outcome:
+    """4.5.1 不得聘用社會人員: every guard is sent by a security company (an empty company cell is a direct hire)."""
+    guards = ctx.on_duty("guards")
+    sent = guards["company"].fillna("").astype(str).str.strip() != ""
+    return _guard_share(ctx, sent, "由保安公司派遣", "sent by a security company",
+                        "改由保安公司派遣保安，不直接聘用社會人員", "replace direct hires with company guards")
+
+
+def over_age(birth: pd.Series, on: pd.Timestamp, limit: int) -> pd.Series:
+    """4.5.1 不得超過55周歲: over the limit from the (limit+1)th birthday on (the day before is not)."""
+    before_birthday = (birth.dt.month > on.month) | ((birth.dt.month == on.month) & (birth.dt.day > on.day))
+    age = on.year - birth.dt.year - before_birthday.astype(int)
+    return (age > limit).fillna(False)
+
+
+@indicator("E3", "4.5.1", "保安年齡", "guard age limit")
+def e3_guard_age(ctx: Context) -> Outcome:
+    """4.5.1: no guard is over 55 on the evaluation date."""
+    guards = ctx.on_duty("guards")
+    limit = int(ctx.rubric.thresholds["guard_age"]["limit"])
+    young = ~over_age(guards["birth_date"], ctx.as_of, limit) & guards["birth_date"].notna()
+    return _guard_share(ctx, young, f"未超過{limit}周歲", f"not over {limit}",
+                        f"更換超過{limit}周歲的保安", f"replace guards over {limit}")
+
+
+def _term_month_counts(ctx: Context, records: pd.DataFrame) -> pd.Series:
+    month = records["date"].dt.strftime("%Y-%m")
+    return records.assign(period=month.to_numpy()).groupby(["school_code", "period"]).size()
+
+
+@indicator("E4", "4.5.1", "保安每月演練", "guards' monthly drill")
+def e4_guard_drills(ctx: Context) -> Outcome:
+    """4.5.1: the guards hold their own emergency drill every month."""
+    long = ctx.held_per_period(ctx.cross(ctx.term_months()), _term_month_counts(ctx, ctx.dated("guard_drills")))
+    return ctx.over_periods(long, "教學月", "term months", "在{p}組織一次保安應急演練", "hold a guard drill in {p}")
+
+
+@indicator("E5", "4.5.2", "安全保衛室與一鍵報警", "security room with one-button alarm")
+def e5_security_room(ctx: Context) -> Outcome:
+    """4.5.2: each campus has a security room with a one-button alarm."""
+    campuses = campus_guards(ctx)
+    ok = campuses["security_room"] & campuses["alarm"]
+    return ctx.share(campuses[ok].groupby("school_code").size(), campuses.groupby("school_code").size(),
+                     "個校區", "campuses", "有保衛室及一鍵報警", "have a security room with a one-button alarm",
+                     "為每個校區設安全保衛室並安裝一鍵報警", "give every campus a security room with an alarm",
+                     "未填報校區", "no campus reported")
+
+
+@indicator("E6", "4.5.2", "保安裝備", "guard kit")
+def e6_guard_kit(ctx: Context) -> Outcome:
+    """4.5.2: each guard has the full kit (helmet, steel fork, baton, pepper spray, shield, gloves, vest)."""
+    guards = ctx.on_duty("guards")
+    full = pd.Series(True, index=guards.index)
+    for item in GUARD_KIT:
+        full &= guards[item].fillna(False).astype(bool)
+    return _guard_share(ctx, full, "裝備齊全（7件）", "have all seven kit items",
+                        "為保安配齊頭盔、鋼叉、橡皮棍、辣椒水、防護盾牌、防割手套、防刺背心",
+                        "complete every guard's seven-piece kit")
+
+
+@indicator("E7", "4.5.3", "保安脫產培訓", "guards' off-duty training")
+def e7_guard_training(ctx: Context) -> Outcome:
+    """4.5.3: each guard has at least 3 days of off-duty skills training per semester."""
+    need = int(ctx.rubric.thresholds["guard_training"]["days"])
+    guards = ctx.frame("guards")
+    guards = guards[guards["start_date"].notna() & (guards["start_date"] <= ctx.as_of)]
+    guards = guards.drop_duplicates(["school_code", "name"])
+    training = ctx.frame("guard_training")
+    training = training[training["off_duty"].fillna(False).astype(bool) & training["start_date"].notna()]
+    t_end = training["end_date"].fillna(training["start_date"])
+    pieces = []
+    for sem in ctx.semesters().itertuples():
+        employed = guards[(guards["start_date"] <= sem.end) & (guards["end_date"].isna() | (guards["end_date"] >= sem.start))]
+        stop = min(sem.end, ctx.as_of)
+        first = training["start_date"].clip(lower=sem.start)
+        last = t_end.clip(upper=stop)
+        days = ((last - first).dt.days + 1).clip(lower=0)
+        per_guard = training.assign(days=days.to_numpy()).groupby(["school_code", "name"])["days"].sum()
+        pairs = employed[["school_code", "name"]].merge(per_guard.reset_index(), on=["school_code", "name"], how="left")
+        pairs["held"] = pairs["days"].fillna(0).astype(int)
+        pairs["period"] = pairs["name"].astype(str) + "（" + sem.period + "）"
+        pairs["end"] = sem.end
+        pieces.append(pairs)
+    long = pd.concat(pieces, ignore_index=True)
+    long["required"] = need
+    long["score"] = (long["held"] >= need).astype(float)
+    return ctx.over_periods(long[["school_code", "period", "end", "required", "held", "score"]],
+                            "保安學期", "guard-semesters", f"安排{{p}}參加{need}天脫產培訓",
+                            f"send {{p}} to {need} days of off-duty training")
+
+
+@indicator("E8", "4.5.4", "高峰勤務護學崗", "peak-hour gate duty with police")
+def e8_gate_duty(ctx: Context) -> Outcome:
+    """4.5.4: peak-hour gate duty with the police is logged in every term month."""
+    duty = ctx.dated("gate_duty")
+    duty = duty[duty["police"].fillna(False).astype(bool)]
+    long = ctx.held_per_period(ctx.cross(ctx.term_months()), _term_month_counts(ctx, duty))
+    return ctx.over_periods(long, "教學月", "term months", "在{p}安排民警到崗的護學崗", "log gate duty with police in {p}")

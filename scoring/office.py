@@ -1,0 +1,59 @@
+"""Area B, safety office 安全管理機構 (plan 4.2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring.context import Context, Outcome, texts
+from scoring.registry import indicator
+
+B3_ITEMS = ("醒目標牌", "安全制度上墻", "專用檔案柜", "視頻監控系統")
+B3_ITEMS_EN = ("sign", "rules on the wall", "archive cabinet", "video surveillance")
+
+
+@indicator("B1", "4.2.1", "獨立安全辦公室", "own safety office room")
+def b1_office_room(ctx: Context) -> Outcome:
+    """4.2.1: the safety office has its own room."""
+    return ctx.yes_no(ctx.checklist_done("獨立安全辦公室"), "獨立安全辦公室", "own safety office room",
+                      "設立獨立的安全辦公室", "give the safety office its own room")
+
+
+def office_required(ctx: Context, students):
+    """4.2.2: people the safety office needs (director included) for a school of `students`."""
+    t = ctx.rubric.thresholds["office"]
+    return np.where(np.asarray(students) >= t["students"], t["large"], t["small"])
+
+
+@indicator("B2", "4.2.2", "安全辦人員配備", "safety office staffing")
+def b2_office_staffing(ctx: Context) -> Outcome:
+    """4.2.2: a director plus staff, at least 2 people below 1000 students and 3 from 1000 on."""
+    students = ctx.students_total()
+    required = office_required(ctx, students)
+    staff = ctx.on_duty("office_staff")
+    active = ctx.per_school(staff.groupby("school_code").size()).astype(int)
+    directors = ctx.per_school(staff[staff["role"] == "主任"].groupby("school_code").size()).astype(int)
+    ratio = np.where(directors > 0, np.minimum(1.0, active / required), 0.0)
+    short = np.maximum(0, required - active)
+    detail = texts("學生{s}人，應配{r}人（含主任）；在崗{a}人，其中主任{d}人", s=students.astype(int), r=required,
+                   a=active, d=directors)
+    detail_en = texts("{s} students need {r} office staff incl. a director; {a} on duty, {d} director(s)",
+                      s=students.astype(int), r=required, a=active, d=directors)
+    action = np.where(directors == 0, "任命在崗的安全辦主任", texts("增配{n}名安全辦人員", n=short))
+    action_en = np.where(directors == 0, "appoint a safety office director",
+                         texts("add {n} safety office staff", n=short))
+    return ctx.outcome(ratio, detail, detail_en, action, action_en)
+
+
+@indicator("B3", "4.2.3", "標牌、制度上墻、檔案柜、視頻監控", "sign, rules, cabinet, video")
+def b3_office_fittings(ctx: Context) -> Outcome:
+    """4.2.3: a sign, rules on the wall, a dedicated archive cabinet and video surveillance (a quarter each)."""
+    has = {item: ctx.checklist_done(item) for item in B3_ITEMS}
+    count = sum(v.astype(int) for v in has.values())
+    missing = [";".join(i for i, v in zip(B3_ITEMS, row, strict=False) if not v) for row in zip(*has.values(), strict=False)]
+    missing_en = [", ".join(i for i, v in zip(B3_ITEMS_EN, row, strict=False) if not v) for row in zip(*has.values(), strict=False)]
+    detail = texts("4項中已完成{c}項{m}", c=count, m=["；缺：" + m.replace(";", "、") if m else "" for m in missing])
+    detail_en = texts("{c} of 4 done{m}", c=count, m=["; missing " + m if m else "" for m in missing_en])
+    action = ["完成" + m.split(";")[0] if m else "" for m in missing]
+    action_en = ["provide the " + m.split(", ")[0] if m else "" for m in missing_en]
+    ratio = count / 4
+    return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=np.where(count < 4, 0.25, 0.0))

@@ -1,0 +1,61 @@
+"""Area A, responsibility system 責任體系 (plan 4.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scoring.context import Context, Outcome, texts
+from scoring.registry import indicator
+
+
+@indicator("A1", "4.1", "安全工作領導小組", "safety leadership group")
+def a1_leadership_group(ctx: Context) -> Outcome:
+    """4.1: a school safety leadership group is set up by formal document."""
+    return ctx.yes_no(ctx.checklist_done("安全工作領導小組"), "安全工作領導小組", "safety leadership group",
+                      "以正式文件成立安全工作領導小組並在基礎工作表登記", "set up the safety leadership group by formal document")
+
+
+@indicator("A2", "4.1", "第一責任人與直接責任人", "responsible persons named")
+def a2_responsible_persons(ctx: Context) -> Outcome:
+    """4.1: the principal is named first responsible person and the deputy in charge direct responsible person."""
+    return ctx.yes_no(ctx.checklist_done("第一責任人", "直接責任人"), "第一責任人及直接責任人",
+                      "first and direct responsible persons", "明確校長為第一責任人、分管副校長為直接責任人",
+                      "name the principal first and the deputy direct responsible person")
+
+
+@indicator("A3", "4.1", "責任清單與風險清單", "responsibility and risk lists")
+def a3_lists(ctx: Context) -> Outcome:
+    """4.1: a responsibility list and a risk list exist, tied to dual prevention."""
+    return ctx.yes_no(ctx.checklist_done("責任清單", "風險清單"), "責任清單及風險清單",
+                      "responsibility list and risk list", "建立責任清單和風險清單",
+                      "draw up the responsibility list and the risk list")
+
+
+@indicator("A4", "4.1", "文件下發全體教職工", "document issued to all staff")
+def a4_document_issued(ctx: Context) -> Outcome:
+    """4.1: the formal document is issued to all staff."""
+    return ctx.yes_no(ctx.checklist_done("文件下發全體教職工"), "文件下發全體教職工", "document issued to all staff",
+                      "將安全責任文件下發全體教職工", "issue the safety document to all staff")
+
+
+@indicator("A5", "4.1", "安全責任書簽訂", "responsibility agreements signed")
+def a5_agreements(ctx: Context) -> Outcome:
+    """4.1 層層簽訂安全責任書: every staff member signs a safety responsibility agreement this year."""
+    rows = ctx.frame("agreements")
+    rows = rows[rows["year"] == ctx.year].drop_duplicates("school_code", keep="last").set_index("school_code")
+    total = ctx.per_school(rows["staff_total"].astype(float), np.nan)
+    signed = ctx.per_school(rows["signed"].astype(float), np.nan)
+    has = total.notna() & (total > 0) & signed.notna()
+    ratio = np.where(has, np.minimum(1.0, signed / total.where(has, 1)), 0.0)
+    short = np.where(has, np.maximum(0, total.fillna(0) - signed.fillna(0)), 0).astype(int)
+    detail = np.where(has, texts("{y}年度責任書：教職工{t}人中{s}人已簽訂", y=[ctx.year] * len(ctx.codes),
+                                 t=total.fillna(0).astype(int), s=signed.fillna(0).astype(int)),
+                      f"未填報{ctx.year}年度責任書（或教職工總數為0）")
+    detail_en = np.where(has, texts("{s} of {t} staff signed the {y} agreement", y=[ctx.year] * len(ctx.codes),
+                                    t=total.fillna(0).astype(int), s=signed.fillna(0).astype(int)),
+                         f"no {ctx.year} responsibility agreement row (or no staff total)")
+    action = np.where(has & (short > 0), texts("與其餘{n}名教職工簽訂安全責任書", n=short),
+                      f"填報{ctx.year}年度責任書並與全體教職工簽訂")
+    action_en = np.where(has & (short > 0), texts("have the remaining {n} staff sign the agreement", n=short),
+                         f"report the {ctx.year} agreements and have all staff sign")
+    return ctx.outcome(ratio, detail, detail_en, action, action_en)

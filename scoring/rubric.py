@@ -1,0 +1,256 @@
+"""The rubric as data: load `rubric.toml` (or a bureau's own copy) and check it.
+
+A rubric whose indicator points do not add up to 100, that names an unknown
+indicator or area, or that misses a value the rules need is refused with a
+ConfigError naming the file and the line.  tomllib keeps no line numbers, so
+the line is found by searching the text for the offending key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sync.settings import ConfigError
+
+DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
+
+INDICATOR_IDS = (
+    "A1", "A2", "A3", "A4", "A5",
+    "B1", "B2", "B3",
+    "C1", "C2", "C3", "C4", "C5", "C6",
+    "D1", "D2", "D3", "D4", "D5",
+    "E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8",
+    "F1", "F2", "F3",
+    "G1",
+)
+AREA_IDS = ("A", "B", "C", "D", "E", "F", "G")
+
+_THRESHOLDS = {
+    "office": ("students", "small", "large"),
+    "guards": (
+        "people_low", "people_high", "base_low", "base_mid", "step_people", "step_guards",
+        "boarders_step", "boarders_guards", "rounding",
+    ),
+    "guard_age": ("limit",),
+    "guard_training": ("days",),
+    "lectures": ("per_semester",),
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    name: str
+    name_en: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    name_en: str
+    months: tuple[int, ...]
+    clause: str
+
+
+@dataclass(frozen=True)
+class Grade:
+    name: str
+    name_en: str
+    min: float
+
+
+@dataclass
+class Rubric:
+    version: str
+    points: dict[str, float]
+    clauses: dict[str, str]
+    areas: dict[str, Area]
+    thresholds: dict[str, dict]
+    themes: tuple[Theme, ...]
+    grades: tuple[Grade, ...]
+    spring: tuple[tuple[int, int], tuple[int, int]]
+    autumn: tuple[tuple[int, int], tuple[int, int]]
+    calendar_overrides: dict[int, dict[str, tuple[date, date]]] = field(default_factory=dict)
+    source: str = str(DEFAULT_RUBRIC)
+
+    def area_of(self, indicator: str) -> str:
+        return indicator[0]
+
+    def semester(self, year: int, which: str) -> tuple[date, date]:
+        """Start and end of the semester `which` ("spring"/"autumn") that starts in `year`."""
+        override = self.calendar_overrides.get(year, {}).get(which)
+        if override:
+            return override
+        (sm, sd), (em, ed) = self.spring if which == "spring" else self.autumn
+        start = date(year, sm, sd)
+        end = date(year, em, ed)
+        if end < start:  # autumn runs into the next year
+            end = date(year + 1, em, ed)
+        return start, end
+
+    def grade_for(self, total: float) -> Grade:
+        for grade in self.grades:
+            if total >= grade.min:
+                return grade
+        return self.grades[-1]
+
+    def with_calendar(self, overrides: dict[int, dict[str, tuple[date, date]]]) -> Rubric:
+        merged = {**self.calendar_overrides}
+        for year, semesters in overrides.items():
+            merged[int(year)] = {**merged.get(int(year), {}), **{k: v for k, v in semesters.items() if v}}
+        return Rubric(**{**self.__dict__, "calendar_overrides": merged})
+
+
+def _line_of(text: str, *needles: str) -> int:
+    """1-based line of the first needle found in the text (0 when none is)."""
+    lines = text.splitlines()
+    for needle in needles:
+        pattern = re.compile(rf"(^|[\s\[.\"']){re.escape(needle)}($|[\s\].\"'=])")
+        for number, line in enumerate(lines, start=1):
+            if pattern.search(line.split("#", 1)[0]):
+                return number
+    return 0
+
+
+def _fail(path: str, text: str, message: str, *needles: str) -> ConfigError:
+    line = _line_of(text, *needles) if needles else 0
+    where = f"{path}, line {line}" if line else path
+    return ConfigError(f"rubric {where}: {message}")
+
+
+def _month_day(value, path, text, key) -> tuple[int, int]:
+    try:
+        month, day = (int(part) for part in str(value).split("-"))
+        date(2000, month, day)
+    except (ValueError, TypeError):
+        raise _fail(path, text, f"calendar {key} {value!r} is not a month-day like \"02-20\"", key) from None
+    return month, day
+
+
+def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
+    """Build a Rubric from TOML text, refusing anything the scoring could not use."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"rubric {path}: not valid TOML ({err})") from None
+    indicators = raw.get("indicators")
+    if not isinstance(indicators, dict):
+        raise _fail(path, text, "has no [indicators] table")
+    points: dict[str, float] = {}
+    clauses: dict[str, str] = {}
+    for key, entry in indicators.items():
+        if key not in INDICATOR_IDS:
+            raise _fail(path, text, f"unknown indicator {key!r}; known: {', '.join(INDICATOR_IDS)}", key)
+        value = entry.get("points") if isinstance(entry, dict) else entry
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise _fail(path, text, f"indicator {key} needs points = a number >= 0", key)
+        points[key] = float(value)
+        clauses[key] = str(entry.get("clause", "")) if isinstance(entry, dict) else ""
+    missing = [i for i in INDICATOR_IDS if i not in points]
+    if missing:
+        raise _fail(path, text, f"indicator(s) {', '.join(missing)} missing (give 0 points to drop one)", "indicators")
+    total = sum(points.values())
+    if abs(total - 100) > 1e-6:
+        raise _fail(path, text, f"indicator points add up to {total:g}, not 100", "indicators")
+    areas = {}
+    for key, entry in (raw.get("areas") or {}).items():
+        if key not in AREA_IDS:
+            raise _fail(path, text, f"unknown area {key!r}; known: {', '.join(AREA_IDS)}", f"areas.{key}", key)
+        areas[key] = Area(key, str(entry.get("name", key)), str(entry.get("name_en", key)), str(entry.get("clause", "")))
+    for key in AREA_IDS:
+        areas.setdefault(key, Area(key, key, key, ""))
+    thresholds = raw.get("thresholds") or {}
+    for group, names in _THRESHOLDS.items():
+        table = thresholds.get(group)
+        if not isinstance(table, dict):
+            raise _fail(path, text, f"[thresholds.{group}] is missing", "thresholds")
+        for name in names:
+            value = table.get(name)
+            if name == "rounding":
+                if value not in ("full", "any"):
+                    raise _fail(path, text, f"thresholds.guards.rounding must be \"full\" or \"any\", not {value!r}",
+                                "rounding")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise _fail(path, text, f"thresholds.{group}.{name} needs a number >= 0", name, f"thresholds.{group}")
+    for group, name in (("guards", "step_people"), ("guards", "boarders_step"), ("lectures", "per_semester"),
+                        ("guard_training", "days")):
+        if thresholds[group][name] <= 0:
+            raise _fail(path, text, f"thresholds.{group}.{name} must be above 0", name)
+    themes = []
+    for entry in raw.get("themes") or []:
+        months = entry.get("months")
+        if not entry.get("name") or not isinstance(months, list) or not months or \
+                any(not isinstance(m, int) or not 1 <= m <= 12 for m in months):
+            raise _fail(path, text, "each [[themes]] needs a name and months = [1..12, ...]",
+                        str(entry.get("name", "themes")), "themes")
+        themes.append(Theme(entry["name"], str(entry.get("name_en", entry["name"])), tuple(months),
+                            str(entry.get("clause", ""))))
+    grades = []
+    for entry in raw.get("grades") or []:
+        if not entry.get("name") or not isinstance(entry.get("min"), (int, float)):
+            raise _fail(path, text, "each [[grades]] needs a name and a min", "grades")
+        grades.append(Grade(entry["name"], str(entry.get("name_en", entry["name"])), float(entry["min"])))
+    if not grades:
+        raise _fail(path, text, "no [[grades]] given")
+    grades.sort(key=lambda g: -g.min)
+    calendar = raw.get("calendar") or {}
+    semesters = {}
+    for which in ("spring", "autumn"):
+        pair = calendar.get(which)
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise _fail(path, text, f"calendar.{which} needs [\"MM-DD\", \"MM-DD\"]", which, "calendar")
+        semesters[which] = (_month_day(pair[0], path, text, which), _month_day(pair[1], path, text, which))
+    return Rubric(
+        version=str(raw.get("version", "unversioned")), points=points, clauses=clauses, areas=areas,
+        thresholds=thresholds, themes=tuple(themes), grades=tuple(grades),
+        spring=semesters["spring"], autumn=semesters["autumn"], source=path,
+    )
+
+
+def load_rubric(path: str | Path | None = None, calendar: dict | None = None) -> Rubric:
+    """The rubric at `path` (default: the county default next to this module), with calendar overrides.
+
+    `calendar` is the configuration's [calendar.<year>] tables: {year: {"spring": (d1, d2), ...}}
+    (sync.settings.Semester objects are accepted too).
+    """
+    path = Path(path) if path else DEFAULT_RUBRIC
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"rubric {path}: cannot be read ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"rubric {path}: is not UTF-8 text") from None
+    rubric = parse_rubric(text, str(path))
+    if calendar:
+        rubric = rubric.with_calendar(_calendar_overrides(calendar))
+    return rubric
+
+
+def _calendar_overrides(calendar: dict) -> dict[int, dict[str, tuple[date, date]]]:
+    overrides = {}
+    for year, semesters in calendar.items():
+        values = semesters if isinstance(semesters, dict) else {
+            "spring": getattr(semesters, "spring", None), "autumn": getattr(semesters, "autumn", None)}
+        entry = {}
+        for which in ("spring", "autumn"):
+            pair = values.get(which)
+            if pair:
+                start, end = pair
+                if end < start:
+                    raise ConfigError(f"config calendar.{year}.{which}: ends ({end}) before it starts ({start})")
+                entry[which] = (start, end)
+        overrides[int(year)] = entry
+    return overrides
+
+
+def configured_rubric() -> Rubric:
+    """The rubric SAFESCHOOL_CONFIG names (or the default), with its calendar overrides."""
+    from sync.settings import get_file_config
+
+    cfg = get_file_config()
+    return load_rubric(cfg.rubric, cfg.calendar)
