@@ -1,3 +1,186 @@
-"""Commands still to come (see the open issues)."""
+"""Scores from the command line: `score`, `explain`, `publish`, `rescore`.
 
-commands: list = []
+`score` always evaluates afresh from the store's records and the configured
+rubric (the draft), so it shows what the data says now; `--published` prints
+the frozen published result of the year instead (rules.md: a published
+evaluation does not change when data arrives later).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+
+from sync.errors import UserError
+
+
+def _engine():
+    from sync.store import get_engine
+
+    return get_engine()
+
+
+def _operator() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def _parse_date(value: str | None, year: int) -> date | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD, e.g. {year}-06-30") from None
+    if day.year != year:
+        raise UserError(f"--as-of {day} is not in {year}; give a day of the evaluated year")
+    return day
+
+
+def _check_year(year: int, today: date) -> None:
+    if year > today.year:
+        raise UserError(f"{year} has not started yet (today is {today}); give a year up to {today.year}")
+    if year < 1990:
+        raise UserError(f"{year} is not a plausible evaluation year")
+
+
+def evaluate_from_store(year: int, as_of: date | None, today: date | None = None):
+    """Evaluate `year` from the store's records with the configured rubric (a fresh draft)."""
+    from scoring import configured_rubric, evaluate
+    from sync.frames import load_frames
+    from sync.results import evaluation_date, record_years
+
+    today = today or date.today()
+    _check_year(year, today)
+    frames = load_frames(_engine())
+    if frames["registry"].empty:
+        raise UserError("the school registry (學校名冊) is empty; sync the bureau workbook first")
+    if year not in record_years(frames):
+        raise UserError(f"no records are dated in {year}; choose a year the schools reported on")
+    as_of = as_of or evaluation_date(year, today)
+    if as_of > today:
+        raise UserError(f"--as-of {as_of} is in the future; the latest evaluation date is today ({today})")
+    return evaluate(frames, year, as_of, configured_rubric())
+
+
+def _print_table(results: list[dict], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for name in ("名次 rank", "代碼 code", "學校 school", "類別 type", "鄉鎮 township", "總分 total", "等次 grade",
+                 "扣分 ded.", "A", "B", "C", "D", "E", "F", "G"):
+        table.add_column(name, justify="right" if len(name) <= 2 or "total" in name or "ded" in name else "left")
+    for r in results:
+        areas = r.get("areas") or {}
+        table.add_row(
+            str(r["rank"]) if r["rank"] is not None else "取消資格",
+            r["school_code"], r["name"] or "", r["type"] or "", r["township"] or "",
+            f"{r['total']:.1f}", r["grade"], f"{r['deduction'] or 0:g}",
+            *[f"{(areas.get(a) or {}).get('points') or 0:.1f}" for a in "ABCDEFG"],
+        )
+    Console(width=200).print(table)
+
+
+@click.command()
+@click.option("--year", type=int, required=True, help="evaluation year")
+@click.option("--as-of", "as_of", help="evaluation date YYYY-MM-DD (default 31 Dec, or today in the running year)")
+@click.option("--json", "as_json", is_flag=True, help="print the JSON array of rules.md")
+@click.option("--published", is_flag=True, help="print the frozen published result instead of computing afresh")
+def score(year: int, as_of: str | None, as_json: bool, published: bool) -> None:
+    """Score every registered school for a year (computed afresh from the data and the rubric)."""
+    if published:
+        if as_of:
+            raise UserError("--published prints the frozen annual result; it takes no --as-of")
+        from sync.results import annual_results, is_published
+
+        engine = _engine()
+        if not is_published(engine, year):
+            raise UserError(f"{year} has not been published; drop --published to see the draft, "
+                            f"or run `safeschool publish --year {year}`")
+        results = annual_results(engine, year, "active")
+        title = f"{year} 已發佈 published"
+    else:
+        ev = evaluate_from_store(year, _parse_date(as_of, year))
+        results = ev.to_json()
+        title = f"{year} 考評（草稿，截至 {ev.as_of}）draft as of {ev.as_of}"
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        _print_table(results, title)
+
+
+@click.command()
+@click.argument("school_code")
+@click.option("--year", type=int, required=True, help="evaluation year")
+@click.option("--as-of", "as_of", help="evaluation date YYYY-MM-DD (default 31 Dec, or today in the running year)")
+@click.option("--json", "as_json", is_flag=True, help="print the school's JSON object")
+def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> None:
+    """One school's indicators: points / max, the figures behind them, the clause, and what would raise them."""
+    ev = evaluate_from_store(year, _parse_date(as_of, year))
+    school_code = school_code.strip()
+    match = [r for r in ev.to_json() if r["school_code"] == school_code]
+    if not match:
+        raise UserError(f"school {school_code!r} is not in the registry (學校名冊); check the code "
+                        "(`safeschool score --year Y` lists every school)")
+    result = match[0]
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    rank = result["rank"] if result["qualified"] else f"取消資格（{result['veto']}）"
+    console = Console(width=200)
+    console.print(f"{result['school_code']} {result['name']}（{result['type']}，{result['township']}）"
+                  f" {year} 截至 {ev.as_of}: 總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
+                  f"督查扣分 {result['deduction']:g}")
+    table = Table()
+    for name in ("指標", "名稱", "得分/滿分", "條款", "情況 detail", "提升 hint"):
+        table.add_column(name)
+    for ind, v in result["indicators"].items():
+        if v["pending"]:
+            pts = f"待定/{v['max']:.2f}"
+        elif not v.get("applicable", True):
+            pts = "不適用"
+        else:
+            pts = f"{v['points']:.2f}/{v['max']:.2f}"
+        table.add_row(ind, v["title"], pts, v["clause"], v["detail"], v["hint"])
+    console.print(table)
+    for c in result["campuses"]:
+        console.print(f"校區 {c['campus']}: 人數 {c['people']}，寄宿 {c['boarders']}，"
+                      f"應配保安 {c['guards_required']}，在崗 {c['guards_active']}")
+
+
+@click.command()
+@click.option("--year", type=int, required=True, help="the year to freeze")
+@click.option("--force", is_flag=True, help="publish again (a new version; the earlier one is kept)")
+@click.option("--by", "by", help="who publishes (default: your login name)")
+@click.option("--note", help="a note kept with the publication")
+def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
+    """Freeze a year's draft results (scores, ranks, rubric version, data timestamp)."""
+    from sync.results import publish as do_publish
+
+    pub = do_publish(_engine(), year, by=by or _operator(), force=force, note=note)
+    click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, rubric "
+               f"{pub['rubric_version']}, data as of {pub['data_timestamp'] or '-'}")
+
+
+@click.command()
+@click.option("--year", "years", type=int, multiple=True, help="year to recompute (default: every year)")
+def rescore(years: tuple[int, ...]) -> None:
+    """Recompute the stored draft scores and trends (the sync does this after every run)."""
+    from sync.results import recompute
+
+    summary = recompute(_engine(), years=list(years) or None)
+    click.echo(f"recomputed {', '.join(map(str, summary['years'])) or 'nothing'}: "
+               f"{summary['annual_rows']} annual and {summary['trend_rows']} trend rows")
+
+
+commands: list = [score, explain, publish, rescore]
