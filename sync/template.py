@@ -19,7 +19,6 @@ sync is exercised on the files it will really meet.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -398,34 +397,63 @@ def _write_xls(path: Path, parts: Sequence[SheetRows], quirks: Quirks, title: st
     _replace_file(path, buffer.getvalue())
 
 
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"'
+)
+_ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
+def _ods_cell(value) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
+    if value is None:
+        return "<table:table-cell/>"
+    if isinstance(value, date):
+        text = value.isoformat()
+        return f'<table:table-cell office:value-type="date" office:date-value="{text}"><text:p>{text}</text:p></table:table-cell>'
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (f'<table:table-cell office:value-type="float" office:value="{value!r}">'
+                f"<text:p>{value!r}</text:p></table:table-cell>")
+    text = str(value)
+    return (f'<table:table-cell office:value-type="string" office:string-value={quoteattr(text)}>'
+            f"<text:p>{escape(text)}</text:p></table:table-cell>")
+
+
+def _ods_table(name: str, grid: list[list]) -> str:
+    from xml.sax.saxutils import quoteattr
+
+    rows = "".join("<table:table-row>" + "".join(_ods_cell(v) for v in line) + "</table:table-row>"
+                   if line else "<table:table-row><table:table-cell/></table:table-row>" for line in grid)
+    return f"<table:table table:name={quoteattr(name)}>{rows}</table:table>"
+
+
 def _write_ods(path: Path, parts: Sequence[SheetRows], quirks: Quirks, title: str) -> None:
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="odf") as writer:
-        pd.DataFrame([[title], *[[r] for r in GENERAL_RULES]]).to_excel(
-            writer, sheet_name=INSTRUCTIONS_SHEET, header=False, index=False
-        )
-        for rows in parts:
-            name, grid = _plain_table(rows, quirks)
-            pd.DataFrame(grid, dtype=object).to_excel(writer, sheet_name=name, header=False, index=False)
-    _replace_file(path, _stable_zip(buffer.getvalue()))
-
-
-_ODS_DATES = re.compile(rb"<(meta:creation-date|dc:date)>[^<]*</\1>")
-
-
-def _stable_zip(data: bytes) -> bytes:
-    """Rewrite an OpenDocument zip with fixed timestamps and no dates in meta.xml (byte-stable output)."""
+    """A plain OpenDocument spreadsheet, written directly so the bytes depend only on the records."""
+    tables = [_ods_table(INSTRUCTIONS_SHEET, [[title], *[[r] for r in GENERAL_RULES]])]
+    tables += [_ods_table(*_plain_table(rows, quirks)) for rows in parts]
+    content = (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {_ODS_NS}>'
+               f"<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet></office:body>"
+               "</office:document-content>")
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            payload = src.read(info.filename)
-            if info.filename == "meta.xml":
-                payload = _ODS_DATES.sub(b"", payload)
-            fixed = zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0))
-            # The mimetype entry must stay first and uncompressed for office suites to accept the file.
-            fixed.compress_type = zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
-            dst.writestr(fixed, payload)
-    return out.getvalue()
+    with zipfile.ZipFile(out, "w") as book:
+        # The mimetype entry must come first and stay uncompressed for office suites to accept the file.
+        for name, payload, method in (
+            ("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED),
+            ("META-INF/manifest.xml", _ODS_MANIFEST, zipfile.ZIP_DEFLATED),
+            ("content.xml", content, zipfile.ZIP_DEFLATED),
+        ):
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            book.writestr(info, payload.encode("utf-8"))
+    _replace_file(path, out.getvalue())
 
 
 # ---------------------------------------------------------------- files
