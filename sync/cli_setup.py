@@ -1,9 +1,13 @@
-"""Setting up: init (create or upgrade the store), template, demo, serve."""
+"""Setting up: init (create or upgrade the store), template (the school workbook), demo (the demo county)."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import click
 
+from sync.errors import UserError
 from sync.settings import get_settings
 
 
@@ -24,4 +28,77 @@ def init() -> None:
         click.echo(f"store upgraded from {before or 'empty'} to schema {after} at {where}")
 
 
-commands = [init]
+def _whole_number(option: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(str(text).strip().replace(",", ""))
+    except ValueError:
+        raise UserError(f"{option} must be a whole number, not {text!r}") from None
+    if not low <= value <= high:
+        raise UserError(f"{option} must be between {low:,} and {high:,}, not {value:,}")
+    return value
+
+
+def _day(option: str, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"{option} must be a date written YYYY-MM-DD, not {text!r}") from None
+
+
+def _registered_school(code: str) -> dict:
+    """The school's registry entry (學校名冊) from the store, for a pre-filled template."""
+    from sqlalchemy import select
+
+    from sync.store import get_engine, records
+
+    table = records["registry"]
+    with get_engine().connect() as conn:
+        row = conn.execute(select(table).where(table.c.school_code == code.strip()).limit(1)).mappings().first()
+    if row is None:
+        raise UserError(
+            f"school {code!r} is not in the registry (學校名冊) in the store; check the code, or load the bureau "
+            "workbook first with `safeschool sync --once`"
+        )
+    return {k: row[k] for k in ("school_code", "name", "type", "township")}
+
+
+@click.command()
+@click.argument("out", metavar="OUT.xlsx", type=click.Path(dir_okay=False))
+@click.option("--school", "school_code", metavar="CODE", help="pre-fill 學校概況 with this registered school")
+def template(out: str, school_code: str | None) -> None:
+    """Write the blank school workbook OUT.xlsx (every sheet and header of the contract, dropdowns, instructions).
+
+    With --school CODE the school's registry data (code, name, type, township) is filled in.
+    """
+    from sync.template import write_template
+
+    school = _registered_school(school_code) if school_code else None
+    path = write_template(Path(out), school=school)
+    click.echo(f"wrote {path}" + (f" for {school['school_code']} {school['name']}" if school else ""))
+
+
+@click.command()
+@click.option("--schools", default="60", show_default=True, help="number of registered schools")
+@click.option("--seed", default="2026", show_default=True, help="random seed: the same seed gives the same files")
+@click.option("--inbox", type=click.Path(file_okay=False), default=None,
+              help="folder to write into [default: SAFESCHOOL_INBOX]")
+@click.option("--today", default=None, metavar="YYYY-MM-DD", help="last day with records [default: today]")
+def demo(schools: str, seed: str, inbox: str | None, today: str | None) -> None:
+    """Write a realistic demo county: the bureau workbook and one workbook per school.
+
+    Covers the two previous years and the running one up to today. A few workbooks carry the mistakes
+    people really make; they are listed at the end.
+    """
+    from sync.demo import MAX_SCHOOLS, write_demo
+
+    count = _whole_number("--schools", schools, 1, MAX_SCHOOLS)
+    seed_value = _whole_number("--seed", seed, 0, 2**32 - 1)
+    folder = Path(inbox) if inbox else get_settings().inbox
+    summary = write_demo(folder, schools=count, seed=seed_value, today=_day("--today", today))
+    for line in summary.lines():
+        click.echo(line)
+
+
+commands = [init, template, demo]

@@ -1128,7 +1128,10 @@ def _remove_stale(inbox: Path, keep: set[Path]) -> list[str]:
     for path in sorted(folder.glob("*/*")):
         rel = path.relative_to(inbox)
         if path.is_file() and pattern.match(path.name) and rel not in keep:
-            path.unlink()
+            try:
+                path.unlink()
+            except OSError as err:
+                raise UserError(f"cannot remove the old demo workbook {path}: {err.strerror or err}") from None
             removed.append(str(rel))
     return removed
 
