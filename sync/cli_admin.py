@@ -1,3 +1,204 @@
-"""Commands still to come (see the open issues)."""
+"""Administration: accounts (`users ...`), the circular export, and the demo's accounts."""
 
-commands: list = []
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from sync.errors import UserError
+
+DEMO_ACCOUNTS = (
+    ("admin", "admin-demo-2026", "admin"),
+    ("leader", "leader-demo-2026", "leader"),
+)
+DEMO_SCHOOL_PASSWORD = "school-demo-2026"
+DEMO_SCHOOL_ACCOUNTS = 3
+
+
+def _engine():
+    from sync.store import get_engine
+
+    return get_engine()
+
+
+def _operator() -> str:
+    """Who ran a command, for the audit trail: the login name of the shell."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise UserError("no password on standard input; pipe one line, e.g. `echo secret123 | safeschool users add ...`")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _check_school(engine, school_code: str) -> None:
+    from sync.store import records
+
+    registry = records["registry"]
+    with engine.connect() as conn:
+        known = {row[0] for row in conn.execute(select(registry.c.school_code))}
+    if known and school_code not in known:
+        raise UserError(f"school {school_code!r} is not in the registry (學校名冊); check the code or sync the bureau workbook")
+    if not known:
+        click.echo(f"warning: the registry is empty, so {school_code!r} cannot be checked yet", err=True)
+
+
+@click.group()
+def users() -> None:
+    """Dashboard accounts: add, list, disable, enable, reset-password."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "leader", "school"]), required=True,
+              help="admin = bureau safety office, leader = reads everything, school = its own school only")
+@click.option("--school", "school_code", help="the school's code (school accounts only)")
+@click.option("--name", "display_name", help="a name to show instead of the user name")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of standard input")
+def users_add(username: str, role: str, school_code: str | None, display_name: str | None, password_stdin: bool) -> None:
+    """Create an account."""
+    from dashboard import audit
+    from dashboard.access import create_user
+
+    engine = _engine()
+    if role == "school" and school_code:
+        _check_school(engine, school_code)
+    password = _read_password(password_stdin)
+    viewer = create_user(engine, username, password, role, school_code, display_name)
+    audit.record(engine, _operator(), "users", school_code, {"change": "add", "username": viewer.username, "role": role})
+    click.echo(f"added {viewer.username} ({role}{' ' + school_code if school_code else ''})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every account with its role, school and state."""
+    from sync.store import users as users_table
+
+    with _engine().connect() as conn:
+        rows = conn.execute(select(users_table).order_by(users_table.c.role, users_table.c.username)).mappings().all()
+    if not rows:
+        click.echo("no accounts yet; add one with `safeschool users add NAME --role admin`")
+        return
+    click.echo(f"{'username':<20} {'role':<7} {'school':<12} {'state':<9} created")
+    for row in rows:
+        state = "active" if row["active"] else "disabled"
+        created = row["created_at"].strftime("%Y-%m-%d %H:%M") if row["created_at"] else ""
+        click.echo(f"{row['username']:<20} {row['role']:<7} {row['school_code'] or '-':<12} {state:<9} {created}")
+
+
+def _set_active(username: str, active: bool) -> None:
+    from dashboard import audit
+    from dashboard.access import set_active
+
+    engine = _engine()
+    set_active(engine, username, active)
+    audit.record(engine, _operator(), "users", None, {"change": "enable" if active else "disable", "username": username})
+    click.echo(f"{username} {'enabled' if active else 'disabled'}")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Stop an account from logging in (its sessions end at their next request)."""
+    _set_active(username, False)
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Let a disabled account log in again."""
+    _set_active(username, True)
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the new password from standard input")
+def users_reset_password(username: str, password_stdin: bool) -> None:
+    """Give an account a new password."""
+    from dashboard import audit
+    from dashboard.access import set_password
+
+    engine = _engine()
+    set_password(engine, username, _read_password(password_stdin))
+    audit.record(engine, _operator(), "users", None, {"change": "reset-password", "username": username})
+    click.echo(f"password of {username} changed")
+
+
+@click.command("export")
+@click.option("--year", type=int, required=True, help="the evaluation year")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "docx", "csv"]), required=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="file to write")
+@click.option("--draft", is_flag=True, help="export the current draft (marked 草稿) instead of the published results")
+@click.option("--school", "school_code", help="one school's own indicator table instead of the circular (xlsx or csv)")
+def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None) -> None:
+    """Write the circular (通報) of a year, or one school's indicator table."""
+    from dashboard import audit, exports
+    from dashboard.downloads import circular_results, school_result
+
+    engine = _engine()
+    if school_code:
+        if fmt == "docx":
+            raise UserError("a school's indicator table is exported as xlsx or csv, not docx")
+        data = exports.school_bytes(school_result(engine, year, school_code, draft), year, draft, fmt)
+        what = f"the {year} indicator table of {school_code}"
+    else:
+        results, circular = circular_results(engine, year, draft)
+        data = exports.circular_bytes(results, circular, fmt)
+        what = f"the {year} circular ({len(results)} schools)"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as err:
+        raise UserError(f"cannot write {out}: {err.strerror}") from None
+    audit.record(engine, _operator(), "export", school_code,
+                 {"what": "school" if school_code else "circular", "year": year, "format": fmt, "draft": draft,
+                  "file": str(out)})
+    click.echo(f"wrote {what}{' (draft)' if draft else ''} to {out}")
+
+
+def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
+    """The demo's accounts (created, or reset to the demo password): (username, password, role, school)."""
+    from dashboard.access import create_user, set_active, set_password
+    from sync.store import records
+    from sync.store import users as users_table
+
+    registry = records["registry"]
+    with engine.connect() as conn:
+        schools = [row[0] for row in conn.execute(
+            select(registry.c.school_code).distinct().order_by(registry.c.school_code).limit(DEMO_SCHOOL_ACCOUNTS))]
+        existing = {row[0] for row in conn.execute(select(users_table.c.username))}
+    wanted = [(name, password, role, None) for name, password, role in DEMO_ACCOUNTS]
+    wanted += [(code, DEMO_SCHOOL_PASSWORD, "school", code) for code in schools]
+    for username, password, role, school in wanted:
+        if username in existing:
+            set_password(engine, username, password)
+            set_active(engine, username, True)
+        else:
+            create_user(engine, username, password, role, school)
+    return wanted
+
+
+@click.command("demo-accounts")
+def demo_accounts() -> None:
+    """Create the demo's log-ins (admin, leader, three schools); running it again resets their passwords."""
+    wanted = ensure_demo_accounts(_engine())
+    click.echo("demo accounts (for `make demo` only; never on a real server):")
+    for username, password, role, school in wanted:
+        click.echo(f"  {role:<7} {username:<12} {password}{'  (' + school + ')' if school else ''}")
+    if len(wanted) == len(DEMO_ACCOUNTS):
+        click.echo("  (no school accounts: the registry is empty; sync the bureau workbook, then run this again)")
+
+
+commands = [users, export, demo_accounts]

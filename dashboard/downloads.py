@@ -1,0 +1,173 @@
+"""Download routes: the circular, a school's own table, its template and its annotated workbook.
+
+Every route asks `current_viewer()` (the server session) who is calling and
+refuses what that viewer may not have: a school gets only its own files
+however the URL is written, and only the bureau (admin, leader) gets the
+circular.  The gate in dashboard.access already answers 401 to anyone not
+logged in; the checks here are the second line and hold even without it.
+
+`circular_results` and `school_result` are shared with `safeschool export`.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from dashboard import exports
+from sync.errors import UserError
+from sync.store import records
+
+CIRCULAR_FORMATS = ("xlsx", "docx", "csv")
+SCHOOL_FORMATS = ("xlsx", "csv")
+_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
+
+
+def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict], exports.Circular]:
+    """The results a circular is built from (the active publication, or the draft) and its wording."""
+    from sync.results import active_publication, annual_results
+
+    publication = None if draft else active_publication(engine, year)
+    if not draft and publication is None:
+        raise UserError(
+            f"{year}年度尚未發布；請先發布，或匯出草稿 / {year} has not been published: publish it first, or export a draft"
+        )
+    results = annual_results(engine, year, publication="draft" if draft else "active")
+    issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else date.today()
+    return results, exports.circular_from_config(year, draft, issued)
+
+
+def school_result(engine: Engine, year: int, school_code: str, draft: bool) -> dict:
+    results, _ = circular_results(engine, year, draft)
+    for result in results:
+        if result.get("school_code") == school_code:
+            return result
+    raise UserError(f"{year}年度沒有學校 {school_code} 的考評結果 / no {year} result for school {school_code}")
+
+
+def annotated_dir() -> Path:
+    """Where the last annotated upload of each school is kept (beside the inbox, shared by every worker)."""
+    from sync.settings import get_settings
+
+    return Path(get_settings().inbox).resolve().parent / "annotated"
+
+
+def annotated_path(school_code: str) -> Path:
+    if not _CODE.match(school_code or ""):
+        raise UserError(f"school code {school_code!r} is not valid")
+    return annotated_dir() / f"{school_code}.xlsx"
+
+
+def registry_entry(engine: Engine, school_code: str) -> dict | None:
+    table = records["registry"]
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(table.c.school_code, table.c.name, table.c.type, table.c.township).where(table.c.school_code == school_code)
+        ).mappings().first()
+    return dict(row) if row else None
+
+
+def template_bytes(engine: Engine, school_code: str) -> bytes:
+    """The school workbook template pre-filled with the school's registry entry."""
+    from sync.template import write_template
+
+    school = registry_entry(engine, school_code)
+    if school is None:
+        raise UserError(f"學校代碼 {school_code} 不在學校名冊中 / school {school_code} is not in the registry")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{school_code}.xlsx"
+        write_template(path, school=school)
+        return path.read_bytes()
+
+
+def install_downloads(server, engine_getter=None) -> None:
+    """Register the /download/... routes on the Dash app's Flask server."""
+    from flask import Response, abort, jsonify, request
+
+    from dashboard import audit
+    from dashboard.access import current_viewer
+    from sync.store import get_engine
+
+    engine_of = engine_getter or get_engine
+
+    def refuse(status: int, zh: str, en: str):
+        return jsonify({"error": en, "error_zh": zh}), status
+
+    def attachment(data: bytes, name: str, mimetype: str) -> Response:
+        response = Response(data, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def viewer_or_401():
+        viewer = current_viewer()
+        if viewer is None:
+            abort(401)
+        return viewer
+
+    def draft_asked() -> bool:
+        return request.args.get("draft", "").lower() in ("1", "true", "yes")
+
+    @server.route("/download/circular/<int:year>.<fmt>", endpoint="download_circular")
+    def _circular(year: int, fmt: str):
+        viewer = viewer_or_401()
+        if not viewer.is_bureau:
+            return refuse(403, "只有教體局帳號可以匯出通報", "only bureau accounts export the circular")
+        if fmt not in CIRCULAR_FORMATS:
+            return refuse(404, "不支援的格式", "unknown format")
+        draft = draft_asked()
+        try:
+            results, circular = circular_results(engine_of(), year, draft)
+        except UserError as err:
+            return refuse(404, str(err), str(err))
+        data = exports.circular_bytes(results, circular, fmt)
+        audit.record(engine_of(), viewer.username, "export", None,
+                     {"what": "circular", "year": year, "format": fmt, "draft": draft, "schools": len(results)})
+        return attachment(data, exports.file_name(year, draft, fmt), exports.FORMATS[fmt])
+
+    @server.route("/download/school/<code>/<int:year>.<fmt>", endpoint="download_school")
+    def _school(code: str, year: int, fmt: str):
+        viewer = viewer_or_401()
+        if not viewer.can_see_school(code):
+            return refuse(403, "只能匯出本校資料", "a school exports only its own data")
+        if fmt not in SCHOOL_FORMATS:
+            return refuse(404, "不支援的格式", "unknown format")
+        draft = draft_asked()
+        try:
+            result = school_result(engine_of(), year, code, draft)
+        except UserError as err:
+            return refuse(404, str(err), str(err))
+        data = exports.school_bytes(result, year, draft, fmt)
+        audit.record(engine_of(), viewer.username, "export", code,
+                     {"what": "school", "year": year, "format": fmt, "draft": draft})
+        return attachment(data, exports.file_name(year, draft, fmt, code), exports.FORMATS[fmt])
+
+    @server.route("/download/template/<code>", endpoint="download_template")
+    def _template(code: str):
+        viewer = viewer_or_401()
+        if not viewer.can_see_school(code):
+            return refuse(403, "只能下載本校範本", "a school downloads only its own template")
+        try:
+            data = template_bytes(engine_of(), code)
+        except UserError as err:
+            return refuse(404, str(err), str(err))
+        return attachment(data, f"template-{code}.xlsx", exports.FORMATS["xlsx"])
+
+    @server.route("/download/annotated/<code>", endpoint="download_annotated")
+    def _annotated(code: str):
+        viewer = viewer_or_401()
+        if not viewer.can_see_school(code):
+            return refuse(403, "只能下載本校的標註工作簿", "a school downloads only its own annotated workbook")
+        try:
+            path = annotated_path(code)
+        except UserError as err:
+            return refuse(404, str(err), str(err))
+        if not path.is_file():
+            return refuse(404, "尚無標註工作簿，請先上傳", "no annotated workbook yet: upload one first")
+        return attachment(path.read_bytes(), f"checked-{code}.xlsx", exports.FORMATS["xlsx"])

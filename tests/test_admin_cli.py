@@ -1,0 +1,119 @@
+"""`safeschool users ...`, `safeschool export` and `safeschool demo-accounts`, run as a person would."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from sqlalchemy import select
+
+from dashboard.access import authenticate
+from sync.cli import main
+from sync.store import audit_log, users
+from tests.test_admin_support import count, make_store, seed_publication, seed_registry, seed_scores
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = make_store(sqlite_url)
+    seed_registry(engine)
+    yield engine
+    engine.dispose()
+
+
+def run(*args, stdin: str | None = None):
+    return CliRunner().invoke(main, list(args), input=stdin)
+
+
+def test_users_add_with_password_on_stdin_creates_a_working_login(engine):
+    result = run("users", "add", "S001", "--role", "school", "--school", "S001", "--password-stdin", stdin="sekret-123\n")
+    assert result.exit_code == 0, result.output
+    viewer = authenticate(engine, "S001", "sekret-123")
+    assert viewer is not None and viewer.role == "school" and viewer.school_code == "S001"
+    with engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash)).scalar()
+    assert stored.startswith("$argon2") and "sekret-123" not in stored
+    assert count(engine, audit_log, audit_log.c.action == "users") == 1
+
+
+def test_users_add_prompts_twice_when_no_stdin_flag(engine):
+    result = run("users", "add", "boss", "--role", "admin", stdin="admin-pass-1\nadmin-pass-1\n")
+    assert result.exit_code == 0, result.output
+    assert authenticate(engine, "boss", "admin-pass-1").role == "admin"
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "words"),
+    [
+        (("users", "add", "x", "--role", "school", "--password-stdin"), "long-enough-1\n", "--school"),
+        (("users", "add", "x", "--role", "school", "--school", "S999", "--password-stdin"), "long-enough-1\n", "registry"),
+        (("users", "add", "x", "--role", "leader", "--school", "S001", "--password-stdin"), "long-enough-1\n", "leave out"),
+        (("users", "add", "x", "--role", "admin", "--password-stdin"), "short\n", "at least"),
+        (("users", "add", "x", "--role", "admin", "--password-stdin"), "", "no password"),
+        (("users", "disable", "ghost"), None, "no user"),
+        (("export", "--year", "2026", "--format", "xlsx", "--out", "x.xlsx"), None, "not been published"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_line_and_no_traceback(engine, args, stdin, words):
+    result = run(*args, stdin=stdin)
+    assert result.exit_code == 2
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+def test_disable_stops_the_login_and_reset_password_changes_it(engine):
+    run("users", "add", "chief", "--role", "leader", "--password-stdin", stdin="leader-pass-1\n")
+    assert run("users", "disable", "chief").exit_code == 0
+    assert authenticate(engine, "chief", "leader-pass-1") is None
+    listing = run("users", "list").output
+    assert "chief" in listing and "disabled" in listing
+    assert run("users", "enable", "chief").exit_code == 0
+    assert run("users", "reset-password", "chief", "--password-stdin", stdin="new-pass-22\n").exit_code == 0
+    assert authenticate(engine, "chief", "leader-pass-1") is None
+    assert authenticate(engine, "chief", "new-pass-22") is not None
+
+
+def test_demo_accounts_are_idempotent_and_cover_three_schools(engine):
+    first = run("demo-accounts")
+    assert first.exit_code == 0, first.output
+    second = run("demo-accounts")
+    assert second.exit_code == 0, second.output
+    assert count(engine, users) == 5
+    assert authenticate(engine, "admin", "admin-demo-2026").role == "admin"
+    assert authenticate(engine, "leader", "leader-demo-2026").role == "leader"
+    for code in ("S001", "S002", "S003"):
+        viewer = authenticate(engine, code, "school-demo-2026")
+        assert viewer.role == "school" and viewer.school_code == code
+    assert "admin-demo-2026" in first.output and "S003" in first.output
+
+
+def test_export_writes_the_published_circular_and_a_marked_draft(engine, tmp_path):
+    seed_publication(engine, 2026, totals=(91.0, 85.0, 70.0))
+    seed_scores(engine, 2026, totals=(50.0, 60.0, 99.0))  # the draft moved on since publishing
+    out = tmp_path / "circular.xlsx"
+    result = run("export", "--year", "2026", "--format", "xlsx", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    assert sheet["A1"].value == "關於2026年度學校本質安全考評結果的通報"
+    assert sheet["B4"].value == "第一中學" and sheet.cell(4, 12).value == pytest.approx(91.0)
+    assert "'=1+2 小學" in [sheet.cell(r, 2).value for r in range(4, 7)]
+
+    draft = tmp_path / "draft.docx"
+    assert run("export", "--year", "2026", "--format", "docx", "--out", str(draft), "--draft").exit_code == 0
+    document = Document(io.BytesIO(draft.read_bytes()))
+    assert "草稿" in document.paragraphs[0].text
+    first = document.tables[0].rows[1].cells
+    assert first[1].text == "'=1+2 小學" and first[11].text == "99.0"  # the draft, not the publication
+    assert count(engine, audit_log, audit_log.c.action == "export") == 2
+
+
+def test_export_of_one_school_table(engine, tmp_path):
+    seed_scores(engine, 2026)
+    out = tmp_path / "s.csv"
+    result = run("export", "--year", "2026", "--format", "csv", "--out", str(out), "--draft", "--school", "S002")
+    assert result.exit_code == 0, result.output
+    text = out.read_bytes().decode("utf-8-sig")
+    assert "<script>alert(1)</script>（S002）" in text and "D1" in text

@@ -1,0 +1,114 @@
+"""Inspections (督查) entered in the dashboard: validated against the rubric, every change kept."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from sync import inspections
+from sync.errors import UserError
+from sync.store import inspection_changes, records, sources
+from tests.test_admin_support import count, make_store, seed_registry
+
+FINDING = {"date": "2026-05-12", "school_code": "S001", "kind": "不定期", "finding": "演練簽到表代簽",
+           "deduction": "2.5", "falsification": True, "major_incident": False}
+
+
+@pytest.fixture
+def engine(store_url):
+    engine = make_store(store_url)
+    seed_registry(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_a_new_finding_is_stored_under_the_manual_source_with_its_history(engine):
+    record_id = inspections.save_inspection(engine, FINDING, by="boss", recompute=False)
+    with engine.connect() as conn:
+        row = conn.execute(select(records["inspections"]).where(records["inspections"].c.record_id == record_id)).mappings().one()
+        source = conn.execute(select(sources).where(sources.c.source_id == row["source_id"])).mappings().one()
+        change = conn.execute(select(inspection_changes)).mappings().one()
+    assert source["source_key"] == "manual:inspections" and source["kind"] == "manual" and source["rows"] == 1
+    assert row["date"] == date(2026, 5, 12) and row["falsification"] is True and float(row["deduction"]) == 2.5
+    assert change["changed_by"] == "boss" and change["before"] is None
+    assert change["after"]["finding"] == "演練簽到表代簽" and change["after"]["date"] == "2026-05-12"
+
+
+def test_an_edit_keeps_before_and_after(engine):
+    record_id = inspections.save_inspection(engine, FINDING, by="boss", recompute=False)
+    inspections.save_inspection(engine, {**FINDING, "deduction": 4, "falsification": False}, by="deputy", record_id=record_id, recompute=False)
+    history = inspections.changes(engine, record_id)
+    assert len(history) == 2
+    latest = history[0]
+    assert latest["changed_by"] == "deputy"
+    assert latest["before"]["deduction"] == 2.5 and latest["before"]["falsification"] is True
+    assert latest["after"]["deduction"] == 4 and latest["after"]["falsification"] is False
+
+
+def test_removal_keeps_what_was_removed(engine):
+    record_id = inspections.save_inspection(engine, FINDING, by="boss", recompute=False)
+    inspections.delete_inspection(engine, record_id, by="boss", recompute=False)
+    assert count(engine, records["inspections"]) == 0
+    latest = inspections.changes(engine, record_id)[0]
+    assert latest["after"] is None and latest["before"]["school_code"] == "S001"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"indicator": "D1", "assessed_points": 9}, "0 至 8"),  # D1 is worth 8 in the rubric
+        ({"indicator": "D1", "assessed_points": -1}, "0 至 8"),
+        ({"indicator": "Z9", "assessed_points": 1}, "不存在"),
+        ({"indicator": "D1", "assessed_points": None}, "須填寫考評得分"),
+        ({"assessed_points": 3}, "須選擇指標"),
+        ({"school_code": "S999"}, "不在學校名冊"),
+        ({"kind": "抽查"}, "類型"),
+        ({"date": "12/05/2026"}, "YYYY-MM-DD"),
+        ({"deduction": "-1"}, "負數"),
+        ({"deduction": "abc"}, "不是數字"),
+    ],
+)
+def test_a_bad_finding_is_refused_with_a_bilingual_reason_and_nothing_stored(engine, change, words):
+    with pytest.raises(UserError) as err:
+        inspections.save_inspection(engine, {**FINDING, **change}, by="boss", recompute=False)
+    assert words in str(err.value) and " / " in str(err.value)
+    assert count(engine, records["inspections"]) == 0
+    assert count(engine, inspection_changes) == 0
+
+
+def test_assessed_points_at_the_indicator_maximum_are_accepted(engine):
+    record_id = inspections.save_inspection(engine, {**FINDING, "indicator": "d1", "assessed_points": "8"}, by="boss", recompute=False)
+    row = inspections.list_inspections(engine, 2026)[0]
+    assert row["record_id"] == record_id and row["indicator"] == "D1" and row["assessed_points"] == 8
+
+
+def test_records_from_the_bureau_workbook_are_not_edited_here(engine):
+    with engine.begin() as conn:
+        source_id = conn.execute(select(sources.c.source_id).where(sources.c.source_key == "file:bureau.xlsx")).scalar()
+        workbook_id = conn.execute(records["inspections"].insert().values(
+            source_id=source_id, school_code="S002", date=date(2026, 3, 1), kind="定期")).inserted_primary_key[0]
+    with pytest.raises(UserError, match="工作簿"):
+        inspections.save_inspection(engine, FINDING, by="boss", record_id=workbook_id, recompute=False)
+    with pytest.raises(UserError, match="工作簿"):
+        inspections.delete_inspection(engine, workbook_id, by="boss", recompute=False)
+    listed = {r["record_id"]: r["editable"] for r in inspections.list_inspections(engine)}
+    assert listed == {workbook_id: False}
+
+
+def test_list_filters_by_year(engine):
+    inspections.save_inspection(engine, FINDING, by="boss", recompute=False)
+    inspections.save_inspection(engine, {**FINDING, "date": "2025-11-02"}, by="boss", recompute=False)
+    assert [r["date"].year for r in inspections.list_inspections(engine, 2025)] == [2025]
+    assert len(inspections.list_inspections(engine)) == 2
+
+
+def test_a_saved_falsification_disqualifies_the_school_in_the_draft_at_once(engine):
+    """Veto (5.3, 6.3): saving the finding recomputes the year, so S001 shows 取消資格 straight away."""
+    from sync.results import annual_results
+
+    inspections.save_inspection(engine, FINDING, by="boss")
+    results = {r["school_code"]: r for r in annual_results(engine, 2026, "draft")}
+    assert results["S001"]["qualified"] is False and results["S001"]["rank"] is None
+    assert results["S002"]["qualified"] is True

@@ -1,0 +1,94 @@
+"""Helpers the admin, access, security and browser tests share: a store with schools, scores and accounts.
+
+Scores are written to the `scores` table the way sync.results stores them
+(publication_id NULL = the draft), so these tests read results through the
+real `annual_results` and never through a stand-in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from sync.migrate import upgrade
+from sync.store import make_engine, publications, records, scores, sources
+
+SCHOOLS = [
+    {"school_code": "S001", "name": "第一中學", "type": "初中", "township": "城關鎮"},
+    {"school_code": "S002", "name": "<script>alert(1)</script>", "type": "小學", "township": "東鄉"},
+    {"school_code": "S003", "name": "=1+2 小學", "type": "小學", "township": "西鄉"},
+]
+INDICATOR_MAX = {"A1": 3, "B2": 4, "D1": 8, "E3": 2}
+
+
+def make_store(url: str):
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def seed_registry(engine, schools=SCHOOLS) -> None:
+    with engine.begin() as conn:
+        source_id = conn.execute(
+            sources.insert().values(source_key="file:bureau.xlsx", kind="bureau_workbook", status="loaded",
+                                    first_seen_at=datetime.now())
+        ).inserted_primary_key[0]
+        conn.execute(records["registry"].insert(), [{"source_id": source_id, "row_no": i + 2, **s} for i, s in enumerate(schools)])
+
+
+def result_for(school: dict, total: float, rank: int | None, qualified: bool = True, d1_ratio: float = 1.0) -> dict:
+    indicators = {
+        key: {"points": mx * (d1_ratio if key == "D1" else 1.0), "max": mx, "ratio": d1_ratio if key == "D1" else 1.0,
+              "clause": "4.4.1" if key == "D1" else "4.1", "detail": f"detail {key}", "pending": False,
+              "hint": f"hint {key}"}
+        for key, mx in INDICATOR_MAX.items()
+    }
+    grade = "優秀" if total >= 90 else "良好" if total >= 80 else "合格" if total >= 60 else "不合格"
+    return {**school, "total": total, "grade": grade if qualified else "不合格", "rank": rank, "qualified": qualified,
+            "deduction": 0.0, "indicators": indicators, "campuses": [],
+            "areas": {a: {"points": 10.0, "max": 15} for a in "ABCDEFG"}}
+
+
+def seed_scores(engine, year: int, totals=(92.0, 81.5, 64.0), publication_id: int | None = None) -> list[dict]:
+    pairs = list(zip(SCHOOLS, totals, strict=False))
+    made = [result_for(s, t, 1 + sum(other > t for _, other in pairs)) for s, t in pairs]
+    with engine.begin() as conn:
+        conn.execute(scores.insert(), [
+            {"publication_id": publication_id, "year": year, "kind": "annual", "as_of": date(year, 12, 31),
+             "school_code": r["school_code"], "name": r["name"], "type": r["type"], "township": r["township"],
+             "total": r["total"], "grade": r["grade"], "rank": r["rank"], "qualified": r["qualified"],
+             "deduction": r["deduction"], "areas": r["areas"], "indicators": r["indicators"], "campuses": r["campuses"],
+             "computed_at": datetime.now()}
+            for r in made
+        ])
+    return made
+
+
+def seed_publication(engine, year: int, totals=(90.0, 80.0, 70.0)) -> int:
+    with engine.begin() as conn:
+        pub_id = conn.execute(publications.insert().values(
+            year=year, version=1, active=True, published_at=datetime(year + 1, 1, 10, 9, 0), published_by="admin",
+        )).inserted_primary_key[0]
+    seed_scores(engine, year, totals, publication_id=pub_id)
+    return pub_id
+
+
+def make_accounts(engine) -> dict[str, tuple[str, str]]:
+    """admin, leader, school S001, school S002: {role key: (username, password)}."""
+    from dashboard.access import create_user
+
+    accounts = {"admin": ("boss", "admin-pass-1"), "leader": ("chief", "leader-pass-1"),
+                "school": ("S001", "school-pass-1"), "other": ("S002", "school-pass-2")}
+    create_user(engine, "boss", "admin-pass-1", "admin")
+    create_user(engine, "chief", "leader-pass-1", "leader")
+    create_user(engine, "S001", "school-pass-1", "school", "S001")
+    create_user(engine, "S002", "school-pass-2", "school", "S002")
+    return accounts
+
+
+def count(engine, table, *where) -> int:
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
