@@ -1,0 +1,512 @@
+"""Every indicator of rules.md, with points worked out by hand (clause id in each test name).
+
+Each test starts from a school that meets every duty in 2026 (scoring.synthetic.compliant_school,
+full marks) and breaks one thing.  Default 2026 calendar: spring 02-20..07-10, autumn 09-01..01-20;
+term months 2026-01, 03, 04, 05, 06, 09, 10, 11, 12 (9); 41 term weeks.  A high-school type keeps
+rubric maxima (no C4 redistribution), so most tests use 高中 where C matters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from scoring import evaluate
+from scoring.guards import guards_required
+from scoring.synthetic import Records, compliant_school
+
+Y = 2026
+
+
+def school(type_="高中", code="S1", **kw) -> Records:
+    return compliant_school(Records(), code, Y, type=type_, **kw)
+
+
+def result(rec: Records, ind: str, code="S1", as_of=None):
+    ev = evaluate(rec.frames(), Y, as_of)
+    rows = ev.indicators[(ev.indicators["school_code"] == code) & (ev.indicators["indicator"] == ind)]
+    return rows.iloc[0]
+
+
+def pts(rec, ind, code="S1", as_of=None):
+    return result(rec, ind, code, as_of)["points"]
+
+
+def total(rec, code="S1", as_of=None):
+    ev = evaluate(rec.frames(), Y, as_of)
+    return ev.schools.set_index("school_code").loc[code]
+
+
+def test_compliant_school_scores_full_marks_in_every_type():
+    rec = Records()
+    for n, type_ in enumerate(("幼兒園", "小學", "初中", "九年一貫制", "高中", "完全中學", "中職")):
+        compliant_school(rec, f"S{n}", Y, type=type_)
+    ev = evaluate(rec.frames(), Y)
+    assert ev.schools["total"].tolist() == [100.0] * 7
+    assert set(ev.schools["grade"]) == {"優秀"}
+
+
+# ---- A responsibility (4.1) -------------------------------------------------------
+
+@pytest.mark.parametrize("ind,item,full", [("A1", "安全工作領導小組", 3), ("A2", "直接責任人", 3),
+                                           ("A3", "風險清單", 3), ("A4", "文件下發全體教職工", 2)])
+def test_4_1_checklist_item_missing_scores_zero(ind, item, full):
+    rec = school()
+    assert pts(rec, ind) == full
+    rec.remove("checklist", "S1", item=item)
+    assert pts(rec, ind) == 0
+
+
+def test_4_1_a2_item_marked_not_done_scores_zero():
+    rec = school().remove("checklist", "S1", item="第一責任人").add("checklist", "S1", item="第一責任人", done=False)
+    assert pts(rec, "A2") == 0
+
+
+def test_4_1_a5_agreements_pro_rata():
+    rec = school().remove("agreements", "S1").add("agreements", "S1", year=Y, staff_total=50, signed=45)
+    assert pts(rec, "A5") == pytest.approx(4 * 45 / 50)
+
+
+def test_4_1_a5_only_the_evaluated_years_row_counts():
+    rec = school().remove("agreements", "S1").add("agreements", "S1", year=Y - 1, staff_total=50, signed=50)
+    assert pts(rec, "A5") == 0
+
+
+# ---- B safety office (4.2) ----------------------------------------------------------
+
+def test_4_2_1_b1_office_room():
+    assert pts(school().remove("checklist", "S1", item="獨立安全辦公室"), "B1") == 0
+
+
+def test_4_2_2_b2_999_students_need_two():
+    rec = school(students=999)
+    assert pts(rec, "B2") == 4  # director + one staff
+
+
+def test_4_2_2_b2_1000_students_need_three():
+    rec = school(students=1000).remove("office_staff", "S1", name="趙幹事")
+    assert pts(rec, "B2") == pytest.approx(4 * 2 / 3)
+    assert "應配3人" in result(rec, "B2")["detail"]
+
+
+def test_4_2_2_b2_no_director_scores_zero_whatever_the_headcount():
+    rec = school().remove("office_staff", "S1", name="王主任")
+    for n in range(3):
+        rec.add("office_staff", "S1", name=f"幹事{n}", role="工作人員", start_date=date(2020, 1, 1))
+    assert pts(rec, "B2") == 0
+
+
+def test_4_2_2_b2_staff_who_left_before_the_evaluation_date_do_not_count():
+    rec = school().remove("office_staff", "S1", name="李幹事")
+    rec.add("office_staff", "S1", name="李幹事", role="工作人員", start_date=date(2020, 1, 1), end_date=date(Y, 12, 30))
+    assert pts(rec, "B2") == pytest.approx(2.0)
+    # counted up to and including the end date
+    assert pts(rec, "B2", as_of=date(Y, 12, 30)) == 4
+
+
+def test_4_2_3_b3_three_of_four_fittings():
+    rec = school().remove("checklist", "S1", item="視頻監控系統")
+    assert pts(rec, "B3") == pytest.approx(2.25)
+    assert "視頻監控系統" in result(rec, "B3")["detail"]
+
+
+# ---- C education (4.3) ------------------------------------------------------------------
+
+def test_4_3_1_c1_teaching_plan():
+    assert pts(school().remove("checklist", "S1", item="安全教育納入教學計劃"), "C1") == 0
+
+
+def test_4_3_2_c2_share_of_term_weeks():
+    rec = school().remove("education", "S1", kind="安全教育課", date=date(Y, 3, 4))  # 2026-W10
+    rec.remove("education", "S1", kind="安全教育課", date=date(Y, 11, 4))  # 2026-W45
+    row = result(rec, "C2")
+    assert row["points"] == pytest.approx(6 * 39 / 41)
+    assert "2026-W10" in row["detail"] and "2026-W45" in row["detail"]
+
+
+def test_4_3_2_c2_kindergartens_also_need_a_weekly_class():
+    rec = compliant_school(Records(), "K1", Y, type="幼兒園").remove("education", "K1", kind="安全教育課",
+                                                                       date=date(Y, 3, 4))
+    # C4 does not apply: C2's 6 points grow to 6 * 20 / 17
+    assert pts(rec, "C2", "K1") == pytest.approx(6 * 20 / 17 * 40 / 41)
+
+
+def test_4_3_3_c3_share_of_parent_meetings_with_safety_content():
+    rec = school().add("education", "S1", date=date(Y, 5, 6), kind="家長會", safety_content=False)
+    assert pts(rec, "C3") == pytest.approx(3 * 2 / 3)
+
+
+def test_4_3_3_c3_no_meeting_scores_zero():
+    rec = school().remove("education", "S1", kind="家長會")
+    assert pts(rec, "C3") == 0
+
+
+def test_4_3_4_c4_lectures_per_semester_mean_of_min_one():
+    rec = school().remove("education", "S1", kind="安全講座", date=date(Y, 9, 28))  # autumn keeps 1 of 2
+    assert pts(rec, "C4") == pytest.approx(3 * (1 + 0.5) / 2)
+
+
+def test_4_3_4_c4_not_applicable_below_high_school_points_redistributed_pro_rata():
+    rec = school("初中")
+    row = result(rec, "C4")
+    assert row["max"] == 0 and not row["applicable"]
+    ev = evaluate(rec.frames(), Y)
+    c = ev.indicators[(ev.indicators["area"] == "C")].set_index("indicator")["max"]
+    assert c["C2"] == pytest.approx(6 + 3 * 6 / 17)
+    assert c["C1"] == pytest.approx(2 + 3 * 2 / 17)
+    assert c.sum() == pytest.approx(20)
+
+
+def test_4_3_4_c4_redistribution_never_free_points():
+    rec = school("小學").remove("education", "S1", kind="家長會")
+    assert total(rec)["total"] == pytest.approx(round(100 - 3 * 20 / 17, 1))
+
+
+def test_4_3_5_c5_theme_outside_its_window_does_not_count():
+    rec = school().remove("education", "S1", kind="專題教育", topic="防溺水專題")
+    rec.add("education", "S1", date=date(Y, 4, 10), kind="專題教育", topic="防溺水專題")
+    row = result(rec, "C5")
+    assert row["points"] == pytest.approx(2)
+    assert "防溺水" in row["detail"]
+
+
+def test_4_3_5_c5_fire_theme_in_january_counts_within_the_year():
+    rec = school().remove("education", "S1", kind="專題教育", topic="防火專題")
+    rec.add("education", "S1", date=date(Y, 1, 12), kind="安全教育課", topic="冬季防火")
+    assert pts(rec, "C5") == 3
+
+
+def test_4_3_6_c6_attendance_share_of_the_best_training():
+    rec = school().remove("education", "S1", kind="教職工培訓", date=date(Y, 3, 4))
+    rec.add("education", "S1", date=date(Y, 3, 4), kind="教職工培訓", attendees=40, expected=50)
+    rec.add("education", "S1", date=date(Y, 4, 4), kind="教職工培訓", attendees=30, expected=50)
+    assert pts(rec, "C6") == pytest.approx(3 * (0.8 + 1) / 2)
+
+
+def test_4_3_6_c6_semester_without_training_is_zero():
+    rec = school().remove("education", "S1", kind="教職工培訓", date=date(Y, 9, 13))
+    assert pts(rec, "C6") == pytest.approx(1.5)
+
+
+# ---- D drills (4.4) ----------------------------------------------------------------------
+
+def test_4_4_1_d1_drills_in_7_of_9_term_months():
+    rec = school().remove("drills", "S1", date=date(Y, 3, 15)).remove("drills", "S1", date=date(Y, 11, 15))
+    rec.add("drills", "S1", date=date(Y, 4, 20), campus="本部", kind="火災", has_plan=True, evaluation="好",
+            classes=3, signed_classes=3)  # a second drill in April covers no other month
+    row = result(rec, "D1")
+    assert row["points"] == pytest.approx(8 * 7 / 9)
+    assert "9個應演練月中7個達標" in row["detail"] and "2026-03、2026-11" in row["detail"]
+    assert row["hint"].endswith("+0.9")
+    assert "drills" not in row["detail_en"] and "7 of 9 term months" in row["detail_en"]
+
+
+def test_4_4_1_d1_kindergartens_drill_quarterly():
+    rec = compliant_school(Records(), "K1", Y, type="幼兒園").remove("drills", "K1")
+    for day in (date(Y, 1, 15), date(Y, 5, 15), date(Y, 10, 15)):
+        rec.add("drills", "K1", date=day, campus="本部", kind="疏散", has_plan=True, evaluation="好", classes=3,
+                signed_classes=3)
+    row = result(rec, "D1", "K1")
+    assert row["points"] == pytest.approx(8 * 3 / 4)
+    assert "2026-Q3" in row["detail"]
+
+
+def test_4_4_1_d1_a_month_still_running_counts_only_when_covered():
+    rec = school().remove("drills", "S1", date=date(Y, 4, 15))
+    # 20 April: January and March ended and covered, April still running and not yet covered
+    assert result(rec, "D1", as_of=date(Y, 4, 20))["points"] == 8
+    rec.remove("drills", "S1", date=date(Y, 1, 15))
+    assert result(rec, "D1", as_of=date(Y, 4, 20))["points"] == pytest.approx(4)
+
+
+def test_4_4_1_d1_covered_running_month_counts():
+    rec = school()
+    ev = evaluate(rec.frames(), Y, date(Y, 3, 20))  # March drill on the 15th
+    periods = ev.periods[(ev.periods["indicator"] == "D1") & (ev.periods["period"] == "2026-03")].iloc[0]
+    assert periods["counted"] and periods["covered"]
+
+
+def test_rules_pending_indicator_and_total_over_assessable_points():
+    rec = school().remove("drills", "S1", date=date(Y, 1, 15))
+    ev = evaluate(rec.frames(), Y, date(Y, 1, 10))
+    ind = ev.indicators.set_index("indicator")
+    assert ind.loc["D1", "pending"] and ind.loc["D1", "points"] != ind.loc["D1", "points"]  # NaN
+    counted = ind[~ind["pending"]]
+    assert "D1" not in counted.index and "A1" in counted.index
+    s = ev.schools.iloc[0]
+    assert s["assessable"] == pytest.approx(counted["max"].sum())
+    assert s["total"] == pytest.approx(round(100 * counted["points"].sum() / counted["max"].sum(), 1))
+    obj = ev.to_json()[0]["indicators"]["D1"]
+    assert obj["pending"] is True and obj["points"] is None and obj["ratio"] is None
+
+
+def test_rules_nothing_is_pending_on_31_december():
+    rec = school().remove("drills", "S1").remove("guard_drills", "S1")
+    ev = evaluate(rec.frames(), Y)
+    assert not ev.indicators["pending"].any()
+
+
+def test_4_4_1_d2_annual_plan():
+    assert pts(school().remove("checklist", "S1", item="年度演練計劃"), "D2") == 0
+
+
+def _drill(rec, day, **kw):
+    values = dict(campus="本部", kind="疏散", has_plan=True, evaluation="好", classes=10, signed_classes=10)
+    values.update(kw)
+    rec.add("drills", "S1", date=day, **values)
+
+
+def test_4_4_2_d3_share_of_drills_with_a_plan():
+    rec = school()
+    _drill(rec, date(Y, 3, 20), has_plan=False)
+    assert pts(rec, "D3") == pytest.approx(3 * 9 / 10)
+
+
+def test_4_4_3_d4_share_of_drills_with_an_evaluation():
+    rec = school()
+    _drill(rec, date(Y, 3, 20), evaluation=None)
+    assert pts(rec, "D4") == pytest.approx(3 * 9 / 10)
+
+
+def test_4_4_4_d5_signed_classes_must_reach_participating_classes():
+    rec = school()
+    _drill(rec, date(Y, 3, 20), classes=12, signed_classes=11)
+    _drill(rec, date(Y, 3, 21), classes=0, signed_classes=0)
+    assert pts(rec, "D5") == pytest.approx(4 * 9 / 11)
+
+
+def test_4_4_2_d3_to_d5_without_drills_score_zero_not_full():
+    rec = school().remove("drills", "S1")
+    assert [pts(rec, i) for i in ("D3", "D4", "D5")] == [0, 0, 0]
+
+
+# ---- E guards (4.5) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("people,boarders,expected", [
+    (499, 0, 2), (500, 0, 4), (1000, 0, 4), (1499, 0, 4), (1500, 0, 6), (2000, 0, 8),
+    (400, 299, 2), (400, 300, 4), (400, 650, 6),
+])
+def test_4_5_1_e1_guard_formula_boundaries(people, boarders, expected):
+    from scoring.rubric import load_rubric
+
+    assert guards_required(load_rubric().thresholds["guards"], [people], [boarders])[0] == expected
+
+
+def test_4_5_1_e1_any_part_rounding_is_configurable():
+    from scoring.rubric import load_rubric
+
+    t = {**load_rubric().thresholds["guards"], "rounding": "any"}
+    assert guards_required(t, [1001, 400], [0, 301]).tolist() == [6, 2 + 4]
+
+
+def test_4_5_1_e1_per_campus_with_needs_n_more():
+    rec = school(students=1400, staff=100)  # 1500 people: 6 guards, the school has 2
+    rec.add("campuses", "S1", campus="分校", students=100, staff=10, boarders=0, security_room=True, alarm=True)
+    for name in ("甲", "乙"):
+        rec.add("guards", "S1", name=name, campus="分校", birth_date=date(1980, 1, 1), company="公司",
+                start_date=date(2020, 1, 1), **{k: True for k in ("helmet", "fork", "baton", "spray", "shield",
+                                                                   "gloves", "vest")})
+    row = result(rec, "E1")
+    assert row["points"] == pytest.approx(2.5)
+    assert "本部應配6人、在崗2人，尚缺4人" in row["detail"]
+    assert "needs 4 more" in row["detail_en"]
+    ev = evaluate(rec.frames(), Y)
+    camp = {c["campus"]: c for c in ev.to_json()[0]["campuses"]}
+    assert camp["本部"] == {"campus": "本部", "people": 1500, "boarders": 0, "guards_required": 6, "guards_active": 2}
+
+
+def test_4_5_1_e1_boarders_add_guards():
+    rec = school().remove("campuses", "S1")
+    rec.add("campuses", "S1", campus="本部", students=300, staff=50, boarders=300, security_room=True, alarm=True)
+    assert pts(rec, "E1") == 0  # 350 people -> 2, 300 boarders -> +2: 4 needed, 2 on duty
+
+
+def test_4_5_1_e2_direct_hire_is_an_empty_company():
+    rec = school().remove("guards", "S1", name="陳保安")
+    rec.add("guards", "S1", name="陳保安", campus="本部", birth_date=date(1980, 3, 3), company=None,
+            start_date=date(2020, 1, 1), **{k: True for k in ("helmet", "fork", "baton", "spray", "shield",
+                                                               "gloves", "vest")})
+    assert pts(rec, "E2") == pytest.approx(1)
+
+
+def _guard_born(born: date) -> Records:
+    rec = school().remove("guards", "S1", name="陳保安")
+    rec.add("guards", "S1", name="陳保安", campus="本部", birth_date=born, company="公司",
+            start_date=date(2020, 1, 1), **{k: True for k in ("helmet", "fork", "baton", "spray", "shield",
+                                                               "gloves", "vest")})
+    return rec
+
+
+def test_4_5_1_e3_guard_on_his_56th_birthday_is_over_55():
+    assert pts(_guard_born(date(1970, 12, 31)), "E3") == pytest.approx(1)
+
+
+def test_4_5_1_e3_guard_the_day_before_his_56th_birthday_is_not():
+    assert pts(_guard_born(date(1971, 1, 1)), "E3") == 2
+
+
+def test_4_5_1_e3_age_is_taken_on_the_evaluation_date_mid_year():
+    rec = _guard_born(date(1970, 6, 30))
+    assert pts(rec, "E3", as_of=date(Y, 6, 29)) == 2
+    assert pts(rec, "E3", as_of=date(Y, 6, 30)) == pytest.approx(1)
+
+
+def test_4_5_1_e4_guard_drill_every_term_month():
+    rec = school().remove("guard_drills", "S1", date=date(Y, 6, 15))
+    assert pts(rec, "E4") == pytest.approx(2 * 8 / 9)
+
+
+def test_4_5_2_e5_security_room_with_alarm_per_campus():
+    rec = school().add("campuses", "S1", campus="分校", students=10, staff=2, boarders=0, security_room=True,
+                       alarm=False)
+    assert pts(rec, "E5") == pytest.approx(1.5)
+
+
+def test_4_5_2_e6_full_kit_share():
+    rec = school().remove("guards", "S1", name="陳保安")
+    kit = {k: True for k in ("helmet", "fork", "baton", "spray", "shield", "gloves")}
+    rec.add("guards", "S1", name="陳保安", campus="本部", birth_date=date(1980, 3, 3), company="公司",
+            start_date=date(2020, 1, 1), vest=False, **kit)
+    assert pts(rec, "E6") == pytest.approx(1)
+
+
+def test_4_5_3_e7_three_off_duty_days_per_guard_and_semester():
+    rec = school().remove("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 6))
+    rec.add("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 6), end_date=date(Y, 9, 7), off_duty=True)
+    rec.add("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 20), end_date=date(Y, 9, 22), off_duty=False)
+    assert pts(rec, "E7") == pytest.approx(2 * 3 / 4)
+
+
+def test_4_5_4_e8_gate_duty_needs_police_present():
+    rec = school().remove("gate_duty", "S1", date=date(Y, 10, 15))
+    rec.add("gate_duty", "S1", date=date(Y, 10, 15), campus="本部", slot="上午", police=False)
+    assert pts(rec, "E8") == pytest.approx(2 * 8 / 9)
+
+
+# ---- F hazards (5.2, 5.3) -----------------------------------------------------------------
+
+def test_5_2_f1_problem_list_filed():
+    assert pts(school().remove("checklist", "S1", item="問題清單報局備案"), "F1") == 0
+
+
+def test_5_2_f2_owner_and_deadline_share():
+    rec = school().add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x", owner=None,
+                       deadline=date(Y, 6, 1), closed_date=date(Y, 5, 20))
+    assert pts(rec, "F2") == pytest.approx(1.5)
+
+
+def test_5_3_f3_late_and_overdue_fail_open_inside_deadline_not_counted():
+    rec = school()
+    rec.add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="late", owner="甲",
+            deadline=date(Y, 6, 1), closed_date=date(Y, 6, 2))
+    rec.add("hazards", "S1", id="H3", found_date=date(Y, 5, 1), description="overdue", owner="甲",
+            deadline=date(Y, 7, 1))
+    rec.add("hazards", "S1", id="H4", found_date=date(Y, 12, 1), description="inside", owner="甲",
+            deadline=date(Y + 1, 1, 31))
+    assert pts(rec, "F3") == pytest.approx(5 / 3)
+
+
+def test_5_3_f3_closed_after_the_evaluation_date_is_still_open():
+    rec = school()
+    rec.add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x", owner="甲",
+            deadline=date(Y, 6, 1), closed_date=date(Y, 5, 30))
+    assert pts(rec, "F3", as_of=date(Y, 6, 10)) == 5
+    assert pts(rec, "F3", as_of=date(Y, 5, 29)) == 5  # H1 on time; H2 still inside its deadline
+    rec.remove("hazards", "S1", id="H2").add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x",
+                                            owner="甲", deadline=date(Y, 6, 1), closed_date=date(Y, 6, 20))
+    assert pts(rec, "F3", as_of=date(Y, 6, 10)) == pytest.approx(2.5)  # open past deadline on 10 June
+
+
+def test_5_2_f2_f3_nothing_to_count_follows_f1():
+    rec = school().remove("hazards", "S1")
+    assert (pts(rec, "F2"), pts(rec, "F3")) == (3, 5)
+    rec.remove("checklist", "S1", item="問題清單報局備案")
+    assert (pts(rec, "F2"), pts(rec, "F3")) == (0, 0)
+
+
+# ---- G funds (6.4) -------------------------------------------------------------------------
+
+def test_6_4_g1_share_of_the_four_uses():
+    rec = school().remove("funds", "S1", use="表彰獎勵")
+    row = result(rec, "G1")
+    assert row["points"] == pytest.approx(3.75)
+    assert "表彰獎勵" in row["detail"]
+
+
+# ---- inspections, veto, grades, ranks (5.3, 6.2, 6.3, 5.4) ---------------------------------------
+
+def _inspection(rec, code="S1", day=date(Y, 6, 1), **kw):
+    rec.add("inspections", code, date=day, kind="不定期", **kw)
+
+
+def test_6_3_deduction_is_subtracted_with_floor_zero():
+    rec = school()
+    _inspection(rec, deduction=2.5)
+    assert total(rec)["total"] == 97.5
+    _inspection(rec, deduction=200.0)
+    assert total(rec)["total"] == 0.0
+
+
+def test_5_3_assessed_points_replace_computed_latest_finding_wins():
+    rec = school()
+    _inspection(rec, day=date(Y, 5, 1), indicator="D1", assessed_points=3.0)
+    _inspection(rec, day=date(Y, 9, 1), indicator="D1", assessed_points=5.0)
+    row = result(rec, "D1")
+    assert (row["points"], row["computed_points"], row["assessed_points"]) == (5.0, 8.0, 5.0)
+    assert total(rec)["total"] == 97.0
+
+
+def test_6_3_veto_disqualifies_lists_last_grade_fail_rank_null():
+    rec = school(code="S1")
+    compliant_school(rec, "S2", Y, type="小學").remove("checklist", "S2", item="年度演練計劃")
+    _inspection(rec, "S1", falsification=True, finding="代簽")
+    ev = evaluate(rec.frames(), Y)
+    out = ev.to_json()
+    assert [o["school_code"] for o in out] == ["S2", "S1"]
+    s1 = out[1]
+    assert s1["qualified"] is False and s1["rank"] is None and s1["grade"] == "不合格"
+    assert s1["total"] == 100.0  # keeps its computed points for its own view
+    assert out[0]["rank"] == 1
+
+
+def test_5_4_ties_share_a_rank_1_2_2_4():
+    rec = Records()
+    for code in ("S1", "S2", "S3", "S4"):
+        compliant_school(rec, code, Y, type="高中")
+    rec.remove("checklist", "S2", item="年度演練計劃").remove("checklist", "S3", item="年度演練計劃")
+    rec.remove("checklist", "S4", item="安全工作領導小組")
+    ev = evaluate(rec.frames(), Y)
+    assert ev.schools[["school_code", "rank"]].values.tolist() == [["S1", 1], ["S2", 2], ["S3", 2], ["S4", 4]]
+
+
+def test_5_4_grades_use_the_one_decimal_total():
+    rec = school()
+    _inspection(rec, deduction=10.04)  # 89.96 -> 90.0 published -> 優秀
+    s = total(rec)
+    assert s["total"] == 90.0 and s["grade"] == "優秀"
+    rec = school()
+    _inspection(rec, deduction=10.06)  # 89.94 -> 89.9 -> 良好
+    assert total(rec)["grade"] == "良好"
+
+
+def test_registered_school_without_workbook_is_scored_as_not_submitted():
+    rec = school().school("S9", type="小學", submitted=False)
+    s = total(rec, "S9")
+    assert s["total"] == 0 and not s["submitted"] and s["grade"] == "不合格"
+
+
+def test_json_interface_keys_and_order():
+    rec = school()
+    out = evaluate(rec.frames(), Y).to_json()
+    obj = out[0]
+    for key in ("school_code", "name", "type", "township", "total", "grade", "rank", "qualified", "deduction",
+                "indicators", "campuses"):
+        assert key in obj
+    assert list(obj["indicators"]) == ["A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "C1", "C2", "C3", "C4",
+                                       "C5", "C6", "D1", "D2", "D3", "D4", "D5", "E1", "E2", "E3", "E4", "E5",
+                                       "E6", "E7", "E8", "F1", "F2", "F3", "G1"]
+    for v in obj["indicators"].values():
+        assert {"points", "max", "ratio", "clause", "detail", "pending"} <= set(v)
+    assert obj["indicators"]["D1"]["clause"] == "4.4.1"
+    assert len(obj["indicators"]["D1"]["periods"]) == 9
