@@ -1,3 +1,144 @@
-"""Commands still to come (see the open issues)."""
+"""`safeschool sync` (one run, or a check of one workbook) and `safeschool scheduler`."""
 
-commands: list = []
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from sync.errors import UserError
+
+
+def _print_problems(console, title: str, problems, filename: str) -> None:
+    """One problem a line: file / sheet / row / column [value]: reason zh | reason en (readable in a log too)."""
+    from rich.markup import escape
+
+    console.print(f"[bold]{escape(title)}[/]")
+    for p in problems:
+        level = "[red]FILE[/]" if p.level == "file" else "row "
+        console.print(f"  {level} {escape(p.as_text(filename))}", soft_wrap=True)
+
+
+def _check(path: Path, console) -> int:
+    from sync.report import check_file
+
+    if not path.is_file():
+        raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)")
+    engine = None
+    try:
+        from sync.store import get_engine
+
+        engine = get_engine()
+        from sync.report import registry_in_store
+
+        registry = registry_in_store(engine)
+    except Exception:  # no store yet: check without the registry
+        registry = None
+    report = check_file(path, registry=registry)
+    kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
+    code = f", school {report.school_code}" if report.school_code else ""
+    console.print(f"{path.name}: {kind}{code}; {report.rows_read} rows read, "
+                  f"{sum(len(v) for v in report.rows.values())} accepted, {len(report.rejected)} refused")
+    if registry is None:
+        console.print("(no school registry in the store: the school code was not checked against it)")
+    if report.problems:
+        _print_problems(console, f"{len(report.problems)} problem(s) 問題", report.problems, path.name)
+        if report.refused:
+            console.print("[bold red]整個文件被拒收 the whole file is refused[/]")
+        return 1
+    console.print("沒有發現問題 no problems found")
+    return 0
+
+
+def _once(quiet: bool, wait: float, console) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sync.load import run_sync
+    from sync.settings import get_settings
+    from sync.store import get_engine
+
+    inbox = Path(get_settings().inbox)
+    engine = get_engine()
+    if quiet:
+        summary = run_sync(engine, inbox, trigger="cli", wait=wait)
+    else:
+        with Progress(TextColumn("sync"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("", total=None)
+
+            def progress(done, total, key):
+                bar.update(task, completed=done, total=total, description=key.split(":", 1)[-1][-40:])
+
+            summary = run_sync(engine, inbox, trigger="cli", wait=wait, progress=progress)
+    _print_summary(console, summary, quiet)
+    if summary.status in ("failed", "busy"):
+        return 1
+    return 1 if summary.refused else 0
+
+
+def _print_summary(console, summary, quiet: bool) -> None:
+    from rich.table import Table
+
+    if summary.status == "busy":
+        console.print(f"[yellow]{summary.message}[/]")
+        return
+    if summary.status == "failed" and not summary.sources:
+        console.print(f"[bold red]sync failed:[/] {summary.message}")
+        return
+    shown = [o for o in summary.sources if o.action != "skipped"] if quiet else summary.sources
+    table = Table(title=f"sync run {summary.run_id}: {summary.status}", title_justify="left")
+    for name in ("source", "school", "action", "read", "added", "removed", "rejected"):
+        table.add_column(name, overflow="fold")
+    for o in shown:
+        colour = {"refused": "red", "failed": "red", "removed": "yellow", "loaded": "green"}.get(o.action, "")
+        table.add_row(o.display_name, o.school_code or "", f"[{colour}]{o.action}[/]" if colour else o.action,
+                      str(o.rows_read), str(o.rows_added), str(o.rows_removed), str(o.rows_rejected))
+    counts = summary.counts()
+    table.caption = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no sources"
+    console.print(table)
+    for o in summary.sources:
+        if o.problems:
+            _print_problems(console, f"{o.display_name}: {len(o.problems)} problem(s)", o.problems, o.display_name)
+    if summary.message:
+        console.print(summary.message)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run one sync now (the default).")
+@click.option("--check", "check", type=click.Path(path_type=Path), default=None,
+              help="Validate one workbook without loading it; exit 1 if it has problems.")
+@click.option("--quiet", is_flag=True, help="No progress bar; list only the sources that changed or were refused.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait when another sync is running (0: say so and stop).")
+def sync(once: bool, check: Path | None, quiet: bool, wait: float) -> None:
+    """Read the inbox and the mapped SQL sources into the store, then recompute the scores.
+
+    Exits 1 when any source was refused (every problem is printed) or the run could not start."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if check is not None:
+        sys.exit(_check(check, console))
+    sys.exit(_once(quiet, wait, console))
+
+
+@click.command()
+@click.option("--cron", default=None, help="Override the configured cron (e.g. '*/30 * * * *').")
+def scheduler(cron: str | None) -> None:
+    """Run the sync on the configured cron until stopped (its own process; never inside gunicorn)."""
+    from sync.scheduler import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sched = build_scheduler(cron=cron)
+    job = sched.get_jobs()[0]
+    click.echo(f"safeschool scheduler: sync on '{cron or 'configured cron'}' ({job.trigger}); Ctrl-C to stop")
+    try:
+        sched.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")
+
+
+commands: list = [sync, scheduler]

@@ -49,6 +49,7 @@ class FileReport:
     rejected: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)  # lines under a table taken as notes
     rows_read: int = 0
+    run: object | None = None  # the RunSummary when the report came with a load (an upload)
 
     @property
     def refused(self) -> bool:
@@ -335,3 +336,31 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def peek(source) -> tuple[str | None, str | None]:
+    """(kind, school code) of a workbook from its sheet names and its 學校概況 sheet only.
+
+    About a tenth of a full read: the sync uses it to find two files of one school, and the bureau
+    workbook, before reading anything in full.  (None, None) when the file is not readable."""
+    import python_calamine as calamine
+
+    from sync.reader import sheet_key_of
+
+    try:
+        book = (calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+                if isinstance(source, (bytes, bytearray)) else calamine.CalamineWorkbook.from_path(str(source)))
+        keys = {sheet_key_of(name): name for name in book.sheet_names}
+        if "registry" in keys and "school" not in keys:
+            return BUREAU_WORKBOOK, None
+        if "school" not in keys or "registry" in keys:
+            return None, None
+        from sync.reader import RawSheet
+
+        grid = book.get_sheet_by_name(keys["school"]).to_python(skip_empty_area=False)
+    except Exception:  # unreadable: the full check says why
+        return None, None
+    table = locate_table(contract.SHEETS["school"], RawSheet(keys["school"], True, grid))
+    if table is None or not table.rows or is_empty(table.rows[0].cells.get("school_code")):
+        return SCHOOL_WORKBOOK, None
+    return SCHOOL_WORKBOOK, parse_code(table.rows[0].cells["school_code"])[0]

@@ -1,0 +1,632 @@
+"""Loading without loss: one run of the sync over the inbox and the mapped SQL sources.
+
+Ownership.  Every source (one workbook file, or one mapped query) owns the
+records it produced (`source_id` on every record row).  Source keys:
+`file:<path relative to the inbox, forward slashes>` and
+`sql:<source name>:<sheet key>`.
+
+Replacement.  A source whose content is unchanged is skipped.  A changed one
+is replaced in ONE transaction: its records and rejected rows are deleted and
+the new ones inserted, the source row and the run's line for it written in the
+same transaction, so a crash leaves each source wholly old or wholly new.  A
+refused source keeps its previous records; its problems replace its old ones
+in `rejected_rows`.
+
+What "unchanged" means.  `sources.content_hash` is 40 hex digits of the
+file's SHA-256 followed by 24 of a digest of what its checks depended on:
+for a school workbook whether its code is registered, for the bureau
+workbook the rubric's indicator maxima, and, for a source with refused rows,
+today's date (a date refused as "in the future" may be fine tomorrow).  A
+refused source is checked again on every run, so it is reported until it is
+fixed, and is let in as soon as what refused it (the registry, a second file
+of the same school) changes.
+
+Order.  The bureau workbook first (the registry), then SQL sources (registry
+queries first), then school workbooks, each checked against the registry.
+
+Two files of one school.  Both are refused, the message names both; their
+previous records stay.  An upload from the dashboard is stored as
+`uploads/<school code>.<ext>` under the inbox (replacing that school's
+previous upload); when the same school already sends a workbook through the
+shared folder, the upload is refused on the spot and names that file, so one
+school is always one file.
+
+A file that disappears from the inbox takes its records with it (status
+"missing", the run says so).  An inbox that is not there, or holds no
+workbook at all while the store has loaded ones, is taken as an unmounted
+share: the run fails, is recorded, and nothing is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from sync import contract
+from sync.lock import SyncBusy, sync_lock
+from sync.reader import WORKBOOK_SUFFIXES
+from sync.report import (
+    BUREAU_WORKBOOK,
+    SCHOOL_WORKBOOK,
+    FileReport,
+    check_bytes,
+    check_file,
+    indicator_max,
+    peek,
+    registry_in_store,
+)
+from sync.store import audit_log, records, rejected_rows, sources, sync_run_sources, sync_runs
+from sync.validate import Problem
+
+log = logging.getLogger("safeschool.sync")
+
+UPLOADS = "uploads"
+PAUSE_ENV = "SAFESCHOOL_SYNC_TEST_PAUSE"  # seconds to sleep after each loaded source (the fault test)
+CSV_SUFFIX = ".csv"
+
+
+@dataclass
+class SourceOutcome:
+    """What one run did with one source."""
+
+    source_key: str
+    kind: str | None
+    display_name: str
+    school_code: str | None = None
+    action: str = "skipped"  # loaded, skipped, refused, removed, failed
+    rows_read: int = 0
+    rows_added: int = 0
+    rows_removed: int = 0
+    rows_rejected: int = 0
+    message: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    run_id: int | None
+    trigger: str
+    status: str  # ok, refused, failed, busy
+    started_at: datetime
+    finished_at: datetime | None = None
+    message: str = ""
+    sources: list[SourceOutcome] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return any(o.action in ("refused", "failed") for o in self.sources)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for o in self.sources:
+            out[o.action] = out.get(o.action, 0) + 1
+        return out
+
+
+# ---------------------------------------------------------------- hashing
+
+def _sha(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def content_hash(body_sha: str, context: str) -> str:
+    return body_sha[:40] + _sha(context)[:24]
+
+
+def _maxima_digest(maxima: dict[str, float]) -> str:
+    return ",".join(f"{k}={v:g}" for k, v in sorted(maxima.items()))
+
+
+# ---------------------------------------------------------------- the inbox
+
+def list_inbox(inbox: Path) -> list[tuple[str, Path]]:
+    """(source key, path) of every workbook (and .csv) under the inbox, subfolders included."""
+    found = []
+    for path in sorted(inbox.rglob("*")):
+        rel = path.relative_to(inbox)
+        if any(part.startswith((".", "~$")) for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() in WORKBOOK_SUFFIXES + (CSV_SUFFIX,):
+            found.append((f"file:{rel.as_posix()}", path))
+    return found
+
+
+def _display(key: str) -> str:
+    return key.split(":", 1)[1]
+
+
+# ---------------------------------------------------------------- writing one source
+
+_RECORD_COLUMNS = {
+    key: [c.name for c in table.columns if c.name != "record_id"] for key, table in records.items()
+}
+
+
+def _ensure_source(conn, key: str, kind: str | None, now: datetime, existing: dict) -> int:
+    row = existing.get(key)
+    if row is not None:
+        return row["source_id"]
+    result = conn.execute(insert(sources).values(
+        source_key=key, kind=kind or "unknown", display_name=_display(key), status="new",
+        first_seen_at=now, last_seen_at=now, rows=0,
+    ))
+    return result.inserted_primary_key[0]
+
+
+def _delete_records(conn, source_id: int, had_rows: bool) -> int:
+    if not had_rows:
+        return 0
+    removed = 0
+    for table in records.values():
+        removed += conn.execute(delete(table).where(table.c.source_id == source_id)).rowcount or 0
+    return removed
+
+
+def _rejected_values(report: FileReport, source_id: int, run_id: int) -> list[dict]:
+    rows = []
+    raw_of = {(r["sheet"], r["row_no"]): r["raw"] for r in report.rejected}
+    for p in report.problems:
+        rows.append({
+            "source_id": source_id, "run_id": run_id,
+            "school_code": _problem_school(report, p),
+            "level": p.level, "sheet": p.sheet, "row_no": p.row, "column": p.column,
+            "value": p.value, "reason_zh": p.reason_zh, "reason_en": p.reason_en,
+            "raw": raw_of.get((p.sheet, p.row)) if p.level == "row" else None,
+        })
+    return rows
+
+
+def _problem_school(report: FileReport, p: Problem) -> str | None:
+    if report.school_code:
+        return report.school_code
+    if p.level == "row":
+        for r in report.rejected:
+            if r["sheet"] == p.sheet and r["row_no"] == p.row:
+                return r.get("school_code")
+    return None
+
+
+def _store(engine: Engine, run_id: int, key: str, kind: str, report: FileReport, digest: str,
+           existing: dict) -> SourceOutcome:
+    """Write one source's outcome in one transaction (records replaced, or refused and kept)."""
+    now = datetime.now()
+    outcome = SourceOutcome(key, kind, _display(key), report.school_code, rows_read=report.rows_read,
+                            problems=report.problems)
+    prev = existing.get(key)
+    with engine.begin() as conn:
+        source_id = _ensure_source(conn, key, kind, now, existing)
+        conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == source_id))
+        problems = _rejected_values(report, source_id, run_id)
+        if problems:
+            conn.execute(insert(rejected_rows), problems)
+        values = {"kind": kind or "unknown", "content_hash": digest, "last_seen_at": now}
+        if report.refused:
+            outcome.action = "refused"
+            outcome.message = "; ".join(p.reason_en for p in report.file_problems)[:2000]
+            values.update(status="refused", message="; ".join(p.reason_zh for p in report.file_problems)[:2000])
+            if report.school_code:
+                values["school_code"] = report.school_code
+        else:
+            outcome.action = "loaded"
+            outcome.rows_removed = _delete_records(conn, source_id, prev is not None)
+            added = 0
+            for sheet_key, rows in report.rows.items():
+                if not rows:
+                    continue
+                cols = _RECORD_COLUMNS[sheet_key]
+                conn.execute(insert(records[sheet_key]),
+                             [{c: r.get(c) for c in cols if c != "source_id"} | {"source_id": source_id} for r in rows])
+                added += len(rows)
+            outcome.rows_added = added
+            outcome.rows_rejected = len(report.rejected)
+            values.update(status="loaded", message=None, rows=added, loaded_at=now, school_code=report.school_code)
+        outcome.rows_rejected = len(report.rejected)
+        conn.execute(update(sources).where(sources.c.source_id == source_id).values(**values))
+        conn.execute(insert(sync_run_sources).values(_run_line(run_id, outcome)))
+    return outcome
+
+
+def _run_line(run_id: int, o: SourceOutcome) -> dict:
+    return {
+        "run_id": run_id, "source_key": o.source_key, "action": o.action, "rows_read": o.rows_read,
+        "rows_added": o.rows_added, "rows_removed": o.rows_removed, "rows_rejected": o.rows_rejected,
+        "message": o.message or None,
+    }
+
+
+def _remove_missing(engine: Engine, run_id: int, key: str, row: dict) -> SourceOutcome:
+    outcome = SourceOutcome(key, row["kind"], _display(key), row["school_code"], action="removed",
+                            message="the file is no longer in the inbox; its records were removed")
+    with engine.begin() as conn:
+        outcome.rows_removed = _delete_records(conn, row["source_id"], True)
+        conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == row["source_id"]))
+        conn.execute(update(sources).where(sources.c.source_id == row["source_id"]).values(
+            status="missing", content_hash=None, rows=0, message="文件已不在收件夾中,其記錄已刪除",
+        ))
+        conn.execute(insert(sync_run_sources).values(_run_line(run_id, outcome)))
+    return outcome
+
+
+def _fail_source(engine: Engine, run_id: int, key: str, kind: str, message: str, existing: dict) -> SourceOutcome:
+    outcome = SourceOutcome(key, kind, _display(key), action="failed", message=message)
+    with engine.begin() as conn:
+        source_id = _ensure_source(conn, key, kind, datetime.now(), existing)
+        conn.execute(update(sources).where(sources.c.source_id == source_id).values(message=message[:2000]))
+        conn.execute(insert(sync_run_sources).values(_run_line(run_id, outcome)))
+    return outcome
+
+
+# ---------------------------------------------------------------- one run
+
+class InboxUnavailable(Exception):
+    """The inbox cannot be read (an unmounted share); nothing is removed."""
+
+
+@dataclass
+class _File:
+    key: str
+    path: Path
+    body_sha: str
+    kind: str | None = None
+    school_code: str | None = None
+
+
+class _Run:
+    def __init__(self, engine, run_id, inbox, sql_sources, progress, today):
+        self.engine, self.run_id, self.inbox = engine, run_id, Path(inbox)
+        self.sql_sources = sql_sources
+        self.progress = progress or (lambda done, total, key: None)
+        self.today = today or date.today()
+        self.maxima = indicator_max()
+        self.outcomes: list[SourceOutcome] = []
+        self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
+        self.skipped: list[SourceOutcome] = []
+        self.done = 0
+        self.total = 0
+
+    # -- bookkeeping
+    def _existing(self) -> dict[str, dict]:
+        with self.engine.connect() as conn:
+            rows = {r["source_key"]: dict(r) for r in conn.execute(select(sources)).mappings()}
+            counts = conn.execute(
+                select(rejected_rows.c.source_id, func.count()).where(rejected_rows.c.level == "row")
+                .group_by(rejected_rows.c.source_id)
+            ).all()
+        with_rejected = {sid for sid, _n in counts}
+        for row in rows.values():
+            row["had_rejected"] = row["source_id"] in with_rejected
+        return rows
+
+    def _tick(self, key: str) -> None:
+        self.done += 1
+        self.progress(self.done, self.total, key)
+
+    def _after_load(self) -> None:
+        if self.pause:
+            time.sleep(self.pause)
+
+    def _skip(self, f_key, kind, code):
+        self.skipped.append(SourceOutcome(f_key, kind, _display(f_key), code, action="skipped"))
+        self._tick(f_key)
+
+    def _unchanged(self, row: dict | None, digest: str) -> bool:
+        return bool(row) and row["status"] == "loaded" and row["content_hash"] == digest
+
+    def _context(self, row: dict | None, base: str) -> str:
+        return base + (f"|today={self.today.isoformat()}" if row and row.get("had_rejected") else "")
+
+    # -- the run
+    def run(self) -> list[SourceOutcome]:
+        if not self.inbox.is_dir():
+            raise InboxUnavailable(f"the inbox {self.inbox} is not there (is the share mounted?); nothing was changed")
+        existing = self._existing()
+        files = [_File(key, path, _sha(path.read_bytes())) for key, path in list_inbox(self.inbox)]
+        loaded_files = [k for k, r in existing.items() if k.startswith("file:") and r["status"] in ("loaded", "refused")]
+        if not files and loaded_files:
+            raise InboxUnavailable(
+                f"the inbox {self.inbox} holds no workbook, but {len(loaded_files)} were loaded before "
+                "(is the share mounted?); nothing was removed"
+            )
+        self.total = len(files) + sum(len(s.queries) for s in self.sql_sources)
+        for f in files:
+            row = existing.get(f.key)
+            if row and row["content_hash"] and row["content_hash"][:40] == f.body_sha[:40] and row["kind"] in (
+                    SCHOOL_WORKBOOK, BUREAU_WORKBOOK):
+                f.kind, f.school_code = row["kind"], row["school_code"]
+            elif f.path.suffix.lower() != CSV_SUFFIX:
+                f.kind, f.school_code = peek(f.path)
+        bureau = [f for f in files if f.kind == BUREAU_WORKBOOK]
+        self._load_bureau(bureau, existing)
+        self._load_sql(existing, registry_first=True)
+        registry = registry_in_store(self.engine) or set()
+        self._load_sql(existing, registry_first=False, registry=registry)
+        self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
+        present = {f.key for f in files}
+        for key, row in existing.items():
+            if key.startswith("file:") and key not in present and row["status"] != "missing":
+                self.outcomes.append(_remove_missing(self.engine, self.run_id, key, row))
+        if self.skipped:
+            with self.engine.begin() as conn:
+                conn.execute(insert(sync_run_sources), [_run_line(self.run_id, o) for o in self.skipped])
+        return self.outcomes + self.skipped
+
+    def _load_bureau(self, bureau: list[_File], existing) -> None:
+        names = ", ".join(_display(f.key) for f in bureau)
+        for f in bureau:
+            row = existing.get(f.key)
+            digest = content_hash(f.body_sha, self._context(row, "bureau|" + _maxima_digest(self.maxima)))
+            if len(bureau) > 1:
+                report = FileReport(_display(f.key), kind=BUREAU_WORKBOOK)
+                report.add_file_problem(
+                    f"收件夾中有{len(bureau)}個教育局工作簿({names}),只能有一個,請刪除多餘的",
+                    f"the inbox holds {len(bureau)} bureau workbooks ({names}); keep exactly one",
+                )
+            elif self._unchanged(row, digest):
+                self._skip(f.key, f.kind, None)
+                continue
+            else:
+                report = check_file(f.path, display_name=_display(f.key), today=self.today)
+            self.outcomes.append(_store(self.engine, self.run_id, f.key, BUREAU_WORKBOOK, report, digest, existing))
+            self._tick(f.key)
+            self._after_load()
+
+    def _load_sql(self, existing, registry_first: bool, registry: set[str] | None = None) -> None:
+        from sync.sql_sources import SourceUnavailable, check_rows, fetch, rows_digest, source_key
+
+        for src in self.sql_sources:
+            for sheet_key, query in src.queries.items():
+                if (sheet_key == "registry") != registry_first:
+                    continue
+                key = source_key(src.name, sheet_key)
+                try:
+                    columns, rows = fetch(src.url, query)
+                except SourceUnavailable as err:
+                    msg = f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept"
+                    log.warning(msg)
+                    self.outcomes.append(_fail_source(self.engine, self.run_id, key, "sql", msg, existing))
+                    self._tick(key)
+                    continue
+                row = existing.get(key)
+                reg = "" if registry is None else _sha(",".join(sorted(registry)))
+                digest = content_hash(rows_digest(columns, rows),
+                                      self._context(row, f"sql|{reg}|{_maxima_digest(self.maxima)}"))
+                if self._unchanged(row, digest):
+                    self._skip(key, "sql", None)
+                    continue
+                report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima)
+                self.outcomes.append(_store(self.engine, self.run_id, key, "sql", report, digest, existing))
+                self._tick(key)
+                self._after_load()
+
+    def _load_schools(self, files: list[_File], existing, registry: set[str]) -> None:
+        by_code: dict[str, list[_File]] = {}
+        for f in files:
+            if f.school_code:
+                by_code.setdefault(f.school_code, []).append(f)
+        for f in files:
+            row = existing.get(f.key)
+            same = by_code.get(f.school_code, []) if f.school_code else []
+            registered = "registered" if f.school_code in registry else "unregistered"
+            digest = content_hash(f.body_sha, self._context(row, f"school|{f.school_code}|{registered}"))
+            if len(same) > 1:
+                report = _two_files_report(f, same)
+            elif f.path.suffix.lower() == CSV_SUFFIX:
+                report = _csv_report(f)
+            elif self._unchanged(row, digest):
+                self._skip(f.key, SCHOOL_WORKBOOK, f.school_code)
+                continue
+            else:
+                report = check_file(f.path, registry=registry, display_name=_display(f.key), today=self.today)
+            kind = report.kind or SCHOOL_WORKBOOK
+            self.outcomes.append(_store(self.engine, self.run_id, f.key, kind, report, digest, existing))
+            self._tick(f.key)
+            self._after_load()
+
+
+def _two_files_report(f: _File, same: list[_File]) -> FileReport:
+    names = "、".join(_display(x.key) for x in same)
+    report = FileReport(_display(f.key), kind=SCHOOL_WORKBOOK, school_code=f.school_code)
+    report.add_file_problem(
+        f"學校代碼「{f.school_code}」同時出現在{len(same)}個文件中:{names}。每所學校只能有一個工作簿,請刪除多餘的文件",
+        f"school code '{f.school_code}' is in {len(same)} files: {names.replace('、', ', ')}; "
+        "a school sends exactly one workbook, remove the others",
+        value=f.school_code,
+    )
+    return report
+
+
+def _csv_report(f: _File) -> FileReport:
+    report = FileReport(_display(f.key))
+    report.add_file_problem(
+        "CSV 文件只能放一張表,無法代替學校工作簿;請用 Excel 或 WPS 另存為 .xlsx",
+        "a CSV file holds one sheet and cannot stand for a school workbook; save the workbook as .xlsx",
+    )
+    return report
+
+
+def _start_run(engine: Engine, trigger: str, now: datetime) -> int:
+    with engine.begin() as conn:
+        # We hold the lock, so a run still "running" was cut short (killed, power lost).
+        conn.execute(update(sync_runs).where(sync_runs.c.status == "running").values(
+            status="interrupted", message="this run was cut short; the next run completed its work"))
+        result = conn.execute(insert(sync_runs).values(started_at=now, trigger=trigger, status="running"))
+        return result.inserted_primary_key[0]
+
+
+def _finish_run(engine: Engine, summary: RunSummary) -> None:
+    counts = summary.counts()
+    body = {
+        "counts": counts,
+        "rows_added": sum(o.rows_added for o in summary.sources),
+        "rows_removed": sum(o.rows_removed for o in summary.sources),
+        "rows_rejected": sum(o.rows_rejected for o in summary.sources),
+    }
+    with engine.begin() as conn:
+        conn.execute(update(sync_runs).where(sync_runs.c.run_id == summary.run_id).values(
+            finished_at=summary.finished_at, status=summary.status, message=summary.message or None, summary=body))
+
+
+def _recompute(engine: Engine) -> str:
+    try:
+        from sync import results
+    except ImportError:
+        return "scores not recomputed: sync.results is not available"
+    try:
+        results.recompute(engine)
+    except Exception as err:  # the records are loaded; a scoring failure must not undo that
+        log.exception("recomputing the scores failed")
+        return f"scores not recomputed: {type(err).__name__}: {err}"
+    return ""
+
+
+def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None,
+             progress: Callable[[int, int, str], None] | None = None, wait: float = 0.0,
+             today: date | None = None, recompute: bool = True) -> RunSummary:
+    """One whole run (see the module docstring); the scores are recomputed when any records changed.
+
+    Never raises for a busy lock, a missing share or a
+    database that is down: the summary's status says so ("busy", "failed")."""
+    started = datetime.now()
+    if sql_sources is None:
+        from sync.settings import get_file_config
+
+        sql_sources = get_file_config().sources
+    summary = RunSummary(None, trigger, "running", started)
+    try:
+        with sync_lock(engine, wait=wait):
+            summary.run_id = _start_run(engine, trigger, started)
+            try:
+                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today).run()
+                summary.status = "refused" if summary.refused else "ok"
+            except InboxUnavailable as err:
+                summary.status, summary.message = "failed", str(err)
+                log.error("sync failed: %s", err)
+            summary.finished_at = datetime.now()
+            changed = any(o.action in ("loaded", "removed") for o in summary.sources)
+            if recompute and changed and summary.status != "failed":
+                summary.message = _recompute(engine)
+            _finish_run(engine, summary)
+    except SyncBusy as err:
+        summary.status, summary.message = "busy", str(err)
+        log.info("%s", err)
+    except (DBAPIError, SQLAlchemyError) as err:
+        reason = str(getattr(err, "orig", None) or err).strip().splitlines()
+        summary.status = "failed"
+        summary.message = f"the store cannot be used ({reason[0] if reason else type(err).__name__}); " \
+                          "the run is retried next time"
+        log.error("sync failed: %s", summary.message)
+    summary.finished_at = summary.finished_at or datetime.now()
+    return summary
+
+
+# ---------------------------------------------------------------- the dashboard's upload
+
+UPLOAD_SUFFIXES = (".xlsx", ".xls", ".ods")
+
+
+def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, inbox: Path, by: str,
+                today: date | None = None, wait: float = 120.0) -> FileReport:
+    """Validate a school's upload, store it as inbox/uploads/<code>.<ext> and load it in a run.
+
+    Refused on the spot (nothing stored) when the workbook is not this school's, is refused as a
+    whole, or the school already sends its workbook through the shared folder."""
+    inbox = Path(inbox)
+    suffix = Path(filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        report = FileReport(filename)
+        report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿(收到 {suffix or '無擴展名'})",
+                                f"upload an .xlsx, .xls or .ods workbook (got {suffix or 'no extension'})")
+        return report
+    registry = registry_in_store(engine) or set()
+    report = check_bytes(data, filename, registry=registry, today=today)
+    if report.kind == BUREAU_WORKBOOK:
+        report.add_file_problem("這是教育局工作簿,學校只能上傳本校工作簿",
+                                "this is the bureau workbook; a school uploads its own workbook only")
+    elif report.kind == SCHOOL_WORKBOOK and report.school_code and report.school_code != school_code:
+        report.add_file_problem(
+            f"工作簿中的學校代碼「{report.school_code}」不是本校代碼「{school_code}」,請上傳本校的工作簿",
+            f"the workbook is for school '{report.school_code}', not your school '{school_code}'; "
+            "upload your own school's workbook",
+            sheet="學校概況", column="學校代碼", value=report.school_code, sheet_key="school",
+        )
+    shared = _shared_folder_file(engine, school_code)
+    if shared and not report.refused:
+        report.add_file_problem(
+            f"本校已通過共享文件夾提交工作簿「{shared}」;每所學校只能有一個工作簿,請更新該文件或請教育局刪除它",
+            f"your school already sends its workbook through the shared folder ('{shared}'); a school has "
+            "one workbook: update that file, or ask the bureau to remove it",
+        )
+    _audit(engine, by, school_code, filename, report)
+    if report.refused:
+        return report
+    target_dir = inbox / UPLOADS
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{school_code}{suffix}"
+    tmp = target_dir / f".{school_code}{suffix}.part"
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    for other in UPLOAD_SUFFIXES:
+        if other != suffix and (target_dir / f"{school_code}{other}").exists():
+            (target_dir / f"{school_code}{other}").unlink()
+    report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today)
+    return report
+
+
+def _shared_folder_file(engine: Engine, school_code: str) -> str | None:
+    with engine.connect() as conn:
+        rows = conn.execute(select(sources.c.source_key).where(
+            sources.c.school_code == school_code, sources.c.kind == SCHOOL_WORKBOOK,
+            sources.c.status.in_(("loaded", "refused")),
+        )).scalars().all()
+    for key in rows:
+        if not key.startswith(f"file:{UPLOADS}/"):
+            return _display(key)
+    return None
+
+
+def _audit(engine: Engine, by: str, school_code: str, filename: str, report: FileReport) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(audit_log).values(
+            at=datetime.now(), username=by, action="upload", school_code=school_code,
+            detail={"filename": filename, "refused": report.refused, "problems": len(report.problems)},
+        ))
+
+
+# ---------------------------------------------------------------- who has sent what
+
+def submission_status(engine: Engine) -> pd.DataFrame:
+    """One row per registered school: status "loaded", "refused" or "not submitted", with its file."""
+    reg = records["registry"]
+    with engine.connect() as conn:
+        schools = pd.DataFrame(conn.execute(select(reg.c.school_code, reg.c.name, reg.c.type, reg.c.township)
+                                            .order_by(reg.c.school_code)).mappings().all(),
+                               columns=["school_code", "name", "type", "township"])
+        files = pd.DataFrame(conn.execute(select(
+            sources.c.school_code, sources.c.source_key, sources.c.status, sources.c.loaded_at,
+            sources.c.rows, sources.c.message,
+        ).where(sources.c.kind == SCHOOL_WORKBOOK, sources.c.status.in_(("loaded", "refused")))).mappings().all(),
+            columns=["school_code", "source_key", "status", "loaded_at", "rows", "message"])
+        rejected = pd.DataFrame(conn.execute(
+            select(rejected_rows.c.school_code, func.count().label("rejected_rows"))
+            .where(rejected_rows.c.level == "row").group_by(rejected_rows.c.school_code)).mappings().all(),
+            columns=["school_code", "rejected_rows"])
+    files = files.drop_duplicates("school_code")
+    out = schools.merge(files, on="school_code", how="left").merge(rejected, on="school_code", how="left")
+    out["status"] = out["status"].fillna("not submitted")
+    out["rejected_rows"] = out["rejected_rows"].fillna(0).astype(int)
+    out["file"] = out["source_key"].map(lambda k: _display(k) if isinstance(k, str) else None)
+    return out.drop(columns=["source_key"])
+
+
+SCHOOL_SHEET_KEYS = tuple(s.key for s in contract.SCHOOL_SHEETS)

@@ -1,0 +1,136 @@
+"""One sync at a time: two schedulers, or a scheduler and `safeschool sync --once`, never overlap.
+
+PostgreSQL: a session advisory lock (pg_try_advisory_lock); MariaDB/MySQL:
+GET_LOCK; SQLite: an flock()ed file beside the database.  All three are let
+go by the operating system or the server when the holder dies, even by
+SIGKILL, so a crashed run never blocks the next one.  The `locks` table row
+only says who holds the lock, for the message the second runner prints.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.engine import Engine
+
+from sync.store import locks
+
+LOCK_NAME = "sync"
+PG_LOCK_KEY = 0x5AFE5C00  # any constant; one per purpose
+POLL_SECONDS = 0.5
+
+
+class SyncBusy(Exception):
+    """Another sync holds the lock; str(err) says who since when."""
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+def _sqlite_lock_path(engine: Engine) -> Path:
+    db = engine.url.database
+    if not db or db == ":memory:":
+        return Path(os.environ.get("TMPDIR", "/tmp")) / f"safeschool-memory-{os.getpid()}.sync.lock"
+    return Path(db).with_name(Path(db).name + ".sync.lock")
+
+
+class _Held:
+    def __init__(self, release):
+        self.release = release
+
+
+def _try_acquire(engine: Engine):
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        conn = engine.connect()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar()
+        conn.commit()
+        if not got:
+            conn.close()
+            return None
+
+        def release():
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                conn.commit()
+            finally:
+                conn.close()
+        return _Held(release)
+    if dialect in ("mysql", "mariadb"):
+        conn = engine.connect()
+        got = conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": f"safeschool_{LOCK_NAME}"}).scalar()
+        conn.commit()
+        if got != 1:
+            conn.close()
+            return None
+
+        def release():
+            try:
+                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": f"safeschool_{LOCK_NAME}"})
+                conn.commit()
+            finally:
+                conn.close()
+        return _Held(release)
+    import fcntl
+
+    path = _sqlite_lock_path(engine)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+
+    def release():
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+    return _Held(release)
+
+
+def _who_holds(engine: Engine) -> str:
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(locks).where(locks.c.name == LOCK_NAME)).first()
+    except Exception:  # the locks row is only for the message
+        return "another sync"
+    if row is None or not row.holder:
+        return "another sync"
+    return f"{row.holder} (since {row.acquired_at:%Y-%m-%d %H:%M:%S})"
+
+
+def _note_holder(engine: Engine, holder: str | None) -> None:
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(locks).where(locks.c.name == LOCK_NAME))
+            if holder:
+                conn.execute(insert(locks).values(name=LOCK_NAME, holder=holder, acquired_at=datetime.now()))
+    except Exception:  # the locks row is only for the message
+        pass
+
+
+@contextmanager
+def sync_lock(engine: Engine, wait: float = 0.0):
+    """Hold the sync lock for the block; wait up to `wait` seconds for it, else raise SyncBusy."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    held = _try_acquire(engine)
+    while held is None and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        held = _try_acquire(engine)
+    if held is None:
+        raise SyncBusy(f"a sync is already running ({_who_holds(engine)}); this one did not start")
+    _note_holder(engine, _holder())
+    try:
+        yield
+    finally:
+        _note_holder(engine, None)
+        held.release()

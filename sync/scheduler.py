@@ -1,0 +1,61 @@
+"""`safeschool scheduler`: the sync on a cron, in its own process (never inside gunicorn).
+
+APScheduler 3's BlockingScheduler runs one job, `scheduled_sync`, on the
+configured cron (`[schedule] cron`, default every 30 minutes) with
+max_instances=1 and coalesce=True: a run that overruns is not started twice
+and missed runs collapse into one.  The database lock (sync.lock) keeps this
+scheduler apart from any other scheduler or manual run.  A failing run (the
+database down, the share unmounted) is logged and recorded where possible,
+and the scheduler keeps running; the next tick retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger("safeschool.scheduler")
+
+JOB_ID = "safeschool-sync"
+
+
+def scheduled_sync(inbox: Path | None = None) -> str:
+    """One scheduled run; never raises (a raised error would only be logged by APScheduler anyway)."""
+    try:
+        from sync.load import run_sync
+        from sync.settings import get_settings
+        from sync.store import get_engine
+
+        summary = run_sync(get_engine(), Path(inbox or get_settings().inbox), trigger="scheduler")
+    except Exception:  # keep the scheduler alive whatever one run does
+        log.exception("scheduled sync failed; it is retried at the next tick")
+        return "failed"
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts().items()))
+    log.info("scheduled sync: %s (%s) %s", summary.status, counts or "no sources", summary.message)
+    return summary.status
+
+
+def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox: Path | None = None):
+    """The BlockingScheduler with the sync job on the configured cron (not started)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    from sync.errors import UserError
+    from sync.settings import get_file_config
+
+    schedule = get_file_config().schedule
+    cron = cron or schedule.cron
+    timezone = timezone or schedule.timezone
+    try:
+        trigger = CronTrigger.from_crontab(cron, timezone=timezone)
+    except (ValueError, KeyError) as err:
+        raise UserError(
+            f"schedule.cron {cron!r} is not a valid cron expression ({err}); e.g. '*/30 * * * *' "
+            "for every 30 minutes"
+        ) from None
+    scheduler = BlockingScheduler(timezone=timezone)
+    scheduler.add_job(
+        scheduled_sync, trigger, kwargs={"inbox": inbox}, id=JOB_ID, name="safeschool sync",
+        max_instances=1, coalesce=True, misfire_grace_time=300, replace_existing=True,
+    )
+    return scheduler
