@@ -74,14 +74,16 @@ def write_xlsx(path: Path, book: Book, *, title: str | None = None, hidden: dict
     return path
 
 
-def write_xls(path: Path, book: Book) -> Path:
+def write_xls(path: Path, book: Book, *, hidden: dict[str, list[list]] | None = None) -> Path:
     """An .xls (BIFF8) by xlwt, real dates with a date format."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
     date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
-    for name, rows in book.items():
+    for name, rows in list(book.items()) + list((hidden or {}).items()):
         ws = wb.add_sheet(name)
+        if name in (hidden or {}):
+            ws.visibility = 1
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 if value is None:
@@ -95,12 +97,14 @@ def write_xls(path: Path, book: Book) -> Path:
 
 
 def write_ods(path: Path, book: Book) -> Path:
-    """An .ods by odfpy (pandas' odf engine)."""
+    """An .ods by odfpy (pandas' odf engine), every row as given (title and blank rows included)."""
     import pandas as pd
 
     with pd.ExcelWriter(path, engine="odf") as writer:
         for name, rows in book.items():
-            pd.DataFrame(rows[1:], columns=rows[0]).to_excel(writer, sheet_name=name, index=False)
+            width = max(len(r) for r in rows)
+            frame = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+            frame.to_excel(writer, sheet_name=name, index=False, header=False)
     return path
 
 

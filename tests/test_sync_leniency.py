@@ -1,0 +1,186 @@
+"""The reader forgives what a person would (data-contract.md section 1), in .xlsx, .xls and .ods.
+
+Each messy workbook below must give exactly the records of the clean one:
+nothing refused, nothing dropped, nothing altered.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from sync import cells
+from sync.contract import SHEETS
+from sync.report import check_file
+from tests.sync_helpers import school_book, write, write_ods, write_xls, write_xlsx
+
+FORMATS = ["xlsx", "xls", "ods"]
+TODAY = date(2026, 11, 28)
+
+
+def _records(report) -> dict[str, list[dict]]:
+    return {k: [{c: v for c, v in r.items() if c != "row_no"} for r in rows] for k, rows in report.rows.items()}
+
+
+def _messy_book() -> dict:
+    """The clean school_book() as a person keeps it: every leniency of the contract at once."""
+    clean = school_book()
+    book = {}
+    renamed = {
+        "應急演練": "应急演练",  # Simplified sheet name
+        "保安人員": "guards",  # English key
+        "基礎工作": "3.基礎工作",  # numbered
+        "安全經費": " 安全經費 ",  # stray spaces
+        "護學崗": "护学岗",
+    }
+    for name, rows in clean.items():
+        header = list(rows[0])
+        body = [list(r) for r in rows[1:]]
+        book[renamed.get(name, name)] = [["XX縣學校安全工作台賬(" + name + ")"], [], header] + body
+    drills = book["应急演练"]
+    drills[2] = ["演练日期", "校区", "演练类型", "有预案", "评定结果", "参演班级数", "签到班级数", "参演人数"]
+    drills[3] = ["2026-03-10", " 本部 ", "消防疏散", "Y", "良好", "１２", "12", "600"]
+    drills[4] = ["2026/4/14", "本部", "地震避險", "✓", "良好", 12, "１１", "590"]
+    drills.insert(4, [None] * 8)  # a blank row between records
+    drills.append([])
+    drills.append(["備註:本表由學校安全辦填寫,每次演練後一週內登記。"])
+    drills.append(["填表人:張三", None, "審核人:李四", None, "日期:2026-04-20"])
+    campuses = book["校區"]
+    campuses[2] = ["校区名称", "students", "教職工數", " 寄宿生數 ", "安全保衛室", "一鍵報警"]
+    campuses[3] = ["本部", "600", "５０", "0", "是", "true"]
+    guards = book["guards"]
+    guards[2] = guards[2] + ["備註"]  # an unknown extra column is kept out, not failing
+    guards[3] = ["王保安", "本部", "1975年5月1日", "平安保安公司", "2024.1.1", None] + ["是", "1", "√", "✔", "Y", "yes", "是"] + ["老員工"]
+    guards[4] = ["趙保安", "本部", "1980-06-01", "平安保安公司", datetime(2024, 1, 1), ""] + ["是"] * 7
+    funds = book[" 安全經費 "]
+    funds[3] = ["2026年3月1日", "隐患整治", "1,200.50"]
+    edu = book["安全教育"]
+    edu[3] = [date(2026, 3, 2), "安全教育课", "防溺水", "是", "600", "600"]
+    checklist = book["3.基礎工作"]
+    checklist[2] = ["项目", "是否完成", "文号或说明", "日期"]
+    checklist[3][0] = "安全工作领导小组"  # a Simplified choice value
+    checklist[4][1] = "TRUE"
+    return book
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_messy_workbook_gives_exactly_the_clean_records(tmp_path, fmt):
+    clean = check_file(write(fmt, tmp_path / "clean", school_book()), registry={"1001"}, today=TODAY)
+    assert not clean.problems
+    messy_book = _messy_book()
+    path = tmp_path / f"messy.{fmt}"
+    if fmt == "xlsx":
+        write_xlsx(path, messy_book, hidden={"下拉選項": [["是", "否"], ["主任", "工作人員"]]})
+    elif fmt == "xls":
+        write_xls(path, messy_book, hidden={"下拉選項": [["是", "否"]]})
+    else:
+        write_ods(path, messy_book)
+    messy = check_file(path, registry={"1001"}, today=TODAY)
+    assert [p.as_text() for p in messy.problems] == []
+    assert _records(messy) == _records(clean)
+    assert {n["text"][:2] for n in messy.notes} == {"備註", "填表"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_title_rows_above_the_header_merged_or_not(tmp_path, fmt):
+    book = school_book()
+    if fmt == "xlsx":
+        path = write_xlsx(tmp_path / "t.xlsx", book, title="2026年度城關小學安全台賬", merge_title=True)
+    else:
+        titled = {name: [["2026年度城關小學安全台賬"], ["單位:城關小學", None, "填報日期:2026-05-01"]] + rows
+                  for name, rows in book.items()}
+        path = write(fmt, tmp_path / "t", titled)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.problems
+    assert report.rows["drills"][0]["row_no"] in (3, 4)
+    assert len(report.rows["checklist"]) == 14
+
+
+def test_header_and_values_in_simplified_full_width_and_english(tmp_path):
+    book = school_book()
+    book["學校概況"] = [["ｓｃｈｏｏｌ_ｃｏｄｅ", "学校名称", "type", "所属乡镇", "寄宿制"], ["１００１", "城關小學", "小学", "城關鎮", "否"]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems
+    assert report.school_code == "1001"
+    assert report.rows["school"][0]["type"] == "小學"
+
+
+def test_a_row_that_looks_like_a_record_under_the_table_is_never_dropped(tmp_path):
+    book = school_book()
+    book["應急演練"].append(["五月", "本部", "消防", "是", "好", 3, 3, 100])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("應急演練", 4, "演練日期")]
+    assert report.rejected[0]["raw"]["演練日期"] == "五月"
+
+
+def test_a_short_single_cell_under_the_table_is_a_row_problem_not_a_note(tmp_path):
+    book = school_book()
+    book["保安人員"].append(["孫保安"])  # a guard's name alone: a record with its cells missing
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert {p.column for p in report.problems} >= {"出生日期", "上崗日期"}
+    assert all(p.row == 4 for p in report.problems)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2026-03-05", date(2026, 3, 5)), ("2026/3/5", date(2026, 3, 5)), ("2026.3.5", date(2026, 3, 5)),
+    ("2026年3月5日", date(2026, 3, 5)), ("２０２６年３月５日", date(2026, 3, 5)), (" 2026-3-5 ", date(2026, 3, 5)),
+    (datetime(2026, 3, 5, 8, 30), date(2026, 3, 5)), (date(2026, 3, 5), date(2026, 3, 5)),
+])
+def test_date_forms(text, expected):
+    assert cells.parse_date(text) == (expected, None)
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "5/3/2026", "三月五日", 46086.0, "2026-3"])
+def test_dates_that_are_not_clearly_one_day_are_problems(text):
+    value, problem = cells.parse_date(text)
+    assert value is None and problem is not None and ("date" in problem[1] or "day" in problem[1])
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("是", True), ("否", False), ("Y", True), ("n", False), ("✓", True), ("✗", False), ("√", True), ("×", False),
+    (1.0, True), (0.0, False), ("1", True), ("0", False), ("true", True), ("FALSE", False), (True, True), ("ｙ", True),
+])
+def test_yes_no_forms(raw, expected):
+    assert cells.parse_bool(raw) == (expected, None)
+
+
+@pytest.mark.parametrize("raw", ["可能", "2", "x", "ok?"])
+def test_yes_no_that_is_neither_is_a_problem(raw):
+    assert cells.parse_bool(raw)[1] is not None
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("１２", 12), ("1,200", 1200), ("1，200", 1200), (" 12 ", 12), (12.0, 12), ("12.0", 12), ("+3", 3),
+])
+def test_whole_counts_as_people_type_them(raw, expected):
+    assert cells.parse_int(raw) == (expected, None)
+
+
+@pytest.mark.parametrize("raw,word", [("-3", "negative"), (-1.0, "negative"), ("2.5", "whole"), ("12人", "number"),
+                                      ("1,20", "number"), (True, "number")])
+def test_counts_that_are_not_non_negative_whole_numbers(raw, word):
+    value, problem = cells.parse_int(raw)
+    assert value is None and word in problem[1]
+
+
+@pytest.mark.parametrize("raw,expected", [("1,200.50", 1200.5), ("¥300", 300.0), ("３００元", 300.0), (99.99, 99.99)])
+def test_amounts(raw, expected):
+    assert cells.parse_money(raw) == (expected, None)
+
+
+def test_labels_meet_across_traditional_simplified_and_width():
+    assert cells.canon("學校代碼") == cells.canon("学校代码") == cells.canon(" 學校 代碼 ")
+    assert cells.canon("安全制度上墻") == cells.canon("安全制度上牆") == cells.canon("安全制度上墙")
+    assert cells.canon("ＳＣＨＯＯＬ") == cells.canon("school")
+
+
+def test_every_contract_header_is_found_in_simplified(tmp_path):
+    from opencc import OpenCC
+
+    to_simplified = OpenCC("t2s")
+    book = {to_simplified.convert(name): [[to_simplified.convert(h) for h in rows[0]]] + rows[1:]
+            for name, rows in school_book().items()}
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems
+    assert set(report.rows) == {s.key for s in SHEETS.values() if s.owner == "school"}
