@@ -273,7 +273,7 @@ def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
 _PRIVATE_HEADERS = ("身份证", "证件", "身份号", "电话", "手机", "联系方式", "phone", "mobile", "telephone",
                     "idcard", "id_card", "identity", "idnumber", "id_number")
 _ID_CARD = re.compile(
-    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
+    r"(?<!\d)[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])"
 )
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3}-)\d{7,8}(?!\d)")

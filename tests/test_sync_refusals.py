@@ -1,0 +1,237 @@
+"""Each refusal, with the message the person gets (file, sheet, row, column, value, reason zh + en).
+
+Structural problems refuse the file; row problems refuse the row and keep it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sync.report import annotate_workbook, check_bytes, check_file
+from tests.sync_helpers import bureau_book, school_book, write, write_xlsx
+
+TODAY = date(2026, 11, 28)
+REG = {"1001", "1002"}
+
+
+def _check(tmp_path, book, fmt="xlsx", registry=REG):
+    return check_file(write(fmt, tmp_path / "book", book), registry=registry, today=TODAY)
+
+
+def _only_row_problem(report):
+    assert not report.refused, [p.as_text() for p in report.problems]
+    assert len(report.problems) == 1, [p.as_text() for p in report.problems]
+    return report.problems[0]
+
+
+# ---------------------------------------------------------------- the whole file
+
+def test_an_unreadable_file_is_refused_with_how_to_fix(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"this is not a workbook at all")
+    report = check_file(path)
+    assert report.refused
+    assert "cannot be read" in report.problems[0].reason_en and "無法讀取" in report.problems[0].reason_zh
+
+
+def test_a_workbook_without_contract_sheets_is_not_a_safeschool_workbook(tmp_path):
+    report = _check(tmp_path, {"Sheet1": [["a", "b"], [1, 2]]})
+    assert report.refused and report.kind is None
+    assert "not a safeschool workbook" in report.problems[0].reason_en
+    assert "Sheet1" in report.problems[0].reason_zh
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_missing_sheet_refuses_the_file(tmp_path, fmt):
+    book = school_book()
+    del book["保安人員"]
+    report = _check(tmp_path, book, fmt)
+    assert report.refused
+    assert [(p.level, p.sheet) for p in report.file_problems] == [("file", "保安人員")]
+    assert "missing" in report.file_problems[0].reason_en
+
+
+def test_a_missing_required_column_refuses_the_file(tmp_path):
+    book = school_book()
+    book["應急演練"] = [[h for h in row] for row in book["應急演練"]]
+    for row in book["應急演練"]:
+        del row[5]  # 參演班級數
+    report = _check(tmp_path, book)
+    assert report.refused
+    p = report.file_problems[0]
+    assert (p.sheet, p.column) == ("應急演練", "參演班級數")
+    assert "no '參演班級數'" in p.reason_en
+
+
+def test_a_column_twice_refuses_the_file(tmp_path):
+    book = school_book()
+    book["校區"] = [row + [row[1]] for row in book["校區"]]
+    book["校區"][0][-1] = "在校学生数"
+    report = _check(tmp_path, book)
+    assert report.refused
+    assert "appears 2 times" in report.file_problems[0].reason_en
+
+
+def test_two_school_rows_refuse_the_file(tmp_path):
+    book = school_book()
+    book["學校概況"].append(["1002", "別的學校", "小學", "城關鎮", "否"])
+    report = _check(tmp_path, book)
+    assert report.refused and "must have one row" in report.file_problems[0].reason_en
+
+
+def test_a_missing_school_code_refuses_the_file(tmp_path):
+    book = school_book()
+    book["學校概況"][1][0] = None
+    report = _check(tmp_path, book)
+    assert report.refused and "school code is missing" in report.file_problems[0].reason_en
+
+
+def test_an_unregistered_school_is_refused(tmp_path):
+    report = _check(tmp_path, school_book("9999"))
+    assert report.refused
+    p = report.file_problems[0]
+    assert p.value == "9999" and "not in the bureau's school registry" in p.reason_en and "學校名冊" in p.reason_zh
+
+
+@pytest.mark.parametrize("header,value,kind", [
+    ("身份證號", "110101198001011234", "identity-card"),
+    ("身份证号码", "11010119800101123X", "identity-card"),
+    ("聯繫電話", "13812345678", "phone"),
+    ("備註", "手機 138 1234 5678", "phone"),
+    ("备用", "0371-12345678", "phone"),
+    ("note", "ID 44030519900307001X", "identity-card"),
+])
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_identity_card_or_phone_numbers_refuse_the_file(tmp_path, header, value, kind, fmt):
+    book = school_book()
+    book["保安人員"][0].append(header)
+    book["保安人員"][1].append(value)
+    report = _check(tmp_path, book, fmt)
+    assert report.refused
+    assert any(kind in p.reason_en and "does not collect" in p.reason_en for p in report.file_problems)
+    assert all(value not in (p.value or "") for p in report.problems)  # never echoed back whole
+
+
+def test_ordinary_numbers_are_not_taken_for_phone_numbers(tmp_path):
+    book = school_book()
+    book["安全經費"].append([date(2026, 4, 1), "安全宣傳", 13800.0])
+    book["隱患整改"].append(["2026-0001", date(2026, 4, 1), "消防栓損壞", None, "張主任", date(2026, 5, 1), None])
+    report = _check(tmp_path, book)
+    assert not report.problems
+
+
+# ---------------------------------------------------------------- one row
+
+@pytest.mark.parametrize("sheet,row_patch,column,word", [
+    ("應急演練", {0: "三月"}, "演練日期", "is not a date"),
+    ("應急演練", {0: date(2027, 1, 5)}, "演練日期", "after today"),
+    ("應急演練", {0: date(1999, 12, 31)}, "演練日期", "before 2000"),
+    ("應急演練", {5: -2}, "參演班級數", "negative"),
+    ("應急演練", {5: 2.5}, "參演班級數", "whole number"),
+    ("應急演練", {5: 10, 6: 12}, "簽到班級數", "cannot exceed"),
+    ("應急演練", {3: "也許"}, "有預案", "yes/no"),
+    ("應急演練", {2: None}, "演練類型", "must be filled in"),
+    ("責任書", {1: 50, 2: 51}, "已簽訂人數", "cannot exceed"),
+    ("校區", {1: 100, 3: 150}, "寄宿生數", "cannot exceed"),
+    ("保安人員", {2: date(2015, 1, 1)}, "出生日期", "makes the guard 9"),
+    ("保安人員", {2: "1890-01-01"}, "出生日期", "not plausible"),
+    ("保安人員", {1: "分校"}, "校區", "not listed on the campuses sheet"),
+    ("保安人員", {5: date(2023, 1, 1)}, "離崗日期", "before the start date"),
+    ("安全教育", {1: "班會"}, "類型", "not one of the allowed values"),
+    ("隱患整改", {6: date(2026, 2, 1)}, "完成日期", "before the date found"),
+    ("安全經費", {2: "三百"}, "金額", "not a number"),
+    ("安全經費", {2: 10.005}, "金額", "two decimals"),
+])
+def test_a_bad_cell_refuses_its_row_with_where_and_why(tmp_path, sheet, row_patch, column, word):
+    book = school_book()
+    for i, value in row_patch.items():
+        book[sheet][1][i] = value
+    report = _check(tmp_path, book)
+    p = _only_row_problem(report)
+    assert (p.level, p.sheet, p.row, p.column) == ("row", sheet, 2, column)
+    assert word in p.reason_en, p.reason_en
+    assert p.reason_zh and p.reason_zh != p.reason_en
+    rejected = report.rejected[0]
+    assert rejected["row_no"] == 2 and rejected["school_code"] == "1001" and rejected["raw"]
+    accepted_rows = {r["row_no"] for r in report.rows.get(p.sheet_key, [])}
+    assert 2 not in accepted_rows
+
+
+def test_a_second_row_for_one_campus_is_refused_as_a_duplicate(tmp_path):
+    book = school_book()
+    book["校區"].append(list(book["校區"][1]))
+    p = _only_row_problem(_check(tmp_path, book))
+    assert (p.row, p.column) == (3, "校區名稱") and "duplicates row 2" in p.reason_en
+
+
+def test_a_planned_end_of_service_and_a_deadline_may_lie_ahead(tmp_path):
+    book = school_book()
+    book["保安人員"][1][5] = date(2027, 6, 30)
+    book["隱患整改"][1][5] = date(2027, 1, 31)
+    book["隱患整改"][1][6] = None
+    assert not _check(tmp_path, book).problems
+
+
+# ---------------------------------------------------------------- the bureau workbook
+
+@pytest.mark.parametrize("patch,column,word", [
+    ({1: "9999"}, "學校代碼", "not in the bureau's school registry"),
+    ({7: "E1", 8: 6}, "考評得分", "exceed indicator E1's maximum of 5"),
+    ({7: "Z9", 8: 1}, "指標", "does not exist"),
+    ({7: None, 8: 2}, "指標", "without an indicator"),
+    ({7: "E1", 8: -1}, "考評得分", "negative"),
+    ({2: "突擊"}, "類型", "not one of the allowed values"),
+])
+def test_inspections_are_checked_against_the_registry_and_the_rubric(tmp_path, patch, column, word):
+    book = bureau_book()
+    for i, value in patch.items():
+        book["督查記錄"][1][i] = value
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    assert report.kind == "bureau_workbook"
+    p = _only_row_problem(report)
+    assert (p.sheet, p.column) == ("督查記錄", column) and word in p.reason_en
+
+
+def test_assessed_points_at_the_indicator_maximum_are_accepted(tmp_path):
+    book = bureau_book()
+    book["督查記錄"][1][7:9] = ["e1", 5]
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    assert not report.problems
+    assert report.rows["inspections"][0]["indicator"] == "E1"
+
+
+def test_a_school_listed_twice_in_the_registry_is_refused_once(tmp_path):
+    book = bureau_book(("1001", "1002", "1001"))
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    p = _only_row_problem(report)
+    assert (p.sheet, p.row) == ("學校名冊", 4)
+
+
+# ---------------------------------------------------------------- the annotated workbook
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_the_annotated_workbook_highlights_the_bad_cell_with_its_reason(tmp_path, fmt):
+    from openpyxl import load_workbook
+
+    book = school_book()
+    book["應急演練"][2][6] = 99
+    path = write(fmt, tmp_path / "book", book)
+    report = check_file(path, registry=REG, today=TODAY)
+    data = annotate_workbook(path, report)
+    wb = load_workbook(__import__("io").BytesIO(data))
+    assert wb.sheetnames[0] == "問題 Problems"
+    cell = wb["應急演練"]["G3"]
+    assert cell.comment is not None and "cannot exceed" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert wb["應急演練"]["G2"].comment is None
+    listing = [[c.value for c in row] for row in wb["問題 Problems"].iter_rows(min_row=2)]
+    assert listing[0][1:4] == ["應急演練", 3, "簽到班級數"]
+
+
+def test_check_bytes_gives_the_same_report_as_check_file(tmp_path):
+    path = write_xlsx(tmp_path / "s.xlsx", school_book("9999"))
+    a = check_file(path, registry=REG, today=TODAY)
+    b = check_bytes(path.read_bytes(), "s.xlsx", registry=REG, today=TODAY)
+    assert [p.as_text() for p in a.problems] == [p.as_text() for p in b.problems] and a.refused
