@@ -101,4 +101,23 @@ def demo(schools: str, seed: str, inbox: str | None, today: str | None) -> None:
         click.echo(line)
 
 
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="port to listen on")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the dashboard with gunicorn (dashboard.app:server). The sync scheduler never runs here."""
+    import os
+    import sys
+
+    from sync.store import get_engine
+
+    get_engine()  # a bad SAFESCHOOL_DATABASE_URL stops here with one line, not in every worker
+    click.echo(f"serving the dashboard on http://{host}:{port}/ with {workers} worker(s)")
+    # exec: gunicorn replaces this process, so signals (Ctrl-C, systemd stop) reach it directly.
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+                              "--timeout", "120", "--access-logfile", "-", "dashboard.app:server"])
+
+
 commands = [init, template, demo]
+commands.append(serve)

@@ -1,0 +1,82 @@
+"""The Dash app: pages from dashboard/pages, assets from the top-level assets/, log-in in front.
+
+gunicorn serves `dashboard.app:server` (`safeschool serve`).  Nothing here
+loads a resource from outside this server: Bootstrap and our CSS come from
+assets/, Dash and Plotly from their installed packages, fonts from the system.
+The scheduler never runs here (APScheduler must not run inside gunicorn
+workers); the sync has its own process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from dash import Dash
+
+from dashboard import access, layout
+from dashboard.i18n import t
+from sync.store import get_engine
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+INDEX = """<!DOCTYPE html>
+<html lang="zh-Hant">
+<head>
+{%metas%}
+<title>{%title%}</title>
+{%favicon%}
+{%css%}
+</head>
+<body>
+{%app_entry%}
+<footer>
+{%config%}
+{%scripts%}
+{%renderer%}
+</footer>
+</body>
+</html>"""
+
+
+def create_app() -> Dash:
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        external_stylesheets=[],
+        external_scripts=[],
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        title=t("app.title"),
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.index_string = INDEX
+    server = app.server
+    access.install(server, get_engine)
+    access.install_gate(server, get_engine, on_login=_on_login)
+    _install_extras(server)
+    app.layout = layout.shell
+    return app
+
+
+def _on_login(viewer: access.Viewer) -> None:
+    """After a successful log-in: the audit trail (dashboard.audit, the accounts issue) records it."""
+    from dashboard import audit
+
+    audit.record_login(viewer)
+
+
+def _install_extras(server) -> None:
+    """Routes other parts add on this server (downloads of the circular and a school's files), when present."""
+    if importlib.util.find_spec("dashboard.downloads") is not None:
+        from dashboard import downloads
+
+        downloads.install_downloads(server, get_engine)
+
+
+app = create_app()
+server = app.server

@@ -1,0 +1,284 @@
+"""Figure builders: stored figures in, Plotly figures (plain dicts) out.
+
+Plain dicts, not go.Figure: they skip plotly's validation, which costs more
+than the rest of a callback at 1,000 schools.  Every label arrives already in
+the viewer's language (callers pass `t`-translated text); colours come from
+colour-blind-safe palettes (Okabe-Ito for lines, cividis for heatmaps).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+FONT = '"Noto Sans CJK TC", "Noto Sans CJK SC", "Microsoft JhengHei", "PingFang TC", sans-serif'
+# Okabe & Ito: distinguishable with every common colour-vision deficiency.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+HEAT_SCALE = "Cividis"
+GRADE_COLOURS = {"優秀": "#009E73", "良好": "#56B4E9", "合格": "#E69F00", "不合格": "#D55E00"}
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+HEATMAP_ROW_PX = 22
+HEATMAP_PAGE_SIZE = 60
+
+
+def _base_layout(**extra) -> dict:
+    layout = {
+        "font": {"family": FONT, "size": 13},
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hoverlabel": {"font": {"family": FONT}},
+        "legend": {"orientation": "h", "y": -0.2},
+        "colorway": PALETTE,
+    }
+    layout.update(extra)
+    return layout
+
+
+def empty(message: str) -> dict:
+    """A blank figure carrying a message (no data yet, nothing to show for this viewer)."""
+    return {
+        "data": [],
+        "layout": _base_layout(
+            xaxis={"visible": False}, yaxis={"visible": False}, height=220,
+            annotations=[{"text": message, "showarrow": False, "font": {"size": 15, "color": "#6c757d"},
+                          "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}],
+        ),
+    }
+
+
+def _clean(values) -> list:
+    """Values as JSON-safe Python scalars (NaN -> None)."""
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+        elif isinstance(v, np.generic):
+            out.append(v.item())
+        elif isinstance(v, pd.Timestamp):
+            out.append(v.strftime("%Y-%m-%d"))
+        else:
+            out.append(v)
+    return out
+
+
+# --- overview ---------------------------------------------------------------------------
+
+
+def grade_bar(grades: dict[str, int], labels: dict[str, str]) -> dict:
+    """Schools per grade as one stacked bar (labels: grade -> display text)."""
+    data = [
+        {"type": "bar", "orientation": "h", "x": [n], "y": [""], "name": f"{labels.get(g, g)} {n}",
+         "marker": {"color": GRADE_COLOURS.get(g, "#999")}, "hovertemplate": f"{labels.get(g, g)}: {n}<extra></extra>"}
+        for g, n in grades.items()
+    ]
+    return {"data": data, "layout": _base_layout(barmode="stack", height=110, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                                                 xaxis={"visible": False}, yaxis={"visible": False},
+                                                 legend={"orientation": "h", "y": -0.5, "traceorder": "normal"},
+                                                 showlegend=True)}
+
+
+def ranking_filter_model(school_type: str | None, township: str | None, grade: str | None) -> dict:
+    """The ranking grid's filter: the grid filters its own rows in the browser, the server only says how."""
+    model = {}
+    for column, value in (("type", school_type), ("township", township), ("grade", grade)):
+        if value:
+            model[column] = {"filterType": "text", "type": "equals", "filter": str(value)}
+    return model
+
+
+# --- school page ------------------------------------------------------------------------
+
+
+def area_bars(areas: dict, area_labels: dict[str, str], points_label: str, max_label: str) -> dict:
+    """Points per area against the area's maximum."""
+    keys = [a for a in sorted(areas) if a in area_labels]
+    if not keys:
+        return empty("-")
+    names = [f"{a} {area_labels[a]}" for a in keys]
+    points = [float(areas[a].get("points") or 0) for a in keys]
+    maxima = [float(areas[a].get("max") or 0) for a in keys]
+    shares = [p / m if m else 0 for p, m in zip(points, maxima, strict=True)]
+    return {
+        "data": [
+            {"type": "bar", "orientation": "h", "y": names, "x": maxima, "name": max_label,
+             "marker": {"color": "#e9ecef"}, "hovertemplate": f"%{{y}}<br>{max_label} %{{x}}<extra></extra>"},
+            {"type": "bar", "orientation": "h", "y": names, "x": points, "name": points_label,
+             "marker": {"color": shares, "colorscale": HEAT_SCALE, "cmin": 0, "cmax": 1},
+             "text": [f"{round(p, 1):g} / {round(m, 1):g}" for p, m in zip(points, maxima, strict=True)],
+             "textposition": "outside", "cliponaxis": False,
+             "hovertemplate": f"%{{y}}<br>{points_label} %{{x}}<extra></extra>"},
+        ],
+        "layout": _base_layout(barmode="overlay", height=300, margin={"l": 150, "r": 70, "t": 10, "b": 30},
+                               yaxis={"autorange": "reversed"}, xaxis={"rangemode": "tozero"}, showlegend=False),
+    }
+
+
+def trend_lines(frame: pd.DataFrame, names: dict[str, str]) -> dict:
+    """Year-to-date total of the school at each month end against the county's and its type's means."""
+    if frame.empty:
+        return empty(names.get("empty", "-"))
+    x = _clean(frame["as_of"])
+    data = []
+    for i, (col, width, dash) in enumerate((("school", 4, "solid"), ("county", 2, "dot"), ("type", 2, "dash"))):
+        data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": _clean(frame[col].round(1)),
+                     "name": names.get(col, col), "line": {"width": width, "dash": dash, "color": PALETTE[i]},
+                     "hovertemplate": "%{x}: %{y}<extra>" + names.get(col, col) + "</extra>"})
+    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis={"type": "date"})}
+
+
+def drill_calendar(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
+    """One cell per required drill period: held (dark), missed (light), not due yet (blank)."""
+    if frame.empty:
+        return empty(labels.get("empty", "-"))
+    covered = frame["covered"].astype(bool)
+    counted = frame["counted"].astype(bool)
+    z = np.where(covered, 1.0, np.where(counted, 0.0, np.nan))
+    held = pd.to_numeric(frame["held"], errors="coerce").fillna(0).astype(int)
+    required = pd.to_numeric(frame["required"], errors="coerce").fillna(0).astype(int)
+    state = np.where(covered, labels["held"], np.where(counted, labels["missed"], labels["not_yet"]))
+    text = [f"{h}/{r}" for h, r in zip(held, required, strict=True)]
+    hover = [f"{p}<br>{s}: {h}/{r}" for p, s, h, r in zip(frame["period"], state, held, required, strict=True)]
+    return {
+        "data": [{"type": "heatmap", "x": _clean(frame["period"]), "y": [labels["row"]], "z": [_clean(z)],
+                  "text": [text], "texttemplate": "%{text}", "hovertext": [hover], "hovertemplate": "%{hovertext}<extra></extra>",
+                  "colorscale": [[0, "#fde0c5"], [1, "#0072B2"]], "zmin": 0, "zmax": 1, "showscale": False,
+                  "xgap": 3, "ygap": 3}],
+        "layout": _base_layout(height=140, margin={"l": 60, "r": 10, "t": 10, "b": 40}, xaxis={"type": "category"}),
+    }
+
+
+# --- trends -------------------------------------------------------------------------------
+
+
+def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str) -> dict:
+    """County (thick) and each group's mean year-to-date total at each month end."""
+    if frame.empty:
+        return empty(empty_label)
+    data = []
+    county = frame[frame["group"].isna()]
+    data.append({"type": "scatter", "mode": "lines+markers", "x": _clean(county["as_of"]), "y": _clean(county["mean"]),
+                 "name": county_label, "line": {"width": 5, "color": "#000000"}})
+    for i, (group, part) in enumerate(frame[frame["group"].notna()].groupby("group", sort=True)):
+        data.append({"type": "scatter", "mode": "lines", "x": _clean(part["as_of"]), "y": _clean(part["mean"]),
+                     "name": str(group), "line": {"width": 2, "color": PALETTE[i % (len(PALETTE) - 1)]},
+                     "customdata": _clean(part["schools"]),
+                     "hovertemplate": "%{x}: %{y} (n=%{customdata})<extra>" + str(group) + "</extra>"})
+    return {"data": data, "layout": _base_layout(height=380, yaxis={"range": [0, 100]}, xaxis={"type": "date"})}
+
+
+def year_on_year(frame: pd.DataFrame, month_label: str, empty_label: str) -> dict:
+    """County mean at each month end, one line per year."""
+    if frame.empty:
+        return empty(empty_label)
+    data = []
+    for i, (year, part) in enumerate(frame.groupby("year", sort=True)):
+        data.append({"type": "scatter", "mode": "lines+markers", "x": _clean(part["month"]), "y": _clean(part["mean"]),
+                     "name": str(year), "line": {"color": PALETTE[i % len(PALETTE)], "width": 3}})
+    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]},
+                                                 xaxis={"title": {"text": month_label}, "dtick": 1, "range": [0.5, 12.5]},
+                                                 legend={"orientation": "h", "y": -0.35})}
+
+
+def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str) -> dict:
+    """Mean annual total per year: county and each group, side by side."""
+    if frame.empty:
+        return empty(empty_label)
+    frame = frame.assign(group=frame["group"].fillna(county_label))
+    data = []
+    for i, (year, part) in enumerate(frame.groupby("year", sort=True)):
+        data.append({"type": "bar", "x": _clean(part["group"]), "y": _clean(part["mean"]), "name": str(year),
+                     "marker": {"color": PALETTE[i % len(PALETTE)]}, "text": _clean(part["mean"]), "textposition": "outside"})
+    return {"data": data, "layout": _base_layout(height=360, barmode="group", yaxis={"range": [0, 105]})}
+
+
+def spread_plot(frame: pd.DataFrame, county_label: str, empty_label: str, show_points: bool) -> dict:
+    """The spread of the year's totals: a box per group (and the county), with each school as a dot for the bureau."""
+    if frame.empty:
+        return empty(empty_label)
+    data = [{"type": "box", "y": _clean(frame["total"]), "name": county_label, "marker": {"color": "#000000"},
+             "boxpoints": False, "boxmean": True}]
+    for i, (group, part) in enumerate(frame.groupby("group", sort=True)):
+        trace = {"type": "box", "y": _clean(part["total"]), "name": str(group), "boxmean": True,
+                 "marker": {"color": PALETTE[i % (len(PALETTE) - 1)], "size": 5},
+                 "boxpoints": "all" if show_points else False, "jitter": 0.4, "pointpos": 0}
+        if show_points:
+            trace["hovertext"] = _clean(part["name"])
+            trace["hovertemplate"] = "%{hovertext}: %{y}<extra></extra>"
+        data.append(trace)
+    return {"data": data, "layout": _base_layout(height=380, showlegend=False, yaxis={"range": [0, 100]})}
+
+
+def histogram(frame: pd.DataFrame, total_label: str, schools_label: str, empty_label: str) -> dict:
+    """How many schools at each total (5-point bins)."""
+    if frame.empty:
+        return empty(empty_label)
+    return {"data": [{"type": "histogram", "x": _clean(frame["total"]), "xbins": {"start": 0, "end": 100, "size": 5},
+                      "marker": {"color": PALETTE[0]}}],
+            "layout": _base_layout(height=300, bargap=0.05, xaxis={"title": {"text": total_label}, "range": [0, 100]},
+                                   yaxis={"title": {"text": schools_label}})}
+
+
+# --- heatmaps ------------------------------------------------------------------------------
+
+
+def heatmap_page(cells: pd.DataFrame, group_by: str, groups: list[str] | None, order: str,
+                 page: int, page_size: int = HEATMAP_PAGE_SIZE) -> tuple[pd.DataFrame, int]:
+    """The schools of one heatmap page: filtered to `groups`, ordered by group then name (or worst first)."""
+    col = "township" if group_by == "township" else "type"
+    if groups:
+        cells = cells[cells[col].isin(groups)]
+    schools = cells.groupby("school_code", sort=False).agg(group=(col, "first"), name=("name", "first"),
+                                                          share=("value", "mean")).reset_index()
+    if order == "worst":
+        schools = schools.sort_values(["share", "group", "name"], na_position="last")
+    else:
+        schools = schools.sort_values(["group", "name"])
+    pages = max(1, math.ceil(len(schools) / page_size))
+    page = min(max(1, int(page or 1)), pages)
+    chosen = schools.iloc[(page - 1) * page_size: page * page_size]
+    return chosen, pages
+
+
+def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str]) -> dict:
+    """Schools (rows, grouped) by period (columns): share of the requirement met; click a cell to open the school."""
+    if cells.empty or schools.empty:
+        return empty(labels["empty"])
+    cells = cells[cells["school_code"].isin(set(schools["school_code"]))]
+    periods = list(dict.fromkeys(cells["period"]))
+    codes = list(schools["school_code"])
+    # Row labels carry the group, so groups read as bands down the left edge.
+    row_label = {c: f"{g} · {n}" for c, g, n in zip(schools["school_code"], schools["group"], schools["name"], strict=True)}
+    grid = cells.pivot_table(index="school_code", columns="period", values="value", aggfunc="first", dropna=False)
+    grid = grid.reindex(index=codes, columns=periods)
+    held = cells.pivot_table(index="school_code", columns="period", values="held", aggfunc="first").reindex(index=codes, columns=periods)
+    required = cells.pivot_table(index="school_code", columns="period", values="required", aggfunc="first").reindex(index=codes, columns=periods)
+    hover = []
+    for code in codes:
+        row = []
+        for p in periods:
+            h, r = held.at[code, p], required.at[code, p]
+            v = grid.at[code, p]
+            state = labels["not_yet"] if pd.isna(v) else f"{round(float(v) * 100)}%"
+            row.append(f"{row_label[code]}<br>{p}: {labels['held']} {_num(h)} / {labels['required']} {_num(r)} ({state})")
+        hover.append(row)
+    z = [_clean(r) for r in grid.to_numpy(dtype="float64").tolist()]
+    customdata = [[code] * len(periods) for code in codes]
+    height = max(260, HEATMAP_ROW_PX * len(codes) + 140)
+    return {
+        "data": [{"type": "heatmap", "x": periods, "y": [row_label[c] for c in codes], "z": z,
+                  "customdata": customdata, "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+                  "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 1, "xgap": 1, "ygap": 1,
+                  "colorbar": {"title": {"text": labels["scale"]}, "tickformat": ".0%", "len": min(1, 300 / height)}}],
+        "layout": _base_layout(height=height, margin={"l": 220, "r": 20, "t": 30, "b": 60},
+                               yaxis={"autorange": "reversed", "type": "category", "automargin": True},
+                               xaxis={"type": "category", "side": "top"}, plot_bgcolor="#f8f9fa"),
+    }
+
+
+def _num(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{float(value):g}"

@@ -1,0 +1,168 @@
+"""The shell around every page: navbar (pages, year, language, who is signed in), and shared helpers.
+
+Labels that never depend on data are `T(key)` spans: one pattern-matching
+callback re-renders all of them when the language changes.  The language
+lives in a dcc.Store kept in the browser's local storage; the year in the
+navbar's dropdown.  Pages read both as inputs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update, page_container
+
+from dashboard import queries
+from dashboard.access import Viewer, current_viewer
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, to_language
+
+LANGUAGE_BUTTONS = (("zh-Hant", "繁"), ("zh-Hans", "简"), ("en", "EN"))
+_ids = itertools.count()
+
+
+def T(key: str, tag=html.Span, **kwargs):
+    """A label from the catalogue that follows the language switch."""
+    return tag(t(key, DEFAULT_LANGUAGE), id={"type": "t", "key": key, "n": next(_ids)}, **kwargs)
+
+
+def lang_of(value) -> str:
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def grade_label(grade: str | None, lang: str) -> str:
+    if not grade:
+        return "–"
+    return t(f"grade.{grade}", lang) if f"grade.{grade}" in _grade_keys() else to_language(grade, lang)
+
+
+def _grade_keys() -> set[str]:
+    return {f"grade.{g}" for g in queries.GRADES}
+
+
+def type_label(school_type: str | None, lang: str) -> str:
+    if not school_type:
+        return "–"
+    key = f"type.{school_type}"
+    text = t(key, lang)
+    return to_language(school_type, lang) if text == key else text
+
+
+def message(key: str, lang: str, color: str = "warning") -> dbc.Alert:
+    """A refusal or an empty state, in the viewer's language."""
+    return dbc.Alert(t(key, lang), color=color, className="my-3")
+
+
+def viewer_or_refuse() -> Viewer:
+    viewer = current_viewer()
+    if viewer is None:
+        raise queries.Refused("refused.login")
+    return viewer
+
+
+def guarded(render, lang: str):
+    """Run a page render; a refusal or a missing school becomes a message, never a traceback."""
+    try:
+        return render()
+    except queries.Refused as err:
+        return message(str(err), lang, "danger")
+    except queries.NotFound as err:
+        return message(str(err), lang, "secondary")
+
+
+def status_badge(status: dict, lang: str) -> dbc.Badge:
+    if status.get("published"):
+        when = status["published_at"].strftime("%Y-%m-%d") if status.get("published_at") else ""
+        return dbc.Badge(t("status.published", lang, version=status.get("version") or 1, date=when),
+                         color="success", className="ms-2 align-middle", id="year-status")
+    return dbc.Badge(t("status.draft", lang, date=status.get("as_of") or "–"), color="warning", text_color="dark",
+                     className="ms-2 align-middle", id="year-status")
+
+
+def card(title_key: str, body, className: str = "", **kwargs) -> dbc.Card:
+    return dbc.Card([dbc.CardHeader(T(title_key, tag=html.H2, className="h6 mb-0")), dbc.CardBody(body)],
+                    className=f"mb-3 shadow-sm {className}", **kwargs)
+
+
+def _nav_links(viewer: Viewer | None) -> list:
+    links = [
+        dbc.NavItem(dbc.NavLink(T("nav.overview"), href="/", active="exact", id="nav-overview")),
+        dbc.NavItem(dbc.NavLink(T("nav.school"), href="/school", active="partial", id="nav-school")),
+        dbc.NavItem(dbc.NavLink(T("nav.trends"), href="/trends", active="exact", id="nav-trends")),
+        dbc.NavItem(dbc.NavLink(T("nav.heatmaps"), href="/heatmaps", active="exact", id="nav-heatmaps")),
+    ]
+    return links
+
+
+def shell():
+    """The page frame for the viewer of this request (the layout function of the app)."""
+    viewer = current_viewer()
+    years = queries.years(viewer) if viewer is not None else []
+    role_key = f"role.{viewer.role}" if viewer else "role.school"
+    who = (viewer.display_name or viewer.username) if viewer else ""
+    year_picker = dcc.Dropdown(
+        id="year", options=[{"label": str(y), "value": y} for y in years], value=years[0] if years else None,
+        clearable=False, searchable=False, persistence=True, persistence_type="session",
+        className="year-picker", style={"minWidth": "6.5rem"},
+    )
+    lang_buttons = dbc.ButtonGroup(
+        [dbc.Button(label, id=f"lang-{code}", size="sm", color="light", outline=True, n_clicks=0,
+                    title=code) for code, label in LANGUAGE_BUTTONS],
+        className="ms-lg-2 my-2 my-lg-0", id="lang-switch",
+    )
+    user = html.Span([
+        html.Span(who, className="fw-semibold", id="viewer-name"), " · ",
+        T(role_key, className="small"),
+    ], className="navbar-text text-light ms-lg-3 small")
+    navbar = dbc.Navbar(
+        dbc.Container([
+            dbc.NavbarBrand(T("app.title"), href="/", className="fw-bold"),
+            dbc.NavbarToggler(id="nav-toggler", n_clicks=0),
+            dbc.Collapse([
+                dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
+                html.Div([T("nav.year", className="text-light small me-2"), year_picker],
+                         className="d-flex align-items-center my-2 my-lg-0"),
+                lang_buttons,
+                user,
+                html.A(T("nav.logout"), href="/logout", className="btn btn-sm btn-outline-light ms-lg-3 my-2 my-lg-0",
+                       id="logout-link"),
+            ], id="nav-collapse", navbar=True, is_open=False),
+        ], fluid=True),
+        color="dark", dark=True, expand="lg", className="no-print mb-3 shadow-sm", sticky="top",
+    )
+    return html.Div([
+        dcc.Store(id="lang-store", storage_type="local", data=DEFAULT_LANGUAGE),
+        dcc.Location(id="nav-location", refresh="callback-nav"),
+        navbar,
+        dbc.Container(page_container, fluid=True, className="pb-4 page-body"),
+        html.Footer(T("footer.note"), className="text-muted small text-center pb-3"),
+    ])
+
+
+@callback(Output("nav-collapse", "is_open"), Input("nav-toggler", "n_clicks"), State("nav-collapse", "is_open"),
+          prevent_initial_call=True)
+def toggle_navbar(n_clicks, is_open):
+    """On a phone the navbar folds into the toggler."""
+    return not is_open if n_clicks else is_open
+
+
+@callback(Output("lang-store", "data"), [Input(f"lang-{code}", "n_clicks") for code, _ in LANGUAGE_BUTTONS],
+          prevent_initial_call=True)
+def choose_language(*_clicks):
+    """A click on 繁 / 简 / EN stores the language in the browser (kept across visits)."""
+    chosen = (ctx.triggered_id or "").removeprefix("lang-")
+    return chosen if chosen in LANGUAGES else no_update
+
+
+@callback([Output(f"lang-{code}", "active") for code, _ in LANGUAGE_BUTTONS], Input("lang-store", "data"))
+def mark_language(lang):
+    lang = lang_of(lang)
+    return [code == lang for code, _ in LANGUAGE_BUTTONS]
+
+
+@callback(Output({"type": "t", "key": ALL, "n": ALL}, "children"), Input("lang-store", "data"),
+          State({"type": "t", "key": ALL, "n": ALL}, "id"))
+def translate_labels(lang, ids):
+    """Every static label on the page, in the chosen language."""
+    lang = lang_of(lang)
+    return [t(i["key"], lang) for i in ids]

@@ -1,0 +1,1 @@
+"""One module per page (Dash pages): layout plus its own thin callbacks."""

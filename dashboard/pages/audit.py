@@ -1,0 +1,58 @@
+"""審計: who logged in, uploaded, inspected, published and exported, and the sync history (admins only)."""
+
+from __future__ import annotations
+
+import json
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import audit
+from dashboard.i18n import t
+from dashboard.layout import T, lang_of
+from dashboard.pages._admin import admin_or_refuse, refusal_for, text_table
+from sync.store import get_engine
+
+dash.register_page(__name__, path="/admin/audit", name="audit", title="學校本質安全考評")
+
+
+def layout(**_query):
+    refused = refusal_for(admin_or_refuse)
+    if refused is not None:
+        return refused
+    return html.Div([
+        html.H1(T("audit.title"), className="h3 mb-3"),
+        dcc.Dropdown(id="audit-action", placeholder=t("audit.all"), className="mb-2 no-print",
+                     options=[{"label": t(f"action.{a}"), "value": a} for a in audit.ACTIONS],
+                     style={"maxWidth": "20rem"}),
+        dbc.Card(dbc.CardBody(html.Div(id="audit-entries")), className="mb-3 shadow-sm"),
+        dbc.Card([dbc.CardHeader(T("audit.syncs", tag=html.H2, className="h6 mb-0")),
+                  dbc.CardBody(html.Div(id="audit-syncs"))], className="shadow-sm"),
+    ])
+
+
+def _detail(detail) -> str:
+    return json.dumps(detail, ensure_ascii=False) if detail else ""
+
+
+@callback(Output("audit-entries", "children"), Output("audit-syncs", "children"),
+          Input("audit-action", "value"), Input("lang-store", "data"))
+def render_trail(action, lang):
+    """The newest audit rows (optionally one action) and sync runs."""
+    lang = lang_of(lang)
+    refused = refusal_for(admin_or_refuse, lang)
+    if refused is not None:
+        return refused, None
+    engine = get_engine()
+    entries = audit.entries(engine, limit=500, action=action or None)
+    rows = [[e["at"].strftime("%Y-%m-%d %H:%M:%S"), e["username"], t(f"action.{e['action']}", lang),
+             e["school_code"], _detail(e["detail"])] for e in entries]
+    columns = [t(k, lang) for k in ("audit.at", "audit.user", "audit.action", "audit.school", "audit.detail")]
+    runs = audit.recent_sync_runs(engine, limit=100)
+    run_rows = [[r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), r["trigger"], r["status"], r["message"] or "",
+                 _detail(r["summary"])[:300]] for r in runs]
+    run_columns = [t(k, lang) for k in ("audit.started", "audit.trigger", "audit.status", "audit.message",
+                                        "audit.detail")]
+    return (text_table(columns, rows, "audit-table", lang),
+            text_table(run_columns, run_rows, "audit-sync-table", lang))

@@ -1,0 +1,82 @@
+"""匯出: the circular (bureau) and a school's own indicator table, as links to the checked download routes.
+
+The links only lead to /download/... routes, which check the viewer again on
+the server; this page just offers each viewer the files its role may have.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.i18n import t
+from dashboard.layout import T, guarded, lang_of, viewer_or_refuse
+from dashboard.pages._admin import feedback, refusal_for
+from sync.store import get_engine
+
+dash.register_page(__name__, path="/exports", name="exports", title="學校本質安全考評")
+
+LABELS = {"xlsx": "Excel (.xlsx)", "docx": "Word (.docx)", "csv": "CSV"}
+
+
+def is_published(year: int) -> bool:
+    from sync.results import is_published as published
+
+    return published(get_engine(), year)
+
+
+def layout(**_query):
+    refused = refusal_for(viewer_or_refuse)
+    if refused is not None:
+        return refused
+    viewer = viewer_or_refuse()
+    if viewer.is_bureau:
+        from dashboard.pages.users import school_options
+
+        options, value = school_options(), None
+    else:  # a school's own code only; the download route checks it again
+        options, value = [{"label": viewer.school_code, "value": viewer.school_code}], viewer.school_code
+    school_picker = [dbc.Label(T("exp.choose_school")),
+                     dcc.Dropdown(id="exp-school", options=options, value=value, disabled=not viewer.is_bureau,
+                                  className="mb-2")]
+    return html.Div([
+        html.H1(T("exp.title"), className="h3 mb-3"),
+        html.Div(school_picker, className="no-print", style={"maxWidth": "30rem"}),
+        html.Div(id="exp-links"),
+    ])
+
+
+def _links(prefix: str, formats, draft: bool, element: str):
+    query = "?draft=1" if draft else ""
+    return html.Div([html.A(LABELS[f], href=f"{prefix}.{f}{query}", id=f"{element}-{f}", target="_blank",
+                            className="btn btn-outline-primary btn-sm me-2 mb-2") for f in formats])
+
+
+@callback(Output("exp-links", "children"), Input("year", "value"), Input("lang-store", "data"),
+          Input("exp-school", "value"))
+def render_links(year, lang, chosen_school):
+    """The files this viewer may download for the year."""
+    lang = lang_of(lang)
+
+    def render():
+        viewer = viewer_or_refuse()
+        if not year:
+            return feedback(t("pub.no_years", lang), "secondary")
+        year_i = int(year)
+        published = is_published(year_i)
+        school_code = chosen_school if viewer.is_bureau else viewer.school_code
+        parts = []
+        if viewer.is_bureau:
+            parts.append(html.H2(t("exp.circular", lang), className="h6 mt-3"))
+            parts.append(_links(f"/download/circular/{year_i}", ("xlsx", "docx", "csv"), False, "exp-circular")
+                         if published else html.P(t("exp.not_published", lang, year=year_i), className="text-muted"))
+            parts.append(html.H2(t("exp.draft", lang), className="h6 mt-3"))
+            parts.append(_links(f"/download/circular/{year_i}", ("xlsx", "docx", "csv"), True, "exp-draft"))
+        if school_code:
+            title = "exp.school" if viewer.is_bureau else "exp.own_school"
+            parts.append(html.H2(f"{t(title, lang)} · {school_code}", className="h6 mt-3"))
+            parts.append(_links(f"/download/school/{school_code}/{year_i}", ("xlsx", "csv"), not published, "exp-school"))
+        return html.Div(parts)
+
+    return guarded(render, lang)

@@ -1,0 +1,191 @@
+"""督查: the safety office records inspection findings; every change keeps who, when, before and after.
+
+Admins only.  The form writes through sync.inspections (validation against
+the rubric, history row, recompute); records that came from the bureau
+workbook are listed but can only be changed in the workbook.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import audit
+from dashboard.i18n import t, to_language
+from dashboard.layout import T, guarded, lang_of
+from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from sync import contract, inspections
+from sync.errors import UserError
+from sync.store import get_engine
+
+dash.register_page(__name__, path="/admin/inspections", name="inspections", title="學校本質安全考評")
+
+FORM_FIELDS = ("date", "school_code", "kind", "finding", "deduction", "falsification", "major_incident",
+               "indicator", "assessed_points")
+
+
+def indicator_options() -> list[dict]:
+    maxima = inspections.indicator_maxima()
+    return [{"label": f"{key} (0–{value:g})", "value": key} for key, value in maxima.items()]
+
+
+def school_options() -> list[dict]:
+    return [{"label": f"{code} {name}", "value": code} for code, name in inspections.registered_schools(get_engine()).items()]
+
+
+def _field(label_key: str, control, md: int = 3):
+    return dbc.Col([dbc.Label(T(label_key)), control], md=md)
+
+
+def layout(**_query):
+    refused = refusal_for(admin_or_refuse)
+    if refused is not None:
+        return refused
+    form = dbc.Card(dbc.CardBody([
+        html.H2(id="insp-form-title", children=t("insp.new"), className="h6"),
+        dcc.Store(id="insp-editing"),
+        dbc.Row([
+            _field("insp.date", dbc.Input(id="insp-date", type="date", value=date.today().isoformat()), 2),
+            _field("insp.school", dcc.Dropdown(id="insp-school", options=school_options()), 4),
+            _field("insp.kind", dcc.Dropdown(id="insp-kind", options=list(contract.INSPECTION_KINDS),
+                                             value=contract.INSPECTION_KINDS[0], clearable=False), 2),
+            _field("insp.deduction", dbc.Input(id="insp-deduction", type="number", min=0, step=0.5), 2),
+        ], className="g-2"),
+        dbc.Row([
+            _field("insp.finding", dbc.Textarea(id="insp-finding", rows=2), 12),
+        ], className="g-2 mt-1"),
+        dbc.Row([
+            dbc.Col(dbc.Checkbox(id="insp-falsification", label=t("insp.falsification"), value=False), md=3),
+            dbc.Col(dbc.Checkbox(id="insp-major", label=t("insp.major_incident"), value=False), md=3),
+            _field("insp.indicator", dcc.Dropdown(id="insp-indicator", options=indicator_options()), 3),
+            _field("insp.assessed", dbc.Input(id="insp-assessed", type="number", min=0, step=0.5), 3),
+        ], className="g-2 mt-1 align-items-end"),
+        html.Div([
+            dbc.Button(T("insp.save"), id="insp-save", color="primary", n_clicks=0, className="me-2"),
+            dbc.Button(T("insp.delete"), id="insp-delete", color="danger", outline=True, n_clicks=0, className="me-2"),
+            dbc.Button(T("insp.clear"), id="insp-clear", color="secondary", outline=True, n_clicks=0),
+        ], className="mt-3"),
+        dcc.Loading(html.Div(id="insp-result")),
+    ]), className="mb-3 shadow-sm no-print")
+    return html.Div([
+        html.H1(T("insp.title"), className="h3 mb-3"),
+        form,
+        dbc.Card(dbc.CardBody([
+            dcc.Dropdown(id="insp-pick", placeholder=t("insp.pick"), className="mb-2 no-print"),
+            html.Div(id="insp-list"),
+        ]), className="mb-3 shadow-sm"),
+        dbc.Card([dbc.CardHeader(T("insp.history", tag=html.H2, className="h6 mb-0")),
+                  dbc.CardBody(html.Div(id="insp-history"))], className="shadow-sm"),
+    ])
+
+
+@callback(Output("insp-result", "children"), Output("insp-editing", "data", allow_duplicate=True),
+          Input("insp-save", "n_clicks"), Input("insp-delete", "n_clicks"),
+          State("insp-editing", "data"), State("insp-date", "value"), State("insp-school", "value"),
+          State("insp-kind", "value"), State("insp-finding", "value"), State("insp-deduction", "value"),
+          State("insp-falsification", "value"), State("insp-major", "value"), State("insp-indicator", "value"),
+          State("insp-assessed", "value"), State("lang-store", "data"), prevent_initial_call=True)
+def save_finding(_save, _delete, editing, day, school_code, kind, finding, deduction, falsification, major,
+                 indicator, assessed, lang):
+    """Save (add or change) or delete the finding in the form; the scores are recomputed."""
+    lang = lang_of(lang)
+    outcome = {"editing": no_update}
+
+    def render():
+        viewer = admin_or_refuse()
+        engine = get_engine()
+        record_id = int(editing) if isinstance(editing, (int, str)) and str(editing).isdigit() else None
+        values = dict(zip(FORM_FIELDS, (day, school_code, kind, finding, deduction, falsification, major, indicator,
+                                        assessed), strict=True))
+        try:
+            if ctx.triggered_id == "insp-delete":
+                if record_id is None:
+                    return no_update
+                inspections.delete_inspection(engine, record_id, by=viewer.username)
+                outcome["editing"] = None
+                message = t("insp.deleted", lang, id=record_id)
+                change = "delete"
+            else:
+                record_id = inspections.save_inspection(engine, values, by=viewer.username, record_id=record_id)
+                outcome["editing"] = record_id
+                message = t("insp.saved", lang, id=record_id)
+                change = "edit" if editing else "add"
+        except UserError as err:
+            return feedback(str(err), "danger", "insp-error")
+        audit.record(engine, viewer.username, "inspection", school_code,
+                     {"change": change, "record_id": record_id, "falsification": bool(falsification),
+                      "major_incident": bool(major)})
+        return feedback(message, "success", "insp-saved")
+
+    shown = guarded(render, lang)
+    return shown, outcome["editing"]
+
+
+@callback(Output("insp-editing", "data"), Output("insp-date", "value"), Output("insp-school", "value"),
+          Output("insp-kind", "value"), Output("insp-finding", "value"), Output("insp-deduction", "value"),
+          Output("insp-falsification", "value"), Output("insp-major", "value"), Output("insp-indicator", "value"),
+          Output("insp-assessed", "value"),
+          Input("insp-pick", "value"), Input("insp-clear", "n_clicks"), prevent_initial_call=True)
+def load_finding(record_id, _clear):
+    """Fill the form with a dashboard record to edit it (or empty it for a new one)."""
+    try:
+        admin_or_refuse()
+    except Exception:
+        raise PreventUpdate from None
+    if ctx.triggered_id == "insp-clear" or not record_id:
+        return None, date.today().isoformat(), None, contract.INSPECTION_KINDS[0], "", None, False, False, None, None
+    found = [r for r in inspections.list_inspections(get_engine()) if r["record_id"] == record_id and r["editable"]]
+    if not found:
+        raise PreventUpdate
+    row = found[0]
+    return (row["record_id"], row["date"].isoformat() if row["date"] else None, row["school_code"], row["kind"],
+            row["finding"] or "", row["deduction"], bool(row["falsification"]), bool(row["major_incident"]),
+            row["indicator"], row["assessed_points"])
+
+
+@callback(Output("insp-form-title", "children"), Input("insp-editing", "data"), Input("lang-store", "data"))
+def form_title(editing, lang):
+    lang = lang_of(lang)
+    return t("insp.edit", lang, id=editing) if editing else t("insp.new", lang)
+
+
+def _yes(value, lang: str) -> str:
+    return t("insp.yes", lang) if value else ""
+
+
+def _change_text(change: dict | None) -> str:
+    if not change:
+        return "—"
+    return json.dumps({k: v for k, v in change.items() if v not in (None, "", False)}, ensure_ascii=False)
+
+
+@callback(Output("insp-list", "children"), Output("insp-pick", "options"), Output("insp-history", "children"),
+          Input("lang-store", "data"), Input("year", "value"), Input("insp-result", "children"))
+def render_findings(lang, year, _saved):
+    """The year's inspections (workbook and dashboard) and the change history."""
+    lang = lang_of(lang)
+    refused = refusal_for(admin_or_refuse, lang)
+    if refused is not None:
+        return refused, [], None
+    engine = get_engine()
+    found = inspections.list_inspections(engine, int(year) if year else None)
+    names = inspections.registered_schools(engine)
+    columns = [t(k, lang) for k in ("insp.date", "insp.school", "insp.kind", "insp.finding", "insp.deduction",
+                                    "insp.falsification", "insp.major_incident", "insp.indicator", "insp.assessed",
+                                    "insp.source")]
+    rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}", r["kind"],
+             r["finding"], r["deduction"], _yes(r["falsification"], lang), _yes(r["major_incident"], lang),
+             r["indicator"], r["assessed_points"], f"#{r['record_id']} {r['source'] or ''}"] for r in found]
+    options = [{"label": f"#{r['record_id']} {r['date']} {r['school_code']} {r['finding'] or ''}"[:80],
+                "value": r["record_id"]} for r in found if r["editable"]]
+    history = [[c["changed_at"].strftime("%Y-%m-%d %H:%M:%S"), c["changed_by"], f"#{c['record_id']}",
+                _change_text(c["before"]), _change_text(c["after"])] for c in inspections.changes(engine, limit=200)]
+    history_columns = [t(k, lang) for k in ("insp.changed_at", "insp.changed_by", "insp.title", "insp.before",
+                                            "insp.after")]
+    return (text_table(columns, rows, "insp-table", lang, "insp.none"), options,
+            text_table(history_columns, history, "insp-history-table", lang, "audit.none"))

@@ -1,0 +1,205 @@
+"""總覽: the year's headline figures, the county's to-dos (bureau) and the ranking.
+
+The ranking grid gets its rows once per year and language; the type,
+township and grade dropdowns only hand the grid a filter model, so filtering
+never waits on the server.  A click on a row opens that school's page.
+"""
+
+from __future__ import annotations
+
+import json
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, callback, dcc, html, no_update
+
+from dashboard import figures, queries
+from dashboard.i18n import t, to_language
+from dashboard.layout import (
+    card,
+    grade_label,
+    guarded,
+    lang_of,
+    status_badge,
+    type_label,
+    viewer_or_refuse,
+)
+
+dash.register_page(__name__, path="/", name="overview", title="學校本質安全考評")
+
+
+def layout(**_query):
+    return html.Div([
+        html.Div(id="overview-content", children=dbc.Spinner(color="primary")),
+    ], className="overview-page")
+
+
+def headline_cards(head: dict, lang: str) -> dbc.Row:
+    def stat(key, value, sub=None, color="primary", element_id=None):
+        body = [html.Div(t(key, lang), className="text-muted small"),
+                html.Div(value, className=f"display-6 fw-semibold text-{color}", id=element_id or f"stat-{key}")]
+        if sub:
+            body.append(html.Div(sub, className="small text-muted"))
+        return dbc.Col(dbc.Card(dbc.CardBody(body), className="h-100 shadow-sm stat-card"), xs=6, md=4, xl=2,
+                       className="mb-3")
+
+
+    mean = "–" if head["mean"] is None else f"{head['mean']:.1f}"
+    share = "–" if head["drill_share"] is None else f"{head['drill_share'] * 100:.0f}%"
+    grade_labels = {g: grade_label(g, lang) for g in head["grades"]}
+    grades = dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(t("overview.per_grade", lang), className="text-muted small"),
+        dcc.Graph(figure=figures.grade_bar(head["grades"], grade_labels), config={"displayModeBar": False},
+                  style={"height": "110px"}, id="grade-bar"),
+    ]), className="h-100 shadow-sm"), xs=12, md=8, xl=2, className="mb-3")
+    return dbc.Row([
+        stat("overview.schools", str(head["schools"])),
+        stat("overview.mean", mean),
+        stat("overview.disqualified", str(head["disqualified"]), color="danger"),
+        stat("overview.overdue_hazards", str(head["overdue_hazards"]), color="warning"),
+        stat("overview.drill_share", share, t("overview.drill_share_note", lang, month=head["drill_month"]),
+             color="success"),
+        grades,
+    ])
+
+
+def county_todo_card(todo: dict, lang: str):
+    """The bureau's view of the to-dos: how many schools owe each duty now."""
+    if not todo.get("running_year"):
+        return card("todo.county_title", html.P(t("todo.past_year", lang), className="text-muted mb-0"))
+    items = [
+        ("todo.county.drill", todo["drill_due"], "warning"),
+        ("todo.county.class", todo["class_due"], "warning"),
+        ("todo.county.guard_training", todo["guards_untrained"], "info"),
+        ("todo.county.hazards_overdue", todo["hazards_overdue"], "danger"),
+        ("todo.county.hazards_soon", todo["hazards_due_soon"], "warning"),
+        ("todo.county.guards_56", todo["guards_turning_56"], "info"),
+        ("todo.county.guards_over", todo["guards_over_55"], "danger"),
+    ]
+    group = dbc.ListGroup([
+        dbc.ListGroupItem([t(key, lang), dbc.Badge(str(n), color=color if n else "light", text_color=None if n else "dark",
+                                                    className="ms-2 float-end")])
+        for key, n, color in items
+    ], flush=True, id="county-todos")
+    return card("todo.county_title", group)
+
+
+def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
+    """Grid rows: text in the viewer's language, rank text 取消資格 for a disqualified school."""
+    disqualified = t("ranking.disqualified", lang)
+    rows = pd.DataFrame({
+        "school_code": frame["school_code"].astype(str),
+        "rank_sort": frame["position"].astype("int64") + (~frame["qualified"].astype(bool)).astype("int64") * 100000,
+        "rank_text": [disqualified if not q else (str(int(r)) if pd.notna(r) else "–")
+                      for q, r in zip(frame["qualified"], frame["rank"], strict=True)],
+        "name": [to_language(str(n), lang) for n in frame["name"]],
+        "type": [type_label(x, lang) for x in frame["type"]],
+        "township": [to_language(str(x), lang) for x in frame["township"]],
+        **{a: frame[a].round(1) for a in queries.AREAS},
+        "total": frame["total"].round(1),
+        "grade": [grade_label(g, lang) for g in frame["grade"]],
+        "grade_key": frame["grade"].astype(str),
+        "change": frame["change"].round(1),
+    })
+    return json.loads(rows.to_json(orient="records", force_ascii=False))
+
+
+def ranking_columns(lang: str) -> list[dict]:
+    area_names = {a: t(f"area.{a}", lang) for a in queries.AREAS}
+    return [
+        {"field": "rank_sort", "headerName": t("ranking.rank", lang), "valueFormatter": {"function": "params.data.rank_text"},
+         "width": 110, "pinned": "left", "sort": "asc", "filter": False},
+        {"field": "name", "headerName": t("ranking.school", lang), "minWidth": 170, "flex": 2, "pinned": "left",
+         "cellClass": "link-cell"},
+        {"field": "type", "headerName": t("ranking.type", lang), "width": 110},
+        {"field": "township", "headerName": t("ranking.township", lang), "width": 110},
+        *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn"}
+          for a in queries.AREAS],
+        {"field": "total", "headerName": t("ranking.total", lang), "width": 96, "type": "numericColumn",
+         "cellClass": "fw-bold"},
+        {"field": "grade", "headerName": t("ranking.grade", lang), "width": 100,
+         "cellClassRules": {f"grade-{i}": f"params.data.grade_key == {json.dumps(g)}" for i, g in enumerate(queries.GRADES)}},
+        {"field": "change", "headerName": t("ranking.change", lang), "width": 110, "type": "numericColumn",
+         "valueFormatter": {"function": "params.value == null ? '–' : (params.value > 0 ? '▲ ' : params.value < 0 ? '▼ ' : '') + Math.abs(params.value).toFixed(1)"},
+         "cellClassRules": {"text-success": "params.value > 0", "text-danger": "params.value < 0"}},
+    ]
+
+
+def _options(values, label) -> list[dict]:
+    return [{"label": label(v), "value": v} for v in sorted({v for v in values if v})]
+
+
+def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bool, bureau: bool):
+    note = None
+    if not bureau and not published:
+        note = dbc.Alert(t("ranking.draft_own_only", lang), color="info", className="py-2 small")
+    filters = dbc.Row([
+        dbc.Col(dcc.Dropdown(id="filter-type", options=_options((r["type"] for r in rows), str),
+                             placeholder=t("ranking.filter_type", lang)), xs=12, md=4, className="mb-2"),
+        dbc.Col(dcc.Dropdown(id="filter-township", options=_options((r["township"] for r in rows), str),
+                             placeholder=t("ranking.filter_township", lang)), xs=12, md=4, className="mb-2"),
+        dbc.Col(dcc.Dropdown(id="filter-grade", options=_options((r["grade"] for r in rows), str),
+                             placeholder=t("ranking.filter_grade", lang)), xs=12, md=4, className="mb-2"),
+    ], className="no-print")
+    grid = dag.AgGrid(
+        id="ranking-grid",
+        rowData=rows,
+        columnDefs=ranking_columns(lang),
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "suppressHeaderMenuButton": False},
+        getRowId="params.data.school_code",
+        dashGridOptions={"animateRows": False, "rowHeight": 36, "suppressCellFocus": True,
+                         "tooltipShowDelay": 200},
+        style={"height": "min(70vh, 760px)", "width": "100%"},
+        className="ag-theme-quartz ranking-grid",
+    )
+    return dbc.Card([
+        dbc.CardHeader(html.Div([html.H2(t("ranking.title", lang), className="h6 mb-0 d-inline"),
+                                 html.Span(t("ranking.click_hint", lang), className="small text-muted ms-2 no-print")])),
+        dbc.CardBody([note, filters, grid]),
+    ], className="mb-3 shadow-sm")
+
+
+@callback(Output("overview-content", "children"), Input("lang-store", "data"), Input("year", "value"))
+def render_overview(lang, year):
+    """The whole overview for the chosen year, in the viewer's language."""
+    lang = lang_of(lang)
+
+    def render():
+        viewer = viewer_or_refuse()
+        if not year:
+            raise queries.NotFound("overview.no_results")
+        status = queries.year_status(viewer, int(year))
+        if not status["schools"]:
+            raise queries.NotFound("overview.no_results")
+        head = queries.headline(viewer, int(year))
+        frame = queries.ranking(viewer, int(year))
+        rows = ranking_rows(frame, lang)
+        title = html.H1([t("overview.title", lang, year=year), status_badge(status, lang)], className="h3 mb-3")
+        parts = [title, headline_cards(head, lang)]
+        if viewer.is_bureau:
+            parts.append(county_todo_card(queries.county_todos(viewer, int(year)), lang))
+        parts.append(ranking_card(frame, rows, lang, status["published"], viewer.is_bureau))
+        return html.Div(parts)
+
+    return guarded(render, lang)
+
+
+@callback(Output("ranking-grid", "filterModel"), Input("filter-type", "value"), Input("filter-township", "value"),
+          Input("filter-grade", "value"))
+def filter_ranking(school_type, township, grade):
+    """Filter the ranking by type, township and grade (the grid applies it to the rows it holds)."""
+    viewer_or_refuse()
+    return figures.ranking_filter_model(school_type, township, grade)
+
+
+@callback(Output("nav-location", "pathname", allow_duplicate=True), Input("ranking-grid", "cellClicked"),
+          prevent_initial_call=True)
+def open_school_from_ranking(cell):
+    """A click on a ranking row opens that school's page (if this viewer may see it)."""
+    viewer = viewer_or_refuse()
+    code = (cell or {}).get("rowId")
+    if not code or not viewer.can_see_school(code):
+        return no_update
+    return f"/school/{code}"

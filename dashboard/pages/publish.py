@@ -1,0 +1,152 @@
+"""發布: the safety office freezes a year's results, after seeing what changed since the last publication.
+
+Admins only.  The confirmation (a modal) repeats how many schools the
+publication covers and how many changed; publishing again needs the explicit
+"force" box (sync.results.publish refuses otherwise and says why).
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashboard import audit
+from dashboard.i18n import t, to_language
+from dashboard.layout import T, guarded, lang_of
+from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from sync.errors import UserError
+from sync.store import get_engine
+
+dash.register_page(__name__, path="/admin/publish", name="publish", title="學校本質安全考評")
+
+
+def draft_years() -> list[int]:
+    from sqlalchemy import select
+
+    from sync.store import scores
+
+    with get_engine().connect() as conn:
+        rows = conn.execute(select(scores.c.year).where(scores.c.publication_id.is_(None)).distinct()).scalars().all()
+    return sorted(rows, reverse=True)
+
+
+def year_state(year: int) -> tuple[dict | None, pd.DataFrame]:
+    """The active publication of the year (or None) and the draft-against-publication diff."""
+    from sync.results import active_publication, publication_diff
+
+    engine = get_engine()
+    return active_publication(engine, year), publication_diff(engine, year)
+
+
+def layout(**_query):
+    refused = refusal_for(admin_or_refuse)
+    if refused is not None:
+        return refused
+    years = draft_years()
+    return html.Div([
+        html.H1(T("pub.title"), className="h3 mb-3"),
+        dbc.Row([
+            dbc.Col([dbc.Label(T("pub.year")), dcc.Dropdown(id="pub-year", options=years,
+                                                            value=years[0] if years else None, clearable=False)], md=2),
+            dbc.Col([dbc.Label(T("pub.note")), dbc.Input(id="pub-note")], md=6),
+        ], className="g-2 mb-2"),
+        dbc.Checkbox(id="pub-force", label=t("pub.force"), value=False, className="mb-2"),
+        dbc.Button(T("pub.publish"), id="pub-open", color="primary", n_clicks=0, className="mb-3"),
+        html.Div(id="pub-result"),
+        html.Div(id="pub-state"),
+        dbc.Modal([
+            dbc.ModalHeader(dbc.ModalTitle(id="pub-confirm-title")),
+            dbc.ModalBody(id="pub-confirm-body"),
+            dbc.ModalFooter([
+                dbc.Button(T("pub.cancel"), id="pub-cancel", color="secondary", n_clicks=0),
+                dbc.Button(T("pub.confirm"), id="pub-confirm", color="danger", n_clicks=0),
+            ]),
+        ], id="pub-modal", is_open=False),
+    ])
+
+
+def _rank(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(int(value))
+
+
+def _total(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return f"{float(value):.1f}"
+
+
+@callback(Output("pub-state", "children"), Input("pub-year", "value"), Input("lang-store", "data"),
+          Input("pub-result", "children"))
+def render_state(year, lang, _published):
+    """The year's current publication and, school by school, what the draft changes."""
+    lang = lang_of(lang)
+
+    def render():
+        admin_or_refuse()
+        if not year:
+            return feedback(t("pub.no_years", lang), "secondary")
+        publication, diff = year_state(int(year))
+        if publication:
+            head = html.P(t("pub.current", lang, version=publication["version"],
+                            date=f"{publication['published_at']:%Y-%m-%d %H:%M}", by=publication.get("published_by") or ""),
+                          id="pub-current")
+            shown = diff[diff["changed"]]
+        else:
+            head = html.P(t("pub.none", lang), id="pub-current")
+            shown = diff
+        summary = html.P(t("pub.changed_count", lang, changed=int(diff["changed"].sum()), total=len(diff)),
+                         className="fw-semibold", id="pub-changed")
+        columns = [t(k, lang) for k in ("pub.school", "pub.total_before", "pub.total_after", "pub.grade_before",
+                                        "pub.grade_after", "pub.rank_before", "pub.rank_after")]
+        rows = [[f"{r.school_code} {to_language(str(r.name or ''), lang)}", _total(r.total_before), _total(r.total_after),
+                 r.grade_before if isinstance(r.grade_before, str) else "", r.grade_after if isinstance(r.grade_after, str) else "",
+                 _rank(r.rank_before), _rank(r.rank_after)] for r in shown.itertuples(index=False)]
+        title = html.H2(t("pub.diff" if publication else "pub.diff_first", lang), className="h6 mt-3")
+        return html.Div([head, summary, title, text_table(columns, rows, "pub-diff", lang, "pub.no_change")])
+
+    return guarded(render, lang)
+
+
+@callback(Output("pub-modal", "is_open"), Output("pub-confirm-title", "children"), Output("pub-confirm-body", "children"),
+          Input("pub-open", "n_clicks"), Input("pub-cancel", "n_clicks"), State("pub-year", "value"),
+          State("lang-store", "data"), prevent_initial_call=True)
+def ask_to_confirm(_open, _cancel, year, lang):
+    """The confirmation repeats what will be frozen."""
+    lang = lang_of(lang)
+    if ctx.triggered_id == "pub-cancel" or not year:
+        return False, no_update, no_update
+    refused = refusal_for(admin_or_refuse, lang)
+    if refused is not None:
+        return False, no_update, no_update
+    _, diff = year_state(int(year))
+    return (True, t("pub.confirm_title", lang, year=year),
+            t("pub.confirm_body", lang, total=len(diff), changed=int(diff["changed"].sum())))
+
+
+@callback(Output("pub-result", "children"), Output("pub-modal", "is_open", allow_duplicate=True),
+          Input("pub-confirm", "n_clicks"), State("pub-year", "value"), State("pub-force", "value"),
+          State("pub-note", "value"), State("lang-store", "data"), prevent_initial_call=True)
+def publish_year(_confirm, year, force, note, lang):
+    """Freeze the draft as the year's publication (sync.results.publish)."""
+    from sync.results import publish
+
+    lang = lang_of(lang)
+
+    def render():
+        viewer = admin_or_refuse()
+        if not year:
+            return no_update
+        try:
+            done = publish(get_engine(), int(year), by=viewer.username, force=bool(force), note=note or None)
+        except UserError as err:
+            return feedback(str(err), "danger", "pub-error")
+        audit.record(get_engine(), viewer.username, "publish", None,
+                     {"year": int(year), "version": done["version"], "force": bool(force), "schools": done["schools"]})
+        return feedback(t("pub.done", lang, year=year, version=done["version"], schools=done["schools"]), "success",
+                        "pub-done")
+
+    return guarded(render, lang), False

@@ -1,0 +1,271 @@
+"""學校: one school's score and what to do next.
+
+/school/<code> (or /school?code=...; /school alone opens a school viewer's own
+school and gives the bureau a picker).  The code in the address only says
+which page was asked for: every query checks the signed-in viewer, so a
+school asking for another school's page gets a refusal, not data.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, callback, dcc, html, no_update
+
+from dashboard import figures, queries
+from dashboard.access import current_viewer
+from dashboard.i18n import t, to_language
+from dashboard.layout import grade_label, guarded, lang_of, status_badge, type_label, viewer_or_refuse
+
+dash.register_page(__name__, path="/school", path_template="/school/<school_code>", name="school",
+                   title="學校本質安全考評")
+
+STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
+                  "closed": "success"}
+
+
+def layout(school_code: str | None = None, code: str | None = None, **_query):
+    asked = school_code or code
+    viewer = current_viewer()
+    if not asked and viewer is not None and not viewer.is_bureau:
+        asked = viewer.school_code
+    return html.Div([
+        dcc.Store(id="school-code", data=asked),
+        html.Div(id="school-picker-row", className="no-print"),
+        html.Div(id="school-content", children=dbc.Spinner(color="primary")),
+    ], className="school-page")
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return f"{float(value):.{digits}f}".rstrip("0").rstrip(".") if digits else str(int(value))
+
+
+def _date(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _section(title: str, body, element_id: str | None = None, className: str = "") -> dbc.Card:
+    return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)],
+                    className=f"mb-3 shadow-sm {className}", id=element_id or "")
+
+
+def header(result: dict, status: dict, lang: str):
+    rank = (t("school.rank_of", lang, rank=result["rank"], of=result["ranked_schools"]) if result["qualified"]
+            else t("ranking.disqualified", lang))
+    grade_colour = {"優秀": "success", "良好": "info", "合格": "warning", "不合格": "danger"}.get(result["grade"], "secondary")
+    facts = [
+        dbc.Col([html.Div(t("school.total", lang), className="text-muted small"),
+                 html.Div(_fmt(result["total"]), className="display-5 fw-bold", id="school-total")], xs=4, md=2),
+        dbc.Col([html.Div(t("school.grade", lang), className="text-muted small"),
+                 dbc.Badge(grade_label(result["grade"], lang), color=grade_colour, className="fs-5 mt-2",
+                           id="school-grade")], xs=4, md=2),
+        dbc.Col([html.Div(t("school.rank", lang), className="text-muted small"),
+                 html.Div(rank, className="fs-4 fw-semibold mt-1", id="school-rank")], xs=4, md=3),
+    ]
+    if result["deduction"]:
+        facts.append(dbc.Col([html.Div(t("school.deduction", lang), className="text-muted small"),
+                              html.Div(f"−{_fmt(result['deduction'])}", className="fs-4 text-danger mt-1")], xs=4, md=2))
+    return html.Div([
+        html.H1([to_language(result["name"], lang), status_badge(status, lang)], className="h3 mb-1", id="school-name"),
+        html.Div(f"{type_label(result['type'], lang)} · {to_language(result['township'] or '', lang)} · "
+                 f"{t('school.as_of', lang, date=result['as_of'])}", className="text-muted mb-3"),
+        dbc.Row(facts, className="mb-3 g-3"),
+    ])
+
+
+def todo_list(todo: dict, lang: str):
+    """待辦: what falls due now, most urgent first."""
+    if not todo["running_year"]:
+        return html.P(t("todo.past_year", lang), className="text-muted mb-0")
+    counts, labels = todo["counts"], todo["labels"]
+    items = []
+    if counts["hazards_overdue"]:
+        items.append(("danger", t("todo.hazards_overdue", lang, n=counts["hazards_overdue"])))
+    if counts["guards_over_55"]:
+        items.append(("danger", t("todo.guards_over", lang, n=counts["guards_over_55"])))
+    if counts["drill_due"]:
+        items.append(("warning", t("todo.drill", lang, period=labels["month"])))
+    if counts["class_due"]:
+        items.append(("warning", t("todo.class", lang, week=labels["week"])))
+    if counts["hazards_due_soon"]:
+        items.append(("warning", t("todo.hazards_soon", lang, n=counts["hazards_due_soon"], days=queries.HAZARD_SOON_DAYS)))
+    if counts["guards_untrained"]:
+        items.append(("info", t("todo.guard_training", lang, n=counts["guards_untrained"], semester=labels["semester"])))
+    for guard in todo["guards"]:
+        if pd.Timestamp(guard["limit_day"]) > pd.Timestamp.now().normalize():
+            items.append(("info", t("todo.guard_56", lang, name=to_language(str(guard["name"]), lang),
+                                    date=_date(guard["limit_day"]))))
+    if not items:
+        return dbc.Alert(t("todo.none", lang), color="success", className="mb-0")
+    return dbc.ListGroup([dbc.ListGroupItem(text, color=colour) for colour, text in items], id="school-todos")
+
+
+def indicator_table(indicators: dict, lang: str):
+    en = lang == "en"
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
+        "ind.id", "ind.name", "ind.points", "ind.max", "ind.detail", "ind.clause", "ind.hint")]))
+    rows = []
+    for ind_id in sorted(indicators):
+        entry = indicators[ind_id] or {}
+        title = entry.get("title_en") if en and entry.get("title_en") else to_language(entry.get("title") or t(f"ind.{ind_id}", lang), lang)
+        detail = entry.get("detail_en") if en and entry.get("detail_en") else to_language(entry.get("detail") or "", lang)
+        hint = entry.get("hint_en") if en and entry.get("hint_en") else to_language(entry.get("hint") or "", lang)
+        pending = entry.get("pending")
+        points = t("ind.pending", lang) if pending else _fmt(entry.get("points"), 2)
+        if entry.get("assessed_points") is not None:
+            points = f"{points} ({t('ind.assessed', lang)}; {t('ind.computed', lang)} {_fmt(entry.get('computed_points'), 2)})"
+        full = not pending and entry.get("max") and (entry.get("points") or 0) >= entry.get("max")
+        rows.append(html.Tr([
+            html.Td(ind_id, className="fw-semibold"), html.Td(title), html.Td(points, className="text-end"),
+            html.Td(_fmt(entry.get("max"), 2), className="text-end"), html.Td(detail, className="small"),
+            html.Td(entry.get("clause") or "", className="small text-nowrap"),
+            html.Td(hint, className="small text-muted"),
+        ], className="" if full else "table-warning" if not pending else "table-light"))
+    return dbc.Table([head, html.Tbody(rows)], striped=False, hover=True, size="sm", responsive=True,
+                     className="indicator-table mb-0", id="indicator-table")
+
+
+def guards_table(frame: pd.DataFrame, lang: str):
+    if frame.empty:
+        return html.P(t("school.no_campuses", lang), className="text-muted mb-0")
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
+        "guards.campus", "guards.people", "guards.boarders", "guards.required", "guards.active", "guards.state")]))
+    body = []
+    for row in frame.itertuples(index=False):
+        state = (dbc.Badge(t("guards.needs", lang, n=row.needs), color="danger") if row.needs
+                 else dbc.Badge(t("guards.ok", lang), color="success"))
+        body.append(html.Tr([html.Td(to_language(str(row.campus), lang)), html.Td(row.people), html.Td(row.boarders),
+                             html.Td(row.guards_required), html.Td(row.guards_active), html.Td(state)]))
+    return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="guards-table")
+
+
+def hazard_table(frame: pd.DataFrame, lang: str):
+    if frame.empty:
+        return html.P(t("hazards.none", lang), className="text-muted mb-0")
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
+        "hazards.id", "hazards.found", "hazards.description", "hazards.owner", "hazards.deadline", "hazards.closed",
+        "hazards.status")]))
+    body = [html.Tr([
+        html.Td(str(r.id)), html.Td(_date(r.found_date)), html.Td(to_language(str(r.description or ""), lang)),
+        html.Td(to_language(str(r.owner or ""), lang)), html.Td(_date(r.deadline)), html.Td(_date(r.closed_date)),
+        html.Td(dbc.Badge(t(f"hazards.status.{r.status}", lang), color=STATUS_COLOURS[r.status])),
+    ]) for r in frame.itertuples(index=False)]
+    return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, hover=True, className="mb-0",
+                     id="hazard-table")
+
+
+def data_state_view(state: dict, lang: str):
+    en = lang == "en"
+    last = state["last_run"]
+    parts = [html.P(t("data.last_sync", lang, date=last["finished_at"].strftime("%Y-%m-%d %H:%M") if last else "–"),
+                    className="mb-2")]
+    if not state["sources"]:
+        parts.append(dbc.Alert(t("data.not_submitted", lang), color="warning", className="py-2"))
+    for src in state["sources"]:
+        loaded = src["loaded_at"].strftime("%Y-%m-%d %H:%M") if src["loaded_at"] else "–"
+        colour = "success" if src["status"] == "loaded" else "danger" if src["status"] == "refused" else "secondary"
+        parts.append(html.Div([
+            dbc.Badge(t(f"data.status.{src['status']}", lang) if src["status"] in ("loaded", "refused", "missing")
+                      else src["status"], color=colour, className="me-2"),
+            html.Span(src["display_name"] or src["source_key"], className="fw-semibold me-2"),
+            html.Span(t("data.loaded_at", lang, date=loaded, rows=src["rows"] or 0), className="small text-muted"),
+            html.Div(src["message"], className="small text-danger") if src["message"] else None,
+        ], className="mb-1"))
+    refused = state["refused"]
+    parts.append(html.H3(t("data.refused_title", lang, n=state["refused_total"]), className="h6 mt-3"))
+    if refused.empty:
+        parts.append(html.P(t("data.refused_none", lang), className="text-muted small mb-0"))
+    else:
+        head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("data.sheet", "data.row", "data.column", "data.value",
+                                                                  "data.reason")]))
+        body = [html.Tr([html.Td(to_language(str(r.sheet or ""), lang)), html.Td(r.row_no if pd.notna(r.row_no) else ""),
+                         html.Td(to_language(str(r.column or ""), lang)), html.Td(str(r.value or "")),
+                         html.Td(r.reason_en if en else to_language(str(r.reason_zh), lang))])
+                for r in refused.itertuples(index=False)]
+        parts.append(html.Div(dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0",
+                                        id="refused-table"), className="refused-scroll"))
+    return html.Div(parts)
+
+
+def render_school(viewer, code: str, year: int, lang: str):
+    result = queries.school_result(viewer, code, year)
+    status = queries.year_status(viewer, year)
+    todo = queries.school_todos(viewer, code, year)
+    trend = queries.school_trend(viewer, code, year)
+    calendar = queries.drill_calendar(viewer, code, year)
+    guards = queries.guards_per_campus(viewer, code, year)
+    hazards = queries.hazard_ledger(viewer, code, year)
+    state = queries.data_state(viewer, code)
+    area_labels = {a: t(f"area.{a}", lang) for a in queries.AREAS}
+    trend_names = {"school": to_language(result["name"], lang), "county": t("trend.county_mean", lang),
+                   "type": t("trend.type_mean", lang, type=type_label(result["type"], lang)), "empty": t("trend.none", lang)}
+    calendar_labels = {"held": t("calendar.held", lang), "missed": t("calendar.missed", lang),
+                       "not_yet": t("calendar.not_yet", lang), "row": t("calendar.row", lang),
+                       "empty": t("calendar.none", lang)}
+    graph = {"config": figures.GRAPH_CONFIG}
+    return html.Div([
+        header(result, status, lang),
+        _section(t("todo.title", lang), todo_list(todo, lang), "todo-card", "border-warning"),
+        dbc.Row([
+            dbc.Col(_section(t("school.areas", lang), dcc.Graph(
+                figure=figures.area_bars(result["areas"], area_labels, t("school.points", lang), t("school.max", lang)),
+                id="area-bars", **graph)), lg=6),
+            dbc.Col(_section(t("school.trend", lang), dcc.Graph(figure=figures.trend_lines(trend, trend_names),
+                                                               id="school-trend", **graph)), lg=6),
+        ]),
+        _section(t("school.indicators", lang), indicator_table(result["indicators"], lang)),
+        _section(t("school.drill_calendar", lang), dcc.Graph(figure=figures.drill_calendar(calendar, calendar_labels),
+                                                           id="drill-calendar", **graph)),
+        dbc.Row([
+            dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), lg=5),
+            dbc.Col(_section(t("school.hazards", lang), hazard_table(hazards, lang)), lg=7),
+        ]),
+        _section(t("school.data_state", lang), data_state_view(state, lang), "data-state"),
+    ])
+
+
+@callback(Output("school-content", "children"), Input("lang-store", "data"), Input("year", "value"),
+          Input("school-code", "data"))
+def render_school_page(lang, year, code):
+    """The school's page for the chosen year; refused when the viewer may not see that school."""
+    lang = lang_of(lang)
+
+    def render():
+        viewer = viewer_or_refuse()
+        if not code:
+            raise queries.NotFound("school.pick")
+        if not year:
+            raise queries.NotFound("overview.no_results")
+        return render_school(viewer, str(code), int(year), lang)
+
+    return guarded(render, lang)
+
+
+@callback(Output("school-picker-row", "children"), Input("lang-store", "data"), Input("year", "value"),
+          Input("school-code", "data"))
+def render_picker(lang, year, code):
+    """The bureau picks any school; a school viewer has only its own, so no picker."""
+    lang = lang_of(lang)
+    viewer = current_viewer()
+    if viewer is None or not viewer.is_bureau or not year:
+        return None
+    choices = queries.school_choices(viewer, int(year))
+    options = [{"label": f"{to_language(c['township'] or '', lang)} · {to_language(c['name'], lang)}",
+                "value": c["school_code"]} for c in choices]
+    return dbc.Row(dbc.Col(dcc.Dropdown(id="school-picker", options=options, value=code,
+                                        placeholder=t("school.pick", lang), clearable=False), md=6, lg=4),
+                   className="mb-3")
+
+
+@callback(Output("nav-location", "pathname", allow_duplicate=True), Input("school-picker", "value"),
+          prevent_initial_call=True)
+def open_picked_school(code):
+    viewer = viewer_or_refuse()
+    if not code or not viewer.can_see_school(code):
+        return no_update
+    return f"/school/{code}"

@@ -1,0 +1,106 @@
+"""趨勢: the county and each type or township month by month and year on year, the spread, risers and fallers."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import figures, queries
+from dashboard.i18n import t, to_language
+from dashboard.layout import T, guarded, lang_of, type_label, viewer_or_refuse
+
+dash.register_page(__name__, path="/trends", name="trends", title="學校本質安全考評")
+
+
+def layout(**_query):
+    return html.Div([
+        html.H1(id="trends-title", className="h3 mb-3"),
+        html.Div([
+            T("trends.group_by", className="me-2 text-muted"),
+            dbc.RadioItems(id="trends-group", value="type", inline=True,
+                           options=[{"label": T("trends.by_type"), "value": "type"},
+                                    {"label": T("trends.by_township"), "value": "township"}]),
+        ], className="d-flex flex-wrap align-items-center mb-3 no-print"),
+        html.Div(id="trends-content", children=dbc.Spinner(color="primary")),
+    ], className="trends-page")
+
+
+def _group_label(frame: pd.DataFrame, group_by: str, lang: str) -> pd.DataFrame:
+    if "group" not in frame or frame.empty:
+        return frame
+    label = (lambda g: type_label(g, lang)) if group_by == "type" else (lambda g: to_language(str(g), lang))
+    return frame.assign(group=[None if g is None or (isinstance(g, float) and pd.isna(g)) else label(g)
+                               for g in frame["group"]])
+
+
+def movers_table(frame: pd.DataFrame, lang: str, element_id: str, can_open=lambda code: True):
+    if frame.empty:
+        return html.P(t("trends.no_movers", lang), className="text-muted mb-0")
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("ranking.school", "ranking.type", "ranking.township",
+                                                              "ranking.total", "ranking.change")]))
+    body = [html.Tr([
+        html.Td(dcc.Link(to_language(r.name, lang), href=f"/school/{r.school_code}") if can_open(r.school_code)
+                else to_language(r.name, lang)),
+        html.Td(type_label(r.type, lang)), html.Td(to_language(str(r.township), lang)), html.Td(f"{r.total:.1f}"),
+        html.Td(f"{r.change:+.1f}", className="text-success" if r.change > 0 else "text-danger"),
+    ]) for r in frame.itertuples(index=False)]
+    return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, className="mb-0", id=element_id)
+
+
+def _graph_card(title: str, figure: dict, element_id: str, width: int = 12):
+    return dbc.Col(dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")),
+                             dbc.CardBody(dcc.Graph(figure=figure, id=element_id, config=figures.GRAPH_CONFIG))],
+                            className="mb-3 shadow-sm"), lg=width)
+
+
+@callback(Output("trends-content", "children"), Output("trends-title", "children"), Input("lang-store", "data"), Input("year", "value"),
+          Input("trends-group", "value"))
+def render_trends(lang, year, group_by):
+    lang = lang_of(lang)
+    group_by = "township" if group_by == "township" else "type"
+
+    def render():
+        viewer = viewer_or_refuse()
+        if not year:
+            raise queries.NotFound("overview.no_results")
+        year_i = int(year)
+        county = t("trend.county", lang)
+        empty = t("trend.none", lang)
+        monthly = _group_label(queries.trend_by_month(viewer, year_i, group_by), group_by, lang)
+        yoy = queries.county_by_month_all_years(viewer)
+        annual = _group_label(queries.annual_by_year(viewer, group_by), group_by, lang)
+        spread = _group_label(queries.spread(viewer, year_i, group_by), group_by, lang)
+        if viewer.is_bureau:
+            spread = spread.assign(name=[to_language(str(n), lang) for n in spread["name"]])
+        risers, fallers = queries.risers_fallers(viewer, year_i)
+        movers_note = None if viewer.is_bureau else html.P(t("trends.movers_public_only", lang), className="small text-muted")
+        return html.Div([
+            dbc.Row([
+                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty), "trend-monthly", 7),
+                _graph_card(t("trends.year_on_year", lang), figures.year_on_year(yoy, t("trends.month", lang), empty),
+                            "trend-yoy", 5),
+            ]),
+            dbc.Row([
+                _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty), "trend-annual", 12),
+            ]),
+            dbc.Row([
+                _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, empty, viewer.is_bureau),
+                            "trend-spread", 7),
+                _graph_card(t("trends.histogram", lang), figures.histogram(spread, t("ranking.total", lang),
+                                                                         t("overview.schools", lang), empty),
+                            "trend-histogram", 5),
+            ]),
+            dbc.Row([
+                dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.risers", lang), className="h6 mb-0")),
+                                  dbc.CardBody([movers_note, movers_table(risers, lang, "risers-table", viewer.can_see_school)])],
+                                 className="mb-3 shadow-sm"), lg=6),
+                dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.fallers", lang), className="h6 mb-0")),
+                                  dbc.CardBody([movers_note, movers_table(fallers, lang, "fallers-table", viewer.can_see_school)])],
+                                 className="mb-3 shadow-sm"), lg=6),
+            ]),
+        ])
+
+    title = t("trends.title", lang, year=year or "")
+    return guarded(render, lang), title

@@ -1,0 +1,156 @@
+"""上傳: a school downloads its pre-filled template, uploads its workbook and sees the report at once.
+
+The school is always the viewer's own (from the session): nothing the browser
+sends names it.  The size limit is checked here on the decoded bytes
+(SAFESCHOOL_MAX_UPLOAD_MB) and, before any of it is read, by Flask's
+MAX_CONTENT_LENGTH (set in dashboard.downloads.install_downloads).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from datetime import date
+from pathlib import Path
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import queries
+from dashboard.access import Viewer
+from dashboard.downloads import annotated_path
+from dashboard.i18n import t, to_language
+from dashboard.layout import T, guarded, lang_of, viewer_or_refuse
+from dashboard.pages._admin import feedback, refusal_for, text_table
+from sync.settings import get_settings
+from sync.store import get_engine
+
+dash.register_page(__name__, path="/upload", name="upload", title="學校本質安全考評")
+_log = logging.getLogger(__name__)
+
+
+def school_or_refuse() -> Viewer:
+    viewer = viewer_or_refuse()
+    if viewer.role != "school" or not viewer.school_code:
+        raise queries.Refused("admin.refused_school_only")
+    return viewer
+
+
+def limit_bytes() -> int:
+    return int(get_settings().max_upload_mb * 1024 * 1024)
+
+
+def own_draft_score(viewer: Viewer, year: int) -> dict | None:
+    """The viewer's own school in the year's draft results (what the load just changed)."""
+    from sync.results import annual_results
+
+    for result in annual_results(get_engine(), year, publication="draft"):
+        if result.get("school_code") == viewer.school_code:
+            return result
+    return None
+
+
+def layout(**_query):
+    refused = refusal_for(school_or_refuse)
+    if refused is not None:
+        return refused
+    viewer = school_or_refuse()
+    mb = f"{get_settings().max_upload_mb:g}"
+    return html.Div([
+        html.H1(T("upload.title"), className="h3 mb-3"),
+        html.A(T("upload.template"), href=f"/download/template/{viewer.school_code}", id="upload-template",
+               className="btn btn-outline-primary mb-3"),
+        dcc.Upload(
+            id="upload-workbook", multiple=False, max_size=-1,
+            children=html.Div(t("upload.drop", mb=mb), id="upload-drop-label"),
+            className="border border-2 border-secondary rounded p-4 text-center bg-light mb-3",
+            style={"borderStyle": "dashed", "cursor": "pointer"},
+        ),
+        dcc.Loading(html.Div(id="upload-result"), type="default"),
+    ])
+
+
+def _decode(contents: str) -> bytes | None:
+    try:
+        _, encoded = contents.split(",", 1)
+        return base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error, AttributeError):
+        return None
+
+
+def problems_table(report, lang: str):
+    columns = [t(k, lang) for k in ("report.level", "report.sheet", "report.row", "report.column", "report.value",
+                                    "report.reason")]
+    english = lang == "en"
+    rows = [[t("report.level_file" if p.level == "file" else "report.level_row", lang), p.sheet or "", p.row or "",
+             p.column or "", p.value or "", p.reason_en if english else to_language(p.reason_zh, lang)]
+            for p in report.problems]
+    return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
+
+
+def _keep_annotated(viewer: Viewer, data: bytes, report) -> bool:
+    """Write the annotated copy the school can download; False when there is nothing to annotate."""
+    from sync.report import annotate_workbook
+
+    path = annotated_path(viewer.school_code)
+    if not report.problems:
+        path.unlink(missing_ok=True)
+        return False
+    try:
+        annotated = annotate_workbook(data, report)
+    except Exception:  # a file too broken to annotate still gets its report table
+        _log.exception("could not annotate the upload of %s", viewer.school_code)
+        path.unlink(missing_ok=True)
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(annotated)
+    return True
+
+
+def _score_line(viewer: Viewer, year: int, lang: str):
+    result = own_draft_score(viewer, year)
+    if result is None or result.get("total") is None:
+        return html.P(t("upload.no_score", lang), className="text-muted", id="upload-score")
+    return html.P(t("upload.score", lang, year=year, total=f"{result['total']:.1f}", grade=result.get("grade") or "–"),
+                  className="fs-5 fw-semibold", id="upload-score")
+
+
+@callback(Output("upload-result", "children"), Input("upload-workbook", "contents"),
+          State("upload-workbook", "filename"), State("lang-store", "data"), State("year", "value"),
+          prevent_initial_call=True)
+def receive_workbook(contents, filename, lang, year):
+    """Check, store and load the school's own workbook, then show the report and the new score."""
+    from sync.load import load_upload
+
+    lang = lang_of(lang)
+
+    def render():
+        viewer = school_or_refuse()
+        data = _decode(contents or "")
+        if not data:
+            return feedback(t("upload.unreadable", lang), "danger", "upload-status")
+        if len(data) > limit_bytes():
+            return feedback(t("upload.too_big", lang, size=f"{len(data) / 1048576:.1f}",
+                              mb=f"{get_settings().max_upload_mb:g}"), "danger", "upload-status")
+        name = Path(str(filename or "upload.xlsx")).name
+        report = load_upload(get_engine(), data, name, viewer.school_code, Path(get_settings().inbox), by=viewer.username)
+        annotated = _keep_annotated(viewer, data, report)
+        run = getattr(report, "run", None)
+        if report.refused:
+            status = feedback(t("upload.refused", lang), "danger", "upload-status")
+        elif run is not None and getattr(run, "status", "") == "busy":
+            status = feedback(t("upload.busy", lang), "warning", "upload-status")
+        elif report.row_problems:
+            status = feedback(t("upload.loaded_with_problems", lang, count=len(report.row_problems)), "warning",
+                              "upload-status")
+        else:
+            status = feedback(t("upload.loaded", lang, rows=report.rows_read), "success", "upload-status")
+        parts = [status, problems_table(report, lang)]
+        if annotated:
+            parts.append(html.A(t("upload.annotated", lang), href=f"/download/annotated/{viewer.school_code}",
+                                id="upload-annotated", className="btn btn-outline-secondary mb-3"))
+        parts.append(_score_line(viewer, int(year) if year else date.today().year, lang))
+        return html.Div(parts)
+
+    return guarded(render, lang)

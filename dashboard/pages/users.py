@@ -1,0 +1,132 @@
+"""帳號: the safety office lists, adds, disables and re-enables accounts (admin only)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from sqlalchemy import select
+
+from dashboard import audit
+from dashboard.access import ROLES, create_user, set_active
+from dashboard.i18n import t, to_language
+from dashboard.layout import T, guarded, lang_of
+from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from sync.errors import UserError
+from sync.store import get_engine, records, users
+
+dash.register_page(__name__, path="/admin/users", name="users", title="學校本質安全考評")
+
+
+def list_accounts() -> list[dict]:
+    with get_engine().connect() as conn:
+        rows = conn.execute(select(users).order_by(users.c.role, users.c.username)).mappings().all()
+    return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]
+
+
+def school_options() -> list[dict]:
+    registry = records["registry"]
+    with get_engine().connect() as conn:
+        rows = conn.execute(select(registry.c.school_code, registry.c.name).order_by(registry.c.school_code)).all()
+    return [{"label": f"{code} {name}", "value": code} for code, name in rows]
+
+
+def layout(**_query):
+    refused = refusal_for(admin_or_refuse)
+    if refused is not None:
+        return refused
+    return html.Div([
+        html.H1(T("users.title"), className="h3 mb-3"),
+        dbc.Card(dbc.CardBody([
+            html.H2(T("users.add"), className="h6"),
+            dbc.Row([
+                dbc.Col([dbc.Label(T("users.username")), dbc.Input(id="users-new-name", autocomplete="off")], md=2),
+                dbc.Col([dbc.Label(T("users.role")), dcc.Dropdown(
+                    id="users-new-role", value="school", clearable=False,
+                    options=[{"label": t(f"role.{r}"), "value": r} for r in ROLES])], md=2),
+                dbc.Col([dbc.Label(T("users.school")), dcc.Dropdown(id="users-new-school", options=school_options())], md=3),
+                dbc.Col([dbc.Label(T("users.name")), dbc.Input(id="users-new-display")], md=2),
+                dbc.Col([dbc.Label(T("users.password")),
+                         dbc.Input(id="users-new-password", type="password", autocomplete="new-password")], md=3),
+            ], className="g-2"),
+            dbc.Button(T("users.add"), id="users-add", color="primary", className="mt-2", n_clicks=0),
+            html.Div(id="users-add-result"),
+        ]), className="mb-3 shadow-sm no-print"),
+        dbc.Card(dbc.CardBody([
+            dbc.Row([
+                dbc.Col(dcc.Dropdown(id="users-pick", placeholder=t("users.choose")), md=4),
+                dbc.Col([dbc.Button(T("users.disable"), id="users-disable", color="danger", outline=True, n_clicks=0,
+                                    className="me-2"),
+                         dbc.Button(T("users.enable"), id="users-enable", color="secondary", outline=True, n_clicks=0)],
+                        md=4),
+            ], className="g-2 mb-2"),
+            html.Div(id="users-toggle-result"),
+            html.Div(id="users-table"),
+        ]), className="shadow-sm"),
+    ])
+
+
+@callback(Output("users-add-result", "children"), Output("users-new-password", "value"),
+          Input("users-add", "n_clicks"),
+          State("users-new-name", "value"), State("users-new-role", "value"), State("users-new-school", "value"),
+          State("users-new-display", "value"), State("users-new-password", "value"), State("lang-store", "data"),
+          prevent_initial_call=True)
+def add_account(_n, username, role, school_code, display_name, password, lang):
+    """Create an account; the password field is emptied whatever happens."""
+    lang = lang_of(lang)
+
+    def render():
+        viewer = admin_or_refuse()
+        try:
+            made = create_user(get_engine(), username or "", password or "", role or "",
+                               school_code if role == "school" else None, display_name or None)
+        except UserError as err:
+            return feedback(str(err), "danger", "users-add-error")
+        audit.record(get_engine(), viewer.username, "users", made.school_code,
+                     {"change": "add", "username": made.username, "role": made.role})
+        return feedback(t("users.added", lang, username=made.username), "success", "users-add-ok")
+
+    return guarded(render, lang), ""
+
+
+@callback(Output("users-toggle-result", "children"), Input("users-disable", "n_clicks"), Input("users-enable", "n_clicks"),
+          State("users-pick", "value"), State("lang-store", "data"), prevent_initial_call=True)
+def toggle_account(_disable, _enable, username, lang):
+    lang = lang_of(lang)
+
+    def render():
+        viewer = admin_or_refuse()
+        if not username:
+            return no_update
+        active = ctx.triggered_id == "users-enable"
+        if not active and username == viewer.username:
+            return feedback("不能停用自己的帳號 / you cannot disable your own account", "warning")
+        try:
+            set_active(get_engine(), username, active)
+        except UserError as err:
+            return feedback(str(err), "danger")
+        audit.record(get_engine(), viewer.username, "users", None,
+                     {"change": "enable" if active else "disable", "username": username})
+        return feedback(t("users.changed", lang, username=username,
+                          state=t("users.active" if active else "users.disabled", lang)), "success")
+
+    return guarded(render, lang)
+
+
+@callback(Output("users-table", "children"), Output("users-pick", "options"),
+          Input("lang-store", "data"), Input("users-add-result", "children"), Input("users-toggle-result", "children"))
+def render_accounts(lang, _added, _toggled):
+    """The account list, refreshed after every change."""
+    lang = lang_of(lang)
+
+    refused = refusal_for(admin_or_refuse, lang)
+    if refused is not None:
+        return refused, []
+    accounts = list_accounts()
+    rows = [[a["username"], a.get("display_name") or "", t(f"role.{a['role']}", lang), a.get("school_code") or "",
+             t("users.active" if a["active"] else "users.disabled", lang),
+             a["created_at"].strftime("%Y-%m-%d %H:%M") if a.get("created_at") else ""] for a in accounts]
+    columns = [t(k, lang) for k in ("users.username", "users.name", "users.role", "users.school", "users.state",
+                                    "users.created")]
+    options = [{"label": to_language(a["username"], lang), "value": a["username"]} for a in accounts]
+    return text_table(columns, rows, "users-list", lang, "users.none"), options

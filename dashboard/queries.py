@@ -1,0 +1,698 @@
+"""Every read the dashboard makes: stored results and records, filtered by who is asking.
+
+Callbacks call these functions and nothing else touches the database.  Each
+public function takes the Viewer (from the session, never from the browser)
+and returns only what that viewer may see:
+
+- admin and leader (the bureau) see everything;
+- a school sees its own school in full, the county aggregates, and other
+  schools' totals only in a published year's ranking (what the circular makes
+  public anyway).
+
+Results are read as stored (no scoring here).  Loads are cached per viewer
+scope and keyed by the store's data version (newest sync run, newest computed
+score, newest publication), read once per request, so a sync or a publication
+invalidates them without any explicit flush.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from dashboard.access import Viewer
+from sync import contract
+from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
+
+AREAS = ("A", "B", "C", "D", "E", "F", "G")
+GRADES = ("優秀", "良好", "合格", "不合格")
+KINDERGARTEN = contract.KINDERGARTEN
+# Heatmap measures: indicator whose stored periods feed it, and which schools it covers.
+MEASURES = {
+    "drills": ("D1", "schools"),
+    "drills_kindergarten": ("D1", "kindergartens"),
+    "classes": ("C2", "all"),
+    "staff_training": ("C6", "all"),
+    "guard_training": ("E7", "all"),
+    "gate_duty": ("E8", "all"),
+    "guard_drills": ("E4", "all"),
+}
+HAZARD_SOON_DAYS = 14  # an open hazard this close to its deadline is on the to-do list
+GUARD_AGE_LIMIT = 56  # 4.5.1: a guard on his 56th birthday is over 55
+GUARD_BIRTHDAY_WARNING_DAYS = 90
+_CACHE_SIZE = 256
+
+
+class Refused(Exception):
+    """The viewer may not see what was asked; str(err) is a catalogue key."""
+
+
+class NotFound(Exception):
+    """No such school (or no results for it in that year); str(err) is a catalogue key."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a viewer may see, as a hashable cache key."""
+
+    bureau: bool
+    school_code: str | None
+
+    @classmethod
+    def of(cls, viewer: Viewer | None) -> Scope:
+        if viewer is None:
+            raise Refused("refused.login")
+        if viewer.is_bureau:
+            return cls(True, None)
+        return cls(False, viewer.school_code)
+
+
+def _engine() -> Engine:
+    return get_engine()
+
+
+# --- data version: read once per request ------------------------------------------
+
+
+def data_version(engine: Engine | None = None) -> tuple:
+    """Newest sync run, newest computed score and the publications: changes whenever the data does."""
+    engine = engine or _engine()
+    try:
+        from flask import g, has_request_context
+    except ImportError:  # pragma: no cover - flask is a dependency
+        has_request_context = lambda: False  # noqa: E731
+    if has_request_context():
+        cached = getattr(g, "_safeschool_data_version", None)
+        if cached is not None and cached[0] is engine:
+            return cached[1]
+    query = select(
+        select(func.max(sync_runs.c.run_id)).scalar_subquery(),
+        select(func.max(scores.c.computed_at)).scalar_subquery(),
+        select(func.max(publications.c.publication_id)).scalar_subquery(),
+        select(func.count()).select_from(publications).where(publications.c.active.is_(True)).scalar_subquery(),
+    )
+    with engine.connect() as conn:
+        version = tuple(conn.execute(query).one())
+    if has_request_context():
+        g._safeschool_data_version = (engine, version)
+    return version
+
+
+# --- stored results -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _publication(engine: Engine, year: int, version: tuple) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(publications)
+            .where(publications.c.year == year, publications.c.active.is_(True))
+            .order_by(publications.c.version.desc())
+            .limit(1)
+        ).first()
+    return dict(row._mapping) if row else None
+
+
+def _json(value):
+    if isinstance(value, str):
+        import json
+
+        return json.loads(value)
+    return value
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _score_rows(engine: Engine, year: int, kind: str, publication_id: int | None, version: tuple) -> pd.DataFrame:
+    """Stored score rows of one year and kind (the draft when publication_id is None)."""
+    pub = scores.c.publication_id.is_(None) if publication_id is None else scores.c.publication_id == publication_id
+    query = select(scores).where(scores.c.year == year, scores.c.kind == kind, pub)
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    columns = [c.name for c in scores.columns]
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("areas", "indicators", "campuses"):
+        frame[col] = [_json(v) for v in frame[col]]
+    frame["as_of"] = pd.to_datetime(frame["as_of"])
+    frame["total"] = pd.to_numeric(frame["total"], errors="coerce").astype("float64")
+    frame["qualified"] = frame["qualified"].astype("object").map(lambda v: bool(v) if v is not None else True)
+    return frame
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _annual(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
+    """The year's annual results: the active publication's frozen rows, else the draft."""
+    pub = _publication(engine, year, version)
+    frame = _score_rows(engine, year, "annual", pub["publication_id"] if pub else None, version)
+    if frame.empty:
+        return frame
+    # One evaluation per school: the newest as_of wins should older drafts linger.
+    frame = frame.sort_values("as_of").drop_duplicates("school_code", keep="last")
+    for area in AREAS:
+        frame[area] = [float((a or {}).get(area, {}).get("points") or 0.0) for a in frame["areas"]]
+    frame["rank_sort"] = frame["rank"].where(frame["qualified"], np.nan)
+    frame = frame.sort_values(["qualified", "rank_sort", "total", "name"], ascending=[False, True, False, True])
+    frame["position"] = np.arange(1, len(frame) + 1)
+    return frame.set_index("school_code", drop=False)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _years(engine: Engine, version: tuple) -> tuple[int, ...]:
+    with engine.connect() as conn:
+        found = conn.execute(select(scores.c.year).distinct()).scalars().all()
+    return tuple(sorted({int(y) for y in found}, reverse=True))
+
+
+def years(viewer: Viewer) -> list[int]:
+    """Years with stored results, newest first."""
+    Scope.of(viewer)
+    engine = _engine()
+    return list(_years(engine, data_version(engine)))
+
+
+def year_status(viewer: Viewer, year: int) -> dict:
+    """Whether the year's results are published (frozen) or a draft, and their evaluation date."""
+    Scope.of(viewer)
+    engine = _engine()
+    version = data_version(engine)
+    pub = _publication(engine, year, version)
+    annual = _annual(engine, year, version)
+    as_of = annual["as_of"].max().date() if not annual.empty else None
+    return {
+        "year": year,
+        "published": pub is not None,
+        "version": pub["version"] if pub else None,
+        "published_at": pub["published_at"] if pub else None,
+        "as_of": as_of,
+        "schools": len(annual),
+    }
+
+
+# --- ranking and headline figures -----------------------------------------------------
+
+RANKING_COLUMNS = ["position", "rank", "qualified", "school_code", "name", "type", "township", *AREAS,
+                   "total", "grade", "change"]
+
+
+def _visible_codes(scope: Scope, published: bool, codes: pd.Index) -> pd.Index:
+    if scope.bureau or published:
+        return codes
+    return codes[codes == scope.school_code]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _ranking(engine: Engine, scope: Scope, year: int, version: tuple) -> pd.DataFrame:
+    annual = _annual(engine, year, version)
+    if annual.empty:
+        return pd.DataFrame(columns=RANKING_COLUMNS)
+    published = _publication(engine, year, version) is not None
+    frame = annual.loc[_visible_codes(scope, published, annual.index)]
+    previous = _ranking(engine, scope, year - 1, version) if year > 2000 and not _annual(engine, year - 1, version).empty else None
+    if previous is not None and not previous.empty:
+        frame = frame.assign(change=(frame["total"] - previous["total"].reindex(frame.index)).round(1))
+    else:
+        frame = frame.assign(change=np.nan)
+    return frame[RANKING_COLUMNS]
+
+
+def ranking(viewer: Viewer, year: int) -> pd.DataFrame:
+    """The year's ranking in circular order (qualified by rank, then 取消資格), with the change on last year.
+
+    A school viewer gets every school only for a published year; for a draft, only its own row.
+    """
+    scope = Scope.of(viewer)
+    engine = _engine()
+    return _ranking(engine, scope, year, data_version(engine))
+
+
+def _reference_day(year: int, today: date | None) -> date:
+    """'Now' inside the year: today in the running year, 31 Dec for a past one."""
+    today = today or date.today()
+    return min(today, date(year, 12, 31)) if year <= today.year else date(year, 1, 1)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _record_table(engine: Engine, sheet: str, columns: tuple[str, ...], version: tuple) -> pd.DataFrame:
+    """Selected columns of one record table for every school (dates as Timestamps)."""
+    table = records[sheet]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*[table.c[c] for c in columns])).all()
+    frame = pd.DataFrame(rows, columns=list(columns))
+    sheet_def = contract.SHEETS[sheet]
+    for col in columns:
+        if col in sheet_def.keys and sheet_def.column(col).kind == contract.DATE:
+            frame[col] = pd.to_datetime(frame[col], errors="coerce").astype("datetime64[ns]")
+    frame["school_code"] = frame["school_code"].astype("object")
+    return frame
+
+
+def _hazards(engine: Engine, version: tuple) -> pd.DataFrame:
+    return _record_table(engine, "hazards", ("school_code", "id", "found_date", "description", "category", "owner",
+                                             "deadline", "closed_date"), version)
+
+
+def hazard_status(hazards: pd.DataFrame, day: date) -> pd.Series:
+    """closed / closed_late / overdue / due_soon / open on `day` (a hazard closed after `day` is open on it)."""
+    ref = pd.Timestamp(day)
+    closed = hazards["closed_date"].notna() & (hazards["closed_date"] <= ref)
+    late = closed & hazards["deadline"].notna() & (hazards["closed_date"] > hazards["deadline"])
+    overdue = ~closed & hazards["deadline"].notna() & (hazards["deadline"] < ref)
+    soon = ~closed & ~overdue & hazards["deadline"].notna() & (hazards["deadline"] <= ref + pd.Timedelta(days=HAZARD_SOON_DAYS))
+    status = np.select([late, closed, overdue, soon], ["closed_late", "closed", "overdue", "due_soon"], "open")
+    return pd.Series(status, index=hazards.index)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
+    annual = _annual(engine, year, version)
+    grades = annual["grade"].value_counts().reindex(list(GRADES), fill_value=0) if not annual.empty else pd.Series(0, index=list(GRADES))
+    codes = set(annual.index)
+    hazards = _hazards(engine, version)
+    hazards = hazards[hazards["school_code"].isin(codes) & (hazards["found_date"] <= pd.Timestamp(day))]
+    overdue = int((hazard_status(hazards, day) == "overdue").sum())
+    drills = _record_table(engine, "drills", ("school_code", "date"), version)
+    drills = drills[drills["school_code"].isin(codes)]
+    month_start = pd.Timestamp(day.year, day.month, 1)
+    quarter_start = pd.Timestamp(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    kinder = annual.index[annual["type"] == KINDERGARTEN] if not annual.empty else pd.Index([])
+    is_kinder = drills["school_code"].isin(set(kinder))
+    since = np.where(is_kinder, quarter_start, month_start).astype("datetime64[ns]")
+    held = drills[(drills["date"] >= since) & (drills["date"] <= pd.Timestamp(day))]["school_code"].nunique()
+    return {
+        "schools": len(annual),
+        "mean": round(float(annual["total"].mean()), 1) if len(annual) else None,
+        "grades": {g: int(n) for g, n in grades.items()},
+        "disqualified": int((~annual["qualified"].astype(bool)).sum()) if len(annual) else 0,
+        "overdue_hazards": overdue,
+        "drill_share": round(held / len(annual), 3) if len(annual) else None,
+        "drill_month": f"{day.year}-{day.month:02d}",
+        "day": day,
+    }
+
+
+def headline(viewer: Viewer, year: int, today: date | None = None) -> dict:
+    """County figures for the year (every viewer may see these aggregates)."""
+    Scope.of(viewer)
+    engine = _engine()
+    return _headline(engine, year, _reference_day(year, today), data_version(engine))
+
+
+# --- to-dos (待辦) ------------------------------------------------------------------
+
+TODO_COLUMNS = ["drill_due", "class_due", "guards_untrained", "hazards_due_soon", "hazards_overdue",
+                "guards_turning_56", "guards_over_55"]
+
+
+def _periods_long(annual: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """The stored periods of one indicator for every school, one row per (school, period)."""
+    rows = [
+        (code, p.get("period"), p.get("required"), p.get("held"), bool(p.get("covered")), bool(p.get("counted")))
+        for code, ind in zip(annual["school_code"], annual["indicators"], strict=True)
+        for p in ((ind or {}).get(indicator) or {}).get("periods") or []
+    ]
+    frame = pd.DataFrame(rows, columns=["school_code", "period", "required", "held", "covered", "counted"])
+    frame["period"] = frame["period"].astype("object")
+    for col in ("required", "held"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    return frame
+
+
+def _current_labels(day: date) -> dict[str, str]:
+    iso = day.isocalendar()
+    semester = f"{day.year}-spring" if 2 <= day.month <= 7 else (f"{day.year}-autumn" if day.month >= 8 else f"{day.year - 1}-autumn")
+    return {
+        "month": f"{day.year}-{day.month:02d}",
+        "quarter": f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+        "week": f"{iso[0]}-W{iso[1]:02d}",
+        "semester": semester,
+    }
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _todos(engine: Engine, year: int, day: date, version: tuple) -> pd.DataFrame:
+    """What falls due, per school, on `day` of the running year (all zero for a past year)."""
+    annual = _annual(engine, year, version)
+    todo = pd.DataFrame(0, index=annual.index, columns=TODO_COLUMNS, dtype="int64")
+    if annual.empty or day.year != year:
+        return todo
+    labels = _current_labels(day)
+    kinder = set(annual.index[annual["type"] == KINDERGARTEN])
+    d1 = _periods_long(annual, "D1")
+    own_period = np.where(d1["school_code"].isin(kinder), labels["quarter"], labels["month"])
+    drill_due = d1[(d1["period"] == own_period) & ~d1["covered"]]["school_code"].unique()
+    todo.loc[todo.index.isin(drill_due), "drill_due"] = 1
+    c2 = _periods_long(annual, "C2")
+    class_due = c2[(c2["period"] == labels["week"]) & ~c2["covered"]]["school_code"].unique()
+    todo.loc[todo.index.isin(class_due), "class_due"] = 1
+    e7 = _periods_long(annual, "E7")
+    e7 = e7[e7["period"] == labels["semester"]]
+    missing = (e7["required"].fillna(0) - e7["held"].fillna(0)).clip(lower=0)
+    todo["guards_untrained"] = missing.groupby(e7["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
+    hazards = _hazards(engine, version)
+    hazards = hazards[hazards["school_code"].isin(set(annual.index)) & (hazards["found_date"] <= pd.Timestamp(day))]
+    status = hazard_status(hazards, day)
+    for name, key in (("hazards_due_soon", "due_soon"), ("hazards_overdue", "overdue")):
+        todo[name] = (status == key).groupby(hazards["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
+    guards = _active_guards(engine, day, version)
+    guards = guards[guards["school_code"].isin(set(annual.index))]
+    for name in ("guards_turning_56", "guards_over_55"):
+        todo[name] = guards[name].groupby(guards["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
+    return todo
+
+
+def _active_guards(engine: Engine, day: date, version: tuple) -> pd.DataFrame:
+    guards = _record_table(engine, "guards", ("school_code", "name", "campus", "birth_date", "start_date", "end_date"), version)
+    ref = pd.Timestamp(day)
+    active = (guards["start_date"].isna() | (guards["start_date"] <= ref)) & (guards["end_date"].isna() | (guards["end_date"] >= ref))
+    guards = guards[active & guards["birth_date"].notna()].copy()
+    limit_day = guards["birth_date"] + pd.DateOffset(years=GUARD_AGE_LIMIT)
+    guards["limit_day"] = limit_day
+    guards["guards_over_55"] = (limit_day <= ref).astype("int64")
+    guards["guards_turning_56"] = ((limit_day > ref) & (limit_day <= ref + pd.Timedelta(days=GUARD_BIRTHDAY_WARNING_DAYS))).astype("int64")
+    return guards
+
+
+def county_todos(viewer: Viewer, year: int, today: date | None = None) -> dict:
+    """The to-dos summed over the county (bureau only): schools owing each duty, and counts."""
+    scope = Scope.of(viewer)
+    if not scope.bureau:
+        raise Refused("refused.bureau_only")
+    engine = _engine()
+    todo = _todos(engine, year, _reference_day(year, today), data_version(engine))
+    summary = {name: int(todo[name].sum()) for name in TODO_COLUMNS}
+    summary["schools_with_todos"] = int((todo.sum(axis=1) > 0).sum())
+    summary["running_year"] = _reference_day(year, today).year == year and (today or date.today()).year == year
+    return summary
+
+
+def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> dict:
+    """One school's to-dos: counts per kind, plus the guards and hazards behind them."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    version = data_version(engine)
+    day = _reference_day(year, today)
+    todo = _todos(engine, year, day, version)
+    counts = {name: int(todo[name].get(school_code, 0)) for name in TODO_COLUMNS}
+    guards = _active_guards(engine, day, version)
+    guards = guards[(guards["school_code"] == school_code) & ((guards["guards_turning_56"] > 0) | (guards["guards_over_55"] > 0))]
+    labels = _current_labels(day)
+    return {
+        "counts": counts,
+        "running_year": day.year == year and (today or date.today()).year == year,
+        "labels": labels,
+        "guards": guards[["name", "campus", "limit_day"]].sort_values("limit_day").to_dict("records"),
+    }
+
+
+# --- one school ------------------------------------------------------------------------
+
+
+def _check_school(viewer: Viewer, school_code: str | None) -> Scope:
+    scope = Scope.of(viewer)
+    if not school_code:
+        raise NotFound("school.none")
+    if not viewer.can_see_school(school_code):
+        raise Refused("refused.other_school")
+    return scope
+
+
+def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
+    """The school's stored annual result: total, grade, rank, areas, indicators, campuses."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    version = data_version(engine)
+    annual = _annual(engine, year, version)
+    if school_code not in annual.index:
+        raise NotFound("school.no_result")
+    row = annual.loc[school_code]
+    ranked = int(annual["qualified"].astype(bool).sum())
+    return {
+        "school_code": school_code,
+        "name": row["name"],
+        "type": row["type"],
+        "township": row["township"],
+        "total": None if pd.isna(row["total"]) else float(row["total"]),
+        "grade": row["grade"],
+        "rank": None if pd.isna(row["rank"]) or not row["qualified"] else int(row["rank"]),
+        "ranked_schools": ranked,
+        "qualified": bool(row["qualified"]),
+        "deduction": float(row["deduction"] or 0.0),
+        "as_of": row["as_of"].date(),
+        "areas": row["areas"] or {},
+        "indicators": row["indicators"] or {},
+        "campuses": row["campuses"] or [],
+        "published": _publication(engine, year, version) is not None,
+    }
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _trend_means(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
+    """Year-to-date totals at each month end: every school's row (draft trend rows of the year)."""
+    frame = _score_rows(engine, year, "trend", None, version)
+    if frame.empty:
+        pub = _publication(engine, year, version)
+        if pub:
+            frame = _score_rows(engine, year, "trend", pub["publication_id"], version)
+    return frame[["school_code", "name", "type", "township", "as_of", "total"]]
+
+
+def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
+    """Month-end totals of the school beside the county mean and its type's mean (columns as_of, school, county, type)."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    trend = _trend_means(engine, year, data_version(engine))
+    if trend.empty:
+        return pd.DataFrame(columns=["as_of", "school", "county", "type"])
+    own = trend[trend["school_code"] == school_code]
+    school_type = own["type"].iloc[0] if len(own) else None
+    county = trend.groupby("as_of")["total"].mean()
+    same_type = trend[trend["type"] == school_type].groupby("as_of")["total"].mean()
+    out = pd.DataFrame({"county": county, "type": same_type})
+    out["school"] = own.set_index("as_of")["total"].reindex(out.index)
+    return out.reset_index().sort_values("as_of")
+
+
+def drill_calendar(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
+    """The school's required drill periods (term months, or quarters for a kindergarten) and drills held."""
+    result = school_result(viewer, school_code, year)
+    periods = (result["indicators"].get("D1") or {}).get("periods") or []
+    frame = pd.DataFrame(periods, columns=["period", "required", "held", "covered", "counted"])
+    return frame.sort_values("period").reset_index(drop=True)
+
+
+def guards_per_campus(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
+    """Per campus: people, boarders, guards required and active, and how many more are needed."""
+    result = school_result(viewer, school_code, year)
+    frame = pd.DataFrame(result["campuses"], columns=["campus", "people", "boarders", "guards_required", "guards_active"])
+    required = pd.to_numeric(frame["guards_required"], errors="coerce").fillna(0)
+    active = pd.to_numeric(frame["guards_active"], errors="coerce").fillna(0)
+    return frame.assign(needs=(required - active).clip(lower=0).astype("int64"))
+
+
+def hazard_ledger(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> pd.DataFrame:
+    """The school's hazards found in the year or still open, each with its status on the reference day."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    day = _reference_day(year, today)
+    hazards = _hazards(engine, data_version(engine))
+    hazards = hazards[hazards["school_code"] == school_code]
+    hazards = hazards[hazards["found_date"].isna() | (hazards["found_date"] <= pd.Timestamp(day))]
+    status = hazard_status(hazards, day)
+    in_year = hazards["found_date"].dt.year == year
+    keep = in_year | status.isin(["overdue", "due_soon", "open"])
+    order = {"overdue": 0, "due_soon": 1, "open": 2, "closed_late": 3, "closed": 4}
+    out = hazards[keep].assign(status=status[keep])
+    return out.assign(_o=out["status"].map(order)).sort_values(["_o", "deadline"]).drop(columns="_o").reset_index(drop=True)
+
+
+def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
+    """The school's sources (last loaded, status), the last sync run, and the rows refused from its files."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    with engine.connect() as conn:
+        src = conn.execute(
+            select(sources.c.source_id, sources.c.display_name, sources.c.source_key, sources.c.status,
+                   sources.c.message, sources.c.rows, sources.c.loaded_at, sources.c.last_seen_at)
+            .where(sources.c.school_code == school_code)
+            .order_by(sources.c.last_seen_at.desc())
+        ).mappings().all()
+        last_run = conn.execute(
+            select(sync_runs.c.run_id, sync_runs.c.finished_at, sync_runs.c.status)
+            .where(sync_runs.c.finished_at.is_not(None))
+            .order_by(sync_runs.c.run_id.desc()).limit(1)
+        ).mappings().first()
+        refused_total = conn.execute(
+            select(func.count()).select_from(rejected_rows).where(rejected_rows.c.school_code == school_code)
+        ).scalar_one()
+        refused = conn.execute(
+            select(rejected_rows.c.level, rejected_rows.c.sheet, rejected_rows.c.row_no, rejected_rows.c.column,
+                   rejected_rows.c.value, rejected_rows.c.reason_zh, rejected_rows.c.reason_en)
+            .where(rejected_rows.c.school_code == school_code)
+            .order_by(rejected_rows.c.id.desc()).limit(limit)
+        ).mappings().all()
+    return {
+        "sources": [dict(r) for r in src],
+        "last_run": dict(last_run) if last_run else None,
+        "refused_total": int(refused_total),
+        "refused": pd.DataFrame(refused, columns=["level", "sheet", "row_no", "column", "value", "reason_zh", "reason_en"]),
+    }
+
+
+def school_choices(viewer: Viewer, year: int) -> list[dict]:
+    """Schools the viewer may open (for the school picker): code, name, type, township."""
+    scope = Scope.of(viewer)
+    engine = _engine()
+    annual = _annual(engine, year, data_version(engine))
+    if annual.empty:
+        return []
+    if not scope.bureau:
+        annual = annual[annual.index == scope.school_code]
+    return annual.sort_values(["township", "name"])[["school_code", "name", "type", "township"]].to_dict("records")
+
+
+# --- trends ------------------------------------------------------------------------------
+
+
+def _group_column(group_by: str) -> str:
+    return "township" if group_by == "township" else "type"
+
+
+def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
+    """Mean year-to-date total at each month end: the county and each type or township (long: as_of, group, mean)."""
+    Scope.of(viewer)
+    engine = _engine()
+    trend = _trend_means(engine, year, data_version(engine))
+    if trend.empty:
+        return pd.DataFrame(columns=["as_of", "group", "mean", "schools"])
+    col = _group_column(group_by)
+    county = trend.groupby("as_of")["total"].agg(["mean", "size"]).reset_index().assign(group=None)
+    groups = trend.groupby(["as_of", col])["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
+    out = pd.concat([county, groups], ignore_index=True).rename(columns={"size": "schools"})
+    out["mean"] = out["mean"].round(1)
+    return out[["as_of", "group", "mean", "schools"]]
+
+
+def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
+    """County mean at each month end for every stored year (year on year): year, month, mean."""
+    Scope.of(viewer)
+    engine = _engine()
+    version = data_version(engine)
+    parts = []
+    for year in _years(engine, version):
+        trend = _trend_means(engine, year, version)
+        if trend.empty:
+            continue
+        means = trend.groupby("as_of")["total"].mean().round(1).reset_index()
+        parts.append(pd.DataFrame({"year": year, "month": means["as_of"].dt.month, "mean": means["total"]}))
+    if not parts:
+        return pd.DataFrame(columns=["year", "month", "mean"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
+    """Mean annual total per year, county and per group (long: year, group, mean)."""
+    Scope.of(viewer)
+    engine = _engine()
+    version = data_version(engine)
+    col = _group_column(group_by)
+    parts = []
+    for year in _years(engine, version):
+        annual = _annual(engine, year, version)
+        if annual.empty:
+            continue
+        parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [annual["total"].mean()]}))
+        groups = annual.groupby(col)["total"].mean().reset_index().rename(columns={col: "group", "total": "mean"})
+        parts.append(groups.assign(year=year))
+    if not parts:
+        return pd.DataFrame(columns=["year", "group", "mean"])
+    out = pd.concat(parts, ignore_index=True)
+    out["mean"] = out["mean"].astype("float64").round(1)
+    return out[["year", "group", "mean"]]
+
+
+def spread(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
+    """The year's totals with each school's group (for the spread plots); no names for a school viewer."""
+    scope = Scope.of(viewer)
+    engine = _engine()
+    annual = _annual(engine, year, data_version(engine))
+    if annual.empty:
+        return pd.DataFrame(columns=["group", "total", "name"])
+    col = _group_column(group_by)
+    out = pd.DataFrame({"group": annual[col].to_numpy(), "total": annual["total"].to_numpy(),
+                        "name": annual["name"].to_numpy() if scope.bureau else None})
+    return out
+
+
+def risers_fallers(viewer: Viewer, year: int, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The n schools whose total rose most and fell most on last year (only schools the viewer may rank)."""
+    frame = ranking(viewer, year)
+    frame = frame[frame["change"].notna()]
+    cols = ["school_code", "name", "type", "township", "total", "change"]
+    risers = frame[frame["change"] > 0].sort_values("change", ascending=False).head(n)[cols]
+    fallers = frame[frame["change"] < 0].sort_values("change").head(n)[cols]
+    return risers.reset_index(drop=True), fallers.reset_index(drop=True)
+
+
+# --- heatmaps ------------------------------------------------------------------------------
+
+
+def _period_sort_key(period: pd.Series) -> pd.Series:
+    return period.astype(str).str.replace("spring", "1", regex=False).str.replace("autumn", "2", regex=False)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _heatmap_cells(engine: Engine, scope: Scope, year: int, measure: str, version: tuple) -> pd.DataFrame:
+    indicator, who = MEASURES[measure]
+    annual = _annual(engine, year, version)
+    if annual.empty:
+        return pd.DataFrame(columns=["school_code", "name", "type", "township", "period", "required", "held",
+                                     "covered", "counted", "value", "total"])
+    if not scope.bureau:
+        annual = annual[annual.index == scope.school_code]
+    if who == "kindergartens":
+        annual = annual[annual["type"] == KINDERGARTEN]
+    elif who == "schools":
+        annual = annual[annual["type"] != KINDERGARTEN]
+    long = _periods_long(annual, indicator)
+    info = annual[["name", "type", "township", "total"]]
+    long = long.join(info, on="school_code")
+    share = (long["held"] / long["required"].where(long["required"] > 0)).clip(upper=1)
+    share = share.where(share.notna(), long["covered"].astype("float64"))
+    # A period not yet countable (still running, not yet covered) has no colour: nobody owes it yet.
+    long["value"] = share.where(long["counted"] | long["covered"], np.nan)
+    long = long.assign(_k=_period_sort_key(long["period"])).sort_values(["_k"]).drop(columns="_k")
+    return long.reset_index(drop=True)
+
+
+def heatmap_cells(viewer: Viewer, year: int, measure: str) -> pd.DataFrame:
+    """One row per (school, period) of a measure: required, held, covered, counted, value 0..1 (NaN: not due yet).
+
+    A school viewer sees only its own school's rows.
+    """
+    if measure not in MEASURES:
+        raise NotFound("heatmap.unknown_measure")
+    scope = Scope.of(viewer)
+    engine = _engine()
+    return _heatmap_cells(engine, scope, year, measure, data_version(engine))
+
+
+def clear_caches() -> None:
+    """Forget every cached load (tests; the data version already invalidates on change)."""
+    for fn in (_publication, _score_rows, _annual, _years, _ranking, _record_table, _headline, _todos,
+               _trend_means, _heatmap_cells):
+        fn.cache_clear()
+
+
+__all__ = [
+    "AREAS", "GRADES", "MEASURES", "NotFound", "Refused", "Scope", "annual_by_year", "clear_caches",
+    "county_by_month_all_years", "county_todos", "data_state", "data_version", "drill_calendar",
+    "guards_per_campus", "hazard_ledger", "hazard_status", "headline", "heatmap_cells", "ranking",
+    "risers_fallers", "school_choices", "school_result", "school_todos", "school_trend", "spread",
+    "trend_by_month", "year_status", "years",
+]
+

@@ -1,0 +1,214 @@
+"""The dashboard in a real browser on the demo county: every page, a filter, clicks, the language switch.
+
+The server is gunicorn on a free port (what `safeschool serve` runs) over a
+store loaded the way `make demo` loads it (demo workbooks, a sync, the
+scores).  The test fails on any browser console error, failed request or
+HTTP error, and saves a screenshot of each page to tests/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "tests" / "screenshots"
+PASSWORD = "browser-test-pw1"
+DEMO_SCHOOLS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _demo_store(folder: Path) -> dict:
+    """The demo county, synced and scored; last year published, this year a draft."""
+    from datetime import date
+
+    from dashboard import access
+    from sync import results
+    from sync.demo import write_demo
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
+    url = f"sqlite:///{folder / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    inbox = folder / "inbox"
+    today = date.today()
+    write_demo(inbox, schools=DEMO_SCHOOLS, seed=2026, today=today)
+    run_sync(engine, inbox, sql_sources=[], recompute=False, today=today)
+    results.recompute(engine, years=[today.year - 1, today.year], today=today)
+    results.publish(engine, today.year - 1, by="browser-test")
+    ranked = results.annual_results(engine, today.year)
+    own = ranked[0]["school_code"]
+    access.create_user(engine, "bureau", PASSWORD, "admin", display_name="安全辦")
+    access.create_user(engine, "school", PASSWORD, "school", own, display_name=ranked[0]["name"])
+    engine.dispose()
+    return {"url": url, "own": own, "other": ranked[-1]["school_code"], "year": today.year}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    store = _demo_store(folder)
+    port = _free_port()
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": store["url"], "SAFESCHOOL_SECRET_KEY": "browser-test-secret",
+           "SAFESCHOOL_INBOX": str(folder / "inbox")}
+    env.pop("SAFESCHOOL_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "60",
+         "dashboard.app:server"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"the dashboard did not start: {proc.stdout.read() if proc.stdout else ''}")
+    yield {**store, "base": base}
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium, args=[
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield instance
+        instance.close()
+
+
+class Watch:
+    """Collects every console error, failed request and HTTP error of a page."""
+
+    def __init__(self, page):
+        self.problems: list[str] = []
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
+        page.on("pageerror", lambda err: self.problems.append(f"page error: {err}"))
+        page.on("requestfailed", lambda req: self.problems.append(f"failed: {req.url} {req.failure}"))
+        page.on("response", lambda resp: resp.status >= 400 and self.problems.append(f"HTTP {resp.status}: {resp.url}"))
+
+    def check(self):
+        assert not self.problems, "\n".join(self.problems)
+
+
+def _login(page, base: str, username: str):
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_selector(".navbar")
+
+
+def _shot(page, name: str):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _grid_rows(page) -> int:
+    return page.locator("#ranking-grid .ag-center-cols-container .ag-row").count()
+
+
+def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-TW")
+    page = context.new_page()
+    watch = Watch(page)
+    base = server["base"]
+    _login(page, base, "bureau")
+
+    # Overview: headline figures and the ranking, then a filter by type.
+    page.wait_for_selector("#ranking-grid .ag-row")
+    assert page.locator("#stat-overview\\.schools").inner_text().strip() == str(DEMO_SCHOOLS)
+    before = _grid_rows(page)
+    _shot(page, "overview")
+    page.click("#filter-type")
+    page.get_by_role("option").first.click()
+    page.wait_for_function(f"document.querySelectorAll('#ranking-grid .ag-center-cols-container .ag-row').length < {before}")
+    assert 0 < _grid_rows(page) < before
+    _shot(page, "overview-filtered")
+
+    # A click on a ranking row opens that school's page.
+    first_name = page.locator("#ranking-grid .ag-center-cols-container .ag-row").first
+    page.locator("#ranking-grid .ag-pinned-left-cols-container .ag-row").first.locator(".link-cell").click()
+    page.wait_for_url(re.compile(r".*/school/.+"))
+    page.wait_for_selector("#school-total")
+    assert page.locator("#indicator-table tbody tr").count() >= 30
+    _shot(page, "school")
+    del first_name
+
+    # Trends.
+    page.click("#nav-trends")
+    page.wait_for_selector("#trend-monthly .main-svg")
+    _shot(page, "trends")
+
+    # Heatmaps: a click on a cell opens the school.
+    page.click("#nav-heatmaps")
+    page.wait_for_selector("#hm-figure .heatmaplayer, #hm-figure .hm")
+    page.wait_for_load_state("networkidle")
+    _shot(page, "heatmaps")
+    box = page.locator("#hm-figure .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 8)
+    page.wait_for_url(re.compile(r".*/school/.+"))
+    page.wait_for_selector("#school-total")
+
+    # Language: English, then Simplified; the choice survives a reload (local storage).
+    page.click("#nav-overview")
+    page.wait_for_selector("#ranking-grid .ag-row")
+    page.click("#lang-en")
+    page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
+    page.wait_for_function("document.querySelector('#overview-content h1').innerText.includes('Overview')")
+    _shot(page, "overview-en")
+    page.click("#nav-trends")
+    page.wait_for_function("document.querySelector('#trends-title') && document.querySelector('#trends-title').innerText.includes('Trends')")
+    page.click("#lang-zh-Hans")
+    page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('总览')")
+    page.reload()
+    page.wait_for_function("document.querySelector('#nav-overview') && document.querySelector('#nav-overview').innerText.includes('总览')")
+    _shot(page, "trends-zh-hans")
+    page.click("#lang-zh-Hant")
+    page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('總覽')")
+    page.wait_for_load_state("networkidle")
+    watch.check()
+    context.close()
+
+
+def test_school_account_sees_its_own_page_and_is_refused_another(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    watch = Watch(page)
+    _login(page, server["base"], "school")
+    page.wait_for_selector("#overview-content h1")
+    page.goto(f"{server['base']}/school")
+    page.wait_for_selector("#school-total")
+    _shot(page, "school-phone")
+    page.goto(f"{server['base']}/school/{server['other']}")
+    page.wait_for_selector("#school-content .alert-danger")
+    assert "#school-total" not in page.content()
+    assert page.locator("#school-total").count() == 0
+    watch.check()
+    context.close()
