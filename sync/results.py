@@ -44,17 +44,24 @@ def month_ends(year: int, as_of: date) -> list[date]:
     return [d for d in ends if d <= as_of]
 
 
+# Dated activity: what a school did (or the bureau found) on a day.  People's start, end and birth
+# dates are not activity: a guard hired in 2010 does not make 2010 an evaluation year.
+ACTIVITY_DATES = {
+    "checklist": "date", "drills": "date", "education": "date", "guard_training": "start_date",
+    "guard_drills": "date", "gate_duty": "date", "hazards": "found_date", "funds": "date", "inspections": "date",
+}
+
+
 def record_years(frames: dict[str, pd.DataFrame]) -> list[int]:
-    """Years any dated record falls in (school records and inspections)."""
+    """Years any activity record falls in (plus the years of responsibility agreements)."""
     years: set[int] = set()
-    for key, frame in frames.items():
-        if key in ("registry", "school") or frame.empty:
-            continue
-        for col in frame.columns:
-            if pd.api.types.is_datetime64_any_dtype(frame[col]) and col != "birth_date":
-                years.update(int(y) for y in frame[col].dropna().dt.year.unique())
-        if key == "agreements" and "year" in frame:
-            years.update(int(y) for y in frame["year"].dropna().unique())
+    for key, col in ACTIVITY_DATES.items():
+        frame = frames.get(key)
+        if frame is not None and col in frame and len(frame):
+            years.update(int(y) for y in pd.to_datetime(frame[col]).dropna().dt.year.unique())
+    agreements = frames.get("agreements")
+    if agreements is not None and len(agreements):
+        years.update(int(y) for y in agreements["year"].dropna().unique())
     return sorted(years)
 
 
@@ -82,12 +89,13 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool) -> list[dict]:
     return rows
 
 
-def recompute(engine: Engine, years: list[int] | None = None, today: date | None = None, rubric=None) -> dict:
+def recompute(engine: Engine, years: list[int] | None = None, today: date | None = None, rubric=None,
+              trend: bool = True) -> dict:
     """Re-evaluate the draft annual and trend scores and replace the drafts of those years in one transaction.
 
     years: default every year from the earliest record year to the running year.
     today: the running day (default: the clock); a past year is evaluated on 31 Dec,
-    the running year on today, and the trend at every month end up to then.
+    the running year on today, and the trend at every month end up to then (trend=False skips it).
     """
     from scoring import configured_rubric, evaluate
     from sync.frames import load_frames
@@ -103,12 +111,12 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
     for year in years:
         as_of = evaluation_date(year, today)
         annual = _rows_for(evaluate(frames, year, as_of, rubric), ANNUAL, computed_at, full=True)
-        trend = []
-        for end in month_ends(year, as_of):
-            trend += _rows_for(evaluate(frames, year, end, rubric, with_periods=False), TREND, computed_at, full=False)
-        rows += annual + trend
+        trend_rows = []
+        for end in month_ends(year, as_of) if trend else []:
+            trend_rows += _rows_for(evaluate(frames, year, end, rubric, with_periods=False), TREND, computed_at, full=False)
+        rows += annual + trend_rows
         summary["annual_rows"] += len(annual)
-        summary["trend_rows"] += len(trend)
+        summary["trend_rows"] += len(trend_rows)
         summary["as_of"][year] = as_of.isoformat()
     with engine.begin() as conn:
         if years:

@@ -1,0 +1,130 @@
+"""sync.results on real stores (SQLite and PostgreSQL): drafts, trends, frozen publications."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, insert, select
+
+from scoring.synthetic import Records, compliant_school
+from sync import results
+from sync.errors import UserError
+from sync.migrate import upgrade
+from sync.store import make_engine, publications, records, scores, sources
+
+Y = 2025
+
+
+def _value(v):
+    if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    return v.item() if hasattr(v, "item") else v
+
+
+def load(engine, frames: dict[str, pd.DataFrame], source_key="test:county") -> None:
+    """Write frames into the record tables as one source (what a sync would leave)."""
+    with engine.begin() as conn:
+        existing = conn.execute(select(sources.c.source_id).where(sources.c.source_key == source_key)).scalar()
+        if existing:
+            for table in records.values():
+                conn.execute(table.delete().where(table.c.source_id == existing))
+            source_id = existing
+        else:
+            source_id = conn.execute(insert(sources).values(
+                source_key=source_key, kind="manual", status="loaded", loaded_at=datetime(2026, 1, 2, 3, 4, 5),
+            )).inserted_primary_key[0]
+        for key, frame in frames.items():
+            table = records[key]
+            rows = []
+            for rec in frame.drop(columns=["source_id"]).to_dict("records"):
+                rows.append({k: _value(v) for k, v in rec.items() if k in table.c} | {"source_id": source_id})
+            if rows:
+                conn.execute(insert(table), rows)
+
+
+@pytest.fixture
+def engine(store_url):
+    eng = make_engine(store_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def county() -> Records:
+    rec = Records()
+    compliant_school(rec, "S1", Y, type="高中")
+    compliant_school(rec, "S2", Y, type="小學").remove("checklist", "S2", item="年度演練計劃")
+    rec.school("S3", type="初中", submitted=False)
+    return rec
+
+
+def test_recompute_stores_annual_and_trend_drafts(engine):
+    load(engine, county().frames())
+    summary = results.recompute(engine, today=date(Y + 1, 3, 1))
+    assert summary["years"] == [Y, Y + 1]  # from the first activity year to the running year
+    assert summary["as_of"][Y] == f"{Y}-12-31" and summary["as_of"][Y + 1] == f"{Y + 1}-03-01"
+    out = results.annual_results(engine, Y, "draft")
+    assert [o["school_code"] for o in out] == ["S1", "S2", "S3"]
+    assert [o["total"] for o in out[:2]] == [100.0, 98.0]
+    assert out[0]["indicators"]["D1"]["clause"] == "4.4.1" and len(out[0]["indicators"]["D1"]["periods"]) == 9
+    assert out[0]["areas"]["D"] == {"points": 20.0, "max": 20.0}
+    trend = results.trend_frame(engine, Y, "draft")
+    assert len(trend) == 3 * 12
+    assert trend[trend["school_code"] == "S1"]["as_of"].dt.month.tolist() == list(range(1, 13))
+    assert trend[(trend["school_code"] == "S1")].iloc[-1]["total"] == 100.0
+    running = results.trend_frame(engine, Y + 1, "draft")
+    assert sorted(running["as_of"].dt.month.unique()) == [1, 2]
+
+
+def test_recompute_replaces_drafts_only_for_its_years(engine):
+    load(engine, county().frames())
+    results.recompute(engine, years=[Y], today=date(Y, 2, 10))
+    results.recompute(engine, years=[Y], today=date(Y, 2, 10))
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(scores).where(scores.c.year == Y)).scalar()
+    assert n == 3 * 2  # annual on 10 Feb + trend at 31 Jan, once
+
+
+def test_publish_freezes_a_year_against_later_data(engine):
+    rec = county()
+    load(engine, rec.frames())
+    results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    pub = results.publish(engine, Y, by="admin")
+    assert (pub["version"], pub["schools"], pub["rubric_version"]) == (1, 3, "2026.1")
+    assert pub["data_timestamp"] == datetime(2026, 1, 2, 3, 4, 5)
+    rec.remove("checklist", "S1", item="安全工作領導小組")
+    load(engine, rec.frames())
+    results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    assert results.annual_results(engine, Y, "active")[0]["total"] == 100.0
+    assert {o["school_code"]: o["total"] for o in results.annual_results(engine, Y, "draft")}["S1"] == 97.0
+    diff = results.publication_diff(engine, Y).set_index("school_code")
+    assert diff.loc["S1", "total_before"] == 100.0 and diff.loc["S1", "total_after"] == 97.0
+    assert diff.loc["S1", "changed"] and not diff.loc["S3", "changed"]
+
+
+def test_republishing_needs_force_and_keeps_the_earlier_version(engine):
+    load(engine, county().frames())
+    results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    results.publish(engine, Y, by="admin")
+    with pytest.raises(UserError, match="already published"):
+        results.publish(engine, Y, by="admin")
+    second = results.publish(engine, Y, by="admin", force=True, note="corrected")
+    assert second["version"] == 2
+    pubs = results.list_publications(engine, Y)
+    assert [(p["version"], p["active"]) for p in pubs] == [(1, False), (2, True)]
+    assert len(results.annual_results(engine, Y, 1)) == 3
+
+
+def test_publishing_an_uncomputed_or_running_year_is_a_user_error(engine):
+    with pytest.raises(UserError, match="no computed results"):
+        results.publish(engine, Y, by="admin")
+    load(engine, county().frames())
+    results.recompute(engine, years=[Y], today=date(Y, 6, 30), trend=False)
+    with pytest.raises(UserError, match="still running"):
+        results.publish(engine, Y, by="admin")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(publications)).scalar() == 0

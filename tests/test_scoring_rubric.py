@@ -1,0 +1,98 @@
+"""The rubric file and the school calendar: defaults of rules.md, refusals naming the line, overrides."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from scoring import calendar, evaluate
+from scoring.rubric import DEFAULT_RUBRIC, INDICATOR_IDS, load_rubric, parse_rubric
+from scoring.synthetic import Records, compliant_school
+from sync.settings import ConfigError, load_file_config
+
+TEXT = DEFAULT_RUBRIC.read_text(encoding="utf-8")
+
+
+def test_default_rubric_holds_the_rules_md_points_and_sums_to_100():
+    rubric = load_rubric()
+    assert sum(rubric.points.values()) == 100
+    assert set(rubric.points) == set(INDICATOR_IDS)
+    assert (rubric.points["D1"], rubric.points["E1"], rubric.points["F3"], rubric.points["G1"]) == (8, 5, 5, 5)
+    assert rubric.clauses["D5"] == "4.4.4"
+    assert [g.min for g in rubric.grades] == [90, 80, 60, 0]
+    assert [t.name for t in rubric.themes] == ["防溺水", "防火", "交通安全"]
+    assert rubric.thresholds["guards"]["rounding"] == "full"
+    assert rubric.thresholds["guard_age"]["limit"] == 55
+
+
+def test_points_not_adding_up_to_100_are_refused_naming_the_line():
+    bad = TEXT.replace("G1 = { points = 5,", "G1 = { points = 6,")
+    with pytest.raises(ConfigError) as err:
+        parse_rubric(bad, "mine.toml")
+    line = next(n for n, text in enumerate(bad.splitlines(), 1) if text.startswith("[indicators]"))
+    assert "add up to 101" in str(err.value) and f"mine.toml, line {line}" in str(err.value)
+
+
+def test_unknown_indicator_is_refused_naming_its_line():
+    bad = TEXT.replace('G1 = { points = 5, clause = "6.4" }', 'G1 = { points = 4, clause = "6.4" }\n'
+                       'H1 = { points = 1, clause = "9.9" }')
+    with pytest.raises(ConfigError) as err:
+        parse_rubric(bad, "mine.toml")
+    line = next(n for n, text in enumerate(bad.splitlines(), 1) if text.startswith("H1 ="))
+    assert "unknown indicator 'H1'" in str(err.value) and f"line {line}" in str(err.value)
+
+
+def test_bad_rounding_is_refused_naming_its_line():
+    bad = TEXT.replace('rounding = "full"', 'rounding = "half"')
+    with pytest.raises(ConfigError, match=r"line \d+: thresholds.guards.rounding"):
+        parse_rubric(bad, "mine.toml")
+
+
+def test_bureau_rubric_through_safeschool_config_changes_points(tmp_path, monkeypatch):
+    mine = tmp_path / "rubric.toml"
+    mine.write_text(TEXT.replace("G1 = { points = 5,", "G1 = { points = 3,")
+                    .replace("F3 = { points = 5,", "F3 = { points = 7,"), encoding="utf-8")
+    cfg = tmp_path / "safeschool.toml"
+    cfg.write_text('rubric = "rubric.toml"\n[calendar.2026]\nspring = [2026-02-01, 2026-07-20]\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(cfg))
+    from scoring import configured_rubric
+    from sync import settings
+
+    settings.reset_caches()
+    rubric = configured_rubric()
+    assert rubric.points["G1"] == 3 and rubric.points["F3"] == 7
+    assert rubric.semester(2026, "spring") == (date(2026, 2, 1), date(2026, 7, 20))
+    assert rubric.semester(2027, "spring") == (date(2027, 2, 20), date(2027, 7, 10))
+    assert load_file_config(cfg).rubric == mine.resolve()
+
+
+def test_term_months_need_14_days_inside_a_semester():
+    months = calendar.term_months(load_rubric(), 2026)["period"].tolist()
+    # Feb has 9 semester days (20-28), Jul 10 (1-10): neither is a term month; January has 20
+    assert months == ["2026-01", "2026-03", "2026-04", "2026-05", "2026-06", "2026-09", "2026-10", "2026-11",
+                      "2026-12"]
+
+
+def test_term_weeks_need_3_weekdays_inside_a_semester():
+    weeks = calendar.term_weeks(load_rubric(), 2026)["period"].tolist()
+    assert "2026-W08" not in weeks  # 16-22 Feb: only Friday 20th is inside the semester
+    assert "2026-W09" in weeks and "2026-W04" not in weeks  # 19-23 Jan: 2 weekdays (19, 20)
+    assert "2026-W03" in weeks  # 12-16 Jan
+    assert len(weeks) == 41
+
+
+def test_calendar_override_per_year_changes_term_months_and_scores():
+    rubric = load_rubric(calendar={2026: {"spring": (date(2026, 2, 1), date(2026, 7, 20))}})
+    months = calendar.term_months(rubric, 2026)["period"].tolist()
+    assert "2026-02" in months and "2026-07" in months
+    rec = compliant_school(Records(), "S1", 2026, type="高中")  # drills follow the default calendar
+    ev = evaluate(rec.frames(), 2026, rubric=rubric)
+    d1 = ev.indicators.set_index("indicator").loc["D1"]
+    assert d1["points"] == pytest.approx(8 * 9 / 11)
+
+
+def test_kindergarten_quarters_overlap_a_semester():
+    rubric = load_rubric(calendar={2026: {"spring": (date(2026, 2, 20), date(2026, 6, 20)),
+                                          "autumn": (date(2026, 10, 8), date(2027, 1, 20))}})
+    assert calendar.term_quarters(rubric, 2026)["period"].tolist() == ["2026-Q1", "2026-Q2", "2026-Q4"]
