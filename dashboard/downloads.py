@@ -85,6 +85,15 @@ def template_bytes(engine: Engine, school_code: str) -> bytes:
         return path.read_bytes()
 
 
+def request_limit() -> int:
+    """Largest request body Flask accepts: an upload of the configured size, base64-encoded inside
+    Dash's JSON (4/3 of it), plus room for the rest of the request.  Anything bigger is answered
+    413 before it is read into memory."""
+    from sync.settings import get_settings
+
+    return int(get_settings().max_upload_mb * 1024 * 1024 * 4 / 3) + 1024 * 1024
+
+
 def install_downloads(server, engine_getter=None) -> None:
     """Register the /download/... routes on the Dash app's Flask server."""
     from flask import Response, abort, jsonify, request
@@ -94,6 +103,7 @@ def install_downloads(server, engine_getter=None) -> None:
     from sync.store import get_engine
 
     engine_of = engine_getter or get_engine
+    server.config["MAX_CONTENT_LENGTH"] = request_limit()
 
     def refuse(status: int, zh: str, en: str):
         return jsonify({"error": en, "error_zh": zh}), status

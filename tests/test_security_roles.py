@@ -1,0 +1,312 @@
+"""Every role against every admin callback and download, with requests crafted by hand.
+
+The browser is not trusted: each test sends the request a hostile page could
+send (another school's code, an admin-only callback, a direct URL) and checks
+that the server refuses it or answers with the caller's own data only.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from sync.store import audit_log, inspection_changes, publications, records, users
+from tests.test_admin_support import SCHOOLS, count
+from tests.test_security_support import (
+    DRAFT_YEAR,
+    PUBLISHED_YEAR,
+    call,
+    client_for,
+    copied_store,
+    dash_app,
+    response_text,
+    school_workbook,
+    seeded_store,
+    upload_contents,
+    xlsx_cells,
+)
+
+REFUSED_ADMIN = "此頁僅供教體局安全辦使用"
+
+
+@pytest.fixture(scope="module")
+def template_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+    engine, accounts = seeded_store(f"sqlite:///{path}")
+    engine.dispose()
+    return path, accounts
+
+
+@pytest.fixture
+def store(template_store, sqlite_url):
+    path, accounts = template_store
+    engine = copied_store(path, sqlite_url)
+    yield engine, accounts
+    engine.dispose()
+
+
+@pytest.fixture
+def app():
+    return dash_app()
+
+
+# --- nobody logged in ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/", 302),
+        ("get", "/admin/users", 302),
+        ("get", "/_dash-layout", 401),
+        ("post", "/_dash-update-component", 401),
+        ("get", f"/download/circular/{PUBLISHED_YEAR}.xlsx", 401),
+        ("get", f"/download/school/S001/{PUBLISHED_YEAR}.csv", 401),
+        ("get", "/download/template/S001", 401),
+        ("get", "/download/annotated/S001", 401),
+    ],
+)
+def test_without_a_session_everything_is_refused(store, app, method, path, status):
+    response = getattr(client_for(app, None), method)(path)
+    assert response.status_code == status
+    if status == 302:
+        assert response.headers["Location"].startswith("/login")
+
+
+def test_a_wrong_password_does_not_log_in(store, app):
+    client = app.server.test_client()
+    response = client.post("/login", data={"username": "boss", "password": "wrong-password"})
+    assert response.status_code == 401
+    assert client.get("/admin/users").status_code == 302
+
+
+def test_a_login_is_recorded_in_the_audit_trail(store, app):
+    engine, accounts = store
+    client_for(app, accounts["school"], fresh=True)
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_log).where(audit_log.c.action == "login")).mappings().one()
+    assert row["username"] == "S001" and row["school_code"] == "S001"
+
+
+# --- admin-only callbacks refuse the other roles ------------------------------------------------
+
+ADMIN_CALLBACKS = [
+    ("users-table.children", {"lang-store.data": "zh-Hant"}),
+    ("users-add-result.children", {"users-add.n_clicks": 1, "users-new-name.value": "mole", "users-new-role.value": "admin",
+                                   "users-new-password.value": "mole-pass-123"}),
+    ("users-toggle-result.children", {"users-disable.n_clicks": 1, "users-pick.value": "boss"}),
+    ("insp-result.children", {"insp-save.n_clicks": 1, "insp-date.value": "2026-05-01", "insp-school.value": "S002",
+                              "insp-kind.value": "定期", "insp-falsification.value": True}),
+    ("insp-list.children", {"year.value": DRAFT_YEAR}),
+    ("pub-state.children", {"pub-year.value": DRAFT_YEAR}),
+    ("pub-result.children", {"pub-confirm.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "pub-force.value": True}),
+    ("audit-entries.children", {"audit-action.value": None}),
+]
+
+
+@pytest.mark.parametrize("role", ["school", "leader"])
+@pytest.mark.parametrize(("output", "values"), ADMIN_CALLBACKS, ids=[o for o, _ in ADMIN_CALLBACKS])
+def test_admin_callbacks_refuse_school_and_leader(store, app, role, output, values):
+    engine, accounts = store
+    before = {t.name: count(engine, t) for t in (users, publications, records["inspections"], inspection_changes)}
+    response = call(client_for(app, accounts[role]), output, values)
+    text = response_text(response)
+    assert response.status_code in (200, 204)
+    if response.status_code == 200:
+        assert REFUSED_ADMIN in text
+    for forbidden in ("boss", "mole", "chief", "第一中學", "S003"):
+        assert forbidden not in text
+    after = {t.name: count(engine, t) for t in (users, publications, records["inspections"], inspection_changes)}
+    assert after == before
+    with engine.connect() as conn:
+        assert conn.execute(select(users.c.active).where(users.c.username == "boss")).scalar() is True
+
+
+def test_the_pick_callback_of_inspections_gives_a_school_nothing(store, app):
+    _, accounts = store
+    response = call(client_for(app, accounts["school"]), "insp-date.value", {"insp-pick.value": 1})
+    assert response.status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/inspections", "/admin/publish", "/admin/audit"])
+@pytest.mark.parametrize("role", ["school", "leader"])
+def test_admin_pages_render_a_refusal_for_other_roles(store, app, role, path):
+    _, accounts = store
+    response = call(client_for(app, accounts[role]), "_pages_content.children",
+                    {"_pages_location.pathname": path, "_pages_location.search": ""})
+    text = response_text(response)
+    assert response.status_code == 200 and REFUSED_ADMIN in text
+    assert "users-add" not in text and "pub-confirm" not in text and "insp-save" not in text
+
+
+def test_admin_sees_admin_pages_and_the_account_list(store, app):
+    _, accounts = store
+    client = client_for(app, accounts["admin"])
+    page = response_text(call(client, "_pages_content.children", {"_pages_location.pathname": "/admin/users"}))
+    assert "users-add" in page and REFUSED_ADMIN not in page
+    listing = response_text(call(client, "users-table.children", {"lang-store.data": "en"}))
+    assert "boss" in listing and "chief" in listing and "S002" in listing
+
+
+def test_admin_adds_an_account_and_it_is_audited(store, app):
+    engine, accounts = store
+    response = call(client_for(app, accounts["admin"]), "users-add-result.children", {
+        "users-add.n_clicks": 1, "users-new-name.value": "S003", "users-new-role.value": "school",
+        "users-new-school.value": "S003", "users-new-password.value": "school-pass-3"})
+    assert "S003" in response_text(response) and "users-add-ok" in response_text(response)
+    from dashboard.access import authenticate
+
+    assert authenticate(engine, "S003", "school-pass-3").school_code == "S003"
+    assert count(engine, audit_log, audit_log.c.action == "users") == 1
+
+
+def test_leader_may_not_publish_but_admin_may(store, app):
+    engine, accounts = store
+    values = {"pub-confirm.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "pub-force.value": True}
+    call(client_for(app, accounts["leader"]), "pub-result.children", values)
+    assert count(engine, publications, publications.c.year == DRAFT_YEAR) == 0
+    text = response_text(call(client_for(app, accounts["admin"]), "pub-result.children", values))
+    assert "pub-done" in text
+    assert count(engine, publications, publications.c.year == DRAFT_YEAR) == 1
+    assert count(engine, audit_log, audit_log.c.action == "publish") == 1
+
+
+def test_republishing_needs_the_force_box(store, app):
+    engine, accounts = store
+    client = client_for(app, accounts["admin"])
+    text = response_text(call(client, "pub-result.children",
+                              {"pub-confirm.n_clicks": 1, "pub-year.value": PUBLISHED_YEAR, "pub-force.value": False}))
+    assert "pub-error" in text and "already published" in text
+    assert count(engine, publications, publications.c.year == PUBLISHED_YEAR) == 1
+
+
+# --- the exports page and the download routes -----------------------------------------------------
+
+
+def test_a_school_naming_another_school_on_the_exports_page_gets_its_own_links(store, app):
+    _, accounts = store
+    text = response_text(call(client_for(app, accounts["school"]), "exp-links.children",
+                              {"year.value": PUBLISHED_YEAR, "exp-school.value": "S002", "lang-store.data": "zh-Hant"}))
+    assert "/download/school/S001/" in text
+    assert "S002" not in text and "/download/circular/" not in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/download/school/S002/{PUBLISHED_YEAR}.xlsx",
+        f"/download/school/S002/{DRAFT_YEAR}.csv?draft=1",
+        f"/download/circular/{PUBLISHED_YEAR}.xlsx",
+        f"/download/circular/{DRAFT_YEAR}.docx?draft=1",
+        "/download/template/S002",
+        "/download/annotated/S002",
+    ],
+)
+def test_a_school_cannot_download_another_schools_files_or_the_circular(store, app, path):
+    _, accounts = store
+    response = client_for(app, accounts["school"]).get(path)
+    assert response.status_code in (403, 404)
+    assert "Content-Disposition" not in response.headers
+    assert "第一中學" not in response_text(response) and "alert(1)" not in response_text(response)
+
+
+@pytest.mark.parametrize("path", ["/download/annotated/..%2F..%2Fstore.db", "/download/annotated/S001%2F..%2F..%2Fstore.db",
+                                  "/download/school/..%2FS002/2025.xlsx"])
+def test_a_path_trick_never_serves_a_file(store, app, path):
+    _, accounts = store
+    response = client_for(app, accounts["school"]).get(path)
+    assert "Content-Disposition" not in response.headers
+    assert not response.data.startswith(b"SQLite") and not response.data.startswith(b"PK")
+
+
+def test_a_school_downloads_its_own_table_and_nothing_else(store, app):
+    engine, accounts = store
+    response = client_for(app, accounts["school"]).get(f"/download/school/S001/{PUBLISHED_YEAR}.xlsx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    cells = [str(c) for c in xlsx_cells(response.data)]
+    assert any(c.startswith("第一中學（S001）") for c in cells)
+    assert not any("S002" in c or "S003" in c or "alert(1)" in c for c in cells)
+    assert count(engine, audit_log, audit_log.c.action == "export") == 1
+
+
+def test_a_school_downloads_its_own_prefilled_template(store, app):
+    _, accounts = store
+    response = client_for(app, accounts["school"]).get("/download/template/S001")
+    assert response.status_code == 200
+    cells = [str(c) for c in _all_cells(response.data)]
+    assert "S001" in cells and "第一中學" in cells
+
+
+def _all_cells(data: bytes) -> list:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+
+
+@pytest.mark.parametrize("role", ["leader", "admin"])
+def test_the_bureau_downloads_the_published_circular_and_a_marked_draft(store, app, role):
+    _, accounts = store
+    client = client_for(app, accounts[role])
+    published = client.get(f"/download/circular/{PUBLISHED_YEAR}.xlsx")
+    assert published.status_code == 200
+    cells = xlsx_cells(published.data)
+    assert cells[0] == f"關於{PUBLISHED_YEAR}年度學校本質安全考評結果的通報"
+    assert "<script>alert(1)</script>" in cells and "'=1+2 小學" in cells
+    assert client.get(f"/download/circular/{DRAFT_YEAR}.xlsx").status_code == 404  # not published
+    draft = client.get(f"/download/circular/{DRAFT_YEAR}.csv?draft=1")
+    assert draft.status_code == 200 and "草稿" in draft.data.decode("utf-8-sig").splitlines()[0]
+
+
+# --- the school's upload ----------------------------------------------------------------------------
+
+
+def test_an_upload_of_another_schools_workbook_is_refused(store, app, tmp_path):
+    engine, accounts = store
+    other = school_workbook(SCHOOLS[1], tmp_path)
+    response = call(client_for(app, accounts["school"]), "upload-result.children",
+                    {"upload-workbook.contents": upload_contents(other), "upload-workbook.filename": "S002.xlsx",
+                     "lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR})
+    text = json.loads(response_text(response))
+    flat = json.dumps(text, ensure_ascii=False)
+    assert "不是本校代碼" in flat and "upload-problems" in flat
+    with engine.connect() as conn:
+        assert conn.execute(select(records["school"])).first() is None  # nothing of S002's was stored
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(store, app, monkeypatch):
+    from sync.settings import reset_caches
+
+    _, accounts = store
+    monkeypatch.setenv("SAFESCHOOL_MAX_UPLOAD_MB", "0.01")  # 10 KB
+    reset_caches()
+    big = b"PK" + b"\0" * 20_000
+    response = call(client_for(app, accounts["school"]), "upload-result.children",
+                    {"upload-workbook.contents": upload_contents(big), "upload-workbook.filename": "big.xlsx",
+                     "lang-store.data": "en"})
+    assert "over the 0.01 MB limit" in response_text(response)
+
+
+def test_a_request_bigger_than_the_flask_limit_gets_413(store, app):
+    from dashboard.downloads import request_limit
+
+    _, accounts = store
+    client = client_for(app, accounts["school"])
+    assert app.server.config["MAX_CONTENT_LENGTH"] == request_limit()
+    response = client.post("/_dash-update-component", data=b"x" * (request_limit() + 10),
+                           content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_upload_callback_refuses_bureau_accounts(store, app, tmp_path):
+    engine, accounts = store
+    mine = school_workbook(SCHOOLS[0], tmp_path)
+    text = response_text(call(client_for(app, accounts["admin"]), "upload-result.children",
+                              {"upload-workbook.contents": upload_contents(mine), "upload-workbook.filename": "a.xlsx"}))
+    assert "此頁供學校帳號上傳本校工作簿" in text
+    assert count(engine, audit_log, audit_log.c.action == "upload") == 0
