@@ -536,7 +536,7 @@ UPLOAD_SUFFIXES = (".xlsx", ".xls", ".ods")
 
 
 def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, inbox: Path, by: str,
-                today: date | None = None, wait: float = 120.0) -> FileReport:
+                today: date | None = None, wait: float = 120.0, recompute: bool = True) -> FileReport:
     """Validate a school's upload, store it as inbox/uploads/<code>.<ext> and load it in a run.
 
     Refused on the spot (nothing stored) when the workbook is not this school's, is refused as a
@@ -579,7 +579,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     for other in UPLOAD_SUFFIXES:
         if other != suffix and (target_dir / f"{school_code}{other}").exists():
             (target_dir / f"{school_code}{other}").unlink()
-    report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today)
+    report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today, recompute=recompute)
     return report
 
 

@@ -1,0 +1,229 @@
+"""Loading without loss, on SQLite and on PostgreSQL: ownership, hash skip, replacement, refusal, removal."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from sync.load import load_upload, run_sync, submission_status
+from sync.migrate import upgrade
+from sync.store import make_engine, records, rejected_rows, sources, sync_run_sources, sync_runs
+from tests.sync_helpers import bureau_book, school_book, write_xls, write_xlsx
+
+TODAY = date(2026, 11, 28)
+
+
+@pytest.fixture
+def engine(store_url):
+    eng = make_engine(store_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def inbox(tmp_path):
+    box = tmp_path / "inbox"
+    (box / "schools").mkdir(parents=True)
+    write_xlsx(box / "bureau.xlsx", bureau_book(("1001", "1002", "1003")))
+    write_xlsx(box / "schools" / "1001.xlsx", school_book("1001"))
+    write_xls(box / "schools" / "1002.xls", school_book("1002", name="東關小學"))
+    return box
+
+
+def _sync(engine, inbox, **kw):
+    kw.setdefault("sql_sources", [])
+    kw.setdefault("recompute", False)
+    return run_sync(engine, inbox, today=TODAY, **kw)
+
+
+def _actions(summary) -> dict[str, str]:
+    return {o.source_key: o.action for o in summary.sources}
+
+
+def _count(engine, table, **where) -> int:
+    q = select(func.count()).select_from(table)
+    for k, v in where.items():
+        q = q.where(table.c[k] == v)
+    with engine.connect() as conn:
+        return conn.execute(q).scalar()
+
+
+def _rows(engine, key, school_code):
+    t = records[key]
+    with engine.connect() as conn:
+        return conn.execute(select(t).where(t.c.school_code == school_code).order_by(t.c.row_no)).mappings().all()
+
+
+def test_a_first_run_loads_the_registry_first_then_every_school_and_is_recorded(engine, inbox):
+    summary = _sync(engine, inbox)
+    assert summary.status == "ok", [p.as_text() for o in summary.sources for p in o.problems]
+    assert [o.source_key for o in summary.sources][0] == "file:bureau.xlsx"
+    assert _actions(summary) == {"file:bureau.xlsx": "loaded", "file:schools/1001.xlsx": "loaded",
+                                 "file:schools/1002.xls": "loaded"}
+    assert _count(engine, records["drills"]) == 4 and _count(engine, records["registry"]) == 3
+    with engine.connect() as conn:
+        run = conn.execute(select(sync_runs)).mappings().one()
+        lines = conn.execute(select(sync_run_sources)).mappings().all()
+        src = conn.execute(select(sources).where(sources.c.source_key == "file:schools/1002.xls")).mappings().one()
+    assert run["status"] == "ok" and run["finished_at"] and run["summary"]["rows_added"] == 4 + 29 + 29
+    assert {line["action"] for line in lines} == {"loaded"} and len(lines) == 3
+    assert (src["kind"], src["school_code"], src["status"], src["rows"]) == ("school_workbook", "1002", "loaded", 29)
+    drills = _rows(engine, "drills", "1002")
+    assert {d["source_id"] for d in drills} == {src["source_id"]} and [d["row_no"] for d in drills] == [2, 3]
+
+
+def test_an_unchanged_inbox_is_skipped_and_changes_nothing(engine, inbox):
+    _sync(engine, inbox)
+    before = [dict(r) for r in _rows(engine, "guards", "1001")]
+    summary = _sync(engine, inbox)
+    assert set(_actions(summary).values()) == {"skipped"} and summary.status == "ok"
+    assert [dict(r) for r in _rows(engine, "guards", "1001")] == before
+
+
+def test_a_changed_workbook_replaces_its_records_including_deleted_rows(engine, inbox):
+    _sync(engine, inbox)
+    other_before = [dict(r) for r in _rows(engine, "drills", "1002")]
+    book = school_book("1001")
+    del book["應急演練"][2]  # the second drill is deleted in the workbook
+    book["保安人員"][2][3] = None  # a guard now hired directly
+    write_xlsx(inbox / "schools" / "1001.xlsx", book)
+    summary = _sync(engine, inbox)
+    changed = next(o for o in summary.sources if o.source_key == "file:schools/1001.xlsx")
+    assert (changed.action, changed.rows_removed, changed.rows_added) == ("loaded", 29, 28)
+    assert [d["date"] for d in _rows(engine, "drills", "1001")] == [date(2026, 3, 10)]
+    assert [g["company"] for g in _rows(engine, "guards", "1001")] == ["平安保安公司", None]
+    assert [dict(r) for r in _rows(engine, "drills", "1002")] == other_before
+    assert _actions(summary)["file:schools/1002.xls"] == "skipped"
+
+
+def test_a_refused_file_keeps_its_previous_records_and_is_reported_every_run(engine, inbox):
+    _sync(engine, inbox)
+    book = school_book("1001")
+    del book["保安人員"]
+    write_xlsx(inbox / "schools" / "1001.xlsx", book)
+    for _ in range(2):
+        summary = _sync(engine, inbox)
+        assert summary.status == "refused"
+        assert _actions(summary)["file:schools/1001.xlsx"] == "refused"
+    assert len(_rows(engine, "guards", "1001")) == 2
+    with engine.connect() as conn:
+        problems = conn.execute(select(rejected_rows)).mappings().all()
+        status = conn.execute(select(sources.c.status, sources.c.message)
+                              .where(sources.c.source_key == "file:schools/1001.xlsx")).one()
+    assert [(p["level"], p["sheet"], p["school_code"]) for p in problems] == [("file", "保安人員", "1001")]
+    assert status[0] == "refused" and "保安人員" in status[1]
+
+
+def test_row_problems_are_kept_with_raw_values_for_the_school_and_the_bureau(engine, inbox):
+    book = school_book("1001")
+    book["應急演練"][1][6] = 20
+    write_xlsx(inbox / "schools" / "1001.xlsx", book)
+    summary = _sync(engine, inbox)
+    assert summary.status == "ok"
+    outcome = next(o for o in summary.sources if o.source_key == "file:schools/1001.xlsx")
+    assert (outcome.rows_added, outcome.rows_rejected) == (28, 1)
+    with engine.connect() as conn:
+        row = conn.execute(select(rejected_rows)).mappings().one()
+    assert (row["level"], row["school_code"], row["sheet"], row["row_no"], row["column"], row["value"]) == (
+        "row", "1001", "應急演練", 2, "簽到班級數", "20")
+    assert row["raw"]["簽到班級數"] == "20" and row["raw"]["演練類型"] == "消防疏散"
+    assert "cannot exceed" in row["reason_en"] and row["reason_zh"]
+
+
+def test_one_school_in_two_files_refuses_both_and_names_both(engine, inbox):
+    _sync(engine, inbox)
+    write_xlsx(inbox / "copy of 1001.xlsx", school_book("1001"))
+    summary = _sync(engine, inbox)
+    refused = {o.source_key: o for o in summary.sources if o.action == "refused"}
+    assert set(refused) == {"file:schools/1001.xlsx", "file:copy of 1001.xlsx"}
+    for o in refused.values():
+        assert "schools/1001.xlsx" in o.message and "copy of 1001.xlsx" in o.message
+    assert len(_rows(engine, "drills", "1001")) == 2  # the records already loaded stay
+    (inbox / "copy of 1001.xlsx").unlink()
+    summary = _sync(engine, inbox)
+    assert _actions(summary)["file:schools/1001.xlsx"] == "loaded" and summary.status == "ok"
+
+
+def test_a_vanished_file_takes_its_records_with_it(engine, inbox):
+    _sync(engine, inbox)
+    (inbox / "schools" / "1002.xls").unlink()
+    summary = _sync(engine, inbox)
+    gone = next(o for o in summary.sources if o.source_key == "file:schools/1002.xls")
+    assert (gone.action, gone.rows_removed) == ("removed", 29)
+    assert _rows(engine, "drills", "1002") == [] and len(_rows(engine, "drills", "1001")) == 2
+    status = submission_status(engine).set_index("school_code")["status"].to_dict()
+    assert status == {"1001": "loaded", "1002": "not submitted", "1003": "not submitted"}
+
+
+@pytest.mark.parametrize("how", ["empty", "absent"])
+def test_an_unmounted_share_fails_the_run_and_removes_nothing(engine, inbox, how):
+    import shutil
+
+    _sync(engine, inbox)
+    shutil.rmtree(inbox)
+    if how == "empty":
+        inbox.mkdir()
+    summary = _sync(engine, inbox)
+    assert summary.status == "failed" and "mounted" in summary.message
+    assert len(_rows(engine, "drills", "1001")) == 2
+    with engine.connect() as conn:
+        assert conn.execute(select(sync_runs.c.status).order_by(sync_runs.c.run_id.desc())).first()[0] == "failed"
+
+
+def test_a_school_registered_later_is_let_in_without_touching_its_file(engine, inbox):
+    write_xlsx(inbox / "1009.xlsx", school_book("1009"))
+    first = _sync(engine, inbox)
+    assert _actions(first)["file:1009.xlsx"] == "refused"
+    write_xlsx(inbox / "bureau.xlsx", bureau_book(("1001", "1002", "1003", "1009")))
+    second = _sync(engine, inbox)
+    assert _actions(second)["file:1009.xlsx"] == "loaded"
+    assert len(_rows(engine, "guards", "1009")) == 2
+
+
+def test_an_upload_for_another_school_is_refused_and_not_stored(engine, inbox):
+    _sync(engine, inbox)
+    data = write_xlsx(inbox.parent / "x.xlsx", school_book("1002")).read_bytes()
+    report = load_upload(engine, data, "x.xlsx", "1003", inbox, by="school1003", today=TODAY, recompute=False)
+    assert report.refused and "not your school '1003'" in report.file_problems[-1].reason_en
+    assert not (inbox / "uploads").exists()
+
+
+def test_an_upload_is_stored_under_uploads_and_loaded_in_an_upload_run(engine, inbox):
+    _sync(engine, inbox)
+    first = write_xls(inbox.parent / "mine.xls", school_book("1003")).read_bytes()
+    report = load_upload(engine, first, "mine.xls", "1003", inbox, by="school1003", today=TODAY, recompute=False)
+    assert not report.refused and (inbox / "uploads" / "1003.xls").exists()
+    assert report.run.trigger == "upload" and _actions(report.run)["file:uploads/1003.xls"] == "loaded"
+    book = school_book("1003")
+    del book["應急演練"][1]
+    second = write_xlsx(inbox.parent / "mine.xlsx", book).read_bytes()
+    report = load_upload(engine, second, "mine.xlsx", "1003", inbox, by="school1003", today=TODAY, recompute=False)
+    assert sorted(p.name for p in (inbox / "uploads").iterdir()) == ["1003.xlsx"]
+    assert len(_rows(engine, "drills", "1003")) == 1
+    assert _actions(report.run)["file:uploads/1003.xls"] == "removed"
+
+
+def test_an_upload_from_a_school_that_uses_the_shared_folder_is_refused_naming_the_file(engine, inbox):
+    _sync(engine, inbox)
+    data = write_xlsx(inbox.parent / "x.xlsx", school_book("1001")).read_bytes()
+    report = load_upload(engine, data, "x.xlsx", "1001", inbox, by="school1001", today=TODAY, recompute=False)
+    assert report.refused and "schools/1001.xlsx" in report.file_problems[-1].reason_en
+
+
+def test_scores_are_recomputed_after_a_run_that_changed_records_only(engine, inbox, monkeypatch):
+    from sync import results
+
+    calls = []
+    monkeypatch.setattr(results, "recompute", lambda eng, *a, **k: calls.append(eng) or {})
+    _sync(engine, inbox, recompute=True)
+    _sync(engine, inbox, recompute=True)
+    assert len(calls) == 1
+
+
+def test_a_database_that_is_down_fails_the_run_without_a_traceback(tmp_path, inbox):
+    down = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
+    summary = run_sync(down, inbox, sql_sources=[], recompute=False)
+    assert summary.status == "failed" and "cannot be used" in summary.message
