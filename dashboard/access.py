@@ -26,6 +26,16 @@ from sync.errors import UserError
 from sync.store import users
 
 ROLES = ("admin", "leader", "school")
+# The pages of issue 6 and who sees them in the navbar (each page and callback checks again on the server):
+# (catalogue key, path, roles).
+ROLE_PAGES = (
+    ("nav.upload", "/upload", ("school",)),
+    ("nav.exports", "/exports", ROLES),
+    ("nav.inspections", "/admin/inspections", ("admin",)),
+    ("nav.publish", "/admin/publish", ("admin",)),
+    ("nav.users", "/admin/users", ("admin",)),
+    ("nav.audit", "/admin/audit", ("admin",)),
+)
 _hasher = PasswordHasher()
 # Verifying against this keeps a wrong user name as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password")

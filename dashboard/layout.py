@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update, page_container
 
 from dashboard import queries
-from dashboard.access import Viewer, current_viewer
+from dashboard.access import ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, to_language
 
 LANGUAGE_BUTTONS = (("zh-Hant", "繁"), ("zh-Hans", "简"), ("en", "EN"))
@@ -91,6 +91,9 @@ def _nav_links(viewer: Viewer | None) -> list:
         dbc.NavItem(dbc.NavLink(T("nav.trends"), href="/trends", active="exact", id="nav-trends")),
         dbc.NavItem(dbc.NavLink(T("nav.heatmaps"), href="/heatmaps", active="exact", id="nav-heatmaps")),
     ]
+    # Issue 6's pages, by role (dashboard.access.ROLE_PAGES; each page refuses others on the server too).
+    links += [dbc.NavItem(dbc.NavLink(T(key), href=path, active="exact", id=f"nav-{path.rsplit('/', 1)[-1]}"))
+              for key, path, roles in ROLE_PAGES if viewer is not None and viewer.role in roles]
     return links
 
 
