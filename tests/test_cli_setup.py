@@ -1,0 +1,135 @@
+"""`safeschool template` and `safeschool demo`: they work, and a user's mistake gives one line, exit 2,
+never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import python_calamine
+from click.testing import CliRunner
+
+from sync.cli import main
+from sync.settings import reset_caches
+
+TODAY = "2026-11-28"
+
+
+def run(*args: str):
+    reset_caches()
+    return CliRunner().invoke(main, list(args))
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("safeschool: "), result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_template_writes_the_blank_school_workbook(tmp_path):
+    out = tmp_path / "學校台賬模板.xlsx"
+    result = run("template", str(out))
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
+    names = python_calamine.CalamineWorkbook.from_path(str(out)).sheet_names
+    assert names[0] == "填表說明" and "應急演練" in names
+
+
+def test_template_to_an_unwritable_path_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_one_line_error(run("template", str(blocker / "t.xlsx")), "cannot write", "t.xlsx")
+
+
+def test_template_with_another_suffix_is_one_line(tmp_path):
+    assert_one_line_error(run("template", str(tmp_path / "t.csv")), ".xlsx")
+
+
+def test_template_for_a_school_before_the_store_exists_is_one_line(tmp_path):
+    assert_one_line_error(run("template", str(tmp_path / "t.xlsx"), "--school", "1410200001"), "safeschool init")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--schools", "0"], "between 1 and"),
+        (["--schools", "twenty"], "whole number"),
+        (["--schools", "20001"], "between 1 and"),
+        (["--seed", "-1"], "--seed"),
+        (["--today", "2026-13-01"], "YYYY-MM-DD"),
+    ],
+)
+def test_demo_with_a_bad_option_is_one_line(tmp_path, args, needle):
+    result = run("demo", "--inbox", str(tmp_path / "inbox"), *args)
+    assert_one_line_error(result, needle)
+    assert not (tmp_path / "inbox").exists()
+
+
+def test_demo_into_an_unwritable_inbox_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_one_line_error(run("demo", "--schools", "3", "--inbox", str(blocker / "inbox")), "cannot write")
+
+
+def test_demo_writes_the_county_and_lists_its_mistakes(tmp_path):
+    inbox = tmp_path / "inbox"
+    result = run("demo", "--schools", "15", "--seed", "3", "--inbox", str(inbox), "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert (inbox / "bureau" / "教體局督查與名冊.xlsx").is_file()
+    workbooks = [p for p in (inbox / "schools").rglob("*") if p.is_file()]
+    assert len(workbooks) == 14
+    assert "never submitted" in result.output and "mistakes people really make (11)" in result.output
+    assert "file refused" in result.output and "row refused" in result.output
+
+
+def test_demo_defaults_to_the_configured_inbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("SAFESCHOOL_INBOX", str(tmp_path / "configured"))
+    result = run("demo", "--schools", "4", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "configured" / "bureau" / "教體局督查與名冊.xlsx").is_file()
+
+
+def _register(code: str, name: str) -> None:
+    """Put one school in the store's registry, as loading the bureau workbook would."""
+    from sync.store import get_engine, records, sources
+
+    with get_engine().begin() as conn:
+        source_id = conn.execute(sources.insert().values(
+            source_key="file:bureau/教體局督查與名冊.xlsx", kind="bureau_workbook", status="loaded")).inserted_primary_key[0]
+        conn.execute(records["registry"].insert().values(
+            source_id=source_id, row_no=2, school_code=code, name=name, type="初中", township="東河鄉"))
+
+
+def test_template_for_a_registered_school_is_prefilled_from_the_registry(tmp_path):
+    assert run("init").exit_code == 0
+    _register("1410200031", "東河鄉初級中學")
+    out = tmp_path / "mine.xlsx"
+    result = run("template", str(out), "--school", "1410200031")
+    assert result.exit_code == 0, result.output
+    assert "1410200031 東河鄉初級中學" in result.output
+    grid = python_calamine.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("學校概況").to_python()
+    assert grid[1][:4] == ["1410200031", "東河鄉初級中學", "初中", "東河鄉"]
+
+
+def test_template_for_an_unregistered_school_is_one_line(tmp_path):
+    assert run("init").exit_code == 0
+    _register("1410200031", "東河鄉初級中學")
+    assert_one_line_error(run("template", str(tmp_path / "t.xlsx"), "--school", "9999999999"), "9999999999", "registry")
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFESCHOOL_")}
+    env["SAFESCHOOL_INBOX"] = str(tmp_path / "inbox")
+    env["SAFESCHOOL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'store.db'}"
+    proc = subprocess.run([sys.executable, "-m", "sync", "demo", "--schools", "0"], capture_output=True,
+                          text=True, env=env, cwd=Path(__file__).parent.parent, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["safeschool: --schools must be between 1 and 20,000, not 0"]
+    assert proc.stdout == ""
