@@ -124,6 +124,10 @@ def content_hash(body_sha: str, context: str) -> str:
     return body_sha[:40] + _sha(context)[:24]
 
 
+def _with_today(context: str, has_rejected_rows: bool, today: date) -> str:
+    return context + (f"|today={today.isoformat()}" if has_rejected_rows else "")
+
+
 def _maxima_digest(maxima: dict[str, float]) -> str:
     return ",".join(f"{k}={v:g}" for k, v in sorted(maxima.items()))
 
@@ -197,10 +201,11 @@ def _problem_school(report: FileReport, p: Problem) -> str | None:
     return None
 
 
-def _store(engine: Engine, run_id: int, key: str, kind: str, report: FileReport, digest: str,
-           existing: dict) -> SourceOutcome:
+def _store(engine: Engine, run_id: int, key: str, kind: str, report: FileReport, body_sha: str, context: str,
+           today: date, existing: dict) -> SourceOutcome:
     """Write one source's outcome in one transaction (records replaced, or refused and kept)."""
     now = datetime.now()
+    digest = content_hash(body_sha, _with_today(context, bool(report.rejected), today))
     outcome = SourceOutcome(key, kind, _display(key), report.school_code, rows_read=report.rows_read,
                             problems=report.problems)
     prev = existing.get(key)
@@ -323,8 +328,14 @@ class _Run:
     def _unchanged(self, row: dict | None, digest: str) -> bool:
         return bool(row) and row["status"] == "loaded" and row["content_hash"] == digest
 
-    def _context(self, row: dict | None, base: str) -> str:
-        return base + (f"|today={self.today.isoformat()}" if row and row.get("had_rejected") else "")
+    def _expected(self, row: dict | None, body_sha: str, context: str) -> str:
+        return content_hash(body_sha, _with_today(context, bool(row and row.get("had_rejected")), self.today))
+
+    def _store(self, key, kind, report, body_sha, context, existing) -> None:
+        self.outcomes.append(_store(self.engine, self.run_id, key, kind, report, body_sha, context, self.today,
+                                    existing))
+        self._tick(key)
+        self._after_load()
 
     # -- the run
     def run(self) -> list[SourceOutcome]:
@@ -365,21 +376,19 @@ class _Run:
         names = ", ".join(_display(f.key) for f in bureau)
         for f in bureau:
             row = existing.get(f.key)
-            digest = content_hash(f.body_sha, self._context(row, "bureau|" + _maxima_digest(self.maxima)))
+            context = "bureau|" + _maxima_digest(self.maxima)
             if len(bureau) > 1:
                 report = FileReport(_display(f.key), kind=BUREAU_WORKBOOK)
                 report.add_file_problem(
                     f"收件夾中有{len(bureau)}個教育局工作簿({names}),只能有一個,請刪除多餘的",
                     f"the inbox holds {len(bureau)} bureau workbooks ({names}); keep exactly one",
                 )
-            elif self._unchanged(row, digest):
+            elif self._unchanged(row, self._expected(row, f.body_sha, context)):
                 self._skip(f.key, f.kind, None)
                 continue
             else:
                 report = check_file(f.path, display_name=_display(f.key), today=self.today)
-            self.outcomes.append(_store(self.engine, self.run_id, f.key, BUREAU_WORKBOOK, report, digest, existing))
-            self._tick(f.key)
-            self._after_load()
+            self._store(f.key, BUREAU_WORKBOOK, report, f.body_sha, context, existing)
 
     def _load_sql(self, existing, registry_first: bool, registry: set[str] | None = None) -> None:
         from sync.sql_sources import SourceUnavailable, check_rows, fetch, rows_digest, source_key
@@ -399,15 +408,12 @@ class _Run:
                     continue
                 row = existing.get(key)
                 reg = "" if registry is None else _sha(",".join(sorted(registry)))
-                digest = content_hash(rows_digest(columns, rows),
-                                      self._context(row, f"sql|{reg}|{_maxima_digest(self.maxima)}"))
-                if self._unchanged(row, digest):
+                context, body = f"sql|{reg}|{_maxima_digest(self.maxima)}", rows_digest(columns, rows)
+                if self._unchanged(row, self._expected(row, body, context)):
                     self._skip(key, "sql", None)
                     continue
                 report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima)
-                self.outcomes.append(_store(self.engine, self.run_id, key, "sql", report, digest, existing))
-                self._tick(key)
-                self._after_load()
+                self._store(key, "sql", report, body, context, existing)
 
     def _load_schools(self, files: list[_File], existing, registry: set[str]) -> None:
         by_code: dict[str, list[_File]] = {}
@@ -418,20 +424,17 @@ class _Run:
             row = existing.get(f.key)
             same = by_code.get(f.school_code, []) if f.school_code else []
             registered = "registered" if f.school_code in registry else "unregistered"
-            digest = content_hash(f.body_sha, self._context(row, f"school|{f.school_code}|{registered}"))
+            context = f"school|{f.school_code}|{registered}"
             if len(same) > 1:
                 report = _two_files_report(f, same)
             elif f.path.suffix.lower() == CSV_SUFFIX:
                 report = _csv_report(f)
-            elif self._unchanged(row, digest):
+            elif self._unchanged(row, self._expected(row, f.body_sha, context)):
                 self._skip(f.key, SCHOOL_WORKBOOK, f.school_code)
                 continue
             else:
                 report = check_file(f.path, registry=registry, display_name=_display(f.key), today=self.today)
-            kind = report.kind or SCHOOL_WORKBOOK
-            self.outcomes.append(_store(self.engine, self.run_id, f.key, kind, report, digest, existing))
-            self._tick(f.key)
-            self._after_load()
+            self._store(f.key, report.kind or SCHOOL_WORKBOOK, report, f.body_sha, context, existing)
 
 
 def _two_files_report(f: _File, same: list[_File]) -> FileReport:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sync import contract
-from sync.cells import canon, display, is_empty, parse_cell, required_missing
+from sync.cells import canon, display, is_empty, parse_cell, parse_code, required_missing
 
 
 @dataclass
@@ -228,9 +228,15 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
                 if bad:
                     issues.append((key, *bad))
             rec[key] = value
+        code = ctx.school_code
+        if ctx.school_code is None and "school_code" in headers:
+            # SQL sources and the bureau's sheets name the school on every row.
+            raw = raw_row.cells.get("school_code")
+            code = None if is_empty(raw) else parse_code(raw)[0]
+            if code is None and "school_code" not in sheet.keys:
+                issues.append(("school_code", *required_missing("學校代碼", "school code")))
         if not issues:
             issues = _cross_checks(sheet.key, rec, ctx)
-        code = rec.get("school_code") if "school_code" in headers else ctx.school_code
         if (not issues and ctx.registry is not None and sheet.key != "registry"
                 and code is not None and code not in ctx.registry):
             issues.append(("school_code", *_registry_problem(code)))
@@ -244,8 +250,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         if issues:
             _reject(result, sheet, sheet_name, headers, raw_row, issues, code)
             continue
-        if ctx.school_code is not None:
-            rec["school_code"] = ctx.school_code
+        rec["school_code"] = code
         rec["row_no"] = raw_row.row_no
         result.accepted.append(rec)
     return result

@@ -1,0 +1,131 @@
+"""SQL sources: a real "school information system" in PostgreSQL and in MariaDB, mapped by aliases.
+
+The other system has its own table and column names (pinyin abbreviations, as
+such systems do); the bureau's configuration maps them to the contract's
+English keys.  Its rows go through the same checks as a sheet's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from sync.load import run_sync
+from sync.migrate import upgrade
+from sync.settings import SqlSource
+from sync.store import make_engine, records, rejected_rows, sources
+
+TODAY = date(2026, 11, 28)
+
+SCHEMA = [
+    "CREATE TABLE xs_school (xxdm VARCHAR(20) PRIMARY KEY, xxmc VARCHAR(100), xxlb VARCHAR(20), ssxz VARCHAR(50))",
+    "CREATE TABLE bw_guard (id INTEGER PRIMARY KEY, xxdm VARCHAR(20), xm VARCHAR(50), xq VARCHAR(50), csrq DATE, "
+    "bagssj VARCHAR(100), sgrq DATE, lgrq DATE, tk INTEGER, gc INTEGER, xpg INTEGER, ljs INTEGER, fhdp INTEGER, "
+    "fgst INTEGER, fcbx INTEGER)",
+]
+ROWS = [
+    "INSERT INTO xs_school VALUES ('1001', '城關小學', '小學', '城關鎮'), ('1002', '東關小學', '小学', '城關鎮')",
+    "INSERT INTO bw_guard VALUES "
+    "(1, '1001', '王保安', '本部', '1975-05-01', '平安保安公司', '2024-01-01', NULL, 1, 1, 1, 1, 1, 1, 1), "
+    "(2, '1002', '趙保安', '本部', '1980-06-01', NULL, '2024-01-01', NULL, 1, 0, 1, 1, 1, 1, 1), "
+    "(3, '1002', '孫保安', '本部', '2015-01-01', '平安保安公司', '2024-01-01', NULL, 1, 1, 1, 1, 1, 1, 1), "
+    "(4, '9999', '錢保安', '本部', '1970-01-01', '平安保安公司', '2024-01-01', NULL, 1, 1, 1, 1, 1, 1, 1)",
+]
+QUERIES = {
+    "registry": "SELECT xxdm AS school_code, xxmc AS name, xxlb AS type, ssxz AS township FROM xs_school",
+    "guards": (
+        "SELECT xxdm AS school_code, xm AS name, xq AS campus, csrq AS birth_date, bagssj AS company, "
+        "sgrq AS start_date, lgrq AS end_date, tk AS helmet, gc AS fork, xpg AS baton, ljs AS spray, "
+        "fhdp AS shield, fgst AS gloves, fcbx AS vest FROM bw_guard ORDER BY id"
+    ),
+}
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def sis_url(request):
+    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "mariadb_url")
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        for stmt in SCHEMA + ROWS:
+            conn.execute(text(stmt))
+    eng.dispose()
+    return url
+
+
+@pytest.fixture
+def store(tmp_path):
+    eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(eng)
+    (tmp_path / "inbox").mkdir()
+    yield eng
+    eng.dispose()
+
+
+def _run(store, tmp_path, source):
+    return run_sync(store, tmp_path / "inbox", sql_sources=[source], today=TODAY, recompute=False)
+
+
+def _by_key(summary):
+    return {o.source_key: o for o in summary.sources}
+
+
+def test_mapped_queries_load_like_sheets_with_the_same_checks(store, tmp_path, sis_url):
+    summary = _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    out = _by_key(summary)
+    assert [o.source_key for o in summary.sources] == ["sql:sis:registry", "sql:sis:guards"]  # registry first
+    assert (out["sql:sis:registry"].action, out["sql:sis:registry"].rows_added) == ("loaded", 2)
+    guards = out["sql:sis:guards"]
+    assert (guards.action, guards.rows_added, guards.rows_rejected) == ("loaded", 2, 2)
+    reasons = sorted(p.reason_en for p in guards.problems)
+    assert "makes the guard 9" in reasons[1] and "not in the bureau's school registry" in reasons[0]
+    with store.connect() as conn:
+        rows = conn.execute(select(records["guards"]).order_by(records["guards"].c.row_no)).mappings().all()
+        kinds = set(conn.execute(select(sources.c.kind)).scalars())
+        rejected = conn.execute(select(rejected_rows.c.school_code, rejected_rows.c.row_no)).all()
+    assert [(r["school_code"], r["name"], r["company"], r["fork"]) for r in rows] == [
+        ("1001", "王保安", "平安保安公司", True), ("1002", "趙保安", None, False)]
+    assert rows[0]["birth_date"] == date(1975, 5, 1)
+    assert kinds == {"sql"} and sorted(rejected) == [("1002", 3), ("9999", 4)]
+
+
+def test_an_unchanged_result_is_skipped_and_a_changed_one_replaced(store, tmp_path, sis_url):
+    source = SqlSource(name="sis", url=sis_url, queries=QUERIES)
+    _run(store, tmp_path, source)
+    assert {o.action for o in _run(store, tmp_path, source).sources} == {"skipped"}
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:
+        conn.execute(text("DELETE FROM bw_guard WHERE id = 2"))
+    eng.dispose()
+    out = _by_key(_run(store, tmp_path, source))
+    assert (out["sql:sis:guards"].action, out["sql:sis:guards"].rows_removed, out["sql:sis:guards"].rows_added) == (
+        "loaded", 2, 1)
+    assert out["sql:sis:registry"].action == "skipped"
+
+
+def test_queries_run_read_only(store, tmp_path, sis_url):
+    writing = SqlSource(name="sis", url=sis_url, queries={"registry": "UPDATE xs_school SET xxmc = 'x'"})
+    out = _by_key(_run(store, tmp_path, writing))
+    assert out["sql:sis:registry"].action == "failed"
+    assert "read" in out["sql:sis:registry"].message.lower()
+    eng = create_engine(sis_url)
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM xs_school WHERE xxmc = 'x'")).scalar() == 0
+    eng.dispose()
+
+
+def test_a_missing_column_refuses_the_query_naming_the_alias_to_add(store, tmp_path, sis_url):
+    query = {"registry": "SELECT xxdm AS school_code, xxmc AS name, ssxz AS township FROM xs_school"}
+    out = _by_key(_run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=query)))
+    assert out["sql:sis:registry"].action == "refused"
+    assert "AS type" in out["sql:sis:registry"].message
+
+
+def test_an_unreachable_database_fails_its_source_and_keeps_its_records(store, tmp_path, sis_url):
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    down = SqlSource(name="sis", url="postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=2", queries=QUERIES)
+    summary = _run(store, tmp_path, down)
+    assert {o.action for o in summary.sources} == {"failed"} and summary.refused
+    with store.connect() as conn:
+        assert len(conn.execute(select(records["guards"])).all()) == 2
