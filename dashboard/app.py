@@ -9,7 +9,9 @@ workers); the sync has its own process.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import pkgutil
 from pathlib import Path
 
 from dash import Dash
@@ -44,7 +46,7 @@ def create_app() -> Dash:
     app = Dash(
         __name__,
         use_pages=True,
-        pages_folder=str(HERE / "pages"),
+        pages_folder="",  # the pages are imported below by their package name (never twice under two names)
         assets_folder=str(ROOT / "assets"),
         external_stylesheets=[],
         external_scripts=[],
@@ -55,12 +57,31 @@ def create_app() -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.index_string = INDEX
+    _import_pages()
     server = app.server
     access.install(server, get_engine)
     access.install_gate(server, get_engine, on_login=_on_login)
     _install_extras(server)
     app.layout = layout.shell
     return app
+
+
+def _import_pages() -> None:
+    """Import every module of dashboard/pages by its package name (each registers its page).
+
+    Dash's own folder scan would import them as `pages.<name>`, a second copy beside
+    `dashboard.pages.<name>` once anything imports them properly; so we import them
+    here and hand Dash each module's layout as its scan would.
+    """
+    import dash
+
+    from dashboard import pages
+
+    for info in sorted(pkgutil.iter_modules(pages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"dashboard.pages.{info.name}")
+        entry = dash.page_registry.get(module.__name__)
+        if entry is not None and entry.get("layout") is None and hasattr(module, "layout"):
+            entry["layout"] = module.layout
 
 
 def _on_login(viewer: access.Viewer) -> None:

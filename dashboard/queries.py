@@ -334,11 +334,11 @@ def _current_labels(day: date) -> dict[str, str]:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _todos(engine: Engine, year: int, day: date, version: tuple) -> pd.DataFrame:
-    """What falls due, per school, on `day` of the running year (all zero for a past year)."""
+def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple) -> pd.DataFrame:
+    """What falls due, per school, on `day` of the running year (all zero for any other year)."""
     annual = _annual(engine, year, version)
     todo = pd.DataFrame(0, index=annual.index, columns=TODO_COLUMNS, dtype="int64")
-    if annual.empty or day.year != year:
+    if annual.empty or not running:
         return todo
     labels = _current_labels(day)
     kinder = set(annual.index[annual["type"] == KINDERGARTEN])
@@ -383,11 +383,16 @@ def county_todos(viewer: Viewer, year: int, today: date | None = None) -> dict:
     if not scope.bureau:
         raise Refused("refused.bureau_only")
     engine = _engine()
-    todo = _todos(engine, year, _reference_day(year, today), data_version(engine))
+    running = _is_running(year, today)
+    todo = _todos(engine, year, _reference_day(year, today), running, data_version(engine))
     summary = {name: int(todo[name].sum()) for name in TODO_COLUMNS}
     summary["schools_with_todos"] = int((todo.sum(axis=1) > 0).sum())
-    summary["running_year"] = _reference_day(year, today).year == year and (today or date.today()).year == year
+    summary["running_year"] = running
     return summary
+
+
+def _is_running(year: int, today: date | None) -> bool:
+    return (today or date.today()).year == year
 
 
 def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> dict:
@@ -396,14 +401,15 @@ def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None
     engine = _engine()
     version = data_version(engine)
     day = _reference_day(year, today)
-    todo = _todos(engine, year, day, version)
+    running = _is_running(year, today)
+    todo = _todos(engine, year, day, running, version)
     counts = {name: int(todo[name].get(school_code, 0)) for name in TODO_COLUMNS}
     guards = _active_guards(engine, day, version)
     guards = guards[(guards["school_code"] == school_code) & ((guards["guards_turning_56"] > 0) | (guards["guards_over_55"] > 0))]
     labels = _current_labels(day)
     return {
         "counts": counts,
-        "running_year": day.year == year and (today or date.today()).year == year,
+        "running_year": running,
         "labels": labels,
         "guards": guards[["name", "campus", "limit_day"]].sort_values("limit_day").to_dict("records"),
     }

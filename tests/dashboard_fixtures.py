@@ -12,7 +12,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
+from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
 
 from dashboard import access
@@ -188,11 +190,26 @@ def build_county(engine: Engine, n: int = 8, today: date | None = None, seed: in
         _records(conn, codes, source_ids, today, run_id)
     county = County(codes, names, types, year, today, disqualified)
     if users:
-        county.users["admin"] = access.create_user(engine, "admin", PASSWORD, "admin", display_name="安全辦")
-        county.users["leader"] = access.create_user(engine, "leader", PASSWORD, "leader")
-        county.users["school"] = access.create_user(engine, "school1", PASSWORD, "school", codes[0],
-                                                    display_name=names[codes[0]])
+        county.users["admin"] = add_user(engine, "admin", "admin", display_name="安全辦")
+        county.users["leader"] = add_user(engine, "leader", "leader")
+        county.users["school"] = add_user(engine, "school1", "school", codes[0], display_name=names[codes[0]])
     return county
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    # One argon2 hash for every fixture account: hashing is deliberately slow, the tests need it once.
+    return PasswordHasher().hash(PASSWORD)
+
+
+def add_user(engine: Engine, username: str, role: str, school_code: str | None = None,
+             display_name: str | None = None) -> access.Viewer:
+    """An account with PASSWORD (as access.create_user makes it, without hashing again)."""
+    with engine.begin() as conn:
+        user_id = conn.execute(store.users.insert().values(
+            username=username, password_hash=_password_hash(), role=role, school_code=school_code,
+            display_name=display_name, active=True, created_at=datetime.now())).inserted_primary_key[0]
+    return access.Viewer(user_id, username, role, school_code, display_name)
 
 
 def _records(conn, codes: list[str], source_ids: dict, today: date, run_id: int) -> None:

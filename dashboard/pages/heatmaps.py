@@ -15,8 +15,6 @@ from dashboard import figures, queries
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, lang_of, type_label, viewer_or_refuse
 
-dash.register_page(__name__, path="/heatmaps", name="heatmaps", title="學校本質安全考評")
-
 MEASURE_ORDER = ("drills", "drills_kindergarten", "classes", "staff_training", "guard_training", "gate_duty",
                  "guard_drills")
 
@@ -50,6 +48,9 @@ def layout(**_query):
                        previous_next=True, className="justify-content-center no-print"),
         html.P(T("heatmap.click_hint"), className="small text-muted no-print"),
     ], className="heatmaps-page")
+
+
+dash.register_page(__name__, path="/heatmaps", name="heatmaps", title="學校本質安全考評", layout=layout)
 
 
 @callback(Output("hm-measure", "options"), Output("hm-title", "children"), Input("lang-store", "data"),

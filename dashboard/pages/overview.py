@@ -27,13 +27,14 @@ from dashboard.layout import (
     viewer_or_refuse,
 )
 
-dash.register_page(__name__, path="/", name="overview", title="學校本質安全考評")
-
 
 def layout(**_query):
     return html.Div([
         html.Div(id="overview-content", children=dbc.Spinner(color="primary")),
     ], className="overview-page")
+
+
+dash.register_page(__name__, path="/", name="overview", title="學校本質安全考評", layout=layout)
 
 
 def headline_cards(head: dict, lang: str) -> dbc.Row:

@@ -18,9 +18,6 @@ from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
 from dashboard.layout import grade_label, guarded, lang_of, status_badge, type_label, viewer_or_refuse
 
-dash.register_page(__name__, path="/school", path_template="/school/<school_code>", name="school",
-                   title="學校本質安全考評")
-
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
                   "closed": "success"}
 
@@ -35,6 +32,10 @@ def layout(school_code: str | None = None, code: str | None = None, **_query):
         html.Div(id="school-picker-row", className="no-print"),
         html.Div(id="school-content", children=dbc.Spinner(color="primary")),
     ], className="school-page")
+
+
+dash.register_page(__name__, path="/school", path_template="/school/<school_code>", name="school",
+                   title="學校本質安全考評", layout=layout)
 
 
 def _fmt(value, digits: int = 1) -> str:

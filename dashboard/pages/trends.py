@@ -11,8 +11,6 @@ from dashboard import figures, queries
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, guarded, lang_of, type_label, viewer_or_refuse
 
-dash.register_page(__name__, path="/trends", name="trends", title="學校本質安全考評")
-
 
 def layout(**_query):
     return html.Div([
@@ -25,6 +23,9 @@ def layout(**_query):
         ], className="d-flex flex-wrap align-items-center mb-3 no-print"),
         html.Div(id="trends-content", children=dbc.Spinner(color="primary")),
     ], className="trends-page")
+
+
+dash.register_page(__name__, path="/trends", name="trends", title="學校本質安全考評", layout=layout)
 
 
 def _group_label(frame: pd.DataFrame, group_by: str, lang: str) -> pd.DataFrame:

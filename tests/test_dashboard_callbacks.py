@@ -1,0 +1,246 @@
+"""Page callbacks called as Dash calls them: inside a request with a signed-in viewer, and over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash import no_update
+from flask_login import login_user
+
+from dashboard import queries
+from sync.store import make_engine
+from tests.dashboard_fixtures import PASSWORD, build_county
+
+
+@pytest.fixture(scope="module")
+def shared_county(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'store.db'}"
+    engine = make_engine(url)
+    yield url, build_county(engine, n=8)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(monkeypatch, shared_county):
+    url, county = shared_county
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    from sync import settings
+
+    settings.reset_caches()
+    queries.clear_caches()
+    from dashboard import app as app_module
+
+    yield app_module, county
+    queries.clear_caches()
+
+
+def _as(app_module, viewer):
+    ctx = app_module.server.test_request_context("/")
+    ctx.push()
+    login_user(viewer)
+    return ctx
+
+
+def _text(component) -> str:
+    """Every string in a component tree (what the page would show)."""
+    return json.dumps(component.to_plotly_json() if hasattr(component, "to_plotly_json") else component,
+                      ensure_ascii=False, default=lambda o: o.to_plotly_json() if hasattr(o, "to_plotly_json") else str(o))
+
+
+def _find(component, element_id):
+    if getattr(component, "id", None) == element_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            found = _find(child, element_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_overview_for_the_bureau_has_every_school_and_the_county_todos(app):
+    app_module, c = app
+    from dashboard.pages import overview
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        out = overview.render_overview("zh-Hant", c.year)
+    finally:
+        ctx.pop()
+    grid = _find(out, "ranking-grid")
+    assert len(grid.rowData) == 8
+    assert grid.rowData[-1]["school_code"] == c.disqualified
+    assert grid.rowData[-1]["rank_text"] == "取消資格"
+    assert _find(out, "county-todos") is not None
+    assert "草稿" in _text(out)
+
+
+def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_todos(app):
+    app_module, c = app
+    from dashboard.pages import overview
+
+    ctx = _as(app_module, c.users["school"])
+    try:
+        out = overview.render_overview("en", c.year)
+        published = overview.render_overview("en", c.year - 1)
+    finally:
+        ctx.pop()
+    assert [r["school_code"] for r in _find(out, "ranking-grid").rowData] == [c.codes[0]]
+    assert _find(out, "county-todos") is None
+    assert "Overview" in _text(out) and "Draft" in _text(out)
+    assert len(_find(published, "ranking-grid").rowData) == 8
+    assert "Published" in _text(published)
+
+
+def test_ranking_filter_builds_the_grid_filter_model(app):
+    app_module, c = app
+    from dashboard.pages import overview
+
+    ctx = _as(app_module, c.users["leader"])
+    try:
+        model = overview.filter_ranking("小學", None, "優秀")
+        none = overview.filter_ranking(None, None, None)
+    finally:
+        ctx.pop()
+    assert model == {"type": {"filterType": "text", "type": "equals", "filter": "小學"},
+                     "grade": {"filterType": "text", "type": "equals", "filter": "優秀"}}
+    assert none == {}
+
+
+def test_ranking_click_opens_a_school_only_when_the_viewer_may_see_it(app):
+    app_module, c = app
+    from dashboard.pages import overview
+
+    ctx = _as(app_module, c.users["school"])
+    try:
+        assert overview.open_school_from_ranking({"rowId": c.codes[1]}) is no_update
+        assert overview.open_school_from_ranking({"rowId": c.codes[0]}) == f"/school/{c.codes[0]}"
+    finally:
+        ctx.pop()
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        assert overview.open_school_from_ranking({"rowId": c.codes[1]}) == f"/school/{c.codes[1]}"
+    finally:
+        ctx.pop()
+
+
+def test_school_page_shows_the_school_and_refuses_another(app):
+    app_module, c = app
+    from dashboard.pages import school
+
+    ctx = _as(app_module, c.users["school"])
+    try:
+        own = school.render_school_page("zh-Hant", c.year, c.codes[0])
+        other = school.render_school_page("zh-Hant", c.year, c.codes[1])
+    finally:
+        ctx.pop()
+    assert _find(own, "school-total") is not None
+    assert _find(own, "indicator-table") is not None
+    assert "還需 1 名" in _text(own)  # guards: 4 required, 3 on duty
+    assert "逾期未整改" in _text(own)  # the hazard ledger
+    assert "日期無法識別" in _text(own)  # a refused row
+    assert _find(other, "school-total") is None
+    assert "只能查看本校" in _text(other)
+    assert c.names[c.codes[1]] not in _text(other)
+
+
+def test_school_page_in_simplified_chinese_converts_data_text(app):
+    app_module, c = app
+    from dashboard.pages import school
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        out = school.render_school_page("zh-Hans", c.year, c.codes[0])
+    finally:
+        ctx.pop()
+    text = _text(out)
+    assert "隐患整改台账" in text and "城关" in text
+    assert "隱患整改台賬" not in text
+
+
+def test_heatmap_callback_draws_one_row_per_school_and_a_click_opens_it(app):
+    app_module, c = app
+    from dashboard.pages import heatmaps
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        fig, pages, summary = heatmaps.render_heatmap("en", c.year, "classes", "township", [], "group", 1)
+        filtered, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "classes", "township", ["城關鎮"], "group", 1)
+        opened = heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[2]}]})
+    finally:
+        ctx.pop()
+    trace = fig["data"][0]
+    assert len(trace["y"]) == 8 and pages == 1
+    assert "8 of 8" in summary
+    assert {row[0] for row in trace["customdata"]} == set(c.codes)
+    assert all(label.startswith("城關鎮") for label in filtered["data"][0]["y"])
+    assert opened == f"/school/{c.codes[2]}"
+
+
+def test_heatmap_for_a_school_has_only_its_own_row(app):
+    app_module, c = app
+    from dashboard.pages import heatmaps
+
+    ctx = _as(app_module, c.users["school"])
+    try:
+        fig, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "gate_duty", "type", None, "worst", 1)
+        assert heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[1]}]}) is no_update
+    finally:
+        ctx.pop()
+    assert len(fig["data"][0]["y"]) == 1
+
+
+def test_trends_render_every_figure(app):
+    app_module, c = app
+    from dashboard.pages import trends
+
+    ctx = _as(app_module, c.users["leader"])
+    try:
+        out, title = trends.render_trends("en", c.year, "township")
+    finally:
+        ctx.pop()
+    assert title == f"Trends {c.year}"
+    for element_id in ("trend-monthly", "trend-yoy", "trend-annual", "trend-spread", "trend-histogram",
+                       "risers-table", "fallers-table"):
+        assert _find(out, element_id) is not None, element_id
+    monthly = _find(out, "trend-monthly").figure
+    assert monthly["data"][0]["name"] == "County"
+    assert len(monthly["data"]) == 1 + 4  # the county and four townships
+
+
+def test_language_switch_translates_static_labels(app):
+    app_module, _ = app
+    from dashboard import layout
+
+    ids = [{"type": "t", "key": "nav.overview", "n": 1}, {"type": "t", "key": "nav.heatmaps", "n": 2}]
+    assert layout.translate_labels("en", ids) == ["Overview", "Heatmaps"]
+    assert layout.translate_labels("zh-Hans", ids) == ["总览", "热力图"]
+    assert layout.translate_labels("nonsense", ids) == ["總覽", "熱力圖"]
+
+
+def _dash_post(client, output: str, outputs: dict, inputs: list[dict]):
+    body = {"output": output, "outputs": outputs, "inputs": inputs, "changedPropIds": [], "state": []}
+    return client.post("/_dash-update-component", json=body)
+
+
+def test_http_callbacks_need_a_session_and_never_leak_another_school(app):
+    app_module, c = app
+    client = app_module.server.test_client()
+    inputs = [{"id": "lang-store", "property": "data", "value": "zh-Hant"},
+              {"id": "year", "property": "value", "value": c.year},
+              {"id": "school-code", "property": "data", "value": c.codes[1]}]
+    outputs = {"id": "school-content", "property": "children"}
+    assert _dash_post(client, "school-content.children", outputs, inputs).status_code == 401
+    login = client.post("/login", data={"username": "school1", "password": PASSWORD})
+    assert login.status_code == 302
+    response = _dash_post(client, "school-content.children", outputs, inputs)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert c.names[c.codes[1]] not in text
+    assert "school-total" not in text
+    inputs[2]["value"] = c.codes[0]
+    own = _dash_post(client, "school-content.children", outputs, inputs).get_data(as_text=True)
+    assert "school-total" in own

@@ -1,0 +1,210 @@
+"""The dashboard's reads: what each role may see, the figures behind the pages, and cache invalidation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import update
+
+from dashboard import queries
+from sync import store
+from sync.store import make_engine
+from tests.dashboard_fixtures import build_county
+
+
+@pytest.fixture(scope="module")
+def shared_county(tmp_path_factory):
+    """One county for the tests that only read (built once: the page tests must stay fast)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'store.db'}"
+    engine = make_engine(url)
+    yield url, build_county(engine, n=8), engine
+    engine.dispose()
+
+
+@pytest.fixture
+def county(monkeypatch, shared_county):
+    url, c, engine = shared_county
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    queries.clear_caches()
+    yield c, engine
+    queries.clear_caches()
+
+
+@pytest.fixture
+def own_county(monkeypatch, sqlite_url):
+    """A county of its own, for a test that changes the store."""
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", sqlite_url)
+    queries.clear_caches()
+    engine = make_engine(sqlite_url)
+    yield build_county(engine, n=8), engine
+    queries.clear_caches()
+    engine.dispose()
+
+
+def test_ranking_lists_qualified_schools_by_rank_then_the_disqualified(county):
+    c, _ = county
+    frame = queries.ranking(c.users["admin"], c.year)
+    assert len(frame) == 8
+    assert list(frame["school_code"])[-1] == c.disqualified
+    ranks = frame[frame["qualified"]]["rank"].tolist()
+    assert ranks == sorted(ranks)
+    assert pd.isna(frame.loc[c.disqualified, "rank"])
+
+
+def test_ranking_change_is_this_year_minus_last_year(county):
+    c, _ = county
+    admin = c.users["admin"]
+    now, before = queries.ranking(admin, c.year), queries.ranking(admin, c.year - 1)
+    code = c.codes[3]
+    assert now.loc[code, "change"] == pytest.approx(round(now.loc[code, "total"] - before.loc[code, "total"], 1))
+
+
+def test_school_sees_only_itself_in_a_draft_year_and_everyone_in_a_published_year(county):
+    c, _ = county
+    school = c.users["school"]
+    assert list(queries.ranking(school, c.year)["school_code"]) == [c.codes[0]]
+    assert len(queries.ranking(school, c.year - 1)) == 8  # last year is published
+    assert queries.year_status(school, c.year - 1)["published"] is True
+    assert queries.year_status(school, c.year)["published"] is False
+
+
+@pytest.mark.parametrize("ask", [
+    lambda v, code, year: queries.school_result(v, code, year),
+    lambda v, code, year: queries.hazard_ledger(v, code, year),
+    lambda v, code, year: queries.data_state(v, code),
+    lambda v, code, year: queries.school_trend(v, code, year),
+    lambda v, code, year: queries.school_todos(v, code, year),
+    lambda v, code, year: queries.guards_per_campus(v, code, year),
+])
+def test_school_is_refused_another_schools_details(county, ask):
+    c, _ = county
+    with pytest.raises(queries.Refused):
+        ask(c.users["school"], c.codes[1], c.year)
+    assert ask(c.users["leader"], c.codes[1], c.year) is not None
+
+
+def test_school_heatmap_rows_are_its_own_only_and_county_todos_are_bureau_only(county):
+    c, _ = county
+    cells = queries.heatmap_cells(c.users["school"], c.year, "classes")
+    assert set(cells["school_code"]) == {c.codes[0]}
+    assert set(queries.heatmap_cells(c.users["admin"], c.year, "classes")["school_code"]) == set(c.codes)
+    with pytest.raises(queries.Refused):
+        queries.county_todos(c.users["school"], c.year)
+    with pytest.raises(queries.Refused):
+        queries.ranking(None, c.year)
+
+
+def test_heatmap_splits_drills_between_schools_by_month_and_kindergartens_by_quarter(county):
+    c, _ = county
+    admin = c.users["admin"]
+    kinder = {code for code, ty in c.types.items() if ty == "幼兒園"}
+    months = queries.heatmap_cells(admin, c.year, "drills")
+    quarters = queries.heatmap_cells(admin, c.year, "drills_kindergarten")
+    assert set(quarters["school_code"]) == kinder
+    assert not set(months["school_code"]) & kinder
+    assert quarters["period"].str.contains("-Q").all()
+    # A period not yet due and not covered has no colour.
+    open_cells = months[~months["counted"] & ~months["covered"]]
+    assert open_cells["value"].isna().all()
+
+
+def test_headline_counts_schools_disqualified_overdue_hazards_and_drills_this_period(county):
+    c, _ = county
+    head = queries.headline(c.users["school"], c.year)
+    assert head["schools"] == 8
+    assert head["disqualified"] == 1
+    assert head["overdue_hazards"] == 8  # H1 of every school is past its deadline and still open
+    assert head["drill_share"] == pytest.approx(len(c.codes[1::2]) / 8, abs=0.001)
+    assert sum(head["grades"].values()) == 8
+
+
+def test_hazard_status_on_a_day(county):
+    frame = pd.DataFrame({
+        "deadline": pd.to_datetime(["2026-05-10", "2026-05-10", "2026-05-10", "2026-05-20", "2026-07-01", "2026-05-10"]),
+        "closed_date": pd.to_datetime(["2026-05-10", "2026-05-11", None, None, None, "2026-06-01"]),
+    })
+    status = queries.hazard_status(frame, date(2026, 5, 12))
+    # closed on the deadline: on time; a day late: late; open past it: overdue; 8 days left: soon;
+    # far off: open; closed after the day asked about: still overdue on that day.
+    assert list(status) == ["closed", "closed_late", "overdue", "due_soon", "open", "overdue"]
+
+
+def test_school_todos_count_what_falls_due(county):
+    c, _ = county
+    todo = queries.school_todos(c.users["school"], c.codes[0], c.year, today=c.today)
+    counts = todo["counts"]
+    assert counts["hazards_overdue"] == 1 and counts["hazards_due_soon"] == 1
+    assert counts["guards_turning_56"] == 1 and counts["guards_over_55"] == 1
+    d1_periods = {p["period"] for p in queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["D1"]["periods"]}
+    assert counts["drill_due"] == (1 if todo["labels"]["month"] in d1_periods else 0)
+    assert [g["name"] for g in todo["guards"]] == ["李四", "張三"]
+    county_todo = queries.county_todos(c.users["admin"], c.year, today=c.today)
+    assert county_todo["hazards_overdue"] == 8 and county_todo["guards_over_55"] == 1
+
+
+def test_todos_are_empty_for_a_past_year(county):
+    c, _ = county
+    todo = queries.school_todos(c.users["school"], c.codes[0], c.year - 1, today=c.today)
+    assert not todo["running_year"]
+    assert sum(todo["counts"].values()) == 0
+
+
+def test_school_trend_sets_the_school_against_county_and_type_means(county):
+    c, engine = county
+    trend = queries.school_trend(c.users["school"], c.codes[0], c.year)
+    assert len(trend) == c.today.month - 1
+    with engine.connect() as conn:
+        rows = pd.DataFrame(conn.execute(store.scores.select().where(
+            store.scores.c.kind == "trend", store.scores.c.year == c.year)).mappings().all())
+    first = rows[rows["as_of"] == rows["as_of"].min()]
+    if len(trend):
+        assert trend["county"].iloc[0] == pytest.approx(first["total"].mean())
+        assert trend["school"].iloc[0] == pytest.approx(first[first["school_code"] == c.codes[0]]["total"].iloc[0])
+        same = first[first["type"] == c.types[c.codes[0]]]
+        assert trend["type"].iloc[0] == pytest.approx(same["total"].mean())
+
+
+def test_guards_per_campus_says_how_many_more_are_needed(county):
+    c, _ = county
+    guards = queries.guards_per_campus(c.users["school"], c.codes[0], c.year)
+    assert guards.loc[0, "needs"] == 1
+
+
+def test_data_state_shows_sources_and_refused_rows(county):
+    c, _ = county
+    state = queries.data_state(c.users["school"], c.codes[0])
+    assert state["refused_total"] == 2
+    assert set(state["refused"]["sheet"]) == {"應急演練", "保安人員"}
+    assert state["sources"][0]["status"] == "loaded"
+    assert state["last_run"]["status"] == "ok"
+
+
+def test_a_new_computation_invalidates_the_cache(own_county):
+    c, engine = own_county
+    admin = c.users["admin"]
+    assert queries.ranking(admin, c.year).loc[c.codes[4], "total"] != 12.5
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(store.scores.c.school_code == c.codes[4], store.scores.c.year == c.year,
+                                                store.scores.c.kind == "annual")
+                     .values(total=12.5, computed_at=datetime.now() + timedelta(seconds=5)))
+    assert queries.ranking(admin, c.year).loc[c.codes[4], "total"] == 12.5
+
+
+def test_the_same_reads_work_on_postgresql(monkeypatch, pg_url):
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", pg_url)
+    queries.clear_caches()
+    engine = make_engine(pg_url)
+    try:
+        c = build_county(engine, n=5)
+        frame = queries.ranking(c.users["admin"], c.year)
+        assert len(frame) == 5 and frame["school_code"].iloc[-1] == c.disqualified
+        assert queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["D1"]["max"] == 8
+        assert len(queries.heatmap_cells(c.users["admin"], c.year, "gate_duty")) > 0
+    finally:
+        queries.clear_caches()
+        engine.dispose()
+        from sync.store import engine_for
+
+        engine_for.cache_clear()
