@@ -45,7 +45,7 @@ TOWNSHIP_WEIGHTS = np.array([0.22] + [0.78 / 9] * 9)
 TYPE_SHARES = {"幼兒園": 0.30, "小學": 0.37, "初中": 0.12, "九年一貫制": 0.08, "高中": 0.05, "完全中學": 0.04, "中職": 0.04}
 # Students per school by type (low, high).
 STUDENT_RANGE = {
-    "幼兒園": (70, 420), "小學": (120, 2600), "初中": (260, 2400), "九年一貫制": (200, 2000),
+    "幼兒園": (75, 420), "小學": (120, 2600), "初中": (260, 2400), "九年一貫制": (200, 2000),
     "高中": (900, 3000), "完全中學": (700, 2900), "中職": (500, 2700),
 }
 STUDENTS_PER_STAFF = {"幼兒園": 8.0, "小學": 15.0, "初中": 12.0, "九年一貫制": 13.0, "高中": 11.0, "完全中學": 11.5, "中職": 13.0}
@@ -126,7 +126,7 @@ class Calendar:
     """School days of the covered years up to today, grouped into the periods the rules count."""
 
     def __init__(self, first_year: int, today: date):
-        self.first_year, self.today = first_year, np.datetime64(today, "D")
+        self.first_year, self.last_year, self.today = first_year, today.year, np.datetime64(today, "D")
         days = np.arange(np.datetime64(f"{first_year}-01-01"), self.today + 1, dtype="datetime64[D]")
         in_semester = np.zeros(len(days), bool)
         semester_no = np.full(len(days), -1)
@@ -134,7 +134,7 @@ class Calendar:
             inside = (days >= start) & (days <= end)
             in_semester |= inside
             semester_no[inside] = n
-        weekday = (days.astype("datetime64[D]").view("int64") - 4) % 7  # 0 = Monday
+        weekday = (days.view("int64") - 4) % 7  # 0 = Monday (1970-01-01 was a Thursday)
         self.days, self.in_semester, self.semester_no = days, in_semester, semester_no
         self.school_day = in_semester & (weekday < 5)
         stamps = pd.DatetimeIndex(days)
@@ -177,7 +177,7 @@ class Calendar:
     def windows(self) -> tuple[Periods, np.ndarray]:
         """Each seasonal theme's window in each year: school days in its months; returns periods and theme ids."""
         rows, theme_ids, labels = [], [], []
-        for year in range(self.first_year, self.today.astype(object).year + 1):
+        for year in range(self.first_year, self.last_year + 1):
             for t, (_, months, _) in enumerate(THEMES):
                 sel = self.school_day & (self.year == year) & np.isin(self.month, months)
                 if sel.any():
@@ -188,13 +188,13 @@ class Calendar:
 
     def years(self) -> Periods:
         """Each covered year's days up to today (any day: found hazards, funds spent, inspections)."""
-        rows = [self.days[self.year == y] for y in range(self.first_year, self.today.astype(object).year + 1)]
+        rows = [self.days[self.year == y] for y in range(self.first_year, self.last_year + 1)]
         weekdays = [r[((r.view("int64") - 4) % 7) < 5] for r in rows]
         return _periods(weekdays, np.arange(self.first_year, self.first_year + len(rows)))
 
 
 def _periods(rows: list[np.ndarray], labels: np.ndarray) -> Periods:
-    rows = [r for r in rows]
+    """Pad each period's candidate days into one 2-D array so a day can be drawn for many records at once."""
     width = max((len(r) for r in rows), default=1)
     days = np.full((len(rows), max(width, 1)), np.datetime64("NaT"), dtype="datetime64[D]")
     for i, r in enumerate(rows):
