@@ -886,14 +886,20 @@ class DemoCounty:
     today: date
 
 
-def _check_size(schools: int) -> None:
-    if not isinstance(schools, (int, np.integer)) or isinstance(schools, bool) or not 1 <= schools <= MAX_SCHOOLS:
+def _whole(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_size(schools: int, seed: int) -> None:
+    if not _whole(schools) or not 1 <= schools <= MAX_SCHOOLS:
         raise UserError(f"the demo county needs between 1 and {MAX_SCHOOLS:,} schools, not {schools!r}")
+    if not _whole(seed) or seed < 0:
+        raise UserError(f"the demo seed must be a whole number of 0 or more, not {seed!r}")
 
 
 def build_county(schools: int = 60, seed: int = 2026, today: date | None = None) -> DemoCounty:
     """The whole county: school facts, records per sheet, and the bureau's special findings."""
-    _check_size(schools)
+    _check_size(schools, seed)
     today = today or date.today()
     rng = np.random.default_rng([seed, 20260501])
     county = make_county(rng, int(schools))

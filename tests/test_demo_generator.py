@@ -236,6 +236,12 @@ def test_a_county_size_out_of_range_is_a_user_error(schools):
         county_frames(schools, 1, TODAY)
 
 
+@pytest.mark.parametrize("seed", [-1, 1.5, None])
+def test_a_bad_seed_is_a_user_error(seed):
+    with pytest.raises(UserError, match="seed"):
+        county_frames(5, seed, TODAY)
+
+
 def test_tiny_counties_still_work():
     one = county_frames(1, 5, TODAY)
     assert len(one["registry"]) == 1 and len(one["school"]) == 1
