@@ -1,0 +1,152 @@
+"""One sync at a time, and nothing half-written when a sync is killed.
+
+The sync in a subprocess is slowed down by SAFESCHOOL_SYNC_TEST_PAUSE (seconds
+slept after each source is committed), so the second runner or the SIGKILL
+lands while the first run is in the middle of its sources, every time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from sync.load import PAUSE_ENV, run_sync
+from sync.lock import SyncBusy, sync_lock
+from sync.migrate import upgrade
+from sync.report import check_file
+from sync.store import make_engine, records, sources, sync_run_sources, sync_runs
+from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+CODES = [f"10{i:02d}" for i in range(1, 7)]
+
+
+@pytest.fixture
+def engine(store_url):
+    eng = make_engine(store_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def _inbox(tmp_path, changed: bool = False):
+    box = tmp_path / "inbox"
+    box.mkdir(exist_ok=True)
+    write_xlsx(box / "bureau.xlsx", bureau_book(tuple(CODES)))
+    for code in CODES:
+        book = school_book(code)
+        if changed:  # a drill deleted, a lesson added, a guard's company changed
+            del book["應急演練"][2]
+            book["安全教育"].append([date(2026, 4, 6), "安全教育課", "交通安全", "是", 580, 600])
+            book["保安人員"][1][3] = "新安保安公司"
+        write_xlsx(box / f"{code}.xlsx", book)
+    return box
+
+
+def _start_sync(url: str, inbox, pause: float) -> subprocess.Popen:
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_INBOX": str(inbox), PAUSE_ENV: str(pause)}
+    return subprocess.Popen([sys.executable, "-m", "sync", "sync", "--once", "--quiet"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the sync subprocess did not get there in time")
+
+
+def _loaded_in_latest_run(engine, trigger="cli") -> int:
+    with engine.connect() as conn:
+        run_id = conn.execute(select(sync_runs.c.run_id).where(sync_runs.c.status == "running")
+                              .order_by(sync_runs.c.run_id.desc())).scalar()
+        if run_id is None:
+            return 0
+        return len(conn.execute(select(sync_run_sources.c.id).where(
+            sync_run_sources.c.run_id == run_id, sync_run_sources.c.action == "loaded")).all())
+
+
+def _state(engine) -> dict[str, set]:
+    """Every record by source key, without store ids: what the store says."""
+    out: dict[str, set] = {}
+    with engine.connect() as conn:
+        keys = dict(conn.execute(select(sources.c.source_id, sources.c.source_key)).all())
+        for name, table in records.items():
+            cols = [c for c in table.columns if c.name not in ("record_id", "source_id")]
+            for row in conn.execute(select(table.c.source_id, *cols)):
+                out.setdefault(keys[row[0]], set()).add((name, *row[1:]))
+    return out
+
+
+def _expected(path) -> set:
+    report = check_file(path, registry=set(CODES))
+    return {(key, *[r.get(c.name) for c in records[key].columns if c.name not in ("record_id", "source_id")])
+            for key, rows in report.rows.items() for r in rows}
+
+
+@pytest.mark.parametrize("dialect_url", ["sqlite_url", "pg_url", "mariadb_url"])
+def test_the_lock_lets_one_holder_in_at_a_time(request, dialect_url):
+    eng = make_engine(request.getfixturevalue(dialect_url))
+    upgrade(eng)
+    with sync_lock(eng):
+        with pytest.raises(SyncBusy, match="already running"):
+            with sync_lock(eng):
+                pass
+    with sync_lock(eng):  # let go afterwards
+        pass
+    eng.dispose()
+
+
+def test_a_second_sync_while_one_runs_says_so_and_does_not_start(engine, store_url, tmp_path):
+    inbox = _inbox(tmp_path)
+    proc = _start_sync(store_url, inbox, pause=0.4)
+    try:
+        _wait_for(lambda: _loaded_in_latest_run(engine) >= 1)
+        second = run_sync(engine, inbox, sql_sources=[], recompute=False)
+        assert second.status == "busy" and "already running" in second.message and second.run_id is None
+    finally:
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    with engine.connect() as conn:
+        runs = conn.execute(select(sync_runs.c.status)).scalars().all()
+    assert runs == ["ok"]
+    waited = run_sync(engine, inbox, sql_sources=[], recompute=False, wait=30)
+    assert waited.status == "ok" and {o.action for o in waited.sources} == {"skipped"}
+
+
+def test_a_sync_killed_mid_load_leaves_each_source_wholly_old_or_new_and_the_next_run_converges(
+        engine, store_url, tmp_path):
+    inbox = _inbox(tmp_path)
+    run_sync(engine, inbox, sql_sources=[], recompute=False)
+    old = _state(engine)
+    _inbox(tmp_path, changed=True)
+    new = {f"file:{code}.xlsx": _expected(inbox / f"{code}.xlsx") for code in CODES}
+    proc = _start_sync(store_url, inbox, pause=0.3)
+    _wait_for(lambda: _loaded_in_latest_run(engine) >= 2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    mid = _state(engine)
+    wholly_new = [k for k in new if mid[k] == new[k]]
+    wholly_old = [k for k in new if mid[k] == old[k]]
+    assert sorted(wholly_new + wholly_old) == sorted(new), "a source is half old, half new"
+    assert wholly_new and wholly_old, "the kill did not land in the middle of the run"
+    after = run_sync(engine, inbox, sql_sources=[], recompute=False)
+    assert after.status == "ok"
+    assert {o.source_key for o in after.sources if o.action == "loaded"} == set(wholly_old)
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade(fresh)
+    run_sync(fresh, inbox, sql_sources=[], recompute=False)
+    assert _state(engine) == _state(fresh)
+    with engine.connect() as conn:
+        statuses = conn.execute(select(sync_runs.c.status).order_by(sync_runs.c.run_id)).scalars().all()
+    assert statuses == ["ok", "interrupted", "ok"]
+    fresh.dispose()
