@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -24,7 +26,8 @@ def c1_teaching_plan(ctx: Context) -> Outcome:
 def c2_weekly_class(ctx: Context) -> Outcome:
     """4.3.2: one safety class every term week, in every school type including kindergartens."""
     classes = ctx.dated("education", in_year=False)
-    classes = classes[classes["kind"] == "安全教育課"]
+    first_monday = pd.Timestamp(date.fromisocalendar(ctx.year, 1, 1))  # ISO week 1 may start in December
+    classes = classes[(classes["kind"] == "安全教育課") & (classes["date"] >= first_monday)]
     iso = classes["date"].dt.isocalendar()
     label = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
     counts = classes.assign(period=label.to_numpy()).groupby(["school_code", "period"]).size()
@@ -70,6 +73,7 @@ def c4_lectures(ctx: Context) -> Outcome:
 def _per_semester_counts(ctx: Context, records: pd.DataFrame) -> pd.DataFrame:
     """Records per (school, semester that starts in the year), dated inside the semester."""
     semesters = ctx.semesters()
+    records = records[records["date"] >= semesters["start"].min()]
     pieces = []
     for sem in semesters.itertuples():
         inside = records[(records["date"] >= sem.start) & (records["date"] <= sem.end)]
@@ -105,7 +109,8 @@ def c5_seasonal_themes(ctx: Context) -> Outcome:
 def c6_staff_training(ctx: Context) -> Outcome:
     """4.3.6: every staff member is trained once per semester (best all-staff training's attendance share)."""
     trainings = ctx.dated("education", in_year=False)
-    trainings = trainings[trainings["kind"] == "教職工培訓"].copy()
+    trainings = trainings[(trainings["kind"] == "教職工培訓") & (trainings["date"] >= ctx.semesters()["start"].min())]
+    trainings = trainings.copy()
     staff = ctx.staff_total()
     expected = trainings["expected"].astype(float)
     expected = expected.where(expected > 0, trainings["school_code"].map(staff))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from itertools import groupby
 
 import numpy as np
 import pandas as pd
@@ -175,43 +174,52 @@ def _clean(value, digits: int = 4):
     return value
 
 
-def indicator_json(row: dict, periods: list | None) -> dict:
-    """One indicator's JSON object (rules.md fields first, additions after)."""
-    out = {
-        "points": _clean(row["points"]),
-        "max": _clean(row["max"]),
-        "ratio": _clean(row["ratio"]),
-        "clause": row["clause"],
-        "detail": row["detail"],
-        "pending": bool(row["pending"]),
-        "applicable": bool(row["applicable"]),
-        "title": row["title"],
-        "title_en": row["title_en"],
-        "detail_en": row["detail_en"],
-        "hint": row["hint"],
-        "hint_en": row["hint_en"],
-        "computed_points": _clean(row["computed_points"]),
-        "assessed_points": _clean(row["assessed_points"]),
-    }
-    if periods is not None:
-        out["periods"] = periods
-    return out
+def _column(frame: pd.DataFrame, col: str, digits: int | None = None) -> list:
+    """A column as plain Python values (None for missing), floats rounded: fast, no per-cell pandas boxing."""
+    values = frame[col]
+    if digits is not None:
+        arr = np.round(values.to_numpy(dtype=float, na_value=np.nan), digits)
+        return [None if x != x else x for x in arr.tolist()]
+    if values.dtype == bool:
+        return values.tolist()
+    return [None if (x is None or x is pd.NA or (isinstance(x, float) and x != x)) else x
+            for x in values.to_numpy(dtype=object).tolist()]
+
+
+_FLOATS = ("points", "max", "ratio", "computed_points", "assessed_points")
+_TEXTS = ("clause", "detail", "title", "title_en", "detail_en", "hint", "hint_en")
 
 
 def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
-    cols = ["school_code", "indicator", "points", "max", "ratio", "clause", "detail", "pending", "applicable",
-            "title", "title_en", "detail_en", "hint", "hint_en", "computed_points", "assessed_points"]
-    records = ev.indicators[cols].to_dict("records")
-    by_school = {code: list(rows) for code, rows in groupby(records, key=lambda r: r["school_code"])}
+    ind = ev.indicators
+    codes = _column(ind, "school_code")
+    ids = _column(ind, "indicator")
+    floats = {c: _column(ind, c, 4) for c in _FLOATS}
+    texts = {c: _column(ind, c) for c in _TEXTS}
+    pending = ind["pending"].astype(bool).tolist()
+    applicable = ind["applicable"].astype(bool).tolist()
     periods: dict = {}
     if with_periods and len(ev.periods):
         p = ev.periods
-        p_records = zip(p["school_code"], p["indicator"], p["period"], p["required"], p["held"], p["covered"],
-                        p["counted"], strict=False)
-        for code, ind, period, required, held, covered, counted in p_records:
-            periods.setdefault((code, ind), []).append({
-                "period": period, "required": int(required), "held": int(held),
-                "covered": bool(covered), "counted": bool(counted)})
+        for code, i, period, required, held, covered, counted in zip(
+                _column(p, "school_code"), _column(p, "indicator"), _column(p, "period"),
+                p["required"].astype(int).tolist(), p["held"].astype(int).tolist(),
+                p["covered"].astype(bool).tolist(), p["counted"].astype(bool).tolist(), strict=True):
+            periods.setdefault((code, i), []).append({
+                "period": period, "required": required, "held": held, "covered": covered, "counted": counted})
+    by_school: dict = {}
+    for n, code in enumerate(codes):
+        i = ids[n]
+        obj = {
+            "points": floats["points"][n], "max": floats["max"][n], "ratio": floats["ratio"][n],
+            "clause": texts["clause"][n], "detail": texts["detail"][n], "pending": pending[n],
+            "applicable": applicable[n], "title": texts["title"][n], "title_en": texts["title_en"][n],
+            "detail_en": texts["detail_en"][n], "hint": texts["hint"][n], "hint_en": texts["hint_en"][n],
+            "computed_points": floats["computed_points"][n], "assessed_points": floats["assessed_points"][n],
+        }
+        if with_periods and i in PERIODIC:
+            obj["periods"] = periods.get((code, i), [])
+        by_school.setdefault(code, {})[i] = obj
     campuses: dict = {}
     for row in ev.campuses.to_dict("records"):
         campuses.setdefault(row["school_code"], []).append({
@@ -220,11 +228,7 @@ def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
     out = []
     for s in ev.schools.to_dict("records"):
         code = s["school_code"]
-        indicators = {}
-        for row in by_school.get(code, []):
-            ind = row["indicator"]
-            plist = periods.get((code, ind), []) if with_periods and ind in PERIODIC else None
-            indicators[ind] = indicator_json(row, plist)
+        indicators = by_school.get(code, {})
         areas = {a: {"points": _clean(s[f"{a}_points"]), "max": _clean(s[f"{a}_max"])} for a in AREA_IDS}
         out.append({
             "school_code": code,
