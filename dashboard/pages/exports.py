@@ -49,7 +49,7 @@ def layout(**_query):
 
 def _links(prefix: str, formats, draft: bool, element: str):
     query = "?draft=1" if draft else ""
-    return html.Div([html.A(LABELS[f], href=f"{prefix}.{f}{query}", id=f"{element}-{f}", target="_blank",
+    return html.Div([html.A(LABELS[f], href=f"{prefix}.{f}{query}", id=f"{element}-{f}",
                             className="btn btn-outline-primary btn-sm me-2 mb-2") for f in formats])
 
 

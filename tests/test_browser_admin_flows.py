@@ -1,0 +1,248 @@
+"""Each role in a real browser: a school uploads, the office publishes and exports, a leader exports.
+
+gunicorn (what `safeschool serve` runs, two workers) serves a small county
+loaded the real way: a bureau workbook in the inbox, a sync, the scores.
+Downloads are saved and opened again with openpyxl and python-docx.  Any
+console error, failed request, HTTP error or JavaScript dialog (a <script>
+in a school name that ran) fails the test.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from docx import Document
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = "<script>alert(1)</script>"
+SCHOOLS = [
+    {"school_code": "S001", "name": "第一中學", "type": "初中", "township": "城關鎮"},
+    {"school_code": "S002", "name": HOSTILE, "type": "小學", "township": "東鄉"},
+    {"school_code": "S003", "name": "=1+2 小學", "type": "小學", "township": "西鄉"},
+]
+ACCOUNTS = {"admin": ("boss", "admin-pass-1"), "leader": ("chief", "leader-pass-1"), "school": ("S001", "school-pass-1")}
+YEAR = date.today().year
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _county(folder: Path) -> str:
+    """Three registered schools (one named like a script, one like a formula), synced and scored."""
+    from dashboard.access import create_user
+    from sync import results
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+    from sync.template import write_bureau_workbook
+
+    url = f"sqlite:///{folder / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    write_bureau_workbook(inbox / "bureau.xlsx", pd.DataFrame(SCHOOLS), pd.DataFrame(
+        columns=["date", "school_code", "kind", "finding", "deduction", "falsification", "major_incident",
+                 "indicator", "assessed_points"]))
+    summary = run_sync(engine, inbox, sql_sources=[], recompute=False)
+    assert summary.status == "ok", summary
+    results.recompute(engine, years=[YEAR])
+    create_user(engine, *ACCOUNTS["admin"], "admin")
+    create_user(engine, *ACCOUNTS["leader"], "leader")
+    create_user(engine, *ACCOUNTS["school"], "school", "S001")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser-admin")
+    url = _county(folder)
+    port = _free_port()
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "browser-admin-secret",
+           "SAFESCHOOL_INBOX": str(folder / "inbox")}
+    env.pop("SAFESCHOOL_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "90",
+         "dashboard.app:server"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"the dashboard did not start: {proc.stdout.read() if proc.stdout else ''}")
+    yield {"base": base, "folder": folder, "url": url}
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium, args=[
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield instance
+        instance.close()
+
+
+class Watch:
+    """Every console error, failed request, HTTP error and dialog of a page."""
+
+    def __init__(self, page):
+        self.problems: list[str] = []
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
+        page.on("pageerror", lambda err: self.problems.append(f"page error: {err}"))
+        page.on("requestfailed", lambda req: self._failed(req))
+        page.on("response", lambda resp: resp.status >= 400 and self.problems.append(f"HTTP {resp.status}: {resp.url}"))
+        page.on("dialog", lambda dialog: (self.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+
+    def _failed(self, request):
+        # A download is "aborted" as a navigation once the browser hands it to the download manager.
+        if "/download/" not in request.url:
+            self.problems.append(f"failed: {request.url} {request.failure}")
+
+    def check(self):
+        assert not self.problems, "\n".join(self.problems)
+
+
+def _login(browser, base: str, role: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(f"{base}/login")
+    page.fill("#username", ACCOUNTS[role][0])
+    page.fill("#password", ACCOUNTS[role][1])
+    page.click("#login-button")
+    page.wait_for_selector(".navbar")
+    return page, watch
+
+
+def _download(page, selector: str) -> bytes:
+    with page.expect_download() as info:
+        page.click(selector)
+    return Path(info.value.path()).read_bytes()
+
+
+def _bad_workbook(folder: Path, template: bytes) -> Path:
+    """The school's downloaded template, filled with one good drill and one on a day that does not exist."""
+    from sync.template import write_template
+
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    assert any(c.value == "S001" for sheet in book.worksheets for row in sheet.iter_rows() for c in row)
+    drills = pd.DataFrame([
+        {"date": f"{YEAR}-03-05", "campus": "本部", "kind": "消防疏散", "has_plan": "是", "evaluation": "良好",
+         "classes": 10, "signed_classes": 10, "participants": 400},
+        {"date": f"{YEAR}-13-45", "campus": "本部", "kind": "地震", "has_plan": "是", "evaluation": "良好",
+         "classes": 10, "signed_classes": 10, "participants": 400},
+    ])
+    return write_template(folder / "S001-filled.xlsx", school={**SCHOOLS[0], "boarding": "否"}, records={"drills": drills})
+
+
+def test_a_school_downloads_its_template_uploads_and_sees_the_report(server, browser, tmp_path):
+    page, watch = _login(browser, server["base"], "school")
+    assert page.locator("#nav-users").count() == 0 and page.locator("#nav-publish").count() == 0
+    page.click("#nav-upload")
+    page.wait_for_selector("#upload-template")
+    template = _download(page, "#upload-template")
+    upload = _bad_workbook(tmp_path, template)
+    page.set_input_files("#upload-workbook input[type=file]", str(upload))
+    page.wait_for_selector("#upload-status", timeout=30_000)
+    assert "1 行未被接受" in page.inner_text("#upload-status")
+    assert "2026-13-45".replace("2026", str(YEAR)) in page.inner_text("#upload-problems")
+    assert page.locator("#upload-score").is_visible()
+    annotated = openpyxl.load_workbook(io.BytesIO(_download(page, "#upload-annotated")))
+    comments = [c.comment.text for sheet in annotated.worksheets for row in sheet.iter_rows() for c in row if c.comment]
+    assert any("不存在" in text for text in comments)
+
+    # A school cannot open the publishing page: the page itself refuses.
+    page.goto(f"{server['base']}/admin/publish")
+    page.wait_for_selector("text=此頁僅供教體局安全辦使用")
+    assert page.locator("#pub-confirm").count() == 0
+    watch.check()
+
+
+def test_the_office_records_a_finding_publishes_and_exports_the_circular(server, browser):
+    page, watch = _login(browser, server["base"], "admin")
+
+    # An inspection for the school whose name is a script: shown as text, never run.
+    page.click("#nav-inspections")
+    page.wait_for_selector("#insp-save")
+    page.click("#insp-school")
+    page.keyboard.type("S002")
+    page.keyboard.press("Enter")
+    page.fill("#insp-finding", "演練簽到表代簽")
+    page.fill("#insp-deduction", "2")
+    page.click("#insp-save")
+    page.wait_for_selector("#insp-saved, #insp-error", timeout=30_000)
+    assert page.locator("#insp-saved").count() == 1, page.inner_text("#insp-result")
+    expect(page.locator("#insp-table")).to_contain_text(f"S002 {HOSTILE}", timeout=20_000)
+    assert "演練簽到表代簽" in page.inner_text("#insp-history-table")
+
+    # Publishing the running year needs the force box and a confirmation that says what changes.
+    page.click("#nav-publish")
+    page.wait_for_selector("#pub-changed")
+    page.check("#pub-force")
+    page.click("#pub-open")
+    page.wait_for_selector("#pub-modal.show, .modal.show")
+    assert "3" in page.inner_text("#pub-confirm-body")
+    page.click("#pub-confirm")
+    page.wait_for_selector("#pub-done", timeout=30_000)
+
+    page.click("#nav-exports")
+    page.wait_for_selector("#exp-circular-xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(_download(page, "#exp-circular-xlsx"))).worksheets[0]
+    assert sheet["A1"].value == f"關於{YEAR}年度學校本質安全考評結果的通報"
+    names = [sheet.cell(row, 2).value for row in range(4, 7)]
+    assert set(names) == {"第一中學", HOSTILE, "'=1+2 小學"}
+    assert sheet.page_setup.orientation == "landscape" and sheet.freeze_panes == "A4"
+    document = Document(io.BytesIO(_download(page, "#exp-circular-docx")))
+    assert document.paragraphs[0].text == f"關於{YEAR}年度學校本質安全考評結果的通報"
+    assert any("參加排名的" in p.text for p in document.paragraphs)
+    assert {row.cells[1].text for row in document.tables[0].rows[1:]} == {"第一中學", HOSTILE, "'=1+2 小學"}
+
+    page.click("#nav-audit")
+    page.wait_for_selector("#audit-table")
+    trail = page.inner_text("#audit-table")
+    for action in ("登入", "督查", "發布", "匯出"):
+        assert action in trail
+    watch.check()
+
+
+def test_a_leader_exports_a_marked_draft_but_cannot_publish(server, browser):
+    page, watch = _login(browser, server["base"], "leader")
+    assert page.locator("#nav-publish").count() == 0
+    page.click("#nav-exports")
+    page.wait_for_selector("#exp-draft-xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(_download(page, "#exp-draft-xlsx"))).worksheets[0]
+    assert "草稿" in sheet["A1"].value and sheet["A2"].value.startswith("草稿")
+    page.goto(f"{server['base']}/admin/users")
+    page.wait_for_selector("text=此頁僅供教體局安全辦使用")
+    assert page.locator("#users-add").count() == 0
+    watch.check()
