@@ -1,0 +1,112 @@
+"""Accounts and sessions: argon2 hashes, roles, disabled accounts, the log-in redirect, the navbar per role."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from dashboard import access
+from dashboard.access import Viewer, authenticate, create_user, load_viewer, set_active
+from sync.errors import UserError
+from sync.store import users
+from tests.test_admin_support import make_store
+from tests.test_security_support import client_for, copied_store, dash_app, response_text, seeded_store
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = make_store(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("", "long-enough-1", "admin"), "user name"),
+        (("x", "long-enough-1", "root"), "unknown"),
+        (("x", "long-enough-1", "school"), "--school"),
+        (("x", "long-enough-1", "leader", "S001"), "leave out"),
+        (("x", "short", "admin"), "at least 8"),
+    ],
+)
+def test_bad_accounts_are_refused_with_a_reason(engine, args, words):
+    with pytest.raises(UserError, match=words):
+        create_user(engine, *args)
+
+
+def test_a_user_name_is_taken_once(engine):
+    create_user(engine, "boss", "admin-pass-1", "admin")
+    with pytest.raises(UserError, match="exists already"):
+        create_user(engine, "boss", "other-pass-2", "admin")
+
+
+def test_passwords_are_stored_as_argon2_and_checked(engine):
+    create_user(engine, "S001", "school-pass-1", "school", "S001")
+    with engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash)).scalar()
+    assert stored.startswith("$argon2id$")
+    assert authenticate(engine, "S001", "school-pass-1") == Viewer(1, "S001", "school", "S001", None)
+    assert authenticate(engine, "S001", "school-pass-2") is None
+    assert authenticate(engine, "nobody", "school-pass-1") is None
+
+
+def test_a_disabled_account_can_neither_log_in_nor_keep_its_session(engine):
+    viewer = create_user(engine, "chief", "leader-pass-1", "leader")
+    set_active(engine, "chief", False)
+    assert authenticate(engine, "chief", "leader-pass-1") is None
+    assert load_viewer(engine, str(viewer.user_id)) is None
+    assert load_viewer(engine, "not a number") is None
+
+
+def test_a_school_sees_its_own_details_only():
+    school = Viewer(3, "S001", "school", "S001")
+    assert school.can_see_school("S001") and not school.can_see_school("S002") and not school.can_see_school(None)
+    assert Viewer(1, "boss", "admin", None).can_see_school("S002")
+    assert Viewer(2, "chief", "leader", None).can_see_school("S002")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "http://evil.example/", "\\\\evil", "javascript:alert(1)", ""])
+def test_the_login_never_redirects_off_this_server(target):
+    assert access._safe_next(target) == "/"
+
+
+@pytest.fixture(scope="module")
+def template_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("accounts") / "seeded.db"
+    seeded, accounts = seeded_store(f"sqlite:///{path}")
+    seeded.dispose()
+    return path, accounts
+
+
+@pytest.fixture
+def store(template_store, sqlite_url):
+    path, accounts = template_store
+    engine = copied_store(path, sqlite_url)
+    yield engine, accounts
+    engine.dispose()
+
+
+def test_a_session_ends_when_the_account_is_disabled(store):
+    engine, accounts = store
+    client = client_for(dash_app(), accounts["leader"], fresh=True)
+    assert client.get("/_dash-layout").status_code == 200
+    set_active(engine, "chief", False)
+    assert client.get("/_dash-layout").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        ("admin", {"nav-users", "nav-publish", "nav-inspections", "nav-audit", "nav-exports"}, {"nav-upload"}),
+        ("leader", {"nav-exports"}, {"nav-users", "nav-publish", "nav-inspections", "nav-audit", "nav-upload"}),
+        ("school", {"nav-upload", "nav-exports"}, {"nav-users", "nav-publish", "nav-inspections", "nav-audit"}),
+    ],
+)
+def test_the_navbar_offers_each_role_its_own_pages(store, role, shown, hidden):
+    _, accounts = store
+    layout = response_text(client_for(dash_app(), accounts[role]).get("/_dash-layout"))
+    for element in shown:
+        assert f'"{element}"' in layout
+    for element in hidden:
+        assert f'"{element}"' not in layout
