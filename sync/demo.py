@@ -1147,7 +1147,7 @@ def write_demo(inbox: Path, schools: int = 60, seed: int = 2026, today: date | N
 
     Same seed and today -> byte-identical files (an unchanged re-sync is skipped by content hash).
     """
-    from sync.template import Quirks, sheet_rows, write_bureau_workbook, write_workbook
+    from sync.template import Quirks, school_workbook_title, sheet_rows, write_bureau_workbook, write_workbook
 
     demo = build_county(schools, seed, today)
     county, frames, inbox = demo.county, demo.frames, Path(inbox)
@@ -1168,7 +1168,7 @@ def write_demo(inbox: Path, schools: int = 60, seed: int = 2026, today: date | N
         quirks = Quirks()
         found = mistakes_for.get(s)(parts, quirks) if s in mistakes_for else None
         rel = _school_path(county.codes[s], county.names[s], county.townships[s], quirks.fmt)
-        write_workbook(inbox / rel, list(parts.values()), quirks, f"{county.names[s]}學校安全工作台賬")
+        write_workbook(inbox / rel, list(parts.values()), quirks, school_workbook_title({"name": county.names[s]}))
         files.append(str(rel))
         keep.add(rel)
         if found:

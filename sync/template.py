@@ -511,6 +511,8 @@ def write_template(
     if school and "school" not in records:
         records["school"] = _school_frame(school)
     parts = [sheet_rows(s.key, records.get(s.key)) for s in contract.SCHOOL_SHEETS]
+    if school is None and records.get("school") is not None and len(records["school"]):
+        school = {"name": records["school"]["name"].iloc[0]}
     write_workbook(path, parts, Quirks(), school_workbook_title(school))
     return path
 

@@ -128,6 +128,17 @@ def test_workbooks_read_back_as_the_records_the_county_holds(demo):
     assert checked == len(summary.school_files) - len(touched)
 
 
+def test_a_clean_demo_workbook_is_exactly_the_filled_template(demo, tmp_path):
+    from sync.template import write_template
+
+    inbox, summary, frames = demo
+    touched = {m.file for m in summary.mistakes}
+    rel = next(f for f in summary.school_files if f not in touched)
+    code = rel.split("/")[-1].split("-")[0]
+    records = {s.key: frames[s.key][frames[s.key]["school_code"] == code] for s in contract.SCHOOL_SHEETS}
+    assert write_template(tmp_path / "same.xlsx", records=records).read_bytes() == (inbox / rel).read_bytes()
+
+
 def test_the_bureau_workbook_reads_back_as_registry_and_inspections(demo):
     inbox, summary, frames = demo
     report = check_file(inbox / summary.bureau_file, today=TODAY)
