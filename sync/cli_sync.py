@@ -52,7 +52,7 @@ def _check(path: Path, console) -> int:
     return 0
 
 
-def _once(quiet: bool, wait: float, console) -> int:
+def _once(quiet: bool, wait: float, console, recompute: bool = True) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sync.load import run_sync
@@ -62,7 +62,7 @@ def _once(quiet: bool, wait: float, console) -> int:
     inbox = Path(get_settings().inbox)
     engine = get_engine()
     if quiet:
-        summary = run_sync(engine, inbox, trigger="cli", wait=wait)
+        summary = run_sync(engine, inbox, trigger="cli", wait=wait, recompute=recompute)
     else:
         with Progress(TextColumn("sync"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -71,7 +71,7 @@ def _once(quiet: bool, wait: float, console) -> int:
             def progress(done, total, key):
                 bar.update(task, completed=done, total=total, description=key.split(":", 1)[-1][-40:])
 
-            summary = run_sync(engine, inbox, trigger="cli", wait=wait, progress=progress)
+            summary = run_sync(engine, inbox, trigger="cli", wait=wait, progress=progress, recompute=recompute)
     _print_summary(console, summary, quiet)
     if summary.status in ("failed", "busy"):
         return 1
@@ -112,7 +112,8 @@ def _print_summary(console, summary, quiet: bool) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar; list only the sources that changed or were refused.")
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait when another sync is running (0: say so and stop).")
-def sync(once: bool, check: Path | None, quiet: bool, wait: float) -> None:
+@click.option("--no-recompute", is_flag=True, help="Load only; leave the draft scores until the next run.")
+def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute: bool) -> None:
     """Read the inbox and the mapped SQL sources into the store, then recompute the scores.
 
     Exits 1 when any source was refused (every problem is printed) or the run could not start."""
@@ -122,7 +123,7 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if check is not None:
         sys.exit(_check(check, console))
-    sys.exit(_once(quiet, wait, console))
+    sys.exit(_once(quiet, wait, console, recompute=not no_recompute))
 
 
 @click.command()

@@ -19,14 +19,14 @@ log = logging.getLogger("safeschool.scheduler")
 JOB_ID = "safeschool-sync"
 
 
-def scheduled_sync(inbox: Path | None = None) -> str:
+def scheduled_sync(inbox: Path | None = None, recompute: bool = True) -> str:
     """One scheduled run; never raises (a raised error would only be logged by APScheduler anyway)."""
     try:
         from sync.load import run_sync
         from sync.settings import get_settings
         from sync.store import get_engine
 
-        summary = run_sync(get_engine(), Path(inbox or get_settings().inbox), trigger="scheduler")
+        summary = run_sync(get_engine(), Path(inbox or get_settings().inbox), trigger="scheduler", recompute=recompute)
     except Exception:  # keep the scheduler alive whatever one run does
         log.exception("scheduled sync failed; it is retried at the next tick")
         return "failed"

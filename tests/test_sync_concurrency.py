@@ -51,7 +51,7 @@ def _inbox(tmp_path, changed: bool = False):
 
 def _start_sync(url: str, inbox, pause: float) -> subprocess.Popen:
     env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_INBOX": str(inbox), PAUSE_ENV: str(pause)}
-    return subprocess.Popen([sys.executable, "-m", "sync", "sync", "--once", "--quiet"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "sync", "sync", "--once", "--quiet", "--no-recompute"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

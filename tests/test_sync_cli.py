@@ -1,0 +1,112 @@
+"""`safeschool sync --once / --check` and `safeschool scheduler` as the bureau's operator uses them."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from click.testing import CliRunner
+
+from sync.cli import main
+from sync.migrate import upgrade
+from sync.settings import reset_caches
+from sync.store import make_engine
+from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+
+@pytest.fixture
+def county(tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_xlsx(inbox / "bureau.xlsx", bureau_book(("1001", "1002")))
+    write_xlsx(inbox / "1001.xlsx", school_book("1001"))
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setenv("SAFESCHOOL_INBOX", str(inbox))
+    reset_caches()
+    eng = make_engine(url)
+    upgrade(eng)
+    eng.dispose()
+    return inbox
+
+
+def test_sync_once_prints_a_summary_and_exits_zero_when_nothing_is_refused(county):
+    result = CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
+    assert result.exit_code == 0, result.output
+    assert "1001.xlsx" in result.output and "loaded" in result.output
+
+
+def test_sync_once_prints_every_problem_and_exits_non_zero_when_a_source_is_refused(county):
+    book = school_book("1002")
+    book["應急演練"][1][6] = 99
+    del book["保安人員"]
+    write_xlsx(county / "1002.xlsx", book)
+    result = CliRunner().invoke(main, ["sync", "--once", "--quiet", "--no-recompute"])
+    assert result.exit_code == 1
+    assert "FILE 1002.xlsx / 保安人員" in result.output and "is missing" in result.output
+    assert "1002.xlsx / 應急演練 / row 2 / 簽到班級數 [99]" in result.output and "cannot exceed" in result.output
+
+
+def test_sync_check_validates_one_workbook_without_loading_it(county, tmp_path):
+    from sqlalchemy import func, select
+
+    from sync.store import records
+
+    CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
+    book = school_book("1002")
+    book["應急演練"][1][0] = "三月"
+    path = write_xlsx(tmp_path / "check.xlsx", book)
+    result = CliRunner().invoke(main, ["sync", "--check", str(path)])
+    assert result.exit_code == 1
+    assert "check.xlsx / 應急演練 / row 2 / 演練日期 [三月]" in result.output
+    eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with eng.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records["drills"])
+                            .where(records["drills"].c.school_code == "1002")).scalar() == 0
+    eng.dispose()
+    good = CliRunner().invoke(main, ["sync", "--check", str(write_xlsx(tmp_path / "ok.xlsx", school_book("1002")))])
+    assert good.exit_code == 0 and "no problems found" in good.output
+
+
+def test_sync_check_of_a_missing_file_is_a_one_line_error(county, tmp_path):
+    result = CliRunner().invoke(main, ["sync", "--check", str(tmp_path / "nope.xlsx")])
+    assert result.exit_code == 2 and "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_the_scheduler_runs_one_sync_job_on_the_configured_cron_without_overlap(county, tmp_path, monkeypatch):
+    from sync.scheduler import JOB_ID, build_scheduler
+
+    config = tmp_path / "safeschool.toml"
+    config.write_text('[schedule]\ncron = "*/10 7-18 * * 1-5"\ntimezone = "Asia/Shanghai"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    reset_caches()
+    sched = build_scheduler()
+    (job,) = sched.get_jobs()
+    assert job.id == JOB_ID and job.max_instances == 1 and job.coalesce is True
+    assert str(job.trigger.fields[6]) == "*/10" and str(job.trigger.fields[5]) == "7-18"
+    default = build_scheduler(cron="*/30 * * * *").get_jobs()[0]
+    assert str(default.trigger.fields[6]) == "*/30"
+
+
+def test_a_bad_cron_is_a_user_error(county):
+    from sync.errors import UserError
+    from sync.scheduler import build_scheduler
+
+    with pytest.raises(UserError, match="not a valid cron"):
+        build_scheduler(cron="every half hour")
+
+
+def test_a_scheduled_run_with_the_database_down_is_logged_and_does_not_raise(county, monkeypatch, caplog):
+    from sync.scheduler import scheduled_sync
+
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=2")
+    reset_caches()
+    with caplog.at_level(logging.INFO):
+        assert scheduled_sync(recompute=False) == "failed"
+    assert "cannot be used" in caplog.text
+
+
+def test_a_scheduled_run_loads_the_inbox(county):
+    from sync.scheduler import scheduled_sync
+
+    assert scheduled_sync(recompute=False) == "ok"
