@@ -67,19 +67,6 @@ def _clean(values) -> list:
 # --- overview ---------------------------------------------------------------------------
 
 
-def grade_bar(grades: dict[str, int], labels: dict[str, str]) -> dict:
-    """Schools per grade as one stacked bar (labels: grade -> display text)."""
-    data = [
-        {"type": "bar", "orientation": "h", "x": [n], "y": [""], "name": f"{labels.get(g, g)} {n}",
-         "marker": {"color": GRADE_COLOURS.get(g, "#999")}, "hovertemplate": f"{labels.get(g, g)}: {n}<extra></extra>"}
-        for g, n in grades.items()
-    ]
-    return {"data": data, "layout": _base_layout(barmode="stack", height=110, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                                                 xaxis={"visible": False}, yaxis={"visible": False},
-                                                 legend={"orientation": "h", "y": -0.5, "traceorder": "normal"},
-                                                 showlegend=True)}
-
-
 def ranking_filter_model(school_type: str | None, township: str | None, grade: str | None) -> dict:
     """The ranking grid's filter: the grid filters its own rows in the browser, the server only says how."""
     model = {}

@@ -111,12 +111,12 @@ def shell():
     lang_buttons = dbc.ButtonGroup(
         [dbc.Button(label, id=f"lang-{code}", size="sm", color="light", outline=True, n_clicks=0,
                     title=code) for code, label in LANGUAGE_BUTTONS],
-        className="ms-lg-2 my-2 my-lg-0", id="lang-switch",
+        className="ms-xl-2 my-2 my-xl-0", id="lang-switch",
     )
     user = html.Span([
         html.Span(who, className="fw-semibold", id="viewer-name"), " · ",
         T(role_key, className="small"),
-    ], className="navbar-text text-light ms-lg-3 small")
+    ], className="navbar-text text-light ms-xl-3 small text-nowrap")
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(T("app.title"), href="/", className="fw-bold"),
@@ -124,14 +124,14 @@ def shell():
             dbc.Collapse([
                 dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
                 html.Div([T("nav.year", className="text-light small me-2"), year_picker],
-                         className="d-flex align-items-center my-2 my-lg-0"),
+                         className="d-flex align-items-center my-2 my-xl-0"),
                 lang_buttons,
                 user,
-                html.A(T("nav.logout"), href="/logout", className="btn btn-sm btn-outline-light ms-lg-3 my-2 my-lg-0",
+                html.A(T("nav.logout"), href="/logout", className="btn btn-sm btn-outline-light ms-xl-3 my-2 my-xl-0 text-nowrap",
                        id="logout-link"),
             ], id="nav-collapse", navbar=True, is_open=False),
         ], fluid=True),
-        color="dark", dark=True, expand="lg", className="no-print mb-3 shadow-sm", sticky="top",
+        color="dark", dark=True, expand="xl", className="no-print mb-3 shadow-sm", sticky="top",
     )
     return html.Div([
         dcc.Store(id="lang-store", storage_type="local", data=DEFAULT_LANGUAGE),

@@ -49,11 +49,9 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
 
     mean = "–" if head["mean"] is None else f"{head['mean']:.1f}"
     share = "–" if head["drill_share"] is None else f"{head['drill_share'] * 100:.0f}%"
-    grade_labels = {g: grade_label(g, lang) for g in head["grades"]}
     grades = dbc.Col(dbc.Card(dbc.CardBody([
-        html.Div(t("overview.per_grade", lang), className="text-muted small"),
-        dcc.Graph(figure=figures.grade_bar(head["grades"], grade_labels), config={"displayModeBar": False},
-                  style={"height": "110px"}, id="grade-bar"),
+        html.Div(t("overview.per_grade", lang), className="text-muted small mb-2"),
+        grade_strip(head["grades"], lang),
     ]), className="h-100 shadow-sm"), xs=12, md=8, xl=2, className="mb-3")
     return dbc.Row([
         stat("overview.schools", str(head["schools"])),
@@ -64,6 +62,18 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
              color="success"),
         grades,
     ])
+
+
+def grade_strip(grades: dict[str, int], lang: str):
+    """Schools per grade: one stacked bar and a legend with the counts (colour-blind-safe colours)."""
+    total = sum(grades.values()) or 1
+    bars = [html.Div(title=f"{grade_label(g, lang)} {n}", className="grade-seg",
+                     style={"width": f"{100 * n / total:.2f}%", "background": figures.GRADE_COLOURS.get(g, "#999")})
+            for g, n in grades.items() if n]
+    legend = [html.Span([html.Span(className="grade-dot", style={"background": figures.GRADE_COLOURS.get(g, "#999")}),
+                         f"{grade_label(g, lang)} ", html.B(str(n))], className="me-2 text-nowrap small d-inline-block")
+              for g, n in grades.items()]
+    return html.Div([html.Div(bars, className="grade-strip mb-2"), html.Div(legend)], id="grade-strip")
 
 
 def county_todo_card(todo: dict, lang: str):
@@ -114,7 +124,7 @@ def ranking_columns(lang: str) -> list[dict]:
          "width": 110, "pinned": "left", "sort": "asc", "filter": False},
         {"field": "name", "headerName": t("ranking.school", lang), "minWidth": 170, "flex": 2, "pinned": "left",
          "cellClass": "link-cell"},
-        {"field": "type", "headerName": t("ranking.type", lang), "width": 110},
+        {"field": "type", "headerName": t("ranking.type", lang), "width": 130 if lang == "en" else 110},
         {"field": "township", "headerName": t("ranking.township", lang), "width": 110},
         *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn"}
           for a in queries.AREAS],

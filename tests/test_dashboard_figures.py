@@ -1,0 +1,141 @@
+"""Figure builders on small frames: what each figure shows, and the heatmap's paging at many schools."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dashboard import figures
+from dashboard.i18n import LANGUAGES, catalogue
+
+LABELS = {"empty": "nothing", "held": "held", "required": "required", "not_yet": "not yet", "scale": "share"}
+
+
+def _cells(n_schools: int, periods=("2026-03", "2026-04", "2026-05")) -> pd.DataFrame:
+    rows = []
+    for i in range(n_schools):
+        for j, p in enumerate(periods):
+            held = (i + j) % 2
+            rows.append({"school_code": f"S{i:04d}", "name": f"學校{i:04d}", "type": "小學" if i % 2 else "初中",
+                         "township": ["甲鎮", "乙鄉", "丙鎮"][i % 3], "period": p, "required": 1.0, "held": float(held),
+                         "covered": bool(held), "counted": j < 2, "total": 50.0 + i % 50})
+    frame = pd.DataFrame(rows)
+    frame["value"] = np.where(frame["counted"] | frame["covered"], frame["held"], np.nan)
+    return frame
+
+
+def test_heatmap_page_filters_groups_and_pages_a_thousand_schools():
+    cells = _cells(1000)
+    schools, pages = figures.heatmap_page(cells, "township", None, "group", 1)
+    assert pages == 17 and len(schools) == 60
+    assert list(schools["group"]) == sorted(schools["group"])
+    last, _ = figures.heatmap_page(cells, "township", None, "group", 99)  # beyond the end: the last page
+    assert len(last) == 1000 - 16 * 60
+    only, pages = figures.heatmap_page(cells, "township", ["乙鄉"], "group", 1)
+    assert set(only["group"]) == {"乙鄉"} and pages == 6
+
+
+def test_heatmap_page_worst_first_puts_the_lowest_share_on_top():
+    cells = _cells(30)
+    schools, _ = figures.heatmap_page(cells, "type", None, "worst", 1)
+    shares = schools["share"].tolist()
+    assert shares == sorted(shares)
+
+
+def test_heatmap_cells_carry_school_codes_hover_figures_and_blank_future_periods():
+    cells = _cells(4)
+    schools, _ = figures.heatmap_page(cells, "township", None, "group", 1)
+    fig = figures.heatmap(cells, schools, LABELS)
+    trace = fig["data"][0]
+    assert trace["x"] == ["2026-03", "2026-04", "2026-05"]
+    assert len(trace["z"]) == 4 and all(len(row) == 3 for row in trace["z"])
+    assert all(row[2] is None or row[2] == 1.0 for row in trace["z"])  # May not due: blank unless covered
+    assert [row[0] for row in trace["customdata"]] == list(schools["school_code"])
+    assert "held 1 / required 1" in json.dumps(trace["hovertext"], ensure_ascii=False) or "held 0 / required 1" in json.dumps(trace["hovertext"])
+    assert trace["colorscale"] == "Cividis"
+    assert fig["layout"]["height"] >= figures.HEATMAP_ROW_PX * 4
+
+
+def test_heatmap_without_rows_says_so():
+    fig = figures.heatmap(_cells(1).iloc[0:0], pd.DataFrame(columns=["school_code", "group", "name"]), LABELS)
+    assert fig["data"] == [] and fig["layout"]["annotations"][0]["text"] == "nothing"
+
+
+def test_area_bars_show_points_against_the_maximum():
+    areas = {"A": {"points": 12.5, "max": 15}, "B": {"points": 10, "max": 10}, "_meta": {"veto": False}}
+    fig = figures.area_bars(areas, {"A": "責任體系", "B": "安全管理機構"}, "points", "max")
+    maxima, points = fig["data"]
+    assert maxima["x"] == [15.0, 10.0] and points["x"] == [12.5, 10.0]
+    assert points["text"] == ["12.5 / 15", "10 / 10"]
+    assert points["y"] == ["A 責任體系", "B 安全管理機構"]
+
+
+def test_drill_calendar_marks_held_missed_and_not_yet():
+    frame = pd.DataFrame({"period": ["2026-03", "2026-04", "2026-12"], "required": [1, 1, 1], "held": [2, 0, 0],
+                          "covered": [True, False, False], "counted": [True, True, False]})
+    fig = figures.drill_calendar(frame, {"held": "H", "missed": "M", "not_yet": "N", "row": "drills", "empty": "-"})
+    assert fig["data"][0]["z"] == [[1.0, 0.0, None]]
+    assert fig["data"][0]["text"] == [["2/1", "0/1", "0/1"]]
+
+
+def test_trend_lines_draw_school_county_and_type():
+    frame = pd.DataFrame({"as_of": pd.to_datetime(["2026-01-31", "2026-02-28"]), "school": [60.0, np.nan],
+                          "county": [55.0, 58.0], "type": [57.0, 59.0]})
+    fig = figures.trend_lines(frame, {"school": "本校", "county": "全縣", "type": "小學"})
+    assert [d["name"] for d in fig["data"]] == ["本校", "全縣", "小學"]
+    assert fig["data"][0]["y"] == [60.0, None]
+    assert fig["data"][0]["x"] == ["2026-01-31", "2026-02-28"]
+
+
+def test_spread_plot_hides_school_names_unless_asked():
+    frame = pd.DataFrame({"group": ["甲", "甲", "乙"], "total": [50.0, 70.0, 90.0], "name": ["a", "b", "c"]})
+    public = figures.spread_plot(frame, "全縣", "-", show_points=False)
+    bureau = figures.spread_plot(frame, "全縣", "-", show_points=True)
+    assert all("hovertext" not in d and d["boxpoints"] is False for d in public["data"])
+    by_group = {d["name"]: d for d in bureau["data"]}
+    assert by_group["甲"]["hovertext"] == ["a", "b"] and by_group["乙"]["hovertext"] == ["c"]
+
+
+def test_ranking_filter_model_only_names_chosen_columns():
+    assert figures.ranking_filter_model(None, "甲鎮", None) == {
+        "township": {"filterType": "text", "type": "equals", "filter": "甲鎮"}}
+
+
+def test_figures_are_plain_json():
+    cells = _cells(3)
+    schools, _ = figures.heatmap_page(cells, "type", None, "group", 1)
+    for fig in (figures.heatmap(cells, schools, LABELS), figures.empty("x")):
+        json.dumps(fig, allow_nan=False)
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
+MINE = [DASHBOARD / "layout.py", *(DASHBOARD / "pages" / f"{p}.py" for p in ("overview", "school", "trends", "heatmaps")),
+        DASHBOARD / "queries.py"]
+
+
+def test_every_label_the_pages_use_is_in_the_catalogue_in_three_languages():
+    keys = set()
+    for path in MINE:
+        text = path.read_text(encoding="utf-8")
+        keys |= set(re.findall(r"\b[tT]\(\s*\"([a-z_]+\.[a-z_.0-9]+)\"", text))
+        keys |= set(re.findall(r"(?:Refused|NotFound)\(\"([a-z_.]+)\"\)", text))
+        keys |= {f"{prefix}.{k}" for prefix, k in re.findall(r"\"(todo\.county|todo|hazards\.status|data\.status)\.([a-z_0-9]+)\"", text)}
+    from dashboard.queries import MEASURES
+
+    keys |= {f"heatmap.measure.{m}" for m in MEASURES}
+    keys |= {f"area.{a}" for a in "ABCDEFG"} | {f"grade.{g}" for g in ("優秀", "良好", "合格", "不合格")}
+    keys |= {f"hazards.status.{s}" for s in ("overdue", "due_soon", "open", "closed_late", "closed")}
+    cat = catalogue()
+    missing = sorted(k for k in keys if k not in cat)
+    assert not missing, missing
+    assert len(keys) > 120
+    for key in keys:
+        entry = cat[key]
+        placeholders = {lang: set(re.findall(r"{(\w+)}", entry[lang])) for lang in LANGUAGES}
+        assert len({frozenset(p) for p in placeholders.values()}) == 1, (key, placeholders)
