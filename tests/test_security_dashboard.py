@@ -1,0 +1,138 @@
+"""The dashboard's own pages (overview, school, trends, heatmaps) against a school asking for others' data.
+
+Issue 6: a school sees its own page and data, the county aggregates, and
+other schools' totals only in a published year's ranking.  The requests are
+crafted by hand: another school's code in the school page's store, a click
+on another school's ranking row or heatmap cell.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_security_support import (
+    DRAFT_YEAR,
+    PUBLISHED_YEAR,
+    call,
+    client_for,
+    copied_store,
+    dash_app,
+    response_text,
+    seeded_store,
+)
+
+OTHER_NAMES = ("<script>alert(1)</script>", "=1+2 小學")
+
+
+@pytest.fixture(scope="module")
+def template_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dash-security") / "seeded.db"
+    engine, accounts = seeded_store(f"sqlite:///{path}")
+    engine.dispose()
+    return path, accounts
+
+
+@pytest.fixture
+def school_client(template_store, sqlite_url):
+    path, accounts = template_store
+    engine = copied_store(path, sqlite_url)
+    yield client_for(dash_app(), accounts["school"])
+    engine.dispose()
+
+
+@pytest.mark.parametrize("year", [DRAFT_YEAR, PUBLISHED_YEAR])
+def test_another_schools_page_is_refused(school_client, year):
+    text = response_text(call(school_client, "school-content.children",
+                              {"lang-store.data": "zh-Hant", "year.value": year, "school-code.data": "S002"}))
+    assert "只能查看本校" in text
+    assert not any(name in text for name in OTHER_NAMES)
+    assert "detail A1" not in text
+
+
+def test_the_own_school_page_is_served(school_client):
+    text = response_text(call(school_client, "school-content.children",
+                              {"lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR, "school-code.data": "S001"}))
+    assert "第一中學" in text and "只能查看本校" not in text
+
+
+@pytest.mark.parametrize("output", ["overview-content.children", "trends-content.children"])
+def test_a_draft_year_shows_a_school_no_other_school(school_client, output):
+    text = response_text(call(school_client, output, {"lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR,
+                                                      "trends-group.value": "type"}))
+    assert not any(name in text for name in OTHER_NAMES)
+
+
+def test_a_published_year_shows_a_school_the_public_ranking(school_client):
+    text = response_text(call(school_client, "overview-content.children",
+                              {"lang-store.data": "zh-Hant", "year.value": PUBLISHED_YEAR}))
+    assert "<script>alert(1)</script>" in text  # the circular makes names and totals public
+    assert "detail A1" not in text  # but never another school's indicator details
+
+
+def test_a_heatmap_of_a_draft_year_names_no_other_school(school_client):
+    text = response_text(call(school_client, "hm-figure.figure", {
+        "lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR, "hm-measure.value": "drills",
+        "hm-group-by.value": "township", "hm-order.value": "name", "hm-page.active_page": 1}))
+    assert not any(name in text for name in OTHER_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("output", "values"),
+    [
+        ("nav-location.pathname", {"ranking-grid.cellClicked": {"rowId": "S002", "value": "x", "colId": "name"}}),
+        ("nav-location.pathname", {"school-picker.value": "S002"}),
+        ("nav-location.pathname", {"hm-figure.clickData": {"points": [{"customdata": ["S002"], "y": "S002"}]}}),
+    ],
+)
+def test_clicks_naming_another_school_never_open_it(school_client, output, values):
+    app = dash_app()
+    if not app.callback_map:
+        app._setup_server()
+    keys = [k for k in app.callback_map if k.split("@")[0] == output
+            and any(f"{i['id']}.{i['property']}" in values for i in app.callback_map[k]["inputs"])]
+    assert keys, f"no callback for {values}"
+    response = _call_key(school_client, app, keys[0], values)
+    assert "/school/S002" not in response_text(response)
+
+
+def _call_key(client, app, key, values):
+    import json
+
+    spec = app.callback_map[key]
+    ident, prop = key.rsplit(".", 1)
+    body = {
+        "output": key,
+        "outputs": {"id": ident, "property": prop},
+        "inputs": [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+                   for i in spec["inputs"]],
+        "state": [{"id": s["id"], "property": s["property"], "value": None} for s in spec.get("state", [])],
+        "changedPropIds": list(values),
+    }
+    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+
+
+@pytest.fixture
+def leader_client(template_store, sqlite_url):
+    path, accounts = template_store
+    engine = copied_store(path, sqlite_url)
+    yield client_for(dash_app(), accounts["leader"])
+    engine.dispose()
+
+
+def test_the_bureau_sees_every_school_in_a_draft_year(leader_client):
+    """The control for the refusals above: the same request from the bureau does name the other schools."""
+    text = response_text(call(leader_client, "overview-content.children",
+                              {"lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR}))
+    assert all(name in text for name in OTHER_NAMES)
+    text = response_text(call(leader_client, "school-content.children",
+                              {"lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR, "school-code.data": "S002"}))
+    assert "只能查看本校" not in text and "<script>alert(1)</script>" in text
+
+
+def test_the_bureau_picking_another_school_opens_it(leader_client):
+    app = dash_app()
+    if not app.callback_map:
+        app._setup_server()
+    key = next(k for k in app.callback_map if k.startswith("nav-location.pathname")
+               and any(i["id"] == "school-picker" for i in app.callback_map[k]["inputs"]))
+    assert "/school/S002" in response_text(_call_key(leader_client, app, key, {"school-picker.value": "S002"}))
