@@ -5,7 +5,8 @@
 - a kindergarten quarter is a calendar quarter that overlaps a semester;
 - the semesters of a year are the spring and autumn semesters that start in it.
 The year's months also see the autumn semester of the year before (January).
-Each function returns a frame with columns period (label), start, end (Timestamps).
+Each function returns a frame with columns period (label), start, end (Timestamps);
+months, weeks and quarters also carry an integer key (202603, 202611, 20262) for fast joins.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ def term_months(rubric: Rubric, year: int) -> pd.DataFrame:
     counts = pd.Series(1, index=days).groupby(days.month).size()
     months = sorted(int(m) for m, n in counts.items() if n >= TERM_MONTH_DAYS)
     return pd.DataFrame([
-        {"period": f"{year}-{m:02d}", "start": pd.Timestamp(year, m, 1),
+        {"period": f"{year}-{m:02d}", "key": year * 100 + m, "start": pd.Timestamp(year, m, 1),
          "end": pd.Timestamp(year, m, 1) + pd.offsets.MonthEnd(0)}
         for m in months
-    ], columns=["period", "start", "end"])
+    ], columns=["period", "key", "start", "end"])
 
 
 def term_weeks(rubric: Rubric, year: int) -> pd.DataFrame:
@@ -64,9 +65,9 @@ def term_weeks(rubric: Rubric, year: int) -> pd.DataFrame:
     for week, n in counts.items():
         if n >= TERM_WEEK_WEEKDAYS:
             monday = date.fromisocalendar(year, int(week), 1)
-            rows.append({"period": f"{year}-W{int(week):02d}", "start": pd.Timestamp(monday),
+            rows.append({"period": f"{year}-W{int(week):02d}", "key": year * 100 + int(week), "start": pd.Timestamp(monday),
                          "end": pd.Timestamp(monday + timedelta(days=6))})
-    return pd.DataFrame(rows, columns=["period", "start", "end"])
+    return pd.DataFrame(rows, columns=["period", "key", "start", "end"])
 
 
 def term_quarters(rubric: Rubric, year: int) -> pd.DataFrame:
@@ -77,8 +78,9 @@ def term_quarters(rubric: Rubric, year: int) -> pd.DataFrame:
     rows = []
     for q in quarters:
         start = pd.Timestamp(year, 3 * q - 2, 1)
-        rows.append({"period": f"{year}-Q{q}", "start": start, "end": start + pd.offsets.QuarterEnd(0)})
-    return pd.DataFrame(rows, columns=["period", "start", "end"])
+        rows.append({"period": f"{year}-Q{q}", "key": year * 10 + q, "start": start,
+                     "end": start + pd.offsets.QuarterEnd(0)})
+    return pd.DataFrame(rows, columns=["period", "key", "start", "end"])
 
 
 def theme_windows(rubric: Rubric, year: int) -> pd.DataFrame:

@@ -30,7 +30,7 @@ class Outcome:
 def texts(template: str, **columns) -> list[str]:
     """Format one string per school from aligned columns (Series or arrays)."""
     names = list(columns)
-    values = [list(v) for v in columns.values()]
+    values = [v.tolist() if hasattr(v, "tolist") else list(v) for v in columns.values()]
     return [template.format(**dict(zip(names, row, strict=False))) for row in zip(*values, strict=False)]
 
 
@@ -192,7 +192,7 @@ class Context:
         n_covered = self.per_school(counted.groupby("school_code")["covered"].sum())
         score_sum = self.per_school(counted.groupby("school_code")["score"].sum())
         missing = counted[~counted["covered"]]
-        missing_list = missing.groupby("school_code")["period"].agg(lambda p: "、".join(p))
+        missing_list = missing.groupby("school_code")["period"].agg("、".join)
         missing_list = missing_list.reindex(self.codes).fillna("")
         first_missing = missing.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
         # pending or all counted periods covered: point at the next period still open
@@ -224,11 +224,16 @@ class Context:
         left = pd.DataFrame({"school_code": codes.to_numpy(dtype=object)})
         return left.merge(periods, how="cross")
 
-    def held_per_period(self, long: pd.DataFrame, counts: pd.Series, required=1) -> pd.DataFrame:
-        """Attach held counts (a Series indexed by (school_code, period)) and a 0/1 score."""
+    def held_per_period(self, long: pd.DataFrame, counts: pd.Series, required=1, on: str = "period") -> pd.DataFrame:
+        """Attach held counts (a Series indexed by (school_code, `on`)) and a 0/1 score."""
         counts = counts.rename("held").reset_index()
-        long = long.merge(counts, on=["school_code", "period"], how="left")
+        long = long.merge(counts, on=["school_code", on], how="left")
         long["held"] = long["held"].fillna(0).astype(int)
         long["required"] = required
         long["score"] = (long["held"] >= long["required"]).astype(float)
         return long
+
+    def month_counts(self, records: pd.DataFrame) -> pd.Series:
+        """Records per (school, month key 202603)."""
+        key = records["date"].dt.year * 100 + records["date"].dt.month
+        return records.assign(key=key.to_numpy()).groupby(["school_code", "key"]).size()

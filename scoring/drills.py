@@ -16,13 +16,13 @@ def _student_drills(ctx: Context) -> pd.DataFrame:
 def d1_drill_frequency(ctx: Context) -> Outcome:
     """4.4.1: schools drill once every term month; kindergartens once every quarter that overlaps a semester."""
     drills = _student_drills(ctx)
-    month = drills["date"].dt.strftime("%Y-%m")
-    quarter = drills["date"].dt.year.astype(str) + "-Q" + drills["date"].dt.quarter.astype(str)
+    quarter = drills["date"].dt.year * 10 + drills["date"].dt.quarter
     kinder = ctx.schools["kindergarten"]
-    by_month = drills.assign(period=month.to_numpy()).groupby(["school_code", "period"]).size()
-    by_quarter = drills.assign(period=quarter.to_numpy()).groupby(["school_code", "period"]).size()
-    schools = ctx.held_per_period(ctx.cross(ctx.term_months(), ctx.codes[~kinder.to_numpy()]), by_month)
-    kindergartens = ctx.held_per_period(ctx.cross(ctx.term_quarters(), ctx.codes[kinder.to_numpy()]), by_quarter)
+    by_month = ctx.month_counts(drills)
+    by_quarter = drills.assign(key=quarter.to_numpy()).groupby(["school_code", "key"]).size()
+    schools = ctx.held_per_period(ctx.cross(ctx.term_months(), ctx.codes[~kinder.to_numpy()]), by_month, on="key")
+    kindergartens = ctx.held_per_period(ctx.cross(ctx.term_quarters(), ctx.codes[kinder.to_numpy()]), by_quarter,
+                                        on="key")
     long = pd.concat([schools, kindergartens], ignore_index=True)
     out = ctx.over_periods(long, "應演練期", "drill periods", "在{p}舉行一次應急演練", "hold a drill in {p}")
     frame = out.frame

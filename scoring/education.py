@@ -29,9 +29,9 @@ def c2_weekly_class(ctx: Context) -> Outcome:
     first_monday = pd.Timestamp(date.fromisocalendar(ctx.year, 1, 1))  # ISO week 1 may start in December
     classes = classes[(classes["kind"] == "安全教育課") & (classes["date"] >= first_monday)]
     iso = classes["date"].dt.isocalendar()
-    label = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
-    counts = classes.assign(period=label.to_numpy()).groupby(["school_code", "period"]).size()
-    long = ctx.held_per_period(ctx.cross(ctx.term_weeks()), counts)
+    key = iso["year"].astype("int64") * 100 + iso["week"].astype("int64")
+    counts = classes.assign(key=key.to_numpy()).groupby(["school_code", "key"]).size()
+    long = ctx.held_per_period(ctx.cross(ctx.term_weeks()), counts, on="key")
     return ctx.over_periods(long, "教學周", "term weeks", "在{p}上一節安全教育課", "hold a safety class in {p}")
 
 

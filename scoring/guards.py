@@ -111,15 +111,10 @@ def e3_guard_age(ctx: Context) -> Outcome:
                         f"更換超過{limit}周歲的保安", f"replace guards over {limit}")
 
 
-def _term_month_counts(ctx: Context, records: pd.DataFrame) -> pd.Series:
-    month = records["date"].dt.strftime("%Y-%m")
-    return records.assign(period=month.to_numpy()).groupby(["school_code", "period"]).size()
-
-
 @indicator("E4", "4.5.1", "保安每月演練", "guards' monthly drill")
 def e4_guard_drills(ctx: Context) -> Outcome:
     """4.5.1: the guards hold their own emergency drill every month."""
-    long = ctx.held_per_period(ctx.cross(ctx.term_months()), _term_month_counts(ctx, ctx.dated("guard_drills")))
+    long = ctx.held_per_period(ctx.cross(ctx.term_months()), ctx.month_counts(ctx.dated("guard_drills")), on="key")
     return ctx.over_periods(long, "教學月", "term months", "在{p}組織一次保安應急演練", "hold a guard drill in {p}")
 
 
@@ -182,5 +177,5 @@ def e8_gate_duty(ctx: Context) -> Outcome:
     """4.5.4: peak-hour gate duty with the police is logged in every term month."""
     duty = ctx.dated("gate_duty")
     duty = duty[duty["police"].fillna(False).astype(bool)]
-    long = ctx.held_per_period(ctx.cross(ctx.term_months()), _term_month_counts(ctx, duty))
+    long = ctx.held_per_period(ctx.cross(ctx.term_months()), ctx.month_counts(duty), on="key")
     return ctx.over_periods(long, "教學月", "term months", "在{p}安排民警到崗的護學崗", "log gate duty with police in {p}")
