@@ -1,0 +1,81 @@
+"""`safeschool score / explain / publish` end to end on a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from scoring.synthetic import Records, compliant_school
+from sync.cli import main
+from sync.migrate import upgrade
+from sync.store import make_engine
+from tests.test_results_store import load
+
+Y = 2025
+
+
+@pytest.fixture
+def store():
+    engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
+    upgrade(engine)
+    rec = Records()
+    compliant_school(rec, "S1", Y, type="高中")
+    compliant_school(rec, "S2", Y, type="小學").remove("checklist", "S2", item="年度演練計劃")
+    rec.add("inspections", "S2", date="2025-06-01", kind="不定期", deduction=1.5)
+    load(engine, rec.frames())
+    yield engine
+    engine.dispose()
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_score_json_is_the_rules_md_array_in_rank_order(store):
+    result = run("score", "--year", str(Y), "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert [(o["school_code"], o["total"], o["rank"]) for o in out] == [("S1", 100.0, 1), ("S2", 96.5, 2)]
+    assert out[1]["deduction"] == 1.5 and out[1]["grade"] == "優秀"
+    assert out[0]["indicators"]["E1"]["clause"] == "4.5.1"
+    assert out[0]["campuses"][0]["guards_required"] == 2
+
+
+def test_score_as_of_mid_year_and_readable_table(store):
+    result = run("score", "--year", str(Y), "--as-of", f"{Y}-06-30")
+    assert result.exit_code == 0, result.output
+    assert "S1" in result.output and "S2" in result.output and f"{Y}-06-30" in result.output
+
+
+def test_explain_prints_clauses_details_and_hints(store):
+    result = run("explain", "S2", "--year", str(Y))
+    assert result.exit_code == 0, result.output
+    assert "年度演練計劃" in result.output and "4.4.1" in result.output and "+2.0" in result.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (("explain", "NOPE", "--year", str(Y)), "not in the registry"),
+    (("score", "--year", str(Y), "--as-of", "30/06/2025"), "is not a date"),
+    (("score", "--year", str(Y), "--as-of", "2024-06-30"), "is not in 2025"),
+    (("score", "--year", "2019"), "no records are dated in 2019"),
+    (("score", "--year", "2999"), "has not started"),
+    (("score", "--year", str(Y), "--published"), "has not been published"),
+])
+def test_user_mistakes_are_one_line_exit_2(store, args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_publish_then_published_score_is_frozen(store):
+    assert run("rescore", "--year", str(Y)).exit_code == 0
+    result = run("publish", "--year", str(Y), "--by", "局安全辦")
+    assert result.exit_code == 0 and "version 1" in result.output
+    again = run("publish", "--year", str(Y))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert run("publish", "--year", str(Y), "--force").exit_code == 0
+    published = json.loads(run("score", "--year", str(Y), "--published", "--json").output)
+    assert [o["school_code"] for o in published] == ["S1", "S2"]
