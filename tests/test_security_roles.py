@@ -310,3 +310,36 @@ def test_upload_callback_refuses_bureau_accounts(store, app, tmp_path):
                               {"upload-workbook.contents": upload_contents(mine), "upload-workbook.filename": "a.xlsx"}))
     assert "此頁供學校帳號上傳本校工作簿" in text
     assert count(engine, audit_log, audit_log.c.action == "upload") == 0
+
+
+# --- what the office itself gets ------------------------------------------------------------------
+
+
+def test_an_assessed_score_above_the_indicator_maximum_is_refused_in_the_form(store, app):
+    engine, accounts = store
+    text = response_text(call(client_for(app, accounts["admin"]), "insp-result.children", {
+        "insp-save.n_clicks": 1, "insp-date.value": "2026-05-01", "insp-school.value": "S002", "insp-kind.value": "考評",
+        "insp-indicator.value": "D1", "insp-assessed.value": 9}))
+    assert "insp-error" in text and "0 至 8" in text
+    assert count(engine, records["inspections"]) == 0 and count(engine, inspection_changes) == 0
+
+
+def test_the_confirmation_lists_the_schools_whose_result_changed(store, app):
+    _, accounts = store
+    text = response_text(call(client_for(app, accounts["admin"]), "pub-confirm-body.children",
+                              {"pub-open.n_clicks": 1, "pub-year.value": PUBLISHED_YEAR, "lang-store.data": "zh-Hant"}))
+    assert "pub-confirm-changes" in text
+    assert "0 所與上次不同" in text  # the 2025 draft equals its publication
+    text = response_text(call(client_for(app, accounts["admin"]), "pub-confirm-body.children",
+                              {"pub-open.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "lang-store.data": "zh-Hant"}))
+    assert "3 所與上次不同" in text and "S003 =1+2 小學: – → 64.0" in text
+
+
+def test_the_audit_page_shows_actions_and_sync_runs_to_the_office(store, app):
+    engine, accounts = store
+    from dashboard import audit
+
+    audit.record(engine, "boss", "export", None, {"what": "circular", "year": 2025})
+    text = response_text(call(client_for(app, accounts["admin"]), "audit-entries.children",
+                              {"audit-action.value": "export", "lang-store.data": "zh-Hant"}))
+    assert "circular" in text and "匯出" in text and REFUSED_ADMIN not in text

@@ -123,8 +123,13 @@ def ask_to_confirm(_open, _cancel, year, lang):
     if refused is not None:
         return False, no_update, no_update
     _, diff = year_state(int(year))
-    return (True, t("pub.confirm_title", lang, year=year),
-            t("pub.confirm_body", lang, total=len(diff), changed=int(diff["changed"].sum())))
+    changed = diff[diff["changed"]]
+    names = [html.Li(f"{r.school_code} {to_language(str(r.name or ''), lang)}: {_total(r.total_before) or '–'} → "
+                     f"{_total(r.total_after) or '–'}") for r in changed.head(20).itertuples(index=False)]
+    more = [html.Li("…")] if len(changed) > 20 else []
+    body = [html.P(t("pub.confirm_body", lang, total=len(diff), changed=len(changed))),
+            html.Ul(names + more, className="small mb-0", id="pub-confirm-changes")]
+    return True, t("pub.confirm_title", lang, year=year), body
 
 
 @callback(Output("pub-result", "children"), Output("pub-modal", "is_open", allow_duplicate=True),
