@@ -188,9 +188,10 @@ class Calendar:
 
     def years(self) -> Periods:
         """Each covered year's days up to today (any day: found hazards, funds spent, inspections)."""
-        rows = [self.days[self.year == y] for y in range(self.first_year, self.last_year + 1)]
-        weekdays = [r[((r.view("int64") - 4) % 7) < 5] for r in rows]
-        return _periods(weekdays, np.arange(self.first_year, self.first_year + len(rows)))
+        years = range(self.first_year, self.last_year + 1)
+        rows = {y: self.days[(self.year == y) & ((self.days.view("int64") - 4) % 7 < 5)] for y in years}
+        rows = {y: r for y, r in rows.items() if len(r)}  # 1 January on a weekend: nothing yet this year
+        return _periods(list(rows.values()), np.array(list(rows), dtype=np.int64))
 
 
 def _periods(rows: list[np.ndarray], labels: np.ndarray) -> Periods:

@@ -256,6 +256,16 @@ def test_today_limits_the_running_year():
     assert set(early["drills"]["date"].dt.year) == {2024, 2025, 2026}
 
 
+@pytest.mark.parametrize("today", [date(2028, 1, 1), date(2026, 1, 1), date(2026, 2, 21), date(2026, 12, 31)])
+def test_every_event_has_a_date_whatever_today_is(today):
+    frames = county_frames(15, 2, today)
+    events = {"drills": "date", "education": "date", "guard_drills": "date", "gate_duty": "date", "funds": "date",
+              "hazards": "found_date", "inspections": "date", "guard_training": "start_date", "guards": "start_date"}
+    for key, column in events.items():
+        assert frames[key][column].notna().all(), (today, key)
+        assert (frames[key][column] <= pd.Timestamp(today)).all(), (today, key)
+
+
 def test_default_today_is_the_clock_date():
     frames = county_frames(5, 3)
     assert frames["drills"]["date"].max() <= pd.Timestamp(date.today())
