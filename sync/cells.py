@@ -255,7 +255,7 @@ _PARSERS = {
 
 def parse_cell(column: contract.Column, value):
     """One cell of `column`: (value or None, problem or None). An empty cell is None (required is checked by the caller)."""
-    if is_empty(value):
+    if value == "" or value is None or (value.__class__ is str and not value.strip()):
         return None, None
     if column.key == "school_code":
         return parse_code(value)

@@ -387,7 +387,7 @@ class _Run:
                 self._skip(f.key, f.kind, None)
                 continue
             else:
-                report = check_file(f.path, display_name=_display(f.key), today=self.today)
+                report = check_file(f.path, display_name=_display(f.key), today=self.today, maxima=self.maxima)
             self._store(f.key, BUREAU_WORKBOOK, report, f.body_sha, context, existing)
 
     def _load_sql(self, existing, registry_first: bool, registry: set[str] | None = None) -> None:
@@ -433,7 +433,8 @@ class _Run:
                 self._skip(f.key, SCHOOL_WORKBOOK, f.school_code)
                 continue
             else:
-                report = check_file(f.path, registry=registry, display_name=_display(f.key), today=self.today)
+                report = check_file(f.path, registry=registry, display_name=_display(f.key), today=self.today,
+                                    maxima=self.maxima)
             self._store(f.key, report.kind or SCHOOL_WORKBOOK, report, f.body_sha, context, existing)
 
 

@@ -16,6 +16,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import python_calamine as calamine
@@ -146,9 +147,14 @@ _HEADER_INDEX: dict[str, dict[str, str]] = {
 
 
 def column_key_of(spec: contract.Sheet, header) -> str | None:
-    if is_empty(header) or not isinstance(header, str):
+    if not isinstance(header, str) or is_empty(header):
         return None
-    index = _HEADER_INDEX[spec.key]
+    return _column_key(spec.key, header)
+
+
+@lru_cache(maxsize=65536)
+def _column_key(sheet_key: str, header: str) -> str | None:
+    index = _HEADER_INDEX[sheet_key]
     for form in _label_forms(header):
         if form in index:
             return index[form]
@@ -171,6 +177,8 @@ def find_header(spec: contract.Sheet, grid: list[list]) -> tuple[int, dict[str, 
         matched = _header_matches(spec, row)
         if len(matched) > best:
             best, best_idx, best_map = len(matched), idx, matched
+            if best == len(spec.columns):  # every column named: no better row can follow
+                break
     if best_idx is None:
         return None
     return best_idx, best_map
@@ -185,19 +193,28 @@ _NOTE = re.compile(
 NOTE_MIN_LENGTH = 15
 
 
-def is_note_line(cells: list, first_table_col: int) -> bool:
+def filled_cells(cells: list) -> list[int]:
+    """Indices of the cells that hold something (calamine gives "" for an empty cell)."""
+    return [i for i, c in enumerate(cells) if c != "" and c is not None and (c.__class__ is not str or c.strip())]
+
+
+@lru_cache(maxsize=65536)
+def _starts_like_a_note(text: str) -> tuple[bool, int]:
+    plain = _T2S.convert(unicodedata.normalize("NFKC", text).strip())
+    return bool(_NOTE.match(plain.replace(" ", ""))), len(plain)
+
+
+def is_note_line(cells: list, first_table_col: int, filled: list[int] | None = None) -> bool:
     """A notes, signature or totals line under the table rather than a record.
 
     Either its first non-empty cell starts like a note (備註, 注:, 說明, 填表人, 簽字, 負責人, 合計 ...),
     or it is one long text alone at the left edge of the table (a sentence, not a name or a date)."""
-    filled = [i for i, c in enumerate(cells) if not is_empty(c)]
+    filled = filled_cells(cells) if filled is None else filled
     first = cells[filled[0]]
     if not isinstance(first, str):
         return False
-    text = _T2S.convert(unicodedata.normalize("NFKC", first).strip())
-    if _NOTE.match(text.replace(" ", "")):
-        return True
-    return len(filled) == 1 and filled[0] <= first_table_col and len(text) >= NOTE_MIN_LENGTH
+    note, length = _starts_like_a_note(first)
+    return note or (len(filled) == 1 and filled[0] <= first_table_col and length >= NOTE_MIN_LENGTH)
 
 
 def _column_letter(idx: int) -> str:
@@ -226,21 +243,19 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     ]
     first_col = min(columns.values())
     rows, notes, region = [], [], []
-    for r in range(header_idx + 1, len(sheet.grid)):
-        cells = sheet.grid[r]
-        if all(is_empty(c) for c in cells):
+    grid = sheet.grid
+    for r in range(header_idx + 1, len(grid)):
+        cells = grid[r]
+        filled = filled_cells(cells)
+        if not filled:
             continue
         region.append((r + 1, cells))
-        if is_note_line(cells, first_col):
-            notes.append((r + 1, " ".join(display(c) for c in cells if not is_empty(c))))
+        if is_note_line(cells, first_col, filled):
+            notes.append((r + 1, " ".join(display(cells[i]) for i in filled)))
             continue
         width = len(cells)
         picked = {key: (cells[i] if i < width else "") for key, i in columns.items()}
-        raw = {}
-        for i, c in enumerate(cells):
-            if not is_empty(c):
-                raw[names[i] if i < len(names) else _column_letter(i)] = display(c)
-        rows.append(RawRow(r + 1, picked, raw))
+        rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
 
 

@@ -115,19 +115,22 @@ def registry_in_store(engine) -> set[str] | None:
 # ---------------------------------------------------------------- checking
 
 def check_file(path: Path, registry: set[str] | None = None, engine=None, today: date | None = None,
-               display_name: str | None = None) -> FileReport:
-    """Validate one workbook (school or bureau) without loading it."""
+               display_name: str | None = None, maxima: dict[str, float] | None = None) -> FileReport:
+    """Validate one workbook (school or bureau) without loading it.
+
+    registry: the registered school codes (None: taken from `engine`'s store if given, else not checked).
+    maxima: each indicator's maximum points (default: the configured rubric)."""
     path = Path(path)
-    return _check(path, display_name or path.name, registry, engine, today)
+    return _check(path, display_name or path.name, registry, engine, today, maxima)
 
 
 def check_bytes(data: bytes, filename: str, registry: set[str] | None = None, engine=None,
                 today: date | None = None) -> FileReport:
     """check_file for a workbook held in memory (an upload)."""
-    return _check(bytes(data), filename, registry, engine, today)
+    return _check(bytes(data), filename, registry, engine, today, None)
 
 
-def _check(source, filename, registry, engine, today) -> FileReport:
+def _check(source, filename, registry, engine, today, maxima) -> FileReport:
     report = FileReport(filename)
     if registry is None and engine is not None:
         registry = registry_in_store(engine)
@@ -136,7 +139,7 @@ def _check(source, filename, registry, engine, today) -> FileReport:
     except UnreadableWorkbook as err:
         report.add_file_problem(*err.args)
         return report
-    return check_sheets(sheets, report, registry, today or date.today(), indicator_max())
+    return check_sheets(sheets, report, registry, today or date.today(), maxima or indicator_max())
 
 
 def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: date,

@@ -18,7 +18,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from sync import contract
-from sync.cells import display, is_empty
 from sync.reader import column_key_of
 from sync.report import FileReport
 from sync.validate import Context, RawRow, privacy_problems, validate_rows
@@ -101,8 +100,7 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
     raw_rows = []
     for n, cells in region:
         picked = {key: cells[i] for key, i in mapping.items()}
-        raw = {columns[i]: display(c) for i, c in enumerate(cells) if not is_empty(c)}
-        raw_rows.append(RawRow(n, picked, raw))
+        raw_rows.append(RawRow(n, picked, row_cells=cells, names=list(columns)))
     ctx = Context(today=today, school_code=None, registry=registry if sheet_key != "registry" else None,
                   indicator_max=maxima)
     result = validate_rows(spec, raw_rows, ctx, sheet_key, headers)

@@ -235,6 +235,7 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: crash-safe, no fsync per commit
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 

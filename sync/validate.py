@@ -64,11 +64,24 @@ class Problem:
 
 @dataclass
 class RawRow:
-    """One table row as read: its 1-based row number and raw cells by column key."""
+    """One table row as read: its 1-based row number and raw cells by column key.
+
+    `raw` (header as written -> value as shown, every non-empty cell, extra columns included) is
+    what a refused row keeps; it is built only for the rows that need it."""
 
     row_no: int
     cells: dict[str, object]
-    raw: dict[str, str]  # header as written -> value as shown, every non-empty cell
+    row_cells: list | None = None
+    names: list[str] | None = None
+
+    @property
+    def raw(self) -> dict[str, str]:
+        out = {}
+        for i, c in enumerate(self.row_cells or ()):
+            if not is_empty(c):
+                name = self.names[i] if self.names and i < len(self.names) and self.names[i] else f"#{i + 1}"
+                out[name] = display(c)
+        return out
 
 
 @dataclass
@@ -309,7 +322,9 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
     texts = []
     for _row_no, cells in rows:
-        texts.extend(display(c) for c in cells if not is_empty(c))
+        # Only text and long numbers can hold an 11-digit phone or an 18-digit identity number.
+        texts.extend(c if c.__class__ is str else display(c) for c in cells
+                     if c.__class__ is str or (c.__class__ in (int, float) and c >= 1e6))
     blob = "\n".join(texts)
     if not blob or _private_kind(blob) is None:
         return problems
