@@ -98,7 +98,8 @@ def data_version(engine: Engine | None = None) -> tuple:
         select(func.count()).select_from(publications).where(publications.c.active.is_(True)).scalar_subquery(),
     )
     with engine.connect() as conn:
-        version = tuple(conn.execute(query).one())
+        # The store's address leads: rendered pages cached on the version never cross two stores.
+        version = (str(engine.url), *conn.execute(query).one())
     if has_request_context():
         g._safeschool_data_version = (engine, version)
     return version
@@ -256,6 +257,12 @@ def _hazards(engine: Engine, version: tuple) -> pd.DataFrame:
                                              "deadline", "closed_date"), version)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _hazards_by_school(engine: Engine, version: tuple) -> dict[str, pd.DataFrame]:
+    hazards = _hazards(engine, version)
+    return {code: part for code, part in hazards.groupby("school_code", sort=False)}
+
+
 def hazard_status(hazards: pd.DataFrame, day: date) -> pd.Series:
     """closed / closed_late / overdue / due_soon / open on `day` (a hazard closed after `day` is open on it)."""
     ref = pd.Timestamp(day)
@@ -365,6 +372,15 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple) 
     return todo
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _guards_to_watch(engine: Engine, day: date, version: tuple) -> dict[str, pd.DataFrame]:
+    """Per school, the guards on duty who are over 55 or turn 56 soon."""
+    guards = _active_guards(engine, day, version)
+    guards = guards[(guards["guards_turning_56"] > 0) | (guards["guards_over_55"] > 0)]
+    return {code: part for code, part in guards.groupby("school_code", sort=False)}
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def _active_guards(engine: Engine, day: date, version: tuple) -> pd.DataFrame:
     guards = _record_table(engine, "guards", ("school_code", "name", "campus", "birth_date", "start_date", "end_date"), version)
     ref = pd.Timestamp(day)
@@ -404,8 +420,8 @@ def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None
     running = _is_running(year, today)
     todo = _todos(engine, year, day, running, version)
     counts = {name: int(todo[name].get(school_code, 0)) for name in TODO_COLUMNS}
-    guards = _active_guards(engine, day, version)
-    guards = guards[(guards["school_code"] == school_code) & ((guards["guards_turning_56"] > 0) | (guards["guards_over_55"] > 0))]
+    guards = _guards_to_watch(engine, day, version).get(school_code)
+    guards = guards if guards is not None else pd.DataFrame(columns=["name", "campus", "limit_day"])
     labels = _current_labels(day)
     return {
         "counts": counts,
@@ -467,20 +483,28 @@ def _trend_means(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     return frame[["school_code", "name", "type", "township", "as_of", "total"]]
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _trend_parts(engine: Engine, year: int, version: tuple) -> tuple[pd.Series, dict, dict]:
+    """County mean and each type's mean at every month end, and each school's own rows (computed once)."""
+    trend = _trend_means(engine, year, version)
+    county = trend.groupby("as_of")["total"].mean()
+    by_type = {ty: part.groupby("as_of")["total"].mean() for ty, part in trend.groupby("type")}
+    own = {code: part.set_index("as_of")["total"] for code, part in trend.groupby("school_code")}
+    types = dict(zip(trend["school_code"], trend["type"], strict=True))
+    return county, by_type, {"own": own, "types": types}
+
+
 def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     """Month-end totals of the school beside the county mean and its type's mean (columns as_of, school, county, type)."""
     _check_school(viewer, school_code)
     engine = _engine()
-    trend = _trend_means(engine, year, data_version(engine))
-    if trend.empty:
+    county, by_type, schools = _trend_parts(engine, year, data_version(engine))
+    if county.empty:
         return pd.DataFrame(columns=["as_of", "school", "county", "type"])
-    own = trend[trend["school_code"] == school_code]
-    school_type = own["type"].iloc[0] if len(own) else None
-    county = trend.groupby("as_of")["total"].mean()
-    same_type = trend[trend["type"] == school_type].groupby("as_of")["total"].mean()
-    out = pd.DataFrame({"county": county, "type": same_type})
-    out["school"] = own.set_index("as_of")["total"].reindex(out.index)
-    return out.reset_index().sort_values("as_of")
+    school_type = schools["types"].get(school_code)
+    out = pd.DataFrame({"county": county, "type": by_type.get(school_type, pd.Series(dtype="float64")).reindex(county.index)})
+    out["school"] = schools["own"].get(school_code, pd.Series(dtype="float64")).reindex(out.index)
+    return out.rename_axis("as_of").reset_index().sort_values("as_of")
 
 
 def drill_calendar(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
@@ -505,8 +529,8 @@ def hazard_ledger(viewer: Viewer, school_code: str, year: int, today: date | Non
     _check_school(viewer, school_code)
     engine = _engine()
     day = _reference_day(year, today)
-    hazards = _hazards(engine, data_version(engine))
-    hazards = hazards[hazards["school_code"] == school_code]
+    version = data_version(engine)
+    hazards = _hazards_by_school(engine, version).get(school_code, _hazards(engine, version).iloc[0:0])
     hazards = hazards[hazards["found_date"].isna() | (hazards["found_date"] <= pd.Timestamp(day))]
     status = hazard_status(hazards, day)
     in_year = hazards["found_date"].dt.year == year
@@ -690,7 +714,7 @@ def heatmap_cells(viewer: Viewer, year: int, measure: str) -> pd.DataFrame:
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _years, _ranking, _record_table, _headline, _todos,
-               _trend_means, _heatmap_cells):
+               _trend_means, _trend_parts, _heatmap_cells, _hazards_by_school, _guards_to_watch, _active_guards):
         fn.cache_clear()
 
 

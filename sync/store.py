@@ -167,6 +167,8 @@ scores = Table(
     Column("computed_at", DateTime, nullable=False),
     Index("ix_scores_lookup", "publication_id", "year", "kind", "as_of"),
     Index("ix_scores_school", "school_code", "year"),
+    # The dashboard reads max(computed_at) on every request to know whether its caches still hold.
+    Index("ix_scores_computed_at", "computed_at"),
 )
 
 publications = Table(

@@ -157,7 +157,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.locator("#ranking-grid .ag-pinned-left-cols-container .ag-row").first.locator(".link-cell").click()
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
-    assert page.locator("#indicator-table tbody tr").count() >= 30
+    assert page.locator("#indicator-table .ag-center-cols-container .ag-row").count() >= 30
     _shot(page, "school")
     del first_name
 

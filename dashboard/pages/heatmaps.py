@@ -7,6 +7,8 @@ and pages of 60 schools; the figure grows with the rows it shows.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html, no_update
@@ -82,23 +84,32 @@ def group_options(lang, year, group_by):
 def render_heatmap(lang, year, measure, group_by, groups, order, page):
     """One page of the heatmap: schools of the chosen groups, by period, coloured by the share held."""
     lang = lang_of(lang)
-    labels = {"empty": t("heatmap.none", lang), "held": t("heatmap.held", lang), "required": t("heatmap.required", lang),
-              "not_yet": t("calendar.not_yet", lang), "scale": t("heatmap.scale", lang)}
     try:
         viewer = viewer_or_refuse()
         if not year:
-            return figures.empty(labels["empty"]), 1, ""
-        cells = queries.heatmap_cells(viewer, int(year), measure or "drills")
+            return figures.empty(t("heatmap.none", lang)), 1, ""
+        return _rendered(viewer, int(year), measure or "drills", group_by, tuple(groups or ()), order or "group",
+                         int(page or 1), lang, queries.data_version())
     except (queries.Refused, queries.NotFound) as err:
         return figures.empty(t(str(err), lang)), 1, ""
+
+
+@lru_cache(maxsize=256)
+def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, order: str, page: int, lang: str,
+              version: tuple):
+    """One heatmap page per viewer and choice of controls, until the data changes (a sync)."""
+    labels = {"empty": t("heatmap.none", lang), "held": t("heatmap.held", lang), "required": t("heatmap.required", lang),
+              "not_yet": t("calendar.not_yet", lang), "scale": t("heatmap.scale", lang)}
+    cells = queries.heatmap_cells(viewer, year, measure)
     col = "township" if group_by == "township" else "type"
+    chosen = list(groups)
     if lang != "zh-Hant" and not cells.empty:
         shown = cells[col].map(lambda v: type_label(v, lang) if col == "type" else to_language(str(v), lang))
         cells = cells.assign(name=cells["name"].map(lambda v: to_language(str(v), lang)), **{col: shown})
-        groups = [type_label(g, lang) if col == "type" else to_language(g, lang) for g in (groups or [])]
-    schools, pages = figures.heatmap_page(cells, group_by, groups or None, order or "group", page or 1)
+        chosen = [type_label(g, lang) if col == "type" else to_language(g, lang) for g in chosen]
+    schools, pages = figures.heatmap_page(cells, group_by, chosen or None, order, page)
     total = cells["school_code"].nunique() if not cells.empty else 0
-    summary = t("heatmap.summary", lang, shown=len(schools), total=total, page=min(page or 1, pages), pages=pages)
+    summary = t("heatmap.summary", lang, shown=len(schools), total=total, page=min(page, pages), pages=pages)
     return figures.heatmap(cells, schools, labels), pages, summary
 
 

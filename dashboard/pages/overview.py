@@ -8,6 +8,8 @@ never waits on the server.  A click on a row opens that school's page.
 from __future__ import annotations
 
 import json
+from datetime import date
+from functools import lru_cache
 
 import dash
 import dash_ag_grid as dag
@@ -181,20 +183,30 @@ def render_overview(lang, year):
         viewer = viewer_or_refuse()
         if not year:
             raise queries.NotFound("overview.no_results")
-        status = queries.year_status(viewer, int(year))
-        if not status["schools"]:
-            raise queries.NotFound("overview.no_results")
-        head = queries.headline(viewer, int(year))
-        frame = queries.ranking(viewer, int(year))
-        rows = ranking_rows(frame, lang)
-        title = html.H1([t("overview.title", lang, year=year), status_badge(status, lang)], className="h3 mb-3")
-        parts = [title, headline_cards(head, lang)]
-        if viewer.is_bureau:
-            parts.append(county_todo_card(queries.county_todos(viewer, int(year)), lang))
-        parts.append(ranking_card(frame, rows, lang, status["published"], viewer.is_bureau))
-        return html.Div(parts)
+        return _rendered(viewer, int(year), lang, date.today(), queries.data_version())
 
     return guarded(render, lang)
+
+
+@lru_cache(maxsize=256)
+def _rendered(viewer, year: int, lang: str, today: date, version: tuple):
+    """The overview per viewer, year, language and day, until the data changes (a sync)."""
+    return _render(viewer, year, lang)
+
+
+def _render(viewer, year: int, lang: str):
+    status = queries.year_status(viewer, int(year))
+    if not status["schools"]:
+        raise queries.NotFound("overview.no_results")
+    head = queries.headline(viewer, int(year))
+    frame = queries.ranking(viewer, int(year))
+    rows = ranking_rows(frame, lang)
+    title = html.H1([t("overview.title", lang, year=year), status_badge(status, lang)], className="h3 mb-3")
+    parts = [title, headline_cards(head, lang)]
+    if viewer.is_bureau:
+        parts.append(county_todo_card(queries.county_todos(viewer, int(year)), lang))
+    parts.append(ranking_card(frame, rows, lang, status["published"], viewer.is_bureau))
+    return html.Div(parts)
 
 
 @callback(Output("ranking-grid", "filterModel"), Input("filter-type", "value"), Input("filter-township", "value"),

@@ -8,7 +8,11 @@ school asking for another school's page gets a refusal, not data.
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 import dash
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
@@ -106,29 +110,49 @@ def todo_list(todo: dict, lang: str):
     return dbc.ListGroup([dbc.ListGroupItem(text, color=colour) for colour, text in items], id="school-todos")
 
 
-def indicator_table(indicators: dict, lang: str):
+def indicator_rows(indicators: dict, lang: str) -> list[dict]:
+    """One row per indicator: points against the maximum, the figures behind them, the clause, how to raise it."""
     en = lang == "en"
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
-        "ind.id", "ind.name", "ind.points", "ind.max", "ind.detail", "ind.clause", "ind.hint")]))
     rows = []
     for ind_id in sorted(indicators):
         entry = indicators[ind_id] or {}
         title = entry.get("title_en") if en and entry.get("title_en") else to_language(entry.get("title") or t(f"ind.{ind_id}", lang), lang)
         detail = entry.get("detail_en") if en and entry.get("detail_en") else to_language(entry.get("detail") or "", lang)
         hint = entry.get("hint_en") if en and entry.get("hint_en") else to_language(entry.get("hint") or "", lang)
-        pending = entry.get("pending")
+        pending = bool(entry.get("pending"))
         points = t("ind.pending", lang) if pending else _fmt(entry.get("points"), 2)
         if entry.get("assessed_points") is not None:
             points = f"{points} ({t('ind.assessed', lang)}; {t('ind.computed', lang)} {_fmt(entry.get('computed_points'), 2)})"
-        full = not pending and entry.get("max") and (entry.get("points") or 0) >= entry.get("max")
-        rows.append(html.Tr([
-            html.Td(ind_id, className="fw-semibold"), html.Td(title), html.Td(points, className="text-end"),
-            html.Td(_fmt(entry.get("max"), 2), className="text-end"), html.Td(detail, className="small"),
-            html.Td(entry.get("clause") or "", className="small text-nowrap"),
-            html.Td(hint, className="small text-muted"),
-        ], className="" if full else "table-warning" if not pending else "table-light"))
-    return dbc.Table([head, html.Tbody(rows)], striped=False, hover=True, size="sm", responsive=True,
-                     className="indicator-table mb-0", id="indicator-table")
+        short = not pending and bool(entry.get("max")) and (entry.get("points") or 0) < entry.get("max")
+        rows.append({"id": ind_id, "title": title, "points": points, "max": _fmt(entry.get("max"), 2), "detail": detail,
+                     "clause": entry.get("clause") or "", "hint": hint, "short": short, "pending": pending})
+    return rows
+
+
+def _wrapped(field: str, header: str, flex: float, min_width: int) -> dict:
+    return {"field": field, "headerName": header, "flex": flex, "minWidth": min_width, "wrapText": True,
+            "autoHeight": True, "cellClass": "lh-sm py-1"}
+
+
+def indicator_table(indicators: dict, lang: str):
+    """The indicator table as a grid (one component and its rows: cheap to build and to send)."""
+    columns = [
+        {"field": "id", "headerName": t("ind.id", lang), "width": 76, "pinned": "left", "cellClass": "fw-semibold"},
+        _wrapped("title", t("ind.name", lang), 1.3, 150),
+        {"field": "points", "headerName": t("ind.points", lang), "width": 90, "type": "rightAligned", "wrapText": True,
+         "autoHeight": True},
+        {"field": "max", "headerName": t("ind.max", lang), "width": 80, "type": "rightAligned"},
+        _wrapped("detail", t("ind.detail", lang), 2.2, 220),
+        {"field": "clause", "headerName": t("ind.clause", lang), "width": 86},
+        _wrapped("hint", t("ind.hint", lang), 1.8, 180),
+    ]
+    return dag.AgGrid(
+        id="indicator-table", rowData=indicator_rows(indicators, lang), columnDefs=columns,
+        defaultColDef={"sortable": True, "resizable": True},
+        dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True, "animateRows": False,
+                         "rowClassRules": {"row-short": "params.data.short", "row-pending": "params.data.pending"}},
+        style={"height": None, "width": "100%"}, className="ag-theme-quartz indicator-grid",
+    )
 
 
 def guards_table(frame: pd.DataFrame, lang: str):
@@ -182,15 +206,28 @@ def data_state_view(state: dict, lang: str):
     if refused.empty:
         parts.append(html.P(t("data.refused_none", lang), className="text-muted small mb-0"))
     else:
-        head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("data.sheet", "data.row", "data.column", "data.value",
-                                                                  "data.reason")]))
-        body = [html.Tr([html.Td(to_language(str(r.sheet or ""), lang)), html.Td(r.row_no if pd.notna(r.row_no) else ""),
-                         html.Td(to_language(str(r.column or ""), lang)), html.Td(str(r.value or "")),
-                         html.Td(r.reason_en if en else to_language(str(r.reason_zh), lang))])
+        rows = [{"sheet": to_language(str(r.sheet or ""), lang), "row": None if pd.isna(r.row_no) else int(r.row_no),
+                 "column": to_language(str(r.column or ""), lang), "value": str(r.value or ""),
+                 "reason": r.reason_en if en else to_language(str(r.reason_zh), lang)}
                 for r in refused.itertuples(index=False)]
-        parts.append(html.Div(dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0",
-                                        id="refused-table"), className="refused-scroll"))
+        columns = [{"field": "sheet", "headerName": t("data.sheet", lang), "width": 120},
+                   {"field": "row", "headerName": t("data.row", lang), "width": 80},
+                   {"field": "column", "headerName": t("data.column", lang), "width": 130},
+                   {"field": "value", "headerName": t("data.value", lang), "width": 140},
+                   _wrapped("reason", t("data.reason", lang), 2, 220)]
+        parts.append(dag.AgGrid(id="refused-table", rowData=rows, columnDefs=columns,
+                                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                                dashGridOptions={"domLayout": "autoHeight" if len(rows) <= 12 else "normal",
+                                                 "suppressCellFocus": True},
+                                style={"height": None if len(rows) <= 12 else "360px", "width": "100%"},
+                                className="ag-theme-quartz"))
     return html.Div(parts)
+
+
+@lru_cache(maxsize=512)
+def _rendered(viewer, code: str, year: int, lang: str, today: date, version: tuple):
+    """A rendered page per viewer, school, year, language and day, until the data changes (a sync)."""
+    return render_school(viewer, code, year, lang)
 
 
 def render_school(viewer, code: str, year: int, lang: str):
@@ -242,7 +279,7 @@ def render_school_page(lang, year, code):
             raise queries.NotFound("school.pick")
         if not year:
             raise queries.NotFound("overview.no_results")
-        return render_school(viewer, str(code), int(year), lang)
+        return _rendered(viewer, str(code), int(year), lang, date.today(), queries.data_version())
 
     return guarded(render, lang)
 

@@ -420,6 +420,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_scores_lookup', ['publication_id', 'year', 'kind', 'as_of'], unique=False)
         batch_op.create_index(batch_op.f('ix_scores_publication_id'), ['publication_id'], unique=False)
         batch_op.create_index('ix_scores_school', ['school_code', 'year'], unique=False)
+        batch_op.create_index('ix_scores_computed_at', ['computed_at'], unique=False)
 
     op.create_table('sync_run_sources',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -447,6 +448,7 @@ def downgrade() -> None:
 
     op.drop_table('sync_run_sources')
     with op.batch_alter_table('scores', schema=None) as batch_op:
+        batch_op.drop_index('ix_scores_computed_at')
         batch_op.drop_index('ix_scores_school')
         batch_op.drop_index(batch_op.f('ix_scores_publication_id'))
         batch_op.drop_index('ix_scores_lookup')

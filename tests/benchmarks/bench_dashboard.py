@@ -1,0 +1,203 @@
+"""Dashboard speed at 1,000 schools: callback server time as a ratio to an empty callback, and first render.
+
+Server time is measured through Flask's test client POSTing to Dash's
+/_dash-update-component, exactly as the browser calls it (log-in session,
+JSON in and out), so Dash's own dispatch is in the baseline and in every
+figure.  "cold" is the first call after the data changed (a sync empties
+the caches); "warm" the calls after it.  The first render of the overview
+is measured in Chromium against gunicorn, as a ratio to the log-in page.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _median_time(call, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _post(client, output: str, outputs, inputs: list[dict]):
+    response = client.post("/_dash-update-component", json={
+        "output": output, "outputs": outputs, "inputs": inputs, "changedPropIds": [], "state": []})
+    assert response.status_code in (200, 204), response.status_code
+    return response
+
+
+def _row(name, value, baseline, goal=None, note="", unit="s"):
+    return {"name": name, "value": value, "unit": unit, "baseline": baseline,
+            "ratio": value / baseline if baseline else None, "goal": goal, "note": note}
+
+
+def run(quick: bool = False) -> list[dict]:
+    schools = 200 if quick else 1000
+    repeat = 5 if quick else 15
+    folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    url = f"sqlite:///{folder / 'store.db'}"
+    os.environ["SAFESCHOOL_DATABASE_URL"] = url
+    os.environ.setdefault("SAFESCHOOL_SECRET_KEY", "bench-secret")
+    from sync import settings
+
+    settings.reset_caches()
+    from sync.store import make_engine
+    from tests.dashboard_fixtures import PASSWORD, build_county
+
+    county = build_county(make_engine(url), n=schools)
+    import dash
+    from dash import Input, Output
+
+    from dashboard import queries
+    from dashboard.app import app
+    from dashboard.pages import heatmaps as heatmaps_page
+    from dashboard.pages import overview as overview_page
+    from dashboard.pages import school as school_page_module
+
+    def clear_caches():
+        """What a sync does to the caches (a new data version), without waiting for one."""
+        queries.clear_caches()
+        for page in (heatmaps_page, overview_page, school_page_module):
+            page._rendered.cache_clear()
+
+    # The baseline: a callback that does nothing, on the same server, through the same dispatch.
+    @dash.callback(Output("bench-empty-out", "children"), Input("bench-empty-in", "value"))
+    def _empty(value):
+        return value
+
+    client = app.server.test_client()
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 302
+    year = county.year
+    lang = {"id": "lang-store", "property": "data", "value": "zh-Hant"}
+    year_input = {"id": "year", "property": "value", "value": year}
+
+    def empty():
+        _post(client, "bench-empty-out.children", {"id": "bench-empty-out", "property": "children"},
+              [{"id": "bench-empty-in", "property": "value", "value": 1}])
+
+    def ranking_filter():
+        _post(client, "ranking-grid.filterModel", {"id": "ranking-grid", "property": "filterModel"},
+              [{"id": "filter-type", "property": "value", "value": "小學"},
+               {"id": "filter-township", "property": "value", "value": "城關鎮"},
+               {"id": "filter-grade", "property": "value", "value": None}])
+
+    def overview():
+        _post(client, "overview-content.children", {"id": "overview-content", "property": "children"}, [lang, year_input])
+
+    codes = iter(county.codes * 3)
+
+    def school_page():
+        _post(client, "school-content.children", {"id": "school-content", "property": "children"},
+              [lang, year_input, {"id": "school-code", "property": "data", "value": next(codes)}])
+
+    def heatmap():
+        _post(client, "..hm-figure.figure...hm-page.max_value...hm-summary.children..",
+              [{"id": "hm-figure", "property": "figure"}, {"id": "hm-page", "property": "max_value"},
+               {"id": "hm-summary", "property": "children"}],
+              [lang, year_input, {"id": "hm-measure", "property": "value", "value": "classes"},
+               {"id": "hm-group-by", "property": "value", "value": "township"},
+               {"id": "hm-groups", "property": "value", "value": []},
+               {"id": "hm-order", "property": "value", "value": "group"},
+               {"id": "hm-page", "property": "active_page", "value": 1}])
+
+    empty()  # first request sets the server up
+    base = _median_time(empty, repeat * 3)
+    rows = [_row("empty callback (baseline)", base, base, note="Flask+Dash dispatch")]
+    rows.append(_row(f"ranking filter, {schools} schools", _median_time(ranking_filter, repeat), base, "< 3x",
+                     "the grid filters in the browser; the server builds the filter model"))
+    clear_caches()
+    started = time.perf_counter()
+    school_page()
+    rows.append(_row(f"school page cold (after a sync), {schools} schools", time.perf_counter() - started, base,
+                     note="loads the year's results and records once for every school"))
+    rows.append(_row(f"school page, first view of a school, {schools} schools", _median_time(school_page, repeat), base,
+                     "< 3x", "county-wide loads cached; this school's page built"))
+    same = county.codes[0]
+
+    def same_school():
+        _post(client, "school-content.children", {"id": "school-content", "property": "children"},
+              [lang, year_input, {"id": "school-code", "property": "data", "value": same}])
+
+    same_school()
+    rows.append(_row(f"school page, repeat view, {schools} schools", _median_time(same_school, repeat), base, "< 3x",
+                     "rendered page cached per viewer until the next sync; Dash still serialises it"))
+    clear_caches()
+    started = time.perf_counter()
+    overview()
+    rows.append(_row(f"overview + ranking cold, {schools} schools", time.perf_counter() - started, base))
+    rows.append(_row(f"overview + ranking warm, {schools} schools", _median_time(overview, repeat), base,
+                     note="sends every ranking row"))
+    clear_caches()
+    started = time.perf_counter()
+    heatmap()
+    rows.append(_row(f"heatmap page cold, {schools} schools", time.perf_counter() - started, base))
+    rows.append(_row(f"heatmap page repeat, {schools} schools", _median_time(heatmap, repeat), base))
+    rows += _first_render(url, repeat=2 if quick else 3)
+    return rows
+
+
+def _first_render(url: str, repeat: int) -> list[dict]:
+    """Time from navigation to the ranking's first row in Chromium, against the log-in page."""
+    import socket
+    import urllib.request
+
+    chromium = os.environ.get("SAFESCHOOL_TEST_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        return [_row("overview first render in Chromium", float("nan"), None, note=f"{chromium} missing")]
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "bench-secret"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                             "dashboard.app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        from tests.dashboard_fixtures import PASSWORD
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=[
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/login")
+            page.fill("#username", "admin")
+            page.fill("#password", PASSWORD)
+            page.click("#login-button")
+            page.wait_for_selector("#ranking-grid .ag-row", timeout=120_000)  # warms the worker's caches
+            login_times, overview_times = [], []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                page.goto(f"{base}/login")
+                page.wait_for_selector("#login-button")
+                login_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                page.goto(f"{base}/")
+                page.wait_for_selector("#ranking-grid .ag-row", timeout=120_000)
+                overview_times.append(time.perf_counter() - started)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    login, first = statistics.median(login_times), statistics.median(overview_times)
+    return [_row("log-in page load in Chromium (baseline)", login, login),
+            _row("overview first render in Chromium (to the first ranking row)", first, login,
+                 note="warm server caches; gunicorn, 1 worker")]
