@@ -552,6 +552,15 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿(收到 {suffix or '無擴展名'})",
                                 f"upload an .xlsx, .xls or .ods workbook (got {suffix or 'no extension'})")
         return report
+    limit_mb = _upload_limit_mb()
+    if len(data) > limit_mb * 1024 * 1024:
+        report = FileReport(filename)
+        report.add_file_problem(
+            f"文件太大({len(data) / 1048576:.1f} MB),上限 {limit_mb:g} MB;請刪除圖片或多餘的工作表後再上傳",
+            f"the file is too large ({len(data) / 1048576:.1f} MB, limit {limit_mb:g} MB); remove pictures or "
+            "extra sheets and upload again",
+        )
+        return report
     registry = registry_in_store(engine) or set()
     report = check_bytes(data, filename, registry=registry, today=today)
     if report.kind == BUREAU_WORKBOOK:
@@ -585,6 +594,12 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             (target_dir / f"{school_code}{other}").unlink()
     report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today, recompute=recompute)
     return report
+
+
+def _upload_limit_mb() -> float:
+    from sync.settings import get_settings
+
+    return get_settings().max_upload_mb
 
 
 def _shared_folder_file(engine: Engine, school_code: str) -> str | None:

@@ -188,8 +188,10 @@ def find_header(spec: contract.Sheet, grid: list[list]) -> tuple[int, dict[str, 
 
 _NOTE = re.compile(
     r"^(备注|注意|注[:、.\d]|注$|说明|填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|联系人|校长签|"
-    r"合计|总计|小计|以上|此表|本表)"
+    r"以上|此表|本表)"
 )
+_SIGNATURE = re.compile(r"^(填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|校长签)[^:]{0,3}:")
+_TOTALS = {"合计", "总计", "小计", "合计:", "总计:", "小计:"}
 NOTE_MIN_LENGTH = 15
 
 
@@ -199,22 +201,34 @@ def filled_cells(cells: list) -> list[int]:
 
 
 @lru_cache(maxsize=65536)
-def _starts_like_a_note(text: str) -> tuple[bool, int]:
-    plain = _T2S.convert(unicodedata.normalize("NFKC", text).strip())
-    return bool(_NOTE.match(plain.replace(" ", ""))), len(plain)
+def _note_kind(text: str) -> tuple[str, int]:
+    """("note" | "signature" | "totals" | "", length) of a cell's text."""
+    plain = _T2S.convert(unicodedata.normalize("NFKC", text).strip()).replace(" ", "").replace("：", ":")
+    if plain in _TOTALS:
+        return "totals", len(plain)
+    if _SIGNATURE.match(plain):
+        return "signature", len(plain)
+    if _NOTE.match(plain):
+        return "note", len(plain)
+    return "", len(plain)
 
 
 def is_note_line(cells: list, first_table_col: int, filled: list[int] | None = None) -> bool:
     """A notes, signature or totals line under the table rather than a record.
 
-    Either its first non-empty cell starts like a note (備註, 注:, 說明, 填表人, 簽字, 負責人, 合計 ...),
-    or it is one long text alone at the left edge of the table (a sentence, not a name or a date)."""
+    At the left edge of the table: a first cell that starts like a note (備註, 注:, 說明, 填表人, 簽字,
+    負責人 ...), or one long text alone (a sentence, not a name or a date).  Anywhere: a signature
+    ("審核人:") or a totals cell (合計) as the first filled cell.  Anything else that is not blank is
+    a record, and goes on to be checked (and reported) like one."""
     filled = filled_cells(cells) if filled is None else filled
     first = cells[filled[0]]
     if not isinstance(first, str):
         return False
-    note, length = _starts_like_a_note(first)
-    return note or (len(filled) == 1 and filled[0] <= first_table_col and length >= NOTE_MIN_LENGTH)
+    kind, length = _note_kind(first)
+    if kind in ("totals", "signature"):
+        return True
+    at_left_edge = filled[0] <= first_table_col
+    return at_left_edge and (kind == "note" or (len(filled) == 1 and length >= NOTE_MIN_LENGTH))
 
 
 def _column_letter(idx: int) -> str:
@@ -226,6 +240,22 @@ def _column_letter(idx: int) -> str:
     return letters
 
 
+def _with_upper_header(spec: contract.Sheet, grid: list[list], header_idx: int, matched: dict) -> list:
+    """The header cells, completed from the row above where a two-level header has merged cells
+    (姓名 merged over two rows beside 器械配備 over 頭盔, 鋼叉 ...)."""
+    cells = list(grid[header_idx])
+    if header_idx == 0:
+        return cells
+    above = grid[header_idx - 1]
+    for i, cell in enumerate(above):
+        if i < len(cells) and is_empty(cells[i]):
+            key = column_key_of(spec, cell)
+            if key and key not in matched:
+                cells[i] = cell
+                matched[key] = [i]
+    return cells
+
+
 def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     """The table of `spec` in `sheet`, or None when no header row can be found.
 
@@ -235,7 +265,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     if found is None:
         return None
     header_idx, matched = found
-    header_cells = list(sheet.grid[header_idx])
+    header_cells = _with_upper_header(spec, sheet.grid, header_idx, matched)
     columns = {key: idxs[0] for key, idxs in matched.items()}
     headers = {key: (idx + 1, str(header_cells[idx]).strip()) for key, idx in columns.items()}
     names = [

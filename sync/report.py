@@ -145,16 +145,19 @@ def _check(source, filename, registry, engine, today, maxima) -> FileReport:
 def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: date,
                  maxima: dict[str, float]) -> FileReport:
     chosen, conflicts = match_sheets(sheets)
-    if "registry" in chosen and "school" in chosen:
+    # The kind comes from the visible sheets; a hidden copy of the other kind's sheet does not count.
+    visible = {k for k, sh in chosen.items() if sh.visible}
+    kinds = visible if visible & {"registry", "school"} else set(chosen)
+    if "registry" in kinds and "school" in kinds:
         report.add_file_problem(
             "同一文件中既有「學校名冊」又有「學校概況」,無法判斷是學校工作簿還是教育局工作簿",
             "the file has both a school registry and a school sheet; it cannot be both a school's and the bureau's",
         )
         return report
-    if "registry" in chosen:
+    if "registry" in kinds:
         report.kind = BUREAU_WORKBOOK
         specs = contract.BUREAU_SHEETS
-    elif "school" in chosen:
+    elif "school" in kinds:
         report.kind = SCHOOL_WORKBOOK
         specs = contract.SCHOOL_SHEETS
     else:
@@ -288,6 +291,13 @@ def _add(report: FileReport, spec, table, result: SheetResult) -> None:
 BAD_FILL = "FFC7CE"
 
 
+def _put(ws, row: int, col: int, value) -> None:
+    """Write a value as data: text that starts like a formula stays text (no formula injection)."""
+    cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        cell.data_type = "s"
+
+
 def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     """The school's own workbook (.xlsx) with each bad cell filled red and a comment giving the reason.
 
@@ -306,8 +316,10 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         try:
             for sheet in read_workbook(data):
                 ws = book.create_sheet(sheet.name[:31])
-                for row in sheet.grid:
-                    ws.append([None if is_empty(c) else c for c in row])
+                for r, row in enumerate(sheet.grid, start=1):
+                    for c, value in enumerate(row, start=1):
+                        if not is_empty(value):
+                            _put(ws, r, c, value)
                 if not sheet.visible:
                     ws.sheet_state = "hidden"
         except UnreadableWorkbook:
@@ -326,11 +338,11 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         cell.comment = Comment(text, "safeschool", width=320, height=140)
     listing = book.create_sheet("問題 Problems", 0)
     listing.append(["級別 level", "工作表 sheet", "行 row", "列 column", "值 value", "原因", "reason"])
-    for p in report.problems:
-        listing.append([
-            "整個文件 file" if p.level == "file" else "行 row",
-            p.sheet, p.row, p.column, p.value, p.reason_zh, p.reason_en,
-        ])
+    for r, p in enumerate(report.problems, start=2):
+        values = ("整個文件 file" if p.level == "file" else "行 row", p.sheet, p.row, p.column, p.value,
+                  p.reason_zh, p.reason_en)
+        for c, value in enumerate(values, start=1):
+            _put(listing, r, c, value)
     if not report.problems:
         listing.append(["", "", "", "", "", "沒有發現問題", "no problems found"])
     for letter, width in zip("ABCDEFG", (12, 14, 6, 14, 18, 50, 60), strict=True):

@@ -13,7 +13,7 @@ import pytest
 from sync import cells
 from sync.contract import SHEETS
 from sync.report import check_file
-from tests.sync_helpers import school_book, write, write_ods, write_xls, write_xlsx
+from tests.sync_helpers import bureau_book, school_book, write, write_ods, write_xls, write_xlsx
 
 FORMATS = ["xlsx", "xls", "ods"]
 TODAY = date(2026, 11, 28)
@@ -184,3 +184,43 @@ def test_every_contract_header_is_found_in_simplified(tmp_path):
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert not report.problems
     assert set(report.rows) == {s.key for s in SHEETS.values() if s.owner == "school"}
+
+
+def test_a_two_level_header_with_cells_merged_down_is_read(tmp_path):
+    from openpyxl import load_workbook
+
+    book = school_book()
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    wb = load_workbook(path)
+    ws = wb["保安人員"]
+    ws.insert_rows(1)
+    for col in range(1, 7):  # 姓名 ... 離崗日期 move up and are merged over two rows
+        ws.cell(1, col).value, ws.cell(2, col).value = ws.cell(2, col).value, None
+        ws.merge_cells(start_row=1, start_column=col, end_row=2, end_column=col)
+    ws.cell(1, 7).value = "器械配備"
+    ws.merge_cells(start_row=1, start_column=7, end_row=1, end_column=13)
+    wb.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.problems
+    assert [g["name"] for g in report.rows["guards"]] == ["王保安", "趙保安"]
+    assert report.rows["guards"][0]["row_no"] == 3
+
+
+def test_totals_and_signature_lines_anywhere_under_the_table_are_not_records(tmp_path):
+    book = school_book()
+    book["安全經費"] += [[None, "合計", 1200.5], [None, None, "審核人:王校長"]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems and len(report.rows["funds"]) == 1 and len(report.notes) == 2
+
+
+def test_a_record_whose_text_starts_like_a_note_is_still_checked_as_a_record(tmp_path):
+    book = school_book()
+    book["隱患整改"].append([None, None, "注意:消防栓被雜物遮擋", "消防", None, None, None])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert {(p.row, p.column) for p in report.problems} == {(3, "編號"), (3, "發現日期")}
+
+
+def test_a_bureau_workbook_with_a_hidden_copy_of_the_school_template_is_still_the_bureau_workbook(tmp_path):
+    hidden = {"學校概況": [["學校代碼", "學校名稱", "學校類別", "所屬鄉鎮", "寄宿制"]]}
+    report = check_file(write_xlsx(tmp_path / "b.xlsx", bureau_book(), hidden=hidden), today=TODAY)
+    assert report.kind == "bureau_workbook" and not report.problems

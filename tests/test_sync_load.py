@@ -227,3 +227,13 @@ def test_a_database_that_is_down_fails_the_run_without_a_traceback(tmp_path, inb
     down = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
     summary = run_sync(down, inbox, sql_sources=[], recompute=False)
     assert summary.status == "failed" and "cannot be used" in summary.message
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_reading(engine, inbox, monkeypatch):
+    from sync.settings import reset_caches
+
+    monkeypatch.setenv("SAFESCHOOL_MAX_UPLOAD_MB", "0.001")
+    reset_caches()
+    data = write_xlsx(inbox.parent / "x.xlsx", school_book("1003")).read_bytes()
+    report = load_upload(engine, data, "x.xlsx", "1003", inbox, by="school1003", today=TODAY, recompute=False)
+    assert report.refused and "too large" in report.problems[0].reason_en

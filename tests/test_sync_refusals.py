@@ -235,3 +235,15 @@ def test_check_bytes_gives_the_same_report_as_check_file(tmp_path):
     a = check_file(path, registry=REG, today=TODAY)
     b = check_bytes(path.read_bytes(), "s.xlsx", registry=REG, today=TODAY)
     assert [p.as_text() for p in a.problems] == [p.as_text() for p in b.problems] and a.refused
+
+
+def test_the_annotated_copy_of_an_ods_keeps_formula_like_text_as_text(tmp_path):
+    from openpyxl import load_workbook
+
+    book = school_book()
+    book["應急演練"][1][4] = "=HYPERLINK(\"http://x\")"
+    book["應急演練"][1][6] = 99
+    path = write(fmt="ods", path_stem=tmp_path / "book", book=book)
+    data = annotate_workbook(path, check_file(path, registry=REG, today=TODAY))
+    ws = load_workbook(__import__("io").BytesIO(data))["應急演練"]
+    assert ws["E2"].value == "=HYPERLINK(\"http://x\")" and ws["E2"].data_type == "s"
