@@ -43,6 +43,9 @@ MEASURES = {
     "gate_duty": ("E8", "all"),
     "guard_drills": ("E4", "all"),
 }
+# A school viewer sees a group's mean or spread only over at least this many schools: a mean over
+# two schools and one's own total would give away the other school's total.
+MIN_GROUP_FOR_SCHOOLS = 3
 HAZARD_SOON_DAYS = 14  # an open hazard this close to its deadline is on the to-do list
 GUARD_AGE_LIMIT = 56  # 4.5.1: a guard on his 56th birthday is over 55
 GUARD_BIRTHDAY_WARNING_DAYS = 90
@@ -489,19 +492,22 @@ def _trend_parts(engine: Engine, year: int, version: tuple) -> tuple[pd.Series, 
     trend = _trend_means(engine, year, version)
     county = trend.groupby("as_of")["total"].mean()
     by_type = {ty: part.groupby("as_of")["total"].mean() for ty, part in trend.groupby("type")}
+    type_sizes = trend.groupby("type")["school_code"].nunique().to_dict()
     own = {code: part.set_index("as_of")["total"] for code, part in trend.groupby("school_code")}
     types = dict(zip(trend["school_code"], trend["type"], strict=True))
-    return county, by_type, {"own": own, "types": types}
+    return county, by_type, {"own": own, "types": types, "sizes": type_sizes}
 
 
 def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     """Month-end totals of the school beside the county mean and its type's mean (columns as_of, school, county, type)."""
-    _check_school(viewer, school_code)
+    scope = _check_school(viewer, school_code)
     engine = _engine()
     county, by_type, schools = _trend_parts(engine, year, data_version(engine))
     if county.empty:
         return pd.DataFrame(columns=["as_of", "school", "county", "type"])
     school_type = schools["types"].get(school_code)
+    if not scope.bureau and schools["sizes"].get(school_type, 0) < MIN_GROUP_FOR_SCHOOLS:
+        school_type = None  # too few schools of its type: their mean would reveal the others
     out = pd.DataFrame({"county": county, "type": by_type.get(school_type, pd.Series(dtype="float64")).reindex(county.index)})
     out["school"] = schools["own"].get(school_code, pd.Series(dtype="float64")).reindex(out.index)
     return out.rename_axis("as_of").reset_index().sort_values("as_of")
@@ -592,9 +598,15 @@ def _group_column(group_by: str) -> str:
     return "township" if group_by == "township" else "type"
 
 
+def _small_groups_hidden(scope: Scope, groups: pd.DataFrame, sizes: pd.Series) -> pd.DataFrame:
+    if scope.bureau:
+        return groups
+    return groups[sizes.to_numpy() >= MIN_GROUP_FOR_SCHOOLS]
+
+
 def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
     """Mean year-to-date total at each month end: the county and each type or township (long: as_of, group, mean)."""
-    Scope.of(viewer)
+    scope = Scope.of(viewer)
     engine = _engine()
     trend = _trend_means(engine, year, data_version(engine))
     if trend.empty:
@@ -602,6 +614,7 @@ def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.Data
     col = _group_column(group_by)
     county = trend.groupby("as_of")["total"].agg(["mean", "size"]).reset_index().assign(group=None)
     groups = trend.groupby(["as_of", col])["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
+    groups = _small_groups_hidden(scope, groups, groups["size"])
     out = pd.concat([county, groups], ignore_index=True).rename(columns={"size": "schools"})
     out["mean"] = out["mean"].round(1)
     return out[["as_of", "group", "mean", "schools"]]
@@ -626,7 +639,7 @@ def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
 
 def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
     """Mean annual total per year, county and per group (long: year, group, mean)."""
-    Scope.of(viewer)
+    scope = Scope.of(viewer)
     engine = _engine()
     version = data_version(engine)
     col = _group_column(group_by)
@@ -636,8 +649,8 @@ def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
         if annual.empty:
             continue
         parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [annual["total"].mean()]}))
-        groups = annual.groupby(col)["total"].mean().reset_index().rename(columns={col: "group", "total": "mean"})
-        parts.append(groups.assign(year=year))
+        groups = annual.groupby(col)["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
+        parts.append(_small_groups_hidden(scope, groups, groups["size"]).drop(columns="size").assign(year=year))
     if not parts:
         return pd.DataFrame(columns=["year", "group", "mean"])
     out = pd.concat(parts, ignore_index=True)
@@ -655,7 +668,7 @@ def spread(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
     col = _group_column(group_by)
     out = pd.DataFrame({"group": annual[col].to_numpy(), "total": annual["total"].to_numpy(),
                         "name": annual["name"].to_numpy() if scope.bureau else None})
-    return out
+    return _small_groups_hidden(scope, out, out.groupby("group")["total"].transform("size"))
 
 
 def risers_fallers(viewer: Viewer, year: int, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -107,10 +107,14 @@ class Watch:
 
     def __init__(self, page):
         self.problems: list[str] = []
-        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
-        page.on("pageerror", lambda err: self.problems.append(f"page error: {err}"))
-        page.on("requestfailed", lambda req: self.problems.append(f"failed: {req.url} {req.failure}"))
-        page.on("response", lambda resp: resp.status >= 400 and self.problems.append(f"HTTP {resp.status}: {resp.url}"))
+        self.step = "start"
+        page.on("console", lambda msg: msg.type == "error" and self.note(f"console: {msg.text}"))
+        page.on("pageerror", lambda err: self.note(f"page error: {err}"))
+        page.on("requestfailed", lambda req: self.note(f"failed: {req.url} {req.failure} {req.post_data}"))
+        page.on("response", lambda resp: resp.status >= 400 and self.note(f"HTTP {resp.status}: {resp.url}"))
+
+    def note(self, problem: str):
+        self.problems.append(f"[{self.step}] {problem}")
 
     def check(self):
         assert not self.problems, "\n".join(self.problems)
@@ -141,6 +145,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     base = server["base"]
     _login(page, base, "bureau")
 
+    watch.step = "overview"
     # Overview: headline figures and the ranking, then a filter by type.
     page.wait_for_selector("#ranking-grid .ag-row")
     assert page.locator("#stat-overview\\.schools").inner_text().strip() == str(DEMO_SCHOOLS)
@@ -152,6 +157,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     assert 0 < _grid_rows(page) < before
     _shot(page, "overview-filtered")
 
+    watch.step = "ranking click"
     # A click on a ranking row opens that school's page.
     first_name = page.locator("#ranking-grid .ag-center-cols-container .ag-row").first
     page.locator("#ranking-grid .ag-pinned-left-cols-container .ag-row").first.locator(".link-cell").click()
@@ -159,13 +165,19 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_selector("#school-total")
     assert page.locator("#indicator-table .ag-center-cols-container .ag-row").count() >= 30
     _shot(page, "school")
+    page.emulate_media(media="print")
+    assert not page.locator(".navbar").is_visible()  # the print stylesheet hides navigation and controls
+    _shot(page, "school-print")
+    page.emulate_media(media="screen")
     del first_name
 
+    watch.step = "trends"
     # Trends.
     page.click("#nav-trends")
     page.wait_for_selector("#trend-monthly .main-svg")
     _shot(page, "trends")
 
+    watch.step = "heatmaps"
     # Heatmaps: a click on a cell opens the school.
     page.click("#nav-heatmaps")
     page.wait_for_selector("#hm-figure .heatmaplayer, #hm-figure .hm")
@@ -176,6 +188,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
 
+    watch.step = "language"
     # Language: English, then Simplified; the choice survives a reload (local storage).
     page.click("#nav-overview")
     page.wait_for_selector("#ranking-grid .ag-row")
@@ -187,6 +200,9 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_function("document.querySelector('#trends-title') && document.querySelector('#trends-title').innerText.includes('Trends')")
     page.click("#lang-zh-Hans")
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('总览')")
+    # A reload while a callback runs would abort it (our doing, not the app's): wait for the page's own render.
+    page.wait_for_function("document.querySelector('#trends-title').innerText.includes('趋势')")
+    page.wait_for_selector("#trend-monthly .main-svg")
     page.reload()
     page.wait_for_function("document.querySelector('#nav-overview') && document.querySelector('#nav-overview').innerText.includes('总览')")
     _shot(page, "trends-zh-hans")
@@ -202,7 +218,7 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     page = context.new_page()
     watch = Watch(page)
     _login(page, server["base"], "school")
-    page.wait_for_selector("#overview-content h1")
+    page.wait_for_selector("#ranking-grid .ag-row")
     page.goto(f"{server['base']}/school")
     page.wait_for_selector("#school-total")
     _shot(page, "school-phone")

@@ -153,7 +153,7 @@ def test_todos_are_empty_for_a_past_year(county):
 
 def test_school_trend_sets_the_school_against_county_and_type_means(county):
     c, engine = county
-    trend = queries.school_trend(c.users["school"], c.codes[0], c.year)
+    trend = queries.school_trend(c.users["leader"], c.codes[0], c.year)
     assert len(trend) == c.today.month - 1
     with engine.connect() as conn:
         rows = pd.DataFrame(conn.execute(store.scores.select().where(
@@ -208,3 +208,20 @@ def test_the_same_reads_work_on_postgresql(monkeypatch, pg_url):
         from sync.store import engine_for
 
         engine_for.cache_clear()
+
+
+def test_a_school_sees_no_group_mean_over_fewer_than_three_schools(county):
+    c, _ = county
+    school, leader = c.users["school"], c.users["leader"]
+    # Eight schools over seven types: every type but one has a single school.
+    sizes = pd.Series(c.types).value_counts()
+    small = set(sizes[sizes < queries.MIN_GROUP_FOR_SCHOOLS].index)
+    seen = set(queries.trend_by_month(school, c.year, "type")["group"].dropna())
+    assert not seen & small
+    assert set(queries.trend_by_month(leader, c.year, "type")["group"].dropna()) == set(c.types.values())
+    assert not set(queries.annual_by_year(school, "type")["group"].dropna()) & small
+    assert not set(queries.spread(school, c.year, "type")["group"]) & small
+    assert queries.spread(school, c.year, "township")["name"].isna().all()  # never names for a school
+    if c.types[c.codes[0]] in small:
+        assert queries.school_trend(school, c.codes[0], c.year)["type"].isna().all()
+        assert queries.school_trend(leader, c.codes[0], c.year)["type"].notna().any()
