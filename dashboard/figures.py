@@ -18,7 +18,7 @@ FONT = '"Noto Sans CJK TC", "Noto Sans CJK SC", "Microsoft JhengHei", "PingFang 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HEAT_SCALE = "Cividis"
 GRADE_COLOURS = {"優秀": "#009E73", "良好": "#56B4E9", "合格": "#E69F00", "不合格": "#D55E00"}
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 HEATMAP_ROW_PX = 22
 HEATMAP_PAGE_SIZE = 60
 

@@ -116,7 +116,7 @@ def shell():
     user = html.Span([
         html.Span(who, className="fw-semibold", id="viewer-name"), " · ",
         T(role_key, className="small"),
-    ], className="navbar-text text-light ms-xl-3 small text-nowrap")
+    ], className="navbar-text text-light ms-2 ms-xl-3 small text-nowrap")
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(T("app.title"), href="/", className="fw-bold"),

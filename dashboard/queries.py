@@ -332,6 +332,27 @@ def _periods_long(annual: pd.DataFrame, indicator: str) -> pd.DataFrame:
     return frame
 
 
+_GUARD_SEMESTER = r"^(?P<guard>.*)（(?P<semester>\d{4}-(?:spring|autumn))）$"
+
+
+def _guard_semesters(e7: pd.DataFrame) -> pd.DataFrame:
+    """E7's (guard, semester) periods, labelled 張三（2026-autumn）, summed per school and semester.
+
+    required = guards employed in the semester, held = guards with their training days; the
+    semester is covered when every guard has them.
+    """
+    parts = e7["period"].astype(str).str.extract(_GUARD_SEMESTER)
+    e7 = e7.assign(semester=parts["semester"], trained=(e7["held"] >= e7["required"]).astype("int64"))
+    e7 = e7[e7["semester"].notna()]
+    out = e7.groupby(["school_code", "semester"], sort=False).agg(
+        required=("trained", "size"), held=("trained", "sum"), counted=("counted", "any")).reset_index()
+    out = out.rename(columns={"semester": "period"})
+    out["covered"] = out["held"] >= out["required"]
+    for col in ("required", "held"):
+        out[col] = out[col].astype("float64")
+    return out[["school_code", "period", "required", "held", "covered", "counted"]]
+
+
 def _current_labels(day: date) -> dict[str, str]:
     iso = day.isocalendar()
     semester = f"{day.year}-spring" if 2 <= day.month <= 7 else (f"{day.year}-autumn" if day.month >= 8 else f"{day.year - 1}-autumn")
@@ -359,9 +380,9 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple) 
     c2 = _periods_long(annual, "C2")
     class_due = c2[(c2["period"] == labels["week"]) & ~c2["covered"]]["school_code"].unique()
     todo.loc[todo.index.isin(class_due), "class_due"] = 1
-    e7 = _periods_long(annual, "E7")
+    e7 = _guard_semesters(_periods_long(annual, "E7"))
     e7 = e7[e7["period"] == labels["semester"]]
-    missing = (e7["required"].fillna(0) - e7["held"].fillna(0)).clip(lower=0)
+    missing = (e7["required"] - e7["held"]).clip(lower=0)
     todo["guards_untrained"] = missing.groupby(e7["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
     hazards = _hazards(engine, version)
     hazards = hazards[hazards["school_code"].isin(set(annual.index)) & (hazards["found_date"] <= pd.Timestamp(day))]
@@ -702,6 +723,8 @@ def _heatmap_cells(engine: Engine, scope: Scope, year: int, measure: str, versio
     elif who == "schools":
         annual = annual[annual["type"] != KINDERGARTEN]
     long = _periods_long(annual, indicator)
+    if indicator == "E7":
+        long = _guard_semesters(long)
     info = annual[["name", "type", "township", "total"]]
     long = long.join(info, on="school_code")
     share = (long["held"] / long["required"].where(long["required"] > 0)).clip(upper=1)

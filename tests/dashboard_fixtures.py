@@ -96,7 +96,9 @@ def _indicators(school_type: str, year: int, as_of: date, rng: random.Random, to
                else _periods(month_labels, month_ends, as_of, rng, keep_current_open=cur_month)),
         "C2": _periods(weeks, week_ends, as_of, rng, keep_current_open=cur_week),
         "C6": _periods(semesters, semester_ends, as_of, rng),
-        "E7": _periods(semesters, semester_ends, as_of, rng, required=3),
+        # E7 is measured per (guard, semester), as the scoring stores it: 張三（2026-autumn）, days held of 3.
+        "E7": _periods([f"{g}（{sem}）" for sem in semesters for g in ("張三", "李四", "王五")],
+                       [end for end in semester_ends for _ in range(3)], as_of, rng, required=3),
         "E4": _periods(month_labels, month_ends, as_of, rng),
         "E8": _periods(month_labels, month_ends, as_of, rng),
     }

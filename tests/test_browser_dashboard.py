@@ -222,6 +222,10 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     page.goto(f"{server['base']}/school")
     page.wait_for_selector("#school-total")
     _shot(page, "school-phone")
+    page.screenshot(path=str(SHOTS / "school-phone-top.png"))  # what the phone shows first
+    page.click(".navbar-toggler")  # the navbar folds into its toggler on a phone
+    page.wait_for_selector("#nav-collapse.show")
+    page.screenshot(path=str(SHOTS / "school-phone-menu.png"))
     page.goto(f"{server['base']}/school/{server['other']}")
     page.wait_for_selector("#school-content .alert-danger")
     assert "#school-total" not in page.content()

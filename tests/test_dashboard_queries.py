@@ -140,6 +140,9 @@ def test_school_todos_count_what_falls_due(county):
     d1_periods = {p["period"] for p in queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["D1"]["periods"]}
     assert counts["drill_due"] == (1 if todo["labels"]["month"] in d1_periods else 0)
     assert [g["name"] for g in todo["guards"]] == ["李四", "張三"]
+    e7 = queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["E7"]["periods"]
+    semester = todo["labels"]["semester"]
+    assert counts["guards_untrained"] == sum(p["held"] < p["required"] for p in e7 if p["period"].endswith(f"（{semester}）"))
     county_todo = queries.county_todos(c.users["admin"], c.year, today=c.today)
     assert county_todo["hazards_overdue"] == 8 and county_todo["guards_over_55"] == 1
 
@@ -225,3 +228,14 @@ def test_a_school_sees_no_group_mean_over_fewer_than_three_schools(county):
     if c.types[c.codes[0]] in small:
         assert queries.school_trend(school, c.codes[0], c.year)["type"].isna().all()
         assert queries.school_trend(leader, c.codes[0], c.year)["type"].notna().any()
+
+
+def test_guard_training_heatmap_sums_guards_per_semester(county):
+    c, _ = county
+    cells = queries.heatmap_cells(c.users["admin"], c.year, "guard_training")
+    assert set(cells["period"]) == {f"{c.year}-spring", f"{c.year}-autumn"}
+    assert (cells["required"] == 3).all()  # three guards in every fixture school
+    periods = queries.school_result(c.users["admin"], c.codes[0], c.year)["indicators"]["E7"]["periods"]
+    spring = [p for p in periods if p["period"].endswith(f"（{c.year}-spring）")]
+    own = cells[(cells["school_code"] == c.codes[0]) & (cells["period"] == f"{c.year}-spring")].iloc[0]
+    assert own["held"] == sum(p["held"] >= p["required"] for p in spring)
