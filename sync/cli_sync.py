@@ -87,7 +87,8 @@ def _print_summary(console, summary, quiet: bool) -> None:
     if summary.status == "failed" and not summary.sources:
         console.print(f"[bold red]sync failed:[/] {summary.message}")
         return
-    shown = [o for o in summary.sources if o.action != "skipped"] if quiet else summary.sources
+    # Unchanged sources are only counted (a county has a thousand of them); the rest are listed.
+    shown = [o for o in summary.sources if o.action != "skipped"]
     table = Table(title=f"sync run {summary.run_id}: {summary.status}", title_justify="left")
     for name in ("source", "school", "action", "read", "added", "removed", "rejected"):
         table.add_column(name, overflow="fold")

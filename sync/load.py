@@ -370,9 +370,15 @@ class _Run:
         if not self.inbox.is_dir():
             raise InboxUnavailable(f"the inbox {self.inbox} is not there (is the share mounted?); nothing was changed")
         existing = self._existing()
-        files = [_File(key, path, _sha(path.read_bytes())) for key, path in list_inbox(self.inbox)]
+        files, unreadable = [], []
+        for key, path in list_inbox(self.inbox):
+            try:
+                files.append(_File(key, path, _sha(path.read_bytes())))
+            except OSError as err:  # permissions, a file being replaced: keep its records, try next time
+                unreadable.append((key, f"the file could not be opened ({err.strerror or err}); "
+                                        "its records are kept and it is tried again next run"))
         loaded_files = [k for k, r in existing.items() if k.startswith("file:") and r["status"] in ("loaded", "refused")]
-        if not files and loaded_files:
+        if not files and not unreadable and loaded_files:
             raise InboxUnavailable(
                 f"the inbox {self.inbox} holds no workbook, but {len(loaded_files)} were loaded before "
                 "(is the share mounted?); nothing was removed"
@@ -391,7 +397,9 @@ class _Run:
         registry = registry_in_store(self.engine) or set()
         self._load_sql(existing, registry_first=False, registry=registry)
         self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
-        present = {f.key for f in files}
+        for key, message in unreadable:
+            self.outcomes.append(_fail_source(self.engine, self.run_id, key, SCHOOL_WORKBOOK, message, existing))
+        present = {f.key for f in files} | {key for key, _m in unreadable}
         for key, row in existing.items():
             if key.startswith("file:") and key not in present and row["status"] != "missing":
                 self.outcomes.append(_remove_missing(self.engine, self.run_id, key, row))
