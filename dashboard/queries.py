@@ -729,6 +729,9 @@ def _heatmap_cells(engine: Engine, scope: Scope, year: int, measure: str, versio
     long = long.join(info, on="school_code")
     share = (long["held"] / long["required"].where(long["required"] > 0)).clip(upper=1)
     share = share.where(share.notna(), long["covered"].astype("float64"))
+    if indicator == "C6":
+        # A staff training held without everyone present does not cover the semester: half tone at most.
+        share = share.where(long["covered"], 0.5 * share)
     # A period not yet countable (still running, not yet covered) has no colour: nobody owes it yet.
     long["value"] = share.where(long["counted"] | long["covered"], np.nan)
     long = long.assign(_k=_period_sort_key(long["period"])).sort_values(["_k"]).drop(columns="_k")
