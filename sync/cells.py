@@ -259,6 +259,8 @@ def parse_cell(column: contract.Column, value):
         return None, None
     if column.key == "school_code":
         return parse_code(value)
+    if column.key == "year" and isinstance(value, str):
+        value = value.strip().removesuffix("年度").removesuffix("年")  # 「2026年」 is the year 2026
     if column.kind == contract.CHOICE:
         return parse_choice(value, column.choices)
     return _PARSERS[column.kind](value)

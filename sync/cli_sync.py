@@ -21,21 +21,30 @@ def _print_problems(console, title: str, problems, filename: str) -> None:
         console.print(f"  {level} {escape(p.as_text(filename))}", soft_wrap=True)
 
 
+def _registry_if_any() -> set[str] | None:
+    """The store's registry, or None when there is no store yet (a check never creates one)."""
+    from sqlalchemy.engine import make_url
+
+    from sync.report import registry_in_store
+    from sync.settings import get_settings
+    from sync.store import get_engine
+
+    url = get_settings().store_url
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
+        return None
+    try:
+        return registry_in_store(get_engine())
+    except Exception:  # an empty or unreachable store: check without the registry
+        return None
+
+
 def _check(path: Path, console) -> int:
     from sync.report import check_file
 
     if not path.is_file():
         raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)")
-    engine = None
-    try:
-        from sync.store import get_engine
-
-        engine = get_engine()
-        from sync.report import registry_in_store
-
-        registry = registry_in_store(engine)
-    except Exception:  # no store yet: check without the registry
-        registry = None
+    registry = _registry_if_any()
     report = check_file(path, registry=registry)
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
     code = f", school {report.school_code}" if report.school_code else ""

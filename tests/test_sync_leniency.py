@@ -224,3 +224,10 @@ def test_a_bureau_workbook_with_a_hidden_copy_of_the_school_template_is_still_th
     hidden = {"學校概況": [["學校代碼", "學校名稱", "學校類別", "所屬鄉鎮", "寄宿制"]]}
     report = check_file(write_xlsx(tmp_path / "b.xlsx", bureau_book(), hidden=hidden), today=TODAY)
     assert report.kind == "bureau_workbook" and not report.problems
+
+
+def test_a_year_written_with_its_character_is_the_year():
+    from sync.contract import SHEETS as S
+
+    assert cells.parse_cell(S["agreements"].column("year"), "2026年") == (2026, None)
+    assert cells.parse_cell(S["agreements"].column("year"), "２０２６年度") == (2026, None)
