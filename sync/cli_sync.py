@@ -143,9 +143,11 @@ def scheduler(cron: str | None) -> None:
     from sync.scheduler import build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from sync.settings import get_file_config
+
     sched = build_scheduler(cron=cron)
-    job = sched.get_jobs()[0]
-    click.echo(f"safeschool scheduler: sync on '{cron or 'configured cron'}' ({job.trigger}); Ctrl-C to stop")
+    schedule = get_file_config().schedule
+    click.echo(f"safeschool scheduler: sync on cron '{cron or schedule.cron}' ({schedule.timezone}); Ctrl-C to stop")
     try:
         sched.start()
     except (KeyboardInterrupt, SystemExit):
