@@ -183,6 +183,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             tables[spec.key] = table
             report.problems.extend(privacy_problems(
                 spec.key, table.sheet.name, table.header_idx + 1, table.header_cells, table.region,
+                code_col=table.columns.get("school_code"),
             ))
             report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t} for r, t in table.notes)
             report.rows_read += len(table.rows)

@@ -93,7 +93,8 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
             sheet=sheet_key, column=col.key, sheet_key=sheet_key,
         )
     region = [(n, [_plain(v) for v in row]) for n, row in enumerate(rows, start=1)]
-    report.problems.extend(privacy_problems(sheet_key, sheet_key, None, list(columns), region))
+    report.problems.extend(privacy_problems(sheet_key, sheet_key, None, list(columns), region,
+                                            code_col=mapping.get("school_code")))
     if report.refused:
         return report
     headers = {key: (i + 1, columns[i]) for key, i in mapping.items()}

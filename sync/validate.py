@@ -313,14 +313,18 @@ def _private_kind(text: str) -> tuple[str, str] | None:
 
 
 def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | None, header_cells: list,
-                     rows: list[tuple[int, list]]) -> list[Problem]:
-    """File-level problems for every header or cell that looks like an identity-card or phone number."""
+                     rows: list[tuple[int, list]], code_col: int | None = None) -> list[Problem]:
+    """File-level problems for every header or cell that looks like an identity-card or phone number.
+
+    code_col: the 0-based school-code column, whose values are codes whatever they look like."""
     problems = []
     for i, header in enumerate(header_cells):
         if not is_empty(header) and header_is_private(str(header)):
             problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
     texts = []
+    if code_col is not None:
+        rows = [(n, ["" if i == code_col else c for i, c in enumerate(cells)]) for n, cells in rows]
     for _row_no, cells in rows:
         # Only text and long numbers can hold an 11-digit phone or an 18-digit identity number.
         texts.extend(c if c.__class__ is str else display(c) for c in cells

@@ -247,3 +247,9 @@ def test_the_annotated_copy_of_an_ods_keeps_formula_like_text_as_text(tmp_path):
     data = annotate_workbook(path, check_file(path, registry=REG, today=TODAY))
     ws = load_workbook(__import__("io").BytesIO(data))["應急演練"]
     assert ws["E2"].value == "=HYPERLINK(\"http://x\")" and ws["E2"].data_type == "s"
+
+
+def test_school_codes_are_codes_even_when_they_look_like_a_mobile_number(tmp_path):
+    code = "13912345678"
+    report = _check(tmp_path, school_book(code), registry={code})
+    assert not report.problems and report.school_code == code
