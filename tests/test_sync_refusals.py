@@ -28,9 +28,13 @@ def _only_row_problem(report):
 
 # ---------------------------------------------------------------- the whole file
 
-def test_an_unreadable_file_is_refused_with_how_to_fix(tmp_path):
-    path = tmp_path / "broken.xlsx"
-    path.write_bytes(b"this is not a workbook at all")
+@pytest.mark.parametrize("name,content", [
+    ("broken.xlsx", b"this is not a workbook at all"), ("empty.xlsx", b""), ("cut.xlsx", b"PK\x03\x04\x14\x00garbage"),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100), ("x.ods", b"PK\x03\x04"),
+])
+def test_an_unreadable_file_is_refused_with_how_to_fix(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
     report = check_file(path)
     assert report.refused
     assert "cannot be read" in report.problems[0].reason_en and "無法讀取" in report.problems[0].reason_zh
