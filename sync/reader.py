@@ -52,7 +52,7 @@ class Table:
     header_cells: list
     rows: list[RawRow]
     notes: list[tuple[int, str]]  # (row, text) lines under the table taken as notes, not records
-    region: list[tuple[int, list]]  # (row, cells) of every non-blank row under the header
+    region: list[tuple[int, list]]  # (row, cells) of every record row under the header (notes left out)
 
 
 def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
@@ -279,10 +279,10 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         filled = filled_cells(cells)
         if not filled:
             continue
-        region.append((r + 1, cells))
         if is_note_line(cells, first_col, filled):
             notes.append((r + 1, " ".join(display(cells[i]) for i in filled)))
             continue
+        region.append((r + 1, cells))
         width = len(cells)
         picked = {key: (cells[i] if i < width else "") for key, i in columns.items()}
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))

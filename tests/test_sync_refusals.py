@@ -257,3 +257,10 @@ def test_school_codes_are_codes_even_when_they_look_like_a_mobile_number(tmp_pat
     code = "13912345678"
     report = _check(tmp_path, school_book(code), registry={code})
     assert not report.problems and report.school_code == code
+
+
+def test_a_phone_number_in_the_signature_line_is_not_a_column_and_is_not_stored(tmp_path):
+    book = school_book()
+    book["應急演練"].append(["填表人:張三", None, "聯繫電話:13812345678"])
+    report = _check(tmp_path, book)
+    assert not report.problems and len(report.rows["drills"]) == 2
