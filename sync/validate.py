@@ -222,21 +222,24 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
                   headers: dict[str, tuple[int, str]]) -> SheetResult:
     """Type and check every row of one sheet. headers: column key -> (1-based column, header as written)."""
     result = SheetResult()
-    parsers = [(col, col.key) for col in sheet.columns if col.key in headers]
+    parsers = [(col, col.key, col.kind == contract.DATE) for col in sheet.columns if col.key in headers]
+    absent = {col.key: None for col in sheet.columns if col.key not in headers}  # optional columns left out
     unique = UNIQUE_KEYS.get(sheet.key)
     seen: dict[tuple, int] = {}
+    earliest, today = EARLIEST_RECORD, ctx.today
     for raw_row in rows:
-        rec: dict = {}
+        rec: dict = dict(absent)
         issues: list[tuple[str, str, str]] = []
-        for col, key in parsers:
-            raw = raw_row.cells.get(key)
-            value, problem = parse_cell(col, raw)
+        cells = raw_row.cells
+        for col, key, is_date in parsers:
+            value, problem = parse_cell(col, cells.get(key))
             if problem is not None:
                 issues.append((key, *problem))
                 continue
-            if value is None and col.required:
-                issues.append((key, *required_missing(col.zh, col.label_en)))
-            elif col.kind == contract.DATE and value is not None:
+            if value is None:
+                if col.required:
+                    issues.append((key, *required_missing(col.zh, col.label_en)))
+            elif is_date and not (earliest <= value <= today and key != "birth_date"):
                 bad = _date_range_problem(sheet.key, key, value, ctx)
                 if bad:
                     issues.append((key, *bad))
