@@ -49,9 +49,9 @@ class Context:
         self.as_of = pd.Timestamp(as_of)
         self.year_start = pd.Timestamp(year, 1, 1)
         self.year_end = pd.Timestamp(year, 12, 31)
+        self._cache: dict = {}
         self.schools = self._schools()
         self.codes = self.schools.index
-        self._cache: dict = {}
 
     # -- who is measured -------------------------------------------------
     def _schools(self) -> pd.DataFrame:
@@ -68,6 +68,12 @@ class Context:
         return schools
 
     def frame(self, key: str, registered_only: bool = True) -> pd.DataFrame:
+        cache_key = ("frame", key, registered_only and hasattr(self, "schools"))
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self._frame(key, registered_only)
+        return self._cache[cache_key]
+
+    def _frame(self, key: str, registered_only: bool) -> pd.DataFrame:
         frame = self.frames.get(key)
         if frame is None:
             from sync.frames import empty_frame
@@ -80,6 +86,12 @@ class Context:
     # -- records up to the evaluation date --------------------------------
     def dated(self, key: str, column: str = "date", in_year: bool = True) -> pd.DataFrame:
         """Records dated on or before the evaluation date (and in the year unless in_year=False)."""
+        cache_key = ("dated", key, column, in_year)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self._dated(key, column, in_year)
+        return self._cache[cache_key]
+
+    def _dated(self, key: str, column: str, in_year: bool) -> pd.DataFrame:
         frame = self.frame(key)
         when = frame[column]
         keep = when.notna() & (when <= self.as_of)
@@ -134,9 +146,11 @@ class Context:
         return self._calendar("semesters", calendar.semesters)
 
     def _calendar(self, name, fn) -> pd.DataFrame:
-        if name not in self._cache:
-            self._cache[name] = fn(self.rubric, self.year)
-        return self._cache[name]
+        # the calendar depends only on the rubric and the year: keep it across evaluations (trends)
+        cache = self.rubric.__dict__.setdefault("_periods", {})
+        if (name, self.year) not in cache:
+            cache[(name, self.year)] = fn(self.rubric, self.year)
+        return cache[(name, self.year)]
 
     # -- results ---------------------------------------------------------------
     def outcome(self, ratio, detail, detail_en, action, action_en, gain=None, pending=None,

@@ -72,11 +72,25 @@ def evaluate(frames: dict[str, pd.DataFrame], year: int, as_of: date | None = No
     period_frame = (pd.concat(periods, ignore_index=True) if periods else
                     pd.DataFrame(columns=["school_code", "indicator", "period", "required", "held", "covered", "counted"]))
     campuses = campus_guards(ctx)[["school_code", "campus", "people", "boarders", "guards_required", "guards_active"]]
+    long["periods"] = _period_lists(long, period_frame) if with_periods else None
     order = {code: n for n, code in enumerate(schools["school_code"])}
     ind_order = {i: n for n, i in enumerate(INDICATOR_IDS)}
     long = long.assign(_s=long["school_code"].map(order), _i=long["indicator"].map(ind_order))
     long = long.sort_values(["_s", "_i"]).drop(columns=["_s", "_i"]).reset_index(drop=True)
     return Evaluation(year, as_of, rubric, schools, long, period_frame, campuses)
+
+
+def _period_lists(long: pd.DataFrame, periods: pd.DataFrame) -> list:
+    """Per indicator row, the compact list of its periods (for the heatmaps); None for other indicators."""
+    lists: dict = {}
+    for code, i, period, required, held, covered, counted in zip(
+            periods["school_code"].tolist(), periods["indicator"].tolist(), periods["period"].tolist(),
+            periods["required"].astype(int).tolist(), periods["held"].astype(int).tolist(),
+            periods["covered"].astype(bool).tolist(), periods["counted"].astype(bool).tolist(), strict=True):
+        lists.setdefault((code, i), []).append(
+            {"period": period, "required": required, "held": held, "covered": covered, "counted": counted})
+    return [lists.get((code, i), []) if i in PERIODIC else None
+            for code, i in zip(long["school_code"].tolist(), long["indicator"].tolist(), strict=True)]
 
 
 def _max_points(long: pd.DataFrame, rubric: Rubric) -> pd.Series:
@@ -198,15 +212,7 @@ def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
     texts = {c: _column(ind, c) for c in _TEXTS}
     pending = ind["pending"].astype(bool).tolist()
     applicable = ind["applicable"].astype(bool).tolist()
-    periods: dict = {}
-    if with_periods and len(ev.periods):
-        p = ev.periods
-        for code, i, period, required, held, covered, counted in zip(
-                _column(p, "school_code"), _column(p, "indicator"), _column(p, "period"),
-                p["required"].astype(int).tolist(), p["held"].astype(int).tolist(),
-                p["covered"].astype(bool).tolist(), p["counted"].astype(bool).tolist(), strict=True):
-            periods.setdefault((code, i), []).append({
-                "period": period, "required": required, "held": held, "covered": covered, "counted": counted})
+    periods = ind["periods"].tolist() if with_periods and "periods" in ind else [None] * len(ind)
     by_school: dict = {}
     for n, code in enumerate(codes):
         i = ids[n]
@@ -217,8 +223,8 @@ def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
             "detail_en": texts["detail_en"][n], "hint": texts["hint"][n], "hint_en": texts["hint_en"][n],
             "computed_points": floats["computed_points"][n], "assessed_points": floats["assessed_points"][n],
         }
-        if with_periods and i in PERIODIC:
-            obj["periods"] = periods.get((code, i), [])
+        if with_periods and periods[n] is not None:
+            obj["periods"] = periods[n]
         by_school.setdefault(code, {})[i] = obj
     campuses: dict = {}
     for row in ev.campuses.to_dict("records"):

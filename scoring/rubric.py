@@ -103,7 +103,8 @@ class Rubric:
         merged = {**self.calendar_overrides}
         for year, semesters in overrides.items():
             merged[int(year)] = {**merged.get(int(year), {}), **{k: v for k, v in semesters.items() if v}}
-        return Rubric(**{**self.__dict__, "calendar_overrides": merged})
+        fields = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return Rubric(**{**fields, "calendar_overrides": merged})
 
 
 def _line_of(text: str, *needles: str) -> int:
