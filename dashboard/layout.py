@@ -11,7 +11,19 @@ from __future__ import annotations
 import itertools
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update, page_container
+from dash import (
+    ALL,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+    page_container,
+)
 
 from dashboard import queries
 from dashboard.access import ROLE_PAGES, Viewer, current_viewer
@@ -136,6 +148,7 @@ def shell():
     return html.Div([
         dcc.Store(id="lang-store", storage_type="local", data=DEFAULT_LANGUAGE),
         dcc.Location(id="nav-location", refresh="callback-nav"),
+        html.Div(id="lang-sink", hidden=True),
         navbar,
         dbc.Container(page_container, fluid=True, className="pb-4 page-body"),
         html.Footer(T("footer.note"), className="text-muted small text-center pb-3"),
@@ -155,6 +168,13 @@ def choose_language(*_clicks):
     """A click on 繁 / 简 / EN stores the language in the browser (kept across visits)."""
     chosen = (ctx.triggered_id or "").removeprefix("lang-")
     return chosen if chosen in LANGUAGES else no_update
+
+
+# The page's own language attribute follows the switch (screen readers, fonts, hyphenation).
+clientside_callback(
+    "function(lang) { document.documentElement.lang = lang || 'zh-Hant'; return lang || 'zh-Hant'; }",
+    Output("lang-sink", "title"), Input("lang-store", "data"),
+)
 
 
 @callback([Output(f"lang-{code}", "active") for code, _ in LANGUAGE_BUTTONS], Input("lang-store", "data"))
