@@ -447,6 +447,9 @@ def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None
     guards = _guards_to_watch(engine, day, version).get(school_code)
     guards = guards if guards is not None else pd.DataFrame(columns=["name", "campus", "limit_day"])
     labels = _current_labels(day)
+    annual = _annual(engine, year, version)
+    kinder = school_code in annual.index and annual.at[school_code, "type"] == KINDERGARTEN
+    labels["drill_period"] = labels["quarter"] if kinder else labels["month"]
     return {
         "counts": counts,
         "running_year": running,

@@ -139,6 +139,9 @@ def test_school_todos_count_what_falls_due(county):
     assert counts["guards_turning_56"] == 1 and counts["guards_over_55"] == 1
     d1_periods = {p["period"] for p in queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["D1"]["periods"]}
     assert counts["drill_due"] == (1 if todo["labels"]["month"] in d1_periods else 0)
+    assert todo["labels"]["drill_period"] == todo["labels"]["month"]  # a school owes a drill per term month
+    kinder = next(code for code, ty in c.types.items() if ty == "幼兒園")
+    assert queries.school_todos(c.users["admin"], kinder, c.year, today=c.today)["labels"]["drill_period"].count("-Q") == 1
     assert [g["name"] for g in todo["guards"]] == ["李四", "張三"]
     e7 = queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["E7"]["periods"]
     semester = todo["labels"]["semester"]

@@ -94,7 +94,7 @@ def todo_list(todo: dict, lang: str):
     if counts["guards_over_55"]:
         items.append(("danger", t("todo.guards_over", lang, n=counts["guards_over_55"])))
     if counts["drill_due"]:
-        items.append(("warning", t("todo.drill", lang, period=labels["month"])))
+        items.append(("warning", t("todo.drill", lang, period=labels["drill_period"])))
     if counts["class_due"]:
         items.append(("warning", t("todo.class", lang, week=labels["week"])))
     if counts["hazards_due_soon"]:
