@@ -76,6 +76,15 @@ class Scope:
         return cls(False, viewer.school_code)
 
 
+def scope_viewer(viewer: Viewer | None) -> Viewer:
+    """One stand-in viewer per scope (the bureau, or one school), so pages rendered for one person are
+    reused for everyone who may see the same (the render caches key on it)."""
+    scope = Scope.of(viewer)
+    if scope.bureau:
+        return Viewer(0, "bureau", "leader", None)
+    return Viewer(0, f"school:{scope.school_code}", "school", scope.school_code)
+
+
 def _engine() -> Engine:
     return get_engine()
 

@@ -244,3 +244,21 @@ def test_http_callbacks_need_a_session_and_never_leak_another_school(app):
     inputs[2]["value"] = c.codes[0]
     own = _dash_post(client, "school-content.children", outputs, inputs).get_data(as_text=True)
     assert "school-total" in own
+
+
+def test_rendered_pages_are_shared_within_a_scope_and_never_across_scopes(app):
+    app_module, c = app
+    from dashboard.pages import overview, school
+
+    rendered = {}
+    for role in ("admin", "leader", "school"):
+        ctx = _as(app_module, c.users[role])
+        try:
+            rendered[role] = (overview.render_overview("zh-Hant", c.year),
+                              school.render_school_page("zh-Hant", c.year, c.codes[0]))
+        finally:
+            ctx.pop()
+    assert rendered["admin"][0] is rendered["leader"][0]  # the bureau's overview is built once
+    assert rendered["admin"][1] is rendered["leader"][1]
+    assert rendered["school"][0] is not rendered["admin"][0]
+    assert len(_find(rendered["school"][0], "ranking-grid").rowData) == 1

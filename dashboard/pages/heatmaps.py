@@ -88,16 +88,16 @@ def render_heatmap(lang, year, measure, group_by, groups, order, page):
         viewer = viewer_or_refuse()
         if not year:
             return figures.empty(t("heatmap.none", lang)), 1, ""
-        return _rendered(viewer, int(year), measure or "drills", group_by, tuple(groups or ()), order or "group",
+        return _rendered(queries.scope_viewer(viewer), int(year), measure or "drills", group_by, tuple(groups or ()), order or "group",
                          int(page or 1), lang, queries.data_version())
     except (queries.Refused, queries.NotFound) as err:
         return figures.empty(t(str(err), lang)), 1, ""
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, order: str, page: int, lang: str,
               version: tuple):
-    """One heatmap page per viewer and choice of controls, until the data changes (a sync)."""
+    """One heatmap page per scope (the bureau, or one school) and choice of controls, until the next sync."""
     labels = {"empty": t("heatmap.none", lang), "held": t("heatmap.held", lang), "required": t("heatmap.required", lang),
               "not_yet": t("calendar.not_yet", lang), "scale": t("heatmap.scale", lang)}
     cells = queries.heatmap_cells(viewer, year, measure)

@@ -183,14 +183,14 @@ def render_overview(lang, year):
         viewer = viewer_or_refuse()
         if not year:
             raise queries.NotFound("overview.no_results")
-        return _rendered(viewer, int(year), lang, date.today(), queries.data_version())
+        return _rendered(queries.scope_viewer(viewer), int(year), lang, date.today(), queries.data_version())
 
     return guarded(render, lang)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _rendered(viewer, year: int, lang: str, today: date, version: tuple):
-    """The overview per viewer, year, language and day, until the data changes (a sync)."""
+    """The overview per scope (the bureau, or one school), year, language and day, until the next sync."""
     return _render(viewer, year, lang)
 
 

@@ -224,9 +224,9 @@ def data_state_view(state: dict, lang: str):
     return html.Div(parts)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def _rendered(viewer, code: str, year: int, lang: str, today: date, version: tuple):
-    """A rendered page per viewer, school, year, language and day, until the data changes (a sync)."""
+    """A rendered page per scope (the bureau, or one school), school, year, language and day, until the next sync."""
     return render_school(viewer, code, year, lang)
 
 
@@ -279,7 +279,7 @@ def render_school_page(lang, year, code):
             raise queries.NotFound("school.pick")
         if not year:
             raise queries.NotFound("overview.no_results")
-        return _rendered(viewer, str(code), int(year), lang, date.today(), queries.data_version())
+        return _rendered(queries.scope_viewer(viewer), str(code), int(year), lang, date.today(), queries.data_version())
 
     return guarded(render, lang)
 
