@@ -111,6 +111,9 @@ def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
     """Assessors' points replace computed ones (latest finding of the year wins); both stay visible."""
     long["computed_points"] = (long["max"] * long["ratio"]).where(~long["pending"])
     findings = ctx.dated("inspections")
+    # people type "d1" or " D1 " as readily as "D1"
+    findings = findings.assign(indicator=findings["indicator"].astype("object").fillna("").astype(str)
+                               .str.strip().str.upper())
     findings = findings[findings["indicator"].isin(INDICATOR_IDS) & findings["assessed_points"].notna()]
     order = ["date", "row_no"] if "row_no" in findings else ["date"]
     latest = findings.sort_values(order, kind="stable").groupby(["school_code", "indicator"])["assessed_points"].last()

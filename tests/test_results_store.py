@@ -128,3 +128,10 @@ def test_publishing_an_uncomputed_or_running_year_is_a_user_error(engine):
         results.publish(engine, Y, by="admin")
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(publications)).scalar() == 0
+
+
+def test_recompute_on_an_empty_store_stores_nothing_and_does_not_fail(engine):
+    summary = results.recompute(engine, today=date(Y, 3, 1))
+    assert summary["years"] == [Y] and summary["annual_rows"] == 0
+    assert results.annual_results(engine, Y) == []
+    assert results.trend_frame(engine, Y).empty

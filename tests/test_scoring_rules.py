@@ -457,6 +457,12 @@ def test_5_3_assessed_points_replace_computed_latest_finding_wins():
     assert total(rec)["total"] == 97.0
 
 
+def test_5_3_assessed_indicator_id_is_read_forgivingly():
+    rec = school()
+    _inspection(rec, indicator=" d2 ", assessed_points=1.0)
+    assert pts(rec, "D2") == 1.0
+
+
 def test_6_3_veto_disqualifies_lists_last_grade_fail_rank_null():
     rec = school(code="S1")
     compliant_school(rec, "S2", Y, type="小學").remove("checklist", "S2", item="年度演練計劃")
