@@ -32,7 +32,8 @@ shared folder, the upload is refused on the spot and names that file, so one
 school is always one file.
 
 A file that disappears from the inbox takes its records with it (status
-"missing", the run says so).  An inbox that is not there, or holds no
+"missing", the run says so); so does a query taken out of the configuration.
+A query whose database cannot be reached keeps its records (action "failed").  An inbox that is not there, or holds no
 workbook at all while the store has loaded ones, is taken as an unmounted
 share: the run fails, is recorded, and nothing is removed.
 """
@@ -285,13 +286,15 @@ def _run_line(run_id: int, o: SourceOutcome) -> dict:
 
 
 def _remove_missing(engine: Engine, run_id: int, key: str, row: dict) -> SourceOutcome:
+    what = "the file is no longer in the inbox" if key.startswith("file:") else "the query is no longer configured"
     outcome = SourceOutcome(key, row["kind"], _display(key), row["school_code"], action="removed",
-                            message="the file is no longer in the inbox; its records were removed")
+                            message=f"{what}; its records were removed")
     with engine.begin() as conn:
         outcome.rows_removed = _delete_records(conn, row["source_id"], True)
         conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == row["source_id"]))
         conn.execute(update(sources).where(sources.c.source_id == row["source_id"]).values(
-            status="missing", content_hash=None, rows=0, message="文件已不在收件夾中,其記錄已刪除",
+            status="missing", content_hash=None, rows=0,
+            message="文件已不在收件夾中,其記錄已刪除" if key.startswith("file:") else "該查詢已不在配置中,其記錄已刪除",
         ))
         conn.execute(insert(sync_run_sources).values(_run_line(run_id, outcome)))
     return outcome
@@ -405,9 +408,12 @@ class _Run:
         self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
         for key, message in unreadable:
             self.outcomes.append(_fail_source(self.engine, self.run_id, key, SCHOOL_WORKBOOK, message, existing))
+        from sync.sql_sources import source_key
+
         present = {f.key for f in files} | {key for key, _m in unreadable}
+        present |= {source_key(src.name, sheet) for src in self.sql_sources for sheet in src.queries}
         for key, row in existing.items():
-            if key.startswith("file:") and key not in present and row["status"] != "missing":
+            if key.startswith(("file:", "sql:")) and key not in present and row["status"] != "missing":
                 self.outcomes.append(_remove_missing(self.engine, self.run_id, key, row))
         if self.skipped:
             with self.engine.begin() as conn:

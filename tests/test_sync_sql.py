@@ -129,3 +129,10 @@ def test_an_unreachable_database_fails_its_source_and_keeps_its_records(store, t
     assert {o.action for o in summary.sources} == {"failed"} and summary.refused
     with store.connect() as conn:
         assert len(conn.execute(select(records["guards"])).all()) == 2
+
+
+def test_a_query_taken_out_of_the_configuration_takes_its_records_with_it(store, tmp_path, sis_url):
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    out = _by_key(_run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries={"registry": QUERIES["registry"]})))
+    assert (out["sql:sis:guards"].action, out["sql:sis:guards"].rows_removed) == ("removed", 2)
+    assert out["sql:sis:registry"].action == "skipped"
