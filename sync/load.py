@@ -620,7 +620,11 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     """Validate a school's upload, store it as inbox/uploads/<code>.<ext> and load it in a run.
 
     Refused on the spot (nothing stored) when the workbook is not this school's, is refused as a
-    whole, or the school already sends its workbook through the shared folder."""
+    whole, is too large, or the school already sends its workbook through the shared folder.
+    Otherwise the file replaces the school's previous upload (any extension) and a run with trigger
+    "upload" loads it; `report.run` is that run's RunSummary.  When another run holds the lock for
+    longer than `wait` seconds, report.run.status is "busy": the file is stored and the next run
+    loads it."""
     inbox = Path(inbox)
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
