@@ -129,7 +129,7 @@ def test_a_sync_killed_mid_load_leaves_each_source_wholly_old_or_new_and_the_nex
     old = _state(engine)
     _inbox(tmp_path, changed=True)
     new = {f"file:{code}.xlsx": _expected(inbox / f"{code}.xlsx") for code in CODES}
-    proc = _start_sync(store_url, inbox, pause=0.3)
+    proc = _start_sync(store_url, inbox, pause=0.5)
     _wait_for(lambda: _loaded_in_latest_run(engine) >= 2)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
