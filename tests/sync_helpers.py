@@ -74,8 +74,9 @@ def write_xlsx(path: Path, book: Book, *, title: str | None = None, hidden: dict
     return path
 
 
-def write_xls(path: Path, book: Book, *, hidden: dict[str, list[list]] | None = None) -> Path:
-    """An .xls (BIFF8) by xlwt, real dates with a date format."""
+def write_xls(path: Path, book: Book, *, hidden: dict[str, list[list]] | None = None,
+              title: str | None = None) -> Path:
+    """An .xls (BIFF8) by xlwt, real dates with a date format; `title` is merged above every header."""
     import xlwt
 
     wb = xlwt.Workbook(encoding="utf-8")
@@ -84,6 +85,9 @@ def write_xls(path: Path, book: Book, *, hidden: dict[str, list[list]] | None = 
         ws = wb.add_sheet(name)
         if name in (hidden or {}):
             ws.visibility = 1
+        elif title:
+            ws.write_merge(0, 0, 0, max(len(rows[0]) - 1, 1), title)
+            rows = [[]] + rows  # the header goes below the merged title
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 if value is None:

@@ -87,6 +87,8 @@ def test_title_rows_above_the_header_merged_or_not(tmp_path, fmt):
     book = school_book()
     if fmt == "xlsx":
         path = write_xlsx(tmp_path / "t.xlsx", book, title="2026年度城關小學安全台賬", merge_title=True)
+    elif fmt == "xls":
+        path = write_xls(tmp_path / "t.xls", book, title="2026年度城關小學安全台賬")
     else:
         titled = {name: [["2026年度城關小學安全台賬"], ["單位:城關小學", None, "填報日期:2026-05-01"]] + rows
                   for name, rows in book.items()}
