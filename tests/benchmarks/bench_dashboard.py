@@ -131,7 +131,7 @@ def run(quick: bool = False) -> list[dict]:
 
     same_school()
     rows.append(_row(f"school page, repeat view, {schools} schools", _median_time(same_school, repeat), base, "< 3x",
-                     "rendered page cached per viewer until the next sync; Dash still serialises it"))
+                     "rendered page cached per scope until the next sync; Dash still serialises it"))
     clear_caches()
     started = time.perf_counter()
     overview()
