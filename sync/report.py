@@ -366,7 +366,9 @@ def peek(source) -> tuple[str | None, str | None]:
     try:
         book = (calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
                 if isinstance(source, (bytes, bytearray)) else calamine.CalamineWorkbook.from_path(str(source)))
-        keys = {sheet_key_of(name): name for name in book.sheet_names}
+        metas = book.sheets_metadata
+        visible = {sheet_key_of(m.name): m.name for m in metas if str(m.visible).endswith(".Visible")}
+        keys = visible if visible.keys() & {"registry", "school"} else {sheet_key_of(m.name): m.name for m in metas}
         if "registry" in keys and "school" not in keys:
             return BUREAU_WORKBOOK, None
         if "school" not in keys or "registry" in keys:

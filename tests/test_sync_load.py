@@ -237,3 +237,10 @@ def test_an_upload_over_the_size_limit_is_refused_before_reading(engine, inbox, 
     data = write_xlsx(inbox.parent / "x.xlsx", school_book("1003")).read_bytes()
     report = load_upload(engine, data, "x.xlsx", "1003", inbox, by="school1003", today=TODAY, recompute=False)
     assert report.refused and "too large" in report.problems[0].reason_en
+
+
+def test_a_bureau_workbook_with_a_hidden_school_sheet_is_still_loaded_first(engine, inbox):
+    hidden = {"學校概況": [["學校代碼", "學校名稱", "學校類別", "所屬鄉鎮", "寄宿制"]]}
+    write_xlsx(inbox / "bureau.xlsx", bureau_book(("1001", "1002", "1003")), hidden=hidden)
+    summary = _sync(engine, inbox)
+    assert summary.sources[0].source_key == "file:bureau.xlsx" and summary.status == "ok"
