@@ -178,7 +178,7 @@ def rescore(years: tuple[int, ...]) -> None:
     """Recompute the stored draft scores and trends (the sync does this after every run)."""
     from sync.results import recompute
 
-    summary = recompute(_engine(), years=list(years) or None)
+    summary = recompute(_engine(), years=list(years) or None, force=True)
     click.echo(f"recomputed {', '.join(map(str, summary['years'])) or 'nothing'}: "
                f"{summary['annual_rows']} annual and {summary['trend_rows']} trend rows")
 

@@ -16,6 +16,7 @@ columns do not hold (veto reason, unrounded total, submitted, rubric version).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -72,14 +73,41 @@ def default_years(frames: dict[str, pd.DataFrame], today: date) -> list[int]:
     return list(range(first, today.year + 1))
 
 
-def _rows_for(ev, kind: str, computed_at: datetime, full: bool) -> list[dict]:
+def data_fingerprint(frames: dict[str, pd.DataFrame], rubric) -> str:
+    """A digest of every record and of the rubric: equal digests give equal scores."""
+    digest = hashlib.sha256()
+    for key in sorted(frames):
+        frame = frames[key].drop(columns=["source_id", "row_no"], errors="ignore")
+        digest.update(key.encode())
+        digest.update(",".join(map(str, frame.columns)).encode())
+        if len(frame):
+            digest.update(pd.util.hash_pandas_object(frame.astype("object"), index=False).to_numpy().tobytes())
+    rubric_state = (rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
+                    repr(rubric.thresholds), rubric.themes, rubric.grades, rubric.spring, rubric.autumn,
+                    sorted(rubric.calendar_overrides.items()))
+    digest.update(repr(rubric_state).encode())
+    return digest.hexdigest()
+
+
+def _stored_fingerprints(conn: Connection, years: list[int]) -> dict[int, tuple]:
+    """(fingerprint, as_of) of the draft annual rows per year, from one row of each year."""
+    found = {}
+    query = select(scores.c.year, scores.c.as_of, scores.c.areas).where(
+        scores.c.publication_id.is_(None), scores.c.kind == ANNUAL, scores.c.year.in_(years))
+    for year, as_of, areas in conn.execute(query):
+        if year not in found:
+            found[year] = ((areas or {}).get("_meta", {}).get("fingerprint"), as_of)
+    return found
+
+
+def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str = "") -> list[dict]:
     rows = []
     for obj in ev.to_json(with_periods=full):
         indicators = obj["indicators"] if full else {
             k: {"points": v["points"], "max": v["max"], "pending": v["pending"]} for k, v in obj["indicators"].items()}
         areas = dict(obj["areas"])
         areas["_meta"] = {"veto": obj["veto"], "raw_total": obj["raw_total"], "submitted": obj["submitted"],
-                          "rubric_version": obj["rubric_version"]}
+                          "rubric_version": obj["rubric_version"], "fingerprint": fingerprint}
         rows.append({
             "publication_id": None, "year": ev.year, "kind": kind, "as_of": ev.as_of,
             **{f: obj[f] for f in _ROW_FIELDS},
@@ -90,12 +118,14 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool) -> list[dict]:
 
 
 def recompute(engine: Engine, years: list[int] | None = None, today: date | None = None, rubric=None,
-              trend: bool = True) -> dict:
+              trend: bool = True, force: bool = False) -> dict:
     """Re-evaluate the draft annual and trend scores and replace the drafts of those years in one transaction.
 
     years: default every year from the earliest record year to the running year.
     today: the running day (default: the clock); a past year is evaluated on 31 Dec,
     the running year on today, and the trend at every month end up to then (trend=False skips it).
+    A year whose drafts were computed from the same records, rubric and evaluation date is kept
+    as it is (force=True recomputes it anyway): a sync that changed nothing costs almost nothing.
     """
     from scoring import configured_rubric, evaluate
     from sync.frames import load_frames
@@ -106,21 +136,31 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
     years = sorted(set(years)) if years else default_years(frames, today)
     years = [y for y in years if y <= today.year]
     computed_at = _now()
+    fingerprint = data_fingerprint(frames, rubric) + (":trend" if trend else "")
+    with engine.connect() as conn:
+        stored = _stored_fingerprints(conn, years) if years and not force else {}
     rows: list[dict] = []
-    summary = {"years": years, "annual_rows": 0, "trend_rows": 0, "rubric_version": rubric.version, "as_of": {}}
+    summary = {"years": years, "annual_rows": 0, "trend_rows": 0, "rubric_version": rubric.version, "as_of": {},
+               "unchanged": []}
+    todo = []
     for year in years:
         as_of = evaluation_date(year, today)
-        annual = _rows_for(evaluate(frames, year, as_of, rubric), ANNUAL, computed_at, full=True)
+        summary["as_of"][year] = as_of.isoformat()
+        if stored.get(year) == (fingerprint, as_of):
+            summary["unchanged"].append(year)
+            continue
+        todo.append(year)
+        annual = _rows_for(evaluate(frames, year, as_of, rubric), ANNUAL, computed_at, full=True, fingerprint=fingerprint)
         trend_rows = []
         for end in month_ends(year, as_of) if trend else []:
-            trend_rows += _rows_for(evaluate(frames, year, end, rubric, with_periods=False), TREND, computed_at, full=False)
+            trend_rows += _rows_for(evaluate(frames, year, end, rubric, with_periods=False), TREND, computed_at,
+                                    full=False, fingerprint=fingerprint)
         rows += annual + trend_rows
         summary["annual_rows"] += len(annual)
         summary["trend_rows"] += len(trend_rows)
-        summary["as_of"][year] = as_of.isoformat()
     with engine.begin() as conn:
-        if years:
-            conn.execute(delete(scores).where(scores.c.publication_id.is_(None), scores.c.year.in_(years)))
+        if todo:
+            conn.execute(delete(scores).where(scores.c.publication_id.is_(None), scores.c.year.in_(todo)))
         for start in range(0, len(rows), 2000):
             conn.execute(insert(scores), rows[start:start + 2000])
     return summary

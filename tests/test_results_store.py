@@ -135,3 +135,19 @@ def test_recompute_on_an_empty_store_stores_nothing_and_does_not_fail(engine):
     assert summary["years"] == [Y] and summary["annual_rows"] == 0
     assert results.annual_results(engine, Y) == []
     assert results.trend_frame(engine, Y).empty
+
+
+def test_recompute_skips_years_whose_records_and_rubric_did_not_change(engine):
+    rec = county()
+    load(engine, rec.frames())
+    first = results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    assert first["unchanged"] == [] and first["annual_rows"] == 3
+    again = results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    assert again["unchanged"] == [Y] and again["annual_rows"] == 0
+    assert len(results.annual_results(engine, Y, "draft")) == 3
+    rec.remove("checklist", "S1", item="安全工作領導小組")
+    load(engine, rec.frames())
+    changed = results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    assert changed["unchanged"] == [] and results.annual_results(engine, Y, "draft")[1]["total"] == 97.0
+    forced = results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False, force=True)
+    assert forced["annual_rows"] == 3
