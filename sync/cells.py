@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from opencc import OpenCC
 
@@ -251,6 +251,28 @@ _PARSERS = {
     contract.MONEY: parse_money,
     contract.SCORE: parse_score,
 }
+
+
+@cache
+def cell_parser(column: contract.Column):
+    """The parser of `column`'s cells (parse_cell without the dispatch, for the tight loop)."""
+    if column.key == "school_code" or column.key == "year":
+        return lambda value: parse_cell(column, value)
+    if column.kind == contract.CHOICE:
+        choices = column.choices
+
+        def parse(value):
+            if value == "" or value is None or (value.__class__ is str and not value.strip()):
+                return None, None
+            return parse_choice(value, choices)
+        return parse
+    inner = _PARSERS[column.kind]
+
+    def parse(value):
+        if value == "" or value is None or (value.__class__ is str and not value.strip()):
+            return None, None
+        return inner(value)
+    return parse
 
 
 def parse_cell(column: contract.Column, value):

@@ -213,22 +213,30 @@ def _note_kind(text: str) -> tuple[str, int]:
     return "", len(plain)
 
 
-def is_note_line(cells: list, first_table_col: int, filled: list[int] | None = None) -> bool:
+def _first_filled(cells: list) -> int | None:
+    for i, c in enumerate(cells):
+        if c != "" and c is not None and (c.__class__ is not str or c.strip()):
+            return i
+    return None
+
+
+def is_note_line(cells: list, first_table_col: int, first: int | None = None) -> bool:
     """A notes, signature or totals line under the table rather than a record.
 
     At the left edge of the table: a first cell that starts like a note (備註, 注:, 說明, 填表人, 簽字,
     負責人 ...), or one long text alone (a sentence, not a name or a date).  Anywhere: a signature
     ("審核人:") or a totals cell (合計) as the first filled cell.  Anything else that is not blank is
     a record, and goes on to be checked (and reported) like one."""
-    filled = filled_cells(cells) if filled is None else filled
-    first = cells[filled[0]]
-    if not isinstance(first, str):
+    first = _first_filled(cells) if first is None else first
+    text = cells[first]
+    if text.__class__ is not str:
         return False
-    kind, length = _note_kind(first)
+    kind, length = _note_kind(text)
     if kind in ("totals", "signature"):
         return True
-    at_left_edge = filled[0] <= first_table_col
-    return at_left_edge and (kind == "note" or (len(filled) == 1 and length >= NOTE_MIN_LENGTH))
+    if first > first_table_col:
+        return False
+    return kind == "note" or (length >= NOTE_MIN_LENGTH and len(filled_cells(cells)) == 1)
 
 
 def _column_letter(idx: int) -> str:
@@ -276,11 +284,11 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     grid = sheet.grid
     for r in range(header_idx + 1, len(grid)):
         cells = grid[r]
-        filled = filled_cells(cells)
-        if not filled:
+        first = _first_filled(cells)
+        if first is None:
             continue
-        if is_note_line(cells, first_col, filled):
-            notes.append((r + 1, " ".join(display(cells[i]) for i in filled)))
+        if cells[first].__class__ is str and is_note_line(cells, first_col, first):
+            notes.append((r + 1, " ".join(display(cells[i]) for i in filled_cells(cells))))
             continue
         region.append((r + 1, cells))
         width = len(cells)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sync import contract
-from sync.cells import canon, display, is_empty, parse_cell, parse_code, required_missing
+from sync.cells import canon, cell_parser, display, is_empty, parse_code, required_missing
 
 
 @dataclass
@@ -222,7 +222,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
                   headers: dict[str, tuple[int, str]]) -> SheetResult:
     """Type and check every row of one sheet. headers: column key -> (1-based column, header as written)."""
     result = SheetResult()
-    parsers = [(col, col.key, col.kind == contract.DATE) for col in sheet.columns if col.key in headers]
+    parsers = [(col, col.key, col.kind == contract.DATE, cell_parser(col)) for col in sheet.columns
+               if col.key in headers]
     absent = {col.key: None for col in sheet.columns if col.key not in headers}  # optional columns left out
     unique = UNIQUE_KEYS.get(sheet.key)
     seen: dict[tuple, int] = {}
@@ -231,8 +232,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         rec: dict = dict(absent)
         issues: list[tuple[str, str, str]] = []
         cells = raw_row.cells
-        for col, key, is_date in parsers:
-            value, problem = parse_cell(col, cells.get(key))
+        for col, key, is_date, parse in parsers:
+            value, problem = parse(cells.get(key))
             if problem is not None:
                 issues.append((key, *problem))
                 continue
