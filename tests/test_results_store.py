@@ -76,6 +76,12 @@ def test_recompute_stores_annual_and_trend_drafts(engine):
     assert len(trend) == 3 * 12
     assert trend[trend["school_code"] == "S1"]["as_of"].dt.month.tolist() == list(range(1, 13))
     assert trend[(trend["school_code"] == "S1")].iloc[-1]["total"] == 100.0
+    from scoring import evaluate
+
+    june = evaluate(county().frames(), Y, date(Y, 6, 30)).schools.set_index("school_code")
+    stored = trend[trend["as_of"] == pd.Timestamp(Y, 6, 30)].set_index("school_code")
+    assert stored.loc["S2", "total"] == june.loc["S2", "total"]
+    assert stored.loc["S2", "D_points"] == pytest.approx(june.loc["S2", "D_points"])
     running = results.trend_frame(engine, Y + 1, "draft")
     assert sorted(running["as_of"].dt.month.unique()) == [1, 2]
 
@@ -94,6 +100,7 @@ def test_publish_freezes_a_year_against_later_data(engine):
     load(engine, rec.frames())
     results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
     pub = results.publish(engine, Y, by="admin")
+    assert results.is_published(engine, Y)
     assert (pub["version"], pub["schools"], pub["rubric_version"]) == (1, 3, "2026.1")
     assert pub["data_timestamp"] == datetime(2026, 1, 2, 3, 4, 5)
     rec.remove("checklist", "S1", item="安全工作領導小組")
