@@ -230,6 +230,9 @@ class Context:
         act_en = np.where(target != "", texts(action_en, p=target), "")
         gain = np.where(pending, np.nan, np.where(first_missing != "", 1 / n_counted.where(n_counted > 0, 1), 1 - ratio))
         periods = long[["school_code", "period", "required", "held", "covered", "counted"]]
+        if long["period"].str.contains("-spring|-autumn", regex=True).any():
+            detail, act = (pd.Series(x).str.replace("-spring", "年春季學期").str.replace("-autumn", "年秋季學期")
+                           .to_numpy() for x in (detail, act))
         return self.outcome(ratio, detail, detail_en, act, act_en, gain=gain, pending=pending, periods=periods)
 
     def cross(self, periods: pd.DataFrame, codes: pd.Index | None = None) -> pd.DataFrame:
