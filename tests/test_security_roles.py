@@ -97,6 +97,8 @@ ADMIN_CALLBACKS = [
     ("users-add-result.children", {"users-add.n_clicks": 1, "users-new-name.value": "mole", "users-new-role.value": "admin",
                                    "users-new-password.value": "mole-pass-123"}),
     ("users-toggle-result.children", {"users-disable.n_clicks": 1, "users-pick.value": "boss"}),
+    ("users-toggle-result.children", {"users-reset.n_clicks": 1, "users-pick.value": "boss",
+                                      "users-reset-password.value": "taken-over-1"}),
     ("insp-result.children", {"insp-save.n_clicks": 1, "insp-date.value": "2026-05-01", "insp-school.value": "S002",
                               "insp-kind.value": "定期", "insp-falsification.value": True}),
     ("insp-list.children", {"year.value": DRAFT_YEAR}),
@@ -107,7 +109,8 @@ ADMIN_CALLBACKS = [
 
 
 @pytest.mark.parametrize("role", ["school", "leader"])
-@pytest.mark.parametrize(("output", "values"), ADMIN_CALLBACKS, ids=[o for o, _ in ADMIN_CALLBACKS])
+@pytest.mark.parametrize(("output", "values"), ADMIN_CALLBACKS,
+                         ids=[f"{o}-{i}" for i, (o, _) in enumerate(ADMIN_CALLBACKS)])
 def test_admin_callbacks_refuse_school_and_leader(store, app, role, output, values):
     engine, accounts = store
     before = {t.name: count(engine, t) for t in (users, publications, records["inspections"], inspection_changes)}
@@ -122,6 +125,9 @@ def test_admin_callbacks_refuse_school_and_leader(store, app, role, output, valu
     assert after == before
     with engine.connect() as conn:
         assert conn.execute(select(users.c.active).where(users.c.username == "boss")).scalar() is True
+    from dashboard.access import authenticate
+
+    assert authenticate(engine, "boss", "taken-over-1") is None
 
 
 def test_the_pick_callback_of_inspections_gives_a_school_nothing(store, app):
@@ -343,3 +349,17 @@ def test_the_audit_page_shows_actions_and_sync_runs_to_the_office(store, app):
     text = response_text(call(client_for(app, accounts["admin"]), "audit-entries.children",
                               {"audit-action.value": "export", "lang-store.data": "zh-Hant"}))
     assert "circular" in text and "匯出" in text and REFUSED_ADMIN not in text
+
+
+def test_admin_resets_a_password_and_disables_an_account(store, app):
+    from dashboard.access import authenticate
+
+    engine, accounts = store
+    client = client_for(app, accounts["admin"])
+    text = response_text(call(client, "users-toggle-result.children", {
+        "users-reset.n_clicks": 1, "users-pick.value": "S002", "users-reset-password.value": "fresh-pass-9"}))
+    assert "users-reset-ok" in text
+    assert authenticate(engine, "S002", "fresh-pass-9") is not None
+    call(client, "users-toggle-result.children", {"users-disable.n_clicks": 1, "users-pick.value": "S002"})
+    assert authenticate(engine, "S002", "fresh-pass-9") is None
+    assert count(engine, audit_log, audit_log.c.action == "users") == 2

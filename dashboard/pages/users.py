@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from sqlalchemy import select
 
 from dashboard import audit
-from dashboard.access import ROLES, create_user, set_active
+from dashboard.access import ROLES, create_user, set_active, set_password
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, guarded, lang_of
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
@@ -58,7 +58,12 @@ def layout(**_query):
                 dbc.Col([dbc.Button(T("users.disable"), id="users-disable", color="danger", outline=True, n_clicks=0,
                                     className="me-2"),
                          dbc.Button(T("users.enable"), id="users-enable", color="secondary", outline=True, n_clicks=0)],
-                        md=4),
+                        md=3),
+                dbc.Col(dbc.InputGroup([
+                    dbc.Input(id="users-reset-password", type="password", autocomplete="new-password",
+                              placeholder=t("users.password")),
+                    dbc.Button(T("users.reset"), id="users-reset", color="warning", outline=True, n_clicks=0),
+                ]), md=5),
             ], className="g-2 mb-2"),
             html.Div(id="users-toggle-result"),
             html.Div(id="users-table"),
@@ -89,15 +94,25 @@ def add_account(_n, username, role, school_code, display_name, password, lang):
     return guarded(render, lang), ""
 
 
-@callback(Output("users-toggle-result", "children"), Input("users-disable", "n_clicks"), Input("users-enable", "n_clicks"),
-          State("users-pick", "value"), State("lang-store", "data"), prevent_initial_call=True)
-def toggle_account(_disable, _enable, username, lang):
+@callback(Output("users-toggle-result", "children"), Output("users-reset-password", "value"),
+          Input("users-disable", "n_clicks"), Input("users-enable", "n_clicks"), Input("users-reset", "n_clicks"),
+          State("users-pick", "value"), State("users-reset-password", "value"), State("lang-store", "data"),
+          prevent_initial_call=True)
+def toggle_account(_disable, _enable, _reset, username, password, lang):
+    """Disable, re-enable, or give a new password to the chosen account (the password field is emptied)."""
     lang = lang_of(lang)
 
     def render():
         viewer = admin_or_refuse()
         if not username:
             return no_update
+        if ctx.triggered_id == "users-reset":
+            try:
+                set_password(get_engine(), username, password or "")
+            except UserError as err:
+                return feedback(str(err), "danger", "users-reset-error")
+            audit.record(get_engine(), viewer.username, "users", None, {"change": "reset-password", "username": username})
+            return feedback(t("users.password_changed", lang, username=username), "success", "users-reset-ok")
         active = ctx.triggered_id == "users-enable"
         if not active and username == viewer.username:
             return feedback("不能停用自己的帳號 / you cannot disable your own account", "warning")
@@ -110,7 +125,7 @@ def toggle_account(_disable, _enable, username, lang):
         return feedback(t("users.changed", lang, username=username,
                           state=t("users.active" if active else "users.disabled", lang)), "success")
 
-    return guarded(render, lang)
+    return guarded(render, lang), ""
 
 
 @callback(Output("users-table", "children"), Output("users-pick", "options"),
