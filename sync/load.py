@@ -727,5 +727,3 @@ def submission_status(engine: Engine) -> pd.DataFrame:
     out["file"] = out["source_key"].map(lambda k: _display(k) if isinstance(k, str) else None)
     return out.drop(columns=["source_key"])
 
-
-SCHOOL_SHEET_KEYS = tuple(s.key for s in contract.SCHOOL_SHEETS)
