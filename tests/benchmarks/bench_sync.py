@@ -4,7 +4,8 @@
   recomputed, that is scoring's own figure) / python-calamine reading every
   sheet of every file: goal < 1.5x;
 - the same full sync / pandas reading every sheet with openpyxl (the usual
-  way): no goal, for scale;
+  way; the demo's few .ods go through odfpy and .xls through calamine, as
+  xlrd is not installed): no goal, for scale;
 - an unchanged re-sync / the full sync: goal < 0.1 (a small fraction).
 """
 
