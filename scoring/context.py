@@ -122,7 +122,7 @@ class Context:
         return self._cache["done_items"]
 
     def per_school(self, series: pd.Series, fill=0) -> pd.Series:
-        return series.reindex(self.codes).fillna(fill)
+        return series.reindex(self.codes, fill_value=fill)
 
     def staff_total(self) -> pd.Series:
         campuses = self.frame("campuses")

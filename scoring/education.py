@@ -28,10 +28,10 @@ def c2_weekly_class(ctx: Context) -> Outcome:
     classes = ctx.dated("education", in_year=False)
     first_monday = pd.Timestamp(date.fromisocalendar(ctx.year, 1, 1))  # ISO week 1 may start in December
     classes = classes[(classes["kind"] == "安全教育課") & (classes["date"] >= first_monday)]
-    iso = classes["date"].dt.isocalendar()
-    key = iso["year"].astype("int64") * 100 + iso["week"].astype("int64")
-    counts = classes.assign(key=key.to_numpy()).groupby(["school_code", "key"]).size()
-    long = ctx.held_per_period(ctx.cross(ctx.term_weeks()), counts, on="key")
+    # an ISO week is named by its Monday, which is also each term week's start
+    monday = classes["date"].dt.normalize() - pd.to_timedelta(classes["date"].dt.day_of_week, unit="D")
+    counts = classes.assign(start=monday.to_numpy()).groupby(["school_code", "start"]).size()
+    long = ctx.held_per_period(ctx.cross(ctx.term_weeks()), counts, on="start")
     return ctx.over_periods(long, "教學周", "term weeks", "在{p}上一節安全教育課", "hold a safety class in {p}")
 
 
