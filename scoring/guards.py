@@ -23,14 +23,23 @@ def guards_required(thresholds: dict, people, boarders):
     return (base + extra).astype(int)
 
 
+def _names(values: pd.Series) -> pd.Series:
+    """Campus and guard names as people match them: stray spaces do not make another campus or guard."""
+    return values.astype("object").fillna("").astype(str).str.strip()
+
+
 def campus_guards(ctx: Context) -> pd.DataFrame:
     """Per campus: people, boarders, guards required and guards on duty on the evaluation date."""
     if "campus_guards" in ctx._cache:
         return ctx._cache["campus_guards"]
-    campuses = ctx.frame("campuses").drop_duplicates(["school_code", "campus"], keep="last")
+    campuses = ctx.frame("campuses")
+    campuses = campuses.assign(campus=_names(campuses["campus"])).drop_duplicates(["school_code", "campus"],
+                                                                                   keep="last")
     people = campuses["students"].astype(float).fillna(0) + campuses["staff"].astype(float).fillna(0)
     boarders = campuses["boarders"].astype(float).fillna(0)
-    on_duty = ctx.on_duty("guards").groupby(["school_code", "campus"]).size().rename("guards_active")
+    guards = ctx.on_duty("guards")
+    on_duty = guards.assign(campus=_names(guards["campus"])).groupby(["school_code", "campus"]).size()
+    on_duty = on_duty.rename("guards_active")
     out = pd.DataFrame({
         "school_code": campuses["school_code"].to_numpy(),
         "campus": campuses["campus"].to_numpy(),
@@ -147,9 +156,10 @@ def e7_guard_training(ctx: Context) -> Outcome:
     need = int(ctx.rubric.thresholds["guard_training"]["days"])
     guards = ctx.frame("guards")
     guards = guards[guards["start_date"].notna() & (guards["start_date"] <= ctx.as_of)]
-    guards = guards.drop_duplicates(["school_code", "name"])
+    guards = guards.assign(name=_names(guards["name"])).drop_duplicates(["school_code", "name"])
     training = ctx.frame("guard_training")
     training = training[training["off_duty"].fillna(False).astype(bool) & training["start_date"].notna()]
+    training = training.assign(name=_names(training["name"]))
     t_end = training["end_date"].fillna(training["start_date"])
     pieces = []
     for sem in ctx.semesters().itertuples():

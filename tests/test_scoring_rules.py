@@ -316,6 +316,16 @@ def test_4_5_1_e1_per_campus_with_needs_n_more():
     assert camp["本部"] == {"campus": "本部", "people": 1500, "boarders": 0, "guards_required": 6, "guards_active": 2}
 
 
+def test_4_5_1_e1_and_e7_match_campus_and_guard_names_despite_stray_spaces():
+    rec = school().remove("campuses", "S1")
+    rec.add("campuses", "S1", campus=" 本部 ", students=400, staff=50, boarders=0, security_room=True, alarm=True)
+    rec.remove("guard_training", "S1", name="陳保安").add("guard_training", "S1", name="陳保安 ",
+                                                          start_date=date(Y, 3, 1), end_date=date(Y, 3, 3),
+                                                          off_duty=True)
+    rec.add("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 10), end_date=date(Y, 9, 12), off_duty=True)
+    assert (pts(rec, "E1"), pts(rec, "E7")) == (5, 2)
+
+
 def test_4_5_1_e1_boarders_add_guards():
     rec = school().remove("campuses", "S1")
     rec.add("campuses", "S1", campus="本部", students=300, staff=50, boarders=300, security_room=True, alarm=True)
