@@ -89,8 +89,10 @@ def parse_code(value):
 
 # ---------------------------------------------------------------- yes / no
 
-_YES = {"是", "y", "yes", "✓", "✔", "√", "☑", "1", "true", "t", "有", "对", "對"}
-_NO = {"否", "n", "no", "✗", "✘", "×", "☒", "0", "false", "f", "无", "無", "没有", "沒有"}
+# The contract's forms (是/否, Y/N, ✓/✗, 1/0, true/false), the spelled-out yes/no, and the other glyphs
+# of the same tick and cross (✔ √ ☑ / ✘ × ☒).  Nothing else: 有/無, 對, t/f are not guessed.
+_YES = {"是", "y", "yes", "✓", "✔", "√", "☑", "1", "true"}
+_NO = {"否", "n", "no", "✗", "✘", "×", "☒", "0", "false"}
 
 
 def parse_bool(value):

@@ -68,7 +68,7 @@ from sync.report import (
     registry_in_store,
 )
 from sync.store import audit_log, records, rejected_rows, sources, sync_run_sources, sync_runs
-from sync.validate import Problem
+from sync.validate import Problem, registered_code
 
 log = logging.getLogger("safeschool.sync")
 
@@ -467,6 +467,7 @@ class _Run:
         """Check and store every school workbook, in inbox order, each in its own transaction."""
         by_code: dict[str, list[_File]] = {}
         for f in files:
+            f.school_code = registered_code(f.school_code, registry)  # 123 is the registry's 0123
             if f.school_code:
                 by_code.setdefault(f.school_code, []).append(f)
         plan = []  # (file, context, report or None when it must be read)

@@ -31,7 +31,7 @@ from sync.reader import (
     match_sheets,
     read_workbook,
 )
-from sync.validate import Context, Problem, SheetResult, privacy_problems, validate_rows
+from sync.validate import Context, Problem, SheetResult, privacy_problems, registered_code, validate_rows
 
 SCHOOL_WORKBOOK = "school_workbook"
 BUREAU_WORKBOOK = "bureau_workbook"
@@ -250,7 +250,7 @@ def _school_code_of(report: FileReport, table) -> str | None:
 
 
 def _check_school(report, tables, registry, today, maxima):
-    code = _school_code_of(report, tables.get("school"))
+    code = registered_code(_school_code_of(report, tables.get("school")), registry)
     report.school_code = code
     if code is not None and registry is not None and code not in registry:
         report.add_file_problem(

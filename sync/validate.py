@@ -214,6 +214,35 @@ def _inspection_checks(rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
     return out
 
 
+def registered_code(code: str | None, registry: set[str] | None) -> str | None:
+    """The registry's spelling of `code`: itself when registered, else the one registered code that
+    differs only by leading zeros (Excel turns a typed 0123 into the number 123), else `code`.
+
+    Two registered codes that both fit (0123, 00123) leave `code` as it is: that is not guessed."""
+    if code is None or not registry or code in registry or not code.isdigit():
+        return code
+    bare = code.lstrip("0")
+    fits = [c for c in _zero_padded(registry).get(bare, ())]
+    return fits[0] if len(fits) == 1 else code
+
+
+_PADDED_CACHE: dict[int, tuple[set, dict[str, list[str]]]] = {}
+
+
+def _zero_padded(registry: set[str]) -> dict[str, list[str]]:
+    """Registered codes by their digits without leading zeros (cached for the registry object)."""
+    hit = _PADDED_CACHE.get(id(registry))
+    if hit is not None and hit[0] is registry:
+        return hit[1]
+    index: dict[str, list[str]] = {}
+    for c in registry:
+        if c.isdigit():
+            index.setdefault(c.lstrip("0"), []).append(c)
+    _PADDED_CACHE.clear()
+    _PADDED_CACHE[id(registry)] = (registry, index)
+    return index
+
+
 def _registry_problem(code: str) -> tuple[str, str]:
     return (f"學校代碼「{code}」不在教育局的學校名冊中", f"school code '{code}' is not in the bureau's school registry")
 
@@ -249,7 +278,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         if ctx.school_code is None and "school_code" in headers:
             # SQL sources and the bureau's sheets name the school on every row.
             raw = raw_row.cells.get("school_code")
-            code = None if is_empty(raw) else parse_code(raw)[0]
+            code = None if is_empty(raw) else registered_code(parse_code(raw)[0], ctx.registry)
             if code is None and "school_code" not in sheet.keys:
                 issues.append(("school_code", *required_missing("學校代碼", "school code")))
         if not issues:

@@ -147,7 +147,7 @@ def test_yes_no_forms(raw, expected):
     assert cells.parse_bool(raw) == (expected, None)
 
 
-@pytest.mark.parametrize("raw", ["可能", "2", "x", "ok?"])
+@pytest.mark.parametrize("raw", ["可能", "2", "x", "ok?", "有", "無", "对", "t", "f", "没有"])
 def test_yes_no_that_is_neither_is_a_problem(raw):
     assert cells.parse_bool(raw)[1] is not None
 

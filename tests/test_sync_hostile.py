@@ -1,0 +1,78 @@
+"""Files a hostile tester (or a real school) sends: each case here was a bug found in review."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from sync.load import run_sync
+from sync.migrate import upgrade
+from sync.report import check_file
+from sync.store import make_engine, records, sources
+from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+TODAY = date(2026, 11, 28)
+
+
+def _lines(report):
+    return [p.as_text() for p in report.problems]
+
+
+# ---------------------------------------------------------------- school codes that lost leading zeros
+
+def test_a_code_that_excel_stripped_of_its_leading_zero_matches_the_registry(tmp_path):
+    path = write_xlsx(tmp_path / "s.xlsx", school_book(code=123))  # typed 0123, Excel kept the number 123
+    report = check_file(path, registry={"0123", "1001"}, today=TODAY)
+    assert not report.refused, _lines(report)
+    assert report.school_code == "0123"
+    assert {r["school_code"] for r in report.rows["drills"]} == {"0123"}
+
+
+def test_a_stripped_code_that_two_registered_codes_could_be_is_refused(tmp_path):
+    path = write_xlsx(tmp_path / "s.xlsx", school_book(code=123))
+    report = check_file(path, registry={"0123", "00123"}, today=TODAY)
+    assert report.refused and report.school_code == "123"
+    assert any("registry" in p.reason_en for p in report.file_problems)
+
+
+def test_inspections_name_a_school_by_its_code_without_leading_zeros(tmp_path):
+    book = bureau_book(("0123", "1002"))
+    book["督查記錄"][1][1] = 123
+    report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
+    assert not report.problems, _lines(report)
+    assert report.rows["inspections"][0]["school_code"] == "0123"
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    eng = make_engine(sqlite_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def test_a_run_loads_a_stripped_code_as_the_registered_school(engine, tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_xlsx(box / "bureau.xlsx", bureau_book(("0123", "1002")))
+    write_xlsx(box / "a.xlsx", school_book(code=123))
+    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    assert summary.status == "ok", [(o.source_key, o.message) for o in summary.sources]
+    with engine.connect() as conn:
+        codes = set(conn.execute(select(records["drills"].c.school_code)).scalars())
+        src = conn.execute(select(sources.c.school_code).where(sources.c.source_key == "file:a.xlsx")).scalar()
+    assert codes == {"0123"} and src == "0123"
+
+
+def test_two_files_of_one_school_are_found_when_one_lost_its_leading_zero(engine, tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_xlsx(box / "bureau.xlsx", bureau_book(("0123", "1002")))
+    write_xlsx(box / "a.xlsx", school_book(code=123))
+    write_xlsx(box / "b.xlsx", school_book(code="0123"))
+    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    refused = {o.source_key: o.message for o in summary.sources if o.action == "refused"}
+    assert set(refused) == {"file:a.xlsx", "file:b.xlsx"}
+    assert all("a.xlsx" in m and "b.xlsx" in m for m in refused.values())
