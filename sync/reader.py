@@ -191,6 +191,11 @@ _NOTE = re.compile(
     r"以上|此表|本表)"
 )
 _SIGNATURE = re.compile(r"^(填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|校长签)[^:]{0,3}:")
+# "單位（蓋章）", "學校(公章)", "校長簽字：": a short line that ends asking for a seal or a signature,
+# and the blank date under it ("2026年  月  日", "年 月 日").
+_SEAL = re.compile(r"\(?(盖章|公章|印章|签字|签名|签章)\)?:?$")
+_SEAL_MAX_LENGTH = 20
+_BLANK_DATE = re.compile(r"^(\d{4})?年月日$")
 _TOTALS = {"合计", "总计", "小计", "合计:", "总计:", "小计:"}
 NOTE_MIN_LENGTH = 15
 
@@ -206,7 +211,8 @@ def _note_kind(text: str) -> tuple[str, int]:
     plain = _T2S.convert(unicodedata.normalize("NFKC", text).strip()).replace(" ", "").replace("：", ":")
     if plain in _TOTALS:
         return "totals", len(plain)
-    if _SIGNATURE.match(plain):
+    if _SIGNATURE.match(plain) or _BLANK_DATE.match(plain) or (
+            len(plain) <= _SEAL_MAX_LENGTH and _SEAL.search(plain)):
         return "signature", len(plain)
     if _NOTE.match(plain):
         return "note", len(plain)

@@ -76,3 +76,42 @@ def test_two_files_of_one_school_are_found_when_one_lost_its_leading_zero(engine
     refused = {o.source_key: o.message for o in summary.sources if o.action == "refused"}
     assert set(refused) == {"file:a.xlsx", "file:b.xlsx"}
     assert all("a.xlsx" in m and "b.xlsx" in m for m in refused.values())
+
+
+# ---------------------------------------------------------------- title rows above, signature lines below
+
+def _book_with_paperwork(tmp_path, footer):
+    """Every sheet as a school prints it: a title, a date line, a blank column on the left, a blank row
+    under the header, and `footer` lines under the table."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in school_book().items():
+        ws = wb.create_sheet(name)
+        ws.append(["城關小學安全工作台賬"])
+        ws.merge_cells("A1:F1")
+        ws.append(["填報日期：2026年5月1日"])
+        for i, row in enumerate(rows):
+            ws.append([None, *row])
+            if i == 0:
+                ws.append([])
+        ws.append([])
+        for line in footer:
+            ws.append([None, *line])
+    wb["校區"]["C5"] = "六百"  # header on row 3, blank row 4, the first record on row 5
+    return wb.save(tmp_path / "paper.xlsx") or tmp_path / "paper.xlsx"
+
+
+@pytest.mark.parametrize("footer", [
+    [["單位（蓋章）"]],
+    [["學校(公章)", None, "校長簽字："]],
+    [["負責人（簽字）："], ["2026年  月  日"]],
+    [["年　月　日"]],
+    [["备注：以上内容属实"], ["填表人：张三", None, "审核人：李四"], ["单位（盖章）"]],
+])
+def test_signature_lines_under_a_table_are_notes_and_row_numbers_are_as_seen(tmp_path, footer):
+    report = check_file(_book_with_paperwork(tmp_path, footer), registry={"1001"}, today=TODAY)
+    assert not report.refused, _lines(report)
+    assert [(p.sheet, p.row, p.column, p.value) for p in report.problems] == [("校區", 5, "在校學生數", "六百")]
+    assert report.problems[0].col_no == 3
