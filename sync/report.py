@@ -31,7 +31,15 @@ from sync.reader import (
     match_sheets,
     read_workbook,
 )
-from sync.validate import Context, Problem, SheetResult, privacy_problems, registered_code, validate_rows
+from sync.validate import (
+    Context,
+    Problem,
+    SheetResult,
+    numeric_columns,
+    privacy_problems,
+    registered_code,
+    validate_rows,
+)
 
 SCHOOL_WORKBOOK = "school_workbook"
 BUREAU_WORKBOOK = "bureau_workbook"
@@ -183,7 +191,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             tables[spec.key] = table
             report.problems.extend(privacy_problems(
                 spec.key, table.sheet.name, table.header_idx + 1, table.header_cells, table.region,
-                code_col=table.columns.get("school_code"),
+                code_col=table.columns.get("school_code"), skip_cols=numeric_columns(spec.key, table.columns),
             ))
             report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t} for r, t in table.notes)
             report.rows_read += len(table.rows)

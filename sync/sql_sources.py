@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from sync import contract
 from sync.reader import column_key_of
 from sync.report import FileReport
-from sync.validate import Context, RawRow, privacy_problems, validate_rows
+from sync.validate import Context, RawRow, numeric_columns, privacy_problems, validate_rows
 
 
 class SourceUnavailable(Exception):
@@ -94,7 +94,8 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
         )
     region = [(n, [_plain(v) for v in row]) for n, row in enumerate(rows, start=1)]
     report.problems.extend(privacy_problems(sheet_key, sheet_key, None, list(columns), region,
-                                            code_col=mapping.get("school_code")))
+                                            code_col=mapping.get("school_code"),
+                                            skip_cols=numeric_columns(sheet_key, mapping)))
     if report.refused:
         return report
     headers = {key: (i + 1, columns[i]) for key, i in mapping.items()}

@@ -326,6 +326,9 @@ _PRIVATE_HEADERS = ("身份证", "证件", "身份号", "电话", "手机", "联
 _ID_CARD = re.compile(
     r"(?<!\d)[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])"
 )
+# The old 15-digit card: area code, YYMMDD, three digits.  Only a cell that is nothing else is taken for
+# one (15 digits alone are too common in serial numbers to look for inside longer text).
+_OLD_ID_CARD = re.compile(r"^[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}$", re.M)
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3}-)\d{7,8}(?!\d)")
 _SEPARATORS = re.compile(r"[ \t\u3000-]")
@@ -338,26 +341,41 @@ def header_is_private(header: str) -> bool:
 
 def _private_kind(text: str) -> tuple[str, str] | None:
     compact = _SEPARATORS.sub("", text)
-    if _ID_CARD.search(compact):
+    if _ID_CARD.search(compact) or _OLD_ID_CARD.search(compact):
         return ("身份證號碼", "an identity-card number")
     if _MOBILE.search(compact) or _LANDLINE.search(text):
         return ("電話號碼", "a phone number")
     return None
 
 
+def numeric_columns(sheet_key: str | None, columns: dict[str, int]) -> set[int]:
+    """The 0-based columns of `columns` (key -> column) that hold counts, amounts or points.
+
+    Their cells are read as numbers and checked as numbers: 13800000000.00 there is an amount, not a
+    phone number, and a phone typed into a count would be stored as nothing but a count."""
+    if sheet_key not in contract.SHEETS:
+        return set()
+    sheet = contract.SHEETS[sheet_key]
+    kinds = (contract.INT, contract.MONEY, contract.SCORE)
+    return {i for key, i in columns.items() if key in sheet.keys and sheet.column(key).kind in kinds}
+
+
 def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | None, header_cells: list,
-                     rows: list[tuple[int, list]], code_col: int | None = None) -> list[Problem]:
+                     rows: list[tuple[int, list]], code_col: int | None = None,
+                     skip_cols: set[int] | frozenset = frozenset()) -> list[Problem]:
     """File-level problems for every header or cell that looks like an identity-card or phone number.
 
-    code_col: the 0-based school-code column, whose values are codes whatever they look like."""
+    code_col: the 0-based school-code column, whose values are codes whatever they look like;
+    skip_cols: other 0-based columns not looked into (see numeric_columns)."""
     problems = []
+    skip = set(skip_cols) | ({code_col} if code_col is not None else set())
     for i, header in enumerate(header_cells):
         if not is_empty(header) and header_is_private(str(header)):
             problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
     texts = []
-    if code_col is not None:
-        rows = [(n, ["" if i == code_col else c for i, c in enumerate(cells)]) for n, cells in rows]
+    if skip:
+        rows = [(n, ["" if i in skip else c for i, c in enumerate(cells)]) for n, cells in rows]
     for _row_no, cells in rows:
         # Only text and long numbers can hold an 11-digit phone or an 18-digit identity number.
         texts.extend(c if c.__class__ is str else display(c) for c in cells

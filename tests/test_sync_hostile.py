@@ -115,3 +115,41 @@ def test_signature_lines_under_a_table_are_notes_and_row_numbers_are_as_seen(tmp
     assert not report.refused, _lines(report)
     assert [(p.sheet, p.row, p.column, p.value) for p in report.problems] == [("校區", 5, "在校學生數", "六百")]
     assert report.problems[0].col_no == 3
+
+
+# ---------------------------------------------------------------- privacy
+
+@pytest.mark.parametrize("sheet,row,col,value", [
+    ("安全經費", 1, 2, 13800000000.00),  # an amount of 13.8 billion is not a phone number
+    ("安全經費", 1, 2, "13800000000.00"),
+    ("隱患整改", 1, 0, "20260312001"),  # a hazard number made of a date and a serial
+    ("應急演練", 1, 7, 13900000000),  # a count with a typo is a count, checked as one
+])
+def test_long_numbers_that_are_not_phone_numbers_do_not_refuse_the_file(tmp_path, sheet, row, col, value):
+    book = school_book()
+    book[sheet][row][col] = value
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not any("phone" in p.reason_en for p in report.problems), _lines(report)
+
+
+@pytest.mark.parametrize("value,kind", [
+    ("110105194912310021", "identity-card"), ("11010519491231002X", "identity-card"),
+    ("110105491231002", "identity-card"),  # the old 15-digit card
+    ("13812345678", "phone"), ("138 1234 5678", "phone"), ("0351-1234567", "phone"), ("+86 13812345678", "phone"),
+])
+def test_identity_and_phone_numbers_in_any_text_column_refuse_the_file(tmp_path, value, kind):
+    book = school_book()
+    book["保安人員"][1][3] = value  # 保安公司
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused
+    [p] = report.file_problems
+    assert kind in p.reason_en and (p.sheet, p.row, p.column) == ("保安人員", 2, "保安公司")
+    assert value not in (p.value or "")  # the number itself is not repeated in the report
+
+
+@pytest.mark.parametrize("header", ["身份證號", "聯繫電話", "手機", "Phone", "ID card"])
+def test_a_private_column_is_refused_even_when_empty(tmp_path, header):
+    book = school_book()
+    book["保安人員"][0].append(header)
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused and report.file_problems[0].column == header
