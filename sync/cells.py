@@ -56,6 +56,35 @@ def display(value) -> str:
     return str(value).strip()
 
 
+# ---------------------------------------------------------------- Excel errors
+
+class ExcelError(str):
+    """A cell whose formula failed (#DIV/0!, #N/A ...): the reader puts one where calamine gives ""."""
+
+
+EXCEL_ERRORS = frozenset({
+    "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!",
+    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+})
+_LIBREOFFICE_ERROR = re.compile(r"^Err:\d{3}$")
+
+
+def excel_error(value) -> str | None:
+    """The error text when `value` is a failed formula (also one saved or pasted as text), else None."""
+    if value.__class__ is ExcelError:
+        return str(value)
+    if value.__class__ is str and value[:1] in "#E":
+        text = value.strip()
+        if text.upper() in EXCEL_ERRORS or _LIBREOFFICE_ERROR.match(text):
+            return text
+    return None
+
+
+def _formula_error(text: str) -> Problem:
+    return (f"單元格是公式錯誤「{text}」,請改正公式或直接填寫數值",
+            f"the cell holds a formula error '{text}'; fix the formula or type the value")
+
+
 # ---------------------------------------------------------------- messages
 
 def _p(zh: str, en: str) -> Problem:
@@ -266,6 +295,9 @@ def cell_parser(column: contract.Column):
         def parse(value):
             if value == "" or value is None or (value.__class__ is str and not value.strip()):
                 return None, None
+            error = excel_error(value)
+            if error is not None:
+                return None, _formula_error(error)
             return parse_choice(value, choices)
         return parse
     inner = _PARSERS[column.kind]
@@ -273,6 +305,9 @@ def cell_parser(column: contract.Column):
     def parse(value):
         if value == "" or value is None or (value.__class__ is str and not value.strip()):
             return None, None
+        error = excel_error(value)
+        if error is not None:
+            return None, _formula_error(error)
         return inner(value)
     return parse
 
@@ -281,6 +316,9 @@ def parse_cell(column: contract.Column, value):
     """One cell of `column`: (value or None, problem or None). An empty cell is None (required is checked by the caller)."""
     if value == "" or value is None or (value.__class__ is str and not value.strip()):
         return None, None
+    error = excel_error(value)
+    if error is not None:
+        return None, _formula_error(error)
     if column.key == "school_code":
         return parse_code(value)
     if column.key == "year" and isinstance(value, str):

@@ -22,7 +22,7 @@ from pathlib import Path
 import python_calamine as calamine
 
 from sync import contract
-from sync.cells import _T2S, canon, display, is_empty
+from sync.cells import _T2S, ExcelError, canon, display, is_empty
 from sync.validate import RawRow
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -63,10 +63,12 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         else:
             book = calamine.CalamineWorkbook.from_path(str(source))
         sheets = []
+        errors = _xlsx_error_cells(source)
         for meta in book.sheets_metadata:
             if "Chart" in str(meta.typ):
                 continue
             grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            _put_errors(grid, errors.get(meta.name, ()))
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid))
         return sheets
     except Exception as err:  # calamine raises many kinds; all mean "cannot read this file"
@@ -75,6 +77,64 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             f"無法讀取此文件({reason}),請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
             f"the file cannot be read as a workbook ({reason}); save it as .xlsx in Excel or WPS and send it again",
         ) from None
+
+
+# ---------------------------------------------------------------- formula errors
+
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>(.*?)</c>', re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)
+_REL_ENTRY = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"', re.S)
+_REL_ENTRY_REV = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"', re.S)
+
+
+def _xlsx_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, str]]]:
+    """Sheet name -> (0-based row, 0-based column, error text) of every cell Excel saved as an error.
+
+    calamine reads a failed formula (#DIV/0!, #N/A) as an empty cell, which would be reported as "must
+    be filled in" (or pass unseen in an optional column); the .xlsx itself says which cells failed.
+    Only sheets that hold an error cell are parsed; anything unexpected gives {} (no extra check)."""
+    import html
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source) as z:
+            names = set(z.namelist())
+            if "xl/workbook.xml" not in names:
+                return {}
+            rels = z.read("xl/_rels/workbook.xml.rels")
+            targets = {i: t for i, t in _REL_ENTRY.findall(rels)} | {i: t for t, i in _REL_ENTRY_REV.findall(rels)}
+            out = {}
+            for name, rid in _SHEET_ENTRY.findall(z.read("xl/workbook.xml")):
+                target = targets.get(rid, b"").decode()
+                part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+                if part not in names:
+                    continue
+                data = z.read(part)
+                if b't="e"' not in data:
+                    continue
+                cells = []
+                for col, row, body in _ERROR_CELL.findall(data):
+                    value = _VALUE.search(body)
+                    text = html.unescape(value[1].decode()) if value else "#N/A"
+                    cells.append((int(row) - 1, _column_index(col.decode()), text))
+                out[html.unescape(name.decode())] = cells
+            return out
+    except Exception:  # not a zip, or not the .xlsx layout: calamine reads (or refuses) it as before
+        return {}
+
+
+def _column_index(letters: str) -> int:
+    idx = 0
+    for ch in letters:
+        idx = idx * 26 + ord(ch) - 64
+    return idx - 1
+
+
+def _put_errors(grid: list[list], errors) -> None:
+    for r, c, text in errors:
+        if r < len(grid) and c < len(grid[r]) and is_empty(grid[r][c]):
+            grid[r][c] = ExcelError(text)
 
 
 # ---------------------------------------------------------------- sheet names

@@ -153,3 +153,34 @@ def test_a_private_column_is_refused_even_when_empty(tmp_path, header):
     book["保安人員"][0].append(header)
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert report.refused and report.file_problems[0].column == header
+
+
+# ---------------------------------------------------------------- formulas that failed
+
+def _with_error_cell(path, sheet, cell, error):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb[sheet][cell] = error
+    wb[sheet][cell].data_type = "e"  # what Excel saves for a formula that failed: the error, not a value
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("sheet,cell,column", [
+    ("校區", "B2", "在校學生數"), ("校區", "A2", "校區名稱"), ("安全經費", "C2", "金額"), ("應急演練", "B2", "校區"),
+])
+@pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#REF!"])
+def test_an_excel_error_cell_is_a_row_problem_that_names_the_error(tmp_path, sheet, cell, column, error):
+    path = _with_error_cell(write_xlsx(tmp_path / "s.xlsx", school_book()), sheet, cell, error)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    bad = [p for p in report.problems if (p.sheet, p.row, p.column) == (sheet, 2, column)]
+    assert bad and bad[0].value == error and error in bad[0].reason_zh and "formula" in bad[0].reason_en
+    assert bad[0].level == "row"
+
+
+def test_an_error_typed_as_text_in_a_text_column_is_not_taken_as_a_name(tmp_path):
+    book = school_book()
+    book["應急演練"][1][1] = "#N/A"  # an .ods or a pasted value: the error as text
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.column, p.value) for p in report.problems][:1] == [("應急演練", 2, "校區", "#N/A")]
