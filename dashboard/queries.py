@@ -168,10 +168,17 @@ def _annual(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     frame = frame.sort_values("as_of").drop_duplicates("school_code", keep="last")
     for area in AREAS:
         frame[area] = [float((a or {}).get(area, {}).get("points") or 0.0) for a in frame["areas"]]
+    frame["submitted"] = [_submitted(a) for a in frame["areas"]]
     frame["rank_sort"] = frame["rank"].where(frame["qualified"], np.nan)
     frame = frame.sort_values(["qualified", "rank_sort", "total", "name"], ascending=[False, True, False, True])
     frame["position"] = np.arange(1, len(frame) + 1)
     return frame.set_index("school_code", drop=False)
+
+
+def _submitted(areas: dict | None) -> bool:
+    """The scoring's submitted flag kept in the areas' "_meta" (rows written before it existed: submitted)."""
+    meta = (areas or {}).get("_meta") or {}
+    return bool(meta.get("submitted", True))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -208,8 +215,8 @@ def year_status(viewer: Viewer, year: int) -> dict:
 
 # --- ranking and headline figures -----------------------------------------------------
 
-RANKING_COLUMNS = ["position", "rank", "qualified", "school_code", "name", "type", "township", *AREAS,
-                   "total", "grade", "change"]
+RANKING_COLUMNS = ["position", "rank", "qualified", "submitted", "school_code", "name", "type", "township",
+                   *AREAS, "total", "grade", "change"]
 
 
 def _visible_codes(scope: Scope, published: bool, codes: pd.Index) -> pd.Index:
@@ -307,6 +314,7 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
         "mean": round(float(annual["total"].mean()), 1) if len(annual) else None,
         "grades": {g: int(n) for g, n in grades.items()},
         "disqualified": int((~annual["qualified"].astype(bool)).sum()) if len(annual) else 0,
+        "not_submitted": int((~annual["submitted"].astype(bool)).sum()) if len(annual) else 0,
         "overdue_hazards": overdue,
         "drill_share": round(held / len(annual), 3) if len(annual) else None,
         "drill_month": f"{day.year}-{day.month:02d}",
@@ -499,6 +507,7 @@ def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
         "rank": None if pd.isna(row["rank"]) or not row["qualified"] else int(row["rank"]),
         "ranked_schools": ranked,
         "qualified": bool(row["qualified"]),
+        "submitted": bool(row["submitted"]),
         "deduction": float(row["deduction"] or 0.0),
         "as_of": row["as_of"].date(),
         "areas": row["areas"] or {},

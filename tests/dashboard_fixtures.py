@@ -42,6 +42,7 @@ class County:
     year: int
     today: date
     disqualified: str
+    not_submitted: str | None = None  # this year's school with no workbook (areas "_meta" submitted false)
     users: dict[str, access.Viewer] = field(default_factory=dict)
 
 
@@ -148,6 +149,7 @@ def build_county(engine: Engine, n: int = 8, today: date | None = None, seed: in
     towns = {c: TOWNSHIPS[i % len(TOWNSHIPS)] for i, c in enumerate(codes)}
     names = {c: f"{towns[c][:2]}第{i + 1}{'幼兒園' if types[c] == '幼兒園' else '學校'}" for i, c in enumerate(codes)}
     disqualified = codes[2 % n]
+    not_submitted = codes[-1] if n >= 4 else None
     now = datetime.now()
     with engine.begin() as conn:
         run_id = conn.execute(store.sync_runs.insert().values(
@@ -177,7 +179,8 @@ def build_county(engine: Engine, n: int = 8, today: date | None = None, seed: in
                     "publication_id": publication, "year": y, "kind": "annual", "as_of": as_of, "school_code": c,
                     "name": names[c], "type": types[c], "township": towns[c], "total": totals[c],
                     "grade": grade_of(totals[c], qualified[c]), "rank": ranks[c], "qualified": qualified[c],
-                    "deduction": 0.0, "areas": areas[c], "indicators": inds[c], "campuses": campuses,
+                    "deduction": 0.0, "indicators": inds[c], "campuses": campuses,
+                    "areas": {**areas[c], "_meta": {"submitted": not (y == year and c == not_submitted)}},
                     "computed_at": now})
             last_month = 12 if y < year else today.month - 1
             for month in range(1, last_month + 1):
@@ -190,7 +193,7 @@ def build_county(engine: Engine, n: int = 8, today: date | None = None, seed: in
                         "indicators": {}, "campuses": [], "computed_at": now})
         conn.execute(store.scores.insert(), score_rows)
         _records(conn, codes, source_ids, today, run_id)
-    county = County(codes, names, types, year, today, disqualified)
+    county = County(codes, names, types, year, today, disqualified, not_submitted)
     if users:
         county.users["admin"] = add_user(engine, "admin", "admin", display_name="安全辦")
         county.users["leader"] = add_user(engine, "leader", "leader")

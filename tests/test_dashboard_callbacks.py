@@ -262,3 +262,25 @@ def test_rendered_pages_are_shared_within_a_scope_and_never_across_scopes(app):
     assert rendered["admin"][1] is rendered["leader"][1]
     assert rendered["school"][0] is not rendered["admin"][0]
     assert len(_find(rendered["school"][0], "ranking-grid").rowData) == 1
+
+
+@pytest.mark.parametrize("lang, label", [("zh-Hant", "（未提交）"), ("zh-Hans", "（未提交）"), ("en", " (not submitted)")])
+def test_not_submitted_shows_in_the_ranking_headline_and_school_page(app, lang, label):
+    app_module, c = app
+    from dashboard.i18n import t
+    from dashboard.pages import overview, school
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        out = overview.render_overview(lang, c.year)
+        page = school.render_school_page(lang, c.year, c.not_submitted)
+        other = school.render_school_page(lang, c.year, c.codes[0])
+    finally:
+        ctx.pop()
+    rows = {r["school_code"]: r for r in _find(out, "ranking-grid").rowData}
+    assert rows[c.not_submitted]["not_submitted"] == label
+    assert [code for code, r in rows.items() if r["not_submitted"]] == [c.not_submitted]
+    assert _find(out, "stat-overview.not_submitted").children == "1"
+    assert _find(page, "school-not-submitted") is not None
+    assert t("submitted.not", lang) in _text(_find(page, "school-name"))
+    assert _find(other, "school-not-submitted") is None

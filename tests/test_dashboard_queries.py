@@ -242,3 +242,15 @@ def test_guard_training_heatmap_sums_guards_per_semester(county):
     spring = [p for p in periods if p["period"].endswith(f"（{c.year}-spring）")]
     own = cells[(cells["school_code"] == c.codes[0]) & (cells["period"] == f"{c.year}-spring")].iloc[0]
     assert own["held"] == sum(p["held"] >= p["required"] for p in spring)
+
+
+def test_not_submitted_schools_are_flagged_in_ranking_headline_and_school_result(county):
+    c, _ = county
+    admin = c.users["admin"]
+    ranking = queries.ranking(admin, c.year)
+    assert list(ranking.index[~ranking["submitted"]]) == [c.not_submitted]
+    assert queries.headline(admin, c.year)["not_submitted"] == 1
+    assert queries.school_result(admin, c.not_submitted, c.year)["submitted"] is False
+    assert queries.school_result(admin, c.codes[0], c.year)["submitted"] is True
+    # Last year every school sent its workbook.
+    assert queries.headline(admin, c.year - 1)["not_submitted"] == 0

@@ -14,6 +14,7 @@ from functools import lru_cache
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
 
@@ -59,6 +60,8 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
         stat("overview.schools", str(head["schools"])),
         stat("overview.mean", mean),
         stat("overview.disqualified", str(head["disqualified"]), color="danger"),
+        stat("overview.not_submitted", str(head.get("not_submitted", 0)), t("overview.not_submitted_note", lang),
+             color="secondary"),
         stat("overview.overdue_hazards", str(head["overdue_hazards"]), color="warning"),
         stat("overview.drill_share", share, t("overview.drill_share_note", lang, month=head["drill_month"]),
              color="success"),
@@ -99,6 +102,11 @@ def county_todo_card(todo: dict, lang: str):
     return card("todo.county_title", group)
 
 
+def _suffix(label: str, lang: str) -> str:
+    """A note after a name: full-width brackets in Chinese, a space and brackets in English."""
+    return f" ({label})" if lang == "en" else f"（{label}）"
+
+
 def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
     """Grid rows: text in the viewer's language, rank text 取消資格 for a disqualified school."""
     disqualified = t("ranking.disqualified", lang)
@@ -108,6 +116,8 @@ def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
         "rank_text": [disqualified if not q else (str(int(r)) if pd.notna(r) else "–")
                       for q, r in zip(frame["qualified"], frame["rank"], strict=True)],
         "name": [to_language(str(n), lang) for n in frame["name"]],
+        # 未提交 beside the name (the grid's formatter adds it), in the viewer's language.
+        "not_submitted": np.where(frame["submitted"].astype(bool), "", _suffix(t("submitted.not", lang), lang)),
         "type": [type_label(x, lang) for x in frame["type"]],
         "township": [to_language(str(x), lang) for x in frame["township"]],
         **{a: frame[a].round(1) for a in queries.AREAS},
@@ -125,7 +135,9 @@ def ranking_columns(lang: str) -> list[dict]:
         {"field": "rank_sort", "headerName": t("ranking.rank", lang), "valueFormatter": {"function": "params.data.rank_text"},
          "width": 110, "pinned": "left", "sort": "asc", "filter": False},
         {"field": "name", "headerName": t("ranking.school", lang), "minWidth": 170, "flex": 2, "pinned": "left",
-         "cellClass": "link-cell"},
+         "cellClass": "link-cell",
+         "valueFormatter": {"function": "params.value + (params.data.not_submitted || '')"},
+         "cellClassRules": {"not-submitted": "!!params.data.not_submitted"}},
         {"field": "type", "headerName": t("ranking.type", lang), "width": 130 if lang == "en" else 110},
         {"field": "township", "headerName": t("ranking.township", lang), "width": 110},
         *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn"}

@@ -75,10 +75,18 @@ def header(result: dict, status: dict, lang: str):
     if result["deduction"]:
         facts.append(dbc.Col([html.Div(t("school.deduction", lang), className="text-muted small"),
                               html.Div(f"−{_fmt(result['deduction'])}", className="fs-4 text-danger mt-1")], xs=4, md=2))
+    not_submitted = None
+    if not result.get("submitted", True):
+        not_submitted = dbc.Alert(t("school.not_submitted", lang), color="secondary", className="py-2",
+                                  id="school-not-submitted")
+    title = [to_language(result["name"], lang), status_badge(status, lang)]
+    if not result.get("submitted", True):
+        title.append(dbc.Badge(t("submitted.not", lang), color="secondary", className="ms-2 align-middle"))
     return html.Div([
-        html.H1([to_language(result["name"], lang), status_badge(status, lang)], className="h3 mb-1", id="school-name"),
+        html.H1(title, className="h3 mb-1", id="school-name"),
         html.Div(f"{type_label(result['type'], lang)} · {to_language(result['township'] or '', lang)} · "
                  f"{t('school.as_of', lang, date=result['as_of'])}", className="text-muted mb-3"),
+        not_submitted,
         dbc.Row(facts, className="mb-3 g-3"),
     ])
 
