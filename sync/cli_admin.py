@@ -201,4 +201,31 @@ def demo_accounts() -> None:
         click.echo("  (no school accounts: the registry is empty; sync the bureau workbook, then run this again)")
 
 
-commands = [users, export, demo_accounts]
+def _audited_publish() -> click.Command:
+    """`safeschool publish` as cli_scores defines it, plus one audit row per publication (as the dashboard writes).
+
+    cli_scores owns the command; this copy keeps its options and help and only adds the audit
+    trail after a successful publication.  sync/cli.py registers cli_admin after cli_scores, so
+    this command is the one `safeschool publish` runs.
+    """
+    from sync import cli_scores
+
+    original = cli_scores.publish
+
+    def publish_and_audit(year: int, force: bool, by: str | None, note: str | None) -> None:
+        from dashboard import audit
+        from sync.results import active_publication
+
+        original.callback(year=year, force=force, by=by, note=note)
+        engine = _engine()
+        done = active_publication(engine, year) or {}
+        audit.record(engine, by or _operator(), "publish", None,
+                     {"year": year, "version": done.get("version"), "force": force, "via": "cli"})
+
+    return click.Command(original.name, callback=publish_and_audit, params=original.params, help=original.help,
+                         short_help=original.short_help)
+
+
+publish = _audited_publish()
+
+commands = [users, export, demo_accounts, publish]

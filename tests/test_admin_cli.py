@@ -117,3 +117,19 @@ def test_export_of_one_school_table(engine, tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_bytes().decode("utf-8-sig")
     assert "<script>alert(1)</script>（S002）" in text and "D1" in text
+
+
+def test_cli_publish_is_audited_like_the_dashboards(engine):
+    seed_scores(engine, 2025)
+    result = run("publish", "--year", "2025", "--by", "局安全辦")
+    assert result.exit_code == 0, result.output
+    assert "published 2025 version 1" in result.output
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log).where(audit_log.c.action == "publish")).mappings().all()
+    assert len(rows) == 1
+    assert rows[0]["username"] == "局安全辦"
+    assert rows[0]["detail"]["year"] == 2025 and rows[0]["detail"]["version"] == 1
+    refused = run("publish", "--year", "2025")  # already published, no --force: refused, nothing audited
+    assert refused.exit_code == 2
+    assert count(engine, audit_log, audit_log.c.action == "publish") == 1
+    assert run("publish", "--help").output.count("--force") == 1
