@@ -107,13 +107,34 @@ def _norm_text(value) -> str:
     return str(value).strip()
 
 
+# Control characters (a NUL from an old .xls or a database) cannot be stored in PostgreSQL text and
+# are never meant: the cell is refused, not cleaned.  Tab, line feed and carriage return are text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CODE_MAX_LENGTH = 32  # the store's school-code column
+
+
+def _control_problem(text: str) -> Problem:
+    shown = _CONTROL.sub("?", text)
+    return _p(f"「{shown}」含有不可見的控制字符,請重新輸入該單元格",
+              f"'{shown}' holds an invisible control character; type the cell again")
+
+
 def parse_text(value):
-    return _norm_text(value), None
+    text = _norm_text(value)
+    if _CONTROL.search(text):
+        return None, _control_problem(text)
+    return text, None
 
 
 def parse_code(value):
     """School codes: full-width digits and stray spaces are the same code."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", _norm_text(value))), None
+    code = _SPACE.sub("", unicodedata.normalize("NFKC", _norm_text(value)))
+    if _CONTROL.search(code):
+        return _CONTROL.sub("", code)[:CODE_MAX_LENGTH], _control_problem(code)
+    if len(code) > CODE_MAX_LENGTH:
+        return code[:CODE_MAX_LENGTH], _p(f"「{code}」太長,不是學校代碼(最多{CODE_MAX_LENGTH}位)",
+                                          f"'{code}' is too long to be a school code (at most {CODE_MAX_LENGTH})")
+    return code, None
 
 
 # ---------------------------------------------------------------- yes / no
@@ -199,8 +220,23 @@ def _negative(v: str) -> Problem:
     return _p(f"「{v}」是負數,這裡不能小於 0", f"'{v}' is negative; it cannot be below 0 here")
 
 
+MAX_COUNT = 10_000_000  # more than any school's people or classes; the store's INTEGER holds 2**31
+MAX_AMOUNT = 10 ** 10  # ten billion yuan; the store's NUMERIC(14, 2) holds below 10**12
+
+
+def _too_large(v: str, limit) -> Problem:
+    return _p(f"「{v}」太大,不合理(應小於 {limit:,})", f"'{v}' is too large to be right (expected below {limit:,})")
+
+
 def parse_int(value):
-    """A non-negative whole count: 12, '12', '１２', '1,200', 12.0."""
+    """A non-negative whole count: 12, '12', '１２', '1,200', 12.0 (below MAX_COUNT)."""
+    count, problem = _parse_int(value)
+    if problem is None and count >= MAX_COUNT:
+        return None, _too_large(display(value), MAX_COUNT)
+    return count, problem
+
+
+def _parse_int(value):
     if isinstance(value, bool):
         v = display(value)
         return None, _not_number(v)
@@ -248,6 +284,8 @@ def _parse_decimal(value, *, currency: bool):
 
 def parse_money(value):
     amount, problem = _parse_decimal(value, currency=True)
+    if problem is None and amount >= MAX_AMOUNT:
+        return None, _too_large(display(value), MAX_AMOUNT)
     if problem is None and round(amount, 2) != amount:
         v = display(value)
         return None, _p(f"「{v}」金額最多兩位小數", f"'{v}': an amount has at most two decimals")

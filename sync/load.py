@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from sync import contract
 from sync.lock import SyncBusy, sync_lock
@@ -219,14 +220,27 @@ def _rejected_values(report: FileReport, source_id: int, run_id: int) -> list[di
     rows = []
     raw_of = {(r["sheet"], r["row_no"]): r["raw"] for r in report.rejected}
     for p in report.problems:
+        raw = raw_of.get((p.sheet, p.row)) if p.level == "row" else None
         rows.append({
             "source_id": source_id, "run_id": run_id,
-            "school_code": _problem_school(report, p),
-            "level": p.level, "sheet": p.sheet, "row_no": p.row, "column": p.column,
-            "value": p.value, "reason_zh": p.reason_zh, "reason_en": p.reason_en,
-            "raw": raw_of.get((p.sheet, p.row)) if p.level == "row" else None,
+            "school_code": _fit(_problem_school(report, p), 32),
+            "level": p.level, "sheet": _fit(p.sheet, 50), "row_no": p.row, "column": _fit(p.column, 100),
+            "value": _fit(p.value), "reason_zh": _fit(p.reason_zh), "reason_en": _fit(p.reason_en),
+            "raw": {_fit(k, 200): _fit(v) for k, v in raw.items()} if raw else raw,
         })
     return rows
+
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _fit(text: str | None, length: int | None = None) -> str | None:
+    """What a problem says about a cell, as the store can hold it: control characters shown as "?",
+    cut to the column's length (a header or value the person wrote may be longer than any column)."""
+    if text is None:
+        return None
+    text = _UNSTORABLE.sub("?", str(text))
+    return text if length is None or len(text) <= length else text[:length - 1] + "…"
 
 
 def _problem_school(report: FileReport, p: Problem) -> str | None:
@@ -369,8 +383,19 @@ class _Run:
         return content_hash(body_sha, _with_today(context, bool(row and row.get("had_rejected")), self.today))
 
     def _store(self, key, kind, report, body_sha, context, existing) -> None:
-        self.outcomes.append(_store(self.engine, self.run_id, key, kind, report, body_sha, context, self.today,
-                                    existing))
+        try:
+            outcome = _store(self.engine, self.run_id, key, kind, report, body_sha, context, self.today, existing)
+        except (OperationalError, InterfaceError):
+            raise  # the store itself is gone: the run fails (run_sync says so), nothing half-written
+        except Exception as err:  # noqa: BLE001 - one source's values the store refused, or a bug
+            # Its transaction rolled back: the source keeps its previous records; the others go on.
+            log.exception("storing %s failed", key)
+            reason = str(getattr(err, "orig", None) or err).strip().splitlines()
+            message = (f"storing this source failed ({type(err).__name__}: {reason[0][:200] if reason else ''}); "
+                       "its previous records are kept; tell the bureau")
+            outcome = _fail_source(self.engine, self.run_id, key, kind, message, existing)
+            outcome.problems = report.problems
+        self.outcomes.append(outcome)
         self._tick(key)
         self._after_load()
 

@@ -254,7 +254,11 @@ def _school_code_of(report: FileReport, table) -> str | None:
         report.add_file_problem("「學校概況」沒有填寫學校代碼", "the school code is missing on the school sheet",
                                 sheet=table.sheet.name, row=rows[0].row_no, column="學校代碼", sheet_key="school")
         return None
-    return parse_code(raw)[0]
+    code, problem = parse_code(raw)
+    if problem is not None:
+        report.add_file_problem(*problem, sheet=table.sheet.name, row=rows[0].row_no, column="學校代碼",
+                                value=code, sheet_key="school")
+    return code
 
 
 def _check_school(report, tables, registry, today, maxima):

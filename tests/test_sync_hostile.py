@@ -11,7 +11,7 @@ from sync.load import run_sync
 from sync.migrate import upgrade
 from sync.report import check_file
 from sync.store import make_engine, records, sources
-from tests.sync_helpers import bureau_book, school_book, write_xlsx
+from tests.sync_helpers import bureau_book, school_book, write, write_xlsx
 
 TODAY = date(2026, 11, 28)
 
@@ -184,3 +184,84 @@ def test_an_error_typed_as_text_in_a_text_column_is_not_taken_as_a_name(tmp_path
     book["應急演練"][1][1] = "#N/A"  # an .ods or a pasted value: the error as text
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert [(p.sheet, p.row, p.column, p.value) for p in report.problems][:1] == [("應急演練", 2, "校區", "#N/A")]
+
+
+# ---------------------------------------------------------------- values the store could not hold
+
+@pytest.fixture
+def any_engine(store_url):
+    eng = make_engine(store_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def _county(tmp_path):
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_xlsx(box / "bureau.xlsx", bureau_book(("1001", "1002")))
+    write_xlsx(box / "1002.xlsx", school_book("1002", name="東關小學"))
+    return box
+
+
+@pytest.mark.parametrize("sheet,row,col,value,word,fmt", [
+    ("安全經費", 1, 2, 10 ** 13, "too large", "xlsx"),  # beyond NUMERIC(14, 2)
+    ("應急演練", 1, 7, 3_000_000_000, "too large", "xlsx"),  # beyond a 32-bit INTEGER
+    ("隱患整改", 1, 2, "圍墻\x00破損", "control character", "xls"),  # PostgreSQL text cannot hold NUL
+])
+def test_a_value_the_store_cannot_hold_is_a_row_problem_not_a_failed_run(any_engine, tmp_path, sheet, row, col,
+                                                                         value, word, fmt):
+    box = _county(tmp_path)
+    book = school_book("1001")
+    book[sheet][row][col] = value
+    path = write(fmt, box / "1001", book)
+    summary = run_sync(any_engine, box, today=TODAY, sql_sources=[], recompute=False)
+    assert summary.status == "ok", summary.message
+    [outcome] = [o for o in summary.sources if o.source_key == f"file:{path.name}"]
+    assert outcome.action == "loaded" and outcome.rows_rejected == 1
+    assert any(word in p.reason_en and p.row == row + 1 for p in outcome.problems)
+
+
+def test_a_long_code_and_a_long_header_do_not_break_the_run(any_engine, tmp_path):
+    box = _county(tmp_path)
+    book = school_book("1001")
+    book["學校概況"][1][0] = "1001" * 12  # 48 characters, over the store's 32
+    book["校區"][0][1] = "在校學生數(" + "說明" * 80 + ")"  # found by its name, stored shortened
+    book["校區"][1][1] = "abc"
+    write_xlsx(box / "1001.xlsx", book)
+    summary = run_sync(any_engine, box, today=TODAY, sql_sources=[], recompute=False)
+    assert summary.status == "refused", summary.message
+    actions = {o.source_key: o.action for o in summary.sources}
+    assert actions == {"file:bureau.xlsx": "loaded", "file:1002.xlsx": "loaded", "file:1001.xlsx": "refused"}
+
+
+def test_an_error_while_storing_one_source_rolls_back_that_source_only(engine, tmp_path, monkeypatch):
+    import sync.load as load
+
+    box = _county(tmp_path)
+    write_xlsx(box / "1001.xlsx", school_book("1001"))
+    assert run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False).status == "ok"
+    book = school_book("1001")
+    book["應急演練"].pop()  # 1001 changes: one drill fewer
+    write_xlsx(box / "1001.xlsx", book)
+    write_xlsx(box / "1002.xlsx", school_book("1002", name="東關小學", campus="東校區"))
+    real = load._bulk_insert
+
+    def broken(conn, sheet_key, rows, source_id):
+        if sheet_key == "drills" and rows[0]["school_code"] == "1001":
+            raise RuntimeError("disk full in the middle of a source")
+        return real(conn, sheet_key, rows, source_id)
+
+    monkeypatch.setattr(load, "_bulk_insert", broken)
+    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    actions = {o.source_key: o.action for o in summary.sources}
+    assert actions["file:1001.xlsx"] == "failed" and actions["file:1002.xlsx"] == "loaded"
+    assert summary.status == "refused" and summary.finished_at is not None
+    with engine.connect() as conn:
+        drills = conn.execute(select(records["drills"].c.school_code)).scalars().all()
+        campuses = set(conn.execute(select(records["campuses"].c.campus)).scalars())
+    assert sorted(drills) == ["1001", "1001", "1002", "1002"]  # 1001's two old drills, whole
+    assert campuses == {"本部", "東校區"}
+    monkeypatch.setattr(load, "_bulk_insert", real)
+    again = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    assert {o.source_key: o.action for o in again.sources}["file:1001.xlsx"] == "loaded"
