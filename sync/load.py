@@ -141,7 +141,9 @@ def list_inbox(inbox: Path) -> list[tuple[str, Path]]:
     found = []
     for path in sorted(inbox.rglob("*")):
         rel = path.relative_to(inbox)
-        if any(part.startswith((".", "~$")) for part in rel.parts) or not path.is_file():
+        # Hidden files, office lock files (~$x.xlsx, .~lock.x.ods#) and the __MACOSX folder a Mac
+        # zip leaves behind are not workbooks anybody sent.
+        if any(part.startswith((".", "~$")) or part == "__MACOSX" for part in rel.parts) or not path.is_file():
             continue
         if path.suffix.lower() in WORKBOOK_SUFFIXES + (CSV_SUFFIX,):
             found.append((f"file:{rel.as_posix()}", path))

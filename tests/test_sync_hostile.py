@@ -265,3 +265,39 @@ def test_an_error_while_storing_one_source_rolls_back_that_source_only(engine, t
     monkeypatch.setattr(load, "_bulk_insert", real)
     again = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
     assert {o.source_key: o.action for o in again.sources}["file:1001.xlsx"] == "loaded"
+
+
+# ---------------------------------------------------------------- the bureau workbook refused, the inbox as people leave it
+
+@pytest.mark.parametrize("how", ["a column missing", "no registry sheet"])
+def test_a_refused_bureau_workbook_keeps_the_registry_for_the_schools_in_the_same_run(engine, tmp_path, how):
+    box = _county(tmp_path)
+    assert run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False).status == "ok"
+    book = bureau_book(("1001", "1002"))
+    if how == "a column missing":
+        book["學校名冊"] = [row[:1] + row[2:] for row in book["學校名冊"]]  # no 學校名稱
+    else:
+        del book["學校名冊"]
+    write_xlsx(box / "bureau.xlsx", book)
+    write_xlsx(box / "1001.xlsx", school_book("1001"))  # a school that sends its workbook now
+    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    actions = {o.source_key: o.action for o in summary.sources}
+    assert actions["file:bureau.xlsx"] == "refused" and actions["file:1001.xlsx"] == "loaded", actions
+    with engine.connect() as conn:
+        assert set(conn.execute(select(records["registry"].c.school_code)).scalars()) == {"1001", "1002"}
+
+
+def test_office_lock_files_and_system_files_in_the_inbox_are_ignored(engine, tmp_path):
+    box = _county(tmp_path)
+    write_xlsx(box / "1001.XLSX", school_book("1001"))
+    (box / "~$1001.XLSX").write_bytes(b"\x0bowner lock")  # Excel's lock while the file is open
+    (box / ".~lock.1002.xlsx#").write_text("user,host")  # LibreOffice's
+    (box / "__MACOSX").mkdir()
+    (box / "__MACOSX" / "._1001.xlsx").write_bytes(b"\x00\x05\x16\x07")
+    (box / "__MACOSX" / "1002.xlsx").write_bytes(b"\x00\x05\x16\x07 resource fork")
+    (box / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (box / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (box / "loop").symlink_to(box, target_is_directory=True)
+    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    actions = {o.source_key: o.action for o in summary.sources}
+    assert actions == {"file:bureau.xlsx": "loaded", "file:1001.XLSX": "loaded", "file:1002.xlsx": "loaded"}
