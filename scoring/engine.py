@@ -109,7 +109,10 @@ def _max_points(long: pd.DataFrame, rubric: Rubric) -> pd.Series:
 
 def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
     """Assessors' points replace computed ones (latest finding of the year wins); both stay visible."""
-    long["computed_points"] = (long["max"] * long["ratio"]).where(~long["pending"])
+    # a duty that does not apply (C4 below high-school level) earns 0 of 0: a number, not null,
+    # so the points of every school add up the same way; null is kept for pending indicators
+    computed = (long["max"] * long["ratio"]).where(long["applicable"], 0.0)
+    long["computed_points"] = computed.where(~long["pending"])
     findings = ctx.dated("inspections")
     # people type "d1" or " D1 " as readily as "D1"
     findings = findings.assign(indicator=findings["indicator"].astype("object").fillna("").astype(str)
