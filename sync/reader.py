@@ -72,11 +72,58 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid))
         return sheets
     except Exception as err:  # calamine raises many kinds; all mean "cannot read this file"
+        what = _what_it_is(source)
+        if what is not None:
+            raise UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1]) from None
         reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
         raise UnreadableWorkbook(
             f"無法讀取此文件({reason}),請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
             f"the file cannot be read as a workbook ({reason}); save it as .xlsx in Excel or WPS and send it again",
         ) from None
+
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SNIFF_BYTES = 64 * 1024
+
+
+def _what_it_is(source: Path | bytes) -> tuple[str, str] | None:
+    """What a file that calamine cannot read really is, when that tells the person what to do:
+    empty, password-protected, a web page or a text (CSV) file saved under a workbook's name."""
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            head = bytes(source[:_SNIFF_BYTES])
+        else:
+            with open(source, "rb") as fh:
+                head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if not head.strip():
+        return ("這是一個空文件(0 字節),請重新保存工作簿後再提交",
+                "the file is empty (no content); save the workbook again and send it")
+    if head.startswith(_OLE) and "EncryptionInfo".encode("utf-16-le") in _whole(source, head):
+        return ("工作簿設置了打開密碼,系統無法讀取;請在 Excel 或 WPS 中取消密碼後重新提交",
+                "the workbook is password protected and cannot be read; remove the password in Excel or WPS "
+                "and send it again")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta")) or b"<html" in text[:512]:
+        return ("這是網頁(HTML)文件,只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                "this is a web page (HTML) with a workbook's name; open it in Excel or WPS, save it as .xlsx "
+                "and send it again")
+    if b"\x00" not in head and not head.startswith(b"PK"):
+        return ("這是文本(CSV)文件,只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                "this is a text (CSV) file with a workbook's name; open it in Excel or WPS, save it as .xlsx "
+                "and send it again")
+    return None
+
+
+def _whole(source: Path | bytes, head: bytes) -> bytes:
+    """The whole file (an OLE directory, which names the EncryptionInfo stream, may lie near its end)."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError:
+        return head
 
 
 # ---------------------------------------------------------------- formula errors

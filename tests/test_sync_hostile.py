@@ -301,3 +301,25 @@ def test_office_lock_files_and_system_files_in_the_inbox_are_ignored(engine, tmp
     summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
     actions = {o.source_key: o.action for o in summary.sources}
     assert actions == {"file:bureau.xlsx": "loaded", "file:1001.XLSX": "loaded", "file:1002.xlsx": "loaded"}
+
+
+# ---------------------------------------------------------------- files that are not what their name says
+
+def _encrypted_xlsx() -> bytes:
+    """An OLE compound file holding an EncryptionInfo stream: what Excel saves with a password."""
+    name = "EncryptionInfo".encode("utf-16-le")
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + name + b"\x00" * 600
+
+
+@pytest.mark.parametrize("content,zh,en", [
+    (b"", "空文件", "empty"),
+    (b"<html><body><table><tr><td>1</td></tr></table></body></html>", "網頁", "web page"),
+    ("學校代碼,學校名稱\n1001,城關小學\n".encode(), "文本", "text"),
+    (_encrypted_xlsx(), "密碼", "password"),
+])
+def test_a_file_that_is_not_a_workbook_says_what_it_is(tmp_path, content, zh, en):
+    path = tmp_path / "1001.xlsx"
+    path.write_bytes(content)
+    report = check_file(path, today=TODAY)
+    [p] = report.file_problems
+    assert zh in p.reason_zh and en in p.reason_en, p.as_text()
