@@ -79,3 +79,30 @@ def test_publish_then_published_score_is_frozen(store):
     assert run("publish", "--year", str(Y), "--force").exit_code == 0
     published = json.loads(run("score", "--year", str(Y), "--published", "--json").output)
     assert [o["school_code"] for o in published] == ["S1", "S2"]
+
+
+@pytest.fixture
+def future_store():
+    from datetime import date
+
+    engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
+    upgrade(engine)
+    year = date.today().year + 1
+    rec = compliant_school(Records(), "S1", year, type="高中")
+    rec.remove("checklist", "S1", item="年度演練計劃")
+    load(engine, rec.frames())
+    yield engine, year
+    engine.dispose()
+
+
+def test_score_a_year_ahead_of_the_clock_or_a_later_as_of_when_records_are_dated_in_it(future_store):
+    # a held-out county prepared under another clock: its year is scored (31 Dec by default), and an
+    # explicit --as-of after today is honoured; stdout carries the JSON array and nothing else
+    _, year = future_store
+    result = CliRunner().invoke(main, ["score", "--year", str(year), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out[0]["total"], out[0]["as_of"], out[0]["indicators"]["D2"]["points"]) == (98.0, f"{year}-12-31", 0.0)
+    mid = json.loads(CliRunner().invoke(main, ["score", "--year", str(year), "--as-of", f"{year}-06-30",
+                                               "--json"]).stdout)
+    assert mid[0]["as_of"] == f"{year}-06-30" and mid[0]["indicators"]["D1"]["pending"] is False
