@@ -156,7 +156,8 @@ def e7_guard_training(ctx: Context) -> Outcome:
     need = int(ctx.rubric.thresholds["guard_training"]["days"])
     guards = ctx.frame("guards")
     guards = guards[guards["start_date"].notna() & (guards["start_date"] <= ctx.as_of)]
-    guards = guards.assign(name=_names(guards["name"])).drop_duplicates(["school_code", "name"])
+    # a guard may have several rows (moved campus, left and came back): each row is a spell of employment
+    guards = guards.assign(name=_names(guards["name"]))
     training = ctx.frame("guard_training")
     training = training[training["off_duty"].fillna(False).astype(bool) & training["start_date"].notna()]
     training = training.assign(name=_names(training["name"]))
@@ -164,6 +165,7 @@ def e7_guard_training(ctx: Context) -> Outcome:
     pieces = []
     for sem in ctx.semesters().itertuples():
         employed = guards[(guards["start_date"] <= sem.end) & (guards["end_date"].isna() | (guards["end_date"] >= sem.start))]
+        employed = employed.drop_duplicates(["school_code", "name"])
         stop = min(sem.end, ctx.as_of)
         first = training["start_date"].clip(lower=sem.start)
         last = t_end.clip(upper=stop)

@@ -156,3 +156,15 @@ def test_5_4_total_is_published_half_up_and_graded_on_the_published_value(raw, p
     total = float(round_half_up(raw, 1))
     assert total == published
     assert load_rubric().grade_for(total).name == grade
+
+
+def test_4_5_3_e7_guard_with_two_spells_is_employed_in_both_semesters():
+    rec = school()
+    rec.add("guards", "S1", name="王保安", campus="本部", birth_date=date(1985, 1, 1), company="平安保安公司",
+            start_date=date(2020, 1, 1), end_date=date(Y, 3, 31), **KIT)
+    rec.add("guards", "S1", name="王保安", campus="分校", birth_date=date(1985, 1, 1), company="平安保安公司",
+            start_date=date(Y, 9, 1), **KIT)
+    rec.add("guard_training", "S1", name="王保安", start_date=date(Y, 2, 25), end_date=date(Y, 2, 27),
+            off_duty=True)
+    # pairs: 2 guards x 2 semesters (covered) + 王 spring (covered) + 王 autumn (not) = 5 of 6
+    assert row(rec, "E7")["points"] == pytest.approx(2 * 5 / 6)
