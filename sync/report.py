@@ -225,13 +225,38 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
             f"sheet '{sheet.name}' has no '{col.zh}' ({col.label_en}) column",
             sheet=sheet.name, column=col.zh, row=table.header_idx + 1, sheet_key=spec.key,
         )
+    unit = _amount_unit_problem(spec, table)
+    if unit is not None:
+        report.problems.append(unit)
     for key, headers in duplicate_columns(spec, table):
         report.add_file_problem(
             f"「{spec.column(key).zh}」列出現了{len(headers)}次({'、'.join(headers)}),請只保留一列",
             f"the '{spec.column(key).label_en}' column appears {len(headers)} times ({', '.join(headers)}); keep one",
             sheet=sheet.name, column=headers[1], row=table.header_idx + 1, sheet_key=spec.key,
         )
-    return None if missing else table
+    return None if missing or unit is not None else table
+
+
+_OTHER_UNITS = ("万", "千", "百")  # 金額（萬元）: every amount would be stored 10,000 times too small
+
+
+def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
+    """A file problem when an amount column's header names a unit other than yuan."""
+    from sync.cells import canon
+
+    for col in spec.columns:
+        if col.kind != contract.MONEY or col.key not in table.headers:
+            continue
+        col_no, header = table.headers[col.key]
+        if any(u in canon(header).replace(canon(col.zh), "") for u in _OTHER_UNITS):
+            return Problem(
+                "file", table.sheet.name, table.header_idx + 1, header, header,
+                f"「{header}」:金額請以元為單位填寫(不要用萬元或千元),並把表頭改為「{col.zh}」",
+                f"'{header}': amounts are in yuan (元), not in ten thousands or thousands; write them in yuan "
+                f"and name the column '{col.zh}'",
+                sheet_key=spec.key, column_key=col.key, col_no=col_no,
+            )
+    return None
 
 
 def _school_code_of(report: FileReport, table) -> str | None:

@@ -323,3 +323,15 @@ def test_a_file_that_is_not_a_workbook_says_what_it_is(tmp_path, content, zh, en
     report = check_file(path, today=TODAY)
     [p] = report.file_problems
     assert zh in p.reason_zh and en in p.reason_en, p.as_text()
+
+
+@pytest.mark.parametrize("header,refused", [("金額（元）", False), ("金額(￥)", False), ("金額（萬元）", True),
+                                            ("金额(万元)", True), ("金額(千元)", True)])
+def test_an_amount_column_in_another_unit_is_refused_not_stored_ten_thousand_times_off(tmp_path, header, refused):
+    book = school_book()
+    book["安全經費"][0][2] = header
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused == refused, _lines(report)
+    if refused:
+        [p] = report.file_problems
+        assert (p.sheet, p.row, p.column) == ("安全經費", 1, header) and "元" in p.reason_zh and "yuan" in p.reason_en
