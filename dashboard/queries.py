@@ -414,11 +414,13 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple) 
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _guards_to_watch(engine: Engine, day: date, version: tuple) -> dict[str, pd.DataFrame]:
-    """Per school, the guards on duty who are over 55 or turn 56 soon."""
+def _guards_to_watch(engine: Engine, day: date, version: tuple) -> dict[str, list[dict]]:
+    """Per school, the guards on duty who are over 55 or turn 56 soon, soonest first."""
     guards = _active_guards(engine, day, version)
     guards = guards[(guards["guards_turning_56"] > 0) | (guards["guards_over_55"] > 0)]
-    return {code: part for code, part in guards.groupby("school_code", sort=False)}
+    guards = guards[["school_code", "name", "campus", "limit_day"]].sort_values(["school_code", "limit_day"], kind="stable")
+    return {code: part[["name", "campus", "limit_day"]].to_dict("records")
+            for code, part in guards.groupby("school_code", sort=False)}
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -459,20 +461,24 @@ def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None
     version = data_version(engine)
     day = _reference_day(year, today)
     running = _is_running(year, today)
-    todo = _todos(engine, year, day, running, version)
-    counts = {name: int(todo[name].get(school_code, 0)) for name in TODO_COLUMNS}
-    guards = _guards_to_watch(engine, day, version).get(school_code)
-    guards = guards if guards is not None else pd.DataFrame(columns=["name", "campus", "limit_day"])
+    counts = _todo_counts(engine, year, day, running, version).get(school_code) or dict.fromkeys(TODO_COLUMNS, 0)
     labels = _current_labels(day)
-    annual = _annual(engine, year, version)
-    kinder = school_code in annual.index and annual.at[school_code, "type"] == KINDERGARTEN
+    school = _results(engine, year, version).get(school_code)
+    kinder = school is not None and school["type"] == KINDERGARTEN
     labels["drill_period"] = labels["quarter"] if kinder else labels["month"]
     return {
-        "counts": counts,
+        "counts": dict(counts),
         "running_year": running,
         "labels": labels,
-        "guards": guards[["name", "campus", "limit_day"]].sort_values("limit_day").to_dict("records"),
+        "guards": list(_guards_to_watch(engine, day, version).get(school_code, [])),
     }
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _todo_counts(engine: Engine, year: int, day: date, running: bool, version: tuple) -> dict[str, dict[str, int]]:
+    """Every school's to-do counts as plain ints (one conversion per year and day, not one per page)."""
+    todo = _todos(engine, year, day, running, version)
+    return {code: {k: int(v) for k, v in row.items()} for code, row in todo.to_dict("index").items()}
 
 
 # --- one school ------------------------------------------------------------------------
@@ -487,34 +493,49 @@ def _check_school(viewer: Viewer, school_code: str | None) -> Scope:
     return scope
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _results(engine: Engine, year: int, version: tuple) -> dict[str, dict]:
+    """Every school's result as plain Python, built once per year and data version (a page reads one)."""
+    annual = _annual(engine, year, version)
+    if annual.empty:
+        return {}
+    ranked = int(annual["qualified"].astype(bool).sum())
+    published = _publication(engine, year, version) is not None
+    total = annual["total"].astype("float64")
+    qualified = annual["qualified"].astype(bool)
+    rank = annual["rank"].astype("float64").where(qualified)
+    frame = pd.DataFrame({
+        "school_code": annual["school_code"].to_numpy(), "name": annual["name"].to_numpy(),
+        "type": annual["type"].to_numpy(), "township": annual["township"].to_numpy(),
+        "total": total.astype("object").where(total.notna(), None).to_numpy(),
+        "grade": annual["grade"].to_numpy(),
+        "rank": rank.astype("object").where(rank.notna(), None).to_numpy(),
+        "qualified": qualified.to_numpy(), "submitted": annual["submitted"].astype(bool).to_numpy(),
+        "deduction": pd.to_numeric(annual["deduction"], errors="coerce").fillna(0.0).astype("float64").to_numpy(),
+        "as_of": [d.date() for d in annual["as_of"]],
+        "areas": annual["areas"].to_numpy(), "indicators": annual["indicators"].to_numpy(),
+        "campuses": annual["campuses"].to_numpy(),
+    })
+    out = {}
+    for row in frame.to_dict("records"):
+        row.update(
+            total=None if row["total"] is None else float(row["total"]),
+            rank=None if row["rank"] is None else int(row["rank"]),
+            qualified=bool(row["qualified"]), submitted=bool(row["submitted"]), deduction=float(row["deduction"]),
+            areas=row["areas"] or {}, indicators=row["indicators"] or {}, campuses=row["campuses"] or [],
+            ranked_schools=ranked, published=published)
+        out[row["school_code"]] = row
+    return out
+
+
 def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
     """The school's stored annual result: total, grade, rank, areas, indicators, campuses."""
     _check_school(viewer, school_code)
     engine = _engine()
-    version = data_version(engine)
-    annual = _annual(engine, year, version)
-    if school_code not in annual.index:
+    result = _results(engine, year, data_version(engine)).get(school_code)
+    if result is None:
         raise NotFound("school.no_result")
-    row = annual.loc[school_code]
-    ranked = int(annual["qualified"].astype(bool).sum())
-    return {
-        "school_code": school_code,
-        "name": row["name"],
-        "type": row["type"],
-        "township": row["township"],
-        "total": None if pd.isna(row["total"]) else float(row["total"]),
-        "grade": row["grade"],
-        "rank": None if pd.isna(row["rank"]) or not row["qualified"] else int(row["rank"]),
-        "ranked_schools": ranked,
-        "qualified": bool(row["qualified"]),
-        "submitted": bool(row["submitted"]),
-        "deduction": float(row["deduction"] or 0.0),
-        "as_of": row["as_of"].date(),
-        "areas": row["areas"] or {},
-        "indicators": row["indicators"] or {},
-        "campuses": row["campuses"] or [],
-        "published": _publication(engine, year, version) is not None,
-    }
+    return result
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -535,7 +556,9 @@ def _trend_parts(engine: Engine, year: int, version: tuple) -> tuple[pd.Series, 
     county = trend.groupby("as_of")["total"].mean()
     by_type = {ty: part.groupby("as_of")["total"].mean() for ty, part in trend.groupby("type")}
     type_sizes = trend.groupby("type")["school_code"].nunique().to_dict()
-    own = {code: part.set_index("as_of")["total"] for code, part in trend.groupby("school_code")}
+    # One column per school on the county's month ends: a school's line is one column, not a groupby per page.
+    own = trend.pivot_table(index="as_of", columns="school_code", values="total", aggfunc="last").reindex(county.index)
+    by_type = {ty: means.reindex(county.index) for ty, means in by_type.items()}
     types = dict(zip(trend["school_code"], trend["type"], strict=True))
     return county, by_type, {"own": own, "types": types, "sizes": type_sizes}
 
@@ -550,9 +573,15 @@ def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     school_type = schools["types"].get(school_code)
     if not scope.bureau and schools["sizes"].get(school_type, 0) < MIN_GROUP_FOR_SCHOOLS:
         school_type = None  # too few schools of its type: their mean would reveal the others
-    out = pd.DataFrame({"county": county, "type": by_type.get(school_type, pd.Series(dtype="float64")).reindex(county.index)})
-    out["school"] = schools["own"].get(school_code, pd.Series(dtype="float64")).reindex(out.index)
-    return out.rename_axis("as_of").reset_index().sort_values("as_of")
+    missing = np.full(len(county), np.nan)
+    own = schools["own"]
+    type_means = by_type.get(school_type)
+    return pd.DataFrame({
+        "as_of": county.index.to_numpy(),
+        "school": own[school_code].to_numpy(dtype="float64") if school_code in own.columns else missing,
+        "county": county.to_numpy(dtype="float64"),
+        "type": type_means.to_numpy(dtype="float64") if type_means is not None else missing,
+    })
 
 
 def drill_calendar(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
@@ -572,52 +601,123 @@ def guards_per_campus(viewer: Viewer, school_code: str, year: int) -> pd.DataFra
     return frame.assign(needs=(required - active).clip(lower=0).astype("int64"))
 
 
+_LEDGER_ORDER = {"overdue": 0, "due_soon": 1, "open": 2, "closed_late": 3, "closed": 4}
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _ledgers(engine: Engine, year: int, day: date, version: tuple) -> dict[str, pd.DataFrame]:
+    """Every school's hazard ledger on `day`, computed over the whole table once, then split by school."""
+    hazards = _hazards(engine, version)
+    hazards = hazards[hazards["found_date"].isna() | (hazards["found_date"] <= pd.Timestamp(day))]
+    status = hazard_status(hazards, day)
+    keep = (hazards["found_date"].dt.year == year) | status.isin(["overdue", "due_soon", "open"])
+    out = hazards[keep].assign(status=status[keep])
+    out = out.assign(_o=out["status"].map(_LEDGER_ORDER)).sort_values(["school_code", "_o", "deadline"], kind="stable")
+    out = out.drop(columns="_o")
+    return {code: part.reset_index(drop=True) for code, part in out.groupby("school_code", sort=False)}
+
+
+def campus_guards(viewer: Viewer, school_code: str, year: int) -> list[dict]:
+    """guards_per_campus as plain rows (the school page's table: a campus or two, no frame needed)."""
+    rows = []
+    for campus in school_result(viewer, school_code, year)["campuses"]:
+        required, active = _count(campus.get("guards_required")), _count(campus.get("guards_active"))
+        rows.append({**campus, "needs": max(required - active, 0)})
+    return rows
+
+
+def _count(value) -> int:
+    try:
+        return int(float(value)) if value is not None and not pd.isna(value) else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _ledger_rows(engine: Engine, year: int, day: date, version: tuple) -> dict[str, list[dict]]:
+    return {code: part.to_dict("records") for code, part in _ledgers(engine, year, day, version).items()}
+
+
+def hazard_rows(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> list[dict]:
+    """hazard_ledger as plain rows (the school page's table), converted once per year, day and data version."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    return _ledger_rows(engine, year, _reference_day(year, today), data_version(engine)).get(school_code, [])
+
+
 def hazard_ledger(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> pd.DataFrame:
     """The school's hazards found in the year or still open, each with its status on the reference day."""
     _check_school(viewer, school_code)
     engine = _engine()
-    day = _reference_day(year, today)
     version = data_version(engine)
-    hazards = _hazards_by_school(engine, version).get(school_code, _hazards(engine, version).iloc[0:0])
-    hazards = hazards[hazards["found_date"].isna() | (hazards["found_date"] <= pd.Timestamp(day))]
-    status = hazard_status(hazards, day)
-    in_year = hazards["found_date"].dt.year == year
-    keep = in_year | status.isin(["overdue", "due_soon", "open"])
-    order = {"overdue": 0, "due_soon": 1, "open": 2, "closed_late": 3, "closed": 4}
-    out = hazards[keep].assign(status=status[keep])
-    return out.assign(_o=out["status"].map(order)).sort_values(["_o", "deadline"]).drop(columns="_o").reset_index(drop=True)
+    found = _ledgers(engine, year, _reference_day(year, today), version).get(school_code)
+    if found is None:
+        return _hazards(engine, version).iloc[0:0].assign(status=pd.Series(dtype="object"))
+    return found
 
 
-def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
-    """The school's sources (last loaded, status), the last sync run, and the rows refused from its files."""
-    _check_school(viewer, school_code)
-    engine = _engine()
+@lru_cache(maxsize=_CACHE_SIZE)
+def _sources_by_school(engine: Engine, version: tuple) -> dict[str, list[dict]]:
+    """Every school's sources, newest seen first (one query per data version, not one per page)."""
+    query = (select(sources.c.school_code, sources.c.source_id, sources.c.display_name, sources.c.source_key,
+                    sources.c.status, sources.c.message, sources.c.rows, sources.c.loaded_at, sources.c.last_seen_at)
+             .where(sources.c.school_code.is_not(None)).order_by(sources.c.last_seen_at.desc()))
+    found: dict[str, list[dict]] = {}
     with engine.connect() as conn:
-        src = conn.execute(
-            select(sources.c.source_id, sources.c.display_name, sources.c.source_key, sources.c.status,
-                   sources.c.message, sources.c.rows, sources.c.loaded_at, sources.c.last_seen_at)
-            .where(sources.c.school_code == school_code)
-            .order_by(sources.c.last_seen_at.desc())
-        ).mappings().all()
+        for row in conn.execute(query).mappings():
+            entry = dict(row)
+            found.setdefault(entry.pop("school_code"), []).append(entry)
+    return found
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _refused_by_school(engine: Engine, limit: int, version: tuple) -> tuple[dict[str, int], dict[str, list[dict]]]:
+    """Per school: how many rows were refused, and the newest `limit` of them (a window query, once per version)."""
+    numbered = select(
+        rejected_rows.c.school_code, rejected_rows.c.level, rejected_rows.c.sheet, rejected_rows.c.row_no,
+        rejected_rows.c.column, rejected_rows.c.value, rejected_rows.c.reason_zh, rejected_rows.c.reason_en,
+        rejected_rows.c.id,
+        func.row_number().over(partition_by=rejected_rows.c.school_code, order_by=rejected_rows.c.id.desc()).label("n"),
+    ).where(rejected_rows.c.school_code.is_not(None)).subquery()
+    with engine.connect() as conn:
+        counts = dict(conn.execute(select(rejected_rows.c.school_code, func.count())
+                                   .group_by(rejected_rows.c.school_code)).all())
+        rows = conn.execute(select(numbered).where(numbered.c.n <= limit)
+                            .order_by(numbered.c.school_code, numbered.c.id.desc())).mappings().all()
+    newest: dict[str, list[dict]] = {}
+    for row in rows:
+        newest.setdefault(row["school_code"], []).append({c: row[c] for c in _REFUSED_COLUMNS})
+    return {code: int(n) for code, n in counts.items() if code is not None}, newest
+
+
+_REFUSED_COLUMNS = ["level", "sheet", "row_no", "column", "value", "reason_zh", "reason_en"]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _last_run(engine: Engine, version: tuple) -> dict | None:
+    with engine.connect() as conn:
         last_run = conn.execute(
             select(sync_runs.c.run_id, sync_runs.c.finished_at, sync_runs.c.status)
             .where(sync_runs.c.finished_at.is_not(None))
             .order_by(sync_runs.c.run_id.desc()).limit(1)
         ).mappings().first()
-        refused_total = conn.execute(
-            select(func.count()).select_from(rejected_rows).where(rejected_rows.c.school_code == school_code)
-        ).scalar_one()
-        refused = conn.execute(
-            select(rejected_rows.c.level, rejected_rows.c.sheet, rejected_rows.c.row_no, rejected_rows.c.column,
-                   rejected_rows.c.value, rejected_rows.c.reason_zh, rejected_rows.c.reason_en)
-            .where(rejected_rows.c.school_code == school_code)
-            .order_by(rejected_rows.c.id.desc()).limit(limit)
-        ).mappings().all()
+    return dict(last_run) if last_run else None
+
+
+def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
+    """The school's sources (last loaded, status), the last sync run, and the rows refused from its files.
+
+    "refused" is a list of rows (level, sheet, row_no, column, value, reason_zh, reason_en), newest first.
+    """
+    _check_school(viewer, school_code)
+    engine = _engine()
+    version = data_version(engine)
+    counts, newest = _refused_by_school(engine, limit, version)
     return {
-        "sources": [dict(r) for r in src],
-        "last_run": dict(last_run) if last_run else None,
-        "refused_total": int(refused_total),
-        "refused": pd.DataFrame(refused, columns=["level", "sheet", "row_no", "column", "value", "reason_zh", "reason_en"]),
+        "sources": _sources_by_school(engine, version).get(school_code, []),
+        "last_run": _last_run(engine, version),
+        "refused_total": counts.get(school_code, 0),
+        "refused": newest.get(school_code, []),
     }
 
 
@@ -774,14 +874,15 @@ def heatmap_cells(viewer: Viewer, year: int, measure: str) -> pd.DataFrame:
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _years, _ranking, _record_table, _headline, _todos,
-               _trend_means, _trend_parts, _heatmap_cells, _hazards_by_school, _guards_to_watch, _active_guards):
+               _trend_means, _trend_parts, _heatmap_cells, _hazards_by_school, _guards_to_watch, _active_guards,
+               _results, _ledgers, _ledger_rows, _sources_by_school, _refused_by_school, _last_run, _todo_counts):
         fn.cache_clear()
 
 
 __all__ = [
     "AREAS", "GRADES", "MEASURES", "NotFound", "Refused", "Scope", "annual_by_year", "clear_caches",
     "county_by_month_all_years", "county_todos", "data_state", "data_version", "drill_calendar",
-    "guards_per_campus", "hazard_ledger", "hazard_status", "headline", "heatmap_cells", "ranking",
+    "campus_guards", "guards_per_campus", "hazard_ledger", "hazard_rows", "hazard_status", "headline", "heatmap_cells", "ranking",
     "risers_fallers", "school_choices", "school_result", "school_todos", "school_trend", "spread",
     "trend_by_month", "year_status", "years",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from dash import no_update
@@ -50,11 +51,18 @@ def _text(component) -> str:
 
 
 def _find(component, element_id):
-    if getattr(component, "id", None) == element_id:
-        return component
-    children = getattr(component, "children", None)
+    """The element with that id, in a component tree or in the dicts a cached page is kept as (props as attributes)."""
+    if isinstance(component, dict) and "props" in component:
+        props = component["props"]
+        if props.get("id") == element_id:
+            return SimpleNamespace(**props)
+        children = props.get("children")
+    else:
+        if getattr(component, "id", None) == element_id:
+            return component
+        children = getattr(component, "children", None)
     for child in children if isinstance(children, list) else [children]:
-        if child is not None and hasattr(child, "to_plotly_json"):
+        if child is not None and (hasattr(child, "to_plotly_json") or isinstance(child, dict)):
             found = _find(child, element_id)
             if found is not None:
                 return found
@@ -282,5 +290,5 @@ def test_not_submitted_shows_in_the_ranking_headline_and_school_page(app, lang, 
     assert [code for code, r in rows.items() if r["not_submitted"]] == [c.not_submitted]
     assert _find(out, "stat-overview.not_submitted").children == "1"
     assert _find(page, "school-not-submitted") is not None
-    assert t("submitted.not", lang) in _text(_find(page, "school-name"))
+    assert t("submitted.not", lang) in _text(_find(page, "school-name").children)
     assert _find(other, "school-not-submitted") is None

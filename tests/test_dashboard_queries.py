@@ -182,7 +182,7 @@ def test_data_state_shows_sources_and_refused_rows(county):
     c, _ = county
     state = queries.data_state(c.users["school"], c.codes[0])
     assert state["refused_total"] == 2
-    assert set(state["refused"]["sheet"]) == {"應急演練", "保安人員"}
+    assert {r["sheet"] for r in state["refused"]} == {"應急演練", "保安人員"}
     assert state["sources"][0]["status"] == "loaded"
     assert state["last_run"]["status"] == "ok"
 

@@ -20,7 +20,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 from dashboard import figures, queries
 from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
-from dashboard.layout import grade_label, guarded, lang_of, status_badge, type_label, viewer_or_refuse
+from dashboard.layout import grade_label, guarded, lang_of, plain, status_badge, type_label, viewer_or_refuse
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
                   "closed": "success"}
@@ -163,33 +163,52 @@ def indicator_table(indicators: dict, lang: str):
     )
 
 
-def guards_table(frame: pd.DataFrame, lang: str):
-    if frame.empty:
+def _node(namespace: str, kind: str, children=None, **props) -> dict:
+    """One element as the dict Dash sends: table rows are built this way, skipping a component object per cell."""
+    return {"props": {"children": children, **props}, "type": kind, "namespace": namespace}
+
+
+def _td(children) -> dict:
+    return _node("dash_html_components", "Td", children)
+
+
+def _badge(text: str, colour: str) -> dict:
+    return _node("dash_bootstrap_components", "Badge", text, color=colour)
+
+
+def guards_table(campuses: list[dict], lang: str):
+    """Per campus: people, boarders, guards required and on duty, and how many more it needs."""
+    if not campuses:
         return html.P(t("school.no_campuses", lang), className="text-muted mb-0")
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
         "guards.campus", "guards.people", "guards.boarders", "guards.required", "guards.active", "guards.state")]))
     body = []
-    for row in frame.itertuples(index=False):
-        state = (dbc.Badge(t("guards.needs", lang, n=row.needs), color="danger") if row.needs
-                 else dbc.Badge(t("guards.ok", lang), color="success"))
-        body.append(html.Tr([html.Td(to_language(str(row.campus), lang)), html.Td(row.people), html.Td(row.boarders),
-                             html.Td(row.guards_required), html.Td(row.guards_active), html.Td(state)]))
+    for row in campuses:
+        state = (_badge(t("guards.needs", lang, n=row["needs"]), "danger") if row["needs"]
+                 else _badge(t("guards.ok", lang), "success"))
+        body.append(_node("dash_html_components", "Tr", [
+            _td(to_language(str(row.get("campus") or ""), lang)), _td(row.get("people")), _td(row.get("boarders")),
+            _td(row.get("guards_required")), _td(row.get("guards_active")), _td(state)]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="guards-table")
 
 
-def hazard_table(frame: pd.DataFrame, lang: str):
-    if frame.empty:
+def hazard_table(ledger: list[dict], lang: str):
+    if not ledger:
         return html.P(t("hazards.none", lang), className="text-muted mb-0")
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
         "hazards.id", "hazards.found", "hazards.description", "hazards.owner", "hazards.deadline", "hazards.closed",
         "hazards.status")]))
-    body = [html.Tr([
-        html.Td(str(r.id)), html.Td(_date(r.found_date)), html.Td(to_language(str(r.description or ""), lang)),
-        html.Td(to_language(str(r.owner or ""), lang)), html.Td(_date(r.deadline)), html.Td(_date(r.closed_date)),
-        html.Td(dbc.Badge(t(f"hazards.status.{r.status}", lang), color=STATUS_COLOURS[r.status])),
-    ]) for r in frame.itertuples(index=False)]
+    body = [_node("dash_html_components", "Tr", [
+        _td(str(r["id"])), _td(_date(r["found_date"])), _td(to_language(str(r["description"] or ""), lang)),
+        _td(to_language(str(r["owner"] or ""), lang)), _td(_date(r["deadline"])), _td(_date(r["closed_date"])),
+        _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
+    ]) for r in ledger]
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, hover=True, className="mb-0",
                      id="hazard-table")
+
+
+def _row_no(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def data_state_view(state: dict, lang: str):
@@ -211,13 +230,13 @@ def data_state_view(state: dict, lang: str):
         ], className="mb-1"))
     refused = state["refused"]
     parts.append(html.H3(t("data.refused_title", lang, n=state["refused_total"]), className="h6 mt-3"))
-    if refused.empty:
+    if not refused:
         parts.append(html.P(t("data.refused_none", lang), className="text-muted small mb-0"))
     else:
-        rows = [{"sheet": to_language(str(r.sheet or ""), lang), "row": None if pd.isna(r.row_no) else int(r.row_no),
-                 "column": to_language(str(r.column or ""), lang), "value": str(r.value or ""),
-                 "reason": r.reason_en if en else to_language(str(r.reason_zh), lang)}
-                for r in refused.itertuples(index=False)]
+        rows = [{"sheet": to_language(str(r["sheet"] or ""), lang), "row": _row_no(r["row_no"]),
+                 "column": to_language(str(r["column"] or ""), lang), "value": str(r["value"] or ""),
+                 "reason": r["reason_en"] if en else to_language(str(r["reason_zh"]), lang)}
+                for r in refused]
         columns = [{"field": "sheet", "headerName": t("data.sheet", lang), "width": 120},
                    {"field": "row", "headerName": t("data.row", lang), "width": 80},
                    {"field": "column", "headerName": t("data.column", lang), "width": 130},
@@ -235,7 +254,7 @@ def data_state_view(state: dict, lang: str):
 @lru_cache(maxsize=256)
 def _rendered(viewer, code: str, year: int, lang: str, today: date, version: tuple):
     """A rendered page per scope (the bureau, or one school), school, year, language and day, until the next sync."""
-    return render_school(viewer, code, year, lang)
+    return plain(render_school(viewer, code, year, lang))
 
 
 def render_school(viewer, code: str, year: int, lang: str):
@@ -244,8 +263,8 @@ def render_school(viewer, code: str, year: int, lang: str):
     todo = queries.school_todos(viewer, code, year)
     trend = queries.school_trend(viewer, code, year)
     calendar = queries.drill_calendar(viewer, code, year)
-    guards = queries.guards_per_campus(viewer, code, year)
-    hazards = queries.hazard_ledger(viewer, code, year)
+    guards = queries.campus_guards(viewer, code, year)
+    hazards = queries.hazard_rows(viewer, code, year)
     state = queries.data_state(viewer, code)
     area_labels = {a: t(f"area.{a}", lang) for a in queries.AREAS}
     trend_names = {"school": to_language(result["name"], lang), "county": t("trend.county_mean", lang),
