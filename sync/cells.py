@@ -29,10 +29,20 @@ _SPACE = re.compile(r"\s+")
 Problem = tuple[str, str]  # (reason_zh, reason_en)
 
 
+# Characters nobody sees that come along when text is pasted from a web page or a chat: zero-width
+# spaces and joiners, direction marks, the byte-order mark, the soft hyphen.  They are stray spaces.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
+
+
+def without_invisible(value):
+    """`value` with the INVISIBLE characters taken out when it is text; anything else as it is."""
+    return value.translate(INVISIBLE) if value.__class__ is str else value
+
+
 @lru_cache(maxsize=65536)
 def canon(text) -> str:
     """The form two labels are compared in (學校代碼 == 学校代码 == ' 學校代碼 ' == 'ＳＣＨＯＯＬ_code')."""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = unicodedata.normalize("NFKC", str(text).translate(INVISIBLE))
     s = _SPACE.sub("", s).strip("*:：")
     return _T2S.convert(s).lower()
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import python_calamine as calamine
 
 from sync import contract
-from sync.cells import _T2S, ExcelError, canon, display, is_empty
+from sync.cells import _T2S, INVISIBLE, ExcelError, canon, display, is_empty, without_invisible
 from sync.validate import RawRow
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -192,7 +192,7 @@ _PARENS = re.compile(r"\(.*?\)|\[.*?\]|【.*?】")
 
 def _label_forms(text: str) -> list[str]:
     """The canonical forms a sheet name or header may be matched by, most literal first."""
-    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    raw = unicodedata.normalize("NFKC", str(text).translate(INVISIBLE)).strip()
     forms = [canon(raw)]
     no_parens = canon(_PARENS.sub("", raw))
     forms.append(no_parens)
@@ -405,7 +405,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             continue
         region.append((r + 1, cells))
         width = len(cells)
-        picked = {key: (cells[i] if i < width else "") for key, i in columns.items()}
+        picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in columns.items()}
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
 

@@ -335,3 +335,20 @@ def test_an_amount_column_in_another_unit_is_refused_not_stored_ten_thousand_tim
     if refused:
         [p] = report.file_problems
         assert (p.sheet, p.row, p.column) == ("安全經費", 1, header) and "元" in p.reason_zh and "yuan" in p.reason_en
+
+
+# ---------------------------------------------------------------- invisible characters pasted from the web or WeChat
+
+def test_zero_width_and_byte_order_marks_are_stray_spaces(tmp_path):
+    zw, bom, nbsp = "\u200b", "\ufeff", "\u00a0"
+    book = school_book()
+    book["學校概況"][0][0] = bom + "學校代碼"
+    book["學校概況"][1][0] = "1001" + zw
+    book["校區"][1][1] = "600" + zw
+    book["應急演練"][1][0] = "2026-03-10" + zw
+    book["應急演練"][1][3] = "是" + nbsp
+    book["安全辦人員"][1][1] = zw + "主任"
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+    assert report.school_code == "1001" and report.rows["campuses"][0]["students"] == 600
+    assert report.rows["office_staff"][0]["role"] == "主任"
