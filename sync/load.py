@@ -633,9 +633,18 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
         summary.status = "failed"
         summary.message = f"the store cannot be used ({reason[0] if reason else type(err).__name__}); " \
                           "the run is retried next time"
+        if _no_tables(reason[0] if reason else ""):
+            summary.message += "; the store has no tables yet: run `safeschool init` once first"
         log.error("sync failed: %s", summary.message)
     summary.finished_at = summary.finished_at or datetime.now()
     return summary
+
+
+def _no_tables(reason: str) -> bool:
+    """The driver's way of saying a table is missing (a store nobody initialised)."""
+    text = reason.lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text) or (
+        "table" in text and "doesn't exist" in text)
 
 
 # ---------------------------------------------------------------- the dashboard's upload

@@ -352,3 +352,10 @@ def test_zero_width_and_byte_order_marks_are_stray_spaces(tmp_path):
     assert not report.problems, _lines(report)
     assert report.school_code == "1001" and report.rows["campuses"][0]["students"] == 600
     assert report.rows["office_staff"][0]["role"] == "主任"
+
+
+def test_a_run_on_a_store_nobody_initialised_says_to_run_init(tmp_path):
+    eng = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    box = _county(tmp_path)
+    summary = run_sync(eng, box, today=TODAY, sql_sources=[], recompute=False)
+    assert summary.status == "failed" and "safeschool init" in summary.message
