@@ -101,3 +101,7 @@ def _install_extras(server) -> None:
 
 app = create_app()
 server = app.server
+
+from dashboard import warm  # noqa: E402  (after the app: the warm-up renders its pages)
+
+warm.start_in_gunicorn_worker()

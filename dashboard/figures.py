@@ -118,18 +118,30 @@ def trend_lines(frame: pd.DataFrame, names: dict[str, str]) -> dict:
 
 def drill_calendar(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
     """One cell per required drill period: held (dark), missed (light), not due yet (blank)."""
-    if frame.empty:
+    return drill_calendar_periods(frame.to_dict("records"), labels)
+
+
+def _int(value) -> int:
+    try:
+        return 0 if value is None or math.isnan(float(value)) else int(float(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def drill_calendar_periods(periods: list[dict], labels: dict[str, str]) -> dict:
+    """drill_calendar from the stored D1 periods as they are (a dozen dicts: plain Python, no frame)."""
+    if not periods:
         return empty(labels.get("empty", "-"))
-    covered = frame["covered"].astype(bool)
-    counted = frame["counted"].astype(bool)
-    z = np.where(covered, 1.0, np.where(counted, 0.0, np.nan))
-    held = pd.to_numeric(frame["held"], errors="coerce").fillna(0).astype(int)
-    required = pd.to_numeric(frame["required"], errors="coerce").fillna(0).astype(int)
-    state = np.where(covered, labels["held"], np.where(counted, labels["missed"], labels["not_yet"]))
-    text = [f"{h}/{r}" for h, r in zip(held, required, strict=True)]
-    hover = [f"{p}<br>{s}: {h}/{r}" for p, s, h, r in zip(frame["period"], state, held, required, strict=True)]
+    z, text, hover = [], [], []
+    for p in periods:
+        covered, counted = bool(p.get("covered")), bool(p.get("counted"))
+        held, required = _int(p.get("held")), _int(p.get("required"))
+        state = labels["held"] if covered else labels["missed"] if counted else labels["not_yet"]
+        z.append(1.0 if covered else 0.0 if counted else None)
+        text.append(f"{held}/{required}")
+        hover.append(f"{p.get('period')}<br>{state}: {held}/{required}")
     return {
-        "data": [{"type": "heatmap", "x": _clean(frame["period"]), "y": [labels["row"]], "z": [_clean(z)],
+        "data": [{"type": "heatmap", "x": _clean(p.get("period") for p in periods), "y": [labels["row"]], "z": [z],
                   "text": [text], "texttemplate": "%{text}", "hovertext": [hover], "hovertemplate": "%{hovertext}<extra></extra>",
                   "colorscale": [[0, "#fde0c5"], [1, "#0072B2"]], "zmin": 0, "zmax": 1, "showscale": False,
                   "xgap": 3, "ygap": 3}],

@@ -871,6 +871,27 @@ def heatmap_cells(viewer: Viewer, year: int, measure: str) -> pd.DataFrame:
     return _heatmap_cells(engine, scope, year, measure, data_version(engine))
 
 
+def warm_year(engine: Engine, year: int, version: tuple, today: date | None = None) -> None:
+    """Build one year's county-wide loads (what the overview and any school page read) for this version."""
+    day = _reference_day(year, today)
+    running = _is_running(year, today)
+    bureau = Scope(True, None)
+    _results(engine, year, version)
+    _ranking(engine, bureau, year, version)
+    _headline(engine, year, day, version)
+    _todo_counts(engine, year, day, running, version)
+    _ledger_rows(engine, year, day, version)
+    _guards_to_watch(engine, day, version)
+    _trend_parts(engine, year, version)
+
+
+def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
+    """Build the loads of the school pages' data section (sources, refused rows, last run) for this version."""
+    _sources_by_school(engine, version)
+    _refused_by_school(engine, limit, version)
+    _last_run(engine, version)
+
+
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _years, _ranking, _record_table, _headline, _todos,

@@ -292,3 +292,24 @@ def test_not_submitted_shows_in_the_ranking_headline_and_school_page(app, lang, 
     assert _find(page, "school-not-submitted") is not None
     assert t("submitted.not", lang) in _text(_find(page, "school-name").children)
     assert _find(other, "school-not-submitted") is None
+
+
+def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_nothing(app):
+    app_module, c = app
+    from dashboard import warm
+    from dashboard.pages import school
+
+    queries.clear_caches()
+    version = warm.warm_once()
+    assert version == queries.data_version()
+    loads = (queries._results, queries._ledger_rows, queries._todo_counts, queries._trend_parts,
+             queries._sources_by_school, queries._refused_by_school, queries._annual, queries._record_table)
+    misses = {fn: fn.cache_info().misses for fn in loads}
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        page = school.render_school_page("zh-Hant", c.year, c.codes[5])
+    finally:
+        ctx.pop()
+    assert _find(page, "school-total") is not None
+    assert {fn.__name__: fn.cache_info().misses - n for fn, n in misses.items()} == {fn.__name__: 0 for fn in loads}
+    assert warm.start_in_gunicorn_worker() is None  # not under gunicorn: no thread in tests or the CLI

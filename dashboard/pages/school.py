@@ -49,14 +49,28 @@ def _fmt(value, digits: int = 1) -> str:
 
 
 def _date(value) -> str:
+    if isinstance(value, str):
+        return value[:10]
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
-def _section(title: str, body, element_id: str | None = None, className: str = "") -> dbc.Card:
-    return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)],
-                    className=f"mb-3 shadow-sm {className}", id=element_id or "")
+def _section(title: str, body, element_id: str | None = None, className: str = "") -> dict:
+    """A titled card (as the dicts Dash sends: eight of them per page, built without component objects)."""
+    props = {"className": f"mb-3 shadow-sm {className}".strip()}
+    if element_id:
+        props["id"] = element_id
+    return _node("dash_bootstrap_components", "Card", [
+        _node("dash_bootstrap_components", "CardHeader", _node("dash_html_components", "H2", title, className="h6 mb-0")),
+        _node("dash_bootstrap_components", "CardBody", body),
+    ], **props)
+
+
+def _head(keys: tuple[str, ...], lang: str) -> dict:
+    """A table's header row of catalogue labels."""
+    return _node("dash_html_components", "Thead", _node("dash_html_components", "Tr", [
+        _node("dash_html_components", "Th", t(k, lang)) for k in keys]))
 
 
 def header(result: dict, status: dict, lang: str):
@@ -180,8 +194,8 @@ def guards_table(campuses: list[dict], lang: str):
     """Per campus: people, boarders, guards required and on duty, and how many more it needs."""
     if not campuses:
         return html.P(t("school.no_campuses", lang), className="text-muted mb-0")
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
-        "guards.campus", "guards.people", "guards.boarders", "guards.required", "guards.active", "guards.state")]))
+    head = _head(("guards.campus", "guards.people", "guards.boarders", "guards.required", "guards.active",
+                  "guards.state"), lang)
     body = []
     for row in campuses:
         state = (_badge(t("guards.needs", lang, n=row["needs"]), "danger") if row["needs"]
@@ -195,9 +209,8 @@ def guards_table(campuses: list[dict], lang: str):
 def hazard_table(ledger: list[dict], lang: str):
     if not ledger:
         return html.P(t("hazards.none", lang), className="text-muted mb-0")
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
-        "hazards.id", "hazards.found", "hazards.description", "hazards.owner", "hazards.deadline", "hazards.closed",
-        "hazards.status")]))
+    head = _head(("hazards.id", "hazards.found", "hazards.description", "hazards.owner", "hazards.deadline",
+                  "hazards.closed", "hazards.status"), lang)
     body = [_node("dash_html_components", "Tr", [
         _td(str(r["id"])), _td(_date(r["found_date"])), _td(to_language(str(r["description"] or ""), lang)),
         _td(to_language(str(r["owner"] or ""), lang)), _td(_date(r["deadline"])), _td(_date(r["closed_date"])),
@@ -262,7 +275,7 @@ def render_school(viewer, code: str, year: int, lang: str):
     status = queries.year_status(viewer, year)
     todo = queries.school_todos(viewer, code, year)
     trend = queries.school_trend(viewer, code, year)
-    calendar = queries.drill_calendar(viewer, code, year)
+    calendar = sorted((result["indicators"].get("D1") or {}).get("periods") or [], key=lambda p: str(p.get("period")))
     guards = queries.campus_guards(viewer, code, year)
     hazards = queries.hazard_rows(viewer, code, year)
     state = queries.data_state(viewer, code)
@@ -284,7 +297,7 @@ def render_school(viewer, code: str, year: int, lang: str):
                                                                id="school-trend", **graph)), lg=6),
         ]),
         _section(t("school.indicators", lang), indicator_table(result["indicators"], lang)),
-        _section(t("school.drill_calendar", lang), dcc.Graph(figure=figures.drill_calendar(calendar, calendar_labels),
+        _section(t("school.drill_calendar", lang), dcc.Graph(figure=figures.drill_calendar_periods(calendar, calendar_labels),
                                                            id="drill-calendar", **graph)),
         dbc.Row([
             dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), lg=5),
