@@ -40,12 +40,13 @@ def _registry_if_any() -> set[str] | None:
 
 
 def _check(path: Path, console) -> int:
-    from sync.report import check_file
+    from sync.load import safe_check
+    from sync.report import indicator_max
 
     if not path.is_file():
         raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)")
     registry = _registry_if_any()
-    report = check_file(path, registry=registry)
+    report = safe_check(path, path.name, registry, None, indicator_max())
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
     code = f", school {report.school_code}" if report.school_code else ""
     console.print(f"{path.name}: {kind}{code}; {report.rows_read} rows read, "

@@ -519,9 +519,12 @@ class _Run:
             self._store(f.key, report.kind or SCHOOL_WORKBOOK, report, f.body_sha, context, existing)
 
 
-def safe_check(path: Path, name: str, registry, today, maxima) -> FileReport:
-    """check_file that never raises: an unexpected error on a hostile file refuses that file only."""
+def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileReport:
+    """check_file (check_bytes for bytes) that never raises: an unexpected error on a hostile file
+    refuses that file only."""
     try:
+        if isinstance(path, (bytes, bytearray)):
+            return check_bytes(path, name, registry=registry, today=today)
         return check_file(path, registry=registry, display_name=name, today=today, maxima=maxima)
     except Exception as err:  # a bug or a pathological file must not stop the county's run
         log.exception("checking %s failed", name)
@@ -679,7 +682,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         )
         return report
     registry = registry_in_store(engine) or set()
-    report = check_bytes(data, filename, registry=registry, today=today)
+    report = safe_check(bytes(data), filename, registry, today, None)
     if report.kind == BUREAU_WORKBOOK:
         report.add_file_problem("這是教育局工作簿,學校只能上傳本校工作簿",
                                 "this is the bureau workbook; a school uploads its own workbook only")

@@ -110,3 +110,27 @@ def test_a_scheduled_run_loads_the_inbox(county):
     from sync.scheduler import scheduled_sync
 
     assert scheduled_sync(recompute=False) == "ok"
+
+
+def test_sync_check_of_a_file_that_trips_the_reader_refuses_it_without_a_traceback(county, monkeypatch):
+    import sync.report
+
+    def broken(*args, **kwargs):
+        raise IndexError("a pathological sheet")
+
+    monkeypatch.setattr(sync.report, "check_sheets", broken)
+    result = CliRunner().invoke(main, ["sync", "--check", str(county / "1001.xlsx")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "IndexError" in result.output and "Traceback" not in result.output
+
+
+def test_an_upload_that_trips_the_reader_is_refused_not_raised(county, monkeypatch):
+    import sync.report
+    from sync.load import load_upload
+    from sync.store import make_engine as engine_for
+
+    monkeypatch.setattr(sync.report, "check_sheets", lambda *a, **k: 1 / 0)
+    eng = engine_for(f"sqlite:///{county.parent / 'store.db'}")
+    report = load_upload(eng, (county / "1001.xlsx").read_bytes(), "1001.xlsx", "1001", county, by="t")
+    assert report.refused and "ZeroDivisionError" in report.file_problems[0].reason_en
+    assert not (county / "uploads").exists()
