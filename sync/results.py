@@ -19,10 +19,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from scoring.rubric import AREA_IDS
 from sync.errors import UserError
 from sync.store import publications, scores, sources
 
@@ -100,6 +102,40 @@ def _stored_fingerprints(conn: Connection, years: list[int]) -> dict[int, tuple]
     return found
 
 
+def _trend_rows(ev, computed_at: datetime, fingerprint: str = "") -> list[dict]:
+    """The rows `_rows_for(ev, TREND, ..., full=False)` gives, built straight from the frames.
+
+    A trend point keeps only totals and each indicator's points, max and pending: skipping the
+    texts of `to_json` makes the twelve month-end evaluations of a year noticeably cheaper.
+    """
+    from scoring.engine import _clean
+
+    ind = ev.indicators
+    points = np.round(ind["points"].to_numpy(dtype=float, na_value=np.nan), 4).tolist()
+    maxima = np.round(ind["max"].to_numpy(dtype=float, na_value=np.nan), 4).tolist()
+    by_school: dict = {}
+    for code, i, p, m, pending in zip(ind["school_code"].tolist(), ind["indicator"].tolist(), points, maxima,
+                                      ind["pending"].astype(bool).tolist(), strict=True):
+        by_school.setdefault(code, {})[i] = {"points": None if p != p else p, "max": None if m != m else m,
+                                             "pending": pending}
+    rows = []
+    for s in ev.schools.to_dict("records"):
+        areas = {a: {"points": _clean(s[f"{a}_points"]), "max": _clean(s[f"{a}_max"])} for a in AREA_IDS}
+        areas["_meta"] = {"veto": s["veto_reason"] or None, "raw_total": _clean(s["raw_total"]),
+                          "submitted": bool(s["submitted"]), "rubric_version": ev.rubric.version,
+                          "fingerprint": fingerprint}
+        rows.append({
+            "publication_id": None, "year": ev.year, "kind": TREND, "as_of": ev.as_of,
+            "school_code": s["school_code"], "name": s["name"], "type": s["type"], "township": s["township"],
+            "total": _clean(s["total"], 1), "grade": s["grade"],
+            "rank": None if pd.isna(s["rank"]) else int(s["rank"]), "qualified": bool(s["qualified"]),
+            "deduction": _clean(s["deduction"]),
+            "areas": areas, "indicators": by_school.get(s["school_code"], {}), "campuses": [],
+            "computed_at": computed_at,
+        })
+    return rows
+
+
 def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str = "") -> list[dict]:
     rows = []
     for obj in ev.to_json(with_periods=full):
@@ -153,8 +189,8 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
         annual = _rows_for(evaluate(frames, year, as_of, rubric), ANNUAL, computed_at, full=True, fingerprint=fingerprint)
         trend_rows = []
         for end in month_ends(year, as_of) if trend else []:
-            trend_rows += _rows_for(evaluate(frames, year, end, rubric, with_periods=False), TREND, computed_at,
-                                    full=False, fingerprint=fingerprint)
+            trend_rows += _trend_rows(evaluate(frames, year, end, rubric, with_periods=False), computed_at,
+                                      fingerprint=fingerprint)
         rows += annual + trend_rows
         summary["annual_rows"] += len(annual)
         summary["trend_rows"] += len(trend_rows)

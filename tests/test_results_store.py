@@ -158,3 +158,17 @@ def test_recompute_skips_years_whose_records_and_rubric_did_not_change(engine):
     assert changed["unchanged"] == [] and results.annual_results(engine, Y, "draft")[1]["total"] == 97.0
     forced = results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False, force=True)
     assert forced["annual_rows"] == 3
+
+
+def test_trend_rows_equal_the_lean_json_rows():
+    from datetime import date as _date
+    from datetime import datetime as _dt
+
+    from scoring import evaluate
+    from scoring.synthetic import county_frames
+    from sync.results import TREND, _rows_for, _trend_rows
+
+    frames = county_frames(40, 7, 2026)
+    ev = evaluate(frames, 2026, _date(2026, 6, 30), with_periods=False)
+    at = _dt(2026, 7, 1)
+    assert _trend_rows(ev, at, "fp") == _rows_for(ev, TREND, at, full=False, fingerprint="fp")
