@@ -5,6 +5,14 @@ whole tables at once (group-bys, no per-school loops), then applies the
 rubric's points, the C4 redistribution, assessors' points, inspection
 deductions, the veto, grades and ranks (rules.md).  It never reads the clock:
 the caller passes `as_of` (None = 31 Dec of the year).
+
+Readings of rules.md where it leaves room (audited against every sentence):
+- 31 Dec "closes every period of that year", so the autumn semester that starts in the year
+  (and ISO week 53 running into January) is counted on 31 Dec even though it ends later; records
+  dated after 31 Dec never count.  Hence nothing is pending on 31 Dec.
+- A pending indicator shows its max in the JSON but its max is left out of the assessable points.
+- C4 where it does not apply earns 0 of 0 (points 0, ratio null); its points go pro rata to C1-C3, C5, C6.
+- Published totals round half up on the one-decimal value (89.95 -> 90.0); grades and ranks use them.
 """
 
 from __future__ import annotations
