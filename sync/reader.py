@@ -403,11 +403,26 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         if cells[first].__class__ is str and is_note_line(cells, first_col, first):
             notes.append((r + 1, " ".join(display(cells[i]) for i in filled_cells(cells))))
             continue
-        region.append((r + 1, cells))
         width = len(cells)
         picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in columns.items()}
+        region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
+        if _only_serial_number(picked, cells):
+            continue
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+def _only_serial_number(picked: dict, cells: list) -> bool:
+    """A row of a printed form left empty: no contract cell filled, only a serial number (序號 1, 2 ...)
+    in a column of its own.  It is a blank row; any other filled cell makes it a record."""
+    for v in picked.values():
+        if v != "" and v is not None and (v.__class__ is not str or v.strip()):
+            return False
+    for i in filled_cells(cells):
+        c = cells[i]
+        if not (c.__class__ in (int, float) or (c.__class__ is str and c.strip().isdigit())):
+            return False
+    return True
 
 
 def duplicate_columns(spec: contract.Sheet, table: Table) -> list[tuple[str, list[str]]]:

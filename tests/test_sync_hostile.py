@@ -359,3 +359,16 @@ def test_a_run_on_a_store_nobody_initialised_says_to_run_init(tmp_path):
     box = _county(tmp_path)
     summary = run_sync(eng, box, today=TODAY, sql_sources=[], recompute=False)
     assert summary.status == "failed" and "safeschool init" in summary.message
+
+
+# ---------------------------------------------------------------- a numbered form with rows left empty
+
+def test_rows_that_hold_only_a_printed_serial_number_are_blank_rows(tmp_path):
+    book = school_book()
+    drills = book["應急演練"]
+    book["應急演練"] = [["序號", *drills[0]]] + [[i, *row] for i, row in enumerate(drills[1:], start=1)]
+    book["應急演練"] += [[i] + [None] * 8 for i in range(3, 21)]  # the form numbers rows to 20
+    book["應急演練"] += [["21", None, None, "本部"]]  # a serial and one cell: a record, checked as one
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert len(report.rows["drills"]) == 2
+    assert {p.row for p in report.problems} == {22}, _lines(report)
