@@ -72,22 +72,6 @@ def viewer_or_refuse() -> Viewer:
     return viewer
 
 
-def plain(tree):
-    """A component tree as the JSON-ready dicts and lists Dash sends.
-
-    A cached page kept in this form is sent by the json module's C encoder alone; a tree of
-    component objects is walked in Python (to_plotly_json on every node) on every request.
-    """
-    if hasattr(tree, "to_plotly_json"):
-        node = tree.to_plotly_json()
-        return {**node, "props": {k: plain(v) for k, v in node["props"].items()}}
-    if isinstance(tree, (list, tuple)):
-        return [plain(item) for item in tree]
-    if isinstance(tree, dict):
-        return {k: plain(v) for k, v in tree.items()}
-    return tree
-
-
 def guarded(render, lang: str):
     """Run a page render; a refusal or a missing school becomes a message, never a traceback."""
     try:

@@ -20,7 +20,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 from dashboard import figures, queries
 from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
-from dashboard.layout import grade_label, guarded, lang_of, plain, status_badge, type_label, viewer_or_refuse
+from dashboard.layout import grade_label, guarded, lang_of, status_badge, type_label, viewer_or_refuse
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
                   "closed": "success"}
@@ -267,7 +267,7 @@ def data_state_view(state: dict, lang: str):
 @lru_cache(maxsize=256)
 def _rendered(viewer, code: str, year: int, lang: str, today: date, version: tuple):
     """A rendered page per scope (the bureau, or one school), school, year, language and day, until the next sync."""
-    return plain(render_school(viewer, code, year, lang))
+    return render_school(viewer, code, year, lang)
 
 
 def render_school(viewer, code: str, year: int, lang: str):
