@@ -303,6 +303,7 @@ _SIGNATURE = re.compile(r"^(填表|填报|制表|签字|签名|签章|盖章|负
 _SEAL = re.compile(r"\(?(盖章|公章|印章|签字|签名|签章)\)?:?$")
 _SEAL_MAX_LENGTH = 20
 _BLANK_DATE = re.compile(r"^(\d{4})?年月日$")
+_TOTALS_LINE = re.compile(r"^(合计|总计|小计)[:]?[\d,.]*元?$")  # 合計：1,200.50元
 _TOTALS = {"合计", "总计", "小计", "合计:", "总计:", "小计:"}
 NOTE_MIN_LENGTH = 15
 
@@ -316,7 +317,7 @@ def filled_cells(cells: list) -> list[int]:
 def _note_kind(text: str) -> tuple[str, int]:
     """("note" | "signature" | "totals" | "", length) of a cell's text."""
     plain = _T2S.convert(unicodedata.normalize("NFKC", text).strip()).replace(" ", "").replace("：", ":")
-    if plain in _TOTALS:
+    if plain in _TOTALS or _TOTALS_LINE.match(plain):
         return "totals", len(plain)
     if _SIGNATURE.match(plain) or _BLANK_DATE.match(plain) or (
             len(plain) <= _SEAL_MAX_LENGTH and _SEAL.search(plain)):
