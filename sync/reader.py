@@ -221,25 +221,45 @@ for _s in contract.SHEETS.values():
         _SHEET_INDEX.setdefault(_n, _s.key)
 
 
+# What a sheet is called in an office's own words around the contract name: 「2026年」 before it,
+# 「記錄」「台賬」「名冊」「登記表」「統計表」「表」 after it (in Simplified, as canon gives them).
+_LEDGER = re.compile(r"^(?:\d{4}年度?)?(.+?)(?:记录表|记录|台账|名册|登记表|统计表|一览表|情况表|情况|表)?$")
+
+
 def sheet_key_of(name: str) -> str | None:
-    for form in _label_forms(name):
+    return _sheet_match(name)[0]
+
+
+def _sheet_match(name: str) -> tuple[str | None, bool]:
+    """(contract sheet key or None, whether the name is the contract's own rather than a ledger form)."""
+    forms = _label_forms(name)
+    for form in forms:
         if form in _SHEET_INDEX:
-            return _SHEET_INDEX[form]
-    return None
+            return _SHEET_INDEX[form], True
+    for form in forms:
+        m = _LEDGER.match(form)
+        if m and m[1] in _SHEET_INDEX:
+            return _SHEET_INDEX[m[1]], False
+    return None, False
 
 
 def match_sheets(sheets: list[RawSheet]) -> tuple[dict[str, RawSheet], list[tuple[str, list[str]]]]:
     """Contract sheet key -> workbook sheet.  A visible sheet wins over a hidden one of the same key;
     two visible sheets for one key are returned as conflicts (key, names)."""
     found: dict[str, list[RawSheet]] = {}
+    exact: set[str] = set()
     for sh in sheets:
-        key = sheet_key_of(sh.name)
+        key, is_exact = _sheet_match(sh.name)
         if key:
             found.setdefault(key, []).append(sh)
+            if is_exact:
+                exact.add(sh.name)
     chosen, conflicts = {}, []
     for key, candidates in found.items():
         visible = [s for s in candidates if s.visible]
         pool = visible or candidates
+        # 「安全經費」 beside 「安全經費統計表」: the sheet with the contract's own name is the table.
+        pool = [s for s in pool if s.name in exact] or pool
         if len(pool) > 1:
             conflicts.append((key, [s.name for s in pool]))
         chosen[key] = pool[0]

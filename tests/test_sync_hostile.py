@@ -381,3 +381,28 @@ def test_a_totals_line_under_the_funds_is_not_a_record(tmp_path, first):
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert not report.problems, _lines(report)
     assert len(report.rows["funds"]) == 1 and report.notes[-1]["row"] == 3
+
+
+@pytest.mark.parametrize("name,key", [
+    ("应急演练记录", "drills"), ("隱患整改台賬", "hazards"), ("保安人員名冊", "guards"), ("安全經費統計表", "funds"),
+    ("2026年護學崗登記表", "gate_duty"), ("學校名冊", "registry"), ("學校概況表", "school"), ("Sheet1", None),
+    ("名冊", None),
+])
+def test_a_sheet_named_with_a_ledger_word_is_found(name, key):
+    from sync.reader import sheet_key_of
+
+    assert sheet_key_of(name) == key
+
+
+def test_the_sheet_with_the_contract_name_wins_over_a_summary_beside_it(tmp_path):
+    book = school_book()
+    book["安全經費統計表"] = [["用途", "金額"], ["隱患整治", 1200.5]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+
+
+def test_a_ledger_named_sheet_is_read_as_the_contract_sheet(tmp_path):
+    book = school_book()
+    book["應急演練記錄"] = book.pop("應急演練")
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems and len(report.rows["drills"]) == 2, _lines(report)
