@@ -406,3 +406,27 @@ def test_a_ledger_named_sheet_is_read_as_the_contract_sheet(tmp_path):
     book["應急演練記錄"] = book.pop("應急演練")
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert not report.problems and len(report.rows["drills"]) == 2, _lines(report)
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_old_copy_of_a_sheet_gives_way_to_the_visible_one(tmp_path, state):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = load_workbook(path)
+    old = wb.create_sheet("应急演练")  # last year's copy, in Simplified, hidden
+    for row in [["演练日期", "校区"], ["2025-03-10", "舊校區"]]:
+        old.append(row)
+    old.sheet_state = state
+    wb.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.problems and len(report.rows["drills"]) == 2, _lines(report)
+
+
+def test_two_visible_sheets_for_one_table_refuse_the_file_naming_both(tmp_path):
+    book = school_book()
+    book["应急演练"] = [list(r) for r in book["應急演練"]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused
+    [p] = report.file_problems
+    assert "應急演練" in p.reason_zh and "应急演练" in p.reason_zh
