@@ -79,9 +79,13 @@ EXCEL_ERRORS = frozenset({
 _LIBREOFFICE_ERROR = re.compile(r"^Err:\d{3}$")
 
 
+class FormulaWithoutValue(ExcelError):
+    """A formula saved with no calculated value (a file written by a program, never opened in Excel)."""
+
+
 def excel_error(value) -> str | None:
     """The error text when `value` is a failed formula (also one saved or pasted as text), else None."""
-    if value.__class__ is ExcelError:
+    if value.__class__ is ExcelError or value.__class__ is FormulaWithoutValue:
         return str(value)
     if value.__class__ is str and value[:1] in "#E":
         text = value.strip()
@@ -91,6 +95,10 @@ def excel_error(value) -> str | None:
 
 
 def _formula_error(text: str) -> Problem:
+    if text.startswith("="):
+        return (f"公式「{text}」沒有計算結果,請用 Excel 或 WPS 打開文件、保存後重新提交",
+                f"the formula '{text}' has no calculated value; open the file in Excel or WPS, save it again "
+                "and send it")
     return (f"單元格是公式錯誤「{text}」,請改正公式或直接填寫數值",
             f"the cell holds a formula error '{text}'; fix the formula or type the value")
 

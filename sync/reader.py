@@ -12,6 +12,7 @@ record is never left out: it goes on to validation, which reports it.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import unicodedata
@@ -22,7 +23,16 @@ from pathlib import Path
 import python_calamine as calamine
 
 from sync import contract
-from sync.cells import _T2S, INVISIBLE, ExcelError, canon, display, is_empty, without_invisible
+from sync.cells import (
+    _T2S,
+    INVISIBLE,
+    ExcelError,
+    FormulaWithoutValue,
+    canon,
+    display,
+    is_empty,
+    without_invisible,
+)
 from sync.validate import RawRow
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -141,7 +151,6 @@ def _xlsx_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, st
     calamine reads a failed formula (#DIV/0!, #N/A) as an empty cell, which would be reported as "must
     be filled in" (or pass unseen in an optional column); the .xlsx itself says which cells failed.
     Only sheets that hold an error cell are parsed; anything unexpected gives {} (no extra check)."""
-    import html
     import zipfile
 
     try:
@@ -158,17 +167,37 @@ def _xlsx_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, st
                 if part not in names:
                     continue
                 data = z.read(part)
-                if b't="e"' not in data:
-                    continue
                 cells = []
-                for col, row, body in _ERROR_CELL.findall(data):
-                    value = _VALUE.search(body)
-                    text = html.unescape(value[1].decode()) if value else "#N/A"
-                    cells.append((int(row) - 1, _column_index(col.decode()), text))
-                out[html.unescape(name.decode())] = cells
+                if b't="e"' in data:
+                    for col, row, body in _ERROR_CELL.findall(data):
+                        value = _VALUE.search(body)
+                        text = html.unescape(value[1].decode()) if value else "#N/A"
+                        cells.append((int(row) - 1, _column_index(col.decode()), ExcelError(text)))
+                if b"<f" in data:
+                    cells.extend(_formulas_without_value(data))
+                if cells:
+                    out[html.unescape(name.decode())] = cells
             return out
     except Exception:  # not a zip, or not the .xlsx layout: calamine reads (or refuses) it as before
         return {}
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[ >](?:(?!</c>).)*?)</c>', re.S)
+_FORMULA = re.compile(rb"<f[^>]*>(.*?)</f>", re.S)
+_HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")  # openpyxl writes an empty <v></v> for "no value"
+
+
+def _formulas_without_value(data: bytes) -> list[tuple[int, int, str]]:
+    """Cells with a formula and no <v>: what a program writes when it cannot calculate."""
+    out = []
+    for col, row, attrs, body in _FORMULA_CELL.findall(data):
+        # t="str" with an empty <v>: Excel calculated an empty text (=IF(A2="","",...)), a real value.
+        if _HAS_VALUE.search(body) or b"<is>" in body or b't="str"' in attrs:
+            continue
+        formula = _FORMULA.search(body)
+        text = "=" + (html.unescape(formula[1].decode()) if formula else "")
+        out.append((int(row) - 1, _column_index(col.decode()), FormulaWithoutValue(text)))
+    return out
 
 
 def _column_index(letters: str) -> int:
@@ -181,7 +210,7 @@ def _column_index(letters: str) -> int:
 def _put_errors(grid: list[list], errors) -> None:
     for r, c, text in errors:
         if r < len(grid) and c < len(grid[r]) and is_empty(grid[r][c]):
-            grid[r][c] = ExcelError(text)
+            grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
 
 
 # ---------------------------------------------------------------- sheet names

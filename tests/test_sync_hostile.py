@@ -430,3 +430,35 @@ def test_two_visible_sheets_for_one_table_refuse_the_file_naming_both(tmp_path):
     assert report.refused
     [p] = report.file_problems
     assert "應急演練" in p.reason_zh and "应急演练" in p.reason_zh
+
+
+def test_a_formula_saved_without_its_value_asks_for_the_file_to_be_saved_in_excel(tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = load_workbook(path)
+    wb["校區"]["B2"] = "=300+300"  # written by a program: a formula, no value calculated yet
+    wb.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    [p] = report.problems
+    assert (p.sheet, p.row, p.column, p.value) == ("校區", 2, "在校學生數", "=300+300")
+    assert "save it again" in p.reason_en and "保存" in p.reason_zh
+
+
+def test_a_formula_excel_calculated_to_empty_text_is_an_empty_cell(tmp_path):
+    import zipfile
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    part = "xl/worksheets/sheet5.xml"  # 安全辦人員, the fifth sheet; D is the optional 離崗日期
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    assert b'<row r="3"' in parts[part] and b'r="D2"' not in parts[part]
+    # D2 as Excel saves =IF(C2="","",C2+365) when it came out as empty text
+    parts[part] = parts[part].replace(
+        b'</row><row r="3"', b'<c r="D2" t="str"><f>IF(C2="","",C2+365)</f><v></v></c></row><row r="3"', 1)
+    with zipfile.ZipFile(path, "w") as z:
+        for n, d in parts.items():
+            z.writestr(n, d)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+    assert report.rows["office_staff"][0]["end_date"] is None
