@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 
 from opencc import OpenCC
@@ -210,7 +210,7 @@ def parse_date(value):
         return value, None
     if isinstance(value, str):
         return _date_from_text(value)
-    if isinstance(value, timedelta):
+    if isinstance(value, (timedelta, time)):
         v = display(value)
         return None, _p(f"「{v}」是時間不是日期", f"'{v}' is a time of day, not a date")
     v = display(value)

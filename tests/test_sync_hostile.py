@@ -462,3 +462,12 @@ def test_a_formula_excel_calculated_to_empty_text_is_an_empty_cell(tmp_path):
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert not report.problems, _lines(report)
     assert report.rows["office_staff"][0]["end_date"] is None
+
+
+def test_a_time_of_day_in_a_date_column_is_called_a_time():
+    from datetime import time
+
+    from sync.cells import parse_date
+
+    value, problem = parse_date(time(10, 30))
+    assert value is None and "time of day" in problem[1]
