@@ -9,6 +9,7 @@ navbar's dropdown.  Pages read both as inputs.
 from __future__ import annotations
 
 import itertools
+import re
 
 import dash_bootstrap_components as dbc
 from dash import (
@@ -36,6 +37,17 @@ _ids = itertools.count()
 def T(key: str, tag=html.Span, **kwargs):
     """A label from the catalogue that follows the language switch."""
     return tag(t(key, DEFAULT_LANGUAGE), id={"type": "t", "key": key, "n": next(_ids)}, **kwargs)
+
+
+_SEMESTER = re.compile(r"^(\d{4})-(spring|autumn)$")
+
+
+def period_label(period, lang: str) -> str:
+    """A stored period as the viewer reads it: 2026-autumn is 2026年秋季學期 / autumn 2026; others as stored."""
+    found = _SEMESTER.match(str(period))
+    if not found:
+        return str(period)
+    return t(f"semester.{found.group(2)}", lang, year=found.group(1))
 
 
 def lang_of(value) -> str:

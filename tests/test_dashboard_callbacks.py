@@ -313,3 +313,92 @@ def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_noth
     assert _find(page, "school-total") is not None
     assert {fn.__name__: fn.cache_info().misses - n for fn, n in misses.items()} == {fn.__name__: 0 for fn in loads}
     assert warm.start_in_gunicorn_worker() is None  # not under gunicorn: no thread in tests or the CLI
+
+
+def _shown_text(tree) -> list[str]:
+    """What a reader sees: element text, grid headers and cells, figure trace names, axis labels and cell text."""
+    if hasattr(tree, "to_plotly_json"):
+        tree = tree.to_plotly_json()
+    out: list[str] = []
+    if isinstance(tree, dict) and "props" in tree:
+        props = tree["props"]
+        for key in ("children", "placeholder", "label", "headerName"):
+            value = props.get(key)
+            if isinstance(value, str):
+                out.append(value)
+        for row in props.get("rowData") or []:
+            out += [v for v in row.values() if isinstance(v, str)]
+        out += [c["headerName"] for c in props.get("columnDefs") or [] if c.get("headerName")]
+        figure = props.get("figure")
+        if figure:
+            out += _figure_text(figure)
+        children = props.get("children")
+        for child in children if isinstance(children, list) else [children]:
+            if isinstance(child, dict) or hasattr(child, "to_plotly_json"):
+                out += _shown_text(child)
+    return out
+
+
+def _figure_text(figure: dict) -> list[str]:
+    out = []
+    for trace in figure.get("data", []):
+        out += [str(trace.get("name") or "")]
+        for axis in ("x", "y"):
+            out += [v for v in trace.get(axis) or [] if isinstance(v, str)]
+    return out
+
+
+RAW_KEY = r"^[a-z_]+\.[A-Za-z_0-9.]+$"
+ENGLISH_WORD = r"[A-Za-z]{3,}"
+
+
+@pytest.mark.parametrize("lang", ["zh-Hant", "zh-Hans"])
+def test_chinese_pages_show_no_catalogue_keys_and_no_english_words(app, lang):
+    import re
+
+    app_module, c = app
+    from dashboard.pages import heatmaps, overview, school, trends, upload
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        pages = {
+            "overview": overview.render_overview(lang, c.year),
+            "school": school.render_school_page(lang, c.year, c.codes[0]),
+            "school, not submitted": school.render_school_page(lang, c.year, c.not_submitted),
+            "trends": trends.render_trends(lang, c.year, "type")[0],
+            "heatmap": {"props": {"children": [
+                {"props": {"figure": heatmaps.render_heatmap(lang, c.year, m, "type", None, "group", 1)[0]}}
+                for m in queries.MEASURES]}},
+            "upload label": {"props": {"children": upload.drop_label(lang)}},
+        }
+    finally:
+        ctx.pop()
+    for name, tree in pages.items():
+        shown = _shown_text(tree)
+        assert shown, name
+        raw = [s for s in shown if re.match(RAW_KEY, s)]
+        english = [s for s in shown if re.search(ENGLISH_WORD, s.replace("xlsx", "").replace("xls", "")
+                                                 .replace("ods", "").replace("MB", ""))]
+        assert not raw, (name, raw)
+        assert not english, (name, english[:10])
+    heatmap_text = _shown_text(pages["heatmap"])
+    assert any(("學期" if lang == "zh-Hant" else "学期") in s for s in heatmap_text)  # semesters were checked
+
+
+def test_semesters_read_as_words_in_every_language():
+    from dashboard.layout import period_label
+
+    assert period_label("2026-autumn", "zh-Hant") == "2026年秋季學期"
+    assert period_label("2026-spring", "zh-Hans") == "2026年春季学期"
+    assert period_label("2026-spring", "en") == "spring 2026"
+    assert period_label("2026-03", "zh-Hant") == "2026-03"
+
+
+def test_an_unknown_address_gets_a_page_in_the_catalogue_not_dashs_english():
+    import dash
+
+    from dashboard.app import app  # noqa: F401  (registers the pages)
+
+    entry = next(p for p in dash.page_registry.values() if p["module"].endswith("not_found_404"))
+    text = _text(entry["layout"]())
+    assert "找不到這個頁面" in text and "Page not found" not in text

@@ -15,7 +15,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import figures, queries
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, lang_of, type_label, viewer_or_refuse
+from dashboard.layout import T, lang_of, period_label, type_label, viewer_or_refuse
 
 MEASURE_ORDER = ("drills", "drills_kindergarten", "classes", "staff_training", "guard_training", "gate_duty",
                  "guard_drills")
@@ -101,6 +101,9 @@ def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, ord
     labels = {"empty": t("heatmap.none", lang), "held": t("heatmap.held", lang), "required": t("heatmap.required", lang),
               "not_yet": t("calendar.not_yet", lang), "scale": t("heatmap.scale", lang)}
     cells = queries.heatmap_cells(viewer, year, measure)
+    if not cells.empty:  # semesters read as words (2026年秋季學期), not as the stored 2026-autumn
+        shown_periods = {p: period_label(p, lang) for p in cells["period"].unique()}
+        cells = cells.assign(period=cells["period"].map(shown_periods))
     col = "township" if group_by == "township" else "type"
     chosen = list(groups)
     if lang != "zh-Hant" and not cells.empty:

@@ -20,7 +20,15 @@ from dash import Input, Output, callback, dcc, html, no_update
 from dashboard import figures, queries
 from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
-from dashboard.layout import grade_label, guarded, lang_of, status_badge, type_label, viewer_or_refuse
+from dashboard.layout import (
+    grade_label,
+    guarded,
+    lang_of,
+    period_label,
+    status_badge,
+    type_label,
+    viewer_or_refuse,
+)
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
                   "closed": "success"}
@@ -122,7 +130,7 @@ def todo_list(todo: dict, lang: str):
     if counts["hazards_due_soon"]:
         items.append(("warning", t("todo.hazards_soon", lang, n=counts["hazards_due_soon"], days=queries.HAZARD_SOON_DAYS)))
     if counts["guards_untrained"]:
-        items.append(("info", t("todo.guard_training", lang, n=counts["guards_untrained"], semester=labels["semester"])))
+        items.append(("info", t("todo.guard_training", lang, n=counts["guards_untrained"], semester=period_label(labels["semester"], lang))))
     for guard in todo["guards"]:
         if pd.Timestamp(guard["limit_day"]) > pd.Timestamp.now().normalize():
             items.append(("info", t("todo.guard_56", lang, name=to_language(str(guard["name"]), lang),
@@ -138,7 +146,7 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
     rows = []
     for ind_id in sorted(indicators):
         entry = indicators[ind_id] or {}
-        title = entry.get("title_en") if en and entry.get("title_en") else to_language(entry.get("title") or t(f"ind.{ind_id}", lang), lang)
+        title = entry.get("title_en") if en and entry.get("title_en") else to_language(entry.get("title") or ind_id, lang)
         detail = entry.get("detail_en") if en and entry.get("detail_en") else to_language(entry.get("detail") or "", lang)
         hint = entry.get("hint_en") if en and entry.get("hint_en") else to_language(entry.get("hint") or "", lang)
         pending = bool(entry.get("pending"))

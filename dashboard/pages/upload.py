@@ -71,6 +71,12 @@ def layout(**_query):
     ])
 
 
+@callback(Output("upload-drop-label", "children"), Input("lang-store", "data"))
+def drop_label(lang):
+    """The drop zone's label follows the language switch (it carries the size limit, so T() cannot)."""
+    return t("upload.drop", lang_of(lang), mb=f"{get_settings().max_upload_mb:g}")
+
+
 def _decode(contents: str) -> bytes | None:
     try:
         _, encoded = contents.split(",", 1)
