@@ -68,10 +68,7 @@ class Table:
 def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
     """Every sheet of the workbook, hidden ones included (the caller decides what to use)."""
     try:
-        if isinstance(source, (bytes, bytearray)):
-            book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
-        else:
-            book = calamine.CalamineWorkbook.from_path(str(source))
+        book = open_book(source)
         sheets = []
         errors = _xlsx_error_cells(source)
         for meta in book.sheets_metadata:
@@ -211,6 +208,18 @@ def _put_errors(grid: list[list], errors) -> None:
     for r, c, text in errors:
         if r < len(grid) and c < len(grid[r]) and is_empty(grid[r][c]):
             grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
+
+
+def open_book(source: Path | bytes):
+    """A calamine workbook for a path or bytes.  A file whose extension lies (an .xls renamed .xlsx,
+    which WPS and old systems leave behind) is read by its content: calamine tells the format from the
+    bytes when it is given them."""
+    if isinstance(source, (bytes, bytearray)):
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+    try:
+        return calamine.CalamineWorkbook.from_path(str(source))
+    except Exception:  # noqa: BLE001 - any reader error: try the content before giving up
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(Path(source).read_bytes()))
 
 
 # ---------------------------------------------------------------- sheet names

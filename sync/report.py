@@ -396,13 +396,10 @@ def peek(source) -> tuple[str | None, str | None]:
 
     About a tenth of a full read: the sync uses it to find two files of one school, and the bureau
     workbook, before reading anything in full.  (None, None) when the file is not readable."""
-    import python_calamine as calamine
-
-    from sync.reader import sheet_key_of
+    from sync.reader import open_book, sheet_key_of
 
     try:
-        book = (calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
-                if isinstance(source, (bytes, bytearray)) else calamine.CalamineWorkbook.from_path(str(source)))
+        book = open_book(source)
         metas = book.sheets_metadata
         visible = {sheet_key_of(m.name): m.name for m in metas if str(m.visible).endswith(".Visible")}
         keys = visible if visible.keys() & {"registry", "school"} else {sheet_key_of(m.name): m.name for m in metas}

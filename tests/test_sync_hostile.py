@@ -471,3 +471,16 @@ def test_a_time_of_day_in_a_date_column_is_called_a_time():
 
     value, problem = parse_date(time(10, 30))
     assert value is None and "time of day" in problem[1]
+
+
+@pytest.mark.parametrize("made,named", [("xls", "1001.xlsx"), ("xlsx", "1001.xls"), ("ods", "1001.xlsx"),
+                                        ("xlsx", "1001.ods")])
+def test_a_workbook_whose_extension_lies_is_read_by_its_content(tmp_path, made, named):
+    from sync.report import peek
+
+    real = write(made, tmp_path / "real", school_book())
+    path = tmp_path / named
+    path.write_bytes(real.read_bytes())
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.problems and len(report.rows["drills"]) == 2, _lines(report)
+    assert peek(path) == ("school_workbook", "1001")
