@@ -192,6 +192,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             report.problems.extend(privacy_problems(
                 spec.key, table.sheet.name, table.header_idx + 1, table.header_cells, table.region,
                 code_col=table.columns.get("school_code"), skip_cols=numeric_columns(spec.key, table.columns),
+                contract_cols=set(table.columns.values()),
             ))
             report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t} for r, t in table.notes)
             report.rows_read += len(table.rows)

@@ -362,14 +362,18 @@ def numeric_columns(sheet_key: str | None, columns: dict[str, int]) -> set[int]:
 
 def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | None, header_cells: list,
                      rows: list[tuple[int, list]], code_col: int | None = None,
-                     skip_cols: set[int] | frozenset = frozenset()) -> list[Problem]:
+                     skip_cols: set[int] | frozenset = frozenset(),
+                     contract_cols: set[int] | frozenset = frozenset()) -> list[Problem]:
     """File-level problems for every header or cell that looks like an identity-card or phone number.
 
     code_col: the 0-based school-code column, whose values are codes whatever they look like;
-    skip_cols: other 0-based columns not looked into (see numeric_columns)."""
+    skip_cols: other 0-based columns not looked into (see numeric_columns);
+    contract_cols: the 0-based columns read as contract columns, whose headers are not private."""
     problems = []
     skip = set(skip_cols) | ({code_col} if code_col is not None else set())
     for i, header in enumerate(header_cells):
+        if i in contract_cols:
+            continue  # 一鍵報警（電話聯網） is the contract's alarm column, whatever else its header says
         if not is_empty(header) and header_is_private(str(header)):
             problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))

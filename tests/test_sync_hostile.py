@@ -484,3 +484,10 @@ def test_a_workbook_whose_extension_lies_is_read_by_its_content(tmp_path, made, 
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert not report.problems and len(report.rows["drills"]) == 2, _lines(report)
     assert peek(path) == ("school_workbook", "1001")
+
+
+def test_a_contract_column_whose_header_mentions_a_phone_line_is_not_private(tmp_path):
+    book = school_book()
+    book["校區"][0][5] = "一鍵報警（電話聯網）"
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
