@@ -402,3 +402,22 @@ def test_an_unknown_address_gets_a_page_in_the_catalogue_not_dashs_english():
     entry = next(p for p in dash.page_registry.values() if p["module"].endswith("not_found_404"))
     text = _text(entry["layout"]())
     assert "找不到這個頁面" in text and "Page not found" not in text
+
+
+def test_admin_placeholders_labels_and_grades_follow_the_language(app):
+    from dashboard.pages import audit, inspections, publish, upload, users
+
+    assert publish.force_label("en") == t_en("pub.force") and publish.force_label("zh-Hant") != t_en("pub.force")
+    roles, choose, password = users.form_labels("en")
+    assert [r["label"] for r in roles] == [t_en(f"role.{r}") for r in users.ROLES] and choose == t_en("users.choose")
+    options, placeholder = audit.action_choices("en")
+    assert placeholder == t_en("audit.all") and options[0]["label"] == t_en(f"action.{options[0]['value']}")
+    assert inspections.form_labels("en") == (t_en("insp.pick"), t_en("insp.falsification"), t_en("insp.major_incident"))
+    assert "MB" in upload.drop_label("en") and "拖放" not in upload.drop_label("en")
+    assert publish._grade("優秀", "en") == t_en("grade.優秀") != "優秀"
+
+
+def t_en(key: str) -> str:
+    from dashboard.i18n import t
+
+    return t(key, "en")

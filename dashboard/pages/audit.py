@@ -56,3 +56,10 @@ def render_trail(action, lang):
                                         "audit.detail")]
     return (text_table(columns, rows, "audit-table", lang),
             text_table(run_columns, run_rows, "audit-sync-table", lang))
+
+
+@callback(Output("audit-action", "options"), Output("audit-action", "placeholder"), Input("lang-store", "data"))
+def action_choices(lang):
+    """The action filter follows the language switch (props, so T() cannot carry them)."""
+    lang = lang_of(lang)
+    return [{"label": t(f"action.{a}", lang), "value": a} for a in audit.ACTIONS], t("audit.all", lang)

@@ -189,3 +189,11 @@ def render_findings(lang, year, _saved):
                                             "insp.after")]
     return (text_table(columns, rows, "insp-table", lang, "insp.none"), options,
             text_table(history_columns, history, "insp-history-table", lang, "audit.none"))
+
+
+@callback(Output("insp-pick", "placeholder"), Output("insp-falsification", "label"), Output("insp-major", "label"),
+          Input("lang-store", "data"))
+def form_labels(lang):
+    """Placeholders and checkbox labels follow the language switch (props, so T() cannot carry them)."""
+    lang = lang_of(lang)
+    return t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang)

@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import audit
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, guarded, lang_of
+from dashboard.layout import T, grade_label, guarded, lang_of
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.errors import UserError
 from sync.store import get_engine
@@ -67,6 +67,11 @@ def layout(**_query):
     ])
 
 
+def _grade(value, lang: str) -> str:
+    """A grade in the viewer's language; nothing for a school without one on that side."""
+    return grade_label(value, lang) if isinstance(value, str) and value else ""
+
+
 def _rank(value) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
@@ -103,7 +108,7 @@ def render_state(year, lang, _published):
         columns = [t(k, lang) for k in ("pub.school", "pub.total_before", "pub.total_after", "pub.grade_before",
                                         "pub.grade_after", "pub.rank_before", "pub.rank_after")]
         rows = [[f"{r.school_code} {to_language(str(r.name or ''), lang)}", _total(r.total_before), _total(r.total_after),
-                 r.grade_before if isinstance(r.grade_before, str) else "", r.grade_after if isinstance(r.grade_after, str) else "",
+                 _grade(r.grade_before, lang), _grade(r.grade_after, lang),
                  _rank(r.rank_before), _rank(r.rank_after)] for r in shown.itertuples(index=False)]
         title = html.H2(t("pub.diff" if publication else "pub.diff_first", lang), className="h6 mt-3")
         return html.Div([head, summary, title, text_table(columns, rows, "pub-diff", lang, "pub.no_change")])
@@ -155,3 +160,9 @@ def publish_year(_confirm, year, force, note, lang):
                         "pub-done")
 
     return guarded(render, lang), False
+
+
+@callback(Output("pub-force", "label"), Input("lang-store", "data"))
+def force_label(lang):
+    """The re-publish checkbox follows the language switch (a prop, so T() cannot carry it)."""
+    return t("pub.force", lang_of(lang))

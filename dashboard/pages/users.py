@@ -145,3 +145,12 @@ def render_accounts(lang, _added, _toggled):
                                     "users.created")]
     options = [{"label": to_language(a["username"], lang), "value": a["username"]} for a in accounts]
     return text_table(columns, rows, "users-list", lang, "users.none"), options
+
+
+@callback(Output("users-new-role", "options"), Output("users-pick", "placeholder"),
+          Output("users-reset-password", "placeholder"), Input("lang-store", "data"))
+def form_labels(lang):
+    """Role names and placeholders follow the language switch (props, so T() cannot carry them)."""
+    lang = lang_of(lang)
+    return ([{"label": t(f"role.{r}", lang), "value": r} for r in ROLES], t("users.choose", lang),
+            t("users.password", lang))
