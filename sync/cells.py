@@ -226,8 +226,17 @@ _WHOLE = re.compile(r"^\+?(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
 _DECIMAL = re.compile(r"^\+?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
 
 
-def _number_text(value) -> str:
-    return _SPACE.sub("", unicodedata.normalize("NFKC", str(value)))
+_SPACED_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
+
+
+def _number_text(value, currency: bool = False) -> str:
+    """The number as typed, full-width made half-width; a space inside counts only as a thousands
+    separator between groups of three (1 200), otherwise 12 34 stays not a number."""
+    text = unicodedata.normalize("NFKC", str(value).translate(INVISIBLE)).strip()
+    if currency:
+        text = text.lstrip("¥$").removesuffix("元").strip()
+    text = _SPACE.sub(" ", text)
+    return text.replace(" ", "") if _SPACED_THOUSANDS.match(text) else text
 
 
 def _not_number(v: str) -> Problem:
@@ -288,9 +297,7 @@ def _parse_decimal(value, *, currency: bool):
         if value < 0:
             return None, _negative(display(value))
         return float(value), None
-    text = _number_text(value)
-    if currency:
-        text = text.lstrip("¥￥$").removesuffix("元")
+    text = _number_text(value, currency)
     m = _DECIMAL.match(text)
     v = display(value)
     if m:

@@ -491,3 +491,12 @@ def test_a_contract_column_whose_header_mentions_a_phone_line_is_not_private(tmp
     book["校區"][0][5] = "一鍵報警（電話聯網）"
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert not report.problems, _lines(report)
+
+
+@pytest.mark.parametrize("text,expected", [("1 200", 1200), (" 12 ", 12), ("１２", 12), ("12 34", None), ("1 2", None)])
+def test_a_space_inside_a_number_is_a_thousands_separator_only_between_groups_of_three(text, expected):
+    from sync.cells import parse_int, parse_money
+
+    assert parse_int(text)[0] == expected
+    assert parse_money(text)[0] == expected
+    assert parse_money(f"¥ {text} 元")[0] == expected
