@@ -421,3 +421,14 @@ def t_en(key: str) -> str:
     from dashboard.i18n import t
 
     return t(key, "en")
+
+
+def test_sync_history_reads_as_words_in_each_language(app):
+    from dashboard.pages import audit
+
+    summary = {"counts": {"loaded": 59, "refused": 1}, "rows_added": 15734, "rows_removed": 0, "rows_rejected": 3}
+    assert audit.sync_summary(summary, "zh-Hant") == "來源：已載入 59、被拒收 1；新增 15734 行，刪除 0 行，拒收 3 行"
+    english = audit.sync_summary(summary, "en")
+    assert "15734 rows added" in english and "{" not in english
+    assert audit._known("sync.status.refused", "refused", "zh-Hant") == "部分拒收"
+    assert audit._known("sync.status.someday", "someday", "zh-Hant") == "someday"

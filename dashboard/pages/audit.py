@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import audit
-from dashboard.i18n import t
+from dashboard.i18n import catalogue, t
 from dashboard.layout import T, lang_of
 from dashboard.pages._admin import admin_or_refuse, refusal_for, text_table
 from sync.store import get_engine
@@ -32,6 +32,27 @@ def layout(**_query):
     ])
 
 
+def _known(key: str, fallback, lang: str) -> str:
+    """The catalogue's label when it has one, else the stored word as it is (a value added later still shows)."""
+    return t(key, lang) if key in catalogue() else str(fallback or "")
+
+
+def sync_summary(summary, lang: str) -> str:
+    """A sync run's summary in words: sources per outcome, rows added, removed and refused."""
+    if not isinstance(summary, dict) or not summary:
+        return _detail(summary)
+    parts = []
+    counts = summary.get("counts") or {}
+    if counts:
+        shown = "、" if lang != "en" else ", "
+        parts.append(t("audit.sync_sources", lang, counts=shown.join(
+            f"{_known(f'data.status.{k}', k, lang)} {n}" for k, n in counts.items())))
+    if "rows_added" in summary:
+        parts.append(t("audit.sync_rows", lang, added=summary.get("rows_added", 0),
+                       removed=summary.get("rows_removed", 0), rejected=summary.get("rows_rejected", 0)))
+    return ("；" if lang != "en" else "; ").join(parts) or _detail(summary)
+
+
 def _detail(detail) -> str:
     return json.dumps(detail, ensure_ascii=False) if detail else ""
 
@@ -50,8 +71,9 @@ def render_trail(action, lang):
              e["school_code"], _detail(e["detail"])] for e in entries]
     columns = [t(k, lang) for k in ("audit.at", "audit.user", "audit.action", "audit.school", "audit.detail")]
     runs = audit.recent_sync_runs(engine, limit=100)
-    run_rows = [[r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), r["trigger"], r["status"], r["message"] or "",
-                 _detail(r["summary"])[:300]] for r in runs]
+    run_rows = [[r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), _known(f"sync.trigger.{r['trigger']}", r["trigger"], lang),
+                 _known(f"sync.status.{r['status']}", r["status"], lang), r["message"] or "",
+                 sync_summary(r["summary"], lang)] for r in runs]
     run_columns = [t(k, lang) for k in ("audit.started", "audit.trigger", "audit.status", "audit.message",
                                         "audit.detail")]
     return (text_table(columns, rows, "audit-table", lang),
