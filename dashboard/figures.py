@@ -116,6 +116,18 @@ def trend_lines(frame: pd.DataFrame, names: dict[str, str]) -> dict:
     return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis={"type": "date"})}
 
 
+def trend_lists(lines: dict, names: dict[str, str]) -> dict:
+    """trend_lines from plain lists (x, school, county, type), as the school page keeps them."""
+    if not lines["x"]:
+        return empty(names.get("empty", "-"))
+    data = []
+    for i, (col, width, dash) in enumerate((("school", 4, "solid"), ("county", 2, "dot"), ("type", 2, "dash"))):
+        data.append({"type": "scatter", "mode": "lines+markers", "x": lines["x"], "y": lines[col],
+                     "name": names.get(col, col), "line": {"width": width, "dash": dash, "color": PALETTE[i]},
+                     "hovertemplate": "%{x}: %{y}<extra>" + names.get(col, col) + "</extra>"})
+    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis={"type": "date"})}
+
+
 def drill_calendar(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
     """One cell per required drill period: held (dark), missed (light), not due yet (blank)."""
     return drill_calendar_periods(frame.to_dict("records"), labels)

@@ -199,7 +199,11 @@ def year_status(viewer: Viewer, year: int) -> dict:
     """Whether the year's results are published (frozen) or a draft, and their evaluation date."""
     Scope.of(viewer)
     engine = _engine()
-    version = data_version(engine)
+    return dict(_year_status(engine, year, data_version(engine)))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _year_status(engine: Engine, year: int, version: tuple) -> dict:
     pub = _publication(engine, year, version)
     annual = _annual(engine, year, version)
     as_of = annual["as_of"].max().date() if not annual.empty else None
@@ -584,6 +588,38 @@ def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     })
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _trend_lists(engine: Engine, year: int, version: tuple) -> dict:
+    """The trend lines as plain lists (month ends as text, NaN as None), converted once for every school."""
+    county, by_type, schools = _trend_parts(engine, year, version)
+
+    def listed(values) -> list:
+        return [None if pd.isna(v) else round(float(v), 1) for v in values]
+
+    own = schools["own"]
+    return {
+        "x": [d.strftime("%Y-%m-%d") for d in county.index],
+        "county": listed(county.to_numpy()),
+        "types": {ty: listed(means.to_numpy()) for ty, means in by_type.items()},
+        "own": {code: listed(own[code].to_numpy()) for code in own.columns},
+        "school_types": schools["types"],
+        "sizes": schools["sizes"],
+    }
+
+
+def school_trend_lists(viewer: Viewer, school_code: str, year: int) -> dict:
+    """school_trend as plain lists for the page's figure: x, school, county, type (None where not known)."""
+    scope = _check_school(viewer, school_code)
+    engine = _engine()
+    lists = _trend_lists(engine, year, data_version(engine))
+    school_type = lists["school_types"].get(school_code)
+    if not scope.bureau and lists["sizes"].get(school_type, 0) < MIN_GROUP_FOR_SCHOOLS:
+        school_type = None  # too few schools of its type: their mean would reveal the others
+    missing = [None] * len(lists["x"])
+    return {"x": lists["x"], "school": lists["own"].get(school_code, missing), "county": lists["county"],
+            "type": lists["types"].get(school_type, missing) if school_type is not None else missing}
+
+
 def drill_calendar(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     """The school's required drill periods (term months, or quarters for a kindergarten) and drills held."""
     result = school_result(viewer, school_code, year)
@@ -882,7 +918,8 @@ def warm_year(engine: Engine, year: int, version: tuple, today: date | None = No
     _todo_counts(engine, year, day, running, version)
     _ledger_rows(engine, year, day, version)
     _guards_to_watch(engine, day, version)
-    _trend_parts(engine, year, version)
+    _trend_lists(engine, year, version)
+    _year_status(engine, year, version)
 
 
 def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
@@ -896,7 +933,7 @@ def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _years, _ranking, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _heatmap_cells, _hazards_by_school, _guards_to_watch, _active_guards,
-               _results, _ledgers, _ledger_rows, _sources_by_school, _refused_by_school, _last_run, _todo_counts):
+               _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _refused_by_school, _last_run, _todo_counts):
         fn.cache_clear()
 
 
@@ -904,7 +941,7 @@ __all__ = [
     "AREAS", "GRADES", "MEASURES", "NotFound", "Refused", "Scope", "annual_by_year", "clear_caches",
     "county_by_month_all_years", "county_todos", "data_state", "data_version", "drill_calendar",
     "campus_guards", "guards_per_campus", "hazard_ledger", "hazard_rows", "hazard_status", "headline", "heatmap_cells", "ranking",
-    "risers_fallers", "school_choices", "school_result", "school_todos", "school_trend", "spread",
+    "risers_fallers", "school_choices", "school_result", "school_todos", "school_trend", "school_trend_lists", "spread",
     "trend_by_month", "year_status", "years",
 ]
 

@@ -254,3 +254,17 @@ def test_not_submitted_schools_are_flagged_in_ranking_headline_and_school_result
     assert queries.school_result(admin, c.codes[0], c.year)["submitted"] is True
     # Last year every school sent its workbook.
     assert queries.headline(admin, c.year - 1)["not_submitted"] == 0
+
+
+@pytest.mark.parametrize("who", ["leader", "school"])
+def test_school_trend_lists_match_the_trend_frame_and_hide_small_groups(county, who):
+    c, _ = county
+    viewer = c.users[who]
+    frame = queries.school_trend(viewer, c.codes[0], c.year)
+    lists = queries.school_trend_lists(viewer, c.codes[0], c.year)
+    assert lists["x"] == [d.strftime("%Y-%m-%d") for d in frame["as_of"]]
+    for col in ("school", "county", "type"):
+        expected = [None if pd.isna(v) else round(float(v), 1) for v in frame[col]]
+        assert lists[col] == expected, col
+    if len(frame) and who == "school" and frame["type"].isna().all():
+        assert lists["type"] == [None] * len(frame)

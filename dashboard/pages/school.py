@@ -282,7 +282,7 @@ def render_school(viewer, code: str, year: int, lang: str):
     result = queries.school_result(viewer, code, year)
     status = queries.year_status(viewer, year)
     todo = queries.school_todos(viewer, code, year)
-    trend = queries.school_trend(viewer, code, year)
+    trend = queries.school_trend_lists(viewer, code, year)
     calendar = sorted((result["indicators"].get("D1") or {}).get("periods") or [], key=lambda p: str(p.get("period")))
     guards = queries.campus_guards(viewer, code, year)
     hazards = queries.hazard_rows(viewer, code, year)
@@ -301,7 +301,7 @@ def render_school(viewer, code: str, year: int, lang: str):
             dbc.Col(_section(t("school.areas", lang), dcc.Graph(
                 figure=figures.area_bars(result["areas"], area_labels, t("school.points", lang), t("school.max", lang)),
                 id="area-bars", **graph)), lg=6),
-            dbc.Col(_section(t("school.trend", lang), dcc.Graph(figure=figures.trend_lines(trend, trend_names),
+            dbc.Col(_section(t("school.trend", lang), dcc.Graph(figure=figures.trend_lists(trend, trend_names),
                                                                id="school-trend", **graph)), lg=6),
         ]),
         _section(t("school.indicators", lang), indicator_table(result["indicators"], lang)),
