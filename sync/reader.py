@@ -454,7 +454,9 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     first_col = min(columns.values())
     rows, notes, region = [], [], []
     grid = sheet.grid
-    for r in range(header_idx + 1, len(grid)):
+    for r in range(header_idx + 1, _after_header_rows(spec, grid, header_idx)):
+        notes.append((r + 1, " ".join(display(grid[r][i]) for i in filled_cells(grid[r]))))
+    for r in range(_after_header_rows(spec, grid, header_idx), len(grid)):
         cells = grid[r]
         first = _first_filled(cells)
         if first is None:
@@ -469,6 +471,18 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             continue
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+def _after_header_rows(spec: contract.Sheet, grid: list[list], header_idx: int) -> int:
+    """The first row after the header and any second header row right under it (the English keys,
+    or the same names again): a row whose filled cells are, at least half and two or more, column names."""
+    r = header_idx + 1
+    while r < len(grid):
+        filled = filled_cells(grid[r])
+        if not filled or len(_header_matches(spec, grid[r])) < max(2, (len(filled) + 1) // 2):
+            return r
+        r += 1
+    return r
 
 
 def _only_serial_number(picked: dict, cells: list) -> bool:

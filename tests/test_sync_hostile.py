@@ -500,3 +500,15 @@ def test_a_space_inside_a_number_is_a_thousands_separator_only_between_groups_of
     assert parse_int(text)[0] == expected
     assert parse_money(text)[0] == expected
     assert parse_money(f"¥ {text} 元")[0] == expected
+
+
+def test_a_second_header_row_in_english_is_part_of_the_header_not_a_record(tmp_path):
+    from sync import contract
+
+    book = school_book()
+    for spec in contract.SCHOOL_SHEETS:
+        rows = book[spec.zh]
+        rows.insert(1, [c.key for c in spec.columns])  # 學校代碼 over school_code, 學校名稱 over name ...
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)[:3]
+    assert len(report.rows["drills"]) == 2 and report.rows["drills"][0]["row_no"] == 3
