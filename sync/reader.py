@@ -309,6 +309,16 @@ def match_sheets(sheets: list[RawSheet]) -> tuple[dict[str, RawSheet], list[tupl
 _HEADER_INDEX: dict[str, dict[str, str]] = {
     s.key: {name: c.key for c in s.columns for name in _names_of(c)} for s in contract.SHEETS.values()
 }
+# Columns that mean the same on every sheet they are on may be headed as another sheet heads them
+# (校區名稱 on 應急演練, 日期 for 演練日期, 上崗日期 for 到崗日期).  Not "name" (a school's on one
+# sheet, a person's on another) nor anything whose meaning changes between sheets.
+_SHARED_MEANING = ("campus", "date", "kind", "start_date", "end_date", "content")
+for _key in _SHARED_MEANING:
+    _aliases = {canon(c.zh) for s in contract.SHEETS.values() for c in s.columns if c.key == _key}
+    for _s in contract.SHEETS.values():
+        if _key in _s.keys:
+            for _alias in _aliases:
+                _HEADER_INDEX[_s.key].setdefault(_alias, _key)
 
 
 def column_key_of(spec: contract.Sheet, header) -> str | None:

@@ -512,3 +512,13 @@ def test_a_second_header_row_in_english_is_part_of_the_header_not_a_record(tmp_p
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert not report.problems, _lines(report)[:3]
     assert len(report.rows["drills"]) == 2 and report.rows["drills"][0]["row_no"] == 3
+
+
+def test_a_column_named_as_on_another_sheet_is_the_same_column(tmp_path):
+    book = school_book()
+    book["應急演練"][0][:2] = ["日期", "校區名稱"]  # as 安全教育 and 校區 call them
+    book["校區"][0][0] = "校區"
+    book["安全辦人員"][0][2] = "上崗日期"  # as 保安人員 calls it
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+    assert report.rows["drills"][0]["campus"] == "本部" and report.rows["office_staff"][0]["start_date"]
