@@ -67,6 +67,14 @@ class Table:
 
 def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
     """Every sheet of the workbook, hidden ones included (the caller decides what to use)."""
+    unpacked = _unpacked_size(source)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:解壓後有 {unpacked / 1e6:.0f} MB,遠超一個學校工作簿的大小(上限 "
+            f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB);請刪除多餘的工作表、圖片或空白行後另存再提交",
+            f"the file cannot be read: it unpacks to {unpacked / 1e6:.0f} MB, far beyond any school workbook "
+            f"(limit {MAX_UNPACKED_BYTES / 1e6:.0f} MB); remove extra sheets, pictures or empty rows and save again",
+        )
     try:
         book = open_book(source)
         sheets = []
@@ -163,6 +171,8 @@ def _xlsx_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, st
                 part = target.lstrip("/") if target.startswith("/") else "xl/" + target
                 if part not in names:
                     continue
+                if z.getinfo(part).file_size > MAX_SCANNED_PART:
+                    continue
                 data = z.read(part)
                 cells = []
                 if b't="e"' in data:
@@ -208,6 +218,22 @@ def _put_errors(grid: list[list], errors) -> None:
     for r, c, text in errors:
         if r < len(grid) and c < len(grid[r]) and is_empty(grid[r][c]):
             grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
+
+
+MAX_SCANNED_PART = 100_000_000  # a sheet larger than this is not scanned for error cells
+MAX_UNPACKED_BYTES = 500_000_000  # 100,000 rows of a sheet unpack to about 20 MB
+
+
+def _unpacked_size(source: Path | bytes) -> int:
+    """What an .xlsx or .ods (a zip) unpacks to, by its directory; 0 for anything else.  A small file
+    that unpacks to gigabytes (a zip bomb) would take the sync's memory with it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source) as z:
+            return sum(info.file_size for info in z.infolist())
+    except Exception:  # noqa: BLE001 - not a zip: calamine reads or refuses it
+        return 0
 
 
 def open_book(source: Path | bytes):
