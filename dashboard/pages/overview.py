@@ -46,7 +46,7 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
                 html.Div(value, className=f"display-6 fw-semibold text-{color}", id=element_id or f"stat-{key}")]
         if sub:
             body.append(html.Div(sub, className="small text-muted"))
-        return dbc.Col(dbc.Card(dbc.CardBody(body), className="h-100 shadow-sm stat-card"), xs=6, md=4, xl=2,
+        return dbc.Col(dbc.Card(dbc.CardBody(body), className="h-100 shadow-sm stat-card"), xs=6, md=4, xl=True,
                        className="mb-3")
 
 
@@ -55,7 +55,7 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
     grades = dbc.Col(dbc.Card(dbc.CardBody([
         html.Div(t("overview.per_grade", lang), className="text-muted small mb-2"),
         grade_strip(head["grades"], lang),
-    ]), className="h-100 shadow-sm"), xs=12, md=8, xl=2, className="mb-3")
+    ]), className="h-100 shadow-sm"), xs=12, md=8, xl=3, className="mb-3")
     return dbc.Row([
         stat("overview.schools", str(head["schools"])),
         stat("overview.mean", mean),
