@@ -146,7 +146,8 @@ def parse_text(value):
 
 def parse_code(value):
     """School codes: full-width digits and stray spaces are the same code."""
-    code = _SPACE.sub("", unicodedata.normalize("NFKC", _norm_text(value)))
+    # A leading apostrophe is how people keep Excel from eating the zeros ('0123): not part of the code.
+    code = _SPACE.sub("", unicodedata.normalize("NFKC", _norm_text(value))).lstrip("'‘’`")
     if _CONTROL.search(code):
         return _CONTROL.sub("", code)[:CODE_MAX_LENGTH], _control_problem(code)
     if len(code) > CODE_MAX_LENGTH:

@@ -532,3 +532,9 @@ def test_a_workbook_that_unpacks_to_a_huge_size_is_refused_before_reading(tmp_pa
     report = check_file(path, registry={"1001"}, today=TODAY)
     [p] = report.file_problems
     assert "unpacks to" in p.reason_en and "解壓" in p.reason_zh
+
+
+@pytest.mark.parametrize("typed", ["'0123", "’0123", " ０１２３ ", 123, 123.0, "0123\u200b"])
+def test_a_school_code_as_people_keep_its_zeros_is_the_registered_code(tmp_path, typed):
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", school_book(code=typed)), registry={"0123"}, today=TODAY)
+    assert not report.refused and report.school_code == "0123", _lines(report)
