@@ -36,7 +36,7 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u
 
 def without_invisible(value):
     """`value` with the INVISIBLE characters taken out when it is text; anything else as it is."""
-    return value.translate(INVISIBLE) if value.__class__ is str else value
+    return value.translate(INVISIBLE) if value.__class__ is str and not value.isascii() else value
 
 
 @lru_cache(maxsize=65536)

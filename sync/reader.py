@@ -8,6 +8,15 @@ below any title rows (merged or not), maps header cells to the contract's
 columns, and hands over the rows under it, leaving out blank rows and the
 notes or signature lines people put under a table.  A row that looks like a
 record is never left out: it goes on to validation, which reports it.
+
+Also forgiven: a sheet named in an office's words (應急演練記錄, 隱患整改台賬),
+a column headed as another sheet heads it (校區名稱 on 應急演練), a second
+header row of English keys, rows of a printed form holding only a serial
+number, invisible characters pasted from the web, and a file whose extension
+lies (read by its content).  Not forgiven but named: Excel error cells and
+formulas saved without a value (calamine reads both as empty; the .xlsx
+itself says which they are), empty, password-protected, HTML and CSV files,
+and zip bombs.
 """
 
 from __future__ import annotations
