@@ -138,8 +138,8 @@ def shell():
         className="ms-xl-2 my-2 my-xl-0", id="lang-switch",
     )
     user = html.Span([
-        html.Span(who, className="fw-semibold", id="viewer-name"), " · ",
-        T(role_key, className="small"),
+        html.Span(who, className="fw-semibold", id="viewer-name"),
+        html.Span([" · ", T(role_key, className="small")], className="viewer-role"),
     ], className="navbar-text text-light ms-2 ms-xl-3 small text-nowrap")
     navbar = dbc.Navbar(
         dbc.Container([

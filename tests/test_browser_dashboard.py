@@ -196,6 +196,9 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
     page.wait_for_function("document.querySelector('#overview-content h1').innerText.includes('Overview')")
     assert page.evaluate("document.documentElement.lang") == "en"
+    # The longer English labels wrap inside the bar: nothing is pushed past the right edge.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("#logout-link").is_visible()
     _shot(page, "overview-en")
     page.click("#nav-trends")
     page.wait_for_function("document.querySelector('#trends-title') && document.querySelector('#trends-title').innerText.includes('Trends')")
