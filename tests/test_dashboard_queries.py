@@ -198,16 +198,21 @@ def test_a_new_computation_invalidates_the_cache(own_county):
     assert queries.ranking(admin, c.year).loc[c.codes[4], "total"] == 12.5
 
 
-def test_the_same_reads_work_on_postgresql(monkeypatch, pg_url):
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", pg_url)
+@pytest.mark.parametrize("server", ["postgresql", "mariadb"])
+def test_the_same_reads_work_on_postgresql_and_mariadb(monkeypatch, request, server):
+    url = request.getfixturevalue("pg_url" if server == "postgresql" else "mariadb_url")
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
     queries.clear_caches()
-    engine = make_engine(pg_url)
+    engine = make_engine(url)
     try:
         c = build_county(engine, n=5)
         frame = queries.ranking(c.users["admin"], c.year)
         assert len(frame) == 5 and frame["school_code"].iloc[-1] == c.disqualified
         assert queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["D1"]["max"] == 8
         assert len(queries.heatmap_cells(c.users["admin"], c.year, "gate_duty")) > 0
+        # The window query behind the data section (newest refused rows per school) on this server too.
+        state = queries.data_state(c.users["school"], c.codes[0], limit=1)
+        assert state["refused_total"] == 2 and len(state["refused"]) == 1
     finally:
         queries.clear_caches()
         engine.dispose()
