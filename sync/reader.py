@@ -398,7 +398,7 @@ def find_header(spec: contract.Sheet, grid: list[list]) -> tuple[int, dict[str, 
 
 _NOTE = re.compile(
     r"^(备注|注意|注[:、.\d]|注$|说明|填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|联系人|校长签|"
-    r"以上|此表|本表)"
+    r"以上|此表|本表|\(?示例\)?|\(?样例\)?|例:|例如)"  # 示例: the form's example row left in
 )
 _SIGNATURE = re.compile(r"^(填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|校长签)[^:]{0,3}:")
 # "單位（蓋章）", "學校(公章)", "校長簽字：": a short line that ends asking for a seal or a signature,

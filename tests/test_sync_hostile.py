@@ -538,3 +538,12 @@ def test_a_workbook_that_unpacks_to_a_huge_size_is_refused_before_reading(tmp_pa
 def test_a_school_code_as_people_keep_its_zeros_is_the_registered_code(tmp_path, typed):
     report = check_file(write_xlsx(tmp_path / "s.xlsx", school_book(code=typed)), registry={"0123"}, today=TODAY)
     assert not report.refused and report.school_code == "0123", _lines(report)
+
+
+@pytest.mark.parametrize("first", ["示例", "例：", "（示例）2026-03-01", "样例"])
+def test_an_example_row_left_from_a_form_is_a_note(tmp_path, first):
+    book = school_book()
+    book["應急演練"].insert(1, [first, "本部", "消防疏散", "是", "良好", 12, 12, 600])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+    assert [n["row"] for n in report.notes if n["sheet"] == "應急演練"] == [2]
