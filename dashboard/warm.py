@@ -13,6 +13,7 @@ never in the CLI, the tests' in-process app, or the scheduler.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -41,6 +42,9 @@ def warm_once(years: int = 2) -> tuple:
         except (queries.NotFound, queries.Refused):
             pass
     queries.warm_school_loads(engine, version)
+    # The loads leave millions of new objects; a full garbage collection is due soon after, and it
+    # should run here in the background, not inside the next visitor's request.
+    gc.collect()
     return version
 
 
