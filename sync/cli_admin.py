@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
 import click
 from sqlalchemy import select
 
+from sync.cli_common import operator, store_engine
 from sync.errors import UserError
 
 DEMO_ACCOUNTS = (
@@ -19,18 +19,6 @@ DEMO_SCHOOL_PASSWORD = "school-demo-2026"
 DEMO_SCHOOL_ACCOUNTS = 3
 
 
-def _engine():
-    from sync.store import get_engine
-
-    return get_engine()
-
-
-def _operator() -> str:
-    """Who ran a command, for the audit trail: the login name of the shell."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no login name in some containers
-        return "cli"
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -72,12 +60,12 @@ def users_add(username: str, role: str, school_code: str | None, display_name: s
     from dashboard import audit
     from dashboard.access import create_user
 
-    engine = _engine()
+    engine = store_engine()
     if role == "school" and school_code:
         _check_school(engine, school_code)
     password = _read_password(password_stdin)
     viewer = create_user(engine, username, password, role, school_code, display_name)
-    audit.record(engine, _operator(), "users", school_code, {"change": "add", "username": viewer.username, "role": role})
+    audit.record(engine, operator(), "users", school_code, {"change": "add", "username": viewer.username, "role": role})
     click.echo(f"added {viewer.username} ({role}{' ' + school_code if school_code else ''})")
 
 
@@ -86,7 +74,7 @@ def users_list() -> None:
     """Every account with its role, school and state."""
     from sync.store import users as users_table
 
-    with _engine().connect() as conn:
+    with store_engine().connect() as conn:
         rows = conn.execute(select(users_table).order_by(users_table.c.role, users_table.c.username)).mappings().all()
     if not rows:
         click.echo("no accounts yet; add one with `safeschool users add NAME --role admin`")
@@ -102,9 +90,9 @@ def _set_active(username: str, active: bool) -> None:
     from dashboard import audit
     from dashboard.access import set_active
 
-    engine = _engine()
+    engine = store_engine()
     set_active(engine, username, active)
-    audit.record(engine, _operator(), "users", None, {"change": "enable" if active else "disable", "username": username})
+    audit.record(engine, operator(), "users", None, {"change": "enable" if active else "disable", "username": username})
     click.echo(f"{username} {'enabled' if active else 'disabled'}")
 
 
@@ -130,9 +118,9 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
     from dashboard import audit
     from dashboard.access import set_password
 
-    engine = _engine()
+    engine = store_engine()
     set_password(engine, username, _read_password(password_stdin))
-    audit.record(engine, _operator(), "users", None, {"change": "reset-password", "username": username})
+    audit.record(engine, operator(), "users", None, {"change": "reset-password", "username": username})
     click.echo(f"password of {username} changed")
 
 
@@ -147,7 +135,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
     from dashboard import audit, exports
     from dashboard.downloads import circular_results, school_result
 
-    engine = _engine()
+    engine = store_engine()
     if school_code:
         if fmt == "docx":
             raise UserError("a school's indicator table is exported as xlsx or csv, not docx")
@@ -162,7 +150,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         out.write_bytes(data)
     except OSError as err:
         raise UserError(f"cannot write {out}: {err.strerror}") from None
-    audit.record(engine, _operator(), "export", school_code,
+    audit.record(engine, operator(), "export", school_code,
                  {"what": "school" if school_code else "circular", "year": year, "format": fmt, "draft": draft,
                   "file": str(out)})
     click.echo(f"wrote {what}{' (draft)' if draft else ''} to {out}")
@@ -193,7 +181,7 @@ def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
 @click.command("demo-accounts")
 def demo_accounts() -> None:
     """Create the demo's log-ins (admin, leader, three schools); running it again resets their passwords."""
-    wanted = ensure_demo_accounts(_engine())
+    wanted = ensure_demo_accounts(store_engine())
     click.echo("demo accounts (for `make demo` only; never on a real server):")
     for username, password, role, school in wanted:
         click.echo(f"  {role:<7} {username:<12} {password}{'  (' + school + ')' if school else ''}")
@@ -201,31 +189,4 @@ def demo_accounts() -> None:
         click.echo("  (no school accounts: the registry is empty; sync the bureau workbook, then run this again)")
 
 
-def _audited_publish() -> click.Command:
-    """`safeschool publish` as cli_scores defines it, plus one audit row per publication (as the dashboard writes).
-
-    cli_scores owns the command; this copy keeps its options and help and only adds the audit
-    trail after a successful publication.  sync/cli.py registers cli_admin after cli_scores, so
-    this command is the one `safeschool publish` runs.
-    """
-    from sync import cli_scores
-
-    original = cli_scores.publish
-
-    def publish_and_audit(year: int, force: bool, by: str | None, note: str | None) -> None:
-        from dashboard import audit
-        from sync.results import active_publication
-
-        original.callback(year=year, force=force, by=by, note=note)
-        engine = _engine()
-        done = active_publication(engine, year) or {}
-        audit.record(engine, by or _operator(), "publish", None,
-                     {"year": year, "version": done.get("version"), "force": force, "via": "cli"})
-
-    return click.Command(original.name, callback=publish_and_audit, params=original.params, help=original.help,
-                         short_help=original.short_help)
-
-
-publish = _audited_publish()
-
-commands = [users, export, demo_accounts, publish]
+commands = [users, export, demo_accounts]

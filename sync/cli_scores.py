@@ -13,22 +13,8 @@ from datetime import date
 
 import click
 
+from sync.cli_common import operator, store_engine
 from sync.errors import UserError
-
-
-def _engine():
-    from sync.store import get_engine
-
-    return get_engine()
-
-
-def _operator() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no login name in some containers
-        return "cli"
 
 
 def _parse_date(value: str | None, year: int) -> date | None:
@@ -59,7 +45,7 @@ def evaluate_from_store(year: int, as_of: date | None, today: date | None = None
     from sync.results import evaluation_date, record_years
 
     today = today or date.today()
-    frames = load_frames(_engine())
+    frames = load_frames(store_engine())
     years = record_years(frames)
     _check_year(year, today, years)
     if frames["registry"].empty:
@@ -103,7 +89,7 @@ def score(year: int, as_of: str | None, as_json: bool, published: bool) -> None:
             raise UserError("--published prints the frozen annual result; it takes no --as-of")
         from sync.results import annual_results, is_published
 
-        engine = _engine()
+        engine = store_engine()
         if not is_published(engine, year):
             raise UserError(f"{year} has not been published; drop --published to see the draft, "
                             f"or run `safeschool publish --year {year}`")
@@ -168,9 +154,13 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
 @click.option("--note", help="a note kept with the publication")
 def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     """Freeze a year's draft results (scores, ranks, rubric version, data timestamp)."""
+    from sync.audit import record
     from sync.results import publish as do_publish
 
-    pub = do_publish(_engine(), year, by=by or _operator(), force=force, note=note)
+    engine = store_engine()
+    who = by or operator()
+    pub = do_publish(engine, year, by=who, force=force, note=note)
+    record(engine, who, "publish", None, {"year": year, "version": pub["version"], "force": force, "via": "cli"})
     click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, rubric "
                f"{pub['rubric_version']}, data as of {pub['data_timestamp'] or '-'}")
 
@@ -181,7 +171,7 @@ def rescore(years: tuple[int, ...]) -> None:
     """Recompute the stored draft scores and trends (the sync does this after every run)."""
     from sync.results import recompute
 
-    summary = recompute(_engine(), years=list(years) or None, force=True)
+    summary = recompute(store_engine(), years=list(years) or None, force=True)
     click.echo(f"recomputed {', '.join(map(str, summary['years'])) or 'nothing'}: "
                f"{summary['annual_rows']} annual and {summary['trend_rows']} trend rows")
 
