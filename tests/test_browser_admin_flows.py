@@ -196,7 +196,9 @@ def test_the_office_records_a_finding_publishes_and_exports_the_circular(server,
     page.wait_for_selector("#insp-save")
     page.click("#insp-school")
     page.keyboard.type("S002")
-    page.keyboard.press("Enter")
+    # Pick the option only once the search has narrowed the list (Enter earlier takes the first school).
+    page.locator(".dash-dropdown-option", has_text="S002").first.click()
+    expect(page.locator("#insp-school")).to_contain_text("S002")
     page.fill("#insp-finding", "演練簽到表代簽")
     page.fill("#insp-deduction", "2")
     page.click("#insp-save")
