@@ -10,12 +10,6 @@ in a school name that ran) fails the test.
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +18,8 @@ import pandas as pd
 import pytest
 from docx import Document
 from playwright.sync_api import expect
+
+from tests.browser_support import Watch, dashboard_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,11 +33,6 @@ SCHOOLS = [
 ACCOUNTS = {"admin": ("boss", "admin-pass-1"), "leader": ("chief", "leader-pass-1"), "school": ("S001", "school-pass-1")}
 YEAR = date.today().year
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _county(folder: Path) -> str:
@@ -75,61 +66,8 @@ def _county(folder: Path) -> str:
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser-admin")
     url = _county(folder)
-    port = _free_port()
-    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "browser-admin-secret",
-           "SAFESCHOOL_INBOX": str(folder / "inbox")}
-    env.pop("SAFESCHOOL_CONFIG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "90",
-         "dashboard.app:server"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"the dashboard did not start: {proc.stdout.read() if proc.stdout else ''}")
-    yield {"base": base, "folder": folder, "url": url}
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield instance
-        instance.close()
-
-
-class Watch:
-    """Every console error, failed request, HTTP error and dialog of a page."""
-
-    def __init__(self, page):
-        self.problems: list[str] = []
-        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
-        page.on("pageerror", lambda err: self.problems.append(f"page error: {err}"))
-        page.on("requestfailed", lambda req: self._failed(req))
-        page.on("response", lambda resp: resp.status >= 400 and self.problems.append(f"HTTP {resp.status}: {resp.url}"))
-        page.on("dialog", lambda dialog: (self.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-
-    def _failed(self, request):
-        # A download is "aborted" as a navigation once the browser hands it to the download manager.
-        if "/download/" not in request.url:
-            self.problems.append(f"failed: {request.url} {request.failure}")
-
-    def check(self):
-        assert not self.problems, "\n".join(self.problems)
+    with dashboard_server(url, folder / "inbox", "browser-admin-secret") as base:
+        yield {"base": base, "folder": folder, "url": url}
 
 
 def _login(browser, base: str, role: str):

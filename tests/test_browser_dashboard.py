@@ -8,16 +8,12 @@ HTTP error, and saves a screenshot of each page to tests/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.browser_support import Watch, dashboard_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -25,12 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
 PASSWORD = "browser-test-pw1"
 DEMO_SCHOOLS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _demo_store(folder: Path) -> dict:
@@ -65,59 +55,8 @@ def _demo_store(folder: Path) -> dict:
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     store = _demo_store(folder)
-    port = _free_port()
-    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": store["url"], "SAFESCHOOL_SECRET_KEY": "browser-test-secret",
-           "SAFESCHOOL_INBOX": str(folder / "inbox")}
-    env.pop("SAFESCHOOL_CONFIG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "60",
-         "dashboard.app:server"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"the dashboard did not start: {proc.stdout.read() if proc.stdout else ''}")
-    yield {**store, "base": base}
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield instance
-        instance.close()
-
-
-class Watch:
-    """Collects every console error, failed request and HTTP error of a page."""
-
-    def __init__(self, page):
-        self.problems: list[str] = []
-        self.step = "start"
-        page.on("console", lambda msg: msg.type == "error" and self.note(f"console: {msg.text}"))
-        page.on("pageerror", lambda err: self.note(f"page error: {err}"))
-        page.on("requestfailed", lambda req: self.note(f"failed: {req.url} {req.failure} {req.post_data}"))
-        page.on("response", lambda resp: resp.status >= 400 and self.note(f"HTTP {resp.status}: {resp.url}"))
-
-    def note(self, problem: str):
-        self.problems.append(f"[{self.step}] {problem}")
-
-    def check(self):
-        assert not self.problems, "\n".join(self.problems)
+    with dashboard_server(store["url"], folder / "inbox", "browser-test-secret", timeout=60) as base:
+        yield {**store, "base": base}
 
 
 def _login(page, base: str, username: str):

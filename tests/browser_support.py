@@ -1,0 +1,79 @@
+"""What every browser test needs: the real dashboard under gunicorn, Debian's Chromium, and a watch
+that turns any console error, failed request, HTTP error or dialog into a test failure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def dashboard_server(store_url: str, inbox: Path, secret: str, timeout: int = 90):
+    """gunicorn with two workers on a free loopback port, as `safeschool serve` runs it; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": store_url, "SAFESCHOOL_SECRET_KEY": secret,
+           "SAFESCHOOL_INBOX": str(inbox)}
+    env.pop("SAFESCHOOL_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout",
+         str(timeout), "dashboard.app:server"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"the dashboard did not start: {proc.stdout.read() if proc.stdout else ''}")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class Watch:
+    """Every console error, failed request, HTTP error and dialog of a page, labelled with the test's step."""
+
+    def __init__(self, page):
+        self.problems: list[str] = []
+        self.step = "start"
+        page.on("console", lambda msg: msg.type == "error" and self.note(f"console: {msg.text}"))
+        page.on("pageerror", lambda err: self.note(f"page error: {err}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", lambda resp: resp.status >= 400 and self.note(f"HTTP {resp.status}: {resp.url}"))
+        page.on("dialog", lambda dialog: (self.note(f"dialog: {dialog.message}"), dialog.dismiss()))
+
+    def note(self, problem: str) -> None:
+        self.problems.append(f"[{self.step}] {problem}")
+
+    def _failed(self, request) -> None:
+        # A download is "aborted" as a navigation once the browser hands it to the download manager.
+        if "/download/" not in request.url:
+            self.note(f"failed: {request.url} {request.failure} {request.post_data}")
+
+    def check(self) -> None:
+        assert not self.problems, "\n".join(self.problems)
