@@ -54,7 +54,13 @@ def sync_summary(summary, lang: str) -> str:
 
 
 def _detail(detail) -> str:
-    return json.dumps(detail, ensure_ascii=False) if detail else ""
+    """An audit row's details as "key: value" pairs: admins read them, they do not parse them."""
+    if not detail:
+        return ""
+    if not isinstance(detail, dict):
+        return json.dumps(detail, ensure_ascii=False)
+    return "; ".join(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value}"
+                     for key, value in detail.items())
 
 
 @callback(Output("audit-entries", "children"), Output("audit-syncs", "children"),

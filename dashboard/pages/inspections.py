@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import audit
-from dashboard.i18n import t, to_language
+from dashboard.i18n import catalogue, t, to_language
 from dashboard.layout import T, guarded, lang_of
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync import contract, inspections
@@ -154,6 +154,12 @@ def form_title(editing, lang):
     return t("insp.edit", lang, id=editing) if editing else t("insp.new", lang)
 
 
+def _kind_label(kind: str | None, lang: str) -> str:
+    """定期/不定期/考評 are data in the plan's words; English readers get them translated."""
+    key = f"insp.kind.{kind}"
+    return t(key, lang) if kind and key in catalogue() else (kind or "")
+
+
 def _yes(value, lang: str) -> str:
     return t("insp.yes", lang) if value else ""
 
@@ -178,7 +184,8 @@ def render_findings(lang, year, _saved):
     columns = [t(k, lang) for k in ("insp.date", "insp.school", "insp.kind", "insp.finding", "insp.deduction",
                                     "insp.falsification", "insp.major_incident", "insp.indicator", "insp.assessed",
                                     "insp.source")]
-    rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}", r["kind"],
+    rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}",
+             _kind_label(r["kind"], lang),
              r["finding"], r["deduction"], _yes(r["falsification"], lang), _yes(r["major_incident"], lang),
              r["indicator"], r["assessed_points"], f"#{r['record_id']} {r['source'] or ''}"] for r in found]
     options = [{"label": f"#{r['record_id']} {r['date']} {r['school_code']} {r['finding'] or ''}"[:80],

@@ -1,0 +1,21 @@
+"""Admin pages speak the reader's language: inspection kinds translated, audit details as words."""
+
+from dashboard.pages.audit import _detail
+from dashboard.pages.inspections import _kind_label
+
+
+def test_inspection_kinds_are_translated_for_english_readers_and_kept_in_chinese():
+    assert _kind_label("不定期", "en") == "unannounced"
+    assert _kind_label("不定期", "zh-Hant") == "不定期"
+    assert _kind_label("考評", "zh-Hans") == "考评"
+
+
+def test_an_inspection_kind_the_catalogue_does_not_know_shows_as_stored():
+    assert _kind_label("專項", "en") == "專項"
+    assert _kind_label(None, "en") == ""
+
+
+def test_audit_details_read_as_key_value_pairs_not_json():
+    assert _detail({"year": 2025, "version": 2, "via": "cli"}) == "year: 2025; version: 2; via: cli"
+    assert _detail({}) == ""
+    assert _detail({"schools": ["S1", "S2"]}) == 'schools: ["S1", "S2"]'
