@@ -1,5 +1,6 @@
 """Admin pages speak the reader's language: inspection kinds translated, audit details as words."""
 
+from dashboard.app import app  # noqa: F401  (pages register themselves on the app)
 from dashboard.pages.audit import _detail
 from dashboard.pages.inspections import _kind_label
 
