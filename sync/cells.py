@@ -350,30 +350,117 @@ _PARSERS = {
 
 @cache
 def cell_parser(column: contract.Column):
-    """The parser of `column`'s cells (parse_cell without the dispatch, for the tight loop)."""
+    """The parser of `column`'s cells (parse_cell without the dispatch, for the tight loop).
+
+    Most cells of a county are the plain, clean case of their column (a real date, a whole number,
+    是/否 again and again): a quick path types those in a few operations and hands everything else,
+    unchanged, to the full parser, so what is accepted or refused is exactly parse_cell's."""
     if column.key == "school_code" or column.key == "year":
         return lambda value: parse_cell(column, value)
     if column.kind == contract.CHOICE:
         choices = column.choices
 
-        def parse(value):
+        def full(value):
             if value == "" or value is None or (value.__class__ is str and not value.strip()):
                 return None, None
             error = excel_error(value)
             if error is not None:
                 return None, _formula_error(error)
             return parse_choice(value, choices)
-        return parse
+        return _remembering_text(full)
     inner = _PARSERS[column.kind]
 
-    def parse(value):
+    def full(value):
         if value == "" or value is None or (value.__class__ is str and not value.strip()):
             return None, None
         error = excel_error(value)
         if error is not None:
             return None, _formula_error(error)
         return inner(value)
+    quick = _QUICK.get(column.kind)
+    if quick is None:
+        return _remembering_text(full)
+    if column.kind == contract.TEXT:
+        return quick(full)
+    return quick(_remembering_text(full))
+
+
+# A column's text cells repeat (是, 否, 已整改, the same date typed as text): their outcome depends on the
+# text alone, so it is worked out once per distinct text.  Only plain str: an ExcelError is a str too.
+_REMEMBERED_TEXTS = 4096
+
+
+def _remembering_text(full):
+    seen: dict[str, tuple] = {}
+
+    def parse(value):
+        if value.__class__ is str:
+            hit = seen.get(value)
+            if hit is None:
+                hit = full(value)
+                if len(seen) < _REMEMBERED_TEXTS:
+                    seen[value] = hit
+            return hit
+        return full(value)
     return parse
+
+
+def _quick_text(full):
+    def parse(value):
+        # Not empty, not a possible formula error ("#..." or "Err:..."), no control character: the text.
+        if value.__class__ is str and value[:1] not in "#E":
+            text = value.strip()
+            if text and _CONTROL.search(text) is None:
+                return text, None
+        return full(value)
+    return parse
+
+
+def _quick_date(full):
+    def parse(value):
+        cls = value.__class__
+        if cls is datetime:
+            return value.date(), None
+        if cls is date:
+            return value, None
+        return full(value)
+    return parse
+
+
+def _quick_int(full):
+    def parse(value):
+        if value.__class__ is float and 0 <= value < MAX_COUNT and value.is_integer():
+            return int(value), None
+        if value.__class__ is int and 0 <= value < MAX_COUNT:
+            return value, None
+        return full(value)
+    return parse
+
+
+def _quick_money(full):
+    def parse(value):
+        if value.__class__ is float and 0 <= value < MAX_AMOUNT and round(value, 2) == value:
+            return value, None
+        return full(value)
+    return parse
+
+
+def _quick_score(full):
+    def parse(value):
+        if value.__class__ is float and 0 <= value < _INFINITY:
+            return value, None
+        return full(value)
+    return parse
+
+
+_INFINITY = float("inf")
+_QUICK = {
+    contract.TEXT: _quick_text,
+    contract.DATE: _quick_date,
+    contract.INT: _quick_int,
+    contract.MONEY: _quick_money,
+    contract.SCORE: _quick_score,
+}
 
 
 def parse_cell(column: contract.Column, value):
