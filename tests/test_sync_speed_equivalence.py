@@ -1,0 +1,70 @@
+"""The sync's quick paths type every cell exactly as the full parser does.
+
+`cells.cell_parser(column)` answers the clean, common cells of a column (a real date, a whole number,
+plain text, the same 是 again) without the full parser, and remembers the outcome of each text it has
+seen.  Whatever a cell is, the answer must be parse_cell's: same value, same problem."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync import contract
+from sync.cells import MAX_AMOUNT, MAX_COUNT, ExcelError, FormulaWithoutValue, cell_parser, parse_cell
+
+COLUMNS = [col for sheet in contract.SHEETS.values() for col in sheet.columns]
+
+AWKWARD = [
+    "", " ", "\u3000", None, 0, 0.0, -0.0, 1, 1.0, -1, -1.0, -3.0, -1.5, -0.01, 0.125, 12.5, 12.345, 3.0, 2026, 2026.0,
+    MAX_COUNT - 1, MAX_COUNT, float(MAX_COUNT), MAX_AMOUNT - 0.01, float(MAX_AMOUNT), 1e300,
+    math.nan, math.inf, -math.inf, True, False,
+    "是", "否", " 是 ", "Y", "n", "✓", "1", "0", "1.0", "true", "有",
+    "12", "１２", "1,200", "1 200", "12 34", "-3", "¥1,200.50", "1200元", "12.0", "12.5",
+    "2026-03-05", "2026年3月5日", "2026/2/30", "2026-03-05 08:30", "3/5", "E1", "Err:502", "#N/A", " #N/A",
+    "#DIV/0!", "Err:", "#hashtag", "Early", "=A1+1", "a\x00b", "tab\tin", "\u200b主校區", "主校區", "0123", "'0123",
+    date(2026, 3, 5), datetime(2026, 3, 5), datetime(2026, 3, 5, 8, 30), date(1899, 12, 31), date(2099, 1, 1),
+    time(8, 30), timedelta(hours=1),
+    ExcelError("#N/A"), ExcelError("#DIV/0!"), FormulaWithoutValue("=SUM(A1:A3)"),
+]
+
+
+def _same(a, b) -> bool:
+    """Equal outcomes; NaN never comes back as a value, so plain equality is enough for values."""
+    return type(a[0]) is type(b[0]) and a == b
+
+
+@pytest.mark.parametrize("column", COLUMNS, ids=lambda c: c.key)
+def test_quick_parser_answers_as_the_full_parser_for_awkward_cells(column):
+    parse = cell_parser(column)
+    for value in AWKWARD:
+        for _twice in range(2):  # the second time a text may come from what the parser remembered
+            assert _same(parse(value), parse_cell(column, value)), (column.key, value)
+
+
+_cells = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-100, 100).map(float), st.integers(-100_000, 100_000).map(lambda n: n / 100),
+    st.text(max_size=12), st.dates(), st.datetimes(),
+    st.sampled_from(["是", "否", "#N/A", "Err:502", " 12 ", "1,200", "2026年3月5日"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_cells, column=st.sampled_from(COLUMNS))
+def test_quick_parser_answers_as_the_full_parser_for_any_cell(value, column):
+    assert _same(cell_parser(column)(value), parse_cell(column, value))
+
+
+def test_a_remembered_text_is_not_mistaken_for_the_formula_error_that_looks_the_same():
+    # ExcelError("#N/A") == "#N/A" and hashes alike: what was remembered for one must not answer the other.
+    column = contract.SHEETS["drills"].column("classes")
+    parse = cell_parser(column)
+    as_text = parse("=A1")
+    as_formula = parse(FormulaWithoutValue("=A1"))
+    assert as_text == parse_cell(column, "=A1")
+    assert as_formula == parse_cell(column, FormulaWithoutValue("=A1"))
+    assert as_text != as_formula
