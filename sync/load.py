@@ -51,7 +51,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
@@ -161,14 +161,20 @@ _RECORD_COLUMNS = {
 }
 
 
+_INSERT_SOURCE = insert(sources)
+_INSERT_RUN_LINE = insert(sync_run_sources)
+_DELETE_REJECTED = delete(rejected_rows).where(rejected_rows.c.source_id == bindparam("of_source"))
+
+
 def _ensure_source(conn, key: str, kind: str | None, now: datetime, existing: dict) -> int:
     row = existing.get(key)
     if row is not None:
         return row["source_id"]
-    result = conn.execute(insert(sources).values(
-        source_key=key, kind=kind or "unknown", display_name=_display(key), status="new",
-        first_seen_at=now, last_seen_at=now, rows=0,
-    ))
+    # Parameters rather than .values(): one compiled statement serves every source of the run.
+    result = conn.execute(_INSERT_SOURCE, {
+        "source_key": key, "kind": kind or "unknown", "display_name": _display(key), "status": "new",
+        "first_seen_at": now, "last_seen_at": now, "rows": 0,
+    })
     return result.inserted_primary_key[0]
 
 
@@ -265,7 +271,7 @@ def _store(engine: Engine, run_id: int, key: str, kind: str, report: FileReport,
     prev = existing.get(key)
     with engine.begin() as conn:
         source_id = _ensure_source(conn, key, kind, now, existing)
-        conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == source_id))
+        conn.execute(_DELETE_REJECTED, {"of_source": source_id})
         problems = _rejected_values(report, source_id, run_id)
         if problems:
             conn.execute(insert(rejected_rows), problems)
@@ -289,7 +295,7 @@ def _store(engine: Engine, run_id: int, key: str, kind: str, report: FileReport,
             values.update(status="loaded", message=None, rows=added, loaded_at=now, school_code=report.school_code)
         outcome.rows_rejected = len(report.rejected)
         conn.execute(update(sources).where(sources.c.source_id == source_id).values(**values))
-        conn.execute(insert(sync_run_sources).values(_run_line(run_id, outcome)))
+        conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
 
 
@@ -312,7 +318,7 @@ def _remove_missing(engine: Engine, run_id: int, key: str, row: dict) -> SourceO
             status="missing", content_hash=None, rows=0,
             message="文件已不在收件夾中,其記錄已刪除" if key.startswith("file:") else "該查詢已不在配置中,其記錄已刪除",
         ))
-        conn.execute(insert(sync_run_sources).values(_run_line(run_id, outcome)))
+        conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
 
 
@@ -321,7 +327,7 @@ def _fail_source(engine: Engine, run_id: int, key: str, kind: str, message: str,
     with engine.begin() as conn:
         source_id = _ensure_source(conn, key, kind, datetime.now(), existing)
         conn.execute(update(sources).where(sources.c.source_id == source_id).values(message=message[:2000]))
-        conn.execute(insert(sync_run_sources).values(_run_line(run_id, outcome)))
+        conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
 
 
