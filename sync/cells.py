@@ -387,7 +387,7 @@ def cell_parser(column: contract.Column):
 
 # A column's text cells repeat (是, 否, 已整改, the same date typed as text): their outcome depends on the
 # text alone, so it is worked out once per distinct text.  Only plain str: an ExcelError is a str too.
-_REMEMBERED_TEXTS = 4096
+_REMEMBERED_TEXTS = 1024  # per column: a few hundred kB at most, whatever a hostile file holds
 
 
 def _remembering_text(full):
