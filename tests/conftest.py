@@ -126,3 +126,25 @@ def browser(chromium):
         instance = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def template_store(tmp_path_factory):
+    """Schools, scores and one account per role, seeded once per test module (copied per test by `store`)."""
+    from tests.test_security_support import seeded_store
+
+    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+    engine, accounts = seeded_store(f"sqlite:///{path}")
+    engine.dispose()
+    return path, accounts
+
+
+@pytest.fixture
+def store(template_store, sqlite_url):
+    """A fresh copy of the seeded store for one test: (engine, accounts)."""
+    from tests.test_security_support import copied_store
+
+    path, accounts = template_store
+    engine = copied_store(path, sqlite_url)
+    yield engine, accounts
+    engine.dispose()

@@ -10,7 +10,7 @@ from dashboard.access import Viewer, authenticate, create_user, load_viewer, set
 from sync.errors import UserError
 from sync.store import users
 from tests.test_admin_support import make_store
-from tests.test_security_support import client_for, copied_store, dash_app, response_text, seeded_store
+from tests.test_security_support import client_for, dash_app, response_text
 
 
 @pytest.fixture
@@ -69,22 +69,6 @@ def test_a_school_sees_its_own_details_only():
 @pytest.mark.parametrize("target", ["//evil.example/x", "http://evil.example/", "\\\\evil", "javascript:alert(1)", ""])
 def test_the_login_never_redirects_off_this_server(target):
     assert access._safe_next(target) == "/"
-
-
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("accounts") / "seeded.db"
-    seeded, accounts = seeded_store(f"sqlite:///{path}")
-    seeded.dispose()
-    return path, accounts
-
-
-@pytest.fixture
-def store(template_store, sqlite_url):
-    path, accounts = template_store
-    engine = copied_store(path, sqlite_url)
-    yield engine, accounts
-    engine.dispose()
 
 
 def test_a_session_ends_when_the_account_is_disabled(store):

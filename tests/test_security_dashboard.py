@@ -18,18 +18,9 @@ from tests.test_security_support import (
     copied_store,
     dash_app,
     response_text,
-    seeded_store,
 )
 
 OTHER_NAMES = ("<script>alert(1)</script>", "=1+2 小學")
-
-
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("dash-security") / "seeded.db"
-    engine, accounts = seeded_store(f"sqlite:///{path}")
-    engine.dispose()
-    return path, accounts
 
 
 @pytest.fixture

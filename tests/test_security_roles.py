@@ -19,32 +19,14 @@ from tests.test_security_support import (
     PUBLISHED_YEAR,
     call,
     client_for,
-    copied_store,
     dash_app,
     response_text,
     school_workbook,
-    seeded_store,
     upload_contents,
     xlsx_cells,
 )
 
 REFUSED_ADMIN = "此頁僅供教體局安全辦使用"
-
-
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
-    engine, accounts = seeded_store(f"sqlite:///{path}")
-    engine.dispose()
-    return path, accounts
-
-
-@pytest.fixture
-def store(template_store, sqlite_url):
-    path, accounts = template_store
-    engine = copied_store(path, sqlite_url)
-    yield engine, accounts
-    engine.dispose()
 
 
 @pytest.fixture
