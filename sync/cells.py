@@ -360,15 +360,10 @@ def cell_parser(column: contract.Column):
     if column.kind == contract.CHOICE:
         choices = column.choices
 
-        def full(value):
-            if value == "" or value is None or (value.__class__ is str and not value.strip()):
-                return None, None
-            error = excel_error(value)
-            if error is not None:
-                return None, _formula_error(error)
+        def inner(value):
             return parse_choice(value, choices)
-        return _remembering_text(full)
-    inner = _PARSERS[column.kind]
+    else:
+        inner = _PARSERS[column.kind]
 
     def full(value):
         if value == "" or value is None or (value.__class__ is str and not value.strip()):
