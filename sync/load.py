@@ -57,6 +57,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 
 from sync import contract
 from sync.lock import SyncBusy, sync_lock
+from sync.parallel import ordered_map, worker_count
 from sync.reader import WORKBOOK_SUFFIXES
 from sync.report import (
     BUREAU_WORKBOOK,
@@ -261,41 +262,40 @@ def _problem_school(report: FileReport, p: Problem) -> str | None:
     return None
 
 
-def _store(engine: Engine, run_id: int, key: str, kind: str, report: FileReport, body_sha: str, context: str,
+def _store(conn, run_id: int, key: str, kind: str, report: FileReport, body_sha: str, context: str,
            today: date, existing: dict) -> SourceOutcome:
-    """Write one source's outcome in one transaction (records replaced, or refused and kept)."""
+    """Write one source's outcome (records replaced, or refused and kept) inside the caller's transaction."""
     now = datetime.now()
     digest = content_hash(body_sha, _with_today(context, bool(report.rejected), today))
     outcome = SourceOutcome(key, kind, _display(key), report.school_code, rows_read=report.rows_read,
                             problems=report.problems)
     prev = existing.get(key)
-    with engine.begin() as conn:
-        source_id = _ensure_source(conn, key, kind, now, existing)
-        conn.execute(_DELETE_REJECTED, {"of_source": source_id})
-        problems = _rejected_values(report, source_id, run_id)
-        if problems:
-            conn.execute(insert(rejected_rows), problems)
-        values = {"kind": kind or "unknown", "content_hash": digest, "last_seen_at": now}
-        if report.refused:
-            outcome.action = "refused"
-            outcome.message = "; ".join(p.reason_en for p in report.file_problems)[:2000]
-            values.update(status="refused", message="; ".join(p.reason_zh for p in report.file_problems)[:2000])
-            if report.school_code:
-                values["school_code"] = report.school_code
-        else:
-            outcome.action = "loaded"
-            outcome.rows_removed = _delete_records(conn, source_id, prev is not None)
-            added = 0
-            for sheet_key, rows in report.rows.items():
-                if rows:
-                    _bulk_insert(conn, sheet_key, rows, source_id)
-                    added += len(rows)
-            outcome.rows_added = added
-            outcome.rows_rejected = len(report.rejected)
-            values.update(status="loaded", message=None, rows=added, loaded_at=now, school_code=report.school_code)
+    source_id = _ensure_source(conn, key, kind, now, existing)
+    conn.execute(_DELETE_REJECTED, {"of_source": source_id})
+    problems = _rejected_values(report, source_id, run_id)
+    if problems:
+        conn.execute(insert(rejected_rows), problems)
+    values = {"kind": kind or "unknown", "content_hash": digest, "last_seen_at": now}
+    if report.refused:
+        outcome.action = "refused"
+        outcome.message = "; ".join(p.reason_en for p in report.file_problems)[:2000]
+        values.update(status="refused", message="; ".join(p.reason_zh for p in report.file_problems)[:2000])
+        if report.school_code:
+            values["school_code"] = report.school_code
+    else:
+        outcome.action = "loaded"
+        outcome.rows_removed = _delete_records(conn, source_id, prev is not None)
+        added = 0
+        for sheet_key, rows in report.rows.items():
+            if rows:
+                _bulk_insert(conn, sheet_key, rows, source_id)
+                added += len(rows)
+        outcome.rows_added = added
         outcome.rows_rejected = len(report.rejected)
-        conn.execute(update(sources).where(sources.c.source_id == source_id).values(**values))
-        conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
+        values.update(status="loaded", message=None, rows=added, loaded_at=now, school_code=report.school_code)
+    outcome.rows_rejected = len(report.rejected)
+    conn.execute(update(sources).where(sources.c.source_id == source_id).values(**values))
+    conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
 
 
@@ -307,27 +307,25 @@ def _run_line(run_id: int, o: SourceOutcome) -> dict:
     }
 
 
-def _remove_missing(engine: Engine, run_id: int, key: str, row: dict) -> SourceOutcome:
+def _remove_missing(conn, run_id: int, key: str, row: dict) -> SourceOutcome:
     what = "the file is no longer in the inbox" if key.startswith("file:") else "the query is no longer configured"
     outcome = SourceOutcome(key, row["kind"], _display(key), row["school_code"], action="removed",
                             message=f"{what}; its records were removed")
-    with engine.begin() as conn:
-        outcome.rows_removed = _delete_records(conn, row["source_id"], True)
-        conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == row["source_id"]))
-        conn.execute(update(sources).where(sources.c.source_id == row["source_id"]).values(
-            status="missing", content_hash=None, rows=0,
-            message="文件已不在收件夾中,其記錄已刪除" if key.startswith("file:") else "該查詢已不在配置中,其記錄已刪除",
-        ))
-        conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
+    outcome.rows_removed = _delete_records(conn, row["source_id"], True)
+    conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == row["source_id"]))
+    conn.execute(update(sources).where(sources.c.source_id == row["source_id"]).values(
+        status="missing", content_hash=None, rows=0,
+        message="文件已不在收件夾中,其記錄已刪除" if key.startswith("file:") else "該查詢已不在配置中,其記錄已刪除",
+    ))
+    conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
 
 
-def _fail_source(engine: Engine, run_id: int, key: str, kind: str, message: str, existing: dict) -> SourceOutcome:
+def _fail_source(conn, run_id: int, key: str, kind: str, message: str, existing: dict) -> SourceOutcome:
     outcome = SourceOutcome(key, kind, _display(key), action="failed", message=message)
-    with engine.begin() as conn:
-        source_id = _ensure_source(conn, key, kind, datetime.now(), existing)
-        conn.execute(update(sources).where(sources.c.source_id == source_id).values(message=message[:2000]))
-        conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
+    source_id = _ensure_source(conn, key, kind, datetime.now(), existing)
+    conn.execute(update(sources).where(sources.c.source_id == source_id).values(message=message[:2000]))
+    conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
 
 
@@ -346,9 +344,88 @@ class _File:
     school_code: str | None = None
 
 
+class _Writer:
+    """The run's one writing connection.  Consecutive sources share a transaction, committed when it
+    holds STORE_BATCH_ROWS records or is STORE_BATCH_SECONDS old: a commit per source was a third of
+    storing a county.  A kill or a lost store still leaves each source wholly old or wholly new.
+
+    When one source's writes fail (a value the store refuses), the transaction is rolled back and
+    every source in it is written again alone, so only that source fails."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.conn = None
+        self.pending: list[tuple[str, Callable, Callable | None, SourceOutcome | None]] = []
+        self.rows = 0
+        self.opened = 0.0
+
+    def write(self, key: str, fn: Callable, failed: Callable | None = None, rows: int = 0):
+        """fn(conn) inside the current batch; on its failure failed(conn, err) in a transaction of its own
+        (without `failed` the error is raised once the batch's other sources are safely written)."""
+        if self.conn is None:
+            self.conn = self.engine.connect()
+            self.conn.begin()
+            self.opened = time.monotonic()
+        try:
+            result = fn(self.conn)
+        except (OperationalError, InterfaceError):
+            self._drop()
+            raise  # the store itself is gone: the run fails (run_sync says so), nothing half-written
+        except Exception as err:  # noqa: BLE001 - one source's values the store refused, or a bug
+            log.warning("storing %s failed (%s); writing its batch again source by source", key, err)
+            self._drop()
+            for item in self.pending:
+                redone = self._alone(*item[:3])
+                if item[3] is not None and redone is not None:
+                    item[3].__dict__.update(redone.__dict__)
+            self.pending, self.rows = [], 0
+            return self._alone(key, fn, failed)
+        self.pending.append((key, fn, failed, result if isinstance(result, SourceOutcome) else None))
+        self.rows += rows
+        if self.rows >= STORE_BATCH_ROWS or time.monotonic() - self.opened >= STORE_BATCH_SECONDS:
+            self.commit()
+        return result
+
+    def _alone(self, key: str, fn: Callable, failed: Callable | None):
+        try:
+            with self.engine.begin() as conn:
+                return fn(conn)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as err:  # noqa: BLE001 - see write
+            if failed is None:
+                raise
+            log.exception("storing %s failed", key)
+            with self.engine.begin() as conn:
+                return failed(conn, err)
+
+    def commit(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.commit()
+            finally:
+                self.conn.close()
+                self.conn = None
+        self.pending, self.rows = [], 0
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.rollback()
+                self.conn.close()
+            except SQLAlchemyError:
+                log.warning("rolling back a failed batch failed too", exc_info=True)
+            self.conn = None
+
+
+STORE_BATCH_ROWS = 20_000
+STORE_BATCH_SECONDS = 1.0
+
+
 class _Run:
-    def __init__(self, engine, run_id, inbox, sql_sources, progress, today):
+    def __init__(self, engine, run_id, inbox, sql_sources, progress, today, workers=1):
         self.engine, self.run_id, self.inbox = engine, run_id, Path(inbox)
+        self.workers = workers
         self.sql_sources = sql_sources
         self.progress = progress or (lambda done, total, key: None)
         self.today = today or date.today()
@@ -356,6 +433,7 @@ class _Run:
         self.outcomes: list[SourceOutcome] = []
         self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         self.skipped: list[SourceOutcome] = []
+        self.writer = _Writer(engine)
         self.done = 0
         self.total = 0
 
@@ -391,24 +469,30 @@ class _Run:
         return content_hash(body_sha, _with_today(context, bool(row and row.get("had_rejected")), self.today))
 
     def _store(self, key, kind, report, body_sha, context, existing) -> None:
-        try:
-            outcome = _store(self.engine, self.run_id, key, kind, report, body_sha, context, self.today, existing)
-        except (OperationalError, InterfaceError):
-            raise  # the store itself is gone: the run fails (run_sync says so), nothing half-written
-        except Exception as err:  # noqa: BLE001 - one source's values the store refused, or a bug
-            # Its transaction rolled back: the source keeps its previous records; the others go on.
-            log.exception("storing %s failed", key)
+        def write(conn):
+            return _store(conn, self.run_id, key, kind, report, body_sha, context, self.today, existing)
+
+        def failed(conn, err):
+            # Its writes rolled back: the source keeps its previous records; the others go on.
             reason = str(getattr(err, "orig", None) or err).strip().splitlines()
             message = (f"storing this source failed ({type(err).__name__}: {reason[0][:200] if reason else ''}); "
                        "its previous records are kept; tell the bureau")
-            outcome = _fail_source(self.engine, self.run_id, key, kind, message, existing)
+            outcome = _fail_source(conn, self.run_id, key, kind, message, existing)
             outcome.problems = report.problems
-        self.outcomes.append(outcome)
+            return outcome
+
+        self.outcomes.append(self.writer.write(key, write, failed, rows=sum(map(len, report.rows.values()))))
         self._tick(key)
         self._after_load()
 
     # -- the run
     def run(self) -> list[SourceOutcome]:
+        try:
+            return self._run()
+        finally:
+            self.writer._drop()  # after an error: the batch not yet committed stays wholly old
+
+    def _run(self) -> list[SourceOutcome]:
         if not self.inbox.is_dir():
             raise InboxUnavailable(f"the inbox {self.inbox} is not there (is the share mounted?); nothing was changed")
         existing = self._existing()
@@ -426,31 +510,39 @@ class _Run:
                 "(is the share mounted?); nothing was removed"
             )
         self.total = len(files) + sum(len(s.queries) for s in self.sql_sources)
+        to_peek = []
         for f in files:
             row = existing.get(f.key)
             if row and row["content_hash"] and row["content_hash"][:40] == f.body_sha[:40] and row["kind"] in (
                     SCHOOL_WORKBOOK, BUREAU_WORKBOOK):
                 f.kind, f.school_code = row["kind"], row["school_code"]
             elif f.path.suffix.lower() != CSV_SUFFIX:
-                f.kind, f.school_code = peek(f.path)
+                to_peek.append(f)
+        for f, (kind, code) in zip(to_peek, ordered_map(_peek_one, [str(f.path) for f in to_peek], self.workers),
+                                   strict=True):
+            f.kind, f.school_code = kind, code
         bureau = [f for f in files if f.kind == BUREAU_WORKBOOK]
         self._load_bureau(bureau, existing)
         self._load_sql(existing, registry_first=True)
+        self.writer.commit()  # the registry is read back from the store
         registry = registry_in_store(self.engine) or set()
         self._load_sql(existing, registry_first=False, registry=registry)
         self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
         for key, message in unreadable:
-            self.outcomes.append(_fail_source(self.engine, self.run_id, key, SCHOOL_WORKBOOK, message, existing))
+            self.outcomes.append(self.writer.write(key, lambda conn, key=key, message=message: _fail_source(
+                conn, self.run_id, key, SCHOOL_WORKBOOK, message, existing)))
         from sync.sql_sources import source_key
 
         present = {f.key for f in files} | {key for key, _m in unreadable}
         present |= {source_key(src.name, sheet) for src in self.sql_sources for sheet in src.queries}
         for key, row in existing.items():
             if key.startswith(("file:", "sql:")) and key not in present and row["status"] != "missing":
-                self.outcomes.append(_remove_missing(self.engine, self.run_id, key, row))
+                self.outcomes.append(self.writer.write(key, lambda conn, key=key, row=row: _remove_missing(
+                    conn, self.run_id, key, row)))
         if self.skipped:
-            with self.engine.begin() as conn:
-                conn.execute(insert(sync_run_sources), [_run_line(self.run_id, o) for o in self.skipped])
+            lines = [_run_line(self.run_id, o) for o in self.skipped]
+            self.writer.write("skipped", lambda conn: conn.execute(insert(sync_run_sources), lines))
+        self.writer.commit()
         return self.outcomes + self.skipped
 
     def _load_bureau(self, bureau: list[_File], existing) -> None:
@@ -484,7 +576,8 @@ class _Run:
                 except SourceUnavailable as err:
                     msg = f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept"
                     log.warning(msg)
-                    self.outcomes.append(_fail_source(self.engine, self.run_id, key, "sql", msg, existing))
+                    self.outcomes.append(self.writer.write(key, lambda conn, key=key, msg=msg: _fail_source(
+                        conn, self.run_id, key, "sql", msg, existing)))
                     self._tick(key)
                     continue
                 row = existing.get(key)
@@ -518,7 +611,7 @@ class _Run:
             else:
                 plan.append((f, context, None))
         to_read = [(str(f.path), _display(f.key)) for f, _c, report in plan if report is None]
-        reports = _check_many(to_read, registry, self.today, self.maxima)
+        reports = _check_many(to_read, registry, self.today, self.maxima, self.workers)
         for f, context, report in plan:
             if report is None:
                 report = next(reports)
@@ -543,12 +636,26 @@ def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileRe
         return report
 
 
-def _check_many(items: list[tuple[str, str]], registry, today, maxima):
-    """Reports for `items`, in order, read one at a time (a county's worth stays out of memory).
+def _check_many(items: list[tuple[str, str]], registry, today, maxima, workers: int = 1):
+    """Reports for `items` (path, display name), in order, checked in `workers` processes when there are
+    enough of them (sync.parallel); a county's worth never waits in memory at once."""
+    return ordered_map(_check_one, items, workers, _checking_context, (registry, today, maxima))
 
-    (Checking in worker processes while this one writes was measured on a shared two-core machine
-    and gained nothing, so the run stays in one process.)"""
-    return (safe_check(Path(p), n, registry, today, maxima) for p, n in items)
+
+_CHECKING: dict = {}
+
+
+def _checking_context(registry, today, maxima) -> None:
+    _CHECKING.update(registry=registry, today=today, maxima=maxima)
+
+
+def _check_one(item: tuple[str, str]) -> FileReport:
+    path, name = item
+    return safe_check(Path(path), name, _CHECKING["registry"], _CHECKING["today"], _CHECKING["maxima"])
+
+
+def _peek_one(path: str) -> tuple[str | None, str | None]:
+    return peek(Path(path))
 
 
 def _two_files_report(f: _File, same: list[_File]) -> FileReport:
@@ -609,8 +716,11 @@ def _recompute(engine: Engine) -> str:
 
 def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None,
              progress: Callable[[int, int, str], None] | None = None, wait: float = 0.0,
-             today: date | None = None, recompute: bool = True) -> RunSummary:
+             today: date | None = None, recompute: bool = True, workers: int | None = None) -> RunSummary:
     """One whole run (see the module docstring); the scores are recomputed when any records changed.
+
+    workers: processes that check workbooks (sync.parallel); None: SAFESCHOOL_SYNC_WORKERS, else one
+    per core.
 
     Never raises for a busy lock, a missing share or a
     database that is down: the summary's status says so ("busy", "failed")."""
@@ -624,7 +734,8 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
         with sync_lock(engine, wait=wait):
             summary.run_id = _start_run(engine, trigger, started)
             try:
-                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today).run()
+                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today,
+                                       _workers(workers)).run()
                 summary.status = "refused" if summary.refused else "ok"
             except InboxUnavailable as err:
                 summary.status, summary.message = "failed", str(err)
@@ -647,6 +758,14 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
         log.error("sync failed: %s", summary.message)
     summary.finished_at = summary.finished_at or datetime.now()
     return summary
+
+
+def _workers(asked: int | None) -> int:
+    if asked is not None:
+        return max(1, asked)
+    from sync.settings import get_settings
+
+    return worker_count(get_settings().sync_workers)
 
 
 def _no_tables(reason: str) -> bool:
@@ -718,7 +837,8 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     for other in UPLOAD_SUFFIXES:
         if other != suffix and (target_dir / f"{school_code}{other}").exists():
             (target_dir / f"{school_code}{other}").unlink()
-    report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today, recompute=recompute)
+    # In-process: a dashboard request does not start worker processes (an upload changes one file).
+    report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today, recompute=recompute, workers=1)
     return report
 
 

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     config: Path | None = Field(default=None, description="optional TOML configuration file")
     secret_key: str = Field(default="", description="Flask session secret (generated if empty)")
     max_upload_mb: float = Field(default=10.0, description="largest workbook a school may upload")
+    sync_workers: int = Field(default=0, ge=0, description="processes checking workbooks in a sync (0: one per core)")
 
     @field_validator("database_url")
     @classmethod
