@@ -405,7 +405,8 @@ def _quick_text(full):
         # Not empty, not a possible formula error ("#..." or "Err:..."), no control character: the text.
         if value.__class__ is str and value[:1] not in "#E":
             text = value.strip()
-            if text and _CONTROL.search(text) is None:
+            # isprintable is False for every _CONTROL character, so it answers the common case in C.
+            if text and (text.isprintable() or _CONTROL.search(text) is None):
                 return text, None
         return full(value)
     return parse

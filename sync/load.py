@@ -48,6 +48,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -202,21 +204,27 @@ def _bulk_insert(conn, sheet_key: str, rows: list[dict], source_id: int) -> None
 
     The values are already the contract's Python types (str, int, float, bool, date); only SQLite
     needs dates as ISO text, the form SQLAlchemy itself stores them in.  Built column by column
-    (list comprehensions and zip run in C) rather than value by value."""
+    (itemgetter, map and zip run in C) rather than value by value."""
     sql, order = _insert_statement(conn, sheet_key)
     cols = _RECORD_COLUMNS[sheet_key]
     if order is None:
         conn.exec_driver_sql(sql, [{c: r.get(c) for c in cols} | {"source_id": source_id} for r in rows])
         return
     dates = _DATE_COLUMNS[sheet_key] if conn.dialect.name == "sqlite" else ()
+    wanted = [c for c in order if c != "source_id"]
+    try:
+        picked = list(map(itemgetter(*wanted), rows)) if len(wanted) > 1 else [(r[wanted[0]],) for r in rows]
+        by_column = dict(zip(wanted, zip(*picked, strict=True), strict=True))
+    except KeyError:  # a record without every column (not one validate_rows makes): None for the rest
+        by_column = {c: [r.get(c) for r in rows] for c in wanted}
     columns = []
     for c in order:
         if c == "source_id":
-            columns.append([source_id] * len(rows))
+            columns.append(repeat(source_id, len(rows)))
         elif c in dates:
-            columns.append([None if v is None else v.isoformat() for v in (r.get(c) for r in rows)])
+            columns.append([None if v is None else v.isoformat() for v in by_column[c]])
         else:
-            columns.append([r.get(c) for r in rows])
+            columns.append(by_column[c])
     conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 

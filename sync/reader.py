@@ -531,6 +531,11 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     first_col = min(columns.values())
     rows, notes, region = [], [], []
     grid = sheet.grid
+    # Most sheets hold no invisible character and are as wide as their widest row: their cells are
+    # picked as they are, without a call per cell (a county has a million and a half of them).
+    below = grid[header_idx + 1:]
+    as_read = bool(below) and min(map(len, below)) > max(columns.values()) and not _has_invisible(below)
+    picks = list(columns.items())
     for r in range(header_idx + 1, _after_header_rows(spec, grid, header_idx)):
         notes.append((r + 1, " ".join(display(grid[r][i]) for i in filled_cells(grid[r]))))
     for r in range(_after_header_rows(spec, grid, header_idx), len(grid)):
@@ -541,13 +546,23 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         if cells[first].__class__ is str and is_note_line(cells, first_col, first):
             notes.append((r + 1, " ".join(display(cells[i]) for i in filled_cells(cells))))
             continue
-        width = len(cells)
-        picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in columns.items()}
+        if as_read:
+            picked = {key: cells[i] for key, i in picks}
+        else:
+            width = len(cells)
+            picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in picks}
         region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
         if _only_serial_number(picked, cells):
             continue
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+_INVISIBLE_CHAR = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
+
+
+def _has_invisible(rows: list[list]) -> bool:
+    return _INVISIBLE_CHAR.search("".join([c for cells in rows for c in cells if c.__class__ is str])) is not None
 
 
 def _after_header_rows(spec: contract.Sheet, grid: list[list], header_idx: int) -> int:
