@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from scoring.rubric import AREA_IDS
@@ -75,30 +75,54 @@ def default_years(frames: dict[str, pd.DataFrame], today: date) -> list[int]:
     return list(range(first, today.year + 1))
 
 
-def data_fingerprint(frames: dict[str, pd.DataFrame], rubric) -> str:
-    """A digest of every record and of the rubric: equal digests give equal scores."""
-    digest = hashlib.sha256()
-    for key in sorted(frames):
-        frame = frames[key].drop(columns=["source_id", "row_no"], errors="ignore")
-        digest.update(key.encode())
-        digest.update(",".join(map(str, frame.columns)).encode())
-        if len(frame):
-            digest.update(pd.util.hash_pandas_object(frame.astype("object"), index=False).to_numpy().tobytes())
-    rubric_state = (rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
-                    repr(rubric.thresholds), rubric.themes, rubric.grades, rubric.spring, rubric.autumn,
-                    sorted(rubric.calendar_overrides.items()))
-    digest.update(repr(rubric_state).encode())
-    return digest.hexdigest()
+class InputDigest:
+    """What the evaluation on a given date depends on, as a digest: the rubric, and every record except
+    those whose dates all lie after that date.
+
+    Scoring never counts a record dated after the evaluation date (rules.md: "only records dated on
+    or before the evaluation date count"; tests/test_scoring_properties.py pins it), so an upload that adds November's drills
+    leaves every earlier month-end point, and every earlier year, as it was: only the evaluations whose
+    digest changed are run again.  A record with no date, or an empty date column, counts for every
+    date.  Row order, store ids and row numbers are left out: reloading a file changes nothing."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame], rubric):
+        rubric_state = (rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
+                        repr(rubric.thresholds), rubric.themes, rubric.grades, rubric.spring, rubric.autumn,
+                        sorted(rubric.calendar_overrides.items()))
+        self.rubric = repr(rubric_state).encode()
+        self.parts: list[tuple[bytes, np.ndarray | None, np.ndarray | None]] = []
+        for key in sorted(frames):
+            frame = frames[key].drop(columns=["source_id", "row_no", "record_id"], errors="ignore")
+            header = f"{key}:{','.join(map(str, frame.columns))}".encode()
+            if not len(frame):
+                self.parts.append((header, None, None))
+                continue
+            hashes = pd.util.hash_pandas_object(frame.astype("object"), index=False).to_numpy()
+            dated = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+            first = frame[dated].min(axis=1, skipna=True).to_numpy() if dated else None
+            self.parts.append((header, hashes, first))
+
+    def at(self, as_of: date) -> str:
+        digest = hashlib.sha256(self.rubric)
+        limit = np.datetime64(as_of)
+        for header, hashes, first in self.parts:
+            digest.update(header)
+            if hashes is None:
+                continue
+            kept = hashes if first is None else hashes[np.isnat(first) | (first <= limit)]
+            digest.update(np.sort(kept).tobytes())
+        return digest.hexdigest()
 
 
-def _stored_fingerprints(conn: Connection, years: list[int]) -> dict[int, tuple]:
-    """(fingerprint, as_of) of the draft annual rows per year, from one row of each year."""
+def _stored_points(conn: Connection, years: list[int]) -> dict[tuple[int, str, date], str | None]:
+    """The fingerprint each draft evaluation (year, kind, as_of) was computed from, read off one of its rows."""
+    firsts = select(func.min(scores.c.id)).where(
+        scores.c.publication_id.is_(None), scores.c.year.in_(years)).group_by(scores.c.year, scores.c.kind,
+                                                                             scores.c.as_of)
     found = {}
-    query = select(scores.c.year, scores.c.as_of, scores.c.areas).where(
-        scores.c.publication_id.is_(None), scores.c.kind == ANNUAL, scores.c.year.in_(years))
-    for year, as_of, areas in conn.execute(query):
-        if year not in found:
-            found[year] = ((areas or {}).get("_meta", {}).get("fingerprint"), as_of)
+    for year, kind, as_of, areas in conn.execute(
+            select(scores.c.year, scores.c.kind, scores.c.as_of, scores.c.areas).where(scores.c.id.in_(firsts))):
+        found[(year, kind, as_of)] = (areas or {}).get("_meta", {}).get("fingerprint")
     return found
 
 
@@ -160,8 +184,10 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
     years: default every year from the earliest record year to the running year.
     today: the running day (default: the clock); a past year is evaluated on 31 Dec,
     the running year on today, and the trend at every month end up to then (trend=False skips it).
-    A year whose drafts were computed from the same records, rubric and evaluation date is kept
-    as it is (force=True recomputes it anyway): a sync that changed nothing costs almost nothing.
+    Each evaluation (a year's annual result, each month-end trend point) whose inputs are the same
+    as when its drafts were computed is kept as it is (InputDigest; force=True recomputes them
+    anyway): a sync that changed nothing costs almost nothing, and an upload of this month's
+    records reruns this month's point and the running year's result, not every year's twelve.
     """
     from scoring import configured_rubric, evaluate
     from sync.frames import load_frames
@@ -172,31 +198,47 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
     years = sorted(set(years)) if years else default_years(frames, today)
     years = [y for y in years if y <= today.year]
     computed_at = _now()
-    fingerprint = data_fingerprint(frames, rubric) + (":trend" if trend else "")
+    inputs = InputDigest(frames, rubric)
     with engine.connect() as conn:
-        stored = _stored_fingerprints(conn, years) if years and not force else {}
+        stored = _stored_points(conn, years) if years and not force else {}
     rows: list[dict] = []
     summary = {"years": years, "annual_rows": 0, "trend_rows": 0, "rubric_version": rubric.version, "as_of": {},
-               "unchanged": []}
-    todo = []
+               "unchanged": [], "evaluations": 0}
+    replaced = []  # (year, kinds and dates recomputed, the year's month ends)
     for year in years:
         as_of = evaluation_date(year, today)
         summary["as_of"][year] = as_of.isoformat()
-        if stored.get(year) == (fingerprint, as_of):
+        ends = month_ends(year, as_of) if trend else []
+        points = [(ANNUAL, as_of)] + [(TREND, end) for end in ends]
+        todo = [(kind, when, fp) for kind, when in points
+                if stored.get((year, kind, when), "") != (fp := inputs.at(when))]
+        if not todo:
             summary["unchanged"].append(year)
             continue
-        todo.append(year)
-        annual = _rows_for(evaluate(frames, year, as_of, rubric), ANNUAL, computed_at, full=True, fingerprint=fingerprint)
-        trend_rows = []
-        for end in month_ends(year, as_of) if trend else []:
-            trend_rows += _trend_rows(evaluate(frames, year, end, rubric, with_periods=False), computed_at,
-                                      fingerprint=fingerprint)
-        rows += annual + trend_rows
-        summary["annual_rows"] += len(annual)
-        summary["trend_rows"] += len(trend_rows)
+        for kind, when, fp in todo:
+            if kind == ANNUAL:
+                done = _rows_for(evaluate(frames, year, when, rubric), ANNUAL, computed_at, full=True,
+                                 fingerprint=fp)
+                summary["annual_rows"] += len(done)
+            else:
+                done = _trend_rows(evaluate(frames, year, when, rubric, with_periods=False), computed_at,
+                                   fingerprint=fp)
+                summary["trend_rows"] += len(done)
+            rows += done
+        summary["evaluations"] += len(todo)
+        replaced.append((year, todo, ends))
+    drafts = scores.c.publication_id.is_(None)
     with engine.begin() as conn:
-        if todo:
-            conn.execute(delete(scores).where(scores.c.publication_id.is_(None), scores.c.year.in_(todo)))
+        for year, todo, ends in replaced:
+            if any(kind == ANNUAL for kind, _w, _f in todo):
+                conn.execute(delete(scores).where(drafts, scores.c.year == year, scores.c.kind == ANNUAL))
+            again = [when for kind, when, _f in todo if kind == TREND]
+            if again:
+                conn.execute(delete(scores).where(drafts, scores.c.year == year, scores.c.kind == TREND,
+                                                  scores.c.as_of.in_(again)))
+            if trend:  # month ends past the evaluation date (a clock set back) are no longer points
+                conn.execute(delete(scores).where(drafts, scores.c.year == year, scores.c.kind == TREND,
+                                                  scores.c.as_of.not_in(ends) if ends else true()))
         for start in range(0, len(rows), 2000):
             conn.execute(insert(scores), rows[start:start + 2000])
     return summary

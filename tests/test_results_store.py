@@ -172,3 +172,56 @@ def test_trend_rows_equal_the_lean_json_rows():
     ev = evaluate(frames, 2026, _date(2026, 6, 30), with_periods=False)
     at = _dt(2026, 7, 1)
     assert _trend_rows(ev, at, "fp") == _rows_for(ev, TREND, at, full=False, fingerprint="fp")
+
+
+def _stored_trend(engine, year):
+    frame = results.trend_frame(engine, year, "draft")
+    return frame.sort_values(["as_of", "school_code"])[["as_of", "school_code", "total", "D_points"]] \
+        .reset_index(drop=True)
+
+
+def test_new_records_rerun_only_the_evaluations_on_or_after_their_dates(engine):
+    """An upload of June's drills reruns the running year's result, not January to May again."""
+    rec = county()
+    load(engine, rec.frames())
+    first = results.recompute(engine, years=[Y], today=date(Y, 6, 15))
+    assert first["evaluations"] == 1 + 5  # the annual result on 15 June, month ends January to May
+    rec.add("drills", "S2", date=date(Y, 6, 10), campus="本部", kind="疏散", has_plan=True, evaluation="良好",
+            classes=8, signed_classes=8)
+    load(engine, rec.frames())
+    june = results.recompute(engine, years=[Y], today=date(Y, 6, 15))
+    assert june["evaluations"] == 1 and june["unchanged"] == []
+    rec.add("drills", "S2", date=date(Y, 3, 5), campus="本部", kind="地震", has_plan=True, evaluation="良好",
+            classes=8, signed_classes=8)
+    load(engine, rec.frames())
+    march = results.recompute(engine, years=[Y], today=date(Y, 6, 15))
+    assert march["evaluations"] == 1 + 3  # March, April and May see the March drill; January and February do not
+    kept = _stored_trend(engine, Y)
+    results.recompute(engine, years=[Y], today=date(Y, 6, 15), force=True)
+    assert kept.equals(_stored_trend(engine, Y))  # what was kept is what a full recompute gives
+    assert results.recompute(engine, years=[Y], today=date(Y, 6, 15))["unchanged"] == [Y]
+
+
+def test_a_clock_set_back_removes_the_month_ends_after_the_new_evaluation_date(engine):
+    load(engine, county().frames())
+    results.recompute(engine, years=[Y], today=date(Y, 6, 15))
+    results.recompute(engine, years=[Y], today=date(Y, 3, 15))
+    assert sorted(results.trend_frame(engine, Y, "draft")["as_of"].dt.month.unique()) == [1, 2]
+
+
+def test_load_frames_gives_back_the_stored_records_with_their_types(engine):
+    """Dates come back as datetime64 (parsed a column at a time), yes/no as booleans, counts as integers."""
+    from sync import contract
+    from sync.frames import load_frames
+
+    frames = county().frames()
+    load(engine, frames)
+    back = load_frames(engine)
+    for key in ("drills", "hazards", "guards", "checklist", "education", "campuses"):
+        cols = [k for k in contract.SHEETS[key].keys if k in frames[key]]
+        assert len(back[key]) == len(frames[key]) > 0
+        assert sorted(map(tuple, back[key][cols].astype(str).to_numpy())) == \
+            sorted(map(tuple, frames[key][cols].astype(str).to_numpy())), key
+    assert str(back["drills"]["date"].dtype) == "datetime64[ns]"
+    assert str(back["hazards"]["closed_date"].dtype) == "datetime64[ns]"
+    assert str(back["drills"]["has_plan"].dtype) == "boolean" and str(back["drills"]["classes"].dtype) == "Int64"

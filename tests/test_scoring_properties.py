@@ -93,3 +93,36 @@ def test_a_veto_never_raises_a_score_or_a_place(seed, day, pick, flag):
     order = after.schools["school_code"].tolist()
     qualified = after.schools["qualified"].tolist()
     assert order.index(code) >= sum(qualified)  # listed after every qualified school
+
+
+def _without_records_after(frames, as_of):
+    out = {}
+    for key, frame in frames.items():
+        dated = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+        first = frame[dated].min(axis=1, skipna=True) if dated and len(frame) else None
+        out[key] = frame if first is None else frame[first.isna() | (first <= pd.Timestamp(as_of))]
+    return out
+
+
+@SETTINGS
+@given(counties, days)
+def test_records_dated_wholly_after_the_evaluation_date_change_nothing(seed, day):
+    """rules.md, How the shares are measured: "Only records dated on or before the evaluation date count".
+
+    The store's recompute relies on it (sync.results.InputDigest): an indicator that looked at a
+    record dated after the evaluation date would make the stored trend go stale."""
+    as_of = date(Y, 1, 1) + timedelta(days=day)
+    frames = _frames(seed)
+    assert any(len(f) != len(c) for f, c in zip(frames.values(), _without_records_after(frames, as_of).values(),
+                                                  strict=True)) or day == 364
+    assert evaluate(_without_records_after(frames, as_of), Y, as_of).to_json() == evaluate(frames, Y, as_of).to_json()
+
+
+def test_records_dated_after_the_evaluation_date_change_nothing_in_the_demo_county():
+    """The same over three years of the demo county, its mistakes included."""
+    from sync.demo import county_frames as demo_frames
+
+    frames = demo_frames(16, seed=5)
+    for as_of in (date(2024, 9, 30), date(2025, 12, 31), date(2026, 4, 30)):
+        cut = _without_records_after(frames, as_of)
+        assert evaluate(cut, as_of.year, as_of).to_json() == evaluate(frames, as_of.year, as_of).to_json()
