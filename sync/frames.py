@@ -9,7 +9,7 @@ counts as nullable integers, whatever the database.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Date, String, select, type_coerce
 from sqlalchemy.engine import Engine
 
 from sync import contract
@@ -35,7 +35,8 @@ def _typed(frame: pd.DataFrame, sheet_key: str) -> pd.DataFrame:
         if col.key not in frame:
             continue
         if col.kind == contract.DATE:
-            frame[col.key] = pd.to_datetime(frame[col.key], errors="coerce").astype("datetime64[ns]")
+            # ISO8601: a column whose first value has no time must not turn "... 00:00:00" into NaT
+            frame[col.key] = pd.to_datetime(frame[col.key], errors="coerce", format="ISO8601").astype("datetime64[ns]")
         elif col.kind in _DTYPES:
             frame[col.key] = pd.to_numeric(frame[col.key], errors="coerce") if col.kind != contract.BOOL else frame[col.key]
             frame[col.key] = frame[col.key].astype(_DTYPES[col.kind])
@@ -49,9 +50,17 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
     frames: dict[str, pd.DataFrame] = {}
     with engine.connect() as conn:
         for key, table in records.items():
-            query = select(table).order_by(table.c.record_id)
+            query = select(*_as_read(table)).order_by(table.c.record_id)
             if school_codes is not None:
                 query = query.where(table.c.school_code.in_(school_codes))
-            frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=[c.name for c in table.columns])
+            # Plain tuples: pandas probes each SQLAlchemy Row for a ._fields it answers with an exception.
+            rows = list(map(tuple, conn.execute(query).all()))
+            frame = pd.DataFrame.from_records(rows, columns=[c.name for c in table.columns])
             frames[key] = _typed(frame.drop(columns=["record_id"]), key)
     return frames
+
+
+def _as_read(table) -> list:
+    """The table's columns, dates as the driver gives them: SQLite's ISO text is parsed by pandas a
+    column at a time (_typed) rather than by SQLAlchemy a value at a time, a third of loading a county."""
+    return [type_coerce(c, String).label(c.name) if isinstance(c.type, Date) else c for c in table.columns]
