@@ -232,6 +232,7 @@ def _put_errors(grid: list[list], errors) -> None:
             grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
 
 
+HELD_IN_MEMORY_BYTES = 64_000_000  # a larger file (pictures, a video pasted in) is read from disk
 MAX_SCANNED_PART = 100_000_000  # a sheet larger than this is not scanned for error cells
 MAX_UNPACKED_BYTES = 500_000_000  # 100,000 rows of a sheet unpack to about 20 MB
 
@@ -241,8 +242,8 @@ class _Package:
     the error cells.  Members are inflated with zlib straight from the bytes: zipfile's reader costs
     some 35 µs a member, which over a county's 14,000 sheets was most of the error-cell scan."""
 
-    def __init__(self, data: bytes, archive: zipfile.ZipFile):
-        self.data = data
+    def __init__(self, data: bytes | None, archive: zipfile.ZipFile):
+        self.data = data  # None for a file too large to hold: its members are read through zipfile
         self.archive = archive
         self.members = {info.filename: info for info in archive.infolist()}
 
@@ -250,6 +251,11 @@ class _Package:
     def of(cls, source: Path | bytes) -> _Package | None:
         """The package, or None for anything that is not a readable zip (an .xls, a broken file)."""
         try:
+            if not isinstance(source, (bytes, bytearray)) and Path(source).stat().st_size > HELD_IN_MEMORY_BYTES:
+                with open(source, "rb") as fh:
+                    if fh.read(2) != b"PK":
+                        return None
+                return cls(None, zipfile.ZipFile(source))
             data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
             if not data.startswith(b"PK"):
                 return None
@@ -265,7 +271,7 @@ class _Package:
     def read(self, name: str) -> bytes:
         info = self.members[name]
         off = info.header_offset
-        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or \
+        if self.data is None or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or \
                 self.data[off:off + 4] != b"PK\x03\x04":
             return self.archive.read(name)  # encrypted, another method or an odd layout: the slow, sure way
         name_len, extra_len = struct.unpack_from("<HH", self.data, off + 26)

@@ -179,6 +179,18 @@ def test_an_excel_error_cell_is_a_row_problem_that_names_the_error(tmp_path, she
     assert bad[0].level == "row"
 
 
+def test_error_cells_are_found_in_a_workbook_too_large_to_hold_in_memory(tmp_path, monkeypatch):
+    """A workbook with pictures can be large: it is scanned from disk, with the same findings."""
+    import sync.reader as reader
+
+    path = _with_error_cell(write_xlsx(tmp_path / "s.xlsx", school_book()), "校區", "B2", "#DIV/0!")
+    held = check_file(path, registry={"1001"}, today=TODAY)
+    monkeypatch.setattr(reader, "HELD_IN_MEMORY_BYTES", 100)
+    assert reader._Package.of(path).data is None
+    from_disk = check_file(path, registry={"1001"}, today=TODAY)
+    assert from_disk.problems == held.problems and any("#DIV/0!" in p.reason_zh for p in from_disk.problems)
+
+
 def test_an_error_typed_as_text_in_a_text_column_is_not_taken_as_a_name(tmp_path):
     book = school_book()
     book["應急演練"][1][1] = "#N/A"  # an .ods or a pasted value: the error as text
