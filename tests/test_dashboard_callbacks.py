@@ -412,7 +412,10 @@ def test_admin_placeholders_labels_and_grades_follow_the_language(app):
     assert [r["label"] for r in roles] == [t_en(f"role.{r}") for r in users.ROLES] and choose == t_en("users.choose")
     options, placeholder = audit.action_choices("en")
     assert placeholder == t_en("audit.all") and options[0]["label"] == t_en(f"action.{options[0]['value']}")
-    assert inspections.form_labels("en") == (t_en("insp.pick"), t_en("insp.falsification"), t_en("insp.major_incident"))
+    *labels, kinds = inspections.form_labels("en")
+    assert labels == [t_en("insp.pick"), t_en("insp.falsification"), t_en("insp.major_incident")]
+    assert kinds == [{"label": t_en(f"insp.kind.{k}"), "value": k} for k in ("定期", "不定期", "考評")]
+    assert [k["label"] for k in inspections.form_labels("zh-Hans")[3]] == ["定期", "不定期", "考评"]
     assert "MB" in upload.drop_label("en") and "拖放" not in upload.drop_label("en")
     assert publish._grade("優秀", "en") == t_en("grade.優秀") != "優秀"
 

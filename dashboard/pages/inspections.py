@@ -199,8 +199,10 @@ def render_findings(lang, year, _saved):
 
 
 @callback(Output("insp-pick", "placeholder"), Output("insp-falsification", "label"), Output("insp-major", "label"),
-          Input("lang-store", "data"))
+          Output("insp-kind", "options"), Input("lang-store", "data"))
 def form_labels(lang):
-    """Placeholders and checkbox labels follow the language switch (props, so T() cannot carry them)."""
+    """Placeholders, checkbox labels and the kinds follow the language switch (props, so T() cannot carry
+    them); a kind's value stays the plan's word (定期/不定期/考評), which is what the store keeps."""
     lang = lang_of(lang)
-    return t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang)
+    kinds = [{"label": _kind_label(k, lang), "value": k} for k in contract.INSPECTION_KINDS]
+    return t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang), kinds
