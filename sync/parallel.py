@@ -19,6 +19,7 @@ own process writes the reports to the store as they arrive, in inbox order.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -92,6 +93,7 @@ def _context():
 
 
 def _start_worker(parent: int, initializer: Callable | None, initargs: tuple) -> None:
+    gc.freeze()  # what the worker inherits is never its garbage: the collector need not walk it
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     if initializer is not None:
         initializer(*initargs)
