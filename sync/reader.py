@@ -15,8 +15,8 @@ header row of English keys, rows of a printed form holding only a serial
 number, invisible characters pasted from the web, and a file whose extension
 lies (read by its content).  Not forgiven but named: Excel error cells and
 formulas saved without a value (calamine reads both as empty; the .xlsx
-itself says which they are), empty, password-protected, HTML and CSV files,
-and zip bombs.
+itself says which they are, and xlrd finds the error cells of an .xls),
+empty, password-protected, HTML and CSV files, and zip bombs.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
     try:
         book = open_book(source)
         sheets = []
-        errors = _xlsx_error_cells(package) if package else {}
+        errors = _xlsx_error_cells(package) if package else _xls_error_cells(source)
         for meta in book.sheets_metadata:
             if "Chart" in str(meta.typ):
                 continue
@@ -198,6 +198,38 @@ def _xlsx_error_cells(z: _Package) -> dict[str, list[tuple[int, int, str]]]:
                 out[html.unescape(name.decode())] = cells
         return out
     except Exception:  # not a zip, or not the .xlsx layout: calamine reads (or refuses) it as before
+        return {}
+
+
+def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, ExcelError]]]:
+    """The same for an .xls: calamine reads its error cells as empty too, and xlrd tells them apart.
+    Anything unexpected (not an .xls, a file xlrd cannot read) gives {}: calamine reads or refuses it."""
+    try:
+        import xlrd
+
+        if isinstance(source, (bytes, bytearray)):
+            if not bytes(source[:8]) == _OLE:
+                return {}
+            book = xlrd.open_workbook(file_contents=bytes(source), on_demand=True, logfile=io.StringIO())
+        else:
+            with open(source, "rb") as fh:
+                if fh.read(8) != _OLE:
+                    return {}
+            book = xlrd.open_workbook(str(source), on_demand=True, logfile=io.StringIO())
+        out = {}
+        for index, name in enumerate(book.sheet_names()):
+            sheet = book.sheet_by_index(index)
+            cells = []
+            for r in range(sheet.nrows):
+                types = sheet.row_types(r)
+                if xlrd.XL_CELL_ERROR in types:
+                    cells += [(r, c, ExcelError(xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#N/A")))
+                              for c, kind in enumerate(types) if kind == xlrd.XL_CELL_ERROR]
+            if cells:
+                out[name] = cells
+            book.unload_sheet(index)
+        return out
+    except Exception:  # noqa: BLE001 - see the docstring
         return {}
 
 

@@ -74,6 +74,10 @@ def write_xlsx(path: Path, book: Book, *, title: str | None = None, hidden: dict
     return path
 
 
+class ErrorCell(str):
+    """A cell holding an Excel error (#DIV/0!, #N/A ...), as a failed formula leaves it (write_xls)."""
+
+
 def write_xls(path: Path, book: Book, *, hidden: dict[str, list[list]] | None = None,
               title: str | None = None) -> Path:
     """An .xls (BIFF8) by xlwt, real dates with a date format; `title` is merged above every header."""
@@ -94,6 +98,8 @@ def write_xls(path: Path, book: Book, *, hidden: dict[str, list[list]] | None = 
                     continue
                 if isinstance(value, date):
                     ws.write(r, c, value, date_style)
+                elif isinstance(value, ErrorCell):
+                    ws.row(r).set_cell_error(c, str(value))  # what Excel saves for a formula that failed
                 else:
                     ws.write(r, c, value)
     wb.save(str(path))

@@ -179,6 +179,20 @@ def test_an_excel_error_cell_is_a_row_problem_that_names_the_error(tmp_path, she
     assert bad[0].level == "row"
 
 
+@pytest.mark.parametrize("error", ["#DIV/0!", "#REF!"])  # xlwt writes these two faithfully
+def test_an_excel_error_cell_in_an_xls_is_a_row_problem_that_names_the_error(tmp_path, error):
+    from tests.sync_helpers import ErrorCell, write_xls
+
+    book = school_book()
+    book["校區"][1][1] = ErrorCell(error)  # 在校學生數 of the first campus
+    book["安全經費"].append([date(2026, 3, 1), "安全宣傳", ErrorCell(error)])
+    report = check_file(write_xls(tmp_path / "s.xls", book), registry={"1001"}, today=TODAY)
+    bad = {(p.sheet, p.row, p.column): p for p in report.problems}
+    for where in (("校區", 2, "在校學生數"), ("安全經費", len(book["安全經費"]), "金額")):
+        assert where in bad and bad[where].value == error and error in bad[where].reason_zh, where
+    assert not report.refused and report.rows["campuses"] == []  # its only campus row is refused, not emptied
+
+
 def test_error_cells_are_found_in_a_workbook_too_large_to_hold_in_memory(tmp_path, monkeypatch):
     """A workbook with pictures can be large: it is scanned from disk, with the same findings."""
     import sync.reader as reader
