@@ -1,3 +1,4 @@
 from sync.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes of a sync import the main module again
+    main()
