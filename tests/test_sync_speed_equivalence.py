@@ -14,7 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync import contract
-from sync.cells import MAX_AMOUNT, MAX_COUNT, ExcelError, FormulaWithoutValue, cell_parser, parse_cell
+from sync.cells import (
+    MAX_AMOUNT,
+    MAX_COUNT,
+    ExcelError,
+    FormulaWithoutValue,
+    cell_parser,
+    display,
+    is_empty,
+    parse_cell,
+)
 
 COLUMNS = [col for sheet in contract.SHEETS.values() for col in sheet.columns]
 
@@ -68,3 +77,66 @@ def test_a_remembered_text_is_not_mistaken_for_the_formula_error_that_looks_the_
     assert as_text == parse_cell(column, "=A1")
     assert as_formula == parse_cell(column, FormulaWithoutValue("=A1"))
     assert as_text != as_formula
+
+
+# ---------------------------------------------------------------- the privacy scan's gathering and the picked cells
+
+def _looked_into_as_written(rows, skip):
+    """The privacy scan's text, gathered the plain way (a cell at a time), for comparison."""
+    texts = []
+    for _n, cells in rows:
+        for i, c in enumerate(cells):
+            if i in skip:
+                continue
+            if c.__class__ is str:
+                texts.append(c)
+            elif c.__class__ in (int, float) and c >= 1e6:
+                texts.append(display(c))
+    return "\n".join(texts)
+
+
+PRIVATE_LOOKING = ["13800138000", "0371-12345678", "110101199003071234", "110101900307123", 13800138000.0,
+                   13800138000, 1e6, 999_999.0, True, "138 0013 8000", "張三", "", None, date(2026, 3, 5), 1.5]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PRIVATE_LOOKING), min_size=0, max_size=6), min_size=1, max_size=6),
+       st.sets(st.integers(min_value=0, max_value=6), max_size=3))
+def test_the_privacy_scan_sees_the_same_cells_as_a_cell_by_cell_scan(grid, skip):
+    from sync.validate import _looked_into, _private_kind, privacy_problems
+
+    rows = [(n + 2, cells) for n, cells in enumerate(grid)]
+    fast = _looked_into(rows, skip)
+    plain = _looked_into_as_written(rows, skip)
+    # The same lines (in another order: lines are matched one by one, so order cannot matter).
+    assert sorted(t for t in fast.split("\n") if t) == sorted(t for t in plain.split("\n") if t)
+    assert (_private_kind(fast) is None) == (_private_kind(plain) is None)
+    found = privacy_problems("guards", "保安人員", 1, ["姓名"] * 7, rows, skip_cols=skip)
+    expected = [(n, i + 1) for n, cells in rows for i, c in enumerate(cells)
+                if i not in skip and not is_empty(c) and _private_kind(display(c))]
+    assert [(p.row, p.col_no) for p in found] == expected
+
+
+ROW_CELLS = ["主校區", "\u200b主校區", "本部\ufeff", "", 12.0, date(2026, 3, 5), "是", "abc", None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ROW_CELLS), min_size=1, max_size=10), min_size=1, max_size=8),
+       st.booleans())
+def test_cells_picked_from_a_sheet_are_the_cells_as_read_less_invisible_characters(body, rectangular):
+    """Rectangular sheets (as calamine gives them) take the quick path when no cell holds an invisible
+    character; ragged ones, and any with one, the cell-by-cell path.  Both pick the same."""
+    from sync.cells import without_invisible
+    from sync.reader import RawSheet, locate_table
+
+    spec = contract.SHEETS["drills"]
+    header = [c.zh for c in spec.columns]
+    if rectangular:
+        body = [(row + [""] * len(header))[:len(header)] for row in body]
+    grid = [header, *body]
+    table = locate_table(spec, RawSheet("應急演練", True, grid))
+    assert table is not None
+    for raw in table.rows:
+        cells = grid[raw.row_no - 1]
+        assert raw.cells == {key: (without_invisible(cells[i]) if i < len(cells) else "")
+                             for key, i in table.columns.items()}
