@@ -122,6 +122,12 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_selector("#hm-figure .heatmaplayer, #hm-figure .hm")
     page.wait_for_load_state("networkidle")
     _shot(page, "heatmaps")
+    # What a screen reader says of the pager is Chinese too: its label, and no hidden English words.
+    assert page.get_attribute("#hm-pager", "aria-label") == "熱力圖分頁"
+    spoken = page.eval_on_selector_all(
+        "#hm-pager .visually-hidden", "els => els.filter(e => getComputedStyle(e).display !== 'none')"
+        ".map(e => e.textContent)")
+    assert not [w for w in spoken if re.search("[A-Za-z]", w)], spoken
     box = page.locator("#hm-figure .nsewdrag").first.bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + 8)
     page.wait_for_url(re.compile(r".*/school/.+"))

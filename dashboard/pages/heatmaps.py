@@ -46,8 +46,11 @@ def layout(**_query):
             dcc.Loading(dcc.Graph(id="hm-figure", config=figures.GRAPH_CONFIG, figure=figures.empty("")),
                         type="dot"),
         ], className="p-1"), className="shadow-sm mb-2 heatmap-card"),
-        dbc.Pagination(id="hm-page", max_value=1, active_page=1, fully_expanded=False, first_last=True,
-                       previous_next=True, className="justify-content-center no-print"),
+        # Page numbers only: dbc.Pagination's first/previous/next/last buttons carry screen-reader
+        # labels in English that no prop translates; the first and last numbers stay on show.
+        html.Nav(dbc.Pagination(id="hm-page", max_value=1, active_page=1, fully_expanded=False, first_last=False,
+                                previous_next=False, className="justify-content-center mb-1"),
+                 id="hm-pager", className="heatmap-pager no-print", **{"aria-label": t("heatmap.pages")}),
         html.P(T("heatmap.click_hint"), className="small text-muted no-print"),
     ], className="heatmaps-page")
 
@@ -55,12 +58,12 @@ def layout(**_query):
 dash.register_page(__name__, path="/heatmaps", name="heatmaps", title="學校本質安全考評", layout=layout)
 
 
-@callback(Output("hm-measure", "options"), Output("hm-title", "children"), Input("lang-store", "data"),
-          Input("year", "value"))
+@callback(Output("hm-measure", "options"), Output("hm-title", "children"), Output("hm-pager", "aria-label"),
+          Input("lang-store", "data"), Input("year", "value"))
 def label_controls(lang, year):
     lang = lang_of(lang)
     options = [{"label": t(f"heatmap.measure.{m}", lang), "value": m} for m in MEASURE_ORDER]
-    return options, t("heatmap.title", lang, year=year or "")
+    return options, t("heatmap.title", lang, year=year or ""), t("heatmap.pages", lang)
 
 
 @callback(Output("hm-groups", "options"), Output("hm-groups", "placeholder"), Output("hm-groups", "value"),
