@@ -30,6 +30,28 @@ def test_a_database_url_with_an_unknown_driver_is_refused(monkeypatch):
         get_settings()
 
 
+@pytest.mark.parametrize("value", ["-1", "two"])
+def test_a_sync_worker_count_that_is_not_a_whole_number_from_zero_is_named(monkeypatch, value):
+    monkeypatch.setenv("SAFESCHOOL_SYNC_WORKERS", value)
+    reset_caches()
+    with pytest.raises(ConfigError, match="^SAFESCHOOL_SYNC_WORKERS: "):
+        get_settings()
+
+
+def test_sync_workers_default_to_one_per_core_and_follow_the_setting(monkeypatch):
+    import os
+
+    from sync.load import _workers
+
+    monkeypatch.delenv("SAFESCHOOL_SYNC_WORKERS", raising=False)
+    reset_caches()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert _workers(None) == cores and _workers(1) == 1
+    monkeypatch.setenv("SAFESCHOOL_SYNC_WORKERS", "3")
+    reset_caches()
+    assert _workers(None) == 3
+
+
 def test_a_missing_config_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="SAFESCHOOL_CONFIG: .*nowhere.toml does not exist"):
         load_file_config(tmp_path / "nowhere.toml")
