@@ -169,9 +169,10 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
 @click.option("--year", "years", type=int, multiple=True, help="year to recompute (default: every year)")
 def rescore(years: tuple[int, ...]) -> None:
     """Recompute the stored draft scores and trends (the sync does this after every run)."""
+    from sync.parallel import configured_workers
     from sync.results import recompute
 
-    summary = recompute(store_engine(), years=list(years) or None, force=True)
+    summary = recompute(store_engine(), years=list(years) or None, force=True, workers=configured_workers())
     click.echo(f"recomputed {', '.join(map(str, summary['years'])) or 'nothing'}: "
                f"{summary['annual_rows']} annual and {summary['trend_rows']} trend rows")
 

@@ -59,7 +59,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 
 from sync import contract
 from sync.lock import SyncBusy, sync_lock
-from sync.parallel import ordered_map, worker_count
+from sync.parallel import configured_workers, ordered_map
 from sync.reader import WORKBOOK_SUFFIXES
 from sync.report import (
     BUREAU_WORKBOOK,
@@ -709,13 +709,13 @@ def _finish_run(engine: Engine, summary: RunSummary) -> None:
             finished_at=summary.finished_at, status=summary.status, message=summary.message or None, summary=body))
 
 
-def _recompute(engine: Engine) -> str:
+def _recompute(engine: Engine, workers: int = 1) -> str:
     try:
         from sync import results
     except ImportError:
         return "scores not recomputed: sync.results is not available"
     try:
-        results.recompute(engine)
+        results.recompute(engine, workers=workers)
     except Exception as err:  # the records are loaded; a scoring failure must not undo that
         log.exception("recomputing the scores failed")
         return f"scores not recomputed: {type(err).__name__}: {err}"
@@ -742,8 +742,8 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
         with sync_lock(engine, wait=wait):
             summary.run_id = _start_run(engine, trigger, started)
             try:
-                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today,
-                                       _workers(workers)).run()
+                workers = configured_workers(workers)
+                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today, workers).run()
                 summary.status = "refused" if summary.refused else "ok"
             except InboxUnavailable as err:
                 summary.status, summary.message = "failed", str(err)
@@ -751,7 +751,7 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
             summary.finished_at = datetime.now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
             if recompute and changed and summary.status != "failed":
-                summary.message = _recompute(engine)
+                summary.message = _recompute(engine, workers)
             _finish_run(engine, summary)
     except SyncBusy as err:
         summary.status, summary.message = "busy", str(err)
@@ -766,14 +766,6 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
         log.error("sync failed: %s", summary.message)
     summary.finished_at = summary.finished_at or datetime.now()
     return summary
-
-
-def _workers(asked: int | None) -> int:
-    if asked is not None:
-        return max(1, asked)
-    from sync.settings import get_settings
-
-    return worker_count(get_settings().sync_workers)
 
 
 def _no_tables(reason: str) -> bool:

@@ -43,13 +43,22 @@ def worker_count(setting: int | None) -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def configured_workers(asked: int | None = None) -> int:
+    """`asked` (at least 1) when given, else SAFESCHOOL_SYNC_WORKERS, else one per core."""
+    if asked is not None:
+        return max(1, asked)
+    from sync.settings import get_settings
+
+    return worker_count(get_settings().sync_workers)
+
+
 def ordered_map(fn: Callable, items: Sequence, workers: int, initializer: Callable | None = None,
-                initargs: tuple = ()) -> Iterator:
-    """fn(item) for every item, in order; in `workers` processes when that pays.
+                initargs: tuple = (), min_items: int = MIN_ITEMS) -> Iterator:
+    """fn(item) for every item, in order; in `workers` processes when there are min_items or more.
 
     fn and initializer must be module-level functions (they are sent to the workers by name);
     initializer(*initargs) also runs in this process when the items are done here."""
-    if workers <= 1 or len(items) < MIN_ITEMS:
+    if workers <= 1 or len(items) < min_items:
         if initializer is not None:
             initializer(*initargs)
         yield from map(fn, items)
@@ -87,7 +96,7 @@ def _context():
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sync.report", "sync.load"])
+        ctx.set_forkserver_preload(["sync.report", "sync.load", "scoring.engine"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -178,7 +178,7 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str
 
 
 def recompute(engine: Engine, years: list[int] | None = None, today: date | None = None, rubric=None,
-              trend: bool = True, force: bool = False) -> dict:
+              trend: bool = True, force: bool = False, workers: int = 1) -> dict:
     """Re-evaluate the draft annual and trend scores and replace the drafts of those years in one transaction.
 
     years: default every year from the earliest record year to the running year.
@@ -188,9 +188,12 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
     as when its drafts were computed is kept as it is (InputDigest; force=True recomputes them
     anyway): a sync that changed nothing costs almost nothing, and an upload of this month's
     records reruns this month's point and the running year's result, not every year's twelve.
+    workers: processes the evaluations run in when there are several (sync.parallel); the
+    dashboard's own recomputes stay in-process.
     """
-    from scoring import configured_rubric, evaluate
+    from scoring import configured_rubric
     from sync.frames import load_frames
+    from sync.parallel import ordered_map
 
     today = today or date.today()
     rubric = rubric or configured_rubric()
@@ -201,7 +204,6 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
     inputs = InputDigest(frames, rubric)
     with engine.connect() as conn:
         stored = _stored_points(conn, years) if years and not force else {}
-    rows: list[dict] = []
     summary = {"years": years, "annual_rows": 0, "trend_rows": 0, "rubric_version": rubric.version, "as_of": {},
                "unchanged": [], "evaluations": 0}
     replaced = []  # (year, kinds and dates recomputed, the year's month ends)
@@ -215,18 +217,15 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
         if not todo:
             summary["unchanged"].append(year)
             continue
-        for kind, when, fp in todo:
-            if kind == ANNUAL:
-                done = _rows_for(evaluate(frames, year, when, rubric), ANNUAL, computed_at, full=True,
-                                 fingerprint=fp)
-                summary["annual_rows"] += len(done)
-            else:
-                done = _trend_rows(evaluate(frames, year, when, rubric, with_periods=False), computed_at,
-                                   fingerprint=fp)
-                summary["trend_rows"] += len(done)
-            rows += done
         summary["evaluations"] += len(todo)
         replaced.append((year, todo, ends))
+    evaluations = [(year, kind, when, fp) for year, todo, _ends in replaced for kind, when, fp in todo]
+    rows: list[dict] = []
+    for (_year, kind, _when, _fp), done in zip(evaluations, ordered_map(
+            _evaluation_rows, evaluations, workers, _evaluation_context, (frames, rubric, computed_at),
+            min_items=EVALUATIONS_WORTH_WORKERS), strict=True):
+        summary["annual_rows" if kind == ANNUAL else "trend_rows"] += len(done)
+        rows += done
     drafts = scores.c.publication_id.is_(None)
     with engine.begin() as conn:
         for year, todo, ends in replaced:
@@ -242,6 +241,27 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
         for start in range(0, len(rows), 2000):
             conn.execute(insert(scores), rows[start:start + 2000])
     return summary
+
+
+EVALUATIONS_WORTH_WORKERS = 4  # each evaluation of a county takes about a second: a few are worth workers
+_EVALUATING: dict = {}
+
+
+def _evaluation_context(frames, rubric, computed_at) -> None:
+    _EVALUATING.update(frames=frames, rubric=rubric, computed_at=computed_at)
+
+
+def _evaluation_rows(item: tuple[int, str, date, str]) -> list[dict]:
+    """The score rows of one evaluation: a year's annual result or one month-end trend point."""
+    from scoring import evaluate
+
+    year, kind, when, fingerprint = item
+    frames, rubric, computed_at = _EVALUATING["frames"], _EVALUATING["rubric"], _EVALUATING["computed_at"]
+    if kind == ANNUAL:
+        return _rows_for(evaluate(frames, year, when, rubric), ANNUAL, computed_at, full=True,
+                         fingerprint=fingerprint)
+    return _trend_rows(evaluate(frames, year, when, rubric, with_periods=False), computed_at,
+                       fingerprint=fingerprint)
 
 
 def _draft_rows(conn: Connection, year: int, kind: str | None = None) -> list[dict]:

@@ -41,7 +41,7 @@ def test_a_sync_worker_count_that_is_not_a_whole_number_from_zero_is_named(monke
 def test_sync_workers_default_to_one_per_core_and_follow_the_setting(monkeypatch):
     import os
 
-    from sync.load import _workers
+    from sync.parallel import configured_workers as _workers
 
     monkeypatch.delenv("SAFESCHOOL_SYNC_WORKERS", raising=False)
     reset_caches()

@@ -225,3 +225,18 @@ def test_load_frames_gives_back_the_stored_records_with_their_types(engine):
     assert str(back["drills"]["date"].dtype) == "datetime64[ns]"
     assert str(back["hazards"]["closed_date"].dtype) == "datetime64[ns]"
     assert str(back["drills"]["has_plan"].dtype) == "boolean" and str(back["drills"]["classes"].dtype) == "Int64"
+
+
+def test_evaluations_run_in_worker_processes_store_the_same_scores(engine):
+    load(engine, county().frames())
+
+    def stored():
+        with engine.connect() as conn:
+            cols = [c for c in scores.columns if c.name not in ("id", "computed_at")]
+            return sorted((tuple(str(v) for v in row) for row in conn.execute(select(*cols))))
+
+    alone = results.recompute(engine, today=date(Y + 1, 3, 1), force=True, workers=1)
+    in_process = stored()
+    shared = results.recompute(engine, today=date(Y + 1, 3, 1), force=True, workers=2)
+    assert shared["evaluations"] == alone["evaluations"] == (1 + 12) + (1 + 2)
+    assert stored() == in_process and len(in_process) == 3 * 16
