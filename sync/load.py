@@ -377,11 +377,11 @@ class _Writer:
         try:
             result = fn(self.conn)
         except (OperationalError, InterfaceError):
-            self._drop()
+            self.rollback()
             raise  # the store itself is gone: the run fails (run_sync says so), nothing half-written
         except Exception as err:  # noqa: BLE001 - one source's values the store refused, or a bug
             log.warning("storing %s failed (%s); writing its batch again source by source", key, err)
-            self._drop()
+            self.rollback()
             for item in self.pending:
                 redone = self._alone(*item[:3])
                 if item[3] is not None and redone is not None:
@@ -416,7 +416,8 @@ class _Writer:
                 self.conn = None
         self.pending, self.rows = [], 0
 
-    def _drop(self) -> None:
+    def rollback(self) -> None:
+        """Drop the batch not yet committed (its sources stay wholly old)."""
         if self.conn is not None:
             try:
                 self.conn.rollback()
@@ -498,7 +499,7 @@ class _Run:
         try:
             return self._run()
         finally:
-            self.writer._drop()  # after an error: the batch not yet committed stays wholly old
+            self.writer.rollback()  # after an error: the batch not yet committed stays wholly old
 
     def _run(self) -> list[SourceOutcome]:
         if not self.inbox.is_dir():

@@ -1,14 +1,15 @@
-"""Checking many workbooks at once, in worker processes.
+"""Work that splits into independent pieces, done in worker processes, results in order.
 
 A full sync is mostly reading and checking workbooks, each independent of
 the others, while the store takes one writer.  So the checking runs in worker
 processes (one per core by default, SAFESCHOOL_SYNC_WORKERS) and the sync's
 own process writes the reports to the store as they arrive, in inbox order.
+The recompute after it runs its evaluations (a year, a month end) the same way.
 
-- At most a few reports per worker wait in memory: a slow store holds the
+- At most a few results per worker wait in memory: a slow store holds the
   workers back rather than filling the memory with a county's records.
-- A run with few files to read (an upload, a re-sync after a few schools
-  changed) checks them in-process: starting workers would cost more.
+- A run with few pieces (an upload, a re-sync after a few schools changed)
+  does them in-process: starting workers would cost more.
 - Workers are forked when the calling process has one thread (the CLI),
   and come from a fork server otherwise (the scheduler runs jobs in a
   thread; forking a threaded process can copy a held lock).
@@ -32,7 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 log = logging.getLogger("safeschool.sync")
 
-MIN_ITEMS = 24  # below this, checking in-process is quicker than starting workers
+MIN_ITEMS = 24  # workbooks: below this, checking in-process is quicker than starting workers
 REPORTS_AHEAD_PER_WORKER = 4
 
 
@@ -81,7 +82,7 @@ def ordered_map(fn: Callable, items: Sequence, workers: int, initializer: Callab
                 pending.append(pool.submit(fn, items[nxt]))
             yield result
     except BrokenProcessPool:
-        log.warning("a checking worker died; the remaining %d files are checked in-process", len(items) - done)
+        log.warning("a worker died; the remaining %d of %d pieces are done in-process", len(items) - done, len(items))
         pool.shutdown(wait=False, cancel_futures=True)
         if initializer is not None:
             initializer(*initargs)
