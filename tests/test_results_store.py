@@ -233,7 +233,7 @@ def test_evaluations_run_in_worker_processes_store_the_same_scores(engine):
     def stored():
         with engine.connect() as conn:
             cols = [c for c in scores.columns if c.name not in ("id", "computed_at")]
-            return sorted((tuple(str(v) for v in row) for row in conn.execute(select(*cols))))
+            return sorted(tuple(str(v) for v in row) for row in conn.execute(select(*cols)))
 
     alone = results.recompute(engine, today=date(Y + 1, 3, 1), force=True, workers=1)
     in_process = stored()
