@@ -2,8 +2,9 @@
 
 - full sync (read, check, load into a fresh SQLite store; scores not
   recomputed, that is scoring's own figure) / python-calamine reading every
-  sheet of every file, in one process: goal < 1.5x.  The sync checks in one
-  worker process per core (SAFESCHOOL_SYNC_WORKERS) while it stores;
+  sheet of every file, in one process, best of two: goal < 1.5x.  The sync
+  (also best of two) checks in one worker process per core
+  (SAFESCHOOL_SYNC_WORKERS) while it stores;
 - the same full sync with every workbook checked in the sync's own process
   (workers=1) / the same calamine parse: no goal, it shows what the workers
   bring and what the checks cost;
@@ -73,24 +74,28 @@ def run(quick: bool = False) -> list[dict]:
         paths = _workbooks(inbox)
         _calamine_parse(paths[:5])  # warm the imports and the OS cache alike for everyone
         calamine_s = min(_timed(_calamine_parse, paths) for _ in range(2))
-        pandas_s = _timed(_pandas_parse, paths)
         single = make_engine(f"sqlite:///{work / 'single.db'}")
         upgrade(single)
         started = time.perf_counter()
         run_sync(single, inbox, sql_sources=[], recompute=False, workers=1)
         single_s = time.perf_counter() - started
         single.dispose()
-        engine = make_engine(f"sqlite:///{work / 'store.db'}")
-        upgrade(engine)
         workers = worker_count(None)
-        started = time.perf_counter()
-        summary = run_sync(engine, inbox, sql_sources=[], recompute=False, workers=workers)
-        full_s = time.perf_counter() - started
+        full_s = float("inf")
+        for attempt in ("first.db", "store.db"):  # best of two, as for the parse it is compared with
+            engine = make_engine(f"sqlite:///{work / attempt}")
+            upgrade(engine)
+            started = time.perf_counter()
+            summary = run_sync(engine, inbox, sql_sources=[], recompute=False, workers=workers)
+            full_s = min(full_s, time.perf_counter() - started)
+            if attempt == "first.db":
+                engine.dispose()
         started = time.perf_counter()
         again = run_sync(engine, inbox, sql_sources=[], recompute=False)
         resync_s = time.perf_counter() - started
         recompute_s, shared_s, upload_s, evaluations = _upload_against_full_recompute(engine, inbox, paths)
         engine.dispose()
+        pandas_s = _timed(_pandas_parse, paths)  # last: its memory would weigh on the forked workers
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = sum(o.rows_added for o in summary.sources)
