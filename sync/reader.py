@@ -282,14 +282,16 @@ class _Package:
     @classmethod
     def of(cls, source: Path | bytes) -> _Package | None:
         """The package, or None for anything that is not a readable zip (an .xls, a broken file)."""
+        # Any zip, not only one that starts with "PK": a zip bomb behind a few junk bytes is still a zip
+        # to calamine, so its size is still checked.  An .xls (OLE) never is one.
         try:
             if not isinstance(source, (bytes, bytearray)) and Path(source).stat().st_size > HELD_IN_MEMORY_BYTES:
                 with open(source, "rb") as fh:
-                    if fh.read(2) != b"PK":
+                    if fh.read(8) == _OLE:
                         return None
                 return cls(None, zipfile.ZipFile(source))
             data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
-            if not data.startswith(b"PK"):
+            if data.startswith(_OLE):
                 return None
             return cls(data, zipfile.ZipFile(io.BytesIO(data)))
         except Exception:  # noqa: BLE001 - not a zip: calamine reads or refuses it

@@ -550,10 +550,12 @@ def test_a_column_named_as_on_another_sheet_is_the_same_column(tmp_path):
     assert report.rows["drills"][0]["campus"] == "本部" and report.rows["office_staff"][0]["start_date"]
 
 
-def test_a_workbook_that_unpacks_to_a_huge_size_is_refused_before_reading(tmp_path, monkeypatch):
+@pytest.mark.parametrize("junk", [b"", b"JUNK"])  # a zip behind a few junk bytes is still a zip to calamine
+def test_a_workbook_that_unpacks_to_a_huge_size_is_refused_before_reading(tmp_path, monkeypatch, junk):
     import sync.reader as reader
 
     path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    path.write_bytes(junk + path.read_bytes())
     monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", 10_000)  # a zip bomb, scaled down
     report = check_file(path, registry={"1001"}, today=TODAY)
     [p] = report.file_problems
