@@ -6,11 +6,17 @@ records it produced (`source_id` on every record row).  Source keys:
 `sql:<source name>:<sheet key>`.
 
 Replacement.  A source whose content is unchanged is skipped.  A changed one
-is replaced in ONE transaction: its records and rejected rows are deleted and
-the new ones inserted, the source row and the run's line for it written in the
-same transaction, so a crash leaves each source wholly old or wholly new.  A
-refused source keeps its previous records; its problems replace its old ones
-in `rejected_rows`.
+is replaced within ONE transaction: its records and rejected rows are deleted
+and the new ones inserted, the source row and the run's line for it written in
+the same transaction, so a crash leaves each source wholly old or wholly new.
+Consecutive sources share that transaction (_Writer: up to 20,000 records or
+one second); when the store refuses one of them, the others are written again
+without it.  A refused source keeps its previous records; its problems replace
+its old ones in `rejected_rows`.
+
+Checking.  Workbooks are checked in worker processes while this one stores
+(sync.parallel), and the recompute after a run does the same with its
+evaluations; an upload from the dashboard does both in-process.
 
 What "unchanged" means.  `sources.content_hash` is 40 hex digits of the
 file's SHA-256 followed by 24 of a digest of what its checks depended on:

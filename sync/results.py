@@ -2,8 +2,9 @@
 
 Scoring itself (scoring/) is pure; this module loads the frames, runs it,
 and keeps the results in the `scores` table:
-- draft rows (publication_id NULL) are replaced wholesale for the recomputed
-  years, in one transaction, after every sync (`recompute`);
+- draft rows (publication_id NULL) are replaced, in one transaction, after
+  every sync that changed records (`recompute`): only the evaluations (a year's
+  annual result, a month-end trend point) whose inputs changed (InputDigest);
 - `publish` copies a year's draft rows under a new `publications` row, so a
   published year never changes when data or the rubric change later;
   re-publishing needs force=True and keeps the earlier version (inactive).
@@ -179,7 +180,7 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str
 
 def recompute(engine: Engine, years: list[int] | None = None, today: date | None = None, rubric=None,
               trend: bool = True, force: bool = False, workers: int = 1) -> dict:
-    """Re-evaluate the draft annual and trend scores and replace the drafts of those years in one transaction.
+    """Re-evaluate the draft annual and trend scores whose inputs changed and replace them in one transaction.
 
     years: default every year from the earliest record year to the running year.
     today: the running day (default: the clock); a past year is evaluated on 31 Dec,
