@@ -8,10 +8,10 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from scoring.synthetic import Records, compliant_school
 from sync.cli import main
 from sync.migrate import upgrade
 from sync.store import make_engine
+from tests.synthetic import Records, compliant_school
 from tests.test_results_store import load
 
 Y = 2025

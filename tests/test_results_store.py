@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, select
 
-from scoring.synthetic import Records, compliant_school
 from sync import results
 from sync.errors import UserError
 from sync.migrate import upgrade
 from sync.store import make_engine, publications, records, scores, sources
+from tests.synthetic import Records, compliant_school
 
 Y = 2025
 
@@ -165,8 +165,8 @@ def test_trend_rows_equal_the_lean_json_rows():
     from datetime import datetime as _dt
 
     from scoring import evaluate
-    from scoring.synthetic import county_frames
     from sync.results import TREND, _rows_for, _trend_rows
+    from tests.synthetic import county_frames
 
     frames = county_frames(40, 7, 2026)
     ev = evaluate(frames, 2026, _date(2026, 6, 30), with_periods=False)

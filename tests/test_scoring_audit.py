@@ -15,8 +15,8 @@ import pytest
 from scoring import calendar, evaluate
 from scoring.engine import round_half_up
 from scoring.rubric import load_rubric
-from scoring.synthetic import Records, compliant_school
 from sync import contract
+from tests.synthetic import Records, compliant_school
 
 Y = 2026
 KIT = {item: True for item in contract.GUARD_KIT}

@@ -8,8 +8,8 @@ import pytest
 
 from scoring import calendar, evaluate
 from scoring.rubric import DEFAULT_RUBRIC, INDICATOR_IDS, load_rubric, parse_rubric
-from scoring.synthetic import Records, compliant_school
 from sync.settings import ConfigError, load_file_config
+from tests.synthetic import Records, compliant_school
 
 TEXT = DEFAULT_RUBRIC.read_text(encoding="utf-8")
 

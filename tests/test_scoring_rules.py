@@ -1,6 +1,6 @@
 """Every indicator of rules.md, with points worked out by hand (clause id in each test name).
 
-Each test starts from a school that meets every duty in 2026 (scoring.synthetic.compliant_school,
+Each test starts from a school that meets every duty in 2026 (tests.synthetic.compliant_school,
 full marks) and breaks one thing.  Default 2026 calendar: spring 02-20..07-10, autumn 09-01..01-20;
 term months 2026-01, 03, 04, 05, 06, 09, 10, 11, 12 (9); 41 term weeks.  A high-school type keeps
 rubric maxima (no C4 redistribution), so most tests use 高中 where C matters.
@@ -14,7 +14,7 @@ import pytest
 
 from scoring import evaluate
 from scoring.guards import guards_required
-from scoring.synthetic import Records, compliant_school
+from tests.synthetic import Records, compliant_school
 
 Y = 2026
 

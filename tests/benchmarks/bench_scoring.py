@@ -2,7 +2,7 @@
 
 Baseline: one group-by count per (school, month) over every dated record table (drills,
 education, guard drills, gate duty), the least any scoring must do.  The county comes from
-sync.demo.county_frames when the demo is there, else from scoring.synthetic.county_frames.
+sync.demo.county_frames when the demo is there, else from tests.synthetic.county_frames.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ def _county(n: int):
 
         return county_frames(n, 2026, today=date(YEAR, 12, 31)), "sync.demo"
     except ImportError:
-        from scoring.synthetic import county_frames
+        from tests.synthetic import county_frames
 
-        return county_frames(n, seed=2026, year=YEAR), "scoring.synthetic"
+        return county_frames(n, seed=2026, year=YEAR), "tests.synthetic"
 
 
 def _timed(fn, repeat: int = 1) -> float:
