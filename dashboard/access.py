@@ -12,6 +12,7 @@ reads everything and exports, school = its own school only.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -227,13 +228,23 @@ def secret_key() -> str:
         return configured
     path = Path(DEFAULT_DATA_DIR) / ".secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        try:
-            with open(path, "x", encoding="ascii") as fh:  # "x": two workers never both write
-                fh.write(secrets.token_hex(32))
-            path.chmod(0o600)
-        except FileExistsError:
-            pass
+    key = path.read_text(encoding="ascii").strip() if path.exists() else None
+    if key:
+        return key
+    # Written whole under a name of its own, then linked into place: two workers starting at once never
+    # read a half-written (empty) key, and the first link wins for both.
+    draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    draft.write_text(secrets.token_hex(32), encoding="ascii")
+    draft.chmod(0o600)
+    try:
+        if key == "":  # an empty key left by an older version: replaced
+            os.replace(draft, path)
+        else:
+            os.link(draft, path)
+    except FileExistsError:
+        pass  # another worker linked its key first
+    finally:
+        draft.unlink(missing_ok=True)
     return path.read_text(encoding="ascii").strip()
 
 

@@ -94,3 +94,52 @@ def test_the_navbar_offers_each_role_its_own_pages(store, role, shown, hidden):
         assert f'"{element}"' in layout
     for element in hidden:
         assert f'"{element}"' not in layout
+
+
+_SECRET_RACE = """
+import sys, time
+start_at = float(sys.argv[1])
+from dashboard.access import secret_key
+while time.time() < start_at:
+    pass
+print(secret_key())
+"""
+
+
+def test_workers_starting_together_on_a_new_server_share_one_whole_secret_key(tmp_path, monkeypatch):
+    """gunicorn starts its workers at once: each must read the same, complete session key (an empty
+    one, read while another worker was still writing it, refused every log-in of that worker)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    monkeypatch.delenv("SAFESCHOOL_SECRET_KEY", raising=False)
+    script = tmp_path / "race.py"
+    script.write_text(_SECRET_RACE)
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "SAFESCHOOL_SECRET_KEY"} | {"PYTHONPATH": str(root)}
+    for attempt in range(3):
+        work = tmp_path / f"server{attempt}"
+        work.mkdir()
+        start_at = time.time() + 3.0  # every process imported and waiting, then all at once
+        procs = [subprocess.Popen([sys.executable, str(script), str(start_at)], cwd=work, env=env,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(6)]
+        keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+        assert len(keys) == 1 and len(keys.pop()) == 64, attempt
+        assert [p.name for p in (work / "data").iterdir()] == [".secret_key"]  # no draft left behind
+
+
+def test_an_empty_secret_key_file_is_replaced_not_used(tmp_path, monkeypatch):
+    """What a worker killed between creating and writing the key leaves: never a key of nothing."""
+    monkeypatch.delenv("SAFESCHOOL_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    from sync.settings import reset_caches
+
+    reset_caches()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / ".secret_key").write_text("")
+    key = access.secret_key()
+    assert len(key) == 64 and access.secret_key() == key
+    assert (tmp_path / "data" / ".secret_key").read_text() == key
