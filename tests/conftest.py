@@ -108,6 +108,19 @@ def store_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def engine(store_url):
+    """A migrated, empty store on each dialect of store_url; a test file that needs one seeded, or on
+    SQLite only, defines its own."""
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
+    eng = make_engine(store_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def chromium() -> str:
     path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).exists() else None)
     if not path:

@@ -10,8 +10,7 @@ from sqlalchemy import func, insert, select
 
 from sync import results
 from sync.errors import UserError
-from sync.migrate import upgrade
-from sync.store import make_engine, publications, records, scores, sources
+from sync.store import publications, records, scores, sources
 from tests.synthetic import Records, compliant_school
 
 Y = 2025
@@ -44,14 +43,6 @@ def load(engine, frames: dict[str, pd.DataFrame], source_key="test:county") -> N
                 rows.append({k: _value(v) for k, v in rec.items() if k in table.c} | {"source_id": source_id})
             if rows:
                 conn.execute(insert(table), rows)
-
-
-@pytest.fixture
-def engine(store_url):
-    eng = make_engine(store_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 def county() -> Records:

@@ -27,14 +27,6 @@ from tests.sync_helpers import bureau_book, school_book, write_xlsx
 CODES = [f"10{i:02d}" for i in range(1, 7)]
 
 
-@pytest.fixture
-def engine(store_url):
-    eng = make_engine(store_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-
-
 def _inbox(tmp_path, changed: bool = False):
     box = tmp_path / "inbox"
     box.mkdir(exist_ok=True)

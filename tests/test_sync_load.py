@@ -8,19 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from sync.load import load_upload, run_sync, submission_status
-from sync.migrate import upgrade
 from sync.store import make_engine, records, rejected_rows, sources, sync_run_sources, sync_runs
 from tests.sync_helpers import bureau_book, school_book, write_xls, write_xlsx
 
 TODAY = date(2026, 11, 28)
-
-
-@pytest.fixture
-def engine(store_url):
-    eng = make_engine(store_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture
