@@ -46,33 +46,34 @@ def test_inspections_name_a_school_by_its_code_without_leading_zeros(tmp_path):
 
 
 @pytest.fixture
-def engine(sqlite_url):
+def sqlite_engine(sqlite_url):
+    """A migrated store on SQLite only; `engine` (conftest) runs on PostgreSQL too."""
     eng = make_engine(sqlite_url)
     upgrade(eng)
     yield eng
     eng.dispose()
 
 
-def test_a_run_loads_a_stripped_code_as_the_registered_school(engine, tmp_path):
+def test_a_run_loads_a_stripped_code_as_the_registered_school(sqlite_engine, tmp_path):
     box = tmp_path / "inbox"
     box.mkdir()
     write_xlsx(box / "bureau.xlsx", bureau_book(("0123", "1002")))
     write_xlsx(box / "a.xlsx", school_book(code=123))
-    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    summary = run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False)
     assert summary.status == "ok", [(o.source_key, o.message) for o in summary.sources]
-    with engine.connect() as conn:
+    with sqlite_engine.connect() as conn:
         codes = set(conn.execute(select(records["drills"].c.school_code)).scalars())
         src = conn.execute(select(sources.c.school_code).where(sources.c.source_key == "file:a.xlsx")).scalar()
     assert codes == {"0123"} and src == "0123"
 
 
-def test_two_files_of_one_school_are_found_when_one_lost_its_leading_zero(engine, tmp_path):
+def test_two_files_of_one_school_are_found_when_one_lost_its_leading_zero(sqlite_engine, tmp_path):
     box = tmp_path / "inbox"
     box.mkdir()
     write_xlsx(box / "bureau.xlsx", bureau_book(("0123", "1002")))
     write_xlsx(box / "a.xlsx", school_book(code=123))
     write_xlsx(box / "b.xlsx", school_book(code="0123"))
-    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    summary = run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False)
     refused = {o.source_key: o.message for o in summary.sources if o.action == "refused"}
     assert set(refused) == {"file:a.xlsx", "file:b.xlsx"}
     assert all("a.xlsx" in m and "b.xlsx" in m for m in refused.values())
@@ -214,14 +215,6 @@ def test_an_error_typed_as_text_in_a_text_column_is_not_taken_as_a_name(tmp_path
 
 # ---------------------------------------------------------------- values the store could not hold
 
-@pytest.fixture
-def any_engine(store_url):
-    eng = make_engine(store_url)
-    upgrade(eng)
-    yield eng
-    eng.dispose()
-
-
 def _county(tmp_path):
     box = tmp_path / "inbox"
     box.mkdir()
@@ -235,38 +228,38 @@ def _county(tmp_path):
     ("應急演練", 1, 7, 3_000_000_000, "too large", "xlsx"),  # beyond a 32-bit INTEGER
     ("隱患整改", 1, 2, "圍墻\x00破損", "control character", "xls"),  # PostgreSQL text cannot hold NUL
 ])
-def test_a_value_the_store_cannot_hold_is_a_row_problem_not_a_failed_run(any_engine, tmp_path, sheet, row, col,
+def test_a_value_the_store_cannot_hold_is_a_row_problem_not_a_failed_run(engine, tmp_path, sheet, row, col,
                                                                          value, word, fmt):
     box = _county(tmp_path)
     book = school_book("1001")
     book[sheet][row][col] = value
     path = write(fmt, box / "1001", book)
-    summary = run_sync(any_engine, box, today=TODAY, sql_sources=[], recompute=False)
+    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
     assert summary.status == "ok", summary.message
     [outcome] = [o for o in summary.sources if o.source_key == f"file:{path.name}"]
     assert outcome.action == "loaded" and outcome.rows_rejected == 1
     assert any(word in p.reason_en and p.row == row + 1 for p in outcome.problems)
 
 
-def test_a_long_code_and_a_long_header_do_not_break_the_run(any_engine, tmp_path):
+def test_a_long_code_and_a_long_header_do_not_break_the_run(engine, tmp_path):
     box = _county(tmp_path)
     book = school_book("1001")
     book["學校概況"][1][0] = "1001" * 12  # 48 characters, over the store's 32
     book["校區"][0][1] = "在校學生數(" + "說明" * 80 + ")"  # found by its name, stored shortened
     book["校區"][1][1] = "abc"
     write_xlsx(box / "1001.xlsx", book)
-    summary = run_sync(any_engine, box, today=TODAY, sql_sources=[], recompute=False)
+    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
     assert summary.status == "refused", summary.message
     actions = {o.source_key: o.action for o in summary.sources}
     assert actions == {"file:bureau.xlsx": "loaded", "file:1002.xlsx": "loaded", "file:1001.xlsx": "refused"}
 
 
-def test_an_error_while_storing_one_source_rolls_back_that_source_only(engine, tmp_path, monkeypatch):
+def test_an_error_while_storing_one_source_rolls_back_that_source_only(sqlite_engine, tmp_path, monkeypatch):
     import sync.load as load
 
     box = _county(tmp_path)
     write_xlsx(box / "1001.xlsx", school_book("1001"))
-    assert run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False).status == "ok"
+    assert run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False).status == "ok"
     book = school_book("1001")
     book["應急演練"].pop()  # 1001 changes: one drill fewer
     write_xlsx(box / "1001.xlsx", book)
@@ -279,26 +272,26 @@ def test_an_error_while_storing_one_source_rolls_back_that_source_only(engine, t
         return real(conn, sheet_key, rows, source_id)
 
     monkeypatch.setattr(load, "_bulk_insert", broken)
-    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    summary = run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False)
     actions = {o.source_key: o.action for o in summary.sources}
     assert actions["file:1001.xlsx"] == "failed" and actions["file:1002.xlsx"] == "loaded"
     assert summary.status == "refused" and summary.finished_at is not None
-    with engine.connect() as conn:
+    with sqlite_engine.connect() as conn:
         drills = conn.execute(select(records["drills"].c.school_code)).scalars().all()
         campuses = set(conn.execute(select(records["campuses"].c.campus)).scalars())
     assert sorted(drills) == ["1001", "1001", "1002", "1002"]  # 1001's two old drills, whole
     assert campuses == {"本部", "東校區"}
     monkeypatch.setattr(load, "_bulk_insert", real)
-    again = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    again = run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False)
     assert {o.source_key: o.action for o in again.sources}["file:1001.xlsx"] == "loaded"
 
 
 # ---------------------------------------------------------------- the bureau workbook refused, the inbox as people leave it
 
 @pytest.mark.parametrize("how", ["a column missing", "no registry sheet"])
-def test_a_refused_bureau_workbook_keeps_the_registry_for_the_schools_in_the_same_run(engine, tmp_path, how):
+def test_a_refused_bureau_workbook_keeps_the_registry_for_the_schools_in_the_same_run(sqlite_engine, tmp_path, how):
     box = _county(tmp_path)
-    assert run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False).status == "ok"
+    assert run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False).status == "ok"
     book = bureau_book(("1001", "1002"))
     if how == "a column missing":
         book["學校名冊"] = [row[:1] + row[2:] for row in book["學校名冊"]]  # no 學校名稱
@@ -306,14 +299,14 @@ def test_a_refused_bureau_workbook_keeps_the_registry_for_the_schools_in_the_sam
         del book["學校名冊"]
     write_xlsx(box / "bureau.xlsx", book)
     write_xlsx(box / "1001.xlsx", school_book("1001"))  # a school that sends its workbook now
-    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    summary = run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False)
     actions = {o.source_key: o.action for o in summary.sources}
     assert actions["file:bureau.xlsx"] == "refused" and actions["file:1001.xlsx"] == "loaded", actions
-    with engine.connect() as conn:
+    with sqlite_engine.connect() as conn:
         assert set(conn.execute(select(records["registry"].c.school_code)).scalars()) == {"1001", "1002"}
 
 
-def test_office_lock_files_and_system_files_in_the_inbox_are_ignored(engine, tmp_path):
+def test_office_lock_files_and_system_files_in_the_inbox_are_ignored(sqlite_engine, tmp_path):
     box = _county(tmp_path)
     write_xlsx(box / "1001.XLSX", school_book("1001"))
     (box / "~$1001.XLSX").write_bytes(b"\x0bowner lock")  # Excel's lock while the file is open
@@ -324,7 +317,7 @@ def test_office_lock_files_and_system_files_in_the_inbox_are_ignored(engine, tmp
     (box / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     (box / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
     (box / "loop").symlink_to(box, target_is_directory=True)
-    summary = run_sync(engine, box, today=TODAY, sql_sources=[], recompute=False)
+    summary = run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False)
     actions = {o.source_key: o.action for o in summary.sources}
     assert actions == {"file:bureau.xlsx": "loaded", "file:1001.XLSX": "loaded", "file:1002.xlsx": "loaded"}
 
