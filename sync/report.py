@@ -58,6 +58,9 @@ class FileReport:
     notes: list[dict] = field(default_factory=list)  # lines under a table taken as notes
     rows_read: int = 0
     run: object | None = None  # the RunSummary when the report came with a load (an upload)
+    # The accepted records column by column when a sync worker sent them so (sync.load.pack_records),
+    # `rows` then empty; None otherwise.
+    packed: dict[str, dict[str, list]] | None = None
 
     @property
     def refused(self) -> bool:

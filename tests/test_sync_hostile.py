@@ -266,10 +266,10 @@ def test_an_error_while_storing_one_source_rolls_back_that_source_only(sqlite_en
     write_xlsx(box / "1002.xlsx", school_book("1002", name="東關小學", campus="東校區"))
     real = load._bulk_insert
 
-    def broken(conn, sheet_key, rows, source_id):
-        if sheet_key == "drills" and rows[0]["school_code"] == "1001":
+    def broken(conn, sheet_key, columns, count, source_id):
+        if sheet_key == "drills" and columns["school_code"][0] == "1001":
             raise RuntimeError("disk full in the middle of a source")
-        return real(conn, sheet_key, rows, source_id)
+        return real(conn, sheet_key, columns, count, source_id)
 
     monkeypatch.setattr(load, "_bulk_insert", broken)
     summary = run_sync(sqlite_engine, box, today=TODAY, sql_sources=[], recompute=False)
