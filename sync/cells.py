@@ -58,7 +58,8 @@ def display(value) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        # As Excel shows it: 15 significant digits, so 0.1+0.2 is 0.3, not 0.30000000000000004.
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.15g}"
     if isinstance(value, datetime):
         return value.isoformat(sep=" ") if (value.hour or value.minute or value.second) else value.date().isoformat()
     if isinstance(value, date):
@@ -215,6 +216,9 @@ def parse_date(value):
         v = display(value)
         return None, _p(f"「{v}」是時間不是日期", f"'{v}' is a time of day, not a date")
     v = display(value)
+    if isinstance(value, bool):
+        return None, _p(f"「{v}」是是/否(TRUE/FALSE)不是日期,請填寫日期,如 2026-03-05",
+                        f"'{v}' is a yes/no (TRUE/FALSE) value, not a date; write a date like 2026-03-05")
     return None, _p(
         f"「{v}」是數字不是日期,請把單元格設為日期格式或寫成 2026-03-05",
         f"'{v}' is a number, not a date; format the cell as a date or write it like 2026-03-05",
@@ -240,7 +244,13 @@ def _number_text(value, currency: bool = False) -> str:
     return text.replace(" ", "") if _SPACED_THOUSANDS.match(text) else text
 
 
+def _shown(v: str) -> str:
+    """A cell's text as quoted in a message: a hostile cell of thousands of characters is cut short."""
+    return v if len(v) <= 40 else v[:39] + "…"
+
+
 def _not_number(v: str) -> Problem:
+    v = _shown(v)
     return _p(f"「{v}」不是數字", f"'{v}' is not a number")
 
 
@@ -250,9 +260,12 @@ def _negative(v: str) -> Problem:
 
 MAX_COUNT = 10_000_000  # more than any school's people or classes; the store's INTEGER holds 2**31
 MAX_AMOUNT = 10 ** 10  # ten billion yuan; the store's NUMERIC(14, 2) holds below 10**12
+MAX_SCORE = 100  # rules.md: the indicators' points sum to 100, so no deduction or assessed points exceed it
+_MAX_DIGITS = 18
 
 
 def _too_large(v: str, limit) -> Problem:
+    v = _shown(v)
     return _p(f"「{v}」太大,不合理(應小於 {limit:,})", f"'{v}' is too large to be right (expected below {limit:,})")
 
 
@@ -280,7 +293,10 @@ def _parse_int(value):
     text = _number_text(value)
     m = _WHOLE.match(text)
     if m:
-        return int(m[1].replace(",", "")), None
+        digits = m[1].replace(",", "")
+        if len(digits) > _MAX_DIGITS:  # int() of thousands of digits raises; far beyond any count anyway
+            return None, _too_large(display(value), MAX_COUNT)
+        return int(digits), None
     v = display(value)
     if text.startswith("-") and _DECIMAL.match(text[1:]):
         return None, _negative(v)
@@ -302,7 +318,10 @@ def _parse_decimal(value, *, currency: bool):
     m = _DECIMAL.match(text)
     v = display(value)
     if m:
-        return float(m[1].replace(",", "") + (m[2] or "")), None
+        number = float(m[1].replace(",", "") + (m[2] or ""))
+        if number == _INFINITY:  # a text of hundreds of digits
+            return None, _too_large(v, MAX_AMOUNT if currency else MAX_SCORE)
+        return number, None
     if text.startswith("-") and _DECIMAL.match(text[1:]):
         return None, _negative(v)
     return None, _not_number(v)
@@ -312,14 +331,25 @@ def parse_money(value):
     amount, problem = _parse_decimal(value, currency=True)
     if problem is None and amount >= MAX_AMOUNT:
         return None, _too_large(display(value), MAX_AMOUNT)
-    if problem is None and round(amount, 2) != amount:
-        v = display(value)
-        return None, _p(f"「{v}」金額最多兩位小數", f"'{v}': an amount has at most two decimals")
+    if problem is None:
+        # What Excel shows and stores as typed: a sum like 100.1+200.2 is saved as 300.29999999999995
+        # and shown as 300.3, which is the amount the person sees and means.
+        shown = float(f"{amount:.15g}")
+        if round(shown, 2) != shown:
+            v = display(value)
+            return None, _p(f"「{v}」金額最多兩位小數", f"'{v}': an amount has at most two decimals")
+        return round(shown, 2), None
     return amount, problem
 
 
 def parse_score(value):
-    return _parse_decimal(value, currency=False)
+    """Points (a deduction, assessed points): not above MAX_SCORE, the whole evaluation's 100."""
+    points, problem = _parse_decimal(value, currency=False)
+    if problem is None and points > MAX_SCORE:
+        v = display(value)
+        return None, _p(f"「{v}」超過 {MAX_SCORE} 分,不合理(考評滿分 {MAX_SCORE} 分)",
+                        f"'{v}' is more than {MAX_SCORE} points, which the whole evaluation does not have")
+    return points, problem
 
 
 # ---------------------------------------------------------------- choices
@@ -443,7 +473,7 @@ def _quick_money(full):
 
 def _quick_score(full):
     def parse(value):
-        if value.__class__ is float and 0 <= value < _INFINITY:
+        if value.__class__ is float and 0 <= value <= MAX_SCORE:
             return value, None
         return full(value)
     return parse

@@ -92,11 +92,14 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         book = open_book(source)
         sheets = []
         errors = _xlsx_error_cells(package) if package else _xls_error_cells(source)
+        ods_merges = _ods_merged_cells(package) if package else {}
         for meta in book.sheets_metadata:
             if "Chart" in str(meta.typ):
                 continue
-            grid = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            sheet = book.get_sheet_by_name(meta.name)
+            grid = sheet.to_python(skip_empty_area=False)
             _put_errors(grid, errors.get(meta.name, ()))
+            _fill_merged_down(grid, sheet.merged_cell_ranges or ods_merges.get(meta.name))
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid))
         return sheets
     except Exception as err:  # calamine raises many kinds; all mean "cannot read this file"
@@ -108,6 +111,58 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             f"無法讀取此文件({reason}),請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
             f"the file cannot be read as a workbook ({reason}); save it as .xlsx in Excel or WPS and send it again",
         ) from None
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merged_cells(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """An .ods's cells merged down over rows, by sheet, as calamine gives them for .xlsx and .xls
+    (((top, left), (bottom, right)), 0-based); calamine reads no merges from .ods."""
+    if "content.xml" not in z.members:
+        return {}
+    content = z.read("content.xml")
+    if b"number-rows-spanned" not in content:
+        return {}
+    import xml.etree.ElementTree as ET
+
+    t = _ODS_TABLE
+    merges: dict[str, list] = {}
+    try:
+        for table in ET.fromstring(content).iter(t + "table"):
+            found, r = [], 0
+            for row in table.iter(t + "table-row"):
+                c = 0
+                for cell in row:
+                    if cell.tag not in (t + "table-cell", t + "covered-table-cell"):
+                        continue
+                    down = int(cell.get(t + "number-rows-spanned", "1"))
+                    across = int(cell.get(t + "number-columns-spanned", "1"))
+                    if down > 1:
+                        found.append(((r, c), (r + down - 1, c + across - 1)))
+                    c += int(cell.get(t + "number-columns-repeated", "1"))
+                r += int(row.get(t + "number-rows-repeated", "1"))
+            if found:
+                merges[table.get(t + "name")] = found
+    except (ET.ParseError, ValueError):  # calamine read the same XML, or refuses the file with its reason
+        return {}
+    return merges
+
+
+def _fill_merged_down(grid: list[list], merged) -> None:
+    """A cell merged down over several rows (one 責任人 for three hazards, one 日期 for two gate-duty
+    slots) holds its value for each of those rows, as the person reading the sheet sees it; calamine
+    gives it to the top row only.  Only down its first column: a merge across columns is one cell's
+    value shown wide, not a value of the columns it covers."""
+    for (top, col), (bottom, _right) in merged or ():
+        if bottom <= top or top >= len(grid) or col >= len(grid[top]):
+            continue
+        value = grid[top][col]
+        if is_empty(value):
+            continue
+        for r in range(top + 1, min(bottom, len(grid) - 1) + 1):
+            if col < len(grid[r]) and is_empty(grid[r][col]):
+                grid[r][col] = value
 
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -348,7 +403,15 @@ def _label_forms(text: str) -> list[str]:
     first = raw.split()
     if len(first) > 1:
         forms.append(canon(first[0]))
+    if _LATIN.search(raw) and not raw.isascii():
+        # A bilingual heading either way round (學校代碼 School code, School code 學校代碼): each language alone.
+        forms.append(canon(_PUNCTUATION.sub("", _LATIN.sub("", raw))))
+        forms.append(canon(_PUNCTUATION.sub("", "".join(_LATIN.findall(raw)))))
     return [f for f in dict.fromkeys(forms) if f]
+
+
+_LATIN = re.compile(r"[A-Za-z][A-Za-z_ ]*")
+_PUNCTUATION = re.compile(r"[()\[\]{}:/|,;._\-]")
 
 
 def _names_of(item) -> set[str]:
@@ -419,36 +482,46 @@ _HEADER_INDEX: dict[str, dict[str, str]] = {
 # Columns that mean the same on every sheet they are on may be headed as another sheet heads them
 # (校區名稱 on 應急演練, 日期 for 演練日期, 上崗日期 for 到崗日期).  Not "name" (a school's on one
 # sheet, a person's on another) nor anything whose meaning changes between sheets.
+# A borrowed heading stands in only for a column the sheet does not head in its own words: beside
+# 演練日期, an extra 日期 column (the day the record was filed) is an unknown extra column.
 _SHARED_MEANING = ("campus", "date", "kind", "start_date", "end_date", "content")
+_BORROWED: dict[str, set[str]] = {s.key: set() for s in contract.SHEETS.values()}
 for _key in _SHARED_MEANING:
     _aliases = {canon(c.zh) for s in contract.SHEETS.values() for c in s.columns if c.key == _key}
     for _s in contract.SHEETS.values():
         if _key in _s.keys:
-            for _alias in _aliases:
-                _HEADER_INDEX[_s.key].setdefault(_alias, _key)
+            for _alias in _aliases - _HEADER_INDEX[_s.key].keys():
+                _HEADER_INDEX[_s.key][_alias] = _key
+                _BORROWED[_s.key].add(_alias)
 
 
 def column_key_of(spec: contract.Sheet, header) -> str | None:
     if not isinstance(header, str) or is_empty(header):
         return None
-    return _column_key(spec.key, header)
+    return _column_key(spec.key, header)[0]
 
 
 @lru_cache(maxsize=65536)
-def _column_key(sheet_key: str, header: str) -> str | None:
+def _column_key(sheet_key: str, header: str) -> tuple[str | None, bool]:
+    """(column key or None, whether the heading is borrowed from another sheet)."""
     index = _HEADER_INDEX[sheet_key]
     for form in _label_forms(header):
         if form in index:
-            return index[form]
-    return None
+            return index[form], form in _BORROWED[sheet_key]
+    return None, False
 
 
 def _header_matches(spec: contract.Sheet, row: list) -> dict[str, list[int]]:
     matched: dict[str, list[int]] = {}
+    borrowed: dict[str, list[int]] = {}
     for i, cell in enumerate(row):
-        key = column_key_of(spec, cell)
+        if cell.__class__ is not str or is_empty(cell):
+            continue
+        key, is_borrowed = _column_key(spec.key, cell)
         if key:
-            matched.setdefault(key, []).append(i)
+            (borrowed if is_borrowed else matched).setdefault(key, []).append(i)
+    for key, idxs in borrowed.items():
+        matched.setdefault(key, idxs)
     return matched
 
 

@@ -38,6 +38,7 @@ from sync.validate import (
     numeric_columns,
     privacy_problems,
     registered_code,
+    sheet_privacy_problems,
     validate_rows,
 )
 
@@ -199,6 +200,10 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             ))
             report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t} for r, t in table.notes)
             report.rows_read += len(table.rows)
+    used = {id(sh) for sh in chosen.values()}
+    for sh in sheets:
+        if id(sh) not in used and sh.grid:
+            report.problems.extend(sheet_privacy_problems(sh.name, sh.grid, hidden=not sh.visible))
     if report.kind == SCHOOL_WORKBOOK:
         _check_school(report, tables, registry, today, maxima)
     else:
@@ -299,6 +304,7 @@ def _check_school(report, tables, registry, today, maxima):
             f"school code '{code}' is not in the bureau's school registry; check the code "
             "(or ask the bureau to register the school)",
             sheet=tables["school"].sheet.name, column="學校代碼", value=code, sheet_key="school",
+            row=tables["school"].rows[0].row_no,
         )
     ctx = Context(today=today, school_code=code, registry=None, indicator_max=maxima)
     if "campuses" in tables:

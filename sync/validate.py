@@ -107,6 +107,9 @@ class SheetResult:
 EARLIEST_RECORD = date(2000, 1, 1)
 EARLIEST_BIRTH = date(1900, 1, 1)
 GUARD_AGE = (16, 80)
+# People listed with the days they served (start_date .. end_date): one person may come back after
+# leaving (a guard re-hired), but two rows for one person at once would count him twice (B2, E1).
+STINTS = {"guards": ("name", "campus"), "office_staff": ("name",)}
 # Dates that may lie in the future: a rectification deadline, a planned end of service.
 FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staff", "end_date")}
 UNIQUE_KEYS = {
@@ -114,8 +117,8 @@ UNIQUE_KEYS = {
     "checklist": ("item",),
     "agreements": ("year",),
     "hazards": ("id",),
-    "guards": ("name", "campus"),
-    "office_staff": ("name",),
+    "guards": ("name", "campus", "start_date"),
+    "office_staff": ("name", "start_date"),
     "registry": ("school_code",),
 }
 
@@ -258,6 +261,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     absent = {col.key: None for col in sheet.columns if col.key not in headers}  # optional columns left out
     unique = UNIQUE_KEYS.get(sheet.key)
     seen: dict[tuple, int] = {}
+    stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
     earliest, today = EARLIEST_RECORD, ctx.today
     for raw_row in rows:
         rec: dict = dict(absent)
@@ -295,6 +299,9 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
                 issues.append((key, f"與第{seen[ident]}行重複", f"duplicates row {seen[ident]}"))
             else:
                 seen[ident] = raw_row.row_no
+        if not issues and sheet.key in STINTS:
+            issues = _overlapping_stint(rec, raw_row.row_no, stints.setdefault(
+                tuple(rec.get(k) for k in STINTS[sheet.key]), []))
         if issues:
             _reject(result, sheet, sheet_name, headers, raw_row, issues, code)
             continue
@@ -304,11 +311,32 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     return result
 
 
+def _overlapping_stint(rec: dict, row_no: int, earlier: list[tuple[date, date | None, int]]) -> list:
+    """The issue when this person's days overlap an earlier row's for the same person; else records
+    this row's days in `earlier`."""
+    start, end = rec["start_date"], rec.get("end_date")
+    for other_start, other_end, other_row in earlier:
+        if start <= (other_end or date.max) and other_start <= (end or date.max):
+            until = f"至 {other_end.isoformat()}" if other_end else "起,未填離崗日期"
+            until_en = f"until {other_end.isoformat()}" if other_end else "on, with no end date"
+            return [("start_date",
+                     f"與第{other_row}行是同一人,在崗時間重疊(第{other_row}行 {other_start.isoformat()} {until});"
+                     f"如已離崗後再返崗,請填寫第{other_row}行的離崗日期;如是同名的另一人,請在姓名中加以區分,如「{rec['name']}(二)」",
+                     f"the same person as row {other_row}, whose days overlap ({other_start.isoformat()} {until_en}); "
+                     f"if he left and came back, fill in row {other_row}'s end date; if this is another person of the "
+                     f"same name, write the name so the two can be told apart, e.g. '{rec['name']} (2)'")]
+    earlier.append((start, end, row_no))
+    return []
+
+
 def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
     reasons_zh, reasons_en = [], []
     for key, zh, en in issues:
         col_no, header = headers.get(key, (None, sheet.column(key).zh if key in sheet.keys else key))
         value = display(raw_row.cells.get(key))
+        if _private_kind(value):  # a phone typed into a count: reported, but not kept or repeated
+            zh, en = (_masked_in(text, value) for text in (zh, en))
+            value = _masked(value)
         result.problems.append(Problem(
             "row", sheet_name, raw_row.row_no, header, value, zh, en,
             sheet_key=sheet.key, column_key=key, col_no=col_no,
@@ -317,31 +345,58 @@ def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
         reasons_en.append(f"{header}: {en}")
     result.rejected.append({
         "sheet_key": sheet.key, "sheet": sheet_name, "row_no": raw_row.row_no, "school_code": code,
-        "raw": raw_row.raw, "reason_zh": ";".join(reasons_zh), "reason_en": "; ".join(reasons_en),
+        "raw": {k: _masked(v) if v and _private_kind(v) else v for k, v in raw_row.raw.items()},
+        "reason_zh": ";".join(reasons_zh), "reason_en": "; ".join(reasons_en),
     })
+
+
+def _masked(value: str) -> str:
+    """An identity or phone number as a report may show it: enough to find the cell, not the number."""
+    return value[:3] + "…"
+
+
+def _masked_in(text: str, value: str) -> str:
+    for shown in (value, value[:39] + "…"):
+        text = text.replace(shown, _masked(value))
+    return text
 
 
 # ---------------------------------------------------------------- privacy
 
-_PRIVATE_HEADERS = ("身份证", "证件", "身份号", "电话", "手机", "联系方式", "phone", "mobile", "telephone",
-                    "idcard", "id_card", "identity", "idnumber", "id_number")
+_PRIVATE_HEADERS = ("身份证", "身分证", "证件", "身份号", "电话", "手机", "座机", "联系方式", "联系号码", "联络号码",
+                    "phone", "mobile", "telephone", "idcard", "id_card", "identity", "idnumber", "id_number")
 _ID_CARD = re.compile(
     r"(?<!\d)[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])"
 )
 # The old 15-digit card: area code, YYMMDD, three digits.  Only a cell that is nothing else is taken for
 # one (15 digits alone are too common in serial numbers to look for inside longer text).
 _OLD_ID_CARD = re.compile(r"^[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}$", re.M)
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3}-)\d{7,8}(?!\d)")
-_SEPARATORS = re.compile(r"[ \t\u3000-]")
+# A mobile number, with China's country code in any of its written forms (+86, 0086, 86).
+_MOBILE = re.compile(r"(?<!\d)(?:(?:\+|00)?86)?1[3-9]\d{9}(?!\d)")
+# A landline: an area code set off by a separator or brackets (0351-1234567, (0755)1234 5678), or after
+# the country code (+86 755 12345678).  Bare runs of digits are not guessed at: too many codes look so.
+_LANDLINE = re.compile(
+    r"(?<!\d)(?:\(0[1-9]\d{1,2}\)[ \t]?|0[1-9]\d{1,2}[- \t][ \t]?|(?:\+|00)86[- \t]?\(?0?[1-9]\d{1,2}\)?[- \t]?)"
+    r"\d{3,4}[- \t]?\d{4}(?!\d)"
+)
+# What people put between the groups of a number: spaces of every width (NFKC makes them " "), dashes of
+# every length, dots.  Not a line break: the scan looks at many cells, one a line.
+_DASHES = str.maketrans(dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-"))
+_SEPARATORS = re.compile(r"[ \t\-.\u00b7_/]")
+# Header words, in canon's form, that name such a column on their own (Tel., ID No.): too short to be
+# looked for inside other words.
+_PRIVATE_HEADER_WORDS = {"tel", "telno", "idno", "idcardno", "phoneno", "mobileno", "身份证号码", "身份证号"}
+_HEADER_PUNCTUATION = re.compile(r"[.:#_\-]")
 
 
 def header_is_private(header: str) -> bool:
     c = canon(header)
-    return c in ("tel", "身份证号码", "身份证号") or any(p in c for p in _PRIVATE_HEADERS)
+    return _HEADER_PUNCTUATION.sub("", c) in _PRIVATE_HEADER_WORDS or any(p in c for p in _PRIVATE_HEADERS)
 
 
 def _private_kind(text: str) -> tuple[str, str] | None:
+    # Full-width digits and brackets (１３８…, （0755）) as a Chinese input method types them.
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
     compact = _SEPARATORS.sub("", text)
     if _ID_CARD.search(compact) or _OLD_ID_CARD.search(compact):
         return ("身份證號碼", "an identity-card number")
@@ -353,8 +408,9 @@ def _private_kind(text: str) -> tuple[str, str] | None:
 def numeric_columns(sheet_key: str | None, columns: dict[str, int]) -> set[int]:
     """The 0-based columns of `columns` (key -> column) that hold counts, amounts or points.
 
-    Their cells are read as numbers and checked as numbers: 13800000000.00 there is an amount, not a
-    phone number, and a phone typed into a count would be stored as nothing but a count."""
+    Their numbers are checked as numbers (13800000000.00 there is an amount, too large to be right, and a
+    count with a typo is a count); only their text is looked into for a phone or an identity number,
+    which a person writes as text (138-0013-8000, an 18-character number ending in X)."""
     if sheet_key not in contract.SHEETS:
         return set()
     sheet = contract.SHEETS[sheet_key]
@@ -369,23 +425,22 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
     """File-level problems for every header or cell that looks like an identity-card or phone number.
 
     code_col: the 0-based school-code column, whose values are codes whatever they look like;
-    skip_cols: other 0-based columns not looked into (see numeric_columns);
+    skip_cols: the 0-based numeric columns (numeric_columns), whose numbers are not looked into;
     contract_cols: the 0-based columns read as contract columns, whose headers are not private."""
     problems = []
-    skip = set(skip_cols) | ({code_col} if code_col is not None else set())
     for i, header in enumerate(header_cells):
         if i in contract_cols:
             continue  # 一鍵報警（電話聯網） is the contract's alarm column, whatever else its header says
         if not is_empty(header) and header_is_private(str(header)):
             problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
-    if not rows or _private_kind(_looked_into(rows, skip)) is None:
+    skip = {code_col} if code_col is not None else set()
+    numeric = set(skip_cols) - skip
+    if not rows or _private_kind(_looked_into(rows, skip, numeric)) is None:
         return problems
-    if skip:
-        rows = [(n, ["" if i in skip else c for i, c in enumerate(cells)]) for n, cells in rows]
     for row_no, cells in rows:
         for i, cell in enumerate(cells):
-            if is_empty(cell):
+            if i in skip or is_empty(cell) or (i in numeric and cell.__class__ is not str):
                 continue
             kind = _private_kind(display(cell))
             if kind:
@@ -395,24 +450,41 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
     return problems
 
 
-def _looked_into(rows: list[tuple[int, list]], skip: set[int]) -> str:
+def sheet_privacy_problems(sheet_name: str, rows: list[list], hidden: bool) -> list[Problem]:
+    """Privacy problems on a sheet that is not one of the contract's (a roster kept beside the tables,
+    a hidden lookup sheet): the file is kept as sent, so identity or phone numbers anywhere in it are
+    collected.  Only values are looked for: a heading alone (手機) in free text is not one."""
+    numbered = [(n + 1, cells) for n, cells in enumerate(rows) if cells]
+    problems = privacy_problems(None, sheet_name, None, [], numbered)
+    if hidden:
+        for p in problems:
+            p.reason_zh += "(該工作表是隱藏的:請在 Excel 或 WPS 中取消隱藏後刪除)"
+            p.reason_en += " (the sheet is hidden: unhide it in Excel or WPS to delete it)"
+    return problems
+
+
+def _looked_into(rows: list[tuple[int, list]], skip: set[int], numeric: set[int] = frozenset()) -> str:
     """The text of every cell outside `skip` that could hold an 11-digit phone or an 18-digit identity
-    number (text, and numbers of seven digits or more), one line each.  Gathered a sheet at a time with
-    C-level steps (itemgetter, chain): this runs over every cell of a county."""
+    number (text, and outside `numeric` numbers of seven digits or more), one line each.  Gathered a
+    sheet at a time with C-level steps (itemgetter, chain): this runs over every cell of a county."""
     grid = [cells for _n, cells in rows]
     width = max(map(len, grid))
+    square = min(map(len, grid)) == width
     kept = [i for i in range(width) if i not in skip]
-    if len(kept) >= 2 and min(map(len, grid)) == width:
-        flat = list(chain.from_iterable(map(itemgetter(*kept), grid)))
-    else:
-        flat = [cells[i] for cells in grid for i in kept if i < len(cells)]
-    texts = [c for c in flat if c.__class__ is str]
+    texts = [c for c in _cells_of(grid, kept, square) if c.__class__ is str]
+    flat = _cells_of(grid, [i for i in kept if i not in numeric], square) if numeric else _cells_of(grid, kept, square)
     texts += [display(c) for c in flat if (c.__class__ is float or c.__class__ is int) and c >= 1e6]
     return "\n".join(texts)
 
 
+def _cells_of(grid: list[list], columns: list[int], square: bool) -> list:
+    if square and len(columns) >= 2:
+        return list(chain.from_iterable(map(itemgetter(*columns), grid)))
+    return [cells[i] for cells in grid for i in columns if i < len(cells)]
+
+
 def _privacy(sheet_key, sheet_name, row, column, value, col_no, kind):
-    masked = value[:3] + "…" if value else value
+    masked = _masked(value) if value else value
     return Problem(
         "file", sheet_name, row, column, masked,
         f"疑似{kind[0]}:本系統不收集身份證號或電話號碼,請刪除該列或該內容後重新提交",

@@ -125,3 +125,82 @@ def write(fmt: str, path_stem: Path, book: Book) -> Path:
     path = path_stem.with_suffix("." + fmt)
     WRITERS[fmt](path, book)
     return path
+
+
+# A cell merged down: (sheet, 0-based column, first row, last row), rows counted in the book (0 = header).
+MergeDown = tuple[str, int, int, int]
+
+
+def write_merged(fmt: str, path_stem: Path, book: Book, merges: list[MergeDown]) -> Path:
+    """The book with cells merged down over rows, as an office keeps one 責任人 for several hazards:
+    the value stays in the top cell, the cells under it are covered (empty), in each format's own way."""
+    path = path_stem.with_suffix("." + fmt)
+    covered = {(s, c, r) for s, c, top, bottom in merges for r in range(top + 1, bottom + 1)}
+    plain = {name: [[None if (name, c, r) in covered else v for c, v in enumerate(row)] for r, row in enumerate(rows)]
+             for name, rows in book.items()}
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        write_xlsx(path, plain)
+        wb = load_workbook(path)
+        for sheet, col, top, bottom in merges:
+            wb[sheet].merge_cells(start_row=top + 1, start_column=col + 1, end_row=bottom + 1, end_column=col + 1)
+        wb.save(path)
+    elif fmt == "xls":
+        import xlwt
+
+        wb = xlwt.Workbook(encoding="utf-8")
+        date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+        bottoms = {(s, c, top): bottom for s, c, top, bottom in merges}
+        for name, rows in plain.items():
+            ws = wb.add_sheet(name)
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    if value is None:
+                        continue
+                    style = date_style if isinstance(value, date) else xlwt.Style.default_style
+                    bottom = bottoms.get((name, c, r))
+                    if bottom is not None:
+                        ws.write_merge(r, bottom, c, c, value, style)
+                    else:
+                        ws.write(r, c, value, style)
+        wb.save(str(path))
+    else:
+        _write_ods_merged(path, plain, merges)
+    return path
+
+
+def _write_ods_merged(path: Path, book: Book, merges: list[MergeDown]) -> None:
+    """An .ods by odfpy itself (pandas' writer merges nothing): numbers, dates and text as LibreOffice
+    writes them, covered cells under each merge."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow
+    from odf.text import P
+
+    spans = {(s, c, top): bottom - top + 1 for s, c, top, bottom in merges}
+    covered = {(s, c, r) for s, c, top, bottom in merges for r in range(top + 1, bottom + 1)}
+    doc = OpenDocumentSpreadsheet()
+    for name, rows in book.items():
+        table = Table(name=name)
+        for r, row in enumerate(rows):
+            tr = TableRow()
+            for c, value in enumerate(row):
+                if (name, c, r) in covered:
+                    tr.addElement(CoveredTableCell())
+                    continue
+                extra = {"numberrowsspanned": spans[(name, c, r)]} if (name, c, r) in spans else {}
+                if value is None:
+                    cell = TableCell(**extra)
+                elif isinstance(value, date):
+                    cell = TableCell(valuetype="date", datevalue=value.isoformat(), **extra)
+                    cell.addElement(P(text=value.isoformat()))
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cell = TableCell(valuetype="float", value=value, **extra)
+                    cell.addElement(P(text=str(value)))
+                else:
+                    cell = TableCell(valuetype="string", **extra)
+                    cell.addElement(P(text=str(value)))
+                tr.addElement(cell)
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+    doc.save(str(path))

@@ -1,0 +1,217 @@
+"""data-contract.md, clause by clause, on inputs an outside audit found mishandled: each test names the
+clause it pins.  Workbooks are written by real writers (openpyxl, xlwt, odfpy)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sync.report import check_file
+from tests.sync_helpers import bureau_book, school_book, write, write_merged, write_xlsx
+
+TODAY = date(2026, 11, 28)
+
+
+def _check(tmp_path, book, fmt="xlsx", registry=frozenset({"1001"})):
+    return check_file(write(fmt, tmp_path / "s", book), registry=set(registry), today=TODAY)
+
+
+def _lines(report):
+    return "\n".join(report.lines())
+
+
+# ---------------------------------------------------------------- "the reader forgives what a person would"
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_cell_merged_down_over_rows_holds_its_value_for_each_row(tmp_path, fmt):
+    """One 責任人 and one 整改時限 merged over three hazards, one 校區 over three drills: each row has them
+    (F2 reads the owner and deadline of every problem)."""
+    book = school_book()
+    book["隱患整改"] += [["H2", date(2026, 3, 2), "消防栓過期", "消防", None, None, None],
+                      ["H3", date(2026, 3, 3), "監控損壞", "設施", None, None, None]]
+    book["應急演練"].append([date(2026, 5, 12), None, "防踩踏", "是", "良好", 12, 12, 600])
+    merges = [("隱患整改", 4, 1, 3), ("隱患整改", 5, 1, 3), ("應急演練", 1, 1, 3)]
+    report = check_file(write_merged(fmt, tmp_path / "merged", book, merges), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+    assert [(h["id"], h["owner"], h["deadline"]) for h in report.rows["hazards"]] == [
+        ("H1", "張主任", date(2026, 4, 1)), ("H2", "張主任", date(2026, 4, 1)), ("H3", "張主任", date(2026, 4, 1))]
+    assert [d["campus"] for d in report.rows["drills"]] == ["本部", "本部", "本部"]
+
+
+def test_an_extra_column_headed_like_another_sheets_column_is_an_unknown_extra_column(tmp_path):
+    """"Unknown extra columns are kept out of scoring but do not fail the file": 上崗日期 beside the
+    training's 開始日期, 日期 beside 演練日期."""
+    book = school_book()
+    book["保安培訓"][0].insert(1, "上崗日期")
+    book["保安培訓"][1].insert(1, date(2024, 1, 1))
+    book["應急演練"][0].append("日期")
+    for row in book["應急演練"][1:]:
+        row.append(date(2026, 5, 1))
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert report.rows["guard_training"][0]["start_date"] == date(2026, 3, 1)
+    assert [d["date"] for d in report.rows["drills"]] == [date(2026, 3, 10), date(2026, 4, 14)]
+
+
+def test_a_column_headed_only_as_another_sheet_heads_it_is_still_read(tmp_path):
+    book = school_book()
+    book["保安培訓"][0][1] = "上崗日期"  # no 開始日期 at all: the borrowed heading stands in for it
+    report = _check(tmp_path, book)
+    assert not report.problems and report.rows["guard_training"][0]["start_date"] == date(2026, 3, 1)
+
+
+@pytest.mark.parametrize("headers", [
+    ["School code 學校代碼", "School name 學校名稱", "School type 學校類別", "Township 所屬鄉鎮", "Boarding 寄宿制"],
+    ["學校代碼 School code", "學校名稱 School name", "學校類別 School type", "所屬鄉鎮 Township", "寄宿制 Boarding"],
+    ["學校代碼(school_code)", "學校名稱(name)", "學校類別(type)", "所屬鄉鎮(township)", "寄宿制(boarding)"],
+])
+def test_a_bilingual_heading_matches_in_either_order(tmp_path, headers):
+    """"the English key is accepted too": with the Chinese name, before it or after it."""
+    book = school_book()
+    book["學校概況"][0] = headers
+    report = _check(tmp_path, book)
+    assert not report.refused, _lines(report)
+    assert report.school_code == "1001" and report.rows["school"][0]["name"] == "城關小學"
+
+
+def test_an_amount_excel_calculated_is_the_amount_it_shows(tmp_path):
+    """Numbers: =100.1+200.2 is saved as 300.29999999999995 and shown as 300.3; the amount is 300.3."""
+    book = school_book()
+    book["安全經費"][1][2] = 100.1 + 200.2
+    book["安全經費"].append([date(2026, 3, 2), "安全宣傳", 0.1 + 0.2])
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert [f["amount"] for f in report.rows["funds"]] == [300.3, 0.3]
+
+
+def test_an_amount_with_three_decimals_is_still_refused(tmp_path):
+    book = school_book()
+    book["安全經費"][1][2] = 12.345
+    [p] = _check(tmp_path, book).problems
+    assert (p.row, p.column, p.value) == (2, "金額", "12.345") and "two decimals" in p.reason_en
+
+
+# ---------------------------------------------------------------- "a bad row is reported back", never a crash
+
+@pytest.mark.parametrize("sheet,col", [("校區", 1), ("責任書", 0)])
+def test_a_number_of_thousands_of_digits_is_a_row_problem_not_a_crash(tmp_path, sheet, col):
+    book = school_book()
+    book[sheet][1][col] = "9" * 5000
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert p.level == "row" and p.row == 2 and "too large" in p.reason_en
+    assert len(p.reason_en) < 200  # the value is quoted cut short
+
+
+def test_a_deduction_above_the_whole_evaluations_points_is_refused(tmp_path):
+    """rules.md: the points sum to 100; a deduction of 13800138000 (a phone typed in) is not one."""
+    book = bureau_book()
+    book["督查記錄"][1][4] = 250
+    report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
+    [p] = report.problems
+    assert (p.sheet, p.row, p.column) == ("督查記錄", 2, "扣分") and "100 points" in p.reason_en
+    assert report.rows["inspections"] == []
+
+
+def test_true_in_a_date_column_is_called_a_yes_no_value(tmp_path):
+    book = school_book()
+    book["應急演練"][1][0] = True
+    [p] = _check(tmp_path, book).problems
+    assert p.value == "TRUE" and "yes/no" in p.reason_en and "number" not in p.reason_en
+
+
+def test_an_unregistered_school_code_is_refused_with_its_row(tmp_path):
+    """"a workbook whose school code is not registered is refused": file, sheet, row, column, value."""
+    report = _check(tmp_path, school_book("1009"))
+    [p] = report.file_problems
+    assert (p.sheet, p.row, p.column, p.value) == ("學校概況", 2, "學校代碼", "1009")
+
+
+# ---------------------------------------------------------------- people: one record a row, a person may come back
+
+def test_a_guard_who_left_and_was_rehired_on_the_same_campus_has_two_rows(tmp_path):
+    book = school_book()
+    book["保安人員"][1][5] = date(2025, 1, 31)
+    book["保安人員"].append(["王保安", "本部", date(1975, 5, 1), "平安保安公司", date(2026, 2, 1), None] + ["是"] * 7)
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert [(g["name"], g["start_date"]) for g in report.rows["guards"]] == [
+        ("王保安", date(2024, 1, 1)), ("趙保安", date(2024, 1, 1)), ("王保安", date(2026, 2, 1))]
+
+
+def test_one_person_listed_twice_at_once_is_refused_with_what_to_do(tmp_path):
+    """Two rows for one person at the same time would count him twice (B2 head count)."""
+    book = school_book()
+    book["安全辦人員"].append(["張主任", "工作人員", date(2025, 9, 1), None])
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row, p.column) == ("row", "安全辦人員", 4, "到崗日期")
+    assert "row 2" in p.reason_en and "end date" in p.reason_en and "張主任(二)" in p.reason_zh
+    assert [s["name"] for s in report.rows["office_staff"]] == ["張主任", "李幹事"]
+
+
+# ---------------------------------------------------------------- "No identity-card numbers or phone numbers"
+
+@pytest.mark.parametrize("value,kind", [
+    ("１３８００１３８０００", "phone"),  # full-width digits, as a Chinese input method types them
+    ("１１０１０１１９９００３０７１２３４", "identity-card"),
+    ("0086 138 0013 8000", "phone"), ("138–0013–8000", "phone"), ("138－0013－8000", "phone"),
+    ("138\u00a00013\u00a08000", "phone"), ("138.0013.8000", "phone"),
+    ("0755 12345678", "phone"), ("（0755）12345678", "phone"), ("0871—12345678", "phone"),
+    ("+86 755 12345678", "phone"), ("0755-1234-5678", "phone"),
+])
+def test_identity_and_phone_numbers_in_the_forms_people_type_refuse_the_file(tmp_path, value, kind):
+    book = school_book()
+    book["應急演練"][1][4] = value  # 評定結果
+    report = _check(tmp_path, book)
+    [p] = report.file_problems
+    assert kind in p.reason_en and (p.sheet, p.row, p.column) == ("應急演練", 2, "評定結果")
+
+
+@pytest.mark.parametrize("value", ["075512345678", "2026-03-05 10:00", "縣教體〔2026〕12號", "H-2026-0001", "12345678"])
+def test_text_that_only_has_digits_is_not_taken_for_a_phone(tmp_path, value):
+    book = school_book()
+    book["應急演練"][1][4] = value
+    assert not _check(tmp_path, book).file_problems
+
+
+@pytest.mark.parametrize("header", ["身分證字號", "座機", "Tel.", "Tel No", "ID No.", "聯繫號碼", "座机号码"])
+def test_a_private_column_in_other_spellings_is_refused(tmp_path, header):
+    book = school_book()
+    book["保安人員"][0].append(header)
+    report = _check(tmp_path, book)
+    assert report.refused and report.file_problems[0].column == header
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_identity_numbers_on_a_sheet_outside_the_contract_refuse_the_file(tmp_path, hidden):
+    """The file is kept as sent: a roster of guards' identity numbers beside the tables is collected too."""
+    roster = [["姓名", "身份證號", "手機"], ["王保安", "110101197505011234", "13800138000"]]
+    book = school_book()
+    path = tmp_path / "s.xlsx"
+    write_xlsx(path, book if hidden else {**book, "保安花名冊": roster}, hidden={"保安花名冊": roster} if hidden else None)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert report.refused
+    assert {(p.sheet, p.row, p.col_no) for p in report.file_problems} == {("保安花名冊", 2, 2), ("保安花名冊", 2, 3)}
+    assert all(p.value.endswith("…") for p in report.file_problems)
+    assert ("hidden" in report.file_problems[0].reason_en) == hidden
+
+
+def test_a_phone_written_as_text_in_a_count_column_refuses_the_file(tmp_path):
+    book = school_book()
+    book["應急演練"][1][7] = "138-0013-8000"  # 參演人數
+    report = _check(tmp_path, book)
+    assert any(p.level == "file" and "phone" in p.reason_en and p.column == "參演人數" for p in report.problems)
+
+
+def test_a_phone_typed_as_a_number_into_a_count_is_a_count_too_large_and_never_kept(tmp_path):
+    """A count with a typo is checked as a count; its rejected row does not keep the number."""
+    book = school_book()
+    book["校區"][1][1] = 13800138000
+    report = _check(tmp_path, book)
+    assert not report.refused
+    [p] = report.problems
+    assert p.value == "138…" and "13800138000" not in p.reason_zh + p.reason_en
+    [row] = report.rejected
+    assert "13800138000" not in str(row)
