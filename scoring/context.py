@@ -124,12 +124,21 @@ class Context:
     def per_school(self, series: pd.Series, fill=0) -> pd.Series:
         return series.reindex(self.codes, fill_value=fill)
 
+    def campuses(self) -> pd.DataFrame:
+        """One row per campus: a campus sent twice (by the workbook and a mapped query, or with a stray
+        space) is one campus, its last row kept, for the head counts (B2, C6) as for the guards (E1)."""
+        if "campuses" not in self._cache:
+            rows = self.frame("campuses")
+            names = rows["campus"].astype("object").fillna("").astype(str).str.strip()
+            self._cache["campuses"] = rows.assign(campus=names).drop_duplicates(["school_code", "campus"], keep="last")
+        return self._cache["campuses"]
+
     def staff_total(self) -> pd.Series:
-        campuses = self.frame("campuses")
+        campuses = self.campuses()
         return self.per_school(campuses.groupby("school_code")["staff"].sum().astype(float))
 
     def students_total(self) -> pd.Series:
-        campuses = self.frame("campuses")
+        campuses = self.campuses()
         return self.per_school(campuses.groupby("school_code")["students"].sum().astype(float))
 
     # -- calendar ------------------------------------------------------------
@@ -209,6 +218,9 @@ class Context:
         missing_list = missing.groupby("school_code")["period"].agg("、".join)
         missing_list = missing_list.reindex(self.codes).fillna("")
         first_missing = missing.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
+        # what covering it adds: the part of its share it does not earn yet (a semester with one lecture
+        # of two already earns half)
+        first_score = missing.groupby("school_code")["score"].first().reindex(self.codes).fillna(0.0)
         # pending or all counted periods covered: point at the next period still open
         open_periods = long[~long["covered"] & ~long["counted"]]
         next_open = open_periods.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
@@ -228,7 +240,8 @@ class Context:
         target = first_missing.where(first_missing != "", next_open)
         act = np.where(target != "", texts(action, p=target), "")
         act_en = np.where(target != "", texts(action_en, p=target), "")
-        gain = np.where(pending, np.nan, np.where(first_missing != "", 1 / n_counted.where(n_counted > 0, 1), 1 - ratio))
+        gain = np.where(pending, np.nan, np.where(first_missing != "", (1 - first_score) / n_counted.where(n_counted > 0, 1),
+                                                  1 - ratio))
         periods = long[["school_code", "period", "required", "held", "covered", "counted"]]
         if long["period"].str.contains("-spring|-autumn", regex=True).any():
             detail, act = (pd.Series(x).str.replace("-spring", "年春季學期").str.replace("-autumn", "年秋季學期")

@@ -130,14 +130,28 @@ def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
     latest = findings.sort_values(order, kind="stable").groupby(["school_code", "indicator"])["assessed_points"].last()
     long["assessed_points"] = pd.MultiIndex.from_frame(long[["school_code", "indicator"]]).map(latest.to_dict().get)
     long["assessed_points"] = pd.to_numeric(long["assessed_points"], errors="coerce")
-    assessed = long["assessed_points"].notna()
-    long["points"] = long["computed_points"].where(~assessed, long["assessed_points"].clip(lower=0, upper=long["max"]))
+    # Assessors mark on the published rubric (C2 out of 6, the range the sync accepts); where C4 does
+    # not apply, the other C indicators carry its points, so their marks count on that larger scale:
+    # full marks stay full marks, never lost.
+    published = long["indicator"].map(ctx.rubric.points).astype(float)
+    share = long["assessed_points"].clip(lower=0) / published.where(published > 0)
+    assessed = long["assessed_points"].notna() & long["applicable"]
+    ignored = long["assessed_points"].notna() & ~long["applicable"]
+    long["points"] = long["computed_points"].where(~assessed, (share.clip(upper=1) * long["max"]))
     long["pending"] = long["pending"] & ~assessed
     long["ratio"] = (long["points"] / long["max"].where(long["max"] > 0)).where(long["applicable"])
-    long.loc[assessed, "detail"] = long.loc[assessed, "detail"] + "（督查考評得分" + \
-        long.loc[assessed, "assessed_points"].map("{:g}".format) + "分，取代計算得分）"
-    long.loc[assessed, "detail_en"] = long.loc[assessed, "detail_en"] + " (assessors set " + \
-        long.loc[assessed, "assessed_points"].map("{:g}".format) + " points, replacing the computed ones)"
+    marks = long["assessed_points"].map("{:g}".format, na_action="ignore")
+    scaled = assessed & (long["max"] - published).abs().gt(1e-9)
+    long.loc[assessed, "detail"] = long.loc[assessed, "detail"] + "（督查考評得分" + marks[assessed] + "分" + \
+        published[assessed].map("/{:g}".format) + scaled[assessed].map({True: "，按本校滿分折算", False: ""}) + \
+        "，取代計算得分）"
+    long.loc[assessed, "detail_en"] = long.loc[assessed, "detail_en"] + " (assessors set " + marks[assessed] + \
+        published[assessed].map(" of {:g}".format) + " points" + \
+        scaled[assessed].map({True: ", scaled to this school's maximum", False: ""}) + ", replacing the computed ones)"
+    long.loc[ignored, "detail"] = long.loc[ignored, "detail"] + "（督查考評得分" + marks[ignored] + \
+        "分不計：本指標不適用於本校）"
+    long.loc[ignored, "detail_en"] = long.loc[ignored, "detail_en"] + " (the assessors' " + marks[ignored] + \
+        " points do not count: the indicator does not apply to this school)"
 
 
 def _hints(long: pd.DataFrame) -> None:

@@ -32,9 +32,7 @@ def campus_guards(ctx: Context) -> pd.DataFrame:
     """Per campus: people, boarders, guards required and guards on duty on the evaluation date."""
     if "campus_guards" in ctx._cache:
         return ctx._cache["campus_guards"]
-    campuses = ctx.frame("campuses")
-    campuses = campuses.assign(campus=_names(campuses["campus"])).drop_duplicates(["school_code", "campus"],
-                                                                                   keep="last")
+    campuses = ctx.campuses()
     people = campuses["students"].astype(float).fillna(0) + campuses["staff"].astype(float).fillna(0)
     boarders = campuses["boarders"].astype(float).fillna(0)
     guards = ctx.on_duty("guards")
@@ -167,10 +165,7 @@ def e7_guard_training(ctx: Context) -> Outcome:
         employed = guards[(guards["start_date"] <= sem.end) & (guards["end_date"].isna() | (guards["end_date"] >= sem.start))]
         employed = employed.drop_duplicates(["school_code", "name"])
         stop = min(sem.end, ctx.as_of)
-        first = training["start_date"].clip(lower=sem.start)
-        last = t_end.clip(upper=stop)
-        days = ((last - first).dt.days + 1).clip(lower=0)
-        per_guard = training.assign(days=days.to_numpy()).groupby(["school_code", "name"])["days"].sum()
+        per_guard = _training_days(training, training["start_date"].clip(lower=sem.start), t_end.clip(upper=stop))
         pairs = employed[["school_code", "name"]].merge(per_guard.reset_index(), on=["school_code", "name"], how="left")
         pairs["held"] = pairs["days"].fillna(0).astype(int)
         pairs["period"] = pairs["name"].astype(str) + "（" + sem.period + "）"
@@ -182,6 +177,22 @@ def e7_guard_training(ctx: Context) -> Outcome:
     return ctx.over_periods(long[["school_code", "period", "end", "required", "held", "score"]],
                             "保安學期", "guard-semesters", f"安排{{p}}參加{need}天脫產培訓",
                             f"send {{p}} to {need} days of off-duty training")
+
+
+def _training_days(training: pd.DataFrame, first: pd.Series, last: pd.Series) -> pd.Series:
+    """Distinct days of training per (school_code, name) between each row's first and last day: a
+    course typed twice, or two overlapping rows, are the same days (4.5.3 asks for three days)."""
+    n = ((last - first).dt.days + 1).clip(lower=0).fillna(0).astype(int).to_numpy()
+    rows = np.flatnonzero(n > 0)
+    counts = n[rows]
+    each = np.repeat(rows, counts)
+    offsets = np.arange(len(each)) - np.repeat(np.cumsum(counts) - counts, counts)
+    days = pd.DataFrame({
+        "school_code": training["school_code"].to_numpy()[each],
+        "name": training["name"].to_numpy()[each],
+        "day": first.to_numpy()[each] + offsets.astype("timedelta64[D]"),
+    })
+    return days.drop_duplicates().groupby(["school_code", "name"]).size().rename("days")
 
 
 @indicator("E8", "4.5.4", "高峰勤務護學崗", "peak-hour gate duty with police")

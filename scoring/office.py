@@ -41,7 +41,10 @@ def b2_office_staffing(ctx: Context) -> Outcome:
     action = np.where(directors == 0, "任命在崗的安全辦主任", texts("增配{n}名安全辦人員", n=short))
     action_en = np.where(directors == 0, "appoint a safety office director",
                          texts("add {n} safety office staff", n=short))
-    return ctx.outcome(ratio, detail, detail_en, action, action_en)
+    # A director appointed from the staff on duty, or the first person when there is none, brings the
+    # head count's share (min(1, 1/2) for an empty office), not the whole indicator.
+    gain = np.where(directors == 0, np.minimum(1.0, np.maximum(active, 1) / required), 1.0 - ratio)
+    return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=gain)
 
 
 @indicator("B3", "4.2.3", "標牌、制度上墻、檔案柜、視頻監控", "sign, rules, cabinet, video")

@@ -8,7 +8,8 @@ fix it; nothing is dropped or altered in silence.
 
 What is checked, and why (data-contract.md "bad rows", rules.md):
 - required cells filled; values of the column's kind;
-- record dates between 2000-01-01 and today (a record of what was done cannot
+- record dates between 2000-01-01 and today (a person's start or end of service from
+  1960: a director in office since 1998 still counts); a record of what was done cannot
   be in the future); deadlines and planned end dates may lie ahead; birth
   dates from 1900, and a guard 16..80 years old when he started;
 - counts are non-negative whole numbers; signed classes <= participating
@@ -106,6 +107,11 @@ class SheetResult:
 
 EARLIEST_RECORD = date(2000, 1, 1)
 EARLIEST_BIRTH = date(1900, 1, 1)
+# When a person took up the post: a director in office since 1998 still counts (B2 heads on the
+# evaluation date), so these go back as far as a working life does.
+EARLIEST_SERVICE = date(1960, 1, 1)
+SERVICE_DATES = {("office_staff", "start_date"), ("office_staff", "end_date"), ("guards", "start_date"),
+                 ("guards", "end_date")}
 GUARD_AGE = (16, 80)
 # People listed with the days they served (start_date .. end_date): one person may come back after
 # leaving (a guard re-hired), but two rows for one person at once would count him twice (B2, E1).
@@ -134,9 +140,10 @@ def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
             v = value.isoformat()
             return (f"出生日期「{v}」不合理", f"birth date '{v}' is not plausible")
         return None
-    if value < EARLIEST_RECORD:
+    earliest = EARLIEST_SERVICE if (sheet_key, key) in SERVICE_DATES else EARLIEST_RECORD
+    if value < earliest:
         v = value.isoformat()
-        return (f"日期「{v}」早於2000年,請檢查年份", f"date '{v}' is before 2000; check the year")
+        return (f"日期「{v}」早於{earliest.year}年,請檢查年份", f"date '{v}' is before {earliest.year}; check the year")
     if value > ctx.today and (sheet_key, key) not in FUTURE_ALLOWED:
         v = value.isoformat()
         return (

@@ -526,3 +526,60 @@ def test_json_interface_keys_and_order():
         assert {"points", "max", "ratio", "clause", "detail", "pending"} <= set(v)
     assert obj["indicators"]["D1"]["clause"] == "4.4.1"
     assert len(obj["indicators"]["D1"]["periods"]) == 9
+
+
+# ---- found by an audit against rules.md ------------------------------------------------------------
+
+def test_5_3_full_assessed_marks_on_a_c_indicator_keep_c4s_redistributed_share():
+    """4.3.4 "never given free and never lost": assessors mark C2 out of its published 6 (the range the
+    sync accepts); a 小學's C2 max is 6 x 20/17, so 6 of 6 is 7.06 and the total stays 100."""
+    rec = school("小學")
+    _inspection(rec, indicator="C2", assessed_points=6.0)
+    row = result(rec, "C2")
+    assert row["points"] == pytest.approx(6 * 20 / 17) and row["assessed_points"] == 6.0
+    assert total(rec)["total"] == 100.0
+    _inspection(rec, day=date(Y, 7, 1), indicator="C2", assessed_points=3.0)  # half marks: half of 7.06
+    assert pts(rec, "C2") == pytest.approx(3 * 20 / 17)
+    assert "按本校滿分折算" in result(rec, "C2")["detail"]
+
+
+def test_5_3_assessed_points_on_c4_where_it_does_not_apply_count_nothing_and_say_so():
+    rec = school("小學")
+    _inspection(rec, indicator="C4", assessed_points=3.0)
+    row = result(rec, "C4")
+    assert (row["points"], row["max"]) == (0.0, 0.0)
+    assert "不計" in row["detail"] and "does not apply" in row["detail_en"]
+    assert total(rec)["total"] == 100.0
+
+
+def test_4_5_3_e7_a_training_day_typed_twice_is_one_day():
+    """Three days per guard and semester are three distinct days: 6-7 Sep and 7 Sep again are two."""
+    rec = school().remove("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 6))
+    rec.add("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 6), end_date=date(Y, 9, 7), off_duty=True)
+    rec.add("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 7), end_date=date(Y, 9, 7), off_duty=True)
+    assert pts(rec, "E7") == pytest.approx(2 * 3 / 4)  # 陳保安's autumn fails: 3 of 4 guard-semesters
+    rec.add("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 8), end_date=date(Y, 9, 8), off_duty=True)
+    assert pts(rec, "E7") == 2
+
+
+def test_4_2_2_b2_a_campus_sent_twice_is_counted_once():
+    """The same 600-student campus from the workbook and a mapped query ("本部", "本部 ") is 600 students,
+    so director + one staff meet the two required (4 points), as E1 sees one campus."""
+    rec = school(students=600)
+    rec.add("campuses", "S1", campus="本部 ", students=600, staff=40, boarders=0, security_room=True, alarm=True)
+    assert pts(rec, "B2") == 4
+    assert "學生600人" in result(rec, "B2")["detail"]
+
+
+def test_4_3_4_the_hint_promises_only_the_missing_part_of_a_half_covered_semester():
+    """Autumn has 1 of 2 lectures (C4 2.25 of 3): the second lecture adds 0.75, not a semester's 1.5."""
+    rec = school().remove("education", "S1", kind="安全講座", date=date(Y, 9, 28))
+    row = result(rec, "C4")
+    assert row["points"] == pytest.approx(2.25) and row["hint"].endswith("+0.8")
+
+
+def test_4_2_2_b2_the_hint_for_an_empty_office_is_what_one_director_brings():
+    """No staff at all: a director alone is min(1, 1/2) of 4 points."""
+    rec = school().remove("office_staff", "S1")
+    row = result(rec, "B2")
+    assert row["points"] == 0 and row["hint"].endswith("+2.0")

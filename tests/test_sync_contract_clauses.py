@@ -215,3 +215,20 @@ def test_a_phone_typed_as_a_number_into_a_count_is_a_count_too_large_and_never_k
     assert p.value == "138…" and "13800138000" not in p.reason_zh + p.reason_en
     [row] = report.rejected
     assert "13800138000" not in str(row)
+
+
+def test_a_director_in_office_since_before_2000_is_kept(tmp_path):
+    """rules.md: "a person counts from start date"; a start in 1998 is a long career, not a typo."""
+    book = school_book()
+    book["安全辦人員"][1][2] = date(1998, 9, 1)
+    book["保安人員"][1][4] = date(1999, 3, 1)
+    report = check_file(write_xlsx(tmp_path / "old.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+    assert report.rows["office_staff"][0]["start_date"] == date(1998, 9, 1)
+
+
+def test_a_drill_before_2000_is_still_a_year_to_check(tmp_path):
+    book = school_book()
+    book["應急演練"][1][0] = date(1998, 9, 1)
+    [p] = _check(tmp_path, book).problems
+    assert "before 2000" in p.reason_en
