@@ -401,7 +401,14 @@ def header_is_private(header: str) -> bool:
     return _HEADER_PUNCTUATION.sub("", c) in _PRIVATE_HEADER_WORDS or any(p in c for p in _PRIVATE_HEADERS)
 
 
+# Ten digits, in any script (\d: full-width too), with only separators between them: every phone and
+# identity number has that many, and most text of a county has no such run, so it is passed over whole.
+_TEN_DIGITS = re.compile(r"\d(?:[ \t\u00a0\u3000\-.\u00b7_/()+\u2010-\u2015\u2212\uff08\uff09\uff0d\uff0e]*\d){9}")
+
+
 def _private_kind(text: str) -> tuple[str, str] | None:
+    if _TEN_DIGITS.search(text) is None:
+        return None
     # Full-width digits and brackets (１３８…, （0755）) as a Chinese input method types them.
     text = unicodedata.normalize("NFKC", text).translate(_DASHES)
     compact = _SEPARATORS.sub("", text)
