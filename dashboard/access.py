@@ -50,9 +50,12 @@ class Viewer(UserMixin):
     role: str
     school_code: str | None
     display_name: str | None = None
+    epoch: int = 0  # users.session_epoch when the session began
 
     def get_id(self) -> str:
-        return str(self.user_id)
+        # The session names the account and its epoch: log-out and a new password raise the epoch,
+        # so a session cookie copied before either is refused (load_viewer).
+        return f"{self.user_id}.{self.epoch}"
 
     @property
     def is_bureau(self) -> bool:
@@ -75,7 +78,7 @@ def current_viewer() -> Viewer | None:
 
 
 def _viewer_from_row(row) -> Viewer:
-    return Viewer(row.user_id, row.username, row.role, row.school_code, row.display_name)
+    return Viewer(row.user_id, row.username, row.role, row.school_code, row.display_name, row.session_epoch)
 
 
 def create_user(
@@ -114,13 +117,16 @@ def create_user(
     return Viewer(user_id, username, role, school_code, display_name)
 
 
-def set_password(engine: Engine, username: str, password: str) -> None:
+def set_password(engine: Engine, username: str, password: str, end_sessions: bool = True) -> None:
+    """A new password; every session of the account ends (end_sessions=False: the same password
+    stored again under newer hash parameters)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    values = {"password_hash": _hasher.hash(password)}
+    if end_sessions:
+        values["session_epoch"] = users.c.session_epoch + 1
     with engine.begin() as conn:
-        done = conn.execute(
-            update(users).where(users.c.username == username).values(password_hash=_hasher.hash(password))
-        ).rowcount
+        done = conn.execute(update(users).where(users.c.username == username).values(**values)).rowcount
     if not done:
         raise UserError(f"there is no user {username!r}")
 
@@ -142,8 +148,36 @@ def authenticate(engine: Engine, username: str, password: str) -> Viewer | None:
     if not _verify(row.password_hash, password or "") or not row.active:
         return None
     if _hasher.check_needs_rehash(row.password_hash):
-        set_password(engine, row.username, password)
+        set_password(engine, row.username, password, end_sessions=False)
     return _viewer_from_row(row)
+
+
+def end_sessions(engine: Engine, viewer: Viewer) -> None:
+    """Log-out: every session of this account ends, a copied cookie included."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.user_id == viewer.user_id)
+                     .values(session_epoch=users.c.session_epoch + 1))
+
+
+# Guessing passwords: after this many failed log-ins of one account within the window, the account
+# is refused until the window has passed (counted in the audit trail, which every worker shares).
+MAX_FAILED_LOGINS = 10
+FAILED_LOGIN_WINDOW_MINUTES = 15
+
+
+def too_many_failures(engine: Engine, username: str) -> bool:
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from sync.store import audit_log
+
+    since = datetime.now() - timedelta(minutes=FAILED_LOGIN_WINDOW_MINUTES)
+    with engine.connect() as conn:
+        failed = conn.execute(select(func.count()).select_from(audit_log).where(
+            audit_log.c.action == "login_failed", audit_log.c.username == (username or "").strip()[:100],
+            audit_log.c.at >= since)).scalar_one()
+    return failed >= MAX_FAILED_LOGINS
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -154,13 +188,14 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def load_viewer(engine: Engine, user_id: str) -> Viewer | None:
+    """The viewer of a session id ("user.epoch"), while the account is active and the epoch current."""
     try:
-        key = int(user_id)
+        key, epoch = (int(part) for part in str(user_id).split("."))
     except (TypeError, ValueError):
         return None
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.user_id == key)).first()
-    if row is None or not row.active:
+    if row is None or not row.active or row.session_epoch != epoch:
         return None
     return _viewer_from_row(row)
 
@@ -180,7 +215,9 @@ def install(server: Flask, engine_getter) -> LoginManager:
 
 # --- log-in pages and the gate in front of everything else -----------------
 
-_OPEN_PREFIXES = ("/login", "/assets/", "/favicon.ico", "/healthz")
+# Open without a session: these exact paths, and files under /assets/ (a path that names no file there
+# goes through the gate like any other).
+_OPEN_PATHS = ("/login", "/favicon.ico", "/healthz")
 _API_PREFIXES = ("/_dash-", "/download/", "/export/", "/api/")
 
 
@@ -210,10 +247,31 @@ def _login_page(error: str = "", next_url: str = "/") -> str:
 
 
 def _safe_next(url: str | None) -> str:
-    # Only paths on this server: never an open redirect to another host.
+    """Only paths on this server: never an open redirect to another host.  Browsers drop tabs and line
+    breaks from a URL (/\t/evil.example is //evil.example to them), so any control character or space
+    refuses it too."""
+    from urllib.parse import urlsplit
+
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
         return "/"
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return "/"
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return "/"
     return url
+
+
+def _is_open(path: str) -> bool:
+    if path in _OPEN_PATHS:
+        return True
+    if path.startswith("/assets/"):
+        from pathlib import Path
+
+        assets = (Path(__file__).resolve().parent.parent / "assets").resolve()
+        asked = (assets / path[len("/assets/"):]).resolve()
+        return asked.is_relative_to(assets) and asked.is_file()
+    return False
 
 
 def secret_key() -> str:
@@ -263,7 +321,7 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
     @server.before_request
     def _gate():
         path = request.path
-        if path.startswith(_OPEN_PREFIXES):
+        if _is_open(path):
             return None
         if current_viewer() is not None:
             return None
@@ -277,9 +335,16 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
 
         if request.method == "GET":
             return _login_page(next_url=_safe_next(request.args.get("next")))
-        viewer = authenticate(engine_getter(), request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
         next_url = _safe_next(request.form.get("next"))
+        if too_many_failures(engine_getter(), username):
+            message = f"{t('login.locked', 'zh-Hant')} / {t('login.locked', 'en')}"
+            return _login_page(message, next_url), 429
+        viewer = authenticate(engine_getter(), username, request.form.get("password", ""))
         if viewer is None:
+            from sync.audit import record
+
+            record(engine_getter(), username.strip()[:100], "login_failed", None, {"from": request.remote_addr})
             message = f"{t('login.failed', 'zh-Hant')} / {t('login.failed', 'en')}"
             return _login_page(message, next_url), 401
         login_user(viewer)
@@ -289,6 +354,9 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
 
     @server.route("/logout", endpoint="logout")
     def _logout():
+        viewer = current_viewer()
+        if viewer is not None:
+            end_sessions(engine_getter(), viewer)
         logout_user()
         return redirect("/login")
 

@@ -9,6 +9,7 @@ navbar's dropdown.  Pages read both as inputs.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 
 import dash_bootstrap_components as dbc
@@ -29,6 +30,8 @@ from dash import (
 from dashboard import queries
 from dashboard.access import ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, to_language
+
+_log = logging.getLogger(__name__)
 
 LANGUAGE_BUTTONS = (("zh-Hant", "繁"), ("zh-Hans", "简"), ("en", "EN"))
 _ids = itertools.count()
@@ -92,6 +95,11 @@ def guarded(render, lang: str):
         return message(str(err), lang, "danger")
     except queries.NotFound as err:
         return message(str(err), lang, "secondary")
+    except (ValueError, TypeError):
+        # Only a request the page itself never sends gets here (a year "abc", a dict for a page
+        # number): a message, not a server error.  The log keeps what it was.
+        _log.warning("a request with values the page never sends was refused", exc_info=True)
+        return message("page.bad_request", lang, "danger")
 
 
 def status_badge(status: dict, lang: str) -> dbc.Badge:

@@ -837,11 +837,14 @@ def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
 
 
 def spread(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
-    """The year's totals with each school's group (for the spread plots); no names for a school viewer."""
+    """The year's totals with each school's group (for the spread plots); no names for a school viewer,
+    and for a school viewer nothing in a draft year: one total per school, asked once by type and once
+    by township, would pair each total with its school's type and township, which name most schools."""
     scope = Scope.of(viewer)
     engine = _engine()
-    annual = _annual(engine, year, data_version(engine))
-    if annual.empty:
+    version = data_version(engine)
+    annual = _annual(engine, year, version)
+    if annual.empty or (not scope.bureau and _publication(engine, year, version) is None):
         return pd.DataFrame(columns=["group", "total", "name"])
     col = _group_column(group_by)
     out = pd.DataFrame({"group": annual[col].to_numpy(), "total": annual["total"].to_numpy(),

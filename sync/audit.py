@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from sync.store import audit_log, get_engine
 
-ACTIONS = ("login", "upload", "sync", "inspection", "publish", "export", "users")
+ACTIONS = ("login", "login_failed", "upload", "sync", "inspection", "publish", "export", "users")
 _log = logging.getLogger(__name__)
 
 

@@ -891,6 +891,16 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             (target_dir / f"{school_code}{other}").unlink()
     # In-process: a dashboard request does not start worker processes (an upload changes one file).
     report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today, recompute=recompute, workers=1)
+    key = f"file:{target.relative_to(inbox).as_posix()}"
+    outcome = next((o for o in report.run.sources if o.source_key == key), None)
+    if outcome is not None and outcome.action in ("refused", "failed"):
+        # The check on the spot passed, but the run did not load it (another file claims the school, the
+        # store refused a value): the school must not be told it was loaded.
+        said = outcome.message or ""
+        report.add_file_problem(
+            f"文件已保存,但同步時未能載入:{said or '請聯繫教育局'}",
+            f"the file was kept, but the sync did not load it: {said or 'tell the bureau'}",
+        )
     return report
 
 

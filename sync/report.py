@@ -337,6 +337,7 @@ def _add(report: FileReport, spec, table, result: SheetResult) -> None:
 # ---------------------------------------------------------------- the annotated workbook
 
 BAD_FILL = "FFC7CE"
+ANNOTATE_MAX_BYTES = 40_000_000  # unpacked; a school's workbook is well under 1 MB, 100,000 rows about 20 MB
 
 
 def _put(ws, row: int, col: int, value) -> None:
@@ -356,6 +357,14 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     from openpyxl.styles import PatternFill
 
     data = Path(path_or_bytes).read_bytes() if not isinstance(path_or_bytes, (bytes, bytearray)) else bytes(path_or_bytes)
+    from sync.reader import _Package
+
+    package = _Package.of(data)
+    if max(len(data), package.unpacked_size() if package else 0) > ANNOTATE_MAX_BYTES:
+        # openpyxl holds every cell as an object: a file that unpacks this large would take a web
+        # worker's memory (the check itself reads it with calamine, which does not).
+        raise UnreadableWorkbook("文件太大,無法標註;請按問題列表逐項修改", "the file is too large to annotate; "
+                                 "fix the problems from the list")
     try:
         book = load_workbook(io.BytesIO(data))
     except Exception:  # not an .xlsx: rebuild it from what calamine reads
@@ -406,23 +415,27 @@ def peek(source) -> tuple[str | None, str | None]:
 
     About a tenth of a full read: the sync uses it to find two files of one school, and the bureau
     workbook, before reading anything in full.  (None, None) when the file is not readable."""
-    from sync.reader import open_book, sheet_key_of
+    from sync.reader import RawSheet, open_book
 
     try:
         book = open_book(source)
-        metas = book.sheets_metadata
-        visible = {sheet_key_of(m.name): m.name for m in metas if str(m.visible).endswith(".Visible")}
-        keys = visible if visible.keys() & {"registry", "school"} else {sheet_key_of(m.name): m.name for m in metas}
+        # The sheets check_sheets would choose (match_sheets): a second 「學校概況表」 naming another
+        # school must not make the sync file this workbook under that school.
+        sheets = [RawSheet(m.name, str(m.visible).endswith(".Visible"), []) for m in book.sheets_metadata]
+        chosen, conflicts = match_sheets(sheets)
+        visible = {k for k, sh in chosen.items() if sh.visible}
+        keys = visible if visible & {"registry", "school"} else set(chosen)
         if "registry" in keys and "school" not in keys:
             return BUREAU_WORKBOOK, None
         if "school" not in keys or "registry" in keys:
             return None, None
-        from sync.reader import RawSheet
-
-        grid = book.get_sheet_by_name(keys["school"]).to_python(skip_empty_area=False)
+        if any(key == "school" for key, _names in conflicts):
+            return SCHOOL_WORKBOOK, None  # refused by the check for its two school sheets
+        name = chosen["school"].name
+        grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception:  # unreadable: the full check says why
         return None, None
-    table = locate_table(contract.SHEETS["school"], RawSheet(keys["school"], True, grid))
+    table = locate_table(contract.SHEETS["school"], RawSheet(name, True, grid))
     if table is None or not table.rows or is_empty(table.rows[0].cells.get("school_code")):
         return SCHOOL_WORKBOOK, None
     return SCHOOL_WORKBOOK, parse_code(table.rows[0].cells["school_code"])[0]

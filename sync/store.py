@@ -197,6 +197,8 @@ users = Table(
     Column("display_name", NAME),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    # Part of every session's id: log-out and a new password raise it, so a copied cookie stops working.
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
 )
 
 audit_log = Table(

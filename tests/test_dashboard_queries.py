@@ -221,6 +221,18 @@ def test_the_same_reads_work_on_postgresql_and_mariadb(monkeypatch, request, ser
         engine_for.cache_clear()
 
 
+def test_a_school_gets_no_school_by_school_spread_of_a_draft_year(county, monkeypatch):
+    """Each total, asked by type and again by township, would pair with its school's type and township
+    (public in the published ranking): in a draft year only the bureau sees the spread."""
+    c, _ = county
+    school, leader = c.users["school"], c.users["leader"]
+    monkeypatch.setattr(queries, "MIN_GROUP_FOR_SCHOOLS", 1)  # this county's groups are all small
+    assert queries.spread(school, c.year, "type").empty and queries.spread(school, c.year, "township").empty
+    assert len(queries.spread(leader, c.year, "type")) == 8
+    published = queries.spread(school, c.year - 1, "township")  # last year is published
+    assert len(published) == 8 and published["name"].isna().all()
+
+
 def test_a_school_sees_no_group_mean_over_fewer_than_three_schools(county):
     c, _ = county
     school, leader = c.users["school"], c.users["leader"]

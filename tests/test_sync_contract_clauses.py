@@ -232,3 +232,17 @@ def test_a_drill_before_2000_is_still_a_year_to_check(tmp_path):
     book["應急演練"][1][0] = date(1998, 9, 1)
     [p] = _check(tmp_path, book).problems
     assert "before 2000" in p.reason_en
+
+
+def test_a_workbook_too_large_to_annotate_is_refused_by_the_annotator_not_opened(tmp_path, monkeypatch):
+    """openpyxl holds every cell as an object: a file that unpacks large is never opened for the marked
+    copy (a web worker's memory), whatever its report says."""
+    import sync.report as report_module
+    from sync.reader import UnreadableWorkbook
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    report = check_file(path, registry={"1009"}, today=TODAY)  # refused: not registered, so a problem to mark
+    assert report_module.annotate_workbook(path, report)  # a normal workbook is annotated
+    monkeypatch.setattr(report_module, "ANNOTATE_MAX_BYTES", 10_000)
+    with pytest.raises(UnreadableWorkbook):
+        report_module.annotate_workbook(path, report)

@@ -204,6 +204,29 @@ def test_an_upload_from_a_school_that_uses_the_shared_folder_is_refused_naming_t
     assert report.refused and "schools/1001.xlsx" in report.file_problems[-1].reason_en
 
 
+def test_an_upload_the_run_does_not_load_is_not_called_loaded(engine, inbox):
+    """The check on the spot passes, but a file for the same school reached the shared folder since the
+    last run: the run refuses both, and the school is told so rather than "loaded"."""
+    _sync(engine, inbox)
+    write_xlsx(inbox / "schools" / "1003-copy.xlsx", school_book("1003"))
+    data = write_xlsx(inbox.parent / "x.xlsx", school_book("1003")).read_bytes()
+    report = load_upload(engine, data, "x.xlsx", "1003", inbox, by="school1003", today=TODAY, recompute=False)
+    assert _actions(report.run)["file:uploads/1003.xlsx"] == "refused"
+    assert report.refused and "did not load it" in report.file_problems[-1].reason_en
+    assert "1003-copy.xlsx" in report.file_problems[-1].reason_en
+
+
+def test_the_sync_files_a_workbook_under_the_school_its_own_school_sheet_names(engine, inbox):
+    """A second visible 「學校概況表」 naming another school is not the school sheet (match_sheets): the
+    sync must not file the workbook under that school and block its own files."""
+    book = school_book("1003")
+    book["學校概況表"] = [list(book["學校概況"][0]), ["1001", "城關小學", "小學", "城關鎮", "否"]]
+    write_xlsx(inbox / "uploads-1003.xlsx", book)
+    summary = _sync(engine, inbox)
+    assert _actions(summary)["file:schools/1001.xlsx"] == "loaded"
+    assert _actions(summary)["file:uploads-1003.xlsx"] == "loaded"
+
+
 def test_scores_are_recomputed_after_a_run_that_changed_records_only(engine, inbox, monkeypatch):
     from sync import results
 

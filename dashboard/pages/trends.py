@@ -77,6 +77,8 @@ def render_trends(lang, year, group_by):
             spread = spread.assign(name=[to_language(str(n), lang) for n in spread["name"]])
         risers, fallers = queries.risers_fallers(viewer, year_i)
         movers_note = None if viewer.is_bureau else html.P(t("trends.movers_public_only", lang), className="small text-muted")
+        # the spread of a draft year is the bureau's alone (queries.spread)
+        spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
         return html.Div([
             dbc.Row([
                 _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty), "trend-monthly", 7),
@@ -87,10 +89,10 @@ def render_trends(lang, year, group_by):
                 _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty), "trend-annual", 12),
             ]),
             dbc.Row([
-                _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, empty, viewer.is_bureau),
+                _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau),
                             "trend-spread", 7),
                 _graph_card(t("trends.histogram", lang), figures.histogram(spread, t("ranking.total", lang),
-                                                                         t("overview.schools", lang), empty),
+                                                                         t("overview.schools", lang), spread_empty),
                             "trend-histogram", 5),
             ]),
             dbc.Row([

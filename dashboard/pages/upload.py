@@ -100,7 +100,7 @@ def _keep_annotated(viewer: Viewer, data: bytes, report) -> bool:
     from sync.report import annotate_workbook
 
     path = annotated_path(viewer.school_code)
-    if not report.problems:
+    if not any(p.sheet for p in report.problems):  # nothing to mark in the workbook (an unreadable file)
         path.unlink(missing_ok=True)
         return False
     try:

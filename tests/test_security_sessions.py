@@ -1,0 +1,103 @@
+"""Log-in, log-out and the gate, against the requests an attacker sends (found by an audit).
+
+A copied session cookie must stop working at log-out and at a new password; a `next=` that a
+browser reads as another host never redirects there; guessing passwords is stopped; only the
+log-in page, the health check and real asset files are open without a session; values a page
+never sends get a message, not a server error.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.access import MAX_FAILED_LOGINS, _safe_next, set_password
+from tests.test_security_support import DRAFT_YEAR, call, client_for, dash_app, response_text
+
+
+@pytest.fixture
+def app():
+    return dash_app()
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _client_with(app, cookie: str):
+    client = app.server.test_client()
+    client.set_cookie("session", cookie)
+    return client
+
+
+def test_a_session_cookie_copied_before_log_out_is_refused_after_it(store, app):
+    _engine, accounts = store
+    client = client_for(app, accounts["school"], fresh=True)
+    copied = _cookie(client)
+    assert _client_with(app, copied).get("/upload").status_code == 200
+    client.get("/logout")
+    assert _client_with(app, copied).get("/upload").status_code == 302
+    assert _client_with(app, copied).post("/_dash-update-component", json={}).status_code == 401
+
+
+def test_a_new_password_ends_the_sessions_of_the_account(store, app):
+    engine, accounts = store
+    copied = _cookie(client_for(app, accounts["school"], fresh=True))
+    set_password(engine, accounts["school"][0], "a-new-pass-77")
+    assert _client_with(app, copied).get("/upload").status_code == 302
+    fresh = app.server.test_client()
+    assert fresh.post("/login", data={"username": accounts["school"][0], "password": "a-new-pass-77"}).status_code == 302
+
+
+@pytest.mark.parametrize("next_url", ["/%09/evil.example", "/\t/evil.example", "/\n/evil.example", "//evil.example",
+                                      "/\\evil.example", "https://evil.example/", "/ /evil.example"])
+def test_a_next_address_a_browser_reads_as_another_host_goes_home(next_url):
+    from urllib.parse import unquote
+
+    assert _safe_next(unquote(next_url)) == "/"
+
+
+def test_log_in_with_a_tab_trick_in_next_lands_on_this_server(store, app):
+    _engine, accounts = store
+    client = app.server.test_client()
+    user, password = accounts["school"]
+    response = client.post("/login?", data={"username": user, "password": password, "next": "/\t/evil.example"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_guessing_a_password_locks_the_account_for_a_while(store, app):
+    _engine, accounts = store
+    user, password = accounts["leader"]
+    client = app.server.test_client()
+    for _ in range(MAX_FAILED_LOGINS):
+        assert client.post("/login", data={"username": user, "password": "guess-guess"}).status_code == 401
+    refused = client.post("/login", data={"username": user, "password": password})
+    assert refused.status_code == 429 and "15" in refused.get_data(as_text=True)
+    other_user, other_password = accounts["admin"]  # another account is not locked
+    assert client.post("/login", data={"username": other_user, "password": other_password}).status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/loginx", "/login/anything", "/healthzzz", "/assets/", "/assets/nothing-here.css",
+                                  "/assets/../sync/settings.py"])
+def test_only_exact_open_paths_and_real_assets_pass_the_gate(app, path):
+    response = app.server.test_client().get(path)
+    assert response.status_code in (302, 401, 404) and "dash-config" not in response.get_data(as_text=True)
+
+
+def test_a_real_asset_is_served_without_a_session(app):
+    assert app.server.test_client().get("/assets/00-bootstrap-5.3.3.min.css").status_code == 200
+
+
+@pytest.mark.parametrize("year", ["abc", [1], {"x": 1}])
+def test_a_year_the_page_never_sends_gets_a_message_not_a_server_error(store, app, year):
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    response = call(client, "school-content.children", {"lang-store.data": "zh-Hant", "year.value": year,
+                                                        "school-code.data": "S001"})
+    assert response.status_code == 200 and "請求的內容無效" in response_text(response)
+
+
+def test_the_own_page_still_renders_for_a_real_year(store, app):
+    _engine, accounts = store
+    response = call(client_for(app, accounts["school"]), "school-content.children",
+                    {"lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR, "school-code.data": "S001"})
+    assert response.status_code == 200 and "請求的內容無效" not in response_text(response)
