@@ -89,10 +89,12 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             f"(limit {MAX_UNPACKED_BYTES / 1e6:.0f} MB); remove extra sheets, pictures or empty rows and save again",
         )
     try:
-        book = open_book(source)
-        sheets = []
+        # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
+        # sheets as it opens the file.
         errors = _xlsx_error_cells(package) if package else _xls_error_cells(source)
         ods_merges = _ods_merged_cells(package) if package else {}
+        book = open_book(source)
+        sheets = []
         for meta in book.sheets_metadata:
             if "Chart" in str(meta.typ):
                 continue
@@ -102,6 +104,8 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             _fill_merged_down(grid, sheet.merged_cell_ranges or ods_merges.get(meta.name))
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid))
         return sheets
+    except UnreadableWorkbook:
+        raise
     except Exception as err:  # calamine raises many kinds; all mean "cannot read this file"
         what = _what_it_is(source)
         if what is not None:
@@ -118,35 +122,97 @@ _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 def _ods_merged_cells(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
     """An .ods's cells merged down over rows, by sheet, as calamine gives them for .xlsx and .xls
-    (((top, left), (bottom, right)), 0-based); calamine reads no merges from .ods."""
+    (((top, left), (bottom, right)), 0-based); calamine reads no merges from .ods.
+
+    Measures each table's used range on the way (_Extents): a row holding a value, marked as repeated
+    a million times, is a million rows to calamine."""
     if "content.xml" not in z.members:
         return {}
     content = z.read("content.xml")
-    if b"number-rows-spanned" not in content:
-        return {}
     import xml.etree.ElementTree as ET
 
     t = _ODS_TABLE
+    office_value_type = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
     merges: dict[str, list] = {}
+    extents = _Extents()
     try:
         for table in ET.fromstring(content).iter(t + "table"):
-            found, r = [], 0
+            found, r, rows, columns = [], 0, 0, 0
             for row in table.iter(t + "table-row"):
-                c = 0
+                c, filled = 0, False
                 for cell in row:
                     if cell.tag not in (t + "table-cell", t + "covered-table-cell"):
                         continue
+                    across = int(cell.get(t + "number-columns-repeated", "1"))
+                    if cell.get(office_value_type) is not None or len(cell):
+                        filled, columns = True, max(columns, c + across)
                     down = int(cell.get(t + "number-rows-spanned", "1"))
-                    across = int(cell.get(t + "number-columns-spanned", "1"))
                     if down > 1:
-                        found.append(((r, c), (r + down - 1, c + across - 1)))
-                    c += int(cell.get(t + "number-columns-repeated", "1"))
+                        found.append(((r, c), (r + down - 1, c + int(cell.get(t + "number-columns-spanned", "1")) - 1)))
+                    c += across
                 r += int(row.get(t + "number-rows-repeated", "1"))
+                if filled:
+                    rows = r
+            extents.add(table.get(t + "name") or "", rows, columns)
             if found:
                 merges[table.get(t + "name")] = found
     except (ET.ParseError, ValueError):  # calamine read the same XML, or refuses the file with its reason
         return {}
     return merges
+
+
+def _column_letters(idx: int) -> str:
+    letters, idx = "", idx + 1
+    while idx:
+        idx, rem = divmod(idx - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+class _Extents:
+    """Rows x columns of each sheet's used range, added up as sheets are measured; too far refuses the file."""
+
+    def __init__(self):
+        self.total = 0
+
+    def add(self, sheet: str, rows: int, columns: int, book_only: bool = False) -> None:
+        """book_only: `columns` is a count of cells (a sheet within Z99999), for the workbook's total."""
+        cells = rows * columns
+        self.total += cells
+        too_far = not book_only and (cells > MAX_SHEET_CELLS or rows > MAX_SHEET_ROWS)
+        if self.total > MAX_BOOK_CELLS and not too_far:
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:各工作表合計超過 {MAX_BOOK_CELLS:,} 個單元格,遠超一個學校工作簿;"
+                "請刪除多餘的工作表後另存再提交",
+                f"the file cannot be read: its sheets hold more than {MAX_BOOK_CELLS:,} cells together, far beyond "
+                "a school workbook; delete the extra sheets and save again",
+            )
+        if too_far:
+            corner = f"{_column_letters(max(columns, 1) - 1)}{rows}"
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:工作表「{sheet}」的內容延伸到 {corner}({rows:,} 行 × {columns:,} 列),遠超任何表格;"
+                "請刪除表格以外的行、列和單元格後另存再提交",
+                f"the file cannot be read: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {columns:,} "
+                "columns), far beyond any table; delete the rows, columns and cells outside the table and save again",
+            )
+
+
+# Any cell past column Z or below row 99,999, or a row numbered so: only then are all refs read.
+_FAR_REF = re.compile(rb'<(?:c r="(?:[A-Z]{2}|[A-Z]\d{6})|row r="\d{6})')
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"')
+_ROW_REF = re.compile(rb'<row r="(\d{1,7})"')
+
+
+def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
+    if _FAR_REF.search(data) is None:
+        # Within Z99999: the cells it holds count towards the workbook (a thousand sheets that all
+        # point at one large part are a thousand times that part to calamine).
+        extents.add(sheet, 1, data.count(b"<c "), book_only=True)
+        return
+    refs = _CELL_REF.findall(data)
+    rows = max([int(r) for _c, r in refs] + [int(r) for r in _ROW_REF.findall(data)] + [1])
+    columns = max([_column_index(c.decode()) + 1 for c, _r in refs] + [1])
+    extents.add(sheet, rows, columns)
 
 
 def _fill_merged_down(grid: list[list], merged) -> None:
@@ -228,17 +294,13 @@ def _xlsx_error_cells(z: _Package) -> dict[str, list[tuple[int, int, str]]]:
         names = z.members
         if "xl/workbook.xml" not in names:
             return {}
-        rels = z.read("xl/_rels/workbook.xml.rels")
-        targets = {i: t for i, t in _REL_ENTRY.findall(rels)} | {i: t for t, i in _REL_ENTRY_REV.findall(rels)}
         out = {}
-        for name, rid in _SHEET_ENTRY.findall(z.read("xl/workbook.xml")):
-            target = targets.get(rid, b"").decode()
-            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            if part not in names:
-                continue
+        extents = _Extents()
+        for sheet, part in _xlsx_sheet_parts(z):
             if names[part].file_size > MAX_SCANNED_PART:
                 continue
             data = z.read(part)
+            _measure_xlsx_sheet(extents, sheet, data)
             cells = []
             if b't="e"' in data:
                 for col, row, body in _ERROR_CELL.findall(data):
@@ -250,10 +312,45 @@ def _xlsx_error_cells(z: _Package) -> dict[str, list[tuple[int, int, str]]]:
             if b"<f>" in data or b"<f " in data:
                 cells.extend(_formulas_without_value(data))
             if cells:
-                out[html.unescape(name.decode())] = cells
+                out[sheet] = cells
         return out
+    except UnreadableWorkbook:
+        raise
     except Exception:  # not a zip, or not the .xlsx layout: calamine reads (or refuses) it as before
         return {}
+
+
+def _xlsx_sheet_parts(z: _Package) -> list[tuple[str, str]]:
+    """(sheet name, zip member) of each sheet an .xlsx's workbook.xml lists, where the member exists."""
+    rels = z.read("xl/_rels/workbook.xml.rels")
+    targets = {i: t for i, t in _REL_ENTRY.findall(rels)} | {i: t for t, i in _REL_ENTRY_REV.findall(rels)}
+    parts = []
+    for name, rid in _SHEET_ENTRY.findall(z.read("xl/workbook.xml")):
+        target = targets.get(rid, b"").decode()
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if part in z.members:
+            parts.append((html.unescape(name.decode()), part))
+    return parts
+
+
+def measure_before_opening(source: Path | bytes, sheet: str | None = None, package=False) -> _Package | None:
+    """Refuse (UnreadableWorkbook) a workbook whose used range would be too large for calamine to lay
+    out, before anything opens it; `sheet`: only that sheet of an .xlsx (the sync's peek), `package`:
+    the _Package an earlier call returned.  Returns the package (None for an .xls)."""
+    if package is False:
+        package = _Package.of(source)
+        if package is None:
+            _xls_error_cells(source)
+        elif "content.xml" in package.members:
+            _ods_merged_cells(package)
+    if package is not None and sheet is not None and "xl/workbook.xml" in package.members:
+        try:
+            parts = dict(_xlsx_sheet_parts(package))
+        except Exception:  # noqa: BLE001 - not the .xlsx layout: calamine reads or refuses it
+            return package
+        if sheet in parts and package.members[parts[sheet]].file_size <= MAX_SCANNED_PART:
+            _measure_xlsx_sheet(_Extents(), sheet, package.read(parts[sheet]))
+    return package
 
 
 def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, ExcelError]]]:
@@ -265,15 +362,18 @@ def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, Exc
         if isinstance(source, (bytes, bytearray)):
             if not bytes(source[:8]) == _OLE:
                 return {}
-            book = xlrd.open_workbook(file_contents=bytes(source), on_demand=True, logfile=io.StringIO())
+            book = xlrd.open_workbook(file_contents=bytes(source), on_demand=True, logfile=io.StringIO(),
+                                      ragged_rows=True)
         else:
             with open(source, "rb") as fh:
                 if fh.read(8) != _OLE:
                     return {}
-            book = xlrd.open_workbook(str(source), on_demand=True, logfile=io.StringIO())
+            book = xlrd.open_workbook(str(source), on_demand=True, logfile=io.StringIO(), ragged_rows=True)
         out = {}
+        extents = _Extents()
         for index, name in enumerate(book.sheet_names()):
             sheet = book.sheet_by_index(index)
+            extents.add(name, sheet.nrows, sheet.ncols)
             cells = []
             for r in range(sheet.nrows):
                 types = sheet.row_types(r)
@@ -284,6 +384,8 @@ def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, Exc
                 out[name] = cells
             book.unload_sheet(index)
         return out
+    except UnreadableWorkbook:
+        raise
     except Exception:  # noqa: BLE001 - see the docstring
         return {}
 
@@ -320,6 +422,13 @@ def _put_errors(grid: list[list], errors) -> None:
 
 
 HELD_IN_MEMORY_BYTES = 64_000_000  # a larger file (pictures, a video pasted in) is read from disk
+# The used range calamine lays out cell by cell, empty ones included: one value at XFD1048576 of a 13 KB
+# file would ask it for 512 GB and abort the whole process (a Rust allocation failure, which no Python
+# code can catch).  So the extent of each sheet is read from the file first; a school's sheet has a few
+# thousand cells, 100,000 rows of 20 columns are 2 million.
+MAX_SHEET_CELLS = 2_000_000
+MAX_SHEET_ROWS = 100_000  # each row is checked in Python: a county's largest sheet has a few thousand
+MAX_BOOK_CELLS = 6_000_000
 MAX_SCANNED_PART = 100_000_000  # a sheet larger than this is not scanned for error cells
 MAX_UNPACKED_BYTES = 500_000_000  # 100,000 rows of a sheet unpack to about 20 MB
 

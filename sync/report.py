@@ -415,9 +415,11 @@ def peek(source) -> tuple[str | None, str | None]:
 
     About a tenth of a full read: the sync uses it to find two files of one school, and the bureau
     workbook, before reading anything in full.  (None, None) when the file is not readable."""
-    from sync.reader import RawSheet, open_book
+    from sync.reader import RawSheet, UnreadableWorkbook, measure_before_opening, open_book
 
     try:
+        # an .xls or .ods laid out too far would abort calamine as it opens
+        package = measure_before_opening(source)
         book = open_book(source)
         # The sheets check_sheets would choose (match_sheets): a second 「學校概況表」 naming another
         # school must not make the sync file this workbook under that school.
@@ -432,8 +434,9 @@ def peek(source) -> tuple[str | None, str | None]:
         if any(key == "school" for key, _names in conflicts):
             return SCHOOL_WORKBOOK, None  # refused by the check for its two school sheets
         name = chosen["school"].name
+        measure_before_opening(source, name, package)
         grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception:  # unreadable: the full check says why
+    except (UnreadableWorkbook, Exception):  # unreadable or too large: the full check says why
         return None, None
     table = locate_table(contract.SHEETS["school"], RawSheet(name, True, grid))
     if table is None or not table.rows or is_empty(table.rows[0].cells.get("school_code")):

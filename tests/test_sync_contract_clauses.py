@@ -246,3 +246,76 @@ def test_a_workbook_too_large_to_annotate_is_refused_by_the_annotator_not_opened
     monkeypatch.setattr(report_module, "ANNOTATE_MAX_BYTES", 10_000)
     with pytest.raises(UnreadableWorkbook):
         report_module.annotate_workbook(path, report)
+
+
+# ---------------------------------------------------------------- files laid out too far for calamine
+
+def _far_xlsx(path, sheet, cell):
+    from openpyxl import load_workbook
+
+    write_xlsx(path, school_book())
+    wb = load_workbook(path)
+    wb[sheet][cell] = "x"
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("sheet", ["安全經費", "學校概況"])
+def test_a_value_in_the_last_cell_of_a_sheet_refuses_the_file_instead_of_aborting(tmp_path, sheet):
+    """One value at XFD1048576 would make calamine ask for 512 GB and abort the process (uncatchable):
+    the extent is read from the file first, and the file refused naming the sheet and the cell."""
+    report = check_file(_far_xlsx(tmp_path / "far.xlsx", sheet, "XFD1048576"), registry={"1001"}, today=TODAY)
+    [p] = report.file_problems
+    assert sheet in p.reason_zh and "XFD1048576" in p.reason_en and "outside the table" in p.reason_en
+
+
+def test_a_far_cell_in_the_school_sheet_is_refused_by_a_whole_sync_which_goes_on(tmp_path):
+    """The sync's peek reads the school sheet on its own: it must measure it first too."""
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_xlsx(box / "bureau.xlsx", bureau_book(("1001", "1002")))
+    _far_xlsx(box / "1001.xlsx", "學校概況", "XFD1048576")
+    write_xlsx(box / "1002.xlsx", school_book("1002", name="東關小學"))
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    upgrade(engine)
+    summary = run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY)
+    actions = {o.source_key: o.action for o in summary.sources}
+    assert actions == {"file:bureau.xlsx": "loaded", "file:1001.xlsx": "refused", "file:1002.xlsx": "loaded"}
+    engine.dispose()
+
+
+def test_an_xls_with_a_value_at_its_last_cell_is_refused_before_calamine_opens_it(tmp_path):
+    import xlwt
+
+    from tests.sync_helpers import write_xls
+
+    path = write_xls(tmp_path / "s.xls", school_book())
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("學校概況")
+    ws.write(0, 0, "學校代碼")
+    ws.write(65535, 255, "x")
+    book.save(str(path))
+    [p] = check_file(path, registry={"1001"}, today=TODAY).file_problems
+    assert "IV65536" in p.reason_en
+
+
+def test_an_ods_row_with_a_value_repeated_a_million_times_is_refused(tmp_path):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="安全經費")
+    row = TableRow(numberrowsrepeated=1_048_576)
+    cell = TableCell(valuetype="string")
+    cell.addElement(P(text="x"))
+    row.addElement(cell)
+    table.addElement(row)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(tmp_path / "s.ods"))
+    [p] = check_file(tmp_path / "s.ods", registry={"1001"}, today=TODAY).file_problems
+    assert "1,048,576 rows" in p.reason_en
