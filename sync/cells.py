@@ -141,7 +141,7 @@ def _control_problem(text: str) -> Problem:
 def parse_text(value):
     text = _norm_text(value)
     if _CONTROL.search(text):
-        return None, _control_problem(text)
+        return None, _control_problem(_shown(text))
     return text, None
 
 
@@ -174,13 +174,14 @@ def parse_bool(value):
         if value == 0:
             return False, None
     else:
-        key = unicodedata.normalize("NFKC", str(value)).strip().lower()
+        text = str(value)
+        key = unicodedata.normalize("NFKC", text).strip().lower() if len(text) <= _LABEL_MAX else ""
         key = key.removesuffix(".0") if key in ("1.0", "0.0") else key
         if key in _YES:
             return True, None
         if key in _NO:
             return False, None
-    v = display(value)
+    v = _shown(display(value))
     return None, _p(f"「{v}」不是是/否,請填 是 或 否", f"'{v}' is not a yes/no answer; write 是 (yes) or 否 (no)")
 
 
@@ -193,8 +194,9 @@ _DATE_TEXT = re.compile(
 
 @lru_cache(maxsize=65536)
 def _date_from_text(text: str):
-    m = _DATE_TEXT.match(unicodedata.normalize("NFKC", text).strip())
+    m = _DATE_TEXT.match(unicodedata.normalize("NFKC", text[:_LABEL_MAX]).strip()) if len(text) <= _LABEL_MAX else None
     if not m:
+        text = _shown(text)
         return None, _p(
             f"「{text}」不是日期,請寫成 2026-03-05 或 2026年3月5日",
             f"'{text}' is not a date; write it like 2026-03-05 or 2026年3月5日",
@@ -227,19 +229,23 @@ def parse_date(value):
 
 # ---------------------------------------------------------------- numbers
 
-_WHOLE = re.compile(r"^\+?(\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?$")
-_DECIMAL = re.compile(r"^\+?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
+_WHOLE = re.compile(r"^\+?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0*)?$")
+_DECIMAL = re.compile(r"^\+?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
 
 
-_SPACED_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?: \d{3})+(?:\.\d+)?$")
+_SPACED_THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(?: [0-9]{3})+(?:\.[0-9]+)?$")
+# Full-width digits and signs, as a Chinese input method types a number; nothing else is made a digit
+# (NFKC would read a footnote mark 1200¹ as 12001 and ① as 1).
+_FULL_WIDTH_NUMBER = str.maketrans({**{0xFF10 + i: str(i) for i in range(10)}, "，": ",", "．": ".", "－": "-",
+                                    "＋": "+", "\u3000": " ", "￥": "¥", "\u00a0": " "})
 
 
 def _number_text(value, currency: bool = False) -> str:
     """The number as typed, full-width made half-width; a space inside counts only as a thousands
     separator between groups of three (1 200), otherwise 12 34 stays not a number."""
-    text = unicodedata.normalize("NFKC", str(value).translate(INVISIBLE)).strip()
-    if currency:
-        text = text.lstrip("¥$").removesuffix("元").strip()
+    text = str(value).translate(INVISIBLE).translate(_FULL_WIDTH_NUMBER).strip()
+    if currency:  # yuan only: $1200 is not 1200 yuan
+        text = text.removeprefix("¥").removesuffix("元").strip()
     text = _SPACE.sub(" ", text)
     return text.replace(" ", "") if _SPACED_THOUSANDS.match(text) else text
 
@@ -260,6 +266,7 @@ def _negative(v: str) -> Problem:
 
 MAX_COUNT = 10_000_000  # more than any school's people or classes; the store's INTEGER holds 2**31
 MAX_AMOUNT = 10 ** 10  # ten billion yuan; the store's NUMERIC(14, 2) holds below 10**12
+_LABEL_MAX = 100  # characters: no choice, header or sheet name is longer
 MAX_SCORE = 100  # rules.md: the indicators' points sum to 100, so no deduction or assessed points exceed it
 _MAX_DIGITS = 18
 
@@ -361,10 +368,12 @@ def _choice_index(choices: tuple[str, ...]) -> dict[str, str]:
 
 def parse_choice(value, choices: tuple[str, ...]):
     text = _norm_text(value)
-    found = _choice_index(choices).get(canon(text))
+    # No choice is long: a page of text is not canonicalised (OpenCC in Python, a character at a time).
+    found = _choice_index(choices).get(canon(text)) if len(text) <= _LABEL_MAX else None
     if found is not None:
         return found, None
     listed = "、".join(choices)
+    text = _shown(text)
     return None, _p(f"「{text}」不在可選項內,應為:{listed}", f"'{text}' is not one of the allowed values: {listed}")
 
 

@@ -51,6 +51,7 @@ import logging
 import os
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -154,9 +155,21 @@ def list_inbox(inbox: Path) -> list[tuple[str, Path]]:
         # zip leaves behind are not workbooks anybody sent.
         if any(part.startswith((".", "~$")) or part == "__MACOSX" for part in rel.parts) or not path.is_file():
             continue
-        if path.suffix.lower() in WORKBOOK_SUFFIXES + (CSV_SUFFIX,):
-            found.append((f"file:{rel.as_posix()}", path))
+        # 學校．xlsx: a full-width dot, as a Chinese input method types it, still names a workbook.
+        if Path(unicodedata.normalize("NFKC", path.name)).suffix.lower() in WORKBOOK_SUFFIXES + (CSV_SUFFIX,):
+            found.append((f"file:{_readable(rel.as_posix())}", path))
     return found
+
+
+def _readable(name: str) -> str:
+    """A file name as the store and the reports can hold it: a name in another encoding than the
+    share's (GBK bytes on a UTF-8 mount) keeps its undecodable bytes as \\xNN rather than failing the
+    run; the same bytes give the same key every run."""
+    if name.isprintable() and not any("\udc80" <= c <= "\udcff" for c in name):
+        return name
+    raw = os.fsencode(name)
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 def _display(key: str) -> str:
@@ -658,7 +671,7 @@ class _Run:
                 self._skip(f.key, SCHOOL_WORKBOOK, f.school_code)
             else:
                 plan.append((f, context, None))
-        to_read = [(str(f.path), _display(f.key)) for f, _c, report in plan if report is None]
+        to_read = [(str(f.path), _display(f.key), f.body_sha) for f, _c, report in plan if report is None]
         reports = _check_many(to_read, registry, self.today, self.maxima, self.workers,
                               iso_dates=self.engine.dialect.name == "sqlite")
         for f, context, report in plan:
@@ -685,8 +698,8 @@ def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileRe
         return report
 
 
-def _check_many(items: list[tuple[str, str]], registry, today, maxima, workers: int = 1, iso_dates: bool = False):
-    """Reports for `items` (path, display name), in order, checked in `workers` processes when there are
+def _check_many(items: list[tuple[str, str, str]], registry, today, maxima, workers: int = 1, iso_dates: bool = False):
+    """Reports for `items` (path, display name, the content hash the run planned with), in order, checked in `workers` processes when there are
     enough of them (sync.parallel); a county's worth never waits in memory at once.  Their records come
     packed for the store (pack_records; iso_dates for SQLite)."""
     return ordered_map(_check_one, items, workers, _checking_context, (registry, today, maxima, iso_dates))
@@ -699,9 +712,20 @@ def _checking_context(registry, today, maxima, iso_dates) -> None:
     _CHECKING.update(registry=registry, today=today, maxima=maxima, iso_dates=iso_dates)
 
 
-def _check_one(item: tuple[str, str]) -> FileReport:
-    path, name = item
+def _check_one(item: tuple[str, str, str]) -> FileReport:
+    path, name, planned_sha = item
     report = safe_check(Path(path), name, _CHECKING["registry"], _CHECKING["today"], _CHECKING["maxima"])
+    try:
+        same = _sha(Path(path).read_bytes()) == planned_sha
+    except OSError:
+        same = False
+    if not same:
+        # Replaced while the run read it (a school saving again, a copy still arriving): what was checked
+        # may not be what was hashed and planned for, so nothing of it is stored this time.
+        report = FileReport(name)
+        report.add_file_problem("文件在讀取過程中被修改了,本次未載入,下次同步會重新讀取",
+                                "the file changed while it was being read; it was not loaded this time and is "
+                                "read again next run")
     if not report.refused:
         report.packed = {key: pack_records(key, rows, _CHECKING["iso_dates"]) for key, rows in report.rows.items()}
         report.rows = {}

@@ -277,7 +277,9 @@ def _whole(source: Path | bytes, head: bytes) -> bytes:
 
 # ---------------------------------------------------------------- formula errors
 
-_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>(.*?)</c>', re.S)
+# A cell's body runs to its own </c>, never past the next cell: a self-closing <c t="e"/> (valid, and
+# without a body) or an unclosed one must not make each search scan to the end of the sheet.
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*(?<!/)>((?:(?!</c>|<c[ >]).)*?)</c>', re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 _SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)
 _REL_ENTRY = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"', re.S)
@@ -390,7 +392,8 @@ def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, Exc
         return {}
 
 
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[ >](?:(?!</c>).)*?)</c>', re.S)
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?<!/)>((?:(?!</c>|<c[ >]).)*?<f[ >](?:(?!</c>|<c[ >]).)*?)</c>', re.S)
 _FORMULA = re.compile(rb"<f[^>]*>(.*?)</f>", re.S)
 _HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")  # openpyxl writes an empty <v></v> for "no value"
 
@@ -495,6 +498,8 @@ def open_book(source: Path | bytes):
 
 # ---------------------------------------------------------------- sheet names
 
+LABEL_MAX = 100  # characters: no sheet name or heading is longer
+
 _NUMBERING = re.compile(r"^(?:表|sheet)?[0-9一二三四五六七八九十]+[.、)_\-]*")
 _PARENS = re.compile(r"\(.*?\)|\[.*?\]|【.*?】")
 
@@ -549,6 +554,8 @@ def sheet_key_of(name: str) -> str | None:
 
 def _sheet_match(name: str) -> tuple[str | None, bool]:
     """(contract sheet key or None, whether the name is the contract's own rather than a ledger form)."""
+    if len(name) > LABEL_MAX:
+        return None, False
     forms = _label_forms(name)
     for form in forms:
         if form in _SHEET_INDEX:
@@ -613,6 +620,8 @@ def column_key_of(spec: contract.Sheet, header) -> str | None:
 @lru_cache(maxsize=65536)
 def _column_key(sheet_key: str, header: str) -> tuple[str | None, bool]:
     """(column key or None, whether the heading is borrowed from another sheet)."""
+    if len(header) > LABEL_MAX:  # a page of text in the first rows is no heading (and OpenCC is slow on it)
+        return None, False
     index = _HEADER_INDEX[sheet_key]
     for form in _label_forms(header):
         if form in index:
@@ -702,7 +711,7 @@ def is_note_line(cells: list, first_table_col: int, first: int | None = None) ->
     text = cells[first]
     if text.__class__ is not str:
         return False
-    kind, length = _note_kind(text)
+    kind, length = _note_kind(text[:LABEL_MAX])  # what a line is shows in its start
     if kind in ("totals", "signature"):
         return True
     if first > first_table_col:

@@ -62,7 +62,15 @@ class Problem:
             ) if p
         )
         value = f" [{self.value}]" if self.value not in (None, "") else ""
-        return f"{where}{value}: {self.reason_zh} | {self.reason_en}"
+        # Printed to a terminal: a cell's ESC or NUL must not clear the screen or retitle the window.
+        return _CONTROL_SHOWN.sub(_escaped, f"{where}{value}: {self.reason_zh} | {self.reason_en}")
+
+
+_CONTROL_SHOWN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _escaped(m: re.Match) -> str:
+    return f"\\x{ord(m.group()):02x}"
 
 
 @dataclass
@@ -83,7 +91,7 @@ class RawRow:
         for i, c in enumerate(self.row_cells or ()):
             if not is_empty(c):
                 name = self.names[i] if self.names and i < len(self.names) and self.names[i] else f"#{i + 1}"
-                out[name] = display(c)
+                out[name] = _cut(display(c))
         return out
 
 
@@ -340,7 +348,7 @@ def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
     reasons_zh, reasons_en = [], []
     for key, zh, en in issues:
         col_no, header = headers.get(key, (None, sheet.column(key).zh if key in sheet.keys else key))
-        value = display(raw_row.cells.get(key))
+        value = _cut(display(raw_row.cells.get(key)))
         if _private_kind(value):  # a phone typed into a count: reported, but not kept or repeated
             zh, en = (_masked_in(text, value) for text in (zh, en))
             value = _masked(value)
@@ -355,6 +363,13 @@ def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
         "raw": {k: _masked(v) if v and _private_kind(v) else v for k, v in raw_row.raw.items()},
         "reason_zh": ";".join(reasons_zh), "reason_en": "; ".join(reasons_en),
     })
+
+
+RAW_VALUE_MAX = 500  # characters of a cell kept with a refused row: enough to find and fix it
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= RAW_VALUE_MAX else text[:RAW_VALUE_MAX - 1] + "…"
 
 
 def _masked(value: str) -> str:

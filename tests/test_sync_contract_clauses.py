@@ -319,3 +319,83 @@ def test_an_ods_row_with_a_value_repeated_a_million_times_is_refused(tmp_path):
     doc.save(str(tmp_path / "s.ods"))
     [p] = check_file(tmp_path / "s.ods", registry={"1001"}, today=TODAY).file_problems
     assert "1,048,576 rows" in p.reason_en
+
+
+# ---------------------------------------------------------------- odd characters in numbers, names and long cells
+
+@pytest.mark.parametrize("typed", ["1200¹", "1²", "①", "١٢٣", "$1200", "𝟏𝟐𝟎𝟎"])
+def test_only_full_width_digits_are_read_as_digits(tmp_path, typed):
+    """"Numbers accept full-width digits": a footnote mark is not a digit (1200¹ is not 12001), nor a
+    dollar a yuan."""
+    book = school_book()
+    book["安全經費"][1][2] = typed
+    [p] = _check(tmp_path, book).problems
+    assert "not a number" in p.reason_en
+
+
+def test_full_width_digits_and_yuan_signs_still_read(tmp_path):
+    book = school_book()
+    book["安全經費"][1][2] = "￥１，２００．５"
+    report = _check(tmp_path, book)
+    assert not report.problems and report.rows["funds"][0]["amount"] == 1200.5
+
+
+def test_a_terminal_escape_in_a_cell_is_printed_escaped(tmp_path):
+    book = school_book()
+    book["校區"][1][1] = "\x1b[2J5"
+    [p] = _check(tmp_path, book, fmt="xls").problems  # openpyxl will not write an ESC; xlwt does
+    assert "\x1b" not in p.as_text("s.xlsx") and "\\x1b[2J5" in p.as_text("s.xlsx")
+
+
+def test_a_page_of_text_in_cells_is_checked_quickly_and_quoted_short(tmp_path):
+    import time
+
+    book = school_book()
+    for n in range(200):
+        book["安全經費"].append([date(2026, 3, 1), f"{n}" + "很長的說明" * 6000, 10])
+    started = time.process_time()
+    report = _check(tmp_path, book)
+    assert time.process_time() - started < 20  # hours before (OpenCC a character at a time); a guard, not a goal
+    assert len(report.row_problems) == 200
+    assert all(len(p.reason_en) < 400 and len(p.value) <= 500 for p in report.row_problems)
+    assert all(len(v) <= 500 for r in report.rejected for v in r["raw"].values())
+
+
+def test_a_file_name_in_another_encoding_is_read_under_an_escaped_name(tmp_path):
+    import os
+
+    from sync.load import list_inbox
+
+    (tmp_path / os.fsdecode(b"\xb3\xc7\xea.xlsx")).write_bytes(b"x")
+    (tmp_path / "學校．xlsx").write_bytes(b"x")  # a full-width dot
+    assert sorted(key for key, _p in list_inbox(tmp_path)) == ["file:\\xb3\\xc7\\xea.xlsx", "file:學校．xlsx"]
+
+
+def test_a_file_replaced_while_the_run_reads_it_is_not_loaded_and_keeps_its_records(tmp_path, monkeypatch):
+    import sync.load as load
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_xlsx(box / "bureau.xlsx", bureau_book(("1001", "1002")))
+    write_xlsx(box / "1001.xlsx", school_book("1001"))
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    upgrade(engine)
+    assert load.run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY).status == "ok"
+    write_xlsx(box / "1001.xlsx", school_book("1001", campus="三部"))
+    real = load.safe_check
+
+    def replaced_meanwhile(path, name, *args):
+        write_xlsx(box / "1001.xlsx", school_book("1002", campus="二部"))  # saved over, mid-run
+        return real(path, name, *args)
+
+    monkeypatch.setattr(load, "safe_check", replaced_meanwhile)
+    summary = load.run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY, workers=1)
+    [outcome] = [o for o in summary.sources if o.source_key == "file:1001.xlsx"]
+    assert outcome.action == "refused" and "changed while it was being read" in outcome.message
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("select school_code, campus from campuses")).fetchall() == [("1001", "本部")]
+    engine.dispose()
