@@ -50,7 +50,8 @@ DEFAULT_ISSUER = "XX縣教育和體育局"
 _FORMULA_STARTS = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")
 
 CIRCULAR_FIXED = ("序號", "學校名稱", "類別", "鄉鎮")
-CIRCULAR_TAIL = ("總分", "等次", "排名")
+CIRCULAR_TAIL = ("督查扣分", "總分", "等次", "排名")  # 扣分 shown, so that A-G minus it makes 總分
+NOT_SUBMITTED = "（未提交）"
 SCHOOL_TABLE_COLUMNS = ("指標", "名稱", "得分", "滿分", "依據條款", "計分依據", "改進建議", "督查評定")
 
 # Eastern fonts named the way Word and WPS on the bureau's PCs know them.
@@ -133,12 +134,16 @@ def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "school_code": [r.get("school_code") for r in results],
-            "學校名稱": [r.get("name") for r in results],
+            # A registered school that sent nothing (or only a refused file) is marked, not shown as a
+            # school that did no work.
+            "學校名稱": [f"{r.get('name') or ''}{NOT_SUBMITTED if r.get('submitted') is False else ''}"
+                      for r in results],
             "類別": [r.get("type") for r in results],
             "鄉鎮": [r.get("township") for r in results],
             "qualified": [bool(r.get("qualified", True)) for r in results],
             "rank_value": [r.get("rank") for r in results],
             "總分": [r.get("total") for r in results],
+            "督查扣分": [float(r.get("deduction") or 0.0) for r in results],
             "等次": [r.get("grade") for r in results],
             **{circular.area_header(a): [_area_points(r, a) for r in results] for a in AREA_IDS},
         },
@@ -147,7 +152,7 @@ def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:
         return pd.DataFrame(columns=[*CIRCULAR_FIXED, *[circular.area_header(a) for a in AREA_IDS], *CIRCULAR_TAIL])
     frame["rank_value"] = pd.to_numeric(frame["rank_value"], errors="coerce")
     frame = frame.sort_values(["qualified", "rank_value", "school_code"], ascending=[False, True, True], na_position="last")
-    point_columns = [circular.area_header(a) for a in AREA_IDS] + ["總分"]
+    point_columns = [circular.area_header(a) for a in AREA_IDS] + ["督查扣分", "總分"]
     frame[point_columns] = frame[point_columns].astype("object")
     frame.loc[~frame["qualified"], point_columns] = None
     frame["等次"] = frame["等次"].astype("object")
@@ -173,7 +178,8 @@ def footnotes(circular: Circular) -> list[str]:
     return [
         "註：1. 考評依據《關於進一步加強學校安全管理提升本質安全的實施方案》，"
         "按責任體系、安全管理機構、安全教育培訓、應急演練、專職安保力量、隱患排查整改、經費保障七個方面計分，滿分100分。",
-        "2. 各指標得分＝指標分值×達標比例；考評組評定的指標以評定得分為準；總分為各項得分之和減督查扣分（最低0分），保留一位小數。",
+        "2. 各指標得分＝指標分值×達標比例；考評組評定的指標以評定得分為準；總分為各項得分之和減督查扣分（最低0分），保留一位小數；"
+        "各方面得分分別四捨五入，其合計與總分可能相差0.1分；年度中途的總分按已可考評的分值折算（100×得分÷可考評分值）。",
         f"3. 等次按總分劃分：{bands}；總分相同者排名並列。",
         "4. 經督查確認弄虛作假或造成重大安全影響的學校，實行一票否決，取消本年度考評資格，列於表末。",
     ]
@@ -190,6 +196,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     """The circular's table ready to print: A4 landscape, frozen header, title rows on every page."""
     import xlsxwriter
 
+    # Neutralised here too: a cell someone edits (F2, Enter) in Excel would become a formula.
     table = _text_cells(circular_table(results, circular))
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -200,6 +207,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     draft_format = book.add_format({**base, "align": "center", "bold": True, "font_color": "#C00000"})
     header_format = book.add_format({**base, "bold": True, "align": "center", "border": 1, "text_wrap": True, "bg_color": "#D9E1F2"})
     cell_format = book.add_format({**base, "border": 1})
+    name_format = book.add_format({**base, "border": 1, "text_wrap": True})  # a long name wraps, never cut
     number_format = book.add_format({**base, "border": 1, "num_format": "0.0", "align": "center"})
     center_format = book.add_format({**base, "border": 1, "align": "center"})
     note_format = book.add_format({**base, "font_size": 9, "text_wrap": True, "valign": "top"})
@@ -214,7 +222,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     sheet.set_row(0, 28)
     for col, name in enumerate(table.columns):
         sheet.write_string(header_row, col, str(name), header_format)
-    numeric = {circular.area_header(a) for a in AREA_IDS} | {"總分"}
+    numeric = {circular.area_header(a) for a in AREA_IDS} | {"督查扣分", "總分"}
     for row_offset, row in enumerate(table.itertuples(index=False), start=header_row + 1):
         for col, (name, value) in enumerate(zip(table.columns, row, strict=True)):
             if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -224,7 +232,8 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(row_offset, col, value, center_format)
             else:
-                sheet.write_string(row_offset, col, str(value), center_format if name in ("排名", "等次", "類別") else cell_format)
+                style = center_format if name in ("排名", "等次", "類別") else name_format if name == "學校名稱" else cell_format
+                sheet.write_string(row_offset, col, str(value), style)
     note_row = header_row + len(table) + 2
     for offset, note in enumerate(footnotes(circular)):
         sheet.merge_range(note_row + offset, 0, note_row + offset, last_col, note, note_format)

@@ -236,6 +236,13 @@ def _ranking(engine: Engine, scope: Scope, year: int, version: tuple) -> pd.Data
         return pd.DataFrame(columns=RANKING_COLUMNS)
     published = _publication(engine, year, version) is not None
     frame = annual.loc[_visible_codes(scope, published, annual.index)]
+    if not scope.bureau:
+        # rules.md: a disqualified school keeps its computed points for its own view; to other schools
+        # it is 取消資格, as in the circular, without the points.
+        hidden = ~frame["qualified"].astype(bool) & (frame.index != scope.school_code)
+        if hidden.any():
+            frame = frame.copy()
+            frame.loc[hidden, [*AREAS, "total"]] = np.nan
     previous = _ranking(engine, scope, year - 1, version) if year > 2000 and not _annual(engine, year - 1, version).empty else None
     if previous is not None and not previous.empty:
         frame = frame.assign(change=(frame["total"] - previous["total"].reindex(frame.index)).round(1))
@@ -544,12 +551,13 @@ def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _trend_means(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
-    """Year-to-date totals at each month end: every school's row (draft trend rows of the year)."""
-    frame = _score_rows(engine, year, "trend", None, version)
-    if frame.empty:
-        pub = _publication(engine, year, version)
-        if pub:
-            frame = _score_rows(engine, year, "trend", pub["publication_id"], version)
+    """Year-to-date totals at each month end: every school's row.  A published year's are the frozen
+    copies its publication keeps (rules.md: a published evaluation does not change when data arrives
+    later); a draft year's are the draft rows."""
+    pub = _publication(engine, year, version)
+    frame = _score_rows(engine, year, "trend", pub["publication_id"] if pub else None, version)
+    if frame.empty and pub:  # published before trends were kept with it: the drafts are all there is
+        frame = _score_rows(engine, year, "trend", None, version)
     return frame[["school_code", "name", "type", "township", "as_of", "total"]]
 
 

@@ -143,6 +143,9 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         what = f"the {year} indicator table of {school_code}"
     else:
         results, circular = circular_results(engine, year, draft)
+        if not results:
+            raise UserError(f"{year} has no {'draft ' if draft else ''}results to export; sync the schools' "
+                            f"workbooks for {year} first (`safeschool score --year {year}` shows what there is)")
         data = exports.circular_bytes(results, circular, fmt)
         what = f"the {year} circular ({len(results)} schools)"
     try:

@@ -291,8 +291,19 @@ def list_publications(engine: Engine, year: int | None = None) -> list[dict]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def publish(engine: Engine, year: int, by: str | None = None, force: bool = False, note: str | None = None) -> dict:
-    """Freeze the current draft results of `year` as a new publication (version n+1)."""
+def publish(engine: Engine, year: int, by: str | None = None, force: bool = False, note: str | None = None,
+            today: date | None = None) -> dict:
+    """Freeze the current draft results of `year` as a new publication (version n+1).
+
+    The drafts are brought up to date first: a rubric changed since the last sync (grade bands, points)
+    would otherwise be frozen into the year with results made under the old one."""
+    from scoring import configured_rubric
+
+    with engine.connect() as conn:
+        drafts = [r for r in _draft_rows(conn, year) if r["kind"] == ANNUAL]
+    made_with = {((r["areas"] or {}).get("_meta") or {}).get("rubric_version") for r in drafts}
+    if drafts and made_with != {configured_rubric().version}:
+        recompute(engine, years=[year], today=today)  # only the evaluations whose inputs or rubric changed
     with engine.begin() as conn:
         drafts = _draft_rows(conn, year)
         annual = [r for r in drafts if r["kind"] == ANNUAL]

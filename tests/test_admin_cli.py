@@ -90,6 +90,12 @@ def test_demo_accounts_are_idempotent_and_cover_three_schools(engine):
     assert "admin-demo-2026" in first.output and "S003" in first.output
 
 
+def test_export_of_a_year_without_results_is_refused_not_an_empty_circular(engine, tmp_path):
+    result = run("export", "--year", "2023", "--format", "docx", "--out", str(tmp_path / "c.docx"), "--draft")
+    assert result.exit_code != 0 and "2023 has no draft results to export" in result.output
+    assert not (tmp_path / "c.docx").exists()
+
+
 def test_export_writes_the_published_circular_and_a_marked_draft(engine, tmp_path):
     seed_publication(engine, 2026, totals=(91.0, 85.0, 70.0))
     seed_scores(engine, 2026, totals=(50.0, 60.0, 99.0))  # the draft moved on since publishing
@@ -98,7 +104,8 @@ def test_export_writes_the_published_circular_and_a_marked_draft(engine, tmp_pat
     assert result.exit_code == 0, result.output
     sheet = openpyxl.load_workbook(out).worksheets[0]
     assert sheet["A1"].value == "關於2026年度學校本質安全考評結果的通報"
-    assert sheet["B4"].value == "第一中學" and sheet.cell(4, 12).value == pytest.approx(91.0)
+    total_col = [c.value for c in sheet[3]].index("總分") + 1  # after A-G and 督查扣分
+    assert sheet["B4"].value == "第一中學" and sheet.cell(4, total_col).value == pytest.approx(91.0)
     assert "'=1+2 小學" in [sheet.cell(r, 2).value for r in range(4, 7)]
 
     draft = tmp_path / "draft.docx"
@@ -106,7 +113,8 @@ def test_export_writes_the_published_circular_and_a_marked_draft(engine, tmp_pat
     document = Document(io.BytesIO(draft.read_bytes()))
     assert "草稿" in document.paragraphs[0].text
     first = document.tables[0].rows[1].cells
-    assert first[1].text == "'=1+2 小學" and first[11].text == "99.0"  # the draft, not the publication
+    header = [c.text for c in document.tables[0].rows[0].cells]
+    assert first[1].text == "'=1+2 小學" and first[header.index("總分")].text == "99.0"  # the draft, not the publication
     assert count(engine, audit_log, audit_log.c.action == "export") == 2
 
 

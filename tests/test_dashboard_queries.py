@@ -285,3 +285,59 @@ def test_school_trend_lists_match_the_trend_frame_and_hide_small_groups(county, 
         assert lists[col] == expected, col
     if len(frame) and who == "school" and frame["type"].isna().all():
         assert lists["type"] == [None] * len(frame)
+
+
+def test_a_published_years_trend_is_the_frozen_one_whatever_the_drafts_say(tmp_path, monkeypatch):
+    """rules.md: "a published annual evaluation is frozen and does not change when data arrives later":
+    after a late finding the draft trend of a published year moves; the dashboard shows the frozen copy."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    c = build_county(engine, n=4)
+    published = c.year - 1
+    with engine.begin() as conn:
+        pub_id = conn.execute(store.publications.select().with_only_columns(store.publications.c.publication_id)
+                              .where(store.publications.c.year == published)).scalar_one()
+        drafts = conn.execute(store.scores.select().where(
+            store.scores.c.year == published, store.scores.c.kind == "trend",
+            store.scores.c.publication_id.is_(None))).mappings().all()
+        frozen = [{**{k: v for k, v in row.items() if k != "id"}, "publication_id": pub_id, "total": 50.0}
+                  for row in drafts]
+        conn.execute(store.scores.insert(), frozen)
+        conn.execute(update(store.scores).where(store.scores.c.publication_id.is_(None),
+                                                 store.scores.c.year == published).values(total=99.0))
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    queries.clear_caches()
+    try:
+        line = queries.school_trend(c.users["leader"], c.codes[0], published)
+        assert set(line["school"]) == {50.0} and set(line["county"]) == {50.0}
+    finally:
+        from sync.store import engine_for
+
+        queries.clear_caches()
+        engine.dispose()
+        engine_for.cache_clear()
+
+
+def test_other_schools_see_a_disqualified_school_without_its_points(tmp_path, monkeypatch):
+    """rules.md: a disqualified school "keeps its computed points for its own view, is shown as 取消資格
+    instead of a rank": in a published ranking other schools see 取消資格, not 80.2 不合格."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    c = build_county(engine, n=4)
+    published, vetoed = c.year - 1, c.codes[1]
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(store.scores.c.year == published,
+                                                 store.scores.c.school_code == vetoed).values(qualified=False, rank=None))
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    queries.clear_caches()
+    try:
+        seen_by_school = queries.ranking(c.users["school"], published).set_index("school_code")
+        assert pd.isna(seen_by_school.loc[vetoed, "total"]) and pd.isna(seen_by_school.loc[vetoed, "A"])
+        assert seen_by_school.loc[c.codes[0], "total"] > 0  # the others' points stay public
+        assert queries.ranking(c.users["leader"], published).set_index("school_code").loc[vetoed, "total"] > 0
+    finally:
+        from sync.store import engine_for
+
+        queries.clear_caches()
+        engine.dispose()
+        engine_for.cache_clear()

@@ -72,6 +72,34 @@ def test_circular_table_orders_by_rank_and_puts_disqualified_last(results, circu
     assert [c.split()[0] for c in table.columns[4:11]] == list("ABCDEFG")
 
 
+def test_the_circular_shows_the_deduction_so_its_columns_add_up_to_the_total(circular):
+    """Footnote 2: 總分 = the areas' points minus the inspections' deduction; the deduction is shown."""
+    result = _result("S001", "第一中學", 81.0, "良好", 1)
+    result["deduction"] = 3.0  # this fixture's areas are 10..16 points: 91 in all
+    table = exports.circular_table([result], circular)
+    row = table.iloc[0]
+    areas = sum(row[c] for c in table.columns[4:11])
+    assert row["督查扣分"] == 3.0 and list(table.columns[-4:]) == ["督查扣分", "總分", "等次", "排名"]
+    assert areas - row["督查扣分"] == 88.0
+
+
+def test_a_school_that_sent_nothing_is_marked_in_the_circular(circular):
+    """Not 0.0 不合格 like a school that did no work: 未提交 beside its name, as on the dashboard."""
+    sent, silent = _result("S001", "第一中學", 95.0, "優秀", 1), _result("S005", "第五小學", 0.0, "不合格", 2)
+    silent["submitted"] = False
+    table = exports.circular_table([sent, silent], circular)
+    assert list(table["學校名稱"]) == ["第一中學", "第五小學（未提交）"]
+    assert "第五小學（未提交）" in exports.circular_csv([sent, silent], circular).decode("utf-8-sig")
+
+
+def test_a_long_school_name_wraps_in_the_printed_circular(circular):
+    long_name = "城關鎮第一九年一貫制學校附屬實驗幼兒園東校區分部"
+    data = exports.circular_xlsx([_result("S001", long_name, 95.0, "優秀", 1)], circular)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    [cell] = [c for row in sheet.iter_rows() for c in row if c.value == long_name]
+    assert cell.alignment.wrap_text
+
+
 def _sheet_rows(data: bytes):
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book.worksheets[0]

@@ -104,6 +104,26 @@ def test_publish_freezes_a_year_against_later_data(engine):
     assert diff.loc["S1", "changed"] and not diff.loc["S3", "changed"]
 
 
+def test_publishing_after_a_rubric_change_freezes_results_made_with_the_new_rubric(engine, monkeypatch):
+    """rules.md: grades use the published total under the configured bands; a rubric changed since the
+    last sync (no record changed, so nothing was recomputed) must not be frozen with the old grades."""
+    from dataclasses import replace
+
+    import scoring
+    from scoring.rubric import Grade, load_rubric
+
+    load(engine, county().frames())
+    results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    assert {o["school_code"]: o["grade"] for o in results.annual_results(engine, Y, "draft")}["S2"] == "優秀"
+    base = load_rubric()
+    stricter = replace(base, version="2026.2", grades=(Grade("優秀", "excellent", 99.0), *base.grades[1:]))
+    monkeypatch.setattr(scoring, "configured_rubric", lambda: stricter)
+    pub = results.publish(engine, Y, by="admin", today=date(Y + 1, 3, 1))
+    published = {o["school_code"]: o for o in results.annual_results(engine, Y, "active")}
+    assert pub["rubric_version"] == "2026.2"
+    assert (published["S2"]["total"], published["S2"]["grade"]) == (98.0, "良好")  # 98 < 99 now
+
+
 def test_republishing_needs_force_and_keeps_the_earlier_version(engine):
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
