@@ -73,7 +73,9 @@ class Table:
     headers: dict[str, tuple[int, str]]  # column key -> (1-based column, header as written)
     header_cells: list
     rows: list[RawRow]
-    notes: list[tuple[int, str]]  # (row, text) lines under the table taken as notes, not records
+    # (row, text, kind) lines not read as records: "totals", "signature", "note", "long" (a sentence
+    # alone) under the table, "header" (a second header row), "above" (a record-like line above it)
+    notes: list[tuple[int, str, str]]
     region: list[tuple[int, list]]  # (row, cells) of every record row under the header (notes left out)
 
 
@@ -663,6 +665,7 @@ _NOTE = re.compile(
     r"^(备注|注意|注[:、.\d]|注$|说明|填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|联系人|校长签|"
     r"以上|此表|本表|\(?示例\)?|\(?样例\)?|例:|例如)"  # 示例: the form's example row left in
 )
+_EXAMPLE = re.compile(r"^[(（]?(示例|样例)[)）]?|^例[:：]|^例如")
 _SIGNATURE = re.compile(r"^(填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|校长签)[^:]{0,3}:")
 # "單位（蓋章）", "學校(公章)", "校長簽字：": a short line that ends asking for a seal or a signature,
 # and the blank date under it ("2026年  月  日", "年 月 日").
@@ -700,23 +703,55 @@ def _first_filled(cells: list) -> int | None:
     return None
 
 
-def is_note_line(cells: list, first_table_col: int, first: int | None = None) -> bool:
-    """A notes, signature or totals line under the table rather than a record.
+def is_note_line(cells: list, first_table_col: int, first: int | None = None,
+                 record_cols: frozenset[int] | set[int] = frozenset()) -> bool:
+    """A notes, signature or totals line under the table rather than a record (note_kind says which)."""
+    return note_kind(cells, first_table_col, first, record_cols) is not None
+
+
+def note_kind(cells: list, first_table_col: int, first: int | None = None,
+              record_cols: frozenset[int] | set[int] = frozenset()) -> str | None:
+    """"totals", "signature", "note" or "long" for a line under the table that is not a record; None
+    for a record.
 
     At the left edge of the table: a first cell that starts like a note (備註, 注:, 說明, 填表人, 簽字,
-    負責人 ...), or one long text alone (a sentence, not a name or a date).  Anywhere: a signature
-    ("審核人:") or a totals cell (合計) as the first filled cell.  Anything else that is not blank is
-    a record, and goes on to be checked (and reported) like one."""
+    負責人 ...), or one long text alone (a sentence, not a name or a date: "long").  Anywhere: a
+    signature ("審核人:") or a totals cell (合計) as the first filled cell.  But a line that fills two
+    more of the table's columns (record_cols) besides its first cell is a record whatever its first
+    cell says (a hazard numbered 說明2, a staff member written 審核:王五): a record is never taken
+    for a note.  Anything else that is not blank is a record, checked (and reported) like one."""
     first = _first_filled(cells) if first is None else first
     text = cells[first]
     if text.__class__ is not str:
-        return False
+        return None
     kind, length = _note_kind(text[:LABEL_MAX])  # what a line is shows in its start
-    if kind in ("totals", "signature"):
-        return True
+    if kind == "totals":
+        return kind
+    if kind == "note" and first <= first_table_col and _EXAMPLE.match(_T2S.convert(text[:20]).strip()):
+        return "example"  # the form's example row, left in: filled like a record, but not one
+    if kind and sum(1 for i in record_cols if i != first and i < len(cells) and _a_value(cells[i])) >= 2:
+        return None
+    if kind == "signature":
+        return kind
     if first > first_table_col:
-        return False
-    return kind == "note" or (length >= NOTE_MIN_LENGTH and len(filled_cells(cells)) == 1)
+        return None
+    if kind == "note":
+        return kind
+    return "long" if length >= NOTE_MIN_LENGTH and len(filled_cells(cells)) == 1 else None
+
+
+_LABELLED = re.compile(r"^[^:：]{1,6}[:：]")  # 審核人：李四, 日期：2026-04-20: paperwork, not a value
+
+
+def _a_value(cell) -> bool:
+    """A cell that holds a record's value rather than a line's paperwork (a labelled signature)."""
+    if cell.__class__ is not str:
+        return cell is not None and cell != ""
+    return bool(cell.strip()) and _LABELLED.match(cell.strip()) is None
+
+
+def _line_text(cells: list) -> str:
+    return " ".join(display(cells[i]) for i in filled_cells(cells))[:500]
 
 
 def _column_letter(idx: int) -> str:
@@ -767,16 +802,25 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     below = grid[header_idx + 1:]
     as_read = bool(below) and min(map(len, below)) > max(columns.values()) and not _has_invisible(below)
     picks = list(columns.items())
+    record_cols = set(columns.values())
+    for r in range(header_idx):
+        # A record above the header (a sorted table, a row pasted at the top) is not read: it is shown
+        # to the school as such, never dropped unseen.  A title or a subtitle fills fewer of the columns.
+        values = sum(1 for i in record_cols if i < len(grid[r]) and _a_value(grid[r][i]))
+        if values >= 2 and not _header_matches(spec, grid[r]):  # not the upper row of a two-level header
+            notes.append((r + 1, _line_text(grid[r]), "above"))
     for r in range(header_idx + 1, _after_header_rows(spec, grid, header_idx)):
-        notes.append((r + 1, " ".join(display(grid[r][i]) for i in filled_cells(grid[r]))))
+        notes.append((r + 1, _line_text(grid[r]), "header"))
     for r in range(_after_header_rows(spec, grid, header_idx), len(grid)):
         cells = grid[r]
         first = _first_filled(cells)
         if first is None:
             continue
-        if cells[first].__class__ is str and is_note_line(cells, first_col, first):
-            notes.append((r + 1, " ".join(display(cells[i]) for i in filled_cells(cells))))
-            continue
+        if cells[first].__class__ is str:
+            kind = note_kind(cells, first_col, first, record_cols)
+            if kind is not None:
+                notes.append((r + 1, _line_text(cells), kind))
+                continue
         if as_read:
             picked = {key: cells[i] for key, i in picks}
         else:

@@ -198,7 +198,8 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
                 code_col=table.columns.get("school_code"), skip_cols=numeric_columns(spec.key, table.columns),
                 contract_cols=set(table.columns.values()),
             ))
-            report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t} for r, t in table.notes)
+            report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t, "kind": k} for r, t, k in table.notes)
+            report.problems.extend(_unread_lines(spec, table))
             report.rows_read += len(table.rows)
     used = {id(sh) for sh in chosen.values()}
     for sh in sheets:
@@ -209,6 +210,26 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
     else:
         _check_bureau(report, tables, today, maxima)
     return report
+
+
+# Lines that are not read as records and could have been meant as one: shown to the school (level
+# "note"), so nothing it wrote is dropped unseen.  Totals, signature and seal lines and 備註 are
+# paperwork and stay quiet.
+_SHOWN_NOTES = {
+    "long": ("此行只有一段文字,作為備註處理,未作為記錄讀入;如是記錄,請把各項分列填寫",
+             "this line holds only one text and was read as a note, not a record; if it is a record, "
+             "put each value in its own column"),
+    "example": ("此行是表格中的示例行,未作為記錄讀入;填好自己的記錄後可刪除此行",
+                "this is the form's example line and was not read as a record; delete it once your own "
+                "records are in"),
+    "above": ("此行在表頭之上,未作為記錄讀入;記錄請填在表頭下方",
+              "this line is above the header and was not read as a record; records go under the header"),
+}
+
+
+def _unread_lines(spec: contract.Sheet, table) -> list[Problem]:
+    return [Problem("note", table.sheet.name, row, None, text[:200], *_SHOWN_NOTES[kind], sheet_key=spec.key)
+            for row, text, kind in table.notes if kind in _SHOWN_NOTES]
 
 
 def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):

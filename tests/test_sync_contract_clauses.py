@@ -399,3 +399,36 @@ def test_a_file_replaced_while_the_run_reads_it_is_not_loaded_and_keeps_its_reco
 
         assert conn.execute(text("select school_code, campus from campuses")).fetchall() == [("1001", "本部")]
     engine.dispose()
+
+
+# ---------------------------------------------------------------- "never silently dropped"
+
+def test_a_record_above_the_header_is_shown_as_not_read(tmp_path):
+    """After a sort, a record can land above the header: it is not read, and the school is told."""
+    book = school_book()
+    book["安全經費"].insert(0, [date(2026, 1, 5), "安全宣傳", 300])
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row) == ("note", "安全經費", 1) and "above the header" in p.reason_en
+    assert not report.refused and len(report.rows["funds"]) == 1
+
+
+def test_a_line_that_fills_the_table_is_a_record_whatever_its_first_cell_says(tmp_path):
+    """A hazard numbered 說明2 and a staff member written 審核:王五 are records, not a note and a
+    signature line; a signature line of labelled cells (審核人：李四, 日期：...) stays paperwork."""
+    book = school_book()
+    book["隱患整改"].append(["說明2", date(2026, 3, 2), "消防栓過期", "消防", "張主任", date(2026, 4, 1), None])
+    book["安全辦人員"].append(["審核:王五", "工作人員", date(2025, 3, 1), None])
+    book["安全經費"].append(["填表人：張三", None, "審核人：李四"])
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert [h["id"] for h in report.rows["hazards"]] == ["H1", "說明2"]
+    assert [s["name"] for s in report.rows["office_staff"]][-1] == "審核:王五"
+
+
+def test_one_long_text_alone_on_a_line_is_shown_as_a_note_not_read(tmp_path):
+    book = school_book()
+    book["隱患整改"].append(["東側圍墻破損已報告教育局等待維修隊進場"])
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert (p.level, p.row) == ("note", 3) and "read as a note" in p.reason_en

@@ -566,5 +566,7 @@ def test_an_example_row_left_from_a_form_is_a_note(tmp_path, first):
     book = school_book()
     book["應急演練"].insert(1, [first, "本部", "消防疏散", "是", "良好", 12, 12, 600])
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
-    assert not report.problems, _lines(report)
+    assert not report.row_problems and not report.file_problems, _lines(report)
     assert [n["row"] for n in report.notes if n["sheet"] == "應急演練"] == [2]
+    [shown] = report.problems  # not read, and the school is told so
+    assert (shown.level, shown.row) == ("note", 2) and "example" in shown.reason_en

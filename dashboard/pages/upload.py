@@ -89,7 +89,8 @@ def problems_table(report, lang: str):
     columns = [t(k, lang) for k in ("report.level", "report.sheet", "report.row", "report.column", "report.value",
                                     "report.reason")]
     english = lang == "en"
-    rows = [[t("report.level_file" if p.level == "file" else "report.level_row", lang), p.sheet or "", p.row or "",
+    level_key = {"file": "report.level_file", "note": "report.level_note"}
+    rows = [[t(level_key.get(p.level, "report.level_row"), lang), p.sheet or "", p.row or "",
              p.column or "", p.value or "", p.reason_en if english else to_language(p.reason_zh, lang)]
             for p in report.problems]
     return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
