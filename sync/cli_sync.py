@@ -112,6 +112,9 @@ def _print_summary(console, summary, quiet: bool) -> None:
     for o in summary.sources:
         if o.problems:
             _print_problems(console, f"{o.display_name}: {len(o.problems)} problem(s)", o.problems, o.display_name)
+        elif o.action == "failed" and o.message:  # a source that could not be read: why, and what is kept
+            reason = o.message.replace("[", "\\[")
+            console.print(f"[red]{o.display_name}[/]: {reason}")
     if summary.message:
         console.print(summary.message)
 

@@ -635,7 +635,9 @@ class _Run:
                 try:
                     columns, rows = fetch(src.url, query)
                 except SourceUnavailable as err:
-                    msg = f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept"
+                    msg = (f"數據源 {src.name}({sheet_key})無法讀取,其記錄保留,下次同步再試;請檢查配置中的地址、密碼和查詢 / "
+                           f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept and it "
+                           "is tried again next run; check the URL, password and query in the configuration")
                     log.warning(msg)
                     self.outcomes.append(self.writer.write(key, lambda conn, key=key, msg=msg: _fail_source(
                         conn, self.run_id, key, "sql", msg, existing)))

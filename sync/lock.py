@@ -64,8 +64,10 @@ def _try_acquire(engine: Engine):
                 conn.close()
         return _Held(release)
     if dialect in ("mysql", "mariadb"):
+        # GET_LOCK names are server-wide: the database's name keeps two stores on one server apart.
+        name = f"safeschool_{LOCK_NAME}_{engine.url.database or ''}"[:64]
         conn = engine.connect()
-        got = conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": f"safeschool_{LOCK_NAME}"}).scalar()
+        got = conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar()
         conn.commit()
         if got != 1:
             conn.close()
@@ -73,7 +75,7 @@ def _try_acquire(engine: Engine):
 
         def release():
             try:
-                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": f"safeschool_{LOCK_NAME}"})
+                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
                 conn.commit()
             finally:
                 conn.close()

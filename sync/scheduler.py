@@ -47,7 +47,13 @@ def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox:
     cron = cron or schedule.cron
     timezone = timezone or schedule.timezone
     try:
-        trigger = CronTrigger.from_crontab(cron, timezone=timezone)
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except (ValueError, KeyError, OSError):
+        raise UserError(f"schedule.timezone {timezone!r} is not a time zone; e.g. 'Asia/Shanghai'") from None
+    try:
+        trigger = CronTrigger.from_crontab(standard_weekdays(cron), timezone=timezone)
     except (ValueError, KeyError) as err:
         raise UserError(
             f"schedule.cron {cron!r} is not a valid cron expression ({err}); e.g. '*/30 * * * *' "
@@ -59,3 +65,27 @@ def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox:
         max_instances=1, coalesce=True, misfire_grace_time=300, replace_existing=True,
     )
     return scheduler
+
+
+_WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def standard_weekdays(cron: str) -> str:
+    """`cron` with its day-of-week numbers as names: in cron 0 (and 7) is Sunday, but APScheduler 3
+    reads numbers from Monday = 0, so `0 2 * * 1` would run on Tuesdays.  Names mean the same to both;
+    a numeric range is spelt out day by day (0-6 would be sun-sat, backwards to APScheduler)."""
+    import re
+
+    fields = cron.split()
+    if len(fields) != 5:
+        return cron
+    items = []
+    for item in fields[4].split(","):
+        span = re.fullmatch(r"(\d+)(?:-(\d+))?(?:/(\d+))?", item)
+        if span is None or int(span[1]) > 7 or int(span[2] or span[1]) > 7:
+            items.append(item)  # *, */2, names, or something from_crontab will refuse with its reason
+            continue
+        first, last, step = int(span[1]), int(span[2] or span[1]), int(span[3] or 1)
+        items += [_WEEKDAY_NAMES[d] for d in range(first, last + 1, step)]
+    fields[4] = ",".join(dict.fromkeys(items))
+    return " ".join(fields)

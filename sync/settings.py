@@ -23,16 +23,32 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 DEFAULT_DATA_DIR = Path("data")
 
 
+def _shown_url(value: str) -> str:
+    """A URL as a message may show it: never its password."""
+    try:
+        return make_url(value).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a URL>"
+
+
+# The drivers this project installs, for the URL schemes people write without one.
+_DRIVER_HINTS = {"mysql": "mysql+pymysql://", "mariadb": "mysql+pymysql://", "postgresql": "postgresql+psycopg://",
+                 "postgres": "postgresql+psycopg://"}
+
+
 def _checked_url(value: str) -> str:
     try:
         make_url(value).get_dialect().import_dbapi()
     except ArgumentError:
         raise ValueError(
-            f"{value!r} is not a database URL; expected e.g. sqlite:///data/safeschool.db "
+            f"{_shown_url(value)!r} is not a database URL; expected e.g. sqlite:///data/safeschool.db "
             "or postgresql+psycopg://user@host/db"
         ) from None
     except (NoSuchModuleError, ImportError):
-        raise ValueError(f"{value!r} names a database driver that is not installed or does not exist") from None
+        scheme = value.split(":", 1)[0].split("+", 1)[0].lower()
+        hint = f"; write it as {_DRIVER_HINTS[scheme]}user:password@host/db" if scheme in _DRIVER_HINTS else ""
+        raise ValueError(f"{_shown_url(value)!r} names a database driver that is not installed or does not "
+                         f"exist{hint}") from None
     return value
 
 
@@ -85,6 +101,12 @@ class SqlSource(BaseModel):
         unknown = sorted(set(value) - set(SHEETS))
         if unknown:
             raise ValueError(f"unknown sheet key(s) {', '.join(unknown)}; known: {', '.join(SHEETS)}")
+        from sync.sql_sources import query_problem
+
+        for key, query in value.items():
+            problem = query_problem(query)
+            if problem:
+                raise ValueError(f"the query for {key} is refused: {problem}")
         return value
 
 
@@ -115,6 +137,18 @@ class FileConfig(BaseModel):
     schedule: Schedule = Field(default_factory=Schedule)
     circular: Circular = Field(default_factory=Circular)
     sources: list[SqlSource] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _names_unique(cls, value: list[SqlSource]) -> list[SqlSource]:
+        # Each source owns its records by name (sql:<name>:<sheet>): two of one name would replace
+        # each other's records every run.
+        names = [s.name for s in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"[[sources]] name {', '.join(map(repr, twice))} is used more than once; "
+                             "give each source its own name")
+        return value
 
 
 def _message(error: dict) -> str:

@@ -11,10 +11,11 @@ checks as a sheet's rows.  One source key per (source, sheet):
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from sync import contract
@@ -31,23 +32,55 @@ def source_key(name: str, sheet_key: str) -> str:
     return f"sql:{name}:{sheet_key}"
 
 
+QUERY_TIMEOUT_SECONDS = 120  # a mapped query that runs longer holds every later sync back
+
+
 def _read_only(conn) -> None:
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        conn.execute(text("SET TRANSACTION READ ONLY"))
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_SECONDS * 1000}")
     elif dialect in ("mysql", "mariadb"):
-        conn.execute(text("SET SESSION TRANSACTION READ ONLY"))
+        conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+        try:  # MariaDB's limit (seconds); MySQL's own is max_execution_time (milliseconds)
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {QUERY_TIMEOUT_SECONDS}")
+        except Exception:  # noqa: BLE001 - MySQL
+            conn.exec_driver_sql(f"SET SESSION max_execution_time = {QUERY_TIMEOUT_SECONDS * 1000}")
     elif dialect == "sqlite":
-        conn.execute(text("PRAGMA query_only = ON"))
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+
+
+# What a mapped query may not hold, found in its text with string literals and comments taken out:
+# a second statement (COMMIT; DELETE ... would end the read-only transaction and write), or a SELECT
+# that writes (INTO a table or a server file, FOR UPDATE locks).
+_LITERALS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|--[^\n]*|/\*.*?\*/", re.S)
+_WRITES = re.compile(r"\b(into|for\s+update|for\s+share|for\s+no\s+key\s+update|lock\s+in\s+share\s+mode)\b", re.I)
+
+
+def query_problem(query: str) -> str | None:
+    """Why a mapped query is refused before it runs, or None: one SELECT (or WITH ... SELECT) only."""
+    bare = _LITERALS.sub(" ", query).strip().rstrip(";").strip()
+    if ";" in bare:
+        return "it holds more than one statement (a ';' before its end); map one SELECT per sheet"
+    if not re.match(r"(?is)^\(?\s*(select|with)\b", bare):
+        return "it is not a SELECT; map one SELECT (or WITH ... SELECT) per sheet"
+    found = _WRITES.search(bare)
+    if found:
+        return f"it writes or locks ({' '.join(found.group(1).upper().split())}); a mapped query only reads"
+    return None
 
 
 def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
-    """Run one mapped query read-only: (column names, rows)."""
+    """Run one mapped query read-only: (column names, rows).  The query text goes to the driver as
+    written (a ':x' inside a string literal is not a parameter)."""
+    refused = query_problem(query)
+    if refused:
+        raise SourceUnavailable(f"the query was not run: {refused}")
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
             _read_only(conn)  # first statement of the transaction the query then runs in
-            result = conn.execute(text(query))
+            result = conn.exec_driver_sql(query)
             out = list(result.keys()), [tuple(r) for r in result]
             conn.rollback()
             return out
@@ -78,11 +111,19 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
     """Validate a query result as the sheet `sheet_key` (school_code is a column here)."""
     spec = contract.SHEETS[sheet_key]
     report = FileReport(f"{name}:{sheet_key}", kind="sql")
-    mapping = {}
+    mapping, twice = {}, {}
     for i, col in enumerate(columns):
         key = column_key_of(spec, col) or (col if col == "school_code" else None)
         if key and key not in mapping:
             mapping[key] = i
+        elif key:
+            twice.setdefault(key, [columns[mapping[key]]]).append(col)
+    for key, names in twice.items():  # as a sheet with a column twice: which one is meant is not guessed
+        report.add_file_problem(
+            f"查詢結果中「{key}」列出現了{len(names)}次({'、'.join(map(str, names))}),請只保留一列",
+            f"the query returns the '{key}' column {len(names)} times ({', '.join(map(str, names))}); keep one",
+            sheet=sheet_key, column=str(names[1]), sheet_key=sheet_key,
+        )
     needed = [c for c in spec.columns if c.required and c.key not in mapping]
     if "school_code" not in mapping and "school_code" not in [c.key for c in needed]:
         needed.insert(0, contract.Column("school_code", "學校代碼", en="school code"))

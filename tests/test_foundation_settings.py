@@ -95,3 +95,27 @@ def test_a_rubric_file_that_does_not_exist_is_refused(tmp_path):
     path.write_text('rubric = "gone.toml"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="rubric: .*gone.toml does not exist"):
         load_file_config(path)
+
+
+def test_a_source_url_message_hides_the_password_and_names_the_driver_to_use(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[[sources]]\nname = \"sis\"\nurl = \"mysql://reader:S3cretPassw0rd@db/sis\"\n"
+                    "queries = {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_file_config(path)
+    assert "S3cretPassw0rd" not in str(err.value) and "mysql+pymysql://" in str(err.value)
+
+
+@pytest.mark.parametrize(("toml", "says"), [
+    # Each source owns its records by name: two of one name would replace each other's every run.
+    ('[[sources]]\nname = "sis"\nurl = "sqlite:///a.db"\nqueries = {}\n'
+     '[[sources]]\nname = "sis"\nurl = "sqlite:///b.db"\nqueries = {}\n', "'sis' is used more than once"),
+    # "run read-only": COMMIT; DELETE would end the read-only transaction.
+    ('[[sources]]\nname = "sis"\nurl = "sqlite:///a.db"\nqueries = {funds = "SELECT 1; DELETE FROM victim"}\n',
+     "more than one statement"),
+])
+def test_a_sql_source_configuration_that_could_lose_or_write_data_is_refused(tmp_path, toml, says):
+    path = tmp_path / "c.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=says):
+        load_file_config(path)

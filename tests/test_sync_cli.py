@@ -134,3 +134,26 @@ def test_an_upload_that_trips_the_reader_is_refused_not_raised(county, monkeypat
     report = load_upload(eng, (county / "1001.xlsx").read_bytes(), "1001.xlsx", "1001", county, by="t")
     assert report.refused and "ZeroDivisionError" in report.file_problems[0].reason_en
     assert not (county / "uploads").exists()
+
+
+@pytest.mark.parametrize(("cron", "weekday"), [("0 2 * * 1", "Monday"), ("0 2 * * 0", "Sunday"),
+                                               ("0 2 * * 7", "Sunday"), ("0 2 * * 6", "Saturday")])
+def test_the_cron_day_of_week_is_cron_s_own_sunday_is_zero(county, cron, weekday):
+    """APScheduler 3 counts weekday numbers from Monday = 0: `0 2 * * 1` must still mean Mondays."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sync.scheduler import build_scheduler
+
+    job = build_scheduler(cron=cron, timezone="Asia/Shanghai").get_jobs()[0]
+    start = datetime(2026, 11, 29, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Sunday
+    fires = job.trigger.get_next_fire_time(None, start)
+    assert fires.strftime("%A") == weekday
+
+
+def test_a_misspelt_time_zone_is_named_as_the_time_zone(county):
+    from sync.errors import UserError
+    from sync.scheduler import build_scheduler
+
+    with pytest.raises(UserError, match="schedule.timezone 'Asia/Shanghia' is not a time zone"):
+        build_scheduler(cron="*/30 * * * *", timezone="Asia/Shanghia")

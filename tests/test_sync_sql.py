@@ -104,15 +104,46 @@ def test_an_unchanged_result_is_skipped_and_a_changed_one_replaced(store, tmp_pa
     assert out["sql:sis:registry"].action == "skipped"
 
 
-def test_queries_run_read_only(store, tmp_path, sis_url):
-    writing = SqlSource(name="sis", url=sis_url, queries={"registry": "UPDATE xs_school SET xxmc = 'x'"})
+@pytest.mark.parametrize("query", [
+    "UPDATE xs_school SET xxmc = 'x'",
+    # One string, two statements: COMMIT would end the read-only transaction and the UPDATE commit.
+    "SELECT xxdm AS school_code FROM xs_school; COMMIT; UPDATE xs_school SET xxmc = 'x'",
+    "SELECT xxdm AS school_code FROM xs_school FOR UPDATE",
+])
+def test_a_query_that_could_write_is_never_run(store, tmp_path, sis_url, query):
+    """"run read-only": refused in the configuration, and (should one reach the sync another way)
+    refused again before it runs, with the source's records kept."""
+    with pytest.raises(ValueError, match="refused"):
+        SqlSource(name="sis", url=sis_url, queries={"registry": query})
+    writing = SqlSource.model_construct(name="sis", url=sis_url, queries={"registry": query})
     out = _by_key(_run(store, tmp_path, writing))
-    assert out["sql:sis:registry"].action == "failed"
-    assert "read" in out["sql:sis:registry"].message.lower()
+    assert out["sql:sis:registry"].action == "failed" and "was not run" in out["sql:sis:registry"].message
     eng = create_engine(sis_url)
     with eng.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM xs_school WHERE xxmc = 'x'")).scalar() == 0
     eng.dispose()
+
+
+def test_every_query_runs_in_a_read_only_transaction_with_a_time_limit(sis_url):
+    """What gets past the text check (a function or a CTE that writes) meets a read-only transaction,
+    and a query that hangs meets the time limit instead of holding every later sync back."""
+    from sync.sql_sources import QUERY_TIMEOUT_SECONDS, fetch
+
+    if sis_url.startswith("postgresql"):
+        _cols, [(read_only, limit)] = fetch(sis_url, "SELECT current_setting('transaction_read_only') AS r, "
+                                                     "current_setting('statement_timeout') AS t")
+        assert read_only == "on" and limit == f"{QUERY_TIMEOUT_SECONDS // 60}min"  # 120 s, as PostgreSQL shows it
+    else:
+        _cols, [(read_only, limit)] = fetch(sis_url, "SELECT @@session.tx_read_only AS r, "
+                                                     "@@session.max_statement_time AS t")
+        assert int(read_only) == 1 and float(limit) == QUERY_TIMEOUT_SECONDS
+
+
+def test_a_colon_or_semicolon_inside_a_string_literal_is_text(sis_url):
+    from sync.sql_sources import fetch
+
+    columns, rows = fetch(sis_url, "SELECT xxdm AS school_code, ':x;' AS note FROM xs_school WHERE xxmc <> ':y'")
+    assert columns == ["school_code", "note"] and rows and all(r[1] == ":x;" for r in rows)
 
 
 def test_a_missing_column_refuses_the_query_naming_the_alias_to_add(store, tmp_path, sis_url):
@@ -127,8 +158,21 @@ def test_an_unreachable_database_fails_its_source_and_keeps_its_records(store, t
     down = SqlSource(name="sis", url="postgresql+psycopg://postgres@127.0.0.1:1/x?connect_timeout=2", queries=QUERIES)
     summary = _run(store, tmp_path, down)
     assert {o.action for o in summary.sources} == {"failed"} and summary.refused
+    message = summary.sources[0].message  # what the CLI prints under its table, in both languages
+    assert "無法讀取" in message and "could not be read" in message and "check the URL" in message
     with store.connect() as conn:
         assert len(conn.execute(select(records["guards"])).all()) == 2
+
+
+def test_a_query_returning_a_column_twice_is_refused_as_a_sheet_would_be():
+    from datetime import date
+
+    from sync.sql_sources import check_rows
+
+    report = check_rows("sis", "funds", ["school_code", "date", "use", "amount", "amount"],
+                        [("1001", date(2026, 3, 1), "安全宣傳", 5, -7)], {"1001"}, date(2026, 11, 28), {})
+    [p] = report.file_problems
+    assert "'amount' column 2 times" in p.reason_en and not report.rows
 
 
 def test_a_query_taken_out_of_the_configuration_takes_its_records_with_it(store, tmp_path, sis_url):
