@@ -13,7 +13,7 @@ from sqlalchemy import Date, String, select, type_coerce
 from sqlalchemy.engine import Engine
 
 from sync import contract
-from sync.store import records
+from sync.store import records, sources
 
 _DTYPES = {
     contract.INT: "Int64",
@@ -46,9 +46,19 @@ def _typed(frame: pd.DataFrame, sheet_key: str) -> pd.DataFrame:
     return frame
 
 
+# Sheets the shared database may hold for many schools at once beside the bureau's own entries:
+# every source of them counts (the registry is one list; the office's inspections add up).
+_ALL_SOURCES_COUNT = ("registry", "inspections")
+
+
 def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """One frame per sheet key.  Where a mapped query (a SQL source) gives a school's rows of a sheet,
+    they are that school's rows of it: the same guards from the school's workbook and from the
+    shared database would otherwise count twice (data-contract.md: the database "already holds
+    some of the same facts")."""
     frames: dict[str, pd.DataFrame] = {}
     with engine.connect() as conn:
+        from_database = {r[0] for r in conn.execute(select(sources.c.source_id).where(sources.c.kind == "sql"))}
         for key, table in records.items():
             query = select(*_as_read(table)).order_by(table.c.record_id)
             if school_codes is not None:
@@ -56,6 +66,11 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
             # Plain tuples: pandas probes each SQLAlchemy Row for a ._fields it answers with an exception.
             rows = list(map(tuple, conn.execute(query).all()))
             frame = pd.DataFrame.from_records(rows, columns=[c.name for c in table.columns])
+            if from_database and key not in _ALL_SOURCES_COUNT and not frame.empty:
+                by_query = frame["source_id"].isin(from_database)
+                if by_query.any():
+                    covered = set(frame.loc[by_query, "school_code"])
+                    frame = frame[by_query | ~frame["school_code"].isin(covered)].reset_index(drop=True)
             frames[key] = _typed(frame.drop(columns=["record_id"]), key)
     return frames
 

@@ -180,3 +180,20 @@ def test_a_query_taken_out_of_the_configuration_takes_its_records_with_it(store,
     out = _by_key(_run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries={"registry": QUERIES["registry"]})))
     assert (out["sql:sis:guards"].action, out["sql:sis:guards"].rows_removed) == ("removed", 2)
     assert out["sql:sis:registry"].action == "skipped"
+
+
+def test_a_schools_rows_from_the_shared_database_stand_in_for_its_workbooks_rows(store, tmp_path, sis_url):
+    """The database "already holds some of the same facts": school 1001's guards from both its workbook
+    and the mapped query are the query's, not both (E1 would count each guard twice)."""
+    from sync.frames import load_frames
+    from tests.sync_helpers import school_book, write_xlsx
+
+    write_xlsx(tmp_path / "inbox" / "1001.xlsx", school_book("1001"))  # two guards: 王保安, 趙保安
+    write_xlsx(tmp_path / "inbox" / "1002.xlsx", school_book("1002", name="東關小學"))
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))  # registry and guards
+    guards = load_frames(store)["guards"]
+    by_school = guards.groupby("school_code")["name"].apply(sorted).to_dict()
+    assert by_school["1001"] == ["王保安"]  # the query's one guard of 1001
+    assert by_school["1002"] == ["趙保安"]  # the query's (孫保安, born 2015, is refused); not the workbook's 王保安
+    assert len(load_frames(store)["school"]) == 2  # sheets the query does not give stay the workbooks'
+
