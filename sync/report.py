@@ -15,6 +15,7 @@ Row problems refuse one row (level "row") and keep it with its reasons.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -361,11 +362,32 @@ BAD_FILL = "FFC7CE"
 ANNOTATE_MAX_BYTES = 40_000_000  # unpacked; a school's workbook is well under 1 MB, 100,000 rows about 20 MB
 
 
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SHEET_NAME_ILLEGAL = re.compile(r"[\\/?*\[\]:\x00-\x1f]")
+_LAST_ROW, _LAST_COLUMN = 1_048_576, 16_384  # what an .xlsx can hold
+
+
 def _put(ws, row: int, col: int, value) -> None:
-    """Write a value as data: text that starts like a formula stays text (no formula injection)."""
+    """Write a value as data: text that starts like a formula stays text (no formula injection); a
+    control character (a NUL from an old .xls), which .xlsx cannot hold, is shown as "?"; a cell
+    beyond what an .xlsx holds is left out (it is in the problem list)."""
+    if row > _LAST_ROW or col > _LAST_COLUMN:
+        return
+    if isinstance(value, str):
+        value = _XML_ILLEGAL.sub("?", value)
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
         cell.data_type = "s"
+
+
+def _sheet_title(name: str, taken: list[str]) -> str:
+    """A sheet name an .xlsx accepts (no / ? * [ ] :, at most 31 characters), unique in the book."""
+    base = _SHEET_NAME_ILLEGAL.sub("_", str(name)).strip("'")[:31] or "Sheet"
+    title, n = base, 1
+    while title.lower() in (t.lower() for t in taken):
+        n += 1
+        title = f"{base[:31 - len(str(n)) - 1]}_{n}"
+    return title
 
 
 def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
@@ -391,9 +413,11 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     except Exception:  # not an .xlsx: rebuild it from what calamine reads
         book = Workbook()
         book.remove(book.active)
+        titles = {}  # the sheet's own name -> its name in the rebuilt .xlsx
         try:
             for sheet in read_workbook(data):
-                ws = book.create_sheet(sheet.name[:31])
+                titles[sheet.name] = _sheet_title(sheet.name, list(titles.values()))
+                ws = book.create_sheet(titles[sheet.name])
                 for r, row in enumerate(sheet.grid, start=1):
                     for c, value in enumerate(row, start=1):
                         if not is_empty(value):
@@ -402,11 +426,14 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
                     ws.sheet_state = "hidden"
         except UnreadableWorkbook:
             pass
+    else:
+        titles = {}
     bad = PatternFill("solid", fgColor=BAD_FILL)
     for p in report.problems:
-        if p.sheet not in book.sheetnames or not p.row:
+        sheet_name = titles.get(p.sheet, p.sheet)
+        if sheet_name not in book.sheetnames or not p.row or p.row > _LAST_ROW or (p.col_no or 1) > _LAST_COLUMN:
             continue
-        ws = book[p.sheet]
+        ws = book[sheet_name]
         col = p.col_no or 1
         cell = ws.cell(row=p.row, column=col)
         cell.fill = bad
@@ -414,11 +441,11 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         if cell.comment is not None:
             text = cell.comment.text + "\n\n" + text
         cell.comment = Comment(text, "safeschool", width=320, height=140)
-    listing = book.create_sheet("問題 Problems", 0)
+    listing = book.create_sheet(_sheet_title("問題 Problems", book.sheetnames), 0)
     listing.append(["級別 level", "工作表 sheet", "行 row", "列 column", "值 value", "原因", "reason"])
-    for r, p in enumerate(report.problems, start=2):
-        values = ("整個文件 file" if p.level == "file" else "行 row", p.sheet, p.row, p.column, p.value,
-                  p.reason_zh, p.reason_en)
+    levels = {"file": "整個文件 file", "note": "未讀入 not read"}
+    for r, p in enumerate(report.problems[:_LAST_ROW - 1], start=2):
+        values = (levels.get(p.level, "行 row"), p.sheet, p.row, p.column, p.value, p.reason_zh, p.reason_en)
         for c, value in enumerate(values, start=1):
             _put(listing, r, c, value)
     if not report.problems:

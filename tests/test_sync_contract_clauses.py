@@ -3,6 +3,7 @@ clause it pins.  Workbooks are written by real writers (openpyxl, xlwt, odfpy)."
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -432,3 +433,36 @@ def test_one_long_text_alone_on_a_line_is_shown_as_a_note_not_read(tmp_path):
     report = _check(tmp_path, book)
     [p] = report.problems
     assert (p.level, p.row) == ("note", 3) and "read as a note" in p.reason_en
+
+
+@pytest.mark.parametrize("sheet_name", ["安全經費/2026", "安全經費[2026]"])
+def test_the_marked_copy_of_an_ods_with_a_sheet_name_xlsx_forbids_is_made(tmp_path, sheet_name):
+    """The school's .ods (or .xls) is rebuilt as .xlsx to be marked: a sheet name an .xlsx cannot
+    hold is made safe, and the bad cell is still marked on its own sheet."""
+    import openpyxl
+
+    from sync.report import annotate_workbook
+
+    book = school_book()
+    book[sheet_name] = book.pop("安全經費")
+    book[sheet_name][1][2] = "abc"  # not an amount
+    path = write("ods", tmp_path / "s", book)  # xlwt refuses such names; LibreOffice writes them
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    marked = openpyxl.load_workbook(io.BytesIO(annotate_workbook(path, report)))
+    [funds] = [ws for ws in marked.worksheets if ws.title.startswith("安全經費")]
+    assert funds["C2"].fill.fgColor.rgb.endswith("FFC7CE") and "not a number" in funds["C2"].comment.text
+
+
+def test_the_marked_copy_of_an_xls_with_a_nul_in_a_cell_is_made(tmp_path):
+    import openpyxl
+
+    from sync.report import annotate_workbook
+
+    book = school_book()
+    book["安全經費"][1][2] = "abc"
+    book["保安演練"][1][2] = "防暴\x00演練"  # an old system's NUL, which an .xlsx cannot hold
+    path = write("xls", tmp_path / "s", book)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    marked = openpyxl.load_workbook(io.BytesIO(annotate_workbook(path, report)))
+    assert marked["保安演練"]["C2"].value == "防暴?演練" and marked["安全經費"]["C2"].comment is not None
+
