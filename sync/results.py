@@ -301,8 +301,8 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
 
     with engine.connect() as conn:
         drafts = [r for r in _draft_rows(conn, year) if r["kind"] == ANNUAL]
-    made_with = {((r["areas"] or {}).get("_meta") or {}).get("rubric_version") for r in drafts}
-    if drafts and made_with != {configured_rubric().version}:
+    made_with = {((r["areas"] or {}).get("_meta") or {}).get("rubric_version") for r in drafts} - {None}
+    if made_with and made_with != {configured_rubric().version}:
         recompute(engine, years=[year], today=today)  # only the evaluations whose inputs or rubric changed
     with engine.begin() as conn:
         drafts = _draft_rows(conn, year)
