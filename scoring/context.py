@@ -63,7 +63,13 @@ class Context:
         schools["boarding"] = boarding.reindex(schools.index).fillna(False).astype(bool)
         schools["kindergarten"] = schools["type"].eq(contract.KINDERGARTEN).fillna(False).astype(bool)
         schools["high_school"] = schools["type"].isin(contract.HIGH_SCHOOL_TYPES).astype(bool)
-        schools["submitted"] = schools.index.isin(own["school_code"])
+        # Submitted: the school's own records are in, on any of its sheets (a 學校概況 row refused for
+        # a typo does not make a scored school "not submitted").
+        sent = set(own["school_code"])
+        for sheet in contract.SCHOOL_SHEETS:
+            if sheet.key != "school" and sheet.key in self.frames:
+                sent.update(self.frames[sheet.key]["school_code"])
+        schools["submitted"] = schools.index.isin(sent)
         schools.index.name = "school_code"
         return schools
 

@@ -96,9 +96,14 @@ def _guard_share(ctx: Context, passed: pd.Series, what: str, what_en: str, actio
 def e2_company_guards(ctx: Context) -> Outcome:
     """4.5.1 不得聘用社會人員: every guard is sent by a security company (an empty company cell is a direct hire)."""
     guards = ctx.on_duty("guards")
-    sent = guards["company"].fillna("").astype(str).str.strip() != ""
+    company = guards["company"].fillna("").astype(str).str.strip()
+    # 「學校自聘」「臨時聘用」 in the company cell say the guard was hired directly, as an empty cell does.
+    sent = (company != "") & ~company.str.contains(_HIRED_DIRECTLY, regex=True)
     return _guard_share(ctx, sent, "由保安公司派遣", "sent by a security company",
                         "改由保安公司派遣保安，不直接聘用社會人員", "replace direct hires with company guards")
+
+
+_HIRED_DIRECTLY = r"自聘|自行聘|學校聘|学校聘|臨時聘|临时聘|臨時工|临时工|社會人員|社会人员"
 
 
 def over_age(birth: pd.Series, on: pd.Timestamp, limit: int) -> pd.Series:

@@ -138,10 +138,19 @@ def _control_problem(text: str) -> Problem:
               f"'{shown}' holds an invisible control character; type the cell again")
 
 
+# What people write in a cell to say "nothing here": read as the empty cell it stands for, so 保安公司
+# 「無」 is a guard hired directly (E2) and 評定結果「/」 a drill without an evaluation (D4), never a
+# company or a result called 無.
+PLACEHOLDERS = frozenset({"無", "无", "沒有", "没有", "暫無", "暂无", "空", "/", "／", "-", "－", "—", "——", "--",
+                          "n/a", "na", "none", "null", "nil", "未評定", "未评定", "未評", "未评"})
+
+
 def parse_text(value):
     text = _norm_text(value)
     if _CONTROL.search(text):
         return None, _control_problem(_shown(text))
+    if len(text) <= 4 and text.lower() in PLACEHOLDERS:
+        return None, None
     return text, None
 
 
@@ -445,7 +454,8 @@ def _quick_text(full):
         if value.__class__ is str and value[:1] not in "#E":
             text = value.strip()
             # isprintable is False for every _CONTROL character, so it answers the common case in C.
-            if text and (text.isprintable() or _CONTROL.search(text) is None):
+            if text and (text.isprintable() or _CONTROL.search(text) is None) and (
+                    len(text) > 4 or text.lower() not in PLACEHOLDERS):
                 return text, None
         return full(value)
     return parse

@@ -787,13 +787,25 @@ def _finish_run(engine: Engine, summary: RunSummary) -> None:
             finished_at=summary.finished_at, status=summary.status, message=summary.message or None, summary=body))
 
 
-def _recompute(engine: Engine, workers: int = 1) -> str:
+def _running_year_behind(engine: Engine, today: date | None) -> bool:
+    """The running year's stored result is of an earlier day: it is evaluated on today (rules.md), so
+    the first run of a day recomputes it even when no record changed."""
+    from sync.store import scores
+
+    today = today or date.today()
+    with engine.connect() as conn:
+        latest = conn.execute(select(func.max(scores.c.as_of)).where(
+            scores.c.publication_id.is_(None), scores.c.kind == "annual", scores.c.year == today.year)).scalar()
+    return latest is not None and latest < today
+
+
+def _recompute(engine: Engine, workers: int = 1, today: date | None = None) -> str:
     try:
         from sync import results
     except ImportError:
         return "scores not recomputed: sync.results is not available"
     try:
-        results.recompute(engine, workers=workers)
+        results.recompute(engine, workers=workers, today=today)
     except Exception as err:  # the records are loaded; a scoring failure must not undo that
         log.exception("recomputing the scores failed")
         return f"scores not recomputed: {type(err).__name__}: {err}"
@@ -828,8 +840,8 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
                 log.error("sync failed: %s", err)
             summary.finished_at = datetime.now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
-            if recompute and changed and summary.status != "failed":
-                summary.message = _recompute(engine, workers)
+            if recompute and summary.status != "failed" and (changed or _running_year_behind(engine, today)):
+                summary.message = _recompute(engine, workers, today)
             _finish_run(engine, summary)
     except SyncBusy as err:
         summary.status, summary.message = "busy", str(err)

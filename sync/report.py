@@ -122,7 +122,25 @@ def registry_in_store(engine) -> set[str] | None:
     table = records["registry"]
     with engine.connect() as conn:
         codes = {r[0] for r in conn.execute(select(table.c.school_code))}
+        codes |= _codes_on_refused_registry_rows(conn)
     return codes or None
+
+
+def _codes_on_refused_registry_rows(conn) -> set[str]:
+    """Codes on registry rows refused for another cell (學校類別 typed 九年制): still registered, so the
+    bureau's typo does not refuse the school's workbook or its inspections; the bureau is shown the row."""
+    from sqlalchemy import select
+
+    from sync.reader import sheet_key_of
+    from sync.store import rejected_rows, sources
+
+    rows = conn.execute(
+        select(rejected_rows.c.sheet, rejected_rows.c.school_code)
+        .join(sources, sources.c.source_id == rejected_rows.c.source_id)
+        .where(sources.c.kind.in_((BUREAU_WORKBOOK, "sql")), rejected_rows.c.level == "row",
+               rejected_rows.c.school_code.is_not(None))
+    ).all()
+    return {code for sheet, code in rows if sheet == "registry" or sheet_key_of(sheet or "") == "registry"}
 
 
 # ---------------------------------------------------------------- checking
@@ -344,7 +362,8 @@ def _check_bureau(report, tables, today, maxima):
     if "registry" in tables:
         t = tables["registry"]
         _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))
-        ctx.registry = {r["school_code"] for r in report.rows.get("registry", [])}
+        ctx.registry = {r["school_code"] for r in report.rows.get("registry", [])} | {
+            r["school_code"] for r in report.rejected if r["sheet_key"] == "registry" and r["school_code"]}
     if "inspections" in tables:
         t = tables["inspections"]
         _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))

@@ -297,13 +297,12 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
 
     The drafts are brought up to date first: a rubric changed since the last sync (grade bands, points)
     would otherwise be frozen into the year with results made under the old one."""
-    from scoring import configured_rubric
-
     with engine.connect() as conn:
-        drafts = [r for r in _draft_rows(conn, year) if r["kind"] == ANNUAL]
-    made_with = {((r["areas"] or {}).get("_meta") or {}).get("rubric_version") for r in drafts} - {None}
-    if made_with and made_with != {configured_rubric().version}:
-        recompute(engine, years=[year], today=today)  # only the evaluations whose inputs or rubric changed
+        fingerprinted = any(f for (y, _k, _d), f in _stored_points(conn, [year]).items() if y == year)
+    if fingerprinted:
+        # Only the evaluations whose records, rubric or calendar changed since they were computed run
+        # again (InputDigest): a corrected calendar or grade band is not frozen under the old one.
+        recompute(engine, years=[year], today=today)
     with engine.begin() as conn:
         drafts = _draft_rows(conn, year)
         annual = [r for r in drafts if r["kind"] == ANNUAL]

@@ -143,9 +143,19 @@ def test_publishing_an_uncomputed_or_running_year_is_a_user_error(engine):
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y, 6, 30), trend=False)
     with pytest.raises(UserError, match="still running"):
-        results.publish(engine, Y, by="admin")
+        results.publish(engine, Y, by="admin", today=date(Y, 6, 30))  # the clock of a running year
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(publications)).scalar() == 0
+
+
+def test_publishing_after_the_year_brings_a_draft_left_mid_year_up_to_date(engine):
+    """Drafts last computed on 30 June (no record changed since) are of the running year's day; once
+    the year is over, publishing evaluates it on 31 Dec, as rules.md's annual result is."""
+    load(engine, county().frames())
+    results.recompute(engine, years=[Y], today=date(Y, 6, 30), trend=False)
+    pub = results.publish(engine, Y, by="admin", today=date(Y + 1, 1, 5))
+    assert pub["version"] == 1
+    assert {r["as_of"] for r in results.annual_results(engine, Y, "active")} == {f"{Y}-12-31"}
 
 
 def test_recompute_on_an_empty_store_stores_nothing_and_does_not_fail(engine):

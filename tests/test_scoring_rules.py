@@ -583,3 +583,24 @@ def test_4_2_2_b2_the_hint_for_an_empty_office_is_what_one_director_brings():
     rec = school().remove("office_staff", "S1")
     row = result(rec, "B2")
     assert row["points"] == 0 and row["hint"].endswith("+2.0")
+
+
+@pytest.mark.parametrize("company", ["學校自聘", "臨時聘用", "自聘"])
+def test_4_5_1_e2_a_company_cell_saying_the_school_hired_him_is_a_direct_hire(company):
+    """4.5.1 不得聘用社會人員: 「學校自聘」 in 保安公司 says what an empty cell says."""
+    rec = school()
+    guard = rec.frames()["guards"].iloc[0]
+    rec.remove("guards", "S1", name=guard["name"])
+    rec.add("guards", "S1", **{**{k: guard[k] for k in guard.index if k not in ("school_code", "source_id", "row_no")},
+                               "company": company})
+    guards = len(rec.frames()["guards"])
+    assert pts(rec, "E2") == pytest.approx(2 * (guards - 1) / guards)
+
+
+def test_a_school_whose_own_row_was_refused_but_whose_records_are_in_is_submitted():
+    """Submitted means the school's records are in: a 學校概況 row refused for a typo does not make it
+    "not submitted" (and 未提交 in the circular)."""
+    rec = school()
+    rec.remove("school", "S1")
+    ev = evaluate(rec.frames(), Y)
+    assert bool(ev.schools.set_index("school_code").loc["S1", "submitted"])

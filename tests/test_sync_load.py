@@ -258,3 +258,17 @@ def test_a_bureau_workbook_with_a_hidden_school_sheet_is_still_loaded_first(engi
     write_xlsx(inbox / "bureau.xlsx", bureau_book(("1001", "1002", "1003")), hidden=hidden)
     summary = _sync(engine, inbox)
     assert summary.sources[0].source_key == "file:bureau.xlsx" and summary.status == "ok"
+
+
+def test_the_running_years_result_follows_the_day_even_when_no_record_changed(engine, inbox):
+    """rules.md: in the running year the evaluation date is today; a quiet store must not keep showing
+    the day of the last change (nor be refused at publishing as "still running" after the year)."""
+    from datetime import timedelta
+
+    from sync import results
+
+    _sync(engine, inbox, recompute=True)
+    later = TODAY + timedelta(days=1)
+    summary = run_sync(engine, inbox, sql_sources=[], today=later)
+    assert {o.action for o in summary.sources} == {"skipped"}
+    assert {r["as_of"] for r in results.annual_results(engine, TODAY.year, "draft")} == {later.isoformat()}
