@@ -31,6 +31,7 @@ from sync.reader import (
     locate_table,
     match_sheets,
     read_workbook,
+    sheet_key_of,
 )
 from sync.validate import (
     Context,
@@ -221,9 +222,20 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             report.problems.extend(_unread_lines(spec, table))
             report.rows_read += len(table.rows)
     used = {id(sh) for sh in chosen.values()}
+    spec_keys = {spec.key for spec in specs}
     for sh in sheets:
         if id(sh) not in used and sh.grid:
             report.problems.extend(sheet_privacy_problems(sh.name, sh.grid, hidden=not sh.visible))
+            key = sheet_key_of(sh.name)
+            if key in spec_keys and key in chosen and _holds_records(contract.SHEETS[key], sh):
+                read = chosen[key].name  # a second sheet of one table: what it holds is not read, and said so
+                report.problems.append(Problem(
+                    "note", sh.name, None, None, None,
+                    f"工作表「{sh.name}」未讀入:「{contract.SHEETS[key].zh}」從工作表「{read}」讀取;"
+                    f"如記錄在「{sh.name}」中,請移到「{read}」並刪除「{sh.name}」",
+                    f"sheet '{sh.name}' was not read: '{contract.SHEETS[key].zh}' is read from sheet '{read}'; "
+                    f"if the records are on '{sh.name}', move them to '{read}' and delete '{sh.name}'",
+                    sheet_key=key))
     if report.kind == SCHOOL_WORKBOOK:
         _check_school(report, tables, registry, today, maxima)
     else:
@@ -249,6 +261,12 @@ _SHOWN_NOTES = {
 def _unread_lines(spec: contract.Sheet, table) -> list[Problem]:
     return [Problem("note", table.sheet.name, row, None, text[:200], *_SHOWN_NOTES[kind], sheet_key=spec.key)
             for row, text, kind in table.notes if kind in _SHOWN_NOTES]
+
+
+def _holds_records(spec: contract.Sheet, sheet) -> bool:
+    """A whole table of `spec` with rows (not a summary of two of its columns, not an empty copy)."""
+    table = locate_table(spec, sheet)
+    return bool(table and table.rows and all(c.key in table.columns for c in spec.columns if c.required))
 
 
 def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
@@ -355,6 +373,23 @@ def _check_school(report, tables, registry, today, maxima):
         if spec.key in tables:
             _add(report, spec, tables[spec.key], validate_rows(
                 spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name, tables[spec.key].headers))
+    if "guard_training" in tables and "guards" in tables:
+        report.problems.extend(_training_of_nobody(report, tables["guard_training"]))
+
+
+def _training_of_nobody(report: FileReport, table) -> list[Problem]:
+    """Training under a name on no 保安人員 row counts for no guard (E7): shown, as a misspelt campus is."""
+    guards = {str(r.get("name") or "").strip() for r in report.rows.get("guards", [])}
+    guards |= {str(r.get("name") or "").strip() for r in report.rejected if r["sheet_key"] == "guards"}
+    listed = "、".join(sorted(g for g in guards if g)) or "(無)"
+    return [
+        Problem("note", table.sheet.name, r["row_no"], table.headers.get("name", (None, "姓名"))[1], r["name"],
+                f"「{r['name']}」不在「保安人員」表中,這次培訓不計入任何保安;保安姓名為:{listed}",
+                f"'{r['name']}' is on no row of the guards sheet, so this training counts for no guard; the "
+                f"guards are: {listed.replace('、', ', ')}",
+                sheet_key="guard_training", column_key="name", col_no=table.headers.get("name", (None,))[0])
+        for r in report.rows.get("guard_training", []) if str(r.get("name") or "").strip() not in guards
+    ]
 
 
 def _check_bureau(report, tables, today, maxima):

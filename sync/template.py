@@ -268,9 +268,14 @@ def _validation(col: contract.Column) -> dict | None:
     elif col.kind == contract.CHOICE:
         source = list(col.choices)
     elif col.kind == contract.DATE:
+        from sync.validate import EARLIEST_BIRTH, EARLIEST_RECORD, EARLIEST_SERVICE
+
+        # The checker's own ranges: a guard's birth date or a director's start in 1998 is no mistake.
+        earliest = {"birth_date": EARLIEST_BIRTH, "start_date": EARLIEST_SERVICE,
+                    "end_date": EARLIEST_SERVICE}.get(col.key, EARLIEST_RECORD)
         return {
             "validate": "date", "criteria": "between",
-            "minimum": date(2000, 1, 1), "maximum": date(2099, 12, 31),
+            "minimum": earliest, "maximum": date(2099, 12, 31),
             "error_title": "日期", "error_message": "請填寫真實日期，例如 2026-03-05。",
             "error_type": "warning",
         }

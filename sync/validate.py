@@ -360,6 +360,7 @@ def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
         reasons_en.append(f"{header}: {en}")
     result.rejected.append({
         "sheet_key": sheet.key, "sheet": sheet_name, "row_no": raw_row.row_no, "school_code": code,
+        "name": display(raw_row.cells.get("name")) if "name" in sheet.keys else None,  # whose row (a guard's)
         "raw": {k: _masked(v) if v and _private_kind(v) else v for k, v in raw_row.raw.items()},
         "reason_zh": ";".join(reasons_zh), "reason_en": "; ".join(reasons_en),
     })

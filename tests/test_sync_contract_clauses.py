@@ -466,3 +466,23 @@ def test_the_marked_copy_of_an_xls_with_a_nul_in_a_cell_is_made(tmp_path):
     marked = openpyxl.load_workbook(io.BytesIO(annotate_workbook(path, report)))
     assert marked["保安演練"]["C2"].value == "防暴?演練" and marked["安全經費"]["C2"].comment is not None
 
+
+
+def test_a_second_sheet_of_one_table_is_said_not_read(tmp_path):
+    """The school's own 應急演練記錄 beside the template's 應急演練: the table is read from the
+    contract's sheet, and the other is reported, never dropped unseen."""
+    book = school_book()
+    book["應急演練記錄"] = [list(book["應急演練"][0]), [date(2026, 5, 12), "本部", "防踩踏", "是", "良好", 12, 12, 600]]
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert (p.level, p.sheet) == ("note", "應急演練記錄") and "was not read" in p.reason_en
+
+
+def test_training_of_a_name_on_no_guard_row_is_pointed_out(tmp_path):
+    """E7 counts training per guard by name: 赵保安 (Simplified) for 趙保安 would count for nobody."""
+    book = school_book()
+    book["保安培訓"].append(["赵保安", date(2026, 9, 1), date(2026, 9, 3), "是", "技能"])
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row, p.value) == ("note", "保安培訓", 3, "赵保安") and "王保安" in p.reason_zh
+    assert len(report.rows["guard_training"]) == 2  # kept as written; the school decides

@@ -60,6 +60,29 @@ def test_dropdowns_for_yes_no_and_every_fixed_list(tmp_path):
                 assert i not in lists, (sheet.key, column.key)
 
 
+def test_the_templates_date_checks_are_the_checkers_own_ranges(tmp_path):
+    """A guard born in 1975 or a director in office since 1998 is accepted by the sync, so Excel must not
+    warn about them either."""
+    from datetime import datetime
+
+    path = write_template(tmp_path / "blank.xlsx")
+    book = openpyxl.load_workbook(path)
+
+    def earliest(sheet_zh: str, header: str) -> date:
+        ws = book[sheet_zh]
+        col = [c.value for c in ws[1]].index(header) + 1
+        for rule in ws.data_validations.dataValidation:
+            if rule.type == "date" and any(r.min_col == col for r in rule.sqref.ranges):
+                serial = int(float(rule.formula1))
+                return (datetime(1899, 12, 30) + pd.Timedelta(days=serial)).date()
+        raise AssertionError(f"no date check on {sheet_zh} {header}")
+
+    assert earliest("保安人員", "出生日期") <= date(1950, 1, 1)
+    assert earliest("保安人員", "上崗日期") <= date(1995, 1, 1)
+    assert earliest("安全辦人員", "到崗日期") <= date(1995, 1, 1)
+    assert earliest("應急演練", "演練日期") == date(2000, 1, 1)
+
+
 def test_instructions_sheet_explains_each_sheet_its_clause_and_the_accepted_forms(tmp_path):
     path = write_template(tmp_path / "blank.xlsx")
     text = "\n".join("\t".join(str(v) for v in row) for row in _grid(path, INSTRUCTIONS_SHEET))
