@@ -18,6 +18,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
+from itertools import product
 
 from opencc import OpenCC
 
@@ -143,6 +144,12 @@ def _control_problem(text: str) -> Problem:
 # company or a result called 無.
 PLACEHOLDERS = frozenset({"無", "无", "沒有", "没有", "暫無", "暂无", "空", "/", "／", "-", "－", "—", "——", "--",
                           "n/a", "na", "none", "null", "nil", "未評定", "未评定", "未評", "未评"})
+
+
+# Every case form of the Latin placeholders (N/A, Na, NONE ...), for a lookup without .lower().
+_PLACEHOLDER_FORMS = frozenset(
+    "".join(form) for word in PLACEHOLDERS
+    for form in product(*({c.lower(), c.upper()} for c in word)))
 
 
 def parse_text(value):
@@ -455,7 +462,7 @@ def _quick_text(full):
             text = value.strip()
             # isprintable is False for every _CONTROL character, so it answers the common case in C.
             if text and (text.isprintable() or _CONTROL.search(text) is None) and (
-                    len(text) > 4 or text.lower() not in PLACEHOLDERS):
+                    len(text) > 4 or text not in _PLACEHOLDER_FORMS):
                 return text, None
         return full(value)
     return parse
