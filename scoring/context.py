@@ -8,6 +8,7 @@ indicators the long table of periods behind the heatmaps.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -205,7 +206,8 @@ class Context:
         gain = np.where(total > 0, 1 - ratio, 1.0)
         return self.outcome(ratio, detail, detail_en, action, action_en, gain=gain)
 
-    def over_periods(self, long: pd.DataFrame, label: str, label_en: str, action: str, action_en: str) -> Outcome:
+    def over_periods(self, long: pd.DataFrame, label: str, label_en: str, action: str, action_en: str,
+                     period_en: dict[str, str] | None = None) -> Outcome:
         """A duty measured over periods (term weeks/months, quarters, semesters, themes).
 
         `long` has school_code, period, end, required, held, score (0..1, covered at 1).
@@ -234,8 +236,11 @@ class Context:
         pending = (n_counted == 0) & (n_periods > 0)
         # no period at all (e.g. no guard employed for E7): nothing to measure, ratio 0
         ratio = (score_sum / n_counted.where(n_counted > 0, 1)).where(~pending)
+        english = _period_in_english(period_en or {})
+        missing_en = missing.groupby("school_code")["period"].agg(lambda ps: ", ".join(map(english, ps)))
+        missing_en = missing_en.reindex(self.codes).fillna("")
         miss_zh = np.where(missing_list != "", "；缺：" + missing_list, "")
-        miss_en = np.where(missing_list != "", "; missing " + missing_list.str.replace("、", ", "), "")
+        miss_en = np.where(missing_en != "", "; missing " + missing_en, "")
         detail = np.where(pending | (n_periods == 0), np.where(pending, f"尚無可計的{label}（均未結束）", f"無應計的{label}"),
                           texts("{c}個應計{l}中{v}個達標{m}", c=n_counted.astype(int), v=n_covered.astype(int),
                                 l=[label] * len(n_counted), m=miss_zh))
@@ -243,11 +248,16 @@ class Context:
                                                                  f"no {label_en} to count"),
                              texts("{v} of {c} {l} covered{m}", c=n_counted.astype(int), v=n_covered.astype(int),
                                    l=[label_en] * len(n_counted), m=miss_en))
-        target = first_missing.where(first_missing != "", next_open)
+        # What would raise it: the next period still open, which can still be met; a missed period that
+        # is over only when none is left open (recording a drill that was held but not written down).
+        target = next_open.where(next_open != "", first_missing)
         act = np.where(target != "", texts(action, p=target), "")
-        act_en = np.where(target != "", texts(action_en, p=target), "")
-        gain = np.where(pending, np.nan, np.where(first_missing != "", (1 - first_score) / n_counted.where(n_counted > 0, 1),
-                                                  1 - ratio))
+        act_en = np.where(target != "", texts(action_en, p=target.map(english)), "")
+        counted_n = n_counted.where(n_counted > 0, 1)
+        gain_open = (score_sum + 1) / (n_counted + 1) - ratio.fillna(0)  # one more period counted, covered
+        gain_missed = (1 - first_score) / counted_n
+        gain = np.where(pending, np.nan, np.where(next_open != "", gain_open,
+                                                  np.where(first_missing != "", gain_missed, 1 - ratio)))
         periods = long[["school_code", "period", "required", "held", "covered", "counted"]]
         if long["period"].str.contains("-spring|-autumn", regex=True).any():
             detail, act = (pd.Series(x).str.replace("-spring", "年春季學期").str.replace("-autumn", "年秋季學期")
@@ -273,3 +283,17 @@ class Context:
         """Records per (school, month key 202603)."""
         key = records["date"].dt.year * 100 + records["date"].dt.month
         return records.assign(key=key.to_numpy()).groupby(["school_code", "key"]).size()
+
+
+_SEMESTER_CODE = re.compile(r"(\d{4})-(spring|autumn)")
+
+
+def _period_in_english(names: dict[str, str]):
+    """A period's label for the English texts: a mapped name (a theme's English name), else the
+    label with 2026-spring as "spring 2026" and full-width brackets as ASCII."""
+    def english(period: str) -> str:
+        if period in names:
+            return names[period]
+        text = _SEMESTER_CODE.sub(lambda m: f"{m[2]} {m[1]}", str(period))
+        return text.replace("（", " (").replace("）", ")")
+    return english

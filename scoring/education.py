@@ -101,8 +101,9 @@ def c5_seasonal_themes(ctx: Context) -> Outcome:
     long["held"] = long["held"].fillna(0).astype(int)
     long["required"] = 1
     long["score"] = (long["held"] >= 1).astype(float)
+    english = {t.name: t.name_en for t in ctx.rubric.themes}  # the rubric's own English theme names
     return ctx.over_periods(long, "季節專題", "seasonal themes", "在規定月份開展「{p}」專題教育",
-                            "hold the '{p}' theme inside its months")
+                            "hold the '{p}' theme inside its months", period_en=english)
 
 
 @indicator("C6", "4.3.6", "教職工每學期全員培訓", "all-staff training every semester")

@@ -604,3 +604,19 @@ def test_a_school_whose_own_row_was_refused_but_whose_records_are_in_is_submitte
     rec.remove("school", "S1")
     ev = evaluate(rec.frames(), Y)
     assert bool(ev.schools.set_index("school_code").loc["S1", "submitted"])
+
+
+def test_hints_name_a_period_that_can_still_be_met():
+    """"What would raise the score" on 30 Nov: December's drill, not January's, which is over (D1 4.4.1).
+    Covering December adds one counted, covered month: 8 x ((7+1)/(8+1) - 7/8) = 0.1 points."""
+    rec = school().remove("drills", "S1", date=date(Y, 1, 15))
+    row = result(rec, "D1", as_of=date(Y, 11, 30))
+    assert "2026-12" in row["hint"] and "2026-01" not in row["hint"]
+    assert row["hint"].endswith("+0.1")
+
+
+def test_english_details_name_semesters_and_themes_in_english():
+    rec = school().remove("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 6))
+    assert "autumn 2026" in result(rec, "E7")["detail_en"] and "（" not in result(rec, "E7")["detail_en"]
+    rec = school().remove("education", "S1", topic="防溺水專題")
+    assert "drowning" in result(rec, "C5")["detail_en"].lower() and "防溺水" not in result(rec, "C5")["detail_en"]

@@ -152,6 +152,12 @@ def ranking_columns(lang: str) -> list[dict]:
     ]
 
 
+def _grade_options(rows: list[dict]) -> list[dict]:
+    """The grades present, best first (優秀, 良好, 合格, 不合格), labelled in the viewer's language."""
+    labels = {r["grade_key"]: r["grade"] for r in rows}
+    return [{"label": labels[g], "value": labels[g]} for g in queries.GRADES if g in labels]
+
+
 def _options(values, label) -> list[dict]:
     return [{"label": label(v), "value": v} for v in sorted({v for v in values if v})]
 
@@ -165,7 +171,7 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
                              placeholder=t("ranking.filter_type", lang)), xs=12, md=4, className="mb-2"),
         dbc.Col(dcc.Dropdown(id="filter-township", options=_options((r["township"] for r in rows), str),
                              placeholder=t("ranking.filter_township", lang)), xs=12, md=4, className="mb-2"),
-        dbc.Col(dcc.Dropdown(id="filter-grade", options=_options((r["grade"] for r in rows), str),
+        dbc.Col(dcc.Dropdown(id="filter-grade", options=_grade_options(rows),
                              placeholder=t("ranking.filter_grade", lang)), xs=12, md=4, className="mb-2"),
     ], className="no-print")
     grid = dag.AgGrid(

@@ -221,7 +221,7 @@ def hazard_table(ledger: list[dict], lang: str):
                   "hazards.closed", "hazards.status"), lang)
     body = [_node("dash_html_components", "Tr", [
         _td(str(r["id"])), _td(_date(r["found_date"])), _td(to_language(str(r["description"] or ""), lang)),
-        _td(to_language(str(r["owner"] or ""), lang)), _td(_date(r["deadline"])), _td(_date(r["closed_date"])),
+        _td(to_language(str(r["owner"]), lang) if isinstance(r["owner"], str) and r["owner"] else "–"), _td(_date(r["deadline"])), _td(_date(r["closed_date"])),
         _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
     ]) for r in ledger]
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, hover=True, className="mb-0",

@@ -21,7 +21,7 @@ from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.downloads import annotated_path
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, guarded, lang_of, viewer_or_refuse
+from dashboard.layout import T, grade_label, guarded, lang_of, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for, text_table
 from sync.settings import get_settings
 from sync.store import get_engine
@@ -119,7 +119,7 @@ def _score_line(viewer: Viewer, year: int, lang: str):
     result = own_draft_score(viewer, year)
     if result is None or result.get("total") is None:
         return html.P(t("upload.no_score", lang), className="text-muted", id="upload-score")
-    return html.P(t("upload.score", lang, year=year, total=f"{result['total']:.1f}", grade=result.get("grade") or "–"),
+    return html.P(t("upload.score", lang, year=year, total=f"{result['total']:.1f}", grade=grade_label(result.get("grade"), lang) if result.get("grade") else "–"),
                   className="fs-5 fw-semibold", id="upload-score")
 
 
