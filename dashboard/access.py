@@ -91,18 +91,20 @@ def create_user(
 ) -> Viewer:
     username = (username or "").strip()
     if not username:
-        raise UserError("a user name is needed")
+        raise UserError("a user name is needed", zh="請填寫帳號名稱")
     if role not in ROLES:
-        raise UserError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}")
+        raise UserError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}", zh=f"角色「{role}」不存在")
     if role == "school" and not school_code:
-        raise UserError("a school account needs --school SCHOOL_CODE")
+        raise UserError("a school account needs --school SCHOOL_CODE", zh="學校帳號需要選擇所屬學校")
     if role != "school" and school_code:
         raise UserError(f"a {role} account reads every school; leave out --school")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+                        zh=f"密碼至少需要{MIN_PASSWORD_LENGTH}個字符")
     with engine.begin() as conn:
         if conn.execute(select(users.c.user_id).where(users.c.username == username)).first():
-            raise UserError(f"user {username!r} exists already; use reset-password to change the password")
+            raise UserError(f"user {username!r} exists already; use reset-password to change the password",
+                            zh=f"帳號「{username}」已存在;如要更改密碼,請用「重設密碼」")
         user_id = conn.execute(
             users.insert().values(
                 username=username,
@@ -121,7 +123,8 @@ def set_password(engine: Engine, username: str, password: str, end_sessions: boo
     """A new password; every session of the account ends (end_sessions=False: the same password
     stored again under newer hash parameters)."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+                        zh=f"密碼至少需要{MIN_PASSWORD_LENGTH}個字符")
     values = {"password_hash": _hasher.hash(password)}
     if end_sessions:
         values["session_epoch"] = users.c.session_epoch + 1

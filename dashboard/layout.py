@@ -75,6 +75,12 @@ def type_label(school_type: str | None, lang: str) -> str:
     return to_language(school_type, lang) if text == key else text
 
 
+def user_error_text(err, lang: str) -> str:
+    """A UserError in the viewer's language: its Chinese words when it has them, else its English."""
+    zh = getattr(err, "zh", None)
+    return to_language(zh, lang) if zh and lang != "en" else str(err)
+
+
 def message(key: str, lang: str, color: str = "warning") -> dbc.Alert:
     """A refusal or an empty state, in the viewer's language."""
     return dbc.Alert(t(key, lang), color=color, className="my-3")

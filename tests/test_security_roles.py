@@ -164,9 +164,11 @@ def test_leader_may_not_publish_but_admin_may(store, app):
 def test_republishing_needs_the_force_box(store, app):
     engine, accounts = store
     client = client_for(app, accounts["admin"])
-    text = response_text(call(client, "pub-result.children",
-                              {"pub-confirm.n_clicks": 1, "pub-year.value": PUBLISHED_YEAR, "pub-force.value": False}))
-    assert "pub-error" in text and "already published" in text
+    asked = {"pub-confirm.n_clicks": 1, "pub-year.value": PUBLISHED_YEAR, "pub-force.value": False}
+    text = response_text(call(client, "pub-result.children", asked))
+    assert "pub-error" in text and "已發布" in text and "重新發布" in text  # the page's own box, not --force
+    english = response_text(call(client, "pub-result.children", {**asked, "lang-store.data": "en"}))
+    assert "already published" in english
     assert count(engine, publications, publications.c.year == PUBLISHED_YEAR) == 1
 
 

@@ -14,7 +14,7 @@ from dash import html
 from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.i18n import t
-from dashboard.layout import lang_of, message, viewer_or_refuse
+from dashboard.layout import T, lang_of, message, viewer_or_refuse
 
 
 def admin_or_refuse() -> Viewer:
@@ -36,6 +36,10 @@ def refusal_for(check, lang=None):
     try:
         check()
     except queries.Refused as err:
+        if lang is None:
+            # At layout time the viewer's language is not known yet (it lives in the browser): a label
+            # that follows the language switch, like the page's other labels.
+            return dbc.Alert(T(str(err)), color="danger", className="my-3")
         return message(str(err), lang_of(lang), "danger")
     return None
 

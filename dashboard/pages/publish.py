@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import audit
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, grade_label, guarded, lang_of
+from dashboard.layout import T, grade_label, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.errors import UserError
 from sync.store import get_engine
@@ -153,7 +153,7 @@ def publish_year(_confirm, year, force, note, lang):
         try:
             done = publish(get_engine(), int(year), by=viewer.username, force=bool(force), note=note or None)
         except UserError as err:
-            return feedback(str(err), "danger", "pub-error")
+            return feedback(user_error_text(err, lang), "danger", "pub-error")
         audit.record(get_engine(), viewer.username, "publish", None,
                      {"year": int(year), "version": done["version"], "force": bool(force), "schools": done["schools"]})
         return feedback(t("pub.done", lang, year=year, version=done["version"], schools=done["schools"]), "success",

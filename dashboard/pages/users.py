@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dashboard import audit
 from dashboard.access import ROLES, create_user, set_active, set_password
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, guarded, lang_of
+from dashboard.layout import T, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.errors import UserError
 from sync.store import get_engine, records, users
@@ -86,7 +86,7 @@ def add_account(_n, username, role, school_code, display_name, password, lang):
             made = create_user(get_engine(), username or "", password or "", role or "",
                                school_code if role == "school" else None, display_name or None)
         except UserError as err:
-            return feedback(str(err), "danger", "users-add-error")
+            return feedback(user_error_text(err, lang), "danger", "users-add-error")
         audit.record(get_engine(), viewer.username, "users", made.school_code,
                      {"change": "add", "username": made.username, "role": made.role})
         return feedback(t("users.added", lang, username=made.username), "success", "users-add-ok")
@@ -110,16 +110,16 @@ def toggle_account(_disable, _enable, _reset, username, password, lang):
             try:
                 set_password(get_engine(), username, password or "")
             except UserError as err:
-                return feedback(str(err), "danger", "users-reset-error")
+                return feedback(user_error_text(err, lang), "danger", "users-reset-error")
             audit.record(get_engine(), viewer.username, "users", None, {"change": "reset-password", "username": username})
             return feedback(t("users.password_changed", lang, username=username), "success", "users-reset-ok")
         active = ctx.triggered_id == "users-enable"
         if not active and username == viewer.username:
-            return feedback("不能停用自己的帳號 / you cannot disable your own account", "warning")
+            return feedback(t("users.not_yourself", lang), "warning")
         try:
             set_active(get_engine(), username, active)
         except UserError as err:
-            return feedback(str(err), "danger")
+            return feedback(user_error_text(err, lang), "danger")
         audit.record(get_engine(), viewer.username, "users", None,
                      {"change": "enable" if active else "disable", "username": username})
         return feedback(t("users.changed", lang, username=username,
