@@ -186,8 +186,9 @@ def render_findings(lang, year, _saved):
                                     "insp.source")]
     rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}",
              _kind_label(r["kind"], lang),
-             r["finding"], r["deduction"], _yes(r["falsification"], lang), _yes(r["major_incident"], lang),
-             r["indicator"], r["assessed_points"], f"#{r['record_id']} {r['source'] or ''}"] for r in found]
+             to_language(r["finding"] or "", lang), r["deduction"], _yes(r["falsification"], lang),
+             _yes(r["major_incident"], lang), r["indicator"], r["assessed_points"],
+             f"#{r['record_id']} {to_language(r['source'] or '', lang)}"] for r in found]
     options = [{"label": f"#{r['record_id']} {r['date']} {r['school_code']} {r['finding'] or ''}"[:80],
                 "value": r["record_id"]} for r in found if r["editable"]]
     history = [[c["changed_at"].strftime("%Y-%m-%d %H:%M:%S"), c["changed_by"], f"#{c['record_id']}",
