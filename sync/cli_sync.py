@@ -17,7 +17,7 @@ def _print_problems(console, title: str, problems, filename: str) -> None:
 
     console.print(f"[bold]{escape(title)}[/]")
     for p in problems:
-        level = "[red]FILE[/]" if p.level == "file" else "row "
+        level = {"file": "[red]FILE[/]", "note": "[yellow]note[/]"}.get(p.level, "row ")
         console.print(f"  {level} {escape(p.as_text(filename))}", soft_wrap=True)
 
 

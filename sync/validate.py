@@ -200,9 +200,16 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context) -> list[tuple[str, st
                 ))
         campus = rec.get("campus")
         if campus is not None and ctx.campuses and campus not in ctx.campuses:
-            listed = "、".join(sorted(ctx.campuses))
-            out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed})",
-                        f"campus '{campus}' is not listed on the campuses sheet (listed: {listed})"))
+            # 本部(東區) for 本部（東區）, 东区 for 東區: the same campus as a person reads it (the contract
+            # forgives width and script in names), stored in the campuses sheet's own spelling so E1
+            # counts the guard there.
+            same = {canon(c): c for c in ctx.campuses}.get(canon(campus))
+            if same is not None:
+                rec["campus"] = same
+            else:
+                listed = "、".join(sorted(ctx.campuses))
+                out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed})",
+                            f"campus '{campus}' is not listed on the campuses sheet (listed: {listed})"))
     if sheet_key == "hazards":
         found = rec.get("found_date")
         for key, zh in (("deadline", "整改時限"), ("closed_date", "完成日期")):

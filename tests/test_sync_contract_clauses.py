@@ -486,3 +486,21 @@ def test_training_of_a_name_on_no_guard_row_is_pointed_out(tmp_path):
     [p] = report.problems
     assert (p.level, p.sheet, p.row, p.value) == ("note", "保安培訓", 3, "赵保安") and "王保安" in p.reason_zh
     assert len(report.rows["guard_training"]) == 2  # kept as written; the school decides
+
+
+@pytest.mark.parametrize("typed", ["本部(東區)", "本部（东区）", "本部 (東區)"])
+def test_a_guards_campus_in_another_width_or_script_is_the_campus(tmp_path, typed):
+    """E1 counts guards per campus: 本部(東區) for the campuses sheet's 本部（東區） is that campus, as a
+    person reads it, and is stored in the campuses sheet's spelling."""
+    book = school_book(campus="本部（東區）")
+    book["保安人員"][1][1] = typed
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert {g["campus"] for g in report.rows["guards"]} == {"本部（東區）"}
+
+
+def test_a_guards_campus_not_on_the_campuses_sheet_is_still_refused(tmp_path):
+    book = school_book()
+    book["保安人員"][1][1] = "西校區"
+    [p] = _check(tmp_path, book).problems
+    assert "not listed on the campuses sheet" in p.reason_en
