@@ -502,7 +502,7 @@ def open_book(source: Path | bytes):
 
 LABEL_MAX = 100  # characters: no sheet name or heading is longer
 
-_NUMBERING = re.compile(r"^(?:表|sheet)?[0-9一二三四五六七八九十]+[.、)_\-]*")
+_NUMBERING = re.compile(r"^(?:附表|表|第|sheet)?[0-9一二三四五六七八九十]+(?:表)?[.、)_\-:]*")
 _PARENS = re.compile(r"\(.*?\)|\[.*?\]|【.*?】")
 
 
@@ -547,7 +547,8 @@ for _s in contract.SHEETS.values():
 
 # What a sheet is called in an office's own words around the contract name: 「2026年」 before it,
 # 「記錄」「台賬」「名冊」「登記表」「統計表」「表」 after it (in Simplified, as canon gives them).
-_LEDGER = re.compile(r"^(?:\d{4}年度?)?(.+?)(?:记录表|记录|台账|名册|登记表|统计表|一览表|情况表|情况|表)?$")
+_LEDGER = re.compile(r"^(?:\d{4}年度?)?(.+?)(?:记录表|记录|台账|名册|登记表|统计表|一览表|情况表|情况|表)?"
+                     r"(?:\d{4}年?度?)?$")  # 安全教育2026, 2026年安全經費: the year around the name
 
 
 def sheet_key_of(name: str) -> str | None:

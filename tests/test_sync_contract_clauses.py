@@ -504,3 +504,13 @@ def test_a_guards_campus_not_on_the_campuses_sheet_is_still_refused(tmp_path):
     book["保安人員"][1][1] = "西校區"
     [p] = _check(tmp_path, book).problems
     assert "not listed on the campuses sheet" in p.reason_en
+
+
+@pytest.mark.parametrize(("renamed", "sheet"), [("附表1 學校概況", "學校概況"), ("第5表 安全辦人員", "安全辦人員"),
+                                              ("安全教育2026", "安全教育"), ("安全教育2026年度", "安全教育")])
+def test_a_sheet_named_in_an_offices_own_words_is_read(tmp_path, renamed, sheet):
+    """Sheet names match "after trimming": an attachment number or the year around the name too."""
+    book = school_book()
+    book[renamed] = book.pop(sheet)
+    report = _check(tmp_path, book)
+    assert not report.problems and report.school_code == "1001", _lines(report)
