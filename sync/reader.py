@@ -494,8 +494,11 @@ def open_book(source: Path | bytes):
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
     try:
         return calamine.CalamineWorkbook.from_path(str(source))
-    except Exception:  # noqa: BLE001 - any reader error: try the content before giving up
-        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(Path(source).read_bytes()))
+    except Exception as by_name:  # noqa: BLE001 - any reader error: try the content before giving up
+        try:
+            return calamine.CalamineWorkbook.from_filelike(io.BytesIO(Path(source).read_bytes()))
+        except Exception:  # noqa: BLE001 - neither: the reason given is the first, read as the file's own kind
+            raise by_name from None
 
 
 # ---------------------------------------------------------------- sheet names
