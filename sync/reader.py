@@ -94,7 +94,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
         # sheets as it opens the file.
         errors = _xlsx_error_cells(package) if package else _xls_error_cells(source)
-        ods_merges = _ods_merged_cells(package) if package else {}
+        ods_merges = _ods_layout(package) if package else {}
         book = open_book(source)
         sheets = []
         for meta in book.sheets_metadata:
@@ -122,7 +122,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 
-def _ods_merged_cells(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
     """An .ods's cells merged down over rows, by sheet, as calamine gives them for .xlsx and .xls
     (((top, left), (bottom, right)), 0-based); calamine reads no merges from .ods.
 
@@ -346,7 +346,7 @@ def measure_before_opening(source: Path | bytes, sheet: str | None = None, packa
         if package is None:
             _xls_error_cells(source)
         elif "content.xml" in package.members:
-            _ods_merged_cells(package)
+            _ods_layout(package)
     if package is not None and sheet is not None and "xl/workbook.xml" in package.members:
         try:
             parts = dict(_xlsx_sheet_parts(package))
