@@ -152,11 +152,13 @@ _PLACEHOLDER_FORMS = frozenset(
     for form in product(*({c.lower(), c.upper()} for c in word)))
 
 
-def parse_text(value):
+def parse_text(value, placeholders: bool = True):
+    """Text as typed; with `placeholders` (an optional column), 無 or / is the empty cell it stands for.
+    A required column keeps it as written: a campus called "/" is still a campus the guards refer to."""
     text = _norm_text(value)
     if _CONTROL.search(text):
         return None, _control_problem(_shown(text))
-    if len(text) <= 4 and text.lower() in PLACEHOLDERS:
+    if placeholders and len(text) <= 4 and text.lower() in PLACEHOLDERS:
         return None, None
     return text, None
 
@@ -417,6 +419,11 @@ def cell_parser(column: contract.Column):
 
         def inner(value):
             return parse_choice(value, choices)
+    elif column.kind == contract.TEXT:
+        optional = not column.required
+
+        def inner(value):
+            return parse_text(value, optional)
     else:
         inner = _PARSERS[column.kind]
 
@@ -431,7 +438,7 @@ def cell_parser(column: contract.Column):
     if quick is None:
         return _remembering_text(full)
     if column.kind == contract.TEXT:
-        return quick(full)
+        return quick(full, placeholders=not column.required)
     return quick(_remembering_text(full))
 
 
@@ -455,14 +462,16 @@ def _remembering_text(full):
     return parse
 
 
-def _quick_text(full):
+def _quick_text(full, placeholders: bool = True):
+    forms = _PLACEHOLDER_FORMS if placeholders else frozenset()
+
     def parse(value):
         # Not empty, not a possible formula error ("#..." or "Err:..."), no control character: the text.
         if value.__class__ is str and value[:1] not in "#E":
             text = value.strip()
             # isprintable is False for every _CONTROL character, so it answers the common case in C.
             if text and (text.isprintable() or _CONTROL.search(text) is None) and (
-                    len(text) > 4 or text not in _PLACEHOLDER_FORMS):
+                    len(text) > 4 or text not in forms):
                 return text, None
         return full(value)
     return parse
@@ -528,4 +537,6 @@ def parse_cell(column: contract.Column, value):
         value = value.strip().removesuffix("年度").removesuffix("年")  # 「2026年」 is the year 2026
     if column.kind == contract.CHOICE:
         return parse_choice(value, column.choices)
+    if column.kind == contract.TEXT:
+        return parse_text(value, not column.required)
     return _PARSERS[column.kind](value)

@@ -201,18 +201,22 @@ class _Extents:
 
 # Any cell past column Z or below row 99,999, or a row numbered so: only then are all refs read.
 _FAR_REF = re.compile(rb'<(?:c r="(?:[A-Z]{2}|[A-Z]\d{6})|row r="\d{6})')
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"')
-_ROW_REF = re.compile(rb'<row r="(\d{1,7})"')
+# A cell with something in it (a value, a formula or inline text): a border or a fill alone on an empty
+# cell far away, or a row height down to 1048576, is formatting calamine lays out nothing for.
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*?(?<!/)>\s*<(?:v|f|is)\b')
 
 
 def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
     if _FAR_REF.search(data) is None:
         # Within Z99999: the cells it holds count towards the workbook (a thousand sheets that all
         # point at one large part are a thousand times that part to calamine).
-        extents.add(sheet, 1, data.count(b"<c "), book_only=True)
+        cells = data.count(b"<c ")
+        if cells > MAX_BOOK_CELLS // 10:  # many cells: count those with something in them, not styled blanks
+            cells = len(_CELL_REF.findall(data))
+        extents.add(sheet, 1, cells, book_only=True)
         return
     refs = _CELL_REF.findall(data)
-    rows = max([int(r) for _c, r in refs] + [int(r) for r in _ROW_REF.findall(data)] + [1])
+    rows = max([int(r) for _c, r in refs] + [1])
     columns = max([_column_index(c.decode()) + 1 for c, _r in refs] + [1])
     extents.add(sheet, rows, columns)
 
@@ -505,7 +509,7 @@ def open_book(source: Path | bytes):
 
 LABEL_MAX = 100  # characters: no sheet name or heading is longer
 
-_NUMBERING = re.compile(r"^(?:附表|表|第|sheet)?[0-9一二三四五六七八九十]+(?:表)?[.、)_\-:]*")
+_NUMBERING = re.compile(r"^(?:(?:附表|表|sheet)?[0-9一二三四五六七八九十]+|第[0-9一二三四五六七八九十]+表)[.、)_\-:]*")
 _PARENS = re.compile(r"\(.*?\)|\[.*?\]|【.*?】")
 
 
@@ -563,9 +567,11 @@ def _sheet_match(name: str) -> tuple[str | None, bool]:
     if len(name) > LABEL_MAX:
         return None, False
     forms = _label_forms(name)
-    for form in forms:
+    for n, form in enumerate(forms):
         if form in _SHEET_INDEX:
-            return _SHEET_INDEX[form], True
+            # Only the name as written is the contract's own: 第二校區 or 校區(舊) matched after taking
+            # something off never ties with, or wins over, the sheet named 校區.
+            return _SHEET_INDEX[form], n == 0
     for form in forms:
         m = _LEDGER.match(form)
         if m and m[1] in _SHEET_INDEX:
@@ -733,7 +739,7 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
         return kind
     if kind == "note" and first <= first_table_col and _EXAMPLE.match(_T2S.convert(text[:20]).strip()):
         return "example"  # the form's example row, left in: filled like a record, but not one
-    if kind and sum(1 for i in record_cols if i != first and i < len(cells) and _a_value(cells[i])) >= 2:
+    if kind and _fills_a_record(cells, first, record_cols):
         return None
     if kind == "signature":
         return kind
@@ -752,6 +758,25 @@ def _a_value(cell) -> bool:
     if cell.__class__ is not str:
         return cell is not None and cell != ""
     return bool(cell.strip()) and _LABELLED.match(cell.strip()) is None
+
+
+def _label_like(cell) -> bool:
+    """A cell of paperwork: 填表人, 審核人：李四, 校長簽字, 備註 (a label, not a value)."""
+    if cell.__class__ is not str or not cell.strip():
+        return False
+    text = cell.strip()
+    return _LABELLED.match(text) is not None or _note_kind(text[:LABEL_MAX])[0] in ("signature", "note", "totals")
+
+
+def _fills_a_record(cells: list, first: int, record_cols) -> bool:
+    """A line whose first cell reads like a note or a signature, but which fills the table like a record:
+    no other label on the line (填表人 | 張三 | 審核人 | 李四 is paperwork), and two more values of which
+    one is a date or a number, or three (說明2 | 2026-03-02 | 消防栓過期 ... is a hazard)."""
+    others = [cells[i] for i in record_cols if i != first and i < len(cells)]
+    if any(_label_like(c) for i, c in enumerate(cells) if i != first):
+        return False
+    values = [c for c in others if _a_value(c)]
+    return len(values) >= 3 or (len(values) >= 2 and any(c.__class__ is not str for c in values))
 
 
 def _line_text(cells: list) -> str:
@@ -811,7 +836,8 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         # A record above the header (a sorted table, a row pasted at the top) is not read: it is shown
         # to the school as such, never dropped unseen.  A title or a subtitle fills fewer of the columns.
         values = sum(1 for i in record_cols if i < len(grid[r]) and _a_value(grid[r][i]))
-        if values >= 2 and not _header_matches(spec, grid[r]):  # not the upper row of a two-level header
+        # not the upper row of a two-level header, nor paperwork (填報單位 | 城關小學 | 填報日期 | ...)
+        if values >= 2 and not _header_matches(spec, grid[r]) and not any(map(_label_like, grid[r])):
             notes.append((r + 1, _line_text(grid[r]), "above"))
     for r in range(header_idx + 1, _after_header_rows(spec, grid, header_idx)):
         notes.append((r + 1, _line_text(grid[r]), "header"))

@@ -232,9 +232,10 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
                 report.problems.append(Problem(
                     "note", sh.name, None, None, None,
                     f"工作表「{sh.name}」未讀入:「{contract.SHEETS[key].zh}」從工作表「{read}」讀取;"
-                    f"如記錄在「{sh.name}」中,請移到「{read}」並刪除「{sh.name}」",
+                    f"如「{sh.name}」是往年的存檔,可不理會;如是今年的記錄,請移到「{read}」",
                     f"sheet '{sh.name}' was not read: '{contract.SHEETS[key].zh}' is read from sheet '{read}'; "
-                    f"if the records are on '{sh.name}', move them to '{read}' and delete '{sh.name}'",
+                    f"if '{sh.name}' is an earlier year's archive, nothing to do; if it holds this year's "
+                    f"records, move them to '{read}'",
                     sheet_key=key))
     if report.kind == SCHOOL_WORKBOOK:
         _check_school(report, tables, registry, today, maxima)

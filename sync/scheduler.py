@@ -81,11 +81,13 @@ def standard_weekdays(cron: str) -> str:
         return cron
     items = []
     for item in fields[4].split(","):
-        span = re.fullmatch(r"(\d+)(?:-(\d+))?(?:/(\d+))?", item)
-        if span is None or int(span[1]) > 7 or int(span[2] or span[1]) > 7:
-            items.append(item)  # *, */2, names, or something from_crontab will refuse with its reason
+        span = re.fullmatch(r"(\*|\d+)(?:-(\d+))?(?:/(\d+))?", item)
+        if item == "*" or span is None or (span[1] != "*" and int(span[1]) > 7) or int(span[2] or 0) > 7:
+            items.append(item)  # *, names, or something from_crontab will refuse with its reason
             continue
-        first, last, step = int(span[1]), int(span[2] or span[1]), int(span[3] or 1)
-        items += [_WEEKDAY_NAMES[d] for d in range(first, last + 1, step)]
+        # cron: */2 is every second day from Sunday; 1/2 from Monday to the end of the week
+        first = 0 if span[1] == "*" else int(span[1])
+        last = int(span[2]) if span[2] else (6 if span[3] or span[1] == "*" else first)
+        items += [_WEEKDAY_NAMES[d] for d in range(first, last + 1, int(span[3] or 1))]
     fields[4] = ",".join(dict.fromkeys(items))
     return " ".join(fields)

@@ -15,7 +15,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from sync import contract
@@ -52,14 +52,21 @@ def _read_only(conn) -> None:
 
 # What a mapped query may not hold, found in its text with string literals and comments taken out:
 # a second statement (COMMIT; DELETE ... would end the read-only transaction and write), or a SELECT
-# that writes (INTO a table or a server file, FOR UPDATE locks).
-_LITERALS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|--[^\n]*|/\*.*?\*/", re.S)
+# that writes (INTO a table or a server file, FOR UPDATE locks).  Literals as each database writes
+# them: MySQL's backslash escapes and # comments, PostgreSQL's $$dollar quotes$$.
+_COMMON_LITERALS = r"--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\"|`[^`]*`"
+_LITERALS = {
+    "mysql": re.compile(r"'(?:[^'\\]|\\.|'')*'|#[^\n]*|" + _COMMON_LITERALS, re.S),
+    "postgresql": re.compile(r"'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$|" + _COMMON_LITERALS, re.S),
+    None: re.compile(r"'(?:[^']|'')*'|" + _COMMON_LITERALS, re.S),
+}
 _WRITES = re.compile(r"\b(into|for\s+update|for\s+share|for\s+no\s+key\s+update|lock\s+in\s+share\s+mode)\b", re.I)
 
 
-def query_problem(query: str) -> str | None:
-    """Why a mapped query is refused before it runs, or None: one SELECT (or WITH ... SELECT) only."""
-    bare = _LITERALS.sub(" ", query).strip().rstrip(";").strip()
+def query_problem(query: str, dialect: str | None = None) -> str | None:
+    """Why a mapped query is refused before it runs, or None: one SELECT (or WITH ... SELECT) only.
+    dialect: "postgresql" or "mysql" (MariaDB), for how its literals and comments are written."""
+    bare = _LITERALS.get(dialect, _LITERALS[None]).sub(" ", query).strip().rstrip(";").strip()
     if ";" in bare:
         return "it holds more than one statement (a ';' before its end); map one SELECT per sheet"
     if not re.match(r"(?is)^\(?\s*(select|with)\b", bare):
@@ -73,14 +80,18 @@ def query_problem(query: str) -> str | None:
 def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
     """Run one mapped query read-only: (column names, rows).  The query text goes to the driver as
     written (a ':x' inside a string literal is not a parameter)."""
-    refused = query_problem(query)
-    if refused:
-        raise SourceUnavailable(f"the query was not run: {refused}")
     engine = create_engine(url, poolclass=NullPool)
+    dialect = engine.dialect.name
+    refused = query_problem(query, "mysql" if dialect in ("mysql", "mariadb") else dialect)
+    if refused:
+        engine.dispose()
+        raise SourceUnavailable(f"the query was not run: {refused}")
     try:
         with engine.connect() as conn:
             _read_only(conn)  # first statement of the transaction the query then runs in
-            result = conn.exec_driver_sql(query)
+            # text() escapes % for the drivers' format paramstyles; \: keeps ':x' (in a literal, or PG's
+            # ::cast) from being read as a bind parameter.
+            result = conn.execute(text(query.replace(":", "\\:")))
             out = list(result.keys()), [tuple(r) for r in result]
             conn.rollback()
             return out

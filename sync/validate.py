@@ -402,17 +402,17 @@ _ID_CARD = re.compile(
 # one (15 digits alone are too common in serial numbers to look for inside longer text).
 _OLD_ID_CARD = re.compile(r"^[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}$", re.M)
 # A mobile number, with China's country code in any of its written forms (+86, 0086, 86).
-_MOBILE = re.compile(r"(?<!\d)(?:(?:\+|00)?86)?1[3-9]\d{9}(?!\d)")
-# A landline: an area code set off by a separator or brackets (0351-1234567, (0755)1234 5678), or after
+_MOBILE = re.compile(r"(?<![\d.])(?:(?:\+|00)?86)?1[3-9]\d{9}(?!\d|\.\d)")  # not part of a decimal number
+# A landline: an area code set off by a separator or brackets (0351-1234567, (0755)12345678), or after
 # the country code (+86 755 12345678).  Bare runs of digits are not guessed at: too many codes look so.
 _LANDLINE = re.compile(
-    r"(?<!\d)(?:\(0[1-9]\d{1,2}\)[ \t]?|0[1-9]\d{1,2}[- \t][ \t]?|(?:\+|00)86[- \t]?\(?0?[1-9]\d{1,2}\)?[- \t]?)"
-    r"\d{3,4}[- \t]?\d{4}(?!\d)"
+    r"(?<!\d)(?:\(0[1-9]\d{1,2}\)[ \t]?|0[1-9]\d{1,2}[- \t]|(?:\+|00)86[- \t]?\(?0?[1-9]\d{1,2}\)?[- \t]?)"
+    r"\d{7,8}(?!\d)"
 )
-# What people put between the groups of a number: spaces of every width (NFKC makes them " "), dashes of
-# every length, dots.  Not a line break: the scan looks at many cells, one a line.
+# What people put between the groups of a number: spaces of every width (NFKC makes them " ") and dashes
+# of every length.  Not dots or slashes (1.3.5.7.9.11.13.15周, 1410200001/2 are lists), not a line break.
 _DASHES = str.maketrans(dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-"))
-_SEPARATORS = re.compile(r"[ \t\-.\u00b7_/]")
+_SEPARATORS = re.compile(r"[ \t\-]")
 # Header words, in canon's form, that name such a column on their own (Tel., ID No.): too short to be
 # looked for inside other words.
 _PRIVATE_HEADER_WORDS = {"tel", "telno", "idno", "idcardno", "phoneno", "mobileno", "身份证号码", "身份证号"}

@@ -137,7 +137,8 @@ def test_an_upload_that_trips_the_reader_is_refused_not_raised(county, monkeypat
 
 
 @pytest.mark.parametrize(("cron", "weekday"), [("0 2 * * 1", "Monday"), ("0 2 * * 0", "Sunday"),
-                                               ("0 2 * * 7", "Sunday"), ("0 2 * * 6", "Saturday")])
+                                               ("0 2 * * 7", "Sunday"), ("0 2 * * 6", "Saturday"),
+                                               ("0 2 * * */2", "Sunday"), ("0 2 * * 2/2", "Tuesday")])
 def test_the_cron_day_of_week_is_cron_s_own_sunday_is_zero(county, cron, weekday):
     """APScheduler 3 counts weekday numbers from Monday = 0: `0 2 * * 1` must still mean Mondays."""
     from datetime import datetime
@@ -157,3 +158,12 @@ def test_a_misspelt_time_zone_is_named_as_the_time_zone(county):
 
     with pytest.raises(UserError, match="schedule.timezone 'Asia/Shanghia' is not a time zone"):
         build_scheduler(cron="*/30 * * * *", timezone="Asia/Shanghia")
+
+
+@pytest.mark.parametrize(("cron", "days"), [("*/2", "sun,tue,thu,sat"), ("1/2", "mon,wed,fri"), ("1-5/2", "mon,wed,fri"),
+                                            ("0-6", "sun,mon,tue,wed,thu,fri,sat"), ("mon-fri", "mon-fri"), ("*", "*")])
+def test_cron_weekday_steps_and_ranges_mean_cron_s_days(cron, days):
+    from sync.scheduler import standard_weekdays
+
+    assert standard_weekdays(f"0 2 * * {cron}") == f"0 2 * * {days}"
+

@@ -111,11 +111,9 @@ def test_an_unchanged_result_is_skipped_and_a_changed_one_replaced(store, tmp_pa
     "SELECT xxdm AS school_code FROM xs_school FOR UPDATE",
 ])
 def test_a_query_that_could_write_is_never_run(store, tmp_path, sis_url, query):
-    """"run read-only": refused in the configuration, and (should one reach the sync another way)
-    refused again before it runs, with the source's records kept."""
-    with pytest.raises(ValueError, match="refused"):
-        SqlSource(name="sis", url=sis_url, queries={"registry": query})
-    writing = SqlSource.model_construct(name="sis", url=sis_url, queries={"registry": query})
+    """"run read-only": refused before it runs, with the source's records kept (the other sources go on:
+    the configuration still loads, so one bad query does not stop every source)."""
+    writing = SqlSource(name="sis", url=sis_url, queries={"registry": query})
     out = _by_key(_run(store, tmp_path, writing))
     assert out["sql:sis:registry"].action == "failed" and "was not run" in out["sql:sis:registry"].message
     eng = create_engine(sis_url)
@@ -196,4 +194,25 @@ def test_a_schools_rows_from_the_shared_database_stand_in_for_its_workbooks_rows
     assert by_school["1001"] == ["王保安"]  # the query's one guard of 1001
     assert by_school["1002"] == ["趙保安"]  # the query's (孫保安, born 2015, is refused); not the workbook's 王保安
     assert len(load_frames(store)["school"]) == 2  # sheets the query does not give stay the workbooks'
+
+
+def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
+    """LIKE '%小學', a modulo and PostgreSQL's ::cast go to the database as written."""
+    from sync.sql_sources import fetch
+
+    cast = "CAST(xxdm AS CHAR(20))" if "mysql" in sis_url else "xxdm::text"
+    columns, rows = fetch(sis_url, f"SELECT {cast} AS school_code, 10 % 3 AS r FROM xs_school WHERE xxmc LIKE '%小學'")
+    assert columns == ["school_code", "r"] and sorted(r[0] for r in rows) == ["1001", "1002"] and rows[0][1] == 1
+
+
+@pytest.mark.parametrize(("query", "dialect"), [
+    ("SELECT kind  # 演練; 只取本年\nFROM t", "mysql"),
+    ("SELECT 'it\\'s moved into the store' AS x FROM t", "mysql"),
+    ("SELECT $$a;b$$ AS x", "postgresql"),
+    ("SELECT into_date, a.for_update FROM t a;", "postgresql"),
+])
+def test_a_plain_select_is_not_taken_for_a_write(query, dialect):
+    from sync.sql_sources import query_problem
+
+    assert query_problem(query, dialect) is None
 
