@@ -132,7 +132,6 @@ def _codes_on_refused_registry_rows(conn) -> set[str]:
     bureau's typo does not refuse the school's workbook or its inspections; the bureau is shown the row."""
     from sqlalchemy import select
 
-    from sync.reader import sheet_key_of
     from sync.store import rejected_rows, sources
 
     rows = conn.execute(
