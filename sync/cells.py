@@ -268,9 +268,14 @@ def _number_text(value, currency: bool = False) -> str:
     return text.replace(" ", "") if _SPACED_THOUSANDS.match(text) else text
 
 
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, the cut shown by "…" (a hostile cell of thousands of them)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _shown(v: str) -> str:
-    """A cell's text as quoted in a message: a hostile cell of thousands of characters is cut short."""
-    return v if len(v) <= 40 else v[:39] + "…"
+    """A cell's text as quoted in a message."""
+    return shortened(v, 40)
 
 
 def _not_number(v: str) -> Problem:

@@ -65,6 +65,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from sync import contract
+from sync.cells import shortened
 from sync.lock import SyncBusy, sync_lock
 from sync.parallel import configured_workers, ordered_map
 from sync.reader import WORKBOOK_SUFFIXES
@@ -299,7 +300,7 @@ def _fit(text: str | None, length: int | None = None) -> str | None:
     if text is None:
         return None
     text = _UNSTORABLE.sub("?", str(text))
-    return text if length is None or len(text) <= length else text[:length - 1] + "…"
+    return text if length is None else shortened(text, length)
 
 
 def _problem_school(report: FileReport, p: Problem) -> str | None:

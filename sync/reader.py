@@ -163,14 +163,6 @@ def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int,
     return merges
 
 
-def _column_letters(idx: int) -> str:
-    letters, idx = "", idx + 1
-    while idx:
-        idx, rem = divmod(idx - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 class _Extents:
     """Rows x columns of each sheet's used range, added up as sheets are measured; too far refuses the file."""
 
@@ -190,7 +182,7 @@ class _Extents:
                 "a school workbook; delete the extra sheets and save again",
             )
         if too_far:
-            corner = f"{_column_letters(max(columns, 1) - 1)}{rows}"
+            corner = f"{_column_letter(max(columns, 1) - 1)}{rows}"
             raise UnreadableWorkbook(
                 f"無法讀取此文件:工作表「{sheet}」的內容延伸到 {corner}({rows:,} 行 × {columns:,} 列),遠超任何表格;"
                 "請刪除表格以外的行、列和單元格後另存再提交",

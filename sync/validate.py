@@ -34,7 +34,7 @@ from itertools import chain
 from operator import itemgetter
 
 from sync import contract
-from sync.cells import canon, cell_parser, display, is_empty, parse_code, required_missing
+from sync.cells import canon, cell_parser, display, is_empty, parse_code, required_missing, shortened
 
 
 @dataclass
@@ -377,7 +377,7 @@ RAW_VALUE_MAX = 500  # characters of a cell kept with a refused row: enough to f
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= RAW_VALUE_MAX else text[:RAW_VALUE_MAX - 1] + "…"
+    return shortened(text, RAW_VALUE_MAX)
 
 
 def _masked(value: str) -> str:
