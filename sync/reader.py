@@ -554,6 +554,7 @@ def sheet_key_of(name: str) -> str | None:
     return _sheet_match(name)[0]
 
 
+@lru_cache(maxsize=4096)  # a county's workbooks carry the same few sheet names, each matched at peek and check
 def _sheet_match(name: str) -> tuple[str | None, bool]:
     """(contract sheet key or None, whether the name is the contract's own rather than a ledger form)."""
     if len(name) > LABEL_MAX:
