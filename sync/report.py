@@ -37,6 +37,7 @@ from sync.validate import (
     Context,
     Problem,
     SheetResult,
+    masked_private,
     numeric_columns,
     privacy_problems,
     registered_code,
@@ -217,7 +218,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
                 code_col=table.columns.get("school_code"), skip_cols=numeric_columns(spec.key, table.columns),
                 contract_cols=set(table.columns.values()),
             ))
-            report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t, "kind": k} for r, t, k in table.notes)
+            report.notes.extend({"sheet": table.sheet.name, "row": r, "text": masked_private(t), "kind": k} for r, t, k in table.notes)
             report.problems.extend(_unread_lines(spec, table))
             report.rows_read += len(table.rows)
     used = {id(sh) for sh in chosen.values()}
@@ -259,7 +260,10 @@ _SHOWN_NOTES = {
 
 
 def _unread_lines(spec: contract.Sheet, table) -> list[Problem]:
-    return [Problem("note", table.sheet.name, row, None, text[:200], *_SHOWN_NOTES[kind], sheet_key=spec.key)
+    # A line not read as a record is not looked into for privacy (a contact phone on the signature
+    # line is not a column of phone numbers), but nothing private is repeated into the store.
+    return [Problem("note", table.sheet.name, row, None, masked_private(text[:200]), *_SHOWN_NOTES[kind],
+                    sheet_key=spec.key)
             for row, text, kind in table.notes if kind in _SHOWN_NOTES]
 
 

@@ -385,6 +385,18 @@ def _masked(value: str) -> str:
     return value[:3] + "…"
 
 
+# A run of digits as a phone or an identity number is written (138 0013 8000, (0755)-1234567, …X).
+_NUMBER_RUN = re.compile(r"\d(?:[ \t\u00a0\u3000\-()+\u2010-\u2015\u2212\uff08\uff09\uff0d]*[\dXx]){6,}")
+
+
+def masked_private(text: str) -> str:
+    """A line of free text as a report or the store may keep it: each long run of digits cut to its first
+    three when the line holds an identity or phone number ("聯繫電話:138…")."""
+    if _private_kind(text) is None:
+        return text
+    return _NUMBER_RUN.sub(lambda m: _masked(m[0]), text)
+
+
 def _masked_in(text: str, value: str) -> str:
     for shown in (value, value[:39] + "…"):
         text = text.replace(shown, _masked(value))

@@ -264,3 +264,14 @@ def test_a_phone_number_in_the_signature_line_is_not_a_column_and_is_not_stored(
     book["應急演練"].append(["填表人:張三", None, "聯繫電話:13812345678"])
     report = _check(tmp_path, book)
     assert not report.problems and len(report.rows["drills"]) == 2
+
+
+def test_a_phone_number_in_a_note_under_the_table_is_shown_masked_never_whole(tmp_path):
+    """data-contract.md: no phone numbers are collected; a note line is shown to the school, masked."""
+    book = school_book()
+    book["應急演練"].append(["如有疑問請致電安全辦張三老師 138 1234 5678 查詢"])
+    report = _check(tmp_path, book)
+    notes = [p for p in report.problems if p.level == "note"]
+    assert len(notes) == 1 and not report.file_problems
+    assert "138…" in notes[0].value and "5678" not in notes[0].value
+    assert all("5678" not in n["text"] for n in report.notes)
