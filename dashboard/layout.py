@@ -9,6 +9,7 @@ navbar's dropdown.  Pages read both as inputs.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 
@@ -196,10 +197,19 @@ def choose_language(*_clicks):
     return chosen if chosen in LANGUAGES else no_update
 
 
-# The page's own language attribute follows the switch (screen readers, fonts, hyphenation).
+# The page's own language attribute and the browser tab's title follow the switch (screen readers,
+# fonts, a leader's row of tabs).  Dash's pages set the title as a page opens (from `_pages_store`);
+# ours runs after it, in the chosen language.
+_TAB_TITLES = json.dumps({code: t("app.title", code) for code in LANGUAGES}, ensure_ascii=False)
 clientside_callback(
-    "function(lang) { document.documentElement.lang = lang || 'zh-Hant'; return lang || 'zh-Hant'; }",
-    Output("lang-sink", "title"), Input("lang-store", "data"),
+    """function(lang, _page) {
+        var titles = TAB_TITLES;
+        lang = titles[lang] ? lang : 'zh-Hant';
+        document.documentElement.lang = lang;
+        setTimeout(function() { document.title = titles[lang]; }, 0);
+        return lang;
+    }""".replace("TAB_TITLES", _TAB_TITLES),
+    Output("lang-sink", "title"), Input("lang-store", "data"), Input("_pages_store", "data"),
 )
 
 

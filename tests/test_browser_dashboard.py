@@ -147,6 +147,8 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     _shot(page, "overview-en")
     page.click("#nav-trends")
     page.wait_for_function("document.querySelector('#trends-title') && document.querySelector('#trends-title').innerText.includes('Trends')")
+    # The tab's title follows the language, also on a page opened after the switch.
+    page.wait_for_function("document.title === 'School Safety Evaluation'")
     page.click("#lang-zh-Hans")
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('总览')")
     # A reload while a callback runs would abort it (our doing, not the app's): wait for the page's own render.
@@ -154,6 +156,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_selector("#trend-monthly .main-svg")
     page.reload()
     page.wait_for_function("document.querySelector('#nav-overview') && document.querySelector('#nav-overview').innerText.includes('总览')")
+    page.wait_for_function("document.title === '学校本质安全考评'")
     _shot(page, "trends-zh-hans")
     page.click("#lang-zh-Hant")
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('總覽')")
