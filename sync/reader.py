@@ -130,15 +130,29 @@ def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int,
     a million times, is a million rows to calamine."""
     if "content.xml" not in z.members:
         return {}
-    content = z.read("content.xml")
     import xml.etree.ElementTree as ET
+
+    content = z.read("content.xml")
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError:
+        # A control character in a text, which XML forbids and calamine reads past: measured without it.
+        try:
+            root = ET.fromstring(_XML_CONTROL.sub(b" ", content))
+        except ET.ParseError as err:
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:內容已損壞(content.xml 第 {err.position[0]} 行),請用 LibreOffice 或 WPS 打開後另存為 "
+                ".xlsx 再提交",
+                f"the file cannot be read: its content is damaged (content.xml line {err.position[0]}); open it in "
+                "LibreOffice or WPS, save it as .xlsx and send it again",
+            ) from None
 
     t = _ODS_TABLE
     office_value_type = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
     merges: dict[str, list] = {}
     extents = _Extents()
     try:
-        for table in ET.fromstring(content).iter(t + "table"):
+        for table in root.iter(t + "table"):
             found, r, rows, columns = [], 0, 0, 0
             for row in table.iter(t + "table-row"):
                 c, filled = 0, False
@@ -158,9 +172,12 @@ def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int,
             extents.add(table.get(t + "name") or "", rows, columns)
             if found:
                 merges[table.get(t + "name")] = found
-    except (ET.ParseError, ValueError):  # calamine read the same XML, or refuses the file with its reason
+    except ValueError:  # a repeat count that is no number: calamine refuses the file with its reason
         return {}
     return merges
+
+
+_XML_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class _Extents:
@@ -198,7 +215,54 @@ _FAR_REF = re.compile(rb'<(?:c r="(?:[A-Z]{2}|[A-Z]\d{6})|row r="\d{6})')
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*?(?<!/)>\s*<(?:v|f|is)\b')
 
 
+# Valid SpreadsheetML that Excel itself does not write, but other programs do: elements with a
+# namespace prefix (<x:c r="A1">, the .NET Open XML SDK), and cells or rows without their r= address
+# (the next column, the next row).  Both are brought to Excel's own spelling, or measured cell by
+# cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
+_PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
+_ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
+_TAG = re.compile(rb"<(row|c)\b([^>]*?)/?>")
+_R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})(\d*)["']""")
+
+
+def sheet_xml(data: bytes) -> bytes:
+    """A sheet part as Excel spells it: element prefixes (<x:c>) taken off."""
+    if _PREFIXED_ROOT.search(data, 0, 2000) is None:
+        return data
+    return _ELEMENT_PREFIX.sub(rb"<\1", data)
+
+
+def _addressed(data: bytes) -> bool:
+    """Every cell and row carries its r= address (what Excel, WPS and LibreOffice write)."""
+    return (data.count(b"<c ") == data.count(b'<c r="') and b"<c>" not in data
+            and data.count(b"<row ") == data.count(b'<row r="') and b"<row>" not in data)
+
+
+def _layout_extent(data: bytes) -> tuple[int, int]:
+    """Rows x columns a sheet lays out, cell by cell as a reader places them: a cell without an
+    address is the next column, a row without one the next row."""
+    row, col, rows, columns = -1, -1, 0, 0
+    for name, attrs in _TAG.findall(data):
+        ref = _R_ATTR.search(attrs)
+        if name == b"row":
+            row = int(ref[2]) - 1 if ref and ref[2] else row + 1
+            col = -1
+            continue
+        if ref and ref[1]:
+            col = _column_index(ref[1].decode())
+            if ref[2]:
+                row = int(ref[2]) - 1
+        else:
+            col += 1
+        rows, columns = max(rows, row + 1), max(columns, col + 1)
+    return rows, columns
+
+
 def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
+    if not _addressed(data):
+        rows, columns = _layout_extent(data)
+        extents.add(sheet, rows, columns)
+        return
     if _FAR_REF.search(data) is None:
         # Within Z99999: the cells it holds count towards the workbook (a thousand sheets that all
         # point at one large part are a thousand times that part to calamine).
@@ -297,9 +361,8 @@ def _xlsx_error_cells(z: _Package) -> dict[str, list[tuple[int, int, str]]]:
         out = {}
         extents = _Extents()
         for sheet, part in _xlsx_sheet_parts(z):
-            if names[part].file_size > MAX_SCANNED_PART:
-                continue
-            data = z.read(part)
+            _refuse_oversized_part(sheet, names[part].file_size)
+            data = sheet_xml(z.read(part))
             _measure_xlsx_sheet(extents, sheet, data)
             cells = []
             if b't="e"' in data:
@@ -348,9 +411,23 @@ def measure_before_opening(source: Path | bytes, sheet: str | None = None, packa
             parts = dict(_xlsx_sheet_parts(package))
         except Exception:  # noqa: BLE001 - not the .xlsx layout: calamine reads or refuses it
             return package
-        if sheet in parts and package.members[parts[sheet]].file_size <= MAX_SCANNED_PART:
-            _measure_xlsx_sheet(_Extents(), sheet, package.read(parts[sheet]))
+        if sheet in parts:
+            _refuse_oversized_part(sheet, package.members[parts[sheet]].file_size)
+            _measure_xlsx_sheet(_Extents(), sheet, sheet_xml(package.read(parts[sheet])))
     return package
+
+
+def _refuse_oversized_part(sheet: str, size: int) -> None:
+    """A sheet whose XML alone unpacks beyond MAX_SHEET_PART_BYTES is no school's table (and is not
+    measured): refused before calamine lays it out."""
+    if size > MAX_SHEET_PART_BYTES:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:工作表「{sheet}」解壓後有 {size / 1e6:.0f} MB,遠超任何表格(上限 "
+            f"{MAX_SHEET_PART_BYTES / 1e6:.0f} MB);請刪除表格以外的行、列和單元格後另存再提交",
+            f"the file cannot be read: sheet '{sheet}' unpacks to {size / 1e6:.0f} MB, far beyond any table "
+            f"(limit {MAX_SHEET_PART_BYTES / 1e6:.0f} MB); delete the rows, columns and cells outside the table "
+            "and save again",
+        )
 
 
 def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, ExcelError]]]:
@@ -430,7 +507,7 @@ HELD_IN_MEMORY_BYTES = 64_000_000  # a larger file (pictures, a video pasted in)
 MAX_SHEET_CELLS = 2_000_000
 MAX_SHEET_ROWS = 100_000  # each row is checked in Python: a county's largest sheet has a few thousand
 MAX_BOOK_CELLS = 6_000_000
-MAX_SCANNED_PART = 100_000_000  # a sheet larger than this is not scanned for error cells
+MAX_SHEET_PART_BYTES = 100_000_000  # one sheet's XML: 100,000 rows of a wide table unpack to about 20 MB
 MAX_UNPACKED_BYTES = 500_000_000  # 100,000 rows of a sheet unpack to about 20 MB
 
 

@@ -291,6 +291,78 @@ def test_a_far_cell_in_the_school_sheet_is_refused_by_a_whole_sync_which_goes_on
     engine.dispose()
 
 
+def _rewrite_sheet(path, part: str, change) -> None:
+    """Rewrite one part of an .xlsx or .ods as another program would have written it."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info.filename) for info in z.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts.items():
+            z.writestr(info.filename, change(data.decode()).encode() if info.filename == part else data)
+
+
+_SPREADSHEETML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _with_prefix(xml: str) -> str:
+    """SpreadsheetML as the .NET Open XML SDK writes it: every element under an x: prefix."""
+    import re
+
+    xml = xml.replace(f'xmlns="{_SPREADSHEETML}"', f'xmlns:x="{_SPREADSHEETML}"')
+    return re.sub(r"<(/?)(?!\?|[A-Za-z]+:)([A-Za-z]+)", r"<\1x:\2", xml)
+
+
+_FAR_ROW = '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
+
+
+@pytest.mark.parametrize("written", ["prefixed", "cells without address", "part beyond 100 MB"])
+def test_a_far_cell_written_as_other_programs_write_it_is_refused_before_calamine(tmp_path, written, monkeypatch):
+    """The extent guard reads SpreadsheetML as any valid writer spells it (an x: prefix, cells with no
+    r= address); a sheet too large to measure is refused outright.  Any of them getting past the
+    guard aborts the process (calamine asks for 512 GB), so a failing case kills this test."""
+    import sync.reader as reader
+
+    path = write_xlsx(tmp_path / "far.xlsx", school_book())
+    far = {
+        "prefixed": lambda xml: _with_prefix(xml.replace("</sheetData>", _FAR_ROW)),
+        "cells without address": lambda xml: xml.replace(
+            "</sheetData>", '<row r="1048576">' + '<c t="n"><v>1</v></c>' * 16384 + "</row></sheetData>"),
+        "part beyond 100 MB": lambda xml: xml.replace("</sheetData>", " " * 20_000 + _FAR_ROW),
+    }[written]
+    _rewrite_sheet(path, "xl/worksheets/sheet6.xml", far)
+    if written == "part beyond 100 MB":
+        monkeypatch.setattr(reader, "MAX_SHEET_PART_BYTES", 20_000)  # 100 MB of padding, scaled down
+    [p] = check_file(path, registry={"1001"}, today=TODAY).file_problems
+    assert "應急演練" in p.reason_zh and ("XFD1048576" in p.reason_en or "unpacks to" in p.reason_en), p.reason_en
+
+
+def test_a_prefixed_sheet_is_read_with_its_error_cells_named(tmp_path):
+    """Prefixed SpreadsheetML is read like Excel's own: its #DIV/0! is a row problem, not an empty cell."""
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = load_workbook(path)
+    wb["應急演練"]["H2"] = "=F2/0"
+    wb.save(path)
+    _rewrite_sheet(path, "xl/worksheets/sheet6.xml", lambda xml: _with_prefix(
+        xml.replace('<c r="H2"><f>F2/0</f><v></v></c>', '<c r="H2" t="e"><f>F2/0</f><v>#DIV/0!</v></c>')))
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.value) for p in report.problems] == [("應急演練", 2, "#DIV/0!")]
+
+
+def test_an_ods_with_a_control_character_is_still_measured_before_calamine(tmp_path):
+    """XML forbids a control character that calamine reads past; the extent guard must not give up on it."""
+    path = write(ods := "ods", tmp_path / "s", school_book())
+    assert path.suffix == "." + ods
+    far = ('<table:table-row table:number-rows-repeated="97000"><table:table-cell '
+           'table:number-columns-repeated="1024" office:value-type="float" office:value="1"/></table:table-row>')
+    _rewrite_sheet(path, "content.xml", lambda xml: xml.replace(
+        "</table:table>", far + "</table:table>", 1).replace("<text:p>本部</text:p>", "<text:p>本部\x01</text:p>", 1))
+    [p] = check_file(path, registry={"1001"}, today=TODAY).file_problems
+    assert "far beyond any table" in p.reason_en
+
+
 def test_an_xls_with_a_value_at_its_last_cell_is_refused_before_calamine_opens_it(tmp_path):
     import xlwt
 
