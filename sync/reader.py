@@ -98,7 +98,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         book = open_book(source)
         sheets = []
         for meta in book.sheets_metadata:
-            if "Chart" in str(meta.typ):
+            if is_chart(meta):
                 continue
             sheet = book.get_sheet_by_name(meta.name)
             grid = sheet.to_python(skip_empty_area=False)
@@ -117,6 +117,11 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             f"無法讀取此文件({reason}),請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
             f"the file cannot be read as a workbook ({reason}); save it as .xlsx in Excel or WPS and send it again",
         ) from None
+
+
+def is_chart(meta) -> bool:
+    """A chart sheet: no cells, never one of the contract's tables (read_workbook and peek skip it alike)."""
+    return "Chart" in str(meta.typ)
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"

@@ -521,7 +521,7 @@ def peek(source) -> tuple[str | None, str | None]:
 
     About a tenth of a full read: the sync uses it to find two files of one school, and the bureau
     workbook, before reading anything in full.  (None, None) when the file is not readable."""
-    from sync.reader import RawSheet, UnreadableWorkbook, measure_before_opening, open_book
+    from sync.reader import RawSheet, UnreadableWorkbook, is_chart, measure_before_opening, open_book
 
     try:
         # an .xls or .ods laid out too far would abort calamine as it opens
@@ -529,7 +529,8 @@ def peek(source) -> tuple[str | None, str | None]:
         book = open_book(source)
         # The sheets check_sheets would choose (match_sheets): a second 「學校概況表」 naming another
         # school must not make the sync file this workbook under that school.
-        sheets = [RawSheet(m.name, str(m.visible).endswith(".Visible"), []) for m in book.sheets_metadata]
+        sheets = [RawSheet(m.name, str(m.visible).endswith(".Visible"), []) for m in book.sheets_metadata
+                  if not is_chart(m)]
         chosen, conflicts = match_sheets(sheets)
         visible = {k for k, sh in chosen.items() if sh.visible}
         keys = visible if visible & {"registry", "school"} else set(chosen)

@@ -638,3 +638,35 @@ def test_formatting_far_from_the_table_is_not_a_far_cell(tmp_path):
     wb.save(path)
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert not report.refused, _lines(report)
+
+
+def test_a_chart_sheet_named_like_the_school_sheet_does_not_hide_a_second_file_of_the_school(tmp_path):
+    """data-contract.md §1, one workbook per school: the peek that finds two files of one school skips
+    chart sheets as the full read does, so 學校概況表 beside a chart named 學校概況 still names 1001."""
+    from openpyxl import load_workbook
+    from openpyxl.chart import BarChart, Reference
+
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.report import SCHOOL_WORKBOOK, peek
+    from sync.store import make_engine
+
+    box = tmp_path / "inbox"
+    box.mkdir()
+    write_xlsx(box / "bureau.xlsx", bureau_book(("1001", "1002")))
+    write_xlsx(box / "a.xlsx", school_book("1001"))
+    book = school_book("1001")
+    book["學校概況表"] = book.pop("學校概況")
+    b = write_xlsx(box / "b.xlsx", book)
+    wb = load_workbook(b)
+    chart = BarChart()
+    chart.add_data(Reference(wb["應急演練"], min_col=8, min_row=1, max_row=3), titles_from_data=True)
+    wb.create_chartsheet("學校概況").add_chart(chart)
+    wb.save(b)
+    assert peek(b) == (SCHOOL_WORKBOOK, "1001")
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    upgrade(engine)
+    summary = run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY)
+    actions = {o.source_key: o.action for o in summary.sources}
+    assert actions == {"file:bureau.xlsx": "loaded", "file:a.xlsx": "refused", "file:b.xlsx": "refused"}
+    engine.dispose()
