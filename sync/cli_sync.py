@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape  # every text from a workbook or a path is printed as text, never as markup
 
 from sync.errors import UserError
 
 
 def _print_problems(console, title: str, problems, filename: str) -> None:
     """One problem a line: file / sheet / row / column [value]: reason zh | reason en (readable in a log too)."""
-    from rich.markup import escape
-
     console.print(f"[bold]{escape(title)}[/]")
     for p in problems:
         level = {"file": "[red]FILE[/]", "note": "[yellow]note[/]"}.get(p.level, "row ")
@@ -49,8 +48,8 @@ def _check(path: Path, console) -> int:
     report = safe_check(path, path.name, registry, None, indicator_max())
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
     code = f", school {report.school_code}" if report.school_code else ""
-    console.print(f"{path.name}: {kind}{code}; {report.rows_read} rows read, "
-                  f"{sum(len(v) for v in report.rows.values())} accepted, {len(report.rejected)} refused")
+    console.print(escape(f"{path.name}: {kind}{code}; {report.rows_read} rows read, "
+                         f"{sum(len(v) for v in report.rows.values())} accepted, {len(report.rejected)} refused"))
     if registry is None:
         console.print("(no school registry in the store: the school code was not checked against it)")
     if report.problems:
@@ -79,7 +78,7 @@ def _once(quiet: bool, wait: float, console, recompute: bool = True) -> int:
             task = bar.add_task("", total=None)
 
             def progress(done, total, key):
-                bar.update(task, completed=done, total=total, description=key.split(":", 1)[-1][-40:])
+                bar.update(task, completed=done, total=total, description=escape(key.split(":", 1)[-1][-40:]))
 
             summary = run_sync(engine, inbox, trigger="cli", wait=wait, progress=progress, recompute=recompute)
     _print_summary(console, summary, quiet)
@@ -92,10 +91,10 @@ def _print_summary(console, summary, quiet: bool) -> None:
     from rich.table import Table
 
     if summary.status == "busy":
-        console.print(f"[yellow]{summary.message}[/]")
+        console.print(f"[yellow]{escape(summary.message or '')}[/]")
         return
     if summary.status == "failed" and not summary.sources:
-        console.print(f"[bold red]sync failed:[/] {summary.message}")
+        console.print(f"[bold red]sync failed:[/] {escape(summary.message or '')}")
         return
     # Unchanged sources are only counted (a county has a thousand of them); the rest are listed.
     shown = [o for o in summary.sources if o.action != "skipped"]
@@ -104,7 +103,8 @@ def _print_summary(console, summary, quiet: bool) -> None:
         table.add_column(name, overflow="fold")
     for o in shown:
         colour = {"refused": "red", "failed": "red", "removed": "yellow", "loaded": "green"}.get(o.action, "")
-        table.add_row(o.display_name, o.school_code or "", f"[{colour}]{o.action}[/]" if colour else o.action,
+        table.add_row(escape(o.display_name), escape(o.school_code or ""),
+                      f"[{colour}]{o.action}[/]" if colour else o.action,
                       str(o.rows_read), str(o.rows_added), str(o.rows_removed), str(o.rows_rejected))
     counts = summary.counts()
     table.caption = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no sources"
@@ -113,10 +113,9 @@ def _print_summary(console, summary, quiet: bool) -> None:
         if o.problems:
             _print_problems(console, f"{o.display_name}: {len(o.problems)} problem(s)", o.problems, o.display_name)
         elif o.action == "failed" and o.message:  # a source that could not be read: why, and what is kept
-            reason = o.message.replace("[", "\\[")
-            console.print(f"[red]{o.display_name}[/]: {reason}")
+            console.print(f"[red]{escape(o.display_name)}[/]: {escape(o.message)}")
     if summary.message:
-        console.print(summary.message)
+        console.print(escape(summary.message))
 
 
 @click.command()

@@ -68,6 +68,19 @@ def test_sync_check_validates_one_workbook_without_loading_it(county, tmp_path):
     assert good.exit_code == 0 and "no problems found" in good.output
 
 
+def test_text_from_a_workbook_is_printed_as_written_never_as_markup(county):
+    """A school code `[/]` and a file named like rich markup are shown as they are: the run's summary and
+    every problem are printed, with no traceback."""
+    name = "[red]b[link=x].xlsx"
+    write_xlsx(county / name, school_book("[/]"))
+    ran = CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
+    assert ran.exit_code == 1 and isinstance(ran.exception, SystemExit), ran.output
+    assert name in ran.output and "refused" in ran.output and "學校代碼「[/]」" in ran.output
+    checked = CliRunner().invoke(main, ["sync", "--check", str(county / name)])
+    assert checked.exit_code == 1 and isinstance(checked.exception, SystemExit), checked.output
+    assert f"{name}: school workbook, school [/]" in checked.output and "學校代碼「[/]」" in checked.output
+
+
 def test_sync_check_of_a_missing_file_is_a_one_line_error(county, tmp_path):
     result = CliRunner().invoke(main, ["sync", "--check", str(tmp_path / "nope.xlsx")])
     assert result.exit_code == 2 and "does not exist" in result.output and "Traceback" not in result.output
