@@ -32,7 +32,9 @@ Problem = tuple[str, str]  # (reason_zh, reason_en)
 
 # Characters nobody sees that come along when text is pasted from a web page or a chat: zero-width
 # spaces and joiners, direction marks, the byte-order mark, the soft hyphen.  They are stray spaces.
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
+# Zero-width marks, byte-order marks, soft hyphens and the variation selectors a phone keyboard puts
+# after a tick (✔️ is ✔ + U+FE0F): nothing a person sees.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad\ufe0e\ufe0f"), None)
 
 
 def without_invisible(value):
@@ -316,8 +318,11 @@ def _parse_int(value):
             return None, _not_number(display(value))
         if value < 0:
             return None, _negative(display(value))
-        if float(value).is_integer():
-            return int(value), None
+        # As Excel shows it (15 significant digits): a count it calculated (=G2*50.05-0.6) is saved
+        # as 599.9999999999999 and shown, and meant, as 600.
+        shown = float(f"{value:.15g}") if value.__class__ is float else value
+        if float(shown).is_integer():
+            return int(shown), None
         v = display(value)
         return None, _p(f"「{v}」不是整數", f"'{v}' is not a whole number")
     text = _number_text(value)
@@ -539,7 +544,11 @@ def parse_cell(column: contract.Column, value):
     if column.key == "school_code":
         return parse_code(value)
     if column.key == "year" and isinstance(value, str):
-        value = value.strip().removesuffix("年度").removesuffix("年")  # 「2026年」 is the year 2026
+        year = value.strip().removesuffix("年度").removesuffix("年")  # 「2026年」 is the year 2026
+        parsed, problem = _PARSERS[column.kind](year)
+        if problem is None:
+            return parsed, None
+        return None, _p(f"「{value.strip()}」不是年份,請寫成 2026", f"'{value.strip()}' is not a year; write it like 2026")
     if column.kind == contract.CHOICE:
         return parse_choice(value, column.choices)
     if column.kind == contract.TEXT:

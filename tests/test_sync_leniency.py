@@ -154,12 +154,14 @@ def test_yes_no_that_is_neither_is_a_problem(raw):
 
 @pytest.mark.parametrize("raw,expected", [
     ("１２", 12), ("1,200", 1200), ("1，200", 1200), (" 12 ", 12), (12.0, 12), ("12.0", 12), ("+3", 3),
+    (599.9999999999999, 600), (42.00000000000001, 42),  # counts Excel calculated, as it shows them
 ])
 def test_whole_counts_as_people_type_them(raw, expected):
-    assert cells.parse_int(raw) == (expected, None)
+    value, problem = cells.parse_int(raw)
+    assert (value, problem) == (expected, None) and value.__class__ is int
 
 
-@pytest.mark.parametrize("raw,word", [("-3", "negative"), (-1.0, "negative"), ("2.5", "whole"), ("12人", "number"),
+@pytest.mark.parametrize("raw,word", [("-3", "negative"), (-1.0, "negative"), ("2.5", "whole"), (599.99, "whole"), ("12人", "number"),
                                       ("1,20", "number"), (True, "number")])
 def test_counts_that_are_not_non_negative_whole_numbers(raw, word):
     value, problem = cells.parse_int(raw)
@@ -233,3 +235,26 @@ def test_a_year_written_with_its_character_is_the_year():
 
     assert cells.parse_cell(S["agreements"].column("year"), "2026年") == (2026, None)
     assert cells.parse_cell(S["agreements"].column("year"), "２０２６年度") == (2026, None)
+
+
+def test_a_tick_typed_on_a_phone_is_a_tick(tmp_path):
+    """data-contract.md: ✓ is yes.  A phone keyboard types ✔️ and ☑️ (the tick and an invisible variation
+    selector, U+FE0F): the same yes; the selector after a choice is a stray mark too."""
+    book = school_book()
+    book["保安人員"][1][6:13] = ["✔\ufe0f", "☑\ufe0f", "✔", "√", "是", "是", "是"]
+    book["安全教育"][1][1] = "安全教育課\ufe0f"
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+    assert report.rows["guards"][0]["helmet"] is True and report.rows["guards"][0]["fork"] is True
+    assert report.rows["education"][0]["kind"] == "安全教育課"
+
+
+@pytest.mark.parametrize("typed,expected", [("2026年", 2026), ("2026年度", 2026), (" 2026 ", 2026), (2026, 2026)])
+def test_the_agreements_year_as_people_write_it(typed, expected):
+    assert cells.parse_cell(SHEETS["agreements"].column("year"), typed) == (expected, None)
+
+
+def test_a_year_that_is_not_one_is_quoted_as_written():
+    """Every problem names the value as the person typed it (data-contract.md), not what was left of it."""
+    value, problem = cells.parse_cell(SHEETS["agreements"].column("year"), "2026學年")
+    assert value is None and "「2026學年」" in problem[0] and "'2026學年' is not a year" in problem[1]
