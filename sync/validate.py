@@ -480,7 +480,7 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
     for i, header in enumerate(header_cells):
         if i in contract_cols:
             continue  # 一鍵報警（電話聯網） is the contract's alarm column, whatever else its header says
-        if not is_empty(header) and header_is_private(str(header)):
+        if not is_empty(header) and header_is_private(str(header)) and not _answers_without_digits(rows, i):
             problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
     skip = {code_col} if code_col is not None else set()
@@ -497,6 +497,14 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
                 problems.append(_privacy(sheet_key, sheet_name, row_no,
                                          str(header).strip() if header else None, display(cell), i + 1, kind))
     return problems
+
+
+def _answers_without_digits(rows: list[tuple[int, list]], column: int) -> bool:
+    """The column holds answers, none with a digit (報警電話是否暢通: 是; 通知方式(電話/短信): 短信): a
+    question about phones, not a list of numbers.  An empty column under a phone heading is asked for
+    numbers, and refused as one."""
+    values = [cells[column] for _n, cells in rows if column < len(cells) and not is_empty(cells[column])]
+    return bool(values) and not any(ch.isdigit() for v in values for ch in display(v))
 
 
 def sheet_privacy_problems(sheet_name: str, rows: list[list], hidden: bool) -> list[Problem]:

@@ -156,6 +156,30 @@ def test_a_private_column_is_refused_even_when_empty(tmp_path, header):
     assert report.refused and report.file_problems[0].column == header
 
 
+@pytest.mark.parametrize("sheet,header,answer", [
+    ("校區", "報警電話是否暢通", "是"), ("應急演練", "是否撥打119電話演練", "是"), ("保安人員", "對講機/手機配備", "是"),
+    ("安全教育", "通知方式（電話/短信）", "短信"), ("隱患整改", "聯繫方式是否公示", "否"),
+])
+def test_an_extra_column_asking_about_phones_is_an_unknown_column_not_a_private_one(tmp_path, sheet, header, answer):
+    """data-contract.md: unknown extra columns do not fail the file; only a column that looks like phone
+    or identity numbers does.  Its answers hold no digit: it is a question about phones."""
+    book = school_book()
+    book[sheet][0].append(header)
+    for row in book[sheet][1:]:
+        row.extend([None] * (len(book[sheet][0]) - 1 - len(row)) + [answer])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+
+
+def test_a_phone_column_with_one_number_among_answers_is_refused(tmp_path):
+    book = school_book()
+    book["保安人員"][0].append("手機")
+    book["保安人員"][1].append("有")
+    book["保安人員"][2].append("138 0013 8000")
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused and {p.column for p in report.file_problems} >= {"手機"}
+
+
 # ---------------------------------------------------------------- formulas that failed
 
 def _with_error_cell(path, sheet, cell, error):
