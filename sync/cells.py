@@ -87,6 +87,35 @@ class FormulaWithoutValue(ExcelError):
     """A formula saved with no calculated value (a file written by a program, never opened in Excel)."""
 
 
+class MergedNumber(float):
+    """A number shown over several rows by one cell merged down: the reader puts one in each row under
+    the top one.  One amount or head count cannot be each of several records' own, so a count, amount
+    or points column refuses it (saying so); any other column reads the number as it is shown."""
+
+    top_row: int = 0
+
+    @classmethod
+    def below(cls, value: float, top_row: int) -> MergedNumber:
+        merged = cls(value)
+        merged.top_row = top_row
+        return merged
+
+
+def _merged_in(column: contract.Column, value: MergedNumber) -> tuple:
+    """A MergedNumber read in `column`: refused in a count, amount or points column, else the number shown."""
+    if column.kind in (contract.INT, contract.MONEY, contract.SCORE):
+        return None, _merged_number(value)
+    return parse_cell(column, float(value))
+
+
+def _merged_number(value: MergedNumber) -> Problem:
+    v = display(float(value))
+    return (f"此單元格與第{value.top_row}行合併,「{v}」只是第{value.top_row}行的數;一個數不能同時算作幾條記錄,"
+            "請取消合併,每行填寫自己的數",
+            f"this cell is merged with row {value.top_row}, whose '{v}' it shows: one number cannot count for "
+            "several records; unmerge the cells and write each row's own number")
+
+
 def excel_error(value) -> str | None:
     """The error text when `value` is a failed formula (also one saved or pasted as text), else None."""
     if value.__class__ is ExcelError or value.__class__ is FormulaWithoutValue:
@@ -443,6 +472,8 @@ def cell_parser(column: contract.Column):
         error = excel_error(value)
         if error is not None:
             return None, _formula_error(error)
+        if value.__class__ is MergedNumber:
+            return _merged_in(column, value)
         return inner(value)
     quick = _QUICK.get(column.kind)
     if quick is None:
@@ -541,14 +572,15 @@ def parse_cell(column: contract.Column, value):
     error = excel_error(value)
     if error is not None:
         return None, _formula_error(error)
+    if value.__class__ is MergedNumber:
+        return _merged_in(column, value)
     if column.key == "school_code":
         return parse_code(value)
     if column.key == "year" and isinstance(value, str):
         year = value.strip().removesuffix("年度").removesuffix("年")  # 「2026年」 is the year 2026
         parsed, problem = _PARSERS[column.kind](year)
-        if problem is None:
-            return parsed, None
-        return None, _p(f"「{value.strip()}」不是年份,請寫成 2026", f"'{value.strip()}' is not a year; write it like 2026")
+        # A problem quotes the year as it was written (「2026學年」), not what was left of it.
+        return (parsed, None) if problem is None else _PARSERS[column.kind](value)
     if column.kind == contract.CHOICE:
         return parse_choice(value, column.choices)
     if column.kind == contract.TEXT:

@@ -40,6 +40,7 @@ from sync.cells import (
     INVISIBLE,
     ExcelError,
     FormulaWithoutValue,
+    MergedNumber,
     canon,
     display,
     is_empty,
@@ -286,13 +287,16 @@ def _fill_merged_down(grid: list[list], merged) -> None:
     """A cell merged down over several rows (one 責任人 for three hazards, one 日期 for two gate-duty
     slots) holds its value for each of those rows, as the person reading the sheet sees it; calamine
     gives it to the top row only.  Only down its first column: a merge across columns is one cell's
-    value shown wide, not a value of the columns it covers."""
+    value shown wide, not a value of the columns it covers.  A number goes down as a MergedNumber:
+    2000 yuan merged over two purchases is not 2000 each, and a count or amount column says so."""
     for (top, col), (bottom, _right) in merged or ():
         if bottom <= top or top >= len(grid) or col >= len(grid[top]):
             continue
         value = grid[top][col]
         if is_empty(value):
             continue
+        if value.__class__ in (int, float):
+            value = MergedNumber.below(value, top + 1)
         for r in range(top + 1, min(bottom, len(grid) - 1) + 1):
             if col < len(grid[r]) and is_empty(grid[r][col]):
                 grid[r][col] = value

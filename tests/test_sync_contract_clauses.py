@@ -40,6 +40,25 @@ def test_a_cell_merged_down_over_rows_holds_its_value_for_each_row(tmp_path, fmt
     assert [d["campus"] for d in report.rows["drills"]] == ["本部", "本部", "本部"]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_number_merged_down_over_rows_is_not_each_rows_own(tmp_path, fmt):
+    """"Never silently fixed": 2,000 yuan merged over two purchases is not 4,000 yuan, nor 600 people
+    merged over two drills 1,200.  The top row keeps its number; each row under it is refused saying
+    why, while a merged date on the same rows is each row's own."""
+    book = school_book()
+    book["安全經費"] = [book["安全經費"][0], [date(2026, 3, 1), "隱患整治", 2000], [date(2026, 3, 1), "安全宣傳", None]]
+    book["應急演練"][2][7] = None
+    merges = [("安全經費", 2, 1, 2), ("安全經費", 0, 1, 2), ("應急演練", 7, 1, 2)]
+    report = check_file(write_merged(fmt, tmp_path / "merged", book, merges), registry={"1001"}, today=TODAY)
+    assert [(f["date"], f["use"], f["amount"]) for f in report.rows["funds"]] == [
+        (date(2026, 3, 1), "隱患整治", 2000)]
+    assert [d["participants"] for d in report.rows["drills"]] == [600]
+    refused = {(p.sheet, p.row, p.column): p for p in report.problems}
+    assert set(refused) == {("安全經費", 3, "金額"), ("應急演練", 3, "參演人數")}, _lines(report)
+    p = refused[("安全經費", 3, "金額")]
+    assert "merged with row 2" in p.reason_en and "第2行" in p.reason_zh and p.value == "2000"
+
+
 def test_an_extra_column_headed_like_another_sheets_column_is_an_unknown_extra_column(tmp_path):
     """"Unknown extra columns are kept out of scoring but do not fail the file": 上崗日期 beside the
     training's 開始日期, 日期 beside 演練日期."""

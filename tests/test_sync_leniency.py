@@ -257,4 +257,4 @@ def test_the_agreements_year_as_people_write_it(typed, expected):
 def test_a_year_that_is_not_one_is_quoted_as_written():
     """Every problem names the value as the person typed it (data-contract.md), not what was left of it."""
     value, problem = cells.parse_cell(SHEETS["agreements"].column("year"), "2026學年")
-    assert value is None and "「2026學年」" in problem[0] and "'2026學年' is not a year" in problem[1]
+    assert value is None and "「2026學年」" in problem[0] and "'2026學年' is not a number" in problem[1]
