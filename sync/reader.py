@@ -887,6 +887,23 @@ def _with_upper_header(spec: contract.Sheet, grid: list[list], header_idx: int, 
     return cells
 
 
+def _with_lower_header(spec: contract.Sheet, grid: list[list], header_idx: int, header_cells: list,
+                       matched: dict) -> None:
+    """Columns named in a second header row under a group heading (班級數 over 參演班級數 |
+    簽到班級數) whose other headings are not merged down: taken into the header where the row above
+    names no column."""
+    for r in range(header_idx + 1, _after_header_rows(spec, grid, header_idx)):
+        for i, cell in enumerate(grid[r]):
+            key = column_key_of(spec, cell)
+            if key is None or key in matched:
+                continue
+            if i < len(header_cells) and column_key_of(spec, header_cells[i]) is not None:
+                continue
+            matched[key] = [i]
+            header_cells.extend([""] * (i + 1 - len(header_cells)))
+            header_cells[i] = cell
+
+
 def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     """The table of `spec` in `sheet`, or None when no header row can be found.
 
@@ -897,6 +914,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         return None
     header_idx, matched = found
     header_cells = _with_upper_header(spec, sheet.grid, header_idx, matched)
+    _with_lower_header(spec, sheet.grid, header_idx, header_cells, matched)
     columns = {key: idxs[0] for key, idxs in matched.items()}
     headers = {key: (idx + 1, str(header_cells[idx]).strip()) for key, idx in columns.items()}
     names = [

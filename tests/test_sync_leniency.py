@@ -210,6 +210,20 @@ def test_a_two_level_header_with_cells_merged_down_is_read(tmp_path):
     assert report.rows["guards"][0]["row_no"] == 3
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_two_level_header_whose_single_headings_are_not_merged_down_is_read(tmp_path, fmt):
+    """班級數 over 參演班級數 | 簽到班級數, the other headings in the upper row only: the columns named in
+    the lower row are the table's (not "missing"), and records start under it."""
+    book = school_book()
+    header = book["應急演練"][0]
+    upper = header[:5] + ["班級數", None] + header[7:]
+    lower = [None] * 5 + header[5:7] + [None]
+    book["應急演練"] = [upper, lower] + book["應急演練"][1:]
+    report = check_file(write(fmt, tmp_path / "s", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+    assert [(d["classes"], d["signed_classes"], d["row_no"]) for d in report.rows["drills"]] == [(12, 12, 3), (12, 11, 4)]
+
+
 def test_totals_and_signature_lines_anywhere_under_the_table_are_not_records(tmp_path):
     book = school_book()
     book["安全經費"] += [[None, "合計", 1200.5], [None, None, "審核人:王校長"]]
