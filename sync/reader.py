@@ -95,7 +95,8 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
         # sheets as it opens the file.
         errors = _xlsx_error_cells(package) if package else _xls_error_cells(source)
-        ods_merges = _ods_layout(package) if package else {}
+        ods_merges, ods_errors = _ods_layout(package) if package else ({}, {})
+        errors = errors or ods_errors
         book = open_book(source)
         sheets = []
         for meta in book.sheets_metadata:
@@ -128,14 +129,15 @@ def is_chart(meta) -> bool:
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 
-def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int, int, ExcelError]]]]:
     """An .ods's cells merged down over rows, by sheet, as calamine gives them for .xlsx and .xls
-    (((top, left), (bottom, right)), 0-based); calamine reads no merges from .ods.
+    (((top, left), (bottom, right)), 0-based), and its error cells (#DIV/0! ...) as _xlsx_error_cells
+    gives them: calamine reads neither from an .ods (an error cell is an empty one to it).
 
     Measures each table's used range on the way (_Extents): a row holding a value, marked as repeated
     a million times, is a million rows to calamine."""
     if "content.xml" not in z.members:
-        return {}
+        return {}, {}
     import xml.etree.ElementTree as ET
 
     content = z.read("content.xml")
@@ -156,10 +158,11 @@ def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int,
     t = _ODS_TABLE
     office_value_type = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
     merges: dict[str, list] = {}
+    errors: dict[str, list] = {}
     extents = _Extents()
     try:
         for table in root.iter(t + "table"):
-            found, r, rows, columns = [], 0, 0, 0
+            found, failed, r, rows, columns = [], [], 0, 0, 0
             for row in table.iter(t + "table-row"):
                 c, filled = 0, False
                 for cell in row:
@@ -168,6 +171,8 @@ def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int,
                     across = int(cell.get(t + "number-columns-repeated", "1"))
                     if cell.get(office_value_type) is not None or len(cell):
                         filled, columns = True, max(columns, c + across)
+                    if cell.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
+                        failed.append((r, c, ExcelError("".join(cell.itertext()).strip() or "#N/A")))
                     down = int(cell.get(t + "number-rows-spanned", "1"))
                     if down > 1:
                         found.append(((r, c), (r + down - 1, c + int(cell.get(t + "number-columns-spanned", "1")) - 1)))
@@ -178,9 +183,14 @@ def _ods_layout(z: _Package) -> dict[str, list[tuple[tuple[int, int], tuple[int,
             extents.add(table.get(t + "name") or "", rows, columns)
             if found:
                 merges[table.get(t + "name")] = found
+            if failed:
+                errors[table.get(t + "name")] = failed
     except ValueError:  # a repeat count that is no number: calamine refuses the file with its reason
-        return {}
-    return merges
+        return {}, {}
+    return merges, errors
+
+
+_ODS_CALC_VALUE_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
 
 
 _XML_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")

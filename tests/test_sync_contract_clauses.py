@@ -689,3 +689,22 @@ def test_a_chart_sheet_named_like_the_school_sheet_does_not_hide_a_second_file_o
     actions = {o.source_key: o.action for o in summary.sources}
     assert actions == {"file:bureau.xlsx": "loaded", "file:a.xlsx": "refused", "file:b.xlsx": "refused"}
     engine.dispose()
+
+
+def test_an_ods_error_cell_is_a_row_problem_that_names_the_error(tmp_path):
+    """LibreOffice saves a failed formula with calcext:value-type="error", which calamine reads as an empty
+    cell: named as in an .xlsx, never a silent empty count nor a "must be filled in"."""
+    from tests.sync_helpers import write_ods
+
+    book = school_book()
+    book["應急演練"][1][7] = "ERRCELL"
+    path = write_ods(tmp_path / "s.ods", book)
+    _rewrite_sheet(path, "content.xml", lambda xml: xml.replace(
+        '<table:table-cell office:value-type="string" office:string-value="ERRCELL"><text:p>ERRCELL</text:p>',
+        '<table:table-cell table:formula="of:=[.F2]/0" office:value-type="string" office:string-value="" '
+        'calcext:value-type="error"><text:p>#DIV/0!</text:p>').replace(
+        "<office:document-content ", '<office:document-content xmlns:calcext='
+        '"urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" ', 1))
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    [p] = report.problems
+    assert (p.sheet, p.row, p.column, p.value) == ("應急演練", 2, "參演人數", "#DIV/0!") and "formula error" in p.reason_en
