@@ -156,12 +156,23 @@ def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
 
 def _hints(long: pd.DataFrame) -> None:
     gain = (long["max"] * long["gain"]).fillna(0)
-    shown = (long["action"] != "") & long["applicable"]
+    # Where the assessors' points count, more records raise only the computed points, which do not:
+    # what raises the score is a new assessment (5.3).
+    assessed = long["assessed_points"].notna() & long["applicable"]
+    shown = (long["action"] != "") & long["applicable"] & ~assessed
     worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.05)
     plus = gain.map("{:.1f}".format)
+    reassess = assessed & (long["ratio"] < 1)
     long["hint"] = np.where(worth, long["action"] + "：+" + plus, np.where(shown & long["pending"], long["action"], ""))
+    long["hint"] = long["hint"].where(~reassess, _REASSESS)
     long["hint_en"] = np.where(worth, long["action_en"] + ": +" + plus,
                                np.where(shown & long["pending"], long["action_en"], ""))
+    long["hint_en"] = long["hint_en"].where(~reassess, _REASSESS_EN)
+
+
+_REASSESS = "本項得分由督查考評評定，補充記錄不會改變；整改後可請教育局重新考評"
+_REASSESS_EN = ("these points are the assessors'; more records do not change them; once improved, ask the bureau "
+                "to assess again")
 
 
 def _totals(ctx: Context, long: pd.DataFrame) -> pd.DataFrame:

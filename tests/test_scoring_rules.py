@@ -467,6 +467,19 @@ def test_5_3_assessed_points_replace_computed_latest_finding_wins():
     assert total(rec)["total"] == 97.0
 
 
+def test_5_3_the_hint_under_assessed_points_is_a_new_assessment_not_more_records():
+    """rules.md "what would raise the score": under the assessors' 7 of D1, a drill in a missing month
+    raises only the computed points, which do not count; the way up is a new assessment."""
+    rec = school().remove("drills", "S1", date=date(Y, 3, 15))
+    assert "2026-03" in result(rec, "D1")["hint"]  # computed: the missing month is the way up
+    _inspection(rec, day=date(Y, 9, 1), indicator="D1", assessed_points=7.0)
+    row = result(rec, "D1")
+    assert row["points"] == 7.0 and "2026-03" not in row["hint"] and "重新考評" in row["hint"]
+    assert "assess again" in row["hint_en"]
+    _inspection(rec, day=date(Y, 10, 1), indicator="D1", assessed_points=8.0)
+    assert result(rec, "D1")["hint"] == ""  # full marks: nothing to raise
+
+
 def test_5_3_assessed_indicator_id_is_read_forgivingly():
     rec = school()
     _inspection(rec, indicator=" d2 ", assessed_points=1.0)
