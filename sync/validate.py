@@ -125,7 +125,10 @@ GUARD_AGE = (16, 80)
 # leaving (a guard re-hired), but two rows for one person at once would count him twice (B2, E1).
 STINTS = {"guards": ("name", "campus"), "office_staff": ("name",)}
 # Dates that may lie in the future: a rectification deadline, a planned end of service.
-FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staff", "end_date")}
+# Dates that may lie ahead: a deadline, a planned end of service, the last day of a training under way
+# (E7 counts its days up to the evaluation date only).
+FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staff", "end_date"),
+                  ("guard_training", "end_date")}
 UNIQUE_KEYS = {
     "campuses": ("campus",),
     "checklist": ("item",),

@@ -5,7 +5,7 @@ Structural problems refuse the file; row problems refuse the row and keep it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -175,7 +175,15 @@ def test_a_planned_end_of_service_and_a_deadline_may_lie_ahead(tmp_path):
     book["保安人員"][1][5] = date(2027, 6, 30)
     book["隱患整改"][1][5] = date(2027, 1, 31)
     book["隱患整改"][1][6] = None
+    book["保安培訓"].append(["趙保安", TODAY - timedelta(days=1), TODAY + timedelta(days=3), "是", "技能"])  # under way
     assert not _check(tmp_path, book).problems
+
+
+def test_a_training_that_has_not_started_is_still_in_the_future(tmp_path):
+    book = school_book()
+    book["保安培訓"].append(["趙保安", TODAY + timedelta(days=1), TODAY + timedelta(days=3), "是", "技能"])
+    [p] = _check(tmp_path, book).problems
+    assert (p.sheet, p.column) == ("保安培訓", "開始日期") and "in the future" in p.reason_en
 
 
 # ---------------------------------------------------------------- the bureau workbook
