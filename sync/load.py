@@ -800,6 +800,16 @@ def _running_year_behind(engine: Engine, today: date | None) -> bool:
     return latest is not None and latest < today
 
 
+def _rubric_changed(engine: Engine) -> bool:
+    """The rubric or the calendar was edited since the scores were computed (sync.results)."""
+    from sync.results import rubric_changed
+
+    try:
+        return rubric_changed(engine)
+    except Exception:  # noqa: BLE001 - a configuration that does not load: the recompute says why
+        return True
+
+
 def _recompute(engine: Engine, workers: int = 1, today: date | None = None) -> str:
     try:
         from sync import results
@@ -841,7 +851,8 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
                 log.error("sync failed: %s", err)
             summary.finished_at = datetime.now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
-            if recompute and summary.status != "failed" and (changed or _running_year_behind(engine, today)):
+            if recompute and summary.status != "failed" and (
+                    changed or _running_year_behind(engine, today) or _rubric_changed(engine)):
                 summary.message = _recompute(engine, workers, today)
             _finish_run(engine, summary)
     except SyncBusy as err:

@@ -76,6 +76,27 @@ def default_years(frames: dict[str, pd.DataFrame], today: date) -> list[int]:
     return list(range(first, today.year + 1))
 
 
+def rubric_fingerprint(rubric) -> str:
+    """A digest of everything in the rubric and the county calendar that scoring reads."""
+    state = (rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
+             repr(rubric.thresholds), rubric.themes, rubric.grades, rubric.spring, rubric.autumn,
+             sorted(rubric.calendar_overrides.items()))
+    return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+def rubric_changed(engine: Engine, rubric=None) -> bool:
+    """The newest draft scores were computed under another rubric or calendar than the configured one
+    (the configuration was edited): a run with no new records still recomputes them."""
+    from scoring import configured_rubric
+
+    with engine.connect() as conn:
+        areas = conn.execute(select(scores.c.areas).where(scores.c.publication_id.is_(None))
+                             .order_by(scores.c.computed_at.desc()).limit(1)).scalar()
+    if areas is None:
+        return False
+    return (areas.get("_meta") or {}).get("rubric") != rubric_fingerprint(rubric or configured_rubric())
+
+
 class InputDigest:
     """What the evaluation on a given date depends on, as a digest: the rubric, and every record except
     those whose dates all lie after that date.
@@ -87,10 +108,7 @@ class InputDigest:
     date.  Row order, store ids and row numbers are left out: reloading a file changes nothing."""
 
     def __init__(self, frames: dict[str, pd.DataFrame], rubric):
-        rubric_state = (rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
-                        repr(rubric.thresholds), rubric.themes, rubric.grades, rubric.spring, rubric.autumn,
-                        sorted(rubric.calendar_overrides.items()))
-        self.rubric = repr(rubric_state).encode()
+        self.rubric = rubric_fingerprint(rubric).encode()
         self.parts: list[tuple[bytes, np.ndarray | None, np.ndarray | None]] = []
         for key in sorted(frames):
             frame = frames[key].drop(columns=["source_id", "row_no", "record_id"], errors="ignore")
@@ -148,7 +166,7 @@ def _trend_rows(ev, computed_at: datetime, fingerprint: str = "") -> list[dict]:
         areas = {a: {"points": _clean(s[f"{a}_points"]), "max": _clean(s[f"{a}_max"])} for a in AREA_IDS}
         areas["_meta"] = {"veto": s["veto_reason"] or None, "raw_total": _clean(s["raw_total"]),
                           "submitted": bool(s["submitted"]), "rubric_version": ev.rubric.version,
-                          "fingerprint": fingerprint}
+                          "fingerprint": fingerprint, "rubric": rubric_fingerprint(ev.rubric)}
         rows.append({
             "publication_id": None, "year": ev.year, "kind": TREND, "as_of": ev.as_of,
             "school_code": s["school_code"], "name": s["name"], "type": s["type"], "township": s["township"],
@@ -168,7 +186,8 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str
             k: {"points": v["points"], "max": v["max"], "pending": v["pending"]} for k, v in obj["indicators"].items()}
         areas = dict(obj["areas"])
         areas["_meta"] = {"veto": obj["veto"], "raw_total": obj["raw_total"], "submitted": obj["submitted"],
-                          "rubric_version": obj["rubric_version"], "fingerprint": fingerprint}
+                          "rubric_version": obj["rubric_version"], "fingerprint": fingerprint,
+                          "rubric": rubric_fingerprint(ev.rubric)}
         rows.append({
             "publication_id": None, "year": ev.year, "kind": kind, "as_of": ev.as_of,
             **{f: obj[f] for f in _ROW_FIELDS},

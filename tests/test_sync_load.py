@@ -74,6 +74,27 @@ def test_an_unchanged_inbox_is_skipped_and_changes_nothing(engine, inbox):
     assert [dict(r) for r in _rows(engine, "guards", "1001")] == before
 
 
+def test_an_edited_calendar_rescores_on_the_next_run_though_no_record_changed(engine, inbox, tmp_path, monkeypatch,
+                                                                             request):
+    """rules.md: calendars are overridable per year; a bureau that corrects its 2026 terms sees its
+    scores follow on the next scheduled run, not only after the next workbook arrives."""
+    from sync import results, settings
+
+    _sync(engine, inbox, recompute=True)
+    first = {r["school_code"]: r for r in results.annual_results(engine, 2026, "draft")}
+    assert first and not results.rubric_changed(engine)
+    config = tmp_path / "safeschool.toml"
+    config.write_text("[calendar.2026]\nautumn = [2026-09-01, 2026-09-30]\n", encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    settings.reset_caches()
+    request.addfinalizer(settings.reset_caches)  # the next test reads its own configuration
+    assert results.rubric_changed(engine)
+    summary = _sync(engine, inbox, recompute=True)
+    assert set(_actions(summary).values()) == {"skipped"} and not results.rubric_changed(engine)
+    after = {r["school_code"]: r for r in results.annual_results(engine, 2026, "draft")}
+    assert after["1001"]["indicators"]["D1"]["detail"] != first["1001"]["indicators"]["D1"]["detail"]
+
+
 def test_a_changed_workbook_replaces_its_records_including_deleted_rows(engine, inbox):
     _sync(engine, inbox)
     other_before = [dict(r) for r in _rows(engine, "drills", "1002")]
