@@ -305,20 +305,60 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
             f"the '{spec.column(key).label_en}' column appears {len(headers)} times ({', '.join(headers)}); keep one",
             sheet=sheet.name, column=headers[1], row=table.header_idx + 1, sheet_key=spec.key,
         )
+    if not missing and unit is None:
+        report.problems.extend(_unread_columns(spec, table))
     return None if missing or unit is not None else table
 
 
+# Headings of a printed form's own that stand for no contract column (a serial number, remarks).
+_FORM_HEADINGS = {"序号", "no", "no.", "备注", "说明", "签名", "签字"}
+
+
+def _unread_columns(spec: contract.Sheet, table) -> list[Problem]:
+    """A note when the sheet lacks an optional contract column and has columns of its own (整改完成日期
+    where the contract says 完成日期): such a column is not read, and the school should know, for the
+    optional column is then empty on every row (no deadline, no closing date)."""
+    from sync.cells import canon
+
+    absent = [c for c in spec.columns if not c.required and c.key not in table.columns]
+    read = set(table.columns.values())
+    unread = [str(h).strip() for i, h in enumerate(table.header_cells)
+              if i not in read and not is_empty(h) and canon(h) not in _FORM_HEADINGS]
+    if not absent or not unread:
+        return []
+    names, wanted = "、".join(unread[:5]), "、".join(c.zh for c in absent)
+    return [Problem(
+        "note", table.sheet.name, table.header_idx + 1, unread[0][:100], None,
+        f"列「{names}」未讀入;本表的「{wanted}」列沒有找到。如「{unread[0]}」就是「{absent[0].zh}」,請把表頭改為"
+        f"「{absent[0].zh}」,否則這些記錄的「{wanted}」都是空的",
+        f"column(s) '{names}' were not read, and this sheet has no '{wanted}' column; if '{unread[0]}' is "
+        f"'{absent[0].zh}' ({absent[0].label_en}), name it so, or every record's '{wanted}' stays empty",
+        sheet_key=spec.key)]
+
+
 _OTHER_UNITS = ("万", "千", "百")  # 金額（萬元）: every amount would be stored 10,000 times too small
+_UNIT_LINE = re.compile(r"单位:?(?:人民币)?(?:万|千|百)元")  # 「單位：萬元」, 「（單位：萬元）」 in a title
 
 
 def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
-    """A file problem when an amount column's header names a unit other than yuan."""
+    """A file problem when an amount column's header, or a 「單位：萬元」 line above the table, names a
+    unit other than yuan."""
     from sync.cells import canon
 
     for col in spec.columns:
         if col.kind != contract.MONEY or col.key not in table.headers:
             continue
         col_no, header = table.headers[col.key]
+        for r, cells in enumerate(table.sheet.grid[:table.header_idx]):
+            for cell in cells:
+                if cell.__class__ is str and _UNIT_LINE.search(canon(cell[:200])):
+                    return Problem(
+                        "file", table.sheet.name, r + 1, None, cell.strip()[:100],
+                        f"表格上方寫明「{cell.strip()[:40]}」:金額請以元為單位填寫(不要用萬元或千元),並刪去這個單位說明",
+                        f"the line above the table says '{cell.strip()[:40]}': amounts are in yuan (元), not in ten "
+                        "thousands or thousands; write them in yuan and remove that unit line",
+                        sheet_key=spec.key, column_key=col.key, col_no=col_no,
+                    )
         if any(u in canon(header).replace(canon(col.zh), "") for u in _OTHER_UNITS):
             return Problem(
                 "file", table.sheet.name, table.header_idx + 1, header, header,

@@ -380,6 +380,42 @@ def test_an_amount_column_in_another_unit_is_refused_not_stored_ten_thousand_tim
         assert (p.sheet, p.row, p.column) == ("安全經費", 1, header) and "元" in p.reason_zh and "yuan" in p.reason_en
 
 
+@pytest.mark.parametrize("above,refused", [
+    ([[None, None, "單位：萬元"]], True), ([["2026年安全經費支出明細（單位：萬元）"]], True),
+    ([["單位:千元"]], True), ([[None, None, "單位：元"]], False), ([["2026年安全經費支出明細"]], False),
+])
+def test_a_unit_line_above_the_amounts_is_read_like_a_unit_in_the_heading(tmp_path, above, refused):
+    """「單位：萬元」 over the table makes 1.2 mean 12,000 yuan: refused as 金額（萬元） is, never stored 1.2."""
+    book = school_book()
+    book["安全經費"] = above + book["安全經費"]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused == refused, _lines(report)
+    if refused:
+        [p] = report.file_problems
+        assert (p.sheet, p.row) == ("安全經費", 1) and "yuan" in p.reason_en and "unit line" in p.reason_en
+
+
+def test_an_optional_column_under_an_offices_own_heading_is_named_as_not_read(tmp_path):
+    """Unknown extra columns do not fail the file (data-contract.md), but nothing is dropped unseen:
+    整改完成日期 where the contract says 完成日期 leaves every hazard open, and the school is told."""
+    book = school_book()
+    book["隱患整改"][0][6] = "整改完成日期"
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row, p.column) == ("note", "隱患整改", 1, "整改完成日期")
+    assert "完成日期" in p.reason_zh and "name it so" in p.reason_en and not report.refused
+    assert report.rows["hazards"][0]["closed_date"] is None
+
+
+def test_a_serial_number_or_remarks_column_is_no_note(tmp_path):
+    book = school_book()
+    book["隱患整改"][0][6] = "備註"
+    book["保安人員"][0].insert(0, "序號")
+    for n, row in enumerate(book["保安人員"][1:], start=1):
+        row.insert(0, n)
+    assert not check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY).problems
+
+
 # ---------------------------------------------------------------- invisible characters pasted from the web or WeChat
 
 def test_zero_width_and_byte_order_marks_are_stray_spaces(tmp_path):
