@@ -116,7 +116,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             raise UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1]) from None
         reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
         raise UnreadableWorkbook(
-            f"無法讀取此文件({reason}),請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
+            "無法讀取此文件:它不是 Excel、WPS 或 LibreOffice 保存的工作簿,或文件已損壞;請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
             f"the file cannot be read as a workbook ({reason}); save it as .xlsx in Excel or WPS and send it again",
         ) from None
 
@@ -328,12 +328,19 @@ def _what_it_is(source: Path | bytes) -> tuple[str, str] | None:
     except OSError:
         return None
     if not head.strip():
-        return ("這是一個空文件(0 字節),請重新保存工作簿後再提交",
+        return ("這是一個空文件(沒有內容),請重新保存工作簿後再提交",
                 "the file is empty (no content); save the workbook again and send it")
+    for marks, zh, en in _NOT_WORKBOOKS:
+        if any(mark in head[:4096] for mark in marks):
+            return zh, en
     if head.startswith(_OLE) and "EncryptionInfo".encode("utf-16-le") in _whole(source, head):
         return ("工作簿設置了打開密碼,系統無法讀取;請在 Excel 或 WPS 中取消密碼後重新提交",
                 "the workbook is password protected and cannot be read; remove the password in Excel or WPS "
                 "and send it again")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: Excel's "Unicode text"
+        return ("這是文本文件(Unicode 文本),只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                "this is a text file (Unicode text) with a workbook's name; open it in Excel or WPS, save it as "
+                ".xlsx and send it again")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta")) or b"<html" in text[:512]:
         return ("這是網頁(HTML)文件,只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
@@ -344,6 +351,22 @@ def _what_it_is(source: Path | bytes) -> tuple[str, str] | None:
                 "this is a text (CSV) file with a workbook's name; open it in Excel or WPS, save it as .xlsx "
                 "and send it again")
     return None
+
+
+_SAVE_AS_XLSX = ("請用 Excel 或 WPS 打開後另存為 .xlsx 再提交", "open it in Excel or WPS, save it as .xlsx and send it again")
+# What else arrives under a workbook's name, told by its first bytes.
+_NOT_WORKBOOKS = (
+    ((b"%PDF-",), "這是 PDF 文件,不是工作簿;請提交工作簿本身(.xlsx),不要提交打印或掃描件",
+     "this is a PDF, not a workbook; send the workbook itself (.xlsx), not a print or a scan"),
+    ((b"MIME-Version:", b"Content-Type: multipart/related"), "這是單個文件網頁(MHT),只是擴展名像工作簿;" + _SAVE_AS_XLSX[0],
+     "this is a single-file web page (MHT) with a workbook's name; " + _SAVE_AS_XLSX[1]),
+    ((b"urn:schemas-microsoft-com:office:spreadsheet",), "這是 Excel 2003 XML 表格,系統無法直接讀取;" + _SAVE_AS_XLSX[0],
+     "this is an Excel 2003 XML spreadsheet, which cannot be read as it is; " + _SAVE_AS_XLSX[1]),
+    ((b"\x89PNG", b"\xff\xd8\xff", b"GIF8"), "這是圖片,不是工作簿;請提交工作簿本身(.xlsx)",
+     "this is a picture, not a workbook; send the workbook itself (.xlsx)"),
+    ((b"word/document.xml",), "這是 Word 文檔,不是工作簿;請把表格填在系統提供的工作簿模板中再提交",
+     "this is a Word document, not a workbook; fill in the workbook template and send that"),
+)
 
 
 def _whole(source: Path | bytes, head: bytes) -> bytes:

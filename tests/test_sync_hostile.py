@@ -359,6 +359,13 @@ def _encrypted_xlsx() -> bytes:
     (b"<html><body><table><tr><td>1</td></tr></table></body></html>", "網頁", "web page"),
     ("學校代碼,學校名稱\n1001,城關小學\n".encode(), "文本", "text"),
     (_encrypted_xlsx(), "密碼", "password"),
+    (b"     ", "空文件", "empty"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "PDF", "PDF"),
+    (b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=x\r\n\r\n--x\r\n", "網頁", "web page"),
+    (b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook xmlns='
+     b'"urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="x"/></Workbook>', "2003 XML", "2003 XML"),
+    ("學校代碼\t學校名稱\n1001\t城關小學\n".encode("utf-16"), "文本", "text file"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "圖片", "picture"),
 ])
 def test_a_file_that_is_not_a_workbook_says_what_it_is(tmp_path, content, zh, en):
     path = tmp_path / "1001.xlsx"
