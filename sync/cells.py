@@ -465,9 +465,14 @@ def cell_parser(column: contract.Column):
             return parse_text(value, optional)
     else:
         inner = _PARSERS[column.kind]
+    # 完成日期「/」 (not closed yet), 弄虛作假「無」, 離崗日期「—」: in an optional column, the empty cell
+    # they stand for, as in a text column.
+    blank = PLACEHOLDERS if not column.required and column.kind != contract.TEXT else frozenset()
 
     def full(value):
         if value == "" or value is None or (value.__class__ is str and not value.strip()):
+            return None, None
+        if blank and value.__class__ is str and len(value.strip()) <= 4 and value.strip().lower() in blank:
             return None, None
         error = excel_error(value)
         if error is not None:

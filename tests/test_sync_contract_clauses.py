@@ -639,6 +639,33 @@ def test_a_sheet_named_like_a_table_after_a_number_never_ties_with_the_table(tmp
     assert not report.refused, _lines(report)
 
 
+def test_a_placeholder_in_an_optional_column_of_any_kind_is_the_empty_cell(tmp_path):
+    """完成日期「/」 is a problem not closed yet, 離崗日期「—」 a guard still on duty, 弄虛作假「無」 no
+    falsification: the empty cell they stand for, as in a text column, never "not a date"."""
+    book = school_book()
+    book["隱患整改"][1][6] = "/"
+    book["保安人員"][1][5] = "—"
+    book["安全教育"][1][3] = "無"
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert report.rows["hazards"][0]["closed_date"] is None and report.rows["guards"][0]["end_date"] is None
+    assert report.rows["education"][0]["safety_content"] is None
+    bureau = bureau_book()
+    bureau["督查記錄"][1][5] = "無"
+    bureau["督查記錄"][1][6] = "/"
+    checked = check_file(write_xlsx(tmp_path / "b.xlsx", bureau), today=TODAY)
+    assert not checked.problems, _lines(checked)
+    assert (checked.rows["inspections"][0]["falsification"], checked.rows["inspections"][0]["major_incident"]) == (
+        None, None)
+
+
+def test_a_placeholder_in_a_required_yes_no_column_is_still_refused(tmp_path):
+    book = school_book()
+    book["保安人員"][1][6] = "無"
+    [p] = _check(tmp_path, book).problems
+    assert (p.sheet, p.column, p.value) == ("保安人員", "頭盔", "無")
+
+
 def test_a_placeholder_in_a_required_column_is_kept_as_written(tmp_path):
     """A campus written "/" is still the campus the guards refer to; only optional text reads as empty."""
     report = _check(tmp_path, school_book(campus="/"))
