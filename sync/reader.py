@@ -794,8 +794,8 @@ _SIGNATURE = re.compile(r"^(填表|填报|制表|签字|签名|签章|盖章|负
 _SEAL = re.compile(r"\(?(盖章|公章|印章|签字|签名|签章)\)?:?$")
 _SEAL_MAX_LENGTH = 20
 _BLANK_DATE = re.compile(r"^(\d{4})?年月日$")
-_TOTALS_LINE = re.compile(r"^(合计|总计|小计)[:]?[\d,.]*元?$")  # 合計：1,200.50元
-_TOTALS = {"合计", "总计", "小计", "合计:", "总计:", "小计:"}
+_TOTALS_LINE = re.compile(r"^(合计|总计|小计|汇总)[:]?[\d,.]*元?$")  # 合計：1,200.50元
+_TOTALS = {"合计", "总计", "小计", "汇总", "合计:", "总计:", "小计:", "汇总:"}  # 匯總: a Chinese Excel table's total row
 NOTE_MIN_LENGTH = 15
 
 

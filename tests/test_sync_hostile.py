@@ -460,7 +460,7 @@ def test_rows_that_hold_only_a_printed_serial_number_are_blank_rows(tmp_path):
     assert {p.row for p in report.problems} == {22}, _lines(report)
 
 
-@pytest.mark.parametrize("first", ["合計", "合計：", "合計：1,200.50元", "總計 1200", "小 計"])
+@pytest.mark.parametrize("first", ["合計", "合計：", "合計：1,200.50元", "總計 1200", "小 計", "匯總", "汇总"])
 def test_a_totals_line_under_the_funds_is_not_a_record(tmp_path, first):
     book = school_book()
     book["安全經費"] += [[first, None, 1200.5]]
