@@ -77,6 +77,7 @@ from sync.report import (
     check_file,
     indicator_max,
     peek,
+    registry_entry_digest,
     registry_in_store,
 )
 from sync.store import audit_log, records, rejected_rows, sources, sync_run_sources, sync_runs
@@ -587,7 +588,7 @@ class _Run:
         self._load_bureau(bureau, existing)
         self._load_sql(existing, registry_first=True)
         self.writer.commit()  # the registry is read back from the store
-        registry = registry_in_store(self.engine) or set()
+        registry = registry_in_store(self.engine) or {}
         self._load_sql(existing, registry_first=False, registry=registry)
         self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
         for key, message in unreadable:
@@ -664,8 +665,8 @@ class _Run:
         for f in files:
             row = existing.get(f.key)
             same = by_code.get(f.school_code, []) if f.school_code else []
-            registered = "registered" if f.school_code in registry else "unregistered"
-            context = f"school|{f.school_code}|{registered}"
+            # A registry edit of this school (its code, its type) checks its workbook again.
+            context = f"school|{f.school_code}|{registry_entry_digest(registry, f.school_code)}"
             if len(same) > 1:
                 plan.append((f, context, _two_files_report(f, same)))
             elif f.path.suffix.lower() == CSV_SUFFIX:
@@ -908,7 +909,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             "extra sheets and upload again",
         )
         return report
-    registry = registry_in_store(engine) or set()
+    registry = registry_in_store(engine) or {}
     report = safe_check(bytes(data), filename, registry, today, None)
     if report.kind == BUREAU_WORKBOOK:
         report.add_file_problem("這是教育局工作簿,學校只能上傳本校工作簿",

@@ -115,17 +115,35 @@ DEFAULT_POINTS = {
 }
 
 
-def registry_in_store(engine) -> set[str] | None:
-    """School codes registered in the store, or None when no registry was ever loaded."""
+def registry_in_store(engine) -> dict[str, dict | None] | None:
+    """The schools registered in the store, code -> their registry entry (name, type, township; None
+    for a code on a registry row refused for another cell), or None when no registry was ever loaded.
+    Used as the set of registered codes, and to tell a school where its 學校概況 and the registry differ."""
     from sqlalchemy import select
 
     from sync.store import records
 
     table = records["registry"]
     with engine.connect() as conn:
-        codes = {r[0] for r in conn.execute(select(table.c.school_code))}
-        codes |= _codes_on_refused_registry_rows(conn)
-    return codes or None
+        entries = {code: {"name": name, "type": kind, "township": township} for code, name, kind, township in
+                   conn.execute(select(table.c.school_code, table.c.name, table.c.type, table.c.township))}
+        for code in _codes_on_refused_registry_rows(conn) - entries.keys():
+            entries[code] = None
+    return entries or None
+
+
+def registry_entry_digest(registry, code: str | None) -> str:
+    """What of the registry a school's check depends on: whether its code is registered, and its entry."""
+    if registry is None or code not in registry:
+        return "unregistered"
+    entry = registry.get(code) if isinstance(registry, dict) else None
+    return "registered" if not entry else "registered:" + "|".join(str(entry.get(k) or "") for k in _COMPARED)
+
+
+# The type decides what is measured (C4, drills by quarter), the township where a school is ranked;
+# a name is written many ways (城關一小, 城關鎮第一小學) and the registry's is simply the one shown.
+_COMPARED = ("type", "township")
+_COMPARED_LABELS = {"type": ("學校類別", "type"), "township": ("所屬鄉鎮", "township")}
 
 
 def _codes_on_refused_registry_rows(conn) -> set[str]:
@@ -419,6 +437,27 @@ def _check_school(report, tables, registry, today, maxima):
                 spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name, tables[spec.key].headers))
     if "guard_training" in tables and "guards" in tables:
         report.problems.extend(_training_of_nobody(report, tables["guard_training"]))
+    if isinstance(registry, dict) and registry.get(code) and report.rows.get("school"):
+        report.problems.extend(_registry_differs(registry[code], report.rows["school"][0], tables["school"]))
+
+
+def _registry_differs(entry: dict, school: dict, table) -> list[Problem]:
+    """Notes where the school's 學校概況 and the bureau's registry disagree: the registry is what the
+    evaluation uses (a 學校類別 decides C4 and the drill periods), and the school should know."""
+    from sync.cells import canon
+
+    notes = []
+    for key in _COMPARED:
+        mine, theirs = school.get(key), entry.get(key)
+        if mine and theirs and canon(mine) != canon(theirs):
+            zh, en = _COMPARED_LABELS[key]
+            notes.append(Problem(
+                "note", table.sheet.name, school.get("row_no"), table.headers.get(key, (None, zh))[1], str(mine),
+                f"{zh}「{mine}」與教育局學校名冊的「{theirs}」不同;考評按名冊的「{theirs}」計算,如名冊有誤請聯繫教育局",
+                f"the {en} '{mine}' differs from the bureau's registry, which says '{theirs}'; the evaluation uses "
+                f"the registry's '{theirs}': if the registry is wrong, tell the bureau",
+                sheet_key="school", column_key=key, col_no=table.headers.get(key, (None,))[0]))
+    return notes
 
 
 def _training_of_nobody(report: FileReport, table) -> list[Problem]:

@@ -95,6 +95,25 @@ def test_an_edited_calendar_rescores_on_the_next_run_though_no_record_changed(en
     assert after["1001"]["indicators"]["D1"]["detail"] != first["1001"]["indicators"]["D1"]["detail"]
 
 
+def test_a_school_whose_type_differs_from_the_registry_is_told_which_one_counts(engine, inbox):
+    """data-contract.md: nothing silently fixed.  The registry says 小學, the school's 學校概況 says 高中:
+    the evaluation uses the registry's (it decides C4), and the school reads so in a note; when the
+    bureau corrects its registry, the workbook is checked again and the note goes."""
+    book = school_book("1001")
+    book["學校概況"][1][2] = "高中"
+    write_xlsx(inbox / "schools" / "1001.xlsx", book)
+    summary = _sync(engine, inbox)
+    [note] = [p for o in summary.sources if o.source_key.endswith("1001.xlsx") for p in o.problems]
+    assert (note.level, note.sheet, note.column, note.value) == ("note", "學校概況", "學校類別", "高中")
+    assert "registry, which says '小學'" in note.reason_en and _actions(summary)["file:schools/1001.xlsx"] == "loaded"
+    bureau = bureau_book(("1001", "1002", "1003"))
+    bureau["學校名冊"][1][2] = "高中"
+    write_xlsx(inbox / "bureau.xlsx", bureau)
+    again = _sync(engine, inbox)
+    assert _actions(again)["file:schools/1001.xlsx"] == "loaded"  # checked again: its registry entry changed
+    assert not [p for o in again.sources if o.source_key.endswith("1001.xlsx") for p in o.problems]
+
+
 def test_a_changed_workbook_replaces_its_records_including_deleted_rows(engine, inbox):
     _sync(engine, inbox)
     other_before = [dict(r) for r in _rows(engine, "drills", "1002")]
