@@ -573,6 +573,11 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         ws = book[sheet_name]
         col = p.col_no or 1
         cell = ws.cell(row=p.row, column=col)
+        shown = display(cell.value) if isinstance(cell.value, (str, int, float)) else ""
+        if masked_private(shown) != shown:
+            # The copy is kept on the server for the school to download: an identity or phone number
+            # refused for privacy is not kept in it.
+            cell.value = masked_private(shown)
         cell.fill = bad
         text = f"{p.reason_zh}\n{p.reason_en}"
         if cell.comment is not None:

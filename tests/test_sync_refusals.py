@@ -242,6 +242,29 @@ def test_the_annotated_workbook_highlights_the_bad_cell_with_its_reason(tmp_path
     assert listing[0][1:4] == ["應急演練", 3, "簽到班級數"]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_the_annotated_workbook_keeps_no_identity_or_phone_number(tmp_path, fmt):
+    """The annotated copy is kept on the server for the school: a number refused for privacy is masked in
+    it as in every report, not kept whole."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    book = school_book()
+    book["保安人員"][0].append("身份證號")
+    book["保安人員"][1].append("110101199801210011")
+    book["保安人員"][2].append(13812345678)
+    path = write(fmt, tmp_path / "book", book)
+    report = check_file(path, registry=REG, today=TODAY)
+    assert report.refused
+    data = annotate_workbook(path, report)
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
+        text = b"".join(z.read(n) for n in z.namelist())
+    assert b"110101199801210011" not in text and b"13812345678" not in text and b"12345678" not in text
+    guards = load_workbook(__import__("io").BytesIO(data))["保安人員"]
+    assert (guards["N2"].value, guards["N3"].value) == ("110…", "138…")
+
+
 def test_check_bytes_gives_the_same_report_as_check_file(tmp_path):
     path = write_xlsx(tmp_path / "s.xlsx", school_book("9999"))
     a = check_file(path, registry=REG, today=TODAY)
