@@ -91,11 +91,11 @@ def create_user(
 ) -> Viewer:
     username = (username or "").strip()
     if not username:
-        raise UserError("a user name is needed", zh="請填寫帳號名稱")
+        raise UserError("a user name is needed", zh="請填寫賬號名稱")
     if role not in ROLES:
         raise UserError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}", zh=f"角色「{role}」不存在")
     if role == "school" and not school_code:
-        raise UserError("a school account needs --school SCHOOL_CODE", zh="學校帳號需要選擇所屬學校")
+        raise UserError("a school account needs --school SCHOOL_CODE", zh="學校賬號需要選擇所屬學校")
     if role != "school" and school_code:
         raise UserError(f"a {role} account reads every school; leave out --school")
     if len(password or "") < MIN_PASSWORD_LENGTH:
@@ -104,7 +104,7 @@ def create_user(
     with engine.begin() as conn:
         if conn.execute(select(users.c.user_id).where(users.c.username == username)).first():
             raise UserError(f"user {username!r} exists already; use reset-password to change the password",
-                            zh=f"帳號「{username}」已存在;如要更改密碼,請用「重設密碼」")
+                            zh=f"賬號「{username}」已存在;如要更改密碼,請用「重設密碼」")
         user_id = conn.execute(
             users.insert().values(
                 username=username,
@@ -329,7 +329,7 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
         if current_viewer() is not None:
             return None
         if path.startswith(_API_PREFIXES) or request.method != "GET":
-            return jsonify({"error": "login required", "error_zh": "請先登入"}), 401
+            return jsonify({"error": "login required", "error_zh": "請先登錄"}), 401
         return redirect(f"/login?next={request.full_path.rstrip('?')}")
 
     @server.route("/login", methods=["GET", "POST"], endpoint="login")

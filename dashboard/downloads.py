@@ -35,7 +35,7 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
     publication = None if draft else active_publication(engine, year)
     if not draft and publication is None:
         raise UserError(
-            f"{year}年度尚未發布；請先發布，或匯出草稿 / {year} has not been published: publish it first, or export a draft"
+            f"{year}年度尚未發布；請先發布，或導出草稿 / {year} has not been published: publish it first, or export a draft"
         )
     results = annual_results(engine, year, publication="draft" if draft else "active")
     issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else date.today()
@@ -128,7 +128,7 @@ def install_downloads(server, engine_getter=None) -> None:
     def _circular(year: int, fmt: str):
         viewer = viewer_or_401()
         if not viewer.is_bureau:
-            return refuse(403, "只有教體局帳號可以匯出通報", "only bureau accounts export the circular")
+            return refuse(403, "只有教體局賬號可以導出通報", "only bureau accounts export the circular")
         if fmt not in CIRCULAR_FORMATS:
             return refuse(404, "不支援的格式", "unknown format")
         draft = draft_asked()
@@ -145,7 +145,7 @@ def install_downloads(server, engine_getter=None) -> None:
     def _school(code: str, year: int, fmt: str):
         viewer = viewer_or_401()
         if not viewer.can_see_school(code):
-            return refuse(403, "只能匯出本校資料", "a school exports only its own data")
+            return refuse(403, "只能導出本校資料", "a school exports only its own data")
         if fmt not in SCHOOL_FORMATS:
             return refuse(404, "不支援的格式", "unknown format")
         draft = draft_asked()
@@ -162,7 +162,7 @@ def install_downloads(server, engine_getter=None) -> None:
     def _template(code: str):
         viewer = viewer_or_401()
         if not viewer.can_see_school(code):
-            return refuse(403, "只能下載本校範本", "a school downloads only its own template")
+            return refuse(403, "只能下載本校模板", "a school downloads only its own template")
         try:
             data = template_bytes(engine_of(), code)
         except UserError as err:

@@ -765,6 +765,30 @@ def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
     }
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _inspections_by_school(engine: Engine, year: int, version: tuple) -> dict[str, list[dict]]:
+    """The bureau's findings of the year, per school, in date order (one query per year and data version)."""
+    table = records["inspections"]
+    query = (select(table.c.school_code, table.c.date, table.c.kind, table.c.finding, table.c.deduction,
+                    table.c.falsification, table.c.major_incident, table.c.indicator, table.c.assessed_points)
+             .where(table.c.date >= date(year, 1, 1), table.c.date <= date(year, 12, 31))
+             .order_by(table.c.date, table.c.record_id))
+    found: dict[str, list[dict]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            entry = dict(row)
+            found.setdefault(entry.pop("school_code"), []).append(entry)
+    return found
+
+
+def school_inspections(viewer: Viewer, school_code: str, year: int) -> list[dict]:
+    """The inspectors' findings on the school in the year: what each deduction, assessed mark or veto
+    was for (rules.md: a school sees why).  The school's own only."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    return _inspections_by_school(engine, year, data_version(engine)).get(school_code, [])
+
+
 def school_choices(viewer: Viewer, year: int) -> list[dict]:
     """Schools the viewer may open (for the school picker): code, name, type, township."""
     scope = Scope.of(viewer)

@@ -727,7 +727,7 @@ def _check_one(item: tuple[str, str, str]) -> FileReport:
         # Replaced while the run read it (a school saving again, a copy still arriving): what was checked
         # may not be what was hashed and planned for, so nothing of it is stored this time.
         report = FileReport(name)
-        report.add_file_problem("文件在讀取過程中被修改了,本次未載入,下次同步會重新讀取",
+        report.add_file_problem("文件在讀取過程中被修改了,本次未導入,下次同步會重新讀取",
                                 "the file changed while it was being read; it was not loaded this time and is "
                                 "read again next run")
     if not report.refused:
@@ -949,7 +949,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         # store refused a value): the school must not be told it was loaded.
         said = outcome.message or ""
         report.add_file_problem(
-            f"文件已保存,但同步時未能載入:{said or '請聯繫教育局'}",
+            f"文件已保存,但同步時未能導入:{said or '請聯繫教育局'}",
             f"the file was kept, but the sync did not load it: {said or 'tell the bureau'}",
         )
     return report

@@ -180,7 +180,8 @@ def build_county(engine: Engine, n: int = 8, today: date | None = None, seed: in
                     "name": names[c], "type": types[c], "township": towns[c], "total": totals[c],
                     "grade": grade_of(totals[c], qualified[c]), "rank": ranks[c], "qualified": qualified[c],
                     "deduction": 0.0, "indicators": inds[c], "campuses": campuses,
-                    "areas": {**areas[c], "_meta": {"submitted": not (y == year and c == not_submitted)}},
+                    "areas": {**areas[c], "_meta": {"submitted": not (y == year and c == not_submitted),
+                                                    "veto": "" if qualified[c] else "弄虛作假"}},
                     "computed_at": now})
             last_month = 12 if y < year else today.month - 1
             for month in range(1, last_month + 1):
@@ -193,6 +194,7 @@ def build_county(engine: Engine, n: int = 8, today: date | None = None, seed: in
                         "indicators": {}, "campuses": [], "computed_at": now})
         conn.execute(store.scores.insert(), score_rows)
         _records(conn, codes, source_ids, today, run_id)
+        _inspections(conn, codes, disqualified, today, now)
     county = County(codes, names, types, year, today, disqualified, not_submitted)
     if users:
         county.users["admin"] = add_user(engine, "admin", "admin", display_name="安全辦")
@@ -215,6 +217,23 @@ def add_user(engine: Engine, username: str, role: str, school_code: str | None =
             username=username, password_hash=_password_hash(), role=role, school_code=school_code,
             display_name=display_name, active=True, created_at=datetime.now())).inserted_primary_key[0]
     return access.Viewer(user_id, username, role, school_code, display_name)
+
+
+def _inspections(conn, codes: list[str], disqualified: str, today: date, now: datetime) -> None:
+    """The bureau's findings of the year: a deduction on the first school, the veto's grounds on the
+    disqualified one, and a finding of last year (not shown with this year's)."""
+    bureau = conn.execute(store.sources.insert().values(
+        source_key="file:bureau.xlsx", kind="bureau_workbook", display_name="bureau.xlsx", status="loaded", rows=3,
+        first_seen_at=now, last_seen_at=now, loaded_at=now)).inserted_primary_key[0]
+    year = today.year
+    conn.execute(store.records["inspections"].insert(), [
+        {"source_id": bureau, "row_no": 2, "date": date(year, 1, 10), "school_code": codes[0], "kind": "定期",
+         "finding": "消防通道堵塞", "deduction": 1.5, "falsification": False, "major_incident": False},
+        {"source_id": bureau, "row_no": 3, "date": date(year, 1, 12), "school_code": disqualified, "kind": "不定期",
+         "finding": "演練簽到表代簽", "deduction": None, "falsification": True, "major_incident": False},
+        {"source_id": bureau, "row_no": 4, "date": date(year - 1, 6, 1), "school_code": codes[0], "kind": "定期",
+         "finding": "去年的發現", "deduction": 1.0, "falsification": False, "major_incident": False},
+    ])
 
 
 def _records(conn, codes: list[str], source_ids: dict, today: date, run_id: int) -> None:

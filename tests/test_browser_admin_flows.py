@@ -172,7 +172,7 @@ def test_the_office_records_a_finding_publishes_and_exports_the_circular(server,
     page.click("#nav-audit")
     page.wait_for_selector("#audit-table")
     trail = page.inner_text("#audit-table")
-    for action in ("登入", "督查", "發布", "匯出"):
+    for action in ("登錄", "督查", "發布", "導出"):
         assert action in trail
     watch.check()
 

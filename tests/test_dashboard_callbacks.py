@@ -294,6 +294,72 @@ def test_not_submitted_shows_in_the_ranking_headline_and_school_page(app, lang, 
     assert _find(other, "school-not-submitted") is None
 
 
+@pytest.mark.parametrize("lang, veto", [("zh-Hant", "弄虛作假"), ("zh-Hans", "弄虚作假"), ("en", "falsified records")])
+def test_a_disqualified_school_reads_why_and_the_finding_behind_it(app, lang, veto):
+    """rules.md: a school sees why.  The veto names its reason, and the inspection finding it rests on is
+    listed with this year's other findings on the school."""
+    app_module, c = app
+    from dashboard.pages import school
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        page = school.render_school_page(lang, c.year, c.disqualified)
+        qualified = school.render_school_page(lang, c.year, c.codes[0])
+    finally:
+        ctx.pop()
+    assert veto in _text(_find(page, "school-veto"))
+    assert "演練簽到表代簽" in _text(_find(page, "inspection-table")) or "演练签到表代签" in _text(
+        _find(page, "inspection-table"))
+    assert _find(qualified, "school-veto") is None
+
+
+def test_a_school_sees_the_findings_behind_its_deduction_and_no_other_schools(app):
+    app_module, c = app
+    from dashboard.pages import school
+
+    ctx = _as(app_module, c.users["school"])
+    try:
+        page = _text(school.render_school_page("zh-Hant", c.year, c.codes[0]))
+    finally:
+        ctx.pop()
+    assert "消防通道堵塞" in page and "−1.5" in page
+    assert "去年的發現" not in page and "演練簽到表代簽" not in page
+
+
+def test_a_refused_workbook_is_not_called_no_workbook_received(tmp_path, monkeypatch, request):
+    """A school whose only workbook was refused as a whole reads that it arrived and was refused, not that
+    nothing was received."""
+    from sqlalchemy import update
+
+    from dashboard.i18n import t
+    from dashboard.pages import school
+    from sync import settings, store
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    c = build_county(engine, n=4)
+    with engine.begin() as conn:
+        conn.execute(update(store.sources).where(store.sources.c.school_code == c.not_submitted).values(
+            status="refused", message="缺少工作表「應急演練」"))
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    settings.reset_caches()
+    request.addfinalizer(settings.reset_caches)
+    queries.clear_caches()
+    from dashboard import app as app_module
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        page = school.render_school_page("en", c.year, c.not_submitted)
+    finally:
+        ctx.pop()
+        queries.clear_caches()
+        engine.dispose()
+    notice = _text(_find(page, "school-not-submitted"))
+    assert t("school.refused_not_loaded", "en") in notice and "no workbook received" not in notice
+    assert t("submitted.refused", "en") in _text(_find(page, "school-name").children)
+
+
 def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_nothing(app):
     app_module, c = app
     from dashboard import warm
@@ -430,7 +496,7 @@ def test_sync_history_reads_as_words_in_each_language(app):
     from dashboard.pages import audit
 
     summary = {"counts": {"loaded": 59, "refused": 1}, "rows_added": 15734, "rows_removed": 0, "rows_rejected": 3}
-    assert audit.sync_summary(summary, "zh-Hant") == "來源：已載入 59、被拒收 1；新增 15734 行，刪除 0 行，拒收 3 行"
+    assert audit.sync_summary(summary, "zh-Hant") == "來源：已導入 59、被拒收 1；新增 15734 行，刪除 0 行，拒收 3 行"
     english = audit.sync_summary(summary, "en")
     assert "15734 rows added" in english and "{" not in english
     assert audit._known("sync.status.refused", "refused", "zh-Hant") == "部分拒收"

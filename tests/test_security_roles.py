@@ -298,7 +298,7 @@ def test_upload_callback_refuses_bureau_accounts(store, app, tmp_path):
     mine = school_workbook(SCHOOLS[0], tmp_path)
     text = response_text(call(client_for(app, accounts["admin"]), "upload-result.children",
                               {"upload-workbook.contents": upload_contents(mine), "upload-workbook.filename": "a.xlsx"}))
-    assert "此頁供學校帳號上傳本校工作簿" in text
+    assert "此頁供學校賬號上傳本校工作簿" in text
     assert count(engine, audit_log, audit_log.c.action == "upload") == 0
 
 
@@ -332,7 +332,7 @@ def test_the_audit_page_shows_actions_and_sync_runs_to_the_office(store, app):
     audit.record(engine, "boss", "export", None, {"what": "circular", "year": 2025})
     text = response_text(call(client_for(app, accounts["admin"]), "audit-entries.children",
                               {"audit-action.value": "export", "lang-store.data": "zh-Hant"}))
-    assert "circular" in text and "匯出" in text and REFUSED_ADMIN not in text
+    assert "circular" in text and "導出" in text and REFUSED_ADMIN not in text
 
 
 def test_admin_resets_a_password_and_disables_an_account(store, app):

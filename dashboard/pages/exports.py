@@ -1,4 +1,4 @@
-"""匯出: the circular (bureau) and a school's own indicator table, as links to the checked download routes.
+"""導出: the circular (bureau) and a school's own indicator table, as links to the checked download routes.
 
 The links only lead to /download/... routes, which check the viewer again on
 the server; this page just offers each viewer the files its role may have.

@@ -81,7 +81,15 @@ def _head(keys: tuple[str, ...], lang: str) -> dict:
         _node("dash_html_components", "Th", t(k, lang)) for k in keys]))
 
 
-def header(result: dict, status: dict, lang: str):
+def _veto_text(result: dict, lang: str) -> str:
+    """The veto's reasons in the viewer's language (scoring names them 弄虛作假、重大安全事故)."""
+    reason = ((result.get("areas") or {}).get("_meta") or {}).get("veto") or ""
+    names = {"弄虛作假": t("veto.falsification", lang), "重大安全事故": t("veto.major_incident", lang)}
+    parts = [names.get(part, to_language(part, lang)) for part in reason.split("、") if part]
+    return ("; " if lang == "en" else "、").join(parts)
+
+
+def header(result: dict, status: dict, lang: str, refused_file: bool = False):
     rank = (t("school.rank_of", lang, rank=result["rank"], of=result["ranked_schools"]) if result["qualified"]
             else t("ranking.disqualified", lang))
     grade_colour = {"優秀": "success", "良好": "info", "合格": "warning", "不合格": "danger"}.get(result["grade"], "secondary")
@@ -97,18 +105,24 @@ def header(result: dict, status: dict, lang: str):
     if result["deduction"]:
         facts.append(dbc.Col([html.Div(t("school.deduction", lang), className="text-muted small"),
                               html.Div(f"−{_fmt(result['deduction'])}", className="fs-4 text-danger mt-1")], xs=4, md=2))
-    not_submitted = None
+    notices = []
+    if not result["qualified"]:
+        notices.append(dbc.Alert(t("school.veto", lang, reason=_veto_text(result, lang)), color="danger",
+                                 className="py-2", id="school-veto"))
     if not result.get("submitted", True):
-        not_submitted = dbc.Alert(t("school.not_submitted", lang), color="secondary", className="py-2",
-                                  id="school-not-submitted")
+        # A workbook that arrived and was refused as a whole is not "no workbook received".
+        notices.append(dbc.Alert(t("school.refused_not_loaded" if refused_file else "school.not_submitted", lang),
+                                 color="danger" if refused_file else "secondary", className="py-2",
+                                 id="school-not-submitted"))
     title = [to_language(result["name"], lang), status_badge(status, lang)]
     if not result.get("submitted", True):
-        title.append(dbc.Badge(t("submitted.not", lang), color="secondary", className="ms-2 align-middle"))
+        title.append(dbc.Badge(t("submitted.refused" if refused_file else "submitted.not", lang),
+                               color="danger" if refused_file else "secondary", className="ms-2 align-middle"))
     return html.Div([
         html.H1(title, className="h3 mb-1", id="school-name"),
         html.Div(f"{type_label(result['type'], lang)} · {to_language(result['township'] or '', lang)} · "
                  f"{t('school.as_of', lang, date=result['as_of'])}", className="text-muted mb-3"),
-        not_submitted,
+        *notices,
         dbc.Row(facts, className="mb-3 g-3"),
     ])
 
@@ -214,6 +228,29 @@ def guards_table(campuses: list[dict], lang: str):
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="guards-table")
 
 
+def inspection_table(findings: list[dict], lang: str):
+    """The inspectors' findings on the school: what each deduction, assessed mark and veto was for."""
+    if not findings:
+        return html.P(t("school.inspections_none", lang), className="text-muted mb-0")
+    head = _head(("inspections.col.date", "inspections.col.kind", "inspections.col.finding",
+                  "inspections.col.deduction", "inspections.col.effect"), lang)
+    body = []
+    for f in findings:
+        effect = []
+        if f["falsification"]:
+            effect.append(_badge(t("veto.falsification", lang), "danger"))
+        if f["major_incident"]:
+            effect.append(_badge(t("veto.major_incident", lang), "danger"))
+        if f["indicator"] and f["assessed_points"] is not None:
+            effect.append(t("inspections.assessed", lang, indicator=f["indicator"], points=_fmt(f["assessed_points"], 2)))
+        kind = f"inspections.kind.{f['kind']}"
+        body.append(_node("dash_html_components", "Tr", [
+            _td(_date(f["date"])), _td(t(kind, lang) if f["kind"] in ("定期", "不定期", "考評") else str(f["kind"] or "")),
+            _td(to_language(str(f["finding"] or ""), lang)),
+            _td(f"−{_fmt(f['deduction'])}" if f["deduction"] else "–"), _td(effect or "–")]))
+    return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
+
+
 def hazard_table(ledger: list[dict], lang: str):
     if not ledger:
         return html.P(t("hazards.none", lang), className="text-muted mb-0")
@@ -247,7 +284,9 @@ def data_state_view(state: dict, lang: str):
                       else src["status"], color=colour, className="me-2"),
             html.Span(src["display_name"] or src["source_key"], className="fw-semibold me-2"),
             html.Span(t("data.loaded_at", lang, date=loaded, rows=src["rows"] or 0), className="small text-muted"),
-            html.Div(src["message"], className="small text-danger") if src["message"] else None,
+            # The stored reason is Chinese; in English the same reason is in the table below, in English.
+            html.Div(to_language(src["message"], lang), className="small text-danger")
+            if src["message"] and not en else None,
         ], className="mb-1"))
     refused = state["refused"]
     parts.append(html.H3(t("data.refused_title", lang, n=state["refused_total"]), className="h6 mt-3"))
@@ -287,6 +326,8 @@ def render_school(viewer, code: str, year: int, lang: str):
     guards = queries.campus_guards(viewer, code, year)
     hazards = queries.hazard_rows(viewer, code, year)
     state = queries.data_state(viewer, code)
+    findings = queries.school_inspections(viewer, code, year)
+    refused_file = any(src["status"] == "refused" for src in state["sources"])
     area_labels = {a: t(f"area.{a}", lang) for a in queries.AREAS}
     trend_names = {"school": to_language(result["name"], lang), "county": t("trend.county_mean", lang),
                    "type": t("trend.type_mean", lang, type=type_label(result["type"], lang)), "empty": t("trend.none", lang)}
@@ -295,7 +336,7 @@ def render_school(viewer, code: str, year: int, lang: str):
                        "empty": t("calendar.none", lang)}
     graph = {"config": figures.GRAPH_CONFIG}
     return html.Div([
-        header(result, status, lang),
+        header(result, status, lang, refused_file),
         _section(t("todo.title", lang), todo_list(todo, lang), "todo-card", "border-warning"),
         dbc.Row([
             dbc.Col(_section(t("school.areas", lang), dcc.Graph(
@@ -311,6 +352,7 @@ def render_school(viewer, code: str, year: int, lang: str):
             dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), lg=5),
             dbc.Col(_section(t("school.hazards", lang), hazard_table(hazards, lang)), lg=7),
         ]),
+        _section(t("school.inspections", lang), inspection_table(findings, lang), "inspections-card"),
         _section(t("school.data_state", lang), data_state_view(state, lang), "data-state"),
     ])
 

@@ -1,4 +1,4 @@
-"""帳號: the safety office lists, adds, disables and re-enables accounts (admin only)."""
+"""賬號: the safety office lists, adds, disables and re-enables accounts (admin only)."""
 
 from __future__ import annotations
 
