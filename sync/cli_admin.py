@@ -170,6 +170,11 @@ def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
         schools = [row[0] for row in conn.execute(
             select(registry.c.school_code).distinct().order_by(registry.c.school_code).limit(DEMO_SCHOOL_ACCOUNTS))]
         existing = {row[0] for row in conn.execute(select(users_table.c.username))}
+    # One of them sends its workbook through the dashboard (the demo puts every fourth in uploads/), so
+    # the upload page can be tried; the others keep theirs in the shared folder.
+    uploading = sorted(_uploading_schools(engine))
+    if schools and uploading and not set(uploading) & set(schools):
+        schools = schools[:-1] + uploading[:1]
     wanted = [(name, password, role, None) for name, password, role in DEMO_ACCOUNTS]
     wanted += [(code, DEMO_SCHOOL_PASSWORD, "school", code) for code in schools]
     for username, password, role, school in wanted:
@@ -181,13 +186,23 @@ def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
     return wanted
 
 
+def _uploading_schools(engine) -> set[str]:
+    from sync.store import sources
+
+    with engine.connect() as conn:
+        return set(conn.execute(select(sources.c.school_code).where(
+            sources.c.source_key.like("file:uploads/%"), sources.c.school_code.is_not(None))).scalars())
+
+
 @click.command("demo-accounts")
 def demo_accounts() -> None:
     """Create the demo's log-ins (admin, leader, three schools); running it again resets their passwords."""
     wanted = ensure_demo_accounts(store_engine())
     click.echo("demo accounts (for `make demo` only; never on a real server):")
+    uploading = _uploading_schools(store_engine())
     for username, password, role, school in wanted:
-        click.echo(f"  {role:<7} {username:<12} {password}{'  (' + school + ')' if school else ''}")
+        how = "; sends its workbook on the upload page" if school in uploading else ""
+        click.echo(f"  {role:<7} {username:<12} {password}{'  (' + school + how + ')' if school else ''}")
     if len(wanted) == len(DEMO_ACCOUNTS):
         click.echo("  (no school accounts: the registry is empty; sync the bureau workbook, then run this again)")
 

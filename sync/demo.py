@@ -37,6 +37,7 @@ MAX_SCHOOLS = 20_000
 SCHOOL_CODE_PREFIX = "14102"  # a 10-digit county school code: 5-digit county prefix + 5-digit number
 BUREAU_FILE = Path("bureau") / "教體局督查與名冊.xlsx"
 SCHOOLS_DIR = Path("schools")
+UPLOADS_DIR = Path("uploads")  # sync.load.UPLOADS
 BUREAU_SOURCE_ID = 1
 
 TOWNSHIPS = ("城關鎮", "東河鄉", "西山鎮", "南關鎮", "北塬鄉", "河口鎮", "柳林鄉", "石橋鎮", "龍泉鎮", "白水鄉")
@@ -1016,8 +1017,15 @@ def _slices(frame: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.searchsorted(column, codes, "left"), np.searchsorted(column, codes, "right")
 
 
-def _school_path(code: str, name: str, township: str, fmt: str) -> Path:
+def _school_path(code: str, name: str, township: str, fmt: str, uploads: bool = False) -> Path:
+    """Where a school's workbook lies: the shared folder by township, or, for a school that sends it
+    through the dashboard, uploads/<code> (where an upload replaces it)."""
+    if uploads:
+        return UPLOADS_DIR / f"{code}.{fmt}"
     return SCHOOLS_DIR / township / f"{code}-{name}.{fmt}"
+
+
+UPLOADING_EVERY = 4  # every fourth school sends its workbook through the dashboard, so the demo shows both ways
 
 
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -1128,11 +1136,9 @@ def _assign_mistakes(rng: np.random.Generator, county: County, drills_per_school
 def _remove_stale(inbox: Path, keep: set[Path]) -> list[str]:
     """Workbooks an earlier demo run wrote that this county does not have (same code pattern, other name)."""
     removed = []
-    folder = inbox / SCHOOLS_DIR
-    if not folder.is_dir():
-        return removed
-    pattern = re.compile(rf"^{SCHOOL_CODE_PREFIX}\d{{5}}-.+\.(xlsx|xls|ods)$")
-    for path in sorted(folder.glob("*/*")):
+    pattern = re.compile(rf"^{SCHOOL_CODE_PREFIX}\d{{5}}(-.+)?\.(xlsx|xls|ods)$")
+    found = sorted((inbox / SCHOOLS_DIR).glob("*/*")) + sorted((inbox / UPLOADS_DIR).glob("*"))
+    for path in found:
         rel = path.relative_to(inbox)
         if path.is_file() and pattern.match(path.name) and rel not in keep:
             try:
@@ -1168,7 +1174,8 @@ def write_demo(inbox: Path, schools: int = 60, seed: int = 2026, today: date | N
         parts = {key: rows.slice(bounds[key][0][i], bounds[key][1][i]) for key, rows in whole.items()}
         quirks = Quirks()
         found = mistakes_for.get(s)(parts, quirks) if s in mistakes_for else None
-        rel = _school_path(county.codes[s], county.names[s], county.townships[s], quirks.fmt)
+        rel = _school_path(county.codes[s], county.names[s], county.townships[s], quirks.fmt,
+                           uploads=i % UPLOADING_EVERY == UPLOADING_EVERY - 1)
         write_workbook(inbox / rel, list(parts.values()), quirks, school_workbook_title({"name": county.names[s]}))
         files.append(str(rel))
         keep.add(rel)

@@ -922,12 +922,14 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             sheet="學校概況", column="學校代碼", value=report.school_code, sheet_key="school",
         )
     shared = _shared_folder_file(engine, school_code)
-    if shared and not report.refused:
+    if shared:
+        # First, whatever else the file holds: fixing the rest would not get this upload in.
         report.add_file_problem(
-            f"本校已通過共享文件夾提交工作簿「{shared}」;每所學校只能有一個工作簿,請更新該文件或請教育局刪除它",
+            f"本校已通過共享文件夾提交工作簿「{shared}」;每所學校只能有一個工作簿,請更新該文件或請教體局刪除它",
             f"your school already sends its workbook through the shared folder ('{shared}'); a school has "
             "one workbook: update that file, or ask the bureau to remove it",
         )
+        report.problems.insert(0, report.problems.pop())
     _audit(engine, by, school_code, filename, report)
     if report.refused:
         return report

@@ -90,6 +90,23 @@ def test_demo_accounts_are_idempotent_and_cover_three_schools(engine):
     assert "admin-demo-2026" in first.output and "S003" in first.output
 
 
+def test_one_demo_school_account_is_a_school_that_uploads(engine):
+    """The demo keeps every fourth workbook in uploads/: one demo school account is such a school, so the
+    upload page can be tried, and the list says which."""
+    from datetime import datetime
+
+    from sync.store import sources
+
+    with engine.begin() as conn:
+        conn.execute(sources.insert().values(source_key="file:uploads/S003.xlsx", kind="school_workbook",
+                                             school_code="S003", status="loaded", first_seen_at=datetime.now()))
+    result = run("demo-accounts")
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "S003" in line and "school" in line)
+    assert "upload page" in line
+    assert not [line for line in result.output.splitlines() if "S001" in line and "upload page" in line]
+
+
 def test_export_of_a_year_without_results_is_refused_not_an_empty_circular(engine, tmp_path):
     result = run("export", "--year", "2023", "--format", "docx", "--out", str(tmp_path / "c.docx"), "--draft")
     assert result.exit_code != 0 and "2023 has no draft results to export" in result.output

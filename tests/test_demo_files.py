@@ -69,14 +69,22 @@ def test_another_seed_writes_other_content(demo, tmp_path):
     assert ours["bureau/教體局督查與名冊.xlsx"] != theirs["bureau/教體局督查與名冊.xlsx"]
 
 
-def test_one_workbook_per_submitted_school_in_its_township_folder(demo):
+def test_one_workbook_per_submitted_school_in_its_township_folder_or_its_uploads(demo):
+    """Most schools keep theirs in the shared folder by township; every fourth sends it through the
+    dashboard (uploads/<code>), so the demo's school accounts can try the upload page too."""
     inbox, summary, frames = demo
     assert (inbox / summary.bureau_file).is_file()
-    files = sorted(str(p.relative_to(inbox)) for p in (inbox / "schools").rglob("*") if p.is_file())
+    files = sorted(str(p.relative_to(inbox)) for folder in ("schools", "uploads")
+                   for p in (inbox / folder).rglob("*") if p.is_file())
     assert files == sorted(summary.school_files)
     submitted = frames["school"].set_index("school_code")
     assert len(files) == len(submitted) == SCHOOLS - 1
+    uploads = [f for f in files if f.startswith("uploads/")]
+    assert len(uploads) == (SCHOOLS - 1) // 4
     for rel in files:
+        if rel.startswith("uploads/"):
+            assert rel.split("/")[1].rsplit(".", 1)[0] in submitted.index
+            continue
         _, township, name = rel.split("/")
         code = name.split("-", 1)[0]
         assert submitted.loc[code, "township"] == township

@@ -241,7 +241,18 @@ def test_an_upload_from_a_school_that_uses_the_shared_folder_is_refused_naming_t
     _sync(engine, inbox)
     data = write_xlsx(inbox.parent / "x.xlsx", school_book("1001")).read_bytes()
     report = load_upload(engine, data, "x.xlsx", "1001", inbox, by="school1001", today=TODAY, recompute=False)
-    assert report.refused and "schools/1001.xlsx" in report.file_problems[-1].reason_en
+    assert report.refused and "schools/1001.xlsx" in report.file_problems[0].reason_en
+
+
+def test_an_upload_with_mistakes_from_a_shared_folder_school_says_first_that_it_cannot_come_in(engine, inbox):
+    """Fixing every listed mistake would not get the upload in: that comes first, with the mistakes."""
+    _sync(engine, inbox)
+    book = school_book("1001")
+    book["應急演練"][1][0] = "三月"
+    data = write_xlsx(inbox.parent / "x.xlsx", book).read_bytes()
+    report = load_upload(engine, data, "x.xlsx", "1001", inbox, by="school1001", today=TODAY, recompute=False)
+    assert report.problems[0].level == "file" and "shared folder" in report.problems[0].reason_en
+    assert any(p.column == "演練日期" for p in report.problems[1:])
 
 
 def test_an_upload_the_run_does_not_load_is_not_called_loaded(engine, inbox):
