@@ -160,8 +160,9 @@ def _hints(long: pd.DataFrame) -> None:
     # what raises the score is a new assessment (5.3).
     assessed = long["assessed_points"].notna() & long["applicable"]
     shown = (long["action"] != "") & long["applicable"] & ~assessed
-    worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.05)
-    plus = gain.map("{:.1f}".format)
+    # A small gain is still the way up (one more covered week of forty): shown to the hundredth.
+    worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.005)
+    plus = gain.map(lambda g: f"{g:.1f}" if g >= 0.05 else f"{g:.2f}")
     reassess = assessed & (long["ratio"] < 1)
     long["hint"] = np.where(worth, long["action"] + "：+" + plus, np.where(shown & long["pending"], long["action"], ""))
     long["hint"] = long["hint"].where(~reassess, _REASSESS)

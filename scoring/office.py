@@ -56,7 +56,8 @@ def b3_office_fittings(ctx: Context) -> Outcome:
     missing_en = [", ".join(i for i, v in zip(B3_ITEMS_EN, row, strict=False) if not v) for row in zip(*has.values(), strict=False)]
     detail = texts("4項中已完成{c}項{m}", c=count, m=["；缺：" + m.replace(";", "、") if m else "" for m in missing])
     detail_en = texts("{c} of 4 done{m}", c=count, m=["; missing " + m if m else "" for m in missing_en])
-    action = ["完成" + m.split(";")[0] if m else "" for m in missing]
-    action_en = ["provide the " + m.split(", ")[0] if m else "" for m in missing_en]
+    # Every missing fitting at once, with what all of them bring (a quarter each).
+    action = ["完成" + m.replace(";", "、") if m else "" for m in missing]
+    action_en = ["provide the " + m if m else "" for m in missing_en]
     ratio = count / 4
-    return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=np.where(count < 4, 0.25, 0.0))
+    return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=(4 - count) / 4)

@@ -628,6 +628,24 @@ def test_hints_name_a_period_that_can_still_be_met():
     assert row["hint"].endswith("+0.1")
 
 
+def test_4_2_3_b3_the_hint_names_every_missing_fitting_and_what_they_bring_together():
+    """Two of the four fittings missing (a quarter of B3's 3 points each): both named, +1.5."""
+    rec = school().remove("checklist", "S1", item="醒目標牌").remove("checklist", "S1", item="專用檔案柜")
+    row = result(rec, "B3")
+    assert row["hint"] == "完成醒目標牌、專用檔案柜：+1.5"
+    assert "sign" in row["hint_en"] and "archive" in row["hint_en"] and row["hint_en"].endswith("+1.5")
+
+
+def test_4_3_2_c2_one_more_covered_week_is_a_hint_however_small_its_gain():
+    """4.3.2: by 30 June a 高中 has 21 term weeks counted; without its class of 14 January (W03) it covers
+    20.  Covering the next week still open, W27, gives 21 of 22: 6 x (21/22 - 20/21) = 0.013 points,
+    under a tenth; the hint still says so, to the hundredth, rather than nothing."""
+    rec = school().remove("education", "S1", date=date(Y, 1, 14))
+    row = result(rec, "C2", as_of=date(Y, 6, 30))
+    assert row["detail"].startswith("21個應計教學周中20個達標")
+    assert row["hint"] == "在2026-W27上一節安全教育課：+0.01"
+
+
 def test_english_details_name_semesters_and_themes_in_english():
     rec = school().remove("guard_training", "S1", name="陳保安", start_date=date(Y, 9, 6))
     assert "autumn 2026" in result(rec, "E7")["detail_en"] and "（" not in result(rec, "E7")["detail_en"]
