@@ -766,6 +766,23 @@ def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
+def _registered_types(engine: Engine, version: tuple) -> dict[str, str]:
+    """Each school's type as its newest draft result has it (the registry's, which the evaluation used)."""
+    query = (select(scores.c.school_code, scores.c.type)
+             .where(scores.c.publication_id.is_(None), scores.c.kind == "annual").order_by(scores.c.year))
+    with engine.connect() as conn:
+        return dict(conn.execute(query).all())
+
+
+def own_school_type(viewer: Viewer | None) -> str | None:
+    """A school viewer's school type (幼兒園 opens the kindergartens' drill heatmap); None for the bureau."""
+    if viewer is None or viewer.is_bureau or not viewer.school_code:
+        return None
+    engine = _engine()
+    return _registered_types(engine, data_version(engine)).get(viewer.school_code)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def _inspections_by_school(engine: Engine, year: int, version: tuple) -> dict[str, list[dict]]:
     """The bureau's findings of the year, per school, in date order (one query per year and data version)."""
     table = records["inspections"]

@@ -360,6 +360,28 @@ def test_a_refused_workbook_is_not_called_no_workbook_received(tmp_path, monkeyp
     assert t("submitted.refused", "en") in _text(_find(page, "school-name").children)
 
 
+def test_a_kindergarten_opens_the_heatmap_of_quarterly_drills(app):
+    """4.4.1: kindergartens drill by quarter; their officer's heatmap opens on that measure, not on the
+    schools' monthly one where their row is absent."""
+    app_module, c = app
+    from dashboard.pages import heatmaps
+    from tests.dashboard_fixtures import add_user
+
+    kindergarten = next(code for code in c.codes if c.types[code] == "幼兒園")
+    primary = next(code for code in c.codes if c.types[code] != "幼兒園")
+    engine = make_engine(queries.get_engine().url.render_as_string(hide_password=False))
+    users = {code: add_user(engine, f"hm-{code}", "school", code) for code in (kindergarten, primary)}
+    engine.dispose()
+    opened = {}
+    for code, viewer in users.items():
+        ctx = _as(app_module, viewer)
+        try:
+            opened[code] = _find(heatmaps.layout(), "hm-measure").value
+        finally:
+            ctx.pop()
+    assert opened == {kindergarten: "drills_kindergarten", primary: "drills"}
+
+
 def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_nothing(app):
     app_module, c = app
     from dashboard import warm

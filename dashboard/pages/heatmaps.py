@@ -14,6 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import figures, queries
+from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, lang_of, period_label, type_label, viewer_or_refuse
 
@@ -22,9 +23,11 @@ MEASURE_ORDER = ("drills", "drills_kindergarten", "classes", "staff_training", "
 
 
 def layout(**_query):
+    # A kindergarten's officer opens the measure that applies to it (drills by quarter), not an empty map.
+    first = "drills_kindergarten" if queries.own_school_type(current_viewer()) == "幼兒園" else "drills"
     controls = dbc.Row([
         dbc.Col([T("heatmap.measure", tag=html.Label, className="small text-muted"),
-                 dcc.Dropdown(id="hm-measure", value="drills", clearable=False, searchable=False,
+                 dcc.Dropdown(id="hm-measure", value=first, clearable=False, searchable=False,
                               options=[{"label": m, "value": m} for m in MEASURE_ORDER])], xs=12, md=4, className="mb-2"),
         dbc.Col([T("heatmap.group_by", tag=html.Label, className="small text-muted"),
                  dbc.RadioItems(id="hm-group-by", value="township", inline=True,
