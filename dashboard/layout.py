@@ -30,7 +30,7 @@ from dash import (
 
 from dashboard import queries
 from dashboard.access import ROLE_PAGES, Viewer, current_viewer
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, to_language
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, t, to_language
 
 _log = logging.getLogger(__name__)
 
@@ -74,6 +74,12 @@ def type_label(school_type: str | None, lang: str) -> str:
     key = f"type.{school_type}"
     text = t(key, lang)
     return to_language(school_type, lang) if text == key else text
+
+
+def inspection_kind_label(kind: str | None, lang: str) -> str:
+    """定期/不定期/考評 are data in the plan's words; English readers get them translated."""
+    key = f"insp.kind.{kind}"
+    return t(key, lang) if kind and key in catalogue() else to_language(kind or "", lang)
 
 
 def user_error_text(err, lang: str) -> str:

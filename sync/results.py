@@ -437,7 +437,7 @@ def trend_frame(engine: Engine, year: int, publication: str | int = "active",
 
 def publication_diff(engine: Engine, year: int) -> pd.DataFrame:
     """What changed between the active publication and the current draft (one row per school)."""
-    cols = ["school_code", "name", "total", "grade", "rank"]
+    cols = ["school_code", "name", "total", "grade", "rank", "qualified"]
     with engine.connect() as conn:
         pub = active_publication(conn, year)
     draft = pd.DataFrame([{c: r[c] for c in cols} for r in _rows(engine, year, ANNUAL, "draft")], columns=cols)
@@ -448,7 +448,8 @@ def publication_diff(engine: Engine, year: int) -> pd.DataFrame:
     merged = merged.drop(columns=["name_before", "name_after"])
     merged["changed"] = ~(
         (merged["total_before"] == merged["total_after"]) & (merged["grade_before"] == merged["grade_after"])
-        & (merged["rank_before"].fillna(-1) == merged["rank_after"].fillna(-1)))
+        & (merged["rank_before"].fillna(-1) == merged["rank_after"].fillna(-1))
+        & (merged["qualified_before"] == merged["qualified_after"]))
     order = ["school_code", "name", "total_before", "total_after", "grade_before", "grade_after",
-             "rank_before", "rank_after", "changed"]
+             "rank_before", "rank_after", "qualified_before", "qualified_after", "changed"]
     return merged[order].sort_values("school_code").reset_index(drop=True)

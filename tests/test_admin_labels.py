@@ -1,8 +1,8 @@
 """Admin pages speak the reader's language: inspection kinds translated, audit details as words."""
 
 from dashboard.app import app  # noqa: F401  (pages register themselves on the app)
+from dashboard.layout import inspection_kind_label as _kind_label
 from dashboard.pages.audit import _detail
-from dashboard.pages.inspections import _kind_label
 
 
 def test_inspection_kinds_are_translated_for_english_readers_and_kept_in_chinese():
@@ -12,7 +12,7 @@ def test_inspection_kinds_are_translated_for_english_readers_and_kept_in_chinese
 
 
 def test_an_inspection_kind_the_catalogue_does_not_know_shows_as_stored():
-    assert _kind_label("專項", "en") == "專項"
+    assert _kind_label("專項", "en") == "專項" and _kind_label("專項", "zh-Hans") == "专项"
     assert _kind_label(None, "en") == ""
 
 

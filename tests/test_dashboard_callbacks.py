@@ -83,7 +83,7 @@ def test_overview_for_the_bureau_has_every_school_and_the_county_todos(app):
     assert grid.rowData[-1]["school_code"] == c.disqualified
     assert grid.rowData[-1]["rank_text"] == "取消資格"
     assert _find(out, "county-todos") is not None
-    assert "草稿" in _text(out)
+    assert "草稿" in _text(out) and _find(out, "county-figures-note") is None
 
 
 def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_todos(app):
@@ -99,6 +99,7 @@ def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_
     assert [r["school_code"] for r in _find(out, "ranking-grid").rowData] == [c.codes[0]]
     assert _find(out, "county-todos") is None
     assert "Overview" in _text(out) and "Draft" in _text(out)
+    assert "not your school's" in _text(_find(out, "county-figures-note"))  # the cards are the county's
     assert len(_find(published, "ranking-grid").rowData) == 8
     assert "Published" in _text(published)
 
@@ -380,6 +381,20 @@ def test_a_kindergarten_opens_the_heatmap_of_quarterly_drills(app):
         finally:
             ctx.pop()
     assert opened == {kindergarten: "drills_kindergarten", primary: "drills"}
+
+
+def test_the_publish_preview_marks_the_schools_the_veto_takes_out(app):
+    """The admin about to freeze the year sees 取消資格 where a disqualified school's rank would be."""
+    app_module, c = app
+    from dashboard.pages import publish
+
+    ctx = _as(app_module, c.users["admin"])
+    try:
+        out = publish.render_state(c.year, "zh-Hant", None)
+    finally:
+        ctx.pop()
+    row = next(line for line in _text(_find(out, "pub-diff")).split("]") if c.disqualified in line)
+    assert "取消資格" in row
 
 
 def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_nothing(app):

@@ -102,6 +102,13 @@ def test_publish_freezes_a_year_against_later_data(engine):
     diff = results.publication_diff(engine, Y).set_index("school_code")
     assert diff.loc["S1", "total_before"] == 100.0 and diff.loc["S1", "total_after"] == 97.0
     assert diff.loc["S1", "changed"] and not diff.loc["S3", "changed"]
+    assert bool(diff.loc["S1", "qualified_before"]) and bool(diff.loc["S1", "qualified_after"])
+    rec.add("inspections", "S2", date=date(Y, 6, 1), kind="不定期", finding="簽到表代簽", falsification=True)
+    load(engine, rec.frames())
+    results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
+    diff = results.publication_diff(engine, Y).set_index("school_code")
+    # the veto shows in what publishing would change, though the school's points stay its own
+    assert diff.loc["S2", "changed"] and not bool(diff.loc["S2", "qualified_after"])
 
 
 def test_publishing_after_a_rubric_change_freezes_results_made_with_the_new_rubric(engine, monkeypatch):

@@ -16,8 +16,8 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import audit
-from dashboard.i18n import catalogue, t, to_language
-from dashboard.layout import T, guarded, lang_of
+from dashboard.i18n import t, to_language
+from dashboard.layout import T, guarded, inspection_kind_label, lang_of
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync import contract, inspections
 from sync.errors import UserError
@@ -154,12 +154,6 @@ def form_title(editing, lang):
     return t("insp.edit", lang, id=editing) if editing else t("insp.new", lang)
 
 
-def _kind_label(kind: str | None, lang: str) -> str:
-    """定期/不定期/考評 are data in the plan's words; English readers get them translated."""
-    key = f"insp.kind.{kind}"
-    return t(key, lang) if kind and key in catalogue() else (kind or "")
-
-
 def _yes(value, lang: str) -> str:
     return t("insp.yes", lang) if value else ""
 
@@ -185,7 +179,7 @@ def render_findings(lang, year, _saved):
                                     "insp.falsification", "insp.major_incident", "insp.indicator", "insp.assessed",
                                     "insp.source")]
     rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}",
-             _kind_label(r["kind"], lang),
+             inspection_kind_label(r["kind"], lang),
              to_language(r["finding"] or "", lang), r["deduction"], _yes(r["falsification"], lang),
              _yes(r["major_incident"], lang), r["indicator"], r["assessed_points"],
              f"#{r['record_id']} {to_language(r['source'] or '', lang)}"] for r in found]
@@ -205,5 +199,5 @@ def form_labels(lang):
     """Placeholders, checkbox labels and the kinds follow the language switch (props, so T() cannot carry
     them); a kind's value stays the plan's word (定期/不定期/考評), which is what the store keeps."""
     lang = lang_of(lang)
-    kinds = [{"label": _kind_label(k, lang), "value": k} for k in contract.INSPECTION_KINDS]
+    kinds = [{"label": inspection_kind_label(k, lang), "value": k} for k in contract.INSPECTION_KINDS]
     return t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang), kinds

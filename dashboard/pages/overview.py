@@ -220,7 +220,11 @@ def _render(viewer, year: int, lang: str):
     frame = queries.ranking(viewer, int(year))
     rows = ranking_rows(frame, lang)
     title = html.H1([t("overview.title", lang, year=year), status_badge(status, lang)], className="h3 mb-3")
-    parts = [title, headline_cards(head, lang)]
+    parts = [title]
+    if not viewer.is_bureau:  # a school's officer would read 43 overdue hazards as the school's own
+        parts.append(html.P(t("overview.county_figures", lang), className="text-muted small mb-2",
+                            id="county-figures-note"))
+    parts.append(headline_cards(head, lang))
     if viewer.is_bureau:
         parts.append(county_todo_card(queries.county_todos(viewer, int(year)), lang))
     parts.append(ranking_card(frame, rows, lang, status["published"], viewer.is_bureau))

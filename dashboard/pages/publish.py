@@ -72,7 +72,10 @@ def _grade(value, lang: str) -> str:
     return grade_label(value, lang) if isinstance(value, str) and value else ""
 
 
-def _rank(value) -> str:
+def _rank(value, qualified, lang: str) -> str:
+    """The rank, 取消資格 for a school the veto takes out, nothing for a school absent on that side."""
+    if qualified is not None and not pd.isna(qualified) and not bool(qualified):
+        return t("ranking.disqualified", lang)
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return str(int(value))
@@ -109,7 +112,8 @@ def render_state(year, lang, _published):
                                         "pub.grade_after", "pub.rank_before", "pub.rank_after")]
         rows = [[f"{r.school_code} {to_language(str(r.name or ''), lang)}", _total(r.total_before), _total(r.total_after),
                  _grade(r.grade_before, lang), _grade(r.grade_after, lang),
-                 _rank(r.rank_before), _rank(r.rank_after)] for r in shown.itertuples(index=False)]
+                 _rank(r.rank_before, r.qualified_before, lang), _rank(r.rank_after, r.qualified_after, lang)]
+                for r in shown.itertuples(index=False)]
         title = html.H2(t("pub.diff" if publication else "pub.diff_first", lang), className="h6 mt-3")
         return html.Div([head, summary, title, text_table(columns, rows, "pub-diff", lang, "pub.no_change")])
 
@@ -130,7 +134,9 @@ def ask_to_confirm(_open, _cancel, year, lang):
     _, diff = year_state(int(year))
     changed = diff[diff["changed"]]
     names = [html.Li(f"{r.school_code} {to_language(str(r.name or ''), lang)}: {_total(r.total_before) or '–'} → "
-                     f"{_total(r.total_after) or '–'}") for r in changed.head(20).itertuples(index=False)]
+                     f"{_total(r.total_after) or '–'}"
+                     + (f" ({_rank(None, r.qualified_after, lang)})" if _rank(None, r.qualified_after, lang) else ""))
+             for r in changed.head(20).itertuples(index=False)]
     more = [html.Li("…")] if len(changed) > 20 else []
     body = [html.P(t("pub.confirm_body", lang, total=len(diff), changed=len(changed))),
             html.Ul(names + more, className="small mb-0", id="pub-confirm-changes")]

@@ -23,6 +23,7 @@ from dashboard.i18n import t, to_language
 from dashboard.layout import (
     grade_label,
     guarded,
+    inspection_kind_label,
     lang_of,
     period_label,
     status_badge,
@@ -243,9 +244,8 @@ def inspection_table(findings: list[dict], lang: str):
             effect.append(_badge(t("veto.major_incident", lang), "danger"))
         if f["indicator"] and f["assessed_points"] is not None:
             effect.append(t("inspections.assessed", lang, indicator=f["indicator"], points=_fmt(f["assessed_points"], 2)))
-        kind = f"inspections.kind.{f['kind']}"
         body.append(_node("dash_html_components", "Tr", [
-            _td(_date(f["date"])), _td(t(kind, lang) if f["kind"] in ("定期", "不定期", "考評") else str(f["kind"] or "")),
+            _td(_date(f["date"])), _td(inspection_kind_label(f["kind"], lang)),
             _td(to_language(str(f["finding"] or ""), lang)),
             _td(f"−{_fmt(f['deduction'])}" if f["deduction"] else "–"), _td(effect or "–")]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
