@@ -144,6 +144,8 @@ def test_admin_adds_an_account_and_it_is_audited(store, app):
         "users-add.n_clicks": 1, "users-new-name.value": "S003", "users-new-role.value": "school",
         "users-new-school.value": "S003", "users-new-password.value": "school-pass-3"})
     assert "S003" in response_text(response) and "users-add-ok" in response_text(response)
+    cleared = response.get_json()["response"]  # the next account starts from an empty form, not this one's school
+    assert all(cleared[field]["value"] is None for field in ("users-new-name", "users-new-school", "users-new-display"))
     from dashboard.access import authenticate
 
     assert authenticate(engine, "S003", "school-pass-3").school_code == "S003"

@@ -72,26 +72,32 @@ def layout(**_query):
 
 
 @callback(Output("users-add-result", "children"), Output("users-new-password", "value"),
+          Output("users-new-name", "value"), Output("users-new-school", "value"), Output("users-new-display", "value"),
           Input("users-add", "n_clicks"),
           State("users-new-name", "value"), State("users-new-role", "value"), State("users-new-school", "value"),
           State("users-new-display", "value"), State("users-new-password", "value"), State("lang-store", "data"),
           prevent_initial_call=True)
 def add_account(_n, username, role, school_code, display_name, password, lang):
-    """Create an account; the password field is emptied whatever happens."""
+    """Create an account; the password field is emptied whatever happens, and once the account is made
+    the whole form, so the next account does not inherit this one's school and name."""
     lang = lang_of(lang)
+    made = []
 
     def render():
         viewer = admin_or_refuse()
         try:
-            made = create_user(get_engine(), username or "", password or "", role or "",
-                               school_code if role == "school" else None, display_name or None)
+            account = create_user(get_engine(), username or "", password or "", role or "",
+                                  school_code if role == "school" else None, display_name or None)
         except UserError as err:
             return feedback(user_error_text(err, lang), "danger", "users-add-error")
-        audit.record(get_engine(), viewer.username, "users", made.school_code,
-                     {"change": "add", "username": made.username, "role": made.role})
-        return feedback(t("users.added", lang, username=made.username), "success", "users-add-ok")
+        made.append(account)
+        audit.record(get_engine(), viewer.username, "users", account.school_code,
+                     {"change": "add", "username": account.username, "role": account.role})
+        return feedback(t("users.added", lang, username=account.username), "success", "users-add-ok")
 
-    return guarded(render, lang), ""
+    result = guarded(render, lang)
+    kept = (None, None, None) if made else (no_update, no_update, no_update)
+    return (result, "", *kept)
 
 
 @callback(Output("users-toggle-result", "children"), Output("users-reset-password", "value"),
