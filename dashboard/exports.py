@@ -21,25 +21,17 @@ from datetime import date
 
 import pandas as pd
 
+from scoring.registry import all_indicators
+
 AREA_IDS = ("A", "B", "C", "D", "E", "F", "G")
 # The plan's own names (rules.md); a rubric may rename areas, indicators keep these short names.
 AREA_NAMES = {
     "A": "責任體系", "B": "安全管理機構", "C": "安全教育培訓", "D": "應急演練",
     "E": "專職安保力量", "F": "隱患排查整改", "G": "經費保障",
 }
-INDICATOR_NAMES = {
-    "A1": "安全工作領導小組", "A2": "第一責任人與直接責任人", "A3": "責任清單與風險清單",
-    "A4": "文件下發全體教職工", "A5": "安全責任書簽訂",
-    "B1": "獨立安全辦公室", "B2": "安全辦人員配備", "B3": "安全辦標牌、制度、檔案柜、監控",
-    "C1": "安全教育納入教學計劃", "C2": "每周一次安全教育課", "C3": "家長會安全內容",
-    "C4": "每學期兩次安全講座", "C5": "季節性專題教育", "C6": "教職工每學期安全培訓",
-    "D1": "應急演練頻次", "D2": "年度演練計劃", "D3": "演練詳細預案", "D4": "演練評定結果",
-    "D5": "班主任簽到表",
-    "E1": "保安員配備數量", "E2": "保安公司選派", "E3": "保安員年齡", "E4": "保安每月應急演練",
-    "E5": "安全保衛室與一鍵報警", "E6": "保安物防器械", "E7": "保安脫產技能培訓", "E8": "高峰勤務護學崗",
-    "F1": "問題清單報局備案", "F2": "整改責任人與時限", "F3": "按時整改銷號",
-    "G1": "安全專項經費",
-}
+# The names the school page shows (scoring's registry), so a circular and a page never call one duty
+# by two names.
+INDICATOR_NAMES = {ind_id: indicator.title for ind_id, indicator in all_indicators().items()}
 DEFAULT_GRADES = ("優秀", "良好", "合格", "不合格")
 DISQUALIFIED = "取消資格"
 DRAFT_MARK = "草稿"

@@ -189,6 +189,8 @@ def test_school_table_lists_every_indicator_with_points_and_hint(results):
     assert set(body) == set(INDICATOR_MAX)
     assert body["D1"][2] == pytest.approx(4.0) and body["D1"][3] == 8
     assert body["D1"][6] == "raise D1"
+    # the names the school page shows (scoring's own), not a second list that drifted from them
+    assert (body["D1"][1], body["E3"][1]) == ("演練頻次", "保安年齡")
 
 
 def test_school_csv_neutralises_a_hostile_name(results):
