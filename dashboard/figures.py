@@ -103,17 +103,26 @@ def area_bars(areas: dict, area_labels: dict[str, str], points_label: str, max_l
     }
 
 
+# A trend point is a month end, labelled by its month ("2026-03", as in every language): on a date axis
+# March's point sat under the "Apr" tick, in English month names whatever the reader's language.
+_MONTH_AXIS = {"type": "category"}
+
+
+def _months(values) -> list[str]:
+    return [str(v)[:7] for v in values]
+
+
 def trend_lines(frame: pd.DataFrame, names: dict[str, str]) -> dict:
     """Year-to-date total of the school at each month end against the county's and its type's means."""
     if frame.empty:
         return empty(names.get("empty", "-"))
-    x = _clean(frame["as_of"])
+    x = _months(_clean(frame["as_of"]))
     data = []
     for i, (col, width, dash) in enumerate((("school", 4, "solid"), ("county", 2, "dot"), ("type", 2, "dash"))):
         data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": _clean(frame[col].round(1)),
                      "name": names.get(col, col), "line": {"width": width, "dash": dash, "color": PALETTE[i]},
                      "hovertemplate": "%{x}: %{y}<extra>" + names.get(col, col) + "</extra>"})
-    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis={"type": "date"})}
+    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis=_MONTH_AXIS)}
 
 
 def trend_lists(lines: dict, names: dict[str, str]) -> dict:
@@ -122,10 +131,10 @@ def trend_lists(lines: dict, names: dict[str, str]) -> dict:
         return empty(names.get("empty", "-"))
     data = []
     for i, (col, width, dash) in enumerate((("school", 4, "solid"), ("county", 2, "dot"), ("type", 2, "dash"))):
-        data.append({"type": "scatter", "mode": "lines+markers", "x": lines["x"], "y": lines[col],
+        data.append({"type": "scatter", "mode": "lines+markers", "x": _months(lines["x"]), "y": lines[col],
                      "name": names.get(col, col), "line": {"width": width, "dash": dash, "color": PALETTE[i]},
                      "hovertemplate": "%{x}: %{y}<extra>" + names.get(col, col) + "</extra>"})
-    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis={"type": "date"})}
+    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis=_MONTH_AXIS)}
 
 
 def drill_calendar(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
@@ -170,14 +179,14 @@ def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str) -> dic
         return empty(empty_label)
     data = []
     county = frame[frame["group"].isna()]
-    data.append({"type": "scatter", "mode": "lines+markers", "x": _clean(county["as_of"]), "y": _clean(county["mean"]),
+    data.append({"type": "scatter", "mode": "lines+markers", "x": _months(_clean(county["as_of"])), "y": _clean(county["mean"]),
                  "name": county_label, "line": {"width": 5, "color": "#000000"}})
     for i, (group, part) in enumerate(frame[frame["group"].notna()].groupby("group", sort=True)):
-        data.append({"type": "scatter", "mode": "lines", "x": _clean(part["as_of"]), "y": _clean(part["mean"]),
+        data.append({"type": "scatter", "mode": "lines", "x": _months(_clean(part["as_of"])), "y": _clean(part["mean"]),
                      "name": str(group), "line": {"width": 2, "color": PALETTE[i % (len(PALETTE) - 1)]},
                      "customdata": _clean(part["schools"]),
                      "hovertemplate": "%{x}: %{y} (n=%{customdata})<extra>" + str(group) + "</extra>"})
-    return {"data": data, "layout": _base_layout(height=380, yaxis={"range": [0, 100]}, xaxis={"type": "date"})}
+    return {"data": data, "layout": _base_layout(height=380, yaxis={"range": [0, 100]}, xaxis=_MONTH_AXIS)}
 
 
 def year_on_year(frame: pd.DataFrame, month_label: str, empty_label: str) -> dict:

@@ -88,7 +88,8 @@ def test_trend_lines_draw_school_county_and_type():
     fig = figures.trend_lines(frame, {"school": "本校", "county": "全縣", "type": "小學"})
     assert [d["name"] for d in fig["data"]] == ["本校", "全縣", "小學"]
     assert fig["data"][0]["y"] == [60.0, None]
-    assert fig["data"][0]["x"] == ["2026-01-31", "2026-02-28"]
+    # each month end labelled by its own month, in digits (no "Mar 2026" tick under February's point)
+    assert fig["data"][0]["x"] == ["2026-01", "2026-02"] and fig["layout"]["xaxis"]["type"] == "category"
 
 
 def test_spread_plot_hides_school_names_unless_asked():
