@@ -76,6 +76,14 @@ def type_label(school_type: str | None, lang: str) -> str:
     return to_language(school_type, lang) if text == key else text
 
 
+def grid_locale(lang: str) -> dict[str, str]:
+    """AG Grid's own words (filter menus: Contains, Filter..., AND/OR) in the viewer's language; English
+    is the grid's own."""
+    if lang == "en":
+        return {}
+    return {key.removeprefix("grid."): t(key, lang) for key in catalogue() if key.startswith("grid.")}
+
+
 def inspection_kind_label(kind: str | None, lang: str) -> str:
     """定期/不定期/考評 are data in the plan's words; English readers get them translated."""
     key = f"insp.kind.{kind}"

@@ -84,6 +84,8 @@ def test_overview_for_the_bureau_has_every_school_and_the_county_todos(app):
     assert grid.rowData[-1]["rank_text"] == "取消資格"
     assert _find(out, "county-todos") is not None
     assert "草稿" in _text(out) and _find(out, "county-figures-note") is None
+    locale = grid.dashGridOptions["localeText"]  # the grid's own filter words, in the reader's language
+    assert (locale["contains"], locale["filterOoo"], locale["andCondition"]) == ("包含", "篩選…", "並且")
 
 
 def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_todos(app):

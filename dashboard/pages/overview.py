@@ -23,6 +23,7 @@ from dashboard.i18n import t, to_language
 from dashboard.layout import (
     card,
     grade_label,
+    grid_locale,
     guarded,
     lang_of,
     status_badge,
@@ -181,7 +182,7 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "suppressHeaderMenuButton": False},
         getRowId="params.data.school_code",
         dashGridOptions={"animateRows": False, "rowHeight": 36, "suppressCellFocus": True,
-                         "tooltipShowDelay": 200},
+                         "tooltipShowDelay": 200, "localeText": grid_locale(lang)},
         style={"height": "min(70vh, 760px)", "width": "100%"},
         className="ag-theme-quartz ranking-grid",
     )

@@ -22,6 +22,7 @@ from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
 from dashboard.layout import (
     grade_label,
+    grid_locale,
     guarded,
     inspection_kind_label,
     lang_of,
@@ -195,6 +196,7 @@ def indicator_table(indicators: dict, lang: str):
         id="indicator-table", rowData=indicator_rows(indicators, lang), columnDefs=columns,
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True, "animateRows": False,
+                         "localeText": grid_locale(lang),
                          "rowClassRules": {"row-short": "params.data.short", "row-pending": "params.data.pending"}},
         style={"height": None, "width": "100%"}, className="ag-theme-quartz indicator-grid",
     )
@@ -305,6 +307,7 @@ def data_state_view(state: dict, lang: str):
         parts.append(dag.AgGrid(id="refused-table", rowData=rows, columnDefs=columns,
                                 defaultColDef={"sortable": True, "resizable": True, "filter": True},
                                 dashGridOptions={"domLayout": "autoHeight" if len(rows) <= 12 else "normal",
+                                                 "localeText": grid_locale(lang),
                                                  "suppressCellFocus": True},
                                 style={"height": None if len(rows) <= 12 else "360px", "width": "100%"},
                                 className="ag-theme-quartz"))
