@@ -222,6 +222,7 @@ def install(server: Flask, engine_getter) -> LoginManager:
 # goes through the gate like any other).
 _OPEN_PATHS = ("/login", "/favicon.ico", "/healthz")
 _API_PREFIXES = ("/_dash-", "/download/", "/export/", "/api/")
+_DOWNLOAD_PREFIXES = ("/download/", "/export/")
 
 
 def _login_page(error: str = "", next_url: str = "/") -> str:
@@ -328,7 +329,11 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
             return None
         if current_viewer() is not None:
             return None
-        if path.startswith(_API_PREFIXES) or request.method != "GET":
+        from dashboard.downloads import wants_page
+
+        # A download link followed after the session ended leads to the log-in page, as any page does.
+        if path.startswith(_API_PREFIXES) and not (path.startswith(_DOWNLOAD_PREFIXES) and wants_page()) \
+                or request.method != "GET":
             return jsonify({"error": "login required", "error_zh": "請先登錄"}), 401
         return redirect(f"/login?next={request.full_path.rstrip('?')}")
 

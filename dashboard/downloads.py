@@ -34,9 +34,8 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
 
     publication = None if draft else active_publication(engine, year)
     if not draft and publication is None:
-        raise UserError(
-            f"{year}年度尚未發布；請先發布，或導出草稿 / {year} has not been published: publish it first, or export a draft"
-        )
+        raise UserError(f"{year} has not been published yet (the bureau publishes it); a draft can be exported now",
+                        zh=f"{year}年度尚未發布（由教體局發布）；現在可以導出草稿")
     results = annual_results(engine, year, publication="draft" if draft else "active")
     issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else date.today()
     return results, exports.circular_from_config(year, draft, issued)
@@ -47,7 +46,27 @@ def school_result(engine: Engine, year: int, school_code: str, draft: bool) -> d
     for result in results:
         if result.get("school_code") == school_code:
             return result
-    raise UserError(f"{year}年度沒有學校 {school_code} 的考評結果 / no {year} result for school {school_code}")
+    raise UserError(f"no {year} result for school {school_code}", zh=f"{year}年度沒有學校 {school_code} 的考評結果")
+
+
+def wants_page() -> bool:
+    """The request comes from a browser following a link (it prefers HTML to JSON)."""
+    from flask import request
+
+    accept = request.accept_mimetypes
+    return accept.accept_html and accept["text/html"] >= accept["application/json"]
+
+
+def refusal_page(zh: str, en: str) -> str:
+    """A refused download as a page a person can read, in both languages, with the way back."""
+    from html import escape
+
+    return (
+        '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>學校本質安全考評</title>'
+        '<link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css"></head><body class="p-4">'
+        f'<div class="alert alert-warning"><p class="mb-1">{escape(zh)}</p><p class="mb-0" lang="en">{escape(en)}</p></div>'
+        '<a class="btn btn-primary" href="/">返回首頁 / Back to the dashboard</a></body></html>'
+    )
 
 
 def annotated_dir() -> Path:
@@ -106,6 +125,10 @@ def install_downloads(server, engine_getter=None) -> None:
     server.config["MAX_CONTENT_LENGTH"] = request_limit()
 
     def refuse(status: int, zh: str, en: str):
+        # A person who clicked a link reads a page, in Chinese and English (the server does not know the
+        # switch's choice), with the way back; a program gets JSON.
+        if wants_page():
+            return refusal_page(zh, en), status
         return jsonify({"error": en, "error_zh": zh}), status
 
     def attachment(data: bytes, name: str, mimetype: str) -> Response:
@@ -135,7 +158,7 @@ def install_downloads(server, engine_getter=None) -> None:
         try:
             results, circular = circular_results(engine_of(), year, draft)
         except UserError as err:
-            return refuse(404, str(err), str(err))
+            return refuse(404, err.zh or str(err), str(err))
         data = exports.circular_bytes(results, circular, fmt)
         audit.record(engine_of(), viewer.username, "export", None,
                      {"what": "circular", "year": year, "format": fmt, "draft": draft, "schools": len(results)})
@@ -152,7 +175,7 @@ def install_downloads(server, engine_getter=None) -> None:
         try:
             result = school_result(engine_of(), year, code, draft)
         except UserError as err:
-            return refuse(404, str(err), str(err))
+            return refuse(404, err.zh or str(err), str(err))
         data = exports.school_bytes(result, year, draft, fmt)
         audit.record(engine_of(), viewer.username, "export", code,
                      {"what": "school", "year": year, "format": fmt, "draft": draft})
@@ -166,7 +189,7 @@ def install_downloads(server, engine_getter=None) -> None:
         try:
             data = template_bytes(engine_of(), code)
         except UserError as err:
-            return refuse(404, str(err), str(err))
+            return refuse(404, err.zh or str(err), str(err))
         return attachment(data, f"template-{code}.xlsx", exports.FORMATS["xlsx"])
 
     @server.route("/download/annotated/<code>", endpoint="download_annotated")
@@ -177,7 +200,7 @@ def install_downloads(server, engine_getter=None) -> None:
         try:
             path = annotated_path(code)
         except UserError as err:
-            return refuse(404, str(err), str(err))
+            return refuse(404, err.zh or str(err), str(err))
         if not path.is_file():
             return refuse(404, "尚無標註工作簿，請先上傳", "no annotated workbook yet: upload one first")
         return attachment(path.read_bytes(), f"checked-{code}.xlsx", exports.FORMATS["xlsx"])

@@ -204,6 +204,29 @@ def test_a_school_cannot_download_another_schools_files_or_the_circular(store, a
     assert "第一中學" not in response_text(response) and "alert(1)" not in response_text(response)
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_a_refused_download_followed_in_a_browser_is_a_page_not_json(store, app):
+    """A school officer who clicks another school's link reads a page in Chinese and English with the way
+    back; a program asking for JSON still gets JSON."""
+    _, accounts = store
+    client = client_for(app, accounts["school"])
+    page = client.get(f"/download/school/S002/{PUBLISHED_YEAR}.xlsx", headers=BROWSER)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403 and page.mimetype == "text/html"
+    assert "只能導出本校資料" in text and "a school exports only its own data" in text and 'href="/"' in text
+    assert "\\u" not in text and "Content-Disposition" not in page.headers
+    as_json = client.get(f"/download/school/S002/{PUBLISHED_YEAR}.xlsx")
+    assert as_json.status_code == 403 and as_json.get_json()["error"] == "a school exports only its own data"
+
+
+def test_a_download_link_followed_after_the_session_ended_leads_to_the_login(store, app):
+    response = app.server.test_client().get(f"/download/school/S001/{PUBLISHED_YEAR}.csv", headers=BROWSER)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=/download/")
+    assert app.server.test_client().get(f"/download/school/S001/{PUBLISHED_YEAR}.csv").status_code == 401
+
+
 @pytest.mark.parametrize("path", ["/download/annotated/..%2F..%2Fstore.db", "/download/annotated/S001%2F..%2F..%2Fstore.db",
                                   "/download/school/..%2FS002/2025.xlsx"])
 def test_a_path_trick_never_serves_a_file(store, app, path):
