@@ -32,7 +32,8 @@ _registry = records["registry"]
 
 
 def _fail(zh: str, en: str) -> UserError:
-    return UserError(f"{zh} / {en}")
+    """English for the CLI and an English reader, Chinese for the dashboard's Chinese readers."""
+    return UserError(en, zh=zh)
 
 
 def indicator_maxima() -> dict[str, float]:

@@ -331,14 +331,14 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
         as_of = annual[0]["as_of"]
         if as_of != date(year, 12, 31) and not force:
             raise UserError(f"{year} is still running (results as of {as_of}); publish after 31 Dec, "
-                            "or add --force to publish the year-to-date results",
+                            "or add --force (on the dashboard, tick \"Publish again\") to publish the year-to-date results",
                             zh=f"{year}年尚未結束(結果截至{as_of});請在12月31日之後發布,"
                                "或勾選「重新發布」提前發布截至今天的結果")
         current = active_publication(conn, year)
         if current and not force:
             raise UserError(f"{year} is already published (version {current['version']}, "
-                            f"{current['published_at']:%Y-%m-%d %H:%M}); add --force to publish a new version "
-                            "(the earlier one is kept)",
+                            f"{current['published_at']:%Y-%m-%d %H:%M}); add --force (on the dashboard, tick "
+                            "\"Publish again\") to publish a new version (the earlier one is kept)",
                             zh=f"{year}年已發布(第{current['version']}版,{current['published_at']:%Y-%m-%d %H:%M});"
                                "如要發布新版本,請勾選「重新發布」(舊版本會保留)")
         last = conn.execute(select(func.max(publications.c.version)).where(publications.c.year == year)).scalar()

@@ -80,9 +80,13 @@ def test_removal_keeps_what_was_removed(engine):
     ],
 )
 def test_a_bad_finding_is_refused_with_a_bilingual_reason_and_nothing_stored(sqlite_engine, change, words):
+    """The reason in Chinese (err.zh, the dashboard's Chinese readers) and English (str, the CLI and
+    English readers), each on its own: the form shows one language at a time."""
     with pytest.raises(UserError) as err:
         inspections.save_inspection(sqlite_engine, {**FINDING, **change}, by="boss", recompute=False)
-    assert words in str(err.value) and " / " in str(err.value)
+    assert words in err.value.zh and str(err.value) != err.value.zh
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in str(err.value).replace("不定期", "").replace("定期", "")
+                   .replace("考評", ""))  # the English says it in English (the kinds are the plan's words)
     assert count(sqlite_engine, records["inspections"]) == 0
     assert count(sqlite_engine, inspection_changes) == 0
 
@@ -98,9 +102,9 @@ def test_records_from_the_bureau_workbook_are_not_edited_here(engine):
         source_id = conn.execute(select(sources.c.source_id).where(sources.c.source_key == "file:bureau.xlsx")).scalar()
         workbook_id = conn.execute(records["inspections"].insert().values(
             source_id=source_id, school_code="S002", date=date(2026, 3, 1), kind="定期")).inserted_primary_key[0]
-    with pytest.raises(UserError, match="工作簿"):
+    with pytest.raises(UserError, match="bureau workbook"):
         inspections.save_inspection(engine, FINDING, by="boss", record_id=workbook_id, recompute=False)
-    with pytest.raises(UserError, match="工作簿"):
+    with pytest.raises(UserError, match="bureau workbook"):
         inspections.delete_inspection(engine, workbook_id, by="boss", recompute=False)
     listed = {r["record_id"]: r["editable"] for r in inspections.list_inspections(engine)}
     assert listed == {workbook_id: False}

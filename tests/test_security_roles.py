@@ -335,7 +335,11 @@ def test_an_assessed_score_above_the_indicator_maximum_is_refused_in_the_form(st
     text = response_text(call(client_for(app, accounts["admin"]), "insp-result.children", {
         "insp-save.n_clicks": 1, "insp-date.value": "2026-05-01", "insp-school.value": "S002", "insp-kind.value": "考評",
         "insp-indicator.value": "D1", "insp-assessed.value": 9}))
-    assert "insp-error" in text and "0 至 8" in text
+    assert "insp-error" in text and "0 至 8" in text and "assessed points" not in text  # one language at a time
+    english = response_text(call(client_for(app, accounts["admin"]), "insp-result.children", {
+        "insp-save.n_clicks": 1, "insp-date.value": "2026-05-01", "insp-school.value": "S002", "insp-kind.value": "考評",
+        "insp-indicator.value": "D1", "insp-assessed.value": 9, "lang-store.data": "en"}))
+    assert "insp-error" in english and "0 至 8" not in english and "D1" in english
     assert count(engine, records["inspections"]) == 0 and count(engine, inspection_changes) == 0
 
 

@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import audit
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, guarded, inspection_kind_label, lang_of
+from dashboard.layout import T, guarded, inspection_kind_label, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync import contract, inspections
 from sync.errors import UserError
@@ -116,7 +116,7 @@ def save_finding(_save, _delete, editing, day, school_code, kind, finding, deduc
                 message = t("insp.saved", lang, id=record_id)
                 change = "edit" if editing else "add"
         except UserError as err:
-            return feedback(str(err), "danger", "insp-error")
+            return feedback(user_error_text(err, lang), "danger", "insp-error")
         audit.record(engine, viewer.username, "inspection", school_code,
                      {"change": change, "record_id": record_id, "falsification": bool(falsification),
                       "major_incident": bool(major)})
