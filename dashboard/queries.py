@@ -549,6 +549,19 @@ def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
     return result
 
 
+def published_total(viewer: Viewer, year: int) -> float | None:
+    """The viewer's own school's total as published for the year, or None while the year is a draft
+    (the school page shows the published result; the upload page says how a new draft differs)."""
+    if viewer.is_bureau or not viewer.school_code:
+        return None
+    engine = _engine()
+    version = data_version(engine)
+    if _publication(engine, year, version) is None:
+        return None
+    result = _results(engine, year, version).get(viewer.school_code)
+    return None if result is None else result["total"]
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _trend_means(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     """Year-to-date totals at each month end: every school's row.  A published year's are the frozen

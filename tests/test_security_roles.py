@@ -281,17 +281,41 @@ def test_the_bureau_downloads_the_published_circular_and_a_marked_draft(store, a
 # --- the school's upload ----------------------------------------------------------------------------
 
 
+def upload(client, values: dict) -> str:
+    """An upload as the page makes it: the check stores its outcome, then the report is drawn from it."""
+    outcome = json.loads(response_text(call(client, "upload-outcome.data", values)))
+    stored = outcome["response"]["upload-outcome"]["data"] if "response" in outcome else None
+    return response_text(call(client, "upload-result.children",
+                              {"upload-outcome.data": stored, "lang-store.data": values.get("lang-store.data")}))
+
+
 def test_an_upload_of_another_schools_workbook_is_refused(store, app, tmp_path):
     engine, accounts = store
     other = school_workbook(SCHOOLS[1], tmp_path)
-    response = call(client_for(app, accounts["school"]), "upload-result.children",
-                    {"upload-workbook.contents": upload_contents(other), "upload-workbook.filename": "S002.xlsx",
-                     "lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR})
-    text = json.loads(response_text(response))
+    text = json.loads(upload(client_for(app, accounts["school"]),
+                             {"upload-workbook.contents": upload_contents(other), "upload-workbook.filename": "S002.xlsx",
+                              "lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR}))
     flat = json.dumps(text, ensure_ascii=False)
     assert "不是本校代碼" in flat and "upload-problems" in flat
     with engine.connect() as conn:
         assert conn.execute(select(records["school"])).first() is None  # nothing of S002's was stored
+
+
+def test_the_upload_report_follows_the_language_switch_and_says_a_published_year_is_frozen(store, app):
+    """The report is drawn from the stored outcome in the language chosen now (it stayed Chinese after a
+    switch to English); in a published year the score line says the School page shows the frozen result."""
+    _, accounts = store
+    outcome = {"status": ["upload.loaded_with_problems", {"count": 1}, "warning"], "annotated": False,
+               "year": PUBLISHED_YEAR,
+               "problems": [{"level": "row", "sheet": "應急演練", "row": 3, "column": "演練日期", "value": "三月",
+                             "reason_zh": "「三月」不是日期", "reason_en": "'三月' is not a date"}]}
+    client = client_for(app, accounts["school"])
+    drawn = {lang: response_text(call(client, "upload-result.children",
+                                      {"upload-outcome.data": outcome, "lang-store.data": lang}))
+             for lang in ("zh-Hant", "en")}
+    assert "不是日期" in drawn["zh-Hant"] and "is not a date" not in drawn["zh-Hant"]
+    assert "is not a date" in drawn["en"] and "不是日期" not in drawn["en"]
+    assert "frozen" in drawn["en"] and "已凍結" in drawn["zh-Hant"]
 
 
 def test_an_oversized_upload_is_refused_before_it_is_read(store, app, monkeypatch):
@@ -301,10 +325,10 @@ def test_an_oversized_upload_is_refused_before_it_is_read(store, app, monkeypatc
     monkeypatch.setenv("SAFESCHOOL_MAX_UPLOAD_MB", "0.01")  # 10 KB
     reset_caches()
     big = b"PK" + b"\0" * 20_000
-    response = call(client_for(app, accounts["school"]), "upload-result.children",
-                    {"upload-workbook.contents": upload_contents(big), "upload-workbook.filename": "big.xlsx",
-                     "lang-store.data": "en"})
-    assert "over the 0.01 MB limit" in response_text(response)
+    text = upload(client_for(app, accounts["school"]),
+                  {"upload-workbook.contents": upload_contents(big), "upload-workbook.filename": "big.xlsx",
+                   "lang-store.data": "en"})
+    assert "over the 0.01 MB limit" in text
 
 
 def test_a_request_bigger_than_the_flask_limit_gets_413(store, app):
@@ -321,8 +345,8 @@ def test_a_request_bigger_than_the_flask_limit_gets_413(store, app):
 def test_upload_callback_refuses_bureau_accounts(store, app, tmp_path):
     engine, accounts = store
     mine = school_workbook(SCHOOLS[0], tmp_path)
-    text = response_text(call(client_for(app, accounts["admin"]), "upload-result.children",
-                              {"upload-workbook.contents": upload_contents(mine), "upload-workbook.filename": "a.xlsx"}))
+    text = upload(client_for(app, accounts["admin"]),
+                  {"upload-workbook.contents": upload_contents(mine), "upload-workbook.filename": "a.xlsx"})
     assert "此頁供學校賬號上傳本校工作簿" in text
     assert count(engine, audit_log, audit_log.c.action == "upload") == 0
 

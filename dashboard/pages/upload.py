@@ -67,6 +67,9 @@ def layout(**_query):
             className="border border-2 border-secondary rounded p-4 text-center bg-light mb-3",
             style={"borderStyle": "dashed", "cursor": "pointer"},
         ),
+        # What the upload came to (the report, plain data of the school's own file), kept so the report
+        # is drawn again in the language the switch chooses.
+        dcc.Store(id="upload-outcome"),
         dcc.Loading(html.Div(id="upload-result"), type="default"),
     ])
 
@@ -85,14 +88,14 @@ def _decode(contents: str) -> bytes | None:
         return None
 
 
-def problems_table(report, lang: str):
+def problems_table(problems: list[dict], lang: str):
     columns = [t(k, lang) for k in ("report.level", "report.sheet", "report.row", "report.column", "report.value",
                                     "report.reason")]
     english = lang == "en"
     level_key = {"file": "report.level_file", "note": "report.level_note"}
-    rows = [[t(level_key.get(p.level, "report.level_row"), lang), p.sheet or "", p.row or "",
-             p.column or "", p.value or "", p.reason_en if english else to_language(p.reason_zh, lang)]
-            for p in report.problems]
+    rows = [[t(level_key.get(p["level"], "report.level_row"), lang), p["sheet"] or "", p["row"] or "",
+             p["column"] or "", p["value"] or "", p["reason_en"] if english else to_language(p["reason_zh"], lang)]
+            for p in problems]
     return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
 
 
@@ -119,45 +122,71 @@ def _score_line(viewer: Viewer, year: int, lang: str):
     result = own_draft_score(viewer, year)
     if result is None or result.get("total") is None:
         return html.P(t("upload.no_score", lang), className="text-muted", id="upload-score")
-    return html.P(t("upload.score", lang, year=year, total=f"{result['total']:.1f}", grade=grade_label(result.get("grade"), lang) if result.get("grade") else "–"),
-                  className="fs-5 fw-semibold", id="upload-score")
+    line = [t("upload.score", lang, year=year, total=f"{result['total']:.1f}",
+              grade=grade_label(result.get("grade"), lang) if result.get("grade") else "–")]
+    published = queries.published_total(viewer, year)
+    if published is not None:  # the school page shows the frozen result: say why it differs
+        line.append(html.Div(t("upload.score_published", lang, year=year, total=f"{published:.1f}"),
+                             className="small text-muted fw-normal"))
+    return html.P(line, className="fs-5 fw-semibold", id="upload-score")
 
 
-@callback(Output("upload-result", "children"), Input("upload-workbook", "contents"),
-          State("upload-workbook", "filename"), State("lang-store", "data"), State("year", "value"),
-          prevent_initial_call=True)
-def receive_workbook(contents, filename, lang, year):
-    """Check, store and load the school's own workbook, then show the report and the new score."""
+def _outcome(report, annotated: bool, year: int) -> dict:
+    """The report as plain data (the school's own file's problems), for the store and the render."""
+    run = getattr(report, "run", None)
+    if report.refused:
+        status = ("upload.refused", {}, "danger")
+    elif run is not None and getattr(run, "status", "") == "busy":
+        status = ("upload.busy", {}, "warning")
+    elif report.row_problems:
+        status = ("upload.loaded_with_problems", {"count": len(report.row_problems)}, "warning")
+    else:
+        status = ("upload.loaded", {"rows": report.rows_read}, "success")
+    problems = [{"level": p.level, "sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
+                 "reason_zh": p.reason_zh, "reason_en": p.reason_en} for p in report.problems]
+    return {"status": status, "problems": problems, "annotated": annotated, "year": year}
+
+
+@callback(Output("upload-outcome", "data"), Input("upload-workbook", "contents"),
+          State("upload-workbook", "filename"), State("year", "value"), prevent_initial_call=True)
+def receive_workbook(contents, filename, year):
+    """Check, store and load the school's own workbook; the report is drawn by show_outcome."""
     from sync.load import load_upload
 
+    try:
+        viewer = school_or_refuse()
+        year = int(year) if year else date.today().year
+    except (queries.Refused, ValueError, TypeError):  # show_outcome says why, in the reader's language
+        return {"status": None}
+    data = _decode(contents or "")
+    if not data:
+        return {"status": ("upload.unreadable", {}, "danger"), "problems": [], "annotated": False, "year": year}
+    if len(data) > limit_bytes():
+        return {"status": ("upload.too_big", {"size": f"{len(data) / 1048576:.1f}",
+                                              "mb": f"{get_settings().max_upload_mb:g}"}, "danger"),
+                "problems": [], "annotated": False, "year": year}
+    name = Path(str(filename or "upload.xlsx")).name
+    report = load_upload(get_engine(), data, name, viewer.school_code, Path(get_settings().inbox), by=viewer.username)
+    return _outcome(report, _keep_annotated(viewer, data, report), year)
+
+
+@callback(Output("upload-result", "children"), Input("upload-outcome", "data"), Input("lang-store", "data"),
+          prevent_initial_call=True)
+def show_outcome(outcome, lang):
+    """The report and the new score, in the language chosen now (the switch redraws it)."""
     lang = lang_of(lang)
 
     def render():
         viewer = school_or_refuse()
-        data = _decode(contents or "")
-        if not data:
-            return feedback(t("upload.unreadable", lang), "danger", "upload-status")
-        if len(data) > limit_bytes():
-            return feedback(t("upload.too_big", lang, size=f"{len(data) / 1048576:.1f}",
-                              mb=f"{get_settings().max_upload_mb:g}"), "danger", "upload-status")
-        name = Path(str(filename or "upload.xlsx")).name
-        report = load_upload(get_engine(), data, name, viewer.school_code, Path(get_settings().inbox), by=viewer.username)
-        annotated = _keep_annotated(viewer, data, report)
-        run = getattr(report, "run", None)
-        if report.refused:
-            status = feedback(t("upload.refused", lang), "danger", "upload-status")
-        elif run is not None and getattr(run, "status", "") == "busy":
-            status = feedback(t("upload.busy", lang), "warning", "upload-status")
-        elif report.row_problems:
-            status = feedback(t("upload.loaded_with_problems", lang, count=len(report.row_problems)), "warning",
-                              "upload-status")
-        else:
-            status = feedback(t("upload.loaded", lang, rows=report.rows_read), "success", "upload-status")
-        parts = [status, problems_table(report, lang)]
-        if annotated:
+        if not outcome or not outcome.get("status"):
+            return None
+        key, values, colour = outcome["status"]
+        parts = [feedback(t(key, lang, **values), colour, "upload-status"), problems_table(outcome["problems"], lang)]
+        if outcome["annotated"]:
             parts.append(html.A(t("upload.annotated", lang), href=f"/download/annotated/{viewer.school_code}",
                                 id="upload-annotated", className="btn btn-outline-secondary mb-3"))
-        parts.append(_score_line(viewer, int(year) if year else date.today().year, lang))
+        if key not in ("upload.unreadable", "upload.too_big"):
+            parts.append(_score_line(viewer, int(outcome["year"]), lang))
         return html.Div(parts)
 
     return guarded(render, lang)
