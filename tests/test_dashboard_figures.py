@@ -140,3 +140,14 @@ def test_every_label_the_pages_use_is_in_the_catalogue_in_three_languages():
         entry = cat[key]
         placeholders = {lang: set(re.findall(r"{(\w+)}", entry[lang])) for lang in LANGUAGES}
         assert len({frozenset(p) for p in placeholders.values()}) == 1, (key, placeholders)
+
+
+def test_an_empty_list_of_movers_says_nobody_moved_that_way_when_the_other_list_has_schools():
+    """退步最大 with nobody worse than last year is not "no comparable result" (there is one)."""
+    from dashboard.app import app  # noqa: F401  (pages register themselves on the app)
+    from dashboard.pages.trends import movers_table
+
+    empty = pd.DataFrame(columns=["school_code", "name", "type", "township", "total", "change"])
+    shown = movers_table(empty, "zh-Hant", "fallers-table", empty_key="trends.no_fallers")
+    assert shown.children == "沒有學校比上年度退步。"
+    assert movers_table(empty, "zh-Hant", "fallers-table").children == "沒有可比較的上年度結果。"

@@ -36,9 +36,10 @@ def _group_label(frame: pd.DataFrame, group_by: str, lang: str) -> pd.DataFrame:
                                for g in frame["group"]])
 
 
-def movers_table(frame: pd.DataFrame, lang: str, element_id: str, can_open=lambda code: True):
+def movers_table(frame: pd.DataFrame, lang: str, element_id: str, can_open=lambda code: True,
+                 empty_key: str = "trends.no_movers"):
     if frame.empty:
-        return html.P(t("trends.no_movers", lang), className="text-muted mb-0")
+        return html.P(t(empty_key, lang), className="text-muted mb-0")
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("ranking.school", "ranking.type", "ranking.township",
                                                               "ranking.total", "ranking.change")]))
     body = [html.Tr([
@@ -76,6 +77,7 @@ def render_trends(lang, year, group_by):
         if viewer.is_bureau:
             spread = spread.assign(name=[to_language(str(n), lang) for n in spread["name"]])
         risers, fallers = queries.risers_fallers(viewer, year_i)
+        comparable = not (risers.empty and fallers.empty)  # one list empty: nobody moved that way
         movers_note = None if viewer.is_bureau else html.P(t("trends.movers_public_only", lang), className="small text-muted")
         # the spread of a draft year is the bureau's alone (queries.spread)
         spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
@@ -97,10 +99,12 @@ def render_trends(lang, year, group_by):
             ]),
             dbc.Row([
                 dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.risers", lang), className="h6 mb-0")),
-                                  dbc.CardBody([movers_note, movers_table(risers, lang, "risers-table", viewer.can_see_school)])],
+                                  dbc.CardBody([movers_note, movers_table(risers, lang, "risers-table", viewer.can_see_school,
+                                                                            "trends.no_risers" if comparable else "trends.no_movers")])],
                                  className="mb-3 shadow-sm"), lg=6),
                 dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.fallers", lang), className="h6 mb-0")),
-                                  dbc.CardBody([movers_note, movers_table(fallers, lang, "fallers-table", viewer.can_see_school)])],
+                                  dbc.CardBody([movers_note, movers_table(fallers, lang, "fallers-table", viewer.can_see_school,
+                                                                            "trends.no_fallers" if comparable else "trends.no_movers")])],
                                  className="mb-3 shadow-sm"), lg=6),
             ]),
         ])
