@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import re
+from datetime import date, timedelta
 
 import dash_bootstrap_components as dbc
 from dash import (
@@ -74,6 +75,21 @@ def type_label(school_type: str | None, lang: str) -> str:
     key = f"type.{school_type}"
     text = t(key, lang)
     return to_language(school_type, lang) if text == key else text
+
+
+_ISO_WEEK = re.compile(r"\b(\d{4})-W(\d{2})\b")
+
+
+def with_week_dates(text: str) -> str:
+    """A term week as a person finds it in a diary: 2026-W16 → 2026-W16 (4/13–4/19)."""
+    def dated(m: re.Match) -> str:
+        try:
+            monday = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        except ValueError:
+            return m[0]
+        sunday = monday + timedelta(days=6)
+        return f"{m[0]} ({monday.month}/{monday.day}–{sunday.month}/{sunday.day})"
+    return _ISO_WEEK.sub(dated, text) if "-W" in text else text
 
 
 def grid_locale(lang: str) -> dict[str, str]:

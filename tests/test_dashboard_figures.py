@@ -151,3 +151,11 @@ def test_an_empty_list_of_movers_says_nobody_moved_that_way_when_the_other_list_
     shown = movers_table(empty, "zh-Hant", "fallers-table", empty_key="trends.no_fallers")
     assert shown.children == "沒有學校比上年度退步。"
     assert movers_table(empty, "zh-Hant", "fallers-table").children == "沒有可比較的上年度結果。"
+
+
+def test_a_term_week_is_shown_with_its_dates():
+    """An officer cannot tell what 2026-W16 is: its Monday to Sunday go beside it."""
+    from dashboard.layout import with_week_dates
+
+    assert with_week_dates("缺：2026-W12、2026-W16") == "缺：2026-W12 (3/16–3/22)、2026-W16 (4/13–4/19)"
+    assert with_week_dates("2025-W53 and 2026-12") == "2025-W53 and 2026-12"  # 2025 has no week 53

@@ -30,6 +30,7 @@ from dashboard.layout import (
     status_badge,
     type_label,
     viewer_or_refuse,
+    with_week_dates,
 )
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
@@ -142,7 +143,7 @@ def todo_list(todo: dict, lang: str):
     if counts["drill_due"]:
         items.append(("warning", t("todo.drill", lang, period=labels["drill_period"])))
     if counts["class_due"]:
-        items.append(("warning", t("todo.class", lang, week=labels["week"])))
+        items.append(("warning", t("todo.class", lang, week=with_week_dates(labels["week"]))))
     if counts["hazards_due_soon"]:
         items.append(("warning", t("todo.hazards_soon", lang, n=counts["hazards_due_soon"], days=queries.HAZARD_SOON_DAYS)))
     if counts["guards_untrained"]:
@@ -163,8 +164,10 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
     for ind_id in sorted(indicators):
         entry = indicators[ind_id] or {}
         title = entry.get("title_en") if en and entry.get("title_en") else to_language(entry.get("title") or ind_id, lang)
-        detail = entry.get("detail_en") if en and entry.get("detail_en") else to_language(entry.get("detail") or "", lang)
-        hint = entry.get("hint_en") if en and entry.get("hint_en") else to_language(entry.get("hint") or "", lang)
+        detail = with_week_dates(entry.get("detail_en") if en and entry.get("detail_en")
+                                 else to_language(entry.get("detail") or "", lang))
+        hint = with_week_dates(entry.get("hint_en") if en and entry.get("hint_en")
+                               else to_language(entry.get("hint") or "", lang))
         pending = bool(entry.get("pending"))
         points = t("ind.pending", lang) if pending else _fmt(entry.get("points"), 2)
         if entry.get("assessed_points") is not None:
