@@ -367,6 +367,22 @@ def test_an_assessed_score_above_the_indicator_maximum_is_refused_in_the_form(st
     assert count(engine, records["inspections"]) == 0 and count(engine, inspection_changes) == 0
 
 
+def test_a_finding_is_deleted_only_once_the_browser_confirmation_is_accepted(store, app):
+    """Deleting recomputes the county and may lift a veto: the delete button sits in a confirmation, and
+    the deletion runs on its submit, never on the bare click."""
+    engine, accounts = store
+    client = client_for(app, accounts["admin"])
+    call(client, "insp-result.children", {"insp-save.n_clicks": 1, "insp-date.value": "2026-05-01",
+                                          "insp-school.value": "S002", "insp-kind.value": "定期"})
+    with engine.connect() as conn:
+        record_id = conn.execute(select(records["inspections"].c.record_id)).scalar_one()
+    inputs = [(i["id"], i["property"]) for spec in dash_app().callback_map.values() for i in spec["inputs"]]
+    assert ("insp-delete-confirm", "submit_n_clicks") in inputs and ("insp-delete", "n_clicks") not in inputs
+    text = response_text(call(client, "insp-result.children", {"insp-delete-confirm.submit_n_clicks": 1,
+                                                               "insp-editing.data": record_id}))
+    assert "insp-saved" in text and count(engine, records["inspections"]) == 0
+
+
 def test_the_confirmation_lists_the_schools_whose_result_changed(store, app):
     _, accounts = store
     text = response_text(call(client_for(app, accounts["admin"]), "pub-confirm-body.children",

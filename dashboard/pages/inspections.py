@@ -67,7 +67,11 @@ def layout(**_query):
         ], className="g-2 mt-1 align-items-end"),
         html.Div([
             dbc.Button(T("insp.save"), id="insp-save", color="primary", n_clicks=0, className="me-2"),
-            dbc.Button(T("insp.delete"), id="insp-delete", color="danger", outline=True, n_clicks=0, className="me-2"),
+            # Deleting recomputes every score and may lift a veto: the browser asks first.
+            dcc.ConfirmDialogProvider(
+                dbc.Button(T("insp.delete"), id="insp-delete", color="danger", outline=True, n_clicks=0,
+                           className="me-2"),
+                id="insp-delete-confirm", message=t("insp.delete_confirm")),
             dbc.Button(T("insp.clear"), id="insp-clear", color="secondary", outline=True, n_clicks=0),
         ], className="mt-3"),
         dcc.Loading(html.Div(id="insp-result")),
@@ -84,8 +88,14 @@ def layout(**_query):
     ])
 
 
+@callback(Output("insp-delete-confirm", "message"), Input("lang-store", "data"))
+def delete_question(lang):
+    """The browser's "are you sure" in the reader's language."""
+    return t("insp.delete_confirm", lang_of(lang))
+
+
 @callback(Output("insp-result", "children"), Output("insp-editing", "data", allow_duplicate=True),
-          Input("insp-save", "n_clicks"), Input("insp-delete", "n_clicks"),
+          Input("insp-save", "n_clicks"), Input("insp-delete-confirm", "submit_n_clicks"),
           State("insp-editing", "data"), State("insp-date", "value"), State("insp-school", "value"),
           State("insp-kind", "value"), State("insp-finding", "value"), State("insp-deduction", "value"),
           State("insp-falsification", "value"), State("insp-major", "value"), State("insp-indicator", "value"),
@@ -103,7 +113,7 @@ def save_finding(_save, _delete, editing, day, school_code, kind, finding, deduc
         values = dict(zip(FORM_FIELDS, (day, school_code, kind, finding, deduction, falsification, major, indicator,
                                         assessed), strict=True))
         try:
-            if ctx.triggered_id == "insp-delete":
+            if ctx.triggered_id == "insp-delete-confirm":
                 if record_id is None:
                     return no_update
                 inspections.delete_inspection(engine, record_id, by=viewer.username)
