@@ -82,8 +82,9 @@ def test_demo_writes_the_county_and_lists_its_mistakes(tmp_path):
     result = run("demo", "--schools", "15", "--seed", "3", "--inbox", str(inbox), "--today", TODAY)
     assert result.exit_code == 0, result.output
     assert (inbox / "bureau" / "教體局督查與名冊.xlsx").is_file()
-    workbooks = [p for p in (inbox / "schools").rglob("*") if p.is_file()]
-    assert len(workbooks) == 14
+    shared = [p for p in (inbox / "schools").rglob("*") if p.is_file()]
+    uploaded = [p for p in (inbox / "uploads").iterdir() if p.is_file()]
+    assert (len(shared), len(uploaded)) == (11, 3)  # 14 submitted, every fourth through the upload page
     assert "never submitted" in result.output and "mistakes people really make (11)" in result.output
     assert "file refused" in result.output and "row refused" in result.output
 
