@@ -184,3 +184,33 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     assert page.locator("#school-total").count() == 0
     watch.check()
     context.close()
+
+
+def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, browser):
+    """A bureau office's 1366 x 768 screen, in English (the longest labels): the ranking's last column
+    (vs last year) and the guards table's state column show without a sideways scroll."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    watch = Watch(page)
+    _login(page, server["base"], "bureau")
+    page.wait_for_selector("#ranking-grid .ag-row")
+    page.click("#lang-en")
+    page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
+    page.wait_for_selector("#ranking-grid .ag-header-cell[col-id='change']")
+    fits = page.evaluate("""() => {
+        const grid = document.querySelector('#ranking-grid .ag-body-viewport').getBoundingClientRect();
+        const last = document.querySelector("#ranking-grid .ag-header-cell[col-id='change']").getBoundingClientRect();
+        return last.right <= grid.right + 1;
+    }""")
+    assert fits
+    page.goto(f"{server['base']}/school/{server['other']}")
+    page.wait_for_selector("#guards-table")
+    page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
+    overflow = page.evaluate("""() => {
+        const box = document.querySelector('#guards-table').parentElement;
+        return box.scrollWidth - box.clientWidth;
+    }""")
+    assert overflow <= 1, overflow
+    _shot(page, "school-1366-en")
+    watch.check()
+    context.close()

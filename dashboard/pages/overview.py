@@ -181,6 +181,8 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
         columnDefs=ranking_columns(lang),
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "suppressHeaderMenuButton": False},
         getRowId="params.data.school_code",
+        # Every column within the card at 1366 px (較上年 was off-screen behind a sideways scroll).
+        columnSize="responsiveSizeToFit",
         dashGridOptions={"animateRows": False, "rowHeight": 36, "suppressCellFocus": True,
                          "tooltipShowDelay": 200, "localeText": grid_locale(lang)},
         style={"height": "min(70vh, 760px)", "width": "100%"},

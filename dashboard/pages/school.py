@@ -355,8 +355,9 @@ def render_school(viewer, code: str, year: int, lang: str):
         _section(t("school.drill_calendar", lang), dcc.Graph(figure=figures.drill_calendar_periods(calendar, calendar_labels),
                                                            id="drill-calendar", **graph)),
         dbc.Row([
-            dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), lg=5),
-            dbc.Col(_section(t("school.hazards", lang), hazard_table(hazards, lang)), lg=7),
+            # Side by side only on a wide screen: at 1366 px the guards' 狀態 column was cut off.
+            dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), xxl=5),
+            dbc.Col(_section(t("school.hazards", lang), hazard_table(hazards, lang)), xxl=7),
         ]),
         _section(t("school.inspections", lang), inspection_table(findings, lang), "inspections-card"),
         _section(t("school.data_state", lang), data_state_view(state, lang), "data-state"),
