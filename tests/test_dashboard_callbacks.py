@@ -153,6 +153,8 @@ def test_school_page_shows_the_school_and_refuses_another(app):
     assert "還需 1 名" in _text(own)  # guards: 4 required, 3 on duty
     assert "逾期未整改" in _text(own)  # the hazard ledger
     assert "日期無法識別" in _text(own)  # a refused row
+    refused = _find(own, "refused-table")
+    assert refused.rowData[0]["level"] == "該行" and refused.columnDefs[0]["field"] == "level"  # row, file or note
     assert _find(other, "school-total") is None
     assert "只能查看本校" in _text(other)
     assert c.names[c.codes[1]] not in _text(other)

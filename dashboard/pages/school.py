@@ -298,11 +298,14 @@ def data_state_view(state: dict, lang: str):
     if not refused:
         parts.append(html.P(t("data.refused_none", lang), className="text-muted small mb-0"))
     else:
-        rows = [{"sheet": to_language(str(r["sheet"] or ""), lang), "row": _row_no(r["row_no"]),
+        levels = {"file": "report.level_file", "note": "report.level_note"}
+        rows = [{"level": t(levels.get(r["level"], "report.level_row"), lang),
+                 "sheet": to_language(str(r["sheet"] or ""), lang), "row": _row_no(r["row_no"]),
                  "column": to_language(str(r["column"] or ""), lang), "value": str(r["value"] or ""),
                  "reason": r["reason_en"] if en else to_language(str(r["reason_zh"]), lang)}
                 for r in refused]
-        columns = [{"field": "sheet", "headerName": t("data.sheet", lang), "width": 120},
+        columns = [{"field": "level", "headerName": t("report.level", lang), "width": 110},
+                   {"field": "sheet", "headerName": t("data.sheet", lang), "width": 120},
                    {"field": "row", "headerName": t("data.row", lang), "width": 80},
                    {"field": "column", "headerName": t("data.column", lang), "width": 130},
                    {"field": "value", "headerName": t("data.value", lang), "width": 140},
