@@ -214,3 +214,29 @@ def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, br
     _shot(page, "school-1366-en")
     watch.check()
     context.close()
+
+
+def test_the_dropdowns_own_words_follow_the_language(server, browser):
+    """Dash's dropdown says "Search" and "No options found" itself: in Chinese when the page is Chinese."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    watch = Watch(page)
+    _login(page, server["base"], "bureau")
+    page.wait_for_selector("#ranking-grid .ag-row")
+    page.wait_for_load_state("networkidle")  # a page left mid-load aborts its requests (our doing)
+    page.goto(f"{server['base']}/school")
+    page.wait_for_selector("#school-picker")
+    page.click("#lang-zh-Hant")
+    page.click("#school-picker")
+    page.keyboard.type("沒有這所學校")
+    page.wait_for_selector("text=沒有符合的選項", timeout=10_000)
+    assert page.locator("text=No options found").count() == 0 and page.locator("input[placeholder='Search']").count() == 0
+    page.keyboard.press("Escape")
+    page.click("#lang-en")
+    page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
+    page.wait_for_load_state("networkidle")
+    page.click("#school-picker")
+    page.keyboard.type("no such school")
+    page.wait_for_selector("text=No options found", timeout=10_000)
+    watch.check()
+    context.close()
