@@ -40,7 +40,7 @@ def _known(key: str, fallback, lang: str) -> str:
 def sync_summary(summary, lang: str) -> str:
     """A sync run's summary in words: sources per outcome, rows added, removed and refused."""
     if not isinstance(summary, dict) or not summary:
-        return _detail(summary)
+        return _detail(summary, lang)
     parts = []
     counts = summary.get("counts") or {}
     if counts:
@@ -50,17 +50,26 @@ def sync_summary(summary, lang: str) -> str:
     if "rows_added" in summary:
         parts.append(t("audit.sync_rows", lang, added=summary.get("rows_added", 0),
                        removed=summary.get("rows_removed", 0), rejected=summary.get("rows_rejected", 0)))
-    return ("；" if lang != "en" else "; ").join(parts) or _detail(summary)
+    return ("；" if lang != "en" else "; ").join(parts) or _detail(summary, lang)
 
 
-def _detail(detail) -> str:
-    """An audit row's details as "key: value" pairs: admins read them, they do not parse them."""
+def _detail(detail, lang: str = "en") -> str:
+    """An audit row's details as "key: value" pairs in the reader's words: admins read them, they do not
+    parse them.  A key the catalogue does not name shows as stored."""
     if not detail:
         return ""
     if not isinstance(detail, dict):
         return json.dumps(detail, ensure_ascii=False)
-    return "; ".join(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value}"
-                     for key, value in detail.items())
+    words = catalogue()
+
+    def value_text(value):
+        if isinstance(value, bool):
+            return t(f"audit.{str(value).lower()}", lang)
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+
+    return ("；" if lang != "en" else "; ").join(
+        f"{t(f'audit.key.{key}', lang) if f'audit.key.{key}' in words else key}: {value_text(value)}"
+        for key, value in detail.items())
 
 
 @callback(Output("audit-entries", "children"), Output("audit-syncs", "children"),
@@ -74,7 +83,7 @@ def render_trail(action, lang):
     engine = get_engine()
     entries = audit.entries(engine, limit=500, action=action or None)
     rows = [[e["at"].strftime("%Y-%m-%d %H:%M:%S"), e["username"], t(f"action.{e['action']}", lang),
-             e["school_code"], _detail(e["detail"])] for e in entries]
+             e["school_code"], _detail(e["detail"], lang)] for e in entries]
     columns = [t(k, lang) for k in ("audit.at", "audit.user", "audit.action", "audit.school", "audit.detail")]
     runs = audit.recent_sync_runs(engine, limit=100)
     run_rows = [[r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), _known(f"sync.trigger.{r['trigger']}", r["trigger"], lang),
