@@ -248,10 +248,6 @@ def sheet_xml(data: bytes) -> bytes:
     return _ELEMENT_PREFIX.sub(rb"<\1", data)
 
 
-def _addressed(data: bytes) -> bool:
-    """Every cell and row carries its r= address (what Excel, WPS and LibreOffice write)."""
-    return (data.count(b"<c ") == data.count(b'<c r="') and b"<c>" not in data
-            and data.count(b"<row ") == data.count(b'<row r="') and b"<row>" not in data)
 
 
 def _layout_extent(data: bytes) -> tuple[int, int]:
@@ -275,14 +271,16 @@ def _layout_extent(data: bytes) -> tuple[int, int]:
 
 
 def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
-    if not _addressed(data):
+    cells = data.count(b"<c ")
+    # Every cell carries its r= address (what Excel, WPS and LibreOffice write; a row without one takes
+    # its cells' row), else each is placed as a reader places it.  Two passes of C over the part.
+    if cells != data.count(b'<c r="') or b"<c>" in data:
         rows, columns = _layout_extent(data)
         extents.add(sheet, rows, columns)
         return
     if _FAR_REF.search(data) is None:
         # Within Z99999: the cells it holds count towards the workbook (a thousand sheets that all
         # point at one large part are a thousand times that part to calamine).
-        cells = data.count(b"<c ")
         if cells > MAX_BOOK_CELLS // 10:  # many cells: count those with something in them, not styled blanks
             cells = len(_CELL_REF.findall(data))
         extents.add(sheet, 1, cells, book_only=True)
@@ -920,12 +918,12 @@ def _with_upper_header(spec: contract.Sheet, grid: list[list], header_idx: int, 
     return cells
 
 
-def _with_lower_header(spec: contract.Sheet, grid: list[list], header_idx: int, header_cells: list,
-                       matched: dict) -> None:
+def _with_lower_header(spec: contract.Sheet, grid: list[list], header_idx: int, first_record: int,
+                       header_cells: list, matched: dict) -> None:
     """Columns named in a second header row under a group heading (班級數 over 參演班級數 |
     簽到班級數) whose other headings are not merged down: taken into the header where the row above
-    names no column."""
-    for r in range(header_idx + 1, _after_header_rows(spec, grid, header_idx)):
+    names no column.  first_record: the row after the header rows (_after_header_rows)."""
+    for r in range(header_idx + 1, first_record):
         for i, cell in enumerate(grid[r]):
             key = column_key_of(spec, cell)
             if key is None or key in matched:
@@ -947,7 +945,8 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         return None
     header_idx, matched = found
     header_cells = _with_upper_header(spec, sheet.grid, header_idx, matched)
-    _with_lower_header(spec, sheet.grid, header_idx, header_cells, matched)
+    first_record = _after_header_rows(spec, sheet.grid, header_idx)
+    _with_lower_header(spec, sheet.grid, header_idx, first_record, header_cells, matched)
     columns = {key: idxs[0] for key, idxs in matched.items()}
     headers = {key: (idx + 1, str(header_cells[idx]).strip()) for key, idx in columns.items()}
     names = [
@@ -969,9 +968,9 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         # not the upper row of a two-level header, nor paperwork (填報單位 | 城關小學 | 填報日期 | ...)
         if values >= 2 and not _header_matches(spec, grid[r]) and not any(map(_label_like, grid[r])):
             notes.append((r + 1, _line_text(grid[r]), "above"))
-    for r in range(header_idx + 1, _after_header_rows(spec, grid, header_idx)):
+    for r in range(header_idx + 1, first_record):
         notes.append((r + 1, _line_text(grid[r]), "header"))
-    for r in range(_after_header_rows(spec, grid, header_idx), len(grid)):
+    for r in range(first_record, len(grid)):
         cells = grid[r]
         first = _first_filled(cells)
         if first is None:
