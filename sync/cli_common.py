@@ -13,6 +13,22 @@ def store_engine() -> Engine:
     return get_engine()
 
 
+def missing_sqlite_store() -> str | None:
+    """The configured SQLite store's path when its file does not exist yet (connecting would create an
+    empty one); None for an existing file or another database."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from sync.settings import get_settings
+
+    url = get_settings().store_url
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
+        return database
+    return None
+
+
 def operator() -> str:
     """Who ran a command, for the audit trail: the login name of the shell."""
     try:

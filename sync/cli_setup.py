@@ -51,8 +51,13 @@ def _registered_school(code: str) -> dict:
     """The school's registry entry (學校名冊) from the store, for a pre-filled template."""
     from sqlalchemy import select
 
+    from sync.cli_common import missing_sqlite_store
     from sync.store import get_engine, records
 
+    missing = missing_sqlite_store()
+    if missing:  # connecting would leave an empty store file behind, and there is no registry to read
+        raise UserError(f"there is no store at {missing} yet: run `safeschool init`, then load the bureau "
+                        "workbook with `safeschool sync --once`, before --school")
     table = records["registry"]
     with get_engine().connect() as conn:
         row = conn.execute(select(table).where(table.c.school_code == code.strip()).limit(1)).mappings().first()

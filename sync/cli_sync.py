@@ -22,15 +22,11 @@ def _print_problems(console, title: str, problems, filename: str) -> None:
 
 def _registry_if_any() -> set[str] | None:
     """The store's registry, or None when there is no store yet (a check never creates one)."""
-    from sqlalchemy.engine import make_url
-
+    from sync.cli_common import missing_sqlite_store
     from sync.report import registry_in_store
-    from sync.settings import get_settings
     from sync.store import get_engine
 
-    url = get_settings().store_url
-    database = make_url(url).database
-    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
+    if missing_sqlite_store():
         return None
     try:
         return registry_in_store(get_engine())

@@ -51,8 +51,12 @@ def test_template_with_another_suffix_is_one_line(tmp_path):
     assert_one_line_error(run("template", str(tmp_path / "t.csv")), ".xlsx")
 
 
-def test_template_for_a_school_before_the_store_exists_is_one_line(tmp_path):
+def test_template_for_a_school_before_the_store_exists_is_one_line(tmp_path, monkeypatch):
+    store = tmp_path / "data" / "store.db"
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{store}")
+    reset_caches()
     assert_one_line_error(run("template", str(tmp_path / "t.xlsx"), "--school", "1410200001"), "safeschool init")
+    assert not store.exists()  # nothing left behind for the next command to trip over
 
 
 @pytest.mark.parametrize(
