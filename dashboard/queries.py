@@ -549,6 +549,31 @@ def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
     return result
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _draft_totals(engine: Engine, year: int, version: tuple) -> dict[str, float]:
+    frame = _score_rows(engine, year, "annual", None, version)
+    if frame.empty:
+        return {}
+    frame = frame.sort_values("as_of").drop_duplicates("school_code", keep="last")
+    return {code: float(total) for code, total in zip(frame["school_code"], frame["total"], strict=True)
+            if total == total}
+
+
+def newer_draft_total(viewer: Viewer, school_code: str, year: int) -> float | None:
+    """In a published year, the school's draft total when data since publication changed it (the page
+    shows the frozen result, and says a newer one exists); None otherwise."""
+    _check_school(viewer, school_code)
+    engine = _engine()
+    version = data_version(engine)
+    if _publication(engine, year, version) is None:
+        return None
+    published = _results(engine, year, version).get(school_code)
+    draft = _draft_totals(engine, year, version).get(school_code)
+    if published is None or draft is None or published["total"] is None:
+        return None
+    return draft if round(draft, 1) != round(float(published["total"]), 1) else None
+
+
 def published_total(viewer: Viewer, year: int) -> float | None:
     """The viewer's own school's total as published for the year, or None while the year is a draft
     (the school page shows the published result; the upload page says how a new draft differs)."""

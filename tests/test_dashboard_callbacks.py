@@ -401,6 +401,46 @@ def test_the_publish_preview_marks_the_schools_the_veto_takes_out(app):
     assert "取消資格" in row
 
 
+def test_a_published_school_page_says_when_newer_data_changed_the_draft(tmp_path, monkeypatch, request):
+    """rules.md: a published evaluation is frozen.  The page shows it, and says that data received since
+    makes the draft another score (an upload after publication did not seem to count at all)."""
+    from datetime import datetime
+
+    from sqlalchemy import insert, select
+
+    from sync import settings, store
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    c = build_county(engine, n=4)
+    with engine.begin() as conn:
+        frozen = conn.execute(select(store.scores).where(
+            store.scores.c.year == c.year - 1, store.scores.c.school_code == c.codes[0],
+            store.scores.c.kind == "annual")).mappings().one()
+        draft = {k: v for k, v in frozen.items() if k != "id"} | {"publication_id": None, "total": 12.3,
+                                                                  "computed_at": datetime.now()}
+        conn.execute(insert(store.scores), [draft])
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    settings.reset_caches()
+    request.addfinalizer(settings.reset_caches)
+    queries.clear_caches()
+    from dashboard import app as app_module
+    from dashboard.pages import school
+
+    ctx = _as(app_module, c.users["school"])
+    try:
+        changed = school.render_school_page("zh-Hant", c.year - 1, c.codes[0])
+        current = school.render_school_page("zh-Hant", c.year, c.codes[0])
+    finally:
+        ctx.pop()
+        queries.clear_caches()
+        engine.dispose()
+    assert "12.3" in _text(_find(changed, "school-newer-draft"))
+    assert _find(changed, "school-total").children != "12.3"  # the frozen total stays what the page shows
+    assert _find(current, "school-newer-draft") is None  # a draft year has nothing frozen
+
+
 def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_nothing(app):
     app_module, c = app
     from dashboard import warm

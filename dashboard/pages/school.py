@@ -92,7 +92,7 @@ def _veto_text(result: dict, lang: str) -> str:
     return ("; " if lang == "en" else "、").join(parts)
 
 
-def header(result: dict, status: dict, lang: str, refused_file: bool = False):
+def header(result: dict, status: dict, lang: str, refused_file: bool = False, newer_draft: float | None = None):
     rank = (t("school.rank_of", lang, rank=result["rank"], of=result["ranked_schools"]) if result["qualified"]
             else t("ranking.disqualified", lang))
     grade_colour = {"優秀": "success", "良好": "info", "合格": "warning", "不合格": "danger"}.get(result["grade"], "secondary")
@@ -112,6 +112,9 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False):
     if not result["qualified"]:
         notices.append(dbc.Alert(t("school.veto", lang, reason=_veto_text(result, lang)), color="danger",
                                  className="py-2", id="school-veto"))
+    if newer_draft is not None:
+        notices.append(dbc.Alert(t("school.newer_draft", lang, total=_fmt(newer_draft)), color="info",
+                                 className="py-2", id="school-newer-draft"))
     if not result.get("submitted", True):
         # A workbook that arrived and was refused as a whole is not "no workbook received".
         notices.append(dbc.Alert(t("school.refused_not_loaded" if refused_file else "school.not_submitted", lang),
@@ -345,7 +348,7 @@ def render_school(viewer, code: str, year: int, lang: str):
                        "empty": t("calendar.none", lang)}
     graph = {"config": figures.GRAPH_CONFIG}
     return html.Div([
-        header(result, status, lang, refused_file),
+        header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year)),
         _section(t("todo.title", lang), todo_list(todo, lang), "todo-card", "border-warning"),
         dbc.Row([
             dbc.Col(_section(t("school.areas", lang), dcc.Graph(
