@@ -744,6 +744,11 @@ def _sources_by_school(engine: Engine, version: tuple) -> dict[str, list[dict]]:
     query = (select(sources.c.school_code, sources.c.source_id, sources.c.display_name, sources.c.source_key,
                     sources.c.status, sources.c.message, sources.c.rows, sources.c.loaded_at, sources.c.last_seen_at)
              .where(sources.c.school_code.is_not(None)).order_by(sources.c.last_seen_at.desc()))
+    return _by_school(engine, query)
+
+
+def _by_school(engine: Engine, query) -> dict[str, list[dict]]:
+    """A query's rows grouped by their school_code (which is left out of each row), in the query's order."""
     found: dict[str, list[dict]] = {}
     with engine.connect() as conn:
         for row in conn.execute(query).mappings():
@@ -828,12 +833,7 @@ def _inspections_by_school(engine: Engine, year: int, version: tuple) -> dict[st
                     table.c.falsification, table.c.major_incident, table.c.indicator, table.c.assessed_points)
              .where(table.c.date >= date(year, 1, 1), table.c.date <= date(year, 12, 31))
              .order_by(table.c.date, table.c.record_id))
-    found: dict[str, list[dict]] = {}
-    with engine.connect() as conn:
-        for row in conn.execute(query).mappings():
-            entry = dict(row)
-            found.setdefault(entry.pop("school_code"), []).append(entry)
-    return found
+    return _by_school(engine, query)
 
 
 def school_inspections(viewer: Viewer, school_code: str, year: int) -> list[dict]:

@@ -37,6 +37,26 @@ def app(monkeypatch, shared_county):
     queries.clear_caches()
 
 
+@pytest.fixture
+def own_county(tmp_path, monkeypatch, request):
+    """A county of four schools in a store of the test's own, for a test that changes it: (app, county, engine)."""
+    from sync import settings
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    county = build_county(engine, n=4)
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    settings.reset_caches()
+    request.addfinalizer(settings.reset_caches)
+    queries.clear_caches()
+    from dashboard import app as app_module
+
+    yield app_module, county, engine
+    queries.clear_caches()
+    engine.dispose()
+
+
 def _as(app_module, viewer):
     ctx = app_module.server.test_request_context("/")
     ctx.push()
@@ -331,35 +351,24 @@ def test_a_school_sees_the_findings_behind_its_deduction_and_no_other_schools(ap
     assert "去年的發現" not in page and "演練簽到表代簽" not in page
 
 
-def test_a_refused_workbook_is_not_called_no_workbook_received(tmp_path, monkeypatch, request):
+def test_a_refused_workbook_is_not_called_no_workbook_received(own_county):
     """A school whose only workbook was refused as a whole reads that it arrived and was refused, not that
     nothing was received."""
     from sqlalchemy import update
 
     from dashboard.i18n import t
     from dashboard.pages import school
-    from sync import settings, store
+    from sync import store
 
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    c = build_county(engine, n=4)
+    app_module, c, engine = own_county
     with engine.begin() as conn:
         conn.execute(update(store.sources).where(store.sources.c.school_code == c.not_submitted).values(
             status="refused", message="缺少工作表「應急演練」"))
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
-    settings.reset_caches()
-    request.addfinalizer(settings.reset_caches)
-    queries.clear_caches()
-    from dashboard import app as app_module
-
     ctx = _as(app_module, c.users["admin"])
     try:
         page = school.render_school_page("en", c.year, c.not_submitted)
     finally:
         ctx.pop()
-        queries.clear_caches()
-        engine.dispose()
     notice = _text(_find(page, "school-not-submitted"))
     assert t("school.refused_not_loaded", "en") in notice and "no workbook received" not in notice
     assert t("submitted.refused", "en") in _text(_find(page, "school-name").children)
@@ -401,18 +410,17 @@ def test_the_publish_preview_marks_the_schools_the_veto_takes_out(app):
     assert "取消資格" in row
 
 
-def test_a_published_school_page_says_when_newer_data_changed_the_draft(tmp_path, monkeypatch, request):
+def test_a_published_school_page_says_when_newer_data_changed_the_draft(own_county):
     """rules.md: a published evaluation is frozen.  The page shows it, and says that data received since
     makes the draft another score (an upload after publication did not seem to count at all)."""
     from datetime import datetime
 
     from sqlalchemy import insert, select
 
-    from sync import settings, store
+    from dashboard.pages import school
+    from sync import store
 
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    c = build_county(engine, n=4)
+    app_module, c, engine = own_county
     with engine.begin() as conn:
         frozen = conn.execute(select(store.scores).where(
             store.scores.c.year == c.year - 1, store.scores.c.school_code == c.codes[0],
@@ -420,22 +428,12 @@ def test_a_published_school_page_says_when_newer_data_changed_the_draft(tmp_path
         draft = {k: v for k, v in frozen.items() if k != "id"} | {"publication_id": None, "total": 12.3,
                                                                   "computed_at": datetime.now()}
         conn.execute(insert(store.scores), [draft])
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
-    settings.reset_caches()
-    request.addfinalizer(settings.reset_caches)
-    queries.clear_caches()
-    from dashboard import app as app_module
-    from dashboard.pages import school
-
     ctx = _as(app_module, c.users["school"])
     try:
         changed = school.render_school_page("zh-Hant", c.year - 1, c.codes[0])
         current = school.render_school_page("zh-Hant", c.year, c.codes[0])
     finally:
         ctx.pop()
-        queries.clear_caches()
-        engine.dispose()
     assert "12.3" in _text(_find(changed, "school-newer-draft"))
     assert _find(changed, "school-total").children != "12.3"  # the frozen total stays what the page shows
     assert _find(current, "school-newer-draft") is None  # a draft year has nothing frozen

@@ -293,21 +293,29 @@ def test_a_value_in_the_last_cell_of_a_sheet_refuses_the_file_instead_of_abortin
 
 def test_a_far_cell_in_the_school_sheet_is_refused_by_a_whole_sync_which_goes_on(tmp_path):
     """The sync's peek reads the school sheet on its own: it must measure it first too."""
-    from sync.load import run_sync
-    from sync.migrate import upgrade
-    from sync.store import make_engine
 
     box = tmp_path / "inbox"
     box.mkdir()
     write_xlsx(box / "bureau.xlsx", bureau_book(("1001", "1002")))
     _far_xlsx(box / "1001.xlsx", "學校概況", "XFD1048576")
     write_xlsx(box / "1002.xlsx", school_book("1002", name="東關小學"))
+    assert _sync_actions(tmp_path, box) == {
+        "file:bureau.xlsx": "loaded", "file:1001.xlsx": "refused", "file:1002.xlsx": "loaded"}
+
+
+def _sync_actions(tmp_path, box) -> dict[str, str]:
+    """What a whole sync of `box` into a fresh SQLite store did with each source."""
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
     engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
     upgrade(engine)
-    summary = run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY)
-    actions = {o.source_key: o.action for o in summary.sources}
-    assert actions == {"file:bureau.xlsx": "loaded", "file:1001.xlsx": "refused", "file:1002.xlsx": "loaded"}
-    engine.dispose()
+    try:
+        summary = run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY)
+    finally:
+        engine.dispose()
+    return {o.source_key: o.action for o in summary.sources}
 
 
 def _rewrite_sheet(path, part: str, change) -> None:
@@ -692,10 +700,7 @@ def test_a_chart_sheet_named_like_the_school_sheet_does_not_hide_a_second_file_o
     from openpyxl import load_workbook
     from openpyxl.chart import BarChart, Reference
 
-    from sync.load import run_sync
-    from sync.migrate import upgrade
     from sync.report import SCHOOL_WORKBOOK, peek
-    from sync.store import make_engine
 
     box = tmp_path / "inbox"
     box.mkdir()
@@ -710,12 +715,8 @@ def test_a_chart_sheet_named_like_the_school_sheet_does_not_hide_a_second_file_o
     wb.create_chartsheet("學校概況").add_chart(chart)
     wb.save(b)
     assert peek(b) == (SCHOOL_WORKBOOK, "1001")
-    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
-    upgrade(engine)
-    summary = run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY)
-    actions = {o.source_key: o.action for o in summary.sources}
-    assert actions == {"file:bureau.xlsx": "loaded", "file:a.xlsx": "refused", "file:b.xlsx": "refused"}
-    engine.dispose()
+    assert _sync_actions(tmp_path, box) == {
+        "file:bureau.xlsx": "loaded", "file:a.xlsx": "refused", "file:b.xlsx": "refused"}
 
 
 def test_an_ods_error_cell_is_a_row_problem_that_names_the_error(tmp_path):
