@@ -53,8 +53,10 @@ def wants_page() -> bool:
     """The request comes from a browser following a link (it prefers HTML to JSON)."""
     from flask import request
 
+    # Only an Accept that names text/html itself: curl, wget and python-requests send */*, and get JSON.
     accept = request.accept_mimetypes
-    return accept.accept_html and accept["text/html"] >= accept["application/json"]
+    named = {mimetype for mimetype, _quality in accept}
+    return "text/html" in named and accept["text/html"] >= accept["application/json"]
 
 
 def refusal_page(zh: str, en: str) -> str:

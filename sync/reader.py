@@ -193,7 +193,9 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
 _ODS_CALC_VALUE_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
 
 
-_XML_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A control character, raw or written as a character reference (&#1;), both of which XML forbids.
+_XML_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|&#(?:0*(?:[0-8]|1[1-24-9]|2[0-9]|3[01])|x0*(?:[0-8bcef]|1[0-9a-f]));",
+                          re.IGNORECASE)
 
 
 class _Extents:
@@ -274,7 +276,7 @@ def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
     cells = data.count(b"<c ")
     # Every cell carries its r= address (what Excel, WPS and LibreOffice write; a row without one takes
     # its cells' row), else each is placed as a reader places it.  Two passes of C over the part.
-    if cells != data.count(b'<c r="') or b"<c>" in data:
+    if cells != data.count(b'<c r="') or b"<c>" in data or b"<c\n" in data or b"<c\t" in data or b"<c\r" in data:
         rows, columns = _layout_extent(data)
         extents.add(sheet, rows, columns)
         return
@@ -1019,7 +1021,7 @@ def _only_serial_number(picked: dict, cells: list) -> bool:
             return False
     for i in filled_cells(cells):
         c = cells[i]
-        if not (c.__class__ in (int, float) or (c.__class__ is str and c.strip().isdigit())):
+        if not ((isinstance(c, (int, float)) and not isinstance(c, bool)) or (c.__class__ is str and c.strip().isdigit())):
             return False
     return True
 

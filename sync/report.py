@@ -333,25 +333,28 @@ _FORM_HEADINGS = {"序号", "no", "no.", "备注", "说明", "签名", "签字"}
 
 
 def _unread_columns(spec: contract.Sheet, table) -> list[Problem]:
-    """A note when the sheet lacks an optional contract column and has columns of its own (整改完成日期
-    where the contract says 完成日期): such a column is not read, and the school should know, for the
-    optional column is then empty on every row (no deadline, no closing date)."""
+    """A note when the sheet lacks an optional contract column and heads a column of its own much like it
+    (整改完成日期 where the contract says 完成日期, 寄宿學生數 for 寄宿生數): that column is not read, and
+    the optional one is then empty on every row (no closing date, no boarders), so the school is told.
+    Columns unlike any missing one are the unknown extra columns the contract lets be."""
     from sync.cells import canon
 
     absent = [c for c in spec.columns if not c.required and c.key not in table.columns]
     read = set(table.columns.values())
     unread = [str(h).strip() for i, h in enumerate(table.header_cells)
               if i not in read and not is_empty(h) and canon(h) not in _FORM_HEADINGS]
-    if not absent or not unread:
-        return []
-    names, wanted = "、".join(unread[:5]), "、".join(c.zh for c in absent)
-    return [Problem(
-        "note", table.sheet.name, table.header_idx + 1, unread[0][:100], None,
-        f"列「{names}」未讀入;本表的「{wanted}」列沒有找到。如「{unread[0]}」就是「{absent[0].zh}」,請把表頭改為"
-        f"「{absent[0].zh}」,否則這些記錄的「{wanted}」都是空的",
-        f"column(s) '{names}' were not read, and this sheet has no '{wanted}' column; if '{unread[0]}' is "
-        f"'{absent[0].zh}' ({absent[0].label_en}), name it so, or every record's '{wanted}' stays empty",
-        sheet_key=spec.key)]
+    notes = []
+    for col in absent:
+        alike = [h for h in unread if len(set(canon(h)) & set(canon(col.zh))) >= 2]
+        if alike:
+            notes.append(Problem(
+                "note", table.sheet.name, table.header_idx + 1, alike[0][:100], None,
+                f"列「{alike[0]}」未讀入,本表也沒有「{col.zh}」列;如「{alike[0]}」就是「{col.zh}」,請把表頭改為"
+                f"「{col.zh}」,否則這些記錄的「{col.zh}」都是空的",
+                f"column '{alike[0]}' was not read, and this sheet has no '{col.zh}' ({col.label_en}) column; if "
+                f"'{alike[0]}' is '{col.zh}', name it so, or every record's '{col.zh}' stays empty",
+                sheet_key=spec.key, column_key=col.key))
+    return notes
 
 
 _OTHER_UNITS = ("万", "千", "百")  # 金額（萬元）: every amount would be stored 10,000 times too small

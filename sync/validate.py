@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import chain
 from operator import itemgetter
 
@@ -129,6 +129,9 @@ STINTS = {"guards": ("name", "campus"), "office_staff": ("name",)}
 # (E7 counts its days up to the evaluation date only).
 FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staff", "end_date"),
                   ("guard_training", "end_date")}
+# How far ahead such a date may lie: a course under way ends within weeks, not in 2062 (which would
+# credit the guard with every day until the evaluation date).
+FUTURE_AHEAD = {("guard_training", "end_date"): timedelta(days=60)}
 UNIQUE_KEYS = {
     "campuses": ("campus",),
     "checklist": ("item",),
@@ -155,6 +158,11 @@ def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
     if value < earliest:
         v = value.isoformat()
         return (f"日期「{v}」早於{earliest.year}年,請檢查年份", f"date '{v}' is before {earliest.year}; check the year")
+    if (sheet_key, key) in FUTURE_AHEAD and value > ctx.today + FUTURE_AHEAD[(sheet_key, key)]:
+        v = value.isoformat()
+        days = FUTURE_AHEAD[(sheet_key, key)].days
+        return (f"日期「{v}」在今天({ctx.today.isoformat()}){days}天之後,不合理,請檢查年份",
+                f"date '{v}' is more than {days} days after today ({ctx.today.isoformat()}); check the year")
     if value > ctx.today and (sheet_key, key) not in FUTURE_ALLOWED:
         v = value.isoformat()
         return (
@@ -397,7 +405,11 @@ def masked_private(text: str) -> str:
     three when the line holds an identity or phone number ("聯繫電話:138…")."""
     if _private_kind(text) is None:
         return text
-    return _NUMBER_RUN.sub(lambda m: _masked(m[0]), text)
+    # Only the runs that are themselves a phone or an identity number: a date or a document number on
+    # the same line stays as written.
+    kept = _NUMBER_RUN.sub(lambda m: _masked(m[0]) if _private_kind(m[0]) else m[0], text)
+    # A number the runs alone do not show ((0755)1234567: its brackets): every long run goes.
+    return kept if _private_kind(kept) is None else _NUMBER_RUN.sub(lambda m: _masked(m[0]), text)
 
 
 def _masked_in(text: str, value: str) -> str:

@@ -27,3 +27,4 @@ def test_audit_details_are_in_the_readers_words():
     assert _detail({"what": "circular", "year": 2026, "draft": True, "spare": 1}, "zh-Hant") == \
         "內容: circular；年度: 2026；草稿: 是；spare: 1"
     assert _detail({"refused": False}, "en") == "refused: no"
+    assert _detail({"from": "10.0.0.1", "file": "c.xlsx"}, "zh-Hant") == "來源地址: 10.0.0.1；文件: c.xlsx"

@@ -226,6 +226,23 @@ def test_heatmap_for_a_school_has_only_its_own_row(app):
     assert len(fig["data"][0]["y"]) == 1
 
 
+def test_a_school_reads_an_empty_list_of_movers_as_about_itself(app):
+    """In a draft year a school's officer sees its own row only: an empty list means its school is not on
+    it, not that no school in the county fell."""
+    app_module, c = app
+    from dashboard.i18n import t
+    from dashboard.pages import trends
+
+    ctx = _as(app_module, c.users["school"])
+    try:
+        out, _title = trends.render_trends("zh-Hant", c.year, "township")
+    finally:
+        ctx.pop()
+    text = _text(out)
+    assert t("trends.no_fallers", "zh-Hant") not in text and t("trends.no_risers", "zh-Hant") not in text
+    assert t("trends.not_listed", "zh-Hant") in text or t("trends.no_movers", "zh-Hant") in text
+
+
 def test_trends_render_every_figure(app):
     app_module, c = app
     from dashboard.pages import trends

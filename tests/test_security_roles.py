@@ -221,6 +221,16 @@ def test_a_refused_download_followed_in_a_browser_is_a_page_not_json(store, app)
     assert as_json.status_code == 403 and as_json.get_json()["error"] == "a school exports only its own data"
 
 
+def test_a_program_asking_for_anything_gets_json_not_a_page(store, app):
+    """curl, wget and python-requests send Accept: */*: they get the status and JSON, never a redirect."""
+    _, accounts = store
+    anything = {"Accept": "*/*"}
+    logged_out = app.server.test_client().get(f"/download/school/S001/{PUBLISHED_YEAR}.csv", headers=anything)
+    assert logged_out.status_code == 401 and logged_out.get_json()["error"] == "login required"
+    refused = client_for(app, accounts["school"]).get(f"/download/school/S002/{PUBLISHED_YEAR}.xlsx", headers=anything)
+    assert refused.status_code == 403 and refused.mimetype == "application/json"
+
+
 def test_a_download_link_followed_after_the_session_ended_leads_to_the_login(store, app):
     response = app.server.test_client().get(f"/download/school/S001/{PUBLISHED_YEAR}.csv", headers=BROWSER)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=/download/")

@@ -41,22 +41,33 @@ def test_a_cell_merged_down_over_rows_holds_its_value_for_each_row(tmp_path, fmt
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
-def test_a_number_merged_down_over_rows_is_not_each_rows_own(tmp_path, fmt):
-    """"Never silently fixed": 2,000 yuan merged over two purchases is not 4,000 yuan, nor 600 people
-    merged over two drills 1,200.  The top row keeps its number; each row under it is refused saying
-    why, while a merged date on the same rows is each row's own."""
+def test_an_amount_merged_down_over_rows_is_not_each_rows_own(tmp_path, fmt):
+    """"Never silently fixed": 2,000 yuan merged over two purchases is one sum, not 4,000 yuan.  The top
+    row keeps its amount; the row under it is refused saying why.  A count merged over rows (the same 12
+    classes in two drills, as WPS's 合併相同單元格 leaves it) and a merged date are each row's own."""
     book = school_book()
     book["安全經費"] = [book["安全經費"][0], [date(2026, 3, 1), "隱患整治", 2000], [date(2026, 3, 1), "安全宣傳", None]]
-    book["應急演練"][2][7] = None
-    merges = [("安全經費", 2, 1, 2), ("安全經費", 0, 1, 2), ("應急演練", 7, 1, 2)]
+    book["應急演練"][2][5] = None
+    merges = [("安全經費", 2, 1, 2), ("安全經費", 0, 1, 2), ("應急演練", 5, 1, 2)]
     report = check_file(write_merged(fmt, tmp_path / "merged", book, merges), registry={"1001"}, today=TODAY)
     assert [(f["date"], f["use"], f["amount"]) for f in report.rows["funds"]] == [
         (date(2026, 3, 1), "隱患整治", 2000)]
-    assert [d["participants"] for d in report.rows["drills"]] == [600]
-    refused = {(p.sheet, p.row, p.column): p for p in report.problems}
-    assert set(refused) == {("安全經費", 3, "金額"), ("應急演練", 3, "參演人數")}, _lines(report)
-    p = refused[("安全經費", 3, "金額")]
-    assert "merged with row 2" in p.reason_en and "第2行" in p.reason_zh and p.value == "2000"
+    assert [d["classes"] for d in report.rows["drills"]] == [12, 12]
+    [p] = report.problems
+    assert (p.sheet, p.row, p.column, p.value) == ("安全經費", 3, "金額", "2000")
+    assert "merged with row 2" in p.reason_en and "第2行" in p.reason_zh
+
+
+def test_a_serial_number_merged_down_over_blank_form_rows_leaves_them_blank(tmp_path):
+    """A printed form's 序號 merged down over its empty rows: still rows holding only a serial number."""
+    book = school_book()
+    book["保安演練"][0].insert(0, "序號")
+    book["保安演練"][1].insert(0, 1)
+    book["保安演練"] += [[2], [None], [None], ["填表人:張三"]]  # the signature line keeps the rows above it
+    report = check_file(write_merged("xlsx", tmp_path / "form", book, [("保安演練", 0, 2, 4)]), registry={"1001"},
+                        today=TODAY)
+    assert not report.problems, _lines(report)
+    assert len(report.rows["guard_drills"]) == 1
 
 
 def test_an_extra_column_headed_like_another_sheets_column_is_an_unknown_extra_column(tmp_path):
@@ -343,7 +354,8 @@ def _with_prefix(xml: str) -> str:
 _FAR_ROW = '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>'
 
 
-@pytest.mark.parametrize("written", ["prefixed", "cells without address", "part beyond 100 MB"])
+@pytest.mark.parametrize("written", ["prefixed", "cells without address", "a newline in the cell tag",
+                                     "part beyond 100 MB"])
 def test_a_far_cell_written_as_other_programs_write_it_is_refused_before_calamine(tmp_path, written, monkeypatch):
     """The extent guard reads SpreadsheetML as any valid writer spells it (an x: prefix, cells with no
     r= address); a sheet too large to measure is refused outright.  Any of them getting past the
@@ -355,6 +367,8 @@ def test_a_far_cell_written_as_other_programs_write_it_is_refused_before_calamin
         "prefixed": lambda xml: _with_prefix(xml.replace("</sheetData>", _FAR_ROW)),
         "cells without address": lambda xml: xml.replace(
             "</sheetData>", '<row r="1048576">' + '<c t="n"><v>1</v></c>' * 16384 + "</row></sheetData>"),
+        "a newline in the cell tag": lambda xml: xml.replace(
+            "</sheetData>", '<row r="1048576"><c\nr="XFD1048576" t="n"><v>1</v></c></row></sheetData>'),
         "part beyond 100 MB": lambda xml: xml.replace("</sheetData>", " " * 20_000 + _FAR_ROW),
     }[written]
     _rewrite_sheet(path, "xl/worksheets/sheet6.xml", far)
@@ -376,6 +390,17 @@ def test_a_prefixed_sheet_is_read_with_its_error_cells_named(tmp_path):
         xml.replace('<c r="H2"><f>F2/0</f><v></v></c>', '<c r="H2" t="e"><f>F2/0</f><v>#DIV/0!</v></c>')))
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert [(p.sheet, p.row, p.value) for p in report.problems] == [("應急演練", 2, "#DIV/0!")]
+
+
+def test_an_ods_with_a_control_character_reference_is_read_not_refused_as_damaged(tmp_path):
+    """&#1; in a text is a control character XML forbids and calamine reads past: the file is read (its
+    row reported for the character), not refused as a damaged file."""
+    book = school_book()
+    book["保安演練"][1][2] = "CTRL"
+    path = write("ods", tmp_path / "s", book)
+    _rewrite_sheet(path, "content.xml", lambda xml: xml.replace(">CTRL<", ">防暴&#1;演練<", 1))
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.file_problems, _lines(report)
 
 
 def test_an_ods_with_a_control_character_is_still_measured_before_calamine(tmp_path):

@@ -414,6 +414,14 @@ def test_an_optional_column_under_an_offices_own_heading_is_named_as_not_read(tm
     assert report.rows["hazards"][0]["closed_date"] is None
 
 
+def test_a_column_unlike_any_missing_one_is_an_unknown_extra_column_without_a_note(tmp_path):
+    """內容 has nothing of 參演人數: no advice to rename one as the other."""
+    book = school_book()
+    book["應急演練"][0][7] = "內容"
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+
+
 def test_a_serial_number_or_remarks_column_is_no_note(tmp_path):
     book = school_book()
     book["隱患整改"][0][6] = "備註"

@@ -179,6 +179,15 @@ def test_a_planned_end_of_service_and_a_deadline_may_lie_ahead(tmp_path):
     assert not _check(tmp_path, book).problems
 
 
+def test_a_training_typed_to_end_years_ahead_is_refused(tmp_path):
+    """A course under way ends within weeks; one typed to end in 2062 would credit the guard with every day
+    until the evaluation date (E7)."""
+    book = school_book()
+    book["保安培訓"].append(["趙保安", TODAY - timedelta(days=1), date(2062, 3, 3), "是", "技能"])
+    [p] = _check(tmp_path, book).problems
+    assert (p.sheet, p.column, p.value) == ("保安培訓", "結束日期", "2062-03-03") and "check the year" in p.reason_en
+
+
 def test_a_training_that_has_not_started_is_still_in_the_future(tmp_path):
     book = school_book()
     book["保安培訓"].append(["趙保安", TODAY + timedelta(days=1), TODAY + timedelta(days=3), "是", "技能"])
@@ -306,3 +315,11 @@ def test_a_phone_number_in_a_note_under_the_table_is_shown_masked_never_whole(tm
     assert len(notes) == 1 and not report.file_problems
     assert "138…" in notes[0].value and "5678" not in notes[0].value
     assert all("5678" not in n["text"] for n in report.notes)
+
+
+def test_masking_a_note_keeps_its_dates_and_document_numbers():
+    from sync.validate import masked_private
+
+    line = "2026-03-05 檢查,文號 20260012345,聯繫 138 1234 5678"
+    assert masked_private(line) == "2026-03-05 檢查,文號 20260012345,聯繫 138…"
+    assert masked_private("電話 (0755)12345678") == "電話 (075…"

@@ -78,6 +78,9 @@ def render_trends(lang, year, group_by):
             spread = spread.assign(name=[to_language(str(n), lang) for n in spread["name"]])
         risers, fallers = queries.risers_fallers(viewer, year_i)
         comparable = not (risers.empty and fallers.empty)  # one list empty: nobody moved that way
+        # A school account in a draft year sees its own row only: an empty list is about it alone.
+        no_risers, no_fallers = (("trends.no_risers", "trends.no_fallers") if viewer.is_bureau
+                                 else ("trends.not_listed", "trends.not_listed"))
         movers_note = None if viewer.is_bureau else html.P(t("trends.movers_public_only", lang), className="small text-muted")
         # the spread of a draft year is the bureau's alone (queries.spread)
         spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
@@ -100,11 +103,11 @@ def render_trends(lang, year, group_by):
             dbc.Row([
                 dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.risers", lang), className="h6 mb-0")),
                                   dbc.CardBody([movers_note, movers_table(risers, lang, "risers-table", viewer.can_see_school,
-                                                                            "trends.no_risers" if comparable else "trends.no_movers")])],
+                                                                            no_risers if comparable else "trends.no_movers")])],
                                  className="mb-3 shadow-sm"), lg=6),
                 dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.fallers", lang), className="h6 mb-0")),
                                   dbc.CardBody([movers_note, movers_table(fallers, lang, "fallers-table", viewer.can_see_school,
-                                                                            "trends.no_fallers" if comparable else "trends.no_movers")])],
+                                                                            no_fallers if comparable else "trends.no_movers")])],
                                  className="mb-3 shadow-sm"), lg=6),
             ]),
         ])
