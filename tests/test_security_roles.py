@@ -328,6 +328,14 @@ def test_the_upload_report_follows_the_language_switch_and_says_a_published_year
     assert "frozen" in drawn["en"] and "已凍結" in drawn["zh-Hant"]
 
 
+def test_an_upload_outcome_the_page_never_stores_is_a_message_not_a_server_error(store, app):
+    _, accounts = store
+    forged = {"status": ["users.added", {"nope": 1}, "success"], "problems": [], "annotated": False, "year": 2026}
+    response = call(client_for(app, accounts["school"]), "upload-result.children",
+                    {"upload-outcome.data": forged, "lang-store.data": "en"})
+    assert response.status_code == 200 and "upload-status" not in response_text(response)
+
+
 def test_an_oversized_upload_is_refused_before_it_is_read(store, app, monkeypatch):
     from sync.settings import reset_caches
 

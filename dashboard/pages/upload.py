@@ -131,6 +131,11 @@ def _score_line(viewer: Viewer, year: int, lang: str):
     return html.P(line, className="fs-5 fw-semibold", id="upload-score")
 
 
+# What an upload can come to, and the values its message takes (show_outcome draws only these).
+_OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.loaded_with_problems": {"count"},
+             "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"}}
+
+
 def _outcome(report, annotated: bool, year: int) -> dict:
     """The report as plain data (the school's own file's problems), for the store and the render."""
     run = getattr(report, "run", None)
@@ -181,6 +186,8 @@ def show_outcome(outcome, lang):
         if not outcome or not outcome.get("status"):
             return None
         key, values, colour = outcome["status"]
+        if key not in _OUTCOMES or not isinstance(values, dict) or set(values) != _OUTCOMES[key]:
+            raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
         parts = [feedback(t(key, lang, **values), colour, "upload-status"), problems_table(outcome["problems"], lang)]
         if outcome["annotated"]:
             parts.append(html.A(t("upload.annotated", lang), href=f"/download/annotated/{viewer.school_code}",
