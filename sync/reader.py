@@ -172,7 +172,11 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
                     if cell.get(office_value_type) is not None or len(cell):
                         filled, columns = True, max(columns, c + across)
                     if cell.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
-                        failed.append((r, c, ExcelError("".join(cell.itertext()).strip() or "#N/A")))
+                        # at every place it is repeated to (a formula filled down or across), within reason
+                        error = ExcelError("".join(cell.itertext()).strip() or "#N/A")
+                        repeated = int(row.get(t + "number-rows-repeated", "1"))
+                        failed.extend((r + dr, c + dc, error) for dr in range(min(repeated, _ERRORS_REPEATED))
+                                      for dc in range(min(across, _ERRORS_REPEATED)))
                     down = int(cell.get(t + "number-rows-spanned", "1"))
                     if down > 1:
                         found.append(((r, c), (r + down - 1, c + int(cell.get(t + "number-columns-spanned", "1")) - 1)))
@@ -190,6 +194,7 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
     return merges, errors
 
 
+_ERRORS_REPEATED = 100  # rows and columns an error cell is repeated to that are each named (a table's width)
 _ODS_CALC_VALUE_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
 
 

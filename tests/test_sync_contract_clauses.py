@@ -761,3 +761,31 @@ def test_an_ods_error_cell_is_a_row_problem_that_names_the_error(tmp_path):
     report = check_file(path, registry={"1001"}, today=TODAY)
     [p] = report.problems
     assert (p.sheet, p.row, p.column, p.value) == ("應急演練", 2, "參演人數", "#DIV/0!") and "formula error" in p.reason_en
+
+
+def test_an_ods_error_cell_repeated_across_rows_is_named_on_each(tmp_path):
+    """A failed formula filled down is one cell repeated over rows in an .ods: each row's cell is named."""
+    from tests.sync_helpers import write_ods
+
+    book = school_book()
+    book["應急演練"][1][7] = "ERRCELL"
+    path = write_ods(tmp_path / "s.ods", book)
+    error = ('<table:table-cell table:formula="of:=[.F2]/0" office:value-type="string" office:string-value="" '
+             'calcext:value-type="error"><text:p>#DIV/0!</text:p>')
+    _rewrite_sheet(path, "content.xml", lambda xml: xml.replace(
+        '<table:table-cell office:value-type="string" office:string-value="ERRCELL"><text:p>ERRCELL</text:p>',
+        error).replace("<office:document-content ", '<office:document-content xmlns:calcext='
+                       '"urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" ', 1))
+    # the drill rows' last cells become one row repeated: row 2 carries the error and stands for row 3 too
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("content.xml").decode()
+    start = xml.index(error)
+    row_start = xml.rindex("<table:table-row", 0, start)
+    row_end = xml.index("</table:table-row>", start) + len("</table:table-row>")
+    next_end = xml.index("</table:table-row>", row_end) + len("</table:table-row>")
+    repeated = xml[row_start:row_end].replace("<table:table-row", '<table:table-row table:number-rows-repeated="2"', 1)
+    _rewrite_sheet(path, "content.xml", lambda text: text[:row_start] + repeated + text[next_end:])
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert [(p.row, p.value) for p in report.problems if p.column == "參演人數"] == [(2, "#DIV/0!"), (3, "#DIV/0!")]
