@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import desc, select
+from sqlalchemy import desc, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from sync import contract
@@ -165,7 +165,8 @@ def save_inspection(engine: Engine, values: dict, by: str, record_id: int | None
         manual_id = _manual_source_id(conn)
         before = None
         if record_id is None:
-            record_id = conn.execute(_table.insert().values(source_id=manual_id, **record)).inserted_primary_key[0]
+            record_id = conn.execute(_table.insert().values(
+                source_id=manual_id, **_fresh_id(conn), **record)).inserted_primary_key[0]
         else:
             before = _existing(conn, record_id, manual_id)
             conn.execute(_table.update().where(_table.c.record_id == record_id).values(**record))
@@ -179,6 +180,17 @@ def save_inspection(engine: Engine, values: dict, by: str, record_id: int | None
     if recompute:
         _recompute(engine, {record["date"].year, *([before["date"].year] if before and before.get("date") else [])})
     return record_id
+
+
+def _fresh_id(conn) -> dict:
+    """A number no finding ever had, for SQLite: it gives a deleted last row's number to the next row,
+    and the history of changes (inspection_changes) would show two findings as one.  PostgreSQL and
+    MariaDB never reuse one (and PostgreSQL's sequence must not be passed by)."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    used = max(conn.execute(select(func.max(_table.c.record_id))).scalar() or 0,
+               conn.execute(select(func.max(inspection_changes.c.record_id))).scalar() or 0)
+    return {"record_id": used + 1}
 
 
 def delete_inspection(engine: Engine, record_id: int, by: str, recompute: bool = True) -> None:

@@ -64,6 +64,16 @@ def test_removal_keeps_what_was_removed(engine):
     assert latest["after"] is None and latest["before"]["school_code"] == "S001"
 
 
+def test_a_deleted_findings_number_is_never_given_to_the_next_one(engine):
+    """The history of changes is kept by record number: a new finding after a deletion is not the deleted
+    one's continuation (SQLite would give the last row's number again; every store here must not)."""
+    first = inspections.save_inspection(engine, FINDING, by="boss", recompute=False)
+    inspections.delete_inspection(engine, first, by="boss", recompute=False)
+    second = inspections.save_inspection(engine, {**FINDING, "school_code": "S002"}, by="boss", recompute=False)
+    assert second != first
+    assert [c["before"]["school_code"] if c["before"] else None for c in inspections.changes(engine, second)] == [None]
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [
