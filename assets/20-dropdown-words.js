@@ -12,6 +12,9 @@
     var words = WORDS[document.documentElement.lang] || {};
     return words[english] || english;
   }
+  function isWordFor(text, english) {
+    return Object.keys(WORDS).some(function (lang) { return WORDS[lang][english] === text; });
+  }
   function translate(root) {
     if (!root || root.nodeType !== 1) { return; }
     var inputs = root.querySelectorAll ? root.querySelectorAll("input[placeholder], [aria-label], [title]") : [];
@@ -19,8 +22,8 @@
       ["placeholder", "aria-label", "title"].forEach(function (attr) {
         var value = el.getAttribute(attr);
         if (value === null) { return; }
-        var english = el.getAttribute("data-en-" + attr) || value;
-        if (WORDS["zh-Hant"][english] === undefined) { return; }
+        var english = WORDS["zh-Hant"][value] !== undefined ? value : el.getAttribute("data-en-" + attr);
+        if (!english || (value !== english && !isWordFor(value, english))) { return; }
         el.setAttribute("data-en-" + attr, english);
         if (value !== word(english)) { el.setAttribute(attr, word(english)); }
       });
@@ -28,8 +31,9 @@
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (var node = walker.nextNode(); node; node = walker.nextNode()) {
       var text = node.nodeValue.trim();
-      var english = node.__en || text;
-      if (WORDS["zh-Hant"][english] === undefined) { continue; }
+      // The English word just written, or the one this node showed before a language switch.
+      var english = WORDS["zh-Hant"][text] !== undefined ? text : node.__en;
+      if (english === undefined || (text !== english && !isWordFor(text, english))) { continue; }
       node.__en = english;
       if (text !== word(english)) { node.nodeValue = word(english); }
     }
@@ -37,12 +41,13 @@
   function start() {
     new MutationObserver(function (changes) {
       changes.forEach(function (change) {
-        if (change.type === "attributes") { translate(document.body); return; }
+        // React may write a new word into a text node it keeps (characterData) as well as add nodes.
+        if (change.type === "characterData") { translate(change.target.parentNode); return; }
         Array.prototype.forEach.call(change.addedNodes, function (added) {
           translate(added.nodeType === 3 ? added.parentNode : added);
         });
       });
-    }).observe(document.body, {childList: true, subtree: true});
+    }).observe(document.body, {childList: true, characterData: true, subtree: true});
     new MutationObserver(function () { translate(document.body); })
       .observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
     translate(document.body);

@@ -226,10 +226,11 @@ def test_the_dropdowns_own_words_follow_the_language(server, browser):
     page.wait_for_load_state("networkidle")  # a page left mid-load aborts its requests (our doing)
     page.goto(f"{server['base']}/school")
     page.wait_for_selector("#school-picker")
-    page.click("#lang-zh-Hant")
+    page.wait_for_load_state("networkidle")  # the page's language (繁, the default) has been applied
+    assert page.evaluate("document.documentElement.lang") == "zh-Hant"
     page.click("#school-picker")
     page.keyboard.type("沒有這所學校")
-    page.wait_for_selector("text=沒有符合的選項", timeout=10_000)
+    page.wait_for_selector("text=沒有符合的選項", timeout=20_000)
     assert page.locator("text=No options found").count() == 0 and page.locator("input[placeholder='Search']").count() == 0
     page.keyboard.press("Escape")
     page.click("#lang-en")
@@ -237,6 +238,6 @@ def test_the_dropdowns_own_words_follow_the_language(server, browser):
     page.wait_for_load_state("networkidle")
     page.click("#school-picker")
     page.keyboard.type("no such school")
-    page.wait_for_selector("text=No options found", timeout=10_000)
+    page.wait_for_selector("text=No options found", timeout=20_000)
     watch.check()
     context.close()
