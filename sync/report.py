@@ -236,8 +236,10 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
                 code_col=table.columns.get("school_code"), skip_cols=numeric_columns(spec.key, table.columns),
                 contract_cols=set(table.columns.values()),
             ))
-            report.notes.extend({"sheet": table.sheet.name, "row": r, "text": masked_private(t), "kind": k} for r, t, k in table.notes)
-            report.problems.extend(_unread_lines(spec, table))
+            # Nothing private of a line not read as a record goes into the report or the store.
+            notes = [(r, masked_private(t), k) for r, t, k in table.notes]
+            report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t, "kind": k} for r, t, k in notes)
+            report.problems.extend(_unread_lines(spec, table.sheet.name, notes))
             report.rows_read += len(table.rows)
     used = {id(sh) for sh in chosen.values()}
     spec_keys = {spec.key for spec in specs}
@@ -277,12 +279,11 @@ _SHOWN_NOTES = {
 }
 
 
-def _unread_lines(spec: contract.Sheet, table) -> list[Problem]:
-    # A line not read as a record is not looked into for privacy (a contact phone on the signature
-    # line is not a column of phone numbers), but nothing private is repeated into the store.
-    return [Problem("note", table.sheet.name, row, None, masked_private(text[:200]), *_SHOWN_NOTES[kind],
-                    sheet_key=spec.key)
-            for row, text, kind in table.notes if kind in _SHOWN_NOTES]
+def _unread_lines(spec: contract.Sheet, sheet_name: str, notes: list[tuple[int, str, str]]) -> list[Problem]:
+    """Problems of level note for the lines shown to the school; `notes` are already masked (a contact
+    phone on the signature line is not a column of phone numbers, so it refuses nothing)."""
+    return [Problem("note", sheet_name, row, None, text[:200], *_SHOWN_NOTES[kind], sheet_key=spec.key)
+            for row, text, kind in notes if kind in _SHOWN_NOTES]
 
 
 def _holds_records(spec: contract.Sheet, sheet) -> bool:
@@ -577,10 +578,11 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         col = p.col_no or 1
         cell = ws.cell(row=p.row, column=col)
         shown = display(cell.value) if isinstance(cell.value, (str, int, float)) else ""
-        if masked_private(shown) != shown:
+        masked = masked_private(shown)
+        if masked != shown:
             # The copy is kept on the server for the school to download: an identity or phone number
             # refused for privacy is not kept in it.
-            cell.value = masked_private(shown)
+            cell.value = masked
         cell.fill = bad
         text = f"{p.reason_zh}\n{p.reason_en}"
         if cell.comment is not None:
