@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -57,11 +58,12 @@ def own_county(tmp_path, monkeypatch, request):
     engine.dispose()
 
 
+@contextmanager
 def _as(app_module, viewer):
-    ctx = app_module.server.test_request_context("/")
-    ctx.push()
-    login_user(viewer)
-    return ctx
+    """A request by `viewer`: what a callback sees as current_user (server-side checks read it)."""
+    with app_module.server.test_request_context("/"):
+        login_user(viewer)
+        yield
 
 
 def _text(component) -> str:
@@ -93,11 +95,8 @@ def test_overview_for_the_bureau_has_every_school_and_the_county_todos(app):
     app_module, c = app
     from dashboard.pages import overview
 
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         out = overview.render_overview("zh-Hant", c.year)
-    finally:
-        ctx.pop()
     grid = _find(out, "ranking-grid")
     assert len(grid.rowData) == 8
     assert grid.rowData[-1]["school_code"] == c.disqualified
@@ -112,12 +111,9 @@ def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_
     app_module, c = app
     from dashboard.pages import overview
 
-    ctx = _as(app_module, c.users["school"])
-    try:
+    with _as(app_module, c.users["school"]):
         out = overview.render_overview("en", c.year)
         published = overview.render_overview("en", c.year - 1)
-    finally:
-        ctx.pop()
     assert [r["school_code"] for r in _find(out, "ranking-grid").rowData] == [c.codes[0]]
     assert _find(out, "county-todos") is None
     assert "Overview" in _text(out) and "Draft" in _text(out)
@@ -130,12 +126,9 @@ def test_ranking_filter_builds_the_grid_filter_model(app):
     app_module, c = app
     from dashboard.pages import overview
 
-    ctx = _as(app_module, c.users["leader"])
-    try:
+    with _as(app_module, c.users["leader"]):
         model = overview.filter_ranking("小學", None, "優秀")
         none = overview.filter_ranking(None, None, None)
-    finally:
-        ctx.pop()
     assert model == {"type": {"filterType": "text", "type": "equals", "filter": "小學"},
                      "grade": {"filterType": "text", "type": "equals", "filter": "優秀"}}
     assert none == {}
@@ -145,29 +138,20 @@ def test_ranking_click_opens_a_school_only_when_the_viewer_may_see_it(app):
     app_module, c = app
     from dashboard.pages import overview
 
-    ctx = _as(app_module, c.users["school"])
-    try:
+    with _as(app_module, c.users["school"]):
         assert overview.open_school_from_ranking({"rowId": c.codes[1]}) is no_update
         assert overview.open_school_from_ranking({"rowId": c.codes[0]}) == f"/school/{c.codes[0]}"
-    finally:
-        ctx.pop()
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         assert overview.open_school_from_ranking({"rowId": c.codes[1]}) == f"/school/{c.codes[1]}"
-    finally:
-        ctx.pop()
 
 
 def test_school_page_shows_the_school_and_refuses_another(app):
     app_module, c = app
     from dashboard.pages import school
 
-    ctx = _as(app_module, c.users["school"])
-    try:
+    with _as(app_module, c.users["school"]):
         own = school.render_school_page("zh-Hant", c.year, c.codes[0])
         other = school.render_school_page("zh-Hant", c.year, c.codes[1])
-    finally:
-        ctx.pop()
     assert _find(own, "school-total") is not None
     assert _find(own, "indicator-table") is not None
     assert "還需 1 名" in _text(own)  # guards: 4 required, 3 on duty
@@ -184,11 +168,8 @@ def test_school_page_in_simplified_chinese_converts_data_text(app):
     app_module, c = app
     from dashboard.pages import school
 
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         out = school.render_school_page("zh-Hans", c.year, c.codes[0])
-    finally:
-        ctx.pop()
     text = _text(out)
     assert "隐患整改台账" in text and "城关" in text
     assert "隱患整改台賬" not in text
@@ -198,13 +179,10 @@ def test_heatmap_callback_draws_one_row_per_school_and_a_click_opens_it(app):
     app_module, c = app
     from dashboard.pages import heatmaps
 
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         fig, pages, summary = heatmaps.render_heatmap("en", c.year, "classes", "township", [], "group", 1)
         filtered, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "classes", "township", ["城關鎮"], "group", 1)
         opened = heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[2]}]})
-    finally:
-        ctx.pop()
     trace = fig["data"][0]
     assert len(trace["y"]) == 8 and pages == 1
     assert "8 of 8" in summary
@@ -217,12 +195,9 @@ def test_heatmap_for_a_school_has_only_its_own_row(app):
     app_module, c = app
     from dashboard.pages import heatmaps
 
-    ctx = _as(app_module, c.users["school"])
-    try:
+    with _as(app_module, c.users["school"]):
         fig, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "gate_duty", "type", None, "worst", 1)
         assert heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[1]}]}) is no_update
-    finally:
-        ctx.pop()
     assert len(fig["data"][0]["y"]) == 1
 
 
@@ -233,11 +208,8 @@ def test_a_school_reads_an_empty_list_of_movers_as_about_itself(app):
     from dashboard.i18n import t
     from dashboard.pages import trends
 
-    ctx = _as(app_module, c.users["school"])
-    try:
+    with _as(app_module, c.users["school"]):
         out, _title = trends.render_trends("zh-Hant", c.year, "township")
-    finally:
-        ctx.pop()
     text = _text(out)
     assert t("trends.no_fallers", "zh-Hant") not in text and t("trends.no_risers", "zh-Hant") not in text
     assert t("trends.not_listed", "zh-Hant") in text or t("trends.no_movers", "zh-Hant") in text
@@ -247,11 +219,8 @@ def test_trends_render_every_figure(app):
     app_module, c = app
     from dashboard.pages import trends
 
-    ctx = _as(app_module, c.users["leader"])
-    try:
+    with _as(app_module, c.users["leader"]):
         out, title = trends.render_trends("en", c.year, "township")
-    finally:
-        ctx.pop()
     assert title == f"Trends {c.year}"
     for element_id in ("trend-monthly", "trend-yoy", "trend-annual", "trend-spread", "trend-histogram",
                        "risers-table", "fallers-table"):
@@ -302,12 +271,9 @@ def test_rendered_pages_are_shared_within_a_scope_and_never_across_scopes(app):
 
     rendered = {}
     for role in ("admin", "leader", "school"):
-        ctx = _as(app_module, c.users[role])
-        try:
+        with _as(app_module, c.users[role]):
             rendered[role] = (overview.render_overview("zh-Hant", c.year),
                               school.render_school_page("zh-Hant", c.year, c.codes[0]))
-        finally:
-            ctx.pop()
     assert rendered["admin"][0] is rendered["leader"][0]  # the bureau's overview is built once
     assert rendered["admin"][1] is rendered["leader"][1]
     assert rendered["school"][0] is not rendered["admin"][0]
@@ -320,13 +286,10 @@ def test_not_submitted_shows_in_the_ranking_headline_and_school_page(app, lang, 
     from dashboard.i18n import t
     from dashboard.pages import overview, school
 
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         out = overview.render_overview(lang, c.year)
         page = school.render_school_page(lang, c.year, c.not_submitted)
         other = school.render_school_page(lang, c.year, c.codes[0])
-    finally:
-        ctx.pop()
     rows = {r["school_code"]: r for r in _find(out, "ranking-grid").rowData}
     assert rows[c.not_submitted]["not_submitted"] == label
     assert [code for code, r in rows.items() if r["not_submitted"]] == [c.not_submitted]
@@ -343,12 +306,9 @@ def test_a_disqualified_school_reads_why_and_the_finding_behind_it(app, lang, ve
     app_module, c = app
     from dashboard.pages import school
 
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         page = school.render_school_page(lang, c.year, c.disqualified)
         qualified = school.render_school_page(lang, c.year, c.codes[0])
-    finally:
-        ctx.pop()
     assert veto in _text(_find(page, "school-veto"))
     assert "演練簽到表代簽" in _text(_find(page, "inspection-table")) or "演练签到表代签" in _text(
         _find(page, "inspection-table"))
@@ -359,11 +319,8 @@ def test_a_school_sees_the_findings_behind_its_deduction_and_no_other_schools(ap
     app_module, c = app
     from dashboard.pages import school
 
-    ctx = _as(app_module, c.users["school"])
-    try:
+    with _as(app_module, c.users["school"]):
         page = _text(school.render_school_page("zh-Hant", c.year, c.codes[0]))
-    finally:
-        ctx.pop()
     assert "消防通道堵塞" in page and "−1.5" in page
     assert "去年的發現" not in page and "演練簽到表代簽" not in page
 
@@ -381,11 +338,8 @@ def test_a_refused_workbook_is_not_called_no_workbook_received(own_county):
     with engine.begin() as conn:
         conn.execute(update(store.sources).where(store.sources.c.school_code == c.not_submitted).values(
             status="refused", message="缺少工作表「應急演練」"))
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         page = school.render_school_page("en", c.year, c.not_submitted)
-    finally:
-        ctx.pop()
     notice = _text(_find(page, "school-not-submitted"))
     assert t("school.refused_not_loaded", "en") in notice and "no workbook received" not in notice
     assert t("submitted.refused", "en") in _text(_find(page, "school-name").children)
@@ -405,11 +359,8 @@ def test_a_kindergarten_opens_the_heatmap_of_quarterly_drills(app):
     engine.dispose()
     opened = {}
     for code, viewer in users.items():
-        ctx = _as(app_module, viewer)
-        try:
+        with _as(app_module, viewer):
             opened[code] = _find(heatmaps.layout(), "hm-measure").value
-        finally:
-            ctx.pop()
     assert opened == {kindergarten: "drills_kindergarten", primary: "drills"}
 
 
@@ -418,11 +369,8 @@ def test_the_publish_preview_marks_the_schools_the_veto_takes_out(app):
     app_module, c = app
     from dashboard.pages import publish
 
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         out = publish.render_state(c.year, "zh-Hant", None)
-    finally:
-        ctx.pop()
     row = next(line for line in _text(_find(out, "pub-diff")).split("]") if c.disqualified in line)
     assert "取消資格" in row
 
@@ -445,12 +393,9 @@ def test_a_published_school_page_says_when_newer_data_changed_the_draft(own_coun
         draft = {k: v for k, v in frozen.items() if k != "id"} | {"publication_id": None, "total": 12.3,
                                                                   "computed_at": datetime.now()}
         conn.execute(insert(store.scores), [draft])
-    ctx = _as(app_module, c.users["school"])
-    try:
+    with _as(app_module, c.users["school"]):
         changed = school.render_school_page("zh-Hant", c.year - 1, c.codes[0])
         current = school.render_school_page("zh-Hant", c.year, c.codes[0])
-    finally:
-        ctx.pop()
     assert "12.3" in _text(_find(changed, "school-newer-draft"))
     assert _find(changed, "school-total").children != "12.3"  # the frozen total stays what the page shows
     assert _find(current, "school-newer-draft") is None  # a draft year has nothing frozen
@@ -467,11 +412,8 @@ def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_noth
     loads = (queries._results, queries._ledger_rows, queries._todo_counts, queries._trend_parts,
              queries._sources_by_school, queries._refused_by_school, queries._annual, queries._record_table)
     misses = {fn: fn.cache_info().misses for fn in loads}
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         page = school.render_school_page("zh-Hant", c.year, c.codes[5])
-    finally:
-        ctx.pop()
     assert _find(page, "school-total") is not None
     assert {fn.__name__: fn.cache_info().misses - n for fn, n in misses.items()} == {fn.__name__: 0 for fn in loads}
     assert warm.start_in_gunicorn_worker() is None  # not under gunicorn: no thread in tests or the CLI
@@ -521,8 +463,7 @@ def test_chinese_pages_show_no_catalogue_keys_and_no_english_words(app, lang):
     app_module, c = app
     from dashboard.pages import heatmaps, overview, school, trends, upload
 
-    ctx = _as(app_module, c.users["admin"])
-    try:
+    with _as(app_module, c.users["admin"]):
         pages = {
             "overview": overview.render_overview(lang, c.year),
             "school": school.render_school_page(lang, c.year, c.codes[0]),
@@ -533,8 +474,6 @@ def test_chinese_pages_show_no_catalogue_keys_and_no_english_words(app, lang):
                 for m in queries.MEASURES]}},
             "upload label": {"props": {"children": upload.drop_label(lang)}},
         }
-    finally:
-        ctx.pop()
     for name, tree in pages.items():
         shown = _shown_text(tree)
         assert shown, name
