@@ -51,9 +51,14 @@ class Column:
     key: str
     zh: str
     kind: str = TEXT
-    required: bool = True
+    required: bool = True  # every record fills it (an optional one may be empty on a row)
     choices: tuple[str, ...] = ()
     en: str = ""
+    # The sheet may leave the column out altogether.  Only the inspections' 指標 and 考評得分 (the
+    # contract's "optional"): any other column missing refuses the file, as its absence would be read
+    # as every row empty (no end date: a departed guard still counted; no company: every guard
+    # directly hired), which changes the score without a word.
+    may_be_absent: bool = False
 
     @property
     def label_en(self) -> str:
@@ -82,8 +87,8 @@ class Sheet:
         return [c.key for c in self.columns]
 
 
-def _c(key, zh, kind=TEXT, required=True, choices=(), en=""):
-    return Column(key, zh, kind, required, tuple(choices), en)
+def _c(key, zh, kind=TEXT, required=True, choices=(), en="", may_be_absent=False):
+    return Column(key, zh, kind, required, tuple(choices), en, may_be_absent)
 
 
 SCHOOL_SHEETS: tuple[Sheet, ...] = (
@@ -259,8 +264,8 @@ BUREAU_SHEETS: tuple[Sheet, ...] = (
             _c("deduction", "扣分", SCORE, required=False, en="deduction"),
             _c("falsification", "弄虛作假", BOOL, required=False, en="falsification"),
             _c("major_incident", "重大安全事故", BOOL, required=False, en="major safety incident"),
-            _c("indicator", "指標", required=False, en="indicator"),
-            _c("assessed_points", "考評得分", SCORE, required=False, en="assessed points"),
+            _c("indicator", "指標", required=False, en="indicator", may_be_absent=True),
+            _c("assessed_points", "考評得分", SCORE, required=False, en="assessed points", may_be_absent=True),
         ),
         en="Inspections", natural_key=("date", "school_code"),
     ),

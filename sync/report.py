@@ -308,11 +308,22 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
             sheet=sheet.name, sheet_key=spec.key,
         )
         return None
-    missing = [c for c in spec.columns if c.required and c.key not in table.columns]
+    missing = [c for c in spec.columns if not c.may_be_absent and c.key not in table.columns]
+    unread = _unread_headings(table) if missing else []
     for col in missing:
+        alike = _alike(col, unread)
+        if alike:  # 整改完成日期 where the contract says 完成日期: most likely that column, named otherwise
+            report.add_file_problem(
+                f"工作表「{sheet.name}」缺少「{col.zh}」列;如「{alike}」就是「{col.zh}」,請把表頭改為「{col.zh}」",
+                f"sheet '{sheet.name}' has no '{col.zh}' ({col.label_en}) column; if '{alike}' is that column, "
+                f"name it '{col.zh}'",
+                sheet=sheet.name, column=col.zh, row=table.header_idx + 1, sheet_key=spec.key,
+            )
+            continue
         report.add_file_problem(
-            f"工作表「{sheet.name}」缺少「{col.zh}」列",
-            f"sheet '{sheet.name}' has no '{col.zh}' ({col.label_en}) column",
+            f"工作表「{sheet.name}」缺少「{col.zh}」列,請按模板補上(該列沒有內容的記錄可留空)",
+            f"sheet '{sheet.name}' has no '{col.zh}' ({col.label_en}) column; add it as in the template "
+            "(its cells may stay empty where a record has nothing to say)",
             sheet=sheet.name, column=col.zh, row=table.header_idx + 1, sheet_key=spec.key,
         )
     unit = _amount_unit_problem(spec, table)
@@ -334,28 +345,40 @@ _FORM_HEADINGS = {"序号", "no", "no.", "备注", "说明", "签名", "签字"}
 
 
 def _unread_columns(spec: contract.Sheet, table) -> list[Problem]:
-    """A note when the sheet lacks an optional contract column and heads a column of its own much like it
-    (整改完成日期 where the contract says 完成日期, 寄宿學生數 for 寄宿生數): that column is not read, and
-    the optional one is then empty on every row (no closing date, no boarders), so the school is told.
-    Columns unlike any missing one are the unknown extra columns the contract lets be."""
-    from sync.cells import canon
-
-    absent = [c for c in spec.columns if not c.required and c.key not in table.columns]
-    read = set(table.columns.values())
-    unread = [str(h).strip() for i, h in enumerate(table.header_cells)
-              if i not in read and not is_empty(h) and canon(h) not in _FORM_HEADINGS]
+    """A note when the sheet leaves out a column it may leave out (指標, 考評得分) and heads a column of its
+    own much like it (評分指標): that column is not read, so the bureau is told.  Columns unlike any
+    missing one are the unknown extra columns the contract lets be."""
+    absent = [c for c in spec.columns if c.may_be_absent and c.key not in table.columns]
+    unread = _unread_headings(table) if absent else []
     notes = []
     for col in absent:
-        alike = [h for h in unread if len(set(canon(h)) & set(canon(col.zh))) >= 2]
+        alike = _alike(col, unread)
         if alike:
             notes.append(Problem(
-                "note", table.sheet.name, table.header_idx + 1, alike[0][:100], None,
-                f"列「{alike[0]}」未讀入,本表也沒有「{col.zh}」列;如「{alike[0]}」就是「{col.zh}」,請把表頭改為"
+                "note", table.sheet.name, table.header_idx + 1, alike[:100], None,
+                f"列「{alike}」未讀入,本表也沒有「{col.zh}」列;如「{alike}」就是「{col.zh}」,請把表頭改為"
                 f"「{col.zh}」,否則這些記錄的「{col.zh}」都是空的",
-                f"column '{alike[0]}' was not read, and this sheet has no '{col.zh}' ({col.label_en}) column; if "
-                f"'{alike[0]}' is '{col.zh}', name it so, or every record's '{col.zh}' stays empty",
+                f"column '{alike}' was not read, and this sheet has no '{col.zh}' ({col.label_en}) column; if "
+                f"'{alike}' is '{col.zh}', name it so, or every record's '{col.zh}' stays empty",
                 sheet_key=spec.key, column_key=col.key))
     return notes
+
+
+def _unread_headings(table) -> list[str]:
+    """The headings of the columns not read as any contract column (a form's 序號 and 備註 left out)."""
+    from sync.cells import canon
+
+    read = set(table.columns.values())
+    return [str(h).strip() for i, h in enumerate(table.header_cells)
+            if i not in read and not is_empty(h) and canon(h) not in _FORM_HEADINGS]
+
+
+def _alike(col: contract.Column, headings: list[str]) -> str | None:
+    """The first heading sharing at least two characters with the column's name (整改完成日期, 完成日期)."""
+    from sync.cells import canon
+
+    name = set(canon(col.zh))
+    return next((h for h in headings if len(set(canon(h)) & name) >= 2), None)
 
 
 _OTHER_UNITS = ("万", "千", "百")  # 金額（萬元）: every amount would be stored 10,000 times too small

@@ -135,7 +135,7 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
             f"the query returns the '{key}' column {len(names)} times ({', '.join(map(str, names))}); keep one",
             sheet=sheet_key, column=str(names[1]), sheet_key=sheet_key,
         )
-    needed = [c for c in spec.columns if c.required and c.key not in mapping]
+    needed = [c for c in spec.columns if not c.may_be_absent and c.key not in mapping]
     if "school_code" not in mapping and "school_code" not in [c.key for c in needed]:
         needed.insert(0, contract.Column("school_code", "學校代碼", en="school code"))
     for col in needed:

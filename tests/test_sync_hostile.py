@@ -402,29 +402,39 @@ def test_a_unit_line_above_the_amounts_is_read_like_a_unit_in_the_heading(tmp_pa
         assert (p.sheet, p.row) == ("安全經費", 1) and "yuan" in p.reason_en and "unit line" in p.reason_en
 
 
-def test_an_optional_column_under_an_offices_own_heading_is_named_as_not_read(tmp_path):
-    """Unknown extra columns do not fail the file (data-contract.md), but nothing is dropped unseen:
-    整改完成日期 where the contract says 完成日期 leaves every hazard open, and the school is told."""
+def test_a_contract_column_under_an_offices_own_heading_refuses_the_file_and_names_the_rename(tmp_path):
+    """Every column the contract lists is part of the table (data-contract.md 1; the issue: a missing
+    column refuses the file): 整改完成日期 where the contract says 完成日期 would leave every hazard
+    open, so the file is refused and the school is told which heading to rename."""
     book = school_book()
     book["隱患整改"][0][6] = "整改完成日期"
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     [p] = report.problems
-    assert (p.level, p.sheet, p.row, p.column) == ("note", "隱患整改", 1, "整改完成日期")
-    assert "完成日期" in p.reason_zh and "name it so" in p.reason_en and not report.refused
-    assert report.rows["hazards"][0]["closed_date"] is None
+    assert (p.level, p.sheet, p.row, p.column) == ("file", "隱患整改", 1, "完成日期")
+    assert "「整改完成日期」就是「完成日期」" in p.reason_zh and "name it '完成日期'" in p.reason_en
 
 
-def test_a_column_unlike_any_missing_one_is_an_unknown_extra_column_without_a_note(tmp_path):
-    """內容 has nothing of 參演人數: no advice to rename one as the other."""
+@pytest.mark.parametrize("sheet, heading", [
+    ("保安人員", "離崗日期"), ("保安人員", "保安公司"), ("應急演練", "評定結果"), ("校區", "寄宿生數"),
+    ("安全教育", "應參加人數"), ("隱患整改", "責任人"), ("護學崗", "時段"),
+])
+def test_a_contract_column_left_out_refuses_the_file_rather_than_reading_it_empty(tmp_path, sheet, heading):
+    """A column whose cells may be empty may not be left out (data-contract.md 1 lists it): without
+    離崗日期 a departed guard would count on E1, without 保安公司 every guard would be directly hired
+    (E2), without 評定結果 no drill evaluated (D4): the score would change without a word."""
     book = school_book()
-    book["應急演練"][0][7] = "內容"
+    at = book[sheet][0].index(heading)
+    book[sheet] = [row[:at] + row[at + 1:] for row in book[sheet]]
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
-    assert not report.problems, _lines(report)
+    [p] = report.file_problems
+    assert (p.sheet, p.column) == (sheet, heading) and report.refused
+    assert "請按模板補上" in p.reason_zh and "add it as in the template" in p.reason_en
 
 
 def test_a_serial_number_or_remarks_column_is_no_note(tmp_path):
     book = school_book()
-    book["隱患整改"][0][6] = "備註"
+    for row in book["隱患整改"]:
+        row.append("備註" if row is book["隱患整改"][0] else "")
     book["保安人員"][0].insert(0, "序號")
     for n, row in enumerate(book["保安人員"][1:], start=1):
         row.insert(0, n)

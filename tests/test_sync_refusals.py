@@ -69,6 +69,35 @@ def test_a_missing_required_column_refuses_the_file(tmp_path):
     assert "no '參演班級數'" in p.reason_en
 
 
+@pytest.mark.parametrize("left_out, refused", [
+    (("指標", "考評得分"), False),  # the contract's one optional column (and the points that go with it)
+    (("扣分",), True),
+    (("弄虛作假",), True),  # left out, no finding could ever carry the veto
+])
+def test_the_bureau_may_leave_out_only_the_assessed_indicator_columns(tmp_path, left_out, refused):
+    """data-contract.md 2: 指標 is "optional"; every other column of 督查記錄 is part of the table."""
+    book = bureau_book()
+    keep = [i for i, h in enumerate(book["督查記錄"][0]) if h not in left_out]
+    book["督查記錄"] = [[row[i] for i in keep] for row in book["督查記錄"]]
+    report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=date(2026, 11, 28))
+    assert report.refused == refused, [p.reason_en for p in report.problems]
+    if refused:
+        assert [p.column for p in report.file_problems] == list(left_out)
+
+
+def test_a_query_leaving_out_a_column_whose_cells_may_be_empty_is_refused():
+    """A mapped query is treated exactly as the sheet (data-contract.md 3): without end_date every guard
+    who left would still be counted; it names the alias to add."""
+    from sync.sql_sources import check_rows
+
+    columns = ["school_code", "name", "campus", "birth_date", "company", "start_date",
+               "helmet", "fork", "baton", "spray", "shield", "gloves", "vest"]
+    row = ("1001", "張三", "本部", date(1980, 1, 1), "平安保安", date(2025, 9, 1)) + ("是",) * 7
+    report = check_rows("sis", "guards", columns, [row], {"1001"}, date(2026, 11, 28), {})
+    assert [p.column for p in report.file_problems] == ["end_date"] and not report.rows
+    assert "AS end_date" in report.file_problems[0].reason_en
+
+
 def test_a_column_twice_refuses_the_file(tmp_path):
     book = school_book()
     book["校區"] = [row + [row[1]] for row in book["校區"]]
