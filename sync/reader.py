@@ -747,28 +747,33 @@ def column_key_of(spec: contract.Sheet, header) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _column_key(sheet_key: str, header: str) -> tuple[str | None, bool]:
-    """(column key or None, whether the heading is borrowed from another sheet)."""
+def _column_key(sheet_key: str, header: str) -> tuple[str | None, bool, bool]:
+    """(column key or None, whether the heading is borrowed from another sheet, whether it is the
+    column's name as written rather than a form with something taken off: 在校學生數（女）)."""
     if len(header) > LABEL_MAX:  # a page of text in the first rows is no heading (and OpenCC is slow on it)
-        return None, False
+        return None, False, False
     index = _HEADER_INDEX[sheet_key]
-    for form in _label_forms(header):
+    for n, form in enumerate(_label_forms(header)):
         if form in index:
-            return index[form], form in _BORROWED[sheet_key]
-    return None, False
+            return index[form], form in _BORROWED[sheet_key], n == 0
+    return None, False, False
 
 
 def _header_matches(spec: contract.Sheet, row: list) -> dict[str, list[int]]:
     matched: dict[str, list[int]] = {}
     borrowed: dict[str, list[int]] = {}
+    qualified: dict[str, list[int]] = {}
     for i, cell in enumerate(row):
         if cell.__class__ is not str or is_empty(cell):
             continue
-        key, is_borrowed = _column_key(spec.key, cell)
+        key, is_borrowed, as_written = _column_key(spec.key, cell)
         if key:
-            (borrowed if is_borrowed else matched).setdefault(key, []).append(i)
-    for key, idxs in borrowed.items():
-        matched.setdefault(key, idxs)
+            (borrowed if is_borrowed else matched if as_written else qualified).setdefault(key, []).append(i)
+    # 在校學生數（女） or 參演人數 說明 beside 在校學生數, 參演人數: the column named as the contract names it
+    # is the one read; the qualified one is an unknown extra column, not the same column twice.
+    for group in (qualified, borrowed):
+        for key, idxs in group.items():
+            matched.setdefault(key, idxs)
     return matched
 
 

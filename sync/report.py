@@ -95,6 +95,17 @@ class FileReport:
     def lines(self) -> list[str]:
         return [p.as_text(self.filename) for p in self.problems]
 
+    def masked(self) -> FileReport:
+        """The report with every identity or phone number a problem repeats cut to its first digits:
+        a note naming the guards trained (王五13800138000), a township the registry spells otherwise,
+        a value refused for another reason.  The file is refused for the number; its problems are
+        shown and stored, the number never."""
+        for p in self.problems:
+            p.reason_zh, p.reason_en = masked_private(p.reason_zh), masked_private(p.reason_en)
+            if p.value:
+                p.value = masked_private(p.value)
+        return self
+
 
 # ---------------------------------------------------------------- context
 
@@ -241,8 +252,10 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t, "kind": k} for r, t, k in notes)
             report.problems.extend(_unread_lines(spec, table.sheet.name, notes))
             report.rows_read += len(table.rows)
-    used = {id(sh) for sh in chosen.values()}
     spec_keys = {spec.key for spec in specs}
+    # A sheet of the other kind of workbook (督查記錄 in a school's, 保安人員 in the bureau's) is not
+    # read, but the file is kept as sent: it is looked into for private numbers like any other.
+    used = {id(sh) for key, sh in chosen.items() if key in spec_keys}
     for sh in sheets:
         if id(sh) not in used and sh.grid:
             report.problems.extend(sheet_privacy_problems(sh.name, sh.grid, hidden=not sh.visible))
@@ -261,7 +274,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
         _check_school(report, tables, registry, today, maxima)
     else:
         _check_bureau(report, tables, today, maxima)
-    return report
+    return report.masked()
 
 
 # Lines that are not read as records and could have been meant as one: shown to the school (level

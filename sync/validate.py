@@ -91,7 +91,8 @@ class RawRow:
         for i, c in enumerate(self.row_cells or ()):
             if not is_empty(c):
                 name = self.names[i] if self.names and i < len(self.names) and self.names[i] else f"#{i + 1}"
-                out[name] = _cut(display(c))
+                digits = _digits_of(c)  # a private number is kept as its first digits only
+                out[name] = _masked(digits) if _private_kind(digits) else _cut(display(c))
         return out
 
 
@@ -366,10 +367,11 @@ def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
     reasons_zh, reasons_en = [], []
     for key, zh, en in issues:
         col_no, header = headers.get(key, (None, sheet.column(key).zh if key in sheet.keys else key))
-        value = _cut(display(raw_row.cells.get(key)))
-        if _private_kind(value):  # a phone typed into a count: reported, but not kept or repeated
-            zh, en = (_masked_in(text, value) for text in (zh, en))
-            value = _masked(value)
+        cell = raw_row.cells.get(key)
+        value, digits = _cut(display(cell)), _digits_of(cell)
+        if _private_kind(digits):  # a phone typed into a count: reported, but not kept or repeated
+            zh, en = (_masked_in(_masked_in(text, value), digits) for text in (zh, en))
+            value = _masked(digits)
         result.problems.append(Problem(
             "row", sheet_name, raw_row.row_no, header, value, zh, en,
             sheet_key=sheet.key, column_key=key, col_no=col_no,
@@ -379,7 +381,7 @@ def _reject(result, sheet, sheet_name, headers, raw_row, issues, code):
     result.rejected.append({
         "sheet_key": sheet.key, "sheet": sheet_name, "row_no": raw_row.row_no, "school_code": code,
         "name": display(raw_row.cells.get("name")) if "name" in sheet.keys else None,  # whose row (a guard's)
-        "raw": {k: _masked(v) if v and _private_kind(v) else v for k, v in raw_row.raw.items()},
+        "raw": raw_row.raw,
         "reason_zh": ";".join(reasons_zh), "reason_en": "; ".join(reasons_en),
     })
 
@@ -506,11 +508,12 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
         for i, cell in enumerate(cells):
             if i in skip or is_empty(cell) or (i in numeric and cell.__class__ is not str):
                 continue
-            kind = _private_kind(display(cell))
+            text = _digits_of(cell)
+            kind = _private_kind(text)
             if kind:
                 header = header_cells[i] if i < len(header_cells) and not is_empty(header_cells[i]) else None
                 problems.append(_privacy(sheet_key, sheet_name, row_no,
-                                         str(header).strip() if header else None, display(cell), i + 1, kind))
+                                         str(header).strip() if header else None, text, i + 1, kind))
     return problems
 
 
@@ -545,8 +548,17 @@ def _looked_into(rows: list[tuple[int, list]], skip: set[int], numeric: set[int]
     kept = [i for i in range(width) if i not in skip]
     texts = [c for c in _cells_of(grid, kept, square) if c.__class__ is str]
     flat = _cells_of(grid, [i for i in kept if i not in numeric], square) if numeric else _cells_of(grid, kept, square)
-    texts += [display(c) for c in flat if (c.__class__ is float or c.__class__ is int) and c >= 1e6]
+    texts += [_digits_of(c) for c in flat if (c.__class__ is float or c.__class__ is int) and c >= 1e6]
     return "\n".join(texts)
+
+
+def _digits_of(cell) -> str:
+    """A cell as its digits would be typed: an 18-digit identity number typed into a General cell is kept
+    by Excel as the float 1.10105198001010E+17, which display() shows in that form (no date, no region
+    to see), while its digits still are the person's."""
+    if cell.__class__ is float and cell.is_integer() and abs(cell) >= 1e15:
+        return str(int(cell))
+    return display(cell)
 
 
 def _cells_of(grid: list[list], columns: list[int], square: bool) -> list:

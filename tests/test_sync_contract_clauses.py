@@ -789,3 +789,81 @@ def test_an_ods_error_cell_repeated_across_rows_is_named_on_each(tmp_path):
     _rewrite_sheet(path, "content.xml", lambda text: text[:row_start] + repeated + text[next_end:])
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert [(p.row, p.value) for p in report.problems if p.column == "參演人數"] == [(2, "#DIV/0!"), (3, "#DIV/0!")]
+
+
+@pytest.mark.parametrize("sheet, col", [("保安人員", None), ("保安人員", 2)])  # an extra column; 出生日期
+def test_an_identity_number_excel_kept_as_a_number_refuses_the_file_and_is_never_kept(tmp_path, sheet, col):
+    """data-contract.md: "a column that looks like one is refused with a privacy message".  Typed into a
+    General cell, 110105198001010012 is the float 1.10105198001010E+17: still the person's region and
+    birth date.  Nothing of it beyond three digits is shown or kept, the row's other problems included."""
+    book = school_book()
+    number = float(110105198001010012)
+    if col is None:
+        book[sheet][0].append("備用")
+        book[sheet][1].append(number)
+    else:
+        book[sheet][1][col] = number
+    report = _check(tmp_path, book)
+    privacy = [p for p in report.file_problems if "identity" in p.reason_en]
+    assert privacy and privacy[0].value == "110…"
+    kept = str([(p.value, p.reason_zh, p.reason_en) for p in report.problems]) + str(report.rejected)
+    assert "1.1010519800101e+17" not in kept and "19800101" not in kept and "1010519800101" not in kept
+
+
+@pytest.mark.parametrize("kind, sheet, header, value", [
+    ("school", "督查記錄", "聯繫電話", 13800138000),  # a bureau sheet in a school's workbook
+    ("bureau", "保安人員", "身份證號", "110101197505011234"),  # a school sheet in the bureau's
+])
+def test_a_sheet_of_the_other_kind_of_workbook_is_looked_into_for_private_numbers(tmp_path, kind, sheet, header, value):
+    """The file is kept as sent: a sheet not read because it belongs to the other kind of workbook still
+    refuses the file when it holds phone or identity numbers."""
+    book = school_book() if kind == "school" else bureau_book()
+    book[sheet] = [["姓名", header], ["王五", value]]
+    report = check_file(write_xlsx(tmp_path / "w.xlsx", book), registry={"1001", "1002"}, today=TODAY)
+    assert report.refused and [(p.sheet, p.row, p.col_no) for p in report.file_problems] == [(sheet, 2, 2)]
+
+
+@pytest.mark.parametrize("where", ["training name", "township"])
+def test_a_note_never_repeats_the_phone_number_the_file_is_refused_for(tmp_path, where):
+    """A name written 王五13800138000 refuses the file (privacy); the note that names the guards trained,
+    or that the township differs from the registry, shows the number cut to its first digits."""
+    book = school_book()
+    if where == "training name":
+        book["保安培訓"][1][0] = "王五13800138000"
+    else:
+        book["學校概況"][1][3] = "城關鎮 13800138000"
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    registry = {"1001": {"school_code": "1001", "name": "城關小學", "type": "小學", "township": "城關鎮"}}
+    report = check_file(path, registry=registry, today=TODAY)
+    assert report.refused and any("phone" in p.reason_en for p in report.file_problems)
+    shown = str([(p.value, p.reason_zh, p.reason_en) for p in report.problems]) + str(report.rejected)
+    assert "13800138000" not in shown and "0013800" not in shown
+
+
+@pytest.mark.parametrize("sheet, key, column, heading, extra, read", [
+    ("校區", "campuses", "students", "在校學生數", "在校學生數（女）", 600),
+    ("應急演練", "drills", "participants", "參演人數", "參演人數(教師)", 600),
+    ("保安人員", "guards", "helmet", "頭盔", "頭盔(型號)", True),
+    ("隱患整改", "hazards", "owner", "責任人", "責任人(副)", "張主任"),
+    ("應急演練", "drills", "participants", "參演人數", "參演人數 說明", 600),
+])
+def test_an_extra_column_qualifying_a_contract_heading_is_an_unknown_extra_column(tmp_path, sheet, key, column,
+                                                                                  heading, extra, read):
+    """data-contract.md: "Unknown extra columns are kept out of scoring but do not fail the file."  Beside
+    the column named as the contract names it, 在校學生數（女） is another column, not the same one twice."""
+    book = school_book()
+    for n, row in enumerate(book[sheet]):
+        row.append(extra if n == 0 else 7)
+    report = _check(tmp_path, book)
+    assert not report.problems, [p.reason_en for p in report.problems]
+    assert report.rows[key][0][column] == read  # the contract's column, not the extra one's 7
+
+
+def test_two_qualified_headings_of_one_column_are_still_one_column_twice(tmp_path):
+    """在校學生數（男） and 在校學生數（女） without the plain heading: which is meant is not guessed."""
+    book = school_book()
+    book["校區"][0][1] = "在校學生數（男）"
+    book["校區"][0].append("在校學生數（女）")
+    book["校區"][1].append(300)
+    report = _check(tmp_path, book)
+    assert report.refused and "2 times" in report.file_problems[0].reason_en
