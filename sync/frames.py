@@ -72,7 +72,27 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
                     covered = set(frame.loc[by_query, "school_code"])
                     frame = frame[by_query | ~frame["school_code"].isin(covered)].reset_index(drop=True)
             frames[key] = _typed(frame.drop(columns=["record_id"]), key)
+        _registry_row_refused(conn, frames, school_codes)
     return frames
+
+
+def _registry_row_refused(conn, frames: dict[str, pd.DataFrame], school_codes: list[str] | None) -> None:
+    """A school on a registry row refused for another cell (學校類別 typed 九年制) is still registered:
+    the sync loads its workbook and the bureau is shown its row.  Until the bureau mends the row the
+    school is evaluated as its own 學校概況 describes it, or listed by its code (not submitted) when it
+    sent none, rather than left out of every ranking and circular without a word."""
+    from sync.report import _codes_on_refused_registry_rows
+
+    codes = _codes_on_refused_registry_rows(conn) - set(frames["registry"]["school_code"])
+    if school_codes is not None:
+        codes &= set(school_codes)
+    if not codes:
+        return
+    own = frames["school"].drop_duplicates("school_code", keep="last").set_index("school_code")
+    stand_ins = pd.DataFrame([
+        {"school_code": code, **{c: own[c].get(code) for c in ("name", "type", "township")}} for code in sorted(codes)
+    ])
+    frames["registry"] = _typed(pd.concat([frames["registry"], stand_ins], ignore_index=True), "registry")
 
 
 def _as_read(table) -> list:

@@ -323,3 +323,24 @@ def test_the_running_years_result_follows_the_day_even_when_no_record_changed(en
     summary = run_sync(engine, inbox, sql_sources=[], today=later)
     assert {o.action for o in summary.sources} == {"skipped"}
     assert {r["as_of"] for r in results.annual_results(engine, TODAY.year, "draft")} == {later.isoformat()}
+
+
+def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_describes_it(engine, inbox):
+    """data-contract.md 2: the registry is the list of schools the bureau expects.  A registry row refused
+    for its 學校類別 (九年制, no type of rules.md) keeps the school registered: its workbook is loaded and
+    it is scored as its 學校概況 says (小學), not left out of the ranking; a registered school on such a row
+    that sent nothing is still listed, as not submitted."""
+    from sync import results
+
+    bureau = bureau_book(("1001", "1002", "1003"))
+    bureau["學校名冊"][1][2] = "九年制"  # 1001
+    bureau["學校名冊"][3][2] = "九年制"  # 1003: no workbook
+    write_xlsx(inbox / "bureau.xlsx", bureau)
+    summary = _sync(engine, inbox, recompute=True)
+    assert _actions(summary)["file:schools/1001.xlsx"] == "loaded"
+    rows = {r["school_code"]: r for r in results.annual_results(engine, TODAY.year)}
+    assert set(rows) == {"1001", "1002", "1003"}
+    assert (rows["1001"]["type"], rows["1001"]["submitted"]) == ("小學", True)
+    # the same records and type as 1002; the bureau's finding on 1001 deducts its 1 point (rules.md 督查)
+    assert rows["1001"]["total"] == rows["1002"]["total"] - 1
+    assert rows["1003"]["submitted"] is False
