@@ -24,7 +24,9 @@ from opencc import OpenCC
 
 from sync import contract
 
-_T2S = OpenCC("t2s")
+# Hong Kong's forms of the Traditional characters too (衞 for 衛 in 安全保衞室, as a Hong Kong input
+# method or OpenCC's t2hk writes it): the same word to every reader.
+_T2S = OpenCC("hk2s")
 _SPACE = re.compile(r"\s+")
 
 Problem = tuple[str, str]  # (reason_zh, reason_en)

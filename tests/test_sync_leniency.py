@@ -180,6 +180,19 @@ def test_labels_meet_across_traditional_simplified_and_width():
     assert cells.canon("學校代碼") == cells.canon("学校代码") == cells.canon(" 學校 代碼 ")
     assert cells.canon("安全制度上墻") == cells.canon("安全制度上牆") == cells.canon("安全制度上墙")
     assert cells.canon("ＳＣＨＯＯＬ") == cells.canon("school")
+    assert cells.canon("安全保衞室") == cells.canon("安全保衛室") == cells.canon("安全保卫室")  # Hong Kong's 衞
+
+
+def test_every_contract_header_is_found_in_hong_kong_traditional(tmp_path):
+    """data-contract.md: headers match "in either Traditional or Simplified characters"; Hong Kong's
+    standard (OpenCC t2hk: 安全保衞室) is Traditional too."""
+    from opencc import OpenCC
+
+    to_hk = OpenCC("t2hk")
+    book = {to_hk.convert(name): [[to_hk.convert(h) for h in rows[0]]] + rows[1:] for name, rows in school_book().items()}
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.reason_en for p in report.problems]
+    assert set(report.rows) == {s.key for s in SHEETS.values() if s.owner == "school"}
 
 
 def test_every_contract_header_is_found_in_simplified(tmp_path):
