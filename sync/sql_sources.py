@@ -15,7 +15,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from sync import contract
@@ -33,6 +33,30 @@ def source_key(name: str, sheet_key: str) -> str:
 
 
 QUERY_TIMEOUT_SECONDS = 120  # a mapped query that runs longer holds every later sync back
+# A host that takes the connection but never answers (a firewall dropping packets, a database hung)
+# holds the run and every later one behind the sync lock: the driver gives up after this long.
+CONNECT_TIMEOUT_SECONDS = 15
+
+
+def _time_limits(url) -> dict:
+    """The driver's own limits for connecting.  PyMySQL waits for the server's greeting as long as its
+    read_timeout, so that is the connect limit too until the connection stands (_answer_limit).  A limit
+    written into the URL (?connect_timeout=2) is the bureau's and is kept."""
+    driver, given = url.get_driver_name(), set(url.query)
+    limits = {}
+    if driver in ("psycopg", "psycopg2", "pymysql", "mysqldb"):
+        limits["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    if driver == "pymysql":
+        limits["read_timeout"] = limits["write_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return {k: v for k, v in limits.items() if k not in given}
+
+
+def _answer_limit(conn) -> None:
+    """A PyMySQL connection, once standing, waits for an answer as long as a query may run and a little
+    more (MariaDB's max_statement_time is the server's: a server that never answers never applies it)."""
+    driver_connection = conn.connection.driver_connection
+    if conn.dialect.driver == "pymysql" and hasattr(driver_connection, "_read_timeout"):
+        driver_connection._read_timeout = driver_connection._write_timeout = QUERY_TIMEOUT_SECONDS + 30
 
 
 def _read_only(conn) -> None:
@@ -80,7 +104,8 @@ def query_problem(query: str, dialect: str | None = None) -> str | None:
 def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
     """Run one mapped query read-only: (column names, rows).  The query text goes to the driver as
     written (a ':x' inside a string literal is not a parameter)."""
-    engine = create_engine(url, poolclass=NullPool)
+    parsed = make_url(url)
+    engine = create_engine(parsed, poolclass=NullPool, connect_args=_time_limits(parsed))
     dialect = engine.dialect.name
     refused = query_problem(query, "mysql" if dialect in ("mysql", "mariadb") else dialect)
     if refused:
@@ -88,6 +113,7 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
         raise SourceUnavailable(f"the query was not run: {refused}")
     try:
         with engine.connect() as conn:
+            _answer_limit(conn)
             _read_only(conn)  # first statement of the transaction the query then runs in
             # text() escapes % for the drivers' format paramstyles; \: keeps ':x' (in a literal, or PG's
             # ::cast) from being read as a bind parameter.

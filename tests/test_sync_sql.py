@@ -216,3 +216,29 @@ def test_a_plain_select_is_not_taken_for_a_write(query, dialect):
 
     assert query_problem(query, dialect) is None
 
+
+
+def test_a_database_host_that_never_answers_fails_its_source_within_the_connect_limit(monkeypatch):
+    """A host that takes the connection and never answers must not hold the sync (and every later one,
+    behind the lock) for good: the source fails, with its records kept, after the connect limit."""
+    import socket
+    import threading
+    import time
+
+    from sync import sql_sources
+
+    monkeypatch.setattr(sql_sources, "CONNECT_TIMEOUT_SECONDS", 2)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held = []
+    threading.Thread(target=lambda: held.extend(silent.accept() for _ in range(4)), daemon=True).start()
+    port = silent.getsockname()[1]
+    try:
+        for url in (f"postgresql+psycopg://postgres@127.0.0.1:{port}/x", f"mysql+pymysql://root@127.0.0.1:{port}/x"):
+            started = time.monotonic()
+            with pytest.raises(sql_sources.SourceUnavailable):
+                sql_sources.fetch(url, "SELECT 1 AS school_code")
+            assert time.monotonic() - started < 20, url
+    finally:
+        silent.close()
