@@ -116,6 +116,7 @@ class RunSummary:
     finished_at: datetime | None = None
     message: str = ""
     sources: list[SourceOutcome] = field(default_factory=list)
+    recomputed: bool = False  # the drafts were recomputed after it (stored with the run: _scores_owed)
 
     @property
     def refused(self) -> bool:
@@ -784,6 +785,8 @@ def _finish_run(engine: Engine, summary: RunSummary) -> None:
         "rows_removed": sum(o.rows_removed for o in summary.sources),
         "rows_rejected": sum(o.rows_rejected for o in summary.sources),
     }
+    if summary.recomputed:
+        body["scores"] = "recomputed"
     with engine.begin() as conn:
         conn.execute(update(sync_runs).where(sync_runs.c.run_id == summary.run_id).values(
             finished_at=summary.finished_at, status=summary.status, message=summary.message or None, summary=body))
@@ -799,6 +802,20 @@ def _running_year_behind(engine: Engine, today: date | None) -> bool:
         latest = conn.execute(select(func.max(scores.c.as_of)).where(
             scores.c.publication_id.is_(None), scores.c.kind == "annual", scores.c.year == today.year)).scalar()
     return latest is not None and latest < today
+
+
+def _scores_owed(engine: Engine) -> bool:
+    """Records changed in a run after which the drafts were never recomputed: loaded with
+    --no-recompute, or a run cut short (Ctrl-C, a stopped scheduler, a kill) between storing and
+    scoring.  The next run recomputes though it finds nothing new, or the drafts would stay stale
+    for good."""
+    with engine.connect() as conn:
+        changed = conn.execute(select(func.max(sync_run_sources.c.run_id)).where(
+            sync_run_sources.c.action.in_(("loaded", "removed")))).scalar()
+        if changed is None:
+            return False
+        since = conn.execute(select(sync_runs.c.summary).where(sync_runs.c.run_id >= changed)).scalars().all()
+    return not any(isinstance(body, dict) and body.get("scores") == "recomputed" for body in since)
 
 
 def _rubric_changed(engine: Engine) -> bool:
@@ -852,9 +869,11 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
                 log.error("sync failed: %s", err)
             summary.finished_at = datetime.now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
-            if recompute and summary.status != "failed" and (
-                    changed or _running_year_behind(engine, today) or _rubric_changed(engine)):
+            if recompute and summary.status != "failed" and (changed or _scores_owed(engine) or
+                                                               _running_year_behind(engine, today) or
+                                                               _rubric_changed(engine)):
                 summary.message = _recompute(engine, workers, today)
+                summary.recomputed = not summary.message
             _finish_run(engine, summary)
     except SyncBusy as err:
         summary.status, summary.message = "busy", str(err)

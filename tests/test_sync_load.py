@@ -288,6 +288,35 @@ def test_scores_are_recomputed_after_a_run_that_changed_records_only(engine, inb
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize("first", ["--no-recompute", "cut short while scoring"])
+def test_a_run_whose_records_were_never_scored_is_scored_by_the_next_though_nothing_changed(engine, inbox,
+                                                                                           monkeypatch, first):
+    """The drafts the dashboard shows follow the records: a run loaded without a recompute, or stopped
+    (Ctrl-C, the scheduler stopped, a kill) between storing and scoring, leaves the next run, which finds
+    every source unchanged, to recompute; and only that one."""
+    from sync import results
+
+    calls = []
+
+    def recompute(eng, *a, **k):
+        calls.append(eng)
+        if first == "cut short while scoring" and len(calls) == 1:
+            raise KeyboardInterrupt
+        return {}
+
+    monkeypatch.setattr(results, "recompute", recompute)
+    if first == "--no-recompute":
+        _sync(engine, inbox, recompute=False)
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            _sync(engine, inbox, recompute=True)
+    owed = len(calls)
+    again = _sync(engine, inbox, recompute=True)
+    assert {o.action for o in again.sources} == {"skipped"} and len(calls) == owed + 1
+    _sync(engine, inbox, recompute=True)
+    assert len(calls) == owed + 1
+
+
 def test_a_database_that_is_down_fails_the_run_without_a_traceback(tmp_path, inbox):
     down = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
     summary = run_sync(down, inbox, sql_sources=[], recompute=False)
