@@ -482,13 +482,20 @@ class _Writer:
             self.conn = None
 
 
+# A run without any configuration file (a shell where SAFESCHOOL_CONFIG was not set) maps no query:
+# that is no reason to take the shared database's records out of the evaluation.
+_NO_CONFIG = ("未設置 SAFESCHOOL_CONFIG,本次沒有運行數據庫查詢,其記錄保留;請按調度程序的設置指定配置文件後再同步 / "
+              "SAFESCHOOL_CONFIG is not set, so the mapped queries were not run and their records are kept; set it "
+              "as the scheduler has it and sync again (to take a query out, remove it from that configuration)")
+
 STORE_BATCH_ROWS = 20_000
 STORE_BATCH_SECONDS = 1.0
 
 
 class _Run:
-    def __init__(self, engine, run_id, inbox, sql_sources, progress, today, workers=1):
+    def __init__(self, engine, run_id, inbox, sql_sources, progress, today, workers=1, without_config=False):
         self.engine, self.run_id, self.inbox = engine, run_id, Path(inbox)
+        self.without_config = without_config
         self.workers = workers
         self.sql_sources = sql_sources
         self.progress = progress or (lambda done, total, key: None)
@@ -601,6 +608,10 @@ class _Run:
         present |= {source_key(src.name, sheet) for src in self.sql_sources for sheet in src.queries}
         for key, row in existing.items():
             if key.startswith(("file:", "sql:")) and key not in present and row["status"] != "missing":
+                if key.startswith("sql:") and self.without_config:
+                    self.outcomes.append(self.writer.write(key, lambda conn, key=key: _fail_source(
+                        conn, self.run_id, key, "sql", _NO_CONFIG, existing)))
+                    continue
                 self.outcomes.append(self.writer.write(key, lambda conn, key=key, row=row: _remove_missing(
                     conn, self.run_id, key, row)))
         if self.skipped:
@@ -852,17 +863,20 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
     Never raises for a busy lock, a missing share or a
     database that is down: the summary's status says so ("busy", "failed")."""
     started = datetime.now()
+    without_config = False
     if sql_sources is None:
-        from sync.settings import get_file_config
+        from sync.settings import get_file_config, get_settings
 
         sql_sources = get_file_config().sources
+        without_config = get_settings().config is None
     summary = RunSummary(None, trigger, "running", started)
     try:
         with sync_lock(engine, wait=wait):
             summary.run_id = _start_run(engine, trigger, started)
             try:
                 workers = configured_workers(workers)
-                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today, workers).run()
+                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today, workers,
+                                       without_config).run()
                 summary.status = "refused" if summary.refused else "ok"
             except InboxUnavailable as err:
                 summary.status, summary.message = "failed", str(err)

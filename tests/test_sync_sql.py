@@ -180,6 +180,22 @@ def test_a_query_taken_out_of_the_configuration_takes_its_records_with_it(store,
     assert out["sql:sis:registry"].action == "skipped"
 
 
+def test_a_sync_run_without_the_configuration_keeps_the_databases_records(store, tmp_path, sis_url, monkeypatch):
+    """`safeschool sync --once` typed in a shell where SAFESCHOOL_CONFIG is not set maps no query: the
+    shared database's records stay (nothing lost), the run says why, and the workbooks still load."""
+    from sync.settings import reset_caches
+
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    monkeypatch.delenv("SAFESCHOOL_CONFIG", raising=False)
+    reset_caches()
+    summary = run_sync(store, tmp_path / "inbox", today=TODAY, recompute=False)
+    out = _by_key(summary)
+    assert {out[key].action for key in out if key.startswith("sql:")} == {"failed"}
+    assert "SAFESCHOOL_CONFIG" in out["sql:sis:guards"].message and summary.refused
+    with store.connect() as conn:
+        assert len(conn.execute(select(records["guards"])).all()) == 2
+
+
 def test_a_schools_rows_from_the_shared_database_stand_in_for_its_workbooks_rows(store, tmp_path, sis_url):
     """The database "already holds some of the same facts": school 1001's guards from both its workbook
     and the mapped query are the query's, not both (E1 would count each guard twice)."""
