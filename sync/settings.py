@@ -63,8 +63,22 @@ class Settings(BaseSettings):
     inbox: Path = Field(default=DEFAULT_DATA_DIR / "inbox", description="folder the sync reads")
     config: Path | None = Field(default=None, description="optional TOML configuration file")
     secret_key: str = Field(default="", description="Flask session secret (generated if empty)")
-    max_upload_mb: float = Field(default=10.0, description="largest workbook a school may upload")
+    max_upload_mb: float = Field(default=10.0, gt=0, description="largest workbook a school may upload")
     sync_workers: int = Field(default=0, ge=0, description="processes checking workbooks in a sync (0: one per core)")
+
+    @field_validator("inbox", mode="before")
+    @classmethod
+    def _inbox_named(cls, value):
+        # Set but empty (SAFESCHOOL_INBOX=) would be the current folder, read recursively: every
+        # workbook under it loaded under new keys, the inbox's own taken as removed.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: set it to the folder the schools' workbooks are in, or unset it for ./data/inbox")
+        return value
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _config_or_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value  # SAFESCHOOL_CONFIG= : not set
 
     @field_validator("database_url")
     @classmethod

@@ -30,6 +30,25 @@ def test_a_database_url_with_an_unknown_driver_is_refused(monkeypatch):
         get_settings()
 
 
+@pytest.mark.parametrize("name, value, says", [
+    ("SAFESCHOOL_INBOX", "", "is empty"),  # would be the current folder, read recursively
+    ("SAFESCHOOL_INBOX", "  ", "is empty"),
+    ("SAFESCHOOL_MAX_UPLOAD_MB", "-5", "greater than 0"),
+    ("SAFESCHOOL_MAX_UPLOAD_MB", "0", "greater than 0"),
+])
+def test_a_setting_that_is_set_but_meaningless_is_named(monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+    reset_caches()
+    with pytest.raises(ConfigError, match=f"^{name}: .*{says}"):
+        get_settings()
+
+
+def test_an_empty_config_setting_is_no_configuration_file(monkeypatch):
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", "")
+    reset_caches()
+    assert get_settings().config is None
+
+
 @pytest.mark.parametrize("value", ["-1", "two"])
 def test_a_sync_worker_count_that_is_not_a_whole_number_from_zero_is_named(monkeypatch, value):
     monkeypatch.setenv("SAFESCHOOL_SYNC_WORKERS", value)
