@@ -155,6 +155,13 @@ def authenticate(engine: Engine, username: str, password: str) -> Viewer | None:
     return _viewer_from_row(row)
 
 
+def has_password(engine: Engine, username: str, password: str) -> bool:
+    """Whether the account's password is `password` (active or not)."""
+    with engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash).where(users.c.username == username)).scalar()
+    return stored is not None and _verify(stored, password)
+
+
 def end_sessions(engine: Engine, viewer: Viewer) -> None:
     """Log-out: every session of this account ends, a copied cookie included."""
     with engine.begin() as conn:

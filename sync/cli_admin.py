@@ -135,6 +135,10 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
     from dashboard import audit, exports
     from dashboard.downloads import circular_results, school_result
 
+    if out.suffix.lower() != f".{fmt}":
+        # --out safeschool.db would overwrite the store; a Word file named .xlsx opens as nothing
+        raise UserError(f"--out must be a .{fmt} file for --format {fmt}, not {out.name!r}; "
+                        f"e.g. --out 通報{year}.{fmt}")
     engine = store_engine()
     if school_code:
         if fmt == "docx":
@@ -160,8 +164,10 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
 
 
 def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
-    """The demo's accounts (created, or reset to the demo password): (username, password, role, school)."""
-    from dashboard.access import create_user, set_active, set_password
+    """The demo's accounts, created where missing: (username, password, role, school; password None for
+    an account of that name whose password is not the demo's, which is left as it is: `admin` on a real
+    store is never given the demo's public password, nor enabled again)."""
+    from dashboard.access import create_user, has_password, set_active
     from sync.store import records
     from sync.store import users as users_table
 
@@ -177,13 +183,16 @@ def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
         schools = schools[:-1] + uploading[:1]
     wanted = [(name, password, role, None) for name, password, role in DEMO_ACCOUNTS]
     wanted += [(code, DEMO_SCHOOL_PASSWORD, "school", code) for code in schools]
+    out = []
     for username, password, role, school in wanted:
-        if username in existing:
-            set_password(engine, username, password)
+        if username not in existing:
+            create_user(engine, username, password, role, school)
+        elif has_password(engine, username, password):
             set_active(engine, username, True)
         else:
-            create_user(engine, username, password, role, school)
-    return wanted
+            password = None
+        out.append((username, password, role, school))
+    return out
 
 
 def _uploading_schools(engine) -> set[str]:
@@ -196,13 +205,15 @@ def _uploading_schools(engine) -> set[str]:
 
 @click.command("demo-accounts")
 def demo_accounts() -> None:
-    """Create the demo's log-ins (admin, leader, three schools); running it again resets their passwords."""
+    """Create the demo's log-ins (admin, leader, three schools) where missing; an account of that name with
+    another password is left as it is."""
     wanted = ensure_demo_accounts(store_engine())
     click.echo("demo accounts (for `make demo` only; never on a real server):")
     uploading = _uploading_schools(store_engine())
     for username, password, role, school in wanted:
         how = "; sends its workbook on the upload page" if school in uploading else ""
-        click.echo(f"  {role:<7} {username:<12} {password}{'  (' + school + how + ')' if school else ''}")
+        shown = password or "(kept: this account has its own password, not the demo's)"
+        click.echo(f"  {role:<7} {username:<12} {shown}{'  (' + school + how + ')' if school else ''}")
     if len(wanted) == len(DEMO_ACCOUNTS):
         click.echo("  (no school accounts: the registry is empty; sync the bureau workbook, then run this again)")
 

@@ -1149,6 +1149,24 @@ def _remove_stale(inbox: Path, keep: set[Path]) -> list[str]:
     return removed
 
 
+def _refuse_a_real_inbox(inbox: Path) -> None:
+    """The demo overwrites the bureau workbook and removes the workbooks of an earlier demo: it never
+    writes into a folder holding a workbook it did not write (a county's own inbox, named by
+    SAFESCHOOL_INBOX in that shell), which the next sync would replace with a made-up county."""
+    from sync.load import list_inbox
+
+    if not inbox.is_dir():
+        return
+    ours = re.compile(rf"^{SCHOOL_CODE_PREFIX}\d{{5}}(-.+)?\.(xlsx|xls|ods)$")
+    foreign = [path.relative_to(inbox) for _key, path in list_inbox(inbox)
+               if path.relative_to(inbox) != BUREAU_FILE and not ours.match(path.name)]
+    if foreign:
+        raise UserError(
+            f"演示數據不能寫入 {inbox}:其中有 {len(foreign)} 個不是演示生成的工作簿(如 {foreign[0]});請用 --inbox 指定一個空文件夾 / "
+            f"the demo county is not written into {inbox}: it holds {len(foreign)} workbook(s) the demo did not "
+            f"write (e.g. {foreign[0]}); give the demo an empty folder with --inbox")
+
+
 def write_demo(inbox: Path, schools: int = 60, seed: int = 2026, today: date | None = None) -> DemoSummary:
     """Write the demo county into inbox: the bureau workbook and one filled template per school.
 
@@ -1156,6 +1174,7 @@ def write_demo(inbox: Path, schools: int = 60, seed: int = 2026, today: date | N
     """
     from sync.template import Quirks, school_workbook_title, sheet_rows, write_bureau_workbook, write_workbook
 
+    _refuse_a_real_inbox(Path(inbox))
     demo = build_county(schools, seed, today)
     county, frames, inbox = demo.county, demo.frames, Path(inbox)
     write_bureau_workbook(inbox / BUREAU_FILE, frames["registry"], frames["inspections"])

@@ -90,6 +90,31 @@ def test_demo_accounts_are_idempotent_and_cover_three_schools(engine):
     assert "admin-demo-2026" in first.output and "S003" in first.output
 
 
+def test_demo_accounts_never_take_over_an_account_with_its_own_password(engine):
+    """`safeschool demo-accounts` run against a real store: the real admin keeps its password and stays
+    disabled; the demo's public password opens nothing."""
+    run("users", "add", "admin", "--role", "admin", "--password-stdin", stdin="a-real-secret-9\n")
+    run("users", "disable", "admin")
+    result = run("demo-accounts")
+    assert result.exit_code == 0, result.output
+    assert authenticate(engine, "admin", "admin-demo-2026") is None
+    run("users", "enable", "admin")
+    assert authenticate(engine, "admin", "a-real-secret-9") is not None
+    line = next(line for line in result.output.splitlines() if " admin " in line)
+    assert "kept" in line and "admin-demo-2026" not in line
+
+
+@pytest.mark.parametrize("name", ["safeschool.db", "circular.xlsx"])
+def test_export_refuses_a_file_name_that_is_not_of_its_format(engine, tmp_path, name):
+    """--out data/safeschool.db would overwrite the store with a circular."""
+    seed_scores(engine, 2026, totals=(50.0, 60.0, 99.0))
+    target = tmp_path / name
+    target.write_bytes(b"the store")
+    result = run("export", "--year", "2026", "--format", "csv", "--out", str(target), "--draft")
+    assert result.exit_code == 2 and "must be a .csv file" in result.output
+    assert target.read_bytes() == b"the store"
+
+
 def test_one_demo_school_account_is_a_school_that_uploads(engine):
     """The demo keeps every fourth workbook in uploads/: one demo school account is such a school, so the
     upload page can be tried, and the list says which."""

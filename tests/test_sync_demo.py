@@ -53,3 +53,19 @@ def test_the_school_that_never_sent_a_workbook_is_not_submitted(demo_run):
     demo, _run, engine = demo_run
     status = submission_status(engine).set_index("school_code")["status"]
     assert {code for code, _name in demo.never_submitted} == set(status[status == "not submitted"].index)
+
+
+def test_the_demo_never_writes_into_an_inbox_holding_a_countys_own_workbooks(tmp_path):
+    """`safeschool demo` in a shell whose SAFESCHOOL_INBOX is the county's share would overwrite the
+    bureau workbook and remove schools' files: it refuses, naming a file it did not write; an earlier
+    demo's folder is written again as before."""
+    from sync.errors import UserError
+
+    write_demo(tmp_path / "demo", schools=5, seed=1)
+    write_demo(tmp_path / "demo", schools=5, seed=2)  # an earlier demo's folder
+    real = tmp_path / "share"
+    (real / "城關").mkdir(parents=True)
+    (real / "城關" / "城關小學.xlsx").write_bytes(b"a school's own workbook")
+    with pytest.raises(UserError, match="城關小學.xlsx"):
+        write_demo(real, schools=5, seed=1)
+    assert sorted(p.name for p in real.rglob("*") if p.is_file()) == ["城關小學.xlsx"]
