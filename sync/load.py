@@ -149,10 +149,20 @@ def _maxima_digest(maxima: dict[str, float]) -> str:
 
 # ---------------------------------------------------------------- the inbox
 
-def list_inbox(inbox: Path) -> list[tuple[str, Path]]:
-    """(source key, path) of every workbook (and .csv) under the inbox, subfolders included."""
+def list_inbox(inbox: Path, unreadable: list[Path] | None = None) -> list[tuple[str, Path]]:
+    """(source key, path) of every workbook (and .csv) under the inbox, subfolders included.
+
+    unreadable: collects the folders that could not be listed (permissions): what they hold is not
+    known this run, so it is not taken as gone."""
+    def closed(err: OSError) -> None:
+        if unreadable is not None and err.filename and Path(err.filename) != Path(inbox):
+            unreadable.append(Path(err.filename))
+
+    paths = []
+    for folder, _dirs, files in os.walk(inbox, onerror=closed):  # rglob passes over a closed folder unseen
+        paths.extend(Path(folder) / name for name in files)
     found = []
-    for path in sorted(inbox.rglob("*")):
+    for path in sorted(paths):
         rel = path.relative_to(inbox)
         # Hidden files, office lock files (~$x.xlsx, .~lock.x.ods#) and the __MACOSX folder a Mac
         # zip leaves behind are not workbooks anybody sent.
@@ -567,13 +577,18 @@ class _Run:
         if not self.inbox.is_dir():
             raise InboxUnavailable(f"the inbox {self.inbox} is not there (is the share mounted?); nothing was changed")
         existing = self._existing()
-        files, unreadable = [], []
-        for key, path in list_inbox(self.inbox):
+        files, unreadable, closed = [], [], []
+        for key, path in list_inbox(self.inbox, closed):
             try:
                 files.append(_File(key, path, _sha(path.read_bytes())))
             except OSError as err:  # permissions, a file being replaced: keep its records, try next time
                 unreadable.append((key, f"the file could not be opened ({err.strerror or err}); "
                                         "its records are kept and it is tried again next run"))
+        for folder in closed:  # its workbooks' records are kept, and each is reported, until it opens again
+            inside = f"file:{_readable(folder.relative_to(self.inbox).as_posix())}/"
+            unreadable += [(key, f"the folder {_display(inside).rstrip('/')} could not be opened (permission "
+                                 "denied); its records are kept and it is tried again next run")
+                           for key in existing if key.startswith(inside)]
         loaded_files = [k for k, r in existing.items() if k.startswith("file:") and r["status"] in ("loaded", "refused")]
         if not files and not unreadable and loaded_files:
             raise InboxUnavailable(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from sync.load import load_upload, run_sync, submission_status
+from sync.migrate import upgrade
 from sync.store import make_engine, records, rejected_rows, sources, sync_run_sources, sync_runs
 from tests.sync_helpers import bureau_book, school_book, write_xls, write_xlsx
 
@@ -373,3 +375,50 @@ def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_
     # the same records and type as 1002; the bureau's finding on 1001 deducts its 1 point (rules.md 督查)
     assert rows["1001"]["total"] == rows["1002"]["total"] - 1
     assert rows["1003"]["submitted"] is False
+
+
+def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):
+    """A township's folder whose permissions were changed on the share is not a folder emptied: its
+    workbooks' records stay and each is reported as not read.  The run is made as an unprivileged user
+    (setpriv), as the scheduler runs on a server; root opens every folder."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv (util-linux) to run the sync as another user")
+    work = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        box = work / "inbox"
+        for town in ("城關", "東關"):
+            (box / town).mkdir(parents=True)
+        write_xlsx(box / "bureau.xlsx", bureau_book(("1001", "1002")))
+        write_xlsx(box / "城關" / "1001.xlsx", school_book("1001"))
+        write_xlsx(box / "東關" / "1002.xlsx", school_book("1002", name="東關小學"))
+        url = f"sqlite:///{work / 'store.db'}"
+        store = make_engine(url)
+        upgrade(store)
+        run_sync(store, box, sql_sources=[], today=TODAY, recompute=False)
+        before = _count(store, records["drills"], school_code="1001")
+        store.dispose()
+        for path in [work, *work.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        (box / "城關").chmod(0o700)  # root's alone now
+        script = ("import json, sys; from datetime import date; from pathlib import Path; "
+                  "from sync.load import run_sync; from sync.store import make_engine; "
+                  f"s = run_sync(make_engine({url!r}), Path({str(box)!r}), sql_sources=[], today=date(2026, 11, 28), "
+                  "recompute=False); print(json.dumps({o.source_key: [o.action, o.message] for o in s.sources}))")
+        done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c",
+                               script], capture_output=True, text=True, cwd=Path(__file__).parent.parent, check=False)
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        assert out["file:城關/1001.xlsx"][0] == "failed" and "could not be opened" in out["file:城關/1001.xlsx"][1]
+        assert out["file:東關/1002.xlsx"][0] == "skipped"
+        store = make_engine(url)
+        assert _count(store, records["drills"], school_code="1001") == before > 0
+        store.dispose()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # root: a closed folder is removed all the same
