@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from alembic.util import exc as alembic_errors
+from sqlalchemy.exc import DBAPIError
 
 from sync.errors import UserError
 from sync.settings import ConfigError, get_file_config, get_settings
@@ -23,13 +24,24 @@ class SafeschoolGroup(click.Group):
         except (ConfigError, UserError) as err:
             click.echo(f"safeschool: {err}", err=True)
             sys.exit(2)
-        except (OperationalError, ProgrammingError) as err:
+        except DBAPIError as err:  # OperationalError, ProgrammingError, DatabaseError ...
             reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-            click.echo(
-                f"safeschool: the store cannot be used ({reason}). Check SAFESCHOOL_DATABASE_URL, "
-                "and run `safeschool init` to create or upgrade it.",
-                err=True,
-            )
+            advice = "Check SAFESCHOOL_DATABASE_URL"
+            if "not a database" in reason:
+                advice += ": it names a file that is not a safeschool store"
+            elif ctx.invoked_subcommand != "init":  # init itself failing needs the URL looked at, not init
+                advice += ", and run `safeschool init` to create or upgrade the store"
+            click.echo(f"safeschool: the store cannot be used ({reason}). {advice}.", err=True)
+            sys.exit(2)
+        except alembic_errors.CommandError as err:  # a store of a newer safeschool than this one
+            click.echo(f"safeschool: the store's schema is not one this version knows ({err}); it was made by a "
+                       "newer safeschool: run that version, or point SAFESCHOOL_DATABASE_URL at this version's store",
+                       err=True)
+            sys.exit(2)
+        except OSError as err:  # a lock file or an output in a folder the user may not write
+            where = f" {err.filename}" if err.filename else ""
+            click.echo(f"safeschool: cannot use{where} ({err.strerror or err}); check that the user running "
+                       "safeschool may read and write there", err=True)
             sys.exit(2)
 
 

@@ -142,8 +142,10 @@ def scheduler(cron: str | None) -> None:
     from sync.scheduler import build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from scoring.rubric import configured_rubric
     from sync.settings import get_file_config
 
+    configured_rubric()  # a rubric or calendar that does not load stops start-up, not every tick
     sched = build_scheduler(cron=cron)
     schedule = get_file_config().schedule
     click.echo(f"safeschool scheduler: sync on cron '{cron or schedule.cron}' ({schedule.timezone}); Ctrl-C to stop")

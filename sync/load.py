@@ -884,6 +884,9 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
 
         sql_sources = get_file_config().sources
         without_config = get_settings().config is None
+    # A rubric or calendar that does not load stops the run here, before it is recorded as running
+    # (ConfigError: one line), not halfway with a run left "running".
+    indicator_max()
     summary = RunSummary(None, trigger, "running", started)
     try:
         with sync_lock(engine, wait=wait):

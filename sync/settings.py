@@ -129,6 +129,16 @@ class Circular(BaseModel):
     title: str = "關於{year}年度學校本質安全考評結果的通報"
     issuer: str = "XX縣教育和體育局"
 
+    @field_validator("title")
+    @classmethod
+    def _title_takes_the_year(cls, value: str) -> str:
+        try:  # checked here, not first when the bureau exports its circular
+            value.format(year=2026)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            raise ValueError("the title may hold {year} (the evaluation year) and no other {...}; "
+                             "write a brace as {{ or }}") from None
+        return value
+
 
 class Semester(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -188,6 +198,9 @@ def load_file_config(path: Path | None) -> FileConfig:
         raise ConfigError(f"SAFESCHOOL_CONFIG: {path} does not exist or is not a file")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} cannot be read ({err.strerror or err}); "
+                          "let the user running safeschool read it") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"SAFESCHOOL_CONFIG: {path} is not valid TOML ({err})") from None
     except UnicodeDecodeError:

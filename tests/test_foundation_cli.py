@@ -59,3 +59,27 @@ def test_a_bad_config_file_gives_one_line_and_exit_2(tmp_path):
     result = _run("init", env={"SAFESCHOOL_CONFIG": str(bad)})
     assert result.returncode == 2, result.stderr
     assert "SAFESCHOOL_CONFIG" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [("init",), ("users", "list"), ("score", "--year", "2026")])
+def test_a_store_url_naming_a_file_that_is_no_database_says_so_in_one_line(tmp_path, command):
+    not_a_store = tmp_path / "safeschool.db"
+    not_a_store.write_text("學校代碼,學校名稱\n" * 200, encoding="utf-8")  # a CSV saved over the store's name
+    result = _run(*command, env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///{not_a_store}"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "not a safeschool store" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_init_failing_does_not_tell_the_operator_to_run_init():
+    result = _run("init", env={"SAFESCHOOL_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none"})
+    assert result.returncode == 2 and "safeschool init" not in result.stderr
+
+
+@pytest.mark.parametrize("title", ["{yr} 通報", "{year}年 {", "{0}"])
+def test_a_circular_title_with_a_placeholder_other_than_the_year_stops_start_up(tmp_path, title):
+    """It failed first when the bureau exported its circular (KeyError)."""
+    config = tmp_path / "c.toml"
+    config.write_text(f'[circular]\ntitle = "{title}"\n', encoding="utf-8")
+    result = _run("users", "list", env={"SAFESCHOOL_CONFIG": str(config)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "circular.title" in result.stderr and "{year}" in result.stderr

@@ -180,3 +180,24 @@ def test_cron_weekday_steps_and_ranges_mean_cron_s_days(cron, days):
 
     assert standard_weekdays(f"0 2 * * {cron}") == f"0 2 * * {days}"
 
+
+
+@pytest.mark.parametrize("command", [["sync", "--once"], ["scheduler"]])
+def test_a_calendar_that_does_not_load_stops_the_command_before_anything_runs(county, tmp_path, monkeypatch, command):
+    """A reversed semester stops `sync --once` in one line before the run is recorded (a run left
+    "running" was later called interrupted), and stops the scheduler at start-up rather than failing
+    with a traceback at every tick."""
+    from sqlalchemy import func, select
+
+    from sync.store import sync_runs
+
+    config = tmp_path / "c.toml"
+    config.write_text("[calendar.2026]\nspring = [2026-07-03, 2026-02-23]\n", encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    reset_caches()
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2 and "calendar.2026.spring" in result.output, result.output
+    eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with eng.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sync_runs)).scalar() == 0
+    eng.dispose()
