@@ -69,8 +69,13 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
             if from_database and key not in _ALL_SOURCES_COUNT and not frame.empty:
                 by_query = frame["source_id"].isin(from_database)
                 if by_query.any():
+                    # One query's rows per school: the same guards mapped from two databases count once,
+                    # the first mapped source's (the smallest source id: loaded first) standing.
+                    first = frame.loc[by_query].groupby("school_code")["source_id"].transform("min")
+                    standing = by_query.copy()
+                    standing[by_query] = frame.loc[by_query, "source_id"] == first
                     covered = set(frame.loc[by_query, "school_code"])
-                    frame = frame[by_query | ~frame["school_code"].isin(covered)].reset_index(drop=True)
+                    frame = frame[standing | ~frame["school_code"].isin(covered)].reset_index(drop=True)
             frames[key] = _typed(frame.drop(columns=["record_id"]), key)
         _registry_row_refused(conn, frames, school_codes)
     return frames

@@ -212,6 +212,18 @@ def test_a_schools_rows_from_the_shared_database_stand_in_for_its_workbooks_rows
     assert len(load_frames(store)["school"]) == 2  # sheets the query does not give stay the workbooks'
 
 
+def test_a_schools_guards_mapped_from_two_databases_count_once(store, tmp_path, sis_url):
+    """Two mapped sources giving the same school's guards (the county's system and the security firm's):
+    E1 counts people on duty, so a school's rows of a sheet are one query's, the first mapped source's."""
+    from sync.frames import load_frames
+
+    first = SqlSource(name="sis", url=sis_url, queries=QUERIES)
+    second = SqlSource(name="firm", url=sis_url, queries={"guards": QUERIES["guards"]})
+    run_sync(store, tmp_path / "inbox", sql_sources=[first, second], today=TODAY, recompute=False)
+    guards = load_frames(store)["guards"]
+    assert guards.groupby("school_code")["name"].apply(sorted).to_dict() == {"1001": ["王保安"], "1002": ["趙保安"]}
+
+
 def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
     """LIKE '%小學', a modulo and PostgreSQL's ::cast go to the database as written."""
     from sync.sql_sources import fetch
