@@ -74,7 +74,7 @@ def _print_table(results: list[dict], title: str) -> None:
             f"{r['total']:.1f}", r["grade"], f"{r['deduction'] or 0:g}",
             *[f"{(areas.get(a) or {}).get('points') or 0:.1f}" for a in "ABCDEFG"],
         )
-    Console(width=200, markup=False).print(table)  # names are the schools' own text, never markup
+    Console(width=200, markup=False, emoji=False).print(table)  # names are the schools' own text, never markup
 
 
 @click.command()
@@ -126,7 +126,7 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
     from rich.table import Table
 
     rank = result["rank"] if result["qualified"] else f"取消資格（{result['veto']}）"
-    console = Console(width=200, markup=False)  # names and details are the schools' own text
+    console = Console(width=200, markup=False, emoji=False)  # names and details are the schools' own text
     console.print(f"{result['school_code']} {result['name']}（{result['type']}，{result['township']}）"
                   f" {year} 截至 {ev.as_of}: 總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
                   f"督查扣分 {result['deduction']:g}")

@@ -128,7 +128,7 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
     Exits 1 when any source was refused (every problem is printed) or the run could not start."""
     from rich.console import Console
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)  # sis:school: is a source, not :school: 🏫
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if check is not None:
         sys.exit(_check(check, console))

@@ -201,3 +201,11 @@ def test_a_calendar_that_does_not_load_stops_the_command_before_anything_runs(co
     with eng.connect() as conn:
         assert conn.execute(select(func.count()).select_from(sync_runs)).scalar() == 0
     eng.dispose()
+
+
+def test_a_source_name_with_an_emoji_code_is_printed_as_written(county):
+    """`sis:school:` (a mapped query of the 學校概況 sheet) read as rich's :school: emoji named no source."""
+    book = school_book("1009")  # unregistered: refused, so its name heads a list of problems
+    write_xlsx(county / "sis:school:.xlsx", book)
+    result = CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
+    assert result.exit_code == 1 and "sis:school:.xlsx: 1 problem(s)" in result.output, result.output
