@@ -76,7 +76,12 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
                     standing[by_query] = frame.loc[by_query, "source_id"] == first
                     covered = set(frame.loc[by_query, "school_code"])
                     frame = frame[standing | ~frame["school_code"].isin(covered)].reset_index(drop=True)
-            frames[key] = _typed(frame.drop(columns=["record_id"]), key)
+            if key == "registry" and from_database:
+                # A school listed by the bureau workbook and by a mapped query with another type: the
+                # bureau's own list is the one that stands (scoring keeps a code's last entry), not
+                # whichever source happened to be written last.
+                frame = frame.sort_values("source_id", key=lambda ids: ~ids.isin(from_database), kind="stable")
+            frames[key] = _typed(frame.drop(columns=["record_id"]).reset_index(drop=True), key)
         _registry_row_refused(conn, frames, school_codes)
     return frames
 

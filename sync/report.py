@@ -130,14 +130,19 @@ def registry_in_store(engine) -> dict[str, dict | None] | None:
     """The schools registered in the store, code -> their registry entry (name, type, township; None
     for a code on a registry row refused for another cell), or None when no registry was ever loaded.
     Used as the set of registered codes, and to tell a school where its 學校概況 and the registry differ."""
-    from sqlalchemy import select
+    from sqlalchemy import case, select
 
-    from sync.store import records
+    from sync.store import records, sources
 
     table = records["registry"]
+    # The bureau workbook's entry last, so it stands where a mapped query lists the school otherwise
+    # (as sync.frames gives the registry to scoring).
+    from_query = case((sources.c.kind == "sql", 0), else_=1)
     with engine.connect() as conn:
         entries = {code: {"name": name, "type": kind, "township": township} for code, name, kind, township in
-                   conn.execute(select(table.c.school_code, table.c.name, table.c.type, table.c.township))}
+                   conn.execute(select(table.c.school_code, table.c.name, table.c.type, table.c.township)
+                                .join(sources, sources.c.source_id == table.c.source_id)
+                                .order_by(from_query, table.c.record_id))}
         for code in _codes_on_refused_registry_rows(conn) - entries.keys():
             entries[code] = None
     return entries or None

@@ -224,6 +224,25 @@ def test_a_schools_guards_mapped_from_two_databases_count_once(store, tmp_path, 
     assert guards.groupby("school_code")["name"].apply(sorted).to_dict() == {"1001": ["王保安"], "1002": ["趙保安"]}
 
 
+def test_the_bureau_workbooks_registry_entry_stands_whichever_source_was_written_last(store, tmp_path, sis_url):
+    """The bureau workbook says 1001 is a 小學, a mapped query says 高中 (C4 applies or not): the bureau's
+    own list stands, before and after the workbook is written again, for scoring and for the checks."""
+    from sync.frames import load_frames
+    from sync.report import registry_in_store
+    from tests.sync_helpers import bureau_book, write_xlsx
+
+    query = {"registry": "SELECT xxdm AS school_code, xxmc AS name, '高中' AS type, ssxz AS township FROM xs_school"}
+    source = SqlSource(name="sis", url=sis_url, queries=query)
+    bureau = bureau_book(("1001", "1002"))
+    for edit in range(2):
+        if edit:  # the bureau saves its workbook again: now written after the query's rows
+            bureau["督查記錄"].append([date(2026, 6, 1), "1002", "定期", "滅火器過期", 1, "否", "否", None, None])
+        write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau)
+        run_sync(store, tmp_path / "inbox", sql_sources=[source], today=TODAY, recompute=False)
+        registry = load_frames(store)["registry"].drop_duplicates("school_code", keep="last").set_index("school_code")
+        assert registry.loc["1001", "type"] == "小學" and registry_in_store(store)["1001"]["type"] == "小學"
+
+
 def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
     """LIKE '%小學', a modulo and PostgreSQL's ::cast go to the database as written."""
     from sync.sql_sources import fetch
