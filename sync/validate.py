@@ -330,7 +330,11 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
             ident = tuple(rec.get(k) for k in unique) + ((code,) if ctx.school_code is None else ())
             if ident in seen:
                 key = unique[-1]
-                issues.append((key, f"與第{seen[ident]}行重複", f"duplicates row {seen[ident]}"))
+                what = "、".join(_label(sheet, k)[0] for k in unique)
+                what_en = ", ".join(_label(sheet, k)[1] for k in unique)
+                issues.append((key, f"與第{seen[ident]}行重複({what}相同);如是同一條記錄請刪除一行,否則請修改使兩行可區分",
+                               f"duplicates row {seen[ident]} (the same {what_en}); delete one if they are the same "
+                               "record, or correct it so the two can be told apart"))
             else:
                 seen[ident] = raw_row.row_no
         if not issues and sheet.key in STINTS:

@@ -197,6 +197,8 @@ def test_a_second_row_for_one_campus_is_refused_as_a_duplicate(tmp_path):
     book["校區"].append(list(book["校區"][1]))
     p = _only_row_problem(_check(tmp_path, book))
     assert (p.row, p.column) == (3, "校區名稱") and "duplicates row 2" in p.reason_en
+    # what makes the two one record, and what to do (the README: refused "saying what to do")
+    assert "(the same campus)" in p.reason_en and "delete one" in p.reason_en and "校區名稱相同" in p.reason_zh
 
 
 def test_a_planned_end_of_service_and_a_deadline_may_lie_ahead(tmp_path):
