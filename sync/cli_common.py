@@ -8,8 +8,15 @@ from sqlalchemy.engine import Engine
 
 
 def store_engine() -> Engine:
+    """The store, for a command that needs one made by `safeschool init`: a SQLite file that is not
+    there is not created empty (in whatever folder the command was typed) but asked for."""
+    from sync.errors import UserError
     from sync.store import get_engine
 
+    missing = missing_sqlite_store()
+    if missing:
+        raise UserError(f"there is no store at {missing}: run `safeschool init` first, or set "
+                        "SAFESCHOOL_DATABASE_URL to the store (commands run from another folder use ./data/)")
     return get_engine()
 
 

@@ -60,12 +60,12 @@ def _check(path: Path, console) -> int:
 def _once(quiet: bool, wait: float, console, recompute: bool = True) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from sync.cli_common import store_engine
     from sync.load import run_sync
     from sync.settings import get_settings
-    from sync.store import get_engine
 
     inbox = Path(get_settings().inbox)
-    engine = get_engine()
+    engine = store_engine()
     if quiet:
         summary = run_sync(engine, inbox, trigger="cli", wait=wait, recompute=recompute)
     else:

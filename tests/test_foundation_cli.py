@@ -12,10 +12,15 @@ from click.testing import CliRunner
 from sync.cli import main
 
 
-def _run(*args, env=None):
+def _run(*args, env=None, cwd=None):
     full_env = {**os.environ, **(env or {})}
+    for name, value in list(full_env.items()):
+        if value is None:
+            del full_env[name]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    full_env["PYTHONPATH"] = root  # `python -m sync` from any folder
     return subprocess.run(
-        [sys.executable, "-m", "sync", *args], capture_output=True, text=True, env=full_env, timeout=120
+        [sys.executable, "-m", "sync", *args], capture_output=True, text=True, env=full_env, timeout=120, cwd=cwd
     )
 
 
@@ -83,3 +88,10 @@ def test_a_circular_title_with_a_placeholder_other_than_the_year_stops_start_up(
     result = _run("users", "list", env={"SAFESCHOOL_CONFIG": str(config)})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "circular.title" in result.stderr and "{year}" in result.stderr
+
+
+@pytest.mark.parametrize("command", [("users", "list"), ("sync", "--once"), ("score", "--year", "2026")])
+def test_a_command_typed_before_init_or_in_another_folder_asks_for_the_store_and_creates_none(tmp_path, command):
+    result = _run(*command, env={"SAFESCHOOL_DATABASE_URL": None, "SAFESCHOOL_INBOX": str(tmp_path)}, cwd=tmp_path)
+    assert result.returncode == 2 and "run `safeschool init` first" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []  # no empty ./data/safeschool.db, no lock file
