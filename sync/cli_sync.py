@@ -44,10 +44,14 @@ def _check(path: Path, console) -> int:
     report = safe_check(path, path.name, registry, None, indicator_max())
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
     code = f", school {report.school_code}" if report.school_code else ""
-    console.print(escape(f"{path.name}: {kind}{code}; {report.rows_read} rows read, "
-                         f"{sum(len(v) for v in report.rows.values())} accepted, {len(report.rejected)} refused"))
+    # A refused file loads nothing: its rows are not "accepted", whatever their cells say.
+    accepted = 0 if report.refused else sum(len(v) for v in report.rows.values())
+    refused = report.rows_read if report.refused else len(report.rejected)
+    console.print(escape(f"{path.name}: {kind}{code}; 讀取 {report.rows_read} 行,接受 {accepted},拒收 {refused} / "
+                         f"{report.rows_read} rows read, {accepted} accepted, {refused} refused"))
     if registry is None:
-        console.print("(no school registry in the store: the school code was not checked against it)")
+        console.print("(庫中還沒有學校名冊,未核對學校代碼 / no school registry in the store: the school code was not "
+                      "checked against it)")
     if report.problems:
         _print_problems(console, f"{len(report.problems)} problem(s) 問題", report.problems, path.name)
         if report.refused:

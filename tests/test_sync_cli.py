@@ -81,6 +81,16 @@ def test_text_from_a_workbook_is_printed_as_written_never_as_markup(county):
     assert f"{name}: school workbook, school [/]" in checked.output and "學校代碼「[/]」" in checked.output
 
 
+def test_sync_check_of_a_refused_file_accepts_none_of_its_rows(county, tmp_path):
+    """A refused file loads nothing: "27 accepted" under "the whole file is refused" misled the school."""
+    book = school_book("1002")
+    book["保安人員"][0].append("手機")  # a private column refuses the whole file
+    result = CliRunner().invoke(main, ["sync", "--check", str(write_xlsx(tmp_path / "r.xlsx", book))])
+    assert result.exit_code == 1 and "the whole file is refused" in result.output
+    first = result.output.splitlines()[0]
+    assert " 0 accepted" in first and "接受 0" in first, first
+
+
 def test_sync_check_of_a_missing_file_is_a_one_line_error(county, tmp_path):
     result = CliRunner().invoke(main, ["sync", "--check", str(tmp_path / "nope.xlsx")])
     assert result.exit_code == 2 and "does not exist" in result.output and "Traceback" not in result.output
