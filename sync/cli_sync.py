@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -153,10 +155,20 @@ def scheduler(cron: str | None) -> None:
     sched = build_scheduler(cron=cron)
     schedule = get_file_config().schedule
     click.echo(f"safeschool scheduler: sync on cron '{cron or schedule.cron}' ({schedule.timezone}); Ctrl-C to stop")
+    # SIGTERM (systemd, a Procfile runner stopping it) stops it as Ctrl-C does: the sync under way
+    # finishes, rather than the process dying between storing and scoring.
+    signal.signal(signal.SIGTERM, _stop_as_interrupt)
     try:
         sched.start()
     except (KeyboardInterrupt, SystemExit):
+        click.echo("stopping: a sync under way finishes first")
+        with contextlib.suppress(Exception):
+            sched.shutdown(wait=True)
         click.echo("scheduler stopped")
+
+
+def _stop_as_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 commands: list = [sync, scheduler]

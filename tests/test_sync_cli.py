@@ -219,3 +219,28 @@ def test_a_source_name_with_an_emoji_code_is_printed_as_written(county):
     write_xlsx(county / "sis:school:.xlsx", book)
     result = CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
     assert result.exit_code == 1 and "sis:school:.xlsx: 1 problem(s)" in result.output, result.output
+
+
+def test_the_scheduler_stopped_with_sigterm_says_so_and_exits_cleanly(county):
+    """systemd and Procfile runners stop a process with SIGTERM: the scheduler stops as on Ctrl-C (a sync
+    under way finishes), says so, and exits 0, instead of dying with 143 in the middle of a sync."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    proc = subprocess.Popen([sys.executable, "-m", "sync", "scheduler", "--cron", "0 3 1 1 *"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        for line in proc.stdout:
+            if "Ctrl-C to stop" in line or time.monotonic() > deadline:
+                break
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "scheduler stopped" in out, out
