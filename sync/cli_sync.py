@@ -89,6 +89,11 @@ def _once(quiet: bool, wait: float, console, recompute: bool = True) -> int:
     return 1 if summary.refused else 0
 
 
+# The run's and each source's outcome, for the bureau office's clerk first (the English stays beside it).
+_RUN_WORDS = {"ok": "完成", "refused": "有來源被拒收", "failed": "失敗", "busy": "已有同步在進行"}
+_ACTION_WORDS = {"loaded": "已導入", "skipped": "未變", "refused": "拒收", "removed": "已刪除", "failed": "讀取失敗"}
+
+
 def _print_summary(console, summary, quiet: bool) -> None:
     from rich.table import Table
 
@@ -100,16 +105,20 @@ def _print_summary(console, summary, quiet: bool) -> None:
         return
     # Unchanged sources are only counted (a county has a thousand of them); the rest are listed.
     shown = [o for o in summary.sources if o.action != "skipped"]
-    table = Table(title=f"sync run {summary.run_id}: {summary.status}", title_justify="left")
-    for name in ("source", "school", "action", "read", "added", "removed", "rejected"):
+    status = f"{_RUN_WORDS.get(summary.status, '')} {summary.status}".strip()
+    table = Table(title=f"同步第 {summary.run_id} 次 / sync run {summary.run_id}: {status}", title_justify="left")
+    for name in ("來源\nsource", "學校\nschool", "處理\naction", "讀取\nread", "導入\nadded", "刪除\nremoved",
+                 "拒收行\nrejected"):
         table.add_column(name, overflow="fold")
     for o in shown:
         colour = {"refused": "red", "failed": "red", "removed": "yellow", "loaded": "green"}.get(o.action, "")
+        action = f"{_ACTION_WORDS.get(o.action, '')} {o.action}".strip()
         table.add_row(escape(o.display_name), escape(o.school_code or ""),
-                      f"[{colour}]{o.action}[/]" if colour else o.action,
+                      f"[{colour}]{action}[/]" if colour else action,
                       str(o.rows_read), str(o.rows_added), str(o.rows_removed), str(o.rows_rejected))
     counts = summary.counts()
-    table.caption = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no sources"
+    table.caption = (", ".join(f"{_ACTION_WORDS.get(k, '')} {k}: {v}".strip() for k, v in sorted(counts.items()))
+                     or "沒有來源 no sources")
     console.print(table)
     for o in summary.sources:
         if o.problems:

@@ -34,6 +34,7 @@ def test_sync_once_prints_a_summary_and_exits_zero_when_nothing_is_refused(count
     result = CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
     assert result.exit_code == 0, result.output
     assert "1001.xlsx" in result.output and "loaded" in result.output
+    assert "已導入" in result.output and "完成" in result.output  # the bureau office's clerk reads Chinese first
 
 
 def test_sync_once_prints_every_problem_and_exits_non_zero_when_a_source_is_refused(county):
