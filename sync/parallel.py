@@ -77,10 +77,13 @@ def ordered_map(fn: Callable, items: Sequence, workers: int, initializer: Callab
         while pending:
             result = pending.popleft().result()
             done += 1
+            # Given out before the next piece is sent: a pool a dying worker broke refuses that submit,
+            # and this result must not be lost with it (the run would store each later report under
+            # the previous workbook's name).
+            yield result
             nxt = next(upcoming, None)
             if nxt is not None:
                 pending.append(pool.submit(fn, items[nxt]))
-            yield result
     except BrokenProcessPool:
         log.warning("a worker died; the remaining %d of %d pieces are done in-process", len(items) - done, len(items))
         pool.shutdown(wait=False, cancel_futures=True)

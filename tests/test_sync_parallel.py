@@ -109,6 +109,27 @@ def test_a_worker_that_dies_leaves_the_rest_of_the_run_to_this_process(monkeypat
     assert list(parallel.ordered_map(_die_in_a_worker, items, workers=2)) == [i * 2 for i in items]
 
 
+def _die_a_little_later(item: int) -> int:
+    if item == 7 and os.getpid() != int(os.environ["SAFESCHOOL_TEST_PARENT"]):
+        time.sleep(0.2)
+        os._exit(3)
+    return item * 2
+
+
+def test_a_result_finished_before_a_worker_died_is_never_lost(monkeypatch):
+    """The pool breaks while the run is storing (a slow consumer) after item 6 finished: item 6's result
+    still comes, in its place; a lost one would make every later report be stored under the name of
+    the workbook before it."""
+    monkeypatch.setenv("SAFESCHOOL_TEST_PARENT", str(os.getpid()))
+    items = list(range(parallel.MIN_ITEMS * 2))
+    got = []
+    for result in parallel.ordered_map(_die_a_little_later, items, workers=2):
+        got.append(result)
+        if len(got) == 6:
+            time.sleep(1.0)  # storing: meanwhile the worker with item 7 dies
+    assert got == [i * 2 for i in items]
+
+
 _SLOW_SYNC = """
 import os, sys, time
 from sync import parallel
