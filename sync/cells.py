@@ -476,9 +476,7 @@ def cell_parser(column: contract.Column):
             return parse_text(value, optional)
     else:
         inner = _PARSERS[column.kind]
-    # 完成日期「/」 (not closed yet), 弄虛作假「無」, 離崗日期「—」: in an optional column, the empty cell
-    # they stand for, as in a text column.
-    blank = PLACEHOLDERS if not column.required and column.kind != contract.TEXT else frozenset()
+    blank = _placeholders_of(column)
 
     def full(value):
         if value == "" or value is None or (value.__class__ is str and not value.strip()):
@@ -581,9 +579,17 @@ _QUICK = {
 }
 
 
+def _placeholders_of(column: contract.Column) -> frozenset:
+    """完成日期「/」 (not closed yet), 弄虛作假「無」, 離崗日期「—」: in an optional column, the empty cell they
+    stand for, as in a text column (whose parser knows them itself)."""
+    return PLACEHOLDERS if not column.required and column.kind != contract.TEXT else frozenset()
+
+
 def parse_cell(column: contract.Column, value):
     """One cell of `column`: (value or None, problem or None). An empty cell is None (required is checked by the caller)."""
     if value == "" or value is None or (value.__class__ is str and not value.strip()):
+        return None, None
+    if value.__class__ is str and len(value.strip()) <= 4 and value.strip().lower() in _placeholders_of(column):
         return None, None
     error = excel_error(value)
     if error is not None:
