@@ -867,3 +867,23 @@ def test_two_qualified_headings_of_one_column_are_still_one_column_twice(tmp_pat
     book["校區"][1].append(300)
     report = _check(tmp_path, book)
     assert report.refused and "2 times" in report.file_problems[0].reason_en
+
+
+def test_a_hazard_numbered_like_a_totals_line_is_a_record_when_it_holds_a_date(tmp_path):
+    """data-contract.md: a bad row is "never silently dropped".  小計1 | 2026-04-02 | 南門欄杆 ... is the
+    office's numbering of a hazard, not a sum: a totals line holds no date."""
+    book = school_book()
+    book["隱患整改"].append(["小計1", date(2026, 4, 2), "南門欄杆", "設施", "張三", date(2026, 5, 1), None])
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert [r["id"] for r in report.rows["hazards"]] == ["H1", "小計1"]
+
+
+def test_a_paperwork_word_numbered_like_an_id_beside_a_value_is_shown_not_dropped(tmp_path):
+    """說明1 | | 北圍墻裂縫: not read as a record (its first cell reads like a note), but shown to the school."""
+    book = school_book()
+    book["隱患整改"].append(["說明1", None, "北圍墻裂縫", None, None, None, None])
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row) == ("note", "隱患整改", 3) and "北圍墻裂縫" in p.value
+    assert "change that first cell" in p.reason_en and not report.refused
