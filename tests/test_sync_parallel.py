@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -76,8 +77,10 @@ def _double(item: int) -> int:
     return item * 2
 
 
-def _die_in_a_worker(item: int) -> int:
-    if item == 7 and os.getpid() != int(os.environ["SAFESCHOOL_TEST_PARENT"]):
+# The test's own pid goes to the workers with the function (functools.partial): a worker from a fork
+# server started by an earlier test has that server's environment, not this test's.
+def _die_in_a_worker(item: int, parent: int) -> int:
+    if item == 7 and os.getpid() != parent:
         os._exit(3)  # what a reader crashing on a hostile file, or the memory killer, looks like
     return item * 2
 
@@ -103,27 +106,26 @@ def test_ordered_map_called_from_a_scheduler_thread_uses_a_fork_server_and_gives
     assert seen == {"method": "forkserver", "results": [i * 2 for i in items]}
 
 
-def test_a_worker_that_dies_leaves_the_rest_of_the_run_to_this_process(monkeypatch):
-    monkeypatch.setenv("SAFESCHOOL_TEST_PARENT", str(os.getpid()))
+def test_a_worker_that_dies_leaves_the_rest_of_the_run_to_this_process():
     items = list(range(parallel.MIN_ITEMS * 2))
-    assert list(parallel.ordered_map(_die_in_a_worker, items, workers=2)) == [i * 2 for i in items]
+    die = partial(_die_in_a_worker, parent=os.getpid())
+    assert list(parallel.ordered_map(die, items, workers=2)) == [i * 2 for i in items]
 
 
-def _die_a_little_later(item: int) -> int:
-    if item == 7 and os.getpid() != int(os.environ["SAFESCHOOL_TEST_PARENT"]):
+def _die_a_little_later(item: int, parent: int) -> int:
+    if item == 7 and os.getpid() != parent:
         time.sleep(0.2)
         os._exit(3)
     return item * 2
 
 
-def test_a_result_finished_before_a_worker_died_is_never_lost(monkeypatch):
+def test_a_result_finished_before_a_worker_died_is_never_lost():
     """The pool breaks while the run is storing (a slow consumer) after item 6 finished: item 6's result
     still comes, in its place; a lost one would make every later report be stored under the name of
     the workbook before it."""
-    monkeypatch.setenv("SAFESCHOOL_TEST_PARENT", str(os.getpid()))
     items = list(range(parallel.MIN_ITEMS * 2))
     got = []
-    for result in parallel.ordered_map(_die_a_little_later, items, workers=2):
+    for result in parallel.ordered_map(partial(_die_a_little_later, parent=os.getpid()), items, workers=2):
         got.append(result)
         if len(got) == 6:
             time.sleep(1.0)  # storing: meanwhile the worker with item 7 dies
