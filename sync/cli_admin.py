@@ -134,7 +134,9 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
     """Write the circular (通報) of a year, or one school's indicator table."""
     from dashboard import audit, exports
     from dashboard.downloads import circular_results, school_result
+    from sync.cli_scores import plausible_year
 
+    plausible_year(year)
     if out.suffix.lower() != f".{fmt}":
         # --out safeschool.db would overwrite the store; a Word file named .xlsx opens as nothing
         raise UserError(f"--out must be a .{fmt} file for --format {fmt}, not {out.name!r}; "

@@ -34,8 +34,17 @@ def _check_year(year: int, today: date, years_with_records: list[int]) -> None:
     # prepared elsewhere (another clock, a held-out county) must still be scorable
     if year > today.year and year not in years_with_records:
         raise UserError(f"{year} has not started yet (today is {today}); give a year up to {today.year}")
-    if year < 1990:
-        raise UserError(f"{year} is not a plausible evaluation year")
+    plausible_year(year)
+
+
+FIRST_YEAR = 1990  # no county evaluated school safety so before; an earlier year is a typo
+
+
+def plausible_year(year: int) -> int:
+    """`year` for a command that evaluates, publishes or exports it; a typo such as 1800 is refused."""
+    if year < FIRST_YEAR:
+        raise UserError(f"{year} is not a plausible evaluation year; give a year from {FIRST_YEAR}")
+    return year
 
 
 def evaluate_from_store(year: int, as_of: date | None, today: date | None = None):
@@ -157,8 +166,9 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     from sync.audit import record
     from sync.results import publish as do_publish
 
+    plausible_year(year)
     engine = store_engine()
-    who = by or operator()
+    who = (by or "").strip() or operator()  # --by "  " is nobody: the login name is kept instead
     pub = do_publish(engine, year, by=who, force=force, note=note)
     record(engine, who, "publish", None, {"year": year, "version": pub["version"], "force": force, "via": "cli"})
     click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, rubric "
@@ -172,6 +182,7 @@ def rescore(years: tuple[int, ...]) -> None:
     from sync.parallel import configured_workers
     from sync.results import recompute
 
+    years = tuple(map(plausible_year, years))
     summary = recompute(store_engine(), years=list(years) or None, force=True, workers=configured_workers())
     click.echo(f"recomputed {', '.join(map(str, summary['years'])) or 'nothing'}: "
                f"{summary['annual_rows']} annual and {summary['trend_rows']} trend rows")

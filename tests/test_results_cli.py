@@ -106,3 +106,25 @@ def test_score_a_year_ahead_of_the_clock_or_a_later_as_of_when_records_are_dated
     mid = json.loads(CliRunner().invoke(main, ["score", "--year", str(year), "--as-of", f"{year}-06-30",
                                                "--json"]).stdout)
     assert mid[0]["as_of"] == f"{year}-06-30" and mid[0]["indicators"]["D1"]["pending"] is False
+
+
+@pytest.mark.parametrize("args", [("rescore", "--year", "1800"), ("publish", "--year", "1800"),
+                                  ("export", "--year", "1800", "--format", "csv", "--out", "x.csv", "--draft")])
+def test_a_year_typed_wrong_is_refused_by_every_command_that_takes_one(store, args):
+    """`score --year 1800` was refused, `rescore --year 1800` computed and stored drafts for 1800."""
+    result = run(*args)
+    assert result.exit_code == 2 and "not a plausible evaluation year" in result.output, result.output
+
+
+def test_a_blank_publisher_name_is_the_login_name(store):
+    from sqlalchemy import select
+
+    from sync.store import publications
+
+    assert run("rescore", "--year", str(Y)).exit_code == 0
+    assert run("publish", "--year", str(Y), "--by", "   ").exit_code == 0
+    engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
+    with engine.connect() as conn:
+        by = conn.execute(select(publications)).mappings().one()
+    engine.dispose()
+    assert by["published_by"].startswith("cli")  # who ran it, as without --by
