@@ -15,7 +15,8 @@ def store_engine() -> Engine:
 
     missing = missing_sqlite_store()
     if missing:
-        raise UserError(f"there is no store at {missing}: run `safeschool init` first, or set "
+        raise UserError(f"找不到數據庫 {missing}:請先運行 `safeschool init`,或設置 SAFESCHOOL_DATABASE_URL / "
+                        f"there is no store at {missing}: run `safeschool init` first, or set "
                         "SAFESCHOOL_DATABASE_URL to the store (commands run from another folder use ./data/)")
     return get_engine()
 

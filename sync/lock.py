@@ -129,7 +129,8 @@ def sync_lock(engine: Engine, wait: float = 0.0):
         time.sleep(POLL_SECONDS)
         held = _try_acquire(engine)
     if held is None:
-        raise SyncBusy(f"a sync is already running ({_who_holds(engine)}); this one did not start")
+        raise SyncBusy(f"已有同步在進行,本次未啟動 / a sync is already running ({_who_holds(engine)}); "
+                       "this one did not start")
     _note_holder(engine, _holder())
     try:
         yield
