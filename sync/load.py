@@ -834,14 +834,22 @@ def _scores_owed(engine: Engine) -> bool:
     """Records changed in a run after which the drafts were never recomputed: loaded with
     --no-recompute, or a run cut short (Ctrl-C, a stopped scheduler, a kill) between storing and
     scoring.  The next run recomputes though it finds nothing new, or the drafts would stay stale
-    for good."""
+    for good.  Read from the runs, newest first, up to the last one that recomputed (a small table;
+    sync_run_sources has a line per source per run and is looked into only for a run cut short)."""
+    changing = sync_run_sources.c.action.in_(("loaded", "removed"))
     with engine.connect() as conn:
-        changed = conn.execute(select(func.max(sync_run_sources.c.run_id)).where(
-            sync_run_sources.c.action.in_(("loaded", "removed")))).scalar()
-        if changed is None:
-            return False
-        since = conn.execute(select(sync_runs.c.summary).where(sync_runs.c.run_id >= changed)).scalars().all()
-    return not any(isinstance(body, dict) and body.get("scores") == "recomputed" for body in since)
+        runs = conn.execute(select(sync_runs.c.run_id, sync_runs.c.summary).order_by(sync_runs.c.run_id.desc()))
+        for run_id, body in runs:
+            if isinstance(body, dict):
+                if body.get("scores") == "recomputed":
+                    return False
+                counts = body.get("counts") or {}
+                if counts.get("loaded") or counts.get("removed"):
+                    return True
+            elif conn.execute(select(sync_run_sources.c.id).where(
+                    sync_run_sources.c.run_id == run_id, changing).limit(1)).first() is not None:
+                return True  # cut short (or this very run): what it stored is in its lines
+    return False
 
 
 def _rubric_changed(engine: Engine) -> bool:
