@@ -16,12 +16,10 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from dashboard import exports
 from sync.errors import UserError
-from sync.store import records
 
 CIRCULAR_FORMATS = ("xlsx", "docx", "csv")
 SCHOOL_FORMATS = ("xlsx", "csv")
@@ -85,12 +83,15 @@ def annotated_path(school_code: str) -> Path:
 
 
 def registry_entry(engine: Engine, school_code: str) -> dict | None:
-    table = records["registry"]
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(table.c.school_code, table.c.name, table.c.type, table.c.township).where(table.c.school_code == school_code)
-        ).mappings().first()
-    return dict(row) if row else None
+    """The school's registry entry as the sync checks against it (the bureau workbook's over a query's);
+    a school on a registry row refused for another cell is registered, with its code alone."""
+    from sync.report import registry_in_store
+
+    registry = registry_in_store(engine) or {}
+    if school_code not in registry:
+        return None
+    entry = registry[school_code] or {}
+    return {"school_code": school_code, **{k: entry.get(k) for k in ("name", "type", "township")}}
 
 
 def template_bytes(engine: Engine, school_code: str) -> bytes:

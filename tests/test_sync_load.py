@@ -375,6 +375,16 @@ def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_
     # the same records and type as 1002; the bureau's finding on 1001 deducts its 1 point (rules.md 督查)
     assert rows["1001"]["total"] == rows["1002"]["total"] - 1
     assert rows["1003"]["submitted"] is False
+    # and the school can fetch its pre-filled template from the dashboard (its code alone: the row is the bureau's
+    # to mend), where it was told it is not in the registry
+    import io
+
+    import openpyxl
+
+    from dashboard.downloads import template_bytes
+
+    sheet = openpyxl.load_workbook(io.BytesIO(template_bytes(engine, "1003")))["學校概況"]
+    assert sheet["A2"].value == "1003"
 
 
 def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):
