@@ -13,7 +13,7 @@ from dashboard.i18n import t, to_language
 from dashboard.layout import T, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.errors import UserError
-from sync.store import get_engine, records, users
+from sync.store import get_engine, users
 
 dash.register_page(__name__, path="/admin/users", name="users", title="學校本質安全考評")
 
@@ -25,10 +25,13 @@ def list_accounts() -> list[dict]:
 
 
 def school_options() -> list[dict]:
-    registry = records["registry"]
-    with get_engine().connect() as conn:
-        rows = conn.execute(select(registry.c.school_code, registry.c.name).order_by(registry.c.school_code)).all()
-    return [{"label": f"{code} {name}", "value": code} for code, name in rows]
+    """Every registered school once (a school listed by the bureau workbook and by a mapped query too, or
+    on a registry row refused for another cell, by its code alone), as the sync checks against them."""
+    from sync.report import registry_in_store
+
+    registry = registry_in_store(get_engine()) or {}
+    return [{"label": f"{code} {(entry or {}).get('name') or ''}".strip(), "value": code}
+            for code, entry in sorted(registry.items())]
 
 
 def layout(**_query):
