@@ -92,6 +92,16 @@ def _engine() -> Engine:
 # --- data version: read once per request ------------------------------------------
 
 
+def registered_schools(engine: Engine | None = None) -> list[tuple[str, str | None]]:
+    """(code, name) of every registered school once, by code, as the sync checks against them: a school
+    listed by the bureau workbook and by a mapped query too once, one on a registry row refused for
+    another cell by its code alone (name None)."""
+    from sync.report import registry_in_store
+
+    registry = registry_in_store(engine or _engine()) or {}
+    return [(code, (entry or {}).get("name")) for code, entry in sorted(registry.items())]
+
+
 def data_version(engine: Engine | None = None) -> tuple:
     """Newest sync run, newest computed score and the publications: changes whenever the data does."""
     engine = engine or _engine()

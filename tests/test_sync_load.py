@@ -356,8 +356,7 @@ def test_the_running_years_result_follows_the_day_even_when_no_record_changed(en
     assert {r["as_of"] for r in results.annual_results(engine, TODAY.year, "draft")} == {later.isoformat()}
 
 
-def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_describes_it(engine, inbox,
-                                                                                              monkeypatch):
+def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_describes_it(engine, inbox):
     """data-contract.md 2: the registry is the list of schools the bureau expects.  A registry row refused
     for its 學校類別 (九年制, no type of rules.md) keeps the school registered: its workbook is loaded and
     it is scored as its 學校概況 says (小學), not left out of the ranking; a registered school on such a row
@@ -387,10 +386,9 @@ def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_
     sheet = openpyxl.load_workbook(io.BytesIO(template_bytes(engine, "1003")))["學校概況"]
     assert sheet["A2"].value == "1003"
     # and the bureau can give it an account (the accounts page lists every registered school once)
-    from dashboard.pages import users
+    from dashboard.queries import registered_schools
 
-    monkeypatch.setattr(users, "get_engine", lambda: engine)
-    assert [o["value"] for o in users.school_options()] == ["1001", "1002", "1003"]
+    assert registered_schools(engine) == [("1001", None), ("1002", "學校1002"), ("1003", None)]  # 1001, 1003: refused rows
 
 
 def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):

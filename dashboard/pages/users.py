@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from sqlalchemy import select
 
-from dashboard import audit
+from dashboard import audit, queries
 from dashboard.access import ROLES, create_user, set_active, set_password
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, guarded, lang_of, user_error_text
@@ -25,13 +25,7 @@ def list_accounts() -> list[dict]:
 
 
 def school_options() -> list[dict]:
-    """Every registered school once (a school listed by the bureau workbook and by a mapped query too, or
-    on a registry row refused for another cell, by its code alone), as the sync checks against them."""
-    from sync.report import registry_in_store
-
-    registry = registry_in_store(get_engine()) or {}
-    return [{"label": f"{code} {(entry or {}).get('name') or ''}".strip(), "value": code}
-            for code, entry in sorted(registry.items())]
+    return [{"label": f"{code} {name or ''}".strip(), "value": code} for code, name in queries.registered_schools()]
 
 
 def layout(**_query):
