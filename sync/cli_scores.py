@@ -136,7 +136,8 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
 
     rank = result["rank"] if result["qualified"] else f"取消資格（{result['veto']}）"
     console = Console(width=200, markup=False, emoji=False)  # names and details are the schools' own text
-    console.print(f"{result['school_code']} {result['name']}（{result['type']}，{result['township']}）"
+    about = "，".join(v for v in (result["type"], result["township"]) if v)  # a stand-in entry may have neither
+    console.print(f"{result['school_code']} {result['name']}{f'（{about}）' if about else ''}"
                   f" {year} 截至 {ev.as_of}: 總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
                   f"督查扣分 {result['deduction']:g}")
     table = Table()

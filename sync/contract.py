@@ -54,10 +54,12 @@ class Column:
     required: bool = True  # every record fills it (an optional one may be empty on a row)
     choices: tuple[str, ...] = ()
     en: str = ""
-    # The sheet may leave the column out altogether.  Only the inspections' 指標 and 考評得分 (the
-    # contract's "optional"): any other column missing refuses the file, as its absence would be read
-    # as every row empty (no end date: a departed guard still counted; no company: every guard
-    # directly hired), which changes the score without a word.
+    # The sheet may leave the column out altogether: 安全辦人員's 離崗日期 (ours; the contract lists the
+    # sheet without it) and 督查記錄's columns after 類型 (an empty one means no finding, no deduction,
+    # no veto, no assessment; refusing the bureau workbook would refuse every school with it).  Any other
+    # column missing refuses the file: its absence would be read as every row empty (no end date: a
+    # departed guard still counted; no company: every guard directly hired), which changes the score
+    # without a word.
     may_be_absent: bool = False
 
     @property
@@ -140,7 +142,8 @@ SCHOOL_SHEETS: tuple[Sheet, ...] = (
             _c("name", "姓名", en="name"),
             _c("role", "職務", CHOICE, choices=OFFICE_ROLES, en="role"),
             _c("start_date", "到崗日期", DATE, en="start date"),
-            _c("end_date", "離崗日期", DATE, required=False, en="end date"),
+            _c("end_date", "離崗日期", DATE, required=False, en="end date",
+               may_be_absent=True),  # ours, not the contract's: the sheet as the contract lists it is whole
         ),
         en="Safety office staff", natural_key=("name",),
     ),
@@ -260,10 +263,10 @@ BUREAU_SHEETS: tuple[Sheet, ...] = (
             _c("date", "日期", DATE, en="date"),
             _c("school_code", "學校代碼", en="school code"),
             _c("kind", "類型", CHOICE, choices=INSPECTION_KINDS, en="kind"),
-            _c("finding", "發現問題", required=False, en="finding"),
-            _c("deduction", "扣分", SCORE, required=False, en="deduction"),
-            _c("falsification", "弄虛作假", BOOL, required=False, en="falsification"),
-            _c("major_incident", "重大安全事故", BOOL, required=False, en="major safety incident"),
+            _c("finding", "發現問題", required=False, en="finding", may_be_absent=True),
+            _c("deduction", "扣分", SCORE, required=False, en="deduction", may_be_absent=True),
+            _c("falsification", "弄虛作假", BOOL, required=False, en="falsification", may_be_absent=True),
+            _c("major_incident", "重大安全事故", BOOL, required=False, en="major safety incident", may_be_absent=True),
             _c("indicator", "指標", required=False, en="indicator", may_be_absent=True),
             _c("assessed_points", "考評得分", SCORE, required=False, en="assessed points", may_be_absent=True),
         ),

@@ -99,9 +99,13 @@ def _registry_row_refused(conn, frames: dict[str, pd.DataFrame], school_codes: l
     if not codes:
         return
     own = frames["school"].drop_duplicates("school_code", keep="last").set_index("school_code")
-    stand_ins = pd.DataFrame([
-        {"school_code": code, **{c: own[c].get(code) for c in ("name", "type", "township")}} for code in sorted(codes)
-    ])
+
+    def entry(code: str) -> dict:
+        found = {c: own[c].get(code) for c in ("name", "type", "township")}
+        found = {c: None if v is None or pd.isna(v) else v for c, v in found.items()}  # never NaN in the JSON
+        return {"school_code": code, **found, "name": found["name"] or code}  # named by its code at least
+
+    stand_ins = pd.DataFrame([entry(code) for code in sorted(codes)], dtype=object)
     frames["registry"] = _typed(pd.concat([frames["registry"], stand_ins], ignore_index=True), "registry")
 
 

@@ -29,7 +29,6 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,7 +75,7 @@ class Table:
     header_cells: list
     rows: list[RawRow]
     # (row, text, kind) lines not read as records: "totals", "signature", "note", "long" (a sentence
-    # alone), "unsure" (a note or signature line holding a value of the table too) under the table, "header" (a second header row), "above" (a record-like line above it)
+    # alone) under the table, "header" (a second header row), "above" (a record-like line above it)
     notes: list[tuple[int, str, str]]
     region: list[tuple[int, list]]  # (row, cells) of every record row under the header (notes left out)
 
@@ -844,7 +843,7 @@ def is_note_line(cells: list, first_table_col: int, first: int | None = None,
 
 def note_kind(cells: list, first_table_col: int, first: int | None = None,
               record_cols: frozenset[int] | set[int] = frozenset()) -> str | None:
-    """"totals", "signature", "note", "unsure" or "long" for a line under the table that is not a record; None
+    """"totals", "signature", "note" or "long" for a line under the table that is not a record; None
     for a record.
 
     At the left edge of the table: a first cell that starts like a note (備註, 注:, 說明, 填表人, 簽字,
@@ -859,25 +858,23 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
         return None
     kind, length = _note_kind(text[:LABEL_MAX])  # what a line is shows in its start
     if kind == "totals":
-        # 小計1 | 2026-04-02 | 南門欄杆 ...: a hazard numbered so, not a sum (a totals line has no date)
-        return None if _holds_a_date(cells, first, record_cols) else kind
+        # 小計1 | 2026-04-02 | 南門欄杆 | 設施 ...: a hazard the office numbered so, filled like a record; a
+        # totals line (合計 | 2026-11-20 | 全年共發現1項...) is one however it is filled.
+        return None if _NUMBERED.match(text.strip()) and _fills_a_record(cells, first, record_cols) else kind
     if kind == "note" and first <= first_table_col and _EXAMPLE.match(_T2S.convert(text[:20]).strip()):
         return "example"  # the form's example row, left in: filled like a record, but not one
     if kind and _fills_a_record(cells, first, record_cols):
         return None
-    if not kind:
-        alone = first <= first_table_col and len(filled_cells(cells)) == 1
-        return "long" if alone and length >= NOTE_MIN_LENGTH else None
-    if _NUMBERED.match(text.strip()) and _a_value_beside(cells, first, record_cols):
-        # 說明1 | | 北圍墻裂縫: a paperwork word numbered like a record's id, with a value of the table
-        # beside it, is not read, and the school is shown it rather than losing it unseen.
-        return "unsure"
-    if kind == "signature" or first <= first_table_col:
+    if kind == "signature":
         return kind
-    return None
+    if first > first_table_col:
+        return None
+    if kind == "note":
+        return kind
+    return "long" if length >= NOTE_MIN_LENGTH and len(filled_cells(cells)) == 1 else None
 
 
-_NUMBERED = re.compile(r"^\D{1,4}\d+$")  # 說明1, 小計2: a word and a number, no colon or full stop (注:1.)
+_NUMBERED = re.compile(r"^\D{1,3}\d+$")  # 小計1: a word and a number (not 合計:1200, 合計 1,200.5元)
 
 
 _LABELLED = re.compile(r"^[^:：]{1,6}[:：]")  # 審核人：李四, 日期：2026-04-20: paperwork, not a value
@@ -907,18 +904,6 @@ def _fills_a_record(cells: list, first: int, record_cols) -> bool:
         return False
     values = [c for c in others if _a_value(c)]
     return len(values) >= 3 or (len(values) >= 2 and any(c.__class__ is not str for c in values))
-
-
-def _holds_a_date(cells: list, first: int, record_cols) -> bool:
-    return any(isinstance(cells[i], date) for i in record_cols if i != first and i < len(cells))
-
-
-def _a_value_beside(cells: list, first: int, record_cols) -> bool:
-    """A value of the table's besides the first cell, on a line with no other label (填表人 | 張三 |
-    審核人 | 李四 is paperwork through and through)."""
-    if any(_label_like(c) for i, c in enumerate(cells) if i != first):
-        return False
-    return any(_a_value(cells[i]) for i in record_cols if i != first and i < len(cells))
 
 
 def _line_text(cells: list) -> str:

@@ -286,9 +286,6 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
 # "note"), so nothing it wrote is dropped unseen.  Totals, signature and seal lines and 備註 are
 # paperwork and stay quiet.
 _SHOWN_NOTES = {
-    "unsure": ("此行第一格像備註或簽名,整行作為備註處理,未作為記錄讀入;如是記錄,請修改第一格(如編號、姓名)",
-               "this line's first cell reads like a note or a signature, so the line was taken as a note, not a "
-               "record; if it is a record, change that first cell (a number, a name)"),
     "long": ("此行只有一段文字,作為備註處理,未作為記錄讀入;如是記錄,請把各項分列填寫",
              "this line holds only one text and was read as a note, not a record; if it is a record, "
              "put each value in its own column"),

@@ -869,21 +869,27 @@ def test_two_qualified_headings_of_one_column_are_still_one_column_twice(tmp_pat
     assert report.refused and "2 times" in report.file_problems[0].reason_en
 
 
-def test_a_hazard_numbered_like_a_totals_line_is_a_record_when_it_holds_a_date(tmp_path):
-    """data-contract.md: a bad row is "never silently dropped".  小計1 | 2026-04-02 | 南門欄杆 ... is the
-    office's numbering of a hazard, not a sum: a totals line holds no date."""
+@pytest.mark.parametrize("found", [date(2026, 4, 2), "2026-04-02", "2026年4月2日"])
+def test_a_hazard_numbered_like_a_totals_line_is_a_record_when_filled_like_one(tmp_path, found):
+    """data-contract.md: a bad row is "never silently dropped".  小計1 | 2026-04-02 | 南門欄杆 | 設施 ... is
+    the office's numbering of a hazard, not a sum, however its date is typed."""
     book = school_book()
-    book["隱患整改"].append(["小計1", date(2026, 4, 2), "南門欄杆", "設施", "張三", date(2026, 5, 1), None])
+    book["隱患整改"].append(["小計1", found, "南門欄杆", "設施", "張三", date(2026, 5, 1), None])
     report = _check(tmp_path, book)
     assert not report.problems, _lines(report)
     assert [r["id"] for r in report.rows["hazards"]] == ["H1", "小計1"]
 
 
-def test_a_paperwork_word_numbered_like_an_id_beside_a_value_is_shown_not_dropped(tmp_path):
-    """說明1 | | 北圍墻裂縫: not read as a record (its first cell reads like a note), but shown to the school."""
+@pytest.mark.parametrize("sheet, line", [
+    ("隱患整改", ["合計", date(2026, 11, 20), "全年共發現1項隱患,已整改1項"]),  # dated, but a sum
+    ("保安培訓", ["合計", date(2026, 3, 1), date(2026, 3, 3), None, "共1次培訓3天"]),
+    ("應急演練", ["小計", date(2026, 3, 31), None, None, None, None, 12, 600]),
+    ("隱患整改", ["注1", "完成日期為空表示尚未整改"]),  # a numbered footnote
+])
+def test_a_dated_totals_line_or_a_numbered_footnote_is_still_paperwork(tmp_path, sheet, line):
     book = school_book()
-    book["隱患整改"].append(["說明1", None, "北圍墻裂縫", None, None, None, None])
+    book[sheet].append(line)
     report = _check(tmp_path, book)
-    [p] = report.problems
-    assert (p.level, p.sheet, p.row) == ("note", "隱患整改", 3) and "北圍墻裂縫" in p.value
-    assert "change that first cell" in p.reason_en and not report.refused
+    assert not report.problems, _lines(report)
+    assert len(report.rows[{"隱患整改": "hazards", "保安培訓": "guard_training", "應急演練": "drills"}[sheet]]) == (
+        len(book[sheet]) - 2)

@@ -374,7 +374,8 @@ def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_
     assert (rows["1001"]["type"], rows["1001"]["submitted"]) == ("小學", True)
     # the same records and type as 1002; the bureau's finding on 1001 deducts its 1 point (rules.md 督查)
     assert rows["1001"]["total"] == rows["1002"]["total"] - 1
-    assert rows["1003"]["submitted"] is False
+    assert rows["1003"]["submitted"] is False and rows["1003"]["name"] == "1003"  # named by its code
+    assert rows["1003"]["type"] is None  # null in the JSON, never NaN
     # and the school can fetch its pre-filled template from the dashboard (its code alone: the row is the bureau's
     # to mend), where it was told it is not in the registry
     import io

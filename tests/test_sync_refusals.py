@@ -71,11 +71,13 @@ def test_a_missing_required_column_refuses_the_file(tmp_path):
 
 @pytest.mark.parametrize("left_out, refused", [
     (("指標", "考評得分"), False),  # the contract's one optional column (and the points that go with it)
-    (("扣分",), True),
-    (("弄虛作假",), True),  # left out, no finding could ever carry the veto
+    (("扣分",), False),  # an empty one means no deduction, no veto: its absence changes nothing
+    (("弄虛作假", "重大安全事故"), False),
+    (("類型",), True),
 ])
-def test_the_bureau_may_leave_out_only_the_assessed_indicator_columns(tmp_path, left_out, refused):
-    """data-contract.md 2: 指標 is "optional"; every other column of 督查記錄 is part of the table."""
+def test_the_bureau_may_leave_out_the_inspection_columns_that_say_nothing_when_empty(tmp_path, left_out, refused):
+    """data-contract.md 2.  Refusing the bureau workbook refuses its registry, and with it every school's
+    workbook ("not in the registry"): only a column the findings cannot do without refuses it."""
     book = bureau_book()
     keep = [i for i, h in enumerate(book["督查記錄"][0]) if h not in left_out]
     book["督查記錄"] = [[row[i] for i in keep] for row in book["督查記錄"]]
@@ -83,6 +85,16 @@ def test_the_bureau_may_leave_out_only_the_assessed_indicator_columns(tmp_path, 
     assert report.refused == refused, [p.reason_en for p in report.problems]
     if refused:
         assert [p.column for p in report.file_problems] == list(left_out)
+    else:
+        assert len(report.rows["inspections"]) == 1 and len(report.rows["registry"]) == 2
+
+
+def test_the_safety_office_sheet_as_the_contract_lists_it_is_whole(tmp_path):
+    """data-contract.md 1 lists 安全辦人員 as 姓名, 職務, 到崗日期: 離崗日期 is the template's own addition."""
+    book = school_book()
+    book["安全辦人員"] = [row[:3] for row in book["安全辦人員"]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=date(2026, 11, 28))
+    assert not report.problems and len(report.rows["office_staff"]) == 2
 
 
 def test_a_query_leaving_out_a_column_whose_cells_may_be_empty_is_refused():
