@@ -58,7 +58,9 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
     some of the same facts")."""
     frames: dict[str, pd.DataFrame] = {}
     with engine.connect() as conn:
-        from_database = {r[0] for r in conn.execute(select(sources.c.source_id).where(sources.c.kind == "sql"))}
+        mapped = dict(conn.execute(select(sources.c.source_id, sources.c.source_key).where(sources.c.kind == "sql")).all())
+        from_database = set(mapped)
+        rank = _mapping_rank(mapped)
         for key, table in records.items():
             query = select(*_as_read(table)).order_by(table.c.record_id)
             if school_codes is not None:
@@ -70,10 +72,11 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
                 by_query = frame["source_id"].isin(from_database)
                 if by_query.any():
                     # One query's rows per school: the same guards mapped from two databases count once,
-                    # the first mapped source's (the smallest source id: loaded first) standing.
-                    first = frame.loc[by_query].groupby("school_code")["source_id"].transform("min")
+                    # the source mapped first in the configuration standing.
+                    ranks = frame.loc[by_query, "source_id"].map(rank)
+                    first = ranks.groupby(frame.loc[by_query, "school_code"]).transform("min")
                     standing = by_query.copy()
-                    standing[by_query] = frame.loc[by_query, "source_id"] == first
+                    standing[by_query] = ranks == first
                     covered = set(frame.loc[by_query, "school_code"])
                     frame = frame[standing | ~frame["school_code"].isin(covered)].reset_index(drop=True)
             if key == "registry" and from_database:
@@ -84,6 +87,18 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
             frames[key] = _typed(frame.drop(columns=["record_id"]).reset_index(drop=True), key)
         _registry_row_refused(conn, frames, school_codes)
     return frames
+
+
+def _mapping_rank(mapped: dict[int, str]) -> dict[int, tuple[int, int]]:
+    """source id -> (place of its source in the configuration's [[sources]], source id): the order the
+    bureau wrote, whatever order the store first saw them in.  A source no longer configured comes last."""
+    try:
+        from sync.settings import get_file_config
+
+        order = {src.name: n for n, src in enumerate(get_file_config().sources)}
+    except Exception:  # noqa: BLE001 - a configuration that does not load: the store's own order
+        order = {}
+    return {sid: (order.get(key.split(":")[1], len(order)), sid) for sid, key in mapped.items()}
 
 
 def _registry_row_refused(conn, frames: dict[str, pd.DataFrame], school_codes: list[str] | None) -> None:

@@ -224,6 +224,30 @@ def test_a_schools_guards_mapped_from_two_databases_count_once(store, tmp_path, 
     assert guards.groupby("school_code")["name"].apply(sorted).to_dict() == {"1001": ["王保安"], "1002": ["趙保安"]}
 
 
+def test_of_two_queries_for_one_schools_guards_the_one_configured_first_stands_whatever_the_store_saw_first(
+        store, tmp_path, sis_url, monkeypatch):
+    """The same data and configuration give the same score: the firm's query, configured first, stands
+    though the county's was loaded (and so numbered) before it."""
+    import json
+
+    from sync.frames import load_frames
+    from sync.settings import load_file_config, reset_caches
+
+    firm_guards = QUERIES["guards"].replace("xm AS name", "CONCAT('firm-', xm) AS name")
+    county = SqlSource(name="county", url=sis_url, queries=QUERIES)
+    run_sync(store, tmp_path / "inbox", sql_sources=[county], today=TODAY, recompute=False)
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f"[[sources]]\nname = 'firm'\nurl = {json.dumps(sis_url)}\n[sources.queries]\nguards = {json.dumps(firm_guards)}\n"
+        f"[[sources]]\nname = 'county'\nurl = {json.dumps(sis_url)}\n[sources.queries]\n"
+        + "".join(f"{k} = {json.dumps(v)}\n" for k, v in QUERIES.items()), encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    reset_caches()
+    run_sync(store, tmp_path / "inbox", sql_sources=load_file_config(config).sources, today=TODAY, recompute=False)
+    names = load_frames(store)["guards"].groupby("school_code")["name"].apply(sorted).to_dict()
+    assert names == {"1001": ["firm-王保安"], "1002": ["firm-趙保安"]}
+
+
 def test_the_bureau_workbooks_registry_entry_stands_whichever_source_was_written_last(store, tmp_path, sis_url):
     """The bureau workbook says 1001 is a 小學, a mapped query says 高中 (C4 applies or not): the bureau's
     own list stands, before and after the workbook is written again, for scoring and for the checks."""
