@@ -32,7 +32,9 @@ def missing_sqlite_store() -> str | None:
 
     url = get_settings().store_url
     database = make_url(url).database
-    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).exists():
+    # file:...?mode=rw&uri=true: SQLite's own URI form names the file its own way; the driver says if it is missing
+    if (url.startswith("sqlite") and database and database != ":memory:" and not database.startswith("file:")
+            and not Path(database).exists()):
         return database
     return None
 

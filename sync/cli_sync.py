@@ -49,8 +49,9 @@ def _check(path: Path, console) -> int:
     # A refused file loads nothing: its rows are not "accepted", whatever their cells say.
     accepted = 0 if report.refused else sum(len(v) for v in report.rows.values())
     refused = report.rows_read if report.refused else len(report.rejected)
-    console.print(escape(f"{path.name}: {kind}{code}; 讀取 {report.rows_read} 行,接受 {accepted},拒收 {refused} / "
-                         f"{report.rows_read} rows read, {accepted} accepted, {refused} refused"))
+    console.print(escape(f"{path.name}: {kind}{code}; {report.rows_read} rows read, {accepted} accepted, "
+                         f"{refused} refused"))
+    console.print(f"讀取 {report.rows_read} 行,接受 {accepted} 行,拒收 {refused} 行")  # a line each: scripts read the first
     if registry is None:
         console.print("(庫中還沒有學校名冊,未核對學校代碼 / no school registry in the store: the school code was not "
                       "checked against it)")

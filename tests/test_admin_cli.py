@@ -115,6 +115,12 @@ def test_export_refuses_a_file_name_that_is_not_of_its_format(engine, tmp_path, 
     assert target.read_bytes() == b"the store"
 
 
+def test_export_to_standard_output_is_not_a_file_name_to_check(engine, capfd):
+    seed_scores(engine, 2026, totals=(50.0, 60.0, 99.0))
+    result = run("export", "--year", "2026", "--format", "csv", "--out", "/dev/stdout", "--draft")
+    assert result.exit_code == 0, result.output
+
+
 def test_one_demo_school_account_is_a_school_that_uploads(engine):
     """The demo keeps every fourth workbook in uploads/: one demo school account is such a school, so the
     upload page can be tried, and the list says which."""

@@ -95,3 +95,10 @@ def test_a_command_typed_before_init_or_in_another_folder_asks_for_the_store_and
     result = _run(*command, env={"SAFESCHOOL_DATABASE_URL": None, "SAFESCHOOL_INBOX": str(tmp_path)}, cwd=tmp_path)
     assert result.returncode == 2 and "run `safeschool init` first" in result.stderr, result.stderr
     assert list(tmp_path.iterdir()) == []  # no empty ./data/safeschool.db, no lock file
+
+
+def test_a_store_named_by_sqlites_own_uri_form_is_used_not_called_missing(tmp_path):
+    store = tmp_path / "s.db"
+    assert _run("init", env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///{store}"}).returncode == 0
+    result = _run("users", "list", env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///file:{store}?mode=rw&uri=true"})
+    assert result.returncode == 0, result.stderr
