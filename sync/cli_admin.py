@@ -137,7 +137,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
     from sync.cli_scores import plausible_year
 
     plausible_year(year)
-    if out.suffix.lower() != f".{fmt}" and not (out.exists() and not out.is_file()):  # /dev/stdout: a stream
+    if out.suffix.lower() != f".{fmt}" and out.parent != Path("/dev"):  # /dev/stdout: a stream, not a file name
         # --out safeschool.db would overwrite the store; a Word file named .xlsx opens as nothing
         raise UserError(f"--out must be a .{fmt} file for --format {fmt}, not {out.name!r}; "
                         f"e.g. --out 通報{year}.{fmt}")
