@@ -755,8 +755,30 @@ def _column_key(sheet_key: str, header: str) -> tuple[str | None, bool, bool]:
     index = _HEADER_INDEX[sheet_key]
     for n, form in enumerate(_label_forms(header)):
         if form in index:
-            return index[form], form in _BORROWED[sheet_key], n == 0
+            key = index[form]
+            return key, form in _BORROWED[sheet_key], n == 0 or not _qualifies(sheet_key, key, header)
     return None, False, False
+
+
+# What a bracket or a second word may add to a heading without making it another column: a unit, a
+# format, a reminder (在校學生數（人）, 日期(yyyy-mm-dd), 寄宿制(是/否), 校區名稱（必填）).
+_UNIT_WORDS = frozenset({"人", "人数", "名", "个", "元", "次", "天", "日", "所", "间", "台", "套", "项", "份", "班", "小时",
+                         "学时", "课时", "必填", "选填", "是/否", "是否", "y/n", "yyyy-mm-dd", "年-月-日", "年月日"})
+_BRACKETED = re.compile(r"\((.*?)\)|\[(.*?)\]|【(.*?)】")
+
+
+def _qualifies(sheet_key: str, key: str, header: str) -> bool:
+    """Whether a heading matched to `key` only after something was taken off says more than the column
+    (在校學生數（女）, 參演人數 說明: another column) rather than spelling it (在校學生數（人）, Students
+    在校學生數, 2.在校學生數)."""
+    raw = unicodedata.normalize("NFKC", header)
+    for groups in _BRACKETED.findall(raw):
+        inner = canon(next((g for g in groups if g), ""))
+        if inner and inner not in _UNIT_WORDS:
+            return True
+    index = _HEADER_INDEX[sheet_key]
+    parts = [canon(p) for p in re.split(r"[\s/|]+", _PARENS.sub(" ", raw)) if p.strip()]
+    return len(parts) > 1 and any(index.get(p) != key and p not in _UNIT_WORDS for p in parts)
 
 
 def _header_matches(spec: contract.Sheet, row: list) -> dict[str, list[int]]:

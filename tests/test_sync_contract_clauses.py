@@ -859,6 +859,18 @@ def test_an_extra_column_qualifying_a_contract_heading_is_an_unknown_extra_colum
     assert report.rows[key][0][column] == read  # the contract's column, not the extra one's 7
 
 
+@pytest.mark.parametrize("plain", ["在校學生數（人）", "Students 在校學生數", "2.在校學生數", "在校學生數/人"])
+def test_the_contract_heading_spelled_with_a_unit_or_a_number_still_stands_beside_a_qualified_one(tmp_path, plain):
+    """在校學生數（人） beside 在校學生數（女）: the unit spells the column, the 女 makes another one."""
+    book = school_book()
+    book["校區"][0][1] = plain
+    book["校區"][0].append("在校學生數（女）")
+    book["校區"][1].append(300)
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert report.rows["campuses"][0]["students"] == 600
+
+
 def test_two_qualified_headings_of_one_column_are_still_one_column_twice(tmp_path):
     """在校學生數（男） and 在校學生數（女） without the plain heading: which is meant is not guessed."""
     book = school_book()
