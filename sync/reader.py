@@ -1040,11 +1040,14 @@ def _has_invisible(rows: list[list]) -> bool:
 
 def _after_header_rows(spec: contract.Sheet, grid: list[list], header_idx: int) -> int:
     """The first row after the header and any second header row right under it (the English keys,
-    or the same names again): a row whose filled cells are, at least half and two or more, column names."""
+    or the same names again): a row whose filled cells are, at least half and two or more, column names,
+    or are nothing but column names (寄宿生數 alone under a group heading 其中)."""
     r = header_idx + 1
     while r < len(grid):
         filled = filled_cells(grid[r])
-        if not filled or len(_header_matches(spec, grid[r])) < max(2, (len(filled) + 1) // 2):
+        matched = _header_matches(spec, grid[r])
+        names_only = bool(filled) and sum(map(len, matched.values())) == len(filled)
+        if not filled or not (names_only or len(matched) >= max(2, (len(filled) + 1) // 2)):
             return r
         r += 1
     return r

@@ -240,6 +240,20 @@ def test_a_two_level_header_whose_single_headings_are_not_merged_down_is_read(tm
     assert [(d["classes"], d["signed_classes"], d["row_no"]) for d in report.rows["drills"]] == [(12, 12, 3), (12, 11, 4)]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_single_heading_under_a_group_heading_is_read(tmp_path, fmt):
+    """其中 over 寄宿生數 alone (其中: "of whom", the boarders among the students): the lower row holds one
+    column's name, so it is a header row, not a record and not a missing column."""
+    book = school_book()
+    header = book["校區"][0]
+    upper = header[:3] + ["其中"] + header[4:]
+    lower = [None] * 3 + [header[3]] + [None] * 2
+    book["校區"] = [upper, lower] + book["校區"][1:]
+    report = check_file(write(fmt, tmp_path / "s", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+    assert [(c["boarders"], c["row_no"]) for c in report.rows["campuses"]] == [(0, 3)]
+
+
 def test_totals_and_signature_lines_anywhere_under_the_table_are_not_records(tmp_path):
     book = school_book()
     book["安全經費"] += [[None, "合計", 1200.5], [None, None, "審核人:王校長"]]
