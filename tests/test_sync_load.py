@@ -403,8 +403,11 @@ def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):
     import sys
     import tempfile
 
+    from tests.conftest import require
+
     if shutil.which("setpriv") is None or os.geteuid() != 0:
-        pytest.skip("needs root and setpriv (util-linux) to run the sync as another user")
+        require("setpriv as root", "run the tests as root with util-linux's setpriv (CI does): the sync is run "
+                                    "as another user, for whom a folder can be closed")
     work = Path(tempfile.mkdtemp(dir="/tmp"))
     try:
         box = work / "inbox"
