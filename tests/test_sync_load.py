@@ -406,8 +406,7 @@ def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):
     from tests.conftest import require
 
     if shutil.which("setpriv") is None or os.geteuid() != 0:
-        require("setpriv as root", "run the tests as root with util-linux's setpriv (CI does): the sync is run "
-                                    "as another user, for whom a folder can be closed")
+        require("setpriv", "the sync is run as another user, for whom a folder can be closed; root opens every one")
     work = Path(tempfile.mkdtemp(dir="/tmp"))
     try:
         box = work / "inbox"
