@@ -21,7 +21,10 @@ class SafeschoolGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (ConfigError, UserError) as err:
+        except ConfigError as err:
+            click.echo(f"safeschool: 配置有誤 / configuration: {err}", err=True)
+            sys.exit(2)
+        except UserError as err:
             click.echo(f"safeschool: {err}", err=True)
             sys.exit(2)
         except DBAPIError as err:  # OperationalError, ProgrammingError, DatabaseError ...
@@ -31,16 +34,17 @@ class SafeschoolGroup(click.Group):
                 advice += ": it names a file that is not a safeschool store"
             elif ctx.invoked_subcommand != "init":  # init itself failing needs the URL looked at, not init
                 advice += ", and run `safeschool init` to create or upgrade the store"
-            click.echo(f"safeschool: the store cannot be used ({reason}). {advice}.", err=True)
+            click.echo(f"safeschool: 無法使用數據庫 / the store cannot be used ({reason}). {advice}.", err=True)
             sys.exit(2)
         except alembic_errors.CommandError as err:  # a store of a newer safeschool than this one
-            click.echo(f"safeschool: the store's schema is not one this version knows ({err}); it was made by a "
+            click.echo(f"safeschool: 數據庫版本比本程序新 / the store's schema is not one this version knows ({err}); "
+                       "it was made by a "
                        "newer safeschool: run that version, or point SAFESCHOOL_DATABASE_URL at this version's store",
                        err=True)
             sys.exit(2)
         except OSError as err:  # a lock file or an output in a folder the user may not write
             where = f" {err.filename}" if err.filename else ""
-            click.echo(f"safeschool: cannot use{where} ({err.strerror or err}); check that the user running "
+            click.echo(f"safeschool: 無權讀寫 / cannot use{where} ({err.strerror or err}); check that the user running "
                        "safeschool may read and write there", err=True)
             sys.exit(2)
 

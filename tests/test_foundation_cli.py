@@ -73,6 +73,7 @@ def test_a_store_url_naming_a_file_that_is_no_database_says_so_in_one_line(tmp_p
     result = _run(*command, env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///{not_a_store}"})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "not a safeschool store" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "無法使用數據庫" in result.stderr  # the bureau office's clerk reads Chinese first
 
 
 def test_init_failing_does_not_tell_the_operator_to_run_init():
