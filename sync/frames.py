@@ -106,9 +106,9 @@ def _registry_row_refused(conn, frames: dict[str, pd.DataFrame], school_codes: l
     the sync loads its workbook and the bureau is shown its row.  Until the bureau mends the row the
     school is evaluated as its own 學校概況 describes it, or listed by its code (not submitted) when it
     sent none, rather than left out of every ranking and circular without a word."""
-    from sync.report import _codes_on_refused_registry_rows
+    from sync.report import codes_on_refused_registry_rows
 
-    codes = _codes_on_refused_registry_rows(conn) - set(frames["registry"]["school_code"])
+    codes = codes_on_refused_registry_rows(conn) - set(frames["registry"]["school_code"])
     if school_codes is not None:
         codes &= set(school_codes)
     if not codes:

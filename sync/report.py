@@ -143,7 +143,7 @@ def registry_in_store(engine) -> dict[str, dict | None] | None:
                    conn.execute(select(table.c.school_code, table.c.name, table.c.type, table.c.township)
                                 .join(sources, sources.c.source_id == table.c.source_id)
                                 .order_by(from_query, table.c.record_id))}
-        for code in _codes_on_refused_registry_rows(conn) - entries.keys():
+        for code in codes_on_refused_registry_rows(conn) - entries.keys():
             entries[code] = None
     return entries or None
 
@@ -162,7 +162,7 @@ _COMPARED = ("type", "township")
 _COMPARED_LABELS = {"type": ("學校類別", "type"), "township": ("所屬鄉鎮", "township")}
 
 
-def _codes_on_refused_registry_rows(conn) -> set[str]:
+def codes_on_refused_registry_rows(conn) -> set[str]:
     """Codes on registry rows refused for another cell (學校類別 typed 九年制): still registered, so the
     bureau's typo does not refuse the school's workbook or its inspections; the bureau is shown the row."""
     from sqlalchemy import select
