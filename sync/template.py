@@ -405,7 +405,19 @@ def _write_xls(path: Path, parts: Sequence[SheetRows], quirks: Quirks, title: st
 _ODS_NS = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"'
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" office:version="1.2"'
+)
+# An office suite keeps a date cell a date only when its style says how to show it: without one,
+# LibreOffice opens 2025-04-05 as the number 45752 and saves it so.
+_ODS_DATE_STYLE = (
+    "<office:automatic-styles>"
+    '<number:date-style style:name="N1"><number:year number:style="long"/><number:text>-</number:text>'
+    '<number:month number:style="long"/><number:text>-</number:text><number:day number:style="long"/>'
+    "</number:date-style>"
+    '<style:style style:name="date" style:family="table-cell" style:data-style-name="N1"/>'
+    "</office:automatic-styles>"
 )
 _ODS_MANIFEST = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -423,7 +435,8 @@ def _ods_cell(value) -> str:
         return "<table:table-cell/>"
     if isinstance(value, date):
         text = value.isoformat()
-        return f'<table:table-cell office:value-type="date" office:date-value="{text}"><text:p>{text}</text:p></table:table-cell>'
+        return (f'<table:table-cell table:style-name="date" office:value-type="date" office:date-value="{text}">'
+                f"<text:p>{text}</text:p></table:table-cell>")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (f'<table:table-cell office:value-type="float" office:value="{value!r}">'
                 f"<text:p>{value!r}</text:p></table:table-cell>")
@@ -445,7 +458,7 @@ def _write_ods(path: Path, parts: Sequence[SheetRows], quirks: Quirks, title: st
     tables = [_ods_table(INSTRUCTIONS_SHEET, [[title], *[[r] for r in GENERAL_RULES]])]
     tables += [_ods_table(*_plain_table(rows, quirks)) for rows in parts]
     content = (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {_ODS_NS}>'
-               f"<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet></office:body>"
+               f"{_ODS_DATE_STYLE}<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet></office:body>"
                "</office:document-content>")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as book:

@@ -25,6 +25,7 @@ HOW_TO_GET = {
     "postgresql": "start PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres",
     "mariadb": "start MariaDB on 127.0.0.1:3306 (root, empty password)",
     "chromium": "apt-get install -y chromium chromium-driver fonts-noto-cjk",
+    "libreoffice": "apt-get install -y --no-install-recommends libreoffice-calc-nogui",
     "setpriv": "run the tests as root with util-linux's setpriv (apt-get install -y util-linux), as CI does",
 }
 
