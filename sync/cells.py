@@ -331,8 +331,10 @@ def _negative(v: str) -> Problem:
 
 MAX_COUNT = 10_000_000  # more than any school's people or classes; the store's INTEGER holds 2**31
 MAX_AMOUNT = 10 ** 10  # ten billion yuan; the store's NUMERIC(14, 2) holds below 10**12
+# Points: the evaluation has 100, and a deduction above a school's total takes it to 0 (rules.md "floor
+# 0"), so 150 is a bureau's way of saying "nothing"; ten thousand is a slip of the keyboard.
+MAX_POINTS = 10_000
 _LABEL_MAX = 100  # characters: no choice, header or sheet name is longer
-MAX_SCORE = 100  # rules.md: the indicators' points sum to 100, so no deduction or assessed points exceed it
 _MAX_DIGITS = 18
 
 
@@ -395,7 +397,7 @@ def _parse_decimal(value, *, currency: bool):
     if m:
         number = float(m[1].replace(",", "") + (m[2] or ""))
         if number == _INFINITY:  # a text of hundreds of digits
-            return None, _too_large(v, MAX_AMOUNT if currency else MAX_SCORE)
+            return None, _too_large(v, MAX_AMOUNT if currency else MAX_POINTS)
         return number, None
     if text.startswith("-") and _DECIMAL.match(text[1:]):
         return None, _negative(v)
@@ -418,12 +420,12 @@ def parse_money(value):
 
 
 def parse_score(value):
-    """Points (a deduction, assessed points): not above MAX_SCORE, the whole evaluation's 100."""
+    """Points (a deduction, assessed points), non-negative and below MAX_POINTS: assessed points are
+    held to their indicator's maximum by the row checks, and a deduction above a school's total takes
+    it to 0 (rules.md: "subtracted from the total, floor 0")."""
     points, problem = _parse_decimal(value, currency=False)
-    if problem is None and points > MAX_SCORE:
-        v = display(value)
-        return None, _p(f"「{v}」超過 {MAX_SCORE} 分,不合理(考評滿分 {MAX_SCORE} 分)",
-                        f"'{v}' is more than {MAX_SCORE} points, which the whole evaluation does not have")
+    if problem is None and points >= MAX_POINTS:
+        return None, _too_large(display(value), MAX_POINTS)
     return points, problem
 
 
@@ -563,7 +565,7 @@ def _quick_money(full):
 
 def _quick_score(full):
     def parse(value):
-        if value.__class__ is float and 0 <= value <= MAX_SCORE:
+        if value.__class__ is float and 0 <= value < MAX_POINTS:
             return value, None
         return full(value)
     return parse

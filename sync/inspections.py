@@ -20,6 +20,7 @@ from sqlalchemy import desc, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from sync import contract
+from sync.cells import MAX_POINTS
 from sync.errors import UserError
 from sync.store import inspection_changes, records, sources
 
@@ -63,6 +64,9 @@ def _as_points(value, zh_name: str, en_name: str) -> float | None:
         raise _fail(f"{zh_name}「{value}」不是數字", f"{en_name} {value!r} is not a number") from None
     if points != points or points in (float("inf"), float("-inf")):
         raise _fail(f"{zh_name}「{value}」不是數字", f"{en_name} {value!r} is not a number")
+    if points >= MAX_POINTS:  # as the bureau workbook's cells are held (sync.cells.parse_score)
+        raise _fail(f"{zh_name}「{value}」太大,不合理(應小於 {MAX_POINTS:,})",
+                    f"{en_name} {value!r} is too large to be right (expected below {MAX_POINTS:,})")
     return points
 
 

@@ -87,6 +87,7 @@ def test_a_deleted_findings_number_is_never_given_to_the_next_one(engine):
         ({"date": "12/05/2026"}, "YYYY-MM-DD"),
         ({"deduction": "-1"}, "負數"),
         ({"deduction": "abc"}, "不是數字"),
+        ({"deduction": "10000"}, "太大"),  # as the bureau workbook's 扣分 (sync.cells.MAX_POINTS)
     ],
 )
 def test_a_bad_finding_is_refused_with_a_bilingual_reason_and_nothing_stored(sqlite_engine, change, words):

@@ -135,14 +135,30 @@ def test_a_number_of_thousands_of_digits_is_a_row_problem_not_a_crash(tmp_path, 
     assert len(p.reason_en) < 200  # the value is quoted cut short
 
 
-def test_a_deduction_above_the_whole_evaluations_points_is_refused(tmp_path):
-    """rules.md: the points sum to 100; a deduction of 13800138000 (a phone typed in) is not one."""
+def test_a_deduction_above_a_schools_total_is_accepted_for_the_floor_at_zero(tmp_path):
+    """rules.md 督查: a deduction is "subtracted from the total, floor 0": 250 takes any school to 0,
+    so the row stands (refused, the finding would lose its deduction and leave the school its total)."""
     book = bureau_book()
     book["督查記錄"][1][4] = 250
     report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
+    assert report.problems == []
+    assert [r["deduction"] for r in report.rows["inspections"]] == [250.0]
+
+
+def test_a_deduction_of_ten_thousand_points_is_refused(tmp_path):
+    book = bureau_book()
+    book["督查記錄"][1][4] = 10000
+    report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
     [p] = report.problems
-    assert (p.sheet, p.row, p.column) == ("督查記錄", 2, "扣分") and "100 points" in p.reason_en
+    assert (p.level, p.sheet, p.row, p.column) == ("row", "督查記錄", 2, "扣分") and "too large" in p.reason_en
     assert report.rows["inspections"] == []
+
+
+def test_a_phone_number_typed_as_a_deduction_refuses_the_bureau_workbook(tmp_path):
+    book = bureau_book()
+    book["督查記錄"][1][4] = "13800138000"
+    report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
+    assert report.refused and "phone" in report.file_problems[0].reason_en
 
 
 def test_true_in_a_date_column_is_called_a_yes_no_value(tmp_path):
