@@ -169,13 +169,18 @@ def end_sessions(engine: Engine, viewer: Viewer) -> None:
                      .values(session_epoch=users.c.session_epoch + 1))
 
 
-# Guessing passwords: after this many failed log-ins of one account within the window, the account
-# is refused until the window has passed (counted in the audit trail, which every worker shares).
+# Guessing passwords: after this many failed log-ins of one account from one address within the
+# window, that address is refused for that account until the window has passed; after
+# MAX_FAILED_FROM_ADDRESS failures of any accounts, the address is refused for every account (trying one
+# password on each school's account).  Counted per address so that nobody can lock the bureau out of
+# its own accounts by typing wrong passwords from elsewhere; counted in the audit trail, which every
+# worker shares.
 MAX_FAILED_LOGINS = 10
+MAX_FAILED_FROM_ADDRESS = 30
 FAILED_LOGIN_WINDOW_MINUTES = 15
 
 
-def too_many_failures(engine: Engine, username: str) -> bool:
+def too_many_failures(engine: Engine, username: str, address: str | None) -> bool:
     from datetime import timedelta
 
     from sqlalchemy import func
@@ -183,11 +188,17 @@ def too_many_failures(engine: Engine, username: str) -> bool:
     from sync.store import audit_log
 
     since = datetime.now() - timedelta(minutes=FAILED_LOGIN_WINDOW_MINUTES)
+    failed = select(func.count()).select_from(audit_log).where(
+        audit_log.c.action == "login_failed", audit_log.c.at >= since,
+        audit_log.c.detail["from"].as_string() == (address or ""))
     with engine.connect() as conn:
-        failed = conn.execute(select(func.count()).select_from(audit_log).where(
-            audit_log.c.action == "login_failed", audit_log.c.username == (username or "").strip()[:100],
-            audit_log.c.at >= since)).scalar_one()
-    return failed >= MAX_FAILED_LOGINS
+        from_address = conn.execute(failed).scalar_one()
+        if from_address < MAX_FAILED_LOGINS:
+            return False
+        if from_address >= MAX_FAILED_FROM_ADDRESS:
+            return True
+        of_account = conn.execute(failed.where(audit_log.c.username == (username or "").strip()[:100])).scalar_one()
+    return of_account >= MAX_FAILED_LOGINS
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -352,14 +363,14 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
             return _login_page(next_url=_safe_next(request.args.get("next")))
         username = request.form.get("username", "")
         next_url = _safe_next(request.form.get("next"))
-        if too_many_failures(engine_getter(), username):
+        if too_many_failures(engine_getter(), username, request.remote_addr):
             message = f"{t('login.locked', 'zh-Hant')} / {t('login.locked', 'en')}"
             return _login_page(message, next_url), 429
         viewer = authenticate(engine_getter(), username, request.form.get("password", ""))
         if viewer is None:
             from sync.audit import record
 
-            record(engine_getter(), username.strip()[:100], "login_failed", None, {"from": request.remote_addr})
+            record(engine_getter(), username.strip()[:100], "login_failed", None, {"from": request.remote_addr or ""})
             message = f"{t('login.failed', 'zh-Hant')} / {t('login.failed', 'en')}"
             return _login_page(message, next_url), 401
         login_user(viewer)

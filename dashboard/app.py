@@ -62,6 +62,9 @@ def create_app() -> Dash:
     access.install(server, get_engine)
     access.install_gate(server, get_engine, on_login=_on_login)
     _install_extras(server)
+    from dashboard.pages import upload
+
+    upload.answer_oversized_uploads(server)
     app.layout = layout.shell
     return app
 

@@ -121,8 +121,12 @@ def serve(host: str, port: int, workers: int) -> None:
     click.echo(f"serving the dashboard on http://{host}:{port}/ with {workers} worker(s)")
     # exec: gunicorn replaces this process, so signals (Ctrl-C, systemd stop) reach it directly.
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-                              "--timeout", "120", "--access-logfile", "-", "dashboard.app:server"])
+                              "--timeout", str(REQUEST_TIMEOUT_SECONDS), "--access-logfile", "-", "dashboard.app:server"])
 
+
+# gunicorn kills a request running longer (an upload waits at most sync.load.UPLOAD_WAIT_SECONDS for
+# a run, well inside it).
+REQUEST_TIMEOUT_SECONDS = 120
 
 commands = [init, template, demo]
 commands.append(serve)

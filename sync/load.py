@@ -46,13 +46,16 @@ share: the run fails, is recorded, and nothing is removed.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import re
+import tempfile
 import time
 import unicodedata
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import repeat
@@ -942,8 +945,13 @@ def _no_tables(reason: str) -> bool:
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".ods")
 
 
+# Below gunicorn's 120 s request timeout (sync.cli_setup), with room for the check and the report:
+# a school whose upload waits on a long run is told "busy", never left with a killed request.
+UPLOAD_WAIT_SECONDS = 45.0
+
+
 def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, inbox: Path, by: str,
-                today: date | None = None, wait: float = 120.0, recompute: bool = True) -> FileReport:
+                today: date | None = None, wait: float = UPLOAD_WAIT_SECONDS, recompute: bool = True) -> FileReport:
     """Validate a school's upload, store it as inbox/uploads/<code>.<ext> and load it in a run.
 
     Refused on the spot (nothing stored) when the workbook is not this school's, is refused as a
@@ -951,7 +959,8 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     Otherwise the file replaces the school's previous upload (any extension) and a run with trigger
     "upload" loads it; `report.run` is that run's RunSummary.  When another run holds the lock for
     longer than `wait` seconds, report.run.status is "busy": the file is stored and the next run
-    loads it."""
+    loads it.  Two uploads of one school (a double click, two officers) are taken one after the
+    other, so each report is of the file its run loaded."""
     inbox = Path(inbox)
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -995,14 +1004,20 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     target_dir = inbox / UPLOADS
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{school_code}{suffix}"
-    tmp = target_dir / f".{school_code}{suffix}.part"
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    for other in UPLOAD_SUFFIXES:
-        if other != suffix and (target_dir / f"{school_code}{other}").exists():
-            (target_dir / f"{school_code}{other}").unlink()
-    # In-process: a dashboard request does not start worker processes (an upload changes one file).
-    report.run = run_sync(engine, inbox, trigger="upload", wait=wait, today=today, recompute=recompute, workers=1)
+    deadline = time.monotonic() + wait
+    with _school_upload_lock(target_dir, school_code, wait) as held:
+        if not held:
+            report.add_file_problem("本校的另一次上傳正在導入,本次未保存;請一分鐘後再上傳",
+                                    "another upload of your school is being loaded; this one was not kept: "
+                                    "upload it again in a minute")
+            return report
+        _replace_upload(target_dir, target, data)
+        for other in UPLOAD_SUFFIXES:
+            if other != suffix and (target_dir / f"{school_code}{other}").exists():
+                (target_dir / f"{school_code}{other}").unlink()
+        # In-process: a dashboard request does not start worker processes (an upload changes one file).
+        report.run = run_sync(engine, inbox, trigger="upload", wait=max(deadline - time.monotonic(), 1.0),
+                              today=today, recompute=recompute, workers=1)
     key = f"file:{target.relative_to(inbox).as_posix()}"
     outcome = next((o for o in report.run.sources if o.source_key == key), None)
     if outcome is not None and outcome.action in ("refused", "failed"):
@@ -1014,6 +1029,40 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             f"the file was kept, but the sync did not load it: {said or 'tell the bureau'}",
         )
     return report
+
+
+@contextmanager
+def _school_upload_lock(folder: Path, school_code: str, wait: float):
+    """Yields whether this process holds the school's upload lock (an flock()ed file in the uploads
+    folder, so gunicorn's workers see each other), trying for `wait` seconds."""
+    fd = os.open(folder / f".{school_code}.upload-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.2)
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _replace_upload(folder: Path, target: Path, data: bytes) -> None:
+    """target holds data, whole, at once: written under a name of its own first (never one another
+    upload writes too), then renamed over it."""
+    fd, part = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(part, target)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
 
 
 def _upload_limit_mb() -> float:

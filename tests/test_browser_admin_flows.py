@@ -119,6 +119,14 @@ def test_a_school_downloads_its_template_uploads_and_sees_the_report(server, bro
     comments = [c.comment.text for sheet in annotated.worksheets for row in sheet.iter_rows() for c in row if c.comment]
     assert any("不存在" in text for text in comments)
 
+    # Far over the 10 MB limit, Flask refuses the request before the callback runs (413): the school
+    # still reads why, in place of the last report, and the page shows no failed request.
+    oversized = tmp_path / "S001-with-photos.xlsx"
+    oversized.write_bytes(b"PK" + bytes(16 * 1024 * 1024))
+    page.set_input_files("#upload-workbook input[type=file]", str(oversized))
+    expect(page.locator("#upload-status")).to_contain_text("超過上限 10 MB", timeout=30_000)
+    assert page.locator("#upload-problems").count() == 0  # nothing was read: no "no problems found"
+
     # A school cannot open the publishing page: the page itself refuses.
     page.goto(f"{server['base']}/admin/publish")
     page.wait_for_selector("text=此頁僅供教體局安全辦使用")

@@ -536,3 +536,37 @@ def test_sync_history_reads_as_words_in_each_language(app):
     assert "15734 rows added" in english and "{" not in english
     assert audit._known("sync.status.refused", "refused", "zh-Hant") == "部分拒收"
     assert audit._known("sync.status.someday", "someday", "zh-Hant") == "someday"
+
+
+def test_an_upload_of_many_problems_shows_the_first_ones_and_says_how_many(own_county):
+    """15,000 bad rows gave a table of 30,000 lines (10 MB to the browser, drawn again at every switch
+    of language): the page shows the first SHOWN_PROBLEMS, file problems first, and the count."""
+    from dashboard.pages import upload
+    from sync.report import FileReport
+    from sync.validate import Problem
+
+    app_module, c, _engine = own_county
+    report = FileReport("mine.xlsx")
+    report.problems = [Problem("row", "應急演練", n, "演練日期", "2026-13-45", "日期不存在", "no such day")
+                       for n in range(2, 2 + upload.SHOWN_PROBLEMS + 50)]
+    report.add_file_problem("缺少工作表「經費」", "the sheet 經費 is missing")
+    outcome = upload._outcome(report, annotated=True, year=c.year)
+    assert len(outcome["problems"]) == upload.SHOWN_PROBLEMS and outcome["total"] == upload.SHOWN_PROBLEMS + 51
+    assert outcome["problems"][0]["level"] == "file"
+    with _as(app_module, c.users["school"]):
+        en = upload.show_outcome(outcome, "en")
+        hans = upload.show_outcome(outcome, "zh-Hans")
+    assert f"first {upload.SHOWN_PROBLEMS} of 251 problems" in _text(_find(en, "upload-more-problems"))
+    table = _text(_find(hans, "upload-problems"))
+    assert "应急演练" in table and "演练日期" in table and "應急演練" not in table  # the sheet as the reader reads
+
+
+def test_an_unreadable_upload_says_so_without_no_problems_found(own_county):
+    from dashboard.pages import upload
+
+    app_module, c, _engine = own_county
+    outcome = {"status": ("upload.unreadable", {}, "danger"), "problems": [], "annotated": False, "year": c.year}
+    with _as(app_module, c.users["school"]):
+        out = upload.show_outcome(outcome, "en")
+    assert _find(out, "upload-problems") is None and t_en("upload.no_problems") not in _text(out)
+    assert t_en("upload.unreadable") in _text(out)

@@ -234,7 +234,8 @@ def test_an_upload_is_stored_under_uploads_and_loaded_in_an_upload_run(engine, i
     del book["應急演練"][1]
     second = write_xlsx(inbox.parent / "mine.xlsx", book).read_bytes()
     report = load_upload(engine, second, "mine.xlsx", "1003", inbox, by="school1003", today=TODAY, recompute=False)
-    assert sorted(p.name for p in (inbox / "uploads").iterdir()) == ["1003.xlsx"]
+    # (beside the school's upload lock, a dot file the sync never reads)
+    assert sorted(p.name for p in (inbox / "uploads").iterdir()) == [".1003.upload-lock", "1003.xlsx"]
     assert len(_rows(engine, "drills", "1003")) == 1
     assert _actions(report.run)["file:uploads/1003.xls"] == "removed"
 
@@ -439,3 +440,63 @@ def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):
         store.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)  # root: a closed folder is removed all the same
+
+
+def test_two_uploads_of_one_school_at_once_are_taken_one_after_the_other(engine, inbox):
+    """A double click or two officers: each upload's report is of the file its run loaded, neither
+    fails on the other's half-written file, and the school ends with one of the two whole."""
+    import threading
+
+    _sync(engine, inbox)
+    books = []
+    for n in (1, 2):
+        book = school_book("1003")
+        book["應急演練"] = book["應急演練"][: n + 1]  # one drill, or two
+        books.append(write_xlsx(inbox.parent / f"mine{n}.xlsx", book).read_bytes())
+    reports, errors = {}, []
+
+    def upload(n: int) -> None:
+        try:
+            reports[n] = load_upload(engine, books[n - 1], "mine.xlsx", "1003", inbox, by=f"officer{n}",
+                                     today=TODAY, recompute=False)
+        except Exception as err:  # the test fails on it below, naming it
+            errors.append(err)
+
+    for _round in range(4):
+        threads = [threading.Thread(target=upload, args=(n,)) for n in (1, 2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert errors == [] and all(not r.refused for r in reports.values())
+        assert sorted(p.name for p in (inbox / "uploads").iterdir() if not p.name.startswith(".")) == ["1003.xlsx"]
+        assert not list((inbox / "uploads").glob("*.part"))
+        assert (inbox / "uploads" / "1003.xlsx").read_bytes() in books
+        assert len(_rows(engine, "drills", "1003")) == books.index((inbox / "uploads" / "1003.xlsx").read_bytes()) + 1
+
+
+def test_an_upload_while_the_schools_previous_one_is_loading_is_told_to_wait(engine, inbox):
+    from sync.load import _school_upload_lock
+
+    _sync(engine, inbox)
+    data = write_xlsx(inbox.parent / "x.xlsx", school_book("1003")).read_bytes()
+    (inbox / "uploads").mkdir()
+    with _school_upload_lock(inbox / "uploads", "1003", wait=0) as held:
+        assert held
+        report = load_upload(engine, data, "x.xlsx", "1003", inbox, by="officer2", today=TODAY, recompute=False,
+                             wait=0.5)
+    assert report.refused and "another upload of your school" in report.file_problems[-1].reason_en
+    assert "另一次上傳" in report.file_problems[-1].reason_zh
+    assert not (inbox / "uploads" / "1003.xlsx").exists()
+    later = load_upload(engine, data, "x.xlsx", "1003", inbox, by="officer2", today=TODAY, recompute=False)
+    assert not later.refused and (inbox / "uploads" / "1003.xlsx").exists()
+
+
+def test_an_upload_waits_for_a_run_well_inside_the_servers_request_timeout():
+    """gunicorn kills a request at its timeout: an upload waiting as long for a run got no answer."""
+    from sync.cli_setup import REQUEST_TIMEOUT_SECONDS
+    from sync.load import UPLOAD_WAIT_SECONDS
+
+    assert UPLOAD_WAIT_SECONDS <= REQUEST_TIMEOUT_SECONDS / 2
+    procfile = (Path(__file__).resolve().parent.parent / "Procfile").read_text()
+    assert f"--timeout {REQUEST_TIMEOUT_SECONDS}" in procfile

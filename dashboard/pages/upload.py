@@ -93,8 +93,9 @@ def problems_table(problems: list[dict], lang: str):
                                     "report.reason")]
     english = lang == "en"
     level_key = {"file": "report.level_file", "note": "report.level_note"}
-    rows = [[t(level_key.get(p["level"], "report.level_row"), lang), p["sheet"] or "", p["row"] or "",
-             p["column"] or "", p["value"] or "", p["reason_en"] if english else to_language(p["reason_zh"], lang)]
+    rows = [[t(level_key.get(p["level"], "report.level_row"), lang), to_language(p["sheet"] or "", lang),
+             p["row"] or "", to_language(p["column"] or "", lang), p["value"] or "",
+             p["reason_en"] if english else to_language(p["reason_zh"], lang)]
             for p in problems]
     return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
 
@@ -131,6 +132,11 @@ def _score_line(viewer: Viewer, year: int, lang: str):
     return html.P(line, className="fs-5 fw-semibold", id="upload-score")
 
 
+# As many as the school page's problem list shows: a workbook of 15,000 bad rows gave a table of 30,000
+# lines, 10 MB sent to the browser and drawn again at every language switch.  All of them are in the
+# marked-up workbook's list.
+SHOWN_PROBLEMS = 200
+
 # What an upload can come to, and the values its message takes (show_outcome draws only these).
 _OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.loaded_with_problems": {"count"},
              "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"}}
@@ -147,9 +153,53 @@ def _outcome(report, annotated: bool, year: int) -> dict:
         status = ("upload.loaded_with_problems", {"count": len(report.row_problems)}, "warning")
     else:
         status = ("upload.loaded", {"rows": report.rows_read}, "success")
+    # File problems first (they decide), then rows as the report has them, cut to what a page can show.
+    first = sorted(report.problems, key=lambda p: p.level != "file")[:SHOWN_PROBLEMS]
     problems = [{"level": p.level, "sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
-                 "reason_zh": p.reason_zh, "reason_en": p.reason_en} for p in report.problems]
-    return {"status": status, "problems": problems, "annotated": annotated, "year": year}
+                 "reason_zh": p.reason_zh, "reason_en": p.reason_en} for p in first]
+    return {"status": status, "problems": problems, "total": len(report.problems), "annotated": annotated,
+            "year": year}
+
+
+def _too_big(size_bytes: int, year) -> dict:
+    return {"status": ("upload.too_big", {"size": f"{size_bytes / 1048576:.1f}", "mb": f"{get_settings().max_upload_mb:g}"},
+                       "danger"), "problems": [], "annotated": False, "year": year}
+
+
+# Beyond this a request is cut off with a bare 413 (a school's workbook with photos is tens of MB;
+# reading a gigabyte to answer politely is not worth a worker).
+DRAINED_BYTES = 200 * 1024 * 1024
+
+
+def answer_oversized_uploads(server) -> None:
+    """A workbook far over the limit is refused by Flask (MAX_CONTENT_LENGTH, 413) before the upload
+    callback runs, and a bare 413 leaves the school looking at an empty page: answer it as that
+    callback would have (only the upload callback carries megabytes), for a school's session."""
+    from flask import request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    @server.errorhandler(RequestEntityTooLarge)
+    def _oversized(err):
+        try:
+            school_or_refuse()
+        except queries.Refused:
+            return err
+        if not request.path.endswith("/_dash-update-component"):
+            return err
+        length = request.content_length or 0
+        if length > DRAINED_BYTES:
+            return err
+        # Read to the end and dropped, not kept: a server that answers while the browser is still
+        # sending resets the connection, and the browser reports a failed request instead of our answer.
+        stream = request.environ["wsgi.input"]
+        while length > 0:
+            chunk = stream.read(min(length, 1 << 20))
+            if not chunk:
+                break
+            length -= len(chunk)
+        # base64 in Dash's JSON: 4/3 of the file
+        size = int((request.content_length or 0) * 3 / 4)
+        return {"multi": True, "response": {"upload-outcome": {"data": _too_big(size, None)}}}
 
 
 @callback(Output("upload-outcome", "data"), Input("upload-workbook", "contents"),
@@ -167,9 +217,7 @@ def receive_workbook(contents, filename, year):
     if not data:
         return {"status": ("upload.unreadable", {}, "danger"), "problems": [], "annotated": False, "year": year}
     if len(data) > limit_bytes():
-        return {"status": ("upload.too_big", {"size": f"{len(data) / 1048576:.1f}",
-                                              "mb": f"{get_settings().max_upload_mb:g}"}, "danger"),
-                "problems": [], "annotated": False, "year": year}
+        return _too_big(len(data), year)
     name = Path(str(filename or "upload.xlsx")).name
     report = load_upload(get_engine(), data, name, viewer.school_code, Path(get_settings().inbox), by=viewer.username)
     return _outcome(report, _keep_annotated(viewer, data, report), year)
@@ -188,7 +236,13 @@ def show_outcome(outcome, lang):
         key, values, colour = outcome["status"]
         if key not in _OUTCOMES or not isinstance(values, dict) or set(values) != _OUTCOMES[key]:
             raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
-        parts = [feedback(t(key, lang, **values), colour, "upload-status"), problems_table(outcome["problems"], lang)]
+        parts = [feedback(t(key, lang, **values), colour, "upload-status")]
+        if key not in ("upload.unreadable", "upload.too_big"):  # nothing was read: no "no problems found"
+            parts.append(problems_table(outcome["problems"], lang))
+        total = int(outcome.get("total") or 0)
+        if total > len(outcome["problems"]):
+            parts.append(html.P(t("upload.more_problems", lang, shown=len(outcome["problems"]), total=f"{total:,}"),
+                                className="small text-muted", id="upload-more-problems"))
         if outcome["annotated"]:
             parts.append(html.A(t("upload.annotated", lang), href=f"/download/annotated/{viewer.school_code}",
                                 id="upload-annotated", className="btn btn-outline-secondary mb-3"))
