@@ -879,6 +879,36 @@ def _small_groups_hidden(scope: Scope, groups: pd.DataFrame, sizes: pd.Series) -
     return groups[sizes.to_numpy() >= MIN_GROUP_FOR_SCHOOLS]
 
 
+def _group_means_for(scope: Scope, groups: pd.DataFrame, own_group) -> pd.DataFrame:
+    """The group means (columns group, mean, size) of one month end or year a viewer may see beside
+    the county mean.  A school sees no group under MIN_GROUP_FOR_SCHOOLS schools, and the groups it
+    does not see must not add up to one or two other schools: the county mean times the county's
+    schools, less every group shown, is their sum (one two-school township beside the county gave
+    away the other school's draft total).  So the smallest groups shown are hidden as well until the
+    hidden ones hold at least MIN_GROUP_FOR_SCHOOLS - 1 schools besides the viewer's own, or none."""
+    if scope.bureau:
+        return groups
+    order = groups.sort_values("size", kind="stable")
+    hidden = order["size"] < MIN_GROUP_FOR_SCHOOLS
+    sizes = order["size"].to_numpy()
+    own = (order["group"] == own_group).to_numpy()
+
+    def others_hidden() -> int:
+        return int(sizes[hidden.to_numpy()].sum()) - int((own & hidden.to_numpy()).any())
+
+    while 0 < others_hidden() < MIN_GROUP_FOR_SCHOOLS - 1 and not hidden.all():
+        hidden.iloc[int(np.flatnonzero(~hidden.to_numpy())[0])] = True
+    return order[~hidden].sort_index()
+
+
+def _own_group(scope: Scope, group_of: pd.Series):
+    """The viewer's school's group (its type or township) in `group_of`, indexed by school code."""
+    if scope.bureau or scope.school_code not in group_of.index:
+        return None
+    found = group_of.loc[scope.school_code]
+    return found.iloc[0] if isinstance(found, pd.Series) else found
+
+
 def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
     """Mean year-to-date total at each month end: the county and each type or township (long: as_of, group, mean)."""
     scope = Scope.of(viewer)
@@ -889,7 +919,9 @@ def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.Data
     col = _group_column(group_by)
     county = trend.groupby("as_of")["total"].agg(["mean", "size"]).reset_index().assign(group=None)
     groups = trend.groupby(["as_of", col])["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
-    groups = _small_groups_hidden(scope, groups, groups["size"])
+    own_group = _own_group(scope, trend.set_index("school_code")[col])
+    groups = pd.concat([_group_means_for(scope, block, own_group) for _day, block in groups.groupby("as_of")]
+                       or [groups], ignore_index=True)
     out = pd.concat([county, groups], ignore_index=True).rename(columns={"size": "schools"})
     out["mean"] = out["mean"].round(1)
     return out[["as_of", "group", "mean", "schools"]]
@@ -925,7 +957,8 @@ def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
             continue
         parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [annual["total"].mean()]}))
         groups = annual.groupby(col)["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
-        parts.append(_small_groups_hidden(scope, groups, groups["size"]).drop(columns="size").assign(year=year))
+        shown = _group_means_for(scope, groups, _own_group(scope, annual[col]))
+        parts.append(shown.drop(columns="size").assign(year=year))
     if not parts:
         return pd.DataFrame(columns=["year", "group", "mean"])
     out = pd.concat(parts, ignore_index=True)

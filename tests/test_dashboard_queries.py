@@ -341,3 +341,48 @@ def test_other_schools_see_a_disqualified_school_without_its_points(tmp_path, mo
         queries.clear_caches()
         engine.dispose()
         engine_for.cache_clear()
+
+
+def test_the_groups_a_school_does_not_see_never_add_up_to_one_other_school():
+    """The county mean times its schools, less every group mean shown, is the sum of the hidden groups:
+    with a two-school township (the viewer's) hidden and the rest shown, that sum less the viewer's
+    own total was the other school's draft total.  The smallest shown group is hidden as well."""
+    from dashboard.queries import Scope, _group_means_for
+
+    school = Scope(False, "S1")
+    groups = pd.DataFrame({"group": ["東鄉", "西鄉", "城關", "南鄉"], "mean": [80.0, 70.0, 90.0, 60.0],
+                           "size": [2, 4, 6, 5]})
+    assert list(_group_means_for(school, groups, own_group="東鄉")["group"]) == ["城關", "南鄉"]  # 西鄉 (4) too
+    assert list(_group_means_for(school, groups, own_group="城關")["group"]) == ["西鄉", "城關", "南鄉"]  # 2 others hidden
+    assert list(_group_means_for(Scope(True, None), groups, own_group=None)["group"]) == list(groups["group"])
+    lone = pd.DataFrame({"group": ["東鄉", "西鄉"], "mean": [80.0, 70.0], "size": [1, 5]})
+    assert list(_group_means_for(school, lone, own_group="西鄉")["group"]) == []  # 1 other: hide it all
+    assert list(_group_means_for(school, lone, own_group="東鄉")["group"]) == ["西鄉"]  # only the viewer's own
+
+
+def test_no_county_figure_a_school_sees_leaves_one_other_schools_total_to_work_out(own_county):
+    """The viewer's township has two schools, the two others three each: every figure by township a
+    school sees (the year's means, each month end's) hides a three-school township too."""
+    from sqlalchemy import update
+
+    from sync.store import scores
+
+    c, engine = own_county
+    school = c.users["school"]
+    others = [code for code in c.codes if code != school.school_code]
+    towns = {school.school_code: "東鄉", others[0]: "東鄉", **dict.fromkeys(others[1:4], "西鄉"),
+             **dict.fromkeys(others[4:7], "城關")}
+    with engine.begin() as conn:
+        for code, town in towns.items():
+            conn.execute(update(scores).where(scores.c.school_code == code).values(township=town))
+    queries.clear_caches()
+    annual = queries.annual_by_year(school, "township")
+    trend = queries.trend_by_month(school, c.year, "township")
+    views = [set(annual[annual["year"] == c.year]["group"].dropna()),
+             *[set(part["group"].dropna()) for _d, part in trend.groupby("as_of")]]
+    assert len(views) > 2
+    for shown in views:
+        hidden_others = sum(1 for code, town in towns.items() if town not in shown and code != school.school_code)
+        assert hidden_others >= queries.MIN_GROUP_FOR_SCHOOLS - 1, shown
+        assert len(shown) == 1  # one three-school township of the two
+    assert set(queries.annual_by_year(c.users["leader"], "township")["group"].dropna()) == {"東鄉", "西鄉", "城關"}
