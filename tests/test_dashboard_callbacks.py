@@ -506,15 +506,18 @@ def test_an_unknown_address_gets_a_page_in_the_catalogue_not_dashs_english():
 
 
 def test_admin_placeholders_labels_and_grades_follow_the_language(app):
-    from dashboard.pages import audit, inspections, publish, upload, users
+    from dashboard.pages import audit, exports, inspections, publish, upload, users
 
     assert publish.force_label("en") == t_en("pub.force") and publish.force_label("zh-Hant") != t_en("pub.force")
-    roles, choose, password = users.form_labels("en")
+    roles, choose, password, school = users.form_labels("en")
     assert [r["label"] for r in roles] == [t_en(f"role.{r}") for r in users.ROLES] and choose == t_en("users.choose")
+    assert school == t_en("choose.school") == exports.school_placeholder("en") != exports.school_placeholder("zh-Hans")
     options, placeholder = audit.action_choices("en")
     assert placeholder == t_en("audit.all") and options[0]["label"] == t_en(f"action.{options[0]['value']}")
-    *labels, kinds = inspections.form_labels("en")
+    *labels, kinds, school, indicator = inspections.form_labels("en")
     assert labels == [t_en("insp.pick"), t_en("insp.falsification"), t_en("insp.major_incident")]
+    assert (school, indicator) == (t_en("choose.school"), t_en("choose.indicator"))
+    assert inspections.form_labels("zh-Hans")[-1] == "不指定（无考评得分时）"
     assert kinds == [{"label": t_en(f"insp.kind.{k}"), "value": k} for k in ("定期", "不定期", "考評")]
     assert [k["label"] for k in inspections.form_labels("zh-Hans")[3]] == ["定期", "不定期", "考评"]
     assert "MB" in upload.drop_label("en") and "拖放" not in upload.drop_label("en")

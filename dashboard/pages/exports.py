@@ -39,12 +39,18 @@ def layout(**_query):
         options, value = [{"label": viewer.school_code, "value": viewer.school_code}], viewer.school_code
     school_picker = [dbc.Label(T("exp.choose_school")),
                      dcc.Dropdown(id="exp-school", options=options, value=value, disabled=not viewer.is_bureau,
-                                  className="mb-2")]
+                                  placeholder=t("choose.school"), className="mb-2")]
     return html.Div([
         html.H1(T("exp.title"), className="h3 mb-3"),
         html.Div(school_picker, className="no-print", style={"maxWidth": "30rem"}),
         html.Div(id="exp-links"),
     ])
+
+
+@callback(Output("exp-school", "placeholder"), Input("lang-store", "data"))
+def school_placeholder(lang):
+    """The picker's placeholder follows the language switch (a prop, so T() cannot carry it)."""
+    return t("choose.school", lang_of(lang))
 
 
 def _links(prefix: str, formats, draft: bool, element: str):

@@ -51,7 +51,8 @@ def layout(**_query):
         dcc.Store(id="insp-editing"),
         dbc.Row([
             _field("insp.date", dbc.Input(id="insp-date", type="date", value=date.today().isoformat()), 2),
-            _field("insp.school", dcc.Dropdown(id="insp-school", options=school_options()), 4),
+            _field("insp.school", dcc.Dropdown(id="insp-school", options=school_options(),
+                                                              placeholder=t("choose.school")), 4),
             _field("insp.kind", dcc.Dropdown(id="insp-kind", options=list(contract.INSPECTION_KINDS),
                                              value=contract.INSPECTION_KINDS[0], clearable=False), 2),
             _field("insp.deduction", dbc.Input(id="insp-deduction", type="number", min=0, step=0.5), 2),
@@ -62,7 +63,8 @@ def layout(**_query):
         dbc.Row([
             dbc.Col(dbc.Checkbox(id="insp-falsification", label=t("insp.falsification"), value=False), md=3),
             dbc.Col(dbc.Checkbox(id="insp-major", label=t("insp.major_incident"), value=False), md=3),
-            _field("insp.indicator", dcc.Dropdown(id="insp-indicator", options=indicator_options()), 3),
+            _field("insp.indicator", dcc.Dropdown(id="insp-indicator", options=indicator_options(),
+                                                                     placeholder=t("choose.indicator")), 3),
             _field("insp.assessed", dbc.Input(id="insp-assessed", type="number", min=0, step=0.5), 3),
         ], className="g-2 mt-1 align-items-end"),
         html.Div([
@@ -204,10 +206,12 @@ def render_findings(lang, year, _saved):
 
 
 @callback(Output("insp-pick", "placeholder"), Output("insp-falsification", "label"), Output("insp-major", "label"),
-          Output("insp-kind", "options"), Input("lang-store", "data"))
+          Output("insp-kind", "options"), Output("insp-school", "placeholder"), Output("insp-indicator", "placeholder"),
+          Input("lang-store", "data"))
 def form_labels(lang):
     """Placeholders, checkbox labels and the kinds follow the language switch (props, so T() cannot carry
     them); a kind's value stays the plan's word (定期/不定期/考評), which is what the store keeps."""
     lang = lang_of(lang)
     kinds = [{"label": inspection_kind_label(k, lang), "value": k} for k in contract.INSPECTION_KINDS]
-    return t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang), kinds
+    return (t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang), kinds,
+            t("choose.school", lang), t("choose.indicator", lang))

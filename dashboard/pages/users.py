@@ -41,7 +41,8 @@ def layout(**_query):
                 dbc.Col([dbc.Label(T("users.role")), dcc.Dropdown(
                     id="users-new-role", value="school", clearable=False,
                     options=[{"label": t(f"role.{r}"), "value": r} for r in ROLES])], md=2),
-                dbc.Col([dbc.Label(T("users.school")), dcc.Dropdown(id="users-new-school", options=school_options())], md=3),
+                dbc.Col([dbc.Label(T("users.school")), dcc.Dropdown(id="users-new-school", options=school_options(),
+                                                                               placeholder=t("choose.school"))], md=3),
                 dbc.Col([dbc.Label(T("users.name")), dbc.Input(id="users-new-display")], md=2),
                 dbc.Col([dbc.Label(T("users.password")),
                          dbc.Input(id="users-new-password", type="password", autocomplete="new-password")], md=3),
@@ -151,9 +152,10 @@ def render_accounts(lang, _added, _toggled):
 
 
 @callback(Output("users-new-role", "options"), Output("users-pick", "placeholder"),
-          Output("users-reset-password", "placeholder"), Input("lang-store", "data"))
+          Output("users-reset-password", "placeholder"), Output("users-new-school", "placeholder"),
+          Input("lang-store", "data"))
 def form_labels(lang):
     """Role names and placeholders follow the language switch (props, so T() cannot carry them)."""
     lang = lang_of(lang)
     return ([{"label": t(f"role.{r}", lang), "value": r} for r in ROLES], t("users.choose", lang),
-            t("users.password", lang))
+            t("users.password", lang), t("choose.school", lang))
