@@ -132,9 +132,10 @@ def guarded(render, lang: str):
         return message(str(err), lang, "danger")
     except queries.NotFound as err:
         return message(str(err), lang, "secondary")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
         # Only a request the page itself never sends gets here (a year "abc", a dict for a page
-        # number): a message, not a server error.  The log keeps what it was.
+        # number, a stored upload report without its fields): a message, not a server error.  The
+        # log keeps what it was.
         _log.warning("a request with values the page never sends was refused", exc_info=True)
         return message("page.bad_request", lang, "danger")
 
@@ -254,4 +255,4 @@ def mark_language(lang):
 def translate_labels(lang, ids):
     """Every static label on the page, in the chosen language."""
     lang = lang_of(lang)
-    return [t(i["key"], lang) for i in ids]
+    return [t(str(i.get("key", "")) if isinstance(i, dict) else "", lang) for i in ids or []]

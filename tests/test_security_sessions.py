@@ -8,6 +8,7 @@ never sends get a message, not a server error.
 
 from __future__ import annotations
 
+import dash
 import pytest
 
 from dashboard.access import MAX_FAILED_LOGINS, _safe_next, set_password
@@ -125,3 +126,36 @@ def test_the_own_page_still_renders_for_a_real_year(store, app):
     response = call(client_for(app, accounts["school"]), "school-content.children",
                     {"lang-store.data": "zh-Hant", "year.value": DRAFT_YEAR, "school-code.data": "S001"})
     assert response.status_code == 200 and "請求的內容無效" not in response_text(response)
+
+
+@pytest.mark.parametrize("output,values", [
+    ("hm-figure.figure", {"year.value": "abc", "hm-measure.value": "drills"}),
+    ("hm-figure.figure", {"year.value": DRAFT_YEAR, "hm-page.active_page": "x"}),
+    ("hm-figure.figure", {"year.value": DRAFT_YEAR, "hm-measure.value": {"x": 1}, "hm-groups.value": [{"a": 1}]}),
+    ("hm-groups.options", {"year.value": "abc"}),
+    ("upload-result.children", {"upload-outcome.data": {"status": ["upload.loaded", {"rows": 1}, "success"],
+                                                        "problems": ["x"], "annotated": False, "year": DRAFT_YEAR}}),
+])
+def test_forged_callback_values_get_an_answer_not_a_server_error(store, app, output, values):
+    """Found by an audit: each of these was a 500 with a traceback in the log."""
+    _engine, accounts = store
+    response = call(client_for(app, accounts["school"]), output, {"lang-store.data": "en", **values})
+    assert response.status_code in (200, 204), response_text(response)[:300]
+
+
+def test_forged_clicks_and_label_ids_are_ignored(store, app):
+    from flask_login import login_user
+
+    from dashboard.access import authenticate
+    from dashboard.layout import translate_labels
+    from dashboard.pages import heatmaps, overview
+
+    engine, accounts = store
+    school = authenticate(engine, *accounts["school"])
+    with app.server.test_request_context("/"):
+        login_user(school)
+        assert overview.open_school_from_ranking("S001") is dash.no_update
+        assert overview.open_school_from_ranking({"rowId": ["S001"]}) is dash.no_update
+        assert heatmaps.open_school_from_heatmap({"points": "S001"}) is dash.no_update
+        assert heatmaps.open_school_from_heatmap({"points": ["S001"]}) is dash.no_update
+        assert translate_labels("en", [{"type": "t", "n": 1}, "x"]) == ["", ""]

@@ -75,10 +75,14 @@ def group_options(lang, year, group_by):
     """Townships or types present this year (the filter resets when the grouping changes)."""
     lang = lang_of(lang)
     viewer = viewer_or_refuse()
+    try:
+        year = int(year) if year else None
+    except (ValueError, TypeError):  # a year the page never sends
+        year = None
     if not year:
         return [], t("heatmap.filter_all", lang), []
     col = "township" if group_by == "township" else "type"
-    values = sorted({c[col] for c in queries.school_choices(viewer, int(year)) if c[col]})
+    values = sorted({c[col] for c in queries.school_choices(viewer, year) if c[col]})
     label = (lambda v: type_label(v, lang)) if col == "type" else (lambda v: to_language(v, lang))
     return [{"label": label(v), "value": v} for v in values], t("heatmap.filter_all", lang), []
 
@@ -94,10 +98,13 @@ def render_heatmap(lang, year, measure, group_by, groups, order, page):
         viewer = viewer_or_refuse()
         if not year:
             return figures.empty(t("heatmap.none", lang)), 1, ""
-        return _rendered(queries.scope_viewer(viewer), int(year), measure or "drills", group_by, tuple(groups or ()), order or "group",
-                         int(page or 1), lang, queries.data_version())
+        return _rendered(queries.scope_viewer(viewer), int(year), str(measure or "drills"), str(group_by),
+                         tuple(map(str, groups or ())), str(order or "group"), int(page or 1), lang,
+                         queries.data_version())
     except (queries.Refused, queries.NotFound) as err:
         return figures.empty(t(str(err), lang)), 1, ""
+    except (ValueError, TypeError):  # values the page never sends (a year "abc", a dict for a page)
+        return figures.empty(t("page.bad_request", lang)), 1, ""
 
 
 @lru_cache(maxsize=64)
@@ -127,8 +134,9 @@ def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, ord
 def open_school_from_heatmap(click):
     """A click on a cell opens that school's page (if this viewer may see it)."""
     viewer = viewer_or_refuse()
-    points = (click or {}).get("points") or []
-    code = points[0].get("customdata") if points else None
+    points = click.get("points") if isinstance(click, dict) else None
+    first = points[0] if isinstance(points, list) and points else None
+    code = first.get("customdata") if isinstance(first, dict) else None
     if not isinstance(code, str) or not viewer.can_see_school(code):
         return no_update
     return f"/school/{code}"

@@ -247,7 +247,7 @@ def filter_ranking(school_type, township, grade):
 def open_school_from_ranking(cell):
     """A click on a ranking row opens that school's page (if this viewer may see it)."""
     viewer = viewer_or_refuse()
-    code = (cell or {}).get("rowId")
-    if not code or not viewer.can_see_school(code):
+    code = cell.get("rowId") if isinstance(cell, dict) else None
+    if not isinstance(code, str) or not code or not viewer.can_see_school(code):
         return no_update
     return f"/school/{code}"
