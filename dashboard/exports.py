@@ -5,10 +5,12 @@ prints them, plus "areas") go in, bytes come out.  The routes in
 dashboard/downloads.py and `safeschool export` decide who may have which
 results; nothing here reads the store.
 
-Every text cell goes through `neutralise` first: a cell that starts with
-= + - @ (half- or full-width), a tab or a carriage return would be taken for
-a formula by a spreadsheet (OWASP "CSV injection"), so it gets a leading
-single quote.  Numbers are written as numbers and need no such guard.
+A text cell that starts with = + - @ (half- or full-width), a tab or a
+carriage return would be taken for a formula by a spreadsheet (OWASP "CSV
+injection").  In CSV it gets a leading single quote (`neutralise`); in .xlsx it
+is written as text with Excel's quote prefix (shown as written, and kept text
+when someone edits the cell); Word has no formulas, so the official circular
+prints every name exactly as registered.  Numbers are written as numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
@@ -71,6 +73,14 @@ class Circular:
     grades: tuple[str, ...] = DEFAULT_GRADES
     grade_minimums: tuple[float, ...] = (90, 80, 60, 0)
     area_names: dict[str, str] = field(default_factory=lambda: dict(AREA_NAMES))
+    as_of: date | None = None  # the evaluation date of the results, when before 31 Dec
+
+    @property
+    def as_of_line(self) -> str:
+        """Year-to-date figures say so (a circular published in November is not the year's)."""
+        if self.as_of is None or (self.as_of.month, self.as_of.day) == (12, 31):
+            return ""
+        return f"數據截至{self.as_of.year}年{self.as_of.month}月{self.as_of.day}日（年度未結束，總分按已可考評的分值折算）"
 
     @property
     def heading(self) -> str:
@@ -87,6 +97,15 @@ class Circular:
 
     def area_header(self, area: str) -> str:
         return f"{area} {self.area_names.get(area, area)}"
+
+
+def evaluation_date_of(results: list[dict]) -> date | None:
+    """The evaluation date the results were computed at (each result's "as_of")."""
+    days = {str(r.get("as_of")) for r in results if r.get("as_of")}
+    try:
+        return max(date.fromisoformat(d[:10]) for d in days) if days else None
+    except ValueError:
+        return None
 
 
 def circular_from_config(year: int, draft: bool, issued: date | None = None) -> Circular:
@@ -188,8 +207,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     """The circular's table ready to print: A4 landscape, frozen header, title rows on every page."""
     import xlsxwriter
 
-    # Neutralised here too: a cell someone edits (F2, Enter) in Excel would become a formula.
-    table = _text_cells(circular_table(results, circular))
+    table = circular_table(results, circular)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet(f"{circular.year}年度考評結果")
@@ -198,20 +216,23 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     line_format = book.add_format({**base, "align": "center"})
     draft_format = book.add_format({**base, "align": "center", "bold": True, "font_color": "#C00000"})
     header_format = book.add_format({**base, "bold": True, "align": "center", "border": 1, "text_wrap": True, "bg_color": "#D9E1F2"})
-    cell_format = book.add_format({**base, "border": 1})
-    name_format = book.add_format({**base, "border": 1, "text_wrap": True})  # a long name wraps, never cut
+    # quote_prefix: text stays text when someone edits it (=1+2 小學 never becomes 3), shown as written.
+    cell_format = book.add_format({**base, "border": 1, "quote_prefix": True})
+    name_format = book.add_format({**base, "border": 1, "text_wrap": True, "quote_prefix": True})  # wraps, never cut
     number_format = book.add_format({**base, "border": 1, "num_format": "0.0", "align": "center"})
-    center_format = book.add_format({**base, "border": 1, "align": "center"})
+    center_format = book.add_format({**base, "border": 1, "align": "center", "quote_prefix": True})
     note_format = book.add_format({**base, "font_size": 9, "text_wrap": True, "valign": "top"})
 
     last_col = len(table.columns) - 1
     sheet.merge_range(0, 0, 0, last_col, circular.heading, title_format)
-    sheet.merge_range(1, 0, 1, last_col, circular.draft_line or circular.date_line, draft_format if circular.draft else line_format)
-    header_row = 2
-    if circular.draft:
-        sheet.merge_range(2, 0, 2, last_col, circular.date_line, line_format)
-        header_row = 3
+    lines = [(circular.draft_line, draft_format), (circular.date_line, line_format), (circular.as_of_line, line_format)]
+    header_row = 1
+    for text, style in lines:
+        if text:
+            sheet.merge_range(header_row, 0, header_row, last_col, text, style)
+            header_row += 1
     sheet.set_row(0, 28)
+    sheet.set_row(header_row, 27)  # two lines: 「C 安全教育培訓」 wraps in its column
     for col, name in enumerate(table.columns):
         sheet.write_string(header_row, col, str(name), header_format)
     numeric = {circular.area_header(a) for a in AREA_IDS} | {"督查扣分", "總分"}
@@ -232,7 +253,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
         sheet.set_row(note_row + offset, 30)
 
     sheet.set_column(0, 0, 6)
-    sheet.set_column(1, 1, 28)
+    sheet.set_column(1, 1, 22)
     sheet.set_column(2, 3, 10)
     sheet.set_column(4, 4 + len(AREA_IDS) - 1, 9)
     sheet.set_column(4 + len(AREA_IDS), last_col, 8)
@@ -256,8 +277,9 @@ def circular_csv(results: list[dict], circular: Circular) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(circular.heading)])
-    if circular.draft:
-        writer.writerow([circular.draft_line])
+    for line in (circular.draft_line, neutralise(circular.date_line), circular.as_of_line):
+        if line:
+            writer.writerow([line])
     writer.writerow(table.columns)
     for row in table.itertuples(index=False):
         writer.writerow(["" if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row])
@@ -274,10 +296,12 @@ def grade_counts(results: list[dict], circular: Circular) -> dict[str, int]:
 
 
 def common_problems(results: list[dict], limit: int = 5) -> list[dict]:
-    """Indicators with the lowest county-wide compliance (mean ratio over schools where they were measured)."""
+    """Indicators with the lowest county-wide compliance (mean ratio over the ranked schools that sent
+    their records, where the indicator was measured): a school that sent nothing would make every duty
+    look undone, and a disqualified school is not in the evaluation."""
     rows = [
         {"indicator": key, "ratio": value.get("ratio"), "max": value.get("max")}
-        for r in results
+        for r in results if r.get("qualified", True) and r.get("submitted") is not False
         for key, value in (r.get("indicators") or {}).items()
         if isinstance(value, dict) and value.get("ratio") is not None and not value.get("pending")
     ]
@@ -334,11 +358,19 @@ def circular_summary(results: list[dict], circular: Circular) -> list[str]:
     disqualified = [r for r in results if not r.get("qualified", True)]
     qualified = len(results) - len(disqualified)
     per_grade = "，".join(f"{grade}{counts[grade]}所" for grade in circular.grades)
+    ranked = f"參加排名的{qualified}所學校中，{per_grade}"
+    if disqualified:
+        ranked += f"；另有{len(disqualified)}所取消考評資格，等次計為{circular.grades[-1]}"
+    absent = sum(1 for r in results if r.get("submitted") is False)
+    if absent:
+        ranked += f"。{absent}所學校未提交安全工作台賬，按0分計入排名（表中標注「未提交」）"
     paragraphs = [
         f"根據《關於進一步加強學校安全管理提升本質安全的實施方案》，{circular.issuer}組織考評組對全縣"
         f"{len(results)}所學校、幼兒園{circular.year}年度本質安全工作進行了考評。現將考評結果通報如下。",
-        f"參加排名的{qualified}所學校中，{per_grade}。",
+        f"{ranked}。",
     ]
+    if circular.as_of_line:
+        paragraphs.insert(1, circular.as_of_line + "。")
     if disqualified:
         names = "、".join(str(r.get("name") or r.get("school_code")) for r in disqualified)
         paragraphs.append(
@@ -356,7 +388,7 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm
+    from docx.shared import Cm, RGBColor
 
     document = Document()
     section = document.sections[0]
@@ -369,13 +401,15 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
             _set_style_font(document.styles[name], BODY_FONT, 12 if name == "Normal" else None)
     for level in (1, 2):
         _set_style_font(document.styles[f"Heading {level}"], HEADING_FONT)
+        document.styles[f"Heading {level}"].font.color.rgb = RGBColor(0, 0, 0)  # an official notice is black
+    _page_header_and_footer(section, circular)
 
     title = document.add_heading(level=1)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _set_run_font(title.add_run(circular.heading), HEADING_FONT, 18, True)
-    if circular.draft:
-        _paragraph(document, circular.draft_line, 12, True, WD_ALIGN_PARAGRAPH.CENTER)
-    _paragraph(document, circular.date_line, 12, False, WD_ALIGN_PARAGRAPH.CENTER)
+    for line, bold in ((circular.draft_line, True), (circular.date_line, False), (circular.as_of_line, False)):
+        if line:
+            _paragraph(document, line, 12, bold, WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(document, "各學校、幼兒園：", 12)
     for text in circular_summary(results, circular):
         paragraph = _paragraph(document, text, 12)
@@ -396,8 +430,9 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
             text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else (
                 f"{value:.1f}" if isinstance(value, float) else str(value))
             cell.text = ""
-            _set_run_font(cell.paragraphs[0].add_run(neutralise(text)), BODY_FONT, 9)
+            _set_run_font(cell.paragraphs[0].add_run(text), BODY_FONT, 9)
     _set_repeat_header(table.rows[0])
+    _set_column_widths(table, [Cm(w) for w in _DOCX_WIDTHS_CM])
     for note in footnotes(circular):
         _paragraph(document, note, 9)
 
@@ -419,6 +454,43 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+# 序號, 學校名稱, 類別, 鄉鎮, A-G, 督查扣分, 總分, 等次, 排名 on A4 landscape (25.7 cm between margins):
+# the name gets the room equal columns gave it in three or four lines.
+_DOCX_WIDTHS_CM = (1.0, 4.6, 1.4, 1.8, *([1.45] * len(AREA_IDS)), 1.4, 1.4, 1.5, 1.6)
+
+
+def _set_column_widths(table, widths) -> None:
+    """Word takes a column's width from each of its cells (python-docx's column width alone is ignored)."""
+    table.autofit = False
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=False):
+            cell.width = width
+
+
+def _page_header_and_footer(section, circular: Circular) -> None:
+    """A draft says so at the top of every page, not only the first; every page is numbered."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    if circular.draft:
+        header = section.header.paragraphs[0]
+        header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _set_run_font(header.add_run(circular.draft_line), BODY_FONT, 10, True)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_run_font(footer.add_run("第 "), BODY_FONT, 9)
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    footer._p.append(field)
+    _set_run_font(footer.add_run(" 頁"), BODY_FONT, 9)
 
 
 def _set_repeat_header(row) -> None:
@@ -443,7 +515,8 @@ def school_table(result: dict) -> pd.DataFrame:
             "指標": key,
             "名稱": INDICATOR_NAMES.get(key, key),
             "得分": None if value.get("points") is None else round(float(value["points"]), 2),
-            "滿分": value.get("max"),
+            # Rounded as 得分 is: 3.53 of 3.5294 read as more than full marks.
+            "滿分": None if value.get("max") is None else round(float(value["max"]), 2),
             "依據條款": value.get("clause"),
             "計分依據": "待計（期間未結束）" if value.get("pending") else value.get("detail"),
             "改進建議": value.get("hint"),
@@ -456,11 +529,21 @@ def school_table(result: dict) -> pd.DataFrame:
 
 def school_heading(result: dict, year: int, draft: bool) -> list[str]:
     rank = result.get("rank")
-    place = DISQUALIFIED if not result.get("qualified", True) else (f"第{rank}名" if rank else "")
+    if not result.get("qualified", True):
+        place = f"{DISQUALIFIED}（{result['veto']}）" if result.get("veto") else DISQUALIFIED
+    else:
+        place = f"第{rank}名" if rank else ""
+    absent = NOT_SUBMITTED if result.get("submitted") is False else ""
+    total = result.get("total")
     lines = [
-        f"{result.get('name') or result.get('school_code')}（{result.get('school_code')}）{year}年度本質安全考評指標明細",
-        f"總分 {result.get('total')}　等次 {result.get('grade')}　{place}　督查扣分 {result.get('deduction') or 0}",
+        f"{result.get('name') or result.get('school_code')}（{result.get('school_code')}）{absent}"
+        f"{year}年度本質安全考評指標明細",
+        f"總分 {'' if total is None else f'{float(total):.1f}'}　等次 {result.get('grade')}　{place}　"
+        f"督查扣分 {float(result.get('deduction') or 0):.1f}",
     ]
+    as_of = result.get("as_of")
+    if as_of and not str(as_of).endswith("-12-31"):
+        lines.append(f"數據截至 {str(as_of)[:10]}（年度未結束，總分按已可考評的分值折算）")
     if draft:
         lines.append(f"{DRAFT_MARK}：未經發布的考評結果")
     return lines
@@ -469,20 +552,21 @@ def school_heading(result: dict, year: int, draft: bool) -> list[str]:
 def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
     import xlsxwriter
 
-    table = _text_cells(school_table(result))
+    table = school_table(result)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet("指標明細")
-    base = {"font_name": BODY_FONT, "font_size": 10, "valign": "top", "text_wrap": True}
+    base = {"font_name": BODY_FONT, "font_size": 10, "valign": "top", "text_wrap": True, "quote_prefix": True}
     bold = book.add_format({**base, "bold": True, "font_size": 12, "text_wrap": False})
     header = book.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"})
     cell = book.add_format({**base, "border": 1})
-    lines = [neutralise(line) for line in school_heading(result, year, draft)]
+    lines = school_heading(result, year, draft)
     for row, line in enumerate(lines):
         sheet.write_string(row, 0, line, bold)
     start = len(lines) + 1
     for col, name in enumerate(table.columns):
         sheet.write_string(start, col, name, header)
+    widths = (6, 16, 7, 7, 9, 48, 40, 9)
     for r, row in enumerate(table.itertuples(index=False), start=start + 1):
         for c, value in enumerate(row):
             if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -491,17 +575,32 @@ def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
                 sheet.write_number(r, c, value, cell)
             else:
                 sheet.write_string(r, c, str(value), cell)
-    sheet.set_column(0, 0, 6)
-    sheet.set_column(1, 1, 22)
-    sheet.set_column(2, 4, 8)
-    sheet.set_column(5, 6, 45)
-    sheet.set_column(7, 7, 10)
+        # Office suites do not grow a row for wrapped text written by a program: as many lines as the
+        # longest cell needs, or the reason and the hint are cut off in print.
+        sheet.set_row(r, 13.5 * max(_wrapped_lines(v, w) for v, w in zip(row, widths, strict=True)))
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
     sheet.freeze_panes(start + 1, 0)
     sheet.set_landscape()
     sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)  # every column on one page's width: a hint beside its indicator
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     sheet.repeat_rows(start, start)
+    sheet.set_footer("&C第 &P 頁，共 &N 頁")
     book.close()
     return buffer.getvalue()
+
+
+def _wrapped_lines(value, width: int) -> int:
+    """Lines a cell's text takes in a column `width` characters wide (a Chinese character is two)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return 1
+    text = str(value)
+    lines = 0
+    for part in text.split("\n"):
+        units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in part)
+        lines += max(1, -(-units // max(width - 1, 1)))
+    return lines
 
 
 def school_csv(result: dict, year: int, draft: bool) -> bytes:
@@ -522,6 +621,8 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 
 def circular_bytes(results: list[dict], circular: Circular, fmt: str) -> bytes:
+    if circular.as_of is None:
+        circular = replace(circular, as_of=evaluation_date_of(results))
     builders = {"xlsx": circular_xlsx, "docx": circular_docx, "csv": circular_csv}
     return builders[fmt](results, circular)
 

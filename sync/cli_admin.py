@@ -135,6 +135,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
     from dashboard import audit, exports
     from dashboard.downloads import circular_results, school_result
     from sync.cli_scores import plausible_year
+    from sync.settings import PLACEHOLDER_ISSUER
 
     plausible_year(year)
     if out.suffix.lower() != f".{fmt}" and out.parent != Path("/dev"):  # /dev/stdout: a stream, not a file name
@@ -154,6 +155,9 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
                             f"workbooks for {year} first (`safeschool score --year {year}` shows what there is)")
         data = exports.circular_bytes(results, circular, fmt)
         what = f"the {year} circular ({len(results)} schools)"
+        if circular.issuer == PLACEHOLDER_ISSUER:  # written, but nobody should circulate it so
+            click.echo(f"注意:發文單位仍是「{PLACEHOLDER_ISSUER}」;請在配置文件的 [circular] 中寫明 issuer / note: the "
+                       "issuer is still the placeholder; set [circular] issuer in the configuration", err=True)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)

@@ -124,10 +124,20 @@ class Schedule(BaseModel):
     timezone: str = "Asia/Shanghai"
 
 
+PLACEHOLDER_ISSUER = "XX縣教育和體育局"
+
+
 class Circular(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = "關於{year}年度學校本質安全考評結果的通報"
-    issuer: str = "XX縣教育和體育局"
+    issuer: str = PLACEHOLDER_ISSUER
+
+    @field_validator("title", "issuer")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():  # a circular with no title, or 「，組織考評組對全縣…」 with no one issuing it
+            raise ValueError("may not be empty; leave it out of [circular] for the default")
+        return value.strip()
 
     @field_validator("title")
     @classmethod

@@ -150,11 +150,12 @@ def test_export_writes_the_published_circular_and_a_marked_draft(engine, tmp_pat
     out = tmp_path / "circular.xlsx"
     result = run("export", "--year", "2026", "--format", "xlsx", "--out", str(out))
     assert result.exit_code == 0, result.output
+    assert "發文單位仍是「XX縣教育和體育局」" in result.output  # nobody should circulate the placeholder
     sheet = openpyxl.load_workbook(out).worksheets[0]
     assert sheet["A1"].value == "關於2026年度學校本質安全考評結果的通報"
     total_col = [c.value for c in sheet[3]].index("總分") + 1  # after A-G and 督查扣分
     assert sheet["B4"].value == "第一中學" and sheet.cell(4, total_col).value == pytest.approx(91.0)
-    assert "'=1+2 小學" in [sheet.cell(r, 2).value for r in range(4, 7)]
+    assert "=1+2 小學" in [sheet.cell(r, 2).value for r in range(4, 7)]  # as registered, kept text (quote prefix)
 
     draft = tmp_path / "draft.docx"
     assert run("export", "--year", "2026", "--format", "docx", "--out", str(draft), "--draft").exit_code == 0
@@ -162,7 +163,7 @@ def test_export_writes_the_published_circular_and_a_marked_draft(engine, tmp_pat
     assert "草稿" in document.paragraphs[0].text
     first = document.tables[0].rows[1].cells
     header = [c.text for c in document.tables[0].rows[0].cells]
-    assert first[1].text == "'=1+2 小學" and first[header.index("總分")].text == "99.0"  # the draft, not the publication
+    assert first[1].text == "=1+2 小學" and first[header.index("總分")].text == "99.0"  # the draft, not the publication
     assert count(engine, audit_log, audit_log.c.action == "export") == 2
 
 

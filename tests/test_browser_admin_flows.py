@@ -167,15 +167,18 @@ def test_the_office_records_a_finding_publishes_and_exports_the_circular(server,
     page.wait_for_selector("#exp-circular-xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(_download(page, "#exp-circular-xlsx"))).worksheets[0]
     assert sheet["A1"].value == f"關於{YEAR}年度學校本質安全考評結果的通報"
+    # Published in the running year: a line says the figures are as of today, above the header.
+    header = next(row for row in range(1, 8) if sheet.cell(row, 2).value == "學校名稱")
+    assert any("數據截至" in str(sheet.cell(row, 1).value) for row in range(2, header))
     # The seeded schools sent no workbooks: the recomputed results mark them 未提交 (exports.NOT_SUBMITTED).
-    names = [sheet.cell(row, 2).value.removesuffix("（未提交）") for row in range(4, 7)]
-    assert set(names) == {"第一中學", HOSTILE, "'=1+2 小學"}
-    assert sheet.page_setup.orientation == "landscape" and sheet.freeze_panes == "A4"
+    names = [sheet.cell(row, 2).value.removesuffix("（未提交）") for row in range(header + 1, header + 4)]
+    assert set(names) == {"第一中學", HOSTILE, "=1+2 小學"}
+    assert sheet.page_setup.orientation == "landscape" and sheet.freeze_panes == f"A{header + 1}"
     document = Document(io.BytesIO(_download(page, "#exp-circular-docx")))
     assert document.paragraphs[0].text == f"關於{YEAR}年度學校本質安全考評結果的通報"
     assert any("參加排名的" in p.text for p in document.paragraphs)
     assert {row.cells[1].text.removesuffix("（未提交）") for row in document.tables[0].rows[1:]} == {
-        "第一中學", HOSTILE, "'=1+2 小學"}
+        "第一中學", HOSTILE, "=1+2 小學"}  # Word has no formulas: the name as registered
 
     page.click("#nav-audit")
     page.wait_for_selector("#audit-table")

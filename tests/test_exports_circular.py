@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date
 
 import openpyxl
@@ -114,9 +115,14 @@ def test_xlsx_circular_has_title_header_print_setup_and_neutralised_cells(result
     assert header[:4] == ["序號", "學校名稱", "類別", "鄉鎮"] and header[-3:] == ["總分", "等次", "排名"]
     names = [r[1] for r in rows[3:8]]
     assert names[0] == "第一中學"
-    assert "'=HYPERLINK(\"http://x\")" in names  # a formula shown as text, never evaluated
+    # A formula's text printed as registered (no added quote in the official circular), and kept text:
+    # a string cell with Excel's quote prefix, so editing it in Excel never makes it a formula.
+    assert '=HYPERLINK("http://x")' in names
+    hostile = next(c for row in sheet.iter_rows() for c in row if c.value == '=HYPERLINK("http://x")')
+    assert hostile.data_type == "s" and hostile.quotePrefix
+    with zipfile.ZipFile(io.BytesIO(exports.circular_xlsx(results, circular))) as z:
+        assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
     assert "<script>alert(1)</script>" in names  # written as the literal text
-    assert all(not isinstance(c, str) or not c.startswith(("=", "+", "＋")) for row in rows for c in row)
     assert rows[7][-1] == "取消資格" and rows[7][1] == "弄虛作假小學"
     assert rows[3][-3] == pytest.approx(95.0)
     assert sheet.page_setup.orientation == "landscape"
@@ -142,7 +148,8 @@ def test_csv_is_utf8_with_bom_and_neutralised(results, circular):
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == ["關於2026年度學校本質安全考評結果的通報"]
-    assert rows[1][:2] == ["序號", "學校名稱"]
+    assert rows[1] == ["測試縣教體局　2027年1月15日"]  # who issued it and when, as the xlsx and docx say
+    assert rows[2][:2] == ["序號", "學校名稱"]
     flat = [c for row in rows for c in row]
     assert "'=HYPERLINK(\"http://x\")" in flat and "'＋鎮" in flat
     assert not any(c.startswith(("=", "+", "-", "@", "＋")) for c in flat)
@@ -154,7 +161,7 @@ def test_docx_circular_has_summary_table_problems_and_chinese_fonts(results, cir
     text = "\n".join(p.text for p in document.paragraphs)
     assert "關於2026年度學校本質安全考評結果的通報" in text
     assert "草稿" not in text
-    assert "參加排名的4所學校中，優秀1所，良好1所，合格1所，不合格1所。" in text
+    assert "參加排名的4所學校中，優秀1所，良好1所，合格1所，不合格1所；另有1所取消考評資格，等次計為不合格。" in text
     assert "弄虛作假小學共1所學校" in text
     # Common problems: D1 is lowest county-wide (mean of 1, 1, .5, .25, 0 = .55), then E3 (.7).
     texts = [p.text for p in document.paragraphs]
@@ -207,3 +214,86 @@ def test_empty_year_still_builds_every_format(circular):
 def test_file_names_are_ascii_and_mark_drafts():
     assert exports.file_name(2026, True, "docx") == "circular-2026-draft.docx"
     assert exports.file_name(2026, False, "csv", "S/../1") == "school-S_.._1-2026.csv"
+
+
+# ---------------------------------------------------------------- found by an audit of the printed files
+
+
+def test_a_schools_table_rounds_full_marks_as_it_rounds_points(results):
+    """C items of a school without C4 are worth 20/17 of theirs: 3.53 of 3.5294 read as above full marks."""
+    school = results[1]
+    school["indicators"]["C3"] = {"points": 3 * 20 / 17, "max": 3 * 20 / 17, "ratio": 1.0, "clause": "4.3",
+                                  "detail": "", "pending": False, "hint": ""}
+    row = exports.school_table(school).set_index("指標").loc["C3"]
+    assert (row["得分"], row["滿分"]) == (3.53, 3.53)
+
+
+def test_a_schools_xlsx_fits_the_page_width_and_grows_rows_for_long_text(results):
+    school = results[0]
+    school["indicators"]["D1"]["detail"] = "缺：" + "、".join(f"2026-W{n:02d}" for n in range(1, 30))
+    _, sheet, rows = _sheet_rows(exports.school_xlsx(school, 2026, draft=False))
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth in (None, 1)  # 1 is the default
+    assert sheet.page_setup.fitToHeight == 0  # as many pages down as it takes
+    d1 = next(i for i, r in enumerate(rows, start=1) if r[0] == "D1")
+    a1 = next(i for i, r in enumerate(rows, start=1) if r[0] == "A1")
+    assert sheet.row_dimensions[d1].height >= 4 * 13.5 > sheet.row_dimensions[a1].height
+
+
+def test_the_circulars_xlsx_header_row_has_room_for_its_wrapped_labels(results, circular):
+    _, sheet, rows = _sheet_rows(exports.circular_xlsx(results, circular))
+    header = next(i for i, r in enumerate(rows, start=1) if r[0] == "序號")
+    assert sheet.row_dimensions[header].height >= 27
+
+
+def test_a_draft_circular_in_word_says_draft_on_every_page_and_numbers_them(results):
+    document = Document(io.BytesIO(exports.circular_docx(results, Circular(year=2026, draft=True))))
+    section = document.sections[0]
+    assert section.header.paragraphs[0].text.startswith("草稿")
+    assert 'w:instr="PAGE"' in section.footer._element.xml
+    final = Document(io.BytesIO(exports.circular_docx(results, Circular(year=2026))))
+    assert "草稿" not in final.sections[0].header.paragraphs[0].text
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx", "csv"])
+def test_a_circular_of_year_to_date_figures_says_as_of_when(results, fmt):
+    """Published before 31 Dec (publish --force), the figures are the year so far: the circular says so."""
+    for r in results:
+        r["as_of"] = "2026-11-29"
+    data = exports.circular_bytes(results, Circular(year=2026), fmt)
+    if fmt == "xlsx":
+        text = " ".join(str(c) for r in _sheet_rows(data)[2] for c in r if c)
+    elif fmt == "docx":
+        text = " ".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    else:
+        text = data.decode("utf-8-sig")
+    assert "數據截至2026年11月29日" in text
+    for r in results:
+        r["as_of"] = "2026-12-31"
+    assert "數據截至" not in exports.circular_bytes(results, Circular(year=2026), "csv").decode("utf-8-sig")
+
+
+def test_the_summary_counts_the_disqualified_and_the_schools_that_sent_nothing(results, circular):
+    """The table grades a disqualified school 不合格: the text says it apart from the ranked 不合格, and
+    the schools ranked on 0 points for sending nothing are named as such."""
+    results[0]["submitted"] = False
+    text = " ".join(exports.circular_summary(results, circular))
+    assert "不合格1所；另有1所取消考評資格，等次計為不合格" in text
+    assert "1所學校未提交安全工作台賬，按0分計入排名" in text
+
+
+def test_common_problems_leave_out_schools_that_sent_nothing_and_the_disqualified(results):
+    """Averages over the ranked schools that sent records: S003 (sent nothing) and S009 (disqualified)
+    are left out, so D1's mean is (1 + 1 + 0) / 3 and E3's (1 + .5 + 1) / 3."""
+    results[0]["submitted"] = False
+    problems = {p["indicator"]: p for p in exports.common_problems(results)}
+    assert problems["D1"]["ratio"] == pytest.approx(2 / 3) and problems["D1"]["schools"] == 3
+    assert problems["E3"]["ratio"] == pytest.approx(2.5 / 3) and problems["E3"]["schools_short"] == 1
+
+
+def test_a_schools_own_heading_says_why_it_has_no_rank_or_no_records(results):
+    disqualified = {**results[2], "veto": "弄虛作假", "deduction": 2}
+    lines = exports.school_heading(disqualified, 2026, draft=False)
+    assert "取消資格（弄虛作假）" in lines[1] and "督查扣分 2.0" in lines[1]
+    absent = {**results[0], "submitted": False}
+    assert "（未提交）" in exports.school_heading(absent, 2026, draft=False)[0]
+    assert "督查扣分 0.0" in exports.school_heading(results[1], 2026, draft=False)[1]

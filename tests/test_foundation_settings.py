@@ -135,3 +135,12 @@ def test_a_sql_source_configuration_that_could_lose_or_write_data_is_refused(tmp
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError, match=says):
         load_file_config(path)
+
+
+@pytest.mark.parametrize("line", ['issuer = ""', 'issuer = "  "', 'title = ""'])
+def test_a_blank_circular_issuer_or_title_is_refused(tmp_path, line):
+    """issuer = "" gave a circular whose sentence 「，組織考評組對全縣…」 had no one issuing it."""
+    path = tmp_path / "c.toml"
+    path.write_text(f"[circular]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.circular\.(issuer|title): .*may not be empty"):
+        load_file_config(path)
