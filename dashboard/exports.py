@@ -462,8 +462,10 @@ _DOCX_WIDTHS_CM = (1.0, 4.6, 1.4, 1.8, *([1.45] * len(AREA_IDS)), 1.4, 1.4, 1.5,
 
 
 def _set_column_widths(table, widths) -> None:
-    """Word takes a column's width from each of its cells (python-docx's column width alone is ignored)."""
+    """Word takes a column's width from each of its cells, LibreOffice from the table grid: both are set."""
     table.autofit = False
+    for column, width in zip(table.columns, widths, strict=False):
+        column.width = width
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=False):
             cell.width = width
