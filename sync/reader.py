@@ -61,6 +61,9 @@ class RawSheet:
     name: str
     visible: bool
     grid: list[list]  # every row from A1, every cell raw
+    # (row, column), 0-based, of cells whose number format shows a unit of 萬 or 千 (0.00"萬元"): the
+    # value is in yuan or not as the person meant, which calamine's values alone cannot tell (.xlsx).
+    unit_formatted: frozenset = frozenset()
 
 
 @dataclass
@@ -97,6 +100,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         errors = _xlsx_error_cells(package) if package else _xls_error_cells(source)
         ods_merges, ods_errors = _ods_layout(package) if package else ({}, {})
         errors = errors or ods_errors
+        unit_cells = _xlsx_unit_formatted_cells(package) if package else {}
         book = open_book(source)
         sheets = []
         for meta in book.sheets_metadata:
@@ -106,7 +110,8 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             grid = sheet.to_python(skip_empty_area=False)
             _put_errors(grid, errors.get(meta.name, ()))
             _fill_merged_down(grid, sheet.merged_cell_ranges or ods_merges.get(meta.name))
-            sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid))
+            sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid,
+                                   unit_cells.get(meta.name, frozenset())))
         return sheets
     except UnreadableWorkbook:
         raise
@@ -427,6 +432,43 @@ def _xlsx_error_cells(z: _Package) -> dict[str, list[tuple[int, int, str]]]:
     except UnreadableWorkbook:
         raise
     except Exception:  # not a zip, or not the .xlsx layout: calamine reads (or refuses) it as before
+        return {}
+
+
+_NUM_FMT = re.compile(rb'<numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"')
+_CELL_XFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
+_XF = re.compile(rb"<xf\b([^>]*)")
+_XF_NUM_FMT = re.compile(rb'\bnumFmtId="(\d+)"')
+_UNIT_WORDS_IN_FORMAT = ("万", "萬", "千元")
+
+
+def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
+    """Sheet name -> (row, column) of cells whose number format shows 萬 or 千元 (0.00"萬元").
+    Only styles that name such a unit are looked for in the sheets; anything unexpected gives {}."""
+    try:
+        if "xl/styles.xml" not in z.members:
+            return {}
+        styles = z.read("xl/styles.xml")
+        if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT):
+            return {}
+        unit_formats = {fid for fid, code in _NUM_FMT.findall(styles)
+                        if any(word in html.unescape(code.decode()) for word in _UNIT_WORDS_IN_FORMAT)}
+        xfs = _CELL_XFS.search(styles)
+        if not unit_formats or xfs is None:
+            return {}
+        styled = {str(i).encode() for i, attrs in enumerate(_XF.findall(xfs[1]))
+                  if (m := _XF_NUM_FMT.search(attrs)) and m[1] in unit_formats}
+        if not styled:
+            return {}
+        cell = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bs="(' + b"|".join(sorted(styled)) + rb')"')
+        out = {}
+        for sheet, part in _xlsx_sheet_parts(z):
+            found = frozenset((int(row) - 1, _column_index(col.decode()))
+                              for col, row, _s in cell.findall(sheet_xml(z.read(part))))
+            if found:
+                out[sheet] = found
+        return out
+    except Exception:  # noqa: BLE001 - not the .xlsx layout: calamine reads or refuses it
         return {}
 
 

@@ -400,28 +400,42 @@ def _alike(col: contract.Column, headings: list[str]) -> str | None:
 
 
 _OTHER_UNITS = ("万", "千", "百")  # 金額（萬元）: every amount would be stored 10,000 times too small
-_UNIT_LINE = re.compile(r"单位:?(?:人民币)?(?:万|千|百)元")  # 「單位：萬元」, 「（單位：萬元）」 in a title
+# 「單位：萬元」, 「（單位：萬元）」 in a title, 「注：本表金額單位為萬元」 under the table, 「以萬元為單位」
+_UNIT_LINE = re.compile(r"单位(?:为|是)?:?(?:人民币)?(?:万|千|百)元|(?:万|千|百)元为单位|以(?:万|千|百)元计")
 
 
 def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
-    """A file problem when an amount column's header, or a 「單位：萬元」 line above the table, names a
-    unit other than yuan."""
+    """A file problem when an amount column's header, a 「單位：萬元」 anywhere on the sheet (above the
+    table, beside its header, in a note under it), or the amount cells' number format (0.00"萬元")
+    names a unit other than yuan: read as yuan, every amount would be 10,000 times too small."""
     from sync.cells import canon
 
     for col in spec.columns:
         if col.kind != contract.MONEY or col.key not in table.headers:
             continue
         col_no, header = table.headers[col.key]
-        for r, cells in enumerate(table.sheet.grid[:table.header_idx]):
+        for r, cells in enumerate(table.sheet.grid):
             for cell in cells:
                 if cell.__class__ is str and _UNIT_LINE.search(canon(cell[:200])):
+                    where = ("表格上方", "the line above the table") if r < table.header_idx else (
+                        ("表頭旁", "the header row") if r == table.header_idx else ("表格中", "the sheet"))
                     return Problem(
                         "file", table.sheet.name, r + 1, None, cell.strip()[:100],
-                        f"表格上方寫明「{cell.strip()[:40]}」:金額請以元為單位填寫(不要用萬元或千元),並刪去這個單位說明",
-                        f"the line above the table says '{cell.strip()[:40]}': amounts are in yuan (元), not in ten "
+                        f"{where[0]}寫明「{cell.strip()[:40]}」:金額請以元為單位填寫(不要用萬元或千元),並刪去這個單位說明",
+                        f"{where[1]} says '{cell.strip()[:40]}': amounts are in yuan (元), not in ten "
                         "thousands or thousands; write them in yuan and remove that unit line",
                         sheet_key=spec.key, column_key=col.key, col_no=col_no,
                     )
+        column = table.columns[col.key]
+        shown = sorted(r for r, c in table.sheet.unit_formatted if c == column and r > table.header_idx)
+        if shown:
+            return Problem(
+                "file", table.sheet.name, shown[0] + 1, header, None,
+                f"「{header}」列的單元格格式顯示為萬元或千元:金額請以元為單位填寫,並把單元格格式改為「常規」或「數值」",
+                f"the cells of '{header}' are formatted to show ten thousands or thousands of yuan: write amounts "
+                "in yuan and set the cells' format to General or Number",
+                sheet_key=spec.key, column_key=col.key, col_no=col_no,
+            )
         if any(u in canon(header).replace(canon(col.zh), "") for u in _OTHER_UNITS):
             return Problem(
                 "file", table.sheet.name, table.header_idx + 1, header, header,

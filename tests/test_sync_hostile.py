@@ -402,6 +402,45 @@ def test_a_unit_line_above_the_amounts_is_read_like_a_unit_in_the_heading(tmp_pa
         assert (p.sheet, p.row) == ("安全經費", 1) and "yuan" in p.reason_en and "unit line" in p.reason_en
 
 
+@pytest.mark.parametrize("where,line,row", [
+    ("below", "注：本表金額單位為萬元", 6), ("below", "備註：單位：萬元", 6), ("below", "以千元為單位", 6),
+    ("beside", "單位：萬元", 1), ("below", "注：金額單位：元", None),
+])
+def test_a_unit_said_beside_or_under_the_table_is_read_like_one_above_it(tmp_path, where, line, row):
+    """Found by an audit: a note under the funds table, or a unit cell at the end of its header row, left
+    1.5 stored as 1.5 yuan where the school meant 15,000."""
+    book = school_book()
+    funds = book["安全經費"]
+    if where == "beside":
+        funds[0] = funds[0] + [None, line]
+    else:
+        book["安全經費"] = funds + [[]] * (4 - len(funds)) + [[], [line]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused == (row is not None), _lines(report)
+    if row is not None:
+        [p] = report.file_problems
+        assert (p.sheet, p.row) == ("安全經費", row) and "yuan" in p.reason_en and "元為單位" in p.reason_zh
+
+
+@pytest.mark.parametrize("number_format,refused", [('0.00"萬元"', True), ('#,##0"千元"', True),
+                                                   ('0.00"元"', False), ("#,##0.00", False)])
+def test_amount_cells_formatted_to_show_ten_thousands_refuse_the_file(tmp_path, number_format, refused):
+    """0.00"萬元" shows 1.50萬元 while the cell holds 1.5: the value is not yuan as the school sees it."""
+    import openpyxl
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    book = openpyxl.load_workbook(path)
+    sheet = book["安全經費"]
+    for r in range(2, sheet.max_row + 1):
+        sheet.cell(r, 3).number_format = number_format
+    book.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert report.refused == refused, _lines(report)
+    if refused:
+        [p] = report.file_problems
+        assert (p.sheet, p.row, p.column) == ("安全經費", 2, "金額") and "formatted" in p.reason_en
+
+
 def test_a_contract_column_under_an_offices_own_heading_refuses_the_file_and_names_the_rename(tmp_path):
     """Every column the contract lists is part of the table (data-contract.md 1; the issue: a missing
     column refuses the file): 整改完成日期 where the contract says 完成日期 would leave every hazard
