@@ -91,6 +91,16 @@ log = logging.getLogger("safeschool.sync")
 UPLOADS = "uploads"
 PAUSE_ENV = "SAFESCHOOL_SYNC_TEST_PAUSE"  # seconds to sleep after each loaded source (the fault test)
 CSV_SUFFIX = ".csv"
+# Spreadsheets in the inbox the sync does not read, each refused with what to do (never passed over
+# unseen: the school would show as "not submitted" with no word why).
+UNREAD_SUFFIXES = {
+    CSV_SUFFIX: ("CSV 文件只能放一張表,無法代替學校工作簿;請用 Excel 或 WPS 另存為 .xlsx",
+                 "a CSV file holds one sheet and cannot stand for a school workbook; save the workbook as .xlsx"),
+    ".xlsb": ("Excel 二進制工作簿(.xlsb)無法讀取;請用 Excel 或 WPS 另存為 .xlsx 再提交",
+              "an Excel binary workbook (.xlsb) cannot be read; save it as .xlsx in Excel or WPS and send it again"),
+    ".numbers": ("Numbers 表格無法讀取;請在 Numbers 中導出為 Excel(.xlsx)再提交",
+                 "a Numbers spreadsheet cannot be read; export it to Excel (.xlsx) in Numbers and send that"),
+}
 
 
 @dataclass
@@ -172,7 +182,7 @@ def list_inbox(inbox: Path, unreadable: list[Path] | None = None) -> list[tuple[
         if any(part.startswith((".", "~$")) or part == "__MACOSX" for part in rel.parts) or not path.is_file():
             continue
         # 學校．xlsx: a full-width dot, as a Chinese input method types it, still names a workbook.
-        if Path(unicodedata.normalize("NFKC", path.name)).suffix.lower() in WORKBOOK_SUFFIXES + (CSV_SUFFIX,):
+        if _suffix(path) in WORKBOOK_SUFFIXES + tuple(UNREAD_SUFFIXES):
             found.append((f"file:{_readable(rel.as_posix())}", path))
     return found
 
@@ -605,7 +615,7 @@ class _Run:
             if row and row["content_hash"] and row["content_hash"][:40] == f.body_sha[:40] and row["kind"] in (
                     SCHOOL_WORKBOOK, BUREAU_WORKBOOK):
                 f.kind, f.school_code = row["kind"], row["school_code"]
-            elif f.path.suffix.lower() != CSV_SUFFIX:
+            elif _suffix(f.path) not in UNREAD_SUFFIXES:
                 to_peek.append(f)
         for f, (kind, code) in zip(to_peek, ordered_map(_peek_one, [str(f.path) for f in to_peek], self.workers),
                                    strict=True):
@@ -699,8 +709,8 @@ class _Run:
             context = f"school|{f.school_code}|{registry_entry_digest(registry, f.school_code)}"
             if len(same) > 1:
                 plan.append((f, context, _two_files_report(f, same)))
-            elif f.path.suffix.lower() == CSV_SUFFIX:
-                plan.append((f, context, _csv_report(f)))
+            elif _suffix(f.path) in UNREAD_SUFFIXES:
+                plan.append((f, context, _unread_format_report(f)))
             elif self._unchanged(row, self._expected(row, f.body_sha, context)):
                 self._skip(f.key, SCHOOL_WORKBOOK, f.school_code)
             else:
@@ -788,12 +798,13 @@ def _two_files_report(f: _File, same: list[_File]) -> FileReport:
     return report
 
 
-def _csv_report(f: _File) -> FileReport:
+def _suffix(path: Path) -> str:
+    return Path(unicodedata.normalize("NFKC", path.name)).suffix.lower()
+
+
+def _unread_format_report(f: _File) -> FileReport:
     report = FileReport(_display(f.key))
-    report.add_file_problem(
-        "CSV 文件只能放一張表,無法代替學校工作簿;請用 Excel 或 WPS 另存為 .xlsx",
-        "a CSV file holds one sheet and cannot stand for a school workbook; save the workbook as .xlsx",
-    )
+    report.add_file_problem(*UNREAD_SUFFIXES[_suffix(f.path)])
     return report
 
 

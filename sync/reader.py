@@ -48,7 +48,9 @@ from sync.cells import (
 )
 from sync.validate import RawRow
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+# Read by their content (calamine tells .xlsx from .xls by the bytes): templates saved as such (.xltx,
+# .xlt) and WPS's own spreadsheet names (.et, .ett) hold the same formats.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xltx", ".xltm", ".xlt", ".et", ".ett")
 HEADER_SEARCH_ROWS = 30
 
 

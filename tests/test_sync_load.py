@@ -500,3 +500,23 @@ def test_an_upload_waits_for_a_run_well_inside_the_servers_request_timeout():
     assert UPLOAD_WAIT_SECONDS <= REQUEST_TIMEOUT_SECONDS / 2
     procfile = (Path(__file__).resolve().parent.parent / "Procfile").read_text()
     assert f"--timeout {REQUEST_TIMEOUT_SECONDS}" in procfile
+
+
+def test_spreadsheets_under_other_names_are_read_or_refused_never_passed_over(engine, inbox):
+    """Found by an audit: a workbook saved as WPS's .et or as a template (.xltx) was read by `sync --check`
+    but passed over unseen by the sync (the school showed as not submitted, its old records removed);
+    what the sync cannot read (.xlsb, .csv, .numbers) is refused with what to do."""
+    _sync(engine, inbox)
+    (inbox / "schools" / "1002.xls").rename(inbox / "schools" / "1002.et")  # WPS names its .xls so
+    write_xlsx(inbox / "schools" / "1003.xltx", school_book("1003"))
+    for name in ("1004.xlsb", "notes.csv", "1005.numbers"):
+        (inbox / "schools" / name).write_bytes(b"PK\x03\x04 not read")
+    summary = _sync(engine, inbox)
+    actions = _actions(summary)
+    assert actions["file:schools/1002.et"] == "loaded" and actions["file:schools/1003.xltx"] == "loaded"
+    assert actions["file:schools/1002.xls"] == "removed" and len(_rows(engine, "drills", "1002")) == 2
+    refused = {o.source_key: o.problems[0].reason_en for o in summary.sources if o.action == "refused"}
+    assert set(refused) == {"file:schools/1004.xlsb", "file:schools/notes.csv", "file:schools/1005.numbers"}
+    assert "save it as .xlsx" in refused["file:schools/1004.xlsb"]
+    assert "export it to Excel" in refused["file:schools/1005.numbers"]
+    assert "CSV" in refused["file:schools/notes.csv"]
