@@ -119,6 +119,8 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         raise
     except Exception as err:  # calamine raises many kinds; all mean "cannot read this file"
         what = _what_it_is(source)
+        if what is None and "password" in str(err).lower():  # an .xls saved with a password (BIFF FILEPASS)
+            what = _PASSWORD_PROTECTED
         if what is not None:
             raise UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1]) from None
         reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
@@ -147,6 +149,9 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
         return {}, {}
     import xml.etree.ElementTree as ET
 
+    if "META-INF/manifest.xml" in z.members and b"encryption-data" in z.read("META-INF/manifest.xml"):
+        raise UnreadableWorkbook("無法讀取此文件:" + _PASSWORD_PROTECTED[0],  # content.xml is ciphertext, not damaged XML
+                                 "the file cannot be read: " + _PASSWORD_PROTECTED[1])
     content = z.read("content.xml")
     try:
         root = ET.fromstring(content)
@@ -346,9 +351,7 @@ def _what_it_is(source: Path | bytes) -> tuple[str, str] | None:
         if any(mark in head[:4096] for mark in marks):
             return zh, en
     if head.startswith(_OLE) and "EncryptionInfo".encode("utf-16-le") in _whole(source, head):
-        return ("工作簿設置了打開密碼,系統無法讀取;請在 Excel 或 WPS 中取消密碼後重新提交",
-                "the workbook is password protected and cannot be read; remove the password in Excel or WPS "
-                "and send it again")
+        return _PASSWORD_PROTECTED
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: Excel's "Unicode text"
         return ("這是文本文件(Unicode 文本),只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
                 "this is a text file (Unicode text) with a workbook's name; open it in Excel or WPS, save it as "
@@ -365,6 +368,9 @@ def _what_it_is(source: Path | bytes) -> tuple[str, str] | None:
     return None
 
 
+_PASSWORD_PROTECTED = ("工作簿設置了打開密碼,系統無法讀取;請在 Excel、WPS 或 LibreOffice 中取消密碼後重新提交",
+                       "the workbook is password protected and cannot be read; remove the password in Excel, WPS "
+                       "or LibreOffice and send it again")
 _SAVE_AS_XLSX = ("請用 Excel 或 WPS 打開後另存為 .xlsx 再提交", "open it in Excel or WPS, save it as .xlsx and send it again")
 # What else arrives under a workbook's name, told by its first bytes.
 _NOT_WORKBOOKS = (

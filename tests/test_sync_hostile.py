@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -694,3 +695,12 @@ def test_an_example_row_left_from_a_form_is_a_note(tmp_path, first):
     assert [n["row"] for n in report.notes if n["sheet"] == "應急演練"] == [2]
     [shown] = report.problems  # not read, and the school is told so
     assert (shown.level, shown.row) == ("note", 2) and "example" in shown.reason_en
+
+
+@pytest.mark.parametrize("name", ["password-abc.ods", "password-abc.xls"])
+def test_a_workbook_saved_with_a_password_says_so_in_both_languages(name):
+    """Found by an audit: LibreOffice's password-protected .ods was called damaged, and the .xls's
+    reason was the generic one in Chinese (calamine's 'password protected' only in the English)."""
+    report = check_file(Path(__file__).parent / "fixtures" / "office" / name, today=TODAY)
+    [p] = report.file_problems
+    assert "密碼" in p.reason_zh and "password protected" in p.reason_en, p.as_text()
