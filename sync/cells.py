@@ -89,6 +89,14 @@ class FormulaWithoutValue(ExcelError):
     """A formula saved with no calculated value (a file written by a program, never opened in Excel)."""
 
 
+class VolatileFormula(ExcelError):
+    """=TODAY(), =NOW() and formulas built on them: the value saved is the day the file was last
+    calculated, which moves with every save, not the day of the record."""
+
+
+VOLATILE = re.compile(r"\b(?:TODAY|NOW)\s*\(", re.IGNORECASE)
+
+
 class MergedNumber(float):
     """A number shown over several rows by one cell merged down: the reader puts one in each row under
     the top one.  An amount or points merged over several records is one sum, not each record's own, so
@@ -122,7 +130,7 @@ def _merged_number(value: MergedNumber) -> Problem:
 
 def excel_error(value) -> str | None:
     """The error text when `value` is a failed formula (also one saved or pasted as text), else None."""
-    if value.__class__ is ExcelError or value.__class__ is FormulaWithoutValue:
+    if value.__class__ is ExcelError or value.__class__ is FormulaWithoutValue or value.__class__ is VolatileFormula:
         return str(value)
     if value.__class__ is str and value[:1] in "#E":
         text = value.strip()
@@ -132,6 +140,10 @@ def excel_error(value) -> str | None:
 
 
 def _formula_error(text: str) -> Problem:
+    if text.startswith("=") and VOLATILE.search(text):
+        return (f"公式「{text}」給出的是打開或保存文件當天的日期,每次保存都會變,不是記錄的日期;請直接填寫日期",
+                f"the formula '{text}' gives the day the file is opened or saved, which changes with every save, "
+                "not the day of the record; type the date itself")
     if text.startswith("="):
         return (f"公式「{text}」沒有計算結果,請用 Excel 或 WPS 打開文件、保存後重新提交",
                 f"the formula '{text}' has no calculated value; open the file in Excel or WPS, save it again "

@@ -38,9 +38,11 @@ from sync import contract
 from sync.cells import (
     _T2S,
     INVISIBLE,
+    VOLATILE,
     ExcelError,
     FormulaWithoutValue,
     MergedNumber,
+    VolatileFormula,
     canon,
     display,
     is_empty,
@@ -183,7 +185,11 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
                     across = int(cell.get(t + "number-columns-repeated", "1"))
                     if cell.get(office_value_type) is not None or len(cell):
                         filled, columns = True, max(columns, c + across)
-                    if cell.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
+                    formula = cell.get(t + "formula")
+                    if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
+                        volatile = VolatileFormula("=" + formula.split("=", 1)[-1])
+                        failed.extend((r, c + dc, volatile) for dc in range(min(across, _ERRORS_REPEATED)))
+                    elif cell.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
                         # at every place it is repeated to (a formula filled down or across), within reason
                         error = ExcelError("".join(cell.itertext()).strip() or "#N/A")
                         repeated = int(row.get(t + "number-rows-repeated", "1"))
@@ -571,14 +577,18 @@ _HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")  # openpyxl writes an empty <v>
 
 
 def _formulas_without_value(data: bytes) -> list[tuple[int, int, str]]:
-    """Cells with a formula and no <v>: what a program writes when it cannot calculate."""
+    """Cells with a formula and no <v> (what a program writes when it cannot calculate), and cells of
+    =TODAY() or =NOW() whatever they hold (the day of the last save, not the record's)."""
     out = []
     for col, row, attrs, body in _FORMULA_CELL.findall(data):
+        formula = _FORMULA.search(body)
+        text = "=" + (html.unescape(formula[1].decode()) if formula else "")
+        if VOLATILE.search(text):
+            out.append((int(row) - 1, _column_index(col.decode()), VolatileFormula(text)))
+            continue
         # t="str" with an empty <v>: Excel calculated an empty text (=IF(A2="","",...)), a real value.
         if _HAS_VALUE.search(body) or b"<is>" in body or b't="str"' in attrs:
             continue
-        formula = _FORMULA.search(body)
-        text = "=" + (html.unescape(formula[1].decode()) if formula else "")
         out.append((int(row) - 1, _column_index(col.decode()), FormulaWithoutValue(text)))
     return out
 
@@ -592,7 +602,8 @@ def _column_index(letters: str) -> int:
 
 def _put_errors(grid: list[list], errors) -> None:
     for r, c, text in errors:
-        if r < len(grid) and c < len(grid[r]) and is_empty(grid[r][c]):
+        # A =TODAY() cell holds a value calamine reads as any date: it is put over it, not only into a blank.
+        if r < len(grid) and c < len(grid[r]) and (is_empty(grid[r][c]) or text.__class__ is VolatileFormula):
             grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -704,3 +704,41 @@ def test_a_workbook_saved_with_a_password_says_so_in_both_languages(name):
     report = check_file(Path(__file__).parent / "fixtures" / "office" / name, today=TODAY)
     [p] = report.file_problems
     assert "密碼" in p.reason_zh and "password protected" in p.reason_en, p.as_text()
+
+
+def _drills_with_a_formula_date(path: Path, formula: str, cached) -> Path:
+    """The school's workbook with its second drill dated by `formula`, saved with a calculated value as
+    Excel saves it (xlsxwriter writes the value beside the formula)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in school_book().items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if name == "應急演練" and (r, c) == (2, 0):
+                    sheet.write_formula(r, c, formula, dates, cached)
+                elif isinstance(value, date):
+                    sheet.write_datetime(r, c, datetime.combine(value, datetime.min.time()), dates)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("formula,volatile", [("=TODAY()", True), ("=NOW()-1", True), ("=today()", True),
+                                              ("=DATE(2026,3,10)", False)])
+def test_a_record_dated_by_today_is_refused_not_read_as_the_day_of_the_last_save(tmp_path, formula, volatile):
+    """Found by an audit: a drill dated =TODAY() was read as the day the file was last saved, which moves
+    with every save and every sync; a formula giving a fixed day is that day."""
+    path = _drills_with_a_formula_date(tmp_path / "s.xlsx", formula, 46091)  # 2026-03-10
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    drills = report.records["drills"]
+    if volatile:
+        [p] = report.problems
+        assert (p.level, p.sheet, p.row, p.column) == ("row", "應急演練", 3, "演練日期")
+        assert "changes with every save" in p.reason_en and "直接填寫日期" in p.reason_zh
+        assert len(drills) == 1
+    else:
+        assert report.problems == [] and str(drills["date"].iloc[1])[:10] == "2026-03-10"

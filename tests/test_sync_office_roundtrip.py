@@ -100,3 +100,17 @@ def test_the_demo_ods_dates_carry_a_date_style(office_files):
     assert 'table:style-name="date" office:value-type="date"' in content
     assert '<style:style style:name="date" style:family="table-cell" style:data-style-name="N1"/>' in content
     assert '<number:date-style style:name="N1">' in content
+
+
+@pytest.mark.parametrize("saved_as", ["ods", "xlsx"])
+def test_a_drill_dated_by_today_is_refused_as_libreoffice_saves_it(tmp_path, saved_as):
+    """LibreOffice keeps =TODAY() as a formula with the day of the save as its value (of:=TODAY() in an
+    .ods): the row is refused, never stored under the day the file was saved."""
+    from tests.test_sync_hostile import _drills_with_a_formula_date
+
+    soffice = _soffice()
+    original = _drills_with_a_formula_date(tmp_path / "today.xlsx", "=TODAY()", 46091)
+    saved = _saved_as(soffice, [original], saved_as, tmp_path / "saved", tmp_path / "profile")[original.name]
+    report = check_file(saved, registry={"1001"}, today=TODAY, maxima=indicator_max())
+    assert [(p.level, p.row, p.column) for p in report.problems] == [("row", 3, "演練日期")], report.lines()
+    assert "changes with every save" in report.problems[0].reason_en
