@@ -68,6 +68,7 @@ class RawSheet:
     # (row, column), 0-based, of cells whose number format shows a unit of 萬 or 千 (0.00"萬元"): the
     # value is in yuan or not as the person meant, which calamine's values alone cannot tell (.xlsx).
     unit_formatted: frozenset = frozenset()
+    hidden_columns: frozenset = frozenset()  # 0-based columns an .xlsx hides (<col hidden="1">)
 
 
 @dataclass
@@ -101,7 +102,8 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
     try:
         # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
         # sheets as it opens the file.
-        errors = _xlsx_error_cells(package) if package else _xls_error_cells(source)
+        hidden: dict[str, frozenset] = {}
+        errors = _xlsx_error_cells(package, hidden) if package else _xls_error_cells(source)
         ods_merges, ods_errors = _ods_layout(package) if package else ({}, {})
         errors = errors or ods_errors
         unit_cells = _xlsx_unit_formatted_cells(package) if package else {}
@@ -115,7 +117,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             _put_errors(grid, errors.get(meta.name, ()))
             _fill_merged_down(grid, sheet.merged_cell_ranges or ods_merges.get(meta.name))
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid,
-                                   unit_cells.get(meta.name, frozenset())))
+                                   unit_cells.get(meta.name, frozenset()), hidden.get(meta.name, frozenset())))
         return sheets
     except UnreadableWorkbook:
         raise
@@ -240,7 +242,7 @@ class _Extents:
                 "a school workbook; delete the extra sheets and save again",
             )
         if too_far:
-            corner = f"{_column_letter(max(columns, 1) - 1)}{rows}"
+            corner = f"{column_letter(max(columns, 1) - 1)}{rows}"
             raise UnreadableWorkbook(
                 f"無法讀取此文件:工作表「{sheet}」的內容延伸到 {corner}({rows:,} 行 × {columns:,} 列),遠超任何表格;"
                 "請刪除表格以外的行、列和單元格後另存再提交",
@@ -414,7 +416,22 @@ _REL_ENTRY = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([
 _REL_ENTRY_REV = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"', re.S)
 
 
-def _xlsx_error_cells(z: _Package) -> dict[str, list[tuple[int, int, str]]]:
+_HIDDEN_COL = re.compile(rb'<col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_COL_SPAN = re.compile(rb'\bmin="(\d+)"[^>]*?\bmax="(\d+)"|\bmax="(\d+)"[^>]*?\bmin="(\d+)"')
+
+
+def _hidden_columns(data: bytes) -> frozenset:
+    """0-based columns a sheet part hides, within the width a table could have."""
+    out = set()
+    for tag in _HIDDEN_COL.findall(data):
+        span = _COL_SPAN.search(tag)
+        if span:
+            low, high = (int(span[1]), int(span[2])) if span[1] else (int(span[4]), int(span[3]))
+            out.update(range(low - 1, min(high, low + 200)))
+    return frozenset(out)
+
+
+def _xlsx_error_cells(z: _Package, hidden: dict | None = None) -> dict[str, list[tuple[int, int, str]]]:
     """Sheet name -> (0-based row, 0-based column, error text) of every cell Excel saved as an error.
 
     calamine reads a failed formula (#DIV/0!, #N/A) as an empty cell, which would be reported as "must
@@ -430,6 +447,10 @@ def _xlsx_error_cells(z: _Package) -> dict[str, list[tuple[int, int, str]]]:
             _refuse_oversized_part(sheet, names[part].file_size)
             data = sheet_xml(z.read(part))
             _measure_xlsx_sheet(extents, sheet, data)
+            if hidden is not None and b"hidden=" in data:  # hidden columns: the sheet's <cols> (rows say hidden too)
+                columns = _hidden_columns(data)
+                if columns:
+                    hidden[sheet] = columns
             cells = []
             if b't="e"' in data:
                 for col, row, body in _ERROR_CELL.findall(data):
@@ -993,7 +1014,7 @@ def _line_text(cells: list) -> str:
     return " ".join(display(cells[i]) for i in filled_cells(cells))[:500]
 
 
-def _column_letter(idx: int) -> str:
+def column_letter(idx: int) -> str:
     letters = ""
     idx += 1
     while idx:
@@ -1050,7 +1071,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     columns = {key: idxs[0] for key, idxs in matched.items()}
     headers = {key: (idx + 1, str(header_cells[idx]).strip()) for key, idx in columns.items()}
     names = [
-        str(h).strip() if not is_empty(h) else _column_letter(i) for i, h in enumerate(header_cells)
+        str(h).strip() if not is_empty(h) else column_letter(i) for i, h in enumerate(header_cells)
     ]
     first_col = min(columns.values())
     rows, notes, region = [], [], []

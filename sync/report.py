@@ -27,6 +27,7 @@ from sync import contract
 from sync.cells import display, is_empty, parse_code
 from sync.reader import (
     UnreadableWorkbook,
+    column_letter,
     duplicate_columns,
     locate_table,
     match_sheets,
@@ -347,15 +348,39 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
     unit = _amount_unit_problem(spec, table)
     if unit is not None:
         report.problems.append(unit)
-    for key, headers in duplicate_columns(spec, table):
+    duplicates = duplicate_columns(spec, table)
+    hidden = ", ".join(column_letter(c) for c in sorted(table.sheet.hidden_columns)[:5])
+    for key, headers in duplicates:
+        # One of the two may be a column the person cannot see: said, or "keep one" makes no sense to them.
+        unhide = (f"(工作表隱藏了 {hidden} 列,取消隱藏即可看到)" if hidden else "",
+                  f" (the sheet hides column {hidden}: unhide it to see both)" if hidden else "")
         report.add_file_problem(
-            f"「{spec.column(key).zh}」列出現了{len(headers)}次({'、'.join(headers)}),請只保留一列",
-            f"the '{spec.column(key).label_en}' column appears {len(headers)} times ({', '.join(headers)}); keep one",
+            f"「{spec.column(key).zh}」列出現了{len(headers)}次({'、'.join(headers)}),請只保留一列{unhide[0]}",
+            f"the '{spec.column(key).label_en}' column appears {len(headers)} times ({', '.join(headers)}); keep "
+            f"one{unhide[1]}",
             sheet=sheet.name, column=headers[1], row=table.header_idx + 1, sheet_key=spec.key,
         )
     if not missing and unit is None:
         report.problems.extend(_unread_columns(spec, table))
+        if not duplicates:
+            report.problems.extend(_hidden_column_notes(spec, table))
     return None if missing or unit is not None else table
+
+
+def _hidden_column_notes(spec: contract.Sheet, table) -> list[Problem]:
+    """A note for each contract column read from a column the sheet hides: what the school sees is not
+    what was read (last year's 參演人數 hidden beside this year's 實際參演人數)."""
+    notes = []
+    for key, (col_no, header) in table.headers.items():
+        if col_no - 1 in table.sheet.hidden_columns:
+            col = spec.column(key)
+            notes.append(Problem(
+                "note", table.sheet.name, table.header_idx + 1, header, None,
+                f"「{header}」列是隱藏的,其中的數值已讀入;如這是不用的舊列,請刪除它,把數據填在顯示的「{col.zh}」列中",
+                f"the column '{header}' is hidden, and its values were read: if it is an old column, delete it and "
+                f"keep the values in a visible '{col.zh}' column",
+                sheet_key=spec.key, column_key=key, col_no=col_no))
+    return notes
 
 
 # Headings of a printed form's own that stand for no contract column (a serial number, remarks).

@@ -742,3 +742,39 @@ def test_a_record_dated_by_today_is_refused_not_read_as_the_day_of_the_last_save
         assert len(drills) == 1
     else:
         assert report.problems == [] and str(drills["date"].iloc[1])[:10] == "2026-03-10"
+
+
+def test_a_contract_column_the_sheet_hides_is_read_and_said_to_be_hidden(tmp_path):
+    """Found by an audit: last year's 參演人數 hidden beside this year's 參演人數(實到) was read with no
+    word; the school sees one column and the evaluation counts another."""
+    import openpyxl
+
+    book = school_book()
+    drills = book["應急演練"]
+    drills[0] = drills[0] + ["參演人數(實到)"]
+    for row in drills[1:]:
+        row.append(row[7] - 10)
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    wb = openpyxl.load_workbook(path)
+    wb["應急演練"].column_dimensions["H"].hidden = True
+    wb.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row, p.column) == ("note", "應急演練", 1, "參演人數")
+    assert "hidden" in p.reason_en and "隱藏" in p.reason_zh
+
+
+def test_two_columns_of_one_name_say_which_is_hidden(tmp_path):
+    import openpyxl
+
+    book = school_book()
+    drills = book["應急演練"]
+    drills[0] = drills[0] + ["參演人數"]
+    for row in drills[1:]:
+        row.append(row[7])
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    wb = openpyxl.load_workbook(path)
+    wb["應急演練"].column_dimensions["I"].hidden = True
+    wb.save(path)
+    [p] = check_file(path, registry={"1001"}, today=TODAY).problems
+    assert p.level == "file" and "hides column I" in p.reason_en and "隱藏了 I 列" in p.reason_zh
