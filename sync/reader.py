@@ -1097,6 +1097,10 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         if first is None:
             continue
         if cells[first].__class__ is str:
+            if _repeats_header(spec, cells, picks):
+                # The header printed again mid-table (a form laid out page by page): paperwork, not a record.
+                notes.append((r + 1, _line_text(cells), "header"))
+                continue
             kind = note_kind(cells, first_col, first, record_cols)
             if kind is not None:
                 notes.append((r + 1, _line_text(cells), kind))
@@ -1111,6 +1115,16 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             continue
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+def _repeats_header(spec: contract.Sheet, cells: list, picks: list[tuple[str, int]]) -> bool:
+    """Whether a row names the table's own columns in their places, half of them and two at least."""
+    key, i = picks[0]
+    if i >= len(cells) or cells[i].__class__ is not str or column_key_of(spec, cells[i]) != key:
+        return False  # most rows: one look at the first column
+    named = sum(1 for key, i in picks
+                if i < len(cells) and cells[i].__class__ is str and column_key_of(spec, cells[i]) == key)
+    return named >= max(2, (len(picks) + 1) // 2)
 
 
 _INVISIBLE_CHAR = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")

@@ -778,3 +778,15 @@ def test_two_columns_of_one_name_say_which_is_hidden(tmp_path):
     wb.save(path)
     [p] = check_file(path, registry={"1001"}, today=TODAY).problems
     assert p.level == "file" and "hides column I" in p.reason_en and "隱藏了 I 列" in p.reason_zh
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_header_printed_again_mid_table_is_paperwork_not_a_row_of_errors(tmp_path, fmt):
+    """Found by an audit: a form laid out page by page repeats its header; each repeat gave five row
+    problems ('演練日期' is not a date, '參演人數' is not a number)."""
+    book = school_book()
+    drills = book["應急演練"]
+    book["應急演練"] = [drills[0], drills[1], list(drills[0]), drills[2]]
+    report = check_file(write(fmt, tmp_path / "book", book), registry={"1001"}, today=TODAY)
+    assert report.problems == [], _lines(report)
+    assert len(report.records["drills"]) == 2 and list(report.records["drills"]["row_no"]) == [2, 4]
