@@ -407,7 +407,7 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     title = document.add_heading(level=1)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _set_run_font(title.add_run(circular.heading), HEADING_FONT, 18, True)
-    for line, bold in ((circular.draft_line, True), (circular.date_line, False), (circular.as_of_line, False)):
+    for line, bold in ((circular.draft_line, True), (circular.as_of_line, False)):
         if line:
             _paragraph(document, line, 12, bold, WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(document, "各學校、幼兒園：", 12)
@@ -451,6 +451,11 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     heading = document.add_heading(level=2)
     _set_run_font(heading.add_run("三、工作要求"), HEADING_FONT, 14, True)
     _paragraph(document, "各學校、幼兒園要對照考評結果和共性問題，逐項整改、逐個銷號，整改情況報局安全辦備案。", 12)
+    # Signed at the end, as an official notice is: the issuer, then the date, to the right.
+    _paragraph(document, "", 12)
+    _paragraph(document, circular.issuer, 12, False, WD_ALIGN_PARAGRAPH.RIGHT)
+    issued = circular.issued
+    _paragraph(document, f"{issued.year}年{issued.month}月{issued.day}日", 12, False, WD_ALIGN_PARAGRAPH.RIGHT)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ from datetime import date
 import openpyxl
 import pytest
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
 from dashboard import exports
@@ -297,3 +298,10 @@ def test_a_schools_own_heading_says_why_it_has_no_rank_or_no_records(results):
     absent = {**results[0], "submitted": False}
     assert "（未提交）" in exports.school_heading(absent, 2026, draft=False)[0]
     assert "督查扣分 0.0" in exports.school_heading(results[1], 2026, draft=False)[1]
+
+
+def test_the_word_circular_is_signed_at_the_end_as_an_official_notice_is(results, circular):
+    paragraphs = [p for p in Document(io.BytesIO(exports.circular_docx(results, circular))).paragraphs if p.text]
+    assert [p.text for p in paragraphs[-2:]] == ["測試縣教體局", "2027年1月15日"]
+    assert all(p.alignment == WD_ALIGN_PARAGRAPH.RIGHT for p in paragraphs[-2:])
+    assert "測試縣教體局　2027年1月15日" not in [p.text for p in paragraphs]
