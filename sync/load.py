@@ -1058,6 +1058,9 @@ def _school_upload_lock(folder: Path, school_code: str, wait: float):
                     yield False
                     return
                 time.sleep(0.2)
+            except OSError as err:  # a share that keeps no locks (ENOLCK): uploads go on as before it
+                log.warning("the upload lock of %s could not be taken (%s); going on without it", school_code, err)
+                break
         yield True
     finally:
         os.close(fd)  # closing releases the lock
