@@ -16,6 +16,9 @@ import pandas as pd
 FONT = '"Noto Sans CJK TC", "Noto Sans CJK SC", "Microsoft JhengHei", "PingFang TC", sans-serif'
 # Okabe & Ito: distinguishable with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# One colour per group of a county (ten townships shared seven colours): Okabe-Ito without its black (the
+# county's own line), then Paul Tol's muted colours, also told apart with a colour-vision deficiency.
+GROUP_PALETTE = [*PALETTE[:-1], "#332288", "#117733", "#882255", "#999933", "#AA4499", "#44AA99", "#661100"]
 HEAT_SCALE = "Cividis"
 GRADE_COLOURS = {"優秀": "#009E73", "良好": "#56B4E9", "合格": "#E69F00", "不合格": "#D55E00"}
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
@@ -183,7 +186,7 @@ def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str) -> dic
                  "name": county_label, "line": {"width": 5, "color": "#000000"}})
     for i, (group, part) in enumerate(frame[frame["group"].notna()].groupby("group", sort=True)):
         data.append({"type": "scatter", "mode": "lines", "x": _months(_clean(part["as_of"])), "y": _clean(part["mean"]),
-                     "name": str(group), "line": {"width": 2, "color": PALETTE[i % (len(PALETTE) - 1)]},
+                     "name": str(group), "line": {"width": 2, "color": GROUP_PALETTE[i % len(GROUP_PALETTE)]},
                      "customdata": _clean(part["schools"]),
                      "hovertemplate": "%{x}: %{y} (n=%{customdata})<extra>" + str(group) + "</extra>"})
     return {"data": data, "layout": _base_layout(height=380, yaxis={"range": [0, 100]}, xaxis=_MONTH_AXIS)}
@@ -206,9 +209,14 @@ def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str) -> dic
     """Mean annual total per year: county and each group, side by side."""
     if frame.empty:
         return empty(empty_label)
+    # The county first, then the groups from the lowest mean of the latest year: the one that lags is first.
     frame = frame.assign(group=frame["group"].fillna(county_label))
+    latest = frame[frame["year"] == frame["year"].max()].set_index("group")["mean"]
+    groups = [g for g in dict.fromkeys(frame["group"]) if g != county_label]
+    order = [county_label] + sorted(groups, key=lambda g: (g not in latest.index, latest.get(g, 0.0)))
     data = []
     for i, (year, part) in enumerate(frame.groupby("year", sort=True)):
+        part = part.set_index("group").reindex([g for g in order if g in set(part["group"])]).reset_index()
         data.append({"type": "bar", "x": _clean(part["group"]), "y": _clean(part["mean"]), "name": str(year),
                      "marker": {"color": PALETTE[i % len(PALETTE)]}, "text": _clean(part["mean"]), "textposition": "outside"})
     return {"data": data, "layout": _base_layout(height=360, barmode="group", yaxis={"range": [0, 105]})}
@@ -222,7 +230,7 @@ def spread_plot(frame: pd.DataFrame, county_label: str, empty_label: str, show_p
              "boxpoints": False, "boxmean": True}]
     for i, (group, part) in enumerate(frame.groupby("group", sort=True)):
         trace = {"type": "box", "y": _clean(part["total"]), "name": str(group), "boxmean": True,
-                 "marker": {"color": PALETTE[i % (len(PALETTE) - 1)], "size": 5},
+                 "marker": {"color": GROUP_PALETTE[i % len(GROUP_PALETTE)], "size": 5},
                  "boxpoints": "all" if show_points else False, "jitter": 0.4, "pointpos": 0}
         if show_points:
             trace["hovertext"] = _clean(part["name"])

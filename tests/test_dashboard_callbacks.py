@@ -510,6 +510,7 @@ def test_admin_placeholders_labels_and_grades_follow_the_language(app):
 
     assert publish.force_label("en") == t_en("pub.force") and publish.force_label("zh-Hant") != t_en("pub.force")
     roles, choose, password, school = users.form_labels("en")
+    assert password == t_en("users.new_password")  # the reset box asks for a new password, not a first one
     assert [r["label"] for r in roles] == [t_en(f"role.{r}") for r in users.ROLES] and choose == t_en("users.choose")
     assert school == t_en("choose.school") == exports.school_placeholder("en") != exports.school_placeholder("zh-Hans")
     options, placeholder = audit.action_choices("en")
@@ -573,3 +574,36 @@ def test_an_unreadable_upload_says_so_without_no_problems_found(own_county):
         out = upload.show_outcome(outcome, "en")
     assert _find(out, "upload-problems") is None and t_en("upload.no_problems") not in _text(out)
     assert t_en("upload.unreadable") in _text(out)
+
+
+def test_totals_read_to_one_decimal_as_rules_md_publishes_them(own_county):
+    """Found by an audit: 100 and 99 beside 99.8 (the school page and the ranking dropped a .0)."""
+    from sqlalchemy import update
+
+    from dashboard import queries
+    from dashboard.pages import overview, school
+    from sync.store import scores
+
+    app_module, c, engine = own_county
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.school_code == c.codes[0]).values(total=100.0))
+    queries.clear_caches()
+    with _as(app_module, c.users["school"]):
+        page = school.render_school_page("zh-Hant", c.year, c.codes[0])
+    assert _find(page, "school-total").children == "100.0"
+    formats = {col["field"]: col.get("valueFormatter", {}).get("function", "") for col in overview.ranking_columns("zh-Hant")}
+    assert "toFixed(1)" in formats["total"] and "toFixed(1)" in formats["A"]
+
+
+def test_a_file_refused_from_the_start_says_nothing_was_loaded_from_it(app):
+    """Found by an audit: a school whose only workbook was refused read 「導入於 –，0 行」, as if loaded."""
+    from datetime import datetime
+
+    from dashboard.pages import school
+
+    state = {"last_run": {"finished_at": datetime(2026, 11, 29, 9, 0)}, "refused_total": 1, "refused": [],
+             "sources": [{"status": "refused", "loaded_at": None, "rows": 0, "display_name": "1001.xlsx",
+                          "source_key": "file:1001.xlsx", "message": "缺少工作表"}]}
+    text = _text(school.data_state_view(state, "zh-Hant"))
+    assert "尚未導入任何記錄" in text and "導入於 –" not in text
+    assert "nothing loaded from it yet" in _text(school.data_state_view(state, "en"))

@@ -159,3 +159,22 @@ def test_a_term_week_is_shown_with_its_dates():
 
     assert with_week_dates("缺：2026-W12、2026-W16") == "缺：2026-W12 (3/16–3/22)、2026-W16 (4/13–4/19)"
     assert with_week_dates("2025-W53 and 2026-12") == "2025-W53 and 2026-12"  # 2025 has no week 53
+
+
+def test_annual_bars_put_the_lagging_group_first_after_the_county():
+    """Found by an audit: 'which township lags' had no answer at a glance; the bars now run from the
+    county to the lowest mean of the latest year upwards."""
+    frame = pd.DataFrame({"year": [2025, 2025, 2025, 2026, 2026, 2026, 2024],
+                          "group": [None, "東鄉", "西鄉", None, "東鄉", "西鄉", "北鄉"],
+                          "mean": [80.0, 85.0, 75.0, 82.0, 70.0, 90.0, 60.0]})
+    fig = figures.annual_bars(frame, "全縣", "none")
+    by_year = {trace["name"]: trace["x"] for trace in fig["data"]}
+    assert by_year["2026"] == ["全縣", "東鄉", "西鄉"] and by_year["2025"] == ["全縣", "東鄉", "西鄉"]
+    assert by_year["2024"] == ["北鄉"]
+
+
+def test_ten_groups_get_ten_colours():
+    frame = pd.DataFrame({"as_of": pd.to_datetime(["2026-01-31"] * 11), "group": [None, *[f"鄉{i}" for i in range(10)]],
+                          "mean": [80.0] * 11, "schools": [30] + [3] * 10})
+    colours = [trace["line"]["color"] for trace in figures.group_lines(frame, "全縣", "none")["data"][1:]]
+    assert len(set(colours)) == 10 and "#000000" not in colours

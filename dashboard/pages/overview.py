@@ -134,23 +134,27 @@ def ranking_columns(lang: str) -> list[dict]:
     area_names = {a: t(f"area.{a}", lang) for a in queries.AREAS}
     return [
         {"field": "rank_sort", "headerName": t("ranking.rank", lang), "valueFormatter": {"function": "params.data.rank_text"},
-         "width": 110, "pinned": "left", "sort": "asc", "filter": False},
-        {"field": "name", "headerName": t("ranking.school", lang), "minWidth": 170, "flex": 2, "pinned": "left",
+         "width": 90, "minWidth": 72, "pinned": "left", "sort": "asc", "filter": False},
+        {"field": "name", "headerName": t("ranking.school", lang), "minWidth": 150, "flex": 2, "pinned": "left",
          "cellClass": "link-cell",
          "valueFormatter": {"function": "params.value + (params.data.not_submitted || '')"},
          "cellClassRules": {"not-submitted": "!!params.data.not_submitted"}},
-        {"field": "type", "headerName": t("ranking.type", lang), "width": 130 if lang == "en" else 110},
-        {"field": "township", "headerName": t("ranking.township", lang), "width": 110},
-        *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn"}
-          for a in queries.AREAS],
+        {"field": "type", "headerName": t("ranking.type", lang), "width": 130 if lang == "en" else 110, "minWidth": 80},
+        {"field": "township", "headerName": t("ranking.township", lang), "width": 110, "minWidth": 80},
+        *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn",
+           "valueFormatter": _ONE_DECIMAL} for a in queries.AREAS],
+        # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
         {"field": "total", "headerName": t("ranking.total", lang), "width": 96, "type": "numericColumn",
-         "cellClass": "fw-bold"},
-        {"field": "grade", "headerName": t("ranking.grade", lang), "width": 100,
+         "cellClass": "fw-bold", "valueFormatter": _ONE_DECIMAL},
+        {"field": "grade", "headerName": t("ranking.grade", lang), "width": 100, "minWidth": 76,
          "cellClassRules": {f"grade-{i}": f"params.data.grade_key == {json.dumps(g)}" for i, g in enumerate(queries.GRADES)}},
-        {"field": "change", "headerName": t("ranking.change", lang), "width": 110, "type": "numericColumn",
+        {"field": "change", "headerName": t("ranking.change", lang), "width": 110, "minWidth": 84, "type": "numericColumn",
          "valueFormatter": {"function": "params.value == null ? '–' : (params.value > 0 ? '▲ ' : params.value < 0 ? '▼ ' : '') + Math.abs(params.value).toFixed(1)"},
          "cellClassRules": {"text-success": "params.value > 0", "text-danger": "params.value < 0"}},
     ]
+
+
+_ONE_DECIMAL = {"function": "params.value == null ? '–' : Number(params.value).toFixed(1)"}
 
 
 def _grade_options(rows: list[dict]) -> list[dict]:
@@ -179,7 +183,10 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
         id="ranking-grid",
         rowData=rows,
         columnDefs=ranking_columns(lang),
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "suppressHeaderMenuButton": False},
+        # minWidth: on a phone the columns keep a readable width and the grid scrolls sideways beside the
+        # pinned rank and name (squeezed to fit, every cell read 「幼·」 and the total was gone).
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "suppressHeaderMenuButton": False,
+                       "minWidth": 64},
         getRowId="params.data.school_code",
         # Every column within the card at 1366 px (較上年 was off-screen behind a sideways scroll).
         columnSize="responsiveSizeToFit",

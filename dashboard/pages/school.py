@@ -59,6 +59,13 @@ def _fmt(value, digits: int = 1) -> str:
     return f"{float(value):.{digits}f}".rstrip("0").rstrip(".") if digits else str(int(value))
 
 
+def _total(value) -> str:
+    """A total as rules.md publishes it: one decimal, 100.0 as well as 99.8."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return f"{float(value):.1f}"
+
+
 def _date(value) -> str:
     if isinstance(value, str):
         return value[:10]
@@ -98,7 +105,7 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
     grade_colour = {"優秀": "success", "良好": "info", "合格": "warning", "不合格": "danger"}.get(result["grade"], "secondary")
     facts = [
         dbc.Col([html.Div(t("school.total", lang), className="text-muted small"),
-                 html.Div(_fmt(result["total"]), className="display-5 fw-bold", id="school-total")], xs=4, md=2),
+                 html.Div(_total(result["total"]), className="display-5 fw-bold", id="school-total")], xs=4, md=2),
         dbc.Col([html.Div(t("school.grade", lang), className="text-muted small"),
                  dbc.Badge(grade_label(result["grade"], lang), color=grade_colour, className="fs-5 mt-2",
                            id="school-grade")], xs=4, md=2),
@@ -113,7 +120,7 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
         notices.append(dbc.Alert(t("school.veto", lang, reason=_veto_text(result, lang)), color="danger",
                                  className="py-2", id="school-veto"))
     if newer_draft is not None:
-        notices.append(dbc.Alert(t("school.newer_draft", lang, total=_fmt(newer_draft)), color="info",
+        notices.append(dbc.Alert(t("school.newer_draft", lang, total=_total(newer_draft)), color="info",
                                  className="py-2", id="school-newer-draft"))
     if not result.get("submitted", True):
         # A workbook that arrived and was refused as a whole is not "no workbook received".
@@ -291,7 +298,9 @@ def data_state_view(state: dict, lang: str):
             dbc.Badge(t(f"data.status.{src['status']}", lang) if src["status"] in ("loaded", "refused", "missing")
                       else src["status"], color=colour, className="me-2"),
             html.Span(src["display_name"] or src["source_key"], className="fw-semibold me-2"),
-            html.Span(t("data.loaded_at", lang, date=loaded, rows=src["rows"] or 0), className="small text-muted"),
+            # A file refused from the start has loaded nothing: 「導入於 –，0 行」 read as a load that happened.
+            html.Span(t("data.loaded_at", lang, date=loaded, rows=src["rows"] or 0) if src["loaded_at"]
+                      else t("data.never_loaded", lang), className="small text-muted"),
             # The stored reason is Chinese; in English the same reason is in the table below, in English.
             html.Div(to_language(src["message"], lang), className="small text-danger")
             if src["message"] and not en else None,

@@ -59,8 +59,8 @@ def layout(**_query):
                         md=3),
                 dbc.Col(dbc.InputGroup([
                     dbc.Input(id="users-reset-password", type="password", autocomplete="new-password",
-                              placeholder=t("users.password")),
-                    dbc.Button(T("users.reset"), id="users-reset", color="warning", outline=True, n_clicks=0),
+                              placeholder=t("users.new_password")),
+                    dbc.Button(T("users.reset"), id="users-reset", color="dark", outline=True, n_clicks=0),
                 ]), md=5),
             ], className="g-2 mb-2"),
             html.Div(id="users-toggle-result"),
@@ -158,4 +158,4 @@ def form_labels(lang):
     """Role names and placeholders follow the language switch (props, so T() cannot carry them)."""
     lang = lang_of(lang)
     return ([{"label": t(f"role.{r}", lang), "value": r} for r in ROLES], t("users.choose", lang),
-            t("users.password", lang), t("choose.school", lang))
+            t("users.new_password", lang), t("choose.school", lang))
