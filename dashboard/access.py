@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -376,6 +377,9 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
         login_user(viewer)
         if on_login is not None:
             on_login(viewer)
+        if next_url == "/" and viewer.role == "school" and viewer.school_code:
+            # A school's safety officer comes for its own score and what to do, not the county's overview.
+            next_url = f"/school/{quote(viewer.school_code, safe='')}"
         return redirect(next_url)
 
     @server.route("/logout", endpoint="logout")

@@ -170,7 +170,9 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     page = context.new_page()
     watch = Watch(page)
     _login(page, server["base"], "school")
-    page.wait_for_selector("#ranking-grid .ag-row")
+    # A school's officer lands on its own page (its score and what to do), not the county's overview.
+    page.wait_for_selector("#school-total")
+    assert "/school/" in page.url
     page.goto(f"{server['base']}/school")
     page.wait_for_selector("#school-total")
     _shot(page, "school-phone")

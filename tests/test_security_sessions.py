@@ -62,7 +62,8 @@ def test_log_in_with_a_tab_trick_in_next_lands_on_this_server(store, app):
     client = app.server.test_client()
     user, password = accounts["school"]
     response = client.post("/login?", data={"username": user, "password": password, "next": "/\t/evil.example"})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    # home: for a school's account, its own page
+    assert response.status_code == 302 and response.headers["Location"] == f"/school/{user}"
 
 
 def test_guessing_a_password_locks_the_account_for_a_while_from_that_address_only(store, app):

@@ -188,6 +188,30 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
     return rows
 
 
+GAINS_SHOWN = 3
+
+
+def biggest_gains(indicators: dict, lang: str):
+    """The indicators with the most points still to gain, with how: what a school officer fixes first
+    (found by an audit: 31 rows, the gains scattered through them)."""
+    gaps = []
+    for row in indicator_rows(indicators, lang):
+        entry = indicators.get(row["id"]) or {}
+        if row["pending"] or entry.get("max") is None:
+            continue
+        gap = float(entry["max"]) - float(entry.get("points") or 0.0)
+        if gap > 0.005:
+            gaps.append((gap, row))
+    if not gaps:
+        return html.P(t("school.gains_none", lang), className="text-muted mb-0", id="school-gains")
+    gaps.sort(key=lambda item: -item[0])
+    items = [dbc.ListGroupItem([html.Div(t("school.gain_item", lang, id=row["id"], title=row["title"], points=f"{gap:.1f}"),
+                                         className="fw-semibold"),
+                                html.Div(row["hint"], className="small text-muted") if row["hint"] else None])
+             for gap, row in gaps[:GAINS_SHOWN]]
+    return dbc.ListGroup(items, id="school-gains")
+
+
 def _wrapped(field: str, header: str, flex: float, min_width: int) -> dict:
     return {"field": field, "headerName": header, "flex": flex, "minWidth": min_width, "wrapText": True,
             "autoHeight": True, "cellClass": "lh-sm py-1"}
@@ -359,6 +383,7 @@ def render_school(viewer, code: str, year: int, lang: str):
     return html.Div([
         header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year)),
         _section(t("todo.title", lang), todo_list(todo, lang), "todo-card", "border-warning"),
+        _section(t("school.gains_title", lang), biggest_gains(result["indicators"], lang), "gains-card"),
         dbc.Row([
             dbc.Col(_section(t("school.areas", lang), dcc.Graph(
                 figure=figures.area_bars(result["areas"], area_labels, t("school.points", lang), t("school.max", lang)),
