@@ -373,6 +373,11 @@ def test_the_publish_preview_marks_the_schools_the_veto_takes_out(app):
         out = publish.render_state(c.year, "zh-Hant", None)
     row = next(line for line in _text(_find(out, "pub-diff")).split("]") if c.disqualified in line)
     assert "取消資格" in row
+    # The draft year was never published: no "4 of 4 changed" and no empty columns of what was before.
+    assert "首次發布" in _text(_find(out, "pub-changed")) and "原總分" not in _text(_find(out, "pub-diff"))
+    with _as(app_module, c.users["admin"]):
+        again = publish.render_state(c.year - 1, "zh-Hant", None)  # published last year: the changes since
+    assert "首次發布" not in _text(_find(again, "pub-changed"))
 
 
 def test_a_published_school_page_says_when_newer_data_changed_the_draft(own_county):

@@ -106,14 +106,21 @@ def render_state(year, lang, _published):
         else:
             head = html.P(t("pub.none", lang), id="pub-current")
             shown = diff
-        summary = html.P(t("pub.changed_count", lang, changed=int(diff["changed"].sum()), total=len(diff)),
+        # A first publication has nothing before it: no "300 of 300 changed", no empty 原 columns.
+        summary = html.P(t("pub.changed_count", lang, changed=int(diff["changed"].sum()), total=len(diff))
+                         if publication else t("pub.first_count", lang, total=len(diff)),
                          className="fw-semibold", id="pub-changed")
-        columns = [t(k, lang) for k in ("pub.school", "pub.total_before", "pub.total_after", "pub.grade_before",
-                                        "pub.grade_after", "pub.rank_before", "pub.rank_after")]
+        keys = ("pub.school", "pub.total_before", "pub.total_after", "pub.grade_before", "pub.grade_after",
+                "pub.rank_before", "pub.rank_after")
         rows = [[f"{r.school_code} {to_language(str(r.name or ''), lang)}", _total(r.total_before), _total(r.total_after),
                  _grade(r.grade_before, lang), _grade(r.grade_after, lang),
                  _rank(r.rank_before, r.qualified_before, lang), _rank(r.rank_after, r.qualified_after, lang)]
                 for r in shown.itertuples(index=False)]
+        if not publication:
+            keep = [0, 2, 4, 6]
+            keys = tuple(keys[i] for i in keep)
+            rows = [[row[i] for i in keep] for row in rows]
+        columns = [t(k, lang) for k in keys]
         title = html.H2(t("pub.diff" if publication else "pub.diff_first", lang), className="h6 mt-3")
         return html.Div([head, summary, title, text_table(columns, rows, "pub-diff", lang, "pub.no_change")])
 
