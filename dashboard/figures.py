@@ -205,8 +205,9 @@ def year_on_year(frame: pd.DataFrame, month_label: str, empty_label: str) -> dic
                                                  legend={"orientation": "h", "y": -0.35})}
 
 
-def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str) -> dict:
-    """Mean annual total per year: county and each group, side by side."""
+def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str, year_names: dict | None = None) -> dict:
+    """Mean annual total per year: county and each group, side by side.  year_names: a year's legend
+    entry where it is not the year alone (2026（草稿）, a draft beside final years)."""
     if frame.empty:
         return empty(empty_label)
     # The county first, then the groups from the lowest mean of the latest year: the one that lags is first.
@@ -217,7 +218,8 @@ def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str) -> dic
     data = []
     for i, (year, part) in enumerate(frame.groupby("year", sort=True)):
         part = part.set_index("group").reindex([g for g in order if g in set(part["group"])]).reset_index()
-        data.append({"type": "bar", "x": _clean(part["group"]), "y": _clean(part["mean"]), "name": str(year),
+        data.append({"type": "bar", "x": _clean(part["group"]), "y": _clean(part["mean"]),
+                     "name": (year_names or {}).get(year, str(year)),
                      "marker": {"color": PALETTE[i % len(PALETTE)]}, "text": _clean(part["mean"]), "textposition": "outside"})
     return {"data": data, "layout": _base_layout(height=360, barmode="group", yaxis={"range": [0, 105]})}
 

@@ -228,6 +228,9 @@ def test_trends_render_every_figure(app):
     monthly = _find(out, "trend-monthly").figure
     assert monthly["data"][0]["name"] == "County"
     assert len(monthly["data"]) == 1 + 4  # the county and four townships
+    # last year is published, this year a draft: its bars say so beside the final year's
+    years = [trace["name"] for trace in _find(out, "trend-annual").figure["data"]]
+    assert f"{c.year} (draft)" in years and str(c.year - 1) in years
 
 
 def test_language_switch_translates_static_labels(app):

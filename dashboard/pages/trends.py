@@ -73,6 +73,9 @@ def render_trends(lang, year, group_by):
         monthly = _group_label(queries.trend_by_month(viewer, year_i, group_by), group_by, lang)
         yoy = queries.county_by_month_all_years(viewer)
         annual = _group_label(queries.annual_by_year(viewer, group_by), group_by, lang)
+        # A draft year's means are the year so far: said beside the final years' (found by an audit).
+        drafts = {y: t("trend.draft_year", lang, year=y) for y in sorted(set(annual["year"]))
+                  if not queries.year_status(viewer, int(y)).get("published")}
         spread = _group_label(queries.spread(viewer, year_i, group_by), group_by, lang)
         if viewer.is_bureau:
             spread = spread.assign(name=[to_language(str(n), lang) for n in spread["name"]])
@@ -91,7 +94,7 @@ def render_trends(lang, year, group_by):
                             "trend-yoy", 5),
             ]),
             dbc.Row([
-                _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty), "trend-annual", 12),
+                _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty, drafts), "trend-annual", 12),
             ]),
             dbc.Row([
                 _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau),
