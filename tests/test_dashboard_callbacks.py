@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -631,3 +632,21 @@ def test_a_schools_page_names_the_three_items_that_would_raise_its_total_most(ap
     text = _text(_find(page, "school-gains"))
     assert gaps and f"還可得 {gaps[0][0]:.1f} 分" in text and gaps[0][1] in text
     assert text.count("還可得") == min(3, len(gaps))
+
+
+def test_the_bureau_overview_names_the_lowest_ranked_schools_with_links(app):
+    """Found by an audit: the ranking opens best first, and a leader could not find the worst in 30 s."""
+    app_module, c = app
+    from dashboard import queries
+    from dashboard.pages import overview
+
+    with _as(app_module, c.users["leader"]):
+        out = overview.render_overview("zh-Hant", c.year)
+        frame = queries.ranking(c.users["leader"], c.year)
+    ranked = frame[frame["qualified"].astype(bool)].sort_values(["total", "name"])
+    lowest = _find(out, "lowest-schools")
+    links = re.findall(r'"href": "(/school/[^"]+)"', _text(lowest))
+    assert links == [f"/school/{code}" for code in ranked["school_code"].head(overview.LOWEST_SHOWN)]
+    assert c.disqualified not in " ".join(links)
+    with _as(app_module, c.users["school"]):
+        assert _find(overview.render_overview("zh-Hant", c.year), "lowest-schools") is None

@@ -103,6 +103,22 @@ def county_todo_card(todo: dict, lang: str):
     return card("todo.county_title", group)
 
 
+LOWEST_SHOWN = 5
+
+
+def lowest_card(rows: list[dict], lang: str):
+    """The ranked schools at the bottom, each a link to its page: who needs the bureau first, at a glance
+    (the ranking opens best first; found by an audit, a leader could not find the worst in 30 s)."""
+    ranked = [r for r in rows if r["rank_sort"] < 100000 and r["total"] is not None]
+    lowest = sorted(ranked, key=lambda r: (r["total"], r["name"]))[:LOWEST_SHOWN]
+    items = [dbc.ListGroupItem([
+        html.A(r["name"] + (r["not_submitted"] or ""), href=f"/school/{r['school_code']}", className="fw-semibold"),
+        html.Span(t("overview.lowest_item", lang, rank=r["rank_text"], total=f"{r['total']:.1f}", grade=r["grade"]),
+                  className="small text-muted float-end"),
+    ]) for r in lowest]
+    return card("overview.lowest_title", dbc.ListGroup(items, flush=True, id="lowest-schools"))
+
+
 def _suffix(label: str, lang: str) -> str:
     """A note after a name: full-width brackets in Chinese, a space and brackets in English."""
     return f" ({label})" if lang == "en" else f"（{label}）"
@@ -236,7 +252,8 @@ def _render(viewer, year: int, lang: str):
                             id="county-figures-note"))
     parts.append(headline_cards(head, lang))
     if viewer.is_bureau:
-        parts.append(county_todo_card(queries.county_todos(viewer, int(year)), lang))
+        parts.append(dbc.Row([dbc.Col(county_todo_card(queries.county_todos(viewer, int(year)), lang), lg=6),
+                              dbc.Col(lowest_card(rows, lang), lg=6)]))
     parts.append(ranking_card(frame, rows, lang, status["published"], viewer.is_bureau))
     return html.Div(parts)
 
