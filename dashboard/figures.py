@@ -272,8 +272,9 @@ def heatmap_page(cells: pd.DataFrame, group_by: str, groups: list[str] | None, o
     return chosen, pages
 
 
-def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str]) -> dict:
-    """Schools (rows, grouped) by period (columns): share of the requirement met; click a cell to open the school."""
+def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str], overall: pd.Series | None = None) -> dict:
+    """Schools (rows, grouped) by period (columns): share of the requirement met; click a cell to open the school.
+    overall: the mean share of every school chosen, by period, drawn as the first row (labels["all"])."""
     if cells.empty or schools.empty:
         return empty(labels["empty"])
     cells = cells[cells["school_code"].isin(set(schools["school_code"]))]
@@ -296,9 +297,17 @@ def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str]) 
         hover.append(row)
     z = [_clean(r) for r in grid.to_numpy(dtype="float64").tolist()]
     customdata = [[code] * len(periods) for code in codes]
-    height = max(260, HEATMAP_ROW_PX * len(codes) + 140)
+    y = [row_label[c] for c in codes]
+    if overall is not None and labels.get("all"):
+        shares = overall.reindex(periods)
+        z.insert(0, _clean(shares.tolist()))
+        customdata.insert(0, [""] * len(periods))
+        y.insert(0, labels["all"])
+        hover.insert(0, [f"{labels['all']}<br>{p}: " + (labels["not_yet"] if pd.isna(v) else f"{round(float(v) * 100)}%")
+                         for p, v in zip(periods, shares, strict=True)])
+    height = max(260, HEATMAP_ROW_PX * len(y) + 140)
     return {
-        "data": [{"type": "heatmap", "x": periods, "y": [row_label[c] for c in codes], "z": z,
+        "data": [{"type": "heatmap", "x": periods, "y": y, "z": z,
                   "customdata": customdata, "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
                   "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 1, "xgap": 1, "ygap": 1,
                   "colorbar": {"title": {"text": labels["scale"]}, "tickformat": ".0%", "len": min(1, 300 / height)}}],

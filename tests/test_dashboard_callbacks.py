@@ -185,11 +185,18 @@ def test_heatmap_callback_draws_one_row_per_school_and_a_click_opens_it(app):
         filtered, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "classes", "township", ["城關鎮"], "group", 1)
         opened = heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[2]}]})
     trace = fig["data"][0]
-    assert len(trace["y"]) == 8 and pages == 1
+    # the row of all schools chosen first ("are classes held every week?"), then one row per school
+    assert len(trace["y"]) == 1 + 8 and pages == 1 and trace["y"][0] == "All schools chosen"
     assert "8 of 8" in summary
-    assert {row[0] for row in trace["customdata"]} == set(c.codes)
-    assert all(label.startswith("城關鎮") for label in filtered["data"][0]["y"])
+    assert {row[0] for row in trace["customdata"][1:]} == set(c.codes) and set(trace["customdata"][0]) == {""}
+    shares = [[v for v in column if v is not None] for column in zip(*trace["z"][1:], strict=True)]
+    assert all((mean is None and not col) or abs(mean - sum(col) / len(col)) < 1e-9
+               for mean, col in zip(trace["z"][0], shares, strict=True))  # the mean of the schools' shares
+    assert filtered["data"][0]["y"][0] == "所選學校合計"
+    assert all(label.startswith("城關鎮") for label in filtered["data"][0]["y"][1:])
     assert opened == f"/school/{c.codes[2]}"
+    with _as(app_module, c.users["admin"]):
+        assert heatmaps.open_school_from_heatmap({"points": [{"customdata": ""}]}) is no_update
 
 
 def test_heatmap_for_a_school_has_only_its_own_row(app):

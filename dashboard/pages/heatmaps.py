@@ -126,7 +126,12 @@ def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, ord
     schools, pages = figures.heatmap_page(cells, group_by, chosen or None, order, page)
     total = cells["school_code"].nunique() if not cells.empty else 0
     summary = t("heatmap.summary", lang, shown=len(schools), total=total, page=min(page, pages), pages=pages)
-    return figures.heatmap(cells, schools, labels), pages, summary
+    overall = None
+    if total > 1:  # "are drills held every month?": the schools chosen together, on every page, first row
+        chosen_cells = cells[cells[col].isin(chosen)] if chosen else cells
+        overall = chosen_cells.groupby("period", sort=False)["value"].mean()
+        labels["all"] = t("heatmap.all_schools", lang)
+    return figures.heatmap(cells, schools, labels, overall), pages, summary
 
 
 @callback(Output("nav-location", "pathname", allow_duplicate=True), Input("hm-figure", "clickData"),
@@ -137,6 +142,6 @@ def open_school_from_heatmap(click):
     points = click.get("points") if isinstance(click, dict) else None
     first = points[0] if isinstance(points, list) and points else None
     code = first.get("customdata") if isinstance(first, dict) else None
-    if not isinstance(code, str) or not viewer.can_see_school(code):
+    if not isinstance(code, str) or not code or not viewer.can_see_school(code):  # "": the row of all schools
         return no_update
     return f"/school/{code}"
