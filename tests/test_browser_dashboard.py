@@ -129,7 +129,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
         ".map(e => e.textContent)")
     assert not [w for w in spoken if re.search("[A-Za-z]", w)], spoken
     box = page.locator("#hm-figure .nsewdrag").first.bounding_box()
-    page.mouse.click(box["x"] + 12, box["y"] + 8)
+    page.mouse.click(box["x"] + 12, box["y"] + 8 + 22)  # the second row: the first is all the schools chosen
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
 
@@ -173,6 +173,7 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     # A school's officer lands on its own page (its score and what to do), not the county's overview.
     page.wait_for_selector("#school-total")
     assert "/school/" in page.url
+    page.wait_for_load_state("networkidle")  # leaving while plotly.js still loads aborts it (a failed request)
     page.goto(f"{server['base']}/school")
     page.wait_for_selector("#school-total")
     _shot(page, "school-phone")
