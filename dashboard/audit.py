@@ -34,6 +34,17 @@ def entries(engine: Engine, limit: int = 500, action: str | None = None, usernam
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def submissions(engine: Engine) -> list[dict]:
+    """Each registered school's workbook as the last sync left it (sync.load.submission_status): refused
+    first, then not submitted, then loaded; for the office that tells a school what to fix."""
+    from sync.load import submission_status
+
+    frame = submission_status(engine)
+    order = {"refused": 0, "not submitted": 1}
+    frame = frame.assign(_order=frame["status"].map(order).fillna(2)).sort_values(["_order", "school_code"])
+    return frame.drop(columns="_order").to_dict("records")
+
+
 def recent_sync_runs(engine: Engine, limit: int = 100) -> list[dict]:
     """The sync history (kept by the sync itself in `sync_runs`), newest first."""
     query = select(sync_runs).order_by(desc(sync_runs.c.started_at), desc(sync_runs.c.run_id)).limit(limit)

@@ -92,3 +92,28 @@ def count(engine, table, *where) -> int:
 
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar()
+
+
+def test_the_audit_page_lists_each_schools_workbook_refused_and_missing_first(tmp_path, monkeypatch):
+    """Found by an audit: the sync runs said "refused 1" with no word of which school; the office
+    tells the school what to fix from this list."""
+    from dashboard import audit
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+    from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_xlsx(inbox / "bureau.xlsx", bureau_book(("1001", "1002", "1003")))
+    write_xlsx(inbox / "1001.xlsx", school_book("1001"))
+    broken = school_book("1002")
+    del broken["應急演練"]
+    write_xlsx(inbox / "1002.xlsx", broken)
+    run_sync(engine, inbox, sql_sources=[], recompute=False)
+    listed = audit.submissions(engine)
+    assert [(r["school_code"], r["status"]) for r in listed] == [
+        ("1002", "refused"), ("1003", "not submitted"), ("1001", "loaded")]
+    assert "應急演練" in listed[0]["message"] and listed[2]["rows"] > 0

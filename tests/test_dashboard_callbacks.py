@@ -657,3 +657,15 @@ def test_the_bureau_overview_names_the_lowest_ranked_schools_with_links(app):
     assert c.disqualified not in " ".join(links)
     with _as(app_module, c.users["school"]):
         assert _find(overview.render_overview("zh-Hant", c.year), "lowest-schools") is None
+
+
+def test_the_submissions_list_is_the_offices_alone(app):
+    app_module, c = app
+    from dashboard.pages import audit
+
+    with _as(app_module, c.users["school"]):
+        refused = _text(audit.render_submissions("zh-Hant"))
+    with _as(app_module, c.users["admin"]):
+        shown = _text(audit.render_submissions("en"))
+    assert "安全辦" in refused and c.codes[0] not in refused
+    assert "audit-submissions-table" in shown

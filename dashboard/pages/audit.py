@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import audit
-from dashboard.i18n import catalogue, t
+from dashboard.i18n import catalogue, t, to_language
 from dashboard.layout import T, lang_of
 from dashboard.pages._admin import admin_or_refuse, refusal_for, text_table
 from sync.store import get_engine
@@ -27,6 +29,8 @@ def layout(**_query):
                      options=[{"label": t(f"action.{a}"), "value": a} for a in audit.ACTIONS],
                      style={"maxWidth": "20rem"}),
         dbc.Card(dbc.CardBody(html.Div(id="audit-entries")), className="mb-3 shadow-sm"),
+        dbc.Card([dbc.CardHeader(T("audit.submissions", tag=html.H2, className="h6 mb-0")),
+                  dbc.CardBody(html.Div(id="audit-submissions"))], className="mb-3 shadow-sm"),
         dbc.Card([dbc.CardHeader(T("audit.syncs", tag=html.H2, className="h6 mb-0")),
                   dbc.CardBody(html.Div(id="audit-syncs"))], className="shadow-sm"),
     ])
@@ -93,6 +97,25 @@ def render_trail(action, lang):
                                         "audit.detail")]
     return (text_table(columns, rows, "audit-table", lang),
             text_table(run_columns, run_rows, "audit-sync-table", lang))
+
+
+@callback(Output("audit-submissions", "children"), Input("lang-store", "data"))
+def render_submissions(lang):
+    """Which school's workbook was refused, or never came, and why (the sync runs say how many, not who)."""
+    lang = lang_of(lang)
+    refused = refusal_for(admin_or_refuse, lang)
+    if refused is not None:
+        return refused
+    status_words = {"loaded": "data.status.loaded", "refused": "data.status.refused", "not submitted": "submitted.not"}
+    rows = [[r["school_code"], to_language(str(r["name"] or ""), lang), to_language(str(r["township"] or ""), lang),
+             t(status_words.get(r["status"], "data.status.missing"), lang), r["file"] or "",
+             r["loaded_at"].strftime("%Y-%m-%d %H:%M") if isinstance(r["loaded_at"], datetime) else "",
+             "" if pd.isna(r["rows"]) else int(r["rows"]), r["rejected_rows"] or "",
+             to_language(str(r["message"] or ""), lang) if isinstance(r["message"], str) else ""]
+            for r in audit.submissions(get_engine())]
+    columns = [t(k, lang) for k in ("sub.code", "pub.school", "ranking.township", "sub.status", "sub.file",
+                                    "sub.loaded_at", "sub.rows", "sub.rejected", "sub.message")]
+    return text_table(columns, rows, "audit-submissions-table", lang)
 
 
 @callback(Output("audit-action", "options"), Output("audit-action", "placeholder"), Input("lang-store", "data"))
