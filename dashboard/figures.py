@@ -137,7 +137,15 @@ def trend_lists(lines: dict, names: dict[str, str]) -> dict:
         data.append({"type": "scatter", "mode": "lines+markers", "x": _months(lines["x"]), "y": lines[col],
                      "name": names.get(col, col), "line": {"width": width, "dash": dash, "color": PALETTE[i]},
                      "hovertemplate": "%{x}: %{y}<extra>" + names.get(col, col) + "</extra>"})
-    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis=_MONTH_AXIS)}
+    return {"data": data, "layout": _base_layout(height=320, yaxis=_total_axis(names.get("axis")), xaxis=_MONTH_AXIS)}
+
+
+def _total_axis(title: str | None) -> dict:
+    """The 0-100 axis of a total, titled in the reader's language when the caller says how (總分)."""
+    return {"range": [0, 100], **({"title": {"text": title}} if title else {})}
+
+
+_HELD, _MISSED = "#0072B2", "#f9c49a"  # a drill period held, missed (a blank cell: not due yet)
 
 
 def drill_calendar(frame: pd.DataFrame, labels: dict[str, str]) -> dict:
@@ -167,16 +175,22 @@ def drill_calendar_periods(periods: list[dict], labels: dict[str, str]) -> dict:
     return {
         "data": [{"type": "heatmap", "x": _clean(p.get("period") for p in periods), "y": [labels["row"]], "z": [z],
                   "text": [text], "texttemplate": "%{text}", "hovertext": [hover], "hovertemplate": "%{hovertext}<extra></extra>",
-                  "colorscale": [[0, "#fde0c5"], [1, "#0072B2"]], "zmin": 0, "zmax": 1, "showscale": False,
+                  "colorscale": [[0, _MISSED], [1, _HELD]], "zmin": 0, "zmax": 1, "showscale": False,
                   "xgap": 3, "ygap": 3}],
-        "layout": _base_layout(height=140, margin={"l": 60, "r": 10, "t": 10, "b": 40}, xaxis={"type": "category"}),
+        "layout": _base_layout(
+            height=160, margin={"l": 60, "r": 10, "t": 10, "b": 60}, xaxis={"type": "category"},
+            # what the colours say, under the cells (a heatmap without a scale has no legend of its own)
+            annotations=[{"xref": "paper", "yref": "paper", "x": 0, "y": -0.62, "xanchor": "left", "showarrow": False,
+                          "font": {"size": 12},
+                          "text": f"<span style='color:{_HELD}'>■</span> {labels['held']}　"
+                                  f"<span style='color:{_MISSED}'>■</span> {labels['missed']}　□ {labels['not_yet']}"}]),
     }
 
 
 # --- trends -------------------------------------------------------------------------------
 
 
-def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str) -> dict:
+def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str, axis_label: str | None = None) -> dict:
     """County (thick) and each group's mean year-to-date total at each month end."""
     if frame.empty:
         return empty(empty_label)
@@ -189,7 +203,7 @@ def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str) -> dic
                      "name": str(group), "line": {"width": 2, "color": GROUP_PALETTE[i % len(GROUP_PALETTE)]},
                      "customdata": _clean(part["schools"]),
                      "hovertemplate": "%{x}: %{y} (n=%{customdata})<extra>" + str(group) + "</extra>"})
-    return {"data": data, "layout": _base_layout(height=380, yaxis={"range": [0, 100]}, xaxis=_MONTH_AXIS)}
+    return {"data": data, "layout": _base_layout(height=380, yaxis=_total_axis(axis_label), xaxis=_MONTH_AXIS)}
 
 
 def year_on_year(frame: pd.DataFrame, month_label: str, empty_label: str) -> dict:

@@ -109,8 +109,9 @@ def _indicators(school_type: str, year: int, as_of: date, rng: random.Random, to
         entry = {
             "points": round(points * ratio, 2), "max": points, "ratio": ratio, "clause": CLAUSES[ind[0]],
             "detail": f"{ind} 完成 {int(ratio * 100)}%", "detail_en": f"{ind} {int(ratio * 100)}% done",
-            "pending": False, "hint": "" if ratio == 1 else f"補齊{ind}的記錄",
-            "hint_en": "" if ratio == 1 else f"complete the {ind} records",
+            # as scoring.engine._hints words them: the step, then what it adds
+            "pending": False, "hint": "" if ratio == 1 else f"補齊{ind}的記錄：+{points * (1 - ratio):.1f}",
+            "hint_en": "" if ratio == 1 else f"complete the {ind} records: +{points * (1 - ratio):.1f}",
             "computed_points": round(points * ratio, 2), "assessed_points": None,
         }
         if ind in periods:

@@ -625,7 +625,9 @@ def test_a_file_refused_from_the_start_says_nothing_was_loaded_from_it(app):
     assert "nothing loaded from it yet" in _text(school.data_state_view(state, "en"))
 
 
-def test_a_schools_page_names_the_three_items_that_would_raise_its_total_most(app):
+def test_a_schools_page_names_the_three_things_that_would_raise_its_total_most_now(app):
+    """The gains are what each indicator's hint promises for the next step (a missed month already
+    closed cannot be won back), largest first."""
     app_module, c = app
     from dashboard import queries
     from dashboard.pages import school
@@ -633,12 +635,11 @@ def test_a_schools_page_names_the_three_items_that_would_raise_its_total_most(ap
     with _as(app_module, c.users["school"]):
         page = school.render_school_page("zh-Hant", c.year, c.codes[0])
         indicators = queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]
-    gaps = sorted(((v["max"] - (v.get("points") or 0), k) for k, v in indicators.items()
-                   if not v.get("pending") and v.get("max") is not None and v["max"] - (v.get("points") or 0) > 0.005),
-                  reverse=True)
+    promised = sorted(((float(m[1]), k) for k, v in indicators.items()
+                       if (m := re.search(r": \+([0-9.]+)$", v.get("hint_en") or ""))), reverse=True)
     text = _text(_find(page, "school-gains"))
-    assert gaps and f"還可得 {gaps[0][0]:.1f} 分" in text and gaps[0][1] in text
-    assert text.count("還可得") == min(3, len(gaps))
+    assert promised and f"{promised[0][1]} " in text and f"+{promised[0][0]:g} 分" in text
+    assert text.count(" 分") == min(3, len(promised))
 
 
 def test_the_bureau_overview_names_the_lowest_ranked_schools_with_links(app):

@@ -178,3 +178,18 @@ def test_ten_groups_get_ten_colours():
                           "mean": [80.0] * 11, "schools": [30] + [3] * 10})
     colours = [trace["line"]["color"] for trace in figures.group_lines(frame, "全縣", "none")["data"][1:]]
     assert len(set(colours)) == 10 and "#000000" not in colours
+
+
+def test_the_drill_calendar_says_what_its_colours_mean_and_trends_title_their_axis():
+    """Found by an audit: dark and light cells with no legend; a 0-100 axis with no unit."""
+    periods = [{"period": "2026-03", "covered": True, "counted": True, "held": 1, "required": 1},
+               {"period": "2026-04", "covered": False, "counted": True, "held": 0, "required": 1}]
+    labels = {"held": "已演練", "missed": "未演練", "not_yet": "未到期", "row": "演練", "empty": "-"}
+    fig = figures.drill_calendar_periods(periods, labels)
+    legend = fig["layout"]["annotations"][0]["text"]
+    assert all(word in legend for word in ("已演練", "未演練", "未到期"))
+    colours = dict(fig["data"][0]["colorscale"])
+    assert colours[1] in legend and colours[0] in legend
+    lines = figures.trend_lists({"x": ["2026-03-31"], "school": [80.0], "county": [70.0], "type": [75.0]},
+                                {"axis": "總分（分）"})
+    assert lines["layout"]["yaxis"]["title"]["text"] == "總分（分）"

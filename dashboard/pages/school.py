@@ -8,6 +8,7 @@ school asking for another school's page gets a refusal, not data.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 
@@ -192,24 +193,26 @@ GAINS_SHOWN = 3
 
 
 def biggest_gains(indicators: dict, lang: str):
-    """The indicators with the most points still to gain, with how: what a school officer fixes first
-    (found by an audit: 31 rows, the gains scattered through them)."""
-    gaps = []
+    """The three things that would add most to the total now, each with what to do: what a school
+    officer fixes first (found by an audit: 31 rows, the gains scattered through them).  A gain is what
+    the indicator's hint promises (scoring.engine._hints ends it ": +3.0"), never points lost to a
+    period already closed."""
+    gains = []
     for row in indicator_rows(indicators, lang):
-        entry = indicators.get(row["id"]) or {}
-        if row["pending"] or entry.get("max") is None:
-            continue
-        gap = float(entry["max"]) - float(entry.get("points") or 0.0)
-        if gap > 0.005:
-            gaps.append((gap, row))
-    if not gaps:
+        promised = _PROMISED.search(str((indicators.get(row["id"]) or {}).get("hint_en") or ""))
+        if promised:
+            gains.append((float(promised[1]), row))
+    if not gains:
         return html.P(t("school.gains_none", lang), className="text-muted mb-0", id="school-gains")
-    gaps.sort(key=lambda item: -item[0])
-    items = [dbc.ListGroupItem([html.Div(t("school.gain_item", lang, id=row["id"], title=row["title"], points=f"{gap:.1f}"),
+    gains.sort(key=lambda item: -item[0])
+    items = [dbc.ListGroupItem([html.Div(t("school.gain_item", lang, id=row["id"], title=row["title"], points=f"{gain:g}"),
                                          className="fw-semibold"),
-                                html.Div(row["hint"], className="small text-muted") if row["hint"] else None])
-             for gap, row in gaps[:GAINS_SHOWN]]
+                                html.Div(row["hint"], className="small text-muted")])
+             for gain, row in gains[:GAINS_SHOWN]]
     return dbc.ListGroup(items, id="school-gains")
+
+
+_PROMISED = re.compile(r": \+(\d+(?:\.\d+)?)$")
 
 
 def _wrapped(field: str, header: str, flex: float, min_width: int) -> dict:
@@ -374,7 +377,8 @@ def render_school(viewer, code: str, year: int, lang: str):
     findings = queries.school_inspections(viewer, code, year)
     refused_file = any(src["status"] == "refused" for src in state["sources"])
     area_labels = {a: t(f"area.{a}", lang) for a in queries.AREAS}
-    trend_names = {"school": to_language(result["name"], lang), "county": t("trend.county_mean", lang),
+    trend_names = {"axis": t("trend.axis_total", lang), "school": to_language(result["name"], lang),
+                   "county": t("trend.county_mean", lang),
                    "type": t("trend.type_mean", lang, type=type_label(result["type"], lang)), "empty": t("trend.none", lang)}
     calendar_labels = {"held": t("calendar.held", lang), "missed": t("calendar.missed", lang),
                        "not_yet": t("calendar.not_yet", lang), "row": t("calendar.row", lang),

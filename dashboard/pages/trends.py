@@ -89,7 +89,7 @@ def render_trends(lang, year, group_by):
         spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
         return html.Div([
             dbc.Row([
-                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty), "trend-monthly", 7),
+                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang)), "trend-monthly", 7),
                 _graph_card(t("trends.year_on_year", lang), figures.year_on_year(yoy, t("trends.month", lang), empty),
                             "trend-yoy", 5),
             ]),
