@@ -369,8 +369,6 @@ def circular_summary(results: list[dict], circular: Circular) -> list[str]:
         f"{len(results)}所學校、幼兒園{circular.year}年度本質安全工作進行了考評。現將考評結果通報如下。",
         f"{ranked}。",
     ]
-    if circular.as_of_line:
-        paragraphs.insert(1, circular.as_of_line + "。")
     if disqualified:
         names = "、".join(str(r.get("name") or r.get("school_code")) for r in disqualified)
         paragraphs.append(

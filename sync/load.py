@@ -1021,6 +1021,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             report.add_file_problem("本校的另一次上傳正在導入,本次未保存;請一分鐘後再上傳",
                                     "another upload of your school is being loaded; this one was not kept: "
                                     "upload it again in a minute")
+            report.busy = True
             return report
         _replace_upload(target_dir, target, data)
         for other in UPLOAD_SUFFIXES:

@@ -50,9 +50,10 @@ from sync.cells import (
 )
 from sync.validate import RawRow
 
-# Read by their content (calamine tells .xlsx from .xls by the bytes): templates saved as such (.xltx,
-# .xlt) and WPS's own spreadsheet names (.et, .ett) hold the same formats.
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xltx", ".xltm", ".xlt", ".et", ".ett")
+# Read by their content (calamine tells .xlsx from .xls by the bytes): WPS's own spreadsheet name (.et)
+# holds the same formats.  Templates (.xltx, .xlt, WPS's .ett) are not a school's submission: a blank
+# one kept beside the workbook would be refused every run, a filled copy would claim the same school.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")
 HEADER_SEARCH_ROWS = 30
 
 
@@ -477,6 +478,16 @@ _XF_NUM_FMT = re.compile(rb'\bnumFmtId="(\d+)"')
 _UNIT_WORDS_IN_FORMAT = ("万", "萬", "千元")
 
 
+# 0!.0000"萬元" and 0.00,,"百萬" show a value in yuan as ten thousands (the point moved, or thousands
+# divided away by each trailing comma): the value stored is yuan, as the contract asks.
+_SCALED_FORMAT = re.compile(r'!\.|\\\.|,+(?=["\\;]|$)')
+
+
+def _shows_another_unit(code: str) -> bool:
+    """Whether a number format puts 萬/千元 after the value it shows as stored (0.00"萬元")."""
+    return any(word in code for word in _UNIT_WORDS_IN_FORMAT) and _SCALED_FORMAT.search(code) is None
+
+
 def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
     """Sheet name -> (row, column) of cells whose number format shows 萬 or 千元 (0.00"萬元").
     Only styles that name such a unit are looked for in the sheets; anything unexpected gives {}."""
@@ -486,8 +497,7 @@ def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
         styles = z.read("xl/styles.xml")
         if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT):
             return {}
-        unit_formats = {fid for fid, code in _NUM_FMT.findall(styles)
-                        if any(word in html.unescape(code.decode()) for word in _UNIT_WORDS_IN_FORMAT)}
+        unit_formats = {fid for fid, code in _NUM_FMT.findall(styles) if _shows_another_unit(html.unescape(code.decode()))}
         xfs = _CELL_XFS.search(styles)
         if not unit_formats or xfs is None:
             return {}

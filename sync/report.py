@@ -27,6 +27,7 @@ from sync import contract
 from sync.cells import display, is_empty, parse_code
 from sync.reader import (
     UnreadableWorkbook,
+    column_key_of,
     column_letter,
     duplicate_columns,
     locate_table,
@@ -66,6 +67,7 @@ class FileReport:
     # The accepted records column by column when a sync worker sent them so (sync.load.pack_records),
     # `rows` then empty; None otherwise.
     packed: dict[str, dict[str, list]] | None = None
+    busy: bool = False  # an upload not kept because the school's previous one was still loading
 
     @property
     def refused(self) -> bool:
@@ -349,9 +351,10 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
     if unit is not None:
         report.problems.append(unit)
     duplicates = duplicate_columns(spec, table)
-    hidden = ", ".join(column_letter(c) for c in sorted(table.sheet.hidden_columns)[:5])
     for key, headers in duplicates:
         # One of the two may be a column the person cannot see: said, or "keep one" makes no sense to them.
+        hidden = ", ".join(column_letter(i) for i, cell in enumerate(table.header_cells)
+                           if i in table.sheet.hidden_columns and column_key_of(spec, cell) == key)
         unhide = (f"(工作表隱藏了 {hidden} 列,取消隱藏即可看到)" if hidden else "",
                   f" (the sheet hides column {hidden}: unhide it to see both)" if hidden else "")
         report.add_file_problem(
@@ -425,8 +428,10 @@ def _alike(col: contract.Column, headings: list[str]) -> str | None:
 
 
 _OTHER_UNITS = ("万", "千", "百")  # 金額（萬元）: every amount would be stored 10,000 times too small
-# 「單位：萬元」, 「（單位：萬元）」 in a title, 「注：本表金額單位為萬元」 under the table, 「以萬元為單位」
-_UNIT_LINE = re.compile(r"单位(?:为|是)?:?(?:人民币)?(?:万|千|百)元|(?:万|千|百)元为单位|以(?:万|千|百)元计")
+# 「單位：萬元」, 「（單位：萬元）」 in a title, 「注：本表金額單位為萬元」 under the table, 「以萬元為單位」; not
+# 本單位/各單位 (an organisation) nor 萬元以上 (a threshold): 「本單位萬元以上設備已登記」 says nothing of the amounts.
+_UNIT_LINE = re.compile(r"(?<![本各该每我全下])单位(?:为|是)?:?(?:人民币)?(?:万|千|百)元(?!以上|以下|以内)"
+                        r"|(?:万|千|百)元为单位|以(?:万|千|百)元计")
 
 
 def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
@@ -452,8 +457,11 @@ def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
                         sheet_key=spec.key, column_key=col.key, col_no=col_no,
                     )
         column = table.columns[col.key]
-        shown = sorted(r for r, c in table.sheet.unit_formatted if c == column and r > table.header_idx)
-        if shown:
+        # The amounts as a school formats them, not one odd line (a sum under them shown in 萬元 is that
+        # line's own problem): more than half of the records' amounts.
+        amounts = {row.row_no - 1 for row in table.rows if not is_empty(row.cells.get(col.key))}
+        shown = sorted(r for r, c in table.sheet.unit_formatted if c == column and r in amounts)
+        if shown and 2 * len(shown) > len(amounts):
             return Problem(
                 "file", table.sheet.name, shown[0] + 1, header, None,
                 f"「{header}」列的單元格格式顯示為萬元或千元:金額請以元為單位填寫,並把單元格格式改為「常規」或「數值」",

@@ -38,11 +38,15 @@ def test_a_long_admin_table_is_a_grid_that_draws_the_rows_in_view_and_keeps_text
 
     from dashboard.pages._admin import PLAIN_TABLE_ROWS, text_table
 
-    rows = [[n, "<script>alert(1)</script>", None] for n in range(PLAIN_TABLE_ROWS + 1)]
-    grid = text_table(["序號", "學校", "備註"], rows, "insp-table", "zh-Hant")
+    rows = [[n, "<script>alert(1)</script>", None, f"{95 - n / 10:.1f}", f"0{n:03d}"] for n in range(PLAIN_TABLE_ROWS + 1)]
+    grid = text_table(["序號", "學校", "備註", "總分", "代碼"], rows, "insp-table", "zh-Hant")
     assert isinstance(grid, dag.AgGrid) and grid.id == "insp-table"
-    assert len(grid.rowData) == PLAIN_TABLE_ROWS + 1 and grid.rowData[3] == {"c0": "3", "c1": "<script>alert(1)</script>",
-                                                                             "c2": ""}
-    assert [c["headerName"] for c in grid.columnDefs] == ["序號", "學校", "備註"]
+    assert len(grid.rowData) == PLAIN_TABLE_ROWS + 1
+    # numbers sort as numbers ("100.0" came before "59.7" as text), shown with their decimals; a code with
+    # a leading zero stays text; text stays text
+    assert grid.rowData[3] == {"c0": 3.0, "c1": "<script>alert(1)</script>", "c2": "", "c3": 94.7, "c4": "0003"}
+    formats = [c.get("valueFormatter", {}).get("function", "") for c in grid.columnDefs]
+    assert "toFixed(0)" in formats[0] and "toFixed(1)" in formats[3] and formats[1] == formats[4] == ""
+    assert [c["headerName"] for c in grid.columnDefs] == ["序號", "學校", "備註", "總分", "代碼"]
     assert not any("cellRenderer" in c or "dangerously_allow_code" in str(c) for c in grid.columnDefs)
     assert isinstance(text_table(["序號"], [[1]], "insp-table", "zh-Hant"), dbc.Table)

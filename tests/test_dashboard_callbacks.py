@@ -670,3 +670,19 @@ def test_the_submissions_list_is_the_offices_alone(app):
         shown = _text(audit.render_submissions("en"))
     assert "安全辦" in refused and c.codes[0] not in refused
     assert "audit-submissions-table" in shown
+
+
+def test_an_upload_while_the_schools_last_one_loads_says_wait_not_refused(own_county):
+    """Found by an audit: it showed the red "refused" and deleted the marked-up copy of the last upload."""
+    from dashboard.pages import upload
+    from sync.report import FileReport
+
+    app_module, c, _engine = own_county
+    report = FileReport("mine.xlsx")
+    report.add_file_problem("本校的另一次上傳正在導入", "another upload of your school is being loaded")
+    report.busy = True
+    outcome = upload._outcome(report, annotated=False, year=c.year)
+    assert outcome["status"][0] == "upload.wait"
+    with _as(app_module, c.users["school"]):
+        text = _text(upload.show_outcome(outcome, "en"))
+    assert t_en("upload.wait") in text and t_en("upload.refused") not in text and t_en("upload.no_problems") not in text

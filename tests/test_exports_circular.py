@@ -267,7 +267,7 @@ def test_a_circular_of_year_to_date_figures_says_as_of_when(results, fmt):
         text = " ".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
     else:
         text = data.decode("utf-8-sig")
-    assert "數據截至2026年11月29日" in text
+    assert text.count("數據截至2026年11月29日") == 1  # once, under the title (the summary said it again)
     for r in results:
         r["as_of"] = "2026-12-31"
     assert "數據截至" not in exports.circular_bytes(results, Circular(year=2026), "csv").decode("utf-8-sig")

@@ -406,6 +406,8 @@ def test_a_unit_line_above_the_amounts_is_read_like_a_unit_in_the_heading(tmp_pa
 @pytest.mark.parametrize("where,line,row", [
     ("below", "注：本表金額單位為萬元", 6), ("below", "備註：單位：萬元", 6), ("below", "以千元為單位", 6),
     ("beside", "單位：萬元", 1), ("below", "注：金額單位：元", None),
+    # an organisation (本單位, 各單位) and a threshold (萬元以上) say nothing of the amounts' unit
+    ("below", "注：各單位千元以上支出須附發票和審批單", None), ("below", "說明：本單位萬元以上安全設備已全部登記入賬", None),
 ])
 def test_a_unit_said_beside_or_under_the_table_is_read_like_one_above_it(tmp_path, where, line, row):
     """Found by an audit: a note under the funds table, or a unit cell at the end of its header row, left
@@ -424,7 +426,9 @@ def test_a_unit_said_beside_or_under_the_table_is_read_like_one_above_it(tmp_pat
 
 
 @pytest.mark.parametrize("number_format,refused", [('0.00"萬元"', True), ('#,##0"千元"', True),
-                                                   ('0.00"元"', False), ("#,##0.00", False)])
+                                                   ('0.00"元"', False), ("#,##0.00", False),
+                                                   # yuan stored, shown as ten thousands or thousands: as asked
+                                                   ('0!.0000"萬元"', False), ('0.0,"千元"', False)])
 def test_amount_cells_formatted_to_show_ten_thousands_refuse_the_file(tmp_path, number_format, refused):
     """0.00"萬元" shows 1.50萬元 while the cell holds 1.5: the value is not yuan as the school sees it."""
     import openpyxl
@@ -790,3 +794,19 @@ def test_a_header_printed_again_mid_table_is_paperwork_not_a_row_of_errors(tmp_p
     report = check_file(write(fmt, tmp_path / "book", book), registry={"1001"}, today=TODAY)
     assert report.problems == [], _lines(report)
     assert len(report.records["drills"]) == 2 and list(report.records["drills"]["row_no"]) == [2, 4]
+
+
+def test_one_line_under_the_amounts_shown_in_ten_thousands_is_that_lines_problem_not_the_files(tmp_path):
+    """A sum under the purchases shown as 0.00"萬元" is one line; the amounts above it are yuan."""
+    import openpyxl
+
+    book = school_book()
+    book["安全經費"].append([date(2026, 4, 2), "安全宣傳", 100.0])
+    book["安全經費"].append([None, "合計（萬元）", 0.13])
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["安全經費"]
+    sheet.cell(sheet.max_row, 3).number_format = '0.00"萬元"'
+    wb.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.refused and {p.row for p in report.problems} == {sheet.max_row}

@@ -485,7 +485,7 @@ def test_an_upload_while_the_schools_previous_one_is_loading_is_told_to_wait(eng
         assert held
         report = load_upload(engine, data, "x.xlsx", "1003", inbox, by="officer2", today=TODAY, recompute=False,
                              wait=0.5)
-    assert report.refused and "another upload of your school" in report.file_problems[-1].reason_en
+    assert report.refused and report.busy and "another upload of your school" in report.file_problems[-1].reason_en
     assert "另一次上傳" in report.file_problems[-1].reason_zh
     assert not (inbox / "uploads" / "1003.xlsx").exists()
     later = load_upload(engine, data, "x.xlsx", "1003", inbox, by="officer2", today=TODAY, recompute=False)
@@ -503,17 +503,19 @@ def test_an_upload_waits_for_a_run_well_inside_the_servers_request_timeout():
 
 
 def test_spreadsheets_under_other_names_are_read_or_refused_never_passed_over(engine, inbox):
-    """Found by an audit: a workbook saved as WPS's .et or as a template (.xltx) was read by `sync --check`
-    but passed over unseen by the sync (the school showed as not submitted, its old records removed);
-    what the sync cannot read (.xlsb, .csv, .numbers) is refused with what to do."""
+    """Found by an audit: a workbook saved as WPS's .et was read by `sync --check` but passed over unseen
+    by the sync (the school showed as not submitted, its old records removed); what the sync cannot read
+    (.xlsb, .csv, .numbers) is refused with what to do.  A template (.xltx) is no submission: passed over."""
     _sync(engine, inbox)
     (inbox / "schools" / "1002.xls").rename(inbox / "schools" / "1002.et")  # WPS names its .xls so
-    write_xlsx(inbox / "schools" / "1003.xltx", school_book("1003"))
+    write_xlsx(inbox / "schools" / "1003.xlsx", school_book("1003"))
+    write_xlsx(inbox / "schools" / "本校填報模板(2025).xltx", school_book("1003"))  # a filled copy of the template
     for name in ("1004.xlsb", "notes.csv", "1005.numbers"):
         (inbox / "schools" / name).write_bytes(b"PK\x03\x04 not read")
     summary = _sync(engine, inbox)
     actions = _actions(summary)
-    assert actions["file:schools/1002.et"] == "loaded" and actions["file:schools/1003.xltx"] == "loaded"
+    assert actions["file:schools/1002.et"] == "loaded" and actions["file:schools/1003.xlsx"] == "loaded"
+    assert not any(key.endswith(".xltx") for key in actions)
     assert actions["file:schools/1002.xls"] == "removed" and len(_rows(engine, "drills", "1002")) == 2
     refused = {o.source_key: o.problems[0].reason_en for o in summary.sources if o.action == "refused"}
     assert set(refused) == {"file:schools/1004.xlsb", "file:schools/notes.csv", "file:schools/1005.numbers"}

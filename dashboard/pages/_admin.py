@@ -8,6 +8,8 @@ request crafted by hand gets no further than the page would.
 
 from __future__ import annotations
 
+import re
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -62,13 +64,28 @@ def text_table(columns: list[str], rows: list[list], element_id: str, lang: str,
                      className="small")
 
 
+# A number as a table shows it (no leading zero: a school code 0123 stays text)
+_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.(\d+))?$")
+
+
 def _grid(columns: list[str], rows: list[list], element_id: str, lang: str):
     import dash_ag_grid as dag
 
     fields = [f"c{i}" for i in range(len(columns))]
-    data = [{f: "" if v is None else str(v) for f, v in zip(fields, row, strict=False)} for row in rows]
-    defs = [{"field": f, "headerName": name, "wrapText": True, "autoHeight": True, "minWidth": 90}
-            for f, name in zip(fields, columns, strict=True)]
+    texts = [["" if v is None else str(v) for v in row] for row in rows]
+    defs, numeric = [], set()
+    for i, (field, name) in enumerate(zip(fields, columns, strict=True)):
+        col = {"field": field, "headerName": name, "wrapText": True, "autoHeight": True, "minWidth": 90}
+        shown = [row[i] for row in texts if i < len(row) and row[i] != ""]
+        matches = [_NUMBER.match(x) for x in shown]
+        if shown and all(matches):
+            # sorted as numbers (as text "100.0" came before "59.7"), shown with the decimals it had
+            places = max(len(m[1] or "") for m in matches)
+            col.update(type="numericColumn", valueFormatter={"function": f"params.value == null ? '' : params.value.toFixed({places})"})
+            numeric.add(i)
+        defs.append(col)
+    data = [{f: (float(v) if v != "" else None) if i in numeric else v
+             for i, (f, v) in enumerate(zip(fields, row, strict=False))} for row in texts]
     return dag.AgGrid(id=element_id, rowData=data, columnDefs=defs, columnSize="responsiveSizeToFit",
                       defaultColDef={"sortable": True, "resizable": True, "filter": True},
                       dashGridOptions={"localeText": grid_locale(lang), "suppressCellFocus": True,

@@ -109,8 +109,9 @@ def render_submissions(lang):
     status_words = {"loaded": "data.status.loaded", "refused": "data.status.refused", "not submitted": "submitted.not"}
     rows = [[r["school_code"], to_language(str(r["name"] or ""), lang), to_language(str(r["township"] or ""), lang),
              t(status_words.get(r["status"], "data.status.missing"), lang), r["file"] or "",
-             r["loaded_at"].strftime("%Y-%m-%d %H:%M") if isinstance(r["loaded_at"], datetime) else "",
-             "" if pd.isna(r["rows"]) else int(r["rows"]), r["rejected_rows"] or "",
+             # NaT (never loaded) is a datetime too, and has no strftime
+             r["loaded_at"].strftime("%Y-%m-%d %H:%M") if isinstance(r["loaded_at"], datetime) and pd.notna(r["loaded_at"])
+             else "", "" if pd.isna(r["rows"]) else int(r["rows"]), r["rejected_rows"] or "",
              to_language(str(r["message"] or ""), lang) if isinstance(r["message"], str) else ""]
             for r in audit.submissions(get_engine())]
     columns = [t(k, lang) for k in ("sub.code", "pub.school", "ranking.township", "sub.status", "sub.file",

@@ -138,14 +138,16 @@ def _score_line(viewer: Viewer, year: int, lang: str):
 SHOWN_PROBLEMS = 200
 
 # What an upload can come to, and the values its message takes (show_outcome draws only these).
-_OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.loaded_with_problems": {"count"},
+_OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.wait": set(), "upload.loaded_with_problems": {"count"},
              "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"}}
 
 
 def _outcome(report, annotated: bool, year: int) -> dict:
     """The report as plain data (the school's own file's problems), for the store and the render."""
     run = getattr(report, "run", None)
-    if report.refused:
+    if report.busy:
+        status = ("upload.wait", {}, "warning")
+    elif report.refused:
         status = ("upload.refused", {}, "danger")
     elif run is not None and getattr(run, "status", "") == "busy":
         status = ("upload.busy", {}, "warning")
@@ -166,9 +168,9 @@ def _too_big(size_bytes: int, year) -> dict:
                        "danger"), "problems": [], "annotated": False, "year": year}
 
 
-# Beyond this a request is cut off with a bare 413 (a school's workbook with photos is tens of MB;
-# reading a gigabyte to answer politely is not worth a worker).
-DRAINED_BYTES = 200 * 1024 * 1024
+# Beyond this a request is cut off with a bare 413: a workbook with photos may be a few times the limit
+# and gets its answer; reading much more to answer politely is not worth a worker (found by an audit).
+DRAINED_BYTES = 48 * 1024 * 1024
 
 
 def answer_oversized_uploads(server) -> None:
@@ -220,6 +222,8 @@ def receive_workbook(contents, filename, year):
         return _too_big(len(data), year)
     name = Path(str(filename or "upload.xlsx")).name
     report = load_upload(get_engine(), data, name, viewer.school_code, Path(get_settings().inbox), by=viewer.username)
+    if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
+        return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
     return _outcome(report, _keep_annotated(viewer, data, report), year)
 
 
@@ -237,7 +241,7 @@ def show_outcome(outcome, lang):
         if key not in _OUTCOMES or not isinstance(values, dict) or set(values) != _OUTCOMES[key]:
             raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
         parts = [feedback(t(key, lang, **values), colour, "upload-status")]
-        if key not in ("upload.unreadable", "upload.too_big"):  # nothing was read: no "no problems found"
+        if key not in ("upload.unreadable", "upload.too_big", "upload.wait"):  # no "no problems found"
             parts.append(problems_table(outcome["problems"], lang))
         total = int(outcome.get("total") or 0)
         if total > len(outcome["problems"]):
