@@ -686,3 +686,13 @@ def test_an_upload_while_the_schools_last_one_loads_says_wait_not_refused(own_co
     with _as(app_module, c.users["school"]):
         text = _text(upload.show_outcome(outcome, "en"))
     assert t_en("upload.wait") in text and t_en("upload.refused") not in text and t_en("upload.no_problems") not in text
+
+
+def test_the_ranking_says_what_its_columns_a_to_g_are(app):
+    app_module, c = app
+    from dashboard.pages import overview
+
+    with _as(app_module, c.users["leader"]):
+        out = overview.render_overview("zh-Hant", c.year)
+    key = _text(_find(out, "area-key"))
+    assert "A 責任體系" in key and "G 經費保障" in key

@@ -183,6 +183,12 @@ def _options(values, label) -> list[dict]:
     return [{"label": label(v), "value": v} for v in sorted({v for v in values if v})]
 
 
+def area_key(lang: str):
+    """What the columns A-G are, under the ranking (a leader does not find the headers' tooltips)."""
+    return html.P("　".join(f"{a} {t(f'area.{a}', lang)}" for a in queries.AREAS),
+                  className="small text-muted mt-2 mb-0", id="area-key")
+
+
 def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bool, bureau: bool):
     note = None
     if not bureau and not published:
@@ -214,7 +220,7 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
     return dbc.Card([
         dbc.CardHeader(html.Div([html.H2(t("ranking.title", lang), className="h6 mb-0 d-inline"),
                                  html.Span(t("ranking.click_hint", lang), className="small text-muted ms-2 no-print")])),
-        dbc.CardBody([note, filters, grid]),
+        dbc.CardBody([note, filters, grid, area_key(lang)]),
     ], className="mb-3 shadow-sm")
 
 
