@@ -75,7 +75,7 @@ def layout(**_query):
                            className="me-2"),
                 id="insp-delete-confirm", message=t("insp.delete_confirm")),
             dbc.Button(T("insp.clear"), id="insp-clear", color="secondary", outline=True, n_clicks=0),
-        ], className="mt-3"),
+        ], className="mt-3 d-flex flex-wrap align-items-start"),  # one row (the confirm dialog's wrapper is a block)
         dcc.Loading(html.Div(id="insp-result")),
     ]), className="mb-3 shadow-sm no-print")
     return html.Div([
