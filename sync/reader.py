@@ -1107,6 +1107,10 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         if first is None:
             continue
         if cells[first].__class__ is str:
+            if spec.key != "campuses" and first <= first_col and _is_campus_subtitle(cells, first):
+                # 「東區校區」 alone on a line: the office's records grouped by campus, not a record
+                notes.append((r + 1, _line_text(cells), "subtitle"))
+                continue
             if _repeats_header(spec, cells, picks):
                 # The header printed again mid-table (a form laid out page by page): paperwork, not a record.
                 notes.append((r + 1, _line_text(cells), "header"))
@@ -1125,6 +1129,17 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             continue
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+# A campus named alone, as a heading over its rows (the 校區 sheet itself lists campuses, so not there).
+_CAMPUS_SUBTITLE = re.compile(r"^[\w()（）·]{0,16}(?:校区|分校|本部|校部|园区|院区)[:：]?$")
+
+
+def _is_campus_subtitle(cells: list, first: int) -> bool:
+    text = cells[first]
+    if len(text) > 24 or _CAMPUS_SUBTITLE.match(_T2S.convert(unicodedata.normalize("NFKC", text).strip())) is None:
+        return False
+    return len(filled_cells(cells)) == 1
 
 
 def _repeats_header(spec: contract.Sheet, cells: list, picks: list[tuple[str, int]]) -> bool:

@@ -297,6 +297,9 @@ _SHOWN_NOTES = {
                 "records are in"),
     "above": ("此行在表頭之上,未作為記錄讀入;記錄請填在表頭下方",
               "this line is above the header and was not read as a record; records go under the header"),
+    "subtitle": ("此行只寫了校區名稱,作為表中的小標題,未作為記錄讀入;其下各行的「校區」列請逐行填寫",
+                 "this line names a campus alone, a heading inside the table, and was not read as a record; "
+                 "fill the campus column on each row under it"),
 }
 
 

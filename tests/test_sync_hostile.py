@@ -810,3 +810,15 @@ def test_one_line_under_the_amounts_shown_in_ten_thousands_is_that_lines_problem
     wb.save(path)
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert not report.refused and {p.row for p in report.problems} == {sheet.max_row}
+
+
+def test_a_campus_named_alone_over_its_rows_is_a_heading_not_a_row_of_errors(tmp_path):
+    """Found by an audit: 「東區校區」 alone on a line between a school's drills gave 'not a date' and four
+    'must be filled in'; it is a heading of the office's own, shown to the school as such."""
+    book = school_book()
+    drills = book["應急演練"]
+    book["應急演練"] = [drills[0], ["東區校區"], drills[1], ["西區分校："], drills[2]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert [(p.level, p.row) for p in report.problems] == [("note", 2), ("note", 4)], _lines(report)
+    assert "heading inside the table" in report.problems[0].reason_en
+    assert len(report.records["drills"]) == 2
