@@ -192,13 +192,13 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
 GAINS_SHOWN = 3
 
 
-def biggest_gains(indicators: dict, lang: str):
+def biggest_gains(rows: list[dict], indicators: dict, lang: str):
     """The three things that would add most to the total now, each with what to do: what a school
     officer fixes first (found by an audit: 31 rows, the gains scattered through them).  A gain is what
     the indicator's hint promises (scoring.engine._hints ends it ": +3.0"), never points lost to a
     period already closed."""
     gains = []
-    for row in indicator_rows(indicators, lang):
+    for row in rows:
         promised = _PROMISED.search(str((indicators.get(row["id"]) or {}).get("hint_en") or ""))
         if promised:
             gains.append((float(promised[1]), row))
@@ -220,7 +220,7 @@ def _wrapped(field: str, header: str, flex: float, min_width: int) -> dict:
             "autoHeight": True, "cellClass": "lh-sm py-1"}
 
 
-def indicator_table(indicators: dict, lang: str):
+def indicator_table(rows: list[dict], lang: str):
     """The indicator table as a grid (one component and its rows: cheap to build and to send)."""
     columns = [
         {"field": "id", "headerName": t("ind.id", lang), "width": 76, "pinned": "left", "cellClass": "fw-semibold"},
@@ -233,7 +233,7 @@ def indicator_table(indicators: dict, lang: str):
         _wrapped("hint", t("ind.hint", lang), 1.8, 180),
     ]
     return dag.AgGrid(
-        id="indicator-table", rowData=indicator_rows(indicators, lang), columnDefs=columns,
+        id="indicator-table", rowData=rows, columnDefs=columns,
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True, "animateRows": False,
                          "localeText": grid_locale(lang),
@@ -384,10 +384,11 @@ def render_school(viewer, code: str, year: int, lang: str):
                        "not_yet": t("calendar.not_yet", lang), "row": t("calendar.row", lang),
                        "empty": t("calendar.none", lang)}
     graph = {"config": figures.GRAPH_CONFIG}
+    rows = indicator_rows(result["indicators"], lang)  # the gains card and the table read the same rows
     return html.Div([
         header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year)),
         _section(t("todo.title", lang), todo_list(todo, lang), "todo-card", "border-warning"),
-        _section(t("school.gains_title", lang), biggest_gains(result["indicators"], lang), "gains-card"),
+        _section(t("school.gains_title", lang), biggest_gains(rows, result["indicators"], lang), "gains-card"),
         dbc.Row([
             dbc.Col(_section(t("school.areas", lang), dcc.Graph(
                 figure=figures.area_bars(result["areas"], area_labels, t("school.points", lang), t("school.max", lang)),
@@ -395,7 +396,7 @@ def render_school(viewer, code: str, year: int, lang: str):
             dbc.Col(_section(t("school.trend", lang), dcc.Graph(figure=figures.trend_lists(trend, trend_names),
                                                                id="school-trend", **graph)), lg=6),
         ]),
-        _section(t("school.indicators", lang), indicator_table(result["indicators"], lang)),
+        _section(t("school.indicators", lang), indicator_table(rows, lang)),
         _section(t("school.drill_calendar", lang), dcc.Graph(figure=figures.drill_calendar_periods(calendar, calendar_labels),
                                                            id="drill-calendar", **graph)),
         dbc.Row([
