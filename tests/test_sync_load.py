@@ -395,8 +395,10 @@ def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_
 
 def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):
     """A township's folder whose permissions were changed on the share is not a folder emptied: its
-    workbooks' records stay and each is reported as not read.  The run is made as an unprivileged user
-    (setpriv), as the scheduler runs on a server; root opens every folder."""
+    workbooks' records stay and each is reported as not read.  The folder is given to another user
+    (nobody, 0700) and the run is made without the capabilities that let root open any folder (setpriv
+    drops DAC override from the bounding set), as a scheduler's service account runs; the checkout
+    itself may sit in a folder only root may enter (mktemp -d), which running as nobody could not."""
     import json
     import os
     import shutil
@@ -422,14 +424,14 @@ def test_a_subfolder_that_cannot_be_opened_keeps_its_schools_records(tmp_path):
         run_sync(store, box, sql_sources=[], today=TODAY, recompute=False)
         before = _count(store, records["drills"], school_code="1001")
         store.dispose()
-        for path in [work, *work.rglob("*")]:
-            path.chmod(0o777 if path.is_dir() else 0o666)
-        (box / "城關").chmod(0o700)  # root's alone now
+        for path in [box / "城關", *(box / "城關").rglob("*")]:
+            os.chown(path, 65534, 65534)  # nobody's alone now
+        (box / "城關").chmod(0o700)
         script = ("import json, sys; from datetime import date; from pathlib import Path; "
                   "from sync.load import run_sync; from sync.store import make_engine; "
                   f"s = run_sync(make_engine({url!r}), Path({str(box)!r}), sql_sources=[], today=date(2026, 11, 28), "
                   "recompute=False); print(json.dumps({o.source_key: [o.action, o.message] for o in s.sources}))")
-        done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c",
+        done = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-c",
                                script], capture_output=True, text=True, cwd=Path(__file__).parent.parent, check=False)
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout.strip().splitlines()[-1])
