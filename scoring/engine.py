@@ -162,7 +162,11 @@ def _hints(long: pd.DataFrame) -> None:
     shown = (long["action"] != "") & long["applicable"] & ~assessed
     # A small gain is still the way up (one more covered week of forty): shown to the hundredth.
     worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.005)
-    plus = gain.map(lambda g: f"{g:.1f}" if g >= 0.05 else f"{g:.2f}")
+    shown_gain = gain.where(gain < 0.05, gain.round(1)).where(gain >= 0.05, gain.round(2))
+    # The points the hint promises, as a number for whoever ranks the ways up (the school page's
+    # "three things that would raise your total most"); None where no hint promises any.
+    long["gain_points"] = shown_gain.where(worth)
+    plus = shown_gain.map(lambda g: f"{g:.1f}" if g >= 0.05 else f"{g:.2f}")
     reassess = assessed & (long["ratio"] < 1)
     long["hint"] = np.where(worth, long["action"] + "：+" + plus, np.where(shown & long["pending"], long["action"], ""))
     long["hint"] = long["hint"].where(~reassess, _REASSESS)
@@ -240,8 +244,13 @@ def _column(frame: pd.DataFrame, col: str, digits: int | None = None) -> list:
             for x in values.to_numpy(dtype=object).tolist()]
 
 
-_FLOATS = ("points", "max", "ratio", "computed_points", "assessed_points")
+_FLOATS = ("points", "max", "ratio", "computed_points", "assessed_points", "gain_points")
 _TEXTS = ("clause", "detail", "title", "title_en", "detail_en", "hint", "hint_en")
+
+
+# Raised whenever to_json adds a field (2: "gain"): stored draft results of an earlier format are
+# recomputed by the next sync, as after a rubric edit (sync.results.rubric_fingerprint).
+JSON_FORMAT = 2
 
 
 def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
@@ -262,6 +271,7 @@ def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
             "applicable": applicable[n], "title": texts["title"][n], "title_en": texts["title_en"][n],
             "detail_en": texts["detail_en"][n], "hint": texts["hint"][n], "hint_en": texts["hint_en"][n],
             "computed_points": floats["computed_points"][n], "assessed_points": floats["assessed_points"][n],
+            "gain": floats["gain_points"][n],
         }
         if with_periods and periods[n] is not None:
             obj["periods"] = periods[n]

@@ -77,8 +77,11 @@ def default_years(frames: dict[str, pd.DataFrame], today: date) -> list[int]:
 
 
 def rubric_fingerprint(rubric) -> str:
-    """A digest of everything in the rubric and the county calendar that scoring reads."""
-    state = (rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
+    """A digest of everything in the rubric and the county calendar that scoring reads, and of the
+    results' format."""
+    from scoring.engine import JSON_FORMAT
+
+    state = (JSON_FORMAT, rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
              repr(rubric.thresholds), rubric.themes, rubric.grades, rubric.spring, rubric.autumn,
              sorted(rubric.calendar_overrides.items()))
     return hashlib.sha256(repr(state).encode()).hexdigest()

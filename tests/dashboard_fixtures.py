@@ -113,6 +113,7 @@ def _indicators(school_type: str, year: int, as_of: date, rng: random.Random, to
             "pending": False, "hint": "" if ratio == 1 else f"補齊{ind}的記錄：+{points * (1 - ratio):.1f}",
             "hint_en": "" if ratio == 1 else f"complete the {ind} records: +{points * (1 - ratio):.1f}",
             "computed_points": round(points * ratio, 2), "assessed_points": None,
+            "gain": None if ratio == 1 else round(points * (1 - ratio), 1),
         }
         if ind in periods:
             entry["periods"] = periods[ind]

@@ -635,8 +635,7 @@ def test_a_schools_page_names_the_three_things_that_would_raise_its_total_most_n
     with _as(app_module, c.users["school"]):
         page = school.render_school_page("zh-Hant", c.year, c.codes[0])
         indicators = queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]
-    promised = sorted(((float(m[1]), k) for k, v in indicators.items()
-                       if (m := re.search(r": \+([0-9.]+)$", v.get("hint_en") or ""))), reverse=True)
+    promised = sorted(((v["gain"], k) for k, v in indicators.items() if v.get("gain")), reverse=True)
     text = _text(_find(page, "school-gains"))
     assert promised and f"{promised[0][1]} " in text and f"+{promised[0][0]:g} 分" in text
     assert text.count(" 分") == min(3, len(promised))

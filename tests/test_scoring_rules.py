@@ -476,6 +476,7 @@ def test_5_3_the_hint_under_assessed_points_is_a_new_assessment_not_more_records
     row = result(rec, "D1")
     assert row["points"] == 7.0 and "2026-03" not in row["hint"] and "重新考評" in row["hint"]
     assert "assess again" in row["hint_en"]
+    assert row["gain_points"] != row["gain_points"]  # NaN: no points promised, a new assessment sets them
     _inspection(rec, day=date(Y, 10, 1), indicator="D1", assessed_points=8.0)
     assert result(rec, "D1")["hint"] == ""  # full marks: nothing to raise
 
@@ -626,6 +627,7 @@ def test_hints_name_a_period_that_can_still_be_met():
     row = result(rec, "D1", as_of=date(Y, 11, 30))
     assert "2026-12" in row["hint"] and "2026-01" not in row["hint"]
     assert row["hint"].endswith("+0.1")
+    assert row["gain_points"] == 0.1  # the same figure as a number, for the school page's ranking of gains
 
 
 def test_4_2_3_b3_the_hint_names_every_missing_fitting_and_what_they_bring_together():
@@ -634,6 +636,7 @@ def test_4_2_3_b3_the_hint_names_every_missing_fitting_and_what_they_bring_toget
     row = result(rec, "B3")
     assert row["hint"] == "完成醒目標牌、專用檔案柜：+1.5"
     assert "sign" in row["hint_en"] and "archive" in row["hint_en"] and row["hint_en"].endswith("+1.5")
+    assert row["gain_points"] == 1.5
 
 
 def test_4_3_2_c2_one_more_covered_week_is_a_hint_however_small_its_gain():

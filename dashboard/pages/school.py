@@ -8,7 +8,6 @@ school asking for another school's page gets a refusal, not data.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from functools import lru_cache
 
@@ -195,13 +194,13 @@ GAINS_SHOWN = 3
 def biggest_gains(rows: list[dict], indicators: dict, lang: str):
     """The three things that would add most to the total now, each with what to do: what a school
     officer fixes first (found by an audit: 31 rows, the gains scattered through them).  A gain is what
-    the indicator's hint promises (scoring.engine._hints ends it ": +3.0"), never points lost to a
-    period already closed."""
+    the indicator's hint promises (its "gain", from scoring), never points lost to a period already
+    closed."""
     gains = []
     for row in rows:
-        promised = _PROMISED.search(str((indicators.get(row["id"]) or {}).get("hint_en") or ""))
-        if promised:
-            gains.append((float(promised[1]), row))
+        gain = (indicators.get(row["id"]) or {}).get("gain")
+        if isinstance(gain, (int, float)) and gain > 0:
+            gains.append((float(gain), row))
     if not gains:
         return html.P(t("school.gains_none", lang), className="text-muted mb-0", id="school-gains")
     gains.sort(key=lambda item: -item[0])
@@ -210,9 +209,6 @@ def biggest_gains(rows: list[dict], indicators: dict, lang: str):
                                 html.Div(row["hint"], className="small text-muted")])
              for gain, row in gains[:GAINS_SHOWN]]
     return dbc.ListGroup(items, id="school-gains")
-
-
-_PROMISED = re.compile(r": \+(\d+(?:\.\d+)?)$")
 
 
 def _wrapped(field: str, header: str, flex: float, min_width: int) -> dict:
