@@ -51,10 +51,20 @@ class SafeschoolGroup(click.Group):
 
 @click.group(cls=SafeschoolGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """safeschool: the county's annual school safety evaluation.
+    """safeschool:縣教育局年度學校安全考評 / the county's annual school safety evaluation.
 
+    \b
+    配置來自環境變量 SAFESCHOOL_DATABASE_URL、SAFESCHOOL_INBOX 和 SAFESCHOOL_CONFIG(見 README.md)。
     Configuration comes from SAFESCHOOL_DATABASE_URL, SAFESCHOOL_INBOX and
     SAFESCHOOL_CONFIG (see README.md).
+
+    \b
+    常用 / most used:
+      safeschool sync --once           同步一次 / one sync now
+      safeschool sync --check FILE     只檢查不導入 / check one workbook
+      safeschool score --year 2026     各校得分 / every school's score
+      safeschool publish --year 2026   發布結果 / freeze the results
+      safeschool export --year 2026 --format docx --out 通報.docx
     """
     # Read (and so check) the whole configuration before any command runs:
     # a bad value stops here with one line, not halfway through a sync.

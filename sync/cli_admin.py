@@ -43,12 +43,12 @@ def _check_school(engine, school_code: str) -> None:
         click.echo(f"warning: the registry is empty, so {school_code!r} cannot be checked yet", err=True)
 
 
-@click.group()
+@click.group(short_help="帳戶:新增、列出、停用、啟用、重設密碼 / dashboard accounts")
 def users() -> None:
     """Dashboard accounts: add, list, disable, enable, reset-password."""
 
 
-@users.command("add")
+@users.command("add", short_help="新增帳戶 / create an account")
 @click.argument("username")
 @click.option("--role", type=click.Choice(["admin", "leader", "school"]), required=True,
               help="admin = bureau safety office, leader = reads everything, school = its own school only")
@@ -69,7 +69,7 @@ def users_add(username: str, role: str, school_code: str | None, display_name: s
     click.echo(f"added {viewer.username} ({role}{' ' + school_code if school_code else ''})")
 
 
-@users.command("list")
+@users.command("list", short_help="列出全部帳戶 / every account")
 def users_list() -> None:
     """Every account with its role, school and state."""
     from sync.store import users as users_table
@@ -96,21 +96,21 @@ def _set_active(username: str, active: bool) -> None:
     click.echo(f"{username} {'enabled' if active else 'disabled'}")
 
 
-@users.command("disable")
+@users.command("disable", short_help="停用帳戶 / stop an account logging in")
 @click.argument("username")
 def users_disable(username: str) -> None:
     """Stop an account from logging in (its sessions end at their next request)."""
     _set_active(username, False)
 
 
-@users.command("enable")
+@users.command("enable", short_help="啟用帳戶 / let it log in again")
 @click.argument("username")
 def users_enable(username: str) -> None:
     """Let a disabled account log in again."""
     _set_active(username, True)
 
 
-@users.command("reset-password")
+@users.command("reset-password", short_help="重設密碼 / give a new password")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="read the new password from standard input")
 def users_reset_password(username: str, password_stdin: bool) -> None:
@@ -124,7 +124,7 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
     click.echo(f"password of {username} changed")
 
 
-@click.command("export")
+@click.command("export", short_help="匯出通報(Excel/Word/CSV)或一校的指標表 / write the circular")
 @click.option("--year", type=int, required=True, help="the evaluation year")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "docx", "csv"]), required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="file to write")
@@ -209,7 +209,7 @@ def _uploading_schools(engine) -> set[str]:
             sources.c.source_key.like("file:uploads/%"), sources.c.school_code.is_not(None))).scalars())
 
 
-@click.command("demo-accounts")
+@click.command("demo-accounts", short_help="建立演示帳戶 / create the demo's log-ins")
 def demo_accounts() -> None:
     """Create the demo's log-ins (admin, leader, three schools) where missing; an account of that name with
     another password is left as it is."""

@@ -86,7 +86,7 @@ def _print_table(results: list[dict], title: str) -> None:
     Console(width=200, markup=False, emoji=False).print(table)  # names are the schools' own text, never markup
 
 
-@click.command()
+@click.command(short_help="計算各校得分 / score every school for a year")
 @click.option("--year", type=int, required=True, help="evaluation year")
 @click.option("--as-of", "as_of", help="evaluation date YYYY-MM-DD (default 31 Dec, or today in the running year)")
 @click.option("--json", "as_json", is_flag=True, help="print the JSON array of rules.md")
@@ -114,7 +114,7 @@ def score(year: int, as_of: str | None, as_json: bool, published: bool) -> None:
         _print_table(results, title)
 
 
-@click.command()
+@click.command(short_help="一校各指標的得分、依據與改進 / one school, indicator by indicator")
 @click.argument("school_code")
 @click.option("--year", type=int, required=True, help="evaluation year")
 @click.option("--as-of", "as_of", help="evaluation date YYYY-MM-DD (default 31 Dec, or today in the running year)")
@@ -157,7 +157,7 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
                       f"應配保安 {c['guards_required']}，在崗 {c['guards_active']}")
 
 
-@click.command()
+@click.command(short_help="發布(凍結)一年的考評結果 / freeze a year's results")
 @click.option("--year", type=int, required=True, help="the year to freeze")
 @click.option("--force", is_flag=True, help="publish again (a new version; the earlier one is kept)")
 @click.option("--by", "by", help="who publishes (default: your login name)")
@@ -176,7 +176,7 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
                f"{pub['rubric_version']}, data as of {pub['data_timestamp'] or '-'}")
 
 
-@click.command()
+@click.command(short_help="重算草稿分數與趨勢 / recompute the draft scores")
 @click.option("--year", "years", type=int, multiple=True, help="year to recompute (default: every year)")
 def rescore(years: tuple[int, ...]) -> None:
     """Recompute the stored draft scores and trends (the sync does this after every run)."""

@@ -11,7 +11,7 @@ from sync.errors import UserError
 from sync.settings import get_settings
 
 
-@click.command()
+@click.command(short_help="建立或升級數據庫 / create or upgrade the store")
 def init() -> None:
     """Create the store, or upgrade it to the newest schema (keeps all data)."""
     from sync.migrate import current_revision, upgrade
@@ -69,7 +69,7 @@ def _registered_school(code: str) -> dict:
     return {k: row[k] for k in ("school_code", "name", "type", "township")}
 
 
-@click.command()
+@click.command(short_help="生成空白學校工作簿 / write the blank school workbook")
 @click.argument("out", metavar="OUT.xlsx", type=click.Path(dir_okay=False))
 @click.option("--school", "school_code", metavar="CODE", help="pre-fill 學校概況 with this registered school")
 def template(out: str, school_code: str | None) -> None:
@@ -84,7 +84,7 @@ def template(out: str, school_code: str | None) -> None:
     click.echo(f"wrote {path}" + (f" for {school['school_code']} {school['name']}" if school else ""))
 
 
-@click.command()
+@click.command(short_help="生成演示縣的工作簿 / write a demo county")
 @click.option("--schools", default="60", show_default=True, help="number of registered schools")
 @click.option("--seed", default="2026", show_default=True, help="random seed: the same seed gives the same files")
 @click.option("--inbox", type=click.Path(file_okay=False), default=None,
@@ -106,7 +106,7 @@ def demo(schools: str, seed: str, inbox: str | None, today: str | None) -> None:
         click.echo(line)
 
 
-@click.command()
+@click.command(short_help="啟動網頁儀表板 / serve the dashboard")
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="port to listen on")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes")

@@ -130,14 +130,14 @@ def _print_summary(console, summary, quiet: bool) -> None:
         console.print(escape(summary.message))
 
 
-@click.command()
-@click.option("--once", is_flag=True, help="Run one sync now (the default).")
+@click.command(short_help="同步:讀入收件夾與 SQL 來源,重算分數 / read the sources into the store")
+@click.option("--once", is_flag=True, help="同步一次(默認)/ run one sync now (the default).")
 @click.option("--check", "check", type=click.Path(path_type=Path), default=None,
-              help="Validate one workbook without loading it; exit 1 if it has problems.")
-@click.option("--quiet", is_flag=True, help="No progress bar; list only the sources that changed or were refused.")
+              help="只檢查一個工作簿,不導入;有問題時退出碼為 1 / validate one workbook without loading it; exit 1 if it has problems.")
+@click.option("--quiet", is_flag=True, help="不顯示進度條,只列出有變化或被拒收的來源 / no progress bar; list only the sources that changed or were refused.")
 @click.option("--wait", type=float, default=0.0, show_default=True,
-              help="Seconds to wait when another sync is running (0: say so and stop).")
-@click.option("--no-recompute", is_flag=True, help="Load only; leave the draft scores until the next run.")
+              help="另一同步正在進行時等待的秒數(0:提示後停止)/ seconds to wait when another sync is running (0: say so and stop).")
+@click.option("--no-recompute", is_flag=True, help="只導入,不重算分數 / load only; leave the draft scores until the next run.")
 def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute: bool) -> None:
     """Read the inbox and the mapped SQL sources into the store, then recompute the scores.
 
@@ -151,8 +151,8 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
     sys.exit(_once(quiet, wait, console, recompute=not no_recompute))
 
 
-@click.command()
-@click.option("--cron", default=None, help="Override the configured cron (e.g. '*/30 * * * *').")
+@click.command(short_help="按排程定時同步 / run the sync on its cron")
+@click.option("--cron", default=None, help="覆蓋配置中的 cron / override the configured cron (e.g. '*/30 * * * *').")
 def scheduler(cron: str | None) -> None:
     """Run the sync on the configured cron until stopped (its own process; never inside gunicorn)."""
     from sync.scheduler import build_scheduler

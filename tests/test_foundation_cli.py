@@ -34,6 +34,24 @@ def test_every_command_has_help():
         assert "Usage:" in result.output
 
 
+def _commands(group, prefix=""):
+    for name, command in group.commands.items():
+        yield prefix + name, command
+        if hasattr(command, "commands"):
+            yield from _commands(command, f"{prefix}{name} ")
+
+
+def test_the_command_list_says_what_each_command_does_in_chinese_first_then_english():
+    """The bureau's safety office reads Chinese first: `safeschool --help` lists each command (and each
+    `users` subcommand) as 中文 / English."""
+    for name, command in _commands(main):
+        short = command.get_short_help_str(200)
+        zh, _, en = short.partition(" / ")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en.isascii() and en, (name, short)
+    listed = CliRunner().invoke(main, ["--help"]).output
+    assert "同步:讀入收件夾與 SQL 來源" in listed and "常用 / most used" in listed
+
+
 def test_init_creates_then_reports_an_up_to_date_store(tmp_path):
     env = {"SAFESCHOOL_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
     first = _run("init", env=env)
