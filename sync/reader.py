@@ -912,14 +912,20 @@ _NOTE = re.compile(
     r"以上|此表|本表|\(?示例\)?|\(?样例\)?|例:|例如)"  # 示例: the form's example row left in
 )
 _EXAMPLE = re.compile(r"^[(（]?(示例|样例)[)）]?|^例[:：]|^例如")
-_SIGNATURE = re.compile(r"^(填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|校长签)[^:]{0,3}:")
+# Who signs a form, as the paperwork line under it names them (校長：王五, 分管領導：李四, 日期：...).
+_SIGNERS = r"(填表|填报|填写|制表|统计|记录|经办|经手|报送|签字|签名|签章|盖章|负责人|审核|审批|校长|副校长|分管|主管|领导|日期)"
+_SIGNATURE = re.compile(r"^" + _SIGNERS + r"[^:]{0,4}:")
+_SIGNER_LABEL = re.compile(r"^" + _SIGNERS + r"[^:]{0,4}:?$")  # 校長 | 王五 | 填表人 | 張三: a label per cell
+# (此頁)以下空白: the form's own "nothing below", wherever on the line it is centred.
+_NOTHING_BELOW = re.compile(r"^[(]?(此页|本页|本表)?以下(空白|无内容|无正文)[)]?$")
 # "單位（蓋章）", "學校(公章)", "校長簽字：": a short line that ends asking for a seal or a signature,
 # and the blank date under it ("2026年  月  日", "年 月 日").
 _SEAL = re.compile(r"\(?(盖章|公章|印章|签字|签名|签章)\)?:?$")
 _SEAL_MAX_LENGTH = 20
 _BLANK_DATE = re.compile(r"^(\d{4})?年月日$")
-_TOTALS_LINE = re.compile(r"^(合计|总计|小计|汇总)[:]?[\d,.]*元?$")  # 合計：1,200.50元
-_TOTALS = {"合计", "总计", "小计", "汇总", "合计:", "总计:", "小计:", "汇总:"}  # 匯總: a Chinese Excel table's total row
+# 合計：1,200.50元, 共計3次, 總計 3 次 (spaces are taken out before it is matched)
+_TOTALS_LINE = re.compile(r"^(合计|总计|小计|汇总|共计)[:]?[\d,.]*(元|万元|次|场|人|人次|项|个|天|小时|课时|学时)?$")
+_TOTALS = {"合计", "总计", "小计", "汇总", "共计", "合计:", "总计:", "小计:", "汇总:", "共计:"}  # 匯總: a Chinese Excel table's total row
 NOTE_MIN_LENGTH = 15
 
 
@@ -928,17 +934,26 @@ def filled_cells(cells: list) -> list[int]:
     return [i for i, c in enumerate(cells) if c != "" and c is not None and (c.__class__ is not str or c.strip())]
 
 
+def _paperwork_form(text: str) -> str:
+    """A cell's text as the paperwork patterns are written: Simplified, half-width, no spaces."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text).strip()).replace(" ", "").replace("：", ":")
+
+
 @lru_cache(maxsize=65536)
 def _note_kind(text: str) -> tuple[str, int]:
     """("note" | "signature" | "totals" | "", length) of a cell's text."""
-    plain = _T2S.convert(unicodedata.normalize("NFKC", text).strip()).replace(" ", "").replace("：", ":")
+    plain = _paperwork_form(text)
     if plain in _TOTALS or _TOTALS_LINE.match(plain):
         return "totals", len(plain)
-    if _SIGNATURE.match(plain) or _BLANK_DATE.match(plain) or (
+    if _SIGNATURE.match(plain) or _BLANK_DATE.match(plain) or _NOTHING_BELOW.match(plain) or (
             len(plain) <= _SEAL_MAX_LENGTH and _SEAL.search(plain)):
         return "signature", len(plain)
     if _NOTE.match(plain):
         return "note", len(plain)
+    if _SIGNER_LABEL.match(plain):
+        # 校長, 分管領導 alone in a cell: paperwork only on a line of such labels and names (note_kind);
+        # anywhere else a value (a hazard's 責任人 is often 校長).
+        return "signer", len(plain)
     return "", len(plain)
 
 
@@ -971,6 +986,10 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
     if text.__class__ is not str:
         return None
     kind, length = _note_kind(text[:LABEL_MAX])  # what a line is shows in its start
+    if kind and _signed_in_pairs(cells):
+        return "signature"  # 校長 | 王五 | 填表人 | 張三: filled like a record, but labels and names
+    if kind == "signer":
+        kind = ""
     if kind == "totals":
         # 小計1 | 2026-04-02 | 南門欄杆 | 設施 ...: a hazard the office numbered so, filled like a record; a
         # totals line (合計 | 2026-11-20 | 全年共發現1項...) is one however it is filled.
@@ -986,6 +1005,17 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
     if kind == "note":
         return kind
     return "long" if length >= NOTE_MIN_LENGTH and len(filled_cells(cells)) == 1 else None
+
+
+def _signed_in_pairs(cells: list) -> bool:
+    """A line of signature labels, each followed by at most one value (校長： | 王五 | 日期： | 2026-11-29)."""
+    labels = filled_cells(cells)[0::2]
+    return all(cells[i].__class__ is str and _signer_label(cells[i][:LABEL_MAX]) for i in labels)
+
+
+@lru_cache(maxsize=4096)
+def _signer_label(text: str) -> bool:
+    return _SIGNER_LABEL.match(_paperwork_form(text)) is not None
 
 
 _NUMBERED = re.compile(r"^\D{1,3}\d+$")  # 小計1: a word and a number (not 合計:1200, 合計 1,200.5元)

@@ -261,6 +261,32 @@ def test_totals_and_signature_lines_anywhere_under_the_table_are_not_records(tmp
     assert not report.problems and len(report.rows["funds"]) == 1 and len(report.notes) == 2
 
 
+@pytest.mark.parametrize("line", [
+    ["校長：王五"], ["經辦人：張三"], ["統計人：張三"], ["分管領導：李四"], ["日期：2026-11-29"],
+    ["校長：王五　填表人：張三"], ["合計：3次"], ["共計3次"], ["總計 3 次"], ["以下空白"], [None, "（此頁以下空白）"],
+    ["校長", "王五", "填表人", "張三"], ["校長：", "王五", "日期：", "2026-11-29"],
+])
+def test_the_signature_and_totals_lines_offices_write_under_a_table_are_paperwork(tmp_path, line):
+    """data-contract.md 1: "a notes or signature line under the table" is forgiven (found by an audit:
+    these were refused rows, 「校長：王五」不是日期).  Under 保安演練, whose 校區 and 內容 may be empty, any of
+    them read as a record would count as a guard drill."""
+    book = school_book()
+    drills_before = len(book["保安演練"]) - 1
+    book["保安演練"] += [[None] * 3, line + [None] * (3 - len(line))]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+    assert len(report.rows["guard_drills"]) == drills_before and len(report.notes) == 1
+
+
+def test_a_hazard_numbered_like_a_note_whose_owner_is_the_principal_is_still_a_record(tmp_path):
+    """校長 is a signature label on a paperwork line, and a hazard's 責任人 everywhere else."""
+    book = school_book()
+    book["隱患整改"].append(["說明2", date(2026, 3, 2), "消防栓過期", "消防", "校長", date(2026, 3, 20), None])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+    assert [h["owner"] for h in report.rows["hazards"] if h["id"] == "說明2"] == ["校長"]
+
+
 def test_a_record_whose_text_starts_like_a_note_is_still_checked_as_a_record(tmp_path):
     book = school_book()
     book["隱患整改"].append([None, None, "注意:消防栓被雜物遮擋", "消防", None, None, None])
