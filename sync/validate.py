@@ -501,7 +501,7 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
     for i, header in enumerate(header_cells):
         if i in contract_cols:
             continue  # 一鍵報警（電話聯網） is the contract's alarm column, whatever else its header says
-        if not is_empty(header) and header_is_private(str(header)) and not _answers_without_digits(rows, i):
+        if not is_empty(header) and header_is_private(str(header)) and not _holds_no_number(rows, i):
             problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
     skip = {code_col} if code_col is not None else set()
@@ -521,12 +521,20 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
     return problems
 
 
-def _answers_without_digits(rows: list[tuple[int, list]], column: int) -> bool:
-    """The column holds answers, none with a digit (報警電話是否暢通: 是; 通知方式(電話/短信): 短信): a
-    question about phones, not a list of numbers.  An empty column under a phone heading is asked for
-    numbers, and refused as one."""
+# Under a phone or identity heading, seven digits in a row are a number of that kind even where the
+# patterns cannot tell (a local 6123456 without its area code, 值班室6123456); a code that letters lead
+# (保安員證件號 BA2021001) is a certificate's number, not a person's.
+_NUMBER_UNDER_PRIVATE_HEADING = re.compile(r"(?<![A-Za-z\d])\d(?: ?\d){6,}")  # not 2027-06-30
+
+
+def _holds_no_number(rows: list[tuple[int, list]], column: int) -> bool:
+    """Under a phone or identity heading, the column holds answers, counts or dates and no number of
+    that kind (報警電話是否暢通: 是; 值班電話數量: 2; 證件有效期: 2027-06-30): a column about phones or
+    papers, not a list of them.  An empty column under such a heading is asked for numbers, and refused
+    as one."""
     values = [cells[column] for _n, cells in rows if column < len(cells) and not is_empty(cells[column])]
-    return bool(values) and not any(ch.isdigit() for v in values for ch in display(v))
+    return bool(values) and not any(
+        _NUMBER_UNDER_PRIVATE_HEADING.search(unicodedata.normalize("NFKC", _digits_of(v))) for v in values)
 
 
 def sheet_privacy_problems(sheet_name: str, rows: list[list], hidden: bool) -> list[Problem]:

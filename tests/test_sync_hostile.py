@@ -172,6 +172,33 @@ def test_an_extra_column_asking_about_phones_is_an_unknown_column_not_a_private_
     assert not report.problems, [p.as_text() for p in report.problems]
 
 
+@pytest.mark.parametrize("sheet,header,answer", [
+    ("保安人員", "保安員證件號", "BA2021001"), ("保安人員", "證件有效期", date(2027, 6, 30)),
+    ("校區", "值班電話數量", 2), ("校區", "電話機數", "3"), ("校區", "Phone lines", 2),
+])
+def test_an_extra_column_about_phones_or_papers_holding_no_such_number_is_kept_out_not_refused(
+        tmp_path, sheet, header, answer):
+    """data-contract.md 1: unknown extra columns "do not fail the file"; only a column that looks like
+    identity-card or phone numbers is refused (found by an audit: any digit under 證件 or 電話 refused the
+    whole workbook)."""
+    book = school_book()
+    book[sheet][0].append(header)
+    for row in book[sheet][1:]:
+        row.extend([None] * (len(book[sheet][0]) - 1 - len(row)) + [answer])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+
+
+@pytest.mark.parametrize("header,number", [("值班電話", "6123456"), ("聯繫電話", "值班室 612 3456"), ("證件號", 6123456.0)])
+def test_a_local_number_under_a_phone_or_papers_heading_is_refused_though_no_area_code_shows_it(
+        tmp_path, header, number):
+    book = school_book()
+    book["保安人員"][0].append(header)
+    book["保安人員"][1].append(number)
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused and {p.column for p in report.file_problems} == {header}
+
+
 def test_a_phone_column_with_one_number_among_answers_is_refused(tmp_path):
     book = school_book()
     book["保安人員"][0].append("手機")
