@@ -621,9 +621,10 @@ class _Run:
                                    strict=True):
             f.kind, f.school_code = kind, code
         bureau = [f for f in files if f.kind == BUREAU_WORKBOOK]
-        self._load_bureau(bureau, existing)
         self._load_sql(existing, registry_first=True)
-        self.writer.commit()  # the registry is read back from the store
+        self.writer.commit()  # the queries' registry is read back from the store for the bureau's inspections
+        self._load_bureau(bureau, existing, set(registry_in_store(self.engine, kinds=("sql",)) or ()))
+        self.writer.commit()  # the whole registry is read back from the store
         registry = registry_in_store(self.engine) or {}
         self._load_sql(existing, registry_first=False, registry=registry)
         self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
@@ -648,11 +649,15 @@ class _Run:
         self.writer.commit()
         return self.outcomes + self.skipped
 
-    def _load_bureau(self, bureau: list[_File], existing) -> None:
+    def _load_bureau(self, bureau: list[_File], existing, listed_by_queries: set[str]) -> None:
+        """listed_by_queries: the codes mapped registry queries register, which the inspections of the
+        bureau workbook may name too (a change to them checks the workbook again)."""
         names = ", ".join(_display(f.key) for f in bureau)
         for f in bureau:
             row = existing.get(f.key)
             context = "bureau|" + _maxima_digest(self.maxima)
+            if listed_by_queries:
+                context += "|" + _sha(",".join(sorted(listed_by_queries)))
             if len(bureau) > 1:
                 report = FileReport(_display(f.key), kind=BUREAU_WORKBOOK)
                 report.add_file_problem(
@@ -663,7 +668,7 @@ class _Run:
                 self._skip(f.key, f.kind, None)
                 continue
             else:
-                report = safe_check(f.path, _display(f.key), None, self.today, self.maxima)
+                report = safe_check(f.path, _display(f.key), listed_by_queries or None, self.today, self.maxima)
             self._store(f.key, BUREAU_WORKBOOK, report, f.body_sha, context, existing)
 
     def _load_sql(self, existing, registry_first: bool, registry: set[str] | None = None) -> None:

@@ -129,10 +129,11 @@ DEFAULT_POINTS = {
 }
 
 
-def registry_in_store(engine) -> dict[str, dict | None] | None:
+def registry_in_store(engine, kinds: tuple[str, ...] = (BUREAU_WORKBOOK, "sql")) -> dict[str, dict | None] | None:
     """The schools registered in the store, code -> their registry entry (name, type, township; None
     for a code on a registry row refused for another cell), or None when no registry was ever loaded.
-    Used as the set of registered codes, and to tell a school where its 學校概況 and the registry differ."""
+    Used as the set of registered codes, and to tell a school where its 學校概況 and the registry differ.
+    kinds: the sources asked (("sql",): the mapped queries' registry alone)."""
     from sqlalchemy import case, select
 
     from sync.store import records, sources
@@ -145,8 +146,9 @@ def registry_in_store(engine) -> dict[str, dict | None] | None:
         entries = {code: {"name": name, "type": kind, "township": township} for code, name, kind, township in
                    conn.execute(select(table.c.school_code, table.c.name, table.c.type, table.c.township)
                                 .join(sources, sources.c.source_id == table.c.source_id)
+                                .where(sources.c.kind.in_(kinds))
                                 .order_by(from_query, table.c.record_id))}
-        for code in codes_on_refused_registry_rows(conn) - entries.keys():
+        for code in codes_on_refused_registry_rows(conn, kinds) - entries.keys():
             entries[code] = None
     return entries or None
 
@@ -165,7 +167,7 @@ _COMPARED = ("type", "township")
 _COMPARED_LABELS = {"type": ("學校類別", "type"), "township": ("所屬鄉鎮", "township")}
 
 
-def codes_on_refused_registry_rows(conn) -> set[str]:
+def codes_on_refused_registry_rows(conn, kinds: tuple[str, ...] = (BUREAU_WORKBOOK, "sql")) -> set[str]:
     """Codes on registry rows refused for another cell (學校類別 typed 九年制): still registered, so the
     bureau's typo does not refuse the school's workbook or its inspections; the bureau is shown the row."""
     from sqlalchemy import select
@@ -175,7 +177,7 @@ def codes_on_refused_registry_rows(conn) -> set[str]:
     rows = conn.execute(
         select(rejected_rows.c.sheet, rejected_rows.c.school_code)
         .join(sources, sources.c.source_id == rejected_rows.c.source_id)
-        .where(sources.c.kind.in_((BUREAU_WORKBOOK, "sql")), rejected_rows.c.level == "row",
+        .where(sources.c.kind.in_(kinds), rejected_rows.c.level == "row",
                rejected_rows.c.school_code.is_not(None))
     ).all()
     return {code for sheet, code in rows if sheet == "registry" or sheet_key_of(sheet or "") == "registry"}
@@ -281,7 +283,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
     if report.kind == SCHOOL_WORKBOOK:
         _check_school(report, tables, registry, today, maxima)
     else:
-        _check_bureau(report, tables, today, maxima)
+        _check_bureau(report, tables, today, maxima, registry)
     return report.masked()
 
 
@@ -570,13 +572,16 @@ def _training_of_nobody(report: FileReport, table) -> list[Problem]:
     ]
 
 
-def _check_bureau(report, tables, today, maxima):
+def _check_bureau(report, tables, today, maxima, elsewhere=None):
+    """elsewhere: codes registered by other sources (a mapped registry query): the inspections are
+    checked against the registry of every source, as scoring reads it."""
     ctx = Context(today=today, school_code=None, registry=None, indicator_max=maxima)
     if "registry" in tables:
         t = tables["registry"]
         _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))
         ctx.registry = {r["school_code"] for r in report.rows.get("registry", [])} | {
-            r["school_code"] for r in report.rejected if r["sheet_key"] == "registry" and r["school_code"]}
+            r["school_code"] for r in report.rejected if r["sheet_key"] == "registry" and r["school_code"]} | set(
+            elsewhere or ())
     if "inspections" in tables:
         t = tables["inspections"]
         _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))

@@ -267,6 +267,32 @@ def test_the_bureau_workbooks_registry_entry_stands_whichever_source_was_written
         assert registry.loc["1001", "type"] == "小學" and registry_in_store(store)["1001"]["type"] == "小學"
 
 
+def test_the_bureaus_inspection_of_a_school_a_mapped_query_registers_counts(store, tmp_path, sis_url):
+    """data-contract.md 3: a query's result is treated exactly as the sheet, so a school the bureau's
+    registry query lists is registered for the 督查記錄 too (found by an audit: its deduction was refused
+    as "not in the registry").  When the query starts listing the school, the unchanged bureau workbook
+    is checked again."""
+    from sync.frames import load_frames
+    from tests.sync_helpers import bureau_book, write_xlsx
+
+    bureau = bureau_book(("1001",))
+    bureau["督查記錄"].append([date(2026, 6, 1), "1002", "不定期", "消防通道堵塞", 2, "否", "否", None, None])
+    write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau)
+    only_1001 = {"registry": QUERIES["registry"] + " WHERE xxdm = '1001'"}
+    run_sync(store, tmp_path / "inbox", sql_sources=[SqlSource(name="sis", url=sis_url, queries=only_1001)],
+             today=TODAY, recompute=False)
+    assert "1002" not in set(load_frames(store)["inspections"]["school_code"])
+    every_school = {"registry": QUERIES["registry"]}
+    summary = run_sync(store, tmp_path / "inbox", sql_sources=[SqlSource(name="sis", url=sis_url, queries=every_school)],
+                       today=TODAY, recompute=False)
+    assert _by_key(summary)["file:bureau.xlsx"].action == "loaded"
+    inspections = load_frames(store)["inspections"]
+    assert inspections.loc[inspections["school_code"] == "1002", "deduction"].tolist() == [2]
+    with store.connect() as conn:
+        reasons = conn.execute(select(rejected_rows.c.reason_en)).scalars().all()
+    assert not any("registry" in r for r in reasons), reasons
+
+
 def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
     """LIKE '%小學', a modulo and PostgreSQL's ::cast go to the database as written."""
     from sync.sql_sources import fetch
