@@ -76,6 +76,7 @@ from sync.report import (
     BUREAU_WORKBOOK,
     SCHOOL_WORKBOOK,
     FileReport,
+    campuses_in_store,
     check_bytes,
     check_file,
     indicator_max,
@@ -621,13 +622,19 @@ class _Run:
                                    strict=True):
             f.kind, f.school_code = kind, code
         bureau = [f for f in files if f.kind == BUREAU_WORKBOOK]
-        self._load_sql(existing, registry_first=True)
+        self._load_sql(existing, {"registry"}.__contains__)
         self.writer.commit()  # the queries' registry is read back from the store for the bureau's inspections
         self._load_bureau(bureau, existing, set(registry_in_store(self.engine, kinds=("sql",)) or ()))
         self.writer.commit()  # the whole registry is read back from the store
         registry = registry_in_store(self.engine) or {}
-        self._load_sql(existing, registry_first=False, registry=registry)
         self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
+        self._load_sql(existing, lambda sheet: sheet not in ("registry", "guards"), registry=registry)
+        if any("guards" in src.queries for src in self.sql_sources):
+            # A query's guards are checked against their school's campuses, as a sheet's are against its
+            # 校區 sheet: this run's, from the workbooks and the queries just loaded.
+            self.writer.commit()
+            self._load_sql(existing, {"guards"}.__contains__, registry=registry,
+                           campuses=campuses_in_store(self.engine))
         for key, message in unreadable:
             self.outcomes.append(self.writer.write(key, lambda conn, key=key, message=message: _fail_source(
                 conn, self.run_id, key, SCHOOL_WORKBOOK, message, existing)))
@@ -671,12 +678,14 @@ class _Run:
                 report = safe_check(f.path, _display(f.key), listed_by_queries or None, self.today, self.maxima)
             self._store(f.key, BUREAU_WORKBOOK, report, f.body_sha, context, existing)
 
-    def _load_sql(self, existing, registry_first: bool, registry: set[str] | None = None) -> None:
+    def _load_sql(self, existing, wanted: Callable[[str], bool], registry: set[str] | None = None,
+                  campuses: dict[str, set[str]] | None = None) -> None:
+        """The mapped queries of the sheets `wanted` says; campuses: each school's, for the guards."""
         from sync.sql_sources import SourceUnavailable, check_rows, fetch, rows_digest, source_key
 
         for src in self.sql_sources:
             for sheet_key, query in src.queries.items():
-                if (sheet_key == "registry") != registry_first:
+                if not wanted(sheet_key):
                     continue
                 key = source_key(src.name, sheet_key)
                 try:
@@ -693,10 +702,12 @@ class _Run:
                 row = existing.get(key)
                 reg = "" if registry is None else _sha(",".join(sorted(registry)))
                 context, body = f"sql|{reg}|{_maxima_digest(self.maxima)}", rows_digest(columns, rows)
+                if campuses is not None:
+                    context += "|" + _sha(repr(sorted((code, sorted(names)) for code, names in campuses.items())))
                 if self._unchanged(row, self._expected(row, body, context)):
                     self._skip(key, "sql", None)
                     continue
-                report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima)
+                report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima, campuses)
                 self._store(key, "sql", report, body, context, existing)
 
     def _load_schools(self, files: list[_File], existing, registry: set[str]) -> None:

@@ -153,6 +153,20 @@ def registry_in_store(engine, kinds: tuple[str, ...] = (BUREAU_WORKBOOK, "sql"))
     return entries or None
 
 
+def campuses_in_store(engine) -> dict[str, set[str]]:
+    """Each school's campuses in the store (from its workbook's 校區 sheet or a mapped query)."""
+    from sqlalchemy import select
+
+    from sync.store import records
+
+    table = records["campuses"]
+    out: dict[str, set[str]] = {}
+    with engine.connect() as conn:
+        for code, campus in conn.execute(select(table.c.school_code, table.c.campus)):
+            out.setdefault(code, set()).add(campus)
+    return out
+
+
 def registry_entry_digest(registry, code: str | None) -> str:
     """What of the registry a school's check depends on: whether its code is registered, and its entry."""
     if registry is None or code not in registry:

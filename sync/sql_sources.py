@@ -144,8 +144,9 @@ def rows_digest(columns: list[str], rows: list[tuple]) -> str:
 
 
 def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple], registry: set[str] | None,
-               today: date, maxima: dict[str, float]) -> FileReport:
-    """Validate a query result as the sheet `sheet_key` (school_code is a column here)."""
+               today: date, maxima: dict[str, float], campuses: dict[str, set[str]] | None = None) -> FileReport:
+    """Validate a query result as the sheet `sheet_key` (school_code is a column here).
+    campuses: each school's campuses, which a guard's campus must be one of (None: not checked)."""
     spec = contract.SHEETS[sheet_key]
     report = FileReport(f"{name}:{sheet_key}", kind="sql")
     mapping, twice = {}, {}
@@ -182,7 +183,7 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
         picked = {key: cells[i] for key, i in mapping.items()}
         raw_rows.append(RawRow(n, picked, row_cells=cells, names=list(columns)))
     ctx = Context(today=today, school_code=None, registry=registry if sheet_key != "registry" else None,
-                  indicator_max=maxima)
+                  indicator_max=maxima, campuses_by_school=campuses)
     result = validate_rows(spec, raw_rows, ctx, sheet_key, headers)
     report.rows[sheet_key] = result.accepted
     report.rejected.extend(result.rejected)

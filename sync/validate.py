@@ -104,7 +104,8 @@ class Context:
     school_code: str | None = None  # set for a school workbook
     registry: set[str] | None = None  # None: not known, not checked
     indicator_max: dict[str, float] = field(default_factory=dict)
-    campuses: set[str] | None = None
+    campuses: set[str] | None = None  # the school's campuses (a school workbook's 校區 sheet)
+    campuses_by_school: dict[str, set[str]] | None = None  # each school's, for a query naming many schools
 
 
 @dataclass
@@ -141,6 +142,7 @@ UNIQUE_KEYS = {
     "guards": ("name", "campus", "start_date"),
     "office_staff": ("name", "start_date"),
     "registry": ("school_code",),
+    "school": ("school_code",),  # a query's 學校概況: one row per school, as a workbook's sheet holds one
 }
 
 
@@ -177,8 +179,9 @@ def _age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def _cross_checks(sheet_key: str, rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
-    """Rules between cells of one row: list of (column key, reason_zh, reason_en)."""
+def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | None) -> list[tuple[str, str, str]]:
+    """Rules between cells of one row: list of (column key, reason_zh, reason_en).  campuses: those of the
+    row's school, where known."""
     out = []
 
     def pair(a, b, zh, en):
@@ -211,15 +214,15 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context) -> list[tuple[str, st
                     f"expected {GUARD_AGE[0]} to {GUARD_AGE[1]}",
                 ))
         campus = rec.get("campus")
-        if campus is not None and ctx.campuses and campus not in ctx.campuses:
+        if campus is not None and campuses and campus not in campuses:
             # 本部(東區) for 本部（東區）, 东区 for 東區: the same campus as a person reads it (the contract
             # forgives width and script in names), stored in the campuses sheet's own spelling so E1
             # counts the guard there.
-            same = {canon(c): c for c in ctx.campuses}.get(canon(campus))
+            same = {canon(c): c for c in campuses}.get(canon(campus))
             if same is not None:
                 rec["campus"] = same
             else:
-                listed = "、".join(sorted(ctx.campuses))
+                listed = "、".join(sorted(campuses))
                 out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed})",
                             f"campus '{campus}' is not listed on the campuses sheet (listed: {listed})"))
     if sheet_key == "hazards":
@@ -322,7 +325,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
             if code is None and "school_code" not in sheet.keys:
                 issues.append(("school_code", *required_missing("學校代碼", "school code")))
         if not issues:
-            issues = _cross_checks(sheet.key, rec, ctx)
+            campuses = ctx.campuses if ctx.campuses_by_school is None else ctx.campuses_by_school.get(code)
+            issues = _cross_checks(sheet.key, rec, ctx, campuses)
         if (not issues and ctx.registry is not None and sheet.key != "registry"
                 and code is not None and code not in ctx.registry):
             issues.append(("school_code", *_registry_problem(code)))

@@ -293,6 +293,52 @@ def test_the_bureaus_inspection_of_a_school_a_mapped_query_registers_counts(stor
     assert not any("registry" in r for r in reasons), reasons
 
 
+def test_a_querys_guard_at_a_campus_its_school_does_not_list_is_refused_as_on_the_sheet(store, tmp_path, sis_url):
+    """data-contract.md 3, "exactly as it would treat the sheet": a guard at 北校區 when the school's
+    校區 sheet lists only 東區 is refused with the sheet's message (found by an audit: stored, and
+    counted at no campus by E1); 东区 in Simplified is the sheet's 東區.  A school whose campuses are
+    not known yet (no workbook) is not checked."""
+    from sync.frames import load_frames
+    from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:
+        conn.execute(text("UPDATE bw_guard SET xq = '东区' WHERE id = 1"))
+        conn.execute(text("INSERT INTO bw_guard VALUES (5, '1001', '李保安', '北校區', '1979-03-01', '平安保安公司', "
+                          "'2024-01-01', NULL, 1, 1, 1, 1, 1, 1, 1)"))
+    eng.dispose()
+    write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau_book(("1001", "1002")))
+    book = school_book(campus="東區")
+    book["保安人員"] = book["保安人員"][:1]  # the school's guards come from the query
+    write_xlsx(tmp_path / "inbox" / "1001.xlsx", book)
+    guards_only = {"guards": QUERIES["guards"]}
+    summary = run_sync(store, tmp_path / "inbox", sql_sources=[SqlSource(name="sis", url=sis_url, queries=guards_only)],
+                       today=TODAY, recompute=False)
+    problems = [p for p in _by_key(summary)["sql:sis:guards"].problems if p.level == "row"]
+    at_campus = [p for p in problems if p.column == "campus"]
+    assert [(p.row, p.value) for p in at_campus] == [(5, "北校區")], [p.as_text() for p in problems]
+    assert "不在「校區」表中(已有:東區)" in at_campus[0].reason_zh
+    guards = load_frames(store)["guards"].set_index("name")
+    assert guards.loc["王保安", "campus"] == "東區" and "李保安" not in guards.index
+    assert guards.loc["趙保安", "campus"] == "本部"  # 1002 sent no workbook: its campuses are not known
+
+
+def test_a_query_giving_one_school_two_school_rows_has_the_second_refused(store, tmp_path, sis_url):
+    """data-contract.md 1: 學校概況 is one row; a workbook with two is refused, and a query's second row
+    for the same school is refused as a duplicate, never stored beside the first."""
+    query = {"school": "SELECT xxdm AS school_code, xxmc AS name, xxlb AS type, ssxz AS township, '否' AS boarding "
+                       "FROM xs_school UNION ALL SELECT '1001', '城關小學', '初中', '城關鎮', '否' FROM xs_school "
+                       "WHERE xxdm = '1001'"}
+    from tests.sync_helpers import bureau_book, write_xlsx
+
+    write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau_book(("1001", "1002")))
+    summary = run_sync(store, tmp_path / "inbox", sql_sources=[SqlSource(name="sis", url=sis_url, queries=query)],
+                       today=TODAY, recompute=False)
+    outcome = _by_key(summary)["sql:sis:school"]
+    assert (outcome.rows_added, outcome.rows_rejected) == (2, 1), [p.as_text() for p in outcome.problems]
+    assert any("duplicates row" in p.reason_en for p in outcome.problems)
+
+
 def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
     """LIKE '%小學', a modulo and PostgreSQL's ::cast go to the database as written."""
     from sync.sql_sources import fetch
