@@ -76,13 +76,19 @@ def _read_only(conn) -> None:
 
 # What a mapped query may not hold, found in its text with string literals and comments taken out:
 # a second statement (COMMIT; DELETE ... would end the read-only transaction and write), or a SELECT
-# that writes (INTO a table or a server file, FOR UPDATE locks).  Literals as each database writes
-# them: MySQL's backslash escapes and # comments, PostgreSQL's $$dollar quotes$$.
-_COMMON_LITERALS = r"--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\"|`[^`]*`"
+# that writes (INTO a table or a server file, FOR UPDATE locks).  Literals and comments exactly as each
+# server reads them, or the check reads another query than the server runs (found by an audit):
+# - PostgreSQL: E'...' with backslash escapes, $tag$ dollar quotes, but a $ after a letter is part of a
+#   name (a$$ is a name, not a quote);
+# - MySQL/MariaDB: backslash escapes in '...' and "...", # comments, -- only before a space, and
+#   /*! ... */ (/*M! ... */) is not a comment but code the server runs: left in, and refused below.
+_PG_LITERALS = r"(?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|(?<![\w$])\$((?:[^\W\d]\w*)?)\$.*?\$\1\$|--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\""
+_MYSQL_LITERALS = (r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`|#[^\n]*|"
+                   r"--(?=[\s\x00-\x1f]|$)[^\n]*|/\*(?!M?!).*?\*/")
 _LITERALS = {
-    "mysql": re.compile(r"'(?:[^'\\]|\\.|'')*'|#[^\n]*|" + _COMMON_LITERALS, re.S),
-    "postgresql": re.compile(r"'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$|" + _COMMON_LITERALS, re.S),
-    None: re.compile(r"'(?:[^']|'')*'|" + _COMMON_LITERALS, re.S),
+    "mysql": re.compile(_MYSQL_LITERALS, re.S),
+    "postgresql": re.compile(_PG_LITERALS, re.S),
+    None: re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\"|`[^`]*`", re.S),
 }
 _WRITES = re.compile(r"\b(into|for\s+update|for\s+share|for\s+no\s+key\s+update|lock\s+in\s+share\s+mode)\b", re.I)
 
@@ -91,6 +97,8 @@ def query_problem(query: str, dialect: str | None = None) -> str | None:
     """Why a mapped query is refused before it runs, or None: one SELECT (or WITH ... SELECT) only.
     dialect: "postgresql" or "mysql" (MariaDB), for how its literals and comments are written."""
     bare = _LITERALS.get(dialect, _LITERALS[None]).sub(" ", query).strip().rstrip(";").strip()
+    if "/*" in bare:
+        return "it holds a /*! ... */ comment, which MySQL and MariaDB run as code; take it out"
     if ";" in bare:
         return "it holds more than one statement (a ';' before its end); map one SELECT per sheet"
     if not re.match(r"(?is)^\(?\s*(select|with)\b", bare):
@@ -115,10 +123,7 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
         with engine.connect() as conn:
             _answer_limit(conn)
             _read_only(conn)  # first statement of the transaction the query then runs in
-            # text() escapes % for the drivers' format paramstyles; \: keeps ':x' (in a literal, or PG's
-            # ::cast) from being read as a bind parameter.
-            result = conn.execute(text(query.replace(":", "\\:")))
-            out = list(result.keys()), [tuple(r) for r in result]
+            out = _run_one_statement(conn, query)
             conn.rollback()
             return out
     except Exception as err:  # any driver error: the source is unavailable this run
@@ -126,6 +131,23 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
         raise SourceUnavailable(first[0][:300] if first else type(err).__name__) from None
     finally:
         engine.dispose()
+
+
+def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of the query, run so that the server takes one statement only, whatever
+    its text hides from query_problem: psycopg through the extended protocol (a prepared statement;
+    its simple protocol runs "SELECT ...; COMMIT; UPDATE ..." whole), PyMySQL without multi-statements
+    (its default)."""
+    if conn.dialect.driver == "psycopg":
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute(query, prepare=True)  # no parameters: % and : go to the server as written
+        if cursor.description is None:
+            raise SourceUnavailable("the query returns no rows (it is not a SELECT)")
+        return [d.name for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
+    # text() escapes % for the drivers' format paramstyles; \: keeps ':x' (in a literal, or PG's ::cast)
+    # from being read as a bind parameter.
+    result = conn.execute(text(query.replace(":", "\\:")))
+    return list(result.keys()), [tuple(r) for r in result]
 
 
 def _plain(value):

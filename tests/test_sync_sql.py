@@ -122,6 +122,46 @@ def test_a_query_that_could_write_is_never_run(store, tmp_path, sis_url, query):
     eng.dispose()
 
 
+# Found by an audit: texts the check read otherwise than the server does.
+_HIDDEN_WRITES = {
+    "postgresql": [  # a$$ is a name to PostgreSQL, not the start of a $$quote$$; E'\'' is one quote
+        "SELECT 1 AS a$$, xxdm AS school_code FROM xs_school; COMMIT; UPDATE xs_school SET xxmc = 'x'; SELECT 3 AS b$$",
+        "SELECT E'\\'' AS a, xxdm AS school_code FROM xs_school; COMMIT; UPDATE xs_school SET xxmc = 'x'; --'",
+    ],
+    "mariadb": [  # --1 is no comment to MariaDB, and /*! ... */ is code it runs
+        "SELECT xxdm AS school_code FROM xs_school WHERE 1 --1 INTO OUTFILE '/tmp/safeschool-audit-dashdash.txt'",
+        "SELECT xxdm AS school_code FROM xs_school /*! INTO OUTFILE '/tmp/safeschool-audit-bang.txt' */",
+    ],
+}
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_a_write_hidden_where_the_check_would_not_see_it_is_never_run(store, tmp_path, sis_url, n):
+    dialect = "postgresql" if sis_url.startswith("postgresql") else "mariadb"
+    query = _HIDDEN_WRITES[dialect][n]
+    out = _by_key(_run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries={"registry": query})))
+    assert out["sql:sis:registry"].action == "failed" and "was not run" in out["sql:sis:registry"].message
+    eng = create_engine(sis_url)
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM xs_school WHERE xxmc = 'x'")).scalar() == 0
+    eng.dispose()
+
+
+def test_the_server_takes_one_statement_only_whatever_the_text_check_missed(sis_url, monkeypatch):
+    """Behind the text check, the server itself refuses a second statement (PostgreSQL: the extended
+    protocol; MariaDB: PyMySQL's connections allow no multi-statements): a COMMIT the check missed can
+    never end the read-only transaction."""
+    from sync import sql_sources
+
+    monkeypatch.setattr(sql_sources, "query_problem", lambda query, dialect=None: None)
+    with pytest.raises(sql_sources.SourceUnavailable):
+        sql_sources.fetch(sis_url, "SELECT xxdm AS school_code FROM xs_school; COMMIT; UPDATE xs_school SET xxmc = 'x'")
+    eng = create_engine(sis_url)
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM xs_school WHERE xxmc = 'x'")).scalar() == 0
+    eng.dispose()
+
+
 def test_every_query_runs_in_a_read_only_transaction_with_a_time_limit(sis_url):
     """What gets past the text check (a function or a CTE that writes) meets a read-only transaction,
     and a query that hangs meets the time limit instead of holding every later sync back."""
