@@ -121,7 +121,25 @@ class SqlSource(BaseModel):
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cron: str = "*/30 * * * *"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = "Asia/Shanghai"  # the county's: the scheduler's clock, and the day a database's time falls on
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"{value!r} is not a time zone; e.g. 'Asia/Shanghai'") from None
+        return value
+
+
+def county_zone():
+    """The county's time zone (schedule.timezone)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(get_file_config().schedule.timezone)
 
 
 PLACEHOLDER_ISSUER = "XX縣教育和體育局"

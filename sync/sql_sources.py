@@ -11,8 +11,9 @@ checks as a sheet's rows.  One source key per (source, sheet):
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import create_engine, make_url, text
@@ -150,12 +151,41 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     return list(result.keys()), [tuple(r) for r in result]
 
 
-def _plain(value):
+class _Binary(str):
+    """A binary cell that is no text in UTF-8 or GB18030 (a picture, a hash): shown as its size."""
+
+
+def _plain(value, zone: tzinfo):
+    """A database value as a sheet's cell would hold it, so that every check (a date's day, privacy,
+    yes/no) sees what a person would read (found by an audit: bytes kept as "b'...'", a timestamptz
+    dated in the server's zone, JSON and arrays passed over by the privacy check)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return float(value)
-    return value
+    if isinstance(value, datetime):
+        # 2026-03-01 00:10+08 is 1 March in the county whatever zone the database session speaks.
+        return value.astimezone(zone).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, (str, int, float, date, time, timedelta)):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _text_of(bytes(value))
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)  # a UUID, an address, a range: as the database prints it
+
+
+def _text_of(data: bytes):
+    """A binary column's value: MariaDB's BIT(1) as 0 or 1, else text in UTF-8 or the GBK family older
+    Chinese systems store names in."""
+    if len(data) == 1 and data in (b"\x00", b"\x01"):
+        return data[0]
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return _Binary(f"<{len(data)} bytes>")
 
 
 def rows_digest(columns: list[str], rows: list[tuple]) -> str:
@@ -166,9 +196,15 @@ def rows_digest(columns: list[str], rows: list[tuple]) -> str:
 
 
 def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple], registry: set[str] | None,
-               today: date, maxima: dict[str, float], campuses: dict[str, set[str]] | None = None) -> FileReport:
+               today: date, maxima: dict[str, float], campuses: dict[str, set[str]] | None = None,
+               zone: tzinfo | None = None) -> FileReport:
     """Validate a query result as the sheet `sheet_key` (school_code is a column here).
-    campuses: each school's campuses, which a guard's campus must be one of (None: not checked)."""
+    campuses: each school's campuses, which a guard's campus must be one of (None: not checked);
+    zone: the county's time zone, the day a time with a zone falls on (default: schedule.timezone)."""
+    if zone is None:
+        from sync.settings import county_zone
+
+        zone = county_zone()
     spec = contract.SHEETS[sheet_key]
     report = FileReport(f"{name}:{sheet_key}", kind="sql")
     mapping, twice = {}, {}
@@ -193,7 +229,14 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
             f"the query returns no '{col.key}' column ({col.label_en}); alias one with AS {col.key}",
             sheet=sheet_key, column=col.key, sheet_key=sheet_key,
         )
-    region = [(n, [_plain(v) for v in row]) for n, row in enumerate(rows, start=1)]
+    region = [(n, [_plain(v, zone) for v in row]) for n, row in enumerate(rows, start=1)]
+    binary = sorted({i for _n, cells in region for i, v in enumerate(cells) if v.__class__ is _Binary
+                     and i in mapping.values()})
+    for i in binary:
+        report.add_file_problem(
+            f"查詢結果的「{columns[i]}」列是二進制數據,不是文字;請在查詢中轉成文字(如 CAST(... AS CHAR) 或 convert_from)",
+            f"the query's '{columns[i]}' column holds binary data, not text; convert it to text in the query "
+            "(CAST(... AS CHAR), convert_from(...))", sheet=sheet_key, column=str(columns[i]), sheet_key=sheet_key)
     report.problems.extend(privacy_problems(sheet_key, sheet_key, None, list(columns), region,
                                             code_col=mapping.get("school_code"),
                                             skip_cols=numeric_columns(sheet_key, mapping)))

@@ -84,6 +84,16 @@ def test_a_bad_config_file_gives_one_line_and_exit_2(tmp_path):
     assert "SAFESCHOOL_CONFIG" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_misspelt_county_time_zone_stops_every_command_with_one_line(tmp_path):
+    """schedule.timezone dates a database's times as well as running the cron: a typo is caught when the
+    configuration is read, not at the first timestamp."""
+    bad = tmp_path / "c.toml"
+    bad.write_text('[schedule]\ntimezone = "Asia/Shanghia"\n', encoding="utf-8")
+    result = _run("init", env={"SAFESCHOOL_CONFIG": str(bad)})
+    assert result.returncode == 2 and "'Asia/Shanghia' is not a time zone" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("command", [("init",), ("users", "list"), ("score", "--year", "2026")])
 def test_a_store_url_naming_a_file_that_is_no_database_says_so_in_one_line(tmp_path, command):
     not_a_store = tmp_path / "safeschool.db"

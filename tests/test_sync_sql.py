@@ -379,6 +379,59 @@ def test_a_query_giving_one_school_two_school_rows_has_the_second_refused(store,
     assert any("duplicates row" in p.reason_en for p in outcome.problems)
 
 
+def _checked(url: str, sheet_key: str, query: str):
+    from zoneinfo import ZoneInfo
+
+    from sync.report import indicator_max
+    from sync.sql_sources import check_rows, fetch
+
+    columns, rows = fetch(url, query)
+    return check_rows("sis", sheet_key, columns, rows, {"1001"}, TODAY, indicator_max(), zone=ZoneInfo("Asia/Shanghai"))
+
+
+def test_a_time_with_its_zone_is_dated_on_the_countys_day_not_the_database_servers(pg_url):
+    """A fund paid at 00:10 on 1 March in the county (+08) is a March fund, though the database session
+    speaks UTC, where it is still 28 February (found by an audit: stored as 2026-02-28, no message)."""
+    utc = pg_url + "?options=-ctimezone%3DUTC"
+    report = _checked(utc, "funds", "SELECT '1001' AS school_code, TIMESTAMPTZ '2026-03-01 00:10+08' AS date, "
+                                    "'隱患整治' AS use, 1200 AS amount")
+    assert [(r["date"], r["amount"]) for r in report.rows["funds"]] == [(date(2026, 3, 1), 1200)]
+
+
+_BINARY = {  # 王保安 as an older Chinese system stores it (GBK bytes), and MariaDB's BIT(1) yes
+    "postgresql": "SELECT '1001' AS school_code, DATE '2026-03-05' AS date, '本部' AS campus, "
+                  "'\\xcdf5b1a3b0b2'::bytea AS content",
+    "mariadb": "SELECT '1001' AS school_code, DATE '2026-03-05' AS date, '本部' AS campus, X'CDF5B1A3B0B2' AS content",
+}
+
+
+def test_a_binary_column_is_read_as_the_text_it_holds(sis_url):
+    """Found by an audit: a BYTEA/VARBINARY name was stored as "b'\\xcd\\xf5...'" and accepted."""
+    dialect = "postgresql" if sis_url.startswith("postgresql") else "mariadb"
+    report = _checked(sis_url, "guard_drills", _BINARY[dialect])
+    assert not report.problems and report.rows["guard_drills"][0]["content"] == "王保安"
+    if dialect == "mariadb":
+        report = _checked(sis_url, "education", "SELECT '1001' AS school_code, DATE '2026-03-02' AS date, "
+                          "'安全教育課' AS kind, '防溺水' AS topic, b'1' AS safety_content, 600 AS attendees, 600 AS expected")
+        assert not report.problems and report.rows["education"][0]["safety_content"] is True
+
+
+@pytest.mark.parametrize("column", ["'13812345678'::bytea", "'{\"tel\": \"13812345678\"}'::jsonb",
+                                    "ARRAY['13812345678']"])
+def test_a_phone_number_in_a_binary_json_or_array_column_refuses_the_query_as_in_text(pg_url, column):
+    """data-contract.md: "a column that looks like one is refused" whatever type the database keeps it in
+    (found by an audit: bytea, jsonb and text[] were passed over and the number stored)."""
+    report = _checked(pg_url, "guard_drills", f"SELECT '1001' AS school_code, DATE '2026-03-05' AS date, "
+                                              f"'本部' AS campus, {column} AS content")
+    assert report.refused and "phone" in report.file_problems[0].reason_en and not report.rows
+
+
+def test_a_binary_column_that_is_no_text_refuses_the_query_and_says_to_convert_it(pg_url):
+    report = _checked(pg_url, "guard_drills", "SELECT '1001' AS school_code, DATE '2026-03-05' AS date, "
+                                              "'本部' AS campus, '\\xfffefd00'::bytea AS content")
+    assert report.refused and "binary data" in report.file_problems[0].reason_en
+
+
 def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
     """LIKE '%小學', a modulo and PostgreSQL's ::cast go to the database as written."""
     from sync.sql_sources import fetch
