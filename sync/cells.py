@@ -199,12 +199,17 @@ _PLACEHOLDER_FORMS = frozenset(
     for form in product(*({c.lower(), c.upper()} for c in word)))
 
 
-def parse_text(value, placeholders: bool = True):
+def parse_text(value, placeholders: bool = True, max_length: int = 5000):
     """Text as typed; with `placeholders` (an optional column), 無 or / is the empty cell it stands for.
     A required column keeps it as written: a campus called "/" is still a campus the guards refer to."""
     text = _norm_text(value)
     if _CONTROL.search(text):
         return None, _control_problem(_shown(text))
+    if len(text) > max_length:
+        # Refused here, as a row: at the store a value too long fails the whole source (found by an audit).
+        return None, _p(f"內容太長({len(text):,} 個字),最多 {max_length:,} 個字;請精簡,詳細材料留在學校存檔中",
+                        f"too long ({len(text):,} characters, at most {max_length:,}); shorten it and keep the "
+                        "details in the school's own files")
     if placeholders and len(text) <= 4 and text.lower() in PLACEHOLDERS:
         return None, None
     return text, None
@@ -484,10 +489,10 @@ def cell_parser(column: contract.Column):
         def inner(value):
             return parse_choice(value, choices)
     elif column.kind == contract.TEXT:
-        optional = not column.required
+        optional, longest = not column.required, column.max_length
 
         def inner(value):
-            return parse_text(value, optional)
+            return parse_text(value, optional, longest)
     else:
         inner = _PARSERS[column.kind]
     blank = _placeholders_of(column)
@@ -507,7 +512,7 @@ def cell_parser(column: contract.Column):
     if quick is None:
         return _remembering_text(full)
     if column.kind == contract.TEXT:
-        return quick(full, placeholders=not column.required)
+        return quick(full, placeholders=not column.required, max_length=column.max_length)
     return quick(_remembering_text(full))
 
 
@@ -531,15 +536,16 @@ def _remembering_text(full):
     return parse
 
 
-def _quick_text(full, placeholders: bool = True):
+def _quick_text(full, placeholders: bool = True, max_length: int = 5000):
     forms = _PLACEHOLDER_FORMS if placeholders else frozenset()
 
     def parse(value):
-        # Not empty, not a possible formula error ("#..." or "Err:..."), no control character: the text.
+        # Not empty, not a possible formula error ("#..." or "Err:..."), no control character, not too
+        # long: the text.
         if value.__class__ is str and value[:1] not in "#E":
             text = value.strip()
             # isprintable is False for every _CONTROL character, so it answers the common case in C.
-            if text and (text.isprintable() or _CONTROL.search(text) is None) and (
+            if text and len(text) <= max_length and (text.isprintable() or _CONTROL.search(text) is None) and (
                     len(text) > 4 or text not in forms):
                 return text, None
         return full(value)
@@ -620,5 +626,5 @@ def parse_cell(column: contract.Column, value):
     if column.kind == contract.CHOICE:
         return parse_choice(value, column.choices)
     if column.kind == contract.TEXT:
-        return parse_text(value, not column.required)
+        return parse_text(value, not column.required, column.max_length)
     return _PARSERS[column.kind](value)

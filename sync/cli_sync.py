@@ -92,7 +92,7 @@ def _once(quiet: bool, wait: float, console, recompute: bool = True) -> int:
 
 # The run's and each source's outcome, for the bureau office's clerk first (the English stays beside it).
 _RUN_WORDS = {"ok": "完成", "refused": "有來源被拒收", "failed": "失敗", "busy": "已有同步在進行"}
-_ACTION_WORDS = {"loaded": "已導入", "skipped": "未變", "refused": "拒收", "removed": "已刪除", "failed": "讀取失敗"}
+_ACTION_WORDS = {"loaded": "已導入", "skipped": "未變", "refused": "拒收", "removed": "已刪除", "failed": "失敗"}
 
 
 def _print_summary(console, summary, quiet: bool) -> None:

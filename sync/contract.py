@@ -61,6 +61,9 @@ class Column:
     # departed guard still counted; no company: every guard directly hired), which changes the score
     # without a word.
     may_be_absent: bool = False
+    # Characters a text cell may hold: what the store's column takes on every database (MariaDB's TEXT is
+    # 65,535 bytes; a school's name is shown in rankings and kept in a 200-character column).
+    max_length: int = 5000
 
     @property
     def label_en(self) -> str:
@@ -89,8 +92,8 @@ class Sheet:
         return [c.key for c in self.columns]
 
 
-def _c(key, zh, kind=TEXT, required=True, choices=(), en="", may_be_absent=False):
-    return Column(key, zh, kind, required, tuple(choices), en, may_be_absent)
+def _c(key, zh, kind=TEXT, required=True, choices=(), en="", may_be_absent=False, max_length=5000):
+    return Column(key, zh, kind, required, tuple(choices), en, may_be_absent, max_length)
 
 
 SCHOOL_SHEETS: tuple[Sheet, ...] = (
@@ -98,9 +101,9 @@ SCHOOL_SHEETS: tuple[Sheet, ...] = (
         "school", "學校概況", "school",
         (
             _c("school_code", "學校代碼", en="school code"),
-            _c("name", "學校名稱", en="school name"),
+            _c("name", "學校名稱", en="school name", max_length=200),
             _c("type", "學校類別", CHOICE, choices=SCHOOL_TYPES, en="school type"),
-            _c("township", "所屬鄉鎮", en="township"),
+            _c("township", "所屬鄉鎮", en="township", max_length=200),
             _c("boarding", "寄宿制", BOOL, en="boarding school"),
         ),
         single_row=True, en="School",
@@ -251,9 +254,9 @@ BUREAU_SHEETS: tuple[Sheet, ...] = (
         "registry", "學校名冊", "bureau",
         (
             _c("school_code", "學校代碼", en="school code"),
-            _c("name", "學校名稱", en="school name"),
+            _c("name", "學校名稱", en="school name", max_length=200),
             _c("type", "學校類別", CHOICE, choices=SCHOOL_TYPES, en="school type"),
-            _c("township", "所屬鄉鎮", en="township"),
+            _c("township", "所屬鄉鎮", en="township", max_length=200),
         ),
         en="School registry", natural_key=("school_code",),
     ),

@@ -1,6 +1,13 @@
 """Errors a user can cause; the CLI and the dashboard show their text."""
 
 
+def first_line(err: BaseException) -> str:
+    """The driver's own first line of a database error (not SQLAlchemy's SQL and parameter dump), or the
+    error's kind."""
+    lines = str(getattr(err, "orig", None) or err).strip().splitlines()
+    return lines[0][:300] if lines else type(err).__name__
+
+
 class UserError(Exception):
     """Something the person can fix: str(err) says what, where, and how (English, for the CLI and the
     log); `zh`, when given, says it in Chinese for the dashboard, in the dashboard's own words."""

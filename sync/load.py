@@ -69,7 +69,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 
 from sync import contract
 from sync.cells import shortened
-from sync.lock import SyncBusy, sync_lock
+from sync.errors import first_line
+from sync.lock import LockLost, SyncBusy, sync_lock
 from sync.parallel import configured_workers, ordered_map
 from sync.reader import WORKBOOK_SUFFIXES
 from sync.report import (
@@ -439,8 +440,9 @@ class _Writer:
     When one source's writes fail (a value the store refuses), the transaction is rolled back and
     every source in it is written again alone, so only that source fails."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, verify_lock: Callable[[], None] = lambda: None):
         self.engine = engine
+        self.verify_lock = verify_lock  # raises LockLost: nothing more is committed
         self.conn = None
         self.pending: list[tuple[str, Callable, Callable | None, SourceOutcome | None]] = []
         self.rows = 0
@@ -459,7 +461,7 @@ class _Writer:
             self.rollback()
             raise  # the store itself is gone: the run fails (run_sync says so), nothing half-written
         except Exception as err:  # noqa: BLE001 - one source's values the store refused, or a bug
-            log.warning("storing %s failed (%s); writing its batch again source by source", key, err)
+            log.warning("storing %s failed (%s); writing its batch again source by source", key, first_line(err))
             self.rollback()
             for item in self.pending:
                 redone = self._alone(*item[:3])
@@ -474,6 +476,7 @@ class _Writer:
         return result
 
     def _alone(self, key: str, fn: Callable, failed: Callable | None):
+        self.verify_lock()
         try:
             with self.engine.begin() as conn:
                 return fn(conn)
@@ -482,13 +485,14 @@ class _Writer:
         except Exception as err:  # noqa: BLE001 - see write
             if failed is None:
                 raise
-            log.exception("storing %s failed", key)
+            log.warning("storing %s failed: %s", key, first_line(err))
             with self.engine.begin() as conn:
                 return failed(conn, err)
 
     def commit(self) -> None:
         if self.conn is not None:
             try:
+                self.verify_lock()
                 self.conn.commit()
             finally:
                 self.conn.close()
@@ -517,7 +521,8 @@ STORE_BATCH_SECONDS = 1.0
 
 
 class _Run:
-    def __init__(self, engine, run_id, inbox, sql_sources, progress, today, workers=1, without_config=False):
+    def __init__(self, engine, run_id, inbox, sql_sources, progress, today, workers=1, without_config=False,
+                 verify_lock: Callable[[], None] = lambda: None):
         self.engine, self.run_id, self.inbox = engine, run_id, Path(inbox)
         self.without_config = without_config
         self.workers = workers
@@ -528,7 +533,7 @@ class _Run:
         self.outcomes: list[SourceOutcome] = []
         self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         self.skipped: list[SourceOutcome] = []
-        self.writer = _Writer(engine)
+        self.writer = _Writer(engine, verify_lock)
         self.done = 0
         self.total = 0
 
@@ -569,9 +574,9 @@ class _Run:
 
         def failed(conn, err):
             # Its writes rolled back: the source keeps its previous records; the others go on.
-            reason = str(getattr(err, "orig", None) or err).strip().splitlines()
-            message = (f"storing this source failed ({type(err).__name__}: {reason[0][:200] if reason else ''}); "
-                       "its previous records are kept; tell the bureau")
+            reason = f"{type(err).__name__}: {first_line(err)[:200]}"
+            message = (f"此來源寫入數據庫失敗({reason}),原有記錄保留;請告知教育局 / "
+                       f"storing this source failed ({reason}); its previous records are kept; tell the bureau")
             outcome = _fail_source(conn, self.run_id, key, kind, message, existing)
             outcome.problems = report.problems
             return outcome
@@ -589,7 +594,8 @@ class _Run:
 
     def _run(self) -> list[SourceOutcome]:
         if not self.inbox.is_dir():
-            raise InboxUnavailable(f"the inbox {self.inbox} is not there (is the share mounted?); nothing was changed")
+            raise InboxUnavailable(f"收件夾 {self.inbox} 不存在(共享文件夾是否已掛載?),未作任何更改 / the inbox "
+                                   f"{self.inbox} is not there (is the share mounted?); nothing was changed")
         existing = self._existing()
         files, unreadable, closed = [], [], []
         for key, path in list_inbox(self.inbox, closed):
@@ -606,8 +612,9 @@ class _Run:
         loaded_files = [k for k, r in existing.items() if k.startswith("file:") and r["status"] in ("loaded", "refused")]
         if not files and not unreadable and loaded_files:
             raise InboxUnavailable(
-                f"the inbox {self.inbox} holds no workbook, but {len(loaded_files)} were loaded before "
-                "(is the share mounted?); nothing was removed"
+                f"收件夾 {self.inbox} 中沒有工作簿,但之前導入過 {len(loaded_files)} 個(共享文件夾是否已掛載?),"
+                f"未刪除任何記錄 / the inbox {self.inbox} holds no workbook, but {len(loaded_files)} were loaded "
+                "before (is the share mounted?); nothing was removed"
             )
         self.total = len(files) + sum(len(s.queries) for s in self.sql_sources)
         to_peek = []
@@ -927,12 +934,12 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
     indicator_max()
     summary = RunSummary(None, trigger, "running", started)
     try:
-        with sync_lock(engine, wait=wait):
+        with sync_lock(engine, wait=wait) as lock:
             summary.run_id = _start_run(engine, trigger, started)
             try:
                 workers = configured_workers(workers)
                 summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today, workers,
-                                       without_config).run()
+                                       without_config, lock.verify).run()
                 summary.status = "refused" if summary.refused else "ok"
             except InboxUnavailable as err:
                 summary.status, summary.message = "failed", str(err)
@@ -942,18 +949,24 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
             if recompute and summary.status != "failed" and (changed or _scores_owed(engine) or
                                                                _running_year_behind(engine, today) or
                                                                _rubric_changed(engine)):
+                lock.verify()
                 summary.message = _recompute(engine, workers, today)
                 summary.recomputed = not summary.message
             _finish_run(engine, summary)
     except SyncBusy as err:
         summary.status, summary.message = "busy", str(err)
         log.info("%s", err)
+    except LockLost as err:
+        # What was committed stands, each source wholly; the batch not yet committed was dropped.  The run
+        # stays "running" in the history until the next run marks it interrupted.
+        summary.status, summary.message = "failed", str(err)
+        log.error("sync failed: %s", err)
     except (DBAPIError, SQLAlchemyError) as err:
-        reason = str(getattr(err, "orig", None) or err).strip().splitlines()
+        reason = first_line(err)
         summary.status = "failed"
-        summary.message = f"the store cannot be used ({reason[0] if reason else type(err).__name__}); " \
+        summary.message = f"數據庫無法使用({reason}),下次同步重試 / the store cannot be used ({reason}); " \
                           "the run is retried next time"
-        if _no_tables(reason[0] if reason else ""):
+        if _no_tables(reason):
             summary.message += "; the store has no tables yet: run `safeschool init` once first"
         log.error("sync failed: %s", summary.message)
     summary.finished_at = summary.finished_at or datetime.now()

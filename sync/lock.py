@@ -30,6 +30,11 @@ class SyncBusy(Exception):
     """Another sync holds the lock; str(err) says who since when."""
 
 
+class LockLost(Exception):
+    """The lock's database session ended under a running sync (a server restart, a killed connection):
+    another sync may have started, so this one writes nothing more."""
+
+
 def _holder() -> str:
     return f"{socket.gethostname()} pid {os.getpid()}"
 
@@ -42,8 +47,24 @@ def _sqlite_lock_path(engine: Engine) -> Path:
 
 
 class _Held:
-    def __init__(self, release):
+    def __init__(self, release, still_held=None):
         self.release = release
+        self._still_held = still_held
+
+    def verify(self) -> None:
+        """Raise LockLost unless the lock is still this process's.  A server-side lock lives as long as
+        its session: the run checks it before each commit (found by an audit: with the session killed,
+        a second sync ran beside the first)."""
+        if self._still_held is None:
+            return  # an flock() is the process's until it lets go or dies
+        try:
+            held = bool(self._still_held())
+        except Exception:  # noqa: BLE001 - the session is gone: so is the lock
+            held = False
+        if not held:
+            raise LockLost("同步鎖的數據庫會話已斷開,本次同步停止,未寫入的部分下次同步完成 / the sync lock's database "
+                           "session ended during the run (the store restarted or the connection was cut); this "
+                           "run stopped and the next one finishes its work")
 
 
 def _try_acquire(engine: Engine):
@@ -60,9 +81,17 @@ def _try_acquire(engine: Engine):
             try:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
                 conn.commit()
+            except Exception:  # noqa: BLE001 - a session already gone let the lock go with it
+                pass
             finally:
                 conn.close()
-        return _Held(release)
+
+        def still_held():
+            held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                                     "AND pid = pg_backend_pid() AND objid = :k"), {"k": PG_LOCK_KEY}).scalar()
+            conn.commit()
+            return held
+        return _Held(release, still_held)
     if dialect in ("mysql", "mariadb"):
         # GET_LOCK names are server-wide: the database's name keeps two stores on one server apart.
         name = f"safeschool_{LOCK_NAME}_{engine.url.database or ''}"[:64]
@@ -77,9 +106,16 @@ def _try_acquire(engine: Engine):
             try:
                 conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
                 conn.commit()
+            except Exception:  # noqa: BLE001 - a session already gone let the lock go with it
+                pass
             finally:
                 conn.close()
-        return _Held(release)
+
+        def still_held():
+            held = conn.execute(text("SELECT IS_USED_LOCK(:n) = CONNECTION_ID()"), {"n": name}).scalar()
+            conn.commit()
+            return held
+        return _Held(release, still_held)
     import fcntl
 
     path = _sqlite_lock_path(engine)
@@ -122,7 +158,8 @@ def _note_holder(engine: Engine, holder: str | None) -> None:
 
 @contextmanager
 def sync_lock(engine: Engine, wait: float = 0.0):
-    """Hold the sync lock for the block; wait up to `wait` seconds for it, else raise SyncBusy."""
+    """Hold the sync lock for the block (it gives the holder, whose verify() says it is still held);
+    wait up to `wait` seconds for it, else raise SyncBusy."""
     deadline = time.monotonic() + max(wait, 0.0)
     held = _try_acquire(engine)
     while held is None and time.monotonic() < deadline:
@@ -133,7 +170,7 @@ def sync_lock(engine: Engine, wait: float = 0.0):
                        "this one did not start")
     _note_holder(engine, _holder())
     try:
-        yield
+        yield held
     finally:
         _note_holder(engine, None)
         held.release()

@@ -44,6 +44,7 @@ def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox:
     from sync.settings import get_file_config
 
     schedule = get_file_config().schedule
+    where = "--cron" if cron else "schedule.cron"
     cron = cron or schedule.cron
     timezone = timezone or schedule.timezone
     try:
@@ -51,13 +52,16 @@ def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox:
 
         ZoneInfo(timezone)
     except (ValueError, KeyError, OSError):
-        raise UserError(f"schedule.timezone {timezone!r} is not a time zone; e.g. 'Asia/Shanghai'") from None
+        raise UserError(f"時區 {timezone!r} 不存在,例如 'Asia/Shanghai' / schedule.timezone {timezone!r} is not a "
+                        "time zone; e.g. 'Asia/Shanghai'") from None
     try:
         trigger = CronTrigger.from_crontab(standard_weekdays(cron), timezone=timezone)
-    except (ValueError, KeyError) as err:
+    except (ValueError, KeyError):
+        # APScheduler's own reason counts weekdays from Monday as 0-6; the bureau writes standard cron.
         raise UserError(
-            f"schedule.cron {cron!r} is not a valid cron expression ({err}); e.g. '*/30 * * * *' "
-            "for every 30 minutes"
+            f"排程 {cron!r} 不是有效的 cron 表達式:五項依次為 分 時 日 月 星期(0–7,0 和 7 為星期日),例如 '*/30 * * * *' "
+            f"每30分鐘 / {where} {cron!r} is not a valid cron expression: five fields, minute hour day month weekday "
+            "(0-7, 0 and 7 are Sunday); e.g. '*/30 * * * *' for every 30 minutes"
         ) from None
     scheduler = BlockingScheduler(timezone=timezone)
     scheduler.add_job(

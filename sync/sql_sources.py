@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from sync import contract
+from sync.errors import first_line
 from sync.reader import column_key_of
 from sync.report import FileReport
 from sync.validate import Context, RawRow, numeric_columns, privacy_problems, validate_rows
@@ -128,8 +129,7 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
             conn.rollback()
             return out
     except Exception as err:  # any driver error: the source is unavailable this run
-        first = str(getattr(err, "orig", None) or err).strip().splitlines()
-        raise SourceUnavailable(first[0][:300] if first else type(err).__name__) from None
+        raise SourceUnavailable(first_line(err)) from None
     finally:
         engine.dispose()
 

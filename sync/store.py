@@ -256,7 +256,37 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=_store_time_limits(url))
+    if engine.dialect.driver == "pymysql":
+        event.listen(engine, "connect", _answer_limit)
+    return engine
+
+
+STORE_CONNECT_SECONDS = 15
+# PyMySQL waits for every answer as long as its read_timeout (none by default): a store that takes the
+# connection and never answers held the scheduler's job, and every later tick behind it, for good
+# (found by an audit).  Its greeting within the connect limit, then any answer within this, far above
+# any one statement of a county's sync.
+STORE_ANSWER_SECONDS = 600
+
+
+def _answer_limit(dbapi_connection, _record) -> None:
+    if hasattr(dbapi_connection, "_read_timeout"):
+        dbapi_connection._read_timeout = dbapi_connection._write_timeout = STORE_ANSWER_SECONDS
+
+
+def _store_time_limits(url: str) -> dict:
+    """The driver's limits for a server store; a limit written into the URL is the bureau's and is kept."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    driver, given = parsed.get_driver_name(), set(parsed.query)
+    limits = {}
+    if driver in ("psycopg", "pymysql"):
+        limits["connect_timeout"] = STORE_CONNECT_SECONDS
+    if driver == "pymysql":
+        limits["read_timeout"] = limits["write_timeout"] = STORE_CONNECT_SECONDS  # the greeting; then _answer_limit
+    return {k: v for k, v in limits.items() if k not in given}
 
 
 @lru_cache(maxsize=4)

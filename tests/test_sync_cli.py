@@ -120,6 +120,19 @@ def test_a_bad_cron_is_a_user_error(county):
         build_scheduler(cron="every half hour")
 
 
+def test_a_weekday_past_standard_crons_range_is_explained_in_standard_cron_terms_in_both_languages(county):
+    """Found by an audit: '0 2 * * 8' was answered with APScheduler's "maximum value (6)" (its weekdays
+    count from Monday as 0), wrong for a bureau writing standard cron, where 7 is Sunday too."""
+    from sync.errors import UserError
+    from sync.scheduler import build_scheduler
+
+    with pytest.raises(UserError) as raised:
+        build_scheduler(cron="0 2 * * 8")
+    message = str(raised.value)
+    assert "0 和 7 為星期日" in message and "0 and 7 are Sunday" in message and "(6)" not in message
+    assert "--cron '0 2 * * 8'" in message
+
+
 def test_a_scheduled_run_with_the_database_down_is_logged_and_does_not_raise(county, monkeypatch, caplog):
     from sync.scheduler import scheduled_sync
 

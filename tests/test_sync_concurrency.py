@@ -142,3 +142,48 @@ def test_a_sync_killed_mid_load_leaves_each_source_wholly_old_or_new_and_the_nex
         statuses = conn.execute(select(sync_runs.c.status).order_by(sync_runs.c.run_id)).scalars().all()
     assert statuses == ["ok", "interrupted", "ok"]
     fresh.dispose()
+
+
+def _kill_lock_session(url: str) -> None:
+    """End the database session that holds the sync lock, as a server restart or a cut connection does."""
+    from sqlalchemy import create_engine, text
+
+    from sync.lock import LOCK_NAME, PG_LOCK_KEY
+
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        if admin.dialect.name == "postgresql":
+            pid = conn.execute(text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :k"),
+                               {"k": PG_LOCK_KEY}).scalar()
+            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        else:
+            name = f"safeschool_{LOCK_NAME}_{admin.url.database}"[:64]
+            holder = conn.execute(text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
+            conn.execute(text(f"KILL {int(holder)}"))
+    admin.dispose()
+
+
+@pytest.mark.parametrize("server_url", ["pg_url", "mariadb_url"])
+def test_a_sync_whose_lock_session_is_cut_stops_before_its_next_commit_and_the_next_run_converges(
+        request, server_url, tmp_path):
+    """"Never run a sync at the same time": a server-side lock lives as long as its session; once that is
+    cut another sync may start, so the first writes nothing more and says why (found by an audit: it
+    went on loading beside the second)."""
+    url = request.getfixturevalue(server_url)
+    engine = make_engine(url)
+    upgrade(engine)
+    inbox = _inbox(tmp_path)
+    proc = _start_sync(url, inbox, pause=0.5)
+    _wait_for(lambda: _loaded_in_latest_run(engine) >= 1)
+    _kill_lock_session(url)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "lock" in (out + err).decode(), (out + err).decode()
+    assert _loaded_in_latest_run(engine) < 1 + len(CODES), "it went on to the end without its lock"
+    after = run_sync(engine, inbox, sql_sources=[], recompute=False)
+    assert after.status == "ok"
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade(fresh)
+    run_sync(fresh, inbox, sql_sources=[], recompute=False)
+    assert _state(engine) == _state(fresh)
+    fresh.dispose()
+    engine.dispose()

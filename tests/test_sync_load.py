@@ -215,7 +215,7 @@ def test_an_unmounted_share_fails_the_run_and_removes_nothing(engine, inbox, how
     if how == "empty":
         inbox.mkdir()
     summary = _sync(engine, inbox)
-    assert summary.status == "failed" and "mounted" in summary.message
+    assert summary.status == "failed" and "mounted" in summary.message and "共享文件夾是否已掛載" in summary.message
     assert len(_rows(engine, "drills", "1001")) == 2
     with engine.connect() as conn:
         assert conn.execute(select(sync_runs.c.status).order_by(sync_runs.c.run_id.desc())).first()[0] == "failed"

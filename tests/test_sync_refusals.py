@@ -392,3 +392,38 @@ def test_a_workbook_of_thousands_of_bad_rows_is_marked_up_to_a_limit_and_says_so
     listing = [[c.value for c in row] for row in wb["問題 Problems"].iter_rows(min_row=2)]
     assert len(listing) == 8 + 1 and [line[2] for line in listing[:8]] == list(range(2, 10))
     assert "first 8 and the sheets mark the first 5 of 12" in listing[-1][6] and "前 8 個" in listing[-1][5]
+
+
+def test_a_text_longer_than_any_stores_column_refuses_its_row_and_the_store_loads_the_rest(tmp_path, mariadb_url):
+    """Found by an audit: an 80,000-character hazard description (MariaDB's TEXT holds 65,535 bytes) failed
+    the whole source at the store, the valid hazards with it; now that row is refused, with its length."""
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
+    book = school_book()
+    book["隱患整改"].append(["H2", date(2026, 4, 1), "圍墻裂縫" * 5_000, "設施", "張主任", date(2026, 5, 1), None])
+    book["隱患整改"].append(["H3", date(2026, 4, 2), "消防栓過期", "消防", "張主任", date(2026, 5, 2), None])
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_xlsx(inbox / "bureau.xlsx", bureau_book())
+    write_xlsx(inbox / "1001.xlsx", book)
+    engine = make_engine(mariadb_url)
+    upgrade(engine)
+    summary = run_sync(engine, inbox, sql_sources=[], today=TODAY, recompute=False)
+    [school] = [o for o in summary.sources if o.source_key == "file:1001.xlsx"]
+    assert (school.action, school.rows_rejected) == ("loaded", 1)
+    [problem] = [p for p in school.problems if p.level == "row"]
+    assert problem.column == "隱患描述" and "20,000 characters, at most 5,000" in problem.reason_en
+    from sync.frames import load_frames
+
+    assert sorted(load_frames(engine)["hazards"]["id"]) == ["H1", "H3"]
+    engine.dispose()
+
+
+def test_a_school_name_longer_than_the_rankings_column_is_refused_on_the_registry(tmp_path):
+    book = bureau_book()
+    book["學校名冊"][1][1] = "城關" * 101
+    report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
+    assert [(p.row, p.column) for p in report.row_problems] == [(2, "學校名稱")]
+    assert "at most 200" in report.row_problems[0].reason_en
