@@ -533,6 +533,7 @@ class _Run:
         self.outcomes: list[SourceOutcome] = []
         self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         self.skipped: list[SourceOutcome] = []
+        self.unreachable: dict[str, Exception] = {}  # SQL source name -> why it could not be reached
         self.writer = _Writer(engine, verify_lock)
         self.done = 0
         self.total = 0
@@ -688,7 +689,14 @@ class _Run:
     def _load_sql(self, existing, wanted: Callable[[str], bool], registry: set[str] | None = None,
                   campuses: dict[str, set[str]] | None = None) -> None:
         """The mapped queries of the sheets `wanted` says; campuses: each school's, for the guards."""
-        from sync.sql_sources import SourceUnavailable, check_rows, fetch, rows_digest, source_key
+        from sync.sql_sources import (
+            SourceUnavailable,
+            SourceUnreachable,
+            check_rows,
+            fetch,
+            rows_digest,
+            source_key,
+        )
 
         for src in self.sql_sources:
             for sheet_key, query in src.queries.items():
@@ -696,8 +704,14 @@ class _Run:
                     continue
                 key = source_key(src.name, sheet_key)
                 try:
+                    # A database that could not be reached this run is not tried again for each of its
+                    # queries: fourteen sheets behind a silent host held the lock three minutes.
+                    if src.name in self.unreachable:
+                        raise self.unreachable[src.name]
                     columns, rows = fetch(src.url, query)
                 except SourceUnavailable as err:
+                    if isinstance(err, SourceUnreachable):
+                        self.unreachable[src.name] = err
                     msg = (f"數據源 {src.name}({sheet_key})無法讀取,其記錄保留,下次同步再試;請檢查配置中的地址、密碼和查詢 / "
                            f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept and it "
                            "is tried again next run; check the URL, password and query in the configuration")

@@ -30,6 +30,10 @@ class SourceUnavailable(Exception):
     """The shared database could not be queried; str(err) says why."""
 
 
+class SourceUnreachable(SourceUnavailable):
+    """No connection to the shared database at all: its other queries need not try again this run."""
+
+
 def source_key(name: str, sheet_key: str) -> str:
     return f"sql:{name}:{sheet_key}"
 
@@ -122,12 +126,18 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
         engine.dispose()
         raise SourceUnavailable(f"the query was not run: {refused}")
     try:
-        with engine.connect() as conn:
+        try:
+            conn = engine.connect()
+        except Exception as err:  # noqa: BLE001 - any driver error: the host, the password, the database
+            raise SourceUnreachable(first_line(err)) from None
+        with conn:
             _answer_limit(conn)
             _read_only(conn)  # first statement of the transaction the query then runs in
             out = _run_one_statement(conn, query)
             conn.rollback()
             return out
+    except SourceUnavailable:
+        raise
     except Exception as err:  # any driver error: the source is unavailable this run
         raise SourceUnavailable(first_line(err)) from None
     finally:
@@ -209,7 +219,9 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
     report = FileReport(f"{name}:{sheet_key}", kind="sql")
     mapping, twice = {}, {}
     for i, col in enumerate(columns):
-        key = column_key_of(spec, col) or (col if col == "school_code" else None)
+        # school_code as any sheet names it (SCHOOL_CODE as MariaDB keeps an alias's case, 學校代碼).
+        key = column_key_of(spec, col) or (
+            "school_code" if column_key_of(contract.SHEETS["registry"], col) == "school_code" else None)
         if key and key not in mapping:
             mapping[key] = i
         elif key:

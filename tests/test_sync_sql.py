@@ -478,3 +478,47 @@ def test_a_database_host_that_never_answers_fails_its_source_within_the_connect_
             assert time.monotonic() - started < 20, url
     finally:
         silent.close()
+
+
+def test_a_database_that_cannot_be_reached_is_tried_once_per_run_not_once_per_query(store, tmp_path, monkeypatch):
+    """Found by an audit: three queries to a silent host took 46 s (fourteen would hold the sync lock
+    three and a half minutes, turning uploads away as busy).  Each query still fails with the reason and
+    keeps its records."""
+    import socket
+    import threading
+    import time
+
+    from sync import sql_sources
+
+    monkeypatch.setattr(sql_sources, "CONNECT_TIMEOUT_SECONDS", 2)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held = []
+    threading.Thread(target=lambda: held.extend(silent.accept() for _ in range(8)), daemon=True).start()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/x"
+    queries = {key: "SELECT 1 AS school_code" for key in ("funds", "hazards", "gate_duty", "guard_drills")}
+    try:
+        started = time.monotonic()
+        summary = _run(store, tmp_path, SqlSource(name="sis", url=url, queries=queries))
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    outcomes = [o for o in summary.sources if o.source_key.startswith("sql:")]
+    assert len(outcomes) == 4 and {o.action for o in outcomes} == {"failed"}
+    assert all("could not be read" in o.message for o in outcomes)
+    assert elapsed < 2 * 2 + 3, f"{elapsed:.1f} s: the host was tried for each query"
+
+
+@pytest.mark.parametrize("alias", ["SCHOOL_CODE", "學校代碼", "School_Code"])
+def test_the_school_code_column_is_named_as_leniently_as_the_others(alias):
+    """Found by an audit: every column matched leniently but school_code, which had to be written so."""
+    from sync.report import indicator_max
+    from sync.sql_sources import check_rows
+
+    report = check_rows("sis", "funds", [alias, "date", "use", "amount"], [("1001", date(2026, 3, 1), "隱患整治", 100)],
+                        {"1001"}, TODAY, indicator_max())
+    assert not report.problems and report.rows["funds"][0]["school_code"] == "1001"
+    twice = check_rows("sis", "funds", ["school_code", alias, "date", "use", "amount"],
+                       [("1001", "1002", date(2026, 3, 1), "隱患整治", 100)], {"1001"}, TODAY, indicator_max())
+    assert twice.refused and "2 times" in twice.file_problems[0].reason_en
