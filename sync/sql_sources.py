@@ -217,6 +217,7 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
         zone = county_zone()
     spec = contract.SHEETS[sheet_key]
     report = FileReport(f"{name}:{sheet_key}", kind="sql")
+    report.rows_read = len(rows)  # a refused result was read all the same
     mapping, twice = {}, {}
     for i, col in enumerate(columns):
         # school_code as any sheet names it (SCHOOL_CODE as MariaDB keeps an alias's case, 學校代碼).
@@ -265,5 +266,4 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
     report.rows[sheet_key] = result.accepted
     report.rejected.extend(result.rejected)
     report.problems.extend(result.problems)
-    report.rows_read = len(raw_rows)
     return report.masked()

@@ -430,6 +430,7 @@ def test_a_binary_column_that_is_no_text_refuses_the_query_and_says_to_convert_i
     report = _checked(pg_url, "guard_drills", "SELECT '1001' AS school_code, DATE '2026-03-05' AS date, "
                                               "'本部' AS campus, '\\xfffefd00'::bytea AS content")
     assert report.refused and "binary data" in report.file_problems[0].reason_en
+    assert report.rows_read == 1  # the summary's "read" is what the query gave, refused or not
 
 
 def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
