@@ -67,6 +67,22 @@ def _isolated_settings(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def silent_port():
+    """A local port whose listener takes every connection and never answers: a hung database server,
+    or a firewall that drops the packets after the handshake."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    held = []
+    threading.Thread(target=lambda: held.extend(silent.accept() for _ in range(16)), daemon=True).start()
+    yield silent.getsockname()[1]
+    silent.close()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 

@@ -53,31 +53,21 @@ def test_the_schema_also_migrates_on_mariadb(mariadb_url):
     engine.dispose()
 
 
-def test_a_store_that_takes_the_connection_and_never_answers_fails_the_run_instead_of_hanging(tmp_path, monkeypatch):
+def test_a_store_that_takes_the_connection_and_never_answers_fails_the_run_instead_of_hanging(
+        tmp_path, monkeypatch, silent_port):
     """Found by an audit: a MariaDB store behind a hung server held the scheduler's job, and every later
     tick, for good (PyMySQL waits for an answer without limit by default)."""
-    import socket
-    import threading
     import time
 
     from sync import store
     from sync.load import run_sync
 
     monkeypatch.setattr(store, "STORE_CONNECT_SECONDS", 2)
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
-    held = []
-    threading.Thread(target=lambda: held.extend(silent.accept() for _ in range(8)), daemon=True).start()
-    port = silent.getsockname()[1]
     (tmp_path / "inbox").mkdir()
-    try:
-        for url in (f"mysql+pymysql://root@127.0.0.1:{port}/x", f"postgresql+psycopg://postgres@127.0.0.1:{port}/x"):
-            eng = make_engine(url)
-            started = time.monotonic()
-            summary = run_sync(eng, tmp_path / "inbox", sql_sources=[], recompute=False)
-            assert summary.status == "failed" and "the store cannot be used" in summary.message, url
-            assert time.monotonic() - started < 30, url
-            eng.dispose()
-    finally:
-        silent.close()
+    for url in (f"mysql+pymysql://root@127.0.0.1:{silent_port}/x", f"postgresql+psycopg://postgres@127.0.0.1:{silent_port}/x"):
+        eng = make_engine(url)
+        started = time.monotonic()
+        summary = run_sync(eng, tmp_path / "inbox", sql_sources=[], recompute=False)
+        assert summary.status == "failed" and "the store cannot be used" in summary.message, url
+        assert time.monotonic() - started < 30, url
+        eng.dispose()

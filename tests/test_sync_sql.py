@@ -455,56 +455,36 @@ def test_a_plain_select_is_not_taken_for_a_write(query, dialect):
 
 
 
-def test_a_database_host_that_never_answers_fails_its_source_within_the_connect_limit(monkeypatch):
+def test_a_database_host_that_never_answers_fails_its_source_within_the_connect_limit(monkeypatch, silent_port):
     """A host that takes the connection and never answers must not hold the sync (and every later one,
     behind the lock) for good: the source fails, with its records kept, after the connect limit."""
-    import socket
-    import threading
     import time
 
     from sync import sql_sources
 
     monkeypatch.setattr(sql_sources, "CONNECT_TIMEOUT_SECONDS", 2)
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
-    held = []
-    threading.Thread(target=lambda: held.extend(silent.accept() for _ in range(4)), daemon=True).start()
-    port = silent.getsockname()[1]
-    try:
-        for url in (f"postgresql+psycopg://postgres@127.0.0.1:{port}/x", f"mysql+pymysql://root@127.0.0.1:{port}/x"):
-            started = time.monotonic()
-            with pytest.raises(sql_sources.SourceUnavailable):
-                sql_sources.fetch(url, "SELECT 1 AS school_code")
-            assert time.monotonic() - started < 20, url
-    finally:
-        silent.close()
+    for url in (f"postgresql+psycopg://postgres@127.0.0.1:{silent_port}/x", f"mysql+pymysql://root@127.0.0.1:{silent_port}/x"):
+        started = time.monotonic()
+        with pytest.raises(sql_sources.SourceUnavailable):
+            sql_sources.fetch(url, "SELECT 1 AS school_code")
+        assert time.monotonic() - started < 20, url
 
 
-def test_a_database_that_cannot_be_reached_is_tried_once_per_run_not_once_per_query(store, tmp_path, monkeypatch):
+def test_a_database_that_cannot_be_reached_is_tried_once_per_run_not_once_per_query(store, tmp_path, monkeypatch,
+                                                                                    silent_port):
     """Found by an audit: three queries to a silent host took 46 s (fourteen would hold the sync lock
     three and a half minutes, turning uploads away as busy).  Each query still fails with the reason and
     keeps its records."""
-    import socket
-    import threading
     import time
 
     from sync import sql_sources
 
     monkeypatch.setattr(sql_sources, "CONNECT_TIMEOUT_SECONDS", 2)
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
-    held = []
-    threading.Thread(target=lambda: held.extend(silent.accept() for _ in range(8)), daemon=True).start()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/x"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{silent_port}/x"
     queries = {key: "SELECT 1 AS school_code" for key in ("funds", "hazards", "gate_duty", "guard_drills")}
-    try:
-        started = time.monotonic()
-        summary = _run(store, tmp_path, SqlSource(name="sis", url=url, queries=queries))
-        elapsed = time.monotonic() - started
-    finally:
-        silent.close()
+    started = time.monotonic()
+    summary = _run(store, tmp_path, SqlSource(name="sis", url=url, queries=queries))
+    elapsed = time.monotonic() - started
     outcomes = [o for o in summary.sources if o.source_key.startswith("sql:")]
     assert len(outcomes) == 4 and {o.action for o in outcomes} == {"failed"}
     assert all("could not be read" in o.message for o in outcomes)
