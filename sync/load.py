@@ -21,14 +21,18 @@ evaluations; an upload from the dashboard does both in-process.
 What "unchanged" means.  `sources.content_hash` is 40 hex digits of the
 file's SHA-256 followed by 24 of a digest of what its checks depended on:
 for a school workbook whether its code is registered, for the bureau
-workbook the rubric's indicator maxima, and, for a source with refused rows,
+workbook the rubric's indicator maxima and the codes registry queries list,
+for a guards query its schools' campuses, and, for a source with refused rows,
 today's date (a date refused as "in the future" may be fine tomorrow).  A
 refused source is checked again on every run, so it is reported until it is
 fixed, and is let in as soon as what refused it (the registry, a second file
 of the same school) changes.
 
-Order.  The bureau workbook first (the registry), then SQL sources (registry
-queries first), then school workbooks, each checked against the registry.
+Order.  Registry queries first, then the bureau workbook (its inspections may
+name a school only a query registers), then school workbooks, each checked
+against the registry of every source, then the other queries, guards last
+(checked against this run's campuses).  A lost lock (its database session cut)
+stops the run before its next commit.
 
 Two files of one school.  Both are refused, the message names both; their
 previous records stay.  An upload from the dashboard is stored as
