@@ -22,16 +22,19 @@ def _print_problems(console, title: str, problems, filename: str) -> None:
         console.print(f"  {level} {escape(p.as_text(filename))}", soft_wrap=True)
 
 
-def _registry_if_any() -> set[str] | None:
-    """The store's registry, or None when there is no store yet (a check never creates one)."""
+def _registry_if_any(path: Path) -> set[str] | None:
+    """The store's registry, or None when there is no store yet (a check never creates one).  For the
+    bureau workbook, what the mapped registry queries list: its own registry sheet replaces the rest,
+    as in a sync."""
     from sync.cli_common import missing_sqlite_store
-    from sync.report import registry_in_store
+    from sync.report import BUREAU_WORKBOOK, peek, registry_in_store
     from sync.store import get_engine
 
     if missing_sqlite_store():
         return None
+    kinds = ("sql",) if peek(path)[0] == BUREAU_WORKBOOK else (BUREAU_WORKBOOK, "sql")
     try:
-        return registry_in_store(get_engine())
+        return registry_in_store(get_engine(), kinds=kinds)
     except Exception:  # an empty or unreachable store: check without the registry
         return None
 
@@ -42,7 +45,7 @@ def _check(path: Path, console) -> int:
 
     if not path.is_file():
         raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)")
-    registry = _registry_if_any()
+    registry = _registry_if_any(path)
     report = safe_check(path, path.name, registry, None, indicator_max())
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
     code = f", school {report.school_code}" if report.school_code else ""
@@ -52,7 +55,7 @@ def _check(path: Path, console) -> int:
     console.print(escape(f"{path.name}: {kind}{code}; {report.rows_read} rows read, {accepted} accepted, "
                          f"{refused} refused"))
     console.print(f"讀取 {report.rows_read} 行,接受 {accepted} 行,拒收 {refused} 行")  # a line each: scripts read the first
-    if registry is None:
+    if registry is None and report.kind != "bureau_workbook":  # the bureau's own 學校名冊 is its registry
         console.print("(庫中還沒有學校名冊,未核對學校代碼 / no school registry in the store: the school code was not "
                       "checked against it)")
     if report.problems:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
@@ -90,6 +91,18 @@ def test_sync_check_of_a_refused_file_accepts_none_of_its_rows(county, tmp_path)
     assert result.exit_code == 1 and "the whole file is refused" in result.output
     first, second = result.output.splitlines()[:2]
     assert first.endswith("29 rows read, 0 accepted, 29 refused") and "接受 0 行" in second, result.output
+
+
+def test_sync_check_of_the_bureau_workbook_judges_its_inspections_by_its_own_registry_as_the_sync_does(
+        county, tmp_path):
+    """1002 is registered in the store by the bureau's previous workbook; the new one drops it from its
+    學校名冊 and still inspects it: the sync refuses that row, so the check says so too."""
+    CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
+    book = bureau_book(("1001",))
+    book["督查記錄"].append([date(2026, 6, 1), "1002", "定期", "滅火器過期", 1, "否", "否", None, None])
+    result = CliRunner().invoke(main, ["sync", "--check", str(write_xlsx(tmp_path / "bureau-new.xlsx", book))])
+    assert result.exit_code == 1 and "學校代碼「1002」不在教育局的學校名冊中" in result.output, result.output
+    assert "未核對學校代碼" not in result.output
 
 
 def test_sync_check_of_a_missing_file_is_a_one_line_error(county, tmp_path):
