@@ -162,11 +162,10 @@ def _hints(long: pd.DataFrame) -> None:
     shown = (long["action"] != "") & long["applicable"] & ~assessed
     # A small gain is still the way up (one more covered week of forty): shown to the hundredth.
     worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.005)
-    shown_gain = gain.where(gain < 0.05, gain.round(1)).where(gain >= 0.05, gain.round(2))
-    # The points the hint promises, as a number for whoever ranks the ways up (the school page's
-    # "three things that would raise your total most"); None where no hint promises any.
-    long["gain_points"] = shown_gain.where(worth)
-    plus = shown_gain.map(lambda g: f"{g:.1f}" if g >= 0.05 else f"{g:.2f}")
+    plus = gain.map(lambda g: f"{g:.1f}" if g >= 0.05 else f"{g:.2f}")
+    # The points the hint promises, the very figure it shows, as a number for whoever ranks the ways up
+    # (the school page's "three things that would raise your total most"); None where no hint promises any.
+    long["gain_points"] = plus.astype(float).where(worth)
     reassess = assessed & (long["ratio"] < 1)
     long["hint"] = np.where(worth, long["action"] + "：+" + plus, np.where(shown & long["pending"], long["action"], ""))
     long["hint"] = long["hint"].where(~reassess, _REASSESS)

@@ -915,7 +915,11 @@ _EXAMPLE = re.compile(r"^[(（]?(示例|样例)[)）]?|^例[:：]|^例如")
 # Who signs a form, as the paperwork line under it names them (校長：王五, 分管領導：李四, 日期：...).
 _SIGNERS = r"(填表|填报|填写|制表|统计|记录|经办|经手|报送|签字|签名|签章|盖章|负责人|审核|审批|校长|副校长|分管|主管|领导|日期)"
 _SIGNATURE = re.compile(r"^" + _SIGNERS + r"[^:]{0,4}:")
-_SIGNER_LABEL = re.compile(r"^" + _SIGNERS + r"[^:]{0,4}:?$")  # 校長 | 王五 | 填表人 | 張三: a label per cell
+# A signer's label alone in its cell (校長 | 王五 | 填表人 | 張三): the role and nothing else, so that a value
+# that merely starts so (領導小組, 主管部門檢查, 校長帶班, 記錄1, 日期待定) is never taken for one.
+_SIGNER_LABEL = re.compile(
+    r"^(?:(?:填表|填报|填写|制表|统计|记录|经办|经手|报送|审核|审批)人?|负责人|校长|副校长|分管(?:副)?校长|"
+    r"(?:分管|主管)?领导|日期|填表日期|填报日期)(?:\(?(?:签字|签名|签章|盖章)\)?)?:?$")
 # (此頁)以下空白: the form's own "nothing below", wherever on the line it is centred.
 _NOTHING_BELOW = re.compile(r"^[(]?(此页|本页|本表)?以下(空白|无内容|无正文)[)]?$")
 # "單位（蓋章）", "學校(公章)", "校長簽字：": a short line that ends asking for a seal or a signature,
@@ -1008,9 +1012,14 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
 
 
 def _signed_in_pairs(cells: list) -> bool:
-    """A line of signature labels, each followed by at most one value (校長： | 王五 | 日期： | 2026-11-29)."""
+    """A line of signature labels, each followed by at most one value (校長： | 王五 | 日期： | 2026-11-29):
+    two labels at least, or one that ends with its colon.  One bare word and a value (分管副校長 | 主任)
+    may be a record filled in the wrong columns: it stays a record, refused where it is wrong, so the
+    school sees it."""
     labels = filled_cells(cells)[0::2]
-    return all(cells[i].__class__ is str and _signer_label(cells[i][:LABEL_MAX]) for i in labels)
+    if not all(cells[i].__class__ is str and _signer_label(cells[i][:LABEL_MAX]) for i in labels):
+        return False
+    return len(labels) >= 2 or cells[labels[0]].strip().endswith((":", "："))
 
 
 @lru_cache(maxsize=4096)

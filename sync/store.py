@@ -257,7 +257,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url, pool_pre_ping=True, connect_args=_store_time_limits(url))
-    if engine.dialect.driver == "pymysql":
+    if engine.dialect.driver == "pymysql" and "read_timeout" not in engine.url.query:  # the bureau's own stands
         event.listen(engine, "connect", _answer_limit)
     return engine
 

@@ -223,8 +223,12 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
                 rec["campus"] = same
             else:
                 listed = "、".join(sorted(campuses))
-                out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed})",
-                            f"campus '{campus}' is not listed on the campuses sheet (listed: {listed})"))
+                if ctx.campuses_by_school is None:
+                    out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed})",
+                                f"campus '{campus}' is not listed on the campuses sheet (listed: {listed})"))
+                else:  # a query's guard: the school's campuses come from its workbook or a campuses query
+                    out.append(("campus", f"校區「{campus}」不是該校已登記的校區(已有:{listed})",
+                                f"campus '{campus}' is not one of the school's campuses (listed: {listed})"))
     if sheet_key == "hazards":
         found = rec.get("found_date")
         for key, zh in (("deadline", "整改時限"), ("closed_date", "完成日期")):
@@ -296,7 +300,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     parsers = [(col, col.key, col.kind == contract.DATE, cell_parser(col)) for col in sheet.columns
                if col.key in headers]
     absent = {col.key: None for col in sheet.columns if col.key not in headers}  # optional columns left out
-    unique = UNIQUE_KEYS.get(sheet.key)
+    # A workbook's 學校概況 holds one row (more refuses the file); a query's holds one row per school.
+    unique = UNIQUE_KEYS.get(sheet.key) if sheet.key != "school" or ctx.school_code is None else None
     seen: dict[tuple, int] = {}
     stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
     earliest, today = EARLIEST_RECORD, ctx.today
@@ -525,10 +530,12 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
     return problems
 
 
-# Under a phone or identity heading, seven digits in a row are a number of that kind even where the
-# patterns cannot tell (a local 6123456 without its area code, 值班室6123456); a code that letters lead
-# (保安員證件號 BA2021001) is a certificate's number, not a person's.
-_NUMBER_UNDER_PRIVATE_HEADING = re.compile(r"(?<![A-Za-z\d])\d(?: ?\d){6,}")  # not 2027-06-30
+# Under a phone or identity heading, seven digits in a row, as people group them (612 3456, 6512-3456,
+# 138.0013.8000), are a number of that kind even where the patterns cannot tell (a local number without
+# its area code, 值班室6123456); a code that letters lead (保安員證件號 BA2021001) is a certificate's
+# number, not a person's, and a date (證件有效期 2027-06-30) is a date.
+_NUMBER_UNDER_PRIVATE_HEADING = re.compile(r"(?<![A-Za-z\d])\d(?:[ \-.]?\d){6,}")
+_DATE_LIKE = re.compile(r"^(?:19|20)\d{2}([-./]?)(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])$")
 
 
 def _holds_no_number(rows: list[tuple[int, list]], column: int) -> bool:
@@ -538,7 +545,8 @@ def _holds_no_number(rows: list[tuple[int, list]], column: int) -> bool:
     as one."""
     values = [cells[column] for _n, cells in rows if column < len(cells) and not is_empty(cells[column])]
     return bool(values) and not any(
-        _NUMBER_UNDER_PRIVATE_HEADING.search(unicodedata.normalize("NFKC", _digits_of(v))) for v in values)
+        _DATE_LIKE.match(found) is None
+        for v in values for found in _NUMBER_UNDER_PRIVATE_HEADING.findall(unicodedata.normalize("NFKC", _digits_of(v))))
 
 
 def sheet_privacy_problems(sheet_name: str, rows: list[list], hidden: bool) -> list[Problem]:

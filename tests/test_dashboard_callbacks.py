@@ -641,6 +641,17 @@ def test_a_schools_page_names_the_three_things_that_would_raise_its_total_most_n
     assert text.count(" 分") == min(3, len(promised))
 
 
+def test_a_year_published_before_scoring_gave_the_gain_still_shows_the_biggest_gains():
+    """A publication is frozen: one made before "gain" was in the results keeps it only at the end of its
+    hint, and the card reads it there (found by a regression audit: such years showed no gains at all)."""
+    from dashboard.pages import school
+
+    frozen = {"D1": {"title": "演練", "points": 6, "max": 8, "hint": "補一次演練：+2.0", "hint_en": "hold a drill: +2.0"},
+              "C2": {"title": "安全教育", "points": 5, "max": 6, "hint": "補課：+0.5", "hint_en": "teach a class: +0.5"}}
+    card = _text(school.biggest_gains(school.indicator_rows(frozen, "en"), frozen, "en"))
+    assert card.index("D1") < card.index("C2") and "2" in card and "0.5" in card
+
+
 def test_the_bureau_overview_names_the_lowest_ranked_schools_with_links(app):
     """Found by an audit: the ranking opens best first, and a leader could not find the worst in 30 s."""
     app_module, c = app

@@ -71,3 +71,15 @@ def test_a_store_that_takes_the_connection_and_never_answers_fails_the_run_inste
         assert summary.status == "failed" and "the store cannot be used" in summary.message, url
         assert time.monotonic() - started < 30, url
         eng.dispose()
+
+
+def test_a_mariadb_store_waits_for_answers_as_long_as_its_url_says_else_ten_minutes(mariadb_url):
+    """The limit against a hung server is ours only where the bureau set none (found by a regression
+    audit: ?read_timeout=3600 was cut to 600 s)."""
+    from sync.store import STORE_ANSWER_SECONDS
+
+    for url, expected in ((mariadb_url, STORE_ANSWER_SECONDS), (mariadb_url + "&read_timeout=3600", 3600)):
+        eng = make_engine(url)
+        with eng.connect() as conn:
+            assert conn.connection.dbapi_connection._read_timeout == expected, url
+        eng.dispose()

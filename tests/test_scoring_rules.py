@@ -620,6 +620,20 @@ def test_a_school_whose_own_row_was_refused_but_whose_records_are_in_is_submitte
     assert bool(ev.schools.set_index("school_code").loc["S1", "submitted"])
 
 
+@pytest.mark.parametrize("gain,shown", [(0.048, "+0.05"), (0.05, "+0.1"), (0.2, "+0.2"), (0.0123, "+0.01")])
+def test_the_gain_a_hint_promises_is_the_figure_it_shows(gain, shown):
+    """The school page ranks the ways up by "gain": the same number the hint prints (found by a regression
+    audit: 0.048 printed +0.1 while the hint had said +0.05)."""
+    import pandas as pd
+
+    from scoring.engine import _hints
+
+    long = pd.DataFrame({"max": [1.0], "gain": [gain], "assessed_points": [float("nan")], "applicable": [True],
+                         "action": ["補一次演練"], "action_en": ["hold a drill"], "pending": [False], "ratio": [0.5]})
+    _hints(long)
+    assert long.loc[0, "hint_en"] == f"hold a drill: {shown}" and long.loc[0, "gain_points"] == float(shown)
+
+
 def test_hints_name_a_period_that_can_still_be_met():
     """"What would raise the score" on 30 Nov: December's drill, not January's, which is over (D1 4.4.1).
     Covering December adds one counted, covered month: 8 x ((7+1)/(8+1) - 7/8) = 0.1 points."""

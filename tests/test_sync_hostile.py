@@ -177,7 +177,11 @@ def test_an_extra_column_about_phones_or_papers_holding_no_such_number_is_kept_o
     assert not report.problems, [p.as_text() for p in report.problems]
 
 
-@pytest.mark.parametrize("header,number", [("值班電話", "6123456"), ("聯繫電話", "值班室 612 3456"), ("證件號", 6123456.0)])
+@pytest.mark.parametrize("header,number", [
+    ("值班電話", "6123456"), ("聯繫電話", "值班室 612 3456"), ("證件號", 6123456.0),
+    # found by a regression audit: grouped by dashes or dots, as people write them
+    ("值班電話", "6512-3456"), ("值班電話", "0351-612-3456"), ("手機號", "138.0013.8000"),
+])
 def test_a_local_number_under_a_phone_or_papers_heading_is_refused_though_no_area_code_shows_it(
         tmp_path, header, number):
     book = school_book()

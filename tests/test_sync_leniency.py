@@ -278,6 +278,30 @@ def test_the_signature_and_totals_lines_offices_write_under_a_table_are_paperwor
     assert len(report.rows["guard_drills"]) == drills_before and len(report.notes) == 1
 
 
+@pytest.mark.parametrize("sheet,cells,column", [
+    ("基礎工作", ["領導小組", "是"], "項目"),
+    ("保安演練", [None, None, "主管部門檢查"], "日期"),
+    ("隱患整改", [None, None, None, None, "校長", date(2026, 5, 1)], "編號"),
+    ("護學崗", [None, None, "校長帶班", "是"], "日期"),
+    ("安全辦人員", ["分管副校長", "主任"], "到崗日期"),
+])
+def test_a_half_filled_record_that_starts_with_a_signers_word_is_refused_where_the_school_sees_it(
+        tmp_path, sheet, cells, column):
+    """A record is never taken for paperwork and dropped unseen (found by a regression audit: these were
+    read as signature lines).  Only a role alone in its cell, two of them or one with its colon, is."""
+    book = school_book()
+    book[sheet].append(cells)
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert [p.column for p in report.row_problems][:1] == [column], [p.as_text() for p in report.problems]
+
+
+def test_a_whole_hazard_numbered_like_a_record_book_is_read(tmp_path):
+    book = school_book()
+    book["隱患整改"].append(["記錄1", date(2026, 3, 2), "校長室門窗", "設施設備", "校長", None, None])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems and "記錄1" in [h["id"] for h in report.rows["hazards"]]
+
+
 def test_a_hazard_numbered_like_a_note_whose_owner_is_the_principal_is_still_a_record(tmp_path):
     """校長 is a signature label on a paperwork line, and a hazard's 責任人 everywhere else."""
     book = school_book()

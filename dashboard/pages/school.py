@@ -8,6 +8,7 @@ school asking for another school's page gets a refusal, not data.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 
@@ -198,7 +199,8 @@ def biggest_gains(rows: list[dict], indicators: dict, lang: str):
     closed."""
     gains = []
     for row in rows:
-        gain = (indicators.get(row["id"]) or {}).get("gain")
+        entry = indicators.get(row["id"]) or {}
+        gain = entry["gain"] if "gain" in entry else _gain_in_hint(entry.get("hint_en"))
         if isinstance(gain, (int, float)) and gain > 0:
             gains.append((float(gain), row))
     if not gains:
@@ -209,6 +211,16 @@ def biggest_gains(rows: list[dict], indicators: dict, lang: str):
                                 html.Div(row["hint"], className="small text-muted")])
              for gain, row in gains[:GAINS_SHOWN]]
     return dbc.ListGroup(items, id="school-gains")
+
+
+# Results frozen before scoring gave "gain" (JSON_FORMAT 1, a year published then) carry it only at the
+# end of their hint (": +3.0"); a publication is never recomputed, so it is read from there.
+_GAIN_IN_HINT = re.compile(r": \+(\d+(?:\.\d+)?)$")
+
+
+def _gain_in_hint(hint_en) -> float | None:
+    found = _GAIN_IN_HINT.search(str(hint_en or ""))
+    return float(found[1]) if found else None
 
 
 def _wrapped(field: str, header: str, flex: float, min_width: int) -> dict:
