@@ -45,7 +45,9 @@ A file that disappears from the inbox takes its records with it (status
 "missing", the run says so); so does a query taken out of the configuration.
 A query whose database cannot be reached keeps its records (action "failed").  An inbox that is not there, or holds no
 workbook at all while the store has loaded ones, is taken as an unmounted
-share: the run fails, is recorded, and nothing is removed.
+share: the run fails, is recorded, and no workbook's records are removed; the
+mapped queries are read all the same (the shared database has nothing to do
+with the share).
 """
 
 from __future__ import annotations
@@ -423,10 +425,6 @@ def _fail_source(conn, run_id: int, key: str, kind: str, message: str, existing:
 
 # ---------------------------------------------------------------- one run
 
-class InboxUnavailable(Exception):
-    """The inbox cannot be read (an unmounted share); nothing is removed."""
-
-
 @dataclass
 class _File:
     key: str
@@ -538,6 +536,7 @@ class _Run:
         self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         self.skipped: list[SourceOutcome] = []
         self.unreachable: dict[str, Exception] = {}  # SQL source name -> why it could not be reached
+        self.inbox_problem = ""  # the inbox could not be read (an unmounted share): the run fails
         self.writer = _Writer(engine, verify_lock)
         self.done = 0
         self.total = 0
@@ -598,12 +597,13 @@ class _Run:
             self.writer.rollback()  # after an error: the batch not yet committed stays wholly old
 
     def _run(self) -> list[SourceOutcome]:
-        if not self.inbox.is_dir():
-            raise InboxUnavailable(f"收件夾 {self.inbox} 不存在(共享文件夾是否已掛載?),未作任何更改 / the inbox "
-                                   f"{self.inbox} is not there (is the share mounted?); nothing was changed")
         existing = self._existing()
         files, unreadable, closed = [], [], []
-        for key, path in list_inbox(self.inbox, closed):
+        if not self.inbox.is_dir():
+            self.inbox_problem = (f"收件夾 {self.inbox} 不存在(共享文件夾是否已掛載?),其工作簿的記錄保留 / the "
+                                  f"inbox {self.inbox} is not there (is the share mounted?); its workbooks' records "
+                                  "are kept")
+        for key, path in list_inbox(self.inbox, closed) if not self.inbox_problem else ():
             try:
                 files.append(_File(key, path, _sha(path.read_bytes())))
             except OSError as err:  # permissions, a file being replaced: keep its records, try next time
@@ -615,12 +615,13 @@ class _Run:
                                  "denied); its records are kept and it is tried again next run")
                            for key in existing if key.startswith(inside)]
         loaded_files = [k for k, r in existing.items() if k.startswith("file:") and r["status"] in ("loaded", "refused")]
-        if not files and not unreadable and loaded_files:
-            raise InboxUnavailable(
+        if not files and not unreadable and loaded_files and not self.inbox_problem:
+            self.inbox_problem = (
                 f"收件夾 {self.inbox} 中沒有工作簿,但之前導入過 {len(loaded_files)} 個(共享文件夾是否已掛載?),"
                 f"未刪除任何記錄 / the inbox {self.inbox} holds no workbook, but {len(loaded_files)} were loaded "
                 "before (is the share mounted?); nothing was removed"
             )
+        # An unmounted share stops the workbooks only: the shared database is read as on any run.
         self.total = len(files) + sum(len(s.queries) for s in self.sql_sources)
         to_peek = []
         for f in files:
@@ -654,8 +655,9 @@ class _Run:
 
         present = {f.key for f in files} | {key for key, _m in unreadable}
         present |= {source_key(src.name, sheet) for src in self.sql_sources for sheet in src.queries}
+        gone_kinds = ("sql:",) if self.inbox_problem else ("file:", "sql:")
         for key, row in existing.items():
-            if key.startswith(("file:", "sql:")) and key not in present and row["status"] != "missing":
+            if key.startswith(gone_kinds) and key not in present and row["status"] != "missing":
                 if key.startswith("sql:") and self.without_config:
                     self.outcomes.append(self.writer.write(key, lambda conn, key=key: _fail_source(
                         conn, self.run_id, key, "sql", _NO_CONFIG, existing)))
@@ -954,22 +956,23 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
     try:
         with sync_lock(engine, wait=wait) as lock:
             summary.run_id = _start_run(engine, trigger, started)
-            try:
-                workers = configured_workers(workers)
-                summary.sources = _Run(engine, summary.run_id, inbox, sql_sources, progress, today, workers,
-                                       without_config, lock.verify).run()
-                summary.status = "refused" if summary.refused else "ok"
-            except InboxUnavailable as err:
-                summary.status, summary.message = "failed", str(err)
-                log.error("sync failed: %s", err)
+            workers = configured_workers(workers)
+            run = _Run(engine, summary.run_id, inbox, sql_sources, progress, today, workers, without_config,
+                       lock.verify)
+            summary.sources = run.run()
+            summary.status = "failed" if run.inbox_problem else "refused" if summary.refused else "ok"
+            if run.inbox_problem:
+                summary.message = run.inbox_problem
+                log.error("sync failed: %s", run.inbox_problem)
             summary.finished_at = datetime.now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
-            if recompute and summary.status != "failed" and (changed or _scores_owed(engine) or
-                                                               _running_year_behind(engine, today) or
-                                                               _rubric_changed(engine)):
+            if recompute and (changed or (not run.inbox_problem and (_scores_owed(engine) or
+                                                                     _running_year_behind(engine, today) or
+                                                                     _rubric_changed(engine)))):
                 lock.verify()
-                summary.message = _recompute(engine, workers, today)
-                summary.recomputed = not summary.message
+                recomputed = _recompute(engine, workers, today)
+                summary.message = "; ".join(m for m in (summary.message, recomputed) if m)
+                summary.recomputed = not recomputed
             _finish_run(engine, summary)
     except SyncBusy as err:
         summary.status, summary.message = "busy", str(err)

@@ -433,6 +433,31 @@ def test_a_binary_column_that_is_no_text_refuses_the_query_and_says_to_convert_i
     assert report.rows_read == 1  # the summary's "read" is what the query gave, refused or not
 
 
+def test_an_unmounted_share_still_lets_the_shared_database_be_read(store, tmp_path, sis_url):
+    """Found by an audit: a missing inbox stopped the SQL sources too, though the database has nothing to
+    do with the share.  The run still fails (the share is reported), and no workbook record goes."""
+    import shutil
+
+    from sync.frames import load_frames
+    from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+    write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau_book(("1001", "1002")))
+    write_xlsx(tmp_path / "inbox" / "1001.xlsx", school_book("1001"))
+    source = SqlSource(name="sis", url=sis_url, queries={"guards": QUERIES["guards"]})
+    _run(store, tmp_path, source)
+    drills_before = len(load_frames(store)["drills"])
+    shutil.rmtree(tmp_path / "inbox")
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:
+        conn.execute(text("UPDATE bw_guard SET bagssj = '新安保安公司' WHERE id = 1"))
+    eng.dispose()
+    summary = _run(store, tmp_path, source)
+    assert summary.status == "failed" and "is the share mounted" in summary.message
+    assert _by_key(summary)["sql:sis:guards"].action == "loaded"
+    frames = load_frames(store)
+    assert len(frames["drills"]) == drills_before and "新安保安公司" in set(frames["guards"]["company"])
+
+
 def test_a_query_with_percent_signs_and_casts_runs_as_written(sis_url):
     """LIKE '%小學', a modulo and PostgreSQL's ::cast go to the database as written."""
     from sync.sql_sources import fetch
