@@ -178,6 +178,9 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     page.wait_for_selector("#school-total")
     _shot(page, "school-phone")
     page.screenshot(path=str(SHOTS / "school-phone-top.png"))  # what the phone shows first
+    # On a phone the indicators are cards one under another, not an 880 px grid to scroll sideways.
+    assert page.locator("#indicator-cards").is_visible() and not page.locator("#indicator-table").is_visible()
+    assert page.evaluate("document.querySelector('#indicator-cards').scrollWidth <= window.innerWidth")
     page.click(".navbar-toggler")  # the navbar folds into its toggler on a phone
     page.wait_for_selector("#nav-collapse.show")
     page.screenshot(path=str(SHOTS / "school-phone-menu.png"))

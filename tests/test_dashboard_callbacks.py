@@ -155,6 +155,12 @@ def test_school_page_shows_the_school_and_refuses_another(app):
         other = school.render_school_page("zh-Hant", c.year, c.codes[1])
     assert _find(own, "school-total") is not None
     assert _find(own, "indicator-table") is not None
+    # the same rows as cards for a phone, hint for hint
+    table, cards = _find(own, "indicator-table"), _find(own, "indicator-cards")
+    assert len(cards.children) == len(table.rowData) >= 30
+    assert [row["hint"] for row in table.rowData if row["hint"]] == [
+        item["props"]["children"][2]["props"]["children"] for item in cards.children
+        if len(item["props"]["children"]) == 4]
     assert "還需 1 名" in _text(own)  # guards: 4 required, 3 on duty
     assert "逾期未整改" in _text(own)  # the hazard ledger
     assert "日期無法識別" in _text(own)  # a refused row

@@ -250,6 +250,27 @@ def indicator_table(rows: list[dict], lang: str):
     )
 
 
+def indicator_cards(rows: list[dict], lang: str) -> dict:
+    """The same rows as cards one under another, for a phone: the grid needs some 880 px across, and a
+    school's officer often reads the page on a phone."""
+    items = []
+    for row in rows:
+        body = [
+            _node("dash_html_components", "Div", [
+                _node("dash_html_components", "Span", f"{row['id']} {row['title']}"),
+                _node("dash_html_components", "Span", f"{row['points']} / {row['max']}", className="ms-2 text-nowrap"),
+            ], className="fw-semibold d-flex justify-content-between"),
+            _node("dash_html_components", "Div", row["detail"], className="small"),
+        ]
+        if row["hint"]:
+            body.append(_node("dash_html_components", "Div", row["hint"], className="small text-primary"))
+        body.append(_node("dash_html_components", "Div", f"{t('ind.clause', lang)} {row['clause']}",
+                          className="small text-muted"))
+        colour = {"color": "warning"} if row["short"] else {"color": "light"} if row["pending"] else {}
+        items.append(_node("dash_bootstrap_components", "ListGroupItem", body, **colour))
+    return _node("dash_bootstrap_components", "ListGroup", items, id="indicator-cards", flush=True)
+
+
 def _node(namespace: str, kind: str, children=None, **props) -> dict:
     """One element as the dict Dash sends: table rows are built this way, skipping a component object per cell."""
     return {"props": {"children": children, **props}, "type": kind, "namespace": namespace}
@@ -404,7 +425,10 @@ def render_school(viewer, code: str, year: int, lang: str):
             dbc.Col(_section(t("school.trend", lang), dcc.Graph(figure=figures.trend_lists(trend, trend_names),
                                                                id="school-trend", **graph)), lg=6),
         ]),
-        _section(t("school.indicators", lang), indicator_table(rows, lang)),
+        _section(t("school.indicators", lang), [
+            _node("dash_html_components", "Div", indicator_table(rows, lang), className="d-none d-md-block d-print-block"),
+            _node("dash_html_components", "Div", indicator_cards(rows, lang), className="d-md-none d-print-none"),
+        ]),
         _section(t("school.drill_calendar", lang), dcc.Graph(figure=figures.drill_calendar_periods(calendar, calendar_labels),
                                                            id="drill-calendar", **graph)),
         dbc.Row([
