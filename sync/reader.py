@@ -46,6 +46,7 @@ from sync.cells import (
     canon,
     display,
     is_empty,
+    parse_date,
     without_invisible,
 )
 from sync.validate import RawRow
@@ -1140,11 +1141,18 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             notes.append((r + 1, _line_text(grid[r]), "above"))
     for r in range(header_idx + 1, first_record):
         notes.append((r + 1, _line_text(grid[r]), "header"))
+    last_kind = None  # what the line above (blanks passed over) was taken for
     for r in range(first_record, len(grid)):
         cells = grid[r]
         first = _first_filled(cells)
         if first is None:
             continue
+        if last_kind == "signature" and _date_alone(cells, first):
+            # 校長：王五, and under it 2026年11月29日: the signature's date, not a record dated so (under
+            # 保安演練, whose 校區 and 內容 may be empty, it would count as a guard drill).
+            notes.append((r + 1, _line_text(cells), "signature"))
+            continue
+        last_kind = None
         if cells[first].__class__ is str:
             if spec.key != "campuses" and first <= first_col and _is_campus_subtitle(cells, first):
                 # 「東區校區」 alone on a line: the office's records grouped by campus, not a record
@@ -1157,6 +1165,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             kind = note_kind(cells, first_col, first, record_cols)
             if kind is not None:
                 notes.append((r + 1, _line_text(cells), kind))
+                last_kind = kind
                 continue
         if as_read:
             picked = {key: cells[i] for key, i in picks}
@@ -1168,6 +1177,14 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             continue
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+def _date_alone(cells: list, first: int) -> bool:
+    """A line that holds a date and nothing else."""
+    if _first_filled(cells[first + 1:]) is not None:
+        return False
+    value, problem = parse_date(cells[first])
+    return value is not None and problem is None
 
 
 # A campus named alone, as a heading over its rows (the 校區 sheet itself lists campuses, so not there).

@@ -302,6 +302,22 @@ def test_a_whole_hazard_numbered_like_a_record_book_is_read(tmp_path):
     assert not report.problems and "記錄1" in [h["id"] for h in report.rows["hazards"]]
 
 
+@pytest.mark.parametrize("signature", [["校長：王五"], ["學校（蓋章）"], ["校長", "王五", "填表人", "張三"]])
+@pytest.mark.parametrize("dated", ["2026年11月20日", date(2026, 11, 20)])
+def test_the_date_under_a_signature_is_the_signatures_not_a_guard_drill(tmp_path, signature, dated):
+    """保安演練's 校區 and 內容 may be empty, so a date alone is a drill; but under a signature or a seal it
+    is the form's date (found by an audit: it counted as a guard drill).  A date alone elsewhere is
+    still a record."""
+    book = school_book()
+    drills_before = len(book["保安演練"]) - 1
+    book["保安演練"] += [[None] * 3, signature + [None] * (3 - len(signature)), [dated, None, None]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems and len(report.rows["guard_drills"]) == drills_before
+    book["保安演練"] = book["保安演練"][:-3] + [[dated, None, None]]
+    report = check_file(write_xlsx(tmp_path / "t.xlsx", book), registry={"1001"}, today=TODAY)
+    assert len(report.rows["guard_drills"]) == drills_before + 1
+
+
 def test_a_hazard_numbered_like_a_note_whose_owner_is_the_principal_is_still_a_record(tmp_path):
     """校長 is a signature label on a paperwork line, and a hazard's 責任人 everywhere else."""
     book = school_book()
