@@ -181,6 +181,11 @@ MAX_FAILED_LOGINS = 10
 # passwords near a deadline must not lock them all out (found by an audit); it still slows spraying.
 MAX_FAILED_FROM_ADDRESS = 200
 FAILED_LOGIN_WINDOW_MINUTES = 15
+# One account guessed at from many addresses (each below the limits above): past this many failures
+# of the account within the window, it is let in only from an address it logged in from before
+# (KNOWN_ADDRESS_DAYS): the bureau's own offices keep working, the guessers' fresh addresses do not.
+MAX_FAILED_OF_ACCOUNT = 50
+KNOWN_ADDRESS_DAYS = 90
 
 
 def too_many_failures(engine: Engine, username: str, address: str | None) -> bool:
@@ -191,17 +196,23 @@ def too_many_failures(engine: Engine, username: str, address: str | None) -> boo
     from sync.store import audit_log
 
     since = datetime.now() - timedelta(minutes=FAILED_LOGIN_WINDOW_MINUTES)
-    failed = select(func.count()).select_from(audit_log).where(
-        audit_log.c.action == "login_failed", audit_log.c.at >= since,
-        audit_log.c.detail["from"].as_string() == (address or ""))
+    name, address = (username or "").strip()[:100], address or ""
+    failures = select(func.count()).select_from(audit_log).where(
+        audit_log.c.action == "login_failed", audit_log.c.at >= since)
+    from_here = audit_log.c.detail["from"].as_string() == address
     with engine.connect() as conn:
-        from_address = conn.execute(failed).scalar_one()
-        if from_address < MAX_FAILED_LOGINS:
-            return False
+        from_address = conn.execute(failures.where(from_here)).scalar_one()
         if from_address >= MAX_FAILED_FROM_ADDRESS:
             return True
-        of_account = conn.execute(failed.where(audit_log.c.username == (username or "").strip()[:100])).scalar_one()
-    return of_account >= MAX_FAILED_LOGINS
+        if from_address >= MAX_FAILED_LOGINS and \
+                conn.execute(failures.where(from_here, audit_log.c.username == name)).scalar_one() >= MAX_FAILED_LOGINS:
+            return True
+        if conn.execute(failures.where(audit_log.c.username == name)).scalar_one() < MAX_FAILED_OF_ACCOUNT:
+            return False
+        known = conn.execute(select(func.count()).select_from(audit_log).where(
+            audit_log.c.action == "login", audit_log.c.username == name, from_here,
+            audit_log.c.at >= datetime.now() - timedelta(days=KNOWN_ADDRESS_DAYS))).scalar_one()
+    return not known
 
 
 def _verify(password_hash: str, password: str) -> bool:

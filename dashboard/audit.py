@@ -19,8 +19,12 @@ from sync.store import audit_log, sync_runs
 __all__ = ["ACTIONS", "entries", "recent_sync_runs", "record", "record_login"]
 
 def record_login(viewer) -> None:
-    """`install_gate(..., on_login=record_login)`: one row per successful log-in."""
-    record(None, viewer.username, "login", viewer.school_code, {"role": viewer.role})
+    """`install_gate(..., on_login=record_login)`: one row per successful log-in, with the address it came
+    from (an account guessed at from many addresses is let in from the addresses it used before)."""
+    from flask import has_request_context, request
+
+    address = (request.remote_addr or "") if has_request_context() else ""
+    record(None, viewer.username, "login", viewer.school_code, {"role": viewer.role, "from": address})
 
 
 def entries(engine: Engine, limit: int = 500, action: str | None = None, username: str | None = None) -> list[dict]:

@@ -105,6 +105,31 @@ def test_one_password_tried_on_many_accounts_stops_that_address(store, app, monk
                        environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 302
 
 
+def test_an_account_guessed_at_from_many_addresses_lets_in_only_addresses_it_used_before(store, app, monkeypatch):
+    """Guessers spread over many addresses stay under the per-address limits; past MAX_FAILED_OF_ACCOUNT
+    failures of the account (made small here) it is let in only from an address it logged in from before:
+    the leader's office keeps working, a fresh address is refused even with the right password."""
+    from dashboard import access
+
+    monkeypatch.setattr(access, "MAX_FAILED_OF_ACCOUNT", 12)
+    _engine, accounts = store
+    user, password = accounts["leader"]
+    office = {"REMOTE_ADDR": "10.1.1.1"}
+    assert app.server.test_client().post("/login", data={"username": user, "password": password},
+                                         environ_base=office).status_code == 302
+    for n in range(access.MAX_FAILED_OF_ACCOUNT):
+        assert app.server.test_client().post("/login", data={"username": user, "password": "guess"},
+                                             environ_base={"REMOTE_ADDR": f"10.8.0.{n}"}).status_code == 401
+    fresh = app.server.test_client().post("/login", data={"username": user, "password": password},
+                                          environ_base={"REMOTE_ADDR": "10.8.1.1"})
+    assert fresh.status_code == 429
+    assert app.server.test_client().post("/login", data={"username": user, "password": password},
+                                         environ_base=office).status_code == 302
+    other, other_password = accounts["admin"]  # another account is untouched
+    assert app.server.test_client().post("/login", data={"username": other, "password": other_password},
+                                         environ_base={"REMOTE_ADDR": "10.8.1.1"}).status_code == 302
+
+
 @pytest.mark.parametrize("path", ["/loginx", "/login/anything", "/healthzzz", "/assets/", "/assets/nothing-here.css",
                                   "/assets/../sync/settings.py"])
 def test_only_exact_open_paths_and_real_assets_pass_the_gate(app, path):
