@@ -133,6 +133,13 @@ def _print_summary(console, summary, quiet: bool) -> None:
         console.print(escape(summary.message))
 
 
+def _told_by_the_summary(record: logging.LogRecord) -> bool:
+    """Whether a log record still needs the console: what the sync logs of its sources and its run (a
+    share not mounted, a source not read, a hostile file's traceback) the summary and the problem list
+    say once, in both languages; the scheduler's log keeps them."""
+    return not record.name.startswith("safeschool.sync") or record.levelno >= logging.CRITICAL
+
+
 @click.command(short_help="同步:讀入收件夾與 SQL 來源,重算分數 / read the sources into the store")
 @click.option("--once", is_flag=True, help="同步一次(默認)/ run one sync now (the default).")
 @click.option("--check", "check", type=click.Path(path_type=Path), default=None,
@@ -149,6 +156,8 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
 
     console = Console(highlight=False, emoji=False)  # sis:school: is a source, not :school: 🏫
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_told_by_the_summary)
     if check is not None:
         sys.exit(_check(check, console))
     sys.exit(_once(quiet, wait, console, recompute=not no_recompute))

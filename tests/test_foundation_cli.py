@@ -131,3 +131,13 @@ def test_a_store_named_by_sqlites_own_uri_form_is_used_not_called_missing(tmp_pa
     assert _run("init", env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///{store}"}).returncode == 0
     result = _run("users", "list", env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///file:{store}?mode=rw&uri=true"})
     assert result.returncode == 0, result.stderr
+
+
+def test_a_failed_sync_says_why_once_not_again_as_a_log_line(tmp_path):
+    """The summary says what went wrong in both languages; the same words again as a log record with a
+    timestamp (and, for a hostile file, a traceback) were noise for the office clerk."""
+    env = {"SAFESCHOOL_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "SAFESCHOOL_INBOX": str(tmp_path / "nope")}
+    assert _run("init", env=env).returncode == 0
+    result = _run("sync", "--once", env=env)
+    both = " ".join((result.stdout + result.stderr).split())  # the console wraps long lines at any width
+    assert result.returncode == 1 and both.count("is the share mounted") == 1, both
