@@ -105,10 +105,12 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
         # sheets as it opens the file.
         hidden: dict[str, frozenset] = {}
-        errors = _xlsx_error_cells(package, hidden) if package else _xls_error_cells(source)
+        unit_cells: dict[str, frozenset] = {}
+        errors = _xlsx_error_cells(package, hidden) if package else _xls_error_cells(source, hidden, unit_cells)
         ods_merges, ods_errors = _ods_layout(package) if package else ({}, {})
         errors = errors or ods_errors
-        unit_cells = _xlsx_unit_formatted_cells(package) if package else {}
+        if package:
+            unit_cells = _xlsx_unit_formatted_cells(package)
         book = open_book(source)
         sheets = []
         for meta in book.sheets_metadata:
@@ -565,8 +567,11 @@ def _refuse_oversized_part(sheet: str, size: int) -> None:
         )
 
 
-def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, ExcelError]]]:
+def _xls_error_cells(source: Path | bytes, hidden: dict | None = None,
+                     unit_cells: dict | None = None) -> dict[str, list[tuple[int, int, ExcelError]]]:
     """The same for an .xls: calamine reads its error cells as empty too, and xlrd tells them apart.
+    xlrd also reads what calamine does not give: the columns a sheet hides (into `hidden`) and the number
+    cells formatted to show 萬 or 千元 (into `unit_cells`), as the .xlsx's XML gives them.
     Anything unexpected (not an .xls, a file xlrd cannot read) gives {}: calamine reads or refuses it."""
     try:
         import xlrd
@@ -574,26 +579,40 @@ def _xls_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, Exc
         if isinstance(source, (bytes, bytearray)):
             if not bytes(source[:8]) == _OLE:
                 return {}
-            book = xlrd.open_workbook(file_contents=bytes(source), on_demand=True, logfile=io.StringIO(),
-                                      ragged_rows=True)
+            where = {"file_contents": bytes(source)}
         else:
             with open(source, "rb") as fh:
                 if fh.read(8) != _OLE:
                     return {}
-            book = xlrd.open_workbook(str(source), on_demand=True, logfile=io.StringIO(), ragged_rows=True)
+            where = {"filename": str(source)}
+        options = {"on_demand": True, "logfile": io.StringIO(), "ragged_rows": True}
+        try:
+            book = xlrd.open_workbook(**where, **options, formatting_info=True)
+        except Exception:  # noqa: BLE001 - formats xlrd cannot follow: the error cells are still found
+            book = xlrd.open_workbook(**where, **options)
+        unit_xfs = {n for n, xf in enumerate(book.xf_list)
+                    if _shows_another_unit(getattr(book.format_map.get(xf.format_key), "format_str", "") or "")}
         out = {}
         extents = _Extents()
         for index, name in enumerate(book.sheet_names()):
             sheet = book.sheet_by_index(index)
             extents.add(name, sheet.nrows, sheet.ncols)
-            cells = []
+            cells, shown_in_units = [], set()
             for r in range(sheet.nrows):
                 types = sheet.row_types(r)
                 if xlrd.XL_CELL_ERROR in types:
                     cells += [(r, c, ExcelError(xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#N/A")))
                               for c, kind in enumerate(types) if kind == xlrd.XL_CELL_ERROR]
+                if unit_xfs and xlrd.XL_CELL_NUMBER in types:
+                    shown_in_units.update((r, c) for c, kind in enumerate(types)
+                                          if kind == xlrd.XL_CELL_NUMBER and sheet.cell_xf_index(r, c) in unit_xfs)
             if cells:
                 out[name] = cells
+            if shown_in_units and unit_cells is not None:
+                unit_cells[name] = frozenset(shown_in_units)
+            columns = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden and c < 200)
+            if columns and hidden is not None:
+                hidden[name] = columns
             book.unload_sheet(index)
         return out
     except UnreadableWorkbook:

@@ -114,3 +114,29 @@ def test_a_drill_dated_by_today_is_refused_as_libreoffice_saves_it(tmp_path, sav
     report = check_file(saved, registry={"1001"}, today=TODAY, maxima=indicator_max())
     assert [(p.level, p.row, p.column) for p in report.problems] == [("row", 3, "演練日期")], report.lines()
     assert "changes with every save" in report.problems[0].reason_en
+
+
+def test_an_xls_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_columns_as_an_xlsx_does(tmp_path):
+    """Amounts formatted 0.00"萬元" refuse the file, and a hidden contract column is said to be hidden, in
+    an .xls as in an .xlsx (calamine gives neither; xlrd reads the .xls's formats and column records)."""
+    import openpyxl
+
+    from tests.sync_helpers import school_book, write_xlsx
+
+    book = school_book()
+    drills = book["應急演練"]
+    drills[0] = drills[0] + ["參演人數(實到)"]
+    for row in drills[1:]:
+        row.append(row[7] - 10)
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    wb = openpyxl.load_workbook(path)
+    wb["應急演練"].column_dimensions["H"].hidden = True
+    for r in range(2, wb["安全經費"].max_row + 1):
+        wb["安全經費"].cell(r, 3).number_format = '0.00"萬元"'
+    wb.save(path)
+    saved = _saved_as(_soffice(), [path], "xls", tmp_path / "out", tmp_path / "profile")["s.xlsx"]
+    for report in (check_file(path, registry={"1001"}, today=TODAY), check_file(saved, registry={"1001"}, today=TODAY)):
+        assert [(p.sheet, p.row, p.column) for p in report.file_problems] == [("安全經費", 2, "金額")]
+        assert "formatted" in report.file_problems[0].reason_en
+        hidden = [p for p in report.problems if p.level == "note" and "hidden" in p.reason_en]
+        assert [(p.sheet, p.column) for p in hidden] == [("應急演練", "參演人數")]
