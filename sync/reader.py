@@ -107,9 +107,9 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         hidden: dict[str, frozenset] = {}
         unit_cells: dict[str, frozenset] = {}
         errors = _xlsx_error_cells(package, hidden) if package else _xls_error_cells(source, hidden, unit_cells)
-        ods_merges, ods_errors = _ods_layout(package) if package else ({}, {})
+        ods_merges, ods_errors = _ods_layout(package, hidden, unit_cells) if package else ({}, {})
         errors = errors or ods_errors
-        if package:
+        if package and "xl/workbook.xml" in package.members:
             unit_cells = _xlsx_unit_formatted_cells(package)
         book = open_book(source)
         sheets = []
@@ -146,10 +146,13 @@ def is_chart(meta) -> bool:
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 
-def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int, int, ExcelError]]]]:
+def _ods_layout(z: _Package, hidden: dict | None = None,
+                unit_cells: dict | None = None) -> tuple[dict[str, list], dict[str, list[tuple[int, int, ExcelError]]]]:
     """An .ods's cells merged down over rows, by sheet, as calamine gives them for .xlsx and .xls
     (((top, left), (bottom, right)), 0-based), and its error cells (#DIV/0! ...) as _xlsx_error_cells
-    gives them: calamine reads neither from an .ods (an error cell is an empty one to it).
+    gives them: calamine reads neither from an .ods (an error cell is an empty one to it).  Also, as
+    for an .xlsx, the columns each table hides (into `hidden`) and the number cells whose style shows
+    萬 or 千元 (into `unit_cells`).
 
     Measures each table's used range on the way (_Extents): a row holding a value, marked as repeated
     a million times, is a million rows to calamine."""
@@ -180,9 +183,17 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
     merges: dict[str, list] = {}
     errors: dict[str, list] = {}
     extents = _Extents()
+    unit_styles = _ods_unit_styles(z, root, content) if unit_cells is not None else set()
     try:
         for table in root.iter(t + "table"):
             found, failed, r, rows, columns = [], [], 0, 0, 0
+            column_styles, collapsed, in_units = [], set(), set()
+            for column in table.iter(t + "table-column"):
+                repeated = int(column.get(t + "number-columns-repeated", "1"))
+                if column.get(t + "visibility") == "collapse":
+                    collapsed.update(range(len(column_styles), min(len(column_styles) + repeated, _TABLE_WIDTH)))
+                column_styles += [column.get(t + "default-cell-style-name")] * max(
+                    0, min(repeated, _TABLE_WIDTH - len(column_styles)))
             for row in table.iter(t + "table-row"):
                 c, filled = 0, False
                 for cell in row:
@@ -191,6 +202,10 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
                     across = int(cell.get(t + "number-columns-repeated", "1"))
                     if cell.get(office_value_type) is not None or len(cell):
                         filled, columns = True, max(columns, c + across)
+                    if unit_styles and cell.get(office_value_type) in ("float", "currency") and (
+                            cell.get(t + "style-name") or (column_styles[c] if c < len(column_styles) else None)
+                    ) in unit_styles:
+                        in_units.update((r, c + dc) for dc in range(min(across, _ERRORS_REPEATED)))
                     formula = cell.get(t + "formula")
                     if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
                         volatile = VolatileFormula("=" + formula.split("=", 1)[-1])
@@ -213,12 +228,46 @@ def _ods_layout(z: _Package) -> tuple[dict[str, list], dict[str, list[tuple[int,
                 merges[table.get(t + "name")] = found
             if failed:
                 errors[table.get(t + "name")] = failed
+            if collapsed and hidden is not None:
+                hidden[table.get(t + "name")] = frozenset(collapsed)
+            if in_units and unit_cells is not None:
+                unit_cells[table.get(t + "name")] = frozenset(in_units)
     except ValueError:  # a repeat count that is no number: calamine refuses the file with its reason
         return {}, {}
     return merges, errors
 
 
 _ERRORS_REPEATED = 100  # rows and columns an error cell is repeated to that are each named (a table's width)
+_TABLE_WIDTH = 200  # columns whose hiding or default style is looked at: wider than any table of the contract
+_ODS_NUMBER = "{urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0}"
+_ODS_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+
+
+def _ods_unit_styles(z: _Package, content_root, content: bytes) -> set[str]:
+    """Names of the cell styles whose number style writes 萬 or 千元 after the value it shows as stored
+    (0.00"萬元" saved by an office suite); one with a display factor shows yuan divided, as asked."""
+    import xml.etree.ElementTree as ET
+
+    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT]
+    styles = z.read("styles.xml") if "styles.xml" in z.members else b""
+    if not any(w in content or w in styles for w in words):
+        return set()
+    roots = [content_root]
+    try:
+        roots.append(ET.fromstring(styles))
+    except ET.ParseError:
+        pass
+    number_styles = set()
+    for root in roots:
+        for style in root.iter():
+            if style.tag not in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
+                continue
+            shown = "".join(text.text or "" for text in style.iter(_ODS_NUMBER + "text"))
+            scaled = any(n.get(_ODS_NUMBER + "display-factor") not in (None, "1") for n in style.iter(_ODS_NUMBER + "number"))
+            if any(w in shown for w in _UNIT_WORDS_IN_FORMAT) and not scaled:
+                number_styles.add(style.get(_ODS_STYLE + "name"))
+    return {style.get(_ODS_STYLE + "name") for root in roots for style in root.iter(_ODS_STYLE + "style")
+            if style.get(_ODS_STYLE + "data-style-name") in number_styles} if number_styles else set()
 _ODS_CALC_VALUE_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
 
 

@@ -116,9 +116,12 @@ def test_a_drill_dated_by_today_is_refused_as_libreoffice_saves_it(tmp_path, sav
     assert "changes with every save" in report.problems[0].reason_en
 
 
-def test_an_xls_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_columns_as_an_xlsx_does(tmp_path):
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_a_workbook_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_columns_as_an_xlsx_does(
+        tmp_path, fmt):
     """Amounts formatted 0.00"萬元" refuse the file, and a hidden contract column is said to be hidden, in
-    an .xls as in an .xlsx (calamine gives neither; xlrd reads the .xls's formats and column records)."""
+    an .xls or .ods as in an .xlsx (calamine gives neither: xlrd reads the .xls's formats and column
+    records, the .ods's content.xml and styles.xml say them)."""
     import openpyxl
 
     from tests.sync_helpers import school_book, write_xlsx
@@ -134,7 +137,7 @@ def test_an_xls_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_colu
     for r in range(2, wb["安全經費"].max_row + 1):
         wb["安全經費"].cell(r, 3).number_format = '0.00"萬元"'
     wb.save(path)
-    saved = _saved_as(_soffice(), [path], "xls", tmp_path / "out", tmp_path / "profile")["s.xlsx"]
+    saved = _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")["s.xlsx"]
     for report in (check_file(path, registry={"1001"}, today=TODAY), check_file(saved, registry={"1001"}, today=TODAY)):
         assert [(p.sheet, p.row, p.column) for p in report.file_problems] == [("安全經費", 2, "金額")]
         assert "formatted" in report.file_problems[0].reason_en
