@@ -659,7 +659,7 @@ def _xls_error_cells(source: Path | bytes, hidden: dict | None = None,
                 out[name] = cells
             if shown_in_units and unit_cells is not None:
                 unit_cells[name] = frozenset(shown_in_units)
-            columns = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden and c < 200)
+            columns = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden and c < _TABLE_WIDTH)
             if columns and hidden is not None:
                 hidden[name] = columns
             book.unload_sheet(index)
