@@ -74,6 +74,23 @@ def write_xlsx(path: Path, book: Book, *, title: str | None = None, hidden: dict
     return path
 
 
+def with_last_years_count_hidden(path: Path) -> Path:
+    """A school's .xlsx whose 應急演練 keeps last year's 參演人數 hidden beside this year's 參演人數(實到)
+    (openpyxl), as an office does; more formatting can be added to the workbook it returns open."""
+    from openpyxl import load_workbook
+
+    book = school_book()
+    drills = book["應急演練"]
+    drills[0] = drills[0] + ["參演人數(實到)"]
+    for row in drills[1:]:
+        row.append(row[7] - 10)
+    write_xlsx(path, book)
+    wb = load_workbook(path)
+    wb["應急演練"].column_dimensions["H"].hidden = True
+    wb.save(path)
+    return path
+
+
 class ErrorCell(str):
     """A cell holding an Excel error (#DIV/0!, #N/A ...), as a failed formula leaves it (write_xls)."""
 

@@ -770,18 +770,9 @@ def test_a_record_dated_by_today_is_refused_not_read_as_the_day_of_the_last_save
 def test_a_contract_column_the_sheet_hides_is_read_and_said_to_be_hidden(tmp_path):
     """Found by an audit: last year's 參演人數 hidden beside this year's 參演人數(實到) was read with no
     word; the school sees one column and the evaluation counts another."""
-    import openpyxl
+    from tests.sync_helpers import with_last_years_count_hidden
 
-    book = school_book()
-    drills = book["應急演練"]
-    drills[0] = drills[0] + ["參演人數(實到)"]
-    for row in drills[1:]:
-        row.append(row[7] - 10)
-    path = write_xlsx(tmp_path / "s.xlsx", book)
-    wb = openpyxl.load_workbook(path)
-    wb["應急演練"].column_dimensions["H"].hidden = True
-    wb.save(path)
-    report = check_file(path, registry={"1001"}, today=TODAY)
+    report = check_file(with_last_years_count_hidden(tmp_path / "s.xlsx"), registry={"1001"}, today=TODAY)
     [p] = report.problems
     assert (p.level, p.sheet, p.row, p.column) == ("note", "應急演練", 1, "參演人數")
     assert "hidden" in p.reason_en and "隱藏" in p.reason_zh

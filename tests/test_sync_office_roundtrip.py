@@ -124,16 +124,10 @@ def test_a_workbook_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_
     records, the .ods's content.xml and styles.xml say them)."""
     import openpyxl
 
-    from tests.sync_helpers import school_book, write_xlsx
+    from tests.sync_helpers import with_last_years_count_hidden
 
-    book = school_book()
-    drills = book["應急演練"]
-    drills[0] = drills[0] + ["參演人數(實到)"]
-    for row in drills[1:]:
-        row.append(row[7] - 10)
-    path = write_xlsx(tmp_path / "s.xlsx", book)
+    path = with_last_years_count_hidden(tmp_path / "s.xlsx")
     wb = openpyxl.load_workbook(path)
-    wb["應急演練"].column_dimensions["H"].hidden = True
     for r in range(2, wb["安全經費"].max_row + 1):
         wb["安全經費"].cell(r, 3).number_format = '0.00"萬元"'
     wb.save(path)
