@@ -704,6 +704,9 @@ class _Run:
             source_key,
         )
 
+        # What a guards query's check depends on besides its rows: worked out once for all its sources.
+        campus_digest = "" if campuses is None else "|" + _sha(
+            repr(sorted((code, sorted(names)) for code, names in campuses.items())))
         for src in self.sql_sources:
             for sheet_key, query in src.queries.items():
                 if not wanted(sheet_key):
@@ -729,8 +732,7 @@ class _Run:
                 row = existing.get(key)
                 reg = "" if registry is None else _sha(",".join(sorted(registry)))
                 context, body = f"sql|{reg}|{_maxima_digest(self.maxima)}", rows_digest(columns, rows)
-                if campuses is not None:
-                    context += "|" + _sha(repr(sorted((code, sorted(names)) for code, names in campuses.items())))
+                context += campus_digest
                 if self._unchanged(row, self._expected(row, body, context)):
                     self._skip(key, "sql", None)
                     continue
