@@ -179,6 +179,10 @@ def _annual(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     for area in AREAS:
         frame[area] = [float((a or {}).get(area, {}).get("points") or 0.0) for a in frame["areas"]]
     frame["submitted"] = [_submitted(a) for a in frame["areas"]]
+    # what the first page says of each school beside its score: its campuses and its people (students and
+    # staff of every campus, as E1 counts them)
+    frame["campus_count"] = [len(c or []) for c in frame["campuses"]]
+    frame["people"] = [sum(int(x.get("people") or 0) for x in c or []) for c in frame["campuses"]]
     frame["rank_sort"] = frame["rank"].where(frame["qualified"], np.nan)
     frame = frame.sort_values(["qualified", "rank_sort", "total", "name"], ascending=[False, True, False, True])
     frame["position"] = np.arange(1, len(frame) + 1)
@@ -230,7 +234,7 @@ def _year_status(engine: Engine, year: int, version: tuple) -> dict:
 # --- ranking and headline figures -----------------------------------------------------
 
 RANKING_COLUMNS = ["position", "rank", "qualified", "submitted", "school_code", "name", "type", "township",
-                   *AREAS, "total", "grade", "change"]
+                   "campus_count", "people", *AREAS, "total", "grade", "change"]
 
 
 def _visible_codes(scope: Scope, published: bool, codes: pd.Index) -> pd.Index:
@@ -250,9 +254,12 @@ def _ranking(engine: Engine, scope: Scope, year: int, version: tuple) -> pd.Data
         # rules.md: a disqualified school keeps its computed points for its own view; to other schools
         # it is 取消資格, as in the circular, without the points.
         hidden = ~frame["qualified"].astype(bool) & (frame.index != scope.school_code)
+        others = frame.index != scope.school_code
+        frame = frame.copy()
         if hidden.any():
-            frame = frame.copy()
             frame.loc[hidden, [*AREAS, "total"]] = np.nan
+        # another school's campuses and head count are its own records, not the circular's
+        frame.loc[others, ["campus_count", "people"]] = np.nan
     previous = _ranking(engine, scope, year - 1, version) if year > 2000 and not _annual(engine, year - 1, version).empty else None
     if previous is not None and not previous.empty:
         frame = frame.assign(change=(frame["total"] - previous["total"].reindex(frame.index)).round(1))

@@ -712,3 +712,18 @@ def test_the_ranking_says_what_its_columns_a_to_g_are(app):
         out = overview.render_overview("zh-Hant", c.year)
     key = _text(_find(out, "area-key"))
     assert "A 責任體系" in key and "G 經費保障" in key
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("zh-Hant", "校區 · 人數"), ("zh-Hans", "校区 · 人数"),
+                                             ("en", "Campuses · people")])
+def test_the_ranking_lists_each_schools_campuses_and_people(app, lang, heading):
+    app_module, c = app
+    from dashboard.pages import overview
+
+    with _as(app_module, c.users["leader"]):
+        out = overview.render_overview(lang, c.year)
+    grid = _find(out, "ranking-grid")
+    headers = [col["headerName"] for col in grid.columnDefs]
+    assert headers[4] == heading  # after type and township
+    row = next(r for r in grid.rowData if r["school_code"] == c.codes[0])
+    assert (row["campus_count"], row["people"]) == (1, 900)  # the fixture's one campus of 900

@@ -386,3 +386,23 @@ def test_no_county_figure_a_school_sees_leaves_one_other_schools_total_to_work_o
         assert hidden_others >= queries.MIN_GROUP_FOR_SCHOOLS - 1, shown
         assert len(shown) == 1  # one three-school township of the two
     assert set(queries.annual_by_year(c.users["leader"], "township")["group"].dropna()) == {"東鄉", "西鄉", "城關"}
+
+
+def test_the_first_page_gives_each_school_its_campuses_and_people_to_the_bureau_only(own_county):
+    """Foundation issue: the first page lists the schools with their type, township, campuses, people, total
+    and grade.  A school with 東區 (1,200 people) and 西區 (350) has 2 campuses and 1,550 people; another
+    school's officer reads the published ranking without them (its own records)."""
+    c, engine = own_county
+    published, code = c.year - 1, c.codes[2]
+    two = [{"campus": "東區", "people": 1200, "boarders": 0, "guards_required": 6, "guards_active": 6},
+           {"campus": "西區", "people": 350, "boarders": 0, "guards_required": 2, "guards_active": 2}]
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(store.scores.c.year == published, store.scores.c.kind == "annual",
+                                                 store.scores.c.school_code == code).values(campuses=two))
+    queries.clear_caches()
+    seen = queries.ranking(c.users["leader"], published).set_index("school_code")
+    assert (seen.loc[code, "campus_count"], seen.loc[code, "people"]) == (2, 1550)
+    assert (seen.loc[c.codes[0], "campus_count"], seen.loc[c.codes[0], "people"]) == (1, 900)
+    by_school = queries.ranking(c.users["school"], published).set_index("school_code")
+    assert pd.isna(by_school.loc[code, "campus_count"]) and pd.isna(by_school.loc[code, "people"])
+    assert (by_school.loc[c.codes[0], "campus_count"], by_school.loc[c.codes[0], "people"]) == (1, 900)

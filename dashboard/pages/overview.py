@@ -137,6 +137,8 @@ def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
         "not_submitted": np.where(frame["submitted"].astype(bool), "", _suffix(t("submitted.not", lang), lang)),
         "type": [type_label(x, lang) for x in frame["type"]],
         "township": [to_language(str(x), lang) for x in frame["township"]],
+        "campus_count": frame["campus_count"],
+        "people": frame["people"],
         **{a: frame[a].round(1) for a in queries.AREAS},
         "total": frame["total"].round(1),
         "grade": [grade_label(g, lang) for g in frame["grade"]],
@@ -157,6 +159,12 @@ def ranking_columns(lang: str) -> list[dict]:
          "cellClassRules": {"not-submitted": "!!params.data.not_submitted"}},
         {"field": "type", "headerName": t("ranking.type", lang), "width": 130 if lang == "en" else 110, "minWidth": 80},
         {"field": "township", "headerName": t("ranking.township", lang), "width": 110, "minWidth": 80},
+        # one column for both (a column each pushed 較上年 off a 1366 px screen in English); sorts by people
+        {"field": "people", "headerName": t("ranking.campuses_people", lang),
+         "headerTooltip": t("ranking.campuses_people_tip", lang), "width": 104, "minWidth": 92,
+         "type": "numericColumn", "filter": False,
+         "valueFormatter": {"function": "params.value == null ? '–' : params.data.campus_count + ' · ' + "
+                                        "Number(params.value).toLocaleString('en')"}},
         *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn",
            "valueFormatter": _ONE_DECIMAL} for a in queries.AREAS],
         # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
