@@ -135,7 +135,9 @@ def install_downloads(server, engine_getter=None) -> None:
         return jsonify({"error": en, "error_zh": zh}), status
 
     def attachment(data: bytes, name: str, mimetype: str) -> Response:
-        response = Response(data, mimetype=mimetype)
+        # content_type, taken as given: a mimetype is given a charset by Flask, and exports.FORMATS names the
+        # CSV's own ("text/csv; charset=utf-8; charset=utf-8" it was)
+        response = Response(data, content_type=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"

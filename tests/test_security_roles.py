@@ -288,6 +288,18 @@ def test_the_bureau_downloads_the_published_circular_and_a_marked_draft(store, a
     assert draft.status_code == 200 and "草稿" in draft.data.decode("utf-8-sig").splitlines()[0]
 
 
+def test_a_csv_download_names_its_charset_once(store, app):
+    """Found by an audit: "text/csv; charset=utf-8; charset=utf-8" (Flask added the charset FORMATS gave)."""
+    _, accounts = store
+    circular = client_for(app, accounts["leader"]).get(f"/download/circular/{DRAFT_YEAR}.csv?draft=1")
+    own = client_for(app, accounts["school"]).get(f"/download/school/S001/{PUBLISHED_YEAR}.csv")
+    for response in (circular, own):
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    workbook = client_for(app, accounts["school"]).get(f"/download/school/S001/{PUBLISHED_YEAR}.xlsx")
+    assert workbook.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 # --- the school's upload ----------------------------------------------------------------------------
 
 
