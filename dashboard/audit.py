@@ -40,7 +40,8 @@ def entries(engine: Engine, limit: int = 500, action: str | None = None, usernam
 
 def submissions(engine: Engine) -> list[dict]:
     """Each registered school's workbook as the last sync left it (sync.load.submission_status): refused
-    first, then not submitted, then loaded; for the office that tells a school what to fix."""
+    first, then not submitted, then loaded; for the office that tells a school what to fix (its "message" in
+    Chinese, "message_en" in English)."""
     from sync.load import submission_status
 
     frame = submission_status(engine)

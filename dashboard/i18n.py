@@ -11,6 +11,7 @@ an entry gives its own (for the few words where conversion is not enough).
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,3 +51,19 @@ def to_language(text: str, lang: str) -> str:
     if lang == "zh-Hans" and text:
         return _t2s.convert(text)
     return text
+
+
+# "中文 / English", as the sync writes a message both the dashboard and the log read: the first " / " after
+# some Chinese and before an English letter parts the two (a path's "/" has no spaces around it).
+_BILINGUAL = re.compile(r"^(?P<zh>[^\n]*?[\u3400-\u9fff][^\n]*?) / (?P<en>[A-Za-z].*)$", re.S)
+
+
+def bilingual_text(text: str | None, lang: str) -> str:
+    """A stored message in the reader's language: English readers get the English part of a "中文 / English"
+    text; Chinese readers the text as stored (as the school page shows it), in Simplified when asked."""
+    if not isinstance(text, str) or not text:
+        return ""
+    if lang == "en":
+        parts = _BILINGUAL.match(text)
+        return parts["en"] if parts else text
+    return to_language(text, lang)

@@ -1161,17 +1161,27 @@ def _audit(engine: Engine, by: str, school_code: str, filename: str, report: Fil
 # ---------------------------------------------------------------- who has sent what
 
 def submission_status(engine: Engine) -> pd.DataFrame:
-    """One row per registered school: status "loaded", "refused" or "not submitted", with its file."""
+    """One row per registered school: status "loaded", "refused" or "not submitted", with its file.
+
+    "message" is what the source row says (Chinese, as stored); "message_en" a refused workbook's reasons
+    in English, from the file-level problems kept with both languages."""
     reg = records["registry"]
     with engine.connect() as conn:
         schools = pd.DataFrame(conn.execute(select(reg.c.school_code, reg.c.name, reg.c.type, reg.c.township)
                                             .order_by(reg.c.school_code)).mappings().all(),
                                columns=["school_code", "name", "type", "township"])
         files = pd.DataFrame(conn.execute(select(
-            sources.c.school_code, sources.c.source_key, sources.c.status, sources.c.loaded_at,
+            sources.c.source_id, sources.c.school_code, sources.c.source_key, sources.c.status, sources.c.loaded_at,
             sources.c.rows, sources.c.message,
         ).where(sources.c.kind == SCHOOL_WORKBOOK, sources.c.status.in_(("loaded", "refused")))).mappings().all(),
-            columns=["school_code", "source_key", "status", "loaded_at", "rows", "message"])
+            columns=["source_id", "school_code", "source_key", "status", "loaded_at", "rows", "message"])
+        english: dict[int, list[str]] = {}
+        for source_id, reason in conn.execute(
+                select(rejected_rows.c.source_id, rejected_rows.c.reason_en)
+                .join(sources, sources.c.source_id == rejected_rows.c.source_id)
+                .where(sources.c.kind == SCHOOL_WORKBOOK, sources.c.status == "refused", rejected_rows.c.level == "file")
+                .order_by(rejected_rows.c.id)):
+            english.setdefault(source_id, []).append(reason)
         rejected = pd.DataFrame(conn.execute(
             select(rejected_rows.c.school_code, func.count().label("rejected_rows"))
             .where(rejected_rows.c.level == "row").group_by(rejected_rows.c.school_code)).mappings().all(),
@@ -1181,5 +1191,6 @@ def submission_status(engine: Engine) -> pd.DataFrame:
     out["status"] = out["status"].fillna("not submitted")
     out["rejected_rows"] = out["rejected_rows"].fillna(0).astype(int)
     out["file"] = out["source_key"].map(lambda k: _display(k) if isinstance(k, str) else None)
-    return out.drop(columns=["source_key"])
+    out["message_en"] = [("; ".join(english[i])[:2000] if i in english else None) for i in out["source_id"]]
+    return out.drop(columns=["source_key", "source_id"])
 

@@ -50,3 +50,72 @@ def test_a_long_admin_table_is_a_grid_that_draws_the_rows_in_view_and_keeps_text
     assert [c["headerName"] for c in grid.columnDefs] == ["序號", "學校", "備註", "總分", "代碼"]
     assert not any("cellRenderer" in c or "dangerously_allow_code" in str(c) for c in grid.columnDefs)
     assert isinstance(text_table(["序號"], [[1]], "insp-table", "zh-Hant"), dbc.Table)
+
+
+PAGER_KEYS = ("page", "of", "to", "more", "pageSizeSelectorLabel", "ariaPageSizeSelectorLabel", "firstPage",
+              "previousPage", "nextPage", "lastPage")
+
+
+def test_a_paginated_grid_names_its_pager_in_the_readers_language():
+    """Found by an audit: 「Page Size: 50 · 1 to 50 of 60 · Page 1 of 2」 under the Chinese audit, inspection
+    and publication tables; the pager's words come from the catalogue like the filter menus' do."""
+    from dashboard.i18n import t
+    from dashboard.pages._admin import PLAIN_TABLE_ROWS, text_table
+
+    rows = [[n, f"學校{n}"] for n in range(PLAIN_TABLE_ROWS + 1)]
+    words = {}
+    for lang in ("zh-Hant", "zh-Hans", "en"):
+        grid = text_table(["序號", "學校"], rows, "audit-table", lang)
+        assert grid.dashGridOptions["pagination"] is True
+        words[lang] = grid.dashGridOptions["localeText"]
+    for lang in ("zh-Hant", "zh-Hans"):
+        assert all(words[lang].get(key) for key in PAGER_KEYS), (lang, words[lang])
+        assert not any(word in " ".join(words[lang][k] for k in PAGER_KEYS)
+                       for word in ("Page", "to", "of", "more", "First", "Last", "Next", "Previous")), words[lang]
+    assert words["zh-Hant"]["pageSizeSelectorLabel"] == "每頁行數：" and words["zh-Hans"]["nextPage"] == "下一页"
+    # English is AG Grid's own; the catalogue has the same words for it
+    assert words["en"].get("pageSizeSelectorLabel", "Page Size:") == t("grid.pageSizeSelectorLabel", "en") == "Page Size:"
+    assert all(t(f"grid.{key}", "en") != f"grid.{key}" for key in PAGER_KEYS)
+
+
+def test_every_action_a_sync_records_for_a_source_is_a_word_in_each_language():
+    """Found by an audit: 「來源：被拒收 1、skipped 59」; every action sync.load gives a source has a label."""
+    import re
+
+    from dashboard.i18n import catalogue, t
+    from dashboard.pages.audit import sync_summary
+
+    actions = ("loaded", "skipped", "refused", "removed", "failed")  # sync.load.SourceOutcome.action
+    for action in actions:
+        assert f"sync.action.{action}" in catalogue(), action
+        assert len({t(f"sync.action.{action}", lang) for lang in ("zh-Hant", "en")}) == 2, action
+    counts = {action: n for n, action in enumerate(sorted(actions), start=1)}
+    for lang in ("zh-Hant", "zh-Hans"):
+        shown = sync_summary({"counts": counts}, lang)
+        assert not re.search(r"[A-Za-z]", shown), shown
+    assert sync_summary({"counts": {"refused": 1, "skipped": 59}}, "zh-Hant") == "來源：被拒收 1、未變更 59"
+    assert sync_summary({"counts": {"refused": 1, "skipped": 59}}, "zh-Hans") == "来源：被拒收 1、未变更 59"
+    assert sync_summary({"counts": {"refused": 1, "skipped": 59}}, "en") == "sources: refused 1, unchanged 59"
+
+
+def test_a_failed_sync_runs_message_is_shown_in_the_readers_language():
+    """Found by an audit: a run's "中文 / English" message stayed Traditional and English in the Simplified view."""
+    from datetime import datetime
+
+    from dashboard.pages.audit import sync_run_rows
+
+    stored = ("收件夾 /srv/inbox 不存在(共享文件夾是否已掛載?),其工作簿的記錄保留 / the inbox /srv/inbox is not there "
+              "(is the share mounted?); its workbooks' records are kept")
+    runs = [{"started_at": datetime(2026, 3, 1, 8, 0), "trigger": "scheduler", "status": "failed", "message": stored,
+             "summary": {}},
+            {"started_at": datetime(2026, 3, 1, 7, 0), "trigger": "cli", "status": "ok", "message": None, "summary": {}}]
+    message = {lang: [row[3] for row in sync_run_rows(runs, lang)] for lang in ("zh-Hant", "zh-Hans", "en")}
+    assert message["zh-Hant"] == [stored, ""]  # as stored, as the school page shows a source's message
+    assert message["zh-Hans"][0].startswith("收件夹 /srv/inbox 不存在(共享文件夹是否已挂载?),其工作簿的记录保留")
+    assert "夾" not in message["zh-Hans"][0] and "掛載" not in message["zh-Hans"][0]
+    assert message["en"] == ["the inbox /srv/inbox is not there (is the share mounted?); its workbooks' records are kept",
+                             ""]
+    # a message in one language only is shown as it is
+    english_only = [{**runs[0], "message": "this run was cut short; the next run completed its work"}]
+    assert sync_run_rows(english_only, "en")[0][3] == sync_run_rows(english_only, "zh-Hant")[0][3] == \
+        "this run was cut short; the next run completed its work"

@@ -98,6 +98,14 @@ def test_the_audit_page_lists_each_schools_workbook_refused_and_missing_first(tm
     """Found by an audit: the sync runs said "refused 1" with no word of which school; the office
     tells the school what to fix from this list."""
     from dashboard import audit
+
+    listed = audit.submissions(_synced_with_a_refusal_and_a_school_that_sent_nothing(tmp_path))
+    assert [(r["school_code"], r["status"]) for r in listed] == [
+        ("1002", "refused"), ("1003", "not submitted"), ("1001", "loaded")]
+    assert "應急演練" in listed[0]["message"] and listed[2]["rows"] > 0
+
+
+def _synced_with_a_refusal_and_a_school_that_sent_nothing(tmp_path):
     from sync.load import run_sync
     from sync.migrate import upgrade
     from sync.store import make_engine
@@ -113,7 +121,34 @@ def test_the_audit_page_lists_each_schools_workbook_refused_and_missing_first(tm
     del broken["應急演練"]
     write_xlsx(inbox / "1002.xlsx", broken)
     run_sync(engine, inbox, sql_sources=[], recompute=False)
-    listed = audit.submissions(engine)
-    assert [(r["school_code"], r["status"]) for r in listed] == [
-        ("1002", "refused"), ("1003", "not submitted"), ("1001", "loaded")]
-    assert "應急演練" in listed[0]["message"] and listed[2]["rows"] > 0
+    return engine
+
+
+def test_a_school_that_sent_nothing_has_empty_cells_not_nan_on_the_audit_page(tmp_path):
+    """Found by an audit: the file column read "nan" for a registered school that never submitted."""
+    from dashboard import audit
+    from dashboard.app import app  # noqa: F401  (pages register themselves on the app)
+    from dashboard.pages.audit import submission_rows
+
+    listed = audit.submissions(_synced_with_a_refusal_and_a_school_that_sent_nothing(tmp_path))
+    for lang in ("zh-Hant", "zh-Hans", "en"):
+        rows = {row[0]: row for row in submission_rows(listed, lang)}
+        assert not any(str(cell).lower() in ("nan", "nat", "none") for row in rows.values() for cell in row), rows
+        code, _name, _township, _status, file, loaded_at, count, rejected, message = rows["1003"]
+        assert (file, loaded_at, count, rejected, message) == ("", "", "", "", "")
+        assert rows["1001"][4] == "1001.xlsx" and rows["1002"][4] == "1002.xlsx"
+
+
+def test_a_refused_workbooks_reason_is_in_the_readers_language_on_the_audit_page(tmp_path):
+    """Found by an audit: the English audit page gave the refusal in Chinese only (the store keeps both)."""
+    from dashboard import audit
+    from dashboard.app import app  # noqa: F401  (pages register themselves on the app)
+    from dashboard.pages.audit import submission_rows
+
+    listed = audit.submissions(_synced_with_a_refusal_and_a_school_that_sent_nothing(tmp_path))
+    reason = {lang: {row[0]: row[-1] for row in submission_rows(listed, lang)}["1002"]
+              for lang in ("zh-Hant", "zh-Hans", "en")}
+    assert reason["zh-Hant"].startswith("缺少工作表「應急演練」") and "請按模板補上" in reason["zh-Hant"]
+    assert "请按模板补上" in reason["zh-Hans"] and "請" not in reason["zh-Hans"]
+    assert reason["en"].startswith("the sheet '應急演練' (Emergency drills) is missing")
+    assert "請" not in reason["en"] and "缺少" not in reason["en"]

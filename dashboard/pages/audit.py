@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import audit
-from dashboard.i18n import catalogue, t, to_language
+from dashboard.i18n import bilingual_text, catalogue, t, to_language
 from dashboard.layout import T, lang_of
 from dashboard.pages._admin import admin_or_refuse, refusal_for, text_table
 from sync.store import get_engine
@@ -50,7 +50,7 @@ def sync_summary(summary, lang: str) -> str:
     if counts:
         shown = "、" if lang != "en" else ", "
         parts.append(t("audit.sync_sources", lang, counts=shown.join(
-            f"{_known(f'data.status.{k}', k, lang)} {n}" for k, n in counts.items())))
+            f"{_known(f'sync.action.{k}', k, lang)} {n}" for k, n in counts.items())))
     if "rows_added" in summary:
         parts.append(t("audit.sync_rows", lang, added=summary.get("rows_added", 0),
                        removed=summary.get("rows_removed", 0), rejected=summary.get("rows_rejected", 0)))
@@ -89,14 +89,18 @@ def render_trail(action, lang):
     rows = [[e["at"].strftime("%Y-%m-%d %H:%M:%S"), e["username"], t(f"action.{e['action']}", lang),
              e["school_code"], _detail(e["detail"], lang)] for e in entries]
     columns = [t(k, lang) for k in ("audit.at", "audit.user", "audit.action", "audit.school", "audit.detail")]
-    runs = audit.recent_sync_runs(engine, limit=100)
-    run_rows = [[r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), _known(f"sync.trigger.{r['trigger']}", r["trigger"], lang),
-                 _known(f"sync.status.{r['status']}", r["status"], lang), r["message"] or "",
-                 sync_summary(r["summary"], lang)] for r in runs]
+    run_rows = sync_run_rows(audit.recent_sync_runs(engine, limit=100), lang)
     run_columns = [t(k, lang) for k in ("audit.started", "audit.trigger", "audit.status", "audit.message",
                                         "audit.detail")]
     return (text_table(columns, rows, "audit-table", lang),
             text_table(run_columns, run_rows, "audit-sync-table", lang))
+
+
+def sync_run_rows(runs: list[dict], lang: str) -> list[list]:
+    """The sync history's rows; a run's message, stored as "中文 / English", in the reader's language."""
+    return [[r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), _known(f"sync.trigger.{r['trigger']}", r["trigger"], lang),
+             _known(f"sync.status.{r['status']}", r["status"], lang), bilingual_text(r["message"], lang),
+             sync_summary(r["summary"], lang)] for r in runs]
 
 
 @callback(Output("audit-submissions", "children"), Input("lang-store", "data"))
@@ -106,17 +110,29 @@ def render_submissions(lang):
     refused = refusal_for(admin_or_refuse, lang)
     if refused is not None:
         return refused
-    status_words = {"loaded": "data.status.loaded", "refused": "data.status.refused", "not submitted": "submitted.not"}
-    rows = [[r["school_code"], to_language(str(r["name"] or ""), lang), to_language(str(r["township"] or ""), lang),
-             t(status_words.get(r["status"], "data.status.missing"), lang), r["file"] or "",
-             # NaT (never loaded) is a datetime too, and has no strftime
-             r["loaded_at"].strftime("%Y-%m-%d %H:%M") if isinstance(r["loaded_at"], datetime) and pd.notna(r["loaded_at"])
-             else "", "" if pd.isna(r["rows"]) else int(r["rows"]), r["rejected_rows"] or "",
-             to_language(str(r["message"] or ""), lang) if isinstance(r["message"], str) else ""]
-            for r in audit.submissions(get_engine())]
     columns = [t(k, lang) for k in ("sub.code", "pub.school", "ranking.township", "sub.status", "sub.file",
                                     "sub.loaded_at", "sub.rows", "sub.rejected", "sub.message")]
-    return text_table(columns, rows, "audit-submissions-table", lang)
+    return text_table(columns, submission_rows(audit.submissions(get_engine()), lang), "audit-submissions-table", lang)
+
+
+def _cell(value) -> str:
+    """A stored value as a cell: nothing stored (None, or NaN where a school sent no file) is an empty cell,
+    not the word "nan"."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def submission_rows(listed: list[dict], lang: str) -> list[list]:
+    """audit.submissions as the table's rows, in the reader's language (a refusal in English for an English
+    reader, from the reasons the sync kept in both)."""
+    status_words = {"loaded": "data.status.loaded", "refused": "data.status.refused", "not submitted": "submitted.not"}
+    return [[_cell(r["school_code"]), to_language(_cell(r["name"]), lang), to_language(_cell(r["township"]), lang),
+             t(status_words.get(r["status"], "data.status.missing"), lang), _cell(r["file"]),
+             # NaT (never loaded) is a datetime too, and has no strftime
+             r["loaded_at"].strftime("%Y-%m-%d %H:%M") if isinstance(r["loaded_at"], datetime) and pd.notna(r["loaded_at"])
+             else "", "" if pd.isna(r["rows"]) else int(r["rows"]), _cell(r["rejected_rows"] or None),
+             _cell(r.get("message_en")) if lang == "en" and _cell(r.get("message_en"))
+             else bilingual_text(r["message"], lang)]
+            for r in listed]
 
 
 @callback(Output("audit-action", "options"), Output("audit-action", "placeholder"), Input("lang-store", "data"))
