@@ -90,22 +90,11 @@ def create_user(
     school_code: str | None = None,
     display_name: str | None = None,
 ) -> Viewer:
-    username = (username or "").strip()
-    if not username:
-        raise UserError("a user name is needed", zh="請填寫賬號名稱")
-    if role not in ROLES:
-        raise UserError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}", zh=f"角色「{role}」不存在")
-    if role == "school" and not school_code:
-        raise UserError("a school account needs --school SCHOOL_CODE", zh="學校賬號需要選擇所屬學校")
-    if role != "school" and school_code:
-        raise UserError(f"a {role} account reads every school; leave out --school")
+    username = check_new_account(engine, username, role, school_code)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
                         zh=f"密碼至少需要{MIN_PASSWORD_LENGTH}個字符")
-    with engine.begin() as conn:
-        if conn.execute(select(users.c.user_id).where(users.c.username == username)).first():
-            raise UserError(f"user {username!r} exists already; use reset-password to change the password",
-                            zh=f"賬號「{username}」已存在;如要更改密碼,請用「重設密碼」")
+    with engine.begin() as conn:  # the name is UNIQUE in the store: two made at once, the second fails
         user_id = conn.execute(
             users.insert().values(
                 username=username,
@@ -118,6 +107,29 @@ def create_user(
             )
         ).inserted_primary_key[0]
     return Viewer(user_id, username, role, school_code, display_name)
+
+
+def check_new_account(engine: Engine, username: str, role: str, school_code: str | None) -> str:
+    """The user name as stored, or UserError for what refuses the account whatever its password (the CLI
+    asks before it prompts for one)."""
+    username = (username or "").strip()
+    if not username:
+        raise UserError("a user name is needed", zh="請填寫賬號名稱")
+    if role not in ROLES:
+        raise UserError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}", zh=f"角色「{role}」不存在")
+    if role == "school" and not school_code:
+        raise UserError("a school account needs --school SCHOOL_CODE", zh="學校賬號需要選擇所屬學校")
+    if role != "school" and school_code:
+        raise UserError(f"a {role} account reads every school; leave out --school")
+    if account_exists(engine, username):
+        raise UserError(f"user {username!r} exists already; use reset-password to change the password",
+                        zh=f"賬號「{username}」已存在;如要更改密碼,請用「重設密碼」")
+    return username
+
+
+def account_exists(engine: Engine, username: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(users.c.user_id).where(users.c.username == username)).first() is not None
 
 
 def set_password(engine: Engine, username: str, password: str, end_sessions: bool = True) -> None:

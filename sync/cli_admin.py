@@ -58,10 +58,11 @@ def users() -> None:
 def users_add(username: str, role: str, school_code: str | None, display_name: str | None, password_stdin: bool) -> None:
     """Create an account."""
     from dashboard import audit
-    from dashboard.access import create_user
+    from dashboard.access import check_new_account, create_user
 
     engine = store_engine()
-    if role == "school" and school_code:
+    check_new_account(engine, username, role, school_code)  # before the password is asked for, not after
+    if role == "school":
         _check_school(engine, school_code)
     password = _read_password(password_stdin)
     viewer = create_user(engine, username, password, role, school_code, display_name)
@@ -116,9 +117,11 @@ def users_enable(username: str) -> None:
 def users_reset_password(username: str, password_stdin: bool) -> None:
     """Give an account a new password."""
     from dashboard import audit
-    from dashboard.access import set_password
+    from dashboard.access import account_exists, set_password
 
     engine = store_engine()
+    if not account_exists(engine, username):  # before the password is asked for, not after
+        raise UserError(f"there is no user {username!r}; `safeschool users list` shows them")
     set_password(engine, username, _read_password(password_stdin))
     audit.record(engine, operator(), "users", None, {"change": "reset-password", "username": username})
     click.echo(f"password of {username} changed")

@@ -64,6 +64,24 @@ def test_user_mistakes_exit_2_with_one_line_and_no_traceback(engine, args, stdin
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("users", "add", "x", "--role", "school"), "--school"),
+        (("users", "add", "x", "--role", "school", "--school", "S999"), "registry"),
+        (("users", "add", "x", "--role", "leader", "--school", "S001"), "leave out"),
+        (("users", "add", "taken", "--role", "admin"), "exists already"),
+        (("users", "reset-password", "nobody"), "no user"),
+    ],
+)
+def test_account_mistakes_are_told_before_a_password_is_asked_for(engine, args, words):
+    """Found by an audit: `users reset-password nobody` had the officer type a password twice, then said no."""
+    run("users", "add", "taken", "--role", "admin", "--password-stdin", stdin="admin-pass-1\n")
+    result = run(*args)  # a terminal: the password would be prompted for
+    assert result.exit_code == 2 and words in result.output
+    assert "Password" not in result.output
+
+
 def test_disable_stops_the_login_and_reset_password_changes_it(engine):
     run("users", "add", "chief", "--role", "leader", "--password-stdin", stdin="leader-pass-1\n")
     assert run("users", "disable", "chief").exit_code == 0
