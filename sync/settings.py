@@ -123,6 +123,22 @@ class Schedule(BaseModel):
     cron: str = "*/30 * * * *"
     timezone: str = "Asia/Shanghai"  # the county's: the scheduler's clock, and the day a database's time falls on
 
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        # Read as the scheduler reads it, when the configuration is read: a typo stopped only `scheduler`,
+        # while every other command took it.
+        from apscheduler.triggers.cron import CronTrigger
+
+        from sync.scheduler import standard_weekdays
+
+        try:
+            CronTrigger.from_crontab(standard_weekdays(value), timezone="UTC")
+        except (ValueError, KeyError):
+            raise ValueError(f"{value!r} is not a valid cron expression: five fields, minute hour day month weekday "
+                             "(0-7, 0 and 7 are Sunday); e.g. '*/30 * * * *' for every 30 minutes") from None
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -94,6 +94,16 @@ def test_a_misspelt_county_time_zone_stops_every_command_with_one_line(tmp_path)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", [("init",), ("sync", "--once")])
+def test_a_bad_schedule_cron_stops_every_command_with_one_line(tmp_path, command):
+    """Found by an audit: `cron = "every day"` was refused by `scheduler` alone, taken by every other command."""
+    bad = tmp_path / "c.toml"
+    bad.write_text('[schedule]\ncron = "every day"\n', encoding="utf-8")
+    result = _run(*command, env={"SAFESCHOOL_CONFIG": str(bad), "SAFESCHOOL_INBOX": str(tmp_path / "inbox")})
+    assert result.returncode == 2 and "'every day' is not a valid cron expression" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "schedule" in result.stderr
+
+
 @pytest.mark.parametrize("command", [("init",), ("users", "list"), ("score", "--year", "2026")])
 def test_a_store_url_naming_a_file_that_is_no_database_says_so_in_one_line(tmp_path, command):
     not_a_store = tmp_path / "safeschool.db"
