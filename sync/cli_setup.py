@@ -118,10 +118,34 @@ def serve(host: str, port: int, workers: int) -> None:
     from sync.store import get_engine
 
     get_engine()  # a bad SAFESCHOOL_DATABASE_URL stops here with one line, not in every worker
+    _refuse_a_taken_port(host, port)
     click.echo(f"serving the dashboard on http://{host}:{port}/ with {workers} worker(s)")
     # exec: gunicorn replaces this process, so signals (Ctrl-C, systemd stop) reach it directly.
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                               "--timeout", str(REQUEST_TIMEOUT_SECONDS), "--access-logfile", "-", "dashboard.app:server"])
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """One line when another program holds the port (gunicorn itself retries for five seconds, printing
+    'Connection in use' lines, then exits 1)."""
+    import socket
+
+    from sync.errors import UserError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise UserError(f"無法解析主機 {host!r} / --host {host!r} is not an address of this machine") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: a port in TIME_WAIT is free
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise UserError(
+                f"端口 {port} 已被佔用(另一個 safeschool serve 或其他程序),請先停止它或用 --port 換一個端口 / "
+                f"port {port} on {host} is in use ({err.strerror or err}): another safeschool serve or another "
+                "program holds it; stop it, or choose another with --port") from None
 
 
 # gunicorn kills a request running longer (an upload waits at most sync.load.UPLOAD_WAIT_SECONDS for

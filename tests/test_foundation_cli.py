@@ -94,6 +94,14 @@ def test_a_misspelt_county_time_zone_stops_every_command_with_one_line(tmp_path)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_serve_on_a_port_another_program_holds_says_so_in_one_line(silent_port):
+    """Found by an audit: gunicorn printed 'Connection in use' for five seconds, then exited 1."""
+    result = _run("serve", "--port", str(silent_port))
+    assert result.returncode == 2, result.stderr
+    assert f"port {silent_port} on 127.0.0.1 is in use" in result.stderr and "已被佔用" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Connection in use" not in result.stderr
+
+
 @pytest.mark.parametrize("command", [("init",), ("sync", "--once")])
 def test_a_bad_schedule_cron_stops_every_command_with_one_line(tmp_path, command):
     """Found by an audit: `cron = "every day"` was refused by `scheduler` alone, taken by every other command."""
