@@ -38,7 +38,6 @@ def scheduled_sync(inbox: Path | None = None, recompute: bool = True) -> str:
 def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox: Path | None = None):
     """The BlockingScheduler with the sync job on the configured cron (not started)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
 
     from sync.errors import UserError
     from sync.settings import get_file_config
@@ -55,20 +54,28 @@ def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox:
         raise UserError(f"時區 {timezone!r} 不存在,例如 'Asia/Shanghai' / schedule.timezone {timezone!r} is not a "
                         "time zone; e.g. 'Asia/Shanghai'") from None
     try:
-        trigger = CronTrigger.from_crontab(standard_weekdays(cron), timezone=timezone)
-    except (ValueError, KeyError):
-        # APScheduler's own reason counts weekdays from Monday as 0-6; the bureau writes standard cron.
-        raise UserError(
-            f"排程 {cron!r} 不是有效的 cron 表達式:五項依次為 分 時 日 月 星期(0–7,0 和 7 為星期日),例如 '*/30 * * * *' "
-            f"每30分鐘 / {where} {cron!r} is not a valid cron expression: five fields, minute hour day month weekday "
-            "(0-7, 0 and 7 are Sunday); e.g. '*/30 * * * *' for every 30 minutes"
-        ) from None
+        trigger = cron_trigger(cron, timezone)
+    except ValueError as err:
+        raise UserError(f"排程 {cron!r} 不是有效的 cron 表達式:五項依次為 分 時 日 月 星期(0–7,0 和 7 為星期日),"
+                        f"例如 '*/30 * * * *' 每30分鐘 / {where} {err}") from None
     scheduler = BlockingScheduler(timezone=timezone)
     scheduler.add_job(
         scheduled_sync, trigger, kwargs={"inbox": inbox}, id=JOB_ID, name="safeschool sync",
         max_instances=1, coalesce=True, misfire_grace_time=300, replace_existing=True,
     )
     return scheduler
+
+
+def cron_trigger(cron: str, timezone: str):
+    """APScheduler's trigger for a standard cron line, or ValueError saying how one is written (APScheduler's
+    own reason counts weekdays from Monday as 0-6; the bureau writes standard cron)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        return CronTrigger.from_crontab(standard_weekdays(cron), timezone=timezone)
+    except (ValueError, KeyError):
+        raise ValueError(f"{cron!r} is not a valid cron expression: five fields, minute hour day month weekday "
+                         "(0-7, 0 and 7 are Sunday); e.g. '*/30 * * * *' for every 30 minutes") from None
 
 
 _WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -128,15 +128,9 @@ class Schedule(BaseModel):
     def _valid_cron(cls, value: str) -> str:
         # Read as the scheduler reads it, when the configuration is read: a typo stopped only `scheduler`,
         # while every other command took it.
-        from apscheduler.triggers.cron import CronTrigger
+        from sync.scheduler import cron_trigger
 
-        from sync.scheduler import standard_weekdays
-
-        try:
-            CronTrigger.from_crontab(standard_weekdays(value), timezone="UTC")
-        except (ValueError, KeyError):
-            raise ValueError(f"{value!r} is not a valid cron expression: five fields, minute hour day month weekday "
-                             "(0-7, 0 and 7 are Sunday); e.g. '*/30 * * * *' for every 30 minutes") from None
+        cron_trigger(value, "UTC")
         return value
 
     @field_validator("timezone")
