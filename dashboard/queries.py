@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard.access import Viewer
 from sync import contract
+from sync.frames import day_column
 from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
 
 AREAS = ("A", "B", "C", "D", "E", "F", "G")
@@ -294,7 +295,7 @@ def _record_table(engine: Engine, sheet: str, columns: tuple[str, ...], version:
     sheet_def = contract.SHEETS[sheet]
     for col in columns:
         if col in sheet_def.keys and sheet_def.column(col).kind == contract.DATE:
-            frame[col] = pd.to_datetime(frame[col], errors="coerce").astype("datetime64[ns]")
+            frame[col] = day_column(frame[col])
     frame["school_code"] = frame["school_code"].astype("object")
     return frame
 

@@ -29,14 +29,26 @@ def empty_frame(sheet_key: str) -> pd.DataFrame:
     return _typed(pd.DataFrame(columns=["source_id", "row_no", "school_code", *[k for k in sheet.keys if k != "school_code"]]), sheet_key)
 
 
+# The days pandas holds in nanoseconds.  A stored date past them (9999-12-31 typed for "no end", loaded
+# before the sync refused dates that far ahead) is read as the last of them, the far future it means,
+# rather than stopping the scoring of the whole county.
+FIRST_DAY, LAST_DAY = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
+
+
+def day_column(values) -> pd.Series:
+    """Stored dates (date objects or ISO text) as datetime64[ns], unreadable ones NaT."""
+    # ISO8601: a column whose first value has no time must not turn "... 00:00:00" into NaT
+    days = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    return days.clip(lower=FIRST_DAY, upper=LAST_DAY).astype("datetime64[ns]")
+
+
 def _typed(frame: pd.DataFrame, sheet_key: str) -> pd.DataFrame:
     sheet = contract.SHEETS[sheet_key]
     for col in sheet.columns:
         if col.key not in frame:
             continue
         if col.kind == contract.DATE:
-            # ISO8601: a column whose first value has no time must not turn "... 00:00:00" into NaT
-            frame[col.key] = pd.to_datetime(frame[col.key], errors="coerce", format="ISO8601").astype("datetime64[ns]")
+            frame[col.key] = day_column(frame[col.key])
         elif col.kind in _DTYPES:
             frame[col.key] = pd.to_numeric(frame[col.key], errors="coerce") if col.kind != contract.BOOL else frame[col.key]
             frame[col.key] = frame[col.key].astype(_DTYPES[col.kind])

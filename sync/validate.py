@@ -126,14 +126,20 @@ GUARD_AGE = (16, 80)
 # People listed with the days they served (start_date .. end_date): one person may come back after
 # leaving (a guard re-hired), but two rows for one person at once would count him twice (B2, E1).
 STINTS = {"guards": ("name", "campus"), "office_staff": ("name",)}
-# Dates that may lie in the future: a rectification deadline, a planned end of service.
 # Dates that may lie ahead: a deadline, a planned end of service, the last day of a training under way
 # (E7 counts its days up to the evaluation date only).
 FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staff", "end_date"),
                   ("guard_training", "end_date")}
 # How far ahead such a date may lie: a course under way ends within weeks, not in 2062 (which would
-# credit the guard with every day until the evaluation date).
-FUTURE_AHEAD = {("guard_training", "end_date"): timedelta(days=60)}
+# credit the guard with every day until the evaluation date); a deadline or a contract's end within ten
+# years (9999-12-31 typed for "no end", or 3026 for 2026, is not a date anyone means).
+FUTURE_AHEAD = {("guard_training", "end_date"): timedelta(days=60), ("hazards", "deadline"): timedelta(days=3653),
+                ("guards", "end_date"): timedelta(days=3653), ("office_staff", "end_date"): timedelta(days=3653)}
+# What to do instead, where a far date has a usual meaning.
+FUTURE_AHEAD_HINT = {
+    ("guards", "end_date"): ("仍在崗請留空離崗日期", "leave the end date empty while the guard is in post"),
+    ("office_staff", "end_date"): ("仍在崗請留空離崗日期", "leave the end date empty while the person is in post"),
+}
 UNIQUE_KEYS = {
     "campuses": ("campus",),
     "checklist": ("item",),
@@ -164,8 +170,10 @@ def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
     if (sheet_key, key) in FUTURE_AHEAD and value > ctx.today + FUTURE_AHEAD[(sheet_key, key)]:
         v = value.isoformat()
         days = FUTURE_AHEAD[(sheet_key, key)].days
-        return (f"日期「{v}」在今天({ctx.today.isoformat()}){days}天之後,不合理,請檢查年份",
-                f"date '{v}' is more than {days} days after today ({ctx.today.isoformat()}); check the year")
+        ahead, ahead_en = (f"{days // 365}年", f"{days // 365} years") if days >= 365 else (f"{days}天", f"{days} days")
+        hint, hint_en = FUTURE_AHEAD_HINT.get((sheet_key, key), ("請檢查年份", "check the year"))
+        return (f"日期「{v}」在今天({ctx.today.isoformat()}){ahead}之後,不合理;{hint}",
+                f"date '{v}' is more than {ahead_en} after today ({ctx.today.isoformat()}); {hint_en}")
     if value > ctx.today and (sheet_key, key) not in FUTURE_ALLOWED:
         v = value.isoformat()
         return (

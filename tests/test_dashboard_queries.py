@@ -406,3 +406,30 @@ def test_the_first_page_gives_each_school_its_campuses_and_people_to_the_bureau_
     by_school = queries.ranking(c.users["school"], published).set_index("school_code")
     assert pd.isna(by_school.loc[code, "campus_count"]) and pd.isna(by_school.loc[code, "people"])
     assert (by_school.loc[c.codes[0], "campus_count"], by_school.loc[c.codes[0], "people"]) == (1, 900)
+
+
+def test_a_date_past_what_pandas_holds_in_the_store_is_read_as_the_far_future_not_a_crash(own_county):
+    """Found by an audit: a guard's 離崗日期 9999-12-31 (stored before the sync refused dates that far ahead)
+    stopped the scoring of the whole county and the pages that read records.  It still means "in post"."""
+    from datetime import date
+
+    from scoring import evaluate
+    from sync.frames import load_frames
+    from tests.synthetic import typed
+
+    c, engine = own_county
+    with engine.begin() as conn:
+        conn.execute(update(store.records["guards"]).where(store.records["guards"].c.name == "王五")
+                     .values(end_date=date(9999, 12, 31)))
+        conn.execute(update(store.records["hazards"]).where(store.records["hazards"].c.id == "H2")
+                     .values(deadline=date(9999, 12, 31)))
+    queries.clear_caches()
+    frames = load_frames(engine)
+    guards = frames["guards"].set_index("name")
+    assert guards.loc["王五", "end_date"] == pd.Timestamp("2262-04-11")
+    frames["registry"] = typed("registry", [{"school_code": code, "name": c.names[code], "type": c.types[code],
+                                              "township": "城關鎮"} for code in c.codes])  # the fixture has none
+    e3 = evaluate(frames, c.year, c.today).indicators.set_index(["school_code", "indicator"]).loc[(c.codes[0], "E3")]
+    assert e3["ratio"] == pytest.approx(2 / 3)  # 李四 is over 55; 王五 still counts among the guards on duty
+    ledger = queries.hazard_ledger(c.users["admin"], c.codes[0], c.year)
+    assert "H2" in set(ledger["id"])

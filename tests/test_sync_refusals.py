@@ -231,6 +231,25 @@ def test_a_training_typed_to_end_years_ahead_is_refused(tmp_path):
     assert (p.sheet, p.column, p.value) == ("保安培訓", "結束日期", "2062-03-03") and "check the year" in p.reason_en
 
 
+@pytest.mark.parametrize(("sheet", "col", "header", "value", "hint"), [
+    ("保安人員", 5, "離崗日期", date(9999, 12, 31), "leave the end date empty while the guard is in post"),
+    ("隱患整改", 5, "整改時限", date(3026, 6, 30), "check the year"),
+])
+def test_a_deadline_or_end_of_service_beyond_ten_years_is_refused_with_what_to_do(tmp_path, sheet, col, header, value,
+                                                                                  hint):
+    """Found by an audit: 9999-12-31 typed for "no end" was stored, and pandas cannot hold it: the scoring of
+    the whole county stopped at every later sync."""
+    book = school_book()
+    book[sheet][1][col] = value
+    if sheet == "隱患整改":
+        book[sheet][1][6] = None  # still open
+    [p] = _check(tmp_path, book).problems
+    assert (p.sheet, p.column, p.value) == (sheet, header, value.isoformat())
+    assert "more than 10 years after today" in p.reason_en and hint in p.reason_en and "10年之後" in p.reason_zh
+    book[sheet][1][col] = TODAY + timedelta(days=3 * 365)  # three years ahead: a date someone means
+    assert not _check(tmp_path, book).problems
+
+
 def test_a_training_that_has_not_started_is_still_in_the_future(tmp_path):
     book = school_book()
     book["保安培訓"].append(["趙保安", TODAY + timedelta(days=1), TODAY + timedelta(days=3), "是", "技能"])
