@@ -37,6 +37,9 @@ _DRIVER_HINTS = {"mysql": "mysql+pymysql://", "mariadb": "mysql+pymysql://", "po
 
 
 def _checked_url(value: str) -> str:
+    if value.startswith("postgres://"):
+        # what psql, libpq and many hosts write; SQLAlchemy knows the scheme only as postgresql://
+        value = "postgresql://" + value[len("postgres://"):]
     try:
         make_url(value).get_dialect().import_dbapi()
     except ArgumentError:

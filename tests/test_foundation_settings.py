@@ -30,6 +30,22 @@ def test_a_database_url_with_an_unknown_driver_is_refused(monkeypatch):
         get_settings()
 
 
+def test_a_postgres_url_as_psql_writes_it_reaches_the_store(monkeypatch, pg_url):
+    """Found by an audit: postgres://, what psql, libpq and many hosts give, was refused as an unknown driver."""
+    from sqlalchemy import text
+
+    from sync.store import make_engine
+
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", pg_url.replace("postgresql+psycopg://", "postgres://", 1))
+    reset_caches()
+    url = get_settings().store_url
+    assert url.startswith("postgresql://")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("select 1")).scalar() == 1
+    engine.dispose()
+
+
 @pytest.mark.parametrize("name, value, says", [
     ("SAFESCHOOL_INBOX", "", "is empty"),  # would be the current folder, read recursively
     ("SAFESCHOOL_INBOX", "  ", "is empty"),
