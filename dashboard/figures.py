@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from plotly.colors import sample_colorscale
 
 FONT = '"Noto Sans CJK TC", "Noto Sans CJK SC", "Microsoft JhengHei", "PingFang TC", sans-serif'
 # Okabe & Ito: distinguishable with every common colour-vision deficiency.
@@ -96,7 +97,9 @@ def area_bars(areas: dict, area_labels: dict[str, str], points_label: str, max_l
             {"type": "bar", "orientation": "h", "y": names, "x": maxima, "name": max_label,
              "marker": {"color": "#e9ecef"}, "hovertemplate": f"%{{y}}<br>{max_label} %{{x}}<extra></extra>"},
             {"type": "bar", "orientation": "h", "y": names, "x": points, "name": points_label,
-             "marker": {"color": shares, "colorscale": HEAT_SCALE, "cmin": 0, "cmax": 1},
+             # each bar's colour worked out here: Plotly's bar styling reads numbers for a colour scale as
+             # colours ("Invalid color specifier" in the console, and black drawn where a colour was meant)
+             "marker": {"color": sample_colorscale(HEAT_SCALE, shares)},
              "text": [f"{round(p, 1):g} / {round(m, 1):g}" for p, m in zip(points, maxima, strict=True)],
              "textposition": "outside", "cliponaxis": False,
              "hovertemplate": f"%{{y}}<br>{points_label} %{{x}}<extra></extra>"},

@@ -56,16 +56,23 @@ def dashboard_server(store_url: str, inbox: Path, secret: str, timeout: int = 90
 
 
 class Watch:
-    """Every console error, failed request, HTTP error and dialog of a page, labelled with the test's step."""
+    """Every console error or warning, failed request, HTTP error and dialog of a page, labelled with the test's
+    step."""
 
     def __init__(self, page):
         self.problems: list[str] = []
         self.step = "start"
-        page.on("console", lambda msg: msg.type == "error" and self.note(f"console: {msg.text}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda err: self.note(f"page error: {err}"))
         page.on("requestfailed", self._failed)
         page.on("response", lambda resp: resp.status >= 400 and self.note(f"HTTP {resp.status}: {resp.url}"))
         page.on("dialog", lambda dialog: (self.note(f"dialog: {dialog.message}"), dialog.dismiss()))
+
+    def _console(self, msg) -> None:
+        # Warnings too: Plotly says "WARN: Invalid color specifier" (through console.trace) and draws black
+        # where a colour was meant.
+        if msg.type in ("error", "warning") or (msg.type == "trace" and msg.text.startswith("WARN")):
+            self.note(f"console {msg.type}: {msg.text}")
 
     def note(self, problem: str) -> None:
         self.problems.append(f"[{self.step}] {problem}")
