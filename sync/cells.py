@@ -33,10 +33,12 @@ Problem = tuple[str, str]  # (reason_zh, reason_en)
 
 
 # Characters nobody sees that come along when text is pasted from a web page or a chat: zero-width
-# spaces and joiners, direction marks, the byte-order mark, the soft hyphen.  They are stray spaces.
-# Zero-width marks, byte-order marks, soft hyphens and the variation selectors a phone keyboard puts
-# after a tick (✔️ is ✔ + U+FE0F): nothing a person sees.
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad\ufe0e\ufe0f"), None)
+# spaces and joiners, direction marks, the byte-order mark, the soft hyphen, the variation selectors a
+# phone keyboard puts after a tick (✔️ is ✔ + U+FE0F).  They are stray spaces.  So are the direction
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): nothing a person sees, except that
+# U+202E shows 「abc」 as 「cba」 and a campus carrying one matches no other row.
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad\ufe0e\ufe0f"
+                                   "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None)
 
 
 def without_invisible(value):

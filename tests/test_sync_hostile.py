@@ -521,6 +521,18 @@ def test_zero_width_and_byte_order_marks_are_stray_spaces(tmp_path):
     assert report.rows["office_staff"][0]["role"] == "主任"
 
 
+def test_direction_overrides_are_taken_out_as_other_invisible_characters_are(tmp_path):
+    """Found by an audit: U+202E kept in a 隱患描述 showed 「abc」 as 「cba」 on the school's page; a name or
+    campus carrying one did not match its other rows."""
+    book = school_book()
+    book["隱患整改"][1][2] = "\u202e圍墻破損\u202c"
+    book["保安人員"][1][1] = "本部\u2067"
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+    assert report.rows["hazards"][0]["description"] == "圍墻破損"
+    assert report.rows["guards"][0]["campus"] == "本部"
+
+
 def test_a_run_on_a_store_nobody_initialised_says_to_run_init(tmp_path):
     eng = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     box = _county(tmp_path)
