@@ -131,15 +131,11 @@ STINTS = {"guards": ("name", "campus"), "office_staff": ("name",)}
 FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staff", "end_date"),
                   ("guard_training", "end_date")}
 # How far ahead such a date may lie: a course under way ends within weeks, not in 2062 (which would
-# credit the guard with every day until the evaluation date); a deadline or a contract's end within ten
-# years (9999-12-31 typed for "no end", or 3026 for 2026, is not a date anyone means).
-FUTURE_AHEAD = {("guard_training", "end_date"): timedelta(days=60), ("hazards", "deadline"): timedelta(days=3653),
-                ("guards", "end_date"): timedelta(days=3653), ("office_staff", "end_date"): timedelta(days=3653)}
-# What to do instead, where a far date has a usual meaning.
-FUTURE_AHEAD_HINT = {
-    ("guards", "end_date"): ("仍在崗請留空離崗日期", "leave the end date empty while the guard is in post"),
-    ("office_staff", "end_date"): ("仍在崗請留空離崗日期", "leave the end date empty while the person is in post"),
-}
+# credit the guard with every day until the evaluation date); a deadline within ten years (3026 typed
+# for 2026 would keep a hazard inside its deadline for good, F3).  An end of service may lie any way
+# ahead: a planned retirement, or 2099-12-31 / 9999-12-31 as personnel systems write "no end" (scoring
+# reads a date past pandas' reach as its last day, sync.frames.day_column).
+FUTURE_AHEAD = {("guard_training", "end_date"): timedelta(days=60), ("hazards", "deadline"): timedelta(days=3653)}
 UNIQUE_KEYS = {
     "campuses": ("campus",),
     "checklist": ("item",),
@@ -171,9 +167,8 @@ def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
         v = value.isoformat()
         days = FUTURE_AHEAD[(sheet_key, key)].days
         ahead, ahead_en = (f"{days // 365}年", f"{days // 365} years") if days >= 365 else (f"{days}天", f"{days} days")
-        hint, hint_en = FUTURE_AHEAD_HINT.get((sheet_key, key), ("請檢查年份", "check the year"))
-        return (f"日期「{v}」在今天({ctx.today.isoformat()}){ahead}之後,不合理;{hint}",
-                f"date '{v}' is more than {ahead_en} after today ({ctx.today.isoformat()}); {hint_en}")
+        return (f"日期「{v}」在今天({ctx.today.isoformat()}){ahead}之後,不合理,請檢查年份",
+                f"date '{v}' is more than {ahead_en} after today ({ctx.today.isoformat()}); check the year")
     if value > ctx.today and (sheet_key, key) not in FUTURE_ALLOWED:
         v = value.isoformat()
         return (

@@ -231,23 +231,27 @@ def test_a_training_typed_to_end_years_ahead_is_refused(tmp_path):
     assert (p.sheet, p.column, p.value) == ("保安培訓", "結束日期", "2062-03-03") and "check the year" in p.reason_en
 
 
-@pytest.mark.parametrize(("sheet", "col", "header", "value", "hint"), [
-    ("保安人員", 5, "離崗日期", date(9999, 12, 31), "leave the end date empty while the guard is in post"),
-    ("隱患整改", 5, "整改時限", date(3026, 6, 30), "check the year"),
-])
-def test_a_deadline_or_end_of_service_beyond_ten_years_is_refused_with_what_to_do(tmp_path, sheet, col, header, value,
-                                                                                  hint):
-    """Found by an audit: 9999-12-31 typed for "no end" was stored, and pandas cannot hold it: the scoring of
-    the whole county stopped at every later sync."""
+def test_a_deadline_beyond_ten_years_is_refused(tmp_path):
+    """3026 typed for 2026 would keep a hazard inside its deadline for good (F3); found by an audit, when
+    9999-12-31 stored in a date column stopped the county's scoring."""
     book = school_book()
-    book[sheet][1][col] = value
-    if sheet == "隱患整改":
-        book[sheet][1][6] = None  # still open
+    book["隱患整改"][1][5] = date(3026, 6, 30)
+    book["隱患整改"][1][6] = None  # still open
     [p] = _check(tmp_path, book).problems
-    assert (p.sheet, p.column, p.value) == (sheet, header, value.isoformat())
-    assert "more than 10 years after today" in p.reason_en and hint in p.reason_en and "10年之後" in p.reason_zh
-    book[sheet][1][col] = TODAY + timedelta(days=3 * 365)  # three years ahead: a date someone means
+    assert (p.sheet, p.column, p.value) == ("隱患整改", "整改時限", "3026-06-30")
+    assert "more than 10 years after today" in p.reason_en and "check the year" in p.reason_en
+    assert "10年之後" in p.reason_zh
+    book["隱患整改"][1][5] = TODAY + timedelta(days=3 * 365)  # three years ahead: a date someone means
     assert not _check(tmp_path, book).problems
+
+
+@pytest.mark.parametrize("end", [date(2055, 6, 30), date(2099, 12, 31), date(9999, 12, 31)])
+def test_an_end_of_service_far_ahead_is_a_planned_or_open_ended_one(tmp_path, end):
+    """A planned retirement, or the "no end" date personnel systems write, is taken as it is typed."""
+    book = school_book()
+    book["保安人員"][1][5] = end
+    report = _check(tmp_path, book)
+    assert not report.problems and report.rows["guards"][0]["end_date"] == end
 
 
 def test_a_training_that_has_not_started_is_still_in_the_future(tmp_path):
