@@ -79,6 +79,7 @@ def cron_trigger(cron: str, timezone: str):
 
 
 _WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NUMBER = {name: n for n, name in enumerate(_WEEKDAY_NAMES[:7])}
 
 
 def standard_weekdays(cron: str) -> str:
@@ -91,7 +92,9 @@ def standard_weekdays(cron: str) -> str:
     if len(fields) != 5:
         return cron
     items = []
-    for item in fields[4].split(","):
+    # Names as numbers first: sun-thu is 0-4 in cron, but backwards to APScheduler (sun is its 6).
+    numbered = re.sub(r"[A-Za-z]+", lambda name: str(_DAY_NUMBER.get(name[0].lower(), name[0])), fields[4])
+    for item in numbered.split(","):
         span = re.fullmatch(r"(\*|\d+)(?:-(\d+))?(?:/(\d+))?", item)
         if item == "*" or span is None or (span[1] != "*" and int(span[1]) > 7) or int(span[2] or 0) > 7:
             items.append(item)  # *, names, or something from_crontab will refuse with its reason

@@ -211,11 +211,15 @@ def test_a_misspelt_time_zone_is_named_as_the_time_zone(county):
 
 
 @pytest.mark.parametrize(("cron", "days"), [("*/2", "sun,tue,thu,sat"), ("1/2", "mon,wed,fri"), ("1-5/2", "mon,wed,fri"),
-                                            ("0-6", "sun,mon,tue,wed,thu,fri,sat"), ("mon-fri", "mon-fri"), ("*", "*")])
+                                            ("0-6", "sun,mon,tue,wed,thu,fri,sat"), ("*", "*"),
+                                            ("mon-fri", "mon,tue,wed,thu,fri"), ("MON", "mon"),
+                                            ("SUN-SAT", "sun,mon,tue,wed,thu,fri,sat"), ("sun-thu", "sun,mon,tue,wed,thu")])
 def test_cron_weekday_steps_and_ranges_mean_cron_s_days(cron, days):
-    from sync.scheduler import standard_weekdays
+    """Found by an audit: sun-thu (valid cron) was refused, backwards to APScheduler, whose week starts Monday."""
+    from sync.scheduler import cron_trigger, standard_weekdays
 
     assert standard_weekdays(f"0 2 * * {cron}") == f"0 2 * * {days}"
+    assert cron_trigger(f"0 2 * * {cron}", "UTC") is not None
 
 
 
