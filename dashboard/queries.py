@@ -182,8 +182,9 @@ def _annual(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     frame["submitted"] = [_submitted(a) for a in frame["areas"]]
     # what the first page says of each school beside its score: its campuses and its people (students and
     # staff of every campus, as E1 counts them)
-    frame["campus_count"] = [len(c or []) for c in frame["campuses"]]
-    frame["people"] = [sum(int(x.get("people") or 0) for x in c or []) for c in frame["campuses"]]
+    # (none for a school without a 校區 sheet: not sent, refused, or frozen before campuses were kept)
+    frame["campus_count"] = [len(c) if c else None for c in frame["campuses"]]
+    frame["people"] = [sum(int(x.get("people") or 0) for x in c) if c else None for c in frame["campuses"]]
     frame["rank_sort"] = frame["rank"].where(frame["qualified"], np.nan)
     frame = frame.sort_values(["qualified", "rank_sort", "total", "name"], ascending=[False, True, False, True])
     frame["position"] = np.arange(1, len(frame) + 1)

@@ -396,13 +396,16 @@ def test_the_first_page_gives_each_school_its_campuses_and_people_to_the_bureau_
     published, code = c.year - 1, c.codes[2]
     two = [{"campus": "東區", "people": 1200, "boarders": 0, "guards_required": 6, "guards_active": 6},
            {"campus": "西區", "people": 350, "boarders": 0, "guards_required": 2, "guards_active": 2}]
+    annual = (store.scores.c.year == published) & (store.scores.c.kind == "annual")
     with engine.begin() as conn:
-        conn.execute(update(store.scores).where(store.scores.c.year == published, store.scores.c.kind == "annual",
-                                                 store.scores.c.school_code == code).values(campuses=two))
+        conn.execute(update(store.scores).where(annual, store.scores.c.school_code == code).values(campuses=two))
+        conn.execute(update(store.scores).where(annual, store.scores.c.school_code == c.codes[3]).values(campuses=[]))
     queries.clear_caches()
     seen = queries.ranking(c.users["leader"], published).set_index("school_code")
     assert (seen.loc[code, "campus_count"], seen.loc[code, "people"]) == (2, 1550)
     assert (seen.loc[c.codes[0], "campus_count"], seen.loc[c.codes[0], "people"]) == (1, 900)
+    # no 校區 sheet (not sent, refused): nothing to say, not "0 · 0"
+    assert pd.isna(seen.loc[c.codes[3], "campus_count"]) and pd.isna(seen.loc[c.codes[3], "people"])
     by_school = queries.ranking(c.users["school"], published).set_index("school_code")
     assert pd.isna(by_school.loc[code, "campus_count"]) and pd.isna(by_school.loc[code, "people"])
     assert (by_school.loc[c.codes[0], "campus_count"], by_school.loc[c.codes[0], "people"]) == (1, 900)
