@@ -38,8 +38,9 @@ _DRIVER_HINTS = {"mysql": "mysql+pymysql://", "mariadb": "mysql+pymysql://", "po
 
 def _checked_url(value: str) -> str:
     if value.startswith("postgres://"):
-        # what psql, libpq and many hosts write; SQLAlchemy knows the scheme only as postgresql://
-        value = "postgresql://" + value[len("postgres://"):]
+        # what psql, libpq and many hosts write; SQLAlchemy knows the scheme only as postgresql://, whose
+        # default driver is psycopg2 before 2.1 (not installed): name the one installed
+        value = "postgresql+psycopg://" + value[len("postgres://"):]
     try:
         make_url(value).get_dialect().import_dbapi()
     except ArgumentError:

@@ -39,7 +39,7 @@ def test_a_postgres_url_as_psql_writes_it_reaches_the_store(monkeypatch, pg_url)
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", pg_url.replace("postgresql+psycopg://", "postgres://", 1))
     reset_caches()
     url = get_settings().store_url
-    assert url.startswith("postgresql://")
+    assert url.startswith("postgresql+psycopg://")
     engine = make_engine(url)
     with engine.connect() as conn:
         assert conn.execute(text("select 1")).scalar() == 1
