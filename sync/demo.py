@@ -54,10 +54,10 @@ BOARDING_SHARE = {"幼兒園": 0.0, "小學": 0.12, "初中": 0.55, "九年一�
 CLASS_SIZE = {"幼兒園": 30, "小學": 45, "初中": 50, "九年一貫制": 45, "高中": 55, "完全中學": 52, "中職": 45}
 CAMPUS_NAMES = ("本部", "東校區", "西校區")
 # A county of this many schools or more spans the range the foundation issue asks of the demo: one to
-# three campuses, 80 to 3,500 people.  With 74 students a school has 6 to 9 staff (80 to 83 people);
+# three campuses, 80 to 3,500 people.  With 75 students a school has 6 to 9 staff (81 to 84 people);
 # with 3,100, 206 to 388 (3,306 to 3,488).
 EXTREMES_FROM = 10
-SMALLEST_STUDENTS, LARGEST_STUDENTS = 74, 3100
+SMALLEST_STUDENTS, LARGEST_STUDENTS = 75, 3100
 
 SURNAMES = tuple(
     "張王李劉陳楊趙黃周吳徐孫馬朱胡郭何高林羅鄭梁謝宋唐許韓馮鄧曹彭曾蕭田董潘袁蔡蔣余杜葉程魏蘇呂丁任盧姚沈鍾姜崔譚陸范汪廖石金韋賈夏付方鄒熊白孟秦邱侯江尹薛段雷龍黎史陶賀毛郝顧龔邵萬武錢戴嚴莫孔向常湯"
@@ -332,18 +332,22 @@ def make_county(rng: np.random.Generator, n: int) -> County:
     high = np.array([STUDENT_RANGE[t][1] for t in types])
     # Skewed: most schools are small, a few large.
     students = (low + (high - low) * rng.beta(1.4, 2.6, n)).astype(np.int64)
+    extremes: tuple[int, ...] = ()
     if n >= EXTREMES_FROM:
-        # The plan's whole range in every county of some size, whatever the seed: the smallest school a
-        # kindergarten-sized 80-odd people, the largest some 3,400 (students and staff) on three campuses.
-        students[np.argmin(students)] = SMALLEST_STUDENTS
-        students[np.argmax(students)] = LARGEST_STUDENTS
+        # The plan's whole range in every county of some size, whatever the seed: the smallest school (a
+        # kindergarten where there is one) 80-odd people, the largest (a senior school where there is one)
+        # some 3,400 students and staff on three campuses.
+        smallest = _pick(students, types == contract.KINDERGARTEN, np.argmin)
+        largest = _pick(students, np.isin(types, contract.HIGH_SCHOOL_TYPES), np.argmax)
+        students[smallest], students[largest] = SMALLEST_STUDENTS, LARGEST_STUDENTS
+        extremes = (smallest, largest)
     staff = np.maximum(6, np.round(students / np.array([STUDENTS_PER_STAFF[t] for t in types]))).astype(np.int64)
     boarding = rng.random(n) < np.array([BOARDING_SHARE[t] for t in types])
 
     campuses = 1 + (rng.random(n) < np.clip((students - 600) / 2500, 0.03, 0.6)).astype(np.int64)
     campuses += (campuses == 2) & (rng.random(n) < np.clip((students - 1500) / 3000, 0.0, 0.5))
-    if n >= EXTREMES_FROM:
-        campuses[np.argmax(students)] = 3
+    if extremes:
+        campuses[extremes[1]] = 3
     campus_school = np.repeat(np.arange(n), campuses)
     campus_no = np.arange(len(campus_school)) - np.repeat(np.cumsum(campuses) - campuses, campuses)
     share = np.where(campus_no == 0, 1.0, 0.35 + rng.random(len(campus_school)) * 0.4)
@@ -357,11 +361,20 @@ def make_county(rng: np.random.Generator, n: int) -> County:
     exam_skipper = rng.random(n) < 0.08 + 0.3 * (1 - diligence)
     submitted = np.ones(n, bool)
     if n >= 2:
-        submitted[int(rng.integers(1, n))] = False
+        absent = int(rng.integers(1, n))
+        while absent in extremes:  # the county's smallest and largest schools are seen, not missing
+            absent = absent % (n - 1) + 1
+        submitted[absent] = False
     return County(
         codes, names, types, towns, boarding, diligence, exam_skipper, submitted,
         campus_school, np.array(CAMPUS_NAMES, dtype=object)[campus_no], c_students, c_staff, c_boarders,
     )
+
+
+def _pick(values: np.ndarray, preferred: np.ndarray, arg) -> int:
+    """arg (np.argmin or np.argmax) of values among the preferred entries, or among all when none is."""
+    among = np.flatnonzero(preferred) if preferred.any() else np.arange(len(values))
+    return int(among[arg(values[among])])
 
 
 def _split(total: np.ndarray, owner: np.ndarray, share: np.ndarray) -> np.ndarray:
