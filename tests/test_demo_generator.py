@@ -271,3 +271,18 @@ def test_default_today_is_the_clock_date():
     frames = county_frames(5, 3)
     assert frames["drills"]["date"].max() <= pd.Timestamp(date.today())
     assert np.isin(frames["drills"]["date"].dt.year.unique(), [date.today().year - k for k in range(3)]).all()
+
+
+@pytest.mark.parametrize(("schools", "seed"), [(10, 16), (12, 7), (20, 3)])
+def test_a_small_county_of_any_seed_still_spans_the_range_among_the_schools_that_submit(schools, seed):
+    """Found by an audit: with 10 schools and seed 16 the forced three-campus school was the one that never
+    submits, so the range never showed."""
+    import numpy as np
+
+    from sync.demo import make_county
+
+    county = make_county(np.random.default_rng([seed, 20260501]), schools)  # as build_county seeds it
+    people = np.bincount(county.campus_school, county.campus_students + county.campus_staff, minlength=schools)
+    campuses = np.bincount(county.campus_school, minlength=schools)
+    sent = county.submitted
+    assert 80 <= people[sent].min() <= 90 and 3300 <= people[sent].max() <= 3500 and campuses[sent].max() == 3
