@@ -24,6 +24,7 @@ from datetime import date
 import pandas as pd
 
 from scoring.registry import all_indicators
+from sync.cells import is_missing
 
 AREA_IDS = ("A", "B", "C", "D", "E", "F", "G")
 # The plan's own names (rules.md); a rubric may rename areas, indicators keep these short names.
@@ -238,7 +239,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     numeric = {circular.area_header(a) for a in AREA_IDS} | {"督查扣分", "總分"}
     for row_offset, row in enumerate(table.itertuples(index=False), start=header_row + 1):
         for col, (name, value) in enumerate(zip(table.columns, row, strict=True)):
-            if value is None or (isinstance(value, float) and pd.isna(value)):
+            if is_missing(value):
                 sheet.write_blank(row_offset, col, None, cell_format)
             elif name in numeric:
                 sheet.write_number(row_offset, col, float(value), number_format)
@@ -425,7 +426,7 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     for row in table_frame.itertuples(index=False):
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else (
+            text = "" if is_missing(value) else (
                 f"{value:.1f}" if isinstance(value, float) else str(value))
             cell.text = ""
             _set_run_font(cell.paragraphs[0].add_run(text), BODY_FONT, 9)
@@ -574,7 +575,7 @@ def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
     widths = (6, 16, 7, 7, 9, 48, 40, 9)
     for r, row in enumerate(table.itertuples(index=False), start=start + 1):
         for c, value in enumerate(row):
-            if value is None or (isinstance(value, float) and pd.isna(value)):
+            if is_missing(value):
                 sheet.write_blank(r, c, None, cell)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(r, c, value, cell)
@@ -598,7 +599,7 @@ def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
 
 def _wrapped_lines(value, width: int) -> int:
     """Lines a cell's text takes in a column `width` characters wide (a Chinese character is two)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return 1
     text = str(value)
     lines = 0

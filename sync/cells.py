@@ -58,6 +58,11 @@ def is_empty(value) -> bool:
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
 
 
+def is_missing(value) -> bool:
+    """Nothing stored: None, or the float NaN pandas leaves where a column held nothing (numpy's too)."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def display(value) -> str:
     """A cell as the person sees it, for messages and the rejected-rows store."""
     if value is None:

@@ -14,6 +14,7 @@ from dashboard import audit
 from dashboard.i18n import bilingual_text, catalogue, t, to_language
 from dashboard.layout import T, lang_of
 from dashboard.pages._admin import admin_or_refuse, refusal_for, text_table
+from sync.cells import is_missing
 from sync.store import get_engine
 
 dash.register_page(__name__, path="/admin/audit", name="audit", title="學校本質安全考評")
@@ -118,7 +119,7 @@ def render_submissions(lang):
 def _cell(value) -> str:
     """A stored value as a cell: nothing stored (None, or NaN where a school sent no file) is an empty cell,
     not the word "nan"."""
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return "" if is_missing(value) else str(value)
 
 
 def submission_rows(listed: list[dict], lang: str) -> list[list]:

@@ -16,6 +16,7 @@ from dashboard import audit
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, grade_label, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from sync.cells import is_missing
 from sync.errors import UserError
 from sync.store import get_engine
 
@@ -76,13 +77,13 @@ def _rank(value, qualified, lang: str) -> str:
     """The rank, 取消資格 for a school the veto takes out, nothing for a school absent on that side."""
     if qualified is not None and not pd.isna(qualified) and not bool(qualified):
         return t("ranking.disqualified", lang)
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return ""
     return str(int(value))
 
 
 def _total(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return ""
     return f"{float(value):.1f}"
 

@@ -33,6 +33,7 @@ from dashboard.layout import (
     viewer_or_refuse,
     with_week_dates,
 )
+from sync.cells import is_missing
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
                   "closed": "success"}
@@ -55,14 +56,14 @@ dash.register_page(__name__, path="/school", path_template="/school/<school_code
 
 
 def _fmt(value, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return "–"
     return f"{float(value):.{digits}f}".rstrip("0").rstrip(".") if digits else str(int(value))
 
 
 def _total(value) -> str:
     """A total as rules.md publishes it: one decimal, 100.0 as well as 99.8."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if is_missing(value):
         return "–"
     return f"{float(value):.1f}"
 
