@@ -317,6 +317,7 @@ _WHOLE = re.compile(r"^\+?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.0*)?$")
 _DECIMAL = re.compile(r"^\+?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
 
 
+_NEGATIVE_ZERO = re.compile(r"^-0+(?:\.0*)?$")
 _SPACED_THOUSANDS = re.compile(r"^[+-]?[0-9]{1,3}(?: [0-9]{3})+(?:\.[0-9]+)?$")
 # Full-width digits and signs, as a Chinese input method types a number; nothing else is made a digit
 # (NFKC would read a footnote mark 1200¹ as 12001 and ① as 1).
@@ -331,6 +332,8 @@ def _number_text(value, currency: bool = False) -> str:
     if currency:  # yuan only: $1200 is not 1200 yuan
         text = text.removeprefix("¥").removesuffix("元").strip()
     text = _SPACE.sub(" ", text)
+    if _NEGATIVE_ZERO.match(text):  # -0, as a calculation or a habit writes "nothing": zero, not negative
+        return "0"
     return text.replace(" ", "") if _SPACED_THOUSANDS.match(text) else text
 
 
@@ -414,7 +417,7 @@ def _parse_decimal(value, *, currency: bool):
             return None, _not_number(display(value))
         if value < 0:
             return None, _negative(display(value))
-        return float(value), None
+        return float(value) + 0.0, None  # -0.0 (a calculation's zero) would be shown as -0
     text = _number_text(value, currency)
     m = _DECIMAL.match(text)
     v = display(value)
@@ -583,7 +586,7 @@ def _quick_int(full):
 def _quick_money(full):
     def parse(value):
         if value.__class__ is float and 0 <= value < MAX_AMOUNT and round(value, 2) == value:
-            return value, None
+            return value + 0.0, None  # -0.0 passes 0 <= value: made 0.0, as the full parser does
         return full(value)
     return parse
 
@@ -591,7 +594,7 @@ def _quick_money(full):
 def _quick_score(full):
     def parse(value):
         if value.__class__ is float and 0 <= value < MAX_POINTS:
-            return value, None
+            return value + 0.0, None
         return full(value)
     return parse
 

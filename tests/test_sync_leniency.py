@@ -158,6 +158,7 @@ def test_yes_no_that_is_neither_is_a_problem(raw):
 @pytest.mark.parametrize("raw,expected", [
     ("１２", 12), ("1,200", 1200), ("1，200", 1200), (" 12 ", 12), (12.0, 12), ("12.0", 12), ("+3", 3),
     (599.9999999999999, 600), (42.00000000000001, 42),  # counts Excel calculated, as it shows them
+    ("-0", 0), ("-0.00", 0), (-0.0, 0),  # zero with a sign is still zero, not a negative count
 ])
 def test_whole_counts_as_people_type_them(raw, expected):
     value, problem = cells.parse_int(raw)
@@ -171,9 +172,11 @@ def test_counts_that_are_not_non_negative_whole_numbers(raw, word):
     assert value is None and word in problem[1]
 
 
-@pytest.mark.parametrize("raw,expected", [("1,200.50", 1200.5), ("¥300", 300.0), ("３００元", 300.0), (99.99, 99.99)])
+@pytest.mark.parametrize("raw,expected", [("1,200.50", 1200.5), ("¥300", 300.0), ("３００元", 300.0), (99.99, 99.99),
+                                          ("-0", 0.0), ("－０.00", 0.0), (-0.0, 0.0)])
 def test_amounts(raw, expected):
-    assert cells.parse_money(raw) == (expected, None)
+    amount, problem = cells.parse_money(raw)
+    assert (amount, problem) == (expected, None) and str(amount) == str(expected)  # -0.0 == 0.0, but shows '-0.0'
 
 
 def test_labels_meet_across_traditional_simplified_and_width():
