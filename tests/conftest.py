@@ -26,6 +26,7 @@ HOW_TO_GET = {
     "mariadb": "start MariaDB on 127.0.0.1:3306 (root, empty password)",
     "chromium": "apt-get install -y chromium chromium-driver fonts-noto-cjk",
     "libreoffice": "apt-get install -y --no-install-recommends libreoffice-calc-nogui",
+    "procfs": "run on Linux 4.14 or later, whose /proc/PID/smaps_rollup the benchmarks' memory figures read",
     "setpriv": "run the tests as root with util-linux's setpriv (apt-get install -y util-linux), as CI does",
 }
 

@@ -3,6 +3,12 @@
 Baseline: one group-by count per (school, month) over every dated record table (drills,
 education, guard drills, gate duty), the least any scoring must do.  The county comes from
 sync.demo.county_frames when the demo is there, else from tests.synthetic.county_frames.
+
+Memory: the largest the annual evaluation held above what the process held
+before it (tests/benchmarks/memory.py), in a fresh process of its own (what
+the timed runs left would hide it), as a ratio to the county's records as the
+data frames it reads: goal < 1x, the evaluation works table by table, never
+holding a second copy of the county.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ def run(quick: bool = False) -> list[dict]:
     rows = len(frames["education"]) + len(frames["drills"])
     note = f"{n} schools from {origin}, {rows} education+drill rows"
     goal = "seconds, not minutes (< 30 s)"
+    memory = _memory_row(n)
     return [
         {"name": f"evaluate {n} schools, one year (31 Dec)", "value": annual_s, "unit": "s", "baseline": baseline,
          "ratio": annual_s / baseline, "goal": goal, "note": note},
@@ -64,4 +71,40 @@ def run(quick: bool = False) -> list[dict]:
          "ratio": json_s / baseline, "goal": goal, "note": ""},
         {"name": f"evaluate {n} schools at one month end (trend point)", "value": trend_s, "unit": "s",
          "baseline": baseline, "ratio": trend_s / baseline, "goal": goal, "note": "recompute runs 12 of these"},
+        memory,
     ]
+
+
+def _memory_row(n: int) -> dict:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json, sys; from tests.benchmarks.bench_scoring import _memory_figures; "
+            "print(json.dumps(_memory_figures(int(sys.argv[1]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(n)], cwd=Path(__file__).resolve().parent.parent.parent,
+                          stdout=subprocess.PIPE, text=True, check=True)
+    mb = json.loads(done.stdout.splitlines()[-1])
+    if mb["evaluate"] is None:
+        return {"name": "peak memory", "value": 0.0, "unit": "MB", "baseline": None, "ratio": None, "goal": None,
+                "note": "not measured: needs Linux's /proc/PID/smaps_rollup"}
+    return {"name": f"peak memory: evaluate {n} schools / their records", "value": mb["evaluate"], "unit": "MB",
+            "baseline": mb["frames"], "ratio": mb["evaluate"] / mb["frames"], "goal": "< 1x",
+            "note": f"the county's records as data frames: {mb['frames']:.0f} MB"}
+
+
+def _memory_figures(n: int) -> dict:
+    """MB the annual evaluation of an n-school county holds above this fresh process's start, and
+    MB its records take as data frames (pandas' deep count)."""
+    import scoring
+    from tests.benchmarks.memory import MemoryWatch
+
+    rubric = scoring.load_rubric()
+    small, _origin = _county(20)
+    scoring.evaluate(small, YEAR, date(YEAR, 12, 31), rubric)  # imports and first allocations: not the county's
+    frames, _origin = _county(n)
+    frames_mb = sum(int(frame.memory_usage(deep=True).sum()) for frame in frames.values()) / 2 ** 20
+    with MemoryWatch() as watch:
+        _r, evaluate_mb = watch.peak_of(scoring.evaluate, frames, YEAR, date(YEAR, 12, 31), rubric)
+    return {"evaluate": evaluate_mb, "frames": frames_mb}

@@ -16,7 +16,16 @@
   processes / the same in-process: no goal;
 - the scores after one school adds a record dated today (sync, then recompute)
   / recomputing every year of the county afresh (in-process): no goal; it shows
-  what the per-evaluation digests (sync.results.InputDigest) save an upload.
+  what the per-evaluation digests (sync.results.InputDigest) save an upload;
+- memory (tests/benchmarks/memory.py: the largest the process and its workers
+  held together above what it held before, in a fresh process of its own so the
+  timed runs neither hide it nor are slowed by the sampling): the full sync / the
+  county's records as the data frames the scoring reads: no goal, it gives the
+  scale; the full sync of the county / of half of it: goal < 1.25x, a county's
+  worth never waits in memory at once (sync.parallel).  Not against a tenth: a
+  worker's own memory grows over its first hundred or two workbooks (pages it
+  shares with the sync's process copied as it touches them, the readers'
+  caches) and then stays (measured 7, 14, 16, 17, 18 MB after 100 to 500).
 """
 
 from __future__ import annotations
@@ -51,6 +60,71 @@ def _pandas_parse(paths: list[Path]) -> None:
     for path in paths:
         engine = {".xlsx": "openpyxl", ".ods": "odf"}.get(path.suffix.lower(), "calamine")
         pd.read_excel(path, sheet_name=None, header=None, engine=engine)
+
+
+def _full_sync(inbox: Path, db: Path, workers: int):
+    from sync.load import run_sync
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    try:
+        return run_sync(engine, inbox, sql_sources=[], recompute=False, workers=workers)
+    finally:
+        engine.dispose()
+
+
+def _memory_rows(work: Path, inbox: Path, schools: int, workers: int) -> list[dict]:
+    """The memory figures, measured in a fresh process (what the timed runs left in this one would
+    hide what the sync needs; see tests/benchmarks/memory.py)."""
+    import json
+    import subprocess
+    import sys
+
+    from sync.demo import write_demo
+
+    half, small = work / "half", max(schools // 2, MEMORY_SMALLEST)
+    write_demo(half, schools=small, seed=2026)
+    code = ("import json, sys; from pathlib import Path; from tests.benchmarks.bench_sync import _memory_figures; "
+            "print(json.dumps(_memory_figures(*map(Path, sys.argv[1:4]), int(sys.argv[4]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(inbox), str(half), str(work), str(workers)],
+                          cwd=Path(__file__).resolve().parent.parent.parent, stdout=subprocess.PIPE, text=True,
+                          check=True)
+    mb = json.loads(done.stdout.splitlines()[-1])
+    if mb["sync"] is None:
+        return [{"name": "peak memory", "value": 0.0, "unit": "MB", "baseline": None, "ratio": None, "goal": None,
+                 "note": "not measured: needs Linux's /proc/PID/smaps_rollup"}]
+    return [
+        {"name": f"peak memory: full sync of {schools} schools / its records", "value": mb["sync"], "unit": "MB",
+         "baseline": mb["frames"], "ratio": mb["sync"] / mb["frames"], "goal": None,
+         "note": f"the county's records as data frames: {mb['frames']:.0f} MB; {workers} checking workers"},
+        {"name": f"peak memory: full sync of {schools} / of {small} schools", "value": mb["sync"], "unit": "MB",
+         "baseline": mb["small"], "ratio": mb["sync"] / max(mb["small"], 1.0), "goal": "< 1.25x",
+         "note": f"the smaller county held {mb['small']:.0f} MB"},
+    ]
+
+
+MEMORY_SMALLEST = 30  # schools: enough for the sync to use its workers (sync.parallel.MIN_ITEMS)
+
+
+def _memory_figures(inbox: Path, half: Path, work: Path, workers: int) -> dict:
+    """MB above this fresh process's start held by a full sync of `half`, then of `inbox` (smaller
+    first, see memory.py), each into a new store; and the MB the records of `inbox` take as the data
+    frames the scoring reads (pandas' deep count), the scale the sync's memory is read against."""
+    from sync.frames import load_frames
+    from sync.store import make_engine
+    from tests.benchmarks.memory import MemoryWatch
+
+    _full_sync(half, work / "warm.db", 1)  # the imports and the readers' first allocations: no sync's own
+    with MemoryWatch() as watch:
+        _r, small_mb = watch.peak_of(_full_sync, half, work / "small.db", workers)
+        _r, sync_mb = watch.peak_of(_full_sync, inbox, work / "memory.db", workers)
+    engine = make_engine(f"sqlite:///{work / 'memory.db'}")
+    frames = load_frames(engine)
+    engine.dispose()
+    frames_mb = sum(int(frame.memory_usage(deep=True).sum()) for frame in frames.values()) / 2 ** 20
+    return {"small": small_mb, "sync": sync_mb, "frames": frames_mb}
 
 
 def _timed(fn, *args) -> float:
@@ -95,6 +169,7 @@ def run(quick: bool = False) -> list[dict]:
         resync_s = time.perf_counter() - started
         recompute_s, shared_s, upload_s, evaluations = _upload_against_full_recompute(engine, inbox, paths)
         engine.dispose()
+        memory = _memory_rows(work, inbox, schools, workers)
         pandas_s = _timed(_pandas_parse, paths)  # last: its memory would weigh on the forked workers
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -120,7 +195,7 @@ def run(quick: bool = False) -> list[dict]:
         {"name": "one school's new record: sync + recompute / full recompute", "value": upload_s, "unit": "s",
          "baseline": recompute_s, "ratio": upload_s / recompute_s, "goal": None,
          "note": f"{evaluations} evaluation(s) rerun; the full recompute took {recompute_s:.1f} s"},
-    ]
+    ] + memory
 
 
 def _upload_against_full_recompute(engine, inbox: Path, paths: list[Path]) -> tuple[float, float, float, int]:
