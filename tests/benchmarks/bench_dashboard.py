@@ -5,7 +5,9 @@ Server time is measured through Flask's test client POSTing to Dash's
 JSON in and out), so Dash's own dispatch is in the baseline and in every
 figure.  "cold" is the first call after the data changed (a sync empties
 the caches); "warm" the calls after it.  The first render of the overview
-is measured in Chromium against gunicorn, as a ratio to the log-in page.
+is measured in Chromium against gunicorn, as a ratio to the log-in page; so
+is the memory gunicorn takes on while it serves those pages (its caches;
+tests/benchmarks/memory.py), as a ratio to what it held once booted: no goal.
 """
 
 from __future__ import annotations
@@ -186,9 +188,10 @@ def _first_render(url: str, repeat: int) -> list[dict]:
                 break
             except OSError:
                 time.sleep(0.2)
+        from tests.benchmarks.memory import MemoryWatch
         from tests.dashboard_fixtures import PASSWORD
 
-        with sync_playwright() as pw:
+        with sync_playwright() as pw, MemoryWatch(root=proc.pid) as watch:
             browser = pw.chromium.launch(executable_path=chromium, args=[
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -207,11 +210,16 @@ def _first_render(url: str, repeat: int) -> list[dict]:
                 page.goto(f"{base}/")
                 page.wait_for_selector("#ranking-grid .ag-row", timeout=120_000)
                 overview_times.append(time.perf_counter() - started)
+            served_mb, booted_mb = watch.peak(), watch.start_mb
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     login, first = statistics.median(login_times), statistics.median(overview_times)
-    return [_row("log-in page load in Chromium (baseline)", login, login),
+    rows = [_row("log-in page load in Chromium (baseline)", login, login),
             _row("overview first render in Chromium (to the first ranking row)", first, login,
                  note="warm server caches; gunicorn, 1 worker")]
+    if served_mb is not None:
+        rows.append(_row("peak memory: gunicorn serving the overview / the booted server", served_mb, booted_mb,
+                         note=f"above the booted server (master and worker: {booted_mb:.0f} MB)", unit="MB"))
+    return rows

@@ -65,23 +65,33 @@ while True:
 
 
 class MemoryWatch:
-    """`with MemoryWatch() as watch: watch.peak_of(fn, *args)` -> (fn's result, MB above the start)."""
+    """`with MemoryWatch() as watch: watch.peak_of(fn, *args)` -> (fn's result, MB above the start).
+
+    root: the process whose tree is watched (a server started for the measure); this one by default."""
+
+    def __init__(self, root: int | None = None):
+        self.root = root or os.getpid()
 
     def __enter__(self) -> MemoryWatch:
-        self.sampler = None
+        self.sampler, self.start_mb = None, None
         if Path("/proc/self/smaps_rollup").exists():
-            self.sampler = subprocess.Popen([sys.executable, "-c", _SAMPLER, str(os.getpid())],
+            self.sampler = subprocess.Popen([sys.executable, "-c", _SAMPLER, str(self.root)],
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             self.start = int(self.sampler.stdout.readline())
+            self.start_mb = self.start / 2 ** 20  # what the watched processes held when it started
         return self
 
     def peak_of(self, fn, *args):
         result = fn(*args)
+        return result, self.peak()
+
+    def peak(self) -> float | None:
+        """MB above the start at the highest since the watch started or last answered."""
         if self.sampler is None:
-            return result, None
+            return None
         self.sampler.stdin.write("peak\n")
         self.sampler.stdin.flush()
-        return result, (int(self.sampler.stdout.readline()) - self.start) / 2 ** 20
+        return (int(self.sampler.stdout.readline()) - self.start) / 2 ** 20
 
     def __exit__(self, *exc) -> None:
         if self.sampler is not None:
