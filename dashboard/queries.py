@@ -191,6 +191,16 @@ def _annual(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     return frame.set_index("school_code", drop=False)
 
 
+def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of schools ranked in their evaluation: every mean, spread and trend line is theirs.
+
+    rules.md (veto): a disqualified school "keeps its computed points for its own view" and is shown as
+    取消資格 instead of a rank; counted in a county or group mean, its points come back as the mean
+    times the schools less the ranked totals anyone can read.  The circular's county-wide figures are
+    the ranked schools' too (exports.common_problems)."""
+    return frame[frame["qualified"].astype(bool)]
+
+
 def _submitted(areas: dict | None) -> bool:
     """The scoring's submitted flag kept in the areas' "_meta" (rows written before it existed: submitted)."""
     meta = (areas or {}).get("_meta") or {}
@@ -339,9 +349,10 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
     is_kinder = drills["school_code"].isin(set(kinder))
     since = np.where(is_kinder, quarter_start, month_start).astype("datetime64[ns]")
     held = drills[(drills["date"] >= since) & (drills["date"] <= pd.Timestamp(day))]["school_code"].nunique()
+    ranked = _ranked(annual)
     return {
         "schools": len(annual),
-        "mean": round(float(annual["total"].mean()), 1) if len(annual) else None,
+        "mean": round(float(ranked["total"].mean()), 1) if len(ranked) else None,
         "grades": {g: int(n) for g, n in grades.items()},
         "disqualified": int((~annual["qualified"].astype(bool)).sum()) if len(annual) else 0,
         "not_submitted": int((~annual["submitted"].astype(bool)).sum()) if len(annual) else 0,
@@ -615,16 +626,18 @@ def _trend_means(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     frame = _score_rows(engine, year, "trend", pub["publication_id"] if pub else None, version)
     if frame.empty and pub:  # published before trends were kept with it: the drafts are all there is
         frame = _score_rows(engine, year, "trend", None, version)
-    return frame[["school_code", "name", "type", "township", "as_of", "total"]]
+    return frame[["school_code", "name", "type", "township", "as_of", "total", "qualified"]]
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _trend_parts(engine: Engine, year: int, version: tuple) -> tuple[pd.Series, dict, dict]:
-    """County mean and each type's mean at every month end, and each school's own rows (computed once)."""
+    """County mean and each type's mean at every month end (of the ranked schools), and each school's own
+    rows (computed once)."""
     trend = _trend_means(engine, year, version)
-    county = trend.groupby("as_of")["total"].mean()
-    by_type = {ty: part.groupby("as_of")["total"].mean() for ty, part in trend.groupby("type")}
-    type_sizes = trend.groupby("type")["school_code"].nunique().to_dict()
+    ranked = _ranked(trend)
+    county = ranked.groupby("as_of")["total"].mean().reindex(sorted(trend["as_of"].unique()))
+    by_type = {ty: part.groupby("as_of")["total"].mean() for ty, part in ranked.groupby("type")}
+    type_sizes = ranked.groupby("type")["school_code"].nunique().to_dict()
     # One column per school on the county's month ends: a school's line is one column, not a groupby per page.
     own = trend.pivot_table(index="as_of", columns="school_code", values="total", aggfunc="last").reindex(county.index)
     by_type = {ty: means.reindex(county.index) for ty, means in by_type.items()}
@@ -639,18 +652,29 @@ def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     county, by_type, schools = _trend_parts(engine, year, data_version(engine))
     if county.empty:
         return pd.DataFrame(columns=["as_of", "school", "county", "type"])
-    school_type = schools["types"].get(school_code)
-    if not scope.bureau and schools["sizes"].get(school_type, 0) < MIN_GROUP_FOR_SCHOOLS:
-        school_type = None  # too few schools of its type: their mean would reveal the others
     missing = np.full(len(county), np.nan)
     own = schools["own"]
-    type_means = by_type.get(school_type)
+    type_means = by_type.get(schools["types"].get(school_code))
+    type_line = missing
+    if type_means is not None:
+        shown = _type_line_shown(scope, engine, year, schools["types"].get(school_code), county.index)
+        type_line = np.where(shown, type_means.to_numpy(dtype="float64"), np.nan)
     return pd.DataFrame({
         "as_of": county.index.to_numpy(),
         "school": own[school_code].to_numpy(dtype="float64") if school_code in own.columns else missing,
         "county": county.to_numpy(dtype="float64"),
-        "type": type_means.to_numpy(dtype="float64") if type_means is not None else missing,
+        "type": type_line,
     })
+
+
+def _type_line_shown(scope: Scope, engine: Engine, year: int, school_type, days) -> np.ndarray:
+    """At which of `days` (month ends) the school's page may draw its type's mean: wherever the trends
+    page by type shows that type to the same viewer.  A check of the type's size alone drew a mean the
+    trends page hid so that the groups it hides add up to no one school (_group_means_for)."""
+    if scope.bureau:
+        return np.ones(len(days), dtype=bool)
+    shown = _groups_shown_to_a_school(engine, year, data_version(engine), "type", school_type)
+    return np.asarray(pd.Index(days).isin(shown.loc[shown["group"] == school_type, "as_of"]))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -678,11 +702,13 @@ def school_trend_lists(viewer: Viewer, school_code: str, year: int) -> dict:
     engine = _engine()
     lists = _trend_lists(engine, year, data_version(engine))
     school_type = lists["school_types"].get(school_code)
-    if not scope.bureau and lists["sizes"].get(school_type, 0) < MIN_GROUP_FOR_SCHOOLS:
-        school_type = None  # too few schools of its type: their mean would reveal the others
     missing = [None] * len(lists["x"])
+    type_line = lists["types"].get(school_type, missing)
+    if not scope.bureau and type_line is not missing:
+        shown = _type_line_shown(scope, engine, year, school_type, pd.to_datetime(lists["x"]))
+        type_line = [mean if show else None for mean, show in zip(type_line, shown, strict=True)]
     return {"x": lists["x"], "school": lists["own"].get(school_code, missing), "county": lists["county"],
-            "type": lists["types"].get(school_type, missing) if school_type is not None else missing}
+            "type": type_line}
 
 
 def drill_calendar(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
@@ -922,18 +948,36 @@ def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.Data
     """Mean year-to-date total at each month end: the county and each type or township (long: as_of, group, mean)."""
     scope = Scope.of(viewer)
     engine = _engine()
-    trend = _trend_means(engine, year, data_version(engine))
+    version = data_version(engine)
+    trend = _trend_means(engine, year, version)
     if trend.empty:
         return pd.DataFrame(columns=["as_of", "group", "mean", "schools"])
     col = _group_column(group_by)
-    county = trend.groupby("as_of")["total"].agg(["mean", "size"]).reset_index().assign(group=None)
-    groups = trend.groupby(["as_of", col])["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
-    own_group = _own_group(scope, trend.set_index("school_code")[col])
-    groups = pd.concat([_group_means_for(scope, block, own_group) for _day, block in groups.groupby("as_of")]
-                       or [groups], ignore_index=True)
+    if scope.bureau:
+        groups = _group_means(engine, year, version, col)
+    else:
+        groups = _groups_shown_to_a_school(engine, year, version, col,
+                                           _own_group(scope, trend.set_index("school_code")[col]))
+    county = _ranked(trend).groupby("as_of")["total"].agg(["mean", "size"]).reset_index().assign(group=None)
     out = pd.concat([county, groups], ignore_index=True).rename(columns={"size": "schools"})
     out["mean"] = out["mean"].round(1)
     return out[["as_of", "group", "mean", "schools"]]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _group_means(engine: Engine, year: int, version: tuple, col: str) -> pd.DataFrame:
+    """Each type's or township's mean of the ranked schools at each month end: as_of, group, mean, size."""
+    trend = _ranked(_trend_means(engine, year, version))
+    return trend.groupby(["as_of", col])["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _groups_shown_to_a_school(engine: Engine, year: int, version: tuple, col: str, own_group) -> pd.DataFrame:
+    """_group_means as a school of `own_group` sees them, month end by month end (_group_means_for)."""
+    groups = _group_means(engine, year, version, col)
+    school = Scope(False, None)
+    return pd.concat([_group_means_for(school, block, own_group) for _day, block in groups.groupby("as_of")]
+                     or [groups], ignore_index=True)
 
 
 def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
@@ -946,7 +990,7 @@ def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
         trend = _trend_means(engine, year, version)
         if trend.empty:
             continue
-        means = trend.groupby("as_of")["total"].mean().round(1).reset_index()
+        means = _ranked(trend).groupby("as_of")["total"].mean().round(1).reset_index()
         parts.append(pd.DataFrame({"year": year, "month": means["as_of"].dt.month, "mean": means["total"]}))
     if not parts:
         return pd.DataFrame(columns=["year", "month", "mean"])
@@ -962,11 +1006,13 @@ def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
     parts = []
     for year in _years(engine, version):
         annual = _annual(engine, year, version)
+        own_group = _own_group(scope, annual[col])
+        annual = _ranked(annual)
         if annual.empty:
             continue
         parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [annual["total"].mean()]}))
         groups = annual.groupby(col)["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
-        shown = _group_means_for(scope, groups, _own_group(scope, annual[col]))
+        shown = _group_means_for(scope, groups, own_group)
         parts.append(shown.drop(columns="size").assign(year=year))
     if not parts:
         return pd.DataFrame(columns=["year", "group", "mean"])
@@ -986,6 +1032,7 @@ def spread(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
     if annual.empty or (not scope.bureau and _publication(engine, year, version) is None):
         return pd.DataFrame(columns=["group", "total", "name"])
     col = _group_column(group_by)
+    annual = _ranked(annual)
     out = pd.DataFrame({"group": annual[col].to_numpy(), "total": annual["total"].to_numpy(),
                         "name": annual["name"].to_numpy() if scope.bureau else None})
     return _small_groups_hidden(scope, out, out.groupby("group")["total"].transform("size"))
@@ -1074,8 +1121,8 @@ def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _years, _ranking, _record_table, _headline, _todos,
-               _trend_means, _trend_parts, _heatmap_cells, _hazards_by_school, _guards_to_watch, _active_guards,
-               _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _refused_by_school, _last_run, _todo_counts):
+               _trend_means, _trend_parts, _group_means, _groups_shown_to_a_school, _heatmap_cells,
+               _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _refused_by_school, _last_run, _todo_counts):
         fn.cache_clear()
 
 

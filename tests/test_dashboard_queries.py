@@ -165,10 +165,11 @@ def test_school_trend_sets_the_school_against_county_and_type_means(county):
         rows = pd.DataFrame(conn.execute(store.scores.select().where(
             store.scores.c.kind == "trend", store.scores.c.year == c.year)).mappings().all())
     first = rows[rows["as_of"] == rows["as_of"].min()]
+    ranked = first[first["qualified"].astype(bool)]  # a disqualified school's points count in no mean
     if len(trend):
-        assert trend["county"].iloc[0] == pytest.approx(first["total"].mean())
+        assert trend["county"].iloc[0] == pytest.approx(ranked["total"].mean())
         assert trend["school"].iloc[0] == pytest.approx(first[first["school_code"] == c.codes[0]]["total"].iloc[0])
-        same = first[first["type"] == c.types[c.codes[0]]]
+        same = ranked[ranked["type"] == c.types[c.codes[0]]]
         assert trend["type"].iloc[0] == pytest.approx(same["total"].mean())
 
 
@@ -228,7 +229,7 @@ def test_a_school_gets_no_school_by_school_spread_of_a_draft_year(county, monkey
     school, leader = c.users["school"], c.users["leader"]
     monkeypatch.setattr(queries, "MIN_GROUP_FOR_SCHOOLS", 1)  # this county's groups are all small
     assert queries.spread(school, c.year, "type").empty and queries.spread(school, c.year, "township").empty
-    assert len(queries.spread(leader, c.year, "type")) == 8
+    assert len(queries.spread(leader, c.year, "type")) == 7  # the ranked schools: one of 8 is disqualified
     published = queries.spread(school, c.year - 1, "township")  # last year is published
     assert len(published) == 8 and published["name"].isna().all()
 
@@ -343,6 +344,48 @@ def test_other_schools_see_a_disqualified_school_without_its_points(tmp_path, mo
         engine_for.cache_clear()
 
 
+def test_no_figure_a_school_sees_gives_back_a_disqualified_schools_points(tmp_path, monkeypatch):
+    """rules.md veto: a disqualified school keeps its computed points "for its own view".  Counted in the
+    county mean, they came back as the mean times the schools less the ranked totals, and the spread
+    plot sent them as they were: every mean, spread and trend another school sees must stay the same
+    whatever the disqualified school's points are."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    c = build_county(engine, n=6)
+    published, vetoed = c.year - 1, c.codes[1]
+    school = c.users["school"]
+    assert school.school_code != vetoed
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setattr(queries, "MIN_GROUP_FOR_SCHOOLS", 1)  # every group shown: none hides the difference
+
+    def figures_with_vetoed_total(total: float) -> list:
+        with engine.begin() as conn:
+            conn.execute(update(store.scores).where(store.scores.c.year == published,
+                                                     store.scores.c.school_code == vetoed).values(
+                qualified=False, rank=None, total=total))
+        queries.clear_caches()
+        return [queries.headline(school, published)["mean"],
+                sorted(queries.spread(school, published, "type")["total"]),
+                sorted(queries.spread(school, published, "township")["total"]),
+                queries.annual_by_year(school, "type").to_dict("records"),
+                queries.trend_by_month(school, published, "type").to_dict("records"),
+                queries.county_by_month_all_years(school).to_dict("records"),
+                queries.school_trend_lists(school, school.school_code, published)]
+
+    try:
+        low = figures_with_vetoed_total(10.0)
+        assert low[1] and low[4]  # a published year: the spread and the trend are there to compare
+        assert figures_with_vetoed_total(95.0) == low
+        own = queries.school_trend_lists(c.users["leader"], vetoed, published)["school"]
+        assert 95.0 in own  # the school's own line still shows its points (to itself and the bureau)
+    finally:
+        from sync.store import engine_for
+
+        queries.clear_caches()
+        engine.dispose()
+        engine_for.cache_clear()
+
+
 def test_the_groups_a_school_does_not_see_never_add_up_to_one_other_school():
     """The county mean times its schools, less every group mean shown, is the sum of the hidden groups:
     with a two-school township (the viewer's) hidden and the rest shown, that sum less the viewer's
@@ -386,6 +429,34 @@ def test_no_county_figure_a_school_sees_leaves_one_other_schools_total_to_work_o
         assert hidden_others >= queries.MIN_GROUP_FOR_SCHOOLS - 1, shown
         assert len(shown) == 1  # one three-school township of the two
     assert set(queries.annual_by_year(c.users["leader"], "township")["group"].dropna()) == {"東鄉", "西鄉", "城關"}
+
+
+def test_a_schools_page_draws_its_types_mean_only_where_the_trends_page_shows_it(own_county):
+    """The viewer's type has three schools, one other type a single school: the trends page hides the
+    lone school's type and, so that the hidden types add up to more than one school, the viewer's
+    three-school type too.  The school's own page drew that type's mean (three schools is enough on
+    its own), and with it the county mean gave the lone school's total month by month."""
+    from sqlalchemy import update
+
+    from sync.store import scores
+
+    c, engine = own_county
+    school = c.users["school"]
+    others = [code for code in c.codes if code != school.school_code]
+    types = {school.school_code: "初中", **dict.fromkeys(others[:2], "初中"), others[2]: "中職",
+             **dict.fromkeys(others[3:], "小學")}
+    assert len(others[3:]) >= 4
+    with engine.begin() as conn:
+        for code, school_type in types.items():
+            conn.execute(update(scores).where(scores.c.school_code == code).values(type=school_type))
+    queries.clear_caches()
+    trends = queries.trend_by_month(school, c.year, "type")
+    assert len(trends) and set(trends["group"].dropna()) == {"小學"}
+    lists = queries.school_trend_lists(school, school.school_code, c.year)
+    assert lists["x"] and lists["type"] == [None] * len(lists["x"])
+    assert queries.school_trend(school, school.school_code, c.year)["type"].isna().all()
+    for_bureau = queries.school_trend_lists(c.users["leader"], school.school_code, c.year)["type"]
+    assert all(v is not None for v in for_bureau)  # the bureau sees every mean
 
 
 def test_the_first_page_gives_each_school_its_campuses_and_people_to_the_bureau_only(own_county):
