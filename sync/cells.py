@@ -96,6 +96,13 @@ class FormulaWithoutValue(ExcelError):
     """A formula saved with no calculated value (a file written by a program, never opened in Excel)."""
 
 
+class ShownInAnotherUnit(float):
+    """An amount whose cell's number format shows it in 萬元 or 千元 (1.5 shown as 1.50萬元): the
+    reader of the sheet sees 1.5 萬元, the value stored is 1.5, and which the school meant cannot be
+    told.  The report wraps such a cell of an amount column (the whole column so formatted refuses
+    the file); the amount's parser refuses it."""
+
+
 class VolatileFormula(ExcelError):
     """=TODAY(), =NOW() and formulas built on them: the value saved is the day the file was last
     calculated, which moves with every save, not the day of the record."""
@@ -432,6 +439,11 @@ def _parse_decimal(value, *, currency: bool):
 
 
 def parse_money(value):
+    if value.__class__ is ShownInAnotherUnit:
+        v = display(float(value))
+        return None, _p(f"「{v}」的單元格格式顯示為萬元或千元:請以元為單位填寫金額,並把單元格格式改為「常規」或「數值」",
+                        f"'{v}' is formatted to show ten thousands or thousands of yuan: write the amount in yuan "
+                        "and set the cell's format to General or Number")
     amount, problem = _parse_decimal(value, currency=True)
     if problem is None and amount >= MAX_AMOUNT:
         return None, _too_large(display(value), MAX_AMOUNT)

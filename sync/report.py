@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from sync import contract
-from sync.cells import display, is_empty, parse_code
+from sync.cells import ShownInAnotherUnit, display, is_empty, parse_code
 from sync.reader import (
     UnreadableWorkbook,
     column_key_of,
@@ -369,6 +369,8 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
     unit = _amount_unit_problem(spec, table)
     if unit is not None:
         report.problems.append(unit)
+    else:
+        _mark_amounts_shown_in_another_unit(spec, table)
     duplicates = duplicate_columns(spec, table)
     for key, headers in duplicates:
         # One of the two may be a column the person cannot see: said, or "keep one" makes no sense to them.
@@ -497,6 +499,21 @@ def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
                 sheet_key=spec.key, column_key=col.key, col_no=col_no,
             )
     return None
+
+
+def _mark_amounts_shown_in_another_unit(spec: contract.Sheet, table) -> None:
+    """Wraps each amount cell formatted to show 萬元 or 千元 (fewer than half of them: more refuses the
+    file) so that its row is refused with the reason, not stored as 1.5 yuan where the sheet shows
+    1.50萬元."""
+    for col in spec.columns:
+        if col.kind != contract.MONEY or col.key not in table.columns:
+            continue
+        column = table.columns[col.key]
+        shown = {r for r, c in table.sheet.unit_formatted if c == column}
+        for row in table.rows:
+            value = row.cells.get(col.key)
+            if row.row_no - 1 in shown and value.__class__ in (int, float):
+                row.cells[col.key] = ShownInAnotherUnit(value)
 
 
 def _school_code_of(report: FileReport, table) -> str | None:

@@ -465,6 +465,30 @@ def test_amount_cells_formatted_to_show_ten_thousands_refuse_the_file(tmp_path, 
         assert (p.sheet, p.row, p.column) == ("安全經費", 2, "金額") and "formatted" in p.reason_en
 
 
+def test_an_amount_cell_formatted_to_show_ten_thousands_among_yuan_refuses_its_row(tmp_path):
+    """Fewer than half of the amounts formatted 0.00"萬元" do not refuse the file, but each of them is
+    not yuan as the school sees it (1.50萬元 shown, 1.5 stored): its row is refused with the reason and
+    kept, never stored as 1.5 yuan; the amounts formatted as numbers are stored."""
+    import openpyxl
+
+    book = school_book()
+    funds = book["安全經費"]
+    funds += [[funds[1][0], "安全宣傳", 1200], [funds[1][0], "應急救援", 800]]
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["安全經費"]
+    sheet.cell(2, 3).value = 1.5
+    sheet.cell(2, 3).number_format = '0.00"萬元"'
+    workbook.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.refused, _lines(report)
+    assert [(p.sheet, p.row, p.column, p.value) for p in report.row_problems] == [("安全經費", 2, "金額", "1.5")]
+    [p] = report.row_problems
+    assert "萬元" in p.reason_zh and "yuan" in p.reason_en
+    assert sorted(r["amount"] for r in report.rows["funds"]) == [800.0, 1200.0]
+    assert [r["row_no"] for r in report.rejected if r["sheet_key"] == "funds"] == [2]
+
+
 def test_a_contract_column_under_an_offices_own_heading_refuses_the_file_and_names_the_rename(tmp_path):
     """Every column the contract lists is part of the table (data-contract.md 1; the issue: a missing
     column refuses the file): 整改完成日期 where the contract says 完成日期 would leave every hazard
