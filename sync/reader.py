@@ -1210,6 +1210,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     for r in range(header_idx + 1, first_record):
         notes.append((r + 1, _line_text(grid[r]), "header"))
     last_kind = None  # what the line above (blanks passed over) was taken for
+    moved_under = None  # (row, a column key) of a header again above, its columns in another order
     for r in range(first_record, len(grid)):
         cells = grid[r]
         first = _first_filled(cells)
@@ -1226,9 +1227,13 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
                 # 「東區校區」 alone on a line: the office's records grouped by campus, not a record
                 notes.append((r + 1, _line_text(cells), "subtitle"))
                 continue
-            if _repeats_header(spec, cells, picks):
-                # The header printed again mid-table (a form laid out page by page): paperwork, not a record.
+            again = _header_again(spec, cells, picks, columns)
+            if again is not None:
+                # The header printed again mid-table (a form laid out page by page): paperwork, not a
+                # record.  In another order (last year's table pasted in with its header), the rows
+                # under it cannot be read by this header's columns: each is refused, saying why.
                 notes.append((r + 1, _line_text(cells), "header"))
+                moved_under = (r + 1, again) if again else None
                 continue
             kind = note_kind(cells, first_col, first, record_cols)
             if kind is not None:
@@ -1243,7 +1248,8 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
         if _only_serial_number(picked, cells):
             continue
-        rows.append(RawRow(r + 1, picked, row_cells=cells, names=names))
+        refused = _under_a_moved_header(spec, moved_under, header_idx + 1) if moved_under else None
+        rows.append(RawRow(r + 1, picked, row_cells=cells, names=names, refused_because=refused))
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
 
 
@@ -1273,14 +1279,30 @@ def _names_a_campus(text: str) -> bool:
     return _CAMPUS_SUBTITLE.match(_T2S.convert(unicodedata.normalize("NFKC", text).strip())) is not None
 
 
-def _repeats_header(spec: contract.Sheet, cells: list, picks: list[tuple[str, int]]) -> bool:
-    """Whether a row names the table's own columns in their places, half of them and two at least."""
-    key, i = picks[0]
-    if i >= len(cells) or cells[i].__class__ is not str or column_key_of(spec, cells[i]) != key:
-        return False  # most rows: one look at the first column
-    named = sum(1 for key, i in picks
-                if i < len(cells) and cells[i].__class__ is str and column_key_of(spec, cells[i]) == key)
-    return named >= max(2, (len(picks) + 1) // 2)
+def _header_again(spec: contract.Sheet, cells: list, picks: list[tuple[str, int]],
+                  columns: dict[str, int]) -> str | None:
+    """Whether a row is the table's header again: a row naming half of the table's columns and two at
+    least.  None when it is not; "" when each column it names is in its place; else the key of a
+    column it names in another place."""
+    # Most rows: one look at the first two columns (a pasted header may begin with a column of its own).
+    if not any(i < len(cells) and cells[i].__class__ is str and column_key_of(spec, cells[i]) is not None
+               for _key, i in picks[:2]):
+        return None
+    named = {key: idxs for key, idxs in _header_matches(spec, cells).items() if key in columns}
+    if len(named) < max(2, (len(picks) + 1) // 2):
+        return None
+    return next((key for key, idxs in named.items() if columns[key] not in idxs), "")
+
+
+def _under_a_moved_header(spec: contract.Sheet, moved_under: tuple[int, str], header_row: int) -> tuple:
+    """The reason a row under a header in another order is refused: (column key, zh, en)."""
+    row, key = moved_under
+    name = spec.column(key).zh
+    return (key, f"此行在第{row}行的表頭之下,該表頭的列順序與第{header_row}行的表頭不同(如「{name}」),無法確定各值屬於哪一列;"
+                 f"請把這些記錄按第{header_row}行表頭的列順序填寫,並刪除第{row}行的表頭",
+            f"this row is under the header on row {row}, whose columns are in another order than the header on "
+            f"row {header_row} (e.g. '{name}'): which value belongs to which column cannot be told; write these "
+            f"records in the columns of the header on row {header_row} and delete the header on row {row}")
 
 
 _INVISIBLE_CHAR = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")

@@ -84,6 +84,7 @@ class RawRow:
     cells: dict[str, object]
     row_cells: list | None = None
     names: list[str] | None = None
+    refused_because: tuple[str, str, str] | None = None  # (column key, zh, en): not read as it stands
 
     @property
     def raw(self) -> dict[str, str]:
@@ -309,6 +310,9 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
     earliest, today = EARLIEST_RECORD, ctx.today
     for raw_row in rows:
+        if raw_row.refused_because is not None:
+            _reject(result, sheet, sheet_name, headers, raw_row, [raw_row.refused_because], ctx.school_code)
+            continue
         rec: dict = dict(absent)
         issues: list[tuple[str, str, str]] = []
         cells = raw_row.cells

@@ -842,6 +842,32 @@ def test_a_header_printed_again_mid_table_is_paperwork_not_a_row_of_errors(tmp_p
     assert len(report.records["drills"]) == 2 and list(report.records["drills"]["row_no"]) == [2, 4]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_rows_under_a_header_again_in_another_order_are_refused_not_read_by_the_first_header(tmp_path, fmt):
+    """Found by an audit: last year's table pasted under this year's, its header included, with 應參加人數
+    before 參加人數 (and on 應急演練 參演人數 first): the rows under it were read by the first header's
+    columns, 800 expected stored as 800 attendees, no word said.  Each such row is refused and kept,
+    saying which header it is under; the rows above it, and a header again in the same order, read."""
+    book = school_book()
+    education = book["安全教育"]
+    swapped = ["日期", "類型", "主題", "含安全內容", "應參加人數", "參加人數"]
+    assert education[0] == ["日期", "類型", "主題", "含安全內容", "參加人數", "應參加人數"]
+    education += [[None] * 6, swapped, [date(2026, 11, 2), "家長會", "家長會安全專題", "是", 800, 650]]
+    drills = book["應急演練"]
+    drills += [[None] * 8, ["參演人數"] + drills[0][:5] + ["簽到班級數", "參演班級數"],
+               [1300, date(2026, 11, 3), "本部", "消防疏散", "是", "良好", 28, 30]]
+    report = check_file(write(fmt, tmp_path / "book", book), registry={"1001"}, today=TODAY)
+    assert not report.refused, _lines(report)
+    refused = {p.sheet: p for p in report.row_problems}
+    assert sorted((p.sheet, p.row) for p in report.row_problems) == [("安全教育", 5), ("應急演練", 6)], _lines(report)
+    assert refused["安全教育"].column in ("參加人數", "應參加人數")  # a column the header moved
+    assert "在第4行的表頭之下" in refused["安全教育"].reason_zh and "header on row 4" in refused["安全教育"].reason_en
+    assert "在第5行的表頭之下" in refused["應急演練"].reason_zh and "header on row 5" in refused["應急演練"].reason_en
+    assert [r["attendees"] for r in report.rows["education"]] == [600]
+    assert [r["participants"] for r in report.rows["drills"]] == [600, 590]
+    assert {r["row_no"] for r in report.rejected} == {5, 6}
+
+
 def test_one_line_under_the_amounts_shown_in_ten_thousands_is_that_lines_problem_not_the_files(tmp_path):
     """A sum under the purchases shown as 0.00"萬元" is one line; the amounts above it are yuan."""
     import openpyxl
