@@ -1211,6 +1211,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         notes.append((r + 1, _line_text(grid[r]), "header"))
     last_kind = None  # what the line above (blanks passed over) was taken for
     moved_under = None  # (row, a column key) of a header again above, its columns in another order
+    signature_date = None  # the row of a date alone under a signature, a record if one follows it
     for r in range(first_record, len(grid)):
         cells = grid[r]
         first = _first_filled(cells)
@@ -1218,8 +1219,10 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             continue
         if last_kind == "signature" and _date_alone(cells, first):
             # 校長：王五, and under it 2026年11月29日: the signature's date, not a record dated so (under
-            # 保安演練, whose 校區 and 內容 may be empty, it would count as a guard drill).
+            # 保安演練, whose 校區 and 內容 may be empty, it would count as a guard drill) - when the
+            # table ends there.  Records after it (a ledger signed off month by month) make it a record.
             notes.append((r + 1, _line_text(cells), "signature"))
+            signature_date = r
             continue
         last_kind = None
         if cells[first].__class__ is str:
@@ -1240,17 +1243,29 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
                 notes.append((r + 1, _line_text(cells), kind))
                 last_kind = kind
                 continue
-        if as_read:
-            picked = {key: cells[i] for key, i in picks}
-        else:
-            width = len(cells)
-            picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in picks}
-        region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
-        if _only_serial_number(picked, cells):
+        if signature_date is not None:
+            notes.remove((signature_date + 1, _line_text(grid[signature_date]), "signature"))
+            for line in (signature_date, r):
+                _take(line, grid[line], as_read, picks, names, rows, region, spec, moved_under, header_idx)
+            signature_date = None
             continue
-        refused = _under_a_moved_header(spec, moved_under, header_idx + 1) if moved_under else None
-        rows.append(RawRow(r + 1, picked, row_cells=cells, names=names, refused_because=refused))
+        _take(r, cells, as_read, picks, names, rows, region, spec, moved_under, header_idx)
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+def _take(r: int, cells: list, as_read: bool, picks, names, rows: list, region: list, spec, moved_under,
+          header_idx: int) -> None:
+    """Row r read as a record (or passed over as a form's empty numbered row)."""
+    if as_read:
+        picked = {key: cells[i] for key, i in picks}
+    else:
+        width = len(cells)
+        picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in picks}
+    region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
+    if _only_serial_number(picked, cells):
+        return
+    refused = _under_a_moved_header(spec, moved_under, header_idx + 1) if moved_under else None
+    rows.append(RawRow(r + 1, picked, row_cells=cells, names=names, refused_because=refused))
 
 
 def _date_alone(cells: list, first: int) -> bool:

@@ -321,6 +321,23 @@ def test_the_date_under_a_signature_is_the_signatures_not_a_guard_drill(tmp_path
     assert len(report.rows["guard_drills"]) == drills_before + 1
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_date_alone_under_a_signature_is_a_drill_when_the_ledger_goes_on_under_it(tmp_path, fmt):
+    """Found by an audit: a ledger signed off month by month (審核人 under September's drills), then
+    October's first guard drill with only its date (校區 and 內容 may be empty): it was taken for the
+    signature's date and dropped unseen.  Only a date where the table ends is the signature's."""
+    book = school_book()
+    book["保安演練"] += [[date(2026, 9, 10), "本部", "防暴恐處置演練"], ["審核人：李四", None, None],
+                      [date(2026, 10, 12), None, None], [date(2026, 10, 20), "本部", "防暴恐處置演練"],
+                      ["審核人：李四", None, None], [date(2026, 10, 31), None, None]]
+    report = check_file(write(fmt, tmp_path / "book", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, report.lines()
+    assert [r["date"] for r in report.rows["guard_drills"]] == [
+        date(2026, 3, 5), date(2026, 9, 10), date(2026, 10, 12), date(2026, 10, 20)]
+    assert [(n["row"], n["kind"]) for n in report.notes if n["sheet"] == "保安演練"] == [
+        (4, "signature"), (7, "signature"), (8, "signature")]
+
+
 def test_a_hazard_numbered_like_a_note_whose_owner_is_the_principal_is_still_a_record(tmp_path):
     """校長 is a signature label on a paperwork line, and a hazard's 責任人 everywhere else."""
     book = school_book()
