@@ -924,7 +924,8 @@ def _column_key(sheet_key: str, header: str) -> tuple[str | None, bool, bool]:
 # What a bracket or a second word may add to a heading without making it another column: a unit, a
 # format, a reminder (在校學生數（人）, 日期(yyyy-mm-dd), 寄宿制(是/否), 校區名稱（必填）).
 _UNIT_WORDS = frozenset({"人", "人数", "名", "个", "元", "次", "天", "日", "所", "间", "台", "套", "项", "份", "班", "小时",
-                         "学时", "课时", "必填", "选填", "是/否", "是否", "y/n", "yyyy-mm-dd", "年-月-日", "年月日"})
+                         "学时", "课时", "必填", "选填", "是/否", "是否", "y/n", "yyyy-mm-dd", "年-月-日", "年月日",
+                         "小写"})  # 金額（小寫）: the figures, beside 金額（大寫） in capital numerals on finance forms
 _BRACKETED = re.compile(r"\((.*?)\)|\[(.*?)\]|【(.*?)】")
 
 

@@ -887,6 +887,18 @@ def test_the_contract_heading_spelled_with_a_unit_or_a_number_still_stands_besid
     assert report.rows["campuses"][0]["students"] == 600
 
 
+def test_an_amount_in_figures_beside_the_amount_in_capital_numerals_is_the_amount(tmp_path):
+    """Found by an audit: finance forms head 金額（小寫） | 金額（大寫） (figures, then 壹仟貳佰元整); the
+    file was refused for 金額 twice.  小寫 spells the column; 大寫 is an extra column, not read."""
+    book = school_book()
+    book["安全經費"][0][2] = "金額（小寫）"
+    book["安全經費"][0].append("金額（大寫）")
+    book["安全經費"][1].append("壹仟貳佰元伍角整")
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert [r["amount"] for r in report.rows["funds"]] == [1200.5]
+
+
 def test_two_qualified_headings_of_one_column_are_still_one_column_twice(tmp_path):
     """在校學生數（男） and 在校學生數（女） without the plain heading: which is meant is not guessed."""
     book = school_book()
