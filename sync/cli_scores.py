@@ -15,6 +15,7 @@ import click
 
 from sync.cli_common import operator, store_engine
 from sync.errors import UserError
+from sync.settings import county_today
 
 
 def _parse_date(value: str | None, year: int) -> date | None:
@@ -53,7 +54,7 @@ def evaluate_from_store(year: int, as_of: date | None, today: date | None = None
     from sync.frames import load_frames
     from sync.results import evaluation_date, record_years
 
-    today = today or date.today()
+    today = today or county_today()
     frames = load_frames(store_engine())
     years = record_years(frames)
     _check_year(year, today, years)

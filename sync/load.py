@@ -91,6 +91,7 @@ from sync.report import (
     registry_entry_digest,
     registry_in_store,
 )
+from sync.settings import county_today
 from sync.store import audit_log, records, rejected_rows, sources, sync_run_sources, sync_runs
 from sync.validate import Problem, registered_code
 
@@ -530,7 +531,7 @@ class _Run:
         self.workers = workers
         self.sql_sources = sql_sources
         self.progress = progress or (lambda done, total, key: None)
-        self.today = today or date.today()
+        self.today = today or county_today()
         self.maxima = indicator_max()
         self.outcomes: list[SourceOutcome] = []
         self.pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
@@ -882,7 +883,7 @@ def _running_year_behind(engine: Engine, today: date | None) -> bool:
     the first run of a day recomputes it even when no record changed."""
     from sync.store import scores
 
-    today = today or date.today()
+    today = today or county_today()
     with engine.connect() as conn:
         latest = conn.execute(select(func.max(scores.c.as_of)).where(
             scores.c.publication_id.is_(None), scores.c.kind == "annual", scores.c.year == today.year)).scalar()

@@ -35,6 +35,7 @@ from sync.reader import (
     read_workbook,
     sheet_key_of,
 )
+from sync.settings import county_today
 from sync.validate import (
     Context,
     Problem,
@@ -224,7 +225,7 @@ def _check(source, filename, registry, engine, today, maxima) -> FileReport:
     except UnreadableWorkbook as err:
         report.add_file_problem(*err.args)
         return report
-    return check_sheets(sheets, report, registry, today or date.today(), maxima or indicator_max())
+    return check_sheets(sheets, report, registry, today or county_today(), maxima or indicator_max())
 
 
 def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: date,

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from scoring.rubric import AREA_IDS
 from sync.errors import UserError
+from sync.settings import county_today
 from sync.store import publications, scores, sources
 
 ANNUAL = "annual"
@@ -218,7 +219,7 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
     from sync.frames import load_frames
     from sync.parallel import ordered_map
 
-    today = today or date.today()
+    today = today or county_today()
     rubric = rubric or configured_rubric()
     frames = load_frames(engine)
     years = sorted(set(years)) if years else default_years(frames, today)

@@ -156,6 +156,14 @@ def county_zone():
     return ZoneInfo(get_file_config().schedule.timezone)
 
 
+def county_today():
+    """Today in the county (schedule.timezone), not on the server's clock: a server kept on UTC is still
+    on yesterday until 08:00 in Asia/Shanghai, and a gate duty kept at 07:20 would be "in the future"."""
+    from datetime import datetime
+
+    return datetime.now(county_zone()).date()
+
+
 PLACEHOLDER_ISSUER = "XX縣教育和體育局"
 
 

@@ -450,3 +450,32 @@ def test_a_school_name_longer_than_the_rankings_column_is_refused_on_the_registr
     report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
     assert [(p.row, p.column) for p in report.row_problems] == [(2, "學校名稱")]
     assert "at most 200" in report.row_problems[0].reason_en
+
+
+def test_today_is_the_countys_day_not_the_servers(tmp_path, monkeypatch):
+    """Found by an audit: a server kept on UTC is on yesterday until 08:00 in Asia/Shanghai, and a gate
+    duty kept at 07:20 was refused as "after today".  The day that is today on Kiritimati (UTC+14) is
+    today for a county configured there, and still in the future for one at UTC-12, whatever the
+    server's clock says."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sync import settings
+
+    kiritimati_today = datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    book = school_book()
+    book["護學崗"].append([kiritimati_today, "本部", "早", "是"])
+    path = write_xlsx(tmp_path / "s.xlsx", book)
+    config = tmp_path / "safeschool.toml"
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    outcomes = {}
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):  # Etc/GMT+12 is UTC-12 (POSIX signs)
+        config.write_text(f'[schedule]\ntimezone = "{zone}"\n', encoding="utf-8")
+        settings.reset_caches()
+        assert settings.county_today() == datetime.now(ZoneInfo(zone)).date()
+        report = check_file(path, registry={"1001"})
+        outcomes[zone] = [p.reason_en for p in report.row_problems]
+    settings.reset_caches()
+    assert outcomes["Pacific/Kiritimati"] == []
+    [future] = outcomes["Etc/GMT+12"]
+    assert "after today" in future or "in the future" in future
