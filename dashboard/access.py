@@ -279,6 +279,7 @@ def _login_page(error: str = "", next_url: str = "/") -> str:
 <html lang="zh-Hant"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(t("app.title", "zh-Hant"))}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css"></head>
 <body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
 <h1 class="h4 mb-1">{escape(t("app.title", "zh-Hant"))}</h1>
@@ -308,6 +309,29 @@ def _safe_next(url: str | None) -> str:
     if parts.scheme or parts.netloc:
         return "/"
     return url
+
+
+def from_another_site(own_site_only: bool = False) -> bool:
+    """Whether the browser says another site started this request (a form or link on a page elsewhere).
+
+    `Sec-Fetch-Site` (every current browser sends it) is "cross-site" for another site's page, and
+    "same-site" for another host of the same site (own_site_only refuses that too); an `Origin` (sent
+    with every POST) must name this server.  Its host and port are compared with the Host the request
+    came with, not its scheme: behind a reverse proxy that ends TLS the browser's https://host reaches
+    the app as http://host, and http and https of one host are one server.  No header (curl, an older
+    browser) is not refused: the session cookie is SameSite=Lax besides."""
+    from urllib.parse import urlsplit
+
+    from flask import request
+
+    fetched_from = request.headers.get("Sec-Fetch-Site", "").strip().lower()
+    if fetched_from == "cross-site" or (own_site_only and fetched_from == "same-site"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    parts = urlsplit(origin.strip())
+    return parts.scheme not in ("http", "https") or parts.netloc.lower() != request.host.lower()
 
 
 def _is_open(path: str) -> bool:
@@ -389,6 +413,16 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
             return _login_page(next_url=_safe_next(request.args.get("next")))
         username = request.form.get("username", "")
         next_url = _safe_next(request.form.get("next"))
+        if from_another_site():
+            # Log-in CSRF: another site's form would sign this browser in to an account of its choosing
+            # (whose uploads the victim then makes).  Found by an audit.
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "a log-in from another site was refused (Origin %r, Sec-Fetch-Site %r, Host %r)",
+                request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"), request.host)
+            message = f"{t('login.cross_site', 'zh-Hant')} / {t('login.cross_site', 'en')}"
+            return _login_page(message, next_url), 403
         if too_many_failures(engine_getter(), username, request.remote_addr):
             message = f"{t('login.locked', 'zh-Hant')} / {t('login.locked', 'en')}"
             return _login_page(message, next_url), 429
@@ -409,6 +443,10 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
 
     @server.route("/logout", endpoint="logout")
     def _logout():
+        if from_another_site(own_site_only=True):
+            # A link or redirect on another site must not end every session of the account (log-out is a
+            # GET: the navbar's link); the viewer stays logged in and lands on the home page.
+            return redirect("/")
         viewer = current_viewer()
         if viewer is not None:
             end_sessions(engine_getter(), viewer)

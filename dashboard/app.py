@@ -61,6 +61,7 @@ def create_app() -> Dash:
     server = app.server
     access.install(server, get_engine)
     access.install_gate(server, get_engine, on_login=_on_login)
+    _install_hardening(app)
     _install_extras(server)
     from dashboard.pages import upload
 
@@ -92,6 +93,70 @@ def _on_login(viewer: access.Viewer) -> None:
     from dashboard import audit
 
     audit.record_login(viewer)
+
+
+# Callback answers and the layout carry school data: no browser or proxy keeps a copy.
+_NO_STORE_PATHS = ("/_dash-update-component", "/_dash-layout")
+
+
+def _install_hardening(app: Dash) -> None:
+    """What every response says to the browser, the favicon, and callback requests Dash cannot read.
+
+    Found by an audit: any site could frame the dashboard (clickjacking a publish); /favicon.ico, open
+    without a session, was Dash's app shell (its config and versions); a callback body of null, [] or
+    {} was a 500 with a traceback.  No Content-Security-Policy for scripts: Dash's renderer runs
+    inline scripts of its own."""
+    from flask import abort, jsonify, request, send_file
+
+    server = app.server
+
+    @server.after_request
+    def _headers(response):
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.path.endswith(_NO_STORE_PATHS):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @server.route("/favicon.ico", endpoint="favicon")
+    def _favicon():
+        icon = ROOT / "assets" / "favicon.ico"
+        if not icon.is_file():
+            abort(404)
+        return send_file(icon, mimetype="image/x-icon", max_age=86400)
+
+    @server.before_request
+    def _callback_body():
+        # After the gate (installed first): a request without a session has had its 401.
+        if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+            return None
+        limit = server.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            return None  # Flask's 413, answered as the upload page answers it (dashboard.pages.upload)
+        try:
+            body = request.get_json(silent=True)  # kept by Flask: Dash reads this same parse
+        except RecursionError:  # JSON nested deeper than Python parses
+            body = None
+        if not _callback_body_ok(body, app.callback_map):
+            return jsonify({"error": "not a callback request", "error_zh": "不是有效的頁面請求"}), 400
+        return None
+
+
+def _callback_body_ok(body, callbacks: dict) -> bool:
+    """Whether `body` has the parts Dash's dispatch reads, of the kinds it reads them as, for a callback
+    of this app with as many inputs and states as it takes (Dash set `callbacks` up before this runs)."""
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str) \
+            or not isinstance(body.get("inputs"), list):
+        return False
+    kinds = {"outputs": (dict, list), "state": (list,), "changedPropIds": (list,)}
+    if not all(key not in body or isinstance(body[key], kind) for key, kind in kinds.items()):
+        return False
+    spec = callbacks.get(body["output"])
+    if spec is None:
+        return not callbacks  # an output no callback writes (the map is never empty once Dash is set up)
+    return len(body["inputs"]) == len(spec.get("inputs", [])) and \
+        len(body.get("state", [])) == len(spec.get("state", []))
 
 
 def _install_extras(server) -> None:

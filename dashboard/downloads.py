@@ -63,6 +63,7 @@ def refusal_page(zh: str, en: str) -> str:
 
     return (
         '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>學校本質安全考評</title>'
+        '<link rel="icon" href="data:,">'
         '<link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css"></head><body class="p-4">'
         f'<div class="alert alert-warning"><p class="mb-1">{escape(zh)}</p><p class="mb-0" lang="en">{escape(en)}</p></div>'
         '<a class="btn btn-primary" href="/">返回首頁 / Back to the dashboard</a></body></html>'
@@ -152,6 +153,16 @@ def install_downloads(server, engine_getter=None) -> None:
     def draft_asked() -> bool:
         return request.args.get("draft", "").lower() in ("1", "true", "yes")
 
+    def no_such_year(year: int):
+        # /download/circular/99999999999999999999.csv was a 500 (SQLite takes no integer that big)
+        from dashboard.layout import page_year
+
+        try:
+            page_year(year)
+        except ValueError:
+            return refuse(404, "沒有這個年度", "no such year")
+        return None
+
     @server.route("/download/circular/<int:year>.<fmt>", endpoint="download_circular")
     def _circular(year: int, fmt: str):
         viewer = viewer_or_401()
@@ -159,6 +170,8 @@ def install_downloads(server, engine_getter=None) -> None:
             return refuse(403, "只有教體局賬號可以導出通報", "only bureau accounts export the circular")
         if fmt not in CIRCULAR_FORMATS:
             return refuse(404, "不支援的格式", "unknown format")
+        if (refused := no_such_year(year)) is not None:
+            return refused
         draft = draft_asked()
         try:
             results, circular = circular_results(engine_of(), year, draft)
@@ -176,6 +189,8 @@ def install_downloads(server, engine_getter=None) -> None:
             return refuse(403, "只能導出本校資料", "a school exports only its own data")
         if fmt not in SCHOOL_FORMATS:
             return refuse(404, "不支援的格式", "unknown format")
+        if (refused := no_such_year(year)) is not None:
+            return refused
         draft = draft_asked()
         try:
             result = school_result(engine_of(), year, code, draft)

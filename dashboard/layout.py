@@ -32,6 +32,7 @@ from dash import (
 from dashboard import queries
 from dashboard.access import ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, t, to_language
+from sync.cli_scores import FIRST_YEAR
 
 _log = logging.getLogger(__name__)
 
@@ -124,6 +125,23 @@ def viewer_or_refuse() -> Viewer:
     return viewer
 
 
+# The years a page may ask for: from the first the CLI accepts (sync.cli_scores.FIRST_YEAR) to the last a
+# date has.  A year the picker never holds (10**20, 1e30) was a 500 (SQLite takes no integer that big).
+LAST_YEAR = date.max.year
+
+
+def page_year(value) -> int:
+    """The year a page sent, as an int; anything the year picker never holds raises ValueError (in
+    `guarded`: the page's message)."""
+    try:
+        year = int(value)
+    except OverflowError:  # 1e400 arrives as infinity
+        raise ValueError(f"year {value!r} is not a number of a year") from None
+    if isinstance(value, bool) or not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"year {value!r} is outside {FIRST_YEAR}-{LAST_YEAR}")
+    return year
+
+
 def guarded(render, lang: str):
     """Run a page render; a refusal or a missing school becomes a message, never a traceback."""
     try:
@@ -132,10 +150,10 @@ def guarded(render, lang: str):
         return message(str(err), lang, "danger")
     except queries.NotFound as err:
         return message(str(err), lang, "secondary")
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
-        # Only a request the page itself never sends gets here (a year "abc", a dict for a page
-        # number, a stored upload report without its fields): a message, not a server error.  The
-        # log keeps what it was.
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):
+        # Only a request the page itself never sends gets here (a year "abc" or 10**20, a dict for a
+        # page number, a stored upload report without its fields): a message, not a server error.
+        # The log keeps what it was.
         _log.warning("a request with values the page never sends was refused", exc_info=True)
         return message("page.bad_request", lang, "danger")
 

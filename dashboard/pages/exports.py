@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashboard.i18n import t
-from dashboard.layout import T, guarded, lang_of, viewer_or_refuse
+from dashboard.layout import T, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for
 from sync.store import get_engine
 
@@ -69,7 +69,7 @@ def render_links(year, lang, chosen_school):
         viewer = viewer_or_refuse()
         if not year:
             return feedback(t("pub.no_years", lang), "secondary")
-        year_i = int(year)
+        year_i = page_year(year)
         published = is_published(year_i)
         school_code = chosen_school if viewer.is_bureau else viewer.school_code
         parts = []

@@ -16,7 +16,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 from dashboard import figures, queries
 from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, lang_of, period_label, type_label, viewer_or_refuse
+from dashboard.layout import T, lang_of, page_year, period_label, type_label, viewer_or_refuse
 
 MEASURE_ORDER = ("drills", "drills_kindergarten", "classes", "staff_training", "guard_training", "gate_duty",
                  "guard_drills")
@@ -76,8 +76,8 @@ def group_options(lang, year, group_by):
     lang = lang_of(lang)
     viewer = viewer_or_refuse()
     try:
-        year = int(year) if year else None
-    except (ValueError, TypeError):  # a year the page never sends
+        year = page_year(year) if year else None
+    except (ValueError, TypeError):  # a year the page never sends (page_year: "abc", 10**20)
         year = None
     if not year:
         return [], t("heatmap.filter_all", lang), []
@@ -98,12 +98,12 @@ def render_heatmap(lang, year, measure, group_by, groups, order, page):
         viewer = viewer_or_refuse()
         if not year:
             return figures.empty(t("heatmap.none", lang)), 1, ""
-        return _rendered(queries.scope_viewer(viewer), int(year), str(measure or "drills"), str(group_by),
+        return _rendered(queries.scope_viewer(viewer), page_year(year), str(measure or "drills"), str(group_by),
                          tuple(map(str, groups or ())), str(order or "group"), int(page or 1), lang,
                          queries.data_version())
     except (queries.Refused, queries.NotFound) as err:
         return figures.empty(t(str(err), lang)), 1, ""
-    except (ValueError, TypeError):  # values the page never sends (a year "abc", a dict for a page)
+    except (ValueError, TypeError, OverflowError):  # values the page never sends (a year "abc", a dict for a page)
         return figures.empty(t("page.bad_request", lang)), 1, ""
 
 

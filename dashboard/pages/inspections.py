@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import audit
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, guarded, inspection_kind_label, lang_of, user_error_text
+from dashboard.layout import T, guarded, inspection_kind_label, lang_of, message, page_year, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync import contract, inspections
 from sync.errors import UserError
@@ -184,8 +184,12 @@ def render_findings(lang, year, _saved):
     refused = refusal_for(admin_or_refuse, lang)
     if refused is not None:
         return refused, [], None
+    try:
+        year = page_year(year) if year else None
+    except (ValueError, TypeError):  # a year the picker never holds ("abc", 10**20)
+        return message("page.bad_request", lang, "danger"), [], None
     engine = get_engine()
-    found = inspections.list_inspections(engine, int(year) if year else None)
+    found = inspections.list_inspections(engine, year)
     names = inspections.registered_schools(engine)
     columns = [t(k, lang) for k in ("insp.date", "insp.school", "insp.kind", "insp.finding", "insp.deduction",
                                     "insp.falsification", "insp.major_incident", "insp.indicator", "insp.assessed",

@@ -26,6 +26,7 @@ from dashboard.layout import (
     grid_locale,
     guarded,
     lang_of,
+    page_year,
     status_badge,
     type_label,
     viewer_or_refuse,
@@ -241,7 +242,7 @@ def render_overview(lang, year):
         viewer = viewer_or_refuse()
         if not year:
             raise queries.NotFound("overview.no_results")
-        return _rendered(queries.scope_viewer(viewer), int(year), lang, date.today(), queries.data_version())
+        return _rendered(queries.scope_viewer(viewer), page_year(year), lang, date.today(), queries.data_version())
 
     return guarded(render, lang)
 

@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import audit
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, grade_label, guarded, lang_of, user_error_text
+from dashboard.layout import T, grade_label, guarded, lang_of, page_year, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.cells import is_missing
 from sync.errors import UserError
@@ -98,7 +98,7 @@ def render_state(year, lang, _published):
         admin_or_refuse()
         if not year:
             return feedback(t("pub.no_years", lang), "secondary")
-        publication, diff = year_state(int(year))
+        publication, diff = year_state(page_year(year))
         if publication:
             head = html.P(t("pub.current", lang, version=publication["version"],
                             date=f"{publication['published_at']:%Y-%m-%d %H:%M}", by=publication.get("published_by") or ""),
@@ -139,7 +139,11 @@ def ask_to_confirm(_open, _cancel, year, lang):
     refused = refusal_for(admin_or_refuse, lang)
     if refused is not None:
         return False, no_update, no_update
-    _, diff = year_state(int(year))
+    try:
+        year = page_year(year)
+    except ValueError:  # a year the picker never holds: nothing to confirm
+        return False, no_update, no_update
+    _, diff = year_state(year)
     changed = diff[diff["changed"]]
     names = [html.Li(f"{r.school_code} {to_language(str(r.name or ''), lang)}: {_total(r.total_before) or '–'} → "
                      f"{_total(r.total_after) or '–'}"
@@ -164,12 +168,13 @@ def publish_year(_confirm, year, force, note, lang):
         viewer = admin_or_refuse()
         if not year:
             return no_update
+        year_i = page_year(year)
         try:
-            done = publish(get_engine(), int(year), by=viewer.username, force=bool(force), note=note or None)
+            done = publish(get_engine(), year_i, by=viewer.username, force=bool(force), note=note or None)
         except UserError as err:
             return feedback(user_error_text(err, lang), "danger", "pub-error")
         audit.record(get_engine(), viewer.username, "publish", None,
-                     {"year": int(year), "version": done["version"], "force": bool(force), "schools": done["schools"]})
+                     {"year": year_i, "version": done["version"], "force": bool(force), "schools": done["schools"]})
         return feedback(t("pub.done", lang, year=year, version=done["version"], schools=done["schools"]), "success",
                         "pub-done")
 

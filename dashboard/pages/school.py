@@ -27,6 +27,7 @@ from dashboard.layout import (
     guarded,
     inspection_kind_label,
     lang_of,
+    page_year,
     period_label,
     status_badge,
     type_label,
@@ -454,7 +455,7 @@ def render_school_page(lang, year, code):
             raise queries.NotFound("school.pick")
         if not year:
             raise queries.NotFound("overview.no_results")
-        return _rendered(queries.scope_viewer(viewer), str(code), int(year), lang, date.today(), queries.data_version())
+        return _rendered(queries.scope_viewer(viewer), str(code), page_year(year), lang, date.today(), queries.data_version())
 
     return guarded(render, lang)
 
@@ -467,7 +468,11 @@ def render_picker(lang, year, code):
     viewer = current_viewer()
     if viewer is None or not viewer.is_bureau or not year:
         return None
-    choices = queries.school_choices(viewer, int(year))
+    try:
+        year = page_year(year)
+    except ValueError:  # a year the picker never holds
+        return None
+    choices = queries.school_choices(viewer, year)
     options = [{"label": f"{to_language(c['township'] or '', lang)} · {to_language(c['name'], lang)}",
                 "value": c["school_code"]} for c in choices]
     return dbc.Row(dbc.Col(dcc.Dropdown(id="school-picker", options=options, value=code,

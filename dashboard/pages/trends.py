@@ -9,7 +9,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import figures, queries
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, guarded, lang_of, type_label, viewer_or_refuse
+from dashboard.layout import T, guarded, lang_of, page_year, type_label, viewer_or_refuse
 
 
 def layout(**_query):
@@ -67,7 +67,7 @@ def render_trends(lang, year, group_by):
         viewer = viewer_or_refuse()
         if not year:
             raise queries.NotFound("overview.no_results")
-        year_i = int(year)
+        year_i = page_year(year)
         county = t("trend.county", lang)
         empty = t("trend.none", lang)
         monthly = _group_label(queries.trend_by_month(viewer, year_i, group_by), group_by, lang)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import logging
+import os
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.downloads import annotated_path
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, grade_label, guarded, lang_of, viewer_or_refuse
+from dashboard.layout import T, grade_label, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for, text_table
 from sync.settings import get_settings
 from sync.store import get_engine
@@ -138,7 +141,8 @@ def _score_line(viewer: Viewer, year: int, lang: str):
 SHOWN_PROBLEMS = 200
 
 # What an upload can come to, and the values its message takes (show_outcome draws only these).
-_OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.wait": set(), "upload.loaded_with_problems": {"count"},
+_OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.wait": set(), "upload.in_progress": set(),
+             "upload.loaded_with_problems": {"count"},
              "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"}}
 
 
@@ -204,6 +208,30 @@ def answer_oversized_uploads(server) -> None:
         return {"multi": True, "response": {"upload-outcome": {"data": _too_big(size, None)}}}
 
 
+@contextmanager
+def one_upload_of_the_school(school_code: str):
+    """Yields whether this request is the only upload of the school being loaded now.
+
+    Each upload is checked, synced and scored inside its request (seconds); sync.load.load_upload takes
+    them one after the other, waiting for the school's lock, so six uploads of one school at once held
+    every gunicorn worker and /healthz waited 30 s.  Here a second one is refused at once instead: an
+    flock()ed file beside the annotated workbooks (every worker sees it), tried once, never waited on."""
+    path = annotated_path(school_code).with_name(f".{school_code}.loading")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        except OSError as err:  # a share that keeps no locks (ENOLCK): load_upload's own lock still orders them
+            _log.warning("the upload guard of %s could not be taken (%s); going on without it", school_code, err)
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 @callback(Output("upload-outcome", "data"), Input("upload-workbook", "contents"),
           State("upload-workbook", "filename"), State("year", "value"), prevent_initial_call=True)
 def receive_workbook(contents, filename, year):
@@ -212,7 +240,7 @@ def receive_workbook(contents, filename, year):
 
     try:
         viewer = school_or_refuse()
-        year = int(year) if year else date.today().year
+        year = page_year(year) if year else date.today().year
     except (queries.Refused, ValueError, TypeError):  # show_outcome says why, in the reader's language
         return {"status": None}
     data = _decode(contents or "")
@@ -221,10 +249,14 @@ def receive_workbook(contents, filename, year):
     if len(data) > limit_bytes():
         return _too_big(len(data), year)
     name = Path(str(filename or "upload.xlsx")).name
-    report = load_upload(get_engine(), data, name, viewer.school_code, Path(get_settings().inbox), by=viewer.username)
-    if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
-        return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
-    return _outcome(report, _keep_annotated(viewer, data, report), year)
+    with one_upload_of_the_school(viewer.school_code) as first:
+        if not first:  # answered at once: six uploads of one school held every worker (found by an audit)
+            return {"status": ("upload.in_progress", {}, "warning"), "problems": [], "annotated": False, "year": year}
+        report = load_upload(get_engine(), data, name, viewer.school_code, Path(get_settings().inbox),
+                             by=viewer.username)
+        if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
+            return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
+        return _outcome(report, _keep_annotated(viewer, data, report), year)
 
 
 @callback(Output("upload-result", "children"), Input("upload-outcome", "data"), Input("lang-store", "data"),
@@ -241,7 +273,7 @@ def show_outcome(outcome, lang):
         if key not in _OUTCOMES or not isinstance(values, dict) or set(values) != _OUTCOMES[key]:
             raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
         parts = [feedback(t(key, lang, **values), colour, "upload-status")]
-        if key not in ("upload.unreadable", "upload.too_big", "upload.wait"):  # no "no problems found"
+        if key not in ("upload.unreadable", "upload.too_big", "upload.wait", "upload.in_progress"):  # no "no problems found"
             parts.append(problems_table(outcome["problems"], lang))
         total = int(outcome.get("total") or 0)
         if total > len(outcome["problems"]):
@@ -250,8 +282,8 @@ def show_outcome(outcome, lang):
         if outcome["annotated"]:
             parts.append(html.A(t("upload.annotated", lang), href=f"/download/annotated/{viewer.school_code}",
                                 id="upload-annotated", className="btn btn-outline-secondary mb-3"))
-        if key not in ("upload.unreadable", "upload.too_big"):
-            parts.append(_score_line(viewer, int(outcome["year"]), lang))
+        if key not in ("upload.unreadable", "upload.too_big", "upload.in_progress"):
+            parts.append(_score_line(viewer, page_year(outcome["year"]), lang))
         return html.Div(parts)
 
     return guarded(render, lang)

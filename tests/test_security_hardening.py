@@ -1,0 +1,248 @@
+"""Hardening found by a second audit: huge years, log-out and log-in from another site, response headers,
+the favicon, callback bodies Dash cannot read, and one school's uploads flooding the workers.
+
+Each request is the one the audit sent (through Flask's test client, to the real app and a seeded store).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from sync.load import UPLOADS
+from sync.settings import get_settings
+from tests.test_admin_support import SCHOOLS
+from tests.test_security_support import (
+    DRAFT_YEAR,
+    call,
+    client_for,
+    dash_app,
+    response_text,
+    school_workbook,
+    upload_contents,
+)
+
+HUGE_YEARS = [10**20, 1e30, -1, 1989, 10_000]
+BAD_REQUEST_EN = "The request was not valid"
+
+
+@pytest.fixture
+def app():
+    return dash_app()
+
+
+# --- 1. years no picker holds, callback bodies Dash cannot read ---------------------------------------
+
+
+@pytest.mark.parametrize("year", HUGE_YEARS)
+@pytest.mark.parametrize("output", ["school-content.children", "overview-content.children",
+                                    "trends-content.children", "exp-links.children"])
+def test_a_huge_year_gets_the_pages_message_not_a_server_error(store, app, output, year):
+    _engine, accounts = store
+    response = call(client_for(app, accounts["school"]), output,
+                    {"lang-store.data": "en", "year.value": year, "school-code.data": "S001",
+                     "trends-group.value": "type"})
+    assert response.status_code == 200, response_text(response)[:300]
+    assert BAD_REQUEST_EN in response_text(response)
+
+
+@pytest.mark.parametrize("year", HUGE_YEARS)
+def test_a_huge_year_on_the_heatmap_is_answered(store, app, year):
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    figure = call(client, "hm-figure.figure", {"lang-store.data": "en", "year.value": year,
+                                               "hm-measure.value": "drills", "hm-group-by.value": "type"})
+    assert figure.status_code == 200 and BAD_REQUEST_EN in response_text(figure)
+    groups = call(client, "hm-groups.options", {"lang-store.data": "en", "year.value": year,
+                                                "hm-group-by.value": "type"})
+    assert groups.status_code == 200
+    assert json.loads(groups.data)["response"]["hm-groups"]["options"] == []
+
+
+def test_the_admin_pages_answer_a_huge_year(store, app):
+    _engine, accounts = store
+    client = client_for(app, accounts["admin"])
+    for output, values in [("pub-state.children", {"pub-year.value": 10**20}),
+                           ("insp-list.children", {"year.value": 10**20})]:
+        response = call(client, output, {"lang-store.data": "en", **values})
+        assert response.status_code == 200 and BAD_REQUEST_EN in response_text(response), output
+
+
+def test_a_real_year_is_still_rendered(store, app):
+    _engine, accounts = store
+    response = call(client_for(app, accounts["school"]), "exp-links.children",
+                    {"lang-store.data": "en", "year.value": DRAFT_YEAR})
+    assert response.status_code == 200 and f"/download/school/S001/{DRAFT_YEAR}.xlsx" in response_text(response)
+
+
+def test_guarded_answers_an_overflow_with_the_message():
+    from dashboard.layout import guarded
+
+    def render():
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    assert BAD_REQUEST_EN in str(guarded(render, "en").children)
+
+
+@pytest.mark.parametrize("who,path", [
+    ("leader", "/download/circular/99999999999999999999.csv"),
+    ("leader", "/download/circular/99999999999999999999.xlsx?draft=1"),
+    ("school", "/download/school/S001/99999999999999999999.csv"),
+    ("school", "/download/school/S001/0.csv?draft=1"),
+])
+def test_a_download_of_a_huge_year_is_a_short_refusal(store, app, who, path):
+    _engine, accounts = store
+    client = client_for(app, accounts[who])
+    program = client.get(path)
+    assert program.status_code == 404 and program.json == {"error": "no such year", "error_zh": "沒有這個年度"}
+    page = client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "沒有這個年度" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "[1, 2]", "{}", '"x"', "{{{", "[" * 100_000 + "]" * 100_000,
+                                  json.dumps({"output": "school-content.children", "inputs": "x"}),
+                                  json.dumps({"output": "school-content.children"}),
+                                  json.dumps({"output": ["x"], "inputs": []}),
+                                  json.dumps({"output": "school-content.children", "inputs": [], "state": {}}),
+                                  json.dumps({"output": "nope.children", "inputs": [], "state": []}),
+                                  json.dumps({"output": "school-content.children",
+                                              "outputs": {"id": "school-content", "property": "children"},
+                                              "inputs": [{"id": "lang-store", "property": "data", "value": "en"}]}),
+                                  json.dumps({"output": "upload-outcome.data",
+                                              "outputs": {"id": "upload-outcome", "property": "data"},
+                                              "inputs": [{"id": "upload-workbook", "property": "contents",
+                                                          "value": {"a": 1}}]})])
+def test_a_callback_body_dash_cannot_read_is_a_400(store, app, body):
+    _engine, accounts = store
+    response = client_for(app, accounts["school"]).post("/_dash-update-component", data=body,
+                                                        content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:200]
+
+
+# --- 2. log-out started by another site ------------------------------------------------------------
+
+
+def test_a_log_out_started_by_another_site_ends_no_session(store, app):
+    _engine, accounts = store
+    client = client_for(app, accounts["school"], fresh=True)
+    for site in ("cross-site", "same-site"):
+        response = client.get("/logout", headers={"Sec-Fetch-Site": site})
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+        assert client.get("/upload").status_code == 200  # still logged in, the cookie still good
+
+
+@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}])
+def test_the_navbars_log_out_still_logs_out(store, app, headers):
+    _engine, accounts = store
+    client = client_for(app, accounts["school"], fresh=True)
+    copied = client.get_cookie("session").value
+    response = client.get("/logout", headers=headers)
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    other = app.server.test_client()
+    other.set_cookie("session", copied)
+    assert other.get("/upload").status_code == 302
+
+
+# --- 3. log-in posted from another site -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Origin": "null"},
+                                     {"Origin": "http://localhost:8050"},
+                                     {"Sec-Fetch-Site": "cross-site"},
+                                     {"Origin": "http://localhost", "Sec-Fetch-Site": "cross-site"}])
+def test_a_log_in_posted_from_another_site_is_refused(store, app, headers):
+    _engine, accounts = store
+    user, password = accounts["school"]
+    client = app.server.test_client()
+    response = client.post("/login", data={"username": user, "password": password, "next": "/"}, headers=headers)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "來自其他網站" in text and "came from another website" in text and 'name="username"' in text
+    assert client.get("/upload").status_code == 302  # no session was made
+
+
+@pytest.mark.parametrize("headers", [{}, {"Origin": "http://localhost"}, {"Origin": "HTTPS://LOCALHOST"},
+                                     {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}])
+def test_a_log_in_from_this_server_is_let_in(store, app, headers):
+    """An https origin of this host is this server behind a proxy that ends TLS."""
+    _engine, accounts = store
+    user, password = accounts["school"]
+    client = app.server.test_client()
+    response = client.post("/login", data={"username": user, "password": password, "next": "/"}, headers=headers)
+    assert response.status_code == 302 and response.headers["Location"] == f"/school/{user}"
+
+
+# --- 4. headers --------------------------------------------------------------------------------------
+
+
+def test_every_response_refuses_framing_and_sniffing(store, app):
+    _engine, accounts = store
+    anonymous = app.server.test_client()
+    school = client_for(app, accounts["school"])
+    for response in (anonymous.get("/login"), anonymous.get("/"), anonymous.get("/assets/10-safeschool.css"),
+                     anonymous.post("/_dash-update-component", json={}), school.get("/upload"),
+                     school.get("/download/school/S001/99999999999999999999.csv")):
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "script-src" not in response.headers.get("Content-Security-Policy", "")  # Dash's inline scripts run
+
+
+def test_callback_answers_and_the_layout_are_never_stored(store, app):
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    answer = call(client, "school-content.children", {"lang-store.data": "en", "year.value": DRAFT_YEAR,
+                                                      "school-code.data": "S001"})
+    layout = client.get("/_dash-layout")
+    assert answer.status_code == 200 and layout.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store" and layout.headers["Cache-Control"] == "no-store"
+
+
+# --- 5. the favicon ----------------------------------------------------------------------------------
+
+
+def test_the_favicon_is_an_icon_or_nothing_never_the_app_shell(app):
+    icon = Path(__file__).resolve().parent.parent / "assets" / "favicon.ico"
+    response = app.server.test_client().get("/favicon.ico")
+    assert "dash-config" not in response.get_data(as_text=True)
+    if icon.is_file():
+        assert response.status_code == 200 and response.data == icon.read_bytes()
+    else:
+        assert response.status_code == 404
+
+
+# --- 6. one school's uploads at once ------------------------------------------------------------------
+
+
+def _upload(client, data: bytes, lang: str) -> tuple[dict, str]:
+    values = {"upload-workbook.contents": upload_contents(data), "upload-workbook.filename": "S001.xlsx",
+              "year.value": DRAFT_YEAR}
+    outcome = json.loads(call(client, "upload-outcome.data", values).data)["response"]["upload-outcome"]["data"]
+    drawn = response_text(call(client, "upload-result.children", {"upload-outcome.data": outcome, "lang-store.data": lang}))
+    return outcome, drawn
+
+
+def test_a_second_upload_of_a_school_being_loaded_is_refused_at_once(store, app, tmp_path):
+    """While one upload of the school is being loaded (another request holds it), another is answered at
+    once, in the reader's language, and keeps nothing; after it the school's upload is taken again."""
+    from dashboard.pages.upload import one_upload_of_the_school
+
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    mine = school_workbook(SCHOOLS[0], tmp_path)
+    with one_upload_of_the_school("S001") as first:
+        assert first
+        started = time.monotonic()
+        outcome, english = _upload(client, mine, "en")
+        assert time.monotonic() - started < 5
+        _outcome, chinese = _upload(client, mine, "zh-Hant")
+    assert outcome["status"][0] == "upload.in_progress"
+    assert "Wait for it to finish and look at the result" in english
+    assert "請等它完成後查看結果" in chinese
+    kept = Path(get_settings().inbox) / UPLOADS / "S001.xlsx"
+    assert not kept.exists()  # nothing of it was kept
+    outcome, _ = _upload(client, mine, "en")
+    assert outcome["status"][0] in ("upload.loaded", "upload.loaded_with_problems"), outcome
+    assert kept.read_bytes() == mine
