@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from dashboard import exports
 from sync.errors import UserError
+from sync.settings import county_today
 
 CIRCULAR_FORMATS = ("xlsx", "docx", "csv")
 SCHOOL_FORMATS = ("xlsx", "csv")
@@ -35,7 +36,7 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
         raise UserError(f"{year} has not been published yet (the bureau publishes it); a draft can be exported now",
                         zh=f"{year}年度尚未發布（由教體局發布）；現在可以導出草稿")
     results = annual_results(engine, year, publication="draft" if draft else "active")
-    issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else date.today()
+    issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else county_today()
     return results, exports.circular_from_config(year, draft, issued)
 
 

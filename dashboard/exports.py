@@ -25,6 +25,7 @@ import pandas as pd
 
 from scoring.registry import all_indicators
 from sync.cells import is_missing
+from sync.settings import county_today
 
 AREA_IDS = ("A", "B", "C", "D", "E", "F", "G")
 # The plan's own names (rules.md); a rubric may rename areas, indicators keep these short names.
@@ -68,7 +69,7 @@ class Circular:
 
     year: int
     draft: bool = False
-    issued: date = field(default_factory=date.today)
+    issued: date = field(default_factory=county_today)
     title: str = DEFAULT_TITLE
     issuer: str = DEFAULT_ISSUER
     grades: tuple[str, ...] = DEFAULT_GRADES
@@ -118,7 +119,7 @@ def circular_from_config(year: int, draft: bool, issued: date | None = None) -> 
     rubric = configured_rubric()
     grades = tuple(g.name for g in rubric.grades)
     return Circular(
-        year=year, draft=draft, issued=issued or date.today(), title=cfg.title, issuer=cfg.issuer,
+        year=year, draft=draft, issued=issued or county_today(), title=cfg.title, issuer=cfg.issuer,
         grades=grades, grade_minimums=tuple(g.min for g in rubric.grades),
         area_names={a: rubric.areas[a].name for a in rubric.areas},
     )

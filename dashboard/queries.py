@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from dashboard.access import Viewer
 from sync import contract
 from sync.frames import day_column
+from sync.settings import county_today
 from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
 
 AREAS = ("A", "B", "C", "D", "E", "F", "G")
@@ -292,7 +293,7 @@ def ranking(viewer: Viewer, year: int) -> pd.DataFrame:
 
 def _reference_day(year: int, today: date | None) -> date:
     """'Now' inside the year: today in the running year, 31 Dec for a past one."""
-    today = today or date.today()
+    today = today or county_today()
     return min(today, date(year, 12, 31)) if year <= today.year else date(year, 1, 1)
 
 
@@ -492,7 +493,7 @@ def county_todos(viewer: Viewer, year: int, today: date | None = None) -> dict:
 
 
 def _is_running(year: int, today: date | None) -> bool:
-    return (today or date.today()).year == year
+    return (today or county_today()).year == year
 
 
 def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> dict:

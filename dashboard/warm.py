@@ -18,7 +18,8 @@ import logging
 import os
 import sys
 import threading
-from datetime import date
+
+from sync.settings import county_today
 
 CHECK_SECONDS = 5.0
 _log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def warm_once(years: int = 2) -> tuple:
     for year in queries.years(bureau)[:years]:
         queries.warm_year(engine, year, version)
         try:
-            overview._rendered(queries.scope_viewer(bureau), year, DEFAULT_LANGUAGE, date.today(), version)
+            overview._rendered(queries.scope_viewer(bureau), year, DEFAULT_LANGUAGE, county_today(), version)
         except (queries.NotFound, queries.Refused):
             pass
     queries.warm_school_loads(engine, version)

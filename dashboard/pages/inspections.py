@@ -8,7 +8,6 @@ workbook are listed but can only be changed in the workbook.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
@@ -21,6 +20,7 @@ from dashboard.layout import T, guarded, inspection_kind_label, lang_of, message
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync import contract, inspections
 from sync.errors import UserError
+from sync.settings import county_today
 from sync.store import get_engine
 
 dash.register_page(__name__, path="/admin/inspections", name="inspections", title="學校本質安全考評")
@@ -50,7 +50,7 @@ def layout(**_query):
         html.H2(id="insp-form-title", children=t("insp.new"), className="h6"),
         dcc.Store(id="insp-editing"),
         dbc.Row([
-            _field("insp.date", dbc.Input(id="insp-date", type="date", value=date.today().isoformat()), 2),
+            _field("insp.date", dbc.Input(id="insp-date", type="date", value=county_today().isoformat()), 2),
             _field("insp.school", dcc.Dropdown(id="insp-school", options=school_options(),
                                                               placeholder=t("choose.school")), 4),
             _field("insp.kind", dcc.Dropdown(id="insp-kind", options=list(contract.INSPECTION_KINDS),
@@ -150,7 +150,7 @@ def load_finding(record_id, _clear):
     except Exception:
         raise PreventUpdate from None
     if ctx.triggered_id == "insp-clear" or not record_id:
-        return None, date.today().isoformat(), None, contract.INSPECTION_KINDS[0], "", None, False, False, None, None
+        return None, county_today().isoformat(), None, contract.INSPECTION_KINDS[0], "", None, False, False, None, None
     found = [r for r in inspections.list_inspections(get_engine()) if r["record_id"] == record_id and r["editable"]]
     if not found:
         raise PreventUpdate

@@ -31,6 +31,7 @@ from dashboard.layout import (
     type_label,
     viewer_or_refuse,
 )
+from sync.settings import county_today
 
 
 def layout(**_query):
@@ -242,7 +243,7 @@ def render_overview(lang, year):
         viewer = viewer_or_refuse()
         if not year:
             raise queries.NotFound("overview.no_results")
-        return _rendered(queries.scope_viewer(viewer), page_year(year), lang, date.today(), queries.data_version())
+        return _rendered(queries.scope_viewer(viewer), page_year(year), lang, county_today(), queries.data_version())
 
     return guarded(render, lang)
 

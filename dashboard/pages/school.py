@@ -35,6 +35,7 @@ from dashboard.layout import (
     with_week_dates,
 )
 from sync.cells import is_missing
+from sync.settings import county_today
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
                   "closed": "success"}
@@ -162,7 +163,7 @@ def todo_list(todo: dict, lang: str):
     if counts["guards_untrained"]:
         items.append(("info", t("todo.guard_training", lang, n=counts["guards_untrained"], semester=period_label(labels["semester"], lang))))
     for guard in todo["guards"]:
-        if pd.Timestamp(guard["limit_day"]) > pd.Timestamp.now().normalize():
+        if pd.Timestamp(guard["limit_day"]) > pd.Timestamp(county_today()):
             items.append(("info", t("todo.guard_56", lang, name=to_language(str(guard["name"]), lang),
                                     date=_date(guard["limit_day"]))))
     if not items:
@@ -455,7 +456,7 @@ def render_school_page(lang, year, code):
             raise queries.NotFound("school.pick")
         if not year:
             raise queries.NotFound("overview.no_results")
-        return _rendered(queries.scope_viewer(viewer), str(code), page_year(year), lang, date.today(), queries.data_version())
+        return _rendered(queries.scope_viewer(viewer), str(code), page_year(year), lang, county_today(), queries.data_version())
 
     return guarded(render, lang)
 

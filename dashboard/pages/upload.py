@@ -14,7 +14,6 @@ import fcntl
 import logging
 import os
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import dash
@@ -26,7 +25,7 @@ from dashboard.downloads import annotated_path
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, grade_label, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for, text_table
-from sync.settings import get_settings
+from sync.settings import county_today, get_settings
 from sync.store import get_engine
 
 dash.register_page(__name__, path="/upload", name="upload", title="學校本質安全考評")
@@ -240,7 +239,7 @@ def receive_workbook(contents, filename, year):
 
     try:
         viewer = school_or_refuse()
-        year = page_year(year) if year else date.today().year
+        year = page_year(year) if year else county_today().year
     except (queries.Refused, ValueError, TypeError):  # show_outcome says why, in the reader's language
         return {"status": None}
     data = _decode(contents or "")
