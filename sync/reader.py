@@ -981,6 +981,7 @@ _NOTE = re.compile(
     r"^(备注|注意|注[:、.\d]|注$|说明|填表|填报|制表|签字|签名|签章|盖章|负责人|审核|审批|联系人|校长签|"
     r"以上|此表|本表|\(?示例\)?|\(?样例\)?|例:|例如)"  # 示例: the form's example row left in
 )
+_NOTE_ANYWHERE = re.compile(r"^(?:(?:备注|注意|注|说明):|以上|本表|此表)")
 _EXAMPLE = re.compile(r"^[(（]?(示例|样例)[)）]?|^例[:：]|^例如")
 # Who signs a form, as the paperwork line under it names them (校長：王五, 分管領導：李四, 日期：...).
 _SIGNERS = r"(填表|填报|填写|制表|统计|记录|经办|经手|报送|签字|签名|签章|盖章|负责人|审核|审批|校长|副校长|分管|主管|领导|日期)"
@@ -1022,7 +1023,7 @@ def _note_kind(text: str) -> tuple[str, int]:
     if _SIGNATURE.match(plain) or _BLANK_DATE.match(plain) or _NOTHING_BELOW.match(plain) or (
             len(plain) <= _SEAL_MAX_LENGTH and _SEAL.search(plain)):
         return "signature", len(plain)
-    if _NOTE.match(plain):
+    if _NOTE.match(plain.lstrip("(*※[【")):  # （注：本表每月更新）, ※說明：
         return "note", len(plain)
     if _SIGNER_LABEL.match(plain):
         # 校長, 分管領導 alone in a cell: paperwork only on a line of such labels and names (note_kind);
@@ -1075,6 +1076,12 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
     if kind == "signature":
         return kind
     if first > first_table_col:
+        # 備註：… written from column B, 以上情況屬實 under the last column: a note when it is the line's
+        # only cell (a record fills more); anything else starting right of the table's edge is a record.
+        # Labelled (備註：, 注：, 說明：) or a stock phrase: 說明會後的疏散演練 alone is a record to fix.
+        if kind == "note" and len(filled_cells(cells)) == 1 and _NOTE_ANYWHERE.match(
+                _paperwork_form(text).lstrip("(*※[【")):
+            return kind
         return None
     if kind == "note":
         return kind

@@ -116,6 +116,28 @@ def test_a_row_that_looks_like_a_record_under_the_table_is_never_dropped(tmp_pat
     assert report.rejected[0]["raw"]["演練日期"] == "五月"
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_notes_written_right_of_the_tables_edge_or_bracketed_are_notes(tmp_path, fmt):
+    """Found by an audit: notes in column B or C, or opening with a bracket or ※, were each refused as a
+    broken record ('date' must be filled in).  A note alone on its line is paperwork wherever it
+    starts; a record never is (the next test, and every record-like line under the table)."""
+    book = school_book()
+    book["保安演練"] += [[None, "備註：本表由保衛科填寫", None], [None, "注：演練照片另存", None],
+                      ["（注：本表每月更新）", None, None], ["※說明：無", None, None], [None, None, "以上情況屬實"]]
+    report = check_file(write(fmt, tmp_path / "book", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, report.lines()
+    assert [n["kind"] for n in report.notes if n["sheet"] == "保安演練"] == ["note"] * 5
+    assert len(report.rows["guard_drills"]) == 1
+
+
+@pytest.mark.parametrize("line", [[None, "本部", "說明會後的疏散演練"], [None, None, "說明會後的疏散演練"]])
+def test_a_record_starting_right_of_the_tables_edge_is_still_a_record(tmp_path, line):
+    book = school_book()
+    book["保安演練"].append(line)  # its date left out: a record to fix, however like a note it starts
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert [(p.row, p.column) for p in report.problems] == [(3, "日期")]
+
+
 def test_a_short_single_cell_under_the_table_is_a_row_problem_not_a_note(tmp_path):
     book = school_book()
     book["保安人員"].append(["孫保安"])  # a guard's name alone: a record with its cells missing
