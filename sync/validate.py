@@ -452,6 +452,9 @@ _ID_CARD = re.compile(
 _OLD_ID_CARD = re.compile(r"^[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}$", re.M)
 # A mobile number, with China's country code in any of its written forms (+86, 0086, 86).
 _MOBILE = re.compile(r"(?<![\d.])(?:(?:\+|00)?86)?1[3-9]\d{9}(?!\d|\.\d)")  # not part of a decimal number
+# A mobile written in its three groups with dots (138.0013.8000), as on some business cards; dots are
+# otherwise no separator (1.3.5.7.9.11.13.15周 is a list), so only this exact shape.
+_MOBILE_DOTTED = re.compile(r"(?<![\d.])1[3-9]\d\.\d{4}\.\d{4}(?![\d.])")
 # A landline: an area code set off by a separator or brackets (0351-1234567, (0755)12345678), or after
 # the country code (+86 755 12345678).  Bare runs of digits are not guessed at: too many codes look so.
 _LANDLINE = re.compile(
@@ -486,7 +489,7 @@ def _private_kind(text: str) -> tuple[str, str] | None:
     compact = _SEPARATORS.sub("", text)
     if _ID_CARD.search(compact) or _OLD_ID_CARD.search(compact):
         return ("身份證號碼", "an identity-card number")
-    if _MOBILE.search(compact) or _LANDLINE.search(text):
+    if _MOBILE.search(compact) or _MOBILE_DOTTED.search(text) or _LANDLINE.search(text):
         return ("電話號碼", "a phone number")
     return None
 

@@ -206,7 +206,7 @@ def test_one_person_listed_twice_at_once_is_refused_with_what_to_do(tmp_path):
     ("0086 138 0013 8000", "phone"), ("138–0013–8000", "phone"), ("138－0013－8000", "phone"),
     ("138\u00a00013\u00a08000", "phone"),
     ("0755 12345678", "phone"), ("（0755）12345678", "phone"), ("0871—12345678", "phone"),
-    ("+86 755 12345678", "phone"),
+    ("+86 755 12345678", "phone"), ("聯繫人王五 138.0013.8000", "phone"),
 ])
 def test_identity_and_phone_numbers_in_the_forms_people_type_refuse_the_file(tmp_path, value, kind):
     book = school_book()
