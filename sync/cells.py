@@ -76,6 +76,8 @@ def display(value) -> str:
         return value.isoformat(sep=" ") if (value.hour or value.minute or value.second) else value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):  # 7:20 as a cell formatted as a time shows it, not 07:20:00
+        return value.strftime("%H:%M") if not (value.second or value.microsecond) else value.isoformat()
     return str(value).strip()
 
 
@@ -181,7 +183,7 @@ def required_missing(label_zh: str, label_en: str) -> Problem:
 def _norm_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, (date, datetime, time)):
         return display(value)
     if isinstance(value, bool):
         return display(value)

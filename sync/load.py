@@ -371,8 +371,8 @@ def _store(conn, run_id: int, key: str, kind: str, report: FileReport, body_sha:
     values = {"kind": kind or "unknown", "content_hash": digest, "last_seen_at": now}
     if report.refused:
         outcome.action = "refused"
-        outcome.message = "; ".join(p.reason_en for p in report.file_problems)[:2000]
-        values.update(status="refused", message="; ".join(p.reason_zh for p in report.file_problems)[:2000])
+        outcome.message = _refusal_summary(report.file_problems, "en")
+        values.update(status="refused", message=_refusal_summary(report.file_problems, "zh"))
         if report.school_code:
             values["school_code"] = report.school_code
     else:
@@ -392,6 +392,27 @@ def _store(conn, run_id: int, key: str, kind: str, report: FileReport, body_sha:
     conn.execute(_UPDATE_SOURCE, {"of_source": source_id, **values})
     conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
+
+
+def _refusal_summary(problems: list[Problem], lang: str, limit: int = 2000) -> str:
+    """Why a file was refused, for the run history: each reason once, with where it was found (a
+    phone number in thirteen cells was one sentence thirteen times, and said nowhere where)."""
+    zh = lang == "zh"
+    places: dict[str, list[str]] = {}
+    for p in problems:
+        row = (f"第{p.row}行" if zh else f"row {p.row}") if p.row else None
+        where = " ".join(str(part) for part in (p.sheet, row, p.column) if part)
+        listed = places.setdefault(p.reason_zh if zh else p.reason_en, [])
+        if where and where not in listed:
+            listed.append(where)
+    parts = []
+    for reason, where in places.items():
+        if not where:
+            parts.append(reason)
+            continue
+        more = "" if len(where) <= 5 else (f"等{len(where)}處" if zh else f" and {len(where) - 5} more")
+        parts.append(f"{reason}({'、'.join(where[:5])}{more})" if zh else f"{reason} ({', '.join(where[:5])}{more})")
+    return ("；" if zh else "; ").join(parts)[:limit]
 
 
 def _run_line(run_id: int, o: SourceOutcome) -> dict:

@@ -138,6 +138,15 @@ def test_a_record_starting_right_of_the_tables_edge_is_still_a_record(tmp_path, 
     assert [(p.row, p.column) for p in report.problems] == [(3, "日期")]
 
 
+def test_a_time_in_a_text_column_is_kept_as_the_cell_shows_it():
+    """Found by an audit: 護學崗's 時段 typed 7:20 in a time-formatted cell was stored as '07:20:00'."""
+    from datetime import time
+
+    slot = SHEETS["gate_duty"].column("slot")
+    assert cells.parse_cell(slot, time(7, 20)) == ("07:20", None)
+    assert cells.parse_cell(slot, time(7, 20, 30)) == ("07:20:30", None)
+
+
 def test_a_short_single_cell_under_the_table_is_a_row_problem_not_a_note(tmp_path):
     book = school_book()
     book["保安人員"].append(["孫保安"])  # a guard's name alone: a record with its cells missing

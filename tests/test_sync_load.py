@@ -165,6 +165,25 @@ def test_a_refused_file_keeps_its_previous_records_and_is_reported_every_run(eng
     assert status[0] == "refused" and "保安人員" in status[1]
 
 
+def test_a_refusal_in_the_run_history_gives_each_reason_once_with_where(engine, inbox):
+    """Found by an audit: phone numbers in three cells left the history the same sentence three times,
+    and nowhere where; the school's office reads that line to find what to fix."""
+    book = school_book("1001")
+    for row in (1, 2):
+        book["應急演練"][row][4] = "138-0013-8000"
+    book["保安演練"][1][2] = "139 0013 8000"
+    write_xlsx(inbox / "schools" / "1001.xlsx", book)
+    summary = _sync(engine, inbox)
+    [outcome] = [o for o in summary.sources if o.source_key == "file:schools/1001.xlsx"]
+    assert outcome.message.count("looks like a phone number") == 1, outcome.message
+    assert "應急演練 row 2" in outcome.message and "應急演練 row 3" in outcome.message
+    assert "保安演練 row 2" in outcome.message
+    with engine.connect() as conn:
+        message = conn.execute(select(sources.c.message).where(
+            sources.c.source_key == "file:schools/1001.xlsx")).scalar_one()
+    assert message.count("疑似電話號碼") == 1 and "應急演練 第2行" in message and "保安演練 第2行" in message
+
+
 def test_row_problems_are_kept_with_raw_values_for_the_school_and_the_bureau(engine, inbox):
     book = school_book("1001")
     book["應急演練"][1][6] = 20
