@@ -1076,9 +1076,9 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
     if kind == "signature":
         return kind
     if first > first_table_col:
-        # 備註：… written from column B, 以上情況屬實 under the last column: a note when it is the line's
-        # only cell (a record fills more); anything else starting right of the table's edge is a record.
-        # Labelled (備註：, 注：, 說明：) or a stock phrase: 說明會後的疏散演練 alone is a record to fix.
+        # 備註：… written from column B, 以上情況屬實 under the last column: a note when it is labelled (備註：,
+        # 注：, 說明：) or a stock phrase, alone on its line; anything else starting right of the table's
+        # edge is a record (說明會後的疏散演練 alone is one to fix).
         if kind == "note" and len(filled_cells(cells)) == 1 and _NOTE_ANYWHERE.match(
                 _paperwork_form(text).lstrip("(*※[【")):
             return kind
@@ -1220,6 +1220,20 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     last_kind = None  # what the line above (blanks passed over) was taken for
     moved_under = None  # (row, a column key) of a header again above, its columns in another order
     signature_date = None  # the row of a date alone under a signature, a record if one follows it
+
+    def take(r: int, cells: list) -> None:
+        """Row r read as a record (or passed over as a form's empty numbered row)."""
+        if as_read:
+            picked = {key: cells[i] for key, i in picks}
+        else:
+            width = len(cells)
+            picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in picks}
+        region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
+        if _only_serial_number(picked, cells):
+            return
+        refused = _under_a_moved_header(spec, moved_under, header_idx + 1) if moved_under else None
+        rows.append(RawRow(r + 1, picked, row_cells=cells, names=names, refused_because=refused))
+
     for r in range(first_record, len(grid)):
         cells = grid[r]
         first = _first_filled(cells)
@@ -1253,27 +1267,10 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
                 continue
         if signature_date is not None:
             notes.remove((signature_date + 1, _line_text(grid[signature_date]), "signature"))
-            for line in (signature_date, r):
-                _take(line, grid[line], as_read, picks, names, rows, region, spec, moved_under, header_idx)
+            take(signature_date, grid[signature_date])
             signature_date = None
-            continue
-        _take(r, cells, as_read, picks, names, rows, region, spec, moved_under, header_idx)
+        take(r, cells)
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
-
-
-def _take(r: int, cells: list, as_read: bool, picks, names, rows: list, region: list, spec, moved_under,
-          header_idx: int) -> None:
-    """Row r read as a record (or passed over as a form's empty numbered row)."""
-    if as_read:
-        picked = {key: cells[i] for key, i in picks}
-    else:
-        width = len(cells)
-        picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in picks}
-    region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
-    if _only_serial_number(picked, cells):
-        return
-    refused = _under_a_moved_header(spec, moved_under, header_idx + 1) if moved_under else None
-    rows.append(RawRow(r + 1, picked, row_cells=cells, names=names, refused_because=refused))
 
 
 def _date_alone(cells: list, first: int) -> bool:
