@@ -1305,8 +1305,10 @@ def _header_again(spec: contract.Sheet, cells: list, picks: list[tuple[str, int]
     least.  None when it is not; "" when each column it names is in its place; else the key of a
     column it names in another place."""
     # Most rows: one look at the first two columns (a pasted header may begin with a column of its own).
-    if not any(i < len(cells) and cells[i].__class__ is str and column_key_of(spec, cells[i]) is not None
-               for _key, i in picks[:2]):
+    for _key, i in picks[:2]:
+        if i < len(cells) and cells[i].__class__ is str and _column_key(spec.key, cells[i])[0] is not None:
+            break
+    else:
         return None
     named = {key: idxs for key, idxs in _header_matches(spec, cells).items() if key in columns}
     if len(named) < max(2, (len(picks) + 1) // 2):
