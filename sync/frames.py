@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from sync import contract
 from sync.store import records, sources
+from sync.validate import zero_dropped
 
 _DTYPES = {
     contract.INT: "Int64",
@@ -98,7 +99,21 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
                 frame = frame.sort_values("source_id", key=lambda ids: ~ids.isin(from_database), kind="stable")
             frames[key] = _typed(frame.drop(columns=["record_id"]).reset_index(drop=True), key)
         _registry_row_refused(conn, frames, school_codes)
+    _zero_padded_codes(frames)
     return frames
+
+
+def _zero_padded_codes(frames: dict[str, pd.DataFrame]) -> None:
+    """One school for a code registered twice, with and without its leading zeros (sync.validate.
+    zero_dropped): the registry's row of the short form goes, and any record filed under it is the
+    zero-padded code's."""
+    short = zero_dropped(frames["registry"]["school_code"])
+    if not short:
+        return
+    frames["registry"] = frames["registry"][~frames["registry"]["school_code"].isin(short)].reset_index(drop=True)
+    for key, frame in frames.items():
+        if key != "registry" and "school_code" in frame.columns and frame["school_code"].isin(short).any():
+            frames[key] = frame.assign(school_code=frame["school_code"].replace(short))
 
 
 def _mapping_rank(mapped: dict[int, str]) -> dict[int, tuple[int, int]]:

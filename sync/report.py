@@ -46,6 +46,7 @@ from sync.validate import (
     registered_code,
     sheet_privacy_problems,
     validate_rows,
+    zero_dropped,
 )
 
 SCHOOL_WORKBOOK = "school_workbook"
@@ -151,6 +152,8 @@ def registry_in_store(engine, kinds: tuple[str, ...] = (BUREAU_WORKBOOK, "sql"))
                                 .order_by(from_query, table.c.record_id))}
         for code in codes_on_refused_registry_rows(conn, kinds) - entries.keys():
             entries[code] = None
+    for short in zero_dropped(entries):
+        del entries[short]  # the zero-padded code stands; 101 reads as it (registered_code)
     return entries or None
 
 

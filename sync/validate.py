@@ -276,6 +276,20 @@ def registered_code(code: str | None, registry: set[str] | None) -> str | None:
     return fits[0] if len(fits) == 1 else code
 
 
+def zero_dropped(codes) -> dict[str, str]:
+    """Registered codes that are another registered code without its leading zeros, each mapped to
+    that code: 101 beside 0101 (a registry query reading a number column drops the zeros the bureau
+    workbook keeps).  Both registered, 101 was a second school that never sent anything, and a
+    workbook whose code Excel made the number 101 was filed under it.  Not guessed when three forms
+    of one number are registered."""
+    by_digits: dict[str, list[str]] = {}
+    for code in set(codes):
+        if code and code.isdigit():
+            by_digits.setdefault(code.lstrip("0"), []).append(code)
+    return {short: long for forms in by_digits.values() if len(forms) == 2
+            for short, long in [sorted(forms, key=len)]}
+
+
 _PADDED_CACHE: dict[int, tuple[set, dict[str, list[str]]]] = {}
 
 

@@ -528,3 +528,35 @@ def test_the_school_code_column_is_named_as_leniently_as_the_others(alias):
     twice = check_rows("sis", "funds", ["school_code", alias, "date", "use", "amount"],
                        [("1001", "1002", date(2026, 3, 1), "隱患整治", 100)], {"1001"}, TODAY, indicator_max())
     assert twice.refused and "2 times" in twice.file_problems[0].reason_en
+
+
+def test_a_registry_query_reading_codes_as_numbers_adds_no_school_beside_the_bureaus_zero_padded_one(
+        store, tmp_path, sis_url):
+    """Found by an audit: the school system keeps codes in a number column (101), the bureau workbook
+    writes 0101.  Both were registered: 101 and 102 ranked as schools that sent nothing, and 0102's
+    workbook, whose code Excel had made the number 102, was filed under the phantom 102.  The
+    zero-padded code is the school; 101 reads as it."""
+    from sync.frames import load_frames
+    from sync.report import registry_in_store
+    from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE xs_school_n (xxdm INTEGER, xxmc VARCHAR(100), xxlb VARCHAR(20), "
+                          "ssxz VARCHAR(50))"))
+        conn.execute(text("INSERT INTO xs_school_n VALUES (101, '城關小學', '小學', '城關鎮'), "
+                          "(102, '東關小學', '小學', '城關鎮')"))
+    eng.dispose()
+    query = {"registry": "SELECT xxdm AS school_code, xxmc AS name, xxlb AS type, ssxz AS township FROM xs_school_n"}
+    inbox = tmp_path / "inbox"
+    write_xlsx(inbox / "bureau.xlsx", bureau_book(("0101", "0102")))
+    school = school_book("0102", name="東關小學")
+    school["學校概況"][1][0] = 102  # Excel made the typed 0102 a number
+    write_xlsx(inbox / "0102.xlsx", school)
+    summary = run_sync(store, inbox, sql_sources=[SqlSource(name="sis", url=sis_url, queries=query)], today=TODAY,
+                       recompute=False)
+    assert {o.source_key: o.action for o in summary.sources}["file:0102.xlsx"] == "loaded"
+    assert sorted(registry_in_store(store)) == ["0101", "0102"]
+    frames = load_frames(store)
+    assert sorted(frames["registry"]["school_code"].unique()) == ["0101", "0102"]
+    assert set(frames["guards"]["school_code"]) == {"0102"} and set(frames["school"]["school_code"]) == {"0102"}
