@@ -91,17 +91,28 @@ def _read_only(conn) -> None:
 _PG_LITERALS = r"(?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|(?<![\w$])\$((?:[^\W\d]\w*)?)\$.*?\$\1\$|--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\""
 _MYSQL_LITERALS = (r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`|#[^\n]*|"
                    r"--(?=[\s\x00-\x1f]|$)[^\n]*|/\*(?!M?!).*?\*/")
+# The same where the server's sql_mode has NO_BACKSLASH_ESCAPES (a backslash is a character: 'x\' is
+# one string) or ANSI_QUOTES ("..." is a name, in which a backslash is a character too): read with
+# the default's literals, 'x\' AS a ... INTO OUTFILE '/tmp/f' -- ' hid its INTO (found by an audit).
+_MYSQL_PLAIN_LITERALS = (r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|#[^\n]*|"
+                         r"--(?=[\s\x00-\x1f]|$)[^\n]*|/\*(?!M?!).*?\*/")
 _LITERALS = {
     "mysql": re.compile(_MYSQL_LITERALS, re.S),
+    "mysql-plain": re.compile(_MYSQL_PLAIN_LITERALS, re.S),
     "postgresql": re.compile(_PG_LITERALS, re.S),
     None: re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\"|`[^`]*`", re.S),
 }
 _WRITES = re.compile(r"\b(into|for\s+update|for\s+share|for\s+no\s+key\s+update|lock\s+in\s+share\s+mode)\b", re.I)
 
 
-def query_problem(query: str, dialect: str | None = None) -> str | None:
+def query_problem(query: str, dialect: str | None = None, sql_mode: str = "") -> str | None:
     """Why a mapped query is refused before it runs, or None: one SELECT (or WITH ... SELECT) only.
-    dialect: "postgresql" or "mysql" (MariaDB), for how its literals and comments are written."""
+    dialect: "postgresql" or "mysql" (MariaDB), for how its literals and comments are written;
+    sql_mode: a MySQL/MariaDB session's, which changes how they are read."""
+    if dialect == "mysql" and ("NO_BACKSLASH_ESCAPES" in sql_mode.upper() or "ANSI_QUOTES" in sql_mode.upper()):
+        # Refused when either reading finds a write: under ANSI_QUOTES alone "..." still lets no write
+        # through the other way, and a query clean under both is clean as the server reads it.
+        return query_problem(query, "mysql") or query_problem(query, "mysql-plain")
     bare = _LITERALS.get(dialect, _LITERALS[None]).sub(" ", query).strip().rstrip(";").strip()
     if "/*" in bare:
         return "it holds a /*! ... */ comment, which MySQL and MariaDB run as code; take it out"
@@ -132,6 +143,14 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
             raise SourceUnreachable(first_line(err)) from None
         with conn:
             _answer_limit(conn)
+            if dialect in ("mysql", "mariadb"):
+                # Read as this server reads it: its sql_mode (a DBA's, or the URL's init_command) may
+                # change what is a string; checked before the query runs, in the same session.
+                mode = conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar() or ""
+                conn.rollback()
+                refused = query_problem(query, "mysql", mode)
+                if refused:
+                    raise SourceUnavailable(f"the query was not run: {refused}")
             _read_only(conn)  # first statement of the transaction the query then runs in
             out = _run_one_statement(conn, query)
             conn.rollback()

@@ -147,6 +147,28 @@ def test_a_write_hidden_where_the_check_would_not_see_it_is_never_run(store, tmp
     eng.dispose()
 
 
+@pytest.mark.parametrize("sql_mode, quote", [("NO_BACKSLASH_ESCAPES", "'"), ("ANSI_QUOTES", '"')])
+def test_a_write_hidden_by_the_servers_sql_mode_is_never_run(store, tmp_path, mariadb_url, sql_mode, quote):
+    """Found by an audit: where the DBA set NO_BACKSLASH_ESCAPES (or ANSI_QUOTES), 'x\\' is a whole
+    string to MariaDB, but the check read \\' as an escaped quote and the INTO OUTFILE after it as part
+    of the string: the server wrote the file.  The query is read as the server's mode reads it."""
+    from pathlib import Path
+    from urllib.parse import quote as url_quote
+
+    target = Path(f"/tmp/safeschool-audit-mode-{tmp_path.name}.txt")
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text(SCHEMA[0]))
+        conn.execute(text(ROWS[0]))
+    eng.dispose()
+    url = mariadb_url + "&init_command=" + url_quote(f"SET SESSION sql_mode='{sql_mode}'")
+    query = (f"SELECT {quote}x\\{quote} AS a, xxdm AS school_code FROM xs_school "
+             f"INTO OUTFILE '{target}' -- {quote}")
+    out = _by_key(_run(store, tmp_path, SqlSource(name="sis", url=url, queries={"registry": query})))
+    assert out["sql:sis:registry"].action == "failed" and "was not run" in out["sql:sis:registry"].message
+    assert not target.exists()
+
+
 def test_the_server_takes_one_statement_only_whatever_the_text_check_missed(sis_url, monkeypatch):
     """Behind the text check, the server itself refuses a second statement (PostgreSQL: the extended
     protocol; MariaDB: PyMySQL's connections allow no multi-statements): a COMMIT the check missed can
