@@ -534,6 +534,12 @@ class _Writer:
             self.conn = None
 
 
+_BUREAU_GONE = ("收件夾中沒有教育局工作簿(是否正在保存或移動?),原有的學校名冊和督查記錄保留;請放回工作簿,"
+                "或換上新的教育局工作簿 / the inbox holds no bureau workbook (is it being saved or moved?); its "
+                "registry and inspection findings are kept: put the workbook back, or a new bureau workbook "
+                "in its place")
+
+
 # A run without any configuration file (a shell where SAFESCHOOL_CONFIG was not set) maps no query:
 # that is no reason to take the shared database's records out of the evaluation.
 _NO_CONFIG = ("未設置 SAFESCHOOL_CONFIG,本次沒有運行數據庫查詢,其記錄保留;請按調度程序的設置指定配置文件後再同步 / "
@@ -683,6 +689,12 @@ class _Run:
                 if key.startswith("sql:") and self.without_config:
                     self.outcomes.append(self.writer.write(key, lambda conn, key=key: _fail_source(
                         conn, self.run_id, key, "sql", _NO_CONFIG, existing)))
+                    continue
+                if row["kind"] == BUREAU_WORKBOOK and not bureau:
+                    # No bureau workbook at all this run (being saved or moved, deleted by mistake): its
+                    # registry and findings are what every school is checked and scored against.
+                    self.outcomes.append(self.writer.write(key, lambda conn, key=key: _fail_source(
+                        conn, self.run_id, key, BUREAU_WORKBOOK, _BUREAU_GONE, existing)))
                     continue
                 self.outcomes.append(self.writer.write(key, lambda conn, key=key, row=row: _remove_missing(
                     conn, self.run_id, key, row)))

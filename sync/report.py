@@ -613,6 +613,14 @@ def _check_bureau(report, tables, today, maxima, elsewhere=None):
     ctx = Context(today=today, school_code=None, registry=None, indicator_max=maxima)
     if "registry" in tables:
         t = tables["registry"]
+        if not t.rows and not elsewhere:
+            # Loaded, an empty list would unregister every school: each workbook refused in the same run.
+            report.add_file_problem(
+                f"工作表「{t.sheet.name}」中沒有任何學校;學校名冊是全縣每所學校的檢查和考評依據,請填好後再放入收件夾",
+                f"sheet '{t.sheet.name}' lists no school; every school is checked and scored against the "
+                "registry: fill it in before putting the workbook in the inbox",
+                sheet=t.sheet.name, sheet_key="registry")
+            return
         _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))
         ctx.registry = {r["school_code"] for r in report.rows.get("registry", [])} | {
             r["school_code"] for r in report.rejected if r["sheet_key"] == "registry" and r["school_code"]} | set(

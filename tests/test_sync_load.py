@@ -225,6 +225,40 @@ def test_a_vanished_file_takes_its_records_with_it(engine, inbox):
     assert status == {"1001": "loaded", "1002": "not submitted", "1003": "not submitted"}
 
 
+def test_a_bureau_workbook_gone_from_the_inbox_keeps_the_registry_and_findings(engine, inbox):
+    """Found by an audit: the bureau workbook moved away for a moment took the registry, every finding
+    (vetoes too) and every draft score with it, and told every school its code was not registered.
+    With no bureau workbook in the inbox its records stay; a new one in its place replaces them."""
+    _sync(engine, inbox)
+    registered = _count(engine, records["registry"])
+    (inbox / "bureau.xlsx").rename(inbox.parent / "bureau.xlsx")
+    for _ in range(2):  # and on the run after
+        summary = _sync(engine, inbox)
+        gone = next(o for o in summary.sources if o.source_key == "file:bureau.xlsx")
+        assert gone.action == "failed" and "registry and inspection findings are kept" in gone.message
+        assert _count(engine, records["registry"]) == registered == 3
+        assert _actions(summary).get("file:schools/1001.xlsx") == "skipped"
+    (inbox.parent / "bureau.xlsx").rename(inbox / "renamed-bureau.xlsx")
+    summary = _sync(engine, inbox)
+    actions = _actions(summary)
+    assert (actions["file:bureau.xlsx"], actions["file:renamed-bureau.xlsx"]) == ("removed", "loaded")
+    assert _count(engine, records["registry"]) == 3
+
+
+def test_a_bureau_workbook_whose_registry_lists_no_school_is_refused(engine, inbox):
+    """Found by an audit: loaded, an empty 學校名冊 unregistered every school, and each school's workbook
+    was refused in the same run; refused, the previous registry stands."""
+    _sync(engine, inbox)
+    book = bureau_book(("1001",))
+    book["學校名冊"] = book["學校名冊"][:1]  # the header, no school under it
+    write_xlsx(inbox / "bureau.xlsx", book)
+    summary = _sync(engine, inbox)
+    bureau = next(o for o in summary.sources if o.source_key == "file:bureau.xlsx")
+    assert bureau.action == "refused" and "lists no school" in bureau.message
+    assert _count(engine, records["registry"]) == 3
+    assert _actions(summary)["file:schools/1001.xlsx"] == "skipped"
+
+
 @pytest.mark.parametrize("how", ["empty", "absent"])
 def test_an_unmounted_share_fails_the_run_and_removes_nothing(engine, inbox, how):
     import shutil
