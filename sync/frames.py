@@ -74,6 +74,9 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
         mapped = dict(conn.execute(select(sources.c.source_id, sources.c.source_key).where(sources.c.kind == "sql")).all())
         from_database = set(mapped)
         rank = _mapping_rank(mapped)
+        # A query's rows of a school all refused still are the school's rows from the database: its
+        # workbook's (two guards since gone) must not come back for them (found by an audit).
+        refused_by_query = _schools_with_refused_query_rows(conn, from_database)
         for key, table in records.items():
             query = select(*_as_read(table)).order_by(table.c.record_id)
             if school_codes is not None:
@@ -83,14 +86,15 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
             frame = pd.DataFrame.from_records(rows, columns=[c.name for c in table.columns])
             if from_database and key not in _ALL_SOURCES_COUNT and not frame.empty:
                 by_query = frame["source_id"].isin(from_database)
-                if by_query.any():
+                refused = refused_by_query.get(key, set())
+                if by_query.any() or refused:
                     # One query's rows per school: the same guards mapped from two databases count once,
                     # the source mapped first in the configuration standing.
                     ranks = frame.loc[by_query, "source_id"].map(rank)
                     first = ranks.groupby(frame.loc[by_query, "school_code"]).transform("min")
                     standing = by_query.copy()
                     standing[by_query] = ranks == first
-                    covered = set(frame.loc[by_query, "school_code"])
+                    covered = set(frame.loc[by_query, "school_code"]) | refused
                     frame = frame[standing | ~frame["school_code"].isin(covered)].reset_index(drop=True)
             if key == "registry" and from_database:
                 # A school listed by the bureau workbook and by a mapped query with another type: the
@@ -114,6 +118,20 @@ def _zero_padded_codes(frames: dict[str, pd.DataFrame]) -> None:
     for key, frame in frames.items():
         if key != "registry" and "school_code" in frame.columns and frame["school_code"].isin(short).any():
             frames[key] = frame.assign(school_code=frame["school_code"].replace(short))
+
+
+def _schools_with_refused_query_rows(conn, from_database: set[int]) -> dict[str, set[str]]:
+    """sheet key -> schools a mapped query gave rows of that sheet for which were refused."""
+    if not from_database:
+        return {}
+    from sync.store import rejected_rows
+
+    out: dict[str, set[str]] = {}
+    for sheet, code in conn.execute(select(rejected_rows.c.sheet, rejected_rows.c.school_code).where(
+            rejected_rows.c.source_id.in_(from_database), rejected_rows.c.level == "row",
+            rejected_rows.c.school_code.is_not(None))):
+        out.setdefault(sheet, set()).add(code)
+    return out
 
 
 def _mapping_rank(mapped: dict[int, str]) -> dict[int, tuple[int, int]]:

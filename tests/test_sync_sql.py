@@ -274,6 +274,21 @@ def test_a_schools_rows_from_the_shared_database_stand_in_for_its_workbooks_rows
     assert len(load_frames(store)["school"]) == 2  # sheets the query does not give stay the workbooks'
 
 
+def test_a_schools_query_rows_all_refused_still_leave_its_workbooks_rows_aside(store, tmp_path, sis_url):
+    """Found by an audit: when every row the query gave for a school was refused, the school's workbook
+    rows (guards since gone) came back and were scored, without a word; refusing a row raised the count."""
+    from sync.frames import load_frames
+    from tests.sync_helpers import school_book, write_xlsx
+
+    write_xlsx(tmp_path / "inbox" / "1002.xlsx", school_book("1002", name="東關小學"))  # 王保安, 趙保安
+    only_the_refused = {"registry": QUERIES["registry"],
+                        "guards": QUERIES["guards"].replace("FROM bw_guard", "FROM bw_guard WHERE id = 3")}
+    summary = _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=only_the_refused))
+    assert _by_key(summary)["sql:sis:guards"].rows_rejected == 1  # 孫保安, born 2015
+    guards = load_frames(store)["guards"]
+    assert "1002" not in set(guards["school_code"])
+
+
 def test_a_schools_guards_mapped_from_two_databases_count_once(store, tmp_path, sis_url):
     """Two mapped sources giving the same school's guards (the county's system and the security firm's):
     E1 counts people on duty, so a school's rows of a sheet are one query's, the first mapped source's."""
