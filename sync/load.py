@@ -764,6 +764,19 @@ class _Run:
                     self._tick(key)
                     continue
                 row = existing.get(key)
+                if not rows and row and row["status"] == "loaded" and (row["rows"] or 0) > 0:
+                    # An empty answer where there were records (a table being reloaded, a filter gone
+                    # wrong) is not taken for "every record gone", as an empty inbox is not.
+                    msg = (f"數據源 {src.name}({sheet_key})本次沒有返回任何行,而上次導入了 {row['rows']} 條記錄;"
+                           "原有記錄保留,下次同步再試;如數據確已清空,請從配置中刪除此查詢 / "
+                           f"source {src.name} ({sheet_key}) returned no rows, where {row['rows']} records were "
+                           "loaded before; they are kept and it is tried again next run; if the data is really "
+                           "gone, take the query out of the configuration")
+                    log.warning(msg)
+                    self.outcomes.append(self.writer.write(key, lambda conn, key=key, msg=msg: _fail_source(
+                        conn, self.run_id, key, "sql", msg, existing)))
+                    self._tick(key)
+                    continue
                 reg = "" if registry is None else _sha(",".join(sorted(registry)))
                 context, body = f"sql|{reg}|{_maxima_digest(self.maxima)}", rows_digest(columns, rows)
                 context += campus_digest

@@ -289,6 +289,29 @@ def test_a_schools_query_rows_all_refused_still_leave_its_workbooks_rows_aside(s
     assert "1002" not in set(guards["school_code"])
 
 
+def test_a_query_that_returns_no_rows_where_it_had_records_keeps_them(store, tmp_path, sis_url):
+    """Found by an audit: the guards table caught empty by a nightly reload gave "loaded +0 -3", the run
+    ok, every guard gone from the scores.  As an empty inbox removes nothing, an empty answer where there
+    were records keeps them and says so; a query that never had rows may return none."""
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    before = len(_guards(store))
+    assert before == 2  # 孫保安 (born 2015) and 9999 (not registered) are refused
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:
+        conn.execute(text("DELETE FROM bw_guard"))
+    eng.dispose()
+    for _ in range(2):
+        summary = _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+        guards = _by_key(summary)["sql:sis:guards"]
+        assert guards.action == "failed" and "returned no rows" in guards.message and summary.status != "ok"
+        assert len(_guards(store)) == before
+
+
+def _guards(store):
+    with store.connect() as conn:
+        return conn.execute(select(records["guards"])).all()
+
+
 def test_a_schools_guards_mapped_from_two_databases_count_once(store, tmp_path, sis_url):
     """Two mapped sources giving the same school's guards (the county's system and the security firm's):
     E1 counts people on duty, so a school's rows of a sheet are one query's, the first mapped source's."""
