@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import create_engine, make_url, text
@@ -170,6 +170,7 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     (its default)."""
     if conn.dialect.driver == "psycopg":
         cursor = conn.connection.dbapi_connection.cursor()
+        _read_infinity(cursor)
         cursor.execute(query, prepare=True)  # no parameters: % and : go to the server as written
         if cursor.description is None:
             raise SourceUnavailable("the query returns no rows (it is not a SELECT)")
@@ -178,6 +179,28 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     # from being read as a bind parameter.
     result = conn.execute(text(query.replace(":", "\\:")))
     return list(result.keys()), [tuple(r) for r in result]
+
+
+def _read_infinity(cursor) -> None:
+    """PostgreSQL's 'infinity' date or time (how it writes "no end") read as the last day Python holds,
+    '-infinity' as the first: psycopg refuses the whole result for one such cell (found by an audit),
+    where the checks take 9999-12-31 as "no end" and refuse any other date out of range, row by row."""
+    from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
+
+    def loader(base, last, first):
+        class Infinite(base):
+            def load(self, data):
+                if bytes(data) == b"infinity":
+                    return last
+                if bytes(data) == b"-infinity":
+                    return first
+                return super().load(data)
+        return Infinite
+
+    cursor.adapters.register_loader("date", loader(DateLoader, date.max, date.min))
+    cursor.adapters.register_loader("timestamp", loader(TimestampLoader, datetime.max, datetime.min))
+    cursor.adapters.register_loader("timestamptz", loader(TimestamptzLoader, datetime.max.replace(tzinfo=UTC),
+                                                          datetime.min.replace(tzinfo=UTC)))
 
 
 class _Binary(str):
@@ -194,14 +217,45 @@ def _plain(value, zone: tzinfo):
         return float(value)
     if isinstance(value, datetime):
         # 2026-03-01 00:10+08 is 1 March in the county whatever zone the database session speaks.
-        return value.astimezone(zone).replace(tzinfo=None) if value.tzinfo is not None else value
-    if isinstance(value, (str, int, float, date, time, timedelta)):
+        try:
+            return value.astimezone(zone).replace(tzinfo=None) if value.tzinfo is not None else value
+        except OverflowError:  # 'infinity' (_read_infinity): the last moment Python holds, in any zone
+            return value.replace(tzinfo=None)
+    if isinstance(value, timedelta) and timedelta(0) <= value < timedelta(days=1):
+        return (datetime.min + value).time()  # MySQL's TIME 07:20 comes as a duration: a time of day, as shown
+    if isinstance(value, str):
+        return _chinese_kept_as_latin1(value) if not value.isascii() else value
+    if isinstance(value, (int, float, date, time, timedelta)):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _text_of(bytes(value))
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)  # a UUID, an address, a range: as the database prints it
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _chinese_kept_as_latin1(text: str) -> str:
+    """The Chinese a legacy system wrote into a MySQL latin1 column, as its own screens show it: the
+    server hands the column's bytes over as latin1 characters (王保安 comes as çŽ‹ä¿\x9då®‰; found by an
+    audit, stored so).  Only when those bytes read as Chinese in UTF-8; Café stays Café."""
+    if _CJK.search(text):
+        return text
+    raw = bytearray()
+    for char in text:
+        try:
+            raw += char.encode("cp1252")  # MySQL's latin1 is Windows-1252 ...
+        except UnicodeEncodeError:
+            if ord(char) > 0xFF:
+                return text
+            raw.append(ord(char))  # ... whose five unassigned bytes it passes through as U+0081 etc.
+    try:
+        decoded = raw.decode("utf-8")  # strict: Western text in latin1 almost never reads as UTF-8
+    except UnicodeDecodeError:
+        return text  # (GB18030 would read most byte pairs as some character: Müller as M黮ler)
+    return decoded if _CJK.search(decoded) else text
 
 
 def _text_of(data: bytes):

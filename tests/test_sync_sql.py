@@ -449,6 +449,54 @@ def _checked(url: str, sheet_key: str, query: str):
     return check_rows("sis", sheet_key, columns, rows, {"1001"}, TODAY, indicator_max(), zone=ZoneInfo("Asia/Shanghai"))
 
 
+def test_postgresqls_infinity_is_no_end_for_a_guard_and_a_row_problem_elsewhere(pg_url):
+    """Found by an audit: one 'infinity' date (PostgreSQL's "no end") failed the whole query with the
+    driver's "date too large", naming no row.  As 9999-12-31, it is "in post" for a guard's end of
+    service, and a date out of range, refused on its row, anywhere a real day is meant."""
+    eng = create_engine(pg_url)
+    with eng.begin() as conn:
+        for stmt in SCHEMA + ROWS:
+            conn.execute(text(stmt))
+        conn.execute(text("UPDATE bw_guard SET lgrq = 'infinity' WHERE id = 1"))
+        conn.execute(text("CREATE TABLE yj (xxdm VARCHAR(20), rq DATE, sj TIMESTAMPTZ)"))
+        conn.execute(text("INSERT INTO yj VALUES ('1001', 'infinity', '-infinity'), ('1001', '2026-03-05', now())"))
+    eng.dispose()
+    guards = _checked(pg_url, "guards", QUERIES["guards"] + "")
+    accepted = {r["name"]: r["end_date"] for r in guards.rows["guards"]}
+    assert accepted["王保安"] == date(9999, 12, 31)
+    drills = _checked(pg_url, "guard_drills", "SELECT xxdm AS school_code, rq AS date, '本部' AS campus, "
+                                              "sj AS content FROM yj ORDER BY rq DESC")  # -infinity read too
+    assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 5)]
+    [problem] = drills.row_problems
+    assert problem.row == 1 and "9999-12-31" in problem.value
+
+
+def test_a_time_column_of_mariadb_is_the_time_of_day_as_shown(mariadb_url):
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE hxg (xxdm VARCHAR(20), rq DATE, sd TIME)"))
+        conn.execute(text("INSERT INTO hxg VALUES ('1001', '2026-03-06', '07:20:00')"))
+    eng.dispose()
+    duty = _checked(mariadb_url, "gate_duty", "SELECT xxdm AS school_code, rq AS date, '本部' AS campus, "
+                                              "sd AS slot, '是' AS police FROM hxg")
+    assert [r["slot"] for r in duty.rows["gate_duty"]] == ["07:20"]
+
+
+def test_chinese_a_legacy_system_kept_in_a_latin1_column_is_read_as_its_screens_show_it(mariadb_url):
+    """Found by an audit: UTF-8 names in a MariaDB latin1 column came through as æœ¬éƒ¨ and were stored
+    so.  Read as the legacy system's own screens show them; Western text in latin1 stays as it is."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE bw_yl (xxdm VARCHAR(20), rq DATE, xq VARCHAR(50) CHARACTER SET latin1, "
+                          "nr VARCHAR(100) CHARACTER SET latin1)"))
+        # The bytes a legacy client wrote: 本部 in UTF-8, kept as they came in the latin1 column.
+        conn.execute(text(f"INSERT INTO bw_yl VALUES ('1001', '2026-03-05', X'{'本部'.encode().hex()}', 'Café drill')"))
+    eng.dispose()
+    drills = _checked(mariadb_url, "guard_drills",
+                      "SELECT xxdm AS school_code, rq AS date, xq AS campus, nr AS content FROM bw_yl")
+    assert [(r["campus"], r["content"]) for r in drills.rows["guard_drills"]] == [("本部", "Café drill")]
+
+
 def test_a_time_with_its_zone_is_dated_on_the_countys_day_not_the_database_servers(pg_url):
     """A fund paid at 00:10 on 1 March in the county (+08) is a March fund, though the database session
     speaks UTC, where it is still 28 February (found by an audit: stored as 2026-02-28, no message)."""
