@@ -146,6 +146,9 @@ UNIQUE_KEYS = {
     "office_staff": ("name", "start_date"),
     "registry": ("school_code",),
     "school": ("school_code",),  # a query's 學校概況: one row per school, as a workbook's sheet holds one
+    # The same finding pasted twice deducted twice (found by an audit): a row the same in every cell.
+    "inspections": ("date", "kind", "finding", "deduction", "falsification", "major_incident", "indicator",
+                    "assessed_points"),
 }
 
 

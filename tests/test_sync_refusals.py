@@ -281,6 +281,20 @@ def test_inspections_are_checked_against_the_registry_and_the_rubric(tmp_path, p
     assert (p.sheet, p.column) == ("督查記錄", column) and word in p.reason_en
 
 
+def test_the_same_finding_pasted_twice_is_refused_once_not_deducted_twice(tmp_path):
+    """Found by an audit: a finding pasted twice took 1 point twice, without a word.  The second row is
+    refused as the first's duplicate (kept, shown to the bureau); a finding that differs in any cell,
+    or the same finding at another school, stands."""
+    book = bureau_book(("1001", "1002"))
+    finding = book["督查記錄"][1]
+    book["督查記錄"] += [list(finding), [finding[0], "1002"] + finding[2:], finding[:4] + [2] + finding[5:]]
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    [p] = report.row_problems
+    assert (p.sheet, p.row) == ("督查記錄", 3) and "duplicates row 2" in p.reason_en
+    assert [(r["school_code"], r["deduction"]) for r in report.rows["inspections"]] == [
+        ("1001", 1.0), ("1002", 1.0), ("1001", 2.0)]
+
+
 def test_assessed_points_at_the_indicator_maximum_are_accepted(tmp_path):
     book = bureau_book()
     book["督查記錄"][1][7:9] = ["e1", 5]
