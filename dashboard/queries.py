@@ -1040,9 +1040,11 @@ def spread(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
 
 
 def risers_fallers(viewer: Viewer, year: int, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The n schools whose total rose most and fell most on last year (only schools the viewer may rank)."""
+    """The n ranked schools whose total rose most and fell most on last year (only schools the viewer may
+    rank)."""
     frame = ranking(viewer, year)
-    frame = frame[frame["change"].notna()]
+    # Ranked schools only: a disqualified school's rise is not one (取消資格, whatever its points did).
+    frame = frame[frame["change"].notna() & frame["qualified"].astype(bool)]
     cols = ["school_code", "name", "type", "township", "total", "change"]
     risers = frame[frame["change"] > 0].sort_values("change", ascending=False).head(n)[cols]
     fallers = frame[frame["change"] < 0].sort_values("change").head(n)[cols]

@@ -386,6 +386,22 @@ def test_no_figure_a_school_sees_gives_back_a_disqualified_schools_points(tmp_pa
         engine_for.cache_clear()
 
 
+def test_risers_and_fallers_are_ranked_schools_only(county):
+    """Found by an audit: a disqualified school was listed among the biggest risers (+5.8) with no mark;
+    取消資格 is not a rise.  The others are there, by their change."""
+    c, _ = county
+    leader = c.users["leader"]
+    ranking = queries.ranking(leader, c.year)
+    vetoed = set(ranking.loc[~ranking["qualified"].astype(bool), "school_code"])
+    assert vetoed
+    risers, fallers = queries.risers_fallers(leader, c.year, n=10)
+    listed = set(risers["school_code"]) | set(fallers["school_code"])
+    assert not listed & vetoed
+    ranked = ranking[ranking["qualified"].astype(bool) & ranking["change"].notna() & (ranking["change"] != 0)]
+    assert listed == set(ranked["school_code"])
+    assert list(risers["change"]) == sorted(risers["change"], reverse=True)
+
+
 def test_the_groups_a_school_does_not_see_never_add_up_to_one_other_school():
     """The county mean times its schools, less every group mean shown, is the sum of the hidden groups:
     with a two-school township (the viewer's) hidden and the rest shown, that sum less the viewer's
