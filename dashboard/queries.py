@@ -247,7 +247,7 @@ def _year_status(engine: Engine, year: int, version: tuple) -> dict:
 # --- ranking and headline figures -----------------------------------------------------
 
 RANKING_COLUMNS = ["position", "rank", "qualified", "submitted", "school_code", "name", "type", "township",
-                   "campus_count", "people", *AREAS, "total", "grade", "change"]
+                   "campus_count", "people", *AREAS, "deduction", "total", "grade", "change"]
 
 
 def _visible_codes(scope: Scope, published: bool, codes: pd.Index) -> pd.Index:
@@ -270,7 +270,7 @@ def _ranking(engine: Engine, scope: Scope, year: int, version: tuple) -> pd.Data
         others = frame.index != scope.school_code
         frame = frame.copy()
         if hidden.any():
-            frame.loc[hidden, [*AREAS, "total"]] = np.nan
+            frame.loc[hidden, [*AREAS, "deduction", "total"]] = np.nan
         # another school's campuses and head count are its own records, not the circular's
         frame.loc[others, ["campus_count", "people"]] = np.nan
     previous = _ranking(engine, scope, year - 1, version) if year > 2000 and not _annual(engine, year - 1, version).empty else None

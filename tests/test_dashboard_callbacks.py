@@ -727,3 +727,24 @@ def test_the_ranking_lists_each_schools_campuses_and_people(app, lang, heading):
     assert headers[4] == heading  # after type and township
     row = next(r for r in grid.rowData if r["school_code"] == c.codes[0])
     assert (row["campus_count"], row["people"]) == (1, 900)  # the fixture's one campus of 900
+
+
+def test_the_ranking_shows_the_deduction_that_makes_a_to_g_differ_from_the_total(own_county):
+    """Found by an audit: fourteen schools' A to G did not add up to their total (89.4 against 85.4) and a
+    leader could not see why; the circular has 督查扣分, the ranking had nothing."""
+    from sqlalchemy import update
+
+    from sync.store import scores
+
+    _app, c, engine = own_county
+    from dashboard.pages.overview import ranking_columns, ranking_rows
+
+    code = c.codes[0]
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.school_code == code, scores.c.year == c.year,
+                                          scores.c.kind == "annual").values(deduction=4.0))
+    queries.clear_caches()
+    rows = {r["school_code"]: r for r in ranking_rows(queries.ranking(c.users["leader"], c.year), "zh-Hant")}
+    assert rows[code]["deduction"] == 4.0 and rows[c.codes[1]]["deduction"] == 0.0
+    [column] = [col for col in ranking_columns("en") if col["field"] == "deduction"]
+    assert column["headerName"] == "Ded." and "less the deduction" in column["headerTooltip"]

@@ -142,6 +142,7 @@ def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
         "campus_count": frame["campus_count"],
         "people": frame["people"],
         **{a: frame[a].round(1) for a in queries.AREAS},
+        "deduction": pd.to_numeric(frame["deduction"], errors="coerce").round(1),
         "total": frame["total"].round(1),
         "grade": [grade_label(g, lang) for g in frame["grade"]],
         "grade_key": frame["grade"].astype(str),
@@ -169,6 +170,11 @@ def ranking_columns(lang: str) -> list[dict]:
                                         "Number(params.value).toLocaleString('en')"}},
         *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn",
            "valueFormatter": _ONE_DECIMAL} for a in queries.AREAS],
+        # Why A to G do not add up to the total where an inspection took points off (none: –).
+        {"field": "deduction", "headerName": t("ranking.deduction", lang),
+         "headerTooltip": t("ranking.deduction_tip", lang), "width": 74, "type": "numericColumn",
+         "valueFormatter": {"function": "params.value ? '−' + Number(params.value).toFixed(1) : '–'"},
+         "cellClassRules": {"text-danger": "params.value > 0"}},
         # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
         {"field": "total", "headerName": t("ranking.total", lang), "width": 96, "type": "numericColumn",
          "cellClass": "fw-bold", "valueFormatter": _ONE_DECIMAL},
