@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from dashboard.access import Viewer
 from sync import contract
 from sync.frames import day_column
+from sync.report import SCHOOL_WORKBOOK
 from sync.settings import county_today
 from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
 
@@ -246,7 +247,7 @@ def _year_status(engine: Engine, year: int, version: tuple) -> dict:
 
 # --- ranking and headline figures -----------------------------------------------------
 
-RANKING_COLUMNS = ["position", "rank", "qualified", "submitted", "school_code", "name", "type", "township",
+RANKING_COLUMNS = ["position", "rank", "qualified", "submitted", "refused", "school_code", "name", "type", "township",
                    "campus_count", "people", *AREAS, "deduction", "total", "grade", "change"]
 
 
@@ -273,12 +274,27 @@ def _ranking(engine: Engine, scope: Scope, year: int, version: tuple) -> pd.Data
             frame.loc[hidden, [*AREAS, "deduction", "total"]] = np.nan
         # another school's campuses and head count are its own records, not the circular's
         frame.loc[others, ["campus_count", "people"]] = np.nan
+    # Not submitted because the one workbook it sent was refused, which the school can mend (a draft: the
+    # workbooks as they stand now; a published year keeps what it was published with).
+    refused = _refused_workbooks(engine, version) if not published else frozenset()
+    frame = frame.assign(refused=~frame["submitted"].astype(bool) & frame.index.isin(list(refused)))
     previous = _ranking(engine, scope, year - 1, version) if year > 2000 and not _annual(engine, year - 1, version).empty else None
     if previous is not None and not previous.empty:
         frame = frame.assign(change=(frame["total"] - previous["total"].reindex(frame.index)).round(1))
     else:
         frame = frame.assign(change=np.nan)
     return frame[RANKING_COLUMNS]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _refused_workbooks(engine: Engine, version: tuple) -> frozenset[str]:
+    """Schools whose workbook was received and refused whole, none loaded (they show as not submitted)."""
+    with engine.connect() as conn:
+        status = conn.execute(select(sources.c.school_code, sources.c.status).where(
+            sources.c.kind == SCHOOL_WORKBOOK, sources.c.school_code.is_not(None),
+            sources.c.status.in_(("loaded", "refused")))).all()
+    loaded = {code for code, st in status if st == "loaded"}
+    return frozenset(code for code, st in status if st == "refused" and code not in loaded)
 
 
 def ranking(viewer: Viewer, year: int) -> pd.DataFrame:
@@ -1123,7 +1139,7 @@ def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
 
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
-    for fn in (_publication, _score_rows, _annual, _years, _ranking, _record_table, _headline, _todos,
+    for fn in (_publication, _score_rows, _annual, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _group_means, _groups_shown_to_a_school, _heatmap_cells,
                _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _refused_by_school, _last_run, _todo_counts):
         fn.cache_clear()

@@ -748,3 +748,27 @@ def test_the_ranking_shows_the_deduction_that_makes_a_to_g_differ_from_the_total
     assert rows[code]["deduction"] == 4.0 and rows[c.codes[1]]["deduction"] == 0.0
     [column] = [col for col in ranking_columns("en") if col["field"] == "deduction"]
     assert column["headerName"] == "Ded." and "less the deduction" in column["headerTooltip"]
+
+
+def test_a_school_whose_workbook_was_refused_is_not_labelled_as_one_that_sent_nothing(own_county):
+    """Found by two audits: a school whose only workbook was refused read （未提交） in the ranking, as if it
+    had sent nothing; the bureau chases the wrong thing.  In a draft year it reads （工作簿被拒收）."""
+    from sqlalchemy import update
+
+    from dashboard.pages.overview import ranking_rows
+    from sync.store import sources
+
+    _app, c, engine = own_county
+    frame = queries.ranking(c.users["leader"], c.year)
+    [silent] = list(frame.loc[~frame["submitted"].astype(bool), "school_code"])
+
+    def label(lang: str) -> str:
+        queries.clear_caches()
+        rows = ranking_rows(queries.ranking(c.users["leader"], c.year), lang)
+        return next(r["not_submitted"] for r in rows if r["school_code"] == silent)
+
+    assert label("zh-Hant") == "（未提交）"
+    with engine.begin() as conn:  # its one workbook, refused whole
+        conn.execute(update(sources).where(sources.c.school_code == silent).values(status="refused"))
+    assert label("zh-Hant") == "（工作簿被拒收）" and label("en") == " (workbook refused)"
+    assert label("zh-Hans") == "（工作簿被拒收）"

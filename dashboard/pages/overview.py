@@ -136,7 +136,9 @@ def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
                       for q, r in zip(frame["qualified"], frame["rank"], strict=True)],
         "name": [to_language(str(n), lang) for n in frame["name"]],
         # 未提交 beside the name (the grid's formatter adds it), in the viewer's language.
-        "not_submitted": np.where(frame["submitted"].astype(bool), "", _suffix(t("submitted.not", lang), lang)),
+        "not_submitted": np.where(frame["submitted"].astype(bool), "", np.where(
+            frame["refused"].astype(bool), _suffix(t("submitted.refused", lang), lang),
+            _suffix(t("submitted.not", lang), lang))),
         "type": [type_label(x, lang) for x in frame["type"]],
         "township": [to_language(str(x), lang) for x in frame["township"]],
         "campus_count": frame["campus_count"],
