@@ -89,8 +89,9 @@ def create_user(
     role: str,
     school_code: str | None = None,
     display_name: str | None = None,
+    on_page: bool = False,
 ) -> Viewer:
-    username = check_new_account(engine, username, role, school_code)
+    username = check_new_account(engine, username, role, school_code, on_page=on_page)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
                         zh=f"密碼至少需要{MIN_PASSWORD_LENGTH}個字符")
@@ -109,22 +110,43 @@ def create_user(
     return Viewer(user_id, username, role, school_code, display_name)
 
 
-def check_new_account(engine: Engine, username: str, role: str, school_code: str | None) -> str:
+def check_new_account(engine: Engine, username: str, role: str, school_code: str | None,
+                      on_page: bool = False) -> str:
     """The user name as stored, or UserError for what refuses the account whatever its password (the CLI
-    asks before it prompts for one)."""
+    asks before it prompts for one).
+
+    The CLI's English names its options (--school, reset-password); on the Accounts page (on_page) the
+    error says what to do on that page instead, in the catalogue's words (the error's `key` and `values`
+    for dashboard.layout.user_error_text), for a person who never saw the command line."""
     username = (username or "").strip()
     if not username:
-        raise UserError("a user name is needed", zh="請填寫賬號名稱")
+        raise _refusal(on_page, "users.error.no_name", {}, "a user name is needed", "請填寫賬號名稱")
     if role not in ROLES:
-        raise UserError(f"role {role!r} is unknown; use one of {', '.join(ROLES)}", zh=f"角色「{role}」不存在")
+        raise _refusal(on_page, "users.error.unknown_role", {"role": role},
+                       f"role {role!r} is unknown; use one of {', '.join(ROLES)}", f"角色「{role}」不存在")
     if role == "school" and not school_code:
-        raise UserError("a school account needs --school SCHOOL_CODE", zh="學校賬號需要選擇所屬學校")
+        raise _refusal(on_page, "users.error.needs_school", {}, "a school account needs --school SCHOOL_CODE",
+                       "學校賬號需要選擇所屬學校")
     if role != "school" and school_code:
-        raise UserError(f"a {role} account reads every school; leave out --school")
+        raise _refusal(on_page, "users.error.no_school", {},
+                       f"a {role} account reads every school; leave out --school")
     if account_exists(engine, username):
-        raise UserError(f"user {username!r} exists already; use reset-password to change the password",
-                        zh=f"賬號「{username}」已存在;如要更改密碼,請用「重設密碼」")
+        raise _refusal(on_page, "users.error.exists", {"username": username},
+                       f"user {username!r} exists already; use reset-password to change the password",
+                       f"賬號「{username}」已存在;如要更改密碼,請用「重設密碼」")
     return username
+
+
+def _refusal(on_page: bool, key: str, values: dict, cli_en: str, cli_zh: str | None = None) -> UserError:
+    """The error for the CLI (its own English and Chinese), or for the Accounts page: the catalogue's
+    label `key` (English and Traditional as the error's text, every language through `key`)."""
+    if not on_page:
+        return UserError(cli_en, zh=cli_zh)
+    from dashboard.i18n import t
+
+    err = UserError(t(key, "en", **values), zh=t(key, "zh-Hant", **values))
+    err.key, err.values = key, values
+    return err
 
 
 def account_exists(engine: Engine, username: str) -> bool:

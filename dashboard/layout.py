@@ -108,7 +108,11 @@ def inspection_kind_label(kind: str | None, lang: str) -> str:
 
 
 def user_error_text(err, lang: str) -> str:
-    """A UserError in the viewer's language: its Chinese words when it has them, else its English."""
+    """A UserError in the viewer's language: the catalogue's label when it names one (an error worded for
+    the page, dashboard.access), else its Chinese words when it has them, else its English."""
+    key = getattr(err, "key", None)
+    if isinstance(key, str) and key in catalogue():
+        return t(key, lang, **(getattr(err, "values", None) or {}))
     zh = getattr(err, "zh", None)
     return to_language(zh, lang) if zh and lang != "en" else str(err)
 

@@ -59,9 +59,17 @@ def text_table(columns: list[str], rows: list[list], element_id: str, lang: str,
     if len(rows) > PLAIN_TABLE_ROWS:
         return _grid(columns, rows, element_id, lang)
     head = html.Thead(html.Tr([html.Th(c) for c in columns]))
-    body = html.Tbody([html.Tr([html.Td("" if v is None else str(v)) for v in row]) for row in rows])
+    body = html.Tbody([html.Tr([_cell("" if v is None else str(v)) for v in row]) for row in rows])
     return dbc.Table([head, body], size="sm", hover=True, responsive=True, striped=True, id=element_id,
                      className="small")
+
+
+# A cell of several lines (a change of a finding, field by field) shows them as lines.
+_LINES = {"whiteSpace": "pre-line"}
+
+
+def _cell(text: str):
+    return html.Td(text, style=_LINES) if "\n" in text else html.Td(text)
 
 
 # A number as a table shows it (no leading zero: a school code 0123 stays text)
@@ -83,6 +91,8 @@ def _grid(columns: list[str], rows: list[list], element_id: str, lang: str):
             places = max(len(m[1] or "") for m in matches)
             col.update(type="numericColumn", valueFormatter={"function": f"params.value == null ? '' : params.value.toFixed({places})"})
             numeric.add(i)
+        elif any("\n" in x for x in shown):
+            col["cellStyle"] = _LINES
         defs.append(col)
     data = [{f: (float(v) if v != "" else None) if i in numeric else v
              for i, (f, v) in enumerate(zip(fields, row, strict=False))} for row in texts]

@@ -67,14 +67,21 @@ def _detail(detail, lang: str = "en") -> str:
         return json.dumps(detail, ensure_ascii=False)
     words = catalogue()
 
-    def value_text(value):
+    def value_text(key, value):
         if isinstance(value, bool):
             return t(f"audit.{str(value).lower()}", lang)
+        if key in _WORDED_VALUES and isinstance(value, str):
+            # a role or a kind of change in the reader's words (「角色: school」「變更: add」 were raw)
+            return _known(_WORDED_VALUES[key].format(value), value, lang)
         return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
 
     return ("；" if lang != "en" else "; ").join(
-        f"{t(f'audit.key.{key}', lang) if f'audit.key.{key}' in words else key}: {value_text(value)}"
+        f"{t(f'audit.key.{key}', lang) if f'audit.key.{key}' in words else key}: {value_text(key, value)}"
         for key, value in detail.items())
+
+
+# Details whose values are words the code stores (a role, a kind of change): the catalogue key of each value.
+_WORDED_VALUES = {"role": "role.{}", "change": "audit.change.{}"}
 
 
 @callback(Output("audit-entries", "children"), Output("audit-syncs", "children"),

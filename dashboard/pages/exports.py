@@ -10,6 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
+from dashboard.access import current_viewer
 from dashboard.i18n import t
 from dashboard.layout import T, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for
@@ -86,3 +87,17 @@ def render_links(year, lang, chosen_school):
         return html.Div(parts)
 
     return guarded(render, lang)
+
+
+@callback(Output("exp-school", "options"), Input("lang-store", "data"))
+def school_choices(lang):
+    """The bureau's school picker with the names in the reader's script (Simplified for 简); a school has
+    its own code only (the download route checks it again)."""
+    viewer = current_viewer()
+    if viewer is None:
+        return []
+    if not viewer.is_bureau:
+        return [{"label": viewer.school_code, "value": viewer.school_code}] if viewer.school_code else []
+    from dashboard.pages.users import school_options
+
+    return school_options(lang_of(lang))

@@ -7,15 +7,13 @@ workbook are listed but can only be changed in the workbook.
 
 from __future__ import annotations
 
-import json
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import audit
-from dashboard.i18n import t, to_language
+from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
 from dashboard.layout import T, guarded, inspection_kind_label, lang_of, message, page_year, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync import contract, inspections
@@ -34,8 +32,10 @@ def indicator_options() -> list[dict]:
     return [{"label": f"{key} (0–{value:g})", "value": key} for key, value in maxima.items()]
 
 
-def school_options() -> list[dict]:
-    return [{"label": f"{code} {name}", "value": code} for code, name in inspections.registered_schools(get_engine()).items()]
+def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Every registered school, its name in the reader's script (the value stays the code)."""
+    return [{"label": f"{code} {to_language(name or '', lang)}".strip(), "value": code}
+            for code, name in inspections.registered_schools(get_engine()).items()]
 
 
 def _field(label_key: str, control, md: int = 3):
@@ -170,10 +170,57 @@ def _yes(value, lang: str) -> str:
     return t("insp.yes", lang) if value else ""
 
 
-def _change_text(change: dict | None) -> str:
-    if not change:
+def column_label(key: str, lang: str) -> str:
+    """A field of a finding named as the 督查記錄 sheet's column (sync.contract): its Chinese header, in
+    Simplified for 简, or its English label."""
+    try:
+        column = contract.sheet("inspections").column(key)
+    except KeyError:
+        return key
+    return column.label_en if lang == "en" else to_language(column.zh, lang)
+
+
+def _value_text(key: str, value, lang: str, names: dict[str, str]) -> str:
+    """A stored value of a finding as the reader reads it: 是/否, the kind in the reader's words, the school
+    with its name, nothing as —."""
+    if value is None or value == "":
         return "—"
-    return json.dumps({k: v for k, v in change.items() if v not in (None, "", False)}, ensure_ascii=False)
+    if isinstance(value, bool):
+        return t("audit.true" if value else "audit.false", lang)
+    if key == "kind":
+        return inspection_kind_label(str(value), lang)
+    if key == "school_code":
+        return f"{value} {to_language(names.get(str(value)) or '', lang)}".strip()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return to_language(str(value), lang)
+
+
+def _shown(key: str, value) -> bool:
+    """Whether a field of an added or deleted finding is worth a line (an empty cell or a 否 is not)."""
+    return value not in (None, "", False)
+
+
+def change_kind(before: dict | None, after: dict | None) -> str:
+    return "add" if not before else "delete" if not after else "edit"
+
+
+def change_lines(before: dict | None, after: dict | None, lang: str, names: dict[str, str] | None = None) -> str:
+    """A change of the history as lines a person reads: 「扣分: 1.5 → 2」 per field changed, or each field of
+    a finding added or deleted (「發現問題: 消防通道堵塞」), the fields named as the 督查記錄 sheet names them
+    (the history showed raw JSON with English keys)."""
+    names = names or {}
+    before, after = before or {}, after or {}
+    keys = [k for k in FORM_FIELDS if k in before or k in after]
+    keys += [k for k in {**before, **after} if k not in keys]
+    if before and after:
+        lines = [f"{column_label(k, lang)}: {_value_text(k, before.get(k), lang, names)} → "
+                 f"{_value_text(k, after.get(k), lang, names)}"
+                 for k in keys if (before.get(k) or None) != (after.get(k) or None)]
+        return "\n".join(lines) if lines else t("insp.no_change", lang)
+    shown = after or before
+    return "\n".join(f"{column_label(k, lang)}: {_value_text(k, shown.get(k), lang, names)}"
+                     for k in keys if _shown(k, shown.get(k))) or "—"
 
 
 @callback(Output("insp-list", "children"), Output("insp-pick", "options"), Output("insp-history", "children"),
@@ -199,12 +246,13 @@ def render_findings(lang, year, _saved):
              to_language(r["finding"] or "", lang), r["deduction"], _yes(r["falsification"], lang),
              _yes(r["major_incident"], lang), r["indicator"], r["assessed_points"],
              f"#{r['record_id']} {to_language(r['source'] or '', lang)}"] for r in found]
-    options = [{"label": f"#{r['record_id']} {r['date']} {r['school_code']} {r['finding'] or ''}"[:80],
+    options = [{"label": f"#{r['record_id']} {r['date']} {r['school_code']} {to_language(r['finding'] or '', lang)}"[:80],
                 "value": r["record_id"]} for r in found if r["editable"]]
     history = [[c["changed_at"].strftime("%Y-%m-%d %H:%M:%S"), c["changed_by"], f"#{c['record_id']}",
-                _change_text(c["before"]), _change_text(c["after"])] for c in inspections.changes(engine, limit=200)]
-    history_columns = [t(k, lang) for k in ("insp.changed_at", "insp.changed_by", "insp.title", "insp.before",
-                                            "insp.after")]
+                t(f"audit.change.{change_kind(c['before'], c['after'])}", lang),
+                change_lines(c["before"], c["after"], lang, names)] for c in inspections.changes(engine, limit=200)]
+    history_columns = [t(k, lang) for k in ("insp.changed_at", "insp.changed_by", "insp.title", "insp.change",
+                                            "insp.change_detail")]
     return (text_table(columns, rows, "insp-table", lang, "insp.none"), options,
             text_table(history_columns, history, "insp-history-table", lang, "audit.none"))
 
@@ -219,3 +267,10 @@ def form_labels(lang):
     kinds = [{"label": inspection_kind_label(k, lang), "value": k} for k in contract.INSPECTION_KINDS]
     return (t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang), kinds,
             t("choose.school", lang), t("choose.indicator", lang))
+
+
+@callback(Output("insp-school", "options"), Input("lang-store", "data"))
+def school_choices(lang):
+    """The school picker's names in the reader's script (Simplified for 简); admins only."""
+    refused = refusal_for(admin_or_refuse, lang)
+    return [] if refused is not None else school_options(lang_of(lang))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import lru_cache
+from urllib.parse import quote
 
 import dash
 import dash_ag_grid as dag
@@ -103,7 +104,8 @@ def _veto_text(result: dict, lang: str) -> str:
     return ("; " if lang == "en" else "、").join(parts)
 
 
-def header(result: dict, status: dict, lang: str, refused_file: bool = False, newer_draft: float | None = None):
+def header(result: dict, status: dict, lang: str, refused_file: bool = False, newer_draft: float | None = None,
+           next_steps=None):
     rank = (t("school.rank_of", lang, rank=result["rank"], of=result["ranked_schools"]) if result["qualified"]
             else t("ranking.disqualified", lang))
     grade_colour = {"優秀": "success", "良好": "info", "合格": "warning", "不合格": "danger"}.get(result["grade"], "secondary")
@@ -128,7 +130,8 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
                                  className="py-2", id="school-newer-draft"))
     if not result.get("submitted", True):
         # A workbook that arrived and was refused as a whole is not "no workbook received".
-        notices.append(dbc.Alert(t("school.refused_not_loaded" if refused_file else "school.not_submitted", lang),
+        said = t("school.refused_not_loaded" if refused_file else "school.not_submitted", lang)
+        notices.append(dbc.Alert([html.Div(said), next_steps] if next_steps is not None else said,
                                  color="danger" if refused_file else "secondary", className="py-2",
                                  id="school-not-submitted"))
     title = [to_language(result["name"], lang), status_badge(status, lang)]
@@ -142,6 +145,33 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
         *notices,
         dbc.Row(facts, className="mb-3 g-3"),
     ])
+
+
+def not_submitted_steps(viewer, code: str, lang: str):
+    """What a school with no workbook does next (「未提交」 alone left it with no way forward): a school's
+    officer gets the upload page and its pre-filled template; the bureau reads how the school sends one,
+    and can download that school's template to send it."""
+    template = f"/download/template/{quote(str(code), safe='')}"
+    if not viewer.is_bureau:
+        return html.Div([
+            html.P(t("school.not_submitted_how", lang), className="mb-2 mt-1"),
+            html.A(t("school.upload_link", lang), href="/upload", id="school-upload-link",
+                   className="btn btn-sm btn-primary me-2 mb-1"),
+            html.A(t("upload.template", lang), href=template, id="school-template-link",
+                   className="btn btn-sm btn-outline-primary mb-1"),
+        ], id="school-next-steps")
+    return html.Div([
+        html.P(t("school.not_submitted_bureau", lang), className="mb-2 mt-1"),
+        html.A(t("school.template_link", lang), href=template, id="school-template-link",
+               className="btn btn-sm btn-outline-primary mb-1"),
+    ], id="school-next-steps")
+
+
+def year_over_note(year: int, status: dict, lang: str):
+    """In place of the ways to raise the total, for a year already over: its result stands as published
+    (or as computed, not yet published); advice to drill in a month of a frozen year helps nobody."""
+    key = "school.year_over_published" if status.get("published") else "school.year_over_computed"
+    return dbc.Alert(t(key, lang, year=year), color="secondary", className="py-2", id="school-year-over")
 
 
 def todo_list(todo: dict, lang: str):
@@ -182,6 +212,10 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
                                  else to_language(entry.get("detail") or "", lang))
         hint = with_week_dates(entry.get("hint_en") if en and entry.get("hint_en")
                                else to_language(entry.get("hint") or "", lang))
+        if hint and _no_guard_on_record(entry):
+            # 「更換超過55周歲的保安」 to a school with no guard on record: the step is to record them.
+            promised = _PROMISE.search(hint)
+            hint = t("school.hint_no_guards", lang) + (promised[0] if promised else "")
         pending = bool(entry.get("pending"))
         points = t("ind.pending", lang) if pending else _fmt(entry.get("points"), 2)
         if entry.get("assessed_points") is not None:
@@ -190,6 +224,17 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
         rows.append({"id": ind_id, "title": title, "points": points, "max": _fmt(entry.get("max"), 2), "detail": detail,
                      "clause": entry.get("clause") or "", "hint": hint, "short": short, "pending": pending})
     return rows
+
+
+# What scoring (scoring.guards._guard_share) says of a guard indicator when no guard is on duty on the
+# evaluation date: its hint then still advises on guards the school does not have (E2, E3, E6).
+_NO_GUARDS = ("評估日無在崗保安", "no guard on duty on the evaluation date")
+# The points a hint promises, at its end (「：+2.0」, ": +2.0").
+_PROMISE = re.compile(r"(?:：|: )\+\d+(?:\.\d+)?$")
+
+
+def _no_guard_on_record(entry: dict) -> bool:
+    return entry.get("detail") == _NO_GUARDS[0] or entry.get("detail_en") == _NO_GUARDS[1]
 
 
 GAINS_SHOWN = 3
@@ -417,10 +462,16 @@ def render_school(viewer, code: str, year: int, lang: str):
                        "empty": t("calendar.none", lang)}
     graph = {"config": figures.GRAPH_CONFIG}
     rows = indicator_rows(result["indicators"], lang)  # the gains card and the table read the same rows
+    steps = (not_submitted_steps(viewer, code, lang)
+             if not result.get("submitted", True) and not refused_file else None)
+    if todo["running_year"]:  # as the to-dos: what to do now is for the running year only
+        gains = _section(t("school.gains_title", lang), biggest_gains(rows, result["indicators"], lang), "gains-card")
+    else:
+        gains = year_over_note(year, status, lang) if year < county_today().year else None
     return html.Div([
-        header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year)),
+        header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year), steps),
         _section(t("todo.title", lang), todo_list(todo, lang), "todo-card", "border-warning"),
-        _section(t("school.gains_title", lang), biggest_gains(rows, result["indicators"], lang), "gains-card"),
+        gains,
         dbc.Row([
             dbc.Col(_section(t("school.areas", lang), dcc.Graph(
                 figure=figures.area_bars(result["areas"], area_labels, t("school.points", lang), t("school.max", lang)),

@@ -25,6 +25,7 @@ from dashboard.downloads import annotated_path
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, grade_label, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for, text_table
+from sync import contract
 from sync.settings import county_today, get_settings
 from sync.store import get_engine
 
@@ -142,12 +143,42 @@ SHOWN_PROBLEMS = 200
 # What an upload can come to, and the values its message takes (show_outcome draws only these).
 _OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.wait": set(), "upload.in_progress": set(),
              "upload.loaded_with_problems": {"count"},
-             "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"}}
+             "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"},
+             "upload.refused_shared": {"file"}, "upload.refused_not_own": {"code"}, "upload.refused_bureau": set()}
+# Refusals that fixing the file cannot overcome: the banner says what to do instead, and neither the
+# file's problems (another school's rows) nor a marked-up copy of it are offered; of another school's
+# workbook only the problem that refuses it (its 學校概況's 學校代碼) is listed.
+NOT_THIS_WAY = ("upload.refused_shared", "upload.refused_not_own", "upload.refused_bureau")
 
 
-def _outcome(report, annotated: bool, year: int) -> dict:
-    """The report as plain data (the school's own file's problems), for the store and the render."""
+def not_this_way(report, school_code: str, shared_file: str | None) -> tuple[str, dict] | None:
+    """The refusal no corrected upload would get past, as sync.load.load_upload decides it, or None: the
+    school sends its workbook through the shared folder (`shared_file`), or the workbook is the bureau's
+    or another school's (its 學校概況 names another code)."""
+    from sync.report import BUREAU_WORKBOOK, SCHOOL_WORKBOOK
+
+    if not report.refused:
+        return None
+    if shared_file:
+        return "upload.refused_shared", {"file": shared_file}
+    if report.kind == BUREAU_WORKBOOK:
+        return "upload.refused_bureau", {}
+    if report.kind == SCHOOL_WORKBOOK and report.school_code and report.school_code != school_code:
+        return "upload.refused_not_own", {"code": str(report.school_code)}
+    return None
+
+
+def _outcome(report, annotated: bool, year: int, school_code: str | None = None,
+             shared_file: str | None = None) -> dict:
+    """The report as plain data (the school's own file's problems), for the store and the render; for a
+    refusal no corrected file gets past (not_this_way), only what to do instead."""
     run = getattr(report, "run", None)
+    instead = None if report.busy or school_code is None else not_this_way(report, school_code, shared_file)
+    if instead is not None:
+        key, values = instead
+        why = [p for p in report.problems if key == "upload.refused_not_own" and _names_another_school(p)]
+        return {"status": (key, values, "danger"), "problems": _plain(why), "total": len(why), "annotated": False,
+                "year": year}
     if report.busy:
         status = ("upload.wait", {}, "warning")
     elif report.refused:
@@ -160,10 +191,19 @@ def _outcome(report, annotated: bool, year: int) -> dict:
         status = ("upload.loaded", {"rows": report.rows_read}, "success")
     # File problems first (they decide), then rows as the report has them, cut to what a page can show.
     first = sorted(report.problems, key=lambda p: p.level != "file")[:SHOWN_PROBLEMS]
-    problems = [{"level": p.level, "sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
-                 "reason_zh": p.reason_zh, "reason_en": p.reason_en} for p in first]
-    return {"status": status, "problems": problems, "total": len(report.problems), "annotated": annotated,
+    return {"status": status, "problems": _plain(first), "total": len(report.problems), "annotated": annotated,
             "year": year}
+
+
+def _plain(problems) -> list[dict]:
+    return [{"level": p.level, "sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
+             "reason_zh": p.reason_zh, "reason_en": p.reason_en} for p in problems]
+
+
+def _names_another_school(problem) -> bool:
+    """The file problem load_upload refuses another school's workbook with: on 學校概況's 學校代碼."""
+    return problem.level == "file" and problem.sheet_key == "school" and \
+        problem.column == contract.sheet("school").column("school_code").zh
 
 
 def _too_big(size_bytes: int, year) -> dict:
@@ -255,7 +295,19 @@ def receive_workbook(contents, filename, year):
                              by=viewer.username)
         if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
             return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
-        return _outcome(report, _keep_annotated(viewer, data, report), year)
+        shared = shared_folder_file(viewer.school_code) if report.refused else None
+        if not_this_way(report, viewer.school_code, shared) is not None:
+            # Not the school's file, or not the school's way in: no marked-up copy of it (the last one stays).
+            return _outcome(report, False, year, viewer.school_code, shared)
+        return _outcome(report, _keep_annotated(viewer, data, report), year, viewer.school_code)
+
+
+def shared_folder_file(school_code: str) -> str | None:
+    """The workbook the school sends through the shared folder, if any: load_upload refuses every upload
+    of such a school (a school has one workbook), whatever else the file holds."""
+    from sync.load import _shared_folder_file
+
+    return _shared_folder_file(get_engine(), school_code)
 
 
 @callback(Output("upload-result", "children"), Input("upload-outcome", "data"), Input("lang-store", "data"),
@@ -272,13 +324,15 @@ def show_outcome(outcome, lang):
         if key not in _OUTCOMES or not isinstance(values, dict) or set(values) != _OUTCOMES[key]:
             raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
         parts = [feedback(t(key, lang, **values), colour, "upload-status")]
-        if key not in ("upload.unreadable", "upload.too_big", "upload.wait", "upload.in_progress"):  # no "no problems found"
+        if key not in ("upload.unreadable", "upload.too_big", "upload.wait", "upload.in_progress",
+                       "upload.refused_shared", "upload.refused_bureau") \
+                and not (key == "upload.refused_not_own" and not outcome["problems"]):  # no "no problems found"
             parts.append(problems_table(outcome["problems"], lang))
         total = int(outcome.get("total") or 0)
         if total > len(outcome["problems"]):
             parts.append(html.P(t("upload.more_problems", lang, shown=len(outcome["problems"]), total=f"{total:,}"),
                                 className="small text-muted", id="upload-more-problems"))
-        if outcome["annotated"]:
+        if outcome["annotated"] and key not in NOT_THIS_WAY:
             parts.append(html.A(t("upload.annotated", lang), href=f"/download/annotated/{viewer.school_code}",
                                 id="upload-annotated", className="btn btn-outline-secondary mb-3"))
         if key not in ("upload.unreadable", "upload.too_big", "upload.in_progress"):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dashboard import audit, queries
 from dashboard.access import ROLES, create_user, set_active, set_password
-from dashboard.i18n import t, to_language
+from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
 from dashboard.layout import T, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.errors import UserError
@@ -24,8 +24,10 @@ def list_accounts() -> list[dict]:
     return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]
 
 
-def school_options() -> list[dict]:
-    return [{"label": f"{code} {name or ''}".strip(), "value": code} for code, name in queries.registered_schools()]
+def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Every registered school, its name in the reader's script (the value stays the code)."""
+    return [{"label": f"{code} {to_language(name or '', lang)}".strip(), "value": code}
+            for code, name in queries.registered_schools()]
 
 
 def layout(**_query):
@@ -85,7 +87,7 @@ def add_account(_n, username, role, school_code, display_name, password, lang):
         viewer = admin_or_refuse()
         try:
             account = create_user(get_engine(), username or "", password or "", role or "",
-                                  school_code if role == "school" else None, display_name or None)
+                                  school_code if role == "school" else None, display_name or None, on_page=True)
         except UserError as err:
             return feedback(user_error_text(err, lang), "danger", "users-add-error")
         made.append(account)
@@ -159,3 +161,10 @@ def form_labels(lang):
     lang = lang_of(lang)
     return ([{"label": t(f"role.{r}", lang), "value": r} for r in ROLES], t("users.choose", lang),
             t("users.new_password", lang), t("choose.school", lang))
+
+
+@callback(Output("users-new-school", "options"), Input("lang-store", "data"))
+def school_choices(lang):
+    """The school picker's names in the reader's script (Simplified for 简); admins only."""
+    refused = refusal_for(admin_or_refuse, lang)
+    return [] if refused is not None else school_options(lang_of(lang))
