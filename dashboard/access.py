@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -25,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from sync.errors import UserError
+from sync.settings import county_now
 from sync.store import users
 
 ROLES = ("admin", "leader", "school")
@@ -104,7 +104,7 @@ def create_user(
                 school_code=school_code,
                 display_name=display_name,
                 active=True,
-                created_at=datetime.now(),
+                created_at=county_now(),
             )
         ).inserted_primary_key[0]
     return Viewer(user_id, username, role, school_code, display_name)
@@ -229,7 +229,7 @@ def too_many_failures(engine: Engine, username: str, address: str | None) -> boo
 
     from sync.store import audit_log
 
-    since = datetime.now() - timedelta(minutes=FAILED_LOGIN_WINDOW_MINUTES)
+    since = county_now() - timedelta(minutes=FAILED_LOGIN_WINDOW_MINUTES)
     name, address = (username or "").strip()[:100], address or ""
     failures = select(func.count()).select_from(audit_log).where(
         audit_log.c.action == "login_failed", audit_log.c.at >= since)
@@ -245,7 +245,7 @@ def too_many_failures(engine: Engine, username: str, address: str | None) -> boo
             return False
         known = conn.execute(select(func.count()).select_from(audit_log).where(
             audit_log.c.action == "login", audit_log.c.username == name, from_here,
-            audit_log.c.at >= datetime.now() - timedelta(days=KNOWN_ADDRESS_DAYS))).scalar_one()
+            audit_log.c.at >= county_now() - timedelta(days=KNOWN_ADDRESS_DAYS))).scalar_one()
     return not known
 
 

@@ -10,10 +10,10 @@ audit table.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from sync.settings import county_now
 from sync.store import audit_log, get_engine
 
 ACTIONS = ("login", "login_failed", "upload", "sync", "inspection", "publish", "export", "users")
@@ -34,7 +34,7 @@ def record(
         with (engine or get_engine()).begin() as conn:
             conn.execute(
                 audit_log.insert().values(
-                    at=datetime.now(),
+                    at=county_now(),
                     username=username,
                     action=action,
                     school_code=school_code,

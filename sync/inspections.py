@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sync import contract
 from sync.cells import MAX_POINTS
 from sync.errors import UserError
+from sync.settings import county_now
 from sync.store import inspection_changes, records, sources
 
 MANUAL_SOURCE_KEY = "manual:inspections"
@@ -130,7 +131,7 @@ def _manual_source_id(conn: Connection) -> int:
     found = conn.execute(select(sources.c.source_id).where(sources.c.source_key == MANUAL_SOURCE_KEY)).scalar()
     if found is not None:
         return found
-    now = datetime.now()
+    now = county_now()
     return conn.execute(
         sources.insert().values(
             source_key=MANUAL_SOURCE_KEY, kind=MANUAL_SOURCE_KIND, display_name="督查記錄（儀表板錄入）",
@@ -176,7 +177,7 @@ def save_inspection(engine: Engine, values: dict, by: str, record_id: int | None
             conn.execute(_table.update().where(_table.c.record_id == record_id).values(**record))
         conn.execute(
             inspection_changes.insert().values(
-                record_id=record_id, changed_at=datetime.now(), changed_by=by,
+                record_id=record_id, changed_at=county_now(), changed_by=by,
                 before=_jsonable(before), after=_jsonable(record),
             )
         )
@@ -205,7 +206,7 @@ def delete_inspection(engine: Engine, record_id: int, by: str, recompute: bool =
         conn.execute(_table.delete().where(_table.c.record_id == record_id))
         conn.execute(
             inspection_changes.insert().values(
-                record_id=record_id, changed_at=datetime.now(), changed_by=by, before=_jsonable(before), after=None,
+                record_id=record_id, changed_at=county_now(), changed_by=by, before=_jsonable(before), after=None,
             )
         )
         _count_rows(conn, manual_id)
@@ -217,7 +218,7 @@ def _count_rows(conn: Connection, manual_id: int) -> None:
     from sqlalchemy import func
 
     count = conn.execute(select(func.count()).select_from(_table).where(_table.c.source_id == manual_id)).scalar()
-    conn.execute(sources.update().where(sources.c.source_id == manual_id).values(rows=count, loaded_at=datetime.now()))
+    conn.execute(sources.update().where(sources.c.source_id == manual_id).values(rows=count, loaded_at=county_now()))
 
 
 def _recompute(engine: Engine, years: set[int]) -> None:

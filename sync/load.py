@@ -91,7 +91,7 @@ from sync.report import (
     registry_entry_digest,
     registry_in_store,
 )
-from sync.settings import county_today
+from sync.settings import county_now, county_today
 from sync.store import audit_log, records, rejected_rows, sources, sync_run_sources, sync_runs
 from sync.validate import Problem, registered_code
 
@@ -358,7 +358,7 @@ def _packed(conn, report: FileReport) -> dict[str, dict[str, list]]:
 def _store(conn, run_id: int, key: str, kind: str, report: FileReport, body_sha: str, context: str,
            today: date, existing: dict) -> SourceOutcome:
     """Write one source's outcome (records replaced, or refused and kept) inside the caller's transaction."""
-    now = datetime.now()
+    now = county_now()
     digest = content_hash(body_sha, _with_today(context, bool(report.rejected), today))
     outcome = SourceOutcome(key, kind, _display(key), report.school_code, rows_read=report.rows_read,
                             problems=report.problems)
@@ -439,7 +439,7 @@ def _remove_missing(conn, run_id: int, key: str, row: dict) -> SourceOutcome:
 
 def _fail_source(conn, run_id: int, key: str, kind: str, message: str, existing: dict) -> SourceOutcome:
     outcome = SourceOutcome(key, kind, _display(key), action="failed", message=message)
-    source_id = _ensure_source(conn, key, kind, datetime.now(), existing)
+    source_id = _ensure_source(conn, key, kind, county_now(), existing)
     conn.execute(update(sources).where(sources.c.source_id == source_id).values(message=message[:2000]))
     conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
@@ -991,7 +991,7 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
 
     Never raises for a busy lock, a missing share or a
     database that is down: the summary's status says so ("busy", "failed")."""
-    started = datetime.now()
+    started = county_now()
     without_config = False
     if sql_sources is None:
         from sync.settings import get_file_config, get_settings
@@ -1013,7 +1013,7 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
             if run.inbox_problem:
                 summary.message = run.inbox_problem
                 log.error("sync failed: %s", run.inbox_problem)
-            summary.finished_at = datetime.now()
+            summary.finished_at = county_now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
             if recompute and (changed or (not run.inbox_problem and (_scores_owed(engine) or
                                                                      _running_year_behind(engine, today) or
@@ -1039,7 +1039,7 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
         if _no_tables(reason):
             summary.message += "; the store has no tables yet: run `safeschool init` once first"
         log.error("sync failed: %s", summary.message)
-    summary.finished_at = summary.finished_at or datetime.now()
+    summary.finished_at = summary.finished_at or county_now()
     return summary
 
 
@@ -1200,7 +1200,7 @@ def _shared_folder_file(engine: Engine, school_code: str) -> str | None:
 def _audit(engine: Engine, by: str, school_code: str, filename: str, report: FileReport) -> None:
     with engine.begin() as conn:
         conn.execute(insert(audit_log).values(
-            at=datetime.now(), username=by, action="upload", school_code=school_code,
+            at=county_now(), username=by, action="upload", school_code=school_code,
             detail={"filename": filename, "refused": report.refused, "problems": len(report.problems)},
         ))
 

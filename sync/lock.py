@@ -13,12 +13,12 @@ import os
 import socket
 import time
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Engine
 
+from sync.settings import county_now
 from sync.store import locks
 
 LOCK_NAME = "sync"
@@ -151,7 +151,7 @@ def _note_holder(engine: Engine, holder: str | None) -> None:
         with engine.begin() as conn:
             conn.execute(delete(locks).where(locks.c.name == LOCK_NAME))
             if holder:
-                conn.execute(insert(locks).values(name=LOCK_NAME, holder=holder, acquired_at=datetime.now()))
+                conn.execute(insert(locks).values(name=LOCK_NAME, holder=holder, acquired_at=county_now()))
     except Exception:  # the locks row is only for the message
         pass
 

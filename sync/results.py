@@ -18,7 +18,7 @@ columns do not hold (veto reason, unrounded total, submitted, rubric version).
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from scoring.rubric import AREA_IDS
 from sync.errors import UserError
-from sync.settings import county_today
+from sync.settings import county_now, county_today
 from sync.store import publications, scores, sources
 
 ANNUAL = "annual"
@@ -36,7 +36,7 @@ _ROW_FIELDS = ("school_code", "name", "type", "township", "total", "grade", "ran
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return county_now().replace(microsecond=0)
 
 
 def evaluation_date(year: int, today: date) -> date:

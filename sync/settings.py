@@ -164,6 +164,15 @@ def county_today():
     return datetime.now(county_zone()).date()
 
 
+def county_now():
+    """The county's wall clock, without a zone: what every stored time (a sync run, an upload, a log-in,
+    a publication) says, so that the pages show it as the county reads its clocks, whatever zone the
+    server keeps (a UTC server showed a sync at 17:01 on a page dated the next morning)."""
+    from datetime import datetime
+
+    return datetime.now(county_zone()).replace(tzinfo=None)
+
+
 PLACEHOLDER_ISSUER = "XX縣教育和體育局"
 
 

@@ -592,3 +592,28 @@ def test_spreadsheets_under_other_names_are_read_or_refused_never_passed_over(en
     assert "save it as .xlsx" in refused["file:schools/1004.xlsb"]
     assert "export it to Excel" in refused["file:schools/1005.numbers"]
     assert "CSV" in refused["file:schools/notes.csv"]
+
+
+def test_the_times_stored_are_the_countys_wall_clock_not_the_servers(engine, inbox, tmp_path, monkeypatch):
+    """Found by an audit: on a UTC server a page dated by the county's day 2026-11-30 said the last sync
+    was at 2026-11-29 17:01.  Every stored time is the county's (schedule.timezone), as people read it."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sync import settings
+
+    config = tmp_path / "safeschool.toml"
+    config.write_text('[schedule]\ntimezone = "Pacific/Kiritimati"\n', encoding="utf-8")  # UTC+14
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    settings.reset_caches()
+    try:
+        summary = _sync(engine, inbox)
+        county = datetime.now(ZoneInfo("Pacific/Kiritimati")).replace(tzinfo=None)
+        with engine.connect() as conn:
+            started, finished = conn.execute(select(sync_runs.c.started_at, sync_runs.c.finished_at).where(
+                sync_runs.c.run_id == summary.run_id)).one()
+            loaded = conn.execute(select(func.max(sources.c.loaded_at))).scalar_one()
+        for stored in (started, finished, loaded):
+            assert abs(stored - county) < timedelta(minutes=2), (stored, county)
+    finally:
+        settings.reset_caches()
