@@ -758,10 +758,7 @@ class _Run:
                     msg = (f"數據源 {src.name}({sheet_key})無法讀取,其記錄保留,下次同步再試;請檢查配置中的地址、密碼和查詢 / "
                            f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept and it "
                            "is tried again next run; check the URL, password and query in the configuration")
-                    log.warning(msg)
-                    self.outcomes.append(self.writer.write(key, lambda conn, key=key, msg=msg: _fail_source(
-                        conn, self.run_id, key, "sql", msg, existing)))
-                    self._tick(key)
+                    self._query_failed(key, msg, existing)
                     continue
                 row = existing.get(key)
                 if not rows and row and row["status"] == "loaded" and (row["rows"] or 0) > 0:
@@ -772,10 +769,7 @@ class _Run:
                            f"source {src.name} ({sheet_key}) returned no rows, where {row['rows']} records were "
                            "loaded before; they are kept and it is tried again next run; if the data is really "
                            "gone, take the query out of the configuration")
-                    log.warning(msg)
-                    self.outcomes.append(self.writer.write(key, lambda conn, key=key, msg=msg: _fail_source(
-                        conn, self.run_id, key, "sql", msg, existing)))
-                    self._tick(key)
+                    self._query_failed(key, msg, existing)
                     continue
                 reg = "" if registry is None else _sha(",".join(sorted(registry)))
                 context, body = f"sql|{reg}|{_maxima_digest(self.maxima)}", rows_digest(columns, rows)
@@ -785,6 +779,13 @@ class _Run:
                     continue
                 report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima, campuses)
                 self._store(key, "sql", report, body, context, existing)
+
+    def _query_failed(self, key: str, msg: str, existing) -> None:
+        """A mapped query not loaded this run: its records kept, the reason logged and recorded."""
+        log.warning(msg)
+        self.outcomes.append(self.writer.write(key, lambda conn: _fail_source(
+            conn, self.run_id, key, "sql", msg, existing)))
+        self._tick(key)
 
     def _load_schools(self, files: list[_File], existing, registry: set[str]) -> None:
         """Check and store every school workbook, in inbox order, each in its own transaction."""

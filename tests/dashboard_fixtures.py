@@ -9,10 +9,13 @@ has something to show whatever day the tests run.
 
 from __future__ import annotations
 
+import json
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 
 from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine
@@ -275,3 +278,40 @@ def _records(conn, codes: list[str], source_ids: dict, today: date, run_id: int)
         {"source_id": sid, "run_id": run_id, "school_code": first, "level": "row", "sheet": "保安人員", "row_no": 3,
          "column": "出生日期", "value": "", "reason_zh": "必填欄位為空", "reason_en": "a required cell is empty"},
     ])
+
+
+# --- reading what a callback gives a viewer (test_dashboard_callbacks, test_dashboard_guidance) -------------
+
+@contextmanager
+def as_viewer(app_module, viewer):
+    """A request by `viewer`: what a callback sees as current_user (server-side checks read it)."""
+    from flask_login import login_user
+
+    with app_module.server.test_request_context("/"):
+        login_user(viewer)
+        yield
+
+
+def page_text(component) -> str:
+    """Every string in a component tree (what the page would show)."""
+    return json.dumps(component.to_plotly_json() if hasattr(component, "to_plotly_json") else component,
+                      ensure_ascii=False, default=lambda o: o.to_plotly_json() if hasattr(o, "to_plotly_json") else str(o))
+
+
+def find_element(component, element_id):
+    """The element with that id, in a component tree or in the dicts a cached page is kept as (props as attributes)."""
+    if isinstance(component, dict) and "props" in component:
+        props = component["props"]
+        if props.get("id") == element_id:
+            return SimpleNamespace(**props)
+        children = props.get("children")
+    else:
+        if getattr(component, "id", None) == element_id:
+            return component
+        children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and (hasattr(child, "to_plotly_json") or isinstance(child, dict)):
+            found = find_element(child, element_id)
+            if found is not None:
+                return found
+    return None

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
-from contextlib import contextmanager
-from types import SimpleNamespace
 
 import pytest
 from dash import no_update
-from flask_login import login_user
 
 from dashboard import queries
 from sync.store import make_engine
-from tests.dashboard_fixtures import PASSWORD, build_county
+from tests.dashboard_fixtures import PASSWORD, as_viewer, build_county, find_element, page_text
 
 
 @pytest.fixture(scope="module")
@@ -59,51 +55,20 @@ def own_county(tmp_path, monkeypatch, request):
     engine.dispose()
 
 
-@contextmanager
-def _as(app_module, viewer):
-    """A request by `viewer`: what a callback sees as current_user (server-side checks read it)."""
-    with app_module.server.test_request_context("/"):
-        login_user(viewer)
-        yield
-
-
-def _text(component) -> str:
-    """Every string in a component tree (what the page would show)."""
-    return json.dumps(component.to_plotly_json() if hasattr(component, "to_plotly_json") else component,
-                      ensure_ascii=False, default=lambda o: o.to_plotly_json() if hasattr(o, "to_plotly_json") else str(o))
-
-
-def _find(component, element_id):
-    """The element with that id, in a component tree or in the dicts a cached page is kept as (props as attributes)."""
-    if isinstance(component, dict) and "props" in component:
-        props = component["props"]
-        if props.get("id") == element_id:
-            return SimpleNamespace(**props)
-        children = props.get("children")
-    else:
-        if getattr(component, "id", None) == element_id:
-            return component
-        children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and (hasattr(child, "to_plotly_json") or isinstance(child, dict)):
-            found = _find(child, element_id)
-            if found is not None:
-                return found
-    return None
 
 
 def test_overview_for_the_bureau_has_every_school_and_the_county_todos(app):
     app_module, c = app
     from dashboard.pages import overview
 
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         out = overview.render_overview("zh-Hant", c.year)
-    grid = _find(out, "ranking-grid")
+    grid = find_element(out, "ranking-grid")
     assert len(grid.rowData) == 8
     assert grid.rowData[-1]["school_code"] == c.disqualified
     assert grid.rowData[-1]["rank_text"] == "取消資格"
-    assert _find(out, "county-todos") is not None
-    assert "草稿" in _text(out) and _find(out, "county-figures-note") is None
+    assert find_element(out, "county-todos") is not None
+    assert "草稿" in page_text(out) and find_element(out, "county-figures-note") is None
     locale = grid.dashGridOptions["localeText"]  # the grid's own filter words, in the reader's language
     assert (locale["contains"], locale["filterOoo"], locale["andCondition"]) == ("包含", "篩選…", "並且")
 
@@ -112,22 +77,22 @@ def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_
     app_module, c = app
     from dashboard.pages import overview
 
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         out = overview.render_overview("en", c.year)
         published = overview.render_overview("en", c.year - 1)
-    assert [r["school_code"] for r in _find(out, "ranking-grid").rowData] == [c.codes[0]]
-    assert _find(out, "county-todos") is None
-    assert "Overview" in _text(out) and "Draft" in _text(out)
-    assert "not your school's" in _text(_find(out, "county-figures-note"))  # the cards are the county's
-    assert len(_find(published, "ranking-grid").rowData) == 8
-    assert "Published" in _text(published)
+    assert [r["school_code"] for r in find_element(out, "ranking-grid").rowData] == [c.codes[0]]
+    assert find_element(out, "county-todos") is None
+    assert "Overview" in page_text(out) and "Draft" in page_text(out)
+    assert "not your school's" in page_text(find_element(out, "county-figures-note"))  # the cards are the county's
+    assert len(find_element(published, "ranking-grid").rowData) == 8
+    assert "Published" in page_text(published)
 
 
 def test_ranking_filter_builds_the_grid_filter_model(app):
     app_module, c = app
     from dashboard.pages import overview
 
-    with _as(app_module, c.users["leader"]):
+    with as_viewer(app_module, c.users["leader"]):
         model = overview.filter_ranking("小學", None, "優秀")
         none = overview.filter_ranking(None, None, None)
     assert model == {"type": {"filterType": "text", "type": "equals", "filter": "小學"},
@@ -139,10 +104,10 @@ def test_ranking_click_opens_a_school_only_when_the_viewer_may_see_it(app):
     app_module, c = app
     from dashboard.pages import overview
 
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         assert overview.open_school_from_ranking({"rowId": c.codes[1]}) is no_update
         assert overview.open_school_from_ranking({"rowId": c.codes[0]}) == f"/school/{c.codes[0]}"
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         assert overview.open_school_from_ranking({"rowId": c.codes[1]}) == f"/school/{c.codes[1]}"
 
 
@@ -150,34 +115,34 @@ def test_school_page_shows_the_school_and_refuses_another(app):
     app_module, c = app
     from dashboard.pages import school
 
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         own = school.render_school_page("zh-Hant", c.year, c.codes[0])
         other = school.render_school_page("zh-Hant", c.year, c.codes[1])
-    assert _find(own, "school-total") is not None
-    assert _find(own, "indicator-table") is not None
+    assert find_element(own, "school-total") is not None
+    assert find_element(own, "indicator-table") is not None
     # the same rows as cards for a phone, hint for hint
-    table, cards = _find(own, "indicator-table"), _find(own, "indicator-cards")
+    table, cards = find_element(own, "indicator-table"), find_element(own, "indicator-cards")
     assert len(cards.children) == len(table.rowData) >= 30
     assert [row["hint"] for row in table.rowData if row["hint"]] == [
         item["props"]["children"][2]["props"]["children"] for item in cards.children
         if len(item["props"]["children"]) == 4]
-    assert "還需 1 名" in _text(own)  # guards: 4 required, 3 on duty
-    assert "逾期未整改" in _text(own)  # the hazard ledger
-    assert "日期無法識別" in _text(own)  # a refused row
-    refused = _find(own, "refused-table")
+    assert "還需 1 名" in page_text(own)  # guards: 4 required, 3 on duty
+    assert "逾期未整改" in page_text(own)  # the hazard ledger
+    assert "日期無法識別" in page_text(own)  # a refused row
+    refused = find_element(own, "refused-table")
     assert refused.rowData[0]["level"] == "該行" and refused.columnDefs[0]["field"] == "level"  # row, file or note
-    assert _find(other, "school-total") is None
-    assert "只能查看本校" in _text(other)
-    assert c.names[c.codes[1]] not in _text(other)
+    assert find_element(other, "school-total") is None
+    assert "只能查看本校" in page_text(other)
+    assert c.names[c.codes[1]] not in page_text(other)
 
 
 def test_school_page_in_simplified_chinese_converts_data_text(app):
     app_module, c = app
     from dashboard.pages import school
 
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         out = school.render_school_page("zh-Hans", c.year, c.codes[0])
-    text = _text(out)
+    text = page_text(out)
     assert "隐患整改台账" in text and "城关" in text
     assert "隱患整改台賬" not in text
 
@@ -186,7 +151,7 @@ def test_heatmap_callback_draws_one_row_per_school_and_a_click_opens_it(app):
     app_module, c = app
     from dashboard.pages import heatmaps
 
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         fig, pages, summary = heatmaps.render_heatmap("en", c.year, "classes", "township", [], "group", 1)
         filtered, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "classes", "township", ["城關鎮"], "group", 1)
         opened = heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[2]}]})
@@ -201,7 +166,7 @@ def test_heatmap_callback_draws_one_row_per_school_and_a_click_opens_it(app):
     assert filtered["data"][0]["y"][0] == "所選學校合計"
     assert all(label.startswith("城關鎮") for label in filtered["data"][0]["y"][1:])
     assert opened == f"/school/{c.codes[2]}"
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         assert heatmaps.open_school_from_heatmap({"points": [{"customdata": ""}]}) is no_update
 
 
@@ -209,7 +174,7 @@ def test_heatmap_for_a_school_has_only_its_own_row(app):
     app_module, c = app
     from dashboard.pages import heatmaps
 
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         fig, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "gate_duty", "type", None, "worst", 1)
         assert heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[1]}]}) is no_update
     assert len(fig["data"][0]["y"]) == 1
@@ -222,9 +187,9 @@ def test_a_school_reads_an_empty_list_of_movers_as_about_itself(app):
     from dashboard.i18n import t
     from dashboard.pages import trends
 
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         out, _title = trends.render_trends("zh-Hant", c.year, "township")
-    text = _text(out)
+    text = page_text(out)
     assert t("trends.no_fallers", "zh-Hant") not in text and t("trends.no_risers", "zh-Hant") not in text
     assert t("trends.not_listed", "zh-Hant") in text or t("trends.no_movers", "zh-Hant") in text
 
@@ -233,17 +198,17 @@ def test_trends_render_every_figure(app):
     app_module, c = app
     from dashboard.pages import trends
 
-    with _as(app_module, c.users["leader"]):
+    with as_viewer(app_module, c.users["leader"]):
         out, title = trends.render_trends("en", c.year, "township")
     assert title == f"Trends {c.year}"
     for element_id in ("trend-monthly", "trend-yoy", "trend-annual", "trend-spread", "trend-histogram",
                        "risers-table", "fallers-table"):
-        assert _find(out, element_id) is not None, element_id
-    monthly = _find(out, "trend-monthly").figure
+        assert find_element(out, element_id) is not None, element_id
+    monthly = find_element(out, "trend-monthly").figure
     assert monthly["data"][0]["name"] == "County"
     assert len(monthly["data"]) == 1 + 4  # the county and four townships
     # last year is published, this year a draft: its bars say so beside the final year's
-    years = [trace["name"] for trace in _find(out, "trend-annual").figure["data"]]
+    years = [trace["name"] for trace in find_element(out, "trend-annual").figure["data"]]
     assert f"{c.year} (draft)" in years and str(c.year - 1) in years
 
 
@@ -288,13 +253,13 @@ def test_rendered_pages_are_shared_within_a_scope_and_never_across_scopes(app):
 
     rendered = {}
     for role in ("admin", "leader", "school"):
-        with _as(app_module, c.users[role]):
+        with as_viewer(app_module, c.users[role]):
             rendered[role] = (overview.render_overview("zh-Hant", c.year),
                               school.render_school_page("zh-Hant", c.year, c.codes[0]))
     assert rendered["admin"][0] is rendered["leader"][0]  # the bureau's overview is built once
     assert rendered["admin"][1] is rendered["leader"][1]
     assert rendered["school"][0] is not rendered["admin"][0]
-    assert len(_find(rendered["school"][0], "ranking-grid").rowData) == 1
+    assert len(find_element(rendered["school"][0], "ranking-grid").rowData) == 1
 
 
 @pytest.mark.parametrize("lang, label", [("zh-Hant", "（未提交）"), ("zh-Hans", "（未提交）"), ("en", " (not submitted)")])
@@ -303,17 +268,17 @@ def test_not_submitted_shows_in_the_ranking_headline_and_school_page(app, lang, 
     from dashboard.i18n import t
     from dashboard.pages import overview, school
 
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         out = overview.render_overview(lang, c.year)
         page = school.render_school_page(lang, c.year, c.not_submitted)
         other = school.render_school_page(lang, c.year, c.codes[0])
-    rows = {r["school_code"]: r for r in _find(out, "ranking-grid").rowData}
+    rows = {r["school_code"]: r for r in find_element(out, "ranking-grid").rowData}
     assert rows[c.not_submitted]["not_submitted"] == label
     assert [code for code, r in rows.items() if r["not_submitted"]] == [c.not_submitted]
-    assert _find(out, "stat-overview.not_submitted").children == "1"
-    assert _find(page, "school-not-submitted") is not None
-    assert t("submitted.not", lang) in _text(_find(page, "school-name").children)
-    assert _find(other, "school-not-submitted") is None
+    assert find_element(out, "stat-overview.not_submitted").children == "1"
+    assert find_element(page, "school-not-submitted") is not None
+    assert t("submitted.not", lang) in page_text(find_element(page, "school-name").children)
+    assert find_element(other, "school-not-submitted") is None
 
 
 @pytest.mark.parametrize("lang, veto", [("zh-Hant", "弄虛作假"), ("zh-Hans", "弄虚作假"), ("en", "falsified records")])
@@ -323,21 +288,21 @@ def test_a_disqualified_school_reads_why_and_the_finding_behind_it(app, lang, ve
     app_module, c = app
     from dashboard.pages import school
 
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         page = school.render_school_page(lang, c.year, c.disqualified)
         qualified = school.render_school_page(lang, c.year, c.codes[0])
-    assert veto in _text(_find(page, "school-veto"))
-    assert "演練簽到表代簽" in _text(_find(page, "inspection-table")) or "演练签到表代签" in _text(
-        _find(page, "inspection-table"))
-    assert _find(qualified, "school-veto") is None
+    assert veto in page_text(find_element(page, "school-veto"))
+    assert "演練簽到表代簽" in page_text(find_element(page, "inspection-table")) or "演练签到表代签" in page_text(
+        find_element(page, "inspection-table"))
+    assert find_element(qualified, "school-veto") is None
 
 
 def test_a_school_sees_the_findings_behind_its_deduction_and_no_other_schools(app):
     app_module, c = app
     from dashboard.pages import school
 
-    with _as(app_module, c.users["school"]):
-        page = _text(school.render_school_page("zh-Hant", c.year, c.codes[0]))
+    with as_viewer(app_module, c.users["school"]):
+        page = page_text(school.render_school_page("zh-Hant", c.year, c.codes[0]))
     assert "消防通道堵塞" in page and "−1.5" in page
     assert "去年的發現" not in page and "演練簽到表代簽" not in page
 
@@ -355,11 +320,11 @@ def test_a_refused_workbook_is_not_called_no_workbook_received(own_county):
     with engine.begin() as conn:
         conn.execute(update(store.sources).where(store.sources.c.school_code == c.not_submitted).values(
             status="refused", message="缺少工作表「應急演練」"))
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         page = school.render_school_page("en", c.year, c.not_submitted)
-    notice = _text(_find(page, "school-not-submitted"))
+    notice = page_text(find_element(page, "school-not-submitted"))
     assert t("school.refused_not_loaded", "en") in notice and "no workbook received" not in notice
-    assert t("submitted.refused", "en") in _text(_find(page, "school-name").children)
+    assert t("submitted.refused", "en") in page_text(find_element(page, "school-name").children)
 
 
 def test_a_kindergarten_opens_the_heatmap_of_quarterly_drills(app):
@@ -376,8 +341,8 @@ def test_a_kindergarten_opens_the_heatmap_of_quarterly_drills(app):
     engine.dispose()
     opened = {}
     for code, viewer in users.items():
-        with _as(app_module, viewer):
-            opened[code] = _find(heatmaps.layout(), "hm-measure").value
+        with as_viewer(app_module, viewer):
+            opened[code] = find_element(heatmaps.layout(), "hm-measure").value
     assert opened == {kindergarten: "drills_kindergarten", primary: "drills"}
 
 
@@ -386,15 +351,15 @@ def test_the_publish_preview_marks_the_schools_the_veto_takes_out(app):
     app_module, c = app
     from dashboard.pages import publish
 
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         out = publish.render_state(c.year, "zh-Hant", None)
-    row = next(line for line in _text(_find(out, "pub-diff")).split("]") if c.disqualified in line)
+    row = next(line for line in page_text(find_element(out, "pub-diff")).split("]") if c.disqualified in line)
     assert "取消資格" in row
     # The draft year was never published: no "4 of 4 changed" and no empty columns of what was before.
-    assert "首次發布" in _text(_find(out, "pub-changed")) and "原總分" not in _text(_find(out, "pub-diff"))
-    with _as(app_module, c.users["admin"]):
+    assert "首次發布" in page_text(find_element(out, "pub-changed")) and "原總分" not in page_text(find_element(out, "pub-diff"))
+    with as_viewer(app_module, c.users["admin"]):
         again = publish.render_state(c.year - 1, "zh-Hant", None)  # published last year: the changes since
-    assert "首次發布" not in _text(_find(again, "pub-changed"))
+    assert "首次發布" not in page_text(find_element(again, "pub-changed"))
 
 
 def test_a_published_school_page_says_when_newer_data_changed_the_draft(own_county):
@@ -415,12 +380,12 @@ def test_a_published_school_page_says_when_newer_data_changed_the_draft(own_coun
         draft = {k: v for k, v in frozen.items() if k != "id"} | {"publication_id": None, "total": 12.3,
                                                                   "computed_at": datetime.now()}
         conn.execute(insert(store.scores), [draft])
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         changed = school.render_school_page("zh-Hant", c.year - 1, c.codes[0])
         current = school.render_school_page("zh-Hant", c.year, c.codes[0])
-    assert "12.3" in _text(_find(changed, "school-newer-draft"))
-    assert _find(changed, "school-total").children != "12.3"  # the frozen total stays what the page shows
-    assert _find(current, "school-newer-draft") is None  # a draft year has nothing frozen
+    assert "12.3" in page_text(find_element(changed, "school-newer-draft"))
+    assert find_element(changed, "school-total").children != "12.3"  # the frozen total stays what the page shows
+    assert find_element(current, "school-newer-draft") is None  # a draft year has nothing frozen
 
 
 def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_nothing(app):
@@ -434,9 +399,9 @@ def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_noth
     loads = (queries._results, queries._ledger_rows, queries._todo_counts, queries._trend_parts,
              queries._sources_by_school, queries._refused_by_school, queries._annual, queries._record_table)
     misses = {fn: fn.cache_info().misses for fn in loads}
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         page = school.render_school_page("zh-Hant", c.year, c.codes[5])
-    assert _find(page, "school-total") is not None
+    assert find_element(page, "school-total") is not None
     assert {fn.__name__: fn.cache_info().misses - n for fn, n in misses.items()} == {fn.__name__: 0 for fn in loads}
     assert warm.start_in_gunicorn_worker() is None  # not under gunicorn: no thread in tests or the CLI
 
@@ -485,7 +450,7 @@ def test_chinese_pages_show_no_catalogue_keys_and_no_english_words(app, lang):
     app_module, c = app
     from dashboard.pages import heatmaps, overview, school, trends, upload
 
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         pages = {
             "overview": overview.render_overview(lang, c.year),
             "school": school.render_school_page(lang, c.year, c.codes[0]),
@@ -523,7 +488,7 @@ def test_an_unknown_address_gets_a_page_in_the_catalogue_not_dashs_english():
     from dashboard.app import app  # noqa: F401  (registers the pages)
 
     entry = next(p for p in dash.page_registry.values() if p["module"].endswith("not_found_404"))
-    text = _text(entry["layout"]())
+    text = page_text(entry["layout"]())
     assert "找不到這個頁面" in text and "Page not found" not in text
 
 
@@ -579,11 +544,11 @@ def test_an_upload_of_many_problems_shows_the_first_ones_and_says_how_many(own_c
     outcome = upload._outcome(report, annotated=True, year=c.year)
     assert len(outcome["problems"]) == upload.SHOWN_PROBLEMS and outcome["total"] == upload.SHOWN_PROBLEMS + 51
     assert outcome["problems"][0]["level"] == "file"
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         en = upload.show_outcome(outcome, "en")
         hans = upload.show_outcome(outcome, "zh-Hans")
-    assert f"first {upload.SHOWN_PROBLEMS} of 251 problems" in _text(_find(en, "upload-more-problems"))
-    table = _text(_find(hans, "upload-problems"))
+    assert f"first {upload.SHOWN_PROBLEMS} of 251 problems" in page_text(find_element(en, "upload-more-problems"))
+    table = page_text(find_element(hans, "upload-problems"))
     assert "应急演练" in table and "演练日期" in table and "應急演練" not in table  # the sheet as the reader reads
 
 
@@ -592,10 +557,10 @@ def test_an_unreadable_upload_says_so_without_no_problems_found(own_county):
 
     app_module, c, _engine = own_county
     outcome = {"status": ("upload.unreadable", {}, "danger"), "problems": [], "annotated": False, "year": c.year}
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         out = upload.show_outcome(outcome, "en")
-    assert _find(out, "upload-problems") is None and t_en("upload.no_problems") not in _text(out)
-    assert t_en("upload.unreadable") in _text(out)
+    assert find_element(out, "upload-problems") is None and t_en("upload.no_problems") not in page_text(out)
+    assert t_en("upload.unreadable") in page_text(out)
 
 
 def test_totals_read_to_one_decimal_as_rules_md_publishes_them(own_county):
@@ -610,9 +575,9 @@ def test_totals_read_to_one_decimal_as_rules_md_publishes_them(own_county):
     with engine.begin() as conn:
         conn.execute(update(scores).where(scores.c.school_code == c.codes[0]).values(total=100.0))
     queries.clear_caches()
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         page = school.render_school_page("zh-Hant", c.year, c.codes[0])
-    assert _find(page, "school-total").children == "100.0"
+    assert find_element(page, "school-total").children == "100.0"
     formats = {col["field"]: col.get("valueFormatter", {}).get("function", "") for col in overview.ranking_columns("zh-Hant")}
     assert "toFixed(1)" in formats["total"] and "toFixed(1)" in formats["A"]
 
@@ -626,9 +591,9 @@ def test_a_file_refused_from_the_start_says_nothing_was_loaded_from_it(app):
     state = {"last_run": {"finished_at": datetime(2026, 11, 29, 9, 0)}, "refused_total": 1, "refused": [],
              "sources": [{"status": "refused", "loaded_at": None, "rows": 0, "display_name": "1001.xlsx",
                           "source_key": "file:1001.xlsx", "message": "缺少工作表"}]}
-    text = _text(school.data_state_view(state, "zh-Hant"))
+    text = page_text(school.data_state_view(state, "zh-Hant"))
     assert "尚未導入任何記錄" in text and "導入於 –" not in text
-    assert "nothing loaded from it yet" in _text(school.data_state_view(state, "en"))
+    assert "nothing loaded from it yet" in page_text(school.data_state_view(state, "en"))
 
 
 def test_a_schools_page_names_the_three_things_that_would_raise_its_total_most_now(app):
@@ -638,11 +603,11 @@ def test_a_schools_page_names_the_three_things_that_would_raise_its_total_most_n
     from dashboard import queries
     from dashboard.pages import school
 
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         page = school.render_school_page("zh-Hant", c.year, c.codes[0])
         indicators = queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]
     promised = sorted(((v["gain"], k) for k, v in indicators.items() if v.get("gain")), reverse=True)
-    text = _text(_find(page, "school-gains"))
+    text = page_text(find_element(page, "school-gains"))
     assert promised and f"{promised[0][1]} " in text and f"+{promised[0][0]:g} 分" in text
     assert text.count(" 分") == min(3, len(promised))
 
@@ -654,7 +619,7 @@ def test_a_year_published_before_scoring_gave_the_gain_still_shows_the_biggest_g
 
     frozen = {"D1": {"title": "演練", "points": 6, "max": 8, "hint": "補一次演練：+2.0", "hint_en": "hold a drill: +2.0"},
               "C2": {"title": "安全教育", "points": 5, "max": 6, "hint": "補課：+0.5", "hint_en": "teach a class: +0.5"}}
-    card = _text(school.biggest_gains(school.indicator_rows(frozen, "en"), frozen, "en"))
+    card = page_text(school.biggest_gains(school.indicator_rows(frozen, "en"), frozen, "en"))
     assert card.index("D1") < card.index("C2") and "2" in card and "0.5" in card
 
 
@@ -664,26 +629,26 @@ def test_the_bureau_overview_names_the_lowest_ranked_schools_with_links(app):
     from dashboard import queries
     from dashboard.pages import overview
 
-    with _as(app_module, c.users["leader"]):
+    with as_viewer(app_module, c.users["leader"]):
         out = overview.render_overview("zh-Hant", c.year)
         frame = queries.ranking(c.users["leader"], c.year)
     ranked = frame[frame["qualified"].astype(bool)].sort_values(["total", "name"])
-    lowest = _find(out, "lowest-schools")
-    links = re.findall(r'"href": "(/school/[^"]+)"', _text(lowest))
+    lowest = find_element(out, "lowest-schools")
+    links = re.findall(r'"href": "(/school/[^"]+)"', page_text(lowest))
     assert links == [f"/school/{code}" for code in ranked["school_code"].head(overview.LOWEST_SHOWN)]
     assert c.disqualified not in " ".join(links)
-    with _as(app_module, c.users["school"]):
-        assert _find(overview.render_overview("zh-Hant", c.year), "lowest-schools") is None
+    with as_viewer(app_module, c.users["school"]):
+        assert find_element(overview.render_overview("zh-Hant", c.year), "lowest-schools") is None
 
 
 def test_the_submissions_list_is_the_offices_alone(app):
     app_module, c = app
     from dashboard.pages import audit
 
-    with _as(app_module, c.users["school"]):
-        refused = _text(audit.render_submissions("zh-Hant"))
-    with _as(app_module, c.users["admin"]):
-        shown = _text(audit.render_submissions("en"))
+    with as_viewer(app_module, c.users["school"]):
+        refused = page_text(audit.render_submissions("zh-Hant"))
+    with as_viewer(app_module, c.users["admin"]):
+        shown = page_text(audit.render_submissions("en"))
     assert "安全辦" in refused and c.codes[0] not in refused
     assert "audit-submissions-table" in shown
 
@@ -699,8 +664,8 @@ def test_an_upload_while_the_schools_last_one_loads_says_wait_not_refused(own_co
     report.busy = True
     outcome = upload._outcome(report, annotated=False, year=c.year)
     assert outcome["status"][0] == "upload.wait"
-    with _as(app_module, c.users["school"]):
-        text = _text(upload.show_outcome(outcome, "en"))
+    with as_viewer(app_module, c.users["school"]):
+        text = page_text(upload.show_outcome(outcome, "en"))
     assert t_en("upload.wait") in text and t_en("upload.refused") not in text and t_en("upload.no_problems") not in text
 
 
@@ -708,9 +673,9 @@ def test_the_ranking_says_what_its_columns_a_to_g_are(app):
     app_module, c = app
     from dashboard.pages import overview
 
-    with _as(app_module, c.users["leader"]):
+    with as_viewer(app_module, c.users["leader"]):
         out = overview.render_overview("zh-Hant", c.year)
-    key = _text(_find(out, "area-key"))
+    key = page_text(find_element(out, "area-key"))
     assert "A 責任體系" in key and "G 經費保障" in key
 
 
@@ -720,9 +685,9 @@ def test_the_ranking_lists_each_schools_campuses_and_people(app, lang, heading):
     app_module, c = app
     from dashboard.pages import overview
 
-    with _as(app_module, c.users["leader"]):
+    with as_viewer(app_module, c.users["leader"]):
         out = overview.render_overview(lang, c.year)
-    grid = _find(out, "ranking-grid")
+    grid = find_element(out, "ranking-grid")
     headers = [col["headerName"] for col in grid.columnDefs]
     assert headers[4] == heading  # after type and township
     row = next(r for r in grid.rowData if r["school_code"] == c.codes[0])

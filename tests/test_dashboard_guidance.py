@@ -9,19 +9,15 @@ file would get past said as what to do instead.  Each test calls the page's own 
 from __future__ import annotations
 
 import base64
-import json
-from contextlib import contextmanager
-from types import SimpleNamespace
 
 import pytest
-from flask_login import login_user
 from sqlalchemy import select, update
 
 from dashboard import queries
 from dashboard.i18n import t
 from sync import store
 from sync.store import make_engine
-from tests.dashboard_fixtures import PASSWORD, add_user, build_county
+from tests.dashboard_fixtures import PASSWORD, add_user, as_viewer, build_county, find_element, page_text
 
 
 @pytest.fixture
@@ -51,37 +47,6 @@ def county(tmp_path, monkeypatch, request):
     engine.dispose()
 
 
-@contextmanager
-def _as(app_module, viewer):
-    """A request by `viewer`: what a callback sees as current_user (server-side checks read it)."""
-    with app_module.server.test_request_context("/"):
-        login_user(viewer)
-        yield
-
-
-def _text(component) -> str:
-    """Every string in a component tree (what the page would show)."""
-    return json.dumps(component.to_plotly_json() if hasattr(component, "to_plotly_json") else component,
-                      ensure_ascii=False, default=lambda o: o.to_plotly_json() if hasattr(o, "to_plotly_json") else str(o))
-
-
-def _find(component, element_id):
-    """The element with that id, in a component tree or in the dicts a cached page is kept as."""
-    if isinstance(component, dict) and "props" in component:
-        props = component["props"]
-        if props.get("id") == element_id:
-            return SimpleNamespace(**props)
-        children = props.get("children")
-    else:
-        if getattr(component, "id", None) == element_id:
-            return component
-        children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and (hasattr(child, "to_plotly_json") or isinstance(child, dict)):
-            found = _find(child, element_id)
-            if found is not None:
-                return found
-    return None
 
 
 # --- 1. school pickers in the reader's script -------------------------------------------------------
@@ -93,7 +58,7 @@ def test_school_pickers_of_accounts_inspections_and_exports_name_schools_in_simp
     app_module, c, _engine = county
     code = c.codes[0]
     simplified = "城关第1学校"
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         pickers = {"users": users.school_choices("zh-Hans"), "inspections": inspections.school_choices("zh-Hans"),
                    "exports": exports.school_choices("zh-Hans")}
         traditional = users.school_choices("zh-Hant")
@@ -102,7 +67,7 @@ def test_school_pickers_of_accounts_inspections_and_exports_name_schools_in_simp
         assert first["label"] == f"{code} {simplified}", page
         assert not any("學校" in o["label"] for o in options), page
     assert next(o for o in traditional if o["value"] == code)["label"] == f"{code} 城關第1學校"
-    with _as(app_module, c.users["school"]):  # a school's export picker: its own code only, as before
+    with as_viewer(app_module, c.users["school"]):  # a school's export picker: its own code only, as before
         assert exports.school_choices("zh-Hans") == [{"label": code, "value": code}]
 
 
@@ -120,9 +85,9 @@ def test_the_audit_trail_names_roles_and_kinds_of_change_in_the_readers_words(co
     app_module, c, engine = county
     trail.record(engine, "admin", "users", c.codes[0], {"change": "add", "username": "late", "role": "school"})
     trail.record(engine, "admin", "users", None, {"change": "reset-password", "username": "late"})
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         entries, _runs = audit.render_trail(None, lang)
-    shown = _text(entries)
+    shown = page_text(entries)
     assert expected in shown and raw not in shown
     assert t("audit.change.reset-password", lang) in shown and "reset-password" not in shown
 
@@ -138,9 +103,9 @@ def test_the_change_history_of_findings_reads_field_before_and_after_as_the_shee
     record_id = inspections.save_inspection(engine, finding, by="admin", recompute=False)
     inspections.save_inspection(engine, {**finding, "deduction": 2, "falsification": True}, by="admin",
                                 record_id=record_id, recompute=False)
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         shown = {lang: page.render_findings(lang, c.year, None)[2] for lang in ("zh-Hant", "zh-Hans", "en")}
-    history = {lang: _text(tree) for lang, tree in shown.items()}
+    history = {lang: page_text(tree) for lang, tree in shown.items()}
     # the edit: only what changed, as 「field: before → after」 lines under the 督查記錄 sheet's headers
     assert "扣分: 1.5 → 2\\n弄虛作假: 否 → 是" in history["zh-Hant"]
     assert "扣分: 1.5 → 2\\n弄虚作假: 否 → 是" in history["zh-Hans"]
@@ -164,10 +129,10 @@ def test_the_accounts_page_says_what_to_do_on_the_page_and_the_cli_keeps_its_opt
     from sync.errors import UserError
 
     app_module, c, engine = county
-    with _as(app_module, c.users["admin"]):
-        no_school = _text(users.add_account(1, "new-school", "school", None, None, "long-enough-1", "en")[0])
-        taken = _text(users.add_account(1, "school1", "school", c.codes[0], None, "long-enough-1", "en")[0])
-        taken_hans = _text(users.add_account(1, "school1", "school", c.codes[0], None, "long-enough-1", "zh-Hans")[0])
+    with as_viewer(app_module, c.users["admin"]):
+        no_school = page_text(users.add_account(1, "new-school", "school", None, None, "long-enough-1", "en")[0])
+        taken = page_text(users.add_account(1, "school1", "school", c.codes[0], None, "long-enough-1", "en")[0])
+        taken_hans = page_text(users.add_account(1, "school1", "school", c.codes[0], None, "long-enough-1", "zh-Hans")[0])
     assert "Choose the school of a school account" in no_school and "--school" not in no_school
     assert "use Reset password below" in taken and "reset-password" not in taken
     assert "请用下方的「重设密码」" in taken_hans
@@ -185,13 +150,13 @@ def test_a_past_years_school_page_says_the_year_is_over_instead_of_ways_to_raise
     from dashboard.pages import school
 
     app_module, c, _engine = county
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         past = school.render_school_page(lang, c.year - 1, c.codes[0])  # published in the fixture
         running = school.render_school_page(lang, c.year, c.codes[0])
-    assert _find(past, "gains-card") is None and _find(past, "school-gains") is None
-    assert t("school.gains_title", lang) not in _text(past)
-    assert _text(_find(past, "school-year-over")).count(t("school.year_over_published", lang, year=c.year - 1)) == 1
-    assert _find(running, "gains-card") is not None and _find(running, "school-year-over") is None
+    assert find_element(past, "gains-card") is None and find_element(past, "school-gains") is None
+    assert t("school.gains_title", lang) not in page_text(past)
+    assert page_text(find_element(past, "school-year-over")).count(t("school.year_over_published", lang, year=c.year - 1)) == 1
+    assert find_element(running, "gains-card") is not None and find_element(running, "school-year-over") is None
     unpublished = school.year_over_note(c.year - 1, {"published": False}, lang)
     assert unpublished.children == t("school.year_over_computed", lang, year=c.year - 1)
 
@@ -203,21 +168,21 @@ def test_a_school_with_no_workbook_is_shown_the_upload_page_and_its_template(cou
 
     app_module, c, engine = county
     late = add_user(engine, "late", "school", c.not_submitted)
-    with _as(app_module, late):
+    with as_viewer(app_module, late):
         own = school.render_school_page("zh-Hans", c.year, c.not_submitted)
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         bureau = school.render_school_page("en", c.year, c.not_submitted)
         submitted = school.render_school_page("en", c.year, c.codes[0])
-    notice = _find(own, "school-not-submitted")
-    assert _find(notice, "school-upload-link").href == "/upload"
-    template = _find(notice, "school-template-link").href
+    notice = find_element(own, "school-not-submitted")
+    assert find_element(notice, "school-upload-link").href == "/upload"
+    template = find_element(notice, "school-template-link").href
     assert template == f"/download/template/{c.not_submitted}"
-    assert t("school.not_submitted_how", "zh-Hans") in _text(notice) and "模板" in _text(notice)
+    assert t("school.not_submitted_how", "zh-Hans") in page_text(notice) and "模板" in page_text(notice)
     # the bureau reads how the school sends one, and gets the school's template, not a link to its own upload
-    assert _find(bureau, "school-upload-link") is None
-    assert _find(_find(bureau, "school-not-submitted"), "school-template-link").href == template
-    assert t("school.not_submitted_bureau", "en") in _text(bureau)
-    assert _find(submitted, "school-next-steps") is None
+    assert find_element(bureau, "school-upload-link") is None
+    assert find_element(find_element(bureau, "school-not-submitted"), "school-template-link").href == template
+    assert t("school.not_submitted_bureau", "en") in page_text(bureau)
+    assert find_element(submitted, "school-next-steps") is None
     # the link leads to the workbook template, for that school's account
     client = app_module.server.test_client()
     assert client.post("/login", data={"username": "late", "password": PASSWORD}).status_code == 302
@@ -246,19 +211,19 @@ def test_guard_hints_of_a_school_with_no_guard_on_record_say_to_record_them(coun
         conn.execute(update(store.scores).where(store.scores.c.id == row.id).values(indicators=indicators))
     queries.clear_caches()
     pages = {}
-    with _as(app_module, c.users["admin"]):
+    with as_viewer(app_module, c.users["admin"]):
         for lang in ("zh-Hant", "zh-Hans", "en"):
             pages[lang] = school.render_school_page(lang, c.year, code)
         with_guards = school.render_school_page("en", c.year, c.codes[0])
     for lang, page in pages.items():
-        hints = {row["id"]: row["hint"] for row in _find(page, "indicator-table").rowData}
+        hints = {row["id"]: row["hint"] for row in find_element(page, "indicator-table").rowData}
         expected = t("school.hint_no_guards", lang) + (": +2.0" if lang == "en" else "：+2.0")
         assert hints["E2"] == hints["E3"] == expected, lang
-    en = _text(pages["en"])
+    en = page_text(pages["en"])
     assert "replace guards over 55" not in en and "replace direct hires" not in en
-    assert "更換超過55周歲" not in _text(pages["zh-Hant"]) and "更换超过55周岁" not in _text(pages["zh-Hans"])
+    assert "更換超過55周歲" not in page_text(pages["zh-Hant"]) and "更换超过55周岁" not in page_text(pages["zh-Hans"])
     # a school with guards on record keeps scoring's own hints
-    kept = {row["id"]: row["hint"] for row in _find(with_guards, "indicator-table").rowData}
+    kept = {row["id"]: row["hint"] for row in find_element(with_guards, "indicator-table").rowData}
     assert t("school.hint_no_guards", "en") not in " ".join(kept.values())
 
 
@@ -301,18 +266,18 @@ def test_another_schools_workbook_is_refused_with_what_to_do_and_none_of_its_row
     data = _workbook_with_a_bad_drill(engine, other, tmp_path)
     (tmp_path / "check.xlsx").write_bytes(data)
     assert any(p.sheet == "應急演練" for p in check_file(tmp_path / "check.xlsx").row_problems)  # the other school's row
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         outcome = _upload(upload, c.year, data)
         shown = {lang: upload.show_outcome(outcome, lang) for lang in ("zh-Hant", "zh-Hans", "en")}
     for lang, out in shown.items():
-        text = _text(out)
-        assert t("upload.refused_not_own", lang, code=other) in _text(_find(out, "upload-status"))
+        text = page_text(out)
+        assert t("upload.refused_not_own", lang, code=other) in page_text(find_element(out, "upload-status"))
         assert t("upload.refused", lang) not in text  # not "fix what the table lists and upload it again"
-        assert _find(out, "upload-annotated") is None
+        assert find_element(out, "upload-annotated") is None
         # the table gives the reason alone, none of the other school's rows
-        assert len(_find(out, "upload-problems").children[1].children) == 1
+        assert len(find_element(out, "upload-problems").children[1].children) == 1
         assert "演練日期" not in text and "演练日期" not in text and "2026-13-40" not in text
-    assert "不是本校代碼" in _text(shown["zh-Hant"])
+    assert "不是本校代碼" in page_text(shown["zh-Hant"])
     assert not annotated_path(own).exists()  # no marked-up copy of the other school's file was kept
 
 
@@ -324,15 +289,15 @@ def test_a_school_on_the_shared_folder_is_told_to_update_that_file_not_to_upload
     own = c.codes[0]  # the fixture's schools send their workbooks through the shared folder (file:S0001.xlsx)
     annotated_path(own).parent.mkdir(parents=True, exist_ok=True)
     annotated_path(own).write_bytes(b"the marked-up copy of an earlier upload")
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         outcome = _upload(upload, c.year, template_bytes(engine, own))
         en = upload.show_outcome(outcome, "en")
         hant = upload.show_outcome(outcome, "zh-Hant")
-    banner = _text(_find(en, "upload-status"))
+    banner = page_text(find_element(en, "upload-status"))
     assert t("upload.refused_shared", "en", file=f"{own}.xlsx") in banner and "shared folder" in banner
-    assert t("upload.refused", "en") not in _text(en) and "upload it again" not in banner
-    assert "請更新共享文件夾中的該文件" in _text(_find(hant, "upload-status"))
-    assert _find(en, "upload-problems") is None and _find(en, "upload-annotated") is None
+    assert t("upload.refused", "en") not in page_text(en) and "upload it again" not in banner
+    assert "請更新共享文件夾中的該文件" in page_text(find_element(hant, "upload-status"))
+    assert find_element(en, "upload-problems") is None and find_element(en, "upload-annotated") is None
     # an upload of the school's own, refused for a row: the table and the marked-up copy as before
     from sync.report import FileReport
     from sync.validate import Problem
@@ -340,7 +305,7 @@ def test_a_school_on_the_shared_folder_is_told_to_update_that_file_not_to_upload
     report = FileReport("mine.xlsx")
     report.problems = [Problem("file", "應急演練", None, None, None, "缺少欄", "a column is missing")]
     ordinary = upload._outcome(report, annotated=True, year=c.year, school_code=own)
-    with _as(app_module, c.users["school"]):
+    with as_viewer(app_module, c.users["school"]):
         out = upload.show_outcome(ordinary, "en")
-    assert t("upload.refused", "en") in _text(out) and _find(out, "upload-problems") is not None
-    assert _find(out, "upload-annotated") is not None
+    assert t("upload.refused", "en") in page_text(out) and find_element(out, "upload-problems") is not None
+    assert find_element(out, "upload-annotated") is not None
