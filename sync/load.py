@@ -1100,7 +1100,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             "upload your own school's workbook",
             sheet="學校概況", column="學校代碼", value=report.school_code, sheet_key="school",
         )
-    shared = _shared_folder_file(engine, school_code)
+    shared = shared_folder_file(engine, school_code)
     if shared:
         # First, whatever else the file holds: fixing the rest would not get this upload in.
         report.add_file_problem(
@@ -1186,7 +1186,7 @@ def _upload_limit_mb() -> float:
     return get_settings().max_upload_mb
 
 
-def _shared_folder_file(engine: Engine, school_code: str) -> str | None:
+def shared_folder_file(engine: Engine, school_code: str) -> str | None:
     with engine.connect() as conn:
         rows = conn.execute(select(sources.c.source_key).where(
             sources.c.school_code == school_code, sources.c.kind == SCHOOL_WORKBOOK,

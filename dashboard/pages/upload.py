@@ -26,6 +26,7 @@ from dashboard.i18n import t, to_language
 from dashboard.layout import T, grade_label, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for, text_table
 from sync import contract
+from sync.load import shared_folder_file
 from sync.settings import county_today, get_settings
 from sync.store import get_engine
 
@@ -295,19 +296,11 @@ def receive_workbook(contents, filename, year):
                              by=viewer.username)
         if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
             return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
-        shared = shared_folder_file(viewer.school_code) if report.refused else None
+        shared = shared_folder_file(get_engine(), viewer.school_code) if report.refused else None
         if not_this_way(report, viewer.school_code, shared) is not None:
             # Not the school's file, or not the school's way in: no marked-up copy of it (the last one stays).
             return _outcome(report, False, year, viewer.school_code, shared)
         return _outcome(report, _keep_annotated(viewer, data, report), year, viewer.school_code)
-
-
-def shared_folder_file(school_code: str) -> str | None:
-    """The workbook the school sends through the shared folder, if any: load_upload refuses every upload
-    of such a school (a school has one workbook), whatever else the file holds."""
-    from sync.load import _shared_folder_file
-
-    return _shared_folder_file(get_engine(), school_code)
 
 
 @callback(Output("upload-result", "children"), Input("upload-outcome", "data"), Input("lang-store", "data"),
