@@ -181,6 +181,13 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     # On a phone the indicators are cards one under another, not an 880 px grid to scroll sideways.
     assert page.locator("#indicator-cards").is_visible() and not page.locator("#indicator-table").is_visible()
     assert page.evaluate("document.querySelector('#indicator-cards').scrollWidth <= window.innerWidth")
+    # A hazard's status (overdue) and a campus's guard state show without a sideways scroll (found by
+    # an audit: they were the tables' last columns, off a phone's screen).
+    for table in ("#hazard-table", "#guards-table"):
+        page.wait_for_selector(f"{table} tbody tr")
+        right = page.evaluate(f"document.querySelector('{table} tbody tr td:nth-child(2) .badge')"
+                              ".getBoundingClientRect().right")
+        assert right <= page.evaluate("window.innerWidth"), table
     page.click(".navbar-toggler")  # the navbar folds into its toggler on a phone
     page.wait_for_selector("#nav-collapse.show")
     page.screenshot(path=str(SHOTS / "school-phone-menu.png"))

@@ -336,15 +336,16 @@ def guards_table(campuses: list[dict], lang: str):
     """Per campus: people, boarders, guards required and on duty, and how many more it needs."""
     if not campuses:
         return html.P(t("school.no_campuses", lang), className="text-muted mb-0")
-    head = _head(("guards.campus", "guards.people", "guards.boarders", "guards.required", "guards.active",
-                  "guards.state"), lang)
+    # The state second: on a phone the columns after the first two or three are a sideways scroll away.
+    head = _head(("guards.campus", "guards.state", "guards.people", "guards.boarders", "guards.required",
+                  "guards.active"), lang)
     body = []
     for row in campuses:
         state = (_badge(t("guards.needs", lang, n=row["needs"]), "danger") if row["needs"]
                  else _badge(t("guards.ok", lang), "success"))
         body.append(_node("dash_html_components", "Tr", [
-            _td(to_language(str(row.get("campus") or ""), lang)), _td(row.get("people")), _td(row.get("boarders")),
-            _td(row.get("guards_required")), _td(row.get("guards_active")), _td(state)]))
+            _td(to_language(str(row.get("campus") or ""), lang)), _td(state), _td(row.get("people")),
+            _td(row.get("boarders")), _td(row.get("guards_required")), _td(row.get("guards_active"))]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="guards-table")
 
 
@@ -373,12 +374,14 @@ def inspection_table(findings: list[dict], lang: str):
 def hazard_table(ledger: list[dict], lang: str):
     if not ledger:
         return html.P(t("hazards.none", lang), className="text-muted mb-0")
-    head = _head(("hazards.id", "hazards.found", "hazards.description", "hazards.owner", "hazards.deadline",
-                  "hazards.closed", "hazards.status"), lang)
+    # The status (overdue ...) and the deadline first: on a phone the last columns were a sideways scroll away.
+    head = _head(("hazards.id", "hazards.status", "hazards.deadline", "hazards.description", "hazards.found",
+                  "hazards.owner", "hazards.closed"), lang)
     body = [_node("dash_html_components", "Tr", [
-        _td(str(r["id"])), _td(_date(r["found_date"])), _td(to_language(str(r["description"] or ""), lang)),
-        _td(to_language(str(r["owner"]), lang) if isinstance(r["owner"], str) and r["owner"] else "–"), _td(_date(r["deadline"])), _td(_date(r["closed_date"])),
-        _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
+        _td(str(r["id"])), _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
+        _td(_date(r["deadline"])), _td(to_language(str(r["description"] or ""), lang)), _td(_date(r["found_date"])),
+        _td(to_language(str(r["owner"]), lang) if isinstance(r["owner"], str) and r["owner"] else "–"),
+        _td(_date(r["closed_date"])),
     ]) for r in ledger]
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, hover=True, className="mb-0",
                      id="hazard-table")
