@@ -235,10 +235,13 @@ def shell():
     ])
 
 
-@callback(Output("nav-collapse", "is_open"), Input("nav-toggler", "n_clicks"), State("nav-collapse", "is_open"),
-          prevent_initial_call=True)
-def toggle_navbar(n_clicks, is_open):
-    """On a phone the navbar folds into the toggler."""
+@callback(Output("nav-collapse", "is_open"), Input("nav-toggler", "n_clicks"), Input("nav-location", "pathname"),
+          State("nav-collapse", "is_open"), prevent_initial_call=True)
+def toggle_navbar(n_clicks, _path, is_open):
+    """On a phone the navbar folds into the toggler, and folds again once a page is chosen (it stayed open
+    over the page it led to; found by an audit)."""
+    if ctx.triggered_id == "nav-location":
+        return False
     return not is_open if n_clicks else is_open
 
 

@@ -191,6 +191,11 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     page.click(".navbar-toggler")  # the navbar folds into its toggler on a phone
     page.wait_for_selector("#nav-collapse.show")
     page.screenshot(path=str(SHOTS / "school-phone-menu.png"))
+    page.click("#nav-trends")  # and folds again once a page is chosen, not left open over it
+    page.wait_for_selector("#nav-collapse:not(.show)", state="attached")
+    page.wait_for_function("!document.querySelector('#nav-collapse').classList.contains('show') && "
+                           "document.querySelector('#nav-collapse').getBoundingClientRect().height < 5")
+    page.wait_for_load_state("networkidle")
     page.goto(f"{server['base']}/school/{server['other']}")
     page.wait_for_selector("#school-content .alert-danger")
     assert "#school-total" not in page.content()

@@ -433,7 +433,9 @@ def test_the_confirmation_lists_the_schools_whose_result_changed(store, app):
     assert "0 所與上次不同" in text  # the 2025 draft equals its publication
     text = response_text(call(client_for(app, accounts["admin"]), "pub-confirm-body.children",
                               {"pub-open.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "lang-store.data": "zh-Hant"}))
-    assert "3 所與上次不同" in text and "S003 =1+2 小學: – → 64.0" in text
+    assert "S003 =1+2 小學: – → 64.0" in text
+    # Never published: a first publication, not "3 of 3 different from last time" (found by an audit).
+    assert "首次發布：3 所學校" in text and "與上次不同" not in text
 
 
 def test_the_audit_page_shows_actions_and_sync_runs_to_the_office(store, app):

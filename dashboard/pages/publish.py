@@ -143,15 +143,17 @@ def ask_to_confirm(_open, _cancel, year, lang):
         year = page_year(year)
     except ValueError:  # a year the picker never holds: nothing to confirm
         return False, no_update, no_update
-    _, diff = year_state(year)
+    publication, diff = year_state(year)
     changed = diff[diff["changed"]]
     names = [html.Li(f"{r.school_code} {to_language(str(r.name or ''), lang)}: {_total(r.total_before) or '–'} → "
                      f"{_total(r.total_after) or '–'}"
                      + (f" ({_rank(None, r.qualified_after, lang)})" if _rank(None, r.qualified_after, lang) else ""))
              for r in changed.head(20).itertuples(index=False)]
     more = [html.Li("…")] if len(changed) > 20 else []
-    body = [html.P(t("pub.confirm_body", lang, total=len(diff), changed=len(changed))),
-            html.Ul(names + more, className="small mb-0", id="pub-confirm-changes")]
+    # A first publication has nothing before it: not "60 of 60 different from last time" (found by an audit).
+    said = (t("pub.confirm_body", lang, total=len(diff), changed=len(changed)) if publication is not None
+            else t("pub.first_count", lang, total=len(diff)) + t("pub.confirm_body_first", lang))
+    body = [html.P(said), html.Ul(names + more, className="small mb-0", id="pub-confirm-changes")]
     return True, t("pub.confirm_title", lang, year=year), body
 
 
