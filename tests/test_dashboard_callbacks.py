@@ -192,6 +192,8 @@ def test_a_school_reads_an_empty_list_of_movers_as_about_itself(app):
     text = page_text(out)
     assert t("trends.no_fallers", "zh-Hant") not in text and t("trends.no_risers", "zh-Hant") not in text
     assert t("trends.not_listed", "zh-Hant") in text or t("trends.no_movers", "zh-Hant") in text
+    # and why there are none: a school sees others' rises only where this year and last are both published
+    assert "本年度和上年度都已發布" in text
 
 
 def test_trends_render_every_figure(app):

@@ -84,7 +84,9 @@ def render_trends(lang, year, group_by):
         # A school account in a draft year sees its own row only: an empty list is about it alone.
         no_risers, no_fallers = (("trends.no_risers", "trends.no_fallers") if viewer.is_bureau
                                  else ("trends.not_listed", "trends.not_listed"))
-        movers_note = None if viewer.is_bureau else html.P(t("trends.movers_public_only", lang), className="small text-muted")
+        # A published year beside a draft last year: no rise or fall to show, and why (found by an audit).
+        movers_note = None if viewer.is_bureau else html.P(t("trends.movers_both_published", lang),
+                                                           className="small text-muted")
         # the spread of a draft year is the bureau's alone (queries.spread)
         spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
         return html.Div([
