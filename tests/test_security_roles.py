@@ -448,6 +448,17 @@ def test_the_audit_page_shows_actions_and_sync_runs_to_the_office(store, app):
     assert "circular" in text and "導出" in text and REFUSED_ADMIN not in text
 
 
+def test_delete_is_offered_only_while_a_finding_is_open(store, app):
+    """Found by an audit: with no finding open, Delete asked "delete this finding?" about nothing."""
+    _, accounts = store
+    client = client_for(app, accounts["admin"])
+    closed = json.loads(call(client, "insp-delete.disabled", {"lang-store.data": "zh-Hant"}).get_data(as_text=True))
+    opened = json.loads(call(client, "insp-delete.disabled", {"insp-editing.data": 7, "lang-store.data": "zh-Hant"})
+                        .get_data(as_text=True))
+    assert closed["response"]["insp-delete"]["disabled"] is True
+    assert opened["response"]["insp-delete"]["disabled"] is False
+
+
 def test_admin_resets_a_password_and_disables_an_account(store, app):
     from dashboard.access import authenticate
 
@@ -459,4 +470,8 @@ def test_admin_resets_a_password_and_disables_an_account(store, app):
     assert authenticate(engine, "S002", "fresh-pass-9") is not None
     call(client, "users-toggle-result.children", {"users-disable.n_clicks": 1, "users-pick.value": "S002"})
     assert authenticate(engine, "S002", "fresh-pass-9") is None
+    assert count(engine, audit_log, audit_log.c.action == "users") == 2
+    for button in ("users-disable", "users-enable", "users-reset"):  # no account chosen: say so, change nothing
+        text = response_text(call(client, "users-toggle-result.children", {f"{button}.n_clicks": 1}))
+        assert "users-choose-first" in text and "請先在上面選擇一個賬號" in text
     assert count(engine, audit_log, audit_log.c.action == "users") == 2

@@ -72,7 +72,7 @@ def layout(**_query):
             # Deleting recomputes every score and may lift a veto: the browser asks first.
             dcc.ConfirmDialogProvider(
                 dbc.Button(T("insp.delete"), id="insp-delete", color="danger", outline=True, n_clicks=0,
-                           className="me-2"),
+                           className="me-2", disabled=True),
                 id="insp-delete-confirm", message=t("insp.delete_confirm")),
             dbc.Button(T("insp.clear"), id="insp-clear", color="secondary", outline=True, n_clicks=0),
         ], className="mt-3 d-flex flex-wrap align-items-start"),  # one row (the confirm dialog's wrapper is a block)
@@ -160,10 +160,13 @@ def load_finding(record_id, _clear):
             row["indicator"], row["assessed_points"])
 
 
-@callback(Output("insp-form-title", "children"), Input("insp-editing", "data"), Input("lang-store", "data"))
+@callback(Output("insp-form-title", "children"), Output("insp-delete", "disabled"), Input("insp-editing", "data"),
+          Input("lang-store", "data"))
 def form_title(editing, lang):
+    """The form's title, and Delete only while a finding is open (with none it asked "delete this finding?"
+    about nothing; found by an audit)."""
     lang = lang_of(lang)
-    return t("insp.edit", lang, id=editing) if editing else t("insp.new", lang)
+    return (t("insp.edit", lang, id=editing) if editing else t("insp.new", lang)), not editing
 
 
 def _yes(value, lang: str) -> str:

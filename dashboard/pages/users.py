@@ -110,8 +110,8 @@ def toggle_account(_disable, _enable, _reset, username, password, lang):
 
     def render():
         viewer = admin_or_refuse()
-        if not username:
-            return no_update
+        if not username:  # the button said nothing when no account was chosen (found by an audit)
+            return feedback(t("users.choose_first", lang), "warning", "users-choose-first")
         if ctx.triggered_id == "users-reset":
             try:
                 set_password(get_engine(), username, password or "")
