@@ -181,11 +181,22 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
 @click.option("--year", "years", type=int, multiple=True, help="year to recompute (default: every year)")
 def rescore(years: tuple[int, ...]) -> None:
     """Recompute the stored draft scores and trends (the sync does this after every run)."""
+    from sync.frames import load_frames
     from sync.parallel import configured_workers
-    from sync.results import recompute
+    from sync.results import default_years, recompute
 
     years = tuple(map(plausible_year, years))
-    summary = recompute(store_engine(), years=list(years) or None, force=True, workers=configured_workers())
+    engine = store_engine()
+    if years:
+        # The years a sync scores: a year before every record made a full set of 3.0-point results
+        # that could be published (found by an audit).
+        scored = default_years(load_frames(engine), county_today())
+        outside = [y for y in years if y not in scored]
+        if outside:
+            span = f"{scored[0]}-{scored[-1]}" if scored else "none: no records yet"
+            raise UserError(f"沒有 {outside[0]} 年的記錄,不能重算 / no records make {outside[0]} a year to score "
+                            f"(years with records up to the running year: {span})")
+    summary = recompute(engine, years=list(years) or None, force=True, workers=configured_workers())
     click.echo(f"recomputed {', '.join(map(str, summary['years'])) or 'nothing'}: "
                f"{summary['annual_rows']} annual and {summary['trend_rows']} trend rows")
 

@@ -116,6 +116,22 @@ def test_a_year_typed_wrong_is_refused_by_every_command_that_takes_one(store, ar
     assert result.exit_code == 2 and "not a plausible evaluation year" in result.output, result.output
 
 
+def test_rescore_refuses_a_plausible_year_no_record_makes_one_to_score(store):
+    """Found by an audit: `rescore --year 1999` stored 3.0-point results for every school, which could then
+    be published and circulated, where `score --year 1999` said there were no records."""
+    from sqlalchemy import func, select
+
+    from sync.store import scores
+
+    result = run("rescore", "--year", "1999")
+    assert result.exit_code == 2 and "no records make 1999 a year to score" in result.output, result.output
+    engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(scores).where(scores.c.year == 1999)).scalar() == 0
+    engine.dispose()
+    assert run("rescore", "--year", str(Y)).exit_code == 0
+
+
 def test_a_blank_publisher_name_is_the_login_name(store):
     from sqlalchemy import select
 
