@@ -477,4 +477,10 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
 
     @server.route("/healthz")
     def _health():
+        # "ok" only when the store answers: it said ok while every log-in failed on a store that was down.
+        try:
+            with engine_getter().connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except Exception:  # noqa: BLE001 - any driver error means the dashboard cannot serve
+            return "the store cannot be reached / 無法連接數據庫", 503
         return "ok"

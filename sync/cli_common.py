@@ -11,6 +11,7 @@ def store_engine() -> Engine:
     """The store, for a command that needs one made by `safeschool init`: a SQLite file that is not
     there is not created empty (in whatever folder the command was typed) but asked for."""
     from sync.errors import UserError
+    from sync.migrate import schema_problem
     from sync.store import get_engine
 
     missing = missing_sqlite_store()
@@ -18,7 +19,13 @@ def store_engine() -> Engine:
         raise UserError(f"找不到數據庫 {missing}:請先運行 `safeschool init`,或設置 SAFESCHOOL_DATABASE_URL / "
                         f"there is no store at {missing}: run `safeschool init` first, or set "
                         "SAFESCHOOL_DATABASE_URL to the store (commands run from another folder use ./data/)")
-    return get_engine()
+    engine = get_engine()
+    # An empty database, or one of a newer safeschool: refused before anything reads or writes it (only
+    # init checked, and score, sync and publish wrote to a newer schema; found by an audit).
+    problem = schema_problem(engine)
+    if problem:
+        raise UserError(problem)
+    return engine
 
 
 def missing_sqlite_store() -> str | None:

@@ -115,14 +115,34 @@ def serve(host: str, port: int, workers: int) -> None:
     import os
     import sys
 
-    from sync.store import get_engine
+    from sync.cli_common import store_engine
 
-    get_engine()  # a bad SAFESCHOOL_DATABASE_URL stops here with one line, not in every worker
+    # A bad SAFESCHOOL_DATABASE_URL, a store never set up or unreachable stops here with one line, not
+    # in every log-in (it served /healthz "ok" and a 500 for each log-in; found by an audit).
+    store_engine().dispose()
+    _secret_key_can_be_kept()
     _refuse_a_taken_port(host, port)
     click.echo(f"serving the dashboard on http://{host}:{port}/ with {workers} worker(s)")
     # exec: gunicorn replaces this process, so signals (Ctrl-C, systemd stop) reach it directly.
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                               "--timeout", str(REQUEST_TIMEOUT_SECONDS), "--access-logfile", "-", "dashboard.app:server"])
+
+
+def _secret_key_can_be_kept() -> None:
+    """Without SAFESCHOOL_SECRET_KEY the dashboard keeps one it makes in ./data/.secret_key: made here, once,
+    so a folder that cannot be written is one line, not a traceback in every worker (a service user
+    started from a read-only folder; found by an audit)."""
+    from sync.settings import DEFAULT_DATA_DIR
+
+    try:
+        from dashboard.access import secret_key
+
+        secret_key()
+    except OSError as err:
+        where = (DEFAULT_DATA_DIR / ".secret_key").resolve()
+        raise UserError(f"無法保存登錄密鑰 {where}({err.strerror or err}):請設置環境變量 SAFESCHOOL_SECRET_KEY,"
+                        f"或在可寫的文件夾中啟動 / the log-in secret cannot be kept at {where} ({err.strerror or err}): "
+                        "set SAFESCHOOL_SECRET_KEY, or start serve from a folder whose data/ can be written") from None
 
 
 def _refuse_a_taken_port(host: str, port: int) -> None:

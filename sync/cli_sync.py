@@ -167,8 +167,10 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
 @click.option("--cron", default=None, help="覆蓋配置中的 cron / override the configured cron (e.g. '*/30 * * * *').")
 def scheduler(cron: str | None) -> None:
     """Run the sync on the configured cron until stopped (its own process; never inside gunicorn)."""
+    from sync.cli_common import store_engine
     from sync.scheduler import build_scheduler
 
+    store_engine().dispose()  # a store never set up (or newer) stops start-up, not every tick with "no such table"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from scoring.rubric import configured_rubric
     from sync.settings import get_file_config

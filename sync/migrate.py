@@ -31,3 +31,22 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why a command cannot use this store as it is (never initialised, made by a newer safeschool,
+    older than this one), in Chinese and English; None when it is at this version's schema."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    revision = current_revision(engine)
+    if revision == script.get_current_head():
+        return None
+    if revision is None:
+        return ("數據庫尚未建立:請先運行 `safeschool init` / the store was never set up: run `safeschool init` "
+                "first (or point SAFESCHOOL_DATABASE_URL at the store)")
+    if revision not in {rev.revision for rev in script.walk_revisions()}:
+        return (f"數據庫版本比本程序新 / the store's schema ({revision}) is not one this version knows: it was made "
+                "by a newer safeschool; run that version, or point SAFESCHOOL_DATABASE_URL at this version's store")
+    return (f"數據庫版本較舊,請先運行 `safeschool init` 升級(保留全部數據)/ the store's schema ({revision}) is older "
+            "than this version's: run `safeschool init` to upgrade it (all data is kept)")

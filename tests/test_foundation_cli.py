@@ -96,7 +96,8 @@ def test_a_misspelt_county_time_zone_stops_every_command_with_one_line(tmp_path)
 
 def test_serve_on_a_port_another_program_holds_says_so_in_one_line(silent_port):
     """Found by an audit: gunicorn printed 'Connection in use' for five seconds, then exited 1."""
-    result = _run("serve", "--port", str(silent_port))
+    assert _run("init").returncode == 0  # serve asks for a store first
+    result = _run("serve", "--port", str(silent_port), env={"SAFESCHOOL_SECRET_KEY": "test-secret"})
     assert result.returncode == 2, result.stderr
     assert f"port {silent_port} on 127.0.0.1 is in use" in result.stderr and "已被佔用" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Connection in use" not in result.stderr
@@ -159,3 +160,28 @@ def test_a_failed_sync_says_why_once_not_again_as_a_log_line(tmp_path):
     result = _run("sync", "--once", env=env)
     both = " ".join((result.stdout + result.stderr).split())  # the console wraps long lines at any width
     assert result.returncode == 1 and both.count("is the share mounted") == 1, both
+
+
+@pytest.mark.parametrize("command", [("users", "list"), ("score", "--year", "2026"), ("sync", "--once"),
+                                     ("publish", "--year", "2025"), ("scheduler",), ("serve", "--port", "18767")])
+@pytest.mark.parametrize("state", ["empty", "newer"])
+def test_a_store_never_set_up_or_made_by_a_newer_version_is_refused_before_use(tmp_path, command, state):
+    """Found by an audit: only init checked the store's schema; score, sync and publish wrote to a newer
+    one, the scheduler logged "no such table" every minute, and serve answered /healthz "ok" while every
+    log-in failed."""
+    import sqlite3
+
+    store = tmp_path / "s.db"
+    env = {"SAFESCHOOL_DATABASE_URL": f"sqlite:///{store}", "SAFESCHOOL_INBOX": str(tmp_path / "inbox"),
+           "SAFESCHOOL_SECRET_KEY": "test-secret"}
+    if state == "empty":
+        sqlite3.connect(store).close()  # a database, with nothing in it
+    else:
+        assert _run("init", env=env).returncode == 0
+        with sqlite3.connect(store) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = 'ffff9999'")
+    result = _run(*command, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    said = {"empty": "the store was never set up: run `safeschool init`",
+            "newer": "is not one this version knows"}[state]
+    assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr

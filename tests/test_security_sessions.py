@@ -188,3 +188,21 @@ def test_forged_clicks_and_label_ids_are_ignored(store, app):
         assert heatmaps.open_school_from_heatmap({"points": "S001"}) is dash.no_update
         assert heatmaps.open_school_from_heatmap({"points": ["S001"]}) is dash.no_update
         assert translate_labels("en", [{"type": "t", "n": 1}, "x"]) == ["", ""]
+
+
+def test_healthz_says_ok_only_while_the_store_answers(store, app, monkeypatch):
+    """Found by an audit: /healthz answered "ok" while every log-in failed on a store that was down."""
+    from sync import settings
+    from sync.store import engine_for
+
+    client = app.server.test_client()
+    assert client.get("/healthz").status_code == 200
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/none")
+    settings.reset_caches()
+    try:
+        down = client.get("/healthz")
+        assert down.status_code == 503 and "cannot be reached" in down.get_data(as_text=True)
+    finally:
+        monkeypatch.undo()
+        settings.reset_caches()
+        engine_for.cache_clear()
