@@ -171,6 +171,13 @@ def set_password(engine: Engine, username: str, password: str, end_sessions: boo
 
 def set_active(engine: Engine, username: str, active: bool) -> None:
     with engine.begin() as conn:
+        if not active:
+            # The last active admin disabled leaves nobody to manage accounts or publish on the dashboard
+            # (found by an audit); checked in the transaction that disables.
+            admins = set(conn.execute(select(users.c.username).where(users.c.role == "admin", users.c.active)).scalars())
+            if admins == {username}:
+                raise UserError(f"{username!r} is the only active admin; add or enable another admin first",
+                                zh=f"「{username}」是唯一可用的管理員賬號;請先新增或啟用另一個管理員")
         done = conn.execute(update(users).where(users.c.username == username).values(active=active)).rowcount
     if not done:
         raise UserError(f"there is no user {username!r}")

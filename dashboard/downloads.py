@@ -33,7 +33,8 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
 
     publication = None if draft else active_publication(engine, year)
     if not draft and publication is None:
-        raise UserError(f"{year} has not been published yet (the bureau publishes it); a draft can be exported now",
+        raise UserError(f"{year} has not been published yet (the bureau publishes it); a draft can be exported now "
+                        "(`safeschool export --draft`, or the draft on the exports page)",
                         zh=f"{year}年度尚未發布（由教體局發布）；現在可以導出草稿")
     results = annual_results(engine, year, publication="draft" if draft else "active")
     issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else county_today()

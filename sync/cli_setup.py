@@ -14,6 +14,8 @@ from sync.settings import get_settings
 @click.command(short_help="建立或升級數據庫 / create or upgrade the store")
 def init() -> None:
     """Create the store, or upgrade it to the newest schema (keeps all data)."""
+    from sqlalchemy.engine import make_url
+
     from sync.migrate import current_revision, upgrade
     from sync.store import get_engine
 
@@ -21,7 +23,8 @@ def init() -> None:
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)
-    where = get_settings().store_url
+    # Shown without its password, as every URL the CLI prints (found by an audit).
+    where = make_url(get_settings().store_url).render_as_string(hide_password=True)
     if before == after:
         click.echo(f"store is up to date (schema {after}) at {where}")
     else:
@@ -148,6 +151,7 @@ def _secret_key_can_be_kept() -> None:
 def _refuse_a_taken_port(host: str, port: int) -> None:
     """One line when another program holds the port (gunicorn itself retries for five seconds, printing
     'Connection in use' lines, then exits 1)."""
+    import errno
     import socket
 
     from sync.errors import UserError
@@ -162,6 +166,9 @@ def _refuse_a_taken_port(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError as err:
+            if err.errno == errno.EADDRNOTAVAIL:  # said "port in use" before (found by an audit)
+                raise UserError(f"{host} 不是本機的地址 / --host {host} is not an address of this machine "
+                                f"({err.strerror}); use 127.0.0.1, 0.0.0.0 or one of its own addresses") from None
             raise UserError(
                 f"端口 {port} 已被佔用(另一個 safeschool serve 或其他程序),請先停止它或用 --port 換一個端口 / "
                 f"port {port} on {host} is in use ({err.strerror or err}): another safeschool serve or another "

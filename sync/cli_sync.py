@@ -40,13 +40,17 @@ def _registry_if_any(path: Path) -> set[str] | None:
 
 
 def _check(path: Path, console) -> int:
-    from sync.load import safe_check
-    from sync.report import indicator_max
+    from sync.load import UNREAD_SUFFIXES, safe_check
+    from sync.report import FileReport, indicator_max
 
     if not path.is_file():
         raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)")
     registry = _registry_if_any(path)
-    report = safe_check(path, path.name, registry, None, indicator_max())
+    if path.suffix.lower() in UNREAD_SUFFIXES:  # as the sync refuses it, whatever the file holds (found by an audit)
+        report = FileReport(path.name)
+        report.add_file_problem(*UNREAD_SUFFIXES[path.suffix.lower()])
+    else:
+        report = safe_check(path, path.name, registry, None, indicator_max())
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
     code = f", school {report.school_code}" if report.school_code else ""
     # A refused file loads nothing: its rows are not "accepted", whatever their cells say.

@@ -143,3 +143,17 @@ def test_an_empty_secret_key_file_is_replaced_not_used(tmp_path, monkeypatch):
     key = access.secret_key()
     assert len(key) == 64 and access.secret_key() == key
     assert (tmp_path / "data" / ".secret_key").read_text() == key
+
+
+def test_the_last_active_admin_cannot_be_disabled(engine):
+    """Found by an audit: `users disable admin` left no admin to manage accounts or publish."""
+    create_user(engine, "boss", "admin-pass-1", "admin")
+    create_user(engine, "clerk", "school-pass-1", "leader")
+    with pytest.raises(UserError, match="the only active admin") as refused:
+        set_active(engine, "boss", False)
+    assert "唯一可用的管理員" in refused.value.zh
+    assert authenticate(engine, "boss", "admin-pass-1") is not None
+    set_active(engine, "clerk", False)  # any other account may be
+    create_user(engine, "deputy", "admin-pass-2", "admin")
+    set_active(engine, "boss", False)  # with another admin there
+    assert authenticate(engine, "boss", "admin-pass-1") is None

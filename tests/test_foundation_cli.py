@@ -185,3 +185,19 @@ def test_a_store_never_set_up_or_made_by_a_newer_version_is_refused_before_use(t
     said = {"empty": "the store was never set up: run `safeschool init`",
             "newer": "is not one this version knows"}[state]
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_init_shows_the_store_without_its_password(pg_url):
+    """Found by an audit: `init` printed postgresql+psycopg://postgres:S3cretPW@... in full."""
+    with_password = pg_url.replace("postgres@", "postgres:S3cretPW@", 1)  # trust auth: taken, not checked
+    assert with_password != pg_url
+    result = _run("init", env={"SAFESCHOOL_DATABASE_URL": with_password})
+    assert result.returncode == 0 and "store upgraded" in result.stdout, result.stderr
+    assert "S3cretPW" not in result.stdout + result.stderr and "***" in result.stdout
+
+
+def test_serve_on_an_address_this_machine_does_not_have_says_so_not_that_the_port_is_taken():
+    assert _run("init").returncode == 0
+    result = _run("serve", "--host", "10.254.254.254", "--port", "18768", env={"SAFESCHOOL_SECRET_KEY": "test-secret"})
+    assert result.returncode == 2 and "is not an address of this machine" in result.stderr, result.stderr
+    assert "in use" not in result.stderr

@@ -275,3 +275,18 @@ def test_the_scheduler_stopped_with_sigterm_says_so_and_exits_cleanly(county):
     finally:
         proc.kill()
     assert proc.returncode == 0 and "scheduler stopped" in out, out
+
+
+def test_sync_check_refuses_a_csv_as_the_sync_does_whatever_it_holds(county, tmp_path):
+    """Found by an audit: a real workbook named .csv passed `sync --check` ("no problems found") and was
+    then refused by the sync ("a CSV file ... cannot stand for a school workbook")."""
+    path = write_xlsx(tmp_path / "book.xlsx", school_book("1002"))
+    renamed = path.rename(tmp_path / "book.csv")
+    result = CliRunner().invoke(main, ["sync", "--check", str(renamed)])
+    assert result.exit_code == 1 and "cannot stand for a school workbook" in result.output, result.output
+
+
+def test_exporting_a_year_not_yet_published_names_the_option_for_a_draft(county, tmp_path):
+    CliRunner().invoke(main, ["sync", "--once"])
+    result = CliRunner().invoke(main, ["export", "--year", "2026", "--format", "csv", "--out", str(tmp_path / "c.csv")])
+    assert result.exit_code == 2 and "safeschool export --draft" in result.output, result.output
