@@ -129,7 +129,7 @@ def check_new_account(engine: Engine, username: str, role: str, school_code: str
                        "學校賬號需要選擇所屬學校")
     if role != "school" and school_code:
         raise _refusal(on_page, "users.error.no_school", {},
-                       f"a {role} account reads every school; leave out --school")
+                       f"{'an' if role[:1] in 'aeiou' else 'a'} {role} account reads every school; leave out --school")
     if account_exists(engine, username):
         raise _refusal(on_page, "users.error.exists", {"username": username},
                        f"user {username!r} exists already; use reset-password to change the password",

@@ -42,6 +42,14 @@ class SafeschoolGroup(click.Group):
                        "newer safeschool: run that version, or point SAFESCHOOL_DATABASE_URL at this version's store",
                        err=True)
             sys.exit(2)
+        except BrokenPipeError:  # `safeschool score ... | head`: the reader has what it wanted
+            import contextlib
+            import io
+            import os
+
+            with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):  # no second error at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except OSError as err:  # a lock file or an output in a folder the user may not write
             where = f" {err.filename}" if err.filename else ""
             click.echo(f"safeschool: 無權讀寫 / cannot use{where} ({err.strerror or err}); check that the user running "

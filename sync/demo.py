@@ -31,6 +31,7 @@ import pandas as pd
 from sync import contract
 from sync.errors import UserError
 from sync.frames import empty_frame
+from sync.settings import county_today
 from sync.template import EXCEL_EPOCH
 
 MAX_SCHOOLS = 20_000
@@ -927,7 +928,7 @@ def _check_size(schools: int, seed: int) -> None:
 def build_county(schools: int = 60, seed: int = 2026, today: date | None = None) -> DemoCounty:
     """The whole county: school facts, records per sheet, and the bureau's special findings."""
     _check_size(schools, seed)
-    today = today or date.today()
+    today = today or county_today()  # the day scoring takes for today, not the server's (found by an audit)
     rng = np.random.default_rng([seed, 20260501])
     county = make_county(rng, int(schools))
     first_year = today.year - 2

@@ -157,3 +157,8 @@ def test_the_last_active_admin_cannot_be_disabled(engine):
     create_user(engine, "deputy", "admin-pass-2", "admin")
     set_active(engine, "boss", False)  # with another admin there
     assert authenticate(engine, "boss", "admin-pass-1") is None
+
+
+def test_an_admin_account_given_a_school_is_told_so_in_plain_english(engine):
+    with pytest.raises(UserError, match="an admin account reads every school; leave out --school"):
+        create_user(engine, "boss", "admin-pass-1", "admin", school_code="S1")

@@ -286,3 +286,21 @@ def test_a_small_county_of_any_seed_still_spans_the_range_among_the_schools_that
     campuses = np.bincount(county.campus_school, minlength=schools)
     sent = county.submitted
     assert 80 <= people[sent].min() <= 90 and 3300 <= people[sent].max() <= 3500 and campuses[sent].max() == 3
+
+
+def test_the_demo_county_is_dated_by_the_countys_day_not_the_servers(tmp_path, monkeypatch):
+    """Found by an audit: the demo wrote records "up to 2026-11-29" (the server's day) where scoring took
+    2026-11-30 (the county's) for today."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sync import settings
+
+    config = tmp_path / "safeschool.toml"
+    config.write_text('[schedule]\ntimezone = "Pacific/Kiritimati"\n', encoding="utf-8")  # UTC+14
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    settings.reset_caches()
+    try:
+        assert build_county(10).today == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    finally:
+        settings.reset_caches()

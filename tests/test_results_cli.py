@@ -144,3 +144,23 @@ def test_a_blank_publisher_name_is_the_login_name(store):
         by = conn.execute(select(publications)).mappings().one()
     engine.dispose()
     assert by["published_by"].startswith("cli")  # who ran it, as without --by
+
+
+def test_a_command_whose_reader_went_away_ends_quietly():
+    """Found by an audit: `safeschool ... | head` ended with 無權讀寫 / cannot use (Broken pipe), exit 2,
+    the message for a folder it may not write."""
+    import click
+
+    from sync.cli import SafeschoolGroup
+
+    @click.group(cls=SafeschoolGroup)
+    def group():
+        pass
+
+    @group.command()
+    def long_output():
+        click.echo("一行")
+        raise BrokenPipeError(32, "Broken pipe")
+
+    result = CliRunner().invoke(group, ["long-output"])
+    assert result.exit_code == 0 and "cannot use" not in result.output and "無權讀寫" not in result.output
