@@ -178,7 +178,7 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
 
 
 @click.command(short_help="重算草稿分數與趨勢 / recompute the draft scores")
-@click.option("--year", "years", type=int, multiple=True, help="year to recompute (default: every year)")
+@click.option("--year", "years", type=int, multiple=True, help="year to recompute; give it again for more years (default: every year with records)")
 def rescore(years: tuple[int, ...]) -> None:
     """Recompute the stored draft scores and trends (the sync does this after every run)."""
     from sync.frames import load_frames

@@ -88,8 +88,8 @@ def template(out: str, school_code: str | None) -> None:
 
 
 @click.command(short_help="生成演示縣的工作簿 / write a demo county")
-@click.option("--schools", default="60", show_default=True, help="number of registered schools")
-@click.option("--seed", default="2026", show_default=True, help="random seed: the same seed gives the same files")
+@click.option("--schools", default="60", show_default=True, metavar="N", help="number of registered schools")
+@click.option("--seed", default="2026", show_default=True, metavar="S", help="random seed: the same seed gives the same files")
 @click.option("--inbox", type=click.Path(file_okay=False), default=None,
               help="folder to write into [default: SAFESCHOOL_INBOX]")
 @click.option("--today", default=None, metavar="YYYY-MM-DD", help="last day with records [default: today]")
