@@ -25,7 +25,9 @@ class SafeschoolGroup(click.Group):
             click.echo(f"safeschool: 配置有誤 / configuration: {err}", err=True)
             sys.exit(2)
         except UserError as err:
-            click.echo(f"safeschool: {err}", err=True)
+            # Chinese first where the error carries it (the bureau office's clerk reads Chinese first).
+            said = f"{err.zh} / {err}" if err.zh and err.zh not in str(err) else str(err)
+            click.echo(f"safeschool: {said}", err=True)
             sys.exit(2)
         except DBAPIError as err:  # OperationalError, ProgrammingError, DatabaseError ...
             reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)

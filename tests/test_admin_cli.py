@@ -82,6 +82,15 @@ def test_account_mistakes_are_told_before_a_password_is_asked_for(engine, args, 
     assert "Password" not in result.output
 
 
+def test_the_only_admin_is_not_disabled_and_the_cli_says_why_in_chinese_first(engine):
+    run("users", "add", "boss", "--role", "admin", "--password-stdin", stdin="admin-pass-1\n")
+    result = run("users", "disable", "boss")
+    assert result.exit_code == 2, result.output
+    assert "唯一可用的管理員" in result.output and "the only active admin" in result.output
+    assert result.output.index("唯一") < result.output.index("only active")
+    assert authenticate(engine, "boss", "admin-pass-1") is not None
+
+
 def test_disable_stops_the_login_and_reset_password_changes_it(engine):
     run("users", "add", "chief", "--role", "leader", "--password-stdin", stdin="leader-pass-1\n")
     assert run("users", "disable", "chief").exit_code == 0
@@ -112,7 +121,8 @@ def test_demo_accounts_never_take_over_an_account_with_its_own_password(engine):
     """`safeschool demo-accounts` run against a real store: the real admin keeps its password and stays
     disabled; the demo's public password opens nothing."""
     run("users", "add", "admin", "--role", "admin", "--password-stdin", stdin="a-real-secret-9\n")
-    run("users", "disable", "admin")
+    run("users", "add", "deputy", "--role", "admin", "--password-stdin", stdin="another-secret-9\n")
+    assert run("users", "disable", "admin").exit_code == 0  # another admin remains
     result = run("demo-accounts")
     assert result.exit_code == 0, result.output
     assert authenticate(engine, "admin", "admin-demo-2026") is None
