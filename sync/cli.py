@@ -77,7 +77,10 @@ def main() -> None:
       safeschool export --year 2026 --format docx --out 通報.docx
     """
     # Read (and so check) the whole configuration before any command runs:
-    # a bad value stops here with one line, not halfway through a sync.
+    # a bad value stops here with one line, not halfway through a sync.  Not for a command's --help:
+    # help is how the person finds out how to fix it (found by an audit).
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        return
     get_settings()
     get_file_config()
 

@@ -201,3 +201,12 @@ def test_serve_on_an_address_this_machine_does_not_have_says_so_not_that_the_por
     result = _run("serve", "--host", "10.254.254.254", "--port", "18768", env={"SAFESCHOOL_SECRET_KEY": "test-secret"})
     assert result.returncode == 2 and "is not an address of this machine" in result.stderr, result.stderr
     assert "in use" not in result.stderr
+
+
+def test_a_commands_help_is_shown_whatever_the_configuration_says(tmp_path):
+    """Found by an audit: with a typo in the configuration even `safeschool sync --help` failed."""
+    bad = tmp_path / "c.toml"
+    bad.write_text('[schedule]\ncron = "every day"\n', encoding="utf-8")
+    result = _run("sync", "--help", env={"SAFESCHOOL_CONFIG": str(bad)})
+    assert result.returncode == 0 and "--check" in result.stdout, result.stderr
+    assert _run("sync", "--once", env={"SAFESCHOOL_CONFIG": str(bad)}).returncode == 2  # the command itself stops
