@@ -26,7 +26,8 @@ def _read_password(from_stdin: bool) -> str:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
         if not password:
-            raise UserError("no password on standard input; pipe one line, e.g. `echo secret123 | safeschool users add ...`")
+            raise UserError("no password on standard input; pipe one line, e.g. `echo secret123 | safeschool users add ...`",
+                            zh="標準輸入中沒有密碼,請用管道輸入一行,如 echo 密碼 | safeschool users add ...")
         return password
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
@@ -38,7 +39,8 @@ def _check_school(engine, school_code: str) -> None:
     with engine.connect() as conn:
         known = {row[0] for row in conn.execute(select(registry.c.school_code))}
     if known and school_code not in known:
-        raise UserError(f"school {school_code!r} is not in the registry (學校名冊); check the code or sync the bureau workbook")
+        raise UserError(f"school {school_code!r} is not in the registry (學校名冊); check the code or sync the bureau workbook",
+                        zh=f"學校代碼「{school_code}」不在學校名冊中,請核對代碼或先同步教育局工作簿")
     if not known:
         click.echo(f"warning: the registry is empty, so {school_code!r} cannot be checked yet", err=True)
 
@@ -121,7 +123,8 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
 
     engine = store_engine()
     if not account_exists(engine, username):  # before the password is asked for, not after
-        raise UserError(f"there is no user {username!r}; `safeschool users list` shows them")
+        raise UserError(f"there is no user {username!r}; `safeschool users list` shows them",
+                        zh=f"沒有賬號「{username}」;safeschool users list 列出所有賬號")
     set_password(engine, username, _read_password(password_stdin))
     audit.record(engine, operator(), "users", None, {"change": "reset-password", "username": username})
     click.echo(f"password of {username} changed")
@@ -144,18 +147,21 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
     if out.suffix.lower() != f".{fmt}" and out.parent != Path("/dev"):  # /dev/stdout: a stream, not a file name
         # --out safeschool.db would overwrite the store; a Word file named .xlsx opens as nothing
         raise UserError(f"--out must be a .{fmt} file for --format {fmt}, not {out.name!r}; "
-                        f"e.g. --out 通報{year}.{fmt}")
+                        f"e.g. --out 通報{year}.{fmt}",
+                        zh=f"--format {fmt} 的輸出文件應以 .{fmt} 結尾(不是「{out.name}」),如 --out 通報{year}.{fmt}")
     engine = store_engine()
     if school_code:
         if fmt == "docx":
-            raise UserError("a school's indicator table is exported as xlsx or csv, not docx")
+            raise UserError("a school's indicator table is exported as xlsx or csv, not docx",
+                            zh="學校的指標表只能導出為 xlsx 或 csv,不能導出為 docx")
         data = exports.school_bytes(school_result(engine, year, school_code, draft), year, draft, fmt)
         what = f"the {year} indicator table of {school_code}"
     else:
         results, circular = circular_results(engine, year, draft)
         if not results:
             raise UserError(f"{year} has no {'draft ' if draft else ''}results to export; sync the schools' "
-                            f"workbooks for {year} first (`safeschool score --year {year}` shows what there is)")
+                            f"workbooks for {year} first (`safeschool score --year {year}` shows what there is)",
+                            zh=f"{year} 年度沒有可導出的{'草稿' if draft else ''}結果,請先同步學校工作簿")
         data = exports.circular_bytes(results, circular, fmt)
         what = f"the {year} circular ({len(results)} schools)"
         if circular.issuer == PLACEHOLDER_ISSUER:  # written, but nobody should circulate it so
@@ -165,7 +171,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     except OSError as err:
-        raise UserError(f"cannot write {out}: {err.strerror}") from None
+        raise UserError(f"cannot write {out}: {err.strerror}", zh=f"無法寫入 {out}({err.strerror})") from None
     audit.record(engine, operator(), "export", school_code,
                  {"what": "school" if school_code else "circular", "year": year, "format": fmt, "draft": draft,
                   "file": str(out)})

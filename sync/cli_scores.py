@@ -24,9 +24,11 @@ def _parse_date(value: str | None, year: int) -> date | None:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise UserError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD, e.g. {year}-06-30") from None
+        raise UserError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD, e.g. {year}-06-30",
+                        zh=f"--as-of「{value}」不是日期,請寫成 年-月-日,如 {year}-06-30") from None
     if day.year != year:
-        raise UserError(f"--as-of {day} is not in {year}; give a day of the evaluated year")
+        raise UserError(f"--as-of {day} is not in {year}; give a day of the evaluated year",
+                        zh=f"--as-of {day} 不在 {year} 年內,請給出所考評年度內的一天")
     return day
 
 
@@ -34,7 +36,8 @@ def _check_year(year: int, today: date, years_with_records: list[int]) -> None:
     # a year ahead of this machine's clock is refused only when nothing is dated in it: data
     # prepared elsewhere (another clock, a held-out county) must still be scorable
     if year > today.year and year not in years_with_records:
-        raise UserError(f"{year} has not started yet (today is {today}); give a year up to {today.year}")
+        raise UserError(f"{year} has not started yet (today is {today}); give a year up to {today.year}",
+                        zh=f"{year} 年尚未開始(今天是 {today}),請給出 {today.year} 年或以前的年度")
     plausible_year(year)
 
 
@@ -44,7 +47,8 @@ FIRST_YEAR = 1990  # no county evaluated school safety so before; an earlier yea
 def plausible_year(year: int) -> int:
     """`year` for a command that evaluates, publishes or exports it; a typo such as 1800 is refused."""
     if year < FIRST_YEAR:
-        raise UserError(f"{year} is not a plausible evaluation year; give a year from {FIRST_YEAR}")
+        raise UserError(f"{year} is not a plausible evaluation year; give a year from {FIRST_YEAR}",
+                        zh=f"{year} 不是合理的考評年度,請給出 {FIRST_YEAR} 年以後的年度")
     return year
 
 
@@ -59,9 +63,11 @@ def evaluate_from_store(year: int, as_of: date | None, today: date | None = None
     years = record_years(frames)
     _check_year(year, today, years)
     if frames["registry"].empty:
-        raise UserError("the school registry (學校名冊) is empty; sync the bureau workbook first")
+        raise UserError("the school registry (學校名冊) is empty; sync the bureau workbook first",
+                        zh="學校名冊是空的,請先同步教育局工作簿")
     if year not in years:
-        raise UserError(f"no records are dated in {year}; choose a year the schools reported on")
+        raise UserError(f"no records are dated in {year}; choose a year the schools reported on",
+                        zh=f"沒有 {year} 年的記錄,請選擇學校有填報的年度")
     # default: 31 Dec, or today in the running year.  An explicit --as-of later than today is
     # allowed (e.g. 31 Dec of the running year): only records dated on or before it count anyway.
     as_of = as_of or (evaluation_date(year, today) if year <= today.year else date(year, 12, 31))
@@ -96,13 +102,15 @@ def score(year: int, as_of: str | None, as_json: bool, published: bool) -> None:
     """Score every registered school for a year (computed afresh from the data and the rubric)."""
     if published:
         if as_of:
-            raise UserError("--published prints the frozen annual result; it takes no --as-of")
+            raise UserError("--published prints the frozen annual result; it takes no --as-of",
+                            zh="--published 顯示已發布(凍結)的年度結果,不能與 --as-of 同用")
         from sync.results import annual_results, is_published
 
         engine = store_engine()
         if not is_published(engine, year):
             raise UserError(f"{year} has not been published; drop --published to see the draft, "
-                            f"or run `safeschool publish --year {year}`")
+                            f"or run `safeschool publish --year {year}`",
+                            zh=f"{year} 年度尚未發布:去掉 --published 查看草稿,或先運行 safeschool publish --year {year}")
         results = annual_results(engine, year, "active")
         title = f"{year} 已發佈 published"
     else:
@@ -127,7 +135,8 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
     match = [r for r in ev.to_json() if r["school_code"] == school_code]
     if not match:
         raise UserError(f"school {school_code!r} is not in the registry (學校名冊); check the code "
-                        "(`safeschool score --year Y` lists every school)")
+                        "(`safeschool score --year Y` lists every school)",
+                        zh=f"學校代碼「{school_code}」不在學校名冊中,請核對(safeschool score --year 年度 列出每所學校)")
     result = match[0]
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))

@@ -35,9 +35,10 @@ def _whole_number(option: str, text: str, low: int, high: int) -> int:
     try:
         value = int(str(text).strip().replace(",", ""))
     except ValueError:
-        raise UserError(f"{option} must be a whole number, not {text!r}") from None
+        raise UserError(f"{option} must be a whole number, not {text!r}", zh=f"{option} 應為整數(不是「{text}」)") from None
     if not low <= value <= high:
-        raise UserError(f"{option} must be between {low:,} and {high:,}, not {value:,}")
+        raise UserError(f"{option} must be between {low:,} and {high:,}, not {value:,}",
+                        zh=f"{option} 應在 {low:,} 與 {high:,} 之間(不是 {value:,})")
     return value
 
 
@@ -47,7 +48,8 @@ def _day(option: str, text: str | None) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"{option} must be a date written YYYY-MM-DD, not {text!r}") from None
+        raise UserError(f"{option} must be a date written YYYY-MM-DD, not {text!r}",
+                        zh=f"{option} 應為 年-月-日 格式的日期(不是「{text}」)") from None
 
 
 def _registered_school(code: str) -> dict:
@@ -60,14 +62,16 @@ def _registered_school(code: str) -> dict:
     missing = missing_sqlite_store()
     if missing:  # connecting would leave an empty store file behind, and there is no registry to read
         raise UserError(f"there is no store at {missing} yet: run `safeschool init`, then load the bureau "
-                        "workbook with `safeschool sync --once`, before --school")
+                        "workbook with `safeschool sync --once`, before --school",
+                        zh=f"{missing} 還沒有數據庫:請先運行 safeschool init,再用 safeschool sync --once 導入教育局工作簿")
     table = records["registry"]
     with get_engine().connect() as conn:
         row = conn.execute(select(table).where(table.c.school_code == code.strip()).limit(1)).mappings().first()
     if row is None:
         raise UserError(
             f"school {code!r} is not in the registry (學校名冊) in the store; check the code, or load the bureau "
-            "workbook first with `safeschool sync --once`"
+            "workbook first with `safeschool sync --once`",
+            zh=f"學校代碼「{code}」不在數據庫的學校名冊中,請核對代碼,或先用 safeschool sync --once 導入教育局工作簿",
         )
     return {k: row[k] for k in ("school_code", "name", "type", "township")}
 

@@ -44,7 +44,8 @@ def _check(path: Path, console) -> int:
     from sync.report import FileReport, indicator_max
 
     if not path.is_file():
-        raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)")
+        raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)",
+                        zh=f"{path} 不存在或不是文件,請給出工作簿(.xlsx、.xls、.ods)的路徑")
     registry = _registry_if_any(path)
     if path.suffix.lower() in UNREAD_SUFFIXES:  # as the sync refuses it, whatever the file holds (found by an audit)
         report = FileReport(path.name)
