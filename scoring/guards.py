@@ -84,12 +84,16 @@ def e1_guard_numbers(ctx: Context) -> Outcome:
     return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=np.where(ratio < 1, gain, 0.0))
 
 
+# What a guard indicator says of a school with no guard on duty on the evaluation date (the dashboard
+# reads it to tell such a school to record its guards rather than replace them).
+NO_GUARD_ON_DUTY = ("評估日無在崗保安", "no guard on duty on the evaluation date")
+
+
 def _guard_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
     guards = ctx.on_duty("guards")
     ok = passed.reindex(guards.index).fillna(False).astype(bool)
     return ctx.share(guards[ok].groupby("school_code").size(), guards.groupby("school_code").size(),
-                     "名在崗保安", "guards on duty", what, what_en, action, action_en,
-                     "評估日無在崗保安", "no guard on duty on the evaluation date")
+                     "名在崗保安", "guards on duty", what, what_en, action, action_en, *NO_GUARD_ON_DUTY)
 
 
 @indicator("E2", "4.5.1", "保安公司派遣", "guards sent by a security company")

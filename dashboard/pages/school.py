@@ -35,6 +35,7 @@ from dashboard.layout import (
     viewer_or_refuse,
     with_week_dates,
 )
+from scoring.guards import NO_GUARD_ON_DUTY
 from sync.cells import is_missing
 from sync.settings import county_today
 
@@ -226,9 +227,9 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
     return rows
 
 
-# What scoring (scoring.guards._guard_share) says of a guard indicator when no guard is on duty on the
-# evaluation date: its hint then still advises on guards the school does not have (E2, E3, E6).
-_NO_GUARDS = ("評估日無在崗保安", "no guard on duty on the evaluation date")
+# What scoring says of a guard indicator when no guard is on duty on the evaluation date: its hint then
+# still advises on guards the school does not have (E2, E3, E6).
+_NO_GUARDS = NO_GUARD_ON_DUTY
 # The points a hint promises, at its end (「：+2.0」, ": +2.0").
 _PROMISE = re.compile(r"(?:：|: )\+\d+(?:\.\d+)?$")
 
