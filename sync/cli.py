@@ -44,6 +44,11 @@ class SafeschoolGroup(click.Group):
                        "newer safeschool: run that version, or point SAFESCHOOL_DATABASE_URL at this version's store",
                        err=True)
             sys.exit(2)
+        except KeyboardInterrupt:  # Ctrl-C: click said only "Aborted!" (found by an audit)
+            click.echo("safeschool: 已中斷;數據庫中每個來源仍是完整的舊記錄或新記錄(中斷的同步由下一次同步完成)/ "
+                       "interrupted; each source in the store is wholly old or wholly new (a sync cut short is "
+                       "finished by the next one)", err=True)
+            sys.exit(130)
         except BrokenPipeError:  # `safeschool score ... | head`: the reader has what it wanted
             import contextlib
             import io

@@ -164,3 +164,21 @@ def test_a_command_whose_reader_went_away_ends_quietly():
 
     result = CliRunner().invoke(group, ["long-output"])
     assert result.exit_code == 0 and "cannot use" not in result.output and "無權讀寫" not in result.output
+
+
+def test_ctrl_c_says_what_became_of_the_store():
+    """Found by an audit: Ctrl-C on `sync --once` printed only click's "Aborted!"."""
+    import click
+
+    from sync.cli import SafeschoolGroup
+
+    @click.group(cls=SafeschoolGroup)
+    def group():
+        pass
+
+    @group.command()
+    def long_run():
+        raise KeyboardInterrupt
+
+    result = CliRunner().invoke(group, ["long-run"])
+    assert result.exit_code == 130 and "wholly old or wholly new" in result.output and "已中斷" in result.output
