@@ -315,3 +315,38 @@ def find_element(component, element_id):
             if found is not None:
                 return found
     return None
+
+
+@contextmanager
+def dashboard_on_own_store(tmp_path, monkeypatch, with_registry: bool = False):
+    """The dashboard on a county of four schools in a store of the test's own: (app module, county,
+    engine).  with_registry: the bureau's 學校名冊 of them too (build_county writes scores, not records)."""
+    from sqlalchemy import select
+
+    from dashboard import queries
+    from sync import settings
+    from sync.store import make_engine
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    county = build_county(engine, n=4)
+    if with_registry:
+        with engine.begin() as conn:
+            bureau = conn.execute(select(store.sources.c.source_id).where(
+                store.sources.c.source_key == "file:bureau.xlsx")).scalar_one()
+            conn.execute(store.records["registry"].insert(), [
+                {"source_id": bureau, "row_no": i + 2, "school_code": code, "name": county.names[code],
+                 "type": county.types[code], "township": "城關鎮"} for i, code in enumerate(county.codes)])
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SAFESCHOOL_INBOX", str(tmp_path / "inbox"))
+    settings.reset_caches()
+    queries.clear_caches()
+    from dashboard import app as app_module
+
+    try:
+        yield app_module, county, engine
+    finally:
+        queries.clear_caches()
+        settings.reset_caches()
+        engine.dispose()

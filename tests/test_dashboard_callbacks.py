@@ -9,7 +9,14 @@ from dash import no_update
 
 from dashboard import queries
 from sync.store import make_engine
-from tests.dashboard_fixtures import PASSWORD, as_viewer, build_county, find_element, page_text
+from tests.dashboard_fixtures import (
+    PASSWORD,
+    as_viewer,
+    build_county,
+    dashboard_on_own_store,
+    find_element,
+    page_text,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +43,10 @@ def app(monkeypatch, shared_county):
 
 
 @pytest.fixture
-def own_county(tmp_path, monkeypatch, request):
+def own_county(tmp_path, monkeypatch):
     """A county of four schools in a store of the test's own, for a test that changes it: (app, county, engine)."""
-    from sync import settings
-
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    county = build_county(engine, n=4)
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
-    settings.reset_caches()
-    request.addfinalizer(settings.reset_caches)
-    queries.clear_caches()
-    from dashboard import app as app_module
-
-    yield app_module, county, engine
-    queries.clear_caches()
-    engine.dispose()
+    with dashboard_on_own_store(tmp_path, monkeypatch) as own:
+        yield own
 
 
 

@@ -16,35 +16,21 @@ from sqlalchemy import select, update
 from dashboard import queries
 from dashboard.i18n import t
 from sync import store
-from sync.store import make_engine
-from tests.dashboard_fixtures import PASSWORD, add_user, as_viewer, build_county, find_element, page_text
+from tests.dashboard_fixtures import (
+    PASSWORD,
+    add_user,
+    as_viewer,
+    dashboard_on_own_store,
+    find_element,
+    page_text,
+)
 
 
 @pytest.fixture
-def county(tmp_path, monkeypatch, request):
+def county(tmp_path, monkeypatch):
     """Four schools in a store of the test's own, with the bureau's registry of them: (app, county, engine)."""
-    from sync import settings
-
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    county = build_county(engine, n=4)
-    with engine.begin() as conn:
-        bureau = conn.execute(select(store.sources.c.source_id).where(
-            store.sources.c.source_key == "file:bureau.xlsx")).scalar_one()
-        conn.execute(store.records["registry"].insert(), [
-            {"source_id": bureau, "row_no": i + 2, "school_code": code, "name": county.names[code],
-             "type": county.types[code], "township": "城關鎮"} for i, code in enumerate(county.codes)])
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
-    monkeypatch.setenv("SAFESCHOOL_INBOX", str(tmp_path / "inbox"))
-    settings.reset_caches()
-    request.addfinalizer(settings.reset_caches)
-    queries.clear_caches()
-    from dashboard import app as app_module
-
-    yield app_module, county, engine
-    queries.clear_caches()
-    engine.dispose()
+    with dashboard_on_own_store(tmp_path, monkeypatch, with_registry=True) as own:
+        yield own
 
 
 
