@@ -101,13 +101,15 @@ def e2_company_guards(ctx: Context) -> Outcome:
     """4.5.1 不得聘用社會人員: every guard is sent by a security company (an empty company cell is a direct hire)."""
     guards = ctx.on_duty("guards")
     company = guards["company"].fillna("").astype(str).str.strip()
-    # 「學校自聘」「臨時聘用」 in the company cell say the guard was hired directly, as an empty cell does.
+    # 「學校自聘」「臨時聘用」「直聘」「無保安公司」 in the company cell say the guard was hired directly, as an
+    # empty cell does; so does a 公益性崗位 (a public-welfare post the school fills itself).
     sent = (company != "") & ~company.str.contains(_HIRED_DIRECTLY, regex=True)
     return _guard_share(ctx, sent, "由保安公司派遣", "sent by a security company",
                         "改由保安公司派遣保安，不直接聘用社會人員", "replace direct hires with company guards")
 
 
-_HIRED_DIRECTLY = r"自聘|自行聘|學校聘|学校聘|臨時聘|临时聘|臨時工|临时工|社會人員|社会人员"
+_HIRED_DIRECTLY = (r"自聘|自行聘|自招|自行招|學校聘|学校聘|校聘|直聘|直接聘|本校聘|學校直|学校直|臨時聘|临时聘|臨時工|临时工|"
+                   r"社會人員|社会人员|公益性崗|公益性岗|公益崗|公益岗|^[(（【\[]?(無|无|沒有|没有|沒|没)(保安)?公司[)）】\]]?$")
 
 
 def over_age(birth: pd.Series, on: pd.Timestamp, limit: int) -> pd.Series:

@@ -44,12 +44,18 @@ def _problems(ctx: Context) -> pd.DataFrame:
 def f2_owner_deadline(ctx: Context) -> Outcome:
     """5.2: every listed problem has a responsible person and a deadline."""
     problems = _problems(ctx)
-    ok = (problems["owner"].fillna("").astype(str).str.strip() != "") & problems["deadline"].notna()
+    owner = problems["owner"].fillna("").astype(str).str.strip()
+    ok = (owner != "") & ~owner.str.contains(_NO_OWNER_YET, regex=True) & problems["deadline"].notna()
     total = problems.groupby("school_code").size()
     out = ctx.share(problems[ok].groupby("school_code").size(), total, "項隱患", "problems",
                     "有責任人及整改時限", "have an owner and a deadline",
                     "為每項隱患明確責任人和整改時限", "give every problem an owner and a deadline", "", "")
     return _nothing_to_count(ctx, out, total)
+
+
+# 「待定」「暫未明確」「未落實」「無責任人」 in the owner cell name nobody: no owner yet.
+_NO_OWNER_YET = (r"^[(（【\[]?(暫|暂|尚|還|还|目前)?(未|待|無|无|沒有|没有)(定|確定|确定|明確|明确|落實|落实|指定|安排|分配|"
+                 r"確認|确认|責任人|责任人|人)?[)）】\]]?$")
 
 
 @indicator("F3", "5.3", "隱患按期銷號", "problems closed by their deadline")

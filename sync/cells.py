@@ -214,6 +214,19 @@ _PLACEHOLDER_FORMS = frozenset(
     "".join(form) for word in PLACEHOLDERS
     for form in product(*({c.lower(), c.upper()} for c in word)))
 
+# （無）, 【無】, 無。: a placeholder in brackets or with a full stop is still one (a held-out county's
+# forms wrote them so, and 保安公司「（無）」 was credited as a company).
+_PLACEHOLDER_WRAPPING = "()（）[]［］【】〔〕「」『』<>＜＞《》\"'“”‘’.。,，;；!！、 \u3000"
+
+
+def is_placeholder(text: str, placeholders: frozenset = PLACEHOLDERS) -> bool:
+    """Whether `text` is one of `placeholders` (無, /, N/A), as typed or in brackets or with a full stop."""
+    text = text.strip()
+    if len(text) <= 4 and text.lower() in placeholders:
+        return True
+    bare = text.strip(_PLACEHOLDER_WRAPPING)
+    return bare != text and 0 < len(bare) <= 4 and bare.lower() in placeholders
+
 
 def parse_text(value, placeholders: bool = True, max_length: int = 5000):
     """Text as typed; with `placeholders` (an optional column), 無 or / is the empty cell it stands for.
@@ -226,7 +239,7 @@ def parse_text(value, placeholders: bool = True, max_length: int = 5000):
         return None, _p(f"內容太長({len(text):,} 個字),最多 {max_length:,} 個字;請精簡,詳細材料留在學校存檔中",
                         f"too long ({len(text):,} characters, at most {max_length:,}); shorten it and keep the "
                         "details in the school's own files")
-    if placeholders and len(text) <= 4 and text.lower() in PLACEHOLDERS:
+    if placeholders and is_placeholder(text):
         return None, None
     return text, None
 
@@ -524,7 +537,7 @@ def cell_parser(column: contract.Column):
     def full(value):
         if value == "" or value is None or (value.__class__ is str and not value.strip()):
             return None, None
-        if blank and value.__class__ is str and len(value.strip()) <= 4 and value.strip().lower() in blank:
+        if blank and value.__class__ is str and is_placeholder(value, blank):
             return None, None
         error = excel_error(value)
         if error is not None:
@@ -570,7 +583,8 @@ def _quick_text(full, placeholders: bool = True, max_length: int = 5000):
             text = value.strip()
             # isprintable is False for every _CONTROL character, so it answers the common case in C.
             if text and len(text) <= max_length and (text.isprintable() or _CONTROL.search(text) is None) and (
-                    len(text) > 4 or text not in forms):
+                    len(text) > 6 or (text not in forms and not (forms and (
+                        text[0] in _PLACEHOLDER_WRAPPING or text[-1] in _PLACEHOLDER_WRAPPING)))):
                 return text, None
         return full(value)
     return parse
@@ -633,7 +647,7 @@ def parse_cell(column: contract.Column, value):
     """One cell of `column`: (value or None, problem or None). An empty cell is None (required is checked by the caller)."""
     if value == "" or value is None or (value.__class__ is str and not value.strip()):
         return None, None
-    if value.__class__ is str and len(value.strip()) <= 4 and value.strip().lower() in _placeholders_of(column):
+    if value.__class__ is str and is_placeholder(value, _placeholders_of(column)):
         return None, None
     error = excel_error(value)
     if error is not None:

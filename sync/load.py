@@ -540,6 +540,11 @@ _BUREAU_GONE = ("收件夾中沒有教育局工作簿(是否正在保存或移�
                 "in its place")
 
 
+_NO_REGISTRY = ("教育局的學校名冊尚未導入(收件夾中沒有教育局工作簿,或它被拒收),學校工作簿暫不導入,名冊導入後自動處理 / "
+                "the bureau's school registry is not loaded (no bureau workbook in the inbox, or it was refused): the "
+                "school workbooks wait for it and are loaded by the first sync after it")
+
+
 # A run without any configuration file (a shell where SAFESCHOOL_CONFIG was not set) maps no query:
 # that is no reason to take the shared database's records out of the evaluation.
 _NO_CONFIG = ("未設置 SAFESCHOOL_CONFIG,本次沒有運行數據庫查詢,其記錄保留;請按調度程序的設置指定配置文件後再同步 / "
@@ -565,6 +570,7 @@ class _Run:
         self.skipped: list[SourceOutcome] = []
         self.unreachable: dict[str, Exception] = {}  # SQL source name -> why it could not be reached
         self.inbox_problem = ""  # the inbox could not be read (an unmounted share): the run fails
+        self.registry_missing = ""  # no school registered anywhere: the school workbooks wait for it
         self.writer = _Writer(engine, verify_lock)
         self.done = 0
         self.total = 0
@@ -668,7 +674,10 @@ class _Run:
         self._load_bureau(bureau, existing, set(registry_in_store(self.engine, kinds=("sql",)) or ()))
         self.writer.commit()  # the whole registry is read back from the store
         registry = registry_in_store(self.engine) or {}
-        self._load_schools([f for f in files if f.kind != BUREAU_WORKBOOK], existing, registry)
+        schools = [f for f in files if f.kind != BUREAU_WORKBOOK]
+        if schools and not registry:
+            self.registry_missing = _NO_REGISTRY
+        self._load_schools(schools, existing, registry)
         self._load_sql(existing, lambda sheet: sheet not in ("registry", "guards"), registry=registry)
         if any("guards" in src.queries for src in self.sql_sources):
             # A query's guards are checked against their school's campuses, as a sheet's are against its
@@ -1014,6 +1023,9 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
             if run.inbox_problem:
                 summary.message = run.inbox_problem
                 log.error("sync failed: %s", run.inbox_problem)
+            elif run.registry_missing:
+                summary.message = run.registry_missing
+                log.warning("%s", run.registry_missing)
             summary.finished_at = county_now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
             if recompute and (changed or (not run.inbox_problem and (_scores_owed(engine) or

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from sync import contract
-from sync.cells import ShownInAnotherUnit, display, is_empty, parse_code
+from sync.cells import ShownInAnotherUnit, canon, display, is_empty, parse_code
 from sync.reader import (
     UnreadableWorkbook,
     column_key_of,
@@ -437,8 +437,6 @@ def _unread_columns(spec: contract.Sheet, table) -> list[Problem]:
 
 def _unread_headings(table) -> list[str]:
     """The headings of the columns not read as any contract column (a form's 序號 and 備註 left out)."""
-    from sync.cells import canon
-
     read = set(table.columns.values())
     return [str(h).strip() for i, h in enumerate(table.header_cells)
             if i not in read and not is_empty(h) and canon(h) not in _FORM_HEADINGS]
@@ -446,8 +444,6 @@ def _unread_headings(table) -> list[str]:
 
 def _alike(col: contract.Column, headings: list[str]) -> str | None:
     """The first heading sharing at least two characters with the column's name (整改完成日期, 完成日期)."""
-    from sync.cells import canon
-
     name = set(canon(col.zh))
     return next((h for h in headings if len(set(canon(h)) & name) >= 2), None)
 
@@ -463,8 +459,6 @@ def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
     """A file problem when an amount column's header, a 「單位：萬元」 anywhere on the sheet (above the
     table, beside its header, in a note under it), or the amount cells' number format (0.00"萬元")
     names a unit other than yuan: read as yuan, every amount would be 10,000 times too small."""
-    from sync.cells import canon
-
     for col in spec.columns:
         if col.kind != contract.MONEY or col.key not in table.headers:
             continue
@@ -550,7 +544,19 @@ def _school_code_of(report: FileReport, table) -> str | None:
 def _check_school(report, tables, registry, today, maxima):
     code = registered_code(_school_code_of(report, tables.get("school")), registry)
     report.school_code = code
-    if code is not None and registry is not None and code not in registry:
+    if code is not None and registry is not None and not registry:
+        # A county's first sync before the bureau workbook is in (or with it refused): no school is
+        # to blame, and the next sync after the registry is loaded checks this workbook again.
+        report.add_file_problem(
+            "教育局的學校名冊尚未導入(收件夾中還沒有教育局工作簿,或它被拒收),無法核對學校代碼;本工作簿暫不導入,"
+            "名冊導入後的下一次同步會自動重新檢查,學校無需操作",
+            "the bureau's school registry is not loaded yet (no bureau workbook in the inbox, or it was refused), "
+            "so the school code cannot be checked; this workbook waits, and the first sync after the registry "
+            "is loaded checks it again: nothing for the school to do",
+            sheet=tables["school"].sheet.name, column="學校代碼", value=code, sheet_key="school",
+            row=tables["school"].rows[0].row_no,
+        )
+    elif code is not None and registry is not None and code not in registry:
         report.add_file_problem(
             f"學校代碼「{code}」不在教育局的學校名冊中,請核對代碼(或請教育局先登記本校)",
             f"school code '{code}' is not in the bureau's school registry; check the code "
@@ -568,6 +574,7 @@ def _check_school(report, tables, registry, today, maxima):
             _add(report, spec, tables[spec.key], validate_rows(
                 spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name, tables[spec.key].headers))
     if "guard_training" in tables and "guards" in tables:
+        _training_in_guards_spelling(report)
         report.problems.extend(_training_of_nobody(report, tables["guard_training"]))
     if isinstance(registry, dict) and registry.get(code) and report.rows.get("school"):
         report.problems.extend(_registry_differs(registry[code], report.rows["school"][0], tables["school"]))
@@ -576,8 +583,6 @@ def _check_school(report, tables, registry, today, maxima):
 def _registry_differs(entry: dict, school: dict, table) -> list[Problem]:
     """Notes where the school's 學校概況 and the bureau's registry disagree: the registry is what the
     evaluation uses (a 學校類別 decides C4 and the drill periods), and the school should know."""
-    from sync.cells import canon
-
     notes = []
     for key in _COMPARED:
         mine, theirs = school.get(key), entry.get(key)
@@ -590,6 +595,22 @@ def _registry_differs(entry: dict, school: dict, table) -> list[Problem]:
                 f"the registry's '{theirs}': if the registry is wrong, tell the bureau",
                 sheet_key="school", column_key=key, col_no=table.headers.get(key, (None,))[0]))
     return notes
+
+
+def _training_in_guards_spelling(report: FileReport) -> None:
+    """張　強 (a form's alignment space), 張 強 or 张强 on a training row is the guard 張強, as a person
+    reads it (the contract forgives spaces and script in names, as the campuses' are): the row is
+    stored in the 保安人員 sheet's spelling, so E7 counts the training for him.  Not when two guards
+    share that reading."""
+    by_reading: dict[str, set[str]] = {}
+    for guard in report.rows.get("guards", []):
+        name = str(guard.get("name") or "").strip()
+        by_reading.setdefault(canon(name), set()).add(name)
+    for training in report.rows.get("guard_training", []):
+        name = str(training.get("name") or "").strip()
+        same = by_reading.get(canon(name), ())
+        if name and name not in same and len(same) == 1:
+            training["name"] = next(iter(same))
 
 
 def _training_of_nobody(report: FileReport, table) -> list[Problem]:

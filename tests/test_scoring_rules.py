@@ -269,6 +269,21 @@ def test_4_4_3_d4_share_of_drills_with_an_evaluation():
     assert pts(rec, "D4") == pytest.approx(3 * 9 / 10)
 
 
+@pytest.mark.parametrize("pending", ["待評定", "尚未評定", "暫未評定", "無評定", "未评估", "待定", "（待評定）"])
+def test_4_4_3_d4_a_result_cell_saying_not_evaluated_yet_is_no_result(pending):
+    """4.4.3 評定結果: 「待評定」 says the drill has no result yet (a held-out county wrote so): 9 of 10."""
+    rec = school()
+    _drill(rec, date(Y, 3, 20), evaluation=pending)
+    assert pts(rec, "D4") == pytest.approx(3 * 9 / 10)
+
+
+@pytest.mark.parametrize("verdict", ["不合格", "待改進", "未達標"])
+def test_4_4_3_d4_a_poor_result_is_still_a_result(verdict):
+    rec = school()
+    _drill(rec, date(Y, 3, 20), evaluation=verdict)
+    assert pts(rec, "D4") == 3
+
+
 def test_4_4_4_d5_signed_classes_must_reach_participating_classes():
     rec = school()
     _drill(rec, date(Y, 3, 20), classes=12, signed_classes=11)
@@ -404,6 +419,20 @@ def test_5_2_f2_owner_and_deadline_share():
     rec = school().add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x", owner=None,
                        deadline=date(Y, 6, 1), closed_date=date(Y, 5, 20))
     assert pts(rec, "F2") == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("owner", ["待定", "暫未明確", "未落實", "無責任人", "（待定）"])
+def test_5_2_f2_an_owner_cell_naming_nobody_yet_is_no_owner(owner):
+    """5.2 明確責任人: 「待定」 names nobody; as with an empty cell, 1 of 2 problems (1.5 of 3 points)."""
+    rec = school().add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x", owner=owner,
+                       deadline=date(Y, 6, 1), closed_date=date(Y, 5, 20))
+    assert pts(rec, "F2") == pytest.approx(1.5)
+
+
+def test_5_2_f2_an_owner_whose_name_merely_starts_like_those_words_is_an_owner():
+    rec = school().add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x", owner="吳定",
+                       deadline=date(Y, 6, 1), closed_date=date(Y, 5, 20))
+    assert pts(rec, "F2") == 3
 
 
 def test_5_3_f3_late_and_overdue_fail_open_inside_deadline_not_counted():
@@ -599,16 +628,27 @@ def test_4_2_2_b2_the_hint_for_an_empty_office_is_what_one_director_brings():
     assert row["points"] == 0 and row["hint"].endswith("+2.0")
 
 
-@pytest.mark.parametrize("company", ["學校自聘", "臨時聘用", "自聘"])
-def test_4_5_1_e2_a_company_cell_saying_the_school_hired_him_is_a_direct_hire(company):
-    """4.5.1 不得聘用社會人員: 「學校自聘」 in 保安公司 says what an empty cell says."""
+def _first_guard_sent_by(company) -> Records:
     rec = school()
     guard = rec.frames()["guards"].iloc[0]
     rec.remove("guards", "S1", name=guard["name"])
     rec.add("guards", "S1", **{**{k: guard[k] for k in guard.index if k not in ("school_code", "source_id", "row_no")},
                                "company": company})
+    return rec
+
+
+@pytest.mark.parametrize("company", ["學校自聘", "臨時聘用", "自聘", "無保安公司", "没有公司", "學校直接聘用", "本校聘用",
+                                     "直聘", "校聘", "公益性崗位", "（無公司）"])
+def test_4_5_1_e2_a_company_cell_saying_the_school_hired_him_is_a_direct_hire(company):
+    """4.5.1 不得聘用社會人員: 「學校自聘」「無保安公司」 in 保安公司 say what an empty cell says."""
+    rec = _first_guard_sent_by(company)
     guards = len(rec.frames()["guards"])
     assert pts(rec, "E2") == pytest.approx(2 * (guards - 1) / guards)
+
+
+def test_4_5_1_e2_a_company_named_after_wuxi_is_a_company():
+    """无锡 (a city) starts with 无 (none): 无锡保安服务有限公司 is a company, not "no company"."""
+    assert pts(_first_guard_sent_by("无锡保安服务有限公司"), "E2") == 2
 
 
 def test_a_school_whose_own_row_was_refused_but_whose_records_are_in_is_submitted():

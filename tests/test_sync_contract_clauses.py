@@ -621,12 +621,13 @@ def test_a_second_sheet_of_one_table_is_said_not_read(tmp_path):
 
 
 def test_training_of_a_name_on_no_guard_row_is_pointed_out(tmp_path):
-    """E7 counts training per guard by name: 赵保安 (Simplified) for 趙保安 would count for nobody."""
+    """E7 counts training per guard by name: 錢保安, whom no 保安人員 row names (a guard left off the
+    sheet, or 趙保安 mistyped), counts for nobody."""
     book = school_book()
-    book["保安培訓"].append(["赵保安", date(2026, 9, 1), date(2026, 9, 3), "是", "技能"])
+    book["保安培訓"].append(["錢保安", date(2026, 9, 1), date(2026, 9, 3), "是", "技能"])
     report = _check(tmp_path, book)
     [p] = report.problems
-    assert (p.level, p.sheet, p.row, p.value) == ("note", "保安培訓", 3, "赵保安") and "王保安" in p.reason_zh
+    assert (p.level, p.sheet, p.row, p.value) == ("note", "保安培訓", 3, "錢保安") and "王保安" in p.reason_zh
     assert len(report.rows["guard_training"]) == 2  # kept as written; the school decides
 
 
@@ -706,6 +707,51 @@ def test_a_placeholder_in_an_optional_column_of_any_kind_is_the_empty_cell(tmp_p
     assert not checked.problems, _lines(checked)
     assert (checked.rows["inspections"][0]["falsification"], checked.rows["inspections"][0]["major_incident"]) == (
         None, None)
+
+
+@pytest.mark.parametrize("written", ["（無）", "(无)", "【無】", "無。", "「/」", "（N/A）"])
+def test_a_placeholder_in_brackets_or_with_a_full_stop_is_still_the_empty_cell(tmp_path, written):
+    """保安公司「（無）」 is no company (a held-out county's form wrote it so, and it was credited as one),
+    完成日期「（無）」 a problem not closed yet."""
+    book = school_book()
+    book["保安人員"][1][3] = written
+    book["隱患整改"][1][6] = written
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert (report.rows["guards"][0]["company"], report.rows["hazards"][0]["closed_date"]) == (None, None)
+
+
+@pytest.mark.parametrize("topic", ["無人機安全", "（無人機安全）", "無煙校園"])
+def test_text_that_merely_starts_with_a_placeholder_is_kept_as_written(tmp_path, topic):
+    book = school_book()
+    book["安全教育"][1][2] = topic
+    assert _check(tmp_path, book).rows["education"][0]["topic"] == topic
+
+
+@pytest.mark.parametrize("written", ["王　保安", "王 保安", "王保安 ", "ＷＡＮＧ保安"])
+def test_training_under_a_guards_name_spaced_or_in_the_other_script_is_his(tmp_path, written):
+    """張　強 (a form's alignment space) or 张强 on 保安培訓 is the guard 張強 as a person reads him (the
+    contract forgives spaces and script, as in campus names): stored in the guards sheet's spelling, so
+    E7 counts it, with no "on no guard row" note."""
+    book = school_book()
+    if written.startswith("Ｗ"):
+        book["保安人員"][1][0] = "wang保安"
+    book["保安培訓"][1][0] = written
+    report = _check(tmp_path, book)
+    assert not report.problems, _lines(report)
+    assert report.rows["guard_training"][0]["name"] == report.rows["guards"][0]["name"]
+
+
+def test_training_under_the_other_scripts_name_is_his_when_only_he_reads_so(tmp_path):
+    book = school_book()
+    book["保安人員"][1][0], book["保安培訓"][1][0] = "張強", "张强"
+    report = _check(tmp_path, book)
+    assert report.rows["guard_training"][0]["name"] == "張強" and not report.problems, _lines(report)
+    book["保安人員"][2][0] = "张强"  # two guards read 张强: which one trained is not guessed
+    book["保安培訓"][1][0] = "张 强"
+    report = _check(tmp_path, book)
+    assert report.rows["guard_training"][0]["name"] == "张 强"
+    assert [p.level for p in report.problems] == ["note"], _lines(report)
 
 
 def test_a_placeholder_in_a_required_yes_no_column_is_still_refused(tmp_path):

@@ -259,6 +259,32 @@ def test_a_bureau_workbook_whose_registry_lists_no_school_is_refused(engine, inb
     assert _actions(summary)["file:schools/1001.xlsx"] == "skipped"
 
 
+@pytest.mark.parametrize("bureau", ["absent", "refused"])
+def test_a_first_run_without_a_registry_blames_no_school_and_loads_them_when_it_comes(engine, inbox, bureau):
+    """Found by a held-out county's audit: before the bureau workbook was in (or with it refused for one
+    cell), every school was told its code was not registered and to check it.  The schools are told
+    their workbook waits for the registry, the run says why; the next run with a registry loads them."""
+    original = (inbox / "bureau.xlsx").read_bytes()
+    if bureau == "absent":
+        (inbox / "bureau.xlsx").unlink()
+    else:
+        book = bureau_book(("1001", "1002", "1003"))
+        book.pop("督查記錄")  # a required sheet missing: the bureau workbook is refused
+        write_xlsx(inbox / "bureau.xlsx", book)
+    summary = _sync(engine, inbox)
+    school = next(o for o in summary.sources if o.source_key == "file:schools/1001.xlsx")
+    [problem] = school.problems
+    assert school.action == "refused" and "registry is not loaded yet" in problem.reason_en
+    assert "學校名冊尚未導入" in problem.reason_zh and "不在教育局的學校名冊中" not in problem.reason_zh
+    assert summary.status == "refused" and "registry is not loaded" in summary.message
+    with engine.connect() as conn:
+        assert "學校名冊尚未導入" in conn.execute(select(sync_runs.c.message)).scalar()
+    (inbox / "bureau.xlsx").write_bytes(original)
+    summary = _sync(engine, inbox)
+    assert summary.status == "ok" and _actions(summary)["file:schools/1001.xlsx"] == "loaded"
+    assert len(_rows(engine, "drills", "1001")) == 2
+
+
 @pytest.mark.parametrize("how", ["empty", "absent"])
 def test_an_unmounted_share_fails_the_run_and_removes_nothing(engine, inbox, how):
     import shutil
