@@ -67,8 +67,10 @@ def _check(path: Path, console) -> int:
         _print_problems(console, f"{len(report.problems)} problem(s) 問題", report.problems, path.name)
         if report.refused:
             console.print("[bold red]整個文件被拒收 the whole file is refused[/]")
+    # Notes (a line not read, training of nobody) are never a refusal: a file with notes only is ready.
+    if any(p.level != "note" for p in report.problems):
         return 1
-    console.print("沒有發現問題 no problems found")
+    console.print("沒有需要修改的問題 nothing to fix" if report.problems else "沒有發現問題 no problems found")
     return 0
 
 
@@ -148,7 +150,7 @@ def _told_by_the_summary(record: logging.LogRecord) -> bool:
 @click.command(short_help="同步:讀入收件夾與 SQL 來源,重算分數 / read the sources into the store")
 @click.option("--once", is_flag=True, help="同步一次(默認)/ run one sync now (the default).")
 @click.option("--check", "check", type=click.Path(path_type=Path), default=None,
-              help="只檢查一個工作簿,不導入;有問題時退出碼為 1 / validate one workbook without loading it; exit 1 if it has problems.")
+              help="只檢查一個工作簿,不導入;有被拒收的行或整個文件被拒收時退出碼為 1(僅有提示時為 0)/ validate one workbook without loading it; exit 1 if a row or the file would be refused (0 with notes only).")
 @click.option("--quiet", is_flag=True, help="不顯示進度條,只列出有變化或被拒收的來源 / no progress bar; list only the sources that changed or were refused.")
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="另一同步正在進行時等待的秒數(0:提示後停止)/ seconds to wait when another sync is running (0: say so and stop).")

@@ -70,6 +70,17 @@ def test_sync_check_validates_one_workbook_without_loading_it(county, tmp_path):
     assert good.exit_code == 0 and "no problems found" in good.output
 
 
+def test_sync_check_of_a_workbook_with_notes_only_exits_zero(county, tmp_path):
+    """Found by a held-out county's audit: a note (here training of a name on no guard row) is never a
+    refusal, yet `--check` exited 1 and a pre-send script held back a workbook the sync loads."""
+    CliRunner().invoke(main, ["sync", "--once", "--no-recompute"])
+    book = school_book("1002")
+    book["保安培訓"].append(["錢保安", date(2026, 9, 1), date(2026, 9, 3), "是", "技能"])
+    result = CliRunner().invoke(main, ["sync", "--check", str(write_xlsx(tmp_path / "notes.xlsx", book))])
+    assert result.exit_code == 0, result.output
+    assert "錢保安" in result.output and "nothing to fix" in result.output
+
+
 def test_text_from_a_workbook_is_printed_as_written_never_as_markup(county):
     """A school code `[/]` and a file named like rich markup are shown as they are: the run's summary and
     every problem are printed, with no traceback."""
