@@ -257,14 +257,19 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             "use the template",
         )
         return report
+    named_in_a_conflict = set()
     for key, names in conflicts:
         if key in {s.key for s in specs}:
             sh = contract.SHEETS[key]
+            # 安全教育（上學期） beside 安全教育（下學期）: one table split in two, not two to choose from.
             report.add_file_problem(
-                f"有多個工作表都是「{sh.zh}」:{'、'.join(names)},請只保留一個",
-                f"several sheets are '{sh.zh}' ({sh.en}): {', '.join(names)}; keep only one",
+                f"有多個工作表都是「{sh.zh}」:{'、'.join(names)};請把記錄都放在一個工作表「{sh.zh}」中"
+                "(把其餘工作表的記錄移過去,再刪除或改名其餘工作表)",
+                f"several sheets are '{sh.zh}' ({sh.en}): {', '.join(names)}; put all its records on one sheet "
+                f"'{sh.zh}' (move the others' records there, then delete or rename the other sheets)",
                 sheet=names[1], sheet_key=key,
             )
+            named_in_a_conflict.update(names)
     tables = {}
     for spec in specs:
         table = _table_or_problem(spec, chosen.get(spec.key), report)
@@ -288,7 +293,8 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
         if id(sh) not in used and sh.grid:
             report.problems.extend(sheet_privacy_problems(sh.name, sh.grid, hidden=not sh.visible))
             key = sheet_key_of(sh.name)
-            if key in spec_keys and key in chosen and _holds_records(contract.SHEETS[key], sh):
+            if (key in spec_keys and key in chosen and sh.name not in named_in_a_conflict
+                    and _holds_records(contract.SHEETS[key], sh)):
                 read = chosen[key].name  # a second sheet of one table: what it holds is not read, and said so
                 report.problems.append(Problem(
                     "note", sh.name, None, None, None,

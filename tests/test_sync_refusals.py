@@ -57,6 +57,21 @@ def test_a_missing_sheet_refuses_the_file(tmp_path, fmt):
     assert "missing" in report.file_problems[0].reason_en
 
 
+def test_a_table_split_over_two_sheets_is_refused_once_saying_to_put_it_on_one(tmp_path):
+    """Found by a held-out county's audit: 安全教育（上學期） and 安全教育（下學期） refused the file with
+    "keep only one" (read: delete half the records) while a note beside it said the second sheet was
+    "nothing to do if an archive".  One message: put the records on one sheet."""
+    book = school_book()
+    education = book.pop("安全教育")
+    book["安全教育（上學期）"] = education
+    book["安全教育（下學期）"] = [education[0], [date(2026, 9, 7), "安全教育課", "交通安全", "是", 600, 600]]
+    report = _check(tmp_path, book)
+    [problem] = report.problems
+    assert (problem.level, problem.sheet) == ("file", "安全教育（下學期）")
+    assert "put all its records on one sheet '安全教育'" in problem.reason_en and "keep only one" not in problem.reason_en
+    assert "請把記錄都放在一個工作表「安全教育」中" in problem.reason_zh
+
+
 def test_a_missing_required_column_refuses_the_file(tmp_path):
     book = school_book()
     book["應急演練"] = [[h for h in row] for row in book["應急演練"]]
