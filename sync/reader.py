@@ -1125,6 +1125,19 @@ def _label_like(cell) -> bool:
     return _LABELLED.match(text) is not None or _note_kind(text[:LABEL_MAX])[0] in ("signature", "note", "totals")
 
 
+_YES_NO_WORDS = frozenset({"是", "否", "y", "n", "yes", "no", "✓", "✔", "√", "✗", "✘", "×", "true", "false"})
+
+
+def _group_headings(cells: list) -> bool:
+    """基本信息 | 在崗情況 | 器械配備 over the header (a two-level heading; pandas writes one for a
+    MultiIndex): words only, no digit and no yes/no, where every sheet's record holds a date, a number
+    or a yes/no."""
+    filled = [c for c in cells if not is_empty(c)]
+    return bool(filled) and all(
+        c.__class__ is str and not any(ch.isdigit() for ch in c) and c.strip().lower() not in _YES_NO_WORDS
+        for c in filled)
+
+
 def _fills_a_record(cells: list, first: int, record_cols) -> bool:
     """A line whose first cell reads like a note or a signature, but which fills the table like a record:
     no other label on the line (填表人 | 張三 | 審核人 | 李四 is paperwork), and two more values of which
@@ -1213,7 +1226,8 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
         # to the school as such, never dropped unseen.  A title or a subtitle fills fewer of the columns.
         values = sum(1 for i in record_cols if i < len(grid[r]) and _a_value(grid[r][i]))
         # not the upper row of a two-level header, nor paperwork (填報單位 | 城關小學 | 填報日期 | ...)
-        if values >= 2 and not _header_matches(spec, grid[r]) and not any(map(_label_like, grid[r])):
+        if (values >= 2 and not _header_matches(spec, grid[r]) and not any(map(_label_like, grid[r]))
+                and not _group_headings(grid[r])):
             notes.append((r + 1, _line_text(grid[r]), "above"))
     for r in range(header_idx + 1, first_record):
         notes.append((r + 1, _line_text(grid[r]), "header"))

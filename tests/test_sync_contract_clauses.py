@@ -556,6 +556,22 @@ def test_a_record_above_the_header_is_shown_as_not_read(tmp_path):
     assert not report.refused and len(report.rows["funds"]) == 1
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_group_headings_over_the_header_are_no_record_and_no_note(tmp_path, fmt):
+    """Found by a held-out county's audit: 基本信息 | 在崗情況 | 器械配備 over the 保安人員 header (a
+    two-level heading, and what pandas writes for a MultiIndex) was told to the school as a record above
+    the header, not read.  Words alone are no record: every sheet's record holds a date, a number or a
+    yes/no.  A record typed with its yes/no above the header is still pointed out."""
+    book = school_book()
+    book["保安人員"].insert(0, ["基本信息", None, None, None, "在崗情況", None, "器械配備"] + [None] * 6)
+    report = _check(tmp_path, book, fmt)
+    assert not report.problems, _lines(report)
+    assert len(report.rows["guards"]) == 2
+    book["基礎工作"].insert(0, ["安全工作領導小組", "是", "文號"])
+    [p] = _check(tmp_path, book, fmt).problems
+    assert (p.level, p.sheet, p.row) == ("note", "基礎工作", 1)
+
+
 def test_a_line_that_fills_the_table_is_a_record_whatever_its_first_cell_says(tmp_path):
     """A hazard numbered 說明2 and a staff member written 審核:王五 are records, not a note and a
     signature line; a signature line of labelled cells (審核人：李四, 日期：...) stays paperwork."""
