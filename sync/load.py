@@ -110,6 +110,14 @@ UNREAD_SUFFIXES = {
     ".numbers": ("Numbers 表格無法讀取;請在 Numbers 中導出為 Excel(.xlsx)再提交",
                  "a Numbers spreadsheet cannot be read; export it to Excel (.xlsx) in Numbers and send that"),
 }
+# A school's workbook zipped to send it: refused saying so, rather than passed over unseen (the school
+# would show as "not submitted" with no word why).
+_ARCHIVE = ("這是壓縮文件,系統不會解壓;請解壓後把其中的工作簿(.xlsx)放入收件夾,並刪除壓縮文件",
+            "a compressed archive, which the sync does not unpack; unpack it, put the workbook (.xlsx) itself in the "
+            "inbox and remove the archive")
+UNREAD_SUFFIXES.update({suffix: _ARCHIVE for suffix in (".zip", ".rar", ".7z")})
+# What a workbook's first bytes are: a zip package (.xlsx, .ods) or an OLE compound file (.xls).
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 @dataclass
@@ -191,9 +199,20 @@ def list_inbox(inbox: Path, unreadable: list[Path] | None = None) -> list[tuple[
         if any(part.startswith((".", "~$")) or part == "__MACOSX" for part in rel.parts) or not path.is_file():
             continue
         # 學校．xlsx: a full-width dot, as a Chinese input method types it, still names a workbook.
-        if _suffix(path) in WORKBOOK_SUFFIXES + tuple(UNREAD_SUFFIXES):
+        if _suffix(path) in WORKBOOK_SUFFIXES + tuple(UNREAD_SUFFIXES) or (
+                not _suffix(path) and _starts_like_a_workbook(path)):
             found.append((f"file:{_readable(rel.as_posix())}", path))
     return found
+
+
+def _starts_like_a_workbook(path: Path) -> bool:
+    """A file with no extension (a chat app's download: 「城關小學安全台賬」) that is a workbook by its
+    first bytes: read by its content, as every workbook is."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(8).startswith(_WORKBOOK_MAGIC)
+    except OSError:
+        return False
 
 
 def _readable(name: str) -> str:

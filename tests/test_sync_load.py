@@ -285,6 +285,26 @@ def test_a_first_run_without_a_registry_blames_no_school_and_loads_them_when_it_
     assert len(_rows(engine, "drills", "1001")) == 2
 
 
+def test_a_workbook_without_an_extension_is_read_and_a_zipped_one_refused_saying_so(engine, inbox):
+    """Found by a held-out county's audit: a workbook saved by a chat app without its extension, and one
+    sent zipped, were passed over unseen (the schools showed as not submitted with no word why).  The
+    first is read by its content, as every workbook is; the archive is refused saying to unpack it.
+    Another file without an extension (a note) is still nobody's workbook."""
+    import zipfile
+
+    (inbox / "schools" / "1002.xls").rename(inbox / "schools" / "東關小學安全台賬")
+    with zipfile.ZipFile(inbox / "1003.zip", "w") as archive:
+        archive.writestr("1003.xlsx", write_xlsx(inbox.parent / "1003.xlsx", school_book("1003")).read_bytes())
+    (inbox / "README").write_text("放學校工作簿的文件夾")
+    summary = _sync(engine, inbox)
+    actions = _actions(summary)
+    assert actions["file:schools/東關小學安全台賬"] == "loaded" and len(_rows(engine, "drills", "1002")) == 2
+    zipped = next(o for o in summary.sources if o.source_key == "file:1003.zip")
+    [problem] = zipped.problems
+    assert zipped.action == "refused" and "unpack it" in problem.reason_en and "請解壓" in problem.reason_zh
+    assert "file:README" not in actions
+
+
 @pytest.mark.parametrize("how", ["empty", "absent"])
 def test_an_unmounted_share_fails_the_run_and_removes_nothing(engine, inbox, how):
     import shutil
