@@ -38,7 +38,7 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
                         zh=f"{year}年度尚未發布（由教體局發布）；現在可以導出草稿")
     results = annual_results(engine, year, publication="draft" if draft else "active")
     issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else county_today()
-    return results, exports.circular_from_config(year, draft, issued)
+    return results, exports.circular_from_config(year, draft, issued, results)
 
 
 def school_result(engine: Engine, year: int, school_code: str, draft: bool) -> dict:

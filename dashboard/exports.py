@@ -23,6 +23,7 @@ from datetime import date
 
 import pandas as pd
 
+from scoring.engine import round_half_up
 from scoring.registry import all_indicators
 from sync.cells import is_missing
 from sync.settings import county_today
@@ -110,18 +111,24 @@ def evaluation_date_of(results: list[dict]) -> date | None:
         return None
 
 
-def circular_from_config(year: int, draft: bool, issued: date | None = None) -> Circular:
-    """A Circular worded by the configuration ([circular] title and issuer) and the rubric's grades and areas."""
+def circular_from_config(year: int, draft: bool, issued: date | None = None, results: list[dict] = ()) -> Circular:
+    """A Circular worded by the configuration ([circular] title and issuer) and by the grade bands and
+    area names the `results` were graded under (the configured rubric's for results stored before they
+    were kept): a rubric edited after publication never rewords a frozen year's bands."""
     from scoring.rubric import configured_rubric
     from sync.settings import get_file_config
 
     cfg = get_file_config().circular
-    rubric = configured_rubric()
-    grades = tuple(g.name for g in rubric.grades)
+    wording = next((r["wording"] for r in results if r.get("wording")), None)
+    if wording is None:
+        rubric = configured_rubric()
+        wording = {"grades": [[g.name, g.min] for g in rubric.grades],
+                   "areas": {a: rubric.areas[a].name for a in rubric.areas}}
     return Circular(
         year=year, draft=draft, issued=issued or county_today(), title=cfg.title, issuer=cfg.issuer,
-        grades=grades, grade_minimums=tuple(g.min for g in rubric.grades),
-        area_names={a: rubric.areas[a].name for a in rubric.areas},
+        grades=tuple(name for name, _min in wording["grades"]),
+        grade_minimums=tuple(float(minimum) for _name, minimum in wording["grades"]),
+        area_names=dict(wording["areas"]),
     )
 
 
@@ -133,9 +140,14 @@ def _area_points(result: dict, area: str):
     if entry is None:
         indicators = result.get("indicators") or {}
         points = [v.get("points") for k, v in indicators.items() if k.startswith(area) and v.get("points") is not None]
-        return round(sum(points), 1) if points else None
+        return _half_up(sum(points)) if points else None
     points = entry.get("points") if isinstance(entry, dict) else entry
-    return None if points is None else round(float(points), 1)
+    return None if points is None else _half_up(points)
+
+
+def _half_up(points) -> float:
+    """One decimal, halves up as the footnote says and as the totals are (9.25 is 9.3; round() gave 9.2)."""
+    return float(round_half_up(float(points)))
 
 
 def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:
@@ -192,7 +204,8 @@ def footnotes(circular: Circular) -> list[str]:
         "註：1. 考評依據《關於進一步加強學校安全管理提升本質安全的實施方案》，"
         "按責任體系、安全管理機構、安全教育培訓、應急演練、專職安保力量、隱患排查整改、經費保障七個方面計分，滿分100分。",
         "2. 各指標得分＝指標分值×達標比例；考評組評定的指標以評定得分為準；總分為各項得分之和減督查扣分（最低0分），保留一位小數；"
-        "各方面得分分別四捨五入，其合計與總分可能相差0.1分；年度中途的總分按已可考評的分值折算（100×得分÷可考評分值）。",
+        "各方面得分分別四捨五入至一位小數，其合計與總分（按未經四捨五入的得分計算）可能略有出入；"
+        "年度中途的總分按已可考評的分值折算（100×得分÷可考評分值）。",
         f"3. 等次按總分劃分：{bands}；總分相同者排名並列。",
         "4. 經督查確認弄虛作假或造成重大安全影響的學校，實行一票否決，取消本年度考評資格，列於表末。",
     ]
@@ -548,6 +561,7 @@ def school_heading(result: dict, year: int, draft: bool) -> list[str]:
         f"總分 {'' if total is None else f'{float(total):.1f}'}　等次 {result.get('grade')}　{place}　"
         f"督查扣分 {float(result.get('deduction') or 0):.1f}",
     ]
+    lines.append("各指標得分保留兩位小數；總分按未經四捨五入的得分合計、減督查扣分後保留一位小數，與本表得分之和可能略有出入")
     as_of = result.get("as_of")
     if as_of and not str(as_of).endswith("-12-31"):
         lines.append(f"數據截至 {str(as_of)[:10]}（年度未結束，總分按已可考評的分值折算）")

@@ -149,6 +149,12 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         raise UserError(f"--out must be a .{fmt} file for --format {fmt}, not {out.name!r}; "
                         f"e.g. --out 通報{year}.{fmt}",
                         zh=f"--format {fmt} 的輸出文件應以 .{fmt} 結尾(不是「{out.name}」),如 --out 通報{year}.{fmt}")
+    if school_code is not None:
+        # --school "" (an empty variable in a script) wrote the whole county's circular; " 1001" is 1001.
+        school_code = school_code.strip()
+        if not school_code:
+            raise UserError("--school needs a school code (e.g. --school 1410200001); leave --school out for the "
+                            "circular", zh="--school 後面要寫學校代碼(如 --school 1410200001);導出通報請不要加 --school")
     engine = store_engine()
     if school_code:
         if fmt == "docx":

@@ -184,6 +184,11 @@ def _trend_rows(ev, computed_at: datetime, fingerprint: str = "") -> list[dict]:
 
 
 def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str = "") -> list[dict]:
+    # The grade bands and area names the grades were given under, kept with them: a published circular
+    # states its bands, and a later rubric must not reword a frozen year (found by an audit).
+    # (A trend point is no circular's: its rows stay lean.)
+    wording = {"grades": [[g.name, g.min] for g in ev.rubric.grades],
+               "areas": {a: ev.rubric.areas[a].name for a in AREA_IDS}} if full else None
     rows = []
     for obj in ev.to_json(with_periods=full):
         indicators = obj["indicators"] if full else {
@@ -191,7 +196,7 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str
         areas = dict(obj["areas"])
         areas["_meta"] = {"veto": obj["veto"], "raw_total": obj["raw_total"], "submitted": obj["submitted"],
                           "rubric_version": obj["rubric_version"], "fingerprint": fingerprint,
-                          "rubric": rubric_fingerprint(ev.rubric)}
+                          "rubric": rubric_fingerprint(ev.rubric), **({"wording": wording} if full else {})}
         rows.append({
             "publication_id": None, "year": ev.year, "kind": kind, "as_of": ev.as_of,
             **{f: obj[f] for f in _ROW_FIELDS},
@@ -397,6 +402,7 @@ def _json_object(row: dict) -> dict:
         "as_of": row["as_of"].isoformat(),
         "year": row["year"],
         "rubric_version": meta.get("rubric_version"),
+        "wording": meta.get("wording"),
     }
 
 

@@ -55,6 +55,9 @@ def test_users_add_prompts_twice_when_no_stdin_flag(engine):
         (("users", "add", "x", "--role", "admin", "--password-stdin"), "", "no password"),
         (("users", "disable", "ghost"), None, "no user"),
         (("export", "--year", "2026", "--format", "xlsx", "--out", "x.xlsx"), None, "not been published"),
+        # an empty --school (a script's unset variable) wrote the whole county's circular
+        (("export", "--year", "2026", "--format", "csv", "--out", "x.csv", "--draft", "--school", " "), None,
+         "--school needs a school code"),
     ],
 )
 def test_user_mistakes_exit_2_with_one_line_and_no_traceback(engine, args, stdin, words):

@@ -82,6 +82,22 @@ def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_
     assert "Published" in page_text(published)
 
 
+def test_the_rankings_area_points_round_halves_up_as_the_circular_does(app):
+    """An audit: B 9.25 showed 9.2 on the ranking (round half to even) and 9.3 in the circular."""
+    import pandas as pd
+
+    from dashboard import queries
+    from dashboard.pages import overview
+
+    frame = pd.DataFrame([{
+        "school_code": "S1", "position": 1, "qualified": True, "rank": 1, "name": "第一中學", "submitted": True,
+        "refused": False, "type": "高中", "township": "城關鎮", "campus_count": 1, "people": 900,
+        **dict.fromkeys(queries.AREAS, 10.0), "B": 9.25, "E": 0.25, "deduction": 0.25, "total": 80.5,
+        "grade": "良好", "change": float("nan")}])
+    [row] = overview.ranking_rows(frame, "zh-Hant")
+    assert (row["B"], row["E"], row["deduction"]) == (9.3, 0.3, 0.3)
+
+
 def test_ranking_filter_builds_the_grid_filter_model(app):
     app_module, c = app
     from dashboard.pages import overview

@@ -85,6 +85,22 @@ def test_the_circular_shows_the_deduction_so_its_columns_add_up_to_the_total(cir
     assert areas - row["督查扣分"] == 88.0
 
 
+def test_area_points_round_halves_up_as_the_footnote_and_the_totals_do(circular):
+    """Found by an audit: footnote 2 says 四捨五入 and the totals round halves up, but B's 9.25 (3 + 4 +
+    2.25) was printed 9.2: round() rounds halves to even."""
+    result = _result("S001", "第一中學", 81.0, "良好", 1)
+    result["areas"]["B"]["points"], result["areas"]["E"]["points"] = 9.25, 19.25
+    row = exports.circular_table([result], circular).iloc[0]
+    assert (row["B 安全管理機構"], row["E 專職安保力量"]) == (9.3, 19.3)
+    assert "四捨五入至一位小數" in exports.footnotes(circular)[1] and "0.1分" not in exports.footnotes(circular)[1]
+
+
+def test_a_schools_own_table_says_why_its_points_may_not_add_up_to_its_total(results):
+    """An audit: points to two decimals summed to 54.95 under a heading total of 54.9, with no word why."""
+    lines = exports.school_heading(results[0], 2026, draft=False)
+    assert any("保留兩位小數" in line and "可能略有出入" in line for line in lines)
+
+
 def test_a_school_that_sent_nothing_is_marked_in_the_circular(circular):
     """Not 0.0 不合格 like a school that did no work: 未提交 beside its name, as on the dashboard."""
     sent, silent = _result("S001", "第一中學", 95.0, "優秀", 1), _result("S005", "第五小學", 0.0, "不合格", 2)

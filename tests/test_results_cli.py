@@ -182,3 +182,29 @@ def test_ctrl_c_says_what_became_of_the_store():
 
     result = CliRunner().invoke(group, ["long-run"])
     assert result.exit_code == 130 and "wholly old or wholly new" in result.output and "已中斷" in result.output
+
+
+def test_a_published_circular_keeps_the_grade_bands_it_was_graded_under(store, tmp_path, monkeypatch, request):
+    """Found by an audit: the bands in the circular's footnote (and its area names) came from the rubric
+    configured when it was exported, so a bureau that moved 優秀 to 85 after publishing 2025 re-issued a
+    frozen table whose 良好 schools the footnote called 優秀.  The bands are kept with the results."""
+    import openpyxl
+
+    from scoring.rubric import DEFAULT_RUBRIC
+    from sync import settings
+
+    assert run("rescore", "--year", str(Y)).exit_code == 0
+    assert run("publish", "--year", str(Y), "--by", "局安全辦").exit_code == 0
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text(DEFAULT_RUBRIC.read_text(encoding="utf-8").replace("min = 90", "min = 85", 1)
+                      .replace('name = "責任體系"', 'name = "責任落實"', 1), encoding="utf-8")
+    config = tmp_path / "safeschool.toml"
+    config.write_text(f'rubric = "{rubric.name}"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    settings.reset_caches()
+    request.addfinalizer(settings.reset_caches)
+    out = tmp_path / "c.xlsx"
+    assert run("export", "--year", str(Y), "--format", "xlsx", "--out", str(out)).exit_code == 0
+    cells = [str(c.value) for row in openpyxl.load_workbook(out).worksheets[0].iter_rows() for c in row if c.value]
+    assert any("優秀≥90" in c for c in cells) and not any("優秀≥85" in c for c in cells)
+    assert "A 責任體系" in cells and "A 責任落實" not in cells

@@ -31,6 +31,7 @@ from dashboard.layout import (
     type_label,
     viewer_or_refuse,
 )
+from scoring.engine import round_half_up
 from sync.settings import county_today
 
 
@@ -143,8 +144,9 @@ def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
         "township": [to_language(str(x), lang) for x in frame["township"]],
         "campus_count": frame["campus_count"],
         "people": frame["people"],
-        **{a: frame[a].round(1) for a in queries.AREAS},
-        "deduction": pd.to_numeric(frame["deduction"], errors="coerce").round(1),
+        # halves up, as the totals and the circular's columns are (9.25 is 9.3)
+        **{a: round_half_up(frame[a]) for a in queries.AREAS},
+        "deduction": round_half_up(pd.to_numeric(frame["deduction"], errors="coerce")),
         "total": frame["total"].round(1),
         "grade": [grade_label(g, lang) for g in frame["grade"]],
         "grade_key": frame["grade"].astype(str),
