@@ -372,7 +372,12 @@ def circular_summary(results: list[dict], circular: Circular) -> list[str]:
     counts = grade_counts(results, circular)
     disqualified = [r for r in results if not r.get("qualified", True)]
     qualified = len(results) - len(disqualified)
-    per_grade = "，".join(f"{grade}{counts[grade]}所" for grade in circular.grades)
+    absent_ranked = sum(1 for r in results if r.get("submitted") is False and r.get("qualified", True)
+                        and r.get("grade") == circular.grades[-1])
+    # A school that sent nothing is ranked on 0 points: counted in the lowest grade, and said so there.
+    per_grade = "，".join(f"{grade}{counts[grade]}所" + (
+        f"（含未提交的{absent_ranked}所）" if grade == circular.grades[-1] and absent_ranked else "")
+        for grade in circular.grades)
     ranked = f"參加排名的{qualified}所學校中，{per_grade}"
     if disqualified:
         ranked += f"；另有{len(disqualified)}所取消考評資格，等次計為{circular.grades[-1]}"
@@ -395,6 +400,30 @@ def circular_summary(results: list[dict], circular: Circular) -> list[str]:
     return paragraphs
 
 
+def _describe(document, circular: Circular) -> None:
+    """The file's own properties say what it is and who issued it (python-docx's template says
+    "python-docx", 2013), and its East Asian text is Chinese (the template marks it en-US)."""
+    from datetime import datetime
+
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    props = document.core_properties
+    props.author = props.last_modified_by = circular.issuer
+    props.title = circular.heading
+    props.created = props.modified = datetime.combine(circular.issued, datetime.min.time())
+    props.revision = 1
+    props.comments = props.subject = props.keywords = ""
+    r_pr = document.styles.element.find(qn("w:docDefaults"))
+    r_pr = r_pr.find(qn("w:rPrDefault")).find(qn("w:rPr")) if r_pr is not None else None
+    if r_pr is not None:
+        lang = r_pr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            r_pr.append(lang)
+        lang.set(qn("w:eastAsia"), "zh-CN")
+
+
 def circular_docx(results: list[dict], circular: Circular) -> bytes:
     """The circular's draft for the office to finish in Word: heading, summary, table, common problems."""
     from docx import Document
@@ -404,6 +433,7 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     from docx.shared import Cm, RGBColor
 
     document = Document()
+    _describe(document, circular)
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Cm(29.7), Cm(21.0)

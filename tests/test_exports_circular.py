@@ -298,6 +298,23 @@ def test_the_summary_counts_the_disqualified_and_the_schools_that_sent_nothing(r
     assert "1所學校未提交安全工作台賬，按0分計入排名" in text
 
 
+def test_the_lowest_grades_count_says_how_many_of_it_sent_nothing(results, circular):
+    """An audit: 不合格2所 counted a school that sent nothing (ranked on 0 points) without saying so."""
+    silent = _result("S005", "第五小學", 0.0, "不合格", 5)
+    silent["submitted"] = False
+    text = " ".join(exports.circular_summary([*results, silent], circular))
+    assert "不合格2所（含未提交的1所）" in text
+
+
+def test_the_word_circulars_properties_name_its_issuer_and_mark_chinese(results, circular):
+    document = Document(io.BytesIO(exports.circular_docx(results, circular)))
+    props = document.core_properties
+    assert (props.author, props.created.date(), props.title) == ("測試縣教體局", date(2027, 1, 15), circular.heading)
+    lang = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(
+        qn("w:lang"))
+    assert lang.get(qn("w:eastAsia")) == "zh-CN"
+
+
 def test_common_problems_leave_out_schools_that_sent_nothing_and_the_disqualified(results):
     """Averages over the ranked schools that sent records: S003 (sent nothing) and S009 (disqualified)
     are left out, so D1's mean is (1 + 1 + 0) / 3 and E3's (1 + .5 + 1) / 3."""
