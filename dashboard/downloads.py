@@ -32,6 +32,11 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
     from sync.results import active_publication, annual_results
 
     publication = None if draft else active_publication(engine, year)
+    if not draft and publication is None and not annual_results(engine, year, publication="draft"):
+        # Nothing to publish either: "export a draft" would send the bureau to a second refusal.
+        raise UserError(f"{year} has no results, published or draft; sync the schools' workbooks for {year} first "
+                        f"(`safeschool score --year {year}` shows what there is)",
+                        zh=f"{year}年度沒有任何考評結果（未發布，也沒有草稿）；請先同步學校工作簿")
     if not draft and publication is None:
         raise UserError(f"{year} has not been published yet (the bureau publishes it); a draft can be exported now "
                         "(`safeschool export --draft`, or the draft on the exports page)",

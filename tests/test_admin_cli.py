@@ -54,7 +54,8 @@ def test_users_add_prompts_twice_when_no_stdin_flag(engine):
         (("users", "add", "x", "--role", "admin", "--password-stdin"), "short\n", "at least"),
         (("users", "add", "x", "--role", "admin", "--password-stdin"), "", "no password"),
         (("users", "disable", "ghost"), None, "no user"),
-        (("export", "--year", "2026", "--format", "xlsx", "--out", "x.xlsx"), None, "not been published"),
+        # nothing scored in 2026 at all: not "export a draft", which would be refused in turn (an audit)
+        (("export", "--year", "2026", "--format", "xlsx", "--out", "x.xlsx"), None, "no results, published or draft"),
         # an empty --school (a script's unset variable) wrote the whole county's circular
         (("export", "--year", "2026", "--format", "csv", "--out", "x.csv", "--draft", "--school", " "), None,
          "--school needs a school code"),
@@ -196,6 +197,12 @@ def test_export_writes_the_published_circular_and_a_marked_draft(engine, tmp_pat
     header = [c.text for c in document.tables[0].rows[0].cells]
     assert first[1].text == "=1+2 小學" and first[header.index("總分")].text == "99.0"  # the draft, not the publication
     assert count(engine, audit_log, audit_log.c.action == "export") == 2
+
+
+def test_export_of_an_unpublished_year_with_drafts_names_the_draft(engine, tmp_path):
+    seed_scores(engine, 2026)
+    result = run("export", "--year", "2026", "--format", "xlsx", "--out", str(tmp_path / "x.xlsx"))
+    assert result.exit_code == 2 and "not been published" in result.output and "--draft" in result.output
 
 
 def test_export_of_one_school_table(engine, tmp_path):
