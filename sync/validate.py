@@ -371,8 +371,9 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
             else:
                 seen[ident] = raw_row.row_no
         if not issues and sheet.key in STINTS:
+            # A query lists every school's guards: 王強 at 本部 of two schools are two people.
             issues = _overlapping_stint(rec, raw_row.row_no, stints.setdefault(
-                tuple(rec.get(k) for k in STINTS[sheet.key]), []))
+                tuple(rec.get(k) for k in STINTS[sheet.key]) + ((code,) if ctx.school_code is None else ()), []))
         if issues:
             _reject(result, sheet, sheet_name, headers, raw_row, issues, code)
             continue

@@ -471,6 +471,27 @@ def test_postgresqls_infinity_is_no_end_for_a_guard_and_a_row_problem_elsewhere(
     assert problem.row == 1 and "9999-12-31" in problem.value
 
 
+def test_people_of_one_name_at_two_schools_of_one_query_are_two_people(sis_url):
+    """Found by a held-out county's audit: a query lists every school's guards and office staff; 王強 at
+    本部 of 1001 and of 1002 were taken for one person whose stints overlap, and 1002's was refused (its
+    director 王芳 too: B2 from 4 to 0).  One school's two overlapping rows are still refused."""
+    from sync.report import indicator_max
+    from sync.sql_sources import check_rows, fetch
+
+    guards = ("SELECT xxdm AS school_code, '王強' AS name, '本部' AS campus, DATE '1980-01-01' AS birth_date, "
+              "'平安保安公司' AS company, DATE '2024-01-01' AS start_date, NULL AS end_date, 1 AS helmet, 1 AS fork, "
+              "1 AS baton, 1 AS spray, 1 AS shield, 1 AS gloves, 1 AS vest FROM xs_school ORDER BY xxdm")
+    staff = "SELECT xxdm AS school_code, '王芳' AS name, '主任' AS role, DATE '2024-09-01' AS start_date FROM xs_school"
+    for key, query in (("guards", guards), ("office_staff", staff)):
+        columns, rows = fetch(sis_url, query)
+        report = check_rows("sis", key, columns, rows, {"1001", "1002"}, TODAY, indicator_max())
+        assert sorted(r["school_code"] for r in report.rows[key]) == ["1001", "1002"], report.lines()
+    again = staff.replace("2024-09-01", "2025-03-01").replace("FROM xs_school", "FROM xs_school WHERE xxdm = '1001'")
+    columns, rows = fetch(sis_url, staff + " UNION ALL " + again)
+    report = check_rows("sis", "office_staff", columns, rows, {"1001", "1002"}, TODAY, indicator_max())
+    assert len(report.rows["office_staff"]) == 2 and "the same person as row" in report.row_problems[0].reason_en
+
+
 def test_a_time_column_of_mariadb_is_the_time_of_day_as_shown(mariadb_url):
     eng = create_engine(mariadb_url)
     with eng.begin() as conn:
