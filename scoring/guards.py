@@ -7,6 +7,7 @@ import pandas as pd
 
 from scoring.context import Context, Outcome, texts
 from scoring.registry import indicator
+from sync.cells import canon
 from sync.contract import GUARD_KIT
 
 
@@ -24,8 +25,17 @@ def guards_required(thresholds: dict, people, boarders):
 
 
 def _names(values: pd.Series) -> pd.Series:
-    """Campus and guard names as people match them: stray spaces do not make another campus or guard."""
+    """Campus and guard names as written, without the stray spaces around them."""
     return values.astype("object").fillna("").astype(str).str.strip()
+
+
+def _name_keys(values: pd.Series) -> pd.Series:
+    """Campus and guard names as people match them: spaces (張　強, a form's alignment), width and script
+    (张强, 东区) make no other guard or campus, whichever source wrote each (a workbook's training
+    of a guard a shared database lists, a query's campus the workbook spells otherwise)."""
+    names = _names(values)
+    uniques = pd.unique(names)
+    return names.map(dict(zip(uniques, map(canon, uniques), strict=True)))
 
 
 def campus_guards(ctx: Context) -> pd.DataFrame:
@@ -36,7 +46,7 @@ def campus_guards(ctx: Context) -> pd.DataFrame:
     people = campuses["students"].astype(float).fillna(0) + campuses["staff"].astype(float).fillna(0)
     boarders = campuses["boarders"].astype(float).fillna(0)
     guards = ctx.on_duty("guards")
-    on_duty = guards.assign(campus=_names(guards["campus"])).groupby(["school_code", "campus"]).size()
+    on_duty = guards.assign(campus_key=_name_keys(guards["campus"])).groupby(["school_code", "campus_key"]).size()
     on_duty = on_duty.rename("guards_active")
     out = pd.DataFrame({
         "school_code": campuses["school_code"].to_numpy(),
@@ -47,7 +57,8 @@ def campus_guards(ctx: Context) -> pd.DataFrame:
         "security_room": campuses["security_room"].fillna(False).astype(bool).to_numpy(),
         "alarm": campuses["alarm"].fillna(False).astype(bool).to_numpy(),
     })
-    out = out.merge(on_duty.reset_index(), on=["school_code", "campus"], how="left")
+    out["campus_key"] = _name_keys(campuses["campus"]).to_numpy()
+    out = out.merge(on_duty.reset_index(), on=["school_code", "campus_key"], how="left").drop(columns="campus_key")
     out["guards_active"] = out["guards_active"].fillna(0).astype(int)
     ctx._cache["campus_guards"] = out
     return out
@@ -166,18 +177,19 @@ def e7_guard_training(ctx: Context) -> Outcome:
     guards = ctx.frame("guards")
     guards = guards[guards["start_date"].notna() & (guards["start_date"] <= ctx.as_of)]
     # a guard may have several rows (moved campus, left and came back): each row is a spell of employment
-    guards = guards.assign(name=_names(guards["name"]))
+    guards = guards.assign(name=_names(guards["name"]), key=_name_keys(guards["name"]))
     training = ctx.frame("guard_training")
     training = training[training["off_duty"].fillna(False).astype(bool) & training["start_date"].notna()]
-    training = training.assign(name=_names(training["name"]))
+    training = training.assign(name=_name_keys(training["name"]))  # matched by the guard's key
     t_end = training["end_date"].fillna(training["start_date"])
     pieces = []
     for sem in ctx.semesters().itertuples():
         employed = guards[(guards["start_date"] <= sem.end) & (guards["end_date"].isna() | (guards["end_date"] >= sem.start))]
-        employed = employed.drop_duplicates(["school_code", "name"])
+        employed = employed.drop_duplicates(["school_code", "key"])
         stop = min(sem.end, ctx.as_of)
         per_guard = _training_days(training, training["start_date"].clip(lower=sem.start), t_end.clip(upper=stop))
-        pairs = employed[["school_code", "name"]].merge(per_guard.reset_index(), on=["school_code", "name"], how="left")
+        pairs = employed[["school_code", "key", "name"]].merge(
+            per_guard.reset_index().rename(columns={"name": "key"}), on=["school_code", "key"], how="left")
         pairs["held"] = pairs["days"].fillna(0).astype(int)
         pairs["period"] = pairs["name"].astype(str) + "（" + sem.period + "）"
         pairs["end"] = sem.end

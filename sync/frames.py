@@ -84,18 +84,8 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
             # Plain tuples: pandas probes each SQLAlchemy Row for a ._fields it answers with an exception.
             rows = list(map(tuple, conn.execute(query).all()))
             frame = pd.DataFrame.from_records(rows, columns=[c.name for c in table.columns])
-            if from_database and key not in _ALL_SOURCES_COUNT and not frame.empty:
-                by_query = frame["source_id"].isin(from_database)
-                refused = refused_by_query.get(key, set())
-                if by_query.any() or refused:
-                    # One query's rows per school: the same guards mapped from two databases count once,
-                    # the source mapped first in the configuration standing.
-                    ranks = frame.loc[by_query, "source_id"].map(rank)
-                    first = ranks.groupby(frame.loc[by_query, "school_code"]).transform("min")
-                    standing = by_query.copy()
-                    standing[by_query] = ranks == first
-                    covered = set(frame.loc[by_query, "school_code"]) | refused
-                    frame = frame[standing | ~frame["school_code"].isin(covered)].reset_index(drop=True)
+            if from_database and key not in _ALL_SOURCES_COUNT:
+                frame = _standing(frame, from_database, rank, refused_by_query.get(key, set()))
             if key == "registry" and from_database:
                 # A school listed by the bureau workbook and by a mapped query with another type: the
                 # bureau's own list is the one that stands (scoring keeps a code's last entry), not
@@ -105,6 +95,42 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
         _registry_row_refused(conn, frames, school_codes)
     _zero_padded_codes(frames)
     return frames
+
+
+def _standing(frame: pd.DataFrame, from_database: set[int], rank: dict, refused: set[str]) -> pd.DataFrame:
+    """The rows of one sheet that stand: where a mapped query gives a school's rows (or gave rows all
+    refused), only the first-mapped query's; elsewhere the workbook's."""
+    if frame.empty:
+        return frame
+    by_query = frame["source_id"].isin(from_database)
+    if not (by_query.any() or refused):
+        return frame
+    # One query's rows per school: the same guards mapped from two databases count once, the source
+    # mapped first in the configuration standing.
+    ranks = frame.loc[by_query, "source_id"].map(rank)
+    first = ranks.groupby(frame.loc[by_query, "school_code"]).transform("min")
+    standing = by_query.copy()
+    standing[by_query] = ranks == first
+    covered = set(frame.loc[by_query, "school_code"]) | refused
+    return frame[standing | ~frame["school_code"].isin(covered)].reset_index(drop=True)
+
+
+def standing_campuses(engine: Engine) -> dict[str, set[str]]:
+    """Each school's campuses as the scoring reads them (its workbook's 校區 sheet, or a campuses query
+    where one gives the school's): what a query's guard is checked against.  Against every campus in
+    the store, a guard at a campus only the set-aside workbook lists was let in and counted nowhere."""
+    table = records["campuses"]
+    with engine.connect() as conn:
+        mapped = dict(conn.execute(select(sources.c.source_id, sources.c.source_key).where(sources.c.kind == "sql")).all())
+        rows = list(map(tuple, conn.execute(select(table.c.school_code, table.c.campus, table.c.source_id)).all()))
+        frame = pd.DataFrame.from_records(rows, columns=["school_code", "campus", "source_id"])
+        if mapped:
+            refused = _schools_with_refused_query_rows(conn, set(mapped)).get("campuses", set())
+            frame = _standing(frame, set(mapped), _mapping_rank(mapped), refused)
+    out: dict[str, set[str]] = {}
+    for code, campus in zip(frame["school_code"], frame["campus"], strict=True):
+        out.setdefault(code, set()).add(campus)
+    return out
 
 
 def _zero_padded_codes(frames: dict[str, pd.DataFrame]) -> None:

@@ -76,6 +76,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sync import contract
 from sync.cells import shortened
 from sync.errors import first_line
+from sync.frames import standing_campuses
 from sync.lock import LockLost, SyncBusy, sync_lock
 from sync.parallel import configured_workers, ordered_map
 from sync.reader import WORKBOOK_SUFFIXES
@@ -83,7 +84,6 @@ from sync.report import (
     BUREAU_WORKBOOK,
     SCHOOL_WORKBOOK,
     FileReport,
-    campuses_in_store,
     check_bytes,
     check_file,
     indicator_max,
@@ -703,7 +703,7 @@ class _Run:
             # 校區 sheet: this run's, from the workbooks and the queries just loaded.
             self.writer.commit()
             self._load_sql(existing, {"guards"}.__contains__, registry=registry,
-                           campuses=campuses_in_store(self.engine))
+                           campuses=standing_campuses(self.engine))
         for key, message in unreadable:
             self.outcomes.append(self.writer.write(key, lambda conn, key=key, message=message: _fail_source(
                 conn, self.run_id, key, SCHOOL_WORKBOOK, message, existing)))

@@ -157,20 +157,6 @@ def registry_in_store(engine, kinds: tuple[str, ...] = (BUREAU_WORKBOOK, "sql"))
     return entries or None
 
 
-def campuses_in_store(engine) -> dict[str, set[str]]:
-    """Each school's campuses in the store (from its workbook's 校區 sheet or a mapped query)."""
-    from sqlalchemy import select
-
-    from sync.store import records
-
-    table = records["campuses"]
-    out: dict[str, set[str]] = {}
-    with engine.connect() as conn:
-        for code, campus in conn.execute(select(table.c.school_code, table.c.campus)):
-            out.setdefault(code, set()).add(campus)
-    return out
-
-
 def registry_entry_digest(registry, code: str | None) -> str:
     """What of the registry a school's check depends on: whether its code is registered, and its entry."""
     if registry is None or code not in registry:
@@ -580,7 +566,6 @@ def _check_school(report, tables, registry, today, maxima):
             _add(report, spec, tables[spec.key], validate_rows(
                 spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name, tables[spec.key].headers))
     if "guard_training" in tables and "guards" in tables:
-        _training_in_guards_spelling(report)
         report.problems.extend(_training_of_nobody(report, tables["guard_training"]))
     if isinstance(registry, dict) and registry.get(code) and report.rows.get("school"):
         report.problems.extend(_registry_differs(registry[code], report.rows["school"][0], tables["school"]))
@@ -603,34 +588,25 @@ def _registry_differs(entry: dict, school: dict, table) -> list[Problem]:
     return notes
 
 
-def _training_in_guards_spelling(report: FileReport) -> None:
-    """張　強 (a form's alignment space), 張 強 or 张强 on a training row is the guard 張強, as a person
-    reads it (the contract forgives spaces and script in names, as the campuses' are): the row is
-    stored in the 保安人員 sheet's spelling, so E7 counts the training for him.  Not when two guards
-    share that reading."""
-    by_reading: dict[str, set[str]] = {}
-    for guard in report.rows.get("guards", []):
-        name = str(guard.get("name") or "").strip()
-        by_reading.setdefault(canon(name), set()).add(name)
-    for training in report.rows.get("guard_training", []):
-        name = str(training.get("name") or "").strip()
-        same = by_reading.get(canon(name), ())
-        if name and name not in same and len(same) == 1:
-            training["name"] = next(iter(same))
-
-
 def _training_of_nobody(report: FileReport, table) -> list[Problem]:
-    """Training under a name on no 保安人員 row counts for no guard (E7): shown, as a misspelt campus is."""
+    """Training under a name on no 保安人員 row counts for no guard (E7): shown, as a misspelt campus is.
+    A name is matched as the scoring matches it (張　強 and 张强 are the guard 張強).  Not when the
+    workbook lists no guard at all: its guards then come from the shared database, or are missing,
+    which E1 says."""
     guards = {str(r.get("name") or "").strip() for r in report.rows.get("guards", [])}
     guards |= {str(r.get("name") or "").strip() for r in report.rejected if r["sheet_key"] == "guards"}
-    listed = "、".join(sorted(g for g in guards if g)) or "(無)"
+    guards.discard("")
+    if not guards:
+        return []
+    read = {canon(g) for g in guards}
+    listed = "、".join(sorted(guards))
     return [
         Problem("note", table.sheet.name, r["row_no"], table.headers.get("name", (None, "姓名"))[1], r["name"],
                 f"「{r['name']}」不在「保安人員」表中,這次培訓不計入任何保安;保安姓名為:{listed}",
                 f"'{r['name']}' is on no row of the guards sheet, so this training counts for no guard; the "
                 f"guards are: {listed.replace('、', ', ')}",
                 sheet_key="guard_training", column_key="name", col_no=table.headers.get("name", (None,))[0])
-        for r in report.rows.get("guard_training", []) if str(r.get("name") or "").strip() not in guards
+        for r in report.rows.get("guard_training", []) if canon(str(r.get("name") or "").strip()) not in read
     ]
 
 

@@ -646,6 +646,32 @@ def test_4_5_1_e2_a_company_cell_saying_the_school_hired_him_is_a_direct_hire(co
     assert pts(rec, "E2") == pytest.approx(2 * (guards - 1) / guards)
 
 
+@pytest.mark.parametrize("spelt", ["{0}\u3000{1}", "{0} {1}", "{0}{1} "])
+def test_4_5_3_e7_training_under_the_guards_name_spaced_is_his(spelt):
+    """4.5.3: 張　強 (a form's alignment space) on a training row is the guard 張強, from whichever source
+    (a held-out county's database listed the guards, its workbook the training): E7 stays full."""
+    rec = school()
+    training = rec.frames()["guard_training"]
+    name = training.iloc[0]["name"]
+    for i, row in training[training["name"] == name].iterrows():
+        rec.remove("guard_training", "S1", name=name, start_date=row["start_date"])
+        rec.add("guard_training", "S1", **{**{k: row[k] for k in training.columns
+                                                if k not in ("school_code", "source_id", "row_no")},
+                                             "name": spelt.format(name[0], name[1:])})
+    assert pts(rec, "E7") == 2
+
+
+def test_4_5_1_e1_a_guards_campus_in_the_other_script_is_that_campus():
+    """4.5.1 每校區配備標準: guards at 东区 (a database's spelling) are the 東區 campus's (the workbook's)."""
+    rec = school()
+    guards = rec.frames()["guards"]
+    campus = guards.iloc[0]["campus"]
+    rec.rows["guards"] = [{**g, "campus": "东区"} if g["campus"] == campus else g for g in rec.rows["guards"]]
+    rec.rows["campuses"] = [{**c, "campus": "東區"} if c["campus"] == campus else c for c in rec.rows["campuses"]]
+    assert pts(rec, "E1") == 5
+    assert result(rec, "E1")["detail"] == "1個校區中1個保安人數達標"
+
+
 def test_4_5_1_e2_a_company_named_after_wuxi_is_a_company():
     """无锡 (a city) starts with 无 (none): 无锡保安服务有限公司 is a company, not "no company"."""
     assert pts(_first_guard_sent_by("无锡保安服务有限公司"), "E2") == 2

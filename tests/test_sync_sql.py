@@ -423,6 +423,31 @@ def test_a_querys_guard_at_a_campus_its_school_does_not_list_is_refused_as_on_th
     assert guards.loc["趙保安", "campus"] == "本部"  # 1002 sent no workbook: its campuses are not known
 
 
+def test_a_querys_guard_is_checked_against_the_campuses_that_stand_not_the_set_aside_sheets(store, tmp_path,
+                                                                                            sis_url):
+    """Found by a held-out county's audit: where a campuses query gives a school's campuses (本部 only),
+    its workbook's 校區 sheet (本部, 北校區) is set aside, yet a query's guard at 北校區 was checked
+    against both, let in, and counted at no campus by E1, with no word.  It is refused."""
+    from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:
+        conn.execute(text("INSERT INTO bw_guard VALUES (5, '1001', '李保安', '北校區', '1979-03-01', '平安保安公司', "
+                          "'2024-01-01', NULL, 1, 1, 1, 1, 1, 1, 1)"))
+    eng.dispose()
+    write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau_book(("1001", "1002")))
+    book = school_book()
+    book["校區"].append(["北校區", 300, 20, 0, "是", "是"])
+    write_xlsx(tmp_path / "inbox" / "1001.xlsx", book)
+    queries = {"campuses": "SELECT xxdm AS school_code, '本部' AS campus, 600 AS students, 50 AS staff, 0 AS boarders, "
+                           "'是' AS security_room, '是' AS alarm FROM xs_school",
+               "guards": QUERIES["guards"]}
+    summary = run_sync(store, tmp_path / "inbox", sql_sources=[SqlSource(name="sis", url=sis_url, queries=queries)],
+                       today=TODAY, recompute=False)
+    at_campus = [p for p in _by_key(summary)["sql:sis:guards"].problems if p.column == "campus"]
+    assert [(p.row, p.value) for p in at_campus] == [(5, "北校區")], [p.as_text() for p in at_campus]
+
+
 def test_a_query_giving_one_school_two_school_rows_has_the_second_refused(store, tmp_path, sis_url):
     """data-contract.md 1: 學校概況 is one row; a workbook with two is refused, and a query's second row
     for the same school is refused as a duplicate, never stored beside the first."""
