@@ -117,6 +117,8 @@ def _print_summary(console, summary, quiet: bool) -> None:
     # Unchanged sources are only counted (a county has a thousand of them); the rest are listed.
     shown = [o for o in summary.sources if o.action != "skipped"]
     status = f"{_RUN_WORDS.get(summary.status, '')} {summary.status}".strip()
+    if summary.status == "refused" and not any(o.action == "refused" for o in summary.sources):
+        status = "有來源未能讀取 a source could not be read"  # a database down refuses nothing (an audit)
     table = Table(title=f"同步第 {summary.run_id} 次 / sync run {summary.run_id}: {status}", title_justify="left")
     for name in ("來源\nsource", "學校\nschool", "處理\naction", "讀取\nread", "導入\nadded", "刪除\nremoved",
                  "拒收行\nrejected"):

@@ -151,6 +151,7 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
                 refused = query_problem(query, "mysql", mode)
                 if refused:
                     raise SourceUnavailable(f"the query was not run: {refused}")
+                _county_clock(conn)
             _read_only(conn)  # first statement of the transaction the query then runs in
             out = _run_one_statement(conn, query)
             conn.rollback()
@@ -163,6 +164,19 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
         engine.dispose()
 
 
+def _county_clock(conn) -> None:
+    """A MySQL/MariaDB TIMESTAMP is sent in the session's zone (the server's own by default): the
+    session speaks the county's, so a drill written at 07:30 on 1 March in the county is not dated
+    28 February by a server kept in UTC (found by an audit), as PostgreSQL's timestamptz is not."""
+    from sync.settings import county_zone
+
+    offset = datetime.now(county_zone()).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    conn.exec_driver_sql(f"SET time_zone = '{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}'")
+    conn.rollback()
+
+
 def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     """(column names, rows) of the query, run so that the server takes one statement only, whatever
     its text hides from query_problem: psycopg through the extended protocol (a prepared statement;
@@ -170,7 +184,7 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     (its default)."""
     if conn.dialect.driver == "psycopg":
         cursor = conn.connection.dbapi_connection.cursor()
-        _read_infinity(cursor)
+        _psycopg_loaders(cursor)
         cursor.execute(query, prepare=True)  # no parameters: % and : go to the server as written
         if cursor.description is None:
             raise SourceUnavailable("the query returns no rows (it is not a SELECT)")
@@ -181,10 +195,11 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     return list(result.keys()), [tuple(r) for r in result]
 
 
-def _read_infinity(cursor) -> None:
-    """PostgreSQL's 'infinity' date or time (how it writes "no end") read as the last day Python holds,
-    '-infinity' as the first: psycopg refuses the whole result for one such cell (found by an audit),
-    where the checks take 9999-12-31 as "no end" and refuse any other date out of range, row by row."""
+def _psycopg_loaders(cursor) -> None:
+    """money read as a number (_money); PostgreSQL's 'infinity' date or time (how it writes "no end")
+    read as the last day Python holds, '-infinity' as the first: psycopg refuses the whole result for
+    one such cell (found by an audit), where the checks take 9999-12-31 as "no end" and refuse any
+    other date out of range, row by row."""
     from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 
     def loader(base, last, first):
@@ -197,10 +212,40 @@ def _read_infinity(cursor) -> None:
                 return super().load(data)
         return Infinite
 
+    cursor.adapters.register_loader("money", _money_loader())
     cursor.adapters.register_loader("date", loader(DateLoader, date.max, date.min))
     cursor.adapters.register_loader("timestamp", loader(TimestampLoader, datetime.max, datetime.min))
     cursor.adapters.register_loader("timestamptz", loader(TimestamptzLoader, datetime.max.replace(tzinfo=UTC),
                                                           datetime.min.replace(tzinfo=UTC)))
+
+
+def _money(text: str):
+    """PostgreSQL's money as the number it is: the server writes it in its lc_monetary's way
+    ('$1,200.50', '-$1,200.50', '￥1,200.50', '1.200,50 €'), which psycopg hands over as text, refused
+    as "not a number" row by row (found by an audit).  Text it cannot read is passed on as it came."""
+    bare = re.sub(r"[^\d.,()-]", "", text)
+    negative = bare.startswith("-") or bare.startswith("(")
+    digits = bare.strip("-()")
+    marks = [c for c in digits if c in ".,"]
+    if marks and (len(digits) - 1 - max(digits.rfind("."), digits.rfind(","))) in (1, 2):
+        point = marks[-1]  # the last mark followed by one or two digits is the decimal point
+        digits = digits.replace("," if point == "." else ".", "").replace(",", ".")
+    else:
+        digits = digits.replace(",", "").replace(".", "")
+    try:
+        value = Decimal(digits)
+    except ArithmeticError:
+        return text
+    return -value if negative else value
+
+
+def _money_loader():
+    from psycopg.adapt import Loader
+
+    class MoneyLoader(Loader):
+        def load(self, data):
+            return _money(bytes(data).decode("utf-8", "replace"))
+    return MoneyLoader
 
 
 class _Binary(str):
@@ -219,11 +264,13 @@ def _plain(value, zone: tzinfo):
         # 2026-03-01 00:10+08 is 1 March in the county whatever zone the database session speaks.
         try:
             return value.astimezone(zone).replace(tzinfo=None) if value.tzinfo is not None else value
-        except OverflowError:  # 'infinity' (_read_infinity): the last moment Python holds, in any zone
+        except OverflowError:  # 'infinity' (_psycopg_loaders): the last moment Python holds, in any zone
             return value.replace(tzinfo=None)
     if isinstance(value, timedelta) and timedelta(0) <= value < timedelta(days=1):
         return (datetime.min + value).time()  # MySQL's TIME 07:20 comes as a duration: a time of day, as shown
     if isinstance(value, str):
+        if value in _ZERO_DATES:  # MySQL's "no date" (a legacy table's default for "still on duty")
+            return ""
         return _chinese_kept_as_latin1(value) if not value.isascii() else value
     if isinstance(value, (int, float, date, time, timedelta)):
         return value
@@ -233,6 +280,11 @@ def _plain(value, zone: tzinfo):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)  # a UUID, an address, a range: as the database prints it
 
+
+# PyMySQL hands MySQL's zero date over as this text: a legacy table's NOT NULL DEFAULT '0000-00-00'
+# for an end of service or a closing day not yet come.  The empty cell it stands for, as PostgreSQL's
+# 'infinity' is "no end": refused as no calendar day, every guard on duty was lost (found by an audit).
+_ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 

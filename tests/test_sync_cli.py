@@ -301,3 +301,21 @@ def test_exporting_a_year_not_yet_published_names_the_option_for_a_draft(county,
     CliRunner().invoke(main, ["sync", "--once"])
     result = CliRunner().invoke(main, ["export", "--year", "2026", "--format", "csv", "--out", str(tmp_path / "c.csv")])
     assert result.exit_code == 2 and "safeschool export --draft" in result.output, result.output
+
+
+def test_a_run_whose_database_was_down_is_not_headed_refused():
+    """An audit: a run in which one source could not be read, and nothing was refused, was headed
+    「有來源被拒收 refused»."""
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from sync.cli_sync import _print_summary
+    from sync.load import RunSummary, SourceOutcome
+
+    summary = RunSummary(7, "manual", "refused", datetime(2026, 11, 28, 9, 0), sources=[
+        SourceOutcome("sql:sis:guards", "sql", "sis:guards", action="failed", message="connection refused")])
+    console = Console(record=True, width=200)
+    _print_summary(console, summary, quiet=False)
+    heading = console.export_text().splitlines()[0]
+    assert "有來源未能讀取" in heading and "被拒收" not in heading

@@ -517,6 +517,48 @@ def test_people_of_one_name_at_two_schools_of_one_query_are_two_people(sis_url):
     assert len(report.rows["office_staff"]) == 2 and "the same person as row" in report.row_problems[0].reason_en
 
 
+def test_a_mariadb_timestamp_is_dated_on_the_countys_day_whatever_zone_the_server_keeps(mariadb_url):
+    """Found by an audit: a MariaDB TIMESTAMP is sent in the session's zone (the server's, UTC here): guard
+    drills written at 07:30 on the 1st in the county were dated the last day of the month before."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("SET time_zone = '+08:00'"))  # the county's own application wrote it
+        conn.execute(text("CREATE TABLE bwyl (xxdm VARCHAR(20), sj TIMESTAMP NULL)"))
+        conn.execute(text("INSERT INTO bwyl VALUES ('1001', '2026-03-01 07:30:00')"))
+    eng.dispose()
+    sep = "&" if "?" in mariadb_url else "?"
+    server_in_utc = f"{mariadb_url}{sep}init_command=SET%20time_zone%3D%27%2B00%3A00%27"
+    drills = _checked(server_in_utc, "guard_drills", "SELECT xxdm AS school_code, sj AS date, '本部' AS campus, "
+                                                     "'防暴' AS content FROM bwyl")
+    assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)]
+
+
+def test_mariadbs_zero_date_is_no_date(mariadb_url):
+    """Found by an audit: a legacy table's NOT NULL DEFAULT '0000-00-00' ("still on duty") refused every
+    guard on duty as "not a real calendar day" (E1-E6 lost).  It is the empty cell it stands for: no end
+    of service; where a date is required, the row is refused as the empty cell would be."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("SET SESSION sql_mode = ''"))
+        for stmt in SCHEMA + ROWS:
+            conn.execute(text(stmt))
+        conn.execute(text("UPDATE bw_guard SET lgrq = '0000-00-00'"))
+        conn.execute(text("UPDATE bw_guard SET sgrq = '0000-00-00' WHERE id = 3"))
+    eng.dispose()
+    guards = _checked(mariadb_url, "guards", QUERIES["guards"])
+    assert {r["name"]: r["end_date"] for r in guards.rows["guards"]}["王保安"] is None
+    [problem] = [p for p in guards.row_problems if p.column_key == "start_date"]
+    assert problem.row == 3 and "must be filled in" in problem.reason_en
+
+
+def test_postgresqls_money_is_read_as_the_amount_it_is(pg_url):
+    """Found by an audit: money came as the server's text '$1,200.50', every fund refused as not a number."""
+    report = _checked(pg_url, "funds", "SELECT '1001' AS school_code, DATE '2026-03-01' AS date, '隱患整治' AS use, "
+                                       "1200.50::money AS amount UNION ALL SELECT '1001', DATE '2026-03-02', "
+                                       "'安全宣傳', 1234567::money")
+    assert [r["amount"] for r in report.rows["funds"]] == [1200.5, 1234567.0], report.lines()
+
+
 def test_a_time_column_of_mariadb_is_the_time_of_day_as_shown(mariadb_url):
     eng = create_engine(mariadb_url)
     with eng.begin() as conn:
