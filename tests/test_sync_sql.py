@@ -104,6 +104,15 @@ def test_an_unchanged_result_is_skipped_and_a_changed_one_replaced(store, tmp_pa
     assert out["sql:sis:registry"].action == "skipped"
 
 
+def test_the_same_rows_in_another_order_are_an_unchanged_result(store, tmp_path, sis_url):
+    """Found by an audit: a query without ORDER BY comes back in another order after an UPDATE of a column
+    it does not read; the source was reloaded and the scores recomputed for nothing."""
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    reordered = {**QUERIES, "guards": QUERIES["guards"].replace("ORDER BY id", "ORDER BY id DESC")}
+    assert {o.action for o in _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=reordered)).sources} \
+        == {"skipped"}
+
+
 @pytest.mark.parametrize("query", [
     "UPDATE xs_school SET xxmc = 'x'",
     # One string, two statements: COMMIT would end the read-only transaction and the UPDATE commit.
