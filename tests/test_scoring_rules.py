@@ -653,7 +653,7 @@ def test_4_5_3_e7_training_under_the_guards_name_spaced_is_his(spelt):
     rec = school()
     training = rec.frames()["guard_training"]
     name = training.iloc[0]["name"]
-    for i, row in training[training["name"] == name].iterrows():
+    for _i, row in training[training["name"] == name].iterrows():
         rec.remove("guard_training", "S1", name=name, start_date=row["start_date"])
         rec.add("guard_training", "S1", **{**{k: row[k] for k in training.columns
                                                 if k not in ("school_code", "source_id", "row_no")},
