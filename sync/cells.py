@@ -262,6 +262,7 @@ def parse_code(value):
 # of the same tick and cross (✔ √ ☑ / ✘ × ☒).  Nothing else: 有/無, 對, t/f are not guessed.
 _YES = {"是", "y", "yes", "✓", "✔", "√", "☑", "1", "true"}
 _NO = {"否", "n", "no", "✗", "✘", "×", "☒", "0", "false"}
+YES_NO_WORDS = frozenset(_YES | _NO)
 
 
 def parse_bool(value):

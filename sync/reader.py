@@ -39,6 +39,7 @@ from sync.cells import (
     _T2S,
     INVISIBLE,
     VOLATILE,
+    YES_NO_WORDS,
     ExcelError,
     FormulaWithoutValue,
     MergedNumber,
@@ -1125,16 +1126,13 @@ def _label_like(cell) -> bool:
     return _LABELLED.match(text) is not None or _note_kind(text[:LABEL_MAX])[0] in ("signature", "note", "totals")
 
 
-_YES_NO_WORDS = frozenset({"是", "否", "y", "n", "yes", "no", "✓", "✔", "√", "✗", "✘", "×", "true", "false"})
-
-
 def _group_headings(cells: list) -> bool:
     """基本信息 | 在崗情況 | 器械配備 over the header (a two-level heading; pandas writes one for a
     MultiIndex): words only, no digit and no yes/no, where every sheet's record holds a date, a number
     or a yes/no."""
     filled = [c for c in cells if not is_empty(c)]
     return bool(filled) and all(
-        c.__class__ is str and not any(ch.isdigit() for ch in c) and c.strip().lower() not in _YES_NO_WORDS
+        c.__class__ is str and not any(ch.isdigit() for ch in c) and c.strip().lower() not in YES_NO_WORDS
         for c in filled)
 
 
