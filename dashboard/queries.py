@@ -809,6 +809,22 @@ def _sources_by_school(engine: Engine, version: tuple) -> dict[str, list[dict]]:
     return _by_school(engine, query)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _sheets_from_database(engine: Engine, version: tuple) -> dict[str, list[dict]]:
+    """Per school, the sheets a mapped query gives its records of: {"sheet_key", "source"}.  Where one
+    does, the school's workbook rows of that sheet are set aside (sync.frames.load_frames), which the
+    school was never told (found by an audit: its 3 guards listed, 1 counted, no word why)."""
+    found: dict[str, list[dict]] = {}
+    with engine.connect() as conn:
+        for sheet in contract.SCHOOL_SHEETS:
+            table = records[sheet.key]
+            query = (select(table.c.school_code, sources.c.source_key).distinct()
+                     .join(sources, table.c.source_id == sources.c.source_id).where(sources.c.kind == "sql"))
+            for code, key in conn.execute(query).all():
+                found.setdefault(code, []).append({"sheet_key": sheet.key, "source": key.split(":")[1]})
+    return found
+
+
 def _by_school(engine: Engine, query) -> dict[str, list[dict]]:
     """A query's rows grouped by their school_code (which is left out of each row), in the query's order."""
     found: dict[str, list[dict]] = {}
@@ -864,6 +880,7 @@ def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
     counts, newest = _refused_by_school(engine, limit, version)
     return {
         "sources": _sources_by_school(engine, version).get(school_code, []),
+        "from_database": _sheets_from_database(engine, version).get(school_code, []),
         "last_run": _last_run(engine, version),
         "refused_total": counts.get(school_code, 0),
         "refused": newest.get(school_code, []),
@@ -1141,7 +1158,7 @@ def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _group_means, _groups_shown_to_a_school, _heatmap_cells,
-               _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _refused_by_school, _last_run, _todo_counts):
+               _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts):
         fn.cache_clear()
 
 

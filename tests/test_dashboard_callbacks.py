@@ -608,6 +608,18 @@ def test_a_file_refused_from_the_start_says_nothing_was_loaded_from_it(app):
     assert "nothing loaded from it yet" in page_text(school.data_state_view(state, "en"))
 
 
+def test_the_sheets_from_the_shared_database_are_named_in_the_readers_language(app):
+    from datetime import datetime
+
+    from dashboard.pages import school
+
+    state = {"last_run": {"finished_at": datetime(2026, 11, 29, 9, 0)}, "refused_total": 0, "refused": [],
+             "sources": [], "from_database": [{"sheet_key": "guards", "source": "county-sis"}]}
+    assert "保安人員（county-sis）" in page_text(school.data_state_view(state, "zh-Hant"))
+    assert "保安人员（county-sis）" in page_text(school.data_state_view(state, "zh-Hans"))
+    assert "Security guards（county-sis）" in page_text(school.data_state_view(state, "en"))
+
+
 def test_a_schools_page_names_the_three_things_that_would_raise_its_total_most_now(app):
     """The gains are what each indicator's hint promises for the next step (a missed month already
     closed cannot be won back), largest first."""

@@ -188,6 +188,26 @@ def test_data_state_shows_sources_and_refused_rows(county):
     assert state["last_run"]["status"] == "ok"
 
 
+def test_a_school_is_told_which_sheets_come_from_the_shared_database(own_county):
+    """Found by an audit: where a mapped query gives a school's guards, its workbook's guard rows are set
+    aside, and the school (3 guards listed, 1 counted) was never told why."""
+    from sqlalchemy import insert
+
+    c, engine = own_county
+    code = c.codes[0]
+    assert queries.data_state(c.users["school"], code)["from_database"] == []
+    with engine.begin() as conn:
+        source = conn.execute(insert(store.sources).values(source_key="sql:county-sis:guards", kind="sql",
+                                                           status="loaded")).inserted_primary_key[0]
+        conn.execute(update(store.records["guards"]).where(store.records["guards"].c.school_code == code)
+                     .values(source_id=source))
+        conn.execute(update(store.sources).where(store.sources.c.source_id == source).values(rows=1))
+    queries.clear_caches()
+    state = queries.data_state(c.users["school"], code)
+    assert state["from_database"] == [{"sheet_key": "guards", "source": "county-sis"}]
+    assert queries.data_state(c.users["admin"], c.codes[1])["from_database"] == []
+
+
 def test_a_new_computation_invalidates_the_cache(own_county):
     c, engine = own_county
     admin = c.users["admin"]

@@ -36,6 +36,7 @@ from dashboard.layout import (
     with_week_dates,
 )
 from scoring.guards import NO_GUARD_ON_DUTY
+from sync import contract
 from sync.cells import is_missing
 from sync.settings import county_today
 
@@ -399,6 +400,11 @@ def data_state_view(state: dict, lang: str):
                     className="mb-2")]
     if not state["sources"]:
         parts.append(dbc.Alert(t("data.not_submitted", lang), color="warning", className="py-2"))
+    if state.get("from_database"):
+        sheets = [f"{contract.SHEETS[d['sheet_key']].en if en else to_language(contract.SHEETS[d['sheet_key']].zh, lang)}"
+                  f"（{d['source']}）" for d in state["from_database"]]
+        parts.append(dbc.Alert(t("data.from_database", lang, sheets=("; " if en else "、").join(sheets)),
+                               color="info", className="py-2", id="sheets-from-database"))
     for src in state["sources"]:
         loaded = src["loaded_at"].strftime("%Y-%m-%d %H:%M") if src["loaded_at"] else "–"
         colour = "success" if src["status"] == "loaded" else "danger" if src["status"] == "refused" else "secondary"
