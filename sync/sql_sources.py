@@ -23,7 +23,7 @@ from sync import contract
 from sync.errors import first_line
 from sync.reader import column_key_of
 from sync.report import FileReport
-from sync.validate import Context, RawRow, numeric_columns, privacy_problems, validate_rows
+from sync.validate import Context, Problem, RawRow, numeric_columns, privacy_problems, validate_rows
 
 
 class SourceUnavailable(Exception):
@@ -192,7 +192,21 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     # text() escapes % for the drivers' format paramstyles; \: keeps ':x' (in a literal, or PG's ::cast)
     # from being read as a bind parameter.
     result = conn.execute(text(query.replace(":", "\\:")))
-    return list(result.keys()), [tuple(r) for r in result]
+    described = result.cursor.description or ()
+    floats = [d[0] for d in described if d[1] == _MYSQL_FLOAT]
+    return QueryColumns(result.keys(), floats), [tuple(r) for r in result]
+
+
+_MYSQL_FLOAT = 4  # pymysql.constants.FIELD_TYPE.FLOAT: single precision, sent as text with 6 digits
+
+
+class QueryColumns(list):
+    """A query's column names, and those MySQL/MariaDB sent as FLOAT: the server writes such a value with
+    6 significant digits (12345.67 arrives as 12345.7), which no reader can undo (found by an audit)."""
+
+    def __init__(self, names, imprecise=()):
+        super().__init__(names)
+        self.imprecise = frozenset(imprecise)
 
 
 def _psycopg_loaders(cursor) -> None:
@@ -371,6 +385,15 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
             f"the query returns no '{col.key}' column ({col.label_en}); alias one with AS {col.key}",
             sheet=sheet_key, column=col.key, sheet_key=sheet_key,
         )
+    for key, i in mapping.items():
+        if columns[i] in getattr(columns, "imprecise", ()) and spec.column(key).kind == contract.MONEY:
+            report.problems.append(Problem(
+                "note", sheet_key, None, str(columns[i]), None,
+                f"「{columns[i]}」是 FLOAT 列:MariaDB/MySQL 只傳來 6 位有效數字(12345.67 會成為 12345.7);"
+                f"請在查詢中寫 CAST({columns[i]} AS DECIMAL(14,2)) AS {key}",
+                f"'{columns[i]}' is a FLOAT column: MariaDB/MySQL sends 6 significant digits only (12345.67 "
+                f"arrives as 12345.7); write CAST({columns[i]} AS DECIMAL(14,2)) AS {key} in the query",
+                sheet_key=sheet_key, column_key=key))
     region = [(n, [_plain(v, zone) for v in row]) for n, row in enumerate(rows, start=1)]
     binary = sorted({i for _n, cells in region for i, v in enumerate(cells) if v.__class__ is _Binary
                      and i in mapping.values()})

@@ -560,6 +560,21 @@ def test_mariadbs_zero_date_is_no_date(mariadb_url):
     assert problem.row == 3 and "must be filled in" in problem.reason_en
 
 
+def test_a_mariadb_float_amount_gets_a_note_asking_for_a_decimal(mariadb_url):
+    """Found by an audit: a FLOAT amount column arrives with 6 significant digits (12,345.67 as 12,345.7),
+    which no reader can undo: the bureau is told to CAST it in the query; the rows are loaded as sent."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE jf (xxdm VARCHAR(20), rq DATE, yt VARCHAR(20), je FLOAT, bs DOUBLE)"))
+        conn.execute(text("INSERT INTO jf VALUES ('1001', '2026-03-01', '隱患整治', 12345.67, 12345.67)"))
+    eng.dispose()
+    report = _checked(mariadb_url, "funds", "SELECT xxdm AS school_code, rq AS date, yt AS `use`, je AS amount FROM jf")
+    [note] = [p for p in report.problems if p.level == "note"]
+    assert "CAST(amount AS DECIMAL(14,2))" in note.reason_en and len(report.rows["funds"]) == 1
+    precise = _checked(mariadb_url, "funds", "SELECT xxdm AS school_code, rq AS date, yt AS `use`, bs AS amount FROM jf")
+    assert not precise.problems and precise.rows["funds"][0]["amount"] == 12345.67
+
+
 def test_postgresqls_money_is_read_as_the_amount_it_is(pg_url):
     """Found by an audit: money came as the server's text '$1,200.50', every fund refused as not a number."""
     report = _checked(pg_url, "funds", "SELECT '1001' AS school_code, DATE '2026-03-01' AS date, '隱患整治' AS use, "
