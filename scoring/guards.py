@@ -29,13 +29,28 @@ def _names(values: pd.Series) -> pd.Series:
     return values.astype("object").fillna("").astype(str).str.strip()
 
 
-def _name_keys(values: pd.Series) -> pd.Series:
-    """Campus and guard names as people match them: spaces (張　強, a form's alignment), width and script
-    (张强, 东区) make no other guard or campus, whichever source wrote each (a workbook's training
-    of a guard a shared database lists, a query's campus the workbook spells otherwise)."""
-    names = _names(values)
-    uniques = pd.unique(names)
-    return names.map(dict(zip(uniques, map(canon, uniques), strict=True)))
+def _spelt_as(values: pd.Series, codes: pd.Series, reference: pd.DataFrame) -> pd.Series:
+    """`values` (names as written, per school `codes`) in the spelling `reference` (school_code, name)
+    gives the same name in, where a person reads them as one: spaces (張　強, a form's alignment),
+    width and script (张强, 东区) make no other guard or campus, whichever source wrote each (a
+    workbook's training of a guard a shared database lists, a query's campus the workbook spells
+    otherwise).  Only names with no exact match are read so (10,000 schools' names are not)."""
+    values = _names(values)
+    known = set(zip(reference["school_code"], reference["name"], strict=True))
+    unmatched = [(code, name) not in known for code, name in zip(codes, values, strict=True)]
+    if not any(unmatched):
+        return values
+    schools = set(codes[unmatched])
+    spelling: dict[tuple, set] = {}
+    for code, name in known:
+        if code in schools:
+            spelling.setdefault((code, canon(name)), set()).add(name)
+    out = values.copy()
+    for i in np.flatnonzero(unmatched):
+        same = spelling.get((codes.iat[i], canon(values.iat[i])), ())
+        if len(same) == 1:  # two names read alike at one school: which one is meant is not guessed
+            out.iat[i] = next(iter(same))
+    return out
 
 
 def campus_guards(ctx: Context) -> pd.DataFrame:
@@ -46,8 +61,9 @@ def campus_guards(ctx: Context) -> pd.DataFrame:
     people = campuses["students"].astype(float).fillna(0) + campuses["staff"].astype(float).fillna(0)
     boarders = campuses["boarders"].astype(float).fillna(0)
     guards = ctx.on_duty("guards")
-    on_duty = guards.assign(campus_key=_name_keys(guards["campus"])).groupby(["school_code", "campus_key"]).size()
-    on_duty = on_duty.rename("guards_active")
+    listed = pd.DataFrame({"school_code": campuses["school_code"], "name": _names(campuses["campus"])})
+    on_duty = guards.assign(campus=_spelt_as(guards["campus"], guards["school_code"], listed))
+    on_duty = on_duty.groupby(["school_code", "campus"]).size().rename("guards_active")
     out = pd.DataFrame({
         "school_code": campuses["school_code"].to_numpy(),
         "campus": campuses["campus"].to_numpy(),
@@ -57,8 +73,9 @@ def campus_guards(ctx: Context) -> pd.DataFrame:
         "security_room": campuses["security_room"].fillna(False).astype(bool).to_numpy(),
         "alarm": campuses["alarm"].fillna(False).astype(bool).to_numpy(),
     })
-    out["campus_key"] = _name_keys(campuses["campus"]).to_numpy()
-    out = out.merge(on_duty.reset_index(), on=["school_code", "campus_key"], how="left").drop(columns="campus_key")
+    out["listed"] = listed["name"].to_numpy()
+    out = out.merge(on_duty.reset_index().rename(columns={"campus": "listed"}), on=["school_code", "listed"],
+                    how="left").drop(columns="listed")
     out["guards_active"] = out["guards_active"].fillna(0).astype(int)
     ctx._cache["campus_guards"] = out
     return out
@@ -177,19 +194,18 @@ def e7_guard_training(ctx: Context) -> Outcome:
     guards = ctx.frame("guards")
     guards = guards[guards["start_date"].notna() & (guards["start_date"] <= ctx.as_of)]
     # a guard may have several rows (moved campus, left and came back): each row is a spell of employment
-    guards = guards.assign(name=_names(guards["name"]), key=_name_keys(guards["name"]))
+    guards = guards.assign(name=_names(guards["name"]))
     training = ctx.frame("guard_training")
     training = training[training["off_duty"].fillna(False).astype(bool) & training["start_date"].notna()]
-    training = training.assign(name=_name_keys(training["name"]))  # matched by the guard's key
+    training = training.assign(name=_spelt_as(training["name"], training["school_code"], guards))
     t_end = training["end_date"].fillna(training["start_date"])
     pieces = []
     for sem in ctx.semesters().itertuples():
         employed = guards[(guards["start_date"] <= sem.end) & (guards["end_date"].isna() | (guards["end_date"] >= sem.start))]
-        employed = employed.drop_duplicates(["school_code", "key"])
+        employed = employed.drop_duplicates(["school_code", "name"])
         stop = min(sem.end, ctx.as_of)
         per_guard = _training_days(training, training["start_date"].clip(lower=sem.start), t_end.clip(upper=stop))
-        pairs = employed[["school_code", "key", "name"]].merge(
-            per_guard.reset_index().rename(columns={"name": "key"}), on=["school_code", "key"], how="left")
+        pairs = employed[["school_code", "name"]].merge(per_guard.reset_index(), on=["school_code", "name"], how="left")
         pairs["held"] = pairs["days"].fillna(0).astype(int)
         pairs["period"] = pairs["name"].astype(str) + "（" + sem.period + "）"
         pairs["end"] = sem.end
