@@ -954,15 +954,20 @@ def _finish_run(engine: Engine, summary: RunSummary) -> None:
 
 
 def _running_year_behind(engine: Engine, today: date | None) -> bool:
-    """The running year's stored result is of an earlier day: it is evaluated on today (rules.md), so
-    the first run of a day recomputes it even when no record changed."""
+    """A year's stored draft result is of an earlier day than it is evaluated on (rules.md: today in the
+    running year, 31 Dec once it is over), so the first run of a day recomputes it even when no record
+    changed.  Last year's too: a year whose last draft was taken on 30 Dec (no run on the 31st, the
+    server off over New Year) kept that day's figures, as its result, for good (found by an audit: 7 of
+    12 totals off by up to 2.1 points from `score`).  Not older years: one no sync scores any more (its
+    records gone) would make every run recompute for nothing."""
     from sync.store import scores
 
     today = today or county_today()
     with engine.connect() as conn:
-        latest = conn.execute(select(func.max(scores.c.as_of)).where(
-            scores.c.publication_id.is_(None), scores.c.kind == "annual", scores.c.year == today.year)).scalar()
-    return latest is not None and latest < today
+        latest = conn.execute(select(scores.c.year, func.max(scores.c.as_of)).where(
+            scores.c.publication_id.is_(None), scores.c.kind == "annual", scores.c.year >= today.year - 1)
+            .group_by(scores.c.year)).all()
+    return any(as_of is not None and as_of < min(date(year, 12, 31), today) for year, as_of in latest)
 
 
 def _scores_owed(engine: Engine) -> bool:

@@ -471,6 +471,19 @@ def test_the_running_years_result_follows_the_day_even_when_no_record_changed(en
     assert {r["as_of"] for r in results.annual_results(engine, TODAY.year, "draft")} == {later.isoformat()}
 
 
+def test_a_year_last_scored_before_its_31_december_is_closed_by_the_first_run_of_the_next_year(engine, inbox):
+    """Found by an audit: a draft taken on 30 Dec (no run on the 31st) stayed the year's result in January,
+    unlike `score` (31 Dec), until some record changed: rules.md, the evaluation date is 31 Dec of the year."""
+    from sync import results
+
+    year = TODAY.year
+    run_sync(engine, inbox, sql_sources=[], today=date(year, 12, 30))
+    assert {r["as_of"] for r in results.annual_results(engine, year, "draft")} == {f"{year}-12-30"}
+    summary = run_sync(engine, inbox, sql_sources=[], today=date(year + 1, 1, 2))
+    assert {o.action for o in summary.sources} == {"skipped"} and summary.recomputed
+    assert {r["as_of"] for r in results.annual_results(engine, year, "draft")} == {f"{year}-12-31"}
+
+
 def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_describes_it(engine, inbox):
     """data-contract.md 2: the registry is the list of schools the bureau expects.  A registry row refused
     for its 學校類別 (九年制, no type of rules.md) keeps the school registered: its workbook is loaded and
