@@ -72,6 +72,9 @@ class RawSheet:
     # value is in yuan or not as the person meant, which calamine's values alone cannot tell (.xlsx).
     unit_formatted: frozenset = frozenset()
     hidden_columns: frozenset = frozenset()  # 0-based columns an .xlsx hides (<col hidden="1">)
+    # ((top, left), (bottom, right)), 0-based, of each merged range: a rebuilt copy merges them again
+    # (the grid holds a merged value in each row it covers, as the person reads it)
+    merged: tuple = ()
 
 
 @dataclass
@@ -120,9 +123,11 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             sheet = book.get_sheet_by_name(meta.name)
             grid = sheet.to_python(skip_empty_area=False)
             _put_errors(grid, errors.get(meta.name, ()))
-            _fill_merged_down(grid, sheet.merged_cell_ranges or ods_merges.get(meta.name))
+            merged = sheet.merged_cell_ranges or ods_merges.get(meta.name) or ()
+            _fill_merged_down(grid, merged)
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid,
-                                   unit_cells.get(meta.name, frozenset()), hidden.get(meta.name, frozenset())))
+                                   unit_cells.get(meta.name, frozenset()), hidden.get(meta.name, frozenset()),
+                                   tuple(merged)))
         return sheets
     except UnreadableWorkbook:
         raise

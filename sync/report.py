@@ -712,6 +712,7 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
                     for c, value in enumerate(row, start=1):
                         if not is_empty(value):
                             _put(ws, r, c, value)
+                _merge_again(ws, sheet.merged)
                 if not sheet.visible:
                     ws.sheet_state = "hidden"
         except UnreadableWorkbook:
@@ -725,7 +726,7 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
             continue
         ws = book[sheet_name]
         col = p.col_no or 1
-        cell = ws.cell(row=p.row, column=col)
+        cell = _owning_cell(ws, p.row, col)
         shown = display(cell.value) if isinstance(cell.value, (str, int, float)) else ""
         masked = masked_private(shown)
         if masked != shown:
@@ -761,6 +762,33 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _merge_again(ws, merged) -> None:
+    """The rebuilt copy of an .xls or .ods merges what the school merged: the grid it is written from
+    holds a merged value in each row (2,000 yuan merged over two purchases read 2,000 on both rows),
+    and a copy uploaded back unchanged counted it twice (found by an audit)."""
+    for (top, left), (bottom, right) in merged:
+        if (bottom, right) == (top, left) or bottom >= _LAST_ROW or right >= _LAST_COLUMN:
+            continue
+        for r in range(top + 2, bottom + 2):
+            for c in range(left + 1, right + 2):
+                ws.cell(row=r, column=c).value = None
+        ws.merge_cells(start_row=top + 1, start_column=left + 1, end_row=bottom + 1, end_column=right + 1)
+
+
+def _owning_cell(ws, row: int, col: int):
+    """The cell that holds (row, col): itself, or the top-left cell of the merged range it lies in (a
+    merged cell takes no comment: openpyxl refused, and the whole annotated copy was lost)."""
+    from openpyxl.cell.cell import MergedCell
+
+    cell = ws.cell(row=row, column=col)
+    if not isinstance(cell, MergedCell):
+        return cell
+    for span in ws.merged_cells.ranges:
+        if span.min_row <= row <= span.max_row and span.min_col <= col <= span.max_col:
+            return ws.cell(row=span.min_row, column=span.min_col)
+    return cell
 
 
 def peek(source) -> tuple[str | None, str | None]:

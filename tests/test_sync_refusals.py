@@ -369,6 +369,33 @@ def test_the_annotated_workbook_keeps_no_identity_or_phone_number(tmp_path, fmt)
     assert (guards["N2"].value, guards["N3"].value) == ("110…", "138…")
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_bad_cell_in_a_merged_range_is_marked_and_a_copy_sent_back_reads_as_the_original(tmp_path, fmt):
+    """Found by an audit: 2,000 yuan merged over two purchases (the row under it refused, as the README
+    says) left an .xlsx with no annotated copy at all (openpyxl refuses a comment on a merged cell), and
+    the copy of an .xls or .ods wrote 2,000 on both rows, unmerged: sent back unchanged, it was loaded
+    with no problem and the sum counted twice.  The mark goes to the merged range's own cell; the copy
+    merges what the school merged, and reads as the original did."""
+    from openpyxl import load_workbook
+
+    from tests.sync_helpers import write_merged
+
+    book = school_book()
+    book["安全經費"] = [book["安全經費"][0], [date(2026, 3, 1), "隱患整治", 2000], [date(2026, 3, 2), "安全宣傳", None]]
+    book["應急演練"][2][6] = 99  # an unrelated bad cell, marked too
+    path = write_merged(fmt, tmp_path / "merged", book, [("安全經費", 2, 1, 2)])
+    report = check_file(path, registry=REG, today=TODAY)
+    copy = load_workbook(__import__("io").BytesIO(annotate_workbook(path, report)))
+    funds = copy["安全經費"]
+    assert "merged with row 2" in funds["C2"].comment.text and funds["C3"].value is None
+    assert "C2:C3" in [str(r) for r in funds.merged_cells.ranges]
+    assert copy["應急演練"]["G3"].comment is not None
+    again = tmp_path / "again.xlsx"
+    copy.save(again)
+    back = check_file(again, registry=REG, today=TODAY)
+    assert [p.as_text() for p in back.problems] == [p.as_text() for p in report.problems if p.sheet != "問題 Problems"]
+
+
 def test_check_bytes_gives_the_same_report_as_check_file(tmp_path):
     path = write_xlsx(tmp_path / "s.xlsx", school_book("9999"))
     a = check_file(path, registry=REG, today=TODAY)
