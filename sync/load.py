@@ -1089,7 +1089,7 @@ def _no_tables(reason: str) -> bool:
 
 # ---------------------------------------------------------------- the dashboard's upload
 
-UPLOAD_SUFFIXES = (".xlsx", ".xls", ".ods")
+UPLOAD_SUFFIXES = WORKBOOK_SUFFIXES  # what the shared folder reads, .xlsm and WPS's .et too
 
 
 # Below gunicorn's 120 s request timeout (sync.cli_setup), with room for the check and the report:
@@ -1112,8 +1112,11 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         report = FileReport(filename)
-        report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿(收到 {suffix or '無擴展名'})",
-                                f"upload an .xlsx, .xls or .ods workbook (got {suffix or 'no extension'})")
+        if suffix in UNREAD_SUFFIXES:  # .csv: save as .xlsx; .zip: unpack it (as the shared folder says)
+            report.add_file_problem(*UNREAD_SUFFIXES[suffix])
+        else:
+            report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿(收到 {suffix or '無擴展名'})",
+                                    f"upload an .xlsx, .xls or .ods workbook (got {suffix or 'no extension'})")
         return report
     limit_mb = _upload_limit_mb()
     if len(data) > limit_mb * 1024 * 1024:

@@ -693,6 +693,24 @@ def test_an_upload_while_the_schools_last_one_loads_says_wait_not_refused(own_co
     assert t_en("upload.wait") in text and t_en("upload.refused") not in text and t_en("upload.no_problems") not in text
 
 
+def test_an_upload_kept_while_another_sync_runs_says_the_next_sync_loads_it(own_county):
+    """Found by an audit: "the sync is busy; try again" for a workbook that was kept and is loaded by the
+    next sync: the school uploaded again, or thought it lost."""
+    from types import SimpleNamespace
+
+    from dashboard.pages import upload
+    from sync.report import FileReport
+
+    app_module, c, _engine = own_county
+    report = FileReport("mine.xlsx")
+    report.run = SimpleNamespace(status="busy")
+    outcome = upload._outcome(report, annotated=False, year=c.year)
+    assert outcome["status"][0] == "upload.busy"
+    with as_viewer(app_module, c.users["school"]):
+        text = page_text(upload.show_outcome(outcome, "en"))
+    assert "received and kept" in text and "next sync loads it" in text and "try again" not in text
+
+
 def test_the_ranking_says_what_its_columns_a_to_g_are(app):
     app_module, c = app
     from dashboard.pages import overview

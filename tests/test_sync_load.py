@@ -338,6 +338,19 @@ def test_an_upload_for_another_school_is_refused_and_not_stored(engine, inbox):
     assert not (inbox / "uploads").exists()
 
 
+def test_an_upload_is_read_as_the_shared_folder_reads_it(engine, inbox):
+    """Found by an audit: the upload refused an .xlsm and a WPS .et the shared folder reads, and told a .csv
+    or a .zip only "upload an .xlsx, .xls or .ods" where the sync says what to do (save as .xlsx, unpack)."""
+    _sync(engine, inbox)
+    data = write_xlsx(inbox.parent / "x.xlsx", school_book("1003")).read_bytes()
+    for name, words in (("1003.csv", "save the workbook as .xlsx"), ("1003.zip", "unpack it")):
+        report = load_upload(engine, data, name, "1003", inbox, by="school1003", today=TODAY, recompute=False)
+        assert report.refused and words in report.problems[0].reason_en
+    report = load_upload(engine, data, "1003.xlsm", "1003", inbox, by="school1003", today=TODAY, recompute=False)
+    assert not report.refused and report.run.status == "ok" and (inbox / "uploads" / "1003.xlsm").exists()
+    assert len(_rows(engine, "drills", "1003")) == 2
+
+
 def test_an_upload_is_stored_under_uploads_and_loaded_in_an_upload_run(engine, inbox):
     _sync(engine, inbox)
     first = write_xls(inbox.parent / "mine.xls", school_book("1003")).read_bytes()
