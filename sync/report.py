@@ -40,6 +40,7 @@ from sync.validate import (
     Context,
     Problem,
     SheetResult,
+    masked_cell,
     masked_private,
     numeric_columns,
     privacy_problems,
@@ -727,12 +728,10 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         ws = book[sheet_name]
         col = p.col_no or 1
         cell = _owning_cell(ws, p.row, col)
-        shown = display(cell.value) if isinstance(cell.value, (str, int, float)) else ""
-        masked = masked_private(shown)
-        if masked != shown:
+        if isinstance(cell.value, (str, int, float)):
             # The copy is kept on the server for the school to download: an identity or phone number
             # refused for privacy is not kept in it.
-            cell.value = masked
+            cell.value = masked_cell(cell.value)
         cell.fill = bad
         text = f"{p.reason_zh}\n{p.reason_en}"
         if cell.comment is not None:

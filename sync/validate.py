@@ -452,6 +452,15 @@ def masked_private(text: str) -> str:
     return kept if _private_kind(kept) is None else _NUMBER_RUN.sub(lambda m: _masked(m[0]), text)
 
 
+def masked_cell(value):
+    """A cell as a kept copy may hold it: an identity or phone number cut to its first digits, typed as
+    text or as a number (Excel keeps an 18-digit one as the float 1.10101199801210E+17, which the
+    annotated copy kept whole; found by an audit); any other value as it is."""
+    shown = _digits_of(value)
+    masked = masked_private(shown)
+    return value if masked == shown else masked
+
+
 def _masked_in(text: str, value: str) -> str:
     for shown in (value, value[:39] + "…"):
         text = text.replace(shown, _masked(value))

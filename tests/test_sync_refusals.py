@@ -396,6 +396,20 @@ def test_a_bad_cell_in_a_merged_range_is_marked_and_a_copy_sent_back_reads_as_th
     assert [p.as_text() for p in back.problems] == [p.as_text() for p in report.problems if p.sheet != "問題 Problems"]
 
 
+def test_an_identity_number_typed_as_a_number_into_a_count_is_not_kept_in_the_annotated_copy(tmp_path):
+    """Found by an audit: typed into a count cell, Excel keeps an 18-digit identity number as the float
+    1.10101199801210E+17; the report masked it, the annotated copy kept it whole."""
+    from openpyxl import load_workbook
+
+    book = school_book()
+    book["應急演練"][1][7] = 110101199801210011
+    path = write_xlsx(tmp_path / "book.xlsx", book)
+    report = check_file(path, registry=REG, today=TODAY)
+    assert [p.value for p in report.problems] == ["110…"]
+    copy = load_workbook(__import__("io").BytesIO(annotate_workbook(path, report)))
+    assert copy["應急演練"]["H2"].value == "110…"
+
+
 def test_check_bytes_gives_the_same_report_as_check_file(tmp_path):
     path = write_xlsx(tmp_path / "s.xlsx", school_book("9999"))
     a = check_file(path, registry=REG, today=TODAY)
