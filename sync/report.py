@@ -713,7 +713,7 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
                     for c, value in enumerate(row, start=1):
                         if not is_empty(value):
                             _put(ws, r, c, value)
-                _merge_again(ws, sheet.merged)
+                _merge_again(ws, sheet.merged, len(sheet.grid), max(map(len, sheet.grid), default=0))
                 if not sheet.visible:
                     ws.sheet_state = "hidden"
         except UnreadableWorkbook:
@@ -763,12 +763,15 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     return out.getvalue()
 
 
-def _merge_again(ws, merged) -> None:
+def _merge_again(ws, merged, height: int, width: int) -> None:
     """The rebuilt copy of an .xls or .ods merges what the school merged: the grid it is written from
     holds a merged value in each row (2,000 yuan merged over two purchases read 2,000 on both rows),
-    and a copy uploaded back unchanged counted it twice (found by an audit)."""
+    and a copy uploaded back unchanged counted it twice (found by an audit).  Within the grid read
+    (height x width): a merge reaching past the last value read is not laid out cell by cell (the
+    reader refuses a sheet laid out far beyond any table, so this only trims)."""
     for (top, left), (bottom, right) in merged:
-        if (bottom, right) == (top, left) or bottom >= _LAST_ROW or right >= _LAST_COLUMN:
+        bottom, right = min(bottom, height - 1), min(right, width - 1)
+        if bottom <= top and right <= left:
             continue
         for r in range(top + 2, bottom + 2):
             for c in range(left + 1, right + 2):
