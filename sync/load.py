@@ -1138,6 +1138,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             f"the workbook is for school '{report.school_code}', not your school '{school_code}'; "
             "upload your own school's workbook",
             sheet="學校概況", column="學校代碼", value=report.school_code, sheet_key="school",
+            row=next((r.get("row_no") for r in report.rows.get("school", [])), None),  # where, as every problem
         )
     shared = shared_folder_file(engine, school_code)
     if shared:

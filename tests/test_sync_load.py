@@ -335,6 +335,7 @@ def test_an_upload_for_another_school_is_refused_and_not_stored(engine, inbox):
     data = write_xlsx(inbox.parent / "x.xlsx", school_book("1002")).read_bytes()
     report = load_upload(engine, data, "x.xlsx", "1003", inbox, by="school1003", today=TODAY, recompute=False)
     assert report.refused and "not your school '1003'" in report.file_problems[-1].reason_en
+    assert report.file_problems[-1].row == 2  # where, as every problem says (an audit: it named no row)
     assert not (inbox / "uploads").exists()
 
 
