@@ -1132,7 +1132,12 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     if report.kind == BUREAU_WORKBOOK:
         report.add_file_problem("這是教育局工作簿,學校只能上傳本校工作簿",
                                 "this is the bureau workbook; a school uploads its own workbook only")
-    elif report.kind == SCHOOL_WORKBOOK and report.school_code and report.school_code != school_code:
+    elif (report.kind == SCHOOL_WORKBOOK and report.school_code and report.school_code != school_code
+          and report.school_code in registry):
+        # Another registered school's workbook.  A code registered nowhere (a digit dropped from the
+        # school's own) is refused by the registry's own problem, "check the code", not called another
+        # school's (found by an audit).
+        report.for_another_school = True
         report.add_file_problem(
             f"工作簿中的學校代碼「{report.school_code}」不是本校代碼「{school_code}」,請上傳本校的工作簿",
             f"the workbook is for school '{report.school_code}', not your school '{school_code}'; "

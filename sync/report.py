@@ -71,6 +71,7 @@ class FileReport:
     # `rows` then empty; None otherwise.
     packed: dict[str, dict[str, list]] | None = None
     busy: bool = False  # an upload not kept because the school's previous one was still loading
+    for_another_school: bool = False  # an upload of a workbook naming another registered school
 
     @property
     def refused(self) -> bool:

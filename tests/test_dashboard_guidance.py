@@ -241,6 +241,30 @@ def _workbook_with_a_bad_drill(engine, code: str, tmp_path) -> bytes:
     return path.read_bytes()
 
 
+def test_a_typo_in_the_schools_own_code_is_told_to_check_the_code_not_called_another_schools(county, tmp_path):
+    """Found by an audit: the school's own workbook with a digit dropped from its code was headed "this is
+    not your school's workbook"; it is refused by the registry's problem, which says to check the code."""
+    from dashboard.pages import upload
+
+    app_module, c, engine = county
+    own = c.codes[0]
+    _uploading_school(engine, own)
+    data = _workbook_with_a_bad_drill(engine, own, tmp_path)
+    (tmp_path / "typo.xlsx").write_bytes(data)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "typo.xlsx")
+    sheet = wb["學校概況"]
+    row = next(r for r in range(1, 10) if str(sheet.cell(r, 1).value or "") == own)
+    sheet.cell(row, 1).value = own[:-1]
+    wb.save(tmp_path / "typo.xlsx")
+    with as_viewer(app_module, c.users["school"]):
+        outcome = _upload(upload, c.year, (tmp_path / "typo.xlsx").read_bytes())
+        text = page_text(upload.show_outcome(outcome, "en"))
+    assert outcome["status"][0] == "upload.refused" and "check the code" in text
+    assert t("upload.refused_not_own", "en", code=own[:-1]) not in text
+
+
 def test_another_schools_workbook_is_refused_with_what_to_do_and_none_of_its_rows(county, tmp_path):
     from dashboard.downloads import annotated_path
     from dashboard.pages import upload

@@ -155,8 +155,8 @@ NOT_THIS_WAY = ("upload.refused_shared", "upload.refused_not_own", "upload.refus
 def not_this_way(report, school_code: str, shared_file: str | None) -> tuple[str, dict] | None:
     """The refusal no corrected upload would get past, as sync.load.load_upload decides it, or None: the
     school sends its workbook through the shared folder (`shared_file`), or the workbook is the bureau's
-    or another school's (its 學校概況 names another code)."""
-    from sync.report import BUREAU_WORKBOOK, SCHOOL_WORKBOOK
+    or another registered school's (its 學校概況 names another registered code)."""
+    from sync.report import BUREAU_WORKBOOK
 
     if not report.refused:
         return None
@@ -164,7 +164,7 @@ def not_this_way(report, school_code: str, shared_file: str | None) -> tuple[str
         return "upload.refused_shared", {"file": shared_file}
     if report.kind == BUREAU_WORKBOOK:
         return "upload.refused_bureau", {}
-    if report.kind == SCHOOL_WORKBOOK and report.school_code and report.school_code != school_code:
+    if report.for_another_school:
         return "upload.refused_not_own", {"code": str(report.school_code)}
     return None
 
