@@ -298,30 +298,66 @@ _API_PREFIXES = ("/_dash-", "/download/", "/export/", "/api/")
 _DOWNLOAD_PREFIXES = ("/download/", "/export/")
 
 
-def _login_page(error: str = "", next_url: str = "/") -> str:
+def _login_page(error_key: str = "", next_url: str = "/", lang: str = "zh-Hant") -> str:
+    """The log-in form in `lang`, the other two languages a link away.  A Chinese page keeps the English
+    beside each label, so an English reader finds the form before the switch.  The dashboard keeps the
+    viewer's language in the browser (the navbar's switch, local storage): the page follows it there,
+    and a language picked here is kept there, so the dashboard opens in it after log-in."""
     from html import escape
+    from urllib.parse import urlencode
 
     from dashboard.i18n import t
 
-    alert = f'<div class="alert alert-danger" role="alert">{escape(error)}</div>' if error else ""
+    def label(key: str) -> str:
+        return escape(t(key, lang) if lang == "en" else f"{t(key, lang)} / {t(key, 'en')}")
+
+    alert = f'<div class="alert alert-danger" role="alert">{label(error_key)}</div>' if error_key else ""
+    switch = " · ".join(
+        f'<span class="fw-semibold">{name}</span>' if code == lang else
+        f'<a href="/login?{escape(urlencode({"lang": code, "next": next_url}))}" lang="{code}">{name}</a>'
+        for code, name in _LANGUAGE_NAMES)
     return f"""<!doctype html>
-<html lang="zh-Hant"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(t("app.title", "zh-Hant"))}</title>
+<title>{escape(t("app.title", lang))}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css"></head>
+<link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css">
+<script>{_FOLLOW_STORED_LANGUAGE.replace("PAGE_LANGUAGE", lang)}</script></head>
 <body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
-<h1 class="h4 mb-1">{escape(t("app.title", "zh-Hant"))}</h1>
-<p class="text-muted small">{escape(t("login.subtitle", "zh-Hant"))} / {escape(t("login.subtitle", "en"))}</p>
+<nav class="small text-end mb-3" id="login-languages">{switch}</nav>
+<h1 class="h4 mb-1">{escape(t("app.title", lang))}</h1>
+<p class="text-muted small">{label("login.subtitle")}</p>
 {alert}
 <form method="post" action="/login">
 <input type="hidden" name="next" value="{escape(next_url)}">
-<div class="mb-3"><label class="form-label" for="username">{escape(t("login.username", "zh-Hant"))} / {escape(t("login.username", "en"))}</label>
+<input type="hidden" name="lang" value="{lang}">
+<div class="mb-3"><label class="form-label" for="username">{label("login.username")}</label>
 <input class="form-control" id="username" name="username" autocomplete="username" required autofocus></div>
-<div class="mb-3"><label class="form-label" for="password">{escape(t("login.password", "zh-Hant"))} / {escape(t("login.password", "en"))}</label>
+<div class="mb-3"><label class="form-label" for="password">{label("login.password")}</label>
 <input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required></div>
-<button class="btn btn-primary w-100" id="login-button" type="submit">{escape(t("login.submit", "zh-Hant"))} / {escape(t("login.submit", "en"))}</button>
+<button class="btn btn-primary w-100" id="login-button" type="submit">{label("login.submit")}</button>
 </form></main></body></html>"""
+
+
+# Each language named in itself: whoever reads only one of them finds it.
+_LANGUAGE_NAMES = (("zh-Hant", "繁體中文"), ("zh-Hans", "简体中文"), ("en", "English"))
+
+# The dashboard's language lives in the browser (dcc.Store "lang-store", local storage, JSON): a page
+# asked for in a language (?lang=) keeps it there; a page asked for without one shows the kept one.
+_FOLLOW_STORED_LANGUAGE = """(function () {
+  var here = "PAGE_LANGUAGE", known = ["zh-Hant", "zh-Hans", "en"], query = new URLSearchParams(location.search);
+  try {
+    if (query.has("lang")) { localStorage.setItem("lang-store", JSON.stringify(here)); return; }
+    var kept = JSON.parse(localStorage.getItem("lang-store"));
+    if (kept !== here && known.indexOf(kept) >= 0) { query.set("lang", kept); location.replace("/login?" + query); }
+  } catch (e) { /* no storage (a locked-down browser): the page stays as asked */ }
+})();"""
+
+
+def _language_asked(value: str | None) -> str:
+    from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _safe_next(url: str | None) -> str:
@@ -436,12 +472,13 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
 
     @server.route("/login", methods=["GET", "POST"], endpoint="login")
     def _login():
-        from dashboard.i18n import t
 
         if request.method == "GET":
-            return _login_page(next_url=_safe_next(request.args.get("next")))
+            return _login_page(next_url=_safe_next(request.args.get("next")),
+                               lang=_language_asked(request.args.get("lang")))
         username = request.form.get("username", "")
         next_url = _safe_next(request.form.get("next"))
+        lang = _language_asked(request.form.get("lang"))
         if from_another_site():
             # Log-in CSRF: another site's form would sign this browser in to an account of its choosing
             # (whose uploads the victim then makes).  Found by an audit.
@@ -450,18 +487,15 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
             logging.getLogger(__name__).warning(
                 "a log-in from another site was refused (Origin %r, Sec-Fetch-Site %r, Host %r)",
                 request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"), request.host)
-            message = f"{t('login.cross_site', 'zh-Hant')} / {t('login.cross_site', 'en')}"
-            return _login_page(message, next_url), 403
+            return _login_page("login.cross_site", next_url, lang), 403
         if too_many_failures(engine_getter(), username, request.remote_addr):
-            message = f"{t('login.locked', 'zh-Hant')} / {t('login.locked', 'en')}"
-            return _login_page(message, next_url), 429
+            return _login_page("login.locked", next_url, lang), 429
         viewer = authenticate(engine_getter(), username, request.form.get("password", ""))
         if viewer is None:
             from sync.audit import record
 
             record(engine_getter(), username.strip()[:100], "login_failed", None, {"from": request.remote_addr or ""})
-            message = f"{t('login.failed', 'zh-Hant')} / {t('login.failed', 'en')}"
-            return _login_page(message, next_url), 401
+            return _login_page("login.failed", next_url, lang), 401
         login_user(viewer)
         if on_login is not None:
             on_login(viewer)

@@ -199,3 +199,24 @@ def test_a_leader_exports_a_marked_draft_but_cannot_publish(server, browser):
     page.wait_for_selector("text=此頁僅供教體局安全辦使用")
     assert page.locator("#users-add").count() == 0
     watch.check()
+
+
+def test_a_language_picked_on_the_log_in_page_is_the_dashboards_and_back(server, browser):
+    """The log-in page and the navbar's switch keep one choice in the browser: Simplified picked before
+    signing in opens the dashboard in Simplified; English picked in the dashboard greets the next log-in."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(f"{server['base']}/login")
+    page.click("#login-languages a[lang=zh-Hans]")
+    expect(page.locator("label[for=username]")).to_have_text("账号 / User name")
+    page.fill("#username", ACCOUNTS["leader"][0])
+    page.fill("#password", ACCOUNTS["leader"][1])
+    page.click("#login-button")
+    expect(page.locator(".navbar-brand")).to_have_text("学校本质安全考评")
+    page.click("#lang-en")
+    expect(page.locator(".navbar-brand")).to_have_text("School Safety Evaluation")
+    page.click("text=Sign out")
+    expect(page.locator("label[for=username]")).to_have_text("User name")
+    assert "lang=en" in page.url
+    watch.check()

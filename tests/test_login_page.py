@@ -1,0 +1,63 @@
+"""The log-in page in the viewer's language: Traditional first, Simplified and English a link away.
+
+A Chinese page keeps the English beside each label (an English reader finds the form before the
+switch); the language asked for rides along with a failed log-in, and the links keep where the viewer
+was going.  The browser test (test_browser_admin_flows) pins that the page and the dashboard share the
+choice kept in the browser.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.test_security_support import dash_app
+
+
+@pytest.fixture
+def app():
+    return dash_app()
+
+
+def _links(page: str) -> dict[str, dict]:
+    import re
+
+    return {lang: parse_qs(urlsplit(href.replace("&amp;", "&")).query)
+            for href, lang in re.findall(r'<a href="([^"]+)" lang="([^"]+)"', page)}
+
+
+@pytest.mark.parametrize("asked, shown, absent", [
+    (None, ["賬號 / User name", "密碼 / Password", "登錄 / Sign in", '<html lang="zh-Hant">'], ["账号"]),
+    ("zh-Hans", ["账号 / User name", "密码 / Password", "登录 / Sign in", "学校本质安全考评", '<html lang="zh-Hans">'],
+     ["賬號", "密碼", "學校"]),
+    ("en", [">User name<", ">Password<", ">Sign in<", "School Safety Evaluation", '<html lang="en">'],
+     ["賬號", "账号", "登錄"]),
+    ("klingon", ["賬號 / User name", '<html lang="zh-Hant">'], ["klingon"]),
+])
+def test_the_log_in_page_speaks_the_language_asked_for(store, app, asked, shown, absent):
+    page = app.server.test_client().get("/login" + (f"?lang={asked}" if asked else "")).get_data(as_text=True)
+    for text in shown:
+        assert text in page
+    for text in absent:
+        assert text not in page
+
+
+def test_the_other_languages_are_a_link_away_and_keep_where_the_viewer_was_going(store, app):
+    page = app.server.test_client().get("/login?next=/trends&lang=zh-Hans").get_data(as_text=True)
+    links = _links(page)
+    assert set(links) == {"zh-Hant", "en"}  # the page's own language is not a link
+    assert links["en"] == {"lang": ["en"], "next": ["/trends"]}
+    assert "繁體中文" in page and "English" in page and "简体中文" in page
+
+
+def test_a_failed_log_in_answers_in_the_language_of_its_form(store, app):
+    response = app.server.test_client().post("/login", data={"username": "nobody", "password": "wrong-password",
+                                                             "lang": "zh-Hans"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "账号或密码不正确，或账号已停用 / Wrong user name or password" in page
+    assert '<input type="hidden" name="lang" value="zh-Hans">' in page
+    english = app.server.test_client().post("/login", data={"username": "nobody", "password": "wrong-password",
+                                                            "lang": "en"}).get_data(as_text=True)
+    assert "Wrong user name or password" in english and "账号或密码" not in english and "賬號或密碼" not in english
