@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from itertools import pairwise
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -42,6 +43,34 @@ _hasher = PasswordHasher()
 # Verifying against this keeps a wrong user name as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password")
 MIN_PASSWORD_LENGTH = 8
+# What guessers try first (the most used passwords in Chinese and English leak lists, and this product's
+# own words), compared without case.  Length alone let 12345678 and 88888888 guard a school's account.
+_GUESSED_FIRST = frozenset("""
+password password1 password123 passw0rd iloveyou woaini1314 woaini520 5201314520 1314520520 admin123 admin888
+administrator qwertyui qwertyuiop 1qaz2wsx 1q2w3e4r 1q2w3e4r5t qwer1234 1234qwer asdf1234 zxcv1234 zxcvbnm123
+qwe123456 123qwe123 abc12345 abcd1234 abc123456 123456abc a1234567 a12345678 a123456789 aa123456 qq123456
+123123123 147258369 147852369 159357258 159753456 112233445566 11223344 safeschool safeschool1 school123
+changeme letmein1 welcome1 abcdefg123
+""".split())
+
+
+def check_password(password: str, username: str = "") -> None:
+    """UserError for a password a guesser tries first: shorter than MIN_PASSWORD_LENGTH, the account's own
+    name, one of the most used passwords, a run (12345678, abcdefgh, 87654321) or a few characters
+    repeated (88888888, 11112222).  Said in both languages for the Accounts page and the CLI alike."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+                        zh=f"密碼至少需要{MIN_PASSWORD_LENGTH}個字符")
+    lowered = password.lower()
+    steps = {ord(b) - ord(a) for a, b in pairwise(lowered)}
+    if lowered == (username or "").strip().lower():
+        raise UserError("the password must not be the user name", zh="密碼不能與賬號名稱相同")
+    if lowered in _GUESSED_FIRST or len(set(lowered)) < 4 or steps in ({1}, {-1}):
+        raise UserError("this password is among the first anyone guesses (a run like 12345678, a character "
+                        "repeated, or a common password); choose another, e.g. three unrelated words",
+                        zh="這個密碼很容易被猜中(如12345678這樣的連續字符、重複字符或常用密碼);"
+                           "請另選一個,例如三個不相關的詞")
 
 
 @dataclass(frozen=True)
@@ -92,9 +121,7 @@ def create_user(
     on_page: bool = False,
 ) -> Viewer:
     username = check_new_account(engine, username, role, school_code, on_page=on_page)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-                        zh=f"密碼至少需要{MIN_PASSWORD_LENGTH}個字符")
+    check_password(password, username)
     with engine.begin() as conn:  # the name is UNIQUE in the store: two made at once, the second fails
         user_id = conn.execute(
             users.insert().values(
@@ -157,9 +184,7 @@ def account_exists(engine: Engine, username: str) -> bool:
 def set_password(engine: Engine, username: str, password: str, end_sessions: bool = True) -> None:
     """A new password; every session of the account ends (end_sessions=False: the same password
     stored again under newer hash parameters)."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-                        zh=f"密碼至少需要{MIN_PASSWORD_LENGTH}個字符")
+    check_password(password, username)
     values = {"password_hash": _hasher.hash(password)}
     if end_sessions:
         values["session_epoch"] = users.c.session_epoch + 1

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import access
-from dashboard.access import Viewer, authenticate, create_user, load_viewer, set_active
+from dashboard.access import Viewer, authenticate, create_user, load_viewer, set_active, set_password
 from sync.errors import UserError
 from sync.store import users
 from tests.test_admin_support import make_store
@@ -28,6 +28,16 @@ def engine(sqlite_url):
         (("x", "long-enough-1", "school"), "--school"),
         (("x", "long-enough-1", "leader", "S001"), "leave out"),
         (("x", "short", "admin"), "at least 8"),
+        # what a guesser tries first: refused whatever the length
+        (("x", "12345678", "admin"), "first anyone guesses"),
+        (("x", "87654321", "admin"), "first anyone guesses"),
+        (("x", "abcdefghij", "admin"), "first anyone guesses"),
+        (("x", "88888888", "leader"), "first anyone guesses"),
+        (("x", "11112222", "leader"), "first anyone guesses"),
+        (("x", "Password1", "admin"), "first anyone guesses"),
+        (("x", "woaini1314", "admin"), "first anyone guesses"),
+        (("S001", "s001", "school", "S001"), "at least 8"),
+        (("school-one", "School-One", "school", "S001"), "not be the user name"),
     ],
 )
 def test_bad_accounts_are_refused_with_a_reason(engine, args, words):
@@ -162,3 +172,19 @@ def test_the_last_active_admin_cannot_be_disabled(engine):
 def test_an_admin_account_given_a_school_is_told_so_in_plain_english(engine):
     with pytest.raises(UserError, match="an admin account reads every school; leave out --school"):
         create_user(engine, "boss", "admin-pass-1", "admin", school_code="S1")
+
+
+@pytest.mark.parametrize("password", ["correct horse 1", "school-demo-2026", "a1b2c3d4", "湖畔小學保安室2026"])
+def test_a_password_no_guesser_tries_first_is_taken(engine, password):
+    create_user(engine, "clerk", password, "admin")
+    assert authenticate(engine, "clerk", password) is not None
+
+
+def test_a_new_password_is_held_to_the_same_rule_as_the_first(engine):
+    create_user(engine, "safety-clerk", "long-enough-1", "admin")
+    with pytest.raises(UserError, match="first anyone guesses") as refused:
+        set_password(engine, "safety-clerk", "qwertyuiop")
+    assert "很容易被猜中" in refused.value.zh
+    with pytest.raises(UserError, match="not be the user name"):
+        set_password(engine, "safety-clerk", "SAFETY-CLERK")
+    assert authenticate(engine, "safety-clerk", "long-enough-1") is not None
