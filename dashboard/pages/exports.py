@@ -14,6 +14,7 @@ from dashboard.access import current_viewer
 from dashboard.i18n import t
 from dashboard.layout import T, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for
+from sync.settings import PLACEHOLDER_ISSUER
 from sync.store import get_engine
 
 dash.register_page(__name__, path="/exports", name="exports", title="學校本質安全考評")
@@ -75,6 +76,10 @@ def render_links(year, lang, chosen_school):
         school_code = chosen_school if viewer.is_bureau else viewer.school_code
         parts = []
         if viewer.is_bureau:
+            if circular_issuer_unset():
+                # The CLI's export warns; the dashboard's, where the office mostly exports, did not.
+                parts.append(dbc.Alert(t("exp.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER),
+                                       color="warning", id="exp-issuer-warning", className="mt-2"))
             parts.append(html.H2(t("exp.circular", lang), className="h6 mt-3"))
             parts.append(_links(f"/download/circular/{year_i}", ("xlsx", "docx", "csv"), False, "exp-circular")
                          if published else html.P(t("exp.not_published", lang, year=year_i), className="text-muted"))
@@ -84,9 +89,18 @@ def render_links(year, lang, chosen_school):
             title = "exp.school" if viewer.is_bureau else "exp.own_school"
             parts.append(html.H2(f"{t(title, lang)} · {school_code}", className="h6 mt-3"))
             parts.append(_links(f"/download/school/{school_code}/{year_i}", ("xlsx", "csv"), not published, "exp-school"))
+        if lang != "zh-Hant":  # the files are the bureau's documents, in the plan's own script
+            parts.append(html.P(t("exp.in_traditional", lang), className="text-muted small mt-2"))
         return html.Div(parts)
 
     return guarded(render, lang)
+
+
+def circular_issuer_unset() -> bool:
+    """Whether the circular would still be signed by the placeholder issuer ([circular] issuer unset)."""
+    from sync.settings import get_file_config
+
+    return get_file_config().circular.issuer == PLACEHOLDER_ISSUER
 
 
 @callback(Output("exp-school", "options"), Input("lang-store", "data"))
