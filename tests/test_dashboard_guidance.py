@@ -319,3 +319,24 @@ def test_a_school_on_the_shared_folder_is_told_to_update_that_file_not_to_upload
         out = upload.show_outcome(ordinary, "en")
     assert t("upload.refused", "en") in page_text(out) and find_element(out, "upload-problems") is not None
     assert find_element(out, "upload-annotated") is not None
+
+
+def test_a_school_on_the_shared_folder_is_told_so_before_it_picks_a_file(county):
+    """It learnt that uploads are refused only after uploading (found by an audit)."""
+    from dashboard.pages import upload
+
+    app_module, c, _engine = county
+    own = c.codes[0]  # sends file:S0001.xlsx through the shared folder
+    with as_viewer(app_module, c.users["school"]):
+        shown = {lang: page_text(upload.shared_folder_note(lang)) for lang in ("zh-Hant", "zh-Hans", "en")}
+    assert t("upload.sends_shared", "en", file=f"{own}.xlsx") in shown["en"]
+    assert "請更新共享文件夾中的該文件" in shown["zh-Hant"] and "请更新共享文件夹中的该文件" in shown["zh-Hans"]
+
+
+def test_a_school_that_uploads_is_not_told_about_the_shared_folder(county):
+    from dashboard.pages import upload
+
+    app_module, c, engine = county
+    _uploading_school(engine, c.codes[0])
+    with as_viewer(app_module, c.users["school"]):
+        assert upload.shared_folder_note("zh-Hant") is None

@@ -65,6 +65,7 @@ def layout(**_query):
         html.H1(T("upload.title"), className="h3 mb-3"),
         html.A(T("upload.template"), href=f"/download/template/{viewer.school_code}", id="upload-template",
                className="btn btn-outline-primary mb-3"),
+        html.Div(id="upload-shared-note"),
         dcc.Upload(
             id="upload-workbook", multiple=False, max_size=-1,
             children=html.Div(t("upload.drop", mb=mb), id="upload-drop-label"),
@@ -82,6 +83,20 @@ def layout(**_query):
 def drop_label(lang):
     """The drop zone's label follows the language switch (it carries the size limit, so T() cannot)."""
     return t("upload.drop", lang_of(lang), mb=f"{get_settings().max_upload_mb:g}")
+
+
+@callback(Output("upload-shared-note", "children"), Input("lang-store", "data"))
+def shared_folder_note(lang):
+    """Said before the officer picks a file: a school whose workbook comes through the shared folder has
+    every upload refused (load_upload), and learnt it only after trying (found by an audit)."""
+    lang = lang_of(lang)
+
+    def render():
+        viewer = school_or_refuse()
+        shared = shared_folder_file(get_engine(), viewer.school_code)
+        return None if shared is None else feedback(t("upload.sends_shared", lang, file=shared), "info")
+
+    return guarded(render, lang)
 
 
 def _decode(contents: str) -> bytes | None:
