@@ -8,11 +8,12 @@ that the server refuses it or answers with the caller's own data only.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from sync.store import audit_log, inspection_changes, publications, records, users
+from sync.store import audit_log, inspection_changes, publications, records, scores, users
 from tests.test_admin_support import SCHOOLS, count
 from tests.test_security_support import (
     DRAFT_YEAR,
@@ -163,6 +164,28 @@ def test_leader_may_not_publish_but_admin_may(store, app):
     assert count(engine, audit_log, audit_log.c.action == "publish") == 1
 
 
+def test_a_running_year_is_said_to_need_the_box_before_publishing_is_offered(store, app):
+    """The page asked for a confirmation, then refused, naming the CLI's --force (found by an audit): now
+    the page says it beside the year, and the confirmation offers nothing to confirm until it is ticked."""
+    engine, accounts = store
+    with engine.begin() as conn:  # the draft as a sync on 20 Nov leaves it
+        conn.execute(update(scores).where(scores.c.year == DRAFT_YEAR).values(as_of=date(DRAFT_YEAR, 11, 20)))
+    client = client_for(app, accounts["admin"])
+    beside = response_text(call(client, "pub-running.children", {"pub-year.value": DRAFT_YEAR, "lang-store.data": "en"}))
+    assert f"{DRAFT_YEAR} is still running" in beside and "publish a running year early" in beside
+    assert "--force" not in beside
+    assert "null" in response_text(call(client, "pub-running.children", {"pub-year.value": PUBLISHED_YEAR}))
+    asked = {"pub-open.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "pub-force.value": False, "lang-store.data": "zh-Hans"}
+    answer = json.loads(response_text(call(client, "pub-confirm-body.children", asked)))["response"]
+    assert answer["pub-confirm"]["disabled"] is True
+    assert "pub-tick-first" in json.dumps(answer, ensure_ascii=False) and "请先勾选上方" in json.dumps(answer, ensure_ascii=False)
+    ticked = json.loads(response_text(call(client, "pub-confirm-body.children", {**asked, "pub-force.value": True})))
+    assert ticked["response"]["pub-confirm"]["disabled"] is False
+    refused = response_text(call(client, "pub-result.children", {"pub-confirm.n_clicks": 1, "pub-year.value": DRAFT_YEAR,
+                                                                 "pub-force.value": False, "lang-store.data": "en"}))
+    assert "still running" in refused and "--force" not in refused and "publish a running year early" in refused
+
+
 def test_republishing_needs_the_force_box(store, app):
     engine, accounts = store
     client = client_for(app, accounts["admin"])
@@ -170,7 +193,7 @@ def test_republishing_needs_the_force_box(store, app):
     text = response_text(call(client, "pub-result.children", asked))
     assert "pub-error" in text and "已發布" in text and "重新發布" in text  # the page's own box, not --force
     english = response_text(call(client, "pub-result.children", {**asked, "lang-store.data": "en"}))
-    assert "already published" in english
+    assert "already published" in english and "--force" not in english and "tick" in english
     assert count(engine, publications, publications.c.year == PUBLISHED_YEAR) == 1
 
 

@@ -53,6 +53,7 @@ def layout(**_query):
                                                             value=years[0] if years else None, clearable=False)], md=2),
             dbc.Col([dbc.Label(T("pub.note")), dbc.Input(id="pub-note")], md=6),
         ], className="g-2 mb-2"),
+        html.Div(id="pub-running"),
         dbc.Checkbox(id="pub-force", label=t("pub.force"), value=False, className="mb-2"),
         dbc.Button(T("pub.publish"), id="pub-open", color="primary", n_clicks=0, className="mb-3"),
         html.Div(id="pub-result"),
@@ -128,21 +129,51 @@ def render_state(year, lang, _published):
     return guarded(render, lang)
 
 
+def running_as_of(year: int) -> str | None:
+    """The day a still running year's draft is computed to; None once the year is over (or nothing is)."""
+    from datetime import date
+
+    from sync.results import draft_as_of
+
+    as_of = draft_as_of(get_engine(), year)
+    return None if as_of is None or as_of == date(year, 12, 31) else str(as_of)
+
+
+@callback(Output("pub-running", "children"), Input("pub-year", "value"), Input("lang-store", "data"))
+def say_the_year_is_running(year, lang):
+    """Said before the click: publishing a running year takes the box below ticked (the page asked for a
+    confirmation first and refused after it; found by an audit)."""
+    lang = lang_of(lang)
+
+    def render():
+        admin_or_refuse()
+        as_of = running_as_of(page_year(year)) if year else None
+        return None if as_of is None else feedback(t("pub.running", lang, year=page_year(year), as_of=as_of), "info")
+
+    return guarded(render, lang)
+
+
 @callback(Output("pub-modal", "is_open"), Output("pub-confirm-title", "children"), Output("pub-confirm-body", "children"),
+          Output("pub-confirm", "disabled"),
           Input("pub-open", "n_clicks"), Input("pub-cancel", "n_clicks"), State("pub-year", "value"),
-          State("lang-store", "data"), prevent_initial_call=True)
-def ask_to_confirm(_open, _cancel, year, lang):
-    """The confirmation repeats what will be frozen."""
+          State("pub-force", "value"), State("lang-store", "data"), prevent_initial_call=True)
+def ask_to_confirm(_open, _cancel, year, force, lang):
+    """The confirmation repeats what will be frozen; for a running year without the box ticked it says
+    what to tick instead, and offers nothing to confirm."""
     lang = lang_of(lang)
     if ctx.triggered_id == "pub-cancel" or not year:
-        return False, no_update, no_update
+        return False, no_update, no_update, no_update
     refused = refusal_for(admin_or_refuse, lang)
     if refused is not None:
-        return False, no_update, no_update
+        return False, no_update, no_update, no_update
     try:
         year = page_year(year)
     except ValueError:  # a year the picker never holds: nothing to confirm
-        return False, no_update, no_update
+        return False, no_update, no_update, no_update
+    as_of = running_as_of(year)
+    if as_of is not None and not force:
+        return True, t("pub.confirm_title", lang, year=year), feedback(
+            t("pub.refused_running", lang, year=year, as_of=as_of), "warning", "pub-tick-first"), True
     publication, diff = year_state(year)
     changed = diff[diff["changed"]]
     names = [html.Li(f"{r.school_code} {to_language(str(r.name or ''), lang)}: {_total(r.total_before) or '–'} → "
@@ -154,7 +185,7 @@ def ask_to_confirm(_open, _cancel, year, lang):
     said = (t("pub.confirm_body", lang, total=len(diff), changed=len(changed)) if publication is not None
             else t("pub.first_count", lang, total=len(diff)) + t("pub.confirm_body_first", lang))
     body = [html.P(said), html.Ul(names + more, className="small mb-0", id="pub-confirm-changes")]
-    return True, t("pub.confirm_title", lang, year=year), body
+    return True, t("pub.confirm_title", lang, year=year), body, False
 
 
 @callback(Output("pub-result", "children"), Output("pub-modal", "is_open", allow_duplicate=True),
