@@ -314,7 +314,7 @@ class _Extents:
 _FAR_REF = re.compile(rb'<(?:c r="(?:[A-Z]{2}|[A-Z]\d{6})|row r="\d{6})')
 # A cell with something in it (a value, a formula or inline text): a border or a fill alone on an empty
 # cell far away, or a row height down to 1048576, is formatting calamine lays out nothing for.
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*?(?<!/)>\s*<(?:v|f|is)\b')
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^<>]*?(?<!/)>\s*<(?:v|f|is)\b')
 
 
 # Valid SpreadsheetML that Excel itself does not write, but other programs do: elements with a
@@ -323,7 +323,7 @@ _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*?(?<!/)>\s*<(?:v|f|is
 # cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
 _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
-_TAG = re.compile(rb"<(row|c)\b([^>]*?)/?>")
+_TAG = re.compile(rb"<(row|c)\b([^<>]*?)/?>")
 _R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})(\d*)["']""")
 
 
@@ -466,26 +466,35 @@ def _whole(source: Path | bytes, head: bytes) -> bytes:
 
 # ---------------------------------------------------------------- formula errors
 
-# A cell's body runs to its own </c>, never past the next cell: a self-closing <c t="e"/> (valid, and
-# without a body) or an unclosed one must not make each search scan to the end of the sheet.
-_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*(?<!/)>((?:(?!</c>|<c[ >]).)*?)</c>', re.S)
+# Every search over a part's XML is linear in its size: a workbook is hostile input, and a pattern
+# that can rescan (a lazy [^>]*? crossing the next "<", an attribute looked for anywhere in a tag of a
+# megabyte) took minutes on a 28 KB file, holding the sync's lock meanwhile (found by an audit).  So a
+# tag is matched up to its own ">" and never past a "<", and its attributes are looked up one by one.
+#
+# A cell and its body, which runs to its own </c>, never past the next cell: a self-closing <c/> (valid,
+# and without a body) or an unclosed one must not make each search scan to the end of the sheet.
+_CELL_WITH_BODY = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^<>]*)(?<!/)>((?:(?!</c>|<c[ >]).)*?)</c>', re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
-_SHEET_ENTRY = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"', re.S)
-_REL_ENTRY = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"', re.S)
-_REL_ENTRY_REV = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"', re.S)
+_SHEET_TAG = re.compile(rb"<sheet\b([^<>]*)>")
+_RELATIONSHIP_TAG = re.compile(rb"<Relationship\b([^<>]*)>")
+_COL_TAG = re.compile(rb"<col\b([^<>]*)>")
+_ATTRIBUTES = {name: re.compile(rb"\b" + name + rb'="([^"]*)"')
+               for name in (b"t", b"name", b"r:id", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
+                            b"formatCode")}
 
 
-_HIDDEN_COL = re.compile(rb'<col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
-_COL_SPAN = re.compile(rb'\bmin="(\d+)"[^>]*?\bmax="(\d+)"|\bmax="(\d+)"[^>]*?\bmin="(\d+)"')
+def _attribute(attrs: bytes, name: bytes) -> bytes | None:
+    found = _ATTRIBUTES[name].search(attrs)
+    return None if found is None else found[1]
 
 
 def _hidden_columns(data: bytes) -> frozenset:
     """0-based columns a sheet part hides, within the width a table could have."""
     out = set()
-    for tag in _HIDDEN_COL.findall(data):
-        span = _COL_SPAN.search(tag)
-        if span:
-            low, high = (int(span[1]), int(span[2])) if span[1] else (int(span[4]), int(span[3]))
+    for attrs in _COL_TAG.findall(data):
+        low, high = _attribute(attrs, b"min"), _attribute(attrs, b"max")
+        if _attribute(attrs, b"hidden") in (b"1", b"true") and low and high and low.isdigit() and high.isdigit():
+            low, high = int(low), int(high)
             out.update(range(low - 1, min(high, low + 200)))
     return frozenset(out)
 
@@ -512,7 +521,9 @@ def _xlsx_error_cells(z: _Package, hidden: dict | None = None) -> dict[str, list
                     hidden[sheet] = columns
             cells = []
             if b't="e"' in data:
-                for col, row, body in _ERROR_CELL.findall(data):
+                for col, row, attrs, body in _CELL_WITH_BODY.findall(data):
+                    if _attribute(attrs, b"t") != b"e":
+                        continue
                     value = _VALUE.search(body)
                     text = html.unescape(value[1].decode()) if value else "#N/A"
                     cells.append((int(row) - 1, _column_index(col.decode()), ExcelError(text)))
@@ -529,9 +540,8 @@ def _xlsx_error_cells(z: _Package, hidden: dict | None = None) -> dict[str, list
         return {}
 
 
-_NUM_FMT = re.compile(rb'<numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"')
-_CELL_XFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
-_XF = re.compile(rb"<xf\b([^>]*)")
+_NUM_FMT_TAG = re.compile(rb"<numFmt\b([^<>]*)>")
+_XF = re.compile(rb"<xf\b([^<>]*)")
 _XF_NUM_FMT = re.compile(rb'\bnumFmtId="(\d+)"')
 _UNIT_WORDS_IN_FORMAT = ("万", "萬", "千元")
 
@@ -555,15 +565,17 @@ def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
         styles = z.read("xl/styles.xml")
         if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT):
             return {}
-        unit_formats = {fid for fid, code in _NUM_FMT.findall(styles) if _shows_another_unit(html.unescape(code.decode()))}
-        xfs = _CELL_XFS.search(styles)
-        if not unit_formats or xfs is None:
+        unit_formats = {_attribute(attrs, b"numFmtId") for attrs in _NUM_FMT_TAG.findall(styles)
+                        if _shows_another_unit(html.unescape((_attribute(attrs, b"formatCode") or b"").decode()))}
+        start = styles.find(b"<cellXfs")
+        end = styles.find(b"</cellXfs>", start)
+        if not unit_formats or start < 0 or end < 0:
             return {}
-        styled = {str(i).encode() for i, attrs in enumerate(_XF.findall(xfs[1]))
+        styled = {str(i).encode() for i, attrs in enumerate(_XF.findall(styles, start, end))
                   if (m := _XF_NUM_FMT.search(attrs)) and m[1] in unit_formats}
         if not styled:
             return {}
-        cell = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^>]*?\bs="(' + b"|".join(sorted(styled)) + rb')"')
+        cell = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^<>]*?\bs="(' + b"|".join(sorted(styled)) + rb')"')
         out = {}
         for sheet, part in _xlsx_sheet_parts(z):
             found = frozenset((int(row) - 1, _column_index(col.decode()))
@@ -578,9 +590,13 @@ def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
 def _xlsx_sheet_parts(z: _Package) -> list[tuple[str, str]]:
     """(sheet name, zip member) of each sheet an .xlsx's workbook.xml lists, where the member exists."""
     rels = z.read("xl/_rels/workbook.xml.rels")
-    targets = {i: t for i, t in _REL_ENTRY.findall(rels)} | {i: t for t, i in _REL_ENTRY_REV.findall(rels)}
+    targets = {_attribute(attrs, b"Id"): _attribute(attrs, b"Target") or b""
+               for attrs in _RELATIONSHIP_TAG.findall(rels)}
     parts = []
-    for name, rid in _SHEET_ENTRY.findall(z.read("xl/workbook.xml")):
+    for attrs in _SHEET_TAG.findall(z.read("xl/workbook.xml")):
+        name, rid = _attribute(attrs, b"name"), _attribute(attrs, b"r:id")
+        if name is None or rid is None:
+            continue
         target = targets.get(rid, b"").decode()
         part = target.lstrip("/") if target.startswith("/") else "xl/" + target
         if part in z.members:
@@ -676,17 +692,17 @@ def _xls_error_cells(source: Path | bytes, hidden: dict | None = None,
         return {}
 
 
-_FORMULA_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?<!/)>((?:(?!</c>|<c[ >]).)*?<f[ >](?:(?!</c>|<c[ >]).)*?)</c>', re.S)
-_FORMULA = re.compile(rb"<f[^>]*>(.*?)</f>", re.S)
-_HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")  # openpyxl writes an empty <v></v> for "no value"
+_FORMULA = re.compile(rb"<f\b[^<>]*>([^<]*)</f>")  # a formula's text holds no raw "<" (it is &lt;)
+_HAS_VALUE = re.compile(rb"<v(?:\s[^<>]*)?>[^<]")  # openpyxl writes an empty <v></v> for "no value"
 
 
 def _formulas_without_value(data: bytes) -> list[tuple[int, int, str]]:
     """Cells with a formula and no <v> (what a program writes when it cannot calculate), and cells of
     =TODAY() or =NOW() whatever they hold (the day of the last save, not the record's)."""
     out = []
-    for col, row, attrs, body in _FORMULA_CELL.findall(data):
+    for col, row, attrs, body in _CELL_WITH_BODY.findall(data):
+        if b"<f>" not in body and b"<f " not in body:
+            continue
         formula = _FORMULA.search(body)
         text = "=" + (html.unescape(formula[1].decode()) if formula else "")
         if VOLATILE.search(text):
