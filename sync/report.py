@@ -729,10 +729,13 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         ws = book[sheet_name]
         col = p.col_no or 1
         cell = _owning_cell(ws, p.row, col)
-        if isinstance(cell.value, (str, int, float)):
+        masked = masked_cell(cell.value) if isinstance(cell.value, (str, int, float)) else cell.value
+        if masked != cell.value:
             # The copy is kept on the server for the school to download: an identity or phone number
-            # refused for privacy is not kept in it.
-            cell.value = masked_cell(cell.value)
+            # refused for privacy is not kept in it.  Written as text: openpyxl would make text that
+            # starts with "=" a live formula, in a copy the bureau downloads too (found by an audit).
+            cell.value = masked
+            cell.data_type = "s" if isinstance(masked, str) else cell.data_type
         cell.fill = bad
         text = f"{p.reason_zh}\n{p.reason_en}"
         if cell.comment is not None:

