@@ -144,19 +144,70 @@ def _install_hardening(app: Dash) -> None:
 
 
 def _callback_body_ok(body, callbacks: dict) -> bool:
-    """Whether `body` has the parts Dash's dispatch reads, of the kinds it reads them as, for a callback
-    of this app with as many inputs and states as it takes (Dash set `callbacks` up before this runs)."""
+    """Whether `body` is a request Dash's dispatch can read for a callback of this app: the parts it
+    reads, each of the kind it reads it as, and the inputs, states and outputs that callback has, in its
+    order (Dash set `callbacks` up before this runs).  Anything else was a 500 with a traceback in the
+    log, one per request (found by two audits)."""
     if not isinstance(body, dict) or not isinstance(body.get("output"), str) \
             or not isinstance(body.get("inputs"), list):
-        return False
-    kinds = {"outputs": (dict, list), "state": (list,), "changedPropIds": (list,)}
-    if not all(key not in body or isinstance(body[key], kind) for key, kind in kinds.items()):
         return False
     spec = callbacks.get(body["output"])
     if spec is None:
         return not callbacks  # an output no callback writes (the map is never empty once Dash is set up)
-    return len(body["inputs"]) == len(spec.get("inputs", [])) and \
-        len(body.get("state", [])) == len(spec.get("state", []))
+    changed = body.get("changedPropIds", [])
+    return (_dependencies_sent(body["inputs"], spec.get("inputs", []))
+            and _dependencies_sent(body.get("state", []), spec.get("state", []))
+            and _outputs_sent(body.get("outputs"), body["output"])
+            and isinstance(changed, list) and all(isinstance(c, str) for c in changed)
+            and _router_path_ok(body["inputs"]))
+
+
+def _dependencies_sent(sent, expected: list[dict]) -> bool:
+    """Inputs (or states) as the browser sends them: one per dependency, the same component and property;
+    a pattern-matching one (its id a JSON object) as one item or, for ALL, a list of them."""
+    if not isinstance(sent, list) or len(sent) != len(expected):
+        return False
+    for item, want in zip(sent, expected, strict=True):
+        if str(want["id"]).startswith("{"):
+            items = item if isinstance(item, list) else [item]
+            if not all(isinstance(i, dict) and isinstance(i.get("id"), dict) and i.get("property") == want["property"]
+                       for i in items):
+                return False
+        elif not (isinstance(item, dict) and item.get("id") == want["id"] and item.get("property") == want["property"]):
+            return False
+    return True
+
+
+def _outputs_sent(sent, output_key: str) -> bool:
+    """`outputs` as the browser sends them: an object for one output, a list for several (the key
+    "..a.children...b.data.."), naming the callback's components (a pattern's: a list or an object)."""
+    multi = output_key.startswith("..")
+    parts = output_key.strip(".").split("...") if multi else [output_key]
+    items = sent if multi else [sent]
+    if not isinstance(items, list) or len(items) != len(parts):
+        return False
+    for item, part in zip(items, parts, strict=True):
+        ident = part.rsplit(".", 1)[0]
+        if ident.startswith("{"):
+            if not all(isinstance(i, dict) and isinstance(i.get("id"), dict) and isinstance(i.get("property"), str)
+                       for i in (item if isinstance(item, list) else [item])):
+                return False
+        elif not (isinstance(item, dict) and item.get("id") == ident and isinstance(item.get("property"), str)):
+            return False
+    return True
+
+
+def _router_path_ok(inputs: list[dict]) -> bool:
+    """Dash pages' router reads the address as a path on this server: a pathname of null, 5 or "abc" (no
+    browser sends one) raised inside Dash."""
+    for item in inputs:
+        if isinstance(item, dict) and item.get("id") == "_pages_location":
+            value = item.get("value")
+            if item.get("property") == "pathname" and not (isinstance(value, str) and value.startswith("/")):
+                return False
+            if item.get("property") == "search" and not (value is None or isinstance(value, str)):
+                return False
+    return True
 
 
 def _install_extras(server) -> None:

@@ -139,7 +139,7 @@ def page_year(value) -> int:
     `guarded`: the page's message)."""
     try:
         year = int(value)
-    except OverflowError:  # 1e400 arrives as infinity
+    except (OverflowError, TypeError):  # 1e400 arrives as infinity; {} or [2026] is no number at all
         raise ValueError(f"year {value!r} is not a number of a year") from None
     if isinstance(value, bool) or not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValueError(f"year {value!r} is outside {FIRST_YEAR}-{LAST_YEAR}")

@@ -102,6 +102,32 @@ def test_a_download_of_a_huge_year_is_a_short_refusal(store, app, who, path):
     assert page.status_code == 404 and "沒有這個年度" in page.get_data(as_text=True)
 
 
+def _nav_body(**change) -> str:
+    """A body the navbar's toggler sends, with one part changed as the second audit's fuzzer did."""
+    body = {"output": "nav-collapse.is_open", "outputs": {"id": "nav-collapse", "property": "is_open"},
+            "inputs": [{"id": "nav-toggler", "property": "n_clicks", "value": 1},
+                       {"id": "nav-location", "property": "pathname", "value": "/"}],
+            "state": [{"id": "nav-collapse", "property": "is_open", "value": False}],
+            "changedPropIds": ["nav-toggler.n_clicks"]}
+    return json.dumps({**body, **change})
+
+
+_ROUTER = {"output": ".._pages_content.children..._pages_store.data..",
+           "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+           "state": [], "changedPropIds": ["_pages_location.pathname"]}
+# Each was a 500 with a traceback in the log (the second audit's fuzzer, 3,202 bodies a role).
+MALFORMED = [
+    _nav_body(outputs=None), _nav_body(outputs={"id": "nope", "property": "children"}), _nav_body(outputs=[1, 2, 3]),
+    _nav_body(inputs=[1, 1]), _nav_body(inputs=[{"property": "n_clicks"}, {"property": "pathname"}]),
+    _nav_body(state=[1]), _nav_body(changedPropIds=[1, {}, None]),
+    _nav_body(inputs=[{"id": "nav-location", "property": "pathname", "value": "/"},
+                      {"id": "nav-toggler", "property": "n_clicks", "value": 1}]),  # another callback's order
+    json.dumps({**_ROUTER, "outputs": [{"id": "_pages_content", "property": "children"}]}),
+] + [json.dumps({**_ROUTER, "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                                       {"id": "_pages_location", "property": "search", "value": None}]})
+     for path in (None, 5, ["/"], "abc", {})]
+
+
 @pytest.mark.parametrize("body", ["null", "[]", "[1, 2]", "{}", '"x"', "{{{", "[" * 100_000 + "]" * 100_000,
                                   json.dumps({"output": "school-content.children", "inputs": "x"}),
                                   json.dumps({"output": "school-content.children"}),
@@ -114,12 +140,34 @@ def test_a_download_of_a_huge_year_is_a_short_refusal(store, app, who, path):
                                   json.dumps({"output": "upload-outcome.data",
                                               "outputs": {"id": "upload-outcome", "property": "data"},
                                               "inputs": [{"id": "upload-workbook", "property": "contents",
-                                                          "value": {"a": 1}}]})])
+                                                          "value": {"a": 1}}]})] + MALFORMED)
 def test_a_callback_body_dash_cannot_read_is_a_400(store, app, body):
     _engine, accounts = store
     response = client_for(app, accounts["school"]).post("/_dash-update-component", data=body,
                                                         content_type="application/json")
     assert response.status_code == 400, response.get_data(as_text=True)[:200]
+
+
+def test_the_bodies_a_browser_sends_still_reach_their_callbacks(store, app):
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    assert client.post("/_dash-update-component", data=_nav_body(), content_type="application/json").status_code == 200
+    router = json.dumps({**_ROUTER, "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/upload"},
+                                               {"id": "_pages_location", "property": "search", "value": ""}]})
+    assert client.post("/_dash-update-component", data=router, content_type="application/json").status_code == 200
+
+
+@pytest.mark.parametrize("output, values, answer", [
+    ("school-picker-row.children", {"year.value": {}}, '"children": null'),  # no picker for a year it never holds
+    ("school-picker-row.children", {"year.value": [2026]}, '"children": null'),
+    ("audit-entries.children", {"audit-action.value": {}}, "not valid"),
+    ("audit-entries.children", {"audit-action.value": 10**30}, "not valid"),
+])
+def test_a_value_of_a_kind_no_picker_holds_is_answered_not_a_server_error(store, app, output, values, answer):
+    _engine, accounts = store
+    response = call(client_for(app, accounts["admin"]), output, {**values, "lang-store.data": "en"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert answer in response_text(response)
 
 
 # --- 2. log-out started by another site ------------------------------------------------------------

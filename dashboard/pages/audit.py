@@ -13,7 +13,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import audit
 from dashboard.i18n import bilingual_text, catalogue, t, to_language
 from dashboard.layout import T, lang_of
-from dashboard.pages._admin import admin_or_refuse, refusal_for, text_table
+from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.cells import is_missing
 from sync.store import get_engine
 
@@ -93,6 +93,8 @@ def render_trail(action, lang):
     if refused is not None:
         return refused, None
     engine = get_engine()
+    if action is not None and action not in audit.ACTIONS:  # only the picker's actions: {} was a 500
+        return feedback(t("page.bad_request", lang), "danger"), None
     entries = audit.entries(engine, limit=500, action=action or None)
     rows = [[e["at"].strftime("%Y-%m-%d %H:%M:%S"), e["username"], t(f"action.{e['action']}", lang),
              e["school_code"], _detail(e["detail"], lang)] for e in entries]
