@@ -119,3 +119,15 @@ def test_a_failed_sync_runs_message_is_shown_in_the_readers_language():
     english_only = [{**runs[0], "message": "this run was cut short; the next run completed its work"}]
     assert sync_run_rows(english_only, "en")[0][3] == sync_run_rows(english_only, "zh-Hant")[0][3] == \
         "this run was cut short; the next run completed its work"
+
+
+def test_a_findings_source_file_is_named_as_on_disk_in_every_language():
+    """Converted to Simplified, 教體局督查與名冊.xlsx named a file that does not exist (found by an audit);
+    a finding entered on the page says so in the reader's words."""
+    from dashboard.pages.inspections import _source_label
+
+    from_workbook = {"editable": False, "source": "bureau/教體局督查與名冊.xlsx"}
+    assert _source_label(from_workbook, "zh-Hans") == "bureau/教體局督查與名冊.xlsx"
+    entered = {"editable": True, "source": "督查記錄（儀表板錄入）"}
+    assert [_source_label(entered, lang) for lang in ("zh-Hant", "zh-Hans", "en")] == [
+        "本頁錄入", "本页录入", "entered on this page"]

@@ -169,6 +169,12 @@ def form_title(editing, lang):
     return (t("insp.edit", lang, id=editing) if editing else t("insp.new", lang)), not editing
 
 
+def _source_label(row: dict, lang: str) -> str:
+    """Where a finding came from: entered on this page, in the reader's words; else the bureau workbook's
+    path as it is on disk (converted to Simplified it named a file that does not exist)."""
+    return t("insp.source_manual", lang) if row["editable"] else (row["source"] or "")
+
+
 def _yes(value, lang: str) -> str:
     return t("insp.yes", lang) if value else ""
 
@@ -248,7 +254,7 @@ def render_findings(lang, year, _saved):
              inspection_kind_label(r["kind"], lang),
              to_language(r["finding"] or "", lang), r["deduction"], _yes(r["falsification"], lang),
              _yes(r["major_incident"], lang), r["indicator"], r["assessed_points"],
-             f"#{r['record_id']} {to_language(r['source'] or '', lang)}"] for r in found]
+             f"#{r['record_id']} {_source_label(r, lang)}"] for r in found]
     options = [{"label": f"#{r['record_id']} {r['date']} {r['school_code']} {to_language(r['finding'] or '', lang)}"[:80],
                 "value": r["record_id"]} for r in found if r["editable"]]
     history = [[c["changed_at"].strftime("%Y-%m-%d %H:%M:%S"), c["changed_by"], f"#{c['record_id']}",
