@@ -81,15 +81,18 @@ def type_label(school_type: str | None, lang: str) -> str:
 _ISO_WEEK = re.compile(r"\b(\d{4})-W(\d{2})\b")
 
 
-def with_week_dates(text: str) -> str:
-    """A term week as a person finds it in a diary: 2026-W16 → 2026-W16 (4/13–4/19)."""
+def with_week_dates(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A term week as a person finds it in a diary, in the reader's way of writing days:
+    2026-W16 → 2026-W16（4月13日–4月19日）, or 2026-W16 (Apr 13–Apr 19) in English."""
     def dated(m: re.Match) -> str:
         try:
             monday = date.fromisocalendar(int(m[1]), int(m[2]), 1)
         except ValueError:
             return m[0]
         sunday = monday + timedelta(days=6)
-        return f"{m[0]} ({monday.month}/{monday.day}–{sunday.month}/{sunday.day})"
+        if lang == "en":
+            return f"{m[0]} ({monday:%b} {monday.day}–{sunday:%b} {sunday.day})"
+        return f"{m[0]}（{monday.month}月{monday.day}日–{sunday.month}月{sunday.day}日）"
     return _ISO_WEEK.sub(dated, text) if "-W" in text else text
 
 

@@ -157,7 +157,9 @@ def test_a_term_week_is_shown_with_its_dates():
     """An officer cannot tell what 2026-W16 is: its Monday to Sunday go beside it."""
     from dashboard.layout import with_week_dates
 
-    assert with_week_dates("缺：2026-W12、2026-W16") == "缺：2026-W12 (3/16–3/22)、2026-W16 (4/13–4/19)"
+    assert with_week_dates("缺：2026-W12、2026-W16") == "缺：2026-W12（3月16日–3月22日）、2026-W16（4月13日–4月19日）"
+    assert with_week_dates("missing: 2026-W52", "en") == "missing: 2026-W52 (Dec 21–Dec 27)"
+    assert with_week_dates("本周（2026-W49）", "zh-Hans") == "本周（2026-W49（11月30日–12月6日））"
     assert with_week_dates("2025-W53 and 2026-12") == "2025-W53 and 2026-12"  # 2025 has no week 53
 
 

@@ -189,7 +189,7 @@ def todo_list(todo: dict, lang: str):
     if counts["drill_due"]:
         items.append(("warning", t("todo.drill", lang, period=labels["drill_period"])))
     if counts["class_due"]:
-        items.append(("warning", t("todo.class", lang, week=with_week_dates(labels["week"]))))
+        items.append(("warning", t("todo.class", lang, week=with_week_dates(labels["week"], lang))))
     if counts["hazards_due_soon"]:
         items.append(("warning", t("todo.hazards_soon", lang, n=counts["hazards_due_soon"], days=queries.HAZARD_SOON_DAYS)))
     if counts["guards_untrained"]:
@@ -211,9 +211,9 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
         entry = indicators[ind_id] or {}
         title = entry.get("title_en") if en and entry.get("title_en") else to_language(entry.get("title") or ind_id, lang)
         detail = with_week_dates(entry.get("detail_en") if en and entry.get("detail_en")
-                                 else to_language(entry.get("detail") or "", lang))
+                                 else to_language(entry.get("detail") or "", lang), lang)
         hint = with_week_dates(entry.get("hint_en") if en and entry.get("hint_en")
-                               else to_language(entry.get("hint") or "", lang))
+                               else to_language(entry.get("hint") or "", lang), lang)
         if hint and _no_guard_on_record(entry):
             # 「更換超過55周歲的保安」 to a school with no guard on record: the step is to record them.
             promised = _PROMISE.search(hint)
