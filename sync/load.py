@@ -938,6 +938,9 @@ def _start_run(engine: Engine, trigger: str, now: datetime) -> int:
         return result.inserted_primary_key[0]
 
 
+RUN_NAMES_KEPT = 10
+
+
 def _finish_run(engine: Engine, summary: RunSummary) -> None:
     counts = summary.counts()
     body = {
@@ -946,6 +949,11 @@ def _finish_run(engine: Engine, summary: RunSummary) -> None:
         "rows_removed": sum(o.rows_removed for o in summary.sources),
         "rows_rejected": sum(o.rows_rejected for o in summary.sources),
     }
+    not_loaded = [o.display_name for o in summary.sources if o.action in ("refused", "failed")]
+    if not_loaded:
+        # Which files, so a run whose status says some were refused is not read as the upload that
+        # started it being refused (found by an audit); a county's first run may refuse many: the first few.
+        body["not_loaded"] = not_loaded[:RUN_NAMES_KEPT]
     if summary.recomputed:
         body["scores"] = "recomputed"
     with engine.begin() as conn:

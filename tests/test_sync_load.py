@@ -165,6 +165,27 @@ def test_a_refused_file_keeps_its_previous_records_and_is_reported_every_run(eng
     assert status[0] == "refused" and "保安人員" in status[1]
 
 
+def test_a_run_names_the_files_it_did_not_load_in_the_history(engine, inbox):
+    """Found by an audit: every upload's run read 'some refused' in the history, for another school's file
+    nobody named; the official took the school's upload for refused."""
+    import dashboard.app  # noqa: F401 - the pages register with the app first
+    from dashboard.pages.audit import sync_summary
+    from sync.store import sync_runs
+
+    _sync(engine, inbox)
+    book = school_book("1001")
+    del book["保安人員"]
+    write_xlsx(inbox / "schools" / "1001.xlsx", book)
+    _sync(engine, inbox)
+    with engine.connect() as conn:
+        body = conn.execute(select(sync_runs.c.summary).order_by(sync_runs.c.run_id.desc())).scalars().first()
+    assert body["not_loaded"] == ["schools/1001.xlsx"]
+    assert "未導入的文件：schools/1001.xlsx" in sync_summary(body, "zh-Hant")
+    assert "not loaded: schools/1001.xlsx" in sync_summary(body, "en")
+    many = {"counts": {"refused": 12}, "not_loaded": [f"s{n}.xlsx" for n in range(10)]}
+    assert sync_summary(many, "en").endswith("s9.xlsx and 2 more")
+
+
 def test_a_refusal_in_the_run_history_gives_each_reason_once_with_where(engine, inbox):
     """Found by an audit: phone numbers in three cells left the history the same sentence three times,
     and nowhere where; the school's office reads that line to find what to fix."""

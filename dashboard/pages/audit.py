@@ -55,6 +55,11 @@ def sync_summary(summary, lang: str) -> str:
     if "rows_added" in summary:
         parts.append(t("audit.sync_rows", lang, added=summary.get("rows_added", 0),
                        removed=summary.get("rows_removed", 0), rejected=summary.get("rows_rejected", 0)))
+    not_loaded = summary.get("not_loaded")
+    if isinstance(not_loaded, list) and not_loaded:
+        more = sum((summary.get("counts") or {}).get(k, 0) for k in ("refused", "failed")) - len(not_loaded)
+        parts.append(t("audit.sync_not_loaded", lang, files=("、" if lang != "en" else ", ").join(map(str, not_loaded)))
+                     + (t("audit.sync_more", lang, more=more) if more > 0 else ""))
     return ("；" if lang != "en" else "; ").join(parts) or _detail(summary, lang)
 
 
