@@ -340,3 +340,20 @@ def test_a_school_that_uploads_is_not_told_about_the_shared_folder(county):
     _uploading_school(engine, c.codes[0])
     with as_viewer(app_module, c.users["school"]):
         assert upload.shared_folder_note("zh-Hant") is None
+
+
+def test_an_english_reader_gets_the_sheet_and_column_in_english_beside_the_workbooks_own(county):
+    """The English report showed 應急演練 / 參演人數 alone (found by an audit); the Chinese stays, as the
+    tab and the header the school looks for say it."""
+    from dashboard.pages import upload
+    from sync.validate import Problem
+
+    problem = Problem("row", "應急演練", 3, "參演班級數", "-2", "不能小於 0", "cannot be below 0",
+                      sheet_key="drills", column_key="classes", col_no=6)
+    stranger = Problem("file", "備註", None, "說明", None, "多餘的表", "an extra sheet")
+    plain = upload._plain([problem, stranger])
+    english = page_text(upload.problems_table(plain, "en"))
+    assert "應急演練 (Emergency drills)" in english and "參演班級數 (participating classes)" in english
+    assert "備註" in english and "備註 (" not in english  # no English name to give
+    hans = page_text(upload.problems_table(plain, "zh-Hans"))
+    assert "应急演练" in hans and "Emergency drills" not in hans
