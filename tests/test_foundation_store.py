@@ -83,3 +83,24 @@ def test_a_mariadb_store_waits_for_answers_as_long_as_its_url_says_else_ten_minu
         with eng.connect() as conn:
             assert conn.connection.dbapi_connection._read_timeout == expected, url
         eng.dispose()
+
+
+def test_a_store_made_before_0001_had_the_computed_at_index_gets_it_and_matches_the_models(store_url):
+    """0001 was given ix_scores_computed_at after stores had been made with it (found by an audit): such a
+    store, upgraded, kept its data but missed the index for good.  0003 adds it where it is missing."""
+    from alembic import command
+
+    from sync.migrate import alembic_config
+
+    engine = _upgraded(store_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_scores_computed_at" + (" ON scores" if "mysql" in store_url else ""))
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.stamp(cfg, "0002")  # as such a store stood
+    upgrade(engine)
+    assert current_revision(engine) == "0003"
+    assert "ix_scores_computed_at" in {i["name"] for i in inspect(engine).get_indexes("scores")}
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata) == []
+    engine.dispose()
