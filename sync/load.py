@@ -1017,6 +1017,10 @@ def _recompute(engine: Engine, workers: int = 1, today: date | None = None) -> s
         return "scores not recomputed: sync.results is not available"
     try:
         results.recompute(engine, workers=workers, today=today)
+    except (DBAPIError, SQLAlchemyError) as err:  # the store went away midway: the driver's line, not the SQL
+        log.error("recomputing the scores failed: %s", first_line(err))
+        return (f"分數未能重新計算(數據庫:{first_line(err)}),下次同步重算 / scores not recomputed (the store: "
+                f"{first_line(err)}); the next run recomputes them")
     except Exception as err:  # the records are loaded; a scoring failure must not undo that
         log.exception("recomputing the scores failed")
         return f"scores not recomputed: {type(err).__name__}: {err}"
@@ -1058,7 +1062,6 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
             elif run.registry_missing:
                 summary.message = run.registry_missing
                 log.warning("%s", run.registry_missing)
-            summary.finished_at = county_now()
             changed = any(o.action in ("loaded", "removed") for o in summary.sources)
             if recompute and (changed or (not run.inbox_problem and (_scores_owed(engine) or
                                                                      _running_year_behind(engine, today) or
@@ -1067,6 +1070,7 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
                 recomputed = _recompute(engine, workers, today)
                 summary.message = "; ".join(m for m in (summary.message, recomputed) if m)
                 summary.recomputed = not recomputed
+            summary.finished_at = county_now()  # the recompute is part of the run's time (found by an audit)
             _finish_run(engine, summary)
     except SyncBusy as err:
         summary.status, summary.message = "busy", str(err)

@@ -711,3 +711,41 @@ def test_the_times_stored_are_the_countys_wall_clock_not_the_servers(engine, inb
             assert abs(stored - county) < timedelta(minutes=2), (stored, county)
     finally:
         settings.reset_caches()
+
+
+def test_a_runs_recorded_end_includes_its_recompute(engine, inbox, monkeypatch):
+    """Found by an audit: a run of 1 min 42 s was recorded as 14.7 s, its end taken before the recompute."""
+    from sync import results
+    from sync.settings import county_now
+
+    ended = []
+    real = results.recompute
+
+    def recompute_then_note(*args, **kwargs):
+        done = real(*args, **kwargs)
+        ended.append(county_now())
+        return done
+
+    monkeypatch.setattr(results, "recompute", recompute_then_note)
+    summary = _sync(engine, inbox, recompute=True)
+    assert summary.recomputed and ended
+    with engine.connect() as conn:
+        finished = conn.execute(select(sync_runs.c.finished_at).where(sync_runs.c.run_id == summary.run_id)).scalar_one()
+    assert finished >= ended[0].replace(microsecond=0)
+
+
+def test_a_store_lost_during_the_recompute_is_said_in_a_line_without_the_sql(engine, inbox, monkeypatch):
+    """Found by an audit: a PostgreSQL restart mid-recompute printed, and stored, SQLAlchemy's dump of the SQL."""
+    from sqlalchemy.exc import OperationalError
+
+    from sync import results
+
+    def store_gone(*_args, **_kwargs):
+        raise OperationalError("SELECT scores.year, scores.kind FROM scores WHERE ...", {"year_1": 2026},
+                               Exception("terminating connection due to administrator command"))
+
+    monkeypatch.setattr(results, "recompute", store_gone)
+    summary = _sync(engine, inbox, recompute=True)
+    assert not summary.recomputed
+    assert "terminating connection due to administrator command" in summary.message
+    assert "SELECT" not in summary.message and "下次同步重算" in summary.message
