@@ -61,3 +61,19 @@ def test_a_failed_log_in_answers_in_the_language_of_its_form(store, app):
     english = app.server.test_client().post("/login", data={"username": "nobody", "password": "wrong-password",
                                                             "lang": "en"}).get_data(as_text=True)
     assert "Wrong user name or password" in english and "账号或密码" not in english and "賬號或密碼" not in english
+
+
+def test_a_log_in_while_the_store_is_down_is_told_so_not_a_bare_server_error(store, app, monkeypatch):
+    """Found by an audit: a bare 500."""
+    from sync.settings import reset_caches
+
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/none")  # port 1: nobody
+    reset_caches()
+    try:
+        response = app.server.test_client().post("/login", data={"username": "boss", "password": "admin-pass-1",
+                                                                 "lang": "zh-Hans"})
+    finally:
+        monkeypatch.undo()
+        reset_caches()
+    assert response.status_code == 503
+    assert "数据库没有响应" in response.get_data(as_text=True)
