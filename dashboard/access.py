@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import pairwise
 from urllib.parse import quote
 
@@ -43,6 +44,7 @@ _hasher = PasswordHasher()
 # Verifying against this keeps a wrong user name as slow as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password")
 MIN_PASSWORD_LENGTH = 8
+SESSION_IDLE = timedelta(hours=12)
 # What guessers try first (the most used passwords in Chinese and English leak lists, and this product's
 # own words), compared without case.  Length alone let 12345678 and 88888888 guard a school's account.
 _GUESSED_FIRST = frozenset("""
@@ -473,11 +475,21 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
     from flask import jsonify, redirect, request
     from flask_login import login_user, logout_user
 
+    from sync.settings import get_settings
+
+    https = get_settings().https
     server.config.update(
         SECRET_KEY=secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # Over https the cookie never travels in clear; a bureau intranet on plain http would lose every
+        # log-in with it, so it is a setting (found by an audit).
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_SECURE=https,
+        # A session unused for this long ends (each request renews it): a copied cookie or a shared
+        # computer left signed in was good for Flask's 31 days.
+        PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
     )
 
     @server.before_request
@@ -532,6 +544,9 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
 
             logging.getLogger(__name__).error("log-in: the store cannot be reached: %s", first_line(err))
             return _login_page("login.store_down", next_url, lang), 503
+        from flask import session
+
+        session.permanent = True  # expires after SESSION_IDLE without a request, not with the browser only
         login_user(viewer)
         if on_login is not None:
             on_login(viewer)

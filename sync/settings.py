@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", description="Flask session secret (generated if empty)")
     max_upload_mb: float = Field(default=10.0, gt=0, description="largest workbook a school may upload")
     sync_workers: int = Field(default=0, ge=0, description="processes checking workbooks in a sync (0: one per core)")
+    https: bool = Field(default=False, description="the dashboard is reached over https (session cookies marked Secure)")
 
     @field_validator("inbox", mode="before")
     @classmethod

@@ -77,3 +77,35 @@ def test_a_log_in_while_the_store_is_down_is_told_so_not_a_bare_server_error(sto
         reset_caches()
     assert response.status_code == 503
     assert "数据库没有响应" in response.get_data(as_text=True)
+
+
+def test_a_session_ends_after_a_working_day_unused_and_is_secure_when_served_over_https(store, app):
+    """Found by an audit: a session cookie was good for Flask's 31 days, and never marked Secure."""
+    from dashboard.access import SESSION_IDLE
+
+    _, accounts = store
+    response = app.server.test_client().post("/login", data=dict(zip(("username", "password"), accounts["admin"],
+                                                                     strict=True)))
+    cookie = response.headers["Set-Cookie"]
+    assert response.status_code == 302 and "Expires=" in cookie and "HttpOnly" in cookie
+    assert app.server.permanent_session_lifetime == SESSION_IDLE and SESSION_IDLE.total_seconds() == 12 * 3600
+    assert "Secure" not in cookie  # a bureau intranet on plain http keeps its log-ins (SAFESCHOOL_HTTPS unset)
+    assert app.server.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_the_https_setting_marks_the_session_cookie_secure(monkeypatch):
+    from flask import Flask
+
+    from dashboard.access import install_gate
+    from sync.settings import reset_caches
+
+    monkeypatch.setenv("SAFESCHOOL_HTTPS", "true")
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    reset_caches()
+    try:
+        server = Flask("https-test")
+        install_gate(server, lambda: None)
+    finally:
+        monkeypatch.undo()
+        reset_caches()
+    assert server.config["SESSION_COOKIE_SECURE"] is True and server.config["REMEMBER_COOKIE_SECURE"] is True
