@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 from plotly.colors import sample_colorscale
 
+from dashboard.i18n import DEFAULT_LANGUAGE, t
+from scoring.engine import round_half_up
+
 FONT = '"Noto Sans CJK TC", "Noto Sans CJK SC", "Microsoft JhengHei", "PingFang TC", sans-serif'
 # Okabe & Ito: distinguishable with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -193,36 +196,64 @@ def drill_calendar_periods(periods: list[dict], labels: dict[str, str]) -> dict:
 # --- trends -------------------------------------------------------------------------------
 
 
-def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str, axis_label: str | None = None) -> dict:
-    """County (thick) and each group's mean year-to-date total at each month end."""
+def _schools(n, lang: str) -> str:
+    """A count of schools in words, in brackets after a mean (「（5所學校）」, " (5 schools)"): n=5 is a
+    statistician's shorthand, and English only (found by an audit)."""
+    if n is None:
+        return ""
+    words = t("trend.schools_one" if int(n) == 1 else "trend.schools_n", lang, n=int(n))
+    return f" ({words})" if lang == "en" else f"（{words}）"
+
+
+def _axis(title: str, **extra) -> dict:
+    return {"title": {"text": title}, **extra}
+
+
+def _one_decimal(values) -> list:
+    """Bar labels to one decimal each (74 beside 75.8 read as two kinds of figure; rules.md publishes one),
+    halves up as every published figure is (77.25 reads 77.3)."""
+    return [None if v is None else f"{round_half_up([v])[0]:.1f}" for v in _clean(values)]
+
+
+def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str, axis_label: str | None = None,
+                lang: str = DEFAULT_LANGUAGE) -> dict:
+    """County (thick) and each group's mean year-to-date total at each month end; hovering a point says the
+    mean and over how many schools, in words."""
     if frame.empty:
         return empty(empty_label)
     data = []
     county = frame[frame["group"].isna()]
-    data.append({"type": "scatter", "mode": "lines+markers", "x": _months(_clean(county["as_of"])), "y": _clean(county["mean"]),
-                 "name": county_label, "line": {"width": 5, "color": "#000000"}})
+    trace = {"type": "scatter", "mode": "lines+markers", "x": _months(_clean(county["as_of"])), "y": _clean(county["mean"]),
+             "name": county_label, "line": {"width": 5, "color": "#000000"},
+             "hovertemplate": "%{x}: %{y:.1f}<extra>" + county_label + "</extra>"}
+    if "schools" in county:
+        trace["customdata"] = [_schools(n, lang) for n in _clean(county["schools"])]
+        trace["hovertemplate"] = "%{x}: %{y:.1f}%{customdata}<extra>" + county_label + "</extra>"
+    data.append(trace)
     for i, (group, part) in enumerate(frame[frame["group"].notna()].groupby("group", sort=True)):
         data.append({"type": "scatter", "mode": "lines", "x": _months(_clean(part["as_of"])), "y": _clean(part["mean"]),
                      "name": str(group), "line": {"width": 2, "color": GROUP_PALETTE[i % len(GROUP_PALETTE)]},
-                     "customdata": _clean(part["schools"]),
-                     "hovertemplate": "%{x}: %{y} (n=%{customdata})<extra>" + str(group) + "</extra>"})
+                     "customdata": [_schools(n, lang) for n in _clean(part["schools"])],
+                     "hovertemplate": "%{x}: %{y:.1f}%{customdata}<extra>" + str(group) + "</extra>"})
     return {"data": data, "layout": _base_layout(height=380, yaxis=_total_axis(axis_label), xaxis=_MONTH_AXIS)}
 
 
-def year_on_year(frame: pd.DataFrame, month_label: str, empty_label: str) -> dict:
+def year_on_year(frame: pd.DataFrame, month_label: str, empty_label: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     """County mean at each month end, one line per year."""
     if frame.empty:
         return empty(empty_label)
     data = []
     for i, (year, part) in enumerate(frame.groupby("year", sort=True)):
         data.append({"type": "scatter", "mode": "lines+markers", "x": _clean(part["month"]), "y": _clean(part["mean"]),
-                     "name": str(year), "line": {"color": PALETTE[i % len(PALETTE)], "width": 3}})
-    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]},
+                     "name": str(year), "line": {"color": PALETTE[i % len(PALETTE)], "width": 3},
+                     "hovertemplate": "%{x}: %{y:.1f}<extra>" + str(year) + "</extra>"})
+    return {"data": data, "layout": _base_layout(height=320, yaxis=_axis(t("trend.axis_county_mean", lang), range=[0, 100]),
                                                  xaxis={"title": {"text": month_label}, "dtick": 1, "range": [0.5, 12.5]},
                                                  legend={"orientation": "h", "y": -0.35})}
 
 
-def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str, year_names: dict | None = None) -> dict:
+def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str, year_names: dict | None = None,
+                lang: str = DEFAULT_LANGUAGE) -> dict:
     """Mean annual total per year: county and each group, side by side.  year_names: a year's legend
     entry where it is not the year alone (2026（草稿）, a draft beside final years)."""
     if frame.empty:
@@ -235,13 +266,16 @@ def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str, year_n
     data = []
     for i, (year, part) in enumerate(frame.groupby("year", sort=True)):
         part = part.set_index("group").reindex([g for g in order if g in set(part["group"])]).reset_index()
-        data.append({"type": "bar", "x": _clean(part["group"]), "y": _clean(part["mean"]),
-                     "name": (year_names or {}).get(year, str(year)),
-                     "marker": {"color": PALETTE[i % len(PALETTE)]}, "text": _clean(part["mean"]), "textposition": "outside"})
-    return {"data": data, "layout": _base_layout(height=360, barmode="group", yaxis={"range": [0, 105]})}
+        name = (year_names or {}).get(year, str(year))
+        data.append({"type": "bar", "x": _clean(part["group"]), "y": _clean(part["mean"]), "name": name,
+                     "marker": {"color": PALETTE[i % len(PALETTE)]}, "text": _one_decimal(part["mean"]),
+                     "textposition": "outside", "hovertemplate": "%{x}: %{y:.1f}<extra>" + name + "</extra>"})
+    return {"data": data, "layout": _base_layout(height=360, barmode="group",
+                                                 yaxis=_axis(t("trend.axis_annual_mean", lang), range=[0, 105]))}
 
 
-def spread_plot(frame: pd.DataFrame, county_label: str, empty_label: str, show_points: bool) -> dict:
+def spread_plot(frame: pd.DataFrame, county_label: str, empty_label: str, show_points: bool,
+                lang: str = DEFAULT_LANGUAGE) -> dict:
     """The spread of the year's totals: a box per group (and the county), with each school as a dot for the bureau."""
     if frame.empty:
         return empty(empty_label)
@@ -253,9 +287,10 @@ def spread_plot(frame: pd.DataFrame, county_label: str, empty_label: str, show_p
                  "boxpoints": "all" if show_points else False, "jitter": 0.4, "pointpos": 0}
         if show_points:
             trace["hovertext"] = _clean(part["name"])
-            trace["hovertemplate"] = "%{hovertext}: %{y}<extra></extra>"
+            trace["hovertemplate"] = "%{hovertext}: %{y:.1f}<extra></extra>"
         data.append(trace)
-    return {"data": data, "layout": _base_layout(height=380, showlegend=False, yaxis={"range": [0, 100]})}
+    return {"data": data, "layout": _base_layout(height=380, showlegend=False,
+                                                 yaxis=_axis(t("trend.axis_spread", lang), range=[0, 100]))}
 
 
 def histogram(frame: pd.DataFrame, total_label: str, schools_label: str, empty_label: str) -> dict:

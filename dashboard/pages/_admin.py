@@ -9,6 +9,7 @@ request crafted by hand gets no further than the page would.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import dash_bootstrap_components as dbc
 from dash import html
@@ -74,6 +75,62 @@ def _cell(text: str):
 
 # A number as a table shows it (no leading zero: a school code 0123 stays text)
 _NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.(\d+))?$")
+# A whole number this long is a code (學校代碼 has ten digits), not an amount: text, left-aligned and sorted as
+# text (right-aligned as a number it read as a figure, its filter button alone at the cell's left edge).
+_CODE_DIGITS = 6
+# A file's path (schools/北塬鄉/1410200001-….xlsx, "#161 bureau/教體局督查與名冊.xlsx"): one line, the whole
+# of it on hover (wrapped in a 90 px column it made every row 3 to 5 lines tall; found by an audit).
+_PATH = re.compile(r"(?:^|\s)[^\s/]+(?:/[^\s/]+)+$")
+_NARROW = set("ijlftr .,:;()'-|")
+# A CJK character (or full-width sign) on its own, a closing sign kept with it; or a run of other letters.
+_TOKEN = re.compile(r"\s*(?:[\u2e80-\uffff][）」』，、。：；！？]?|[^\s\u2e80-\uffff]+)")
+
+
+def text_px(text: str) -> int:
+    """About how wide text is in a grid's 14 px font, a little on the generous side (Segoe UI on the
+    bureau's Windows, Arial-like fonts elsewhere): a CJK character 14.5 px, a capital 9.5, a digit 8, a
+    narrow letter or a space 4.2, any other letter 7.4; the middle dot as a CJK character (a Chinese page's
+    font draws 「·」 full width: 「校區 · 人數」 broke as 「校區 · 人／數」)."""
+    width = 0.0
+    for ch in str(text):
+        width += (14.5 if ord(ch) >= 0x2E80 or ch == "·" else 9.5 if ch.isupper() else 8.0 if ch.isdigit()
+                  else 4.2 if ch in _NARROW else 7.4)
+    return int(width + 0.5)
+
+
+@lru_cache(maxsize=1024)
+def wrapped_px(text: str, lines: int = 2) -> int:
+    """The narrowest width at which text wraps onto at most `lines` lines as a browser wraps it: between
+    words, and between any two CJK characters (弄虛作假（一票否決） needs no space to break)."""
+    tokens = [(m.group().strip(), m.group()[:1].isspace()) for m in _TOKEN.finditer(str(text))]
+    widths = [(text_px(tok), spaced) for tok, spaced in tokens if tok]
+    if not widths:
+        return 0
+    for width in range(max(w for w, _ in widths), sum(w for w, _ in widths) + 5 * len(widths) + 1):
+        used, line = 1, 0.0
+        for w, spaced in widths:
+            gap = 4.2 if spaced and line else 0.0
+            if line and line + gap + w > width:
+                used, line = used + 1, float(w)
+            else:
+                line += gap + w
+        if used <= lines:
+            return width
+    return text_px(text)
+
+
+# What a grid draws around a word at 8 px from its edges (10-safeschool.css: .ranking-grid, .admin-grid): a
+# cell's padding; a header's padding, filter button and gap.
+CELL_PADDING, HEADER_CHROME = 18, 42
+# A text column's least room before its words wrap, and most share of the width.
+_WRAP_FROM, _WIDEST = 110, 420
+
+
+def header_px(name: str) -> int:
+    """A header's least width: its words on two lines, or on three where two would be wide; never cut (its
+    words say what the column is: 「弄虛作假（一票否決）」 read 「弄虛作假…」)."""
+    two = wrapped_px(name, 2)
+    return (two if two <= 120 else wrapped_px(name, 3)) + HEADER_CHROME
 
 
 def _grid(columns: list[str], rows: list[list], element_id: str, lang: str):
@@ -83,24 +140,39 @@ def _grid(columns: list[str], rows: list[list], element_id: str, lang: str):
     texts = [["" if v is None else str(v) for v in row] for row in rows]
     defs, numeric = [], set()
     for i, (field, name) in enumerate(zip(fields, columns, strict=True)):
-        col = {"field": field, "headerName": name, "wrapText": True, "autoHeight": True, "minWidth": 90}
         shown = [row[i] for row in texts if i < len(row) and row[i] != ""]
         matches = [_NUMBER.match(x) for x in shown]
-        if shown and all(matches):
+        longest = max((max(text_px(line) for line in x.split("\n")) for x in shown), default=0) + CELL_PADDING
+        header = header_px(name)
+        col = {"field": field, "headerName": name, "headerTooltip": name}
+        if shown and all(matches) and not all(m[1] is None and len(x.lstrip("-")) >= _CODE_DIGITS
+                                              for m, x in zip(matches, shown, strict=True)):
             # sorted as numbers (as text "100.0" came before "59.7"), shown with the decimals it had
             places = max(len(m[1] or "") for m in matches)
-            col.update(type="numericColumn", valueFormatter={"function": f"params.value == null ? '' : params.value.toFixed({places})"})
+            col.update(type="numericColumn", minWidth=max(header, longest), flex=max(header, longest),
+                       valueFormatter={"function": f"params.value == null ? '' : params.value.toFixed({places})"})
             numeric.add(i)
-        elif any("\n" in x for x in shown):
-            col["cellStyle"] = _LINES
+        elif shown and sum(bool(_PATH.search(x)) for x in shown) * 2 > len(shown):
+            col.update(minWidth=max(header, min(longest, 160)), flex=min(longest, _WIDEST), tooltipField=field)
+        elif longest <= _WRAP_FROM + 30:
+            # short words (a date, a status, a code) whole on one line
+            col.update(minWidth=max(header, longest), flex=max(header, longest))
+        else:
+            col.update(minWidth=max(header, _WRAP_FROM), flex=max(header, min(longest, _WIDEST)),
+                       wrapText=True, autoHeight=True)
+            if any("\n" in x for x in shown):
+                col["cellStyle"] = _LINES
         defs.append(col)
     data = [{f: (float(v) if v != "" else None) if i in numeric else v
              for i, (f, v) in enumerate(zip(fields, row, strict=False))} for row in texts]
-    return dag.AgGrid(id=element_id, rowData=data, columnDefs=defs, columnSize="responsiveSizeToFit",
-                      defaultColDef={"sortable": True, "resizable": True, "filter": True},
+    # flex: each column's share of the width in proportion to what it holds, never below its header's or
+    # its short values' width (sized to fit, every column was squeezed to 90 px alike).
+    return dag.AgGrid(id=element_id, rowData=data, columnDefs=defs,
+                      defaultColDef={"sortable": True, "resizable": True, "filter": True,
+                                     "wrapHeaderText": True, "autoHeaderHeight": True},
                       dashGridOptions={"localeText": grid_locale(lang), "suppressCellFocus": True,
-                                       "pagination": True, "paginationPageSize": 50},
-                      style={"height": "560px", "width": "100%"}, className="ag-theme-quartz small")
+                                       "pagination": True, "paginationPageSize": 50, "tooltipShowDelay": 300},
+                      style={"height": "560px", "width": "100%"}, className="ag-theme-quartz small admin-grid")
 
 
 def feedback(text: str, color: str = "success", element_id: str | None = None):

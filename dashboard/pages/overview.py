@@ -2,7 +2,8 @@
 
 The ranking grid gets its rows once per year and language; the type,
 township and grade dropdowns only hand the grid a filter model, so filtering
-never waits on the server.  A click on a row opens that school's page.
+never waits on the server.  A click on a row opens that school's page (the bureau's
+any row; a school's only its own, the one row that reads as a link to it).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from dashboard.layout import (
     type_label,
     viewer_or_refuse,
 )
+from dashboard.pages._admin import CELL_PADDING, HEADER_CHROME, text_px, wrapped_px
 from scoring.engine import round_half_up
+from sync.contract import SCHOOL_TYPES
 from sync.settings import county_today
 
 
@@ -127,11 +130,15 @@ def _suffix(label: str, lang: str) -> str:
     return f" ({label})" if lang == "en" else f"（{label}）"
 
 
-def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
-    """Grid rows: text in the viewer's language, rank text 取消資格 for a disqualified school."""
+def ranking_rows(frame: pd.DataFrame, lang: str, viewer=None) -> list[dict]:
+    """Grid rows: text in the viewer's language, rank text 取消資格 for a disqualified school; `opens`: whether
+    a click on the row opens the school for this viewer (a school opens only its own page, and a row it
+    cannot open must not read as a link: found by an audit, other schools' names were blue and did nothing)."""
     disqualified = t("ranking.disqualified", lang)
+    codes = frame["school_code"].astype(str)
     rows = pd.DataFrame({
-        "school_code": frame["school_code"].astype(str),
+        "school_code": codes,
+        "opens": [viewer is not None and viewer.can_see_school(code) for code in codes],
         "rank_sort": frame["position"].astype("int64") + (~frame["qualified"].astype(bool)).astype("int64") * 100000,
         "rank_text": [disqualified if not q else (str(int(r)) if pd.notna(r) else "–")
                       for q, r in zip(frame["qualified"], frame["rank"], strict=True)],
@@ -155,38 +162,72 @@ def ranking_rows(frame: pd.DataFrame, lang: str) -> list[dict]:
     return json.loads(rows.to_json(orient="records", force_ascii=False))
 
 
-def ranking_columns(lang: str) -> list[dict]:
+# The sort arrow beside the header of the column the ranking opens sorted by.
+_SORT_ARROW = 18
+
+
+def _fit(header: str, values=(), sorted_first: bool = False) -> int:
+    """The narrowest a column can be with its header (wrapped between words) and every value whole: the
+    grid cut headers and values at 1366 px (「R.」「Gr…」「vs la…」, grade 「Excel…」 read as the Excel program;
+    found by an audit), and a column kept at this minimum never cuts them."""
+    # two lines at most (a third made the header row taller than two rows); a header of one word (排名,
+    # 較上年) on one line, not broken between its characters
+    head = wrapped_px(header, 2 if " " in header else 1) + HEADER_CHROME + (_SORT_ARROW if sorted_first else 0)
+    cells = max((text_px(v) for v in values if v), default=0) + CELL_PADDING
+    return max(head, cells)
+
+
+def _fitted(column: dict, values=(), sorted_first: bool = False) -> dict:
+    width = _fit(column["headerName"], values, sorted_first)
+    return {**column, "minWidth": width, "width": width}
+
+
+def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
+    """The ranking's columns, each as wide as its words need in `lang` (rows: the values to fit, beside every
+    school type and grade), each header with a tooltip saying what it is.  The school's name reads as a link
+    only on a row the viewer can open (`opens`, ranking_rows)."""
+    rows = rows or []
     area_names = {a: t(f"area.{a}", lang) for a in queries.AREAS}
+    types = {type_label(x, lang) for x in SCHOOL_TYPES} | {r.get("type") for r in rows}
+    grades = {grade_label(g, lang) for g in queries.GRADES}
+    townships = {r.get("township") for r in rows} or {"城關鎮鎮"}  # no rows: room for four characters
+    numbers = ["100.0"]
     return [
-        {"field": "rank_sort", "headerName": t("ranking.rank", lang), "valueFormatter": {"function": "params.data.rank_text"},
-         "width": 90, "minWidth": 72, "pinned": "left", "sort": "asc", "filter": False},
-        {"field": "name", "headerName": t("ranking.school", lang), "minWidth": 150, "flex": 2, "pinned": "left",
-         "cellClass": "link-cell",
+        _fitted({"field": "rank_sort", "headerName": t("ranking.rank", lang), "headerTooltip": t("ranking.rank_tip", lang),
+                 "valueFormatter": {"function": "params.data.rank_text"},
+                 "pinned": "left", "sort": "asc", "filter": False},
+                [t("ranking.disqualified", lang), "999"], sorted_first=True),
+        {"field": "name", "headerName": t("ranking.school", lang), "headerTooltip": t("ranking.school", lang),
+         "minWidth": 150, "flex": 2, "pinned": "left",
          "valueFormatter": {"function": "params.value + (params.data.not_submitted || '')"},
-         "cellClassRules": {"not-submitted": "!!params.data.not_submitted"}},
-        {"field": "type", "headerName": t("ranking.type", lang), "width": 130 if lang == "en" else 110, "minWidth": 80},
-        {"field": "township", "headerName": t("ranking.township", lang), "width": 110, "minWidth": 80},
+         # a long name with （未提交） may still be cut on a narrow screen: the whole of it on hover
+         "tooltipValueGetter": {"function": "params.value + (params.data.not_submitted || '')"},
+         "cellClassRules": {"link-cell": "params.data.opens === true", "not-submitted": "!!params.data.not_submitted"}},
+        _fitted({"field": "type", "headerName": t("ranking.type", lang), "headerTooltip": t("ranking.type", lang)}, types),
+        _fitted({"field": "township", "headerName": t("ranking.township", lang),
+                 "headerTooltip": t("ranking.township", lang)}, townships),
         # one column for both (a column each pushed 較上年 off a 1366 px screen in English); sorts by people
-        {"field": "people", "headerName": t("ranking.campuses_people", lang),
-         "headerTooltip": t("ranking.campuses_people_tip", lang), "width": 104, "minWidth": 92,
-         "type": "numericColumn", "filter": False,
-         "valueFormatter": {"function": "params.value == null ? '–' : params.data.campus_count + ' · ' + "
-                                        "Number(params.value).toLocaleString('en')"}},
-        *[{"field": a, "headerName": a, "headerTooltip": area_names[a], "width": 74, "type": "numericColumn",
-           "valueFormatter": _ONE_DECIMAL} for a in queries.AREAS],
+        _fitted({"field": "people", "headerName": t("ranking.campuses_people", lang),
+                 "headerTooltip": t("ranking.campuses_people_tip", lang), "type": "numericColumn", "filter": False,
+                 "valueFormatter": {"function": "params.value == null ? '–' : params.data.campus_count + ' · ' + "
+                                                "Number(params.value).toLocaleString('en')"}}, ["9 · 99,999"]),
+        *[_fitted({"field": a, "headerName": a, "headerTooltip": f"{a} {area_names[a]}", "type": "numericColumn",
+                   "valueFormatter": _ONE_DECIMAL}, numbers) for a in queries.AREAS],
         # Why A to G do not add up to the total where an inspection took points off (none: –).
-        {"field": "deduction", "headerName": t("ranking.deduction", lang),
-         "headerTooltip": t("ranking.deduction_tip", lang), "width": 74, "type": "numericColumn",
-         "valueFormatter": {"function": "params.value ? '−' + Number(params.value).toFixed(1) : '–'"},
-         "cellClassRules": {"text-danger": "params.value > 0"}},
+        _fitted({"field": "deduction", "headerName": t("ranking.deduction", lang),
+                 "headerTooltip": t("ranking.deduction_tip", lang), "type": "numericColumn",
+                 "valueFormatter": {"function": "params.value ? '−' + Number(params.value).toFixed(1) : '–'"},
+                 "cellClassRules": {"text-danger": "params.value > 0"}}, ["−10.0"]),
         # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
-        {"field": "total", "headerName": t("ranking.total", lang), "width": 96, "type": "numericColumn",
-         "cellClass": "fw-bold", "valueFormatter": _ONE_DECIMAL},
-        {"field": "grade", "headerName": t("ranking.grade", lang), "width": 100, "minWidth": 76,
-         "cellClassRules": {f"grade-{i}": f"params.data.grade_key == {json.dumps(g)}" for i, g in enumerate(queries.GRADES)}},
-        {"field": "change", "headerName": t("ranking.change", lang), "width": 110, "minWidth": 84, "type": "numericColumn",
-         "valueFormatter": {"function": "params.value == null ? '–' : (params.value > 0 ? '▲ ' : params.value < 0 ? '▼ ' : '') + Math.abs(params.value).toFixed(1)"},
-         "cellClassRules": {"text-success": "params.value > 0", "text-danger": "params.value < 0"}},
+        _fitted({"field": "total", "headerName": t("ranking.total", lang), "headerTooltip": t("ranking.total_tip", lang),
+                 "type": "numericColumn", "cellClass": "fw-bold", "valueFormatter": _ONE_DECIMAL}, ["100.0 "]),
+        _fitted({"field": "grade", "headerName": t("ranking.grade", lang), "headerTooltip": t("ranking.grade", lang),
+                 "cellClassRules": {f"grade-{i}": f"params.data.grade_key == {json.dumps(g)}"
+                                    for i, g in enumerate(queries.GRADES)}}, grades),
+        _fitted({"field": "change", "headerName": t("ranking.change", lang), "headerTooltip": t("ranking.change_tip", lang),
+                 "type": "numericColumn",
+                 "valueFormatter": {"function": "params.value == null ? '–' : (params.value > 0 ? '▲ ' : params.value < 0 ? '▼ ' : '') + Math.abs(params.value).toFixed(1)"},
+                 "cellClassRules": {"text-success": "params.value > 0", "text-danger": "params.value < 0"}}, ["▲ 100.0"]),
     ]
 
 
@@ -224,22 +265,29 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
     grid = dag.AgGrid(
         id="ranking-grid",
         rowData=rows,
-        columnDefs=ranking_columns(lang),
-        # minWidth: on a phone the columns keep a readable width and the grid scrolls sideways beside the
-        # pinned rank and name (squeezed to fit, every cell read 「幼·」 and the total was gone).
+        columnDefs=ranking_columns(lang, rows),
+        # minWidth (each column's, ranking_columns): on a phone the columns keep a readable width and the grid
+        # scrolls sideways beside the pinned rank and name (squeezed to fit, every cell read 「幼·」 and the
+        # total was gone).  A header of several words wraps onto a second line rather than being cut.
         defaultColDef={"sortable": True, "resizable": True, "filter": True, "suppressHeaderMenuButton": False,
-                       "minWidth": 64},
+                       "minWidth": 64, "wrapHeaderText": True, "autoHeaderHeight": True},
         getRowId="params.data.school_code",
-        # Every column within the card at 1366 px (較上年 was off-screen behind a sideways scroll).
+        # Every column within the card at 1366 px (較上年 was off-screen behind a sideways scroll); wider
+        # screens share the room out, never below a column's minimum.
         columnSize="responsiveSizeToFit",
         dashGridOptions={"animateRows": False, "rowHeight": 36, "suppressCellFocus": True,
-                         "tooltipShowDelay": 200, "localeText": grid_locale(lang)},
+                         "tooltipShowDelay": 200, "localeText": grid_locale(lang),
+                         # the hand cursor only where a click opens the school
+                         "rowClassRules": {"opens-school": "params.data.opens === true"}},
         style={"height": "min(70vh, 760px)", "width": "100%"},
         className="ag-theme-quartz ranking-grid",
     )
+    # Only the bureau opens any row; a school opens its own page from the navbar (the hint promised every
+    # school and a click on another did nothing: found by an audit).
+    hint = html.Span(t("ranking.click_hint", lang), className="small text-muted ms-2 no-print",
+                     id="ranking-hint") if bureau else None
     return dbc.Card([
-        dbc.CardHeader(html.Div([html.H2(t("ranking.title", lang), className="h6 mb-0 d-inline"),
-                                 html.Span(t("ranking.click_hint", lang), className="small text-muted ms-2 no-print")])),
+        dbc.CardHeader(html.Div([html.H2(t("ranking.title", lang), className="h6 mb-0 d-inline"), hint])),
         dbc.CardBody([note, filters, grid, area_key(lang)]),
     ], className="mb-3 shadow-sm")
 
@@ -270,7 +318,7 @@ def _render(viewer, year: int, lang: str):
         raise queries.NotFound("overview.no_results")
     head = queries.headline(viewer, int(year))
     frame = queries.ranking(viewer, int(year))
-    rows = ranking_rows(frame, lang)
+    rows = ranking_rows(frame, lang, viewer)
     title = html.H1([t("overview.title", lang, year=year), status_badge(status, lang)], className="h3 mb-3")
     parts = [title]
     if not viewer.is_bureau:  # a school's officer would read 43 overdue hazards as the school's own

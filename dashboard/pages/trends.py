@@ -91,15 +91,15 @@ def render_trends(lang, year, group_by):
         spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
         return html.Div([
             dbc.Row([
-                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang)), "trend-monthly", 7),
-                _graph_card(t("trends.year_on_year", lang), figures.year_on_year(yoy, t("trends.month", lang), empty),
+                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang), lang), "trend-monthly", 7),
+                _graph_card(t("trends.year_on_year", lang), figures.year_on_year(yoy, t("trends.month", lang), empty, lang),
                             "trend-yoy", 5),
             ]),
             dbc.Row([
-                _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty, drafts), "trend-annual", 12),
+                _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty, drafts, lang), "trend-annual", 12),
             ]),
             dbc.Row([
-                _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau),
+                _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau, lang),
                             "trend-spread", 7),
                 _graph_card(t("trends.histogram", lang), figures.histogram(spread, t("ranking.total", lang),
                                                                          t("overview.schools", lang), spread_empty),
