@@ -180,3 +180,33 @@ def store(template_store, sqlite_url):
     engine = copied_store(path, sqlite_url)
     yield engine, accounts
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_county(tmp_path_factory):
+    """A county of eight schools with scores (tests.dashboard_fixtures.build_county), once per module."""
+    from sync.store import make_engine
+    from tests.dashboard_fixtures import build_county
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'store.db'}"
+    engine = make_engine(url)
+    yield url, build_county(engine, n=8)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(monkeypatch, shared_county):
+    """(the dashboard's app module, the county) reading `shared_county`; a module that needs the app on a
+    store of its own defines its own `app`."""
+    from dashboard import queries
+    from sync import settings
+
+    url, county = shared_county
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    settings.reset_caches()
+    queries.clear_caches()
+    from dashboard import app as app_module
+
+    yield app_module, county
+    queries.clear_caches()

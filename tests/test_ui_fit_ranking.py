@@ -15,31 +15,7 @@ import pytest
 from dashboard import queries
 from dashboard.i18n import LANGUAGES, t
 from sync.contract import SCHOOL_TYPES
-from sync.store import make_engine
-from tests.dashboard_fixtures import as_viewer, build_county, find_element, page_text
-
-
-@pytest.fixture(scope="module")
-def shared_county(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'store.db'}"
-    engine = make_engine(url)
-    yield url, build_county(engine, n=8)
-    engine.dispose()
-
-
-@pytest.fixture
-def app(monkeypatch, shared_county):
-    url, county = shared_county
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
-    from sync import settings
-
-    settings.reset_caches()
-    queries.clear_caches()
-    from dashboard import app as app_module
-
-    yield app_module, county
-    queries.clear_caches()
+from tests.dashboard_fixtures import as_viewer, find_element, page_text
 
 
 def _least_px(text: str) -> int:
