@@ -1129,6 +1129,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         else:
             report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿(收到 {suffix or '無擴展名'})",
                                     f"upload an .xlsx, .xls or .ods workbook (got {suffix or 'no extension'})")
+        _audit(engine, by, school_code, filename, report)  # refused before the checks, still who tried what
         return report
     limit_mb = _upload_limit_mb()
     if len(data) > limit_mb * 1024 * 1024:
@@ -1138,6 +1139,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
             f"the file is too large ({len(data) / 1048576:.1f} MB, limit {limit_mb:g} MB); remove pictures or "
             "extra sheets and upload again",
         )
+        _audit(engine, by, school_code, filename, report)
         return report
     registry = registry_in_store(engine) or {}
     report = safe_check(bytes(data), filename, registry, today, None)
@@ -1256,10 +1258,12 @@ def shared_folder_file(engine: Engine, school_code: str) -> str | None:
 
 
 def _audit(engine: Engine, by: str, school_code: str, filename: str, report: FileReport) -> None:
+    # A file name is the browser's to send: a NUL in it is refused by PostgreSQL's JSON (a failed upload).
+    shown = "".join(c if c.isprintable() else "?" for c in str(filename))[:255]
     with engine.begin() as conn:
         conn.execute(insert(audit_log).values(
             at=county_now(), username=by, action="upload", school_code=school_code,
-            detail={"filename": filename, "refused": report.refused, "problems": len(report.problems)},
+            detail={"filename": shown, "refused": report.refused, "problems": len(report.problems)},
         ))
 
 

@@ -485,6 +485,25 @@ def test_an_upload_over_the_size_limit_is_refused_before_reading(engine, inbox, 
     assert report.refused and "too large" in report.problems[0].reason_en
 
 
+@pytest.mark.parametrize("name", ["roster.csv", "roster\x00.xlsx.csv", "big.xlsx"])
+def test_an_upload_refused_before_the_checks_is_in_the_audit_trail_too(engine, inbox, monkeypatch, name):
+    """Found by an audit: a .csv or an oversized upload left no trace of who tried what; a file name with a
+    NUL (the browser's to send) is kept printable, as PostgreSQL's JSON refuses a NUL."""
+    from sync.settings import reset_caches
+    from sync.store import audit_log
+
+    monkeypatch.setenv("SAFESCHOOL_MAX_UPLOAD_MB", "0.001")
+    reset_caches()
+    data = b"x" * (2000 if name == "big.xlsx" else 10)
+    report = load_upload(engine, data, name, "1003", inbox, by="school1003", today=TODAY, recompute=False)
+    assert report.refused
+    with engine.connect() as conn:
+        entry = conn.execute(select(audit_log.c.username, audit_log.c.school_code, audit_log.c.detail)
+                             .where(audit_log.c.action == "upload")).one()
+    assert entry.username == "school1003" and entry.school_code == "1003" and entry.detail["refused"] is True
+    assert entry.detail["filename"] == name.replace("\x00", "?")
+
+
 def test_a_bureau_workbook_with_a_hidden_school_sheet_is_still_loaded_first(engine, inbox):
     hidden = {"學校概況": [["學校代碼", "學校名稱", "學校類別", "所屬鄉鎮", "寄宿制"]]}
     write_xlsx(inbox / "bureau.xlsx", bureau_book(("1001", "1002", "1003")), hidden=hidden)
