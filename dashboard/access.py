@@ -173,9 +173,7 @@ def _refusal(on_page: bool, key: str, values: dict, cli_en: str, cli_zh: str | N
         return UserError(cli_en, zh=cli_zh)
     from dashboard.i18n import t
 
-    err = UserError(t(key, "en", **values), zh=t(key, "zh-Hant", **values))
-    err.key, err.values = key, values
-    return err
+    return UserError(t(key, "en", **values), zh=t(key, "zh-Hant", **values), key=key, values=values)
 
 
 def account_exists(engine: Engine, username: str) -> bool:
@@ -325,15 +323,18 @@ _API_PREFIXES = ("/_dash-", "/download/", "/export/", "/api/")
 _DOWNLOAD_PREFIXES = ("/download/", "/export/")
 
 
-def _login_page(error_key: str = "", next_url: str = "/", lang: str = "zh-Hant") -> str:
+def _login_page(error_key: str = "", next_url: str = "/", lang: str | None = None) -> str:
     """The log-in form in `lang`, the other two languages a link away.  A Chinese page keeps the English
     beside each label, so an English reader finds the form before the switch.  The dashboard keeps the
     viewer's language in the browser (the navbar's switch, local storage): the page follows it there,
     and a language picked here is kept there, so the dashboard opens in it after log-in."""
+    import json
     from html import escape
     from urllib.parse import urlencode
 
-    from dashboard.i18n import t
+    from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+
+    lang = lang or DEFAULT_LANGUAGE
 
     def label(key: str) -> str:
         return escape(t(key, lang) if lang == "en" else f"{t(key, lang)} / {t(key, 'en')}")
@@ -349,7 +350,7 @@ def _login_page(error_key: str = "", next_url: str = "/", lang: str = "zh-Hant")
 <title>{escape(t("app.title", lang))}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css">
-<script>{_FOLLOW_STORED_LANGUAGE.replace("PAGE_LANGUAGE", lang)}</script></head>
+<script>{_FOLLOW_STORED_LANGUAGE.replace("PAGE_LANGUAGE", lang).replace("KNOWN_LANGUAGES", json.dumps(LANGUAGES))}</script></head>
 <body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
 <nav class="small text-end mb-3" id="login-languages">{switch}</nav>
 <h1 class="h4 mb-1">{escape(t("app.title", lang))}</h1>
@@ -372,7 +373,7 @@ _LANGUAGE_NAMES = (("zh-Hant", "繁體中文"), ("zh-Hans", "简体中文"), ("e
 # The dashboard's language lives in the browser (dcc.Store "lang-store", local storage, JSON): a page
 # asked for in a language (?lang=) keeps it there; a page asked for without one shows the kept one.
 _FOLLOW_STORED_LANGUAGE = """(function () {
-  var here = "PAGE_LANGUAGE", known = ["zh-Hant", "zh-Hans", "en"], query = new URLSearchParams(location.search);
+  var here = "PAGE_LANGUAGE", known = KNOWN_LANGUAGES, query = new URLSearchParams(location.search);
   try {
     if (query.has("lang")) { localStorage.setItem("lang-store", JSON.stringify(here)); return; }
     var kept = JSON.parse(localStorage.getItem("lang-store"));

@@ -163,38 +163,30 @@ def _callback_body_ok(body, callbacks: dict) -> bool:
 
 
 def _dependencies_sent(sent, expected: list[dict]) -> bool:
-    """Inputs (or states) as the browser sends them: one per dependency, the same component and property;
-    a pattern-matching one (its id a JSON object) as one item or, for ALL, a list of them."""
-    if not isinstance(sent, list) or len(sent) != len(expected):
-        return False
-    for item, want in zip(sent, expected, strict=True):
-        if str(want["id"]).startswith("{"):
-            items = item if isinstance(item, list) else [item]
-            if not all(isinstance(i, dict) and isinstance(i.get("id"), dict) and i.get("property") == want["property"]
-                       for i in items):
-                return False
-        elif not (isinstance(item, dict) and item.get("id") == want["id"] and item.get("property") == want["property"]):
-            return False
-    return True
+    """Inputs (or states) as the browser sends them: one per dependency, the same component and property."""
+    return isinstance(sent, list) and len(sent) == len(expected) and all(
+        _names(item, str(want["id"]), lambda prop, want=want: prop == want["property"])
+        for item, want in zip(sent, expected, strict=True))
 
 
 def _outputs_sent(sent, output_key: str) -> bool:
     """`outputs` as the browser sends them: an object for one output, a list for several (the key
-    "..a.children...b.data.."), naming the callback's components (a pattern's: a list or an object)."""
+    "..a.children...b.data.."), naming the callback's components."""
     multi = output_key.startswith("..")
     parts = output_key.strip(".").split("...") if multi else [output_key]
     items = sent if multi else [sent]
-    if not isinstance(items, list) or len(items) != len(parts):
-        return False
-    for item, part in zip(items, parts, strict=True):
-        ident = part.rsplit(".", 1)[0]
-        if ident.startswith("{"):
-            if not all(isinstance(i, dict) and isinstance(i.get("id"), dict) and isinstance(i.get("property"), str)
-                       for i in (item if isinstance(item, list) else [item])):
-                return False
-        elif not (isinstance(item, dict) and item.get("id") == ident and isinstance(item.get("property"), str)):
-            return False
-    return True
+    return isinstance(items, list) and len(items) == len(parts) and all(
+        _names(item, part.rsplit(".", 1)[0], lambda prop: isinstance(prop, str))
+        for item, part in zip(items, parts, strict=True))
+
+
+def _names(item, ident: str, property_ok) -> bool:
+    """Whether one sent dependency names component `ident` with a property `property_ok` takes; a
+    pattern-matching one (its id a JSON object) as one object or, for ALL, a list of them."""
+    if ident.startswith("{"):
+        return all(isinstance(i, dict) and isinstance(i.get("id"), dict) and property_ok(i.get("property"))
+                   for i in (item if isinstance(item, list) else [item]))
+    return isinstance(item, dict) and item.get("id") == ident and property_ok(item.get("property"))
 
 
 def _router_path_ok(inputs: list[dict]) -> bool:

@@ -10,8 +10,10 @@ def first_line(err: BaseException) -> str:
 
 class UserError(Exception):
     """Something the person can fix: str(err) says what, where, and how (English, for the CLI and the
-    log); `zh`, when given, says it in Chinese for the dashboard, in the dashboard's own words."""
+    log); `zh`, when given, says it in Chinese for the dashboard, in the dashboard's own words; `key`
+    (with `values`), when given, names the dashboard catalogue's label that says it on a page, where the
+    CLI's words (its options, --force) mean nothing (dashboard.layout.user_error_text)."""
 
-    def __init__(self, message: str, zh: str | None = None):
+    def __init__(self, message: str, zh: str | None = None, key: str | None = None, values: dict | None = None):
         super().__init__(message)
-        self.zh = zh
+        self.zh, self.key, self.values = zh, key, values or {}

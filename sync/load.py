@@ -1258,12 +1258,11 @@ def shared_folder_file(engine: Engine, school_code: str) -> str | None:
 
 
 def _audit(engine: Engine, by: str, school_code: str, filename: str, report: FileReport) -> None:
-    # A file name is the browser's to send: a NUL in it is refused by PostgreSQL's JSON (a failed upload).
-    shown = "".join(c if c.isprintable() else "?" for c in str(filename))[:255]
     with engine.begin() as conn:
         conn.execute(insert(audit_log).values(
             at=county_now(), username=by, action="upload", school_code=school_code,
-            detail={"filename": shown, "refused": report.refused, "problems": len(report.problems)},
+            # the browser's file name: a NUL in it was refused by PostgreSQL's JSON (a failed upload)
+            detail={"filename": _fit(filename, 255), "refused": report.refused, "problems": len(report.problems)},
         ))
 
 

@@ -519,18 +519,7 @@ def _xlsx_error_cells(z: _Package, hidden: dict | None = None) -> dict[str, list
                 columns = _hidden_columns(data)
                 if columns:
                     hidden[sheet] = columns
-            cells = []
-            if b't="e"' in data:
-                for col, row, attrs, body in _CELL_WITH_BODY.findall(data):
-                    if _attribute(attrs, b"t") != b"e":
-                        continue
-                    value = _VALUE.search(body)
-                    text = html.unescape(value[1].decode()) if value else "#N/A"
-                    cells.append((int(row) - 1, _column_index(col.decode()), ExcelError(text)))
-            # A formula is <f> or <f ...>; <formula1> of a data validation (on every template sheet)
-            # is not one, and scanning for it was a tenth of the whole sync.
-            if b"<f>" in data or b"<f " in data:
-                cells.extend(_formulas_without_value(data))
+            cells = _error_and_formula_cells(data)
             if cells:
                 out[sheet] = cells
         return out
@@ -696,11 +685,31 @@ _FORMULA = re.compile(rb"<f\b[^<>]*>([^<]*)</f>")  # a formula's text holds no r
 _HAS_VALUE = re.compile(rb"<v(?:\s[^<>]*)?>[^<]")  # openpyxl writes an empty <v></v> for "no value"
 
 
-def _formulas_without_value(data: bytes) -> list[tuple[int, int, str]]:
-    """Cells with a formula and no <v> (what a program writes when it cannot calculate), and cells of
-    =TODAY() or =NOW() whatever they hold (the day of the last save, not the record's)."""
+def _error_and_formula_cells(data: bytes) -> list[tuple[int, int, str]]:
+    """A sheet part's cells Excel saved as an error, then its formulas without a value (one pass over the
+    cells, and none for a sheet with neither: the common case)."""
+    # A formula is <f> or <f ...>; <formula1> of a data validation (on every template sheet) is not one,
+    # and scanning for it was a tenth of the whole sync.
+    errors, formulas = b't="e"' in data, b"<f>" in data or b"<f " in data
+    if not errors and not formulas:
+        return []
+    found = _CELL_WITH_BODY.findall(data)
     out = []
-    for col, row, attrs, body in _CELL_WITH_BODY.findall(data):
+    if errors:
+        for col, row, attrs, body in found:
+            if _attribute(attrs, b"t") == b"e":
+                value = _VALUE.search(body)
+                text = html.unescape(value[1].decode()) if value else "#N/A"
+                out.append((int(row) - 1, _column_index(col.decode()), ExcelError(text)))
+    return out + (_formulas_without_value(found) if formulas else [])
+
+
+def _formulas_without_value(cells: list[tuple[bytes, bytes, bytes, bytes]]) -> list[tuple[int, int, str]]:
+    """Of a sheet's cells (_CELL_WITH_BODY's), those with a formula and no <v> (what a program writes when
+    it cannot calculate), and those of =TODAY() or =NOW() whatever they hold (the day of the last save,
+    not the record's)."""
+    out = []
+    for col, row, attrs, body in cells:
         if b"<f>" not in body and b"<f " not in body:
             continue
         formula = _FORMULA.search(body)

@@ -339,19 +339,20 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
                             f"for {year}) first", zh=f"{year}年還沒有考評結果可發布;請先同步學校的工作簿")
         as_of = annual[0]["as_of"]
         if as_of != date(year, 12, 31) and not force:
-            raise _force_needed(
+            # the page names its box instead of --force (found by an audit): pub.refused_running
+            raise UserError(
                 f"{year} is still running (results as of {as_of}); publish after 31 Dec, or add --force to "
                 "publish the year-to-date results",
-                f"{year}年尚未結束(結果截至{as_of});請在12月31日之後發布,或加 --force 提前發布截至今天的結果",
-                "pub.refused_running", year=year, as_of=str(as_of))
+                zh=f"{year}年尚未結束(結果截至{as_of});請在12月31日之後發布,或加 --force 提前發布截至今天的結果",
+                key="pub.refused_running", values={"year": year, "as_of": str(as_of)})
         current = active_publication(conn, year)
         if current and not force:
             when = f"{current['published_at']:%Y-%m-%d %H:%M}"
-            raise _force_needed(
+            raise UserError(
                 f"{year} is already published (version {current['version']}, {when}); add --force to publish a "
                 "new version (the earlier one is kept)",
-                f"{year}年已發布(第{current['version']}版,{when});如要發布新版本,請加 --force(舊版本會保留)",
-                "pub.refused_published", year=year, version=current["version"], when=when)
+                zh=f"{year}年已發布(第{current['version']}版,{when});如要發布新版本,請加 --force(舊版本會保留)",
+                key="pub.refused_published", values={"year": year, "version": current["version"], "when": when})
         last = conn.execute(select(func.max(publications.c.version)).where(publications.c.year == year)).scalar()
         if current:
             conn.execute(update(publications).where(publications.c.year == year).values(active=False))
@@ -367,14 +368,6 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
         for start in range(0, len(copies), 2000):
             conn.execute(insert(scores), copies[start:start + 2000])
     return {"publication_id": publication_id, **values, "schools": len(annual)}
-
-
-def _force_needed(en: str, zh: str, key: str, **values) -> UserError:
-    """A refusal that --force gets past, worded for the CLI; the publish page shows its catalogue label
-    `key` instead, which names the page's box (the CLI's flag meant nothing there; found by an audit)."""
-    err = UserError(en, zh=zh)
-    err.key, err.values = key, values
-    return err
 
 
 def draft_as_of(engine: Engine, year: int) -> date | None:

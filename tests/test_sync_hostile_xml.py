@@ -90,11 +90,10 @@ def test_the_linear_scans_still_find_what_they_look_for():
              b'<c r="B1"><f>SUM(A1:A2)</f></c><c r="C1" t="str"><f>IF(A1="","",1)</f><v></v></c>'
              b'<c r="D1" t="e"/></row><row r="2"><c r="AB2"><v>1</v></c></row></sheetData></worksheet>')
     assert reader._hidden_columns(sheet) == frozenset({2, 3})
-    errors = [(r, c, str(e)) for r, c, e in reader._formulas_without_value(sheet)]
-    assert errors == [(0, 1, "=SUM(A1:A2)")]
-    found = [(int(row), col, attrs) for col, row, attrs, _body in reader._CELL_WITH_BODY.findall(sheet)
-             if reader._attribute(attrs, b"t") == b"e"]
-    assert found == [(1, b"A", b' s="2" t="e"')]  # the self-closing D1 has no body, no value to read
+    marked = [(r, c, type(e).__name__, str(e)) for r, c, e in reader._error_and_formula_cells(sheet)]
+    # A1's error as saved; B1's formula has no value; C1's calculated an empty text; the self-closing D1
+    # has no body, no value to read
+    assert marked == [(0, 0, "ExcelError", "#DIV/0!"), (0, 1, "FormulaWithoutValue", "=SUM(A1:A2)")]
     extents = reader._Extents()
     reader._measure_xlsx_sheet(extents, "s", sheet)
     assert extents.total == 2 * 28  # up to AB2: the far cell with a value is measured, the empty D1 is not

@@ -78,8 +78,8 @@ def render_links(year, lang, chosen_school):
         if viewer.is_bureau:
             if circular_issuer_unset():
                 # The CLI's export warns; the dashboard's, where the office mostly exports, did not.
-                parts.append(dbc.Alert(t("exp.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER),
-                                       color="warning", id="exp-issuer-warning", className="mt-2"))
+                parts.append(feedback(t("exp.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER), "warning",
+                                      "exp-issuer-warning"))
             parts.append(html.H2(t("exp.circular", lang), className="h6 mt-3"))
             parts.append(_links(f"/download/circular/{year_i}", ("xlsx", "docx", "csv"), False, "exp-circular")
                          if published else html.P(t("exp.not_published", lang, year=year_i), className="text-muted"))

@@ -147,8 +147,11 @@ def say_the_year_is_running(year, lang):
 
     def render():
         admin_or_refuse()
-        as_of = running_as_of(page_year(year)) if year else None
-        return None if as_of is None else feedback(t("pub.running", lang, year=page_year(year), as_of=as_of), "info")
+        if not year:
+            return None
+        year_i = page_year(year)
+        as_of = running_as_of(year_i)
+        return None if as_of is None else feedback(t("pub.running", lang, year=year_i, as_of=as_of), "info")
 
     return guarded(render, lang)
 
