@@ -219,7 +219,13 @@ def _totals(ctx: Context, long: pd.DataFrame) -> pd.DataFrame:
     return schools.reset_index(drop=True)
 
 
-def _clean(value, digits: int = 4):
+# Indicator points, maxima and shares keep ten decimals: rules.md fixes only the total (one decimal),
+# and 8 x 7/9 printed as 6.2222 is a different number to anyone who checks it (found by an audit).
+# Ten, not all seventeen: 0.1 + 0.2 stays 0.3 in the JSON and in the store.
+DIGITS = 10
+
+
+def _clean(value, digits: int = DIGITS):
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, (float, np.floating)):
@@ -247,16 +253,17 @@ _FLOATS = ("points", "max", "ratio", "computed_points", "assessed_points", "gain
 _TEXTS = ("clause", "detail", "title", "title_en", "detail_en", "hint", "hint_en")
 
 
-# Raised whenever to_json adds a field (2: "gain"): stored draft results of an earlier format are
-# recomputed by the next sync, as after a rubric edit (sync.results.rubric_fingerprint).
-JSON_FORMAT = 2
+# Raised whenever to_json adds a field or changes a value's form (2: "gain"; 3: ten decimals, not four):
+# stored draft results of an earlier format are recomputed by the next sync, as after a rubric edit
+# (sync.results.rubric_fingerprint).
+JSON_FORMAT = 3
 
 
 def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
     ind = ev.indicators
     codes = _column(ind, "school_code")
     ids = _column(ind, "indicator")
-    floats = {c: _column(ind, c, 4) for c in _FLOATS}
+    floats = {c: _column(ind, c, DIGITS) for c in _FLOATS}
     texts = {c: _column(ind, c) for c in _TEXTS}
     pending = ind["pending"].astype(bool).tolist()
     applicable = ind["applicable"].astype(bool).tolist()

@@ -155,11 +155,11 @@ def _trend_rows(ev, computed_at: datetime, fingerprint: str = "") -> list[dict]:
     A trend point keeps only totals and each indicator's points, max and pending: skipping the
     texts of `to_json` makes the twelve month-end evaluations of a year noticeably cheaper.
     """
-    from scoring.engine import _clean
+    from scoring.engine import DIGITS, _clean
 
     ind = ev.indicators
-    points = np.round(ind["points"].to_numpy(dtype=float, na_value=np.nan), 4).tolist()
-    maxima = np.round(ind["max"].to_numpy(dtype=float, na_value=np.nan), 4).tolist()
+    points = np.round(ind["points"].to_numpy(dtype=float, na_value=np.nan), DIGITS).tolist()
+    maxima = np.round(ind["max"].to_numpy(dtype=float, na_value=np.nan), DIGITS).tolist()
     by_school: dict = {}
     for code, i, p, m, pending in zip(ind["school_code"].tolist(), ind["indicator"].tolist(), points, maxima,
                                       ind["pending"].astype(bool).tolist(), strict=True):

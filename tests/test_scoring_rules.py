@@ -202,6 +202,18 @@ def test_4_4_1_d1_drills_in_7_of_9_term_months():
     assert "drills" not in row["detail_en"] and "7 of 9 term months" in row["detail_en"]
 
 
+def test_4_4_1_the_printed_json_keeps_an_indicators_share_not_four_decimals_of_it():
+    """rules.md fixes only the total at one decimal: D1 in 7 of 9 term months prints 8 x 7/9 and its
+    ratio 7/9, and a 小學's C2 prints the max C4's redistribution gives it, 6 x 20/17 (found by an audit:
+    6.2222, 0.7778 and 7.0588 were printed)."""
+    rec = school("小學").remove("drills", "S1", date=date(Y, 3, 15)).remove("drills", "S1", date=date(Y, 11, 15))
+    printed = evaluate(rec.frames(), Y).to_json()[0]
+    assert printed["indicators"]["D1"]["points"] == pytest.approx(8 * 7 / 9)
+    assert printed["indicators"]["D1"]["ratio"] == pytest.approx(7 / 9)
+    assert printed["indicators"]["C2"]["max"] == pytest.approx(6 * 20 / 17)
+    assert printed["total"] == round(100 - 8 * 2 / 9, 1)
+
+
 def test_4_4_1_d1_kindergartens_drill_quarterly():
     rec = compliant_school(Records(), "K1", Y, type="幼兒園").remove("drills", "K1")
     for day in (date(Y, 1, 15), date(Y, 5, 15), date(Y, 10, 15)):
