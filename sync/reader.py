@@ -1287,6 +1287,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             # table ends there.  Records after it (a ledger signed off month by month) make it a record.
             notes.append((r + 1, _line_text(cells), "signature"))
             signature_date = r
+            last_kind = None  # one date is the signature's; a second date alone under it is a record
             continue
         last_kind = None
         if cells[first].__class__ is str:

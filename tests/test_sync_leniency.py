@@ -369,6 +369,25 @@ def test_a_date_alone_under_a_signature_is_a_drill_when_the_ledger_goes_on_under
         (4, "signature"), (7, "signature"), (8, "signature")]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_only_one_date_alone_under_a_signature_is_its_date_the_next_ones_are_drills(tmp_path, fmt):
+    """Found by an audit: under 審核人, 10-12 and 10-20 each alone on a line (guard drills whose 校區 and
+    內容 may be empty) were both taken for the signature's date and neither was read; with a full record
+    after them, 10-12 was lost unseen.  One date under a signature can be its date; a second is a record,
+    and makes the first one a record too, as a record after a signature's date does."""
+    book = school_book()
+    book["保安演練"] += [["審核人：李四", None, None], [date(2026, 10, 12), None, None],
+                      [date(2026, 10, 20), None, None]]
+    ended = check_file(write(fmt, tmp_path / "ended", book), registry={"1001"}, today=TODAY)
+    assert not ended.problems, ended.lines()
+    assert [r["date"] for r in ended.rows["guard_drills"]] == [date(2026, 3, 5), date(2026, 10, 12), date(2026, 10, 20)]
+    book["保安演練"].append([date(2026, 10, 31), "本部", "防暴"])
+    went_on = check_file(write(fmt, tmp_path / "went_on", book), registry={"1001"}, today=TODAY)
+    assert [r["date"] for r in went_on.rows["guard_drills"]] == [
+        date(2026, 3, 5), date(2026, 10, 12), date(2026, 10, 20), date(2026, 10, 31)]
+    assert [(n["row"], n["kind"]) for n in went_on.notes if n["sheet"] == "保安演練"] == [(3, "signature")]
+
+
 def test_a_hazard_numbered_like_a_note_whose_owner_is_the_principal_is_still_a_record(tmp_path):
     """校長 is a signature label on a paperwork line, and a hazard's 責任人 everywhere else."""
     book = school_book()
