@@ -471,21 +471,25 @@ def _whole(source: Path | bytes, head: bytes) -> bytes:
 # megabyte) took minutes on a 28 KB file, holding the sync's lock meanwhile (found by an audit).  So a
 # tag is matched up to its own ">" and never past a "<", and its attributes are looked up one by one.
 #
-# A cell and its body, which runs to its own </c>, never past the next cell: a self-closing <c/> (valid,
-# and without a body) or an unclosed one must not make each search scan to the end of the sheet.
-_CELL_WITH_BODY = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^<>]*)(?<!/)>((?:(?!</c>|<c[ >]).)*?)</c>', re.S)
+# A row, or a cell and its body, which runs to its own </c>, never past the next cell: a self-closing <c/>
+# (valid, and without a body) or an unclosed one must not make each search scan to the end of the sheet.
+# Attributes in any order and either quote (valid XML, whatever Excel writes; found by an audit: a
+# <c t="e" r="H2"> error passed unseen), and a cell without r= is the next column, as a reader places it.
+_ROW_OR_CELL = re.compile(rb'<row\b[^<>]*>|<c\b([^<>]*?)/>|<c\b([^<>]*)>(?:((?:(?!</c>|<c[\s>/]).)*?)</c>)?', re.S)
+_ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
+_FORMULA_TAG = re.compile(rb"<f[\s>/]")
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 _SHEET_TAG = re.compile(rb"<sheet\b([^<>]*)>")
 _RELATIONSHIP_TAG = re.compile(rb"<Relationship\b([^<>]*)>")
 _COL_TAG = re.compile(rb"<col\b([^<>]*)>")
-_ATTRIBUTES = {name: re.compile(rb"\b" + name + rb'="([^"]*)"')
+_ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
                for name in (b"t", b"name", b"r:id", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
                             b"formatCode")}
 
 
 def _attribute(attrs: bytes, name: bytes) -> bytes | None:
     found = _ATTRIBUTES[name].search(attrs)
-    return None if found is None else found[1]
+    return None if found is None else found[1] if found[1] is not None else found[2]
 
 
 def _hidden_columns(data: bytes) -> frozenset:
@@ -690,37 +694,57 @@ def _error_and_formula_cells(data: bytes) -> list[tuple[int, int, str]]:
     cells, and none for a sheet with neither: the common case)."""
     # A formula is <f> or <f ...>; <formula1> of a data validation (on every template sheet) is not one,
     # and scanning for it was a tenth of the whole sync.
-    errors, formulas = b't="e"' in data, b"<f>" in data or b"<f " in data
+    errors, formulas = _ERROR_TYPE.search(data) is not None, _FORMULA_TAG.search(data) is not None
     if not errors and not formulas:
         return []
-    found = _CELL_WITH_BODY.findall(data)
+    found = _cells_with_body(data)
     out = []
     if errors:
-        for col, row, attrs, body in found:
+        for row, col, attrs, body in found:
             if _attribute(attrs, b"t") == b"e":
                 value = _VALUE.search(body)
                 text = html.unescape(value[1].decode()) if value else "#N/A"
-                out.append((int(row) - 1, _column_index(col.decode()), ExcelError(text)))
+                out.append((row, col, ExcelError(text)))
     return out + (_formulas_without_value(found) if formulas else [])
 
 
-def _formulas_without_value(cells: list[tuple[bytes, bytes, bytes, bytes]]) -> list[tuple[int, int, str]]:
-    """Of a sheet's cells (_CELL_WITH_BODY's), those with a formula and no <v> (what a program writes when
+def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
+    """(row, column, attributes, body) of each cell with a body, 0-based, placed as _layout_extent does."""
+    row, col, out = -1, -1, []
+    for m in _ROW_OR_CELL.finditer(data):
+        attrs = m[1] if m[1] is not None else m[2]
+        ref = _R_ATTR.search(m[0] if attrs is None else attrs)
+        if attrs is None:  # <row>
+            row, col = (int(ref[2]) - 1 if ref and ref[2] else row + 1), -1
+            continue
+        if ref and ref[1]:
+            col = _column_index(ref[1].decode())
+            if ref[2]:
+                row = int(ref[2]) - 1
+        else:
+            col += 1
+        if m[3]:
+            out.append((row, col, attrs, m[3]))
+    return out
+
+
+def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]]) -> list[tuple[int, int, str]]:
+    """Of a sheet's cells (_cells_with_body), those with a formula and no <v> (what a program writes when
     it cannot calculate), and those of =TODAY() or =NOW() whatever they hold (the day of the last save,
     not the record's)."""
     out = []
-    for col, row, attrs, body in cells:
-        if b"<f>" not in body and b"<f " not in body:
+    for row, col, attrs, body in cells:
+        if _FORMULA_TAG.search(body) is None:
             continue
         formula = _FORMULA.search(body)
         text = "=" + (html.unescape(formula[1].decode()) if formula else "")
         if VOLATILE.search(text):
-            out.append((int(row) - 1, _column_index(col.decode()), VolatileFormula(text)))
+            out.append((row, col, VolatileFormula(text)))
             continue
         # t="str" with an empty <v>: Excel calculated an empty text (=IF(A2="","",...)), a real value.
-        if _HAS_VALUE.search(body) or b"<is>" in body or b't="str"' in attrs:
+        if _HAS_VALUE.search(body) or b"<is>" in body or _attribute(attrs, b"t") == b"str":
             continue
-        out.append((int(row) - 1, _column_index(col.decode()), FormulaWithoutValue(text)))
+        out.append((row, col, FormulaWithoutValue(text)))
     return out
 
 

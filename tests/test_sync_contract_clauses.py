@@ -408,6 +408,31 @@ def test_a_prefixed_sheet_is_read_with_its_error_cells_named(tmp_path):
     assert [(p.sheet, p.row, p.value) for p in report.problems] == [("應急演練", 2, "#DIV/0!")]
 
 
+@pytest.mark.parametrize("spelling", [
+    pytest.param(lambda cell: cell.replace('<c r="H2" t="e">', '<c t="e" r="H2">'), id="type before address"),
+    pytest.param(lambda cell: cell.replace('"', "'"), id="single quotes"),
+    pytest.param(lambda cell: cell.replace('<c r="H2" t="e">', '<c r = "H2"\n t = "e" >'), id="spaces and a newline"),
+])
+def test_an_error_cell_and_a_today_formula_are_named_whatever_the_order_and_quotes_of_their_attributes(
+        tmp_path, spelling):
+    """Found by an audit: <c t="e" r="H2"> (valid XML; the attribute order is free) and single quotes hid a
+    #DIV/0! in an optional count, stored as empty, and a =TODAY() date, taken as the day of the save."""
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = load_workbook(path)
+    wb["應急演練"]["H2"] = "=F2/0"
+    wb["保安演練"]["A2"] = "=TODAY()"
+    wb.save(path)
+    error = '<c r="H2" t="e"><f>F2/0</f><v>#DIV/0!</v></c>'
+    _rewrite_sheet(path, "xl/worksheets/sheet6.xml", lambda xml: xml.replace(
+        '<c r="H2"><f>F2/0</f><v></v></c>', spelling(error)))
+    _rewrite_sheet(path, "xl/worksheets/sheet10.xml", lambda xml: xml.replace(
+        '<c r="A2"><f>TODAY()</f><v></v></c>', spelling('<c r="A2" t="n"><f>TODAY()</f><v>46346</v></c>')))
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("應急演練", 2, "參演人數"), ("保安演練", 2, "日期")]
+
+
 def test_an_ods_with_a_control_character_reference_is_read_not_refused_as_damaged(tmp_path):
     """&#1; in a text is a control character XML forbids and calamine reads past: the file is read (its
     row reported for the character), not refused as a damaged file."""
