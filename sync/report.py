@@ -43,6 +43,7 @@ from sync.validate import (
     masked_cell,
     masked_private,
     numeric_columns,
+    paperwork_identity_problems,
     privacy_problems,
     registered_code,
     sheet_privacy_problems,
@@ -268,6 +269,8 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
                 code_col=table.columns.get("school_code"), skip_cols=numeric_columns(spec.key, table.columns),
                 contract_cols=set(table.columns.values()),
             ))
+            report.problems.extend(paperwork_identity_problems(spec.key, table.sheet.name, table.sheet.grid,
+                                                               table.region))
             # Nothing private of a line not read as a record goes into the report or the store.
             notes = [(r, masked_private(t), k) for r, t, k in table.notes]
             report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t, "kind": k} for r, t, k in notes)

@@ -586,6 +586,28 @@ def _holds_no_number(rows: list[tuple[int, list]], column: int) -> bool:
         for v in values for found in _NUMBER_UNDER_PRIVATE_HEADING.findall(unicodedata.normalize("NFKC", _digits_of(v))))
 
 
+def paperwork_identity_problems(sheet_key: str, sheet_name: str, grid: list[list],
+                                records: list[tuple[int, list]]) -> list[Problem]:
+    """An identity-card number on a line of a contract sheet that is not a record (a title above the
+    header, a note or a signature under the table): the file is kept as sent, and nobody signs a form
+    with one (found by an audit: the same number on a sheet of its own refused the file).  A contact
+    phone on such a line is the office's paperwork: masked wherever the line is shown, not refused."""
+    looked_at = {row_no for row_no, _cells in records}
+    lines = [(r + 1, cells) for r, cells in enumerate(grid) if cells and r + 1 not in looked_at]
+    if not lines or _private_kind(_looked_into(lines, set())) is None:
+        return []
+    problems = []
+    for row_no, cells in lines:
+        for i, cell in enumerate(cells):
+            if is_empty(cell):
+                continue
+            text = _digits_of(cell)
+            kind = _private_kind(text)
+            if kind is not None and kind[0] == "身份證號碼":
+                problems.append(_privacy(sheet_key, sheet_name, row_no, None, text, i + 1, kind))
+    return problems
+
+
 def sheet_privacy_problems(sheet_name: str, rows: list[list], hidden: bool) -> list[Problem]:
     """Privacy problems on a sheet that is not one of the contract's (a roster kept beside the tables,
     a hidden lookup sheet): the file is kept as sent, so identity or phone numbers anywhere in it are

@@ -462,6 +462,25 @@ def test_a_phone_number_in_the_signature_line_is_not_a_column_and_is_not_stored(
     assert not report.problems and len(report.rows["drills"]) == 2
 
 
+@pytest.mark.parametrize("where", ["title above the header", "note under the table", "signature line"])
+def test_an_identity_number_on_a_line_that_is_no_record_refuses_the_file(tmp_path, where):
+    """Found by an audit: an identity-card number in a title or a note of 保安人員 was let through (the file
+    is kept as sent), though on a sheet of its own it refused the file.  Unlike a contact phone, no form
+    is signed with one."""
+    book = school_book()
+    line = {"title above the header": ["保安人員登記表(負責人 張三 110101198001011234)"],
+            "note under the table": ["備註:保安隊長張三,身份證110101198001011234"],
+            "signature line": ["填表人:張三", None, "身份證:110101198001011234"]}[where]
+    if where == "title above the header":
+        book["保安人員"].insert(0, line)
+    else:
+        book["保安人員"].append(line)
+    report = _check(tmp_path, book)
+    [problem] = report.file_problems
+    assert problem.sheet == "保安人員" and "identity-card" in problem.reason_en
+    assert "1234" not in problem.value and all("1011234" not in n["text"] for n in report.notes)
+
+
 def test_a_phone_number_in_a_note_under_the_table_is_shown_masked_never_whole(tmp_path):
     """data-contract.md: no phone numbers are collected; a note line is shown to the school, masked."""
     book = school_book()
