@@ -24,6 +24,7 @@ from sync.cells import MAX_POINTS
 from sync.errors import UserError
 from sync.settings import county_now
 from sync.store import inspection_changes, records, sources
+from sync.validate import not_applicable_marks
 
 MANUAL_SOURCE_KEY = "manual:inspections"
 MANUAL_SOURCE_KIND = "manual"
@@ -71,8 +72,11 @@ def _as_points(value, zh_name: str, en_name: str) -> float | None:
     return points
 
 
-def clean_inspection(values: dict, registered: set[str], maxima: dict[str, float]) -> dict:
-    """The record to store, or a UserError saying (in Chinese and English) which field is wrong and why."""
+def clean_inspection(values: dict, registered: set[str], maxima: dict[str, float],
+                     school_types: dict[str, str] | None = None) -> dict:
+    """The record to store, or a UserError saying (in Chinese and English) which field is wrong and why.
+
+    school_types: each registered school's 學校類別, where C4's range depends on it."""
     school_code = str(values.get("school_code") or "").strip()
     if not school_code:
         raise _fail("請選擇學校", "choose a school")
@@ -99,6 +103,9 @@ def clean_inspection(values: dict, registered: set[str], maxima: dict[str, float
                 f"{indicator} 的考評得分須在 0 至 {maxima[indicator]:g} 之間",
                 f"assessed points for {indicator} must lie between 0 and {maxima[indicator]:g}",
             )
+        outside = not_applicable_marks(indicator, assessed, (school_types or {}).get(school_code))
+        if outside:
+            raise _fail(*outside)
     finding = str(values.get("finding") or "").strip() or None
     return {
         "date": _as_date(values.get("date")),
@@ -147,6 +154,14 @@ def registered_schools(engine: Engine) -> dict[str, str]:
         return {code: name for code, name in rows}
 
 
+def registered_types(engine: Engine) -> dict[str, str]:
+    """school_code -> 學校類別 of every school the registry gives one."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(_registry.c.school_code, _registry.c.type).where(_registry.c.type.is_not(None))
+                            .order_by(_registry.c.record_id))
+        return {code: kind for code, kind in rows}
+
+
 def _existing(conn: Connection, record_id: int, manual_id: int) -> dict:
     row = conn.execute(select(_table).where(_table.c.record_id == record_id)).mappings().first()
     if row is None:
@@ -165,7 +180,7 @@ def save_inspection(engine: Engine, values: dict, by: str, record_id: int | None
     """
     if not by:
         raise _fail("缺少操作人", "who made the change is required")
-    record = clean_inspection(values, set(registered_schools(engine)), indicator_maxima())
+    record = clean_inspection(values, set(registered_schools(engine)), indicator_maxima(), registered_types(engine))
     with engine.begin() as conn:
         manual_id = _manual_source_id(conn)
         before = None

@@ -633,6 +633,7 @@ def _check_bureau(report, tables, today, maxima, elsewhere=None):
         ctx.registry = {r["school_code"] for r in report.rows.get("registry", [])} | {
             r["school_code"] for r in report.rejected if r["sheet_key"] == "registry" and r["school_code"]} | set(
             elsewhere or ())
+        ctx.school_types = {r["school_code"]: r["type"] for r in report.rows.get("registry", []) if r.get("type")}
     if "inspections" in tables:
         t = tables["inspections"]
         _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))

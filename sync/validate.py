@@ -107,6 +107,7 @@ class Context:
     indicator_max: dict[str, float] = field(default_factory=dict)
     campuses: set[str] | None = None  # the school's campuses (a school workbook's 校區 sheet)
     campuses_by_school: dict[str, set[str]] | None = None  # each school's, for a query naming many schools
+    school_types: dict[str, str] | None = None  # the registry's 學校類別 of each school, where known
 
 
 @dataclass
@@ -262,9 +263,25 @@ def _inspection_checks(rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
             top = ctx.indicator_max[indicator]
             out.append(("assessed_points", f"考評得分{points:g}超出指標{indicator}的滿分{top:g}",
                         f"assessed points {points:g} exceed indicator {indicator}'s maximum of {top:g}"))
+        elif (reason := not_applicable_marks(indicator, points, (ctx.school_types or {}).get(rec.get("school_code")))):
+            out.append(("assessed_points", *reason))
     elif points is not None:
         out.append(("indicator", "有考評得分但沒有填指標", "assessed points are given without an indicator"))
     return out
+
+
+def not_applicable_marks(indicator: str, points: float, school_type: str | None) -> tuple[str, str] | None:
+    """Why assessed points above 0 for C4 are outside a school's range when the school is below high
+    school level (rules.md C4: high school level only; elsewhere its maximum is 0 and its points are the
+    other C indicators', so marks given for it would count nowhere; found by an audit).  None when they
+    are not, or when the school's type is not known."""
+    if indicator != "C4" or not points or school_type is None or school_type in contract.HIGH_SCHOOL_TYPES:
+        return None
+    return (f"指標C4(每學期安全講座)只適用於高中、完全中學、中職,該校是{school_type},C4滿分為0;"
+            "請刪除此考評得分,或填入其他指標",
+            f"indicator C4 (lectures each semester) applies only to 高中, 完全中學 and 中職 (high school level); "
+            f"this school is {school_type}, so its C4 maximum is 0: delete these assessed points or give them "
+            "to another indicator")
 
 
 def registered_code(code: str | None, registry: set[str] | None) -> str | None:

@@ -108,6 +108,19 @@ def test_assessed_points_at_the_indicator_maximum_are_accepted(engine):
     assert row["record_id"] == record_id and row["indicator"] == "D1" and row["assessed_points"] == 8
 
 
+def test_c4_points_for_a_school_below_high_school_level_are_refused_as_in_the_workbook(sqlite_engine):
+    """rules.md C4 is high school level only: an 初中's C4 maximum is 0, so 3 points are outside it (as
+    the sync refuses them in the bureau workbook); 0 stands."""
+    with pytest.raises(UserError) as err:
+        inspections.save_inspection(sqlite_engine, {**FINDING, "indicator": "C4", "assessed_points": "3"}, by="boss",
+                                    recompute=False)
+    assert "初中" in err.value.zh and "C4滿分為0" in err.value.zh and "applies only to" in str(err.value)
+    assert count(sqlite_engine, records["inspections"]) == 0
+    inspections.save_inspection(sqlite_engine, {**FINDING, "indicator": "c4", "assessed_points": "0"}, by="boss",
+                                recompute=False)
+    assert [r["assessed_points"] for r in inspections.list_inspections(sqlite_engine, 2026)] == [0]
+
+
 def test_records_from_the_bureau_workbook_are_not_edited_here(engine):
     with engine.begin() as conn:
         source_id = conn.execute(select(sources.c.source_id).where(sources.c.source_key == "file:bureau.xlsx")).scalar()

@@ -318,6 +318,23 @@ def test_assessed_points_at_the_indicator_maximum_are_accepted(tmp_path):
     assert report.rows["inspections"][0]["indicator"] == "E1"
 
 
+def test_assessed_c4_points_for_a_school_below_high_school_level_are_outside_its_maximum_of_0(tmp_path):
+    """rules.md: assessed points outside [0, that indicator's max] are refused by the sync; C4 is high
+    school level only, so a 小學's C4 maximum is 0 (found by an audit: 3 points were taken, then counted
+    nowhere).  0 is inside; a 高中's C4 stands."""
+    book = bureau_book(("1001", "1002"))
+    book["學校名冊"][2][2] = "高中"
+    finding = book["督查記錄"][1]
+    book["督查記錄"] += [finding[:7] + ["C4", 3], [finding[0], "1002"] + finding[2:7] + ["C4", 3],
+                      finding[:3] + ["考評C4為0"] + finding[4:7] + ["c4", 0]]
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    p = _only_row_problem(report)
+    assert (p.sheet, p.row, p.column) == ("督查記錄", 3, "考評得分") and "applies only to" in p.reason_en
+    assert "小學" in p.reason_zh and "C4滿分為0" in p.reason_zh
+    assert [(r["school_code"], r["assessed_points"]) for r in report.rows["inspections"] if r["indicator"]] == [
+        ("1002", 3.0), ("1001", 0.0)]
+
+
 def test_a_school_listed_twice_in_the_registry_is_refused_once(tmp_path):
     book = bureau_book(("1001", "1002", "1001"))
     report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
