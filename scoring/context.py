@@ -240,7 +240,7 @@ class Context:
         missing_en = missing.groupby("school_code")["period"].agg(lambda ps: ", ".join(map(english, ps)))
         missing_en = missing_en.reindex(self.codes).fillna("")
         miss_zh = np.where(missing_list != "", "；缺：" + missing_list, "")
-        miss_en = np.where(missing_en != "", "; missing " + missing_en, "")
+        miss_en = np.where(missing_en != "", "; missing: " + missing_en, "")
         detail = np.where(pending | (n_periods == 0), np.where(pending, f"尚無可計的{label}（均未結束）", f"無應計的{label}"),
                           texts("{c}個應計{l}中{v}個達標{m}", c=n_counted.astype(int), v=n_covered.astype(int),
                                 l=[label] * len(n_counted), m=miss_zh))

@@ -134,7 +134,8 @@ def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
     # not apply, the other C indicators carry its points, so their marks count on that larger scale:
     # full marks stay full marks, never lost.
     published = long["indicator"].map(ctx.rubric.points).astype(float)
-    share = long["assessed_points"].clip(lower=0) / published.where(published > 0)
+    # An indicator the rubric gives no points: its assessed 0 is 0 points, not "unknown".
+    share = (long["assessed_points"].clip(lower=0) / published.where(published > 0)).where(published > 0, 0.0)
     assessed = long["assessed_points"].notna() & long["applicable"]
     ignored = long["assessed_points"].notna() & ~long["applicable"]
     long["points"] = long["computed_points"].where(~assessed, (share.clip(upper=1) * long["max"]))

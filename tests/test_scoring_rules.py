@@ -200,6 +200,7 @@ def test_4_4_1_d1_drills_in_7_of_9_term_months():
     assert "9個應演練月中7個達標" in row["detail"] and "2026-03、2026-11" in row["detail"]
     assert row["hint"].endswith("+0.9")
     assert "drills" not in row["detail_en"] and "7 of 9 term months" in row["detail_en"]
+    assert row["detail_en"].endswith("; missing: 2026-03, 2026-11")  # rules.md's own wording
 
 
 def test_4_4_1_the_printed_json_keeps_an_indicators_share_not_four_decimals_of_it():
@@ -605,6 +606,21 @@ def test_5_3_assessed_points_on_c4_where_it_does_not_apply_count_nothing_and_say
     assert (row["points"], row["max"]) == (0.0, 0.0)
     assert "不計" in row["detail"] and "does not apply" in row["detail_en"]
     assert total(rec)["total"] == 100.0
+
+
+def test_5_3_assessed_0_on_an_indicator_the_rubric_gives_no_points_is_0_points_not_unknown():
+    """rules.md: assessors' points replace the computed ones; with D2 worth 0 in a bureau's rubric (D1 10),
+    an assessed 0 is 0 points (found by an audit: printed as null)."""
+    from scoring.rubric import DEFAULT_RUBRIC, parse_rubric
+
+    text = DEFAULT_RUBRIC.read_text(encoding="utf-8")
+    rubric = parse_rubric(text.replace("D1 = { points = 8,", "D1 = { points = 10,")
+                          .replace("D2 = { points = 2,", "D2 = { points = 0,"))
+    rec = compliant_school(Records(), "S1", Y, type="高中", rubric=rubric)
+    _inspection(rec, indicator="D2", assessed_points=0.0)
+    printed = evaluate(rec.frames(), Y, None, rubric).to_json()[0]
+    assert (printed["indicators"]["D2"]["points"], printed["indicators"]["D2"]["max"]) == (0.0, 0.0)
+    assert printed["total"] == 100.0
 
 
 def test_4_5_3_e7_a_training_day_typed_twice_is_one_day():
