@@ -289,8 +289,9 @@ def parse_bool(value):
 
 _DATE_TEXT = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日號号]?(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-    # The weekday WPS's long date adds, pasted as text: 2026年3月5日 星期四, 2026-03-05(周四).
-    r"(?:\s*\(?(?:星期|周|週|禮拜|礼拜)([一二三四五六日天])\)?)?$"
+    # The weekday WPS's long date adds, pasted as text: 2026年3月5日 星期四, 2026-03-05(周四), and in
+    # brackets alone, as a diary writes it: 2026-03-05（四）.
+    r"(?:\s*(?:\((?:星期|周|週|禮拜|礼拜)?([一二三四五六日天])\)?|(?:星期|周|週|禮拜|礼拜)([一二三四五六日天])\)?))?$"
 )
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 
@@ -308,7 +309,8 @@ def _date_from_text(text: str):
         day = date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         return None, _p(f"「{text}」這一天不存在", f"'{text}' is not a real calendar day")
-    if m[4] and _WEEKDAYS[m[4]] != day.weekday():  # which of the two did the person mean?
+    weekday = m[4] or m[5]
+    if weekday and _WEEKDAYS[weekday] != day.weekday():  # which of the two did the person mean?
         text = _shown(text)
         return None, _p(f"「{text}」的日期與星期不符,請核對", f"'{text}': the date and the weekday disagree; check which is right")
     return day, None

@@ -279,7 +279,13 @@ def _validation(col: contract.Column) -> dict | None:
             "error_title": "日期", "error_message": "請填寫真實日期，例如 2026-03-05。",
             "error_type": "warning",
         }
-    elif col.kind in (contract.INT, contract.MONEY, contract.SCORE):
+    elif col.kind == contract.INT:
+        # A count is whole: Excel warns at 3.5 as it is typed, before the sync refuses the row.
+        return {
+            "validate": "integer", "criteria": ">=", "value": 0,
+            "error_title": col.zh, "error_message": "請填寫不小於 0 的整數。", "error_type": "warning",
+        }
+    elif col.kind in (contract.MONEY, contract.SCORE):
         return {
             "validate": "decimal", "criteria": ">=", "value": 0,
             "error_title": col.zh, "error_message": "請填寫不小於 0 的數字。", "error_type": "warning",

@@ -486,8 +486,9 @@ def _masked_in(text: str, value: str) -> str:
 
 # ---------------------------------------------------------------- privacy
 
-_PRIVATE_HEADERS = ("身份证", "身分证", "证件", "身份号", "电话", "手机", "座机", "联系方式", "联系号码", "联络号码",
-                    "phone", "mobile", "telephone", "idcard", "id_card", "identity", "idnumber", "id_number")
+_PRIVATE_HEADERS = ("身份证", "身分证", "证件", "身份号", "电话", "手机", "座机", "固话", "联系方式", "联系号码", "联络号码",
+                    "phone", "mobile", "telephone", "idcard", "id_card", "identity", "idnumber", "id_number",
+                    "contactnumber")
 _ID_CARD = re.compile(
     r"(?<!\d)[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])"
 )
@@ -511,7 +512,7 @@ _DASHES = str.maketrans(dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u
 _SEPARATORS = re.compile(r"[ \t\-]")
 # Header words, in canon's form, that name such a column on their own (Tel., ID No.): too short to be
 # looked for inside other words.
-_PRIVATE_HEADER_WORDS = {"tel", "telno", "idno", "idcardno", "phoneno", "mobileno", "身份证号码", "身份证号"}
+_PRIVATE_HEADER_WORDS = {"tel", "telno", "idno", "idcardno", "phoneno", "mobileno", "contactno", "身份证号码", "身份证号"}
 _HEADER_PUNCTUATION = re.compile(r"[.:#_\-]")
 
 

@@ -225,7 +225,8 @@ def test_text_that_only_has_digits_is_not_taken_for_a_phone(tmp_path, value):
     assert not _check(tmp_path, book).file_problems
 
 
-@pytest.mark.parametrize("header", ["身分證字號", "座機", "Tel.", "Tel No", "ID No.", "聯繫號碼", "座机号码"])
+@pytest.mark.parametrize("header", ["身分證字號", "座機", "Tel.", "Tel No", "ID No.", "聯繫號碼", "座机号码", "固話",
+                                    "Contact number", "Contact No."])
 def test_a_private_column_in_other_spellings_is_refused(tmp_path, header):
     book = school_book()
     book["保安人員"][0].append(header)

@@ -160,14 +160,14 @@ def test_a_short_single_cell_under_the_table_is_a_row_problem_not_a_note(tmp_pat
     ("2026年3月5日", date(2026, 3, 5)), ("２０２６年３月５日", date(2026, 3, 5)), (" 2026-3-5 ", date(2026, 3, 5)),
     (datetime(2026, 3, 5, 8, 30), date(2026, 3, 5)), (date(2026, 3, 5), date(2026, 3, 5)),
     ("2026年3月5日 星期四", date(2026, 3, 5)), ("2026-03-05(周四)", date(2026, 3, 5)),  # WPS's long date, pasted
-    ("2026-03-08（週日）", date(2026, 3, 8)),
+    ("2026-03-08（週日）", date(2026, 3, 8)), ("2026-03-05（四）", date(2026, 3, 5)),  # a diary's weekday in brackets
 ])
 def test_date_forms(text, expected):
     assert cells.parse_date(text) == (expected, None)
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "5/3/2026", "三月五日", 46086.0, "2026-3",
-                                  "2026年3月5日 星期五"])  # the weekday says another day: which was meant?
+                                  "2026年3月5日 星期五", "2026-03-05（五）"])  # the weekday says another day: which was meant?
 def test_dates_that_are_not_clearly_one_day_are_problems(text):
     value, problem = cells.parse_date(text)
     assert value is None and problem is not None and ("date" in problem[1] or "day" in problem[1])

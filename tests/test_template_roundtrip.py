@@ -60,6 +60,19 @@ def test_dropdowns_for_yes_no_and_every_fixed_list(tmp_path):
                 assert i not in lists, (sheet.key, column.key)
 
 
+def test_the_template_asks_for_whole_counts_and_any_amount(tmp_path):
+    """A count is whole (the sync refuses 3.5 classes): Excel warns as it is typed; amounts and points
+    take decimals (found by an audit: counts were checked as decimals)."""
+    book = openpyxl.load_workbook(write_template(tmp_path / "blank.xlsx"))
+    for sheet in contract.SCHOOL_SHEETS:
+        ws = book[sheet.zh]
+        kinds = {r.min_col - 1: rule.type for rule in ws.data_validations.dataValidation for r in rule.sqref.ranges}
+        for i, column in enumerate(sheet.columns):
+            expected = {contract.INT: "whole", contract.MONEY: "decimal", contract.SCORE: "decimal"}.get(column.kind)
+            if expected:
+                assert kinds.get(i) == expected, (sheet.key, column.key)
+
+
 def test_the_templates_date_checks_are_the_checkers_own_ranges(tmp_path):
     """A guard born in 1975 or a director in office since 1998 is accepted by the sync, so Excel must not
     warn about them either."""
