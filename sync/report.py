@@ -637,6 +637,30 @@ def _check_bureau(report, tables, today, maxima, elsewhere=None):
     if "inspections" in tables:
         t = tables["inspections"]
         _add(report, t.spec, t, validate_rows(t.spec, t.rows, ctx, t.sheet.name, t.headers))
+        report.problems.extend(_same_day_assessments(t.sheet.name, report.rows["inspections"]))
+
+
+def _same_day_assessments(sheet_name: str, findings: list[dict]) -> list[Problem]:
+    """Notes for two assessments of one school's indicator on one day with different points: the latest
+    finding wins (rules.md), a day cannot tell which is later, so the lower row does; said, not silently
+    (found by an audit)."""
+    earlier: dict[tuple, tuple[int, float]] = {}
+    notes = []
+    for f in findings:
+        if not f.get("indicator") or f.get("assessed_points") is None:
+            continue
+        key = (f["school_code"], f["date"], f["indicator"])
+        if key in earlier and earlier[key][1] != f["assessed_points"]:
+            row, points = earlier[key]
+            notes.append(Problem(
+                "note", sheet_name, f["row_no"], "考評得分", display(f["assessed_points"]),
+                f"同一天對同一學校的指標{f['indicator']}有兩個考評得分(第{row}行{points:g}分、本行"
+                f"{f['assessed_points']:g}分):按本行計;如應以第{row}行為準,請刪除本行或改正日期",
+                f"two assessments of indicator {f['indicator']} for this school on one day (row {row}: {points:g}, "
+                f"this row: {f['assessed_points']:g}): this row counts; if row {row} is right, delete this row or "
+                "correct its date", sheet_key="inspections", column_key="assessed_points"))
+        earlier[key] = (f["row_no"], f["assessed_points"])
+    return notes
 
 
 def _add(report: FileReport, spec, table, result: SheetResult) -> None:

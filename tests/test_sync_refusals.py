@@ -310,6 +310,22 @@ def test_the_same_finding_pasted_twice_is_refused_once_not_deducted_twice(tmp_pa
         ("1001", 1.0), ("1002", 1.0), ("1001", 2.0)]
 
 
+def test_two_assessments_of_one_indicator_on_one_day_are_both_kept_and_the_bureau_told_which_counts(tmp_path):
+    """rules.md: the latest finding of the year wins; on one day the lower row does, and the bureau is told
+    so (found by an audit: A1 3 then A1 0 on 2026-05-01 took 0 without a word).  The same points twice,
+    or another day, say nothing."""
+    book = bureau_book(("1001", "1002"))
+    finding = book["督查記錄"][1]
+    assessed = finding[:2] + ["考評", None, None, "否", "否"]
+    book["督查記錄"] += [assessed + ["A1", 3], assessed + ["A1", 0], assessed[:3] + ["複查"] + assessed[4:] + ["A1", 0],
+                      [date(2026, 6, 1)] + assessed[1:] + ["A1", 2]]
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    [note] = report.problems
+    assert (note.level, note.sheet, note.row, note.column) == ("note", "督查記錄", 4, "考評得分")
+    assert "row 3: 3, this row: 0" in note.reason_en and "按本行計" in note.reason_zh
+    assert len(report.rows["inspections"]) == 5
+
+
 def test_assessed_points_at_the_indicator_maximum_are_accepted(tmp_path):
     book = bureau_book()
     book["督查記錄"][1][7:9] = ["e1", 5]
