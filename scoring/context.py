@@ -194,8 +194,12 @@ class Context:
         return self.outcome(done.astype(float), detail, detail_en, action, action_en)
 
     def share(self, passed: pd.Series, total: pd.Series, unit: str, unit_en: str, what: str, what_en: str,
-              action: str, action_en: str, none: str, none_en: str) -> Outcome:
-        """Share of records that pass; nothing to count gives 0 (missing work is never full marks)."""
+              action: str, action_en: str, none: str, none_en: str, held_events: bool = False) -> Outcome:
+        """Share of records that pass; nothing to count gives 0 (missing work is never full marks).
+
+        held_events: the records are of things done that cannot be mended afterwards (a parent meeting
+        held, a drill without its plan or its sign-in sheet): what raises the share is the next one done
+        right, and that is the gain the hint promises, not the whole share still missing."""
         passed = self.per_school(passed).astype(int)
         total = self.per_school(total).astype(int)
         ratio = np.where(total > 0, passed / total.where(total > 0, 1), 0.0)
@@ -203,7 +207,10 @@ class Context:
                                            m=[unit[0]] * len(total)), none)
         detail_en = np.where(total > 0, texts("{p} of {t} {u} " + what_en, t=total, p=passed,
                                               u=[unit_en] * len(total)), none_en)
-        gain = np.where(total > 0, 1 - ratio, 1.0)
+        if held_events:
+            gain = np.where(total > 0, (passed + 1) / (total + 1) - ratio, 1.0)
+        else:
+            gain = np.where(total > 0, 1 - ratio, 1.0)
         return self.outcome(ratio, detail, detail_en, action, action_en, gain=gain)
 
     def over_periods(self, long: pd.DataFrame, label: str, label_en: str, action: str, action_en: str,

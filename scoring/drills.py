@@ -41,11 +41,12 @@ def d2_annual_plan(ctx: Context) -> Outcome:
                       "制定年度應急演練計劃", "draw up the annual drill plan")
 
 
-def _drill_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
+def _drill_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str,
+                 held_events: bool = True) -> Outcome:
     drills = _student_drills(ctx)
     return ctx.share(drills[passed.reindex(drills.index).fillna(False).astype(bool)].groupby("school_code").size(),
                      drills.groupby("school_code").size(), "次演練", "drills", what, what_en, action, action_en,
-                     "本年度無演練記錄", "no drill recorded this year")
+                     "本年度無演練記錄", "no drill recorded this year", held_events=held_events)
 
 
 @indicator("D3", "4.4.2", "演練預案", "detailed plan before each drill")
@@ -62,8 +63,9 @@ def d4_drill_evaluations(ctx: Context) -> Outcome:
     drills = _student_drills(ctx)
     result = drills["evaluation"].fillna("").astype(str).str.strip()
     evaluated = (result != "") & ~result.str.contains(_NO_RESULT_YET, regex=True)
+    # A result can be written down after the drill: every drill still missing one is a way up.
     return _drill_share(ctx, evaluated, "有評定結果", "have an evaluation result",
-                        "為每次演練填寫評定結果", "record an evaluation result for every drill")
+                        "為每次演練填寫評定結果", "record an evaluation result for every drill", held_events=False)
 
 
 # 「待評定」「尚未評定」「無評價」「待定」 in the result cell say the drill has no result yet: not one.

@@ -44,7 +44,7 @@ def c3_parent_meetings(ctx: Context) -> Outcome:
     return ctx.share(meetings[safe].groupby("school_code").size(), meetings.groupby("school_code").size(),
                      "次", "meetings", "含安全內容", "with safety content",
                      "每次家長會都安排安全教育內容", "put safety content into every parent meeting",
-                     "本年度無家長會記錄", "no parent meeting recorded this year")
+                     "本年度無家長會記錄", "no parent meeting recorded this year", held_events=True)
 
 
 @indicator("C4", "4.3.4", "每學期兩次安全講座（高中階段）", "two safety lectures per semester (high school)")

@@ -68,7 +68,15 @@ def f3_closed_on_time(ctx: Context) -> Outcome:
     overdue_open = ~closed_by_now & deadline.notna() & (deadline < ctx.as_of)
     counted = (closed_by_now | overdue_open).fillna(False).astype(bool)
     total = problems[counted].groupby("school_code").size()
-    out = ctx.share(problems[on_time.fillna(False).astype(bool)].groupby("school_code").size(), total,
-                    "項應計隱患", "problems due", "按期銷號", "closed by their deadline",
+    passed = problems[on_time.fillna(False).astype(bool)].groupby("school_code").size()
+    out = ctx.share(passed, total, "項應計隱患", "problems due", "按期銷號", "closed by their deadline",
                     "按期完成隱患整改並銷號", "close problems by their deadline", "", "")
+    # What can still raise it: the problems open and not yet past their deadline, closed in time.  One
+    # closed late, or open past its deadline, has failed for good (found by an audit: the hint promised
+    # the whole missing share).
+    still_in_time = ctx.per_school(problems[~closed_by_now & ~overdue_open.fillna(False).astype(bool)]
+                                   .groupby("school_code").size()).astype(int)
+    passed, counted_n = ctx.per_school(passed).astype(int), ctx.per_school(total).astype(int)
+    out.frame["gain"] = np.where(still_in_time > 0, (passed + still_in_time) / (counted_n + still_in_time)
+                                 - out.frame["ratio"], 0.0)
     return _nothing_to_count(ctx, out, total)

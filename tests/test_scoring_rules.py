@@ -459,6 +459,34 @@ def test_5_3_f3_late_and_overdue_fail_open_inside_deadline_not_counted():
     assert pts(rec, "F3") == pytest.approx(5 / 3)
 
 
+def test_5_3_f3_the_hint_promises_only_what_closing_the_problems_still_in_time_brings():
+    """What would raise F3 (rules.md, what a school must see): a problem closed late or open past its
+    deadline has failed for good; closing H4 by its deadline makes 2 of 4, 5 x (2/4 - 1/3) = +0.8.  With
+    nothing left in time, no hint promises points (found by an audit: +3.3 was promised)."""
+    rec = school()
+    rec.add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="late", owner="甲",
+            deadline=date(Y, 6, 1), closed_date=date(Y, 6, 2))
+    rec.add("hazards", "S1", id="H3", found_date=date(Y, 5, 1), description="overdue", owner="甲",
+            deadline=date(Y, 7, 1))
+    rec.add("hazards", "S1", id="H4", found_date=date(Y, 12, 1), description="inside", owner="甲",
+            deadline=date(Y + 1, 1, 31))
+    assert result(rec, "F3")["hint"] == "按期完成隱患整改並銷號：+0.8"
+    rec.remove("hazards", "S1", id="H4")
+    assert result(rec, "F3")["hint"] == "" and result(rec, "F3")["gain_points"] != result(rec, "F3")["gain_points"]
+
+
+def test_4_4_2_d3_a_drill_held_without_its_plan_stays_so_the_hint_promises_the_next_drills_share():
+    """A plan made after the drill is no plan beforehand: with 8 of 9 drills planned, the next drill with
+    its plan makes 9 of 10, 3 x (9/10 - 8/9) = +0.03, not the whole missing 3 x 1/9 = +0.33."""
+    rec = school()
+    rec.remove("drills", "S1", date=date(Y, 3, 15))
+    rec.add("drills", "S1", date=date(Y, 3, 15), campus="本部", kind="疏散", has_plan=False, evaluation="好",
+            classes=3, signed_classes=3)
+    row = result(rec, "D3")
+    assert row["points"] == pytest.approx(3 * 8 / 9)
+    assert row["hint"] == "每次演練前制定詳細預案：+0.03"
+
+
 def test_5_3_f3_closed_after_the_evaluation_date_is_still_open():
     rec = school()
     rec.add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x", owner="甲",
@@ -714,7 +742,8 @@ def test_a_school_whose_own_row_was_refused_but_whose_records_are_in_is_submitte
     assert bool(ev.schools.set_index("school_code").loc["S1", "submitted"])
 
 
-@pytest.mark.parametrize("gain,shown", [(0.048, "+0.05"), (0.05, "+0.1"), (0.2, "+0.2"), (0.0123, "+0.01")])
+@pytest.mark.parametrize("gain,shown", [(0.048, "+0.05"), (0.05, "+0.1"), (0.2, "+0.2"), (0.0123, "+0.01"),
+                                        (1.25, "+1.3"), (0.125, "+0.1"), (0.045, "+0.05")])
 def test_the_gain_a_hint_promises_is_the_figure_it_shows(gain, shown):
     """The school page ranks the ways up by "gain": the same number the hint prints (found by a regression
     audit: 0.048 printed +0.1 while the hint had said +0.05)."""
