@@ -10,6 +10,7 @@ import pandas as pd
 from scoring import calendar
 from scoring.context import Context, Outcome
 from scoring.registry import indicator
+from sync.cells import canon
 
 THEME_KINDS = ("安全教育課", "專題教育", "安全講座")
 
@@ -89,12 +90,15 @@ def c5_seasonal_themes(ctx: Context) -> Outcome:
     """4.3.5: each seasonal theme is taught inside its window (drowning May-Jul, fire Nov-Jan, road Sep-Oct)."""
     records = ctx.dated("education")
     records = records[records["kind"].isin(THEME_KINDS)]
+    # Compared as labels are (canon): a theme the bureau writes 防震減災 is held by a topic written
+    # 防震减灾 or 防震 減災 (found by an audit).  Each distinct topic is converted once.
     topic = records["topic"].fillna("").astype(str)
+    topic = topic.map({t: canon(t) for t in topic.unique()})
     month = records["date"].dt.month
     windows = calendar.theme_windows(ctx.rubric, ctx.year)
     pieces = []
     for theme in windows.itertuples():
-        hit = records[topic.str.contains(theme.period, regex=False) & month.isin(theme.months)]
+        hit = records[topic.str.contains(canon(theme.period), regex=False) & month.isin(theme.months)]
         pieces.append(hit.groupby("school_code").size().rename("held").reset_index().assign(period=theme.period))
     counts = pd.concat(pieces) if pieces else pd.DataFrame(columns=["school_code", "held", "period"])
     long = ctx.cross(windows[["period", "start", "end"]]).merge(counts, on=["school_code", "period"], how="left")

@@ -177,6 +177,21 @@ def test_4_3_5_c5_fire_theme_in_january_counts_within_the_year():
     assert pts(rec, "C5") == 3
 
 
+def test_4_3_5_c5_a_theme_is_held_by_a_topic_in_either_script_or_with_a_stray_space():
+    """A bureau's theme 防震減災 (Traditional) is held by a topic typed 防震减灾 (Simplified), and 交通安全 by
+    「交通 安全教育」, as headings match in either script (found by an audit: neither counted)."""
+    from scoring.rubric import DEFAULT_RUBRIC, parse_rubric
+
+    rubric = parse_rubric(DEFAULT_RUBRIC.read_text(encoding="utf-8").replace('name = "防火"', 'name = "防震減災"'))
+    rec = compliant_school(Records(), "S1", Y, type="高中", rubric=rubric)
+    rec.remove("education", "S1", kind="專題教育", topic="防火專題").remove("education", "S1", topic="交通安全專題")
+    rec.add("education", "S1", date=date(Y, 11, 12), kind="專題教育", topic="防震减灾演练")
+    rec.add("education", "S1", date=date(Y, 9, 20), kind="安全教育課", topic="交通 安全教育")
+    ev = evaluate(rec.frames(), Y, None, rubric)
+    c5 = ev.indicators.set_index("indicator").loc["C5"]
+    assert c5["points"] == pytest.approx(3), c5["detail"]
+
+
 def test_4_3_6_c6_attendance_share_of_the_best_training():
     rec = school().remove("education", "S1", kind="教職工培訓", date=date(Y, 3, 4))
     rec.add("education", "S1", date=date(Y, 3, 4), kind="教職工培訓", attendees=40, expected=50)
