@@ -228,6 +228,20 @@ def test_a_second_row_for_one_campus_is_refused_as_a_duplicate(tmp_path):
     assert "(the same campus)" in p.reason_en and "delete one" in p.reason_en and "校區名稱相同" in p.reason_zh
 
 
+@pytest.mark.parametrize("spelling", ["东区", "東 區", "东　区"])
+def test_a_campus_or_a_guard_typed_again_in_the_other_script_or_spaced_is_the_same_one(tmp_path, spelling):
+    """東區, 东区 and 東 區 are one campus, 吳保安 and 吴保安 one guard, as the scoring matches them across
+    sheets (found by an audit: within one sheet they were two campuses, each needing its guards, and two
+    guards)."""
+    book = school_book(campus="東區")
+    book["校區"].append([spelling] + book["校區"][1][1:])
+    book["保安人員"].append(["吴保安", "東區", date(1976, 5, 1), "平安保安公司", date(2024, 1, 1), None] + ["是"] * 7)
+    book["保安人員"].append(["吳保安", "东区", date(1976, 5, 1), "平安保安公司", date(2024, 1, 1), None] + ["是"] * 7)
+    report = _check(tmp_path, book)
+    assert {(p.sheet, p.row) for p in report.row_problems} == {("校區", 3), ("保安人員", 5)}
+    assert all("duplicates row" in p.reason_en for p in report.row_problems)
+
+
 def test_a_planned_end_of_service_and_a_deadline_may_lie_ahead(tmp_path):
     book = school_book()
     book["保安人員"][1][5] = date(2027, 6, 30)
