@@ -120,8 +120,19 @@ NO_GUARD_ON_DUTY = ("評估日無在崗保安", "no guard on duty on the evaluat
 def _guard_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
     guards = ctx.on_duty("guards")
     ok = passed.reindex(guards.index).fillna(False).astype(bool)
-    return ctx.share(guards[ok].groupby("school_code").size(), guards.groupby("school_code").size(),
-                     "名在崗保安", "guards on duty", what, what_en, action, action_en, *NO_GUARD_ON_DUTY)
+    total = guards.groupby("school_code").size()
+    out = ctx.share(guards[ok].groupby("school_code").size(), total,
+                    "名在崗保安", "guards on duty", what, what_en, action, action_en, *NO_GUARD_ON_DUTY)
+    # With no guard on duty there is nobody to replace or equip: the way up is the guards themselves
+    # (found by an audit: the hint said "replace guards over 55").
+    nobody = ctx.per_school(total).astype(int) == 0
+    out.frame.loc[nobody, "action"] = NO_GUARD_ACTION[0]
+    out.frame.loc[nobody, "action_en"] = NO_GUARD_ACTION[1]
+    return out
+
+
+NO_GUARD_ACTION = ("在「保安人員」表登記由保安公司派遣的在崗保安", "record the guards on duty, sent by a security company, "
+                   "in the 保安人員 sheet")
 
 
 @indicator("E2", "4.5.1", "保安公司派遣", "guards sent by a security company")

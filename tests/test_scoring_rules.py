@@ -743,6 +743,16 @@ def test_4_5_1_e1_a_guards_campus_in_the_other_script_is_that_campus():
     assert result(rec, "E1")["detail"] == "1個校區中1個保安人數達標"
 
 
+def test_4_5_1_with_no_guard_on_duty_the_guard_hints_say_to_record_guards_not_to_replace_them():
+    """E2, E3, E6 of a school without a guard on duty score 0; the way up is its guards, not replacing
+    or equipping the ones it does not have (found by an audit)."""
+    rec = school().remove("guards", "S1")
+    for ind in ("E2", "E3", "E6"):
+        row = result(rec, ind)
+        assert row["points"] == 0 and row["hint"].startswith("在「保安人員」表登記由保安公司派遣的在崗保安："), row["hint"]
+        assert row["hint_en"].startswith("record the guards on duty"), row["hint_en"]
+
+
 def test_4_5_1_e2_a_company_named_after_wuxi_is_a_company():
     """无锡 (a city) starts with 无 (none): 无锡保安服务有限公司 is a company, not "no company"."""
     assert pts(_first_guard_sent_by("无锡保安服务有限公司"), "E2") == 2

@@ -228,8 +228,9 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
     return rows
 
 
-# What scoring says of a guard indicator when no guard is on duty on the evaluation date: its hint then
-# still advises on guards the school does not have (E2, E3, E6).
+# What scoring says of a guard indicator when no guard is on duty on the evaluation date.  Scoring's own
+# hint says to record the guards now; a result frozen before it did still advises on guards the school
+# does not have (E2, E3, E6), so the page words it in the reader's language either way.
 _NO_GUARDS = NO_GUARD_ON_DUTY
 # The points a hint promises, at its end (「：+2.0」, ": +2.0").
 _PROMISE = re.compile(r"(?:：|: )\+\d+(?:\.\d+)?$")
