@@ -63,6 +63,13 @@ def test_4_1_a2_item_marked_not_done_scores_zero():
     assert pts(rec, "A2") == 0
 
 
+def test_4_1_a2_the_detail_names_which_of_the_two_persons_is_missing():
+    """A2 needs both; the school sees which one it lacks (rules.md: the figures behind the points)."""
+    row = result(school().remove("checklist", "S1", item="直接責任人"), "A2")
+    assert row["points"] == 0 and row["detail"] == "第一責任人：已完成；直接責任人：未完成或未填報"
+    assert row["detail_en"] == "first responsible person: done; direct responsible person: not done or not reported"
+
+
 def test_4_1_a5_agreements_pro_rata():
     rec = school().remove("agreements", "S1").add("agreements", "S1", year=Y, staff_total=50, signed=45)
     assert pts(rec, "A5") == pytest.approx(4 * 45 / 50)
