@@ -10,7 +10,9 @@ Readings of rules.md where it leaves room (audited against every sentence):
 - 31 Dec "closes every period of that year", so the autumn semester that starts in the year
   (and ISO week 53 running into January) is counted on 31 Dec even though it ends later; records
   dated after 31 Dec never count.  Hence nothing is pending on 31 Dec.
-- A pending indicator shows its max in the JSON but its max is left out of the assessable points.
+- A pending indicator's ratio, points and max are null in the JSON ("its max is left out"), and its max
+  is left out of the assessable points; the points it will count for are in an added field, "weight"
+  (every indicator has one: its max once measured).
 - C4 where it does not apply earns 0 of 0 (points 0, ratio null); its points go pro rata to C1-C3, C5, C6.
 - Published totals round half up on the one-decimal value (89.95 -> 90.0); grades and ranks use them.
 """
@@ -257,7 +259,8 @@ _FLOATS = ("points", "max", "ratio", "computed_points", "assessed_points", "gain
 _TEXTS = ("clause", "detail", "title", "title_en", "detail_en", "hint", "hint_en")
 
 
-# Raised whenever to_json adds a field or changes a value's form (2: "gain"; 3: ten decimals, not four):
+# Raised whenever to_json adds a field or changes a value's form (2: "gain"; 3: ten decimals, not four,
+# a pending indicator's max null and its "weight" added):
 # stored draft results of an earlier format are recomputed by the next sync, as after a rubric edit
 # (sync.results.rubric_fingerprint).
 JSON_FORMAT = 3
@@ -276,12 +279,12 @@ def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:
     for n, code in enumerate(codes):
         i = ids[n]
         obj = {
-            "points": floats["points"][n], "max": floats["max"][n], "ratio": floats["ratio"][n],
+            "points": floats["points"][n], "max": None if pending[n] else floats["max"][n], "ratio": floats["ratio"][n],
             "clause": texts["clause"][n], "detail": texts["detail"][n], "pending": pending[n],
             "applicable": applicable[n], "title": texts["title"][n], "title_en": texts["title_en"][n],
             "detail_en": texts["detail_en"][n], "hint": texts["hint"][n], "hint_en": texts["hint_en"][n],
             "computed_points": floats["computed_points"][n], "assessed_points": floats["assessed_points"][n],
-            "gain": floats["gain_points"][n],
+            "gain": floats["gain_points"][n], "weight": floats["max"][n],
         }
         if with_periods and periods[n] is not None:
             obj["periods"] = periods[n]

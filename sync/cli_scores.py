@@ -155,7 +155,7 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
         table.add_column(name)
     for ind, v in result["indicators"].items():
         if v["pending"]:
-            pts = f"待定/{v['max']:.2f}"
+            pts = f"待定/{v['weight']:.2f}"
         elif not v.get("applicable", True):
             pts = "不適用"
         else:

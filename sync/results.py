@@ -163,8 +163,8 @@ def _trend_rows(ev, computed_at: datetime, fingerprint: str = "") -> list[dict]:
     by_school: dict = {}
     for code, i, p, m, pending in zip(ind["school_code"].tolist(), ind["indicator"].tolist(), points, maxima,
                                       ind["pending"].astype(bool).tolist(), strict=True):
-        by_school.setdefault(code, {})[i] = {"points": None if p != p else p, "max": None if m != m else m,
-                                             "pending": pending}
+        by_school.setdefault(code, {})[i] = {"points": None if p != p else p,
+                                             "max": None if m != m or pending else m, "pending": pending}
     rows = []
     for s in ev.schools.to_dict("records"):
         areas = {a: {"points": _clean(s[f"{a}_points"]), "max": _clean(s[f"{a}_max"])} for a in AREA_IDS}

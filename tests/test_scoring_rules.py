@@ -276,6 +276,19 @@ def test_rules_pending_indicator_and_total_over_assessable_points():
     assert obj["pending"] is True and obj["points"] is None and obj["ratio"] is None
 
 
+def test_rules_a_pending_indicators_max_is_left_out_of_the_printed_json_and_of_the_total():
+    """rules.md: pending, "its ratio and points are null and its max is left out"; the total is 100 x
+    points earned / points assessable.  So the printed maxima that are there add up to the assessable
+    points (what it will count for is the added "weight")."""
+    rec = school().remove("drills", "S1", date=date(Y, 1, 15))
+    printed = evaluate(rec.frames(), Y, date(Y, 1, 10)).to_json()[0]
+    d1 = printed["indicators"]["D1"]
+    assert (d1["pending"], d1["points"], d1["ratio"], d1["max"], d1["weight"]) == (True, None, None, None, 8.0)
+    earned = sum(i["points"] for i in printed["indicators"].values() if i["points"] is not None)
+    assessable = sum(i["max"] for i in printed["indicators"].values() if i["max"] is not None)
+    assert printed["total"] == round(100 * earned / assessable, 1)
+
+
 def test_rules_nothing_is_pending_on_31_december():
     rec = school().remove("drills", "S1").remove("guard_drills", "S1")
     ev = evaluate(rec.frames(), Y)

@@ -223,7 +223,9 @@ def indicator_rows(indicators: dict, lang: str) -> list[dict]:
         if entry.get("assessed_points") is not None:
             points = f"{points} ({t('ind.assessed', lang)}; {t('ind.computed', lang)} {_fmt(entry.get('computed_points'), 2)})"
         short = not pending and bool(entry.get("max")) and (entry.get("points") or 0) < entry.get("max")
-        rows.append({"id": ind_id, "title": title, "points": points, "max": _fmt(entry.get("max"), 2), "detail": detail,
+        # A pending indicator's max is null (rules.md: left out); what it will count for is its weight.
+        most = entry.get("max") if entry.get("max") is not None else entry.get("weight")
+        rows.append({"id": ind_id, "title": title, "points": points, "max": _fmt(most, 2), "detail": detail,
                      "clause": entry.get("clause") or "", "hint": hint, "short": short, "pending": pending})
     return rows
 
