@@ -166,9 +166,10 @@ def _hints(long: pd.DataFrame) -> None:
     # A small gain is still the way up (one more covered week of forty): shown to the hundredth.
     worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.005)
     # Halves up, as the totals are (G1's 1.25 is +1.3; format() rounded it to even, +1.2).
-    tenths = gain >= 0.05
-    plus = pd.Series(np.where(tenths, [f"{g:.1f}" for g in round_half_up(gain, 1)],
-                              [f"{g:.2f}" for g in round_half_up(gain, 2)]), index=gain.index)
+    tenths = (gain >= 0.05).to_numpy()
+    rounded = np.where(tenths, round_half_up(gain, 1), round_half_up(gain, 2))
+    plus = pd.Series([f"{g:.1f}" if t else f"{g:.2f}" for g, t in zip(rounded.tolist(), tenths.tolist(), strict=True)],
+                     index=gain.index, dtype=object)
     # The points the hint promises, the very figure it shows, as a number for whoever ranks the ways up
     # (the school page's "three things that would raise your total most"); None where no hint promises any.
     long["gain_points"] = plus.astype(float).where(worth)
