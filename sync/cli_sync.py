@@ -40,7 +40,7 @@ def _registry_if_any(path: Path) -> set[str] | None:
 
 
 def _check(path: Path, console) -> int:
-    from sync.load import UNREAD_SUFFIXES, safe_check
+    from sync.load import UNREAD_SUFFIXES, isolated_check
     from sync.report import FileReport, indicator_max
 
     if not path.is_file():
@@ -51,7 +51,7 @@ def _check(path: Path, console) -> int:
         report = FileReport(path.name)
         report.add_file_problem(*UNREAD_SUFFIXES[path.suffix.lower()])
     else:
-        report = safe_check(path, path.name, registry, None, indicator_max())
+        report = isolated_check(path, path.name, registry, None, indicator_max())
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")
     code = f", school {report.school_code}" if report.school_code else ""
     # A refused file loads nothing: its rows are not "accepted", whatever their cells say.

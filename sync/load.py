@@ -751,7 +751,7 @@ class _Run:
                 self._skip(f.key, f.kind, None)
                 continue
             else:
-                report = safe_check(f.path, _display(f.key), listed_by_queries or None, self.today, self.maxima)
+                report = isolated_check(f.path, _display(f.key), listed_by_queries or None, self.today, self.maxima)
             self._store(f.key, BUREAU_WORKBOOK, report, f.body_sha, context, existing)
 
     def _load_sql(self, existing, wanted: Callable[[str], bool], registry: set[str] | None = None,
@@ -852,6 +852,9 @@ def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileRe
         if isinstance(path, (bytes, bytearray)):
             return check_bytes(path, name, registry=registry, today=today)
         return check_file(path, registry=registry, display_name=name, today=today, maxima=maxima)
+    except MemoryError:
+        # Not log.exception: formatting a traceback allocates, and there is no memory (found by an audit).
+        return _crashed_report(name)
     except Exception as err:  # a bug or a pathological file must not stop the county's run
         log.exception("checking %s failed", name)
         report = FileReport(name)
@@ -863,11 +866,44 @@ def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileRe
         return report
 
 
+def _crashed_report(name: str) -> FileReport:
+    """A file whose reading ran out of memory or killed the process reading it: built, or damaged, to
+    be larger inside than any workbook is."""
+    report = FileReport(name)
+    report.add_file_problem(
+        "讀取此文件時讀取程序異常終止(文件已損壞,或其內容大得不像任何工作簿);請用 Excel 或 WPS 打開,"
+        "另存為 .xlsx 後重新提交;如仍出錯請聯繫教育局",
+        "reading this file stopped the reader (the file is damaged, or larger inside than any workbook is); "
+        "open it in Excel or WPS, save it as .xlsx and send it again, or tell the bureau",
+    )
+    return report
+
+
+def _crashed(item: tuple) -> FileReport:
+    return _crashed_report(item[1])
+
+
+def isolated_check(path: Path | bytes, name: str, registry, today, maxima) -> FileReport:
+    """safe_check in a process of its own, with its memory capped (sync.parallel): a hostile file that
+    aborts the reader costs its own report, not the command, the scheduler or a dashboard worker.
+    Everything the check reads of the settings is given to it: a fork server's workers do not share
+    this process's environment."""
+    today = today or county_today()
+    maxima = maxima or indicator_max()
+    [report] = ordered_map(_safe_check_item, [(path, name, registry, today, maxima)], 1, on_crash=_crashed)
+    return report
+
+
+def _safe_check_item(item: tuple) -> FileReport:
+    return safe_check(*item)
+
+
 def _check_many(items: list[tuple[str, str, str]], registry, today, maxima, workers: int = 1, iso_dates: bool = False):
-    """Reports for `items` (path, display name, the content hash the run planned with), in order, checked in `workers` processes when there are
-    enough of them (sync.parallel); a county's worth never waits in memory at once.  Their records come
-    packed for the store (pack_records; iso_dates for SQLite)."""
-    return ordered_map(_check_one, items, workers, _checking_context, (registry, today, maxima, iso_dates))
+    """Reports for `items` (path, display name, the content hash the run planned with), in order, checked in
+    `workers` processes (one for a few; sync.parallel), never in this one; a county's worth never waits in
+    memory at once.  Their records come packed for the store (pack_records; iso_dates for SQLite)."""
+    return ordered_map(_check_one, items, workers, _checking_context, (registry, today, maxima, iso_dates),
+                       on_crash=_crashed)
 
 
 _CHECKING: dict = {}
@@ -1142,7 +1178,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         _audit(engine, by, school_code, filename, report)
         return report
     registry = registry_in_store(engine) or {}
-    report = safe_check(bytes(data), filename, registry, today, None)
+    report = isolated_check(bytes(data), filename, registry, today, None)
     if report.kind == BUREAU_WORKBOOK:
         report.add_file_problem("這是教育局工作簿,學校只能上傳本校工作簿",
                                 "this is the bureau workbook; a school uploads its own workbook only")

@@ -67,6 +67,52 @@ class _Held:
                            "run stopped and the next one finishes its work")
 
 
+# The descriptors that hold the lock (the flock()ed file, the lock session's socket): a process forked while
+# the lock is held (a checking worker) must not hold it too, or a sync killed mid-run would leave its lock
+# to its orphaned workers until they notice and exit (found when the sync began to check every workbook
+# in a worker).  In the child each is pointed at /dev/null: the parent's copy, and its lock, are untouched.
+_HELD_FDS: set[int] = set()
+
+
+def _let_go_in_child() -> None:
+    if not _HELD_FDS:
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in _HELD_FDS:
+        try:
+            os.dup2(devnull, fd)
+        except OSError:
+            pass
+    os.close(devnull)
+    _HELD_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_let_go_in_child)
+
+
+def _socket_fd(conn) -> int | None:
+    """The OS descriptor of a SQLAlchemy connection's socket (psycopg, PyMySQL), or None."""
+    dbapi = conn.connection.dbapi_connection
+    for source in (dbapi, getattr(dbapi, "_sock", None)):
+        try:
+            return source.fileno()
+        except (AttributeError, OSError, ValueError, TypeError):
+            continue
+    return None
+
+
+def _holding(fd: int | None, release):
+    """`release` that also forgets `fd` as a lock holder."""
+    if fd is not None:
+        _HELD_FDS.add(fd)
+
+    def let_go():
+        _HELD_FDS.discard(fd)
+        release()
+    return let_go
+
+
 def _try_acquire(engine: Engine):
     dialect = engine.dialect.name
     if dialect == "postgresql":
@@ -91,7 +137,7 @@ def _try_acquire(engine: Engine):
                                      "AND pid = pg_backend_pid() AND objid = :k"), {"k": PG_LOCK_KEY}).scalar()
             conn.commit()
             return held
-        return _Held(release, still_held)
+        return _Held(_holding(_socket_fd(conn), release), still_held)
     if dialect in ("mysql", "mariadb"):
         # GET_LOCK names are server-wide: the database's name keeps two stores on one server apart.
         name = f"safeschool_{LOCK_NAME}_{engine.url.database or ''}"[:64]
@@ -115,7 +161,7 @@ def _try_acquire(engine: Engine):
             held = conn.execute(text("SELECT IS_USED_LOCK(:n) = CONNECTION_ID()"), {"n": name}).scalar()
             conn.commit()
             return held
-        return _Held(release, still_held)
+        return _Held(_holding(_socket_fd(conn), release), still_held)
     import fcntl
 
     path = _sqlite_lock_path(engine)
@@ -132,7 +178,7 @@ def _try_acquire(engine: Engine):
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-    return _Held(release)
+    return _Held(_holding(fd, release))
 
 
 def _who_holds(engine: Engine) -> str:

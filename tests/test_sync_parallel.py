@@ -2,7 +2,9 @@
 
 - Workbooks checked in worker processes give the store exactly what checking
   them in-process gives (sources, records, rejected rows, run lines).
-- A worker that dies leaves the run to finish in-process; a worker whose
+- A worker that dies leaves a recompute to finish in-process; a workbook
+  whose reading kills its worker (or runs it out of memory) is refused by
+  itself, and the run, the check or the upload goes on; a worker whose
   sync is killed exits by itself.
 - Sources written in one transaction: when the store refuses one source's
   values, only that source fails and keeps its previous records; the others
@@ -20,6 +22,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 
 from sync import parallel
@@ -130,6 +133,83 @@ def test_a_result_finished_before_a_worker_died_is_never_lost():
         if len(got) == 6:
             time.sleep(1.0)  # storing: meanwhile the worker with item 7 dies
     assert got == [i * 2 for i in items]
+
+
+def _abort() -> None:
+    """What python-calamine does when a hostile file asks it for terabytes (quietly: no traceback dump)."""
+    import faulthandler
+
+    faulthandler.disable()
+    os.abort()
+
+
+def _crash_or_report(item: int, parent: int):
+    if item in (5, 30) and os.getpid() != parent:
+        _abort()
+    return item * 2
+
+
+@pytest.mark.parametrize("count", [3, parallel.MIN_ITEMS * 2])
+def test_with_on_crash_a_piece_that_kills_its_worker_gets_its_own_result_and_nothing_runs_here(count):
+    """A few pieces run in one worker, never here: a hostile file aborting the reader in this process
+    would end the sync, the scheduler or a dashboard worker with it."""
+    items = list(range(count))
+    got = list(parallel.ordered_map(partial(_crash_or_report, parent=os.getpid()), items, workers=2,
+                                    on_crash=lambda item: ("crashed", item)))
+    assert got == [("crashed", i) if i in (5, 30) else i * 2 for i in items]
+
+
+def _allocate_beyond_headroom(item: int) -> int:
+    try:
+        hold = bytearray(400 * 2 ** 20)
+    except MemoryError:
+        return -1
+    return len(hold) and item
+
+
+def test_a_checking_worker_may_not_take_more_memory_than_its_headroom(monkeypatch):
+    monkeypatch.setattr(parallel, "READER_HEADROOM_BYTES", 200 * 2 ** 20)
+    monkeypatch.setattr(parallel, "_context", lambda: __import__("multiprocessing").get_context("fork"))
+    assert list(parallel.ordered_map(_allocate_beyond_headroom, [1, 2], workers=1, on_crash=lambda item: None)) == [-1, -1]
+
+
+def test_a_workbook_that_kills_its_reader_is_refused_by_itself_in_a_sync_a_check_and_an_upload(
+        tmp_path, monkeypatch):
+    """Found by an audit: .ods and .xls files of a few KB made python-calamine abort the process reading
+    them (a Rust allocation failure no Python code catches); the run then read the rest in its own
+    process and the same file ended the sync.  The reader is made to abort on one file here."""
+    import multiprocessing
+
+    import sync.load as load
+    from sync.cli import main as cli
+
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
+    real_check = load.check_file
+
+    def check_file(path, *args, **kwargs):
+        if Path(path).name == "1002.xlsx":
+            _abort()
+        return real_check(path, *args, **kwargs)
+
+    monkeypatch.setattr(load, "check_file", check_file)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_xlsx(inbox / "bureau.xlsx", bureau_book(("1001", "1002", "1003")))
+    for code in ("1001", "1002", "1003"):
+        write_xlsx(inbox / f"{code}.xlsx", school_book(code, name=f"學校{code}"))
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    summary = run_sync(engine, inbox, sql_sources=[], recompute=False, today=TODAY)
+    actions = {o.source_key: o.action for o in summary.sources}
+    assert actions == {"file:bureau.xlsx": "loaded", "file:1001.xlsx": "loaded", "file:1002.xlsx": "refused",
+                       "file:1003.xlsx": "loaded"}, actions
+    [crashed] = [o for o in summary.sources if o.action == "refused"]
+    assert any("stopped the reader" in p.reason_en and "save it as .xlsx" in p.reason_en for p in crashed.problems)
+    engine.dispose()
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["sync", "--check", str(inbox / "1002.xlsx")])
+    assert result.exit_code == 1 and "stopped the reader" in result.output, result.output
 
 
 _SLOW_SYNC = """
