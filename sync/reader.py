@@ -26,6 +26,7 @@ import io
 import re
 import struct
 import unicodedata
+import xml.parsers.expat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -105,6 +106,8 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             f"the file cannot be read: it unpacks to {unpacked / 1e6:.0f} MB, far beyond any school workbook "
             f"(limit {MAX_UNPACKED_BYTES / 1e6:.0f} MB); remove extra sheets, pictures or empty rows and save again",
         )
+    if package is not None:
+        _refuse_other_packages(package, source)
     try:
         # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
         # sheets as it opens the file.
@@ -149,7 +152,28 @@ def is_chart(meta) -> bool:
     return "Chart" in str(meta.typ)
 
 
-_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+# calamine reads content.xml by the literal names (table:table-row, office:value-type), not by their
+# namespaces: a row under <table:table-row xmlns:table="urn:other"> is a row to it and none to a reader
+# that resolves namespaces; one file measured as empty laid out 90 million cells and aborted the process
+# (found by an audit).  So these prefixes must mean what they always mean, and nothing else may stand
+# for their namespaces: then a name resolved here is the name calamine matches.
+_ODS_PREFIXES = {"table": _ODS_TABLE_NS, "office": _ODS_OFFICE_NS}
+_T = _ODS_TABLE_NS + "}"  # expat's "namespace}name"
+_O = _ODS_OFFICE_NS + "}"
+_ODS_CALC_VALUE_TYPE = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
+_ODS_NUMBER = "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0}"
+_ODS_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_ODS_CELLS = (_T + "table-cell", _T + "covered-table-cell")
+# What makes calamine lay a cell out (a value of any kind, or a formula, even with no value-type: found by
+# an audit, a formula-only cell repeated across was 90 million cells unmeasured); child elements (a text)
+# are counted too, which is more than calamine counts, never less.
+_ODS_FILLING = (_O + "value-type", _O + "value", _O + "string-value", _O + "date-value", _O + "time-value",
+                _O + "boolean-value", _T + "formula")
+_ODS_COUNTS = (_T + "number-columns-repeated", _T + "number-rows-repeated", _T + "number-rows-spanned",
+               _T + "number-columns-spanned")
+MAX_SHEETS = 250  # a school's workbook has about ten; a million one-cell sheets took calamine a minute
 
 
 def _ods_layout(z: _Package, hidden: dict | None = None,
@@ -161,120 +185,288 @@ def _ods_layout(z: _Package, hidden: dict | None = None,
     萬 or 千元 (into `unit_cells`).
 
     Measures each table's used range on the way (_Extents): a row holding a value, marked as repeated
-    a million times, is a million rows to calamine."""
+    a million times, is a million rows to calamine.  Read as a stream (expat, nothing kept but the
+    table being read), and anything the measure cannot follow refuses the file: it is never handed to
+    calamine unmeasured."""
     if "content.xml" not in z.members:
         return {}, {}
-    import xml.etree.ElementTree as ET
-
     if "META-INF/manifest.xml" in z.members and b"encryption-data" in z.read("META-INF/manifest.xml"):
         raise UnreadableWorkbook("無法讀取此文件:" + _PASSWORD_PROTECTED[0],  # content.xml is ciphertext, not damaged XML
                                  "the file cannot be read: " + _PASSWORD_PROTECTED[1])
+    _refuse_oversized_content(z.members["content.xml"].file_size)
     content = z.read("content.xml")
+    # styles.xml is only looked into for the units a number style shows: not read when far too large
+    styles_info = z.members.get("styles.xml") if unit_cells is not None else None
+    styles = z.read("styles.xml") if styles_info and styles_info.file_size <= MAX_SHEET_PART_BYTES else b""
+    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT]
+    with_units = unit_cells is not None and any(w in content or w in styles for w in words)
     try:
-        root = ET.fromstring(content)
-    except ET.ParseError:
+        measure = _OdsMeasure(with_units, styles)
+        measure.read(content)
+    except xml.parsers.expat.ExpatError:
         # A control character in a text, which XML forbids and calamine reads past: measured without it.
         try:
-            root = ET.fromstring(_XML_CONTROL.sub(b" ", content))
-        except ET.ParseError as err:
-            raise UnreadableWorkbook(
-                f"無法讀取此文件:內容已損壞(content.xml 第 {err.position[0]} 行),請用 LibreOffice 或 WPS 打開後另存為 "
-                ".xlsx 再提交",
-                f"the file cannot be read: its content is damaged (content.xml line {err.position[0]}); open it in "
-                "LibreOffice or WPS, save it as .xlsx and send it again",
-            ) from None
+            measure = _OdsMeasure(with_units, styles)
+            measure.read(_XML_CONTROL.sub(b" ", content))
+        except xml.parsers.expat.ExpatError as err:
+            raise _ods_damaged(err.lineno) from None
+    for name, columns in measure.hidden.items():
+        if hidden is not None:
+            hidden[name] = columns
+    for name, cells in measure.in_units.items():
+        if unit_cells is not None:
+            unit_cells[name] = cells
+    return measure.merges, measure.errors
 
-    t = _ODS_TABLE
-    office_value_type = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
-    merges: dict[str, list] = {}
-    errors: dict[str, list] = {}
-    extents = _Extents()
-    unit_styles = _ods_unit_styles(z, root, content) if unit_cells is not None else set()
-    try:
-        for table in root.iter(t + "table"):
-            found, failed, r, rows, columns = [], [], 0, 0, 0
-            column_styles, collapsed, in_units = [], set(), set()
-            for column in table.iter(t + "table-column"):
-                repeated = int(column.get(t + "number-columns-repeated", "1"))
-                if column.get(t + "visibility") == "collapse":
-                    collapsed.update(range(len(column_styles), min(len(column_styles) + repeated, _TABLE_WIDTH)))
-                column_styles += [column.get(t + "default-cell-style-name")] * max(
-                    0, min(repeated, _TABLE_WIDTH - len(column_styles)))
-            for row in table.iter(t + "table-row"):
-                c, filled = 0, False
-                for cell in row:
-                    if cell.tag not in (t + "table-cell", t + "covered-table-cell"):
-                        continue
-                    across = int(cell.get(t + "number-columns-repeated", "1"))
-                    if cell.get(office_value_type) is not None or len(cell):
-                        filled, columns = True, max(columns, c + across)
-                    if unit_styles and cell.get(office_value_type) in ("float", "currency") and (
-                            cell.get(t + "style-name") or (column_styles[c] if c < len(column_styles) else None)
-                    ) in unit_styles:
-                        in_units.update((r, c + dc) for dc in range(min(across, _ERRORS_REPEATED)))
-                    formula = cell.get(t + "formula")
-                    if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
-                        volatile = VolatileFormula("=" + formula.split("=", 1)[-1])
-                        failed.extend((r, c + dc, volatile) for dc in range(min(across, _ERRORS_REPEATED)))
-                    elif cell.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
-                        # at every place it is repeated to (a formula filled down or across), within reason
-                        error = ExcelError("".join(cell.itertext()).strip() or "#N/A")
-                        repeated = int(row.get(t + "number-rows-repeated", "1"))
-                        failed.extend((r + dr, c + dc, error) for dr in range(min(repeated, _ERRORS_REPEATED))
-                                      for dc in range(min(across, _ERRORS_REPEATED)))
-                    down = int(cell.get(t + "number-rows-spanned", "1"))
-                    if down > 1:
-                        found.append(((r, c), (r + down - 1, c + int(cell.get(t + "number-columns-spanned", "1")) - 1)))
-                    c += across
-                r += int(row.get(t + "number-rows-repeated", "1"))
-                if filled:
-                    rows = r
-            extents.add(table.get(t + "name") or "", rows, columns)
-            if found:
-                merges[table.get(t + "name")] = found
-            if failed:
-                errors[table.get(t + "name")] = failed
-            if collapsed and hidden is not None:
-                hidden[table.get(t + "name")] = frozenset(collapsed)
-            if in_units and unit_cells is not None:
-                unit_cells[table.get(t + "name")] = frozenset(in_units)
-    except ValueError:  # a repeat count that is no number: calamine refuses the file with its reason
-        return {}, {}
-    return merges, errors
+
+def _ods_damaged(line: int) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        f"無法讀取此文件:內容已損壞(content.xml 第 {line} 行),請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+        f"the file cannot be read: its content is damaged (content.xml line {line}); open it in LibreOffice or "
+        "WPS, save it as .xlsx and send it again",
+    )
+
+
+def _refuse_oversized_content(size: int) -> None:
+    """An .ods whose content.xml (all its sheets) unpacks beyond MAX_SHEET_PART_BYTES is no school's
+    workbook: refused before it is parsed (found by an audit: 432 MB of empty rows, deflated to 1 MB,
+    took 3 GB to read)."""
+    if size > MAX_SHEET_PART_BYTES:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:表格內容(content.xml)解壓後有 {size / 1e6:.0f} MB,遠超任何學校工作簿(上限 "
+            f"{MAX_SHEET_PART_BYTES / 1e6:.0f} MB);請刪除表格以外的行、列和單元格後另存再提交",
+            f"the file cannot be read: its sheets (content.xml) unpack to {size / 1e6:.0f} MB, far beyond any "
+            f"school workbook (limit {MAX_SHEET_PART_BYTES / 1e6:.0f} MB); delete the rows, columns and cells "
+            "outside the tables and save again",
+        )
+
+
+def _refuse_many_sheets(count: int) -> None:
+    if count > MAX_SHEETS:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:它有 {count:,} 個以上的工作表,遠超一個學校工作簿(上限 {MAX_SHEETS});"
+            "請刪除多餘的工作表後另存再提交",
+            f"the file cannot be read: it has {count:,} sheets or more, far beyond a school workbook (limit "
+            f"{MAX_SHEETS}); delete the extra sheets and save again",
+        )
+
+
+class _OdsTable:
+    """One table's measure as it is read (rows and cells in document order, as calamine places them)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.found, self.failed, self.r, self.rows, self.columns = [], [], 0, 0, 0
+        self.column_styles, self.collapsed, self.in_units = [], set(), set()
+        self.row_depth = None  # the depth of the open row, None between rows
+        self.row_repeated, self.c, self.filled = 1, 0, False
+        self.cell = None  # the open cell's attributes, whether it holds an element, its text (error cells)
+        self.cell_depth, self.cell_has_child, self.cell_text = 0, False, []
+
+
+class _OdsMeasure:
+    """content.xml read once by expat, with namespaces resolved and the prefixes calamine matches held
+    to their meaning (_ODS_PREFIXES): tables' extents, merges, error cells, hidden columns and the cells
+    shown in 萬 or 千元.  Memory stays that of one cell; time is linear in the part."""
+
+    def __init__(self, with_units: bool, styles: bytes):
+        self.merges: dict[str, list] = {}
+        self.errors: dict[str, list] = {}
+        self.hidden: dict[str, frozenset] = {}
+        self.in_units: dict[str, frozenset] = {}
+        self.extents = _Extents()
+        self.tables: list[_OdsTable] = []
+        self.sheets, self.depth, self.parser = 0, 0, None
+        self.units = _OdsUnitStyles() if with_units else None
+        if self.units is not None and styles:
+            try:
+                self.units.read(styles)
+            except xml.parsers.expat.ExpatError:
+                pass  # styles.xml only tells units: damaged, no cell is taken for one shown in 萬
+
+    def read(self, content: bytes) -> None:
+        self.parser = parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+        parser.StartNamespaceDeclHandler = self.namespace
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.text
+        parser.buffer_text = True
+        parser.Parse(content, True)
+
+    def namespace(self, prefix: str | None, uri: str | None) -> None:
+        expected = _ODS_PREFIXES.get(prefix or "")
+        if (expected is not None and uri != expected) or (uri in _ODS_PREFIXES.values() and expected != uri):
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:內容(content.xml 第 {self.parser.CurrentLineNumber} 行)把名稱前綴「{prefix or ''}」"
+                "另作他用,辦公軟件不會這樣保存,各程序讀出的內容會不同;請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+                f"the file cannot be read: its content (content.xml line {self.parser.CurrentLineNumber}) binds the "
+                f"prefix '{prefix or ''}' to another meaning, which no office suite saves and programs read "
+                "differently; open it in LibreOffice or WPS, save it as .xlsx and send it again",
+            )
+
+    def count(self, attrs: dict, name: str, table: _OdsTable | None) -> int:
+        """A repeat or span count: a whole number of 1 or more, else the file is refused.  Found by an
+        audit: "many" made the whole book go unmeasured, and "0" made calamine drop a record unseen
+        (LibreOffice shows the row)."""
+        value = attrs.get(name)
+        if value is None:
+            return 1
+        if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) >= 1:
+            return int(value)
+        shown, sheet = value[:20], table.name if table else ""
+        line = self.parser.CurrentLineNumber
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:工作表「{sheet}」中的重複或合併次數「{shown}」不是 1 以上的整數(content.xml 第 {line} 行),"
+            "辦公軟件不會這樣保存,行或列會被讀丟或讀錯;請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+            f"the file cannot be read: sheet '{sheet}' holds a repeat or span count '{shown}' that is not a whole "
+            f"number of 1 or more (content.xml line {line}), which no office suite saves and which loses or "
+            "shifts rows or columns; open it in LibreOffice or WPS, save it as .xlsx and send it again",
+        )
+
+    def start(self, name: str, attrs: dict) -> None:
+        self.depth += 1
+        table = self.tables[-1] if self.tables else None
+        if table is not None and table.cell is not None:
+            table.cell_has_child = True  # a text, or anything: filled to this measure
+        if name == _T + "table":
+            self.sheets += 1
+            _refuse_many_sheets(self.sheets)
+            self.tables.append(_OdsTable(attrs.get(_T + "name") or ""))
+        elif table is None:
+            if self.units is not None:
+                self.units.start(name, attrs)
+        elif table.cell is not None:
+            pass  # inside a cell: its text
+        elif name == _T + "table-column":
+            self.column(table, attrs)
+        elif name == _T + "table-row":
+            if table.row_depth is not None:
+                raise _ods_damaged(self.parser.CurrentLineNumber)  # a row in a row: no office suite writes one
+            table.row_depth, table.c, table.filled = self.depth, 0, False
+            table.row_repeated = self.count(attrs, _T + "number-rows-repeated", table)
+        elif name in _ODS_CELLS and table.row_depth is not None:
+            table.cell, table.cell_depth, table.cell_has_child, table.cell_text = attrs, self.depth, False, []
+        for counted in _ODS_COUNTS:
+            if counted in attrs:  # on any element: calamine reads some where this measure does not look
+                self.count(attrs, counted, table)
+
+    def column(self, table: _OdsTable, attrs: dict) -> None:
+        repeated = self.count(attrs, _T + "number-columns-repeated", table)
+        styles = table.column_styles
+        if attrs.get(_T + "visibility") == "collapse":
+            table.collapsed.update(range(len(styles), min(len(styles) + repeated, _TABLE_WIDTH)))
+        styles += [attrs.get(_T + "default-cell-style-name")] * max(0, min(repeated, _TABLE_WIDTH - len(styles)))
+
+    def text(self, data: str) -> None:
+        table = self.tables[-1] if self.tables else None
+        if table is None:
+            if self.units is not None:
+                self.units.text(data)
+        elif table.cell is not None and table.cell.get(_ODS_CALC_VALUE_TYPE) == "error":
+            if sum(map(len, table.cell_text)) < 200:  # an error's text is short: the rest is not kept
+                table.cell_text.append(data)
+
+    def end(self, name: str) -> None:
+        self.depth -= 1
+        table = self.tables[-1] if self.tables else None
+        if table is None:
+            if self.units is not None:
+                self.units.end(name)
+        elif table.cell is not None:
+            if name in _ODS_CELLS and self.depth == table.cell_depth - 1:
+                self.cell_done(table)
+        elif name == _T + "table-row" and table.row_depth is not None:
+            table.r += table.row_repeated
+            if table.filled:
+                table.rows = table.r
+            table.row_depth = None
+        elif name == _T + "table":
+            self.tables.pop()
+            self.table_done(table)
+
+    def cell_done(self, table: _OdsTable) -> None:
+        attrs, r, c = table.cell, table.r, table.c
+        across = self.count(attrs, _T + "number-columns-repeated", table)
+        if table.cell_has_child or any(key in attrs for key in _ODS_FILLING):
+            table.filled, table.columns = True, max(table.columns, c + across)
+        if self.units is not None and attrs.get(_O + "value-type") in ("float", "currency") and self.units.shows_units(
+                attrs.get(_T + "style-name") or (table.column_styles[c] if c < len(table.column_styles) else None)):
+            table.in_units.update((r, c + dc) for dc in range(min(across, _ERRORS_REPEATED)))
+        formula = attrs.get(_T + "formula")
+        if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
+            volatile = VolatileFormula("=" + formula.split("=", 1)[-1])
+            table.failed.extend((r, c + dc, volatile) for dc in range(min(across, _ERRORS_REPEATED)))
+        elif attrs.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
+            # at every place it is repeated to (a formula filled down or across), within reason; put over
+            # whatever value is cached beside it (a 0 is no amount: found by an audit)
+            error = ExcelError("".join(table.cell_text).strip()[:100] or "#N/A")
+            table.failed.extend((r + dr, c + dc, error, True) for dr in range(min(table.row_repeated, _ERRORS_REPEATED))
+                                for dc in range(min(across, _ERRORS_REPEATED)))
+        down = self.count(attrs, _T + "number-rows-spanned", table)
+        if down > 1:
+            right = self.count(attrs, _T + "number-columns-spanned", table)
+            table.found.append(((r, c), (r + down - 1, c + right - 1)))
+        table.c += across
+        table.cell = None
+
+    def table_done(self, table: _OdsTable) -> None:
+        self.extents.add(table.name, table.rows, table.columns)
+        if table.found:
+            self.merges[table.name] = table.found
+        if table.failed:
+            self.errors[table.name] = table.failed
+        if table.collapsed:
+            self.hidden[table.name] = frozenset(table.collapsed)
+        if table.in_units:
+            self.in_units[table.name] = frozenset(table.in_units)
+
+
+class _OdsUnitStyles:
+    """The cell styles whose number style writes 萬 or 千元 after the value it shows as stored
+    (0.00"萬元" saved by an office suite), from styles.xml and content.xml's own styles; one with a
+    display factor shows yuan divided, as asked."""
+
+    def __init__(self):
+        self.number_styles: set[str] = set()
+        self.data_style: dict[str, str] = {}  # cell style -> its number style
+        self.open = None  # [name, text shown, scaled] of the number style being read
+        self.in_text = False
+
+    def read(self, data: bytes) -> None:
+        parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+        parser.StartElementHandler, parser.EndElementHandler = self.start, self.end
+        parser.CharacterDataHandler = self.text
+        parser.Parse(data, True)
+
+    def start(self, name: str, attrs: dict) -> None:
+        if name in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
+            self.open = [attrs.get(_ODS_STYLE + "name"), [], False]
+        elif self.open is not None and name == _ODS_NUMBER + "number":
+            self.open[2] = self.open[2] or attrs.get(_ODS_NUMBER + "display-factor") not in (None, "1")
+        elif self.open is not None and name == _ODS_NUMBER + "text":
+            self.in_text = True
+        elif name == _ODS_STYLE + "style" and attrs.get(_ODS_STYLE + "data-style-name"):
+            self.data_style[attrs.get(_ODS_STYLE + "name")] = attrs[_ODS_STYLE + "data-style-name"]
+
+    def text(self, data: str) -> None:
+        if self.in_text and len(self.open[1]) < 100:
+            self.open[1].append(data)
+
+    def end(self, name: str) -> None:
+        if name == _ODS_NUMBER + "text":
+            self.in_text = False
+        elif self.open is not None and name in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
+            name_, shown, scaled = self.open
+            if any(w in "".join(shown) for w in _UNIT_WORDS_IN_FORMAT) and not scaled:
+                self.number_styles.add(name_)
+            self.open = None
+
+    def shows_units(self, cell_style: str | None) -> bool:
+        return cell_style is not None and self.data_style.get(cell_style) in self.number_styles
 
 
 _ERRORS_REPEATED = 100  # rows and columns an error cell is repeated to that are each named (a table's width)
 _TABLE_WIDTH = 200  # columns whose hiding or default style is looked at: wider than any table of the contract
-_ODS_NUMBER = "{urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0}"
-_ODS_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
-
-
-def _ods_unit_styles(z: _Package, content_root, content: bytes) -> set[str]:
-    """Names of the cell styles whose number style writes 萬 or 千元 after the value it shows as stored
-    (0.00"萬元" saved by an office suite); one with a display factor shows yuan divided, as asked."""
-    import xml.etree.ElementTree as ET
-
-    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT]
-    styles = z.read("styles.xml") if "styles.xml" in z.members else b""
-    if not any(w in content or w in styles for w in words):
-        return set()
-    roots = [content_root]
-    try:
-        roots.append(ET.fromstring(styles))
-    except ET.ParseError:
-        pass
-    number_styles = set()
-    for root in roots:
-        for style in root.iter():
-            if style.tag not in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
-                continue
-            shown = "".join(text.text or "" for text in style.iter(_ODS_NUMBER + "text"))
-            scaled = any(n.get(_ODS_NUMBER + "display-factor") not in (None, "1") for n in style.iter(_ODS_NUMBER + "number"))
-            if any(w in shown for w in _UNIT_WORDS_IN_FORMAT) and not scaled:
-                number_styles.add(style.get(_ODS_STYLE + "name"))
-    return {style.get(_ODS_STYLE + "name") for root in roots for style in root.iter(_ODS_STYLE + "style")
-            if style.get(_ODS_STYLE + "data-style-name") in number_styles} if number_styles else set()
-_ODS_CALC_VALUE_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
 
 
 # A control character, raw or written as a character reference (&#1;), both of which XML forbids.
@@ -428,6 +620,11 @@ def _what_it_is(source: Path | bytes) -> tuple[str, str] | None:
         return ("這是網頁(HTML)文件,只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
                 "this is a web page (HTML) with a workbook's name; open it in Excel or WPS, save it as .xlsx "
                 "and send it again")
+    if head.startswith(_OLE):  # the signature alone has no NUL byte, but is no text (found by an audit)
+        return None
+    if head[:2] in _BIFF_RAW_BOF and head[2:4] in (b"\x04\x00", b"\x06\x00", b"\x08\x00", b"\x10\x00"):
+        return ("這是很舊的 Excel 格式(Excel 2.x 至 5.0),系統無法讀取;" + _SAVE_AS_XLSX[0],
+                "this is a very old Excel format (Excel 2.x to 5.0), which cannot be read; " + _SAVE_AS_XLSX[1])
     if b"\x00" not in head and not head.startswith(b"PK"):
         return ("這是文本(CSV)文件,只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
                 "this is a text (CSV) file with a workbook's name; open it in Excel or WPS, save it as .xlsx "
@@ -435,6 +632,8 @@ def _what_it_is(source: Path | bytes) -> tuple[str, str] | None:
     return None
 
 
+# A BIFF2, 3, 4 or 5 worksheet saved as a bare stream (not in an OLE file): its BOF record first.
+_BIFF_RAW_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
 _PASSWORD_PROTECTED = ("工作簿設置了打開密碼,系統無法讀取;請在 Excel、WPS 或 LibreOffice 中取消密碼後重新提交",
                        "the workbook is password protected and cannot be read; remove the password in Excel, WPS "
                        "or LibreOffice and send it again")
@@ -515,7 +714,9 @@ def _xlsx_error_cells(z: _Package, hidden: dict | None = None) -> dict[str, list
             return {}
         out = {}
         extents = _Extents()
-        for sheet, part in _xlsx_sheet_parts(z):
+        parts = _xlsx_sheet_parts(z)
+        _refuse_many_sheets(len(parts))
+        for sheet, part in parts:
             _refuse_oversized_part(sheet, names[part].file_size)
             data = sheet_xml(z.read(part))
             _measure_xlsx_sheet(extents, sheet, data)
@@ -605,8 +806,10 @@ def measure_before_opening(source: Path | bytes, sheet: str | None = None, packa
         package = _Package.of(source)
         if package is None:
             _xls_error_cells(source)
-        elif "content.xml" in package.members:
-            _ods_layout(package)
+        else:
+            _refuse_other_packages(package, source)
+            if "content.xml" in package.members:
+                _ods_layout(package)
     if package is not None and sheet is not None and "xl/workbook.xml" in package.members:
         try:
             parts = dict(_xlsx_sheet_parts(package))
@@ -636,24 +839,29 @@ def _xls_error_cells(source: Path | bytes, hidden: dict | None = None,
     """The same for an .xls: calamine reads its error cells as empty too, and xlrd tells them apart.
     xlrd also reads what calamine does not give: the columns a sheet hides (into `hidden`) and the number
     cells formatted to show 萬 or 千元 (into `unit_cells`), as the .xlsx's XML gives them.
-    Anything unexpected (not an .xls, a file xlrd cannot read) gives {}: calamine reads or refuses it."""
-    try:
-        import xlrd
 
-        if isinstance(source, (bytes, bytearray)):
-            if not bytes(source[:8]) == _OLE:
+    Not an .xls (no OLE signature) gives {}: calamine reads it by its content or refuses it.  An OLE file
+    that xlrd cannot read is refused here (_unreadable_xls): calamine reads past many records xlrd
+    rejects, and such a file went to it unmeasured (found by an audit: one short record before a value at
+    IV65536, or a FAT chain looping on itself, and calamine aborted the whole process)."""
+    import xlrd
+
+    if isinstance(source, (bytes, bytearray)):
+        if not bytes(source[:8]) == _OLE:
+            return {}
+        where = {"file_contents": bytes(source)}
+    else:
+        with open(source, "rb") as fh:
+            if fh.read(8) != _OLE:
                 return {}
-            where = {"file_contents": bytes(source)}
-        else:
-            with open(source, "rb") as fh:
-                if fh.read(8) != _OLE:
-                    return {}
-            where = {"filename": str(source)}
+        where = {"filename": str(source)}
+    try:
         options = {"on_demand": True, "logfile": io.StringIO(), "ragged_rows": True}
         try:
             book = xlrd.open_workbook(**where, **options, formatting_info=True)
-        except Exception:  # noqa: BLE001 - formats xlrd cannot follow: the error cells are still found
+        except Exception:  # noqa: BLE001 - formats xlrd cannot follow: the cells themselves are still read
             book = xlrd.open_workbook(**where, **options)
+        _measure_xls_records(book.mem[book.base:book.base + book.stream_len])
         unit_xfs = {n for n, xf in enumerate(book.xf_list)
                     if _shows_another_unit(getattr(book.format_map.get(xf.format_key), "format_str", "") or "")}
         out = {}
@@ -681,8 +889,90 @@ def _xls_error_cells(source: Path | bytes, hidden: dict | None = None,
         return out
     except UnreadableWorkbook:
         raise
-    except Exception:  # noqa: BLE001 - see the docstring
-        return {}
+    except Exception as err:  # noqa: BLE001 - xlrd raises many kinds (struct.error, AssertionError ...)
+        raise _unreadable_xls(source, err) from None
+
+
+def _unreadable_xls(source: Path | bytes, err: Exception) -> UnreadableWorkbook:
+    """Why an OLE file xlrd cannot read is refused: a password, what it really is when that can be told
+    (an encrypted .xlsx), else damaged or not an Excel 97-2003 workbook."""
+    what = _PASSWORD_PROTECTED if "encrypted" in str(err).lower() else _what_it_is(source)
+    if what is not None:
+        return UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1])
+    reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
+    return UnreadableWorkbook(
+        "無法讀取此文件:文件已損壞,或不是真正的 Excel 97-2003 工作簿(.xls);請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+        f"the file cannot be read: it is damaged or not a real Excel 97-2003 workbook (.xls) ({reason}); open it "
+        "in Excel or WPS, save it as .xlsx and send it again",
+    )
+
+
+_BIFF_EOF, _BIFF_BOUNDSHEET, _BIFF_DIMENSIONS = 0x000A, 0x0085, 0x0200
+_BIFF_MAX_ROWS, _BIFF_MAX_COLUMNS = 65536, 256
+
+
+def _biff_records(stream, pos: int):
+    """(type, payload) of each record of the substream starting at `pos`, to its EOF, as calamine reads
+    them (a record running past the stream ends it: calamine refuses the file there)."""
+    end = len(stream)
+    while pos + 4 <= end:
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        if pos + 4 + size > end:
+            return
+        yield kind, stream[pos + 4:pos + 4 + size]
+        if kind == _BIFF_EOF:
+            return
+        pos += 4 + size
+
+
+def _measure_xls_records(stream) -> None:
+    """Refuse an .xls whose records would make calamine reserve memory beyond any sheet before it reads
+    a cell: more than MAX_SHEETS sheets (BOUNDSHEET), or a DIMENSIONS record beyond the 65536 x 256 of
+    an .xls, inverted, or beyond the cell limits.  Found by an audit: a 14 KB file whose DIMENSIONS claimed
+    rows to 2^32 aborted the process (calamine reserves the cells it claims), while xlrd, counting the
+    cells themselves, saw 60.  One linear pass over the workbook globals and each sheet's records."""
+    sheets = []
+    for kind, data in _biff_records(stream, 0):
+        if kind == _BIFF_BOUNDSHEET and len(data) >= 8:
+            sheets.append((struct.unpack_from("<I", data)[0], _boundsheet_name(data)))
+            _refuse_many_sheets(len(sheets))
+    extents, claimed = _Extents(), {}
+    for pos, name in sheets:
+        if pos not in claimed:  # sheets sharing one substream: read once, counted for each
+            claimed[pos] = _claimed_extent(stream, pos, name)
+        extents.add(name, *claimed[pos])
+
+
+def _claimed_extent(stream, pos: int, name: str) -> tuple[int, int]:
+    """Rows x columns a sheet's DIMENSIONS records claim, as calamine reads them; refused beyond an .xls."""
+    rows, columns = 0, 0
+    for kind, data in _biff_records(stream, pos):
+        if kind != _BIFF_DIMENSIONS or len(data) not in (10, 14):
+            continue
+        if len(data) == 14:
+            first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", data)
+        else:
+            first_row, last_row, first_col, last_col = struct.unpack_from("<HHHH", data)
+        if last_row == 0 or last_col == 0:  # an empty sheet
+            continue
+        if not (first_row <= last_row <= _BIFF_MAX_ROWS and first_col <= last_col <= _BIFF_MAX_COLUMNS):
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:工作表「{name}」記錄的範圍(第 {first_row + 1} 至 {last_row} 行、第 {first_col + 1} 至 "
+                f"{last_col} 列)超出 Excel 97-2003 工作表的 65536 行 × 256 列,文件已損壞;請用 Excel 或 WPS 打開後另存為 "
+                ".xlsx 再提交",
+                f"the file cannot be read: sheet '{name}' claims rows {first_row + 1} to {last_row} and columns "
+                f"{first_col + 1} to {last_col}, beyond the 65536 rows x 256 columns of an Excel 97-2003 sheet: the "
+                "file is damaged; open it in Excel or WPS, save it as .xlsx and send it again",
+            )
+        rows, columns = max(rows, last_row), max(columns, last_col)
+    return rows, columns
+
+
+def _boundsheet_name(data: bytes) -> str:
+    """A BIFF8 BOUNDSHEET's sheet name (for a message): a byte count, a flag, then Latin-1 or UTF-16."""
+    count, wide = data[6], len(data) > 7 and data[7] & 1
+    text = data[8:8 + count * 2] if wide else data[8:8 + count]
+    return text.decode("utf-16-le" if wide else "latin-1", "replace")
 
 
 _FORMULA = re.compile(rb"<f\b[^<>]*>([^<]*)</f>")  # a formula's text holds no raw "<" (it is &lt;)
@@ -756,9 +1046,10 @@ def _column_index(letters: str) -> int:
 
 
 def _put_errors(grid: list[list], errors) -> None:
-    for r, c, text in errors:
-        # A =TODAY() cell holds a value calamine reads as any date: it is put over it, not only into a blank.
-        if r < len(grid) and c < len(grid[r]) and (is_empty(grid[r][c]) or text.__class__ is VolatileFormula):
+    for r, c, text, *over in errors:
+        # A =TODAY() cell holds a value calamine reads as any date: it is put over it, not only into a blank;
+        # so is an error cell of an .ods whatever value it caches (`over`).
+        if r < len(grid) and c < len(grid[r]) and (is_empty(grid[r][c]) or text.__class__ is VolatileFormula or over):
             grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
 
 
@@ -835,6 +1126,39 @@ def open_book(source: Path | bytes):
             return calamine.CalamineWorkbook.from_filelike(io.BytesIO(Path(source).read_bytes()))
         except Exception:  # noqa: BLE001 - neither: the reason given is the first, read as the file's own kind
             raise by_name from None
+
+
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _refuse_other_packages(package: _Package, source: Path | bytes) -> None:
+    """A zip is read only as an .xlsx (xl/workbook.xml) or an .ods (content.xml, and the mimetype calamine
+    checks): anything else would reach calamine unmeasured.  Found by an audit: a 400-byte .xlsb named
+    .xlsx, with one cell at XFD1048576, made calamine ask for 550 GB and abort the whole process."""
+    names = package.members
+    if "xl/workbook.bin" in names:  # calamine reads an .xlsb by its content, whatever its name
+        raise UnreadableWorkbook(
+            "無法讀取此文件:這是 Excel 二進制工作簿(.xlsb),系統不接受;" + _SAVE_AS_XLSX[0],
+            "the file cannot be read: it is an Excel binary workbook (.xlsb), which is not accepted; " + _SAVE_AS_XLSX[1],
+        )
+    if "content.xml" in names:
+        info = names.get("mimetype")
+        mimetype = package.read("mimetype")[:100] if info is not None and info.file_size <= 1000 else b""
+        if not mimetype.startswith(_ODS_MIMETYPE):
+            shown = mimetype.decode("ascii", "replace").strip()[:60] or "-"
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:它不是 OpenDocument 電子表格(.ods),其類型標記(mimetype)為「{shown}」;"
+                "請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+                f"the file cannot be read: it is not an OpenDocument spreadsheet (.ods): its mimetype says "
+                f"'{shown}'; open it in LibreOffice or WPS, save it as .xlsx and send it again",
+            )
+        return
+    if "xl/workbook.xml" in names:
+        return
+    what = _what_it_is(source) or (
+        "這是一個壓縮包,但不是 .xlsx 或 .ods 工作簿;" + _SAVE_AS_XLSX[0],
+        "this is a zip package, but not an .xlsx or .ods workbook; " + _SAVE_AS_XLSX[1])
+    raise UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1])
 
 
 # ---------------------------------------------------------------- sheet names
