@@ -535,17 +535,23 @@ def _layout_extent(data: bytes) -> tuple[int, int]:
     for name, attrs in _TAG.findall(data):
         ref = _R_ATTR.search(attrs)
         if name == b"row":
-            row = int(ref[2]) - 1 if ref and ref[2] else row + 1
-            col = -1
+            row, col = _row_placed(ref, row), -1
             continue
-        if ref and ref[1]:
-            col = _column_index(ref[1].decode())
-            if ref[2]:
-                row = int(ref[2]) - 1
-        else:
-            col += 1
+        row, col = _cell_placed(ref, row, col)
         rows, columns = max(rows, row + 1), max(columns, col + 1)
     return rows, columns
+
+
+def _row_placed(ref, row: int) -> int:
+    """A <row>'s 0-based row: its r= address, or the row after the last."""
+    return int(ref[2]) - 1 if ref and ref[2] else row + 1
+
+
+def _cell_placed(ref, row: int, col: int) -> tuple[int, int]:
+    """A <c>'s 0-based row and column: its r= address, or the next column of its row."""
+    if ref and ref[1]:
+        return (int(ref[2]) - 1 if ref[2] else row), _column_index(ref[1].decode())
+    return row, col + 1
 
 
 def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
@@ -1005,14 +1011,9 @@ def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
         attrs = m[1] if m[1] is not None else m[2]
         ref = _R_ATTR.search(m[0] if attrs is None else attrs)
         if attrs is None:  # <row>
-            row, col = (int(ref[2]) - 1 if ref and ref[2] else row + 1), -1
+            row, col = _row_placed(ref, row), -1
             continue
-        if ref and ref[1]:
-            col = _column_index(ref[1].decode())
-            if ref[2]:
-                row = int(ref[2]) - 1
-        else:
-            col += 1
+        row, col = _cell_placed(ref, row, col)
         if m[3]:
             out.append((row, col, attrs, m[3]))
     return out

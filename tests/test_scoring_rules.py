@@ -483,7 +483,8 @@ def test_5_2_f2_an_owner_whose_name_merely_starts_like_those_words_is_an_owner()
     assert pts(rec, "F2") == 3
 
 
-def test_5_3_f3_late_and_overdue_fail_open_inside_deadline_not_counted():
+def _late_overdue_and_inside() -> Records:
+    """H1 closed on time, H2 closed late, H3 open past its deadline, H4 open inside it."""
     rec = school()
     rec.add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="late", owner="甲",
             deadline=date(Y, 6, 1), closed_date=date(Y, 6, 2))
@@ -491,6 +492,11 @@ def test_5_3_f3_late_and_overdue_fail_open_inside_deadline_not_counted():
             deadline=date(Y, 7, 1))
     rec.add("hazards", "S1", id="H4", found_date=date(Y, 12, 1), description="inside", owner="甲",
             deadline=date(Y + 1, 1, 31))
+    return rec
+
+
+def test_5_3_f3_late_and_overdue_fail_open_inside_deadline_not_counted():
+    rec = _late_overdue_and_inside()
     assert pts(rec, "F3") == pytest.approx(5 / 3)
 
 
@@ -498,13 +504,7 @@ def test_5_3_f3_the_hint_promises_only_what_closing_the_problems_still_in_time_b
     """What would raise F3 (rules.md, what a school must see): a problem closed late or open past its
     deadline has failed for good; closing H4 by its deadline makes 2 of 4, 5 x (2/4 - 1/3) = +0.8.  With
     nothing left in time, no hint promises points (found by an audit: +3.3 was promised)."""
-    rec = school()
-    rec.add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="late", owner="甲",
-            deadline=date(Y, 6, 1), closed_date=date(Y, 6, 2))
-    rec.add("hazards", "S1", id="H3", found_date=date(Y, 5, 1), description="overdue", owner="甲",
-            deadline=date(Y, 7, 1))
-    rec.add("hazards", "S1", id="H4", found_date=date(Y, 12, 1), description="inside", owner="甲",
-            deadline=date(Y + 1, 1, 31))
+    rec = _late_overdue_and_inside()
     assert result(rec, "F3")["hint"] == "按期完成隱患整改並銷號：+0.8"
     rec.remove("hazards", "S1", id="H4")
     assert result(rec, "F3")["hint"] == "" and result(rec, "F3")["gain_points"] != result(rec, "F3")["gain_points"]
