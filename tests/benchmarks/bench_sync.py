@@ -5,9 +5,10 @@
   sheet of every file, in one process, best of two: goal < 1.5x.  The sync
   (also best of two) checks in one worker process per core
   (SAFESCHOOL_SYNC_WORKERS) while it stores;
-- the same full sync with every workbook checked in the sync's own process
-  (workers=1) / the same calamine parse: no goal, it shows what the workers
-  bring and what the checks cost;
+- the same full sync with every workbook checked in one worker process
+  (workers=1; since the eleventh session no workbook is read in the sync's own
+  process, sync.parallel) / the same calamine parse: no goal, it shows what a
+  second worker brings and what the checks cost;
 - the same full sync / pandas reading every sheet with openpyxl (the usual
   way; the demo's few .ods go through odfpy and .xls through calamine, as
   xlrd is not installed): no goal, for scale;
