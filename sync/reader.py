@@ -29,6 +29,7 @@ import unicodedata
 import xml.parsers.expat
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -688,7 +689,7 @@ _SHEET_TAG = re.compile(rb"<sheet\b([^<>]*)>")
 _RELATIONSHIP_TAG = re.compile(rb"<Relationship\b([^<>]*)>")
 _COL_TAG = re.compile(rb"<col\b([^<>]*)>")
 _ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-               for name in (b"t", b"name", b"r:id", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
+               for name in (b"t", b"s", b"name", b"r:id", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
                             b"formatCode")}
 
 
@@ -775,16 +776,20 @@ def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
                   if (m := _XF_NUM_FMT.search(attrs)) and m[1] in unit_formats}
         if not styled:
             return {}
-        cell = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"[^<>]*?\bs="(' + b"|".join(sorted(styled)) + rb')"')
         out = {}
         for sheet, part in _xlsx_sheet_parts(z):
-            found = frozenset((int(row) - 1, _column_index(col.decode()))
-                              for col, row, _s in cell.findall(sheet_xml(z.read(part))))
+            found = _cells_styled(sheet_xml(z.read(part)), styled)
             if found:
                 out[sheet] = found
         return out
     except Exception:  # noqa: BLE001 - not the .xlsx layout: calamine reads or refuses it
         return {}
+
+
+def _cells_styled(data: bytes, styles: set[bytes]) -> frozenset:
+    """(row, column), 0-based, of a sheet part's cells whose style is one of `styles`, their attributes
+    in any order or quotes (found by an audit of error cells, which were looked for as Excel spells them)."""
+    return frozenset((row, col) for row, col, attrs, _body in _placed_cells(data) if _attribute(attrs, b"s") in styles)
 
 
 def _xlsx_sheet_parts(z: _Package) -> list[tuple[str, str]]:
@@ -1004,9 +1009,10 @@ def _error_and_formula_cells(data: bytes) -> list[tuple[int, int, str]]:
     return out + (_formulas_without_value(found) if formulas else [])
 
 
-def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
-    """(row, column, attributes, body) of each cell with a body, 0-based, placed as _layout_extent does."""
-    row, col, out = -1, -1, []
+def _placed_cells(data: bytes) -> Iterator[tuple[int, int, bytes, bytes | None]]:
+    """(row, column, attributes, body or None) of each cell of a sheet part, 0-based, placed as
+    _layout_extent does: by its r= address, or as the next column of its row."""
+    row, col = -1, -1
     for m in _ROW_OR_CELL.finditer(data):
         attrs = m[1] if m[1] is not None else m[2]
         ref = _R_ATTR.search(m[0] if attrs is None else attrs)
@@ -1014,9 +1020,11 @@ def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
             row, col = _row_placed(ref, row), -1
             continue
         row, col = _cell_placed(ref, row, col)
-        if m[3]:
-            out.append((row, col, attrs, m[3]))
-    return out
+        yield row, col, attrs, m[3]
+
+
+def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
+    return [cell for cell in _placed_cells(data) if cell[3]]
 
 
 def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]]) -> list[tuple[int, int, str]]:

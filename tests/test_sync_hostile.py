@@ -465,6 +465,30 @@ def test_amount_cells_formatted_to_show_ten_thousands_refuse_the_file(tmp_path, 
         assert (p.sheet, p.row, p.column) == ("安全經費", 2, "金額") and "formatted" in p.reason_en
 
 
+def test_an_amount_formatted_in_ten_thousands_is_found_whatever_the_order_of_its_cells_attributes(tmp_path):
+    """<c s="5" r="C2"> is the same cell as <c r="C2" s="5"> (valid XML; the order is free): its 萬元
+    format is seen either way, as its error cells are (an audit found those missed)."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    book = openpyxl.load_workbook(path)
+    book["安全經費"].cell(2, 3).number_format = '0.00"萬元"'
+    book.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info.filename) for info in z.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts.items():
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<c r="([A-Z]+\d+)"([^<>]*?)(/?)>', rb"<c\2 r='\1'\3>", data)
+            z.writestr(info, data)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    [p] = report.file_problems
+    assert (p.sheet, p.row, p.column) == ("安全經費", 2, "金額") and "formatted" in p.reason_en
+
+
 def test_an_amount_cell_formatted_to_show_ten_thousands_among_yuan_refuses_its_row(tmp_path):
     """Fewer than half of the amounts formatted 0.00"萬元" do not refuse the file, but each of them is
     not yuan as the school sees it (1.50萬元 shown, 1.5 stored): its row is refused with the reason and
