@@ -390,8 +390,9 @@ class _OdsMeasure:
         across = self.count(attrs, _T + "number-columns-repeated", table)
         if table.cell_has_child or any(key in attrs for key in _ODS_FILLING):
             table.filled, table.columns = True, max(table.columns, c + across)
-        if self.units is not None and attrs.get(_O + "value-type") in ("float", "currency") and self.units.shows_units(
-                attrs.get(_T + "style-name") or (table.column_styles[c] if c < len(table.column_styles) else None)):
+        if (self.units is not None and attrs.get(_O + "value-type") in ("float", "currency") and self.units.shows_units(
+                attrs.get(_T + "style-name") or (table.column_styles[c] if c < len(table.column_styles) else None))
+                or attrs.get(_O + "value-type") == "currency" and _foreign(attrs.get(_O + "currency"))):
             table.in_units.update((r, c + dc) for dc in range(min(across, _ERRORS_REPEATED)))
         formula = attrs.get(_T + "formula")
         if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
@@ -753,8 +754,26 @@ _SCALED_FORMAT = re.compile(r'!\.|\\\.|,+(?=["\\;]|$)')
 
 
 def _shows_another_unit(code: str) -> bool:
-    """Whether a number format puts 萬/千元 after the value it shows as stored (0.00"萬元")."""
-    return any(word in code for word in _UNIT_WORDS_IN_FORMAT) and _SCALED_FORMAT.search(code) is None
+    """Whether a number format puts 萬/千元 after the value it shows as stored (0.00"萬元"), or shows it
+    in another currency than yuan ($#,##0.00, [$€-407]): 1200.5 shown as $1,200.50 is no amount in yuan
+    (found by an audit: an .ods amount in USD was taken as yuan)."""
+    if any(word in code for word in _UNIT_WORDS_IN_FORMAT) and _SCALED_FORMAT.search(code) is None:
+        return True
+    code = _LOCALE_ONLY.sub("", code)  # [$-804]: a language, no currency
+    if any(_foreign(symbol) for symbol in _CURRENCY_TAG.findall(code)):
+        return True
+    return any(symbol in _CURRENCY_TAG.sub("", code) for symbol in _FOREIGN_SYMBOLS)
+
+
+_LOCALE_ONLY = re.compile(r"\[\$-[^\]]*\]")
+_CURRENCY_TAG = re.compile(r"\[\$([^\]\-]+)(?:-[0-9A-Fa-f]+)?\]")
+_FOREIGN_SYMBOLS = ("$", "€", "£", "₩", "₹")
+_YUAN = {"¥", "￥", "CN¥", "CNY", "RMB", "元", "人民幣", "人民币"}
+
+
+def _foreign(currency: str | None) -> bool:
+    """A currency symbol or ISO code (an .ods cell's office:currency) that is not the yuan's."""
+    return bool(currency and currency.strip()) and currency.strip().upper() not in _YUAN
 
 
 def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
@@ -764,7 +783,7 @@ def _xlsx_unit_formatted_cells(z: _Package) -> dict[str, frozenset]:
         if "xl/styles.xml" not in z.members:
             return {}
         styles = z.read("xl/styles.xml")
-        if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT):
+        if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS):
             return {}
         unit_formats = {_attribute(attrs, b"numFmtId") for attrs in _NUM_FMT_TAG.findall(styles)
                         if _shows_another_unit(html.unescape((_attribute(attrs, b"formatCode") or b"").decode()))}

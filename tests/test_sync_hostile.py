@@ -12,7 +12,7 @@ from sync.load import run_sync
 from sync.migrate import upgrade
 from sync.report import check_file
 from sync.store import make_engine, records, sources
-from tests.sync_helpers import bureau_book, school_book, write, write_xlsx
+from tests.sync_helpers import bureau_book, school_book, write, write_ods, write_xlsx
 
 TODAY = date(2026, 11, 28)
 
@@ -487,6 +487,45 @@ def test_an_amount_formatted_in_ten_thousands_is_found_whatever_the_order_of_its
     report = check_file(path, registry={"1001"}, today=TODAY)
     [p] = report.file_problems
     assert (p.sheet, p.row, p.column) == ("安全經費", 2, "金額") and "formatted" in p.reason_en
+
+
+@pytest.mark.parametrize("number_format,refused", [("$#,##0.00", True), ('[$€-407]#,##0.00', True),
+                                                   ('"US$"#,##0.00', True), ('[$¥-804]#,##0.00', False),
+                                                   ("¥#,##0.00", False), ('[$-804]#,##0.00', False)])
+def test_amounts_formatted_in_another_currency_refuse_the_file_not_taken_as_yuan(tmp_path, number_format, refused):
+    """$1,200.50 is no amount in yuan (found by an audit: an amount in USD was stored as 1200.5 yuan);
+    ¥ and a format with only a language tag ([$-804]) are yuan."""
+    import openpyxl
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    book = openpyxl.load_workbook(path)
+    book["安全經費"].cell(2, 3).number_format = number_format
+    book.save(path)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert report.refused == refused, _lines(report)
+    if refused:
+        [p] = report.file_problems
+        assert (p.sheet, p.column) == ("安全經費", "金額") and "another currency" in p.reason_en and "外幣" in p.reason_zh
+
+
+@pytest.mark.parametrize("currency,refused", [("USD", True), ("CNY", False)])
+def test_an_ods_amount_in_another_currency_is_not_taken_as_yuan(tmp_path, currency, refused):
+    import zipfile
+
+    path = write_ods(tmp_path / "s.ods", school_book())
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info.filename) for info in z.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts.items():
+            if info.filename == "content.xml":
+                data = data.replace(b'office:value-type="float" office:value="1200.5"',
+                                    f'office:value-type="currency" office:currency="{currency}" '
+                                    'office:value="1200.5"'.encode())
+            z.writestr(info, data)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert report.refused == refused, _lines(report)
+    if not refused:
+        assert [f["amount"] for f in report.rows["funds"]] == [1200.5]
 
 
 def test_an_amount_cell_formatted_to_show_ten_thousands_among_yuan_refuses_its_row(tmp_path):
