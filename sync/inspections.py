@@ -73,10 +73,10 @@ def _as_points(value, zh_name: str, en_name: str) -> float | None:
 
 
 def clean_inspection(values: dict, registered: set[str], maxima: dict[str, float],
-                     school_types: dict[str, str] | None = None) -> dict:
+                     school_types: dict[str, str | None] | None = None) -> dict:
     """The record to store, or a UserError saying (in Chinese and English) which field is wrong and why.
 
-    school_types: each registered school's 學校類別, where C4's range depends on it."""
+    school_types: each registered school's 學校類別 (or None), where C4's range depends on it."""
     school_code = str(values.get("school_code") or "").strip()
     if not school_code:
         raise _fail("請選擇學校", "choose a school")
@@ -154,11 +154,10 @@ def registered_schools(engine: Engine) -> dict[str, str]:
         return {code: name for code, name in rows}
 
 
-def registered_types(engine: Engine) -> dict[str, str]:
-    """school_code -> 學校類別 of every school the registry gives one."""
+def _registered_types(engine: Engine) -> dict[str, str | None]:
+    """school_code -> 學校類別 (None where the registry gives none) of every registered school."""
     with engine.connect() as conn:
-        rows = conn.execute(select(_registry.c.school_code, _registry.c.type).where(_registry.c.type.is_not(None))
-                            .order_by(_registry.c.record_id))
+        rows = conn.execute(select(_registry.c.school_code, _registry.c.type).order_by(_registry.c.record_id))
         return {code: kind for code, kind in rows}
 
 
@@ -180,7 +179,8 @@ def save_inspection(engine: Engine, values: dict, by: str, record_id: int | None
     """
     if not by:
         raise _fail("缺少操作人", "who made the change is required")
-    record = clean_inspection(values, set(registered_schools(engine)), indicator_maxima(), registered_types(engine))
+    types = _registered_types(engine)
+    record = clean_inspection(values, set(types), indicator_maxima(), types)
     with engine.begin() as conn:
         manual_id = _manual_source_id(conn)
         before = None

@@ -39,7 +39,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 log = logging.getLogger("safeschool.sync")
 
-MIN_ITEMS = 24  # workbooks: below this, checking in-process is quicker than starting workers
+MIN_ITEMS = 24  # pieces: below this, one worker rather than one per core (a recompute: none, in-process)
 REPORTS_AHEAD_PER_WORKER = 4
 # What a checking worker may hold above its start: a school's workbook takes tens of MB, the largest the
 # reader's limits let through about 0.6 GB; a file built to take more fails in its own worker.

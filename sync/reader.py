@@ -517,7 +517,6 @@ _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^<>]*?(?<!/)>\s*<(?:v|f|i
 # cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
 _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
-_TAG = re.compile(rb"<(row|c)\b([^<>]*?)/?>")
 _R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})(\d*)["']""")
 
 
@@ -533,13 +532,8 @@ def sheet_xml(data: bytes) -> bytes:
 def _layout_extent(data: bytes) -> tuple[int, int]:
     """Rows x columns a sheet lays out, cell by cell as a reader places them: a cell without an
     address is the next column, a row without one the next row."""
-    row, col, rows, columns = -1, -1, 0, 0
-    for name, attrs in _TAG.findall(data):
-        ref = _R_ATTR.search(attrs)
-        if name == b"row":
-            row, col = _row_placed(ref, row), -1
-            continue
-        row, col = _cell_placed(ref, row, col)
+    rows, columns = 0, 0
+    for row, col, _attrs, _body in _placed_cells(data):
         rows, columns = max(rows, row + 1), max(columns, col + 1)
     return rows, columns
 
