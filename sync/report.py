@@ -25,10 +25,9 @@ import pandas as pd
 
 from sync import contract
 from sync.cells import ShownInAnotherUnit, canon, display, is_empty, parse_code
+from sync.formats import UnreadableWorkbook, column_letter
 from sync.reader import (
-    UnreadableWorkbook,
     column_key_of,
-    column_letter,
     duplicate_columns,
     locate_table,
     match_sheets,
@@ -720,9 +719,9 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     from openpyxl.styles import PatternFill
 
     data = Path(path_or_bytes).read_bytes() if not isinstance(path_or_bytes, (bytes, bytearray)) else bytes(path_or_bytes)
-    from sync.reader import _Package
+    from sync.formats import Package
 
-    package = _Package.of(data)
+    package = Package.of(data)
     if max(len(data), package.unpacked_size() if package else 0) > ANNOTATE_MAX_BYTES:
         # openpyxl holds every cell as an object: a file that unpacks this large would take a web
         # worker's memory (the check itself reads it with calamine, which does not).
@@ -830,7 +829,8 @@ def peek(source) -> tuple[str | None, str | None]:
 
     About a tenth of a full read: the sync uses it to find two files of one school, and the bureau
     workbook, before reading anything in full.  (None, None) when the file is not readable."""
-    from sync.reader import RawSheet, UnreadableWorkbook, is_chart, measure_before_opening, open_book
+    from sync.formats import UnreadableWorkbook, measure_before_opening, open_book
+    from sync.reader import RawSheet, is_chart
 
     try:
         # an .xls or .ods laid out too far would abort calamine as it opens

@@ -288,7 +288,7 @@ def test_a_workbook_too_large_to_annotate_is_refused_by_the_annotator_not_opened
     """openpyxl holds every cell as an object: a file that unpacks large is never opened for the marked
     copy (a web worker's memory), whatever its report says."""
     import sync.report as report_module
-    from sync.reader import UnreadableWorkbook
+    from sync.formats import UnreadableWorkbook
 
     path = write_xlsx(tmp_path / "s.xlsx", school_book())
     report = check_file(path, registry={"1009"}, today=TODAY)  # refused: not registered, so a problem to mark
@@ -377,7 +377,7 @@ def test_a_far_cell_written_as_other_programs_write_it_is_refused_before_calamin
     """The extent guard reads SpreadsheetML as any valid writer spells it (an x: prefix, cells with no
     r= address); a sheet too large to measure is refused outright.  Any of them getting past the
     guard aborts the process (calamine asks for 512 GB), so a failing case kills this test."""
-    import sync.reader as reader
+    import sync.formats as formats
 
     path = write_xlsx(tmp_path / "far.xlsx", school_book())
     far = {
@@ -390,7 +390,7 @@ def test_a_far_cell_written_as_other_programs_write_it_is_refused_before_calamin
     }[written]
     _rewrite_sheet(path, "xl/worksheets/sheet6.xml", far)
     if written == "part beyond 100 MB":
-        monkeypatch.setattr(reader, "MAX_SHEET_PART_BYTES", 20_000)  # 100 MB of padding, scaled down
+        monkeypatch.setattr(formats, "MAX_SHEET_PART_BYTES", 20_000)  # 100 MB of padding, scaled down
     [p] = check_file(path, registry={"1001"}, today=TODAY).file_problems
     assert "應急演練" in p.reason_zh and ("XFD1048576" in p.reason_en or "unpacks to" in p.reason_en), p.reason_en
 

@@ -240,12 +240,12 @@ def test_an_excel_error_cell_in_an_xls_is_a_row_problem_that_names_the_error(tmp
 
 def test_error_cells_are_found_in_a_workbook_too_large_to_hold_in_memory(tmp_path, monkeypatch):
     """A workbook with pictures can be large: it is scanned from disk, with the same findings."""
-    import sync.reader as reader
+    import sync.formats as formats
 
     path = _with_error_cell(write_xlsx(tmp_path / "s.xlsx", school_book()), "校區", "B2", "#DIV/0!")
     held = check_file(path, registry={"1001"}, today=TODAY)
-    monkeypatch.setattr(reader, "HELD_IN_MEMORY_BYTES", 100)
-    assert reader._Package.of(path).data is None
+    monkeypatch.setattr(formats, "HELD_IN_MEMORY_BYTES", 100)
+    assert formats.Package.of(path).data is None
     from_disk = check_file(path, registry={"1001"}, today=TODAY)
     assert from_disk.problems == held.problems and any("#DIV/0!" in p.reason_zh for p in from_disk.problems)
 
@@ -792,11 +792,11 @@ def test_a_column_named_as_on_another_sheet_is_the_same_column(tmp_path):
 
 @pytest.mark.parametrize("junk", [b"", b"JUNK"])  # a zip behind a few junk bytes is still a zip to calamine
 def test_a_workbook_that_unpacks_to_a_huge_size_is_refused_before_reading(tmp_path, monkeypatch, junk):
-    import sync.reader as reader
+    import sync.formats as formats
 
     path = write_xlsx(tmp_path / "s.xlsx", school_book())
     path.write_bytes(junk + path.read_bytes())
-    monkeypatch.setattr(reader, "MAX_UNPACKED_BYTES", 10_000)  # a zip bomb, scaled down
+    monkeypatch.setattr(formats, "MAX_UNPACKED_BYTES", 10_000)  # a zip bomb, scaled down
     report = check_file(path, registry={"1001"}, today=TODAY)
     [p] = report.file_problems
     assert "unpacks to" in p.reason_en and "解壓" in p.reason_zh

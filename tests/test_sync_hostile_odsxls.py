@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from sync import reader
+from sync import formats
 from sync.report import check_file
 from tests.sync_helpers import ErrorCell, school_book, write_ods, write_xls, write_xlsx
 
@@ -200,7 +200,7 @@ def test_an_ods_error_cell_with_a_cached_value_is_reported_as_the_error(tmp_path
 def test_an_ods_whose_content_unpacks_beyond_the_part_limit_is_refused_before_it_is_parsed(tmp_path):
     """Found by an audit: 432 MB of empty rows (1 MB deflated) were parsed whole, 3 GB in memory; 468 MB of
     tiny elements ran out of memory in the measure itself."""
-    rows = "<table:table-row/>" * (reader.MAX_SHEET_PART_BYTES // len("<table:table-row/>") + 1000)
+    rows = "<table:table-row/>" * (formats.MAX_SHEET_PART_BYTES // len("<table:table-row/>") + 1000)
     result = _checked_apart(_ods(tmp_path, _with_sheet(rows)))
     _refused_saying(result, "content.xml", "limit 100 MB")
 
@@ -209,12 +209,12 @@ def test_an_ods_of_too_many_sheets_is_refused_before_calamine_opens_it(tmp_path)
     """Found by an audit: a million one-cell sheets (3 MB) took a minute and 1.5 GB; nothing counted them."""
     tables = "".join(f'<table:table table:name="s{i}"><table:table-row>'
                      '<table:table-cell office:value-type="float" office:value="7"/></table:table-row></table:table>'
-                     for i in range(reader.MAX_SHEETS + 1))
+                     for i in range(formats.MAX_SHEETS + 1))
 
     def change(xml: bytes) -> bytes:
         at = xml.rindex(b"</table:table>") + len(b"</table:table>")
         return xml[:at] + tables.encode() + xml[at:]
-    _refused_saying(_checked_apart(_ods(tmp_path, change)), f"limit {reader.MAX_SHEETS}", "工作表")
+    _refused_saying(_checked_apart(_ods(tmp_path, change)), f"limit {formats.MAX_SHEETS}", "工作表")
 
 
 def test_an_ods_whose_mimetype_is_another_kind_says_what_it_is_in_words(tmp_path):
@@ -357,9 +357,9 @@ def test_a_workbook_of_too_many_sheets_is_refused(tmp_path, fmt):
     """Found by an audit (for .ods; the .xls BOUNDSHEET records and the .xlsx's sheets likewise): nothing
     limited the number of sheets calamine opens."""
     book = school_book()
-    book.update({f"s{i}": [["x"], [1]] for i in range(reader.MAX_SHEETS)})
+    book.update({f"s{i}": [["x"], [1]] for i in range(formats.MAX_SHEETS)})
     path = (write_xls if fmt == "xls" else write_xlsx)(tmp_path / f"many.{fmt}", book)
-    _refused_saying(_checked_apart(path), f"limit {reader.MAX_SHEETS}")
+    _refused_saying(_checked_apart(path), f"limit {formats.MAX_SHEETS}")
 
 
 def test_the_ole_signature_alone_is_not_called_a_text_file(tmp_path):

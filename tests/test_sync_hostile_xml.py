@@ -83,17 +83,17 @@ def test_a_workbook_built_to_make_the_scans_rescan_is_read_or_refused_in_one_pas
 
 def test_the_linear_scans_still_find_what_they_look_for():
     """Error cells, formulas without a value, hidden columns and far cells, as Excel writes them."""
-    from sync import reader
+    from sync import formats
 
     sheet = (b'<worksheet><cols><col min="3" max="4" width="9" hidden="1"/><col min="5" max="5" hidden="0"/></cols>'
              b'<sheetData><row r="1"><c r="A1" s="2" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
              b'<c r="B1"><f>SUM(A1:A2)</f></c><c r="C1" t="str"><f>IF(A1="","",1)</f><v></v></c>'
              b'<c r="D1" t="e"/></row><row r="2"><c r="AB2"><v>1</v></c></row></sheetData></worksheet>')
-    assert reader._hidden_columns(sheet) == frozenset({2, 3})
-    marked = [(r, c, type(e).__name__, str(e)) for r, c, e in reader._error_and_formula_cells(sheet)]
+    assert formats._hidden_columns(sheet) == frozenset({2, 3})
+    marked = [(r, c, type(e).__name__, str(e)) for r, c, e in formats._error_and_formula_cells(sheet)]
     # A1's error as saved; B1's formula has no value; C1's calculated an empty text; the self-closing D1
     # has no body, no value to read
     assert marked == [(0, 0, "ExcelError", "#DIV/0!"), (0, 1, "FormulaWithoutValue", "=SUM(A1:A2)")]
-    extents = reader._Extents()
-    reader._measure_xlsx_sheet(extents, "s", sheet)
+    extents = formats._Extents()
+    formats._measure_xlsx_sheet(extents, "s", sheet)
     assert extents.total == 2 * 28  # up to AB2: the far cell with a value is measured, the empty D1 is not

@@ -1,0 +1,1073 @@
+"""What the office formats say beyond the values python-calamine returns, and what must be measured
+before calamine opens a file.
+
+calamine reads a failed formula (#DIV/0!, #N/A) and a formula saved without a value as an empty cell,
+and cannot tell a number shown as 萬元 or in dollars from one in yuan; the files themselves say so (the
+.xlsx's sheet and style XML, an .ods's content.xml, an .xls's BIFF records read by xlrd).  calamine
+also lays out a sheet's whole used range in memory and aborts the process (a Rust allocation failure
+no Python code can catch) when a few-KB file claims a cell at XFD1048576: every sheet's extent is
+measured here first, within MAX_* limits.  Files that are no workbook at all (empty,
+password-protected, HTML, CSV, .xlsb, other zips) are named so the person knows what to send instead.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import struct
+import xml.parsers.expat
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import python_calamine as calamine
+
+from sync.cells import (
+    VOLATILE,
+    ExcelError,
+    FormulaWithoutValue,
+    VolatileFormula,
+    is_empty,
+)
+
+
+class UnreadableWorkbook(Exception):
+    """The file cannot be opened as a workbook; args[0], args[1] = reason zh, en."""
+
+
+_ODS_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODS_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+# calamine reads content.xml by the literal names (table:table-row, office:value-type), not by their
+# namespaces: a row under <table:table-row xmlns:table="urn:other"> is a row to it and none to a reader
+# that resolves namespaces; one file measured as empty laid out 90 million cells and aborted the process
+# (found by an audit).  So these prefixes must mean what they always mean, and nothing else may stand
+# for their namespaces: then a name resolved here is the name calamine matches.
+_ODS_PREFIXES = {"table": _ODS_TABLE_NS, "office": _ODS_OFFICE_NS}
+_T = _ODS_TABLE_NS + "}"  # expat's "namespace}name"
+_O = _ODS_OFFICE_NS + "}"
+_ODS_CALC_VALUE_TYPE = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
+_ODS_NUMBER = "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0}"
+_ODS_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+_ODS_CELLS = (_T + "table-cell", _T + "covered-table-cell")
+# What makes calamine lay a cell out (a value of any kind, or a formula, even with no value-type: found by
+# an audit, a formula-only cell repeated across was 90 million cells unmeasured); child elements (a text)
+# are counted too, which is more than calamine counts, never less.
+_ODS_FILLING = (_O + "value-type", _O + "value", _O + "string-value", _O + "date-value", _O + "time-value",
+                _O + "boolean-value", _T + "formula")
+_ODS_COUNTS = (_T + "number-columns-repeated", _T + "number-rows-repeated", _T + "number-rows-spanned",
+               _T + "number-columns-spanned")
+MAX_SHEETS = 250  # a school's workbook has about ten; a million one-cell sheets took calamine a minute
+
+
+def ods_layout(z: Package, hidden: dict | None = None,
+                unit_cells: dict | None = None) -> tuple[dict[str, list], dict[str, list[tuple[int, int, ExcelError]]]]:
+    """An .ods's cells merged down over rows, by sheet, as calamine gives them for .xlsx and .xls
+    (((top, left), (bottom, right)), 0-based), and its error cells (#DIV/0! ...) as xlsx_error_cells
+    gives them: calamine reads neither from an .ods (an error cell is an empty one to it).  Also, as
+    for an .xlsx, the columns each table hides (into `hidden`) and the number cells whose style shows
+    萬 or 千元 (into `unit_cells`).
+
+    Measures each table's used range on the way (_Extents): a row holding a value, marked as repeated
+    a million times, is a million rows to calamine.  Read as a stream (expat, nothing kept but the
+    table being read), and anything the measure cannot follow refuses the file: it is never handed to
+    calamine unmeasured."""
+    if "content.xml" not in z.members:
+        return {}, {}
+    if "META-INF/manifest.xml" in z.members and b"encryption-data" in z.read("META-INF/manifest.xml"):
+        raise UnreadableWorkbook("無法讀取此文件:" + PASSWORD_PROTECTED[0],  # content.xml is ciphertext, not damaged XML
+                                 "the file cannot be read: " + PASSWORD_PROTECTED[1])
+    _refuse_oversized_content(z.members["content.xml"].file_size)
+    content = z.read("content.xml")
+    # styles.xml is only looked into for the units a number style shows: not read when far too large
+    styles_info = z.members.get("styles.xml") if unit_cells is not None else None
+    styles = z.read("styles.xml") if styles_info and styles_info.file_size <= MAX_SHEET_PART_BYTES else b""
+    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT]
+    with_units = unit_cells is not None and any(w in content or w in styles for w in words)
+    try:
+        measure = _OdsMeasure(with_units, styles)
+        measure.read(content)
+    except xml.parsers.expat.ExpatError:
+        # A control character in a text, which XML forbids and calamine reads past: measured without it.
+        try:
+            measure = _OdsMeasure(with_units, styles)
+            measure.read(_XML_CONTROL.sub(b" ", content))
+        except xml.parsers.expat.ExpatError as err:
+            raise _ods_damaged(err.lineno) from None
+    for name, columns in measure.hidden.items():
+        if hidden is not None:
+            hidden[name] = columns
+    for name, cells in measure.in_units.items():
+        if unit_cells is not None:
+            unit_cells[name] = cells
+    return measure.merges, measure.errors
+
+
+def _ods_damaged(line: int) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        f"無法讀取此文件:內容已損壞(content.xml 第 {line} 行),請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+        f"the file cannot be read: its content is damaged (content.xml line {line}); open it in LibreOffice or "
+        "WPS, save it as .xlsx and send it again",
+    )
+
+
+def _refuse_oversized_content(size: int) -> None:
+    """An .ods whose content.xml (all its sheets) unpacks beyond MAX_SHEET_PART_BYTES is no school's
+    workbook: refused before it is parsed (found by an audit: 432 MB of empty rows, deflated to 1 MB,
+    took 3 GB to read)."""
+    if size > MAX_SHEET_PART_BYTES:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:表格內容(content.xml)解壓後有 {size / 1e6:.0f} MB,遠超任何學校工作簿(上限 "
+            f"{MAX_SHEET_PART_BYTES / 1e6:.0f} MB);請刪除表格以外的行、列和單元格後另存再提交",
+            f"the file cannot be read: its sheets (content.xml) unpack to {size / 1e6:.0f} MB, far beyond any "
+            f"school workbook (limit {MAX_SHEET_PART_BYTES / 1e6:.0f} MB); delete the rows, columns and cells "
+            "outside the tables and save again",
+        )
+
+
+def _refuse_many_sheets(count: int) -> None:
+    if count > MAX_SHEETS:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:它有 {count:,} 個以上的工作表,遠超一個學校工作簿(上限 {MAX_SHEETS});"
+            "請刪除多餘的工作表後另存再提交",
+            f"the file cannot be read: it has {count:,} sheets or more, far beyond a school workbook (limit "
+            f"{MAX_SHEETS}); delete the extra sheets and save again",
+        )
+
+
+class _OdsTable:
+    """One table's measure as it is read (rows and cells in document order, as calamine places them)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.found, self.failed, self.r, self.rows, self.columns = [], [], 0, 0, 0
+        self.column_styles, self.collapsed, self.in_units = [], set(), set()
+        self.row_depth = None  # the depth of the open row, None between rows
+        self.row_repeated, self.c, self.filled = 1, 0, False
+        self.cell = None  # the open cell's attributes, whether it holds an element, its text (error cells)
+        self.cell_depth, self.cell_has_child, self.cell_text = 0, False, []
+
+
+class _OdsMeasure:
+    """content.xml read once by expat, with namespaces resolved and the prefixes calamine matches held
+    to their meaning (_ODS_PREFIXES): tables' extents, merges, error cells, hidden columns and the cells
+    shown in 萬 or 千元.  Memory stays that of one cell; time is linear in the part."""
+
+    def __init__(self, with_units: bool, styles: bytes):
+        self.merges: dict[str, list] = {}
+        self.errors: dict[str, list] = {}
+        self.hidden: dict[str, frozenset] = {}
+        self.in_units: dict[str, frozenset] = {}
+        self.extents = _Extents()
+        self.tables: list[_OdsTable] = []
+        self.sheets, self.depth, self.parser = 0, 0, None
+        self.units = _OdsUnitStyles() if with_units else None
+        if self.units is not None and styles:
+            try:
+                self.units.read(styles)
+            except xml.parsers.expat.ExpatError:
+                pass  # styles.xml only tells units: damaged, no cell is taken for one shown in 萬
+
+    def read(self, content: bytes) -> None:
+        self.parser = parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+        parser.StartNamespaceDeclHandler = self.namespace
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.text
+        parser.buffer_text = True
+        parser.Parse(content, True)
+
+    def namespace(self, prefix: str | None, uri: str | None) -> None:
+        expected = _ODS_PREFIXES.get(prefix or "")
+        if (expected is not None and uri != expected) or (uri in _ODS_PREFIXES.values() and expected != uri):
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:內容(content.xml 第 {self.parser.CurrentLineNumber} 行)把名稱前綴「{prefix or ''}」"
+                "另作他用,辦公軟件不會這樣保存,各程序讀出的內容會不同;請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+                f"the file cannot be read: its content (content.xml line {self.parser.CurrentLineNumber}) binds the "
+                f"prefix '{prefix or ''}' to another meaning, which no office suite saves and programs read "
+                "differently; open it in LibreOffice or WPS, save it as .xlsx and send it again",
+            )
+
+    def count(self, attrs: dict, name: str, table: _OdsTable | None) -> int:
+        """A repeat or span count: a whole number of 1 or more, else the file is refused.  Found by an
+        audit: "many" made the whole book go unmeasured, and "0" made calamine drop a record unseen
+        (LibreOffice shows the row)."""
+        value = attrs.get(name)
+        if value is None:
+            return 1
+        if value.isascii() and value.isdigit() and len(value) <= 18 and int(value) >= 1:
+            return int(value)
+        shown, sheet = value[:20], table.name if table else ""
+        line = self.parser.CurrentLineNumber
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:工作表「{sheet}」中的重複或合併次數「{shown}」不是 1 以上的整數(content.xml 第 {line} 行),"
+            "辦公軟件不會這樣保存,行或列會被讀丟或讀錯;請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+            f"the file cannot be read: sheet '{sheet}' holds a repeat or span count '{shown}' that is not a whole "
+            f"number of 1 or more (content.xml line {line}), which no office suite saves and which loses or "
+            "shifts rows or columns; open it in LibreOffice or WPS, save it as .xlsx and send it again",
+        )
+
+    def start(self, name: str, attrs: dict) -> None:
+        self.depth += 1
+        table = self.tables[-1] if self.tables else None
+        if table is not None and table.cell is not None:
+            table.cell_has_child = True  # a text, or anything: filled to this measure
+        if name == _T + "table":
+            self.sheets += 1
+            _refuse_many_sheets(self.sheets)
+            self.tables.append(_OdsTable(attrs.get(_T + "name") or ""))
+        elif table is None:
+            if self.units is not None:
+                self.units.start(name, attrs)
+        elif table.cell is not None:
+            pass  # inside a cell: its text
+        elif name == _T + "table-column":
+            self.column(table, attrs)
+        elif name == _T + "table-row":
+            if table.row_depth is not None:
+                raise _ods_damaged(self.parser.CurrentLineNumber)  # a row in a row: no office suite writes one
+            table.row_depth, table.c, table.filled = self.depth, 0, False
+            table.row_repeated = self.count(attrs, _T + "number-rows-repeated", table)
+        elif name in _ODS_CELLS and table.row_depth is not None:
+            table.cell, table.cell_depth, table.cell_has_child, table.cell_text = attrs, self.depth, False, []
+        for counted in _ODS_COUNTS:
+            if counted in attrs:  # on any element: calamine reads some where this measure does not look
+                self.count(attrs, counted, table)
+
+    def column(self, table: _OdsTable, attrs: dict) -> None:
+        repeated = self.count(attrs, _T + "number-columns-repeated", table)
+        styles = table.column_styles
+        if attrs.get(_T + "visibility") == "collapse":
+            table.collapsed.update(range(len(styles), min(len(styles) + repeated, _TABLE_WIDTH)))
+        styles += [attrs.get(_T + "default-cell-style-name")] * max(0, min(repeated, _TABLE_WIDTH - len(styles)))
+
+    def text(self, data: str) -> None:
+        table = self.tables[-1] if self.tables else None
+        if table is None:
+            if self.units is not None:
+                self.units.text(data)
+        elif table.cell is not None and table.cell.get(_ODS_CALC_VALUE_TYPE) == "error":
+            if sum(map(len, table.cell_text)) < 200:  # an error's text is short: the rest is not kept
+                table.cell_text.append(data)
+
+    def end(self, name: str) -> None:
+        self.depth -= 1
+        table = self.tables[-1] if self.tables else None
+        if table is None:
+            if self.units is not None:
+                self.units.end(name)
+        elif table.cell is not None:
+            if name in _ODS_CELLS and self.depth == table.cell_depth - 1:
+                self.cell_done(table)
+        elif name == _T + "table-row" and table.row_depth is not None:
+            table.r += table.row_repeated
+            if table.filled:
+                table.rows = table.r
+            table.row_depth = None
+        elif name == _T + "table":
+            self.tables.pop()
+            self.table_done(table)
+
+    def cell_done(self, table: _OdsTable) -> None:
+        attrs, r, c = table.cell, table.r, table.c
+        across = self.count(attrs, _T + "number-columns-repeated", table)
+        if table.cell_has_child or any(key in attrs for key in _ODS_FILLING):
+            table.filled, table.columns = True, max(table.columns, c + across)
+        if (self.units is not None and attrs.get(_O + "value-type") in ("float", "currency") and self.units.shows_units(
+                attrs.get(_T + "style-name") or (table.column_styles[c] if c < len(table.column_styles) else None))
+                or attrs.get(_O + "value-type") == "currency" and _foreign(attrs.get(_O + "currency"))):
+            table.in_units.update((r, c + dc) for dc in range(min(across, _ERRORS_REPEATED)))
+        formula = attrs.get(_T + "formula")
+        if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
+            volatile = VolatileFormula("=" + formula.split("=", 1)[-1])
+            table.failed.extend((r, c + dc, volatile) for dc in range(min(across, _ERRORS_REPEATED)))
+        elif attrs.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
+            # at every place it is repeated to (a formula filled down or across), within reason; put over
+            # whatever value is cached beside it (a 0 is no amount: found by an audit)
+            error = ExcelError("".join(table.cell_text).strip()[:100] or "#N/A")
+            table.failed.extend((r + dr, c + dc, error, True) for dr in range(min(table.row_repeated, _ERRORS_REPEATED))
+                                for dc in range(min(across, _ERRORS_REPEATED)))
+        down = self.count(attrs, _T + "number-rows-spanned", table)
+        if down > 1:
+            right = self.count(attrs, _T + "number-columns-spanned", table)
+            table.found.append(((r, c), (r + down - 1, c + right - 1)))
+        table.c += across
+        table.cell = None
+
+    def table_done(self, table: _OdsTable) -> None:
+        self.extents.add(table.name, table.rows, table.columns)
+        if table.found:
+            self.merges[table.name] = table.found
+        if table.failed:
+            self.errors[table.name] = table.failed
+        if table.collapsed:
+            self.hidden[table.name] = frozenset(table.collapsed)
+        if table.in_units:
+            self.in_units[table.name] = frozenset(table.in_units)
+
+
+class _OdsUnitStyles:
+    """The cell styles whose number style writes 萬 or 千元 after the value it shows as stored
+    (0.00"萬元" saved by an office suite), from styles.xml and content.xml's own styles; one with a
+    display factor shows yuan divided, as asked."""
+
+    def __init__(self):
+        self.number_styles: set[str] = set()
+        self.data_style: dict[str, str] = {}  # cell style -> its number style
+        self.open = None  # [name, text shown, scaled] of the number style being read
+        self.in_text = False
+
+    def read(self, data: bytes) -> None:
+        parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+        parser.StartElementHandler, parser.EndElementHandler = self.start, self.end
+        parser.CharacterDataHandler = self.text
+        parser.Parse(data, True)
+
+    def start(self, name: str, attrs: dict) -> None:
+        if name in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
+            self.open = [attrs.get(_ODS_STYLE + "name"), [], False]
+        elif self.open is not None and name == _ODS_NUMBER + "number":
+            self.open[2] = self.open[2] or attrs.get(_ODS_NUMBER + "display-factor") not in (None, "1")
+        elif self.open is not None and name == _ODS_NUMBER + "text":
+            self.in_text = True
+        elif name == _ODS_STYLE + "style" and attrs.get(_ODS_STYLE + "data-style-name"):
+            self.data_style[attrs.get(_ODS_STYLE + "name")] = attrs[_ODS_STYLE + "data-style-name"]
+
+    def text(self, data: str) -> None:
+        if self.in_text and len(self.open[1]) < 100:
+            self.open[1].append(data)
+
+    def end(self, name: str) -> None:
+        if name == _ODS_NUMBER + "text":
+            self.in_text = False
+        elif self.open is not None and name in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
+            name_, shown, scaled = self.open
+            if any(w in "".join(shown) for w in _UNIT_WORDS_IN_FORMAT) and not scaled:
+                self.number_styles.add(name_)
+            self.open = None
+
+    def shows_units(self, cell_style: str | None) -> bool:
+        return cell_style is not None and self.data_style.get(cell_style) in self.number_styles
+
+
+_ERRORS_REPEATED = 100  # rows and columns an error cell is repeated to that are each named (a table's width)
+_TABLE_WIDTH = 200  # columns whose hiding or default style is looked at: wider than any table of the contract
+
+
+# A control character, raw or written as a character reference (&#1;), both of which XML forbids.
+_XML_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|&#(?:0*(?:[0-8]|1[1-24-9]|2[0-9]|3[01])|x0*(?:[0-8bcef]|1[0-9a-f]));",
+                          re.IGNORECASE)
+
+
+class _Extents:
+    """Rows x columns of each sheet's used range, added up as sheets are measured; too far refuses the file."""
+
+    def __init__(self):
+        self.total = 0
+
+    def add(self, sheet: str, rows: int, columns: int, book_only: bool = False) -> None:
+        """book_only: `columns` is a count of cells (a sheet within Z99999), for the workbook's total."""
+        cells = rows * columns
+        self.total += cells
+        too_far = not book_only and (cells > MAX_SHEET_CELLS or rows > MAX_SHEET_ROWS)
+        if self.total > MAX_BOOK_CELLS and not too_far:
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:各工作表合計超過 {MAX_BOOK_CELLS:,} 個單元格,遠超一個學校工作簿;"
+                "請刪除多餘的工作表後另存再提交",
+                f"the file cannot be read: its sheets hold more than {MAX_BOOK_CELLS:,} cells together, far beyond "
+                "a school workbook; delete the extra sheets and save again",
+            )
+        if too_far:
+            corner = f"{column_letter(max(columns, 1) - 1)}{rows}"
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:工作表「{sheet}」的內容延伸到 {corner}({rows:,} 行 × {columns:,} 列),遠超任何表格;"
+                "請刪除表格以外的行、列和單元格後另存再提交",
+                f"the file cannot be read: sheet '{sheet}' reaches cell {corner} ({rows:,} rows x {columns:,} "
+                "columns), far beyond any table; delete the rows, columns and cells outside the table and save again",
+            )
+
+
+# Any cell past column Z or below row 99,999, or a row numbered so: only then are all refs read.
+_FAR_REF = re.compile(rb'<(?:c r="(?:[A-Z]{2}|[A-Z]\d{6})|row r="\d{6})')
+# A cell with something in it (a value, a formula or inline text): a border or a fill alone on an empty
+# cell far away, or a row height down to 1048576, is formatting calamine lays out nothing for.
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^<>]*?(?<!/)>\s*<(?:v|f|is)\b')
+
+
+# Valid SpreadsheetML that Excel itself does not write, but other programs do: elements with a
+# namespace prefix (<x:c r="A1">, the .NET Open XML SDK), and cells or rows without their r= address
+# (the next column, the next row).  Both are brought to Excel's own spelling, or measured cell by
+# cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
+_PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
+_ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
+_R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})(\d*)["']""")
+
+
+def sheet_xml(data: bytes) -> bytes:
+    """A sheet part as Excel spells it: element prefixes (<x:c>) taken off."""
+    if _PREFIXED_ROOT.search(data, 0, 2000) is None:
+        return data
+    return _ELEMENT_PREFIX.sub(rb"<\1", data)
+
+
+
+
+def _layout_extent(data: bytes) -> tuple[int, int]:
+    """Rows x columns a sheet lays out, cell by cell as a reader places them: a cell without an
+    address is the next column, a row without one the next row."""
+    rows, columns = 0, 0
+    for row, col, _attrs, _body in _placed_cells(data):
+        rows, columns = max(rows, row + 1), max(columns, col + 1)
+    return rows, columns
+
+
+def _row_placed(ref, row: int) -> int:
+    """A <row>'s 0-based row: its r= address, or the row after the last."""
+    return int(ref[2]) - 1 if ref and ref[2] else row + 1
+
+
+def _cell_placed(ref, row: int, col: int) -> tuple[int, int]:
+    """A <c>'s 0-based row and column: its r= address, or the next column of its row."""
+    if ref and ref[1]:
+        return (int(ref[2]) - 1 if ref[2] else row), _column_index(ref[1].decode())
+    return row, col + 1
+
+
+def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
+    cells = data.count(b"<c ")
+    # Every cell carries its r= address (what Excel, WPS and LibreOffice write; a row without one takes
+    # its cells' row), else each is placed as a reader places it.  Two passes of C over the part.
+    if cells != data.count(b'<c r="') or b"<c>" in data or b"<c\n" in data or b"<c\t" in data or b"<c\r" in data:
+        rows, columns = _layout_extent(data)
+        extents.add(sheet, rows, columns)
+        return
+    if _FAR_REF.search(data) is None:
+        # Within Z99999: the cells it holds count towards the workbook (a thousand sheets that all
+        # point at one large part are a thousand times that part to calamine).
+        if cells > MAX_BOOK_CELLS // 10:  # many cells: count those with something in them, not styled blanks
+            cells = len(_CELL_REF.findall(data))
+        extents.add(sheet, 1, cells, book_only=True)
+        return
+    refs = _CELL_REF.findall(data)
+    rows = max([int(r) for _c, r in refs] + [1])
+    columns = max([_column_index(c.decode()) + 1 for c, _r in refs] + [1])
+    extents.add(sheet, rows, columns)
+
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SNIFF_BYTES = 64 * 1024
+
+
+def what_it_is(source: Path | bytes) -> tuple[str, str] | None:
+    """What a file that calamine cannot read really is, when that tells the person what to do:
+    empty, password-protected, a web page or a text (CSV) file saved under a workbook's name."""
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            head = bytes(source[:_SNIFF_BYTES])
+        else:
+            with open(source, "rb") as fh:
+                head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if not head.strip():
+        return ("這是一個空文件(沒有內容),請重新保存工作簿後再提交",
+                "the file is empty (no content); save the workbook again and send it")
+    for marks, zh, en in _NOT_WORKBOOKS:
+        if any(mark in head[:4096] for mark in marks):
+            return zh, en
+    if head.startswith(_OLE) and "EncryptionInfo".encode("utf-16-le") in _whole(source, head):
+        return PASSWORD_PROTECTED
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: Excel's "Unicode text"
+        return ("這是文本文件(Unicode 文本),只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                "this is a text file (Unicode text) with a workbook's name; open it in Excel or WPS, save it as "
+                ".xlsx and send it again")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta")) or b"<html" in text[:512]:
+        return ("這是網頁(HTML)文件,只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                "this is a web page (HTML) with a workbook's name; open it in Excel or WPS, save it as .xlsx "
+                "and send it again")
+    if head.startswith(_OLE):  # the signature alone has no NUL byte, but is no text (found by an audit)
+        return None
+    if head[:2] in _BIFF_RAW_BOF and head[2:4] in (b"\x04\x00", b"\x06\x00", b"\x08\x00", b"\x10\x00"):
+        return ("這是很舊的 Excel 格式(Excel 2.x 至 5.0),系統無法讀取;" + _SAVE_AS_XLSX[0],
+                "this is a very old Excel format (Excel 2.x to 5.0), which cannot be read; " + _SAVE_AS_XLSX[1])
+    if b"\x00" not in head and not head.startswith(b"PK"):
+        return ("這是文本(CSV)文件,只是擴展名像工作簿;請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                "this is a text (CSV) file with a workbook's name; open it in Excel or WPS, save it as .xlsx "
+                "and send it again")
+    return None
+
+
+# A BIFF2, 3, 4 or 5 worksheet saved as a bare stream (not in an OLE file): its BOF record first.
+_BIFF_RAW_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
+PASSWORD_PROTECTED = ("工作簿設置了打開密碼,系統無法讀取;請在 Excel、WPS 或 LibreOffice 中取消密碼後重新提交",
+                       "the workbook is password protected and cannot be read; remove the password in Excel, WPS "
+                       "or LibreOffice and send it again")
+_SAVE_AS_XLSX = ("請用 Excel 或 WPS 打開後另存為 .xlsx 再提交", "open it in Excel or WPS, save it as .xlsx and send it again")
+# What else arrives under a workbook's name, told by its first bytes.
+_NOT_WORKBOOKS = (
+    ((b"%PDF-",), "這是 PDF 文件,不是工作簿;請提交工作簿本身(.xlsx),不要提交打印或掃描件",
+     "this is a PDF, not a workbook; send the workbook itself (.xlsx), not a print or a scan"),
+    ((b"MIME-Version:", b"Content-Type: multipart/related"), "這是單個文件網頁(MHT),只是擴展名像工作簿;" + _SAVE_AS_XLSX[0],
+     "this is a single-file web page (MHT) with a workbook's name; " + _SAVE_AS_XLSX[1]),
+    ((b"urn:schemas-microsoft-com:office:spreadsheet",), "這是 Excel 2003 XML 表格,系統無法直接讀取;" + _SAVE_AS_XLSX[0],
+     "this is an Excel 2003 XML spreadsheet, which cannot be read as it is; " + _SAVE_AS_XLSX[1]),
+    ((b"\x89PNG", b"\xff\xd8\xff", b"GIF8"), "這是圖片,不是工作簿;請提交工作簿本身(.xlsx)",
+     "this is a picture, not a workbook; send the workbook itself (.xlsx)"),
+    ((b"word/document.xml",), "這是 Word 文檔,不是工作簿;請把表格填在系統提供的工作簿模板中再提交",
+     "this is a Word document, not a workbook; fill in the workbook template and send that"),
+)
+
+
+def _whole(source: Path | bytes, head: bytes) -> bytes:
+    """The whole file (an OLE directory, which names the EncryptionInfo stream, may lie near its end)."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError:
+        return head
+
+
+# ---------------------------------------------------------------- formula errors
+
+# Every search over a part's XML is linear in its size: a workbook is hostile input, and a pattern
+# that can rescan (a lazy [^>]*? crossing the next "<", an attribute looked for anywhere in a tag of a
+# megabyte) took minutes on a 28 KB file, holding the sync's lock meanwhile (found by an audit).  So a
+# tag is matched up to its own ">" and never past a "<", and its attributes are looked up one by one.
+#
+# A row, or a cell and its body, which runs to its own </c>, never past the next cell: a self-closing <c/>
+# (valid, and without a body) or an unclosed one must not make each search scan to the end of the sheet.
+# Attributes in any order and either quote (valid XML, whatever Excel writes; found by an audit: a
+# <c t="e" r="H2"> error passed unseen), and a cell without r= is the next column, as a reader places it.
+_ROW_OR_CELL = re.compile(rb'<row\b[^<>]*>|<c\b([^<>]*?)/>|<c\b([^<>]*)>(?:((?:(?!</c>|<c[\s>/]).)*?)</c>)?', re.S)
+_ERROR_TYPE = re.compile(rb"""\bt\s*=\s*["']e["']""")
+_FORMULA_TAG = re.compile(rb"<f[\s>/]")
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_SHEET_TAG = re.compile(rb"<sheet\b([^<>]*)>")
+_RELATIONSHIP_TAG = re.compile(rb"<Relationship\b([^<>]*)>")
+_COL_TAG = re.compile(rb"<col\b([^<>]*)>")
+_ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+               for name in (b"t", b"s", b"name", b"r:id", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
+                            b"formatCode")}
+
+
+def _attribute(attrs: bytes, name: bytes) -> bytes | None:
+    found = _ATTRIBUTES[name].search(attrs)
+    return None if found is None else found[1] if found[1] is not None else found[2]
+
+
+def _hidden_columns(data: bytes) -> frozenset:
+    """0-based columns a sheet part hides, within the width a table could have."""
+    out = set()
+    for attrs in _COL_TAG.findall(data):
+        low, high = _attribute(attrs, b"min"), _attribute(attrs, b"max")
+        if _attribute(attrs, b"hidden") in (b"1", b"true") and low and high and low.isdigit() and high.isdigit():
+            low, high = int(low), int(high)
+            out.update(range(low - 1, min(high, low + 200)))
+    return frozenset(out)
+
+
+def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[tuple[int, int, str]]]:
+    """Sheet name -> (0-based row, 0-based column, error text) of every cell Excel saved as an error.
+
+    calamine reads a failed formula (#DIV/0!, #N/A) as an empty cell, which would be reported as "must
+    be filled in" (or pass unseen in an optional column); the .xlsx itself says which cells failed.
+    Only sheets that hold an error cell are parsed; anything unexpected gives {} (no extra check)."""
+    try:
+        names = z.members
+        if "xl/workbook.xml" not in names:
+            return {}
+        out = {}
+        extents = _Extents()
+        parts = _xlsx_sheet_parts(z)
+        _refuse_many_sheets(len(parts))
+        for sheet, part in parts:
+            _refuse_oversized_part(sheet, names[part].file_size)
+            data = sheet_xml(z.read(part))
+            _measure_xlsx_sheet(extents, sheet, data)
+            if hidden is not None and b"hidden=" in data:  # hidden columns: the sheet's <cols> (rows say hidden too)
+                columns = _hidden_columns(data)
+                if columns:
+                    hidden[sheet] = columns
+            cells = _error_and_formula_cells(data)
+            if cells:
+                out[sheet] = cells
+        return out
+    except UnreadableWorkbook:
+        raise
+    except Exception:  # not a zip, or not the .xlsx layout: calamine reads (or refuses) it as before
+        return {}
+
+
+_NUM_FMT_TAG = re.compile(rb"<numFmt\b([^<>]*)>")
+_XF = re.compile(rb"<xf\b([^<>]*)")
+_XF_NUM_FMT = re.compile(rb'\bnumFmtId="(\d+)"')
+_UNIT_WORDS_IN_FORMAT = ("万", "萬", "千元")
+
+
+# 0!.0000"萬元" and 0.00,,"百萬" show a value in yuan as ten thousands (the point moved, or thousands
+# divided away by each trailing comma): the value stored is yuan, as the contract asks.
+_SCALED_FORMAT = re.compile(r'!\.|\\\.|,+(?=["\\;]|$)')
+
+
+def _shows_another_unit(code: str) -> bool:
+    """Whether a number format puts 萬/千元 after the value it shows as stored (0.00"萬元"), or shows it
+    in another currency than yuan ($#,##0.00, [$€-407]): 1200.5 shown as $1,200.50 is no amount in yuan
+    (found by an audit: an .ods amount in USD was taken as yuan)."""
+    if any(word in code for word in _UNIT_WORDS_IN_FORMAT) and _SCALED_FORMAT.search(code) is None:
+        return True
+    code = _LOCALE_ONLY.sub("", code)  # [$-804]: a language, no currency
+    if any(_foreign(symbol) for symbol in _CURRENCY_TAG.findall(code)):
+        return True
+    return any(symbol in _CURRENCY_TAG.sub("", code) for symbol in _FOREIGN_SYMBOLS)
+
+
+_LOCALE_ONLY = re.compile(r"\[\$-[^\]]*\]")
+_CURRENCY_TAG = re.compile(r"\[\$([^\]\-]+)(?:-[0-9A-Fa-f]+)?\]")
+_FOREIGN_SYMBOLS = ("$", "€", "£", "₩", "₹")
+_YUAN = {"¥", "￥", "CN¥", "CNY", "RMB", "元", "人民幣", "人民币"}
+
+
+def _foreign(currency: str | None) -> bool:
+    """A currency symbol or ISO code (an .ods cell's office:currency) that is not the yuan's."""
+    return bool(currency and currency.strip()) and currency.strip().upper() not in _YUAN
+
+
+def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
+    """Sheet name -> (row, column) of cells whose number format shows 萬 or 千元 (0.00"萬元").
+    Only styles that name such a unit are looked for in the sheets; anything unexpected gives {}."""
+    try:
+        if "xl/styles.xml" not in z.members:
+            return {}
+        styles = z.read("xl/styles.xml")
+        if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS):
+            return {}
+        unit_formats = {_attribute(attrs, b"numFmtId") for attrs in _NUM_FMT_TAG.findall(styles)
+                        if _shows_another_unit(html.unescape((_attribute(attrs, b"formatCode") or b"").decode()))}
+        start = styles.find(b"<cellXfs")
+        end = styles.find(b"</cellXfs>", start)
+        if not unit_formats or start < 0 or end < 0:
+            return {}
+        styled = {str(i).encode() for i, attrs in enumerate(_XF.findall(styles, start, end))
+                  if (m := _XF_NUM_FMT.search(attrs)) and m[1] in unit_formats}
+        if not styled:
+            return {}
+        out = {}
+        for sheet, part in _xlsx_sheet_parts(z):
+            found = _cells_styled(sheet_xml(z.read(part)), styled)
+            if found:
+                out[sheet] = found
+        return out
+    except Exception:  # noqa: BLE001 - not the .xlsx layout: calamine reads or refuses it
+        return {}
+
+
+def _cells_styled(data: bytes, styles: set[bytes]) -> frozenset:
+    """(row, column), 0-based, of a sheet part's cells whose style is one of `styles`, their attributes
+    in any order or quotes (found by an audit of error cells, which were looked for as Excel spells them)."""
+    return frozenset((row, col) for row, col, attrs, _body in _placed_cells(data) if _attribute(attrs, b"s") in styles)
+
+
+def _xlsx_sheet_parts(z: Package) -> list[tuple[str, str]]:
+    """(sheet name, zip member) of each sheet an .xlsx's workbook.xml lists, where the member exists."""
+    rels = z.read("xl/_rels/workbook.xml.rels")
+    targets = {_attribute(attrs, b"Id"): _attribute(attrs, b"Target") or b""
+               for attrs in _RELATIONSHIP_TAG.findall(rels)}
+    parts = []
+    for attrs in _SHEET_TAG.findall(z.read("xl/workbook.xml")):
+        name, rid = _attribute(attrs, b"name"), _attribute(attrs, b"r:id")
+        if name is None or rid is None:
+            continue
+        target = targets.get(rid, b"").decode()
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if part in z.members:
+            parts.append((html.unescape(name.decode()), part))
+    return parts
+
+
+def measure_before_opening(source: Path | bytes, sheet: str | None = None, package=False) -> Package | None:
+    """Refuse (UnreadableWorkbook) a workbook whose used range would be too large for calamine to lay
+    out, before anything opens it; `sheet`: only that sheet of an .xlsx (the sync's peek), `package`:
+    the Package an earlier call returned.  Returns the package (None for an .xls)."""
+    if package is False:
+        package = Package.of(source)
+        if package is None:
+            xls_error_cells(source)
+        else:
+            _refuse_other_packages(package, source)
+            if "content.xml" in package.members:
+                ods_layout(package)
+    if package is not None and sheet is not None and "xl/workbook.xml" in package.members:
+        try:
+            parts = dict(_xlsx_sheet_parts(package))
+        except Exception:  # noqa: BLE001 - not the .xlsx layout: calamine reads or refuses it
+            return package
+        if sheet in parts:
+            _refuse_oversized_part(sheet, package.members[parts[sheet]].file_size)
+            _measure_xlsx_sheet(_Extents(), sheet, sheet_xml(package.read(parts[sheet])))
+    return package
+
+
+def _refuse_oversized_part(sheet: str, size: int) -> None:
+    """A sheet whose XML alone unpacks beyond MAX_SHEET_PART_BYTES is no school's table (and is not
+    measured): refused before calamine lays it out."""
+    if size > MAX_SHEET_PART_BYTES:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:工作表「{sheet}」解壓後有 {size / 1e6:.0f} MB,遠超任何表格(上限 "
+            f"{MAX_SHEET_PART_BYTES / 1e6:.0f} MB);請刪除表格以外的行、列和單元格後另存再提交",
+            f"the file cannot be read: sheet '{sheet}' unpacks to {size / 1e6:.0f} MB, far beyond any table "
+            f"(limit {MAX_SHEET_PART_BYTES / 1e6:.0f} MB); delete the rows, columns and cells outside the table "
+            "and save again",
+        )
+
+
+def xls_error_cells(source: Path | bytes, hidden: dict | None = None,
+                     unit_cells: dict | None = None) -> dict[str, list[tuple[int, int, ExcelError]]]:
+    """The same for an .xls: calamine reads its error cells as empty too, and xlrd tells them apart.
+    xlrd also reads what calamine does not give: the columns a sheet hides (into `hidden`) and the number
+    cells formatted to show 萬 or 千元 (into `unit_cells`), as the .xlsx's XML gives them.
+
+    Not an .xls (no OLE signature) gives {}: calamine reads it by its content or refuses it.  An OLE file
+    that xlrd cannot read is refused here (_unreadable_xls): calamine reads past many records xlrd
+    rejects, and such a file went to it unmeasured (found by an audit: one short record before a value at
+    IV65536, or a FAT chain looping on itself, and calamine aborted the whole process)."""
+    import xlrd
+
+    if isinstance(source, (bytes, bytearray)):
+        if not bytes(source[:8]) == _OLE:
+            return {}
+        where = {"file_contents": bytes(source)}
+    else:
+        with open(source, "rb") as fh:
+            if fh.read(8) != _OLE:
+                return {}
+        where = {"filename": str(source)}
+    try:
+        options = {"on_demand": True, "logfile": io.StringIO(), "ragged_rows": True}
+        try:
+            book = xlrd.open_workbook(**where, **options, formatting_info=True)
+        except Exception:  # noqa: BLE001 - formats xlrd cannot follow: the cells themselves are still read
+            book = xlrd.open_workbook(**where, **options)
+        _measure_xls_records(book.mem[book.base:book.base + book.stream_len])
+        unit_xfs = {n for n, xf in enumerate(book.xf_list)
+                    if _shows_another_unit(getattr(book.format_map.get(xf.format_key), "format_str", "") or "")}
+        out = {}
+        extents = _Extents()
+        for index, name in enumerate(book.sheet_names()):
+            sheet = book.sheet_by_index(index)
+            extents.add(name, sheet.nrows, sheet.ncols)
+            cells, shown_in_units = [], set()
+            for r in range(sheet.nrows):
+                types = sheet.row_types(r)
+                if xlrd.XL_CELL_ERROR in types:
+                    cells += [(r, c, ExcelError(xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#N/A")))
+                              for c, kind in enumerate(types) if kind == xlrd.XL_CELL_ERROR]
+                if unit_xfs and xlrd.XL_CELL_NUMBER in types:
+                    shown_in_units.update((r, c) for c, kind in enumerate(types)
+                                          if kind == xlrd.XL_CELL_NUMBER and sheet.cell_xf_index(r, c) in unit_xfs)
+            if cells:
+                out[name] = cells
+            if shown_in_units and unit_cells is not None:
+                unit_cells[name] = frozenset(shown_in_units)
+            columns = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden and c < _TABLE_WIDTH)
+            if columns and hidden is not None:
+                hidden[name] = columns
+            book.unload_sheet(index)
+        return out
+    except UnreadableWorkbook:
+        raise
+    except Exception as err:  # noqa: BLE001 - xlrd raises many kinds (struct.error, AssertionError ...)
+        raise _unreadable_xls(source, err) from None
+
+
+def _unreadable_xls(source: Path | bytes, err: Exception) -> UnreadableWorkbook:
+    """Why an OLE file xlrd cannot read is refused: a password, what it really is when that can be told
+    (an encrypted .xlsx), else damaged or not an Excel 97-2003 workbook."""
+    what = PASSWORD_PROTECTED if "encrypted" in str(err).lower() else what_it_is(source)
+    if what is not None:
+        return UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1])
+    reason = (str(err).splitlines() or [""])[0][:200] or type(err).__name__
+    return UnreadableWorkbook(
+        "無法讀取此文件:文件已損壞,或不是真正的 Excel 97-2003 工作簿(.xls);請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+        f"the file cannot be read: it is damaged or not a real Excel 97-2003 workbook (.xls) ({reason}); open it "
+        "in Excel or WPS, save it as .xlsx and send it again",
+    )
+
+
+_BIFF_EOF, _BIFF_BOUNDSHEET, _BIFF_DIMENSIONS = 0x000A, 0x0085, 0x0200
+_BIFF_MAX_ROWS, _BIFF_MAX_COLUMNS = 65536, 256
+
+
+def _biff_records(stream, pos: int):
+    """(type, payload) of each record of the substream starting at `pos`, to its EOF, as calamine reads
+    them (a record running past the stream ends it: calamine refuses the file there)."""
+    end = len(stream)
+    while pos + 4 <= end:
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        if pos + 4 + size > end:
+            return
+        yield kind, stream[pos + 4:pos + 4 + size]
+        if kind == _BIFF_EOF:
+            return
+        pos += 4 + size
+
+
+def _measure_xls_records(stream) -> None:
+    """Refuse an .xls whose records would make calamine reserve memory beyond any sheet before it reads
+    a cell: more than MAX_SHEETS sheets (BOUNDSHEET), or a DIMENSIONS record beyond the 65536 x 256 of
+    an .xls, inverted, or beyond the cell limits.  Found by an audit: a 14 KB file whose DIMENSIONS claimed
+    rows to 2^32 aborted the process (calamine reserves the cells it claims), while xlrd, counting the
+    cells themselves, saw 60.  One linear pass over the workbook globals and each sheet's records."""
+    sheets = []
+    for kind, data in _biff_records(stream, 0):
+        if kind == _BIFF_BOUNDSHEET and len(data) >= 8:
+            sheets.append((struct.unpack_from("<I", data)[0], _boundsheet_name(data)))
+            _refuse_many_sheets(len(sheets))
+    extents, claimed = _Extents(), {}
+    for pos, name in sheets:
+        if pos not in claimed:  # sheets sharing one substream: read once, counted for each
+            claimed[pos] = _claimed_extent(stream, pos, name)
+        extents.add(name, *claimed[pos])
+
+
+def _claimed_extent(stream, pos: int, name: str) -> tuple[int, int]:
+    """Rows x columns a sheet's DIMENSIONS records claim, as calamine reads them; refused beyond an .xls."""
+    rows, columns = 0, 0
+    for kind, data in _biff_records(stream, pos):
+        if kind != _BIFF_DIMENSIONS or len(data) not in (10, 14):
+            continue
+        if len(data) == 14:
+            first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", data)
+        else:
+            first_row, last_row, first_col, last_col = struct.unpack_from("<HHHH", data)
+        if last_row == 0 or last_col == 0:  # an empty sheet
+            continue
+        if not (first_row <= last_row <= _BIFF_MAX_ROWS and first_col <= last_col <= _BIFF_MAX_COLUMNS):
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:工作表「{name}」記錄的範圍(第 {first_row + 1} 至 {last_row} 行、第 {first_col + 1} 至 "
+                f"{last_col} 列)超出 Excel 97-2003 工作表的 65536 行 × 256 列,文件已損壞;請用 Excel 或 WPS 打開後另存為 "
+                ".xlsx 再提交",
+                f"the file cannot be read: sheet '{name}' claims rows {first_row + 1} to {last_row} and columns "
+                f"{first_col + 1} to {last_col}, beyond the 65536 rows x 256 columns of an Excel 97-2003 sheet: the "
+                "file is damaged; open it in Excel or WPS, save it as .xlsx and send it again",
+            )
+        rows, columns = max(rows, last_row), max(columns, last_col)
+    return rows, columns
+
+
+def _boundsheet_name(data: bytes) -> str:
+    """A BIFF8 BOUNDSHEET's sheet name (for a message): a byte count, a flag, then Latin-1 or UTF-16."""
+    count, wide = data[6], len(data) > 7 and data[7] & 1
+    text = data[8:8 + count * 2] if wide else data[8:8 + count]
+    return text.decode("utf-16-le" if wide else "latin-1", "replace")
+
+
+_FORMULA = re.compile(rb"<f\b[^<>]*>([^<]*)</f>")  # a formula's text holds no raw "<" (it is &lt;)
+_HAS_VALUE = re.compile(rb"<v(?:\s[^<>]*)?>[^<]")  # openpyxl writes an empty <v></v> for "no value"
+
+
+def _error_and_formula_cells(data: bytes) -> list[tuple[int, int, str]]:
+    """A sheet part's cells Excel saved as an error, then its formulas without a value (one pass over the
+    cells, and none for a sheet with neither: the common case)."""
+    # A formula is <f> or <f ...>; <formula1> of a data validation (on every template sheet) is not one,
+    # and scanning for it was a tenth of the whole sync.
+    errors, formulas = _ERROR_TYPE.search(data) is not None, _FORMULA_TAG.search(data) is not None
+    if not errors and not formulas:
+        return []
+    found = _cells_with_body(data)
+    out = []
+    if errors:
+        for row, col, attrs, body in found:
+            if _attribute(attrs, b"t") == b"e":
+                value = _VALUE.search(body)
+                text = html.unescape(value[1].decode()) if value else "#N/A"
+                out.append((row, col, ExcelError(text)))
+    return out + (_formulas_without_value(found) if formulas else [])
+
+
+def _placed_cells(data: bytes) -> Iterator[tuple[int, int, bytes, bytes | None]]:
+    """(row, column, attributes, body or None) of each cell of a sheet part, 0-based, placed as
+    _layout_extent does: by its r= address, or as the next column of its row."""
+    row, col = -1, -1
+    for m in _ROW_OR_CELL.finditer(data):
+        attrs = m[1] if m[1] is not None else m[2]
+        ref = _R_ATTR.search(m[0] if attrs is None else attrs)
+        if attrs is None:  # <row>
+            row, col = _row_placed(ref, row), -1
+            continue
+        row, col = _cell_placed(ref, row, col)
+        yield row, col, attrs, m[3]
+
+
+def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
+    return [cell for cell in _placed_cells(data) if cell[3]]
+
+
+def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]]) -> list[tuple[int, int, str]]:
+    """Of a sheet's cells (_cells_with_body), those with a formula and no <v> (what a program writes when
+    it cannot calculate), and those of =TODAY() or =NOW() whatever they hold (the day of the last save,
+    not the record's)."""
+    out = []
+    for row, col, attrs, body in cells:
+        if _FORMULA_TAG.search(body) is None:
+            continue
+        formula = _FORMULA.search(body)
+        text = "=" + (html.unescape(formula[1].decode()) if formula else "")
+        if VOLATILE.search(text):
+            out.append((row, col, VolatileFormula(text)))
+            continue
+        # t="str" with an empty <v>: Excel calculated an empty text (=IF(A2="","",...)), a real value.
+        if _HAS_VALUE.search(body) or b"<is>" in body or _attribute(attrs, b"t") == b"str":
+            continue
+        out.append((row, col, FormulaWithoutValue(text)))
+    return out
+
+
+def column_letter(idx: int) -> str:
+    letters = ""
+    idx += 1
+    while idx:
+        idx, rem = divmod(idx - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _column_index(letters: str) -> int:
+    idx = 0
+    for ch in letters:
+        idx = idx * 26 + ord(ch) - 64
+    return idx - 1
+
+
+def put_errors(grid: list[list], errors) -> None:
+    for r, c, text, *over in errors:
+        # A =TODAY() cell holds a value calamine reads as any date: it is put over it, not only into a blank;
+        # so is an error cell of an .ods whatever value it caches (`over`).
+        if r < len(grid) and c < len(grid[r]) and (is_empty(grid[r][c]) or text.__class__ is VolatileFormula or over):
+            grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
+
+
+HELD_IN_MEMORY_BYTES = 64_000_000  # a larger file (pictures, a video pasted in) is read from disk
+# The used range calamine lays out cell by cell, empty ones included: one value at XFD1048576 of a 13 KB
+# file would ask it for 512 GB and abort the whole process (a Rust allocation failure, which no Python
+# code can catch).  So the extent of each sheet is read from the file first; a school's sheet has a few
+# thousand cells, 100,000 rows of 20 columns are 2 million.
+MAX_SHEET_CELLS = 2_000_000
+MAX_SHEET_ROWS = 100_000  # each row is checked in Python: a county's largest sheet has a few thousand
+MAX_BOOK_CELLS = 6_000_000
+MAX_SHEET_PART_BYTES = 100_000_000  # one sheet's XML: 100,000 rows of a wide table unpack to about 20 MB
+MAX_UNPACKED_BYTES = 500_000_000  # 100,000 rows of a sheet unpack to about 20 MB
+
+
+class Package:
+    """An .xlsx or .ods (a zip) held in memory, for the checks calamine cannot make: its unpacked size and
+    the error cells.  Members are inflated with zlib straight from the bytes: zipfile's reader costs
+    some 35 µs a member, which over a county's 14,000 sheets was most of the error-cell scan."""
+
+    def __init__(self, data: bytes | None, archive: zipfile.ZipFile):
+        self.data = data  # None for a file too large to hold: its members are read through zipfile
+        self.archive = archive
+        self.members = {info.filename: info for info in archive.infolist()}
+
+    @classmethod
+    def of(cls, source: Path | bytes) -> Package | None:
+        """The package, or None for anything that is not a readable zip (an .xls, a broken file)."""
+        # Any zip, not only one that starts with "PK": a zip bomb behind a few junk bytes is still a zip
+        # to calamine, so its size is still checked.  An .xls (OLE) never is one.
+        try:
+            if not isinstance(source, (bytes, bytearray)) and Path(source).stat().st_size > HELD_IN_MEMORY_BYTES:
+                with open(source, "rb") as fh:
+                    if fh.read(8) == _OLE:
+                        return None
+                return cls(None, zipfile.ZipFile(source))
+            data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+            if data.startswith(_OLE):
+                return None
+            return cls(data, zipfile.ZipFile(io.BytesIO(data)))
+        except Exception:  # noqa: BLE001 - not a zip: calamine reads or refuses it
+            return None
+
+    def unpacked_size(self) -> int:
+        """What it unpacks to, by its directory.  A small file that unpacks to gigabytes (a zip bomb)
+        would take the sync's memory with it."""
+        return sum(info.file_size for info in self.members.values())
+
+    def read(self, name: str) -> bytes:
+        info = self.members[name]
+        off = info.header_offset
+        if self.data is None or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or \
+                self.data[off:off + 4] != b"PK\x03\x04":
+            return self.archive.read(name)  # encrypted, another method or an odd layout: the slow, sure way
+        name_len, extra_len = struct.unpack_from("<HH", self.data, off + 26)
+        start = off + 30 + name_len + extra_len
+        raw = self.data[start:start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED:
+            return raw
+        # Never more than the directory says: a member lying about its size is cut there.
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, info.file_size)
+
+
+def open_book(source: Path | bytes):
+    """A calamine workbook for a path or bytes.  A file whose extension lies (an .xls renamed .xlsx,
+    which WPS and old systems leave behind) is read by its content: calamine tells the format from the
+    bytes when it is given them."""
+    if isinstance(source, (bytes, bytearray)):
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+    try:
+        return calamine.CalamineWorkbook.from_path(str(source))
+    except Exception as by_name:  # noqa: BLE001 - any reader error: try the content before giving up
+        try:
+            return calamine.CalamineWorkbook.from_filelike(io.BytesIO(Path(source).read_bytes()))
+        except Exception:  # noqa: BLE001 - neither: the reason given is the first, read as the file's own kind
+            raise by_name from None
+
+
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def refuse_unreadable_packages(package: Package, source: Path | bytes) -> None:
+    """A zip that unpacks far beyond any school workbook (a zip bomb would take the process's memory
+    with it), or one that is neither an .xlsx nor an .ods, is refused before anything reads it."""
+    unpacked = package.unpacked_size()
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnreadableWorkbook(
+            f"無法讀取此文件:解壓後有 {unpacked / 1e6:.0f} MB,遠超一個學校工作簿的大小(上限 "
+            f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB);請刪除多餘的工作表、圖片或空白行後另存再提交",
+            f"the file cannot be read: it unpacks to {unpacked / 1e6:.0f} MB, far beyond any school workbook "
+            f"(limit {MAX_UNPACKED_BYTES / 1e6:.0f} MB); remove extra sheets, pictures or empty rows and save again",
+        )
+    _refuse_other_packages(package, source)
+
+
+def _refuse_other_packages(package: Package, source: Path | bytes) -> None:
+    """A zip is read only as an .xlsx (xl/workbook.xml) or an .ods (content.xml, and the mimetype calamine
+    checks): anything else would reach calamine unmeasured.  Found by an audit: a 400-byte .xlsb named
+    .xlsx, with one cell at XFD1048576, made calamine ask for 550 GB and abort the whole process."""
+    names = package.members
+    if "xl/workbook.bin" in names:  # calamine reads an .xlsb by its content, whatever its name
+        raise UnreadableWorkbook(
+            "無法讀取此文件:這是 Excel 二進制工作簿(.xlsb),系統不接受;" + _SAVE_AS_XLSX[0],
+            "the file cannot be read: it is an Excel binary workbook (.xlsb), which is not accepted; " + _SAVE_AS_XLSX[1],
+        )
+    if "content.xml" in names:
+        info = names.get("mimetype")
+        mimetype = package.read("mimetype")[:100] if info is not None and info.file_size <= 1000 else b""
+        if not mimetype.startswith(_ODS_MIMETYPE):
+            shown = mimetype.decode("ascii", "replace").strip()[:60] or "-"
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:它不是 OpenDocument 電子表格(.ods),其類型標記(mimetype)為「{shown}」;"
+                "請用 LibreOffice 或 WPS 打開後另存為 .xlsx 再提交",
+                f"the file cannot be read: it is not an OpenDocument spreadsheet (.ods): its mimetype says "
+                f"'{shown}'; open it in LibreOffice or WPS, save it as .xlsx and send it again",
+            )
+        return
+    if "xl/workbook.xml" in names:
+        return
+    what = what_it_is(source) or (
+        "這是一個壓縮包,但不是 .xlsx 或 .ods 工作簿;" + _SAVE_AS_XLSX[0],
+        "this is a zip package, but not an .xlsx or .ods workbook; " + _SAVE_AS_XLSX[1])
+    raise UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1])
+
+
