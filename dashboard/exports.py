@@ -383,7 +383,10 @@ def circular_summary(results: list[dict], circular: Circular) -> list[str]:
         ranked += f"；另有{len(disqualified)}所取消考評資格，等次計為{circular.grades[-1]}"
     absent = sum(1 for r in results if r.get("submitted") is False)
     if absent:
-        ranked += f"。{absent}所學校未提交安全工作台賬，按0分計入排名（表中標注「未提交」）"
+        # "Submitted" is what the store holds: a school whose only workbook was refused has no records
+        # either, and the circular must not say it sent nothing (the results keep no refusal to tell).
+        ranked += (f"。{absent}所學校沒有通過校驗的安全工作台賬（未提交，或所交工作簿被退回），"
+                   f"按0分計入排名（表中標注「未提交」）")
     paragraphs = [
         f"根據《關於進一步加強學校安全管理提升本質安全的實施方案》，{circular.issuer}組織考評組對全縣"
         f"{len(results)}所學校、幼兒園{circular.year}年度本質安全工作進行了考評。現將考評結果通報如下。",

@@ -295,7 +295,8 @@ def test_the_summary_counts_the_disqualified_and_the_schools_that_sent_nothing(r
     results[0]["submitted"] = False
     text = " ".join(exports.circular_summary(results, circular))
     assert "不合格1所；另有1所取消考評資格，等次計為不合格" in text
-    assert "1所學校未提交安全工作台賬，按0分計入排名" in text
+    # the same words cover a school whose only workbook was refused: neither has records in the store
+    assert "1所學校沒有通過校驗的安全工作台賬（未提交，或所交工作簿被退回），按0分計入排名" in text
 
 
 def test_the_lowest_grades_count_says_how_many_of_it_sent_nothing(results, circular):
