@@ -35,10 +35,11 @@ ROLES = ("admin", "leader", "school")
 ROLE_PAGES = (
     ("nav.upload", "/upload", ("school",)),
     ("nav.exports", "/exports", ROLES),
-    ("nav.inspections", "/admin/inspections", ("admin",)),
-    ("nav.publish", "/admin/publish", ("admin",)),
+    # A leader reads everything (issue 6): the findings, what is published and the trail, not changing them.
+    ("nav.inspections", "/admin/inspections", ("admin", "leader")),
+    ("nav.publish", "/admin/publish", ("admin", "leader")),
     ("nav.users", "/admin/users", ("admin",)),
-    ("nav.audit", "/admin/audit", ("admin",)),
+    ("nav.audit", "/admin/audit", ("admin", "leader")),
 )
 _hasher = PasswordHasher()
 # Verifying against this keeps a wrong user name as slow as a wrong password.

@@ -93,7 +93,7 @@ def test_a_session_ends_when_the_account_is_disabled(store):
     ("role", "shown", "hidden"),
     [
         ("admin", {"nav-users", "nav-publish", "nav-inspections", "nav-audit", "nav-exports"}, {"nav-upload"}),
-        ("leader", {"nav-exports"}, {"nav-users", "nav-publish", "nav-inspections", "nav-audit", "nav-upload"}),
+        ("leader", {"nav-exports", "nav-publish", "nav-inspections", "nav-audit"}, {"nav-users", "nav-upload"}),
         ("school", {"nav-upload", "nav-exports"}, {"nav-users", "nav-publish", "nav-inspections", "nav-audit"}),
     ],
 )

@@ -129,7 +129,7 @@ def test_a_school_downloads_its_template_uploads_and_sees_the_report(server, bro
 
     # A school cannot open the publishing page: the page itself refuses.
     page.goto(f"{server['base']}/admin/publish")
-    page.wait_for_selector("text=此頁僅供教體局安全辦使用")
+    page.wait_for_selector("text=此內容僅供教體局查看")
     assert page.locator("#pub-confirm").count() == 0
     watch.check()
 
@@ -189,8 +189,12 @@ def test_the_office_records_a_finding_publishes_and_exports_the_circular(server,
 
 
 def test_a_leader_exports_a_marked_draft_but_cannot_publish(server, browser):
+    """A leader reads what is published (issue 6: "reads everything") with no way to publish."""
     page, watch = _login(browser, server["base"], "leader")
-    assert page.locator("#nav-publish").count() == 0
+    page.click("#nav-publish")
+    expect(page.locator("#pub-read-only")).to_contain_text("由教體局安全辦發布")
+    expect(page.locator("#pub-current")).to_be_visible()
+    expect(page.locator("#pub-open")).to_be_hidden()
     page.click("#nav-exports")
     page.wait_for_selector("#exp-draft-xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(_download(page, "#exp-draft-xlsx"))).worksheets[0]

@@ -641,16 +641,17 @@ def test_the_bureau_overview_names_the_lowest_ranked_schools_with_links(app):
         assert find_element(overview.render_overview("zh-Hant", c.year), "lowest-schools") is None
 
 
-def test_the_submissions_list_is_the_offices_alone(app):
+def test_the_submissions_list_is_the_bureaus_alone(app):
+    """The office's list of every school's workbook: a leader reads it too (issue 6), a school never."""
     app_module, c = app
     from dashboard.pages import audit
 
     with as_viewer(app_module, c.users["school"]):
         refused = page_text(audit.render_submissions("zh-Hant"))
-    with as_viewer(app_module, c.users["admin"]):
-        shown = page_text(audit.render_submissions("en"))
-    assert "安全辦" in refused and c.codes[0] not in refused
-    assert "audit-submissions-table" in shown
+    for role in ("admin", "leader"):
+        with as_viewer(app_module, c.users[role]):
+            assert "audit-submissions-table" in page_text(audit.render_submissions("en"))
+    assert "教體局" in refused and c.codes[0] not in refused
 
 
 def test_an_upload_while_the_schools_last_one_loads_says_wait_not_refused(own_county):

@@ -84,11 +84,15 @@ ADMIN_CALLBACKS = [
                                       "users-reset-password.value": "taken-over-1"}),
     ("insp-result.children", {"insp-save.n_clicks": 1, "insp-date.value": "2026-05-01", "insp-school.value": "S002",
                               "insp-kind.value": "定期", "insp-falsification.value": True}),
+    ("pub-result.children", {"pub-confirm.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "pub-force.value": True}),
+]
+# What a leader reads (issue 6: "reads everything") and a school may not.
+BUREAU_READS = [
     ("insp-list.children", {"year.value": DRAFT_YEAR}),
     ("pub-state.children", {"pub-year.value": DRAFT_YEAR}),
-    ("pub-result.children", {"pub-confirm.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "pub-force.value": True}),
     ("audit-entries.children", {"audit-action.value": None}),
 ]
+REFUSED_SCHOOL = "此內容僅供教體局查看"
 
 
 @pytest.mark.parametrize("role", ["school", "leader"])
@@ -119,15 +123,69 @@ def test_the_pick_callback_of_inspections_gives_a_school_nothing(store, app):
     assert response.status_code == 204
 
 
-@pytest.mark.parametrize("path", ["/admin/users", "/admin/inspections", "/admin/publish", "/admin/audit"])
-@pytest.mark.parametrize("role", ["school", "leader"])
-def test_admin_pages_render_a_refusal_for_other_roles(store, app, role, path):
+@pytest.mark.parametrize(("output", "values"), BUREAU_READS, ids=[o for o, _ in BUREAU_READS])
+def test_what_a_leader_reads_a_school_may_not(store, app, output, values):
+    """Issue 6: a leader "reads everything": the findings, the publication and the trail, which a school
+    never sees (another school's findings, the accounts behind the trail)."""
     _, accounts = store
-    response = call(client_for(app, accounts[role]), "_pages_content.children",
+    refused = response_text(call(client_for(app, accounts["school"]), output, values))
+    assert REFUSED_SCHOOL in refused
+    for forbidden in ("boss", "chief", "S002", "S003"):
+        assert forbidden not in refused
+    read = call(client_for(app, accounts["leader"]), output, values)
+    assert read.status_code == 200
+    assert REFUSED_SCHOOL not in response_text(read) and REFUSED_ADMIN not in response_text(read)
+
+
+def _page(app, account, path: str) -> str:
+    response = call(client_for(app, account), "_pages_content.children",
                     {"_pages_location.pathname": path, "_pages_location.search": ""})
-    text = response_text(response)
-    assert response.status_code == 200 and REFUSED_ADMIN in text
-    assert "users-add" not in text and "pub-confirm" not in text and "insp-save" not in text
+    assert response.status_code == 200
+    return response_text(response)
+
+
+@pytest.mark.parametrize("role", ["school", "leader"])
+def test_the_accounts_page_renders_a_refusal_for_other_roles(store, app, role):
+    text = _page(app, store[1][role], "/admin/users")
+    assert REFUSED_ADMIN in text and "users-add" not in text
+
+
+@pytest.mark.parametrize("path", ["/admin/inspections", "/admin/publish", "/admin/audit"])
+def test_the_bureau_pages_render_a_refusal_for_a_school(store, app, path):
+    text = _page(app, store[1]["school"], path)
+    assert REFUSED_SCHOOL in text
+    assert "pub-confirm" not in text and "insp-save" not in text and "audit-entries" not in text
+
+
+def _shown(node, element_id: str, hidden: bool = False) -> bool | None:
+    """Whether the component `element_id` of a Dash layout (JSON) shows: None when it is not there, False
+    when it or a component around it carries Bootstrap's d-none."""
+    if isinstance(node, list):
+        found = [_shown(child, element_id, hidden) for child in node]
+        return next((f for f in found if f is not None), None)
+    if not isinstance(node, dict):
+        return None
+    props = node.get("props", {})
+    hidden = hidden or "d-none" in (props.get("className") or "").split()
+    if props.get("id") == element_id:
+        return not hidden
+    return _shown(props.get("children"), element_id, hidden)
+
+
+@pytest.mark.parametrize(("path", "notice", "controls"), [
+    ("/admin/inspections", "insp-read-only", ("insp-save", "insp-pick")),
+    ("/admin/publish", "pub-read-only", ("pub-open", "pub-force")),
+])
+def test_a_leader_reads_inspections_and_publishing_without_their_controls(store, app, path, notice, controls):
+    """The page opens for a leader with a line saying who changes it; its controls are in the page for the
+    callbacks but hidden (d-none), and the server refuses their changes (test_admin_callbacks_refuse_...)."""
+    page = json.loads(_page(app, store[1]["leader"], path))["response"]["_pages_content"]["children"]
+    assert _shown(page, notice) is True
+    for control in controls:
+        assert _shown(page, control) is False, control
+    admin_page = json.loads(_page(app, store[1]["admin"], path))["response"]["_pages_content"]["children"]
+    assert _shown(admin_page, notice) is None
+    assert all(_shown(admin_page, control) is True for control in controls)
 
 
 def test_admin_sees_admin_pages_and_the_account_list(store, app):

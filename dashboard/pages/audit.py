@@ -13,7 +13,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import audit
 from dashboard.i18n import bilingual_text, catalogue, t, to_language
 from dashboard.layout import T, lang_of
-from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from dashboard.pages._admin import bureau_or_refuse, feedback, refusal_for, text_table
 from sync.cells import is_missing
 from sync.store import get_engine
 
@@ -21,7 +21,7 @@ dash.register_page(__name__, path="/admin/audit", name="audit", title="學校本
 
 
 def layout(**_query):
-    refused = refusal_for(admin_or_refuse)
+    refused = refusal_for(bureau_or_refuse)
     if refused is not None:
         return refused
     return html.Div([
@@ -94,7 +94,7 @@ _WORDED_VALUES = {"role": "role.{}", "change": "audit.change.{}"}
 def render_trail(action, lang):
     """The newest audit rows (optionally one action) and sync runs."""
     lang = lang_of(lang)
-    refused = refusal_for(admin_or_refuse, lang)
+    refused = refusal_for(bureau_or_refuse, lang)
     if refused is not None:
         return refused, None
     engine = get_engine()
@@ -122,7 +122,7 @@ def sync_run_rows(runs: list[dict], lang: str) -> list[list]:
 def render_submissions(lang):
     """Which school's workbook was refused, or never came, and why (the sync runs say how many, not who)."""
     lang = lang_of(lang)
-    refused = refusal_for(admin_or_refuse, lang)
+    refused = refusal_for(bureau_or_refuse, lang)
     if refused is not None:
         return refused
     columns = [t(k, lang) for k in ("sub.code", "pub.school", "ranking.township", "sub.status", "sub.file",

@@ -14,8 +14,17 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import audit
 from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
-from dashboard.layout import T, guarded, inspection_kind_label, lang_of, message, page_year, user_error_text
-from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from dashboard.layout import (
+    T,
+    guarded,
+    inspection_kind_label,
+    lang_of,
+    message,
+    page_year,
+    user_error_text,
+    viewer_or_refuse,
+)
+from dashboard.pages._admin import admin_or_refuse, bureau_or_refuse, feedback, refusal_for, text_table
 from sync import contract, inspections
 from sync.errors import UserError
 from sync.settings import county_today
@@ -43,9 +52,13 @@ def _field(label_key: str, control, md: int = 3):
 
 
 def layout(**_query):
-    refused = refusal_for(admin_or_refuse)
+    refused = refusal_for(bureau_or_refuse)
     if refused is not None:
         return refused
+    # A leader reads the findings; the form is there for the callbacks it feeds, hidden (saving asks
+    # admin_or_refuse on the server whatever the page shows).
+    editor = viewer_or_refuse().is_admin
+    hidden = "" if editor else " d-none"
     form = dbc.Card(dbc.CardBody([
         html.H2(id="insp-form-title", children=t("insp.new"), className="h6"),
         dcc.Store(id="insp-editing"),
@@ -77,12 +90,13 @@ def layout(**_query):
             dbc.Button(T("insp.clear"), id="insp-clear", color="secondary", outline=True, n_clicks=0),
         ], className="mt-3 d-flex flex-wrap align-items-start"),  # one row (the confirm dialog's wrapper is a block)
         dcc.Loading(html.Div(id="insp-result")),
-    ]), className="mb-3 shadow-sm no-print")
+    ]), className="mb-3 shadow-sm no-print" + hidden)
     return html.Div([
         html.H1(T("insp.title"), className="h3 mb-3"),
         form,
+        None if editor else dbc.Alert(T("insp.read_only"), color="secondary", id="insp-read-only"),
         dbc.Card(dbc.CardBody([
-            dcc.Dropdown(id="insp-pick", placeholder=t("insp.pick"), className="mb-2 no-print"),
+            dcc.Dropdown(id="insp-pick", placeholder=t("insp.pick"), className="mb-2 no-print" + hidden),
             html.Div(id="insp-list"),
         ]), className="mb-3 shadow-sm"),
         dbc.Card([dbc.CardHeader(T("insp.history", tag=html.H2, className="h6 mb-0")),
@@ -237,7 +251,7 @@ def change_lines(before: dict | None, after: dict | None, lang: str, names: dict
 def render_findings(lang, year, _saved):
     """The year's inspections (workbook and dashboard) and the change history."""
     lang = lang_of(lang)
-    refused = refusal_for(admin_or_refuse, lang)
+    refused = refusal_for(bureau_or_refuse, lang)
     if refused is not None:
         return refused, [], None
     try:

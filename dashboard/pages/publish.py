@@ -14,8 +14,8 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import audit
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, grade_label, guarded, lang_of, page_year, user_error_text
-from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from dashboard.layout import T, grade_label, guarded, lang_of, page_year, user_error_text, viewer_or_refuse
+from dashboard.pages._admin import admin_or_refuse, bureau_or_refuse, feedback, refusal_for, text_table
 from sync.cells import is_missing
 from sync.errors import UserError
 from sync.store import get_engine
@@ -42,20 +42,25 @@ def year_state(year: int) -> tuple[dict | None, pd.DataFrame]:
 
 
 def layout(**_query):
-    refused = refusal_for(admin_or_refuse)
+    refused = refusal_for(bureau_or_refuse)
     if refused is not None:
         return refused
     years = draft_years()
+    # A leader sees what is published and what the draft would change; the controls stay for the
+    # callbacks, hidden (publishing asks admin_or_refuse on the server whatever the page shows).
+    publisher = viewer_or_refuse().is_admin
+    hidden = "" if publisher else " d-none"
     return html.Div([
         html.H1(T("pub.title"), className="h3 mb-3"),
         dbc.Row([
             dbc.Col([dbc.Label(T("pub.year")), dcc.Dropdown(id="pub-year", options=years,
                                                             value=years[0] if years else None, clearable=False)], md=2),
-            dbc.Col([dbc.Label(T("pub.note")), dbc.Input(id="pub-note")], md=6),
+            dbc.Col([dbc.Label(T("pub.note")), dbc.Input(id="pub-note")], md=6, className=hidden.strip() or None),
         ], className="g-2 mb-2"),
         html.Div(id="pub-running"),
-        dbc.Checkbox(id="pub-force", label=t("pub.force"), value=False, className="mb-2"),
-        dbc.Button(T("pub.publish"), id="pub-open", color="primary", n_clicks=0, className="mb-3"),
+        None if publisher else dbc.Alert(T("pub.read_only"), color="secondary", id="pub-read-only"),
+        dbc.Checkbox(id="pub-force", label=t("pub.force"), value=False, className="mb-2" + hidden),
+        dbc.Button(T("pub.publish"), id="pub-open", color="primary", n_clicks=0, className="mb-3" + hidden),
         html.Div(id="pub-result"),
         html.Div(id="pub-state"),
         dbc.Modal([
@@ -96,7 +101,7 @@ def render_state(year, lang, _published):
     lang = lang_of(lang)
 
     def render():
-        admin_or_refuse()
+        bureau_or_refuse()
         if not year:
             return feedback(t("pub.no_years", lang), "secondary")
         publication, diff = year_state(page_year(year))
@@ -146,7 +151,7 @@ def say_the_year_is_running(year, lang):
     lang = lang_of(lang)
 
     def render():
-        admin_or_refuse()
+        bureau_or_refuse()
         if not year:
             return None
         year_i = page_year(year)
