@@ -783,9 +783,9 @@ class _Run:
                 except SourceUnavailable as err:
                     if isinstance(err, SourceUnreachable):
                         self.unreachable[src.name] = err
-                    msg = (f"數據源 {src.name}({sheet_key})無法讀取,其記錄保留,下次同步再試;請檢查配置中的地址、密碼和查詢 / "
+                    msg = (f"數據源 {src.name}({sheet_key})無法讀取:{err.zh};其記錄保留,下次同步再試 / "
                            f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept and it "
-                           "is tried again next run; check the URL, password and query in the configuration")
+                           "is tried again next run")
                     self._query_failed(key, msg, existing)
                     continue
                 row = existing.get(key)

@@ -27,11 +27,27 @@ from sync.validate import Context, Problem, RawRow, numeric_columns, privacy_pro
 
 
 class SourceUnavailable(Exception):
-    """The shared database could not be queried; str(err) says why."""
+    """The shared database could not be queried; str(err) says why and what to do (English), `zh` the
+    same in Chinese, for an operator who reads only that half of the CLI's line."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.zh = zh
 
 
 class SourceUnreachable(SourceUnavailable):
     """No connection to the shared database at all: its other queries need not try again this run."""
+
+
+def _not_run(refused: tuple[str, str]) -> SourceUnavailable:
+    zh, en = refused
+    return SourceUnavailable(f"the query was not run: {en}", f"查詢未執行:{zh}")
+
+
+def _server_said(err: BaseException) -> SourceUnavailable:
+    said = first_line(err)
+    return SourceUnavailable(f"{said}; check the query against the database (its tables and columns)",
+                             f"數據庫未能執行此查詢(數據庫的原話:{said});請對照數據庫核對查詢中的表名和列名")
 
 
 def source_key(name: str, sheet_key: str) -> str:
@@ -105,8 +121,8 @@ _LITERALS = {
 _WRITES = re.compile(r"\b(into|for\s+update|for\s+share|for\s+no\s+key\s+update|lock\s+in\s+share\s+mode)\b", re.I)
 
 
-def query_problem(query: str, dialect: str | None = None, sql_mode: str = "") -> str | None:
-    """Why a mapped query is refused before it runs, or None: one SELECT (or WITH ... SELECT) only.
+def query_problem(query: str, dialect: str | None = None, sql_mode: str = "") -> tuple[str, str] | None:
+    """Why a mapped query is refused before it runs (zh, en), or None: one SELECT (or WITH ... SELECT) only.
     dialect: "postgresql" or "mysql" (MariaDB), for how its literals and comments are written;
     sql_mode: a MySQL/MariaDB session's, which changes how they are read."""
     if dialect == "mysql" and ("NO_BACKSLASH_ESCAPES" in sql_mode.upper() or "ANSI_QUOTES" in sql_mode.upper()):
@@ -115,14 +131,19 @@ def query_problem(query: str, dialect: str | None = None, sql_mode: str = "") ->
         return query_problem(query, "mysql") or query_problem(query, "mysql-plain")
     bare = _LITERALS.get(dialect, _LITERALS[None]).sub(" ", query).strip().rstrip(";").strip()
     if "/*" in bare:
-        return "it holds a /*! ... */ comment, which MySQL and MariaDB run as code; take it out"
+        return ("它含有 /*! ... */ 註釋,MySQL 和 MariaDB 會把它當作代碼執行;請刪去",
+                "it holds a /*! ... */ comment, which MySQL and MariaDB run as code; take it out")
     if ";" in bare:
-        return "it holds more than one statement (a ';' before its end); map one SELECT per sheet"
+        return ("它含有不止一條語句(結尾之前有「;」);每張表只能對應一條 SELECT",
+                "it holds more than one statement (a ';' before its end); map one SELECT per sheet")
     if not re.match(r"(?is)^\(?\s*(select|with)\b", bare):
-        return "it is not a SELECT; map one SELECT (or WITH ... SELECT) per sheet"
+        return ("它不是 SELECT 查詢;每張表對應一條 SELECT(或 WITH ... SELECT)",
+                "it is not a SELECT; map one SELECT (or WITH ... SELECT) per sheet")
     found = _WRITES.search(bare)
     if found:
-        return f"it writes or locks ({' '.join(found.group(1).upper().split())}); a mapped query only reads"
+        word = " ".join(found.group(1).upper().split())
+        return (f"它會寫入或鎖定數據({word});對應的查詢只能讀取",
+                f"it writes or locks ({word}); a mapped query only reads")
     return None
 
 
@@ -135,12 +156,14 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
     refused = query_problem(query, "mysql" if dialect in ("mysql", "mariadb") else dialect)
     if refused:
         engine.dispose()
-        raise SourceUnavailable(f"the query was not run: {refused}")
+        raise _not_run(refused)
     try:
         try:
             conn = engine.connect()
         except Exception as err:  # noqa: BLE001 - any driver error: the host, the password, the database
-            raise SourceUnreachable(first_line(err)) from None
+            said = first_line(err)
+            raise SourceUnreachable(f"{said}; check the URL and password in the configuration",
+                                    f"無法連接數據庫({said});請檢查配置中的地址和密碼") from None
         with conn:
             _answer_limit(conn)
             if dialect in ("mysql", "mariadb"):
@@ -150,7 +173,7 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
                 conn.rollback()
                 refused = query_problem(query, "mysql", mode)
                 if refused:
-                    raise SourceUnavailable(f"the query was not run: {refused}")
+                    raise _not_run(refused)
                 _county_clock(conn)
             _read_only(conn)  # first statement of the transaction the query then runs in
             out = _run_one_statement(conn, query)
@@ -159,7 +182,7 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
     except SourceUnavailable:
         raise
     except Exception as err:  # any driver error: the source is unavailable this run
-        raise SourceUnavailable(first_line(err)) from None
+        raise _server_said(err) from None
     finally:
         engine.dispose()
 
@@ -187,7 +210,8 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
         _psycopg_loaders(cursor)
         cursor.execute(query, prepare=True)  # no parameters: % and : go to the server as written
         if cursor.description is None:
-            raise SourceUnavailable("the query returns no rows (it is not a SELECT)")
+            raise SourceUnavailable("the query returns no rows (it is not a SELECT)",
+                                    "查詢沒有返回結果集(它不是 SELECT)")
         return [d.name for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
     # text() escapes % for the drivers' format paramstyles; \: keeps ':x' (in a literal, or PG's ::cast)
     # from being read as a bind parameter.

@@ -124,7 +124,11 @@ def test_a_query_that_could_write_is_never_run(store, tmp_path, sis_url, query):
     the configuration still loads, so one bad query does not stop every source)."""
     writing = SqlSource(name="sis", url=sis_url, queries={"registry": query})
     out = _by_key(_run(store, tmp_path, writing))
-    assert out["sql:sis:registry"].action == "failed" and "was not run" in out["sql:sis:registry"].message
+    message = out["sql:sis:registry"].message
+    assert out["sql:sis:registry"].action == "failed" and "was not run" in message
+    # the reason in both halves of the line (audit: the Chinese half said to check the password)
+    zh = message.split(" / ")[0]
+    assert "查詢未執行" in zh and any(w in zh for w in ("寫入或鎖定", "不止一條語句", "不是 SELECT")) and "密碼" not in zh
     eng = create_engine(sis_url)
     with eng.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM xs_school WHERE xxmc = 'x'")).scalar() == 0
@@ -229,6 +233,7 @@ def test_an_unreachable_database_fails_its_source_and_keeps_its_records(store, t
     assert {o.action for o in summary.sources} == {"failed"} and summary.refused
     message = summary.sources[0].message  # what the CLI prints under its table, in both languages
     assert "無法讀取" in message and "could not be read" in message and "check the URL" in message
+    assert "無法連接數據庫" in message and "地址和密碼" in message
     with store.connect() as conn:
         assert len(conn.execute(select(records["guards"])).all()) == 2
 
