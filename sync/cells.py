@@ -325,6 +325,13 @@ def parse_date(value):
         return _date_from_text(value)
     if isinstance(value, (timedelta, time)):
         v = display(value)
+        if value in (time(0, 0), timedelta(0)):
+            # calamine reads a date cell's serial 0 or below (a date before 1900 written by a program;
+            # Excel itself shows #####) as midnight: not "a time of day" to the person who typed 1890.
+            return None, _p(f"「{v}」不是日期:單元格存的是 0 或負數(1900 年以前的日期,Excel 顯示為 #####;或只填了時間 0:00);"
+                            "請填寫如 2026-03-05 的日期",
+                            f"'{v}' is not a date: the cell holds 0 or a negative number (a date before 1900, which Excel "
+                            "shows as #####, or only the time 0:00); enter a date such as 2026-03-05")
         return None, _p(f"「{v}」是時間不是日期", f"'{v}' is a time of day, not a date")
     v = display(value)
     if isinstance(value, bool):

@@ -209,7 +209,10 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
     if sheet_key in ("guards", "office_staff", "guard_training"):
         start, end = rec.get("start_date"), rec.get("end_date")
         if start and end and end < start:
-            out.append(("end_date", "結束(離崗)日期早於開始(上崗)日期", "the end date is before the start date"))
+            # in the sheet's own headings: 離崗/上崗 are a guard's, a training has 結束/開始 (an audit)
+            sheet = contract.sheet(sheet_key)
+            began, ended = sheet.column("start_date"), sheet.column("end_date")
+            out.append(("end_date", f"{ended.zh}早於{began.zh}", f"the {ended.en} is before the {began.en}"))
     if sheet_key == "guards":
         birth, start = rec.get("birth_date"), rec.get("start_date")
         if birth and start:

@@ -219,6 +219,29 @@ def test_a_bad_cell_refuses_its_row_with_where_and_why(tmp_path, sheet, row_patc
     assert 2 not in accepted_rows
 
 
+@pytest.mark.parametrize("sheet,row_patch,said", [
+    ("保安人員", {5: date(2023, 1, 1)}, "離崗日期早於上崗日期"),
+    ("保安培訓", {1: date(2026, 3, 10), 2: date(2026, 3, 1)}, "結束日期早於開始日期"),
+])
+def test_an_end_before_its_start_is_said_in_the_sheets_own_headings(tmp_path, sheet, row_patch, said):
+    """An audit: a training's dates were named a guard's 離崗/上崗 (leaving a post, taking it up)."""
+    book = school_book()
+    for i, value in row_patch.items():
+        book[sheet][1][i] = value
+    p = _only_row_problem(_check(tmp_path, book))
+    assert p.sheet == sheet and p.reason_zh == said and "end date is before the start date" in p.reason_en
+
+
+def test_a_date_before_1900_written_into_a_date_cell_is_not_called_a_time_of_day(tmp_path):
+    """openpyxl writes 1890-01-01 as the serial -3650 (Excel shows #####); calamine reads it as 00:00.
+    An audit: the school was told its birth date was "a time of day"."""
+    book = school_book()
+    book["保安人員"][1][2] = date(1890, 1, 1)
+    p = _only_row_problem(_check(tmp_path, book))
+    assert p.column == "出生日期" and "before 1900" in p.reason_en and "time of day" not in p.reason_en
+    assert "1900 年以前" in p.reason_zh
+
+
 def test_a_second_row_for_one_campus_is_refused_as_a_duplicate(tmp_path):
     book = school_book()
     book["校區"].append(list(book["校區"][1]))
