@@ -102,6 +102,19 @@ def test_a_download_of_a_huge_year_is_a_short_refusal(store, app, who, path):
     assert page.status_code == 404 and "沒有這個年度" in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/download/circular/abc.xlsx", "/download/school/S001/abc.csv",
+                                  "/download/nothing-here", "/download/school/S001"])
+def test_a_download_address_that_is_none_is_a_404_in_both_languages(store, app, path):
+    """An audit: a year that is no number fell to the app's "page not found", a 200 in one language."""
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    program = client.get(path)
+    assert program.status_code == 404 and program.json["error_zh"].startswith("沒有這個下載")
+    page = client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "沒有這個下載" in page.get_data(as_text=True) and "no such download" in page.get_data(as_text=True)
+    assert app.server.test_client().get(path).status_code in (302, 401)  # no session: the log-in, as every download
+
+
 def _nav_body(**change) -> str:
     """A body the navbar's toggler sends, with one part changed as the second audit's fuzzer did."""
     body = {"output": "nav-collapse.is_open", "outputs": {"id": "nav-collapse", "property": "is_open"},
