@@ -217,7 +217,8 @@ class Context:
                      period_en: dict[str, str] | None = None) -> Outcome:
         """A duty measured over periods (term weeks/months, quarters, semesters, themes).
 
-        `long` has school_code, period, end, required, held, score (0..1, covered at 1).
+        `long` has school_code, period, end, required, held, score (0..1, covered at 1), and may have
+        figure / figure_en: what a period partly met earns (1/2次), shown beside it in the missing list.
         A period that ends after the evaluation date counts only if already covered;
         31 Dec closes every period of the year.  No countable period: pending.
         """
@@ -230,7 +231,14 @@ class Context:
         n_covered = self.per_school(counted.groupby("school_code")["covered"].sum())
         score_sum = self.per_school(counted.groupby("school_code")["score"].sum())
         missing = counted[~counted["covered"]]
-        missing_list = missing.groupby("school_code")["period"].agg("、".join)
+        english = _period_in_english(period_en or {})
+        # rules.md: the detail gives "the figures behind" the points; a period partly met says how far
+        shown_zh, shown_en = missing["period"], missing["period"].map(english)
+        if "figure" in missing:
+            partly = missing["figure"].fillna("") != ""
+            shown_zh = shown_zh.where(~partly, shown_zh + "（" + missing["figure"].fillna("") + "）")
+            shown_en = shown_en.where(~partly, shown_en + " (" + missing["figure_en"].fillna("") + ")")
+        missing_list = shown_zh.groupby(missing["school_code"]).agg("、".join)
         missing_list = missing_list.reindex(self.codes).fillna("")
         first_missing = missing.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
         # what covering it adds: the part of its share it does not earn yet (a semester with one lecture
@@ -243,8 +251,7 @@ class Context:
         pending = (n_counted == 0) & (n_periods > 0)
         # no period at all (e.g. no guard employed for E7): nothing to measure, ratio 0
         ratio = (score_sum / n_counted.where(n_counted > 0, 1)).where(~pending)
-        english = _period_in_english(period_en or {})
-        missing_en = missing.groupby("school_code")["period"].agg(lambda ps: ", ".join(map(english, ps)))
+        missing_en = shown_en.groupby(missing["school_code"]).agg(", ".join)
         missing_en = missing_en.reindex(self.codes).fillna("")
         miss_zh = np.where(missing_list != "", "；缺：" + missing_list, "")
         miss_en = np.where(missing_en != "", "; missing: " + missing_en, "")

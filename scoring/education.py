@@ -57,6 +57,9 @@ def c4_lectures(ctx: Context) -> Outcome:
     long = _per_semester_counts(ctx, lectures)
     long["required"] = need
     long["score"] = np.minimum(1.0, long["held"] / need)
+    partly = (long["held"] > 0) & (long["held"] < need)
+    long["figure"] = np.where(partly, long["held"].astype(str) + f"/{need}次", "")
+    long["figure_en"] = np.where(partly, long["held"].astype(str) + f" of {need}", "")
     out = ctx.over_periods(long, "學期", "semesters", f"在{{p}}舉辦足{need}次安全講座",
                            f"hold {need} safety lectures in {{p}}")
     frame = out.frame
@@ -132,5 +135,9 @@ def c6_staff_training(ctx: Context) -> Outcome:
     long["held"] = long["held"].fillna(0).astype(int)
     long["score"] = long["score"].fillna(0.0)
     long["required"] = 1
+    percent = np.floor(long["score"] * 100).astype(int).astype(str) + "%"  # 99.6% is not yet everyone
+    trained = long["held"] > 0
+    long["figure"] = np.where(trained, "最高出席率" + percent, "")
+    long["figure_en"] = np.where(trained, "best attendance " + percent, "")
     return ctx.over_periods(long, "學期", "semesters", "在{p}組織一次全員到齊的教職工安全培訓",
                             "train all staff in {p} with full attendance")

@@ -261,10 +261,10 @@ _TEXTS = ("clause", "detail", "title", "title_en", "detail_en", "hint", "hint_en
 
 
 # Raised whenever to_json adds a field or changes a value's form (2: "gain"; 3: ten decimals, not four,
-# a pending indicator's max null and its "weight" added):
-# stored draft results of an earlier format are recomputed by the next sync, as after a rubric edit
-# (sync.results.rubric_fingerprint).
-JSON_FORMAT = 3
+# a pending indicator's max null and its "weight" added; 4: C4/C6 details give a semester's partial
+# figures): stored draft results of an earlier format are recomputed by the next sync, as after a
+# rubric edit (sync.results.rubric_fingerprint).
+JSON_FORMAT = 4
 
 
 def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:

@@ -154,6 +154,15 @@ def test_4_3_4_c4_lectures_per_semester_mean_of_min_one():
     assert pts(rec, "C4") == pytest.approx(3 * (1 + 0.5) / 2)
 
 
+def test_4_3_4_c4_detail_gives_the_lectures_of_a_semester_partly_met():
+    """rules.md: the detail gives the figures behind the points; autumn's 1 of 2 lectures earns half of
+    its share, and the detail says so beside the semester (an audit: only "0 of 1 met" was shown)."""
+    rec = school().remove("education", "S1", kind="安全講座", date=date(Y, 9, 28))
+    row = result(rec, "C4")
+    assert f"缺：{Y}年秋季學期（1/2次）" in row["detail"]
+    assert f"missing: autumn {Y} (1 of 2)" in row["detail_en"], row["detail_en"]
+
+
 def test_4_3_4_c4_not_applicable_below_high_school_points_redistributed_pro_rata():
     rec = school("初中")
     row = result(rec, "C4")
@@ -204,6 +213,16 @@ def test_4_3_6_c6_attendance_share_of_the_best_training():
     rec.add("education", "S1", date=date(Y, 3, 4), kind="教職工培訓", attendees=40, expected=50)
     rec.add("education", "S1", date=date(Y, 4, 4), kind="教職工培訓", attendees=30, expected=50)
     assert pts(rec, "C6") == pytest.approx(3 * (0.8 + 1) / 2)
+
+
+def test_4_3_6_c6_detail_gives_the_best_attendance_of_a_semester_partly_met():
+    """Spring's best training had 40 of 50 staff: 80 % of its share, said beside the semester."""
+    rec = school().remove("education", "S1", kind="教職工培訓", date=date(Y, 3, 4))
+    rec.add("education", "S1", date=date(Y, 3, 4), kind="教職工培訓", attendees=40, expected=50)
+    row = result(rec, "C6")
+    assert f"{Y}年春季學期（最高出席率80%）" in row["detail"] and "(best attendance 80%)" in row["detail_en"]
+    untrained = result(school().remove("education", "S1", kind="教職工培訓", date=date(Y, 9, 13)), "C6")
+    assert untrained["detail"].endswith(f"缺：{Y}年秋季學期")  # nothing held: no figure to give
 
 
 def test_4_3_6_c6_semester_without_training_is_zero():
