@@ -29,7 +29,7 @@ _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 
 def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict], exports.Circular]:
     """The results a circular is built from (the active publication, or the draft) and its wording."""
-    from sync.results import active_publication, annual_results
+    from sync.results import active_publication, annual_results, list_publications
 
     publication = None if draft else active_publication(engine, year)
     if not draft and publication is None and not annual_results(engine, year, publication="draft"):
@@ -43,7 +43,13 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
                         zh=f"{year}年度尚未發布（由教體局發布）；現在可以導出草稿")
     results = annual_results(engine, year, publication="draft" if draft else "active")
     issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else county_today()
-    return results, exports.circular_from_config(year, draft, issued, results)
+    version, replaces = 1, None
+    if publication and publication["version"] > 1:
+        version = publication["version"]
+        earlier = [p for p in list_publications(engine, year) if p["version"] < version]
+        if earlier and isinstance(earlier[-1]["published_at"], datetime):
+            replaces = earlier[-1]["published_at"].date()
+    return results, exports.circular_from_config(year, draft, issued, results, version, replaces)
 
 
 def school_result(engine: Engine, year: int, school_code: str, draft: bool) -> dict:

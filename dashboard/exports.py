@@ -77,6 +77,8 @@ class Circular:
     grade_minimums: tuple[float, ...] = (90, 80, 60, 0)
     area_names: dict[str, str] = field(default_factory=lambda: dict(AREA_NAMES))
     as_of: date | None = None  # the evaluation date of the results, when before 31 Dec
+    version: int = 1  # the publication's; a second one corrects the first and says so
+    replaces: date | None = None  # the day the version it replaces was published
 
     @property
     def as_of_line(self) -> str:
@@ -95,6 +97,14 @@ class Circular:
         return f"{DRAFT_MARK}：未經發布的考評結果，僅供核對，不得外傳" if self.draft else ""
 
     @property
+    def correction_line(self) -> str:
+        """A re-published year's circular says which it replaces: schools hold the first one."""
+        if self.draft or self.version <= 1:
+            return ""
+        before = f"{self.replaces.year}年{self.replaces.month}月{self.replaces.day}日" if self.replaces else "此前"
+        return f"更正：本通報為第{self.version}版，替代{before}發布的第{self.version - 1}版，以本版為準"
+
+    @property
     def date_line(self) -> str:
         return f"{self.issuer}　{self.issued.year}年{self.issued.month}月{self.issued.day}日"
 
@@ -111,10 +121,12 @@ def evaluation_date_of(results: list[dict]) -> date | None:
         return None
 
 
-def circular_from_config(year: int, draft: bool, issued: date | None = None, results: list[dict] = ()) -> Circular:
+def circular_from_config(year: int, draft: bool, issued: date | None = None, results: list[dict] = (),
+                         version: int = 1, replaces: date | None = None) -> Circular:
     """A Circular worded by the configuration ([circular] title and issuer) and by the grade bands and
     area names the `results` were graded under (the configured rubric's for results stored before they
-    were kept): a rubric edited after publication never rewords a frozen year's bands."""
+    were kept): a rubric edited after publication never rewords a frozen year's bands.  version and
+    replaces: the publication's, for a correction's line."""
     from scoring.rubric import configured_rubric
     from sync.settings import get_file_config
 
@@ -128,7 +140,7 @@ def circular_from_config(year: int, draft: bool, issued: date | None = None, res
         year=year, draft=draft, issued=issued or county_today(), title=cfg.title, issuer=cfg.issuer,
         grades=tuple(name for name, _min in wording["grades"]),
         grade_minimums=tuple(float(minimum) for _name, minimum in wording["grades"]),
-        area_names=dict(wording["areas"]),
+        area_names=dict(wording["areas"]), version=version, replaces=replaces,
     )
 
 
@@ -240,7 +252,8 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
 
     last_col = len(table.columns) - 1
     sheet.merge_range(0, 0, 0, last_col, circular.heading, title_format)
-    lines = [(circular.draft_line, draft_format), (circular.date_line, line_format), (circular.as_of_line, line_format)]
+    lines = [(circular.draft_line, draft_format), (circular.correction_line, draft_format), (circular.date_line, line_format),
+             (circular.as_of_line, line_format)]
     header_row = 1
     for text, style in lines:
         if text:
@@ -292,7 +305,7 @@ def circular_csv(results: list[dict], circular: Circular) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(circular.heading)])
-    for line in (circular.draft_line, neutralise(circular.date_line), circular.as_of_line):
+    for line in (circular.draft_line, circular.correction_line, neutralise(circular.date_line), circular.as_of_line):
         if line:
             writer.writerow([line])
     writer.writerow(table.columns)
@@ -453,7 +466,7 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     title = document.add_heading(level=1)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _set_run_font(title.add_run(circular.heading), HEADING_FONT, 18, True)
-    for line, bold in ((circular.draft_line, True), (circular.as_of_line, False)):
+    for line, bold in ((circular.draft_line, True), (circular.correction_line, True), (circular.as_of_line, False)):
         if line:
             _paragraph(document, line, 12, bold, WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(document, "各學校、幼兒園：", 12)

@@ -208,3 +208,33 @@ def test_a_published_circular_keeps_the_grade_bands_it_was_graded_under(store, t
     cells = [str(c.value) for row in openpyxl.load_workbook(out).worksheets[0].iter_rows() for c in row if c.value]
     assert any("優秀≥90" in c for c in cells) and not any("優秀≥85" in c for c in cells)
     assert "A 責任體系" in cells and "A 責任落實" not in cells
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx", "csv"])
+def test_a_republished_circular_says_it_corrects_the_first(store, tmp_path, fmt):
+    """Schools hold the first circular: a second publication of the year says it replaces it (the ninth
+    session left re-publishing without a 更正 mark); the first version's own circular says nothing of it."""
+    import docx
+    import openpyxl
+
+    from sync.results import list_publications
+
+    assert run("rescore", "--year", str(Y)).exit_code == 0
+    assert run("publish", "--year", str(Y)).exit_code == 0
+
+    def text_of(path) -> str:
+        if fmt == "xlsx":
+            return " ".join(str(c.value) for row in openpyxl.load_workbook(path).worksheets[0].iter_rows()
+                            for c in row if c.value)
+        if fmt == "docx":
+            return " ".join(p.text for p in docx.Document(path).paragraphs)
+        return path.read_text(encoding="utf-8-sig")
+
+    first = tmp_path / f"first.{fmt}"
+    assert run("export", "--year", str(Y), "--format", fmt, "--out", str(first)).exit_code == 0
+    assert "更正" not in text_of(first)
+    assert run("publish", "--year", str(Y), "--force").exit_code == 0
+    second = tmp_path / f"second.{fmt}"
+    assert run("export", "--year", str(Y), "--format", fmt, "--out", str(second)).exit_code == 0
+    day = list_publications(store, Y)[0]["published_at"]
+    assert f"更正：本通報為第2版，替代{day.year}年{day.month}月{day.day}日發布的第1版，以本版為準" in text_of(second)
