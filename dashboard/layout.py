@@ -215,7 +215,10 @@ def shell():
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(T("app.title"), href="/", className="fw-bold"),
-            dbc.NavbarToggler(id="nav-toggler", n_clicks=0),
+            # Bootstrap's toggler built here: dbc.NavbarToggler fixes its aria-label in English ("Toggle
+            # navigation"); this one is labelled in the reader's language (mark_language).
+            html.Button(html.Span(className="navbar-toggler-icon"), id="nav-toggler", n_clicks=0, type="button",
+                        className="navbar-toggler", **{"aria-label": t("nav.menu")}),
             dbc.Collapse([
                 dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
                 html.Div([T("nav.year", className="text-light small me-2"), year_picker],
@@ -272,10 +275,12 @@ clientside_callback(
 )
 
 
-@callback([Output(f"lang-{code}", "active") for code, _ in LANGUAGE_BUTTONS], Input("lang-store", "data"))
+@callback([Output(f"lang-{code}", "active") for code, _ in LANGUAGE_BUTTONS] + [Output("nav-toggler", "aria-label")],
+          Input("lang-store", "data"))
 def mark_language(lang):
+    """The chosen language's button pressed, and the phone menu's button named in that language."""
     lang = lang_of(lang)
-    return [code == lang for code, _ in LANGUAGE_BUTTONS]
+    return [code == lang for code, _ in LANGUAGE_BUTTONS] + [t("nav.menu", lang)]
 
 
 @callback(Output({"type": "t", "key": ALL, "n": ALL}, "children"), Input("lang-store", "data"),

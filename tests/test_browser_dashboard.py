@@ -188,7 +188,9 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
         right = page.evaluate(f"document.querySelector('{table} tbody tr td:nth-child(2) .badge')"
                               ".getBoundingClientRect().right")
         assert right <= page.evaluate("window.innerWidth"), table
-    page.click(".navbar-toggler")  # the navbar folds into its toggler on a phone
+    # the navbar folds into its toggler on a phone, named in the page's language (it said "Toggle navigation")
+    assert page.get_attribute(".navbar-toggler", "aria-label") == "選單"
+    page.click(".navbar-toggler")
     page.wait_for_selector("#nav-collapse.show")
     page.screenshot(path=str(SHOTS / "school-phone-menu.png"))
     page.click("#nav-trends")  # and folds again once a page is chosen, not left open over it

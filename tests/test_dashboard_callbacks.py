@@ -756,3 +756,10 @@ def test_a_school_whose_workbook_was_refused_is_not_labelled_as_one_that_sent_no
         conn.execute(update(sources).where(sources.c.school_code == silent).values(status="refused"))
     assert label("zh-Hant") == "（工作簿被拒收）" and label("en") == " (workbook refused)"
     assert label("zh-Hans") == "（工作簿被拒收）"
+
+
+def test_the_phone_menu_button_is_named_in_the_chosen_language():
+    """dbc.NavbarToggler said "Toggle navigation" whatever the language (the tenth session's UI audit)."""
+    from dashboard import layout
+
+    assert [layout.mark_language(lang)[-1] for lang in ("zh-Hant", "zh-Hans", "en")] == ["選單", "菜单", "Menu"]
