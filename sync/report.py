@@ -571,6 +571,12 @@ def _check_school(report, tables, registry, today, maxima):
                 spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name, tables[spec.key].headers))
     if "guard_training" in tables and "guards" in tables:
         report.problems.extend(_training_of_nobody(report, tables["guard_training"]))
+    if "education" in tables:
+        report.problems.extend(_more_than_expected(report, tables["education"]))
+    if ctx.campuses:
+        for key in ("drills", "guard_drills", "gate_duty"):
+            if key in tables:
+                report.problems.extend(_unlisted_campus(report, tables[key], ctx.campuses))
     if isinstance(registry, dict) and registry.get(code) and report.rows.get("school"):
         report.problems.extend(_registry_differs(registry[code], report.rows["school"][0], tables["school"]))
 
@@ -611,6 +617,40 @@ def _training_of_nobody(report: FileReport, table) -> list[Problem]:
                 f"guards are: {listed.replace('、', ', ')}",
                 sheet_key="guard_training", column_key="name", col_no=table.headers.get("name", (None,))[0])
         for r in report.rows.get("guard_training", []) if canon(str(r.get("name") or "").strip()) not in read
+    ]
+
+
+def _more_than_expected(report: FileReport, table) -> list[Problem]:
+    """More attended than were expected (400 of 40) is kept, a visitor or two may come, but said: a
+    slip of a zero, or the two columns swapped, turns 40 of 400 staff into everyone (C6; an audit)."""
+    column = table.headers.get("attendees", (None, "參加人數"))
+    return [
+        Problem("note", table.sheet.name, r["row_no"], column[1], display(r["attendees"]),
+                f"參加人數{r['attendees']}多於應參加人數{r['expected']};如有誤請改正(出席率按不超過100%計)",
+                f"{r['attendees']} attended where {r['expected']} were expected; correct it if it is a slip "
+                "(attendance counts at most 100%)",
+                sheet_key="education", column_key="attendees", col_no=column[0])
+        for r in report.rows.get("education", [])
+        if r.get("attendees") is not None and r.get("expected") and r["attendees"] > r["expected"]
+    ]
+
+
+def _unlisted_campus(report: FileReport, table, campuses: set[str]) -> list[Problem]:
+    """A drill or gate duty at a campus the 校區 sheet does not list still counts for the school (they
+    are counted per school), but the name is said, as a guard's is refused: a typo or a campus missing
+    from the 校區 sheet, where E1 counts guards (an audit)."""
+    read = {canon(c) for c in campuses}
+    listed = "、".join(sorted(campuses))
+    column = table.headers.get("campus", (None, "校區"))
+    return [
+        Problem("note", table.sheet.name, r["row_no"], column[1], r["campus"],
+                f"校區「{r['campus']}」不在「校區」表中(已有:{listed});本行仍計入學校,如校區名稱有誤請改正,"
+                "如是新校區請補入「校區」表",
+                f"campus '{r['campus']}' is not listed on the campuses sheet (listed: {listed.replace('、', ', ')}); "
+                "this row still counts for the school: correct the name, or add the campus to the campuses sheet",
+                sheet_key=table.spec.key, column_key="campus", col_no=column[0])
+        for r in report.rows.get(table.spec.key, [])
+        if r.get("campus") and canon(str(r["campus"])) not in read
     ]
 
 

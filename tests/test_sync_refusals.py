@@ -242,6 +242,26 @@ def test_a_date_before_1900_written_into_a_date_cell_is_not_called_a_time_of_day
     assert "1900 年以前" in p.reason_zh
 
 
+@pytest.mark.parametrize("sheet,row_patch,column,said", [
+    ("安全教育", {4: 400, 5: 40}, "參加人數", "參加人數400多於應參加人數40"),
+    ("應急演練", {1: "西區"}, "校區", "校區「西區」不在「校區」表中"),
+    ("保安演練", {1: "西區"}, "校區", "校區「西區」不在「校區」表中"),
+    ("護學崗", {1: "西區"}, "校區", "校區「西區」不在「校區」表中"),
+])
+def test_a_value_that_is_likely_a_slip_is_kept_and_said(tmp_path, sheet, row_patch, column, said):
+    """An audit: 400 attended of 40 expected and a drill at a campus the 校區 sheet does not list loaded
+    without a word.  Neither is refused (a visitor may attend; drills count per school), but the school
+    is told, beside the cell, and the row is kept."""
+    book = school_book()
+    for i, value in row_patch.items():
+        book[sheet][1][i] = value
+    report = _check(tmp_path, book)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row, p.column) == ("note", sheet, 2, column) and said in p.reason_zh, p.reason_zh
+    assert p.reason_en and not report.refused and not report.rejected
+    assert any(r["row_no"] == 2 for r in report.rows[p.sheet_key])
+
+
 def test_a_second_row_for_one_campus_is_refused_as_a_duplicate(tmp_path):
     book = school_book()
     book["校區"].append(list(book["校區"][1]))
