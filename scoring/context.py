@@ -240,13 +240,12 @@ class Context:
             shown_en = shown_en.where(~partly, shown_en + " (" + missing["figure_en"].fillna("") + ")")
         missing_list = shown_zh.groupby(missing["school_code"]).agg("、".join)
         missing_list = missing_list.reindex(self.codes).fillna("")
-        first_missing = missing.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
-        # what covering it adds: the part of its share it does not earn yet (a semester with one lecture
-        # of two already earns half)
-        first_score = missing.groupby("school_code")["score"].first().reindex(self.codes).fillna(0.0)
         # pending or all counted periods covered: point at the next period still open
         open_periods = long[~long["covered"] & ~long["counted"]]
         next_open = open_periods.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
+        # the part of its share the next open period does not earn yet (a semester with one lecture of two
+        # already earns half)
+        next_score = open_periods.groupby("school_code")["score"].first().reindex(self.codes).fillna(0.0)
         n_periods = self.per_school(long.groupby("school_code").size())
         pending = (n_counted == 0) & (n_periods > 0)
         # no period at all (e.g. no guard employed for E7): nothing to measure, ratio 0
@@ -262,16 +261,14 @@ class Context:
                                                                  f"no {label_en} to count"),
                              texts("{v} of {c} {l} covered{m}", c=n_counted.astype(int), v=n_covered.astype(int),
                                    l=[label_en] * len(n_counted), m=miss_en))
-        # What would raise it: the next period still open, which can still be met; a missed period that
-        # is over only when none is left open (recording a drill that was held but not written down).
-        target = next_open.where(next_open != "", first_missing)
-        act = np.where(target != "", texts(action, p=target), "")
-        act_en = np.where(target != "", texts(action_en, p=target.map(english)), "")
-        counted_n = n_counted.where(n_counted > 0, 1)
-        gain_open = (score_sum + 1) / (n_counted + 1) - ratio.fillna(0)  # one more period counted, covered
-        gain_missed = (1 - first_score) / counted_n
-        gain = np.where(pending, np.nan, np.where(next_open != "", gain_open,
-                                                  np.where(first_missing != "", gain_missed, 1 - ratio)))
+        # What would raise it: the next period still open, and what meeting it is worth to the year's
+        # result, where each period of the year is 1/n on 31 Dec (the year-to-date gain said +0.1 for a
+        # December drill worth 0.9, and nothing where every month so far was met).  A period that is over
+        # can no longer be met: no hint promises it (it pointed at last March: only a record back-dated
+        # into it would have earned the points; an audit), and on 31 Dec no period hint is left.
+        act = np.where(next_open != "", texts(action, p=next_open), "")
+        act_en = np.where(next_open != "", texts(action_en, p=next_open.map(english)), "")
+        gain = np.where(next_open != "", (1 - next_score) / n_periods.where(n_periods > 0, 1), np.nan)
         periods = long[["school_code", "period", "required", "held", "covered", "counted"]]
         if long["period"].str.contains("-spring|-autumn", regex=True).any():
             detail, act = (pd.Series(x).str.replace("-spring", "年春季學期").str.replace("-autumn", "年秋季學期")

@@ -54,7 +54,8 @@ def d3_drill_plans(ctx: Context) -> Outcome:
     """4.4.2: each drill had a detailed plan (預案) beforehand."""
     drills = _student_drills(ctx)
     return _drill_share(ctx, drills["has_plan"].fillna(False).astype(bool), "有預案", "had a plan",
-                        "每次演練前制定詳細預案", "prepare a detailed plan before every drill")
+                        "下一次演練前制定詳細預案（並填寫評定結果、各班簽到）",
+                        "prepare a detailed plan before the next drill (and record its result, every class signed in)")
 
 
 @indicator("D4", "4.4.3", "演練評定結果", "evaluation result of each drill")
@@ -82,4 +83,6 @@ def d5_drill_sign_in(ctx: Context) -> Outcome:
     signed = drills["signed_classes"].astype(float)
     complete = (classes > 0) & (signed >= classes)
     return _drill_share(ctx, complete.fillna(False), "全部參演班級已簽到", "signed by every participating class",
-                        "每次演練由各參演班級班主任親自簽到", "have every participating class's head teacher sign in")
+                        "下一次演練由各參演班級班主任親自簽到（並備預案、填寫評定結果）",
+                        "have every participating class's head teacher sign in at the next drill (with its plan and "
+                        "result recorded)")

@@ -44,7 +44,7 @@ def c3_parent_meetings(ctx: Context) -> Outcome:
     safe = meetings["safety_content"].fillna(False).astype(bool)
     return ctx.share(meetings[safe].groupby("school_code").size(), meetings.groupby("school_code").size(),
                      "次", "meetings", "含安全內容", "with safety content",
-                     "每次家長會都安排安全教育內容", "put safety content into every parent meeting",
+                     "下一次家長會安排安全教育內容", "put safety content into the next parent meeting",
                      "本年度無家長會記錄", "no parent meeting recorded this year", held_events=True)
 
 

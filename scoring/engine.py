@@ -163,8 +163,9 @@ def _hints(long: pd.DataFrame) -> None:
     # what raises the score is a new assessment (5.3).
     assessed = long["assessed_points"].notna() & long["applicable"]
     shown = (long["action"] != "") & long["applicable"] & ~assessed
-    # A small gain is still the way up (one more covered week of forty): shown to the hundredth.
-    worth = shown & ~long["pending"] & (long["ratio"] < 1) & (gain >= 0.005)
+    # A small gain is still the way up (one more covered week of forty): shown to the hundredth.  A duty
+    # over periods promises what its next open period is worth on 31 Dec, pending or fully met so far.
+    worth = shown & (gain >= 0.005)
     # Halves up, as the totals are (G1's 1.25 is +1.3; format() rounded it to even, +1.2).
     tenths = (gain >= 0.05).to_numpy()
     rounded = np.where(tenths, round_half_up(gain, 1), round_half_up(gain, 2))
@@ -262,7 +263,8 @@ _TEXTS = ("clause", "detail", "title", "title_en", "detail_en", "hint", "hint_en
 
 # Raised whenever to_json adds a field or changes a value's form (2: "gain"; 3: ten decimals, not four,
 # a pending indicator's max null and its "weight" added; 4: C4/C6 details give a semester's partial
-# figures): stored draft results of an earlier format are recomputed by the next sync, as after a
+# figures, a duty over periods promises what its next open period is worth on 31 Dec and nothing for a
+# period that is over, D3/D5/C3 hints name the next drill or meeting): stored draft results of an earlier format are recomputed by the next sync, as after a
 # rubric edit (sync.results.rubric_fingerprint).
 JSON_FORMAT = 4
 

@@ -239,7 +239,7 @@ def test_4_4_1_d1_drills_in_7_of_9_term_months():
     row = result(rec, "D1")
     assert row["points"] == pytest.approx(8 * 7 / 9)
     assert "9個應演練月中7個達標" in row["detail"] and "2026-03、2026-11" in row["detail"]
-    assert row["hint"].endswith("+0.9")
+    assert row["hint"] == ""  # on 31 Dec every month is over: no drill can still be held in one
     assert "drills" not in row["detail_en"] and "7 of 9 term months" in row["detail_en"]
     assert row["detail_en"].endswith("; missing: 2026-03, 2026-11")  # rules.md's own wording
 
@@ -538,7 +538,8 @@ def test_4_4_2_d3_a_drill_held_without_its_plan_stays_so_the_hint_promises_the_n
             classes=3, signed_classes=3)
     row = result(rec, "D3")
     assert row["points"] == pytest.approx(3 * 8 / 9)
-    assert row["hint"] == "每次演練前制定詳細預案：+0.03"
+    # the next drill, done whole: one planned but unsigned would lower D5 as it raises D3 (an audit)
+    assert row["hint"] == "下一次演練前制定詳細預案（並填寫評定結果、各班簽到）：+0.03"
 
 
 def test_5_3_f3_closed_after_the_evaluation_date_is_still_open():
@@ -594,11 +595,12 @@ def test_5_3_assessed_points_replace_computed_latest_finding_wins():
 def test_5_3_the_hint_under_assessed_points_is_a_new_assessment_not_more_records():
     """rules.md "what would raise the score": under the assessors' 7 of D1, a drill in a missing month
     raises only the computed points, which do not count; the way up is a new assessment."""
-    rec = school().remove("drills", "S1", date=date(Y, 3, 15))
-    assert "2026-03" in result(rec, "D1")["hint"]  # computed: the missing month is the way up
+    rec = school().remove("drills", "S1", date=date(Y, 11, 15))
+    # computed, on 31 Oct: November's drill, still to be held, is the way up
+    assert "2026-11" in result(rec, "D1", as_of=date(Y, 10, 31))["hint"]
     _inspection(rec, day=date(Y, 9, 1), indicator="D1", assessed_points=7.0)
-    row = result(rec, "D1")
-    assert row["points"] == 7.0 and "2026-03" not in row["hint"] and "重新考評" in row["hint"]
+    row = result(rec, "D1", as_of=date(Y, 10, 31))
+    assert row["points"] == 7.0 and "2026-11" not in row["hint"] and "重新考評" in row["hint"]
     assert "assess again" in row["hint_en"]
     assert row["gain_points"] != row["gain_points"]  # NaN: no points promised, a new assessment sets them
     _inspection(rec, day=date(Y, 10, 1), indicator="D1", assessed_points=8.0)
@@ -725,10 +727,12 @@ def test_4_2_2_b2_a_campus_sent_twice_is_counted_once():
 
 
 def test_4_3_4_the_hint_promises_only_the_missing_part_of_a_half_covered_semester():
-    """Autumn has 1 of 2 lectures (C4 2.25 of 3): the second lecture adds 0.75, not a semester's 1.5."""
+    """On 30 Nov autumn, still running, has 1 of 2 lectures: the second one brings autumn's missing half
+    of its 1/2 share of C4's 3 points, 3 x 0.5 / 2 = 0.75, not a semester's 1.5."""
     rec = school().remove("education", "S1", kind="安全講座", date=date(Y, 9, 28))
-    row = result(rec, "C4")
-    assert row["points"] == pytest.approx(2.25) and row["hint"].endswith("+0.8")
+    row = result(rec, "C4", as_of=date(Y, 11, 30))
+    assert "秋季學期" in row["hint"] and row["hint"].endswith("+0.8") and row["gain_points"] == 0.8
+    assert result(rec, "C4")["hint"] == ""  # on 31 Dec autumn is over: nothing can still be held in it
 
 
 def test_4_2_2_b2_the_hint_for_an_empty_office_is_what_one_director_brings():
@@ -822,13 +826,30 @@ def test_the_gain_a_hint_promises_is_the_figure_it_shows(gain, shown):
 
 
 def test_hints_name_a_period_that_can_still_be_met():
-    """"What would raise the score" on 30 Nov: December's drill, not January's, which is over (D1 4.4.1).
-    Covering December adds one counted, covered month: 8 x ((7+1)/(8+1) - 7/8) = 0.1 points."""
+    """"What would raise the score" on 30 Nov: December's drill, not January's, which is over (D1 4.4.1),
+    and what it is worth to the year's result: one of the year's 9 term months, 8 x 1/9 = 0.9 points (the
+    year-to-date gain, 8 x (8/9 - 7/8) = 0.1, undersold it; an audit)."""
     rec = school().remove("drills", "S1", date=date(Y, 1, 15))
     row = result(rec, "D1", as_of=date(Y, 11, 30))
     assert "2026-12" in row["hint"] and "2026-01" not in row["hint"]
-    assert row["hint"].endswith("+0.1")
-    assert row["gain_points"] == 0.1  # the same figure as a number, for the school page's ranking of gains
+    assert row["hint"].endswith("+0.9")
+    assert row["gain_points"] == 0.9  # the same figure as a number, for the school page's ranking of gains
+    assert result(rec, "D1")["hint"] == ""  # on 31 Dec: January is over, no hint promises it
+
+
+def test_a_duty_met_so_far_still_names_the_period_ahead_and_what_it_is_worth():
+    """Every term month met by 30 Nov: December's drill is still worth 8 x 1/9 on 31 Dec (an audit: no
+    hint at all until 31 Dec, and then too late)."""
+    row = result(school(), "D1", as_of=date(Y, 11, 30))
+    assert row["points"] == 8 and "2026-12" in row["hint"] and row["hint"].endswith("+0.9")
+
+
+def test_a_pending_duty_names_its_first_period_and_what_it_is_worth():
+    """On 15 Jan C4 is pending (spring, the first semester, has not ended): holding spring's two lectures
+    is worth half of C4's 3 points on 31 Dec, 1.5."""
+    rec = school().remove("education", "S1", kind="安全講座")
+    row = result(rec, "C4", as_of=date(Y, 1, 15))
+    assert row["pending"] and "春季學期" in row["hint"] and row["hint"].endswith("+1.5")
 
 
 def test_4_2_3_b3_the_hint_names_every_missing_fitting_and_what_they_bring_together():
@@ -840,14 +861,15 @@ def test_4_2_3_b3_the_hint_names_every_missing_fitting_and_what_they_bring_toget
     assert row["gain_points"] == 1.5
 
 
-def test_4_3_2_c2_one_more_covered_week_is_a_hint_however_small_its_gain():
+def test_4_3_2_c2_the_next_term_week_is_worth_one_of_the_years_term_weeks():
     """4.3.2: by 30 June a 高中 has 21 term weeks counted; without its class of 14 January (W03) it covers
-    20.  Covering the next week still open, W27, gives 21 of 22: 6 x (21/22 - 20/21) = 0.013 points,
-    under a tenth; the hint still says so, to the hundredth, rather than nothing."""
+    20.  Covering the next week still open, W27, is one of the year's 41 term weeks on 31 Dec:
+    6 x 1/41 = 0.15 points, shown +0.1 (the year-to-date gain, 6 x (21/22 - 20/21), was +0.01)."""
     rec = school().remove("education", "S1", date=date(Y, 1, 14))
     row = result(rec, "C2", as_of=date(Y, 6, 30))
     assert row["detail"].startswith("21個應計教學周中20個達標")
-    assert row["hint"] == "在2026-W27上一節安全教育課：+0.01"
+    assert result(rec, "C2")["detail"].startswith("41個應計教學周中40個達標")
+    assert row["hint"] == "在2026-W27上一節安全教育課：+0.1"
 
 
 def test_english_details_name_semesters_and_themes_in_english():
