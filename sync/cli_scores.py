@@ -152,7 +152,8 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
                   f"督查扣分 {result['deduction']:g}")
     table = Table()
     for name in ("指標", "名稱", "得分/滿分", "條款", "情況 detail", "提升 hint"):
-        table.add_column(name)
+        # fold, not "…": Chinese has no spaces to wrap at, and a cut hint lost its "：+0.7" (an audit)
+        table.add_column(name, overflow="fold")
     for ind, v in result["indicators"].items():
         if v["pending"]:
             pts = f"待定/{v['weight']:.2f}"

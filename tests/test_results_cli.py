@@ -238,3 +238,19 @@ def test_a_republished_circular_says_it_corrects_the_first(store, tmp_path, fmt)
     assert run("export", "--year", str(Y), "--format", fmt, "--out", str(second)).exit_code == 0
     day = list_publications(store, Y)[0]["published_at"]
     assert f"更正：本通報為第2版，替代{day.year}年{day.month}月{day.day}日發布的第1版，以本版為準" in text_of(second)
+
+
+def test_explain_folds_long_chinese_details_and_hints_rather_than_cutting_them_off():
+    """An audit: rich cut a Chinese detail or hint at the console's width with "…" (an E6 hint lost its
+    「：+0.7」, a C2 detail its missing weeks); Chinese has no spaces to wrap at, so a cell folds instead."""
+    engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
+    upgrade(engine)
+    rec = Records()
+    compliant_school(rec, "S1", Y, type="高中")
+    rec.remove("education", "S1", kind="安全教育課")  # every term week missing: a long 缺 list
+    load(engine, rec.frames())
+    engine.dispose()
+    out = run("explain", "S1", "--year", str(Y))
+    assert out.exit_code == 0, out.output
+    assert "…" not in out.output
+    assert "缺：" in out.output and f"{Y}-W" in out.output
