@@ -104,9 +104,10 @@ def e1_guard_numbers(ctx: Context) -> Outcome:
     detail_en = np.where(total > 0, texts("{m} of {t} campuses have enough guards{n}", t=total, m=met,
                                           n=["; " + n if n else "" for n in needs_en]), "no campus reported")
     has_gap = first["campus"].notna().to_numpy()
-    action = np.where(has_gap, texts("{c}增配{n}名保安", c=first["campus"].fillna(""),
+    trained, trained_en = _new_guards_trained(ctx)
+    action = np.where(has_gap, texts("{c}增配{n}名保安" + trained, c=first["campus"].fillna(""),
                                      n=first["short"].fillna(0).astype(int)), "填報校區及保安人員")
-    action_en = np.where(has_gap, texts("add {n} guard(s) at {c}", c=first["campus"].fillna(""),
+    action_en = np.where(has_gap, texts("add {n} guard(s) at {c}" + trained_en, c=first["campus"].fillna(""),
                                         n=first["short"].fillna(0).astype(int)), "report campuses and guards")
     gain = np.where(total > 0, 1 / total.where(total > 0, 1), 1.0)
     return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=np.where(ratio < 1, gain, 0.0))
@@ -115,6 +116,14 @@ def e1_guard_numbers(ctx: Context) -> Outcome:
 # What a guard indicator says of a school with no guard on duty on the evaluation date (the dashboard
 # reads it to tell such a school to record its guards rather than replace them).
 NO_GUARD_ON_DUTY = ("評估日無在崗保安", "no guard on duty on the evaluation date")
+
+
+def _new_guards_trained(ctx: Context) -> tuple[str, str]:
+    """Said beside a hint that brings new guards: each is a guard-semester of E7 from the day he starts,
+    and untrained he costs it (an audit: adding the guards E1 asked for took E7 down a term later)."""
+    days = int(ctx.rubric.thresholds["guard_training"]["days"])
+    return (f"（新保安本學期須參加{days}天脫產培訓）", f" (each new guard needs {days} days' off-duty training "
+            "this semester)")
 
 
 def _guard_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
@@ -143,8 +152,10 @@ def e2_company_guards(ctx: Context) -> Outcome:
     # 「學校自聘」「臨時聘用」「直聘」「無保安公司」 in the company cell say the guard was hired directly, as an
     # empty cell does; so does a 公益性崗位 (a public-welfare post the school fills itself).
     sent = (company != "") & ~company.str.contains(_HIRED_DIRECTLY, regex=True)
+    trained, trained_en = _new_guards_trained(ctx)
     return _guard_share(ctx, sent, "由保安公司派遣", "sent by a security company",
-                        "改由保安公司派遣保安，不直接聘用社會人員", "replace direct hires with company guards")
+                        "改由保安公司派遣保安，不直接聘用社會人員" + trained,
+                        "replace direct hires with company guards" + trained_en)
 
 
 _HIRED_DIRECTLY = (r"自聘|自行聘|自招|自行招|學校聘|学校聘|校聘|直聘|直接聘|本校聘|學校直|学校直|臨時聘|临时聘|臨時工|临时工|"
@@ -164,8 +175,9 @@ def e3_guard_age(ctx: Context) -> Outcome:
     guards = ctx.on_duty("guards")
     limit = int(ctx.rubric.thresholds["guard_age"]["limit"])
     young = ~over_age(guards["birth_date"], ctx.as_of, limit) & guards["birth_date"].notna()
+    trained, trained_en = _new_guards_trained(ctx)
     return _guard_share(ctx, young, f"未超過{limit}周歲", f"not over {limit}",
-                        f"更換超過{limit}周歲的保安", f"replace guards over {limit}")
+                        f"更換超過{limit}周歲的保安" + trained, f"replace guards over {limit}" + trained_en)
 
 
 @indicator("E4", "4.5.1", "保安每月演練", "guards' monthly drill")

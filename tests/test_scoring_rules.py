@@ -434,6 +434,14 @@ def test_4_5_1_e3_guard_on_his_56th_birthday_is_over_55():
     assert pts(_guard_born(date(1970, 12, 31)), "E3") == pytest.approx(1)
 
 
+def test_4_5_3_a_hint_that_brings_new_guards_says_they_need_their_training():
+    """Replacing the guard over 55 (E3) brings a guard-semester of E7 with him: untrained, it costs E7 later,
+    so the hint says so (an audit: the promised gain shrank a term later, unwarned)."""
+    row = result(_guard_born(date(1970, 12, 31)), "E3")
+    assert row["hint"].startswith("更換超過55周歲的保安（新保安本學期須參加3天脫產培訓）：+")
+    assert "3 days' off-duty training" in row["hint_en"]
+
+
 def test_4_5_1_e3_guard_the_day_before_his_56th_birthday_is_not():
     assert pts(_guard_born(date(1971, 1, 1)), "E3") == 2
 
