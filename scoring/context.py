@@ -241,7 +241,8 @@ class Context:
         missing_list = shown_zh.groupby(missing["school_code"]).agg("、".join)
         missing_list = missing_list.reindex(self.codes).fillna("")
         # pending or all counted periods covered: point at the next period still open
-        open_periods = long[~long["covered"] & ~long["counted"]]
+        # the one that ends first (C5's themes come in the rubric's order, not their windows')
+        open_periods = long[~long["covered"] & ~long["counted"]].sort_values("end", kind="stable")
         next_open = open_periods.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
         # the part of its share the next open period does not earn yet (a semester with one lecture of two
         # already earns half)

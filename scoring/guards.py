@@ -236,9 +236,16 @@ def e7_guard_training(ctx: Context) -> Outcome:
     long = pd.concat(pieces, ignore_index=True)
     long["required"] = need
     long["score"] = (long["held"] >= need).astype(float)
-    return ctx.over_periods(long[["school_code", "period", "end", "required", "held", "score"]],
-                            "保安學期", "guard-semesters", f"安排{{p}}參加{need}天脫產培訓",
-                            f"send {{p}} to {need} days of off-duty training")
+    out = ctx.over_periods(long[["school_code", "period", "end", "required", "held", "score"]],
+                           "保安學期", "guard-semesters", f"安排{{p}}參加{need}天脫產培訓",
+                           f"send {{p}} to {need} days of off-duty training")
+    # No guard employed in the year's semesters: nothing to measure and 0 (rules.md), and the way up is the
+    # guards themselves, as E2/E3/E6 say (an audit: E7 alone gave no hint).
+    nobody = ~ctx.codes.isin(long["school_code"].unique())
+    out.frame.loc[nobody, "action"] = NO_GUARD_ACTION[0]
+    out.frame.loc[nobody, "action_en"] = NO_GUARD_ACTION[1]
+    out.frame.loc[nobody, "gain"] = 1.0
+    return out
 
 
 def _training_days(training: pd.DataFrame, first: pd.Series, last: pd.Series) -> pd.Series:

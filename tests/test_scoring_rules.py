@@ -795,13 +795,21 @@ def test_4_5_1_e1_a_guards_campus_in_the_other_script_is_that_campus():
 
 
 def test_4_5_1_with_no_guard_on_duty_the_guard_hints_say_to_record_guards_not_to_replace_them():
-    """E2, E3, E6 of a school without a guard on duty score 0; the way up is its guards, not replacing
-    or equipping the ones it does not have (found by an audit)."""
+    """E2, E3, E6 (and E7, no guard-semester to measure) of a school without a guard on duty score 0; the
+    way up is its guards, not replacing or equipping the ones it does not have (found by audits)."""
     rec = school().remove("guards", "S1")
-    for ind in ("E2", "E3", "E6"):
+    for ind in ("E2", "E3", "E6", "E7"):
         row = result(rec, ind)
         assert row["points"] == 0 and row["hint"].startswith("在「保安人員」表登記由保安公司派遣的在崗保安："), row["hint"]
         assert row["hint_en"].startswith("record the guards on duty"), row["hint_en"]
+
+
+def test_4_3_5_c5_the_hint_names_the_theme_whose_window_ends_first():
+    """On 15 Aug, with no theme held yet, road safety (Sep–Oct) comes before fire (Nov–Jan), whatever the
+    rubric's order (an audit: the hint named fire first)."""
+    rec = school().remove("education", "S1", kind="專題教育")
+    row = result(rec, "C5", as_of=date(Y, 8, 15))
+    assert "交通" in row["hint"] and "防火" not in row["hint"], row["hint"]
 
 
 def test_4_5_1_e2_a_company_named_after_wuxi_is_a_company():
