@@ -237,9 +237,13 @@ def _count_rows(conn: Connection, manual_id: int) -> None:
 
 
 def _recompute(engine: Engine, years: set[int]) -> None:
+    from sync.lock import SyncBusy
     from sync.results import recompute
 
-    recompute(engine, years=sorted(years))
+    try:
+        recompute(engine, years=sorted(years))
+    except SyncBusy as err:  # another recompute held on for minutes: the finding itself is saved
+        raise UserError(str(err).split(" / ", 1)[1], zh=str(err).split(" / ", 1)[0]) from None
 
 
 def list_inspections(engine: Engine, year: int | None = None) -> list[dict]:

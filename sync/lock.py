@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,13 @@ from sync.store import locks
 
 LOCK_NAME = "sync"
 PG_LOCK_KEY = 0x5AFE5C00  # any constant; one per purpose
+# The drafts' recompute (sync.results.recompute) is its own lock: a sync recomputes at its end, and a
+# finding saved on the dashboard, an upload or a `rescore` recompute too.  Two at once left the slower
+# one's older scores last (a finding's new total lost), or each its own rows (every school twice in the
+# drafts) (found by an audit on PostgreSQL).
+RECOMPUTE = "recompute"
+PG_KEYS = {LOCK_NAME: PG_LOCK_KEY, RECOMPUTE: PG_LOCK_KEY + 1}
+RECOMPUTE_WAIT_SECONDS = 300  # a county's full recompute takes seconds; a stuck one says so rather than waits
 POLL_SECONDS = 0.5
 
 
@@ -39,11 +47,11 @@ def _holder() -> str:
     return f"{socket.gethostname()} pid {os.getpid()}"
 
 
-def _sqlite_lock_path(engine: Engine) -> Path:
+def _sqlite_lock_path(engine: Engine, purpose: str = LOCK_NAME) -> Path:
     db = engine.url.database
     if not db or db == ":memory:":
-        return Path(os.environ.get("TMPDIR", "/tmp")) / f"safeschool-memory-{os.getpid()}.sync.lock"
-    return Path(db).with_name(Path(db).name + ".sync.lock")
+        return Path(os.environ.get("TMPDIR", "/tmp")) / f"safeschool-memory-{os.getpid()}.{purpose}.lock"
+    return Path(db).with_name(Path(db).name + f".{purpose}.lock")
 
 
 class _Held:
@@ -113,11 +121,12 @@ def _holding(fd: int | None, release):
     return let_go
 
 
-def _try_acquire(engine: Engine):
+def _try_acquire(engine: Engine, purpose: str = LOCK_NAME):
     dialect = engine.dialect.name
     if dialect == "postgresql":
+        key = PG_KEYS[purpose]
         conn = engine.connect()
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         conn.commit()
         if not got:
             conn.close()
@@ -125,7 +134,7 @@ def _try_acquire(engine: Engine):
 
         def release():
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
             except Exception:  # noqa: BLE001 - a session already gone let the lock go with it
                 pass
@@ -134,13 +143,13 @@ def _try_acquire(engine: Engine):
 
         def still_held():
             held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                                     "AND pid = pg_backend_pid() AND objid = :k"), {"k": PG_LOCK_KEY}).scalar()
+                                     "AND pid = pg_backend_pid() AND objid = :k"), {"k": key}).scalar()
             conn.commit()
             return held
         return _Held(_holding(_socket_fd(conn), release), still_held)
     if dialect in ("mysql", "mariadb"):
         # GET_LOCK names are server-wide: the database's name keeps two stores on one server apart.
-        name = f"safeschool_{LOCK_NAME}_{engine.url.database or ''}"[:64]
+        name = f"safeschool_{purpose}_{engine.url.database or ''}"[:64]
         conn = engine.connect()
         got = conn.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar()
         conn.commit()
@@ -164,7 +173,7 @@ def _try_acquire(engine: Engine):
         return _Held(_holding(_socket_fd(conn), release), still_held)
     import fcntl
 
-    path = _sqlite_lock_path(engine)
+    path = _sqlite_lock_path(engine, purpose)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -219,4 +228,37 @@ def sync_lock(engine: Engine, wait: float = 0.0):
         yield held
     finally:
         _note_holder(engine, None)
+        held.release()
+
+
+_RECOMPUTING = threading.local()  # this thread's depth inside recompute_lock: a nested recompute is its own
+
+
+@contextmanager
+def recompute_lock(engine: Engine, wait: float = RECOMPUTE_WAIT_SECONDS):
+    """One recompute of the draft scores at a time, across processes and servers; the one that waited
+    then reads the records as they stand after the other, so the last scores written are of the latest
+    records.  Re-entered freely by the thread that holds it."""
+    depth = getattr(_RECOMPUTING, "depth", 0)
+    if depth:
+        _RECOMPUTING.depth = depth + 1
+        try:
+            yield
+        finally:
+            _RECOMPUTING.depth = depth
+        return
+    deadline = time.monotonic() + max(wait, 0.0)
+    held = _try_acquire(engine, RECOMPUTE)
+    while held is None and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        held = _try_acquire(engine, RECOMPUTE)
+    if held is None:
+        raise SyncBusy(f"分數正由另一處重算,{wait:.0f} 秒後仍未完成;記錄已保存,下次同步會重算 / the scores are being "
+                       f"recomputed elsewhere and were still at it after {wait:.0f} s; the records are saved and the "
+                       "next sync recomputes them")
+    _RECOMPUTING.depth = 1
+    try:
+        yield held
+    finally:
+        _RECOMPUTING.depth = 0
         held.release()

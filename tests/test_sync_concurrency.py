@@ -187,3 +187,70 @@ def test_a_sync_whose_lock_session_is_cut_stops_before_its_next_commit_and_the_n
     assert _state(engine) == _state(fresh)
     fresh.dispose()
     engine.dispose()
+
+
+# --- the drafts' recompute and publishing, beside a sync ------------------------------------------------
+
+
+def _county(engine, tmp_path):
+    """The six schools loaded and scored: drafts to recompute and a year to publish."""
+    summary = run_sync(engine, _inbox(tmp_path), sql_sources=[])  # today, as the dashboard's recompute
+    assert summary.status == "ok", summary.message
+
+
+def test_a_recompute_waits_for_the_one_running_and_then_scores_the_latest_records(engine, tmp_path):
+    """An audit on PostgreSQL: a finding saved on the dashboard while a sync recomputed was scored, then the
+    sync's older scores were written over it (the school kept its old total), and two findings saved at
+    once left every school twice in the drafts.  The recompute now waits for the one running, then reads
+    the records as they stand: the finding's deduction is in the scores, each school once."""
+    import threading
+
+    from sync import inspections
+    from sync.lock import recompute_lock
+    from sync.store import scores
+
+    _county(engine, tmp_path)
+
+    def total_of(code: str) -> list[float]:
+        with engine.connect() as conn:
+            return conn.execute(select(scores.c.total).where(
+                scores.c.publication_id.is_(None), scores.c.kind == "annual", scores.c.year == 2026,
+                scores.c.school_code == code)).scalars().all()
+
+    [before] = total_of("1001")
+    saved = {}
+    with recompute_lock(engine):  # a sync's recompute, under way
+        worker = threading.Thread(target=lambda: saved.update(id=inspections.save_inspection(
+            engine, {"date": date(2026, 5, 1), "school_code": "1001", "kind": "不定期", "finding": "消防通道堵塞",
+                     "deduction": 2.0}, by="admin")))
+        worker.start()
+        time.sleep(1.5)
+        assert worker.is_alive(), "the finding's recompute ran beside the one under way"
+    worker.join(timeout=120)
+    assert not worker.is_alive() and saved.get("id")
+    [after] = total_of("1001")
+    assert after == pytest.approx(before - 2.0)
+    threads = [threading.Thread(target=inspections.save_inspection, args=(engine, {
+        "date": date(2026, 6, day), "school_code": code, "kind": "不定期", "finding": "記錄", "deduction": 0.5}),
+        kwargs={"by": "admin"}) for day, code in ((1, "1002"), (2, "1003"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for code in CODES:
+        assert len(total_of(code)) == 1, code  # each school once in the drafts
+
+
+def test_publishing_while_a_sync_runs_is_refused_with_why(engine, tmp_path, monkeypatch):
+    """An audit: a year published mid-sync froze 116 of 200 sources new, the rest old, with no warning."""
+    from sync import results
+    from sync.errors import UserError
+
+    _county(engine, tmp_path)
+    monkeypatch.setattr(results, "PUBLISH_WAIT_SECONDS", 0.5)
+    with sync_lock(engine):
+        with pytest.raises(UserError, match="a sync is running") as refused:
+            results.publish(engine, 2026, by="admin", force=True)
+    assert "同步正在進行" in refused.value.zh and refused.value.key == "pub.refused_syncing"
+    assert results.active_publication(engine, 2026) is None
+    assert results.publish(engine, 2026, by="admin", force=True)["version"] == 1  # once it has finished
