@@ -56,6 +56,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import posixpath
 import re
 import tempfile
 import time
@@ -179,11 +180,13 @@ def _maxima_digest(maxima: dict[str, float]) -> str:
 
 # ---------------------------------------------------------------- the inbox
 
-def list_inbox(inbox: Path, unreadable: list[Path] | None = None) -> list[tuple[str, Path]]:
+def list_inbox(inbox: Path, unreadable: list[Path] | None = None,
+               folders: set[str] | None = None) -> list[tuple[str, Path]]:
     """(source key, path) of every workbook (and .csv) under the inbox, subfolders included.
 
     unreadable: collects the folders that could not be listed (permissions): what they hold is not
-    known this run, so it is not taken as gone."""
+    known this run, so it is not taken as gone.  folders: collects every folder there is, as the keys
+    name them ("schools/石橋鎮"; "" the inbox itself)."""
     def closed(err: OSError) -> None:
         if unreadable is not None and err.filename and Path(err.filename) != Path(inbox):
             unreadable.append(Path(err.filename))
@@ -191,6 +194,9 @@ def list_inbox(inbox: Path, unreadable: list[Path] | None = None) -> list[tuple[
     paths = []
     for folder, _dirs, files in os.walk(inbox, onerror=closed):  # rglob passes over a closed folder unseen
         paths.extend(Path(folder) / name for name in files)
+        if folders is not None:
+            relative = Path(folder).relative_to(inbox).as_posix()
+            folders.add("" if relative == "." else _readable(relative))
     found = []
     for path in sorted(paths):
         rel = path.relative_to(inbox)
@@ -553,6 +559,13 @@ class _Writer:
             self.conn = None
 
 
+def _folder_gone(folder: str) -> str:
+    return (f"文件夾 {folder} 已不在收件夾中(共享文件夾是否已掛載?是否被移動?),其中工作簿的記錄保留;如確要撤下"
+            f"其中學校的工作簿,請刪除文件而保留文件夾 / the folder {folder} is no longer in the inbox (is the share "
+            "mounted? was it moved?); the records of its workbooks are kept: to withdraw them, delete the files and "
+            "keep the folder")
+
+
 _BUREAU_GONE = ("收件夾中沒有教育局工作簿(是否正在保存或移動?),原有的學校名冊和督查記錄保留;請放回工作簿,"
                 "或換上新的教育局工作簿 / the inbox holds no bureau workbook (is it being saved or moved?); its "
                 "registry and inspection findings are kept: put the workbook back, or a new bureau workbook "
@@ -651,12 +664,12 @@ class _Run:
 
     def _run(self) -> list[SourceOutcome]:
         existing = self._existing()
-        files, unreadable, closed = [], [], []
+        files, unreadable, closed, folders = [], [], [], set()
         if not self.inbox.is_dir():
             self.inbox_problem = (f"收件夾 {self.inbox} 不存在(共享文件夾是否已掛載?),其工作簿的記錄保留 / the "
                                   f"inbox {self.inbox} is not there (is the share mounted?); its workbooks' records "
                                   "are kept")
-        for key, path in list_inbox(self.inbox, closed) if not self.inbox_problem else ():
+        for key, path in list_inbox(self.inbox, closed, folders) if not self.inbox_problem else ():
             try:
                 files.append(_File(key, path, _sha(path.read_bytes())))
             except OSError as err:  # permissions, a file being replaced: keep its records, try next time
@@ -717,6 +730,14 @@ class _Run:
                 if key.startswith("sql:") and self.without_config:
                     self.outcomes.append(self.writer.write(key, lambda conn, key=key: _fail_source(
                         conn, self.run_id, key, "sql", _NO_CONFIG, existing)))
+                    continue
+                folder = posixpath.dirname(_display(key)) if key.startswith("file:") else ""
+                if folder and folder not in folders:
+                    # Its whole folder gone (a township's share unmounted, a folder moved): not taken for
+                    # every school in it withdrawn (found by an audit: 150 schools set to 0 for a run, and
+                    # a refused workbook's kept records lost for good).
+                    self.outcomes.append(self.writer.write(key, lambda conn, key=key, row=row, folder=folder: _fail_source(
+                        conn, self.run_id, key, row["kind"] or SCHOOL_WORKBOOK, _folder_gone(folder), existing)))
                     continue
                 if row["kind"] == BUREAU_WORKBOOK and not bureau:
                     # No bureau workbook at all this run (being saved or moved, deleted by mistake): its

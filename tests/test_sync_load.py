@@ -341,6 +341,28 @@ def test_an_unmounted_share_fails_the_run_and_removes_nothing(engine, inbox, how
         assert conn.execute(select(sync_runs.c.status).order_by(sync_runs.c.run_id.desc())).first()[0] == "failed"
 
 
+def test_a_folder_gone_for_a_run_keeps_its_workbooks_records_and_says_so(engine, inbox):
+    """An audit: with schools/ away for one run (a township's share unmounted, a folder moved) every school
+    in it was set to 0, the run "ok", and a refused workbook's kept records were lost for good.  A file
+    deleted from a folder that is there is still withdrawn."""
+    import shutil
+
+    _sync(engine, inbox)
+    moved = inbox.parent / "moved"
+    shutil.move(inbox / "schools", moved)
+    summary = _sync(engine, inbox)
+    actions = _actions(summary)
+    assert actions["file:schools/1001.xlsx"] == actions["file:schools/1002.xls"] == "failed"
+    outcome = next(o for o in summary.sources if o.source_key == "file:schools/1001.xlsx")
+    assert "folder schools is no longer in the inbox" in outcome.message and "文件夾 schools" in outcome.message
+    assert summary.status != "ok" and len(_rows(engine, "drills", "1001")) == 2
+    shutil.move(moved, inbox / "schools")
+    assert set(_actions(_sync(engine, inbox)).values()) == {"skipped"}  # back: nothing to reload
+    (inbox / "schools" / "1001.xlsx").unlink()
+    assert _actions(_sync(engine, inbox))["file:schools/1001.xlsx"] == "removed"
+    assert _rows(engine, "drills", "1001") == []
+
+
 def test_a_school_registered_later_is_let_in_without_touching_its_file(engine, inbox):
     write_xlsx(inbox / "1009.xlsx", school_book("1009"))
     first = _sync(engine, inbox)
