@@ -1161,9 +1161,10 @@ def _no_tables(reason: str) -> bool:
 UPLOAD_SUFFIXES = WORKBOOK_SUFFIXES  # what the shared folder reads, .xlsm and WPS's .et too
 
 
-# Below gunicorn's 120 s request timeout (sync.cli_setup), with room for the check and the report:
-# a school whose upload waits on a long run is told "busy", never left with a killed request.
-UPLOAD_WAIT_SECONDS = 45.0
+# A school whose upload meets a running sync is told "busy" (its file is kept, the next run loads it)
+# after this long: each waiting upload holds a gunicorn thread, and nine of them waiting 45 s during a
+# scheduled sync left /healthz unanswered for 45 s and schools unable to open a page (an audit).
+UPLOAD_WAIT_SECONDS = 10.0
 
 
 def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, inbox: Path, by: str,

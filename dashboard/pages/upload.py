@@ -13,6 +13,7 @@ import binascii
 import fcntl
 import logging
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -134,7 +135,10 @@ def _keep_annotated(viewer: Viewer, data: bytes, report) -> bool:
         path.unlink(missing_ok=True)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(annotated)
+    # Whole or not at all: a worker killed mid-write left half a workbook to download (an audit).
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    partial.write_bytes(annotated)
+    os.replace(partial, path)
     return True
 
 
