@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import pkgutil
 from pathlib import Path
 
@@ -210,6 +211,16 @@ def _install_extras(server) -> None:
         downloads.install_downloads(server, get_engine)
 
 
+def _log_like_the_scheduler() -> None:
+    """The web process's own lines with their time, level and worker, as the scheduler's have (gunicorn's
+    own access and error lines keep theirs); INFO kept (an audit: they came bare, and info was dropped).
+    Nothing is changed where logging was set up before (a test, an embedding server)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s")
+
+
+_log_like_the_scheduler()
 app = create_app()
 server = app.server
 
