@@ -1289,12 +1289,27 @@ def _replace_upload(folder: Path, target: Path, data: bytes) -> None:
     upload writes too), then renamed over it."""
     fd, part = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
     try:
+        # mkstemp's 0600 would keep the upload from whoever else reads the shared inbox (the office's
+        # copy, a scheduler under another account): the mode a file saved there gets (an audit)
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(part, target)
     except BaseException:
         Path(part).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask sets it for every thread of a gunicorn worker
+    for a moment); 022 where /proc does not say."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def _upload_limit_mb() -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -401,6 +402,10 @@ def test_an_upload_is_stored_under_uploads_and_loaded_in_an_upload_run(engine, i
     report = load_upload(engine, first, "mine.xls", "1003", inbox, by="school1003", today=TODAY, recompute=False)
     assert not report.refused and (inbox / "uploads" / "1003.xls").exists()
     assert report.run.trigger == "upload" and _actions(report.run)["file:uploads/1003.xls"] == "loaded"
+    # as a file saved into the shared inbox is (umask 022: 0644), not mkstemp's 0600 (an audit)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (inbox / "uploads" / "1003.xls").stat().st_mode & 0o777 == 0o666 & ~umask
     book = school_book("1003")
     del book["應急演練"][1]
     second = write_xlsx(inbox.parent / "mine.xlsx", book).read_bytes()
