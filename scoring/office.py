@@ -8,7 +8,7 @@ from scoring.context import Context, Outcome, texts
 from scoring.registry import indicator
 
 B3_ITEMS = ("醒目標牌", "安全制度上墻", "專用檔案柜", "視頻監控系統")
-B3_ITEMS_EN = ("sign", "rules on the wall", "archive cabinet", "video surveillance")
+B3_ITEMS_EN = ("a prominent sign", "the rules on the wall", "a dedicated archive cabinet", "video surveillance")
 
 
 @indicator("B1", "4.2.1", "獨立安全辦公室", "own safety office room")
@@ -58,6 +58,6 @@ def b3_office_fittings(ctx: Context) -> Outcome:
     detail_en = texts("{c} of 4 done{m}", c=count, m=["; missing " + m if m else "" for m in missing_en])
     # Every missing fitting at once, with what all of them bring (a quarter each).
     action = ["完成" + m.replace(";", "、") if m else "" for m in missing]
-    action_en = ["provide the " + m if m else "" for m in missing_en]
+    action_en = ["provide " + m if m else "" for m in missing_en]
     ratio = count / 4
     return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=(4 - count) / 4)

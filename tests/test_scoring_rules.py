@@ -873,7 +873,7 @@ def test_4_2_3_b3_the_hint_names_every_missing_fitting_and_what_they_bring_toget
     rec = school().remove("checklist", "S1", item="醒目標牌").remove("checklist", "S1", item="專用檔案柜")
     row = result(rec, "B3")
     assert row["hint"] == "完成醒目標牌、專用檔案柜：+1.5"
-    assert "sign" in row["hint_en"] and "archive" in row["hint_en"] and row["hint_en"].endswith("+1.5")
+    assert row["hint_en"] == "provide a prominent sign, a dedicated archive cabinet: +1.5"
     assert row["gain_points"] == 1.5
 
 
