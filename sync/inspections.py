@@ -242,8 +242,11 @@ def _recompute(engine: Engine, years: set[int]) -> None:
 
     try:
         recompute(engine, years=sorted(years))
-    except SyncBusy as err:  # another recompute held on for minutes: the finding itself is saved
-        raise UserError(str(err).split(" / ", 1)[1], zh=str(err).split(" / ", 1)[0]) from None
+    except SyncBusy:  # another recompute held on for minutes: the finding itself is saved
+        raise UserError("the finding is saved; the scores were being recomputed elsewhere for minutes: they take it "
+                        "in at tomorrow's first sync, or at once with `safeschool rescore`",
+                        zh="督查記錄已保存;分數正由另一處重算,數分鐘仍未完成:本記錄將在明天第一次同步時計入分數,"
+                           "或由安全辦運行 safeschool rescore 立即計入") from None
 
 
 def list_inspections(engine: Engine, year: int | None = None) -> list[dict]:

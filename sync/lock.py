@@ -211,15 +211,21 @@ def _note_holder(engine: Engine, holder: str | None) -> None:
         pass
 
 
+def _acquire_waiting(engine: Engine, purpose: str, wait: float):
+    """The lock for `purpose`, tried every POLL_SECONDS for up to `wait` seconds; None if it stayed taken."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    held = _try_acquire(engine, purpose)
+    while held is None and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        held = _try_acquire(engine, purpose)
+    return held
+
+
 @contextmanager
 def sync_lock(engine: Engine, wait: float = 0.0):
     """Hold the sync lock for the block (it gives the holder, whose verify() says it is still held);
     wait up to `wait` seconds for it, else raise SyncBusy."""
-    deadline = time.monotonic() + max(wait, 0.0)
-    held = _try_acquire(engine)
-    while held is None and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-        held = _try_acquire(engine)
+    held = _acquire_waiting(engine, LOCK_NAME, wait)
     if held is None:
         raise SyncBusy(f"已有同步在進行,本次未啟動 / a sync is already running ({_who_holds(engine)}); "
                        "this one did not start")
@@ -247,11 +253,7 @@ def recompute_lock(engine: Engine, wait: float = RECOMPUTE_WAIT_SECONDS):
         finally:
             _RECOMPUTING.depth = depth
         return
-    deadline = time.monotonic() + max(wait, 0.0)
-    held = _try_acquire(engine, RECOMPUTE)
-    while held is None and time.monotonic() < deadline:
-        time.sleep(POLL_SECONDS)
-        held = _try_acquire(engine, RECOMPUTE)
+    held = _acquire_waiting(engine, RECOMPUTE, wait)
     if held is None:
         raise SyncBusy(f"分數正由另一處重算,{wait:.0f} 秒後仍未完成;記錄已保存,下次同步會重算 / the scores are being "
                        f"recomputed elsewhere and were still at it after {wait:.0f} s; the records are saved and the "
