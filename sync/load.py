@@ -725,6 +725,7 @@ class _Run:
         present = {f.key for f in files} | {key for key, _m in unreadable}
         present |= {source_key(src.name, sheet) for src in self.sql_sources for sheet in src.queries}
         gone_kinds = ("sql:",) if self.inbox_problem else ("file:", "sql:")
+        sent_elsewhere = {f.school_code for f in files if f.school_code}
         for key, row in existing.items():
             if key.startswith(gone_kinds) and key not in present and row["status"] != "missing":
                 if key.startswith("sql:") and self.without_config:
@@ -732,10 +733,12 @@ class _Run:
                         conn, self.run_id, key, "sql", _NO_CONFIG, existing)))
                     continue
                 folder = posixpath.dirname(_display(key)) if key.startswith("file:") else ""
-                if folder and folder not in folders:
+                if folder and folder not in folders and row["school_code"] not in sent_elsewhere:
                     # Its whole folder gone (a township's share unmounted, a folder moved): not taken for
                     # every school in it withdrawn (found by an audit: 150 schools set to 0 for a run, and
-                    # a refused workbook's kept records lost for good).
+                    # a refused workbook's kept records lost for good).  A school whose workbook is in the
+                    # inbox under another path (the folder renamed) has moved: its old records go, or they
+                    # would count twice beside the new ones (found by a second audit).
                     self.outcomes.append(self.writer.write(key, lambda conn, key=key, row=row, folder=folder: _fail_source(
                         conn, self.run_id, key, row["kind"] or SCHOOL_WORKBOOK, _folder_gone(folder), existing)))
                     continue

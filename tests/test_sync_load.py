@@ -364,6 +364,23 @@ def test_a_folder_gone_for_a_run_keeps_its_workbooks_records_and_says_so(engine,
     assert _rows(engine, "drills", "1001") == []
 
 
+def test_a_renamed_folder_moves_its_schools_records_never_counts_them_twice(engine, inbox):
+    """A second audit: with the folder-gone rule alone, schools/ renamed kept the old keys' records beside
+    the same workbooks loaded under the new name (every record twice, totals up), and renaming it back
+    kept the new ones too.  A school whose workbook is in the inbox under another path has moved."""
+    import shutil
+
+    _sync(engine, inbox)
+    shutil.move(inbox / "schools", inbox / "schools-2026")
+    moved = _actions(_sync(engine, inbox))
+    assert moved["file:schools/1001.xlsx"] == moved["file:schools/1002.xls"] == "removed"
+    assert moved["file:schools-2026/1001.xlsx"] == "loaded" and len(_rows(engine, "drills", "1001")) == 2
+    shutil.move(inbox / "schools-2026", inbox / "schools")
+    back = _actions(_sync(engine, inbox))
+    assert back["file:schools-2026/1001.xlsx"] == "removed" and back["file:schools/1001.xlsx"] == "loaded"
+    assert len(_rows(engine, "drills", "1001")) == 2 and len(_rows(engine, "guards", "1002")) == 2
+
+
 def test_a_school_registered_later_is_let_in_without_touching_its_file(engine, inbox):
     write_xlsx(inbox / "1009.xlsx", school_book("1009"))
     first = _sync(engine, inbox)
