@@ -164,8 +164,12 @@ def _hints(long: pd.DataFrame) -> None:
     assessed = long["assessed_points"].notna() & long["applicable"]
     shown = (long["action"] != "") & long["applicable"] & ~assessed
     # A small gain is still the way up (one more covered week of forty): shown to the hundredth.  A duty
-    # over periods promises what its next open period is worth on 31 Dec, pending or fully met so far.
-    worth = shown & (gain >= 0.005)
+    # over periods promises what its next open period is worth on 31 Dec.  Pending, or fully met so far,
+    # the next period is still named (without it the year ends short: December's drill) but promises no
+    # points: none rise today, and "the three things that would raise the total most" would have added
+    # up past 100 (found by an audit).
+    doable = shown & (gain >= 0.005)
+    worth = doable & ~long["pending"] & (long["ratio"] < 1)
     # Halves up, as the totals are (G1's 1.25 is +1.3; format() rounded it to even, +1.2).
     tenths = (gain >= 0.05).to_numpy()
     rounded = np.where(tenths, round_half_up(gain, 1), round_half_up(gain, 2))
@@ -175,10 +179,10 @@ def _hints(long: pd.DataFrame) -> None:
     # (the school page's "three things that would raise your total most"); None where no hint promises any.
     long["gain_points"] = plus.astype(float).where(worth)
     reassess = assessed & (long["ratio"] < 1)
-    long["hint"] = np.where(worth, long["action"] + "：+" + plus, np.where(shown & long["pending"], long["action"], ""))
+    named = doable | (shown & long["pending"])
+    long["hint"] = np.where(worth, long["action"] + "：+" + plus, np.where(named, long["action"], ""))
     long["hint"] = long["hint"].where(~reassess, _REASSESS)
-    long["hint_en"] = np.where(worth, long["action_en"] + ": +" + plus,
-                               np.where(shown & long["pending"], long["action_en"], ""))
+    long["hint_en"] = np.where(worth, long["action_en"] + ": +" + plus, np.where(named, long["action_en"], ""))
     long["hint_en"] = long["hint_en"].where(~reassess, _REASSESS_EN)
 
 
