@@ -131,11 +131,18 @@ def test_the_accounts_page_says_what_to_do_on_the_page_and_the_cli_keeps_its_opt
 
 # --- 4. a year already over has no "what to do now" --------------------------------------------------
 
+def past_result(c, engine) -> dict:
+    from sync.results import annual_results
+
+    return next(r for r in annual_results(engine, c.year - 1, publication="active") if r["school_code"] == c.codes[0])[
+        "indicators"]
+
+
 @pytest.mark.parametrize("lang", ["zh-Hant", "zh-Hans", "en"])
 def test_a_past_years_school_page_says_the_year_is_over_instead_of_ways_to_raise_it(county, lang):
     from dashboard.pages import school
 
-    app_module, c, _engine = county
+    app_module, c, engine = county
     with as_viewer(app_module, c.users["school"]):
         past = school.render_school_page(lang, c.year - 1, c.codes[0])  # published in the fixture
         running = school.render_school_page(lang, c.year, c.codes[0])
@@ -143,6 +150,10 @@ def test_a_past_years_school_page_says_the_year_is_over_instead_of_ways_to_raise
     assert t("school.gains_title", lang) not in page_text(past)
     assert page_text(find_element(past, "school-year-over")).count(t("school.year_over_published", lang, year=c.year - 1)) == 1
     assert find_element(running, "gains-card") is not None and find_element(running, "school-year-over") is None
+    # nor does its indicator table offer a hint (an audit: 「下一次演練…」 for 2025)
+    hints = [row["hint"] for row in school.indicator_rows(past_result(c, engine), lang) if row["hint"]]
+    assert hints, "the fixture's past year has hints in its results: the page must be what hides them"
+    assert not any(h and h in page_text(past) for h in hints)
     unpublished = school.year_over_note(c.year - 1, {"published": False}, lang)
     assert unpublished.children == t("school.year_over_computed", lang, year=c.year - 1)
 

@@ -481,6 +481,10 @@ def render_school(viewer, code: str, year: int, lang: str):
         gains = _section(t("school.gains_title", lang), biggest_gains(rows, result["indicators"], lang), "gains-card")
     else:
         gains = year_over_note(year, status, lang) if year < county_today().year else None
+        if year < county_today().year:
+            # nothing is left to do for a year that is over, as its note says: the table offers no hint
+            # either (it asked for "the next drill" in 2025, found by an audit)
+            rows = [{**row, "hint": ""} for row in rows]
     return html.Div([
         header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year), steps),
         _section(t("todo.title", lang), todo_list(todo, lang), "todo-card", "border-warning"),
