@@ -242,10 +242,10 @@ def _recompute(engine: Engine, years: set[int]) -> None:
 
     try:
         recompute(engine, years=sorted(years))
-    except SyncBusy:  # another recompute held on for minutes: the finding itself is saved
-        raise UserError("the finding is saved; the scores were being recomputed elsewhere for minutes: they take it "
+    except SyncBusy:  # another recompute held on past the wait: the finding itself is saved
+        raise UserError("the finding is saved; the scores were being recomputed elsewhere too long: they take it "
                         "in at tomorrow's first sync, or at once with `safeschool rescore`",
-                        zh="督查記錄已保存;分數正由另一處重算,數分鐘仍未完成:本記錄將在明天第一次同步時計入分數,"
+                        zh="督查記錄已保存;分數正由另一處重算,久未完成:本記錄將在明天第一次同步時計入分數,"
                            "或由安全辦運行 safeschool rescore 立即計入") from None
 
 

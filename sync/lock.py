@@ -30,7 +30,9 @@ PG_LOCK_KEY = 0x5AFE5C00  # any constant; one per purpose
 # drafts) (found by an audit on PostgreSQL).
 RECOMPUTE = "recompute"
 PG_KEYS = {LOCK_NAME: PG_LOCK_KEY, RECOMPUTE: PG_LOCK_KEY + 1}
-RECOMPUTE_WAIT_SECONDS = 300  # a county's full recompute takes seconds; a stuck one says so rather than waits
+# A county's full recompute takes seconds (1,000 schools, every year and month end: about 40 s); under
+# gunicorn's 120 s request timeout, so a finding saved meanwhile is told, not killed (an audit).
+RECOMPUTE_WAIT_SECONDS = 90
 POLL_SECONDS = 0.5
 
 
@@ -222,14 +224,15 @@ def _acquire_waiting(engine: Engine, purpose: str, wait: float):
 
 
 @contextmanager
-def sync_lock(engine: Engine, wait: float = 0.0):
+def sync_lock(engine: Engine, wait: float = 0.0, doing: str | None = None):
     """Hold the sync lock for the block (it gives the holder, whose verify() says it is still held);
-    wait up to `wait` seconds for it, else raise SyncBusy."""
+    wait up to `wait` seconds for it, else raise SyncBusy.  doing: what holds it when not a sync
+    ("publishing 2026"), for the message a sync that finds it taken prints."""
     held = _acquire_waiting(engine, LOCK_NAME, wait)
     if held is None:
         raise SyncBusy(f"已有同步在進行,本次未啟動 / a sync is already running ({_who_holds(engine)}); "
                        "this one did not start")
-    _note_holder(engine, _holder())
+    _note_holder(engine, f"{_holder()}, {doing}" if doing else _holder())
     try:
         yield held
     finally:

@@ -337,11 +337,11 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
     from sync.lock import SyncBusy, sync_lock
 
     try:
-        with sync_lock(engine, wait=PUBLISH_WAIT_SECONDS):
+        with sync_lock(engine, wait=PUBLISH_WAIT_SECONDS, doing=f"publishing {year}"):
             return _publish(engine, year, by, force, note, today)
-    except SyncBusy as err:
+    except SyncBusy:
         raise UserError(f"{year} was not published: a sync is running; publish once it has finished (a few "
-                        f"minutes) so that the whole county is frozen as one ({err})",
+                        "minutes) so that the whole county is frozen as one",
                         zh=f"{year}年未發布:同步正在進行,請在同步完成後(幾分鐘)再發布,以免凍結一半新一半舊的數據",
                         key="pub.refused_syncing", values={"year": year}) from None
 

@@ -157,6 +157,20 @@ def test_the_bureau_pages_render_a_refusal_for_a_school(store, app, path):
     assert "pub-confirm" not in text and "insp-save" not in text and "audit-entries" not in text
 
 
+def test_a_leader_is_told_a_year_is_running_without_the_box_only_the_office_sees(store, app):
+    """A second audit: the leader was told to tick a box hidden from him."""
+    from sync.store import scores
+
+    engine, accounts = store
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.year == DRAFT_YEAR).values(as_of=date(DRAFT_YEAR, 11, 20)))
+    asked = {"pub-year.value": DRAFT_YEAR, "lang-store.data": "zh-Hant"}
+    leader = response_text(call(client_for(app, accounts["leader"]), "pub-running.children", asked))
+    admin = response_text(call(client_for(app, accounts["admin"]), "pub-running.children", asked))
+    assert f"{DRAFT_YEAR}年尚未結束" in leader and "勾選" not in leader
+    assert "勾選" in admin
+
+
 def _shown(node, element_id: str, hidden: bool = False) -> bool | None:
     """Whether the component `element_id` of a Dash layout (JSON) shows: None when it is not there, False
     when it or a component around it carries Bootstrap's d-none."""

@@ -255,4 +255,8 @@ def test_publishing_while_a_sync_runs_is_refused_with_why(engine, tmp_path, monk
             results.publish(engine, 2026, by="admin", force=True)
     assert "同步正在進行" in refused.value.zh and refused.value.key == "pub.refused_syncing"
     assert results.active_publication(engine, 2026) is None
+    assert "this one did not start" not in str(refused.value)  # a second sync's words, not a publication's
     assert results.publish(engine, 2026, by="admin", force=True)["version"] == 1  # once it has finished
+    with sync_lock(engine, doing="publishing 2026"):  # the other way round: the sync says what holds it
+        busy = run_sync(engine, tmp_path / "inbox", sql_sources=[])
+    assert busy.status == "busy" and "publishing 2026" in busy.message
