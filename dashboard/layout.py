@@ -218,7 +218,8 @@ def shell():
             # Bootstrap's toggler built here: dbc.NavbarToggler fixes its aria-label in English ("Toggle
             # navigation"); this one is labelled in the reader's language (mark_language).
             html.Button(html.Span(className="navbar-toggler-icon"), id="nav-toggler", n_clicks=0, type="button",
-                        className="navbar-toggler", **{"aria-label": t("nav.menu")}),
+                        className="navbar-toggler", **{"aria-label": t("nav.menu"), "aria-controls": "nav-collapse",
+                                                       "aria-expanded": "false"}),
             dbc.Collapse([
                 dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
                 html.Div([T("nav.year", className="text-light small me-2"), year_picker],
@@ -241,14 +242,16 @@ def shell():
     ])
 
 
-@callback(Output("nav-collapse", "is_open"), Input("nav-toggler", "n_clicks"), Input("nav-location", "pathname"),
-          State("nav-collapse", "is_open"), prevent_initial_call=True)
+@callback(Output("nav-collapse", "is_open"), Output("nav-toggler", "aria-expanded"), Input("nav-toggler", "n_clicks"),
+          Input("nav-location", "pathname"), State("nav-collapse", "is_open"), prevent_initial_call=True)
 def toggle_navbar(n_clicks, _path, is_open):
     """On a phone the navbar folds into the toggler, and folds again once a page is chosen (it stayed open
-    over the page it led to; found by an audit)."""
+    over the page it led to; found by an audit); the button says which (aria-expanded, for screen readers)."""
     if ctx.triggered_id == "nav-location":
-        return False
-    return not is_open if n_clicks else is_open
+        opened = False
+    else:
+        opened = not is_open if n_clicks else bool(is_open)
+    return opened, "true" if opened else "false"
 
 
 @callback(Output("lang-store", "data"), [Input(f"lang-{code}", "n_clicks") for code, _ in LANGUAGE_BUTTONS],

@@ -192,6 +192,7 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
     assert page.get_attribute(".navbar-toggler", "aria-label") == "選單"
     page.click(".navbar-toggler")
     page.wait_for_selector("#nav-collapse.show")
+    page.wait_for_selector(".navbar-toggler[aria-expanded=true]")  # and says so to a screen reader
     page.screenshot(path=str(SHOTS / "school-phone-menu.png"))
     page.click("#nav-trends")  # and folds again once a page is chosen, not left open over it
     page.wait_for_selector("#nav-collapse:not(.show)", state="attached")

@@ -763,3 +763,15 @@ def test_the_phone_menu_button_is_named_in_the_chosen_language():
     from dashboard import layout
 
     assert [layout.mark_language(lang)[-1] for lang in ("zh-Hant", "zh-Hans", "en")] == ["選單", "菜单", "Menu"]
+
+
+def test_the_phone_menu_button_says_whether_the_menu_is_open():
+    """aria-expanded follows the menu (the second audit: the button said nothing of it)."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from dashboard import layout
+
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "nav-toggler.n_clicks", "value": 1}]))
+    assert layout.toggle_navbar(1, "/", False) == (True, "true")
+    assert layout.toggle_navbar(2, "/", True) == (False, "false")

@@ -117,7 +117,8 @@ def test_a_download_address_that_is_none_is_a_404_in_both_languages(store, app, 
 
 def _nav_body(**change) -> str:
     """A body the navbar's toggler sends, with one part changed as the second audit's fuzzer did."""
-    body = {"output": "nav-collapse.is_open", "outputs": {"id": "nav-collapse", "property": "is_open"},
+    body = {"output": "..nav-collapse.is_open...nav-toggler.aria-expanded..",
+            "outputs": [{"id": "nav-collapse", "property": "is_open"}, {"id": "nav-toggler", "property": "aria-expanded"}],
             "inputs": [{"id": "nav-toggler", "property": "n_clicks", "value": 1},
                        {"id": "nav-location", "property": "pathname", "value": "/"}],
             "state": [{"id": "nav-collapse", "property": "is_open", "value": False}],
