@@ -733,12 +733,14 @@ class _Run:
                         conn, self.run_id, key, "sql", _NO_CONFIG, existing)))
                     continue
                 folder = posixpath.dirname(_display(key)) if key.startswith("file:") else ""
-                if folder and folder not in folders and row["school_code"] not in sent_elsewhere:
+                moved = bool(bureau) if row["kind"] == BUREAU_WORKBOOK else row["school_code"] in sent_elsewhere
+                if folder and folder not in folders and not moved:
                     # Its whole folder gone (a township's share unmounted, a folder moved): not taken for
                     # every school in it withdrawn (found by an audit: 150 schools set to 0 for a run, and
                     # a refused workbook's kept records lost for good).  A school whose workbook is in the
-                    # inbox under another path (the folder renamed) has moved: its old records go, or they
-                    # would count twice beside the new ones (found by a second audit).
+                    # inbox under another path (the folder renamed) has moved, as has the bureau's when one
+                    # is read this run: the old records go, or they would count twice beside the new ones
+                    # (found by a second audit).
                     self.outcomes.append(self.writer.write(key, lambda conn, key=key, row=row, folder=folder: _fail_source(
                         conn, self.run_id, key, row["kind"] or SCHOOL_WORKBOOK, _folder_gone(folder), existing)))
                     continue

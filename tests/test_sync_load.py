@@ -381,6 +381,21 @@ def test_a_renamed_folder_moves_its_schools_records_never_counts_them_twice(engi
     assert len(_rows(engine, "drills", "1001")) == 2 and len(_rows(engine, "guards", "1002")) == 2
 
 
+def test_a_renamed_folder_moves_the_bureau_workbook_too(engine, inbox):
+    """The bureau's workbook in a folder renamed: its registry and findings are the new path's alone (kept
+    under the old path too, every finding's deduction would count twice)."""
+    import shutil
+
+    (inbox / "bureau").mkdir()
+    shutil.move(inbox / "bureau.xlsx", inbox / "bureau" / "bureau.xlsx")
+    _sync(engine, inbox)
+    registered = _count(engine, records["registry"])
+    shutil.move(inbox / "bureau", inbox / "bureau-2026")
+    moved = _actions(_sync(engine, inbox))
+    assert moved["file:bureau/bureau.xlsx"] == "removed" and moved["file:bureau-2026/bureau.xlsx"] == "loaded"
+    assert _count(engine, records["registry"]) == registered
+
+
 def test_a_school_registered_later_is_let_in_without_touching_its_file(engine, inbox):
     write_xlsx(inbox / "1009.xlsx", school_book("1009"))
     first = _sync(engine, inbox)
