@@ -13,11 +13,13 @@ undo the edit.  The form refuses them and says to change the workbook.
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import desc, func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from sync import contract
 from sync.cells import MAX_POINTS
@@ -181,6 +183,27 @@ def save_inspection(engine: Engine, values: dict, by: str, record_id: int | None
         raise _fail("缺少操作人", "who made the change is required")
     types = _registered_types(engine)
     record = clean_inspection(values, set(types), indicator_maxima(), types)
+    for attempt in range(SQLITE_ATTEMPTS):
+        try:
+            record_id, before = _write(engine, record, by, record_id)
+            break
+        except IntegrityError:
+            # SQLite: two findings saved at once both took the number after the largest (_fresh_id reads
+            # it before either writes), and the later one failed on it (found by a test of two admins
+            # saving together): it is written again, with the next number.
+            if engine.dialect.name != "sqlite" or attempt == SQLITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    if recompute:
+        _recompute(engine, {record["date"].year, *([before["date"].year] if before and before.get("date") else [])})
+    return record_id
+
+
+SQLITE_ATTEMPTS = 5
+
+
+def _write(engine: Engine, record: dict, by: str, record_id: int | None) -> tuple[int, dict | None]:
+    """The finding and its history row, in one transaction: (its record id, what it was before)."""
     with engine.begin() as conn:
         manual_id = _manual_source_id(conn)
         before = None
@@ -197,9 +220,7 @@ def save_inspection(engine: Engine, values: dict, by: str, record_id: int | None
             )
         )
         _count_rows(conn, manual_id)
-    if recompute:
-        _recompute(engine, {record["date"].year, *([before["date"].year] if before and before.get("date") else [])})
-    return record_id
+    return record_id, before
 
 
 def _fresh_id(conn) -> dict:

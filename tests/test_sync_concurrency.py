@@ -232,13 +232,24 @@ def test_a_recompute_waits_for_the_one_running_and_then_scores_the_latest_record
     assert not worker.is_alive() and saved.get("id")
     [after] = total_of("1001")
     assert after == pytest.approx(before - 2.0)
-    threads = [threading.Thread(target=inspections.save_inspection, args=(engine, {
-        "date": date(2026, 6, day), "school_code": code, "kind": "不定期", "finding": "記錄", "deduction": 0.5}),
-        kwargs={"by": "admin"}) for day, code in ((1, "1002"), (2, "1003"))]
+    failed = []
+
+    def save(day: int, code: str) -> None:
+        try:
+            inspections.save_inspection(engine, {"date": date(2026, 6, day), "school_code": code, "kind": "不定期",
+                                                 "finding": "記錄", "deduction": 0.5}, by="admin")
+        except Exception as err:  # noqa: BLE001 - a thread's failure is the test's
+            failed.append(err)
+
+    threads = [threading.Thread(target=save, args=(day, code)) for day, code in ((1, "1002"), (2, "1003"))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
+    # both saved (on SQLite the two took the same new number: the later one is written again with the next)
+    assert not failed, failed
+    assert sorted(r["school_code"] for r in inspections.list_inspections(engine, 2026) if r["finding"] == "記錄") == [
+        "1002", "1003"]
     for code in CODES:
         assert len(total_of(code)) == 1, code  # each school once in the drafts
 
@@ -260,3 +271,28 @@ def test_publishing_while_a_sync_runs_is_refused_with_why(engine, tmp_path, monk
     with sync_lock(engine, doing="publishing 2026"):  # the other way round: the sync says what holds it
         busy = run_sync(engine, tmp_path / "inbox", sql_sources=[])
     assert busy.status == "busy" and "publishing 2026" in busy.message
+
+
+def test_a_finding_that_took_the_number_another_admin_just_took_is_written_with_the_next(tmp_path, monkeypatch):
+    """SQLite: a new finding's number is the largest plus one, read before writing; two admins saving
+    together both took it, and the later save failed with a traceback (found by the test above, now and
+    then).  The later one is written again, with the next number."""
+    from sync import inspections
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    _county(engine, tmp_path)
+    first = inspections.save_inspection(engine, {"date": date(2026, 6, 1), "school_code": "1002", "kind": "不定期",
+                                                 "finding": "先存", "deduction": 0.5}, by="admin", recompute=False)
+    real, taken = inspections._fresh_id, []
+
+    def as_in_the_race(conn):
+        taken.append(1)
+        return {"record_id": first} if len(taken) == 1 else real(conn)  # the number the other save just took
+
+    monkeypatch.setattr(inspections, "_fresh_id", as_in_the_race)
+    second = inspections.save_inspection(engine, {"date": date(2026, 6, 2), "school_code": "1003", "kind": "不定期",
+                                                  "finding": "後存", "deduction": 0.5}, by="admin", recompute=False)
+    assert second == first + 1 and len(taken) == 2
+    assert {r["finding"] for r in inspections.list_inspections(engine, 2026)} >= {"先存", "後存"}
+    engine.dispose()
