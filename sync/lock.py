@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -240,30 +239,17 @@ def sync_lock(engine: Engine, wait: float = 0.0, doing: str | None = None):
         held.release()
 
 
-_RECOMPUTING = threading.local()  # this thread's depth inside recompute_lock: a nested recompute is its own
-
-
 @contextmanager
 def recompute_lock(engine: Engine, wait: float = RECOMPUTE_WAIT_SECONDS):
     """One recompute of the draft scores at a time, across processes and servers; the one that waited
     then reads the records as they stand after the other, so the last scores written are of the latest
-    records.  Re-entered freely by the thread that holds it."""
-    depth = getattr(_RECOMPUTING, "depth", 0)
-    if depth:
-        _RECOMPUTING.depth = depth + 1
-        try:
-            yield
-        finally:
-            _RECOMPUTING.depth = depth
-        return
+    records.  Not re-entrant: a recompute never runs inside another."""
     held = _acquire_waiting(engine, RECOMPUTE, wait)
     if held is None:
         raise SyncBusy(f"分數正由另一處重算,{wait:.0f} 秒後仍未完成;記錄已保存,下次同步會重算 / the scores are being "
                        f"recomputed elsewhere and were still at it after {wait:.0f} s; the records are saved and the "
                        "next sync recomputes them")
-    _RECOMPUTING.depth = 1
     try:
         yield held
     finally:
-        _RECOMPUTING.depth = 0
         held.release()
