@@ -250,7 +250,8 @@ def test_the_dropdowns_own_words_follow_the_language(server, browser):
     page.wait_for_load_state("networkidle")  # the page's language (繁, the default) has been applied
     assert page.evaluate("document.documentElement.lang") == "zh-Hant"
     page.click("#school-picker")
-    page.keyboard.type("沒有這所學校")
+    # Typed into the search box once it is there (typing on a click's focus alone was lost under load).
+    page.locator("input[placeholder='搜尋']").type("沒有這所學校", timeout=20_000)
     page.wait_for_selector("text=沒有符合的選項", timeout=20_000)
     assert page.locator("text=No options found").count() == 0 and page.locator("input[placeholder='Search']").count() == 0
     page.keyboard.press("Escape")
@@ -258,7 +259,7 @@ def test_the_dropdowns_own_words_follow_the_language(server, browser):
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
     page.wait_for_load_state("networkidle")
     page.click("#school-picker")
-    page.keyboard.type("no such school")
+    page.locator("input[placeholder='Search']").type("no such school", timeout=20_000)
     page.wait_for_selector("text=No options found", timeout=20_000)
     watch.check()
     context.close()
