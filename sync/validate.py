@@ -34,7 +34,16 @@ from itertools import chain
 from operator import itemgetter
 
 from sync import contract
-from sync.cells import canon, cell_parser, display, is_empty, parse_code, required_missing, shortened
+from sync.cells import (
+    INVISIBLE,
+    canon,
+    cell_parser,
+    display,
+    is_empty,
+    parse_code,
+    required_missing,
+    shortened,
+)
 
 
 @dataclass
@@ -514,7 +523,9 @@ _MOBILE_DOTTED = re.compile(r"(?<![\d.])1[3-9]\d\.\d{4}\.\d{4}(?![\d.])")
 # the country code (+86 755 12345678).  Bare runs of digits are not guessed at: too many codes look so.
 _LANDLINE = re.compile(
     r"(?<!\d)(?:\(0[1-9]\d{1,2}\)[ \t]?|0[1-9]\d{1,2}[- \t]|(?:\+|00)86[- \t]?\(?0?[1-9]\d{1,2}\)?[- \t]?)"
-    r"\d{7,8}(?!\d)"
+    # The local number whole, or in its two groups (8888-8888): a local number never starts with 0 or 1,
+    # and a year there (0451 2019 0001, SN 0571-2026-0001) is a document's number.
+    r"(?:\d{7,8}|(?!(?:19|20)\d\d\D)[2-9]\d{2,3}[- \t]\d{4})(?!\d)"
 )
 # What people put between the groups of a number: spaces of every width (NFKC makes them " ") and dashes
 # of every length.  Not dots or slashes (1.3.5.7.9.11.13.15周, 1410200001/2 are lists), not a line break.
@@ -537,6 +548,10 @@ _TEN_DIGITS = re.compile(r"\d(?:[ \t\u00a0\u3000\-.\u00b7_/()+\u2010-\u2015\u221
 
 
 def _private_kind(text: str) -> tuple[str, str] | None:
+    if not text.isascii():
+        # As the reader stores it: a zero-width space or a soft hyphen pasted inside a number (from WeChat,
+        # a web page) hid it from the check, then was taken out and the number kept (found by an audit).
+        text = text.translate(INVISIBLE)
     if _TEN_DIGITS.search(text) is None:
         return None
     # Full-width digits and brackets (１３８…, （0755）) as a Chinese input method types them.
@@ -611,7 +626,8 @@ def _holds_no_number(rows: list[tuple[int, list]], column: int) -> bool:
     values = [cells[column] for _n, cells in rows if column < len(cells) and not is_empty(cells[column])]
     return bool(values) and not any(
         _DATE_LIKE.match(found) is None
-        for v in values for found in _NUMBER_UNDER_PRIVATE_HEADING.findall(unicodedata.normalize("NFKC", _digits_of(v))))
+        for v in values for found in _NUMBER_UNDER_PRIVATE_HEADING.findall(
+            unicodedata.normalize("NFKC", _digits_of(v).translate(INVISIBLE))))
 
 
 def paperwork_identity_problems(sheet_key: str, sheet_name: str, grid: list[list],
