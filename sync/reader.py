@@ -377,9 +377,14 @@ _NOTHING_BELOW = re.compile(r"^[(]?(此页|本页|本表)?以下(空白|无内�
 _SEAL = re.compile(r"\(?(盖章|公章|印章|签字|签名|签章)\)?:?$")
 _SEAL_MAX_LENGTH = 20
 _BLANK_DATE = re.compile(r"^(\d{4})?年月日$")
-# 合計：1,200.50元, 共計3次, 總計 3 次 (spaces are taken out before it is matched)
-_TOTALS_LINE = re.compile(r"^(合计|总计|小计|汇总|共计)[:]?[\d,.]*(元|万元|次|场|人|人次|项|个|天|小时|课时|学时)?$")
-_TOTALS = {"合计", "总计", "小计", "汇总", "共计", "合计:", "总计:", "小计:", "汇总:", "共计:"}  # 匯總: a Chinese Excel table's total row
+# 合計：1,200.50元, 共計3次, 總計 3 次, 本頁小計, 全年合計, 合計（元）, 共2次 (spaces are taken out before it is
+# matched, full-width brackets made half-width)
+_TOTAL_UNITS = r"(元|万元|次|场|人|人次|项|个|天|小时|课时|学时)"
+_TOTALS_LINE = re.compile(
+    r"^(?:(本页|本月|本年|本学期|全年|全年度|年度|累计|全校)?(合计|总计|小计|汇总|共计)[:]?[\d,.]*"
+    r"(?:" + _TOTAL_UNITS + r"|\(" + _TOTAL_UNITS + r"\))?:?|共[\d,.]+" + _TOTAL_UNITS + r")$")
+_TOTALS = {"合计", "总计", "小计", "汇总", "共计", "合计:", "总计:", "小计:", "汇总:", "共计:",  # 匯總: a Chinese Excel table's
+           "total", "totals", "total:", "subtotal", "grandtotal", "sum"}  # total row; an English form's
 NOTE_MIN_LENGTH = 15
 
 
@@ -397,7 +402,7 @@ def _paperwork_form(text: str) -> str:
 def _note_kind(text: str) -> tuple[str, int]:
     """("note" | "signature" | "totals" | "", length) of a cell's text."""
     plain = _paperwork_form(text)
-    if plain in _TOTALS or _TOTALS_LINE.match(plain):
+    if plain in _TOTALS or plain.lower() in _TOTALS or _TOTALS_LINE.match(plain):
         return "totals", len(plain)
     if _SIGNATURE.match(plain) or _BLANK_DATE.match(plain) or _NOTHING_BELOW.match(plain) or (
             len(plain) <= _SEAL_MAX_LENGTH and _SEAL.search(plain)):
@@ -629,6 +634,10 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             last_kind = None  # one date is the signature's; a second date alone under it is a record
             continue
         last_kind = None
+        if _numbered_nothing_below(cells, first):
+            notes.append((r + 1, _line_text(cells), "signature"))
+            last_kind = "signature"
+            continue
         if cells[first].__class__ is str:
             if spec.key != "campuses" and first <= first_col and _is_campus_subtitle(cells, first):
                 # 「東區校區」 alone on a line: the office's records grouped by campus, not a record
@@ -653,6 +662,20 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             signature_date = None
         take(r, cells)
     return Table(spec, sheet, header_idx, columns, headers, header_cells, rows, notes, region)
+
+
+def _numbered_nothing_below(cells: list, first: int) -> bool:
+    """3 | 以下空白: a printed form's next serial number, then its "nothing below" (found by an audit: it was
+    a record refused five times over)."""
+    serial = cells[first]
+    if not (serial.__class__ is int or serial.__class__ is float or (serial.__class__ is str and serial.strip().isdigit())):
+        return False
+    after = _first_filled(cells[first + 1:])
+    if after is None:
+        return False
+    text = cells[first + 1 + after]
+    return (text.__class__ is str and "以下" in text and _first_filled(cells[first + 2 + after:]) is None
+            and _NOTHING_BELOW.match(_paperwork_form(text)) is not None)
 
 
 def _date_alone(cells: list, first: int) -> bool:

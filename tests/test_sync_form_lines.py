@@ -1,0 +1,38 @@
+"""A form's totals and "nothing below" lines, as WPS and Excel forms print them, are paperwork, not records.
+
+data-contract.md 1: the reader forgives "a notes or signature line under the table".  Found by an audit:
+合計 under the drills was paperwork already (test_sync_hostile), but 本頁小計 (a printed form's page
+subtotal), 全年合計, 合計(元), 合計（次）, 共2次, Total, and 以下空白 after the form's next serial number were
+each a record refused five times over, for the school to "fix"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sync.report import check_file
+from tests.sync_helpers import school_book, write_xlsx
+
+TODAY = date(2026, 11, 28)
+
+
+@pytest.mark.parametrize("label", ["本頁小計", "全年合計", "合計(元)", "合計（次）", "合  計：", "總 計", "共2次", "Total"])
+def test_a_totals_line_in_a_forms_words_is_paperwork_not_a_refused_record(tmp_path, label):
+    book = school_book()
+    book["應急演練"].append([label, None, None, None, None, 24, 23, 1190])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.rejected, [p.as_text() for p in report.problems]
+    assert len(report.rows["drills"]) == 2
+
+
+def test_nothing_below_after_the_forms_next_serial_number_is_paperwork(tmp_path):
+    book = school_book()
+    drills = book["應急演練"]
+    drills[0] = ["序號"] + drills[0]
+    for i in range(1, len(drills)):
+        drills[i] = [i] + drills[i]
+    drills.append([len(drills), "以下空白"])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.rejected, [p.as_text() for p in report.problems]
+    assert len(report.rows["drills"]) == 2
