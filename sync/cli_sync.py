@@ -27,12 +27,13 @@ def _registry_if_any(path: Path) -> set[str] | None:
     bureau workbook, what the mapped registry queries list: its own registry sheet replaces the rest,
     as in a sync."""
     from sync.cli_common import missing_sqlite_store
-    from sync.report import BUREAU_WORKBOOK, peek, registry_in_store
+    from sync.load import isolated_peek
+    from sync.report import BUREAU_WORKBOOK, registry_in_store
     from sync.store import get_engine
 
     if missing_sqlite_store():
         return None
-    kinds = ("sql",) if peek(path)[0] == BUREAU_WORKBOOK else (BUREAU_WORKBOOK, "sql")
+    kinds = ("sql",) if isolated_peek(path)[0] == BUREAU_WORKBOOK else (BUREAU_WORKBOOK, "sql")
     try:
         return registry_in_store(get_engine(), kinds=kinds)
     except Exception:  # an empty or unreachable store: check without the registry

@@ -33,6 +33,12 @@ from sync.cells import (
 )
 
 
+def reader_panicked(err: BaseException) -> bool:
+    """python-calamine's Rust panics reach Python as pyo3_runtime.PanicException, a BaseException that
+    `except Exception` lets through (found by an audit: a file built to take gigabytes ended a sync so)."""
+    return type(err).__name__ == "PanicException"
+
+
 class UnreadableWorkbook(Exception):
     """The file cannot be opened as a workbook; args[0], args[1] = reason zh, en."""
 

@@ -77,6 +77,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sync import contract
 from sync.cells import shortened
 from sync.errors import first_line
+from sync.formats import reader_panicked
 from sync.frames import standing_campuses
 from sync.lock import LockLost, SyncBusy, sync_lock
 from sync.parallel import configured_workers, ordered_map
@@ -697,8 +698,10 @@ class _Run:
                 f.kind, f.school_code = row["kind"], row["school_code"]
             elif _suffix(f.path) not in UNREAD_SUFFIXES:
                 to_peek.append(f)
-        for f, (kind, code) in zip(to_peek, ordered_map(_peek_one, [str(f.path) for f in to_peek], self.workers),
-                                   strict=True):
+        # In capped workers, as the checks: a file built to take gigabytes as calamine opens it costs its
+        # own peek, not the run (found by an audit: a 4 KB .ods ended every sync of the county).
+        peeked = ordered_map(_peek_one, [str(f.path) for f in to_peek], self.workers, on_crash=_unpeeked)
+        for f, (kind, code) in zip(to_peek, peeked, strict=True):
             f.kind, f.school_code = kind, code
         bureau = [f for f in files if f.kind == BUREAU_WORKBOOK]
         self._load_sql(existing, {"registry"}.__contains__)
@@ -881,7 +884,9 @@ def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileRe
     except MemoryError:
         # Not log.exception: formatting a traceback allocates, and there is no memory (found by an audit).
         return _crashed_report(name)
-    except Exception as err:  # a bug or a pathological file must not stop the county's run
+    except BaseException as err:  # a bug or a pathological file must not stop the county's run
+        if not isinstance(err, Exception) and not reader_panicked(err):
+            raise
         log.exception("checking %s failed", name)
         report = FileReport(name)
         report.add_file_problem(
@@ -967,6 +972,16 @@ def _record_count(report: FileReport) -> int:
 
 def _peek_one(path: str) -> tuple[str | None, str | None]:
     return peek(Path(path))
+
+
+def _unpeeked(_path: str) -> tuple[None, None]:
+    return None, None  # the full check, in a capped worker too, says why the file cannot be read
+
+
+def isolated_peek(path: Path) -> tuple[str | None, str | None]:
+    """peek in a capped worker process of its own (see _Run's peek)."""
+    [kind_and_code] = ordered_map(_peek_one, [str(path)], 1, on_crash=_unpeeked)
+    return kind_and_code
 
 
 def _two_files_report(f: _File, same: list[_File]) -> FileReport:

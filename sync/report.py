@@ -869,7 +869,7 @@ def peek(source) -> tuple[str | None, str | None]:
 
     About a tenth of a full read: the sync uses it to find two files of one school, and the bureau
     workbook, before reading anything in full.  (None, None) when the file is not readable."""
-    from sync.formats import UnreadableWorkbook, measure_before_opening, open_book
+    from sync.formats import measure_before_opening, open_book, reader_panicked
     from sync.reader import RawSheet, is_chart
 
     try:
@@ -892,7 +892,9 @@ def peek(source) -> tuple[str | None, str | None]:
         name = chosen["school"].name
         measure_before_opening(source, name, package)
         grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except (UnreadableWorkbook, Exception):  # unreadable or too large: the full check says why
+    except BaseException as err:  # unreadable or too large: the full check says why
+        if not isinstance(err, Exception) and not reader_panicked(err):
+            raise
         return None, None
     table = locate_table(contract.SHEETS["school"], RawSheet(name, True, grid))
     if table is None or not table.rows or is_empty(table.rows[0].cells.get("school_code")):

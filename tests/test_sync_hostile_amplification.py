@@ -1,0 +1,120 @@
+"""A small file that makes the reader copy one long text into every cell is refused, and the run goes on.
+
+A 4 KB .ods repeating one 32,767-character text over 100 columns x 600 rows, or a 135 KB .xlsx whose
+sheet points 60,000 cells at one such shared string: within every measure of sync.formats (cells, rows,
+part sizes), yet calamine copies the text into each cell it lays out, some 6 to 12 GB.  The checks ran
+in capped workers, but the sync's peek (and `sync --check`'s, for the registry) ran in the command's own
+process: the whole run died (SIGABRT, or a PanicException that `except Exception` let through), the
+bureau workbook unloaded, and the scheduler died the same way every run (found by an audit).
+
+README: "a hostile file that aborts the reader costs its own report, not the command, the scheduler or
+a dashboard worker".  The command runs under a 4 GB address-space limit, a modest server's."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.sync_helpers import bureau_book, school_book, write_ods, write_xlsx
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDRESS_SPACE = 4_000_000_000
+DEADLINE_S = 240
+LONG_TEXT = "安" * 32767  # the most a cell holds
+
+
+def _repeated_text_ods(path: Path, scratch: Path) -> Path:
+    """The school's workbook with an extra sheet 附註: one long text repeated 600 rows x 100 columns."""
+    base = write_ods(scratch / "base.ods", school_book())
+    with zipfile.ZipFile(base) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    body = ('<table:table-row table:number-rows-repeated="600"><table:table-cell office:value-type="string" '
+            f'table:number-columns-repeated="100"><text:p>{LONG_TEXT}</text:p></table:table-cell></table:table-row>')
+    xml = parts["content.xml"]
+    at = xml.rindex(b"</table:table>") + len(b"</table:table>")
+    parts["content.xml"] = xml[:at] + f'<table:table table:name="附註">{body}</table:table>'.encode() + xml[at:]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), parts["mimetype"], compress_type=zipfile.ZIP_STORED)
+        for member, data in parts.items():
+            if member != "mimetype":
+                z.writestr(member, data)
+    return path
+
+
+def _shared_string_xlsx(path: Path, _scratch: Path) -> Path:
+    """The school's workbook whose 學校概況 points 60,000 cells at one long shared string (xlsxwriter
+    writes the text once)."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path))
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in school_book().items():
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if hasattr(value, "isoformat"):
+                    sheet.write_datetime(r, c, value, dates)
+                else:
+                    sheet.write(r, c, value)
+        if name == "學校概況":
+            for i in range(60000):
+                sheet.write_string(10 + i // 20, 8 + i % 20, LONG_TEXT)
+    workbook.close()
+    return path
+
+
+FILES = {"ods_repeated_text": ("城關小學.ods", _repeated_text_ods),
+         "xlsx_shared_string": ("城關小學.xlsx", _shared_string_xlsx)}
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+
+def _cli(work: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SAFESCHOOL_DATABASE_URL=f"sqlite:///{work / 's.db'}",
+               SAFESCHOOL_INBOX=str(work / "inbox"), SAFESCHOOL_SYNC_WORKERS="1")
+    env.pop("SAFESCHOOL_CONFIG", None)
+    try:
+        return subprocess.run([sys.executable, "-m", "sync", *args], cwd=work, env=env, capture_output=True,
+                              text=True, timeout=DEADLINE_S, preexec_fn=_limited)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"sync {' '.join(args)} still running after {DEADLINE_S} s")
+
+
+@pytest.fixture
+def county(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau_book(("1001",)))
+    assert _cli(tmp_path, "init").returncode == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+def test_a_file_that_copies_one_long_text_into_every_cell_is_refused_and_the_run_goes_on(county, kind):
+    name, write = FILES[kind]
+    write(county / "inbox" / name, county)
+    done = _cli(county, "sync", "--once")
+    assert "Traceback" not in done.stderr and "panicked" not in done.stderr, done.stderr[-1500:]
+    assert done.returncode == 1, (done.returncode, done.stdout[-1500:], done.stderr[-800:])
+    with sqlite3.connect(county / "s.db") as con:
+        status = dict(con.execute("select display_name, status from sources"))
+    assert status.get("bureau.xlsx") == "loaded" and status.get(name) == "refused", status
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+def test_a_check_of_such_a_file_refuses_it_in_both_languages(county, kind):
+    name, write = FILES[kind]
+    path = write(county / name, county)
+    done = _cli(county, "sync", "--check", str(path))
+    assert "Traceback" not in done.stderr and "panicked" not in done.stderr, done.stderr[-1500:]
+    assert done.returncode == 1 and "整個文件被拒收" in done.stdout and "refused" in done.stdout, done.stdout[-1500:]
