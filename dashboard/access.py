@@ -182,15 +182,12 @@ def account_exists(engine: Engine, username: str) -> bool:
         return conn.execute(select(users.c.user_id).where(users.c.username == username)).first() is not None
 
 
-def set_password(engine: Engine, username: str, password: str, end_sessions: bool = True) -> None:
-    """A new password; every session of the account ends (end_sessions=False: the same password
-    stored again under newer hash parameters)."""
+def set_password(engine: Engine, username: str, password: str) -> None:
+    """A new password; every session of the account ends."""
     check_password(password, username)
-    values = {"password_hash": _hasher.hash(password)}
-    if end_sessions:
-        values["session_epoch"] = users.c.session_epoch + 1
     with engine.begin() as conn:
-        done = conn.execute(update(users).where(users.c.username == username).values(**values)).rowcount
+        done = conn.execute(update(users).where(users.c.username == username).values(
+            password_hash=_hasher.hash(password), session_epoch=users.c.session_epoch + 1)).rowcount
     if not done:
         raise UserError(f"there is no user {username!r}")
 
@@ -204,7 +201,10 @@ def set_active(engine: Engine, username: str, active: bool) -> None:
             if admins == {username}:
                 raise UserError(f"{username!r} is the only active admin; add or enable another admin first",
                                 zh=f"「{username}」是唯一可用的管理員賬號;請先新增或啟用另一個管理員")
-        done = conn.execute(update(users).where(users.c.username == username).values(active=active)).rowcount
+        # Either way every session of the account ends: disabling only suspended them, and enabling the
+        # account again (for the school's next officer) brought every old cookie back (found by an audit).
+        done = conn.execute(update(users).where(users.c.username == username)
+                            .values(active=active, session_epoch=users.c.session_epoch + 1)).rowcount
     if not done:
         raise UserError(f"there is no user {username!r}")
 
@@ -219,7 +219,12 @@ def authenticate(engine: Engine, username: str, password: str) -> Viewer | None:
     if not _verify(row.password_hash, password or "") or not row.active:
         return None
     if _hasher.check_needs_rehash(row.password_hash):
-        set_password(engine, row.username, password, end_sessions=False)
+        # The same password under newer hash parameters, only over the hash just verified: a reset made
+        # meanwhile (the office shutting out a stolen password) is never written back over (found by an audit).
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.user_id == row.user_id,
+                                             users.c.password_hash == row.password_hash)
+                         .values(password_hash=_hasher.hash(password)))
     return _viewer_from_row(row)
 
 

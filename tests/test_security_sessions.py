@@ -11,7 +11,15 @@ from __future__ import annotations
 import dash
 import pytest
 
-from dashboard.access import MAX_FAILED_LOGINS, _safe_next, set_password
+from dashboard import access
+from dashboard.access import (
+    MAX_FAILED_LOGINS,
+    _safe_next,
+    authenticate,
+    has_password,
+    set_active,
+    set_password,
+)
 from tests.test_security_support import DRAFT_YEAR, call, client_for, dash_app, response_text
 
 
@@ -206,3 +214,50 @@ def test_healthz_says_ok_only_while_the_store_answers(store, app, monkeypatch):
         monkeypatch.undo()
         settings.reset_caches()
         engine_for.cache_clear()
+
+
+def test_a_disabled_accounts_sessions_stay_ended_when_it_is_enabled_again(store, app):
+    """Disabling ended nothing: enabled again (the office re-opens the account for the school's new
+    officer; `demo-accounts` re-enables too), every cookie issued before it, the departed officer's or a
+    stolen copy, worked again (found by an audit)."""
+    engine, accounts = store
+    name = accounts["school"][0]
+    copied = client_for(app, accounts["school"], fresh=True).get_cookie("session").value
+    assert _client_with(app, copied).get("/_dash-layout").status_code == 200
+    set_active(engine, name, False)
+    assert _client_with(app, copied).get("/_dash-layout").status_code == 401
+    set_active(engine, name, True)
+    # The account is open again for a new log-in, not for the cookie copied before it was disabled.
+    assert _client_with(app, copied).get("/_dash-layout").status_code == 401
+
+
+def test_a_password_reset_is_not_undone_by_a_log_in_that_rehashes_the_old_password(store, monkeypatch):
+    """A log-in stores the password again when its hash needs newer parameters: only over the hash it
+    verified, or a log-in with the old password racing the office's reset (the moment an account is
+    known to be compromised) wrote it back over the new one (found by an audit).  The reset is made to
+    land between the verify and the rehash."""
+    from argon2 import PasswordHasher
+
+    from sync.store import users
+
+    engine, accounts = store
+    name, old = accounts["school"]
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(old)
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.username == name).values(password_hash=weak))
+    assert access._hasher.check_needs_rehash(weak)
+    real_verify = access._verify
+    fired = []
+
+    def verify_then_the_office_resets(password_hash, password):
+        ok = real_verify(password_hash, password)
+        if not fired:
+            fired.append(True)
+            set_password(engine, name, "office-new-pass-77")  # the admin's reset, at that moment
+        return ok
+
+    monkeypatch.setattr(access, "_verify", verify_then_the_office_resets)
+    authenticate(engine, name, old)
+    monkeypatch.setattr(access, "_verify", real_verify)
+    assert has_password(engine, name, "office-new-pass-77"), "the reset was overwritten by the old password"
+    assert not has_password(engine, name, old)
