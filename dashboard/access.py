@@ -260,6 +260,22 @@ MAX_FAILED_OF_ACCOUNT = 50
 KNOWN_ADDRESS_DAYS = 90
 
 
+UNKNOWN_NAME_MARK = "?"
+
+
+def failed_login_name(engine: Engine, username: str) -> str:
+    """The name a failed log-in is recorded and counted under: the account's, or for a name that is no
+    account a digest of what was typed (UNKNOWN_NAME_MARK and ten hex digits), so that a password typed
+    into the name box is never kept, nor shown to the bureau in the audit trail (found by an audit), and
+    one wrong name tried again and again is still counted as one."""
+    import hashlib
+
+    name = (username or "").strip()[:100]
+    if account_exists(engine, name):
+        return name
+    return UNKNOWN_NAME_MARK + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+
+
 def too_many_failures(engine: Engine, username: str, address: str | None) -> bool:
     from datetime import timedelta
 
@@ -268,7 +284,7 @@ def too_many_failures(engine: Engine, username: str, address: str | None) -> boo
     from sync.store import audit_log
 
     since = county_now() - timedelta(minutes=FAILED_LOGIN_WINDOW_MINUTES)
-    name, address = (username or "").strip()[:100], address or ""
+    name, address = failed_login_name(engine, username), address or ""
     failures = select(func.count()).select_from(audit_log).where(
         audit_log.c.action == "login_failed", audit_log.c.at >= since)
     from_here = audit_log.c.detail["from"].as_string() == address
@@ -541,7 +557,7 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
             if viewer is None:
                 from sync.audit import record
 
-                record(engine_getter(), username.strip()[:100], "login_failed", None,
+                record(engine_getter(), failed_login_name(engine_getter(), username), "login_failed", None,
                        {"from": request.remote_addr or ""})
                 return _login_page("login.failed", next_url, lang), 401
         except SQLAlchemyError as err:  # a bare 500 while the store was down (found by an audit)

@@ -570,3 +570,34 @@ def test_admin_resets_a_password_and_disables_an_account(store, app):
         text = response_text(call(client, "users-toggle-result.children", {f"{button}.n_clicks": 1}))
         assert "users-choose-first" in text and "請先在上面選擇一個賬號" in text
     assert count(engine, audit_log, audit_log.c.action == "users") == 2
+
+
+def test_a_password_typed_into_the_name_box_is_never_kept_nor_shown(store, app):
+    """A failed log-in under a name that is no account is recorded as a digest of it: an officer who types
+    the password into the name box (a common slip) left it in clear in the trail every bureau account
+    reads (found by an audit).  Its address still shows; a real account's name still shows."""
+    engine, accounts = store
+    typed = accounts["school"][1]  # the school's password, in the user-name box
+    app.server.test_client().post("/login", data={"username": typed, "password": ""})
+    app.server.test_client().post("/login", data={"username": accounts["school"][0], "password": "wrong-one"})
+    for role in ("leader", "admin"):
+        text = response_text(call(client_for(app, accounts[role]), "audit-entries.children",
+                                  {"audit-action.value": "login_failed", "lang-store.data": "en"}))
+        assert typed not in text and "no such account" in text and accounts["school"][0] in text, role
+
+
+def test_a_leader_reads_no_account_administration_in_the_trail(store, app):
+    """Who has an account, each reset and disabling, are the accounts page's, which leaders do not have
+    (README); the trail gave them all (found by an audit).  The office reads them."""
+    engine, accounts = store
+    from dashboard import audit
+
+    audit.record(engine, "admin", "users", "S001", {"change": "reset", "account": "officer-s001"})
+    for role, shown in (("leader", False), ("admin", True)):
+        client = client_for(app, accounts[role])
+        listed = response_text(call(client, "audit-entries.children", {"audit-action.value": None, "lang-store.data": "en"}))
+        assert ("officer-s001" in listed) is shown, role
+        offered = response_text(call(client, "audit-action.options", {"lang-store.data": "en"}))
+        assert ('"users"' in offered) is shown, role
+        refused = response_text(call(client, "audit-entries.children", {"audit-action.value": "users", "lang-store.data": "en"}))
+        assert ("officer-s001" in refused) is shown, role

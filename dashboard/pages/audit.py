@@ -10,9 +10,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import audit
+from dashboard import audit, queries
+from dashboard.access import UNKNOWN_NAME_MARK, current_viewer
 from dashboard.i18n import bilingual_text, catalogue, t, to_language
-from dashboard.layout import T, lang_of
+from dashboard.layout import T, lang_of, message
 from dashboard.pages._admin import bureau_or_refuse, feedback, refusal_for, text_table
 from sync.cells import is_missing
 from sync.store import get_engine
@@ -94,14 +95,16 @@ _WORDED_VALUES = {"role": "role.{}", "change": "audit.change.{}"}
 def render_trail(action, lang):
     """The newest audit rows (optionally one action) and sync runs."""
     lang = lang_of(lang)
-    refused = refusal_for(bureau_or_refuse, lang)
-    if refused is not None:
-        return refused, None
+    try:
+        viewer = bureau_or_refuse()
+    except queries.Refused as err:
+        return message(str(err), lang, "danger"), None
     engine = get_engine()
-    if action is not None and action not in audit.ACTIONS:  # only the picker's actions: {} was a 500
+    actions = audit.actions_for(viewer)
+    if action is not None and action not in actions:  # only the picker's actions: {} was a 500
         return feedback(t("page.bad_request", lang), "danger"), None
-    entries = audit.entries(engine, limit=500, action=action or None)
-    rows = [[e["at"].strftime("%Y-%m-%d %H:%M:%S"), e["username"], t(f"action.{e['action']}", lang),
+    entries = audit.entries(engine, limit=500, action=action or None, actions=actions)
+    rows = [[e["at"].strftime("%Y-%m-%d %H:%M:%S"), _who(e["username"], lang), t(f"action.{e['action']}", lang),
              e["school_code"], _detail(e["detail"], lang)] for e in entries]
     columns = [t(k, lang) for k in ("audit.at", "audit.user", "audit.action", "audit.school", "audit.detail")]
     run_rows = sync_run_rows(audit.recent_sync_runs(engine, limit=100), lang)
@@ -109,6 +112,13 @@ def render_trail(action, lang):
                                         "audit.detail")]
     return (text_table(columns, rows, "audit-table", lang),
             text_table(run_columns, run_rows, "audit-sync-table", lang))
+
+
+def _who(username: str | None, lang: str) -> str | None:
+    """A failed log-in under a name that is no account is recorded as a digest (access.failed_login_name)."""
+    if username and username.startswith(UNKNOWN_NAME_MARK):
+        return t("audit.unknown_account", lang, digest=username[len(UNKNOWN_NAME_MARK):])
+    return username
 
 
 def sync_run_rows(runs: list[dict], lang: str) -> list[list]:
@@ -154,4 +164,6 @@ def submission_rows(listed: list[dict], lang: str) -> list[list]:
 def action_choices(lang):
     """The action filter follows the language switch (props, so T() cannot carry them)."""
     lang = lang_of(lang)
-    return [{"label": t(f"action.{a}", lang), "value": a} for a in audit.ACTIONS], t("audit.all", lang)
+    viewer = current_viewer()
+    actions = audit.actions_for(viewer) if viewer is not None else ()
+    return [{"label": t(f"action.{a}", lang), "value": a} for a in actions], t("audit.all", lang)
