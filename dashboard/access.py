@@ -514,6 +514,11 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
         # computer left signed in was good for Flask's 31 days.
         PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
     )
+    if get_settings().host_names:
+        # Only the server's own names: a page elsewhere whose name is made to point at this server (DNS
+        # rebinding) was same-origin with it, and could log in and read it (found by an audit).  Any other
+        # Host is a 400 before a page, a log-in or a callback is served.
+        server.config["TRUSTED_HOSTS"] = get_settings().host_names
 
     @server.before_request
     def _gate():

@@ -129,10 +129,33 @@ def serve(host: str, port: int, workers: int) -> None:
     store_engine().dispose()
     _secret_key_can_be_kept()
     _refuse_a_taken_port(host, port)
+    _answer_to_own_names(host)
     click.echo(f"serving the dashboard on http://{host}:{port}/ with {workers} worker(s)")
     # exec: gunicorn replaces this process, so signals (Ctrl-C, systemd stop) reach it directly.
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                               "--timeout", str(REQUEST_TIMEOUT_SECONDS), "--access-logfile", "-", "dashboard.app:server"])
+
+
+LOOPBACK_NAMES = "127.0.0.1,localhost"
+
+
+def _answer_to_own_names(host: str) -> None:
+    """A desk's server (127.0.0.1) answers to the machine's own names only, unless SAFESCHOOL_HOSTS says
+    otherwise: a web page open on that desk could otherwise reach it under a name of its own (DNS
+    rebinding).  The workers gunicorn starts read the same environment."""
+    import ipaddress
+    import os
+
+    from sync.settings import get_settings
+
+    if get_settings().hosts.strip():
+        return
+    try:
+        loopback = host == "localhost" or ipaddress.IPv4Address(host).is_loopback  # ::1: werkzeug cannot list it
+    except ValueError:
+        return
+    if loopback:
+        os.environ["SAFESCHOOL_HOSTS"] = LOOPBACK_NAMES
 
 
 def _secret_key_can_be_kept() -> None:

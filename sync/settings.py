@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(default=10.0, gt=0, description="largest workbook a school may upload")
     sync_workers: int = Field(default=0, ge=0, description="processes checking workbooks in a sync (0: one per core)")
     https: bool = Field(default=False, description="the dashboard is reached over https (session cookies marked Secure)")
+    hosts: str = Field(default="", description="host names the dashboard answers to, comma-separated (empty: any)")
+
+    @property
+    def host_names(self) -> list[str]:
+        """`hosts` as a list (a port written after a name is ignored; werkzeug cannot match an IPv6 address)."""
+        return [name.strip().lower() for name in self.hosts.split(",") if name.strip()]
 
     @field_validator("inbox", mode="before")
     @classmethod

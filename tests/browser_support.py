@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from sync.cli_setup import LOOPBACK_NAMES
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -29,7 +31,7 @@ def dashboard_server(store_url: str, inbox: Path, secret: str, timeout: int = 90
     """gunicorn with two workers on a free loopback port, as `safeschool serve` runs it; yields the base URL."""
     port = free_port()
     env = {**os.environ, "SAFESCHOOL_DATABASE_URL": store_url, "SAFESCHOOL_SECRET_KEY": secret,
-           "SAFESCHOOL_INBOX": str(inbox)}
+           "SAFESCHOOL_INBOX": str(inbox), "SAFESCHOOL_HOSTS": LOOPBACK_NAMES}  # as serve on 127.0.0.1 sets it
     env.pop("SAFESCHOOL_CONFIG", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout",

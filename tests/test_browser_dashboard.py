@@ -59,6 +59,21 @@ def server(tmp_path_factory):
         yield {**store, "base": base}
 
 
+def test_the_served_dashboard_answers_to_its_own_names_only(server):
+    """As `serve` on 127.0.0.1 runs it: under a name made to point here (DNS rebinding), a 400 and nothing
+    else (found by an audit)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(server["base"])
+    for host, status in ((address.netloc, 200), (f"localhost:{address.port}", 200),
+                         (f"rebind.attacker.example:{address.port}", 400)):
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+        connection.request("GET", "/login", headers={"Host": host})
+        assert connection.getresponse().status == status, host
+        connection.close()
+
+
 def _login(page, base: str, username: str):
     page.goto(f"{base}/login")
     page.fill("#username", username)

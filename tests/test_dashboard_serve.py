@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from click.testing import CliRunner
 
 from sync.cli import main
@@ -30,3 +32,60 @@ def test_serve_stops_on_a_bad_database_url_before_starting_workers(monkeypatch):
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 2
     assert "SAFESCHOOL_DATABASE_URL" in result.output
+
+
+def _gated_server(monkeypatch, tmp_path, hosts: str | None):
+    from flask import Flask
+
+    from dashboard.access import install_gate
+    from sync import settings
+
+    if hosts is None:
+        monkeypatch.delenv("SAFESCHOOL_HOSTS", raising=False)
+    else:
+        monkeypatch.setenv("SAFESCHOOL_HOSTS", hosts)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "k" * 64)
+    settings.reset_caches()
+    server = Flask("gated")
+    install_gate(server, lambda: None)
+    settings.reset_caches()
+    return server.test_client()
+
+
+REBOUND = "rebind.attacker.example:8050"
+
+
+def test_a_server_given_its_names_refuses_a_request_under_any_other(monkeypatch, tmp_path):
+    """SAFESCHOOL_HOSTS: a page elsewhere whose name is made to point at this server (DNS rebinding) was
+    same-origin with it, and logged in (the Origin check compares the Origin with that same Host; found by
+    an audit).  Under another name nothing is served, the log-in page included."""
+    client = _gated_server(monkeypatch, tmp_path, "127.0.0.1, Bureau.example")
+    assert client.get("/login", base_url="http://127.0.0.1:8050").status_code == 200
+    assert client.get("/login", base_url="http://bureau.example").status_code == 200
+    assert client.get("/login", base_url=f"http://{REBOUND}").status_code == 400
+    refused = client.post("/login", base_url=f"http://{REBOUND}", headers={"Origin": f"http://{REBOUND}"},
+                          data={"username": "admin", "password": "x"})
+    assert refused.status_code == 400
+
+
+def test_a_server_not_given_names_answers_to_any(monkeypatch, tmp_path):
+    """Behind a reverse proxy (its public name unknown here), as before: the proxy sends its Host."""
+    client = _gated_server(monkeypatch, tmp_path, None)
+    assert client.get("/login", base_url=f"http://{REBOUND}").status_code == 200
+
+
+def test_serve_on_the_machines_own_address_answers_to_its_own_names_only(monkeypatch):
+    from sync import settings
+    from sync.cli_setup import LOOPBACK_NAMES, _answer_to_own_names
+
+    for host, expected in (("127.0.0.1", LOOPBACK_NAMES), ("localhost", LOOPBACK_NAMES), ("0.0.0.0", None),
+                           ("10.0.0.5", None)):
+        monkeypatch.delenv("SAFESCHOOL_HOSTS", raising=False)
+        settings.reset_caches()
+        _answer_to_own_names(host)
+        assert os.environ.get("SAFESCHOOL_HOSTS") == expected, host
+    monkeypatch.setenv("SAFESCHOOL_HOSTS", "desk.bureau.example")  # configured: kept
+    settings.reset_caches()
+    _answer_to_own_names("127.0.0.1")
+    assert os.environ["SAFESCHOOL_HOSTS"] == "desk.bureau.example"
+    settings.reset_caches()
