@@ -78,7 +78,9 @@ def type_label(school_type: str | None, lang: str) -> str:
     return to_language(school_type, lang) if text == key else text
 
 
-_ISO_WEEK = re.compile(r"\b(\d{4})-W(\d{2})\b")
+# Not \b: to Python's re a Chinese character is a word character, so 在2026-W49上 had no boundary and its
+# week no dates (found by an audit).
+_ISO_WEEK = re.compile(r"(?<![\dA-Za-z])(\d{4})-W(\d{2})(?![\dA-Za-z])")
 
 
 def with_week_dates(text: str, lang: str = DEFAULT_LANGUAGE) -> str:

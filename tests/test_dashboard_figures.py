@@ -161,6 +161,9 @@ def test_a_term_week_is_shown_with_its_dates():
     assert with_week_dates("missing: 2026-W52", "en") == "missing: 2026-W52 (Dec 21–Dec 27)"
     assert with_week_dates("本周（2026-W49）", "zh-Hans") == "本周（2026-W49（11月30日–12月6日））"
     assert with_week_dates("2025-W53 and 2026-12") == "2025-W53 and 2026-12"  # 2025 has no week 53
+    # inside Chinese words, which Python's \b takes for one word with the week (found by an audit)
+    assert with_week_dates("在2026-W49上一節安全教育課") == "在2026-W49（11月30日–12月6日）上一節安全教育課"
+    assert with_week_dates("X2026-W49 2026-W495") == "X2026-W49 2026-W495"
 
 
 def test_annual_bars_put_the_lagging_group_first_after_the_county():
