@@ -37,10 +37,15 @@ def _base_layout(**extra) -> dict:
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "hoverlabel": {"font": {"family": FONT}},
-        "legend": {"orientation": "h", "y": -0.2},
+        # Above the plot: below it, the month labels plotly turns on a phone were drawn over it (found by an
+        # audit); plotly makes room for it either way.
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         "colorway": PALETTE,
     }
     layout.update(extra)
+    for axis in ("xaxis", "yaxis"):
+        # Long labels (English school types, turned months) take the room they need rather than being cut.
+        layout[axis] = {"automargin": True, **layout.get(axis, {})}
     return layout
 
 
@@ -248,8 +253,7 @@ def year_on_year(frame: pd.DataFrame, month_label: str, empty_label: str, lang: 
                      "name": str(year), "line": {"color": PALETTE[i % len(PALETTE)], "width": 3},
                      "hovertemplate": "%{x}: %{y:.1f}<extra>" + str(year) + "</extra>"})
     return {"data": data, "layout": _base_layout(height=320, yaxis=_axis(t("trend.axis_county_mean", lang), range=[0, 100]),
-                                                 xaxis={"title": {"text": month_label}, "dtick": 1, "range": [0.5, 12.5]},
-                                                 legend={"orientation": "h", "y": -0.35})}
+                                                 xaxis={"title": {"text": month_label}, "dtick": 1, "range": [0.5, 12.5]})}
 
 
 def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str, year_names: dict | None = None,
