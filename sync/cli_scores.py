@@ -184,7 +184,7 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     pub = do_publish(engine, year, by=who, force=force, note=note)
     record(engine, who, "publish", None, {"year": year, "version": pub["version"], "force": force, "via": "cli"})
     click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, rubric "
-               f"{pub['rubric_version']}, data as of {pub['data_timestamp'] or '-'}")
+               f"{pub['rubric_version']}, data as of {str(pub['data_timestamp'] or '-')[:19]}")  # to the second
 
 
 @click.command(short_help="重算草稿分數與趨勢 / recompute the draft scores")

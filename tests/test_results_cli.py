@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -74,6 +75,8 @@ def test_publish_then_published_score_is_frozen(store):
     assert run("rescore", "--year", str(Y)).exit_code == 0
     result = run("publish", "--year", str(Y), "--by", "局安全辦")
     assert result.exit_code == 0 and "version 1" in result.output
+    # the data's time to the second, as every other time the CLI prints (it printed microseconds)
+    assert re.search(r"data as of (-|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)$", result.output.strip()), result.output
     again = run("publish", "--year", str(Y))
     assert again.exit_code == 2 and "--force" in again.output
     assert run("publish", "--year", str(Y), "--force").exit_code == 0
