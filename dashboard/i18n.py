@@ -53,6 +53,18 @@ def to_language(text: str, lang: str) -> str:
     return text
 
 
+# A value the sync quotes from the workbook (「上週三」不是日期): kept as the cell holds it.
+_QUOTED = re.compile(r"(「[^」]*」)")
+
+
+def to_language_keep_quotes(text: str, lang: str) -> str:
+    """A sync reason in the reader's script, its 「quoted」 cell values, sheet and column names as the
+    workbook has them: 「上周三」不是日期 sent the officer looking for a cell that holds 上週三."""
+    if lang != "zh-Hans" or not text:
+        return text
+    return "".join(part if n % 2 else _t2s.convert(part) for n, part in enumerate(_QUOTED.split(text)))
+
+
 # "中文 / English", as the sync writes a message both the dashboard and the log read: the first " / " after
 # some Chinese and before an English letter parts the two (a path's "/" has no spaces around it).
 _BILINGUAL = re.compile(r"^(?P<zh>[^\n]*?[\u3400-\u9fff][^\n]*?) / (?P<en>[A-Za-z].*)$", re.S)
@@ -66,4 +78,4 @@ def bilingual_text(text: str | None, lang: str) -> str:
     if lang == "en":
         parts = _BILINGUAL.match(text)
         return parts["en"] if parts else text
-    return to_language(text, lang)
+    return to_language_keep_quotes(text, lang)

@@ -368,3 +368,31 @@ def test_an_english_reader_gets_the_sheet_and_column_in_english_beside_the_workb
     assert "備註" in english and "備註 (" not in english  # no English name to give
     hans = page_text(upload.problems_table(plain, "zh-Hans"))
     assert "应急演练" in hans and "Emergency drills" not in hans
+
+
+# --- 7. a Simplified reason quotes the cell as the workbook holds it ----------------------------------
+
+UNDATED = {"level": "row", "sheet": "應急演練", "row": 3, "row_no": 3, "column": "演練日期", "value": "上週三",
+           "reason_zh": "「上週三」不是日期，請寫成 2026-03-05 或 2026年3月5日",
+           "reason_en": "'上週三' is not a date; write it like 2026-03-05 or 2026年3月5日",
+           "sheet_key": "drills", "column_key": "date"}
+
+
+def test_a_simplified_reason_converts_its_words_but_not_the_quoted_cell(county):
+    """The 简 report read 「「上周三」不是日期」 beside a cell holding 上週三 (found by an audit): the officer
+    searching the workbook for 上周三 finds nothing.  The words around the quote are still Simplified."""
+    from dashboard.i18n import bilingual_text, to_language_keep_quotes
+    from dashboard.pages import school, upload
+
+    assert to_language_keep_quotes(UNDATED["reason_zh"], "zh-Hans") == "「上週三」不是日期，请写成 2026-03-05 或 2026年3月5日"
+    assert to_language_keep_quotes(UNDATED["reason_zh"], "zh-Hant") == UNDATED["reason_zh"]
+    uploaded = page_text(upload.problems_table([UNDATED], "zh-Hans"))
+    state = {"last_run": None, "sources": [{"status": "refused", "loaded_at": None, "rows": 0, "display_name": "S1.xlsx",
+                                            "source_key": "file:S1.xlsx", "message": "「一萬元」不是數字"}],
+             "refused_total": 1, "refused": [UNDATED]}
+    on_school_page = page_text(school.data_state_view(state, "zh-Hans"))
+    for shown in (uploaded, on_school_page):
+        assert "「上週三」不是日期，请写成" in shown and "上周三" not in shown
+    assert "「一萬元」不是数字" in on_school_page
+    # the audit page's sync messages (a refusal's reasons) alike
+    assert bilingual_text("缺少工作表「應急演練」，請按模板補上", "zh-Hans") == "缺少工作表「應急演練」，请按模板补上"

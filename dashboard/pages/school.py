@@ -21,7 +21,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import figures, queries
 from dashboard.access import current_viewer
-from dashboard.i18n import t, to_language
+from dashboard.i18n import t, to_language, to_language_keep_quotes
 from dashboard.layout import (
     grade_label,
     grid_locale,
@@ -419,7 +419,7 @@ def data_state_view(state: dict, lang: str):
             html.Span(t("data.loaded_at", lang, date=loaded, rows=src["rows"] or 0) if src["loaded_at"]
                       else t("data.never_loaded", lang), className="small text-muted"),
             # The stored reason is Chinese; in English the same reason is in the table below, in English.
-            html.Div(to_language(src["message"], lang), className="small text-danger")
+            html.Div(to_language_keep_quotes(src["message"], lang), className="small text-danger")
             if src["message"] and not en else None,
         ], className="mb-1"))
     refused = state["refused"]
@@ -431,7 +431,7 @@ def data_state_view(state: dict, lang: str):
         rows = [{"level": t(levels.get(r["level"], "report.level_row"), lang),
                  "sheet": to_language(str(r["sheet"] or ""), lang), "row": _row_no(r["row_no"]),
                  "column": to_language(str(r["column"] or ""), lang), "value": str(r["value"] or ""),
-                 "reason": r["reason_en"] if en else to_language(str(r["reason_zh"]), lang)}
+                 "reason": r["reason_en"] if en else to_language_keep_quotes(str(r["reason_zh"]), lang)}
                 for r in refused]
         columns = [{"field": "level", "headerName": t("report.level", lang), "width": 110},
                    {"field": "sheet", "headerName": t("data.sheet", lang), "width": 120},

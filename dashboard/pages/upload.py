@@ -23,7 +23,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.downloads import annotated_path
-from dashboard.i18n import t, to_language
+from dashboard.i18n import t, to_language, to_language_keep_quotes
 from dashboard.layout import T, grade_label, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for, text_table
 from sync import contract
@@ -115,7 +115,7 @@ def problems_table(problems: list[dict], lang: str):
     level_key = {"file": "report.level_file", "note": "report.level_note"}
     rows = [[t(level_key.get(p["level"], "report.level_row"), lang), _sheet_shown(p, lang),
              p["row"] or "", _column_shown(p, lang), p["value"] or "",
-             p["reason_en"] if english else to_language(p["reason_zh"], lang)]
+             p["reason_en"] if english else to_language_keep_quotes(p["reason_zh"], lang)]
             for p in problems]
     return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
 
