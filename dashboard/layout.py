@@ -32,6 +32,7 @@ from dash import (
 from dashboard import queries
 from dashboard.access import ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, t, to_language
+from sync import contract
 from sync.cli_scores import FIRST_YEAR
 
 _log = logging.getLogger(__name__)
@@ -104,6 +105,24 @@ def grid_locale(lang: str) -> dict[str, str]:
     if lang == "en":
         return {}
     return {key.removeprefix("grid."): t(key, lang) for key in catalogue() if key.startswith("grid.")}
+
+
+def sheet_shown(problem: dict, lang: str) -> str:
+    """The sheet as the workbook names it; in English with the contract's English name beside it (the
+    school finds the tab by the Chinese, the reader understands the English).  The upload report and
+    the school page's data state name a problem's place alike."""
+    name = to_language(problem.get("sheet") or "", lang)
+    spec = contract.SHEETS.get(problem.get("sheet_key") or "")
+    return f"{name} ({spec.en})" if lang == "en" and name and spec is not None and spec.en else name
+
+
+def column_shown(problem: dict, lang: str) -> str:
+    name = to_language(problem.get("column") or "", lang)
+    spec = contract.SHEETS.get(problem.get("sheet_key") or "")
+    key = problem.get("column_key")
+    if lang != "en" or not name or spec is None or key not in spec.keys:
+        return name
+    return f"{name} ({spec.column(key).label_en})"
 
 
 def inspection_kind_label(kind: str | None, lang: str) -> str:

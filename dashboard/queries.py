@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from dashboard.access import Viewer
 from sync import contract
 from sync.frames import day_column
+from sync.reader import column_key_of, sheet_key_of
 from sync.report import SCHOOL_WORKBOOK
 from sync.settings import county_today
 from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
@@ -851,11 +852,21 @@ def _refused_by_school(engine: Engine, limit: int, version: tuple) -> tuple[dict
                             .order_by(numbered.c.school_code, numbered.c.id.desc())).mappings().all()
     newest: dict[str, list[dict]] = {}
     for row in rows:
-        newest.setdefault(row["school_code"], []).append({c: row[c] for c in _REFUSED_COLUMNS})
+        newest.setdefault(row["school_code"], []).append({**{c: row[c] for c in _REFUSED_COLUMNS},
+                                                          **_contract_keys(row["sheet"], row["column"])})
     return {code: int(n) for code, n in counts.items() if code is not None}, newest
 
 
 _REFUSED_COLUMNS = ["level", "sheet", "row_no", "column", "value", "reason_zh", "reason_en"]
+
+
+def _contract_keys(sheet: str | None, column: str | None) -> dict:
+    """The contract's keys of a refused row's sheet and column, read from the names the store keeps as the
+    workbook had them (as the sync matched them): in English the school page names them as the upload
+    report does, 「保安人員 (Security guards)」, not in Chinese only (found by an audit)."""
+    sheet_key = sheet_key_of(sheet) if isinstance(sheet, str) and sheet else None
+    column_key = column_key_of(contract.SHEETS[sheet_key], column) if sheet_key else None
+    return {"sheet_key": sheet_key, "column_key": column_key}
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -872,7 +883,8 @@ def _last_run(engine: Engine, version: tuple) -> dict | None:
 def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
     """The school's sources (last loaded, status), the last sync run, and the rows refused from its files.
 
-    "refused" is a list of rows (level, sheet, row_no, column, value, reason_zh, reason_en), newest first.
+    "refused" is a list of rows (level, sheet, row_no, column, value, reason_zh, reason_en, and the
+    contract's sheet_key and column_key where the names match), newest first.
     """
     _check_school(viewer, school_code)
     engine = _engine()

@@ -396,3 +396,22 @@ def test_a_simplified_reason_converts_its_words_but_not_the_quoted_cell(county):
     assert "「一萬元」不是数字" in on_school_page
     # the audit page's sync messages (a refusal's reasons) alike
     assert bilingual_text("缺少工作表「應急演練」，請按模板補上", "zh-Hans") == "缺少工作表「應急演練」，请按模板补上"
+
+
+# --- 8. the school page names a refused row's sheet and column as the upload report does ----------------
+
+def test_an_english_school_page_names_refused_rows_sheet_and_column_as_the_upload_report_does(county):
+    """The upload report says 「保安人員 (Security guards)」 / 「出生日期 (birth date)」; the school page's
+    list of the same rows said 保安人員 / 出生日期 alone to an English reader (found by an audit)."""
+    from dashboard.pages import school
+
+    app_module, c, _engine = county
+    with as_viewer(app_module, c.users["school"]):
+        state = queries.data_state(queries.scope_viewer(c.users["school"]), c.codes[0])  # the fixture's two rows
+    guards = next(r for r in state["refused"] if r["sheet"] == "保安人員")
+    assert (guards["sheet_key"], guards["column_key"]) == ("guards", "birth_date")
+    rows = {r["sheet"]: r for r in find_element(school.data_state_view(state, "en"), "refused-table").rowData}
+    assert rows["保安人員 (Security guards)"]["column"] == "出生日期 (birth date)"
+    assert rows["應急演練 (Emergency drills)"]["column"].startswith("演練日期 (")
+    hans = {r["sheet"]: r["column"] for r in find_element(school.data_state_view(state, "zh-Hans"), "refused-table").rowData}
+    assert hans == {"保安人员": "出生日期", "应急演练": "演练日期"}

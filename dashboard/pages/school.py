@@ -23,6 +23,7 @@ from dashboard import figures, queries
 from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language, to_language_keep_quotes
 from dashboard.layout import (
+    column_shown,
     grade_label,
     grid_locale,
     guarded,
@@ -30,6 +31,7 @@ from dashboard.layout import (
     lang_of,
     page_year,
     period_label,
+    sheet_shown,
     status_badge,
     type_label,
     viewer_or_refuse,
@@ -429,8 +431,8 @@ def data_state_view(state: dict, lang: str):
     else:
         levels = {"file": "report.level_file", "note": "report.level_note"}
         rows = [{"level": t(levels.get(r["level"], "report.level_row"), lang),
-                 "sheet": to_language(str(r["sheet"] or ""), lang), "row": _row_no(r["row_no"]),
-                 "column": to_language(str(r["column"] or ""), lang), "value": str(r["value"] or ""),
+                 "sheet": sheet_shown(r, lang), "row": _row_no(r["row_no"]),
+                 "column": column_shown(r, lang), "value": str(r["value"] or ""),
                  "reason": r["reason_en"] if en else to_language_keep_quotes(str(r["reason_zh"]), lang)}
                 for r in refused]
         columns = [{"field": "level", "headerName": t("report.level", lang), "width": 110},

@@ -23,8 +23,17 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.downloads import annotated_path
-from dashboard.i18n import t, to_language, to_language_keep_quotes
-from dashboard.layout import T, grade_label, guarded, lang_of, page_year, viewer_or_refuse
+from dashboard.i18n import t, to_language_keep_quotes
+from dashboard.layout import (
+    T,
+    column_shown,
+    grade_label,
+    guarded,
+    lang_of,
+    page_year,
+    sheet_shown,
+    viewer_or_refuse,
+)
 from dashboard.pages._admin import feedback, refusal_for, text_table
 from sync import contract
 from sync.load import shared_folder_file
@@ -113,8 +122,8 @@ def problems_table(problems: list[dict], lang: str):
                                     "report.reason")]
     english = lang == "en"
     level_key = {"file": "report.level_file", "note": "report.level_note"}
-    rows = [[t(level_key.get(p["level"], "report.level_row"), lang), _sheet_shown(p, lang),
-             p["row"] or "", _column_shown(p, lang), p["value"] or "",
+    rows = [[t(level_key.get(p["level"], "report.level_row"), lang), sheet_shown(p, lang),
+             p["row"] or "", column_shown(p, lang), p["value"] or "",
              p["reason_en"] if english else to_language_keep_quotes(p["reason_zh"], lang)]
             for p in problems]
     return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
@@ -219,23 +228,6 @@ def _plain(problems) -> list[dict]:
     return [{"level": p.level, "sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
              "reason_zh": p.reason_zh, "reason_en": p.reason_en, "sheet_key": p.sheet_key,
              "column_key": p.column_key} for p in problems]
-
-
-def _sheet_shown(problem: dict, lang: str) -> str:
-    """The sheet as the workbook names it; in English with the contract's English name beside it (the
-    school finds the tab by the Chinese, the reader understands the English)."""
-    name = to_language(problem.get("sheet") or "", lang)
-    spec = contract.SHEETS.get(problem.get("sheet_key") or "")
-    return f"{name} ({spec.en})" if lang == "en" and name and spec is not None and spec.en else name
-
-
-def _column_shown(problem: dict, lang: str) -> str:
-    name = to_language(problem.get("column") or "", lang)
-    spec = contract.SHEETS.get(problem.get("sheet_key") or "")
-    key = problem.get("column_key")
-    if lang != "en" or not name or spec is None or key not in spec.keys:
-        return name
-    return f"{name} ({spec.column(key).label_en})"
 
 
 def _names_another_school(problem) -> bool:
