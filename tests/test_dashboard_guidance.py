@@ -415,3 +415,29 @@ def test_an_english_school_page_names_refused_rows_sheet_and_column_as_the_uploa
     assert rows["應急演練 (Emergency drills)"]["column"].startswith("演練日期 (")
     hans = {r["sheet"]: r["column"] for r in find_element(school.data_state_view(state, "zh-Hans"), "refused-table").rowData}
     assert hans == {"保安人员": "出生日期", "应急演练": "演练日期"}
+
+
+# --- 9. a workbook the school replaced is not a file lost ----------------------------------------------
+
+def test_a_workbook_replaced_by_the_schools_new_one_is_shown_as_replaced_not_as_records_deleted(county):
+    """After uploads/CODE.xlsx replaced uploads/CODE.ods, the data state showed the .ods as 文件缺失 with
+    「文件已不在收件夾中,其記錄已刪除」 in red: to the officer, data lost (found by an audit).  A file gone
+    with nothing else of the school loaded still says so."""
+    from datetime import datetime
+
+    from dashboard.pages import school
+
+    app_module, c, engine = county
+    gone = {"kind": "school_workbook", "status": "missing", "rows": 0, "message": "文件已不在收件夾中,其記錄已刪除",
+            "first_seen_at": datetime(2026, 1, 5), "last_seen_at": datetime(2026, 1, 5)}
+    with engine.begin() as conn:
+        conn.execute(store.sources.insert().values(source_key=f"file:uploads/{c.codes[0]}.ods", school_code=c.codes[0],
+                                                   display_name=f"uploads/{c.codes[0]}.ods", **gone))
+        conn.execute(update(store.sources).where(store.sources.c.school_code == c.codes[1]).values(**gone))
+    queries.clear_caches()
+    with as_viewer(app_module, c.users["admin"]):
+        replaced = page_text(find_element(school.render_school_page("zh-Hant", c.year, c.codes[0]), "data-state"))
+        lost = page_text(find_element(school.render_school_page("zh-Hant", c.year, c.codes[1]), "data-state"))
+    assert t("data.replaced", "zh-Hant", file=f"{c.codes[0]}.xlsx") in replaced
+    assert "其記錄已刪除" not in replaced and t("data.status.missing", "zh-Hant") not in replaced
+    assert "其記錄已刪除" in lost and t("data.status.missing", "zh-Hant") in lost

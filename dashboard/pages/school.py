@@ -410,19 +410,26 @@ def data_state_view(state: dict, lang: str):
                   f"（{d['source']}）" for d in state["from_database"]]
         parts.append(dbc.Alert(t("data.from_database", lang, sheets=("; " if en else "、").join(sheets)),
                                color="info", className="py-2", id="sheets-from-database"))
+    # A file gone from the inbox while another of the school's is loaded was replaced by it (uploads/CODE.xlsx
+    # after uploads/CODE.ods): its stored 「其記錄已刪除」 in red read as data lost (found by an audit).
+    current = next((src for src in state["sources"] if src["status"] == "loaded"), None)
     for src in state["sources"]:
+        status = "replaced" if src["status"] == "missing" and current is not None else src["status"]
         loaded = src["loaded_at"].strftime("%Y-%m-%d %H:%M") if src["loaded_at"] else "–"
-        colour = "success" if src["status"] == "loaded" else "danger" if src["status"] == "refused" else "secondary"
+        colour = "success" if status == "loaded" else "danger" if status == "refused" else "secondary"
+        if status == "replaced":
+            said = t("data.replaced", lang, file=current["display_name"] or current["source_key"])
+        else:  # a file refused from the start has loaded nothing: 「導入於 –，0 行」 read as a load that happened
+            said = (t("data.loaded_at", lang, date=loaded, rows=src["rows"] or 0) if src["loaded_at"]
+                    else t("data.never_loaded", lang))
         parts.append(html.Div([
-            dbc.Badge(t(f"data.status.{src['status']}", lang) if src["status"] in ("loaded", "refused", "missing")
-                      else src["status"], color=colour, className="me-2"),
+            dbc.Badge(t(f"data.status.{status}", lang) if status in ("loaded", "refused", "missing", "replaced")
+                      else status, color=colour, className="me-2"),
             html.Span(src["display_name"] or src["source_key"], className="fw-semibold me-2"),
-            # A file refused from the start has loaded nothing: 「導入於 –，0 行」 read as a load that happened.
-            html.Span(t("data.loaded_at", lang, date=loaded, rows=src["rows"] or 0) if src["loaded_at"]
-                      else t("data.never_loaded", lang), className="small text-muted"),
+            html.Span(said, className="small text-muted"),
             # The stored reason is Chinese; in English the same reason is in the table below, in English.
             html.Div(to_language_keep_quotes(src["message"], lang), className="small text-danger")
-            if src["message"] and not en else None,
+            if src["message"] and not en and status != "replaced" else None,
         ], className="mb-1"))
     refused = state["refused"]
     parts.append(html.H3(t("data.refused_title", lang, n=state["refused_total"]), className="h6 mt-3"))
