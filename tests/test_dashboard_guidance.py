@@ -441,3 +441,53 @@ def test_a_workbook_replaced_by_the_schools_new_one_is_shown_as_replaced_not_as_
     assert t("data.replaced", "zh-Hant", file=f"{c.codes[0]}.xlsx") in replaced
     assert "其記錄已刪除" not in replaced and t("data.status.missing", "zh-Hant") not in replaced
     assert "其記錄已刪除" in lost and t("data.status.missing", "zh-Hant") in lost
+
+
+# --- 10. a refused workbook: why, and send it again, first ----------------------------------------------
+
+def _refuse_upload(engine, code: str) -> None:
+    """The school's uploaded workbook refused whole for a missing sheet (with a bad row beside it)."""
+    with engine.begin() as conn:
+        conn.execute(update(store.sources).where(store.sources.c.school_code == code).values(
+            source_key=f"file:uploads/{code}.xlsx", display_name=f"uploads/{code}.xlsx", status="refused",
+            message="缺少工作表「應急演練」，請按模板補上", rows=0, loaded_at=None))
+        source = conn.execute(select(store.sources.c.source_id).where(store.sources.c.school_code == code)).scalar_one()
+        conn.execute(store.rejected_rows.insert(), [
+            {"source_id": source, "school_code": code, "level": "file", "sheet": "應急演練", "row_no": None,
+             "column": None, "value": None, "reason_zh": "缺少工作表「應急演練」，請按模板補上", "reason_en": "the sheet 應急演練 is missing; add it as the template has it"},
+            {"source_id": source, "school_code": code, "level": "file", "sheet": "學校概況", "row_no": 2,
+             "column": "學校代碼", "value": "", "reason_zh": "學校代碼「」為空", "reason_en": "the school code is empty"},
+            {"source_id": source, "school_code": code, "level": "row", "sheet": "保安人員", "row_no": 4,
+             "column": "出生日期", "value": "上週三", "reason_zh": "「上週三」不是日期", "reason_en": "'上週三' is not a date"}])
+    queries.clear_caches()
+
+
+def test_a_refused_workbook_puts_its_reasons_and_send_it_again_first_and_no_advice_for_an_empty_school(county):
+    """Found by an audit: a school whose workbook was refused for one missing sheet read 「E1 填報校區及保安
+    人員 +5」 and 31 hints for a school with no records (they are all in the refused file); why it was refused
+    was in the last card of the page.  The reasons go in the notice at the top, with the way to send it again."""
+    from dashboard.pages import school
+
+    app_module, c, engine = county
+    code = c.not_submitted
+    _refuse_upload(engine, code)
+    officer = add_user(engine, "refused", "school", code)
+    with as_viewer(app_module, officer):
+        own = school.render_school_page("zh-Hant", c.year, code)
+        indicators = queries.school_result(officer, code, c.year)["indicators"]
+    with as_viewer(app_module, c.users["admin"]):
+        bureau = school.render_school_page("en", c.year, code)
+    notice = find_element(own, "school-not-submitted")
+    reasons = [li.children for li in find_element(notice, "school-refusal-reasons").children]
+    assert reasons == ["缺少工作表「應急演練」，請按模板補上", "學校概況 · 學校代碼：學校代碼「」為空"]
+    assert t("school.refused_not_loaded", "zh-Hant") in page_text(notice)
+    assert find_element(notice, "school-upload-link").href == "/upload"
+    english = find_element(bureau, "school-not-submitted")
+    assert "學校概況 (School) · 學校代碼 (school code): the school code is empty" in page_text(english)
+    assert "the sheet 應急演練 is missing" in page_text(english)
+    assert find_element(bureau, "school-upload-link") is None  # the bureau cannot upload for the school
+    # no gains, and no hints in the table, for the records the school did send
+    for page, lang in ((own, "zh-Hant"), (bureau, "en")):
+        assert find_element(page, "gains-card") is None and t("school.gains_title", lang) not in page_text(page)
+        hints = [row["hint"] for row in school.indicator_rows(indicators, lang) if row["hint"]]
+        assert hints and not any(h in page_text(page) for h in hints)

@@ -40,6 +40,7 @@ from dashboard.layout import (
 from scoring.guards import NO_GUARD_ON_DUTY
 from sync import contract
 from sync.cells import is_missing
+from sync.load import UPLOADS
 from sync.settings import county_today
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
@@ -169,6 +170,43 @@ def not_submitted_steps(viewer, code: str, lang: str):
         html.A(t("school.template_link", lang), href=template, id="school-template-link",
                className="btn btn-sm btn-outline-primary mb-1"),
     ], id="school-next-steps")
+
+
+# Reasons listed in the notice; the rest are in the data state's list, with their rows.
+REASONS_SHOWN = 5
+
+
+def refused_steps(viewer, state: dict, lang: str):
+    """Why the school's workbook was refused and the way forward, in the notice at the top: the reasons
+    were in the last card, under a 31-row table of advice for a school with no records (found by an
+    audit).  The reasons are the refused file's own (its file-level problems); a school that uploads gets
+    the upload page (one that sends through the shared folder corrects the file there)."""
+    # in the order the sync found them (the list is newest first)
+    reasons = [_refusal_reason(r, lang) for r in reversed(state["refused"]) if r["level"] == "file"]
+    if not reasons:  # the file's problems are past the newest the store lists: the refusal's summary, as stored
+        reasons = [to_language_keep_quotes(src["message"], lang) for src in state["sources"]
+                   if src["status"] == "refused" and src["message"]]
+    reasons = list(dict.fromkeys(reasons))
+    parts = [html.Div(t("school.refused_reasons", lang), className="fw-semibold mt-1"),
+             html.Ul([html.Li(reason) for reason in reasons[:REASONS_SHOWN]], className="mb-2",
+                     id="school-refusal-reasons")] if reasons else []
+    if len(reasons) > REASONS_SHOWN:
+        parts.append(html.P(t("school.refused_more", lang, n=len(reasons) - REASONS_SHOWN), className="small mb-2"))
+    uploaded = any(src["status"] == "refused" and str(src["source_key"]).startswith(f"file:{UPLOADS}/")
+                   for src in state["sources"])
+    if not viewer.is_bureau and uploaded:
+        parts.append(html.A(t("school.upload_again", lang), href="/upload", id="school-upload-link",
+                            className="btn btn-sm btn-primary mb-1"))
+    return html.Div(parts, id="school-next-steps")
+
+
+def _refusal_reason(row: dict, lang: str) -> str:
+    """A file-level problem as one line: where (sheet · column, as the data state names them), then why;
+    a reason that names its sheet already (缺少工作表「應急演練」) is not told where as well."""
+    named = row["sheet"] and f"「{row['sheet']}」" in str(row["reason_zh"])
+    where = "" if named else " · ".join(part for part in (sheet_shown(row, lang), column_shown(row, lang)) if part)
+    why = row["reason_en"] if lang == "en" else to_language_keep_quotes(str(row["reason_zh"]), lang)
+    return f"{where}{': ' if lang == 'en' else '：'}{why}" if where else why
 
 
 def year_over_note(year: int, status: dict, lang: str):
@@ -484,9 +522,15 @@ def render_school(viewer, code: str, year: int, lang: str):
                        "empty": t("calendar.none", lang)}
     graph = {"config": figures.GRAPH_CONFIG}
     rows = indicator_rows(result["indicators"], lang)  # the gains card and the table read the same rows
-    steps = (not_submitted_steps(viewer, code, lang)
-             if not result.get("submitted", True) and not refused_file else None)
-    if todo["running_year"]:  # as the to-dos: what to do now is for the running year only
+    refused_whole = refused_file and not result.get("submitted", True)  # the header's 「整個文件被拒收」
+    steps = (refused_steps(viewer, state, lang) if refused_whole
+             else not_submitted_steps(viewer, code, lang) if not result.get("submitted", True) else None)
+    if todo["running_year"] and refused_whole:
+        # Its records are in the refused file: advice for a school with none (31 rows of it) hid the one
+        # step that counts, sending the file again, which the notice at the top gives with the reasons.
+        gains = None
+        rows = [{**row, "hint": ""} for row in rows]
+    elif todo["running_year"]:  # as the to-dos: what to do now is for the running year only
         gains = _section(t("school.gains_title", lang), biggest_gains(rows, result["indicators"], lang), "gains-card")
     else:
         gains = year_over_note(year, status, lang) if year < county_today().year else None
