@@ -443,7 +443,7 @@ def test_a_workbook_replaced_by_the_schools_new_one_is_shown_as_replaced_not_as_
     assert "其記錄已刪除" in lost and t("data.status.missing", "zh-Hant") in lost
 
 
-# --- 10. a refused workbook: why, and send it again, first ----------------------------------------------
+# --- 10. what to do first: a refused workbook, no workbook, a disqualified school ------------------------
 
 def _refuse_upload(engine, code: str) -> None:
     """The school's uploaded workbook refused whole for a missing sheet (with a bad row beside it)."""
@@ -491,3 +491,32 @@ def test_a_refused_workbook_puts_its_reasons_and_send_it_again_first_and_no_advi
         assert find_element(page, "gains-card") is None and t("school.gains_title", lang) not in page_text(page)
         hints = [row["hint"] for row in school.indicator_rows(indicators, lang) if row["hint"]]
         assert hints and not any(h in page_text(page) for h in hints)
+
+
+def test_a_school_with_no_workbook_reads_send_it_first_above_its_biggest_gains(county):
+    from dashboard.pages import school
+
+    app_module, c, _engine = county
+    with as_viewer(app_module, c.users["admin"]):
+        late = find_element(school.render_school_page("zh-Hans", c.year, c.not_submitted), "gains-card")
+        sent = find_element(school.render_school_page("zh-Hans", c.year, c.codes[0]), "gains-card")
+    body = late.children[1]["props"]["children"]  # the card's body: what comes first, then the gains
+    assert body[0].id == "school-gains-send" and body[0].children == t("school.gains_send_workbook", "zh-Hans")
+    assert "首先提交本校工作簿" in body[0].children and body[-1].id == "school-gains"
+    assert find_element(sent, "school-gains-send") is None
+
+
+@pytest.mark.parametrize("lang, grade", [("zh-Hant", "不合格"), ("zh-Hans", "不合格"), ("en", "Fail")])
+def test_a_disqualified_schools_gains_say_the_grade_stays_fail_and_the_points_are_for_its_reference(county, lang, grade):
+    """白水鄉中心幼兒園 (vetoed: 弄虛作假) read 「E1 保安配備人數 +5 分」 with nothing saying that its grade stays
+    不合格 and it stays unranked this year whatever it adds (found by an audit)."""
+    from dashboard.pages import school
+
+    app_module, c, _engine = county
+    with as_viewer(app_module, c.users["admin"]):
+        vetoed = school.render_school_page(lang, c.year, c.disqualified)
+        qualified = school.render_school_page(lang, c.year, c.codes[0])
+    line = find_element(find_element(vetoed, "gains-card"), "school-gains-disqualified")
+    assert line.children == t("school.gains_disqualified", lang, grade=grade)
+    assert grade in line.children and find_element(vetoed, "school-gains") is not None
+    assert find_element(qualified, "school-gains-disqualified") is None

@@ -209,6 +209,20 @@ def _refusal_reason(row: dict, lang: str) -> str:
     return f"{where}{': ' if lang == 'en' else '：'}{why}" if where else why
 
 
+def gains_card(rows: list[dict], result: dict, lang: str):
+    """The three biggest gains, after what stands before them: a school with no workbook sends it first
+    (until then every indicator is scored as having no records); a disqualified school reads that its
+    grade and rank do not move this year whatever it adds (found by an audit)."""
+    lead = []
+    if not result.get("submitted", True):
+        lead.append(html.P(t("school.gains_send_workbook", lang), className="fw-semibold mb-2", id="school-gains-send"))
+    if not result["qualified"]:
+        lead.append(html.P(t("school.gains_disqualified", lang, grade=grade_label("不合格", lang)), className="mb-2",
+                           id="school-gains-disqualified"))
+    return _section(t("school.gains_title", lang), [*lead, biggest_gains(rows, result["indicators"], lang)],
+                    "gains-card")
+
+
 def year_over_note(year: int, status: dict, lang: str):
     """In place of the ways to raise the total, for a year already over: its result stands as published
     (or as computed, not yet published); advice to drill in a month of a frozen year helps nobody."""
@@ -531,7 +545,7 @@ def render_school(viewer, code: str, year: int, lang: str):
         gains = None
         rows = [{**row, "hint": ""} for row in rows]
     elif todo["running_year"]:  # as the to-dos: what to do now is for the running year only
-        gains = _section(t("school.gains_title", lang), biggest_gains(rows, result["indicators"], lang), "gains-card")
+        gains = gains_card(rows, result, lang)
     else:
         gains = year_over_note(year, status, lang) if year < county_today().year else None
         if year < county_today().year:
