@@ -165,5 +165,5 @@ def action_choices(lang):
     """The action filter follows the language switch (props, so T() cannot carry them)."""
     lang = lang_of(lang)
     viewer = current_viewer()
-    actions = audit.actions_for(viewer) if viewer is not None else ()
+    actions = audit.actions_for(viewer) if viewer is not None else audit.ACTIONS  # no session: the gate refuses
     return [{"label": t(f"action.{a}", lang), "value": a} for a in actions], t("audit.all", lang)
