@@ -153,6 +153,7 @@ class _OdsTable:
         self.row_repeated, self.c, self.filled = 1, 0, False
         self.cell = None  # the open cell's attributes, whether it holds an element, its text (error cells)
         self.cell_depth, self.cell_has_child, self.cell_text = 0, False, []
+        self.cell_chars = 0  # the open cell's text, which calamine copies to every place it is repeated to
 
 
 class _OdsMeasure:
@@ -237,6 +238,7 @@ class _OdsMeasure:
             table.row_repeated = self.count(attrs, _T + "number-rows-repeated", table)
         elif name in _ODS_CELLS and table.row_depth is not None:
             table.cell, table.cell_depth, table.cell_has_child, table.cell_text = attrs, self.depth, False, []
+            table.cell_chars = 0
         for counted in _ODS_COUNTS:
             if counted in attrs:  # on any element: calamine reads some where this measure does not look
                 self.count(attrs, counted, table)
@@ -253,9 +255,10 @@ class _OdsMeasure:
         if table is None:
             if self.units is not None:
                 self.units.text(data)
-        elif table.cell is not None and table.cell.get(_ODS_CALC_VALUE_TYPE) == "error":
-            if sum(map(len, table.cell_text)) < 200:  # an error's text is short: the rest is not kept
-                table.cell_text.append(data)
+        elif table.cell is not None:
+            table.cell_chars += len(data)
+            if table.cell.get(_ODS_CALC_VALUE_TYPE) == "error" and sum(map(len, table.cell_text)) < 200:
+                table.cell_text.append(data)  # an error's text is short: the rest is not kept
 
     def end(self, name: str) -> None:
         self.depth -= 1
@@ -278,6 +281,8 @@ class _OdsMeasure:
     def cell_done(self, table: _OdsTable) -> None:
         attrs, r, c = table.cell, table.r, table.c
         across = self.count(attrs, _T + "number-columns-repeated", table)
+        if table.cell_chars:
+            self.extents.add_text(table.cell_chars * across * table.row_repeated)
         if table.cell_has_child or any(key in attrs for key in _ODS_FILLING):
             table.filled, table.columns = True, max(table.columns, c + across)
         if (self.units is not None and attrs.get(_O + "value-type") in ("float", "currency") and self.units.shows_units(
@@ -371,6 +376,18 @@ class _Extents:
 
     def __init__(self):
         self.total = 0
+        self.text = 0
+
+    def add_text(self, chars: int) -> None:
+        """Characters (at most) calamine copies into cells: past MAX_BOOK_TEXT the file is refused."""
+        self.text += chars
+        if self.text > MAX_BOOK_TEXT:
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:其中的文字被重複到大量單元格中,展開後超過 {MAX_BOOK_TEXT:,} 個字,遠超一個學校工作簿;"
+                "請刪除多餘的工作表或單元格後另存再提交",
+                f"the file cannot be read: its text, repeated over its cells, comes to more than {MAX_BOOK_TEXT:,} "
+                "characters, far beyond a school workbook; delete the extra sheets or cells and save again",
+            )
 
     def add(self, sheet: str, rows: int, columns: int, book_only: bool = False) -> None:
         """book_only: `columns` is a count of cells (a sheet within Z99999), for the workbook's total."""
@@ -438,6 +455,40 @@ def _cell_placed(ref, row: int, col: int) -> tuple[int, int]:
     if ref and ref[1]:
         return (int(ref[2]) - 1 if ref[2] else row), _column_index(ref[1].decode())
     return row, col + 1
+
+
+_SHARED_CELL = re.compile(rb"""<c\b[^<>]*?\bt\s*=\s*["']s["'][^<>]*>\s*<v>\s*(\d+)\s*</v>""")
+_SHARED_ITEM = re.compile(rb"<si\b.*?</si>", re.S)
+
+
+class _SharedText:
+    """The text an .xlsx's cells take from its shared-string table, which calamine copies into each cell
+    that refers to it: measured against MAX_BOOK_TEXT before calamine opens the file.  Most workbooks are
+    passed on a bound (every reference the whole table, then the longest string); only a file past both
+    has its references counted one by one."""
+
+    def __init__(self, z: Package):
+        self.z = z
+        self.part = next((name for name in z.members if name.lower().endswith("sharedstrings.xml")), None)
+        self.size = z.members[self.part].file_size if self.part else 0
+        self.refs = 0
+
+    @staticmethod
+    def references(data: bytes) -> int:
+        """At least the shared-string cells of a sheet part (every attribute whose value is s)."""
+        return data.count(b'"s"') + data.count(b"'s'")
+
+    def measure(self, extents: _Extents, refs: int, parts: list[str]) -> None:
+        """`refs`: references() over the sheet parts `parts`, which are read again only for an exact count."""
+        if not self.size or refs * self.size <= MAX_BOOK_TEXT:
+            return
+        _refuse_oversized_part("sharedStrings", self.size)
+        lengths = [len(item) for item in _SHARED_ITEM.findall(self.z.read(self.part))]  # bytes: at least the characters
+        if not lengths or refs * max(lengths) <= MAX_BOOK_TEXT:
+            return
+        for part in parts:
+            extents.add_text(sum(lengths[int(i)] for i in _SHARED_CELL.findall(sheet_xml(self.z.read(part)))
+                                 if int(i) < len(lengths)))
 
 
 def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
@@ -586,13 +637,14 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
         if "xl/workbook.xml" not in names:
             return {}
         out = {}
-        extents = _Extents()
+        extents, shared, refs = _Extents(), _SharedText(z), 0
         parts = _xlsx_sheet_parts(z)
         _refuse_many_sheets(len(parts))
         for sheet, part in parts:
             _refuse_oversized_part(sheet, names[part].file_size)
             data = sheet_xml(z.read(part))
             _measure_xlsx_sheet(extents, sheet, data)
+            refs += shared.references(data)
             if hidden is not None and b"hidden=" in data:  # hidden columns: the sheet's <cols> (rows say hidden too)
                 columns = _hidden_columns(data)
                 if columns:
@@ -600,6 +652,7 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             cells = _error_and_formula_cells(data)
             if cells:
                 out[sheet] = cells
+        shared.measure(extents, refs, [part for _sheet, part in parts])
         return out
     except UnreadableWorkbook:
         raise
@@ -712,7 +765,10 @@ def measure_before_opening(source: Path | bytes, sheet: str | None = None, packa
             return package
         if sheet in parts:
             _refuse_oversized_part(sheet, package.members[parts[sheet]].file_size)
-            _measure_xlsx_sheet(_Extents(), sheet, sheet_xml(package.read(parts[sheet])))
+            extents, data = _Extents(), sheet_xml(package.read(parts[sheet]))
+            _measure_xlsx_sheet(extents, sheet, data)
+            shared = _SharedText(package)
+            shared.measure(extents, shared.references(data), [parts[sheet]])
     return package
 
 
@@ -965,6 +1021,10 @@ MAX_SHEET_ROWS = 100_000  # each row is checked in Python: a county's largest sh
 MAX_BOOK_CELLS = 6_000_000
 MAX_SHEET_PART_BYTES = 100_000_000  # one sheet's XML: 100,000 rows of a wide table unpack to about 20 MB
 MAX_UNPACKED_BYTES = 500_000_000  # 100,000 rows of a sheet unpack to about 20 MB
+# The text calamine copies into a workbook's cells: one text repeated (an .ods's repeat counts) or referenced
+# (an .xlsx's shared string) is copied into every cell, so a 4 KB file can ask for 6 GB (found by an audit).
+# A school's workbook holds well under a million characters.
+MAX_BOOK_TEXT = 50_000_000
 
 
 class Package:

@@ -5,7 +5,9 @@ sheet points 60,000 cells at one such shared string: within every measure of syn
 part sizes), yet calamine copies the text into each cell it lays out, some 6 to 12 GB.  The checks ran
 in capped workers, but the sync's peek (and `sync --check`'s, for the registry) ran in the command's own
 process: the whole run died (SIGABRT, or a PanicException that `except Exception` let through), the
-bureau workbook unloaded, and the scheduler died the same way every run (found by an audit).
+bureau workbook unloaded, and the scheduler died the same way every run (found by an audit).  The text
+such a file asks calamine to copy is now measured first (sync.formats.MAX_BOOK_TEXT), and the peek runs in
+a capped worker besides.
 
 README: "a hostile file that aborts the reader costs its own report, not the command, the scheduler or
 a dashboard worker".  The command runs under a 4 GB address-space limit, a modest server's."""
@@ -48,14 +50,13 @@ def _repeated_text_ods(path: Path, scratch: Path) -> Path:
     return path
 
 
-def _shared_string_xlsx(path: Path, _scratch: Path) -> Path:
-    """The school's workbook whose 學校概況 points 60,000 cells at one long shared string (xlsxwriter
-    writes the text once)."""
+def _written_by_xlsxwriter(path: Path, book: dict) -> Path:
+    """`book` as Excel saves it: each text once, in the shared-string table (openpyxl writes them inline)."""
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(str(path))
     dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    for name, rows in school_book().items():
+    for name, rows in book.items():
         sheet = workbook.add_worksheet(name)
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
@@ -65,11 +66,15 @@ def _shared_string_xlsx(path: Path, _scratch: Path) -> Path:
                     sheet.write_datetime(r, c, value, dates)
                 else:
                     sheet.write(r, c, value)
-        if name == "學校概況":
-            for i in range(60000):
-                sheet.write_string(10 + i // 20, 8 + i % 20, LONG_TEXT)
     workbook.close()
     return path
+
+
+def _shared_string_xlsx(path: Path, _scratch: Path) -> Path:
+    """The school's workbook whose 學校概況 points 60,000 cells at one long shared string."""
+    book = school_book()
+    book["學校概況"] += [[]] * 8 + [[None] * 8 + [LONG_TEXT] * 20 for _ in range(3000)]
+    return _written_by_xlsxwriter(path, book)
 
 
 FILES = {"ods_repeated_text": ("城關小學.ods", _repeated_text_ods),
@@ -118,3 +123,22 @@ def test_a_check_of_such_a_file_refuses_it_in_both_languages(county, kind):
     done = _cli(county, "sync", "--check", str(path))
     assert "Traceback" not in done.stderr and "panicked" not in done.stderr, done.stderr[-1500:]
     assert done.returncode == 1 and "整個文件被拒收" in done.stdout and "refused" in done.stdout, done.stdout[-1500:]
+    # measured before calamine opens it (sync.formats.MAX_BOOK_TEXT), so it says what is wrong with the file
+    said = " ".join(done.stdout.split())
+    assert "repeated over its cells" in said and "重複到大量單元格" in said, done.stdout[-1500:]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_long_note_among_many_texts_is_read_not_taken_for_such_a_file(tmp_path, fmt):
+    """The measure counts what cells really take: a 32,767-character note in one cell beside two thousand
+    short texts (each, by a bound, as long as the note) is a workbook like any other."""
+    from datetime import date
+
+    from sync.report import check_file
+
+    book = school_book()
+    book["附註"] = [["說明"], [LONG_TEXT]] + [[f"第{i}條記錄說明"] for i in range(2000)]
+    path = _written_by_xlsxwriter(tmp_path / "s.xlsx", book) if fmt == "xlsx" else write_ods(tmp_path / "s.ods", book)
+    report = check_file(path, registry={"1001"}, today=date(2026, 11, 28))
+    assert not report.refused, [p.as_text() for p in report.problems]
+    assert len(report.rows["drills"]) == 2
