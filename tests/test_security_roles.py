@@ -601,3 +601,11 @@ def test_a_leader_reads_no_account_administration_in_the_trail(store, app):
         assert ('"users"' in offered) is shown, role
         refused = response_text(call(client, "audit-entries.children", {"audit-action.value": "users", "lang-store.data": "en"}))
         assert ("officer-s001" in refused) is shown, role
+
+
+def test_the_audit_page_leads_with_the_schools_submissions_and_the_sync_runs(store, app):
+    """What the office checks each day came second, under a card of log-ins (found by an audit); and the
+    action picker's choices come from the viewer's callback, not a list of every action for everyone."""
+    text = _page(app, store[1]["admin"], "/admin/audit")
+    assert text.index("audit-submissions") < text.index("audit-syncs") < text.index("audit-entries")
+    assert '"users"' not in text

@@ -25,16 +25,17 @@ def layout(**_query):
     refused = refusal_for(bureau_or_refuse)
     if refused is not None:
         return refused
+    # What the office checks every day first (whose workbook is missing or refused, how the last runs went),
+    # then the trail: below the log-ins it was a long scroll away (found by an audit).
     return html.Div([
         html.H1(T("audit.title"), className="h3 mb-3"),
-        dcc.Dropdown(id="audit-action", placeholder=t("audit.all"), className="mb-2 no-print",
-                     options=[{"label": t(f"action.{a}"), "value": a} for a in audit.ACTIONS],
-                     style={"maxWidth": "20rem"}),
-        dbc.Card(dbc.CardBody(html.Div(id="audit-entries")), className="mb-3 shadow-sm"),
         dbc.Card([dbc.CardHeader(T("audit.submissions", tag=html.H2, className="h6 mb-0")),
                   dbc.CardBody(html.Div(id="audit-submissions"))], className="mb-3 shadow-sm"),
         dbc.Card([dbc.CardHeader(T("audit.syncs", tag=html.H2, className="h6 mb-0")),
-                  dbc.CardBody(html.Div(id="audit-syncs"))], className="shadow-sm"),
+                  dbc.CardBody(html.Div(id="audit-syncs"))], className="mb-3 shadow-sm"),
+        dcc.Dropdown(id="audit-action", placeholder=t("audit.all"), className="mb-2 no-print",
+                     options=[], style={"maxWidth": "20rem"}),  # the viewer's actions: action_choices
+        dbc.Card(dbc.CardBody(html.Div(id="audit-entries")), className="shadow-sm"),
     ])
 
 
