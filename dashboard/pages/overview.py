@@ -122,7 +122,15 @@ def lowest_card(rows: list[dict], lang: str):
         html.Span(t("overview.lowest_item", lang, rank=r["rank_text"], total=f"{r['total']:.1f}", grade=r["grade"]),
                   className="small text-muted float-end"),
     ]) for r in lowest]
-    return card("overview.lowest_title", dbc.ListGroup(items, flush=True, id="lowest-schools"))
+    # Above them, the schools disqualified (一票否決): listed after every ranked school in the grid, they were
+    # the bureau's first concern and a long scroll away (found by an audit).
+    vetoed = [dbc.ListGroupItem([
+        html.A(r["name"], href=f"/school/{r['school_code']}", className="fw-semibold"),
+        html.Span(r["rank_text"], className="small text-danger float-end"),
+    ]) for r in rows if r["rank_sort"] >= 100000]
+    disqualified = [html.Div(t("overview.disqualified_list", lang), className="small text-muted"),
+                    dbc.ListGroup(vetoed, flush=True, id="disqualified-schools", className="mb-2")] if vetoed else []
+    return card("overview.lowest_title", [*disqualified, dbc.ListGroup(items, flush=True, id="lowest-schools")])
 
 
 def _suffix(label: str, lang: str) -> str:
