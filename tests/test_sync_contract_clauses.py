@@ -218,7 +218,11 @@ def test_identity_and_phone_numbers_in_the_forms_people_type_refuse_the_file(tmp
 
 @pytest.mark.parametrize("value", ["075512345678", "2026-03-05 10:00", "縣教體〔2026〕12號", "H-2026-0001", "12345678",
                                    "0720-0800 1630-1710", "H-026-2026-0001", "第1.3.5.7.9.11.13.15周班會:交通安全",
-                                   "資產編號 0451 2019 0001", "SN 0571-2026-0001", "1410200001/2"])
+                                   "資產編號 0451 2019 0001", "SN 0571-2026-0001", "1410200001/2",
+                                   # three zero-led groups without a phone's label (found by an audit)
+                                   "YH-012-2611-0001", "宿舍0101-0110 2201-2210室門鎖損壞", "檔號 0301-2501-0003",
+                                   "夜間巡邏演練 0630-0700 2130-2200", "ZC-0101-3002-0001", "发票号 0440 3216 0011",
+                                   "序列号 031 2300 1234"])
 def test_text_that_only_has_digits_is_not_taken_for_a_phone(tmp_path, value):
     book = school_book()
     book["應急演練"][1][4] = value
