@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import io
+import posixpath
 import re
 import struct
 import xml.parsers.expat
@@ -458,37 +459,64 @@ def _cell_placed(ref, row: int, col: int) -> tuple[int, int]:
 
 
 _SHARED_CELL = re.compile(rb"""<c\b[^<>]*?\bt\s*=\s*["']s["'][^<>]*>\s*<v>\s*(\d+)\s*</v>""")
-_SHARED_ITEM = re.compile(rb"<si\b.*?</si>", re.S)
+_SHARED_ITEM = re.compile(rb"<si\b[^<>]*?/>|<si\b.*?</si>", re.S)  # <si/> is an item too (an empty text)
+_MARKUP = re.compile(rb"<[^<>]*>")
+_SHARED_STRINGS_TYPE = re.compile(rb"""Type\s*=\s*["'][^"']*/sharedStrings["']""")
 
 
 class _SharedText:
     """The text an .xlsx's cells take from its shared-string table, which calamine copies into each cell
     that refers to it: measured against MAX_BOOK_TEXT before calamine opens the file.  Most workbooks are
     passed on a bound (every reference the whole table, then the longest string); only a file past both
-    has its references counted one by one."""
+    has its references counted one by one.  Every part that could be the table is measured (the one the
+    workbook's relationships name, any named *sharedStrings.xml: a small decoy stored first hid the
+    real one; found by an audit), the largest count standing."""
 
     def __init__(self, z: Package):
         self.z = z
-        self.part = next((name for name in z.members if name.lower().endswith("sharedstrings.xml")), None)
-        self.size = z.members[self.part].file_size if self.part else 0
-        self.refs = 0
+        self.parts = sorted({name for name in z.members if name.lower().endswith("sharedstrings.xml")}
+                            | _related_shared_strings(z))
+        self.size = max((z.members[part].file_size for part in self.parts), default=0)
 
     @staticmethod
     def references(data: bytes) -> int:
         """At least the shared-string cells of a sheet part (every attribute whose value is s)."""
         return data.count(b'"s"') + data.count(b"'s'")
 
-    def measure(self, extents: _Extents, refs: int, parts: list[str]) -> None:
-        """`refs`: references() over the sheet parts `parts`, which are read again only for an exact count."""
+    def measure(self, extents: _Extents, refs: int, sheet_parts: list[str]) -> None:
+        """`refs`: references() over the sheet parts `sheet_parts`, read again only for an exact count."""
         if not self.size or refs * self.size <= MAX_BOOK_TEXT:
             return
-        _refuse_oversized_part("sharedStrings", self.size)
-        lengths = [len(item) for item in _SHARED_ITEM.findall(self.z.read(self.part))]  # bytes: at least the characters
-        if not lengths or refs * max(lengths) <= MAX_BOOK_TEXT:
-            return
-        for part in parts:
-            extents.add_text(sum(lengths[int(i)] for i in _SHARED_CELL.findall(sheet_xml(self.z.read(part)))
-                                 if int(i) < len(lengths)))
+        counted = 0
+        for part in self.parts:
+            _refuse_oversized_part(part, self.z.members[part].file_size)
+            items = _SHARED_ITEM.findall(_ELEMENT_PREFIX.sub(rb"<\1", self.z.read(part)))  # <x:si>: an SDK's spelling
+            longest = max(map(len, items), default=0)
+            if refs * longest <= MAX_BOOK_TEXT:
+                continue
+            # characters of each item's text (bytes and markup counted 3 to 10 times a Chinese text over)
+            lengths = [len(_MARKUP.sub(b"", item).decode("utf-8", "replace")) for item in items]
+            most = max(lengths, default=0)
+            counted = max(counted, sum(
+                sum(lengths[int(i)] if int(i) < len(lengths) else most  # past the table: as the longest
+                    for i in _SHARED_CELL.findall(sheet_xml(self.z.read(sheet)))) for sheet in sheet_parts))
+        extents.add_text(counted)
+
+
+def _related_shared_strings(z: Package) -> set[str]:
+    """The shared-string part the workbook's relationships name (what calamine reads), if it exists."""
+    try:
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return set()
+    named = set()
+    for attrs in _RELATIONSHIP_TAG.findall(rels):
+        if _SHARED_STRINGS_TYPE.search(attrs):
+            target = (_attribute(attrs, b"Target") or b"").decode("utf-8", "replace")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+            if part in z.members:
+                named.add(part)
+    return named
 
 
 def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:

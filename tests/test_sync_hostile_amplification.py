@@ -15,6 +15,7 @@ a dashboard worker".  The command runs under a 4 GB address-space limit, a modes
 from __future__ import annotations
 
 import os
+import re
 import resource
 import sqlite3
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from sync import formats
 from tests.sync_helpers import bureau_book, school_book, write_ods, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,3 +144,52 @@ def test_a_long_note_among_many_texts_is_read_not_taken_for_such_a_file(tmp_path
     report = check_file(path, registry={"1001"}, today=date(2026, 11, 28))
     assert not report.refused, [p.as_text() for p in report.problems]
     assert len(report.rows["drills"]) == 2
+
+
+# The same file with its shared-string table spelled as calamine still reads it (found by a regression audit:
+# each passed the measure, and cost a peek worker and a check worker 3 GB and 10 s each): an element prefix
+# (<x:sst><x:si>, as the .NET Open XML SDK writes), a small decoy *sharedStrings.xml stored before the real
+# one, an empty <si/> first.  Only the measure is called (calamine never opens these).
+NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _prefixed(parts):
+    out = []
+    for name, data in parts:
+        if name == "xl/sharedStrings.xml":
+            data = re.sub(rb"<sst\b", b'<x:sst xmlns:x="' + NS + b'"', data).replace(b"</sst>", b"</x:sst>")
+            data = re.sub(rb"<(/?)(si|t)\b", rb"<\1x:\2", data)
+        out.append((name, data))
+    return out
+
+
+def _decoy(parts):
+    decoy = b'<?xml version="1.0"?><sst xmlns="' + NS + b'"><si><t>a</t></si></sst>'
+    return [("xl/decoy/sharedStrings.xml", decoy)] + parts
+
+
+def _empty_item_first(parts):
+    out = []
+    for name, data in parts:
+        if name == "xl/sharedStrings.xml":
+            data = re.sub(rb"(<sst[^>]*>)", rb"\1<si/>", data, count=1)
+        elif name.startswith("xl/worksheets/sheet"):
+            data = re.sub(rb'(t="s"[^>]*><v>)(\d+)(</v>)',
+                          lambda m: m.group(1) + str(int(m.group(2)) + 1).encode() + m.group(3), data)
+        out.append((name, data))
+    return out
+
+
+@pytest.mark.parametrize("spelling", [_prefixed, _decoy, _empty_item_first], ids=lambda f: f.__name__)
+def test_the_shared_string_table_is_measured_however_it_is_spelled(tmp_path, spelling):
+    plain = _shared_string_xlsx(tmp_path / "plain.xlsx", tmp_path)
+    with pytest.raises(formats.UnreadableWorkbook):  # as the existing test: refused before opening
+        formats.xlsx_error_cells(formats.Package.of(plain))
+    with zipfile.ZipFile(plain) as z:
+        parts = [(info.filename, z.read(info.filename)) for info in z.infolist()]
+    path = tmp_path / "spelled.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in spelling(parts):
+            z.writestr(name, data)
+    with pytest.raises(formats.UnreadableWorkbook):
+        formats.xlsx_error_cells(formats.Package.of(Path(path)))
