@@ -201,12 +201,15 @@ def set_active(engine: Engine, username: str, active: bool) -> None:
             if admins == {username}:
                 raise UserError(f"{username!r} is the only active admin; add or enable another admin first",
                                 zh=f"「{username}」是唯一可用的管理員賬號;請先新增或啟用另一個管理員")
-        # Either way every session of the account ends: disabling only suspended them, and enabling the
-        # account again (for the school's next officer) brought every old cookie back (found by an audit).
-        done = conn.execute(update(users).where(users.c.username == username)
-                            .values(active=active, session_epoch=users.c.session_epoch + 1)).rowcount
-    if not done:
-        raise UserError(f"there is no user {username!r}")
+        was = conn.execute(select(users.c.active).where(users.c.username == username)).first()
+        if was is None:
+            raise UserError(f"there is no user {username!r}")
+        if bool(was.active) != active:
+            # Either way every session of the account ends: disabling only suspended them, and enabling the
+            # account again (for the school's next officer) brought every old cookie back (found by an
+            # audit).  Asked for what it already is (demo-accounts, a click on Enable), nothing changes.
+            conn.execute(update(users).where(users.c.username == username)
+                         .values(active=active, session_epoch=users.c.session_epoch + 1))
 
 
 def authenticate(engine: Engine, username: str, password: str) -> Viewer | None:
@@ -267,13 +270,16 @@ def failed_login_name(engine: Engine, username: str) -> str:
     """The name a failed log-in is recorded and counted under: the account's, or for a name that is no
     account a digest of what was typed (UNKNOWN_NAME_MARK and ten hex digits), so that a password typed
     into the name box is never kept, nor shown to the bureau in the audit trail (found by an audit), and
-    one wrong name tried again and again is still counted as one."""
+    one wrong name tried again and again is still counted as one.  Keyed with the session secret (a
+    regression audit: an unkeyed digest gave the password back to a word list)."""
     import hashlib
+    import hmac
 
     name = (username or "").strip()[:100]
     if account_exists(engine, name):
         return name
-    return UNKNOWN_NAME_MARK + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    # Keyed: a plain hash of a password typed there was one word list away for every reader of the trail.
+    return UNKNOWN_NAME_MARK + hmac.new(secret_key().encode(), name.encode("utf-8"), hashlib.sha256).hexdigest()[:10]
 
 
 def too_many_failures(engine: Engine, username: str, address: str | None) -> bool:
@@ -497,6 +503,7 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
     """Log-in routes, log-out, and a gate that refuses every other request without a session."""
     from flask import jsonify, redirect, request
     from flask_login import login_user, logout_user
+    from werkzeug.sansio.utils import host_is_trusted
 
     from sync.settings import get_settings
 
@@ -514,15 +521,17 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
         # computer left signed in was good for Flask's 31 days.
         PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
     )
-    if get_settings().host_names:
-        # Only the server's own names: a page elsewhere whose name is made to point at this server (DNS
-        # rebinding) was same-origin with it, and could log in and read it (found by an audit).  Any other
-        # Host is a 400 before a page, a log-in or a callback is served.
-        server.config["TRUSTED_HOSTS"] = get_settings().host_names
+    own_names = get_settings().host_names
 
     @server.before_request
     def _gate():
         path = request.path
+        if own_names and path != "/healthz" and not path.startswith("/assets/") \
+                and not host_is_trusted(request.host, own_names):
+            # Only the server's own names (SAFESCHOOL_HOSTS): a page elsewhere whose name is made to point
+            # at this server (DNS rebinding) was same-origin with it, and could log in and read it (found
+            # by an audit).  The health check answers a monitor or a load balancer under any name.
+            return "此服務不接受這個主機名 / this server does not answer to that host name\n", 400
         if _is_open(path):
             return None
         if current_viewer() is not None:

@@ -383,8 +383,9 @@ _TOTAL_UNITS = r"(元|万元|次|场|人|人次|项|个|天|小时|课时|学时
 _TOTALS_LINE = re.compile(
     r"^(?:(本页|本月|本年|本学期|全年|全年度|年度|累计|全校)?(合计|总计|小计|汇总|共计)[:]?[\d,.]*"
     r"(?:" + _TOTAL_UNITS + r"|\(" + _TOTAL_UNITS + r"\))?:?|共[\d,.]+" + _TOTAL_UNITS + r")$")
-_TOTALS = {"合计", "总计", "小计", "汇总", "共计", "合计:", "总计:", "小计:", "汇总:", "共计:",  # 匯總: a Chinese Excel table's
-           "total", "totals", "total:", "subtotal", "grandtotal", "sum"}  # total row; an English form's
+# 匯總: a Chinese Excel table's total row.  Not the English words: a guard named Sum (岑) or a hazard
+# numbered TOTAL vanished unseen (found by a regression audit).
+_TOTALS = {"合计", "总计", "小计", "汇总", "共计", "合计:", "总计:", "小计:", "汇总:", "共计:"}
 NOTE_MIN_LENGTH = 15
 
 
@@ -402,7 +403,7 @@ def _paperwork_form(text: str) -> str:
 def _note_kind(text: str) -> tuple[str, int]:
     """("note" | "signature" | "totals" | "", length) of a cell's text."""
     plain = _paperwork_form(text)
-    if plain in _TOTALS or plain.lower() in _TOTALS or _TOTALS_LINE.match(plain):
+    if plain in _TOTALS or _TOTALS_LINE.match(plain):
         return "totals", len(plain)
     if _SIGNATURE.match(plain) or _BLANK_DATE.match(plain) or _NOTHING_BELOW.match(plain) or (
             len(plain) <= _SEAL_MAX_LENGTH and _SEAL.search(plain)):

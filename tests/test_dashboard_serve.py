@@ -47,6 +47,7 @@ def _gated_server(monkeypatch, tmp_path, hosts: str | None):
     monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "k" * 64)
     settings.reset_caches()
     server = Flask("gated")
+    server.add_url_rule("/healthz", "healthz", lambda: "ok")
     install_gate(server, lambda: None)
     settings.reset_caches()
     return server.test_client()
@@ -66,6 +67,8 @@ def test_a_server_given_its_names_refuses_a_request_under_any_other(monkeypatch,
     refused = client.post("/login", base_url=f"http://{REBOUND}", headers={"Origin": f"http://{REBOUND}"},
                           data={"username": "admin", "password": "x"})
     assert refused.status_code == 400
+    # a monitor or a load balancer checks health by the server's address (found by a regression audit)
+    assert client.get("/healthz", base_url="http://10.0.0.5:8050").data == b"ok"
 
 
 def test_a_server_not_given_names_answers_to_any(monkeypatch, tmp_path):

@@ -584,6 +584,14 @@ def test_a_password_typed_into_the_name_box_is_never_kept_nor_shown(store, app):
         text = response_text(call(client_for(app, accounts[role]), "audit-entries.children",
                                   {"audit-action.value": "login_failed", "lang-store.data": "en"}))
         assert typed not in text and "no such account" in text and accounts["school"][0] in text, role
+    # keyed: a plain digest of the typed text was one word list away (found by a regression audit)
+    import hashlib
+
+    from dashboard import audit
+
+    recorded = {e["username"] for e in audit.entries(engine, action="login_failed")}
+    assert "?" + hashlib.sha256(typed.encode()).hexdigest()[:10] not in recorded
+    assert any(name.startswith("?") and len(name) == 11 for name in recorded), recorded
 
 
 def test_a_leader_reads_no_account_administration_in_the_trail(store, app):

@@ -261,3 +261,13 @@ def test_a_password_reset_is_not_undone_by_a_log_in_that_rehashes_the_old_passwo
     monkeypatch.setattr(access, "_verify", real_verify)
     assert has_password(engine, name, "office-new-pass-77"), "the reset was overwritten by the old password"
     assert not has_password(engine, name, old)
+
+
+def test_enabling_an_account_that_is_enabled_ends_no_session(store, app):
+    """`demo-accounts` and a click on Enable ask an active account to be active: nothing changes, and its
+    sessions go on (found by a regression audit: every demo user, or the admin clicking on himself, was
+    logged out)."""
+    engine, accounts = store
+    cookie = client_for(app, accounts["admin"], fresh=True).get_cookie("session").value
+    set_active(engine, accounts["admin"][0], True)
+    assert _client_with(app, cookie).get("/_dash-layout").status_code == 200
