@@ -57,12 +57,16 @@ def to_language(text: str, lang: str) -> str:
 _QUOTED = re.compile(r"(「[^」]*」)")
 
 
-def to_language_keep_quotes(text: str, lang: str) -> str:
-    """A sync reason in the reader's script, its 「quoted」 cell values, sheet and column names as the
-    workbook has them: 「上周三」不是日期 sent the officer looking for a cell that holds 上週三."""
+def to_language_keeping_cell(text: str, lang: str, cell) -> str:
+    """A sync reason in the reader's script, the cell it quotes as the workbook has it: 「上周三」不是日期
+    sent the officer looking for a cell that holds 上週三.  Only the quote of `cell` is kept: the sheet and
+    column names and Excel's menu words it quotes besides are the reader's (「常規」 is 常规 in a Simplified
+    Excel; found by a regression audit)."""
     if lang != "zh-Hans" or not text:
         return text
-    return "".join(part if n % 2 else _t2s.convert(part) for n, part in enumerate(_QUOTED.split(text)))
+    shown = "" if cell is None else str(cell).strip()
+    return "".join(part if n % 2 and shown and part[1:-1].strip() == shown else _t2s.convert(part)
+                   for n, part in enumerate(_QUOTED.split(text)))
 
 
 # "中文 / English", as the sync writes a message both the dashboard and the log read: the first " / " after
@@ -78,4 +82,4 @@ def bilingual_text(text: str | None, lang: str) -> str:
     if lang == "en":
         parts = _BILINGUAL.match(text)
         return parts["en"] if parts else text
-    return to_language_keep_quotes(text, lang)
+    return to_language(text, lang)

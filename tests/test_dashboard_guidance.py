@@ -380,22 +380,29 @@ UNDATED = {"level": "row", "sheet": "應急演練", "row": 3, "row_no": 3, "colu
 
 def test_a_simplified_reason_converts_its_words_but_not_the_quoted_cell(county):
     """The 简 report read 「「上周三」不是日期」 beside a cell holding 上週三 (found by an audit): the officer
-    searching the workbook for 上周三 finds nothing.  The words around the quote are still Simplified."""
-    from dashboard.i18n import bilingual_text, to_language_keep_quotes
+    searching the workbook for 上周三 finds nothing.  The words around the quote are still Simplified, and
+    so are the sheet names and Excel's menu words it quotes besides the cell (a regression audit:
+    缺少工作表「應急演練」…(应急演练), 「常規」 where a Simplified Excel says 常规)."""
+    from dashboard.i18n import bilingual_text, to_language_keeping_cell
     from dashboard.pages import school, upload
 
-    assert to_language_keep_quotes(UNDATED["reason_zh"], "zh-Hans") == "「上週三」不是日期，请写成 2026-03-05 或 2026年3月5日"
-    assert to_language_keep_quotes(UNDATED["reason_zh"], "zh-Hant") == UNDATED["reason_zh"]
+    assert to_language_keeping_cell(UNDATED["reason_zh"], "zh-Hans", "上週三") == "「上週三」不是日期，请写成 2026-03-05 或 2026年3月5日"
+    assert to_language_keeping_cell(UNDATED["reason_zh"], "zh-Hant", "上週三") == UNDATED["reason_zh"]
+    menus = "「一萬元」不是數字；請在「常規」或「數值」格式下填寫「保安人員」表"
+    assert to_language_keeping_cell(menus, "zh-Hans", "一萬元") == "「一萬元」不是数字；请在「常规」或「数值」格式下填写「保安人员」表"
+    assert to_language_keeping_cell(menus, "zh-Hans", None) == "「一万元」不是数字；请在「常规」或「数值」格式下填写「保安人员」表"
     uploaded = page_text(upload.problems_table([UNDATED], "zh-Hans"))
+    missing_sheet = {**UNDATED, "level": "file", "row": None, "row_no": None, "column": None, "value": None,
+                     "reason_zh": "缺少工作表「應急演練」，請按模板補上", "column_key": None}
     state = {"last_run": None, "sources": [{"status": "refused", "loaded_at": None, "rows": 0, "display_name": "S1.xlsx",
-                                            "source_key": "file:S1.xlsx", "message": "「一萬元」不是數字"}],
-             "refused_total": 1, "refused": [UNDATED]}
+                                            "source_key": "file:S1.xlsx", "message": "缺少工作表「應急演練」"}],
+             "refused_total": 2, "refused": [UNDATED, missing_sheet]}
     on_school_page = page_text(school.data_state_view(state, "zh-Hans"))
     for shown in (uploaded, on_school_page):
         assert "「上週三」不是日期，请写成" in shown and "上周三" not in shown
-    assert "「一萬元」不是数字" in on_school_page
+    assert "「應急演練」" not in on_school_page and "缺少工作表「应急演练」，请按模板补上" in on_school_page
     # the audit page's sync messages (a refusal's reasons) alike
-    assert bilingual_text("缺少工作表「應急演練」，請按模板補上", "zh-Hans") == "缺少工作表「應急演練」，请按模板补上"
+    assert bilingual_text("缺少工作表「應急演練」，請按模板補上", "zh-Hans") == "缺少工作表「应急演练」，请按模板补上"
 
 
 # --- 8. the school page names a refused row's sheet and column as the upload report does ----------------

@@ -21,7 +21,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import figures, queries
 from dashboard.access import current_viewer
-from dashboard.i18n import t, to_language, to_language_keep_quotes
+from dashboard.i18n import t, to_language, to_language_keeping_cell
 from dashboard.layout import (
     column_shown,
     grade_label,
@@ -184,7 +184,7 @@ def refused_steps(viewer, state: dict, lang: str):
     # in the order the sync found them (the list is newest first)
     reasons = [_refusal_reason(r, lang) for r in reversed(state["refused"]) if r["level"] == "file"]
     if not reasons:  # the file's problems are past the newest the store lists: the refusal's summary, as stored
-        reasons = [to_language_keep_quotes(src["message"], lang) for src in state["sources"]
+        reasons = [to_language(src["message"], lang) for src in state["sources"]
                    if src["status"] == "refused" and src["message"]]
     reasons = list(dict.fromkeys(reasons))
     parts = [html.Div(t("school.refused_reasons", lang), className="fw-semibold mt-1"),
@@ -205,7 +205,7 @@ def _refusal_reason(row: dict, lang: str) -> str:
     a reason that names its sheet already (缺少工作表「應急演練」) is not told where as well."""
     named = row["sheet"] and f"「{row['sheet']}」" in str(row["reason_zh"])
     where = "" if named else " · ".join(part for part in (sheet_shown(row, lang), column_shown(row, lang)) if part)
-    why = row["reason_en"] if lang == "en" else to_language_keep_quotes(str(row["reason_zh"]), lang)
+    why = row["reason_en"] if lang == "en" else to_language_keeping_cell(str(row["reason_zh"]), lang, row["value"])
     return f"{where}{': ' if lang == 'en' else '：'}{why}" if where else why
 
 
@@ -480,7 +480,7 @@ def data_state_view(state: dict, lang: str):
             html.Span(src["display_name"] or src["source_key"], className="fw-semibold me-2"),
             html.Span(said, className="small text-muted"),
             # The stored reason is Chinese; in English the same reason is in the table below, in English.
-            html.Div(to_language_keep_quotes(src["message"], lang), className="small text-danger")
+            html.Div(to_language(src["message"], lang), className="small text-danger")
             if src["message"] and not en and status != "replaced" else None,
         ], className="mb-1"))
     refused = state["refused"]
@@ -492,7 +492,7 @@ def data_state_view(state: dict, lang: str):
         rows = [{"level": t(levels.get(r["level"], "report.level_row"), lang),
                  "sheet": sheet_shown(r, lang), "row": _row_no(r["row_no"]),
                  "column": column_shown(r, lang), "value": str(r["value"] or ""),
-                 "reason": r["reason_en"] if en else to_language_keep_quotes(str(r["reason_zh"]), lang)}
+                 "reason": r["reason_en"] if en else to_language_keeping_cell(str(r["reason_zh"]), lang, r["value"])}
                 for r in refused]
         columns = [{"field": "level", "headerName": t("report.level", lang), "width": 110},
                    {"field": "sheet", "headerName": t("data.sheet", lang), "width": 120},

@@ -23,7 +23,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.downloads import annotated_path
-from dashboard.i18n import t, to_language_keep_quotes
+from dashboard.i18n import t, to_language_keeping_cell
 from dashboard.layout import (
     T,
     column_shown,
@@ -124,7 +124,7 @@ def problems_table(problems: list[dict], lang: str):
     level_key = {"file": "report.level_file", "note": "report.level_note"}
     rows = [[t(level_key.get(p["level"], "report.level_row"), lang), sheet_shown(p, lang),
              p["row"] or "", column_shown(p, lang), p["value"] or "",
-             p["reason_en"] if english else to_language_keep_quotes(p["reason_zh"], lang)]
+             p["reason_en"] if english else to_language_keeping_cell(p["reason_zh"], lang, p["value"])]
             for p in problems]
     return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
 
