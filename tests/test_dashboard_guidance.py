@@ -496,6 +496,7 @@ def test_a_refused_workbook_puts_its_reasons_and_send_it_again_first_and_no_advi
     # no gains, and no hints in the table, for the records the school did send
     for page, lang in ((own, "zh-Hant"), (bureau, "en")):
         assert find_element(page, "gains-card") is None and t("school.gains_title", lang) not in page_text(page)
+        assert find_element(page, "todo-card") is None  # its drills may be in the refused file (regression audit)
         hints = [row["hint"] for row in school.indicator_rows(indicators, lang) if row["hint"]]
         assert hints and not any(h in page_text(page) for h in hints)
 
@@ -527,3 +528,6 @@ def test_a_disqualified_schools_gains_say_the_grade_stays_fail_and_the_points_ar
     assert line.children == t("school.gains_disqualified", lang, grade=grade)
     assert grade in line.children and find_element(vetoed, "school-gains") is not None
     assert find_element(qualified, "school-gains-disqualified") is None
+    # its card's title does not promise to raise a total that stays 不合格 (regression audit)
+    assert t("school.gains_title_reference", lang) in page_text(vetoed) and t("school.gains_title", lang) not in page_text(vetoed)
+    assert t("school.gains_title", lang) in page_text(qualified)
