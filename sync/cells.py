@@ -41,6 +41,9 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u
                                    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None)
 
 
+INVISIBLE_CHAR = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")  # found by C, not a dict look-up a character
+
+
 def without_invisible(value):
     """`value` with the INVISIBLE characters taken out when it is text; anything else as it is."""
     return value.translate(INVISIBLE) if value.__class__ is str and not value.isascii() else value

@@ -31,6 +31,7 @@ from sync import contract
 from sync.cells import (
     _T2S,
     INVISIBLE,
+    INVISIBLE_CHAR,
     YES_NO_WORDS,
     MergedNumber,
     canon,
@@ -733,11 +734,10 @@ def _under_a_moved_header(spec: contract.Sheet, moved_under: tuple[int, str], he
             f"records in the columns of the header on row {header_row} and delete the header on row {row}")
 
 
-_INVISIBLE_CHAR = re.compile("[" + "".join(map(chr, INVISIBLE)) + "]")
 
 
 def _has_invisible(rows: list[list]) -> bool:
-    return _INVISIBLE_CHAR.search("".join([c for cells in rows for c in cells if c.__class__ is str])) is not None
+    return INVISIBLE_CHAR.search("".join([c for cells in rows for c in cells if c.__class__ is str])) is not None
 
 
 def _after_header_rows(spec: contract.Sheet, grid: list[list], header_idx: int) -> int:

@@ -36,6 +36,7 @@ from operator import itemgetter
 from sync import contract
 from sync.cells import (
     INVISIBLE,
+    INVISIBLE_CHAR,
     canon,
     cell_parser,
     display,
@@ -553,10 +554,10 @@ _TEN_DIGITS = re.compile(r"\d(?:[ \t\u00a0\u3000\-.\u00b7_/()+\u2010-\u2015\u221
 
 
 def _private_kind(text: str) -> tuple[str, str] | None:
-    if not text.isascii():
+    if not text.isascii() and INVISIBLE_CHAR.search(text):
         # As the reader stores it: a zero-width space or a soft hyphen pasted inside a number (from WeChat,
         # a web page) hid it from the check, then was taken out and the number kept (found by an audit).
-        text = text.translate(INVISIBLE)
+        text = INVISIBLE_CHAR.sub("", text)
     if _TEN_DIGITS.search(text) is None:
         return None
     # Full-width digits and brackets (１３８…, （0755）) as a Chinese input method types them.
