@@ -278,7 +278,6 @@ def failed_login_name(engine: Engine, username: str) -> str:
     name = (username or "").strip()[:100]
     if account_exists(engine, name):
         return name
-    # Keyed: a plain hash of a password typed there was one word list away for every reader of the trail.
     return UNKNOWN_NAME_MARK + hmac.new(secret_key().encode(), name.encode("utf-8"), hashlib.sha256).hexdigest()[:10]
 
 
