@@ -321,3 +321,29 @@ def test_at_1366_no_ranking_header_type_grade_or_rank_is_cut_in_any_language(ser
         page.screenshot(path=str(SHOTS / f"ranking-1366-{lang}.png"), full_page=True)
     watch.check()
     context.close()
+
+
+def test_on_a_phone_the_ranking_shows_rank_school_total_and_grade_without_scrolling(server, browser):
+    """A leader's question at a glance: who ranks where with what total and grade.  On a phone the total and
+    grade were a dozen columns to the right, behind a sideways scroll (found by an audit)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    watch = Watch(page)
+    _login(page, server["base"], "bureau")
+    page.wait_for_selector("#ranking-grid .ag-row")
+    page.wait_for_load_state("networkidle")
+    seen = page.evaluate("""() => {
+        const shown = {};
+        for (const id of ['rank_sort', 'name', 'total', 'grade']) {
+            const cell = document.querySelector(`#ranking-grid .ag-row[row-index='0'] .ag-cell[col-id='${id}']`);
+            const r = cell && cell.getBoundingClientRect();
+            shown[id] = !!r && r.width > 20 && r.left >= 0 && r.right <= window.innerWidth + 1
+                ? true : (r ? [Math.round(r.left), Math.round(r.right), Math.round(r.width)] : null);
+        }
+        return shown;
+    }""")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "ranking-390.png"))
+    assert all(v is True for v in seen.values()), seen
+    watch.check()
+    context.close()

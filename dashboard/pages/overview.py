@@ -206,11 +206,20 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
                  "pinned": "left", "sort": "asc", "filter": False},
                 [t("ranking.disqualified", lang), "999"], sorted_first=True),
         {"field": "name", "headerName": t("ranking.school", lang), "headerTooltip": t("ranking.school", lang),
-         "minWidth": 150, "flex": 2, "pinned": "left",
+         # 110 px: on a phone, room beside it for the total and grade (a long name is whole on hover)
+         "minWidth": 110, "flex": 2, "pinned": "left",
          "valueFormatter": {"function": "params.value + (params.data.not_submitted || '')"},
          # a long name with （未提交） may still be cut on a narrow screen: the whole of it on hover
          "tooltipValueGetter": {"function": "params.value + (params.data.not_submitted || '')"},
          "cellClassRules": {"link-cell": "params.data.opens === true", "not-submitted": "!!params.data.not_submitted"}},
+        # Beside the name: on a phone the total and grade a leader opens the page for were a dozen columns to
+        # the right, behind a sideways scroll (found by an audit); the A-G that make it up follow.
+        # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
+        _fitted({"field": "total", "headerName": t("ranking.total", lang), "headerTooltip": t("ranking.total_tip", lang),
+                 "type": "numericColumn", "cellClass": "fw-bold", "valueFormatter": _ONE_DECIMAL}, ["100.0 "]),
+        _fitted({"field": "grade", "headerName": t("ranking.grade", lang), "headerTooltip": t("ranking.grade", lang),
+                 "cellClassRules": {f"grade-{i}": f"params.data.grade_key == {json.dumps(g)}"
+                                    for i, g in enumerate(queries.GRADES)}}, grades),
         _fitted({"field": "type", "headerName": t("ranking.type", lang), "headerTooltip": t("ranking.type", lang)}, types),
         _fitted({"field": "township", "headerName": t("ranking.township", lang),
                  "headerTooltip": t("ranking.township", lang)}, townships),
@@ -226,12 +235,6 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
                  "headerTooltip": t("ranking.deduction_tip", lang), "type": "numericColumn",
                  "valueFormatter": {"function": "params.value ? '−' + Number(params.value).toFixed(1) : '–'"},
                  "cellClassRules": {"text-danger": "params.value > 0"}}, ["−10.0"]),
-        # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
-        _fitted({"field": "total", "headerName": t("ranking.total", lang), "headerTooltip": t("ranking.total_tip", lang),
-                 "type": "numericColumn", "cellClass": "fw-bold", "valueFormatter": _ONE_DECIMAL}, ["100.0 "]),
-        _fitted({"field": "grade", "headerName": t("ranking.grade", lang), "headerTooltip": t("ranking.grade", lang),
-                 "cellClassRules": {f"grade-{i}": f"params.data.grade_key == {json.dumps(g)}"
-                                    for i, g in enumerate(queries.GRADES)}}, grades),
         _fitted({"field": "change", "headerName": t("ranking.change", lang), "headerTooltip": t("ranking.change_tip", lang),
                  "type": "numericColumn",
                  "valueFormatter": {"function": "params.value == null ? '–' : (params.value > 0 ? '▲ ' : params.value < 0 ? '▼ ' : '') + Math.abs(params.value).toFixed(1)"},
