@@ -711,7 +711,7 @@ def test_the_ranking_lists_each_schools_campuses_and_people(app, lang, heading):
         out = overview.render_overview(lang, c.year)
     grid = find_element(out, "ranking-grid")
     headers = [col["headerName"] for col in grid.columnDefs]
-    assert headers[4] == heading  # after type and township
+    assert headers[6] == heading  # after total and grade (beside the name), type and township
     row = next(r for r in grid.rowData if r["school_code"] == c.codes[0])
     assert (row["campus_count"], row["people"]) == (1, 900)  # the fixture's one campus of 900
 
