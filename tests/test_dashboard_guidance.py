@@ -510,7 +510,8 @@ def test_a_school_with_no_workbook_reads_send_it_first_above_its_biggest_gains(c
         sent = find_element(school.render_school_page("zh-Hans", c.year, c.codes[0]), "gains-card")
     body = late.children[1]["props"]["children"]  # the card's body: what comes first, then the gains
     assert body[0].id == "school-gains-send" and body[0].children == t("school.gains_send_workbook", "zh-Hans")
-    assert "首先提交本校工作簿" in body[0].children and body[-1].id == "school-gains"
+    # 學校, not 本校: the bureau reads it too (regression audit)
+    assert "首先提交学校工作簿" in body[0].children and body[-1].id == "school-gains"
     assert find_element(sent, "school-gains-send") is None
 
 
