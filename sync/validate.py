@@ -35,8 +35,6 @@ from operator import itemgetter
 
 from sync import contract
 from sync.cells import (
-    INVISIBLE,
-    INVISIBLE_CHAR,
     canon,
     cell_parser,
     display,
@@ -44,6 +42,7 @@ from sync.cells import (
     parse_code,
     required_missing,
     shortened,
+    without_invisible,
 )
 
 
@@ -554,10 +553,9 @@ _TEN_DIGITS = re.compile(r"\d(?:[ \t\u00a0\u3000\-.\u00b7_/()+\u2010-\u2015\u221
 
 
 def _private_kind(text: str) -> tuple[str, str] | None:
-    if not text.isascii() and INVISIBLE_CHAR.search(text):
-        # As the reader stores it: a zero-width space or a soft hyphen pasted inside a number (from WeChat,
-        # a web page) hid it from the check, then was taken out and the number kept (found by an audit).
-        text = INVISIBLE_CHAR.sub("", text)
+    # As the reader stores it: a zero-width space or a soft hyphen pasted inside a number (from WeChat, a web
+    # page) hid it from the check, then was taken out and the number kept (found by an audit).
+    text = without_invisible(text)
     if _TEN_DIGITS.search(text) is None:
         return None
     # Full-width digits and brackets (１３８…, （0755）) as a Chinese input method types them.
@@ -633,7 +631,7 @@ def _holds_no_number(rows: list[tuple[int, list]], column: int) -> bool:
     return bool(values) and not any(
         _DATE_LIKE.match(found) is None
         for v in values for found in _NUMBER_UNDER_PRIVATE_HEADING.findall(
-            unicodedata.normalize("NFKC", _digits_of(v).translate(INVISIBLE))))
+            unicodedata.normalize("NFKC", without_invisible(_digits_of(v)))))
 
 
 def paperwork_identity_problems(sheet_key: str, sheet_name: str, grid: list[list],
