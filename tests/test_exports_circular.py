@@ -339,3 +339,20 @@ def test_the_word_circular_is_signed_at_the_end_as_an_official_notice_is(results
     assert [p.text for p in paragraphs[-2:]] == ["測試縣教體局", "2027年1月15日"]
     assert all(p.alignment == WD_ALIGN_PARAGRAPH.RIGHT for p in paragraphs[-2:])
     assert "測試縣教體局　2027年1月15日" not in [p.text for p in paragraphs]
+
+
+def test_the_common_problems_rate_rounds_halves_up_and_never_reads_100_percent_below_everyone(circular):
+    """Held-out county 2 (audit): C4 met at 75% by one high school and 50% by the other averages 62.5%,
+    which the circular printed as 62% (Python's round-half-even); the totals round halves up (四捨五入), so
+    63%.  A mean of 99.6% with a school short printed 100% beside "1所學校未完全達標": 99%."""
+    results = [_result("S001", "第一中學", 95.0, "優秀", 1, ratios={"D1": 0.75}),
+               _result("S002", "第二中學", 94.0, "優秀", 2, ratios={"D1": 0.5})]
+    results += [_result(f"S1{n:02d}", f"第{n}小學", 90.0, "優秀", 3) for n in range(249)]
+    results[2]["indicators"]["E3"]["ratio"] = 0.0  # one school of 251 short: E3's mean is 250/251 = 99.6%
+    text = "\n".join(p.text for p in Document(io.BytesIO(exports.circular_docx(results, circular))).paragraphs)
+    assert "D1 演練頻次：全縣平均達標率99%" in text  # (0.75 + 0.5 + 249) / 251 = 99.5%: not 100%
+    assert "E3 保安年齡：全縣平均達標率99%，1所學校未完全達標" in text
+    two = [_result("S001", "第一中學", 95.0, "優秀", 1, ratios={"D1": 0.75}),
+           _result("S002", "第二中學", 94.0, "優秀", 2, ratios={"D1": 0.5})]
+    text = "\n".join(p.text for p in Document(io.BytesIO(exports.circular_docx(two, circular))).paragraphs)
+    assert "D1 演練頻次：全縣平均達標率63%，2所學校未完全達標" in text
