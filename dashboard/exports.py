@@ -348,9 +348,9 @@ def common_problems(results: list[dict], limit: int = 5) -> list[dict]:
 
 
 def percent_met(ratio: float) -> int:
-    """A mean compliance as the circular prints it: a whole percent, halves up as the totals are (62.5% is
-    63%, where Python's format gave 62%), and never 100% for a mean below everyone (99.6% beside
-    "1所學校未完全達標" read 100%; held-out county audit)."""
+    """A share (a mean compliance, schools that drilled) as a whole percent: halves up as the totals are
+    (62.5% is 63%, where Python's format gave 62%), and never 100% below everyone (99.6% beside
+    "1所學校未完全達標" read 100%; held-out county audit).  The circular and the overview print it so."""
     percent = int(round_half_up(ratio * 100, 0))
     return min(percent, 99) if ratio < 1 else percent
 

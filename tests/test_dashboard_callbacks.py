@@ -778,3 +778,17 @@ def test_the_phone_menu_button_says_whether_the_menu_is_open():
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "nav-toggler.n_clicks", "value": 1}]))
     assert layout.toggle_navbar(1, "/", False) == (True, "true")
     assert layout.toggle_navbar(2, "/", True) == (False, "false")
+
+
+def test_the_overviews_drill_share_never_reads_100_percent_while_a_school_has_not_drilled(app):
+    """Held-out county audit: 199 of 200 schools with this month's drill is 99.5%, which the card printed
+    as 100% (format's rounding); the leader reads it as every school.  Halves up as the totals, below 100."""
+    from dashboard.pages import overview
+
+    head = {"schools": 200, "mean": 86.4, "disqualified": 0, "not_submitted": 0, "overdue_hazards": 0,
+            "grades": {"優秀": 200}, "drill_month": "2020-03"}
+    shown = {}
+    for share in (199 / 200, 0.625, 1.0):
+        cards = overview.headline_cards({**head, "drill_share": round(share, 3)}, "zh-Hant")
+        shown[share] = find_element(cards, "stat-overview.drill_share").children
+    assert shown == {199 / 200: "99%", 0.625: "63%", 1.0: "100%"}

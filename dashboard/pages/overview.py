@@ -20,6 +20,7 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import figures, queries
+from dashboard.exports import percent_met
 from dashboard.i18n import t, to_language
 from dashboard.layout import (
     card,
@@ -58,7 +59,8 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
 
 
     mean = "–" if head["mean"] is None else f"{head['mean']:.1f}"
-    share = "–" if head["drill_share"] is None else f"{head['drill_share'] * 100:.0f}%"
+    # halves up, and never 100% while a school has not drilled (199 of 200 read 100%; an audit)
+    share = "–" if head["drill_share"] is None else f"{percent_met(head['drill_share'])}%"
     grades = dbc.Col(dbc.Card(dbc.CardBody([
         html.Div(t("overview.per_grade", lang), className="text-muted small mb-2"),
         grade_strip(head["grades"], lang),
