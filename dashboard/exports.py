@@ -581,9 +581,13 @@ def _set_repeat_header(row) -> None:
 # --- one school's own indicator table ---------------------------------------------
 
 
-def school_table(result: dict) -> pd.DataFrame:
-    """指標, 名稱, 得分, 滿分, 依據條款, 計分依據, 改進建議, 督查評定: one row per indicator of one school."""
+def school_table(result: dict, year: int | None = None) -> pd.DataFrame:
+    """指標, 名稱, 得分, 滿分, 依據條款, 計分依據, 改進建議, 督查評定: one row per indicator of one school.
+
+    For a year already over the 改進建議 stay empty, as on the school page: nothing done now changes it
+    (its 2020 table advised 「下一次演練…：+0.04」; held-out county audit)."""
     indicators = result.get("indicators") or {}
+    advice = year is None or not year_is_over(year)
     rows = [
         {
             "指標": key,
@@ -593,12 +597,17 @@ def school_table(result: dict) -> pd.DataFrame:
             "滿分": None if value.get("max") is None else round(float(value["max"]), 2),
             "依據條款": value.get("clause"),
             "計分依據": "待計（期間未結束）" if value.get("pending") else value.get("detail"),
-            "改進建議": value.get("hint"),
+            "改進建議": value.get("hint") if advice else None,
             "督查評定": None if value.get("assessed_points") is None else value.get("assessed_points"),
         }
         for key, value in sorted(indicators.items())
     ]
     return pd.DataFrame(rows, columns=list(SCHOOL_TABLE_COLUMNS))
+
+
+def year_is_over(year: int) -> bool:
+    """A year before the county's running one: its results stand (the school page says so too)."""
+    return year < county_today().year
 
 
 def school_heading(result: dict, year: int, draft: bool) -> list[str]:
@@ -619,6 +628,8 @@ def school_heading(result: dict, year: int, draft: bool) -> list[str]:
     as_of = result.get("as_of")
     if as_of and not str(as_of).endswith("-12-31"):
         lines.append(f"數據截至 {str(as_of)[:10]}（年度未結束，總分按已可考評的分值折算）")
+    if year_is_over(year):
+        lines.append(f"{year}年度已結束，考評結果以此為準，本表不列改進建議")
     if draft:
         lines.append(f"{DRAFT_MARK}：未經發布的考評結果")
     return lines
@@ -627,7 +638,7 @@ def school_heading(result: dict, year: int, draft: bool) -> list[str]:
 def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
     import xlsxwriter
 
-    table = school_table(result)
+    table = school_table(result, year)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet("指標明細")
@@ -679,7 +690,7 @@ def _wrapped_lines(value, width: int) -> int:
 
 
 def school_csv(result: dict, year: int, draft: bool) -> bytes:
-    table = _text_cells(school_table(result))
+    table = _text_cells(school_table(result, year))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for line in school_heading(result, year, draft):

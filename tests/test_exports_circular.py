@@ -356,3 +356,18 @@ def test_the_common_problems_rate_rounds_halves_up_and_never_reads_100_percent_b
            _result("S002", "第二中學", 94.0, "優秀", 2, ratios={"D1": 0.5})]
     text = "\n".join(p.text for p in Document(io.BytesIO(exports.circular_docx(two, circular))).paragraphs)
     assert "D1 演練頻次：全縣平均達標率63%，2所學校未完全達標" in text
+
+
+def test_a_past_years_school_table_offers_no_ways_to_raise_it(results):
+    """Held-out county audit: 3105's table for 2020 still advised 「下一次演練由各參演班級班主任親自簽到…：+0.04」,
+    as the school page did before an earlier audit hid it there: nothing done now changes a year that is over."""
+    from sync.settings import county_today
+
+    past = county_today().year - 1
+    rows = {r[0]: r for r in _sheet_rows(exports.school_xlsx(results[0], past, draft=False))[2]}
+    assert rows["D1"][6] in (None, "") and rows["E3"][6] in (None, "")
+    assert any(str(r[0]).startswith(f"{past}年度已結束") for r in rows.values())
+    csv_text = exports.school_csv(results[0], past, draft=False).decode("utf-8-sig")
+    assert "raise D1" not in csv_text
+    running = {r[0]: r for r in _sheet_rows(exports.school_xlsx(results[0], past + 1, draft=False))[2]}
+    assert running["D1"][6] == "raise D1"
