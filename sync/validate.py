@@ -159,7 +159,14 @@ UNIQUE_KEYS = {
     # The same finding pasted twice deducted twice (found by an audit): a row the same in every cell.
     "inspections": ("date", "kind", "finding", "deduction", "falsification", "major_incident", "indicator",
                     "assessed_points"),
+    # So did a drill or a lecture pasted twice count twice (a contract audit): D3-D5 are shares of the
+    # drills, C3 of the parent meetings, C4 counts lectures.  Two rows that differ in any cell stand.
+    "drills": tuple(contract.sheet("drills").keys),
+    "education": tuple(contract.sheet("education").keys),
 }
+# Sheets whose rows are told apart by every cell: a duplicate there is the same in every column.
+_WHOLE_ROW_KEYS = frozenset(key for key, unique in UNIQUE_KEYS.items()
+                            if set(unique) >= set(contract.sheet(key).keys) - {"school_code"})
 
 
 def _label(sheet: contract.Sheet, key: str) -> tuple[str, str]:
@@ -391,11 +398,14 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         if not issues and unique:
             ident = tuple(map(_same_words, (rec.get(k) for k in unique))) + ((code,) if ctx.school_code is None else ())
             if ident in seen:
-                key = unique[-1]
-                what = "、".join(_label(sheet, k)[0] for k in unique)
-                what_en = ", ".join(_label(sheet, k)[1] for k in unique)
-                issues.append((key, f"與第{seen[ident]}行重複({what}相同);如是同一條記錄請刪除一行,否則請修改使兩行可區分",
-                               f"duplicates row {seen[ident]} (the same {what_en}); delete one if they are the same "
+                if sheet.key in _WHOLE_ROW_KEYS:  # named at its first cell: the last may well be empty
+                    key, what, what_en = unique[0], "每一列都相同", "the same in every column"
+                else:
+                    key = unique[-1]
+                    what = "、".join(_label(sheet, k)[0] for k in unique) + "相同"
+                    what_en = "the same " + ", ".join(_label(sheet, k)[1] for k in unique)
+                issues.append((key, f"與第{seen[ident]}行重複({what});如是同一條記錄請刪除一行,否則請修改使兩行可區分",
+                               f"duplicates row {seen[ident]} ({what_en}); delete one if they are the same "
                                "record, or correct it so the two can be told apart"))
             else:
                 seen[ident] = raw_row.row_no

@@ -367,6 +367,32 @@ def test_the_same_finding_pasted_twice_is_refused_once_not_deducted_twice(tmp_pa
         ("1001", 1.0), ("1002", 1.0), ("1001", 2.0)]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_drill_or_a_lecture_pasted_twice_is_refused_once_not_counted_twice(tmp_path, fmt):
+    """Found by a contract audit: a row the same as an earlier one in every cell counted twice, as the
+    bureau's finding pasted twice deducted twice.  school_book()'s drills are 12 of 12 classes signed
+    (3-10) and 11 of 12 (4-14): D5 (4.4.4) is 4 x 1/2 = 2.0; the first pasted again made it 4 x 2/3 = 2.67,
+    and one 安全講座 pasted again made C4 (4.3.4) two lectures in the spring semester, 3 x 1 = 3 where one
+    lecture earns 3 x 1/2 = 1.5.  The pasted row is refused (kept, shown), saying so; a row that differs
+    in any cell (the same day's drill at another campus, another lecture that day) stands."""
+    book = school_book()
+    drills, education = book["應急演練"], book["安全教育"]
+    lecture = [date(2026, 3, 20), "安全講座", "防火", "是", 100, 100]
+    drills.insert(2, list(drills[1]))  # row 3: row 2 pasted again
+    drills.append(["2026-03-10", "东区", "消防疏散", "Y", "良好", "12", 12, 600])  # another campus's, that day
+    book["校區"].append(["东区", 100, 10, 0, "是", "是"])
+    education += [lecture, list(lecture), lecture[:2] + ["防溺水"] + lecture[3:]]  # rows 3, 4 (pasted), 5
+    report = check_file(write(fmt, tmp_path / "book", book), registry=REG, today=TODAY)
+    assert not report.refused
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("應急演練", 3, "演練日期"), ("安全教育", 4, "日期")]
+    for p in report.problems:
+        assert p.level == "row" and p.value and "duplicates row" in p.reason_en and "every column" in p.reason_en
+        assert "每一列都相同" in p.reason_zh
+    assert [r["row_no"] for r in report.rows["drills"]] == [2, 4, 5]
+    assert [r["row_no"] for r in report.rows["education"]] == [2, 3, 5]
+    assert {(r["sheet"], r["row_no"]) for r in report.rejected} == {("應急演練", 3), ("安全教育", 4)}
+
+
 def test_two_assessments_of_one_indicator_on_one_day_are_both_kept_and_the_bureau_told_which_counts(tmp_path):
     """rules.md: the latest finding of the year wins; on one day the lower row does, and the bureau is told
     so (found by an audit: A1 3 then A1 0 on 2026-05-01 took 0 without a word).  The same points twice,
