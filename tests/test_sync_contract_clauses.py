@@ -695,6 +695,22 @@ def test_a_guards_campus_not_on_the_campuses_sheet_is_still_refused(tmp_path):
     assert "not listed on the campuses sheet" in p.reason_en
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_guard_is_refused_when_the_campuses_sheet_lists_no_campus_at_all(tmp_path, fmt):
+    """Found by a contract audit: a guard at a campus the 校區 sheet does not list is refused (E1 counts
+    guards per campus, 4.5.1), but with the 校區 sheet left at its header every guard was let in, at a
+    campus counted nowhere, and the school was told nothing.  Each guard row is refused saying the
+    sheet lists no campus yet and what to do."""
+    book = school_book()
+    book["校區"] = book["校區"][:1]
+    report = _check(tmp_path, book, fmt)
+    assert not report.refused and not report.rows.get("guards")
+    assert [(p.level, p.sheet, p.row, p.column, p.value) for p in report.problems] == [
+        ("row", "保安人員", 2, "校區", "本部"), ("row", "保安人員", 3, "校區", "本部")]
+    for p in report.problems:
+        assert "the campuses sheet lists no campus" in p.reason_en and "「校區」表中還沒有任何校區" in p.reason_zh
+
+
 @pytest.mark.parametrize(("renamed", "sheet"), [("附表1 學校概況", "學校概況"), ("第5表 安全辦人員", "安全辦人員"),
                                               ("安全教育2026", "安全教育"), ("安全教育2026年度", "安全教育")])
 def test_a_sheet_named_in_an_offices_own_words_is_read(tmp_path, renamed, sheet):
