@@ -37,6 +37,7 @@ from sync.cells import (
     canon,
     display,
     is_empty,
+    is_placeholder,
     parse_date,
     without_invisible,
 )
@@ -373,6 +374,13 @@ _SIGNER_LABEL = re.compile(
     r"(?:分管|主管)?领导|日期|填表日期|填报日期)(?:\(?(?:签字|签名|签章|盖章)\)?)?:?$")
 # (此頁)以下空白: the form's own "nothing below", wherever on the line it is centred.
 _NOTHING_BELOW = re.compile(r"^[(]?(此页|本页|本表)?以下(空白|无内容|无正文)[)]?$")
+# A line saying the sheet has nothing to record (無, 本校暫無保安人員, 本年度未發現安全隱患), alone on its
+# line where a record would go (found by a contract audit: it was a record refused ten times over, asking
+# for a guard the school does not have).  A name alone (孫保安) stays a record to complete.
+_NOTHING_HELD = re.compile(
+    r"^[(\[【]?(?:本年度|本年|今年|全年|本学年|本学期|上半年|下半年|本月|本季度|本校|本园|本单位|学校|该校|目前|截至目前|至今)*"
+    r"(?:暂时|暂|尚|均|仍)?(?:无|没有|未发现|未发生|未开展|未聘用?|未配备|不涉及)[^\d:]{0,20}[)\]】]?[.。]?$")
+_NOTHING_MAX_LENGTH = 30
 # "單位（蓋章）", "學校(公章)", "校長簽字：": a short line that ends asking for a seal or a signature,
 # and the blank date under it ("2026年  月  日", "年 月 日").
 _SEAL = re.compile(r"\(?(盖章|公章|印章|签字|签名|签章)\)?:?$")
@@ -411,6 +419,8 @@ def _note_kind(text: str) -> tuple[str, int]:
         return "signature", len(plain)
     if _NOTE.match(plain.lstrip("(*※[【")):  # （注：本表每月更新）, ※說明：
         return "note", len(plain)
+    if len(plain) <= _NOTHING_MAX_LENGTH and (_NOTHING_HELD.match(plain) or is_placeholder(plain)):
+        return "nothing", len(plain)
     if _SIGNER_LABEL.match(plain):
         # 校長, 分管領導 alone in a cell: paperwork only on a line of such labels and names (note_kind);
         # anywhere else a value (a hazard's 責任人 is often 校長).
@@ -451,6 +461,8 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
         return "signature"  # 校長 | 王五 | 填表人 | 張三: filled like a record, but labels and names
     if kind == "signer":
         kind = ""
+    if kind == "nothing":
+        return kind if len(filled_cells(cells)) == 1 else None
     if kind == "totals":
         # 小計1 | 2026-04-02 | 南門欄杆 | 設施 ...: a hazard the office numbered so, filled like a record; a
         # totals line (合計 | 2026-11-20 | 全年共發現1項...) is one however it is filled.

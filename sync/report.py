@@ -308,6 +308,9 @@ _SHOWN_NOTES = {
     "long": ("此行只有一段文字,作為備註處理,未作為記錄讀入;如是記錄,請把各項分列填寫",
              "this line holds only one text and was read as a note, not a record; if it is a record, "
              "put each value in its own column"),
+    "nothing": ("此行只寫了沒有可填的內容,未作為記錄讀入;沒有記錄時保留表頭即可,此行可刪除",
+                "this line only says there is nothing to record and was not read as a record; with nothing "
+                "to record, keep just the header (the line may be deleted)"),
     "example": ("此行是表格中的示例行,未作為記錄讀入;填好自己的記錄後可刪除此行",
                 "this is the form's example line and was not read as a record; delete it once your own "
                 "records are in"),

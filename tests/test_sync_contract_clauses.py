@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from sync import contract
 from sync.report import check_file
 from tests.sync_helpers import bureau_book, school_book, write, write_merged, write_xlsx
 
@@ -621,6 +622,29 @@ def test_one_long_text_alone_on_a_line_is_shown_as_a_note_not_read(tmp_path):
     report = _check(tmp_path, book)
     [p] = report.problems
     assert (p.level, p.row) == ("note", 3) and "read as a note" in p.reason_en
+
+
+@pytest.mark.parametrize(("sheet", "line"), [
+    ("保安人員", "本校暫無保安人員"), ("隱患整改", "無"), ("隱患整改", "本年度未發現安全隱患。"), ("安全經費", "（无）"),
+    ("保安培訓", "本学期暂无"), ("護學崗", "/"),
+])
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_line_saying_there_is_nothing_to_record_is_a_note_not_a_record_to_fill_in(tmp_path, fmt, sheet, line):
+    """Found by a contract audit: an office writes 「本校暫無保安人員」 or 「無」 under the header where it has
+    nothing to record, a notes line the contract forgives; it was a record refused ten times over (「校區」
+    必須填寫, 「出生日期」必須填寫 ...), telling the school to fill in a guard it does not have.  It is shown
+    as a note, not read; a name alone stays a record to complete
+    (test_a_short_single_cell_under_the_table_is_a_row_problem_not_a_note)."""
+    book = school_book()
+    book[sheet] = book[sheet][:1] + [[line]]
+    if sheet == "保安人員":
+        book["保安培訓"] = book["保安培訓"][:1]
+    report = _check(tmp_path, book, fmt)
+    [p] = report.problems
+    assert (p.level, p.sheet, p.row, p.value) == ("note", sheet, 2, line)
+    assert "nothing to record" in p.reason_en and "未作為記錄讀入" in p.reason_zh
+    key = next(s.key for s in contract.SCHOOL_SHEETS if s.zh == sheet)
+    assert not report.rejected and not report.rows.get(key)
 
 
 @pytest.mark.parametrize("sheet_name", ["安全經費/2026", "安全經費[2026]"])
