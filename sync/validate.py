@@ -167,6 +167,9 @@ UNIQUE_KEYS = {
 # Sheets whose rows are told apart by every cell: a duplicate there is the same in every column.
 _WHOLE_ROW_KEYS = frozenset(key for key, unique in UNIQUE_KEYS.items()
                             if set(unique) >= set(contract.sheet(key).keys) - {"school_code"})
+# ... extra columns included: a school logging its safety class once per class (班級 in a column of its
+# own) writes rows alike in every contract column, and none of them is a pasted copy.
+_EXTRAS_TELL_APART = frozenset({"drills", "education"})
 
 
 def _label(sheet: contract.Sheet, key: str) -> tuple[str, str]:
@@ -366,6 +369,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     # A workbook's 學校概況 holds one row (more refuses the file); a query's holds one row per school.
     unique = UNIQUE_KEYS.get(sheet.key) if sheet.key != "school" or ctx.school_code is None else None
     seen: dict[tuple, int] = {}
+    read_cols = {col - 1 for col, _header in headers.values()} if sheet.key in _EXTRAS_TELL_APART else None
     stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
     earliest, today = EARLIEST_RECORD, ctx.today
     for raw_row in rows:
@@ -403,6 +407,9 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
             issues.append(("school_code", *_registry_problem(code)))
         if not issues and unique:
             ident = tuple(map(_same_words, (rec.get(k) for k in unique))) + ((code,) if ctx.school_code is None else ())
+            if read_cols is not None and raw_row.row_cells:
+                ident += tuple((i, display(c)) for i, c in enumerate(raw_row.row_cells)
+                               if i not in read_cols and not is_empty(c))
             if ident in seen:
                 if sheet.key in _WHOLE_ROW_KEYS:  # named at its first cell: the last may well be empty
                     key, what, what_en = unique[0], "每一列都相同", "the same in every column"

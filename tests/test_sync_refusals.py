@@ -393,6 +393,22 @@ def test_a_drill_or_a_lecture_pasted_twice_is_refused_once_not_counted_twice(tmp
     assert {(r["sheet"], r["row_no"]) for r in report.rejected} == {("應急演練", 3), ("安全教育", 4)}
 
 
+def test_safety_classes_logged_class_by_class_in_an_extra_column_all_stand(tmp_path):
+    """A school that logs its weekly 安全教育課 once per class, the class in an extra column of its own
+    (班級), writes rows alike in every contract column: they are told apart by that column, and none is
+    refused as another's duplicate (the contract keeps unknown extra columns out of scoring, not out of
+    the row).  Only a row the same in every cell, extra columns included, is a pasted copy."""
+    book = school_book()
+    education = book["安全教育"]
+    education[0] = education[0] + ["班級"]
+    education[1] = education[1] + ["一(1)班"]
+    education += [education[1][:6] + ["一(2)班"], education[1][:6] + ["一(3)班"], list(education[1])]
+    report = check_file(write_xlsx(tmp_path / "book.xlsx", book), registry=REG, today=TODAY)
+    [p] = report.problems
+    assert (p.sheet, p.row) == ("安全教育", 5) and "duplicates row 2" in p.reason_en
+    assert [r["row_no"] for r in report.rows["education"]] == [2, 3, 4]
+
+
 def test_two_assessments_of_one_indicator_on_one_day_are_both_kept_and_the_bureau_told_which_counts(tmp_path):
     """rules.md: the latest finding of the year wins; on one day the lower row does, and the bureau is told
     so (found by an audit: A1 3 then A1 0 on 2026-05-01 took 0 without a word).  The same points twice,
