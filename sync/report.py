@@ -518,8 +518,10 @@ def _school_code_of(report: FileReport, table) -> str | None:
         return None
     rows = table.rows
     if not rows:
-        report.add_file_problem("「學校概況」沒有填寫學校信息", "the school sheet (學校概況) has no row",
-                                sheet=table.sheet.name, sheet_key="school")
+        report.add_file_problem(
+            "「學校概況」沒有填寫學校信息;請在表頭下填寫本校一行(學校代碼、學校名稱、學校類別、所屬鄉鎮、寄宿制)",
+            "the school sheet (學校概況) has no row; fill in the school's row under the header (school code, "
+            "name, type, township, boarding)", sheet=table.sheet.name, sheet_key="school")
         return None
     if len(rows) > 1:
         report.add_file_problem(
@@ -530,8 +532,10 @@ def _school_code_of(report: FileReport, table) -> str | None:
         )
     raw = rows[0].cells.get("school_code")
     if is_empty(raw):
-        report.add_file_problem("「學校概況」沒有填寫學校代碼", "the school code is missing on the school sheet",
-                                sheet=table.sheet.name, row=rows[0].row_no, column="學校代碼", sheet_key="school")
+        report.add_file_problem(
+            "「學校概況」沒有填寫學校代碼;請填寫教育局學校名冊中本校的代碼",
+            "the school code is missing on the school sheet; fill in the school code the bureau's registry "
+            "gives the school", sheet=table.sheet.name, row=rows[0].row_no, column="學校代碼", sheet_key="school")
         return None
     code, problem = parse_code(raw)
     if problem is not None:
@@ -570,8 +574,11 @@ def _check_school(report, tables, registry, today, maxima):
         }
     for spec in contract.SCHOOL_SHEETS:
         if spec.key in tables:
-            _add(report, spec, tables[spec.key], validate_rows(
-                spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name, tables[spec.key].headers))
+            result = validate_rows(spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name,
+                                   tables[spec.key].headers)
+            if spec.key == "school" and code is None:  # the missing code is the file's problem, said once
+                result.problems = [p for p in result.problems if p.column_key != "school_code"]
+            _add(report, spec, tables[spec.key], result)
     if "guard_training" in tables and "guards" in tables:
         report.problems.extend(_training_of_nobody(report, tables["guard_training"]))
     if "education" in tables:

@@ -148,6 +148,20 @@ def test_a_missing_school_code_refuses_the_file(tmp_path):
     assert report.refused and "school code is missing" in report.file_problems[0].reason_en
 
 
+def test_a_missing_school_code_or_school_row_is_said_once_with_what_to_do(tmp_path):
+    """A contract audit: the blank code was said twice (the file's problem, and again as the row's
+    「學校代碼」必須填寫), and neither that nor an empty 學校概況 said what to fill in."""
+    book = school_book()
+    book["學校概況"][1][0] = None
+    [p] = _check(tmp_path, book).problems
+    assert (p.level, p.sheet, p.row, p.column) == ("file", "學校概況", 2, "學校代碼")
+    assert "fill in the school code the bureau's registry" in p.reason_en and "請填寫" in p.reason_zh
+    book["學校概況"] = book["學校概況"][:1]
+    [p] = _check(tmp_path, book).problems
+    assert (p.level, p.sheet) == ("file", "學校概況")
+    assert "fill in the school's row under the header" in p.reason_en and "請在表頭下" in p.reason_zh
+
+
 def test_an_unregistered_school_is_refused(tmp_path):
     report = _check(tmp_path, school_book("9999"))
     assert report.refused
