@@ -226,9 +226,13 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
     visible = {k for k, sh in chosen.items() if sh.visible}
     kinds = visible if visible & {"registry", "school"} else set(chosen)
     if "registry" in kinds and "school" in kinds:
+        registry, school = chosen["registry"].name, chosen["school"].name
         report.add_file_problem(
-            "同一文件中既有「學校名冊」又有「學校概況」,無法判斷是學校工作簿還是教育局工作簿",
-            "the file has both a school registry and a school sheet; it cannot be both a school's and the bureau's",
+            f"同一文件中既有學校名冊「{registry}」又有學校概況「{school}」,無法判斷是學校工作簿還是教育局工作簿;"
+            f"學校的工作簿請刪除「{registry}」表,教育局的工作簿請刪除「{school}」表",
+            f"the file has both a school registry ('{registry}') and a school sheet ('{school}'); it cannot be both "
+            f"a school's and the bureau's: in a school's workbook delete the '{registry}' sheet, in the bureau's "
+            f"the '{school}' sheet",
         )
         return report
     if "registry" in kinds:

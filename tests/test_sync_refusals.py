@@ -47,6 +47,16 @@ def test_a_workbook_without_contract_sheets_is_not_a_safeschool_workbook(tmp_pat
     assert "Sheet1" in report.problems[0].reason_zh
 
 
+def test_a_workbook_of_both_kinds_names_the_two_sheets_and_what_to_delete(tmp_path):
+    """A contract audit: a school that copied the bureau's 學校名冊 into its workbook was told only that
+    the file cannot be both kinds, not which sheets (as it spelled them) nor what to do."""
+    book = school_book()
+    book["学校名册"] = bureau_book(("1001",))["學校名冊"]
+    [p] = _check(tmp_path, book).problems
+    assert p.level == "file" and "学校名册" in p.reason_zh and "學校概況" in p.reason_zh
+    assert "delete the '学校名册' sheet" in p.reason_en and "'學校概況'" in p.reason_en
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
 def test_a_missing_sheet_refuses_the_file(tmp_path, fmt):
     book = school_book()
