@@ -221,8 +221,11 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
     elif sheet_key == "agreements":
         pair("staff_total", "signed", "已簽訂人數不能多於教職工總數", "staff who signed cannot exceed staff in total")
         year = rec.get("year")
-        if year is not None and not (EARLIEST_RECORD.year <= year <= ctx.today.year + 1):
-            out.append(("year", f"年度「{year}」不合理", f"year '{year}' is not plausible"))
+        first, last = EARLIEST_RECORD.year, ctx.today.year + 1
+        if year is not None and not (first <= year <= last):
+            out.append(("year", f"年度「{year}」不合理,應在{first}年至{last}年之間,請填寫責任書簽訂的年度",
+                        f"year '{year}' is not plausible: expected {first} to {last}, the year the agreements "
+                        "were signed for"))
     elif sheet_key == "campuses":
         pair("students", "boarders", "寄宿生數不能多於在校學生數", "boarders cannot exceed students")
     if sheet_key in ("guards", "office_staff", "guard_training"):

@@ -243,6 +243,16 @@ def test_a_bad_cell_refuses_its_row_with_where_and_why(tmp_path, sheet, row_patc
     assert 2 not in accepted_rows
 
 
+@pytest.mark.parametrize("year", [1999, 2028])
+def test_an_agreements_year_out_of_range_says_the_range(tmp_path, year):
+    """A contract audit: 「年度「2028」不合理」 said neither which years are accepted nor what to write."""
+    book = school_book()
+    book["責任書"][1][0] = year
+    p = _only_row_problem(_check(tmp_path, book))
+    assert (p.sheet, p.row, p.column, p.value) == ("責任書", 2, "年度", str(year))
+    assert "expected 2000 to 2027" in p.reason_en and "2000年至2027年" in p.reason_zh
+
+
 @pytest.mark.parametrize("sheet,row_patch,said", [
     ("保安人員", {5: date(2023, 1, 1)}, "離崗日期早於上崗日期"),
     ("保安培訓", {1: date(2026, 3, 10), 2: date(2026, 3, 1)}, "結束日期早於開始日期"),
