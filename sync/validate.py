@@ -239,7 +239,12 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
         birth, start = rec.get("birth_date"), rec.get("start_date")
         if birth and start:
             age = _age_on(birth, start)
-            if not GUARD_AGE[0] <= age <= GUARD_AGE[1]:
+            if start < birth:
+                out.append(("birth_date",
+                            f"上崗日期{start.isoformat()}早於出生日期{birth.isoformat()},請核對這兩個日期",
+                            f"the start date {start.isoformat()} is before the birth date {birth.isoformat()}; "
+                            "check the two dates"))
+            elif not GUARD_AGE[0] <= age <= GUARD_AGE[1]:
                 out.append((
                     "birth_date",
                     f"按出生日期,上崗時年齡為{age}歲,不合理(應在{GUARD_AGE[0]}–{GUARD_AGE[1]}歲之間)",

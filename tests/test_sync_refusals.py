@@ -243,6 +243,16 @@ def test_a_bad_cell_refuses_its_row_with_where_and_why(tmp_path, sheet, row_patc
     assert 2 not in accepted_rows
 
 
+def test_a_guards_start_before_his_birth_says_so_not_a_negative_age(tmp_path):
+    """A contract audit: 上崗日期 1960-01-01 with 出生日期 1975-05-01 was "makes the guard -16"."""
+    book = school_book()
+    book["保安人員"][1][4] = date(1960, 1, 1)
+    p = _only_row_problem(_check(tmp_path, book))
+    assert (p.sheet, p.row, p.column) == ("保安人員", 2, "出生日期") and "-16" not in p.reason_en + p.reason_zh
+    assert "start date 1960-01-01 is before the birth date 1975-05-01" in p.reason_en
+    assert "上崗日期1960-01-01早於出生日期1975-05-01" in p.reason_zh
+
+
 @pytest.mark.parametrize("year", [1999, 2028])
 def test_an_agreements_year_out_of_range_says_the_range(tmp_path, year):
     """A contract audit: 「年度「2028」不合理」 said neither which years are accepted nor what to write."""
