@@ -164,11 +164,9 @@ UNIQUE_KEYS = {
     "drills": tuple(contract.sheet("drills").keys),
     "education": tuple(contract.sheet("education").keys),
 }
-# Sheets whose rows are told apart by every cell: a duplicate there is the same in every column.
-_WHOLE_ROW_KEYS = frozenset(key for key, unique in UNIQUE_KEYS.items()
-                            if set(unique) >= set(contract.sheet(key).keys) - {"school_code"})
-# ... extra columns included: a school logging its safety class once per class (班級 in a column of its
-# own) writes rows alike in every contract column, and none of them is a pasted copy.
+# Sheets whose rows are told apart by every cell, extra columns included: a duplicate there is the same
+# in every column.  A school logging its safety class once per class (班級 in a column of its own) writes
+# rows alike in every contract column, and none of them is a pasted copy.
 _EXTRAS_TELL_APART = frozenset({"drills", "education"})
 
 
@@ -419,7 +417,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
                 ident += tuple((i, display(c)) for i, c in enumerate(raw_row.row_cells)
                                if i not in read_cols and not is_empty(c))
             if ident in seen:
-                if sheet.key in _WHOLE_ROW_KEYS:  # named at its first cell: the last may well be empty
+                if sheet.key in _EXTRAS_TELL_APART:  # named at its first cell: the last may well be empty
                     key, what, what_en = unique[0], "每一列都相同", "the same in every column"
                 else:
                     key = unique[-1]

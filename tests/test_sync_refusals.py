@@ -407,6 +407,8 @@ def test_the_same_finding_pasted_twice_is_refused_once_not_deducted_twice(tmp_pa
     report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
     [p] = report.row_problems
     assert (p.sheet, p.row) == ("督查記錄", 3) and "duplicates row 2" in p.reason_en
+    # its own columns named (a column of the bureau's own beside them does not tell two findings apart)
+    assert "the same date, kind, finding, deduction" in p.reason_en and "every column" not in p.reason_en
     assert [(r["school_code"], r["deduction"]) for r in report.rows["inspections"]] == [
         ("1001", 1.0), ("1002", 1.0), ("1001", 2.0)]
 
