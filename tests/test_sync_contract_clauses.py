@@ -558,13 +558,16 @@ def test_a_file_replaced_while_the_run_reads_it_is_not_loaded_and_keeps_its_reco
     upgrade(engine)
     assert load.run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY).status == "ok"
     write_xlsx(box / "1001.xlsx", school_book("1001", campus="三部"))
-    real = load.safe_check
+    real = load._check_many
 
-    def replaced_meanwhile(path, name, *args):
-        write_xlsx(box / "1001.xlsx", school_book("1002", campus="二部"))  # saved over, mid-run
-        return real(path, name, *args)
+    def replaced_meanwhile(*args, **kwargs):
+        # Saved over after the run hashed and planned it, before its worker reads it.  Patched here, in
+        # this process: a worker started by a fork server (any thread left running by an earlier test)
+        # would not see a patch of safe_check, and the file was then never replaced (a flaky failure).
+        write_xlsx(box / "1001.xlsx", school_book("1002", campus="二部"))
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(load, "safe_check", replaced_meanwhile)
+    monkeypatch.setattr(load, "_check_many", replaced_meanwhile)
     summary = load.run_sync(engine, box, sql_sources=[], recompute=False, today=TODAY, workers=1)
     [outcome] = [o for o in summary.sources if o.source_key == "file:1001.xlsx"]
     assert outcome.action == "refused" and "changed while it was being read" in outcome.message
