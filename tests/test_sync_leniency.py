@@ -204,7 +204,8 @@ def test_counts_that_are_not_non_negative_whole_numbers(raw, word):
 
 
 @pytest.mark.parametrize("raw,expected", [("1,200.50", 1200.5), ("¥300", 300.0), ("３００元", 300.0), (99.99, 99.99),
-                                          ("-0", 0.0), ("－０.00", 0.0), (-0.0, 0.0)])
+                                          ("-0", 0.0), ("－０.00", 0.0), (-0.0, 0.0),
+                                          ("100.", 100.0), ("1,200.", 1200.0)])  # a point typed, no cents: as a count's 600.
 def test_amounts(raw, expected):
     amount, problem = cells.parse_money(raw)
     assert (amount, problem) == (expected, None) and str(amount) == str(expected)  # -0.0 == 0.0, but shows '-0.0'
