@@ -320,13 +320,13 @@ def not_applicable_marks(indicator: str, points: float, school_type: str | None)
 
 def registered_code(code: str | None, registry: set[str] | None) -> str | None:
     """The registry's spelling of `code`: itself when registered, else the one registered code that
-    differs only by leading zeros (Excel turns a typed 0123 into the number 123), else `code`.
+    differs only by leading zeros (Excel turns a typed 0123 into the number 123) or, for a code with
+    letters, only by their case (hz001 for HZ001, as an input method left it), else `code`.
 
     Two registered codes that both fit (0123, 00123) leave `code` as it is: that is not guessed."""
-    if code is None or not registry or code in registry or not code.isdigit():
+    if code is None or not registry or code in registry:
         return code
-    bare = code.lstrip("0")
-    fits = [c for c in _zero_padded(registry).get(bare, ())]
+    fits = _loose_spellings(registry).get(_loose(code), ())
     return fits[0] if len(fits) == 1 else code
 
 
@@ -344,20 +344,24 @@ def zero_dropped(codes) -> dict[str, str]:
             for short, long in [sorted(forms, key=len)]}
 
 
-_PADDED_CACHE: dict[int, tuple[set, dict[str, list[str]]]] = {}
+def _loose(code: str) -> str:
+    return code.lstrip("0") if code.isdigit() else code.casefold()
 
 
-def _zero_padded(registry: set[str]) -> dict[str, list[str]]:
-    """Registered codes by their digits without leading zeros (cached for the registry object)."""
-    hit = _PADDED_CACHE.get(id(registry))
+_LOOSE_CACHE: dict[int, tuple[set, dict[str, list[str]]]] = {}
+
+
+def _loose_spellings(registry: set[str]) -> dict[str, list[str]]:
+    """Registered codes by their digits without leading zeros, or their letters in one case (cached for
+    the registry object)."""
+    hit = _LOOSE_CACHE.get(id(registry))
     if hit is not None and hit[0] is registry:
         return hit[1]
     index: dict[str, list[str]] = {}
     for c in registry:
-        if c.isdigit():
-            index.setdefault(c.lstrip("0"), []).append(c)
-    _PADDED_CACHE.clear()
-    _PADDED_CACHE[id(registry)] = (registry, index)
+        index.setdefault(_loose(c), []).append(c)
+    _LOOSE_CACHE.clear()
+    _LOOSE_CACHE[id(registry)] = (registry, index)
     return index
 
 

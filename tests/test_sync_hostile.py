@@ -808,6 +808,20 @@ def test_a_school_code_as_people_keep_its_zeros_is_the_registered_code(tmp_path,
     assert not report.refused and report.school_code == "0123", _lines(report)
 
 
+@pytest.mark.parametrize("typed", ["hz001", "Hz001", " ｈｚ００１ "])
+def test_a_school_code_in_another_letter_case_is_the_registered_code(tmp_path, typed):
+    """Found by a contract audit: hz001 for the registry's HZ001 was refused as unregistered."""
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", school_book(code=typed)), registry={"HZ001", "HZ002"},
+                        today=TODAY)
+    assert not report.refused and report.school_code == "HZ001", _lines(report)
+
+
+def test_two_registered_codes_told_apart_by_case_alone_are_not_guessed(tmp_path):
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", school_book(code="hz001")), registry={"HZ001", "hZ001"},
+                        today=TODAY)
+    assert report.refused and "hz001" in " ".join(p.reason_en for p in report.file_problems)
+
+
 @pytest.mark.parametrize("first", ["示例", "例：", "（示例）2026-03-01", "样例"])
 def test_an_example_row_left_from_a_form_is_a_note(tmp_path, first):
     book = school_book()
