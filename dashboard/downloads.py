@@ -6,7 +6,7 @@ however the URL is written, and only the bureau (admin, leader) gets the
 circular.  The gate in dashboard.access already answers 401 to anyone not
 logged in; the checks here are the second line and hold even without it.
 
-`circular_results` and `school_result` are shared with `safeschool export`.
+`circular_results` and `school_export` are shared with `safeschool export`.
 """
 
 from __future__ import annotations
@@ -53,10 +53,15 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
 
 
 def school_result(engine: Engine, year: int, school_code: str, draft: bool) -> dict:
-    results, _ = circular_results(engine, year, draft)
+    return school_export(engine, year, school_code, draft)[0]
+
+
+def school_export(engine: Engine, year: int, school_code: str, draft: bool) -> tuple[dict, exports.Circular]:
+    """A school's result and the publication (or draft) it comes from, which its table names."""
+    results, circular = circular_results(engine, year, draft)
     for result in results:
         if result.get("school_code") == school_code:
-            return result
+            return result, circular
     raise UserError(f"no {year} result for school {school_code}", zh=f"{year}年度沒有學校 {school_code} 的考評結果")
 
 
@@ -206,10 +211,10 @@ def install_downloads(server, engine_getter=None) -> None:
             return refused
         draft = draft_asked()
         try:
-            result = school_result(engine_of(), year, code, draft)
+            result, circular = school_export(engine_of(), year, code, draft)
         except UserError as err:
             return refuse(404, err.zh or str(err), str(err))
-        data = exports.school_bytes(result, year, draft, fmt)
+        data = exports.school_bytes(result, year, draft, fmt, circular)
         audit.record(engine_of(), viewer.username, "export", code,
                      {"what": "school", "year": year, "format": fmt, "draft": draft})
         return attachment(data, exports.file_name(year, draft, fmt, code), exports.FORMATS[fmt])

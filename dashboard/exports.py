@@ -105,6 +105,19 @@ class Circular:
         return f"更正：本通報為第{self.version}版，替代{before}發布的第{self.version - 1}版，以本版為準"
 
     @property
+    def published_line(self) -> str:
+        """A school's own table says which publication its figures are: a school holding the first
+        version's table could not tell it from the second's (an audit of the circulated files)."""
+        if self.draft:
+            return ""
+        day = f"{self.issued.year}年{self.issued.month}月{self.issued.day}日"
+        if self.version <= 1:
+            return f"{self.issuer}{day}發布的考評結果"
+        before = f"{self.replaces.year}年{self.replaces.month}月{self.replaces.day}日" if self.replaces else "此前"
+        return (f"{self.issuer}{day}發布的第{self.version}版考評結果"
+                f"（更正{before}發布的第{self.version - 1}版，以本版為準）")
+
+    @property
     def date_line(self) -> str:
         return f"{self.issuer}　{self.issued.year}年{self.issued.month}月{self.issued.day}日"
 
@@ -610,7 +623,8 @@ def year_is_over(year: int) -> bool:
     return year < county_today().year
 
 
-def school_heading(result: dict, year: int, draft: bool) -> list[str]:
+def school_heading(result: dict, year: int, draft: bool, circular: Circular | None = None) -> list[str]:
+    """The lines above a school's own table; `circular`: the publication (or draft) its result comes from."""
     rank = result.get("rank")
     if not result.get("qualified", True):
         place = f"{DISQUALIFIED}（{result['veto']}）" if result.get("veto") else DISQUALIFIED
@@ -624,6 +638,8 @@ def school_heading(result: dict, year: int, draft: bool) -> list[str]:
         f"總分 {'' if total is None else f'{float(total):.1f}'}　等次 {result.get('grade')}　{place}　"
         f"督查扣分 {float(result.get('deduction') or 0):.1f}",
     ]
+    if circular is not None and not draft and circular.published_line:
+        lines.append(circular.published_line)
     lines.append("各指標得分保留兩位小數；總分按未經四捨五入的得分合計、減督查扣分後保留一位小數，與本表得分之和可能略有出入")
     as_of = result.get("as_of")
     if as_of and not str(as_of).endswith("-12-31"):
@@ -635,7 +651,7 @@ def school_heading(result: dict, year: int, draft: bool) -> list[str]:
     return lines
 
 
-def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
+def school_xlsx(result: dict, year: int, draft: bool, circular: Circular | None = None) -> bytes:
     import xlsxwriter
 
     table = school_table(result, year)
@@ -646,7 +662,7 @@ def school_xlsx(result: dict, year: int, draft: bool) -> bytes:
     bold = book.add_format({**base, "bold": True, "font_size": 12, "text_wrap": False})
     header = book.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9E1F2"})
     cell = book.add_format({**base, "border": 1})
-    lines = school_heading(result, year, draft)
+    lines = school_heading(result, year, draft, circular)
     for row, line in enumerate(lines):
         sheet.write_string(row, 0, line, bold)
     start = len(lines) + 1
@@ -689,11 +705,11 @@ def _wrapped_lines(value, width: int) -> int:
     return lines
 
 
-def school_csv(result: dict, year: int, draft: bool) -> bytes:
+def school_csv(result: dict, year: int, draft: bool, circular: Circular | None = None) -> bytes:
     table = _text_cells(school_table(result, year))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    for line in school_heading(result, year, draft):
+    for line in school_heading(result, year, draft, circular):
         writer.writerow([neutralise(line)])
     writer.writerow(table.columns)
     for row in table.itertuples(index=False):
@@ -713,9 +729,9 @@ def circular_bytes(results: list[dict], circular: Circular, fmt: str) -> bytes:
     return builders[fmt](results, circular)
 
 
-def school_bytes(result: dict, year: int, draft: bool, fmt: str) -> bytes:
+def school_bytes(result: dict, year: int, draft: bool, fmt: str, circular: Circular | None = None) -> bytes:
     builders = {"xlsx": school_xlsx, "csv": school_csv}
-    return builders[fmt](result, year, draft)
+    return builders[fmt](result, year, draft, circular)
 
 
 def file_name(year: int, draft: bool, fmt: str, school_code: str | None = None) -> str:

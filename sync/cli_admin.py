@@ -139,7 +139,7 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
 def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None) -> None:
     """Write the circular (通報) of a year, or one school's indicator table."""
     from dashboard import audit, exports
-    from dashboard.downloads import circular_results, school_result
+    from dashboard.downloads import circular_results, school_export
     from sync.cli_scores import plausible_year
     from sync.settings import PLACEHOLDER_ISSUER
 
@@ -160,7 +160,8 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         if fmt == "docx":
             raise UserError("a school's indicator table is exported as xlsx or csv, not docx",
                             zh="學校的指標表只能導出為 xlsx 或 csv,不能導出為 docx")
-        data = exports.school_bytes(school_result(engine, year, school_code, draft), year, draft, fmt)
+        result, circular = school_export(engine, year, school_code, draft)
+        data = exports.school_bytes(result, year, draft, fmt, circular)
         what = f"the {year} indicator table of {school_code}"
     else:
         results, circular = circular_results(engine, year, draft)

@@ -371,3 +371,24 @@ def test_a_past_years_school_table_offers_no_ways_to_raise_it(results):
     assert "raise D1" not in csv_text
     running = {r[0]: r for r in _sheet_rows(exports.school_xlsx(results[0], past + 1, draft=False))[2]}
     assert running["D1"][6] == "raise D1"
+
+
+# ---------------------------------------------------------------- found by an audit of the circulated files
+
+
+def test_a_schools_own_table_names_the_publication_its_figures_are(results):
+    """A school holding the table of the first publication could not tell it from the second's (the
+    circular says 更正 under its title; the school's table said nothing of which result it was)."""
+    first = Circular(year=2026, issued=date(2027, 1, 15), issuer="測試縣教體局")
+    second = Circular(year=2026, issued=date(2027, 2, 3), issuer="測試縣教體局", version=2, replaces=date(2027, 1, 15))
+    assert "測試縣教體局2027年1月15日發布的考評結果" in exports.school_heading(results[0], 2026, False, first)
+    lines = exports.school_heading(results[0], 2026, False, second)
+    assert "測試縣教體局2027年2月3日發布的第2版考評結果（更正2027年1月15日發布的第1版，以本版為準）" in lines
+    for fmt in ("xlsx", "csv"):
+        data = exports.school_bytes(results[0], 2026, False, fmt, second)
+        text = (data.decode("utf-8-sig") if fmt == "csv"
+                else " ".join(str(c) for row in _sheet_rows(data)[2] for c in row if c))
+        assert "發布的第2版考評結果" in text
+    # a draft is no publication: it says 草稿, not a date it was never published on
+    draft = Circular(year=2026, draft=True, issued=date(2027, 2, 3), issuer="測試縣教體局")
+    assert not any("日發布" in line for line in exports.school_heading(results[0], 2026, True, draft))

@@ -249,6 +249,37 @@ def test_a_republished_circular_says_it_corrects_the_first(store, tmp_path, fmt)
     assert f"更正：本通報為第2版，替代{day.year}年{day.month}月{day.day}日發布的第1版，以本版為準" in text_of(second)
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_schools_table_of_a_republished_year_says_which_publication_it_is(store, tmp_path, fmt):
+    """An audit of the circulated files: the circular of a second publication says 更正 under its title, but
+    a school's own table said nothing of which publication it was (the first version's and the second's
+    read alike); it now names the publication's day and version, from the same publication as the circular."""
+    import openpyxl
+
+    from sync.results import list_publications
+
+    def text_of(path) -> str:
+        if fmt == "xlsx":
+            return " ".join(str(c.value) for row in openpyxl.load_workbook(path).worksheets[0].iter_rows()
+                            for c in row if c.value)
+        return path.read_text(encoding="utf-8-sig")
+
+    assert run("rescore", "--year", str(Y)).exit_code == 0
+    assert run("publish", "--year", str(Y)).exit_code == 0
+    first = tmp_path / f"first.{fmt}"
+    assert run("export", "--year", str(Y), "--format", fmt, "--school", "S2", "--out", str(first)).exit_code == 0
+    day = list_publications(store, Y)[0]["published_at"]
+    said = f"{day.year}年{day.month}月{day.day}日發布的考評結果"
+    assert said in text_of(first) and "第2版" not in text_of(first)
+    assert run("publish", "--year", str(Y), "--force").exit_code == 0
+    second = tmp_path / f"second.{fmt}"
+    assert run("export", "--year", str(Y), "--format", fmt, "--school", "S2", "--out", str(second)).exit_code == 0
+    assert f"第2版考評結果（更正{day.year}年{day.month}月{day.day}日發布的第1版，以本版為準）" in text_of(second)
+    draft = tmp_path / f"draft.{fmt}"
+    assert run("export", "--year", str(Y), "--format", fmt, "--school", "S2", "--draft", "--out", str(draft)).exit_code == 0
+    assert "日發布" not in text_of(draft) and "草稿" in text_of(draft)
+
+
 def test_explain_folds_long_chinese_details_and_hints_rather_than_cutting_them_off():
     """An audit: rich cut a Chinese detail or hint at the console's width with "…" (an E6 hint lost its
     「：+0.7」, a C2 detail its missing weeks); Chinese has no spaces to wrap at, so a cell folds instead."""
