@@ -392,3 +392,23 @@ def test_a_schools_own_table_names_the_publication_its_figures_are(results):
     # a draft is no publication: it says 草稿, not a date it was never published on
     draft = Circular(year=2026, draft=True, issued=date(2027, 2, 3), issuer="測試縣教體局")
     assert not any("日發布" in line for line in exports.school_heading(results[0], 2026, True, draft))
+
+
+def test_the_word_circulars_short_words_do_not_break_inside_their_columns(circular):
+    """Printed, 取消資格 broke as 取消資/格 in 排名, and 九年一貫制 and 完全中學 as 九年一/貫制 and 完全中/學
+    in 類別 (A4 landscape, 9 pt; an audit of the circulated files)."""
+    results = [_result("S001", "第一學校", 95.0, "優秀", 1, kind="九年一貫制"),
+               _result("S002", "第二學校", 85.0, "良好", 2, kind="完全中學"),
+               _result("S009", "第九學校", 88.0, "不合格", None, qualified=False)]
+    table = Document(io.BytesIO(exports.circular_docx(results, circular))).tables[0]
+    header = [c.text for c in table.rows[0].cells]
+
+    def needs(text: str) -> float:  # a 9-pt Chinese character is 9 pt wide; the cell's margins are 0.19 cm a side
+        return len(text) * 9 * 2.54 / 72 + 2 * 0.19
+
+    for row in table.rows[1:]:
+        for name, cell, column in zip(header, row.cells, table.columns, strict=True):
+            if name in ("類別", "鄉鎮", "等次", "排名"):
+                # Word reads the cell's width, LibreOffice the table grid's: both
+                assert min(cell.width.cm, column.width.cm) >= needs(cell.text), (name, cell.text)
+    assert sum(column.width.cm for column in table.columns) <= 29.7 - 2 * 2.0  # A4 landscape between margins
