@@ -389,6 +389,10 @@ def _set_style_font(style, name: str, size: float | None = None) -> None:
     style.font.name = LATIN_FONT
     fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
     fonts.set(qn("w:eastAsia"), name)
+    # A theme font in the same element wins over a named one (python-docx's headings carry majorEastAsia):
+    # without this, what the office types under a heading in Word is in the theme's font, not 黑体.
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
     if size:
         style.font.size = Pt(size)
 

@@ -412,3 +412,15 @@ def test_the_word_circulars_short_words_do_not_break_inside_their_columns(circul
                 # Word reads the cell's width, LibreOffice the table grid's: both
                 assert min(cell.width.cm, column.width.cm) >= needs(cell.text), (name, cell.text)
     assert sum(column.width.cm for column in table.columns) <= 29.7 - 2 * 2.0  # A4 landscape between margins
+
+
+def test_the_word_circulars_styles_name_their_chinese_font_without_a_theme_font_over_it(results, circular):
+    """Word takes a theme font over a named one in the same w:rFonts (ECMA-376 17.3.2.26): the headings' style
+    said 黑体 beside python-docx's majorEastAsia, so a heading the office types in Word was in the theme's
+    font, not 黑体 (an audit of the circulated files)."""
+    document = Document(io.BytesIO(exports.circular_docx(results, circular)))
+    for name, font in (("Normal", exports.BODY_FONT), ("Heading 1", exports.HEADING_FONT),
+                       ("Heading 2", exports.HEADING_FONT)):
+        fonts = document.styles[name].element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == font
+        assert not [key for key in fonts.attrib if key.endswith("Theme") or key.endswith("theme")], name
