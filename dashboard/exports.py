@@ -193,7 +193,8 @@ def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:
             "qualified": [bool(r.get("qualified", True)) for r in results],
             "rank_value": [r.get("rank") for r in results],
             "總分": [r.get("total") for r in results],
-            "督查扣分": [float(r.get("deduction") or 0.0) for r in results],
+            # halves up to one decimal, as the dashboard's ranking shows it (0.25 printed 0.2 in Word, 0.25 in CSV)
+            "督查扣分": [_half_up(r.get("deduction") or 0.0) for r in results],
             "等次": [r.get("grade") for r in results],
             **{circular.area_header(a): [_area_points(r, a) for r in results] for a in AREA_IDS},
         },
@@ -641,7 +642,7 @@ def school_heading(result: dict, year: int, draft: bool, circular: Circular | No
         f"{result.get('name') or result.get('school_code')}（{result.get('school_code')}）{absent}"
         f"{year}年度本質安全考評指標明細",
         f"總分 {'' if total is None else f'{float(total):.1f}'}　等次 {result.get('grade')}　{place}　"
-        f"督查扣分 {float(result.get('deduction') or 0):.1f}",
+        f"督查扣分 {_half_up(result.get('deduction') or 0):.1f}",
     ]
     if circular is not None and not draft and circular.published_line:
         lines.append(circular.published_line)
