@@ -792,3 +792,17 @@ def test_the_overviews_drill_share_never_reads_100_percent_while_a_school_has_no
         cards = overview.headline_cards({**head, "drill_share": round(share, 3)}, "zh-Hant")
         shown[share] = find_element(cards, "stat-overview.drill_share").children
     assert shown == {199 / 200: "99%", 0.625: "63%", 1.0: "100%"}
+
+
+def test_a_deduction_in_hundredths_reads_on_the_school_page_as_in_the_ranking_and_the_circular(app):
+    """An audit of the circulated files: a 0.25 deduction was 0.3 in the ranking and (now) the circular but
+    −0.2 on the school's own page, and the finding behind it −0.2 too (Python's format, halves to even)."""
+    from dashboard.pages import school
+
+    result = {"rank": 3, "ranked_schools": 10, "qualified": True, "grade": "優秀", "total": 94.8, "deduction": 0.25,
+              "submitted": True, "veto": None, "name": "第一中學", "type": "初中", "township": "城關鎮",
+              "as_of": "2026-12-31"}
+    assert "−0.3" in page_text(school.header(result, {"published": True}, "zh-Hant"))
+    finding = {"date": "2026-10-10", "kind": "定期", "finding": "滅火器過期", "deduction": 0.25,
+               "falsification": False, "major_incident": False, "indicator": None, "assessed_points": None}
+    assert "−0.25" in page_text(school.inspection_table([finding], "zh-Hant"))

@@ -37,6 +37,7 @@ from dashboard.layout import (
     viewer_or_refuse,
     with_week_dates,
 )
+from scoring.engine import round_half_up
 from scoring.guards import NO_GUARD_ON_DUTY
 from sync import contract
 from sync.cells import is_missing
@@ -125,7 +126,9 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
     ]
     if result["deduction"]:
         facts.append(dbc.Col([html.Div(t("school.deduction", lang), className="text-muted small"),
-                              html.Div(f"−{_fmt(result['deduction'])}", className="fs-4 text-danger mt-1")], xs=4, md=2))
+                              # halves up, as the ranking and the circular print it (0.25 is 0.3, not 0.2)
+                              html.Div(f"−{_fmt(float(round_half_up(result['deduction'])))}",
+                                       className="fs-4 text-danger mt-1")], xs=4, md=2))
     notices = []
     if not result["qualified"]:
         notices.append(dbc.Alert(t("school.veto", lang, reason=_veto_text(result, lang)), color="danger",
@@ -426,7 +429,8 @@ def inspection_table(findings: list[dict], lang: str):
         body.append(_node("dash_html_components", "Tr", [
             _td(_date(f["date"])), _td(inspection_kind_label(f["kind"], lang)),
             _td(to_language(str(f["finding"] or ""), lang)),
-            _td(f"−{_fmt(f['deduction'])}" if f["deduction"] else "–"), _td(effect or "–")]))
+            # each finding's own points as entered (a 0.25 read −0.2)
+            _td(f"−{_fmt(f['deduction'], 2)}" if f["deduction"] else "–"), _td(effect or "–")]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
 
 
