@@ -54,3 +54,18 @@ def test_a_reader_of_another_language_is_told_the_files_are_in_traditional(store
     _, accounts = store
     assert note in _links(app, accounts["school"], lang)
     assert "導出的文件用繁體中文" not in _links(app, accounts["school"], "zh-Hant")
+
+
+@pytest.mark.parametrize("lang, words", [("zh-Hant", "第 1 版，2026-01-10 發布"), ("zh-Hans", "第 1 版，2026-01-10 发布"),
+                                         ("en", "version 1, published 2026-01-10")])
+def test_the_page_says_which_publication_the_files_of_a_published_year_are(store, app, lang, words):
+    """An audit of the circulated files: after a re-publication the page offered 「通報（已發布結果）」 with no
+    word of which version (the file says 更正 only once it is opened); the bureau and a school read it now."""
+    from tests.test_security_support import PUBLISHED_YEAR
+
+    _, accounts = store
+    for who in ("leader", "school"):
+        text = response_text(call(client_for(app, accounts[who]), "exp-links.children",
+                                  {"year.value": PUBLISHED_YEAR, "exp-school.value": None, "lang-store.data": lang}))
+        assert words in text, who
+    assert "exp-publication" not in _links(app, accounts["admin"], lang)  # a draft year names no publication

@@ -28,6 +28,20 @@ def is_published(year: int) -> bool:
     return published(get_engine(), year)
 
 
+def publication_line(year: int, lang: str):
+    """Which publication a published year's files are (after a re-publication the links looked the same as
+    before it; the file says 更正 only once opened): None for a year not published."""
+    from sync.results import active_publication
+
+    publication = active_publication(get_engine(), year)
+    if publication is None:
+        return None
+    published_at = publication.get("published_at")
+    day = f"{published_at:%Y-%m-%d}" if published_at is not None else ""
+    return html.P(t("exp.publication", lang, version=publication["version"], date=day), id="exp-publication",
+                  className="mb-2")
+
+
 def layout(**_query):
     refused = refusal_for(viewer_or_refuse)
     if refused is not None:
@@ -74,7 +88,7 @@ def render_links(year, lang, chosen_school):
         year_i = page_year(year)
         published = is_published(year_i)
         school_code = chosen_school if viewer.is_bureau else viewer.school_code
-        parts = []
+        parts = [publication_line(year_i, lang)] if published else []
         if viewer.is_bureau:
             if circular_issuer_unset():
                 # The CLI's export warns; the dashboard's, where the office mostly exports, did not.
