@@ -197,8 +197,10 @@ def _norm_text(value) -> str:
 
 
 # Control characters (a NUL from an old .xls or a database) cannot be stored in PostgreSQL text and
-# are never meant: the cell is refused, not cleaned.  Tab, line feed and carriage return are text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# are never meant: the cell is refused, not cleaned.  Tab, line feed and carriage return are text.  So are
+# the non-characters U+FFFE/U+FFFF and a lone surrogate, which XML cannot hold: a school named with one
+# stopped the Word circular and made the .xlsx exports files Excel repairs (an audit of the exports).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 CODE_MAX_LENGTH = 32  # the store's school-code column
 
 

@@ -271,6 +271,10 @@ def _county(tmp_path):
     ("安全經費", 1, 2, 10 ** 13, "too large", "xlsx"),  # beyond NUMERIC(14, 2)
     ("應急演練", 1, 7, 3_000_000_000, "too large", "xlsx"),  # beyond a 32-bit INTEGER
     ("隱患整改", 1, 2, "圍墻\x00破損", "control character", "xls"),  # PostgreSQL text cannot hold NUL
+    # XML 1.0 holds no U+FFFE/U+FFFF: a name with one stopped the Word circular (python-docx refuses it) and
+    # made the .xlsx exports a file Excel repairs (an audit of the circulated files)
+    ("隱患整改", 1, 2, "圍墻\uffff破損", "control character", "xls"),
+    ("隱患整改", 1, 2, "圍墻\ufffe破損", "control character", "xls"),
 ])
 def test_a_value_the_store_cannot_hold_is_a_row_problem_not_a_failed_run(engine, tmp_path, sheet, row, col,
                                                                          value, word, fmt):
