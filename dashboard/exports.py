@@ -685,7 +685,8 @@ def school_xlsx(result: dict, year: int, draft: bool, circular: Circular | None 
                 sheet.write_string(r, c, str(value), cell)
         # Office suites do not grow a row for wrapped text written by a program: as many lines as the
         # longest cell needs, or the reason and the hint are cut off in print.
-        sheet.set_row(r, 13.5 * max(_wrapped_lines(v, w) for v, w in zip(row, widths, strict=True)))
+        # at most the 409 pt a row of Excel's can be (thirty guards' missed semesters asked for 459)
+        sheet.set_row(r, min(_MAX_ROW_POINTS, 13.5 * max(_wrapped_lines(v, w) for v, w in zip(row, widths, strict=True))))
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(start + 1, 0)
@@ -697,6 +698,9 @@ def school_xlsx(result: dict, year: int, draft: bool, circular: Circular | None 
     sheet.set_footer("&C第 &P 頁，共 &N 頁")
     book.close()
     return buffer.getvalue()
+
+
+_MAX_ROW_POINTS = 409
 
 
 def _wrapped_lines(value, width: int) -> int:

@@ -444,3 +444,14 @@ def test_a_deduction_in_hundredths_is_printed_as_the_dashboard_rounds_it(circula
     assert [r[sheet[header_at].index("督查扣分")] for r in sheet[header_at + 1:header_at + 3]] == [0.3, 1.5]
     assert "督查扣分 0.3" in exports.school_heading(quarter, 2026, draft=False)[1]
     assert "督查扣分 1.5" in exports.school_heading(hundredths, 2026, draft=False)[1]
+
+
+def test_a_very_long_detail_keeps_its_row_within_the_height_a_spreadsheet_row_can_have(results):
+    """E7 lists every guard-semester missed (「缺：付勇（2025年春季學期）、…」): thirty guards asked for a 460-pt
+    row, above the 409 pt Excel's rows can be (an audit of the circulated files)."""
+    school = results[0]
+    school["indicators"]["E3"]["detail"] = "60個應計保安學期中0個達標；缺：" + "、".join(
+        f"保安{i:02d}（2025年{term}季學期）" for i in range(30) for term in ("春", "秋"))
+    _, sheet, _ = _sheet_rows(exports.school_xlsx(school, 2026, draft=False))
+    heights = [d.height for d in sheet.row_dimensions.values() if d.height]
+    assert max(heights) <= 409
