@@ -198,7 +198,7 @@ def install_downloads(server, engine_getter=None) -> None:
         data = exports.circular_bytes(results, circular, fmt)
         audit.record(engine_of(), viewer.username, "export", None,
                      {"what": "circular", "year": year, "format": fmt, "draft": draft, "schools": len(results)})
-        return attachment(data, exports.file_name(year, draft, fmt), exports.FORMATS[fmt])
+        return attachment(data, exports.file_name(year, draft, fmt, version=circular.version), exports.FORMATS[fmt])
 
     @server.route("/download/school/<code>/<int:year>.<fmt>", endpoint="download_school")
     def _school(code: str, year: int, fmt: str):
@@ -217,7 +217,7 @@ def install_downloads(server, engine_getter=None) -> None:
         data = exports.school_bytes(result, year, draft, fmt, circular)
         audit.record(engine_of(), viewer.username, "export", code,
                      {"what": "school", "year": year, "format": fmt, "draft": draft})
-        return attachment(data, exports.file_name(year, draft, fmt, code), exports.FORMATS[fmt])
+        return attachment(data, exports.file_name(year, draft, fmt, code, circular.version), exports.FORMATS[fmt])
 
     @server.route("/download/template/<code>", endpoint="download_template")
     def _template(code: str):

@@ -744,8 +744,10 @@ def school_bytes(result: dict, year: int, draft: bool, fmt: str, circular: Circu
     return builders[fmt](result, year, draft, circular)
 
 
-def file_name(year: int, draft: bool, fmt: str, school_code: str | None = None) -> str:
-    """ASCII-safe file names: 'circular-2026.xlsx', 'circular-2026-draft.docx', 'school-S001-2026.csv'."""
+def file_name(year: int, draft: bool, fmt: str, school_code: str | None = None, version: int = 1) -> str:
+    """ASCII-safe file names: 'circular-2026.xlsx', 'circular-2026-draft.docx', 'school-S001-2026.csv', and
+    'circular-2026-v2.xlsx' for a second publication (it had the first's name: two files, one name)."""
     safe_code = re.sub(r"[^A-Za-z0-9_.-]", "_", school_code or "")
     stem = f"school-{safe_code}-{year}" if school_code else f"circular-{year}"
-    return f"{stem}{'-draft' if draft else ''}.{fmt}"
+    mark = "-draft" if draft else f"-v{version}" if version > 1 else ""
+    return f"{stem}{mark}.{fmt}"

@@ -69,3 +69,37 @@ def test_the_page_says_which_publication_the_files_of_a_published_year_are(store
                                   {"year.value": PUBLISHED_YEAR, "exp-school.value": None, "lang-store.data": lang}))
         assert words in text, who
     assert "exp-publication" not in _links(app, accounts["admin"], lang)  # a draft year names no publication
+
+
+def test_the_files_of_a_second_publication_are_named_for_it(store, app):
+    """An audit of the circulated files: the second version downloaded as circular-2025.xlsx, the name the
+    first had, so the office's folder held two files of one name (or 「circular-2025 (1).xlsx」) and a school
+    could not tell the corrected table from the first by its name."""
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from sync.store import publications
+    from tests.test_admin_support import seed_scores
+    from tests.test_security_support import PUBLISHED_YEAR
+
+    engine, accounts = store
+    leader, school = client_for(app, accounts["leader"]), client_for(app, accounts["school"])
+
+    def name_of(client, path: str) -> str:
+        response = client.get(path)
+        assert response.status_code == 200, response.data[:200]
+        return response.headers["Content-Disposition"]
+
+    assert f'"circular-{PUBLISHED_YEAR}.docx"' in name_of(leader, f"/download/circular/{PUBLISHED_YEAR}.docx")
+    with engine.begin() as conn:
+        conn.execute(update(publications).where(publications.c.year == PUBLISHED_YEAR).values(active=False))
+        second = conn.execute(publications.insert().values(
+            year=PUBLISHED_YEAR, version=2, active=True, published_at=datetime(PUBLISHED_YEAR + 1, 2, 3, 9, 0),
+            published_by="admin")).inserted_primary_key[0]
+    seed_scores(engine, PUBLISHED_YEAR, (91.0, 80.0, 70.0), publication_id=second)
+    for fmt in ("xlsx", "docx", "csv"):
+        assert f'"circular-{PUBLISHED_YEAR}-v2.{fmt}"' in name_of(leader, f"/download/circular/{PUBLISHED_YEAR}.{fmt}")
+    assert f'"school-S001-{PUBLISHED_YEAR}-v2.csv"' in name_of(school, f"/download/school/S001/{PUBLISHED_YEAR}.csv")
+    # a draft is no version of a publication
+    assert f'"circular-{PUBLISHED_YEAR}-draft.csv"' in name_of(leader, f"/download/circular/{PUBLISHED_YEAR}.csv?draft=1")
