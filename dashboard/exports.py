@@ -686,7 +686,8 @@ def school_xlsx(result: dict, year: int, draft: bool, circular: Circular | None 
         # Office suites do not grow a row for wrapped text written by a program: as many lines as the
         # longest cell needs, or the reason and the hint are cut off in print.
         # at most the 409 pt a row of Excel's can be (thirty guards' missed semesters asked for 459)
-        sheet.set_row(r, min(_MAX_ROW_POINTS, 13.5 * max(_wrapped_lines(v, w) for v, w in zip(row, widths, strict=True))))
+        lines = max(_wrapped_lines(v, w) for v, w in zip(row, widths, strict=True))
+        sheet.set_row(r, min(_MAX_ROW_POINTS, _LINE_POINTS * lines))
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(start + 1, 0)
@@ -701,6 +702,9 @@ def school_xlsx(result: dict, year: int, draft: bool, circular: Circular | None 
 
 
 _MAX_ROW_POINTS = 409
+# A line of 10-pt Chinese: 13.5 pt in 宋体, 14.5 in the Noto CJK face LibreOffice puts in its place where 宋体 is
+# not installed (at 13.5 the last line of every wrapped cell was cut there; an audit).
+_LINE_POINTS = 15
 
 
 def _wrapped_lines(value, width: int) -> int:

@@ -455,3 +455,17 @@ def test_a_very_long_detail_keeps_its_row_within_the_height_a_spreadsheet_row_ca
     _, sheet, _ = _sheet_rows(exports.school_xlsx(school, 2026, draft=False))
     heights = [d.height for d in sheet.row_dimensions.values() if d.height]
     assert max(heights) <= 409
+
+
+def test_a_schools_table_gives_wrapped_text_the_rows_it_takes_in_print(results):
+    """Opened in LibreOffice (宋体 missing, a Noto CJK face in its place: 14.5 pt a line of 10-pt Chinese) the
+    school table cut the last line of every wrapped cell: rows were 13.5 pt a line, 宋体's own (C2's three lines
+    of missed weeks in 40.5 pt, a D5 hint's two in 27; an audit of the circulated files)."""
+    school = results[0]
+    school["indicators"]["D1"]["detail"] = ("36個應計教學周中26個達標；缺：2026-W03、2026-W09、2026-W13、2026-W17、"
+                                            "2026-W22、2026-W27、2026-W42、2026-W43、2026-W45、2026-W46")
+    school["indicators"]["E3"]["hint"] = "下一次演練由各參演班級班主任親自簽到（並備預案、填寫評定結果）：+0.7"
+    _, sheet, rows = _sheet_rows(exports.school_xlsx(school, 2026, draft=False))
+    row_of = {r[0]: i + 1 for i, r in enumerate(rows)}
+    assert sheet.row_dimensions[row_of["D1"]].height >= 3 * 14.5
+    assert sheet.row_dimensions[row_of["E3"]].height >= 2 * 14.5
