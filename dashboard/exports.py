@@ -57,6 +57,23 @@ HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
 
 
+# What XML cannot hold: control characters, the non-characters U+FFFE/U+FFFF and a lone surrogate.  The sync
+# refuses them now; a store loaded before may hold them, and one in a name stopped the Word circular
+# (python-docx refuses the string) and made the .xlsx a file Excel repairs.  Invisible: left out.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(value):
+    """`value` (a result, its indicators, any text in it) without the characters XML cannot hold."""
+    if isinstance(value, str):
+        return _NOT_IN_XML.sub("", value) if _NOT_IN_XML.search(value) else value
+    if isinstance(value, dict):
+        return {key: printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [printable(item) for item in value]
+    return value
+
+
 def neutralise(value):
     """A text cell a spreadsheet will show as text, never evaluate; other values unchanged."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
@@ -248,6 +265,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     """The circular's table ready to print: A4 landscape, frozen header, title rows on every page."""
     import xlsxwriter
 
+    results = printable(results)
     table = circular_table(results, circular)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -315,6 +333,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
 
 def circular_csv(results: list[dict], circular: Circular) -> bytes:
     """The same table as CSV (UTF-8 with BOM, so Excel on the bureau's PCs reads the Chinese)."""
+    results = printable(results)
     table = _text_cells(circular_table(results, circular))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -474,6 +493,7 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, RGBColor
 
+    results = printable(results)
     document = Document()
     _describe(document, circular)
     section = document.sections[0]
@@ -660,6 +680,7 @@ def school_heading(result: dict, year: int, draft: bool, circular: Circular | No
 def school_xlsx(result: dict, year: int, draft: bool, circular: Circular | None = None) -> bytes:
     import xlsxwriter
 
+    result = printable(result)
     table = school_table(result, year)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
@@ -720,6 +741,7 @@ def _wrapped_lines(value, width: int) -> int:
 
 
 def school_csv(result: dict, year: int, draft: bool, circular: Circular | None = None) -> bytes:
+    result = printable(result)
     table = _text_cells(school_table(result, year))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -469,3 +469,20 @@ def test_a_schools_table_gives_wrapped_text_the_rows_it_takes_in_print(results):
     row_of = {r[0]: i + 1 for i, r in enumerate(rows)}
     assert sheet.row_dimensions[row_of["D1"]].height >= 3 * 14.5
     assert sheet.row_dimensions[row_of["E3"]].height >= 2 * 14.5
+
+
+def test_a_name_stored_with_a_character_xml_cannot_hold_still_exports(circular):
+    """The sync now refuses U+FFFF and control characters in a cell, but a store loaded before kept them: a
+    school named so stopped the Word circular (python-docx: "All strings must be XML compatible", a 500) and
+    made the .xlsx a file Excel repairs. The exports leave the invisible character out (an audit)."""
+    results = [_result("S001", "第一\uffff中學", 95.0, "優秀", 1, township="城關\x0b鎮"),
+               _result("S009", "第九\ufffe學校", 88.0, "不合格", None, qualified=False)]
+    document = Document(io.BytesIO(exports.circular_docx(results, circular)))
+    assert document.tables[0].rows[1].cells[1].text == "第一中學"
+    assert any("第九學校共1所學校" in p.text for p in document.paragraphs)
+    for data in (exports.circular_xlsx(results, circular), exports.school_xlsx(results[0], 2026, draft=False)):
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for name in z.namelist():
+                text = z.read(name).decode("utf-8")
+                assert "\uffff" not in text and "\ufffe" not in text and "\x0b" not in text, name
+    assert "\uffff" not in exports.circular_csv(results, circular).decode("utf-8-sig")
