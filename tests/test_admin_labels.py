@@ -131,3 +131,21 @@ def test_a_findings_source_file_is_named_as_on_disk_in_every_language():
     entered = {"editable": True, "source": "督查記錄（儀表板錄入）"}
     assert [_source_label(entered, lang) for lang in ("zh-Hant", "zh-Hans", "en")] == [
         "本頁錄入", "本页录入", "entered on this page"]
+
+
+def test_the_publish_confirmation_names_a_rank_that_moved_where_the_total_did_not():
+    """An audit of the circulated files: a school whose rank alone changed read 「64.9 → 64.9」, as if
+    nothing had; a disqualified school still says so, and a school that did not move says no rank."""
+    from types import SimpleNamespace
+
+    from dashboard.pages.publish import change_line
+
+    def row(rank_before, rank_after, qualified_after=True, total_after=64.9):
+        return SimpleNamespace(school_code="3105", name="城關小學", total_before=64.9, total_after=total_after,
+                               rank_before=rank_before, rank_after=rank_after, qualified_before=True,
+                               qualified_after=qualified_after)
+
+    assert change_line(row(7, 9), "zh-Hant") == "3105 城關小學: 64.9 → 64.9 (排名 7 → 9)"
+    assert change_line(row(7, 9), "en") == "3105 城關小學: 64.9 → 64.9 (Rank 7 → 9)"
+    assert change_line(row(7, None, False), "zh-Hant") == "3105 城關小學: 64.9 → 64.9 (排名 7 → 取消資格)"
+    assert change_line(row(7, 7, total_after=65.3), "zh-Hant") == "3105 城關小學: 64.9 → 65.3"

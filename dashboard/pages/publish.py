@@ -186,16 +186,24 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
             t("pub.refused_running", lang, year=year, as_of=as_of), "warning", "pub-tick-first"), True
     publication, diff = year_state(year)
     changed = diff[diff["changed"]]
-    names = [html.Li(f"{r.school_code} {to_language(str(r.name or ''), lang)}: {_total(r.total_before) or '–'} → "
-                     f"{_total(r.total_after) or '–'}"
-                     + (f" ({_rank(None, r.qualified_after, lang)})" if _rank(None, r.qualified_after, lang) else ""))
-             for r in changed.head(20).itertuples(index=False)]
+    names = [html.Li(change_line(r, lang)) for r in changed.head(20).itertuples(index=False)]
     more = [html.Li("…")] if len(changed) > 20 else []
     # A first publication has nothing before it: not "60 of 60 different from last time" (found by an audit).
     said = (t("pub.confirm_body", lang, total=len(diff), changed=len(changed)) if publication is not None
             else t("pub.first_count", lang, total=len(diff)) + t("pub.confirm_body_first", lang))
     body = [html.P(said), html.Ul(names + more, className="small mb-0", id="pub-confirm-changes")]
     return True, t("pub.confirm_title", lang, year=year), body, False
+
+
+def change_line(r, lang: str) -> str:
+    """One school in the confirmation: its total before and after and, where that moved, its rank (a
+    school whose rank alone changed read 「64.9 → 64.9」; an audit), or 取消資格 where the veto holds it."""
+    line = (f"{r.school_code} {to_language(str(r.name or ''), lang)}: {_total(r.total_before) or '–'} → "
+            f"{_total(r.total_after) or '–'}")
+    before, after = _rank(r.rank_before, r.qualified_before, lang), _rank(r.rank_after, r.qualified_after, lang)
+    if before != after:
+        return f"{line} ({t('ranking.rank', lang)} {before or '–'} → {after or '–'})"
+    return f"{line} ({after})" if after == t("ranking.disqualified", lang) else line
 
 
 @callback(Output("pub-result", "children"), Output("pub-modal", "is_open", allow_duplicate=True),
