@@ -785,3 +785,26 @@ def test_a_registry_query_reading_codes_as_numbers_adds_no_school_beside_the_bur
     frames = load_frames(store)
     assert sorted(frames["registry"]["school_code"].unique()) == ["0101", "0102"]
     assert set(frames["guards"]["school_code"]) == {"0102"} and set(frames["school"]["school_code"]) == {"0102"}
+
+
+def test_a_query_whose_every_row_is_refused_is_stored_in_time_proportional_to_its_rows():
+    """Found by an audit: a school system that keeps its dates as '20260305' text has every row of a
+    100,000-row query refused; each refused row's school was looked for by reading every refused row
+    again (a query has no one school), and the sync held the lock 9 minutes storing them."""
+    import time
+
+    from sync.load import _rejected_values
+    from sync.report import FileReport
+    from sync.validate import Problem
+
+    n = 40_000
+    report = FileReport("sis:education", kind="sql")
+    for i in range(1, n + 1):
+        report.problems.append(Problem("row", "education", i, "date", f"x{i}", "不是日期", "not a date"))
+        report.rejected.append({"sheet_key": "education", "sheet": "education", "row_no": i,
+                                "school_code": f"{1000 + i % 7}", "raw": {"date": f"x{i}"}})
+    started = time.perf_counter()
+    values = _rejected_values(report, source_id=1, run_id=1)
+    elapsed = time.perf_counter() - started
+    assert [v["school_code"] for v in values[:3]] == ["1001", "1002", "1003"] and len(values) == n
+    assert elapsed < 5, f"{elapsed:.1f} s for {n} refused rows"
