@@ -46,8 +46,25 @@ def _not_run(refused: tuple[str, str]) -> SourceUnavailable:
 
 def _server_said(err: BaseException) -> SourceUnavailable:
     said = first_line(err)
+    if _refused_a_write(err):  # a function or a CTE that writes met the read-only transaction
+        return SourceUnavailable(f"{said}: the query (or a function it calls) writes; a mapped query only reads",
+                                 f"數據庫拒絕了寫入(數據庫的原話:{said}):查詢(或它調用的函數)會寫入數據;對應的查詢只能讀取")
     return SourceUnavailable(f"{said}; check the query against the database (its tables and columns)",
                              f"數據庫未能執行此查詢(數據庫的原話:{said});請對照數據庫核對查詢中的表名和列名")
+
+
+# The servers' own word for "a write in a read-only transaction": PostgreSQL's SQLSTATE, MariaDB's and
+# MySQL's error number.
+_READ_ONLY_SQLSTATE = "25006"
+_READ_ONLY_MYSQL_ERRNO = 1792
+
+
+def _refused_a_write(err: BaseException) -> bool:
+    orig = getattr(err, "orig", None) or err
+    if getattr(orig, "sqlstate", None) == _READ_ONLY_SQLSTATE:
+        return True
+    args = getattr(orig, "args", ())
+    return bool(args) and args[0] == _READ_ONLY_MYSQL_ERRNO
 
 
 def source_key(name: str, sheet_key: str) -> str:

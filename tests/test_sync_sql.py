@@ -182,6 +182,37 @@ def test_a_write_hidden_by_the_servers_sql_mode_is_never_run(store, tmp_path, ma
     assert not target.exists()
 
 
+_WRITING_FUNCTION = {
+    "postgresql": "CREATE FUNCTION xs_touch() RETURNS VARCHAR LANGUAGE plpgsql AS $$ BEGIN "
+                  "UPDATE xs_school SET xxmc = 'x'; RETURN '1001'; END $$",
+    "mariadb": "CREATE FUNCTION xs_touch() RETURNS VARCHAR(20) MODIFIES SQL DATA BEGIN "
+               "UPDATE xs_school SET xxmc = 'x'; RETURN '1001'; END",
+}
+
+
+def test_a_query_whose_function_writes_is_refused_by_the_server_and_told_it_only_reads(store, tmp_path, sis_url):
+    """Found by an audit: a function that writes gets past the text check and meets the read-only
+    transaction, as it should; but the line then said to check the query's tables and columns, which
+    are right: it says the query writes, and that a mapped query only reads."""
+    dialect = "postgresql" if sis_url.startswith("postgresql") else "mariadb"
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:
+        conn.execute(text(_WRITING_FUNCTION[dialect]))
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    writing = {"registry": QUERIES["registry"].replace("SELECT xxdm AS", "SELECT xs_touch() AS x, xxdm AS")}
+    out = _by_key(_run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=writing)))
+    message = out["sql:sis:registry"].message
+    assert out["sql:sis:registry"].action == "failed"
+    zh, en = message.split(" / ", 1)
+    assert "only reads" in en and "tables and columns" not in en
+    assert "只能讀取" in zh and "表名和列名" not in zh
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM xs_school WHERE xxmc = 'x'")).scalar() == 0
+    eng.dispose()
+    with store.connect() as conn:
+        assert len(conn.execute(select(records["registry"])).all()) == 2  # its records kept
+
+
 def test_the_server_takes_one_statement_only_whatever_the_text_check_missed(sis_url, monkeypatch):
     """Behind the text check, the server itself refuses a second statement (PostgreSQL: the extended
     protocol; MariaDB: PyMySQL's connections allow no multi-statements): a COMMIT the check missed can
