@@ -27,8 +27,26 @@ def _shown_url(value: str) -> str:
     """A URL as a message may show it: never its password."""
     try:
         return make_url(value).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "<not a URL>"
+
+
+# A password as typed (Admin@123) ends at its first @ in a URL: the rest of it is read as the host (and a
+# ':' in it as a port), which every connection error then printed, logged and stored (found by an audit).
+_AT_IN_PASSWORD = ("its user name or password holds an '@', which a URL reads as the end of the password "
+                   "(the rest is taken for the host); write each @ in them as %40 (p@ss as p%40ss)")
+
+
+def _at_in_password(value: str) -> bool:
+    """Whether a URL's password (or user name) holds an @ of its own: user:pass@word@host read as the
+    host 'word@host', or, with a ':' after it, a port that is no number."""
+    try:
+        host = make_url(value).host or ""
+    except ValueError:
+        return value.split("://", 1)[-1].split("?", 1)[0].count("@") > 1
+    except ArgumentError:
+        return False
+    return "@" in host
 
 
 # The drivers this project installs, for the URL schemes people write without one.
@@ -41,6 +59,8 @@ def _checked_url(value: str) -> str:
         # what psql, libpq and many hosts write; SQLAlchemy knows the scheme only as postgresql://, whose
         # default driver is psycopg2 before 2.1 (not installed): name the one installed
         value = "postgresql+psycopg://" + value[len("postgres://"):]
+    if _at_in_password(value):
+        raise ValueError(_AT_IN_PASSWORD)
     try:
         make_url(value).get_dialect().import_dbapi()
     except ArgumentError:
@@ -48,6 +68,9 @@ def _checked_url(value: str) -> str:
             f"{_shown_url(value)!r} is not a database URL; expected e.g. sqlite:///data/safeschool.db "
             "or postgresql+psycopg://user@host/db"
         ) from None
+    except ValueError:  # SQLAlchemy's int() of the port ("invalid literal for int() with base 10: 'pg'")
+        raise ValueError("its port (after the host's ':') is not a number; write it as host:5432, "
+                         "or leave the port out for the driver's own") from None
     except (NoSuchModuleError, ImportError):
         scheme = value.split(":", 1)[0].split("+", 1)[0].lower()
         hint = f"; write it as {_DRIVER_HINTS[scheme]}user:password@host/db" if scheme in _DRIVER_HINTS else ""

@@ -160,3 +160,33 @@ def test_a_blank_circular_issuer_or_title_is_refused(tmp_path, line):
     path.write_text(f"[circular]\n{line}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"config\.circular\.(issuer|title): .*may not be empty"):
         load_file_config(path)
+
+
+@pytest.mark.parametrize("url", [
+    "mysql+pymysql://reader:Zk@9917@db.intranet/sis",  # the password as typed: its @ ends it early
+    "postgresql+psycopg://reader:Qw@5531:Tp@db.intranet:5432/sis",  # ... and what follows reads as a port
+])
+def test_a_password_with_an_at_sign_is_refused_saying_how_to_write_it_and_never_shown(tmp_path, monkeypatch, url):
+    """Found by an audit: Admin@123 written as it is typed made the host '123@db.intranet'; the source
+    failed with "failed to resolve host '123@db.intranet'" printed, logged and stored, a piece of the
+    password in each, and no word of how to write an @."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[[sources]]\nname = "sis"\nurl = "{url}"\nqueries = {{}}\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_file_config(path)
+    said = str(err.value)
+    assert "%40" in said and "9917" not in said and "5531" not in said and "Tp" not in said, said
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    reset_caches()
+    with pytest.raises(ConfigError) as err:
+        get_settings()
+    said = str(err.value)
+    assert said.startswith("SAFESCHOOL_DATABASE_URL:") and "%40" in said and "9917" not in said and "5531" not in said
+
+
+def test_a_port_that_is_not_a_number_is_named(monkeypatch):
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "postgresql+psycopg://reader:S3cret@db:pg/safeschool")
+    reset_caches()
+    with pytest.raises(ConfigError) as err:
+        get_settings()
+    assert "port" in str(err.value) and "S3cret" not in str(err.value) and "invalid literal" not in str(err.value)
