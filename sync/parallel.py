@@ -21,7 +21,7 @@ The recompute after it runs its evaluations (a year, a month end) the same way.
   worker that dies (a hostile file aborting python-calamine, a Rust
   allocation failure no Python code catches) costs the workbook it was
   reading its own report, not the run, the scheduler or a dashboard worker.
-- A worker whose parent is gone (the sync killed) exits by itself.
+- A worker whose parent is gone (the sync killed) exits by itself; Ctrl-C is its parent's to take.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -165,6 +166,10 @@ def _context():
 
 def _start_worker(parent: int, initializer: Callable | None, initargs: tuple, capped: bool = False) -> None:
     gc.freeze()  # what the worker inherits is never its garbage: the collector need not walk it
+    # Ctrl-C at a terminal reaches the whole process group: the sync's own process stops the run (one
+    # line, the pool shut down); a worker that took it too printed a KeyboardInterrupt traceback each
+    # (found by an audit).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if capped:
         cap_memory()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()

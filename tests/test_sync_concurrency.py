@@ -144,6 +144,31 @@ def test_a_sync_killed_mid_load_leaves_each_source_wholly_old_or_new_and_the_nex
     fresh.dispose()
 
 
+def test_ctrl_c_mid_sync_stops_it_in_one_line_without_a_traceback_and_lets_go_of_the_lock(engine, store_url, tmp_path):
+    """Found by an audit: Ctrl-C at a terminal reaches the whole foreground process group, the checking
+    workers too, and each printed a KeyboardInterrupt traceback under the sync's one-line message."""
+    inbox = _inbox(tmp_path)
+    run_sync(engine, inbox, sql_sources=[], recompute=False)
+    _inbox(tmp_path, changed=True)
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": store_url, "SAFESCHOOL_INBOX": str(inbox), PAUSE_ENV: "0.5"}
+    proc = subprocess.Popen([sys.executable, "-m", "sync", "sync", "--once", "--quiet", "--no-recompute"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    _wait_for(lambda: _loaded_in_latest_run(engine) >= 2)
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    _out, err = proc.communicate(timeout=60)
+    said = err.decode()
+    assert proc.returncode == 130, said
+    assert "interrupted" in said and "已中斷" in said
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    after = run_sync(engine, inbox, sql_sources=[], recompute=False)  # not "busy": the lock was let go
+    assert after.status == "ok"
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade(fresh)
+    run_sync(fresh, inbox, sql_sources=[], recompute=False)
+    assert _state(engine) == _state(fresh)
+    fresh.dispose()
+
+
 def _kill_lock_session(url: str) -> None:
     """End the database session that holds the sync lock, as a server restart or a cut connection does."""
     from sqlalchemy import create_engine, text
