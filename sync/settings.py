@@ -136,6 +136,19 @@ class SqlSource(BaseModel):
     url: str
     queries: dict[str, str]
 
+    @field_validator("name")
+    @classmethod
+    def _names_its_records(cls, value: str) -> str:
+        # Its records are the store's sql:<name>:<sheet> (500 characters at most), read back by the
+        # name between the colons: which source of two stands for a school's guards goes by it.
+        if not value.strip():
+            raise ValueError("is empty: give the source a name (e.g. \"school-information-system\"); its records "
+                             "are kept under it")
+        if ":" in value or len(value) > 200:
+            raise ValueError(f"{value[:40]!r}{'...' if len(value) > 40 else ''}: a source's name may not hold ':' "
+                             "and has at most 200 characters; e.g. \"school-information-system\"")
+        return value
+
     @field_validator("url")
     @classmethod
     def _url_parses(cls, value: str) -> str:

@@ -190,3 +190,15 @@ def test_a_port_that_is_not_a_number_is_named(monkeypatch):
     with pytest.raises(ConfigError) as err:
         get_settings()
     assert "port" in str(err.value) and "S3cret" not in str(err.value) and "invalid literal" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["", "  ", "db.intranet:5432", "x" * 201])
+def test_a_sql_source_name_that_cannot_name_its_records_is_refused(tmp_path, name):
+    """Found by an audit: a source owns its records as sql:<name>:<sheet>.  A blank name was taken (the
+    source shown as ':guards'); a name with a ':' (db.intranet:5432) was read back as 'db.intranet', so
+    the first-configured source no longer stood over the second for a school's guards; a name past the
+    store's key length fails the store on PostgreSQL and MariaDB."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[[sources]]\nname = "{name}"\nurl = "sqlite:///a.db"\nqueries = {{}}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config\.sources\.0\.name: .*name"):
+        load_file_config(path)
