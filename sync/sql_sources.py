@@ -49,6 +49,12 @@ def _server_said(err: BaseException) -> SourceUnavailable:
     if _refused_a_write(err):  # a function or a CTE that writes met the read-only transaction
         return SourceUnavailable(f"{said}: the query (or a function it calls) writes; a mapped query only reads",
                                  f"數據庫拒絕了寫入(數據庫的原話:{said}):查詢(或它調用的函數)會寫入數據;對應的查詢只能讀取")
+    if _server_errors(err) & _TIMED_OUT:
+        limit = QUERY_TIMEOUT_SECONDS
+        return SourceUnavailable(
+            f"{said}: the query ran past its limit of {limit} s; make it faster (a WHERE on an indexed column, "
+            "fewer joins) or map a view the database's keeper prepares",
+            f"查詢超過了 {limit} 秒的時限(數據庫的原話:{said});請讓查詢更快(按有索引的列篩選、減少關聯),或請數據庫管理員準備一個視圖")
     return SourceUnavailable(f"{said}; check the query against the database (its tables and columns)",
                              f"數據庫未能執行此查詢(數據庫的原話:{said});請對照數據庫核對查詢中的表名和列名")
 
@@ -59,12 +65,21 @@ _READ_ONLY_SQLSTATE = "25006"
 _READ_ONLY_MYSQL_ERRNO = 1792
 
 
-def _refused_a_write(err: BaseException) -> bool:
+# ... and for a statement stopped at the time limit (PostgreSQL's statement_timeout, MariaDB's
+# max_statement_time, MySQL's max_execution_time).
+_TIMED_OUT = frozenset({"57014", 1969, 3024})
+
+
+def _server_errors(err: BaseException) -> set:
+    """The server's code for a driver's error: PostgreSQL's SQLSTATE, MySQL's and MariaDB's number."""
     orig = getattr(err, "orig", None) or err
-    if getattr(orig, "sqlstate", None) == _READ_ONLY_SQLSTATE:
-        return True
     args = getattr(orig, "args", ())
-    return bool(args) and args[0] == _READ_ONLY_MYSQL_ERRNO
+    number = args[0] if args and isinstance(args[0], int) else None
+    return {getattr(orig, "sqlstate", None), number} - {None}
+
+
+def _refused_a_write(err: BaseException) -> bool:
+    return bool(_server_errors(err) & {_READ_ONLY_SQLSTATE, _READ_ONLY_MYSQL_ERRNO})
 
 
 def source_key(name: str, sheet_key: str) -> str:

@@ -243,6 +243,19 @@ def test_every_query_runs_in_a_read_only_transaction_with_a_time_limit(sis_url):
         assert int(read_only) == 1 and float(limit) == QUERY_TIMEOUT_SECONDS
 
 
+def test_a_query_that_runs_past_the_time_limit_is_told_so_not_to_check_its_tables(sis_url, monkeypatch):
+    """Found by an audit: a query stopped at the time limit was told to check its tables and columns."""
+    from sync import sql_sources
+
+    monkeypatch.setattr(sql_sources, "QUERY_TIMEOUT_SECONDS", 1)
+    slow = ("SELECT pg_sleep(3) AS x" if sis_url.startswith("postgresql")
+            else "SELECT SLEEP(3) AS x FROM xs_school")
+    with pytest.raises(sql_sources.SourceUnavailable) as err:
+        sql_sources.fetch(sis_url, slow)
+    assert "1 s" in str(err.value) and "tables and columns" not in str(err.value)
+    assert "1 秒" in err.value.zh and "表名和列名" not in err.value.zh
+
+
 def test_a_colon_or_semicolon_inside_a_string_literal_is_text(sis_url):
     from sync.sql_sources import fetch
 
