@@ -575,6 +575,22 @@ def test_people_of_one_name_at_two_schools_of_one_query_are_two_people(sis_url):
     assert len(report.rows["office_staff"]) == 2 and "the same person as row" in report.row_problems[0].reason_en
 
 
+@pytest.mark.parametrize("charset", ["utf8", "latin1"])
+def test_a_mariadb_url_naming_a_narrower_charset_still_reads_every_character(mariadb_url, charset):
+    """Found by an audit: ?charset=utf8, as older guides write it, is MySQL's 3-byte utf8, and the server
+    sent a guard named 王𠀀明 as 王?明, loaded without a word; ?charset=latin1 (for a legacy latin1
+    table) made every Chinese character '?' and refused a query with Chinese in its text.  The session
+    reads utf8mb4, in which the server gives every column's text as it is."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE bw_name (xxdm VARCHAR(20), xm VARCHAR(50)) CHARACTER SET utf8mb4"))
+        conn.execute(text("INSERT INTO bw_name VALUES ('1001', '王𠀀明')"))
+    eng.dispose()
+    report = _checked(mariadb_url.replace("charset=utf8mb4", f"charset={charset}"), "registry",
+                      "SELECT xxdm AS school_code, xm AS name, '小學' AS type, '城關鎮' AS township FROM bw_name")
+    assert [(r["name"], r["type"]) for r in report.rows["registry"]] == [("王𠀀明", "小學")]
+
+
 def test_a_mariadb_timestamp_is_dated_on_the_countys_day_whatever_zone_the_server_keeps(mariadb_url):
     """Found by an audit: a MariaDB TIMESTAMP is sent in the session's zone (the server's, UTC here): guard
     drills written at 07:30 on the 1st in the county were dated the last day of the month before."""
