@@ -286,7 +286,12 @@ def _store_time_limits(url: str) -> dict:
         limits["connect_timeout"] = STORE_CONNECT_SECONDS
     if driver == "pymysql":
         limits["read_timeout"] = limits["write_timeout"] = STORE_CONNECT_SECONDS  # the greeting; then _answer_limit
-    return {k: v for k, v in limits.items() if k not in given}
+    limits = {k: v for k, v in limits.items() if k not in given}
+    if driver in ("pymysql", "mysqldb"):
+        # Whatever charset the URL names: ?charset=utf8 (MySQL's 3-byte utf8, as older guides write it)
+        # failed a school's whole source for a guard named 王𠀀明 (found by an audit).
+        limits["charset"] = "utf8mb4"
+    return limits
 
 
 @lru_cache(maxsize=4)

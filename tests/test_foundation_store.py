@@ -53,6 +53,20 @@ def test_the_schema_also_migrates_on_mariadb(mariadb_url):
     engine.dispose()
 
 
+def test_a_mariadb_store_whose_url_names_a_narrower_charset_keeps_every_character(mariadb_url):
+    """Found by an audit: SAFESCHOOL_DATABASE_URL=...?charset=utf8 (MySQL's 3-byte utf8, as older guides
+    write it) made a school's guard 王𠀀明 fail its whole source with "Incorrect string value"."""
+    engine = _upgraded(mariadb_url.replace("charset=utf8mb4", "charset=utf8"))
+    with engine.begin() as conn:
+        sid = conn.execute(
+            sources.insert().values(source_key="file:a.xlsx", kind="school_workbook", status="loaded")
+        ).inserted_primary_key[0]
+        conn.execute(records["guards"].insert().values(source_id=sid, school_code="S1", name="王𠀀明"))
+    with engine.connect() as conn:
+        assert conn.execute(select(records["guards"].c.name)).scalar_one() == "王𠀀明"
+    engine.dispose()
+
+
 def test_a_store_that_takes_the_connection_and_never_answers_fails_the_run_instead_of_hanging(
         tmp_path, monkeypatch, silent_port):
     """Found by an audit: a MariaDB store behind a hung server held the scheduler's job, and every later
