@@ -50,3 +50,19 @@ def schema_problem(engine: Engine) -> str | None:
                 "by a newer safeschool; run that version, or point SAFESCHOOL_DATABASE_URL at this version's store")
     return (f"數據庫版本較舊,請先運行 `safeschool init` 升級(保留全部數據)/ the store's schema ({revision}) is older "
             "than this version's: run `safeschool init` to upgrade it (all data is kept)")
+
+
+def charset_problem(engine: Engine) -> tuple[str, str] | None:
+    """Why a MySQL/MariaDB database cannot take a new store's tables (zh, en), or None: tables take the
+    database's charset, and in latin1 (an older server's default) or 3-byte utf8 no Chinese name, or no
+    𠀀, can be stored: every sync failed storing its first source (found by an audit)."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return None
+    with engine.connect() as conn:
+        database, charset = conn.exec_driver_sql("SELECT DATABASE(), @@character_set_database").one()
+    if charset == "utf8mb4":
+        return None
+    fix = f"ALTER DATABASE `{database}` CHARACTER SET utf8mb4"
+    return (f"數據庫 {database} 的字符集是 {charset},存不下中文(或 𠀀 等字);請先執行 {fix},再運行 `safeschool init`",
+            f"the database {database} keeps text as {charset}, which cannot hold Chinese (or characters such as "
+            f"𠀀); run {fix}, then `safeschool init` again")

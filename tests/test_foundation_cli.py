@@ -210,3 +210,21 @@ def test_a_commands_help_is_shown_whatever_the_configuration_says(tmp_path):
     result = _run("sync", "--help", env={"SAFESCHOOL_CONFIG": str(bad)})
     assert result.returncode == 0 and "--check" in result.stdout, result.stderr
     assert _run("sync", "--once", env={"SAFESCHOOL_CONFIG": str(bad)}).returncode == 2  # the command itself stops
+
+
+def test_init_on_a_mariadb_database_that_keeps_text_as_latin1_says_to_make_it_utf8mb4_and_creates_nothing(
+        mariadb_url):
+    """Found by an audit: init made every table in a latin1 database (an older server's default), and
+    every sync then failed storing its first source with "Incorrect string value: '\\xE6\\xAD...'"."""
+    from sqlalchemy import create_engine, inspect, text
+
+    database = mariadb_url.rsplit("/", 1)[1].split("?", 1)[0]
+    admin = create_engine(mariadb_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"ALTER DATABASE `{database}` CHARACTER SET latin1"))
+    result = _run("init", env={"SAFESCHOOL_DATABASE_URL": mariadb_url})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "utf8mb4" in result.stderr and "ALTER DATABASE" in result.stderr and "latin1" in result.stderr
+    assert "數據庫" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert inspect(admin).get_table_names() == []
+    admin.dispose()
