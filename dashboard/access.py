@@ -203,7 +203,7 @@ def set_active(engine: Engine, username: str, active: bool) -> None:
                                 zh=f"「{username}」是唯一可用的管理員賬號;請先新增或啟用另一個管理員")
         was = conn.execute(select(users.c.active).where(users.c.username == username)).first()
         if was is None:
-            raise UserError(f"there is no user {username!r}")
+            raise UserError(f"there is no user {username!r}", zh=f"沒有賬號「{username}」")  # a page shows it too
         if bool(was.active) != active:
             # Either way every session of the account ends: disabling only suspended them, and enabling the
             # account again (for the school's next officer) brought every old cookie back (found by an

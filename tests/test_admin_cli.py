@@ -228,3 +228,10 @@ def test_cli_publish_is_audited_like_the_dashboards(engine):
     assert refused.exit_code == 2
     assert count(engine, audit_log, audit_log.c.action == "publish") == 1
     assert run("publish", "--help").output.count("--force") == 1
+
+
+@pytest.mark.parametrize("command", ["disable", "enable"])
+def test_disabling_or_enabling_an_account_that_is_not_there_says_so_in_chinese_first(engine, command):
+    """Found by an audit: `users disable ghost` said it in English only, where reset-password says 沒有賬號."""
+    result = run("users", command, "ghost")
+    assert result.exit_code == 2 and "沒有賬號「ghost」" in result.output and "no user 'ghost'" in result.output
