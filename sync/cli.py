@@ -17,10 +17,26 @@ from sync.errors import UserError
 from sync.settings import ConfigError, get_file_config, get_settings
 
 
+def _usage_zh(err: click.UsageError) -> str:
+    """What kind of mistake click found in the command, in Chinese (its own line says which, in English)."""
+    if isinstance(err, click.NoSuchOption):
+        return "沒有這個選項"
+    if isinstance(err, click.MissingParameter):
+        return "缺少必須寫的參數"
+    if isinstance(err, click.BadParameter):
+        return "參數的值不對"
+    return "命令寫法有誤"
+
+
 class SafeschoolGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as err:  # click prints it with the usage line; Chinese first, as every mistake
+            said = err.format_message()
+            if "(見 --help) / " in said:  # a group inside a group passes it on once
+                raise
+            raise click.UsageError(f"{_usage_zh(err)}(見 --help) / {said}", ctx=err.ctx) from None
         except ConfigError as err:
             click.echo(f"safeschool: 配置有誤 / configuration: {err}", err=True)
             sys.exit(2)

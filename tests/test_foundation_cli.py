@@ -228,3 +228,19 @@ def test_init_on_a_mariadb_database_that_keeps_text_as_latin1_says_to_make_it_ut
     assert "數據庫" in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert inspect(admin).get_table_names() == []
     admin.dispose()
+
+
+@pytest.mark.parametrize(("args", "zh"), [
+    (("score", "--year", "abc"), "的值不對"),
+    (("explain", "--year", "2026"), "缺少"),
+    (("sync", "--bogus"), "沒有這個選項"),
+    (("nosuchcommand",), "命令寫法有誤"),
+    (("users", "add", "x", "--role", "god"), "的值不對"),
+])
+def test_a_command_typed_wrong_is_told_in_chinese_first_as_every_other_mistake(args, zh):
+    """Found by an audit: click's own lines (a value that is no number, a missing argument, an unknown
+    option or command) were the CLI's only words in English alone."""
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert error and zh in error[0] and " / " in error[0], result.output
