@@ -38,7 +38,8 @@ class SafeschoolGroup(click.Group):
                 raise
             raise click.UsageError(f"{_usage_zh(err)}(見 --help) / {said}", ctx=err.ctx) from None
         except ConfigError as err:
-            click.echo(f"safeschool: 配置有誤 / configuration: {err}", err=True)
+            zh = f":{err.zh}" if getattr(err, "zh", None) else ""
+            click.echo(f"safeschool: 配置有誤{zh} / configuration: {err}", err=True)
             sys.exit(2)
         except UserError as err:
             # Chinese first where the error carries it (the bureau office's clerk reads Chinese first).

@@ -60,27 +60,45 @@ def _checked_url(value: str) -> str:
         # default driver is psycopg2 before 2.1 (not installed): name the one installed
         value = "postgresql+psycopg://" + value[len("postgres://"):]
     if _at_in_password(value):
-        raise ValueError(_AT_IN_PASSWORD)
+        raise Said(_AT_IN_PASSWORD, "其中的用戶名或密碼含有「@」,URL 把它當作密碼的結尾(其後的部分會被當作主機名);"
+                                    "請把其中每個 @ 寫成 %40(如 p@ss 寫成 p%40ss)")
     try:
         make_url(value).get_dialect().import_dbapi()
     except ArgumentError:
-        raise ValueError(
+        raise Said(
             f"{_shown_url(value)!r} is not a database URL; expected e.g. sqlite:///data/safeschool.db "
-            "or postgresql+psycopg://user@host/db"
+            "or postgresql+psycopg://user@host/db",
+            f"{_shown_url(value)!r} 不是數據庫地址,應寫成如 postgresql+psycopg://用戶@主機/數據庫"
         ) from None
     except ValueError:  # SQLAlchemy's int() of the port ("invalid literal for int() with base 10: 'pg'")
-        raise ValueError("its port (after the host's ':') is not a number; write it as host:5432, "
-                         "or leave the port out for the driver's own") from None
+        raise Said("its port (after the host's ':') is not a number; write it as host:5432, "
+                   "or leave the port out for the driver's own",
+                   "其中的端口(主機名後「:」之後)不是數字;請寫成 主機:5432,或省去端口") from None
     except (NoSuchModuleError, ImportError):
         scheme = value.split(":", 1)[0].split("+", 1)[0].lower()
         hint = f"; write it as {_DRIVER_HINTS[scheme]}user:password@host/db" if scheme in _DRIVER_HINTS else ""
-        raise ValueError(f"{_shown_url(value)!r} names a database driver that is not installed or does not "
-                         f"exist{hint}") from None
+        zh_hint = f",請寫成 {_DRIVER_HINTS[scheme]}用戶:密碼@主機/數據庫" if scheme in _DRIVER_HINTS else ""
+        raise Said(f"{_shown_url(value)!r} names a database driver that is not installed or does not "
+                   f"exist{hint}", f"{_shown_url(value)!r} 指定的數據庫驅動未安裝或不存在{zh_hint}") from None
     return value
 
 
 class ConfigError(Exception):
-    """A configuration value is wrong; str(err) is the one line shown to the user."""
+    """A configuration value is wrong; str(err) is the one line shown to the user, `zh` (when given) the
+    same in Chinese, which the CLI prints first."""
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh
+
+
+class Said(ValueError):
+    """A validator's reason in English (str) and Chinese (`zh`): pydantic keeps the exception in the
+    error's ctx, whence the configuration's Chinese line is taken."""
+
+    def __init__(self, message: str, zh: str):
+        super().__init__(message)
+        self.zh = zh
 
 
 class Settings(BaseSettings):
@@ -142,11 +160,13 @@ class SqlSource(BaseModel):
         # Its records are the store's sql:<name>:<sheet> (500 characters at most), read back by the
         # name between the colons: which source of two stands for a school's guards goes by it.
         if not value.strip():
-            raise ValueError("is empty: give the source a name (e.g. \"school-information-system\"); its records "
-                             "are kept under it")
+            raise Said("is empty: give the source a name (e.g. \"school-information-system\"); its records "
+                       "are kept under it", "是空的:請給數據源起個名字(如 \"school-information-system\"),其記錄按名字保存")
         if ":" in value or len(value) > 200:
-            raise ValueError(f"{value[:40]!r}{'...' if len(value) > 40 else ''}: a source's name may not hold ':' "
-                             "and has at most 200 characters; e.g. \"school-information-system\"")
+            shown = f"{value[:40]!r}{'...' if len(value) > 40 else ''}"
+            raise Said(f"{shown}: a source's name may not hold ':' and has at most 200 characters; "
+                       "e.g. \"school-information-system\"",
+                       f"{shown}:數據源名稱不能含有「:」,最多 200 個字符,如 \"school-information-system\"")
         return value
 
     @field_validator("url")
@@ -161,7 +181,8 @@ class SqlSource(BaseModel):
 
         unknown = sorted(set(value) - set(SHEETS))
         if unknown:
-            raise ValueError(f"unknown sheet key(s) {', '.join(unknown)}; known: {', '.join(SHEETS)}")
+            raise Said(f"unknown sheet key(s) {', '.join(unknown)}; known: {', '.join(SHEETS)}",
+                       f"沒有這樣的表:{'、'.join(unknown)};可用的有:{'、'.join(SHEETS)}")
         return value
 
 
@@ -177,7 +198,11 @@ class Schedule(BaseModel):
         # while every other command took it.
         from sync.scheduler import cron_trigger
 
-        cron_trigger(value, "UTC")
+        try:
+            cron_trigger(value, "UTC")
+        except ValueError as err:
+            raise Said(str(err), f"{value!r} 不是有效的 cron 表達式:五項依次為 分 時 日 月 星期(0–7,0 和 7 為星期日),"
+                                 "例如 '*/30 * * * *' 每30分鐘") from None
         return value
 
     @field_validator("timezone")
@@ -188,7 +213,8 @@ class Schedule(BaseModel):
         try:
             ZoneInfo(value)
         except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
-            raise ValueError(f"{value!r} is not a time zone; e.g. 'Asia/Shanghai'") from None
+            raise Said(f"{value!r} is not a time zone; e.g. 'Asia/Shanghai'",
+                       f"時區 {value!r} 不存在,例如 'Asia/Shanghai'") from None
         return value
 
 
@@ -266,8 +292,9 @@ class FileConfig(BaseModel):
         names = [s.name for s in value]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
-            raise ValueError(f"[[sources]] name {', '.join(map(repr, twice))} is used more than once; "
-                             "give each source its own name")
+            raise Said(f"[[sources]] name {', '.join(map(repr, twice))} is used more than once; "
+                       "give each source its own name",
+                       f"[[sources]] 的名稱 {'、'.join(map(repr, twice))} 用了不止一次;請給每個數據源起不同的名字")
         return value
 
 
@@ -275,11 +302,31 @@ def _message(error: dict) -> str:
     return str(error["msg"]).removeprefix("Value error, ")
 
 
-def _first_error(err: ValidationError, prefix: str) -> str:
+# What pydantic found, in Chinese, by the kind of its error; the English line says it in its own words.
+_KIND_ZH = {"missing": "缺少這一項,請補上", "extra_forbidden": "不是可用的設置項(拼寫有誤?),請對照 README 的配置說明"}
+_TYPE_ZH = {"string": "文字(加引號)", "int": "整數", "float": "數字", "bool": "true 或 false", "list": "列表 [...]",
+            "dict": "表 [...]", "date": "日期(如 2026-02-23)", "tuple": "列表 [開始, 結束]", "model": "表 [...]"}
+
+
+def _message_zh(error: dict) -> str:
+    said = getattr((error.get("ctx") or {}).get("error"), "zh", None)
+    if said:
+        return said
+    kind = str(error.get("type", ""))
+    if kind in _KIND_ZH:
+        return _KIND_ZH[kind]
+    base = kind.removesuffix("_type").removesuffix("_parsing")
+    if base != kind:
+        return f"類型不對,應為{_TYPE_ZH.get(base, '另一種類型')}"
+    return "值不對,見後面的英文說明"
+
+
+def _first_error(err: ValidationError, prefix: str) -> tuple[str, str]:
+    """(English, Chinese) of the first thing wrong, each naming where."""
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     where = f"{prefix}.{where}" if where else prefix
-    return f"{where}: {_message(first)}"
+    return f"{where}: {_message(first)}", f"{where}:{_message_zh(first)}"
 
 
 @lru_cache(maxsize=1)
@@ -289,7 +336,7 @@ def get_settings() -> Settings:
     except ValidationError as err:
         first = err.errors()[0]
         name = "SAFESCHOOL_" + str(first["loc"][0]).upper()
-        raise ConfigError(f"{name}: {_message(first)}") from None
+        raise ConfigError(f"{name}: {_message(first)}", f"環境變量 {name}:{_message_zh(first)}") from None
 
 
 def load_file_config(path: Path | None) -> FileConfig:
@@ -297,24 +344,30 @@ def load_file_config(path: Path | None) -> FileConfig:
         return FileConfig()
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} does not exist or is not a file")
+        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} does not exist or is not a file",
+                          f"SAFESCHOOL_CONFIG:配置文件 {path} 不存在或不是文件")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ConfigError(f"SAFESCHOOL_CONFIG: {path} cannot be read ({err.strerror or err}); "
-                          "let the user running safeschool read it") from None
+                          "let the user running safeschool read it",
+                          f"SAFESCHOOL_CONFIG:配置文件 {path} 無法讀取,請讓運行 safeschool 的用戶有權讀取") from None
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} is not valid TOML ({err})") from None
+        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} is not valid TOML ({err})",
+                          f"SAFESCHOOL_CONFIG:配置文件 {path} 不是有效的 TOML({err})") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} is not UTF-8 text") from None
+        raise ConfigError(f"SAFESCHOOL_CONFIG: {path} is not UTF-8 text",
+                          f"SAFESCHOOL_CONFIG:配置文件 {path} 不是 UTF-8 文本,請另存為 UTF-8") from None
     try:
         cfg = FileConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(f"SAFESCHOOL_CONFIG ({path}) {_first_error(err, 'config')}") from None
+        en, zh = _first_error(err, "config")
+        raise ConfigError(f"SAFESCHOOL_CONFIG ({path}) {en}", f"配置文件 {path} 的 {zh}") from None
     if cfg.rubric is not None and not cfg.rubric.is_absolute():
         cfg.rubric = (path.parent / cfg.rubric).resolve()
     if cfg.rubric is not None and not cfg.rubric.is_file():
-        raise ConfigError(f"SAFESCHOOL_CONFIG ({path}) rubric: {cfg.rubric} does not exist")
+        raise ConfigError(f"SAFESCHOOL_CONFIG ({path}) rubric: {cfg.rubric} does not exist",
+                          f"配置文件 {path} 的 rubric:{cfg.rubric} 不存在")
     return cfg
 
 

@@ -244,3 +244,26 @@ def test_a_command_typed_wrong_is_told_in_chinese_first_as_every_other_mistake(a
     assert result.exit_code == 2 and "Traceback" not in result.output
     error = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert error and zh in error[0] and " / " in error[0], result.output
+
+
+@pytest.mark.parametrize(("toml", "zh"), [
+    ('[schedul]\ncron = "0 8 * * *"\n', "不是可用的設置項"),  # a misspelt section
+    ('[schedule]\ncron = 5\n', "類型不對"),
+    ('[schedule]\ncron = "*/30 * * *"\n', "cron"),
+    ('[schedule]\ntimezone = "Asia/Shangai"\n', "時區"),
+    ('[[sources]]\nname = "sis"\nurl = "mysql+pymysql://reader:Zk@9917@db/sis"\nqueries = {}\n', "%40"),
+    ('[[sources]]\nname = "sis"\nurl = "mysql+pymysql://reader@db/sis"\n', "缺少"),
+    ("rubric = \n", "TOML"),
+])
+def test_a_configuration_mistake_is_told_in_chinese_too_naming_the_setting(tmp_path, toml, zh):
+    """Found by an audit: a configuration mistake said 配置有誤 and the rest in English only, where every
+    other mistake the CLI reports is in both languages."""
+    config = tmp_path / "c.toml"
+    config.write_text(toml, encoding="utf-8")
+    result = _run("users", "list", env={"SAFESCHOOL_CONFIG": str(config)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1, line
+    chinese, _, english = line.partition(" / configuration: ")
+    assert zh in chinese and english, line
+    assert "9917" not in line
