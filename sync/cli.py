@@ -105,6 +105,21 @@ def main() -> None:
         return
     get_settings()
     get_file_config()
+    _warn_of_unknown_settings()
+
+
+def _warn_of_unknown_settings() -> None:
+    """A SAFESCHOOL_* variable that is no setting is ignored: said, with the one meant (SAFESCHOOL_DB was
+    ignored without a word, and `init` made an SQLite store in ./data; found by an audit)."""
+    import os
+
+    from sync.settings import unknown_settings
+
+    for name, meant in unknown_settings(os.environ):
+        zh = f"(是否想寫 {meant}?)" if meant else ""
+        en = f"; did you mean {meant}?" if meant else "; README lists the settings"
+        click.echo(f"safeschool: 注意:環境變量 {name} 不是 safeschool 的設置,已忽略{zh} / note: {name} is not a "
+                   f"setting of safeschool and is ignored{en}", err=True)
 
 
 def _register() -> None:

@@ -329,6 +329,29 @@ def _first_error(err: ValidationError, prefix: str) -> tuple[str, str]:
     return f"{where}: {_message(first)}", f"{where}:{_message_zh(first)}"
 
 
+# Read elsewhere than Settings: the dashboard's warm-up, the sync's fault test; SAFESCHOOL_TEST_* are the tests'.
+_OTHER_SETTINGS = ("SAFESCHOOL_WARM", "SAFESCHOOL_SYNC_TEST_PAUSE")
+
+
+def unknown_settings(environ) -> list[tuple[str, str | None]]:
+    """SAFESCHOOL_* variables that are no setting (a misspelt name is ignored, its value with it), each with
+    the setting it was most likely meant for (None when no name is near)."""
+    import difflib
+
+    known = [f"SAFESCHOOL_{name.upper()}" for name in Settings.model_fields] + list(_OTHER_SETTINGS)
+    out = []
+    for name in sorted(environ):
+        if not name.startswith("SAFESCHOOL_") or name in known or name.startswith("SAFESCHOOL_TEST_"):
+            continue
+        bare = name.removeprefix("SAFESCHOOL_")  # every name shares the prefix: compared without it
+        if any(word in bare for word in ("DB", "DATABASE", "STORE", "URL")):
+            out.append((name, "SAFESCHOOL_DATABASE_URL"))
+            continue
+        near = difflib.get_close_matches(bare, [k.removeprefix("SAFESCHOOL_") for k in known], n=1, cutoff=0.6)
+        out.append((name, f"SAFESCHOOL_{near[0]}" if near else None))
+    return out
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     try:

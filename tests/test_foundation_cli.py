@@ -267,3 +267,16 @@ def test_a_configuration_mistake_is_told_in_chinese_too_naming_the_setting(tmp_p
     chinese, _, english = line.partition(" / configuration: ")
     assert zh in chinese and english, line
     assert "9917" not in line
+
+
+def test_a_misspelt_safeschool_setting_is_named_with_the_one_meant(tmp_path):
+    """Found by an audit: SAFESCHOOL_DB=postgresql+psycopg://... (the name a bureau's IT wrote) was ignored
+    without a word, and `init` made an SQLite store in ./data beside it."""
+    env = {"SAFESCHOOL_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "SAFESCHOOL_DB": "postgresql+psycopg://x@y/z",
+           "SAFESCHOOL_INBX": str(tmp_path)}
+    result = _run("init", env=env)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "SAFESCHOOL_DB " in result.stderr and "SAFESCHOOL_DATABASE_URL" in result.stderr, result.stderr
+    assert "SAFESCHOOL_INBX" in result.stderr and "SAFESCHOOL_INBOX" in result.stderr and "忽略" in result.stderr
+    quiet = _run("init", env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"})
+    assert quiet.stderr == ""
