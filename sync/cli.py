@@ -48,12 +48,19 @@ class SafeschoolGroup(click.Group):
             sys.exit(2)
         except DBAPIError as err:  # OperationalError, ProgrammingError, DatabaseError ...
             reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-            advice = "Check SAFESCHOOL_DATABASE_URL"
+            advice, zh = "Check SAFESCHOOL_DATABASE_URL", ""
             if "not a database" in reason:
                 advice += ": it names a file that is not a safeschool store"
+            elif _no_such_database(err):  # the URL is right; the server has no such database yet (an audit)
+                name = _store_database()
+                advice = (f"The server has no database {name}: create it first (PostgreSQL: CREATE DATABASE "
+                          f"\"{name}\"; MariaDB: CREATE DATABASE `{name}` CHARACTER SET utf8mb4), then run "
+                          "`safeschool init`")
+                zh = (f":服務器上還沒有數據庫 {name},請先建立(PostgreSQL:CREATE DATABASE \"{name}\";"
+                      f"MariaDB:CREATE DATABASE `{name}` CHARACTER SET utf8mb4),再運行 `safeschool init`")
             elif ctx.invoked_subcommand != "init":  # init itself failing needs the URL looked at, not init
                 advice += ", and run `safeschool init` to create or upgrade the store"
-            click.echo(f"safeschool: 無法使用數據庫 / the store cannot be used ({reason}). {advice}.", err=True)
+            click.echo(f"safeschool: 無法使用數據庫{zh} / the store cannot be used ({reason}). {advice}.", err=True)
             sys.exit(2)
         except alembic_errors.CommandError as err:  # a store of a newer safeschool than this one
             click.echo(f"safeschool: 數據庫版本比本程序新 / the store's schema is not one this version knows ({err}); "
@@ -79,6 +86,21 @@ class SafeschoolGroup(click.Group):
             click.echo(f"safeschool: 無權讀寫 / cannot use{where} ({err.strerror or err}); check that the user running "
                        "safeschool may read and write there", err=True)
             sys.exit(2)
+
+
+def _no_such_database(err: DBAPIError) -> bool:
+    """Whether the store's server said it has no database of the URL's name (PostgreSQL's SQLSTATE 3D000,
+    MariaDB's error 1049)."""
+    orig = err.orig
+    args = getattr(orig, "args", ())
+    return getattr(orig, "sqlstate", None) == "3D000" or bool(args and args[0] == 1049) or (
+        "database" in str(orig) and "does not exist" in str(orig))
+
+
+def _store_database() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_settings().store_url).database or ""
 
 
 @click.group(cls=SafeschoolGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -280,3 +280,15 @@ def test_a_misspelt_safeschool_setting_is_named_with_the_one_meant(tmp_path):
     assert "SAFESCHOOL_INBX" in result.stderr and "SAFESCHOOL_INBOX" in result.stderr and "忽略" in result.stderr
     quiet = _run("init", env={"SAFESCHOOL_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"})
     assert quiet.stderr == ""
+
+
+@pytest.mark.parametrize("server_url", ["pg_url", "mariadb_url"])
+def test_init_on_a_database_not_created_yet_says_how_to_create_it(request, server_url):
+    """Found by an audit: init on a database the server does not have said only "Check
+    SAFESCHOOL_DATABASE_URL", in English; the URL was right, the database had to be made first."""
+    url = request.getfixturevalue(server_url)
+    missing = url.replace("safeschool_test_", "safeschool_nothere_", 1)
+    result = _run("init", env={"SAFESCHOOL_DATABASE_URL": missing})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    said = result.stderr.strip()
+    assert len(said.splitlines()) == 1 and "CREATE DATABASE" in said and "先建立" in said, said
