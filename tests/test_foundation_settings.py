@@ -202,3 +202,12 @@ def test_a_sql_source_name_that_cannot_name_its_records_is_refused(tmp_path, nam
     path.write_text(f'[[sources]]\nname = "{name}"\nurl = "sqlite:///a.db"\nqueries = {{}}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"config\.sources\.0\.name: .*name"):
         load_file_config(path)
+
+
+def test_a_password_given_in_the_urls_query_is_not_shown_either(monkeypatch):
+    """Found by an audit: hide_password hides only user:password@; ?password=... was printed as written."""
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "oracle+nosuchdriver://reader@db/x?password=Qk7Secret&port=1")
+    reset_caches()
+    with pytest.raises(ConfigError) as err:
+        get_settings()
+    assert "Qk7Secret" not in str(err.value) and "Qk7Secret" not in (err.value.zh or "") and "***" in str(err.value)
