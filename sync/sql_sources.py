@@ -273,8 +273,8 @@ class QueryColumns(list):
 
 def _psycopg_loaders(cursor) -> None:
     """money read as a number (_money); PostgreSQL's 'infinity' date or time (how it writes "no end")
-    read as the last day Python holds, '-infinity' as the first: psycopg refuses the whole result for
-    one such cell (found by an audit), where the checks take 9999-12-31 as "no end" and refuse any
+    read as the last day Python holds, '-infinity' (and a date before year 1, '... BC') as the first: psycopg
+    refuses the whole result for one such cell (found by an audit), where the checks take 9999-12-31 as "no end" and refuse any
     other date out of range, row by row."""
     from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 
@@ -283,8 +283,8 @@ def _psycopg_loaders(cursor) -> None:
             def load(self, data):
                 if bytes(data) == b"infinity":
                     return last
-                if bytes(data) == b"-infinity":
-                    return first
+                if bytes(data) == b"-infinity" or bytes(data).endswith(b" BC"):
+                    return first  # a date before year 1 (a typo a legacy form kept): its row is refused, not the query
                 return super().load(data)
         return Infinite
 

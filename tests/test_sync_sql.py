@@ -554,6 +554,18 @@ def test_postgresqls_infinity_is_no_end_for_a_guard_and_a_row_problem_elsewhere(
     assert problem.row == 1 and "9999-12-31" in problem.value
 
 
+def test_a_postgresql_date_before_year_one_is_a_row_problem_not_a_failed_query(pg_url):
+    """Found by an audit: one '2026-03-05 BC' (a typo kept by a legacy form) failed the whole query with
+    "date too small (before year 1)" and the advice to check its tables and columns."""
+    report = _checked(pg_url, "education",
+                      "SELECT '1001' AS school_code, d AS date, '安全教育課' AS kind, '防溺水' AS topic, "
+                      "true AS safety_content, 40 AS attendees, 40 AS expected "
+                      "FROM (VALUES (DATE '2026-03-05'), (DATE '2026-03-05 BC'), "
+                      "(TIMESTAMPTZ '2026-03-06 08:00+08 BC'::date)) AS t(d)")
+    assert [r["date"] for r in report.rows["education"]] == [date(2026, 3, 5)]
+    assert [p.row for p in report.row_problems] == [2, 3] and "2000" in report.row_problems[0].reason_en
+
+
 def test_people_of_one_name_at_two_schools_of_one_query_are_two_people(sis_url):
     """Found by a held-out county's audit: a query lists every school's guards and office staff; 王強 at
     本部 of 1001 and of 1002 were taken for one person whose stints overlap, and 1002's was refused (its
