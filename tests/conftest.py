@@ -68,6 +68,18 @@ def _isolated_settings(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def workers_see_patches(monkeypatch):
+    """Checking workers forked from this process whatever threads an earlier test left running, so that a
+    patch made here reaches them: sync.parallel otherwise starts them from a fork server, a clean import
+    that never saw the patch (two tests failed so, now and then, after tests/test_cli_setup.py)."""
+    import multiprocessing
+
+    from sync import parallel
+
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
+
+
+@pytest.fixture
 def silent_port():
     """A local port whose listener takes every connection and never answers: a hung database server,
     or a firewall that drops the packets after the handshake."""

@@ -173,7 +173,8 @@ def test_a_scheduled_run_loads_the_inbox(county):
     assert scheduled_sync(recompute=False) == "ok"
 
 
-def test_sync_check_of_a_file_that_trips_the_reader_refuses_it_without_a_traceback(county, monkeypatch):
+def test_sync_check_of_a_file_that_trips_the_reader_refuses_it_without_a_traceback(county, monkeypatch,
+                                                                                    workers_see_patches):
     import sync.report
 
     def broken(*args, **kwargs):
@@ -185,7 +186,7 @@ def test_sync_check_of_a_file_that_trips_the_reader_refuses_it_without_a_traceba
     assert "IndexError" in result.output and "Traceback" not in result.output
 
 
-def test_an_upload_that_trips_the_reader_is_refused_not_raised(county, monkeypatch):
+def test_an_upload_that_trips_the_reader_is_refused_not_raised(county, monkeypatch, workers_see_patches):
     import sync.report
     from sync.load import load_upload
     from sync.store import make_engine as engine_for

@@ -167,23 +167,19 @@ def _allocate_beyond_headroom(item: int) -> int:
     return len(hold) and item
 
 
-def test_a_checking_worker_may_not_take_more_memory_than_its_headroom(monkeypatch):
+def test_a_checking_worker_may_not_take_more_memory_than_its_headroom(monkeypatch, workers_see_patches):
     monkeypatch.setattr(parallel, "READER_HEADROOM_BYTES", 200 * 2 ** 20)
-    monkeypatch.setattr(parallel, "_context", lambda: __import__("multiprocessing").get_context("fork"))
     assert list(parallel.ordered_map(_allocate_beyond_headroom, [1, 2], workers=1, on_crash=lambda item: None)) == [-1, -1]
 
 
 def test_a_workbook_that_kills_its_reader_is_refused_by_itself_in_a_sync_a_check_and_an_upload(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, workers_see_patches):
     """Found by an audit: .ods and .xls files of a few KB made python-calamine abort the process reading
     them (a Rust allocation failure no Python code catches); the run then read the rest in its own
     process and the same file ended the sync.  The reader is made to abort on one file here."""
-    import multiprocessing
-
     import sync.load as load
     from sync.cli import main as cli
 
-    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
     real_check = load.check_file
 
     def check_file(path, *args, **kwargs):
