@@ -27,6 +27,7 @@ from sync import contract
 from sync.cells import ShownInAnotherUnit, canon, display, is_empty, parse_code
 from sync.formats import UnreadableWorkbook, column_letter
 from sync.reader import (
+    Table,
     column_key_of,
     duplicate_columns,
     locate_table,
@@ -339,6 +340,22 @@ def _holds_records(spec: contract.Sheet, sheet) -> bool:
     return bool(table and table.rows and all(c.key in table.columns for c in spec.columns if c.required))
 
 
+# Sheets that say whose the source is (學校概況: the school; 學校名冊: the schools the bureau expects):
+# blank, they leave nothing to read the rest by, and refuse the file as a sheet without its header does.
+_NAMES_THE_SOURCE = {"school", "registry"}
+
+
+def _wholly_blank(sheet) -> bool:
+    return all(is_empty(cell) for row in sheet.grid for cell in row)
+
+
+def _empty_table(spec: contract.Sheet, sheet) -> Table:
+    """The table of a blank sheet: the contract's header, no rows."""
+    header = [c.zh for c in spec.columns]
+    return Table(spec, sheet, 0, {c.key: i for i, c in enumerate(spec.columns)},
+                 {c.key: (i + 1, c.zh) for i, c in enumerate(spec.columns)}, header, [], [], [])
+
+
 def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
     if sheet is None:
         report.add_file_problem(
@@ -348,6 +365,17 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
         )
         return None
     table = locate_table(spec, sheet)
+    if table is None and spec.key not in _NAMES_THE_SOURCE and _wholly_blank(sheet):
+        # A sheet with no cell at all (a script's pd.DataFrame([]).to_excel, the header deleted with the
+        # rows) holds no record to drop: read as none, as a header alone is, and said (found by an audit:
+        # a school with no hazards all year was refused whole).
+        report.problems.append(Problem(
+            "note", sheet.name, None, None, None,
+            f"工作表「{sheet.name}」是空的,讀作沒有記錄;請按模板在第一行保留表頭({'、'.join(c.zh for c in spec.columns)})",
+            f"sheet '{sheet.name}' is blank and was read as holding no records; keep the template's header on "
+            f"its first line ({', '.join(c.zh for c in spec.columns)})",
+            sheet_key=spec.key))
+        return _empty_table(spec, sheet)
     if table is None:
         report.add_file_problem(
             f"工作表「{sheet.name}」中找不到表頭行(應有:{'、'.join(c.zh for c in spec.columns)})",

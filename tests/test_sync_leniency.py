@@ -439,3 +439,48 @@ def test_a_year_that_is_not_one_is_quoted_as_written():
     """Every problem names the value as the person typed it (data-contract.md), not what was left of it."""
     value, problem = cells.parse_cell(SHEETS["agreements"].column("year"), "2026學年")
     assert value is None and "「2026學年」" in problem[0] and "'2026學年' is not a number" in problem[1]
+
+
+def _write_by_pandas(path, book: dict, engine: str):
+    """As a script writes a county: a DataFrame per sheet, `pd.DataFrame(rows)` of an empty list for a
+    sheet with no records (a sheet with no cell at all, not even the header)."""
+    import pandas as pd
+
+    with pd.ExcelWriter(path, engine=engine) as writer:
+        for name, rows in book.items():
+            frame = pd.DataFrame(rows[1:], columns=rows[0]) if rows else pd.DataFrame([])
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return path
+
+
+@pytest.mark.parametrize("writer", ["openpyxl", "xlsxwriter", "odf", "xls"])
+def test_a_sheet_left_wholly_blank_is_a_sheet_with_no_records_not_a_refused_file(tmp_path, writer):
+    """data-contract.md: a bad row is reported, never silently dropped; a sheet holding no cell at all
+    (a script's `pd.DataFrame([]).to_excel`, a school that deleted the header with the rows) holds no row
+    to drop.  Refusing the file for it lost every other record of the school (a scripted held-out county:
+    a school with no hazards all year was "not submitted").  It is read as no records, with a note asking
+    for the header back."""
+    book = school_book()
+    book["隱患整改"] = []
+    book["保安培訓"] = []
+    if writer == "xls":
+        path = write_xls(tmp_path / "s.xls", book)
+    else:
+        path = _write_by_pandas(tmp_path / ("s.ods" if writer == "odf" else "s.xlsx"), book, writer)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert not report.refused, [p.as_text() for p in report.problems]
+    clean = check_file(write_xlsx(tmp_path / "clean.xlsx", school_book()), registry={"1001"}, today=TODAY)
+    got, want = _records(report), _records(clean)
+    assert not got.get("hazards") and not got.get("guard_training")
+    assert {k: v for k, v in got.items() if v} == {k: v for k, v in want.items() if k not in ("hazards", "guard_training")}
+    notes = [p for p in report.problems if p.level == "note"]
+    assert sorted(p.sheet for p in notes) == ["保安培訓", "隱患整改"], [p.as_text() for p in report.problems]
+    assert all("表頭" in p.reason_zh and "header" in p.reason_en for p in notes)
+
+
+def test_a_blank_school_sheet_still_refuses_the_file(tmp_path):
+    """學校概況 names the school: without it the workbook is no one's (nothing read as 'no records')."""
+    book = school_book()
+    book["學校概況"] = []
+    report = check_file(_write_by_pandas(tmp_path / "s.xlsx", book, "openpyxl"), registry={"1001"}, today=TODAY)
+    assert report.refused
