@@ -263,9 +263,12 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
                 sheet=names[1], sheet_key=key,
             )
             named_in_a_conflict.update(names)
+    # Keys another sheet of the workbook also stands for (安全經費統計表, a hidden copy): a blank chosen
+    # sheet of such a key is not read as no records, the other one may hold them.
+    rivalled = {sheet_key_of(sh.name) for sh in sheets if sh is not chosen.get(sheet_key_of(sh.name))}
     tables = {}
     for spec in specs:
-        table = _table_or_problem(spec, chosen.get(spec.key), report)
+        table = _table_or_problem(spec, chosen.get(spec.key), report, blank_is_empty=spec.key not in rivalled)
         if table is not None:
             tables[spec.key] = table
             report.problems.extend(privacy_problems(
@@ -356,7 +359,7 @@ def _empty_table(spec: contract.Sheet, sheet) -> Table:
                  {c.key: (i + 1, c.zh) for i, c in enumerate(spec.columns)}, header, [], [], [])
 
 
-def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
+def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport, blank_is_empty: bool = False):
     if sheet is None:
         report.add_file_problem(
             f"缺少工作表「{spec.zh}」,請按模板補上(沒有記錄也要保留表頭)",
@@ -365,7 +368,7 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport):
         )
         return None
     table = locate_table(spec, sheet)
-    if table is None and spec.key not in _NAMES_THE_SOURCE and _wholly_blank(sheet):
+    if table is None and blank_is_empty and spec.key not in _NAMES_THE_SOURCE and _wholly_blank(sheet):
         # A sheet with no cell at all (a script's pd.DataFrame([]).to_excel, the header deleted with the
         # rows) holds no record to drop: read as none, as a header alone is, and said (found by an audit:
         # a school with no hazards all year was refused whole).

@@ -520,3 +520,22 @@ def test_a_workbook_a_script_writes_with_pandas_gives_the_clean_records(tmp_path
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert not report.problems, [p.as_text() for p in report.problems]
     assert _records(report) == _records(clean)
+
+
+@pytest.mark.parametrize("other", ["安全經費統計表", "hidden"])
+def test_a_blank_sheet_beside_another_sheet_of_its_table_still_refuses_the_file(tmp_path, other):
+    """A blank 安全經費 is read as no records only when nothing else in the workbook could be its
+    table: beside 安全經費統計表 holding the amounts (or a hidden 安全經費 holding them) the blank one
+    would be read and the amounts passed over, so the file is refused as before, naming the sheet."""
+    book = school_book()
+    funds = book.pop("安全經費")
+    book["安全經費"] = []
+    hidden = None
+    if other == "hidden":
+        hidden = {"安全經費 ": funds}
+    else:
+        book[other] = funds
+    path = write_xlsx(tmp_path / "s.xlsx", book, hidden=hidden)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert report.refused, [p.as_text() for p in report.problems]
+    assert any(p.sheet == "安全經費" for p in report.file_problems)
