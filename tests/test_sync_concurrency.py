@@ -134,14 +134,10 @@ def test_a_sync_killed_mid_load_leaves_each_source_wholly_old_or_new_and_the_nex
     after = run_sync(engine, inbox, sql_sources=[], recompute=False)
     assert after.status == "ok"
     assert {o.source_key for o in after.sources if o.action == "loaded"} == set(wholly_old)
-    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-    upgrade(fresh)
-    run_sync(fresh, inbox, sql_sources=[], recompute=False)
-    assert _state(engine) == _state(fresh)
+    _assert_same_as_an_uninterrupted_run(engine, inbox, tmp_path)
     with engine.connect() as conn:
         statuses = conn.execute(select(sync_runs.c.status).order_by(sync_runs.c.run_id)).scalars().all()
     assert statuses == ["ok", "interrupted", "ok"]
-    fresh.dispose()
 
 
 def test_ctrl_c_mid_sync_stops_it_in_one_line_without_a_traceback_and_lets_go_of_the_lock(engine, store_url, tmp_path):
@@ -162,6 +158,11 @@ def test_ctrl_c_mid_sync_stops_it_in_one_line_without_a_traceback_and_lets_go_of
     assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
     after = run_sync(engine, inbox, sql_sources=[], recompute=False)  # not "busy": the lock was let go
     assert after.status == "ok"
+    _assert_same_as_an_uninterrupted_run(engine, inbox, tmp_path)
+
+
+def _assert_same_as_an_uninterrupted_run(engine, inbox, tmp_path) -> None:
+    """The store after the interrupted run and the next one holds what one run into a fresh store does."""
     fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     upgrade(fresh)
     run_sync(fresh, inbox, sql_sources=[], recompute=False)
@@ -208,11 +209,7 @@ def test_a_sync_whose_lock_session_is_cut_stops_before_its_next_commit_and_the_n
     assert _loaded_in_latest_run(engine) < 1 + len(CODES), "it went on to the end without its lock"
     after = run_sync(engine, inbox, sql_sources=[], recompute=False)
     assert after.status == "ok"
-    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-    upgrade(fresh)
-    run_sync(fresh, inbox, sql_sources=[], recompute=False)
-    assert _state(engine) == _state(fresh)
-    fresh.dispose()
+    _assert_same_as_an_uninterrupted_run(engine, inbox, tmp_path)
     engine.dispose()
 
 
