@@ -18,7 +18,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -54,7 +54,7 @@ _KIND_TYPES = {
     contract.DATE: lambda: Date(),
     contract.BOOL: lambda: Boolean(),
     contract.MONEY: lambda: Numeric(14, 2),
-    contract.SCORE: lambda: Float(),
+    contract.SCORE: lambda: Double(),  # not Float: MySQL/MariaDB make that single precision (see 0004)
 }
 
 sources = Table(
@@ -156,11 +156,11 @@ scores = Table(
     Column("name", NAME),
     Column("type", String(20)),
     Column("township", NAME),
-    Column("total", Float),
+    Column("total", Double),
     Column("grade", String(10)),
     Column("rank", Integer),
     Column("qualified", Boolean),
-    Column("deduction", Float),
+    Column("deduction", Double),
     Column("areas", JSON),  # {"A": {"points": .., "max": ..}, ...}
     Column("indicators", JSON),  # as in `safeschool score --json`
     Column("campuses", JSON),

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from sync import contract
-from sync.migrate import current_revision, upgrade
+from sync.migrate import current_revision, schema_problem, upgrade
 from sync.store import make_engine, metadata, records, sources
 
 
@@ -113,8 +113,39 @@ def test_a_store_made_before_0001_had_the_computed_at_index_gets_it_and_matches_
         cfg.attributes["connection"] = conn
         command.stamp(cfg, "0002")  # as such a store stood
     upgrade(engine)
-    assert current_revision(engine) == "0003"
+    assert schema_problem(engine) is None  # at the head revision
     assert "ix_scores_computed_at" in {i["name"] for i in inspect(engine).get_indexes("scores")}
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata) == []
+    engine.dispose()
+
+
+def test_a_mariadb_store_keeps_points_and_totals_as_the_scoring_made_them(mariadb_url):
+    """Found by the held-out county audit: MySQL's FLOAT (what SQLAlchemy's Float makes there) is single
+    precision, so a deduction of 1234.567 came back 1234.57 and an unrounded total 86.2499999 as 86.25,
+    which rounds (halves up) to 86.3 where the scoring said 86.2.  0004 makes them DOUBLE."""
+    from datetime import date, datetime
+
+    from sync.store import scores
+
+    engine = make_engine(mariadb_url)
+    upgrade(engine, "0003")  # a store made before 0004, holding a finding
+    with engine.begin() as conn:
+        sid = conn.execute(sources.insert().values(source_key="file:b.xlsx", kind="bureau_workbook",
+                                                   status="loaded")).inserted_primary_key[0]
+        conn.execute(records["inspections"].insert().values(source_id=sid, school_code="S0", deduction=2.5))
+    upgrade(engine)
+    columns = {c["name"]: c for c in inspect(engine).get_columns("inspections")}
+    assert columns["deduction"]["comment"] == "扣分" and columns["assessed_points"]["comment"] == "考評得分"
+    with engine.begin() as conn:
+        assert conn.execute(select(records["inspections"].c.deduction)).scalar_one() == 2.5
+        conn.execute(records["inspections"].insert().values(source_id=sid, school_code="S1", deduction=1234.567,
+                                                            assessed_points=2.6666666666666665))
+        conn.execute(scores.insert().values(year=2026, kind="annual", as_of=date(2026, 12, 31), school_code="S1",
+                                            total=86.24999999999999, deduction=0.1 + 0.2,
+                                            computed_at=datetime(2026, 12, 31)))
+    with engine.connect() as conn:
+        assert conn.execute(select(records["inspections"].c.deduction, records["inspections"].c.assessed_points)
+                            .where(records["inspections"].c.school_code == "S1")).one() == (1234.567, 2.6666666666666665)
+        assert conn.execute(select(scores.c.total, scores.c.deduction)).one() == (86.24999999999999, 0.1 + 0.2)
     engine.dispose()
