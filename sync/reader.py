@@ -90,7 +90,8 @@ class Table:
     header_cells: list
     rows: list[RawRow]
     # (row, text, kind) lines not read as records: "totals", "signature", "note", "long" (a sentence
-    # alone) under the table, "header" (a second header row), "above" (a record-like line above it)
+    # alone) under the table, "header" (a second header row), "above" (a record-like line above it),
+    # "extra" (filled only in columns not read)
     notes: list[tuple[int, str, str]]
     region: list[tuple[int, list]]  # (row, cells) of every record row under the header (notes left out)
 
@@ -630,6 +631,11 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in picks}
         region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
         if _only_serial_number(picked, cells):
+            return
+        if all(map(is_empty, picked.values())):
+            # Filled only in a column of the school's own (備註 beside an empty line): no record of the
+            # contract's, shown as a line not read rather than refused five times over (a contract audit).
+            notes.append((r + 1, _line_text(cells), "extra"))
             return
         refused = _under_a_moved_header(spec, moved_under, header_idx + 1) if moved_under else None
         rows.append(RawRow(r + 1, picked, row_cells=cells, names=names, refused_because=refused))

@@ -322,6 +322,9 @@ _SHOWN_NOTES = {
     "example": ("此行是表格中的示例行,未作為記錄讀入;填好自己的記錄後可刪除此行",
                 "this is the form's example line and was not read as a record; delete it once your own "
                 "records are in"),
+    "extra": ("此行只在模板以外的列中有內容,未作為記錄讀入;如是記錄,請填在模板的各列中",
+              "this line holds something only in columns outside the template's, which are not read, and was "
+              "not read as a record; if it is a record, fill it in under the template's columns"),
     "above": ("此行在表頭之上,未作為記錄讀入;記錄請填在表頭下方",
               "this line is above the header and was not read as a record; records go under the header"),
     "subtitle": ("此行只寫了校區名稱,作為表中的小標題,未作為記錄讀入;其下各行的「校區」列請逐行填寫",

@@ -47,3 +47,23 @@ def test_a_record_that_starts_with_an_english_word_of_totals_is_read(tmp_path):
     book["保安人員"].append(guard)
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert "Sum" in [g["name"] for g in report.rows["guards"]], [p.as_text() for p in report.problems]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_line_filled_only_in_a_column_of_the_schools_own_is_shown_not_refused(tmp_path, fmt):
+    """Found by a contract audit: 「三月補記」 in the school's own 備註 column, on a line otherwise empty, was a
+    drill refused five times over ("drill date must be filled in"); it holds no record of the contract's
+    and is shown as a line not read.  A record with a remark beside it is read as ever."""
+    from tests.sync_helpers import write
+
+    book = school_book()
+    drills = book["應急演練"]
+    drills[0] = drills[0] + ["備註"]
+    drills[1] = drills[1] + ["消防大隊指導"]
+    drills.insert(2, [None] * 8 + ["三月補記"])
+    drills.append([None] * 8 + ["已上報教育局"])
+    report = check_file(write(fmt, tmp_path / "s", book), registry={"1001"}, today=TODAY)
+    assert not report.rejected, [p.as_text() for p in report.problems]
+    assert [(p.level, p.row, p.value) for p in report.problems] == [("note", 3, "三月補記"), ("note", 5, "已上報教育局")]
+    assert all("not read" in p.reason_en and "未作為記錄讀入" in p.reason_zh for p in report.problems)
+    assert len(report.rows["drills"]) == 2
