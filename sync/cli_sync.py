@@ -155,7 +155,7 @@ def _told_by_the_summary(record: logging.LogRecord) -> bool:
 @click.option("--check", "check", type=click.Path(path_type=Path), default=None,
               help="只檢查一個工作簿,不導入;有被拒收的行或整個文件被拒收時退出碼為 1(僅有提示時為 0)/ validate one workbook without loading it; exit 1 if a row or the file would be refused (0 with notes only).")
 @click.option("--quiet", is_flag=True, help="不顯示進度條,只列出有變化或被拒收的來源 / no progress bar; list only the sources that changed or were refused.")
-@click.option("--wait", type=float, default=0.0, show_default=True,
+@click.option("--wait", type=click.FloatRange(0, 24 * 3600), default=0.0, show_default=True,
               help="另一同步正在進行時等待的秒數(0:提示後停止)/ seconds to wait when another sync is running (0: say so and stop).")
 @click.option("--no-recompute", is_flag=True, help="只導入,不重算分數 / load only; leave the draft scores until the next run.")
 def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute: bool) -> None:
@@ -168,6 +168,12 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_told_by_the_summary)
+    if wait != wait:  # nan passes FloatRange's comparisons
+        raise click.BadParameter("nan 不是秒數 / nan is not a number of seconds", param_hint="'--wait'")
+    if check is not None and once:  # which one was meant is not guessed: --check alone never loads
+        raise click.UsageError("--once 與 --check 只能用一個:--check 只檢查一個工作簿,--once 導入收件夾(見 --help) / "
+                               "--once and --check cannot be given together: --check only checks one workbook, "
+                               "--once loads the inbox")
     if check is not None:
         sys.exit(_check(check, console))
     sys.exit(_once(quiet, wait, console, recompute=not no_recompute))

@@ -320,3 +320,22 @@ def test_a_run_whose_database_was_down_is_not_headed_refused():
     _print_summary(console, summary, quiet=False)
     heading = console.export_text().splitlines()[0]
     assert "有來源未能讀取" in heading and "被拒收" not in heading
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--wait", "-5"], "not in the range"), (["--wait", "nan"], "not a number of seconds"),
+    (["--once", "--check", "1001.xlsx"], "cannot be given together"),
+])
+def test_a_sync_asked_something_it_cannot_do_says_so_and_does_nothing(county, args, said):
+    """Found by the SQL/CLI audit: --wait -5 and --wait nan were taken, and --once --check F only checked,
+    without a word that nothing was loaded."""
+    result = CliRunner().invoke(main, ["sync", *args])
+    assert result.exit_code == 2 and said in result.output and "(見 --help)" in result.output, result.output
+    from sqlalchemy import func, select
+
+    from sync.store import sync_runs
+
+    eng = make_engine(f"sqlite:///{county.parent / 'store.db'}")
+    with eng.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sync_runs)).scalar() == 0  # nothing was run
+    eng.dispose()
