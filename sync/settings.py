@@ -83,6 +83,11 @@ def _checked_url(value: str) -> str:
         zh_hint = f",請寫成 {_DRIVER_HINTS[scheme]}用戶:密碼@主機/數據庫" if scheme in _DRIVER_HINTS else ""
         raise Said(f"{_shown_url(value)!r} names a database driver that is not installed or does not "
                    f"exist{hint}", f"{_shown_url(value)!r} 指定的數據庫驅動未安裝或不存在{zh_hint}") from None
+    folder = make_url(value).database if value.startswith("sqlite") else None
+    if folder and Path(folder).is_dir():  # SQLite's own "unable to open database file" said nothing of it
+        example = f"sqlite:///{folder.rstrip('/')}/safeschool.db"
+        raise Said(f"{folder!r} is a folder, not a database file: name a file in it, e.g. {example}",
+                   f"{folder!r} 是文件夾,不是數據庫文件:請寫上其中的文件名,如 {example}")
     return value
 
 

@@ -30,6 +30,16 @@ def test_a_database_url_with_an_unknown_driver_is_refused(monkeypatch):
         get_settings()
 
 
+def test_a_sqlite_store_url_naming_a_folder_says_to_name_a_file_in_it(monkeypatch, tmp_path):
+    """Found by the SQL/CLI audit: sqlite:////srv/safeschool (a folder) said only SQLite's "unable to open
+    database file" and "run safeschool init", which failed the same way."""
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{tmp_path}")
+    reset_caches()
+    with pytest.raises(ConfigError, match="is a folder, not a database file") as err:
+        get_settings()
+    assert f"sqlite:///{tmp_path}/safeschool.db" in str(err.value) and "是文件夾" in err.value.zh
+
+
 def test_a_postgres_url_as_psql_writes_it_reaches_the_store(monkeypatch, pg_url):
     """Found by an audit: postgres://, what psql, libpq and many hosts give, was refused as an unknown driver."""
     from sqlalchemy import text
