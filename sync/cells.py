@@ -56,7 +56,7 @@ def without_invisible(value):
 def canon(text) -> str:
     """The form two labels are compared in (學校代碼 == 学校代码 == ' 學校代碼 ' == 'ＳＣＨＯＯＬ_code')."""
     s = unicodedata.normalize("NFKC", str(text).translate(INVISIBLE))
-    s = _SPACE.sub("", s).strip("*:：")
+    s = _SPACE.sub("", s).strip("*:：※★☆")  # ※演練日期, 日期★: a template's mark of a required column
     return _T2S.convert(s).lower()
 
 

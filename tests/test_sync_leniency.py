@@ -539,3 +539,14 @@ def test_a_blank_sheet_beside_another_sheet_of_its_table_still_refuses_the_file(
     report = check_file(path, registry={"1001"}, today=TODAY)
     assert report.refused, [p.as_text() for p in report.problems]
     assert any(p.sheet == "安全經費" for p in report.file_problems)
+
+
+@pytest.mark.parametrize("mark", ["*{}", "{}*", "※{}", "{}※", "★{}", "{}（必填）"])
+def test_a_header_marked_as_a_required_column_is_its_column(tmp_path, mark):
+    """Templates mark the columns to fill with *, ※ or ★ (found by a contract audit: ※演練日期 refused the
+    file, "no header row found")."""
+    book = school_book()
+    book["應急演練"][0] = [mark.format(h) for h in book["應急演練"][0]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.reason_en for p in report.problems]
+    assert len(report.rows["drills"]) == 2
