@@ -380,8 +380,22 @@ _NOTHING_BELOW = re.compile(r"^[(]?(此页|本页|本表)?以下(空白|无内�
 # for a guard the school does not have).  A name alone (孫保安) stays a record to complete.
 _NOTHING_HELD = re.compile(
     r"^[(\[【]?(?:本年度|本年|今年|全年|本学年|本学期|上半年|下半年|本月|本季度|本校|本园|本单位|学校|该校|目前|截至目前|至今)*"
-    r"(?:暂时|暂|尚|均|仍)?(?:无|没有|未发现|未发生|未开展|未聘用?|未配备|不涉及)[^\d:]{0,20}[)\]】]?[.。]?$")
+    r"(?:暂时|暂|尚|均|仍)?(?:无|没有|未发现|未发生|未开展|未聘用?|未配备|不涉及)([^\d:]{0,20}?)[)\]】]?[.。]?$")
+# What follows the negative word names what the sheet records (本校暫無保安人員, 未發現安全隱患), or nothing
+# does: 未配備滅火器, 無障礙通道損壞, 無人機安全 are a hazard and a topic begun, records to complete (an audit).
+_NOTHING_OF = re.compile(r"保安|门卫|隐患|问题|记录|人员|演练|培训|教育|讲座|家长会|经费|支出|开支|护学|相关|此项|该项|数据"
+                         r"|内容|情况|活动|事项|安全办|安全员|专职|责任书|校区|事故|异常")
 _NOTHING_MAX_LENGTH = 30
+
+
+def _nothing_held(plain: str) -> bool:
+    said = _NOTHING_HELD.match(plain)
+    if said is None:
+        return False
+    rest = said.group(1).strip(" ,，;；、")
+    return not rest or _NOTHING_OF.search(rest) is not None
+
+
 # "單位（蓋章）", "學校(公章)", "校長簽字：": a short line that ends asking for a seal or a signature,
 # and the blank date under it ("2026年  月  日", "年 月 日").
 _SEAL = re.compile(r"\(?(盖章|公章|印章|签字|签名|签章)\)?:?$")
@@ -420,7 +434,7 @@ def _note_kind(text: str) -> tuple[str, int]:
         return "signature", len(plain)
     if _NOTE.match(plain.lstrip("(*※[【")):  # （注：本表每月更新）, ※說明：
         return "note", len(plain)
-    if len(plain) <= _NOTHING_MAX_LENGTH and (_NOTHING_HELD.match(plain) or is_placeholder(plain)):
+    if len(plain) <= _NOTHING_MAX_LENGTH and (_nothing_held(plain) or is_placeholder(plain)):
         return "nothing", len(plain)
     if _SIGNER_LABEL.match(plain):
         # 校長, 分管領導 alone in a cell: paperwork only on a line of such labels and names (note_kind);

@@ -650,6 +650,27 @@ def test_a_line_saying_there_is_nothing_to_record_is_a_note_not_a_record_to_fill
     assert not report.rejected and not report.rows.get(key)
 
 
+@pytest.mark.parametrize(("sheet", "line", "column"), [
+    ("隱患整改", "未配備滅火器", 1), ("隱患整改", "無障礙通道損壞", 3), ("隱患整改", "无证摊贩占用校门口", 3),
+    ("安全教育", "無人機安全", 3), ("保安人員", "無名", 1),
+])
+def test_a_record_begun_with_a_negative_word_is_a_record_to_complete_not_a_nothing_line(tmp_path, sheet, line,
+                                                                                      column):
+    """Found by the audit of today's changes: any short text alone on its line that began with 無, 未配備 ...
+    was read as 'nothing to record' and the school told the line may be deleted: a hazard 未配備滅火器 (no
+    extinguisher fitted) or 無障礙通道損壞 typed first, the rest to follow, a topic 無人機安全.  A line
+    says there is nothing to record when it is the negative word alone or names what the sheet records
+    (保安, 隱患, 記錄 ...); any other is a record to complete, as a name alone is."""
+    book = school_book()
+    book[sheet] = book[sheet][:1] + [[None] * (column - 1) + [line]]
+    if sheet == "保安人員":
+        book["保安培訓"] = book["保安培訓"][:1]
+    report = _check(tmp_path, book)
+    assert report.problems and all(p.level == "row" and p.row == 2 for p in report.problems), \
+        [p.as_text() for p in report.problems]
+    assert any("必須填寫" in p.reason_zh for p in report.problems)
+
+
 @pytest.mark.parametrize("sheet_name", ["安全經費/2026", "安全經費[2026]"])
 def test_the_marked_copy_of_an_ods_with_a_sheet_name_xlsx_forbids_is_made(tmp_path, sheet_name):
     """The school's .ods (or .xls) is rebuilt as .xlsx to be marked: a sheet name an .xlsx cannot
