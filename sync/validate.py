@@ -168,6 +168,9 @@ UNIQUE_KEYS = {
 # in every column.  A school logging its safety class once per class (班級 in a column of its own) writes
 # rows alike in every contract column, and none of them is a pasted copy.
 _EXTRAS_TELL_APART = frozenset({"drills", "education"})
+# A serial number (序號, No.) says where a row is, not which record: a copy pasted under it is numbered anew
+# (typed, filled, =ROW()-1), and still the same record (found by an audit: it counted twice again).
+_SERIAL_HEADING = re.compile(r"^(?:序号?|顺序号|行号|no\.?|#)$")
 
 
 def _label(sheet: contract.Sheet, key: str) -> tuple[str, str]:
@@ -380,6 +383,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     unique = UNIQUE_KEYS.get(sheet.key) if sheet.key != "school" or ctx.school_code is None else None
     seen: dict[tuple, int] = {}
     read_cols = {col - 1 for col, _header in headers.values()} if sheet.key in _EXTRAS_TELL_APART else None
+    serial_cols = None  # the extra columns headed as a serial number, from the first row's names
     stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
     earliest, today = EARLIEST_RECORD, ctx.today
     for raw_row in rows:
@@ -418,8 +422,11 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         if not issues and unique:
             ident = tuple(map(_same_words, (rec.get(k) for k in unique))) + ((code,) if ctx.school_code is None else ())
             if read_cols is not None and raw_row.row_cells:
+                if serial_cols is None:
+                    serial_cols = {i for i, name in enumerate(raw_row.names or ())
+                                   if name.__class__ is str and _SERIAL_HEADING.match(canon(name).replace(" ", ""))}
                 ident += tuple((i, display(c)) for i, c in enumerate(raw_row.row_cells)
-                               if i not in read_cols and not is_empty(c))
+                               if i not in read_cols and i not in serial_cols and not is_empty(c))
             if ident in seen:
                 if sheet.key in _EXTRAS_TELL_APART:  # named at its first cell: the last may well be empty
                     key, what, what_en = unique[0], "每一列都相同", "the same in every column"

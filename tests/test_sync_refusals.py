@@ -455,6 +455,22 @@ def test_safety_classes_logged_class_by_class_in_an_extra_column_all_stand(tmp_p
     assert [r["row_no"] for r in report.rows["education"]] == [2, 3, 4]
 
 
+@pytest.mark.parametrize("heading", ["序號", "序号", "No."])
+def test_a_row_pasted_again_under_its_own_serial_number_is_still_a_duplicate(tmp_path, heading):
+    """Found by the audit of today's changes: rows told apart by any extra column stand (班級 above), and
+    a 序號 column, which most forms have, numbered the pasted copy 3 (typed, filled, or =ROW()-1): the
+    drill pasted twice counted twice again (D5 4 x 2/3 for 4 x 1/2).  A serial number says where a row is,
+    not which record: it tells no two rows apart; another extra column still does."""
+    book = school_book()
+    drills = book["應急演練"]
+    book["應急演練"] = [[heading] + drills[0] + ["備註"], [1] + drills[1] + [None], [2] + drills[1] + [None],
+                      [3] + drills[2] + [None], [4] + drills[2] + ["東門"]]
+    report = check_file(write_xlsx(tmp_path / "book.xlsx", book), registry=REG, today=TODAY)
+    [p] = report.problems
+    assert (p.sheet, p.row) == ("應急演練", 3) and "duplicates row 2" in p.reason_en
+    assert [r["row_no"] for r in report.rows["drills"]] == [2, 4, 5]
+
+
 def test_two_assessments_of_one_indicator_on_one_day_are_both_kept_and_the_bureau_told_which_counts(tmp_path):
     """rules.md: the latest finding of the year wins; on one day the lower row does, and the bureau is told
     so (found by an audit: A1 3 then A1 0 on 2026-05-01 took 0 without a word).  The same points twice,
