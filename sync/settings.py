@@ -346,12 +346,17 @@ def unknown_settings(environ) -> list[tuple[str, str | None]]:
     the setting it was most likely meant for (None when no name is near)."""
     import difflib
 
-    known = [f"SAFESCHOOL_{name.upper()}" for name in Settings.model_fields] + list(_OTHER_SETTINGS)
+    settings = [f"SAFESCHOOL_{name.upper()}" for name in Settings.model_fields]
+    known = settings + list(_OTHER_SETTINGS)
     out = []
     for name in sorted(environ):
-        if not name.startswith("SAFESCHOOL_") or name in known or name.startswith("SAFESCHOOL_TEST_"):
+        # Settings are read whatever the case of their name (SAFESCHOOL_database_url is used: it was called
+        # ignored, an audit found); the others are read as written.
+        upper = name.upper()
+        if (not upper.startswith("SAFESCHOOL_") or upper in settings or name in _OTHER_SETTINGS
+                or upper.startswith("SAFESCHOOL_TEST_")):
             continue
-        bare = name.removeprefix("SAFESCHOOL_")  # every name shares the prefix: compared without it
+        bare = upper.removeprefix("SAFESCHOOL_")  # every name shares the prefix: compared without it
         if any(word in bare for word in ("DB", "DATABASE", "STORE", "URL")):
             out.append((name, "SAFESCHOOL_DATABASE_URL"))
             continue

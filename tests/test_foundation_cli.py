@@ -282,6 +282,16 @@ def test_a_misspelt_safeschool_setting_is_named_with_the_one_meant(tmp_path):
     assert quiet.stderr == ""
 
 
+def test_a_setting_written_in_another_case_is_used_and_not_called_ignored(tmp_path):
+    """Found by the audit of today's changes: a SAFESCHOOL_* name is read whatever its case (pydantic's
+    settings are case-insensitive), yet SAFESCHOOL_database_url was named 'not a setting, ignored' while
+    init made its store there.  It says nothing; a misspelt name in any case is still named."""
+    store = tmp_path / "s.db"
+    result = _run("init", env={"SAFESCHOOL_database_url": f"sqlite:///{store}", "Safeschool_Inbx": str(tmp_path)})
+    assert result.returncode == 0 and store.exists(), result.stderr
+    assert "database_url" not in result.stderr and "Safeschool_Inbx" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("server_url", ["pg_url", "mariadb_url"])
 def test_init_on_a_database_not_created_yet_says_how_to_create_it(request, server_url):
     """Found by an audit: init on a database the server does not have said only "Check
