@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from sync import contract
-from sync.cells import ShownInAnotherUnit, canon, display, is_empty, parse_code
+from sync.cells import ShownInAnotherUnit, canon, display, is_empty, parse_code, without_invisible
 from sync.formats import UnreadableWorkbook, column_letter
 from sync.reader import (
     Table,
@@ -356,7 +356,8 @@ _NAMES_THE_SOURCE = {"school", "registry"}
 
 
 def _wholly_blank(sheet) -> bool:
-    return all(is_empty(cell) for row in sheet.grid for cell in row)
+    # a zero-width space or a BOM left in a cleared cell is no text, as everywhere in the reader (an audit)
+    return all(is_empty(without_invisible(cell)) for row in sheet.grid for cell in row)
 
 
 def _empty_table(spec: contract.Sheet, sheet) -> Table:

@@ -478,6 +478,18 @@ def test_a_sheet_left_wholly_blank_is_a_sheet_with_no_records_not_a_refused_file
     assert all("表頭" in p.reason_zh and "header" in p.reason_en for p in notes)
 
 
+def test_a_sheet_blank_but_for_spaces_and_invisible_characters_is_blank(tmp_path):
+    """Found by the audit of today's changes: a sheet holding only spaces was read as blank (no records,
+    a note), one holding a zero-width space or a BOM left in a cleared cell refused the whole file as a
+    sheet without its header.  Invisible characters are no text anywhere else in the reader."""
+    book = school_book()
+    book["隱患整改"] = [["\u200b", " "], [None, "\ufeff\u3000"]]
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.refused, [p.as_text() for p in report.problems]
+    [note] = report.problems
+    assert (note.level, note.sheet) == ("note", "隱患整改") and "blank" in note.reason_en
+
+
 def test_a_blank_school_sheet_still_refuses_the_file(tmp_path):
     """學校概況 names the school: without it the workbook is no one's (nothing read as 'no records')."""
     book = school_book()
