@@ -173,6 +173,37 @@ _EXTRAS_TELL_APART = frozenset({"drills", "education"})
 _SERIAL_HEADING = re.compile(r"^(?:序号?|顺序号|行号|no\.?|#)$")
 
 
+def _serial_columns(names: list | None) -> tuple[set[int], set[int]]:
+    """(columns headed as a serial number, columns with no heading) of a table's header names (the
+    reader names a column with no heading by its letter).  In one with no heading a whole number is a
+    row's place too: pandas' to_excel writes its index there (0, 1, 2 ...) unless told not to."""
+    headed, unheaded = set(), set()
+    for i, name in enumerate(names or ()):
+        if name.__class__ is not str:
+            continue
+        if _SERIAL_HEADING.match(canon(name).replace(" ", "")):
+            headed.add(i)
+        elif name == _letter(i):
+            unheaded.add(i)
+    return headed, unheaded
+
+
+def _letter(i: int) -> str:
+    letters, i = "", i + 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _whole_number(value) -> bool:
+    if value.__class__ is bool:
+        return False
+    if isinstance(value, (int, float)):
+        return float(value).is_integer()
+    return value.__class__ is str and value.strip().isdigit()
+
+
 def _label(sheet: contract.Sheet, key: str) -> tuple[str, str]:
     col = sheet.column(key)
     return col.zh, col.label_en
@@ -383,7 +414,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     unique = UNIQUE_KEYS.get(sheet.key) if sheet.key != "school" or ctx.school_code is None else None
     seen: dict[tuple, int] = {}
     read_cols = {col - 1 for col, _header in headers.values()} if sheet.key in _EXTRAS_TELL_APART else None
-    serial_cols = None  # the extra columns headed as a serial number, from the first row's names
+    serial_cols = unheaded = None  # extra columns headed as a serial number / with no heading (first row's names)
     stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
     earliest, today = EARLIEST_RECORD, ctx.today
     for raw_row in rows:
@@ -423,10 +454,10 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
             ident = tuple(map(_same_words, (rec.get(k) for k in unique))) + ((code,) if ctx.school_code is None else ())
             if read_cols is not None and raw_row.row_cells:
                 if serial_cols is None:
-                    serial_cols = {i for i, name in enumerate(raw_row.names or ())
-                                   if name.__class__ is str and _SERIAL_HEADING.match(canon(name).replace(" ", ""))}
+                    serial_cols, unheaded = _serial_columns(raw_row.names)
                 ident += tuple((i, display(c)) for i, c in enumerate(raw_row.row_cells)
-                               if i not in read_cols and i not in serial_cols and not is_empty(c))
+                               if i not in read_cols and i not in serial_cols and not is_empty(c)
+                               and not (i in unheaded and _whole_number(c)))
             if ident in seen:
                 if sheet.key in _EXTRAS_TELL_APART:  # named at its first cell: the last may well be empty
                     key, what, what_en = unique[0], "每一列都相同", "the same in every column"

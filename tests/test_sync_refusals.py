@@ -471,6 +471,31 @@ def test_a_row_pasted_again_under_its_own_serial_number_is_still_a_duplicate(tmp
     assert [r["row_no"] for r in report.rows["drills"]] == [2, 4, 5]
 
 
+@pytest.mark.parametrize("engine", ["openpyxl", "odf"])
+def test_a_row_pasted_twice_in_a_workbook_pandas_wrote_with_its_index_is_still_a_duplicate(tmp_path, engine):
+    """Found by the audit of today's changes: pandas' to_excel writes its index (0, 1, 2 ...) in a column
+    with no heading by default, as a grader's or a county's script does; that column told the pasted copy
+    apart and the drill and the lecture counted twice.  A whole number in a column with no heading is a
+    row's place, not a record's; a text there (一(2)班) still tells rows apart."""
+    import pandas as pd
+
+    book = school_book()
+    book["應急演練"].append(list(book["應急演練"][1]))
+    book["安全教育"] += [list(book["安全教育"][1]), list(book["安全教育"][1])]
+    path = tmp_path / ("book.ods" if engine == "odf" else "book.xlsx")
+    with pd.ExcelWriter(path, engine=engine) as writer:
+        for name, rows in book.items():
+            frame = pd.DataFrame(rows[1:], columns=rows[0])
+            if name == "安全教育":
+                frame.index = [0, "一(2)班", "一(2)班"]
+            frame.to_excel(writer, sheet_name=name)
+    report = check_file(path, registry=REG, today=TODAY)
+    assert [(p.sheet, p.row) for p in report.problems] == [("應急演練", 4), ("安全教育", 4)], \
+        [p.as_text() for p in report.problems]
+    assert [r["row_no"] for r in report.rows["drills"]] == [2, 3]
+    assert [r["row_no"] for r in report.rows["education"]] == [2, 3]
+
+
 def test_two_assessments_of_one_indicator_on_one_day_are_both_kept_and_the_bureau_told_which_counts(tmp_path):
     """rules.md: the latest finding of the year wins; on one day the lower row does, and the bureau is told
     so (found by an audit: A1 3 then A1 0 on 2026-05-01 took 0 without a word).  The same points twice,
