@@ -93,7 +93,7 @@ from sync.report import (
     registry_entry_digest,
     registry_in_store,
 )
-from sync.settings import county_now, county_today, get_file_config
+from sync.settings import county_now, county_today
 from sync.store import audit_log, records, rejected_rows, sources, sync_run_sources, sync_runs
 from sync.validate import Problem, registered_code
 
@@ -775,8 +775,7 @@ class _Run:
                 self._skip(f.key, f.kind, None)
                 continue
             else:
-                report = isolated_check(f.path, _display(f.key), listed_by_queries or None, self.today, self.maxima,
-                                        campuses_queried(self.sql_sources))
+                report = isolated_check(f.path, _display(f.key), listed_by_queries or None, self.today, self.maxima)
             self._store(f.key, BUREAU_WORKBOOK, report, f.body_sha, context, existing)
 
     def _load_sql(self, existing, wanted: Callable[[str], bool], registry: set[str] | None = None,
@@ -848,14 +847,11 @@ class _Run:
             if f.school_code:
                 by_code.setdefault(f.school_code, []).append(f)
         plan = []  # (file, context, report or None when it must be read)
-        elsewhere = campuses_queried(self.sql_sources)
         for f in files:
             row = existing.get(f.key)
             same = by_code.get(f.school_code, []) if f.school_code else []
-            # A registry edit of this school (its code, its type) checks its workbook again, and so does a
-            # campuses query configured or taken out (an empty 校區 sheet is read otherwise).
+            # A registry edit of this school (its code, its type) checks its workbook again.
             context = f"school|{f.school_code}|{registry_entry_digest(registry, f.school_code)}"
-            context += "|campuses-queried" if elsewhere else ""
             if len(same) > 1:
                 plan.append((f, context, _two_files_report(f, same)))
             elif _suffix(f.path) in UNREAD_SUFFIXES:
@@ -866,21 +862,20 @@ class _Run:
                 plan.append((f, context, None))
         to_read = [(str(f.path), _display(f.key), f.body_sha) for f, _c, report in plan if report is None]
         reports = _check_many(to_read, registry, self.today, self.maxima, self.workers,
-                              iso_dates=self.engine.dialect.name == "sqlite", campuses_elsewhere=elsewhere)
+                              iso_dates=self.engine.dialect.name == "sqlite")
         for f, context, report in plan:
             if report is None:
                 report = next(reports)
             self._store(f.key, report.kind or SCHOOL_WORKBOOK, report, f.body_sha, context, existing)
 
 
-def safe_check(path: Path | bytes, name: str, registry, today, maxima, campuses_elsewhere: bool = False) -> FileReport:
+def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileReport:
     """check_file (check_bytes for bytes) that never raises: an unexpected error on a hostile file
     refuses that file only."""
     try:
         if isinstance(path, (bytes, bytearray)):
-            return check_bytes(path, name, registry=registry, today=today, campuses_elsewhere=campuses_elsewhere)
-        return check_file(path, registry=registry, display_name=name, today=today, maxima=maxima,
-                          campuses_elsewhere=campuses_elsewhere)
+            return check_bytes(path, name, registry=registry, today=today)
+        return check_file(path, registry=registry, display_name=name, today=today, maxima=maxima)
     except MemoryError:
         # Not log.exception: formatting a traceback allocates, and there is no memory (found by an audit).
         return _crashed_report(name)
@@ -914,18 +909,14 @@ def _crashed(item: tuple) -> FileReport:
     return _crashed_report(item[1])
 
 
-def isolated_check(path: Path | bytes, name: str, registry, today, maxima,
-                   campuses_elsewhere: bool | None = None) -> FileReport:
+def isolated_check(path: Path | bytes, name: str, registry, today, maxima) -> FileReport:
     """safe_check in a process of its own, with its memory capped (sync.parallel): a hostile file that
     aborts the reader costs its own report, not the command, the scheduler or a dashboard worker.
     Everything the check reads of the settings is given to it: a fork server's workers do not share
-    this process's environment.  campuses_elsewhere: None reads it from the configured sources."""
+    this process's environment."""
     today = today or county_today()
     maxima = maxima or indicator_max()
-    if campuses_elsewhere is None:
-        campuses_elsewhere = campuses_queried(get_file_config().sources)
-    [report] = ordered_map(_safe_check_item, [(path, name, registry, today, maxima, campuses_elsewhere)], 1,
-                           on_crash=_crashed)
+    [report] = ordered_map(_safe_check_item, [(path, name, registry, today, maxima)], 1, on_crash=_crashed)
     return report
 
 
@@ -933,32 +924,24 @@ def _safe_check_item(item: tuple) -> FileReport:
     return safe_check(*item)
 
 
-def campuses_queried(sql_sources) -> bool:
-    """Whether a configured source has a campuses query: a school's 校區 sheet may then be left at its header."""
-    return any("campuses" in src.queries for src in sql_sources)
-
-
-def _check_many(items: list[tuple[str, str, str]], registry, today, maxima, workers: int = 1, iso_dates: bool = False,
-                campuses_elsewhere: bool = False):
+def _check_many(items: list[tuple[str, str, str]], registry, today, maxima, workers: int = 1, iso_dates: bool = False):
     """Reports for `items` (path, display name, the content hash the run planned with), in order, checked in
     `workers` processes (one for a few; sync.parallel), never in this one; a county's worth never waits in
     memory at once.  Their records come packed for the store (pack_records; iso_dates for SQLite)."""
-    return ordered_map(_check_one, items, workers, _checking_context,
-                       (registry, today, maxima, iso_dates, campuses_elsewhere), on_crash=_crashed)
+    return ordered_map(_check_one, items, workers, _checking_context, (registry, today, maxima, iso_dates),
+                       on_crash=_crashed)
 
 
 _CHECKING: dict = {}
 
 
-def _checking_context(registry, today, maxima, iso_dates, campuses_elsewhere=False) -> None:
-    _CHECKING.update(registry=registry, today=today, maxima=maxima, iso_dates=iso_dates,
-                     campuses_elsewhere=campuses_elsewhere)
+def _checking_context(registry, today, maxima, iso_dates) -> None:
+    _CHECKING.update(registry=registry, today=today, maxima=maxima, iso_dates=iso_dates)
 
 
 def _check_one(item: tuple[str, str, str]) -> FileReport:
     path, name, planned_sha = item
-    report = safe_check(Path(path), name, _CHECKING["registry"], _CHECKING["today"], _CHECKING["maxima"],
-                        _CHECKING["campuses_elsewhere"])
+    report = safe_check(Path(path), name, _CHECKING["registry"], _CHECKING["today"], _CHECKING["maxima"])
     try:
         same = _sha(Path(path).read_bytes()) == planned_sha
     except OSError:

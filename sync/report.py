@@ -193,25 +193,22 @@ def codes_on_refused_registry_rows(conn, kinds: tuple[str, ...] = (BUREAU_WORKBO
 # ---------------------------------------------------------------- checking
 
 def check_file(path: Path, registry: set[str] | None = None, engine=None, today: date | None = None,
-               display_name: str | None = None, maxima: dict[str, float] | None = None,
-               campuses_elsewhere: bool = False) -> FileReport:
+               display_name: str | None = None, maxima: dict[str, float] | None = None) -> FileReport:
     """Validate one workbook (school or bureau) without loading it.
 
     registry: the registered school codes (None: taken from `engine`'s store if given, else not checked).
-    maxima: each indicator's maximum points (default: the configured rubric).
-    campuses_elsewhere: a campuses query is configured, so a 校區 sheet left at its header is no sign the
-    school has no campus (its guards are then not checked against it)."""
+    maxima: each indicator's maximum points (default: the configured rubric)."""
     path = Path(path)
-    return _check(path, display_name or path.name, registry, engine, today, maxima, campuses_elsewhere)
+    return _check(path, display_name or path.name, registry, engine, today, maxima)
 
 
 def check_bytes(data: bytes, filename: str, registry: set[str] | None = None, engine=None,
-                today: date | None = None, campuses_elsewhere: bool = False) -> FileReport:
+                today: date | None = None) -> FileReport:
     """check_file for a workbook held in memory (an upload)."""
-    return _check(bytes(data), filename, registry, engine, today, None, campuses_elsewhere)
+    return _check(bytes(data), filename, registry, engine, today, None)
 
 
-def _check(source, filename, registry, engine, today, maxima, campuses_elsewhere=False) -> FileReport:
+def _check(source, filename, registry, engine, today, maxima) -> FileReport:
     report = FileReport(filename)
     if registry is None and engine is not None:
         registry = registry_in_store(engine)
@@ -220,12 +217,11 @@ def _check(source, filename, registry, engine, today, maxima, campuses_elsewhere
     except UnreadableWorkbook as err:
         report.add_file_problem(*err.args)
         return report
-    return check_sheets(sheets, report, registry, today or county_today(), maxima or indicator_max(),
-                        campuses_elsewhere)
+    return check_sheets(sheets, report, registry, today or county_today(), maxima or indicator_max())
 
 
 def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: date,
-                 maxima: dict[str, float], campuses_elsewhere: bool = False) -> FileReport:
+                 maxima: dict[str, float]) -> FileReport:
     chosen, conflicts = match_sheets(sheets)
     # The kind comes from the visible sheets; a hidden copy of the other kind's sheet does not count.
     visible = {k for k, sh in chosen.items() if sh.visible}
@@ -307,7 +303,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
                     f"records, move them to '{read}'",
                     sheet_key=key))
     if report.kind == SCHOOL_WORKBOOK:
-        _check_school(report, tables, registry, today, maxima, campuses_elsewhere)
+        _check_school(report, tables, registry, today, maxima)
     else:
         _check_bureau(report, tables, today, maxima, registry)
     return report.masked()
@@ -587,7 +583,7 @@ def _school_code_of(report: FileReport, table) -> str | None:
     return code
 
 
-def _check_school(report, tables, registry, today, maxima, campuses_elsewhere=False):
+def _check_school(report, tables, registry, today, maxima):
     code = registered_code(_school_code_of(report, tables.get("school")), registry)
     report.school_code = code
     if code is not None and registry is not None and not registry:
@@ -615,11 +611,6 @@ def _check_school(report, tables, registry, today, maxima, campuses_elsewhere=Fa
         ctx.campuses = {
             display(r.cells.get("campus")) for r in tables["campuses"].rows if not is_empty(r.cells.get("campus"))
         }
-        if not ctx.campuses and campuses_elsewhere:
-            # Left at its header where a campuses query gives the schools' campuses (README: the query's
-            # stand): not known here, not checked, as a query's school without campuses (found by an audit:
-            # every guard of such a workbook was refused, at campuses the query lists).
-            ctx.campuses = None
     for spec in contract.SCHOOL_SHEETS:
         if spec.key in tables:
             result = validate_rows(spec, tables[spec.key].rows, ctx, tables[spec.key].sheet.name,
