@@ -622,6 +622,8 @@ def _check_school(report, tables, registry, today, maxima):
         report.problems.extend(_training_of_nobody(report, tables["guard_training"]))
     if "education" in tables:
         report.problems.extend(_more_than_expected(report, tables["education"]))
+    if "campuses" in tables and not ctx.campuses and report.rows.get("guards"):
+        report.problems.append(_guards_of_no_listed_campus(tables["guards"]))
     if ctx.campuses:
         for key in ("drills", "guard_drills", "gate_duty"):
             if key in tables:
@@ -682,6 +684,19 @@ def _more_than_expected(report: FileReport, table) -> list[Problem]:
         for r in report.rows.get("education", [])
         if r.get("attendees") is not None and r.get("expected") and r["attendees"] > r["expected"]
     ]
+
+
+def _guards_of_no_listed_campus(table) -> Problem:
+    """Guards beside a 校區 sheet left at its header: E1 counts guards by campus, so a campus listed nowhere
+    counts them nowhere (a contract audit: the school was told nothing).  Said once, not a refusal: where the
+    bureau's database gives the campuses, the school leaves the sheet so (refusing its guards took a school
+    from 60.1 合格 to 53.1 不合格; the audit of that change)."""
+    return Problem("note", table.sheet.name, None, "校區", None,
+                   "「校區」表中還沒有任何校區:E1-E3 按校區計算保安人數,請先填寫學校的校區(如校區由教育局的數據庫提供,"
+                   "可不理會)",
+                   "the campuses sheet lists no campus yet: E1-E3 count guards by campus, so fill in the school's "
+                   "campuses (if the bureau's database gives them, nothing to do)",
+                   sheet_key="guards")
 
 
 def _unlisted_campus(report: FileReport, table, campuses: set[str]) -> list[Problem]:

@@ -284,19 +284,15 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
                     f"expected {GUARD_AGE[0]} to {GUARD_AGE[1]}",
                 ))
         campus = rec.get("campus")
-        # An empty set is a 校區 sheet left at its header (a contract audit: every guard was let in, at a
-        # campus counted nowhere); None is not known (a query's school without campuses), not checked.
-        if campus is not None and campuses is not None and campus not in campuses:
+        # None or empty: not known here (a query's school without campuses; a 校區 sheet left at its header,
+        # which report._check_school says once, as the campuses may come from the bureau's database).
+        if campus is not None and campuses and campus not in campuses:
             # 本部(東區) for 本部（東區）, 东区 for 東區: the same campus as a person reads it (the contract
             # forgives width and script in names), stored in the campuses sheet's own spelling so E1
             # counts the guard there.
             same = {canon(c): c for c in campuses}.get(canon(campus))
             if same is not None:
                 rec["campus"] = same
-            elif not campuses:
-                out.append(("campus", f"校區「{campus}」不在「校區」表中(「校區」表中還沒有任何校區,請先填寫學校的校區)",
-                            f"campus '{campus}' is not listed on the campuses sheet (the campuses sheet lists no "
-                            "campus yet: fill in the school's campuses first)"))
             else:
                 listed = "、".join(sorted(campuses))
                 if ctx.campuses_by_school is None:

@@ -506,6 +506,28 @@ def test_a_querys_guard_is_checked_against_the_campuses_that_stand_not_the_set_a
     assert [(p.row, p.value) for p in at_campus] == [(5, "北校區")], [p.as_text() for p in at_campus]
 
 
+def test_a_workbooks_guards_stand_when_its_campuses_come_from_a_query_and_its_sheet_is_left_at_its_header(
+        store, tmp_path, sis_url):
+    """Found by the audit of the day's changes: where a campuses query gives the schools' campuses the school
+    leaves its 校區 sheet at its header (README: the query's rows stand, the sheet's are set aside), and a
+    mend that refused guards beside such a sheet refused every guard of its workbook (at 本部, which the
+    query lists; 60.1 合格 fell to 53.1 不合格).  They stand, with a note only."""
+    from sync.frames import load_frames
+    from tests.sync_helpers import bureau_book, school_book, write_xlsx
+
+    write_xlsx(tmp_path / "inbox" / "bureau.xlsx", bureau_book(("1001", "1002")))
+    book = school_book()
+    book["校區"] = book["校區"][:1]  # the county's system holds the campuses
+    write_xlsx(tmp_path / "inbox" / "1001.xlsx", book)
+    queries = {"campuses": "SELECT xxdm AS school_code, '本部' AS campus, 600 AS students, 50 AS staff, 0 AS boarders, "
+                           "'是' AS security_room, '是' AS alarm FROM xs_school"}
+    summary = run_sync(store, tmp_path / "inbox", sql_sources=[SqlSource(name="sis", url=sis_url, queries=queries)],
+                       today=TODAY, recompute=False)
+    workbook = _by_key(summary)["file:1001.xlsx"]
+    assert workbook.rows_rejected == 0, [p.as_text() for p in workbook.problems]
+    assert sorted(load_frames(store)["guards"]["name"]) == ["王保安", "趙保安"]
+
+
 def test_a_query_giving_one_school_two_school_rows_has_the_second_refused(store, tmp_path, sis_url):
     """data-contract.md 1: 學校概況 is one row; a workbook with two is refused, and a query's second row
     for the same school is refused as a duplicate, never stored beside the first."""
