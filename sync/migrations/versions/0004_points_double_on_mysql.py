@@ -22,17 +22,17 @@ _COLUMNS = (('inspections', 'deduction', '扣分'), ('inspections', 'assessed_po
 
 
 def upgrade() -> None:
+    _retype(sa.Double(), sa.Float())
+
+
+def downgrade() -> None:
+    _retype(sa.Float(), sa.Double())
+
+
+def _retype(to, was) -> None:
     if op.get_bind().dialect.name not in ('mysql', 'mariadb'):
         return
     for table, column, comment in _COLUMNS:
         # MySQL's MODIFY restates the whole column: its comment too, or it is lost.
-        op.alter_column(table, column, type_=sa.Double(), existing_type=sa.Float(), existing_nullable=True,
-                        comment=comment, existing_comment=comment)
-
-
-def downgrade() -> None:
-    if op.get_bind().dialect.name not in ('mysql', 'mariadb'):
-        return
-    for table, column, comment in _COLUMNS:
-        op.alter_column(table, column, type_=sa.Float(), existing_type=sa.Double(), existing_nullable=True,
+        op.alter_column(table, column, type_=to, existing_type=was, existing_nullable=True,
                         comment=comment, existing_comment=comment)
