@@ -52,10 +52,6 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
     return results, exports.circular_from_config(year, draft, issued, results, version, replaces)
 
 
-def school_result(engine: Engine, year: int, school_code: str, draft: bool) -> dict:
-    return school_export(engine, year, school_code, draft)[0]
-
-
 def school_export(engine: Engine, year: int, school_code: str, draft: bool) -> tuple[dict, exports.Circular]:
     """A school's result and the publication (or draft) it comes from, which its table names."""
     results, circular = circular_results(engine, year, draft)

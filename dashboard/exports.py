@@ -102,7 +102,7 @@ class Circular:
         """Year-to-date figures say so (a circular published in November is not the year's)."""
         if self.as_of is None or (self.as_of.month, self.as_of.day) == (12, 31):
             return ""
-        return f"數據截至{self.as_of.year}年{self.as_of.month}月{self.as_of.day}日（年度未結束，總分按已可考評的分值折算）"
+        return f"數據截至{chinese_day(self.as_of)}（年度未結束，總分按已可考評的分值折算）"
 
     @property
     def heading(self) -> str:
@@ -118,8 +118,7 @@ class Circular:
         """A re-published year's circular says which it replaces: schools hold the first one."""
         if self.draft or self.version <= 1:
             return ""
-        before = f"{self.replaces.year}年{self.replaces.month}月{self.replaces.day}日" if self.replaces else "此前"
-        return f"更正：本通報為第{self.version}版，替代{before}發布的第{self.version - 1}版，以本版為準"
+        return f"更正：本通報為第{self.version}版，替代{self._replaced_day}發布的第{self.version - 1}版，以本版為準"
 
     @property
     def published_line(self) -> str:
@@ -127,19 +126,27 @@ class Circular:
         version's table could not tell it from the second's (an audit of the circulated files)."""
         if self.draft:
             return ""
-        day = f"{self.issued.year}年{self.issued.month}月{self.issued.day}日"
+        day = chinese_day(self.issued)
         if self.version <= 1:
             return f"{self.issuer}{day}發布的考評結果"
-        before = f"{self.replaces.year}年{self.replaces.month}月{self.replaces.day}日" if self.replaces else "此前"
         return (f"{self.issuer}{day}發布的第{self.version}版考評結果"
-                f"（更正{before}發布的第{self.version - 1}版，以本版為準）")
+                f"（更正{self._replaced_day}發布的第{self.version - 1}版，以本版為準）")
+
+    @property
+    def _replaced_day(self) -> str:
+        return chinese_day(self.replaces) if self.replaces else "此前"
 
     @property
     def date_line(self) -> str:
-        return f"{self.issuer}　{self.issued.year}年{self.issued.month}月{self.issued.day}日"
+        return f"{self.issuer}　{chinese_day(self.issued)}"
 
     def area_header(self, area: str) -> str:
         return f"{area} {self.area_names.get(area, area)}"
+
+
+def chinese_day(day: date) -> str:
+    """2027年1月15日, as an official notice writes a date (no leading zeros)."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def evaluation_date_of(results: list[dict]) -> date | None:
@@ -560,7 +567,7 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     _paragraph(document, "", 12)
     _paragraph(document, circular.issuer, 12, False, WD_ALIGN_PARAGRAPH.RIGHT)
     issued = circular.issued
-    _paragraph(document, f"{issued.year}年{issued.month}月{issued.day}日", 12, False, WD_ALIGN_PARAGRAPH.RIGHT)
+    _paragraph(document, chinese_day(issued), 12, False, WD_ALIGN_PARAGRAPH.RIGHT)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -766,8 +766,6 @@ def _under_a_moved_header(spec: contract.Sheet, moved_under: tuple[int, str], he
             f"records in the columns of the header on row {header_row} and delete the header on row {row}")
 
 
-
-
 def _has_invisible(rows: list[list]) -> bool:
     return INVISIBLE_CHAR.search("".join([c for cells in rows for c in cells if c.__class__ is str])) is not None
 

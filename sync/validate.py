@@ -44,6 +44,7 @@ from sync.cells import (
     shortened,
     without_invisible,
 )
+from sync.formats import column_letter
 
 
 @dataclass
@@ -183,17 +184,9 @@ def _serial_columns(names: list | None) -> tuple[set[int], set[int]]:
             continue
         if _SERIAL_HEADING.match(canon(name).replace(" ", "")):
             headed.add(i)
-        elif name == _letter(i):
+        elif name == column_letter(i):
             unheaded.add(i)
     return headed, unheaded
-
-
-def _letter(i: int) -> str:
-    letters, i = "", i + 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _whole_number(value) -> bool:

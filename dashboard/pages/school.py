@@ -21,6 +21,7 @@ from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import figures, queries
 from dashboard.access import current_viewer
+from dashboard.exports import year_is_over
 from dashboard.i18n import t, to_language, to_language_keeping_cell
 from dashboard.layout import (
     column_shown,
@@ -552,8 +553,9 @@ def render_school(viewer, code: str, year: int, lang: str):
     elif todo["running_year"]:  # as the to-dos: what to do now is for the running year only
         gains = gains_card(rows, result, lang)
     else:
-        gains = year_over_note(year, status, lang) if year < county_today().year else None
-        if year < county_today().year:
+        over = year_is_over(year)
+        gains = year_over_note(year, status, lang) if over else None
+        if over:
             # nothing is left to do for a year that is over, as its note says: the table offers no hint
             # either (it asked for "the next drill" in 2025, found by an audit)
             rows = [{**row, "hint": ""} for row in rows]
