@@ -295,10 +295,19 @@ def parse_bool(value):
 
 # ---------------------------------------------------------------- dates
 
+# The time of day a drill's or a lecture's date may carry, which the day does not depend on: 09:30,
+# 9時30分, 下午3點, 上午 alone, and Chinese Windows' text of a date and time, 2026/3/5 下午 02:30:00.  Nothing
+# else after a date: 2026-3-5 上午第二節 or 2026-3-5至3-8 may not be one day.
+_HALF_DAY = r"(?:上午|下午|中午|晚上|早上|凌晨|傍晚)"
+_CLOCK = (r"(?:(?:[01]?\d|2[0-4]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"
+          r"|(?:[01]?\d|2[0-4])\s*[時时點点](?:\s*(?:半|[0-5]?\d\s*分))?)")
+_TIME_OF_DAY = rf"(?:(?:\s+|T|(?<=[日號号])){_CLOCK}|\s*{_HALF_DAY}(?:\s*{_CLOCK})?)"
 _DATE_TEXT = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日號号]?(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日號号]?"
     # The weekday WPS's long date adds, pasted as text: 2026年3月5日 星期四, 2026-03-05(周四), and in
-    # brackets alone, as a diary writes it: 2026-03-05（四）.
+    # brackets alone, as a diary writes it: 2026-03-05（四）; before or after a time of day.
+    r"(?:\s*(?:\((?:星期|周|週|禮拜|礼拜)?([一二三四五六日天])\)?|(?:星期|周|週|禮拜|礼拜)([一二三四五六日天])\)?))?"
+    rf"(?:{_TIME_OF_DAY})?"
     r"(?:\s*(?:\((?:星期|周|週|禮拜|礼拜)?([一二三四五六日天])\)?|(?:星期|周|週|禮拜|礼拜)([一二三四五六日天])\)?))?$"
 )
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
@@ -317,7 +326,7 @@ def _date_from_text(text: str):
         day = date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         return None, _p(f"「{text}」這一天不存在", f"'{text}' is not a real calendar day")
-    weekday = m[4] or m[5]
+    weekday = m[4] or m[5] or m[6] or m[7]
     if weekday and _WEEKDAYS[weekday] != day.weekday():  # which of the two did the person mean?
         text = _shown(text)
         return None, _p(f"「{text}」的日期與星期不符,請核對", f"'{text}': the date and the weekday disagree; check which is right")

@@ -161,13 +161,22 @@ def test_a_short_single_cell_under_the_table_is_a_row_problem_not_a_note(tmp_pat
     (datetime(2026, 3, 5, 8, 30), date(2026, 3, 5)), (date(2026, 3, 5), date(2026, 3, 5)),
     ("2026年3月5日 星期四", date(2026, 3, 5)), ("2026-03-05(周四)", date(2026, 3, 5)),  # WPS's long date, pasted
     ("2026-03-08（週日）", date(2026, 3, 8)), ("2026-03-05（四）", date(2026, 3, 5)),  # a diary's weekday in brackets
+    # a time of day after the date: a drill's hour, or Chinese Windows' text of a date and time
+    ("2026-03-05 09:00", date(2026, 3, 5)), ("2026年3月5日9:30", date(2026, 3, 5)),
+    ("2026年3月5日 9時30分", date(2026, 3, 5)), ("2026年3月5日下午3點半", date(2026, 3, 5)),
+    ("2026年3月5日 上午", date(2026, 3, 5)), ("2026-3-5上午", date(2026, 3, 5)),
+    ("2026/03/05 下午 02:30:00", date(2026, 3, 5)), ("2026/3/5 2:30 PM", date(2026, 3, 5)),
+    ("2026年3月5日 星期四 上午9:00", date(2026, 3, 5)), ("2026-03-05 09:00（四）", date(2026, 3, 5)),
 ])
 def test_date_forms(text, expected):
     assert cells.parse_date(text) == (expected, None)
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "5/3/2026", "三月五日", 46086.0, "2026-3",
-                                  "2026年3月5日 星期五", "2026-03-05（五）"])  # the weekday says another day: which was meant?
+                                  "2026年3月5日 星期五", "2026-03-05（五）",  # the weekday says another day: which was meant?
+                                  "2026年3月5日 下午3點 星期五",
+                                  # more than a time of day after the date: perhaps not one day
+                                  "2026-3-5 上午第二節", "2026-3-5至3-8", "2026-3-5 9", "2026-3-5 25:00"])
 def test_dates_that_are_not_clearly_one_day_are_problems(text):
     value, problem = cells.parse_date(text)
     assert value is None and problem is not None and ("date" in problem[1] or "day" in problem[1])
