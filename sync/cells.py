@@ -307,7 +307,7 @@ _DATE_TEXT = re.compile(
     # The weekday WPS's long date adds, pasted as text: 2026年3月5日 星期四, 2026-03-05(周四), and in
     # brackets alone, as a diary writes it: 2026-03-05（四）; before or after a time of day.
     r"(?:\s*(?:\((?:星期|周|週|禮拜|礼拜)?([一二三四五六日天])\)?|(?:星期|周|週|禮拜|礼拜)([一二三四五六日天])\)?))?"
-    rf"(?:{_TIME_OF_DAY})?"
+    rf"(?P<time>{_TIME_OF_DAY})?"
     r"(?:\s*(?:\((?:星期|周|週|禮拜|礼拜)?([一二三四五六日天])\)?|(?:星期|周|週|禮拜|礼拜)([一二三四五六日天])\)?))?$"
 )
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
@@ -326,11 +326,22 @@ def _date_from_text(text: str):
         day = date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         return None, _p(f"「{text}」這一天不存在", f"'{text}' is not a real calendar day")
-    weekday = m[4] or m[5] or m[6] or m[7]
+    weekday = m[4] or m[5] or m[7] or m[8]
     if weekday and _WEEKDAYS[weekday] != day.weekday():  # which of the two did the person mean?
         text = _shown(text)
         return None, _p(f"「{text}」的日期與星期不符,請核對", f"'{text}': the date and the weekday disagree; check which is right")
     return day, None
+
+
+def time_of_day(value) -> str | None:
+    """The time a date cell carries besides its day (a real date-time, or text with 9:30 or 下午3點), as
+    written; None for a day alone.  Two drills the same day at 09:00 and 14:00 are two rows that differ."""
+    if isinstance(value, datetime):
+        return value.time().isoformat() if value.time() != time(0, 0) else None
+    if isinstance(value, str) and len(value) <= _LABEL_MAX:
+        m = _DATE_TEXT.match(unicodedata.normalize("NFKC", value).strip())
+        return _SPACE.sub("", m["time"]) if m and m["time"] else None
+    return None
 
 
 def parse_date(value):

@@ -42,6 +42,7 @@ from sync.cells import (
     parse_code,
     required_missing,
     shortened,
+    time_of_day,
     without_invisible,
 )
 from sync.formats import column_letter
@@ -169,6 +170,7 @@ UNIQUE_KEYS = {
 # in every column.  A school logging its safety class once per class (班級 in a column of its own) writes
 # rows alike in every contract column, and none of them is a pasted copy.
 _EXTRAS_TELL_APART = frozenset({"drills", "education"})
+_EVERY_CELL = frozenset({"drills", "education", "inspections"})  # told apart by every column (UNIQUE_KEYS)
 # A serial number (序號, No.) says where a row is, not which record: a copy pasted under it is numbered anew
 # (typed, filled, =ROW()-1), and still the same record (found by an audit: it counted twice again).
 _SERIAL_HEADING = re.compile(r"^(?:序号?|顺序号|行号|no\.?|#)$")
@@ -401,6 +403,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     absent = {col.key: None for col in sheet.columns if col.key not in headers}  # optional columns left out
     # A workbook's 學校概況 holds one row (more refuses the file); a query's holds one row per school.
     unique = UNIQUE_KEYS.get(sheet.key) if sheet.key != "school" or ctx.school_code is None else None
+    # A row the same in every cell is a paste; one dated 09:00 and one 14:00 the same day are two records.
+    timed = [k for k in unique if sheet.column(k).kind == contract.DATE] if sheet.key in _EVERY_CELL else []
     seen: dict[tuple, int] = {}
     read_cols = {col - 1 for col, _header in headers.values()} if sheet.key in _EXTRAS_TELL_APART else None
     serial_cols = unheaded = None  # extra columns headed as a serial number / with no heading (first row's names)
@@ -441,6 +445,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
             issues.append(("school_code", *_registry_problem(code)))
         if not issues and unique:
             ident = tuple(map(_same_words, (rec.get(k) for k in unique))) + ((code,) if ctx.school_code is None else ())
+            if timed:
+                ident += tuple(time_of_day(cells.get(k)) for k in timed)
             if read_cols is not None and raw_row.row_cells:
                 if serial_cols is None:
                     serial_cols, unheaded = _serial_columns(raw_row.names)

@@ -455,6 +455,25 @@ def test_safety_classes_logged_class_by_class_in_an_extra_column_all_stand(tmp_p
     assert [r["row_no"] for r in report.rows["education"]] == [2, 3, 4]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_two_drills_of_one_day_at_two_times_both_stand_and_a_pasted_one_is_still_refused(tmp_path, fmt):
+    """A school that runs the same drill for its morning and its afternoon pupils writes the hour in the
+    date cell (a real date-time, or 2026-03-10 下午2:30 as text): the rows differ in that cell and both
+    count (D1-D5 read drills, not days); the afternoon's row pasted again is still a copy."""
+    from datetime import datetime
+
+    book = school_book()
+    drills = book["應急演練"]
+    morning = [datetime(2026, 3, 10, 9, 0)] + drills[1][1:]
+    afternoon = ["2026-03-10 下午2:30"] + drills[1][1:]
+    book["應急演練"] = [drills[0], morning, afternoon, list(afternoon), drills[2]]
+    report = check_file(write(fmt, tmp_path / "book", book), registry=REG, today=TODAY)
+    [p] = report.problems
+    assert (p.sheet, p.row) == ("應急演練", 4) and "duplicates row 3" in p.reason_en
+    assert [(r["row_no"], r["date"]) for r in report.rows["drills"]] == [
+        (2, date(2026, 3, 10)), (3, date(2026, 3, 10)), (5, date(2026, 4, 14))]
+
+
 @pytest.mark.parametrize("heading", ["序號", "序号", "No."])
 def test_a_row_pasted_again_under_its_own_serial_number_is_still_a_duplicate(tmp_path, heading):
     """Found by the audit of today's changes: rows told apart by any extra column stand (班級 above), and
