@@ -51,7 +51,6 @@ MEASURES = {
 # two schools and one's own total would give away the other school's total.
 MIN_GROUP_FOR_SCHOOLS = 3
 HAZARD_SOON_DAYS = 14  # an open hazard this close to its deadline is on the to-do list
-GUARD_AGE_LIMIT = 56  # 4.5.1: a guard on his 56th birthday is over 55
 GUARD_BIRTHDAY_WARNING_DAYS = 90
 _CACHE_SIZE = 256
 
@@ -441,7 +440,7 @@ def _current_labels(day: date) -> dict[str, str]:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple) -> pd.DataFrame:
+def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple, age_limit: int) -> pd.DataFrame:
     """What falls due, per school, on `day` of the running year (all zero for any other year)."""
     annual = _annual(engine, year, version)
     todo = pd.DataFrame(0, index=annual.index, columns=TODO_COLUMNS, dtype="int64")
@@ -465,7 +464,7 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple) 
     status = hazard_status(hazards, day)
     for name, key in (("hazards_due_soon", "due_soon"), ("hazards_overdue", "overdue")):
         todo[name] = (status == key).groupby(hazards["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
-    guards = _active_guards(engine, day, version)
+    guards = _active_guards(engine, day, version, age_limit)
     guards = guards[guards["school_code"].isin(set(annual.index))]
     for name in ("guards_turning_56", "guards_over_55"):
         todo[name] = guards[name].groupby(guards["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
@@ -473,9 +472,9 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple) 
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _guards_to_watch(engine: Engine, day: date, version: tuple) -> dict[str, list[dict]]:
-    """Per school, the guards on duty who are over 55 or turn 56 soon, soonest first."""
-    guards = _active_guards(engine, day, version)
+def _guards_to_watch(engine: Engine, day: date, version: tuple, age_limit: int) -> dict[str, list[dict]]:
+    """Per school, the guards on duty who are over the age limit or pass it soon, soonest first."""
+    guards = _active_guards(engine, day, version, age_limit)
     guards = guards[(guards["guards_turning_56"] > 0) | (guards["guards_over_55"] > 0)]
     guards = guards[["school_code", "name", "campus", "limit_day"]].sort_values(["school_code", "limit_day"], kind="stable")
     return {code: part[["name", "campus", "limit_day"]].to_dict("records")
@@ -483,16 +482,24 @@ def _guards_to_watch(engine: Engine, day: date, version: tuple) -> dict[str, lis
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _active_guards(engine: Engine, day: date, version: tuple) -> pd.DataFrame:
+def _active_guards(engine: Engine, day: date, version: tuple, age_limit: int) -> pd.DataFrame:
     guards = _record_table(engine, "guards", ("school_code", "name", "campus", "birth_date", "start_date", "end_date"), version)
     ref = pd.Timestamp(day)
     active = (guards["start_date"].isna() | (guards["start_date"] <= ref)) & (guards["end_date"].isna() | (guards["end_date"] >= ref))
     guards = guards[active & guards["birth_date"].notna()].copy()
-    limit_day = guards["birth_date"] + pd.DateOffset(years=GUARD_AGE_LIMIT)
+    limit_day = guards["birth_date"] + pd.DateOffset(years=age_limit + 1)  # 4.5.1: over 55 from the 56th birthday
     guards["limit_day"] = limit_day
     guards["guards_over_55"] = (limit_day <= ref).astype("int64")
     guards["guards_turning_56"] = ((limit_day > ref) & (limit_day <= ref + pd.Timedelta(days=GUARD_BIRTHDAY_WARNING_DAYS))).astype("int64")
     return guards
+
+
+def guard_age_limit() -> int:
+    """The age E3 holds guards to (4.5.1 不得超過55周歲), as the configured rubric sets it: the to-do list
+    that warns of it must not count a guard the score passes (it said 56 whatever the rubric said)."""
+    from scoring import rubric
+
+    return int(rubric.configured_rubric().thresholds["guard_age"]["limit"])
 
 
 def county_todos(viewer: Viewer, year: int, today: date | None = None) -> dict:
@@ -502,8 +509,10 @@ def county_todos(viewer: Viewer, year: int, today: date | None = None) -> dict:
         raise Refused("refused.bureau_only")
     engine = _engine()
     running = _is_running(year, today)
-    todo = _todos(engine, year, _reference_day(year, today), running, data_version(engine))
+    age_limit = guard_age_limit()
+    todo = _todos(engine, year, _reference_day(year, today), running, data_version(engine), age_limit)
     summary = {name: int(todo[name].sum()) for name in TODO_COLUMNS}
+    summary["guard_age_limit"] = age_limit
     summary["schools_with_todos"] = int((todo.sum(axis=1) > 0).sum())
     summary["running_year"] = running
     return summary
@@ -520,7 +529,8 @@ def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None
     version = data_version(engine)
     day = _reference_day(year, today)
     running = _is_running(year, today)
-    counts = _todo_counts(engine, year, day, running, version).get(school_code) or dict.fromkeys(TODO_COLUMNS, 0)
+    age_limit = guard_age_limit()
+    counts = _todo_counts(engine, year, day, running, version, age_limit).get(school_code) or dict.fromkeys(TODO_COLUMNS, 0)
     labels = _current_labels(day)
     school = _results(engine, year, version).get(school_code)
     kinder = school is not None and school["type"] == KINDERGARTEN
@@ -529,14 +539,16 @@ def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None
         "counts": dict(counts),
         "running_year": running,
         "labels": labels,
-        "guards": list(_guards_to_watch(engine, day, version).get(school_code, [])),
+        "guards": list(_guards_to_watch(engine, day, version, age_limit).get(school_code, [])),
+        "guard_age_limit": age_limit,
     }
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _todo_counts(engine: Engine, year: int, day: date, running: bool, version: tuple) -> dict[str, dict[str, int]]:
+def _todo_counts(engine: Engine, year: int, day: date, running: bool, version: tuple,
+                 age_limit: int) -> dict[str, dict[str, int]]:
     """Every school's to-do counts as plain ints (one conversion per year and day, not one per page)."""
-    todo = _todos(engine, year, day, running, version)
+    todo = _todos(engine, year, day, running, version, age_limit)
     return {code: {k: int(v) for k, v in row.items()} for code, row in todo.to_dict("index").items()}
 
 
@@ -1152,9 +1164,10 @@ def warm_year(engine: Engine, year: int, version: tuple, today: date | None = No
     _results(engine, year, version)
     _ranking(engine, bureau, year, version)
     _headline(engine, year, day, version)
-    _todo_counts(engine, year, day, running, version)
+    age_limit = guard_age_limit()
+    _todo_counts(engine, year, day, running, version, age_limit)
     _ledger_rows(engine, year, day, version)
-    _guards_to_watch(engine, day, version)
+    _guards_to_watch(engine, day, version, age_limit)
     _trend_lists(engine, year, version)
     _year_status(engine, year, version)
 

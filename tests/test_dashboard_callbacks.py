@@ -38,6 +38,9 @@ def test_overview_for_the_bureau_has_every_school_and_the_county_todos(app):
     assert grid.rowData[-1]["school_code"] == c.disqualified
     assert grid.rowData[-1]["rank_text"] == "取消資格"
     assert find_element(out, "county-todos") is not None
+    # the ages and days the to-dos count by, as the rubric and the queries set them
+    todos = page_text(find_element(out, "county-todos"))
+    assert "已超過55周歲的在崗保安" in todos and "90天內年滿56周歲的保安" in todos and "14天內到期的隱患" in todos
     assert "草稿" in page_text(out) and find_element(out, "county-figures-note") is None
     locale = grid.dashGridOptions["localeText"]  # the grid's own filter words, in the reader's language
     assert (locale["contains"], locale["filterOoo"], locale["andCondition"]) == ("包含", "篩選…", "並且")

@@ -543,3 +543,26 @@ def test_a_date_past_what_pandas_holds_in_the_store_is_read_as_the_far_future_no
     assert e3["ratio"] == pytest.approx(2 / 3)  # 李四 is over 55; 王五 still counts among the guards on duty
     ledger = queries.hazard_ledger(c.users["admin"], c.codes[0], c.year)
     assert "H2" in set(ledger["id"])
+
+
+def test_the_guard_age_todos_follow_the_rubrics_limit_as_e3_does(county, tmp_path, monkeypatch):
+    """4.5.1 不得超過55周歲, with a bureau's rubric that sets the limit at 59: E3 passes a guard of 57, so the
+    to-do list must not tell the school to replace him, nor count the days to his 56th birthday."""
+    from scoring.rubric import DEFAULT_RUBRIC
+    from sync import settings
+
+    c, _ = county
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text(DEFAULT_RUBRIC.read_text(encoding="utf-8").replace("limit = 55", "limit = 59"), encoding="utf-8")
+    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
+    settings.reset_caches()
+    try:
+        todo = queries.school_todos(c.users["school"], c.codes[0], c.year, today=c.today)
+        county_todo = queries.county_todos(c.users["admin"], c.year, today=c.today)
+    finally:
+        monkeypatch.delenv("SAFESCHOOL_CONFIG")
+        settings.reset_caches()
+    assert todo["counts"]["guards_over_55"] == 0 and todo["counts"]["guards_turning_56"] == 0
+    assert todo["guards"] == [] and county_todo["guards_over_55"] == 0
+    assert todo["guard_age_limit"] == county_todo["guard_age_limit"] == 59

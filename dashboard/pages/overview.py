@@ -94,19 +94,21 @@ def county_todo_card(todo: dict, lang: str):
     """The bureau's view of the to-dos: how many schools owe each duty now."""
     if not todo.get("running_year"):
         return card("todo.county_title", html.P(t("todo.past_year", lang), className="text-muted mb-0"))
+    age = todo["guard_age_limit"]
     items = [
-        ("todo.county.drill", todo["drill_due"], "warning"),
-        ("todo.county.class", todo["class_due"], "warning"),
-        ("todo.county.guard_training", todo["guards_untrained"], "info"),
-        ("todo.county.hazards_overdue", todo["hazards_overdue"], "danger"),
-        ("todo.county.hazards_soon", todo["hazards_due_soon"], "warning"),
-        ("todo.county.guards_56", todo["guards_turning_56"], "info"),
-        ("todo.county.guards_over", todo["guards_over_55"], "danger"),
+        ("todo.county.drill", todo["drill_due"], "warning", {}),
+        ("todo.county.class", todo["class_due"], "warning", {}),
+        ("todo.county.guard_training", todo["guards_untrained"], "info", {}),
+        ("todo.county.hazards_overdue", todo["hazards_overdue"], "danger", {}),
+        ("todo.county.hazards_soon", todo["hazards_due_soon"], "warning", {"days": queries.HAZARD_SOON_DAYS}),
+        ("todo.county.guards_56", todo["guards_turning_56"], "info",
+         {"over": age + 1, "days": queries.GUARD_BIRTHDAY_WARNING_DAYS}),
+        ("todo.county.guards_over", todo["guards_over_55"], "danger", {"age": age}),
     ]
     group = dbc.ListGroup([
-        dbc.ListGroupItem([t(key, lang), dbc.Badge(str(n), color=color if n else "light", text_color=None if n else "dark",
-                                                    className="ms-2 float-end")])
-        for key, n, color in items
+        dbc.ListGroupItem([t(key, lang, **values), dbc.Badge(str(n), color=color if n else "light",
+                                                             text_color=None if n else "dark", className="ms-2 float-end")])
+        for key, n, color, values in items
     ], flush=True, id="county-todos")
     return card("todo.county_title", group)
 

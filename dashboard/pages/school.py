@@ -243,7 +243,7 @@ def todo_list(todo: dict, lang: str):
     if counts["hazards_overdue"]:
         items.append(("danger", t("todo.hazards_overdue", lang, n=counts["hazards_overdue"])))
     if counts["guards_over_55"]:
-        items.append(("danger", t("todo.guards_over", lang, n=counts["guards_over_55"])))
+        items.append(("danger", t("todo.guards_over", lang, n=counts["guards_over_55"], age=todo["guard_age_limit"])))
     if counts["drill_due"]:
         items.append(("warning", t("todo.drill", lang, period=labels["drill_period"])))
     if counts["class_due"]:
@@ -255,7 +255,7 @@ def todo_list(todo: dict, lang: str):
     for guard in todo["guards"]:
         if pd.Timestamp(guard["limit_day"]) > pd.Timestamp(county_today()):
             items.append(("info", t("todo.guard_56", lang, name=to_language(str(guard["name"]), lang),
-                                    date=_date(guard["limit_day"]))))
+                                    date=_date(guard["limit_day"]), over=todo["guard_age_limit"] + 1)))
     if not items:
         return dbc.Alert(t("todo.none", lang), color="success", className="mb-0")
     return dbc.ListGroup([dbc.ListGroupItem(text, color=colour) for colour, text in items], id="school-todos")
