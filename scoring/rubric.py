@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sync.settings import ConfigError
+from sync.errors import ConfigError
 
 DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
 

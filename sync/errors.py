@@ -17,3 +17,13 @@ class UserError(Exception):
     def __init__(self, message: str, zh: str | None = None, key: str | None = None, values: dict | None = None):
         super().__init__(message)
         self.zh, self.key, self.values = zh, key, values or {}
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; str(err) is the one line shown to the user, `zh` (when given) the
+    same in Chinese, which the CLI prints first.  Here, not in sync.settings, so that scoring's rubric can
+    raise it without loading the settings' database driver checks (scoring is pure)."""
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh

@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from sync.errors import ConfigError
+
 DEFAULT_DATA_DIR = Path("data")
 
 
@@ -89,15 +91,6 @@ def _checked_url(value: str) -> str:
         raise Said(f"{folder!r} is a folder, not a database file: name a file in it, e.g. {example}",
                    f"{folder!r} 是文件夾,不是數據庫文件:請寫上其中的文件名,如 {example}")
     return value
-
-
-class ConfigError(Exception):
-    """A configuration value is wrong; str(err) is the one line shown to the user, `zh` (when given) the
-    same in Chinese, which the CLI prints first."""
-
-    def __init__(self, message: str, zh: str | None = None):
-        super().__init__(message)
-        self.zh = zh
 
 
 class Said(ValueError):
