@@ -430,13 +430,26 @@ def _guard_semesters(e7: pd.DataFrame) -> pd.DataFrame:
 
 def _current_labels(day: date) -> dict[str, str]:
     iso = day.isocalendar()
-    semester = f"{day.year}-spring" if 2 <= day.month <= 7 else (f"{day.year}-autumn" if day.month >= 8 else f"{day.year - 1}-autumn")
     return {
         "month": f"{day.year}-{day.month:02d}",
         "quarter": f"{day.year}-Q{(day.month - 1) // 3 + 1}",
         "week": f"{iso[0]}-W{iso[1]:02d}",
-        "semester": semester,
+        "semester": _semester_of(day),
     }
+
+
+def _semester_of(day: date) -> str:
+    """The semester `day` falls in by the county calendar (the rubric's, with the configuration's
+    per-year dates), else the next to start: the one whose guard training can still be done.  A guess
+    from the month alone put 25 January in last autumn's semester when a year's spring starts on the
+    21st."""
+    from scoring import rubric
+
+    calendar = rubric.configured_rubric()
+    for year, which in ((day.year - 1, "autumn"), (day.year, "spring"), (day.year, "autumn")):
+        if day <= calendar.semester(year, which)[1]:
+            return f"{year}-{which}"
+    return f"{day.year + 1}-spring"
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

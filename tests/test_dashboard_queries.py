@@ -566,3 +566,27 @@ def test_the_guard_age_todos_follow_the_rubrics_limit_as_e3_does(county, tmp_pat
     assert todo["counts"]["guards_over_55"] == 0 and todo["counts"]["guards_turning_56"] == 0
     assert todo["guards"] == [] and county_todo["guards_over_55"] == 0
     assert todo["guard_age_limit"] == county_todo["guard_age_limit"] == 59
+
+
+def test_the_todos_semester_is_the_calendars_not_a_guess_from_the_month(county, tmp_path, monkeypatch):
+    """rules.md: term dates come from the county calendar, overridable per year.  A spring semester that
+    starts on 21 January (the autumn before ends on the 20th) is the semester of 25 January, whose guard
+    training the to-do counts."""
+    from sync import settings
+
+    c, _ = county
+    (tmp_path / "safeschool.toml").write_text(
+        f"[calendar.{c.year}]\nspring = [{c.year}-01-21, {c.year}-06-30]\n", encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
+    settings.reset_caches()
+    try:
+        in_spring = queries.school_todos(c.users["school"], c.codes[0], c.year, today=date(c.year, 1, 25))
+        between = queries.school_todos(c.users["school"], c.codes[0], c.year, today=date(c.year, 7, 15))
+    finally:
+        monkeypatch.delenv("SAFESCHOOL_CONFIG")
+        settings.reset_caches()
+    assert in_spring["labels"]["semester"] == f"{c.year}-spring"
+    assert between["labels"]["semester"] == f"{c.year}-autumn"  # between two semesters: the next one
+    # the county default: 20 January is still the autumn semester that started the year before
+    assert queries.school_todos(c.users["school"], c.codes[0], c.year,
+                                today=date(c.year, 1, 20))["labels"]["semester"] == f"{c.year - 1}-autumn"
