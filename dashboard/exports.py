@@ -170,9 +170,7 @@ def circular_from_config(year: int, draft: bool, issued: date | None = None, res
     cfg = get_file_config().circular
     wording = next((r["wording"] for r in results if r.get("wording")), None)
     if wording is None:
-        rubric = configured_rubric()
-        wording = {"grades": [[g.name, g.min] for g in rubric.grades],
-                   "areas": {a: rubric.areas[a].name for a in rubric.areas}}
+        wording = configured_rubric().wording()
     return Circular(
         year=year, draft=draft, issued=issued or county_today(), title=cfg.title, issuer=cfg.issuer,
         grades=tuple(name for name, _min in wording["grades"]),

@@ -93,6 +93,12 @@ class Rubric:
             end = date(year + 1, em, ed)
         return start, end
 
+    def wording(self) -> dict:
+        """The grade bands and area names a circular states, as stored with a year's results (a later
+        rubric must not reword a frozen year) and as a circular of results stored without them reads."""
+        return {"grades": [[g.name, g.min] for g in self.grades],
+                "areas": {a: self.areas[a].name for a in AREA_IDS}}
+
     def grade_for(self, total: float) -> Grade:
         for grade in self.grades:
             if total >= grade.min:

@@ -187,8 +187,7 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str
     # The grade bands and area names the grades were given under, kept with them: a published circular
     # states its bands, and a later rubric must not reword a frozen year (found by an audit).
     # (A trend point is no circular's: its rows stay lean.)
-    wording = {"grades": [[g.name, g.min] for g in ev.rubric.grades],
-               "areas": {a: ev.rubric.areas[a].name for a in AREA_IDS}} if full else None
+    wording = ev.rubric.wording() if full else None
     rows = []
     for obj in ev.to_json(with_periods=full):
         indicators = obj["indicators"] if full else {
