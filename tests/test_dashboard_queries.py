@@ -77,6 +77,11 @@ def test_school_sees_only_itself_in_a_draft_year_and_everyone_in_a_published_yea
     lambda v, code, year: queries.school_trend(v, code, year),
     lambda v, code, year: queries.school_todos(v, code, year),
     lambda v, code, year: queries.guards_per_campus(v, code, year),
+    # what the school page itself calls (the frames above are the same reads for other callers)
+    lambda v, code, year: queries.school_trend_lists(v, code, year),
+    lambda v, code, year: queries.campus_guards(v, code, year),
+    lambda v, code, year: queries.hazard_rows(v, code, year),
+    lambda v, code, year: queries.school_inspections(v, code, year),
 ])
 def test_school_is_refused_another_schools_details(county, ask):
     c, _ = county
