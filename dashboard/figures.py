@@ -126,21 +126,9 @@ def _months(values) -> list[str]:
     return [str(v)[:7] for v in values]
 
 
-def trend_lines(frame: pd.DataFrame, names: dict[str, str]) -> dict:
-    """Year-to-date total of the school at each month end against the county's and its type's means."""
-    if frame.empty:
-        return empty(names.get("empty", "-"))
-    x = _months(_clean(frame["as_of"]))
-    data = []
-    for i, (col, width, dash) in enumerate((("school", 4, "solid"), ("county", 2, "dot"), ("type", 2, "dash"))):
-        data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": _clean(frame[col].round(1)),
-                     "name": names.get(col, col), "line": {"width": width, "dash": dash, "color": PALETTE[i]},
-                     "hovertemplate": "%{x}: %{y}<extra>" + names.get(col, col) + "</extra>"})
-    return {"data": data, "layout": _base_layout(height=320, yaxis={"range": [0, 100]}, xaxis=_MONTH_AXIS)}
-
-
 def trend_lists(lines: dict, names: dict[str, str]) -> dict:
-    """trend_lines from plain lists (x, school, county, type), as the school page keeps them."""
+    """Year-to-date total of the school at each month end against the county's and its type's means, from
+    plain lists (x, school, county, type) as the school page keeps them."""
     if not lines["x"]:
         return empty(names.get("empty", "-"))
     data = []

@@ -754,14 +754,6 @@ def school_trend_lists(viewer: Viewer, school_code: str, year: int) -> dict:
             "type": type_line}
 
 
-def drill_calendar(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
-    """The school's required drill periods (term months, or quarters for a kindergarten) and drills held."""
-    result = school_result(viewer, school_code, year)
-    periods = (result["indicators"].get("D1") or {}).get("periods") or []
-    frame = pd.DataFrame(periods, columns=["period", "required", "held", "covered", "counted"])
-    return frame.sort_values("period").reset_index(drop=True)
-
-
 def guards_per_campus(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     """Per campus: people, boarders, guards required and active, and how many more are needed."""
     result = school_result(viewer, school_code, year)
@@ -1202,7 +1194,7 @@ def clear_caches() -> None:
 
 __all__ = [
     "AREAS", "GRADES", "MEASURES", "NotFound", "Refused", "Scope", "annual_by_year", "clear_caches",
-    "county_by_month_all_years", "county_todos", "data_state", "data_version", "drill_calendar",
+    "county_by_month_all_years", "county_todos", "data_state", "data_version",
     "campus_guards", "guards_per_campus", "hazard_ledger", "hazard_rows", "hazard_status", "headline", "heatmap_cells", "ranking",
     "risers_fallers", "school_choices", "school_result", "school_todos", "school_trend", "school_trend_lists", "spread",
     "trend_by_month", "year_status", "years",

@@ -35,13 +35,6 @@ def texts(template: str, **columns) -> list[str]:
     return [template.format(**dict(zip(names, row, strict=False))) for row in zip(*values, strict=False)]
 
 
-def num(value: float) -> str:
-    """A figure as people read it: 3, 2.5, 0.33."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "-"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
 class Context:
     def __init__(self, frames: dict[str, pd.DataFrame], year: int, as_of: date, rubric: Rubric):
         self.frames = frames

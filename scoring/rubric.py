@@ -78,9 +78,6 @@ class Rubric:
     calendar_overrides: dict[int, dict[str, tuple[date, date]]] = field(default_factory=dict)
     source: str = str(DEFAULT_RUBRIC)
 
-    def area_of(self, indicator: str) -> str:
-        return indicator[0]
-
     def semester(self, year: int, which: str) -> tuple[date, date]:
         """Start and end of the semester `which` ("spring"/"autumn") that starts in `year`."""
         override = self.calendar_overrides.get(year, {}).get(which)

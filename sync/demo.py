@@ -451,13 +451,6 @@ def _cross(schools: np.ndarray, periods: int) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(schools, periods), np.tile(np.arange(periods), len(schools))
 
 
-def _bools(mask: np.ndarray, present: np.ndarray | None = None) -> pd.Series:
-    s = pd.Series(mask, dtype="boolean")
-    if present is not None:
-        s[~present] = pd.NA
-    return s
-
-
 def _school_rows(county: County) -> tuple[np.ndarray, dict]:
     s = np.flatnonzero(county.submitted)
     return s, {

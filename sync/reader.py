@@ -450,12 +450,6 @@ def _first_filled(cells: list) -> int | None:
     return None
 
 
-def is_note_line(cells: list, first_table_col: int, first: int | None = None,
-                 record_cols: frozenset[int] | set[int] = frozenset()) -> bool:
-    """A notes, signature or totals line under the table rather than a record (note_kind says which)."""
-    return note_kind(cells, first_table_col, first, record_cols) is not None
-
-
 def note_kind(cells: list, first_table_col: int, first: int | None = None,
               record_cols: frozenset[int] | set[int] = frozenset()) -> str | None:
     """"totals", "signature", "note" or "long" for a line under the table that is not a record; None

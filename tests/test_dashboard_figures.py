@@ -83,9 +83,8 @@ def test_drill_calendar_marks_held_missed_and_not_yet():
 
 
 def test_trend_lines_draw_school_county_and_type():
-    frame = pd.DataFrame({"as_of": pd.to_datetime(["2026-01-31", "2026-02-28"]), "school": [60.0, np.nan],
-                          "county": [55.0, 58.0], "type": [57.0, 59.0]})
-    fig = figures.trend_lines(frame, {"school": "本校", "county": "全縣", "type": "小學"})
+    lines = {"x": ["2026-01-31", "2026-02-28"], "school": [60.0, None], "county": [55.0, 58.0], "type": [57.0, 59.0]}
+    fig = figures.trend_lists(lines, {"school": "本校", "county": "全縣", "type": "小學"})
     assert [d["name"] for d in fig["data"]] == ["本校", "全縣", "小學"]
     assert fig["data"][0]["y"] == [60.0, None]
     # each month end labelled by its own month, in digits (no "Mar 2026" tick under February's point)
