@@ -93,7 +93,7 @@ def annotated_dir() -> Path:
 
 def annotated_path(school_code: str) -> Path:
     if not _CODE.match(school_code or ""):
-        raise UserError(f"school code {school_code!r} is not valid")
+        raise UserError(f"school code {school_code!r} is not valid", zh=f"學校代碼「{school_code}」無效")
     return annotated_dir() / f"{school_code}.xlsx"
 
 
@@ -115,7 +115,8 @@ def template_bytes(engine: Engine, school_code: str) -> bytes:
 
     school = registry_entry(engine, school_code)
     if school is None:
-        raise UserError(f"學校代碼 {school_code} 不在學校名冊中 / school {school_code} is not in the registry")
+        # the English and the Chinese apart: the refusal shows each in its own paragraph and JSON field
+        raise UserError(f"school {school_code} is not in the registry", zh=f"學校代碼 {school_code} 不在學校名冊中")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{school_code}.xlsx"
         write_template(path, school=school)

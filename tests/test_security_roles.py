@@ -617,3 +617,13 @@ def test_the_audit_page_leads_with_the_schools_submissions_and_the_sync_runs(sto
     text = _page(app, store[1]["admin"], "/admin/audit")
     assert text.index("audit-submissions") < text.index("audit-syncs") < text.index("audit-entries")
     assert '"users"' not in text
+
+
+def test_a_template_for_a_code_not_in_the_registry_is_refused_in_each_language_once(store, app):
+    _, accounts = store
+    client = client_for(app, accounts["admin"])
+    asked = client.get("/download/template/S999")
+    assert asked.status_code == 404
+    assert asked.get_json() == {"error": "school S999 is not in the registry", "error_zh": "學校代碼 S999 不在學校名冊中"}
+    page = client.get("/download/template/S999", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert page.count("不在學校名冊中") == 1 and page.count("is not in the registry") == 1
