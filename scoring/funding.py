@@ -21,8 +21,10 @@ def g1_special_funds(ctx: Context) -> Outcome:
     count = sum(pd.Series(v, index=ctx.codes).astype(int) for v in used.values())
     missing = ["、".join(u for u, v in zip(FUND_USES, row, strict=False) if not v) for row in zip(*used.values(), strict=False)]
     missing_en = [", ".join(u for u, v in zip(FUND_USES_EN, row, strict=False) if not v) for row in zip(*used.values(), strict=False)]
-    detail = texts("4項用途中已覆蓋{c}項{m}", c=count, m=["；缺：" + m if m else "" for m in missing])
-    detail_en = texts("{c} of 4 uses funded{m}", c=count, m=["; missing " + m if m else "" for m in missing_en])
+    n = len(FUND_USES)
+    detail = texts(f"{n}項用途中已覆蓋{{c}}項{{m}}", c=count, m=["；缺：" + m if m else "" for m in missing])
+    detail_en = texts(f"{{c}} of {n} uses funded{{m}}", c=count, m=["; missing " + m if m else "" for m in missing_en])
     action = ["安排" + m.split("、")[0] + "經費" if m else "" for m in missing]
     action_en = ["fund " + m.split(", ")[0] if m else "" for m in missing_en]
-    return ctx.outcome(count / 4, detail, detail_en, action, action_en, gain=np.where(count < 4, 0.25, 0.0))
+    # one use funded at a time (the hint names the first missing): each brings its share
+    return ctx.outcome(count / n, detail, detail_en, action, action_en, gain=np.where(count < n, 1 / n, 0.0))

@@ -54,10 +54,10 @@ def b3_office_fittings(ctx: Context) -> Outcome:
     count = sum(v.astype(int) for v in has.values())
     missing = [";".join(i for i, v in zip(B3_ITEMS, row, strict=False) if not v) for row in zip(*has.values(), strict=False)]
     missing_en = [", ".join(i for i, v in zip(B3_ITEMS_EN, row, strict=False) if not v) for row in zip(*has.values(), strict=False)]
-    detail = texts("4項中已完成{c}項{m}", c=count, m=["；缺：" + m.replace(";", "、") if m else "" for m in missing])
-    detail_en = texts("{c} of 4 done{m}", c=count, m=["; missing " + m if m else "" for m in missing_en])
+    n = len(B3_ITEMS)
+    detail = texts(f"{n}項中已完成{{c}}項{{m}}", c=count, m=["；缺：" + m.replace(";", "、") if m else "" for m in missing])
+    detail_en = texts(f"{{c}} of {n} done{{m}}", c=count, m=["; missing " + m if m else "" for m in missing_en])
     # Every missing fitting at once, with what all of them bring (a quarter each).
     action = ["完成" + m.replace(";", "、") if m else "" for m in missing]
     action_en = ["provide " + m if m else "" for m in missing_en]
-    ratio = count / 4
-    return ctx.outcome(ratio, detail, detail_en, action, action_en, gain=(4 - count) / 4)
+    return ctx.outcome(count / n, detail, detail_en, action, action_en, gain=(n - count) / n)
