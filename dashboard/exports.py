@@ -26,7 +26,7 @@ import pandas as pd
 from scoring.engine import round_half_up
 from scoring.registry import all_indicators
 from sync.cells import is_missing
-from sync.settings import county_today
+from sync.settings import DEFAULT_CIRCULAR_TITLE, PLACEHOLDER_ISSUER, county_today
 
 AREA_IDS = ("A", "B", "C", "D", "E", "F", "G")
 # The plan's own names (rules.md); a rubric may rename areas, indicators keep these short names.
@@ -40,8 +40,8 @@ INDICATOR_NAMES = {ind_id: indicator.title for ind_id, indicator in all_indicato
 DEFAULT_GRADES = ("優秀", "良好", "合格", "不合格")
 DISQUALIFIED = "取消資格"
 DRAFT_MARK = "草稿"
-DEFAULT_TITLE = "關於{year}年度學校本質安全考評結果的通報"
-DEFAULT_ISSUER = "XX縣教育和體育局"
+# The configuration's defaults ([circular] left out), so that a circular made without it says the same.
+DEFAULT_TITLE, DEFAULT_ISSUER = DEFAULT_CIRCULAR_TITLE, PLACEHOLDER_ISSUER
 
 # Characters a spreadsheet reads as the start of a formula or a control (OWASP CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")

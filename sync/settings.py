@@ -244,11 +244,12 @@ def county_now():
 
 
 PLACEHOLDER_ISSUER = "XX縣教育和體育局"
+DEFAULT_CIRCULAR_TITLE = "關於{year}年度學校本質安全考評結果的通報"
 
 
 class Circular(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = "關於{year}年度學校本質安全考評結果的通報"
+    title: str = DEFAULT_CIRCULAR_TITLE
     issuer: str = PLACEHOLDER_ISSUER
 
     @field_validator("title", "issuer")
