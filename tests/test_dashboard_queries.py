@@ -595,3 +595,17 @@ def test_the_todos_semester_is_the_calendars_not_a_guess_from_the_month(county, 
     # the county default: 20 January is still the autumn semester that started the year before
     assert queries.school_todos(c.users["school"], c.codes[0], c.year,
                                 today=date(c.year, 1, 20))["labels"]["semester"] == f"{c.year - 1}-autumn"
+
+
+def test_the_headline_counts_every_school_under_a_rubrics_own_grade_names(own_county):
+    """rules.md: grades are configurable.  A school graded 待改進 by a bureau's rubric (a band the county
+    default does not have) is still one of the schools the grade strip counts."""
+    c, engine = own_county
+    admin = c.users["admin"]
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(store.scores.c.school_code == c.codes[4], store.scores.c.year == c.year,
+                                                store.scores.c.kind == "annual").values(grade="待改進"))
+    queries.clear_caches()
+    head = queries.headline(admin, c.year, today=c.today)
+    assert head["grades"].get("待改進") == 1
+    assert sum(head["grades"].values()) == head["schools"]
