@@ -177,6 +177,13 @@ def _refusal(on_page: bool, key: str, values: dict, cli_en: str, cli_zh: str | N
     return UserError(t(key, "en", **values), zh=t(key, "zh-Hant", **values), key=key, values=values)
 
 
+def list_accounts(engine: Engine) -> list[dict]:
+    """Every account, by role then name, without its password hash."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(users).order_by(users.c.role, users.c.username)).mappings().all()
+    return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]
+
+
 def account_exists(engine: Engine, username: str) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(users.c.user_id).where(users.c.username == username)).first() is not None

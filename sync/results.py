@@ -394,6 +394,13 @@ def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str |
     return {"publication_id": publication_id, **values, "schools": len(annual)}
 
 
+def draft_years(engine: Engine) -> list[int]:
+    """The years that have draft results, latest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(scores.c.year).where(scores.c.publication_id.is_(None)).distinct()).scalars().all()
+    return sorted(rows, reverse=True)
+
+
 def draft_as_of(engine: Engine, year: int) -> date | None:
     """The day the year's draft results are computed to (31 Dec once the year is over), or None."""
     with engine.connect() as conn:

@@ -23,16 +23,6 @@ from sync.store import get_engine
 dash.register_page(__name__, path="/admin/publish", name="publish", title="學校本質安全考評")
 
 
-def draft_years() -> list[int]:
-    from sqlalchemy import select
-
-    from sync.store import scores
-
-    with get_engine().connect() as conn:
-        rows = conn.execute(select(scores.c.year).where(scores.c.publication_id.is_(None)).distinct()).scalars().all()
-    return sorted(rows, reverse=True)
-
-
 def year_state(year: int) -> tuple[dict | None, pd.DataFrame]:
     """The active publication of the year (or None) and the draft-against-publication diff."""
     from sync.results import active_publication, publication_diff
@@ -45,7 +35,9 @@ def layout(**_query):
     refused = refusal_for(bureau_or_refuse)
     if refused is not None:
         return refused
-    years = draft_years()
+    from sync.results import draft_years
+
+    years = draft_years(get_engine())
     # A leader sees what is published and what the draft would change; the controls stay for the
     # callbacks, hidden (publishing asks admin_or_refuse on the server whatever the page shows).
     publisher = viewer_or_refuse().is_admin

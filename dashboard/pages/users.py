@@ -5,23 +5,16 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
-from sqlalchemy import select
 
 from dashboard import audit, queries
-from dashboard.access import ROLES, create_user, set_active, set_password
+from dashboard.access import ROLES, create_user, list_accounts, set_active, set_password
 from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
 from dashboard.layout import T, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
 from sync.errors import UserError
-from sync.store import get_engine, users
+from sync.store import get_engine
 
 dash.register_page(__name__, path="/admin/users", name="users", title="學校本質安全考評")
-
-
-def list_accounts() -> list[dict]:
-    with get_engine().connect() as conn:
-        rows = conn.execute(select(users).order_by(users.c.role, users.c.username)).mappings().all()
-    return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]
 
 
 def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
@@ -143,7 +136,7 @@ def render_accounts(lang, _added, _toggled):
     refused = refusal_for(admin_or_refuse, lang)
     if refused is not None:
         return refused, []
-    accounts = list_accounts()
+    accounts = list_accounts(get_engine())
     rows = [[a["username"], a.get("display_name") or "", t(f"role.{a['role']}", lang), a.get("school_code") or "",
              t("users.active" if a["active"] else "users.disabled", lang),
              a["created_at"].strftime("%Y-%m-%d %H:%M") if a.get("created_at") else ""] for a in accounts]
