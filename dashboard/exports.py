@@ -164,8 +164,7 @@ def circular_from_config(year: int, draft: bool, issued: date | None = None, res
     area names the `results` were graded under (the configured rubric's for results stored before they
     were kept): a rubric edited after publication never rewords a frozen year's bands.  version and
     replaces: the publication's, for a correction's line."""
-    from scoring.rubric import configured_rubric
-    from sync.settings import get_file_config
+    from sync.settings import configured_rubric, get_file_config
 
     cfg = get_file_config().circular
     wording = next((r["wording"] for r in results if r.get("wording")), None)

@@ -28,10 +28,10 @@ from sqlalchemy.engine import Engine
 
 from dashboard.access import Viewer
 from sync import contract
-from sync.frames import day_column
 from sync.reader import column_key_of, sheet_key_of
 from sync.report import SCHOOL_WORKBOOK
-from sync.settings import county_today
+from sync.settings import configured_rubric, county_today
+from sync.sheet_frames import day_column
 from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
 
 AREAS = ("A", "B", "C", "D", "E", "F", "G")
@@ -446,9 +446,7 @@ def _semester_of(day: date) -> str:
     per-year dates), else the next to start: the one whose guard training can still be done.  A guess
     from the month alone put 25 January in last autumn's semester when a year's spring starts on the
     21st."""
-    from scoring import rubric
-
-    calendar = rubric.configured_rubric()
+    calendar = configured_rubric()
     for year, which in ((day.year - 1, "autumn"), (day.year, "spring"), (day.year, "autumn")):
         if day <= calendar.semester(year, which)[1]:
             return f"{year}-{which}"
@@ -513,9 +511,7 @@ def _active_guards(engine: Engine, day: date, version: tuple, age_limit: int) ->
 def guard_age_limit() -> int:
     """The age E3 holds guards to (4.5.1 不得超過55周歲), as the configured rubric sets it: the to-do list
     that warns of it must not count a guard the score passes (it said 56 whatever the rubric said)."""
-    from scoring import rubric
-
-    return int(rubric.configured_rubric().thresholds["guard_age"]["limit"])
+    return int(configured_rubric().thresholds["guard_age"]["limit"])
 
 
 def county_todos(viewer: Viewer, year: int, today: date | None = None) -> dict:

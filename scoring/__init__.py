@@ -4,6 +4,6 @@
 """
 
 from scoring.engine import Evaluation, evaluate
-from scoring.rubric import Rubric, configured_rubric, load_rubric
+from scoring.rubric import Rubric, load_rubric
 
-__all__ = ["Evaluation", "Rubric", "configured_rubric", "evaluate", "load_rubric"]
+__all__ = ["Evaluation", "Rubric", "evaluate", "load_rubric"]

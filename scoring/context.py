@@ -18,6 +18,7 @@ import pandas as pd
 from scoring import calendar
 from scoring.rubric import Rubric
 from sync import contract
+from sync.sheet_frames import empty_frame
 
 OUTCOME_COLUMNS = ["ratio", "pending", "applicable", "detail", "detail_en", "action", "action_en", "gain"]
 
@@ -76,8 +77,6 @@ class Context:
     def _frame(self, key: str, registered_only: bool) -> pd.DataFrame:
         frame = self.frames.get(key)
         if frame is None:
-            from sync.frames import empty_frame
-
             frame = empty_frame(key)
         if registered_only and hasattr(self, "schools"):
             frame = frame[frame["school_code"].isin(self.schools.index)]

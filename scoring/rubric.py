@@ -250,11 +250,3 @@ def _calendar_overrides(calendar: dict) -> dict[int, dict[str, tuple[date, date]
                 entry[which] = (start, end)
         overrides[int(year)] = entry
     return overrides
-
-
-def configured_rubric() -> Rubric:
-    """The rubric SAFESCHOOL_CONFIG names (or the default), with its calendar overrides."""
-    from sync.settings import get_file_config
-
-    cfg = get_file_config()
-    return load_rubric(cfg.rubric, cfg.calendar)

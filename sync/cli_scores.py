@@ -54,9 +54,10 @@ def plausible_year(year: int) -> int:
 
 def evaluate_from_store(year: int, as_of: date | None, today: date | None = None):
     """Evaluate `year` from the store's records with the configured rubric (a fresh draft)."""
-    from scoring import configured_rubric, evaluate
+    from scoring import evaluate
     from sync.frames import load_frames
     from sync.results import evaluation_date, record_years
+    from sync.settings import configured_rubric
 
     today = today or county_today()
     frames = load_frames(store_engine())

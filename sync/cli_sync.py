@@ -188,8 +188,7 @@ def scheduler(cron: str | None) -> None:
 
     store_engine().dispose()  # a store never set up (or newer) stops start-up, not every tick with "no such table"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from scoring.rubric import configured_rubric
-    from sync.settings import get_file_config
+    from sync.settings import configured_rubric, get_file_config
 
     configured_rubric()  # a rubric or calendar that does not load stops start-up, not every tick
     sched = build_scheduler(cron=cron)

@@ -30,8 +30,8 @@ import pandas as pd
 
 from sync import contract
 from sync.errors import UserError
-from sync.frames import empty_frame
 from sync.settings import county_today
+from sync.sheet_frames import empty_frame
 from sync.template import EXCEL_EPOCH
 
 MAX_SCHOOLS = 20_000

@@ -12,52 +12,9 @@ import pandas as pd
 from sqlalchemy import Date, String, select, type_coerce
 from sqlalchemy.engine import Engine
 
-from sync import contract
+from sync.sheet_frames import typed_frame
 from sync.store import records, sources
 from sync.validate import zero_dropped
-
-_DTYPES = {
-    contract.INT: "Int64",
-    contract.BOOL: "boolean",
-    contract.MONEY: "float64",
-    contract.SCORE: "float64",
-}
-
-
-def empty_frame(sheet_key: str) -> pd.DataFrame:
-    """A frame with the sheet's columns and dtypes and no rows (for tests and for missing data)."""
-    sheet = contract.SHEETS[sheet_key]
-    return _typed(pd.DataFrame(columns=["source_id", "row_no", "school_code", *[k for k in sheet.keys if k != "school_code"]]), sheet_key)
-
-
-# The days pandas holds in nanoseconds.  A stored date past them (9999-12-31 typed for "no end", loaded
-# before the sync refused dates that far ahead) is read as the last of them, the far future it means,
-# rather than stopping the scoring of the whole county.
-FIRST_DAY, LAST_DAY = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
-
-
-def day_column(values) -> pd.Series:
-    """Stored dates (date objects or ISO text) as datetime64[ns], unreadable ones NaT."""
-    # ISO8601: a column whose first value has no time must not turn "... 00:00:00" into NaT
-    days = pd.to_datetime(values, errors="coerce", format="ISO8601")
-    return days.clip(lower=FIRST_DAY, upper=LAST_DAY).astype("datetime64[ns]")
-
-
-def _typed(frame: pd.DataFrame, sheet_key: str) -> pd.DataFrame:
-    sheet = contract.SHEETS[sheet_key]
-    for col in sheet.columns:
-        if col.key not in frame:
-            continue
-        if col.kind == contract.DATE:
-            frame[col.key] = day_column(frame[col.key])
-        elif col.kind in _DTYPES:
-            frame[col.key] = pd.to_numeric(frame[col.key], errors="coerce") if col.kind != contract.BOOL else frame[col.key]
-            frame[col.key] = frame[col.key].astype(_DTYPES[col.kind])
-        else:
-            frame[col.key] = frame[col.key].astype("object")
-    frame["school_code"] = frame["school_code"].astype("object")
-    return frame
-
 
 # Sheets the shared database may hold for many schools at once beside the bureau's own entries:
 # every source of them counts (the registry is one list; the office's inspections add up).
@@ -91,7 +48,7 @@ def load_frames(engine: Engine, school_codes: list[str] | None = None) -> dict[s
                 # bureau's own list is the one that stands (scoring keeps a code's last entry), not
                 # whichever source happened to be written last.
                 frame = frame.sort_values("source_id", key=lambda ids: ~ids.isin(from_database), kind="stable")
-            frames[key] = _typed(frame.drop(columns=["record_id"]).reset_index(drop=True), key)
+            frames[key] = typed_frame(frame.drop(columns=["record_id"]).reset_index(drop=True), key)
         _registry_row_refused(conn, frames, school_codes)
     _zero_padded_codes(frames)
     return frames
@@ -192,7 +149,7 @@ def _registry_row_refused(conn, frames: dict[str, pd.DataFrame], school_codes: l
         return {"school_code": code, **found, "name": found["name"] or code}  # named by its code at least
 
     stand_ins = pd.DataFrame([entry(code) for code in sorted(codes)], dtype=object)
-    frames["registry"] = _typed(pd.concat([frames["registry"], stand_ins], ignore_index=True), "registry")
+    frames["registry"] = typed_frame(pd.concat([frames["registry"], stand_ins], ignore_index=True), "registry")
 
 
 def _as_read(table) -> list:

@@ -43,7 +43,7 @@ def _fail(zh: str, en: str) -> UserError:
 
 def indicator_maxima() -> dict[str, float]:
     """Points possible per indicator, from the configured rubric."""
-    from scoring.rubric import configured_rubric
+    from sync.settings import configured_rubric
 
     return dict(configured_rubric().points)
 

@@ -120,7 +120,7 @@ class FileReport:
 def indicator_max() -> dict[str, float]:
     """Each indicator's maximum points, from the configured rubric (rules.md defaults as fallback)."""
     try:
-        from scoring.rubric import configured_rubric
+        from sync.settings import configured_rubric
 
         return {k: float(v) for k, v in configured_rubric().points.items()}
     except ImportError:

@@ -91,7 +91,7 @@ def rubric_fingerprint(rubric) -> str:
 def rubric_changed(engine: Engine, rubric=None) -> bool:
     """The newest draft scores were computed under another rubric or calendar than the configured one
     (the configuration was edited): a run with no new records still recomputes them."""
-    from scoring import configured_rubric
+    from sync.settings import configured_rubric
 
     with engine.connect() as conn:
         areas = conn.execute(select(scores.c.areas).where(scores.c.publication_id.is_(None))
@@ -227,9 +227,9 @@ def recompute(engine: Engine, years: list[int] | None = None, today: date | None
 
 
 def _recompute(engine: Engine, years, today, rubric, trend: bool, force: bool, workers: int) -> dict:
-    from scoring import configured_rubric
     from sync.frames import load_frames
     from sync.parallel import ordered_map
+    from sync.settings import configured_rubric
 
     today = today or county_today()
     rubric = rubric or configured_rubric()

@@ -406,6 +406,15 @@ def get_file_config() -> FileConfig:
     return load_file_config(get_settings().config)
 
 
+def configured_rubric():
+    """The rubric SAFESCHOOL_CONFIG names (or scoring's default), with its calendar overrides: scoring
+    is given it, as it is given the records, and reads no configuration itself."""
+    from scoring.rubric import load_rubric
+
+    cfg = get_file_config()
+    return load_rubric(cfg.rubric, cfg.calendar)
+
+
 def reset_caches() -> None:
     """Tests and the CLI change the environment; forget what was read before."""
     get_settings.cache_clear()

@@ -147,7 +147,7 @@ FUTURE_ALLOWED = {("hazards", "deadline"), ("guards", "end_date"), ("office_staf
 # credit the guard with every day until the evaluation date); a deadline within ten years (3026 typed
 # for 2026 would keep a hazard inside its deadline for good, F3).  An end of service may lie any way
 # ahead: a planned retirement, or 2099-12-31 / 9999-12-31 as personnel systems write "no end" (scoring
-# reads a date past pandas' reach as its last day, sync.frames.day_column).
+# reads a date past pandas' reach as its last day, sync.sheet_frames.day_column).
 FUTURE_AHEAD = {("guard_training", "end_date"): timedelta(days=60), ("hazards", "deadline"): timedelta(days=3653)}
 UNIQUE_KEYS = {
     "campuses": ("campus",),

@@ -16,7 +16,7 @@ import pandas as pd
 from scoring import calendar
 from scoring.rubric import Rubric, load_rubric
 from sync import contract
-from sync.frames import empty_frame
+from sync.sheet_frames import empty_frame
 
 
 def typed(key: str, rows: list[dict] | pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pytest
 from sync import contract
 from sync.demo import build_county, county_frames
 from sync.errors import UserError
-from sync.frames import empty_frame
+from sync.sheet_frames import empty_frame
 
 TODAY = date(2026, 11, 28)
 FIRST_YEAR = TODAY.year - 2

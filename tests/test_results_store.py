@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, select
 
-from sync import results
+from sync import results, settings
 from sync.errors import UserError
 from sync.store import publications, records, scores, sources
 from tests.synthetic import Records, compliant_school
@@ -116,7 +116,6 @@ def test_publishing_after_a_rubric_change_freezes_results_made_with_the_new_rubr
     last sync (no record changed, so nothing was recomputed) must not be frozen with the old grades."""
     from dataclasses import replace
 
-    import scoring
     from scoring.rubric import Grade, load_rubric
 
     load(engine, county().frames())
@@ -124,7 +123,7 @@ def test_publishing_after_a_rubric_change_freezes_results_made_with_the_new_rubr
     assert {o["school_code"]: o["grade"] for o in results.annual_results(engine, Y, "draft")}["S2"] == "優秀"
     base = load_rubric()
     stricter = replace(base, version="2026.2", grades=(Grade("優秀", "excellent", 99.0), *base.grades[1:]))
-    monkeypatch.setattr(scoring, "configured_rubric", lambda: stricter)
+    monkeypatch.setattr(settings, "configured_rubric", lambda: stricter)
     pub = results.publish(engine, Y, by="admin", today=date(Y + 1, 3, 1))
     published = {o["school_code"]: o for o in results.annual_results(engine, Y, "active")}
     assert pub["rubric_version"] == "2026.2"

@@ -56,8 +56,8 @@ def test_bureau_rubric_through_safeschool_config_changes_points(tmp_path, monkey
     cfg = tmp_path / "safeschool.toml"
     cfg.write_text('rubric = "rubric.toml"\n[calendar.2026]\nspring = [2026-02-01, 2026-07-20]\n', encoding="utf-8")
     monkeypatch.setenv("SAFESCHOOL_CONFIG", str(cfg))
-    from scoring import configured_rubric
     from sync import settings
+    from sync.settings import configured_rubric
 
     settings.reset_caches()
     rubric = configured_rubric()
