@@ -809,3 +809,23 @@ def test_a_deduction_in_hundredths_reads_on_the_school_page_as_in_the_ranking_an
     finding = {"date": "2026-10-10", "kind": "定期", "finding": "滅火器過期", "deduction": 0.25,
                "falsification": False, "major_incident": False, "indicator": None, "assessed_points": None}
     assert "−0.25" in page_text(school.inspection_table([finding], "zh-Hant"))
+
+
+def test_a_school_graded_by_a_band_of_the_bureaus_own_rubric_can_be_filtered_for(own_county):
+    """rules.md: grades are configurable.  The ranking's grade filter offered the county's four bands only,
+    so the schools a bureau's rubric graded 待改進 could not be picked out; it follows the four, best first."""
+    from sqlalchemy import update
+
+    from dashboard.pages import overview
+    from sync import store
+
+    app_module, c, engine = own_county
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(store.scores.c.school_code == c.codes[1], store.scores.c.year == c.year,
+                                                store.scores.c.kind == "annual").values(grade="待改進"))
+    queries.clear_caches()
+    with as_viewer(app_module, c.users["admin"]):
+        out = overview.render_overview("zh-Hant", c.year)
+    offered = [o["value"] for o in find_element(out, "filter-grade").options]
+    assert offered[-1] == "待改進" and len(offered) == len(set(offered))
+    assert offered[:-1] == [g for g in queries.GRADES if g in offered]

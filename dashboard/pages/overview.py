@@ -250,9 +250,11 @@ _ONE_DECIMAL = {"function": "params.value == null ? '–' : Number(params.value)
 
 
 def _grade_options(rows: list[dict]) -> list[dict]:
-    """The grades present, best first (優秀, 良好, 合格, 不合格), labelled in the viewer's language."""
-    labels = {r["grade_key"]: r["grade"] for r in rows}
-    return [{"label": labels[g], "value": labels[g]} for g in queries.GRADES if g in labels]
+    """The grades present, best first (優秀, 良好, 合格, 不合格, then a band of a bureau's own rubric, as
+    the ranking meets it), labelled in the viewer's language."""
+    labels = {r["grade_key"]: r["grade"] for r in rows if r.get("grade_key")}
+    order = [*[g for g in queries.GRADES if g in labels], *[g for g in labels if g not in queries.GRADES]]
+    return [{"label": labels[g], "value": labels[g]} for g in order]
 
 
 def _options(values, label) -> list[dict]:
