@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from dashboard.access import Viewer
+from scoring.engine import round_half_up
 from sync import contract
 from sync.reader import column_key_of, sheet_key_of
 from sync.report import SCHOOL_WORKBOOK
@@ -372,7 +373,8 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
     ranked = _ranked(annual)
     return {
         "schools": len(annual),
-        "mean": round(float(ranked["total"].mean()), 1) if len(ranked) else None,
+        # halves up, as the totals it is the mean of (and the figures' labels): 77.0 and 77.1 make 77.1
+        "mean": float(round_half_up(ranked["total"].mean())) if len(ranked) else None,
         "grades": {g: int(n) for g, n in grades.items()},
         "disqualified": int((~annual["qualified"].astype(bool)).sum()) if len(annual) else 0,
         "not_submitted": int((~annual["submitted"].astype(bool)).sum()) if len(annual) else 0,
@@ -1052,7 +1054,8 @@ def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
         trend = _trend_means(engine, year, version)
         if trend.empty:
             continue
-        means = _ranked(trend).groupby("as_of")["total"].mean().round(1).reset_index()
+        means = _ranked(trend).groupby("as_of")["total"].mean().reset_index()
+        means["total"] = round_half_up(means["total"])
         parts.append(pd.DataFrame({"year": year, "month": means["as_of"].dt.month, "mean": means["total"]}))
     if not parts:
         return pd.DataFrame(columns=["year", "month", "mean"])

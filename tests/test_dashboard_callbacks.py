@@ -829,3 +829,20 @@ def test_a_school_graded_by_a_band_of_the_bureaus_own_rubric_can_be_filtered_for
     offered = [o["value"] for o in find_element(out, "filter-grade").options]
     assert offered[-1] == "待改進" and len(offered) == len(set(offered))
     assert offered[:-1] == [g for g in queries.GRADES if g in offered]
+
+
+def test_the_county_mean_rounds_halves_up_as_the_totals_do(own_county):
+    """rules.md publishes totals to one decimal, halves up (86.25 -> 86.3); the overview's mean of 77.0,
+    77.1, 77.0 and 77.1 read 77.0 (Python's round of the float 77.04999...), where the figures said 77.1."""
+    from sqlalchemy import update
+
+    from sync import store
+
+    _app_module, c, engine = own_county
+    with engine.begin() as conn:
+        for i, code in enumerate(c.codes):
+            conn.execute(update(store.scores).where(store.scores.c.school_code == code, store.scores.c.year == c.year)
+                         .values(total=77.0 + 0.1 * (i % 2), qualified=True))
+    queries.clear_caches()
+    assert len(c.codes) == 4
+    assert queries.headline(c.users["admin"], c.year, today=c.today)["mean"] == 77.1
