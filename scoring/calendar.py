@@ -1,7 +1,8 @@
 """Term periods of an evaluation year, from the school calendar (rules.md "Who is measured").
 
 - a term month is a calendar month with at least 14 days inside a semester;
-- a term week is an ISO week (of that ISO year) with at least 3 weekdays inside a semester;
+- a term week is an ISO week (of that ISO year) with at least 3 weekdays inside a semester
+  (the 14 and the 3 are the rubric's [thresholds.term]);
 - a kindergarten quarter is a calendar quarter that overlaps a semester;
 - the semesters of a year are the spring and autumn semesters that start in it.
 The year's months also see the autumn semester of the year before (January).
@@ -16,9 +17,6 @@ from datetime import date, timedelta
 import pandas as pd
 
 from scoring.rubric import Rubric
-
-TERM_MONTH_DAYS = 14
-TERM_WEEK_WEEKDAYS = 3
 
 
 def semesters(rubric: Rubric, year: int) -> pd.DataFrame:
@@ -43,11 +41,12 @@ def _school_days(rubric: Rubric, year: int) -> pd.DatetimeIndex:
 
 
 def term_months(rubric: Rubric, year: int) -> pd.DataFrame:
-    """Calendar months of `year` with at least 14 days inside a semester (labels 2026-03)."""
+    """Calendar months of `year` with at least thresholds.term.month_days (14) days inside a semester
+    (labels 2026-03)."""
     days = _school_days(rubric, year)
     days = days[days.year == year]
     counts = pd.Series(1, index=days).groupby(days.month).size()
-    months = sorted(int(m) for m, n in counts.items() if n >= TERM_MONTH_DAYS)
+    months = sorted(int(m) for m, n in counts.items() if n >= rubric.thresholds["term"]["month_days"])
     return pd.DataFrame([
         {"period": f"{year}-{m:02d}", "key": year * 100 + m, "start": pd.Timestamp(year, m, 1),
          "end": pd.Timestamp(year, m, 1) + pd.offsets.MonthEnd(0)}
@@ -56,14 +55,15 @@ def term_months(rubric: Rubric, year: int) -> pd.DataFrame:
 
 
 def term_weeks(rubric: Rubric, year: int) -> pd.DataFrame:
-    """ISO weeks of ISO year `year` with at least 3 weekdays inside a semester (labels 2026-W11)."""
+    """ISO weeks of ISO year `year` with at least thresholds.term.week_weekdays (3) weekdays inside a
+    semester (labels 2026-W11)."""
     days = _school_days(rubric, year)
     iso = days.isocalendar()
     weekdays = iso[(iso["year"] == year) & (iso["day"] <= 5)]
     counts = weekdays.groupby("week").size()
     rows = []
     for week, n in counts.items():
-        if n >= TERM_WEEK_WEEKDAYS:
+        if n >= rubric.thresholds["term"]["week_weekdays"]:
             monday = date.fromisocalendar(year, int(week), 1)
             rows.append({"period": f"{year}-W{int(week):02d}", "key": year * 100 + int(week), "start": pd.Timestamp(monday),
                          "end": pd.Timestamp(monday + timedelta(days=6))})

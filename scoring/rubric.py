@@ -38,7 +38,11 @@ _THRESHOLDS = {
     "guard_age": ("limit",),
     "guard_training": ("days",),
     "lectures": ("per_semester",),
+    "term": ("month_days", "week_weekdays"),
 }
+# Tables added to the rubric after bureaus had copies of their own: a copy without one takes the default
+# rubric's, read from its file (the numbers are written once, there).
+_ADDED_LATER = ("term",)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,9 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for key in AREA_IDS:
         areas.setdefault(key, Area(key, key, key, ""))
     thresholds = raw.get("thresholds") or {}
+    for group in _ADDED_LATER:
+        if group not in thresholds:
+            thresholds[group] = tomllib.loads(DEFAULT_RUBRIC.read_text(encoding="utf-8"))["thresholds"][group]
     for group, names in _THRESHOLDS.items():
         table = thresholds.get(group)
         if not isinstance(table, dict):
@@ -182,9 +189,12 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
             elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise _fail(path, text, f"thresholds.{group}.{name} needs a number >= 0", name, f"thresholds.{group}")
     for group, name in (("guards", "step_people"), ("guards", "boarders_step"), ("lectures", "per_semester"),
-                        ("guard_training", "days")):
+                        ("guard_training", "days"), ("term", "month_days"), ("term", "week_weekdays")):
         if thresholds[group][name] <= 0:
             raise _fail(path, text, f"thresholds.{group}.{name} must be above 0", name)
+    for name, most in (("month_days", 28), ("week_weekdays", 5)):  # else no month, or no week, is a term one
+        if thresholds["term"][name] > most:
+            raise _fail(path, text, f"thresholds.term.{name} must be at most {most}", name)
     themes = []
     for entry in raw.get("themes") or []:
         months = entry.get("months")

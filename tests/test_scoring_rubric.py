@@ -74,6 +74,36 @@ def test_term_months_need_14_days_inside_a_semester():
                       "2026-12"]
 
 
+def _without_term_table(text: str) -> str:
+    start = text.index("[thresholds.term]")
+    end = text.index("\n[", start + 1)
+    return text[:start] + text[end + 1:]
+
+
+def test_a_bureaus_rubric_written_before_the_term_table_counts_term_months_as_the_default():
+    """rules.md "Who is measured": 14 days make a term month, 3 weekdays a term week; a county's own copy
+    of the rubric from before [thresholds.term] existed keeps those, read from the default rubric."""
+    older = parse_rubric(_without_term_table(TEXT), "mine.toml")
+    assert older.thresholds["term"] == load_rubric().thresholds["term"]
+    assert calendar.term_months(older, 2026).equals(calendar.term_months(load_rubric(), 2026))
+
+
+def test_a_rubric_that_counts_a_month_of_9_school_days_makes_february_a_term_month():
+    """February 2026 has 9 semester days (20-28): a term month under month_days = 9, not under 14."""
+    nine = parse_rubric(TEXT.replace("month_days = 14", "month_days = 9"), "mine.toml")
+    assert "2026-02" in calendar.term_months(nine, 2026)["period"].tolist()
+    assert "2026-02" not in calendar.term_months(load_rubric(), 2026)["period"].tolist()
+
+
+@pytest.mark.parametrize("line,says", [("month_days = 0", "must be above 0"), ("month_days = 29", "at most 28"),
+                                       ("week_weekdays = 6", "at most 5")])
+def test_a_term_threshold_no_period_could_meet_is_refused(line, says):
+    key = line.split(" =")[0]
+    default = "month_days = 14" if key == "month_days" else "week_weekdays = 3"
+    with pytest.raises(ConfigError, match=says):
+        parse_rubric(TEXT.replace(default, line), "mine.toml")
+
+
 def test_term_weeks_need_3_weekdays_inside_a_semester():
     weeks = calendar.term_weeks(load_rubric(), 2026)["period"].tolist()
     assert "2026-W08" not in weeks  # 16-22 Feb: only Friday 20th is inside the semester
