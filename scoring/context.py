@@ -225,7 +225,7 @@ class Context:
         missing = counted[~counted["covered"]]
         english = _period_in_english(period_en or {})
         # rules.md: the detail gives "the figures behind" the points; a period partly met says how far
-        shown_zh, shown_en = missing["period"], missing["period"].map(english)
+        shown_zh, shown_en = missing["period"].map(_period_in_chinese), missing["period"].map(english)
         if "figure" in missing:
             partly = missing["figure"].fillna("") != ""
             shown_zh = shown_zh.where(~partly, shown_zh + "（" + missing["figure"].fillna("") + "）")
@@ -259,13 +259,10 @@ class Context:
         # December drill worth 0.9, and nothing where every month so far was met).  A period that is over
         # can no longer be met: no hint promises it (it pointed at last March: only a record back-dated
         # into it would have earned the points; an audit), and on 31 Dec no period hint is left.
-        act = np.where(next_open != "", texts(action, p=next_open), "")
+        act = np.where(next_open != "", texts(action, p=next_open.map(_period_in_chinese)), "")
         act_en = np.where(next_open != "", texts(action_en, p=next_open.map(english)), "")
         gain = np.where(next_open != "", (1 - next_score) / n_periods.where(n_periods > 0, 1), np.nan)
         periods = long[["school_code", "period", "required", "held", "covered", "counted"]]
-        if long["period"].str.contains("-spring|-autumn", regex=True).any():
-            detail, act = (pd.Series(x).str.replace("-spring", "年春季學期").str.replace("-autumn", "年秋季學期")
-                           .to_numpy() for x in (detail, act))
         return self.outcome(ratio, detail, detail_en, act, act_en, gain=gain, pending=pending, periods=periods)
 
     def cross(self, periods: pd.DataFrame, codes: pd.Index | None = None) -> pd.DataFrame:
@@ -290,6 +287,12 @@ class Context:
 
 
 _SEMESTER_CODE = re.compile(r"(\d{4})-(spring|autumn)")
+
+
+def _period_in_chinese(period: str) -> str:
+    """A period's label for the Chinese texts: 2026-spring as 2026年春季學期 (張三（2026-autumn） as
+    張三（2026年秋季學期）); months, weeks and themes as they are."""
+    return _SEMESTER_CODE.sub(lambda m: f"{m[1]}年{'春季' if m[2] == 'spring' else '秋季'}學期", str(period))
 
 
 def _period_in_english(names: dict[str, str]):
