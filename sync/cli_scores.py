@@ -56,7 +56,7 @@ def evaluate_from_store(year: int, as_of: date | None, today: date | None = None
     """Evaluate `year` from the store's records with the configured rubric (a fresh draft)."""
     from scoring import evaluate
     from sync.frames import load_frames
-    from sync.results import evaluation_date, record_years
+    from sync.results import default_years, evaluation_date, record_years
     from sync.settings import configured_rubric
 
     today = today or county_today()
@@ -66,7 +66,10 @@ def evaluate_from_store(year: int, as_of: date | None, today: date | None = None
     if frames["registry"].empty:
         raise UserError("the school registry (學校名冊) is empty; sync the bureau workbook first",
                         zh="學校名冊是空的,請先同步教育局工作簿")
-    if year not in years:
+    # The years a sync scores (and `rescore` takes): every year from the first record's to the running one.
+    # The running year in January has no record dated in it yet, and the dashboard already ranks it: `score`
+    # and `explain` refused it (found by an audit).
+    if year not in years and year not in default_years(frames, today):
         raise UserError(f"no records are dated in {year}; choose a year the schools reported on",
                         zh=f"沒有 {year} 年的記錄,請選擇學校有填報的年度")
     # default: 31 Dec, or today in the running year.  An explicit --as-of later than today is

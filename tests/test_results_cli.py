@@ -294,3 +294,16 @@ def test_explain_folds_long_chinese_details_and_hints_rather_than_cutting_them_o
     assert out.exit_code == 0, out.output
     assert "…" not in out.output
     assert "缺：" in out.output and f"{Y}-W" in out.output
+
+
+def test_score_and_explain_take_the_running_year_before_anything_is_dated_in_it(store):
+    """In January nothing is dated in the running year yet, but the sync scores it and the dashboard ranks it
+    (every year from the first record's to the running one): `score` and `explain` refused it."""
+    from sync.settings import county_today
+
+    running = county_today().year  # the store's records are all of 2025
+    result = run("score", "--year", str(running), "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out[0]["as_of"] == county_today().isoformat() and out[0]["year"] == running
+    assert run("explain", "S1", "--year", str(running)).exit_code == 0
