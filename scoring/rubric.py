@@ -257,6 +257,26 @@ def _calendar_overrides(calendar: dict) -> dict[int, dict[str, tuple[date, date]
                 start, end = pair
                 if end < start:
                     raise ConfigError(f"config calendar.{year}.{which}: ends ({end}) before it starts ({start})")
+                _check_within_year(int(year), which, start, end)
                 entry[which] = (start, end)
+        if "spring" in entry and "autumn" in entry and entry["spring"][1] >= entry["autumn"][0]:
+            spring_end, autumn_start = entry["spring"][1], entry["autumn"][0]
+            raise ConfigError(
+                f"config calendar.{year}: spring ends on {spring_end}, after autumn starts ({autumn_start})",
+                f"配置 calendar.{year}:春季學期結束日 {spring_end} 不早於秋季學期開始日 {autumn_start},請核對日期")
         overrides[int(year)] = entry
     return overrides
+
+
+def _check_within_year(year: int, which: str, start: date, end: date) -> None:
+    """The semesters of [calendar.<year>] start in that year, and only autumn runs into the next
+    (rules.md): last year's dates pasted under a new year were taken as they stood, and that year's spring
+    term months (March to June) vanished from every school's drills without a word (found by an audit)."""
+    last_end_year = year + 1 if which == "autumn" else year
+    if start.year != year:
+        raise ConfigError(f"config calendar.{year}.{which} starts on {start}, not in {year}; check the year",
+                          f"配置 calendar.{year}.{which} 的開始日 {start} 不在 {year} 年內,請核對年份")
+    if end.year > last_end_year:
+        raise ConfigError(f"config calendar.{year}.{which} ends on {end}, after {last_end_year}; check the year",
+                          f"配置 calendar.{year}.{which} 的結束日 {end} 晚於 {last_end_year} 年,請核對年份")
+

@@ -126,3 +126,20 @@ def test_kindergarten_quarters_overlap_a_semester():
     rubric = load_rubric(calendar={2026: {"spring": (date(2026, 2, 20), date(2026, 6, 20)),
                                           "autumn": (date(2026, 10, 8), date(2027, 1, 20))}})
     assert calendar.term_quarters(rubric, 2026)["period"].tolist() == ["2026-Q1", "2026-Q2", "2026-Q4"]
+
+
+@pytest.mark.parametrize("semesters,said", [
+    # last year's dates pasted under the new year: 2027's spring term months (Mar-Jun) silently vanished
+    ({"spring": (date(2026, 2, 23), date(2026, 7, 3))}, "calendar.2027.spring starts on 2026-02-23, not in 2027"),
+    ({"autumn": (date(2028, 9, 1), date(2029, 1, 20))}, "calendar.2027.autumn starts on 2028-09-01, not in 2027"),
+    ({"spring": (date(2027, 2, 20), date(2028, 1, 10))}, "calendar.2027.spring ends on 2028-01-10"),
+    ({"autumn": (date(2027, 9, 1), date(2029, 1, 20))}, "calendar.2027.autumn ends on 2029-01-20"),
+    ({"spring": (date(2027, 2, 20), date(2027, 9, 10)), "autumn": (date(2027, 9, 1), date(2028, 1, 20))},
+     "calendar.2027: spring ends on 2027-09-10, after autumn starts (2027-09-01)"),
+])
+def test_a_calendar_year_whose_semesters_lie_outside_it_is_refused(semesters, said):
+    """rules.md: the semesters of a year start in it (autumn may end in the next); dates of another year under
+    [calendar.2027] were taken as they stood and moved 2027's term months without a word."""
+    with pytest.raises(ConfigError) as err:
+        load_rubric(calendar={2027: semesters})
+    assert said in str(err.value) and "2027" in err.value.zh
