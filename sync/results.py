@@ -362,7 +362,7 @@ def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str |
             raise UserError(f"{year} has no computed results to publish; run `safeschool sync` (or load data "
                             f"for {year}) first", zh=f"{year}年還沒有考評結果可發布;請先同步學校的工作簿")
         as_of = annual[0]["as_of"]
-        if as_of != date(year, 12, 31) and not force:
+        if still_running(year, as_of, today) and not force:
             # the page names its box instead of --force (found by an audit): pub.refused_running
             raise UserError(
                 f"{year} is still running (results as of {as_of}); publish after 31 Dec, or add --force to "
@@ -399,6 +399,13 @@ def draft_years(engine: Engine) -> list[int]:
     with engine.connect() as conn:
         rows = conn.execute(select(scores.c.year).where(scores.c.publication_id.is_(None)).distinct()).scalars().all()
     return sorted(rows, reverse=True)
+
+
+def still_running(year: int, as_of: date | None, today: date | None = None) -> bool:
+    """The year's drafts are not its annual result yet: computed to a day before 31 Dec, or on 31 Dec
+    itself, whose records may still come in that evening (publishing then froze the year without its
+    last day, though the refusal said "publish after 31 Dec"; found by an audit)."""
+    return as_of != date(year, 12, 31) or (today or county_today()) <= date(year, 12, 31)
 
 
 def draft_as_of(engine: Engine, year: int) -> date | None:

@@ -336,3 +336,14 @@ def test_after_any_run_of_edits_the_kept_evaluations_are_what_a_full_recompute_g
         assert kept_annual == full_annual, kind
         pd.testing.assert_frame_equal(kept_trend, full_trend)
     engine.dispose()
+
+
+def test_publishing_on_the_years_last_day_needs_force(engine):
+    """On 31 Dec the drafts are computed to 31 Dec, but the day is still running: a drill held or entered
+    that evening would be left out of a frozen year.  The refusal itself said "publish after 31 Dec"."""
+    load(engine, county().frames())
+    results.recompute(engine, years=[Y], today=date(Y, 12, 31), trend=False)
+    with pytest.raises(UserError, match="still running"):
+        results.publish(engine, Y, by="admin", today=date(Y, 12, 31))
+    assert results.publish(engine, Y, by="admin", force=True, today=date(Y, 12, 31))["version"] == 1
+    assert results.publish(engine, Y, by="admin", force=True, today=date(Y + 1, 1, 1))["version"] == 2

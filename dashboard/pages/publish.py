@@ -128,12 +128,10 @@ def render_state(year, lang, _published):
 
 def running_as_of(year: int) -> str | None:
     """The day a still running year's draft is computed to; None once the year is over (or nothing is)."""
-    from datetime import date
-
-    from sync.results import draft_as_of
+    from sync.results import draft_as_of, still_running
 
     as_of = draft_as_of(get_engine(), year)
-    return None if as_of is None or as_of == date(year, 12, 31) else str(as_of)
+    return None if as_of is None or not still_running(year, as_of) else str(as_of)
 
 
 @callback(Output("pub-running", "children"), Input("pub-year", "value"), Input("lang-store", "data"))
