@@ -1047,6 +1047,11 @@ def _running_year_behind(engine: Engine, today: date | None) -> bool:
         latest = conn.execute(select(scores.c.year, func.max(scores.c.as_of)).where(
             scores.c.publication_id.is_(None), scores.c.kind == "annual", scores.c.year >= today.year - 1)
             .group_by(scores.c.year)).all()
+    # A new year not scored yet while last year's draft is: a run on 31 Dec closed last year, and every
+    # January run after it found nothing changed and nothing behind, leaving the running year without
+    # any draft (the dashboard listed no running year) until a school changed a record (found by an audit).
+    if latest and today.year not in {year for year, _as_of in latest}:
+        return True
     return any(as_of is not None and as_of < min(date(year, 12, 31), today) for year, as_of in latest)
 
 

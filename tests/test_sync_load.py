@@ -597,6 +597,20 @@ def test_a_year_last_scored_before_its_31_december_is_closed_by_the_first_run_of
     assert {r["as_of"] for r in results.annual_results(engine, year, "draft")} == {f"{year}-12-31"}
 
 
+def test_the_first_runs_of_a_new_year_score_it_though_last_years_draft_was_closed_on_31_december(engine, inbox):
+    """README: the first run of a day evaluates the running year on today.  A sync on 31 Dec closed last
+    year's draft; every run of January after it found nothing changed and nothing "behind", and the new
+    year had no draft at all (the dashboard listed no running year) until some school changed a record."""
+    from sync import results
+
+    year = TODAY.year
+    run_sync(engine, inbox, sql_sources=[], today=date(year, 12, 31))
+    assert {r["as_of"] for r in results.annual_results(engine, year, "draft")} == {f"{year}-12-31"}
+    summary = run_sync(engine, inbox, sql_sources=[], today=date(year + 1, 1, 2))
+    assert {o.action for o in summary.sources} == {"skipped"} and summary.recomputed
+    assert {r["as_of"] for r in results.annual_results(engine, year + 1, "draft")} == {f"{year + 1}-01-02"}
+
+
 def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_describes_it(engine, inbox):
     """data-contract.md 2: the registry is the list of schools the bureau expects.  A registry row refused
     for its 學校類別 (九年制, no type of rules.md) keeps the school registered: its workbook is loaded and
