@@ -37,11 +37,14 @@ def texts(template: str, **columns) -> list[str]:
 
 
 class Context:
-    def __init__(self, frames: dict[str, pd.DataFrame], year: int, as_of: date, rubric: Rubric):
+    def __init__(self, frames: dict[str, pd.DataFrame], year: int, as_of: date, rubric: Rubric, day_runs: bool = False):
         self.frames = frames
         self.year = year
         self.rubric = rubric
         self.as_of = pd.Timestamp(as_of)
+        # The evaluation date is today and today is not over: a period ending today is counted (missed, so
+        # far), yet a record of today still covers it, so the hints still ask for it.
+        self.day_runs = bool(day_runs)
         self.year_start = pd.Timestamp(year, 1, 1)
         self.year_end = pd.Timestamp(year, 12, 31)
         self._cache: dict = {}
@@ -234,7 +237,10 @@ class Context:
         missing_list = missing_list.reindex(self.codes).fillna("")
         # pending or all counted periods covered: point at the next period still open
         # the one that ends first (C5's themes come in the rubric's order, not their windows')
-        open_periods = long[~long["covered"] & ~long["counted"]].sort_values("end", kind="stable")
+        # On its last day a period is counted but still open: a drill held on 30 Nov covers November (the
+        # hint named December on 30 Nov, and nothing at all on the running year's 31 Dec; an audit).
+        still_open = ~long["counted"] | (self.day_runs & (end == self.as_of))
+        open_periods = long[~long["covered"] & still_open].sort_values("end", kind="stable")
         next_open = open_periods.groupby("school_code")["period"].first().reindex(self.codes).fillna("")
         # the part of its share the next open period does not earn yet (a semester with one lecture of two
         # already earns half)

@@ -57,12 +57,14 @@ class Evaluation:
 
 
 def evaluate(frames: dict[str, pd.DataFrame], year: int, as_of: date | None = None,
-             rubric: Rubric | None = None, with_periods: bool = True) -> Evaluation:
+             rubric: Rubric | None = None, with_periods: bool = True, today: date | None = None) -> Evaluation:
+    """today: the county's day, when the caller knows it; where it is the evaluation date, a period ending
+    that day can still be met, and its hint asks for it (the clock itself is never read here)."""
     rubric = rubric or load_rubric()
     as_of = as_of or date(year, 12, 31)
     if as_of.year != year:
         raise ValueError(f"evaluation date {as_of} is not in {year}")
-    ctx = Context(frames, year, as_of, rubric)
+    ctx = Context(frames, year, as_of, rubric, day_runs=today == as_of)
     registry = all_indicators()
     pieces, periods = [], []
     for ind_id, ind in registry.items():

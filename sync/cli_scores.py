@@ -75,7 +75,7 @@ def evaluate_from_store(year: int, as_of: date | None, today: date | None = None
     # default: 31 Dec, or today in the running year.  An explicit --as-of later than today is
     # allowed (e.g. 31 Dec of the running year): only records dated on or before it count anyway.
     as_of = as_of or (evaluation_date(year, today) if year <= today.year else date(year, 12, 31))
-    return evaluate(frames, year, as_of, configured_rubric())
+    return evaluate(frames, year, as_of, configured_rubric(), today=today)
 
 
 def _print_table(results: list[dict], title: str) -> None:

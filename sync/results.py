@@ -249,7 +249,7 @@ def _recompute(engine: Engine, years, today, rubric, trend: bool, force: bool, w
         ends = month_ends(year, as_of) if trend else []
         points = [(ANNUAL, as_of)] + [(TREND, end) for end in ends]
         todo = [(kind, when, fp) for kind, when in points
-                if stored.get((year, kind, when), "") != (fp := inputs.at(when))]
+                if stored.get((year, kind, when), "") != (fp := _fingerprint(inputs, kind, when, today))]
         if not todo:
             summary["unchanged"].append(year)
             continue
@@ -258,7 +258,7 @@ def _recompute(engine: Engine, years, today, rubric, trend: bool, force: bool, w
     evaluations = [(year, kind, when, fp) for year, todo, _ends in replaced for kind, when, fp in todo]
     rows: list[dict] = []
     for (_year, kind, _when, _fp), done in zip(evaluations, ordered_map(
-            _evaluation_rows, evaluations, workers, _evaluation_context, (frames, rubric, computed_at),
+            _evaluation_rows, evaluations, workers, _evaluation_context, (frames, rubric, computed_at, today),
             min_items=EVALUATIONS_WORTH_WORKERS), strict=True):
         summary["annual_rows" if kind == ANNUAL else "trend_rows"] += len(done)
         rows += done
@@ -283,8 +283,14 @@ EVALUATIONS_WORTH_WORKERS = 4  # each evaluation of a county takes about a secon
 _EVALUATING: dict = {}
 
 
-def _evaluation_context(frames, rubric, computed_at) -> None:
-    _EVALUATING.update(frames=frames, rubric=rubric, computed_at=computed_at)
+def _fingerprint(inputs: InputDigest, kind: str, when: date, today: date) -> str:
+    """The inputs of one evaluation; a year's result taken on today also depends on today not being over
+    (its hints ask for the periods ending today): on 31 Dec it is taken again once the year is over."""
+    return inputs.at(when) + ("+today" if kind == ANNUAL and when == today else "")
+
+
+def _evaluation_context(frames, rubric, computed_at, today=None) -> None:
+    _EVALUATING.update(frames=frames, rubric=rubric, computed_at=computed_at, today=today)
 
 
 def _evaluation_rows(item: tuple[int, str, date, str]) -> list[dict]:
@@ -294,8 +300,8 @@ def _evaluation_rows(item: tuple[int, str, date, str]) -> list[dict]:
     year, kind, when, fingerprint = item
     frames, rubric, computed_at = _EVALUATING["frames"], _EVALUATING["rubric"], _EVALUATING["computed_at"]
     if kind == ANNUAL:
-        return _rows_for(evaluate(frames, year, when, rubric), ANNUAL, computed_at, full=True,
-                         fingerprint=fingerprint)
+        return _rows_for(evaluate(frames, year, when, rubric, today=_EVALUATING.get("today")), ANNUAL, computed_at,
+                         full=True, fingerprint=fingerprint)
     return _trend_rows(evaluate(frames, year, when, rubric, with_periods=False), computed_at,
                        fingerprint=fingerprint)
 

@@ -225,6 +225,23 @@ def test_4_3_6_c6_detail_gives_the_best_attendance_of_a_semester_partly_met():
     assert untrained["detail"].endswith(f"缺：{Y}年秋季學期")  # nothing held: no figure to give
 
 
+def test_4_4_1_on_a_periods_last_day_the_hint_asks_for_it_while_the_day_runs():
+    """What would raise the score (rules.md) on the last day of a term month: a drill held today still
+    covers it.  The hint named next month instead on 30 Nov, and on 31 Dec (the running year's last day)
+    named nothing.  For a year that is over (evaluated on 31 Dec, today later) no period hint is left."""
+    rec = school().remove("drills", "S1", date=date(Y, 11, 15)).remove("drills", "S1", date=date(Y, 12, 15))
+    nov30 = evaluate(rec.frames(), Y, date(Y, 11, 30), today=date(Y, 11, 30)).indicators.set_index(
+        ["school_code", "indicator"]).loc[("S1", "D1")]
+    assert nov30["hint"] == f"在{Y}-11舉行一次應急演練：+0.9" and nov30["hint_en"] == f"hold a drill in {Y}-11: +0.9"
+    assert nov30["points"] == pytest.approx(8 * 7 / 8)  # November is missed, as of today: the figure stands
+    dec31 = evaluate(rec.frames(), Y, date(Y, 12, 31), today=date(Y, 12, 31)).indicators.set_index(
+        ["school_code", "indicator"]).loc[("S1", "D1")]
+    assert dec31["hint"] == f"在{Y}-12舉行一次應急演練：+0.9"  # November is over by 31 Dec
+    over = evaluate(rec.frames(), Y, date(Y, 12, 31), today=date(Y + 1, 1, 1)).indicators.set_index(
+        ["school_code", "indicator"]).loc[("S1", "D1")]
+    assert over["hint"] == ""
+
+
 def test_4_3_6_c6_semester_without_training_is_zero():
     rec = school().remove("education", "S1", kind="教職工培訓", date=date(Y, 9, 13))
     assert pts(rec, "C6") == pytest.approx(1.5)
