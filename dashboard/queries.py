@@ -433,26 +433,27 @@ def _guard_semesters(e7: pd.DataFrame) -> pd.DataFrame:
     return out[["school_code", "period", "required", "held", "covered", "counted"]]
 
 
-def _current_labels(day: date) -> dict[str, str]:
+def _current_labels(day: date) -> dict[str, str | None]:
     iso = day.isocalendar()
     return {
         "month": f"{day.year}-{day.month:02d}",
         "quarter": f"{day.year}-Q{(day.month - 1) // 3 + 1}",
         "week": f"{iso[0]}-W{iso[1]:02d}",
-        "semester": _semester_of(day),
+        "semester": _semester_on(day),
     }
 
 
-def _semester_of(day: date) -> str:
-    """The semester `day` falls in by the county calendar (the rubric's, with the configuration's
-    per-year dates), else the next to start: the one whose guard training can still be done.  A guess
-    from the month alone put 25 January in last autumn's semester when a year's spring starts on the
-    21st."""
-    calendar = configured_rubric()
+def _semester_on(day: date) -> str | None:
+    """The county calendar's semester `day` is in (2026-autumn into January; the rubric's, with the
+    configuration's per-year dates), None between two: training outside a semester counts for none (E7),
+    and the month alone (February to July spring) asked on 20 July for the training of a spring semester
+    over since 10 July, and on 25 January, a spring starting on the 21st, for last autumn's (two audits)."""
+    rubric = configured_rubric()
     for year, which in ((day.year - 1, "autumn"), (day.year, "spring"), (day.year, "autumn")):
-        if day <= calendar.semester(year, which)[1]:
+        start, end = rubric.semester(year, which)
+        if start <= day <= end:
             return f"{year}-{which}"
-    return f"{day.year + 1}-spring"
+    return None
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

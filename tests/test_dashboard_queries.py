@@ -155,6 +155,19 @@ def test_school_todos_count_what_falls_due(county):
     assert county_todo["hazards_overdue"] == 8 and county_todo["guards_over_55"] == 1
 
 
+def test_between_semesters_no_guard_is_owed_this_semesters_training(county):
+    """The to-do "guards still owed 3 days this semester" took the semester from the month alone (February to
+    July spring): on 20 July, the spring semester over (the county calendar ends it on 10 July), it still
+    asked for spring's training, which no longer counts.  The semester is the county calendar's."""
+    c, _ = county
+    summer = queries.school_todos(c.users["school"], c.codes[0], c.year, today=date(c.year, 7, 20))
+    assert summer["labels"]["semester"] is None and summer["counts"]["guards_untrained"] == 0
+    assert queries.school_todos(c.users["school"], c.codes[0], c.year,
+                                today=date(c.year, 7, 10))["labels"]["semester"] == f"{c.year}-spring"
+    assert queries.school_todos(c.users["school"], c.codes[0], c.year,
+                                today=date(c.year, 9, 1))["labels"]["semester"] == f"{c.year}-autumn"
+
+
 def test_todos_are_empty_for_a_past_year(county):
     c, _ = county
     todo = queries.school_todos(c.users["school"], c.codes[0], c.year - 1, today=c.today)
