@@ -149,3 +149,41 @@ def test_a_mariadb_store_keeps_points_and_totals_as_the_scoring_made_them(mariad
                             .where(records["inspections"].c.school_code == "S1")).one() == (1234.567, 2.6666666666666665)
         assert conn.execute(select(scores.c.total, scores.c.deduction)).one() == (86.24999999999999, 0.1 + 0.2)
     engine.dispose()
+
+
+def test_a_mariadb_store_upgraded_past_0004_keeps_the_totals_and_points_its_float_columns_gave(mariadb_url):
+    """Found by the deployment audit: 0004 retyped FLOAT to DOUBLE, and MariaDB turns each single-precision
+    value into its exact binary value, so a published total of 87.8 came back 87.80000305175781 (printed
+    so in the circular, the JSON and the dashboard) and a deduction of 0.3 as 0.30000001192092896.  The
+    store must give after the upgrade what it gave before it; a double the scoring wrote since stays."""
+    from datetime import date, datetime
+
+    from sync.store import scores
+
+    engine = make_engine(mariadb_url)
+    upgrade(engine, "0003")  # a store made before 0004, holding findings and a published year
+    inspections = records["inspections"]
+    with engine.begin() as conn:
+        sid = conn.execute(sources.insert().values(source_key="file:b.xlsx", kind="bureau_workbook",
+                                                   status="loaded")).inserted_primary_key[0]
+        conn.execute(inspections.insert().values(source_id=sid, school_code="S0", deduction=0.3,
+                                                 assessed_points=2.7))
+        conn.execute(scores.insert().values(year=2025, kind="annual", as_of=date(2025, 12, 31), school_code="S0",
+                                            total=87.8, deduction=1.3, computed_at=datetime(2026, 1, 5)))
+    with engine.connect() as conn:
+        before = (conn.execute(select(inspections.c.deduction, inspections.c.assessed_points)).one(),
+                  conn.execute(select(scores.c.total, scores.c.deduction)).one())
+    assert before == ((0.3, 2.7), (87.8, 1.3))  # what every page and the circular showed
+    upgrade(engine, "0004")
+    with engine.begin() as conn:  # the scoring's doubles written after 0004 (86.25 and 1234.5625 are floats too)
+        conn.execute(scores.insert().values(year=2026, kind="annual", as_of=date(2026, 12, 31), school_code="S1",
+                                            total=86.24999999999999, deduction=1234.5625,
+                                            computed_at=datetime(2026, 12, 31)))
+        conn.execute(scores.insert().values(year=2026, kind="annual", as_of=date(2026, 12, 31), school_code="S2",
+                                            total=86.25, deduction=0.1 + 0.2, computed_at=datetime(2026, 12, 31)))
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(inspections.c.deduction, inspections.c.assessed_points)).one() == (0.3, 2.7)
+        assert conn.execute(select(scores.c.total, scores.c.deduction).order_by(scores.c.school_code)).all() == [
+            (87.8, 1.3), (86.24999999999999, 1234.5625), (86.25, 0.1 + 0.2)]
+    engine.dispose()
