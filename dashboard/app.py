@@ -68,7 +68,19 @@ def create_app() -> Dash:
 
     upload.answer_oversized_uploads(server)
     app.layout = layout.shell
+    _set_up_before_serving(app)
     return app
+
+
+def _set_up_before_serving(app: Dash) -> None:
+    """Do Dash's first-request setup now, in the worker that imports the app, before any request.
+
+    Dash does it in its first request's before_request, marking it done before registering the scripts
+    it may serve; under the Procfile's threads a fresh worker's other first requests (a browser loading
+    the page's scripts at once after a restart) found none registered and got a 500, 'dash is not a
+    registered library', and a page that never drew (found by the deployment audit)."""
+    with app.server.test_request_context("/"):
+        app._setup_server()  # Dash's own, private: it offers no public way to set up before serving
 
 
 def _import_pages() -> None:

@@ -92,3 +92,14 @@ def test_serve_on_the_machines_own_address_answers_to_its_own_names_only(monkeyp
     _answer_to_own_names("127.0.0.1")
     assert os.environ["SAFESCHOOL_HOSTS"] == "desk.bureau.example"
     settings.reset_caches()
+
+
+def test_a_fresh_worker_has_the_pages_scripts_ready_before_its_first_requests():
+    """Found by the deployment audit: Dash registers the scripts it may serve in its first request's setup,
+    after marking that setup done, so under the Procfile's four threads a fresh worker's first requests,
+    made at once (a browser after a restart loads eleven scripts, the index served by the other worker),
+    found none registered: 500 'dash is not a registered library' and a page that never drew."""
+    from dashboard.app import create_app
+
+    app = create_app()
+    assert {"dash", "dash_bootstrap_components", "dash_ag_grid"} <= set(app.registered_paths)
