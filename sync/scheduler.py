@@ -26,6 +26,8 @@ def scheduled_sync(inbox: Path | None = None, recompute: bool = True) -> str:
         from sync.settings import get_settings
         from sync.store import get_engine
 
+        if not_this_versions_store(get_engine()):
+            return "failed"
         summary = run_sync(get_engine(), Path(inbox or get_settings().inbox), trigger="scheduler", recompute=recompute)
     except Exception:  # keep the scheduler alive whatever one run does
         log.exception("scheduled sync failed; it is retried at the next tick")
@@ -33,6 +35,24 @@ def scheduled_sync(inbox: Path | None = None, recompute: bool = True) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts().items()))
     log.info("scheduled sync: %s (%s) %s", summary.status, counts or "no sources", summary.message)
     return summary.status
+
+
+def not_this_versions_store(engine) -> bool:
+    """True, and logged, when the store is no longer at this code's schema: the scheduler checks it when it
+    starts, but one left running while another checkout's `safeschool init` upgraded the store synced on
+    into it with its older code (found by the deployment audit).  A store that cannot be reached is left
+    to the run, which says so."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sync.migrate import schema_problem
+
+    try:
+        problem = schema_problem(engine)
+    except SQLAlchemyError:
+        return False
+    if problem:
+        log.error("本次未同步 / scheduled sync not run: %s", problem)
+    return problem is not None
 
 
 def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox: Path | None = None):

@@ -167,6 +167,32 @@ def test_a_scheduled_run_with_the_database_down_is_logged_and_does_not_raise(cou
     assert "cannot be used" in caplog.text
 
 
+def test_a_running_scheduler_syncs_nothing_into_a_store_a_newer_safeschool_has_upgraded(county, caplog):
+    """Found by the deployment audit: the scheduler checked the store's schema when it started only, so
+    one left running while another checkout ran `safeschool init` of a newer version went on syncing
+    into that store with its older code, where started again it would have refused."""
+    from alembic import command
+    from sqlalchemy import func, select
+
+    from sync.migrate import alembic_config
+    from sync.scheduler import scheduled_sync
+    from sync.store import get_engine, sync_runs
+
+    engine = get_engine()
+    with engine.begin() as conn:  # as `safeschool init` of a newer version leaves the store
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with caplog.at_level(logging.INFO):
+        assert scheduled_sync(recompute=False) == "failed"
+    assert "9999" in caplog.text and "newer safeschool" in caplog.text
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sync_runs)).scalar_one() == 0
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.stamp(cfg, "head", purge=True)
+    assert scheduled_sync(recompute=False) == "ok"  # the next tick after the store is this version's again
+
+
 def test_a_scheduled_run_loads_the_inbox(county):
     from sync.scheduler import scheduled_sync
 
