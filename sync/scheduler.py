@@ -33,8 +33,21 @@ def scheduled_sync(inbox: Path | None = None, recompute: bool = True) -> str:
         log.exception("scheduled sync failed; it is retried at the next tick")
         return "failed"
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts().items()))
-    log.info("scheduled sync: %s (%s) %s", summary.status, counts or "no sources", summary.message)
+    log.info("scheduled sync: %s (%s) %s%s", summary.status, counts or "no sources", summary.message,
+             _not_loaded(summary))
     return summary.status
+
+
+def _not_loaded(summary) -> str:
+    """The sources a run refused or could not read, by name (the first ten, as the run keeps them): 'refused 1'
+    alone sent the IT person to the audit page every half hour to learn which workbook it was."""
+    from sync.load import RUN_NAMES_KEPT
+
+    names = [o.display_name for o in summary.sources if o.action in ("refused", "failed")]
+    if not names:
+        return ""
+    more = f" (+{len(names) - RUN_NAMES_KEPT})" if len(names) > RUN_NAMES_KEPT else ""
+    return " 未導入 / not loaded: " + ", ".join(names[:RUN_NAMES_KEPT]) + more
 
 
 def not_this_versions_store(engine) -> bool:

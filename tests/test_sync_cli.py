@@ -193,6 +193,19 @@ def test_a_running_scheduler_syncs_nothing_into_a_store_a_newer_safeschool_has_u
     assert scheduled_sync(recompute=False) == "ok"  # the next tick after the store is this version's again
 
 
+def test_a_scheduled_run_that_refuses_a_file_names_it_in_the_log(county, caplog):
+    """Found by the deployment audit: the scheduler's log said 'refused (loaded 1, refused 1, skipped 29)'
+    every half hour, and which workbook it was the IT person had to look up on the audit page."""
+    from sync.scheduler import scheduled_sync
+
+    book = school_book("1002")
+    del book["保安人員"]
+    write_xlsx(county / "1002.xlsx", book)
+    with caplog.at_level(logging.INFO):
+        assert scheduled_sync(recompute=False) == "refused"
+    assert "1002.xlsx" in caplog.text
+
+
 def test_a_scheduled_run_loads_the_inbox(county):
     from sync.scheduler import scheduled_sync
 
