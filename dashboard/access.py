@@ -612,10 +612,16 @@ def install_gate(server: Flask, engine_getter, on_login=None) -> None:
 
     @server.route("/healthz")
     def _health():
-        # "ok" only when the store answers: it said ok while every log-in failed on a store that was down.
+        # "ok" only when the store answers (it said ok while every log-in failed on a store that was down),
+        # and is at this code's schema: a worker left running while a newer safeschool upgraded the store
+        # would go on writing uploads, findings and publications with its older code; a monitor or a load
+        # balancer takes it out until it is restarted (found by the deployment audit).
+        from sync.migrate import schema_problem
+
         try:
-            with engine_getter().connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
+            problem = schema_problem(engine_getter())
         except Exception:  # noqa: BLE001 - any driver error means the dashboard cannot serve
             return "the store cannot be reached / 無法連接數據庫", 503
+        if problem is not None:
+            return f"{problem} (restart the dashboard with the store's version / 請用與數據庫相同版本的程序重新啟動)", 503
         return "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -36,20 +37,32 @@ def current_revision(engine: Engine) -> str | None:
 def schema_problem(engine: Engine) -> str | None:
     """Why a command cannot use this store as it is (never initialised, made by a newer safeschool,
     older than this one), in Chinese and English; None when it is at this version's schema."""
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
     revision = current_revision(engine)
-    if revision == script.get_current_head():
+    if revision == _head():
         return None
     if revision is None:
         return ("數據庫尚未建立:請先運行 `safeschool init` / the store was never set up: run `safeschool init` "
                 "first (or point SAFESCHOOL_DATABASE_URL at the store)")
-    if revision not in {rev.revision for rev in script.walk_revisions()}:
+    if revision not in _known():
         return (f"數據庫版本比本程序新 / the store's schema ({revision}) is not one this version knows: it was made "
                 "by a newer safeschool; run that version, or point SAFESCHOOL_DATABASE_URL at this version's store")
     return (f"數據庫版本較舊,請先運行 `safeschool init` 升級(保留全部數據)/ the store's schema ({revision}) is older "
             "than this version's: run `safeschool init` to upgrade it (all data is kept)")
+
+
+@lru_cache(maxsize=1)
+def _head() -> str:
+    """This version's newest schema (read once: /healthz asks at every probe)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
 def charset_problem(engine: Engine) -> tuple[str, str] | None:

@@ -216,6 +216,27 @@ def test_healthz_says_ok_only_while_the_store_answers(store, app, monkeypatch):
         engine_for.cache_clear()
 
 
+def test_healthz_takes_a_dashboard_out_once_a_newer_safeschool_has_upgraded_its_store(store, app):
+    """Found by the deployment audit: a gunicorn worker left running while a newer checkout ran `init`
+    answered ok, and went on writing uploads, findings and publications with its older code."""
+    from sqlalchemy import text
+
+    from sync.migrate import current_revision
+
+    engine, _accounts = store
+    client = app.server.test_client()
+    ours = current_revision(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    try:
+        newer = client.get("/healthz")
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :ours"), {"ours": ours})
+    assert newer.status_code == 503 and "newer safeschool" in newer.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 200
+
+
 def test_a_disabled_accounts_sessions_stay_ended_when_it_is_enabled_again(store, app):
     """Disabling ended nothing: enabled again (the office re-opens the account for the school's new
     officer; `demo-accounts` re-enables too), every cookie issued before it, the departed officer's or a
