@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import logging
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
@@ -52,3 +54,23 @@ def operator() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no login name in some containers
         return "cli"
+
+
+class CountyClockFormatter(logging.Formatter):
+    """Log lines timed on the county's clock (schedule.timezone), as every stored run, upload and audit
+    line is: on a server kept on UTC a scheduled run logged at 04:30 was the audit page's 12:30 (found by
+    the deployment audit)."""
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
+        from sync.settings import county_zone
+
+        moment = datetime.fromtimestamp(record.created, county_zone())
+        return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S") + f",{int(record.msecs):03d}"
+
+
+def log_to_stderr(level: int) -> logging.Handler:
+    """The commands' log: one line a record, on the county's clock."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(CountyClockFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    return handler

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from rich.markup import escape  # every text from a workbook or a path is printed as text, never as markup
 
+from sync.cli_common import log_to_stderr
 from sync.errors import UserError
 
 
@@ -165,7 +166,7 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
     from rich.console import Console
 
     console = Console(highlight=False, emoji=False)  # sis:school: is a source, not :school: 🏫
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log_to_stderr(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_told_by_the_summary)
     if wait != wait:  # nan passes FloatRange's comparisons
@@ -187,7 +188,7 @@ def scheduler(cron: str | None) -> None:
     from sync.scheduler import build_scheduler
 
     store_engine().dispose()  # a store never set up (or newer) stops start-up, not every tick with "no such table"
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log_to_stderr(logging.INFO)
     from sync.settings import configured_rubric, get_file_config
 
     configured_rubric()  # a rubric or calendar that does not load stops start-up, not every tick

@@ -378,3 +378,21 @@ def test_a_sync_asked_something_it_cannot_do_says_so_and_does_nothing(county, ar
     with eng.connect() as conn:
         assert conn.execute(select(func.count()).select_from(sync_runs)).scalar() == 0  # nothing was run
     eng.dispose()
+
+
+def test_the_commands_log_lines_are_timed_on_the_county_clock_as_the_stored_runs_are(monkeypatch):
+    """Found by the deployment audit: on a server kept on UTC the scheduler logged a run at 16:30 that the
+    audit page, on the county's clock (Asia/Shanghai by default), showed at 00:30 the next day."""
+    import logging
+    from datetime import datetime, timezone
+
+    from sync import settings
+    from sync.cli_common import CountyClockFormatter
+
+    monkeypatch.delenv("SAFESCHOOL_CONFIG", raising=False)
+    settings.reset_caches()
+    record = logging.LogRecord("safeschool.sync", logging.INFO, __file__, 1, "scheduled sync: ok", None, None)
+    record.created = datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc).timestamp()
+    record.msecs = 0
+    line = CountyClockFormatter("%(asctime)s %(message)s").format(record)
+    assert line == "2026-12-01 00:30:00,000 scheduled sync: ok"
