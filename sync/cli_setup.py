@@ -34,6 +34,34 @@ def init() -> None:
         click.echo(f"store upgraded from {before or 'empty'} to schema {after} at {where}")
 
 
+@click.command("copy-store", short_help="把數據庫複製到另一個空數據庫 / copy the store into an empty database")
+@click.argument("target_url")
+def copy_store(target_url: str) -> None:
+    """Copy the whole store (SAFESCHOOL_DATABASE_URL) into the empty database TARGET_URL, e.g. a desk's
+    SQLite store into the bureau's postgresql+psycopg://user@host/safeschool: every record, score,
+    publication, account and audit line, ids and all.  Stop the dashboard and the scheduler first; then
+    point SAFESCHOOL_DATABASE_URL at the target."""
+    from sync.cli_common import store_engine
+    from sync.copy_store import copy_store as copy_whole_store
+    from sync.settings import Said, checked_url, shown_url
+    from sync.store import make_engine
+
+    try:
+        target_url = checked_url(target_url.strip())
+    except Said as said:
+        raise UserError(f"TARGET_URL: {said}", zh=f"TARGET_URL:{said.zh}") from None
+    source = store_engine()
+    target = make_engine(target_url)
+    try:
+        copied = copy_whole_store(source, target, progress=lambda table, n: click.echo(f"  {table}: {n:,} rows"))
+    finally:
+        target.dispose()
+    shown = shown_url(target_url)
+    click.echo(f"copied {sum(copied.values()):,} rows of {len(copied)} tables into {shown}; now set "
+               f"SAFESCHOOL_DATABASE_URL to it (the copied store stays as it was) / 已複製到 {shown},"
+               "請把 SAFESCHOOL_DATABASE_URL 改為該地址(原數據庫保持不變)")
+
+
 def _whole_number(option: str, text: str, low: int, high: int) -> int:
     try:
         value = int(str(text).strip().replace(",", ""))
@@ -209,5 +237,5 @@ def _refuse_a_taken_port(host: str, port: int) -> None:
 # a run, well inside it).
 REQUEST_TIMEOUT_SECONDS = 120
 
-commands = [init, template, demo]
+commands = [init, copy_store, template, demo]
 commands.append(serve)

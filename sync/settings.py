@@ -25,7 +25,7 @@ from sync.errors import ConfigError
 DEFAULT_DATA_DIR = Path("data")
 
 
-def _shown_url(value: str) -> str:
+def shown_url(value: str) -> str:
     """A URL as a message may show it: never its password."""
     try:
         url = make_url(value)
@@ -59,7 +59,7 @@ _DRIVER_HINTS = {"mysql": "mysql+pymysql://", "mariadb": "mysql+pymysql://", "po
                  "postgres": "postgresql+psycopg://"}
 
 
-def _checked_url(value: str) -> str:
+def checked_url(value: str) -> str:
     if value.startswith("postgres://"):
         # what psql, libpq and many hosts write; SQLAlchemy knows the scheme only as postgresql://, whose
         # default driver is psycopg2 before 2.1 (not installed): name the one installed
@@ -71,9 +71,9 @@ def _checked_url(value: str) -> str:
         make_url(value).get_dialect().import_dbapi()
     except ArgumentError:
         raise Said(
-            f"{_shown_url(value)!r} is not a database URL; expected e.g. sqlite:///data/safeschool.db "
+            f"{shown_url(value)!r} is not a database URL; expected e.g. sqlite:///data/safeschool.db "
             "or postgresql+psycopg://user@host/db",
-            f"{_shown_url(value)!r} 不是數據庫地址,應寫成如 postgresql+psycopg://用戶@主機/數據庫"
+            f"{shown_url(value)!r} 不是數據庫地址,應寫成如 postgresql+psycopg://用戶@主機/數據庫"
         ) from None
     except ValueError:  # SQLAlchemy's int() of the port ("invalid literal for int() with base 10: 'pg'")
         raise Said("its port (after the host's ':') is not a number; write it as host:5432, "
@@ -83,8 +83,8 @@ def _checked_url(value: str) -> str:
         scheme = value.split(":", 1)[0].split("+", 1)[0].lower()
         hint = f"; write it as {_DRIVER_HINTS[scheme]}user:password@host/db" if scheme in _DRIVER_HINTS else ""
         zh_hint = f",請寫成 {_DRIVER_HINTS[scheme]}用戶:密碼@主機/數據庫" if scheme in _DRIVER_HINTS else ""
-        raise Said(f"{_shown_url(value)!r} names a database driver that is not installed or does not "
-                   f"exist{hint}", f"{_shown_url(value)!r} 指定的數據庫驅動未安裝或不存在{zh_hint}") from None
+        raise Said(f"{shown_url(value)!r} names a database driver that is not installed or does not "
+                   f"exist{hint}", f"{shown_url(value)!r} 指定的數據庫驅動未安裝或不存在{zh_hint}") from None
     folder = make_url(value).database if value.startswith("sqlite") else None
     if folder and Path(folder).is_dir():  # SQLite's own "unable to open database file" said nothing of it
         example = f"sqlite:///{folder.rstrip('/')}/safeschool.db"
@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     def _url_parses(cls, value: str) -> str:
         if not value:
             return value
-        return _checked_url(value)
+        return checked_url(value)
 
     @property
     def store_url(self) -> str:
@@ -173,7 +173,7 @@ class SqlSource(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_parses(cls, value: str) -> str:
-        return _checked_url(value)
+        return checked_url(value)
 
     @field_validator("queries")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from click.testing import CliRunner
@@ -384,7 +384,7 @@ def test_the_commands_log_lines_are_timed_on_the_county_clock_as_the_stored_runs
     """Found by the deployment audit: on a server kept on UTC the scheduler logged a run at 16:30 that the
     audit page, on the county's clock (Asia/Shanghai by default), showed at 00:30 the next day."""
     import logging
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sync import settings
     from sync.cli_common import CountyClockFormatter
@@ -392,7 +392,7 @@ def test_the_commands_log_lines_are_timed_on_the_county_clock_as_the_stored_runs
     monkeypatch.delenv("SAFESCHOOL_CONFIG", raising=False)
     settings.reset_caches()
     record = logging.LogRecord("safeschool.sync", logging.INFO, __file__, 1, "scheduled sync: ok", None, None)
-    record.created = datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc).timestamp()
+    record.created = datetime(2026, 11, 30, 16, 30, tzinfo=UTC).timestamp()
     record.msecs = 0
     line = CountyClockFormatter("%(asctime)s %(message)s").format(record)
     assert line == "2026-12-01 00:30:00,000 scheduled sync: ok"
