@@ -55,7 +55,18 @@ def copy_store(source: Engine, target: Engine, progress: Callable[[str, int], No
 
 def _ready(target: Engine) -> None:
     """The target at this version's schema, holding no row: refused otherwise, untouched."""
-    problem = charset_problem(target) if current_revision(target) is None else None
+    try:
+        revision = current_revision(target)
+    except DBAPIError as err:  # not the store's problem, which the command's own handler would call it
+        reason = str(err.orig).strip().splitlines()[0][:300] if err.orig is not None else type(err).__name__
+        name = target.url.database
+        raise UserError(f"the target database cannot be used ({reason}); check TARGET_URL, and create the database "
+                        f"first if it is not there (PostgreSQL: CREATE DATABASE \"{name}\"; MariaDB: CREATE DATABASE "
+                        f"`{name}` CHARACTER SET utf8mb4)",
+                        zh=f"無法使用目標數據庫({reason});請核對 TARGET_URL,如數據庫尚不存在請先建立"
+                           f"(PostgreSQL:CREATE DATABASE \"{name}\";MariaDB:CREATE DATABASE `{name}` CHARACTER SET utf8mb4)"
+                        ) from None
+    problem = charset_problem(target) if revision is None else None
     if problem:
         raise UserError(problem[1], zh=problem[0])
     upgrade(target)

@@ -119,3 +119,10 @@ def test_a_copy_the_target_refuses_part_way_leaves_it_empty_and_says_which_table
     assert result.exit_code == 2 and "users" in result.output and "nothing was written" in result.output
     assert "Traceback" not in result.output
     assert not any(_tables(pg_url).values())
+
+
+def test_a_target_database_not_yet_created_is_named_as_the_target_not_the_store(desk_store):
+    missing = run("copy-store", "postgresql+psycopg://postgres@127.0.0.1:5432/safeschool_copy_never_created")
+    assert missing.exit_code == 2 and "Traceback" not in missing.output
+    assert "TARGET_URL" in missing.output and 'CREATE DATABASE "safeschool_copy_never_created"' in missing.output
+    assert "desk.db" not in missing.output
