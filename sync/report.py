@@ -818,11 +818,21 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
     .xls and .ods are copied cell by cell into a new .xlsx first (openpyxl writes .xlsx only).
     A first sheet 「問題 Problems」 lists every problem, file-level ones included (the first
     LISTED_PROBLEMS; the first MARKED_PROBLEMS are marked in their sheets)."""
-    from openpyxl import Workbook, load_workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-
     data = Path(path_or_bytes).read_bytes() if not isinstance(path_or_bytes, (bytes, bytearray)) else bytes(path_or_bytes)
+    book, titles = _as_xlsx_book(data)
+    _mark_problems(book, titles, report.problems[:MARKED_PROBLEMS])
+    _list_problems(book, report.problems)
+    book.active = 0
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _as_xlsx_book(data: bytes):
+    """The workbook as openpyxl holds it, and each sheet's name in it where it was rebuilt (an .xls or
+    .ods copied cell by cell from what calamine reads, a name Excel refuses made one it takes)."""
+    from openpyxl import Workbook, load_workbook
+
     from sync.formats import Package
 
     package = Package.of(data)
@@ -832,34 +842,39 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         raise UnreadableWorkbook("文件太大,無法標註;請按問題列表逐項修改", "the file is too large to annotate; "
                                  "fix the problems from the list")
     try:
-        book = load_workbook(io.BytesIO(data))
+        return load_workbook(io.BytesIO(data)), {}
     except Exception:  # not an .xlsx: rebuild it from what calamine reads
-        book = Workbook()
-        book.remove(book.active)
-        titles = {}  # the sheet's own name -> its name in the rebuilt .xlsx
-        try:
-            for sheet in read_workbook(data):
-                titles[sheet.name] = _sheet_title(sheet.name, list(titles.values()))
-                ws = book.create_sheet(titles[sheet.name])
-                for r, row in enumerate(sheet.grid, start=1):
-                    for c, value in enumerate(row, start=1):
-                        if not is_empty(value):
-                            _put(ws, r, c, value)
-                _merge_again(ws, sheet.merged, len(sheet.grid), max(map(len, sheet.grid), default=0))
-                if not sheet.visible:
-                    ws.sheet_state = "hidden"
-        except UnreadableWorkbook:
-            pass
-    else:
-        titles = {}
+        pass
+    book = Workbook()
+    book.remove(book.active)
+    titles: dict[str, str] = {}  # the sheet's own name -> its name in the rebuilt .xlsx
+    try:
+        for sheet in read_workbook(data):
+            titles[sheet.name] = _sheet_title(sheet.name, list(titles.values()))
+            ws = book.create_sheet(titles[sheet.name])
+            for r, row in enumerate(sheet.grid, start=1):
+                for c, value in enumerate(row, start=1):
+                    if not is_empty(value):
+                        _put(ws, r, c, value)
+            _merge_again(ws, sheet.merged, len(sheet.grid), max(map(len, sheet.grid), default=0))
+            if not sheet.visible:
+                ws.sheet_state = "hidden"
+    except UnreadableWorkbook:
+        pass
+    return book, titles
+
+
+def _mark_problems(book, titles: dict[str, str], problems: list[Problem]) -> None:
+    """Each problem's cell filled red, with the reasons as its comment (a privacy refusal's value masked)."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
     bad = PatternFill("solid", fgColor=BAD_FILL)
-    for p in report.problems[:MARKED_PROBLEMS]:
+    for p in problems:
         sheet_name = titles.get(p.sheet, p.sheet)
         if sheet_name not in book.sheetnames or not p.row or p.row > _LAST_ROW or (p.col_no or 1) > _LAST_COLUMN:
             continue
-        ws = book[sheet_name]
-        col = p.col_no or 1
-        cell = _owning_cell(ws, p.row, col)
+        cell = _owning_cell(book[sheet_name], p.row, p.col_no or 1)
         masked = masked_cell(cell.value) if isinstance(cell.value, (str, int, float)) else cell.value
         if masked != cell.value:
             # The copy is kept on the server for the school to download: an identity or phone number
@@ -872,30 +887,28 @@ def annotate_workbook(path_or_bytes, report: FileReport) -> bytes:
         if cell.comment is not None:
             text = cell.comment.text + "\n\n" + text
         cell.comment = Comment(text, "safeschool", width=320, height=140)
+
+
+def _list_problems(book, problems: list[Problem]) -> None:
+    """The first sheet, 「問題 Problems」: every problem (the first LISTED_PROBLEMS), one a line."""
     listing = book.create_sheet(_sheet_title("問題 Problems", book.sheetnames), 0)
     listing.append(["級別 level", "工作表 sheet", "行 row", "列 column", "值 value", "原因", "reason"])
     levels = {"file": "整個文件 file", "note": "提示 note"}
-    for r, p in enumerate(report.problems[:LISTED_PROBLEMS], start=2):
+    for r, p in enumerate(problems[:LISTED_PROBLEMS], start=2):
         values = (levels.get(p.level, "行 row"), p.sheet, p.row, p.column, p.value, p.reason_zh, p.reason_en)
         for c, value in enumerate(values, start=1):
             _put(listing, r, c, value)
-    unlisted = len(report.problems) - LISTED_PROBLEMS
-    unmarked = len(report.problems) - MARKED_PROBLEMS
-    if unlisted > 0 or unmarked > 0:
+    if len(problems) > min(LISTED_PROBLEMS, MARKED_PROBLEMS):
         listing.append(["", "", "", "", "",
-                        f"問題太多:本表列出前 {min(len(report.problems), LISTED_PROBLEMS):,} 個、工作表中標出前 "
-                        f"{MARKED_PROBLEMS:,} 個,共 {len(report.problems):,} 個;請先改正這些再上傳",
-                        f"too many problems: this list holds the first {min(len(report.problems), LISTED_PROBLEMS):,}"
-                        f" and the sheets mark the first {MARKED_PROBLEMS:,} of {len(report.problems):,}; fix "
+                        f"問題太多:本表列出前 {min(len(problems), LISTED_PROBLEMS):,} 個、工作表中標出前 "
+                        f"{MARKED_PROBLEMS:,} 個,共 {len(problems):,} 個;請先改正這些再上傳",
+                        f"too many problems: this list holds the first {min(len(problems), LISTED_PROBLEMS):,}"
+                        f" and the sheets mark the first {MARKED_PROBLEMS:,} of {len(problems):,}; fix "
                         "these and upload again"])
-    if not report.problems:
+    if not problems:
         listing.append(["", "", "", "", "", "沒有發現問題", "no problems found"])
     for letter, width in zip("ABCDEFG", (12, 14, 6, 14, 18, 50, 60), strict=True):
         listing.column_dimensions[letter].width = width
-    book.active = 0
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _merge_again(ws, merged, height: int, width: int) -> None:
