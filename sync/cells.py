@@ -334,14 +334,45 @@ def _date_from_text(text: str):
 
 
 def time_of_day(value) -> str | None:
-    """The time a date cell carries besides its day (a real date-time, or text with 9:30 or 下午3點), as
-    written; None for a day alone.  Two drills the same day at 09:00 and 14:00 are two rows that differ."""
+    """The time a date cell carries besides its day (a real date-time, or text with 9:30 or 下午3點), as one
+    clock reads it (15:00 for 下午3點, 15:00 and 3:00 PM alike); None for a day alone or midnight, as a real
+    date's cell holds it.  Two drills the same day at 09:00 and 14:00 are two rows that differ; one at
+    09:00 written again as 9:00, 上午9點 or as a real date-time is the same row (the duplicate check
+    compared the text as written and counted such a copy twice; found by the audit of today's changes)."""
     if isinstance(value, datetime):
-        return value.time().isoformat() if value.time() != time(0, 0) else None
+        return _clock(value.hour, value.minute, value.second + value.microsecond / 1e6)
     if isinstance(value, str) and len(value) <= _LABEL_MAX:
         m = _DATE_TEXT.match(unicodedata.normalize("NFKC", value).strip())
-        return _SPACE.sub("", m["time"]) if m and m["time"] else None
+        return _time_text(_SPACE.sub("", m["time"])) if m and m["time"] else None
     return None
+
+
+_AFTERNOON = ("下午", "晚上", "傍晚")
+
+
+def _time_text(text: str) -> str | None:
+    """A time of day as written after a date (_TIME_OF_DAY, spaces taken out) on one clock."""
+    half = re.match(_HALF_DAY, text)
+    rest = text[half.end():] if half else text
+    numbers = re.findall(r"\d+(?:\.\d+)?", rest)
+    if not numbers:
+        return half[0] if half else None  # 下午 alone: the half of the day is all it says
+    hour = int(numbers[0])
+    minute = 30 if "半" in rest else (int(numbers[1]) if len(numbers) > 1 else 0)
+    second = float(numbers[2]) if len(numbers) > 2 else 0.0
+    suffix = rest[-2:].lower()
+    if hour < 12 and (suffix == "pm" or (half and half[0] in _AFTERNOON) or (half and half[0] == "中午" and hour < 11)):
+        hour += 12  # 下午3點, 3:00 PM: 15:00; 中午1點: 13:00 (中午12點 stays noon)
+    elif hour == 12 and (suffix == "am" or (half and half[0] == "凌晨")):
+        hour = 0  # 12:30 AM is half past midnight
+    return _clock(hour, minute, second)
+
+
+def _clock(hour: int, minute: int, second: float) -> str | None:
+    """09:00 (09:00:30 where the seconds say more); None at midnight, a date's own time."""
+    if (hour, minute, second) == (0, 0, 0):
+        return None
+    return f"{hour:02d}:{minute:02d}" + (f":{second:06.3f}".rstrip("0").rstrip(".") if second else "")
 
 
 def parse_date(value):

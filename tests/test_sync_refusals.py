@@ -474,6 +474,25 @@ def test_two_drills_of_one_day_at_two_times_both_stand_and_a_pasted_one_is_still
         (2, date(2026, 3, 10)), (3, date(2026, 3, 10)), (5, date(2026, 4, 14))]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_one_drill_written_again_with_its_time_in_another_form_is_still_a_copy(tmp_path, fmt):
+    """The time tells two drills of one day apart, not the way it is written: 09:00 as a real date-time,
+    as the text 9:00 or as 上午9點, and 下午2:30 as 14:30, are one moment each; the copies were counted
+    as drills of their own (the check compared the text as written; audit of today's changes)."""
+    from datetime import datetime
+
+    book = school_book()
+    drills = book["應急演練"]
+    rest = drills[1][1:]
+    book["應急演練"] = [drills[0], [datetime(2026, 3, 10, 9, 0), *rest], ["2026-03-10 9:00", *rest],
+                        ["2026年3月10日上午9點", *rest], ["2026-03-10 下午2:30", *rest], ["2026-03-10 14:30", *rest],
+                        ["2026-03-10 00:00", *rest], drills[2]]
+    report = check_file(write(fmt, tmp_path / "book", book), registry=REG, today=TODAY)
+    assert [(p.row, p.reason_en.split(" (")[0]) for p in report.problems] == [
+        (3, "duplicates row 2"), (4, "duplicates row 2"), (6, "duplicates row 5")]
+    assert [r["row_no"] for r in report.rows["drills"]] == [2, 5, 7, 8]  # 00:00 is the day alone, as a date
+
+
 @pytest.mark.parametrize("heading", ["序號", "序号", "No."])
 def test_a_row_pasted_again_under_its_own_serial_number_is_still_a_duplicate(tmp_path, heading):
     """Found by the audit of today's changes: rows told apart by any extra column stand (班級 above), and
