@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from dashboard import access
 from sync import store
+from sync.settings import county_today
 
 POINTS = {
     "A1": 3, "A2": 3, "A3": 3, "A4": 2, "A5": 4, "B1": 3, "B2": 4, "B3": 3,
@@ -145,7 +146,9 @@ def _rank(totals: dict[str, float], qualified: dict[str, bool]) -> dict[str, int
 def build_county(engine: Engine, n: int = 8, today: date | None = None, seed: int = 7,
                  publish_previous: bool = True, users: bool = True) -> County:
     """Write n schools' annual and trend results for last year (published) and this year (draft), plus records."""
-    today = today or date.today()
+    # the county's day, as the queries read it: the machine's (UTC) is the day before from 16:00, and on a
+    # month's last evening the drills written for 'this month' were last month's to the queries
+    today = today or county_today()
     year = today.year
     rng = random.Random(seed)
     store.metadata.create_all(engine)

@@ -92,11 +92,11 @@ def test_publish_then_published_score_is_frozen(store):
 
 @pytest.fixture
 def future_store():
-    from datetime import date
+    from sync.settings import county_today
 
     engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
     upgrade(engine)
-    year = date.today().year + 1
+    year = county_today().year + 1  # ahead of the county's clock, which `score` reads (not the machine's)
     rec = compliant_school(Records(), "S1", year, type="高中")
     rec.remove("checklist", "S1", item="年度演練計劃")
     load(engine, rec.frames())
