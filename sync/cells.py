@@ -326,8 +326,8 @@ def _date_from_text(text: str):
         day = date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         return None, _p(f"「{text}」這一天不存在", f"'{text}' is not a real calendar day")
-    weekday = m[4] or m[5] or m[7] or m[8]
-    if weekday and _WEEKDAYS[weekday] != day.weekday():  # which of the two did the person mean?
+    # a weekday before the time and one after it (a long date pasted beside a diary's): each must agree
+    if any(_WEEKDAYS[w] != day.weekday() for w in (m[4] or m[5], m[7] or m[8]) if w):  # which was meant?
         text = _shown(text)
         return None, _p(f"「{text}」的日期與星期不符,請核對", f"'{text}': the date and the weekday disagree; check which is right")
     return day, None

@@ -175,6 +175,7 @@ def test_date_forms(text, expected):
 @pytest.mark.parametrize("text", ["2026-02-30", "5/3/2026", "三月五日", 46086.0, "2026-3",
                                   "2026年3月5日 星期五", "2026-03-05（五）",  # the weekday says another day: which was meant?
                                   "2026年3月5日 下午3點 星期五",
+                                  "2026-03-05 星期四 09:00 星期五",  # two weekdays, the second another day
                                   # more than a time of day after the date: perhaps not one day
                                   "2026-3-5 上午第二節", "2026-3-5至3-8", "2026-3-5 9", "2026-3-5 25:00"])
 def test_dates_that_are_not_clearly_one_day_are_problems(text):
