@@ -182,6 +182,8 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
             raise _fail(path, text, f"[thresholds.{group}] is missing", "thresholds")
         for name in names:
             value = table.get(name)
+            if value is None:
+                raise _fail(path, text, f"thresholds.{group}.{name} is missing", f"thresholds.{group}")
             if name == "rounding":
                 if value not in ("full", "any"):
                     raise _fail(path, text, f"thresholds.guards.rounding must be \"full\" or \"any\", not {value!r}",
@@ -192,7 +194,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
                         ("guard_training", "days"), ("term", "month_days"), ("term", "week_weekdays")):
         if thresholds[group][name] <= 0:
             raise _fail(path, text, f"thresholds.{group}.{name} must be above 0", name)
-    for name, most in (("month_days", 28), ("week_weekdays", 5)):  # else no month, or no week, is a term one
+    for name, most in (("month_days", 31), ("week_weekdays", 5)):  # else no month, or no week, is a term one
         if thresholds["term"][name] > most:
             raise _fail(path, text, f"thresholds.term.{name} must be at most {most}", name)
     themes = []

@@ -299,9 +299,9 @@ def parse_bool(value):
 # 9時30分, 下午3點, 上午 alone, and Chinese Windows' text of a date and time, 2026/3/5 下午 02:30:00.  Nothing
 # else after a date: 2026-3-5 上午第二節 or 2026-3-5至3-8 may not be one day.
 _HALF_DAY = r"(?:上午|下午|中午|晚上|早上|凌晨|傍晚)"
-_CLOCK = (r"(?:(?:[01]?\d|2[0-4]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"
-          r"|(?:[01]?\d|2[0-4])\s*[時时點点](?:\s*(?:半|[0-5]?\d\s*分))?)")
-_TIME_OF_DAY = rf"(?:(?:\s+|T|(?<=[日號号])){_CLOCK}|\s*{_HALF_DAY}(?:\s*{_CLOCK})?)"
+_CLOCK = (r"(?:(?:(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?|24:00(?::00)?)(?:\s*[AaPp][Mm])?"
+          r"|(?:[01]?\d|2[0-4])\s*[時时點点](?:\s*(?:半|[0-5]?\d\s*分(?:\s*[0-5]?\d\s*秒)?))?)")
+_TIME_OF_DAY = rf"(?:(?:\s+|T|(?<=[日號号)])){_CLOCK}|\s*{_HALF_DAY}(?:\s*{_CLOCK})?)"
 _DATE_TEXT = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日號号]?"
     # The weekday WPS's long date adds, pasted as text: 2026年3月5日 星期四, 2026-03-05(周四), and in

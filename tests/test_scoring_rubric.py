@@ -95,9 +95,10 @@ def test_a_rubric_that_counts_a_month_of_9_school_days_makes_february_a_term_mon
     assert "2026-02" not in calendar.term_months(load_rubric(), 2026)["period"].tolist()
 
 
-@pytest.mark.parametrize("line,says", [("month_days = 0", "must be above 0"), ("month_days = 29", "at most 28"),
+@pytest.mark.parametrize("line,says", [("month_days = 0", "must be above 0"), ("month_days = 32", "at most 31"),
                                        ("week_weekdays = 6", "at most 5")])
 def test_a_term_threshold_no_period_could_meet_is_refused(line, says):
+    """A month has 31 days at most, a week 5 weekdays: beyond, no period would be a term one."""
     key = line.split(" =")[0]
     default = "month_days = 14" if key == "month_days" else "week_weekdays = 3"
     with pytest.raises(ConfigError, match=says):
@@ -143,3 +144,9 @@ def test_a_calendar_year_whose_semesters_lie_outside_it_is_refused(semesters, sa
     with pytest.raises(ConfigError) as err:
         load_rubric(calendar={2027: semesters})
     assert said in str(err.value) and "2027" in err.value.zh
+
+
+def test_a_threshold_left_out_of_its_table_is_called_missing():
+    """A county's [thresholds.term] giving month_days alone: the other is missing, not "below 0"."""
+    with pytest.raises(ConfigError, match=r"thresholds.term.week_weekdays is missing"):
+        parse_rubric(TEXT.replace("week_weekdays = 3\n", ""), "mine.toml")

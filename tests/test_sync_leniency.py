@@ -167,6 +167,7 @@ def test_a_short_single_cell_under_the_table_is_a_row_problem_not_a_note(tmp_pat
     ("2026年3月5日 上午", date(2026, 3, 5)), ("2026-3-5上午", date(2026, 3, 5)),
     ("2026/03/05 下午 02:30:00", date(2026, 3, 5)), ("2026/3/5 2:30 PM", date(2026, 3, 5)),
     ("2026年3月5日 星期四 上午9:00", date(2026, 3, 5)), ("2026-03-05 09:00（四）", date(2026, 3, 5)),
+    ("2026-3-5 23時59分59秒", date(2026, 3, 5)), ("2026-03-05（四）09:00", date(2026, 3, 5)),
 ])
 def test_date_forms(text, expected):
     assert cells.parse_date(text) == (expected, None)
@@ -177,7 +178,8 @@ def test_date_forms(text, expected):
                                   "2026年3月5日 下午3點 星期五",
                                   "2026-03-05 星期四 09:00 星期五",  # two weekdays, the second another day
                                   # more than a time of day after the date: perhaps not one day
-                                  "2026-3-5 上午第二節", "2026-3-5至3-8", "2026-3-5 9", "2026-3-5 25:00"])
+                                  "2026-3-5 上午第二節", "2026-3-5至3-8", "2026-3-5 9", "2026-3-5 25:00",
+                                  "2026-03-05 24:59"])
 def test_dates_that_are_not_clearly_one_day_are_problems(text):
     value, problem = cells.parse_date(text)
     assert value is None and problem is not None and ("date" in problem[1] or "day" in problem[1])
