@@ -25,20 +25,19 @@ DEMO_SCHOOLS = 60
 
 def _demo_store(folder: Path) -> dict:
     """The demo county, synced and scored; last year published, this year a draft."""
-    from datetime import date
-
     from dashboard import access
     from sync import results
     from sync.demo import write_demo
     from sync.load import run_sync
     from sync.migrate import upgrade
+    from sync.settings import county_today
     from sync.store import make_engine
 
     url = f"sqlite:///{folder / 'store.db'}"
     engine = make_engine(url)
     upgrade(engine)
     inbox = folder / "inbox"
-    today = date.today()
+    today = county_today()  # the day the served dashboard reads: the machine's (UTC) lags from 16:00
     write_demo(inbox, schools=DEMO_SCHOOLS, seed=2026, today=today)
     run_sync(engine, inbox, sql_sources=[], recompute=False, today=today)
     results.recompute(engine, years=[today.year - 1, today.year], today=today)

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from dashboard import queries
 from sync import store
 from sync.store import make_engine
-from tests.dashboard_fixtures import build_county
+from tests.dashboard_fixtures import a_day_with_month_ends_behind_it, build_county
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +32,11 @@ def county(monkeypatch, shared_county):
     queries.clear_caches()
 
 
-def _a_day_with_month_ends_behind_it() -> date:
-    """The county's today, or in January and February (when the running year has fewer than two
-    month-end results, as in the product) 1 March: the trend tests need two (they failed every January)."""
-    from sync.settings import county_today
-
-    today = county_today()
-    return today if today.month > 2 else date(today.year, 3, 1)
-
-
 @pytest.fixture(scope="module")
 def shared_trend_county(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('trend') / 'store.db'}"
     engine = make_engine(url)
-    yield url, build_county(engine, n=8, today=_a_day_with_month_ends_behind_it()), engine
+    yield url, build_county(engine, n=8, today=a_day_with_month_ends_behind_it()), engine
     engine.dispose()
 
 
@@ -65,7 +56,7 @@ def own_trend_county(monkeypatch, sqlite_url):
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", sqlite_url)
     queries.clear_caches()
     engine = make_engine(sqlite_url)
-    yield build_county(engine, n=8, today=_a_day_with_month_ends_behind_it()), engine
+    yield build_county(engine, n=8, today=a_day_with_month_ends_behind_it()), engine
     engine.dispose()
     queries.clear_caches()
 

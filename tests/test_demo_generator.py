@@ -16,6 +16,7 @@ import pytest
 from sync import contract
 from sync.demo import build_county, county_frames
 from sync.errors import UserError
+from sync.settings import county_today
 from sync.sheet_frames import empty_frame
 
 TODAY = date(2026, 11, 28)
@@ -267,10 +268,11 @@ def test_every_event_has_a_date_whatever_today_is(today):
         assert (frames[key][column] <= pd.Timestamp(today)).all(), (today, key)
 
 
-def test_default_today_is_the_clock_date():
+def test_default_today_is_the_county_clocks_date():
+    today = county_today()  # the county's day, as the demo takes it: the machine's (UTC) lags from 16:00
     frames = county_frames(5, 3)
-    assert frames["drills"]["date"].max() <= pd.Timestamp(date.today())
-    assert np.isin(frames["drills"]["date"].dt.year.unique(), [date.today().year - k for k in range(3)]).all()
+    assert frames["drills"]["date"].max() <= pd.Timestamp(today)
+    assert np.isin(frames["drills"]["date"].dt.year.unique(), [today.year - k for k in range(3)]).all()
 
 
 @pytest.mark.parametrize(("schools", "seed"), [(10, 16), (12, 7), (20, 3)])
