@@ -30,14 +30,16 @@ def _demo_store(folder: Path) -> dict:
     from sync.demo import write_demo
     from sync.load import run_sync
     from sync.migrate import upgrade
-    from sync.settings import county_today
     from sync.store import make_engine
+    from tests.dashboard_fixtures import a_day_with_month_ends_behind_it
 
     url = f"sqlite:///{folder / 'store.db'}"
     engine = make_engine(url)
     upgrade(engine)
     inbox = folder / "inbox"
-    today = county_today()  # the day the served dashboard reads: the machine's (UTC) lags from 16:00
+    # The county's day (the machine's, UTC, lags from 16:00), or 1 March in January and February: the
+    # running year then has month ends behind it for the heatmaps and trends to draw (none in January)
+    today = a_day_with_month_ends_behind_it()
     write_demo(inbox, schools=DEMO_SCHOOLS, seed=2026, today=today)
     run_sync(engine, inbox, sql_sources=[], recompute=False, today=today)
     results.recompute(engine, years=[today.year - 1, today.year], today=today)
@@ -47,7 +49,9 @@ def _demo_store(folder: Path) -> dict:
     access.create_user(engine, "bureau", PASSWORD, "admin", display_name="安全辦")
     access.create_user(engine, "school", PASSWORD, "school", own, display_name=ranked[0]["name"])
     engine.dispose()
-    return {"url": url, "own": own, "other": ranked[-1]["school_code"], "year": today.year}
+    # another school with a campus (the last ranked may be one whose workbook was refused: no guards table)
+    other = next(r for r in reversed(ranked) if r.get("campuses"))["school_code"]
+    return {"url": url, "own": own, "other": other, "year": today.year}
 
 
 @pytest.fixture(scope="module")
