@@ -338,7 +338,7 @@ def time_of_day(value) -> str | None:
     clock reads it (15:00 for 下午3點, 15:00 and 3:00 PM alike); None for a day alone or midnight, as a real
     date's cell holds it.  Two drills the same day at 09:00 and 14:00 are two rows that differ; one at
     09:00 written again as 9:00, 上午9點 or as a real date-time is the same row (the duplicate check
-    compared the text as written and counted such a copy twice; found by the audit of today's changes)."""
+    compared the text as written and counted such a copy twice; found by a regression audit)."""
     if isinstance(value, datetime):
         return _clock(value.hour, value.minute, value.second + value.microsecond / 1e6)
     if isinstance(value, str) and len(value) <= _LABEL_MAX:
