@@ -126,3 +126,15 @@ def test_a_target_database_not_yet_created_is_named_as_the_target_not_the_store(
     assert missing.exit_code == 2 and "Traceback" not in missing.output
     assert "TARGET_URL" in missing.output and 'CREATE DATABASE "safeschool_copy_never_created"' in missing.output
     assert "desk.db" not in missing.output
+
+
+def test_a_store_moved_to_postgresql_comes_back_to_a_desks_sqlite_whole(desk_store, pg_url, tmp_path):
+    """The way back (a bureau handing a county's store to a desk for an inspection away from the network):
+    PostgreSQL's snapshot read into a SQLite file holds what the desk's store held."""
+    assert run("copy-store", pg_url).exit_code == 0
+    back = f"sqlite:///{tmp_path / 'back.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SAFESCHOOL_DATABASE_URL", pg_url)
+        copied = run("copy-store", back)
+    assert copied.exit_code == 0, copied.output
+    assert _tables(back) == _tables(desk_store)
