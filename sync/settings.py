@@ -408,14 +408,30 @@ def get_file_config() -> FileConfig:
 
 def configured_rubric():
     """The rubric SAFESCHOOL_CONFIG names (or scoring's default), with its calendar overrides: scoring
-    is given it, as it is given the records, and reads no configuration itself."""
-    from scoring.rubric import load_rubric
+    is given it, as it is given the records, and reads no configuration itself.
+
+    Read again only when its file changes (the scheduler picks up an edited rubric at its next run): the
+    dashboard asks for it on every page with to-dos, and parsing it took 6 ms each time."""
+    from scoring.rubric import DEFAULT_RUBRIC, load_rubric
 
     cfg = get_file_config()
-    return load_rubric(cfg.rubric, cfg.calendar)
+    path = Path(cfg.rubric or DEFAULT_RUBRIC)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_rubric(cfg.rubric, cfg.calendar)  # says what is wrong with the file
+    key = (id(cfg), str(path), stat.st_mtime_ns, stat.st_size)
+    kept = _RUBRIC_READ.get("key")
+    if kept != key:
+        _RUBRIC_READ.update(key=key, config=cfg, rubric=load_rubric(cfg.rubric, cfg.calendar))
+    return _RUBRIC_READ["rubric"]
+
+
+_RUBRIC_READ: dict = {}  # the last rubric read, its file's state, and the configuration (kept alive: id() is its key)
 
 
 def reset_caches() -> None:
     """Tests and the CLI change the environment; forget what was read before."""
     get_settings.cache_clear()
     get_file_config.cache_clear()
+    _RUBRIC_READ.clear()

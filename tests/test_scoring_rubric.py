@@ -150,3 +150,26 @@ def test_a_threshold_left_out_of_its_table_is_called_missing():
     """A county's [thresholds.term] giving month_days alone: the other is missing, not "below 0"."""
     with pytest.raises(ConfigError, match=r"thresholds.term.week_weekdays is missing"):
         parse_rubric(TEXT.replace("week_weekdays = 3\n", ""), "mine.toml")
+
+
+def test_an_edited_rubric_is_read_again_and_an_unchanged_one_is_not(tmp_path, monkeypatch):
+    """The scheduler runs for months: a rubric the bureau edits counts from its next run, while the
+    dashboard's pages, which ask for it on every to-do, do not parse it again each time."""
+    import os
+
+    from sync import settings
+    from sync.settings import configured_rubric
+
+    mine = tmp_path / "rubric.toml"
+    mine.write_text(TEXT, encoding="utf-8")
+    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
+    settings.reset_caches()
+    first = configured_rubric()
+    assert configured_rubric() is first
+    mine.write_text(TEXT.replace("G1 = { points = 5,", "G1 = { points = 3,")
+                    .replace("F3 = { points = 5,", "F3 = { points = 7,"), encoding="utf-8")
+    later = mine.stat().st_mtime_ns + 1_000_000_000
+    os.utime(mine, ns=(later, later))  # saved a second later, as a person saves it
+    edited = configured_rubric()
+    assert (first.points["G1"], edited.points["G1"]) == (5, 3)
