@@ -14,61 +14,60 @@ from sync.store import make_engine
 from tests.dashboard_fixtures import a_day_with_month_ends_behind_it, build_county
 
 
+def _county_store(url: str, today: date | None = None):
+    engine = make_engine(url)
+    return url, build_county(engine, n=8, today=today), engine
+
+
+def _read_from(monkeypatch, url: str, c, engine):
+    """The queries pointed at the county's store, their caches empty before and after."""
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    queries.clear_caches()
+    yield c, engine
+    queries.clear_caches()
+
+
 @pytest.fixture(scope="module")
 def shared_county(tmp_path_factory):
     """One county for the tests that only read (built once: the page tests must stay fast)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'store.db'}"
-    engine = make_engine(url)
-    yield url, build_county(engine, n=8), engine
+    url, c, engine = _county_store(f"sqlite:///{tmp_path_factory.mktemp('county') / 'store.db'}")
+    yield url, c, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_trend_county(tmp_path_factory):
+    """The same, as it stands on a day with month-end results of the running year behind it (in January
+    there is none, as in the product, and the trend tests failed every January)."""
+    url, c, engine = _county_store(f"sqlite:///{tmp_path_factory.mktemp('trend') / 'store.db'}",
+                                   a_day_with_month_ends_behind_it())
+    yield url, c, engine
     engine.dispose()
 
 
 @pytest.fixture
 def county(monkeypatch, shared_county):
-    url, c, engine = shared_county
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    queries.clear_caches()
-    yield c, engine
-    queries.clear_caches()
-
-
-@pytest.fixture(scope="module")
-def shared_trend_county(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('trend') / 'store.db'}"
-    engine = make_engine(url)
-    yield url, build_county(engine, n=8, today=a_day_with_month_ends_behind_it()), engine
-    engine.dispose()
+    yield from _read_from(monkeypatch, *shared_county)
 
 
 @pytest.fixture
 def trend_county(monkeypatch, shared_trend_county):
-    """The shared county as it stands on a day with month-end results of the running year behind it."""
-    url, c, engine = shared_trend_county
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    queries.clear_caches()
-    yield c, engine
-    queries.clear_caches()
-
-
-@pytest.fixture
-def own_trend_county(monkeypatch, sqlite_url):
-    """A county of its own with month-end results of the running year, for a trend test that changes it."""
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", sqlite_url)
-    queries.clear_caches()
-    engine = make_engine(sqlite_url)
-    yield build_county(engine, n=8, today=a_day_with_month_ends_behind_it()), engine
-    engine.dispose()
-    queries.clear_caches()
+    yield from _read_from(monkeypatch, *shared_trend_county)
 
 
 @pytest.fixture
 def own_county(monkeypatch, sqlite_url):
     """A county of its own, for a test that changes the store."""
-    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", sqlite_url)
-    queries.clear_caches()
-    engine = make_engine(sqlite_url)
-    yield build_county(engine, n=8), engine
-    queries.clear_caches()
+    url, c, engine = _county_store(sqlite_url)
+    yield from _read_from(monkeypatch, url, c, engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def own_trend_county(monkeypatch, sqlite_url):
+    """A county of its own with month-end results of the running year, for a trend test that changes it."""
+    url, c, engine = _county_store(sqlite_url, a_day_with_month_ends_behind_it())
+    yield from _read_from(monkeypatch, url, c, engine)
     engine.dispose()
 
 

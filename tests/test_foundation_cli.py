@@ -283,7 +283,7 @@ def test_a_misspelt_safeschool_setting_is_named_with_the_one_meant(tmp_path):
 
 
 def test_a_setting_written_in_another_case_is_used_and_not_called_ignored(tmp_path):
-    """Found by the audit of today's changes: a SAFESCHOOL_* name is read whatever its case (pydantic's
+    """Found by a regression audit: a SAFESCHOOL_* name is read whatever its case (pydantic's
     settings are case-insensitive), yet SAFESCHOOL_database_url was named 'not a setting, ignored' while
     init made its store there.  It says nothing; a misspelt name in any case is still named."""
     store = tmp_path / "s.db"

@@ -656,7 +656,7 @@ def test_a_line_saying_there_is_nothing_to_record_is_a_note_not_a_record_to_fill
 ])
 def test_a_record_begun_with_a_negative_word_is_a_record_to_complete_not_a_nothing_line(tmp_path, sheet, line,
                                                                                       column):
-    """Found by the audit of today's changes: any short text alone on its line that began with 無, 未配備 ...
+    """Found by a regression audit: any short text alone on its line that began with 無, 未配備 ...
     was read as 'nothing to record' and the school told the line may be deleted: a hazard 未配備滅火器 (no
     extinguisher fitted) or 無障礙通道損壞 typed first, the rest to follow, a topic 無人機安全.  A line
     says there is nothing to record when it is the negative word alone or names what the sheet records

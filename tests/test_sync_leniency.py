@@ -491,7 +491,7 @@ def test_a_sheet_left_wholly_blank_is_a_sheet_with_no_records_not_a_refused_file
 
 
 def test_a_sheet_blank_but_for_spaces_and_invisible_characters_is_blank(tmp_path):
-    """Found by the audit of today's changes: a sheet holding only spaces was read as blank (no records,
+    """Found by a regression audit: a sheet holding only spaces was read as blank (no records,
     a note), one holding a zero-width space or a BOM left in a cleared cell refused the whole file as a
     sheet without its header.  Invisible characters are no text anywhere else in the reader."""
     book = school_book()

@@ -456,29 +456,12 @@ def test_safety_classes_logged_class_by_class_in_an_extra_column_all_stand(tmp_p
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_two_drills_of_one_day_at_two_times_both_stand_and_a_pasted_one_is_still_refused(tmp_path, fmt):
+def test_two_drills_of_one_day_at_two_times_stand_and_one_written_again_in_another_form_is_a_copy(tmp_path, fmt):
     """A school that runs the same drill for its morning and its afternoon pupils writes the hour in the
-    date cell (a real date-time, or 2026-03-10 下午2:30 as text): the rows differ in that cell and both
-    count (D1-D5 read drills, not days); the afternoon's row pasted again is still a copy."""
-    from datetime import datetime
-
-    book = school_book()
-    drills = book["應急演練"]
-    morning = [datetime(2026, 3, 10, 9, 0)] + drills[1][1:]
-    afternoon = ["2026-03-10 下午2:30"] + drills[1][1:]
-    book["應急演練"] = [drills[0], morning, afternoon, list(afternoon), drills[2]]
-    report = check_file(write(fmt, tmp_path / "book", book), registry=REG, today=TODAY)
-    [p] = report.problems
-    assert (p.sheet, p.row) == ("應急演練", 4) and "duplicates row 3" in p.reason_en
-    assert [(r["row_no"], r["date"]) for r in report.rows["drills"]] == [
-        (2, date(2026, 3, 10)), (3, date(2026, 3, 10)), (5, date(2026, 4, 14))]
-
-
-@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-def test_one_drill_written_again_with_its_time_in_another_form_is_still_a_copy(tmp_path, fmt):
-    """The time tells two drills of one day apart, not the way it is written: 09:00 as a real date-time,
-    as the text 9:00 or as 上午9點, and 下午2:30 as 14:30, are one moment each; the copies were counted
-    as drills of their own (the check compared the text as written; audit of today's changes)."""
+    date cell: the two rows differ and both count (D1-D5 read drills, not days; the check compared the day
+    alone).  The time tells them apart, not the way it is written: 09:00 as a real date-time, as the text
+    9:00 or as 上午9點, and 下午2:30 as 14:30, are one moment each, and the copies are refused (they counted
+    as drills of their own while the check compared the text as written; a regression audit)."""
     from datetime import datetime
 
     book = school_book()
@@ -490,12 +473,13 @@ def test_one_drill_written_again_with_its_time_in_another_form_is_still_a_copy(t
     report = check_file(write(fmt, tmp_path / "book", book), registry=REG, today=TODAY)
     assert [(p.row, p.reason_en.split(" (")[0]) for p in report.problems] == [
         (3, "duplicates row 2"), (4, "duplicates row 2"), (6, "duplicates row 5")]
-    assert [r["row_no"] for r in report.rows["drills"]] == [2, 5, 7, 8]  # 00:00 is the day alone, as a date
+    assert [(r["row_no"], r["date"]) for r in report.rows["drills"]] == [  # 00:00 is the day alone, as a date
+        (2, date(2026, 3, 10)), (5, date(2026, 3, 10)), (7, date(2026, 3, 10)), (8, date(2026, 4, 14))]
 
 
 @pytest.mark.parametrize("heading", ["序號", "序号", "No."])
 def test_a_row_pasted_again_under_its_own_serial_number_is_still_a_duplicate(tmp_path, heading):
-    """Found by the audit of today's changes: rows told apart by any extra column stand (班級 above), and
+    """Found by a regression audit: rows told apart by any extra column stand (班級 above), and
     a 序號 column, which most forms have, numbered the pasted copy 3 (typed, filled, or =ROW()-1): the
     drill pasted twice counted twice again (D5 4 x 2/3 for 4 x 1/2).  A serial number says where a row is,
     not which record: it tells no two rows apart; another extra column still does."""
@@ -511,7 +495,7 @@ def test_a_row_pasted_again_under_its_own_serial_number_is_still_a_duplicate(tmp
 
 @pytest.mark.parametrize("engine", ["openpyxl", "odf"])
 def test_a_row_pasted_twice_in_a_workbook_pandas_wrote_with_its_index_is_still_a_duplicate(tmp_path, engine):
-    """Found by the audit of today's changes: pandas' to_excel writes its index (0, 1, 2 ...) in a column
+    """Found by a regression audit: pandas' to_excel writes its index (0, 1, 2 ...) in a column
     with no heading by default, as a grader's or a county's script does; that column told the pasted copy
     apart and the drill and the lecture counted twice.  A whole number in a column with no heading is a
     row's place, not a record's; a text there (一(2)班) still tells rows apart."""
