@@ -395,7 +395,7 @@ def headline(viewer: Viewer, year: int, today: date | None = None) -> dict:
 # --- to-dos (待辦) ------------------------------------------------------------------
 
 TODO_COLUMNS = ["drill_due", "class_due", "guards_untrained", "hazards_due_soon", "hazards_overdue",
-                "guards_turning_56", "guards_over_55"]
+                "guards_reaching_age_limit", "guards_over_age_limit"]
 
 
 def _periods_long(annual: pd.DataFrame, indicator: str) -> pd.DataFrame:
@@ -483,7 +483,7 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple, 
         todo[name] = (status == key).groupby(hazards["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
     guards = _active_guards(engine, day, version, age_limit)
     guards = guards[guards["school_code"].isin(set(annual.index))]
-    for name in ("guards_turning_56", "guards_over_55"):
+    for name in ("guards_reaching_age_limit", "guards_over_age_limit"):
         todo[name] = guards[name].groupby(guards["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
     return todo
 
@@ -492,7 +492,7 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple, 
 def _guards_to_watch(engine: Engine, day: date, version: tuple, age_limit: int) -> dict[str, list[dict]]:
     """Per school, the guards on duty who are over the age limit or pass it soon, soonest first."""
     guards = _active_guards(engine, day, version, age_limit)
-    guards = guards[(guards["guards_turning_56"] > 0) | (guards["guards_over_55"] > 0)]
+    guards = guards[(guards["guards_reaching_age_limit"] > 0) | (guards["guards_over_age_limit"] > 0)]
     guards = guards[["school_code", "name", "campus", "limit_day"]].sort_values(["school_code", "limit_day"], kind="stable")
     return {code: part[["name", "campus", "limit_day"]].to_dict("records")
             for code, part in guards.groupby("school_code", sort=False)}
@@ -506,8 +506,8 @@ def _active_guards(engine: Engine, day: date, version: tuple, age_limit: int) ->
     guards = guards[active & guards["birth_date"].notna()].copy()
     limit_day = guards["birth_date"] + pd.DateOffset(years=age_limit + 1)  # 4.5.1: over 55 from the 56th birthday
     guards["limit_day"] = limit_day
-    guards["guards_over_55"] = (limit_day <= ref).astype("int64")
-    guards["guards_turning_56"] = ((limit_day > ref) & (limit_day <= ref + pd.Timedelta(days=GUARD_BIRTHDAY_WARNING_DAYS))).astype("int64")
+    guards["guards_over_age_limit"] = (limit_day <= ref).astype("int64")
+    guards["guards_reaching_age_limit"] = ((limit_day > ref) & (limit_day <= ref + pd.Timedelta(days=GUARD_BIRTHDAY_WARNING_DAYS))).astype("int64")
     return guards
 
 

@@ -169,7 +169,7 @@ def test_school_todos_count_what_falls_due(county):
     todo = queries.school_todos(c.users["school"], c.codes[0], c.year, today=c.today)
     counts = todo["counts"]
     assert counts["hazards_overdue"] == 1 and counts["hazards_due_soon"] == 1
-    assert counts["guards_turning_56"] == 1 and counts["guards_over_55"] == 1
+    assert counts["guards_reaching_age_limit"] == 1 and counts["guards_over_age_limit"] == 1
     d1_periods = {p["period"] for p in queries.school_result(c.users["school"], c.codes[0], c.year)["indicators"]["D1"]["periods"]}
     assert counts["drill_due"] == (1 if todo["labels"]["month"] in d1_periods else 0)
     assert todo["labels"]["drill_period"] == todo["labels"]["month"]  # a school owes a drill per term month
@@ -180,7 +180,7 @@ def test_school_todos_count_what_falls_due(county):
     semester = todo["labels"]["semester"]
     assert counts["guards_untrained"] == sum(p["held"] < p["required"] for p in e7 if p["period"].endswith(f"（{semester}）"))
     county_todo = queries.county_todos(c.users["admin"], c.year, today=c.today)
-    assert county_todo["hazards_overdue"] == 8 and county_todo["guards_over_55"] == 1
+    assert county_todo["hazards_overdue"] == 8 and county_todo["guards_over_age_limit"] == 1
 
 
 def test_between_semesters_no_guard_is_owed_this_semesters_training(county):
@@ -609,8 +609,8 @@ def test_the_guard_age_todos_follow_the_rubrics_limit_as_e3_does(county, tmp_pat
     finally:
         monkeypatch.delenv("SAFESCHOOL_CONFIG")
         settings.reset_caches()
-    assert todo["counts"]["guards_over_55"] == 0 and todo["counts"]["guards_turning_56"] == 0
-    assert todo["guards"] == [] and county_todo["guards_over_55"] == 0
+    assert todo["counts"]["guards_over_age_limit"] == 0 and todo["counts"]["guards_reaching_age_limit"] == 0
+    assert todo["guards"] == [] and county_todo["guards_over_age_limit"] == 0
     assert todo["guard_age_limit"] == county_todo["guard_age_limit"] == 59
 
 

@@ -101,9 +101,9 @@ def county_todo_card(todo: dict, lang: str):
         ("todo.county.guard_training", todo["guards_untrained"], "info", {}),
         ("todo.county.hazards_overdue", todo["hazards_overdue"], "danger", {}),
         ("todo.county.hazards_soon", todo["hazards_due_soon"], "warning", {"days": queries.HAZARD_SOON_DAYS}),
-        ("todo.county.guards_56", todo["guards_turning_56"], "info",
+        ("todo.county.guards_reaching_age_limit", todo["guards_reaching_age_limit"], "info",
          {"over": age + 1, "days": queries.GUARD_BIRTHDAY_WARNING_DAYS}),
-        ("todo.county.guards_over", todo["guards_over_55"], "danger", {"age": age}),
+        ("todo.county.guards_over", todo["guards_over_age_limit"], "danger", {"age": age}),
     ]
     group = dbc.ListGroup([
         dbc.ListGroupItem([t(key, lang, **values), dbc.Badge(str(n), color=color if n else "light",

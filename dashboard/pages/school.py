@@ -242,8 +242,8 @@ def todo_list(todo: dict, lang: str):
     items = []
     if counts["hazards_overdue"]:
         items.append(("danger", t("todo.hazards_overdue", lang, n=counts["hazards_overdue"])))
-    if counts["guards_over_55"]:
-        items.append(("danger", t("todo.guards_over", lang, n=counts["guards_over_55"], age=todo["guard_age_limit"])))
+    if counts["guards_over_age_limit"]:
+        items.append(("danger", t("todo.guards_over", lang, n=counts["guards_over_age_limit"], age=todo["guard_age_limit"])))
     if counts["drill_due"]:
         items.append(("warning", t("todo.drill", lang, period=labels["drill_period"])))
     if counts["class_due"]:
@@ -254,7 +254,7 @@ def todo_list(todo: dict, lang: str):
         items.append(("info", t("todo.guard_training", lang, n=counts["guards_untrained"], semester=period_label(labels["semester"], lang))))
     for guard in todo["guards"]:
         if pd.Timestamp(guard["limit_day"]) > pd.Timestamp(county_today()):
-            items.append(("info", t("todo.guard_56", lang, name=to_language(str(guard["name"]), lang),
+            items.append(("info", t("todo.guard_reaching_age_limit", lang, name=to_language(str(guard["name"]), lang),
                                     date=_date(guard["limit_day"]), over=todo["guard_age_limit"] + 1)))
     if not items:
         return dbc.Alert(t("todo.none", lang), color="success", className="mb-0")
