@@ -356,10 +356,13 @@ PUBLISH_WAIT_SECONDS = 10  # a sync ending this soon is waited for; a longer one
 
 def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str | None, today: date | None) -> dict:
     with engine.connect() as conn:
-        fingerprinted = any(f for (y, _k, _d), f in _stored_points(conn, [year]).items() if y == year)
-    if fingerprinted:
+        stored = {(kind, day): f for (y, kind, day), f in _stored_points(conn, [year]).items() if y == year}
+    annual_days = {day for kind, day in stored if kind == ANNUAL}
+    behind = bool(annual_days) and year_over(year, today) and date(year, 12, 31) not in annual_days
+    if any(stored.values()) or behind:
         # Only the evaluations whose records, rubric or calendar changed since they were computed run
-        # again (InputDigest): a corrected calendar or grade band is not frozen under the old one.
+        # again (InputDigest): a corrected calendar or grade band is not frozen under the old one.  A
+        # finished year whose last sync ran before 31 Dec is brought to 31 Dec, whatever wrote its drafts.
         recompute(engine, years=[year], today=today)
     with engine.begin() as conn:
         drafts = _draft_rows(conn, year)
@@ -411,7 +414,12 @@ def still_running(year: int, as_of: date | None, today: date | None = None) -> b
     """The year's drafts are not its annual result yet: computed to a day before 31 Dec, or on 31 Dec
     itself, whose records may still come in that evening (publishing then froze the year without its
     last day, though the refusal said "publish after 31 Dec"; found by an audit)."""
-    return as_of != date(year, 12, 31) or (today or county_today()) <= date(year, 12, 31)
+    return as_of != date(year, 12, 31) or not year_over(year, today)
+
+
+def year_over(year: int, today: date | None = None) -> bool:
+    """The year's last day has passed in the county: publishing brings its draft to 31 Dec first."""
+    return (today or county_today()) > date(year, 12, 31)
 
 
 def draft_as_of(engine: Engine, year: int) -> date | None:

@@ -157,7 +157,15 @@ def test_the_bureau_pages_render_a_refusal_for_a_school(store, app, path):
     assert "pub-confirm" not in text and "insp-save" not in text and "audit-entries" not in text
 
 
-def test_a_leader_is_told_a_year_is_running_without_the_box_only_the_office_sees(store, app):
+@pytest.fixture
+def in_december(monkeypatch):
+    """The county's clock inside DRAFT_YEAR: whether a year runs is the county's today, not the machine's."""
+    import sync.results
+
+    monkeypatch.setattr(sync.results, "county_today", lambda: date(DRAFT_YEAR, 12, 2))
+
+
+def test_a_leader_is_told_a_year_is_running_without_the_box_only_the_office_sees(store, app, in_december):
     """A second audit: the leader was told to tick a box hidden from him."""
     from sync.store import scores
 
@@ -236,7 +244,7 @@ def test_leader_may_not_publish_but_admin_may(store, app):
     assert count(engine, audit_log, audit_log.c.action == "publish") == 1
 
 
-def test_a_running_year_is_said_to_need_the_box_before_publishing_is_offered(store, app):
+def test_a_running_year_is_said_to_need_the_box_before_publishing_is_offered(store, app, in_december):
     """The page asked for a confirmation, then refused, naming the CLI's --force (found by an audit): now
     the page says it beside the year, and the confirmation offers nothing to confirm until it is ticked."""
     engine, accounts = store
@@ -630,3 +638,27 @@ def test_a_template_for_a_code_not_in_the_registry_is_refused_in_each_language_o
     assert asked.get_json() == {"error": "school S999 is not in the registry", "error_zh": "學校代碼 S999 不在學校名冊中"}
     page = client.get("/download/template/S999", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert page.count("不在學校名冊中") == 1 and page.count("is not in the registry") == 1
+
+
+def test_a_finished_year_whose_last_sync_ran_before_31_dec_is_offered_without_the_box(store, app, monkeypatch):
+    """On 2 Jan, a draft a sync computed to 20 Nov is not "still running" (the page said so, and asked for the
+    box): publishing brings it to 31 Dec first, and freezes it as of that day without --force."""
+    import sync.results
+    from sync.results import ANNUAL
+
+    engine, accounts = store
+    monkeypatch.setattr(sync.results, "county_today", lambda: date(DRAFT_YEAR + 1, 1, 2))
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.year == DRAFT_YEAR).values(as_of=date(DRAFT_YEAR, 11, 20)))
+    client = client_for(app, accounts["admin"])
+    asked = {"pub-year.value": DRAFT_YEAR, "lang-store.data": "en"}
+    assert "null" in response_text(call(client, "pub-running.children", asked))
+    confirm = json.loads(response_text(call(client, "pub-confirm-body.children", {
+        **asked, "pub-open.n_clicks": 1, "pub-force.value": False})))["response"]
+    assert confirm["pub-confirm"]["disabled"] is False
+    text = response_text(call(client, "pub-result.children", {**asked, "pub-confirm.n_clicks": 1, "pub-force.value": False}))
+    assert "pub-done" in text
+    with engine.connect() as conn:
+        frozen = conn.execute(select(scores.c.as_of).where(scores.c.publication_id.is_not(None), scores.c.kind == ANNUAL,
+                                                           scores.c.year == DRAFT_YEAR)).scalars().all()
+    assert frozen and set(frozen) == {date(DRAFT_YEAR, 12, 31)}

@@ -127,11 +127,13 @@ def render_state(year, lang, _published):
 
 
 def running_as_of(year: int) -> str | None:
-    """The day a still running year's draft is computed to; None once the year is over (or nothing is)."""
-    from sync.results import draft_as_of, still_running
+    """The day a still running year's draft is computed to; None once the year is over, even with a draft
+    computed before its end (publishing brings it to 31 Dec first; the page called such a year still
+    running), or when nothing is computed."""
+    from sync.results import draft_as_of, year_over
 
     as_of = draft_as_of(get_engine(), year)
-    return None if as_of is None or not still_running(year, as_of) else str(as_of)
+    return None if as_of is None or year_over(year) else str(as_of)
 
 
 @callback(Output("pub-running", "children"), Input("pub-year", "value"), Input("lang-store", "data"))
