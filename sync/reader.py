@@ -182,17 +182,21 @@ def _label_forms(text: str) -> list[str]:
     for part in re.split(r"[\n/|]+", raw):
         if part.strip():
             forms.append(canon(_PARENS.sub("", part)))
+    if _LATIN.search(raw) and not raw.isascii():
+        # A bilingual heading either way round (學校代碼 School code, School code 學校代碼): each language alone.
+        # Before the first word alone: in 「classes signed in 簽到班級數」 that word is another column's key
+        # (classes), and the sheet had 參演班級數 twice and no 簽到班級數 (found by a twin-county audit).
+        forms.append(canon(_PUNCTUATION.sub("", _LATIN.sub("", raw))))
+        forms.append(canon(_PUNCTUATION.sub("", "".join(_LATIN.findall(raw)))))
     first = raw.split()
     if len(first) > 1:
         forms.append(canon(first[0]))
-    if _LATIN.search(raw) and not raw.isascii():
-        # A bilingual heading either way round (學校代碼 School code, School code 學校代碼): each language alone.
-        forms.append(canon(_PUNCTUATION.sub("", _LATIN.sub("", raw))))
-        forms.append(canon(_PUNCTUATION.sub("", "".join(_LATIN.findall(raw)))))
     return [f for f in dict.fromkeys(forms) if f]
 
 
-_LATIN = re.compile(r"[A-Za-z][A-Za-z_ ]*")
+# An English label's words, its apostrophe and hyphens too (guard's name, one-button alarm): 「guard's name
+# 姓名」 left 「'姓名」 behind and matched no column.
+_LATIN = re.compile(r"[A-Za-z][A-Za-z_ '’\-]*")
 _PUNCTUATION = re.compile(r"[()\[\]{}:/|,;._\-]")
 
 

@@ -23,10 +23,12 @@ from sync.cells import canon
 from sync.report import check_file, indicator_max
 from tests.twin_county import (
     BUREAU_KEYS,
+    SCHOOL_KEYS,
     TODAY,
     Book,
     books,
     county,
+    plain_book,
     write_as,
     write_book,
 )
@@ -168,6 +170,21 @@ def _one_school(tmp_path, book: Book, fmt: str = "xlsx"):
 def _records(report) -> dict:
     return {k: [tuple(_same_script(str(v)) for v in row) for row in f.drop(columns="row_no").itertuples(index=False)]
             for k, f in report.records.items()}
+
+
+@pytest.mark.parametrize("simplified", [False, True])
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_a_bilingual_heading_with_its_english_first_is_its_column(tmp_path, simplified, fmt):
+    """「classes signed in 簽到班級數」 was read as 參演班級數 (its first word is that column's key), and
+    「guard's name 姓名」 as no column (the apostrophe): the workbook was refused."""
+    schools, _ = county()
+    school = schools[6]
+    plain = plain_book(SCHOOL_KEYS, school.records, "simp" if simplified else "trad")
+    bilingual = Book({name: [[f"{c.label_en} {h}" for c, h in zip(contract.SHEETS[key].columns, rows[0], strict=True)]]
+                      + rows[1:] for (name, rows), key in zip(plain.sheets.items(), SCHOOL_KEYS, strict=True)})
+    as_sent = _one_school(tmp_path, bilingual, fmt)
+    assert not as_sent.refused, as_sent.lines()
+    assert _records(as_sent) == _records(_one_school(tmp_path, plain, fmt))
 
 
 def test_every_value_a_mainland_school_types_is_the_contracts_choice():
