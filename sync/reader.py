@@ -777,10 +777,36 @@ def _after_header_rows(spec: contract.Sheet, grid: list[list], header_idx: int) 
         filled = filled_cells(grid[r])
         matched = _header_matches(spec, grid[r])
         names_only = bool(filled) and sum(map(len, matched.values())) == len(filled)
-        if not filled or not (names_only or len(matched) >= max(2, (len(filled) + 1) // 2)):
+        if not filled or not (names_only or len(matched) >= max(2, (len(filled) + 1) // 2)
+                              or _column_numbers(grid[r], filled, grid[header_idx])):
             return r
         r += 1
     return r
+
+
+_COLUMN_NUMBER = re.compile(r"^[(\[]?(\d{1,3})[)\]]?$")
+
+
+def _column_numbers(cells: list, filled: list[int], header: list) -> bool:
+    """A row numbering the header's columns, 1 | 2 | 3 ... (（1）, ①), as official forms print under the
+    header (欄次): paperwork, not a record.  It was read as one: a second row of 學校概況 refused the whole
+    workbook, and 校區 had a campus called 1 (found by a twin-county audit)."""
+    if len(filled) < 3:
+        return False
+    for n, i in enumerate(filled, start=1):
+        cell = cells[i]
+        if i >= len(header) or is_empty(header[i]):
+            return False
+        if cell.__class__ is float or cell.__class__ is int:
+            if cell != n:
+                return False
+        elif cell.__class__ is str:
+            m = _COLUMN_NUMBER.match(unicodedata.normalize("NFKC", cell).strip())
+            if m is None or int(m[1]) != n:
+                return False
+        else:
+            return False
+    return True
 
 
 def _only_serial_number(picked: dict, cells: list) -> bool:

@@ -187,6 +187,31 @@ def test_a_bilingual_heading_with_its_english_first_is_its_column(tmp_path, simp
     assert _records(as_sent) == _records(_one_school(tmp_path, plain, fmt))
 
 
+@pytest.mark.parametrize("number", [int, str, "（{}）".format, lambda n: chr(ord("①") + n - 1)],
+                         ids=["numbers", "texts", "bracketed", "circled"])
+def test_a_row_numbering_the_columns_under_the_header_is_paperwork(tmp_path, number):
+    """Official forms print the columns' numbers under the header (欄次 1 | 2 | 3 ...): it was a record, a
+    second 學校概況 row that refused the workbook and a campus called 1."""
+    schools, _ = county()
+    plain = plain_book(SCHOOL_KEYS, schools[2].records, "simp")
+    numbered = Book({name: [rows[0], [number(n) for n in range(1, len(rows[0]) + 1)]] + rows[1:]
+                     for name, rows in plain.sheets.items()})
+    as_sent = _one_school(tmp_path, numbered)
+    assert not as_sent.refused and not as_sent.problems, as_sent.lines()
+    assert _records(as_sent) == _records(_one_school(tmp_path, plain))
+
+
+def test_a_record_under_the_header_that_only_starts_like_column_numbers_is_a_record(tmp_path):
+    """Only a row numbering every cell it fills, 1, 2, 3 ... in turn, is paperwork."""
+    schools, _ = county()
+    plain = plain_book(SCHOOL_KEYS, schools[2].records, "trad")
+    plain.sheets["校區"].insert(1, ["1", 200, 20, 0, "是", "是"])  # a campus numbered 1
+    plain.sheets["責任書"].insert(1, [2024, 2, 3])
+    report = _one_school(tmp_path, plain)
+    assert "1" in set(report.records["campuses"]["campus"])
+    assert [(p.sheet_key, p.row, p.column_key) for p in report.problems] == [("agreements", 2, "signed")]
+
+
 def test_every_value_a_mainland_school_types_is_the_contracts_choice():
     """The fixed lists in Simplified, as a person types them, and the standard Traditional forms of the
     contract's own 專用檔案柜 and 安全制度上墻 (櫃, 牆), meet the contract's spelling."""
