@@ -217,10 +217,20 @@ PLACEHOLDERS = frozenset({"無", "无", "沒有", "没有", "暫無", "暂无", 
                           "n/a", "na", "none", "null", "nil", "未評定", "未评定", "未評", "未评"})
 
 
-# Every case form of the Latin placeholders (N/A, Na, NONE ...), for a lookup without .lower().
+def _typed_forms(c: str) -> set[str]:
+    """A character of a placeholder as it may be typed: either case, and full-width, as a Chinese input
+    method in full-width mode types N/A (Ｎ／Ａ)."""
+    forms = {c.lower(), c.upper()}
+    return forms | {chr(ord(f) + 0xFEE0) for f in forms if "!" <= f <= "~"}
+
+
+# Every case and width form of the Latin placeholders (N/A, Na, NONE, Ｎ／Ａ ...), for a lookup without
+# .lower() or NFKC.  Half-width alone, 保安公司「Ｎ／Ａ」 was a security company (E2), 評定結果 a result (D4),
+# 責任人 an owner (F2), and 完成日期「Ｎ／Ａ」 refused the hazard its half-width twin keeps open (an audit of
+# twin counties).
 _PLACEHOLDER_FORMS = frozenset(
     "".join(form) for word in PLACEHOLDERS
-    for form in product(*({c.lower(), c.upper()} for c in word)))
+    for form in product(*(_typed_forms(c) for c in word)))
 
 # （無）, 【無】, 無。: a placeholder in brackets or with a full stop is still one (a held-out county's
 # forms wrote them so, and 保安公司「（無）」 was credited as a company).
@@ -230,10 +240,15 @@ _PLACEHOLDER_WRAPPING = "()（）[]［］【】〔〕「」『』<>＜＞《》\
 def is_placeholder(text: str, placeholders: frozenset = PLACEHOLDERS) -> bool:
     """Whether `text` is one of `placeholders` (無, /, N/A), as typed or in brackets or with a full stop."""
     text = text.strip()
-    if len(text) <= 4 and text.lower() in placeholders:
+    if len(text) <= 4 and _half_width(text).lower() in placeholders:
         return True
     bare = text.strip(_PLACEHOLDER_WRAPPING)
-    return bare != text and 0 < len(bare) <= 4 and bare.lower() in placeholders
+    return bare != text and 0 < len(bare) <= 4 and _half_width(bare).lower() in placeholders
+
+
+def _half_width(text: str) -> str:
+    """Full-width letters, digits and signs made half-width (Ｎ／Ａ is N/A); ASCII as it is."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def parse_text(value, placeholders: bool = True, max_length: int = 5000):

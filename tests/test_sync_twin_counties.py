@@ -241,3 +241,24 @@ def test_the_twin_books_are_written_with_every_form_the_contract_lists(tmp_path)
     assert any(isinstance(c, date) for c in cells) and any(b.hidden for b in mixed.values())
     assert {_sheet_key(n) for n in books("simp")["bureau"].sheets} == set(BUREAU_KEYS)
     write_book(tmp_path / "m.xlsx", mixed["1410200101"])
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_placeholder_typed_full_width_is_the_empty_cell_its_half_width_twin_is(tmp_path, fmt):
+    """保安公司, 評定結果, 責任人 「Ｎ／Ａ」 (a Chinese input method in full-width mode) were a company (E2), a
+    result (D4) and an owner (F2), and 完成日期「ｎｏｎｅ」 refused the hazard that 「none」 keeps open (F3)."""
+    schools, _ = county()
+    twins = {}
+    for width, (na, none) in {"half": ("N/A", "none"), "full": ("Ｎ／Ａ", "ｎｏｎｅ")}.items():
+        book = plain_book(SCHOOL_KEYS, schools[2].records, "trad")
+        book.sheets["保安人員"][1][3] = na
+        book.sheets["應急演練"][1][4] = f"（{na}）"
+        book.sheets["隱患整改"][1][4] = na
+        book.sheets["隱患整改"][1][6] = none
+        (tmp_path / width).mkdir()
+        twins[width] = _one_school(tmp_path / width, book, fmt)
+    assert not twins["full"].problems, twins["full"].lines()
+    assert _records(twins["full"]) == _records(twins["half"])
+    first = twins["full"].records
+    assert first["guards"]["company"].isna().iloc[0] and first["drills"]["evaluation"].isna().iloc[0]
+    assert first["hazards"][["owner", "closed_date"]].iloc[0].isna().all()
