@@ -574,10 +574,18 @@ def _choice_index(choices: tuple[str, ...]) -> dict[str, str]:
     return {canon(c): c for c in choices}
 
 
+# A list's number before an item and a full stop after it, as an office numbers the fourteen 基礎工作
+# items it copies from the plan (1.安全工作領導小組, 2、第一責任人, （三）責任清單, 醒目標牌。).
+_LIST_NUMBER = re.compile(r"^(?:(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[.、)]|\((?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})\))")
+
+
 def parse_choice(value, choices: tuple[str, ...]):
     text = _norm_text(value)
     # No choice is long: a page of text is not canonicalised (OpenCC in Python, a character at a time).
     found = _choice_index(choices).get(canon(text)) if len(text) <= _LABEL_MAX else None
+    if found is None and len(text) <= _LABEL_MAX:
+        bare = _LIST_NUMBER.sub("", unicodedata.normalize("NFKC", text).strip()).rstrip("。.")
+        found = _choice_index(choices).get(canon(bare)) if bare else None
     if found is not None:
         return found, None
     listed = "、".join(choices)

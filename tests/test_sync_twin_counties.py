@@ -262,3 +262,19 @@ def test_a_placeholder_typed_full_width_is_the_empty_cell_its_half_width_twin_is
     first = twins["full"].records
     assert first["guards"]["company"].isna().iloc[0] and first["drills"]["evaluation"].isna().iloc[0]
     assert first["hazards"][["owner", "closed_date"]].iloc[0].isna().all()
+
+
+@pytest.mark.parametrize("numbering", ["{}.", "{}、", "（{}）", "({})"])
+@pytest.mark.parametrize("form", ["trad", "simp"])
+def test_checklist_items_numbered_as_an_office_lists_them_are_the_contracts_items(tmp_path, numbering, form):
+    """1.安全工作領導小組, 2、第一责任人, （3）責任清單, 醒目標牌。: the fourteen items as an office copies them from
+    the plan were refused row by row, each item then counting as not done (A1-A4, B1, B3, C1, D2, F1)."""
+    schools, _ = county()
+    plain = plain_book(SCHOOL_KEYS, schools[2].records, form)
+    numbered = plain_book(SCHOOL_KEYS, schools[2].records, form)
+    name = next(n for n in numbered.sheets if _sheet_key(n) == "checklist")
+    for n, row in enumerate(numbered.sheets[name][1:], start=1):
+        row[0] = numbering.format(n) + row[0] + ("。" if n % 2 else "")
+    as_sent = _one_school(tmp_path, numbered)
+    assert not as_sent.problems, as_sent.lines()
+    assert _records(as_sent) == _records(_one_school(tmp_path, plain))
