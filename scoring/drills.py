@@ -71,8 +71,8 @@ def d4_drill_evaluations(ctx: Context) -> Outcome:
 
 # 「待評定」「尚未評定」「無評價」「待定」 in the result cell say the drill has no result yet: not one.
 # 「不合格」「待改進」 are results (a poor one is still an evaluation).
-_NO_RESULT_YET = (r"^[(（【\[]?(?:暫|暂|尚|還|还|仍|目前)?(?:未|待|無|无|沒有|没有|沒|没)(?:進行|进行|作|做|經|经|組織|组织)?"
-                  r"(?:評|评|考評|考评)|^[(（【\[]?(?:待定|未定|待補|待补|待填|待確認|待确认)[)）】\]]?$")
+_NO_RESULT_YET = (r"^[(（【\[［]?(?:暫|暂|尚|還|还|仍|目前)?(?:未|待|無|无|沒有|没有|沒|没)(?:進行|进行|作|做|經|经|組織|组织)?"
+                  r"(?:評|评|考評|考评)|^[(（【\[［]?(?:待定|未定|待補|待补|待填|待確認|待确认)[)）】\]］]?$")
 
 
 @indicator("D5", "4.4.4", "班主任簽到", "every class signed in")

@@ -54,8 +54,8 @@ def f2_owner_deadline(ctx: Context) -> Outcome:
 
 
 # 「待定」「暫未明確」「未落實」「無責任人」 in the owner cell name nobody: no owner yet.
-_NO_OWNER_YET = (r"^[(（【\[]?(?:暫|暂|尚|還|还|目前)?(?:未|待|無|无|沒有|没有)(?:定|確定|确定|明確|明确|落實|落实|指定|安排|分配|"
-                 r"確認|确认|責任人|责任人|人)?[)）】\]]?$")
+_NO_OWNER_YET = (r"^[(（【\[［]?(?:暫|暂|尚|還|还|目前)?(?:未|待|無|无|沒有|没有)(?:定|確定|确定|明確|明确|落實|落实|指定|安排|分配|"
+                 r"確認|确认|責任人|责任人|人)?[)）】\]］]?$")
 
 
 @indicator("F3", "5.3", "隱患按期銷號", "problems closed by their deadline")

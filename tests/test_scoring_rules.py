@@ -353,7 +353,7 @@ def test_4_4_3_d4_share_of_drills_with_an_evaluation():
     assert pts(rec, "D4") == pytest.approx(3 * 9 / 10)
 
 
-@pytest.mark.parametrize("pending", ["待評定", "尚未評定", "暫未評定", "無評定", "未评估", "待定", "（待評定）"])
+@pytest.mark.parametrize("pending", ["待評定", "尚未評定", "暫未評定", "無評定", "未评估", "待定", "（待評定）", "［待評定］"])
 def test_4_4_3_d4_a_result_cell_saying_not_evaluated_yet_is_no_result(pending):
     """4.4.3 評定結果: 「待評定」 says the drill has no result yet (a held-out county wrote so): 9 of 10."""
     rec = school()
@@ -513,7 +513,7 @@ def test_5_2_f2_owner_and_deadline_share():
     assert pts(rec, "F2") == pytest.approx(1.5)
 
 
-@pytest.mark.parametrize("owner", ["待定", "暫未明確", "未落實", "無責任人", "（待定）"])
+@pytest.mark.parametrize("owner", ["待定", "暫未明確", "未落實", "無責任人", "（待定）", "［待定］"])
 def test_5_2_f2_an_owner_cell_naming_nobody_yet_is_no_owner(owner):
     """5.2 明確責任人: 「待定」 names nobody; as with an empty cell, 1 of 2 problems (1.5 of 3 points)."""
     rec = school().add("hazards", "S1", id="H2", found_date=date(Y, 5, 1), description="x", owner=owner,
@@ -779,7 +779,7 @@ def _first_guard_sent_by(company) -> Records:
 
 
 @pytest.mark.parametrize("company", ["學校自聘", "臨時聘用", "自聘", "無保安公司", "没有公司", "學校直接聘用", "本校聘用",
-                                     "直聘", "校聘", "公益性崗位", "（無公司）"])
+                                     "直聘", "校聘", "公益性崗位", "（無公司）", "［無公司］"])
 def test_4_5_1_e2_a_company_cell_saying_the_school_hired_him_is_a_direct_hire(company):
     """4.5.1 不得聘用社會人員: 「學校自聘」「無保安公司」 in 保安公司 say what an empty cell says."""
     rec = _first_guard_sent_by(company)
