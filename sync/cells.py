@@ -562,6 +562,11 @@ def parse_score(value):
     held to their indicator's maximum by the row checks, and a deduction above a school's total takes
     it to 0 (rules.md: "subtracted from the total, floor 0")."""
     points, problem = _parse_decimal(value, currency=False)
+    if problem is not None and value.__class__ is str and value.strip().endswith("分"):
+        # 「2分」「6.5 分」: points as the bureau writes them (扣2分), as 元 may follow an amount; a problem
+        # still quotes the cell as written.
+        points, shorn = _parse_decimal(value.strip().removesuffix("分"), currency=False)
+        problem = None if shorn is None else problem
     if problem is None and points >= MAX_POINTS:
         return None, _too_large(display(value), MAX_POINTS)
     return points, problem

@@ -278,3 +278,24 @@ def test_checklist_items_numbered_as_an_office_lists_them_are_the_contracts_item
     as_sent = _one_school(tmp_path, numbered)
     assert not as_sent.problems, as_sent.lines()
     assert _records(as_sent) == _records(_one_school(tmp_path, plain))
+
+
+@pytest.mark.parametrize("form", ["trad", "simp"])
+def test_points_written_with_their_unit_are_the_points(tmp_path, form):
+    """扣分「2分」, 考評得分「6.5 分」 as the bureau writes them were refused rows: the deduction was not taken
+    and the assessment not given until retyped.  A fen (分) after an amount stays refused: 2分 is not 2 yuan."""
+    _schools, bureau = county()
+    plain = plain_book(BUREAU_KEYS, bureau, form)
+    written = plain_book(BUREAU_KEYS, bureau, form)
+    name = next(n for n in written.sheets if _sheet_key(n) == "inspections")
+    for row in written.sheets[name][1:]:
+        row[4] = None if row[4] is None else f"{row[4]}分"
+        row[8] = None if row[8] is None else f"{row[8]} 分"
+    reports = [check_file(write_book(tmp_path / f"{n}.xlsx", b), today=TODAY, maxima=indicator_max())
+               for n, b in (("plain", plain), ("written", written))]
+    assert _records(reports[1]) == _records(reports[0])
+    assert [p.reason_en for p in reports[1].problems] == [p.reason_en for p in reports[0].problems]
+    assert sorted(reports[1].records["inspections"]["deduction"].dropna()) == [1.5, 2.0]
+    from sync.cells import parse_money
+
+    assert parse_money("2分")[0] is None
