@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -184,6 +185,24 @@ publications = Table(
     Column("data_timestamp", DateTime),
     Column("note", Text),
     UniqueConstraint("year", "version"),
+)
+
+# The circular's files as the bureau circulated them, made once when a year is published and kept with
+# that publication: a published year's circular downloads as these bytes whatever version of safeschool
+# runs later (an upgrade changed the A-G rounding and added columns; found by an audit).  One row per
+# format and language of the exports page.
+circular_files = Table(
+    "circular_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("publication_id", Integer, ForeignKey("publications.publication_id"), nullable=False),
+    Column("format", String(10), nullable=False),  # xlsx, docx, csv
+    Column("language", String(10), nullable=False),  # the files' script: zh-Hant, as the plan's
+    Column("file_name", String(100), nullable=False),
+    # a length past MEDIUMBLOB's 16 MB: LONGBLOB on MySQL/MariaDB, where a plain BLOB stops at 64 KB
+    # (a county's Word circular is larger); BYTEA and BLOB elsewhere
+    Column("content", LargeBinary(length=2**32 - 1), nullable=False),
+    UniqueConstraint("publication_id", "format", "language"),
 )
 
 users = Table(

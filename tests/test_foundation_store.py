@@ -106,7 +106,8 @@ def test_a_store_made_before_0001_had_the_computed_at_index_gets_it_and_matches_
 
     from sync.migrate import alembic_config
 
-    engine = _upgraded(store_url)
+    engine = make_engine(store_url)
+    upgrade(engine, "0002")  # such a store stood at 0002: the later migrations (a new table) run on it
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_scores_computed_at" + (" ON scores" if "mysql" in store_url else ""))
         cfg = alembic_config()
@@ -187,3 +188,46 @@ def test_a_mariadb_store_upgraded_past_0004_keeps_the_totals_and_points_its_floa
         assert conn.execute(select(scores.c.total, scores.c.deduction).order_by(scores.c.school_code)).all() == [
             (87.8, 1.3), (86.24999999999999, 1234.5625), (86.25, 0.1 + 0.2)]
     engine.dispose()
+
+
+def _a_0005_store_upgraded_keeps_its_publication_and_holds_a_circulars_files(url) -> None:
+    """0006 adds circular_files to a store made before it: its publication (published by a version that kept
+    no files) stands as it was, with none kept, and a Word circular of a large county (more than the 64 KB a
+    MariaDB BLOB holds) goes in and comes back whole."""
+    from datetime import date, datetime
+
+    from sync.store import circular_files, publications, scores
+
+    engine = make_engine(url)
+    upgrade(engine, "0005")
+    with engine.begin() as conn:
+        pub = conn.execute(publications.insert().values(
+            year=2025, version=1, active=True, published_at=datetime(2026, 1, 10, 9, 0))).inserted_primary_key[0]
+        conn.execute(scores.insert().values(publication_id=pub, year=2025, kind="annual", as_of=date(2025, 12, 31),
+                                            school_code="S1", total=87.8, computed_at=datetime(2026, 1, 10)))
+    upgrade(engine)
+    assert schema_problem(engine) is None
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata) == []
+        assert conn.execute(select(scores.c.total).where(scores.c.publication_id == pub)).scalar_one() == 87.8
+    with engine.connect() as conn:
+        assert conn.execute(select(circular_files.c.id)).all() == []
+    word = bytes(range(256)) * 4096  # 1 MB, every byte value
+    with engine.begin() as conn:
+        conn.execute(circular_files.insert().values(publication_id=pub, format="docx", language="zh-Hant",
+                                                    file_name="circular-2025.docx", content=word))
+    with engine.connect() as conn:
+        assert conn.execute(select(circular_files.c.content)).scalar_one() == word
+        if engine.dialect.name in ("mysql", "mariadb"):
+            assert conn.exec_driver_sql(
+                "SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                "AND TABLE_NAME = 'circular_files' AND COLUMN_NAME = 'content'").scalar_one() == "longblob"
+    engine.dispose()
+
+
+def test_a_0005_store_upgraded_keeps_its_publication_and_holds_a_circulars_files(store_url):
+    _a_0005_store_upgraded_keeps_its_publication_and_holds_a_circulars_files(store_url)
+
+
+def test_a_0005_mariadb_store_upgraded_keeps_its_publication_and_holds_a_circulars_files(mariadb_url):
+    _a_0005_store_upgraded_keeps_its_publication_and_holds_a_circulars_files(mariadb_url)
