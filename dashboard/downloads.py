@@ -6,7 +6,7 @@ however the URL is written, and only the bureau (admin, leader) gets the
 circular.  The gate in dashboard.access already answers 401 to anyone not
 logged in; the checks here are the second line and hold even without it.
 
-`circular_results` and `school_export` are shared with `safeschool export`.
+`circular_file` and `school_export` are shared with `safeschool export`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy.engine import Engine
 
@@ -42,14 +43,51 @@ def circular_results(engine: Engine, year: int, draft: bool) -> tuple[list[dict]
                         "(`safeschool export --draft`, or the draft on the exports page)",
                         zh=f"{year}年度尚未發布（由教體局發布）；現在可以導出草稿")
     results = annual_results(engine, year, publication="draft" if draft else "active")
-    issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else county_today()
-    version, replaces = 1, None
+    replaces = None
     if publication and publication["version"] > 1:
-        version = publication["version"]
-        earlier = [p for p in list_publications(engine, year) if p["version"] < version]
-        if earlier and isinstance(earlier[-1]["published_at"], datetime):
-            replaces = earlier[-1]["published_at"].date()
-    return results, exports.circular_from_config(year, draft, issued, results, version, replaces)
+        earlier = [p for p in list_publications(engine, year) if p["version"] < publication["version"]]
+        replaces = earlier[-1]["published_at"] if earlier else None
+    return results, circular_of(year, draft, results, publication, replaces)
+
+
+def circular_of(year: int, draft: bool, results: list[dict], publication: dict | None,
+                replaces: datetime | None) -> exports.Circular:
+    """The circular's wording for the publication (or the draft): issued the day it was published, and a
+    second version naming the day of the one it replaces."""
+    issued = publication["published_at"].date() if publication and isinstance(publication["published_at"], datetime) else county_today()
+    version = publication["version"] if publication else 1
+    replaced = replaces.date() if version > 1 and isinstance(replaces, datetime) else None
+    return exports.circular_from_config(year, draft, issued, results, version, replaced)
+
+
+def publication_files(year: int, results: list[dict], publication: dict, replaces: datetime | None) -> list[dict]:
+    """The circular's files a publication keeps (sync.results.publish): each format the exports page
+    offers, in the one language its files are written in, named as their download is."""
+    circular = circular_of(year, False, results, publication, replaces)
+    return [{"format": fmt, "language": exports.FILES_LANGUAGE, "content": exports.circular_bytes(results, circular, fmt),
+             "file_name": exports.file_name(year, False, fmt, version=circular.version)} for fmt in CIRCULAR_FORMATS]
+
+
+class CircularFile(NamedTuple):
+    data: bytes
+    name: str
+    schools: int
+    kept: dict | None  # the publication whose kept file it is ({published_at, version}); None: made now
+
+
+def circular_file(engine: Engine, year: int, draft: bool, fmt: str) -> CircularFile:
+    """The circular as the route and `safeschool export` give it: a published year's as kept when it was
+    published (the same bytes whatever version runs now); a draft's, or that of a publication made by a
+    version that kept no files, made now."""
+    from sync.results import kept_circular
+
+    results, circular = circular_results(engine, year, draft)
+    kept = None if draft else kept_circular(engine, year, fmt, exports.FILES_LANGUAGE)
+    if kept is not None:
+        return CircularFile(kept["content"], kept["file_name"], len(results),
+                            {"published_at": kept["published_at"], "version": kept["version"]})
+    return CircularFile(exports.circular_bytes(results, circular, fmt),
+                        exports.file_name(year, draft, fmt, version=circular.version), len(results), None)
 
 
 def school_export(engine: Engine, year: int, school_code: str, draft: bool) -> tuple[dict, exports.Circular]:
@@ -189,13 +227,13 @@ def install_downloads(server, engine_getter=None) -> None:
             return refused
         draft = draft_asked()
         try:
-            results, circular = circular_results(engine_of(), year, draft)
+            made = circular_file(engine_of(), year, draft, fmt)
         except UserError as err:
             return refuse(404, err.zh or str(err), str(err))
-        data = exports.circular_bytes(results, circular, fmt)
         audit.record(engine_of(), viewer.username, "export", None,
-                     {"what": "circular", "year": year, "format": fmt, "draft": draft, "schools": len(results)})
-        return attachment(data, exports.file_name(year, draft, fmt, version=circular.version), exports.FORMATS[fmt])
+                     {"what": "circular", "year": year, "format": fmt, "draft": draft, "schools": made.schools,
+                      "kept": made.kept is not None})
+        return attachment(made.data, made.name, exports.FORMATS[fmt])
 
     @server.route("/download/school/<code>/<int:year>.<fmt>", endpoint="download_school")
     def _school(code: str, year: int, fmt: str):

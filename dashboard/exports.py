@@ -757,6 +757,10 @@ def school_csv(result: dict, year: int, draft: bool, circular: Circular | None =
     return buffer.getvalue().encode("utf-8-sig")
 
 
+# The files are the bureau's documents, in the plan's own script whatever the page's language: a
+# publication keeps one file per format in it.
+FILES_LANGUAGE = "zh-Hant"
+
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
            "csv": "text/csv; charset=utf-8"}

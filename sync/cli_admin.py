@@ -139,9 +139,9 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
 def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None) -> None:
     """Write the circular (通報) of a year, or one school's indicator table."""
     from dashboard import audit, exports
-    from dashboard.downloads import circular_results, school_export
+    from dashboard.downloads import circular_file, school_export
     from sync.cli_scores import plausible_year
-    from sync.settings import PLACEHOLDER_ISSUER
+    from sync.settings import PLACEHOLDER_ISSUER, get_file_config
 
     plausible_year(year)
     if out.suffix.lower() != f".{fmt}" and out.parent != Path("/dev"):  # /dev/stdout: a stream, not a file name
@@ -156,6 +156,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
             raise UserError("--school needs a school code (e.g. --school 1410200001); leave --school out for the "
                             "circular", zh="--school 後面要寫學校代碼(如 --school 1410200001);導出通報請不要加 --school")
     engine = store_engine()
+    kept = ""  # where a published circular comes from: kept at publication, or made now
     if school_code:
         if fmt == "docx":
             raise UserError("a school's indicator table is exported as xlsx or csv, not docx",
@@ -164,14 +165,20 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         data = exports.school_bytes(result, year, draft, fmt, circular)
         what = f"the {year} indicator table of {school_code}"
     else:
-        results, circular = circular_results(engine, year, draft)
-        if not results:
+        made = circular_file(engine, year, draft, fmt)
+        if not made.schools:
             raise UserError(f"{year} has no {'draft ' if draft else ''}results to export; sync the schools' "
                             f"workbooks for {year} first (`safeschool score --year {year}` shows what there is)",
                             zh=f"{year} 年度沒有可導出的{'草稿' if draft else ''}結果,請先同步學校工作簿")
-        data = exports.circular_bytes(results, circular, fmt)
-        what = f"the {year} circular ({len(results)} schools)"
-        if circular.issuer == PLACEHOLDER_ISSUER:  # written, but nobody should circulate it so
+        data = made.data
+        what = f"the {year} circular ({made.schools} schools)"
+        if made.kept is not None:  # the very file circulated: signed as it was then, whatever the configuration says now
+            kept = (f": the file kept when version {made.kept['version']} was published on "
+                    f"{made.kept['published_at']:%Y-%m-%d}, as it was circulated")
+        elif not draft:
+            kept = (": made now from the frozen results (published by an earlier version of safeschool, which kept no "
+                    "files; totals, grades and ranks as published, the layout may differ from the files sent out then)")
+        if made.kept is None and get_file_config().circular.issuer == PLACEHOLDER_ISSUER:  # nobody should circulate it so
             click.echo(f"注意:發文單位仍是「{PLACEHOLDER_ISSUER}」;請在配置文件的 [circular] 中寫明 issuer / note: the "
                        "issuer is still the placeholder; set [circular] issuer in the configuration", err=True)
     try:
@@ -181,8 +188,8 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         raise UserError(f"cannot write {out}: {err.strerror}", zh=f"無法寫入 {out}({err.strerror})") from None
     audit.record(engine, operator(), "export", school_code,
                  {"what": "school" if school_code else "circular", "year": year, "format": fmt, "draft": draft,
-                  "file": str(out)})
-    click.echo(f"wrote {what}{' (draft)' if draft else ''} to {out}")
+                  "file": str(out), **({} if school_code else {"kept": made.kept is not None})})
+    click.echo(f"wrote {what}{' (draft)' if draft else ''} to {out}{kept}")
 
 
 def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:

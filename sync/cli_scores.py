@@ -187,8 +187,10 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     who = (by or "").strip() or operator()  # --by "  " is nobody: the login name is kept instead
     pub = do_publish(engine, year, by=who, force=force, note=note)
     record(engine, who, "publish", None, {"year": year, "version": pub["version"], "force": force, "via": "cli"})
-    click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, rubric "
-               f"{pub['rubric_version']}, data as of {str(pub['data_timestamp'] or '-')[:19]}")  # to the second
+    # the circular's files kept with it: what `export` and the exports page give for the year from now on
+    click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, its circular kept as "
+               f"{', '.join(pub['files'])}, rubric {pub['rubric_version']}, "
+               f"data as of {str(pub['data_timestamp'] or '-')[:19]}")  # to the second
 
 
 @click.command(short_help="重算草稿分數與趨勢 / recompute the draft scores")

@@ -7,7 +7,10 @@ and keeps the results in the `scores` table:
   annual result, a month-end trend point) whose inputs changed (InputDigest);
 - `publish` copies a year's draft rows under a new `publications` row, so a
   published year never changes when data or the rubric change later;
-  re-publishing needs force=True and keeps the earlier version (inactive).
+  re-publishing needs force=True and keeps the earlier version (inactive);
+- the circular's files (each format of the exports page) are made once, when a year is published, and
+  kept with the publication (`circular_files`): a published year's circular is the document the bureau
+  circulated, byte for byte, whatever version of safeschool makes the download later.
 
 Annual rows keep the full indicator objects of `safeschool score --json`;
 trend rows (one per school and month end) keep only points and maxima.
@@ -28,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from scoring.rubric import AREA_IDS
 from sync.errors import UserError
 from sync.settings import county_now, county_today
-from sync.store import publications, scores, sources
+from sync.store import circular_files, publications, scores, sources
 
 ANNUAL = "annual"
 TREND = "trend"
@@ -400,7 +403,44 @@ def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str |
         copies = [{**{k: v for k, v in r.items() if k != "id"}, "publication_id": publication_id} for r in drafts]
         for start in range(0, len(copies), 2000):
             conn.execute(insert(scores), copies[start:start + 2000])
-    return {"publication_id": publication_id, **values, "schools": len(annual)}
+        replaces = conn.execute(select(publications.c.published_at).where(
+            publications.c.year == year, publications.c.version == last)).scalar() if last else None
+        files = _circular_files(year, annual, values, replaces)
+        conn.execute(insert(circular_files), [{**f, "publication_id": publication_id} for f in files])
+    return {"publication_id": publication_id, **values, "schools": len(annual), "files": [f["format"] for f in files]}
+
+
+def _circular_files(year: int, annual: list[dict], publication: dict, replaces: datetime | None) -> list[dict]:
+    """The circular's files of the publication being made, from its annual rows, as a download of it
+    would give them; made in the publication's own transaction, so that no publication stands without
+    them.  (The formatting is the dashboard's exports module: pure functions, results in, bytes out.)"""
+    from dashboard.downloads import publication_files
+
+    results = [_json_object(r) for r in _rank_order(annual)]
+    return publication_files(year, results, publication, replaces)
+
+
+def kept_circular(engine: Engine, year: int, fmt: str, language: str) -> dict | None:
+    """The circular file kept with the year's active publication ({file_name, content, published_at,
+    version}), or None: a year not published, or published by a version that kept no files."""
+    query = select(circular_files.c.file_name, circular_files.c.content, publications.c.published_at,
+                   publications.c.version).join(publications).where(
+        publications.c.year == year, publications.c.active.is_(True), circular_files.c.format == fmt,
+        circular_files.c.language == language).order_by(publications.c.version.desc())
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def kept_formats(engine: Engine, year: int) -> list[str]:
+    """The formats of the circular kept with the year's active publication (none for a publication made
+    before files were kept)."""
+    publication = active_publication(engine, year)
+    if publication is None:
+        return []
+    with engine.connect() as conn:
+        return sorted(set(conn.execute(select(circular_files.c.format).where(
+            circular_files.c.publication_id == publication["publication_id"])).scalars()))
 
 
 def draft_years(engine: Engine) -> list[int]:

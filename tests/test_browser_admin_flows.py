@@ -167,6 +167,7 @@ def test_the_office_records_a_finding_publishes_and_exports_the_circular(server,
 
     page.click("#nav-exports")
     page.wait_for_selector("#exp-circular-xlsx")
+    assert "發布時保存下來的原件" in page.inner_text("#exp-kept")  # published here: its files kept with it
     sheet = openpyxl.load_workbook(io.BytesIO(_download(page, "#exp-circular-xlsx"))).worksheets[0]
     assert sheet["A1"].value == f"關於{YEAR}年度學校本質安全考評結果的通報"
     # Published in the running year: a line says the figures are as of today, above the header.

@@ -42,6 +42,19 @@ def publication_line(year: int, lang: str):
                   className="mb-2")
 
 
+def kept_line(year: int, lang: str):
+    """Whether the published circular's files are the ones kept when the year was published, or, for a
+    publication made by an earlier version that kept none, made now from the frozen results."""
+    from sync.results import active_publication, kept_formats
+
+    engine = get_engine()
+    publication = active_publication(engine, year)
+    if not kept_formats(engine, year):
+        return html.P(t("exp.not_kept", lang), id="exp-kept", className="small text-muted mb-2")
+    return html.P(t("exp.kept", lang, date=f"{publication['published_at']:%Y-%m-%d}"), id="exp-kept",
+                  className="small mb-2")
+
+
 def layout(**_query):
     refused = refusal_for(viewer_or_refuse)
     if refused is not None:
@@ -95,6 +108,8 @@ def render_links(year, lang, chosen_school):
                 parts.append(feedback(t("exp.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER), "warning",
                                       "exp-issuer-warning"))
             parts.append(html.H2(t("exp.circular", lang), className="h6 mt-3"))
+            if published:
+                parts.append(kept_line(year_i, lang))
             parts.append(_links(f"/download/circular/{year_i}", ("xlsx", "docx", "csv"), False, "exp-circular")
                          if published else html.P(t("exp.not_published", lang, year=year_i), className="text-muted"))
             parts.append(html.H2(t("exp.draft", lang), className="h6 mt-3"))
