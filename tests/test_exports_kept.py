@@ -165,3 +165,37 @@ def test_only_the_bureau_downloads_a_kept_circular(store, app, who, status):
         assert response.status_code == status, fmt
         assert "Content-Disposition" not in response.headers and response.data != kept[fmt][2]
 
+
+@pytest.mark.parametrize("lang, words", [("zh-Hant", "落款就是「XX縣教育和體育局」"), ("zh-Hans", "落款就是「XX縣教育和體育局」"),
+                                         ("en", "keeps the circular's files signed")])
+def test_publishing_under_the_placeholder_issuer_is_warned_before_the_files_are_kept_so(
+        store, app, tmp_path, monkeypatch, lang, words):
+    """The kept files carry the issuer configured when the year is published: one published before
+    [circular] issuer is set stays signed by the placeholder (before, the office set it and exported again)."""
+    from sync.settings import reset_caches
+
+    _, accounts = store
+
+    def confirmation() -> str:
+        return response_text(call(client_for(app, accounts["admin"]), "pub-confirm-body.children",
+                                  {"pub-open.n_clicks": 1, "pub-year.value": PUBLISHED_YEAR, "lang-store.data": lang}))
+
+    assert "pub-issuer-warning" in confirmation() and words in confirmation()
+    config = tmp_path / "safeschool.toml"
+    config.write_text('[circular]\nissuer = "湖濱縣教育和體育局"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    reset_caches()
+    try:
+        assert "pub-issuer-warning" not in confirmation()
+    finally:
+        monkeypatch.undo()
+        reset_caches()
+
+
+def test_cli_publish_says_which_files_it_kept_and_warns_of_the_placeholder_issuer(store):
+    from sync.cli import main
+
+    result = CliRunner().invoke(main, ["publish", "--year", str(DRAFT_YEAR), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "its circular kept as xlsx, docx, csv" in result.stdout
+    assert "issuer is still the placeholder" in result.stderr

@@ -18,6 +18,7 @@ from dashboard.layout import T, grade_label, guarded, lang_of, page_year, user_e
 from dashboard.pages._admin import admin_or_refuse, bureau_or_refuse, feedback, refusal_for, text_table
 from sync.cells import is_missing
 from sync.errors import UserError
+from sync.settings import PLACEHOLDER_ISSUER, get_file_config
 from sync.store import get_engine
 
 dash.register_page(__name__, path="/admin/publish", name="publish", title="學校本質安全考評")
@@ -184,6 +185,9 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
     said = (t("pub.confirm_body", lang, total=len(diff), changed=len(changed)) if publication is not None
             else t("pub.first_count", lang, total=len(diff)) + t("pub.confirm_body_first", lang))
     body = [html.P(said), html.Ul(names + more, className="small mb-0", id="pub-confirm-changes")]
+    if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:  # the files the publication keeps would be signed so
+        body.append(feedback(t("pub.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER), "warning",
+                             "pub-issuer-warning"))
     return True, t("pub.confirm_title", lang, year=year), body, False
 
 
