@@ -23,8 +23,8 @@ def run(*args: str, stdin: str | None = None):
 
 @pytest.fixture(scope="module")
 def desk_template(tmp_path_factory):
-    """A SQLite store as a desk leaves it: a demo county synced and scored, a year published, an account
-    (built once: each test copies the file)."""
+    """A SQLite store as a desk leaves it: a demo county synced and scored, a year published (its circular's
+    files kept with it), an account (built once: each test copies the file)."""
     folder = tmp_path_factory.mktemp("desk")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{folder / 'desk.db'}")
@@ -76,6 +76,8 @@ def test_a_desks_store_copied_to_the_bureaus_database_holds_the_same_rows_and_go
     assert {name: len(rows) for name, rows in after.items()} == {name: len(rows) for name, rows in before.items()}
     assert after == before
     assert before["drills"] and before["scores"] and before["publications"] and before["rejected_rows"]
+    # the circular's files kept with the publication (xlsx, docx, csv), their bytes as they were
+    assert len(before["circular_files"]) == 3 and all(isinstance(row[-1], bytes) and row[-1] for row in after["circular_files"])
     # Working on: a new account and a new sync run get ids past the copied ones (left at 1, the next
     # insert failed on a duplicate key).
     with pytest.MonkeyPatch.context() as patch:
