@@ -390,8 +390,6 @@ def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str |
                 zh=f"{year}年已發布(第{current['version']}版,{when});如要發布新版本,請加 --force(舊版本會保留)",
                 key="pub.refused_published", values={"year": year, "version": current["version"], "when": when})
         last = conn.execute(select(func.max(publications.c.version)).where(publications.c.year == year)).scalar()
-        if current:
-            conn.execute(update(publications).where(publications.c.year == year).values(active=False))
         meta = (annual[0]["areas"] or {}).get("_meta", {})
         data_timestamp = conn.execute(select(func.max(sources.c.loaded_at))).scalar()
         values = {
@@ -399,13 +397,17 @@ def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str |
             "published_by": by, "rubric_version": meta.get("rubric_version"), "data_timestamp": data_timestamp,
             "note": note,
         }
+        replaces = conn.execute(select(publications.c.published_at).where(
+            publications.c.year == year, publications.c.version == last)).scalar() if last else None
+        # Made before the first write: a county's Word circular takes seconds (20 s for 1,000 schools), and
+        # SQLite's write lock, taken at the first write, would keep every other writer waiting meanwhile.
+        files = _circular_files(year, annual, values, replaces)
+        if current:
+            conn.execute(update(publications).where(publications.c.year == year).values(active=False))
         publication_id = conn.execute(insert(publications).values(**values)).inserted_primary_key[0]
         copies = [{**{k: v for k, v in r.items() if k != "id"}, "publication_id": publication_id} for r in drafts]
         for start in range(0, len(copies), 2000):
             conn.execute(insert(scores), copies[start:start + 2000])
-        replaces = conn.execute(select(publications.c.published_at).where(
-            publications.c.year == year, publications.c.version == last)).scalar() if last else None
-        files = _circular_files(year, annual, values, replaces)
         conn.execute(insert(circular_files), [{**f, "publication_id": publication_id} for f in files])
     return {"publication_id": publication_id, **values, "schools": len(annual), "files": [f["format"] for f in files]}
 

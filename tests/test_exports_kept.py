@@ -199,3 +199,31 @@ def test_cli_publish_says_which_files_it_kept_and_warns_of_the_placeholder_issue
     assert result.exit_code == 0, result.output
     assert "its circular kept as xlsx, docx, csv" in result.stdout
     assert "issuer is still the placeholder" in result.stderr
+
+
+def test_the_store_takes_other_writes_while_the_circular_is_made(store, monkeypatch):
+    """A county's Word circular takes seconds to make (20 s for 1,000 schools here): made after the
+    publication's first write, the files would hold SQLite's write lock that long, and a school's upload or
+    the office's finding meanwhile would wait (and fail past the 30 s busy timeout).  They are made before
+    the publication writes anything."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    engine, _accounts = store
+    made = exports.circular_bytes
+    written = []
+
+    def make_and_meanwhile_write(results, circular, fmt):
+        other = sqlite3.connect(make_url(str(engine.url)).database, timeout=0.2)
+        try:
+            other.execute("INSERT INTO audit_log (at, action) VALUES ('2026-11-30 10:00:00', 'login')")
+            other.commit()
+            written.append(fmt)
+        finally:
+            other.close()
+        return made(results, circular, fmt)
+
+    monkeypatch.setattr(exports, "circular_bytes", make_and_meanwhile_write)
+    publish_year(engine, DRAFT_YEAR)
+    assert written == list(FORMATS)
