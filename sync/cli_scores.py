@@ -189,10 +189,10 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     pub = do_publish(engine, year, by=who, force=force, note=note)
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:
         # the kept files carry it until the year is published again (a second version, marked 更正)
-        click.echo(f"注意:通報的發文單位仍是「{PLACEHOLDER_ISSUER}」,本次發布保存的通報文件即以此落款,直到重新發布(第2版);"
+        click.echo(f"注意:通報的發文單位仍是「{PLACEHOLDER_ISSUER}」,本次發布保存的通報文件即以此落款,直到重新發布(新的版本);"
                    "發布前請先在配置文件的 [circular] 中寫明 issuer / note: the issuer is still the placeholder, and the "
                    "circular's files kept with this publication are signed so until the year is published again (a "
-                   "second version); set [circular] issuer in the configuration before publishing", err=True)
+                   "new version); set [circular] issuer in the configuration before publishing", err=True)
     record(engine, who, "publish", None, {"year": year, "version": pub["version"], "force": force, "via": "cli"})
     # the circular's files kept with it: what `export` and the exports page give for the year from now on
     click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, its circular kept as "
