@@ -54,8 +54,11 @@ def month_ends(year: int, as_of: date) -> list[date]:
 
 # Dated activity: what a school did (or the bureau found) on a day.  People's start, end and birth
 # dates are not activity: a guard hired in 2010 does not make 2010 an evaluation year.
+# The records whose dates make a year one the county scores.  Not the checklist's: its date is the day a
+# standing arrangement was set up (a leadership group by a document of 2016), and a school writing it made
+# every year since then a year to rank and publish (found by an audit); nor the start dates of staff and guards.
 ACTIVITY_DATES = {
-    "checklist": "date", "drills": "date", "education": "date", "guard_training": "start_date",
+    "drills": "date", "education": "date", "guard_training": "start_date",
     "guard_drills": "date", "gate_duty": "date", "hazards": "found_date", "funds": "date", "inspections": "date",
 }
 

@@ -77,6 +77,22 @@ def test_recompute_stores_annual_and_trend_drafts(engine):
     assert sorted(running["as_of"].dt.month.unique()) == [1, 2]
 
 
+def test_a_checklist_document_of_years_ago_does_not_make_those_years_evaluation_years(engine):
+    """A school's leadership group set up by a document of 2016 (基礎工作 日期 2016-09-01) is a standing fact,
+    not activity of 2016: the years scored run from the first year with activity records (drills, classes,
+    findings, funds...), not from 2016 (nine empty drafts 2016-2024, each with twelve month ends, listed to
+    the bureau as years to rank and publish; the recompute took a minute for 17 schools)."""
+    rec = county()
+    rec.remove("checklist", "S1", item="安全工作領導小組")
+    rec.add("checklist", "S1", item="安全工作領導小組", done=True, reference="校安〔2016〕3號", date=date(2016, 9, 1))
+    load(engine, rec.frames())
+    summary = results.recompute(engine, today=date(Y + 1, 3, 1))
+    assert summary["years"] == [Y, Y + 1]
+    assert results.draft_years(engine) == [Y + 1, Y]
+    s1 = next(o for o in results.annual_results(engine, Y, "draft") if o["school_code"] == "S1")
+    assert s1["indicators"]["A1"]["points"] == 3.0  # the document still counts, in every year after it
+
+
 def test_recompute_replaces_drafts_only_for_its_years(engine):
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y, 2, 10))
