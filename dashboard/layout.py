@@ -99,6 +99,13 @@ def with_week_dates(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return _ISO_WEEK.sub(dated, text) if "-W" in text else text
 
 
+# Tab leaves a grid; the arrow keys move within it (AG Grid's own).  Where the grid's cells take no focus,
+# Tab went round its header row for ever, a keyboard trap: nothing below the grid, nor the navbar again,
+# was reachable without a mouse (found by the accessibility audit).  Where they take it, Tab went through
+# every cell (60 rows x 16 columns) before leaving.
+GRID_KEYBOARD = {"tabToNextHeader": {"function": "false"}, "tabToNextCell": {"function": "false"}}
+
+
 def grid_locale(lang: str) -> dict[str, str]:
     """AG Grid's own words (filter menus: Contains, Filter..., AND/OR) in the viewer's language; English
     is the grid's own."""

@@ -17,7 +17,7 @@ from dash import html
 from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.i18n import t
-from dashboard.layout import T, grid_locale, lang_of, message, viewer_or_refuse
+from dashboard.layout import GRID_KEYBOARD, T, grid_locale, lang_of, message, viewer_or_refuse
 
 
 def admin_or_refuse() -> Viewer:
@@ -170,7 +170,7 @@ def _grid(columns: list[str], rows: list[list], element_id: str, lang: str):
     return dag.AgGrid(id=element_id, rowData=data, columnDefs=defs,
                       defaultColDef={"sortable": True, "resizable": True, "filter": True,
                                      "wrapHeaderText": True, "autoHeaderHeight": True},
-                      dashGridOptions={"localeText": grid_locale(lang), "suppressCellFocus": True,
+                      dashGridOptions={"localeText": grid_locale(lang), "suppressCellFocus": True, **GRID_KEYBOARD,
                                        "pagination": True, "paginationPageSize": 50, "tooltipShowDelay": 300},
                       style={"height": "560px", "width": "100%"}, className="ag-theme-quartz small admin-grid")
 

@@ -23,6 +23,7 @@ from dashboard import figures, queries
 from dashboard.exports import percent_met
 from dashboard.i18n import t, to_language
 from dashboard.layout import (
+    GRID_KEYBOARD,
     card,
     grade_label,
     grid_locale,
@@ -292,10 +293,13 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
         # Every column within the card at 1366 px (較上年 was off-screen behind a sideways scroll); wider
         # screens share the room out, never below a column's minimum.
         columnSize="responsiveSizeToFit",
-        dashGridOptions={"animateRows": False, "rowHeight": 36, "suppressCellFocus": True,
+        # The cells take focus (the arrow keys move a keyboard user through the ranking, Enter opens the
+        # school: openOnEnter); Tab leaves the grid (GRID_KEYBOARD).
+        dashGridOptions={"animateRows": False, "rowHeight": 36, **GRID_KEYBOARD,
                          "tooltipShowDelay": 200, "localeText": grid_locale(lang),
                          # the hand cursor only where a click opens the school
                          "rowClassRules": {"opens-school": "params.data.opens === true"}},
+        eventListeners={"cellKeyDown": ["openOnEnter(params, setGridProps)"]},
         style={"height": "min(70vh, 760px)", "width": "100%"},
         className="ag-theme-quartz ranking-grid",
     )

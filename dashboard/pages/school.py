@@ -24,6 +24,7 @@ from dashboard.access import current_viewer
 from dashboard.exports import year_is_over
 from dashboard.i18n import t, to_language, to_language_keeping_cell
 from dashboard.layout import (
+    GRID_KEYBOARD,
     column_shown,
     grade_label,
     grid_locale,
@@ -354,7 +355,7 @@ def indicator_table(rows: list[dict], lang: str):
     return dag.AgGrid(
         id="indicator-table", rowData=rows, columnDefs=columns,
         defaultColDef={"sortable": True, "resizable": True},
-        dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True, "animateRows": False,
+        dashGridOptions={"domLayout": "autoHeight", "suppressCellFocus": True, "animateRows": False, **GRID_KEYBOARD,
                          "localeText": grid_locale(lang),
                          "rowClassRules": {"row-short": "params.data.short", "row-pending": "params.data.pending"}},
         style={"height": None, "width": "100%"}, className="ag-theme-quartz indicator-grid",
@@ -510,7 +511,7 @@ def data_state_view(state: dict, lang: str):
                                 defaultColDef={"sortable": True, "resizable": True, "filter": True},
                                 dashGridOptions={"domLayout": "autoHeight" if len(rows) <= 12 else "normal",
                                                  "localeText": grid_locale(lang),
-                                                 "suppressCellFocus": True},
+                                                 "suppressCellFocus": True, **GRID_KEYBOARD},
                                 style={"height": None if len(rows) <= 12 else "360px", "width": "100%"},
                                 className="ag-theme-quartz"))
     return html.Div(parts)
