@@ -112,6 +112,8 @@ def test_a_school_downloads_its_template_uploads_and_sees_the_report(server, bro
     page.wait_for_selector("#upload-template")
     template = _download(page, "#upload-template")
     upload = _bad_workbook(tmp_path, template)
+    # What Tab reaches is the unseen file input: a screen reader names it by the drop zone's words
+    expect(page.get_by_label("拖放或點擊選擇工作簿", exact=False)).to_have_attribute("type", "file")
     page.set_input_files("#upload-workbook input[type=file]", str(upload))
     page.wait_for_selector("#upload-status", timeout=30_000)
     assert "1 行未被接受" in page.inner_text("#upload-status")

@@ -48,7 +48,10 @@ def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
 
 
 def _field(label_key: str, control, md: int = 3):
-    return dbc.Col([dbc.Label(T(label_key)), control], md=md)
+    # The label names a text box for a screen reader (html_for; it was only beside it: found by the
+    # accessibility audit).  A dropdown is a button showing its value, which a label would hide.
+    for_input = {"html_for": control.id} if isinstance(control, dbc.Input | dbc.Textarea) else {}
+    return dbc.Col([dbc.Label(T(label_key), **for_input), control], md=md)
 
 
 def layout(**_query):

@@ -48,7 +48,7 @@ def layout(**_query):
         dbc.Row([
             dbc.Col([dbc.Label(T("pub.year")), dcc.Dropdown(id="pub-year", options=years,
                                                             value=years[0] if years else None, clearable=False)], md=2),
-            dbc.Col([dbc.Label(T("pub.note")), dbc.Input(id="pub-note")], md=6, className=hidden.strip() or None),
+            dbc.Col([dbc.Label(T("pub.note"), html_for="pub-note"), dbc.Input(id="pub-note")], md=6, className=hidden.strip() or None),
         ], className="g-2 mb-2"),
         html.Div(id="pub-running"),
         None if publisher else dbc.Alert(T("pub.read_only"), color="secondary", id="pub-read-only"),

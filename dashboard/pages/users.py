@@ -32,14 +32,14 @@ def layout(**_query):
         dbc.Card(dbc.CardBody([
             html.H2(T("users.add"), className="h6"),
             dbc.Row([
-                dbc.Col([dbc.Label(T("users.username")), dbc.Input(id="users-new-name", autocomplete="off")], md=2),
+                dbc.Col([dbc.Label(T("users.username"), html_for="users-new-name"), dbc.Input(id="users-new-name", autocomplete="off")], md=2),
                 dbc.Col([dbc.Label(T("users.role")), dcc.Dropdown(
                     id="users-new-role", value="school", clearable=False,
                     options=[{"label": t(f"role.{r}"), "value": r} for r in ROLES])], md=2),
                 dbc.Col([dbc.Label(T("users.school")), dcc.Dropdown(id="users-new-school", options=school_options(),
                                                                                placeholder=t("choose.school"))], md=3),
-                dbc.Col([dbc.Label(T("users.name")), dbc.Input(id="users-new-display")], md=2),
-                dbc.Col([dbc.Label(T("users.password")),
+                dbc.Col([dbc.Label(T("users.name"), html_for="users-new-display"), dbc.Input(id="users-new-display")], md=2),
+                dbc.Col([dbc.Label(T("users.password"), html_for="users-new-password"),
                          dbc.Input(id="users-new-password", type="password", autocomplete="new-password")], md=3),
             ], className="g-2"),
             dbc.Button(T("users.add"), id="users-add", color="primary", className="mt-2", n_clicks=0),
@@ -52,11 +52,13 @@ def layout(**_query):
                                     className="me-2"),
                          dbc.Button(T("users.enable"), id="users-enable", color="secondary", outline=True, n_clicks=0)],
                         md=3),
-                dbc.Col(dbc.InputGroup([
-                    dbc.Input(id="users-reset-password", type="password", autocomplete="new-password",
-                              placeholder=t("users.new_password")),
-                    dbc.Button(T("users.reset"), id="users-reset", color="dark", outline=True, n_clicks=0),
-                ]), md=5),
+                # named for a screen reader (a placeholder goes once typing starts)
+                dbc.Col([dbc.Label(T("users.new_password"), html_for="users-reset-password", className="visually-hidden"),
+                         dbc.InputGroup([
+                             dbc.Input(id="users-reset-password", type="password", autocomplete="new-password",
+                                       placeholder=t("users.new_password")),
+                             dbc.Button(T("users.reset"), id="users-reset", color="dark", outline=True, n_clicks=0),
+                         ])], md=5),
             ], className="g-2 mb-2"),
             html.Div(id="users-toggle-result"),
             html.Div(id="users-table"),
