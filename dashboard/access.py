@@ -384,6 +384,7 @@ def _login_page(error_key: str = "", next_url: str = "/", lang: str | None = Non
 <title>{escape(t("app.title", lang))}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/00-bootstrap-5.3.3.min.css">
+<style>a {{ color: #0a58ca; }}</style>
 <script>{_FOLLOW_STORED_LANGUAGE.replace("PAGE_LANGUAGE", lang).replace("KNOWN_LANGUAGES", json.dumps(LANGUAGES))}</script></head>
 <body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
 <nav class="small text-end mb-3" id="login-languages">{switch}</nav>

@@ -86,3 +86,24 @@ class Watch:
 
     def check(self) -> None:
         assert not self.problems, "\n".join(self.problems)
+
+
+# Every text under `selector` drawn at a contrast below WCAG AA against what it stands on (4.5:1; 3:1 for
+# large text, 24 px or 18.7 px bold): "text, ratio" for each.  The background is the first opaque one from
+# the element outwards (the badges and figures this is for sit on plain fills, not on pictures).
+LOW_CONTRAST = """(selector) => {
+    const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+    const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const back = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c; } return [255, 255, 255]; };
+    const low = [];
+    for (const el of document.querySelectorAll(selector)) {
+        if (!el.offsetParent || !el.innerText.trim()) continue;
+        const cs = getComputedStyle(el), size = parseFloat(cs.fontSize), bold = Number(cs.fontWeight) >= 700;
+        const a = lum(rgb(cs.color)), b = lum(back(el));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        if (ratio < (size >= 24 || (bold && size >= 18.66) ? 3 : 4.5)) low.push(el.innerText.trim() + ' ' + ratio.toFixed(2));
+    }
+    return low;
+}"""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import Watch, dashboard_server
+from tests.browser_support import LOW_CONTRAST, Watch, dashboard_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -106,6 +106,8 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     # Overview: headline figures and the ranking, then a filter by type.
     page.wait_for_selector("#ranking-grid .ag-row")
     assert page.locator("#stat-overview\\.schools").inner_text().strip() == str(DEMO_SCHOOLS)
+    # the figures, badges (the to-dos' counts on yellow) and links readable: AA contrast (found by an audit)
+    assert page.evaluate(LOW_CONTRAST, ".stat-card .display-6, .badge, a, .btn") == []
     before = _grid_rows(page)
     _shot(page, "overview")
     page.click("#filter-type")
@@ -206,6 +208,8 @@ def test_school_account_sees_its_own_page_and_is_refused_another(server, browser
         right = page.evaluate(f"document.querySelector('{table} tbody tr td:nth-child(2) .badge')"
                               ".getBoundingClientRect().right")
         assert right <= page.evaluate("window.innerWidth"), table
+    # the grade, the hazards' and guards' states readable (white on yellow was 1.6:1: found by an audit)
+    assert page.evaluate(LOW_CONTRAST, ".badge, a, .btn") == []
     # the navbar folds into its toggler on a phone, named in the page's language (it said "Toggle navigation")
     assert page.get_attribute(".navbar-toggler", "aria-label") == "選單"
     page.click(".navbar-toggler")

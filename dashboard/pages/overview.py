@@ -72,7 +72,8 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
         stat("overview.disqualified", str(head["disqualified"]), color="danger"),
         stat("overview.not_submitted", str(head.get("not_submitted", 0)), t("overview.not_submitted_note", lang),
              color="secondary"),
-        stat("overview.overdue_hazards", str(head["overdue_hazards"]), color="warning"),
+        # the emphasis shade: Bootstrap's yellow figure on white was 1.6:1, a number hard to read (an audit)
+        stat("overview.overdue_hazards", str(head["overdue_hazards"]), color="warning-emphasis"),
         stat("overview.drill_share", share, t("overview.drill_share_note", lang, month=head["drill_month"]),
              color="success"),
         grades,
