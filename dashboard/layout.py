@@ -293,13 +293,30 @@ def choose_language(*_clicks):
 # The page's own language attribute and the browser tab's title follow the switch (screen readers,
 # fonts, a leader's row of tabs).  Dash's pages set the title as a page opens (from `_pages_store`);
 # ours runs after it, in the chosen language.
-_TAB_TITLES = json.dumps({code: t("app.title", code) for code in LANGUAGES}, ensure_ascii=False)
+# Each page's tab says which page it is, before the app's name (every tab read 學校本質安全考評 alike: a
+# leader with the overview and two schools open, or a screen reader's list of windows, could not tell them
+# apart; found by the accessibility audit): 趨勢 · 學校本質安全考評.  A school's pages go by /school; a
+# path of no page (the 404) gets the app's name alone.
+_PAGE_NAMES = (("/", "nav.overview"), ("/school", "nav.school"), ("/trends", "nav.trends"),
+               ("/heatmaps", "nav.heatmaps"), *((path, key) for key, path, _roles in ROLE_PAGES))
+
+
+def tab_titles() -> dict[str, dict[str, str]]:
+    """The tab's title of each page's path, per language; "" is the app's name alone."""
+    return {code: {"": t("app.title", code),
+                   **{path: f"{t(key, code)} · {t('app.title', code)}" for path, key in _PAGE_NAMES}}
+            for code in LANGUAGES}
+
+
+_TAB_TITLES = json.dumps(tab_titles(), ensure_ascii=False)
 clientside_callback(
     """function(lang, _page) {
         var titles = TAB_TITLES;
         lang = titles[lang] ? lang : 'zh-Hant';
         document.documentElement.lang = lang;
-        setTimeout(function() { document.title = titles[lang]; }, 0);
+        var path = window.location.pathname.replace(/\\/+$/, '') || '/';
+        var named = titles[lang][path] || (path.indexOf('/school/') === 0 && titles[lang]['/school']) || titles[lang][''];
+        setTimeout(function() { document.title = named; }, 0);
         return lang;
     }""".replace("TAB_TITLES", _TAB_TITLES),
     Output("lang-sink", "title"), Input("lang-store", "data"), Input("_pages_store", "data"),

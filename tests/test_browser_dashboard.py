@@ -122,6 +122,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.locator("#ranking-grid .ag-pinned-left-cols-container .ag-row").first.locator(".link-cell").click()
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
+    page.wait_for_function("document.title === '學校 · 學校本質安全考評'")
     assert page.locator("#indicator-table .ag-center-cols-container .ag-row").count() >= 30
     _shot(page, "school")
     page.emulate_media(media="print")
@@ -167,8 +168,9 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     _shot(page, "overview-en")
     page.click("#nav-trends")
     page.wait_for_function("document.querySelector('#trends-title') && document.querySelector('#trends-title').innerText.includes('Trends')")
-    # The tab's title follows the language, also on a page opened after the switch.
-    page.wait_for_function("document.title === 'School Safety Evaluation'")
+    # The tab's title names the page and follows the language, also on a page opened after the switch
+    # (every tab read the app's name alike: found by the accessibility audit).
+    page.wait_for_function("document.title === 'Trends · School Safety Evaluation'")
     page.click("#lang-zh-Hans")
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('总览')")
     # A reload while a callback runs would abort it (our doing, not the app's): wait for the page's own render.
@@ -176,7 +178,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_selector("#trend-monthly .main-svg")
     page.reload()
     page.wait_for_function("document.querySelector('#nav-overview') && document.querySelector('#nav-overview').innerText.includes('总览')")
-    page.wait_for_function("document.title === '学校本质安全考评'")
+    page.wait_for_function("document.title === '趋势 · 学校本质安全考评'")
     _shot(page, "trends-zh-hans")
     page.click("#lang-zh-Hant")
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('總覽')")
