@@ -342,9 +342,14 @@ def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str], 
     z = [_clean(r) for r in grid.to_numpy(dtype="float64").tolist()]
     customdata = [[code] * len(periods) for code in codes]
     y = [row_label[c] for c in codes]
+    # A school's cell is one of two colours (held, or not), told apart by any reader; the shares of the row
+    # of every school chosen are shades of one scale (62% and 85% alike to a colour-blind reader, or on a
+    # phone with no hover), so that row writes its share in the cell (found by the accessibility audit).
+    text = [[""] * len(periods) for _ in codes]
     if overall is not None and labels.get("all"):
         shares = overall.reindex(periods)
         z.insert(0, _clean(shares.tolist()))
+        text.insert(0, ["" if pd.isna(v) else f"{round(float(v) * 100)}%" for v in shares])
         customdata.insert(0, [""] * len(periods))
         y.insert(0, labels["all"])
         hover.insert(0, [f"{labels['all']}<br>{p}: " + (labels["not_yet"] if pd.isna(v) else f"{round(float(v) * 100)}%")
@@ -353,6 +358,7 @@ def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str], 
     return {
         "data": [{"type": "heatmap", "x": periods, "y": y, "z": z,
                   "customdata": customdata, "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+                  "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
                   "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 1, "xgap": 1, "ygap": 1,
                   "colorbar": {"title": {"text": labels["scale"]}, "tickformat": ".0%", "len": min(1, 300 / height)}}],
         "layout": _base_layout(height=height, margin={"l": 220, "r": 20, "t": 30, "b": 60},

@@ -197,3 +197,18 @@ def test_the_drill_calendar_says_what_its_colours_mean_and_trends_title_their_ax
     lines = figures.trend_lists({"x": ["2026-03-31"], "school": [80.0], "county": [70.0], "type": [75.0]},
                                 {"axis": "總分（分）"})
     assert lines["layout"]["yaxis"]["title"]["text"] == "總分（分）"
+
+
+def test_the_heatmaps_row_of_every_school_writes_its_share_in_each_cell():
+    """Found by the accessibility audit: the row of all the chosen schools is shades of one scale (62% and
+    85% look alike to a colour-blind reader, and a phone has no hover); it writes its share, schools' cells
+    (held or not: two colours) stay plain."""
+    cells = _cells(4)
+    schools, _ = figures.heatmap_page(cells, "township", None, "group", 1)
+    # the mean share by period, worked out from _cells: held = (i + j) % 2 over schools i = 0..3, May not due
+    overall = pd.Series({"2026-03": 0.5, "2026-04": 0.5, "2026-05": None})
+    fig = figures.heatmap(cells, schools, {**LABELS, "all": "every school"}, overall=overall)
+    trace = fig["data"][0]
+    assert trace["y"][0] == "every school" and trace["texttemplate"] == "%{text}"
+    assert trace["text"][0] == ["50%", "50%", ""]
+    assert all(cell == "" for row in trace["text"][1:] for cell in row) and len(trace["text"]) == 5
