@@ -9,6 +9,7 @@ colour-blind-safe palettes (Okabe-Ito for lines, cividis for heatmaps).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -371,3 +372,42 @@ def _num(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{float(value):g}"
+
+
+# --- text beside a chart -------------------------------------------------------------------
+
+
+def _said(value) -> str:
+    number = float(value)
+    return f"{number:.0f}" if number.is_integer() else f"{round_half_up([number])[0]:.1f}"
+
+
+def text_alternative(figure: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """What a chart shows, in words, for whoever cannot see it (a screen reader reads nothing in Plotly's
+    drawing; found by the accessibility audit): each series by name with its points (category value, or
+    the figure written on the bar), a box or histogram's count, lowest, median and highest, a heatmap's
+    cells as their hover says them; a chart with no data its message."""
+    colon, sep = (": ", "; ") if lang == "en" else ("：", "；")
+    parts = []
+    for trace in figure.get("data") or []:
+        kind, name = trace.get("type"), str(trace.get("name") or "")
+        if kind in ("box", "histogram"):
+            values = sorted(float(v) for v in (trace.get("y") if kind == "box" else trace.get("x")) or [] if v is not None)
+            if values:
+                spread = t("chart.spread", lang, n=len(values), low=_said(values[0]),
+                           median=_said(float(np.median(values))), high=_said(values[-1]))
+                parts.append(f"{name}{colon}{spread}" if name else spread)
+        elif kind == "heatmap":
+            rows = trace.get("hovertext") or []
+            parts += [re.sub(r"<br>", " ", str(cell)) for row in rows for cell in row if cell]
+        else:
+            across, up = ("y", "x") if trace.get("orientation") == "h" else ("x", "y")
+            written = trace.get("text") if isinstance(trace.get("text"), list) else None
+            points = [f"{c} {written[i] if written and written[i] else _said(v)}"
+                      for i, (c, v) in enumerate(zip(trace.get(across) or [], trace.get(up) or [], strict=False))
+                      if v is not None]
+            if points:
+                parts.append(f"{name}{colon}{', '.join(points)}" if name else ", ".join(points))
+    if not parts:
+        return " ".join(str(a.get("text", "")) for a in (figure.get("layout") or {}).get("annotations") or [])
+    return t("chart.data", lang) + sep.join(parts)

@@ -29,7 +29,7 @@ from dash import (
     page_container,
 )
 
-from dashboard import queries
+from dashboard import figures, queries
 from dashboard.access import ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, t, to_language
 from sync import contract
@@ -200,6 +200,11 @@ def status_badge(status: dict, lang: str) -> dbc.Badge:
                          color="success", className="ms-2 align-middle", id="year-status")
     return dbc.Badge(t("status.draft", lang, date=status.get("as_of") or "–"), color="warning", text_color="dark",
                      className="ms-2 align-middle", id="year-status")
+
+
+def chart_text(figure: dict, lang: str) -> html.P:
+    """A chart's data in words beside it, for a screen reader alone (figures.text_alternative)."""
+    return html.P(figures.text_alternative(figure, lang), className="visually-hidden chart-text")
 
 
 def card(title_key: str, body, className: str = "", **kwargs) -> dbc.Card:

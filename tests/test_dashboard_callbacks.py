@@ -118,6 +118,9 @@ def test_school_page_shows_the_school_and_refuses_another(app):
         if len(item["props"]["children"]) == 4]
     assert "還需 1 名" in page_text(own)  # guards: 4 required, 3 on duty
     assert "逾期未整改" in page_text(own)  # the hazard ledger
+    # each of the three charts (areas, the year so far, the drill calendar) says its data in words beside it,
+    # for a screen reader (found by the accessibility audit)
+    assert page_text(own).count("圖表數據：") == 3
     assert "日期無法識別" in page_text(own)  # a refused row
     refused = find_element(own, "refused-table")
     assert refused.rowData[0]["level"] == "該行" and refused.columnDefs[0]["field"] == "level"  # row, file or note
@@ -205,6 +208,9 @@ def test_trends_render_every_figure(tmp_path, monkeypatch):
     # last year is published, this year a draft: its bars say so beside the final year's
     years = [trace["name"] for trace in find_element(out, "trend-annual").figure["data"]]
     assert f"{c.year} (draft)" in years and str(c.year - 1) in years
+    # each chart's data in words beside it, for a screen reader: the county's line, point by point
+    assert page_text(out).count("Chart data: ") == 5
+    assert "Chart data: County: " in page_text(out)
 
 
 def test_language_switch_translates_static_labels(app):

@@ -212,3 +212,23 @@ def test_the_heatmaps_row_of_every_school_writes_its_share_in_each_cell():
     assert trace["y"][0] == "every school" and trace["texttemplate"] == "%{text}"
     assert trace["text"][0] == ["50%", "50%", ""]
     assert all(cell == "" for row in trace["text"][1:] for cell in row) and len(trace["text"]) == 5
+
+
+def test_a_chart_says_its_data_in_words_in_the_readers_language():
+    """Found by the accessibility audit: a screen reader reads nothing of a Plotly chart; the words beside it
+    carry each series' points, a spread's count, lowest, median and highest, a calendar's cells."""
+    areas = {"A": {"points": 12.5, "max": 15}, "B": {"points": 10, "max": 10}}
+    said = figures.text_alternative(figures.area_bars(areas, {"A": "責任體系", "B": "安全管理機構"}, "得分", "滿分"),
+                                    "zh-Hant")
+    assert said.startswith("圖表數據：")
+    assert "得分：A 責任體系 12.5 / 15, B 安全管理機構 10 / 10" in said and "滿分：A 責任體系 15, B 安全管理機構 10" in said
+    # totals 40, 60, 70, 90: the median between the middle two, 65
+    spread = figures.spread_plot(pd.DataFrame({"total": [90.0, 40.0, 70.0, 60.0], "group": ["甲"] * 4,
+                                               "name": ["a", "b", "c", "d"]}), "全縣", "none", False, "en")
+    assert figures.text_alternative(spread, "en") == ("Chart data: 全縣: 4 schools, lowest 40, median 65, highest 90; "
+                                                      "甲: 4 schools, lowest 40, median 65, highest 90")
+    calendar = figures.drill_calendar_periods([{"period": "2026-03", "covered": True, "counted": True, "held": 1,
+                                                "required": 1}], {"row": "演練", "held": "已完成", "missed": "未完成",
+                                                                  "not_yet": "未到期"})
+    assert figures.text_alternative(calendar, "zh-Hans") == "图表数据：2026-03 已完成: 1/1"
+    assert figures.text_alternative(figures.empty("沒有數據"), "zh-Hant") == "沒有數據"

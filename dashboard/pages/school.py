@@ -25,6 +25,7 @@ from dashboard.exports import year_is_over
 from dashboard.i18n import t, to_language, to_language_keeping_cell
 from dashboard.layout import (
     GRID_KEYBOARD,
+    chart_text,
     column_shown,
     grade_label,
     grid_locale,
@@ -560,6 +561,9 @@ def render_school(viewer, code: str, year: int, lang: str):
             # nothing is left to do for a year that is over, as its note says: the table offers no hint
             # either (it asked for "the next drill" in 2025, found by an audit)
             rows = [{**row, "hint": ""} for row in rows]
+    areas_figure = figures.area_bars(result["areas"], area_labels, t("school.points", lang), t("school.max", lang))
+    trend_figure = figures.trend_lists(trend, trend_names)
+    calendar_figure = figures.drill_calendar_periods(calendar, calendar_labels)
     return html.Div([
         header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year), steps),
         # nor its to-dos ("this month's drill not held": it may be in the refused file; regression audit)
@@ -567,18 +571,17 @@ def render_school(viewer, code: str, year: int, lang: str):
                                                                      "todo-card", "border-warning"),
         gains,
         dbc.Row([
-            dbc.Col(_section(t("school.areas", lang), dcc.Graph(
-                figure=figures.area_bars(result["areas"], area_labels, t("school.points", lang), t("school.max", lang)),
-                id="area-bars", **graph)), lg=6),
-            dbc.Col(_section(t("school.trend", lang), dcc.Graph(figure=figures.trend_lists(trend, trend_names),
-                                                               id="school-trend", **graph)), lg=6),
+            dbc.Col(_section(t("school.areas", lang), [dcc.Graph(figure=areas_figure, id="area-bars", **graph),
+                                                       chart_text(areas_figure, lang)]), lg=6),
+            dbc.Col(_section(t("school.trend", lang), [dcc.Graph(figure=trend_figure, id="school-trend", **graph),
+                                                       chart_text(trend_figure, lang)]), lg=6),
         ]),
         _section(t("school.indicators", lang), [
             _node("dash_html_components", "Div", indicator_table(rows, lang), className="d-none d-md-block d-print-block"),
             _node("dash_html_components", "Div", indicator_cards(rows, lang), className="d-md-none d-print-none"),
         ]),
-        _section(t("school.drill_calendar", lang), dcc.Graph(figure=figures.drill_calendar_periods(calendar, calendar_labels),
-                                                           id="drill-calendar", **graph)),
+        _section(t("school.drill_calendar", lang), [dcc.Graph(figure=calendar_figure, id="drill-calendar", **graph),
+                                                    chart_text(calendar_figure, lang)]),
         dbc.Row([
             # Side by side only on a wide screen: at 1366 px the guards' 狀態 column was cut off.
             dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), xxl=5),

@@ -9,7 +9,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import figures, queries
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, guarded, lang_of, page_year, type_label, viewer_or_refuse
+from dashboard.layout import T, chart_text, guarded, lang_of, page_year, type_label, viewer_or_refuse
 
 
 def layout(**_query):
@@ -51,9 +51,10 @@ def movers_table(frame: pd.DataFrame, lang: str, element_id: str, can_open=lambd
     return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, className="mb-0", id=element_id)
 
 
-def _graph_card(title: str, figure: dict, element_id: str, width: int = 12):
+def _graph_card(title: str, figure: dict, element_id: str, width: int, lang: str):
     return dbc.Col(dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")),
-                             dbc.CardBody(dcc.Graph(figure=figure, id=element_id, config=figures.GRAPH_CONFIG))],
+                             dbc.CardBody([dcc.Graph(figure=figure, id=element_id, config=figures.GRAPH_CONFIG),
+                                           chart_text(figure, lang)])],
                             className="mb-3 shadow-sm"), lg=width)
 
 
@@ -91,19 +92,19 @@ def render_trends(lang, year, group_by):
         spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
         return html.Div([
             dbc.Row([
-                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang), lang), "trend-monthly", 7),
+                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang), lang), "trend-monthly", 7, lang),
                 _graph_card(t("trends.year_on_year", lang), figures.year_on_year(yoy, t("trends.month", lang), empty, lang),
-                            "trend-yoy", 5),
+                            "trend-yoy", 5, lang),
             ]),
             dbc.Row([
-                _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty, drafts, lang), "trend-annual", 12),
+                _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty, drafts, lang), "trend-annual", 12, lang),
             ]),
             dbc.Row([
                 _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau, lang),
-                            "trend-spread", 7),
+                            "trend-spread", 7, lang),
                 _graph_card(t("trends.histogram", lang), figures.histogram(spread, t("ranking.total", lang),
                                                                          t("overview.schools", lang), spread_empty),
-                            "trend-histogram", 5),
+                            "trend-histogram", 5, lang),
             ]),
             dbc.Row([
                 dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.risers", lang), className="h6 mb-0")),
