@@ -30,7 +30,7 @@ from dash import (
 )
 
 from dashboard import figures, queries
-from dashboard.access import ROLE_PAGES, Viewer, current_viewer
+from dashboard.access import _LANGUAGE_NAMES, ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, t, to_language
 from sync import contract
 from sync.cli_scores import FIRST_YEAR
@@ -38,6 +38,7 @@ from sync.cli_scores import FIRST_YEAR
 _log = logging.getLogger(__name__)
 
 LANGUAGE_BUTTONS = (("zh-Hant", "繁"), ("zh-Hans", "简"), ("en", "EN"))
+LANGUAGE_NAMES = dict(_LANGUAGE_NAMES)  # each in itself, as the log-in page names them
 _ids = itertools.count()
 
 
@@ -237,8 +238,10 @@ def shell():
         className="year-picker", style={"minWidth": "6.5rem"},
     )
     lang_buttons = dbc.ButtonGroup(
-        [dbc.Button(label, id=f"lang-{code}", size="sm", color="light", outline=True, n_clicks=0,
-                    title=code) for code, label in LANGUAGE_BUTTONS],
+        # each language named in itself (as the log-in page names them), and 繁 / 简 read as Chinese by a
+        # screen reader on an English page (it said the code, zh-Hant)
+        [dbc.Button(html.Span(label, lang=code), id=f"lang-{code}", size="sm", color="light", outline=True,
+                    n_clicks=0, title=LANGUAGE_NAMES[code]) for code, label in LANGUAGE_BUTTONS],
         className="ms-xl-2 my-2 my-xl-0", id="lang-switch",
     )
     user = html.Span([
@@ -270,7 +273,9 @@ def shell():
         dcc.Location(id="nav-location", refresh="callback-nav"),
         html.Div(id="lang-sink", hidden=True),
         navbar,
-        dbc.Container(page_container, fluid=True, className="pb-4 page-body"),
+        # the page's own content is the document's main landmark (a screen reader's "skip to main"; it had
+        # none: found by the accessibility audit)
+        dbc.Container(page_container, fluid=True, className="pb-4 page-body", tag="main"),
         html.Footer(T("footer.note"), className="text-muted small text-center pb-3"),
     ])
 

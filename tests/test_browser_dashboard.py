@@ -106,6 +106,9 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     # Overview: headline figures and the ranking, then a filter by type.
     page.wait_for_selector("#ranking-grid .ag-row")
     assert page.locator("#stat-overview\\.schools").inner_text().strip() == str(DEMO_SCHOOLS)
+    # one main landmark, the page's own content; the language buttons named in their own language
+    assert page.locator("main #overview-content").count() == 1 and page.locator("main").count() == 1
+    assert page.get_attribute("#lang-en", "title") == "English" and page.get_attribute("#lang-zh-Hans span", "lang") == "zh-Hans"
     # the figures, badges (the to-dos' counts on yellow) and links readable: AA contrast (found by an audit)
     assert page.evaluate(LOW_CONTRAST, ".stat-card .display-6, .badge, a, .btn") == []
     before = _grid_rows(page)
