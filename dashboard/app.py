@@ -24,6 +24,8 @@ from sync.store import get_engine
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
+# Dash's scripts in a plain element, not Dash's default <footer>: a second footer was a second "content
+# information" landmark beside the page's own (layout.shell), two for a screen reader to tell apart.
 INDEX = """<!DOCTYPE html>
 <html lang="zh-Hant">
 <head>
@@ -34,11 +36,11 @@ INDEX = """<!DOCTYPE html>
 </head>
 <body>
 {%app_entry%}
-<footer>
+<div hidden>
 {%config%}
 {%scripts%}
 {%renderer%}
-</footer>
+</div>
 </body>
 </html>"""
 

@@ -108,6 +108,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     assert page.locator("#stat-overview\\.schools").inner_text().strip() == str(DEMO_SCHOOLS)
     # one main landmark, the page's own content; the language buttons named in their own language
     assert page.locator("main #overview-content").count() == 1 and page.locator("main").count() == 1
+    assert page.locator("footer").count() == 1  # and one footer, the page's (Dash's scripts were another)
     assert page.get_attribute("#lang-en", "title") == "English" and page.get_attribute("#lang-zh-Hans span", "lang") == "zh-Hans"
     # the figures, badges (the to-dos' counts on yellow) and links readable: AA contrast (found by an audit)
     assert page.evaluate(LOW_CONTRAST, ".stat-card .display-6, .badge, a, .btn") == []
@@ -251,7 +252,16 @@ def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, br
         return last.right <= grid.right + 1;
     }""")
     assert fits
-    # By keyboard alone: Tab passes the ranking (it went round the header row for ever, a trap: found by the
+    # By keyboard alone: the first Tab offers to skip the navbar, and does
+    page.reload()
+    page.wait_for_selector("#ranking-grid .ag-header-cell[col-id='change']")
+    page.wait_for_load_state("networkidle")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "skip-link" and page.locator("#skip-link").is_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+    # Tab passes the ranking (it went round the header row for ever, a trap: found by the
     # accessibility audit), the arrows reach a row, Enter opens its school.
     page.focus("#filter-grade")
     page.keyboard.press("Tab")
