@@ -271,6 +271,8 @@ def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, br
     page.focus("#ranking-grid .ag-header-cell[col-id='name']")
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.getAttribute('col-id')") == "name"
+    # and shows where: a 2 px ring (AG Grid's own mark was a faint 1 px line)
+    assert page.evaluate("(s => s.outlineStyle + ' ' + s.outlineWidth)(getComputedStyle(document.activeElement))") == "solid 2px"
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
