@@ -126,6 +126,7 @@ def test_school_page_shows_the_school_and_refuses_another(app):
     assert refused.rowData[0]["level"] == "該行" and refused.columnDefs[0]["field"] == "level"  # row, file or note
     assert find_element(other, "school-total") is None
     assert "只能查看本校" in page_text(other)
+    assert find_element(other, "school-content-title") is not None  # a heading above the refusal
     assert c.names[c.codes[1]] not in page_text(other)
 
 

@@ -606,7 +606,11 @@ def render_school_page(lang, year, code):
             raise queries.NotFound("overview.no_results")
         return _rendered(queries.scope_viewer(viewer), str(code), page_year(year), lang, county_today(), queries.data_version())
 
-    return guarded(render, lang)
+    page = guarded(render, lang)
+    # A refusal, or the bureau's "choose a school", is a page with a heading too (a screen reader's first
+    # stop; it had none: found by the accessibility audit).
+    return html.Div([html.H1(t("nav.school", lang), className="h3 mb-3", id="school-content-title"), page]) \
+        if isinstance(page, dbc.Alert) else page
 
 
 @callback(Output("school-picker-row", "children"), Input("lang-store", "data"), Input("year", "value"),
