@@ -258,7 +258,7 @@ def shell():
                                                        "aria-expanded": "false"}),
             dbc.Collapse([
                 dbc.Nav(_nav_links(viewer), navbar=True, className="me-auto"),
-                html.Div([T("nav.year", className="text-light small me-2"), year_picker],
+                html.Div([T("nav.year", tag=html.Label, htmlFor="year", className="text-light small me-2 mb-0"), year_picker],
                          className="d-flex align-items-center my-2 my-xl-0"),
                 lang_buttons,
                 user,

@@ -109,6 +109,8 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     # one main landmark, the page's own content; the language buttons named in their own language
     assert page.locator("main #overview-content").count() == 1 and page.locator("main").count() == 1
     assert page.locator("footer").count() == 1  # and one footer, the page's (Dash's scripts were another)
+    # a dropdown reads its label and its value ("2026" alone before)
+    assert page.get_by_role("button", name=f"年度 {server['year']}", exact=True).count() == 1
     assert page.get_attribute("#lang-en", "title") == "English" and page.get_attribute("#lang-zh-Hans span", "lang") == "zh-Hans"
     # the figures, badges (the to-dos' counts on yellow) and links readable: AA contrast (found by an audit)
     assert page.evaluate(LOW_CONTRAST, ".stat-card .display-6, .badge, a, .btn") == []

@@ -28,19 +28,25 @@ def _walk(component):
 
 
 def unnamed_text_boxes(layout) -> list[str]:
-    """The ids of the text boxes (inputs, text areas) that no label names (html_for) and no aria-label does."""
+    """The ids of the text boxes (inputs, text areas) that no label names (html_for) and no aria-label does,
+    and of the dropdowns with no label and no placeholder."""
     parts = list(_walk(layout))
     labelled = {getattr(p, "html_for", None) or getattr(p, "htmlFor", None)
                 for p in parts if isinstance(p, dbc.Label | html.Label)}
     boxes = [p for p in parts if isinstance(p, dbc.Input | dbc.Textarea | dcc.Input | html.Textarea)
              and getattr(p, "type", None) != "hidden"]
-    return [p.id for p in boxes
-            if p.id not in labelled and not getattr(p, "aria-label", None) and not getattr(p, "aria_label", None)]
+    unnamed = [p.id for p in boxes
+               if p.id not in labelled and not getattr(p, "aria-label", None) and not getattr(p, "aria_label", None)]
+    # a dropdown shows its value, or its placeholder when empty, which names it; a labelled one reads its
+    # label too (assets/32-dropdown-names.js), so one with neither is nameless until a choice is made
+    return unnamed + [p.id for p in parts if isinstance(p, dcc.Dropdown) and p.id not in labelled
+                      and not getattr(p, "placeholder", None)]
 
 
 @pytest.mark.parametrize(("page", "role", "boxes"), [
     ("inspections", "admin", {"insp-date", "insp-deduction", "insp-finding", "insp-assessed"}),
     ("publish", "admin", {"pub-note"}),
+    ("exports", "admin", set()),
     ("users", "admin", {"users-new-name", "users-new-display", "users-new-password", "users-reset-password"}),
 ])
 def test_every_text_box_of_the_bureau_forms_is_named_by_its_label(app, page, role, boxes):

@@ -66,7 +66,7 @@ def layout(**_query):
         options, value = school_options(), None
     else:  # a school's own code only; the download route checks it again
         options, value = [{"label": viewer.school_code, "value": viewer.school_code}], viewer.school_code
-    school_picker = [dbc.Label(T("exp.choose_school")),
+    school_picker = [dbc.Label(T("exp.choose_school"), html_for="exp-school"),
                      dcc.Dropdown(id="exp-school", options=options, value=value, disabled=not viewer.is_bureau,
                                   placeholder=t("choose.school"), className="mb-2")]
     return html.Div([

@@ -26,14 +26,14 @@ def layout(**_query):
     # A kindergarten's officer opens the measure that applies to it (drills by quarter), not an empty map.
     first = "drills_kindergarten" if queries.own_school_type(current_viewer()) == "幼兒園" else "drills"
     controls = dbc.Row([
-        dbc.Col([T("heatmap.measure", tag=html.Label, className="small text-muted"),
+        dbc.Col([T("heatmap.measure", tag=html.Label, htmlFor="hm-measure", className="small text-muted"),
                  dcc.Dropdown(id="hm-measure", value=first, clearable=False, searchable=False,
                               options=[{"label": m, "value": m} for m in MEASURE_ORDER])], xs=12, md=4, className="mb-2"),
         dbc.Col([T("heatmap.group_by", tag=html.Label, className="small text-muted"),
                  dbc.RadioItems(id="hm-group-by", value="township", inline=True,
                                 options=[{"label": T("trends.by_township"), "value": "township"},
                                          {"label": T("trends.by_type"), "value": "type"}])], xs=12, md=3, className="mb-2"),
-        dbc.Col([T("heatmap.filter", tag=html.Label, className="small text-muted"),
+        dbc.Col([T("heatmap.filter", tag=html.Label, htmlFor="hm-groups", className="small text-muted"),
                  dcc.Dropdown(id="hm-groups", multi=True, options=[])], xs=12, md=3, className="mb-2"),
         dbc.Col([T("heatmap.order", tag=html.Label, className="small text-muted"),
                  dbc.RadioItems(id="hm-order", value="group", inline=False,

@@ -48,10 +48,9 @@ def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
 
 
 def _field(label_key: str, control, md: int = 3):
-    # The label names a text box for a screen reader (html_for; it was only beside it: found by the
-    # accessibility audit).  A dropdown is a button showing its value, which a label would hide.
-    for_input = {"html_for": control.id} if isinstance(control, dbc.Input | dbc.Textarea) else {}
-    return dbc.Col([dbc.Label(T(label_key), **for_input), control], md=md)
+    # The label names its box or dropdown for a screen reader (html_for; it was only beside it: found by the
+    # accessibility audit; a dropdown reads label and value, assets/32-dropdown-names.js).
+    return dbc.Col([dbc.Label(T(label_key), html_for=control.id), control], md=md)
 
 
 def layout(**_query):

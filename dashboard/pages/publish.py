@@ -46,7 +46,7 @@ def layout(**_query):
     return html.Div([
         html.H1(T("pub.title"), className="h3 mb-3"),
         dbc.Row([
-            dbc.Col([dbc.Label(T("pub.year")), dcc.Dropdown(id="pub-year", options=years,
+            dbc.Col([dbc.Label(T("pub.year"), html_for="pub-year"), dcc.Dropdown(id="pub-year", options=years,
                                                             value=years[0] if years else None, clearable=False)], md=2),
             dbc.Col([dbc.Label(T("pub.note"), html_for="pub-note"), dbc.Input(id="pub-note")], md=6, className=hidden.strip() or None),
         ], className="g-2 mb-2"),

@@ -33,10 +33,10 @@ def layout(**_query):
             html.H2(T("users.add"), className="h6"),
             dbc.Row([
                 dbc.Col([dbc.Label(T("users.username"), html_for="users-new-name"), dbc.Input(id="users-new-name", autocomplete="off")], md=2),
-                dbc.Col([dbc.Label(T("users.role")), dcc.Dropdown(
+                dbc.Col([dbc.Label(T("users.role"), html_for="users-new-role"), dcc.Dropdown(
                     id="users-new-role", value="school", clearable=False,
                     options=[{"label": t(f"role.{r}"), "value": r} for r in ROLES])], md=2),
-                dbc.Col([dbc.Label(T("users.school")), dcc.Dropdown(id="users-new-school", options=school_options(),
+                dbc.Col([dbc.Label(T("users.school"), html_for="users-new-school"), dcc.Dropdown(id="users-new-school", options=school_options(),
                                                                                placeholder=t("choose.school"))], md=3),
                 dbc.Col([dbc.Label(T("users.name"), html_for="users-new-display"), dbc.Input(id="users-new-display")], md=2),
                 dbc.Col([dbc.Label(T("users.password"), html_for="users-new-password"),
