@@ -650,3 +650,49 @@ def test_the_headline_counts_every_school_under_a_rubrics_own_grade_names(own_co
     head = queries.headline(admin, c.year, today=c.today)
     assert head["grades"].get("待改進") == 1
     assert sum(head["grades"].values()) == head["schools"]
+
+
+def test_a_new_data_version_lets_go_of_the_loads_cached_under_the_older_one(own_county, monkeypatch):
+    """Every load is cached on the data version; once a sync makes a new one, nothing asks for the older
+    entries again, and a gunicorn worker kept every sync's loads until 256 newer ones pushed them out (a
+    scale audit: 180 MB more per sync at 300 schools).  After a change the caches hold one version's loads,
+    the pages' rendered pages too, and they read the new data."""
+    from dashboard import (
+        app,  # noqa: F401 - the pages register with the app
+        warm,
+    )
+    from dashboard.pages import overview, school
+
+    c, engine = own_county
+    monkeypatch.setattr("dashboard.queries.county_today", lambda: c.today)
+    monkeypatch.setattr("dashboard.warm.county_today", lambda: c.today)
+    admin = c.users["admin"]
+
+    def cached() -> dict[str, int]:
+        sizes = {fn.__name__: fn.cache_info().currsize for fn in (
+            queries._annual, queries._score_rows, queries._results, queries._ranking, queries._trend_lists,
+            queries._headline, queries._year_status, overview._rendered)}
+        sizes["school._rendered"] = school._rendered.cache_info().currsize
+        return sizes
+
+    def load_everything() -> None:
+        warm.warm_once()
+        queries.school_result(admin, c.codes[0], c.year)
+        school._rendered(queries.scope_viewer(admin), c.codes[0], c.year, "zh-Hant", c.today, queries.data_version())
+
+    load_everything()
+    once = cached()
+    assert all(once.values()), once  # every cache above was filled
+    for _sync in range(3):  # three scheduled syncs: three new versions
+        with engine.begin() as conn:
+            conn.execute(store.sync_runs.insert().values(started_at=datetime.now(), finished_at=datetime.now(),
+                                                         trigger="scheduler", status="ok"))
+        load_everything()
+    assert cached() == once
+    # and what the caches hold is the new data: a total changed by the next computation is read
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(store.scores.c.school_code == c.codes[4], store.scores.c.year == c.year,
+                                                store.scores.c.kind == "annual")
+                     .values(total=12.5, computed_at=datetime.now() + timedelta(seconds=5)))
+    assert queries.ranking(admin, c.year).loc[c.codes[4], "total"] == 12.5
+    assert cached()["_annual"] <= once["_annual"]

@@ -134,6 +134,9 @@ def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, ord
     return figures.heatmap(cells, schools, labels, overall), pages, summary
 
 
+queries.forget_on_new_data(_rendered.cache_clear)  # keyed on the data version: gone once it changes
+
+
 @callback(Output("nav-location", "pathname", allow_duplicate=True), Input("hm-figure", "clickData"),
           prevent_initial_call=True)
 def open_school_from_heatmap(click):

@@ -334,6 +334,9 @@ def _rendered(viewer, year: int, lang: str, today: date, version: tuple):
     return _render(viewer, year, lang)
 
 
+queries.forget_on_new_data(_rendered.cache_clear)  # keyed on the data version: gone once it changes
+
+
 def _render(viewer, year: int, lang: str):
     status = queries.year_status(viewer, int(year))
     if not status["schools"]:

@@ -524,6 +524,9 @@ def _rendered(viewer, code: str, year: int, lang: str, today: date, version: tup
     return render_school(viewer, code, year, lang)
 
 
+queries.forget_on_new_data(_rendered.cache_clear)  # keyed on the data version: gone once it changes
+
+
 def render_school(viewer, code: str, year: int, lang: str):
     result = queries.school_result(viewer, code, year)
     status = queries.year_status(viewer, year)
