@@ -183,17 +183,24 @@ def _json(value):
     return value
 
 
+_JSON_COLUMNS = ("areas", "indicators", "campuses")
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
-def _score_rows(engine: Engine, year: int, kind: str, publication_id: int | None, version: tuple) -> pd.DataFrame:
-    """Stored score rows of one year and kind (the draft when publication_id is None)."""
+def _score_rows(engine: Engine, year: int, kind: str, publication_id: int | None, version: tuple,
+                lean: bool = False) -> pd.DataFrame:
+    """Stored score rows of one year and kind (the draft when publication_id is None).  lean: without the
+    JSON columns (areas, indicators, campuses), for a reader of totals only: a year's month-end rows carry
+    every indicator of every school, 180 MB of JSON at 3,000 schools, 500 MB once parsed (a scale audit)."""
     pub = scores.c.publication_id.is_(None) if publication_id is None else scores.c.publication_id == publication_id
-    query = select(scores).where(scores.c.year == year, scores.c.kind == kind, pub)
+    columns = [c.name for c in scores.columns if not (lean and c.name in _JSON_COLUMNS)]
+    query = select(*(scores.c[name] for name in columns)).where(scores.c.year == year, scores.c.kind == kind, pub)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    columns = [c.name for c in scores.columns]
     frame = pd.DataFrame(rows, columns=columns)
-    for col in ("areas", "indicators", "campuses"):
-        frame[col] = [_json(v) for v in frame[col]]
+    for col in _JSON_COLUMNS:
+        if col in frame:
+            frame[col] = [_json(v) for v in frame[col]]
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     frame["total"] = pd.to_numeric(frame["total"], errors="coerce").astype("float64")
     frame["qualified"] = frame["qualified"].astype("object").map(lambda v: bool(v) if v is not None else True)
@@ -697,9 +704,9 @@ def _trend_means(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     copies its publication keeps (rules.md: a published evaluation does not change when data arrives
     later); a draft year's are the draft rows."""
     pub = _publication(engine, year, version)
-    frame = _score_rows(engine, year, "trend", pub["publication_id"] if pub else None, version)
+    frame = _score_rows(engine, year, "trend", pub["publication_id"] if pub else None, version, lean=True)
     if frame.empty and pub:  # published before trends were kept with it: the drafts are all there is
-        frame = _score_rows(engine, year, "trend", None, version)
+        frame = _score_rows(engine, year, "trend", None, version, lean=True)
     return frame[["school_code", "name", "type", "township", "as_of", "total", "qualified"]]
 
 

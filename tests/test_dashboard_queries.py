@@ -696,3 +696,39 @@ def test_a_new_data_version_lets_go_of_the_loads_cached_under_the_older_one(own_
                      .values(total=12.5, computed_at=datetime.now() + timedelta(seconds=5)))
     assert queries.ranking(admin, c.year).loc[c.codes[4], "total"] == 12.5
     assert cached()["_annual"] <= once["_annual"]
+
+
+def test_the_trend_lines_read_the_month_end_totals_without_their_indicators(trend_county):
+    """The trends page and every school page's trend line need each month end's totals only; the month-end
+    rows also carry every indicator of every school, which were read, parsed and kept in each worker (500 MB a
+    year at 3,000 schools; a scale audit).  The lines stay as they were; no JSON column is read for them."""
+    from sqlalchemy import event
+
+    c, engine = trend_county
+    admin = c.users["admin"]
+    read = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _many):
+        read.append((statement, str(parameters)))
+
+    queries.clear_caches()
+    engine_used = queries._engine()
+    event.listen(engine_used, "before_cursor_execute", note)
+    try:
+        monthly = queries.trend_by_month(admin, c.year, "type")
+        lines = queries.school_trend_lists(admin, c.codes[0], c.year)
+    finally:
+        event.remove(engine_used, "before_cursor_execute", note)
+    trend_reads = [s for s, p in read if "FROM scores" in s and "'trend'" in p]
+    assert trend_reads, read  # the month-end rows were read ...
+    assert not [s for s in trend_reads if "indicators" in s or "areas" in s or "campuses" in s], trend_reads
+    # ... and they make the lines: the county's mean at each month end is the mean of the ranked schools' totals
+    county = monthly[monthly["group"].isna()]
+    assert len(county) == len(lines["x"]) > 0
+    with engine.connect() as conn:
+        rows = conn.execute(store.scores.select().where(
+            store.scores.c.year == c.year, store.scores.c.kind == "trend", store.scores.c.publication_id.is_(None),
+            store.scores.c.qualified.is_(True))).mappings().all()
+    first_day = min(r["as_of"] for r in rows)
+    totals = [r["total"] for r in rows if r["as_of"] == first_day]
+    assert county["mean"].iloc[0] == round(sum(totals) / len(totals), 1)
