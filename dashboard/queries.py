@@ -662,7 +662,8 @@ def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _draft_totals(engine: Engine, year: int, version: tuple) -> dict[str, float]:
-    frame = _score_rows(engine, year, "annual", None, version)
+    # the totals only: the drafts' indicators (24 KB a school) are for no page of a published year
+    frame = _score_rows(engine, year, "annual", None, version, lean=True)
     if frame.empty:
         return {}
     frame = frame.sort_values("as_of").drop_duplicates("school_code", keep="last")
