@@ -159,8 +159,22 @@ def run(quick: bool = False) -> list[dict]:
     heatmap()
     rows.append(_row(f"heatmap page cold, {schools} schools", time.perf_counter() - started, base))
     rows.append(_row(f"heatmap page repeat, {schools} schools", _median_time(heatmap, repeat), base))
+    rows += _circular_exports(schools, year, repeat=2 if quick else 3)
     rows += _first_render(url, repeat=2 if quick else 3)
     return rows
+
+
+def _circular_exports(schools: int, year: int, repeat: int) -> list[dict]:
+    """The circular's Word file against its Excel file, the year's draft of every school (the Word table was
+    built cell by cell: 48-56 s at 3,000 schools through gunicorn on a busy machine; a scale audit)."""
+    from dashboard import downloads, exports
+    from sync.store import get_engine
+
+    results, circular = downloads.circular_results(get_engine(), year, True)
+    xlsx = _median_time(lambda: exports.circular_bytes(results, circular, "xlsx"), repeat)
+    docx = _median_time(lambda: exports.circular_bytes(results, circular, "docx"), repeat)
+    return [_row(f"circular .xlsx, {schools} schools (baseline)", xlsx, xlsx),
+            _row(f"circular .docx, {schools} schools", docx, xlsx, "< 3x", "the table's rows copied from the first")]
 
 
 def _first_render(url: str, repeat: int) -> list[dict]:
