@@ -166,7 +166,8 @@ class Context:
     # -- results ---------------------------------------------------------------
     def outcome(self, ratio, detail, detail_en, action, action_en, gain=None, pending=None,
                 applicable=None, periods=None) -> Outcome:
-        ratio = pd.Series(np.asarray(ratio, dtype=float), index=self.codes).clip(0, 1)
+        # numpy's clip, not the Series': the same values (NaN kept), at a hundredth of the cost per call
+        ratio = pd.Series(np.clip(np.asarray(ratio, dtype=float), 0, 1), index=self.codes)
         frame = pd.DataFrame({
             "ratio": ratio,
             "pending": pending if pending is not None else False,
