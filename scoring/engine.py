@@ -224,10 +224,13 @@ def _totals(ctx: Context, long: pd.DataFrame) -> pd.DataFrame:
     schools.loc[~schools["qualified"], "grade"] = fail
     ranks = schools.loc[schools["qualified"], "total"].rank(method="min", ascending=False)
     schools["rank"] = ranks.reindex(schools.index).astype("Int64")
+    # each area's points and maximum per school, summed in one pass (an area with nothing counted: 0 of 0)
+    by_area = counted.groupby(["school_code", "area"])[["points", "max"]].sum().unstack("area")
+    by_area = by_area.reindex(index=ctx.codes, columns=pd.MultiIndex.from_product([["points", "max"], AREA_IDS]))
+    by_area = by_area.fillna(0)
     for area in AREA_IDS:
-        rows = counted[counted["area"] == area]
-        schools[f"{area}_points"] = rows.groupby("school_code")["points"].sum().reindex(ctx.codes).fillna(0).to_numpy()
-        schools[f"{area}_max"] = rows.groupby("school_code")["max"].sum().reindex(ctx.codes).fillna(0).to_numpy()
+        schools[f"{area}_points"] = by_area[("points", area)].to_numpy()
+        schools[f"{area}_max"] = by_area[("max", area)].to_numpy()
     schools = schools.assign(_q=~schools["qualified"]).sort_values(
         ["_q", "total", "school_code"], ascending=[True, False, True], kind="stable").drop(columns="_q")
     return schools.reset_index(drop=True)
