@@ -44,8 +44,9 @@ def d2_annual_plan(ctx: Context) -> Outcome:
 def _drill_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str,
                  held_events: bool = True) -> Outcome:
     drills = _student_drills(ctx)
-    return ctx.share(drills[passed.reindex(drills.index).fillna(False).astype(bool)].groupby("school_code").size(),
-                     drills.groupby("school_code").size(), "次演練", "drills", what, what_en, action, action_en,
+    passed = passed.reindex(drills.index).fillna(False).astype(bool)
+    return ctx.share(ctx.count_per_school(drills["school_code"][passed]),
+                     ctx.count_per_school(drills["school_code"]), "次演練", "drills", what, what_en, action, action_en,
                      "本年度無演練記錄", "no drill recorded this year", held_events=held_events)
 
 

@@ -42,7 +42,7 @@ def c3_parent_meetings(ctx: Context) -> Outcome:
     meetings = ctx.dated("education")
     meetings = meetings[meetings["kind"] == "家長會"]
     safe = meetings["safety_content"].fillna(False).astype(bool)
-    return ctx.share(meetings[safe].groupby("school_code").size(), meetings.groupby("school_code").size(),
+    return ctx.share(ctx.count_per_school(meetings["school_code"][safe]), ctx.count_per_school(meetings["school_code"]),
                      "次", "meetings", "含安全內容", "with safety content",
                      "下一次家長會安排安全教育內容", "put safety content into the next parent meeting",
                      "本年度無家長會記錄", "no parent meeting recorded this year", held_events=True)

@@ -87,7 +87,7 @@ def e1_guard_numbers(ctx: Context) -> Outcome:
     campuses = campus_guards(ctx)
     short = (campuses["guards_required"] - campuses["guards_active"]).clip(lower=0)
     campuses = campuses.assign(short=short, met=short == 0)
-    total = ctx.per_school(campuses.groupby("school_code").size()).astype(int)
+    total = ctx.count_per_school(campuses["school_code"]).astype(int)
     met = ctx.per_school(campuses.groupby("school_code")["met"].sum()).astype(int)
     lacking = campuses[~campuses["met"]]
     needs = lacking.assign(t=lacking["campus"].astype(str) + "應配" + lacking["guards_required"].astype(str) + "人、在崗"
@@ -129,8 +129,8 @@ def _new_guards_trained(ctx: Context) -> tuple[str, str]:
 def _guard_share(ctx: Context, passed: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
     guards = ctx.on_duty("guards")
     ok = passed.reindex(guards.index).fillna(False).astype(bool)
-    total = guards.groupby("school_code").size()
-    out = ctx.share(guards[ok].groupby("school_code").size(), total,
+    total = ctx.count_per_school(guards["school_code"])
+    out = ctx.share(ctx.count_per_school(guards["school_code"][ok]), total,
                     "名在崗保安", "guards on duty", what, what_en, action, action_en, *NO_GUARD_ON_DUTY)
     # With no guard on duty there is nobody to replace or equip: the way up is the guards themselves
     # (found by an audit: the hint said "replace guards over 55").
@@ -192,7 +192,7 @@ def e5_security_room(ctx: Context) -> Outcome:
     """4.5.2: each campus has a security room with a one-button alarm."""
     campuses = campus_guards(ctx)
     ok = campuses["security_room"] & campuses["alarm"]
-    return ctx.share(campuses[ok].groupby("school_code").size(), campuses.groupby("school_code").size(),
+    return ctx.share(ctx.count_per_school(campuses["school_code"][ok]), ctx.count_per_school(campuses["school_code"]),
                      "個校區", "campuses", "有保衛室及一鍵報警", "have a security room with a one-button alarm",
                      "為每個校區設安全保衛室並安裝一鍵報警", "give every campus a security room with an alarm",
                      "未填報校區", "no campus reported")

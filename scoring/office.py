@@ -30,8 +30,8 @@ def b2_office_staffing(ctx: Context) -> Outcome:
     students = ctx.students_total()
     required = office_required(ctx, students)
     staff = ctx.on_duty("office_staff")
-    active = ctx.per_school(staff.groupby("school_code").size()).astype(int)
-    directors = ctx.per_school(staff[staff["role"] == "主任"].groupby("school_code").size()).astype(int)
+    active = ctx.count_per_school(staff["school_code"]).astype(int)
+    directors = ctx.count_per_school(staff["school_code"][staff["role"] == "主任"]).astype(int)
     ratio = np.where(directors > 0, np.minimum(1.0, active / required), 0.0)
     short = np.maximum(0, required - active)
     detail = texts("學生{s}人，應配{r}人（含主任）；在崗{a}人，其中主任{d}人", s=students.astype(int), r=required,
