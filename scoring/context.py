@@ -185,8 +185,9 @@ class Context:
             "action_en": action_en,
             "gain": (1 - ratio) if gain is None else gain,
         }, index=self.codes)
-        frame["pending"] = frame["pending"].astype(bool)
-        frame["applicable"] = frame["applicable"].astype(bool)
+        for flag in ("pending", "applicable"):
+            if frame[flag].dtype != bool:  # a mask of bools is kept as it is (a copy costs a millisecond)
+                frame[flag] = frame[flag].astype(bool)
         return Outcome(frame, periods)
 
     def yes_no(self, done: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
