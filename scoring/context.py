@@ -103,6 +103,12 @@ class Context:
 
     def on_duty(self, key: str) -> pd.DataFrame:
         """People counted on the evaluation date: from start date up to and including end date."""
+        cache_key = ("on_duty", key)
+        if cache_key not in self._cache:  # the guards on duty are read by five indicators
+            self._cache[cache_key] = self._on_duty(key)
+        return self._cache[cache_key]
+
+    def _on_duty(self, key: str) -> pd.DataFrame:
         frame = self.frame(key)
         start, end = frame["start_date"], frame["end_date"]
         keep = start.notna() & (start <= self.as_of) & (end.isna() | (end >= self.as_of))
