@@ -119,14 +119,19 @@ class Context:
         done = self._done_items()
         result = pd.Series(True, index=self.codes)
         for item in items:
-            result &= self.codes.isin(done.loc[done["item"] == item, "school_code"])
+            result &= self.codes.isin(done.get(item, set()))
         return result
 
-    def _done_items(self) -> pd.DataFrame:
+    def _done_items(self) -> dict[str, set]:
+        """Per checklist item, the schools that marked it done: read once per evaluation, not once for each
+        of the sixteen items the indicators ask about."""
         if "done_items" not in self._cache:
             rows = self.frame("checklist")
             keep = rows["done"].fillna(False).astype(bool) & (rows["date"].isna() | (rows["date"] <= self.as_of))
-            self._cache["done_items"] = rows.loc[keep, ["school_code", "item"]]
+            done: dict[str, set] = {}
+            for code, item in zip(rows.loc[keep, "school_code"], rows.loc[keep, "item"], strict=True):
+                done.setdefault(item, set()).add(code)
+            self._cache["done_items"] = done
         return self._cache["done_items"]
 
     def per_school(self, series: pd.Series, fill=0) -> pd.Series:
