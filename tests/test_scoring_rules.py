@@ -914,3 +914,25 @@ def test_english_details_name_semesters_and_themes_in_english():
     assert "autumn 2026" in result(rec, "E7")["detail_en"] and "（" not in result(rec, "E7")["detail_en"]
     rec = school().remove("education", "S1", topic="防溺水專題")
     assert "drowning" in result(rec, "C5")["detail_en"].lower() and "防溺水" not in result(rec, "C5")["detail_en"]
+
+
+def test_records_counted_per_school_by_position_as_a_group_by_counts_them():
+    """Context.count_per_school (what E1, E2/E3/E6, E5, B2, C3, D3-D5 and every duty over periods count
+    with): each registered school's records, 0 for a school with none, in the schools' order; a code no
+    school is registered under, or none at all, counts for nobody."""
+    import pandas as pd
+
+    from scoring.context import Context
+    from scoring.rubric import load_rubric
+
+    rec = school(code="S1")
+    compliant_school(rec, "S2", Y, type="小學")
+    rec.school("S3")
+    ctx = Context(rec.frames(), Y, date(Y, 12, 31), load_rubric())
+    drills = ctx.dated("drills")
+    by_group = drills.groupby("school_code").size().reindex(ctx.codes, fill_value=0)
+    counted = ctx.count_per_school(drills["school_code"])
+    assert counted.to_dict() == by_group.to_dict() and counted["S3"] == 0 and counted["S1"] > 0
+    assert list(counted.index) == list(ctx.codes)
+    stray = ctx.count_per_school(pd.Series(["S2", "S9", None, "S2"], dtype=object))
+    assert stray.to_dict() == {"S1": 0, "S2": 2, "S3": 0}
