@@ -427,14 +427,18 @@ def _circular_files(year: int, annual: list[dict], publication: dict, replaces: 
 
 def kept_circular(engine: Engine, year: int, fmt: str, language: str) -> dict | None:
     """The circular file kept with the year's active publication ({file_name, content, published_at,
-    version}), or None: a year not published, or published by a version that kept no files."""
+    version, schools}), or None: a year not published, or published by a version that kept no files."""
     query = select(circular_files.c.file_name, circular_files.c.content, publications.c.published_at,
-                   publications.c.version).join(publications).where(
+                   publications.c.version, publications.c.publication_id).join(publications).where(
         publications.c.year == year, publications.c.active.is_(True), circular_files.c.format == fmt,
         circular_files.c.language == language).order_by(publications.c.version.desc())
     with engine.connect() as conn:
         row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
+        if row is None:
+            return None
+        schools = conn.execute(select(func.count()).select_from(scores).where(
+            scores.c.publication_id == row["publication_id"], scores.c.kind == ANNUAL)).scalar()
+    return {**row, "schools": schools}
 
 
 def kept_formats(engine: Engine, year: int) -> list[str]:

@@ -87,6 +87,29 @@ def test_a_published_circular_downloads_as_kept_after_the_exports_code_changed_a
     assert draft.status_code == 200 and NEW_COLUMN in draft.data.decode("utf-8-sig")  # made now, by the code
 
 
+def test_a_kept_circular_is_served_without_reading_the_years_results_again(store, app, monkeypatch):
+    """The kept bytes are the whole answer: the year's annual results (every school's indicators) were read
+    and thrown away for the audit line's count of schools, which the publication's rows give."""
+    import json
+
+    import sync.results
+    from sync.store import audit_log
+
+    engine, accounts = store
+    done = publish_year(engine, DRAFT_YEAR)
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("the results were read again for a kept file")
+
+    monkeypatch.setattr(sync.results, "annual_results", not_again)
+    response = client_for(app, accounts["leader"]).get(f"/download/circular/{DRAFT_YEAR}.csv")
+    assert response.status_code == 200 and response.data == kept_files(engine, DRAFT_YEAR)["csv"][2]
+    with engine.connect() as conn:
+        detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.action == "export")).scalars().all()[-1]
+    detail = detail if isinstance(detail, dict) else json.loads(detail)
+    assert detail["schools"] == done["schools"] > 0 and detail["kept"] is True
+
+
 def test_safeschool_export_writes_the_kept_file_and_says_so(store, monkeypatch, tmp_path):
     from sync.cli import main
 
