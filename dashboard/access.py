@@ -377,7 +377,7 @@ def _login_page(error_key: str = "", next_url: str = "/", lang: str | None = Non
     switch = " · ".join(
         f'<span class="fw-semibold">{name}</span>' if code == lang else
         f'<a href="/login?{escape(urlencode({"lang": code, "next": next_url}))}" lang="{code}">{name}</a>'
-        for code, name in _LANGUAGE_NAMES)
+        for code, name in LANGUAGE_NAMES)
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -403,7 +403,7 @@ def _login_page(error_key: str = "", next_url: str = "/", lang: str | None = Non
 
 
 # Each language named in itself: whoever reads only one of them finds it.
-_LANGUAGE_NAMES = (("zh-Hant", "繁體中文"), ("zh-Hans", "简体中文"), ("en", "English"))
+LANGUAGE_NAMES = (("zh-Hant", "繁體中文"), ("zh-Hans", "简体中文"), ("en", "English"))
 
 # The dashboard's language lives in the browser (dcc.Store "lang-store", local storage, JSON): a page
 # asked for in a language (?lang=) keeps it there; a page asked for without one shows the kept one.

@@ -30,7 +30,7 @@ from dash import (
 )
 
 from dashboard import figures, queries
-from dashboard.access import _LANGUAGE_NAMES, ROLE_PAGES, Viewer, current_viewer
+from dashboard.access import LANGUAGE_NAMES, ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, t, to_language
 from sync import contract
 from sync.cli_scores import FIRST_YEAR
@@ -38,7 +38,6 @@ from sync.cli_scores import FIRST_YEAR
 _log = logging.getLogger(__name__)
 
 LANGUAGE_BUTTONS = (("zh-Hant", "繁"), ("zh-Hans", "简"), ("en", "EN"))
-LANGUAGE_NAMES = dict(_LANGUAGE_NAMES)  # each in itself, as the log-in page names them
 _ids = itertools.count()
 
 
@@ -241,7 +240,7 @@ def shell():
         # each language named in itself (as the log-in page names them), and 繁 / 简 read as Chinese by a
         # screen reader on an English page (it said the code, zh-Hant)
         [dbc.Button(html.Span(label, lang=code), id=f"lang-{code}", size="sm", color="light", outline=True,
-                    n_clicks=0, title=LANGUAGE_NAMES[code]) for code, label in LANGUAGE_BUTTONS],
+                    n_clicks=0, title=dict(LANGUAGE_NAMES)[code]) for code, label in LANGUAGE_BUTTONS],
         className="ms-xl-2 my-2 my-xl-0", id="lang-switch",
     )
     user = html.Span([
