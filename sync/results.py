@@ -441,12 +441,9 @@ def kept_circular(engine: Engine, year: int, fmt: str, language: str) -> dict | 
     return {**row, "schools": schools}
 
 
-def kept_formats(engine: Engine, year: int) -> list[str]:
-    """The formats of the circular kept with the year's active publication (none for a publication made
-    before files were kept)."""
-    publication = active_publication(engine, year)
-    if publication is None:
-        return []
+def kept_formats(engine: Engine, publication: dict) -> list[str]:
+    """The formats of the circular kept with a publication (active_publication's row; none for a
+    publication made before files were kept)."""
     with engine.connect() as conn:
         return sorted(set(conn.execute(select(circular_files.c.format).where(
             circular_files.c.publication_id == publication["publication_id"])).scalars()))

@@ -22,34 +22,27 @@ dash.register_page(__name__, path="/exports", name="exports", title="學校本�
 LABELS = {"xlsx": "Excel (.xlsx)", "docx": "Word (.docx)", "csv": "CSV"}
 
 
-def is_published(year: int) -> bool:
-    from sync.results import is_published as published
+def active_publication(year: int) -> dict | None:
+    from sync.results import active_publication as active
 
-    return published(get_engine(), year)
+    return active(get_engine(), year)
 
 
-def publication_line(year: int, lang: str):
+def publication_line(publication: dict, lang: str):
     """Which publication a published year's files are (after a re-publication the links looked the same as
-    before it; the file says 更正 only once opened): None for a year not published."""
-    from sync.results import active_publication
-
-    publication = active_publication(get_engine(), year)
-    if publication is None:
-        return None
+    before it; the file says 更正 only once opened)."""
     published_at = publication.get("published_at")
     day = f"{published_at:%Y-%m-%d}" if published_at is not None else ""
     return html.P(t("exp.publication", lang, version=publication["version"], date=day), id="exp-publication",
                   className="mb-2")
 
 
-def kept_line(year: int, lang: str):
+def kept_line(publication: dict, lang: str):
     """Whether the published circular's files are the ones kept when the year was published, or, for a
     publication made by an earlier version that kept none, made now from the frozen results."""
-    from sync.results import active_publication, kept_formats
+    from sync.results import kept_formats
 
-    engine = get_engine()
-    publication = active_publication(engine, year)
-    if not kept_formats(engine, year):
+    if not kept_formats(get_engine(), publication):
         return html.P(t("exp.not_kept", lang), id="exp-kept", className="small text-muted mb-2")
     return html.P(t("exp.kept", lang, date=f"{publication['published_at']:%Y-%m-%d}"), id="exp-kept",
                   className="small mb-2")
@@ -99,9 +92,10 @@ def render_links(year, lang, chosen_school):
         if not year:
             return feedback(t("pub.no_years", lang), "secondary")
         year_i = page_year(year)
-        published = is_published(year_i)
+        publication = active_publication(year_i)  # read once: the two lines below and the links follow it
+        published = publication is not None
         school_code = chosen_school if viewer.is_bureau else viewer.school_code
-        parts = [publication_line(year_i, lang)] if published else []
+        parts = [publication_line(publication, lang)] if published else []
         if viewer.is_bureau:
             if circular_issuer_unset():
                 # The CLI's export warns; the dashboard's, where the office mostly exports, did not.
@@ -109,7 +103,7 @@ def render_links(year, lang, chosen_school):
                                       "exp-issuer-warning"))
             parts.append(html.H2(t("exp.circular", lang), className="h6 mt-3"))
             if published:
-                parts.append(kept_line(year_i, lang))
+                parts.append(kept_line(publication, lang))
             parts.append(_links(f"/download/circular/{year_i}", ("xlsx", "docx", "csv"), False, "exp-circular")
                          if published else html.P(t("exp.not_published", lang, year=year_i), className="text-muted"))
             parts.append(html.H2(t("exp.draft", lang), className="h6 mt-3"))
