@@ -308,16 +308,22 @@ def choose_language(*_clicks):
 # ours runs after it, in the chosen language.
 # Each page's tab says which page it is, before the app's name (every tab read 學校本質安全考評 alike: a
 # leader with the overview and two schools open, or a screen reader's list of windows, could not tell them
-# apart; found by the accessibility audit): 趨勢 · 學校本質安全考評.  A school's pages go by /school; a
-# path of no page (the 404) gets the app's name alone.
+# apart; found by the accessibility audit): 趨勢 · 學校本質安全考評.  A school's pages go by /school until
+# the page has read its school, then by the school's name (dashboard.pages.school); a path of no page (the
+# 404) gets the app's name alone.
 _PAGE_NAMES = (("/", "nav.overview"), ("/school", "nav.school"), ("/trends", "nav.trends"),
                ("/heatmaps", "nav.heatmaps"), *((path, key) for key, path, _roles in ROLE_PAGES))
 
 
+def tab_title(name: str, lang: str) -> str:
+    """A tab's title: what it shows (a page, a school), then the app's name."""
+    return f"{name} · {t('app.title', lang)}"
+
+
 def tab_titles() -> dict[str, dict[str, str]]:
-    """The tab's title of each page's path, per language; "" is the app's name alone."""
-    return {code: {"": t("app.title", code),
-                   **{path: f"{t(key, code)} · {t('app.title', code)}" for path, key in _PAGE_NAMES}}
+    """The tab's title of each page's path, per language; "" is the app's name alone.  A school's page
+    names its school once the page knows it (dashboard.pages.school)."""
+    return {code: {"": t("app.title", code), **{path: tab_title(t(key, code), code) for path, key in _PAGE_NAMES}}
             for code in LANGUAGES}
 
 

@@ -50,8 +50,8 @@ def _demo_store(folder: Path) -> dict:
     access.create_user(engine, "school", PASSWORD, "school", own, display_name=ranked[0]["name"])
     engine.dispose()
     # another school with a campus (the last ranked may be one whose workbook was refused: no guards table)
-    other = next(r for r in reversed(ranked) if r.get("campuses"))["school_code"]
-    return {"url": url, "own": own, "other": other, "year": today.year}
+    other = next(r for r in reversed(ranked) if r.get("campuses"))
+    return {"url": url, "own": own, "other": other["school_code"], "other_name": other["name"], "year": today.year}
 
 
 @pytest.fixture(scope="module")
@@ -124,11 +124,12 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
 
     watch.step = "ranking click"
     # A click on a ranking row opens that school's page.
-    first_name = page.locator("#ranking-grid .ag-center-cols-container .ag-row").first
+    first_name = page.evaluate("dash_ag_grid.getApi('ranking-grid').getDisplayedRowAtIndex(0).data.name")
     page.locator("#ranking-grid .ag-pinned-left-cols-container .ag-row").first.locator(".link-cell").click()
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
-    page.wait_for_function("document.title === '學校 · 學校本質安全考評'")
+    # its tab names the school (every school's tab read 學校: found by the accessibility audit)
+    page.wait_for_function("title => document.title === title", arg=f"{first_name} · 學校本質安全考評")
     assert page.locator("#indicator-table .ag-center-cols-container .ag-row").count() >= 30
     _shot(page, "school")
     page.emulate_media(media="print")

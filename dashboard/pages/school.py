@@ -17,7 +17,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import figures, queries
 from dashboard.access import current_viewer
@@ -36,6 +36,7 @@ from dashboard.layout import (
     period_label,
     sheet_shown,
     status_badge,
+    tab_title,
     type_label,
     viewer_or_refuse,
     with_week_dates,
@@ -60,6 +61,7 @@ def layout(school_code: str | None = None, code: str | None = None, **_query):
         dcc.Store(id="school-code", data=asked),
         html.Div(id="school-picker-row", className="no-print"),
         html.Div(id="school-content", children=dbc.Spinner(color="primary")),
+        html.Div(id="school-tab-sink", hidden=True),
     ], className="school-page")
 
 
@@ -568,6 +570,7 @@ def render_school(viewer, code: str, year: int, lang: str):
     trend_figure = figures.trend_lists(trend, trend_names)
     calendar_figure = figures.drill_calendar_periods(calendar, calendar_labels)
     return html.Div([
+        dcc.Store(id="school-tab-title", data=tab_title(to_language(result["name"], lang), lang)),
         header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year), steps),
         # nor its to-dos ("this month's drill not held": it may be in the refused file; regression audit)
         None if refused_whole and todo["running_year"] else _section(t("todo.title", lang), todo_list(todo, lang),
@@ -611,9 +614,24 @@ def render_school_page(lang, year, code):
 
     page = guarded(render, lang)
     # A refusal, or the bureau's "choose a school", is a page with a heading too (a screen reader's first
-    # stop; it had none: found by the accessibility audit).
-    return html.Div([html.H1(t("nav.school", lang), className="h3 mb-3", id="school-content-title"), page]) \
+    # stop; it had none: found by the accessibility audit), and a tab named 學校 again (not the school
+    # shown before it).
+    return html.Div([dcc.Store(id="school-tab-title", data=tab_title(t("nav.school", lang), lang)),
+                     html.H1(t("nav.school", lang), className="h3 mb-3", id="school-content-title"), page]) \
         if isinstance(page, dbc.Alert) else page
+
+
+# The tab names the school shown (every school's tab read 學校 · 學校本質安全考評: a bureau official with
+# several schools open, or a screen reader's list of windows, could not tell them apart; found by the
+# accessibility audit).  The page's render, always a round trip later than the navbar's title for the
+# page (dashboard.layout), has the last word; a change of year or language renders it again.
+clientside_callback(
+    """function(title) {
+        if (title) { setTimeout(function() { document.title = title; }, 0); }
+        return title || '';
+    }""",
+    Output("school-tab-sink", "title"), Input("school-tab-title", "data"),
+)
 
 
 @callback(Output("school-picker-row", "children"), Input("lang-store", "data"), Input("year", "value"),
