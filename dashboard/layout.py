@@ -238,9 +238,14 @@ def shell():
     )
     lang_buttons = dbc.ButtonGroup(
         # each language named in itself (as the log-in page names them), and 繁 / 简 read as Chinese by a
-        # screen reader on an English page (it said the code, zh-Hant)
-        [dbc.Button(html.Span(label, lang=code), id=f"lang-{code}", size="sm", color="light", outline=True,
-                    n_clicks=0, title=dict(LANGUAGE_NAMES)[code]) for code, label in LANGUAGE_BUTTONS],
+        # screen reader on an English page (it said the code, zh-Hant).  The chosen one says it is pressed
+        # (aria-pressed, mark_language), which is also what draws it filled: it was shown by its fill
+        # alone, unheard by a screen reader (found by the accessibility audit).  html.Button, as
+        # dbc.Button takes no aria-* attribute.
+        [html.Button(html.Span(label, lang=code), id=f"lang-{code}", type="button", n_clicks=0,
+                     className="btn btn-outline-light btn-sm", title=dict(LANGUAGE_NAMES)[code],
+                     **{"aria-pressed": "true" if code == DEFAULT_LANGUAGE else "false"})
+         for code, label in LANGUAGE_BUTTONS],
         className="ms-xl-2 my-2 my-xl-0", id="lang-switch",
     )
     user = html.Span([
@@ -342,12 +347,13 @@ clientside_callback(
 )
 
 
-@callback([Output(f"lang-{code}", "active") for code, _ in LANGUAGE_BUTTONS] + [Output("nav-toggler", "aria-label")],
+@callback([Output(f"lang-{code}", "aria-pressed") for code, _ in LANGUAGE_BUTTONS] + [Output("nav-toggler", "aria-label")],
           Input("lang-store", "data"))
 def mark_language(lang):
-    """The chosen language's button pressed, and the phone menu's button named in that language."""
+    """The chosen language's button pressed (to the eye and to a screen reader), and the phone menu's
+    button named in that language."""
     lang = lang_of(lang)
-    return [code == lang for code, _ in LANGUAGE_BUTTONS] + [t("nav.menu", lang)]
+    return ["true" if code == lang else "false" for code, _ in LANGUAGE_BUTTONS] + [t("nav.menu", lang)]
 
 
 @callback(Output({"type": "t", "key": ALL, "n": ALL}, "children"), Input("lang-store", "data"),

@@ -91,6 +91,11 @@ def _shot(page, name: str):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _pressed(page) -> dict[str, str]:
+    """Each language button's aria-pressed."""
+    return {code: page.get_attribute(f"#lang-{code}", "aria-pressed") for code in ("zh-Hant", "zh-Hans", "en")}
+
+
 def _grid_rows(page) -> int:
     return page.locator("#ranking-grid .ag-center-cols-container .ag-row").count()
 
@@ -112,6 +117,8 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     # a dropdown reads its label and its value ("2026" alone before)
     assert page.get_by_role("button", name=f"年度 {server['year']}", exact=True).count() == 1
     assert page.get_attribute("#lang-en", "title") == "English" and page.get_attribute("#lang-zh-Hans span", "lang") == "zh-Hans"
+    # and the chosen one says so to a screen reader, not by its fill alone (found by the accessibility audit)
+    assert _pressed(page) == {"zh-Hant": "true", "zh-Hans": "false", "en": "false"}
     # the figures, badges (the to-dos' counts on yellow) and links readable: AA contrast (found by an audit)
     assert page.evaluate(LOW_CONTRAST, ".stat-card .display-6, .badge, a, .btn") == []
     before = _grid_rows(page)

@@ -8,6 +8,7 @@ choice kept in the browser.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,8 +22,6 @@ def app():
 
 
 def _links(page: str) -> dict[str, dict]:
-    import re
-
     return {lang: parse_qs(urlsplit(href.replace("&amp;", "&")).query)
             for href, lang in re.findall(r'<a href="([^"]+)" lang="([^"]+)"', page)}
 
@@ -49,6 +48,8 @@ def test_the_other_languages_are_a_link_away_and_keep_where_the_viewer_was_going
     assert set(links) == {"zh-Hant", "en"}  # the page's own language is not a link
     assert links["en"] == {"lang": ["en"], "next": ["/trends"]}
     assert "繁體中文" in page and "English" in page and "简体中文" in page
+    # the chosen one is heard as the current one, not only seen in bold (found by the accessibility audit)
+    assert re.findall(r'aria-current="true">([^<]+)<', page) == ["简体中文"]
 
 
 def test_a_failed_log_in_answers_in_the_language_of_its_form(store, app):
