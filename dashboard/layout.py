@@ -61,6 +61,23 @@ def lang_of(value) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+def data_lang(text, lang: str) -> dict[str, str]:
+    """The `lang` attribute for data written in Chinese (a school's name, a township) on an English page:
+    a screen reader read 城關鎮 with an English voice, letter names or nothing (found by the accessibility
+    audit).  Data keeps the Traditional script it is stored in on an English page (i18n.to_language); on a
+    Chinese page it is in the page's own language and needs no mark."""
+    return {"lang": "zh-Hant"} if lang == "en" and text and _CHINESE.search(str(text)) else {}
+
+
+def data_text(text, lang: str):
+    """`text` as it goes on the page: in a span marked as Chinese where it is Chinese on an English page."""
+    marked = data_lang(text, lang)
+    return html.Span(text, **marked) if marked else text
+
+
 def grade_label(grade: str | None, lang: str) -> str:
     if not grade:
         return "–"

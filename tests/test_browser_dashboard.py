@@ -176,6 +176,13 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
     page.wait_for_function("document.querySelector('#overview-content h1').innerText.includes('Overview')")
     assert page.evaluate("document.documentElement.lang") == "en"
+    page.wait_for_selector("#lang-en[aria-pressed=true]")  # the pressed button follows the switch
+    assert _pressed(page) == {"zh-Hant": "false", "zh-Hans": "false", "en": "true"}
+    # The schools' names and townships, data in Chinese, are marked so on the English page: a screen reader
+    # reads them with a Chinese voice (found by the accessibility audit)
+    page.wait_for_selector("#ranking-grid .ag-row[row-index='0'] .ag-cell[col-id=name] span[lang=zh-Hant]")
+    assert page.locator("#ranking-grid .ag-row[row-index='0'] .ag-cell[col-id=township] span[lang=zh-Hant]").count() == 1
+    assert page.locator("#lowest-schools a span[lang=zh-Hant]").count() > 0
     # The longer English labels wrap inside the bar: nothing is pushed past the right edge.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.locator("#logout-link").is_visible()
@@ -291,6 +298,9 @@ def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, br
     page.wait_for_selector("#school-total")
     page.goto(f"{server['base']}/school/{server['other']}")
     page.wait_for_selector("#guards-table")
+    # the tab names the school, in the page's language; the name, Chinese, is marked so on the English page
+    page.wait_for_function("title => document.title === title", arg=f"{server['other_name']} · School Safety Evaluation")
+    assert page.locator("#school-name span[lang=zh-Hant]").inner_text() == server["other_name"]
     # and passes the indicator table as well
     page.wait_for_selector("#indicator-table .ag-header-cell")
     page.focus("#indicator-table .ag-header-cell")
@@ -329,6 +339,8 @@ def test_the_dropdowns_own_words_follow_the_language(server, browser):
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
     page.wait_for_load_state("networkidle")
     page.click("#school-picker")
+    # the schools offered (township · name, in Chinese) are marked as Chinese on the English page
+    page.wait_for_selector("[role=option] span[lang=zh-Hant]")
     page.locator("input[placeholder='Search']").type("no such school", timeout=20_000)
     page.wait_for_selector("text=No options found", timeout=20_000)
     watch.check()

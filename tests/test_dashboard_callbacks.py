@@ -782,6 +782,18 @@ def test_the_phone_menu_button_is_named_in_the_chosen_language():
     assert [layout.mark_language(lang)[-1] for lang in ("zh-Hant", "zh-Hans", "en")] == ["選單", "菜单", "Menu"]
 
 
+def test_chinese_data_is_marked_as_chinese_on_an_english_page_only():
+    """A screen reader reads a school's name or township on an English page with a Chinese voice (it read
+    them with an English one: found by the accessibility audit); a name in Latin letters, or any data on a
+    Chinese page, is in the page's language already and carries no mark."""
+    from dashboard.layout import data_lang, data_text
+
+    assert data_lang("城關鎮", "en") == {"lang": "zh-Hant"} and data_text("城關鎮", "en").lang == "zh-Hant"
+    assert data_lang("=1+2 小學", "en") == {"lang": "zh-Hant"}
+    assert data_lang("St. Mary's School", "en") == {} and data_text("St. Mary's School", "en") == "St. Mary's School"
+    assert data_lang("城关镇", "zh-Hans") == {} and data_lang("城關鎮", "zh-Hant") == {} and data_lang("", "en") == {}
+
+
 def test_the_phone_menu_button_says_whether_the_menu_is_open():
     """aria-expanded follows the menu (the second audit: the button said nothing of it)."""
     from dash._callback_context import context_value

@@ -25,6 +25,8 @@ from dashboard.i18n import t, to_language
 from dashboard.layout import (
     GRID_KEYBOARD,
     card,
+    data_lang,
+    data_text,
     grade_label,
     grid_locale,
     guarded,
@@ -124,14 +126,15 @@ def lowest_card(rows: list[dict], lang: str):
     ranked = [r for r in rows if r["rank_sort"] < 100000 and r["total"] is not None]
     lowest = sorted(ranked, key=lambda r: (r["total"], r["name"]))[:LOWEST_SHOWN]
     items = [dbc.ListGroupItem([
-        html.A(r["name"] + (r["not_submitted"] or ""), href=f"/school/{r['school_code']}", className="fw-semibold"),
+        html.A([data_text(r["name"], lang), r["not_submitted"] or ""], href=f"/school/{r['school_code']}",
+               className="fw-semibold"),
         html.Span(t("overview.lowest_item", lang, rank=r["rank_text"], total=f"{r['total']:.1f}", grade=r["grade"]),
                   className="small text-muted float-end"),
     ]) for r in lowest]
     # Above them, the schools disqualified (一票否決): listed after every ranked school in the grid, they were
     # the bureau's first concern and a long scroll away (found by an audit).
     vetoed = [dbc.ListGroupItem([
-        html.A(r["name"], href=f"/school/{r['school_code']}", className="fw-semibold"),
+        html.A(data_text(r["name"], lang), href=f"/school/{r['school_code']}", className="fw-semibold"),
         html.Span(r["rank_text"], className="small text-danger float-end"),
     ]) for r in rows if r["rank_sort"] >= 100000]
     disqualified = [html.Div(t("overview.disqualified_list", lang), className="small text-muted"),
@@ -196,6 +199,18 @@ def _fitted(column: dict, values=(), sorted_first: bool = False) -> dict:
     return {**column, "minWidth": width, "width": width}
 
 
+def _in_chinese(lang: str, suffix_field: str | None = None) -> dict:
+    """On an English page, a column of data in Chinese (names, townships) drawn by the DataInChinese renderer
+    (assets/33-data-language.js): its value in a span marked lang="zh-Hant", so a screen reader reads it
+    with a Chinese voice (an English one read 城關鎮 as letters or not at all: found by the accessibility
+    audit), then `suffix_field`'s words (（未提交） in English) unmarked.  AG Grid sets no attribute of a
+    cell from its column's definition, so a renderer it is."""
+    if lang != "en":
+        return {}
+    return {"cellRenderer": "DataInChinese",
+            "cellRendererParams": {"lang": "zh-Hant", **({"suffixField": suffix_field} if suffix_field else {})}}
+
+
 def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
     """The ranking's columns, each as wide as its words need in `lang` (rows: the values to fit, beside every
     school type and grade), each header with a tooltip saying what it is.  The school's name reads as a link
@@ -217,7 +232,8 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
          "valueFormatter": {"function": "params.value + (params.data.not_submitted || '')"},
          # a long name with （未提交） may still be cut on a narrow screen: the whole of it on hover
          "tooltipValueGetter": {"function": "params.value + (params.data.not_submitted || '')"},
-         "cellClassRules": {"link-cell": "params.data.opens === true", "not-submitted": "!!params.data.not_submitted"}},
+         "cellClassRules": {"link-cell": "params.data.opens === true", "not-submitted": "!!params.data.not_submitted"},
+         **_in_chinese(lang, "not_submitted")},
         # Beside the name: on a phone the total and grade a leader opens the page for were a dozen columns to
         # the right, behind a sideways scroll (found by an audit); the A-G that make it up follow.
         # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
@@ -228,7 +244,7 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
                                     for i, g in enumerate(queries.GRADES)}}, grades),
         _fitted({"field": "type", "headerName": t("ranking.type", lang), "headerTooltip": t("ranking.type", lang)}, types),
         _fitted({"field": "township", "headerName": t("ranking.township", lang),
-                 "headerTooltip": t("ranking.township", lang)}, townships),
+                 "headerTooltip": t("ranking.township", lang), **_in_chinese(lang)}, townships),
         # one column for both (a column each pushed 較上年 off a 1366 px screen in English); sorts by people
         _fitted({"field": "people", "headerName": t("ranking.campuses_people", lang),
                  "headerTooltip": t("ranking.campuses_people_tip", lang), "type": "numericColumn", "filter": False,
@@ -263,6 +279,17 @@ def _options(values, label) -> list[dict]:
     return [{"label": label(v), "value": v} for v in sorted({v for v in values if v})]
 
 
+def _data_options(values, lang: str) -> list[dict]:
+    """Options of data in Chinese (townships), each marked as Chinese on an English page (layout.data_lang)
+    and found by typing as a plain label is."""
+    options = []
+    for value in sorted({v for v in values if v}):
+        marked = data_lang(value, lang)
+        options.append({"label": html.Span(value, **marked), "search": value, "value": value} if marked
+                       else {"label": value, "value": value})
+    return options
+
+
 def area_key(lang: str):
     """What the columns A-G are, under the ranking (a leader does not find the headers' tooltips)."""
     return html.P("　".join(f"{a} {t(f'area.{a}', lang)}" for a in queries.AREAS),
@@ -276,7 +303,7 @@ def ranking_card(frame: pd.DataFrame, rows: list[dict], lang: str, published: bo
     filters = dbc.Row([
         dbc.Col(dcc.Dropdown(id="filter-type", options=_options((r["type"] for r in rows), str),
                              placeholder=t("ranking.filter_type", lang)), xs=12, md=4, className="mb-2"),
-        dbc.Col(dcc.Dropdown(id="filter-township", options=_options((r["township"] for r in rows), str),
+        dbc.Col(dcc.Dropdown(id="filter-township", options=_data_options((r["township"] for r in rows), lang),
                              placeholder=t("ranking.filter_township", lang)), xs=12, md=4, className="mb-2"),
         dbc.Col(dcc.Dropdown(id="filter-grade", options=_grade_options(rows),
                              placeholder=t("ranking.filter_grade", lang)), xs=12, md=4, className="mb-2"),

@@ -27,6 +27,8 @@ from dashboard.layout import (
     GRID_KEYBOARD,
     chart_text,
     column_shown,
+    data_lang,
+    data_text,
     grade_label,
     grid_locale,
     guarded,
@@ -147,14 +149,15 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
         notices.append(dbc.Alert([html.Div(said), next_steps] if next_steps is not None else said,
                                  color="danger" if refused_file else "secondary", className="py-2",
                                  id="school-not-submitted"))
-    title = [to_language(result["name"], lang), status_badge(status, lang)]
+    # the name and township are data in Chinese: marked so on an English page (layout.data_text)
+    title = [data_text(to_language(result["name"], lang), lang), status_badge(status, lang)]
     if not result.get("submitted", True):
         title.append(dbc.Badge(t("submitted.refused" if refused_file else "submitted.not", lang),
                                color="danger" if refused_file else "secondary", className="ms-2 align-middle"))
     return html.Div([
         html.H1(title, className="h3 mb-1", id="school-name"),
-        html.Div(f"{type_label(result['type'], lang)} · {to_language(result['township'] or '', lang)} · "
-                 f"{t('school.as_of', lang, date=result['as_of'])}", className="text-muted mb-3"),
+        html.Div([f"{type_label(result['type'], lang)} · ", data_text(to_language(result['township'] or '', lang), lang),
+                  f" · {t('school.as_of', lang, date=result['as_of'])}"], className="text-muted mb-3"),
         *notices,
         dbc.Row(facts, className="mb-3 g-3"),
     ])
@@ -647,8 +650,13 @@ def render_picker(lang, year, code):
     except ValueError:  # a year the picker never holds
         return None
     choices = queries.school_choices(viewer, year)
-    options = [{"label": f"{to_language(c['township'] or '', lang)} · {to_language(c['name'], lang)}",
-                "value": c["school_code"]} for c in choices]
+    options = []
+    for c in choices:
+        label = f"{to_language(c['township'] or '', lang)} · {to_language(c['name'], lang)}"
+        marked = data_lang(label, lang)
+        # on an English page a label marked as Chinese (a component), found by typing as before ("search")
+        options.append({"label": html.Span(label, **marked), "search": label, "value": c["school_code"]} if marked
+                       else {"label": label, "value": c["school_code"]})
     return dbc.Row(dbc.Col(dcc.Dropdown(id="school-picker", options=options, value=code,
                                         placeholder=t("school.pick", lang), clearable=False), md=6, lg=4),
                    className="mb-3")
