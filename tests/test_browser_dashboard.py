@@ -151,6 +151,15 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     page.wait_for_selector("#trend-monthly .main-svg")
     _shot(page, "trends")
 
+    watch.step = "pager"
+    # A long table's pager buttons are targets of 24 x 24 px at least (WCAG 2.2; AG Grid's were its 16 px
+    # icons: found by the accessibility audit).  The audit page's sixty schools' submissions take two pages.
+    page.click("#nav-audit")
+    page.wait_for_selector("#audit-submissions-table .ag-paging-button")
+    sizes = page.eval_on_selector_all("#audit-submissions-table .ag-paging-button",
+                                      "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+    assert len(sizes) == 4 and all(w >= 24 and h >= 24 for w, h in sizes), sizes
+
     watch.step = "heatmaps"
     # Heatmaps: a click on a cell opens the school.
     page.click("#nav-heatmaps")
