@@ -368,6 +368,56 @@ def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str], 
     }
 
 
+def group_order(rows: pd.DataFrame, periods: pd.DataFrame, order: str) -> list:
+    """The groups of a heatmap by group (no row of every school): by name, or worst first (the lowest
+    share of periods due covered over the year so far, then by name)."""
+    groups = rows[rows["group"].notna()]
+    if order != "worst":
+        return sorted(groups["group"], key=str)
+    sums = periods[periods["group"].notna()].groupby("group")[["covered", "due"]].sum()
+    share = (sums["covered"] / sums["due"].where(sums["due"] > 0)).reindex(groups["group"])
+    return sorted(groups["group"], key=lambda g: (pd.isna(share.get(g)), share.get(g, 0.0), str(g)))
+
+
+def group_heatmap(periods: pd.DataFrame, groups: list, row_labels: dict, period_order: list, labels: dict[str, str]) -> dict:
+    """Groups (rows) by period (columns): the share of the group's schools due that covered the period,
+    written in each cell; the first row every school chosen (row_labels[None]).  A group row's customdata
+    is ["group", the group as stored]: a click shows its schools, and a list is never taken for a school."""
+    if periods.empty or not groups:
+        return empty(labels["empty"])
+    rows = [None, *groups] if None in row_labels else list(groups)
+    # keyed by plain tuples, every school chosen by None (a frame may hold it as NaN)
+    cell = {(None if pd.isna(g) else g, p): (int(c), int(d), None if pd.isna(s) else float(s))
+            for g, p, c, d, s in zip(periods["group"], periods["period"], periods["covered"], periods["due"],
+                                     periods["share"], strict=True)}
+    z, text, hover, customdata = [], [], [], []
+    for group in rows:
+        z_row, text_row, hover_row = [], [], []
+        for p in period_order:
+            covered, due, share = cell.get((group, p), (0, 0, None))
+            z_row.append(share)
+            text_row.append("" if share is None else f"{round(share * 100)}%")
+            said = labels["not_yet"] if share is None else labels["covered_of"].format(
+                covered=covered, due=due, share=round(share * 100))
+            hover_row.append(f"{row_labels[group]}<br>{p}: {said}")
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
+        customdata.append([["group", group] if group is not None else ""] * len(period_order))
+    y = [row_labels[g] for g in rows]
+    height = max(260, HEATMAP_ROW_PX * len(y) + 140)
+    return {
+        "data": [{"type": "heatmap", "x": list(period_order), "y": y, "z": z,
+                  "customdata": customdata, "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+                  "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
+                  "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 1, "xgap": 1, "ygap": 1,
+                  "colorbar": {"title": {"text": labels["scale"]}, "tickformat": ".0%", "len": min(1, 300 / height)}}],
+        "layout": _base_layout(height=height, margin={"l": 220, "r": 20, "t": 30, "b": 60},
+                               yaxis={"autorange": "reversed", "type": "category", "automargin": True},
+                               xaxis={"type": "category", "side": "top"}, plot_bgcolor="#f8f9fa"),
+    }
+
+
 def _num(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"

@@ -146,8 +146,8 @@ def test_heatmap_callback_draws_one_row_per_school_and_a_click_opens_it(app):
     from dashboard.pages import heatmaps
 
     with as_viewer(app_module, c.users["admin"]):
-        fig, pages, summary = heatmaps.render_heatmap("en", c.year, "classes", "township", [], "group", 1)
-        filtered, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "classes", "township", ["城關鎮"], "group", 1)
+        fig, pages, summary, _hint, _text = heatmaps.render_heatmap("en", c.year, "classes", "township", [], "group", 1)
+        filtered, *_ = heatmaps.render_heatmap("zh-Hant", c.year, "classes", "township", ["城關鎮"], "group", 1)
         opened = heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[2]}]})
     trace = fig["data"][0]
     # the row of all schools chosen first ("are classes held every week?"), then one row per school
@@ -169,9 +169,69 @@ def test_heatmap_for_a_school_has_only_its_own_row(app):
     from dashboard.pages import heatmaps
 
     with as_viewer(app_module, c.users["school"]):
-        fig, _, _ = heatmaps.render_heatmap("zh-Hant", c.year, "gate_duty", "type", None, "worst", 1)
+        fig, *_ = heatmaps.render_heatmap("zh-Hant", c.year, "gate_duty", "type", None, "worst", 1)
         assert heatmaps.open_school_from_heatmap({"points": [{"customdata": c.codes[1]}]}) is no_update
     assert len(fig["data"][0]["y"]) == 1
+
+
+def _pressed(group: str) -> None:
+    """As Dash tells a callback that the button of `group` in the heatmap's table was pressed (Enter or a click)."""
+    import json
+
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    prop = json.dumps({"group": group, "type": "hm-open-group"}, ensure_ascii=False, separators=(",", ":"))
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{prop}.n_clicks", "value": 1}]))
+
+
+def test_the_heatmap_by_group_agrees_with_each_groups_schools_period_by_period(app):
+    """The bureau's summary and the school-by-school view of the group it opens show one county: each group's
+    share of a month is its schools' cells held among those due, its count of schools that held every month
+    due is the schools' own counts, and the school view's top row is the group's row."""
+    app_module, c = app
+    from dashboard.pages import heatmaps
+    from tests.dashboard_fixtures import page_text
+
+    with as_viewer(app_module, c.users["leader"]):
+        summary_fig, pages, line, _hint, text = heatmaps.render_heatmap(
+            "zh-Hant", c.year, "drills", "township", [], "group", 1, "groups")
+        trace = summary_fig["data"][0]
+        groups = [row[0][1] for row in trace["customdata"][1:]]
+        assert trace["y"][0] == "所選學校合計（7所學校）" and pages == 1  # 8 schools less the kindergarten
+        assert len(groups) == 4 and "4 個分組，共 7 所學校" in line
+        said = page_text(text)
+        for i, group in enumerate(groups, start=1):
+            _pressed(group)
+            view, chosen, page, opened = heatmaps.open_group([1], None)
+            assert (view, chosen, page, opened) == ("schools", [group], 1, "keys")
+            school_fig, _, _, _, school_text = heatmaps.render_heatmap(
+                "zh-Hant", c.year, "drills", "township", chosen, "group", page, view)
+            school_trace = school_fig["data"][0]
+            z = school_trace["z"][1:]  # the schools, under the row of every school chosen
+            assert trace["y"][i] == f"{group}（{len(z)}所學校）"
+            assert school_trace["z"][0] == trace["z"][i]
+            for j in range(len(trace["x"])):
+                due = [row[j] for row in z if row[j] is not None]
+                held = sum(value == 1.0 for value in due)  # a drill month is held (1) or not (0)
+                assert trace["z"][i][j] == (pytest.approx(held / len(due)) if due else None), (group, j)
+            counts = [(int(n), int(of)) for of, n in re.findall(r"(\d+) 期中 (\d+) 期", page_text(school_text))]
+            assert len(counts) == len(z)
+            on_track = sum(n == of > 0 for n, of in counts)
+            assert f"{group}（{len(z)}所學校）" in said
+            assert re.search(rf"{group}（{len(z)}所學校）.{{0,200}}{sum(of > 0 for _, of in counts)} 所中 {on_track} 所",
+                             said), group
+
+
+def test_the_bureau_opens_on_its_groups_and_a_school_on_its_own_school(app):
+    app_module, c = app
+    from dashboard.pages import heatmaps
+
+    opened = {}
+    for role in ("leader", "school"):
+        with as_viewer(app_module, c.users[role]):
+            opened[role] = find_element(heatmaps.layout(), "hm-view").value
+    assert opened == {"leader": "groups", "school": "schools"}
 
 
 def test_a_school_reads_an_empty_list_of_movers_as_about_itself(app):
@@ -461,6 +521,11 @@ def test_chinese_pages_show_no_catalogue_keys_and_no_english_words(app, lang):
             "heatmap": {"props": {"children": [
                 {"props": {"figure": heatmaps.render_heatmap(lang, c.year, m, "type", None, "group", 1)[0]}}
                 for m in queries.MEASURES]}},
+            # the bureau's groups, and both views' rows in words under the figure
+            "heatmap by group": {"props": {"children": [
+                {"props": {"figure": heatmaps.render_heatmap(lang, c.year, m, "township", None, "group", 1, view)[0],
+                           "children": heatmaps.render_heatmap(lang, c.year, m, "township", None, "group", 1, view)[4]}}
+                for m in queries.MEASURES for view in ("groups", "schools")]}},
             "upload label": {"props": {"children": upload.drop_label(lang)}},
         }
     for name, tree in pages.items():

@@ -129,6 +129,59 @@ def test_school_heatmap_rows_are_its_own_only_and_county_todos_are_bureau_only(c
         queries.ranking(None, c.year)
 
 
+def _hand_cells() -> pd.DataFrame:
+    """Five schools, three months: 甲鎮 has A, B, C and 乙鄉 D, E.  (covered, counted) per school and month;
+    May is over for nobody, B covered it early (counted, as the scoring counts a period covered early)."""
+    marks = {"A": ((True, True), (False, True), (False, False)),
+             "B": ((True, True), (True, True), (True, True)),
+             "C": ((False, True), (True, True), (False, False)),
+             "D": ((True, True), (False, True), (False, False)),
+             "E": ((False, True), (False, True), (False, False))}
+    rows = [{"school_code": code, "name": code, "type": "小學", "township": "甲鎮" if code in "ABC" else "乙鄉",
+             "period": period, "required": 1.0, "held": float(covered), "covered": covered, "counted": counted,
+             "value": float(covered) if counted else None, "total": 80.0}
+            for code, months in marks.items()
+            for period, (covered, counted) in zip(("2026-03", "2026-04", "2026-05"), months, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def test_a_groups_share_is_its_schools_that_covered_the_period_among_those_due_worked_by_hand():
+    found = queries.group_coverage(_hand_cells(), "township")
+    share = {(g, p): s for g, p, s in zip(found.periods["group"], found.periods["period"], found.periods["share"],
+                                          strict=True)}
+    # 甲鎮 March: A and B of A, B, C = 2/3; April: B and C = 2/3; May: B alone is due (early), 1/1
+    assert share[("甲鎮", "2026-03")] == pytest.approx(2 / 3) and share[("甲鎮", "2026-04")] == pytest.approx(2 / 3)
+    assert share[("甲鎮", "2026-05")] == 1.0
+    # 乙鄉 March: D of D, E = 1/2; April: neither = 0; May: nobody due, no share (a blank cell, not 0%)
+    assert share[("乙鄉", "2026-03")] == 0.5 and share[("乙鄉", "2026-04")] == 0.0
+    assert pd.isna(share[("乙鄉", "2026-05")])
+    # every school (group None): March A, B, D of 5 = 3/5; April B, C of 5 = 2/5; May 1/1
+    assert share[(None, "2026-03")] == pytest.approx(0.6) and share[(None, "2026-04")] == pytest.approx(0.4)
+    assert share[(None, "2026-05")] == 1.0
+    rows = found.rows.set_index(found.rows["group"].fillna("all"))
+    # "covered every period due": B only (3 of 3); A and C 1 of 2 each; D 1 of 2, E 0 of 2
+    assert rows.loc["甲鎮", ["schools", "with_due", "on_track"]].tolist() == [3, 3, 1]
+    assert rows.loc["乙鄉", ["schools", "with_due", "on_track"]].tolist() == [2, 2, 0]
+    assert rows.loc["all", ["schools", "with_due", "on_track"]].tolist() == [5, 5, 1]
+    # chosen groups: the row of every school is theirs alone
+    only = queries.group_coverage(_hand_cells(), "township", ("乙鄉",))
+    assert set(only.rows["group"].dropna()) == {"乙鄉"}
+    assert only.rows.loc[only.rows["group"].isna(), "schools"].item() == 2
+    # a school's own count is the scoring's "v of c covered": B 3 of 3, A 1 of 2
+    per_school = queries.coverage(_hand_cells(), ["school_code"]).set_index("school_code")
+    assert per_school.loc["B"].tolist() == [3, 3] and per_school.loc["A"].tolist() == [2, 1]
+
+
+def test_the_heatmap_by_group_is_the_bureaus_alone(county):
+    """A school sees its own school's row; a township's share over two schools would be the other one's."""
+    c, _ = county
+    with pytest.raises(queries.Refused):
+        queries.heatmap_groups(c.users["school"], c.year, "drills", "township")
+    found = queries.heatmap_groups(c.users["leader"], c.year, "drills", "township")
+    kinder = sum(ty == "幼兒園" for ty in c.types.values())
+    assert found.rows.loc[found.rows["group"].isna(), "schools"].item() == len(c.codes) - kinder
+
+
 def test_heatmap_splits_drills_between_schools_by_month_and_kindergartens_by_quarter(county):
     c, _ = county
     admin = c.users["admin"]

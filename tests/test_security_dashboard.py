@@ -127,3 +127,65 @@ def test_the_bureau_picking_another_school_opens_it(leader_client):
     key = next(k for k in app.callback_map if k.startswith("nav-location.pathname")
                and any(i["id"] == "school-picker" for i in app.callback_map[k]["inputs"]))
     assert "/school/S002" in response_text(_call_key(leader_client, app, key, {"school-picker.value": "S002"}))
+
+
+# --- the heatmap by group (the bureau's summary) --------------------------------------------------
+
+def _county_client(app, username: str):
+    """A client signed in to the eight-school county (tests.dashboard_fixtures.build_county), whose heatmaps
+    have periods to show (the seeded store's have none)."""
+    from tests.dashboard_fixtures import PASSWORD
+
+    app_module, county = app
+    client = app_module.server.test_client()
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    return client, county
+
+
+def _heatmap_text(client, year, view, groups=None) -> str:
+    return response_text(call(client, "hm-figure.figure", {
+        "lang-store.data": "zh-Hant", "year.value": year, "hm-measure.value": "drills", "hm-group-by.value": "township",
+        "hm-groups.value": groups, "hm-order.value": "group", "hm-page.active_page": 1, "hm-view.value": view}))
+
+
+def test_a_school_asking_for_the_heatmap_by_group_gets_its_own_school_alone(app):
+    """The browser says which view it wants; a school's officer gets its own school's row whatever it says:
+    no group's row, no row of every school, no other school, no button opening a group."""
+    client, c = _county_client(app, "school1")
+    others = [c.names[code] for code in c.codes[1:]]
+    for view, groups in (("groups", None), ("groups", ["東河鄉", "城關鎮"]), ("schools", ["東河鄉"])):
+        text = _heatmap_text(client, c.year, view, groups)
+        assert (c.names[c.codes[0]] in text) == (groups is None or "城關鎮" in groups), (view, groups)
+        assert not any(name in text for name in others), view
+        assert "所學校）" not in text and "所選學校合計" not in text and "hm-open-group" not in text, view
+    # the control: the bureau asking the same sees the groups and every school
+    leader, _ = _county_client(app, "leader")
+    text = _heatmap_text(leader, c.year, "groups")
+    assert "所選學校合計" in text and "hm-open-group" in text and "東河鄉（2所學校）" in text
+
+
+def test_a_school_pressing_a_forged_group_button_or_row_opens_nothing(app):
+    import json
+
+    school, _ = _county_client(app, "school1")
+    leader, _ = _county_client(app, "leader")
+    dash = dash_app()
+    key = next(k for k in dash.callback_map if "hm-view.value" in k)
+    spec = dash.callback_map[key]
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
+               for part in key.strip(".").split("...")]
+    button = {"group": "東河鄉", "type": "hm-open-group"}
+    for inputs, changed in (
+        ([[{"id": button, "property": "n_clicks", "value": 1}],
+          {"id": "hm-figure", "property": "clickData", "value": None}], [json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks"]),
+        ([[], {"id": "hm-figure", "property": "clickData", "value": {"points": [{"customdata": ["group", "東河鄉"]}]}}],
+         ["hm-figure.clickData"]),
+    ):
+        assert len(spec["inputs"]) == 2
+        body = json.dumps({"output": key, "outputs": outputs, "inputs": inputs, "state": [], "changedPropIds": changed})
+        response = school.post("/_dash-update-component", content_type="application/json", data=body)
+        assert response.status_code == 204 or "東河鄉" not in response_text(response), response_text(response)[:300]
+        # the control: the same request from the bureau shows the group's schools
+        opened = json.loads(leader.post("/_dash-update-component", content_type="application/json", data=body).data)
+        assert opened["response"]["hm-groups"]["value"] == ["東河鄉"]
+        assert opened["response"]["hm-view"]["value"] == "schools"
