@@ -161,11 +161,26 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     assert len(sizes) == 4 and all(w >= 24 and h >= 24 for w, h in sizes), sizes
 
     watch.step = "heatmaps"
-    # Heatmaps: a click on a cell opens the school.
+    # Heatmaps: the bureau opens on its groups; Enter on a group's button in the table under the figure shows
+    # that group's schools (a Plotly figure takes no focus), and a click on a school's cell opens the school.
     page.click("#nav-heatmaps")
     page.wait_for_selector("#hm-figure .heatmaplayer, #hm-figure .hm")
+    page.wait_for_selector("#hm-table button")
     page.wait_for_load_state("networkidle")
     _shot(page, "heatmaps")
+    rows = [row for row in page.locator("#hm-figure .ytick").all_text_contents() if row]
+    # (Plotly draws the ticks bottom up)
+    assert rows[-1].startswith("所選學校合計（") and all(row.endswith("所學校）") for row in rows), rows
+    first_group = page.locator("#hm-table tbody tr").nth(1).locator("th").inner_text()
+    page.locator("#hm-table button").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#hm-table a[href^='/school/']")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'hm-table-caption'")
+    township = first_group.split("（")[0]
+    shown = [row for row in page.locator("#hm-figure .ytick").all_text_contents() if row]
+    assert shown[-1] == "所選學校合計" and all(row.startswith(township) for row in shown[:-1]), shown
+    page.wait_for_load_state("networkidle")
+    _shot(page, "heatmaps-group-schools")
     # What a screen reader says of the pager is Chinese too: its label, and no hidden English words.
     assert page.get_attribute("#hm-pager", "aria-label") == "熱力圖分頁"
     spoken = page.eval_on_selector_all(
@@ -173,7 +188,8 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
         ".map(e => e.textContent)")
     assert not [w for w in spoken if re.search("[A-Za-z]", w)], spoken
     box = page.locator("#hm-figure .nsewdrag").first.bounding_box()
-    page.mouse.click(box["x"] + 12, box["y"] + 8 + 22)  # the second row: the first is all the schools chosen
+    # the middle of the second row (the first is all the schools chosen), however few rows the group has
+    page.mouse.click(box["x"] + 12, box["y"] + box["height"] * 1.5 / len(shown))
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
 

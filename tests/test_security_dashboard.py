@@ -174,10 +174,10 @@ def test_a_school_pressing_a_forged_group_button_or_row_opens_nothing(app):
     spec = dash.callback_map[key]
     outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
                for part in key.strip(".").split("...")]
-    button = {"group": "東河鄉", "type": "hm-open-group"}
+    button = {"group": "東河鄉", "type": "hm-open-group"}  # named as the browser names it, not \u6771...
     for inputs, changed in (
         ([[{"id": button, "property": "n_clicks", "value": 1}],
-          {"id": "hm-figure", "property": "clickData", "value": None}], [json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks"]),
+          {"id": "hm-figure", "property": "clickData", "value": None}], [json.dumps(button, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + ".n_clicks"]),
         ([[], {"id": "hm-figure", "property": "clickData", "value": {"points": [{"customdata": ["group", "東河鄉"]}]}}],
          ["hm-figure.clickData"]),
     ):

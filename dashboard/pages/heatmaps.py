@@ -239,7 +239,7 @@ def _text_table(figure: dict, rows: tuple, by_groups: bool, lang: str):
         body.append(html.Tr(cells))
     table = html.Table([
         html.Caption(t("heatmap.table_caption", lang), id="hm-table-caption", tabIndex="-1"),
-        html.Thead(html.Tr(head)), html.Tbody(body)], className="table table-sm small align-middle heatmap-table",
+        html.Thead(html.Tr(head)), html.Tbody(body)], className="table table-sm small align-middle caption-top heatmap-table",
         id="hm-table")
     return html.Div([table, chart_text(figure, lang)])
 
@@ -260,8 +260,11 @@ def open_group(_clicks, click):
         return nothing
     trigger = ctx.triggered_id
     if isinstance(trigger, dict):
-        # a button drawn again (a new language, a new measure) fires with no click: only a press opens it
-        pressed = ctx.triggered[0].get("value") if ctx.triggered else None
+        # Buttons drawn (a new language, a new measure) fire it with no press: only a press opens a group.
+        # Its count is read from the buttons sent, not ctx.triggered's value: Dash looks that up under the
+        # id written with \u escapes, and the browser names 城關鎮 as it is, so a press read as none.
+        buttons = ctx.inputs_list[0] if ctx.inputs_list and isinstance(ctx.inputs_list[0], list) else []
+        pressed = next((b.get("value") for b in buttons if isinstance(b, dict) and b.get("id") == trigger), None)
         group = trigger.get("group") if isinstance(pressed, int) and pressed > 0 else None
         opened_by = "keys"
     else:
