@@ -29,6 +29,10 @@ GRADE_COLOURS = {"優秀": "#009E73", "良好": "#56B4E9", "合格": "#E69F00", 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 HEATMAP_ROW_PX = 22
 HEATMAP_PAGE_SIZE = 60
+# A group's row in the heatmap by group carries its group after this mark: Plotly hands a click on a heatmap
+# only a cell's plain value (a list there reached the server as nothing), and a click on a school's row
+# opens the school its customdata names, which a group is not.
+GROUP_MARK = "group:"
 
 
 def _base_layout(**extra) -> dict:
@@ -382,7 +386,7 @@ def group_order(rows: pd.DataFrame, periods: pd.DataFrame, order: str) -> list:
 def group_heatmap(periods: pd.DataFrame, groups: list, row_labels: dict, period_order: list, labels: dict[str, str]) -> dict:
     """Groups (rows) by period (columns): the share of the group's schools due that covered the period,
     written in each cell; the first row every school chosen (row_labels[None]).  A group row's customdata
-    is ["group", the group as stored]: a click shows its schools, and a list is never taken for a school."""
+    is GROUP_MARK and the group as stored: a click shows its schools, and is never taken for a school's."""
     if periods.empty or not groups:
         return empty(labels["empty"])
     rows = [None, *groups] if None in row_labels else list(groups)
@@ -403,7 +407,7 @@ def group_heatmap(periods: pd.DataFrame, groups: list, row_labels: dict, period_
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
-        customdata.append([["group", group] if group is not None else ""] * len(period_order))
+        customdata.append([f"{GROUP_MARK}{group}" if group is not None else ""] * len(period_order))
     y = [row_labels[g] for g in rows]
     height = max(260, HEATMAP_ROW_PX * len(y) + 140)
     return {

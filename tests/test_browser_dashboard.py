@@ -161,24 +161,39 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
     assert len(sizes) == 4 and all(w >= 24 and h >= 24 for w, h in sizes), sizes
 
     watch.step = "heatmaps"
-    # Heatmaps: the bureau opens on its groups; Enter on a group's button in the table under the figure shows
-    # that group's schools (a Plotly figure takes no focus), and a click on a school's cell opens the school.
+    # Heatmaps: the bureau opens on its groups; a click on a group's row, or Enter on its button in the table
+    # under the figure (a Plotly figure takes no focus), shows that group's schools, and a click on a school's
+    # cell opens the school.
     page.click("#nav-heatmaps")
     page.wait_for_selector("#hm-figure .heatmaplayer, #hm-figure .hm")
     page.wait_for_selector("#hm-table button")
     page.wait_for_load_state("networkidle")
     _shot(page, "heatmaps")
-    rows = [row for row in page.locator("#hm-figure .ytick").all_text_contents() if row]
-    # (Plotly draws the ticks bottom up)
-    assert rows[-1].startswith("所選學校合計（") and all(row.endswith("所學校）") for row in rows), rows
-    first_group = page.locator("#hm-table tbody tr").nth(1).locator("th").inner_text()
-    page.locator("#hm-table button").first.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#hm-table a[href^='/school/']")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'hm-table-caption'")
-    township = first_group.split("（")[0]
-    shown = [row for row in page.locator("#hm-figure .ytick").all_text_contents() if row]
-    assert shown[-1] == "所選學校合計" and all(row.startswith(township) for row in shown[:-1]), shown
+
+    def rows_drawn() -> list[str]:  # the figure's row labels, top down (Plotly draws its ticks bottom up)
+        return [row for row in page.locator("#hm-figure .ytick").all_text_contents() if row][::-1]
+
+    def second_row(drawn: list[str]) -> tuple[float, float]:  # the middle of the second row, however many
+        box = page.locator("#hm-figure .nsewdrag").first.bounding_box()
+        return box["x"] + 12, box["y"] + box["height"] * 1.5 / len(drawn)
+
+    rows = rows_drawn()
+    assert rows[0].startswith("所選學校合計（") and all(row.endswith("所學校）") for row in rows), rows
+    for opening in ("click", "Enter"):
+        if opening == "click":
+            township = rows[1].split("（")[0]
+            page.mouse.click(*second_row(rows))
+        else:
+            page.locator("#hm-view input[value=groups]").check()  # back to every group
+            page.wait_for_selector("#hm-table button")
+            page.wait_for_function("document.querySelectorAll('#hm-table button').length > 1")
+            township = page.locator("#hm-table tbody tr").nth(1).locator("th").inner_text().split("（")[0]
+            page.locator("#hm-table button").first.focus()
+            page.keyboard.press("Enter")
+            page.wait_for_function("document.activeElement && document.activeElement.id === 'hm-table-caption'")
+        page.wait_for_selector("#hm-table a[href^='/school/']")
+        shown = rows_drawn()
+        assert shown[0] == "所選學校合計" and all(row.startswith(township) for row in shown[1:]), (opening, shown)
     page.wait_for_load_state("networkidle")
     _shot(page, "heatmaps-group-schools")
     # What a screen reader says of the pager is Chinese too: its label, and no hidden English words.
@@ -187,9 +202,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
         "#hm-pager .visually-hidden", "els => els.filter(e => getComputedStyle(e).display !== 'none')"
         ".map(e => e.textContent)")
     assert not [w for w in spoken if re.search("[A-Za-z]", w)], spoken
-    box = page.locator("#hm-figure .nsewdrag").first.bounding_box()
-    # the middle of the second row (the first is all the schools chosen), however few rows the group has
-    page.mouse.click(box["x"] + 12, box["y"] + box["height"] * 1.5 / len(shown))
+    page.mouse.click(*second_row(shown))  # the first school's row (the first is all the schools chosen)
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
 

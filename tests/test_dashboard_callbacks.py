@@ -202,7 +202,9 @@ def test_the_heatmap_by_group_agrees_with_each_groups_schools_period_by_period(a
         summary_fig, pages, line, _hint, text = heatmaps.render_heatmap(
             "zh-Hant", c.year, "drills", "township", [], "group", 1, "groups")
         trace = summary_fig["data"][0]
-        groups = [row[0][1] for row in trace["customdata"][1:]]
+        groups = [row[0].removeprefix("group:") for row in trace["customdata"][1:]]
+        # a click on a group's row shows its schools and opens no school
+        assert heatmaps.open_school_from_heatmap({"points": [{"customdata": trace["customdata"][1][0]}]}) is no_update
         assert trace["y"][0] == "所選學校合計（7所學校）" and pages == 1  # 8 schools less the kindergarten
         assert len(groups) == 4 and "4 個分組，共 7 所學校" in line
         said = page_text(text)

@@ -234,9 +234,10 @@ def test_a_chart_says_its_data_in_words_in_the_readers_language():
     assert figures.text_alternative(figures.empty("沒有數據"), "zh-Hant") == "沒有數據"
 
 
-def test_a_heatmap_by_group_names_its_groups_in_lists_never_taken_for_a_school_and_puts_the_worst_first():
-    """A click on a group's row shows its schools: its customdata is ["group", the group], which the click
-    that opens a school refuses (a school is a plain code); worst first is the lowest share over the year."""
+def test_a_heatmap_by_group_marks_its_groups_rows_and_puts_the_worst_first():
+    """A click on a group's row shows its schools: its customdata is group: and the group (Plotly gives a
+    click a cell's plain value alone), which the click that opens a school leaves alone; worst first is the
+    lowest share over the year."""
     periods = pd.DataFrame({"group": ["甲鎮", "甲鎮", "乙鄉", "乙鄉", None, None],
                             "period": ["2026-03", "2026-04"] * 3, "schools": [3, 3, 2, 2, 5, 5],
                             "due": [3, 3, 2, 2, 5, 5], "covered": [3, 2, 1, 0, 4, 2],
@@ -251,7 +252,7 @@ def test_a_heatmap_by_group_names_its_groups_in_lists_never_taken_for_a_school_a
                                 ["2026-03", "2026-04"], labels)
     trace = fig["data"][0]
     assert trace["y"] == ["all (5)", "乙鄉 (2)", "甲鎮 (3)"]
-    assert trace["customdata"] == [["", ""], [["group", "乙鄉"]] * 2, [["group", "甲鎮"]] * 2]
+    assert trace["customdata"] == [["", ""], ["group:乙鄉"] * 2, ["group:甲鎮"] * 2]
     assert trace["text"] == [["80%", "40%"], ["50%", "0%"], ["100%", "67%"]]
     assert trace["hovertext"][2][1] == "甲鎮 (3)<br>2026-04: 2 of 3 (67%)"
     json.dumps(fig, allow_nan=False)

@@ -178,7 +178,7 @@ def test_a_school_pressing_a_forged_group_button_or_row_opens_nothing(app):
     for inputs, changed in (
         ([[{"id": button, "property": "n_clicks", "value": 1}],
           {"id": "hm-figure", "property": "clickData", "value": None}], [json.dumps(button, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + ".n_clicks"]),
-        ([[], {"id": "hm-figure", "property": "clickData", "value": {"points": [{"customdata": ["group", "東河鄉"]}]}}],
+        ([[], {"id": "hm-figure", "property": "clickData", "value": {"points": [{"customdata": "group:東河鄉"}]}}],
          ["hm-figure.clickData"]),
     ):
         assert len(spec["inputs"]) == 2

@@ -271,7 +271,7 @@ def open_group(_clicks, click):
         points = click.get("points") if isinstance(click, dict) else None
         first = points[0] if isinstance(points, list) and points else None
         data = first.get("customdata") if isinstance(first, dict) else None
-        group = data[1] if isinstance(data, list) and len(data) == 2 and data[0] == "group" else None
+        group = data.removeprefix(figures.GROUP_MARK) if isinstance(data, str) and data.startswith(figures.GROUP_MARK) else None
         opened_by = "click"
     if not isinstance(group, str) or not group:
         return nothing
@@ -310,5 +310,7 @@ def open_school_from_heatmap(click):
     first = points[0] if isinstance(points, list) and points else None
     code = first.get("customdata") if isinstance(first, dict) else None
     if not isinstance(code, str) or not code or not viewer.can_see_school(code):  # "": the row of all schools
+        return no_update
+    if code.startswith(figures.GROUP_MARK):  # a group's row: open_group shows its schools
         return no_update
     return f"/school/{code}"
