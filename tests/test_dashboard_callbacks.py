@@ -230,6 +230,21 @@ def test_the_heatmap_by_group_agrees_with_each_groups_schools_period_by_period(a
                              said), group
 
 
+def test_the_heatmaps_counts_in_english_say_one_school_and_one_period(app):
+    """The table under the figure: "0 of 1 school" (a township of one school), never "0 of 1 schools"."""
+    app_module, c = app
+    from dashboard.pages import heatmaps
+    from tests.dashboard_fixtures import page_text
+
+    with as_viewer(app_module, c.users["leader"]):
+        groups = page_text(heatmaps.render_heatmap("en", c.year, "drills", "township", [], "group", 1, "groups")[4])
+        schools = page_text(heatmaps.render_heatmap("en", c.year, "staff_training", "township", [], "group", 1,
+                                                    "schools")[4])
+    assert re.search(r"\d of 1 school\b", groups) and not re.search(r"of 1 schools", groups)
+    assert re.search(r"\d of 2 schools", groups)
+    assert not re.search(r"of 1 periods", schools) and re.search(r"\d of \d periods?\b", schools)
+
+
 def test_the_bureau_opens_on_its_groups_and_a_school_on_its_own_school(app):
     app_module, c = app
     from dashboard.pages import heatmaps

@@ -227,8 +227,9 @@ def _text_table(figure: dict, rows: tuple, by_groups: bool, lang: str):
         head.append(html.Th(t("heatmap.col_open", lang), scope="col"))
     body = []
     for row in rows:
-        count = t("heatmap.schools_of" if row["unit"] == "schools" else "heatmap.periods_of", lang,
-                  n=row["covered"], of=row["of"])
+        # "0 of 1 school", not "0 of 1 schools"
+        key = f"heatmap.{row['unit']}_of{'_one' if row['of'] == 1 else ''}"
+        count = t(key, lang, n=row["covered"], of=row["of"])
         name = dcc.Link(row["label"], href=f"/school/{row['school']}") if "school" in row else row["label"]
         cells = [html.Th(name, scope="row", className="fw-normal"), html.Td(count)]
         if by_groups:
