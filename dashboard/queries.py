@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.engine import Engine
 
 from dashboard.access import Viewer
@@ -183,18 +183,25 @@ def _json(value):
     return value
 
 
-_JSON_COLUMNS = ("areas", "indicators", "campuses")
+_JSON_COLUMNS = ("areas", "campuses")
+
+
+def _rows_of(year: int, kind: str, publication_id: int | None):
+    """The condition picking one year's score rows of one kind (the draft when publication_id is None)."""
+    pub = scores.c.publication_id.is_(None) if publication_id is None else scores.c.publication_id == publication_id
+    return (scores.c.year == year, scores.c.kind == kind, pub)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _score_rows(engine: Engine, year: int, kind: str, publication_id: int | None, version: tuple,
                 lean: bool = False) -> pd.DataFrame:
-    """Stored score rows of one year and kind (the draft when publication_id is None).  lean: without the
-    JSON columns (areas, indicators, campuses), for a reader of totals only: a year's month-end rows carry
-    every indicator of every school, 180 MB of JSON at 3,000 schools, 500 MB once parsed (a scale audit)."""
-    pub = scores.c.publication_id.is_(None) if publication_id is None else scores.c.publication_id == publication_id
-    columns = [c.name for c in scores.columns if not (lean and c.name in _JSON_COLUMNS)]
-    query = select(*(scores.c[name] for name in columns)).where(scores.c.year == year, scores.c.kind == kind, pub)
+    """Stored score rows of one year and kind (the draft when publication_id is None), never with their
+    indicators (_indicator_texts).  lean: without the JSON columns (areas, campuses) either, for a reader of
+    totals only: a year's month-end rows carry every indicator of every school, 180 MB of JSON at 3,000
+    schools, 500 MB once parsed (a scale audit)."""
+    columns = [c.name for c in scores.columns
+               if c.name != "indicators" and not (lean and c.name in _JSON_COLUMNS)]
+    query = select(*(scores.c[name] for name in columns)).where(*_rows_of(year, kind, publication_id))
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     frame = pd.DataFrame(rows, columns=columns)
@@ -228,6 +235,29 @@ def _annual(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     frame = frame.sort_values(["qualified", "rank_sort", "total", "name"], ascending=[False, True, False, True])
     frame["position"] = np.arange(1, len(frame) + 1)
     return frame.set_index("school_code", drop=False)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _indicator_texts(engine: Engine, year: int, version: tuple) -> dict[str, str | None]:
+    """Each school's indicators in the year's annual result (_annual's row of it) as the JSON text the store
+    holds, parsed one school at a time when a page asks for them (school_result).  Every school's parsed
+    at once were 63 KB a school in each worker, for every year the overview and trends read (its totals
+    only): 190 MB at 1,000 schools (a scale audit); the text is a third of that, and held only for a year
+    whose school pages, heatmaps or to-dos are asked for."""
+    annual = _annual(engine, year, version)
+    if annual.empty:
+        return {}
+    pub = _publication(engine, year, version)
+    code_of = dict(zip(annual["id"], annual["school_code"], strict=True))
+    # CAST: PostgreSQL's driver parses a json column itself; as text it stays the store's text on every server
+    query = select(scores.c.id, cast(scores.c.indicators, String)).where(
+        *_rows_of(year, "annual", pub["publication_id"] if pub else None))
+    with engine.connect() as conn:
+        return {code_of[row_id]: text for row_id, text in conn.execute(query) if row_id in code_of}
+
+
+def _indicators(engine: Engine, year: int, version: tuple, school_code: str) -> dict:
+    return _json(_indicator_texts(engine, year, version).get(school_code)) or {}
 
 
 def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
@@ -434,13 +464,35 @@ TODO_COLUMNS = ["drill_due", "class_due", "guards_untrained", "hazards_due_soon"
                 "guards_reaching_age_limit", "guards_over_age_limit"]
 
 
-def _periods_long(annual: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """The stored periods of one indicator for every school, one row per (school, period)."""
-    rows = [
-        (code, p.get("period"), p.get("required"), p.get("held"), bool(p.get("covered")), bool(p.get("counted")))
-        for code, ind in zip(annual["school_code"], annual["indicators"], strict=True)
-        for p in ((ind or {}).get(indicator) or {}).get("periods") or []
-    ]
+# The indicators whose stored periods a page reads for every school: the heatmaps' (MEASURES) and the to-dos'.
+PERIOD_INDICATORS = ("D1", "C2", "C6", "E4", "E7", "E8")
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _year_periods(engine: Engine, year: int, version: tuple) -> dict[str, pd.DataFrame]:
+    """The stored periods of each of PERIOD_INDICATORS for every school of the year (_annual's order), one
+    row per (school, period): each school's indicators parsed once, for all of them, and not kept."""
+    annual = _annual(engine, year, version)
+    texts = _indicator_texts(engine, year, version) if not annual.empty else {}
+    rows: dict[str, list] = {indicator: [] for indicator in PERIOD_INDICATORS}
+    for code in annual["school_code"] if not annual.empty else ():
+        ind = _json(texts.get(code)) or {}
+        for indicator, found in rows.items():
+            found.extend(
+                (code, p.get("period"), p.get("required"), p.get("held"), bool(p.get("covered")), bool(p.get("counted")))
+                for p in (ind.get(indicator) or {}).get("periods") or [])
+    return {indicator: _periods_frame(found) for indicator, found in rows.items()}
+
+
+def _periods_long(engine: Engine, year: int, version: tuple, annual: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """The stored periods of one indicator for every school of `annual` (the year's, or some of them, in
+    its order), one row per (school, period)."""
+    every = _year_periods(engine, year, version)[indicator]
+    part = every[every["school_code"].isin(annual.index)]
+    return part.reset_index(drop=True) if len(part) else _periods_frame([])
+
+
+def _periods_frame(rows: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["school_code", "period", "required", "held", "covered", "counted"])
     frame["period"] = frame["period"].astype("object")
     for col in ("required", "held"):
@@ -501,14 +553,14 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple, 
         return todo
     labels = _current_labels(day)
     kinder = set(annual.index[annual["type"] == KINDERGARTEN])
-    d1 = _periods_long(annual, "D1")
+    d1 = _periods_long(engine, year, version, annual, "D1")
     own_period = np.where(d1["school_code"].isin(kinder), labels["quarter"], labels["month"])
     drill_due = d1[(d1["period"] == own_period) & ~d1["covered"]]["school_code"].unique()
     todo.loc[todo.index.isin(drill_due), "drill_due"] = 1
-    c2 = _periods_long(annual, "C2")
+    c2 = _periods_long(engine, year, version, annual, "C2")
     class_due = c2[(c2["period"] == labels["week"]) & ~c2["covered"]]["school_code"].unique()
     todo.loc[todo.index.isin(class_due), "class_due"] = 1
-    e7 = _guard_semesters(_periods_long(annual, "E7"))
+    e7 = _guard_semesters(_periods_long(engine, year, version, annual, "E7"))
     e7 = e7[e7["period"] == labels["semester"]]
     missing = (e7["required"] - e7["held"]).clip(lower=0)
     todo["guards_untrained"] = missing.groupby(e7["school_code"]).sum().reindex(todo.index, fill_value=0).astype("int64")
@@ -635,7 +687,7 @@ def _results(engine: Engine, year: int, version: tuple) -> dict[str, dict]:
         "qualified": qualified.to_numpy(), "submitted": annual["submitted"].astype(bool).to_numpy(),
         "deduction": pd.to_numeric(annual["deduction"], errors="coerce").fillna(0.0).astype("float64").to_numpy(),
         "as_of": [d.date() for d in annual["as_of"]],
-        "areas": annual["areas"].to_numpy(), "indicators": annual["indicators"].to_numpy(),
+        "areas": annual["areas"].to_numpy(), "indicators": None,  # parsed when asked for (school_result)
         "campuses": annual["campuses"].to_numpy(),
     })
     out = {}
@@ -644,7 +696,7 @@ def _results(engine: Engine, year: int, version: tuple) -> dict[str, dict]:
             total=None if row["total"] is None else float(row["total"]),
             rank=None if row["rank"] is None else int(row["rank"]),
             qualified=bool(row["qualified"]), submitted=bool(row["submitted"]), deduction=float(row["deduction"]),
-            areas=row["areas"] or {}, indicators=row["indicators"] or {}, campuses=row["campuses"] or [],
+            areas=row["areas"] or {}, campuses=row["campuses"] or [],
             ranked_schools=ranked, published=published)
         out[row["school_code"]] = row
     return out
@@ -654,10 +706,11 @@ def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
     """The school's stored annual result: total, grade, rank, areas, indicators, campuses."""
     _check_school(viewer, school_code)
     engine = _engine()
-    result = _results(engine, year, data_version(engine)).get(school_code)
+    version = data_version(engine)
+    result = _results(engine, year, version).get(school_code)
     if result is None:
         raise NotFound("school.no_result")
-    return result
+    return {**result, "indicators": _indicators(engine, year, version, school_code)}
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -1173,7 +1226,7 @@ def _heatmap_cells(engine: Engine, scope: Scope, year: int, measure: str, versio
         annual = annual[annual["type"] == KINDERGARTEN]
     elif who == "schools":
         annual = annual[annual["type"] != KINDERGARTEN]
-    long = _periods_long(annual, indicator)
+    long = _periods_long(engine, year, version, annual, indicator)
     if indicator == "E7":
         long = _guard_semesters(long)
     info = annual[["name", "type", "township", "total"]]
@@ -1289,7 +1342,7 @@ def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
 
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
-    for fn in (_publication, _score_rows, _annual, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
+    for fn in (_publication, _score_rows, _annual, _indicator_texts, _year_periods, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _group_means, _groups_shown_to_a_school, _heatmap_cells,
                _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts,
                _registered_types, _inspections_by_school, _draft_totals):

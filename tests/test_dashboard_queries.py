@@ -724,7 +724,8 @@ def test_a_new_data_version_lets_go_of_the_loads_cached_under_the_older_one(own_
     def cached() -> dict[str, int]:
         sizes = {fn.__name__: fn.cache_info().currsize for fn in (
             queries._annual, queries._score_rows, queries._results, queries._ranking, queries._trend_lists,
-            queries._headline, queries._year_status, overview._rendered)}
+            queries._headline, queries._year_status, queries._indicator_texts, queries._year_periods,
+            overview._rendered)}
         sizes["school._rendered"] = school._rendered.cache_info().currsize
         return sizes
 
@@ -822,3 +823,45 @@ def test_a_published_years_newer_draft_total_is_read_without_the_drafts_indicato
         event.remove(engine_used, "before_cursor_execute", note)
     drafts = [s for s, _p in read if "FROM scores" in s and "publication_id IS NULL" in s]
     assert drafts and not [s for s in drafts if "indicators" in s], drafts
+
+
+def test_no_countywide_page_parses_the_schools_indicators_and_a_school_page_reads_its_years_once(county):
+    """The overview, ranking, headline and trends need each school's totals and area points; every school's
+    indicators were read and parsed with them (63 KB a school in each worker, for every year shown: 190 MB
+    at 1,000 schools; a scale audit).  They are read, as the store's text, only for a year whose school
+    pages or heatmaps are asked for, once per data version, and a school's page gets its own as stored."""
+    import json
+
+    from sqlalchemy import event
+
+    c, engine = county
+    admin = c.users["admin"]
+    read = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _many):
+        read.append((statement, str(parameters)))
+
+    queries.clear_caches()
+    engine_used = queries._engine()
+    event.listen(engine_used, "before_cursor_execute", note)
+    try:
+        queries.ranking(admin, c.year)  # this year's, and last year's for the change
+        queries.headline(admin, c.year, today=c.today)
+        queries.annual_by_year(admin, "type")
+        queries.spread(admin, c.year, "township")
+        countywide = [s for s, _p in read if "indicators" in s]
+        first = queries.school_result(admin, c.codes[0], c.year)
+        second = queries.school_result(admin, c.codes[1], c.year)
+        queries.heatmap_cells(admin, c.year, "classes")
+    finally:
+        event.remove(engine_used, "before_cursor_execute", note)
+    assert not countywide, countywide
+    assert len([s for s, _p in read if "indicators" in s]) == 1, read
+    with engine.connect() as conn:
+        stored = dict(conn.execute(store.scores.select().with_only_columns(
+            store.scores.c.school_code, store.scores.c.indicators).where(
+            store.scores.c.year == c.year, store.scores.c.kind == "annual",
+            store.scores.c.publication_id.is_(None))).all())
+    for code, result in ((c.codes[0], first), (c.codes[1], second)):
+        want = stored[code] if isinstance(stored[code], dict) else json.loads(stored[code])
+        assert result["indicators"] == want and result["indicators"]["D1"]["periods"]
