@@ -475,7 +475,9 @@ def draft_as_of(engine: Engine, year: int) -> date | None:
             scores.c.publication_id.is_(None), scores.c.year == year, scores.c.kind == ANNUAL)).scalar()
 
 
-def _rows(engine: Engine, year: int, kind: str, publication: str | int) -> list[dict]:
+def _rows(engine: Engine, year: int, kind: str, publication: str | int,
+          indicators_of: str | None = None) -> list[dict]:
+    """indicators_of: a school whose indicators alone are read (every other row's are None)."""
     with engine.connect() as conn:
         if publication == "draft":
             condition = scores.c.publication_id.is_(None)
@@ -491,8 +493,14 @@ def _rows(engine: Engine, year: int, kind: str, publication: str | int) -> list[
                 condition = scores.c.publication_id.is_(None)  # an unpublished year is a draft
             else:
                 condition = scores.c.publication_id == pub["publication_id"]
-        query = select(scores).where(and_(condition, scores.c.year == year, scores.c.kind == kind))
-        return [dict(r) for r in conn.execute(query.order_by(scores.c.id)).mappings()]
+        rows_of = and_(condition, scores.c.year == year, scores.c.kind == kind)
+        if indicators_of is None:
+            return [dict(r) for r in conn.execute(select(scores).where(rows_of).order_by(scores.c.id)).mappings()]
+        rows = [dict(r) for r in conn.execute(select(*(c for c in scores.columns if c.name != "indicators"))
+                                              .where(rows_of).order_by(scores.c.id)).mappings()]
+        own = dict(conn.execute(select(scores.c.id, scores.c.indicators).where(
+            rows_of, scores.c.school_code == indicators_of)).all())
+        return [{**r, "indicators": own.get(r["id"])} for r in rows]
 
 
 def _json_object(row: dict) -> dict:
@@ -518,13 +526,15 @@ def _rank_order(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: (not r["qualified"], -(r["total"] or 0), r["school_code"]))
 
 
-def annual_results(engine: Engine, year: int, publication: str | int = "active") -> list[dict]:
+def annual_results(engine: Engine, year: int, publication: str | int = "active",
+                   indicators_of: str | None = None) -> list[dict]:
     """The `score --json` objects of `year`, in rank order.
 
     publication: "active" (the published version; the draft when the year is unpublished),
-    "draft", or a version number.
+    "draft", or a version number.  indicators_of: a school whose indicators alone are read (every
+    other school's are {}): one school's table needs the others' rows for the circular's wording only.
     """
-    return [_json_object(r) for r in _rank_order(_rows(engine, year, ANNUAL, publication))]
+    return [_json_object(r) for r in _rank_order(_rows(engine, year, ANNUAL, publication, indicators_of))]
 
 
 def is_published(engine: Engine, year: int) -> bool:

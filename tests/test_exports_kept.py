@@ -250,3 +250,19 @@ def test_the_store_takes_other_writes_while_the_circular_is_made(store, monkeypa
     monkeypatch.setattr(exports, "circular_bytes", make_and_meanwhile_write)
     publish_year(engine, DRAFT_YEAR)
     assert written == list(FORMATS)
+
+
+def test_a_schools_table_reads_no_other_schools_indicators(store, app):
+    """One school's table read and parsed every school's indicators to pick its own (60 MB at 1,000 schools,
+    kept by the worker after the download; a scale audit).  Another school's indicators, made unreadable in
+    the store here, are never read; the table is the one the school's own result gives."""
+    from sqlalchemy import text
+
+    engine, accounts = store
+    client = client_for(app, accounts["leader"])
+    before = client.get(f"/download/school/S001/{DRAFT_YEAR}.csv?draft=1")
+    assert before.status_code == 200 and "D1" in before.data.decode("utf-8-sig")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE scores SET indicators = '{not json' WHERE school_code <> 'S001'"))
+    after = client.get(f"/download/school/S001/{DRAFT_YEAR}.csv?draft=1")
+    assert after.status_code == 200 and after.data == before.data
