@@ -196,7 +196,7 @@ def _rows_of(year: int, kind: str, publication_id: int | None):
 def _score_rows(engine: Engine, year: int, kind: str, publication_id: int | None, version: tuple,
                 lean: bool = False) -> pd.DataFrame:
     """Stored score rows of one year and kind (the draft when publication_id is None), never with their
-    indicators (_indicator_texts).  lean: without the JSON columns (areas, campuses) either, for a reader of
+    indicators (_annual_indicators).  lean: without the JSON columns (areas, campuses) either, for a reader of
     totals only: a year's month-end rows carry every indicator of every school, 180 MB of JSON at 3,000
     schools, 500 MB once parsed (a scale audit)."""
     columns = [c.name for c in scores.columns
@@ -238,27 +238,37 @@ def _annual(engine: Engine, year: int, version: tuple) -> pd.DataFrame:
     return frame.set_index("school_code", drop=False)
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
-def _indicator_texts(engine: Engine, year: int, version: tuple) -> dict[str, str | None]:
-    """Each school's indicators in the year's annual result (_annual's row of it) as the JSON text the store
-    holds, parsed one school at a time when a page asks for them (school_result).  Every school's parsed
-    at once were 63 KB a school in each worker, for every year the overview and trends read (its totals
-    only): 190 MB at 1,000 schools (a scale audit); the text is a third of that, and held only for a year
-    whose school pages, heatmaps or to-dos are asked for."""
+def _annual_indicators(engine: Engine, year: int, version: tuple, school_code: str | None = None):
+    """(school code, its indicators) of each school of the year's annual result, or of one school, as the store
+    holds them, read when asked for and kept by no cache: every school's parsed were 63 KB a school in each
+    worker, for every year the overview and trends read (their totals only): 190 MB at 1,000 schools (a scale
+    audit).  Each school's row is the one _annual keeps; should a recompute have replaced the rows since
+    _annual read them, the school's newest now."""
     annual = _annual(engine, year, version)
-    if annual.empty:
-        return {}
+    if annual.empty or (school_code is not None and school_code not in annual.index):
+        return
     pub = _publication(engine, year, version)
-    code_of = dict(zip(annual["id"], annual["school_code"], strict=True))
-    # CAST: PostgreSQL's driver parses a json column itself; as text it stays the store's text on every server
-    query = select(scores.c.id, cast(scores.c.indicators, String)).where(
+    kept = dict(zip(annual["school_code"], annual["id"].astype("int64").tolist(), strict=True))
+    # CAST: PostgreSQL's driver parses a json column itself; the text is parsed one school at a time below
+    query = select(scores.c.id, scores.c.school_code, scores.c.as_of, cast(scores.c.indicators, String)).where(
         *_rows_of(year, "annual", pub["publication_id"] if pub else None))
+    if school_code is not None:
+        query = query.where(scores.c.school_code == school_code)
+    best: dict[str, tuple] = {}  # code -> (the row _annual keeps, as_of, id, text): that row, else the newest
     with engine.connect() as conn:
-        return {code_of[row_id]: text for row_id, text in conn.execute(query) if row_id in code_of}
+        for row_id, code, as_of, text in conn.execute(query):
+            if code in kept:
+                candidate = (row_id == kept[code], as_of, row_id, text)
+                if code not in best or candidate[:3] > best[code][:3]:
+                    best[code] = candidate
+    for code in annual["school_code"]:
+        if code in best:
+            yield code, _json(best.pop(code)[3]) or {}
 
 
 def _indicators(engine: Engine, year: int, version: tuple, school_code: str) -> dict:
-    return _json(_indicator_texts(engine, year, version).get(school_code)) or {}
+    """One school's indicators in the year's annual result (school_result: its page, its guards)."""
+    return next((found for _code, found in _annual_indicators(engine, year, version, school_code)), {})
 
 
 def _shared_texts(frame: pd.DataFrame, columns) -> None:
@@ -484,11 +494,8 @@ PERIOD_INDICATORS = ("D1", "C2", "C6", "E4", "E7", "E8")
 def _year_periods(engine: Engine, year: int, version: tuple) -> dict[str, pd.DataFrame]:
     """The stored periods of each of PERIOD_INDICATORS for every school of the year (_annual's order), one
     row per (school, period): each school's indicators parsed once, for all of them, and not kept."""
-    annual = _annual(engine, year, version)
-    texts = _indicator_texts(engine, year, version) if not annual.empty else {}
     rows: dict[str, list] = {indicator: [] for indicator in PERIOD_INDICATORS}
-    for code in annual["school_code"] if not annual.empty else ():
-        ind = _json(texts.get(code)) or {}
+    for code, ind in _annual_indicators(engine, year, version):
         for indicator, found in rows.items():
             found.extend(
                 (code, p.get("period"), p.get("required"), p.get("held"), bool(p.get("covered")), bool(p.get("counted")))
@@ -1355,7 +1362,7 @@ def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
 
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
-    for fn in (_publication, _score_rows, _annual, _indicator_texts, _year_periods, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
+    for fn in (_publication, _score_rows, _annual, _year_periods, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _group_means, _groups_shown_to_a_school, _heatmap_cells,
                _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts,
                _registered_types, _inspections_by_school, _draft_totals):

@@ -724,7 +724,7 @@ def test_a_new_data_version_lets_go_of_the_loads_cached_under_the_older_one(own_
     def cached() -> dict[str, int]:
         sizes = {fn.__name__: fn.cache_info().currsize for fn in (
             queries._annual, queries._score_rows, queries._results, queries._ranking, queries._trend_lists,
-            queries._headline, queries._year_status, queries._indicator_texts, queries._year_periods,
+            queries._headline, queries._year_status, queries._year_periods,
             overview._rendered)}
         sizes["school._rendered"] = school._rendered.cache_info().currsize
         return sizes
@@ -825,11 +825,11 @@ def test_a_published_years_newer_draft_total_is_read_without_the_drafts_indicato
     assert drafts and not [s for s in drafts if "indicators" in s], drafts
 
 
-def test_no_countywide_page_parses_the_schools_indicators_and_a_school_page_reads_its_years_once(county):
+def test_no_countywide_page_reads_the_schools_indicators_and_a_school_page_reads_its_own(county):
     """The overview, ranking, headline and trends need each school's totals and area points; every school's
-    indicators were read and parsed with them (63 KB a school in each worker, for every year shown: 190 MB
-    at 1,000 schools; a scale audit).  They are read, as the store's text, only for a year whose school
-    pages or heatmaps are asked for, once per data version, and a school's page gets its own as stored."""
+    indicators were read and parsed with them and kept (63 KB a school in each worker, for every year shown:
+    190 MB at 1,000 schools; a scale audit).  They are read when a page asks: a school's page its own row's,
+    as stored; a heatmap every school's periods of its indicator, once per data version."""
     import json
 
     from sqlalchemy import event
@@ -853,10 +853,12 @@ def test_no_countywide_page_parses_the_schools_indicators_and_a_school_page_read
         first = queries.school_result(admin, c.codes[0], c.year)
         second = queries.school_result(admin, c.codes[1], c.year)
         queries.heatmap_cells(admin, c.year, "classes")
+        queries.heatmap_cells(admin, c.year, "gate_duty")
     finally:
         event.remove(engine_used, "before_cursor_execute", note)
     assert not countywide, countywide
-    assert len([s for s, _p in read if "indicators" in s]) == 1, read
+    reads = [p for s, p in read if "indicators" in s]
+    assert len(reads) == 3 and c.codes[0] in reads[0] and c.codes[1] in reads[1], reads
     with engine.connect() as conn:
         stored = dict(conn.execute(store.scores.select().with_only_columns(
             store.scores.c.school_code, store.scores.c.indicators).where(
@@ -865,6 +867,26 @@ def test_no_countywide_page_parses_the_schools_indicators_and_a_school_page_read
     for code, result in ((c.codes[0], first), (c.codes[1], second)):
         want = stored[code] if isinstance(stored[code], dict) else json.loads(stored[code])
         assert result["indicators"] == want and result["indicators"]["D1"]["periods"]
+
+
+def test_a_school_page_reads_the_schools_row_a_recompute_put_in_place_of_the_one_the_ranking_read(own_county):
+    """A school's indicators are read when its page asks, after the year's rows were: should the rows have
+    been replaced in between (a recompute that left the totals as they were), the page shows the school's
+    row as it now stands, not no indicators at all."""
+    from sqlalchemy import delete, insert, select
+
+    c, engine = own_county
+    admin, code = c.users["admin"], c.codes[0]
+    queries.ranking(admin, c.year)
+    scores = store.scores
+    mine = (scores.c.school_code == code, scores.c.year == c.year, scores.c.kind == "annual",
+            scores.c.publication_id.is_(None))
+    with engine.begin() as conn:
+        row = dict(conn.execute(select(scores).where(*mine)).mappings().one())
+        row["indicators"]["D1"]["detail"] = "replaced"
+        conn.execute(delete(scores).where(*mine))
+        conn.execute(insert(scores).values({k: v for k, v in row.items() if k != "id"}))
+    assert queries.school_result(admin, code, c.year)["indicators"]["D1"]["detail"] == "replaced"
 
 
 def test_the_month_end_rows_and_records_hold_each_repeated_text_once(trend_county):
