@@ -8,6 +8,8 @@ the caches); "warm" the calls after it.  The first render of the overview
 is measured in Chromium against gunicorn, as a ratio to the log-in page; so
 is the memory gunicorn takes on while it serves those pages (its caches;
 tests/benchmarks/memory.py), as a ratio to what it held once booted: no goal.
+And what one gunicorn worker holds (VmRSS) once the bureau has walked every page
+(overview, trends, heatmaps, school pages, exports), as a ratio to the worker booted.
 """
 
 from __future__ import annotations
@@ -61,6 +63,13 @@ def run(quick: bool = False) -> list[dict]:
     import dash
     from dash import Input, Output
 
+    # The baseline: a callback that does nothing, on the same server, through the same dispatch.  Registered
+    # before the app is imported: the app sets Dash up then (dashboard.app._set_up_before_serving), and the
+    # server answers 400 to a callback it did not know by then (_callback_body_ok), which failed the module.
+    @dash.callback(Output("bench-empty-out", "children"), Input("bench-empty-in", "value"))
+    def _empty(value):
+        return value
+
     from dashboard import queries
     from dashboard.app import app
     from dashboard.pages import heatmaps as heatmaps_page
@@ -72,11 +81,6 @@ def run(quick: bool = False) -> list[dict]:
         queries.clear_caches()
         for page in (heatmaps_page, overview_page, school_page_module):
             page._rendered.cache_clear()
-
-    # The baseline: a callback that does nothing, on the same server, through the same dispatch.
-    @dash.callback(Output("bench-empty-out", "children"), Input("bench-empty-in", "value"))
-    def _empty(value):
-        return value
 
     client = app.server.test_client()
     assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 302
@@ -161,6 +165,7 @@ def run(quick: bool = False) -> list[dict]:
     rows.append(_row(f"heatmap page repeat, {schools} schools", _median_time(heatmap, repeat), base))
     rows += _circular_exports(schools, year, repeat=2 if quick else 3)
     rows += _first_render(url, repeat=2 if quick else 3)
+    rows += _worker_memory(url, year, county.codes)
     return rows
 
 
@@ -237,3 +242,85 @@ def _first_render(url: str, repeat: int) -> list[dict]:
         rows.append(_row("peak memory: gunicorn serving the overview / the booted server", served_mb, booted_mb,
                          note=f"above the booted server (master and worker: {booted_mb:.0f} MB)", unit="MB"))
     return rows
+
+
+def _worker_memory(url: str, year: int, codes: list[str]) -> list[dict]:
+    """A gunicorn worker's resident memory after a bureau account has opened every page, through the same
+    callback requests the browser sends, against the worker once booted (no warm-up thread: it would load
+    the caches while the baseline is read).  What the caches keep per school shows here (a scale audit:
+    1-1.5 GB a worker at 3,000 schools)."""
+    import http.cookiejar
+    import json
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    from dashboard.queries import MEASURES
+    from tests.dashboard_fixtures import PASSWORD
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "bench-secret", "SAFESCHOOL_WARM": "0",
+           "SAFESCHOOL_HOSTS": "127.0.0.1,localhost"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                             "--timeout", "300", "dashboard.app:server"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    opener.addheaders = [("Origin", base)]
+
+    def post(output, outputs, inputs):
+        body = json.dumps({"output": output, "outputs": outputs, "inputs": inputs, "changedPropIds": [],
+                           "state": []}).encode()
+        request = urllib.request.Request(f"{base}/_dash-update-component", body, {"Content-Type": "application/json"})
+        with opener.open(request, timeout=300) as response:
+            response.read()
+
+    def resident_mb(pid: int) -> float:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        worker = int(next(iter(Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split())))
+        booted = resident_mb(worker)
+        opener.open(f"{base}/login", urllib.parse.urlencode({"username": "leader", "password": PASSWORD}).encode())
+        lang = {"id": "lang-store", "property": "data", "value": "zh-Hant"}
+        for shown in (year, year - 1):
+            post("overview-content.children", {"id": "overview-content", "property": "children"},
+                 [lang, {"id": "year", "property": "value", "value": shown}])
+        year_input = {"id": "year", "property": "value", "value": year}
+        post("..trends-content.children...trends-title.children..",
+             [{"id": "trends-content", "property": "children"}, {"id": "trends-title", "property": "children"}],
+             [lang, year_input, {"id": "trends-group", "property": "value", "value": "type"}])
+        for measure in MEASURES:
+            post("..hm-figure.figure...hm-page.max_value...hm-summary.children..",
+                 [{"id": "hm-figure", "property": "figure"}, {"id": "hm-page", "property": "max_value"},
+                  {"id": "hm-summary", "property": "children"}],
+                 [lang, year_input, {"id": "hm-measure", "property": "value", "value": measure},
+                  {"id": "hm-group-by", "property": "value", "value": "township"},
+                  {"id": "hm-groups", "property": "value", "value": []},
+                  {"id": "hm-order", "property": "value", "value": "group"},
+                  {"id": "hm-page", "property": "active_page", "value": 1}])
+        for code in codes[:5]:
+            post("school-content.children", {"id": "school-content", "property": "children"},
+                 [lang, year_input, {"id": "school-code", "property": "data", "value": code}])
+        post("exp-links.children", {"id": "exp-links", "property": "children"},
+             [year_input, lang, {"id": "exp-school", "property": "value", "value": codes[0]}])
+        for path in (f"school/{codes[0]}/{year}.csv?draft=1", f"circular/{year}.csv?draft=1"):
+            opener.open(f"{base}/download/{path}", timeout=300).read()
+        walked = resident_mb(worker)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return [_row("a worker's memory after the bureau's walk / the worker booted", walked, booted, unit="MB",
+                 note=f"VmRSS; booted {booted:.0f} MB; {len(codes)} schools; overview, trends, heatmaps, 5 school "
+                      "pages, exports")]
