@@ -907,16 +907,14 @@ def _count(value) -> int:
         return 0
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
-def _ledger_rows(engine: Engine, year: int, day: date, version: tuple) -> dict[str, list[dict]]:
-    return {code: part.to_dict("records") for code, part in _ledgers(engine, year, day, version).items()}
-
-
 def hazard_rows(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> list[dict]:
-    """hazard_ledger as plain rows (the school page's table), converted once per year, day and data version."""
+    """hazard_ledger as plain rows (the school page's table), the school's converted when its page is built
+    (the page is cached): every school's converted at once and kept were 8.7 MB a year at 1,000 schools in
+    each worker, beside the ledgers they were converted from (a scale audit)."""
     _check_school(viewer, school_code)
     engine = _engine()
-    return _ledger_rows(engine, year, _reference_day(year, today), data_version(engine)).get(school_code, [])
+    found = _ledgers(engine, year, _reference_day(year, today), data_version(engine)).get(school_code)
+    return [] if found is None else found.to_dict("records")
 
 
 def hazard_ledger(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> pd.DataFrame:
@@ -1347,7 +1345,7 @@ def warm_year(engine: Engine, year: int, version: tuple, today: date | None = No
     _headline(engine, year, day, version)
     age_limit = guard_age_limit()
     _todo_counts(engine, year, day, running, version, age_limit)
-    _ledger_rows(engine, year, day, version)
+    _ledgers(engine, year, day, version)
     _guards_to_watch(engine, day, version, age_limit)
     _trend_lists(engine, year, version)
     _year_status(engine, year, version)
@@ -1364,7 +1362,7 @@ def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _year_periods, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _group_means, _groups_shown_to_a_school, _heatmap_cells,
-               _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _ledger_rows, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts,
+               _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts,
                _registered_types, _inspections_by_school, _draft_totals):
         fn.cache_clear()
     for cache_clear in _version_keyed_caches:

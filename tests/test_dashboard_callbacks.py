@@ -480,7 +480,7 @@ def test_warm_up_builds_what_a_school_page_reads_so_the_first_visitor_loads_noth
     queries.clear_caches()
     version = warm.warm_once()
     assert version == queries.data_version()
-    loads = (queries._results, queries._ledger_rows, queries._todo_counts, queries._trend_parts,
+    loads = (queries._results, queries._ledgers, queries._todo_counts, queries._trend_parts,
              queries._sources_by_school, queries._refused_by_school, queries._annual, queries._record_table)
     misses = {fn: fn.cache_info().misses for fn in loads}
     with as_viewer(app_module, c.users["admin"]):
