@@ -78,6 +78,39 @@ def data_text(text, lang: str):
     return html.Span(text, **marked) if marked else text
 
 
+# A run of Chinese among English words: from a Chinese character to the last one, with the digits and the
+# Chinese signs between (城關鎮第2小學, 南校區（北）).  assets/33-data-language.js holds the same pattern.
+_CHINESE_RUN = re.compile(r"[\u3400-\u9fff](?:[\u3400-\u9fff\u3000-\u303f\uff00-\uffef0-9]*[\u3400-\u9fff\u3000-\u303f\uff00-\uffef])?")
+
+
+def data_runs(text, lang: str):
+    """English words with data in Chinese among them (「南校區 needs 1 more」, a chart's text alternative, a
+    heatmap's row 「城關鎮 (9 schools)」): each Chinese run marked as data_text marks it, the English words
+    left to the page's voice.  Marking the whole in Chinese had an English sentence read with a Chinese voice."""
+    text = "" if text is None else str(text)
+    if not data_lang(text, lang):
+        return text
+    parts, at = [], 0
+    for run in _CHINESE_RUN.finditer(text):
+        parts += [text[at:run.start()]] if run.start() > at else []
+        parts.append(data_text(run.group(), lang))
+        at = run.end()
+    return parts + ([text[at:]] if at < len(text) else [])
+
+
+def in_chinese(lang: str, suffix_field: str | None = None, runs: bool = False) -> dict:
+    """On an English page, a grid column of data in Chinese drawn by the DataInChinese renderer
+    (assets/33-data-language.js): its value in a span marked lang="zh-Hant", so a screen reader reads it
+    with a Chinese voice (an English one read 城關鎮 as letters or not at all: found by the accessibility
+    audit), then `suffix_field`'s words (（未提交） in English) unmarked; with `runs`, English words with
+    Chinese among them, each Chinese run marked as data_runs marks it.  AG Grid sets no attribute of a cell
+    from its column's definition, so a renderer it is."""
+    if lang != "en":
+        return {}
+    params = {"lang": "zh-Hant", **({"suffixField": suffix_field} if suffix_field else {}), **({"runs": True} if runs else {})}
+    return {"cellRenderer": "DataInChinese", "cellRendererParams": params}
+
+
 def grade_label(grade: str | None, lang: str) -> str:
     if not grade:
         return "–"
@@ -221,7 +254,8 @@ def status_badge(status: dict, lang: str) -> dbc.Badge:
 
 def chart_text(figure: dict, lang: str) -> html.P:
     """A chart's data in words beside it, for a screen reader alone (figures.text_alternative)."""
-    return html.P(figures.text_alternative(figure, lang), className="visually-hidden chart-text")
+    # schools' and townships' names among its words are marked as Chinese on an English page (data_runs)
+    return html.P(data_runs(figures.text_alternative(figure, lang), lang), className="visually-hidden chart-text")
 
 
 def card(title_key: str, body, className: str = "", **kwargs) -> dbc.Card:

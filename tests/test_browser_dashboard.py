@@ -344,6 +344,11 @@ def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, br
     page.focus("#indicator-table .ag-header-cell")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('#indicator-table') === null")
+    # a detail naming the school's guards among English words: the names alone are marked as Chinese
+    page.wait_for_selector("#indicator-table .ag-cell[col-id=detail] span[lang=zh-Hant]")
+    marked = page.evaluate("""() => [...document.querySelectorAll('#indicator-table .ag-cell[col-id=detail] span[lang=zh-Hant]')]
+        .map(s => [s.innerText, s.closest('.ag-cell').innerText])""")
+    assert any(name != cell for name, cell in marked) and not any(re.search("[A-Za-z]", name) for name, _ in marked)
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
     overflow = page.evaluate("""() => {
         const box = document.querySelector('#guards-table').parentElement;

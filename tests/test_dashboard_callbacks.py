@@ -869,16 +869,81 @@ def test_the_phone_menu_button_is_named_in_the_chosen_language():
     assert [layout.mark_language(lang)[-1] for lang in ("zh-Hant", "zh-Hans", "en")] == ["選單", "菜单", "Menu"]
 
 
-def test_chinese_data_is_marked_as_chinese_on_an_english_page_only():
+def _marked_as_chinese(component) -> list[str]:
+    """The texts of the spans marked lang="zh-Hant" in a component tree, in order."""
+    import json
+
+    found = []
+
+    def walk(node):
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            props = node.get("props", {})
+            if node.get("type") == "Span" and props.get("lang") == "zh-Hant":
+                found.append(props.get("children"))
+            walk(props.get("children"))
+    walk(json.loads(page_text(component)))
+    return found
+
+
+def test_chinese_data_is_marked_as_chinese_on_an_english_page_only(app):
     """A screen reader reads a school's name or township on an English page with a Chinese voice (it read
     them with an English one: found by the accessibility audit); a name in Latin letters, or any data on a
-    Chinese page, is in the page's language already and carries no mark."""
-    from dashboard.layout import data_lang, data_text
+    Chinese page, is in the page's language already and carries no mark.  Among English words (a detail
+    naming a campus, a chart's text, a heatmap's row) only the Chinese is marked: the words stay English."""
+    import pandas as pd
+
+    from dashboard.layout import chart_text, data_lang, data_runs, data_text
+    from dashboard.pages import heatmaps, school, trends, upload
+    from dashboard.pages._admin import PLAIN_TABLE_ROWS, text_table
 
     assert data_lang("城關鎮", "en") == {"lang": "zh-Hant"} and data_text("城關鎮", "en").lang == "zh-Hant"
     assert data_lang("=1+2 小學", "en") == {"lang": "zh-Hant"}
     assert data_lang("St. Mary's School", "en") == {} and data_text("St. Mary's School", "en") == "St. Mary's School"
     assert data_lang("城关镇", "zh-Hans") == {} and data_lang("城關鎮", "zh-Hant") == {} and data_lang("", "en") == {}
+    said = data_runs("1 of 2 campuses have enough guards; 南校區（北） needs 1 more", "en")
+    assert said[0] == "1 of 2 campuses have enough guards; " and said[-1] == " needs 1 more"
+    assert _marked_as_chinese(said) == ["南校區（北）"] and data_runs("南校區 needs 1", "zh-Hant") == "南校區 needs 1"
+
+    # the school page's tables: guards' campuses, hazards, inspection findings, the indicator grid
+    campuses = [{"campus": "南校區", "needs": 0, "people": 300, "boarders": 0, "guards_required": 1, "guards_active": 1},
+                {"campus": "North", "needs": 0, "people": 30, "boarders": 0, "guards_required": 1, "guards_active": 1}]
+    hazards = [{"id": 1, "status": "open", "deadline": "2026-12-01", "description": "圍牆破損", "found_date": "2026-11-01",
+                "owner": "王明", "closed_date": None}]
+    finding = {"date": "2026-10-10", "kind": "定期", "finding": "滅火器過期", "deduction": 0.25,
+               "falsification": False, "major_incident": False, "indicator": None, "assessed_points": None}
+    assert _marked_as_chinese(school.guards_table(campuses, "en")) == ["南校區"]
+    assert _marked_as_chinese(school.hazard_table(hazards, "en")) == ["圍牆破損", "王明"]
+    assert _marked_as_chinese(school.inspection_table([finding], "en")) == ["滅火器過期"]
+    for table in (school.guards_table(campuses, "zh-Hant"), school.hazard_table(hazards, "zh-Hans"),
+                  school.inspection_table([finding], "zh-Hant")):
+        assert _marked_as_chinese(table) == []
+    renderers = {c["field"]: c.get("cellRendererParams") for c in school.indicator_table([], "en").columnDefs}
+    assert renderers["detail"] == renderers["hint"] == renderers["title"] == {"lang": "zh-Hant", "runs": True}
+    assert renderers["points"] is None
+    assert all("cellRenderer" not in c for c in school.indicator_table([], "zh-Hant").columnDefs)
+
+    # the admin pages' tables: the columns of names and findings, plain or (long) as a grid
+    rows = [["1410200001", "城關小學", "2026"]]
+    assert _marked_as_chinese(text_table(["code", "school", "year"], rows * 2, "t", "en", chinese=(1,))) == ["城關小學"] * 2
+    assert _marked_as_chinese(text_table(["code", "school", "year"], rows, "t", "zh-Hant", chinese=(1,))) == []
+    grid = text_table(["code", "school", "year"], rows * (PLAIN_TABLE_ROWS + 1), "t", "en", chinese=(1,))
+    assert [c.get("cellRenderer") for c in grid.columnDefs] == [None, "DataInChinese", None]
+    problem = {"level": "row", "sheet": "保安", "sheet_key": None, "row": 3, "column": "姓名", "column_key": None,
+               "value": "張三", "reason_en": "张三 is not on the roster", "reason_zh": "不在名冊"}
+    assert _marked_as_chinese(upload.problems_table([problem], "en")) == ["張三", "张三"]
+
+    # the heatmaps' table of counts and a chart's words in text name townships and schools
+    figure = {"data": [{"type": "bar", "name": "城關鎮", "x": ["2026-03"], "y": [1]}]}
+    counts = heatmaps._text_table(figure, ({"label": "城關鎮 (9 schools)", "covered": 7, "of": 9, "unit": "schools",
+                                             "group": "城關鎮"},), True, "en")
+    assert _marked_as_chinese(counts) == ["城關鎮", "城關鎮"]  # the row's name, then the chart's words
+    assert _marked_as_chinese(chart_text(figure, "zh-Hant")) == []
+    movers = pd.DataFrame([{"school_code": "1", "name": "城關小學", "type": "小學", "township": "城關鎮", "total": 90.0,
+                            "change": 1.0}])
+    assert _marked_as_chinese(trends.movers_table(movers, "en", "m")) == ["城關小學", "城關鎮"]
 
 
 def test_the_phone_menu_button_says_whether_the_menu_is_open():

@@ -17,7 +17,16 @@ from dash import html
 from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.i18n import t
-from dashboard.layout import GRID_KEYBOARD, T, grid_locale, lang_of, message, viewer_or_refuse
+from dashboard.layout import (
+    GRID_KEYBOARD,
+    T,
+    data_runs,
+    grid_locale,
+    in_chinese,
+    lang_of,
+    message,
+    viewer_or_refuse,
+)
 
 
 def admin_or_refuse() -> Viewer:
@@ -53,14 +62,18 @@ def refusal_for(check, lang=None):
 PLAIN_TABLE_ROWS = 40
 
 
-def text_table(columns: list[str], rows: list[list], element_id: str, lang: str, empty_key: str = "audit.none"):
-    """A table whose every cell is given to the browser as text, so a name like <script> shows as typed."""
+def text_table(columns: list[str], rows: list[list], element_id: str, lang: str, empty_key: str = "audit.none",
+               chinese: tuple[int, ...] = ()):
+    """A table whose every cell is given to the browser as text, so a name like <script> shows as typed.
+    `chinese`: the columns (by position) of data in Chinese (schools' names, townships, findings), whose
+    Chinese is marked as such on an English page (layout.data_runs)."""
     if not rows:
         return html.P(t(empty_key, lang), className="text-muted", id=element_id)
     if len(rows) > PLAIN_TABLE_ROWS:
-        return _grid(columns, rows, element_id, lang)
+        return _grid(columns, rows, element_id, lang, chinese)
     head = html.Thead(html.Tr([html.Th(c) for c in columns]))
-    body = html.Tbody([html.Tr([_cell("" if v is None else str(v)) for v in row]) for row in rows])
+    body = html.Tbody([html.Tr([_cell("" if v is None else str(v), lang if i in chinese else None)
+                                for i, v in enumerate(row)]) for row in rows])
     return dbc.Table([head, body], size="sm", hover=True, responsive=True, striped=True, id=element_id,
                      className="small")
 
@@ -69,8 +82,9 @@ def text_table(columns: list[str], rows: list[list], element_id: str, lang: str,
 _LINES = {"whiteSpace": "pre-line"}
 
 
-def _cell(text: str):
-    return html.Td(text, style=_LINES) if "\n" in text else html.Td(text)
+def _cell(text: str, lang: str | None = None):
+    shown = data_runs(text, lang) if lang else text
+    return html.Td(shown, style=_LINES) if "\n" in text else html.Td(shown)
 
 
 # A number as a table shows it (no leading zero: a school code 0123 stays text)
@@ -133,7 +147,7 @@ def header_px(name: str) -> int:
     return (two if two <= 120 else wrapped_px(name, 3)) + HEADER_CHROME
 
 
-def _grid(columns: list[str], rows: list[list], element_id: str, lang: str):
+def _grid(columns: list[str], rows: list[list], element_id: str, lang: str, chinese: tuple[int, ...] = ()):
     import dash_ag_grid as dag
 
     fields = [f"c{i}" for i in range(len(columns))]
@@ -162,6 +176,8 @@ def _grid(columns: list[str], rows: list[list], element_id: str, lang: str):
                        wrapText=True, autoHeight=True)
             if any("\n" in x for x in shown):
                 col["cellStyle"] = _LINES
+        if i in chinese and i not in numeric:
+            col.update(in_chinese(lang, runs=True))
         defs.append(col)
     data = [{f: (float(v) if v != "" else None) if i in numeric else v
              for i, (f, v) in enumerate(zip(fields, row, strict=False))} for row in texts]

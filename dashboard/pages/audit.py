@@ -111,7 +111,7 @@ def render_trail(action, lang):
     run_rows = sync_run_rows(audit.recent_sync_runs(engine, limit=100), lang)
     run_columns = [t(k, lang) for k in ("audit.started", "audit.trigger", "audit.status", "audit.message",
                                         "audit.detail")]
-    return (text_table(columns, rows, "audit-table", lang),
+    return (text_table(columns, rows, "audit-table", lang, chinese=(4,)),
             text_table(run_columns, run_rows, "audit-sync-table", lang))
 
 
@@ -138,7 +138,8 @@ def render_submissions(lang):
         return refused
     columns = [t(k, lang) for k in ("sub.code", "pub.school", "ranking.township", "sub.status", "sub.file",
                                     "sub.loaded_at", "sub.rows", "sub.rejected", "sub.message")]
-    return text_table(columns, submission_rows(audit.submissions(get_engine()), lang), "audit-submissions-table", lang)
+    return text_table(columns, submission_rows(audit.submissions(get_engine()), lang), "audit-submissions-table", lang,
+                      chinese=(1, 2, 4, 8))
 
 
 def _cell(value) -> str:

@@ -20,7 +20,16 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dashboard import figures, queries
 from dashboard.access import current_viewer
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, chart_text, lang_of, page_year, period_label, type_label, viewer_or_refuse
+from dashboard.layout import (
+    T,
+    chart_text,
+    data_runs,
+    lang_of,
+    page_year,
+    period_label,
+    type_label,
+    viewer_or_refuse,
+)
 
 MEASURE_ORDER = ("drills", "drills_kindergarten", "classes", "staff_training", "guard_training", "gate_duty",
                  "guard_drills")
@@ -230,7 +239,10 @@ def _text_table(figure: dict, rows: tuple, by_groups: bool, lang: str):
         # "0 of 1 school", not "0 of 1 schools"
         key = f"heatmap.{row['unit']}_of{'_one' if row['of'] == 1 else ''}"
         count = t(key, lang, n=row["covered"], of=row["of"])
-        name = dcc.Link(row["label"], href=f"/school/{row['school']}") if "school" in row else row["label"]
+        # a township's or a school's name among the row's words, marked as Chinese on an English page; the
+        # button's aria-label, an attribute, is read in one voice and stays unmarked
+        label = data_runs(row["label"], lang)
+        name = dcc.Link(label, href=f"/school/{row['school']}") if "school" in row else label
         cells = [html.Th(name, scope="row", className="fw-normal"), html.Td(count)]
         if by_groups:
             cells.append(html.Td(html.Button(

@@ -278,8 +278,8 @@ def render_findings(lang, year, _saved):
                 change_lines(c["before"], c["after"], lang, names)] for c in inspections.changes(engine, limit=200)]
     history_columns = [t(k, lang) for k in ("insp.changed_at", "insp.changed_by", "insp.title", "insp.change",
                                             "insp.change_detail")]
-    return (text_table(columns, rows, "insp-table", lang, "insp.none"), options,
-            text_table(history_columns, history, "insp-history-table", lang, "audit.none"))
+    return (text_table(columns, rows, "insp-table", lang, "insp.none", chinese=(1, 3)), options,
+            text_table(history_columns, history, "insp-history-table", lang, "audit.none", chinese=(4,)))
 
 
 @callback(Output("insp-pick", "placeholder"), Output("insp-falsification", "label"), Output("insp-major", "label"),

@@ -30,6 +30,7 @@ from dashboard.layout import (
     grade_label,
     grid_locale,
     guarded,
+    in_chinese,
     lang_of,
     page_year,
     status_badge,
@@ -199,18 +200,6 @@ def _fitted(column: dict, values=(), sorted_first: bool = False) -> dict:
     return {**column, "minWidth": width, "width": width}
 
 
-def _in_chinese(lang: str, suffix_field: str | None = None) -> dict:
-    """On an English page, a column of data in Chinese (names, townships) drawn by the DataInChinese renderer
-    (assets/33-data-language.js): its value in a span marked lang="zh-Hant", so a screen reader reads it
-    with a Chinese voice (an English one read 城關鎮 as letters or not at all: found by the accessibility
-    audit), then `suffix_field`'s words (（未提交） in English) unmarked.  AG Grid sets no attribute of a
-    cell from its column's definition, so a renderer it is."""
-    if lang != "en":
-        return {}
-    return {"cellRenderer": "DataInChinese",
-            "cellRendererParams": {"lang": "zh-Hant", **({"suffixField": suffix_field} if suffix_field else {})}}
-
-
 def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
     """The ranking's columns, each as wide as its words need in `lang` (rows: the values to fit, beside every
     school type and grade), each header with a tooltip saying what it is.  The school's name reads as a link
@@ -233,7 +222,7 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
          # a long name with （未提交） may still be cut on a narrow screen: the whole of it on hover
          "tooltipValueGetter": {"function": "params.value + (params.data.not_submitted || '')"},
          "cellClassRules": {"link-cell": "params.data.opens === true", "not-submitted": "!!params.data.not_submitted"},
-         **_in_chinese(lang, "not_submitted")},
+         **in_chinese(lang, "not_submitted")},
         # Beside the name: on a phone the total and grade a leader opens the page for were a dozen columns to
         # the right, behind a sideways scroll (found by an audit); the A-G that make it up follow.
         # rules.md: the total is published to one decimal, so 100 reads 100.0 beside 99.8
@@ -244,7 +233,7 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
                                     for i, g in enumerate(queries.GRADES)}}, grades),
         _fitted({"field": "type", "headerName": t("ranking.type", lang), "headerTooltip": t("ranking.type", lang)}, types),
         _fitted({"field": "township", "headerName": t("ranking.township", lang),
-                 "headerTooltip": t("ranking.township", lang), **_in_chinese(lang)}, townships),
+                 "headerTooltip": t("ranking.township", lang), **in_chinese(lang)}, townships),
         # one column for both (a column each pushed 較上年 off a 1366 px screen in English); sorts by people
         _fitted({"field": "people", "headerName": t("ranking.campuses_people", lang),
                  "headerTooltip": t("ranking.campuses_people_tip", lang), "type": "numericColumn", "filter": False,

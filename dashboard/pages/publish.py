@@ -122,7 +122,7 @@ def render_state(year, lang, _published):
             rows = [[row[i] for i in keep] for row in rows]
         columns = [t(k, lang) for k in keys]
         title = html.H2(t("pub.diff" if publication else "pub.diff_first", lang), className="h6 mt-3")
-        return html.Div([head, summary, title, text_table(columns, rows, "pub-diff", lang, "pub.no_change")])
+        return html.Div([head, summary, title, text_table(columns, rows, "pub-diff", lang, "pub.no_change", chinese=(0,))])
 
     return guarded(render, lang)
 

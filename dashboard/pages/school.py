@@ -28,10 +28,12 @@ from dashboard.layout import (
     chart_text,
     column_shown,
     data_lang,
+    data_runs,
     data_text,
     grade_label,
     grid_locale,
     guarded,
+    in_chinese,
     inspection_kind_label,
     lang_of,
     page_year,
@@ -265,7 +267,9 @@ def todo_list(todo: dict, lang: str):
                                     date=_date(guard["limit_day"]), over=todo["guard_age_limit"] + 1)))
     if not items:
         return dbc.Alert(t("todo.none", lang), color="success", className="mb-0")
-    return dbc.ListGroup([dbc.ListGroupItem(text, color=colour) for colour, text in items], id="school-todos")
+    # a guard's name among the English words: marked as Chinese (layout.data_runs)
+    return dbc.ListGroup([dbc.ListGroupItem(data_runs(text, lang), color=colour) for colour, text in items],
+                         id="school-todos")
 
 
 def indicator_rows(indicators: dict, lang: str) -> list[dict]:
@@ -324,9 +328,9 @@ def biggest_gains(rows: list[dict], indicators: dict, lang: str):
     if not gains:
         return html.P(t("school.gains_none", lang), className="text-muted mb-0", id="school-gains")
     gains.sort(key=lambda item: -item[0])
-    items = [dbc.ListGroupItem([html.Div(t("school.gain_item", lang, id=row["id"], title=row["title"], points=f"{gain:g}"),
-                                         className="fw-semibold"),
-                                html.Div(row["hint"], className="small text-muted")])
+    items = [dbc.ListGroupItem([html.Div(data_runs(t("school.gain_item", lang, id=row["id"], title=row["title"],
+                                                       points=f"{gain:g}"), lang), className="fw-semibold"),
+                                html.Div(data_runs(row["hint"], lang), className="small text-muted")])
              for gain, row in gains[:GAINS_SHOWN]]
     return dbc.ListGroup(items, id="school-gains")
 
@@ -341,22 +345,24 @@ def _gain_in_hint(hint_en) -> float | None:
     return float(found[1]) if found else None
 
 
-def _wrapped(field: str, header: str, flex: float, min_width: int) -> dict:
+def _wrapped(field: str, header: str, flex: float, min_width: int, **more) -> dict:
     return {"field": field, "headerName": header, "flex": flex, "minWidth": min_width, "wrapText": True,
-            "autoHeight": True, "cellClass": "lh-sm py-1"}
+            "autoHeight": True, "cellClass": "lh-sm py-1", **more}
 
 
 def indicator_table(rows: list[dict], lang: str):
     """The indicator table as a grid (one component and its rows: cheap to build and to send)."""
     columns = [
         {"field": "id", "headerName": t("ind.id", lang), "width": 76, "pinned": "left", "cellClass": "fw-semibold"},
-        _wrapped("title", t("ind.name", lang), 1.3, 150),
+        # In English a title with no English one is the Chinese, and a detail or hint names campuses and
+        # guards as the school wrote them (「南校區 needs 1 more」): each Chinese run marked as such
+        _wrapped("title", t("ind.name", lang), 1.3, 150, **in_chinese(lang, runs=True)),
         {"field": "points", "headerName": t("ind.points", lang), "width": 90, "type": "rightAligned", "wrapText": True,
          "autoHeight": True},
         {"field": "max", "headerName": t("ind.max", lang), "width": 80, "type": "rightAligned"},
-        _wrapped("detail", t("ind.detail", lang), 2.2, 220),
+        _wrapped("detail", t("ind.detail", lang), 2.2, 220, **in_chinese(lang, runs=True)),
         {"field": "clause", "headerName": t("ind.clause", lang), "width": 86},
-        _wrapped("hint", t("ind.hint", lang), 1.8, 180),
+        _wrapped("hint", t("ind.hint", lang), 1.8, 180, **in_chinese(lang, runs=True)),
     ]
     return dag.AgGrid(
         id="indicator-table", rowData=rows, columnDefs=columns,
@@ -375,13 +381,13 @@ def indicator_cards(rows: list[dict], lang: str) -> dict:
     for row in rows:
         body = [
             _node("dash_html_components", "Div", [
-                _node("dash_html_components", "Span", f"{row['id']} {row['title']}"),
+                _node("dash_html_components", "Span", data_runs(f"{row['id']} {row['title']}", lang)),
                 _node("dash_html_components", "Span", f"{row['points']} / {row['max']}", className="ms-2 text-nowrap"),
             ], className="fw-semibold d-flex justify-content-between"),
-            _node("dash_html_components", "Div", row["detail"], className="small"),
+            _node("dash_html_components", "Div", data_runs(row["detail"], lang), className="small"),
         ]
         if row["hint"]:
-            body.append(_node("dash_html_components", "Div", row["hint"], className="small text-primary"))
+            body.append(_node("dash_html_components", "Div", data_runs(row["hint"], lang), className="small text-primary"))
         body.append(_node("dash_html_components", "Div", f"{t('ind.clause', lang)} {row['clause']}",
                           className="small text-muted"))
         colour = {"color": "warning"} if row["short"] else {"color": "light"} if row["pending"] else {}
@@ -414,7 +420,7 @@ def guards_table(campuses: list[dict], lang: str):
         state = (_badge(t("guards.needs", lang, n=row["needs"]), "danger") if row["needs"]
                  else _badge(t("guards.ok", lang), "success"))
         body.append(_node("dash_html_components", "Tr", [
-            _td(to_language(str(row.get("campus") or ""), lang)), _td(state), _td(row.get("people")),
+            _td(data_text(to_language(str(row.get("campus") or ""), lang), lang)), _td(state), _td(row.get("people")),
             _td(row.get("boarders")), _td(row.get("guards_required")), _td(row.get("guards_active"))]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="guards-table")
 
@@ -436,7 +442,7 @@ def inspection_table(findings: list[dict], lang: str):
             effect.append(t("inspections.assessed", lang, indicator=f["indicator"], points=_fmt(f["assessed_points"], 2)))
         body.append(_node("dash_html_components", "Tr", [
             _td(_date(f["date"])), _td(inspection_kind_label(f["kind"], lang)),
-            _td(to_language(str(f["finding"] or ""), lang)),
+            _td(data_text(to_language(str(f["finding"] or ""), lang), lang)),
             # each finding's own points as entered (a 0.25 read −0.2)
             _td(f"−{_fmt(f['deduction'], 2)}" if f["deduction"] else "–"), _td(effect or "–")]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
@@ -450,8 +456,10 @@ def hazard_table(ledger: list[dict], lang: str):
                   "hazards.owner", "hazards.closed"), lang)
     body = [_node("dash_html_components", "Tr", [
         _td(str(r["id"])), _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
-        _td(_date(r["deadline"])), _td(to_language(str(r["description"] or ""), lang)), _td(_date(r["found_date"])),
-        _td(to_language(str(r["owner"]), lang) if isinstance(r["owner"], str) and r["owner"] else "–"),
+        # the description and the person responsible as the school wrote them: marked as Chinese in English
+        _td(_date(r["deadline"])), _td(data_text(to_language(str(r["description"] or ""), lang), lang)),
+        _td(_date(r["found_date"])),
+        _td(data_text(to_language(str(r["owner"]), lang), lang) if isinstance(r["owner"], str) and r["owner"] else "–"),
         _td(_date(r["closed_date"])),
     ]) for r in ledger]
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, hover=True, className="mb-0",
@@ -511,8 +519,9 @@ def data_state_view(state: dict, lang: str):
                    {"field": "sheet", "headerName": t("data.sheet", lang), "width": 200 if en else 120},
                    {"field": "row", "headerName": t("data.row", lang), "width": 80},
                    {"field": "column", "headerName": t("data.column", lang), "width": 180 if en else 130},
-                   {"field": "value", "headerName": t("data.value", lang), "width": 140},
-                   _wrapped("reason", t("data.reason", lang), 2, 220)]
+                   # the value refused as the school typed it, and the reason that quotes it: marked in English
+                   {"field": "value", "headerName": t("data.value", lang), "width": 140, **in_chinese(lang)},
+                   _wrapped("reason", t("data.reason", lang), 2, 220, **in_chinese(lang, runs=True))]
         parts.append(dag.AgGrid(id="refused-table", rowData=rows, columnDefs=columns,
                                 defaultColDef={"sortable": True, "resizable": True, "filter": True},
                                 dashGridOptions={"domLayout": "autoHeight" if len(rows) <= 12 else "normal",

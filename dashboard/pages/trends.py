@@ -9,7 +9,16 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import figures, queries
 from dashboard.i18n import t, to_language
-from dashboard.layout import T, chart_text, guarded, lang_of, page_year, type_label, viewer_or_refuse
+from dashboard.layout import (
+    T,
+    chart_text,
+    data_text,
+    guarded,
+    lang_of,
+    page_year,
+    type_label,
+    viewer_or_refuse,
+)
 
 
 def layout(**_query):
@@ -43,9 +52,11 @@ def movers_table(frame: pd.DataFrame, lang: str, element_id: str, can_open=lambd
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("ranking.school", "ranking.type", "ranking.township",
                                                               "ranking.total", "ranking.change")]))
     body = [html.Tr([
-        html.Td(dcc.Link(to_language(r.name, lang), href=f"/school/{r.school_code}") if can_open(r.school_code)
-                else to_language(r.name, lang)),
-        html.Td(type_label(r.type, lang)), html.Td(to_language(str(r.township), lang)), html.Td(f"{r.total:.1f}"),
+        # the school's name and township, marked as Chinese on an English page
+        html.Td(dcc.Link(data_text(to_language(r.name, lang), lang), href=f"/school/{r.school_code}")
+                if can_open(r.school_code) else data_text(to_language(r.name, lang), lang)),
+        html.Td(type_label(r.type, lang)), html.Td(data_text(to_language(str(r.township), lang), lang)),
+        html.Td(f"{r.total:.1f}"),
         html.Td(f"{r.change:+.1f}", className="text-success" if r.change > 0 else "text-danger"),
     ]) for r in frame.itertuples(index=False)]
     return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, className="mb-0", id=element_id)

@@ -126,7 +126,7 @@ def problems_table(problems: list[dict], lang: str):
              p["row"] or "", column_shown(p, lang), p["value"] or "",
              p["reason_en"] if english else to_language_keeping_cell(p["reason_zh"], lang, p["value"])]
             for p in problems]
-    return text_table(columns, rows, "upload-problems", lang, "upload.no_problems")
+    return text_table(columns, rows, "upload-problems", lang, "upload.no_problems", chinese=(4, 5))
 
 
 def _keep_annotated(viewer: Viewer, data: bytes, report) -> bool:

@@ -145,7 +145,7 @@ def render_accounts(lang, _added, _toggled):
     columns = [t(k, lang) for k in ("users.username", "users.name", "users.role", "users.school", "users.state",
                                     "users.created")]
     options = [{"label": to_language(a["username"], lang), "value": a["username"]} for a in accounts]
-    return text_table(columns, rows, "users-list", lang, "users.none"), options
+    return text_table(columns, rows, "users-list", lang, "users.none", chinese=(1,)), options
 
 
 @callback(Output("users-new-role", "options"), Output("users-pick", "placeholder"),
