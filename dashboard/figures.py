@@ -359,9 +359,15 @@ def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str], 
         y.insert(0, labels["all"])
         hover.insert(0, [f"{labels['all']}<br>{p}: " + (labels["not_yet"] if pd.isna(v) else f"{round(float(v) * 100)}%")
                          for p, v in zip(periods, shares, strict=True)])
+    return _heatmap_figure(periods, y, z, text, hover, customdata, labels)
+
+
+def _heatmap_figure(x: list, y: list, z: list, text: list, hover: list, customdata: list, labels: dict) -> dict:
+    """A heatmap of rows (schools, or groups) by period, each cell's share written in it; the page grows with
+    its rows, so no row is squeezed below a readable height."""
     height = max(260, HEATMAP_ROW_PX * len(y) + 140)
     return {
-        "data": [{"type": "heatmap", "x": periods, "y": y, "z": z,
+        "data": [{"type": "heatmap", "x": x, "y": y, "z": z,
                   "customdata": customdata, "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
                   "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
                   "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 1, "xgap": 1, "ygap": 1,
@@ -409,17 +415,7 @@ def group_heatmap(periods: pd.DataFrame, groups: list, row_labels: dict, period_
         hover.append(hover_row)
         customdata.append([f"{GROUP_MARK}{group}" if group is not None else ""] * len(period_order))
     y = [row_labels[g] for g in rows]
-    height = max(260, HEATMAP_ROW_PX * len(y) + 140)
-    return {
-        "data": [{"type": "heatmap", "x": list(period_order), "y": y, "z": z,
-                  "customdata": customdata, "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
-                  "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
-                  "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 1, "xgap": 1, "ygap": 1,
-                  "colorbar": {"title": {"text": labels["scale"]}, "tickformat": ".0%", "len": min(1, 300 / height)}}],
-        "layout": _base_layout(height=height, margin={"l": 220, "r": 20, "t": 30, "b": 60},
-                               yaxis={"autorange": "reversed", "type": "category", "automargin": True},
-                               xaxis={"type": "category", "side": "top"}, plot_bgcolor="#f8f9fa"),
-    }
+    return _heatmap_figure(list(period_order), y, z, text, hover, customdata, labels)
 
 
 def _num(value) -> str:

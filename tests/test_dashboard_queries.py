@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from dashboard import queries
 from sync import store
 from sync.store import make_engine
 from tests.dashboard_fixtures import a_day_with_month_ends_behind_it, build_county
 
+
+@contextmanager
+def statements_run():
+    """Every SQL statement the dashboard's engine runs inside the block, with its parameters: (statement,
+    parameters) pairs, the caches emptied first so that nothing is answered without a read."""
+    read = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _many):
+        read.append((statement, str(parameters)))
+
+    queries.clear_caches()
+    engine_used = queries._engine()
+    event.listen(engine_used, "before_cursor_execute", note)
+    try:
+        yield read
+    finally:
+        event.remove(engine_used, "before_cursor_execute", note)
 
 def _county_store(url: str, today: date | None = None):
     engine = make_engine(url)
@@ -756,23 +774,11 @@ def test_the_trend_lines_read_the_month_end_totals_without_their_indicators(tren
     """The trends page and every school page's trend line need each month end's totals only; the month-end
     rows also carry every indicator of every school, which were read, parsed and kept in each worker (500 MB a
     year at 3,000 schools; a scale audit).  The lines stay as they were; no JSON column is read for them."""
-    from sqlalchemy import event
-
     c, engine = trend_county
     admin = c.users["admin"]
-    read = []
-
-    def note(_conn, _cursor, statement, parameters, _context, _many):
-        read.append((statement, str(parameters)))
-
-    queries.clear_caches()
-    engine_used = queries._engine()
-    event.listen(engine_used, "before_cursor_execute", note)
-    try:
+    with statements_run() as read:
         monthly = queries.trend_by_month(admin, c.year, "type")
         lines = queries.school_trend_lists(admin, c.codes[0], c.year)
-    finally:
-        event.remove(engine_used, "before_cursor_execute", note)
     trend_reads = [s for s, p in read if "FROM scores" in s and "'trend'" in p]
     assert trend_reads, read  # the month-end rows were read ...
     assert not [s for s in trend_reads if "indicators" in s or "areas" in s or "campuses" in s], trend_reads
@@ -792,8 +798,6 @@ def test_a_published_years_newer_draft_total_is_read_without_the_drafts_indicato
     """A school page of a published year says when the draft since differs (newer_draft_total); it needs the
     drafts' totals, and read every draft's indicators besides (285 MB parsed at 3,000 schools; a scale
     audit).  The total said is the draft's; a draft equal to the published total to one decimal says nothing."""
-    from sqlalchemy import event
-
     c, engine = own_county
     admin, year = c.users["admin"], c.year - 1  # last year is published
     with engine.connect() as conn:
@@ -807,20 +811,10 @@ def test_a_published_years_newer_draft_total_is_read_without_the_drafts_indicato
         conn.execute(store.scores.insert(), [
             {**draft, "school_code": c.codes[0], "total": published[c.codes[0]] - 2.5},
             {**draft, "school_code": c.codes[1], "total": published[c.codes[1]] + 0.04}])
-    read = []
-    queries.clear_caches()
-    engine_used = queries._engine()
-
-    def note(_conn, _cursor, statement, parameters, _context, _many):
-        read.append((statement, str(parameters)))
-
-    event.listen(engine_used, "before_cursor_execute", note)
-    try:
+    with statements_run() as read:
         assert queries.newer_draft_total(admin, c.codes[0], year) == published[c.codes[0]] - 2.5
         assert queries.newer_draft_total(admin, c.codes[1], year) is None  # the same to one decimal
         assert queries.newer_draft_total(admin, c.codes[2], year) is None  # no draft since
-    finally:
-        event.remove(engine_used, "before_cursor_execute", note)
     drafts = [s for s, _p in read if "FROM scores" in s and "publication_id IS NULL" in s]
     assert drafts and not [s for s in drafts if "indicators" in s], drafts
 
@@ -832,19 +826,9 @@ def test_no_countywide_page_reads_the_schools_indicators_and_a_school_page_reads
     as stored; a heatmap every school's periods of its indicator, once per data version."""
     import json
 
-    from sqlalchemy import event
-
     c, engine = county
     admin = c.users["admin"]
-    read = []
-
-    def note(_conn, _cursor, statement, parameters, _context, _many):
-        read.append((statement, str(parameters)))
-
-    queries.clear_caches()
-    engine_used = queries._engine()
-    event.listen(engine_used, "before_cursor_execute", note)
-    try:
+    with statements_run() as read:
         queries.ranking(admin, c.year)  # this year's, and last year's for the change
         queries.headline(admin, c.year, today=c.today)
         queries.annual_by_year(admin, "type")
@@ -854,8 +838,6 @@ def test_no_countywide_page_reads_the_schools_indicators_and_a_school_page_reads
         second = queries.school_result(admin, c.codes[1], c.year)
         queries.heatmap_cells(admin, c.year, "classes")
         queries.heatmap_cells(admin, c.year, "gate_duty")
-    finally:
-        event.remove(engine_used, "before_cursor_execute", note)
     assert not countywide, countywide
     reads = [p for s, p in read if "indicators" in s]
     assert len(reads) == 3 and c.codes[0] in reads[0] and c.codes[1] in reads[1], reads
