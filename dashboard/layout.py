@@ -78,6 +78,20 @@ def data_text(text, lang: str):
     return html.Span(text, **marked) if marked else text
 
 
+def data_shown(value, lang: str):
+    """Data as a school or the bureau wrote it (a name, a township, a campus, a finding): in the page's script
+    (i18n.to_language) and marked as Chinese on an English page (data_text)."""
+    return data_text(to_language("" if value is None else str(value), lang), lang)
+
+
+def data_option(label: str, value, lang: str) -> dict:
+    """A dropdown option whose label is data (a township, a school): on an English page a label marked as
+    Chinese (a component then), found by typing as a plain label is ("search")."""
+    marked = data_lang(label, lang)
+    return {"label": html.Span(label, **marked), "search": label, "value": value} if marked \
+        else {"label": label, "value": value}
+
+
 # A run of Chinese among English words: from a Chinese character to the last one, with the digits and the
 # Chinese signs between (城關鎮第2小學, 南校區（北）).  assets/33-data-language.js holds the same pattern.
 _CHINESE_RUN = re.compile(r"[\u3400-\u9fff](?:[\u3400-\u9fff\u3000-\u303f\uff00-\uffef0-9]*[\u3400-\u9fff\u3000-\u303f\uff00-\uffef])?")

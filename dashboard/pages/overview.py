@@ -25,7 +25,7 @@ from dashboard.i18n import t, to_language
 from dashboard.layout import (
     GRID_KEYBOARD,
     card,
-    data_lang,
+    data_option,
     data_text,
     grade_label,
     grid_locale,
@@ -269,14 +269,8 @@ def _options(values, label) -> list[dict]:
 
 
 def _data_options(values, lang: str) -> list[dict]:
-    """Options of data in Chinese (townships), each marked as Chinese on an English page (layout.data_lang)
-    and found by typing as a plain label is."""
-    options = []
-    for value in sorted({v for v in values if v}):
-        marked = data_lang(value, lang)
-        options.append({"label": html.Span(value, **marked), "search": value, "value": value} if marked
-                       else {"label": value, "value": value})
-    return options
+    """Options of data in Chinese (townships), each marked as Chinese on an English page (layout.data_option)."""
+    return [data_option(value, value, lang) for value in sorted({v for v in values if v})]
 
 
 def area_key(lang: str):

@@ -27,9 +27,9 @@ from dashboard.layout import (
     GRID_KEYBOARD,
     chart_text,
     column_shown,
-    data_lang,
+    data_option,
     data_runs,
-    data_text,
+    data_shown,
     grade_label,
     grid_locale,
     guarded,
@@ -151,14 +151,14 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
         notices.append(dbc.Alert([html.Div(said), next_steps] if next_steps is not None else said,
                                  color="danger" if refused_file else "secondary", className="py-2",
                                  id="school-not-submitted"))
-    # the name and township are data in Chinese: marked so on an English page (layout.data_text)
-    title = [data_text(to_language(result["name"], lang), lang), status_badge(status, lang)]
+    # the name and township are data in Chinese: marked so on an English page (layout.data_shown)
+    title = [data_shown(result["name"], lang), status_badge(status, lang)]
     if not result.get("submitted", True):
         title.append(dbc.Badge(t("submitted.refused" if refused_file else "submitted.not", lang),
                                color="danger" if refused_file else "secondary", className="ms-2 align-middle"))
     return html.Div([
         html.H1(title, className="h3 mb-1", id="school-name"),
-        html.Div([f"{type_label(result['type'], lang)} · ", data_text(to_language(result['township'] or '', lang), lang),
+        html.Div([f"{type_label(result['type'], lang)} · ", data_shown(result['township'], lang),
                   f" · {t('school.as_of', lang, date=result['as_of'])}"], className="text-muted mb-3"),
         *notices,
         dbc.Row(facts, className="mb-3 g-3"),
@@ -420,7 +420,7 @@ def guards_table(campuses: list[dict], lang: str):
         state = (_badge(t("guards.needs", lang, n=row["needs"]), "danger") if row["needs"]
                  else _badge(t("guards.ok", lang), "success"))
         body.append(_node("dash_html_components", "Tr", [
-            _td(data_text(to_language(str(row.get("campus") or ""), lang), lang)), _td(state), _td(row.get("people")),
+            _td(data_shown(row.get("campus"), lang)), _td(state), _td(row.get("people")),
             _td(row.get("boarders")), _td(row.get("guards_required")), _td(row.get("guards_active"))]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="guards-table")
 
@@ -442,7 +442,7 @@ def inspection_table(findings: list[dict], lang: str):
             effect.append(t("inspections.assessed", lang, indicator=f["indicator"], points=_fmt(f["assessed_points"], 2)))
         body.append(_node("dash_html_components", "Tr", [
             _td(_date(f["date"])), _td(inspection_kind_label(f["kind"], lang)),
-            _td(data_text(to_language(str(f["finding"] or ""), lang), lang)),
+            _td(data_shown(f["finding"], lang)),
             # each finding's own points as entered (a 0.25 read −0.2)
             _td(f"−{_fmt(f['deduction'], 2)}" if f["deduction"] else "–"), _td(effect or "–")]))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
@@ -457,9 +457,9 @@ def hazard_table(ledger: list[dict], lang: str):
     body = [_node("dash_html_components", "Tr", [
         _td(str(r["id"])), _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
         # the description and the person responsible as the school wrote them: marked as Chinese in English
-        _td(_date(r["deadline"])), _td(data_text(to_language(str(r["description"] or ""), lang), lang)),
+        _td(_date(r["deadline"])), _td(data_shown(r["description"], lang)),
         _td(_date(r["found_date"])),
-        _td(data_text(to_language(str(r["owner"]), lang), lang) if isinstance(r["owner"], str) and r["owner"] else "–"),
+        _td(data_shown(r["owner"], lang) if isinstance(r["owner"], str) and r["owner"] else "–"),
         _td(_date(r["closed_date"])),
     ]) for r in ledger]
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, hover=True, className="mb-0",
@@ -659,13 +659,8 @@ def render_picker(lang, year, code):
     except ValueError:  # a year the picker never holds
         return None
     choices = queries.school_choices(viewer, year)
-    options = []
-    for c in choices:
-        label = f"{to_language(c['township'] or '', lang)} · {to_language(c['name'], lang)}"
-        marked = data_lang(label, lang)
-        # on an English page a label marked as Chinese (a component), found by typing as before ("search")
-        options.append({"label": html.Span(label, **marked), "search": label, "value": c["school_code"]} if marked
-                       else {"label": label, "value": c["school_code"]})
+    options = [data_option(f"{to_language(c['township'] or '', lang)} · {to_language(c['name'], lang)}",
+                           c["school_code"], lang) for c in choices]
     return dbc.Row(dbc.Col(dcc.Dropdown(id="school-picker", options=options, value=code,
                                         placeholder=t("school.pick", lang), clearable=False), md=6, lg=4),
                    className="mb-3")

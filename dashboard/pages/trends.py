@@ -12,7 +12,7 @@ from dashboard.i18n import t, to_language
 from dashboard.layout import (
     T,
     chart_text,
-    data_text,
+    data_shown,
     guarded,
     lang_of,
     page_year,
@@ -53,9 +53,9 @@ def movers_table(frame: pd.DataFrame, lang: str, element_id: str, can_open=lambd
                                                               "ranking.total", "ranking.change")]))
     body = [html.Tr([
         # the school's name and township, marked as Chinese on an English page
-        html.Td(dcc.Link(data_text(to_language(r.name, lang), lang), href=f"/school/{r.school_code}")
-                if can_open(r.school_code) else data_text(to_language(r.name, lang), lang)),
-        html.Td(type_label(r.type, lang)), html.Td(data_text(to_language(str(r.township), lang), lang)),
+        html.Td(dcc.Link(data_shown(r.name, lang), href=f"/school/{r.school_code}")
+                if can_open(r.school_code) else data_shown(r.name, lang)),
+        html.Td(type_label(r.type, lang)), html.Td(data_shown(r.township, lang)),
         html.Td(f"{r.total:.1f}"),
         html.Td(f"{r.change:+.1f}", className="text-success" if r.change > 0 else "text-danger"),
     ]) for r in frame.itertuples(index=False)]
