@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -482,7 +482,7 @@ def headline(viewer: Viewer, year: int, today: date | None = None) -> dict:
 
 # --- to-dos (待辦) ------------------------------------------------------------------
 
-TODO_COLUMNS = ["drill_due", "class_due", "guards_untrained", "hazards_due_soon", "hazards_overdue",
+TODO_COLUMNS = ["drill_due", "class_due", "class_missed", "guards_untrained", "hazards_due_soon", "hazards_overdue",
                 "guards_reaching_age_limit", "guards_over_age_limit"]
 
 
@@ -541,12 +541,17 @@ def _guard_semesters(e7: pd.DataFrame) -> pd.DataFrame:
     return out[["school_code", "period", "required", "held", "covered", "counted"]]
 
 
-def _current_labels(day: date) -> dict[str, str | None]:
+def _week_label(day: date) -> str:
     iso = day.isocalendar()
+    return f"{iso[0]}-W{iso[1]:02d}"
+
+
+def _current_labels(day: date) -> dict[str, str | None]:
     return {
         "month": f"{day.year}-{day.month:02d}",
         "quarter": f"{day.year}-Q{(day.month - 1) // 3 + 1}",
-        "week": f"{iso[0]}-W{iso[1]:02d}",
+        "week": _week_label(day),
+        "last_week": _week_label(day - timedelta(days=7)),
         "semester": _semester_on(day),
     }
 
@@ -580,6 +585,10 @@ def _todos(engine: Engine, year: int, day: date, running: bool, version: tuple, 
     c2 = _periods_long(engine, year, version, annual, "C2")
     class_due = c2[(c2["period"] == labels["week"]) & ~c2["covered"]]["school_code"].unique()
     todo.loc[todo.index.isin(class_due), "class_due"] = 1
+    # On a Monday "no class this week" names every school; the week just over names those that missed one
+    # (a holiday week is no stored period: nobody missed it).
+    class_missed = c2[(c2["period"] == labels["last_week"]) & ~c2["covered"]]["school_code"].unique()
+    todo.loc[todo.index.isin(class_missed), "class_missed"] = 1
     e7 = _guard_semesters(_periods_long(engine, year, version, annual, "E7"))
     e7 = e7[e7["period"] == labels["semester"]]
     missing = (e7["required"] - e7["held"]).clip(lower=0)

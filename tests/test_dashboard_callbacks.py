@@ -42,9 +42,23 @@ def test_overview_for_the_bureau_has_every_school_and_the_county_todos(app):
     # the ages and days the to-dos count by, as the rubric and the queries set them
     todos = page_text(find_element(out, "county-todos"))
     assert "已超過55周歲的在崗保安" in todos and "90天內年滿56周歲的保安" in todos and "14天內到期的隱患" in todos
+    assert "上週未記錄安全教育課的學校" in todos
     assert "草稿" in page_text(out) and find_element(out, "county-figures-note") is None
     locale = grid.dashGridOptions["localeText"]  # the grid's own filter words, in the reader's language
     assert (locale["contains"], locale["filterOoo"], locale["andCondition"]) == ("包含", "篩選…", "並且")
+
+
+def test_a_school_is_asked_to_record_last_weeks_class_when_none_is_on_record():
+    """The school's to-do for the week just over names that week and its dates, and what to do."""
+    from dashboard.pages import school
+    from dashboard.queries import TODO_COLUMNS
+
+    counts = dict.fromkeys(TODO_COLUMNS, 0) | {"class_missed": 1}
+    todo = {"running_year": True, "counts": counts, "guards": [], "guard_age_limit": 55,
+            "labels": {"week": "2026-W49", "last_week": "2026-W48", "drill_period": "2026-11", "semester": "2026-autumn"}}
+    text = page_text(school.todo_list(todo, "zh-Hant"))
+    assert "上週" in text and "11月23日" in text and "請補記" in text and "本週" not in text
+    assert "record it" in page_text(school.todo_list(todo, "en"))
 
 
 def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_todos(app):

@@ -254,6 +254,27 @@ def test_school_todos_count_what_falls_due(county):
     assert county_todo["hazards_overdue"] == 8 and county_todo["guards_over_age_limit"] == 1
 
 
+def test_a_week_just_over_without_a_class_is_a_todo_of_its_own(county):
+    """On a Monday "no safety class this week" names every school (C2's week has just begun): the to-dos
+    also name the schools whose week just over, a term week, has no class on record, and the county counts
+    them; a school whose last week was covered owes nothing for it."""
+    c, _ = county
+    covered = {code: {p["period"]: p["covered"] for p in
+                      queries.school_result(c.users["admin"], code, c.year)["indicators"]["C2"]["periods"]}
+               for code in c.codes}
+    # a week some schools covered and others did not (the county's records are random), seen from the
+    # Monday after it, a day of the running year
+    week = next(w for w in sorted(covered[c.codes[0]])
+                if len({covered[code].get(w) for code in c.codes} - {None}) == 2 and not w.endswith(("W52", "W53")))
+    monday = date.fromisocalendar(c.year, int(week.split("W")[1]), 1) + timedelta(days=7)
+    missed = {code for code in c.codes if covered[code].get(week) is False}
+    for code in c.codes:
+        todo = queries.school_todos(c.users["admin"], code, c.year, today=monday)
+        assert todo["labels"]["last_week"] == week
+        assert todo["counts"]["class_missed"] == (code in missed), code
+    assert queries.county_todos(c.users["admin"], c.year, today=monday)["class_missed"] == len(missed)
+
+
 def test_between_semesters_no_guard_is_owed_this_semesters_training(county):
     """The to-do "guards still owed 3 days this semester" took the semester from the month alone (February to
     July spring): on 20 July, the spring semester over (the county calendar ends it on 10 July), it still

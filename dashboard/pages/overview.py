@@ -103,6 +103,7 @@ def county_todo_card(todo: dict, lang: str):
     items = [
         ("todo.county.drill", todo["drill_due"], "warning", {}),
         ("todo.county.class", todo["class_due"], "warning", {}),
+        ("todo.county.class_missed", todo["class_missed"], "warning", {}),
         ("todo.county.guard_training", todo["guards_untrained"], "info", {}),
         ("todo.county.hazards_overdue", todo["hazards_overdue"], "danger", {}),
         ("todo.county.hazards_soon", todo["hazards_due_soon"], "warning", {"days": queries.HAZARD_SOON_DAYS}),

@@ -257,6 +257,8 @@ def todo_list(todo: dict, lang: str):
         items.append(("warning", t("todo.drill", lang, period=labels["drill_period"])))
     if counts["class_due"]:
         items.append(("warning", t("todo.class", lang, week=with_week_dates(labels["week"], lang))))
+    if counts["class_missed"]:
+        items.append(("warning", t("todo.class_missed", lang, week=with_week_dates(labels["last_week"], lang))))
     if counts["hazards_due_soon"]:
         items.append(("warning", t("todo.hazards_soon", lang, n=counts["hazards_due_soon"], days=queries.HAZARD_SOON_DAYS)))
     if counts["guards_untrained"]:
