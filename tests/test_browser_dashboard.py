@@ -179,6 +179,7 @@ def test_bureau_walks_every_page_filters_clicks_and_switches_language(server, br
 
     rows = rows_drawn()
     assert rows[0].startswith("所選學校合計（") and all(row.endswith("所學校）") for row in rows), rows
+    assert page.locator("#hm-pager .page-item").count() == 1 and not page.is_visible("#hm-pager")  # one page
     for opening in ("click", "Enter"):
         if opening == "click":
             township = rows[1].split("（")[0]
