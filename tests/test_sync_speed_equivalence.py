@@ -145,3 +145,18 @@ def test_cells_picked_from_a_sheet_are_the_cells_as_read_less_invisible_characte
         cells = grid[raw.row_no - 1]
         assert raw.cells == {key: (without_invisible(cells[i]) if i < len(cells) else "")
                              for key, i in table.columns.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"t", b"=", b"e", b'"', b"'", b" ", b"\t", b"<c ", b"r=\"A1\"", b">", b"x"]),
+                max_size=30).map(b"".join))
+def test_the_quick_look_for_error_cells_never_misses_one_the_full_pattern_finds(part):
+    """formats._may_hold_errors, run before _ERROR_TYPE on every sheet part, answers yes wherever the
+    pattern finds t="e" in any of its spellings (t = 'e', t="e', ...): otherwise a cell saved as an
+    error (#N/A) would be read as empty."""
+    from sync import formats
+
+    if formats._ERROR_TYPE.search(part):
+        assert formats._may_hold_errors(part)
+    for spelling in (b't="e"', b"t='e'", b't = "e\'', b"t\t=\t'e\"", b' t="e"'):
+        assert formats._may_hold_errors(b'<c r="A1" ' + spelling + b"><v>#N/A</v></c>")
