@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from sync import contract
+from sync.cells import without_invisible
 from sync.errors import first_line
 from sync.reader import column_key_of
 from sync.report import FileReport
@@ -472,7 +473,9 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
     headers = {key: (i + 1, columns[i]) for key, i in mapping.items()}
     raw_rows = []
     for n, cells in region:
-        picked = {key: cells[i] for key, i in mapping.items()}
+        # As the reader picks a sheet's cells: a zero-width space or a BOM pasted into the other system is a
+        # stray space there too (data-contract.md: the result is treated exactly as the sheet).
+        picked = {key: without_invisible(cells[i]) for key, i in mapping.items()}
         raw_rows.append(RawRow(n, picked, row_cells=cells, names=list(columns)))
     ctx = Context(today=today, school_code=None, registry=registry if sheet_key != "registry" else None,
                   indicator_max=maxima, campuses_by_school=campuses)

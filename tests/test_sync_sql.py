@@ -902,3 +902,29 @@ def test_a_query_whose_every_row_is_refused_is_stored_in_time_proportional_to_it
     elapsed = time.perf_counter() - started
     assert [v["school_code"] for v in values[:3]] == ["1001", "1002", "1003"] and len(values) == n
     assert elapsed < 5, f"{elapsed:.1f} s for {n} refused rows"
+
+
+def test_invisible_characters_in_a_querys_text_are_stray_spaces_as_on_a_sheet(sis_url, tmp_path):
+    """data-contract.md section 3: the sync "treats the result exactly as it would treat the sheet".  On a
+    sheet a zero-width space, a byte-order mark or the variation selector a phone puts after a tick are
+    stray spaces (sync.cells.INVISIBLE); in a query's text, pasted into the other system from a web page
+    or a chat, they refused the guard: 「是\\u200b」 and 「✔\\ufe0f」 were no yes/no, 「1975-05-01\\u200b」 no
+    date, and the code 「1001\\u200b」 no registered school (found by a contract audit)."""
+    from sync import contract
+    from sync.report import check_file
+    from tests.sync_helpers import school_book, write_xlsx
+
+    typed = ["1001\u200b", "王保安\u200b", "本部\ufeff", "1975-05-01\u200b", "平安保安公司", "2024-01-01", None,
+             "✔\ufe0f", "是\u200b", "\u200bY", "是", "是", "是", "是"]
+    keys = ["school_code", *contract.sheet("guards").keys]
+    columns = ", ".join(f"{'NULL' if v is None else chr(39) + v + chr(39)} AS {key}"
+                        for v, key in zip(typed, keys, strict=True))
+    query = _checked(sis_url, "guards", f"SELECT {columns}")
+    book = school_book()
+    book["學校概況"][1][0] = typed[0]
+    book["保安人員"][1:] = [typed[1:]]
+    sheet = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not sheet.problems, sheet.lines()
+    assert not query.problems, query.lines()
+    assert query.rows["guards"] == [{**sheet.rows["guards"][0], "row_no": 1}]
+    assert query.rows["guards"][0]["name"] == "王保安" and query.rows["guards"][0]["fork"] is True
