@@ -281,7 +281,7 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             # Nothing private of a line not read as a record goes into the report or the store.
             notes = [(r, masked_private(t), k) for r, t, k in table.notes]
             report.notes.extend({"sheet": table.sheet.name, "row": r, "text": t, "kind": k} for r, t, k in notes)
-            report.problems.extend(_unread_lines(spec, table.sheet.name, notes))
+            report.problems.extend(unread_lines(spec, table.sheet.name, notes))
             report.rows_read += len(table.rows)
     spec_keys = {spec.key for spec in specs}
     # A sheet of the other kind of workbook (督查記錄 in a school's, 保安人員 in the bureau's) is not
@@ -333,7 +333,7 @@ _SHOWN_NOTES = {
 }
 
 
-def _unread_lines(spec: contract.Sheet, sheet_name: str, notes: list[tuple[int, str, str]]) -> list[Problem]:
+def unread_lines(spec: contract.Sheet, sheet_name: str, notes: list[tuple[int, str, str]]) -> list[Problem]:
     """Problems of level note for the lines shown to the school; `notes` are already masked (a contact
     phone on the signature line is not a column of phone numbers, so it refuses nothing)."""
     return [Problem("note", sheet_name, row, None, text[:200], *_SHOWN_NOTES[kind], sheet_key=spec.key)

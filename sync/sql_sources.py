@@ -20,11 +20,19 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from sync import contract
-from sync.cells import without_invisible
+from sync.cells import display, is_empty, without_invisible
 from sync.errors import first_line
 from sync.reader import column_key_of
-from sync.report import FileReport
-from sync.validate import Context, Problem, RawRow, numeric_columns, privacy_problems, validate_rows
+from sync.report import FileReport, unread_lines
+from sync.validate import (
+    Context,
+    Problem,
+    RawRow,
+    masked_private,
+    numeric_columns,
+    privacy_problems,
+    validate_rows,
+)
 
 
 class SourceUnavailable(Exception):
@@ -476,6 +484,15 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
         # As the reader picks a sheet's cells: a zero-width space or a BOM pasted into the other system is a
         # stray space there too (data-contract.md: the result is treated exactly as the sheet).
         picked = {key: without_invisible(cells[i]) for key, i in mapping.items()}
+        if all(map(is_empty, picked.values())):
+            # A blank row between records is passed over, as on a sheet (an outer join's row of NULLs); one
+            # filled only in columns the contract does not name is shown as a line not read, never refused.
+            shown = " ".join(display(c) for c in map(without_invisible, cells) if not is_empty(c))[:500]
+            if shown:
+                notes = [(n, masked_private(shown), "extra")]
+                report.notes.extend({"sheet": sheet_key, "row": r, "text": t, "kind": k} for r, t, k in notes)
+                report.problems.extend(unread_lines(spec, sheet_key, notes))
+            continue
         raw_rows.append(RawRow(n, picked, row_cells=cells, names=list(columns)))
     ctx = Context(today=today, school_code=None, registry=registry if sheet_key != "registry" else None,
                   indicator_max=maxima, campuses_by_school=campuses)

@@ -928,3 +928,29 @@ def test_invisible_characters_in_a_querys_text_are_stray_spaces_as_on_a_sheet(si
     assert not query.problems, query.lines()
     assert query.rows["guards"] == [{**sheet.rows["guards"][0], "row_no": 1}]
     assert query.rows["guards"][0]["name"] == "王保安" and query.rows["guards"][0]["fork"] is True
+
+
+def test_a_blank_row_of_a_query_is_passed_over_and_one_filled_only_outside_the_contract_shown_as_on_a_sheet(
+        sis_url, tmp_path):
+    """data-contract.md: blank rows between records are forgiven, and a query's result is treated exactly
+    as the sheet.  A row of NULLs (an outer join, a spacer in a view) was refused as a drill with no date
+    and no school; a row holding only a column the contract does not name is, on a sheet, a line shown as
+    not read, never a record refused (found by a contract audit)."""
+    from sync.report import check_file
+    from tests.sync_helpers import school_book, write_xlsx
+
+    report = _checked(sis_url, "guard_drills",
+                      "SELECT school_code, date, campus, content, remark FROM ("
+                      "SELECT 1 AS n, '1001' AS school_code, DATE '2026-03-05' AS date, '本部' AS campus, "
+                      "'防暴演練' AS content, NULL AS remark "
+                      "UNION ALL SELECT 2, NULL, NULL, NULL, NULL, NULL "
+                      "UNION ALL SELECT 3, NULL, NULL, '  ', NULL, '以下為下學期' "
+                      "UNION ALL SELECT 4, '1001', DATE '2026-03-06', '本部', '防暴演練', NULL) AS t ORDER BY n")
+    book = school_book()
+    book["保安演練"] = [["日期", "校區", "內容", "備註"], [date(2026, 3, 5), "本部", "防暴演練"], [],
+                    [None, "  ", None, "以下為下學期"], [date(2026, 3, 6), "本部", "防暴演練"]]
+    sheet = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert [(p.level, p.row) for p in sheet.problems] == [("note", 4)]
+    assert [(p.level, p.row, p.reason_en) for p in report.problems] == [("note", 3, sheet.problems[0].reason_en)]
+    assert report.rejected == []
+    assert [r["date"] for r in report.rows["guard_drills"]] == [date(2026, 3, 5), date(2026, 3, 6)]
