@@ -282,9 +282,10 @@ def parse_code(value):
 # ---------------------------------------------------------------- yes / no
 
 # The contract's forms (是/否, Y/N, ✓/✗, 1/0, true/false), the spelled-out yes/no, and the other glyphs
-# of the same tick and cross (✔ √ ☑ / ✘ × ☒).  Nothing else: 有/無, 對, t/f are not guessed.
-_YES = {"是", "y", "yes", "✓", "✔", "√", "☑", "1", "true"}
-_NO = {"否", "n", "no", "✗", "✘", "×", "☒", "0", "false"}
+# of the same tick and cross (✔ √ ☑ ✅ / ✘ × ✕ ✖ ☒ ❌: × in other weights, and a phone keyboard's tick and
+# cross).  Nothing else: 有/無, 對, t/f are not guessed.
+_YES = {"是", "y", "yes", "✓", "✔", "√", "☑", "✅", "1", "true"}
+_NO = {"否", "n", "no", "✗", "✘", "×", "✕", "✖", "☒", "❌", "0", "false"}
 YES_NO_WORDS = frozenset(_YES | _NO)
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from sync import cells
+from sync import cells, contract
 from sync.contract import SHEETS
 from sync.report import check_file
 from tests.sync_helpers import bureau_book, school_book, write, write_ods, write_xls, write_xlsx
@@ -440,6 +440,20 @@ def test_a_tick_typed_on_a_phone_is_a_tick(tmp_path):
     assert not report.problems, [p.as_text() for p in report.problems]
     assert report.rows["guards"][0]["helmet"] is True and report.rows["guards"][0]["fork"] is True
     assert report.rows["education"][0]["kind"] == "安全教育課"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_cross_in_another_weight_or_as_a_phones_emoji_is_a_cross(tmp_path, fmt):
+    """data-contract.md: ✓/✗ are yes/no, and the reader already takes the same marks drawn otherwise (✔ ☑ √,
+    ✘ × ☒).  ✕ and ✖ are × in other weights (WPS's symbol list, and ✖️ is the cross a phone's keyboard
+    offers beside ✔️); ❌ and ✅ are a phone's cross and tick.  A guard's kit marked ✔️/✖️ had every row refused,
+    its ✖️ no yes/no, and the guard lost from E1-E3 (found by a contract audit)."""
+    book = school_book()
+    book["保安人員"][1][6:13] = ["✖\ufe0f", "✕", "❌", "✅", "✖", "✔\ufe0f", "✅\ufe0f"]
+    report = check_file(write(fmt, tmp_path / "s", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, [p.as_text() for p in report.problems]
+    guard = report.rows["guards"][0]
+    assert [guard[k] for k in contract.GUARD_KIT] == [False, False, False, True, False, True, True]
 
 
 @pytest.mark.parametrize("typed,expected", [("2026年", 2026), ("2026年度", 2026), (" 2026 ", 2026), (2026, 2026)])
