@@ -310,11 +310,13 @@ def _inspection_checks(rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
     out = []
     indicator, points = rec.get("indicator"), rec.get("assessed_points")
     if indicator is not None:
-        indicator = unicodedata.normalize("NFKC", indicator).strip().upper()
+        typed = shortened(indicator, 40)
+        # 「Ｅ１」「 e 1 」 are E1: full-width forms and stray spaces are forgiven (data-contract.md)
+        indicator = "".join(unicodedata.normalize("NFKC", indicator).split()).upper()
         rec["indicator"] = indicator
         if indicator not in ctx.indicator_max:
-            out.append(("indicator", f"指標「{indicator}」不存在(應為 A1…G1)",
-                        f"indicator '{indicator}' does not exist (expected an id like A1 ... G1)"))
+            out.append(("indicator", f"指標「{typed}」不存在(應為 A1…G1)",
+                        f"indicator '{typed}' does not exist (expected an id like A1 ... G1)"))
         elif points is None:
             out.append(("assessed_points", f"填了指標「{indicator}」但沒有考評得分",
                         f"indicator '{indicator}' is given but no assessed points"))

@@ -542,6 +542,25 @@ def test_assessed_points_at_the_indicator_maximum_are_accepted(tmp_path):
     assert report.rows["inspections"][0]["indicator"] == "E1"
 
 
+@pytest.mark.parametrize("typed", ["E 1", "Ｅ　１", " e1 "])
+def test_an_indicator_typed_with_a_stray_space_is_the_indicator(tmp_path, typed):
+    """data-contract.md forgives stray spaces: 「E 1」 is E1, as 「 e1 」 and 「Ｅ１」 already were (found by a
+    contract audit: the assessment was refused, the indicator's computed points standing instead)."""
+    book = bureau_book()
+    book["督查記錄"][1][7:9] = [typed, 5]
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    assert not report.problems, report.lines()
+    assert report.rows["inspections"][0]["indicator"] == "E1"
+
+
+def test_an_indicator_that_is_none_is_quoted_as_typed(tmp_path):
+    """A problem names the value as the person typed it (data-contract.md), not its half-width form."""
+    book = bureau_book()
+    book["督查記錄"][1][7:9] = ["E1（視頻監控）", 5]
+    p = _only_row_problem(check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY))
+    assert "'E1（視頻監控）' does not exist" in p.reason_en and "「E1（視頻監控）」不存在" in p.reason_zh
+
+
 def test_assessed_c4_points_for_a_school_below_high_school_level_are_outside_its_maximum_of_0(tmp_path):
     """rules.md: assessed points outside [0, that indicator's max] are refused by the sync; C4 is high
     school level only, so a 小學's C4 maximum is 0 (found by an audit: 3 points were taken, then counted
