@@ -662,7 +662,7 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
     for i, header in enumerate(header_cells):
         if i in contract_cols:
             continue  # 一鍵報警（電話聯網） is the contract's alarm column, whatever else its header says
-        if not is_empty(header) and header_is_private(str(header)) and not _holds_no_number(rows, i):
+        if not is_empty(header) and header_is_private(str(header)) and not _holds_no_number(rows, i, str(header)):
             problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
     skip = {code_col} if code_col is not None else set()
@@ -690,13 +690,21 @@ _NUMBER_UNDER_PRIVATE_HEADING = re.compile(r"(?<![A-Za-z\d])\d(?:[ \-.]?\d){6,}"
 _DATE_LIKE = re.compile(r"^(?:19|20)\d{2}([-./]?)(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])$")
 
 
-def _holds_no_number(rows: list[tuple[int, list]], column: int) -> bool:
+# A phone or papers heading that asks whether, how many, until when or what kind: a column of answers,
+# counts, dates or kinds, empty or not (報警電話是否暢通, 值班電話數量, 證件有效期, 證件類型), in canon's form.
+_ASKS_ABOUT = re.compile(r"是否|有无|有没有|数量|个数|台数|部数|有效期|类型|种类")
+_BRACKETED = re.compile(r"\(.*?\)|\[.*?\]|【.*?】")
+
+
+def _holds_no_number(rows: list[tuple[int, list]], column: int, header: str = "") -> bool:
     """Under a phone or identity heading, the column holds answers, counts or dates and no number of
     that kind (報警電話是否暢通: 是; 值班電話數量: 2; 證件有效期: 2027-06-30): a column about phones or
     papers, not a list of them.  An empty column under such a heading is asked for numbers, and refused
-    as one."""
+    as one, unless the heading itself asks about them (_ASKS_ABOUT)."""
     values = [cells[column] for _n, cells in rows if column < len(cells) and not is_empty(cells[column])]
-    return bool(values) and not any(
+    if not values:  # the heading's own words, not a bracket's (聯繫電話（是否公開） is a phone column)
+        return _ASKS_ABOUT.search(_BRACKETED.sub("", canon(header))) is not None
+    return not any(
         _DATE_LIKE.match(found) is None
         for v in values for found in _NUMBER_UNDER_PRIVATE_HEADING.findall(
             unicodedata.normalize("NFKC", without_invisible(_digits_of(v)))))

@@ -177,6 +177,35 @@ def test_an_extra_column_about_phones_or_papers_holding_no_such_number_is_kept_o
     assert not report.problems, [p.as_text() for p in report.problems]
 
 
+@pytest.mark.parametrize("header", ["報警電話是否暢通", "值班電話數量", "證件有效期", "證件類型", "手機有無"])
+def test_an_empty_extra_column_asking_about_phones_or_papers_is_kept_out_not_refused(tmp_path, header):
+    """data-contract.md: only "a column that looks like" identity-card or phone numbers is refused.  A heading
+    that asks whether, how many, until when or what kind (報警電話是否暢通, 值班電話數量, 證件有效期) names a
+    column of answers, counts, dates or kinds, which it still is left empty: the whole workbook was refused
+    for an empty column of an office's own form (found by a contract audit)."""
+    book = school_book()
+    book["校區"][0].append(header)
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.problems, _lines(report)
+
+
+def test_an_empty_phone_column_whose_bracket_asks_a_question_is_still_a_phone_column(tmp_path):
+    book = school_book()
+    book["校區"][0].append("聯繫電話（是否公開）")
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused and report.file_problems[0].column == "聯繫電話（是否公開）"
+
+
+@pytest.mark.parametrize("header,number", [("值班電話數量", "6123456"), ("證件類型", "110101199003071234")])
+def test_a_number_under_a_heading_asking_about_phones_or_papers_still_refuses_the_file(tmp_path, header, number):
+    """The heading says what the column is about; a number of that kind in it is still refused."""
+    book = school_book()
+    book["校區"][0].append(header)
+    book["校區"][1].append(number)
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert report.refused and {p.column for p in report.file_problems} == {header}
+
+
 @pytest.mark.parametrize("header,number", [
     ("值班電話", "6123456"), ("聯繫電話", "值班室 612 3456"), ("證件號", 6123456.0),
     # found by a regression audit: grouped by dashes or dots, as people write them
