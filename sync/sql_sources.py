@@ -492,6 +492,7 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
                 notes = [(n, masked_private(shown), "extra")]
                 report.notes.extend({"sheet": sheet_key, "row": r, "text": t, "kind": k} for r, t, k in notes)
                 report.problems.extend(unread_lines(spec, sheet_key, notes))
+            report.rows_read -= 1
             continue
         raw_rows.append(RawRow(n, picked, row_cells=cells, names=list(columns)))
     ctx = Context(today=today, school_code=None, registry=registry if sheet_key != "registry" else None,
