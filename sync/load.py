@@ -786,6 +786,7 @@ class _Run:
             SourceUnreachable,
             check_rows,
             fetch,
+            holds_something,
             rows_digest,
             source_key,
         )
@@ -813,9 +814,10 @@ class _Run:
                     self._query_failed(key, msg, existing)
                     continue
                 row = existing.get(key)
-                if not rows and row and row["status"] == "loaded" and (row["rows"] or 0) > 0:
+                if not any(map(holds_something, rows)) and row and row["status"] == "loaded" and (row["rows"] or 0) > 0:
                     # An empty answer where there were records (a table being reloaded, a filter gone
-                    # wrong) is not taken for "every record gone", as an empty inbox is not.
+                    # wrong) is not taken for "every record gone", as an empty inbox is not; nor is one of
+                    # blank rows alone (an outer join of the emptied table), passed over as a sheet's are.
                     msg = (f"數據源 {src.name}({sheet_key})本次沒有返回任何行,而上次導入了 {row['rows']} 條記錄;"
                            "原有記錄保留,下次同步再試;如數據確已清空,請從配置中刪除此查詢 / "
                            f"source {src.name} ({sheet_key}) returned no rows, where {row['rows']} records were "

@@ -365,6 +365,19 @@ def test_a_query_that_returns_no_rows_where_it_had_records_keeps_them(store, tmp
         assert len(_guards(store)) == before
 
 
+def test_a_query_that_returns_only_blank_rows_where_it_had_records_keeps_them(store, tmp_path, sis_url):
+    """A blank row of a query is passed over, as a sheet's: an answer of nothing but blank rows (an outer
+    join whose table was caught empty by a reload) is no answer, and the records stay, as for no rows."""
+    _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
+    before = len(_guards(store))
+    assert before == 2
+    blank = {**QUERIES, "guards": f"SELECT g.* FROM (SELECT 1 AS one) d LEFT JOIN ({QUERIES['guards']}) g ON 1 = 0"}
+    summary = _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=blank))
+    guards = _by_key(summary)["sql:sis:guards"]
+    assert guards.action == "failed" and "returned no rows" in guards.message and summary.status != "ok"
+    assert len(_guards(store)) == before
+
+
 def _guards(store):
     with store.connect() as conn:
         return conn.execute(select(records["guards"])).all()
