@@ -125,10 +125,10 @@ def _line_of(text: str, *needles: str) -> int:
     return 0
 
 
-def _fail(path: str, text: str, message: str, *needles: str) -> ConfigError:
+def _fail(path: str, text: str, message: str, *needles: str, zh: str | None = None) -> ConfigError:
     line = _line_of(text, *needles) if needles else 0
     where = f"{path}, line {line}" if line else path
-    return ConfigError(f"rubric {where}: {message}")
+    return ConfigError(f"rubric {where}: {message}", f"評分細則 {where}:{zh}" if zh else None)
 
 
 def _month_day(value, path, text, key) -> tuple[int, int]:
@@ -214,6 +214,14 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     if not grades:
         raise _fail(path, text, "no [[grades]] given")
     grades.sort(key=lambda g: -g.min)
+    if grades[-1].min > 0:
+        # rules.md: 不合格 < 60, the band a total below every other falls in and a vetoed school's grade;
+        # without one, the lowest band named was given whatever its min (50.0 graded 合格, found by an audit)
+        lowest = grades[-1]
+        raise _fail(path, text, f"the lowest [[grades]] band, {lowest.name}, has min = {lowest.min:g}: a total below "
+                    "it would have no grade; add the failing band with min = 0 (rules.md: 不合格 < 60)", "grades",
+                    zh=f"最低的等次「{lowest.name}」下限為 min = {lowest.min:g},低於它的總分沒有等次;"
+                       "請加上 min = 0 的不合格等次")
     calendar = raw.get("calendar") or {}
     semesters = {}
     for which in ("spring", "autumn"):
@@ -221,11 +229,34 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         if not isinstance(pair, list) or len(pair) != 2:
             raise _fail(path, text, f"calendar.{which} needs [\"MM-DD\", \"MM-DD\"]", which, "calendar")
         semesters[which] = (_month_day(pair[0], path, text, which), _month_day(pair[1], path, text, which))
+    _check_semester_order(semesters, path, text)
     return Rubric(
         version=str(raw.get("version", "unversioned")), points=points, clauses=clauses, areas=areas,
         thresholds=thresholds, themes=tuple(themes), grades=tuple(grades),
         spring=semesters["spring"], autumn=semesters["autumn"], source=path,
     )
+
+
+def _check_semester_order(semesters: dict, path: str, text: str) -> None:
+    """rules.md "Who is measured": two semesters a year, spring inside it and autumn alone running into the
+    next (as the configuration's [calendar.<year>] is checked); a pair typed the wrong way round, or
+    overlapping, moved every year's term months without a word (found by an audit)."""
+    (s_start, s_end), (a_start, a_end) = semesters["spring"], semesters["autumn"]
+
+    def md(pair: tuple[int, int]) -> str:
+        return f"{pair[0]:02d}-{pair[1]:02d}"
+
+    if s_end < s_start:
+        raise _fail(path, text, f"calendar.spring ends on {md(s_end)}, before it starts ({md(s_start)}); only autumn "
+                    "runs into the next year", "spring",
+                    zh=f"calendar.spring 的結束日 {md(s_end)} 早於開始日 {md(s_start)};只有秋季學期可跨入下一年,請核對日期")
+    if s_end >= a_start:
+        raise _fail(path, text, f"calendar.spring ends on {md(s_end)}, after autumn starts ({md(a_start)})", "spring",
+                    zh=f"calendar.spring 的結束日 {md(s_end)} 不早於秋季學期開始日 {md(a_start)},請核對日期")
+    if a_end < a_start and a_end >= s_start:
+        raise _fail(path, text, f"calendar.autumn ends on {md(a_end)} of the next year, after spring starts "
+                    f"({md(s_start)})", "autumn",
+                    zh=f"calendar.autumn 的結束日(次年){md(a_end)} 不早於春季學期開始日 {md(s_start)},請核對日期")
 
 
 def load_rubric(path: str | Path | None = None, calendar: dict | None = None) -> Rubric:

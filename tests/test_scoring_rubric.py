@@ -173,3 +173,35 @@ def test_an_edited_rubric_is_read_again_and_an_unchanged_one_is_not(tmp_path, mo
     os.utime(mine, ns=(later, later))  # saved a second later, as a person saves it
     edited = configured_rubric()
     assert (first.points["G1"], edited.points["G1"]) == (5, 3)
+
+
+def test_5_4_grades_a_rubric_whose_lowest_band_does_not_start_at_0_is_refused():
+    """rules.md "Grades": 優秀 >= 90, 良好 >= 80, 合格 >= 60, 不合格 < 60; a disqualified school's grade is
+    不合格, the lowest band.  A bureau's rubric listing only 優秀 90, 良好 80, 合格 60 graded a total of
+    50.0 合格 (the lowest band named, whatever its min), though by its own bands 50 < 60 is no 合格, and
+    gave a vetoed school 合格 too.  Such a rubric is refused, naming the grades and saying how to fix it."""
+    bands = TEXT.replace('[[grades]]\nname = "不合格"\nname_en = "fail"\nmin = 0\nclause = "5.4"\n', "")
+    assert bands != TEXT
+    with pytest.raises(ConfigError, match=r"mine.toml, line \d+: .*lowest \[\[grades\]\] band, 合格, has min = 60.*min = 0") as err:
+        parse_rubric(bands, "mine.toml")
+    assert "min = 0" in err.value.zh and "等次" in err.value.zh
+
+
+@pytest.mark.parametrize("spring,autumn,said", [
+    # a spring typed the wrong way round ran from 10 Jul to 20 Feb of the next year: March to June were
+    # no term months and July to January were
+    ('["07-10", "02-20"]', '["09-01", "01-20"]', "calendar.spring ends on 02-20, before it starts (07-10)"),
+    ('["02-20", "09-10"]', '["09-01", "01-20"]', "calendar.spring ends on 09-10, after autumn starts (09-01)"),
+    ('["02-20", "07-10"]', '["09-01", "03-01"]', "calendar.autumn ends on 03-01 of the next year, after spring starts (02-20)"),
+])
+def test_who_is_measured_a_rubric_calendar_with_semesters_out_of_order_is_refused(spring, autumn, said):
+    """rules.md "Who is measured": two semesters a year, spring inside the year and autumn alone running
+    into the next (default 02-20..07-10, 09-01..01-20).  The rubric's default calendar was taken however
+    its dates ran (the configuration's [calendar.<year>] is checked so): a reversed or overlapping pair
+    moved every year's term months without a word."""
+    text = TEXT.replace('spring = ["02-20", "07-10"]', f"spring = {spring}").replace(
+        'autumn = ["09-01", "01-20"]', f"autumn = {autumn}")
+    with pytest.raises(ConfigError) as err:
+        parse_rubric(text, "mine.toml")
+    assert said in str(err.value)
+    assert "mine.toml, line" in str(err.value) and err.value.zh
