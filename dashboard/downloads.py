@@ -32,10 +32,10 @@ def circular_results(engine: Engine, year: int, draft: bool,
                      indicators_of: str | None = None) -> tuple[list[dict], exports.Circular]:
     """The results a circular is built from (the active publication, or the draft) and its wording.
     indicators_of: the one school whose indicators are read (sync.results.annual_results)."""
-    from sync.results import active_publication, annual_results, list_publications
+    from sync.results import active_publication, annual_results, draft_as_of, list_publications
 
     publication = None if draft else active_publication(engine, year)
-    if not draft and publication is None and not annual_results(engine, year, publication="draft"):
+    if not draft and publication is None and draft_as_of(engine, year) is None:
         # Nothing to publish either: "export a draft" would send the bureau to a second refusal.
         raise UserError(f"{year} has no results, published or draft; sync the schools' workbooks for {year} first "
                         f"(`safeschool score --year {year}` shows what there is)",
@@ -44,7 +44,10 @@ def circular_results(engine: Engine, year: int, draft: bool,
         raise UserError(f"{year} has not been published yet (the bureau publishes it); a draft can be exported now "
                         "(`safeschool export --draft`, or the draft on the exports page)",
                         zh=f"{year}年度尚未發布（由教體局發布）；現在可以導出草稿")
-    results = annual_results(engine, year, publication="draft" if draft else "active", indicators_of=indicators_of)
+    # The circular reads a few numbers of each school's indicators (exports.CIRCULAR_INDICATOR_FIELDS); one
+    # school's table, all of its own.
+    results = annual_results(engine, year, publication="draft" if draft else "active", indicators_of=indicators_of,
+                             indicator_fields=None if indicators_of else exports.CIRCULAR_INDICATOR_FIELDS)
     replaces = None
     if publication and publication["version"] > 1:
         earlier = [p for p in list_publications(engine, year) if p["version"] < publication["version"]]

@@ -181,6 +181,10 @@ def circular_from_config(year: int, draft: bool, issued: date | None = None, res
 
 # --- the table every format shares ------------------------------------------------
 
+# The fields of a school's indicators the circular reads (an area's points where the row keeps none, the
+# common problems): all that is read of them for it (dashboard.downloads.circular_results).
+CIRCULAR_INDICATOR_FIELDS = ("points", "ratio", "max", "pending")
+
 
 def _area_points(result: dict, area: str):
     entry = (result.get("areas") or {}).get(area)

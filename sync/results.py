@@ -21,11 +21,12 @@ columns do not hold (veto reason, unrounded total, submitted, rubric version).
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, insert, select, true, update
+from sqlalchemy import String, and_, cast, delete, func, insert, select, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from scoring.rubric import AREA_IDS
@@ -476,8 +477,9 @@ def draft_as_of(engine: Engine, year: int) -> date | None:
 
 
 def _rows(engine: Engine, year: int, kind: str, publication: str | int,
-          indicators_of: str | None = None) -> list[dict]:
-    """indicators_of: a school whose indicators alone are read (every other row's are None)."""
+          indicators_of: str | None = None, indicator_fields: tuple[str, ...] | None = None) -> list[dict]:
+    """indicators_of: a school whose indicators alone are read (every other row's are None).
+    indicator_fields: each indicator keeps only these of its fields (annual_results)."""
     with engine.connect() as conn:
         if publication == "draft":
             condition = scores.c.publication_id.is_(None)
@@ -494,6 +496,12 @@ def _rows(engine: Engine, year: int, kind: str, publication: str | int,
             else:
                 condition = scores.c.publication_id == pub["publication_id"]
         rows_of = and_(condition, scores.c.year == year, scores.c.kind == kind)
+        if indicators_of is None and indicator_fields is not None:
+            # CAST: PostgreSQL's driver parses a json column itself; each row's text is parsed and trimmed in
+            # turn, so that no more than one school's whole indicators are ever held
+            query = select(*(cast(c, String).label(c.name) if c.name == "indicators" else c for c in scores.columns))
+            return [{**r, "indicators": _trimmed(r["indicators"], indicator_fields)}
+                    for r in conn.execute(query.where(rows_of).order_by(scores.c.id)).mappings()]
         if indicators_of is None:
             return [dict(r) for r in conn.execute(select(scores).where(rows_of).order_by(scores.c.id)).mappings()]
         rows = [dict(r) for r in conn.execute(select(*(c for c in scores.columns if c.name != "indicators"))
@@ -501,6 +509,15 @@ def _rows(engine: Engine, year: int, kind: str, publication: str | int,
         own = dict(conn.execute(select(scores.c.id, scores.c.indicators).where(
             rows_of, scores.c.school_code == indicators_of)).all())
         return [{**r, "indicators": own.get(r["id"])} for r in rows]
+
+
+def _trimmed(text: str | None, fields: tuple[str, ...]) -> dict | None:
+    """A row's indicators (JSON text as stored) with only `fields` of each indicator."""
+    indicators = json.loads(text) if isinstance(text, (str, bytes)) else text
+    if not isinstance(indicators, dict):
+        return indicators
+    return {key: {f: value[f] for f in fields if f in value} if isinstance(value, dict) else value
+            for key, value in indicators.items()}
 
 
 def _json_object(row: dict) -> dict:
@@ -527,14 +544,17 @@ def _rank_order(rows: list[dict]) -> list[dict]:
 
 
 def annual_results(engine: Engine, year: int, publication: str | int = "active",
-                   indicators_of: str | None = None) -> list[dict]:
+                   indicators_of: str | None = None, indicator_fields: tuple[str, ...] | None = None) -> list[dict]:
     """The `score --json` objects of `year`, in rank order.
 
     publication: "active" (the published version; the draft when the year is unpublished),
     "draft", or a version number.  indicators_of: a school whose indicators alone are read (every
     other school's are {}): one school's table needs the others' rows for the circular's wording only.
+    indicator_fields: every school's indicators, each with only these fields (the circular reads a few
+    numbers of each: the whole objects, texts and periods, were 100 MB parsed at 1,000 schools).
     """
-    return [_json_object(r) for r in _rank_order(_rows(engine, year, ANNUAL, publication, indicators_of))]
+    return [_json_object(r) for r in _rank_order(_rows(engine, year, ANNUAL, publication, indicators_of,
+                                                       indicator_fields))]
 
 
 def is_published(engine: Engine, year: int) -> bool:
