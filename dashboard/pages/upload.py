@@ -56,10 +56,11 @@ def limit_bytes() -> int:
 
 
 def own_draft_score(viewer: Viewer, year: int) -> dict | None:
-    """The viewer's own school in the year's draft results (what the load just changed)."""
+    """The viewer's own school in the year's draft results (what the load just changed); no other school's
+    indicators are parsed (every school's were, for one school's total: a memory audit)."""
     from sync.results import annual_results
 
-    for result in annual_results(get_engine(), year, publication="draft"):
+    for result in annual_results(get_engine(), year, publication="draft", indicators_of=viewer.school_code):
         if result.get("school_code") == viewer.school_code:
             return result
     return None
