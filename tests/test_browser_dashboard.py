@@ -456,5 +456,23 @@ def test_on_a_phone_the_ranking_shows_rank_school_total_and_grade_without_scroll
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "ranking-390.png"))
     assert all(v is True for v in seen.values()), seen
+    # The heatmap's rows in words under the figure: its headers and group names would not wrap, so the whole
+    # page scrolled sideways (406 px in Chinese, 567 in English) and 「查看各校」 stood a character a line
+    # (found by a UX walk).  The figure itself scrolls inside its card, as it did.
+    page.goto(f"{server['base']}/heatmaps")
+    for lang, opens in (("zh-Hant", "查看各校"), ("en", "Show its schools")):
+        if lang == "en":
+            page.click(".navbar-toggler")
+            page.wait_for_selector("#nav-collapse.show")
+            page.click("#lang-en")
+        page.wait_for_function("text => { const b = document.querySelector('#hm-table button');"
+                               " return b && b.innerText.trim() === text; }", arg=opens)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SHOTS / f"heatmaps-390-{lang}.png"), full_page=True)
+        fit = page.evaluate("""() => ({page: document.documentElement.scrollWidth - window.innerWidth,
+            table: Math.round(document.querySelector('#hm-table').getBoundingClientRect().right - window.innerWidth),
+            button: Math.max(...Array.from(document.querySelectorAll('#hm-table button'),
+                                           b => Math.round(b.getBoundingClientRect().height)))})""")
+        assert fit["page"] <= 0 and fit["table"] <= 0 and fit["button"] < 40, (lang, fit)
     watch.check()
     context.close()
