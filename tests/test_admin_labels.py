@@ -17,7 +17,7 @@ def test_an_inspection_kind_the_catalogue_does_not_know_shows_as_stored():
 
 
 def test_audit_details_read_as_key_value_pairs_not_json():
-    assert _detail({"year": 2025, "version": 2, "via": "cli"}) == "year: 2025; version: 2; via: cli"
+    assert _detail({"year": 2025, "version": 2, "via": "cli"}) == "year: 2025; version: 2; via: command line"
     assert _detail({}) == ""
     assert _detail({"schools": ["S1", "S2"]}) == 'schools: ["S1", "S2"]'
 
@@ -25,7 +25,7 @@ def test_audit_details_read_as_key_value_pairs_not_json():
 def test_audit_details_are_in_the_readers_words():
     """In Chinese the keys are Chinese too (the trail showed raw English keys to Chinese readers)."""
     assert _detail({"what": "circular", "year": 2026, "draft": True, "spare": 1}, "zh-Hant") == \
-        "內容: circular；年度: 2026；草稿: 是；spare: 1"
+        "內容: 通報；年度: 2026；草稿: 是；spare: 1"
     assert _detail({"refused": False}, "en") == "refused: no"
     assert _detail({"from": "10.0.0.1", "file": "c.xlsx"}, "zh-Hant") == "來源地址: 10.0.0.1；文件: c.xlsx"
 

@@ -532,3 +532,91 @@ def test_a_disqualified_schools_gains_say_the_grade_stays_fail_and_the_points_ar
     # its card's title does not promise to raise a total that stays 不合格 (regression audit)
     assert t("school.gains_title_reference", lang) in page_text(vetoed) and t("school.gains_title", lang) not in page_text(vetoed)
     assert t("school.gains_title", lang) in page_text(qualified)
+
+
+# --- 11. what a busy reader stumbled on in a walk of the demo county in Chromium (UX walk) ----------------
+
+@pytest.mark.parametrize(("lang", "circular", "own_table", "cli"), [
+    ("zh-Hant", "內容: 通報", "內容: 學校指標明細", "途徑: 命令列"),
+    ("zh-Hans", "内容: 通报", "内容: 学校指标明细", "途径: 命令行"),
+    ("en", "what: circular", "what: school's indicator table", "via: command line"),
+])
+def test_the_audit_trail_says_what_was_exported_and_how_it_was_published_in_the_readers_words(
+        county, lang, circular, own_table, cli):
+    """The trail read 「內容: circular」「內容: school」「途徑: cli」 on the Chinese page: the words the code
+    stores, as 「角色: school」 did before."""
+    from dashboard import audit as trail
+    from dashboard.pages import audit
+
+    app_module, c, engine = county
+    trail.record(engine, "leader", "export", None, {"what": "circular", "year": c.year, "format": "xlsx", "draft": True})
+    trail.record(engine, "leader", "export", c.codes[0], {"what": "school", "year": c.year, "format": "csv", "draft": True})
+    trail.record(engine, "admin", "publish", None, {"year": c.year, "version": 1, "force": False, "via": "cli"})
+    with as_viewer(app_module, c.users["admin"]):
+        entries, _runs = audit.render_trail(None, lang)
+    shown = page_text(entries)
+    assert circular in shown and own_table in shown and cli in shown
+    assert lang == "en" or not any(word in shown for word in ("circular", "school", ": cli"))
+
+
+def test_a_simplified_data_state_says_imported_as_its_badge_does(county):
+    """The 简 school page read 「已导入 uploads/S1.xlsx 载入于 …」: two words for one thing, the badge's
+    导入 and the line's 载入 (繁: 已導入 … 導入於)."""
+    from datetime import datetime
+
+    from dashboard.pages import school
+
+    state = {"last_run": None, "refused_total": 0, "refused": [],
+             "sources": [{"status": "loaded", "loaded_at": datetime(2026, 12, 1, 3, 47), "rows": 244,
+                          "display_name": "uploads/S1.xlsx", "source_key": "file:uploads/S1.xlsx", "message": None}]}
+    shown = page_text(school.data_state_view(state, "zh-Hans"))
+    assert "已导入" in shown and "导入于 2026-12-01 03:47，244 行" in shown and "载入" not in shown
+
+
+def test_an_upload_loaded_with_refused_rows_says_to_fix_them_and_upload_again(county):
+    """「工作簿已導入，但有 3 行未被接受（見下表），其餘記錄已計分。」 said what happened, not what to do: the
+    refused rows (a drill among them) count for nothing until the workbook comes again with them fixed."""
+    from dashboard.pages import upload
+    from sync.report import FileReport
+    from sync.validate import Problem
+
+    app_module, c, _engine = county
+    report = FileReport("mine.xlsx")
+    report.problems = [Problem("row", "應急演練", 12, "演練日期", "2026年13月5日", "「2026年13月5日」這一天不存在",
+                               "'2026年13月5日' is not a real calendar day")]
+    outcome = upload._outcome(report, annotated=True, year=c.year, school_code=c.codes[0])
+    with as_viewer(app_module, c.users["school"]):
+        banners = {lang: page_text(find_element(upload.show_outcome(outcome, lang), "upload-status"))
+                   for lang in ("zh-Hant", "zh-Hans", "en")}
+    assert "修改後重新上傳" in banners["zh-Hant"] and "不計分" in banners["zh-Hant"]
+    assert "修改后重新上传" in banners["zh-Hans"]
+    assert "upload the workbook again" in banners["en"] and "count for nothing" in banners["en"]
+
+
+def test_a_school_is_not_offered_a_school_picker_it_cannot_use_on_the_exports_page(county):
+    """A school's officer saw 「選擇學校」 over a greyed-out list holding its own code: a control that does
+    nothing.  The bureau keeps its picker."""
+    from dashboard.pages import exports
+
+    app_module, c, _engine = county
+    with as_viewer(app_module, c.users["school"]):
+        school_page = exports.layout()
+    with as_viewer(app_module, c.users["admin"]):
+        bureau_page = exports.layout()
+    assert find_element(school_page, "exp-school-picker").hidden is True
+    assert find_element(school_page, "exp-school").value == c.codes[0]  # the links still follow its own code
+    assert not find_element(bureau_page, "exp-school-picker").hidden
+
+
+def test_the_accounts_list_names_its_columns_and_each_schools_name(county):
+    """The list's headers were the form's labels, 「姓名（可選）」「學校（學校賬號）」, and a school account's
+    school was its code alone."""
+    from dashboard.pages import users
+
+    app_module, c, _engine = county
+    with as_viewer(app_module, c.users["admin"]):
+        shown = {lang: page_text(users.render_accounts(lang, None, None)[0]) for lang in ("zh-Hant", "zh-Hans", "en")}
+    assert "（可選）" not in shown["zh-Hant"] and "（學校賬號）" not in shown["zh-Hant"]
+    assert "（可选）" not in shown["zh-Hans"] and "(optional)" not in shown["en"] and "(school accounts)" not in shown["en"]
+    school = c.users["school"].school_code
+    assert f"{school} {c.names[school]}" in shown["zh-Hant"]

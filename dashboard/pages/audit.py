@@ -87,8 +87,9 @@ def _detail(detail, lang: str = "en") -> str:
         for key, value in detail.items())
 
 
-# Details whose values are words the code stores (a role, a kind of change): the catalogue key of each value.
-_WORDED_VALUES = {"role": "role.{}", "change": "audit.change.{}"}
+# Details whose values are words the code stores (a role, a kind of change, what was exported, how a year was
+# published): the catalogue key of each value (「內容: circular」「途徑: cli」 were raw on the Chinese page).
+_WORDED_VALUES = {"role": "role.{}", "change": "audit.change.{}", "what": "audit.what.{}", "via": "sync.trigger.{}"}
 
 
 @callback(Output("audit-entries", "children"), Output("audit-syncs", "children"),

@@ -64,7 +64,10 @@ def layout(**_query):
                                   placeholder=t("choose.school"), className="mb-2")]
     return html.Div([
         html.H1(T("exp.title"), className="h3 mb-3"),
-        html.Div(school_picker, className="no-print", style={"maxWidth": "30rem"}),
+        # A school has its own code only: 「選擇學校」 over a greyed-out list of one was a control that does
+        # nothing (found by a UX walk); kept, hidden, as the links' input.
+        html.Div(school_picker, id="exp-school-picker", className="no-print", style={"maxWidth": "30rem"},
+                 hidden=not viewer.is_bureau),
         html.Div(id="exp-links"),
     ])
 

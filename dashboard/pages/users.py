@@ -139,13 +139,17 @@ def render_accounts(lang, _added, _toggled):
     if refused is not None:
         return refused, []
     accounts = list_accounts(get_engine())
-    rows = [[a["username"], a.get("display_name") or "", t(f"role.{a['role']}", lang), a.get("school_code") or "",
+    # a school account's school by its name too, as the form's picker names it (the code alone said little)
+    schools = {o["value"]: o["label"] for o in school_options(lang)}
+    rows = [[a["username"], a.get("display_name") or "", t(f"role.{a['role']}", lang),
+             schools.get(a.get("school_code"), a.get("school_code") or ""),
              t("users.active" if a["active"] else "users.disabled", lang),
              a["created_at"].strftime("%Y-%m-%d %H:%M") if a.get("created_at") else ""] for a in accounts]
-    columns = [t(k, lang) for k in ("users.username", "users.name", "users.role", "users.school", "users.state",
+    # the list's own headers: the form's labels said 「姓名（可選）」「學校（學校賬號）」 over every row
+    columns = [t(k, lang) for k in ("users.username", "users.col_name", "users.role", "users.col_school", "users.state",
                                     "users.created")]
     options = [{"label": to_language(a["username"], lang), "value": a["username"]} for a in accounts]
-    return text_table(columns, rows, "users-list", lang, "users.none", chinese=(1,)), options
+    return text_table(columns, rows, "users-list", lang, "users.none", chinese=(1, 3)), options
 
 
 @callback(Output("users-new-role", "options"), Output("users-pick", "placeholder"),
