@@ -620,3 +620,24 @@ def test_the_accounts_list_names_its_columns_and_each_schools_name(county):
     assert "（可选）" not in shown["zh-Hans"] and "(optional)" not in shown["en"] and "(school accounts)" not in shown["en"]
     school = c.users["school"].school_code
     assert f"{school} {c.names[school]}" in shown["zh-Hant"]
+
+
+def test_a_schools_to_dos_say_first_that_rows_of_its_workbook_were_refused_and_where_to_see_why(county):
+    """After an upload with a mistyped drill date the to-dos read 「本期（2026-Q4）的應急演練尚未舉行」 while
+    the drill was in the refused row, whose reason was in the last card of a 4,000 px page.  The to-dos say
+    first that rows were refused, that they count for nothing until fixed, and link to the list."""
+    from dashboard.pages import school
+
+    app_module, c, _engine = county
+    code = c.codes[0]  # the fixture refused two of its rows (a guard's birth date, a drill's date)
+    with as_viewer(app_module, c.users["school"]):
+        pages = {lang: school.render_school_page(lang, c.year, code) for lang in ("zh-Hant", "zh-Hans", "en")}
+        other = school.render_school_page("zh-Hant", c.year, c.codes[2])
+    todos = {lang: find_element(page, "school-todos") for lang, page in pages.items()}
+    first = {lang: page_text(found.children[0]) for lang, found in todos.items()}
+    assert "本校工作簿有 2 行未被接受" in first["zh-Hant"] and "修改前不計分" in first["zh-Hant"]
+    assert "本校工作簿有 2 行未被接受" in first["zh-Hans"] and "修改前不计分" in first["zh-Hans"]
+    assert "2 rows of your workbook were refused" in first["en"]
+    assert all('"href": "#data-state"' in text for text in first.values())
+    assert find_element(pages["zh-Hant"], "data-state") is not None  # where the link leads
+    assert "行未被接受" not in page_text(find_element(other, "todo-card"))  # a school with none refused

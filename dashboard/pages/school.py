@@ -243,12 +243,19 @@ def year_over_note(year: int, status: dict, lang: str):
     return dbc.Alert(t(key, lang, year=year), color="secondary", className="py-2", id="school-year-over")
 
 
-def todo_list(todo: dict, lang: str):
-    """待辦: what falls due now, most urgent first."""
+def todo_list(todo: dict, lang: str, refused_rows: str | None = None):
+    """待辦: what falls due now, most urgent first.  `refused_rows`: how many rows of the school's workbook
+    were refused ("2", or "200+" beyond the rows the page lists), first: a drill in a refused row read as
+    「本期的應急演練尚未舉行」 with the reason in the last card of the page (found by a UX walk)."""
     if not todo["running_year"]:
         return html.P(t("todo.past_year", lang), className="text-muted mb-0")
     counts, labels = todo["counts"], todo["labels"]
     items = []
+    if refused_rows:
+        items.append(("warning", [t("todo.refused_rows", lang, n=refused_rows), " ",
+                                  # the item's own dark brown, underlined: the link blue on its yellow was 4.1:1
+                                  html.A(t("todo.refused_rows_link", lang), href="#data-state",
+                                         className="fw-semibold", style={"color": "inherit"})]))
     if counts["hazards_overdue"]:
         items.append(("danger", t("todo.hazards_overdue", lang, n=counts["hazards_overdue"])))
     if counts["guards_over_age_limit"]:
@@ -270,8 +277,8 @@ def todo_list(todo: dict, lang: str):
     if not items:
         return dbc.Alert(t("todo.none", lang), color="success", className="mb-0")
     # a guard's name among the English words: marked as Chinese (layout.data_runs)
-    return dbc.ListGroup([dbc.ListGroupItem(data_runs(text, lang), color=colour) for colour, text in items],
-                         id="school-todos")
+    return dbc.ListGroup([dbc.ListGroupItem(data_runs(text, lang) if isinstance(text, str) else text, color=colour)
+                          for colour, text in items], id="school-todos")
 
 
 def indicator_rows(indicators: dict, lang: str) -> list[dict]:
@@ -534,6 +541,15 @@ def data_state_view(state: dict, lang: str):
     return html.Div(parts)
 
 
+def refused_row_count(state: dict) -> str | None:
+    """The rows of the school's files refused (not a whole file, not a note on content left unread), as the
+    to-dos say it: the count the page lists, with a + when it lists only the newest."""
+    listed = sum(1 for r in state["refused"] if r.get("level") == "row")
+    if not listed:
+        return None
+    return f"{listed}+" if state["refused_total"] > len(state["refused"]) else str(listed)
+
+
 @lru_cache(maxsize=256)
 def _rendered(viewer, code: str, year: int, lang: str, today: date, version: tuple):
     """A rendered page per scope (the bureau, or one school), school, year, language and day, until the next sync."""
@@ -587,8 +603,8 @@ def render_school(viewer, code: str, year: int, lang: str):
         dcc.Store(id="school-tab-title", data=tab_title(to_language(result["name"], lang), lang)),
         header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year), steps),
         # nor its to-dos ("this month's drill not held": it may be in the refused file; regression audit)
-        None if refused_whole and todo["running_year"] else _section(t("todo.title", lang), todo_list(todo, lang),
-                                                                     "todo-card", "border-warning"),
+        None if refused_whole and todo["running_year"] else _section(
+            t("todo.title", lang), todo_list(todo, lang, refused_row_count(state)), "todo-card", "border-warning"),
         gains,
         dbc.Row([
             dbc.Col(_section(t("school.areas", lang), [dcc.Graph(figure=areas_figure, id="area-bars", **graph),
