@@ -429,13 +429,17 @@ def _hazards_by_school(engine: Engine, version: tuple) -> dict[str, pd.DataFrame
 
 
 def hazard_status(hazards: pd.DataFrame, day: date) -> pd.Series:
-    """closed / closed_late / overdue / due_soon / open on `day` (a hazard closed after `day` is open on it)."""
+    """closed / closed_late / closed_undated / overdue / due_soon / open on `day` (a hazard closed after `day`
+    is open on it).  closed_undated: closed, with no deadline to be on time for (F2 wants one; it read
+    「按時銷號」, found by a UX walk)."""
     ref = pd.Timestamp(day)
     closed = hazards["closed_date"].notna() & (hazards["closed_date"] <= ref)
+    undated = closed & hazards["deadline"].isna()
     late = closed & hazards["deadline"].notna() & (hazards["closed_date"] > hazards["deadline"])
     overdue = ~closed & hazards["deadline"].notna() & (hazards["deadline"] < ref)
     soon = ~closed & ~overdue & hazards["deadline"].notna() & (hazards["deadline"] <= ref + pd.Timedelta(days=HAZARD_SOON_DAYS))
-    status = np.select([late, closed, overdue, soon], ["closed_late", "closed", "overdue", "due_soon"], "open")
+    status = np.select([undated, late, closed, overdue, soon],
+                       ["closed_undated", "closed_late", "closed", "overdue", "due_soon"], "open")
     return pd.Series(status, index=hazards.index)
 
 
@@ -884,7 +888,7 @@ def guards_per_campus(viewer: Viewer, school_code: str, year: int) -> pd.DataFra
     return frame.assign(needs=(required - active).clip(lower=0).astype("int64"))
 
 
-_LEDGER_ORDER = {"overdue": 0, "due_soon": 1, "open": 2, "closed_late": 3, "closed": 4}
+_LEDGER_ORDER = {"overdue": 0, "due_soon": 1, "open": 2, "closed_late": 3, "closed_undated": 4, "closed": 5}
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -130,7 +130,7 @@ def test_every_label_the_pages_use_is_in_the_catalogue_in_three_languages():
 
     keys |= {f"heatmap.measure.{m}" for m in MEASURES}
     keys |= {f"area.{a}" for a in "ABCDEFG"} | {f"grade.{g}" for g in ("優秀", "良好", "合格", "不合格")}
-    keys |= {f"hazards.status.{s}" for s in ("overdue", "due_soon", "open", "closed_late", "closed")}
+    keys |= {f"hazards.status.{s}" for s in ("overdue", "due_soon", "open", "closed_late", "closed_undated", "closed")}
     cat = catalogue()
     missing = sorted(k for k in keys if k not in cat)
     assert not missing, missing

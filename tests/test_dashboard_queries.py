@@ -226,13 +226,15 @@ def test_headline_counts_schools_disqualified_overdue_hazards_and_drills_this_pe
 
 def test_hazard_status_on_a_day(county):
     frame = pd.DataFrame({
-        "deadline": pd.to_datetime(["2026-05-10", "2026-05-10", "2026-05-10", "2026-05-20", "2026-07-01", "2026-05-10"]),
-        "closed_date": pd.to_datetime(["2026-05-10", "2026-05-11", None, None, None, "2026-06-01"]),
+        "deadline": pd.to_datetime(["2026-05-10", "2026-05-10", "2026-05-10", "2026-05-20", "2026-07-01", "2026-05-10",
+                                    None, None]),
+        "closed_date": pd.to_datetime(["2026-05-10", "2026-05-11", None, None, None, "2026-06-01", "2026-05-01", None]),
     })
     status = queries.hazard_status(frame, date(2026, 5, 12))
     # closed on the deadline: on time; a day late: late; open past it: overdue; 8 days left: soon;
-    # far off: open; closed after the day asked about: still overdue on that day.
-    assert list(status) == ["closed", "closed_late", "overdue", "due_soon", "open", "overdue"]
+    # far off: open; closed after the day asked about: still overdue on that day; closed without a
+    # deadline: not "on time", there was none; open without one: open.
+    assert list(status) == ["closed", "closed_late", "overdue", "due_soon", "open", "overdue", "closed_undated", "open"]
 
 
 def test_school_todos_count_what_falls_due(county):

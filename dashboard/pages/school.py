@@ -53,7 +53,7 @@ from sync.load import UPLOADS
 from sync.settings import county_today
 
 STATUS_COLOURS = {"overdue": "danger", "due_soon": "warning", "open": "secondary", "closed_late": "info",
-                  "closed": "success"}
+                  "closed_undated": "info", "closed": "success"}
 
 
 def layout(school_code: str | None = None, code: str | None = None, **_query):
