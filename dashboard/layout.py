@@ -354,11 +354,13 @@ def shell():
 
 
 @callback(Output("nav-collapse", "is_open"), Output("nav-toggler", "aria-expanded"), Input("nav-toggler", "n_clicks"),
-          Input("nav-location", "pathname"), State("nav-collapse", "is_open"), prevent_initial_call=True)
-def toggle_navbar(n_clicks, _path, is_open):
-    """On a phone the navbar folds into the toggler, and folds again once a page is chosen (it stayed open
-    over the page it led to; found by an audit); the button says which (aria-expanded, for screen readers)."""
-    if ctx.triggered_id == "nav-location":
+          Input("nav-location", "pathname"), Input("lang-store", "data"), State("nav-collapse", "is_open"),
+          prevent_initial_call=True)
+def toggle_navbar(n_clicks, _path, _lang, is_open):
+    """On a phone the navbar folds into the toggler, and folds again once a page or a language is chosen (it
+    stayed open over the page it led to; found by an audit, and for a language by a UX walk); the button
+    says which (aria-expanded, for screen readers)."""
+    if ctx.triggered_id in ("nav-location", "lang-store"):
         opened = False
     else:
         opened = not is_open if n_clicks else bool(is_open)

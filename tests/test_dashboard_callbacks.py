@@ -968,8 +968,20 @@ def test_the_phone_menu_button_says_whether_the_menu_is_open():
     from dashboard import layout
 
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "nav-toggler.n_clicks", "value": 1}]))
-    assert layout.toggle_navbar(1, "/", False) == (True, "true")
-    assert layout.toggle_navbar(2, "/", True) == (False, "false")
+    assert layout.toggle_navbar(1, "/", "zh-Hant", False) == (True, "true")
+    assert layout.toggle_navbar(2, "/", "zh-Hant", True) == (False, "false")
+
+
+def test_the_phone_menu_folds_once_a_language_is_chosen():
+    """繁 / 简 / EN sit in the phone's folded menu: a choice left it open over the page (a UX walk), as a page
+    chosen there once did."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    from dashboard import layout
+
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": "lang-store.data", "value": "en"}]))
+    assert layout.toggle_navbar(1, "/", "en", True) == (False, "false")
 
 
 def test_the_overviews_drill_share_never_reads_100_percent_while_a_school_has_not_drilled(app):

@@ -120,7 +120,8 @@ def _nav_body(**change) -> str:
     body = {"output": "..nav-collapse.is_open...nav-toggler.aria-expanded..",
             "outputs": [{"id": "nav-collapse", "property": "is_open"}, {"id": "nav-toggler", "property": "aria-expanded"}],
             "inputs": [{"id": "nav-toggler", "property": "n_clicks", "value": 1},
-                       {"id": "nav-location", "property": "pathname", "value": "/"}],
+                       {"id": "nav-location", "property": "pathname", "value": "/"},
+                       {"id": "lang-store", "property": "data", "value": "zh-Hant"}],
             "state": [{"id": "nav-collapse", "property": "is_open", "value": False}],
             "changedPropIds": ["nav-toggler.n_clicks"]}
     return json.dumps({**body, **change})
