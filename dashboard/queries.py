@@ -841,7 +841,7 @@ def _type_line_shown(scope: Scope, engine: Engine, year: int, school_type, days)
     trends page hid so that the groups it hides add up to no one school (_group_means_for)."""
     if scope.bureau:
         return np.ones(len(days), dtype=bool)
-    shown = _groups_shown_to_a_school(engine, year, data_version(engine), "type", school_type)
+    shown = _groups_shown_to_a_school(engine, year, data_version(engine), "type", scope.school_code)
     return np.asarray(pd.Index(days).isin(shown.loc[shown["group"] == school_type, "as_of"]))
 
 
@@ -1122,6 +1122,50 @@ def _group_means_for(scope: Scope, groups: pd.DataFrame, own_group) -> pd.DataFr
     return order[~hidden].sort_index()
 
 
+GROUPINGS = ("type", "township")
+
+
+def _shown_to_a_school(members: pd.DataFrame, own_code: str | None, blocks: dict[str, pd.DataFrame],
+                       own_groups: dict) -> dict[str, set]:
+    """The groups of each grouping (type, township) whose mean a school sees at one month end or year.
+
+    Each grouping by itself hides what would single a school out (_group_means_for), but the school asks
+    for both: a township holding a three-school type and one school more, less that type, is that one
+    school's total (found by an adversarial audit).  So the means seen in either grouping, the county's and
+    the viewer's own total are put together, and while they still give some other school's total alone the
+    smallest group shown is hidden too.  members: the ranked schools counted (school_code, type, township);
+    blocks: each grouping's means (group, mean, size); own_groups: the viewer's group in each."""
+    school = Scope(False, own_code)
+    shown = {col: set(_group_means_for(school, blocks[col], own_groups.get(col))["group"]) for col in blocks}
+    sizes = {col: dict(zip(block["group"], block["size"], strict=True)) for col, block in blocks.items()}
+    while _one_school_worked_out(members, own_code, shown):
+        left = sorted((sizes[col][group], col, str(group), group) for col, groups in shown.items() for group in groups)
+        if not left:
+            break  # the county mean alone gives it: a county of two ranked schools (not a group's to hide)
+        shown[left[0][1]].discard(left[0][3])
+    return shown
+
+
+def _one_school_worked_out(members: pd.DataFrame, own_code: str | None, shown: dict[str, set]) -> bool:
+    """Whether the sums a viewer knows (the county's, each group's shown, its own total) give some other
+    school's total alone: that school's column of them is then reproduced by a combination of the sums (its
+    leverage on them is 1).  Schools in the same shown groups have the same column: worked out per distinct
+    column, weighted by how many schools share it (a decomposition per school took 0.2 s a month end at 3,000)."""
+    if members.empty:
+        return False
+    keys, labels = [(members["school_code"].to_numpy() == own_code).astype("int64")], []
+    for col, groups in shown.items():
+        number = {group: i for i, group in enumerate(sorted(groups, key=str), start=1)}
+        keys.append(members[col].map(number).fillna(0).to_numpy(dtype="int64"))
+        labels += [(len(keys) - 1, i) for i in number.values()]
+    patterns, weights = np.unique(np.column_stack(keys), axis=0, return_counts=True)
+    vectors = np.column_stack([np.ones(len(patterns)), patterns[:, 0],
+                               *((patterns[:, k] == i).astype("float64") for k, i in labels)])
+    gram = (vectors * weights[:, None]).T @ vectors
+    leverage = np.einsum("ij,jk,ik->i", vectors, np.linalg.pinv(gram), vectors)
+    return bool(((leverage > 1 - 1e-6) & (weights == 1) & (patterns[:, 0] == 0)).any())
+
+
 def _own_group(scope: Scope, group_of: pd.Series):
     """The viewer's school's group (its type or township) in `group_of`, indexed by school code."""
     if scope.bureau or scope.school_code not in group_of.index:
@@ -1142,8 +1186,7 @@ def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.Data
     if scope.bureau:
         groups = _group_means(engine, year, version, col)
     else:
-        groups = _groups_shown_to_a_school(engine, year, version, col,
-                                           _own_group(scope, trend.set_index("school_code")[col]))
+        groups = _groups_shown_to_a_school(engine, year, version, col, scope.school_code)
     county = _ranked(trend).groupby("as_of")["total"].agg(["mean", "size"]).reset_index().assign(group=None)
     out = pd.concat([county, groups], ignore_index=True).rename(columns={"size": "schools"})
     out["mean"] = out["mean"].round(1)
@@ -1157,13 +1200,51 @@ def _group_means(engine: Engine, year: int, version: tuple, col: str) -> pd.Data
     return trend.groupby(["as_of", col])["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
 
 
+def _groups_shown_to_a_school(engine: Engine, year: int, version: tuple, col: str, own_code: str | None) -> pd.DataFrame:
+    """_group_means by `col` as the school `own_code` sees them, month end by month end (_shown_to_a_school:
+    with the other grouping's means it sees at the same month end)."""
+    return _month_ends_shown_to_a_school(engine, year, version, own_code)[col]
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
-def _groups_shown_to_a_school(engine: Engine, year: int, version: tuple, col: str, own_group) -> pd.DataFrame:
-    """_group_means as a school of `own_group` sees them, month end by month end (_group_means_for)."""
-    groups = _group_means(engine, year, version, col)
-    school = Scope(False, None)
-    return pd.concat([_group_means_for(school, block, own_group) for _day, block in groups.groupby("as_of")]
-                     or [groups], ignore_index=True)
+def _month_ends_shown_to_a_school(engine: Engine, year: int, version: tuple,
+                                  own_code: str | None) -> dict[str, pd.DataFrame]:
+    """Both groupings' means as the school sees them at each month end, worked out together (the trends
+    page by type, by township and the school's own page read the same)."""
+    own_groups, days = _month_end_groups(engine, year, version)
+    own_groups = own_groups.get(own_code, {})
+    parts: dict[str, list] = {c: [] for c in GROUPINGS}
+    seen: dict[int, dict] = {}
+    for members, blocks in days:
+        # month ends whose ranked schools are the same (all but a school missing a month's row) hide the same
+        if id(members) not in seen:
+            seen[id(members)] = _shown_to_a_school(members, own_code, blocks, own_groups)
+        shown = seen[id(members)]
+        for c in GROUPINGS:
+            parts[c].append(blocks[c][blocks[c]["group"].isin(shown[c])])
+    return {c: pd.concat(parts[c], ignore_index=True) if parts[c]
+            else _group_means(engine, year, version, c).iloc[0:0] for c in GROUPINGS}
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _month_end_groups(engine: Engine, year: int, version: tuple) -> tuple[dict, list]:
+    """What _month_ends_shown_to_a_school reads for every school: each school's type and township, and per
+    month end the ranked schools (one frame shared by consecutive month ends that have the same) and each
+    grouping's means."""
+    trend = _trend_means(engine, year, version)
+    last = trend.drop_duplicates("school_code", keep="last")
+    own_groups = {code: dict(zip(GROUPINGS, groups, strict=True))
+                  for code, *groups in zip(last["school_code"], *(last[c] for c in GROUPINGS), strict=True)}
+    by_day = {c: dict(tuple(_group_means(engine, year, version, c).groupby("as_of"))) for c in GROUPINGS}
+    days, before = [], None
+    for day, members in _ranked(trend).groupby("as_of"):
+        members = members[["school_code", *GROUPINGS]].reset_index(drop=True)
+        if before is not None and members.equals(before):
+            members = before
+        before = members
+        days.append((members, {c: by_day[c].get(day, _group_means(engine, year, version, c).iloc[0:0])
+                               for c in GROUPINGS}))
+    return own_groups, days
 
 
 def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
@@ -1193,19 +1274,30 @@ def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
     parts = []
     for year in _years(engine, version):
         annual = _annual(engine, year, version)
-        own_group = _own_group(scope, annual[col])
-        annual = _ranked(annual)
-        if annual.empty:
+        ranked, blocks = _annual_groups(engine, year, version)
+        if ranked.empty:
             continue
-        parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [annual["total"].mean()]}))
-        groups = annual.groupby(col)["total"].agg(["mean", "size"]).reset_index().rename(columns={col: "group"})
-        shown = _group_means_for(scope, groups, own_group)
-        parts.append(shown.drop(columns="size").assign(year=year))
+        parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [ranked["total"].mean()]}))
+        groups = blocks[col]
+        if not scope.bureau:
+            own_groups = {c: _own_group(scope, annual[c]) for c in GROUPINGS}
+            seen = _shown_to_a_school(ranked, scope.school_code, blocks, own_groups)[col]
+            groups = groups[groups["group"].isin(seen)]
+        parts.append(groups.drop(columns="size").assign(year=year))
     if not parts:
         return pd.DataFrame(columns=["year", "group", "mean"])
     out = pd.concat(parts, ignore_index=True)
     out["mean"] = out["mean"].astype("float64").round(1)
     return out[["year", "group", "mean"]]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _annual_groups(engine: Engine, year: int, version: tuple) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The year's ranked schools, and each grouping's means of them (group, mean, size)."""
+    annual = _annual(engine, year, version)
+    ranked = pd.DataFrame(columns=["school_code", "total", *GROUPINGS]) if annual.empty else _ranked(annual)
+    return ranked, {c: ranked.groupby(c)["total"].agg(["mean", "size"]).reset_index().rename(columns={c: "group"})
+                    for c in GROUPINGS}
 
 
 def spread(viewer: Viewer, year: int, group_by: str = "type") -> pd.DataFrame:
@@ -1374,7 +1466,7 @@ def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
 def clear_caches() -> None:
     """Forget every cached load (tests; the data version already invalidates on change)."""
     for fn in (_publication, _score_rows, _annual, _year_periods, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
-               _trend_means, _trend_parts, _group_means, _groups_shown_to_a_school, _heatmap_cells,
+               _trend_means, _trend_parts, _group_means, _month_ends_shown_to_a_school, _month_end_groups, _annual_groups, _heatmap_cells,
                _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts,
                _registered_types, _inspections_by_school, _draft_totals):
         fn.cache_clear()

@@ -189,3 +189,88 @@ def test_a_school_pressing_a_forged_group_button_or_row_opens_nothing(app):
         opened = json.loads(leader.post("/_dash-update-component", content_type="application/json", data=body).data)
         assert opened["response"]["hm-groups"]["value"] == ["東河鄉"]
         assert opened["response"]["hm-view"]["value"] == "schools"
+
+
+# --- the means by type and by township, put together ----------------------------------------------
+
+def _group_means_shown(client, year, group_by: str) -> dict[str, set]:
+    """The groups whose mean the trends page gives for `year`: in the year-by-year bars (that year's bar)
+    and in the month-end lines (each group's line), as the response carries them."""
+    import json
+
+    body = json.loads(response_text(call(client, "trends-content.children", {
+        "lang-store.data": "zh-Hant", "year.value": year, "trends-group.value": group_by})))
+    found = {"annual": set(), "monthly": set()}
+
+    def walk(node):
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            props = node.get("props", {})
+            if props.get("id") == "trend-annual":
+                bars = props["figure"]["data"]
+                found["annual"] |= {g for g, y in zip(bars[-1]["x"], bars[-1]["y"], strict=True) if y is not None}
+            elif props.get("id") == "trend-monthly":
+                found["monthly"] |= {trace["name"] for trace in props["figure"]["data"][1:]}
+            for value in props.values():
+                walk(value)
+
+    walk(body["response"]["trends-content"]["children"])
+    return found
+
+
+def _totals_worked_out(place: dict, own: str, types: set, townships: set) -> list[str]:
+    """The other schools whose total follows from the sums a viewer knows: the county's, its own, and each
+    group's shown (`place`: code -> (township, type)); found by least squares, each school's row against
+    those sums' rows (a row they reproduce exactly is a total they give)."""
+    import numpy as np
+
+    codes = list(place)
+    rows = [[1.0] * len(codes), [float(code == own) for code in codes]]
+    rows += [[float(place[code][1] == g) for code in codes] for g in types]
+    rows += [[float(place[code][0] == g) for code in codes] for g in townships]
+    known = np.array(rows).T
+    worked_out = []
+    for i, code in enumerate(codes):
+        alone = np.eye(len(codes))[i]
+        weights = np.linalg.lstsq(known, alone, rcond=None)[0]
+        if code != own and np.allclose(known @ weights, alone, atol=1e-8):
+            worked_out.append(code)
+    return worked_out
+
+
+def test_a_school_cannot_take_a_type_from_a_township_to_get_another_schools_total(tmp_path, monkeypatch):
+    """Each view by itself hides what would single a school out (a group under three schools, hidden groups
+    adding up to one other school), but a school's officer asks for the means by type and again by township:
+    a township holding the viewer's three-school type and one school more, less that type, is that school's
+    draft total (an adversarial audit: 4 × 東鄉's mean − 3 × 初中's gave S0004's 78.8 as 78.6).  In a draft
+    year no two of the means it sees may differ by one other school; the bureau still sees every mean."""
+    from sqlalchemy import update
+
+    from sync.store import scores
+    from tests.dashboard_fixtures import PASSWORD, a_day_with_month_ends_behind_it, dashboard_on_own_store
+
+    with dashboard_on_own_store(tmp_path, monkeypatch, n=9, today=a_day_with_month_ends_behind_it()) as own:
+        app_module, c, engine = own
+        k = c.codes
+        place = {**{code: ("東鄉", "初中") for code in k[0:3]}, k[3]: ("東鄉", "小學"), k[4]: ("西鄉", "小學"),
+                 k[5]: ("西鄉", "小學"), **{code: ("西鄉", "幼兒園") for code in k[6:9]}}
+        with engine.begin() as conn:  # every school ranked: the groups are as large as they look
+            for code, (township, school_type) in place.items():
+                conn.execute(update(scores).where(scores.c.school_code == code).values(
+                    township=township, type=school_type, qualified=True))
+
+        def client_of(username):
+            client = app_module.server.test_client()
+            assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+            return client
+
+        school, leader = client_of("school1"), client_of("leader")
+        for shown in ("annual", "monthly"):
+            by_type = _group_means_shown(school, c.year, "type")[shown]
+            by_township = _group_means_shown(school, c.year, "township")[shown]
+            assert not ("初中" in by_type and "東鄉" in by_township), (shown, by_type, by_township)
+            assert not _totals_worked_out(place, k[0], by_type, by_township), (shown, by_type, by_township)
+            assert _group_means_shown(leader, c.year, "type")[shown] >= {"初中", "小學", "幼兒園"}
+            assert _group_means_shown(leader, c.year, "township")[shown] >= {"東鄉", "西鄉"}
