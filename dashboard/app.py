@@ -169,6 +169,8 @@ def _callback_body_ok(body, callbacks: dict) -> bool:
     spec = callbacks.get(body["output"])
     if spec is None:
         return not callbacks  # an output no callback writes (the map is never empty once Dash is set up)
+    if "callback" not in spec:
+        return False  # one the browser runs itself (a clientside callback): the server has no function for it
     changed = body.get("changedPropIds", [])
     return (_dependencies_sent(body["inputs"], spec.get("inputs", []))
             and _dependencies_sent(body.get("state", []), spec.get("state", []))

@@ -163,6 +163,26 @@ def test_a_callback_body_dash_cannot_read_is_a_400(store, app, body):
     assert response.status_code == 400, response.get_data(as_text=True)[:200]
 
 
+def test_a_body_naming_a_callback_that_runs_in_the_browser_is_a_400(store, app):
+    """The tab's title, the page language, the focus after opening a heatmap group: callbacks the browser
+    runs itself, which the server holds no function for.  A body naming one, with its own inputs in its own
+    order, passed every check and was a 500 with a traceback in the log (an adversarial audit)."""
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    client.get("/")  # Dash's pages add their own (the document's title) on the first request
+    in_browser = [(key, spec) for key, spec in app.callback_map.items() if "callback" not in spec]
+    assert {"lang-sink.title", "school-tab-sink.title", "_pages_dummy.children"} <= {k for k, _ in in_browser}
+    for key, spec in in_browser:
+        parts = key.strip(".").split("...")
+        outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]} for part in parts]
+        body = {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
+                "inputs": [{"id": i["id"], "property": i["property"], "value": None} for i in spec["inputs"]],
+                "state": [{"id": i["id"], "property": i["property"], "value": None} for i in spec.get("state", [])],
+                "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"][:1]]}
+        response = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+        assert response.status_code == 400, (key, response.status_code)
+
+
 def test_the_bodies_a_browser_sends_still_reach_their_callbacks(store, app):
     _engine, accounts = store
     client = client_for(app, accounts["school"])
