@@ -274,3 +274,17 @@ def test_a_school_cannot_take_a_type_from_a_township_to_get_another_schools_tota
             assert not _totals_worked_out(place, k[0], by_type, by_township), (shown, by_type, by_township)
             assert _group_means_shown(leader, c.year, "type")[shown] >= {"初中", "小學", "幼兒園"}
             assert _group_means_shown(leader, c.year, "township")[shown] >= {"東鄉", "西鄉"}
+
+
+@pytest.mark.parametrize("groups", [["中職"], "東河鄉", [None]])
+def test_the_bureaus_heatmap_filtered_on_no_group_of_its_grouping_is_answered(app, groups):
+    """A filter the page never sends with its grouping (a type while grouping by township, a bare string,
+    a null) picks no school: the bureau's heatmap of them was a 500 with a traceback in the log (reading
+    the row of every school chosen, which there was none of; an adversarial audit)."""
+    leader, c = _county_client(app, "leader")
+    response = call(leader, "hm-figure.figure", {
+        "lang-store.data": "zh-Hant", "year.value": c.year, "hm-measure.value": "drills",
+        "hm-group-by.value": "township", "hm-groups.value": groups, "hm-order.value": "group",
+        "hm-page.active_page": 1, "hm-view.value": "schools"})
+    assert response.status_code == 200, response_text(response)[:300]
+    assert not any(name in response_text(response) for name in c.names.values())

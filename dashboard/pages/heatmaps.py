@@ -176,13 +176,16 @@ def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, ord
     summary = t("heatmap.summary", lang, shown=len(schools), total=total, page=min(page, pages), pages=pages)
     overall = None
     rows = []
-    if total > 1:  # "are drills held every month?": the schools chosen together, on every page, first row
+    every = queries.heatmap_groups(viewer, year, measure, group_by, groups) if total > 1 else None
+    # "are drills held every month?": the schools chosen together, on every page, first row; none where the
+    # groups chosen hold no school (a filter of another grouping's groups: it was a 500, an audit)
+    chosen_rows = every.rows[every.rows["group"].isna()] if every is not None else ()
+    if len(chosen_rows):
         # the summary's own row of every school chosen (queries.group_coverage): one figure in both views
-        every = queries.heatmap_groups(viewer, year, measure, group_by, groups)
         share = every.periods[every.periods["group"].isna()]
         overall = share.set_index(share["period"].map(shown_periods))["share"]
         labels["all"] = t("heatmap.all_schools", lang)
-        counts = every.rows[every.rows["group"].isna()].iloc[0]
+        counts = chosen_rows.iloc[0]
         rows.append({"label": labels["all"], "covered": int(counts["on_track"]), "of": int(counts["with_due"]),
                      "unit": "schools"})
     figure = figures.heatmap(cells, schools, labels, overall)
