@@ -134,6 +134,14 @@ def _install_hardening(app: Dash) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    from dash.exceptions import DependencyException
+
+    @server.errorhandler(DependencyException)
+    def _no_such_script(_err):
+        # Dash's answer to a script address it never registered (/_dash-component-suites/dash/nope.js) was a
+        # 500, with the list of every script it serves in the log (found by an adversarial audit).
+        return jsonify({"error": "no such file", "error_zh": "沒有這個文件"}), 404
+
     @server.route("/favicon.ico", endpoint="favicon")
     def _favicon():
         icon = ROOT / "assets" / "favicon.ico"

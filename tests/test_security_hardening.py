@@ -283,6 +283,20 @@ def test_callback_answers_and_the_layout_are_never_stored(store, app):
     assert answer.headers["Cache-Control"] == "no-store" and layout.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.parametrize("path", ["/_dash-component-suites/dash/nope.js", "/_dash-component-suites/os/__init__.py",
+                                  "/_dash-component-suites/dash/../../../../etc/passwd"])
+def test_a_script_address_dash_never_registered_is_a_404(store, app, path):
+    """Dash answers a script it did not register with an exception: a 500 and the list of every script it
+    serves in the log, for any address a signed-in browser types (an adversarial audit).  A 404; the
+    scripts the page loads are still served."""
+    _engine, accounts = store
+    client = client_for(app, accounts["school"])
+    assert client.get(path).status_code == 404
+    served = sorted(app.registered_paths["dash"])[0]
+    assert client.get(f"/_dash-component-suites/dash/{served}").status_code == 200
+    assert app.server.test_client().get(path).status_code == 401  # no session: refused before Dash looks
+
+
 # --- 5. the favicon ----------------------------------------------------------------------------------
 
 
