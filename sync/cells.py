@@ -407,7 +407,7 @@ def parse_date(value):
                             "請填寫如 2026-03-05 的日期",
                             f"'{v}' is not a date: the cell holds 0 or a negative number (a date before 1900, which Excel "
                             "shows as #####, or only the time 0:00); enter a date such as 2026-03-05")
-        return None, _p(f"「{v}」是時間不是日期", f"'{v}' is a time of day, not a date")
+        return None, _p(f"「{v}」是時間不是日期,請填寫日期,如 2026-03-05", f"'{v}' is a time of day, not a date; write the date, like 2026-03-05")
     v = display(value)
     if isinstance(value, bool):
         return None, _p(f"「{v}」是是/否(TRUE/FALSE)不是日期,請填寫日期,如 2026-03-05",
@@ -456,7 +456,13 @@ def _shown(v: str) -> str:
 
 def _not_number(v: str) -> Problem:
     v = _shown(v)
-    return _p(f"「{v}」不是數字", f"'{v}' is not a number")
+    return _p(f"「{v}」不是數字,請只填阿拉伯數字,如 12(不寫漢字、單位或說明)",
+              f"'{v}' is not a number; write digits only, like 12 (no words, units or notes)")
+
+
+def _not_whole(v: str) -> Problem:
+    return _p(f"「{v}」不是整數,人數、班級數等請填整數,如 3",
+              f"'{v}' is not a whole number; a count of people or classes is whole, like 3")
 
 
 def _negative(v: str) -> Problem:
@@ -500,7 +506,7 @@ def _parse_int(value):
         if float(shown).is_integer():
             return int(shown), None
         v = display(value)
-        return None, _p(f"「{v}」不是整數", f"'{v}' is not a whole number")
+        return None, _not_whole(v)
     text = _number_text(value)
     m = _WHOLE.match(text)
     if m:
@@ -512,7 +518,7 @@ def _parse_int(value):
     if text.startswith("-") and _DECIMAL.match(text[1:]):
         return None, _negative(v)
     if _DECIMAL.match(text):
-        return None, _p(f"「{v}」不是整數", f"'{v}' is not a whole number")
+        return None, _not_whole(v)
     return None, _not_number(v)
 
 

@@ -6,7 +6,7 @@ nothing refused, nothing dropped, nothing altered.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 
@@ -465,6 +465,19 @@ def test_a_year_that_is_not_one_is_quoted_as_written():
     """Every problem names the value as the person typed it (data-contract.md), not what was left of it."""
     value, problem = cells.parse_cell(SHEETS["agreements"].column("year"), "2026學年")
     assert value is None and "「2026學年」" in problem[0] and "'2026學年' is not a number" in problem[1]
+
+
+@pytest.mark.parametrize("sheet,column,typed,zh,en", [
+    ("drills", "classes", "九個", "請只填阿拉伯數字,如 12", "write digits only, like 12"),
+    ("funds", "amount", "一千二", "請只填阿拉伯數字,如 12", "write digits only, like 12"),
+    ("drills", "classes", "2.5", "請填整數,如 3", "is whole, like 3"),
+    ("drills", "date", time(8, 30), "請填寫日期,如 2026-03-05", "write the date, like 2026-03-05"),
+])
+def test_a_cell_refused_says_how_to_write_it(sheet, column, typed, zh, en):
+    """data-contract.md: a bad row is reported to the person who can fix it; "「九個」不是數字" said what was wrong
+    and left the officer to guess what would do (found by a UX walk): each reason ends with how to write it."""
+    value, problem = cells.parse_cell(SHEETS[sheet].column(column), typed)
+    assert value is None and zh in problem[0] and en in problem[1], problem
 
 
 def _write_by_pandas(path, book: dict, engine: str):
