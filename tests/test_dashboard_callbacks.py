@@ -984,6 +984,19 @@ def test_the_phone_menu_folds_once_a_language_is_chosen():
     assert layout.toggle_navbar(1, "/", "en", True) == (False, "false")
 
 
+def test_the_overviews_drill_share_is_green_only_once_every_school_has_drilled(app):
+    """The share of schools that drilled this month was always green: 22 % on the 1st read as good news to a
+    leader at a glance (a UX walk).  Green when every school has; the plain figure otherwise."""
+    from dashboard.pages import overview
+
+    head = {"schools": 9, "mean": 86.4, "disqualified": 0, "not_submitted": 0, "overdue_hazards": 0,
+            "grades": {"優秀": 9}, "drill_month": "2026-12"}
+    colour = {share: find_element(overview.headline_cards({**head, "drill_share": share}, "zh-Hant"),
+                                  "stat-overview.drill_share").className for share in (0.222, 1.0)}
+    assert "text-primary" in colour[0.222] and "text-success" not in colour[0.222]
+    assert "text-success" in colour[1.0]
+
+
 def test_the_overviews_drill_share_never_reads_100_percent_while_a_school_has_not_drilled(app):
     """Held-out county audit: 199 of 200 schools with this month's drill is 99.5%, which the card printed
     as 100% (format's rounding); the leader reads it as every school.  Halves up as the totals, below 100."""
