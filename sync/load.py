@@ -786,7 +786,6 @@ class _Run:
             SourceUnreachable,
             check_rows,
             fetch,
-            holds_something,
             rows_digest,
             source_key,
         )
@@ -814,17 +813,6 @@ class _Run:
                     self._query_failed(key, msg, existing)
                     continue
                 row = existing.get(key)
-                if not any(map(holds_something, rows)) and row and row["status"] == "loaded" and (row["rows"] or 0) > 0:
-                    # An empty answer where there were records (a table being reloaded, a filter gone
-                    # wrong) is not taken for "every record gone", as an empty inbox is not; nor is one of
-                    # blank rows alone (an outer join of the emptied table), passed over as a sheet's are.
-                    msg = (f"數據源 {src.name}({sheet_key})本次沒有返回任何行,而上次導入了 {row['rows']} 條記錄;"
-                           "原有記錄保留,下次同步再試;如數據確已清空,請從配置中刪除此查詢 / "
-                           f"source {src.name} ({sheet_key}) returned no rows, where {row['rows']} records were "
-                           "loaded before; they are kept and it is tried again next run; if the data is really "
-                           "gone, take the query out of the configuration")
-                    self._query_failed(key, msg, existing)
-                    continue
                 reg = "" if registry is None else _sha(",".join(sorted(registry)))
                 context, body = f"sql|{reg}|{_maxima_digest(self.maxima)}", rows_digest(columns, rows)
                 context += campus_digest
@@ -832,6 +820,17 @@ class _Run:
                     self._skip(key, "sql", None)
                     continue
                 report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima, campuses)
+                if not report.refused and report.rows_read == 0 and row and row["status"] == "loaded" and (row["rows"] or 0) > 0:
+                    # An answer with no record where there were records (a table being reloaded, a filter gone
+                    # wrong; no rows, or blank ones only: an outer join of the emptied table) is not taken for
+                    # "every record gone", as an empty inbox is not.
+                    msg = (f"數據源 {src.name}({sheet_key})本次沒有返回任何記錄,而上次導入了 {row['rows']} 條;"
+                           "原有記錄保留,下次同步再試;如數據確已清空,請從配置中刪除此查詢 / "
+                           f"source {src.name} ({sheet_key}) returned no records, where {row['rows']} were "
+                           "loaded before; they are kept and it is tried again next run; if the data is really "
+                           "gone, take the query out of the configuration")
+                    self._query_failed(key, msg, existing)
+                    continue
                 self._store(key, "sql", report, body, context, existing)
 
     def _query_failed(self, key: str, msg: str, existing) -> None:

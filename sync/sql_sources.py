@@ -419,11 +419,6 @@ def rows_digest(columns: list[str], rows: list[tuple]) -> str:
     return h.hexdigest()
 
 
-def holds_something(cells: tuple) -> bool:
-    """Whether a query's row holds a value: a row of NULLs (an outer join's) is a sheet's blank line."""
-    return any(not is_empty(without_invisible(cell)) for cell in cells)
-
-
 def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple], registry: set[str] | None,
                today: date, maxima: dict[str, float], campuses: dict[str, set[str]] | None = None,
                zone: tzinfo | None = None) -> FileReport:

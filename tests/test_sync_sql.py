@@ -361,7 +361,7 @@ def test_a_query_that_returns_no_rows_where_it_had_records_keeps_them(store, tmp
     for _ in range(2):
         summary = _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=QUERIES))
         guards = _by_key(summary)["sql:sis:guards"]
-        assert guards.action == "failed" and "returned no rows" in guards.message and summary.status != "ok"
+        assert guards.action == "failed" and "returned no records" in guards.message and summary.status != "ok"
         assert len(_guards(store)) == before
 
 
@@ -374,7 +374,7 @@ def test_a_query_that_returns_only_blank_rows_where_it_had_records_keeps_them(st
     blank = {**QUERIES, "guards": f"SELECT g.* FROM (SELECT 1 AS one) d LEFT JOIN ({QUERIES['guards']}) g ON 1 = 0"}
     summary = _run(store, tmp_path, SqlSource(name="sis", url=sis_url, queries=blank))
     guards = _by_key(summary)["sql:sis:guards"]
-    assert guards.action == "failed" and "returned no rows" in guards.message and summary.status != "ok"
+    assert guards.action == "failed" and "returned no records" in guards.message and summary.status != "ok"
     assert len(_guards(store)) == before
 
 
