@@ -130,6 +130,14 @@ def mariadb_url():
     admin.dispose()
 
 
+# For a test of the product's logic above the store (which evaluations a recompute reruns, when a year is
+# closed, what publishing refuses): the same code runs on every database, and a test of it on PostgreSQL as
+# well cost the suite minutes of scoring and proved nothing more.  What the store itself does on PostgreSQL
+# (the rows, JSON and dates it gives back, versions, locks, transactions) keeps its PostgreSQL variant:
+# tests/test_results_store.py, test_sync_load.py and test_sync_concurrency.py each keep theirs.
+sqlite_only = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path) -> str:
     """Run a store test on SQLite and on PostgreSQL: the same code must work on both."""

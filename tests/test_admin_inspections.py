@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sync import inspections
 from sync.errors import UserError
 from sync.store import inspection_changes, records, sources
+from tests.conftest import sqlite_only
 from tests.test_admin_support import count, make_store, seed_registry
 
 FINDING = {"date": "2026-05-12", "school_code": "S001", "kind": "不定期", "finding": "演練簽到表代簽",
@@ -141,6 +142,7 @@ def test_list_filters_by_year(engine):
     assert len(inspections.list_inspections(engine)) == 2
 
 
+@sqlite_only
 def test_a_saved_falsification_disqualifies_the_school_in_the_draft_at_once(engine):
     """Veto (5.3, 6.3): saving the finding recomputes the year, so S001 shows 取消資格 straight away."""
     from sync.results import annual_results

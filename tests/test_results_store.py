@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from sync import results, settings
 from sync.errors import UserError
 from sync.store import publications, records, scores, sources
+from tests.conftest import sqlite_only
 from tests.synthetic import Records, compliant_school
 
 Y = 2025
@@ -77,6 +78,7 @@ def test_recompute_stores_annual_and_trend_drafts(engine):
     assert sorted(running["as_of"].dt.month.unique()) == [1, 2]
 
 
+@sqlite_only
 def test_a_checklist_document_of_years_ago_does_not_make_those_years_evaluation_years(engine):
     """A school's leadership group set up by a document of 2016 (基礎工作 日期 2016-09-01) is a standing fact,
     not activity of 2016: the years scored run from the first year with activity records (drills, classes,
@@ -127,6 +129,7 @@ def test_publish_freezes_a_year_against_later_data(engine):
     assert diff.loc["S2", "changed"] and not bool(diff.loc["S2", "qualified_after"])
 
 
+@sqlite_only
 def test_publishing_after_a_rubric_change_freezes_results_made_with_the_new_rubric(engine, monkeypatch):
     """rules.md: grades use the published total under the configured bands; a rubric changed since the
     last sync (no record changed, so nothing was recomputed) must not be frozen with the old grades."""
@@ -159,6 +162,7 @@ def test_republishing_needs_force_and_keeps_the_earlier_version(engine):
     assert len(results.annual_results(engine, Y, 1)) == 3
 
 
+@sqlite_only
 def test_publishing_an_uncomputed_or_running_year_is_a_user_error(engine):
     with pytest.raises(UserError, match="no computed results"):
         results.publish(engine, Y, by="admin")
@@ -170,6 +174,7 @@ def test_publishing_an_uncomputed_or_running_year_is_a_user_error(engine):
         assert conn.execute(select(func.count()).select_from(publications)).scalar() == 0
 
 
+@sqlite_only
 def test_publishing_after_the_year_brings_a_draft_left_mid_year_up_to_date(engine):
     """Drafts last computed on 30 June (no record changed since) are of the running year's day; once
     the year is over, publishing evaluates it on 31 Dec, as rules.md's annual result is."""
@@ -187,6 +192,7 @@ def test_recompute_on_an_empty_store_stores_nothing_and_does_not_fail(engine):
     assert results.trend_frame(engine, Y).empty
 
 
+@sqlite_only
 def test_recompute_skips_years_whose_records_and_rubric_did_not_change(engine):
     rec = county()
     load(engine, rec.frames())
@@ -223,6 +229,7 @@ def _stored_trend(engine, year):
         .reset_index(drop=True)
 
 
+@sqlite_only
 def test_new_records_rerun_only_the_evaluations_on_or_after_their_dates(engine):
     """An upload of June's drills reruns the running year's result, not January to May again."""
     rec = county()
@@ -245,6 +252,7 @@ def test_new_records_rerun_only_the_evaluations_on_or_after_their_dates(engine):
     assert results.recompute(engine, years=[Y], today=date(Y, 6, 15))["unchanged"] == [Y]
 
 
+@sqlite_only
 def test_a_clock_set_back_removes_the_month_ends_after_the_new_evaluation_date(engine):
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y, 6, 15))
@@ -270,6 +278,7 @@ def test_load_frames_gives_back_the_stored_records_with_their_types(engine):
     assert str(back["drills"]["has_plan"].dtype) == "boolean" and str(back["drills"]["classes"].dtype) == "Int64"
 
 
+@sqlite_only
 def test_evaluations_run_in_worker_processes_store_the_same_scores(engine):
     load(engine, county().frames())
 
@@ -354,6 +363,7 @@ def test_after_any_run_of_edits_the_kept_evaluations_are_what_a_full_recompute_g
     engine.dispose()
 
 
+@sqlite_only
 def test_publishing_on_the_years_last_day_needs_force(engine):
     """On 31 Dec the drafts are computed to 31 Dec, but the day is still running: a drill held or entered
     that evening would be left out of a frozen year.  The refusal itself said "publish after 31 Dec"."""

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sync.load import load_upload, run_sync, submission_status
 from sync.migrate import upgrade
 from sync.store import make_engine, records, rejected_rows, sources, sync_run_sources, sync_runs
+from tests.conftest import sqlite_only
 from tests.sync_helpers import bureau_book, school_book, write_xls, write_xlsx
 
 TODAY = date(2026, 11, 28)
@@ -77,6 +78,7 @@ def test_an_unchanged_inbox_is_skipped_and_changes_nothing(engine, inbox):
     assert [dict(r) for r in _rows(engine, "guards", "1001")] == before
 
 
+@sqlite_only
 def test_an_edited_calendar_rescores_on_the_next_run_though_no_record_changed(engine, inbox, tmp_path, monkeypatch,
                                                                              request):
     """rules.md: calendars are overridable per year; a bureau that corrects its 2026 terms sees its
@@ -570,6 +572,7 @@ def test_a_bureau_workbook_with_a_hidden_school_sheet_is_still_loaded_first(engi
     assert summary.sources[0].source_key == "file:bureau.xlsx" and summary.status == "ok"
 
 
+@sqlite_only
 def test_the_running_years_result_follows_the_day_even_when_no_record_changed(engine, inbox):
     """rules.md: in the running year the evaluation date is today; a quiet store must not keep showing
     the day of the last change (nor be refused at publishing as "still running" after the year)."""
@@ -584,6 +587,7 @@ def test_the_running_years_result_follows_the_day_even_when_no_record_changed(en
     assert {r["as_of"] for r in results.annual_results(engine, TODAY.year, "draft")} == {later.isoformat()}
 
 
+@sqlite_only
 def test_a_year_last_scored_before_its_31_december_is_closed_by_the_first_run_of_the_next_year(engine, inbox):
     """Found by an audit: a draft taken on 30 Dec (no run on the 31st) stayed the year's result in January,
     unlike `score` (31 Dec), until some record changed: rules.md, the evaluation date is 31 Dec of the year."""
@@ -597,6 +601,7 @@ def test_a_year_last_scored_before_its_31_december_is_closed_by_the_first_run_of
     assert {r["as_of"] for r in results.annual_results(engine, year, "draft")} == {f"{year}-12-31"}
 
 
+@sqlite_only
 def test_the_first_runs_of_a_new_year_score_it_though_last_years_draft_was_closed_on_31_december(engine, inbox):
     """README: the first run of a day evaluates the running year on today.  A sync on 31 Dec closed last
     year's draft; every run of January after it found nothing changed and nothing "behind", and the new
@@ -611,6 +616,7 @@ def test_the_first_runs_of_a_new_year_score_it_though_last_years_draft_was_close
     assert {r["as_of"] for r in results.annual_results(engine, year + 1, "draft")} == {f"{year + 1}-01-02"}
 
 
+@sqlite_only
 def test_a_school_on_a_refused_registry_row_is_still_evaluated_as_its_own_sheet_describes_it(engine, inbox):
     """data-contract.md 2: the registry is the list of schools the bureau expects.  A registry row refused
     for its 學校類別 (九年制, no type of rules.md) keeps the school registered: its workbook is loaded and
