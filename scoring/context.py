@@ -309,12 +309,19 @@ class Context:
 
     def held_per_period(self, long: pd.DataFrame, counts: pd.Series, required=1, on: str = "period") -> pd.DataFrame:
         """Attach held counts (a Series indexed by (school_code, `on`)) and a 0/1 score."""
-        counts = counts.rename("held").reset_index()
-        long = long.merge(counts, on=["school_code", on], how="left")
-        long["held"] = long["held"].fillna(0).astype(int)
-        long["required"] = required
-        long["score"] = (long["held"] >= long["required"]).astype(float)
-        return long
+        # Placed by position in a school x period table, not merged: a two-key merge cost 7 ms a call on a
+        # county of three schools (20 ms at 1,000, where this takes a fraction of it).
+        keys = pd.Index(long[on].unique())
+        table = np.zeros((len(self.codes), len(keys)), dtype=int)
+        school_at = self.codes.get_indexer(counts.index.get_level_values(0))
+        key_at = keys.get_indexer(counts.index.get_level_values(1))
+        known = (school_at >= 0) & (key_at >= 0)
+        table[school_at[known], key_at[known]] = counts.to_numpy()[known]
+        rows_at = self.codes.get_indexer(long["school_code"])
+        if (rows_at < 0).any():
+            raise ValueError("held_per_period: a row of a school not evaluated (long is made by cross())")
+        held = table[rows_at, keys.get_indexer(long[on])]
+        return long.assign(held=held, required=required, score=(held >= np.asarray(required)).astype(float))
 
     def month_counts(self, records: pd.DataFrame) -> pd.Series:
         """Records per (school, month key 202603)."""
