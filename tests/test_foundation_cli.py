@@ -187,6 +187,20 @@ def test_a_store_never_set_up_or_made_by_a_newer_version_is_refused_before_use(t
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+
+def test_init_on_a_store_made_by_a_newer_version_says_so_in_one_line(tmp_path):
+    """init is the command that reaches alembic's own refusal (a revision it cannot locate), caught by the CLI
+    without importing alembic for every other command (sync.cli._alembic_command_error)."""
+    import sqlite3
+
+    env = {"SAFESCHOOL_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "SAFESCHOOL_INBOX": str(tmp_path / "inbox")}
+    assert _run("init", env=env).returncode == 0
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'ffff9999'")
+    result = _run("init", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "made by a newer safeschool" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
 def test_init_shows_the_store_without_its_password(pg_url):
     """Found by an audit: `init` printed postgresql+psycopg://postgres:S3cretPW@... in full."""
     with_password = pg_url.replace("postgres@", "postgres:S3cretPW@", 1)  # trust auth: taken, not checked
