@@ -77,15 +77,8 @@ def c4_lectures(ctx: Context) -> Outcome:
 def _per_semester_counts(ctx: Context, records: pd.DataFrame) -> pd.DataFrame:
     """Records per (school, semester that starts in the year), dated inside the semester."""
     semesters = ctx.semesters()
-    records = records[records["date"] >= semesters["start"].min()]
-    pieces = []
-    for sem in semesters.itertuples():
-        inside = records[(records["date"] >= sem.start) & (records["date"] <= sem.end)]
-        pieces.append(inside.groupby("school_code").size().rename("held").reset_index().assign(period=sem.period))
-    counts = pd.concat(pieces) if pieces else pd.DataFrame(columns=["school_code", "held", "period"])
-    long = ctx.cross(semesters).merge(counts, on=["school_code", "period"], how="left")
-    long["held"] = long["held"].fillna(0).astype(int)
-    return long
+    return ctx.cross_counts(semesters, [records["school_code"][(records["date"] >= sem.start) & (records["date"] <= sem.end)]
+                                        for sem in semesters.itertuples()])
 
 
 @indicator("C5", "4.3.5", "季節性專題教育", "seasonal safety themes")
@@ -99,13 +92,9 @@ def c5_seasonal_themes(ctx: Context) -> Outcome:
     topic = topic.map({t: canon(t) for t in topic.unique()})
     month = records["date"].dt.month
     windows = calendar.theme_windows(ctx.rubric, ctx.year)
-    pieces = []
-    for theme in windows.itertuples():
-        hit = records[topic.str.contains(canon(theme.period), regex=False) & month.isin(theme.months)]
-        pieces.append(hit.groupby("school_code").size().rename("held").reset_index().assign(period=theme.period))
-    counts = pd.concat(pieces) if pieces else pd.DataFrame(columns=["school_code", "held", "period"])
-    long = ctx.cross(windows[["period", "start", "end"]]).merge(counts, on=["school_code", "period"], how="left")
-    long["held"] = long["held"].fillna(0).astype(int)
+    long = ctx.cross_counts(windows[["period", "start", "end"]], [
+        records["school_code"][topic.str.contains(canon(theme.period), regex=False) & month.isin(theme.months)]
+        for theme in windows.itertuples()])
     long["required"] = 1
     long["score"] = (long["held"] >= 1).astype(float)
     english = {t.name: t.name_en for t in ctx.rubric.themes}  # the rubric's own English theme names
