@@ -185,21 +185,33 @@ class Context:
     def outcome(self, ratio, detail, detail_en, action, action_en, gain=None, pending=None,
                 applicable=None, periods=None) -> Outcome:
         # numpy's clip, not the Series': the same values (NaN kept), at a hundredth of the cost per call
-        ratio = pd.Series(np.clip(np.asarray(ratio, dtype=float), 0, 1), index=self.codes)
+        ratio = np.clip(np.asarray(self._aligned(ratio), dtype=float), 0, 1)
+        # Every column given whole, as arrays: a frame left to broadcast scalars and align Series took twice
+        # as long, and an evaluation makes forty.
         frame = pd.DataFrame({
             "ratio": ratio,
-            "pending": pending if pending is not None else False,
-            "applicable": applicable if applicable is not None else True,
-            "detail": detail,
-            "detail_en": detail_en,
-            "action": action,
-            "action_en": action_en,
-            "gain": (1 - ratio) if gain is None else gain,
+            "pending": self._column(pending, False, bool),
+            "applicable": self._column(applicable, True, bool),
+            "detail": self._column(detail, "", object),
+            "detail_en": self._column(detail_en, "", object),
+            "action": self._column(action, "", object),
+            "action_en": self._column(action_en, "", object),
+            "gain": (1 - ratio) if gain is None else self._column(gain, np.nan, float),
         }, index=self.codes)
-        for flag in ("pending", "applicable"):
-            if frame[flag].dtype != bool:  # a mask of bools is kept as it is (a copy costs a millisecond)
-                frame[flag] = frame[flag].astype(bool)
         return Outcome(frame, periods)
+
+    def _aligned(self, value):
+        """A Series in the order of the schools evaluated (as a frame built from it would align it)."""
+        if isinstance(value, pd.Series) and not value.index.equals(self.codes):
+            return value.reindex(self.codes)
+        return value
+
+    def _column(self, value, default, dtype) -> np.ndarray:
+        """One value per school: a scalar (or None: `default`) repeated, else the values in school order."""
+        values = np.asarray(self._aligned(default if value is None else value))
+        if values.ndim == 0:
+            return np.full(len(self.codes), values.item(), dtype=dtype)
+        return values.astype(bool) if dtype is bool else values
 
     def yes_no(self, done: pd.Series, what: str, what_en: str, action: str, action_en: str) -> Outcome:
         """A checklist duty: 1 when done, else 0 (a missing item counts as not done)."""
