@@ -107,22 +107,21 @@ def c6_staff_training(ctx: Context) -> Outcome:
     """4.3.6: every staff member is trained once per semester (best all-staff training's attendance share)."""
     trainings = ctx.dated("education", in_year=False)
     trainings = trainings[(trainings["kind"] == "教職工培訓") & (trainings["date"] >= ctx.semesters()["start"].min())]
-    trainings = trainings.copy()
     staff = ctx.staff_total()
     expected = trainings["expected"].astype(float)
     expected = expected.where(expected > 0, trainings["school_code"].map(staff))
     attendance = (trainings["attendees"].astype(float) / expected.where(expected > 0)).clip(upper=1).fillna(0)
-    trainings["attendance"] = attendance.to_numpy()
     semesters = ctx.semesters()
-    pieces = []
-    for sem in semesters.itertuples():
-        inside = trainings[(trainings["date"] >= sem.start) & (trainings["date"] <= sem.end)]
-        best = inside.groupby("school_code")["attendance"].agg(["max", "size"]).reset_index()
-        pieces.append(best.assign(period=sem.period))
-    best = pd.concat(pieces).rename(columns={"max": "score", "size": "held"})
-    long = ctx.cross(semesters).merge(best, on=["school_code", "period"], how="left")
-    long["held"] = long["held"].fillna(0).astype(int)
-    long["score"] = long["score"].fillna(0.0)
+    long = ctx.cross_counts(semesters, [trainings["school_code"][(trainings["date"] >= sem.start)
+                                                                  & (trainings["date"] <= sem.end)]
+                                        for sem in semesters.itertuples()])
+    # each school's best attendance in each semester, placed as cross() lists them (school by school)
+    best = np.full((len(ctx.codes), len(semesters)), -np.inf)
+    at = ctx.codes.get_indexer(trainings["school_code"])
+    for column, sem in enumerate(semesters.itertuples()):
+        inside = ((trainings["date"] >= sem.start) & (trainings["date"] <= sem.end)).to_numpy() & (at >= 0)
+        np.maximum.at(best[:, column], at[inside], attendance.to_numpy()[inside])
+    long["score"] = np.where(np.isfinite(best), best, 0.0).reshape(-1)
     long["required"] = 1
     percent = np.floor(long["score"] * 100).astype(int).astype(str) + "%"  # 99.6% is not yet everyone
     trained = long["held"] > 0
