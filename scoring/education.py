@@ -112,15 +112,15 @@ def c6_staff_training(ctx: Context) -> Outcome:
     expected = expected.where(expected > 0, trainings["school_code"].map(staff))
     attendance = (trainings["attendees"].astype(float) / expected.where(expected > 0)).clip(upper=1).fillna(0)
     semesters = ctx.semesters()
-    long = ctx.cross_counts(semesters, [trainings["school_code"][(trainings["date"] >= sem.start)
-                                                                  & (trainings["date"] <= sem.end)]
-                                        for sem in semesters.itertuples()])
+    within = [((trainings["date"] >= sem.start) & (trainings["date"] <= sem.end)).to_numpy()
+              for sem in semesters.itertuples()]
+    long = ctx.cross_counts(semesters, [trainings["school_code"][inside] for inside in within])
     # each school's best attendance in each semester, placed as cross() lists them (school by school)
     best = np.full((len(ctx.codes), len(semesters)), -np.inf)
     at = ctx.codes.get_indexer(trainings["school_code"])
-    for column, sem in enumerate(semesters.itertuples()):
-        inside = ((trainings["date"] >= sem.start) & (trainings["date"] <= sem.end)).to_numpy() & (at >= 0)
-        np.maximum.at(best[:, column], at[inside], attendance.to_numpy()[inside])
+    for column, inside in enumerate(within):
+        ours = inside & (at >= 0)
+        np.maximum.at(best[:, column], at[ours], attendance.to_numpy()[ours])
     long["score"] = np.where(np.isfinite(best), best, 0.0).reshape(-1)
     long["required"] = 1
     percent = np.floor(long["score"] * 100).astype(int).astype(str) + "%"  # 99.6% is not yet everyone
