@@ -76,9 +76,13 @@ def c4_lectures(ctx: Context) -> Outcome:
 
 def _per_semester_counts(ctx: Context, records: pd.DataFrame) -> pd.DataFrame:
     """Records per (school, semester that starts in the year), dated inside the semester."""
-    semesters = ctx.semesters()
-    return ctx.cross_counts(semesters, [records["school_code"][(records["date"] >= sem.start) & (records["date"] <= sem.end)]
-                                        for sem in semesters.itertuples()])
+    return ctx.cross_counts(ctx.semesters(), [records["school_code"][inside] for inside in _in_semesters(ctx, records)])
+
+
+def _in_semesters(ctx: Context, records: pd.DataFrame) -> list[np.ndarray]:
+    """For each semester that starts in the year, in turn: which records are dated inside it."""
+    return [((records["date"] >= sem.start) & (records["date"] <= sem.end)).to_numpy()
+            for sem in ctx.semesters().itertuples()]
 
 
 @indicator("C5", "4.3.5", "季節性專題教育", "seasonal safety themes")
@@ -111,16 +115,14 @@ def c6_staff_training(ctx: Context) -> Outcome:
     expected = trainings["expected"].astype(float)
     expected = expected.where(expected > 0, trainings["school_code"].map(staff))
     attendance = (trainings["attendees"].astype(float) / expected.where(expected > 0)).clip(upper=1).fillna(0)
-    semesters = ctx.semesters()
-    within = [((trainings["date"] >= sem.start) & (trainings["date"] <= sem.end)).to_numpy()
-              for sem in semesters.itertuples()]
-    long = ctx.cross_counts(semesters, [trainings["school_code"][inside] for inside in within])
+    within = _in_semesters(ctx, trainings)
+    long = ctx.cross_counts(ctx.semesters(), [trainings["school_code"][inside] for inside in within])
     # each school's best attendance in each semester, placed as cross() lists them (school by school)
-    best = np.full((len(ctx.codes), len(semesters)), -np.inf)
-    at = ctx.codes.get_indexer(trainings["school_code"])
+    best = np.full((len(ctx.codes), len(within)), -np.inf)
+    at, attendance = ctx.codes.get_indexer(trainings["school_code"]), attendance.to_numpy()
     for column, inside in enumerate(within):
         ours = inside & (at >= 0)
-        np.maximum.at(best[:, column], at[ours], attendance.to_numpy()[ours])
+        np.maximum.at(best[:, column], at[ours], attendance[ours])
     long["score"] = np.where(np.isfinite(best), best, 0.0).reshape(-1)
     long["required"] = 1
     percent = np.floor(long["score"] * 100).astype(int).astype(str) + "%"  # 99.6% is not yet everyone
