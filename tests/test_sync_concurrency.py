@@ -147,8 +147,11 @@ def test_ctrl_c_mid_sync_stops_it_in_one_line_without_a_traceback_and_lets_go_of
     run_sync(engine, inbox, sql_sources=[], recompute=False)
     _inbox(tmp_path, changed=True)
     env = {**os.environ, "SAFESCHOOL_DATABASE_URL": store_url, "SAFESCHOOL_INBOX": str(inbox), PAUSE_ENV: "0.5"}
+    # As a terminal starts it: a test run begun in the background (`make test &`) ignores Ctrl-C, and a child
+    # inherits that, so the sync would rightly go on to the end.
     proc = subprocess.Popen([sys.executable, "-m", "sync", "sync", "--once", "--quiet", "--no-recompute"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for(lambda: _loaded_in_latest_run(engine) >= 2)
     os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
     _out, err = proc.communicate(timeout=60)
