@@ -9,8 +9,10 @@ indicators the long table of periods behind the heatmaps.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -31,9 +33,23 @@ class Outcome:
 
 def texts(template: str, **columns) -> list[str]:
     """Format one string per school from aligned columns (Series or arrays)."""
-    names = list(columns)
     values = [v.tolist() if hasattr(v, "tolist") else list(v) for v in columns.values()]
-    return [template.format(**dict(zip(names, row, strict=False))) for row in zip(*values, strict=False)]
+    fill = _positional(template, tuple(columns)).format
+    return [fill(*row) for row in zip(*values, strict=False)]
+
+
+@lru_cache(maxsize=512)
+def _positional(template: str, names: tuple[str, ...]) -> str:
+    """`template` with its named fields ({t}, {r:.1f}) numbered in the order of `names`: a dict built per
+    school for format(**row) was a tenth of a county's month-end evaluation (1,000 schools)."""
+    out = []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if field is not None:
+            name, rest = re.match(r"([^.\[]*)(.*)", field).groups()
+            out.append("{" + str(names.index(name)) + rest + (f"!{conversion}" if conversion else "")
+                       + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
 
 
 class Context:

@@ -187,12 +187,13 @@ def _trend_rows(ev, computed_at: datetime, fingerprint: str = "") -> list[dict]:
                                       ind["pending"].astype(bool).tolist(), strict=True):
         by_school.setdefault(code, {})[i] = {"points": None if p != p else p,
                                              "max": None if m != m or pending else m, "pending": pending}
+    rubric = rubric_fingerprint(ev.rubric)  # once: a digest per school was a tenth of storing a county's point
     rows = []
     for s in ev.schools.to_dict("records"):
         areas = {a: {"points": _clean(s[f"{a}_points"]), "max": _clean(s[f"{a}_max"])} for a in AREA_IDS}
         areas["_meta"] = {"veto": s["veto_reason"] or None, "raw_total": _clean(s["raw_total"]),
                           "submitted": bool(s["submitted"]), "rubric_version": ev.rubric.version,
-                          "fingerprint": fingerprint, "rubric": rubric_fingerprint(ev.rubric)}
+                          "fingerprint": fingerprint, "rubric": rubric}
         rows.append({
             "publication_id": None, "year": ev.year, "kind": TREND, "as_of": ev.as_of,
             "school_code": s["school_code"], "name": s["name"], "type": s["type"], "township": s["township"],
@@ -210,6 +211,7 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str
     # states its bands, and a later rubric must not reword a frozen year (found by an audit).
     # (A trend point is no circular's: its rows stay lean.)
     wording = ev.rubric.wording() if full else None
+    rubric = rubric_fingerprint(ev.rubric)
     rows = []
     for obj in ev.to_json(with_periods=full):
         indicators = obj["indicators"] if full else {
@@ -217,7 +219,7 @@ def _rows_for(ev, kind: str, computed_at: datetime, full: bool, fingerprint: str
         areas = dict(obj["areas"])
         areas["_meta"] = {"veto": obj["veto"], "raw_total": obj["raw_total"], "submitted": obj["submitted"],
                           "rubric_version": obj["rubric_version"], "fingerprint": fingerprint,
-                          "rubric": rubric_fingerprint(ev.rubric), **({"wording": wording} if full else {})}
+                          "rubric": rubric, **({"wording": wording} if full else {})}
         rows.append({
             "publication_id": None, "year": ev.year, "kind": kind, "as_of": ev.as_of,
             **{f: obj[f] for f in _ROW_FIELDS},
