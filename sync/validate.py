@@ -238,15 +238,19 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
     row's school, where known."""
     out = []
 
-    def pair(a, b, zh, en):
+    def pair(a, b, fix_zh, fix_en):
+        # both figures said, and where to look them up: "cannot exceed" alone left the school to guess
+        # which of the two cells was wrong
         if rec.get(a) is not None and rec.get(b) is not None and rec[b] > rec[a]:
-            out.append((b, zh, en))
+            sheet = contract.sheet(sheet_key)
+            more, total = sheet.column(b), sheet.column(a)
+            out.append((b, f"{more.zh}({rec[b]})不能多於{total.zh}({rec[a]});{fix_zh}",
+                        f"{more.en} ({rec[b]}) cannot exceed {total.en} ({rec[a]}); {fix_en}"))
 
     if sheet_key == "drills":
-        pair("classes", "signed_classes", "簽到班級數不能多於參演班級數",
-             "classes signed in cannot exceed participating classes")
+        pair("classes", "signed_classes", "請按演練簽到表核對這兩欄", "check both against the drill's sign-in sheet")
     elif sheet_key == "agreements":
-        pair("staff_total", "signed", "已簽訂人數不能多於教職工總數", "staff who signed cannot exceed staff in total")
+        pair("staff_total", "signed", "請核對這兩個數字", "check the two figures")
         year = rec.get("year")
         first, last = EARLIEST_RECORD.year, ctx.today.year + 1
         if year is not None and not (first <= year <= last):
@@ -254,14 +258,16 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
                         f"year '{year}' is not plausible: expected {first} to {last}, the year the agreements "
                         "were signed for"))
     elif sheet_key == "campuses":
-        pair("students", "boarders", "寄宿生數不能多於在校學生數", "boarders cannot exceed students")
+        pair("students", "boarders", "請核對這兩個數字", "check the two figures")
     if sheet_key in ("guards", "office_staff", "guard_training"):
         start, end = rec.get("start_date"), rec.get("end_date")
         if start and end and end < start:
             # in the sheet's own headings: 離崗/上崗 are a guard's, a training has 結束/開始 (an audit)
             sheet = contract.sheet(sheet_key)
             began, ended = sheet.column("start_date"), sheet.column("end_date")
-            out.append(("end_date", f"{ended.zh}早於{began.zh}", f"the {ended.en} is before the {began.en}"))
+            out.append(("end_date", f"{ended.zh}{end.isoformat()}早於{began.zh}{start.isoformat()},請核對這兩個日期",
+                        f"the {ended.en} {end.isoformat()} is before the {began.en} {start.isoformat()}; "
+                        "check the two dates"))
     if sheet_key == "guards":
         birth, start = rec.get("birth_date"), rec.get("start_date")
         if birth and start:
@@ -274,9 +280,10 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
             elif not GUARD_AGE[0] <= age <= GUARD_AGE[1]:
                 out.append((
                     "birth_date",
-                    f"按出生日期,上崗時年齡為{age}歲,不合理(應在{GUARD_AGE[0]}–{GUARD_AGE[1]}歲之間)",
+                    f"按出生日期,上崗時年齡為{age}歲,不合理(應在{GUARD_AGE[0]}–{GUARD_AGE[1]}歲之間);"
+                    "請核對出生日期和上崗日期",
                     f"this birth date makes the guard {age} at the start date; "
-                    f"expected {GUARD_AGE[0]} to {GUARD_AGE[1]}",
+                    f"expected {GUARD_AGE[0]} to {GUARD_AGE[1]}: check the birth date and the start date",
                 ))
         campus = rec.get("campus")
         # None or empty: not known here (a query's school without campuses; a 校區 sheet left at its header,
@@ -291,11 +298,15 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
             else:
                 listed = "、".join(sorted(campuses))
                 if ctx.campuses_by_school is None:
-                    out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed})",
-                                f"campus '{campus}' is not listed on the campuses sheet (listed: {listed})"))
+                    out.append(("campus", f"校區「{campus}」不在「校區」表中(已有:{listed});請改用表中的校區名稱,"
+                                "如是新校區請補入「校區」表",
+                                f"campus '{campus}' is not listed on the campuses sheet (listed: {listed}); use "
+                                "one of those names, or add the campus to the campuses sheet"))
                 else:  # a query's guard: the school's campuses come from its workbook or a campuses query
-                    out.append(("campus", f"校區「{campus}」不是該校已登記的校區(已有:{listed})",
-                                f"campus '{campus}' is not one of the school's campuses (listed: {listed})"))
+                    out.append(("campus", f"校區「{campus}」不是該校已登記的校區(已有:{listed});請改用已登記的"
+                                "校區名稱,或先登記該校區",
+                                f"campus '{campus}' is not one of the school's campuses (listed: {listed}); use "
+                                "one of those names, or register the campus first"))
     if sheet_key == "hazards":
         found = rec.get("found_date")
         for key, zh in (("deadline", "整改時限"), ("closed_date", "完成日期")):

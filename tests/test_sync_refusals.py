@@ -263,17 +263,38 @@ def test_an_agreements_year_out_of_range_says_the_range(tmp_path, year):
     assert "expected 2000 to 2027" in p.reason_en and "2000年至2027年" in p.reason_zh
 
 
-@pytest.mark.parametrize("sheet,row_patch,said", [
-    ("保安人員", {5: date(2023, 1, 1)}, "離崗日期早於上崗日期"),
-    ("保安培訓", {1: date(2026, 3, 10), 2: date(2026, 3, 1)}, "結束日期早於開始日期"),
+@pytest.mark.parametrize("sheet,row_patch,said,said_en", [
+    ("保安人員", {5: date(2023, 1, 1)}, "離崗日期2023-01-01早於上崗日期2024-01-01,請核對這兩個日期",
+     "the end date 2023-01-01 is before the start date 2024-01-01; check the two dates"),
+    ("保安培訓", {1: date(2026, 3, 10), 2: date(2026, 3, 1)}, "結束日期2026-03-01早於開始日期2026-03-10,請核對這兩個日期",
+     "the end date 2026-03-01 is before the start date 2026-03-10; check the two dates"),
 ])
-def test_an_end_before_its_start_is_said_in_the_sheets_own_headings(tmp_path, sheet, row_patch, said):
-    """An audit: a training's dates were named a guard's 離崗/上崗 (leaving a post, taking it up)."""
+def test_an_end_before_its_start_is_said_in_the_sheets_own_headings(tmp_path, sheet, row_patch, said, said_en):
+    """An audit: a training's dates were named a guard's 離崗/上崗 (leaving a post, taking it up).  Both
+    dates are said, and what to do: which of the two is wrong only the school knows."""
     book = school_book()
     for i, value in row_patch.items():
         book[sheet][1][i] = value
     p = _only_row_problem(_check(tmp_path, book))
-    assert p.sheet == sheet and p.reason_zh == said and "end date is before the start date" in p.reason_en
+    assert p.sheet == sheet and p.reason_zh == said and p.reason_en == said_en
+
+
+@pytest.mark.parametrize("sheet,row_patch,said,said_en", [
+    ("應急演練", {5: 10, 6: 12}, "簽到班級數(12)不能多於參演班級數(10);請按演練簽到表核對這兩欄",
+     "classes signed in (12) cannot exceed participating classes (10); check both against the drill's sign-in sheet"),
+    ("責任書", {1: 50, 2: 51}, "已簽訂人數(51)不能多於教職工總數(50);請核對這兩個數字",
+     "staff who signed (51) cannot exceed staff in total (50); check the two figures"),
+    ("校區", {1: 100, 3: 150}, "寄宿生數(150)不能多於在校學生數(100);請核對這兩個數字",
+     "boarders (150) cannot exceed students (100); check the two figures"),
+])
+def test_a_part_above_its_whole_says_both_figures_and_what_to_check(tmp_path, sheet, row_patch, said, said_en):
+    """A review of the messages: 「簽到班級數不能多於參演班級數」 gave neither figure (the cell shown was one of
+    them) nor what to do."""
+    book = school_book()
+    for i, value in row_patch.items():
+        book[sheet][1][i] = value
+    p = _only_row_problem(_check(tmp_path, book))
+    assert (p.reason_zh, p.reason_en) == (said, said_en)
 
 
 def test_a_date_before_1900_written_into_a_date_cell_is_not_called_a_time_of_day(tmp_path):
@@ -848,3 +869,17 @@ def test_today_is_the_countys_day_not_the_servers(tmp_path, monkeypatch):
     assert outcomes["Pacific/Kiritimati"] == []
     [future] = outcomes["Etc/GMT+12"]
     assert "after today" in future or "in the future" in future
+
+
+@pytest.mark.parametrize("row_patch,column,fix_zh,fix_en", [
+    ({1: "分校"}, "校區", "請改用表中的校區名稱,如是新校區請補入「校區」表",
+     "use one of those names, or add the campus to the campuses sheet"),
+    ({2: date(2015, 1, 1)}, "出生日期", "請核對出生日期和上崗日期", "check the birth date and the start date"),
+])
+def test_a_refused_guard_is_told_what_to_correct(tmp_path, row_patch, column, fix_zh, fix_en):
+    """A review of the messages: an unlisted campus and an implausible age said what was wrong, not what to do."""
+    book = school_book()
+    for i, value in row_patch.items():
+        book["保安人員"][1][i] = value
+    p = _only_row_problem(_check(tmp_path, book))
+    assert p.column == column and p.reason_zh.endswith(fix_zh) and p.reason_en.endswith(fix_en), p
