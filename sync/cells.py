@@ -341,7 +341,7 @@ def _date_from_text(text: str):
     try:
         day = date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
-        return None, _p(f"「{text}」這一天不存在", f"'{text}' is not a real calendar day")
+        return None, _p(f"「{text}」這一天不存在,請核對月份和日期", f"'{text}' is not a real calendar day; check the month and day")
     # a weekday before the time and one after it (a long date pasted beside a diary's): each must agree
     if any(_WEEKDAYS[w] != day.weekday() for w in (m[4] or m[5], m[7] or m[8]) if w):  # which was meant?
         text = _shown(text)
@@ -466,7 +466,7 @@ def _not_whole(v: str) -> Problem:
 
 
 def _negative(v: str) -> Problem:
-    return _p(f"「{v}」是負數,這裡不能小於 0", f"'{v}' is negative; it cannot be below 0 here")
+    return _p(f"「{v}」是負數,這裡不能小於 0,請填 0 或正數", f"'{v}' is negative; it cannot be below 0 here: write 0 or more")
 
 
 MAX_COUNT = 10_000_000  # more than any school's people or classes; the store's INTEGER holds 2**31
@@ -480,7 +480,8 @@ _MAX_DIGITS = 18
 
 def _too_large(v: str, limit) -> Problem:
     v = _shown(v)
-    return _p(f"「{v}」太大,不合理(應小於 {limit:,})", f"'{v}' is too large to be right (expected below {limit:,})")
+    return _p(f"「{v}」太大,不合理(應小於 {limit:,}),請核對數字",
+              f"'{v}' is too large to be right (expected below {limit:,}); check the figure")
 
 
 def parse_int(value):
@@ -559,7 +560,8 @@ def parse_money(value):
         shown = float(f"{amount:.15g}")
         if round(shown, 2) != shown:
             v = display(value)
-            return None, _p(f"「{v}」金額最多兩位小數", f"'{v}': an amount has at most two decimals")
+            return None, _p(f"「{v}」金額最多兩位小數,請寫到分,如 1200.50",
+                            f"'{v}': an amount has at most two decimals; write it to the fen, like 1200.50")
         return round(shown, 2), None
     return amount, problem
 

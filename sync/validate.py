@@ -208,7 +208,7 @@ def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
     if key == "birth_date":
         if value < EARLIEST_BIRTH or value > ctx.today:
             v = value.isoformat()
-            return (f"出生日期「{v}」不合理", f"birth date '{v}' is not plausible")
+            return (f"出生日期「{v}」不合理,請核對年份", f"birth date '{v}' is not plausible; check the year")
         return None
     earliest = EARLIEST_SERVICE if (sheet_key, key) in SERVICE_DATES else EARLIEST_RECORD
     if value < earliest:
@@ -223,8 +223,9 @@ def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
     if value > ctx.today and (sheet_key, key) not in FUTURE_ALLOWED:
         v = value.isoformat()
         return (
-            f"日期「{v}」在今天({ctx.today.isoformat()})之後,記錄不能是將來的",
-            f"date '{v}' is after today ({ctx.today.isoformat()}); a record cannot be in the future",
+            f"日期「{v}」在今天({ctx.today.isoformat()})之後,記錄不能是將來的;請核對日期,未發生的事等發生後再填",
+            f"date '{v}' is after today ({ctx.today.isoformat()}); a record cannot be in the future: check the "
+            "date, and record what is planned once it has happened",
         )
     return None
 
@@ -309,9 +310,12 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
                                 "one of those names, or register the campus first"))
     if sheet_key == "hazards":
         found = rec.get("found_date")
-        for key, zh in (("deadline", "整改時限"), ("closed_date", "完成日期")):
+        sheet = contract.sheet(sheet_key)
+        for key in ("deadline", "closed_date"):
             if found and rec.get(key) and rec[key] < found:
-                out.append((key, f"{zh}早於發現日期", f"the {key.replace('_', ' ')} is before the date found"))
+                col, day = sheet.column(key), rec[key].isoformat()
+                out.append((key, f"{col.zh}{day}早於發現日期{found.isoformat()},請核對這兩個日期",
+                            f"the {col.en} {day} is before the date found {found.isoformat()}; check the two dates"))
     if sheet_key == "inspections":
         out.extend(_inspection_checks(rec, ctx))
     return out
@@ -404,7 +408,9 @@ def _loose_spellings(registry: set[str]) -> dict[str, list[str]]:
 
 
 def _registry_problem(code: str) -> tuple[str, str]:
-    return (f"學校代碼「{code}」不在教育局的學校名冊中", f"school code '{code}' is not in the bureau's school registry")
+    return (f"學校代碼「{code}」不在教育局的學校名冊中;請核對學校代碼,新學校請聯繫教育局加入名冊",
+            f"school code '{code}' is not in the bureau's school registry; check the code, or ask the bureau to "
+            "register a new school")
 
 
 def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet_name: str,

@@ -237,6 +237,8 @@ def test_a_bad_cell_refuses_its_row_with_where_and_why(tmp_path, sheet, row_patc
     assert (p.level, p.sheet, p.row, p.column) == ("row", sheet, 2, column)
     assert word in p.reason_en, p.reason_en
     assert p.reason_zh and p.reason_zh != p.reason_en
+    # what to do, too: the school reads this beside its cell (必須填寫 and 應為 say it themselves)
+    assert any(w in p.reason_zh for w in ("請", "應為", "必須填寫")), f"what to do is not said: {p.reason_zh}"
     rejected = report.rejected[0]
     assert rejected["row_no"] == 2 and rejected["school_code"] == "1001" and rejected["raw"]
     accepted_rows = {r["row_no"] for r in report.rows.get(p.sheet_key, [])}
