@@ -274,8 +274,9 @@ def parse_code(value):
     if _CONTROL.search(code):
         return _CONTROL.sub("", code)[:CODE_MAX_LENGTH], _control_problem(code)
     if len(code) > CODE_MAX_LENGTH:
-        return code[:CODE_MAX_LENGTH], _p(f"「{code}」太長,不是學校代碼(最多{CODE_MAX_LENGTH}位)",
-                                          f"'{code}' is too long to be a school code (at most {CODE_MAX_LENGTH})")
+        return code[:CODE_MAX_LENGTH], _p(f"「{code}」太長,不是學校代碼(最多{CODE_MAX_LENGTH}位);請填教育局名冊上的學校代碼",
+                                          f"'{code}' is too long to be a school code (at most {CODE_MAX_LENGTH}); "
+                                          "write the code the bureau's registry gives")
     return code, None
 
 

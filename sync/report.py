@@ -385,8 +385,10 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport, blank_is_
         return _empty_table(spec, sheet)
     if table is None:
         report.add_file_problem(
-            f"工作表「{sheet.name}」中找不到表頭行(應有:{'、'.join(c.zh for c in spec.columns)})",
-            f"no header row found on sheet '{sheet.name}' (expected: {', '.join(c.zh for c in spec.columns)})",
+            f"工作表「{sheet.name}」中找不到表頭行(應有:{'、'.join(c.zh for c in spec.columns)});請按模板在記錄上方"
+            "寫一行表頭",
+            f"no header row found on sheet '{sheet.name}' (expected: {', '.join(c.zh for c in spec.columns)}); "
+            "put a header row above the records, as in the template",
             sheet=sheet.name, sheet_key=spec.key,
         )
         return None
@@ -564,9 +566,10 @@ def _school_code_of(report: FileReport, table) -> str | None:
         return None
     if len(rows) > 1:
         report.add_file_problem(
-            f"「學校概況」只能有一行,現有{len(rows)}行(第{', '.join(str(r.row_no) for r in rows)}行)",
+            f"「學校概況」只能有一行,現有{len(rows)}行(第{', '.join(str(r.row_no) for r in rows)}行);"
+            "請只保留本校的一行,刪除其餘各行",
             f"the school sheet (學校概況) must have one row; it has {len(rows)} (rows "
-            f"{', '.join(str(r.row_no) for r in rows)})",
+            f"{', '.join(str(r.row_no) for r in rows)}): keep your school's one row and delete the others",
             sheet=table.sheet.name, sheet_key="school",
         )
     raw = rows[0].cells.get("school_code")
@@ -663,9 +666,11 @@ def _training_of_nobody(report: FileReport, table) -> list[Problem]:
     listed = "、".join(sorted(guards))
     return [
         Problem("note", table.sheet.name, r["row_no"], table.headers.get("name", (None, "姓名"))[1], r["name"],
-                f"「{r['name']}」不在「保安人員」表中,這次培訓不計入任何保安;保安姓名為:{listed}",
+                f"「{r['name']}」不在「保安人員」表中,這次培訓不計入任何保安;保安姓名為:{listed};"
+                "如姓名寫法不同請改成一致,如是新保安請補入「保安人員」表",
                 f"'{r['name']}' is on no row of the guards sheet, so this training counts for no guard; the "
-                f"guards are: {listed.replace('、', ', ')}",
+                f"guards are: {listed.replace('、', ', ')}; spell the name as there, or add a new guard to that "
+                "sheet",
                 sheet_key="guard_training", column_key="name", col_no=table.headers.get("name", (None,))[0])
         for r in report.rows.get("guard_training", []) if canon(str(r.get("name") or "").strip()) not in read
     ]

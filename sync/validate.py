@@ -333,16 +333,19 @@ def _inspection_checks(rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
             out.append(("indicator", f"指標「{typed}」不存在(應為 A1…G1)",
                         f"indicator '{typed}' does not exist (expected an id like A1 ... G1)"))
         elif points is None:
-            out.append(("assessed_points", f"填了指標「{indicator}」但沒有考評得分",
-                        f"indicator '{indicator}' is given but no assessed points"))
+            out.append(("assessed_points", f"填了指標「{indicator}」但沒有考評得分;請填寫考評得分,或清空指標",
+                        f"indicator '{indicator}' is given but no assessed points; fill in the points, or clear "
+                        "the indicator"))
         elif points > ctx.indicator_max[indicator]:
             top = ctx.indicator_max[indicator]
-            out.append(("assessed_points", f"考評得分{points:g}超出指標{indicator}的滿分{top:g}",
-                        f"assessed points {points:g} exceed indicator {indicator}'s maximum of {top:g}"))
+            out.append(("assessed_points", f"考評得分{points:g}超出指標{indicator}的滿分{top:g};請填 0 至 {top:g}",
+                        f"assessed points {points:g} exceed indicator {indicator}'s maximum of {top:g}; write 0 "
+                        f"to {top:g}"))
         elif (reason := not_applicable_marks(indicator, points, (ctx.school_types or {}).get(rec.get("school_code")))):
             out.append(("assessed_points", *reason))
     elif points is not None:
-        out.append(("indicator", "有考評得分但沒有填指標", "assessed points are given without an indicator"))
+        out.append(("indicator", "有考評得分但沒有填指標;請填寫得分所屬的指標(如 D1)",
+                    "assessed points are given without an indicator; name the indicator they are for (like D1)"))
     return out
 
 

@@ -149,6 +149,7 @@ def test_two_school_rows_refuse_the_file(tmp_path):
     book["學校概況"].append(["1002", "別的學校", "小學", "城關鎮", "否"])
     report = _check(tmp_path, book)
     assert report.refused and "must have one row" in report.file_problems[0].reason_en
+    assert "請只保留本校的一行" in report.file_problems[0].reason_zh
 
 
 def test_a_missing_school_code_refuses_the_file(tmp_path):
@@ -407,6 +408,7 @@ def test_a_training_that_has_not_started_is_still_in_the_future(tmp_path):
     ({7: "E1", 8: 6}, "考評得分", "exceed indicator E1's maximum of 5"),
     ({7: "Z9", 8: 1}, "指標", "does not exist"),
     ({7: None, 8: 2}, "指標", "without an indicator"),
+    ({7: "E1", 8: None}, "考評得分", "no assessed points"),
     ({7: "E1", 8: -1}, "考評得分", "negative"),
     ({2: "突擊"}, "類型", "not one of the allowed values"),
 ])
@@ -418,6 +420,7 @@ def test_inspections_are_checked_against_the_registry_and_the_rubric(tmp_path, p
     assert report.kind == "bureau_workbook"
     p = _only_row_problem(report)
     assert (p.sheet, p.column) == ("督查記錄", column) and word in p.reason_en
+    assert any(w in p.reason_zh for w in ("請", "應為")), f"what to do is not said: {p.reason_zh}"
 
 
 def test_the_same_finding_pasted_twice_is_refused_once_not_deducted_twice(tmp_path):
