@@ -478,10 +478,13 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
 
 
 def headline(viewer: Viewer, year: int, today: date | None = None) -> dict:
-    """County figures for the year (every viewer may see these aggregates)."""
-    Scope.of(viewer)
+    """County figures for the year (every viewer may see these aggregates, but for the county mean that
+    would give one other school's total: _annual_county_withheld)."""
+    scope = Scope.of(viewer)
     engine = _engine()
-    return _headline(engine, year, _reference_day(year, today), data_version(engine))
+    version = data_version(engine)
+    head = _headline(engine, year, _reference_day(year, today), version)
+    return {**head, "mean": None} if _annual_county_withheld(scope, engine, year, version) else head
 
 
 # --- to-dos (待辦) ------------------------------------------------------------------
@@ -813,6 +816,26 @@ def _trend_parts(engine: Engine, year: int, version: tuple) -> tuple[pd.Series, 
     return county, by_type, {"own": own, "types": types, "sizes": type_sizes}
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _county_withheld_days(scope: Scope, engine: Engine, year: int, version: tuple) -> frozenset:
+    """The month ends at which a school may not see the county mean: in a draft year, where the ranked
+    schools besides its own are exactly one, the mean and its own total are that school's total.  (A
+    published year is circulated whole; the group means hide such groups themselves, _group_means_for.)"""
+    if scope.bureau or _publication(engine, year, version) is not None:
+        return frozenset()
+    ranked = _ranked(_trend_means(engine, year, version))
+    others = ranked[ranked["school_code"] != scope.school_code].groupby("as_of").size()
+    return frozenset(others.index[others == 1])
+
+
+def _annual_county_withheld(scope: Scope, engine: Engine, year: int, version: tuple) -> bool:
+    """_county_withheld_days for the year's annual mean."""
+    if scope.bureau or _publication(engine, year, version) is not None:
+        return False
+    ranked, _blocks = _annual_groups(engine, year, version)
+    return int((ranked["school_code"] != scope.school_code).sum()) == 1
+
+
 def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     """Month-end totals of the school beside the county mean and its type's mean (columns as_of, school, county, type)."""
     scope = _check_school(viewer, school_code)
@@ -827,10 +850,11 @@ def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
     if type_means is not None:
         shown = _type_line_shown(scope, engine, year, schools["types"].get(school_code), county.index)
         type_line = np.where(shown, type_means.to_numpy(dtype="float64"), np.nan)
+    withheld = county.index.isin(list(_county_withheld_days(scope, engine, year, data_version(engine))))
     return pd.DataFrame({
         "as_of": county.index.to_numpy(),
         "school": own[school_code].to_numpy(dtype="float64") if school_code in own.columns else missing,
-        "county": county.to_numpy(dtype="float64"),
+        "county": np.where(withheld, np.nan, county.to_numpy(dtype="float64")),
         "type": type_line,
     })
 
@@ -875,8 +899,11 @@ def school_trend_lists(viewer: Viewer, school_code: str, year: int) -> dict:
     if not scope.bureau and type_line is not missing:
         shown = _type_line_shown(scope, engine, year, school_type, pd.to_datetime(lists["x"]))
         type_line = [mean if show else None for mean, show in zip(type_line, shown, strict=True)]
-    return {"x": lists["x"], "school": lists["own"].get(school_code, missing), "county": lists["county"],
-            "type": type_line}
+    county = lists["county"]
+    withheld = _county_withheld_days(scope, engine, year, data_version(engine))
+    if withheld:
+        county = [None if day in withheld else mean for day, mean in zip(pd.to_datetime(lists["x"]), county, strict=True)]
+    return {"x": lists["x"], "school": lists["own"].get(school_code, missing), "county": county, "type": type_line}
 
 
 def guards_per_campus(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
@@ -1141,7 +1168,7 @@ def _shown_to_a_school(members: pd.DataFrame, own_code: str | None, blocks: dict
     while _one_school_worked_out(members, own_code, shown):
         left = sorted((sizes[col][group], col, str(group), group) for col, groups in shown.items() for group in groups)
         if not left:
-            break  # the county mean alone gives it: a county of two ranked schools (not a group's to hide)
+            break  # the county mean alone gives it (one other ranked school): withheld in a draft year, _county_withheld_days
         shown[left[0][1]].discard(left[0][3])
     return shown
 
@@ -1188,6 +1215,7 @@ def trend_by_month(viewer: Viewer, year: int, group_by: str = "type") -> pd.Data
     else:
         groups = _groups_shown_to_a_school(engine, year, version, col, scope.school_code)
     county = _ranked(trend).groupby("as_of")["total"].agg(["mean", "size"]).reset_index().assign(group=None)
+    county = county[~county["as_of"].isin(list(_county_withheld_days(scope, engine, year, version)))]
     out = pd.concat([county, groups], ignore_index=True).rename(columns={"size": "schools"})
     out["mean"] = out["mean"].round(1)
     return out[["as_of", "group", "mean", "schools"]]
@@ -1249,7 +1277,7 @@ def _month_end_groups(engine: Engine, year: int, version: tuple) -> tuple[dict, 
 
 def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
     """County mean at each month end for every stored year (year on year): year, month, mean."""
-    Scope.of(viewer)
+    scope = Scope.of(viewer)
     engine = _engine()
     version = data_version(engine)
     parts = []
@@ -1258,6 +1286,7 @@ def county_by_month_all_years(viewer: Viewer) -> pd.DataFrame:
         if trend.empty:
             continue
         means = _ranked(trend).groupby("as_of")["total"].mean().reset_index()
+        means = means[~means["as_of"].isin(list(_county_withheld_days(scope, engine, year, version)))]
         means["total"] = round_half_up(means["total"])
         parts.append(pd.DataFrame({"year": year, "month": means["as_of"].dt.month, "mean": means["total"]}))
     if not parts:
@@ -1277,7 +1306,8 @@ def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
         ranked, blocks = _annual_groups(engine, year, version)
         if ranked.empty:
             continue
-        parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [ranked["total"].mean()]}))
+        if not _annual_county_withheld(scope, engine, year, version):
+            parts.append(pd.DataFrame({"year": [year], "group": [None], "mean": [ranked["total"].mean()]}))
         groups = blocks[col]
         if not scope.bureau:
             own_groups = {c: _own_group(scope, annual[c]) for c in GROUPINGS}

@@ -607,6 +607,54 @@ def test_no_county_figure_a_school_sees_leaves_one_other_schools_total_to_work_o
     assert set(queries.annual_by_year(c.users["leader"], "township")["group"].dropna()) == {"東鄉", "西鄉", "城關"}
 
 
+@pytest.mark.parametrize("others_ranked", [1, 2])
+def test_a_county_of_one_other_ranked_school_shows_a_school_no_county_mean_in_a_draft_year(own_trend_county,
+                                                                                          others_ranked):
+    """The county mean of the viewer's school and one other, less the viewer's own total, is the other's
+    total: in a draft year a school sees no county figure then (its page's line, the trends page's
+    monthly line, the year-on-year line, the annual bar).  With two others it sees them; the bureau always
+    does, and the published year (circulated whole) stays as it was."""
+    from sqlalchemy import update
+
+    from sync.store import scores
+
+    c, engine = own_trend_county
+    school, leader = c.users["school"], c.users["leader"]
+    # the rest disqualified this year: the county's ranked are the viewer and others_ranked more
+    ranked = [school.school_code] + [code for code in c.codes if code not in (school.school_code, c.disqualified)][:others_ranked]
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.year == c.year, scores.c.school_code.not_in(ranked))
+                     .values(qualified=False, rank=None))
+    queries.clear_caches()
+    hidden = others_ranked == 1
+    lists = queries.school_trend_lists(school, school.school_code, c.year)
+    assert lists["x"] and (lists["county"] == [None] * len(lists["x"])) == hidden
+    assert queries.school_trend(school, school.school_code, c.year)["county"].isna().all() == hidden
+    assert queries.trend_by_month(school, c.year, "type")["group"].isna().any() != hidden
+    yoy = queries.county_by_month_all_years(school)
+    assert (c.year in set(yoy["year"])) != hidden and c.year - 1 in set(yoy["year"])
+    annual = queries.annual_by_year(school, "type")
+    county_years = set(annual[annual["group"].isna()]["year"])
+    assert (c.year in county_years) != hidden and c.year - 1 in county_years
+    assert (queries.headline(school, c.year)["mean"] is None) == hidden
+    assert queries.headline(school, c.year - 1)["mean"] is not None
+    # and the pages draw what is left
+    from dashboard import app as app_module
+    from dashboard.pages import overview, trends
+    from dashboard.pages import school as school_page
+    from tests.dashboard_fixtures import as_viewer, find_element
+
+    with as_viewer(app_module, school):
+        assert find_element(trends.render_trends("zh-Hant", c.year, "type")[0], "trend-monthly") is not None
+        drawn = find_element(school_page.render_school_page("zh-Hant", c.year, school.school_code), "school-trend")
+        assert find_element(overview.render_overview("zh-Hant", c.year), "ranking-grid") is not None
+    county_line = drawn.figure["data"][1]["y"]
+    assert (county_line == [None] * len(county_line)) == hidden
+    # the bureau's figures are whole
+    assert all(v is not None for v in queries.school_trend_lists(leader, school.school_code, c.year)["county"])
+    assert c.year in set(queries.county_by_month_all_years(leader)["year"])
+
+
 def test_a_schools_page_draws_its_types_mean_only_where_the_trends_page_shows_it(own_trend_county):
     """The viewer's type has three schools, one other type a single school: the trends page hides the
     lone school's type and, so that the hidden types add up to more than one school, the viewer's
