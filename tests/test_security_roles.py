@@ -252,7 +252,7 @@ def test_a_running_year_is_said_to_need_the_box_before_publishing_is_offered(sto
         conn.execute(update(scores).where(scores.c.year == DRAFT_YEAR).values(as_of=date(DRAFT_YEAR, 11, 20)))
     client = client_for(app, accounts["admin"])
     beside = response_text(call(client, "pub-running.children", {"pub-year.value": DRAFT_YEAR, "lang-store.data": "en"}))
-    assert f"{DRAFT_YEAR} is still running" in beside and "publish a running year early" in beside
+    assert f"{DRAFT_YEAR} is still running" in beside and "year-to-date results early" in beside
     assert "--force" not in beside
     assert "null" in response_text(call(client, "pub-running.children", {"pub-year.value": PUBLISHED_YEAR}))
     asked = {"pub-open.n_clicks": 1, "pub-year.value": DRAFT_YEAR, "pub-force.value": False, "lang-store.data": "zh-Hans"}
@@ -263,7 +263,38 @@ def test_a_running_year_is_said_to_need_the_box_before_publishing_is_offered(sto
     assert ticked["response"]["pub-confirm"]["disabled"] is False
     refused = response_text(call(client, "pub-result.children", {"pub-confirm.n_clicks": 1, "pub-year.value": DRAFT_YEAR,
                                                                  "pub-force.value": False, "lang-store.data": "en"}))
-    assert "still running" in refused and "--force" not in refused and "publish a running year early" in refused
+    assert "still running" in refused and "--force" not in refused and "year-to-date results early" in refused
+
+
+def test_the_boxs_label_says_what_ticking_it_does_for_the_year_picked(store, app, in_december):
+    """A review: one label, 「重新發布……；年度未結束時提前發布」, for a year that needed only one of the two.
+    A running year never published: publish early; a year over and published: publish again; both: both.
+    Each label holds the words the refusals and the note beside the year quote."""
+    from dashboard import queries
+    from dashboard.i18n import t
+    from sync import results
+
+    engine, accounts = store
+    with engine.begin() as conn:  # the draft as a sync on 20 Nov leaves it
+        conn.execute(update(scores).where(scores.c.year == DRAFT_YEAR).values(as_of=date(DRAFT_YEAR, 11, 20)))
+    client = client_for(app, accounts["admin"])
+
+    def label(year, lang="zh-Hant"):
+        answer = json.loads(response_text(call(client, "pub-force.label", {"pub-year.value": year, "lang-store.data": lang})))
+        return answer["response"]["pub-force"]["label"]
+
+    assert label(DRAFT_YEAR) == t("pub.force_early", "zh-Hant") == "提前發布截至今天的結果（年度尚未結束）"
+    assert label(PUBLISHED_YEAR, "en") == t("pub.force_again", "en") == "Publish again (supersedes the published version, which is kept)"
+    assert "year-to-date results early" in label(DRAFT_YEAR, "en") and "提前发布截至今天的结果" in label(DRAFT_YEAR, "zh-Hans")
+    assert "重新發布" in label(PUBLISHED_YEAR)
+    results.publish(engine, DRAFT_YEAR, by="office", force=True)  # the running year published early: both now
+    queries.clear_caches()
+    both = label(DRAFT_YEAR)
+    assert both == t("pub.force", "zh-Hant") and both.startswith("重新發布") and "提前發布截至今天的結果" in both
+    # a leader's page holds the box hidden; a school's account gets no year's state
+    school = client_for(app, accounts["school"])
+    answer = json.loads(response_text(call(school, "pub-force.label", {"pub-year.value": DRAFT_YEAR})))
+    assert answer["response"]["pub-force"]["label"] == t("pub.force", "zh-Hant")
 
 
 def test_republishing_needs_the_force_box(store, app):

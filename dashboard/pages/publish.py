@@ -228,7 +228,20 @@ def publish_year(_confirm, year, force, note, lang):
     return guarded(render, lang), False
 
 
-@callback(Output("pub-force", "label"), Input("lang-store", "data"))
-def force_label(lang):
-    """The re-publish checkbox follows the language switch (a prop, so T() cannot carry it)."""
-    return t("pub.force", lang_of(lang))
+@callback(Output("pub-force", "label"), Input("lang-store", "data"), Input("pub-year", "value"))
+def force_label(lang, year=None):
+    """What ticking the box does for the year picked: publish it again, publish a running year early, or
+    both; one label naming both read as if every publication needed both (a review).  It follows the
+    language switch too (a prop, so T() cannot carry it)."""
+    lang = lang_of(lang)
+    if not year or refusal_for(bureau_or_refuse, lang) is not None:
+        return t("pub.force", lang)
+    try:
+        year_i = page_year(year)
+    except ValueError:  # a year the picker never holds
+        return t("pub.force", lang)
+    from sync.results import active_publication
+
+    again = active_publication(get_engine(), year_i) is not None
+    early = running_as_of(year_i) is not None
+    return t("pub.force" if again == early else "pub.force_again" if again else "pub.force_early", lang)
