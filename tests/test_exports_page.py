@@ -103,3 +103,31 @@ def test_the_files_of_a_second_publication_are_named_for_it(store, app):
     assert f'"school-S001-{PUBLISHED_YEAR}-v2.csv"' in name_of(school, f"/download/school/S001/{PUBLISHED_YEAR}.csv")
     # a draft is no version of a publication
     assert f'"circular-{PUBLISHED_YEAR}-draft.csv"' in name_of(leader, f"/download/circular/{PUBLISHED_YEAR}.csv?draft=1")
+
+
+def test_the_school_picker_sits_under_the_county_circular_beside_the_table_it_picks(store, app):
+    """A review: the bureau's 「選擇學校」 stood above the county's circular, which it does not change.  It
+    now sits between the county's files and the chosen school's table, whose links come below it."""
+    import json
+
+    from sqlalchemy import select
+
+    from dashboard import app as app_module
+    from dashboard.access import load_viewer
+    from dashboard.pages import exports
+    from sync.store import users
+    from tests.dashboard_fixtures import as_viewer
+
+    engine, accounts = store
+    with engine.connect() as conn:
+        admin = conn.execute(select(users.c.user_id, users.c.session_epoch)
+                             .where(users.c.username == accounts["admin"][0])).one()
+    with as_viewer(app_module, load_viewer(engine, f"{admin.user_id}.{admin.session_epoch}")):
+        order = [getattr(child, "id", None) for child in exports.layout().children]
+    assert order[1:] == ["exp-links", "exp-school-picker", "exp-school-links"]
+    answer = json.loads(response_text(call(client_for(app, accounts["admin"]), "exp-links.children",
+                                           {"year.value": DRAFT_YEAR, "exp-school.value": "S001",
+                                            "lang-store.data": "zh-Hant"})))["response"]
+    county, school = json.dumps(answer["exp-links"], ensure_ascii=False), json.dumps(answer["exp-school-links"])
+    assert "/download/circular/" in county and "/download/school/" not in county
+    assert "/download/school/S001/" in school and "/download/circular/" not in school

@@ -64,11 +64,13 @@ def layout(**_query):
                                   placeholder=t("choose.school"), className="mb-2")]
     return html.Div([
         html.H1(T("exp.title"), className="h3 mb-3"),
-        # A school has its own code only: 「選擇學校」 over a greyed-out list of one was a control that does
-        # nothing (found by a UX walk); kept, hidden, as the links' input.
-        html.Div(school_picker, id="exp-school-picker", className="no-print", style={"maxWidth": "30rem"},
-                 hidden=not viewer.is_bureau),
         html.Div(id="exp-links"),
+        # Beside the school's table it picks for, under the county's circular (above it, it read as a choice
+        # of the circular's too; a review).  A school has its own code only: 「選擇學校」 over a greyed-out
+        # list of one was a control that does nothing (found by a UX walk); kept, hidden, as the links' input.
+        html.Div(school_picker, id="exp-school-picker", className="no-print mt-3", style={"maxWidth": "30rem"},
+                 hidden=not viewer.is_bureau),
+        html.Div(id="exp-school-links"),
     ])
 
 
@@ -84,16 +86,17 @@ def _links(prefix: str, formats, draft: bool, element: str):
                             className="btn btn-outline-primary btn-sm me-2 mb-2") for f in formats])
 
 
-@callback(Output("exp-links", "children"), Input("year", "value"), Input("lang-store", "data"),
-          Input("exp-school", "value"))
+@callback(Output("exp-links", "children"), Output("exp-school-links", "children"), Input("year", "value"),
+          Input("lang-store", "data"), Input("exp-school", "value"))
 def render_links(year, lang, chosen_school):
-    """The files this viewer may download for the year."""
+    """The files this viewer may download for the year: the county's (above the school picker) and a
+    school's own table (below it)."""
     lang = lang_of(lang)
 
     def render():
         viewer = viewer_or_refuse()
         if not year:
-            return feedback(t("pub.no_years", lang), "secondary")
+            return feedback(t("pub.no_years", lang), "secondary"), None
         year_i = page_year(year)
         publication = active_publication(year_i)  # read once: the two lines below and the links follow it
         published = publication is not None
@@ -111,15 +114,17 @@ def render_links(year, lang, chosen_school):
                          if published else html.P(t("exp.not_published", lang, year=year_i), className="text-muted"))
             parts.append(html.H2(t("exp.draft", lang), className="h6 mt-3"))
             parts.append(_links(f"/download/circular/{year_i}", ("xlsx", "docx", "csv"), True, "exp-draft"))
+        own = []
         if school_code:
             title = "exp.school" if viewer.is_bureau else "exp.own_school"
-            parts.append(html.H2(f"{t(title, lang)} · {school_code}", className="h6 mt-3"))
-            parts.append(_links(f"/download/school/{school_code}/{year_i}", ("xlsx", "csv"), not published, "exp-school"))
+            own.append(html.H2(f"{t(title, lang)} · {school_code}", className="h6 mt-3"))
+            own.append(_links(f"/download/school/{school_code}/{year_i}", ("xlsx", "csv"), not published, "exp-school"))
         if lang != "zh-Hant":  # the files are the bureau's documents, in the plan's own script
-            parts.append(html.P(t("exp.in_traditional", lang), className="text-muted small mt-2"))
-        return html.Div(parts)
+            own.append(html.P(t("exp.in_traditional", lang), className="text-muted small mt-2"))
+        return html.Div(parts), html.Div(own)
 
-    return guarded(render, lang)
+    shown = guarded(render, lang)
+    return shown if isinstance(shown, tuple) else (shown, None)  # a refusal: said once, above
 
 
 def circular_issuer_unset() -> bool:

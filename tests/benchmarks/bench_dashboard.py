@@ -317,7 +317,8 @@ def _worker_memory(url: str, year: int, codes: list[str]) -> list[dict]:
         for code in codes[:5]:
             post("school-content.children", {"id": "school-content", "property": "children"},
                  [lang, year_input, {"id": "school-code", "property": "data", "value": code}])
-        post("exp-links.children", {"id": "exp-links", "property": "children"},
+        post("..exp-links.children...exp-school-links.children..",
+             [{"id": "exp-links", "property": "children"}, {"id": "exp-school-links", "property": "children"}],
              [year_input, lang, {"id": "exp-school", "property": "value", "value": codes[0]}])
         for path in (f"school/{codes[0]}/{year}.csv?draft=1", f"circular/{year}.csv?draft=1"):
             opener.open(f"{base}/download/{path}", timeout=300).read()
