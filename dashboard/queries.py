@@ -816,12 +816,17 @@ def _trend_parts(engine: Engine, year: int, version: tuple) -> tuple[pd.Series, 
     return county, by_type, {"own": own, "types": types, "sizes": type_sizes}
 
 
+def _a_schools_draft(scope: Scope, engine: Engine, year: int, version: tuple) -> bool:
+    """A school's viewer of a year not yet published (a published year is circulated whole)."""
+    return not scope.bureau and _publication(engine, year, version) is None
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _county_withheld_days(scope: Scope, engine: Engine, year: int, version: tuple) -> frozenset:
     """The month ends at which a school may not see the county mean: in a draft year, where the ranked
-    schools besides its own are exactly one, the mean and its own total are that school's total.  (A
-    published year is circulated whole; the group means hide such groups themselves, _group_means_for.)"""
-    if scope.bureau or _publication(engine, year, version) is not None:
+    schools besides its own are exactly one, the mean and its own total are that school's total.  (The
+    group means hide such groups themselves, _group_means_for.)"""
+    if not _a_schools_draft(scope, engine, year, version):
         return frozenset()
     ranked = _ranked(_trend_means(engine, year, version))
     others = ranked[ranked["school_code"] != scope.school_code].groupby("as_of").size()
@@ -830,7 +835,7 @@ def _county_withheld_days(scope: Scope, engine: Engine, year: int, version: tupl
 
 def _annual_county_withheld(scope: Scope, engine: Engine, year: int, version: tuple) -> bool:
     """_county_withheld_days for the year's annual mean."""
-    if scope.bureau or _publication(engine, year, version) is not None:
+    if not _a_schools_draft(scope, engine, year, version):
         return False
     ranked, _blocks = _annual_groups(engine, year, version)
     return int((ranked["school_code"] != scope.school_code).sum()) == 1
