@@ -99,9 +99,11 @@ class Table:
 def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
     """Every sheet of the workbook, hidden ones included (the caller decides what to use)."""
     package = Package.of(source)
-    if package is not None:
-        refuse_unreadable_packages(package, source)
     try:
+        if package is not None:
+            # in the try: a zip whose members are damaged (a bad header, an unknown method) is a damaged
+            # file to its sender, not "reading failed (BadZipFile)" (found by a fuzz of damaged uploads)
+            refuse_unreadable_packages(package, source)
         # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
         # sheets as it opens the file.
         hidden: dict[str, frozenset] = {}

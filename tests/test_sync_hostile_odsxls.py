@@ -429,3 +429,27 @@ def test_an_xlsb_under_another_name_is_refused_before_calamine(tmp_path, name):
     calamine, reading it by its content, asked for 550 GB for its cell at XFD1048576 and aborted."""
     result = _checked_apart(_xlsb_with_a_far_cell(tmp_path / name))
     _refused_saying(result, ".xlsb", "not accepted")
+
+
+@pytest.mark.parametrize("damage", ["method", "local header"])
+def test_a_workbook_whose_zip_members_are_damaged_is_called_damaged_not_a_failed_read(tmp_path, damage):
+    """Found by a fuzz of damaged uploads: an .ods whose mimetype member was stored by an unknown method,
+    or whose local header was overwritten, raised from the package check before the reader's own
+    handling (NotImplementedError, BadZipFile): the school read 「讀取此文件時出錯(BadZipFile)」 and the
+    log a traceback, not that the file is damaged and how to send it again."""
+    from sync.report import check_bytes
+
+    data = bytearray(write_ods(tmp_path / "1001.ods", school_book()).read_bytes())
+    entry = {info.filename: info for info in zipfile.ZipFile(io.BytesIO(bytes(data))).infolist()}["mimetype"]
+    if damage == "method":  # the central directory's record of it says method 99
+        at = data.index(b"PK\x01\x02")
+        while data[at + 46:at + 46 + 8] != b"mimetype":
+            at = data.index(b"PK\x01\x02", at + 4)
+        struct.pack_into("<H", data, at + 10, 99)
+    else:  # its local header's signature overwritten
+        data[entry.header_offset:entry.header_offset + 4] = b"XXXX"
+    report = check_bytes(bytes(data), "1001.ods", today=TODAY)
+    assert report.refused and len(report.file_problems) == 1
+    problem = report.file_problems[0]
+    assert "無法讀取此文件" in problem.reason_zh and "損壞" in problem.reason_zh and "另存" in problem.reason_zh
+    assert "cannot be read" in problem.reason_en and "failed" not in problem.reason_en
