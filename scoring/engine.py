@@ -133,7 +133,7 @@ def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
     if findings.empty:  # most evaluations (every month end before the year's first finding): points as computed
         long["assessed_points"] = np.nan
         long["points"] = long["computed_points"]
-        long["ratio"] = (long["points"] / long["max"].where(long["max"] > 0)).where(long["applicable"])
+        _ratio_of_points(long)
         return
     order = ["date", "row_no"] if "row_no" in findings else ["date"]
     latest = findings.sort_values(order, kind="stable").groupby(["school_code", "indicator"])["assessed_points"].last()
@@ -149,7 +149,7 @@ def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
     ignored = long["assessed_points"].notna() & ~long["applicable"]
     long["points"] = long["computed_points"].where(~assessed, (share.clip(upper=1) * long["max"]))
     long["pending"] = long["pending"] & ~assessed
-    long["ratio"] = (long["points"] / long["max"].where(long["max"] > 0)).where(long["applicable"])
+    _ratio_of_points(long)
     marks = long["assessed_points"].map("{:g}".format, na_action="ignore")
     scaled = assessed & (long["max"] - published).abs().gt(1e-9)
     long.loc[assessed, "detail"] = long.loc[assessed, "detail"] + "（督查考評得分" + marks[assessed] + "分" + \
@@ -162,6 +162,11 @@ def _apply_assessed_points(ctx: Context, long: pd.DataFrame) -> None:
         "分不計：本指標不適用於本校）"
     long.loc[ignored, "detail_en"] = long.loc[ignored, "detail_en"] + " (the assessors' " + marks[ignored] + \
         " points do not count: the indicator does not apply to this school)"
+
+
+def _ratio_of_points(long: pd.DataFrame) -> None:
+    """Each indicator's ratio as its points make it (none where it does not apply)."""
+    long["ratio"] = (long["points"] / long["max"].where(long["max"] > 0)).where(long["applicable"])
 
 
 def _hints(long: pd.DataFrame) -> None:

@@ -239,6 +239,15 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
     row's school, where known."""
     out = []
 
+    def dates_in_order(earlier, later):
+        # both dates said, in the sheet's own headings: 離崗/上崗 are a guard's, a training has 結束/開始 (an audit)
+        if rec.get(earlier) and rec.get(later) and rec[later] < rec[earlier]:
+            sheet = contract.sheet(sheet_key)
+            first, then = sheet.column(earlier), sheet.column(later)
+            was, is_ = rec[earlier].isoformat(), rec[later].isoformat()
+            out.append((later, f"{then.zh}{is_}早於{first.zh}{was},請核對這兩個日期",
+                        f"the {then.en} {is_} is before the {first.en} {was}; check the two dates"))
+
     def pair(a, b, fix_zh, fix_en):
         # both figures said, and where to look them up: "cannot exceed" alone left the school to guess
         # which of the two cells was wrong
@@ -261,14 +270,7 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
     elif sheet_key == "campuses":
         pair("students", "boarders", "請核對這兩個數字", "check the two figures")
     if sheet_key in ("guards", "office_staff", "guard_training"):
-        start, end = rec.get("start_date"), rec.get("end_date")
-        if start and end and end < start:
-            # in the sheet's own headings: 離崗/上崗 are a guard's, a training has 結束/開始 (an audit)
-            sheet = contract.sheet(sheet_key)
-            began, ended = sheet.column("start_date"), sheet.column("end_date")
-            out.append(("end_date", f"{ended.zh}{end.isoformat()}早於{began.zh}{start.isoformat()},請核對這兩個日期",
-                        f"the {ended.en} {end.isoformat()} is before the {began.en} {start.isoformat()}; "
-                        "check the two dates"))
+        dates_in_order("start_date", "end_date")
     if sheet_key == "guards":
         birth, start = rec.get("birth_date"), rec.get("start_date")
         if birth and start:
@@ -309,13 +311,8 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
                                 f"campus '{campus}' is not one of the school's campuses (listed: {listed}); use "
                                 "one of those names, or register the campus first"))
     if sheet_key == "hazards":
-        found = rec.get("found_date")
-        sheet = contract.sheet(sheet_key)
-        for key in ("deadline", "closed_date"):
-            if found and rec.get(key) and rec[key] < found:
-                col, day = sheet.column(key), rec[key].isoformat()
-                out.append((key, f"{col.zh}{day}早於發現日期{found.isoformat()},請核對這兩個日期",
-                            f"the {col.en} {day} is before the date found {found.isoformat()}; check the two dates"))
+        dates_in_order("found_date", "deadline")
+        dates_in_order("found_date", "closed_date")
     if sheet_key == "inspections":
         out.extend(_inspection_checks(rec, ctx))
     return out
