@@ -279,7 +279,7 @@ def install_downloads(server, engine_getter=None) -> None:
         # /download/circular/abc.xlsx matches none of the routes above (a year is digits): without this it
         # fell to the app's own "page not found", a 200 in one language (an audit).
         viewer_or_401()
-        return refuse(404, "沒有這個下載(年度要寫成數字,如 2026)", "no such download (a year is written in digits, "
+        return refuse(404, "沒有這個下載（年度要寫成數字，如 2026）", "no such download (a year is written in digits, "
                       "such as 2026)")
 
     @server.route("/download/annotated/<code>", endpoint="download_annotated")

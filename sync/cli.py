@@ -44,9 +44,9 @@ class SafeschoolGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as err:  # click prints it with the usage line; Chinese first, as every mistake
             said = err.format_message()
-            if "(見 --help) / " in said:  # a group inside a group passes it on once
+            if "（見 --help） / " in said:  # a group inside a group passes it on once
                 raise
-            raise click.UsageError(f"{_usage_zh(err)}(見 --help) / {said}", ctx=err.ctx) from None
+            raise click.UsageError(f"{_usage_zh(err)}（見 --help） / {said}", ctx=err.ctx) from None
         except ConfigError as err:
             zh = f":{err.zh}" if getattr(err, "zh", None) else ""
             click.echo(f"safeschool: 配置有誤{zh} / configuration: {err}", err=True)
@@ -66,8 +66,8 @@ class SafeschoolGroup(click.Group):
                 advice = (f"The server has no database {name}: create it first (PostgreSQL: CREATE DATABASE "
                           f"\"{name}\"; MariaDB: CREATE DATABASE `{name}` CHARACTER SET utf8mb4), then run "
                           "`safeschool init`")
-                zh = (f":服務器上還沒有數據庫 {name},請先建立(PostgreSQL:CREATE DATABASE \"{name}\";"
-                      f"MariaDB:CREATE DATABASE `{name}` CHARACTER SET utf8mb4),再運行 `safeschool init`")
+                zh = (f"：服務器上還沒有數據庫 {name}，請先建立(PostgreSQL:CREATE DATABASE \"{name}\";"
+                      f"MariaDB:CREATE DATABASE `{name}` CHARACTER SET utf8mb4)，再運行 `safeschool init`")
             elif ctx.invoked_subcommand != "init":  # init itself failing needs the URL looked at, not init
                 advice += ", and run `safeschool init` to create or upgrade the store"
             click.echo(f"safeschool: 無法使用數據庫{zh} / the store cannot be used ({reason}). {advice}.", err=True)
@@ -79,7 +79,7 @@ class SafeschoolGroup(click.Group):
                        err=True)
             sys.exit(2)
         except KeyboardInterrupt:  # Ctrl-C: click said only "Aborted!" (found by an audit)
-            click.echo("safeschool: 已中斷;數據庫中每個來源仍是完整的舊記錄或新記錄(中斷的同步由下一次同步完成)/ "
+            click.echo("safeschool: 已中斷；數據庫中每個來源仍是完整的舊記錄或新記錄（中斷的同步由下一次同步完成）/ "
                        "interrupted; each source in the store is wholly old or wholly new (a sync cut short is "
                        "finished by the next one)", err=True)
             sys.exit(130)
@@ -148,9 +148,9 @@ def _warn_of_unknown_settings() -> None:
     from sync.settings import unknown_settings
 
     for name, meant in unknown_settings(os.environ):
-        zh = f"(是否想寫 {meant}?)" if meant else ""
+        zh = f"（是否想寫 {meant}?）" if meant else ""
         en = f"; did you mean {meant}?" if meant else "; README lists the settings"
-        click.echo(f"safeschool: 注意:環境變量 {name} 不是 safeschool 的設置,已忽略{zh} / note: {name} is not a "
+        click.echo(f"safeschool: 注意：環境變量 {name} 不是 safeschool 的設置，已忽略{zh} / note: {name} is not a "
                    f"setting of safeschool and is ignored{en}", err=True)
 
 

@@ -27,7 +27,7 @@ def _read_password(from_stdin: bool) -> str:
         password = line.rstrip("\r\n")
         if not password:
             raise UserError("no password on standard input; pipe one line, e.g. `echo secret123 | safeschool users add ...`",
-                            zh="標準輸入中沒有密碼,請用管道輸入一行,如 echo 密碼 | safeschool users add ...")
+                            zh="標準輸入中沒有密碼，請用管道輸入一行，如 echo 密碼 | safeschool users add ...")
         return password
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
@@ -40,12 +40,12 @@ def _check_school(engine, school_code: str) -> None:
         known = {row[0] for row in conn.execute(select(registry.c.school_code))}
     if known and school_code not in known:
         raise UserError(f"school {school_code!r} is not in the registry (學校名冊); check the code or sync the bureau workbook",
-                        zh=f"學校代碼「{school_code}」不在學校名冊中,請核對代碼或先同步教育局工作簿")
+                        zh=f"學校代碼「{school_code}」不在學校名冊中，請核對代碼或先同步教育局工作簿")
     if not known:
         click.echo(f"warning: the registry is empty, so {school_code!r} cannot be checked yet", err=True)
 
 
-@click.group(short_help="帳戶:新增、列出、停用、啟用、重設密碼 / dashboard accounts")
+@click.group(short_help="帳戶：新增、列出、停用、啟用、重設密碼 / dashboard accounts")
 def users() -> None:
     """Dashboard accounts: add, list, disable, enable, reset-password."""
 
@@ -130,7 +130,7 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
     click.echo(f"password of {username} changed")
 
 
-@click.command("export", short_help="匯出通報(Excel/Word/CSV)或一校的指標表 / write the circular")
+@click.command("export", short_help="匯出通報（Excel/Word/CSV）或一校的指標表 / write the circular")
 @click.option("--year", type=int, required=True, help="the evaluation year")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "docx", "csv"]), required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="file to write")
@@ -148,13 +148,13 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         # --out safeschool.db would overwrite the store; a Word file named .xlsx opens as nothing
         raise UserError(f"--out must be a .{fmt} file for --format {fmt}, not {out.name!r}; "
                         f"e.g. --out 通報{year}.{fmt}",
-                        zh=f"--format {fmt} 的輸出文件應以 .{fmt} 結尾(不是「{out.name}」),如 --out 通報{year}.{fmt}")
+                        zh=f"--format {fmt} 的輸出文件應以 .{fmt} 結尾(不是「{out.name}」)，如 --out 通報{year}.{fmt}")
     if school_code is not None:
         # --school "" (an empty variable in a script) wrote the whole county's circular; " 1001" is 1001.
         school_code = school_code.strip()
         if not school_code:
             raise UserError("--school needs a school code (e.g. --school 1410200001); leave --school out for the "
-                            "circular", zh="--school 後面要寫學校代碼(如 --school 1410200001);導出通報請不要加 --school")
+                            "circular", zh="--school 後面要寫學校代碼（如 --school 1410200001）；導出通報請不要加 --school")
     engine = store_engine()
     kept = ""  # where a published circular comes from: kept at publication, or made now
     if school_code:
@@ -169,7 +169,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
         if not made.schools:
             raise UserError(f"{year} has no {'draft ' if draft else ''}results to export; sync the schools' "
                             f"workbooks for {year} first (`safeschool score --year {year}` shows what there is)",
-                            zh=f"{year} 年度沒有可導出的{'草稿' if draft else ''}結果,請先同步學校工作簿")
+                            zh=f"{year} 年度沒有可導出的{'草稿' if draft else ''}結果，請先同步學校工作簿")
         data = made.data
         what = f"the {year} circular ({made.schools} schools)"
         if made.kept is not None:  # the very file circulated: signed as it was then, whatever the configuration says now
@@ -179,7 +179,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
             kept = (": made now from the frozen results (published by an earlier version of safeschool, which kept no "
                     "files; totals, grades and ranks as published, the layout may differ from the files sent out then)")
         if made.kept is None and get_file_config().circular.issuer == PLACEHOLDER_ISSUER:  # nobody should circulate it so
-            click.echo(f"注意:發文單位仍是「{PLACEHOLDER_ISSUER}」;請在配置文件的 [circular] 中寫明 issuer / note: the "
+            click.echo(f"注意：發文單位仍是「{PLACEHOLDER_ISSUER}」；請在配置文件的 [circular] 中寫明 issuer / note: the "
                        "issuer is still the placeholder; set [circular] issuer in the configuration", err=True)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

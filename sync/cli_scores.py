@@ -25,10 +25,10 @@ def _parse_date(value: str | None, year: int) -> date | None:
         day = date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD, e.g. {year}-06-30",
-                        zh=f"--as-of「{value}」不是日期,請寫成 年-月-日,如 {year}-06-30") from None
+                        zh=f"--as-of「{value}」不是日期，請寫成 年-月-日，如 {year}-06-30") from None
     if day.year != year:
         raise UserError(f"--as-of {day} is not in {year}; give a day of the evaluated year",
-                        zh=f"--as-of {day} 不在 {year} 年內,請給出所考評年度內的一天")
+                        zh=f"--as-of {day} 不在 {year} 年內，請給出所考評年度內的一天")
     return day
 
 
@@ -37,7 +37,7 @@ def _check_year(year: int, today: date, years_with_records: list[int]) -> None:
     # prepared elsewhere (another clock, a held-out county) must still be scorable
     if year > today.year and year not in years_with_records:
         raise UserError(f"{year} has not started yet (today is {today}); give a year up to {today.year}",
-                        zh=f"{year} 年尚未開始(今天是 {today}),請給出 {today.year} 年或以前的年度")
+                        zh=f"{year} 年尚未開始（今天是 {today}），請給出 {today.year} 年或以前的年度")
     plausible_year(year)
 
 
@@ -48,7 +48,7 @@ def plausible_year(year: int) -> int:
     """`year` for a command that evaluates, publishes or exports it; a typo such as 1800 is refused."""
     if year < FIRST_YEAR:
         raise UserError(f"{year} is not a plausible evaluation year; give a year from {FIRST_YEAR}",
-                        zh=f"{year} 不是合理的考評年度,請給出 {FIRST_YEAR} 年以後的年度")
+                        zh=f"{year} 不是合理的考評年度，請給出 {FIRST_YEAR} 年以後的年度")
     return year
 
 
@@ -65,13 +65,13 @@ def evaluate_from_store(year: int, as_of: date | None, today: date | None = None
     _check_year(year, today, years)
     if frames["registry"].empty:
         raise UserError("the school registry (學校名冊) is empty; sync the bureau workbook first",
-                        zh="學校名冊是空的,請先同步教育局工作簿")
+                        zh="學校名冊是空的，請先同步教育局工作簿")
     # The years a sync scores (and `rescore` takes): every year from the first record's to the running one.
     # The running year in January has no record dated in it yet, and the dashboard already ranks it: `score`
     # and `explain` refused it (found by an audit).
     if year not in years and year not in default_years(frames, today):
         raise UserError(f"no records are dated in {year}; choose a year the schools reported on",
-                        zh=f"沒有 {year} 年的記錄,請選擇學校有填報的年度")
+                        zh=f"沒有 {year} 年的記錄，請選擇學校有填報的年度")
     # default: 31 Dec, or today in the running year.  An explicit --as-of later than today is
     # allowed (e.g. 31 Dec of the running year): only records dated on or before it count anyway.
     as_of = as_of or (evaluation_date(year, today) if year <= today.year else date(year, 12, 31))
@@ -107,14 +107,14 @@ def score(year: int, as_of: str | None, as_json: bool, published: bool) -> None:
     if published:
         if as_of:
             raise UserError("--published prints the frozen annual result; it takes no --as-of",
-                            zh="--published 顯示已發布(凍結)的年度結果,不能與 --as-of 同用")
+                            zh="--published 顯示已發布（凍結）的年度結果，不能與 --as-of 同用")
         from sync.results import annual_results, is_published
 
         engine = store_engine()
         if not is_published(engine, year):
             raise UserError(f"{year} has not been published; drop --published to see the draft, "
                             f"or run `safeschool publish --year {year}`",
-                            zh=f"{year} 年度尚未發布:去掉 --published 查看草稿,或先運行 safeschool publish --year {year}")
+                            zh=f"{year} 年度尚未發布：去掉 --published 查看草稿，或先運行 safeschool publish --year {year}")
         results = annual_results(engine, year, "active")
         title = f"{year} 已發佈 published"
     else:
@@ -140,7 +140,7 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
     if not match:
         raise UserError(f"school {school_code!r} is not in the registry (學校名冊); check the code "
                         "(`safeschool score --year Y` lists every school)",
-                        zh=f"學校代碼「{school_code}」不在學校名冊中,請核對(safeschool score --year 年度 列出每所學校)")
+                        zh=f"學校代碼「{school_code}」不在學校名冊中，請核對（safeschool score --year 年度 列出每所學校）")
     result = match[0]
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -152,7 +152,7 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
     console = Console(width=200, markup=False, emoji=False)  # names and details are the schools' own text
     about = "，".join(v for v in (result["type"], result["township"]) if v)  # a stand-in entry may have neither
     console.print(f"{result['school_code']} {result['name']}{f'（{about}）' if about else ''}"
-                  f" {year} 截至 {ev.as_of}: 總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
+                  f" {year} 截至 {ev.as_of}：總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
                   f"督查扣分 {result['deduction']:g}")
     table = Table()
     for name in ("指標", "名稱", "得分/滿分", "條款", "情況 detail", "提升 hint"):
@@ -168,11 +168,11 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
         table.add_row(ind, v["title"], pts, v["clause"], v["detail"], v["hint"])
     console.print(table)
     for c in result["campuses"]:
-        console.print(f"校區 {c['campus']}: 人數 {c['people']}，寄宿 {c['boarders']}，"
+        console.print(f"校區 {c['campus']}：人數 {c['people']}，寄宿 {c['boarders']}，"
                       f"應配保安 {c['guards_required']}，在崗 {c['guards_active']}")
 
 
-@click.command(short_help="發布(凍結)一年的考評結果 / freeze a year's results")
+@click.command(short_help="發布（凍結）一年的考評結果 / freeze a year's results")
 @click.option("--year", type=int, required=True, help="the year to freeze")
 @click.option("--force", is_flag=True, help="publish again (a new version; the earlier one is kept)")
 @click.option("--by", "by", help="who publishes (default: your login name)")
@@ -189,7 +189,7 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     pub = do_publish(engine, year, by=who, force=force, note=note)
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:
         # the kept files carry it until the year is published again (a second version, marked 更正)
-        click.echo(f"注意:通報的發文單位仍是「{PLACEHOLDER_ISSUER}」,本次發布保存的通報文件即以此落款,直到重新發布(新的版本);"
+        click.echo(f"注意：通報的發文單位仍是「{PLACEHOLDER_ISSUER}」，本次發布保存的通報文件即以此落款，直到重新發布（新的版本）;"
                    "發布前請先在配置文件的 [circular] 中寫明 issuer / note: the issuer is still the placeholder, and the "
                    "circular's files kept with this publication are signed so until the year is published again (a "
                    "new version); set [circular] issuer in the configuration before publishing", err=True)
@@ -217,7 +217,7 @@ def rescore(years: tuple[int, ...]) -> None:
         outside = [y for y in years if y not in scored]
         if outside:
             span = f"{scored[0]}-{scored[-1]}" if scored else "none: no records yet"
-            raise UserError(f"沒有 {outside[0]} 年的記錄,不能重算 / no records make {outside[0]} a year to score "
+            raise UserError(f"沒有 {outside[0]} 年的記錄，不能重算 / no records make {outside[0]} a year to score "
                             f"(years with records up to the running year: {span})")
     summary = recompute(engine, years=list(years) or None, force=True, workers=configured_workers())
     click.echo(f"recomputed {', '.join(map(str, summary['years'])) or 'nothing'}: "

@@ -59,7 +59,7 @@ def copy_store(target_url: str) -> None:
     shown = shown_url(target_url)
     click.echo(f"copied {sum(copied.values()):,} rows of {len(copied)} tables into {shown}; now set "
                f"SAFESCHOOL_DATABASE_URL to it (the copied store stays as it was) / 已複製到 {shown},"
-               "請把 SAFESCHOOL_DATABASE_URL 改為該地址(原數據庫保持不變)")
+               "請把 SAFESCHOOL_DATABASE_URL 改為該地址（原數據庫保持不變）")
 
 
 def _whole_number(option: str, text: str, low: int, high: int) -> int:
@@ -69,7 +69,7 @@ def _whole_number(option: str, text: str, low: int, high: int) -> int:
         raise UserError(f"{option} must be a whole number, not {text!r}", zh=f"{option} 應為整數(不是「{text}」)") from None
     if not low <= value <= high:
         raise UserError(f"{option} must be between {low:,} and {high:,}, not {value:,}",
-                        zh=f"{option} 應在 {low:,} 與 {high:,} 之間(不是 {value:,})")
+                        zh=f"{option} 應在 {low:,} 與 {high:,} 之間（不是 {value:,}）")
     return value
 
 
@@ -94,7 +94,7 @@ def _registered_school(code: str) -> dict:
     if missing:  # connecting would leave an empty store file behind, and there is no registry to read
         raise UserError(f"there is no store at {missing} yet: run `safeschool init`, then load the bureau "
                         "workbook with `safeschool sync --once`, before --school",
-                        zh=f"{missing} 還沒有數據庫:請先運行 safeschool init,再用 safeschool sync --once 導入教育局工作簿")
+                        zh=f"{missing} 還沒有數據庫：請先運行 safeschool init,再用 safeschool sync --once 導入教育局工作簿")
     table = records["registry"]
     with get_engine().connect() as conn:
         row = conn.execute(select(table).where(table.c.school_code == code.strip()).limit(1)).mappings().first()
@@ -102,7 +102,7 @@ def _registered_school(code: str) -> dict:
         raise UserError(
             f"school {code!r} is not in the registry (學校名冊) in the store; check the code, or load the bureau "
             "workbook first with `safeschool sync --once`",
-            zh=f"學校代碼「{code}」不在數據庫的學校名冊中,請核對代碼,或先用 safeschool sync --once 導入教育局工作簿",
+            zh=f"學校代碼「{code}」不在數據庫的學校名冊中，請核對代碼，或先用 safeschool sync --once 導入教育局工作簿",
         )
     return {k: row[k] for k in ("school_code", "name", "type", "township")}
 
@@ -201,7 +201,7 @@ def _secret_key_can_be_kept() -> None:
         secret_key()
     except OSError as err:
         where = (DEFAULT_DATA_DIR / ".secret_key").resolve()
-        raise UserError(f"無法保存登錄密鑰 {where}({err.strerror or err}):請設置環境變量 SAFESCHOOL_SECRET_KEY,"
+        raise UserError(f"無法保存登錄密鑰 {where}({err.strerror or err})：請設置環境變量 SAFESCHOOL_SECRET_KEY,"
                         f"或在可寫的文件夾中啟動 / the log-in secret cannot be kept at {where} ({err.strerror or err}): "
                         "set SAFESCHOOL_SECRET_KEY, or start serve from a folder whose data/ can be written") from None
 
@@ -228,7 +228,7 @@ def _refuse_a_taken_port(host: str, port: int) -> None:
                 raise UserError(f"{host} 不是本機的地址 / --host {host} is not an address of this machine "
                                 f"({err.strerror}); use 127.0.0.1, 0.0.0.0 or one of its own addresses") from None
             raise UserError(
-                f"端口 {port} 已被佔用(另一個 safeschool serve 或其他程序),請先停止它或用 --port 換一個端口 / "
+                f"端口 {port} 已被佔用（另一個 safeschool serve 或其他程序），請先停止它或用 --port 換一個端口 / "
                 f"port {port} on {host} is in use ({err.strerror or err}): another safeschool serve or another "
                 "program holds it; stop it, or choose another with --port") from None
 

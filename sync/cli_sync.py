@@ -47,7 +47,7 @@ def _check(path: Path, console) -> int:
 
     if not path.is_file():
         raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)",
-                        zh=f"{path} 不存在或不是文件,請給出工作簿(.xlsx、.xls、.ods)的路徑")
+                        zh=f"{path} 不存在或不是文件，請給出工作簿（.xlsx、.xls、.ods）的路徑")
     registry = _registry_if_any(path)
     if path.suffix.lower() in UNREAD_SUFFIXES:  # as the sync refuses it, whatever the file holds (found by an audit)
         report = FileReport(path.name)
@@ -61,9 +61,9 @@ def _check(path: Path, console) -> int:
     refused = report.rows_read if report.refused else len(report.rejected)
     console.print(escape(f"{path.name}: {kind}{code}; {report.rows_read} rows read, {accepted} accepted, "
                          f"{refused} refused"))
-    console.print(f"讀取 {report.rows_read} 行,接受 {accepted} 行,拒收 {refused} 行")  # a line each: scripts read the first
+    console.print(f"讀取 {report.rows_read} 行，接受 {accepted} 行，拒收 {refused} 行")  # a line each: scripts read the first
     if registry is None and report.kind != "bureau_workbook":  # the bureau's own 學校名冊 is its registry
-        console.print("(庫中還沒有學校名冊,未核對學校代碼 / no school registry in the store: the school code was not "
+        console.print("(庫中還沒有學校名冊，未核對學校代碼 / no school registry in the store: the school code was not "
                       "checked against it)")
     if report.problems:
         _print_problems(console, f"{len(report.problems)} problem(s) 問題", report.problems, path.name)
@@ -151,14 +151,14 @@ def _told_by_the_summary(record: logging.LogRecord) -> bool:
     return not record.name.startswith("safeschool.sync") or record.levelno >= logging.CRITICAL
 
 
-@click.command(short_help="同步:讀入收件夾與 SQL 來源,重算分數 / read the sources into the store")
-@click.option("--once", is_flag=True, help="同步一次(默認)/ run one sync now (the default).")
+@click.command(short_help="同步：讀入收件夾與 SQL 來源，重算分數 / read the sources into the store")
+@click.option("--once", is_flag=True, help="同步一次（默認）/ run one sync now (the default).")
 @click.option("--check", "check", type=click.Path(path_type=Path), default=None,
-              help="只檢查一個工作簿,不導入;有被拒收的行或整個文件被拒收時退出碼為 1(僅有提示時為 0)/ validate one workbook without loading it; exit 1 if a row or the file would be refused (0 with notes only).")
-@click.option("--quiet", is_flag=True, help="不顯示進度條,只列出有變化或被拒收的來源 / no progress bar; list only the sources that changed or were refused.")
+              help="只檢查一個工作簿，不導入；有被拒收的行或整個文件被拒收時退出碼為 1（僅有提示時為 0）/ validate one workbook without loading it; exit 1 if a row or the file would be refused (0 with notes only).")
+@click.option("--quiet", is_flag=True, help="不顯示進度條，只列出有變化或被拒收的來源 / no progress bar; list only the sources that changed or were refused.")
 @click.option("--wait", type=click.FloatRange(0, 24 * 3600), default=0.0, show_default=True,
-              help="另一同步正在進行時等待的秒數(0:提示後停止)/ seconds to wait when another sync is running (0: say so and stop).")
-@click.option("--no-recompute", is_flag=True, help="只導入,不重算分數 / load only; leave the draft scores until the next run.")
+              help="另一同步正在進行時等待的秒數（0：提示後停止）/ seconds to wait when another sync is running (0: say so and stop).")
+@click.option("--no-recompute", is_flag=True, help="只導入，不重算分數 / load only; leave the draft scores until the next run.")
 def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute: bool) -> None:
     """Read the inbox and the mapped SQL sources into the store, then recompute the scores.
 
@@ -172,7 +172,7 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
     if wait != wait:  # nan passes FloatRange's comparisons
         raise click.BadParameter("nan 不是秒數 / nan is not a number of seconds", param_hint="'--wait'")
     if check is not None and once:  # which one was meant is not guessed: --check alone never loads
-        raise click.UsageError("--once 與 --check 只能用一個:--check 只檢查一個工作簿,--once 導入收件夾(見 --help) / "
+        raise click.UsageError("--once 與 --check 只能用一個：--check 只檢查一個工作簿，--once 導入收件夾（見 --help） / "
                                "--once and --check cannot be given together: --check only checks one workbook, "
                                "--once loads the inbox")
     if check is not None:

@@ -1,5 +1,7 @@
 """Errors a user can cause; the CLI and the dashboard show their text."""
 
+import re
+
 
 def first_line(err: BaseException) -> str:
     """The driver's own first line of a database error (not SQLAlchemy's SQL and parameter dump), or the
@@ -16,7 +18,7 @@ class UserError(Exception):
 
     def __init__(self, message: str, zh: str | None = None, key: str | None = None, values: dict | None = None):
         super().__init__(message)
-        self.zh, self.key, self.values = zh, key, values or {}
+        self.zh, self.key, self.values = zh and chinese_punctuation(zh), key, values or {}
 
 
 class ConfigError(Exception):
@@ -26,4 +28,48 @@ class ConfigError(Exception):
 
     def __init__(self, message: str, zh: str | None = None):
         super().__init__(message)
-        self.zh = zh
+        self.zh = zh and chinese_punctuation(zh)
+
+
+_WIDE = re.compile(r"[\u2014\u2026\u201c\u201d\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")  # CJK text and its punctuation
+_QUOTED = re.compile(r"「[^「」]*」|“[^“”]*”")
+_BRACKETED = re.compile(r" ?\(([^()]*)\)")
+_MARK = re.compile(r"[,;:] *")
+_LATIN = re.compile(r"[A-Za-z]")
+_FULL_WIDTH = {",": "，", ";": "；", ":": "："}
+
+
+def chinese_punctuation(text: str) -> str:
+    """A Chinese message's commas, semicolons, colons and brackets in the full-width forms Chinese text is
+    written with (請核對,或 -> 請核對，或), as the dashboard's own messages are: the sync's reasons are shown
+    beside them.  A quoted value (「…」) is the cell as written and is kept; so are a comma or colon between
+    digits (1,000; 09:30) and punctuation among Latin words (sqlite:///x.db, Excel (.xlsx))."""
+    out, last = [], 0
+    for quoted in _QUOTED.finditer(text):
+        out += [_outside_quotes(text[last:quoted.start()]), quoted[0]]
+        last = quoted.end()
+    out.append(_outside_quotes(text[last:]))
+    return "".join(out)
+
+
+def _outside_quotes(part: str) -> str:
+    def bracket(m: re.Match) -> str:
+        before = part[m.start() - 1:m.start()]
+        after = part[m.end():m.end() + 1]
+        spaced = m[0].startswith(" ")
+        # "the registry (學校名冊) is empty" is English with a gloss; "請填 0 至 5 (含)" is Chinese
+        if _WIDE.match(before) or _WIDE.match(after) or (_WIDE.search(m[1]) and not _LATIN.match(before) and
+                                                          not (spaced and after.isascii() and after.isalpha())):
+            return f"（{m[1]}）"
+        return m[0]
+
+    def mark(m: re.Match) -> str:
+        before = part[m.start() - 1:m.start()]
+        after = part[m.end():m.end() + 1]
+        if before.isdigit() and after.isdigit() and m[0] in (",", ":"):
+            return m[0]  # 1,000 and 09:30
+        if _WIDE.match(before) or (_WIDE.match(after) and not _LATIN.match(before)):
+            return _FULL_WIDTH[m[0][0]]
+        return m[0]  # "safeschool: 已中斷" is a program's name, then its message
+
+    return _MARK.sub(mark, _BRACKETED.sub(bracket, part))

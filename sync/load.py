@@ -76,7 +76,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 
 from sync import contract
 from sync.cells import shortened
-from sync.errors import first_line
+from sync.errors import chinese_punctuation, first_line
 from sync.formats import reader_panicked
 from sync.frames import standing_campuses
 from sync.lock import LockLost, SyncBusy, sync_lock
@@ -122,8 +122,16 @@ UNREAD_SUFFIXES.update({suffix: _ARCHIVE for suffix in (".zip", ".rar", ".7z")})
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
+class _Punctuated:
+    """`message`'s Chinese half punctuated as Chinese is (sync.errors.chinese_punctuation), whichever
+    step of the run sets it: the dashboard's sync history shows it beside its own messages."""
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, chinese_punctuation(value) if name == "message" and value else value)
+
+
 @dataclass
-class SourceOutcome:
+class SourceOutcome(_Punctuated):
     """What one run did with one source."""
 
     source_key: str
@@ -140,7 +148,7 @@ class SourceOutcome:
 
 
 @dataclass
-class RunSummary:
+class RunSummary(_Punctuated):
     run_id: int | None
     trigger: str
     status: str  # ok, refused, failed, busy

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from sync import contract
 from sync.cells import display, is_empty, without_invisible
-from sync.errors import first_line
+from sync.errors import chinese_punctuation, first_line
 from sync.reader import column_key_of
 from sync.report import FileReport, unread_lines
 from sync.validate import (
@@ -41,7 +41,7 @@ class SourceUnavailable(Exception):
 
     def __init__(self, en: str, zh: str):
         super().__init__(en)
-        self.zh = zh
+        self.zh = chinese_punctuation(zh)
 
 
 class SourceUnreachable(SourceUnavailable):

@@ -45,6 +45,7 @@ from sync.cells import (
     time_of_day,
     without_invisible,
 )
+from sync.errors import chinese_punctuation
 from sync.formats import column_letter
 
 
@@ -62,6 +63,9 @@ class Problem:
     sheet_key: str | None = None
     column_key: str | None = None
     col_no: int | None = None  # 1-based column in the sheet, for highlighting the cell
+
+    def __post_init__(self) -> None:
+        self.reason_zh = chinese_punctuation(self.reason_zh)
 
     def as_text(self, filename: str = "") -> str:
         where = " / ".join(

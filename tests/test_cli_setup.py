@@ -137,5 +137,5 @@ def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
                           text=True, env=env, cwd=Path(__file__).parent.parent, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "safeschool: --schools 應在 1 與 20,000 之間(不是 0) / --schools must be between 1 and 20,000, not 0"]
+        "safeschool: --schools 應在 1 與 20,000 之間（不是 0） / --schools must be between 1 and 20,000, not 0"]
     assert proc.stdout == ""

@@ -49,7 +49,7 @@ def test_the_command_list_says_what_each_command_does_in_chinese_first_then_engl
         zh, _, en = short.partition(" / ")
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en.isascii() and en, (name, short)
     listed = CliRunner().invoke(main, ["--help"]).output
-    assert "同步:讀入收件夾與 SQL 來源" in listed and "常用 / most used" in listed
+    assert "同步：讀入收件夾與 SQL 來源" in listed and "常用 / most used" in listed
 
 
 def test_init_creates_then_reports_an_up_to_date_store(tmp_path):

@@ -369,7 +369,7 @@ def test_a_sync_asked_something_it_cannot_do_says_so_and_does_nothing(county, ar
     """Found by the SQL/CLI audit: --wait -5 and --wait nan were taken, and --once --check F only checked,
     without a word that nothing was loaded."""
     result = CliRunner().invoke(main, ["sync", *args])
-    assert result.exit_code == 2 and said in result.output and "(見 --help)" in result.output, result.output
+    assert result.exit_code == 2 and said in result.output and "（見 --help）" in result.output, result.output
     from sqlalchemy import func, select
 
     from sync.store import sync_runs

@@ -5,6 +5,7 @@ Structural problems refuse the file; row problems refuse the row and keep it.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -26,6 +27,15 @@ def _only_row_problem(report):
     return report.problems[0]
 
 
+# A reason in Chinese is punctuated as Chinese is (，；：), beside the dashboard's own messages; the cell's
+# own value, quoted in 「」, is as written.
+_NARROW_IN_CHINESE = re.compile(r"[\u4e00-\u9fff][,;:]|[,;:][\u4e00-\u9fff]")
+
+
+def _unquoted(text: str) -> str:
+    return re.sub(r"「[^「」]*」", "", text)
+
+
 # ---------------------------------------------------------------- the whole file
 
 @pytest.mark.parametrize("name,content", [
@@ -38,6 +48,7 @@ def test_an_unreadable_file_is_refused_with_how_to_fix(tmp_path, name, content):
     report = check_file(path)
     assert report.refused
     assert "cannot be read" in report.problems[0].reason_en and "無法讀取" in report.problems[0].reason_zh
+    assert not _NARROW_IN_CHINESE.search(_unquoted(report.problems[0].reason_zh)), report.problems[0].reason_zh
 
 
 def test_a_workbook_without_contract_sheets_is_not_a_safeschool_workbook(tmp_path):
@@ -240,6 +251,7 @@ def test_a_bad_cell_refuses_its_row_with_where_and_why(tmp_path, sheet, row_patc
     assert p.reason_zh and p.reason_zh != p.reason_en
     # what to do, too: the school reads this beside its cell (必須填寫 and 應為 say it themselves)
     assert any(w in p.reason_zh for w in ("請", "應為", "必須填寫")), f"what to do is not said: {p.reason_zh}"
+    assert not _NARROW_IN_CHINESE.search(_unquoted(p.reason_zh)), f"written with a Latin comma: {p.reason_zh}"
     rejected = report.rejected[0]
     assert rejected["row_no"] == 2 and rejected["school_code"] == "1001" and rejected["raw"]
     accepted_rows = {r["row_no"] for r in report.rows.get(p.sheet_key, [])}
@@ -267,9 +279,9 @@ def test_an_agreements_year_out_of_range_says_the_range(tmp_path, year):
 
 
 @pytest.mark.parametrize("sheet,row_patch,said,said_en", [
-    ("保安人員", {5: date(2023, 1, 1)}, "離崗日期2023-01-01早於上崗日期2024-01-01,請核對這兩個日期",
+    ("保安人員", {5: date(2023, 1, 1)}, "離崗日期2023-01-01早於上崗日期2024-01-01，請核對這兩個日期",
      "the end date 2023-01-01 is before the start date 2024-01-01; check the two dates"),
-    ("保安培訓", {1: date(2026, 3, 10), 2: date(2026, 3, 1)}, "結束日期2026-03-01早於開始日期2026-03-10,請核對這兩個日期",
+    ("保安培訓", {1: date(2026, 3, 10), 2: date(2026, 3, 1)}, "結束日期2026-03-01早於開始日期2026-03-10，請核對這兩個日期",
      "the end date 2026-03-01 is before the start date 2026-03-10; check the two dates"),
 ])
 def test_an_end_before_its_start_is_said_in_the_sheets_own_headings(tmp_path, sheet, row_patch, said, said_en):
@@ -283,11 +295,11 @@ def test_an_end_before_its_start_is_said_in_the_sheets_own_headings(tmp_path, sh
 
 
 @pytest.mark.parametrize("sheet,row_patch,said,said_en", [
-    ("應急演練", {5: 10, 6: 12}, "簽到班級數(12)不能多於參演班級數(10);請按演練簽到表核對這兩欄",
+    ("應急演練", {5: 10, 6: 12}, "簽到班級數（12）不能多於參演班級數（10）；請按演練簽到表核對這兩欄",
      "classes signed in (12) cannot exceed participating classes (10); check both against the drill's sign-in sheet"),
-    ("責任書", {1: 50, 2: 51}, "已簽訂人數(51)不能多於教職工總數(50);請核對這兩個數字",
+    ("責任書", {1: 50, 2: 51}, "已簽訂人數（51）不能多於教職工總數（50）；請核對這兩個數字",
      "staff who signed (51) cannot exceed staff in total (50); check the two figures"),
-    ("校區", {1: 100, 3: 150}, "寄宿生數(150)不能多於在校學生數(100);請核對這兩個數字",
+    ("校區", {1: 100, 3: 150}, "寄宿生數（150）不能多於在校學生數（100）；請核對這兩個數字",
      "boarders (150) cannot exceed students (100); check the two figures"),
 ])
 def test_a_part_above_its_whole_says_both_figures_and_what_to_check(tmp_path, sheet, row_patch, said, said_en):
@@ -421,6 +433,7 @@ def test_inspections_are_checked_against_the_registry_and_the_rubric(tmp_path, p
     p = _only_row_problem(report)
     assert (p.sheet, p.column) == ("督查記錄", column) and word in p.reason_en
     assert any(w in p.reason_zh for w in ("請", "應為")), f"what to do is not said: {p.reason_zh}"
+    assert not _NARROW_IN_CHINESE.search(_unquoted(p.reason_zh)), f"written with a Latin comma: {p.reason_zh}"
 
 
 def test_the_same_finding_pasted_twice_is_refused_once_not_deducted_twice(tmp_path):
@@ -877,7 +890,7 @@ def test_today_is_the_countys_day_not_the_servers(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("row_patch,column,fix_zh,fix_en", [
-    ({1: "分校"}, "校區", "請改用表中的校區名稱,如是新校區請補入「校區」表",
+    ({1: "分校"}, "校區", "請改用表中的校區名稱，如是新校區請補入「校區」表",
      "use one of those names, or add the campus to the campuses sheet"),
     ({2: date(2015, 1, 1)}, "出生日期", "請核對出生日期和上崗日期", "check the birth date and the start date"),
 ])
@@ -888,3 +901,23 @@ def test_a_refused_guard_is_told_what_to_correct(tmp_path, row_patch, column, fi
         book["保安人員"][1][i] = value
     p = _only_row_problem(_check(tmp_path, book))
     assert p.column == column and p.reason_zh.endswith(fix_zh) and p.reason_en.endswith(fix_en), p
+
+
+@pytest.mark.parametrize("written,shown", [
+    ("日期不合理,請檢查年份", "日期不合理，請檢查年份"),
+    ("在今天(2026-11-28)之後;請核對", "在今天（2026-11-28）之後；請核對"),
+    ("讀取時出錯(BadZipFile),請另存為 .xlsx", "讀取時出錯（BadZipFile），請另存為 .xlsx"),
+    ("數據庫的原話:relation x does not exist", "數據庫的原話：relation x does not exist"),
+    ("請填 0 至 5 (含)", "請填 0 至 5（含）"),
+    ("共 1,000 人, 09:30 開始", "共 1,000 人，09:30 開始"),  # digits' own comma and colon stay
+    ("校區「本部(東區),甲」不在表中", "校區「本部(東區),甲」不在表中"),  # the cell as written
+    ("sqlite:///data/x.db 不存在", "sqlite:///data/x.db 不存在"),
+    ("另存為 Excel (.xlsx), then 重新提交", "另存為 Excel (.xlsx), then 重新提交"),  # among Latin words
+])
+def test_a_chinese_reason_is_punctuated_as_chinese_with_the_cells_own_value_as_written(written, shown):
+    from sync.errors import UserError, chinese_punctuation
+    from sync.validate import Problem
+
+    assert chinese_punctuation(written) == shown
+    assert Problem("row", "應急演練", 2, "演練日期", "x", written, "en").reason_zh == shown
+    assert UserError("en", zh=written).zh == shown

@@ -488,7 +488,7 @@ def test_a_querys_guard_at_a_campus_its_school_does_not_list_is_refused_as_on_th
     problems = [p for p in _by_key(summary)["sql:sis:guards"].problems if p.level == "row"]
     at_campus = [p for p in problems if p.column == "campus"]
     assert [(p.row, p.value) for p in at_campus] == [(5, "北校區")], [p.as_text() for p in problems]
-    assert "不是該校已登記的校區(已有:東區)" in at_campus[0].reason_zh
+    assert "不是該校已登記的校區（已有：東區）" in at_campus[0].reason_zh
     guards = load_frames(store)["guards"].set_index("name")
     assert guards.loc["王保安", "campus"] == "東區" and "李保安" not in guards.index
     assert guards.loc["趙保安", "campus"] == "本部"  # 1002 sent no workbook: its campuses are not known
