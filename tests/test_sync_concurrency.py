@@ -164,6 +164,25 @@ def test_ctrl_c_mid_sync_stops_it_in_one_line_without_a_traceback_and_lets_go_of
     _assert_same_as_an_uninterrupted_run(engine, inbox, tmp_path)
 
 
+def test_ctrl_c_landing_while_the_pool_hands_a_connection_back_is_not_logged_with_a_traceback():
+    """Seen once in a full run of the test above: the KeyboardInterrupt landed inside SQLAlchemy's pool,
+    which logged it with a traceback above the command's one line.  The commands' log leaves it out; a
+    real error from the same logger is still shown."""
+    import logging
+
+    from sync.cli_common import log_to_stderr
+
+    handler = log_to_stderr(logging.WARNING)
+    logging.getLogger().removeHandler(handler)
+
+    def record(err: BaseException) -> logging.LogRecord:
+        return logging.LogRecord("sqlalchemy.pool.impl.QueuePool", logging.ERROR, __file__, 1,
+                                 "Exception during reset or similar", None, (type(err), err, None))
+
+    assert not handler.filter(record(KeyboardInterrupt()))
+    assert handler.filter(record(ConnectionResetError("the server closed the connection")))
+
+
 def _assert_same_as_an_uninterrupted_run(engine, inbox, tmp_path) -> None:
     """The store after the interrupted run and the next one holds what one run into a fresh store does."""
     fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
