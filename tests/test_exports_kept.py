@@ -266,3 +266,45 @@ def test_a_schools_table_reads_no_other_schools_indicators(store, app):
         conn.execute(text("UPDATE scores SET indicators = '{not json' WHERE school_code <> 'S001'"))
     after = client.get(f"/download/school/S001/{DRAFT_YEAR}.csv?draft=1")
     assert after.status_code == 200 and after.data == before.data
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("zh-Hant", ["發布前請留意", "1 所學校的工作簿被整個拒收（第一中學）", "1 所學校未提交工作簿（=1+2 小學）",
+                 "1 所學校有被拒收的行（<script>"]),
+    ("zh-Hans", ["发布前请留意", "1 所学校的工作簿被整个拒收（第一中学）"]),
+    ("en", ["Before publishing, note", "1 school(s) whose workbook was refused whole (第一中學)",
+            "1 school(s) that sent no workbook (=1+2 小學)", "1 school(s) with rows refused (<script>"]),
+])
+def test_the_confirmation_names_the_schools_whose_records_the_year_would_be_frozen_without(store, app, lang, words):
+    """Publishing freezes the year (rules.md): a school whose workbook was refused whole, never sent, or
+    had rows refused is scored on what was accepted, and what it sends later does not change the
+    publication.  The office reads which schools before it confirms; a county with nothing outstanding
+    is not warned."""
+    from datetime import datetime
+
+    from sync.store import rejected_rows, sources
+
+    engine, accounts = store
+
+    def confirmation() -> str:
+        return response_text(call(client_for(app, accounts["admin"]), "pub-confirm-body.children",
+                                  {"pub-open.n_clicks": 1, "pub-year.value": PUBLISHED_YEAR, "lang-store.data": lang}))
+
+    with engine.begin() as conn:
+        ids = {}
+        for code, status in (("S001", "refused"), ("S002", "loaded")):
+            ids[code] = conn.execute(sources.insert().values(
+                source_key=f"file:{code}.xlsx", kind="school_workbook", school_code=code, status=status,
+                first_seen_at=datetime(2025, 3, 1), loaded_at=datetime(2025, 3, 1))).inserted_primary_key[0]
+        conn.execute(rejected_rows.insert().values(source_id=ids["S002"], school_code="S002", level="row", sheet="應急演練",
+                                                   row_no=3, column="演練日期", value="三月", reason_zh="x", reason_en="x"))
+    said = confirmation()
+    assert "pub-outstanding" in said
+    for word in words:
+        assert word in said, (word, said)
+    with engine.begin() as conn:  # every school's workbook loaded, nothing refused
+        conn.execute(rejected_rows.delete())
+        conn.execute(sources.update().where(sources.c.kind == "school_workbook").values(status="loaded"))
+        conn.execute(sources.insert().values(source_key="file:S003.xlsx", kind="school_workbook", school_code="S003",
+                                             status="loaded", first_seen_at=datetime(2025, 3, 1)))
+    assert "pub-outstanding" not in confirmation()

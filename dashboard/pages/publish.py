@@ -1,7 +1,8 @@
 """發布: the safety office freezes a year's results, after seeing what changed since the last publication.
 
 Admins only.  The confirmation (a modal) repeats how many schools the
-publication covers and how many changed; publishing again needs the explicit
+publication covers and how many changed, and names the schools whose records it would
+be frozen without (a workbook refused or not sent, rows refused); publishing again needs the explicit
 "force" box (sync.results.publish refuses otherwise and says why).
 """
 
@@ -188,7 +189,31 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:  # the files the publication keeps would be signed so
         body.append(feedback(t("pub.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER), "warning",
                              "pub-issuer-warning"))
+    outstanding = outstanding_note(audit.submissions(get_engine()), lang)
+    if outstanding is not None:
+        body.append(feedback(outstanding, "warning", "pub-outstanding"))
     return True, t("pub.confirm_title", lang, year=year), body, False
+
+
+OUTSTANDING_NAMES = 5  # schools named in each group of the note; the audit page lists them all
+
+
+def outstanding_note(submissions: list[dict], lang: str) -> str | None:
+    """The schools whose records the year would be frozen without, said before it is (audit.submissions): a
+    workbook refused whole, none sent, rows refused.  Their scores count only what was accepted, and a
+    publication is not changed by what they send later.  None when every registered school's workbook
+    loaded with nothing refused."""
+    groups = (("pub.out_refused", [s for s in submissions if s["status"] == "refused"]),
+              ("pub.out_missing", [s for s in submissions if s["status"] == "not submitted"]),
+              ("pub.out_rows", [s for s in submissions if s["status"] == "loaded" and s["rejected_rows"] > 0]))
+    parts = [t(key, lang, n=len(group), schools=_some_names(group, lang)) for key, group in groups if group]
+    return t("pub.outstanding", lang, parts=t("pub.out_sep", lang).join(parts)) if parts else None
+
+
+def _some_names(schools: list[dict], lang: str) -> str:
+    names = t("pub.out_names_sep", lang).join(to_language(str(s["name"] or s["school_code"]), lang)
+                                              for s in schools[:OUTSTANDING_NAMES])
+    return t("pub.out_more", lang, names=names) if len(schools) > OUTSTANDING_NAMES else names
 
 
 def change_line(r, lang: str) -> str:
