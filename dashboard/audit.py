@@ -62,6 +62,16 @@ def submissions(engine: Engine) -> list[dict]:
     return frame.drop(columns="_order").to_dict("records")
 
 
+def outstanding(listed: list[dict]) -> dict[str, list[dict]]:
+    """The schools of `submissions` whose records a publication would be frozen without, by why: "refused"
+    (the workbook refused whole), "not submitted", "rows refused" (loaded, with rows refused); a group with
+    none is left out."""
+    groups = {"refused": [s for s in listed if s["status"] == "refused"],
+              "not submitted": [s for s in listed if s["status"] == "not submitted"],
+              "rows refused": [s for s in listed if s["status"] == "loaded" and s["rejected_rows"] > 0]}
+    return {why: schools for why, schools in groups.items() if schools}
+
+
 def recent_sync_runs(engine: Engine, limit: int = 100) -> list[dict]:
     """The sync history (kept by the sync itself in `sync_runs`), newest first."""
     query = select(sync_runs).order_by(desc(sync_runs.c.started_at), desc(sync_runs.c.run_id)).limit(limit)

@@ -199,14 +199,12 @@ OUTSTANDING_NAMES = 5  # schools named in each group of the note; the audit page
 
 
 def outstanding_note(submissions: list[dict], lang: str) -> str | None:
-    """The schools whose records the year would be frozen without, said before it is (audit.submissions): a
-    workbook refused whole, none sent, rows refused.  Their scores count only what was accepted, and a
-    publication is not changed by what they send later.  None when every registered school's workbook
-    loaded with nothing refused."""
-    groups = (("pub.out_refused", [s for s in submissions if s["status"] == "refused"]),
-              ("pub.out_missing", [s for s in submissions if s["status"] == "not submitted"]),
-              ("pub.out_rows", [s for s in submissions if s["status"] == "loaded" and s["rejected_rows"] > 0]))
-    parts = [t(key, lang, n=len(group), schools=_some_names(group, lang)) for key, group in groups if group]
+    """The schools whose records the year would be frozen without, said before it is (audit.outstanding):
+    their scores count only what was accepted, and a publication is not changed by what they send later.
+    None when every registered school's workbook loaded with nothing refused."""
+    keys = {"refused": "pub.out_refused", "not submitted": "pub.out_missing", "rows refused": "pub.out_rows"}
+    parts = [t(keys[why], lang, n=len(schools), schools=_some_names(schools, lang))
+             for why, schools in audit.outstanding(submissions).items()]
     return t("pub.outstanding", lang, parts=t("pub.out_sep", lang).join(parts)) if parts else None
 
 
