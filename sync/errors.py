@@ -54,18 +54,15 @@ def chinese_punctuation(text: str) -> str:
 
 def _outside_quotes(part: str) -> str:
     def bracket(m: re.Match) -> str:
-        before = part[m.start() - 1:m.start()]
-        after = part[m.end():m.end() + 1]
-        spaced = m[0].startswith(" ")
-        # "the registry (學校名冊) is empty" is English with a gloss; "請填 0 至 5 (含)" is Chinese
-        if _WIDE.match(before) or _WIDE.match(after) or (_WIDE.search(m[1]) and not _LATIN.match(before) and
-                                                          not (spaced and after.isascii() and after.isalpha())):
+        before, after = _around(part, m)
+        # "the registry (學校名冊) is empty" is English with a Chinese gloss; "請填 0 至 5 (含)" is Chinese
+        a_gloss = _LATIN.match(before) or (m[0].startswith(" ") and after.isascii() and after.isalpha())
+        if _WIDE.match(before) or _WIDE.match(after) or (_WIDE.search(m[1]) and not a_gloss):
             return f"（{m[1]}）"
         return m[0]
 
     def mark(m: re.Match) -> str:
-        before = part[m.start() - 1:m.start()]
-        after = part[m.end():m.end() + 1]
+        before, after = _around(part, m)
         if before.isdigit() and after.isdigit() and m[0] in (",", ":"):
             return m[0]  # 1,000 and 09:30
         if _WIDE.match(before) or (_WIDE.match(after) and not _LATIN.match(before)):
@@ -73,3 +70,8 @@ def _outside_quotes(part: str) -> str:
         return m[0]  # "safeschool: 已中斷" is a program's name, then its message
 
     return _MARK.sub(mark, _BRACKETED.sub(bracket, part))
+
+
+def _around(part: str, m: re.Match) -> tuple[str, str]:
+    """The characters just before and just after a match (empty at either end)."""
+    return part[m.start() - 1:m.start()], part[m.end():m.end() + 1]
