@@ -921,3 +921,31 @@ def test_a_chinese_reason_is_punctuated_as_chinese_with_the_cells_own_value_as_w
     assert chinese_punctuation(written) == shown
     assert Problem("row", "應急演練", 2, "演練日期", "x", written, "en").reason_zh == shown
     assert UserError("en", zh=written).zh == shown
+
+
+@pytest.mark.parametrize("boarding, boarders, sheet, column, words", [
+    ("否", 300, "校區", "寄宿生數", "yet this campus has 300 boarders"),
+    ("是", 0, "學校概況", "寄宿制", "no campus on the campuses sheet has boarders"),
+    ("是", None, "學校概況", "寄宿制", "no campus on the campuses sheet has boarders"),
+])
+def test_boarding_and_the_campuses_boarders_saying_two_things_is_a_note_saying_which_counts(
+        tmp_path, boarding, boarders, sheet, column, words):
+    """rules.md E1 (4.5.1): guards required rise by 2 per full 300 boarders of a campus, whatever 寄宿制 says
+    (a day school's 300 boarders need 2 more).  Found by an audit of E1: the two disagreeing was not said.
+    A note, not a refusal: the rows load and the school is told which figure counts."""
+    book = school_book()
+    book["學校概況"][1][4] = boarding
+    book["校區"][1][3] = boarders
+    report = _check(tmp_path, book)
+    [note] = report.problems
+    assert (note.level, note.sheet, note.column) == ("note", sheet, column) and words in note.reason_en
+    assert "每滿300人加2人" in note.reason_zh and "請" in note.reason_zh
+    assert len(report.rows["campuses"]) == 1 and len(report.rows["school"]) == 1
+
+
+@pytest.mark.parametrize("boarding, boarders", [("否", 0), ("否", None), ("是", 300)])
+def test_boarding_and_boarders_that_agree_say_nothing(tmp_path, boarding, boarders):
+    book = school_book()
+    book["學校概況"][1][4] = boarding
+    book["校區"][1][3] = boarders
+    assert not _check(tmp_path, book).problems
