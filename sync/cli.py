@@ -115,10 +115,10 @@ def _store_database() -> str:
 
 @click.group(cls=SafeschoolGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """safeschool:縣教育局年度學校安全考評 / the county's annual school safety evaluation.
+    """safeschool：縣教育局年度學校安全考評 / the county's annual school safety evaluation.
 
     \b
-    配置來自環境變量 SAFESCHOOL_DATABASE_URL、SAFESCHOOL_INBOX 和 SAFESCHOOL_CONFIG(見 README.md)。
+    配置來自環境變量 SAFESCHOOL_DATABASE_URL、SAFESCHOOL_INBOX 和 SAFESCHOOL_CONFIG（見 README.md）。
     Configuration comes from SAFESCHOOL_DATABASE_URL, SAFESCHOOL_INBOX and
     SAFESCHOOL_CONFIG (see README.md).
 
