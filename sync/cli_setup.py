@@ -201,7 +201,7 @@ def _secret_key_can_be_kept() -> None:
         secret_key()
     except OSError as err:
         where = (DEFAULT_DATA_DIR / ".secret_key").resolve()
-        raise UserError(f"無法保存登錄密鑰 {where}({err.strerror or err})：請設置環境變量 SAFESCHOOL_SECRET_KEY,"
+        raise UserError(f"無法保存登錄密鑰 {where}（{err.strerror or err}）：請設置環境變量 SAFESCHOOL_SECRET_KEY,"
                         f"或在可寫的文件夾中啟動 / the log-in secret cannot be kept at {where} ({err.strerror or err}): "
                         "set SAFESCHOOL_SECRET_KEY, or start serve from a folder whose data/ can be written") from None
 

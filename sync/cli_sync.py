@@ -72,7 +72,13 @@ def _check(path: Path, console) -> int:
     # Notes (a line not read, training of nobody) are never a refusal: a file with notes only is ready.
     if any(p.level != "note" for p in report.problems):
         return 1
-    console.print("沒有需要修改的問題 nothing to fix" if report.problems else "沒有發現問題 no problems found")
+    # Notes can still matter to the score (a copy of a sheet not read, training of nobody): said so, not "nothing
+    # to fix" (a contract audit).
+    if report.problems:
+        console.print("沒有被拒收的內容，但請讀上面的提示：它們可能影響得分")
+        console.print("nothing refused, but read the notes above: they may change the score")
+    else:
+        console.print("沒有發現問題 no problems found")
     return 0
 
 

@@ -54,7 +54,7 @@ def chinese_punctuation(text: str) -> str:
 
 def _outside_quotes(part: str) -> str:
     def bracket(m: re.Match) -> str:
-        before, after = _around(part, m)
+        before, after = _around(m)
         # "the registry (學校名冊) is empty" is English with a Chinese gloss; "請填 0 至 5 (含)" is Chinese
         a_gloss = _LATIN.match(before) or (m[0].startswith(" ") and after.isascii() and after.isalpha())
         if _WIDE.match(before) or _WIDE.match(after) or (_WIDE.search(m[1]) and not a_gloss):
@@ -62,7 +62,7 @@ def _outside_quotes(part: str) -> str:
         return m[0]
 
     def mark(m: re.Match) -> str:
-        before, after = _around(part, m)
+        before, after = _around(m)
         if before.isdigit() and after.isdigit() and m[0] in (",", ":"):
             return m[0]  # 1,000 and 09:30
         if _WIDE.match(before) or (_WIDE.match(after) and not _LATIN.match(before)):
@@ -72,6 +72,6 @@ def _outside_quotes(part: str) -> str:
     return _MARK.sub(mark, _BRACKETED.sub(bracket, part))
 
 
-def _around(part: str, m: re.Match) -> tuple[str, str]:
-    """The characters just before and just after a match (empty at either end)."""
-    return part[m.start() - 1:m.start()], part[m.end():m.end() + 1]
+def _around(m: re.Match) -> tuple[str, str]:
+    """The characters just before and just after a match in the text it was found in (empty at either end)."""
+    return m.string[max(m.start() - 1, 0):m.start()], m.string[m.end():m.end() + 1]

@@ -76,7 +76,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 
 from sync import contract
 from sync.cells import shortened
-from sync.errors import chinese_punctuation, first_line
+from sync.errors import first_line
 from sync.formats import reader_panicked
 from sync.frames import standing_campuses
 from sync.lock import LockLost, SyncBusy, sync_lock
@@ -105,16 +105,16 @@ CSV_SUFFIX = ".csv"
 # Spreadsheets in the inbox the sync does not read, each refused with what to do (never passed over
 # unseen: the school would show as "not submitted" with no word why).
 UNREAD_SUFFIXES = {
-    CSV_SUFFIX: ("CSV 文件只能放一張表,無法代替學校工作簿;請用 Excel 或 WPS 另存為 .xlsx",
+    CSV_SUFFIX: ("CSV 文件只能放一張表，無法代替學校工作簿；請用 Excel 或 WPS 另存為 .xlsx",
                  "a CSV file holds one sheet and cannot stand for a school workbook; save the workbook as .xlsx"),
-    ".xlsb": ("Excel 二進制工作簿(.xlsb)無法讀取;請用 Excel 或 WPS 另存為 .xlsx 再提交",
+    ".xlsb": ("Excel 二進制工作簿（.xlsb）無法讀取；請用 Excel 或 WPS 另存為 .xlsx 再提交",
               "an Excel binary workbook (.xlsb) cannot be read; save it as .xlsx in Excel or WPS and send it again"),
-    ".numbers": ("Numbers 表格無法讀取;請在 Numbers 中導出為 Excel(.xlsx)再提交",
+    ".numbers": ("Numbers 表格無法讀取；請在 Numbers 中導出為 Excel（.xlsx）再提交",
                  "a Numbers spreadsheet cannot be read; export it to Excel (.xlsx) in Numbers and send that"),
 }
 # A school's workbook zipped to send it: refused saying so, rather than passed over unseen (the school
 # would show as "not submitted" with no word why).
-_ARCHIVE = ("這是壓縮文件,系統不會解壓;請解壓後把其中的工作簿(.xlsx)放入收件夾,並刪除壓縮文件",
+_ARCHIVE = ("這是壓縮文件，系統不會解壓；請解壓後把其中的工作簿（.xlsx）放入收件夾，並刪除壓縮文件",
             "a compressed archive, which the sync does not unpack; unpack it, put the workbook (.xlsx) itself in the "
             "inbox and remove the archive")
 UNREAD_SUFFIXES.update({suffix: _ARCHIVE for suffix in (".zip", ".rar", ".7z")})
@@ -122,16 +122,8 @@ UNREAD_SUFFIXES.update({suffix: _ARCHIVE for suffix in (".zip", ".rar", ".7z")})
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
-class _Punctuated:
-    """`message`'s Chinese half punctuated as Chinese is (sync.errors.chinese_punctuation), whichever
-    step of the run sets it: the dashboard's sync history shows it beside its own messages."""
-
-    def __setattr__(self, name: str, value) -> None:
-        super().__setattr__(name, chinese_punctuation(value) if name == "message" and value else value)
-
-
 @dataclass
-class SourceOutcome(_Punctuated):
+class SourceOutcome:
     """What one run did with one source."""
 
     source_key: str
@@ -148,7 +140,7 @@ class SourceOutcome(_Punctuated):
 
 
 @dataclass
-class RunSummary(_Punctuated):
+class RunSummary:
     run_id: int | None
     trigger: str
     status: str  # ok, refused, failed, busy
@@ -440,7 +432,7 @@ def _refusal_summary(problems: list[Problem], lang: str, limit: int = 2000) -> s
             parts.append(reason)
             continue
         more = "" if len(where) <= 5 else (f"等{len(where)}處" if zh else f" and {len(where) - 5} more")
-        parts.append(f"{reason}({'、'.join(where[:5])}{more})" if zh else f"{reason} ({', '.join(where[:5])}{more})")
+        parts.append(f"{reason}（{'、'.join(where[:5])}{more}）" if zh else f"{reason} ({', '.join(where[:5])}{more})")
     return ("；" if zh else "; ").join(parts)[:limit]
 
 
@@ -460,7 +452,7 @@ def _remove_missing(conn, run_id: int, key: str, row: dict) -> SourceOutcome:
     conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == row["source_id"]))
     conn.execute(update(sources).where(sources.c.source_id == row["source_id"]).values(
         status="missing", content_hash=None, rows=0,
-        message="文件已不在收件夾中,其記錄已刪除" if key.startswith("file:") else "該查詢已不在配置中,其記錄已刪除",
+        message="文件已不在收件夾中，其記錄已刪除" if key.startswith("file:") else "該查詢已不在配置中，其記錄已刪除",
     ))
     conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
     return outcome
@@ -564,26 +556,26 @@ class _Writer:
 
 
 def _folder_gone(folder: str) -> str:
-    return (f"文件夾 {folder} 已不在收件夾中(共享文件夾是否已掛載?是否被移動?),其中工作簿的記錄保留;如確要撤下"
-            f"其中學校的工作簿,請刪除文件而保留文件夾 / the folder {folder} is no longer in the inbox (is the share "
+    return (f"文件夾 {folder} 已不在收件夾中（共享文件夾是否已掛載?是否被移動?），其中工作簿的記錄保留；如確要撤下"
+            f"其中學校的工作簿，請刪除文件而保留文件夾 / the folder {folder} is no longer in the inbox (is the share "
             "mounted? was it moved?); the records of its workbooks are kept: to withdraw them, delete the files and "
             "keep the folder")
 
 
-_BUREAU_GONE = ("收件夾中沒有教育局工作簿(是否正在保存或移動?),原有的學校名冊和督查記錄保留;請放回工作簿,"
+_BUREAU_GONE = ("收件夾中沒有教育局工作簿（是否正在保存或移動?），原有的學校名冊和督查記錄保留；請放回工作簿，"
                 "或換上新的教育局工作簿 / the inbox holds no bureau workbook (is it being saved or moved?); its "
                 "registry and inspection findings are kept: put the workbook back, or a new bureau workbook "
                 "in its place")
 
 
-_NO_REGISTRY = ("教育局的學校名冊尚未導入(收件夾中沒有教育局工作簿,或它被拒收),學校工作簿暫不導入,名冊導入後自動處理 / "
+_NO_REGISTRY = ("教育局的學校名冊尚未導入（收件夾中沒有教育局工作簿，或它被拒收），學校工作簿暫不導入，名冊導入後自動處理 / "
                 "the bureau's school registry is not loaded (no bureau workbook in the inbox, or it was refused): the "
                 "school workbooks wait for it and are loaded by the first sync after it")
 
 
 # A run without any configuration file (a shell where SAFESCHOOL_CONFIG was not set) maps no query:
 # that is no reason to take the shared database's records out of the evaluation.
-_NO_CONFIG = ("未設置 SAFESCHOOL_CONFIG,本次沒有運行數據庫查詢,其記錄保留;請按調度程序的設置指定配置文件後再同步 / "
+_NO_CONFIG = ("未設置 SAFESCHOOL_CONFIG，本次沒有運行數據庫查詢，其記錄保留；請按調度程序的設置指定配置文件後再同步 / "
               "SAFESCHOOL_CONFIG is not set, so the mapped queries were not run and their records are kept; set it "
               "as the scheduler has it and sync again (to take a query out, remove it from that configuration)")
 
@@ -649,7 +641,7 @@ class _Run:
         def failed(conn, err):
             # Its writes rolled back: the source keeps its previous records; the others go on.
             reason = f"{type(err).__name__}: {first_line(err)[:200]}"
-            message = (f"此來源寫入數據庫失敗({reason}),原有記錄保留;請告知教育局 / "
+            message = (f"此來源寫入數據庫失敗（{reason}），原有記錄保留；請告知教育局 / "
                        f"storing this source failed ({reason}); its previous records are kept; tell the bureau")
             outcome = _fail_source(conn, self.run_id, key, kind, message, existing)
             outcome.problems = report.problems
@@ -670,7 +662,7 @@ class _Run:
         existing = self._existing()
         files, unreadable, closed, folders = [], [], [], set()
         if not self.inbox.is_dir():
-            self.inbox_problem = (f"收件夾 {self.inbox} 不存在(共享文件夾是否已掛載?),其工作簿的記錄保留 / the "
+            self.inbox_problem = (f"收件夾 {self.inbox} 不存在（共享文件夾是否已掛載?），其工作簿的記錄保留 / the "
                                   f"inbox {self.inbox} is not there (is the share mounted?); its workbooks' records "
                                   "are kept")
         for key, path in list_inbox(self.inbox, closed, folders) if not self.inbox_problem else ():
@@ -687,7 +679,7 @@ class _Run:
         loaded_files = [k for k, r in existing.items() if k.startswith("file:") and r["status"] in ("loaded", "refused")]
         if not files and not unreadable and loaded_files and not self.inbox_problem:
             self.inbox_problem = (
-                f"收件夾 {self.inbox} 中沒有工作簿,但之前導入過 {len(loaded_files)} 個(共享文件夾是否已掛載?),"
+                f"收件夾 {self.inbox} 中沒有工作簿，但之前導入過 {len(loaded_files)} 個（共享文件夾是否已掛載?），"
                 f"未刪除任何記錄 / the inbox {self.inbox} holds no workbook, but {len(loaded_files)} were loaded "
                 "before (is the share mounted?); nothing was removed"
             )
@@ -776,7 +768,7 @@ class _Run:
             if len(bureau) > 1:
                 report = FileReport(_display(f.key), kind=BUREAU_WORKBOOK)
                 report.add_file_problem(
-                    f"收件夾中有{len(bureau)}個教育局工作簿({names}),只能有一個,請刪除多餘的",
+                    f"收件夾中有{len(bureau)}個教育局工作簿（{names}），只能有一個，請刪除多餘的",
                     f"the inbox holds {len(bureau)} bureau workbooks ({names}); keep exactly one",
                 )
             elif self._unchanged(row, self._expected(row, f.body_sha, context)):
@@ -815,7 +807,7 @@ class _Run:
                 except SourceUnavailable as err:
                     if isinstance(err, SourceUnreachable):
                         self.unreachable[src.name] = err
-                    msg = (f"數據源 {src.name}({sheet_key})無法讀取:{err.zh};其記錄保留,下次同步再試 / "
+                    msg = (f"數據源 {src.name}（{sheet_key}）無法讀取：{err.zh}；其記錄保留，下次同步再試 / "
                            f"source {src.name} ({sheet_key}) could not be read: {err}; its records are kept and it "
                            "is tried again next run")
                     self._query_failed(key, msg, existing)
@@ -832,8 +824,8 @@ class _Run:
                     # An answer with no record where there were records (a table being reloaded, a filter gone
                     # wrong; no rows, or blank ones only: an outer join of the emptied table) is not taken for
                     # "every record gone", as an empty inbox is not.
-                    msg = (f"數據源 {src.name}({sheet_key})本次沒有返回任何記錄,而上次導入了 {row['rows']} 條;"
-                           "原有記錄保留,下次同步再試;如數據確已清空,請從配置中刪除此查詢 / "
+                    msg = (f"數據源 {src.name}（{sheet_key}）本次沒有返回任何記錄，而上次導入了 {row['rows']} 條；"
+                           "原有記錄保留，下次同步再試；如數據確已清空，請從配置中刪除此查詢 / "
                            f"source {src.name} ({sheet_key}) returned no records, where {row['rows']} were "
                            "loaded before; they are kept and it is tried again next run; if the data is really "
                            "gone, take the query out of the configuration")
@@ -894,7 +886,7 @@ def safe_check(path: Path | bytes, name: str, registry, today, maxima) -> FileRe
         log.exception("checking %s failed", name)
         report = FileReport(name)
         report.add_file_problem(
-            f"讀取此文件時出錯({type(err).__name__}),請另存為 .xlsx 後重新提交;如仍出錯請聯繫教育局",
+            f"讀取此文件時出錯（{type(err).__name__}），請另存為 .xlsx 後重新提交；如仍出錯請聯繫教育局",
             f"reading this file failed ({type(err).__name__}: {str(err)[:200]}); save it as .xlsx and send it "
             "again, or tell the bureau",
         )
@@ -906,8 +898,8 @@ def _crashed_report(name: str) -> FileReport:
     be larger inside than any workbook is."""
     report = FileReport(name)
     report.add_file_problem(
-        "讀取此文件時讀取程序異常終止(文件已損壞,或其內容大得不像任何工作簿);請用 Excel 或 WPS 打開,"
-        "另存為 .xlsx 後重新提交;如仍出錯請聯繫教育局",
+        "讀取此文件時讀取程序異常終止（文件已損壞，或其內容大得不像任何工作簿）；請用 Excel 或 WPS 打開，"
+        "另存為 .xlsx 後重新提交；如仍出錯請聯繫教育局",
         "reading this file stopped the reader (the file is damaged, or larger inside than any workbook is); "
         "open it in Excel or WPS, save it as .xlsx and send it again, or tell the bureau",
     )
@@ -959,7 +951,7 @@ def _check_one(item: tuple[str, str, str]) -> FileReport:
         # Replaced while the run read it (a school saving again, a copy still arriving): what was checked
         # may not be what was hashed and planned for, so nothing of it is stored this time.
         report = FileReport(name)
-        report.add_file_problem("文件在讀取過程中被修改了,本次未導入,下次同步會重新讀取",
+        report.add_file_problem("文件在讀取過程中被修改了，本次未導入，下次同步會重新讀取",
                                 "the file changed while it was being read; it was not loaded this time and is "
                                 "read again next run")
     if not report.refused:
@@ -992,7 +984,7 @@ def _two_files_report(f: _File, same: list[_File]) -> FileReport:
     names = "、".join(_display(x.key) for x in same)
     report = FileReport(_display(f.key), kind=SCHOOL_WORKBOOK, school_code=f.school_code)
     report.add_file_problem(
-        f"學校代碼「{f.school_code}」同時出現在{len(same)}個文件中:{names}。每所學校只能有一個工作簿,請刪除多餘的文件",
+        f"學校代碼「{f.school_code}」同時出現在{len(same)}個文件中：{names}。每所學校只能有一個工作簿，請刪除多餘的文件",
         f"school code '{f.school_code}' is in {len(same)} files: {names.replace('、', ', ')}; "
         "a school sends exactly one workbook, remove the others",
         value=f.school_code,
@@ -1105,7 +1097,7 @@ def _recompute(engine: Engine, workers: int = 1, today: date | None = None) -> s
         results.recompute(engine, workers=workers, today=today)
     except (DBAPIError, SQLAlchemyError) as err:  # the store went away midway: the driver's line, not the SQL
         log.error("recomputing the scores failed: %s", first_line(err))
-        return (f"分數未能重新計算(數據庫:{first_line(err)}),下次同步重算 / scores not recomputed (the store: "
+        return (f"分數未能重新計算（數據庫：{first_line(err)}），下次同步重算 / scores not recomputed (the store: "
                 f"{first_line(err)}); the next run recomputes them")
     except Exception as err:  # the records are loaded; a scoring failure must not undo that
         log.exception("recomputing the scores failed")
@@ -1169,7 +1161,7 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
     except (DBAPIError, SQLAlchemyError) as err:
         reason = first_line(err)
         summary.status = "failed"
-        summary.message = f"數據庫無法使用({reason}),下次同步重試 / the store cannot be used ({reason}); " \
+        summary.message = f"數據庫無法使用（{reason}），下次同步重試 / the store cannot be used ({reason}); " \
                           "the run is retried next time"
         if _no_tables(reason):
             summary.message += "; the store has no tables yet: run `safeschool init` once first"
@@ -1214,7 +1206,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         if suffix in UNREAD_SUFFIXES:  # .csv: save as .xlsx; .zip: unpack it (as the shared folder says)
             report.add_file_problem(*UNREAD_SUFFIXES[suffix])
         else:
-            report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿(收到 {suffix or '無擴展名'})",
+            report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿（收到 {suffix or '無擴展名'}）",
                                     f"upload an .xlsx, .xls or .ods workbook (got {suffix or 'no extension'})")
         _audit(engine, by, school_code, filename, report)  # refused before the checks, still who tried what
         return report
@@ -1222,7 +1214,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     if len(data) > limit_mb * 1024 * 1024:
         report = FileReport(filename)
         report.add_file_problem(
-            f"文件太大({len(data) / 1048576:.1f} MB),上限 {limit_mb:g} MB;請刪除圖片或多餘的工作表後再上傳",
+            f"文件太大（{len(data) / 1048576:.1f} MB），上限 {limit_mb:g} MB；請刪除圖片或多餘的工作表後再上傳",
             f"the file is too large ({len(data) / 1048576:.1f} MB, limit {limit_mb:g} MB); remove pictures or "
             "extra sheets and upload again",
         )
@@ -1231,7 +1223,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     registry = registry_in_store(engine) or {}
     report = isolated_check(bytes(data), filename, registry, today, None)
     if report.kind == BUREAU_WORKBOOK:
-        report.add_file_problem("這是教育局工作簿,學校只能上傳本校工作簿",
+        report.add_file_problem("這是教育局工作簿，學校只能上傳本校工作簿",
                                 "this is the bureau workbook; a school uploads its own workbook only")
     elif (report.kind == SCHOOL_WORKBOOK and report.school_code and report.school_code != school_code
           and report.school_code in registry):
@@ -1240,7 +1232,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         # school's (found by an audit).
         report.for_another_school = True
         report.add_file_problem(
-            f"工作簿中的學校代碼「{report.school_code}」不是本校代碼「{school_code}」,請上傳本校的工作簿",
+            f"工作簿中的學校代碼「{report.school_code}」不是本校代碼「{school_code}」，請上傳本校的工作簿",
             f"the workbook is for school '{report.school_code}', not your school '{school_code}'; "
             "upload your own school's workbook",
             sheet="學校概況", column="學校代碼", value=report.school_code, sheet_key="school",
@@ -1250,7 +1242,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     if shared:
         # First, whatever else the file holds: fixing the rest would not get this upload in.
         report.add_file_problem(
-            f"本校已通過共享文件夾提交工作簿「{shared}」;每所學校只能有一個工作簿,請更新該文件或請教體局刪除它",
+            f"本校已通過共享文件夾提交工作簿「{shared}」；每所學校只能有一個工作簿，請更新該文件或請教體局刪除它",
             f"your school already sends its workbook through the shared folder ('{shared}'); a school has "
             "one workbook: update that file, or ask the bureau to remove it",
         )
@@ -1264,7 +1256,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     deadline = time.monotonic() + wait
     with _school_upload_lock(target_dir, school_code, wait) as held:
         if not held:
-            report.add_file_problem("本校的另一次上傳正在導入,本次未保存;請一分鐘後再上傳",
+            report.add_file_problem("本校的另一次上傳正在導入，本次未保存；請一分鐘後再上傳",
                                     "another upload of your school is being loaded; this one was not kept: "
                                     "upload it again in a minute")
             report.busy = True
@@ -1283,7 +1275,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
         # store refused a value): the school must not be told it was loaded.
         said = outcome.message or ""
         report.add_file_problem(
-            f"文件已保存,但同步時未能導入:{said or '請聯繫教育局'}",
+            f"文件已保存，但同步時未能導入：{said or '請聯繫教育局'}",
             f"the file was kept, but the sync did not load it: {said or 'tell the bureau'}",
         )
     return report

@@ -242,7 +242,17 @@ def _sheet_match(name: str) -> tuple[str | None, bool]:
         m = _LEDGER.match(form)
         if m and m[1] in _SHEET_INDEX:
             return _SHEET_INDEX[m[1]], False
+    for form in forms:
+        # A copy of a sheet as LibreOffice and people name it (應急演練_2, 應急演練2): the same table, so a copy
+        # holding the records beside the emptied original is said, not passed over (found by a contract audit;
+        # 應急演練 (2), Excel's and WPS's copy, is the bracket form above).
+        copied = _COPY_NUMBER.sub("", form)
+        if copied != form and copied in _SHEET_INDEX:
+            return _SHEET_INDEX[copied], False
     return None, False
+
+
+_COPY_NUMBER = re.compile(r"[\s_\-]*\d{1,2}$")
 
 
 def match_sheets(sheets: list[RawSheet]) -> tuple[dict[str, RawSheet], list[tuple[str, list[str]]]]:

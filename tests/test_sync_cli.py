@@ -78,7 +78,7 @@ def test_sync_check_of_a_workbook_with_notes_only_exits_zero(county, tmp_path):
     book["保安培訓"].append(["錢保安", date(2026, 9, 1), date(2026, 9, 3), "是", "技能"])
     result = CliRunner().invoke(main, ["sync", "--check", str(write_xlsx(tmp_path / "notes.xlsx", book))])
     assert result.exit_code == 0, result.output
-    assert "錢保安" in result.output and "nothing to fix" in result.output
+    assert "錢保安" in result.output and "nothing refused, but read the notes above" in result.output
 
 
 def test_text_from_a_workbook_is_printed_as_written_never_as_markup(county):

@@ -714,6 +714,21 @@ def test_a_second_sheet_of_one_table_is_said_not_read(tmp_path):
     assert (p.level, p.sheet) == ("note", "應急演練記錄") and "was not read" in p.reason_en
 
 
+@pytest.mark.parametrize("copy", ["應急演練_2", "應急演練2", "應急演練 1", "应急演练_3"])
+def test_a_copy_of_a_sheet_named_as_libreoffice_names_it_is_the_same_table(tmp_path, copy):
+    """Found by a contract audit: LibreOffice names a copied sheet 應急演練_2, and a person 應急演練2; the copy
+    was matched to no table, so its drills were passed over without a word.  Beside the original it is said
+    not read, as 應急演練 (2) (Excel's and WPS's copy) was; with the original wholly blank the file is refused,
+    as for any blank sheet beside another of its table."""
+    book = school_book()
+    book[copy] = [list(book["應急演練"][0]), [date(2026, 5, 12), "本部", "防踩踏", "是", "良好", 12, 12, 600]]
+    [p] = _check(tmp_path, book).problems
+    assert (p.level, p.sheet) == ("note", copy) and "was not read" in p.reason_en
+    book["應急演練"] = []
+    report = _check(tmp_path, book)
+    assert report.refused and any(copy in p.reason_zh for p in report.problems), _lines(report)
+
+
 def test_training_of_a_name_on_no_guard_row_is_pointed_out(tmp_path):
     """E7 counts training per guard by name: 錢保安, whom no 保安人員 row names (a guard left off the
     sheet, or 趙保安 mistyped), counts for nobody."""

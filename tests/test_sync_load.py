@@ -206,6 +206,9 @@ def test_a_refusal_in_the_run_history_gives_each_reason_once_with_where(engine, 
         message = conn.execute(select(sources.c.message).where(
             sources.c.source_key == "file:schools/1001.xlsx")).scalar_one()
     assert message.count("疑似電話號碼") == 1 and "應急演練 第2行" in message and "保安演練 第2行" in message
+    # the Chinese line is punctuated as Chinese (its places in full-width brackets), the English one as English
+    assert "（應急演練 第2行" in message and "(" not in message, message
+    assert " (應急演練 row 2" in outcome.message and "（" not in outcome.message, outcome.message
 
 
 def test_row_problems_are_kept_with_raw_values_for_the_school_and_the_bureau(engine, inbox):

@@ -909,6 +909,8 @@ def test_a_refused_guard_is_told_what_to_correct(tmp_path, row_patch, column, fi
     ("讀取時出錯(BadZipFile),請另存為 .xlsx", "讀取時出錯（BadZipFile），請另存為 .xlsx"),
     ("數據庫的原話:relation x does not exist", "數據庫的原話：relation x does not exist"),
     ("請填 0 至 5 (含)", "請填 0 至 5（含）"),
+    ("之前導入過 3 個 (共享文件夾是否已掛載?),請核對", "之前導入過 3 個（共享文件夾是否已掛載?），請核對"),
+    ("the registry (學校名冊) is empty; sync it", "the registry (學校名冊) is empty; sync it"),  # an English gloss
     ("共 1,000 人, 09:30 開始", "共 1,000 人，09:30 開始"),  # digits' own comma and colon stay
     ("校區「本部(東區),甲」不在表中", "校區「本部(東區),甲」不在表中"),  # the cell as written
     ("sqlite:///data/x.db 不存在", "sqlite:///data/x.db 不存在"),
