@@ -637,6 +637,11 @@ def cell_parser(column: contract.Column):
 
         def inner(value):
             return parse_text(value, optional, longest)
+    elif column.units:
+        units = column.units
+
+        def inner(value):
+            return parse_count_with_unit(value, units)
     else:
         inner = _PARSERS[column.kind]
     blank = _placeholders_of(column)
@@ -772,4 +777,20 @@ def parse_cell(column: contract.Column, value):
         return parse_choice(value, column.choices)
     if column.kind == contract.TEXT:
         return parse_text(value, not column.required, column.max_length)
+    if column.units:
+        return parse_count_with_unit(value, column.units)
     return _PARSERS[column.kind](value)
+
+
+def parse_count_with_unit(value, units: tuple[str, ...]):
+    """A count that may carry one of its column's units (「600人」, 「12 個班」), as an amount may carry 元 and
+    points 分; a problem quotes the cell as written."""
+    count, problem = parse_int(value)
+    if problem is None or value.__class__ is not str:
+        return count, problem
+    text = value.strip()
+    unit = next((u for u in units if text.endswith(u)), None)
+    if unit is None:
+        return count, problem
+    count, shorn = parse_int(text.removesuffix(unit))
+    return (count, None) if shorn is None else (None, problem)

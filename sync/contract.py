@@ -64,6 +64,9 @@ class Column:
     # Characters a text cell may hold: what the store's column takes on every database (MariaDB's TEXT is
     # 65,535 bytes; a school's name is shown in rankings and kept in a 200-character column).
     max_length: int = 5000
+    # What a person writes after a count (600人, 12個班), read as the count: one column's own units only, so a
+    # count in another unit (12人 of classes) is refused, never read as if it were the column's.
+    units: tuple[str, ...] = ()
 
     @property
     def label_en(self) -> str:
@@ -92,8 +95,12 @@ class Sheet:
         return [c.key for c in self.columns]
 
 
-def _c(key, zh, kind=TEXT, required=True, choices=(), en="", may_be_absent=False, max_length=5000):
-    return Column(key, zh, kind, required, tuple(choices), en, may_be_absent, max_length)
+def _c(key, zh, kind=TEXT, required=True, choices=(), en="", may_be_absent=False, max_length=5000, units=()):
+    return Column(key, zh, kind, required, tuple(choices), en, may_be_absent, max_length, tuple(units))
+
+
+PEOPLE = ("人", "名")  # 600人, 45名
+CLASSES = ("個班", "个班", "個", "个", "班")  # 12個班, 12個, 12班 (the longer first: 班 alone would leave 個)
 
 
 SCHOOL_SHEETS: tuple[Sheet, ...] = (
@@ -112,9 +119,9 @@ SCHOOL_SHEETS: tuple[Sheet, ...] = (
         "campuses", "校區", "school",
         (
             _c("campus", "校區名稱", en="campus"),
-            _c("students", "在校學生數", INT, en="students"),
-            _c("staff", "教職工數", INT, en="staff"),
-            _c("boarders", "寄宿生數", INT, required=False, en="boarders"),
+            _c("students", "在校學生數", INT, en="students", units=PEOPLE),
+            _c("staff", "教職工數", INT, en="staff", units=PEOPLE),
+            _c("boarders", "寄宿生數", INT, required=False, en="boarders", units=PEOPLE),
             _c("security_room", "安全保衛室", BOOL, en="security room"),
             _c("alarm", "一鍵報警", BOOL, en="one-button alarm"),
         ),
@@ -134,8 +141,8 @@ SCHOOL_SHEETS: tuple[Sheet, ...] = (
         "agreements", "責任書", "school",
         (
             _c("year", "年度", INT, en="year"),
-            _c("staff_total", "教職工總數", INT, en="staff in total"),
-            _c("signed", "已簽訂人數", INT, en="staff who signed"),
+            _c("staff_total", "教職工總數", INT, en="staff in total", units=PEOPLE),
+            _c("signed", "已簽訂人數", INT, en="staff who signed", units=PEOPLE),
         ),
         en="Responsibility agreements", natural_key=("year",),
     ),
@@ -158,9 +165,9 @@ SCHOOL_SHEETS: tuple[Sheet, ...] = (
             _c("kind", "演練類型", en="drill kind"),
             _c("has_plan", "有預案", BOOL, en="detailed plan beforehand"),
             _c("evaluation", "評定結果", required=False, en="evaluation result"),
-            _c("classes", "參演班級數", INT, en="participating classes"),
-            _c("signed_classes", "簽到班級數", INT, en="classes signed in"),
-            _c("participants", "參演人數", INT, required=False, en="participants"),
+            _c("classes", "參演班級數", INT, en="participating classes", units=CLASSES),
+            _c("signed_classes", "簽到班級數", INT, en="classes signed in", units=CLASSES),
+            _c("participants", "參演人數", INT, required=False, en="participants", units=PEOPLE),
         ),
         en="Emergency drills", natural_key=("date", "campus"),
     ),
@@ -171,8 +178,8 @@ SCHOOL_SHEETS: tuple[Sheet, ...] = (
             _c("kind", "類型", CHOICE, choices=EDUCATION_KINDS, en="kind"),
             _c("topic", "主題", required=False, en="topic"),
             _c("safety_content", "含安全內容", BOOL, required=False, en="has safety content"),
-            _c("attendees", "參加人數", INT, required=False, en="attendees"),
-            _c("expected", "應參加人數", INT, required=False, en="expected attendees"),
+            _c("attendees", "參加人數", INT, required=False, en="attendees", units=PEOPLE),
+            _c("expected", "應參加人數", INT, required=False, en="expected attendees", units=PEOPLE),
         ),
         en="Safety education", natural_key=("date", "kind"),
     ),

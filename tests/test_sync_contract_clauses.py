@@ -1099,3 +1099,24 @@ def test_a_dated_totals_line_or_a_numbered_footnote_is_still_paperwork(tmp_path,
     assert not report.problems, _lines(report)
     assert len(report.rows[{"隱患整改": "hazards", "保安培訓": "guard_training", "應急演練": "drills"}[sheet]]) == (
         len(book[sheet]) - 2)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_count_written_with_its_own_unit_is_the_count(tmp_path, fmt):
+    """People write 600人 and 12個班 as they write 1200元 and 扣2分: the count they mean (found by a contract
+    audit: 參演人數 「1200人」 was refused while 金額 「1200元」 was read).  Only the column's own units: 12人 of
+    classes, or 600人次 (person-times, not people), is refused, never read as the column's count."""
+    book = school_book()
+    book["校區"][1][1:4] = ["600人", "50 名", "0人"]
+    book["應急演練"][1][5:8] = ["12個班", "12班", "600人"]
+    book["安全教育"][1][4:6] = ["45名", "45 人"]
+    book["責任書"][1][1:3] = ["50人", "48名"]
+    report = _check(tmp_path, book, fmt)
+    assert not report.problems, _lines(report)
+    campus, drill = report.rows["campuses"][0], report.rows["drills"][0]
+    assert (campus["students"], campus["staff"], campus["boarders"]) == (600, 50, 0)
+    assert (drill["classes"], drill["signed_classes"], drill["participants"]) == (12, 12, 600)
+    assert (report.rows["education"][0]["attendees"], report.rows["agreements"][0]["signed"]) == (45, 48)
+    book["應急演練"][1][5:8] = ["12人", "12班", "600人次"]
+    refused = {p.column for p in _check(tmp_path, book, fmt).problems}
+    assert refused == {"參演班級數", "參演人數"}
