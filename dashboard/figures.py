@@ -17,6 +17,7 @@ from plotly.colors import sample_colorscale
 
 from dashboard.i18n import DEFAULT_LANGUAGE, t
 from scoring.engine import round_half_up
+from sync.errors import chinese_punctuation
 
 FONT = '"Noto Sans CJK TC", "Noto Sans CJK SC", "Microsoft JhengHei", "PingFang TC", sans-serif'
 # Okabe & Ito: distinguishable with every common colour-vision deficiency.
@@ -457,7 +458,10 @@ def text_alternative(figure: dict, lang: str = DEFAULT_LANGUAGE) -> str:
                       for i, (c, v) in enumerate(zip(trace.get(across) or [], trace.get(up) or [], strict=False))
                       if v is not None]
             if points:
-                parts.append(f"{name}{colon}{', '.join(points)}" if name else ", ".join(points))
+                listed = (", " if lang == "en" else "、").join(points)
+                parts.append(f"{name}{colon}{listed}" if name else listed)
     if not parts:
         return " ".join(str(a.get("text", "")) for a in (figure.get("layout") or {}).get("annotations") or [])
-    return t("chart.data", lang) + sep.join(parts)
+    said = t("chart.data", lang) + sep.join(parts)
+    # a heatmap's hover (2026-12: 已完成 0 / 應完成 1 (未到期)) is read out as Chinese is written
+    return said if lang == "en" else chinese_punctuation(said)

@@ -25,9 +25,9 @@ def test_audit_details_read_as_key_value_pairs_not_json():
 def test_audit_details_are_in_the_readers_words():
     """In Chinese the keys are Chinese too (the trail showed raw English keys to Chinese readers)."""
     assert _detail({"what": "circular", "year": 2026, "draft": True, "spare": 1}, "zh-Hant") == \
-        "內容: 通報；年度: 2026；草稿: 是；spare: 1"
+        "內容：通報；年度：2026；草稿：是；spare：1"
     assert _detail({"refused": False}, "en") == "refused: no"
-    assert _detail({"from": "10.0.0.1", "file": "c.xlsx"}, "zh-Hant") == "來源地址: 10.0.0.1；文件: c.xlsx"
+    assert _detail({"from": "10.0.0.1", "file": "c.xlsx"}, "zh-Hant") == "來源地址：10.0.0.1；文件：c.xlsx"
 
 
 def test_a_long_admin_table_is_a_grid_that_draws_the_rows_in_view_and_keeps_text_as_text():

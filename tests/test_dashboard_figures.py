@@ -221,7 +221,7 @@ def test_a_chart_says_its_data_in_words_in_the_readers_language():
     said = figures.text_alternative(figures.area_bars(areas, {"A": "責任體系", "B": "安全管理機構"}, "得分", "滿分"),
                                     "zh-Hant")
     assert said.startswith("圖表數據：")
-    assert "得分：A 責任體系 12.5 / 15, B 安全管理機構 10 / 10" in said and "滿分：A 責任體系 15, B 安全管理機構 10" in said
+    assert "得分：A 責任體系 12.5 / 15、B 安全管理機構 10 / 10" in said and "滿分：A 責任體系 15、B 安全管理機構 10" in said
     # totals 40, 60, 70, 90: the median between the middle two, 65
     spread = figures.spread_plot(pd.DataFrame({"total": [90.0, 40.0, 70.0, 60.0], "group": ["甲"] * 4,
                                                "name": ["a", "b", "c", "d"]}), "全縣", "none", False, "en")
@@ -230,8 +230,14 @@ def test_a_chart_says_its_data_in_words_in_the_readers_language():
     calendar = figures.drill_calendar_periods([{"period": "2026-03", "covered": True, "counted": True, "held": 1,
                                                 "required": 1}], {"row": "演練", "held": "已完成", "missed": "未完成",
                                                                   "not_yet": "未到期"})
-    assert figures.text_alternative(calendar, "zh-Hans") == "图表数据：2026-03 已完成: 1/1"
+    assert figures.text_alternative(calendar, "zh-Hans") == "图表数据：2026-03 已完成：1/1"
     assert figures.text_alternative(figures.empty("沒有數據"), "zh-Hant") == "沒有數據"
+    # read out as Chinese is written (the accessibility walk of this session: 「已演練: 1/1」「(未到期)」)
+    pending = figures.drill_calendar_periods([{"period": "2026-12", "covered": False, "counted": False, "held": 0,
+                                               "required": 1}], {"row": "演練", "held": "已完成", "missed": "未完成",
+                                                                 "not_yet": "未到期"})
+    assert figures.text_alternative(pending, "zh-Hant") == "圖表數據：2026-12 未到期：0/1"
+    assert figures.text_alternative(pending, "en") == "Chart data: 2026-12 未到期: 0/1"  # the labels given, as given
 
 
 def test_a_heatmap_by_group_marks_its_groups_rows_and_puts_the_worst_first():

@@ -60,8 +60,8 @@ def test_school_pickers_of_accounts_inspections_and_exports_name_schools_in_simp
 # --- 2. audit details and the change history in words ------------------------------------------------
 
 @pytest.mark.parametrize(("lang", "expected", "raw"), [
-    ("zh-Hant", "變更: 新增；賬號: late；角色: 學校安全員", "角色: school"),
-    ("zh-Hans", "变更: 新增；账号: late；角色: 学校安全员", "角色: school"),
+    ("zh-Hant", "變更：新增；賬號：late；角色：學校安全員", "角色：school"),
+    ("zh-Hans", "变更：新增；账号：late；角色：学校安全员", "角色：school"),
     ("en", "change: added; user name: late; role: School safety officer", "role: school"),
 ])
 def test_the_audit_trail_names_roles_and_kinds_of_change_in_the_readers_words(county, lang, expected, raw):
@@ -537,8 +537,8 @@ def test_a_disqualified_schools_gains_say_the_grade_stays_fail_and_the_points_ar
 # --- 11. what a busy reader stumbled on in a walk of the demo county in Chromium (UX walk) ----------------
 
 @pytest.mark.parametrize(("lang", "circular", "own_table", "cli"), [
-    ("zh-Hant", "內容: 通報", "內容: 學校指標明細", "途徑: 命令列"),
-    ("zh-Hans", "内容: 通报", "内容: 学校指标明细", "途径: 命令行"),
+    ("zh-Hant", "內容：通報", "內容：學校指標明細", "途徑：命令列"),
+    ("zh-Hans", "内容：通报", "内容：学校指标明细", "途径：命令行"),
     ("en", "what: circular", "what: school's indicator table", "via: command line"),
 ])
 def test_the_audit_trail_says_what_was_exported_and_how_it_was_published_in_the_readers_words(

@@ -82,9 +82,10 @@ def _detail(detail, lang: str = "en") -> str:
             return _known(_WORDED_VALUES[key].format(value), value, lang)
         return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
 
-    return ("；" if lang != "en" else "; ").join(
-        f"{t(f'audit.key.{key}', lang) if f'audit.key.{key}' in words else key}: {value_text(key, value)}"
-        for key, value in detail.items())
+    chinese = lang != "en"
+    return ("；" if chinese else "; ").join(
+        f"{t(f'audit.key.{key}', lang) if f'audit.key.{key}' in words else key}{'：' if chinese else ': '}"
+        f"{value_text(key, value)}" for key, value in detail.items())
 
 
 # Details whose values are words the code stores (a role, a kind of change, what was exported, how a year was
