@@ -152,15 +152,27 @@ def with_week_dates(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A term week as a person finds it in a diary, in the reader's way of writing days:
     2026-W16 → 2026-W16（4月13日–4月19日）, or 2026-W16 (Apr 13–Apr 19) in English."""
     def dated(m: re.Match) -> str:
-        try:
-            monday = date.fromisocalendar(int(m[1]), int(m[2]), 1)
-        except ValueError:
+        days = week_days(m[0], lang)
+        if days == m[0]:
             return m[0]
-        sunday = monday + timedelta(days=6)
-        if lang == "en":
-            return f"{m[0]} ({monday:%b} {monday.day}–{sunday:%b} {sunday.day})"
-        return f"{m[0]}（{monday.month}月{monday.day}日–{sunday.month}月{sunday.day}日）"
+        return f"{m[0]} ({days})" if lang == "en" else f"{m[0]}（{days}）"
     return _ISO_WEEK.sub(dated, text) if "-W" in text else text
+
+
+def week_days(week: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A week's days alone (11月30日–12月6日, Nov 30–Dec 6), where the week is this one or the last and its
+    ISO number (2026-W49) would only puzzle (found by this session's walk of the school page); else as given."""
+    m = _ISO_WEEK.fullmatch(week)
+    try:
+        monday = date.fromisocalendar(int(m[1]), int(m[2]), 1) if m else None
+    except ValueError:
+        monday = None
+    if monday is None:
+        return week
+    sunday = monday + timedelta(days=6)
+    if lang == "en":
+        return f"{monday:%b} {monday.day}–{sunday:%b} {sunday.day}"
+    return f"{monday.month}月{monday.day}日–{sunday.month}月{sunday.day}日"
 
 
 # Tab leaves a grid; the arrow keys move within it (AG Grid's own).  Where the grid's cells take no focus,

@@ -262,3 +262,13 @@ def test_a_heatmap_by_group_marks_its_groups_rows_and_puts_the_worst_first():
     assert trace["text"] == [["80%", "40%"], ["50%", "0%"], ["100%", "67%"]]
     assert trace["hovertext"][2][1] == "甲鎮 (3)<br>2026-04: 2 of 3 (67%)"
     json.dumps(fig, allow_nan=False)
+
+
+def test_this_weeks_to_do_names_the_weeks_days_not_its_iso_number():
+    """Found by this session's walk of the school page: 「本週 2026-W49（11月30日–12月6日） 尚未記錄」 gave an
+    official a code to decode; this week and last week are their days."""
+    from dashboard.layout import week_days, with_week_dates
+
+    assert week_days("2026-W49") == "11月30日–12月6日" and week_days("2026-W49", "en") == "Nov 30–Dec 6"
+    assert week_days("2025-W53") == "2025-W53"  # 2025 has no week 53: left as given, never a wrong date
+    assert with_week_dates("2026-W49") == "2026-W49（11月30日–12月6日）"

@@ -43,6 +43,7 @@ from dashboard.layout import (
     tab_title,
     type_label,
     viewer_or_refuse,
+    week_days,
     with_week_dates,
 )
 from scoring.engine import round_half_up
@@ -263,9 +264,9 @@ def todo_list(todo: dict, lang: str, refused_rows: str | None = None):
     if counts["drill_due"]:
         items.append(("warning", t("todo.drill", lang, period=labels["drill_period"])))
     if counts["class_due"]:
-        items.append(("warning", t("todo.class", lang, week=with_week_dates(labels["week"], lang))))
+        items.append(("warning", t("todo.class", lang, week=week_days(labels["week"], lang))))
     if counts["class_missed"]:
-        items.append(("warning", t("todo.class_missed", lang, week=with_week_dates(labels["last_week"], lang))))
+        items.append(("warning", t("todo.class_missed", lang, week=week_days(labels["last_week"], lang))))
     if counts["hazards_due_soon"]:
         items.append(("warning", t("todo.hazards_soon", lang, n=counts["hazards_due_soon"], days=queries.HAZARD_SOON_DAYS)))
     if counts["guards_untrained"]:
