@@ -62,6 +62,10 @@ def submissions(engine: Engine) -> list[dict]:
     return frame.drop(columns="_order").to_dict("records")
 
 
+# The catalogue's label of each group `outstanding` returns (the publish page's and `safeschool publish`'s words).
+OUTSTANDING_KEYS = {"refused": "pub.out_refused", "not submitted": "pub.out_missing", "rows refused": "pub.out_rows"}
+
+
 def outstanding(listed: list[dict]) -> dict[str, list[dict]]:
     """The schools of `submissions` whose records a publication would be frozen without, by why: "refused"
     (the workbook refused whole), "not submitted", "rows refused" (loaded, with rows refused); a group with

@@ -186,6 +186,7 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     plausible_year(year)
     engine = store_engine()
     who = (by or "").strip() or operator()  # --by "  " is nobody: the login name is kept instead
+    _say_outstanding(engine)  # said first, as the publish page says it before its confirmation
     pub = do_publish(engine, year, by=who, force=force, note=note)
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:
         # the kept files carry it until the year is published again (a second version, marked 更正)
@@ -194,7 +195,6 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
                    "circular's files kept with this publication are signed so until the year is published again (a "
                    "new version); set [circular] issuer in the configuration before publishing", err=True)
     record(engine, who, "publish", None, {"year": year, "version": pub["version"], "force": force, "via": "cli"})
-    _say_outstanding(engine)
     # the circular's files kept with it: what `export` and the exports page give for the year from now on
     click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, its circular kept as "
                f"{', '.join(pub['files'])}, rubric {pub['rubric_version']}, "
@@ -202,24 +202,22 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
 
 
 def _say_outstanding(engine) -> None:
-    """The schools the year was frozen without (a workbook refused whole, none sent, rows refused), as the
-    publish page says before its confirmation: their scores count only what was accepted."""
-    from dashboard.audit import outstanding, submissions
+    """The schools the year was frozen without (a workbook refused whole, none sent, rows refused), in the
+    publish page's own words (its catalogue), with their codes: their scores count only what was accepted."""
+    from dashboard.audit import OUTSTANDING_KEYS, outstanding, submissions
+    from dashboard.i18n import t
 
-    words = {"refused": ("工作簿被整個拒收", "workbook refused whole"), "not submitted": ("未提交工作簿", "no workbook sent"),
-             "rows refused": ("有被拒收的行", "rows refused")}
     groups = outstanding(submissions(engine))
     if not groups:
         return
 
-    def codes(schools: list[dict], sep: str) -> str:
-        return sep.join(s["school_code"] for s in schools[:CODES_SAID]) + ("…" if len(schools) > CODES_SAID else "")
+    def said(lang: str, sep: str) -> str:
+        parts = [t(OUTSTANDING_KEYS[why], lang, n=len(schools), schools=sep.join(
+            s["school_code"] for s in schools[:CODES_SAID]) + ("…" if len(schools) > CODES_SAID else ""))
+            for why, schools in groups.items()]
+        return t("pub.outstanding", lang, parts=t("pub.out_sep", lang).join(parts))
 
-    zh = "；".join(f"{len(schools)} 所{words[why][0]}（{codes(schools, '、')}）" for why, schools in groups.items())
-    en = "; ".join(f"{len(schools)} {words[why][1]} ({codes(schools, ', ')})" for why, schools in groups.items())
-    click.echo(f"注意：這些學校的分數只計已接受的記錄：{zh}；各校情況見儀表板的「審計」頁 / note: these schools' scores "
-               f"count only the records accepted: {en}; the dashboard's Audit page lists each school's workbook",
-               err=True)
+    click.echo(f"{said('zh-Hant', '、')} / {said('en', ', ')}", err=True)
 
 
 CODES_SAID = 10  # school codes named a group; the audit page lists them all

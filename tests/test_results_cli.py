@@ -82,7 +82,7 @@ def test_publish_then_published_score_is_frozen(store):
     result = run("publish", "--year", str(Y), "--by", "局安全辦")
     assert result.exit_code == 0 and "version 1" in result.output
     # neither school's workbook is in the store: their scores count only what the store holds of them
-    assert "2 所未提交工作簿（S1、S2）" in result.output and "2 no workbook sent (S1, S2)" in result.output
+    assert "2 所學校未提交工作簿（S1、S2）" in result.output and "2 school(s) that sent no workbook (S1, S2)" in result.output
     # the data's time to the second, as every other time the CLI prints (it printed microseconds)
     assert result.output.strip().endswith("data as of 2026-11-30 15:31:35"), result.output
     again = run("publish", "--year", str(Y))

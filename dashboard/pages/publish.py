@@ -202,8 +202,7 @@ def outstanding_note(submissions: list[dict], lang: str) -> str | None:
     """The schools whose records the year would be frozen without, said before it is (audit.outstanding):
     their scores count only what was accepted, and a publication is not changed by what they send later.
     None when every registered school's workbook loaded with nothing refused."""
-    keys = {"refused": "pub.out_refused", "not submitted": "pub.out_missing", "rows refused": "pub.out_rows"}
-    parts = [t(keys[why], lang, n=len(schools), schools=_some_names(schools, lang))
+    parts = [t(audit.OUTSTANDING_KEYS[why], lang, n=len(schools), schools=_some_names(schools, lang))
              for why, schools in audit.outstanding(submissions).items()]
     return t("pub.outstanding", lang, parts=t("pub.out_sep", lang).join(parts)) if parts else None
 
