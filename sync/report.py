@@ -657,27 +657,28 @@ def _registry_differs(entry: dict, school: dict, table) -> list[Problem]:
 def _boarding_disagrees(report: FileReport, school_table, campus_table) -> list[Problem]:
     """寄宿制 and the campuses' 寄宿生數 saying two things: E1 adds guards for the boarders a campus counts
     (4.5.1), whatever 寄宿制 says, so the school is told which figure counts and to make the two agree (an
-    audit of E1: a day school with 300 boarders needed two guards more, unsaid).  Notes, not refusals."""
+    audit of E1: a day school with 300 boarders needed two guards more, unsaid).  Notes, not refusals; no
+    figure of the rubric's (boarders_step, boarders_guards) is written into them, as the bureau may change it."""
     boarding = report.rows["school"][0].get("boarding")
     campuses = report.rows.get("campuses", [])
     with_boarders = [r for r in campuses if (r.get("boarders") or 0) > 0]
     if boarding is False and with_boarders:
         column = campus_table.headers.get("boarders", (None, "寄宿生數"))
         return [Problem("note", campus_table.sheet.name, r["row_no"], column[1], display(r["boarders"]),
-                        f"學校概況的寄宿制是「否」,本校區卻有寄宿生{r['boarders']}人;保安配備按寄宿生數另加"
-                        "(每滿300人加2人),請核對寄宿制或寄宿生數",
+                        f"學校概況的寄宿制是「否」，本校區卻有寄宿生{r['boarders']}人；應配保安人數按寄宿生數增加，"
+                        "請核對寄宿制或寄宿生數",
                         f"the school is not a boarding school (寄宿制 否), yet this campus has {r['boarders']} "
-                        "boarders; guards required rise with the boarders counted (2 more per full 300): check "
+                        "boarders; the guards a campus needs rise with the boarders counted: check "
                         "寄宿制 or the boarders",
                         sheet_key="campuses", column_key="boarders", col_no=column[0])
                 for r in with_boarders]
     if boarding is True and campuses and not with_boarders:
         column = school_table.headers.get("boarding", (None, "寄宿制"))
         return [Problem("note", school_table.sheet.name, report.rows["school"][0]["row_no"], column[1], "是",
-                        "寄宿制是「是」,但「校區」表中各校區的寄宿生數都沒有填或是0;保安配備按寄宿生數另加(每滿300人加2人),"
+                        "寄宿制是「是」，但「校區」表中各校區的寄宿生數都沒有填或是0；應配保安人數按寄宿生數增加，"
                         "請在「校區」表填寫各校區的寄宿生數",
                         "the school is a boarding school (寄宿制 是), but no campus on the campuses sheet has "
-                        "boarders; guards required rise with the boarders counted (2 more per full 300): fill in "
+                        "boarders; the guards a campus needs rise with the boarders counted: fill in "
                         "each campus's boarders",
                         sheet_key="school", column_key="boarding", col_no=column[0])]
     return []

@@ -941,7 +941,7 @@ def test_boarding_and_the_campuses_boarders_saying_two_things_is_a_note_saying_w
     report = _check(tmp_path, book)
     [note] = report.problems
     assert (note.level, note.sheet, note.column) == ("note", sheet, column) and words in note.reason_en
-    assert "每滿300人加2人" in note.reason_zh and "請" in note.reason_zh
+    assert "應配保安人數按寄宿生數增加" in note.reason_zh and "請" in note.reason_zh
     assert len(report.rows["campuses"]) == 1 and len(report.rows["school"]) == 1
 
 
