@@ -18,7 +18,10 @@ def a1_leadership_group(ctx: Context) -> Outcome:
 @indicator("A2", "4.1", "第一責任人與直接責任人", "responsible persons named")
 def a2_responsible_persons(ctx: Context) -> Outcome:
     """4.1: the principal is named first responsible person and the deputy in charge direct responsible person."""
-    return _both_items(ctx, ("第一責任人", "first responsible person"), ("直接責任人", "direct responsible person"),
+    return _both_items(ctx, ("第一責任人", "first responsible person", "明確校長為第一責任人",
+                             "name the principal the first responsible person"),
+                       ("直接責任人", "direct responsible person", "明確分管副校長為直接責任人",
+                        "name the deputy in charge the direct responsible person"),
                        "明確校長為第一責任人、分管副校長為直接責任人",
                        "name the principal first and the deputy direct responsible person")
 
@@ -26,14 +29,17 @@ def a2_responsible_persons(ctx: Context) -> Outcome:
 @indicator("A3", "4.1", "責任清單與風險清單", "responsibility and risk lists")
 def a3_lists(ctx: Context) -> Outcome:
     """4.1: a responsibility list and a risk list exist, tied to dual prevention."""
-    return _both_items(ctx, ("責任清單", "responsibility list"), ("風險清單", "risk list"), "建立責任清單和風險清單",
+    return _both_items(ctx, ("責任清單", "responsibility list", "建立責任清單", "draw up the responsibility list"),
+                       ("風險清單", "risk list", "建立風險清單", "draw up the risk list"), "建立責任清單和風險清單",
                        "draw up the responsibility list and the risk list")
 
 
-def _both_items(ctx: Context, first: tuple[str, str], second: tuple[str, str], action: str, action_en: str) -> Outcome:
-    """A duty of two checklist items, done when both are; the detail says which is missing (found by an
-    audit: 「第一責任人及直接責任人：未完成」 did not say which)."""
-    done = [ctx.checklist_done(item) for item, _en in (first, second)]
+def _both_items(ctx: Context, first: tuple[str, str, str, str], second: tuple[str, str, str, str], action: str,
+                action_en: str) -> Outcome:
+    """A duty of two checklist items (item, item_en, what to do, what to do in English), done when both are;
+    the detail says which is missing (found by an audit: 「第一責任人及直接責任人：未完成」 did not say which),
+    and the advice asks for that one alone (a dashboard walk: with 第一責任人 done it asked for both)."""
+    done = [ctx.checklist_done(item[0]) for item in (first, second)]
     out = ctx.yes_no(done[0] & done[1], f"{first[0]}及{second[0]}", f"{first[1]} and {second[1]}", action, action_en)
     half = done[0] ^ done[1]
     state = [np.where(d, "已完成", "未完成或未填報") for d in done]
@@ -42,6 +48,8 @@ def _both_items(ctx: Context, first: tuple[str, str], second: tuple[str, str], a
                                    out.frame["detail"])
     out.frame["detail_en"] = np.where(half, f"{first[1]}: " + state_en[0] + f"; {second[1]}: " + state_en[1],
                                       out.frame["detail_en"])
+    out.frame["action"] = np.where(half, np.where(done[0], second[2], first[2]), out.frame["action"])
+    out.frame["action_en"] = np.where(half, np.where(done[0], second[3], first[3]), out.frame["action_en"])
     return out
 
 

@@ -70,6 +70,16 @@ def test_4_1_a2_the_detail_names_which_of_the_two_persons_is_missing():
     assert row["detail_en"] == "first responsible person: done; direct responsible person: not done or not reported"
 
 
+@pytest.mark.parametrize("missing, hint", [("直接責任人", "明確分管副校長為直接責任人"), ("第一責任人", "明確校長為第一責任人"),
+                                           ("風險清單", "建立風險清單")])
+def test_4_1_a2_a3_what_would_raise_the_score_asks_for_the_missing_item_alone(missing, hint):
+    """rules.md "what would raise the score": with one of the two items done, the advice asks for the other
+    (a walk of the school page: it asked for both, the one done too).  Its gain is the whole indicator."""
+    row = result(school().remove("checklist", "S1", item=missing), "A3" if missing == "風險清單" else "A2")
+    assert row["points"] == 0 and row["hint"].startswith(hint) and "、" not in row["hint"].split("：")[0]
+    assert row["gain"] == 1
+
+
 def test_4_1_a5_agreements_pro_rata():
     rec = school().remove("agreements", "S1").add("agreements", "S1", year=Y, staff_total=50, signed=45)
     assert pts(rec, "A5") == pytest.approx(4 * 45 / 50)
