@@ -67,10 +67,12 @@ class Watch:
         self._page = page
         self._documents = 0  # documents the page has asked for: a goto, a reload, a link out of the app
         self._asked_in: dict = {}  # request -> the document it was asked for in
+        self._callbacks: set = set()  # Dash callbacks asked and not yet answered
         page.on("console", self._console)
         page.on("pageerror", lambda err: self.note(f"page error: {err}"))
         page.on("request", self._asked)
         page.on("requestfailed", self._failed)
+        page.on("requestfinished", self._answered)
         page.on("response", lambda resp: resp.status >= 400 and self.note(f"HTTP {resp.status}: {resp.url}"))
         page.on("dialog", lambda dialog: (self.note(f"dialog: {dialog.message}"), dialog.dismiss()))
 
@@ -87,8 +89,24 @@ class Watch:
         if request.is_navigation_request() and request.frame == self._page.main_frame:
             self._documents += 1
         self._asked_in[request] = self._documents
+        if "/_dash-update-component" in request.url:
+            self._callbacks.add(request)
+
+    def _answered(self, request) -> None:
+        self._callbacks.discard(request)
+
+    def callbacks_answered(self, timeout_ms: int = 10_000) -> None:
+        """Wait until every Dash callback the page has asked for is answered: a goto while one is on its way
+        cancels it (net::ERR_ABORTED), and the browser may tell of the goto before it tells of the callback,
+        so the count of documents above cannot always excuse it (a clean-clone run failed so: Enter opened a
+        school, the navbar's callback was still out, the test went on to another school)."""
+        waited = 0
+        while self._callbacks and waited < timeout_ms:
+            self._page.wait_for_timeout(50)
+            waited += 50
 
     def _failed(self, request) -> None:
+        self._answered(request)
         # A download is "aborted" as a navigation once the browser hands it to the download manager.
         if "/download/" in request.url:
             return

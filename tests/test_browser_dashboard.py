@@ -335,6 +335,7 @@ def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, br
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/school/.+"))
     page.wait_for_selector("#school-total")
+    watch.callbacks_answered()
     page.goto(f"{server['base']}/school/{server['other']}")
     page.wait_for_selector("#guards-table")
     # the tab names the school, in the page's language; the name, Chinese, is marked so on the English page
