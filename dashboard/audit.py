@@ -10,6 +10,8 @@ successful upload than lose it to a full audit table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import desc, select
 from sqlalchemy.engine import Engine
 
@@ -62,8 +64,8 @@ def submissions(engine: Engine) -> list[dict]:
     return frame.drop(columns="_order").to_dict("records")
 
 
-# The catalogue's label of each group `outstanding` returns (the publish page's and `safeschool publish`'s words).
-OUTSTANDING_KEYS = {"refused": "pub.out_refused", "not submitted": "pub.out_missing", "rows refused": "pub.out_rows"}
+# The catalogue's label of each group `outstanding` returns.
+_OUTSTANDING_KEYS = {"refused": "pub.out_refused", "not submitted": "pub.out_missing", "rows refused": "pub.out_rows"}
 
 
 def outstanding(listed: list[dict]) -> dict[str, list[dict]]:
@@ -74,6 +76,20 @@ def outstanding(listed: list[dict]) -> dict[str, list[dict]]:
               "not submitted": [s for s in listed if s["status"] == "not submitted"],
               "rows refused": [s for s in listed if s["status"] == "loaded" and s["rejected_rows"] > 0]}
     return {why: schools for why, schools in groups.items() if schools}
+
+
+def outstanding_note(listed: list[dict], lang: str, named: Callable[[dict], str], most: int) -> str | None:
+    """`outstanding` said in the catalogue's words (the publish page's confirmation, `safeschool publish`):
+    each group with its count and its first `most` schools as `named` names them; None when there is none."""
+    from dashboard.i18n import t
+
+    def some(schools: list[dict]) -> str:
+        names = t("pub.out_names_sep", lang).join(named(s) for s in schools[:most])
+        return t("pub.out_more", lang, names=names) if len(schools) > most else names
+
+    parts = [t(_OUTSTANDING_KEYS[why], lang, n=len(schools), schools=some(schools))
+             for why, schools in outstanding(listed).items()]
+    return t("pub.outstanding", lang, parts=t("pub.out_sep", lang).join(parts)) if parts else None
 
 
 def recent_sync_runs(engine: Engine, limit: int = 100) -> list[dict]:

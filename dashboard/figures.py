@@ -17,7 +17,6 @@ from plotly.colors import sample_colorscale
 
 from dashboard.i18n import DEFAULT_LANGUAGE, t
 from scoring.engine import round_half_up
-from sync.errors import chinese_punctuation
 
 FONT = '"Noto Sans CJK TC", "Noto Sans CJK SC", "Microsoft JhengHei", "PingFang TC", sans-serif'
 # Okabe & Ito: distinguishable with every common colour-vision deficiency.
@@ -170,13 +169,14 @@ def drill_calendar_periods(periods: list[dict], labels: dict[str, str]) -> dict:
     if not periods:
         return empty(labels.get("empty", "-"))
     z, text, hover = [], [], []
+    colon = labels.get("colon", ": ")
     for p in periods:
         covered, counted = bool(p.get("covered")), bool(p.get("counted"))
         held, required = _int(p.get("held")), _int(p.get("required"))
         state = labels["held"] if covered else labels["missed"] if counted else labels["not_yet"]
         z.append(1.0 if covered else 0.0 if counted else None)
         text.append(f"{held}/{required}")
-        hover.append(f"{p.get('period')}<br>{state}: {held}/{required}")
+        hover.append(f"{p.get('period')}<br>{state}{colon}{held}/{required}")
     return {
         "data": [{"type": "heatmap", "x": _clean(p.get("period") for p in periods), "y": [labels["row"]], "z": [z],
                   "text": [text], "texttemplate": "%{text}", "hovertext": [hover], "hovertemplate": "%{hovertext}<extra></extra>",
@@ -336,14 +336,15 @@ def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str], 
     grid = grid.reindex(index=codes, columns=periods)
     held = cells.pivot_table(index="school_code", columns="period", values="held", aggfunc="first").reindex(index=codes, columns=periods)
     required = cells.pivot_table(index="school_code", columns="period", values="required", aggfunc="first").reindex(index=codes, columns=periods)
-    hover = []
+    hover, colon, bracketed = [], labels.get("colon", ": "), labels.get("bracketed", " ({})")
     for code in codes:
         row = []
         for p in periods:
             h, r = held.at[code, p], required.at[code, p]
             v = grid.at[code, p]
             state = labels["not_yet"] if pd.isna(v) else f"{round(float(v) * 100)}%"
-            row.append(f"{row_label[code]}<br>{p}: {labels['held']} {_num(h)} / {labels['required']} {_num(r)} ({state})")
+            row.append(f"{row_label[code]}<br>{p}{colon}{labels['held']} {_num(h)} / {labels['required']} {_num(r)}"
+                       + bracketed.format(state))
         hover.append(row)
     z = [_clean(r) for r in grid.to_numpy(dtype="float64").tolist()]
     customdata = [[code] * len(periods) for code in codes]
@@ -358,7 +359,7 @@ def heatmap(cells: pd.DataFrame, schools: pd.DataFrame, labels: dict[str, str], 
         text.insert(0, ["" if pd.isna(v) else f"{round(float(v) * 100)}%" for v in shares])
         customdata.insert(0, [""] * len(periods))
         y.insert(0, labels["all"])
-        hover.insert(0, [f"{labels['all']}<br>{p}: " + (labels["not_yet"] if pd.isna(v) else f"{round(float(v) * 100)}%")
+        hover.insert(0, [f"{labels['all']}<br>{p}{colon}" + (labels["not_yet"] if pd.isna(v) else f"{round(float(v) * 100)}%")
                          for p, v in zip(periods, shares, strict=True)])
     return _heatmap_figure(periods, y, z, text, hover, customdata, labels)
 
@@ -462,6 +463,4 @@ def text_alternative(figure: dict, lang: str = DEFAULT_LANGUAGE) -> str:
                 parts.append(f"{name}{colon}{listed}" if name else listed)
     if not parts:
         return " ".join(str(a.get("text", "")) for a in (figure.get("layout") or {}).get("annotations") or [])
-    said = t("chart.data", lang) + sep.join(parts)
-    # a heatmap's hover (2026-12: 已完成 0 / 應完成 1 (未到期)) is read out as Chinese is written
-    return said if lang == "en" else chinese_punctuation(said)
+    return t("chart.data", lang) + sep.join(parts)

@@ -159,6 +159,12 @@ def with_week_dates(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return _ISO_WEEK.sub(dated, text) if "-W" in text else text
 
 
+def punctuation(lang: str) -> dict[str, str]:
+    """The colon and the brackets a figure's hover and words are written with in the reader's language
+    (figures.heatmap, drill_calendar_periods): 「2026-12：已完成 0 / 應完成 1（未到期）」 in Chinese."""
+    return {"colon": ": ", "bracketed": " ({})"} if lang == "en" else {"colon": "：", "bracketed": "（{}）"}
+
+
 def week_days(week: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A week's days alone (11月30日–12月6日, Nov 30–Dec 6), where the week is this one or the last and its
     ISO number (2026-W49) would only puzzle (found by this session's walk of the school page); else as given."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from operator import itemgetter
 
 import click
 
@@ -202,22 +203,14 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
 
 
 def _say_outstanding(engine) -> None:
-    """The schools the year was frozen without (a workbook refused whole, none sent, rows refused), in the
-    publish page's own words (its catalogue), with their codes: their scores count only what was accepted."""
-    from dashboard.audit import OUTSTANDING_KEYS, outstanding, submissions
-    from dashboard.i18n import t
+    """The schools the year is frozen without (a workbook refused whole, none sent, rows refused), in the
+    publish page's own words, with their codes: their scores count only what was accepted."""
+    from dashboard.audit import outstanding_note, submissions
 
-    groups = outstanding(submissions(engine))
-    if not groups:
-        return
-
-    def said(lang: str, sep: str) -> str:
-        parts = [t(OUTSTANDING_KEYS[why], lang, n=len(schools), schools=sep.join(
-            s["school_code"] for s in schools[:CODES_SAID]) + ("…" if len(schools) > CODES_SAID else ""))
-            for why, schools in groups.items()]
-        return t("pub.outstanding", lang, parts=t("pub.out_sep", lang).join(parts))
-
-    click.echo(f"{said('zh-Hant', '、')} / {said('en', ', ')}", err=True)
+    listed = submissions(engine)
+    zh = outstanding_note(listed, "zh-Hant", itemgetter("school_code"), CODES_SAID)
+    if zh is not None:
+        click.echo(f"{zh} / {outstanding_note(listed, 'en', itemgetter('school_code'), CODES_SAID)}", err=True)
 
 
 CODES_SAID = 10  # school codes named a group; the audit page lists them all

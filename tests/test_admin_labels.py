@@ -149,3 +149,18 @@ def test_the_publish_confirmation_names_a_rank_that_moved_where_the_total_did_no
     assert change_line(row(7, 9), "en") == "3105 城關小學: 64.9 → 64.9 (Rank 7 → 9)"
     assert change_line(row(7, None, False), "zh-Hant") == "3105 城關小學: 64.9 → 64.9 (排名 7 → 取消資格)"
     assert change_line(row(7, 7, total_after=65.3), "zh-Hant") == "3105 城關小學: 64.9 → 65.3"
+
+
+def test_the_outstanding_schools_are_named_up_to_a_limit_then_counted():
+    """The publish confirmation and `safeschool publish` name a group's first schools and say there are more."""
+    from operator import itemgetter
+
+    from dashboard.audit import outstanding_note
+
+    listed = [{"school_code": f"S{i}", "name": f"第{i}小學", "status": "not submitted", "rejected_rows": 0}
+              for i in range(1, 8)] + [{"school_code": "S9", "name": "九中", "status": "loaded", "rejected_rows": 0}]
+    said = outstanding_note(listed, "zh-Hant", itemgetter("school_code"), 3)
+    assert "7 所學校未提交工作簿（S1、S2、S3等）" in said and "S4" not in said and "S9" not in said
+    assert "7 school(s) that sent no workbook (S1, S2, S3 and others)" in outstanding_note(
+        listed, "en", itemgetter("school_code"), 3)
+    assert outstanding_note(listed[-1:], "en", itemgetter("school_code"), 3) is None

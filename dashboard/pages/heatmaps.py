@@ -27,6 +27,7 @@ from dashboard.layout import (
     lang_of,
     page_year,
     period_label,
+    punctuation,
     type_label,
     viewer_or_refuse,
 )
@@ -157,7 +158,7 @@ def _rendered(viewer, year: int, measure: str, group_by: str, groups: tuple, ord
     """One heatmap page per scope (the bureau, or one school) and choice of controls, until the next sync:
     (figure, pages, summary line, the rows in words: label, covered, of, and the group or school to open)."""
     labels = {"empty": t("heatmap.none", lang), "held": t("heatmap.held", lang), "required": t("heatmap.required", lang),
-              "not_yet": t("calendar.not_yet", lang), "scale": t("heatmap.scale", lang)}
+              "not_yet": t("calendar.not_yet", lang), "scale": t("heatmap.scale", lang), **punctuation(lang)}
     cells = queries.heatmap_cells(viewer, year, measure)
     # semesters read as words (2026年秋季學期), not as the stored 2026-autumn
     shown_periods = {p: period_label(p, lang) for p in cells["period"].unique()} if not cells.empty else {}

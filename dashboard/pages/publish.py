@@ -189,28 +189,14 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:  # the files the publication keeps would be signed so
         body.append(feedback(t("pub.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER), "warning",
                              "pub-issuer-warning"))
-    outstanding = outstanding_note(audit.submissions(get_engine()), lang)
+    outstanding = audit.outstanding_note(audit.submissions(get_engine()), lang,
+                                         lambda s: to_language(str(s["name"] or s["school_code"]), lang), OUTSTANDING_NAMES)
     if outstanding is not None:
         body.append(feedback(outstanding, "warning", "pub-outstanding"))
     return True, t("pub.confirm_title", lang, year=year), body, False
 
 
 OUTSTANDING_NAMES = 5  # schools named in each group of the note; the audit page lists them all
-
-
-def outstanding_note(submissions: list[dict], lang: str) -> str | None:
-    """The schools whose records the year would be frozen without, said before it is (audit.outstanding):
-    their scores count only what was accepted, and a publication is not changed by what they send later.
-    None when every registered school's workbook loaded with nothing refused."""
-    parts = [t(audit.OUTSTANDING_KEYS[why], lang, n=len(schools), schools=_some_names(schools, lang))
-             for why, schools in audit.outstanding(submissions).items()]
-    return t("pub.outstanding", lang, parts=t("pub.out_sep", lang).join(parts)) if parts else None
-
-
-def _some_names(schools: list[dict], lang: str) -> str:
-    names = t("pub.out_names_sep", lang).join(to_language(str(s["name"] or s["school_code"]), lang)
-                                              for s in schools[:OUTSTANDING_NAMES])
-    return t("pub.out_more", lang, names=names) if len(schools) > OUTSTANDING_NAMES else names
 
 
 def change_line(r, lang: str) -> str:

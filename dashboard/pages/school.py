@@ -38,6 +38,7 @@ from dashboard.layout import (
     lang_of,
     page_year,
     period_label,
+    punctuation,
     sheet_shown,
     status_badge,
     tab_title,
@@ -577,7 +578,7 @@ def render_school(viewer, code: str, year: int, lang: str):
                    "type": t("trend.type_mean", lang, type=type_label(result["type"], lang)), "empty": t("trend.none", lang)}
     calendar_labels = {"held": t("calendar.held", lang), "missed": t("calendar.missed", lang),
                        "not_yet": t("calendar.not_yet", lang), "row": t("calendar.row", lang),
-                       "empty": t("calendar.none", lang)}
+                       "empty": t("calendar.none", lang), **punctuation(lang)}
     graph = {"config": figures.GRAPH_CONFIG}
     rows = indicator_rows(result["indicators"], lang)  # the gains card and the table read the same rows
     refused_whole = refused_file and not result.get("submitted", True)  # the header's 「整個文件被拒收」
