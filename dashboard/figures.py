@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from plotly.colors import sample_colorscale
+from plotly.colors import get_colorscale, sample_colorscale
 
 from dashboard.i18n import DEFAULT_LANGUAGE, t
 from scoring.engine import round_half_up
@@ -25,6 +25,9 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 # county's own line), then Paul Tol's muted colours, also told apart with a colour-vision deficiency.
 GROUP_PALETTE = [*PALETTE[:-1], "#332288", "#117733", "#882255", "#999933", "#AA4499", "#44AA99", "#661100"]
 HEAT_SCALE = "Cividis"
+# Its stops, looked up once: by name, sample_colorscale builds Plotly's whole table of named scales on every
+# call (1.5 ms of each school page).
+_HEAT_STOPS = get_colorscale(HEAT_SCALE)
 GRADE_COLOURS = {"優秀": "#009E73", "良好": "#56B4E9", "合格": "#E69F00", "不合格": "#D55E00"}
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 HEATMAP_ROW_PX = 22
@@ -112,7 +115,7 @@ def area_bars(areas: dict, area_labels: dict[str, str], points_label: str, max_l
             {"type": "bar", "orientation": "h", "y": names, "x": points, "name": points_label,
              # each bar's colour worked out here: Plotly's bar styling reads numbers for a colour scale as
              # colours ("Invalid color specifier" in the console, and black drawn where a colour was meant)
-             "marker": {"color": sample_colorscale(HEAT_SCALE, shares)},
+             "marker": {"color": sample_colorscale(_HEAT_STOPS, shares)},
              "text": [f"{round(p, 1):g} / {round(m, 1):g}" for p, m in zip(points, maxima, strict=True)],
              "textposition": "outside", "cliponaxis": False,
              "hovertemplate": f"%{{y}}<br>{points_label} %{{x}}<extra></extra>"},

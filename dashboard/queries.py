@@ -248,7 +248,11 @@ def _annual_indicators(engine: Engine, year: int, version: tuple, school_code: s
     if annual.empty or (school_code is not None and school_code not in annual.index):
         return
     pub = _publication(engine, year, version)
-    kept = dict(zip(annual["school_code"], annual["id"].astype("int64").tolist(), strict=True))
+    if school_code is not None:  # one school's page: its row only, not a pass over the county's 1,000
+        kept, order = {school_code: int(annual.at[school_code, "id"])}, [school_code]
+    else:
+        kept = dict(zip(annual["school_code"], annual["id"].astype("int64").tolist(), strict=True))
+        order = annual["school_code"]
     # CAST: PostgreSQL's driver parses a json column itself; the text is parsed one school at a time below
     query = select(scores.c.id, scores.c.school_code, scores.c.as_of, cast(scores.c.indicators, String)).where(
         *_rows_of(year, "annual", pub["publication_id"] if pub else None))
@@ -261,7 +265,7 @@ def _annual_indicators(engine: Engine, year: int, version: tuple, school_code: s
                 candidate = (row_id == kept[code], as_of, row_id, text)
                 if code not in best or candidate[:3] > best[code][:3]:
                     best[code] = candidate
-    for code in annual["school_code"]:
+    for code in order:
         if code in best:
             yield code, _json(best.pop(code)[3]) or {}
 
@@ -740,13 +744,19 @@ def _results(engine: Engine, year: int, version: tuple) -> dict[str, dict]:
 
 def school_result(viewer: Viewer, school_code: str, year: int) -> dict:
     """The school's stored annual result: total, grade, rank, areas, indicators, campuses."""
+    result, engine, version = _stored_result(viewer, school_code, year)
+    return {**result, "indicators": _indicators(engine, year, version, school_code)}
+
+
+def _stored_result(viewer: Viewer, school_code: str, year: int) -> tuple[dict, Engine, tuple]:
+    """The school's row of _results (indicators not read), with the engine and data version it was read at."""
     _check_school(viewer, school_code)
     engine = _engine()
     version = data_version(engine)
     result = _results(engine, year, version).get(school_code)
     if result is None:
         raise NotFound("school.no_result")
-    return {**result, "indicators": _indicators(engine, year, version, school_code)}
+    return result, engine, version
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -939,7 +949,8 @@ def _ledgers(engine: Engine, year: int, day: date, version: tuple) -> dict[str, 
 def campus_guards(viewer: Viewer, school_code: str, year: int) -> list[dict]:
     """guards_per_campus as plain rows (the school page's table: a campus or two, no frame needed)."""
     rows = []
-    for campus in school_result(viewer, school_code, year)["campuses"]:
+    # not school_result: its indicators (a query and 24 KB of JSON a school) are not needed here
+    for campus in _stored_result(viewer, school_code, year)[0]["campuses"]:
         required, active = _count(campus.get("guards_required")), _count(campus.get("guards_active"))
         rows.append({**campus, "needs": max(required - active, 0)})
     return rows
@@ -1489,11 +1500,13 @@ def warm_year(engine: Engine, year: int, version: tuple, today: date | None = No
     _guards_to_watch(engine, day, version, age_limit)
     _trend_lists(engine, year, version)
     _year_status(engine, year, version)
+    _inspections_by_school(engine, year, version)
 
 
 def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
     """Build the loads of the school pages' data section (sources, refused rows, last run) for this version."""
     _sources_by_school(engine, version)
+    _sheets_from_database(engine, version)
     _refused_by_school(engine, limit, version)
     _last_run(engine, version)
 

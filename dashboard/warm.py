@@ -49,6 +49,18 @@ def warm_once(years: int = 2) -> tuple:
     return version
 
 
+def warm_and_freeze() -> tuple:
+    """warm_once as a gunicorn worker runs it: the loads it leaves are then frozen (gc.freeze), since they
+    live until the next sync and every full collection walked them again (1.2 ms of a school page's 4 at
+    1,000 schools, tests/benchmarks/bench_dashboard.py).  The last version's are unfrozen first: those the
+    new version replaced are freed by warm_once's collection, reference cycles and all.  Not in warm_once:
+    the tests' processes call it, and would freeze all they hold."""
+    gc.unfreeze()
+    version = warm_once()
+    gc.freeze()
+    return version
+
+
 def _loop(stop: threading.Event) -> None:
     from dashboard import queries
 
@@ -56,7 +68,7 @@ def _loop(stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             if queries.data_version(queries.get_engine()) != warmed:
-                warmed = warm_once()
+                warmed = warm_and_freeze()
         except Exception:  # a store not ready yet, or a sync mid-way: try again on the next tick
             _log.debug("cache warm-up failed; trying again", exc_info=True)
         stop.wait(CHECK_SECONDS)
