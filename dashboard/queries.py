@@ -645,6 +645,12 @@ def guard_age_limit() -> int:
     return int(configured_rubric().thresholds["guard_age"]["limit"])
 
 
+def guard_training_days() -> float:
+    """The off-duty training days E7 asks of each guard a semester, as the configured rubric sets them: the
+    to-do that asks for them said 3 whatever the rubric said (a rubric audit)."""
+    return float(configured_rubric().thresholds["guard_training"]["days"])
+
+
 def county_todos(viewer: Viewer, year: int, today: date | None = None) -> dict:
     """The to-dos summed over the county (bureau only): schools owing each duty, and counts."""
     scope = Scope.of(viewer)
@@ -684,6 +690,7 @@ def school_todos(viewer: Viewer, school_code: str, year: int, today: date | None
         "labels": labels,
         "guards": list(_guards_to_watch(engine, day, version, age_limit).get(school_code, [])),
         "guard_age_limit": age_limit,
+        "guard_training_days": guard_training_days(),
     }
 
 

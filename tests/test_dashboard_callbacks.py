@@ -55,7 +55,7 @@ def test_a_school_is_asked_to_record_last_weeks_class_when_none_is_on_record():
     from dashboard.queries import TODO_COLUMNS
 
     counts = dict.fromkeys(TODO_COLUMNS, 0) | {"class_missed": 1}
-    todo = {"running_year": True, "counts": counts, "guards": [], "guard_age_limit": 55,
+    todo = {"running_year": True, "counts": counts, "guards": [], "guard_age_limit": 55, "guard_training_days": 3.0,
             "labels": {"week": "2026-W49", "last_week": "2026-W48", "drill_period": "2026-11", "semester": "2026-autumn"}}
     text = page_text(school.todo_list(todo, "zh-Hant"))
     assert "上週" in text and "11月23日" in text and "請補記" in text and "本週" not in text

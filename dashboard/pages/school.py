@@ -271,7 +271,8 @@ def todo_list(todo: dict, lang: str, refused_rows: str | None = None):
     if counts["hazards_due_soon"]:
         items.append(("warning", t("todo.hazards_soon", lang, n=counts["hazards_due_soon"], days=queries.HAZARD_SOON_DAYS)))
     if counts["guards_untrained"]:
-        items.append(("info", t("todo.guard_training", lang, n=counts["guards_untrained"], semester=period_label(labels["semester"], lang))))
+        items.append(("info", t("todo.guard_training", lang, n=counts["guards_untrained"], days=f"{todo['guard_training_days']:g}",
+                                semester=period_label(labels["semester"], lang))))
     for guard in todo["guards"]:
         if pd.Timestamp(guard["limit_day"]) > pd.Timestamp(county_today()):
             items.append(("info", t("todo.guard_reaching_age_limit", lang, name=to_language(str(guard["name"]), lang),
