@@ -114,6 +114,19 @@ class Rubric:
         return Rubric(**{**fields, "calendar_overrides": merged})
 
 
+_TOP_LEVEL = ("version", "indicators", "areas", "thresholds", "themes", "grades", "calendar")
+
+
+def _only_known(table: dict, known: tuple[str, ...], where: str, path: str, text: str) -> None:
+    """Refuse a key the scoring does not read: a misspelt table ([[theme]]) or a number rules.md does not
+    make configurable (per_month) was passed over, and the bureau took it for applied (a rubric audit)."""
+    unknown = [key for key in table if key not in known]
+    if unknown:
+        raise _fail(path, text, f"{where} has {', '.join(map(repr, unknown))}, which the scoring does not read "
+                    f"(known: {', '.join(known)})", unknown[0],
+                    zh=f"{where} 中的 {'、'.join(unknown)} 不是評分細則的設置項（可用：{'、'.join(known)}）")
+
+
 def _line_of(text: str, *needles: str) -> int:
     """1-based line of the first needle found in the text (0 when none is)."""
     lines = text.splitlines()
@@ -146,6 +159,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"rubric {path}: not valid TOML ({err})") from None
+    _only_known(raw, _TOP_LEVEL, "the rubric", path, text)
     indicators = raw.get("indicators")
     if not isinstance(indicators, dict):
         raise _fail(path, text, "has no [indicators] table")
@@ -169,6 +183,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for key, entry in (raw.get("areas") or {}).items():
         if key not in AREA_IDS:
             raise _fail(path, text, f"unknown area {key!r}; known: {', '.join(AREA_IDS)}", f"areas.{key}", key)
+        _only_known(entry, ("name", "name_en", "clause"), f"[areas.{key}]", path, text)
         areas[key] = Area(key, str(entry.get("name", key)), str(entry.get("name_en", key)), str(entry.get("clause", "")))
     for key in AREA_IDS:
         areas.setdefault(key, Area(key, key, key, ""))
@@ -176,10 +191,12 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for group in _ADDED_LATER:
         if group not in thresholds:
             thresholds[group] = tomllib.loads(DEFAULT_RUBRIC.read_text(encoding="utf-8"))["thresholds"][group]
+    _only_known(thresholds, tuple(_THRESHOLDS), "[thresholds]", path, text)
     for group, names in _THRESHOLDS.items():
         table = thresholds.get(group)
         if not isinstance(table, dict):
             raise _fail(path, text, f"[thresholds.{group}] is missing", "thresholds")
+        _only_known(table, (*names, "clause"), f"[thresholds.{group}]", path, text)
         for name in names:
             value = table.get(name)
             if value is None:
@@ -190,6 +207,10 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
                                 "rounding")
             elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise _fail(path, text, f"thresholds.{group}.{name} needs a number >= 0", name, f"thresholds.{group}")
+            elif value != int(value):
+                # people, guards, lectures, days and years are counted whole: 2.5 lectures was read as 2
+                raise _fail(path, text, f"thresholds.{group}.{name} needs a whole number, not {value:g}", name,
+                            f"thresholds.{group}", zh=f"thresholds.{group}.{name} 須為整數，不能是 {value:g}")
     for group, name in (("guards", "step_people"), ("guards", "boarders_step"), ("lectures", "per_semester"),
                         ("guard_training", "days"), ("term", "month_days"), ("term", "week_weekdays")):
         if thresholds[group][name] <= 0:
@@ -197,8 +218,14 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for name, most in (("month_days", 31), ("week_weekdays", 5)):  # else no month, or no week, is a term one
         if thresholds["term"][name] > most:
             raise _fail(path, text, f"thresholds.term.{name} must be at most {most}", name)
+    if thresholds["guards"]["people_low"] > thresholds["guards"]["people_high"]:
+        low, high = thresholds["guards"]["people_low"], thresholds["guards"]["people_high"]
+        raise _fail(path, text, f"thresholds.guards.people_low ({low:g}) is above people_high ({high:g}): the "
+                    "middle band of E1's formula would hold no school", "people_low",
+                    zh=f"thresholds.guards.people_low（{low:g}）大於 people_high（{high:g}），E1 公式的中間一檔將沒有學校")
     themes = []
     for entry in raw.get("themes") or []:
+        _only_known(entry, ("name", "name_en", "months", "clause"), "[[themes]]", path, text)
         months = entry.get("months")
         if not entry.get("name") or not isinstance(months, list) or not months or \
                 any(not isinstance(m, int) or not 1 <= m <= 12 for m in months):
@@ -206,13 +233,29 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
                         str(entry.get("name", "themes")), "themes")
         themes.append(Theme(entry["name"], str(entry.get("name_en", entry["name"])), tuple(months),
                             str(entry.get("clause", ""))))
+    if not themes and points["C5"] > 0:
+        # C5 would give every school 0 of its points, saying no theme was due (a [[theme]] typo did so)
+        raise _fail(path, text, f"no [[themes]] given, while C5 counts {points['C5']:g} points: add the seasonal "
+                    "themes (rules.md C5) or give C5 0 points", "themes", "C5",
+                    zh=f"沒有 [[themes]]（季節專題），而 C5 佔 {points['C5']:g} 分：請加上季節專題，或把 C5 設為 0 分")
     grades = []
     for entry in raw.get("grades") or []:
-        if not entry.get("name") or not isinstance(entry.get("min"), (int, float)):
+        _only_known(entry, ("name", "name_en", "min", "clause"), "[[grades]]", path, text)
+        if not entry.get("name") or isinstance(entry.get("min"), bool) or not isinstance(entry.get("min"), (int, float)):
             raise _fail(path, text, "each [[grades]] needs a name and a min", "grades")
+        if not 0 <= entry["min"] <= 100:
+            raise _fail(path, text, f"[[grades]] {entry['name']} has min = {entry['min']:g}: a total lies between 0 "
+                        "and 100", str(entry["name"]), "grades",
+                        zh=f"等次「{entry['name']}」的下限 min = {entry['min']:g} 不在 0 到 100 之間")
         grades.append(Grade(entry["name"], str(entry.get("name_en", entry["name"])), float(entry["min"])))
     if not grades:
         raise _fail(path, text, "no [[grades]] given")
+    for what, seen in (("name", [g.name for g in grades]), ("min", [g.min for g in grades])):
+        twice = sorted({str(v) for v in seen if seen.count(v) > 1})
+        if twice:
+            # two bands of one min: the second could never be given; of one name: two lines of one grade
+            raise _fail(path, text, f"two [[grades]] bands have the same {what} ({', '.join(twice)})", "grades",
+                        zh=f"兩個等次的 {what} 相同（{'、'.join(twice)}）")
     grades.sort(key=lambda g: -g.min)
     if grades[-1].min > 0:
         # rules.md: 不合格 < 60, the band a total below every other falls in and a vetoed school's grade;
@@ -223,6 +266,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
                     zh=f"最低的等次「{lowest.name}」下限為 min = {lowest.min:g},低於它的總分沒有等次;"
                        "請加上 min = 0 的不合格等次")
     calendar = raw.get("calendar") or {}
+    _only_known(calendar, ("spring", "autumn", "clause"), "[calendar]", path, text)  # a year's own: the configuration's
     semesters = {}
     for which in ("spring", "autumn"):
         pair = calendar.get(which)

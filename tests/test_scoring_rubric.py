@@ -205,3 +205,46 @@ def test_who_is_measured_a_rubric_calendar_with_semesters_out_of_order_is_refuse
         parse_rubric(text, "mine.toml")
     assert said in str(err.value)
     assert "mine.toml, line" in str(err.value) and err.value.zh
+
+
+def test_4_3_5_a_rubric_without_themes_while_c5_counts_is_refused():
+    """C5 (4.3.5) scores the configured themes: a rubric whose [[themes]] were misspelt ([[theme]]) or left out
+    gave every school 0 of C5's points, saying no theme was due (a rubric audit)."""
+    misspelt = TEXT.replace("[[themes]]", "[[theme]]")
+    with pytest.raises(ConfigError, match=r"the rubric has 'theme', which the scoring does not read"):
+        parse_rubric(misspelt, "mine.toml")
+    with pytest.raises(ConfigError, match=r"no \[\[themes\]\] given, while C5 counts 3 points"):
+        parse_rubric(_without_themes(TEXT), "mine.toml")
+
+
+def _without_themes(text: str) -> str:
+    """The default rubric with its [[themes]] blocks taken out whole."""
+    blocks = text.split("\n\n")
+    return "\n\n".join(b for b in blocks if "[[themes]]" not in b)
+
+
+def test_a_rubric_without_themes_is_taken_when_c5_counts_nothing():
+    moved = _without_themes(TEXT).replace("C5 = { points = 3,", "C5 = { points = 0,").replace(
+        "C6 = { points = 3,", "C6 = { points = 6,")
+    assert parse_rubric(moved, "mine.toml").themes == ()
+
+
+@pytest.mark.parametrize("old,new,says", [
+    ("per_semester = 2", "per_semester = 2.5", r"thresholds.lectures.per_semester needs a whole number, not 2.5"),
+    ("limit = 55 ", "limit = 55.9 ", r"thresholds.guard_age.limit needs a whole number"),
+    ("days = 3 ", "days = 2.5 ", r"thresholds.guard_training.days needs a whole number"),
+    ("people_low = 500 ", "people_low = 1200 ", r"people_low \(1200\) is above people_high \(1000\)"),
+    ("min = 90", "min = 101", r"\[\[grades\]\] 優秀 has min = 101"),
+    ("min = 90", "min = 80", r"two \[\[grades\]\] bands have the same min \(80.0\)"),
+    ('name = "優秀"', 'name = "良好"', r"two \[\[grades\]\] bands have the same name \(良好\)"),
+    ("[thresholds.lectures]", "[thresholds.drills]\nper_month = 2\n\n[thresholds.lectures]",
+     r"\[thresholds\] has 'drills', which the scoring does not read"),
+    ("per_semester = 2", "per_semester = 2\nper_year = 4", r"\[thresholds.lectures\] has 'per_year'"),
+])
+def test_a_rubric_value_the_scoring_would_change_or_pass_over_is_refused(old, new, says):
+    """Found by a rubric audit: 2.5 lectures a semester were read as 2 (rules.md C4: min(1, lectures / 2.5)
+    gave 0.8, the scoring 1), a grade band above 100 or two of one min were taken, and a table or a key
+    the scoring does not read (a number rules.md does not make configurable) was passed over without a word."""
+    assert old in TEXT
+    with pytest.raises(ConfigError, match=says):
+        parse_rubric(TEXT.replace(old, new, 1), "mine.toml")
