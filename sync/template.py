@@ -58,7 +58,7 @@ SHEET_PURPOSE: dict[str, tuple[str, str]] = {
     ),
     "education": (
         "安全教育記錄，每次一行：類型為安全教育課、家長會、安全講座、專題教育或教職工培訓；"
-        "專題教育請在主題中寫明防溺水、防火、交通安全等；教職工培訓請填參加人數和應參加人數。",
+        "專題教育請在主題中寫明季節專題的名稱（{themes}）；教職工培訓請填參加人數和應參加人數。",
         "4.3.2、4.3.3、4.3.4、4.3.5、4.3.6",
     ),
     "guards": (
@@ -189,8 +189,14 @@ def _to_simplified():
 
 
 def instructions_lines(sheets: Iterable[contract.Sheet]) -> list[tuple[str, str, str]]:
-    """(sheet name, what it is for, plan clause) for the instructions sheet."""
-    return [(s.zh, SHEET_PURPOSE.get(s.key, ("", ""))[0], SHEET_PURPOSE.get(s.key, ("", ""))[1]) for s in sheets]
+    """(sheet name, what it is for, plan clause) for the instructions sheet.  The seasonal themes C5 counts
+    are the configured rubric's: a topic counts only when it names one, and the template named the
+    default's whatever the bureau's rubric said (a rubric audit)."""
+    from sync.settings import configured_rubric
+
+    themes = "、".join(theme.name for theme in configured_rubric().themes) or "無"
+    return [(s.zh, SHEET_PURPOSE.get(s.key, ("", ""))[0].format(themes=themes), SHEET_PURPOSE.get(s.key, ("", ""))[1])
+            for s in sheets]
 
 
 GENERAL_RULES = (

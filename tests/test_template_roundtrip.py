@@ -18,6 +18,7 @@ from sync.report import check_file
 from sync.template import (
     INSTRUCTIONS_SHEET,
     SHEET_PURPOSE,
+    instructions_lines,
     write_bureau_workbook,
     write_template,
 )
@@ -99,11 +100,32 @@ def test_the_templates_date_checks_are_the_checkers_own_ranges(tmp_path):
 def test_instructions_sheet_explains_each_sheet_its_clause_and_the_accepted_forms(tmp_path):
     path = write_template(tmp_path / "blank.xlsx")
     text = "\n".join("\t".join(str(v) for v in row) for row in _grid(path, INSTRUCTIONS_SHEET))
-    for sheet in contract.SCHOOL_SHEETS:
-        purpose, clause = SHEET_PURPOSE[sheet.key]
-        assert sheet.zh in text and purpose in text and clause in text, sheet.key
-    for needed in ("是", "否", "2026-03-05", "2026年3月5日", "身份證", "電話"):
+    for name, purpose, clause in instructions_lines(contract.SCHOOL_SHEETS):
+        assert name in text and purpose in text and clause in text, name
+    assert len(instructions_lines(contract.SCHOOL_SHEETS)) == len(SHEET_PURPOSE) - 2  # the bureau's two sheets apart
+    for needed in ("是", "否", "2026-03-05", "2026年3月5日", "身份證", "電話", "季節專題的名稱（防溺水、防火、交通安全）"):
         assert needed in text, needed
+
+
+def test_4_3_5_the_instructions_name_the_seasonal_themes_of_the_bureaus_rubric(tmp_path, monkeypatch):
+    """C5 counts a topic that names one of the rubric's themes: under a bureau's themes the template asks for
+    those (it named 防火 and 交通安全 whatever the rubric said: a rubric audit)."""
+    from scoring.rubric import DEFAULT_RUBRIC
+    from sync import settings
+
+    default = DEFAULT_RUBRIC.read_text(encoding="utf-8")
+    assert 'name = "防火"' in default
+    (tmp_path / "rubric.toml").write_text(default.replace('name = "防火"', 'name = "防震減災"'), encoding="utf-8")
+    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
+    settings.reset_caches()
+    try:
+        path = write_template(tmp_path / "blank.xlsx")
+    finally:
+        monkeypatch.delenv("SAFESCHOOL_CONFIG")
+        settings.reset_caches()
+    text = "\n".join("\t".join(str(v) for v in row) for row in _grid(path, INSTRUCTIONS_SHEET))
+    assert "季節專題的名稱（防溺水、防震減災、交通安全）" in text and "防火" not in text
 
 
 def test_prefilled_template_carries_the_schools_registry_data(tmp_path):
