@@ -100,13 +100,14 @@ def default_years(frames: dict[str, pd.DataFrame], today: date) -> list[int]:
 
 
 def rubric_fingerprint(rubric) -> str:
-    """A digest of everything in the rubric and the county calendar that scoring reads, and of the
-    results' format."""
+    """A digest of everything in the rubric and the county calendar that scoring reads, of the area names
+    the results keep for the circular (Rubric.wording: a renamed area was printed under its old name until
+    a record changed, and would be published so; a rubric audit), and of the results' format."""
     from scoring.engine import JSON_FORMAT
 
     state = (JSON_FORMAT, rubric.version, sorted(rubric.points.items()), sorted(rubric.clauses.items()),
              repr(rubric.thresholds), rubric.themes, rubric.grades, rubric.spring, rubric.autumn,
-             sorted(rubric.calendar_overrides.items()))
+             sorted(rubric.calendar_overrides.items()), sorted(rubric.areas.items()))
     return hashlib.sha256(repr(state).encode()).hexdigest()
 
 

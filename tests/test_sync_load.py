@@ -100,6 +100,30 @@ def test_an_edited_calendar_rescores_on_the_next_run_though_no_record_changed(en
     assert after["1001"]["indicators"]["D1"]["detail"] != first["1001"]["indicators"]["D1"]["detail"]
 
 
+@sqlite_only
+def test_a_renamed_area_rescores_on_the_next_run_so_the_circular_prints_the_new_name(engine, inbox, tmp_path,
+                                                                                   monkeypatch, request):
+    """The results keep the area names the circular prints (rules.md: results circulated): a bureau that renames
+    area G in its rubric sees the draft follow on the next run, not only after a record changes."""
+    from scoring.rubric import DEFAULT_RUBRIC
+    from sync import results, settings
+
+    _sync(engine, inbox, recompute=True)
+    assert not results.rubric_changed(engine)
+    default = DEFAULT_RUBRIC.read_text(encoding="utf-8")
+    assert 'name = "經費保障"' in default
+    (tmp_path / "rubric.toml").write_text(default.replace('name = "經費保障"', 'name = "經費投入"'), encoding="utf-8")
+    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
+    settings.reset_caches()
+    request.addfinalizer(settings.reset_caches)
+    assert results.rubric_changed(engine)
+    _sync(engine, inbox, recompute=True)
+    assert not results.rubric_changed(engine)
+    [draft] = [r for r in results.annual_results(engine, 2026, "draft") if r["school_code"] == "1001"]
+    assert draft["wording"]["areas"]["G"] == "經費投入"
+
+
 def test_drafts_stored_in_an_earlier_results_format_count_as_made_under_another_rubric(engine, inbox, monkeypatch):
     """An upgrade that adds a field to the results (the school page's "gain") makes the stored drafts
     out of date as a rubric edit does, so the next run rescores them though no record changed (that
