@@ -252,9 +252,12 @@ def footnotes(circular: Circular) -> list[str]:
         else:
             bands.append(f"{name}＜{circular.grade_minimums[i - 1]:g}")
     bands = "，".join(bands)
+    # the areas as the table's headers name them (the rubric's the results were graded under): footnote 1
+    # named the default's whatever the rubric said (a rubric audit)
+    areas = "、".join(circular.area_names.get(a, a) for a in AREA_IDS)
     return [
         "註：1. 考評依據《關於進一步加強學校安全管理提升本質安全的實施方案》，"
-        "按責任體系、安全管理機構、安全教育培訓、應急演練、專職安保力量、隱患排查整改、經費保障七個方面計分，滿分100分。",
+        f"按{areas}七個方面計分，滿分100分。",
         "2. 各指標得分＝指標分值×達標比例；考評組評定的指標以評定得分為準；總分為各項得分之和減督查扣分（最低0分），保留一位小數；"
         "各方面得分分別四捨五入至一位小數，其合計與總分（按未經四捨五入的得分計算）可能略有出入；"
         "年度中途的總分按已可考評的分值折算（100×得分÷可考評分值）。",

@@ -57,6 +57,15 @@ def circular():
     return Circular(year=2026, issued=date(2027, 1, 15), title="關於{year}年度學校本質安全考評結果的通報", issuer="測試縣教體局")
 
 
+def test_the_method_footnote_names_the_areas_as_the_tables_headers_do():
+    """The areas under a bureau's rubric (經費保障 renamed): footnote 1 named the default's seven whatever the
+    table's headers said (a rubric audit)."""
+    default = exports.footnotes(Circular(year=2026))[0]
+    assert "按責任體系、安全管理機構、安全教育培訓、應急演練、專職安保力量、隱患排查整改、經費保障七個方面計分" in default
+    renamed = Circular(year=2026, area_names={**exports.AREA_NAMES, "G": "經費投入"})
+    assert "隱患排查整改、經費投入七個方面" in exports.footnotes(renamed)[0] and renamed.area_header("G") == "G 經費投入"
+
+
 @pytest.mark.parametrize(
     "text", ["=1+1", "+1", "-1", "@SUM(A1)", "＝1", "＋1", "－1", "＠x", "\tx", "\rx"],
 )
