@@ -48,9 +48,11 @@ def c3_parent_meetings(ctx: Context) -> Outcome:
                      "本年度無家長會記錄", "no parent meeting recorded this year", held_events=True)
 
 
-@indicator("C4", "4.3.4", "每學期兩次安全講座（高中階段）", "two safety lectures per semester (high school)")
+@indicator("C4", "4.3.4", "每學期安全講座（高中階段）", "safety lectures each semester (high school)")
 def c4_lectures(ctx: Context) -> Outcome:
-    """4.3.4: schools with a high-school level hold at least two safety lectures per semester."""
+    """4.3.4: schools with a high-school level hold at least two safety lectures per semester (the rubric's
+    thresholds.lectures.per_semester; the title names no number, as E3's and E7's do not: a rubric of three was
+    titled 「兩次」, a rubric audit)."""
     need = int(ctx.rubric.thresholds["lectures"]["per_semester"])
     lectures = ctx.dated("education", in_year=False)
     lectures = lectures[lectures["kind"] == "安全講座"]

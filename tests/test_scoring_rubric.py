@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -248,3 +249,19 @@ def test_a_rubric_value_the_scoring_would_change_or_pass_over_is_refused(old, ne
     assert old in TEXT
     with pytest.raises(ConfigError, match=says):
         parse_rubric(TEXT.replace(old, new, 1), "mine.toml")
+
+
+# A figure each rubric threshold table sets, as a title could have spelt it (兩次, 55周歲, 3天).
+_RUBRIC_FIGURES = re.compile(r"[0-9０-９]|[一二兩三四五六七八九十]+(?:次|天|周歲|歲|名|人)")
+
+
+def test_no_indicator_title_spells_a_figure_the_rubric_sets():
+    """Titles are fixed in code, the figures are the rubric's: C4 was titled 「每學期兩次安全講座」 under a rubric of
+    three lectures (a rubric audit).  C2's 「一節」 a term week is rules.md's, no threshold's."""
+    from scoring.registry import all_indicators
+
+    spelt = {i: ind.title for i, ind in all_indicators().items() if _RUBRIC_FIGURES.search(ind.title)}
+    assert spelt == {}
+    english = {i: ind.title_en for i, ind in all_indicators().items()
+               if re.search(r"\b(?:two|three|four|five|\d+)\b", ind.title_en)}
+    assert english == {}
