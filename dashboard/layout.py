@@ -8,6 +8,7 @@ navbar's dropdown.  Pages read both as inputs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -129,6 +130,28 @@ def grade_label(grade: str | None, lang: str) -> str:
     if not grade:
         return "–"
     return t(f"grade.{grade}", lang) if f"grade.{grade}" in _grade_keys() else to_language(grade, lang)
+
+
+def area_label(area: str, lang: str) -> str:
+    """An area's name on the dashboard: the catalogue's short label in each language, unless the configured
+    rubric renames the area, when the rubric's name is shown (its name_en on an English page) as the circular
+    prints it (the dashboard kept the default's name beside a circular with the bureau's: a rubric audit)."""
+    from sync.settings import configured_rubric
+
+    mine, default = configured_rubric().areas.get(area), _default_areas().get(area)
+    if mine is not None and default is not None:
+        if lang == "en" and mine.name_en != default.name_en:
+            return mine.name_en
+        if lang != "en" and mine.name != default.name:
+            return to_language(mine.name, lang)
+    return t(f"area.{area}", lang)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_areas() -> dict:
+    from scoring.rubric import load_rubric
+
+    return load_rubric().areas
 
 
 def _grade_keys() -> set[str]:

@@ -24,6 +24,7 @@ from dashboard.exports import percent_met
 from dashboard.i18n import t, to_language
 from dashboard.layout import (
     GRID_KEYBOARD,
+    area_label,
     card,
     data_option,
     data_text,
@@ -207,7 +208,7 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
     school type and grade), each header with a tooltip saying what it is.  The school's name reads as a link
     only on a row the viewer can open (`opens`, ranking_rows)."""
     rows = rows or []
-    area_names = {a: t(f"area.{a}", lang) for a in queries.AREAS}
+    area_names = {a: area_label(a, lang) for a in queries.AREAS}
     types = {type_label(x, lang) for x in SCHOOL_TYPES} | {r.get("type") for r in rows}
     grades = {grade_label(g, lang) for g in queries.GRADES}
     townships = {r.get("township") for r in rows} or {"城關鎮鎮"}  # no rows: room for four characters
@@ -277,7 +278,7 @@ def _data_options(values, lang: str) -> list[dict]:
 
 def area_key(lang: str):
     """What the columns A-G are, under the ranking (a leader does not find the headers' tooltips)."""
-    return html.P("　".join(f"{a} {t(f'area.{a}', lang)}" for a in queries.AREAS),
+    return html.P("　".join(f"{a} {area_label(a, lang)}" for a in queries.AREAS),
                   className="small text-muted mt-2 mb-0", id="area-key")
 
 

@@ -25,6 +25,7 @@ from dashboard.exports import year_is_over
 from dashboard.i18n import t, to_language, to_language_keeping_cell
 from dashboard.layout import (
     GRID_KEYBOARD,
+    area_label,
     chart_text,
     column_shown,
     data_option,
@@ -573,7 +574,7 @@ def render_school(viewer, code: str, year: int, lang: str):
     state = queries.data_state(viewer, code)
     findings = queries.school_inspections(viewer, code, year)
     refused_file = any(src["status"] == "refused" for src in state["sources"])
-    area_labels = {a: t(f"area.{a}", lang) for a in queries.AREAS}
+    area_labels = {a: area_label(a, lang) for a in queries.AREAS}
     trend_names = {"axis": t("trend.axis_total", lang), "school": to_language(result["name"], lang),
                    "county": t("trend.county_mean", lang),
                    "type": t("trend.type_mean", lang, type=type_label(result["type"], lang)), "empty": t("trend.none", lang)}
