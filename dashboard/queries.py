@@ -28,6 +28,7 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.engine import Engine
 
 from dashboard.access import Viewer
+from scoring.calendar import term_months, term_quarters
 from scoring.engine import round_half_up
 from sync import contract
 from sync.reader import column_key_of, sheet_key_of
@@ -462,10 +463,17 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
     drills = drills[drills["school_code"].isin(codes)]
     month_start = pd.Timestamp(day.year, day.month, 1)
     quarter_start = pd.Timestamp(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    kinder = annual.index[annual["type"] == KINDERGARTEN] if not annual.empty else pd.Index([])
-    is_kinder = drills["school_code"].isin(set(kinder))
+    kinder = set(annual.index[annual["type"] == KINDERGARTEN]) if not annual.empty else set()
+    # Of the schools a drill is due from this period (D1: a term month, a kindergarten's quarter of a
+    # semester): in August, no term month, "0 %" of the county read as every school behind (a rubric audit).
+    labels, rubric = _current_labels(day), configured_rubric()
+    month_due = labels["month"] in set(term_months(rubric, day.year)["period"])
+    quarter_due = labels["quarter"] in set(term_quarters(rubric, day.year)["period"])
+    due = {code for code in codes if (quarter_due if code in kinder else month_due)}
+    is_kinder = drills["school_code"].isin(kinder)
     since = np.where(is_kinder, quarter_start, month_start).astype("datetime64[ns]")
-    held = drills[(drills["date"] >= since) & (drills["date"] <= pd.Timestamp(day))]["school_code"].nunique()
+    recent = drills[(drills["date"] >= since) & (drills["date"] <= pd.Timestamp(day))]
+    held = recent["school_code"][recent["school_code"].isin(due)].nunique()
     ranked = _ranked(annual)
     return {
         "schools": len(annual),
@@ -475,7 +483,8 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
         "disqualified": int((~annual["qualified"].astype(bool)).sum()) if len(annual) else 0,
         "not_submitted": int((~annual["submitted"].astype(bool)).sum()) if len(annual) else 0,
         "overdue_hazards": overdue,
-        "drill_share": round(held / len(annual), 3) if len(annual) else None,
+        "drill_share": round(held / len(due), 3) if due else None,
+        "drill_due": len(due),
         "drill_month": f"{day.year}-{day.month:02d}",
         "day": day,
     }

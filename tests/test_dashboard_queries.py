@@ -224,6 +224,27 @@ def test_headline_counts_schools_disqualified_overdue_hazards_and_drills_this_pe
     assert sum(head["grades"].values()) == 8
 
 
+def test_4_4_1_the_headline_drill_share_counts_the_schools_a_drill_is_due_from_this_period(county):
+    """D1 (4.4.1): a drill each term month, a kindergarten's each quarter of a semester.  On 15 August (the
+    default calendar's summer: no term month) the share is of the kindergartens alone, Q3 overlapping the
+    autumn semester; the county's other schools owe none, and were counted as behind (a rubric audit)."""
+    from datetime import date
+
+    from dashboard.pages import overview
+    from tests.dashboard_fixtures import find_element, page_text
+
+    c, _ = county
+    kinder = [code for code, kind in c.types.items() if kind == "幼兒園"]
+    assert kinder and len(kinder) < len(c.codes)
+    august = queries.headline(c.users["admin"], c.year, today=date(c.year, 8, 15))
+    assert august["drill_due"] == len(kinder) and august["drill_month"] == f"{c.year}-08"
+    card = overview.headline_cards(august, "zh-Hant")
+    assert "不在學期內" not in page_text(card)  # the kindergartens' quarter is due
+    nobody = overview.headline_cards({**august, "drill_due": 0, "drill_share": None}, "zh-Hant")
+    assert find_element(nobody, "stat-overview.drill_share").children == "–"
+    assert f"{c.year}-08不在學期內，本期無須演練" in page_text(nobody)
+
+
 def test_hazard_status_on_a_day(county):
     frame = pd.DataFrame({
         "deadline": pd.to_datetime(["2026-05-10", "2026-05-10", "2026-05-10", "2026-05-20", "2026-07-01", "2026-05-10",
