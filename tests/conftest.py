@@ -68,6 +68,25 @@ def _isolated_settings(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def bureau_rubric(tmp_path, monkeypatch):
+    """apply((old, new), ...): the default rubric with each `old` replaced by `new`, made the configured one
+    (SAFESCHOOL_CONFIG names it) as a bureau's own copy is; _isolated_settings forgets it after the test."""
+    from scoring.rubric import DEFAULT_RUBRIC
+
+    def apply(*edits: tuple[str, str]) -> None:
+        text = DEFAULT_RUBRIC.read_text(encoding="utf-8")
+        for old, new in edits:
+            assert old in text, old
+            text = text.replace(old, new)
+        (tmp_path / "rubric.toml").write_text(text, encoding="utf-8")
+        (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
+        monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
+        settings_module.reset_caches()
+
+    return apply
+
+
+@pytest.fixture
 def workers_see_patches(monkeypatch):
     """Checking workers forked from this process whatever threads an earlier test left running, so that a
     patch made here reaches them: sync.parallel otherwise starts them from a fork server, a clean import

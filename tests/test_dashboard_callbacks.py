@@ -1093,33 +1093,18 @@ def test_the_county_mean_rounds_halves_up_as_the_totals_do(own_county):
     assert queries.headline(c.users["admin"], c.year, today=c.today)["mean"] == 77.1
 
 
-def test_an_area_the_bureaus_rubric_renames_is_shown_by_that_name_as_the_circular_prints_it(app, tmp_path,
-                                                                                           monkeypatch):
+def test_an_area_the_bureaus_rubric_renames_is_shown_by_that_name_as_the_circular_prints_it(app, bureau_rubric):
     """The area bars and the ranking's area names under a rubric that renames area G (a rubric audit: the
     dashboard kept 經費保障 beside a circular headed 經費投入); an area it leaves alone keeps the short label."""
     from dashboard.layout import area_label
-    from scoring.rubric import DEFAULT_RUBRIC
-    from sync import settings
+    from dashboard.pages import school as school_page
 
     app_module, c = app
     assert area_label("G", "en") == "Funding" and area_label("F", "en") == "Hazards"
-    default = DEFAULT_RUBRIC.read_text(encoding="utf-8")
-    renamed = default.replace('name = "經費保障"', 'name = "經費投入"').replace('name_en = "Funding"',
-                                                                          'name_en = "Funds spent"')
-    assert renamed != default
-    (tmp_path / "rubric.toml").write_text(renamed, encoding="utf-8")
-    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
-    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
-    settings.reset_caches()
-    try:
-        labels = {lang: area_label("G", lang) for lang in ("zh-Hant", "zh-Hans", "en")}
-        from dashboard.pages import school as school_page
-
-        with as_viewer(app_module, c.users["admin"]):
-            page = school_page.render_school(c.users["admin"], c.codes[0], c.year, "en")
-    finally:
-        monkeypatch.delenv("SAFESCHOOL_CONFIG")
-        settings.reset_caches()
+    bureau_rubric(('name = "經費保障"', 'name = "經費投入"'), ('name_en = "Funding"', 'name_en = "Funds spent"'))
+    labels = {lang: area_label("G", lang) for lang in ("zh-Hant", "zh-Hans", "en")}
+    with as_viewer(app_module, c.users["admin"]):
+        page = school_page.render_school(c.users["admin"], c.codes[0], c.year, "en")
     assert labels == {"zh-Hant": "經費投入", "zh-Hans": "经费投入", "en": "Funds spent"}
     bars = find_element(page, "area-bars").figure["data"][0]["y"]
     assert "G Funds spent" in bars and "F Hazards" in bars

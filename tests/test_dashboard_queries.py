@@ -754,50 +754,27 @@ def test_a_date_past_what_pandas_holds_in_the_store_is_read_as_the_far_future_no
     assert "H2" in set(ledger["id"])
 
 
-def test_the_guard_age_todos_follow_the_rubrics_limit_as_e3_does(county, tmp_path, monkeypatch):
+def test_the_guard_age_todos_follow_the_rubrics_limit_as_e3_does(county, bureau_rubric):
     """4.5.1 不得超過55周歲, with a bureau's rubric that sets the limit at 59: E3 passes a guard of 57, so the
     to-do list must not tell the school to replace him, nor count the days to his 56th birthday."""
-    from scoring.rubric import DEFAULT_RUBRIC
-    from sync import settings
-
     c, _ = county
-    rubric = tmp_path / "rubric.toml"
-    rubric.write_text(DEFAULT_RUBRIC.read_text(encoding="utf-8").replace("limit = 55", "limit = 59"), encoding="utf-8")
-    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
-    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
-    settings.reset_caches()
-    try:
-        todo = queries.school_todos(c.users["school"], c.codes[0], c.year, today=c.today)
-        county_todo = queries.county_todos(c.users["admin"], c.year, today=c.today)
-    finally:
-        monkeypatch.delenv("SAFESCHOOL_CONFIG")
-        settings.reset_caches()
+    bureau_rubric(("limit = 55", "limit = 59"))
+    todo = queries.school_todos(c.users["school"], c.codes[0], c.year, today=c.today)
+    county_todo = queries.county_todos(c.users["admin"], c.year, today=c.today)
     assert todo["counts"]["guards_over_age_limit"] == 0 and todo["counts"]["guards_reaching_age_limit"] == 0
     assert todo["guards"] == [] and county_todo["guards_over_age_limit"] == 0
     assert todo["guard_age_limit"] == county_todo["guard_age_limit"] == 59
 
 
-def test_the_guard_training_todo_asks_for_the_rubrics_days_as_e7_counts_them(county, tmp_path, monkeypatch):
+def test_the_guard_training_todo_asks_for_the_rubrics_days_as_e7_counts_them(county, bureau_rubric):
     """4.5.3 (E7), with a bureau's rubric asking 5 off-duty days a semester: a guard trained 3 days fails E7,
     so the to-do must ask for 5 days, not the default's 3 (it said 3 whatever the rubric said: a rubric audit)."""
     from dashboard.pages import school
-    from scoring.rubric import DEFAULT_RUBRIC
-    from sync import settings
     from tests.dashboard_fixtures import page_text
 
     c, _ = county
-    rubric = tmp_path / "rubric.toml"
-    default = DEFAULT_RUBRIC.read_text(encoding="utf-8")
-    assert "days = 3 " in default
-    rubric.write_text(default.replace("days = 3 ", "days = 5 "), encoding="utf-8")
-    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
-    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
-    settings.reset_caches()
-    try:
-        todo = queries.school_todos(c.users["school"], c.codes[0], c.year, today=c.today)
-    finally:
-        monkeypatch.delenv("SAFESCHOOL_CONFIG")
-        settings.reset_caches()
+    bureau_rubric(("days = 3 ", "days = 5 "))
+    todo = queries.school_todos(c.users["school"], c.codes[0], c.year, today=c.today)
     todo["running_year"], todo["counts"]["guards_untrained"] = True, 2
     assert "2 人次保安未完成5天脫產培訓" in page_text(school.todo_list(todo, "zh-Hant"))
     assert "owed 5 days of off-duty training" in page_text(school.todo_list(todo, "en"))

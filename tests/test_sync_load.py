@@ -101,22 +101,14 @@ def test_an_edited_calendar_rescores_on_the_next_run_though_no_record_changed(en
 
 
 @sqlite_only
-def test_a_renamed_area_rescores_on_the_next_run_so_the_circular_prints_the_new_name(engine, inbox, tmp_path,
-                                                                                   monkeypatch, request):
+def test_a_renamed_area_rescores_on_the_next_run_so_the_circular_prints_the_new_name(engine, inbox, bureau_rubric):
     """The results keep the area names the circular prints (rules.md: results circulated): a bureau that renames
     area G in its rubric sees the draft follow on the next run, not only after a record changes."""
-    from scoring.rubric import DEFAULT_RUBRIC
-    from sync import results, settings
+    from sync import results
 
     _sync(engine, inbox, recompute=True)
     assert not results.rubric_changed(engine)
-    default = DEFAULT_RUBRIC.read_text(encoding="utf-8")
-    assert 'name = "經費保障"' in default
-    (tmp_path / "rubric.toml").write_text(default.replace('name = "經費保障"', 'name = "經費投入"'), encoding="utf-8")
-    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
-    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
-    settings.reset_caches()
-    request.addfinalizer(settings.reset_caches)
+    bureau_rubric(('name = "經費保障"', 'name = "經費投入"'))
     assert results.rubric_changed(engine)
     _sync(engine, inbox, recompute=True)
     assert not results.rubric_changed(engine)

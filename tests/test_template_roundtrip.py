@@ -107,23 +107,11 @@ def test_instructions_sheet_explains_each_sheet_its_clause_and_the_accepted_form
         assert needed in text, needed
 
 
-def test_4_3_5_the_instructions_name_the_seasonal_themes_of_the_bureaus_rubric(tmp_path, monkeypatch):
+def test_4_3_5_the_instructions_name_the_seasonal_themes_of_the_bureaus_rubric(tmp_path, bureau_rubric):
     """C5 counts a topic that names one of the rubric's themes: under a bureau's themes the template asks for
     those (it named 防火 and 交通安全 whatever the rubric said: a rubric audit)."""
-    from scoring.rubric import DEFAULT_RUBRIC
-    from sync import settings
-
-    default = DEFAULT_RUBRIC.read_text(encoding="utf-8")
-    assert 'name = "防火"' in default
-    (tmp_path / "rubric.toml").write_text(default.replace('name = "防火"', 'name = "防震減災"'), encoding="utf-8")
-    (tmp_path / "safeschool.toml").write_text('rubric = "rubric.toml"\n', encoding="utf-8")
-    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "safeschool.toml"))
-    settings.reset_caches()
-    try:
-        path = write_template(tmp_path / "blank.xlsx")
-    finally:
-        monkeypatch.delenv("SAFESCHOOL_CONFIG")
-        settings.reset_caches()
+    bureau_rubric(('name = "防火"', 'name = "防震減災"'))
+    path = write_template(tmp_path / "blank.xlsx")
     text = "\n".join("\t".join(str(v) for v in row) for row in _grid(path, INSTRUCTIONS_SHEET))
     assert "季節專題的名稱（防溺水、防震減災、交通安全）" in text and "防火" not in text
 
