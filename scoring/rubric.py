@@ -8,6 +8,7 @@ the line is found by searching the text for the offending key.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -117,14 +118,22 @@ class Rubric:
 _TOP_LEVEL = ("version", "indicators", "areas", "thresholds", "themes", "grades", "calendar")
 
 
-def _only_known(table: dict, known: tuple[str, ...], where: str, path: str, text: str) -> None:
+def _only_known(table: dict, known: tuple[str, ...], where: str, path: str, text: str, section: str = "") -> None:
     """Refuse a key the scoring does not read: a misspelt table ([[theme]]) or a number rules.md does not
-    make configurable (per_month) was passed over, and the bureau took it for applied (a rubric audit)."""
+    make configurable (per_month) was passed over, and the bureau took it for applied (a rubric audit).
+    `section`: the dotted name of `table`, to find the line of a table under it ([calendar.2026])."""
     unknown = [key for key in table if key not in known]
-    if unknown:
-        raise _fail(path, text, f"{where} has {', '.join(map(repr, unknown))}, which the scoring does not read "
-                    f"(known: {', '.join(known)})", unknown[0],
-                    zh=f"{where} 中的 {'、'.join(unknown)} 不是評分細則的設置項（可用：{'、'.join(known)}）")
+    if not unknown:
+        return
+    where_zh = "評分細則" if where == "the rubric" else where
+    more, more_zh = "", ""
+    if section == "calendar" and any(str(key).isdigit() for key in unknown):
+        more = "; a year's own terms go in the configuration file (SAFESCHOOL_CONFIG) as [calendar.YYYY]"
+        more_zh = "；某一年自己的學期日期請寫在配置文件（SAFESCHOOL_CONFIG）的 [calendar.年份] 中"
+    first = str(unknown[0])
+    raise _fail(path, text, f"{where} has {', '.join(map(repr, unknown))}, which the scoring does not read "
+                f"(known: {', '.join(known)}){more}", *([f"{section}.{first}"] if section else []), first,
+                zh=f"{where_zh}中的 {'、'.join(map(str, unknown))} 不是評分細則的設置項（可用：{'、'.join(known)}）{more_zh}")
 
 
 def _line_of(text: str, *needles: str) -> int:
@@ -169,7 +178,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         if key not in INDICATOR_IDS:
             raise _fail(path, text, f"unknown indicator {key!r}; known: {', '.join(INDICATOR_IDS)}", key)
         value = entry.get("points") if isinstance(entry, dict) else entry
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise _fail(path, text, f"indicator {key} needs points = a number >= 0", key)
         points[key] = float(value)
         clauses[key] = str(entry.get("clause", "")) if isinstance(entry, dict) else ""
@@ -184,19 +193,25 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         if key not in AREA_IDS:
             raise _fail(path, text, f"unknown area {key!r}; known: {', '.join(AREA_IDS)}", f"areas.{key}", key)
         _only_known(entry, ("name", "name_en", "clause"), f"[areas.{key}]", path, text)
-        areas[key] = Area(key, str(entry.get("name", key)), str(entry.get("name_en", key)), str(entry.get("clause", "")))
+        areas[key] = entry
+    # An area, or a name of one, a county's copy leaves out is the default rubric's (as [thresholds.term] is):
+    # named by its letter alone, "A A" headed the circular and the dashboard took it for a renamed area.
+    default_areas = tomllib.loads(DEFAULT_RUBRIC.read_text(encoding="utf-8")).get("areas", {})
     for key in AREA_IDS:
-        areas.setdefault(key, Area(key, key, key, ""))
+        entry, default = areas.get(key) or {}, default_areas.get(key) or {}
+        areas[key] = Area(key, str(entry.get("name", default.get("name", key))),
+                          str(entry.get("name_en", default.get("name_en", key))),
+                          str(entry.get("clause", default.get("clause", ""))))
     thresholds = raw.get("thresholds") or {}
     for group in _ADDED_LATER:
         if group not in thresholds:
             thresholds[group] = tomllib.loads(DEFAULT_RUBRIC.read_text(encoding="utf-8"))["thresholds"][group]
-    _only_known(thresholds, tuple(_THRESHOLDS), "[thresholds]", path, text)
+    _only_known(thresholds, tuple(_THRESHOLDS), "[thresholds]", path, text, "thresholds")
     for group, names in _THRESHOLDS.items():
         table = thresholds.get(group)
         if not isinstance(table, dict):
             raise _fail(path, text, f"[thresholds.{group}] is missing", "thresholds")
-        _only_known(table, (*names, "clause"), f"[thresholds.{group}]", path, text)
+        _only_known(table, (*names, "clause"), f"[thresholds.{group}]", path, text, f"thresholds.{group}")
         for name in names:
             value = table.get(name)
             if value is None:
@@ -205,7 +220,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
                 if value not in ("full", "any"):
                     raise _fail(path, text, f"thresholds.guards.rounding must be \"full\" or \"any\", not {value!r}",
                                 "rounding")
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise _fail(path, text, f"thresholds.{group}.{name} needs a number >= 0", name, f"thresholds.{group}")
             elif value != int(value):
                 # people, guards, lectures, days and years are counted whole: 2.5 lectures was read as 2
@@ -243,7 +258,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         _only_known(entry, ("name", "name_en", "min", "clause"), "[[grades]]", path, text)
         if not entry.get("name") or isinstance(entry.get("min"), bool) or not isinstance(entry.get("min"), (int, float)):
             raise _fail(path, text, "each [[grades]] needs a name and a min", "grades")
-        if not 0 <= entry["min"] <= 100:
+        if not 0 <= entry["min"] <= 100:  # (nan is not either)
             raise _fail(path, text, f"[[grades]] {entry['name']} has min = {entry['min']:g}: a total lies between 0 "
                         "and 100", str(entry["name"]), "grades",
                         zh=f"等次「{entry['name']}」的下限 min = {entry['min']:g} 不在 0 到 100 之間")
@@ -251,7 +266,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     if not grades:
         raise _fail(path, text, "no [[grades]] given")
     for what, seen in (("name", [g.name for g in grades]), ("min", [g.min for g in grades])):
-        twice = sorted({str(v) for v in seen if seen.count(v) > 1})
+        twice = sorted({f"{v:g}" if isinstance(v, float) else str(v) for v in seen if seen.count(v) > 1})
         if twice:
             # two bands of one min: the second could never be given; of one name: two lines of one grade
             raise _fail(path, text, f"two [[grades]] bands have the same {what} ({', '.join(twice)})", "grades",
@@ -266,7 +281,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
                     zh=f"最低的等次「{lowest.name}」下限為 min = {lowest.min:g},低於它的總分沒有等次;"
                        "請加上 min = 0 的不合格等次")
     calendar = raw.get("calendar") or {}
-    _only_known(calendar, ("spring", "autumn", "clause"), "[calendar]", path, text)  # a year's own: the configuration's
+    _only_known(calendar, ("spring", "autumn", "clause"), "[calendar]", path, text, "calendar")
     semesters = {}
     for which in ("spring", "autumn"):
         pair = calendar.get(which)

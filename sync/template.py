@@ -58,7 +58,7 @@ SHEET_PURPOSE: dict[str, tuple[str, str]] = {
     ),
     "education": (
         "安全教育記錄，每次一行：類型為安全教育課、家長會、安全講座、專題教育或教職工培訓；"
-        "專題教育請在主題中寫明季節專題的名稱（{themes}）；教職工培訓請填參加人數和應參加人數。",
+        "{themes}教職工培訓請填參加人數和應參加人數。",
         "4.3.2、4.3.3、4.3.4、4.3.5、4.3.6",
     ),
     "guards": (
@@ -194,7 +194,8 @@ def instructions_lines(sheets: Iterable[contract.Sheet]) -> list[tuple[str, str,
     default's whatever the bureau's rubric said (a rubric audit)."""
     from sync.settings import configured_rubric
 
-    themes = "、".join(theme.name for theme in configured_rubric().themes) or "無"
+    names = "、".join(theme.name for theme in configured_rubric().themes)
+    themes = f"專題教育請在主題中寫明季節專題的名稱（{names}）；" if names else ""  # none: C5 counts 0 points
     return [(s.zh, SHEET_PURPOSE.get(s.key, ("", ""))[0].format(themes=themes), SHEET_PURPOSE.get(s.key, ("", ""))[1])
             for s in sheets]
 

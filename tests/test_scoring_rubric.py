@@ -236,7 +236,9 @@ def test_a_rubric_without_themes_is_taken_when_c5_counts_nothing():
     ("days = 3 ", "days = 2.5 ", r"thresholds.guard_training.days needs a whole number"),
     ("people_low = 500 ", "people_low = 1200 ", r"people_low \(1200\) is above people_high \(1000\)"),
     ("min = 90", "min = 101", r"\[\[grades\]\] 優秀 has min = 101"),
-    ("min = 90", "min = 80", r"two \[\[grades\]\] bands have the same min \(80.0\)"),
+    ("min = 90", "min = 80", r"two \[\[grades\]\] bands have the same min \(80\)"),
+    ("limit = 55 ", "limit = nan ", r"thresholds.guard_age.limit needs a number >= 0"),
+    ("days = 3 ", "days = inf ", r"thresholds.guard_training.days needs a number >= 0"),
     ('name = "優秀"', 'name = "良好"', r"two \[\[grades\]\] bands have the same name \(良好\)"),
     ("[thresholds.lectures]", "[thresholds.drills]\nper_month = 2\n\n[thresholds.lectures]",
      r"\[thresholds\] has 'drills', which the scoring does not read"),
@@ -265,3 +267,31 @@ def test_no_indicator_title_spells_a_figure_the_rubric_sets():
     english = {i: ind.title_en for i, ind in all_indicators().items()
                if re.search(r"\b(?:two|three|four|five|\d+)\b", ind.title_en)}
     assert english == {}
+
+
+def test_a_year_calendar_pasted_into_the_rubric_is_refused_at_its_line_saying_where_it_belongs():
+    """A regression audit: [calendar.2026] pasted into the rubric was reported at `version = "2026.1"` (the year
+    matched there first), and did not say a year's own terms are the configuration's."""
+    text = TEXT + '\n[calendar.2026]\nspring = ["02-23", "07-03"]\n'
+    with pytest.raises(ConfigError) as err:
+        parse_rubric(text, "county.toml")
+    line = text.splitlines().index("[calendar.2026]") + 1
+    assert f"county.toml, line {line}:" in str(err.value) and "SAFESCHOOL_CONFIG" in str(err.value)
+    assert err.value.zh.startswith(f"評分細則 county.toml, line {line}:") and "[calendar.年份]" in err.value.zh
+    with pytest.raises(ConfigError) as top:
+        parse_rubric('title = "本縣"\n' + TEXT, "county.toml")
+    assert "評分細則中的 title 不是評分細則的設置項" in top.value.zh and "the rubric" not in top.value.zh
+
+
+def test_an_area_a_countys_rubric_leaves_out_is_named_as_the_default_names_it():
+    """A county's copy without its [areas.*] tables (or one giving name_en alone): the areas were named by their
+    letter, the circular headed "A A" and the dashboard took each for renamed (a regression audit)."""
+    blocks = TEXT.split("\n\n")
+    without_areas = "\n\n".join(b for b in blocks if not b.lstrip().startswith("[areas."))
+    assert "[areas." not in without_areas
+    default = parse_rubric(TEXT, "default.toml").areas
+    assert parse_rubric(without_areas, "county.toml").areas == default
+    only_english = TEXT.replace('[areas.D]\nname = "應急演練"\n', "[areas.D]\n")
+    assert only_english != TEXT
+    d = parse_rubric(only_english, "county.toml").areas["D"]
+    assert (d.name, d.name_en) == ("應急演練", default["D"].name_en)
