@@ -484,7 +484,8 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
         "not_submitted": int((~annual["submitted"].astype(bool)).sum()) if len(annual) else 0,
         "overdue_hazards": overdue,
         "drill_share": round(held / len(due), 3) if due else None,
-        "drill_due": len(due),
+        "drill_due": len(due) if codes else None,  # None: no school has a result this year
+        "drill_term_month": month_due,
         "drill_month": f"{day.year}-{day.month:02d}",
         "day": day,
     }

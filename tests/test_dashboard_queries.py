@@ -220,7 +220,15 @@ def test_headline_counts_schools_disqualified_overdue_hazards_and_drills_this_pe
     assert head["schools"] == 8
     assert head["disqualified"] == 1
     assert head["overdue_hazards"] == 8  # H1 of every school is past its deadline and still open
-    assert head["drill_share"] == pytest.approx(len(c.codes[1::2]) / 8, abs=0.001)
+    # D1 (4.4.1): in a term month every school owes this month's drill, else only a kindergarten its quarter's
+    # (the suite runs in any month: the county is built around today)
+    from scoring.calendar import term_months
+    from sync.settings import configured_rubric
+
+    due = c.codes if f"{c.today:%Y-%m}" in set(term_months(configured_rubric(), c.today.year)["period"]) else \
+        [code for code in c.codes if c.types[code] == "幼兒園"]
+    drilled = set(c.codes[1::2])
+    assert head["drill_share"] == pytest.approx(len(drilled.intersection(due)) / len(due), abs=0.001)
     assert sum(head["grades"].values()) == 8
 
 
@@ -238,11 +246,19 @@ def test_4_4_1_the_headline_drill_share_counts_the_schools_a_drill_is_due_from_t
     assert kinder and len(kinder) < len(c.codes)
     august = queries.headline(c.users["admin"], c.year, today=date(c.year, 8, 15))
     assert august["drill_due"] == len(kinder) and august["drill_month"] == f"{c.year}-08"
-    card = overview.headline_cards(august, "zh-Hant")
-    assert "不在學期內" not in page_text(card)  # the kindergartens' quarter is due
+    assert f"{c.year}-08不是教學月：僅計幼兒園（按季度）" in page_text(overview.headline_cards(august, "zh-Hant"))
     nobody = overview.headline_cards({**august, "drill_due": 0, "drill_share": None}, "zh-Hant")
     assert find_element(nobody, "stat-overview.drill_share").children == "–"
-    assert f"{c.year}-08不在學期內，本期無須演練" in page_text(nobody)
+    assert f"{c.year}-08不是教學月，本期無須演練" in page_text(nobody)
+    # February of the default calendar: 9 days of spring, no term month (the audit: not "outside the semesters")
+    february = queries.headline(c.users["admin"], c.year, today=date(c.year, 2, 25))
+    assert february["drill_term_month"] is False and february["drill_due"] == len(kinder)
+    november = queries.headline(c.users["admin"], c.year, today=date(c.year, 11, 16))
+    assert november["drill_term_month"] is True and november["drill_due"] == len(c.codes)
+    assert f"{c.year}-11（幼兒園按季度）" in page_text(overview.headline_cards(november, "zh-Hant"))
+    # a year no school has a result for says what the share would be of, not that no drill is due
+    empty = overview.headline_cards({**august, "drill_due": None, "drill_share": None}, "zh-Hant")
+    assert "不是教學月" not in page_text(empty) and "（幼兒園按季度）" in page_text(empty)
 
 
 def test_hazard_status_on_a_day(county):

@@ -79,12 +79,18 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
         # the emphasis shade: Bootstrap's yellow figure on white was 1.6:1, a number hard to read (an audit)
         stat("overview.overdue_hazards", str(head["overdue_hazards"]), color="warning-emphasis"),
         # green only when every school has drilled: 22 % on the 1st of a month read as good news (a UX walk)
-        stat("overview.drill_share", share,
-             t("overview.drill_share_none_due" if head.get("drill_due") == 0 else "overview.drill_share_note", lang,
-               month=head["drill_month"]),
+        stat("overview.drill_share", share, t(_drill_note(head), lang, month=head["drill_month"]),
              color="success" if head["drill_share"] == 1 else "primary"),
         grades,
     ])
+
+
+def _drill_note(head: dict) -> str:
+    """What the drill share is of (D1, 4.4.1: a drill each term month, a kindergarten's each quarter of a
+    semester): in a month that is no term month it is the kindergartens' alone, or nobody's."""
+    if head.get("drill_due") is None or head.get("drill_term_month", True):
+        return "overview.drill_share_note"
+    return "overview.drill_share_kindergartens" if head["drill_due"] else "overview.drill_share_none_due"
 
 
 def grade_strip(grades: dict[str, int], lang: str):
