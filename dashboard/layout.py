@@ -127,9 +127,19 @@ def in_chinese(lang: str, suffix_field: str | None = None, runs: bool = False) -
 
 
 def grade_label(grade: str | None, lang: str) -> str:
+    """rules.md's four bands by the catalogue; a band of a county's own rubric by its name, or its name_en on
+    an English page (the Chinese name was shown there)."""
     if not grade:
         return "–"
-    return t(f"grade.{grade}", lang) if f"grade.{grade}" in _grade_keys() else to_language(grade, lang)
+    if f"grade.{grade}" in _grade_keys():
+        return t(f"grade.{grade}", lang)
+    if lang == "en":
+        from sync.settings import configured_rubric
+
+        english = next((g.name_en for g in configured_rubric().grades if g.name == grade and g.name_en != g.name), None)
+        if english:
+            return english
+    return to_language(grade, lang)
 
 
 def area_label(area: str, lang: str) -> str:

@@ -38,7 +38,14 @@ from sync.sheet_frames import day_column
 from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
 
 AREAS = ("A", "B", "C", "D", "E", "F", "G")
-GRADES = ("優秀", "良好", "合格", "不合格")
+GRADES = ("優秀", "良好", "合格", "不合格")  # rules.md's four: the message catalogue's labels and colours are theirs
+
+
+def grade_names() -> tuple[str, ...]:
+    """The configured rubric's grade bands, best first (rules.md: grades are configurable): a county's
+    fifth band sorted after 不合格, and a county that renamed its bands saw four empty ones of rules.md's
+    beside its own (a rubric audit)."""
+    return tuple(grade.name for grade in configured_rubric().grades)
 KINDERGARTEN = contract.KINDERGARTEN
 # Heatmap measures: indicator whose stored periods feed it, and which schools it covers.
 MEASURES = {
@@ -453,7 +460,7 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
     annual = _annual(engine, year, version)
     # the county's four bands first, then any other a bureau's rubric graded by (rules.md: grades are
     # configurable; a school graded 待改進 fell out of the count)
-    named = list(dict.fromkeys([*GRADES, *annual["grade"].dropna()])) if not annual.empty else list(GRADES)
+    named = list(dict.fromkeys([*grade_names(), *(annual["grade"].dropna() if not annual.empty else ())]))
     grades = annual["grade"].value_counts().reindex(named, fill_value=0) if not annual.empty else pd.Series(0, index=named)
     codes = set(annual.index)
     hazards = _hazards(engine, version)
@@ -1540,7 +1547,7 @@ def clear_caches() -> None:
 
 
 __all__ = [
-    "AREAS", "GRADES", "MEASURES", "NotFound", "Refused", "Scope", "annual_by_year", "clear_caches",
+    "AREAS", "GRADES", "MEASURES", "grade_names", "NotFound", "Refused", "Scope", "annual_by_year", "clear_caches",
     "county_by_month_all_years", "county_todos", "data_state", "data_version",
     "GroupCoverage", "campus_guards", "coverage", "group_coverage", "guards_per_campus", "hazard_ledger", "hazard_rows",
     "hazard_status", "headline", "heatmap_cells", "heatmap_groups", "ranking",

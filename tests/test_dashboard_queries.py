@@ -834,6 +834,37 @@ def test_the_headline_counts_every_school_under_a_rubrics_own_grade_names(own_co
     assert sum(head["grades"].values()) == head["schools"]
 
 
+def test_5_4_the_grade_strip_and_filter_follow_the_bands_of_the_bureaus_rubric(own_county, bureau_rubric):
+    """rules.md 5.4: grades are configurable.  Under a rubric with a fifth band 基本合格 (50 to 60), the strip
+    lists it before 不合格, in its own colour, and in English by its name_en (a rubric audit: after 不合格, grey,
+    and in Chinese on an English page); under bands renamed A-D, rules.md's four are not listed empty beside them."""
+    from dashboard.layout import grade_label
+    from dashboard.pages import overview
+
+    c, engine = own_county
+    admin = c.users["admin"]
+    bureau_rubric(('[[grades]]\nname = "不合格"', '[[grades]]\nname = "基本合格"\nname_en = "basic pass"\nmin = 50\n\n'
+                                                   '[[grades]]\nname = "不合格"'))
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(store.scores.c.school_code == c.codes[4], store.scores.c.year == c.year,
+                                                store.scores.c.kind == "annual").values(grade="基本合格"))
+    queries.clear_caches()
+    head = queries.headline(admin, c.year, today=c.today)
+    assert list(head["grades"]) == ["優秀", "良好", "合格", "基本合格", "不合格"] and head["grades"]["基本合格"] == 1
+    strip = overview.grade_strip(head["grades"], "en")
+    colours = [dot.children[0].style["background"] for dot in strip.children[1].children]
+    assert len(set(colours)) == 4 and "#999" not in colours  # five bands over the four shades, best to worst
+    assert grade_label("基本合格", "en") == "basic pass" and grade_label("基本合格", "zh-Hans") == "基本合格"
+    bureau_rubric(*[(f'name = "{old}"', f'name = "{new}"') for old, new in
+                    (("優秀", "A等"), ("良好", "B等"), ("合格", "C等"), ("不合格", "D等"))])
+    queries.clear_caches()
+    renamed = queries.headline(admin, c.year, today=c.today)
+    assert list(renamed["grades"])[:4] == ["A等", "B等", "C等", "D等"]
+    # the stored results still carry the old names (graded before the rename): listed with their schools, no
+    # name of rules.md's listed empty
+    assert all(renamed["grades"][g] > 0 for g in renamed["grades"] if g in queries.GRADES)
+
+
 def test_a_new_data_version_lets_go_of_the_loads_cached_under_the_older_one(own_county, monkeypatch):
     """Every load is cached on the data version; once a sync makes a new one, nothing asks for the older
     entries again, and a gunicorn worker kept every sync's loads until 256 newer ones pushed them out (a

@@ -96,13 +96,23 @@ def _drill_note(head: dict) -> str:
 def grade_strip(grades: dict[str, int], lang: str):
     """Schools per grade: one stacked bar and a legend with the counts (colour-blind-safe colours)."""
     total = sum(grades.values()) or 1
+    colour = _grade_colours(grades)
     bars = [html.Div(title=f"{grade_label(g, lang)} {n}", className="grade-seg",
-                     style={"width": f"{100 * n / total:.2f}%", "background": figures.GRADE_COLOURS.get(g, "#999")})
+                     style={"width": f"{100 * n / total:.2f}%", "background": colour[g]})
             for g, n in grades.items() if n]
-    legend = [html.Span([html.Span(className="grade-dot", style={"background": figures.GRADE_COLOURS.get(g, "#999")}),
+    legend = [html.Span([html.Span(className="grade-dot", style={"background": colour[g]}),
                          f"{grade_label(g, lang)} ", html.B(str(n))], className="me-2 text-nowrap small d-inline-block")
               for g, n in grades.items()]
     return html.Div([html.Div(bars, className="grade-strip mb-2"), html.Div(legend)], id="grade-strip")
+
+
+def _grade_colours(grades) -> dict[str, str]:
+    """Each band's colour: rules.md's four their own; a county's bands by their place in its rubric, best
+    first; a band no longer in the rubric (a year graded under another) grey."""
+    bands = queries.grade_names()
+    by_name = set(bands) <= set(figures.GRADE_COLOURS)
+    return {g: figures.GRADE_COLOURS.get(g, "#999") if by_name or g not in bands
+            else figures.GRADE_SHADES[figures.grade_shade(bands.index(g), len(bands))] for g in grades}
 
 
 def county_todo_card(todo: dict, lang: str):
@@ -218,7 +228,8 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
     rows = rows or []
     area_names = {a: area_label(a, lang) for a in queries.AREAS}
     types = {type_label(x, lang) for x in SCHOOL_TYPES} | {r.get("type") for r in rows}
-    grades = {grade_label(g, lang) for g in queries.GRADES}
+    bands = queries.grade_names()
+    grades = {grade_label(g, lang) for g in bands}
     townships = {r.get("township") for r in rows} or {"城關鎮鎮"}  # no rows: room for four characters
     numbers = ["100.0"]
     return [
@@ -240,8 +251,7 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
         _fitted({"field": "total", "headerName": t("ranking.total", lang), "headerTooltip": t("ranking.total_tip", lang),
                  "type": "numericColumn", "cellClass": "fw-bold", "valueFormatter": _ONE_DECIMAL}, ["100.0 "]),
         _fitted({"field": "grade", "headerName": t("ranking.grade", lang), "headerTooltip": t("ranking.grade", lang),
-                 "cellClassRules": {f"grade-{i}": f"params.data.grade_key == {json.dumps(g)}"
-                                    for i, g in enumerate(queries.GRADES)}}, grades),
+                 "cellClassRules": _grade_classes(bands)}, grades),
         _fitted({"field": "type", "headerName": t("ranking.type", lang), "headerTooltip": t("ranking.type", lang)}, types),
         _fitted({"field": "township", "headerName": t("ranking.township", lang),
                  "headerTooltip": t("ranking.township", lang), **in_chinese(lang)}, townships),
@@ -267,11 +277,21 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
 _ONE_DECIMAL = {"function": "params.value == null ? '–' : Number(params.value).toFixed(1)"}
 
 
+def _grade_classes(bands: tuple[str, ...]) -> dict[str, str]:
+    """The ranking's grade-0..3 class (assets/10-safeschool.css) of each band, as its colour in the strip."""
+    rules: dict[str, list[str]] = {}
+    for i, g in enumerate(bands):
+        rules.setdefault(f"grade-{figures.grade_shade(i, len(bands))}", []).append(
+            f"params.data.grade_key == {json.dumps(g)}")
+    return {name: " || ".join(tests) for name, tests in rules.items()}
+
+
 def _grade_options(rows: list[dict]) -> list[dict]:
     """The grades present, best first (優秀, 良好, 合格, 不合格, then a band of a bureau's own rubric, as
     the ranking meets it), labelled in the viewer's language."""
     labels = {r["grade_key"]: r["grade"] for r in rows if r.get("grade_key")}
-    order = [*[g for g in queries.GRADES if g in labels], *[g for g in labels if g not in queries.GRADES]]
+    bands = queries.grade_names()
+    order = [*[g for g in bands if g in labels], *[g for g in labels if g not in bands]]
     return [{"label": labels[g], "value": labels[g]} for g in order]
 
 
