@@ -36,6 +36,8 @@ def grade_shade(position: int, bands: int) -> int:
     """Which of the four shades (and the ranking's grade-0..3 classes) the band at `position` of `bands`, best
     first, takes: the best the first, the worst the last, the bands between spread over the middle two."""
     return 0 if bands <= 1 else round(position * (len(GRADE_SHADES) - 1) / (bands - 1))
+
+
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 HEATMAP_ROW_PX = 22
 HEATMAP_PAGE_SIZE = 60
