@@ -122,6 +122,10 @@ def _only_known(table: dict, known: tuple[str, ...], where: str, path: str, text
     """Refuse a key the scoring does not read: a misspelt table ([[theme]]) or a number rules.md does not
     make configurable (per_month) was passed over, and the bureau took it for applied (a rubric audit).
     `section`: the dotted name of `table`, to find the line of a table under it ([calendar.2026])."""
+    if not isinstance(table, dict):  # `A = "x"` under [areas]: its letters were taken for keys
+        raise _fail(path, text, f"{where} must be a table of keys, not {table!r}",
+                    *([section, section.rsplit(".", 1)[-1]] if section else []),
+                    zh=f"{'評分細則' if where == 'the rubric' else where} 應為一個設置表，而不是 {table!r}")
     unknown = [key for key in table if key not in known]
     if not unknown:
         return
@@ -192,7 +196,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for key, entry in (raw.get("areas") or {}).items():
         if key not in AREA_IDS:
             raise _fail(path, text, f"unknown area {key!r}; known: {', '.join(AREA_IDS)}", f"areas.{key}", key)
-        _only_known(entry, ("name", "name_en", "clause"), f"[areas.{key}]", path, text)
+        _only_known(entry, ("name", "name_en", "clause"), f"[areas.{key}]", path, text, f"areas.{key}")
         areas[key] = entry
     # An area, or a name of one, a county's copy leaves out is the default rubric's (as [thresholds.term] is):
     # named by its letter alone, "A A" headed the circular and the dashboard took it for a renamed area.
@@ -242,10 +246,10 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for entry in raw.get("themes") or []:
         _only_known(entry, ("name", "name_en", "months", "clause"), "[[themes]]", path, text)
         months = entry.get("months")
-        if not entry.get("name") or not isinstance(months, list) or not months or \
+        if not entry.get("name") or not isinstance(entry["name"], str) or not isinstance(months, list) or not months or \
                 any(not isinstance(m, int) or not 1 <= m <= 12 for m in months):
             raise _fail(path, text, "each [[themes]] needs a name and months = [1..12, ...]",
-                        str(entry.get("name", "themes")), "themes")
+                        entry["name"] if isinstance(entry.get("name"), str) else "themes", "themes")
         themes.append(Theme(entry["name"], str(entry.get("name_en", entry["name"])), tuple(months),
                             str(entry.get("clause", ""))))
     if not themes and points["C5"] > 0:
@@ -256,7 +260,8 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     grades = []
     for entry in raw.get("grades") or []:
         _only_known(entry, ("name", "name_en", "min", "clause"), "[[grades]]", path, text)
-        if not entry.get("name") or isinstance(entry.get("min"), bool) or not isinstance(entry.get("min"), (int, float)):
+        if not isinstance(entry.get("name"), str) or not entry["name"] or isinstance(entry.get("min"), bool) or \
+                not isinstance(entry.get("min"), (int, float)):
             raise _fail(path, text, "each [[grades]] needs a name and a min", "grades")
         if not 0 <= entry["min"] <= 100:  # (nan is not either)
             raise _fail(path, text, f"[[grades]] {entry['name']} has min = {entry['min']:g}: a total lies between 0 "

@@ -295,3 +295,17 @@ def test_an_area_a_countys_rubric_leaves_out_is_named_as_the_default_names_it():
     assert only_english != TEXT
     d = parse_rubric(only_english, "county.toml").areas["D"]
     assert (d.name, d.name_en) == ("應急演練", default["D"].name_en)
+
+
+@pytest.mark.parametrize("old,new,says", [
+    ('[areas.A]\nname = "責任體系"\nname_en = "Responsibility system"\nclause = "4.1"', '[areas]\nA = "責任體系"',
+     r"\[areas.A\] must be a table of keys, not '責任體系'"),
+    ('[[themes]]\nname = "防溺水"', '[[themes]]\nname = 5', r"each \[\[themes\]\] needs a name"),
+    ('[[grades]]\nname = "優秀"', '[[grades]]\nname = 1', r"each \[\[grades\]\] needs a name and a min"),
+])
+def test_a_rubric_entry_of_the_wrong_kind_is_refused_as_such(old, new, says):
+    """An area written as a plain value had its letters taken for unknown keys, a theme named by a number was
+    taken (a topic is matched against the theme's name as text)."""
+    assert old in TEXT
+    with pytest.raises(ConfigError, match=says):
+        parse_rubric(TEXT.replace(old, new, 1), "county.toml")
