@@ -13,6 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from sync.errors import ConfigError
@@ -122,14 +123,14 @@ def _only_known(table: dict, known: tuple[str, ...], where: str, path: str, text
     """Refuse a key the scoring does not read: a misspelt table ([[theme]]) or a number rules.md does not
     make configurable (per_month) was passed over, and the bureau took it for applied (a rubric audit).
     `section`: the dotted name of `table`, to find the line of a table under it ([calendar.2026])."""
+    where_zh = "評分細則" if where == "the rubric" else where
     if not isinstance(table, dict):  # `A = "x"` under [areas]: its letters were taken for keys
         raise _fail(path, text, f"{where} must be a table of keys, not {table!r}",
                     *([section, section.rsplit(".", 1)[-1]] if section else []),
-                    zh=f"{'評分細則' if where == 'the rubric' else where} 應為一個設置表，而不是 {table!r}")
+                    zh=f"{where_zh} 應為一個設置表，而不是 {table!r}")
     unknown = [key for key in table if key not in known]
     if not unknown:
         return
-    where_zh = "評分細則" if where == "the rubric" else where
     more, more_zh = "", ""
     if section == "calendar" and any(str(key).isdigit() for key in unknown):
         more = "; a year's own terms go in the configuration file (SAFESCHOOL_CONFIG) as [calendar.YYYY]"
@@ -138,6 +139,13 @@ def _only_known(table: dict, known: tuple[str, ...], where: str, path: str, text
     raise _fail(path, text, f"{where} has {', '.join(map(repr, unknown))}, which the scoring does not read "
                 f"(known: {', '.join(known)}){more}", *([f"{section}.{first}"] if section else []), first,
                 zh=f"{where_zh}中的 {'、'.join(map(str, unknown))} 不是評分細則的設置項（可用：{'、'.join(known)}）{more_zh}")
+
+
+@lru_cache(maxsize=1)
+def _default_tables() -> dict:
+    """The default rubric's tables, read once: what a county's copy leaves out is taken from them (each
+    lookup read and parsed the file again)."""
+    return tomllib.loads(DEFAULT_RUBRIC.read_text(encoding="utf-8"))
 
 
 def _line_of(text: str, *needles: str) -> int:
@@ -200,7 +208,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         areas[key] = entry
     # An area, or a name of one, a county's copy leaves out is the default rubric's (as [thresholds.term] is):
     # named by its letter alone, "A A" headed the circular and the dashboard took it for a renamed area.
-    default_areas = tomllib.loads(DEFAULT_RUBRIC.read_text(encoding="utf-8")).get("areas", {})
+    default_areas = _default_tables().get("areas", {})
     for key in AREA_IDS:
         entry, default = areas.get(key) or {}, default_areas.get(key) or {}
         areas[key] = Area(key, str(entry.get("name", default.get("name", key))),
@@ -209,7 +217,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     thresholds = raw.get("thresholds") or {}
     for group in _ADDED_LATER:
         if group not in thresholds:
-            thresholds[group] = tomllib.loads(DEFAULT_RUBRIC.read_text(encoding="utf-8"))["thresholds"][group]
+            thresholds[group] = dict(_default_tables()["thresholds"][group])
     _only_known(thresholds, tuple(_THRESHOLDS), "[thresholds]", path, text, "thresholds")
     for group, names in _THRESHOLDS.items():
         table = thresholds.get(group)

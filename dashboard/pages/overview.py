@@ -194,7 +194,7 @@ def ranking_rows(frame: pd.DataFrame, lang: str, viewer=None) -> list[dict]:
         **{a: round_half_up(frame[a]) for a in queries.AREAS},
         "deduction": round_half_up(pd.to_numeric(frame["deduction"], errors="coerce")),
         "total": frame["total"].round(1),
-        "grade": [grade_label(g, lang) for g in frame["grade"]],
+        "grade": frame["grade"].map({g: grade_label(g, lang) for g in frame["grade"].dropna().unique()}).fillna("–"),
         "grade_key": frame["grade"].astype(str),
         "change": frame["change"].round(1),
     })
