@@ -180,6 +180,7 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
 @click.option("--note", help="a note kept with the publication")
 def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     """Freeze a year's draft results (scores, ranks, rubric version, data timestamp)."""
+    from dashboard.downloads import publication_files
     from sync.audit import record
     from sync.results import publish as do_publish
     from sync.settings import PLACEHOLDER_ISSUER, get_file_config
@@ -188,7 +189,7 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     engine = store_engine()
     who = (by or "").strip() or operator()  # --by "  " is nobody: the login name is kept instead
     _say_outstanding(engine)  # said first, as the publish page says it before its confirmation
-    pub = do_publish(engine, year, by=who, force=force, note=note)
+    pub = do_publish(engine, year, files=publication_files, by=who, force=force, note=note)
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:
         # the kept files carry it until the year is published again (a second version, marked 更正)
         click.echo(f"注意：通報的發文單位仍是「{PLACEHOLDER_ISSUER}」，本次發布保存的通報文件即以此落款，直到重新發布（新的版本）；"

@@ -24,6 +24,7 @@ import hashlib
 import json
 import pickle
 import zlib
+from collections.abc import Callable
 from datetime import date, datetime
 
 import numpy as np
@@ -404,9 +405,15 @@ def list_publications(engine: Engine, year: int | None = None) -> list[dict]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def publish(engine: Engine, year: int, by: str | None = None, force: bool = False, note: str | None = None,
-            today: date | None = None) -> dict:
-    """Freeze the current draft results of `year` as a new publication (version n+1).
+CircularMaker = Callable[[int, list[dict], dict, "datetime | None"], list[dict]]
+
+
+def publish(engine: Engine, year: int, *, files: CircularMaker, by: str | None = None, force: bool = False,
+            note: str | None = None, today: date | None = None) -> dict:
+    """Freeze the current draft results of `year` as a new publication (version n+1), with the circular's
+    files that `files(year, annual results in rank order, publication, the time of the version it replaces)`
+    makes (dashboard.downloads.publication_files: the formatting is the dashboard's, so it is handed in
+    rather than imported, and the store never depends on the pages).
 
     The drafts are brought up to date first: a rubric changed since the last sync (grade bands, points)
     would otherwise be frozen into the year with results made under the old one.  Never while a sync
@@ -415,7 +422,7 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
 
     try:
         with sync_lock(engine, wait=PUBLISH_WAIT_SECONDS, doing=f"publishing {year}"):
-            return _publish(engine, year, by, force, note, today)
+            return _publish(engine, year, files, by, force, note, today)
     except SyncBusy:
         raise UserError(f"{year} was not published: a sync is running; publish once it has finished (a few "
                         "minutes) so that the whole county is frozen as one",
@@ -426,7 +433,8 @@ def publish(engine: Engine, year: int, by: str | None = None, force: bool = Fals
 PUBLISH_WAIT_SECONDS = 10  # a sync ending this soon is waited for; a longer one is said
 
 
-def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str | None, today: date | None) -> dict:
+def _publish(engine: Engine, year: int, files: CircularMaker, by: str | None, force: bool, note: str | None,
+             today: date | None) -> dict:
     with engine.connect() as conn:
         stored = {(kind, day): f for (y, kind, day), f in _stored_points(conn, [year]).items() if y == year}
     annual_days = {day for kind, day in stored if kind == ANNUAL}
@@ -470,25 +478,16 @@ def _publish(engine: Engine, year: int, by: str | None, force: bool, note: str |
             publications.c.year == year, publications.c.version == last)).scalar() if last else None
         # Made before the first write: a county's Word circular takes seconds (20 s for 1,000 schools), and
         # SQLite's write lock, taken at the first write, would keep every other writer waiting meanwhile.
-        files = _circular_files(year, annual, values, replaces)
+        made = files(year, [_json_object(r) for r in _rank_order(annual)], values, replaces)
         if current:
             conn.execute(update(publications).where(publications.c.year == year).values(active=False))
         publication_id = conn.execute(insert(publications).values(**values)).inserted_primary_key[0]
         copies = [{**{k: v for k, v in r.items() if k != "id"}, "publication_id": publication_id} for r in drafts]
         for start in range(0, len(copies), 2000):
             conn.execute(insert(scores), copies[start:start + 2000])
-        conn.execute(insert(circular_files), [{**f, "publication_id": publication_id} for f in files])
-    return {"publication_id": publication_id, **values, "schools": len(annual), "files": [f["format"] for f in files]}
+        conn.execute(insert(circular_files), [{**f, "publication_id": publication_id} for f in made])
+    return {"publication_id": publication_id, **values, "schools": len(annual), "files": [f["format"] for f in made]}
 
-
-def _circular_files(year: int, annual: list[dict], publication: dict, replaces: datetime | None) -> list[dict]:
-    """The circular's files of the publication being made, from its annual rows, as a download of it
-    would give them; made in the publication's own transaction, so that no publication stands without
-    them.  (The formatting is the dashboard's exports module: pure functions, results in, bytes out.)"""
-    from dashboard.downloads import publication_files
-
-    results = [_json_object(r) for r in _rank_order(annual)]
-    return publication_files(year, results, publication, replaces)
 
 
 def kept_circular(engine: Engine, year: int, fmt: str, language: str) -> dict | None:

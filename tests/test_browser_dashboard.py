@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.downloads import publication_files
 from tests.browser_support import LOW_CONTRAST, Watch, dashboard_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,7 +44,7 @@ def _demo_store(folder: Path) -> dict:
     write_demo(inbox, schools=DEMO_SCHOOLS, seed=2026, today=today)
     run_sync(engine, inbox, sql_sources=[], recompute=False, today=today)
     results.recompute(engine, years=[today.year - 1, today.year], today=today)
-    results.publish(engine, today.year - 1, by="browser-test")
+    results.publish(engine, today.year - 1, files=publication_files, by="browser-test")
     ranked = results.annual_results(engine, today.year)
     own = ranked[0]["school_code"]
     access.create_user(engine, "bureau", PASSWORD, "admin", display_name="安全辦")

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from dashboard import exports
+from dashboard.downloads import publication_files
 from sync.store import circular_files, publications
 from tests.test_security_support import DRAFT_YEAR, PUBLISHED_YEAR, call, client_for, dash_app, response_text
 
@@ -51,7 +52,7 @@ def a_later_version_of_the_exports_code(monkeypatch) -> None:
 def publish_year(engine, year: int) -> dict:
     from sync.results import publish
 
-    return publish(engine, year, by="boss", force=True)  # DRAFT_YEAR is the running year: --force
+    return publish(engine, year, files=publication_files, by="boss", force=True)  # DRAFT_YEAR is the running year: --force
 
 
 def test_publishing_keeps_each_format_of_the_circular_as_a_download_of_it_gives_it(store):

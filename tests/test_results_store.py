@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, select
 
+from dashboard.downloads import publication_files
 from sync import results, settings
 from sync.errors import UserError
 from sync.store import publications, records, scores, sources
@@ -108,7 +109,7 @@ def test_publish_freezes_a_year_against_later_data(engine):
     rec = county()
     load(engine, rec.frames())
     results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
-    pub = results.publish(engine, Y, by="admin")
+    pub = results.publish(engine, Y, files=publication_files, by="admin")
     assert results.is_published(engine, Y)
     assert (pub["version"], pub["schools"], pub["rubric_version"]) == (1, 3, "2026.1")
     assert pub["data_timestamp"] == datetime(2026, 1, 2, 3, 4, 5)
@@ -143,7 +144,7 @@ def test_publishing_after_a_rubric_change_freezes_results_made_with_the_new_rubr
     base = load_rubric()
     stricter = replace(base, version="2026.2", grades=(Grade("優秀", "excellent", 99.0), *base.grades[1:]))
     monkeypatch.setattr(settings, "configured_rubric", lambda: stricter)
-    pub = results.publish(engine, Y, by="admin", today=date(Y + 1, 3, 1))
+    pub = results.publish(engine, Y, files=publication_files, by="admin", today=date(Y + 1, 3, 1))
     published = {o["school_code"]: o for o in results.annual_results(engine, Y, "active")}
     assert pub["rubric_version"] == "2026.2"
     assert (published["S2"]["total"], published["S2"]["grade"]) == (98.0, "良好")  # 98 < 99 now
@@ -152,10 +153,10 @@ def test_publishing_after_a_rubric_change_freezes_results_made_with_the_new_rubr
 def test_republishing_needs_force_and_keeps_the_earlier_version(engine):
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y + 1, 3, 1), trend=False)
-    results.publish(engine, Y, by="admin")
+    results.publish(engine, Y, files=publication_files, by="admin")
     with pytest.raises(UserError, match="already published"):
-        results.publish(engine, Y, by="admin")
-    second = results.publish(engine, Y, by="admin", force=True, note="corrected")
+        results.publish(engine, Y, files=publication_files, by="admin")
+    second = results.publish(engine, Y, files=publication_files, by="admin", force=True, note="corrected")
     assert second["version"] == 2
     pubs = results.list_publications(engine, Y)
     assert [(p["version"], p["active"]) for p in pubs] == [(1, False), (2, True)]
@@ -165,11 +166,11 @@ def test_republishing_needs_force_and_keeps_the_earlier_version(engine):
 @sqlite_only
 def test_publishing_an_uncomputed_or_running_year_is_a_user_error(engine):
     with pytest.raises(UserError, match="no computed results"):
-        results.publish(engine, Y, by="admin")
+        results.publish(engine, Y, files=publication_files, by="admin")
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y, 6, 30), trend=False)
     with pytest.raises(UserError, match="still running"):
-        results.publish(engine, Y, by="admin", today=date(Y, 6, 30))  # the clock of a running year
+        results.publish(engine, Y, files=publication_files, by="admin", today=date(Y, 6, 30))  # the clock of a running year
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(publications)).scalar() == 0
 
@@ -180,7 +181,7 @@ def test_publishing_after_the_year_brings_a_draft_left_mid_year_up_to_date(engin
     the year is over, publishing evaluates it on 31 Dec, as rules.md's annual result is."""
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y, 6, 30), trend=False)
-    pub = results.publish(engine, Y, by="admin", today=date(Y + 1, 1, 5))
+    pub = results.publish(engine, Y, files=publication_files, by="admin", today=date(Y + 1, 1, 5))
     assert pub["version"] == 1
     assert {r["as_of"] for r in results.annual_results(engine, Y, "active")} == {f"{Y}-12-31"}
 
@@ -370,9 +371,9 @@ def test_publishing_on_the_years_last_day_needs_force(engine):
     load(engine, county().frames())
     results.recompute(engine, years=[Y], today=date(Y, 12, 31), trend=False)
     with pytest.raises(UserError, match="still running"):
-        results.publish(engine, Y, by="admin", today=date(Y, 12, 31))
-    assert results.publish(engine, Y, by="admin", force=True, today=date(Y, 12, 31))["version"] == 1
-    assert results.publish(engine, Y, by="admin", force=True, today=date(Y + 1, 1, 1))["version"] == 2
+        results.publish(engine, Y, files=publication_files, by="admin", today=date(Y, 12, 31))
+    assert results.publish(engine, Y, files=publication_files, by="admin", force=True, today=date(Y, 12, 31))["version"] == 1
+    assert results.publish(engine, Y, files=publication_files, by="admin", force=True, today=date(Y + 1, 1, 1))["version"] == 2
 
 
 def _recompute_stores_what_the_scoring_gave(engine) -> None:

@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
+from dashboard.downloads import publication_files
 from sync.store import audit_log, inspection_changes, publications, records, scores, users
 from tests.test_admin_support import SCHOOLS, count
 from tests.test_security_support import (
@@ -287,7 +288,7 @@ def test_the_boxs_label_says_what_ticking_it_does_for_the_year_picked(store, app
     assert label(PUBLISHED_YEAR, "en") == t("pub.force_again", "en") == "Publish again (supersedes the published version, which is kept)"
     assert "year-to-date results early" in label(DRAFT_YEAR, "en") and "提前发布截至今天的结果" in label(DRAFT_YEAR, "zh-Hans")
     assert "重新發布" in label(PUBLISHED_YEAR)
-    results.publish(engine, DRAFT_YEAR, by="office", force=True)  # the running year published early: both now
+    results.publish(engine, DRAFT_YEAR, files=publication_files, by="office", force=True)  # the running year published early: both now
     queries.clear_caches()
     both = label(DRAFT_YEAR)
     assert both == t("pub.force", "zh-Hant") and both.startswith("重新發布") and "提前發布截至今天的結果" in both

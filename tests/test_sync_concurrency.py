@@ -17,6 +17,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from dashboard.downloads import publication_files
 from sync.load import PAUSE_ENV, run_sync
 from sync.lock import SyncBusy, sync_lock
 from sync.migrate import upgrade
@@ -307,11 +308,11 @@ def test_publishing_while_a_sync_runs_is_refused_with_why(engine, tmp_path, monk
     monkeypatch.setattr(results, "PUBLISH_WAIT_SECONDS", 0.5)
     with sync_lock(engine):
         with pytest.raises(UserError, match="a sync is running") as refused:
-            results.publish(engine, 2026, by="admin", force=True)
+            results.publish(engine, 2026, files=publication_files, by="admin", force=True)
     assert "同步正在進行" in refused.value.zh and refused.value.key == "pub.refused_syncing"
     assert results.active_publication(engine, 2026) is None
     assert "this one did not start" not in str(refused.value)  # a second sync's words, not a publication's
-    assert results.publish(engine, 2026, by="admin", force=True)["version"] == 1  # once it has finished
+    assert results.publish(engine, 2026, files=publication_files, by="admin", force=True)["version"] == 1  # once it has finished
     with sync_lock(engine, doing="publishing 2026"):  # the other way round: the sync says what holds it
         busy = run_sync(engine, tmp_path / "inbox", sql_sources=[])
     assert busy.status == "busy" and "publishing 2026" in busy.message

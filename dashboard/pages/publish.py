@@ -14,6 +14,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import audit
+from dashboard.downloads import publication_files
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, grade_label, guarded, lang_of, page_year, user_error_text, viewer_or_refuse
 from dashboard.pages._admin import admin_or_refuse, bureau_or_refuse, feedback, refusal_for, text_table
@@ -225,7 +226,8 @@ def publish_year(_confirm, year, force, note, lang):
             return no_update
         year_i = page_year(year)
         try:
-            done = publish(get_engine(), year_i, by=viewer.username, force=bool(force), note=note or None)
+            done = publish(get_engine(), year_i, files=publication_files, by=viewer.username, force=bool(force),
+                           note=note or None)
         except UserError as err:
             return feedback(user_error_text(err, lang), "danger", "pub-error")
         audit.record(get_engine(), viewer.username, "publish", None,
