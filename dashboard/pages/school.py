@@ -366,7 +366,9 @@ def _wrapped(field: str, header: str, flex: float, min_width: int, **more) -> di
 def indicator_table(rows: list[dict], lang: str):
     """The indicator table as a grid (one component and its rows: cheap to build and to send)."""
     columns = [
-        {"field": "id", "headerName": t("ind.id", lang), "width": 76, "pinned": "left", "cellClass": "fw-semibold"},
+        # "Indicator" in English takes more than 指標 (at 76 px it read "Indic...")
+        {"field": "id", "headerName": t("ind.id", lang), "width": 104 if lang == "en" else 76, "pinned": "left",
+         "cellClass": "fw-semibold"},
         # In English a title with no English one is the Chinese, and a detail or hint names campuses and
         # guards as the school wrote them (「南校區 needs 1 more」): each Chinese run marked as such
         _wrapped("title", t("ind.name", lang), 1.3, 150, **in_chinese(lang, runs=True)),
