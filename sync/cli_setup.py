@@ -233,7 +233,7 @@ def _refuse_a_taken_port(host: str, port: int) -> None:
                 "program holds it; stop it, or choose another with --port") from None
 
 
-# gunicorn kills a request running longer (an upload waits at most sync.load.UPLOAD_WAIT_SECONDS for
+# gunicorn kills a request running longer (an upload waits at most sync.upload.UPLOAD_WAIT_SECONDS for
 # a run, well inside it).
 REQUEST_TIMEOUT_SECONDS = 120
 

@@ -39,7 +39,7 @@ previous records stay.  An upload from the dashboard is stored as
 `uploads/<school code>.<ext>` under the inbox (replacing that school's
 previous upload); when the same school already sends a workbook through the
 shared folder, the upload is refused on the spot and names that file, so one
-school is always one file.
+school is always one file (sync.upload).
 
 A file that disappears from the inbox takes its records with it (status
 "missing", the run says so); so does a query taken out of the configuration.
@@ -52,17 +52,14 @@ with the share).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import os
 import posixpath
 import re
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import repeat
@@ -94,7 +91,7 @@ from sync.report import (
     registry_in_store,
 )
 from sync.settings import county_now, county_today
-from sync.store import audit_log, records, rejected_rows, sources, sync_run_sources, sync_runs
+from sync.store import records, rejected_rows, sources, sync_run_sources, sync_runs
 from sync.validate import Problem, registered_code
 
 log = logging.getLogger("safeschool.sync")
@@ -233,7 +230,8 @@ def _readable(name: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
-def _display(key: str) -> str:
+def display_key(key: str) -> str:
+    """A source as reports name it: a file's path under the inbox, a query's name and sheet key."""
     return key.split(":", 1)[1]
 
 
@@ -256,7 +254,7 @@ def _ensure_source(conn, key: str, kind: str | None, now: datetime, existing: di
         return row["source_id"]
     # Parameters rather than .values(): one compiled statement serves every source of the run.
     result = conn.execute(_INSERT_SOURCE, {
-        "source_key": key, "kind": kind or "unknown", "display_name": _display(key), "status": "new",
+        "source_key": key, "kind": kind or "unknown", "display_name": display_key(key), "status": "new",
         "first_seen_at": now, "last_seen_at": now, "rows": 0,
     })
     return result.inserted_primary_key[0]
@@ -348,10 +346,10 @@ def _rejected_values(report: FileReport, source_id: int, run_id: int) -> list[di
         school = report.school_code or (school_of.get((p.sheet, p.row)) if p.level == "row" else None)
         rows.append({
             "source_id": source_id, "run_id": run_id,
-            "school_code": _fit(school, 32),
-            "level": p.level, "sheet": _fit(p.sheet, 50), "row_no": p.row, "column": _fit(p.column, 100),
-            "value": _fit(p.value), "reason_zh": _fit(p.reason_zh), "reason_en": _fit(p.reason_en),
-            "raw": {_fit(k, 200): _fit(v) for k, v in raw.items()} if raw else raw,
+            "school_code": storable_text(school, 32),
+            "level": p.level, "sheet": storable_text(p.sheet, 50), "row_no": p.row, "column": storable_text(p.column, 100),
+            "value": storable_text(p.value), "reason_zh": storable_text(p.reason_zh), "reason_en": storable_text(p.reason_en),
+            "raw": {storable_text(k, 200): storable_text(v) for k, v in raw.items()} if raw else raw,
         })
     return rows
 
@@ -359,7 +357,7 @@ def _rejected_values(report: FileReport, source_id: int, run_id: int) -> list[di
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _fit(text: str | None, length: int | None = None) -> str | None:
+def storable_text(text: str | None, length: int | None = None) -> str | None:
     """What a problem says about a cell, as the store can hold it: control characters shown as "?",
     cut to the column's length (a header or value the person wrote may be longer than any column)."""
     if text is None:
@@ -381,7 +379,7 @@ def _store(conn, run_id: int, key: str, kind: str, report: FileReport, body_sha:
     """Write one source's outcome (records replaced, or refused and kept) inside the caller's transaction."""
     now = county_now()
     digest = content_hash(body_sha, _with_today(context, bool(report.rejected), today))
-    outcome = SourceOutcome(key, kind, _display(key), report.school_code, rows_read=report.rows_read,
+    outcome = SourceOutcome(key, kind, display_key(key), report.school_code, rows_read=report.rows_read,
                             problems=report.problems)
     prev = existing.get(key)
     source_id = _ensure_source(conn, key, kind, now, existing)
@@ -446,7 +444,7 @@ def _run_line(run_id: int, o: SourceOutcome) -> dict:
 
 def _remove_missing(conn, run_id: int, key: str, row: dict) -> SourceOutcome:
     what = "the file is no longer in the inbox" if key.startswith("file:") else "the query is no longer configured"
-    outcome = SourceOutcome(key, row["kind"], _display(key), row["school_code"], action="removed",
+    outcome = SourceOutcome(key, row["kind"], display_key(key), row["school_code"], action="removed",
                             message=f"{what}; its records were removed")
     outcome.rows_removed = _delete_records(conn, row["source_id"], True)
     conn.execute(delete(rejected_rows).where(rejected_rows.c.source_id == row["source_id"]))
@@ -459,7 +457,7 @@ def _remove_missing(conn, run_id: int, key: str, row: dict) -> SourceOutcome:
 
 
 def _fail_source(conn, run_id: int, key: str, kind: str, message: str, existing: dict) -> SourceOutcome:
-    outcome = SourceOutcome(key, kind, _display(key), action="failed", message=message)
+    outcome = SourceOutcome(key, kind, display_key(key), action="failed", message=message)
     source_id = _ensure_source(conn, key, kind, county_now(), existing)
     conn.execute(update(sources).where(sources.c.source_id == source_id).values(message=message[:2000]))
     conn.execute(_INSERT_RUN_LINE, _run_line(run_id, outcome))
@@ -625,7 +623,7 @@ class _Run:
             time.sleep(self.pause)
 
     def _skip(self, f_key, kind, code):
-        self.skipped.append(SourceOutcome(f_key, kind, _display(f_key), code, action="skipped"))
+        self.skipped.append(SourceOutcome(f_key, kind, display_key(f_key), code, action="skipped"))
         self._tick(f_key)
 
     def _unchanged(self, row: dict | None, digest: str) -> bool:
@@ -673,7 +671,7 @@ class _Run:
                                         "its records are kept and it is tried again next run"))
         for folder in closed:  # its workbooks' records are kept, and each is reported, until it opens again
             inside = f"file:{_readable(folder.relative_to(self.inbox).as_posix())}/"
-            unreadable += [(key, f"the folder {_display(inside).rstrip('/')} could not be opened (permission "
+            unreadable += [(key, f"the folder {display_key(inside).rstrip('/')} could not be opened (permission "
                                  "denied); its records are kept and it is tried again next run")
                            for key in existing if key.startswith(inside)]
         loaded_files = [k for k, r in existing.items() if k.startswith("file:") and r["status"] in ("loaded", "refused")]
@@ -730,7 +728,7 @@ class _Run:
                     self.outcomes.append(self.writer.write(key, lambda conn, key=key: _fail_source(
                         conn, self.run_id, key, "sql", _NO_CONFIG, existing)))
                     continue
-                folder = posixpath.dirname(_display(key)) if key.startswith("file:") else ""
+                folder = posixpath.dirname(display_key(key)) if key.startswith("file:") else ""
                 moved = bool(bureau) if row["kind"] == BUREAU_WORKBOOK else row["school_code"] in sent_elsewhere
                 if folder and folder not in folders and not moved:
                     # Its whole folder gone (a township's share unmounted, a folder moved): not taken for
@@ -759,14 +757,14 @@ class _Run:
     def _load_bureau(self, bureau: list[_File], existing, listed_by_queries: set[str]) -> None:
         """listed_by_queries: the codes mapped registry queries register, which the inspections of the
         bureau workbook may name too (a change to them checks the workbook again)."""
-        names = ", ".join(_display(f.key) for f in bureau)
+        names = ", ".join(display_key(f.key) for f in bureau)
         for f in bureau:
             row = existing.get(f.key)
             context = "bureau|" + _maxima_digest(self.maxima)
             if listed_by_queries:
                 context += "|" + _sha(",".join(sorted(listed_by_queries)))
             if len(bureau) > 1:
-                report = FileReport(_display(f.key), kind=BUREAU_WORKBOOK)
+                report = FileReport(display_key(f.key), kind=BUREAU_WORKBOOK)
                 report.add_file_problem(
                     f"收件夾中有{len(bureau)}個教育局工作簿（{names}），只能有一個，請刪除多餘的",
                     f"the inbox holds {len(bureau)} bureau workbooks ({names}); keep exactly one",
@@ -775,7 +773,7 @@ class _Run:
                 self._skip(f.key, f.kind, None)
                 continue
             else:
-                report = isolated_check(f.path, _display(f.key), listed_by_queries or None, self.today, self.maxima)
+                report = isolated_check(f.path, display_key(f.key), listed_by_queries or None, self.today, self.maxima)
             self._store(f.key, BUREAU_WORKBOOK, report, f.body_sha, context, existing)
 
     def _load_sql(self, existing, wanted: Callable[[str], bool], registry: set[str] | None = None,
@@ -861,7 +859,7 @@ class _Run:
                 self._skip(f.key, SCHOOL_WORKBOOK, f.school_code)
             else:
                 plan.append((f, context, None))
-        to_read = [(str(f.path), _display(f.key), f.body_sha) for f, _c, report in plan if report is None]
+        to_read = [(str(f.path), display_key(f.key), f.body_sha) for f, _c, report in plan if report is None]
         reports = _check_many(to_read, registry, self.today, self.maxima, self.workers,
                               iso_dates=self.engine.dialect.name == "sqlite")
         for f, context, report in plan:
@@ -981,8 +979,8 @@ def isolated_peek(path: Path) -> tuple[str | None, str | None]:
 
 
 def _two_files_report(f: _File, same: list[_File]) -> FileReport:
-    names = "、".join(_display(x.key) for x in same)
-    report = FileReport(_display(f.key), kind=SCHOOL_WORKBOOK, school_code=f.school_code)
+    names = "、".join(display_key(x.key) for x in same)
+    report = FileReport(display_key(f.key), kind=SCHOOL_WORKBOOK, school_code=f.school_code)
     report.add_file_problem(
         f"學校代碼「{f.school_code}」同時出現在{len(same)}個文件中：{names}。每所學校只能有一個工作簿，請刪除多餘的文件",
         f"school code '{f.school_code}' is in {len(same)} files: {names.replace('、', ', ')}; "
@@ -997,7 +995,7 @@ def _suffix(path: Path) -> str:
 
 
 def _unread_format_report(f: _File) -> FileReport:
-    report = FileReport(_display(f.key))
+    report = FileReport(display_key(f.key))
     report.add_file_problem(*UNREAD_SUFFIXES[_suffix(f.path)])
     return report
 
@@ -1177,189 +1175,6 @@ def _no_tables(reason: str) -> bool:
         "table" in text and "doesn't exist" in text)
 
 
-# ---------------------------------------------------------------- the dashboard's upload
-
-UPLOAD_SUFFIXES = WORKBOOK_SUFFIXES  # what the shared folder reads, .xlsm and WPS's .et too
-
-
-# A school whose upload meets a running sync is told "busy" (its file is kept, the next run loads it)
-# after this long: each waiting upload holds a gunicorn thread, and nine of them waiting 45 s during a
-# scheduled sync left /healthz unanswered for 45 s and schools unable to open a page (an audit).
-UPLOAD_WAIT_SECONDS = 10.0
-
-
-def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, inbox: Path, by: str,
-                today: date | None = None, wait: float = UPLOAD_WAIT_SECONDS, recompute: bool = True) -> FileReport:
-    """Validate a school's upload, store it as inbox/uploads/<code>.<ext> and load it in a run.
-
-    Refused on the spot (nothing stored) when the workbook is not this school's, is refused as a
-    whole, is too large, or the school already sends its workbook through the shared folder.
-    Otherwise the file replaces the school's previous upload (any extension) and a run with trigger
-    "upload" loads it; `report.run` is that run's RunSummary.  When another run holds the lock for
-    longer than `wait` seconds, report.run.status is "busy": the file is stored and the next run
-    loads it.  Two uploads of one school (a double click, two officers) are taken one after the
-    other, so each report is of the file its run loaded."""
-    inbox = Path(inbox)
-    suffix = Path(filename).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        report = FileReport(filename)
-        if suffix in UNREAD_SUFFIXES:  # .csv: save as .xlsx; .zip: unpack it (as the shared folder says)
-            report.add_file_problem(*UNREAD_SUFFIXES[suffix])
-        else:
-            report.add_file_problem(f"只能上傳 .xlsx、.xls 或 .ods 工作簿（收到 {suffix or '無擴展名'}）",
-                                    f"upload an .xlsx, .xls or .ods workbook (got {suffix or 'no extension'})")
-        _audit(engine, by, school_code, filename, report)  # refused before the checks, still who tried what
-        return report
-    limit_mb = _upload_limit_mb()
-    if len(data) > limit_mb * 1024 * 1024:
-        report = FileReport(filename)
-        report.add_file_problem(
-            f"文件太大（{len(data) / 1048576:.1f} MB），上限 {limit_mb:g} MB；請刪除圖片或多餘的工作表後再上傳",
-            f"the file is too large ({len(data) / 1048576:.1f} MB, limit {limit_mb:g} MB); remove pictures or "
-            "extra sheets and upload again",
-        )
-        _audit(engine, by, school_code, filename, report)
-        return report
-    registry = registry_in_store(engine) or {}
-    report = isolated_check(bytes(data), filename, registry, today, None)
-    if report.kind == BUREAU_WORKBOOK:
-        report.add_file_problem("這是教育局工作簿，學校只能上傳本校工作簿",
-                                "this is the bureau workbook; a school uploads its own workbook only")
-    elif (report.kind == SCHOOL_WORKBOOK and report.school_code and report.school_code != school_code
-          and report.school_code in registry):
-        # Another registered school's workbook.  A code registered nowhere (a digit dropped from the
-        # school's own) is refused by the registry's own problem, "check the code", not called another
-        # school's (found by an audit).
-        report.for_another_school = True
-        report.add_file_problem(
-            f"工作簿中的學校代碼「{report.school_code}」不是本校代碼「{school_code}」，請上傳本校的工作簿",
-            f"the workbook is for school '{report.school_code}', not your school '{school_code}'; "
-            "upload your own school's workbook",
-            sheet="學校概況", column="學校代碼", value=report.school_code, sheet_key="school",
-            row=next((r.get("row_no") for r in report.rows.get("school", [])), None),  # where, as every problem
-        )
-    shared = shared_folder_file(engine, school_code)
-    if shared:
-        # First, whatever else the file holds: fixing the rest would not get this upload in.
-        report.add_file_problem(
-            f"本校已通過共享文件夾提交工作簿「{shared}」；每所學校只能有一個工作簿，請更新該文件或請教體局刪除它",
-            f"your school already sends its workbook through the shared folder ('{shared}'); a school has "
-            "one workbook: update that file, or ask the bureau to remove it",
-        )
-        report.problems.insert(0, report.problems.pop())
-    _audit(engine, by, school_code, filename, report)
-    if report.refused:
-        return report
-    target_dir = inbox / UPLOADS
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{school_code}{suffix}"
-    deadline = time.monotonic() + wait
-    with _school_upload_lock(target_dir, school_code, wait) as held:
-        if not held:
-            report.add_file_problem("本校的另一次上傳正在導入，本次未保存；請一分鐘後再上傳",
-                                    "another upload of your school is being loaded; this one was not kept: "
-                                    "upload it again in a minute")
-            report.busy = True
-            return report
-        _replace_upload(target_dir, target, data)
-        for other in UPLOAD_SUFFIXES:
-            if other != suffix and (target_dir / f"{school_code}{other}").exists():
-                (target_dir / f"{school_code}{other}").unlink()
-        # In-process: a dashboard request does not start worker processes (an upload changes one file).
-        report.run = run_sync(engine, inbox, trigger="upload", wait=max(deadline - time.monotonic(), 1.0),
-                              today=today, recompute=recompute, workers=1)
-    key = f"file:{target.relative_to(inbox).as_posix()}"
-    outcome = next((o for o in report.run.sources if o.source_key == key), None)
-    if outcome is not None and outcome.action in ("refused", "failed"):
-        # The check on the spot passed, but the run did not load it (another file claims the school, the
-        # store refused a value): the school must not be told it was loaded.
-        said = outcome.message or ""
-        report.add_file_problem(
-            f"文件已保存，但同步時未能導入：{said or '請聯繫教育局'}",
-            f"the file was kept, but the sync did not load it: {said or 'tell the bureau'}",
-        )
-    return report
-
-
-@contextmanager
-def _school_upload_lock(folder: Path, school_code: str, wait: float):
-    """Yields whether this process holds the school's upload lock (an flock()ed file in the uploads
-    folder, so gunicorn's workers see each other), trying for `wait` seconds."""
-    fd = os.open(folder / f".{school_code}.upload-lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.2)
-            except OSError as err:  # a share that keeps no locks (ENOLCK): uploads go on as before it
-                log.warning("the upload lock of %s could not be taken (%s); going on without it", school_code, err)
-                break
-        yield True
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _replace_upload(folder: Path, target: Path, data: bytes) -> None:
-    """target holds data, whole, at once: written under a name of its own first (never one another
-    upload writes too), then renamed over it."""
-    fd, part = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    try:
-        # mkstemp's 0600 would keep the upload from whoever else reads the shared inbox (the office's
-        # copy, a scheduler under another account): the mode a file saved there gets (an audit)
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(part, target)
-    except BaseException:
-        Path(part).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    """The process's umask, read without setting it (os.umask sets it for every thread of a gunicorn worker
-    for a moment); 022 where /proc does not say."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def _upload_limit_mb() -> float:
-    from sync.settings import get_settings
-
-    return get_settings().max_upload_mb
-
-
-def shared_folder_file(engine: Engine, school_code: str) -> str | None:
-    with engine.connect() as conn:
-        rows = conn.execute(select(sources.c.source_key).where(
-            sources.c.school_code == school_code, sources.c.kind == SCHOOL_WORKBOOK,
-            sources.c.status.in_(("loaded", "refused")),
-        )).scalars().all()
-    for key in rows:
-        if not key.startswith(f"file:{UPLOADS}/"):
-            return _display(key)
-    return None
-
-
-def _audit(engine: Engine, by: str, school_code: str, filename: str, report: FileReport) -> None:
-    with engine.begin() as conn:
-        conn.execute(insert(audit_log).values(
-            at=county_now(), username=by, action="upload", school_code=school_code,
-            # the browser's file name: a NUL in it was refused by PostgreSQL's JSON (a failed upload)
-            detail={"filename": _fit(filename, 255), "refused": report.refused, "problems": len(report.problems)},
-        ))
-
-
 # ---------------------------------------------------------------- who has sent what
 
 def submission_status(engine: Engine) -> pd.DataFrame:
@@ -1392,7 +1207,7 @@ def submission_status(engine: Engine) -> pd.DataFrame:
     out = schools.merge(files, on="school_code", how="left").merge(rejected, on="school_code", how="left")
     out["status"] = out["status"].fillna("not submitted")
     out["rejected_rows"] = out["rejected_rows"].fillna(0).astype(int)
-    out["file"] = out["source_key"].map(lambda k: _display(k) if isinstance(k, str) else None)
+    out["file"] = out["source_key"].map(lambda k: display_key(k) if isinstance(k, str) else None)
     out["message_en"] = [("; ".join(english[i])[:2000] if i in english else None) for i in out["source_id"]]
     return out.drop(columns=["source_key", "source_id"])
 

@@ -227,8 +227,8 @@ def test_sync_check_of_a_file_that_trips_the_reader_refuses_it_without_a_traceba
 
 def test_an_upload_that_trips_the_reader_is_refused_not_raised(county, monkeypatch, workers_see_patches):
     import sync.report
-    from sync.load import load_upload
     from sync.store import make_engine as engine_for
+    from sync.upload import load_upload
 
     monkeypatch.setattr(sync.report, "check_sheets", lambda *a, **k: 1 / 0)
     eng = engine_for(f"sqlite:///{county.parent / 'store.db'}")

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from sync.load import load_upload, run_sync, submission_status
+from sync.load import run_sync, submission_status
 from sync.migrate import upgrade
 from sync.store import make_engine, records, rejected_rows, sources, sync_run_sources, sync_runs
+from sync.upload import load_upload
 from tests.conftest import sqlite_only
 from tests.sync_helpers import bureau_book, school_book, write_xls, write_xlsx
 
@@ -757,7 +758,7 @@ def test_two_uploads_of_one_school_at_once_are_taken_one_after_the_other(engine,
 
 
 def test_an_upload_while_the_schools_previous_one_is_loading_is_told_to_wait(engine, inbox):
-    from sync.load import _school_upload_lock
+    from sync.upload import _school_upload_lock
 
     _sync(engine, inbox)
     data = write_xlsx(inbox.parent / "x.xlsx", school_book("1003")).read_bytes()
@@ -776,7 +777,7 @@ def test_an_upload_while_the_schools_previous_one_is_loading_is_told_to_wait(eng
 def test_an_upload_waits_for_a_run_well_inside_the_servers_request_timeout():
     """gunicorn kills a request at its timeout: an upload waiting as long for a run got no answer."""
     from sync.cli_setup import REQUEST_TIMEOUT_SECONDS
-    from sync.load import UPLOAD_WAIT_SECONDS
+    from sync.upload import UPLOAD_WAIT_SECONDS
 
     assert UPLOAD_WAIT_SECONDS <= REQUEST_TIMEOUT_SECONDS / 2
     procfile = (Path(__file__).resolve().parent.parent / "Procfile").read_text()

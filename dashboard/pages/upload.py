@@ -36,9 +36,9 @@ from dashboard.layout import (
 )
 from dashboard.pages._admin import feedback, refusal_for, text_table
 from sync import contract
-from sync.load import shared_folder_file
 from sync.settings import county_today, get_settings
 from sync.store import get_engine
+from sync.upload import shared_folder_file
 
 dash.register_page(__name__, path="/upload", name="upload", title="學校本質安全考評")
 _log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ NOT_THIS_WAY = ("upload.refused_shared", "upload.refused_not_own", "upload.refus
 
 
 def not_this_way(report, school_code: str, shared_file: str | None) -> tuple[str, dict] | None:
-    """The refusal no corrected upload would get past, as sync.load.load_upload decides it, or None: the
+    """The refusal no corrected upload would get past, as sync.upload.load_upload decides it, or None: the
     school sends its workbook through the shared folder (`shared_file`), or the workbook is the bureau's
     or another registered school's (its 學校概況 names another registered code)."""
     from sync.report import BUREAU_WORKBOOK
@@ -282,7 +282,7 @@ def answer_oversized_uploads(server) -> None:
 def one_upload_of_the_school(school_code: str):
     """Yields whether this request is the only upload of the school being loaded now.
 
-    Each upload is checked, synced and scored inside its request (seconds); sync.load.load_upload takes
+    Each upload is checked, synced and scored inside its request (seconds); sync.upload.load_upload takes
     them one after the other, waiting for the school's lock, so six uploads of one school at once held
     every gunicorn worker and /healthz waited 30 s.  Here a second one is refused at once instead: an
     flock()ed file beside the annotated workbooks (every worker sees it), tried once, never waited on."""
@@ -306,7 +306,7 @@ def one_upload_of_the_school(school_code: str):
           State("upload-workbook", "filename"), State("year", "value"), prevent_initial_call=True)
 def receive_workbook(contents, filename, year):
     """Check, store and load the school's own workbook; the report is drawn by show_outcome."""
-    from sync.load import load_upload
+    from sync.upload import load_upload
 
     try:
         viewer = school_or_refuse()
