@@ -489,7 +489,6 @@ def _publish(engine: Engine, year: int, files: CircularMaker, by: str | None, fo
     return {"publication_id": publication_id, **values, "schools": len(annual), "files": [f["format"] for f in made]}
 
 
-
 def kept_circular(engine: Engine, year: int, fmt: str, language: str) -> dict | None:
     """The circular file kept with the year's active publication ({file_name, content, published_at,
     version, schools}), or None: a year not published, or published by a version that kept no files."""
