@@ -164,3 +164,26 @@ def test_the_outstanding_schools_are_named_up_to_a_limit_then_counted():
     assert "7 school(s) that sent no workbook (S1, S2, S3 and others)" in outstanding_note(
         listed, "en", itemgetter("school_code"), 3)
     assert outstanding_note(listed[-1:], "en", itemgetter("school_code"), 3) is None
+
+
+def test_every_word_the_grids_filters_and_overlays_look_up_is_in_the_catalogue():
+    """Found by the language audit: a filter that left no row said "No Matching Rows" under the Chinese
+    ranking, and the filter's screen-reader labels read "Filter Value", "Filtering operator".  The keys are
+    the ones the bundled AG Grid itself looks up (with its English beside them), so an upgrade that adds
+    one fails here."""
+    import re
+    from pathlib import Path
+
+    import dash_ag_grid
+
+    from dashboard.layout import grid_locale
+
+    bundle = (Path(dash_ag_grid.__file__).parent / "dash_ag_grid.min.js").read_text(encoding="utf-8")
+    looked_up = set(re.findall(r'\("(noMatchingRows|noRowsToShow|aria\w*Filter\w*)","[^"]*"\)', bundle))
+    assert {"noMatchingRows", "ariaFilterValue", "ariaFilteringOperator"} <= looked_up  # the pattern still finds them
+    for lang in ("zh-Hant", "zh-Hans"):
+        words = grid_locale(lang)
+        assert sorted(looked_up - set(words)) == [], lang
+        assert not any(re.search("[A-Za-z]{3}", words[key].replace("Ctrl+Enter", "")) for key in looked_up), lang
+    assert grid_locale("zh-Hant")["noMatchingRows"] == "沒有符合篩選條件的行"
+    assert grid_locale("zh-Hans")["noMatchingRows"] == "没有符合筛选条件的行"
