@@ -353,12 +353,16 @@ def test_at_1366_wide_in_english_the_ranking_and_the_guards_table_fit(server, br
         .map(s => [s.innerText, s.closest('.ag-cell').innerText])""")
     assert any(name != cell for name, cell in marked) and not any(re.search("[A-Za-z]", name) for name, _ in marked)
     page.wait_for_function("document.querySelector('#nav-overview').innerText.includes('Overview')")
-    overflow = page.evaluate("""() => {
+    guards_overflow = """() => {
         const box = document.querySelector('#guards-table').parentElement;
         return box.scrollWidth - box.clientWidth;
-    }""")
-    assert overflow <= 1, overflow
+    }"""
+    assert page.evaluate(guards_overflow) <= 1
     _shot(page, "school-1366-en")
+    # Bootstrap's widest layout, from 1400 px, gives the card less room than 1366 does: 「Guards o」 there
+    # (found by the language audit); the English headings wrap instead
+    page.set_viewport_size({"width": 1400, "height": 900})
+    assert page.evaluate(guards_overflow) <= 1
     watch.check()
     context.close()
 
