@@ -51,9 +51,11 @@ _ODS_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 # that resolves namespaces; one file measured as empty laid out 90 million cells and aborted the process
 # (found by an audit).  So these prefixes must mean what they always mean, and nothing else may stand
 # for their namespaces: then a name resolved here is the name calamine matches.
-_ODS_PREFIXES = {"table": _ODS_TABLE_NS, "office": _ODS_OFFICE_NS}
+_ODS_TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_ODS_PREFIXES = {"table": _ODS_TABLE_NS, "office": _ODS_OFFICE_NS, "text": _ODS_TEXT_NS}
 _T = _ODS_TABLE_NS + "}"  # expat's "namespace}name"
 _O = _ODS_OFFICE_NS + "}"
+_X = _ODS_TEXT_NS + "}"
 _ODS_CALC_VALUE_TYPE = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
 _ODS_NUMBER = "urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0}"
 _ODS_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
@@ -221,6 +223,11 @@ class _OdsMeasure:
         table = self.tables[-1] if self.tables else None
         if table is not None and table.cell is not None:
             table.cell_has_child = True  # a text, or anything: filled to this measure
+            if name == _X + "s":
+                # <text:s text:c="n"/> is n spaces, written out by calamine: a 3 KB file asked it for a
+                # gigabyte and aborted the reading process (found by a fuzz)
+                spaces = attrs.get(_X + "c") or "1"
+                table.cell_chars += int(spaces) if spaces.isascii() and spaces.isdigit() else 1
         if name == _T + "table":
             self.sheets += 1
             _refuse_many_sheets(self.sheets)
@@ -412,11 +419,14 @@ class _Extents:
             )
 
 
-# Any cell past column Z or below row 99,999, or a row numbered so: only then are all refs read.
-_FAR_REF = re.compile(rb'<(?:c r="(?:[A-Z]{2}|[A-Z]\d{6})|row r="\d{6})')
-# A cell with something in it (a value, a formula or inline text): a border or a fill alone on an empty
-# cell far away, or a row height down to 1048576, is formatting calamine lays out nothing for.
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^<>]*?(?<!/)>\s*<(?:v|f|is)\b')
+# Any cell past column Z or below row 99,999, or a row numbered so: only then are all refs read.  calamine
+# takes an address in either case, and a row of any length (found by a fuzz: r="xfd1048576",
+# r="C12345678" and r="C99999999999" went unmeasured, and aborted the reading process).
+_FAR_REF = re.compile(rb'<(?:c r="(?:[A-Za-z]{2}|[A-Za-z]\d{6})|row r="\d{6})')
+# A cell with something in it (a value, a formula, inline text, or anything else before its end: a comment
+# between <c> and <v> hid one far cell): a border or a fill alone on an empty cell far away (<c .../>,
+# <c ...></c>), or a row height down to 1048576, is formatting calamine lays out nothing for.
+_CELL_REF = re.compile(rb'<c r="([A-Za-z]+)(\d+)"[^<>]*?(?<!/)>(?!\s*</c>)')
 
 
 # Valid SpreadsheetML that Excel itself does not write, but other programs do: elements with a
@@ -425,7 +435,7 @@ _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^<>]*?(?<!/)>\s*<(?:v|f|i
 # cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
 _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
-_R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})(\d*)["']""")
+_R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Za-z]*)(\d*)["']""")
 
 
 def sheet_xml(data: bytes) -> bytes:
@@ -1034,16 +1044,24 @@ def column_letter(idx: int) -> str:
 
 def _column_index(letters: str) -> int:
     idx = 0
-    for ch in letters:
+    for ch in letters.upper():  # calamine takes xfd1 for XFD1
         idx = idx * 26 + ord(ch) - 64
     return idx - 1
 
 
 def put_errors(grid: list[list], errors) -> None:
     for r, c, text, *over in errors:
+        if r >= len(grid) or c >= len(grid[r]):
+            # A formula saved without its value gives calamine nothing to lay out: as a table's last row, or
+            # right of its columns, it lies beyond the grid, and its row vanished unseen (found by a fuzz).
+            # The sheet's extent, these cells included, was measured against its limits before opening.
+            if r >= MAX_SHEET_ROWS or c >= MAX_SHEET_COLUMNS:
+                continue
+            grid.extend([] for _ in range(r + 1 - len(grid)))
+            grid[r].extend([""] * (c + 1 - len(grid[r])))
         # A =TODAY() cell holds a value calamine reads as any date: it is put over it, not only into a blank;
         # so is an error cell of an .ods whatever value it caches (`over`).
-        if r < len(grid) and c < len(grid[r]) and (is_empty(grid[r][c]) or text.__class__ is VolatileFormula or over):
+        if is_empty(grid[r][c]) or text.__class__ is VolatileFormula or over:
             grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
 
 
@@ -1054,6 +1072,7 @@ HELD_IN_MEMORY_BYTES = 64_000_000  # a larger file (pictures, a video pasted in)
 # thousand cells, 100,000 rows of 20 columns are 2 million.
 MAX_SHEET_CELLS = 2_000_000
 MAX_SHEET_ROWS = 100_000  # each row is checked in Python: a county's largest sheet has a few thousand
+MAX_SHEET_COLUMNS = 16_384  # XFD, the last column of any office suite's sheet
 MAX_BOOK_CELLS = 6_000_000
 MAX_SHEET_PART_BYTES = 100_000_000  # one sheet's XML: 100,000 rows of a wide table unpack to about 20 MB
 MAX_UNPACKED_BYTES = 500_000_000  # 100,000 rows of a sheet unpack to about 20 MB

@@ -827,11 +827,13 @@ def _only_serial_number(picked: dict, cells: list) -> bool:
     for v in picked.values():
         if v != "" and v is not None and (v.__class__ is not str or v.strip()):
             return False
-    for i in filled_cells(cells):
-        c = cells[i]
-        if not ((isinstance(c, (int, float)) and not isinstance(c, bool)) or (c.__class__ is str and c.strip().isdigit())):
-            return False
-    return True
+    # One number alone: numbers in two columns of the school's own are something it wrote, shown to it as
+    # a line not read (found by a fuzz: a row of four was passed over unseen).
+    filled = filled_cells(cells)
+    if len(filled) != 1:
+        return False
+    c = cells[filled[0]]
+    return (isinstance(c, (int, float)) and not isinstance(c, bool)) or (c.__class__ is str and c.strip().isdigit())
 
 
 def duplicate_columns(spec: contract.Sheet, table: Table) -> list[tuple[str, list[str]]]:

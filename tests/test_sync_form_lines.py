@@ -67,3 +67,33 @@ def test_a_line_filled_only_in_a_column_of_the_schools_own_is_shown_not_refused(
     assert [(p.level, p.row, p.value) for p in report.problems] == [("note", 3, "三月補記"), ("note", 5, "已上報教育局")]
     assert all("not read" in p.reason_en and "未作為記錄讀入" in p.reason_zh for p in report.problems)
     assert len(report.rows["drills"]) == 2
+
+
+def test_a_row_of_numbers_in_columns_of_the_schools_own_is_shown_not_passed_over(tmp_path):
+    """Found by a fuzz: four numbers right of the template's columns, on a line otherwise empty, were taken
+    for a printed form's serial number and passed over unseen.  Only one number alone is a serial number;
+    more are something the school wrote, shown to it as a line not read."""
+    book = school_book()
+    drills = book["應急演練"]
+    width = len(drills[0])
+    drills.append([None] * width + [45369, 22, 22, 971])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert len(report.rows["drills"]) == 2
+    lines = [p for p in report.problems if p.sheet == "應急演練" and p.row == len(drills)]
+    assert len(lines) == 1 and "outside the template" in lines[0].reason_en, [p.as_text() for p in report.problems]
+
+
+def test_a_last_row_of_formulas_saved_without_values_is_refused_not_lost(tmp_path):
+    """Found by a fuzz: formulas saved with no calculated value (as openpyxl and some exporters write
+    them) give calamine nothing to lay out, so as the table's last row they lay beyond its grid and the
+    row vanished from the report; in the middle of the table the same row was refused, as it now is
+    here."""
+    book = school_book()
+    drills = book["應急演練"]
+    last = len(drills)  # the sheet row of the last record: the formulas copy it
+    drills.append([f"={chr(ord('A') + c)}{last}" for c in range(len(drills[0]))])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    refused = {p.column for p in report.problems if p.sheet == "應急演練" and p.row == last + 1}
+    assert refused and all("no calculated value" in p.reason_en or "must be filled" in p.reason_en
+                           for p in report.problems if p.row == last + 1), [p.as_text() for p in report.problems]
+    assert len(report.rows["drills"]) == 2

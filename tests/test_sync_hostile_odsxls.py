@@ -453,3 +453,54 @@ def test_a_workbook_whose_zip_members_are_damaged_is_called_damaged_not_a_failed
     problem = report.file_problems[0]
     assert "無法讀取此文件" in problem.reason_zh and "損壞" in problem.reason_zh and "另存" in problem.reason_zh
     assert "cannot be read" in problem.reason_en and "failed" not in problem.reason_en
+
+
+# ---------------------------------------------------------------- addresses and texts calamine reads its own way
+
+def _xlsx_with_far_cell(tmp_path: Path, row: str, cell: str) -> Path:
+    """The school's .xlsx with one more row, `row` (its <row> tag's number), holding `cell` (raw XML), at
+    the end of 保安演練's sheet data."""
+    source = write_xlsx(tmp_path / "school.xlsx", school_book())
+    target = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        names = src.namelist()
+        sheets = sorted(n for n in names if n.startswith("xl/worksheets/sheet"))
+        for name in names:
+            data = src.read(name)
+            if name == sheets[-1]:
+                data = data.replace(b"</sheetData>", f'<row r="{row}">{cell}</row></sheetData>'.encode(), 1)
+            out.writestr(name, data)
+    return target
+
+
+@pytest.mark.parametrize("row,cell", [
+    ("1048576", '<c r="xfd1048576"><v>1</v></c>'),  # lower case: calamine's reading of it
+    ("12345678", '<c r="C12345678"><v>1</v></c>'),  # eight digits
+    ("99999999999", '<c r="C99999999999"><v>1</v></c>'),  # an address no office suite has
+    ("1048576", '<c r="XFD1048576"><!-- a remark --><v>1</v></c>'),  # something before its value
+], ids=["lower case", "eight-digit row", "eleven-digit row", "comment before the value"])
+def test_a_far_cell_spelt_as_only_calamine_reads_it_is_refused_before_calamine_opens_the_file(tmp_path, row, cell):
+    """Found by a fuzz: each of these went unmeasured (the searches took upper-case letters, rows of up to
+    seven digits and a value right after the cell's tag) and calamine, laying the sheet out to that cell,
+    ran for minutes or aborted the reading process; a school got "the reader stopped" and no reason."""
+    result = _checked_apart(_xlsx_with_far_cell(tmp_path, row, cell))
+    _refused_saying(result, "reaches cell", "far beyond any table")
+
+
+def test_an_ods_text_of_a_billion_spaces_is_refused_before_calamine_writes_them_out(tmp_path):
+    """Found by a fuzz: <text:s text:c="1000000000"/> in one cell is a billion spaces, which calamine
+    writes out (a 3 KB file aborted the reading process): the text measure counts them."""
+    def change(xml: bytes) -> bytes:
+        return xml.replace("<text:p>本部</text:p>".encode(), '<text:p>本<text:s text:c="1000000000"/>部</text:p>'.encode(), 1)
+
+    result = _checked_apart(_ods(tmp_path, change))
+    _refused_saying(result, "its text, repeated over its cells")
+
+
+def test_an_ods_text_with_a_few_spaces_written_as_one_element_is_read(tmp_path):
+    """Two spaces as LibreOffice saves them (<text:s text:c="2"/>) are text like any other."""
+    def change(xml: bytes) -> bytes:
+        return xml.replace("<text:p>本部</text:p>".encode(), '<text:p>本<text:s text:c="2"/>部</text:p>'.encode(), 1)
+
+    result = _checked_apart(_ods(tmp_path, change))
+    assert not result["refused"], result["problems"][:3]
