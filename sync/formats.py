@@ -682,7 +682,10 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             _refuse_oversized_part(sheet, names[part].file_size)
             data = sheet_xml(z.read(part))
             _measure_xlsx_sheet(extents, sheet, data)
-            refs += shared.references(data)
+            sheet_refs = shared.references(data)
+            if sheet_refs:
+                _refuse_unreadable_shared_reference(sheet, data, sheet_refs)
+            refs += sheet_refs
             if hidden is not None and b"hidden=" in data:  # hidden columns: the sheet's <cols> (rows say hidden too)
                 columns = _hidden_columns(data)
                 if columns:
@@ -808,6 +811,32 @@ def measure_before_opening(source: Path | bytes, sheet: str | None = None, packa
             shared = _SharedText(package)
             shared.measure(extents, shared.references(data), [parts[sheet]])
     return package
+
+
+# A shared-text cell whose <v> is not an entry's number: calamine reads -1, abc, 1.9 or " 5 " as entry 0,
+# the table's first text, and the cell took a text the school never wrote (found by a fuzz).  Office suites
+# write t="s" last, right before the value: that spelling is searched as a literal, in one linear pass;
+# a part spelling any of them otherwise has its cells read one by one (a t="s" anywhere in a tag, searched
+# with a regex, rescans the tag for each one a hostile tag repeats).
+_SHARED_BAD_VALUE = re.compile(rb't="s">\s*<v>(?!\d+</v>)')
+
+
+def _refuse_unreadable_shared_reference(sheet: str, data: bytes, references: int) -> None:
+    """`references`: _SharedText.references(data), at least the part's shared-text cells."""
+    if data.count(b't="s">') == references and _SHARED_BAD_VALUE.search(data) is None:
+        return
+    for row, col, attrs, body in _placed_cells(data):
+        if body and _attribute(attrs, b"t") == b"s":
+            value = _VALUE.search(body)
+            if value is not None and not value[1].isdigit():
+                where, shown = f"{column_letter(col)}{row + 1}", value[1][:20].decode("utf-8", "replace")
+                raise UnreadableWorkbook(
+                    f"無法讀取此文件:已損壞,工作表「{sheet}」的單元格 {where} 引用的文字編號「{shown}」不存在;"
+                    "請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                    f"the file cannot be read: it is damaged; cell {where} of sheet '{sheet}' refers to text number "
+                    f"'{shown}', which the workbook does not hold; open it in Excel or WPS, save it as .xlsx and send "
+                    "it again",
+                )
 
 
 def _refuse_oversized_part(sheet: str, size: int) -> None:

@@ -21,6 +21,7 @@ password-protected, HTML and CSV files, zip bombs and sheets too large to lay ou
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ from sync.formats import (
     xlsx_unit_formatted_cells,
 )
 from sync.validate import RawRow
+
+log = logging.getLogger("safeschool.sync")
 
 # Read by their content (calamine tells .xlsx from .xls by the bytes): WPS's own spreadsheet name (.et)
 # holds the same formats.  Templates (.xltx, .xlt, WPS's .ett) are not a school's submission: a blank
@@ -135,10 +138,13 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             what = PASSWORD_PROTECTED
         if what is not None:
             raise UnreadableWorkbook("無法讀取此文件:" + what[0], "the file cannot be read: " + what[1]) from None
-        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        # The reader's own words ("Cannot detect file format", "sst", a sheet's name) told the person nothing
+        # they could act on (found by the language audit and a fuzz): they are the log's, for the bureau.
+        log.info("%s: calamine could not read it: %s", filename or "a workbook", str(err)[:500] or type(err).__name__)
         raise UnreadableWorkbook(
             "無法讀取此文件:它不是 Excel、WPS 或 LibreOffice 保存的工作簿,或文件已損壞;請用 Excel 或 WPS 另存為 .xlsx 後重新提交",
-            f"the file cannot be read as a workbook ({reason}); save it as .xlsx in Excel or WPS and send it again",
+            "the file cannot be read: it is not a workbook saved by Excel, WPS or LibreOffice, or it is damaged; "
+            "save it as .xlsx in Excel or WPS and send it again",
         ) from None
 
 

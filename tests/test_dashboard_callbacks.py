@@ -380,17 +380,19 @@ def test_not_submitted_shows_in_the_ranking_headline_and_school_page(app, lang, 
     assert find_element(other, "school-not-submitted") is None
 
 
-@pytest.mark.parametrize("lang, veto", [("zh-Hant", "弄虛作假"), ("zh-Hans", "弄虚作假"), ("en", "falsified records")])
-def test_a_disqualified_school_reads_why_and_the_finding_behind_it(app, lang, veto):
+@pytest.mark.parametrize("lang, veto, grade", [("zh-Hant", "弄虛作假", "等次為不合格"), ("zh-Hans", "弄虚作假", "等次为不合格"),
+                                               ("en", "falsified records", "its grade is Fail,")])
+def test_a_disqualified_school_reads_why_and_the_finding_behind_it(app, lang, veto, grade):
     """rules.md: a school sees why.  The veto names its reason, and the inspection finding it rests on is
-    listed with this year's other findings on the school."""
+    listed with this year's other findings on the school.  Its grade in the page's language (the English
+    said 「its grade is 不合格 (fail)」: found by the language audit)."""
     app_module, c = app
     from dashboard.pages import school
 
     with as_viewer(app_module, c.users["admin"]):
         page = school.render_school_page(lang, c.year, c.disqualified)
         qualified = school.render_school_page(lang, c.year, c.codes[0])
-    assert veto in page_text(find_element(page, "school-veto"))
+    assert veto in page_text(find_element(page, "school-veto")) and grade in page_text(find_element(page, "school-veto"))
     assert "演練簽到表代簽" in page_text(find_element(page, "inspection-table")) or "演练签到表代签" in page_text(
         find_element(page, "inspection-table"))
     assert find_element(qualified, "school-veto") is None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import resource
 import struct
 import subprocess
@@ -504,3 +505,42 @@ def test_an_ods_text_with_a_few_spaces_written_as_one_element_is_read(tmp_path):
 
     result = _checked_apart(_ods(tmp_path, change))
     assert not result["refused"], result["problems"][:3]
+
+
+def _xlsx_with_first_shared_text_cell(tmp_path: Path, change) -> Path:
+    """The school's .xlsx as Excel saves it (xlsxwriter: texts in the shared-string table) with change(the
+    school's name cell, 學校概況!B2) -> that cell's new XML."""
+    from tests.test_sync_hostile_amplification import _written_by_xlsxwriter
+
+    source = _written_by_xlsxwriter(tmp_path / "school.xlsx", school_book())
+    target = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                cell = re.search(rb'<c r="B2"[^<>]*t="s"><v>\d+</v></c>', data)
+                assert cell is not None, data[:600]
+                data = data.replace(cell[0], change(cell[0]), 1)
+            out.writestr(name, data)
+    return target
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", " 5 ", "1.9", "1e2"])
+def test_a_shared_text_cell_whose_number_is_none_is_refused_not_read_as_the_first_text(tmp_path, value):
+    """Found by a fuzz: calamine reads a shared-text reference it cannot parse as entry 0, so the school's
+    name became the table's first text, silently; the file is refused as damaged, naming the cell."""
+    path = _xlsx_with_first_shared_text_cell(tmp_path, lambda cell: re.sub(rb"<v>\d+</v>", f"<v>{value}</v>".encode(), cell))
+    result = _checked_apart(path)
+    _refused_saying(result, "cell B2 of sheet '學校概況' refers to text number", "單元格 B2")
+
+
+def test_a_shared_text_cell_spelt_otherwise_is_read_one_cell_at_a_time(tmp_path):
+    """t="s" before the address (no office suite writes it so) is found by the cell-by-cell reading:
+    a broken number is refused, a sound one read as ever."""
+    def reordered(value: bytes):
+        return lambda cell: b'<c t="s" r="B2"><v>' + value + b"</v></c>"
+
+    _refused_saying(_checked_apart(_xlsx_with_first_shared_text_cell(tmp_path, reordered(b"-1"))), "refers to text number")
+    path = _xlsx_with_first_shared_text_cell(tmp_path, lambda cell: re.sub(rb'<c r="B2"([^<>]*) t="s">', rb'<c t="s"\1 r="B2">', cell))
+    result = check_file(path, registry={"1001"}, today=TODAY)
+    assert not result.refused and result.rows["school"][0]["name"] == school_book()["學校概況"][1][1]

@@ -51,6 +51,24 @@ def test_an_unreadable_file_is_refused_with_how_to_fix(tmp_path, name, content):
     assert not _NARROW_IN_CHINESE.search(_unquoted(report.problems[0].reason_zh)), report.problems[0].reason_zh
 
 
+def test_a_file_the_reader_cannot_make_out_is_refused_in_words_the_sender_can_act_on(tmp_path):
+    """Found by the language audit and a fuzz: the English said "cannot be read as a workbook (Cannot detect
+    file format)", "(sst)" or "(學校概況)", the reader's own words; both languages now say what the file is
+    not and what to do, and the reader's words go to the log."""
+    import zipfile
+
+    whole = write_xlsx(tmp_path / "whole.xlsx", school_book())
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w") as damaged:  # 學校概況's part lost
+        for name in source.namelist():
+            if name != "xl/worksheets/sheet1.xml":
+                damaged.writestr(name, source.read(name))
+    [problem] = check_file(path).problems
+    assert problem.reason_en == ("the file cannot be read: it is not a workbook saved by Excel, WPS or LibreOffice, "
+                                 "or it is damaged; save it as .xlsx in Excel or WPS and send it again")
+    assert "Excel、WPS 或 LibreOffice" in problem.reason_zh
+
+
 def test_a_workbook_without_contract_sheets_is_not_a_safeschool_workbook(tmp_path):
     report = _check(tmp_path, {"Sheet1": [["a", "b"], [1, 2]]})
     assert report.refused and report.kind is None

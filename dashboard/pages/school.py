@@ -143,7 +143,8 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
                                        className="fs-4 text-danger mt-1")], xs=4, md=2))
     notices = []
     if not result["qualified"]:
-        notices.append(dbc.Alert(t("school.veto", lang, reason=_veto_text(result, lang)), color="danger",
+        notices.append(dbc.Alert(t("school.veto", lang, reason=_veto_text(result, lang),
+                                   grade=grade_label(result["grade"], lang)), color="danger",
                                  className="py-2", id="school-veto"))
     if newer_draft is not None:
         notices.append(dbc.Alert(t("school.newer_draft", lang, total=_total(newer_draft)), color="info",
@@ -233,7 +234,7 @@ def gains_card(rows: list[dict], result: dict, lang: str):
     if not result.get("submitted", True):
         lead.append(html.P(t("school.gains_send_workbook", lang), className="fw-semibold mb-2", id="school-gains-send"))
     if not result["qualified"]:
-        lead.append(html.P(t("school.gains_disqualified", lang, grade=grade_label("不合格", lang)), className="mb-2",
+        lead.append(html.P(t("school.gains_disqualified", lang, grade=grade_label(result["grade"], lang)), className="mb-2",
                            id="school-gains-disqualified"))
     title = "school.gains_title" if result["qualified"] else "school.gains_title_reference"
     return _section(t(title, lang), [*lead, biggest_gains(rows, result["indicators"], lang)], "gains-card")
