@@ -231,7 +231,7 @@ def install_downloads(server, engine_getter=None) -> None:
         if not viewer.is_bureau:
             return refuse(403, "只有教體局賬號可以導出通報", "only bureau accounts export the circular")
         if fmt not in CIRCULAR_FORMATS:
-            return refuse(404, "不支援的格式", "unknown format")
+            return refuse(404, "不支持的格式", "unknown format")
         if (refused := no_such_year(year)) is not None:
             return refused
         draft = draft_asked()
@@ -250,7 +250,7 @@ def install_downloads(server, engine_getter=None) -> None:
         if not viewer.can_see_school(code):
             return refuse(403, "只能導出本校資料", "a school exports only its own data")
         if fmt not in SCHOOL_FORMATS:
-            return refuse(404, "不支援的格式", "unknown format")
+            return refuse(404, "不支持的格式", "unknown format")
         if (refused := no_such_year(year)) is not None:
             return refused
         draft = draft_asked()

@@ -260,7 +260,11 @@ def user_error_text(err, lang: str) -> str:
     if isinstance(key, str) and key in catalogue():
         return t(key, lang, **(getattr(err, "values", None) or {}))
     zh = getattr(err, "zh", None)
-    return to_language(zh, lang) if zh and lang != "en" else str(err)
+    if zh and lang != "en":
+        return to_language(zh, lang)
+    # the command line's English is lower case after its "error:"; a page's message stands as a sentence
+    text = str(err)
+    return text[:1].upper() + text[1:]
 
 
 def message(key: str, lang: str, color: str = "warning") -> dbc.Alert:

@@ -187,3 +187,15 @@ def test_every_word_the_grids_filters_and_overlays_look_up_is_in_the_catalogue()
         assert not any(re.search("[A-Za-z]{3}", words[key].replace("Ctrl+Enter", "")) for key in looked_up), lang
     assert grid_locale("zh-Hant")["noMatchingRows"] == "沒有符合篩選條件的行"
     assert grid_locale("zh-Hans")["noMatchingRows"] == "没有符合筛选条件的行"
+
+
+def test_a_refusal_in_english_reads_as_a_sentence_on_the_page():
+    """Found by the language audit: the inspection form said "choose a school" in English beside "Fill in
+    the user name"; the command line's lower case after its "error:" is capitalised for a page."""
+    from dashboard.layout import user_error_text
+    from sync.errors import UserError
+
+    refusal = UserError("choose a school", zh="請選擇學校")
+    assert user_error_text(refusal, "en") == "Choose a school"
+    assert user_error_text(refusal, "zh-Hans") == "请选择学校"
+    assert user_error_text(UserError("'1001' is not registered"), "en") == "'1001' is not registered"
