@@ -91,7 +91,8 @@ def ods_layout(z: Package, hidden: dict | None = None,
     content = z.read("content.xml")
     # styles.xml is only looked into for the units a number style shows: not read when far too large
     styles_info = z.members.get("styles.xml") if unit_cells is not None else None
-    styles = z.read("styles.xml") if styles_info and styles_info.file_size <= MAX_SHEET_PART_BYTES else b""
+    # calamine never reads it, so nothing else finds a flipped bit there: a unit taken or lost
+    styles = z.read_checked("styles.xml") if styles_info and styles_info.file_size <= MAX_SHEET_PART_BYTES else b""
     words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT]
     with_units = unit_cells is not None and any(w in content or w in styles for w in words)
     try:
@@ -676,11 +677,22 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             return {}
         out = {}
         extents, shared, refs = _Extents(), _SharedText(z), 0
+        for part in [*shared.parts, *(["xl/styles.xml"] if "xl/styles.xml" in names else [])]:
+            z.read_checked(part)
         parts = _xlsx_sheet_parts(z)
         _refuse_many_sheets(len(parts))
         for sheet, part in parts:
             _refuse_oversized_part(sheet, names[part].file_size)
             data = sheet_xml(z.read(part))
+            if _SHEET_ROOT.search(data) is None:
+                # A sheet pointed at another part (the workbook itself): calamine read it as a blank sheet,
+                # and the records of the sheet part no longer pointed at were lost unseen (found by a fuzz)
+                raise UnreadableWorkbook(
+                    f"無法讀取此文件:已損壞,工作表「{sheet}」指向的不是工作表的內容({part});"
+                    "請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                    f"the file cannot be read: it is damaged; sheet '{sheet}' points at something that is not a "
+                    f"sheet ({part}); open it in Excel or WPS, save it as .xlsx and send it again",
+                )
             _measure_xlsx_sheet(extents, sheet, data)
             sheet_refs = shared.references(data)
             if sheet_refs:
@@ -768,6 +780,10 @@ def _cells_styled(data: bytes, styles: set[bytes]) -> frozenset:
     """(row, column), 0-based, of a sheet part's cells whose style is one of `styles`, their attributes
     in any order or quotes (found by an audit of error cells, which were looked for as Excel spells them)."""
     return frozenset((row, col) for row, col, attrs, _body in _placed_cells(data) if _attribute(attrs, b"s") in styles)
+
+
+# What a workbook's sheet can be (an SDK's prefix too, <x:chartsheet>: sheet_xml takes off a worksheet's only)
+_SHEET_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:worksheet|chartsheet|dialogsheet|macrosheet)\b")
 
 
 def _xlsx_sheet_parts(z: Package) -> list[tuple[str, str]]:
@@ -1157,6 +1173,23 @@ class Package:
             return raw
         # Never more than the directory says: a member lying about its size is cut there.
         return zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, info.file_size)
+
+    def read_checked(self, name: str) -> bytes:
+        """read(), the file refused when the part fails its checksum.  calamine checks the sheets' parts as
+        it reads them, not the shared texts' or the styles': a bit flipped there (金玲 became 金鈴, a date
+        format another) was read as written (found by a fuzz)."""
+        info = self.members[name]
+        try:
+            data = self.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            data = None
+        if data is None or len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            raise UnreadableWorkbook(
+                f"無法讀取此文件:已損壞(其中的 {name} 校驗失敗);請用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+                f"the file cannot be read: it is damaged ({name} fails its checksum); open it in Excel or WPS, save "
+                "it as .xlsx and send it again",
+            )
+        return data
 
 
 def open_book(source: Path | bytes):

@@ -544,3 +544,55 @@ def test_a_shared_text_cell_spelt_otherwise_is_read_one_cell_at_a_time(tmp_path)
     path = _xlsx_with_first_shared_text_cell(tmp_path, lambda cell: re.sub(rb'<c r="B2"([^<>]*) t="s">', rb'<c t="s"\1 r="B2">', cell))
     result = check_file(path, registry={"1001"}, today=TODAY)
     assert not result.refused and result.rows["school"][0]["name"] == school_book()["學校概況"][1][1]
+
+
+def test_a_sheet_pointed_at_a_part_that_is_no_sheet_is_refused_not_read_blank(tmp_path):
+    """Found by a fuzz: 安全辦人員's relationship pointed at workbook.xml; calamine read the sheet as blank
+    and its records, in a part nothing pointed at any more, were lost with only "the sheet is blank" said."""
+    source = write_xlsx(tmp_path / "school.xlsx", school_book())
+    target = tmp_path / "hostile.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "xl/_rels/workbook.xml.rels":
+                data = re.sub(rb'Target="(/xl/)?worksheets/sheet4.xml"', b'Target="/xl/workbook.xml"', data)
+                assert b"sheet4.xml" not in data
+            out.writestr(name, data)
+    _refused_saying(_checked_apart(target), "points at something that is not a sheet (xl/workbook.xml)")
+
+
+def _with_a_stale_checksum(source: Path, target: Path, part: str, old: bytes, new: bytes) -> Path:
+    """A copy of the package stored uncompressed, with `old` changed to `new` (as long) inside `part` and
+    the part's checksum left as it was: a bit flipped on a disk or in a copy."""
+    assert len(old) == len(new)
+    stored = io.BytesIO()
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        for name in src.namelist():
+            out.writestr(name, src.read(name))
+    data = stored.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(part)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    at = data.index(old, start, start + info.file_size)
+    target.write_bytes(data[:at] + new + data[at + len(old):])
+    return target
+
+
+def test_a_flipped_bit_in_the_shared_texts_is_refused_not_read_as_written(tmp_path):
+    """Found by a fuzz: calamine checks a sheet part's checksum, not the shared-string table's: 城關小學
+    changed to 城關中學 there was read as the school's name."""
+    from tests.test_sync_hostile_amplification import _written_by_xlsxwriter
+
+    source = _written_by_xlsxwriter(tmp_path / "school.xlsx", school_book())
+    target = _with_a_stale_checksum(source, tmp_path / "flipped.xlsx", "xl/sharedStrings.xml",
+                                    "城關小學".encode(), "城關中學".encode())
+    _refused_saying(_checked_apart(target), "xl/sharedStrings.xml fails its checksum")
+
+
+def test_a_flipped_bit_in_an_ods_styles_part_is_refused(tmp_path):
+    source = write_ods(tmp_path / "school.ods", school_book())
+    with zipfile.ZipFile(source) as archive:
+        styles = archive.read("styles.xml")
+    old = styles[styles.index(b"<office:styles"):][:14]
+    target = _with_a_stale_checksum(source, tmp_path / "flipped.ods", "styles.xml", old, old.upper())
+    _refused_saying(_checked_apart(target), "styles.xml fails its checksum")
