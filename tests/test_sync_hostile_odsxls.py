@@ -458,20 +458,21 @@ def test_a_workbook_whose_zip_members_are_damaged_is_called_damaged_not_a_failed
 
 # ---------------------------------------------------------------- addresses and texts calamine reads its own way
 
+def _with_part_changed(source: Path, part: str, change) -> Path:
+    """A copy of the package `source` (hostile.xlsx beside it) with change(bytes) -> bytes applied to `part`."""
+    target = source.with_name("hostile" + source.suffix)
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in src.namelist():
+            data = src.read(name)
+            out.writestr(name, change(data) if name == part else data)
+    return target
+
+
 def _xlsx_with_far_cell(tmp_path: Path, row: str, cell: str) -> Path:
     """The school's .xlsx with one more row, `row` (its <row> tag's number), holding `cell` (raw XML), at
-    the end of 保安演練's sheet data."""
-    source = write_xlsx(tmp_path / "school.xlsx", school_book())
-    target = tmp_path / "hostile.xlsx"
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        names = src.namelist()
-        sheets = sorted(n for n in names if n.startswith("xl/worksheets/sheet"))
-        for name in names:
-            data = src.read(name)
-            if name == sheets[-1]:
-                data = data.replace(b"</sheetData>", f'<row r="{row}">{cell}</row></sheetData>'.encode(), 1)
-            out.writestr(name, data)
-    return target
+    the end of 保安演練's sheet data (openpyxl writes the sheets in order: 保安演練 is the tenth)."""
+    return _with_part_changed(write_xlsx(tmp_path / "school.xlsx", school_book()), "xl/worksheets/sheet10.xml",
+                              lambda data: data.replace(b"</sheetData>", f'<row r="{row}">{cell}</row></sheetData>'.encode(), 1))
 
 
 @pytest.mark.parametrize("row,cell", [
@@ -512,17 +513,13 @@ def _xlsx_with_first_shared_text_cell(tmp_path: Path, change) -> Path:
     school's name cell, 學校概況!B2) -> that cell's new XML."""
     from tests.test_sync_hostile_amplification import _written_by_xlsxwriter
 
-    source = _written_by_xlsxwriter(tmp_path / "school.xlsx", school_book())
-    target = tmp_path / "hostile.xlsx"
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "xl/worksheets/sheet1.xml":
-                cell = re.search(rb'<c r="B2"[^<>]*t="s"><v>\d+</v></c>', data)
-                assert cell is not None, data[:600]
-                data = data.replace(cell[0], change(cell[0]), 1)
-            out.writestr(name, data)
-    return target
+    def changed(data: bytes) -> bytes:
+        cell = re.search(rb'<c r="B2"[^<>]*t="s"><v>\d+</v></c>', data)
+        assert cell is not None, data[:600]
+        return data.replace(cell[0], change(cell[0]), 1)
+
+    return _with_part_changed(_written_by_xlsxwriter(tmp_path / "school.xlsx", school_book()),
+                              "xl/worksheets/sheet1.xml", changed)
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", " 5 ", "1.9", "1e2"])
@@ -549,15 +546,13 @@ def test_a_shared_text_cell_spelt_otherwise_is_read_one_cell_at_a_time(tmp_path)
 def test_a_sheet_pointed_at_a_part_that_is_no_sheet_is_refused_not_read_blank(tmp_path):
     """Found by a fuzz: 安全辦人員's relationship pointed at workbook.xml; calamine read the sheet as blank
     and its records, in a part nothing pointed at any more, were lost with only "the sheet is blank" said."""
-    source = write_xlsx(tmp_path / "school.xlsx", school_book())
-    target = tmp_path / "hostile.xlsx"
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "xl/_rels/workbook.xml.rels":
-                data = re.sub(rb'Target="(/xl/)?worksheets/sheet4.xml"', b'Target="/xl/workbook.xml"', data)
-                assert b"sheet4.xml" not in data
-            out.writestr(name, data)
+    def repointed(rels: bytes) -> bytes:
+        rels = re.sub(rb'Target="(/xl/)?worksheets/sheet4.xml"', b'Target="/xl/workbook.xml"', rels)
+        assert b"sheet4.xml" not in rels
+        return rels
+
+    target = _with_part_changed(write_xlsx(tmp_path / "school.xlsx", school_book()), "xl/_rels/workbook.xml.rels",
+                                repointed)
     _refused_saying(_checked_apart(target), "points at something that is not a sheet (xl/workbook.xml)")
 
 
