@@ -388,7 +388,8 @@ _NOTE = re.compile(
 _NOTE_ANYWHERE = re.compile(r"^(?:(?:备注|注意|注|说明):|以上|本表|此表)")
 _EXAMPLE = re.compile(r"^[(（]?(示例|样例)[)）]?|^例[:：]|^例如")
 # Who signs a form, as the paperwork line under it names them (校長：王五, 分管領導：李四, 日期：...).
-_SIGNERS = r"(填表|填报|填写|制表|统计|记录|经办|经手|报送|签字|签名|签章|盖章|负责人|审核|审批|校长|副校长|分管|主管|领导|日期)"
+_SIGNERS = (r"(填表|填报|填写|制表|统计|记录|经办|经手|报送|签字|签名|签章|盖章|负责人|主要负责人|审核|审批|校长|副校长|分管|"
+            r"主管|领导|日期|安全员|安全专干|安全干事|安全管理员|学校名称)")
 _SIGNATURE = re.compile(r"^" + _SIGNERS + r"[^:]{0,4}:")
 # A signer's label alone in its cell (校長 | 王五 | 填表人 | 張三): the role and nothing else, so that a value
 # that merely starts so (領導小組, 主管部門檢查, 校長帶班, 記錄1, 日期待定) is never taken for one.
@@ -426,8 +427,12 @@ _BLANK_DATE = re.compile(r"^(\d{4})?年月日$")
 # 合計：1,200.50元, 共計3次, 總計 3 次, 本頁小計, 全年合計, 合計（元）, 共2次 (spaces are taken out before it is
 # matched, full-width brackets made half-width)
 _TOTAL_UNITS = r"(元|万元|次|场|人|人次|项|个|天|小时|课时|学时)"
+# 2026年合計, 3月小計, 第一季度合計, 上半年合計; 合計金額, 總金額, 累計支出: the period before the word, what
+# is totalled after it (found by an audit: each was a record refused as "not a date", noise for the school)
+_TOTALS_PERIOD = r"(本页|本月|本年|本学期|本季度|全年|全年度|年度|累计|全校|\d{4}年度?|\d{1,2}月份?|第[一二三四1-4]季度|[上下]半年)"
+_TOTALLED = r"(金额|支出|经费|费用|人数|次数)"
 _TOTALS_LINE = re.compile(
-    r"^(?:(本页|本月|本年|本学期|全年|全年度|年度|累计|全校)?(合计|总计|小计|汇总|共计)[:]?[\d,.]*"
+    r"^(?:" + _TOTALS_PERIOD + r"?(?:(合计|总计|小计|汇总|共计)" + _TOTALLED + r"?|(总|累计)" + _TOTALLED + r")[:]?[\d,.]*"
     r"(?:" + _TOTAL_UNITS + r"|\(" + _TOTAL_UNITS + r"\))?:?|共[\d,.]+" + _TOTAL_UNITS + r")$")
 # 匯總: a Chinese Excel table's total row.  Not the English words: a guard named Sum (岑) or a hazard
 # numbered TOTAL vanished unseen (found by a regression audit).
@@ -554,6 +559,13 @@ def _label_like(cell) -> bool:
     return _LABELLED.match(text) is not None or _note_kind(text[:LABEL_MAX])[0] in ("signature", "note", "totals")
 
 
+def _paperwork_label(cell) -> bool:
+    """A signer's or a note's label (填表人, 審核人：李四, 備註：...) beside a line's first cell.  Not any text
+    with a colon: 東門：圍墻破損 is a hazard's description, 兼職：保衛 a school's own remark, and a hazard
+    numbered 說明2 with either beside it vanished as a note (found by an audit)."""
+    return cell.__class__ is str and _note_kind(cell.strip()[:LABEL_MAX])[0] in ("signature", "note", "totals")
+
+
 def _group_headings(cells: list) -> bool:
     """基本信息 | 在崗情況 | 器械配備 over the header (a two-level heading; pandas writes one for a
     MultiIndex): words only, no digit and no yes/no, where every sheet's record holds a date, a number
@@ -569,7 +581,7 @@ def _fills_a_record(cells: list, first: int, record_cols) -> bool:
     no other label on the line (填表人 | 張三 | 審核人 | 李四 is paperwork), and two more values of which
     one is a date or a number, or three (說明2 | 2026-03-02 | 消防栓過期 ... is a hazard)."""
     others = [cells[i] for i in record_cols if i != first and i < len(cells)]
-    if any(_label_like(c) for i, c in enumerate(cells) if i != first):
+    if any(_paperwork_label(c) for i, c in enumerate(cells) if i != first):
         return False
     values = [c for c in others if _a_value(c)]
     return len(values) >= 3 or (len(values) >= 2 and any(c.__class__ is not str for c in values))
@@ -660,7 +672,7 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
             width = len(cells)
             picked = {key: (without_invisible(cells[i]) if i < width else "") for key, i in picks}
         region.append((r + 1, cells))  # looked into for private numbers whatever it turns out to be
-        if _only_serial_number(picked, cells):
+        if _only_serial_number(picked, cells, r + 1):
             return
         if all(map(is_empty, picked.values())):
             # Filled only in a column of the school's own (備註 beside an empty line): no record of the
@@ -827,19 +839,24 @@ def _column_numbers(cells: list, filled: list[int], header: list) -> bool:
     return True
 
 
-def _only_serial_number(picked: dict, cells: list) -> bool:
+def _only_serial_number(picked: dict, cells: list, row_no: int) -> bool:
     """A row of a printed form left empty: no contract cell filled, only a serial number (序號 1, 2 ...)
     in a column of its own.  It is a blank row; any other filled cell makes it a record."""
     for v in picked.values():
         if v != "" and v is not None and (v.__class__ is not str or v.strip()):
             return False
-    # One number alone: numbers in two columns of the school's own are something it wrote, shown to it as
-    # a line not read (found by a fuzz: a row of four was passed over unseen).
+    # One number alone, as a form numbers its lines (1, 2, 3 ... under its header: never more than the line's
+    # own row number): numbers in two columns of the school's own, or one no form numbers this line with (an
+    # invoice's 123456), are something it wrote, shown to it as a line not read (found by a fuzz and an
+    # audit: each was passed over unseen).
     filled = filled_cells(cells)
     if len(filled) != 1:
         return False
     c = cells[filled[0]]
-    return (isinstance(c, (int, float)) and not isinstance(c, bool)) or (c.__class__ is str and c.strip().isdigit())
+    if c.__class__ is str:
+        c = int(c.strip()) if c.strip().isdecimal() else None  # not isdigit: int('²') fails
+    # a MergedNumber too: the serial number merged down over the form's empty lines
+    return isinstance(c, (int, float)) and not isinstance(c, bool) and float(c).is_integer() and 0 < c <= row_no
 
 
 def duplicate_columns(spec: contract.Sheet, table: Table) -> list[tuple[str, list[str]]]:

@@ -97,3 +97,47 @@ def test_a_last_row_of_formulas_saved_without_values_is_refused_not_lost(tmp_pat
     assert refused and all("no calculated value" in p.reason_en or "must be filled" in p.reason_en
                            for p in report.problems if p.row == last + 1), [p.as_text() for p in report.problems]
     assert len(report.rows["drills"]) == 2
+
+
+def test_a_record_numbered_like_a_note_is_read_whatever_colon_another_cell_holds(tmp_path):
+    """Found by an audit: a hazard numbered 說明2 whose description read 東門：圍墻破損, and a staff member
+    written 審核:王五 beside the school's own remark 兼職：保衛, vanished as a note and a signature: any
+    text with a colon beside the first cell was taken for a signature's label.  Only a signer's or a
+    note's words make one."""
+    book = school_book()
+    book["隱患整改"].append(["說明2", date(2026, 4, 2), "東門：圍墻破損", "設施", "張主任", date(2026, 5, 1),
+                          date(2026, 4, 20)])
+    book["安全辦人員"][0].append("備註")
+    book["安全辦人員"].append(["審核:王五", "工作人員", date(2025, 9, 1), None, "兼職：保衛"])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert "說明2" in [h["id"] for h in report.rows["hazards"]], [p.as_text() for p in report.problems]
+    assert "審核:王五" in [s["name"] for s in report.rows["office_staff"]], [p.as_text() for p in report.problems]
+
+
+@pytest.mark.parametrize("label", ["合計金額", "總金額", "累計支出", "2026年合計", "3月小計", "第一季度合計", "上半年合計"])
+def test_a_totals_line_named_for_its_period_or_what_it_totals_is_paperwork(tmp_path, label):
+    """Found by an audit: 合計金額 | | 1700.5 under the funds was a record refused as "not a date"."""
+    book = school_book()
+    book["安全經費"].append([label, None, 1700.5])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.rejected, [p.as_text() for p in report.problems]
+
+
+@pytest.mark.parametrize("line", ["主要負責人：王五", "安全員：李四", "學校名稱：城關小學"])
+def test_a_signature_line_naming_the_schools_safety_people_is_paperwork(tmp_path, line):
+    book = school_book()
+    book["隱患整改"].append([line])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    assert not report.rejected, [p.as_text() for p in report.problems]
+
+
+def test_a_number_no_form_numbers_a_line_with_is_shown_not_passed_over(tmp_path):
+    """An invoice number alone in the school's own column is something it wrote (a serial number is never
+    more than its line's row): shown as a line not read; the form's own serial number passes unseen."""
+    book = school_book()
+    book["安全經費"][0].append("發票號")
+    book["安全經費"].append([None, None, None, 123456])
+    book["安全經費"].append([None, None, None, 3])
+    report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
+    shown = [p.row for p in report.problems if p.sheet == "安全經費"]
+    assert shown == [3], [p.as_text() for p in report.problems]
