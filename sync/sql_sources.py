@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import socket
+import threading
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
@@ -64,8 +68,36 @@ def _server_said(err: BaseException) -> SourceUnavailable:
             f"{said}: the query ran past its limit of {limit} s; make it faster (a WHERE on an indexed column, "
             "fewer joins) or map a view the database's keeper prepares",
             f"查詢超過了 {limit} 秒的時限(數據庫的原話:{said});請讓查詢更快(按有索引的列篩選、減少關聯),或請數據庫管理員準備一個視圖")
+    if _connection_lost(err) and "timed out" in said:  # PyMySQL's read timeout (_answer_limit)
+        return _no_answer(QUERY_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS)
+    if _connection_lost(err):  # not the query's fault: its tables and columns are not what to check
+        return SourceUnavailable(
+            f"{said}: the connection to the database was lost while the query ran; check that the database and "
+            "the network to it are up; the source keeps its records and is read again next run",
+            f"查詢過程中與數據庫的連接中斷(數據庫驅動的原話:{said});請檢查數據庫服務器及網絡是否正常;此數據源保留原有記錄,下次同步時重新讀取")
     return SourceUnavailable(f"{said}; check the query against the database (its tables and columns)",
                              f"數據庫未能執行此查詢(數據庫的原話:{said});請對照數據庫核對查詢中的表名和列名")
+
+
+def _no_answer(waited: int) -> SourceUnavailable:
+    return SourceUnavailable(
+        f"the database did not answer within {waited} s (it took the query and then said nothing: the server "
+        "hung, or the network to it dropped); the connection was cut, the source keeps its records and is read "
+        "again next run",
+        f"數據庫在 {waited} 秒內沒有回應(收到查詢後再無答覆:服務器停止響應,或網絡中斷);已斷開連接,"
+        "此數據源保留原有記錄,下次同步時重新讀取")
+
+
+# MySQL's and MariaDB's client errors for a connection gone (gone away, lost during the query, lost reading
+# the result); PostgreSQL's connection exceptions are SQLSTATE class 08, and libpq's own loss has no code.
+_CONNECTION_LOST_MYSQL = frozenset({2006, 2013, 2055})
+
+
+def _connection_lost(err: BaseException) -> bool:
+    codes = _server_errors(err)
+    if codes & _CONNECTION_LOST_MYSQL or any(isinstance(c, str) and c.startswith("08") for c in codes):
+        return True
+    return not codes and ("closed the connection" in str(err) or "connection is lost" in str(err))
 
 
 # The servers' own word for "a write in a read-only transaction": PostgreSQL's SQLSTATE, MariaDB's and
@@ -96,6 +128,9 @@ def source_key(name: str, sheet_key: str) -> str:
 
 
 QUERY_TIMEOUT_SECONDS = 120  # a mapped query that runs longer holds every later sync back
+# How long past the query's own limit a connection waits for an answer before the driver gives up (PyMySQL's
+# read timeout) or it is cut (PostgreSQL, _answer_watch): the server's limit needs a server that answers.
+ANSWER_MARGIN_SECONDS = 30
 # A host that takes the connection but never answers (a firewall dropping packets, a database hung)
 # holds the run and every later one behind the sync lock: the driver gives up after this long.
 CONNECT_TIMEOUT_SECONDS = 15
@@ -125,7 +160,55 @@ def _answer_limit(conn) -> None:
     more (MariaDB's max_statement_time is the server's: a server that never answers never applies it)."""
     driver_connection = conn.connection.driver_connection
     if conn.dialect.driver == "pymysql" and hasattr(driver_connection, "_read_timeout"):
-        driver_connection._read_timeout = driver_connection._write_timeout = QUERY_TIMEOUT_SECONDS + 30
+        driver_connection._read_timeout = driver_connection._write_timeout = QUERY_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS
+
+
+@contextmanager
+def _answer_watch(conn):
+    """A PostgreSQL connection cut when no answer has come QUERY_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS
+    after its query left.  statement_timeout is the server's: a server hung, or a path that takes the query
+    and never answers, kept libpq waiting for ever, and the run with every later one behind the sync lock
+    (found by an audit; PyMySQL has its read timeout, _answer_limit).  Shutting the socket down wakes the
+    driver's wait: it raises, and the source fails this run with its records kept."""
+    fd = _postgresql_socket(conn) if conn.dialect.name == "postgresql" else None
+    if fd is None:
+        yield
+        return
+    waited = QUERY_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        try:
+            with socket.socket(fileno=os.dup(fd)) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: the query ended as the limit came
+
+    timer = threading.Timer(waited, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except Exception:
+        if cut_off.is_set():
+            try:
+                conn.invalidate()  # else closing it tries a rollback on the cut socket, and that error is said
+            except Exception:  # noqa: BLE001 - it is being given up either way
+                pass
+            raise _no_answer(waited) from None
+        raise
+    finally:
+        timer.cancel()  # before the connection closes: its descriptor's number may then be another's
+
+
+def _postgresql_socket(conn) -> int | None:
+    driver_connection = conn.connection.driver_connection
+    pgconn = getattr(driver_connection, "pgconn", None)  # psycopg 3
+    try:
+        return pgconn.socket if pgconn is not None else driver_connection.fileno()  # psycopg2
+    except Exception:  # noqa: BLE001 - another driver: its own limits stand
+        return None
 
 
 def _read_only(conn) -> None:
@@ -223,7 +306,8 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
                     raise _not_run(refused)
                 _county_clock(conn)
             _read_only(conn)  # first statement of the transaction the query then runs in
-            out = _run_one_statement(conn, query)
+            with _answer_watch(conn):
+                out = _run_one_statement(conn, query)
             conn.rollback()
             return out
     except SourceUnavailable:
@@ -259,7 +343,8 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
         if cursor.description is None:
             raise SourceUnavailable("the query returns no rows (it is not a SELECT)",
                                     "查詢沒有返回結果集(它不是 SELECT)")
-        return [d.name for d in cursor.description], [tuple(r) for r in cursor.fetchall()]
+        singles = [d.name for d in cursor.description if d.type_code == _POSTGRESQL_REAL]
+        return QueryColumns([d.name for d in cursor.description], singles), [tuple(r) for r in cursor.fetchall()]
     # text() escapes % for the drivers' format paramstyles; \: keeps ':x' (in a literal, or PG's ::cast)
     # from being read as a bind parameter.
     result = conn.execute(text(query.replace(":", "\\:")))
@@ -269,6 +354,7 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
 
 
 _MYSQL_FLOAT = 4  # pymysql.constants.FIELD_TYPE.FLOAT: single precision, sent as text with 6 digits
+_POSTGRESQL_REAL = 700  # float4's type OID: single precision, about 7 digits (1234567.89 is 1234567.9)
 
 
 class QueryColumns(list):
@@ -344,7 +430,8 @@ def _plain(value, zone: tzinfo):
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return float(value)
+        # a whole number exactly as the database holds it: 9223372036854775808 is quoted so when refused
+        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):
         # 2026-03-01 00:10+08 is 1 March in the county whatever zone the database session speaks.
         try:
@@ -354,7 +441,7 @@ def _plain(value, zone: tzinfo):
     if isinstance(value, timedelta) and timedelta(0) <= value < timedelta(days=1):
         return (datetime.min + value).time()  # MySQL's TIME 07:20 comes as a duration: a time of day, as shown
     if isinstance(value, str):
-        if value in _ZERO_DATES:  # MySQL's "no date" (a legacy table's default for "still on duty")
+        if _ZERO_DATE.match(value):  # MySQL's "no date" (a legacy table's default for "still on duty")
             return ""
         return _chinese_kept_as_latin1(value) if not value.isascii() else value
     if isinstance(value, (int, float, date, time, timedelta)):
@@ -369,7 +456,8 @@ def _plain(value, zone: tzinfo):
 # PyMySQL hands MySQL's zero date over as this text: a legacy table's NOT NULL DEFAULT '0000-00-00'
 # for an end of service or a closing day not yet come.  The empty cell it stands for, as PostgreSQL's
 # 'infinity' is "no end": refused as no calendar day, every guard on duty was lost (found by an audit).
-_ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
+# A DATETIME(6) or TIMESTAMP(3) zero comes with its fractions (0000-00-00 00:00:00.000000): the same "no date".
+_ZERO_DATE = re.compile(r"0000-00-00(?: 00:00:00(?:\.0+)?)?$")
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -460,10 +548,11 @@ def check_rows(name: str, sheet_key: str, columns: list[str], rows: list[tuple],
         if columns[i] in getattr(columns, "imprecise", ()) and spec.column(key).kind == contract.MONEY:
             report.problems.append(Problem(
                 "note", sheet_key, None, str(columns[i]), None,
-                f"「{columns[i]}」是 FLOAT 列:MariaDB/MySQL 只傳來 6 位有效數字(12345.67 會成為 12345.7);"
+                f"「{columns[i]}」是單精度列(FLOAT、REAL):只有 6 到 7 位有效數字(12345.67 會成為 12345.7);"
                 f"請在查詢中寫 CAST({columns[i]} AS DECIMAL(14,2)) AS {key}",
-                f"'{columns[i]}' is a FLOAT column: MariaDB/MySQL sends 6 significant digits only (12345.67 "
-                f"arrives as 12345.7); write CAST({columns[i]} AS DECIMAL(14,2)) AS {key} in the query",
+                f"'{columns[i]}' is a single-precision column (FLOAT, REAL): it holds 6 or 7 significant digits "
+                f"only (12345.67 arrives as 12345.7); write CAST({columns[i]} AS DECIMAL(14,2)) AS {key} in the "
+                "query",
                 sheet_key=sheet_key, column_key=key))
     region = [(n, [_plain(v, zone) for v in row]) for n, row in enumerate(rows, start=1)]
     binary = sorted({i for _n, cells in region for i, v in enumerate(cells) if v.__class__ is _Binary

@@ -672,6 +672,38 @@ def test_mariadbs_zero_date_is_no_date(mariadb_url):
     assert problem.row == 3 and "must be filled in" in problem.reason_en
 
 
+def test_mariadbs_zero_date_with_fractions_is_no_date_either(mariadb_url):
+    """Found by an audit: a DATETIME(6) column defaulting to '0000-00-00 00:00:00.000000' refused every
+    guard still on duty as "not a real calendar day"."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("SET SESSION sql_mode = ''"))
+        for stmt in SCHEMA + ROWS:
+            conn.execute(text(stmt))
+        conn.execute(text("ALTER TABLE bw_guard ADD COLUMN lgsj DATETIME(6) NOT NULL DEFAULT '0000-00-00 00:00:00.000000'"))
+    eng.dispose()
+    guards = _checked(mariadb_url, "guards", QUERIES["guards"].replace("lgrq AS end_date", "lgsj AS end_date"))
+    assert {r["name"]: r["end_date"] for r in guards.rows["guards"]}["王保安"] is None, guards.lines()
+
+
+def test_a_postgresql_real_amount_gets_the_note_asking_for_a_decimal(pg_url):
+    """Found by an audit: MariaDB's FLOAT amount was noted, PostgreSQL's real (1234567.89 is 1234567.9 in
+    it) loaded without a word."""
+    report = _checked(pg_url, "funds", "SELECT '1001' AS school_code, DATE '2026-03-01' AS date, '隱患整治' AS use, "
+                                       "1234567.89::real AS amount")
+    [note] = [p for p in report.problems if p.level == "note"]
+    assert "CAST(amount AS DECIMAL(14,2))" in note.reason_en and "單精度" in note.reason_zh
+
+
+def test_a_whole_number_beyond_any_count_is_quoted_as_the_database_holds_it(pg_url):
+    """A NUMERIC whole number went through a float: refused, it was quoted '9.22337203685478e+18'."""
+    report = _checked(pg_url, "education", "SELECT '1001' AS school_code, DATE '2026-03-02' AS date, "
+                                           "'安全教育課' AS kind, '防溺水' AS topic, '是' AS safety_content, "
+                                           "9223372036854775808::numeric AS attendees, 40 AS expected")
+    [problem] = report.row_problems
+    assert problem.value == "9223372036854775808", report.lines()
+
+
 def test_a_mariadb_float_amount_gets_a_note_asking_for_a_decimal(mariadb_url):
     """Found by an audit: a FLOAT amount column arrives with 6 significant digits (12,345.67 as 12,345.7),
     which no reader can undo: the bureau is told to CAST it in the query; the rows are loaded as sent."""
@@ -967,3 +999,63 @@ def test_a_blank_row_of_a_query_is_passed_over_and_one_filled_only_outside_the_c
     assert [(p.level, p.row, p.reason_en) for p in report.problems] == [("note", 3, sheet.problems[0].reason_en)]
     assert report.rejected == [] and report.rows_read == 2  # as a sheet counts the lines it reads as records
     assert [r["date"] for r in report.rows["guard_drills"]] == [date(2026, 3, 5), date(2026, 3, 6)]
+
+
+def _silent_relay(target_port: int, marker: bytes) -> int:
+    """A local port relaying to `target_port` until the client sends `marker`, then passing nothing more,
+    its connections left open: a server hung after taking the query, or a network path dropping it."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(src, dst, state, from_client):
+        try:
+            while data := src.recv(65536):
+                state["silent"] = state["silent"] or (from_client and marker in data)
+                if not state["silent"]:
+                    dst.sendall(data)
+        except OSError:
+            pass
+
+    def serve():
+        while True:
+            client, _ = listener.accept()
+            server = socket.create_connection(("127.0.0.1", target_port))
+            state = {"silent": False}
+            threading.Thread(target=pipe, args=(client, server, state, True), daemon=True).start()
+            threading.Thread(target=pipe, args=(server, client, state, False), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def test_a_server_that_takes_the_query_and_never_answers_is_given_up_at_the_limit(sis_url, monkeypatch):
+    """Found by an audit: statement_timeout is the server's, so a PostgreSQL server hung after taking the
+    query (or a path that drops its answer) kept libpq waiting for ever, and the run with every later one
+    behind the sync lock; MariaDB's read timeout gave up, but was told to check its tables and columns.
+    Past the limit and a margin the connection is given up; the source fails saying why."""
+    import threading
+
+    from sqlalchemy import make_url
+
+    from sync import sql_sources
+
+    monkeypatch.setattr(sql_sources, "QUERY_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(sql_sources, "ANSWER_MARGIN_SECONDS", 1)
+    url = make_url(sis_url)
+    port = url.port or (5432 if url.get_backend_name() == "postgresql" else 3306)
+    relayed = url.set(port=_silent_relay(port, b"HANGMARK")).render_as_string(hide_password=False)
+    outcome = {}
+
+    def run():
+        try:
+            sql_sources.fetch(relayed, "SELECT 'HANGMARK' AS school_code")
+        except sql_sources.SourceUnavailable as err:
+            outcome["err"] = err
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "still waiting for an answer 30 s after a 2 s limit"
+    assert "did not answer within 2 s" in str(outcome["err"]) and "2 秒內沒有回應" in outcome["err"].zh
