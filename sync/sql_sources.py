@@ -444,13 +444,25 @@ def _plain(value, zone: tzinfo):
         if _ZERO_DATE.match(value):  # MySQL's "no date" (a legacy table's default for "still on duty")
             return ""
         return _chinese_kept_as_latin1(value) if not value.isascii() else value
-    if isinstance(value, (int, float, date, time, timedelta)):
+    if isinstance(value, timedelta):
+        return _duration_text(value)
+    if isinstance(value, (int, float, date, time)):
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _text_of(bytes(value))
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)  # a UUID, an address, a range: as the database prints it
+
+
+def _duration_text(value: timedelta) -> str:
+    """A duration past a day, or negative (MySQL's TIME -01:00:00 or 838:59:59, PostgreSQL's interval), as
+    MySQL writes it: Python's own text ("-1 day, 23:00:00") was stored for it (found by an audit)."""
+    seconds = abs(value) // timedelta(microseconds=1) / 1_000_000
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(int(minutes), 60)
+    second_text = f"{int(second):02d}" if float(second).is_integer() else f"{second:09.6f}"
+    return f"{'-' if value < timedelta(0) else ''}{hours:02d}:{minute:02d}:{second_text}"
 
 
 # PyMySQL hands MySQL's zero date over as this text: a legacy table's NOT NULL DEFAULT '0000-00-00'

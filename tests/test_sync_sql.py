@@ -738,6 +738,19 @@ def test_a_time_column_of_mariadb_is_the_time_of_day_as_shown(mariadb_url):
     assert [r["slot"] for r in duty.rows["gate_duty"]] == ["07:20"]
 
 
+def test_a_time_past_a_day_or_negative_is_kept_as_the_database_writes_it(mariadb_url):
+    """Found by an audit: MariaDB's TIME -01:00:00 and 838:59:59 were stored in a text column as Python's
+    '-1 day, 23:00:00' and '34 days, 22:59:59'."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE hxg (xxdm VARCHAR(20), rq DATE, sd TIME)"))
+        conn.execute(text("INSERT INTO hxg VALUES ('1001', '2026-03-06', '-01:00:00'), ('1001', '2026-03-07', '838:59:59')"))
+    eng.dispose()
+    duty = _checked(mariadb_url, "gate_duty", "SELECT xxdm AS school_code, rq AS date, '本部' AS campus, "
+                                              "sd AS slot, '是' AS police FROM hxg")
+    assert [r["slot"] for r in duty.rows["gate_duty"]] == ["-01:00:00", "838:59:59"], duty.lines()
+
+
 def test_chinese_a_legacy_system_kept_in_a_latin1_column_is_read_as_its_screens_show_it(mariadb_url):
     """Found by an audit: UTF-8 names in a MariaDB latin1 column came through as æœ¬éƒ¨ and were stored
     so.  Read as the legacy system's own screens show them; Western text in latin1 stays as it is."""
