@@ -41,9 +41,28 @@ def _registry_if_any(path: Path) -> set[str] | None:
         return None
 
 
+PAPERWORK_KINDS = {"note": ("備註", "a note"), "signature": ("簽名", "a signature"), "totals": ("合計", "a totals line"),
+                   "header": ("重複的表頭", "the header again")}
+PAPERWORK_SHOWN = 30
+
+
+def _print_paperwork(console, lines: list[dict]) -> None:
+    """The lines passed over as paperwork, listed so that the sender sees none of them was a record."""
+    if not lines:
+        return
+    console.print(f"{len(lines)} 行作為表格以外的內容（備註、簽名、合計、重複的表頭）略過，未作為記錄讀入；如有記錄被誤略，請告知教育局 / "
+                  f"{len(lines)} line(s) passed over as paperwork (notes, signatures, totals, the header again), not "
+                  "read as records; if one is a record, tell the bureau")
+    for line in lines[:PAPERWORK_SHOWN]:
+        zh, en = PAPERWORK_KINDS.get(line["kind"], (line["kind"], line["kind"]))
+        console.print(escape(f"  {line['sheet']} / row {line['row']} [{zh} {en}]: {line['text'][:100]}"))
+    if len(lines) > PAPERWORK_SHOWN:
+        console.print(f"  … {len(lines) - PAPERWORK_SHOWN} more / 另有 {len(lines) - PAPERWORK_SHOWN} 行")
+
+
 def _check(path: Path, console) -> int:
     from sync.load import UNREAD_SUFFIXES, isolated_check
-    from sync.report import FileReport, indicator_max
+    from sync.report import FileReport, indicator_max, paperwork_lines
 
     if not path.is_file():
         raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)",
@@ -69,6 +88,7 @@ def _check(path: Path, console) -> int:
         _print_problems(console, f"{len(report.problems)} problem(s) 問題", report.problems, path.name)
         if report.refused:
             console.print("[bold red]整個文件被拒收 the whole file is refused[/]")
+    _print_paperwork(console, paperwork_lines(report))
     # Notes (a line not read, training of nobody) are never a refusal: a file with notes only is ready.
     if any(p.level != "note" for p in report.problems):
         return 1

@@ -688,6 +688,27 @@ def test_an_upload_of_many_problems_shows_the_first_ones_and_says_how_many(own_c
     assert "应急演练" in table and "演练日期" in table and "應急演練" not in table  # the sheet as the reader reads
 
 
+def test_an_upload_lists_the_lines_passed_over_as_paperwork_folded(own_county, tmp_path):
+    """A line-classification audit found records the reader took for paperwork (a hazard numbered 說明2)
+    and dropped unseen: the signature, totals and note lines passed over are listed under the report,
+    folded, so the school sees that none of them was a record.  The sync's own notes stay in the table."""
+    from dashboard.pages import upload
+    from sync.report import check_file
+    from tests.sync_helpers import school_book, write_xlsx
+
+    app_module, c, _engine = own_county
+    book = school_book()
+    book["隱患整改"] += [["校長：王五"], ["合計", None, "共1項"]]
+    report = check_file(write_xlsx(tmp_path / "mine.xlsx", book), registry={"1001"}, today=c.today)
+    outcome = upload._outcome(report, annotated=False, year=c.year)
+    with as_viewer(app_module, c.users["school"]):
+        hant, en = upload.show_outcome(outcome, "zh-Hant"), upload.show_outcome(outcome, "en")
+    folded = find_element(hant, "upload-paperwork")
+    assert folded is not None and "另有 2 行" in page_text(folded)
+    assert "校長：王五" in page_text(folded) and "簽名" in page_text(folded) and "合計" in page_text(folded)
+    assert "2 more line(s) were passed over as paperwork" in page_text(find_element(en, "upload-paperwork"))
+
+
 def test_an_unreadable_upload_says_so_without_no_problems_found(own_county):
     from dashboard.pages import upload
 

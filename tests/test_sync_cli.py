@@ -81,6 +81,18 @@ def test_sync_check_of_a_workbook_with_notes_only_exits_zero(county, tmp_path):
     assert "錢保安" in result.output and "nothing refused, but read the notes above" in result.output
 
 
+def test_sync_check_lists_the_lines_it_passed_over_as_paperwork(county, tmp_path):
+    """A record the reader takes for a signature or a totals line must not vanish unseen (a line-classification
+    audit): `--check` lists the lines it passed over as paperwork, and still exits 0 for them."""
+    book = school_book("1002")
+    book["隱患整改"] += [["校長：王五"], ["合計", None, "共1項"]]
+    result = CliRunner().invoke(main, ["sync", "--check", str(write_xlsx(tmp_path / "paper.xlsx", book))])
+    assert result.exit_code == 0, result.output
+    assert "2 line(s) passed over as paperwork" in result.output
+    assert "隱患整改 / row 3 [簽名 a signature]: 校長：王五" in result.output
+    assert "隱患整改 / row 4 [合計 a totals line]: 合計 共1項" in result.output
+
+
 def test_text_from_a_workbook_is_printed_as_written_never_as_markup(county):
     """A school code `[/]` and a file named like rich markup are shown as they are: the run's summary and
     every problem are printed, with no traceback."""
