@@ -572,14 +572,30 @@ def parse_score(value):
     held to their indicator's maximum by the row checks, and a deduction above a school's total takes
     it to 0 (rules.md: "subtracted from the total, floor 0")."""
     points, problem = _parse_decimal(value, currency=False)
-    if problem is not None and value.__class__ is str and value.strip().endswith("分"):
-        # 「2分」「6.5 分」: points as the bureau writes them (扣2分), as 元 may follow an amount; a problem
-        # still quotes the cell as written.
-        points, shorn = _parse_decimal(value.strip().removesuffix("分"), currency=False)
+    if problem is not None and value.__class__ is str and _POINTS_WRITTEN.match(value.strip()):
+        # 「2分」「6.5 分」「扣2分」: points as the bureau writes them, as 元 may follow an amount (扣2分 was
+        # refused, found by an audit); a problem still quotes the cell as written.
+        points, shorn = _parse_decimal(_POINTS_WRITTEN.match(value.strip())[1], currency=False)
         problem = None if shorn is None else problem
+    if problem is not None and _looks_negative(value):
+        # a deduction is what is taken off: 2, and -2 is no second way of writing it (nor are assessed points
+        # below 0); the plain "write 0 or more" left the bureau guessing (an audit)
+        return None, _p(f"「{display(value)}」是負數;扣分和考評得分請寫正數(扣 2 分寫 2,不寫 -2)",
+                        f"'{display(value)}' is negative; deductions and assessed points are written as positive "
+                        "numbers (a deduction of 2 is 2, not -2)")
     if problem is None and points >= MAX_POINTS:
         return None, _too_large(display(value), MAX_POINTS)
     return points, problem
+
+
+# 扣2分, 2分, 扣 2: a number with the bureau's words about it (the number itself is checked as any other)
+_POINTS_WRITTEN = re.compile(r"^扣?\s*([^分扣]+?)\s*分?$")
+
+
+def _looks_negative(value) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value < 0
+    return value.__class__ is str and unicodedata.normalize("NFKC", value).strip().startswith(("-", "−"))
 
 
 # ---------------------------------------------------------------- choices

@@ -322,6 +322,23 @@ def _cross_checks(sheet_key: str, rec: dict, ctx: Context, campuses: set[str] | 
     return out
 
 
+def _findings_not_in_force(rec: dict, wrong: set[str]) -> list[tuple[str, str, str]]:
+    """A refused 督查記錄 row takes its veto and its deduction with it: said on their cells, so that a slip
+    elsewhere on the row (C2指標 for C2, 專項 for a kind) is not taken for a finding in force (found by an
+    audit: the school stood qualified and first, and nothing said why)."""
+    out = []
+    for key, zh, en in (("falsification", "弄虛作假", "falsification"), ("major_incident", "重大安全事故", "major incident")):
+        if rec.get(key) is True and key not in wrong:
+            out.append((key, f"本行其他欄有誤,改正前其中的{zh}(一票否決,取消資格)不生效",
+                        f"until the rest of this row is corrected, its {en} finding (a veto: the school is "
+                        "disqualified) does not count"))
+    deduction = rec.get("deduction")
+    if deduction and "deduction" not in wrong:
+        out.append(("deduction", f"本行其他欄有誤,改正前其中的扣分({deduction:g} 分)不計",
+                    f"until the rest of this row is corrected, its deduction of {deduction:g} points does not count"))
+    return out
+
+
 def _inspection_checks(rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
     out = []
     indicator, points = rec.get("indicator"), rec.get("assessed_points")
@@ -331,8 +348,14 @@ def _inspection_checks(rec: dict, ctx: Context) -> list[tuple[str, str, str]]:
         indicator = "".join(unicodedata.normalize("NFKC", indicator).split()).upper()
         rec["indicator"] = indicator
         if indicator not in ctx.indicator_max:
-            out.append(("indicator", f"指標「{typed}」不存在(應為 A1…G1)",
-                        f"indicator '{typed}' does not exist (expected an id like A1 ... G1)"))
+            # 「C2指標」「C2(每周安全課)」: the id with words after it, named for the bureau to write alone
+            meant = re.match(r"[A-Z]\d", indicator)
+            if meant is not None and meant[0] in ctx.indicator_max:
+                out.append(("indicator", f"指標「{typed}」不存在;如指 {meant[0]},請只寫 {meant[0]}",
+                            f"indicator '{typed}' does not exist; if {meant[0]} is meant, write {meant[0]} alone"))
+            else:
+                out.append(("indicator", f"指標「{typed}」不存在(應為 A1…G1)",
+                            f"indicator '{typed}' does not exist (expected an id like A1 ... G1)"))
         elif points is None:
             out.append(("assessed_points", f"填了指標「{indicator}」但沒有考評得分;請填寫考評得分,或清空指標",
                         f"indicator '{indicator}' is given but no assessed points; fill in the points, or clear "
@@ -463,6 +486,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         if not issues:
             campuses = ctx.campuses if ctx.campuses_by_school is None else ctx.campuses_by_school.get(code)
             issues = _cross_checks(sheet.key, rec, ctx, campuses)
+        if issues and sheet.key == "inspections":
+            issues.extend(_findings_not_in_force(rec, {issue[0] for issue in issues}))
         if (not issues and ctx.registry is not None and sheet.key != "registry"
                 and code is not None and code not in ctx.registry):
             issues.append(("school_code", *_registry_problem(code)))
@@ -480,7 +505,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
                 if sheet.key in _EXTRAS_TELL_APART:  # named at its first cell: the last may well be empty
                     key, what, what_en = unique[0], "每一列都相同", "the same in every column"
                 else:
-                    key = unique[-1]
+                    # named at the last of its cells that holds something (an empty 考評得分 was highlighted)
+                    key = next((k for k in reversed(unique) if rec.get(k) not in (None, "")), unique[-1])
                     what = "、".join(_label(sheet, k)[0] for k in unique) + "相同"
                     what_en = "the same " + ", ".join(_label(sheet, k)[1] for k in unique)
                 issues.append((key, f"與第{seen[ident]}行重複({what});如是同一條記錄請刪除一行,否則請修改使兩行可區分",

@@ -27,6 +27,13 @@ def _only_row_problem(report):
     return report.problems[0]
 
 
+def _the_findings_problem(report):
+    """The one problem of a refused 督查記錄 row, beside which its deduction is said not to count."""
+    assert not report.refused, [p.as_text() for p in report.problems]
+    [p] = [q for q in report.problems if "does not count" not in q.reason_en]
+    return p
+
+
 # A reason in Chinese is punctuated as Chinese is (，；：), beside the dashboard's own messages; the cell's
 # own value, quoted in 「」, is as written.
 _NARROW_IN_CHINESE = re.compile(r"[\u4e00-\u9fff][,;:]|[,;:][\u4e00-\u9fff]")
@@ -448,10 +455,49 @@ def test_inspections_are_checked_against_the_registry_and_the_rubric(tmp_path, p
         book["督查記錄"][1][i] = value
     report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
     assert report.kind == "bureau_workbook"
-    p = _only_row_problem(report)
+    p = _the_findings_problem(report)
     assert (p.sheet, p.column) == ("督查記錄", column) and word in p.reason_en
     assert any(w in p.reason_zh for w in ("請", "應為")), f"what to do is not said: {p.reason_zh}"
     assert not _NARROW_IN_CHINESE.search(_unquoted(p.reason_zh)), f"written with a Latin comma: {p.reason_zh}"
+
+
+@pytest.mark.parametrize("written,points", [("扣2分", 2.0), ("扣 2 分", 2.0), ("2分", 2.0), ("扣2", 2.0)])
+def test_a_deduction_in_the_bureaus_own_words_is_its_points(tmp_path, written, points):
+    """Found by an audit: 2分 was read, 扣2分 refused as not a number."""
+    book = bureau_book()
+    book["督查記錄"][1][4] = written
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    assert [r["deduction"] for r in report.rows["inspections"]] == [points], [p.as_text() for p in report.problems]
+
+
+def test_a_deduction_written_with_a_minus_is_told_to_drop_it(tmp_path):
+    book = bureau_book()
+    book["督查記錄"][1][4] = -2
+    p = _only_row_problem(check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY))
+    assert p.column == "扣分" and "a deduction of 2 is 2, not -2" in p.reason_en
+
+
+def test_a_veto_on_a_row_refused_for_another_cell_says_it_does_not_count(tmp_path):
+    """Found by an audit: 弄虛作假 = 是 on a row refused for its indicator (C2指標) left the school qualified
+    and first, with only the indicator named: the veto's own cell now says it is not in force until the
+    row is corrected, and the indicator's names the id meant."""
+    book = bureau_book()
+    book["督查記錄"][1][5] = "是"
+    book["督查記錄"][1][7], book["督查記錄"][1][8] = "C2指標", 3
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    said = {p.column: p.reason_en for p in report.row_problems}
+    assert "if C2 is meant, write C2 alone" in said["指標"]
+    assert "its falsification finding (a veto: the school is disqualified) does not count" in said["弄虛作假"]
+    assert "its deduction of 1 points does not count" in said["扣分"]
+    assert not report.rows["inspections"]
+
+
+def test_a_finding_pasted_twice_is_named_at_a_cell_that_holds_something(tmp_path):
+    """The duplicate was named at 考評得分, empty on most findings: the annotated workbook marked a blank."""
+    book = bureau_book()
+    book["督查記錄"].append(list(book["督查記錄"][1]))
+    [p] = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY).row_problems
+    assert p.column == "重大安全事故" and p.row == 3
 
 
 def test_the_same_finding_pasted_twice_is_refused_once_not_deducted_twice(tmp_path):
@@ -614,7 +660,7 @@ def test_an_indicator_that_is_none_is_quoted_as_typed(tmp_path):
     """A problem names the value as the person typed it (data-contract.md), not its half-width form."""
     book = bureau_book()
     book["督查記錄"][1][7:9] = ["E1（視頻監控）", 5]
-    p = _only_row_problem(check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY))
+    p = _the_findings_problem(check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY))
     assert "'E1（視頻監控）' does not exist" in p.reason_en and "「E1（視頻監控）」不存在" in p.reason_zh
 
 
@@ -628,7 +674,7 @@ def test_assessed_c4_points_for_a_school_below_high_school_level_are_outside_its
     book["督查記錄"] += [finding[:7] + ["C4", 3], [finding[0], "1002"] + finding[2:7] + ["C4", 3],
                       finding[:3] + ["考評C4為0"] + finding[4:7] + ["c4", 0]]
     report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
-    p = _only_row_problem(report)
+    p = _the_findings_problem(report)
     assert (p.sheet, p.row, p.column) == ("督查記錄", 3, "考評得分") and "applies only to" in p.reason_en
     assert "小學" in p.reason_zh and "C4滿分為0" in p.reason_zh
     assert [(r["school_code"], r["assessed_points"]) for r in report.rows["inspections"] if r["indicator"]] == [
