@@ -294,6 +294,19 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             if (key in spec_keys and key in chosen and sh.name not in named_in_a_conflict
                     and _holds_records(contract.SHEETS[key], sh)):
                 read = chosen[key].name  # a second sheet of one table: what it holds is not read, and said so
+                if key == "registry" and "registry" in tables:
+                    unlisted = _schools_only_on(sh, tables["registry"])
+                    if unlisted:  # an archive, or this year's schools split over two sheets: either way, said
+                        shown = "、".join(unlisted[:10]) + ("…" if len(unlisted) > 10 else "")
+                        report.problems.append(Problem(
+                            "note", sh.name, None, None, None,
+                            f"工作表「{sh.name}」未讀入,其中有 {len(unlisted)} 所學校不在「{read}」中({shown});"
+                            f"如它們是今年的學校,請移到「{read}」:在此之前它們不在名冊中,其工作簿會被拒收",
+                            f"sheet '{sh.name}' was not read, and it lists {len(unlisted)} school(s) that '{read}' "
+                            f"does not ({shown.replace('、', ', ')}); if they are this year's schools, move them to "
+                            f"'{read}': until then they are not registered and their workbooks are refused",
+                            sheet_key=key))
+                        continue
                 report.problems.append(Problem(
                     "note", sh.name, None, None, None,
                     f"工作表「{sh.name}」未讀入:「{contract.SHEETS[key].zh}」從工作表「{read}」讀取;"
@@ -307,6 +320,19 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
     else:
         _check_bureau(report, tables, today, maxima, registry)
     return report.masked()
+
+
+def _schools_only_on(sheet, registry_table) -> list[str]:
+    """The school codes a second registry sheet lists that the registry read does not (found by an audit: a
+    registry split over 學校名冊 and 學校名冊（二） lost the second sheet's schools with only "not read")."""
+    other = locate_table(contract.SHEETS["registry"], sheet)
+    if other is None:
+        return []
+    def codes(table) -> set[str]:
+        return {parse_code(row.cells["school_code"])[0] for row in table.rows
+                if not is_empty(row.cells.get("school_code"))} - {None}
+
+    return sorted(codes(other) - codes(registry_table))
 
 
 # Lines that are not read as records and could have been meant as one: shown to the school (level
@@ -595,8 +621,17 @@ def _school_code_of(report: FileReport, table) -> str | None:
 
 
 def _check_school(report, tables, registry, today, maxima):
-    code = registered_code(_school_code_of(report, tables.get("school")), registry)
+    typed = _school_code_of(report, tables.get("school"))
+    code = registered_code(typed, registry)
     report.school_code = code
+    if code != typed and typed is not None:  # never silently (data-contract.md; found by an audit)
+        report.problems.append(Problem(
+            "note", tables["school"].sheet.name, tables["school"].rows[0].row_no, "學校代碼", typed,
+            f"學校代碼「{typed}」按名冊的寫法讀作「{code}」(Excel 把前導零去掉了,或字母大小寫不同);"
+            "請在工作簿中改正,以免誤認",
+            f"school code '{typed}' was read as the registry writes it, '{code}' (Excel dropped its leading "
+            "zeros, or the letters differ in case); correct it in the workbook",
+            sheet_key="school", column_key="school_code"))
     if code is not None and registry is not None and not registry:
         # A county's first sync before the bureau workbook is in (or with it refused): no school is
         # to blame, and the next sync after the registry is loaded checks this workbook again.

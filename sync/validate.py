@@ -456,6 +456,7 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     serial_cols = unheaded = None  # extra columns headed as a serial number / with no heading (first row's names)
     stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
     earliest, today = EARLIEST_RECORD, ctx.today
+    respelt: dict[str, str] = {}  # a school code as written -> the registry's spelling of it
     for raw_row in rows:
         if raw_row.refused_because is not None:
             _reject(result, sheet, sheet_name, headers, raw_row, [raw_row.refused_because], ctx.school_code)
@@ -480,7 +481,10 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         if ctx.school_code is None and "school_code" in headers:
             # SQL sources and the bureau's sheets name the school on every row.
             raw = raw_row.cells.get("school_code")
-            code = None if is_empty(raw) else registered_code(parse_code(raw)[0], ctx.registry)
+            typed = None if is_empty(raw) else parse_code(raw)[0]
+            code = registered_code(typed, ctx.registry)
+            if code != typed:
+                respelt.setdefault(typed, code)
             if code is None and "school_code" not in sheet.keys:
                 issues.append(("school_code", *required_missing("學校代碼", "school code")))
         if not issues:
@@ -525,6 +529,18 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         rec["school_code"] = code
         rec["row_no"] = raw_row.row_no
         result.accepted.append(rec)
+    if respelt:
+        # Read as the registry spells them, never silently (data-contract.md): Excel makes a typed 0101 the
+        # number 101, a query's number column drops the zeros too (found by an audit: no word was said).
+        pairs = sorted(respelt.items())
+        shown = "、".join(f"{a} → {b}" for a, b in pairs[:10]) + ("…" if len(pairs) > 10 else "")
+        col_no, header = headers.get("school_code", (None, "學校代碼"))
+        result.problems.append(Problem(
+            "note", sheet_name, None, header, None,
+            f"學校代碼按名冊的寫法讀入:{shown}(Excel 把前導零去掉了,或字母大小寫不同);如有誤請改正",
+            f"school codes read as the registry writes them: {shown.replace('、', ', ')} (Excel dropped their "
+            "leading zeros, or the letters differ in case); correct them if that is wrong",
+            sheet_key=sheet.key, column_key="school_code", col_no=col_no))
     return result
 
 

@@ -29,6 +29,9 @@ def test_a_code_that_excel_stripped_of_its_leading_zero_matches_the_registry(tmp
     assert not report.refused, _lines(report)
     assert report.school_code == "0123"
     assert {r["school_code"] for r in report.rows["drills"]} == {"0123"}
+    # read so, never silently (data-contract.md; an audit): the school is told, on its 學校代碼
+    [note] = report.problems
+    assert note.level == "note" and note.column == "學校代碼" and "'123' was read as the registry writes it, '0123'" in note.reason_en
 
 
 def test_a_stripped_code_that_two_registered_codes_could_be_is_refused(tmp_path):
@@ -42,7 +45,8 @@ def test_inspections_name_a_school_by_its_code_without_leading_zeros(tmp_path):
     book = bureau_book(("0123", "1002"))
     book["督查記錄"][1][1] = 123
     report = check_file(write_xlsx(tmp_path / "b.xlsx", book), today=TODAY)
-    assert not report.problems, _lines(report)
+    [note] = report.problems  # the one note saying so: a code is never respelt silently
+    assert note.level == "note" and "123 → 0123" in note.reason_en, _lines(report)
     assert report.rows["inspections"][0]["school_code"] == "0123"
 
 

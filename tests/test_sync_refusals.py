@@ -681,6 +681,23 @@ def test_assessed_c4_points_for_a_school_below_high_school_level_are_outside_its
         ("1002", 3.0), ("1001", 0.0)]
 
 
+def test_a_second_registry_sheet_listing_other_schools_names_them(tmp_path):
+    """Found by an audit: a registry split over 學校名冊 and 學校名冊（二） lost the second sheet's schools (their
+    workbooks refused as unregistered) with only "not read; if an earlier year's archive, nothing to do".
+    The note now names the schools the sheet read does not list; an archive listing the same schools keeps
+    the plain note."""
+    book = bureau_book(("1001", "1002"))
+    book["學校名冊（二）"] = [book["學校名冊"][0], book["學校名冊"][2], ["1003", "東關中學", "初中", "城關鎮"]]
+    report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
+    [note] = [p for p in report.problems if p.sheet == "學校名冊（二）"]
+    assert note.level == "note" and "lists 1 school(s) that '學校名冊' does not (1003)" in note.reason_en
+    assert "1003" in note.reason_zh and "其工作簿會被拒收" in note.reason_zh
+    book["學校名冊（二）"] = book["學校名冊"][:2]
+    [archive] = [p for p in check_file(write_xlsx(tmp_path / "archive.xlsx", book), today=TODAY).problems
+                 if p.sheet == "學校名冊（二）"]
+    assert "an earlier year's archive" in archive.reason_en
+
+
 def test_a_school_listed_twice_in_the_registry_is_refused_once(tmp_path):
     book = bureau_book(("1001", "1002", "1001"))
     report = check_file(write_xlsx(tmp_path / "bureau.xlsx", book), today=TODAY)
