@@ -293,33 +293,33 @@ def check_sheets(sheets, report: FileReport, registry: set[str] | None, today: d
             key = sheet_key_of(sh.name)
             if (key in spec_keys and key in chosen and sh.name not in named_in_a_conflict
                     and _holds_records(contract.SHEETS[key], sh)):
-                read = chosen[key].name  # a second sheet of one table: what it holds is not read, and said so
-                if key == "registry" and "registry" in tables:
-                    unlisted = _schools_only_on(sh, tables["registry"])
-                    if unlisted:  # an archive, or this year's schools split over two sheets: either way, said
-                        shown = "、".join(unlisted[:10]) + ("…" if len(unlisted) > 10 else "")
-                        report.problems.append(Problem(
-                            "note", sh.name, None, None, None,
-                            f"工作表「{sh.name}」未讀入,其中有 {len(unlisted)} 所學校不在「{read}」中({shown});"
-                            f"如它們是今年的學校,請移到「{read}」:在此之前它們不在名冊中,其工作簿會被拒收",
-                            f"sheet '{sh.name}' was not read, and it lists {len(unlisted)} school(s) that '{read}' "
-                            f"does not ({shown.replace('、', ', ')}); if they are this year's schools, move them to "
-                            f"'{read}': until then they are not registered and their workbooks are refused",
-                            sheet_key=key))
-                        continue
-                report.problems.append(Problem(
-                    "note", sh.name, None, None, None,
-                    f"工作表「{sh.name}」未讀入:「{contract.SHEETS[key].zh}」從工作表「{read}」讀取;"
-                    f"如「{sh.name}」是往年的存檔,可不理會;如是今年的記錄,請移到「{read}」",
-                    f"sheet '{sh.name}' was not read: '{contract.SHEETS[key].zh}' is read from sheet '{read}'; "
-                    f"if '{sh.name}' is an earlier year's archive, nothing to do; if it holds this year's "
-                    f"records, move them to '{read}'",
-                    sheet_key=key))
+                # a second sheet of one table: what it holds is not read, and said so
+                report.problems.append(_second_sheet_note(sh, key, chosen[key].name, tables))
     if report.kind == SCHOOL_WORKBOOK:
         _check_school(report, tables, registry, today, maxima)
     else:
         _check_bureau(report, tables, today, maxima, registry)
     return report.masked()
+
+
+def _second_sheet_note(sheet, key: str, read: str, tables: dict) -> Problem:
+    """The note on a second sheet of one table, not read.  A second registry sheet listing schools the one
+    read does not names them: an archive, or this year's schools split over two sheets."""
+    unlisted = _schools_only_on(sheet, tables["registry"]) if key == "registry" and "registry" in tables else []
+    if unlisted:
+        shown = "、".join(unlisted[:10]) + ("…" if len(unlisted) > 10 else "")
+        zh = (f"工作表「{sheet.name}」未讀入,其中有 {len(unlisted)} 所學校不在「{read}」中({shown});"
+              f"如它們是今年的學校,請移到「{read}」:在此之前它們不在名冊中,其工作簿會被拒收")
+        en = (f"sheet '{sheet.name}' was not read, and it lists {len(unlisted)} school(s) that '{read}' does not "
+              f"({shown.replace('、', ', ')}); if they are this year's schools, move them to '{read}': until then "
+              "they are not registered and their workbooks are refused")
+    else:
+        zh = (f"工作表「{sheet.name}」未讀入:「{contract.SHEETS[key].zh}」從工作表「{read}」讀取;"
+              f"如「{sheet.name}」是往年的存檔,可不理會;如是今年的記錄,請移到「{read}」")
+        en = (f"sheet '{sheet.name}' was not read: '{contract.SHEETS[key].zh}' is read from sheet '{read}'; if "
+              f"'{sheet.name}' is an earlier year's archive, nothing to do; if it holds this year's records, move "
+              f"them to '{read}'")
+    return Problem("note", sheet.name, None, None, None, zh, en, sheet_key=key)
 
 
 def _schools_only_on(sheet, registry_table) -> list[str]:

@@ -654,18 +654,23 @@ def test_a_mariadb_timestamp_is_dated_on_the_countys_day_whatever_zone_the_serve
     assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)]
 
 
+def _legacy_guards(mariadb_url: str, *changes: str) -> None:
+    """The school information system's guards in MariaDB under a legacy server's sql_mode (zero dates
+    allowed), with `changes` made to it."""
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("SET SESSION sql_mode = ''"))
+        for stmt in SCHEMA + ROWS + list(changes):
+            conn.execute(text(stmt))
+    eng.dispose()
+
+
 def test_mariadbs_zero_date_is_no_date(mariadb_url):
     """Found by an audit: a legacy table's NOT NULL DEFAULT '0000-00-00' ("still on duty") refused every
     guard on duty as "not a real calendar day" (E1-E6 lost).  It is the empty cell it stands for: no end
     of service; where a date is required, the row is refused as the empty cell would be."""
-    eng = create_engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.execute(text("SET SESSION sql_mode = ''"))
-        for stmt in SCHEMA + ROWS:
-            conn.execute(text(stmt))
-        conn.execute(text("UPDATE bw_guard SET lgrq = '0000-00-00'"))
-        conn.execute(text("UPDATE bw_guard SET sgrq = '0000-00-00' WHERE id = 3"))
-    eng.dispose()
+    _legacy_guards(mariadb_url, "UPDATE bw_guard SET lgrq = '0000-00-00'",
+                   "UPDATE bw_guard SET sgrq = '0000-00-00' WHERE id = 3")
     guards = _checked(mariadb_url, "guards", QUERIES["guards"])
     assert {r["name"]: r["end_date"] for r in guards.rows["guards"]}["王保安"] is None
     [problem] = [p for p in guards.row_problems if p.column_key == "start_date"]
@@ -675,13 +680,8 @@ def test_mariadbs_zero_date_is_no_date(mariadb_url):
 def test_mariadbs_zero_date_with_fractions_is_no_date_either(mariadb_url):
     """Found by an audit: a DATETIME(6) column defaulting to '0000-00-00 00:00:00.000000' refused every
     guard still on duty as "not a real calendar day"."""
-    eng = create_engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.execute(text("SET SESSION sql_mode = ''"))
-        for stmt in SCHEMA + ROWS:
-            conn.execute(text(stmt))
-        conn.execute(text("ALTER TABLE bw_guard ADD COLUMN lgsj DATETIME(6) NOT NULL DEFAULT '0000-00-00 00:00:00.000000'"))
-    eng.dispose()
+    _legacy_guards(mariadb_url, "ALTER TABLE bw_guard ADD COLUMN lgsj DATETIME(6) NOT NULL "
+                                "DEFAULT '0000-00-00 00:00:00.000000'")
     guards = _checked(mariadb_url, "guards", QUERIES["guards"].replace("lgrq AS end_date", "lgsj AS end_date"))
     assert {r["name"]: r["end_date"] for r in guards.rows["guards"]}["王保安"] is None, guards.lines()
 
@@ -727,28 +727,21 @@ def test_postgresqls_money_is_read_as_the_amount_it_is(pg_url):
     assert [r["amount"] for r in report.rows["funds"]] == [1200.5, 1234567.0], report.lines()
 
 
-def test_a_time_column_of_mariadb_is_the_time_of_day_as_shown(mariadb_url):
+@pytest.mark.parametrize("times, shown", [
+    (["07:20:00"], ["07:20"]),
+    # found by an audit: stored in a text column as Python's '-1 day, 23:00:00' and '34 days, 22:59:59'
+    (["-01:00:00", "838:59:59"], ["-01:00:00", "838:59:59"]),
+], ids=["a time of day", "past a day or negative"])
+def test_a_time_column_of_mariadb_is_kept_as_the_database_shows_it(mariadb_url, times, shown):
     eng = create_engine(mariadb_url)
     with eng.begin() as conn:
         conn.execute(text("CREATE TABLE hxg (xxdm VARCHAR(20), rq DATE, sd TIME)"))
-        conn.execute(text("INSERT INTO hxg VALUES ('1001', '2026-03-06', '07:20:00')"))
+        for day, value in enumerate(times, start=6):
+            conn.execute(text(f"INSERT INTO hxg VALUES ('1001', '2026-03-{day:02d}', '{value}')"))
     eng.dispose()
     duty = _checked(mariadb_url, "gate_duty", "SELECT xxdm AS school_code, rq AS date, '本部' AS campus, "
-                                              "sd AS slot, '是' AS police FROM hxg")
-    assert [r["slot"] for r in duty.rows["gate_duty"]] == ["07:20"]
-
-
-def test_a_time_past_a_day_or_negative_is_kept_as_the_database_writes_it(mariadb_url):
-    """Found by an audit: MariaDB's TIME -01:00:00 and 838:59:59 were stored in a text column as Python's
-    '-1 day, 23:00:00' and '34 days, 22:59:59'."""
-    eng = create_engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.execute(text("CREATE TABLE hxg (xxdm VARCHAR(20), rq DATE, sd TIME)"))
-        conn.execute(text("INSERT INTO hxg VALUES ('1001', '2026-03-06', '-01:00:00'), ('1001', '2026-03-07', '838:59:59')"))
-    eng.dispose()
-    duty = _checked(mariadb_url, "gate_duty", "SELECT xxdm AS school_code, rq AS date, '本部' AS campus, "
-                                              "sd AS slot, '是' AS police FROM hxg")
-    assert [r["slot"] for r in duty.rows["gate_duty"]] == ["-01:00:00", "838:59:59"], duty.lines()
+                                              "sd AS slot, '是' AS police FROM hxg ORDER BY rq")
+    assert [r["slot"] for r in duty.rows["gate_duty"]] == shown, duty.lines()
 
 
 def test_chinese_a_legacy_system_kept_in_a_latin1_column_is_read_as_its_screens_show_it(mariadb_url):
