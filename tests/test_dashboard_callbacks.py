@@ -705,7 +705,7 @@ def test_an_upload_lists_the_lines_passed_over_as_paperwork_folded(own_county, t
         hant, en = upload.show_outcome(outcome, "zh-Hant"), upload.show_outcome(outcome, "en")
     folded = find_element(hant, "upload-paperwork")
     assert folded is not None and "另有 2 行" in page_text(folded)
-    assert "校長：王五" in page_text(folded) and "簽名" in page_text(folded) and "合計" in page_text(folded)
+    assert "行 3 · 簽名：" in page_text(folded) and "校長：王五" in page_text(folded) and "行 4 · 合計：" in page_text(folded)
     assert "2 more line(s) were passed over as paperwork" in page_text(find_element(en, "upload-paperwork"))
 
 

@@ -235,7 +235,7 @@ def paperwork_list(lines: list[dict], lang: str):
         where = f"{to_language(str(line.get('sheet') or ''), lang)} · {t('data.row', lang)} {line.get('row')}"
         kind = f"paperwork.{line.get('kind')}"
         label = t(kind, lang) if kind in catalogue() else ""
-        items.append(html.Li([f"{where} · {label}: ", data_shown(line.get("text"), lang)]))
+        items.append(html.Li([f"{where} · {label}{': ' if lang == 'en' else '：'}", data_shown(line.get("text"), lang)]))
     return html.Details([html.Summary(t("upload.paperwork", lang, count=len(lines))),
                          html.Ul(items, className="small mb-0")], id="upload-paperwork", className="mb-3")
 
