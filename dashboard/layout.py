@@ -221,6 +221,18 @@ def week_days(week: str, lang: str = DEFAULT_LANGUAGE) -> str:
 GRID_KEYBOARD = {"tabToNextHeader": {"function": "false"}, "tabToNextCell": {"function": "false"}}
 
 
+def paperwork_list(lines: list[dict], lang: str, element_id: str):
+    """The lines passed over as paperwork ({sheet, row, text, kind_zh, kind_en}: sync.report.paperwork_lines,
+    or as stored), folded: the school looks once that none of them was a record the reader took for a note
+    or a signature (an audit found two).  The upload's report and the school page's data state list them alike."""
+    separator = ": " if lang == "en" else "："
+    items = [html.Li([f"{to_language(str(line.get('sheet') or ''), lang)} · {t('data.row', lang)} {line.get('row')} · "
+                      f"{line.get('kind_en') if lang == 'en' else to_language(str(line.get('kind_zh') or ''), lang)}"
+                      f"{separator}", data_shown(line.get("text"), lang)]) for line in lines]
+    return html.Details([html.Summary(t("upload.paperwork", lang, count=len(lines))),
+                         html.Ul(items, className="small mb-0")], id=element_id, className="mb-3")
+
+
 def grid_locale(lang: str) -> dict[str, str]:
     """AG Grid's own words (filter menus: Contains, Filter..., AND/OR) in the viewer's language; English
     is the grid's own."""

@@ -1043,25 +1043,40 @@ def _by_school(engine: Engine, query) -> dict[str, list[dict]]:
     return found
 
 
+PAPERWORK = "paperwork"  # rejected_rows' level for a line passed over as paperwork (sync.load): no problem
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
-def _refused_by_school(engine: Engine, limit: int, version: tuple) -> tuple[dict[str, int], dict[str, list[dict]]]:
-    """Per school: how many rows were refused, and the newest `limit` of them (a window query, once per version)."""
+def _refused_by_school(engine: Engine, limit: int, version: tuple) -> tuple[dict[str, int], dict[str, list[dict]],
+                                                                             dict[str, list[dict]]]:
+    """Per school: how many rows were refused, the newest `limit` of them (a window query, once per version),
+    and the lines passed over as paperwork (up to `limit`)."""
+    problem = rejected_rows.c.level != PAPERWORK
     numbered = select(
         rejected_rows.c.school_code, rejected_rows.c.level, rejected_rows.c.sheet, rejected_rows.c.row_no,
         rejected_rows.c.column, rejected_rows.c.value, rejected_rows.c.reason_zh, rejected_rows.c.reason_en,
         rejected_rows.c.id,
-        func.row_number().over(partition_by=rejected_rows.c.school_code, order_by=rejected_rows.c.id.desc()).label("n"),
+        func.row_number().over(partition_by=(rejected_rows.c.school_code, problem),
+                               order_by=rejected_rows.c.id.desc()).label("n"),
     ).where(rejected_rows.c.school_code.is_not(None)).subquery()
     with engine.connect() as conn:
-        counts = dict(conn.execute(select(rejected_rows.c.school_code, func.count())
+        counts = dict(conn.execute(select(rejected_rows.c.school_code, func.count()).where(problem)
                                    .group_by(rejected_rows.c.school_code)).all())
         rows = conn.execute(select(numbered).where(numbered.c.n <= limit)
                             .order_by(numbered.c.school_code, numbered.c.id.desc())).mappings().all()
     newest: dict[str, list[dict]] = {}
+    paperwork: dict[str, list[dict]] = {}
     for row in rows:
-        newest.setdefault(row["school_code"], []).append({**{c: row[c] for c in _REFUSED_COLUMNS},
-                                                          **_contract_keys(row["sheet"], row["column"])})
-    return {code: int(n) for code, n in counts.items() if code is not None}, newest
+        if row["level"] == PAPERWORK:
+            paperwork.setdefault(row["school_code"], []).append(
+                {"sheet": row["sheet"], "row": row["row_no"], "text": row["value"], "kind_zh": row["reason_zh"],
+                 "kind_en": row["reason_en"]})
+        else:
+            newest.setdefault(row["school_code"], []).append({**{c: row[c] for c in _REFUSED_COLUMNS},
+                                                              **_contract_keys(row["sheet"], row["column"])})
+    for lines in paperwork.values():
+        lines.sort(key=lambda line: (line["sheet"] or "", line["row"] or 0))  # as the workbook has them
+    return {code: int(n) for code, n in counts.items() if code is not None}, newest, paperwork
 
 
 _REFUSED_COLUMNS = ["level", "sheet", "row_no", "column", "value", "reason_zh", "reason_en"]
@@ -1091,18 +1106,20 @@ def data_state(viewer: Viewer, school_code: str, limit: int = 200) -> dict:
     """The school's sources (last loaded, status), the last sync run, and the rows refused from its files.
 
     "refused" is a list of rows (level, sheet, row_no, column, value, reason_zh, reason_en, and the
-    contract's sheet_key and column_key where the names match), newest first.
+    contract's sheet_key and column_key where the names match), newest first; "paperwork" the lines of its
+    files passed over as paperwork ({sheet, row, text, kind_zh, kind_en}), as the workbook has them.
     """
     _check_school(viewer, school_code)
     engine = _engine()
     version = data_version(engine)
-    counts, newest = _refused_by_school(engine, limit, version)
+    counts, newest, paperwork = _refused_by_school(engine, limit, version)
     return {
         "sources": _sources_by_school(engine, version).get(school_code, []),
         "from_database": _sheets_from_database(engine, version).get(school_code, []),
         "last_run": _last_run(engine, version),
         "refused_total": counts.get(school_code, 0),
         "refused": newest.get(school_code, []),
+        "paperwork": paperwork.get(school_code, []),
     }
 
 

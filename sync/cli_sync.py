@@ -41,8 +41,6 @@ def _registry_if_any(path: Path) -> set[str] | None:
         return None
 
 
-PAPERWORK_KINDS = {"note": ("備註", "a note"), "signature": ("簽名", "a signature"), "totals": ("合計", "a totals line"),
-                   "header": ("重複的表頭", "the header again")}
 PAPERWORK_SHOWN = 30
 
 
@@ -54,8 +52,8 @@ def _print_paperwork(console, lines: list[dict]) -> None:
                   f"{len(lines)} line(s) passed over as paperwork (notes, signatures, totals, the header again), not "
                   "read as records; if one is a record, tell the bureau")
     for line in lines[:PAPERWORK_SHOWN]:
-        zh, en = PAPERWORK_KINDS.get(line["kind"], (line["kind"], line["kind"]))
-        console.print(escape(f"  {line['sheet']} / row {line['row']} [{zh} {en}]: {line['text'][:100]}"))
+        console.print(escape(f"  {line['sheet']} / row {line['row']} [{line['kind_zh']} {line['kind_en']}]: "
+                             f"{line['text'][:100]}"))
     if len(lines) > PAPERWORK_SHOWN:
         console.print(f"  … {len(lines) - PAPERWORK_SHOWN} more / 另有 {len(lines) - PAPERWORK_SHOWN} 行")
 

@@ -86,6 +86,7 @@ from sync.report import (
     check_bytes,
     check_file,
     indicator_max,
+    paperwork_lines,
     peek,
     registry_entry_digest,
     registry_in_store,
@@ -351,6 +352,12 @@ def _rejected_values(report: FileReport, source_id: int, run_id: int) -> list[di
             "value": storable_text(p.value), "reason_zh": storable_text(p.reason_zh), "reason_en": storable_text(p.reason_en),
             "raw": {storable_text(k, 200): storable_text(v) for k, v in raw.items()} if raw else raw,
         })
+    # The lines passed over as paperwork, for the school page to list as the upload does (level "paperwork":
+    # no problem, counted nowhere as one).
+    rows.extend({"source_id": source_id, "run_id": run_id, "school_code": storable_text(report.school_code, 32),
+                 "level": "paperwork", "sheet": storable_text(line["sheet"], 50), "row_no": line["row"], "column": None,
+                 "value": storable_text(line["text"]), "reason_zh": line["kind_zh"], "reason_en": line["kind_en"],
+                 "raw": None} for line in ([] if report.refused else paperwork_lines(report)))
     return rows
 
 

@@ -359,12 +359,20 @@ _SHOWN_NOTES = {
 }
 
 
+# What each kind of line passed over quietly is, as the school is told (the upload, the school page, --check).
+PAPERWORK_KINDS = {"note": ("備註", "a note"), "signature": ("簽名", "a signature"), "totals": ("合計", "a totals line"),
+                   "header": ("重複的表頭", "the header again")}
+
+
 def paperwork_lines(report: FileReport) -> list[dict]:
     """The lines passed over as paperwork without a note to the school (a note, a signature, a totals line,
-    the header printed again): {sheet, row, text, kind}.  Listed apart on the upload page and by `sync
-    --check`, so that a record the reader took for paperwork is never dropped unseen (an audit found a
-    hazard numbered 說明2 taken for a note)."""
-    return [n for n in report.notes if n["kind"] not in _SHOWN_NOTES]
+    the header printed again): {sheet, row, text, kind_zh, kind_en}.  Listed apart on the upload page, the
+    school page (stored with level "paperwork") and by `sync --check`, so that a record the reader took for
+    paperwork is never dropped unseen (an audit found a hazard numbered 說明2 taken for a note)."""
+    return [{"sheet": n["sheet"], "row": n["row"], "text": n["text"],
+             "kind_zh": PAPERWORK_KINDS.get(n["kind"], (n["kind"],) * 2)[0],
+             "kind_en": PAPERWORK_KINDS.get(n["kind"], (n["kind"],) * 2)[1]}
+            for n in report.notes if n["kind"] not in _SHOWN_NOTES]
 
 
 def unread_lines(spec: contract.Sheet, sheet_name: str, notes: list[tuple[int, str, str]]) -> list[Problem]:

@@ -139,6 +139,9 @@ def test_school_page_shows_the_school_and_refuses_another(app):
     assert "日期無法識別" in page_text(own)  # a refused row
     refused = find_element(own, "refused-table")
     assert refused.rowData[0]["level"] == "該行" and refused.columnDefs[0]["field"] == "level"  # row, file or note
+    assert len(refused.rowData) == 2  # the line passed over as paperwork is no problem: listed below, folded
+    folded = find_element(own, "school-paperwork")
+    assert "另有 1 行" in page_text(folded) and "校長：王五" in page_text(folded) and "行 12 · 簽名：" in page_text(folded)
     assert find_element(other, "school-total") is None
     assert "只能查看本校" in page_text(other)
     assert find_element(other, "school-content-title") is not None  # a heading above the refusal

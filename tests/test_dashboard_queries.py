@@ -361,6 +361,9 @@ def test_data_state_shows_sources_and_refused_rows(county):
     state = queries.data_state(c.users["school"], c.codes[0])
     assert state["refused_total"] == 2
     assert {r["sheet"] for r in state["refused"]} == {"應急演練", "保安人員"}
+    # the line passed over as paperwork is listed apart, and counts as no problem
+    assert state["paperwork"] == [{"sheet": "隱患整改", "row": 12, "text": "校長：王五", "kind_zh": "簽名",
+                                   "kind_en": "a signature"}]
     assert state["sources"][0]["status"] == "loaded"
     assert state["last_run"]["status"] == "ok"
 
@@ -410,7 +413,7 @@ def test_the_same_reads_work_on_postgresql_and_mariadb(monkeypatch, request, ser
         assert len(queries.heatmap_cells(c.users["admin"], c.year, "gate_duty")) > 0
         # The window query behind the data section (newest refused rows per school) on this server too.
         state = queries.data_state(c.users["school"], c.codes[0], limit=1)
-        assert state["refused_total"] == 2 and len(state["refused"]) == 1
+        assert state["refused_total"] == 2 and len(state["refused"]) == 1 and len(state["paperwork"]) == 1
     finally:
         queries.clear_caches()
         engine.dispose()

@@ -867,3 +867,25 @@ def test_a_store_lost_during_the_recompute_is_said_in_a_line_without_the_sql(eng
     assert not summary.recomputed
     assert "terminating connection due to administrator command" in summary.message
     assert "SELECT" not in summary.message and "下次同步重算" in summary.message
+
+
+def test_the_lines_passed_over_as_paperwork_are_stored_for_the_school_page_not_as_problems(engine, inbox):
+    """The school page lists them as the upload does (a record taken for paperwork is never dropped unseen);
+    they are no refused row: the run's counts and the re-read of a source with refused rows ignore them.
+    A refused file keeps none (nothing of it was read)."""
+    book = school_book("1001")
+    book["隱患整改"] += [["校長：王五"], ["合計", None, "共1項"]]
+    write_xlsx(inbox / "schools" / "1001.xlsx", book)
+    refused = school_book("1003")
+    refused["隱患整改"].append(["校長：李四"])
+    del refused["應急演練"]
+    write_xlsx(inbox / "schools" / "1003.xlsx", refused)
+    summary = _sync(engine, inbox)
+    with engine.connect() as conn:
+        stored = conn.execute(select(rejected_rows.c.school_code, rejected_rows.c.sheet, rejected_rows.c.row_no,
+                                     rejected_rows.c.value, rejected_rows.c.reason_en)
+                              .where(rejected_rows.c.level == "paperwork").order_by(rejected_rows.c.row_no)).all()
+    assert [tuple(r) for r in stored] == [("1001", "隱患整改", 3, "校長：王五", "a signature"),
+                                          ("1001", "隱患整改", 4, "合計 共1項", "a totals line")]
+    assert {o.source_key: o.rows_rejected for o in summary.sources}["file:schools/1001.xlsx"] == 0
+    assert _actions(_sync(engine, inbox))["file:schools/1001.xlsx"] == "skipped"  # no refused row to re-read for

@@ -38,6 +38,7 @@ from dashboard.layout import (
     inspection_kind_label,
     lang_of,
     page_year,
+    paperwork_list,
     period_label,
     punctuation,
     sheet_shown,
@@ -545,6 +546,8 @@ def data_state_view(state: dict, lang: str):
                                                  "suppressCellFocus": True, **GRID_KEYBOARD},
                                 style={"height": None if len(rows) <= 12 else "360px", "width": "100%"},
                                 className="ag-theme-quartz"))
+    if state.get("paperwork"):
+        parts.append(paperwork_list(state["paperwork"], lang, "school-paperwork"))
     return html.Div(parts)
 
 

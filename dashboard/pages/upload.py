@@ -23,15 +23,15 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import queries
 from dashboard.access import Viewer
 from dashboard.downloads import annotated_path
-from dashboard.i18n import catalogue, t, to_language, to_language_keeping_cell
+from dashboard.i18n import t, to_language_keeping_cell
 from dashboard.layout import (
     T,
     column_shown,
-    data_shown,
     grade_label,
     guarded,
     lang_of,
     page_year,
+    paperwork_list,
     sheet_shown,
     viewer_or_refuse,
 )
@@ -227,19 +227,6 @@ def _outcome(report, annotated: bool, year: int, school_code: str | None = None,
             "year": year, "paperwork": paperwork_lines(report)[:SHOWN_PROBLEMS]}
 
 
-def paperwork_list(lines: list[dict], lang: str):
-    """The lines passed over as paperwork (sync.report.paperwork_lines), folded: the school looks once that
-    none of them was a record the reader took for a note or a signature."""
-    items = []
-    for line in lines:
-        where = f"{to_language(str(line.get('sheet') or ''), lang)} · {t('data.row', lang)} {line.get('row')}"
-        kind = f"paperwork.{line.get('kind')}"
-        label = t(kind, lang) if kind in catalogue() else ""
-        items.append(html.Li([f"{where} · {label}{': ' if lang == 'en' else '：'}", data_shown(line.get("text"), lang)]))
-    return html.Details([html.Summary(t("upload.paperwork", lang, count=len(lines))),
-                         html.Ul(items, className="small mb-0")], id="upload-paperwork", className="mb-3")
-
-
 def _plain(problems) -> list[dict]:
     return [{"level": p.level, "sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value,
              "reason_zh": p.reason_zh, "reason_en": p.reason_en, "sheet_key": p.sheet_key,
@@ -371,7 +358,7 @@ def show_outcome(outcome, lang):
             parts.append(html.P(t("upload.more_problems", lang, shown=len(outcome["problems"]), total=f"{total:,}"),
                                 className="small text-muted", id="upload-more-problems"))
         if outcome.get("paperwork") and key not in NOT_THIS_WAY:
-            parts.append(paperwork_list(outcome["paperwork"], lang))
+            parts.append(paperwork_list(outcome["paperwork"], lang, "upload-paperwork"))
         if outcome["annotated"] and key not in NOT_THIS_WAY:
             parts.append(html.A(t("upload.annotated", lang), href=f"/download/annotated/{viewer.school_code}",
                                 id="upload-annotated", className="btn btn-outline-secondary mb-3"))
