@@ -225,10 +225,12 @@ def paperwork_list(lines: list[dict], lang: str, element_id: str):
     """The lines passed over as paperwork ({sheet, row, text, kind_zh, kind_en}: sync.report.paperwork_lines,
     or as stored), folded: the school looks once that none of them was a record the reader took for a note
     or a signature (an audit found two).  The upload's report and the school page's data state list them alike."""
-    separator = ": " if lang == "en" else "："
-    items = [html.Li([f"{to_language(str(line.get('sheet') or ''), lang)} · {t('data.row', lang)} {line.get('row')} · "
-                      f"{line.get('kind_en') if lang == 'en' else to_language(str(line.get('kind_zh') or ''), lang)}"
-                      f"{separator}", data_shown(line.get("text"), lang)]) for line in lines]
+    items = []
+    for line in lines:
+        sheet = to_language(str(line.get("sheet") or ""), lang)
+        kind = line.get("kind_en") if lang == "en" else to_language(str(line.get("kind_zh") or ""), lang)
+        where = f"{sheet} · {t('data.row', lang)} {line.get('row')} · {kind}{': ' if lang == 'en' else '：'}"
+        items.append(html.Li([where, data_shown(line.get("text"), lang)]))
     return html.Details([html.Summary(t("upload.paperwork", lang, count=len(lines))),
                          html.Ul(items, className="small mb-0")], id=element_id, className="mb-3")
 
