@@ -94,7 +94,8 @@ def _synced(form: str, tmp_path_factory) -> dict:
     with engine.connect() as conn:
         refused = Counter(
             (r.school_code, r.level, _sheet_key(r.sheet or ""), re.sub(r"'[^']*'", "'…'", r.reason_en))
-            for r in conn.execute(rejected_rows.select()))
+            # the mixed county's 「注：本表…」 lines are paperwork (listed for the school, no refusal)
+            for r in conn.execute(rejected_rows.select().where(rejected_rows.c.level != "paperwork")))
     engine.dispose()
     return {"actions": sorted(o.action for o in summary.sources), "scores": scores, "refused": refused,
             "status": summary.status}
