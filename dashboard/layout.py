@@ -229,7 +229,10 @@ def paperwork_list(lines: list[dict], lang: str, element_id: str):
     for line in lines:
         sheet = to_language(str(line.get("sheet") or ""), lang)
         kind = line.get("kind_en") if lang == "en" else to_language(str(line.get("kind_zh") or ""), lang)
-        where = f"{sheet} · {t('data.row', lang)} {line.get('row')} · {kind}{': ' if lang == 'en' else '：'}"
+        if lang != "en" and str(line.get("text") or "").startswith(str(line.get("kind_zh") or "\0")):
+            kind = ""  # 備註：金額單位為元 says what it is: not 「備註：備註：…」 (a UX audit)
+        where = f"{sheet} · {t('data.row', lang)} {line.get('row')}" + (
+            f" · {kind}{': ' if lang == 'en' else '：'}" if kind else " · ")
         items.append(html.Li([where, data_shown(line.get("text"), lang)]))
     return html.Details([html.Summary(t("upload.paperwork", lang, count=len(lines))),
                          html.Ul(items, className="small mb-0")], id=element_id, className="mb-3")

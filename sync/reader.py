@@ -560,10 +560,10 @@ def _label_like(cell) -> bool:
 
 
 def _paperwork_label(cell) -> bool:
-    """A signer's or a note's label (填表人, 審核人：李四, 備註：...) beside a line's first cell.  Not any text
-    with a colon: 東門：圍墻破損 is a hazard's description, 兼職：保衛 a school's own remark, and a hazard
-    numbered 說明2 with either beside it vanished as a note (found by an audit)."""
-    return cell.__class__ is str and _note_kind(cell.strip()[:LABEL_MAX])[0] in ("signature", "note", "totals")
+    """A signer's label (填表人, 審核人：李四) or a total beside a line's first cell.  Not any text with a colon,
+    nor a note's word: 東門：圍墻破損 and 注意：滅火器過期未更換 are hazards' descriptions, 兼職：保衛 a school's
+    own remark, and a hazard numbered 說明2 with any of them beside it vanished as a note (found by audits)."""
+    return cell.__class__ is str and _note_kind(cell.strip()[:LABEL_MAX])[0] in ("signature", "totals")
 
 
 def _group_headings(cells: list) -> bool:

@@ -702,14 +702,16 @@ def test_an_upload_lists_the_lines_passed_over_as_paperwork_folded(own_county, t
     app_module, c, _engine = own_county
     book = school_book()
     book["隱患整改"] += [["校長：王五"], ["合計", None, "共1項"]]
+    book["安全經費"].append(["備註：金額單位為元"])
     report = check_file(write_xlsx(tmp_path / "mine.xlsx", book), registry={"1001"}, today=c.today)
     outcome = upload._outcome(report, annotated=False, year=c.year)
     with as_viewer(app_module, c.users["school"]):
         hant, en = upload.show_outcome(outcome, "zh-Hant"), upload.show_outcome(outcome, "en")
     folded = find_element(hant, "upload-paperwork")
-    assert folded is not None and "另有 2 行" in page_text(folded)
-    assert "行 3 · 簽名：" in page_text(folded) and "校長：王五" in page_text(folded) and "行 4 · 合計：" in page_text(folded)
-    assert "2 more line(s) were passed over as paperwork" in page_text(find_element(en, "upload-paperwork"))
+    assert folded is not None and "另有 3 行" in page_text(folded)
+    assert "備註：備註" not in page_text(folded) and "備註：金額單位為元" in page_text(folded)  # said once (a UX audit)
+    assert "行 3 · 簽名：" in page_text(folded) and "校長：王五" in page_text(folded) and "合計 共1項" in page_text(folded)
+    assert "3 more line(s) were passed over as paperwork" in page_text(find_element(en, "upload-paperwork"))
 
 
 def test_an_unreadable_upload_says_so_without_no_problems_found(own_county):

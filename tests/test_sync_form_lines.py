@@ -107,10 +107,18 @@ def test_a_record_numbered_like_a_note_is_read_whatever_colon_another_cell_holds
     book = school_book()
     book["隱患整改"].append(["說明2", date(2026, 4, 2), "東門：圍墻破損", "設施", "張主任", date(2026, 5, 1),
                           date(2026, 4, 20)])
+    # a UX audit: a description starting with a note's word (注意：) beside it dropped an overdue hazard, and the
+    # school's score went up
+    book["隱患整改"].append(["說明3", date(2026, 10, 26), "注意：滅火器過期未更換", "消防", None, None,
+                          date(2026, 11, 6)])
     book["安全辦人員"][0].append("備註")
     book["安全辦人員"].append(["審核:王五", "工作人員", date(2025, 9, 1), None, "兼職：保衛"])
     report = check_file(write_xlsx(tmp_path / "s.xlsx", book), registry={"1001"}, today=TODAY)
     assert "說明2" in [h["id"] for h in report.rows["hazards"]], [p.as_text() for p in report.problems]
+    last = len(book["隱患整改"])  # 說明3's sheet row: a record, read or refused as one, never a note
+    ids = [h["id"] for h in report.rows["hazards"]]
+    assert "說明3" in ids or any(p.row == last for p in report.row_problems), [p.as_text() for p in report.problems]
+    assert not [line for line in report.notes if line["row"] == last]
     assert "審核:王五" in [s["name"] for s in report.rows["office_staff"]], [p.as_text() for p in report.problems]
 
 

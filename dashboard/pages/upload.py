@@ -87,8 +87,9 @@ def layout(**_query):
         ),
         # What the upload came to (the report, plain data of the school's own file), kept so the report
         # is drawn again in the language the switch chooses.
-        dcc.Store(id="upload-outcome"),
-        dcc.Loading(html.Div(id="upload-result"), type="default"),
+        # The store inside the spinner: the seconds of checking and loading are the store's callback, and with
+        # the result alone inside nothing showed meanwhile (found by a UX audit: an officer uploaded again).
+        dcc.Loading([dcc.Store(id="upload-outcome"), html.Div(id="upload-result")], type="default"),
     ])
 
 
