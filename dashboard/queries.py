@@ -39,13 +39,6 @@ from sync.store import get_engine, publications, records, rejected_rows, scores,
 
 AREAS = ("A", "B", "C", "D", "E", "F", "G")
 GRADES = ("優秀", "良好", "合格", "不合格")  # rules.md's four: the message catalogue's labels and colours are theirs
-
-
-def grade_names() -> tuple[str, ...]:
-    """The configured rubric's grade bands, best first (rules.md: grades are configurable): a county's
-    fifth band sorted after 不合格, and a county that renamed its bands saw four empty ones of rules.md's
-    beside its own (a rubric audit)."""
-    return tuple(grade.name for grade in configured_rubric().grades)
 KINDERGARTEN = contract.KINDERGARTEN
 # Heatmap measures: indicator whose stored periods feed it, and which schools it covers.
 MEASURES = {
@@ -63,6 +56,13 @@ MIN_GROUP_FOR_SCHOOLS = 3
 HAZARD_SOON_DAYS = 14  # an open hazard this close to its deadline is on the to-do list
 GUARD_BIRTHDAY_WARNING_DAYS = 90
 _CACHE_SIZE = 256
+
+
+def grade_names() -> tuple[str, ...]:
+    """The configured rubric's grade bands, best first (rules.md: grades are configurable): a county's
+    fifth band sorted after 不合格, and a county that renamed its bands saw four empty ones of rules.md's
+    beside its own (a rubric audit)."""
+    return tuple(grade.name for grade in configured_rubric().grades)
 
 
 class Refused(Exception):

@@ -677,8 +677,8 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             return {}
         out = {}
         extents, shared, refs = _Extents(), _SharedText(z), 0
-        for part in [*shared.parts, *(["xl/styles.xml"] if "xl/styles.xml" in names else [])]:
-            z.read_checked(part)
+        for part in shared.parts + [name for name in ("xl/styles.xml",) if name in names]:
+            z.read_checked(part)  # kept: the unit formats read styles.xml again (xlsx_unit_formatted_cells)
         parts = _xlsx_sheet_parts(z)
         _refuse_many_sheets(len(parts))
         for sheet, part in parts:
@@ -1136,6 +1136,7 @@ class Package:
         self.data = data  # None for a file too large to hold: its members are read through zipfile
         self.archive = archive
         self.members = {info.filename: info for info in archive.infolist()}
+        self.checked: dict[str, bytes] = {}  # parts read_checked inflated: read() gives them again, not inflated twice
 
     @classmethod
     def of(cls, source: Path | bytes) -> Package | None:
@@ -1161,6 +1162,8 @@ class Package:
         return sum(info.file_size for info in self.members.values())
 
     def read(self, name: str) -> bytes:
+        if name in self.checked:
+            return self.checked[name]
         info = self.members[name]
         off = info.header_offset
         if self.data is None or info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or \
@@ -1189,6 +1192,7 @@ class Package:
                 f"the file cannot be read: it is damaged ({name} fails its checksum); open it in Excel or WPS, save "
                 "it as .xlsx and send it again",
             )
+        self.checked[name] = data
         return data
 
 

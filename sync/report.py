@@ -326,13 +326,12 @@ def _schools_only_on(sheet, registry_table) -> list[str]:
     """The school codes a second registry sheet lists that the registry read does not (found by an audit: a
     registry split over 學校名冊 and 學校名冊（二） lost the second sheet's schools with only "not read")."""
     other = locate_table(contract.SHEETS["registry"], sheet)
-    if other is None:
-        return []
-    def codes(table) -> set[str]:
-        return {parse_code(row.cells["school_code"])[0] for row in table.rows
-                if not is_empty(row.cells.get("school_code"))} - {None}
+    return [] if other is None else sorted(_school_codes(other) - _school_codes(registry_table))
 
-    return sorted(codes(other) - codes(registry_table))
+
+def _school_codes(table) -> set[str]:
+    return {parse_code(row.cells["school_code"])[0] for row in table.rows
+            if not is_empty(row.cells.get("school_code"))} - {None}
 
 
 # Lines that are not read as records and could have been meant as one: shown to the school (level
@@ -369,10 +368,13 @@ def paperwork_lines(report: FileReport) -> list[dict]:
     the header printed again): {sheet, row, text, kind_zh, kind_en}.  Listed apart on the upload page, the
     school page (stored with level "paperwork") and by `sync --check`, so that a record the reader took for
     paperwork is never dropped unseen (an audit found a hazard numbered 說明2 taken for a note)."""
-    return [{"sheet": n["sheet"], "row": n["row"], "text": n["text"],
-             "kind_zh": PAPERWORK_KINDS.get(n["kind"], (n["kind"],) * 2)[0],
-             "kind_en": PAPERWORK_KINDS.get(n["kind"], (n["kind"],) * 2)[1]}
-            for n in report.notes if n["kind"] not in _SHOWN_NOTES]
+    lines = []
+    for note in report.notes:
+        if note["kind"] not in _SHOWN_NOTES:
+            kind_zh, kind_en = PAPERWORK_KINDS.get(note["kind"], (note["kind"], note["kind"]))
+            lines.append({"sheet": note["sheet"], "row": note["row"], "text": note["text"], "kind_zh": kind_zh,
+                          "kind_en": kind_en})
+    return lines
 
 
 def unread_lines(spec: contract.Sheet, sheet_name: str, notes: list[tuple[int, str, str]]) -> list[Problem]:

@@ -68,9 +68,9 @@ def _server_said(err: BaseException) -> SourceUnavailable:
             f"{said}: the query ran past its limit of {limit} s; make it faster (a WHERE on an indexed column, "
             "fewer joins) or map a view the database's keeper prepares",
             f"查詢超過了 {limit} 秒的時限(數據庫的原話:{said});請讓查詢更快(按有索引的列篩選、減少關聯),或請數據庫管理員準備一個視圖")
-    if _connection_lost(err) and "timed out" in said:  # PyMySQL's read timeout (_answer_limit)
-        return _no_answer(QUERY_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS)
     if _connection_lost(err):  # not the query's fault: its tables and columns are not what to check
+        if "timed out" in said:  # PyMySQL's read timeout (_answer_limit)
+            return _no_answer(QUERY_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS)
         return SourceUnavailable(
             f"{said}: the connection to the database was lost while the query ran; check that the database and "
             "the network to it are up; the source keeps its records and is read again next run",
@@ -458,7 +458,7 @@ def _plain(value, zone: tzinfo):
 def _duration_text(value: timedelta) -> str:
     """A duration past a day, or negative (MySQL's TIME -01:00:00 or 838:59:59, PostgreSQL's interval), as
     MySQL writes it: Python's own text ("-1 day, 23:00:00") was stored for it (found by an audit)."""
-    seconds = abs(value) // timedelta(microseconds=1) / 1_000_000
+    seconds = abs(value).total_seconds()
     minutes, second = divmod(seconds, 60)
     hours, minute = divmod(int(minutes), 60)
     second_text = f"{int(second):02d}" if float(second).is_integer() else f"{second:09.6f}"
