@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "safeschool needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# Both provide the module `opencc`: a venv made before the switch to OpenCC's own binding loses the old one first.
+	$(BIN)/python -m pip uninstall --quiet --yes opencc-python-reimplemented 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 

@@ -612,7 +612,7 @@ _LIST_NUMBER = re.compile(r"^(?:(?:[0-9]{1,2}|[一二三四五六七八九十]{1
 
 def parse_choice(value, choices: tuple[str, ...]):
     text = _norm_text(value)
-    # No choice is long: a page of text is not canonicalised (OpenCC in Python, a character at a time).
+    # No choice is long: a page of text is not canonicalised (nor kept in canon's cache).
     found = _choice_index(choices).get(canon(text)) if len(text) <= _LABEL_MAX else None
     if found is None and len(text) <= _LABEL_MAX:
         bare = _LIST_NUMBER.sub("", unicodedata.normalize("NFKC", text).strip()).rstrip("。.")

@@ -315,7 +315,7 @@ def column_key_of(spec: contract.Sheet, header) -> str | None:
 def _column_key(sheet_key: str, header: str) -> tuple[str | None, bool, bool]:
     """(column key or None, whether the heading is borrowed from another sheet, whether it is the
     column's name as written rather than a form with something taken off: 在校學生數（女）)."""
-    if len(header) > LABEL_MAX:  # a page of text in the first rows is no heading (and OpenCC is slow on it)
+    if len(header) > LABEL_MAX:  # a page of text in the first rows is no heading (nor kept in the cache)
         return None, False, False
     index = _HEADER_INDEX[sheet_key]
     for n, form in enumerate(_label_forms(header)):
@@ -753,8 +753,8 @@ _CAMPUS_SUBTITLE = re.compile(r"^[\w()（）·]{0,16}(?:校区|分校|本部|校
 
 
 def _is_campus_subtitle(cells: list, first: int) -> bool:
-    # The row's other cells first: a record fills several, and OpenCC (Python, a character at a time)
-    # over every record's first cell cost a fifth of a county's checking.
+    # The row's other cells first: a record fills several, and converting every record's first cell
+    # (when OpenCC was pure Python) cost a fifth of a county's checking.
     text = cells[first]
     if len(text) > 24 or _first_filled(cells[first + 1:]) is not None:
         return False
