@@ -447,44 +447,18 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
     parsers = [(col, col.key, col.kind == contract.DATE, cell_parser(col)) for col in sheet.columns
                if col.key in headers]
     absent = {col.key: None for col in sheet.columns if col.key not in headers}  # optional columns left out
-    # A workbook's 學校概況 holds one row (more refuses the file); a query's holds one row per school.
-    unique = UNIQUE_KEYS.get(sheet.key) if sheet.key != "school" or ctx.school_code is None else None
-    # A row the same in every cell is a paste; one dated 09:00 and one 14:00 the same day are two records.
-    timed = [k for k in unique if sheet.column(k).kind == contract.DATE] if sheet.key in _EVERY_CELL else []
-    seen: dict[tuple, int] = {}
-    read_cols = {col - 1 for col, _header in headers.values()} if sheet.key in _EXTRAS_TELL_APART else None
-    serial_cols = unheaded = None  # extra columns headed as a serial number / with no heading (first row's names)
+    names_the_school = ctx.school_code is None and "school_code" in headers
+    duplicates = _Duplicates(sheet, ctx, headers)
     stints: dict[tuple, list[tuple[date, date | None, int]]] = {}
-    earliest, today = EARLIEST_RECORD, ctx.today
     respelt: dict[str, str] = {}  # a school code as written -> the registry's spelling of it
     for raw_row in rows:
         if raw_row.refused_because is not None:
             _reject(result, sheet, sheet_name, headers, raw_row, [raw_row.refused_because], ctx.school_code)
             continue
-        rec: dict = dict(absent)
-        issues: list[tuple[str, str, str]] = []
-        cells = raw_row.cells
-        for col, key, is_date, parse in parsers:
-            value, problem = parse(cells.get(key))
-            if problem is not None:
-                issues.append((key, *problem))
-                continue
-            if value is None:
-                if col.required:
-                    issues.append((key, *required_missing(col.zh, col.label_en)))
-            elif is_date and not (earliest <= value <= today and key != "birth_date"):
-                bad = _date_range_problem(sheet.key, key, value, ctx)
-                if bad:
-                    issues.append((key, *bad))
-            rec[key] = value
+        rec, issues = _typed_record(sheet.key, parsers, absent, raw_row.cells, ctx)
         code = ctx.school_code
-        if ctx.school_code is None and "school_code" in headers:
-            # SQL sources and the bureau's sheets name the school on every row.
-            raw = raw_row.cells.get("school_code")
-            typed = None if is_empty(raw) else parse_code(raw)[0]
-            code = registered_code(typed, ctx.registry)
-            if code != typed:
-                respelt.setdefault(typed, code)
+        if names_the_school:
+            code = _row_school_code(raw_row, ctx, respelt)
             if code is None and "school_code" not in sheet.keys:
                 issues.append(("school_code", *required_missing("學校代碼", "school code")))
         if not issues:
@@ -495,29 +469,8 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         if (not issues and ctx.registry is not None and sheet.key != "registry"
                 and code is not None and code not in ctx.registry):
             issues.append(("school_code", *_registry_problem(code)))
-        if not issues and unique:
-            ident = tuple(map(_same_words, (rec.get(k) for k in unique))) + ((code,) if ctx.school_code is None else ())
-            if timed:
-                ident += tuple(time_of_day(cells.get(k)) for k in timed)
-            if read_cols is not None and raw_row.row_cells:
-                if serial_cols is None:
-                    serial_cols, unheaded = _serial_columns(raw_row.names)
-                ident += tuple((i, display(c)) for i, c in enumerate(raw_row.row_cells)
-                               if i not in read_cols and i not in serial_cols and not is_empty(c)
-                               and not (i in unheaded and _whole_number(c)))
-            if ident in seen:
-                if sheet.key in _EXTRAS_TELL_APART:  # named at its first cell: the last may well be empty
-                    key, what, what_en = unique[0], "每一列都相同", "the same in every column"
-                else:
-                    # named at the last of its cells that holds something (an empty 考評得分 was highlighted)
-                    key = next((k for k in reversed(unique) if rec.get(k) not in (None, "")), unique[-1])
-                    what = "、".join(_label(sheet, k)[0] for k in unique) + "相同"
-                    what_en = "the same " + ", ".join(_label(sheet, k)[1] for k in unique)
-                issues.append((key, f"與第{seen[ident]}行重複({what});如是同一條記錄請刪除一行,否則請修改使兩行可區分",
-                               f"duplicates row {seen[ident]} ({what_en}); delete one if they are the same "
-                               "record, or correct it so the two can be told apart"))
-            else:
-                seen[ident] = raw_row.row_no
+        if not issues and duplicates.unique:
+            issues = duplicates.of_earlier(rec, raw_row, code)
         if not issues and sheet.key in STINTS:
             # A query lists every school's guards: 王強 at 本部 of two schools are two people.
             issues = _overlapping_stint(rec, raw_row.row_no, stints.setdefault(
@@ -530,18 +483,105 @@ def validate_rows(sheet: contract.Sheet, rows: list[RawRow], ctx: Context, sheet
         rec["row_no"] = raw_row.row_no
         result.accepted.append(rec)
     if respelt:
-        # Read as the registry spells them, never silently (data-contract.md): Excel makes a typed 0101 the
-        # number 101, a query's number column drops the zeros too (found by an audit: no word was said).
-        pairs = sorted(respelt.items())
-        shown = "、".join(f"{a} → {b}" for a, b in pairs[:10]) + ("…" if len(pairs) > 10 else "")
-        col_no, header = headers.get("school_code", (None, "學校代碼"))
-        result.problems.append(Problem(
-            "note", sheet_name, None, header, None,
-            f"學校代碼按名冊的寫法讀入:{shown}(Excel 把前導零去掉了,或字母大小寫不同);如有誤請改正",
-            f"school codes read as the registry writes them: {shown.replace('、', ', ')} (Excel dropped their "
-            "leading zeros, or the letters differ in case); correct them if that is wrong",
-            sheet_key=sheet.key, column_key="school_code", col_no=col_no))
+        result.problems.append(_respelt_note(sheet, sheet_name, headers, respelt))
     return result
+
+
+def _typed_record(sheet_key: str, parsers: list, absent: dict, cells: dict, ctx: Context) -> tuple[dict, list]:
+    """One row's values typed by their columns, and the problems of its cells (a value that is not its
+    column's type, a required one missing, a date out of range)."""
+    rec: dict = dict(absent)
+    issues: list[tuple[str, str, str]] = []
+    earliest, today = EARLIEST_RECORD, ctx.today
+    for col, key, is_date, parse in parsers:
+        value, problem = parse(cells.get(key))
+        if problem is not None:
+            issues.append((key, *problem))
+            continue
+        if value is None:
+            if col.required:
+                issues.append((key, *required_missing(col.zh, col.label_en)))
+        elif is_date and not (earliest <= value <= today and key != "birth_date"):
+            bad = _date_range_problem(sheet_key, key, value, ctx)
+            if bad:
+                issues.append((key, *bad))
+        rec[key] = value
+    return rec, issues
+
+
+def _row_school_code(raw_row: RawRow, ctx: Context, respelt: dict[str, str]) -> str | None:
+    """The school a row names (SQL sources and the bureau's sheets name it on every row), as the registry
+    spells it; a code read in another spelling is noted in `respelt`."""
+    raw = raw_row.cells.get("school_code")
+    typed = None if is_empty(raw) else parse_code(raw)[0]
+    code = registered_code(typed, ctx.registry)
+    if code != typed:
+        respelt.setdefault(typed, code)
+    return code
+
+
+class _Duplicates:
+    """Tells a row that repeats an earlier one of its sheet (UNIQUE_KEYS)."""
+
+    def __init__(self, sheet: contract.Sheet, ctx: Context, headers: dict[str, tuple[int, str]]):
+        self.sheet = sheet
+        # A workbook's 學校概況 holds one row (more refuses the file); a query's holds one row per school.
+        self.unique = UNIQUE_KEYS.get(sheet.key) if sheet.key != "school" or ctx.school_code is None else None
+        # A row the same in every cell is a paste; one dated 09:00 and one 14:00 the same day are two records.
+        self.timed = ([k for k in self.unique if sheet.column(k).kind == contract.DATE]
+                      if self.unique and sheet.key in _EVERY_CELL else [])
+        self.by_school = ctx.school_code is None  # rows of many schools: the school is part of a row's identity
+        self.read_cols = {col - 1 for col, _header in headers.values()} if sheet.key in _EXTRAS_TELL_APART else None
+        self.serial_cols = self.unheaded = None  # extra columns headed as a serial number / with no heading
+        self.seen: dict[tuple, int] = {}
+
+    def of_earlier(self, rec: dict, raw_row: RawRow, code: str | None) -> list:
+        """The issue when `rec` repeats an earlier row; else remembers it."""
+        ident = self._identity(rec, raw_row, code)
+        earlier = self.seen.get(ident)
+        if earlier is None:
+            self.seen[ident] = raw_row.row_no
+            return []
+        sheet, unique = self.sheet, self.unique
+        if sheet.key in _EXTRAS_TELL_APART:  # named at its first cell: the last may well be empty
+            key, what, what_en = unique[0], "每一列都相同", "the same in every column"
+        else:
+            # named at the last of its cells that holds something (an empty 考評得分 was highlighted)
+            key = next((k for k in reversed(unique) if rec.get(k) not in (None, "")), unique[-1])
+            what = "、".join(_label(sheet, k)[0] for k in unique) + "相同"
+            what_en = "the same " + ", ".join(_label(sheet, k)[1] for k in unique)
+        return [(key, f"與第{earlier}行重複({what});如是同一條記錄請刪除一行,否則請修改使兩行可區分",
+                 f"duplicates row {earlier} ({what_en}); delete one if they are the same "
+                 "record, or correct it so the two can be told apart")]
+
+    def _identity(self, rec: dict, raw_row: RawRow, code: str | None) -> tuple:
+        ident = tuple(map(_same_words, (rec.get(k) for k in self.unique))) + ((code,) if self.by_school else ())
+        if self.timed:
+            ident += tuple(time_of_day(raw_row.cells.get(k)) for k in self.timed)
+        if self.read_cols is not None and raw_row.row_cells:
+            # The school's own columns tell two rows apart too (the first row's names say which are serial numbers).
+            if self.serial_cols is None:
+                self.serial_cols, self.unheaded = _serial_columns(raw_row.names)
+            ident += tuple((i, display(c)) for i, c in enumerate(raw_row.row_cells)
+                           if i not in self.read_cols and i not in self.serial_cols and not is_empty(c)
+                           and not (i in self.unheaded and _whole_number(c)))
+        return ident
+
+
+def _respelt_note(sheet: contract.Sheet, sheet_name: str, headers: dict[str, tuple[int, str]],
+                  respelt: dict[str, str]) -> Problem:
+    """School codes read as the registry spells them, never silently (data-contract.md): Excel makes a
+    typed 0101 the number 101, a query's number column drops the zeros too (found by an audit: no word
+    was said)."""
+    pairs = sorted(respelt.items())
+    shown = "、".join(f"{a} → {b}" for a, b in pairs[:10]) + ("…" if len(pairs) > 10 else "")
+    col_no, header = headers.get("school_code", (None, "學校代碼"))
+    return Problem(
+        "note", sheet_name, None, header, None,
+        f"學校代碼按名冊的寫法讀入:{shown}(Excel 把前導零去掉了,或字母大小寫不同);如有誤請改正",
+        f"school codes read as the registry writes them: {shown.replace('、', ', ')} (Excel dropped their "
+        "leading zeros, or the letters differ in case); correct them if that is wrong",
+        sheet_key=sheet.key, column_key="school_code", col_no=col_no)
 
 
 def _same_words(value):
