@@ -170,7 +170,8 @@ def _month_day(value, path, text, key) -> tuple[int, int]:
         month, day = (int(part) for part in str(value).split("-"))
         date(2000, month, day)
     except (ValueError, TypeError):
-        raise _fail(path, text, f"calendar {key} {value!r} is not a month-day like \"02-20\"", key) from None
+        raise _fail(path, text, f"calendar {key} {value!r} is not a month-day like \"02-20\"", key,
+                    zh=f"calendar {key} 的 {value!r} 不是「月-日」（如 \"02-20\"）") from None
     return month, day
 
 
@@ -179,31 +180,41 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"rubric {path}: not valid TOML ({err})") from None
+        raise ConfigError(f"rubric {path}: not valid TOML ({err})", f"評分細則 {path} 不是有效的 TOML 文件（{err}）") from None
     _only_known(raw, _TOP_LEVEL, "the rubric", path, text)
     indicators = raw.get("indicators")
     if not isinstance(indicators, dict):
-        raise _fail(path, text, "has no [indicators] table")
+        raise _fail(path, text, "has no [indicators] table", zh="沒有 [indicators]（指標分值）表")
     points: dict[str, float] = {}
     clauses: dict[str, str] = {}
     for key, entry in indicators.items():
         if key not in INDICATOR_IDS:
-            raise _fail(path, text, f"unknown indicator {key!r}; known: {', '.join(INDICATOR_IDS)}", key)
+            raise _fail(path, text, f"unknown indicator {key!r}; known: {', '.join(INDICATOR_IDS)}", key,
+                        zh=f"沒有指標 {key}（可用：{'、'.join(INDICATOR_IDS)}）")
+        if isinstance(entry, dict):
+            # a misspelt key (cluase) dropped the clause the circular cites, without a word (a config audit)
+            _only_known(entry, ("points", "clause"), f"indicators.{key}", path, text)
         value = entry.get("points") if isinstance(entry, dict) else entry
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise _fail(path, text, f"indicator {key} needs points = a number >= 0", key)
+            raise _fail(path, text, f"indicator {key} needs points = a number >= 0", key,
+                        zh=f"指標 {key} 的分值 points 須為不小於 0 的數")
         points[key] = float(value)
         clauses[key] = str(entry.get("clause", "")) if isinstance(entry, dict) else ""
     missing = [i for i in INDICATOR_IDS if i not in points]
     if missing:
-        raise _fail(path, text, f"indicator(s) {', '.join(missing)} missing (give 0 points to drop one)", "indicators")
+        raise _fail(path, text, f"indicator(s) {', '.join(missing)} missing (give 0 points to drop one)", "indicators",
+                    zh=f"缺少指標 {'、'.join(missing)}（不考評的指標請寫 0 分，不要刪除）")
     total = sum(points.values())
     if abs(total - 100) > 1e-6:
-        raise _fail(path, text, f"indicator points add up to {total:g}, not 100", "indicators")
+        raise _fail(path, text, f"indicator points add up to {total:g}, not 100", "indicators",
+                    zh=f"各指標分值合計 {total:g} 分，應為 100 分")
     areas = {}
-    for key, entry in (raw.get("areas") or {}).items():
+    raw_areas = raw.get("areas") or {}
+    _only_known(raw_areas, tuple(raw_areas) if isinstance(raw_areas, dict) else (), "[areas]", path, text, "areas")
+    for key, entry in raw_areas.items():
         if key not in AREA_IDS:
-            raise _fail(path, text, f"unknown area {key!r}; known: {', '.join(AREA_IDS)}", f"areas.{key}", key)
+            raise _fail(path, text, f"unknown area {key!r}; known: {', '.join(AREA_IDS)}", f"areas.{key}", key,
+                        zh=f"沒有考評領域 {key}（可用：{'、'.join(AREA_IDS)}）")
         _only_known(entry, ("name", "name_en", "clause"), f"[areas.{key}]", path, text, f"areas.{key}")
         areas[key] = entry
     # An area, or a name of one, a county's copy leaves out is the default rubric's (as [thresholds.term] is):
@@ -215,25 +226,29 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
                           str(entry.get("name_en", default.get("name_en", key))),
                           str(entry.get("clause", default.get("clause", ""))))
     thresholds = raw.get("thresholds") or {}
+    _only_known(thresholds, tuple(_THRESHOLDS), "[thresholds]", path, text, "thresholds")
     for group in _ADDED_LATER:
         if group not in thresholds:
             thresholds[group] = dict(_default_tables()["thresholds"][group])
     _only_known(thresholds, tuple(_THRESHOLDS), "[thresholds]", path, text, "thresholds")
     for group, names in _THRESHOLDS.items():
         table = thresholds.get(group)
-        if not isinstance(table, dict):
-            raise _fail(path, text, f"[thresholds.{group}] is missing", "thresholds")
+        if table is None:
+            raise _fail(path, text, f"[thresholds.{group}] is missing", "thresholds",
+                        zh=f"缺少 [thresholds.{group}] 表")
         _only_known(table, (*names, "clause"), f"[thresholds.{group}]", path, text, f"thresholds.{group}")
         for name in names:
             value = table.get(name)
             if value is None:
-                raise _fail(path, text, f"thresholds.{group}.{name} is missing", f"thresholds.{group}")
+                raise _fail(path, text, f"thresholds.{group}.{name} is missing", f"thresholds.{group}",
+                            zh=f"缺少 thresholds.{group}.{name}")
             if name == "rounding":
                 if value not in ("full", "any"):
                     raise _fail(path, text, f"thresholds.guards.rounding must be \"full\" or \"any\", not {value!r}",
-                                "rounding")
+                                "rounding", zh=f"thresholds.guards.rounding 只能是 \"full\" 或 \"any\"，不能是 {value!r}")
             elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise _fail(path, text, f"thresholds.{group}.{name} needs a number >= 0", name, f"thresholds.{group}")
+                raise _fail(path, text, f"thresholds.{group}.{name} needs a number >= 0", name, f"thresholds.{group}",
+                            zh=f"thresholds.{group}.{name} 須為不小於 0 的數")
             elif value != int(value):
                 # people, guards, lectures, days and years are counted whole: 2.5 lectures was read as 2
                 raise _fail(path, text, f"thresholds.{group}.{name} needs a whole number, not {value:g}", name,
@@ -241,10 +256,12 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for group, name in (("guards", "step_people"), ("guards", "boarders_step"), ("lectures", "per_semester"),
                         ("guard_training", "days"), ("term", "month_days"), ("term", "week_weekdays")):
         if thresholds[group][name] <= 0:
-            raise _fail(path, text, f"thresholds.{group}.{name} must be above 0", name)
+            raise _fail(path, text, f"thresholds.{group}.{name} must be above 0", name,
+                        zh=f"thresholds.{group}.{name} 須大於 0")
     for name, most in (("month_days", 31), ("week_weekdays", 5)):  # else no month, or no week, is a term one
         if thresholds["term"][name] > most:
-            raise _fail(path, text, f"thresholds.term.{name} must be at most {most}", name)
+            raise _fail(path, text, f"thresholds.term.{name} must be at most {most}", name,
+                        zh=f"thresholds.term.{name} 不能大於 {most}")
     if thresholds["guards"]["people_low"] > thresholds["guards"]["people_high"]:
         low, high = thresholds["guards"]["people_low"], thresholds["guards"]["people_high"]
         raise _fail(path, text, f"thresholds.guards.people_low ({low:g}) is above people_high ({high:g}): the "
@@ -257,7 +274,8 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         if not entry.get("name") or not isinstance(entry["name"], str) or not isinstance(months, list) or not months or \
                 any(not isinstance(m, int) or not 1 <= m <= 12 for m in months):
             raise _fail(path, text, "each [[themes]] needs a name and months = [1..12, ...]",
-                        entry["name"] if isinstance(entry.get("name"), str) else "themes", "themes")
+                        entry["name"] if isinstance(entry.get("name"), str) else "themes", "themes",
+                        zh="每個 [[themes]]（季節專題）須有 name 和 months = [1 至 12 的月份, ...]")
         themes.append(Theme(entry["name"], str(entry.get("name_en", entry["name"])), tuple(months),
                             str(entry.get("clause", ""))))
     if not themes and points["C5"] > 0:
@@ -270,20 +288,30 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         _only_known(entry, ("name", "name_en", "min", "clause"), "[[grades]]", path, text)
         if not isinstance(entry.get("name"), str) or not entry["name"] or isinstance(entry.get("min"), bool) or \
                 not isinstance(entry.get("min"), (int, float)):
-            raise _fail(path, text, "each [[grades]] needs a name and a min", "grades")
+            raise _fail(path, text, "each [[grades]] needs a name and a min", "grades",
+                        zh="每個 [[grades]]（等次）須有 name 和 min（下限）")
         if not 0 <= entry["min"] <= 100:  # (nan is not either)
             raise _fail(path, text, f"[[grades]] {entry['name']} has min = {entry['min']:g}: a total lies between 0 "
                         "and 100", str(entry["name"]), "grades",
                         zh=f"等次「{entry['name']}」的下限 min = {entry['min']:g} 不在 0 到 100 之間")
         grades.append(Grade(entry["name"], str(entry.get("name_en", entry["name"])), float(entry["min"])))
     if not grades:
-        raise _fail(path, text, "no [[grades]] given")
+        raise _fail(path, text, "no [[grades]] given", zh="沒有 [[grades]]（等次）")
     for what, seen in (("name", [g.name for g in grades]), ("min", [g.min for g in grades])):
         twice = sorted({f"{v:g}" if isinstance(v, float) else str(v) for v in seen if seen.count(v) > 1})
         if twice:
             # two bands of one min: the second could never be given; of one name: two lines of one grade
             raise _fail(path, text, f"two [[grades]] bands have the same {what} ({', '.join(twice)})", "grades",
                         zh=f"兩個等次的 {what} 相同（{'、'.join(twice)}）")
+    mins = [g.min for g in grades]
+    if mins != sorted(mins) and mins != sorted(mins, reverse=True):
+        # 優秀 min 50 above 良好 min 80: sorted by min, 55 was 優秀 and 95 良好 (a config audit); which the
+        # bureau meant cannot be told, so neither is guessed
+        listed = ", ".join(f"{g.name} {g.min:g}" for g in grades)
+        raise _fail(path, text, f"the [[grades]] bands are not in order of their min ({listed}): list them best "
+                    "first, each min below the one above it", "grades",
+                    zh=f"[[grades]] 各等次的下限 min 未按順序排列（{listed.replace(', ', '、')}）："
+                       "請從最高等次寫起，每一等次的 min 都低於上一等次")
     grades.sort(key=lambda g: -g.min)
     if grades[-1].min > 0:
         # rules.md: 不合格 < 60, the band a total below every other falls in and a vetoed school's grade;
@@ -299,7 +327,8 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     for which in ("spring", "autumn"):
         pair = calendar.get(which)
         if not isinstance(pair, list) or len(pair) != 2:
-            raise _fail(path, text, f"calendar.{which} needs [\"MM-DD\", \"MM-DD\"]", which, "calendar")
+            raise _fail(path, text, f"calendar.{which} needs [\"MM-DD\", \"MM-DD\"]", which, "calendar",
+                        zh=f"calendar.{which} 應寫作 [\"月-日\", \"月-日\"]（開始、結束）")
         semesters[which] = (_month_day(pair[0], path, text, which), _month_day(pair[1], path, text, which))
     _check_semester_order(semesters, path, text)
     return Rubric(
@@ -339,11 +368,17 @@ def load_rubric(path: str | Path | None = None, calendar: dict | None = None) ->
     """
     path = Path(path) if path else DEFAULT_RUBRIC
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Notepad saves UTF-8 with a byte-order mark, which TOML refuses at line 1 column 1
+        text = path.read_text(encoding="utf-8-sig")
+    except IsADirectoryError:
+        raise ConfigError(f"rubric {path}: is a folder; give the rubric file's path",
+                          f"評分細則 {path} 是一個文件夾，請給出評分細則文件的路徑") from None
     except OSError as err:
-        raise ConfigError(f"rubric {path}: cannot be read ({err.strerror})") from None
+        raise ConfigError(f"rubric {path}: cannot be read ({err.strerror})",
+                          f"評分細則 {path} 無法讀取（{err.strerror}）") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"rubric {path}: is not UTF-8 text") from None
+        raise ConfigError(f"rubric {path}: is not UTF-8 text; save it as UTF-8",
+                          f"評分細則 {path} 不是 UTF-8 文本，請另存為 UTF-8 編碼") from None
     rubric = parse_rubric(text, str(path))
     if calendar:
         rubric = rubric.with_calendar(_calendar_overrides(calendar))
@@ -361,7 +396,8 @@ def _calendar_overrides(calendar: dict) -> dict[int, dict[str, tuple[date, date]
             if pair:
                 start, end = pair
                 if end < start:
-                    raise ConfigError(f"config calendar.{year}.{which}: ends ({end}) before it starts ({start})")
+                    raise ConfigError(f"config calendar.{year}.{which}: ends ({end}) before it starts ({start})",
+                                      f"配置 calendar.{year}.{which} 的結束日 {end} 早於開始日 {start}，請核對日期")
                 _check_within_year(int(year), which, start, end)
                 entry[which] = (start, end)
         if "spring" in entry and "autumn" in entry and entry["spring"][1] >= entry["autumn"][0]:

@@ -309,3 +309,74 @@ def test_a_rubric_entry_of_the_wrong_kind_is_refused_as_such(old, new, says):
     assert old in TEXT
     with pytest.raises(ConfigError, match=says):
         parse_rubric(TEXT.replace(old, new, 1), "county.toml")
+
+
+def _without_tables(text: str, prefix: str) -> str:
+    """`text` without the tables whose header starts with `prefix` (each up to the next header)."""
+    kept, skipping = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skipping = line.startswith(prefix)
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+@pytest.mark.parametrize("prefix,written", [
+    ("[areas", 'areas = "x"'), ("[areas", "areas = [1]"),
+    ("[thresholds", 'thresholds = "x"'), ("[thresholds", "thresholds = [1, 2]"),
+])
+def test_areas_or_thresholds_written_as_a_plain_value_are_refused_in_both_languages(prefix, written):
+    """A config audit: `areas = "x"` or `thresholds = [1, 2]` at the top of a county's rubric ended every command
+    that scores in a Python traceback (AttributeError, TypeError) rather than a line to correct."""
+    text = _without_tables(TEXT, prefix).replace("version =", f"{written}\nversion =", 1)
+    with pytest.raises(ConfigError) as err:
+        parse_rubric(text, "county.toml")
+    assert "must be a table of keys" in str(err.value) and "應為一個設置表" in err.value.zh
+
+
+def test_a_misspelt_key_of_an_indicator_is_refused_rather_than_its_clause_dropped():
+    """A config audit: `A1 = { points = 3, cluase = "4.1" }` was taken, and the clause the circular cites for A1
+    silently dropped (areas and thresholds already refused a key they do not read)."""
+    text = TEXT.replace('A1 = { points = 3, clause = "4.1" }', 'A1 = { points = 3, cluase = "4.1" }')
+    assert text != TEXT
+    with pytest.raises(ConfigError, match=r"indicators.A1 has 'cluase', which the scoring does not read"):
+        parse_rubric(text, "county.toml")
+
+
+def test_5_4_grade_bands_whose_mins_are_out_of_order_are_refused_not_re_sorted():
+    """A config audit: 優秀 min 50 listed above 良好 min 80 was accepted and sorted by min, so a total of 55 was
+    graded 優秀 and 95 良好.  Which the bureau meant cannot be told: refused.  Bands listed worst first, in
+    order, are still taken."""
+    disordered = TEXT.replace("min = 90", "min = 50", 1)
+    assert disordered != TEXT
+    with pytest.raises(ConfigError) as err:
+        parse_rubric(disordered, "county.toml")
+    assert "not in order of their min (優秀 50, 良好 80, 合格 60, 不合格 0)" in str(err.value)
+    assert "未按順序排列" in err.value.zh
+    blocks = TEXT.split("[[grades]]")
+    worst_first = blocks[0] + "".join("[[grades]]" + b.rstrip("\n") + "\n\n" for b in reversed(blocks[1:]))
+    assert [g.name for g in parse_rubric(worst_first, "county.toml").grades] == ["優秀", "良好", "合格", "不合格"]
+
+
+def test_the_rubric_errors_a_bureau_makes_most_are_said_in_chinese_too():
+    """A config audit: points adding up to 101, a missing or unknown indicator were said in English only (the
+    Chinese half of the CLI's line read just 配置有誤)."""
+    cases = [
+        (TEXT.replace("A1 = { points = 3,", "A1 = { points = 4,", 1), "各指標分值合計 101 分，應為 100 分"),
+        (TEXT.replace('A1 = { points = 3, clause = "4.1" }\n', "", 1), "缺少指標 A1"),
+        (TEXT.replace("A1 = {", "Z9 = {", 1), "沒有指標 Z9"),
+        (TEXT.replace("A1 = { points = 3,", "A1 = { points = -3,", 1), "須為不小於 0 的數"),
+    ]
+    for text, said in cases:
+        assert text != TEXT
+        with pytest.raises(ConfigError) as err:
+            parse_rubric(text, "county.toml")
+        assert err.value.zh and said in err.value.zh, (said, err.value.zh)
+
+
+def test_a_rubric_saved_by_notepad_with_a_byte_order_mark_is_read(tmp_path):
+    """A config audit: UTF-8 with a BOM (Notepad's) was 'not valid TOML (Invalid statement at line 1, column 1)'."""
+    path = tmp_path / "county.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + TEXT.encode("utf-8"))
+    assert load_rubric(path).points == parse_rubric(TEXT).points
