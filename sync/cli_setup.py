@@ -16,12 +16,12 @@ def init() -> None:
     """Create the store, or upgrade it to the newest schema (keeps all data)."""
     from sqlalchemy.engine import make_url
 
-    from sync.migrate import charset_problem, current_revision, upgrade
+    from sync.migrate import charset_problem, current_revision, foreign_tables_problem, upgrade
     from sync.store import get_engine
 
     engine = get_engine()
     before = current_revision(engine)
-    problem = charset_problem(engine) if before is None else None
+    problem = (foreign_tables_problem(engine) or charset_problem(engine)) if before is None else None
     if problem:
         raise UserError(problem[1], zh=problem[0])
     upgrade(engine)

@@ -65,6 +65,25 @@ def _known() -> frozenset[str]:
     return frozenset(rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
+def foreign_tables_problem(engine: Engine) -> tuple[str, str] | None:
+    """Why a database safeschool never set up cannot take a new store (zh, en), or None: it holds tables
+    already, another program's (the shared school information system named by mistake) or a failed
+    set-up's.  SQLite does not roll back CREATE TABLE, so an `init` that met a table of the same name
+    left half a store in the other program's file (found by a configuration audit)."""
+    from sqlalchemy import inspect
+
+    names = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+    if not names:
+        return None
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    shown_zh = "、".join(names[:8]) + (f" 等 {len(names)} 個" if len(names) > 8 else "")
+    return (f"這個數據庫已有其他表({shown_zh}),不是 safeschool 建立的;請給 safeschool 一個專用的空數據庫"
+            "(或一個新的 SQLite 文件),並把 SAFESCHOOL_DATABASE_URL 指向它;未建立或改動任何表",
+            f"this database already holds tables safeschool did not make ({shown}); give safeschool an empty "
+            "database of its own (or a new SQLite file) and point SAFESCHOOL_DATABASE_URL at it; no table was "
+            "created or changed")
+
+
 def charset_problem(engine: Engine) -> tuple[str, str] | None:
     """Why a MySQL/MariaDB database cannot take a new store's tables (zh, en), or None: tables take the
     database's charset, and in latin1 (an older server's default) or 3-byte utf8 no Chinese name, or no

@@ -85,7 +85,15 @@ def checked_url(value: str) -> str:
         zh_hint = f",請寫成 {_DRIVER_HINTS[scheme]}用戶:密碼@主機/數據庫" if scheme in _DRIVER_HINTS else ""
         raise Said(f"{shown_url(value)!r} names a database driver that is not installed or does not "
                    f"exist{hint}", f"{shown_url(value)!r} 指定的數據庫驅動未安裝或不存在{zh_hint}") from None
-    folder = make_url(value).database if value.startswith("sqlite") else None
+    url = make_url(value)
+    folder = url.database if value.startswith("sqlite") else None
+    if value.startswith("sqlite") and (not folder or folder == ":memory:" or url.query.get("mode") == "memory"):
+        # sqlite:/// (a variable left empty: sqlite:///$DB) is a database in memory: `init` said "upgraded"
+        # and `copy-store` "copied 2,642 rows", and everything was gone when the command ended (a config audit)
+        raise Said(f"{value!r} names no database file (SQLite keeps such a database in memory, and it is "
+                   "gone when the command ends); name a file, e.g. sqlite:///data/safeschool.db",
+                   f"{value!r} 沒有寫數據庫文件名(這樣的 SQLite 數據庫只在內存中,命令結束即消失);"
+                   "請寫上文件名,如 sqlite:///data/safeschool.db")
     if folder and Path(folder).is_dir():  # SQLite's own "unable to open database file" said nothing of it
         example = f"sqlite:///{folder.rstrip('/')}/safeschool.db"
         raise Said(f"{folder!r} is a folder, not a database file: name a file in it, e.g. {example}",

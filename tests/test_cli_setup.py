@@ -139,3 +139,20 @@ def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "safeschool: --schools 應在 1 與 20,000 之間（不是 0） / --schools must be between 1 and 20,000, not 0"]
     assert proc.stdout == ""
+
+
+def test_init_on_a_database_holding_another_programs_tables_changes_nothing(tmp_path, monkeypatch):
+    """A configuration audit: `init` on an SQLite file holding a table of its own name (users) failed, but left
+    seven of its tables behind (SQLite does not roll back CREATE TABLE), and a second `init` then failed on
+    those: no way out.  Such a database is refused before anything is created."""
+    import sqlite3
+
+    store = tmp_path / "other.db"
+    with sqlite3.connect(store) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER)")
+        conn.execute("CREATE TABLE pupils (id INTEGER)")
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{store}")
+    assert_one_line_error(run("init"), "already holds tables safeschool did not make (pupils, users)", "已有其他表")
+    with sqlite3.connect(store) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"users", "pupils"}

@@ -40,6 +40,18 @@ def test_a_sqlite_store_url_naming_a_folder_says_to_name_a_file_in_it(monkeypatc
     assert f"sqlite:///{tmp_path}/safeschool.db" in str(err.value) and "是文件夾" in err.value.zh
 
 
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:",
+                                 "sqlite:///file:x?mode=memory&uri=true"])
+def test_a_sqlite_store_url_naming_no_file_is_refused_as_kept_in_memory_only(monkeypatch, url):
+    """A configuration audit: sqlite:/// (sqlite:///$DB with DB unset) made `init` say "upgraded ... schema 0006"
+    and `copy-store` "copied 2,642 rows", into a database in memory, gone when the command ended."""
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
+    reset_caches()
+    with pytest.raises(ConfigError, match="names no database file") as err:
+        get_settings()
+    assert "只在內存中" in err.value.zh
+
+
 def test_a_postgres_url_as_psql_writes_it_reaches_the_store(monkeypatch, pg_url):
     """Found by an audit: postgres://, what psql, libpq and many hosts give, was refused as an unknown driver."""
     from sqlalchemy import text
