@@ -7,12 +7,13 @@ user can cause into one readable line and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
 from sqlalchemy.exc import DBAPIError
 
-from sync.errors import UserError
+from sync.errors import UserError, chinese_punctuation
 from sync.settings import ConfigError, get_file_config, get_settings
 
 
@@ -48,13 +49,13 @@ class SafeschoolGroup(click.Group):
                 raise
             raise click.UsageError(f"{_usage_zh(err)}（見 --help） / {said}", ctx=err.ctx) from None
         except ConfigError as err:
-            zh = f":{err.zh}" if getattr(err, "zh", None) else ""
-            click.echo(f"safeschool: 配置有誤{zh} / configuration: {err}", err=True)
+            zh = f"：{err.zh}" if getattr(err, "zh", None) else ""
+            _say(f"配置有誤{zh} / configuration: {err}")
             sys.exit(2)
         except UserError as err:
             # Chinese first where the error carries it (the bureau office's clerk reads Chinese first).
             said = f"{err.zh} / {err}" if err.zh and err.zh not in str(err) else str(err)
-            click.echo(f"safeschool: {said}", err=True)
+            _say(said)
             sys.exit(2)
         except DBAPIError as err:  # OperationalError, ProgrammingError, DatabaseError ...
             reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
@@ -70,7 +71,7 @@ class SafeschoolGroup(click.Group):
                       f"MariaDB:CREATE DATABASE `{name}` CHARACTER SET utf8mb4)，再運行 `safeschool init`")
             elif ctx.invoked_subcommand != "init":  # init itself failing needs the URL looked at, not init
                 advice += ", and run `safeschool init` to create or upgrade the store"
-            click.echo(f"safeschool: 無法使用數據庫{zh} / the store cannot be used ({reason}). {advice}.", err=True)
+            _say(f"無法使用數據庫{zh} / the store cannot be used ({reason}). {advice}.")
             sys.exit(2)
         except _alembic_command_error() as err:  # a store of a newer safeschool than this one
             click.echo(f"safeschool: 數據庫版本比本程序新 / the store's schema is not one this version knows ({err}); "
@@ -96,6 +97,19 @@ class SafeschoolGroup(click.Group):
             click.echo(f"safeschool: 無權讀寫 / cannot use{where} ({err.strerror or err}); check that the user running "
                        "safeschool may read and write there", err=True)
             sys.exit(2)
+
+
+def _say(message: str) -> None:
+    """One line on stderr, `safeschool: 中文 / English`, the Chinese half punctuated as Chinese is written:
+    many messages are made "中文 / English" in one string (the lock's, the store's schema), and their
+    commas and colons stayed ASCII (found by a deployment audit)."""
+    zh, sep, en = message.partition(" / ")
+    if sep and _HAS_CHINESE.search(zh):
+        message = f"{chinese_punctuation(zh)} / {en}"
+    click.echo(f"safeschool: {message}", err=True)
+
+
+_HAS_CHINESE = re.compile(r"[\u3400-\u9fff]")
 
 
 def _no_such_database(err: DBAPIError) -> bool:

@@ -160,7 +160,7 @@ def export(year: int, fmt: str, out: Path, draft: bool, school_code: str | None)
     if school_code:
         if fmt == "docx":
             raise UserError("a school's indicator table is exported as xlsx or csv, not docx",
-                            zh="學校的指標表只能導出為 xlsx 或 csv,不能導出為 docx")
+                            zh="學校的指標表只能導出為 xlsx 或 csv，不能導出為 docx")
         result, circular = school_export(engine, year, school_code, draft)
         data = exports.school_bytes(result, year, draft, fmt, circular)
         what = f"the {year} indicator table of {school_code}"

@@ -94,7 +94,7 @@ def _registered_school(code: str) -> dict:
     if missing:  # connecting would leave an empty store file behind, and there is no registry to read
         raise UserError(f"there is no store at {missing} yet: run `safeschool init`, then load the bureau "
                         "workbook with `safeschool sync --once`, before --school",
-                        zh=f"{missing} 還沒有數據庫：請先運行 safeschool init,再用 safeschool sync --once 導入教育局工作簿")
+                        zh=f"{missing} 還沒有數據庫：請先運行 safeschool init，再用 safeschool sync --once 導入教育局工作簿")
     table = records["registry"]
     with get_engine().connect() as conn:
         row = conn.execute(select(table).where(table.c.school_code == code.strip()).limit(1)).mappings().first()

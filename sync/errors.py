@@ -65,8 +65,8 @@ def _outside_quotes(part: str) -> str:
         before, after = _around(m)
         if before.isdigit() and after.isdigit() and m[0] in (",", ":"):
             return m[0]  # 1,000 and 09:30
-        if _WIDE.match(before) or (_WIDE.match(after) and not _LATIN.match(before)):
-            return _FULL_WIDTH[m[0][0]]
+        if _WIDE.match(before) or (_WIDE.match(after) and (not _LATIN.match(before) or len(m[0]) == 1)):
+            return _FULL_WIDTH[m[0][0]]  # 只能導出為 xlsx 或 csv，不能 too: Chinese goes on right after it
         return m[0]  # "safeschool: 已中斷" is a program's name, then its message
 
     return _MARK.sub(mark, _BRACKETED.sub(bracket, part))

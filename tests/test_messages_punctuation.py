@@ -51,3 +51,20 @@ def test_the_scan_finds_a_latin_comma_in_chinese(tmp_path):
     module.write_text('x = f"文件{name}不存在,請核對"\ny = r"(?:序号)"\n', encoding="utf-8")
     [(line, text)] = _chinese_literals(module)
     assert line == 1 and chinese_punctuation(text) != text
+
+
+def test_a_message_made_chinese_slash_english_is_printed_with_chinese_punctuation(tmp_path, monkeypatch):
+    """A deployment audit: the lock's 已有同步在進行,本次未啟動, the store's 數據庫尚未建立:請先運行 and the
+    configuration's 配置有誤:環境變量 were printed with ASCII commas and colons (each made "中文 / English"
+    in one string, which no UserError punctuated)."""
+    from click.testing import CliRunner
+
+    from sync.cli import main
+    from sync.settings import reset_caches
+
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", "sqlite:///")
+    reset_caches()
+    said = CliRunner().invoke(main, ["score", "--year", "2026"]).output
+    assert said.startswith("safeschool: 配置有誤：環境變量"), said
+    zh = said.split(" / ")[0]
+    assert "只在內存中，命令結束即消失）；請寫上文件名，如" in zh and "configuration: SAFESCHOOL_DATABASE_URL: " in said
