@@ -236,7 +236,17 @@ def _uploading_schools(engine) -> set[str]:
 def demo_accounts() -> None:
     """Create the demo's log-ins (admin, leader, three schools) where missing; an account of that name with
     another password is left as it is."""
-    wanted = ensure_demo_accounts(store_engine())
+    engine = store_engine()
+    others = _accounts_not_the_demos(engine)
+    if others:
+        # The demo's passwords are public (README, this output): on a real store `admin` / admin-demo-2026 was
+        # created beside the bureau's own admins (a deployment audit).
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise UserError(f"this store has accounts of its own ({shown}): the demo's log-ins, whose passwords are "
+                        "public, are not made beside them; add accounts with `safeschool users add`",
+                        zh=f"這個數據庫已有自己的賬號（{'、'.join(others[:5])}{'等' if len(others) > 5 else ''}）："
+                           "演示賬號的密碼是公開的，不會建在它們旁邊；請用 `safeschool users add` 添加賬號")
+    wanted = ensure_demo_accounts(engine)
     click.echo("demo accounts (for `make demo` only; never on a real server):")
     uploading = _uploading_schools(store_engine())
     for username, password, role, school in wanted:
@@ -245,6 +255,19 @@ def demo_accounts() -> None:
         click.echo(f"  {role:<7} {username:<12} {shown}{'  (' + school + how + ')' if school else ''}")
     if len(wanted) == len(DEMO_ACCOUNTS):
         click.echo("  (no school accounts: the registry is empty; sync the bureau workbook, then run this again)")
+
+
+def _accounts_not_the_demos(engine) -> list[str]:
+    """Accounts other than the demo's own (admin, leader, and school accounts named by a registered code)."""
+    from sync.store import records
+    from sync.store import users as users_table
+
+    with engine.connect() as conn:
+        codes = {row[0] for row in conn.execute(select(records["registry"].c.school_code).distinct())}
+        accounts = conn.execute(select(users_table.c.username, users_table.c.role, users_table.c.school_code)).all()
+    demo_names = {name for name, _password, _role in DEMO_ACCOUNTS}
+    return sorted(name for name, role, school in accounts
+                  if name not in demo_names and not (role == "school" and name == school and name in codes))
 
 
 commands = [users, export, demo_accounts]

@@ -242,7 +242,7 @@ def app(monkeypatch, shared_county):
 
     url, county = shared_county
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret-of-32-characters-or-more")
     settings.reset_caches()
     queries.clear_caches()
     from dashboard import app as app_module

@@ -352,7 +352,7 @@ def dashboard_on_own_store(tmp_path, monkeypatch, with_registry: bool = False, n
                 {"source_id": bureau, "row_no": i + 2, "school_code": code, "name": county.names[code],
                  "type": county.types[code], "township": "城關鎮"} for i, code in enumerate(county.codes)])
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret-of-32-characters-or-more")
     monkeypatch.setenv("SAFESCHOOL_INBOX", str(tmp_path / "inbox"))
     settings.reset_caches()
     queries.clear_caches()

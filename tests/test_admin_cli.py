@@ -122,18 +122,30 @@ def test_demo_accounts_are_idempotent_and_cover_three_schools(engine):
 
 
 def test_demo_accounts_never_take_over_an_account_with_its_own_password(engine):
-    """`safeschool demo-accounts` run against a real store: the real admin keeps its password and stays
+    """`safeschool demo-accounts` where `admin` was given a password of its own: it keeps it and stays
     disabled; the demo's public password opens nothing."""
     run("users", "add", "admin", "--role", "admin", "--password-stdin", stdin="a-real-secret-9\n")
-    run("users", "add", "deputy", "--role", "admin", "--password-stdin", stdin="another-secret-9\n")
-    assert run("users", "disable", "admin").exit_code == 0  # another admin remains
+    run("users", "add", "leader", "--role", "leader", "--password-stdin", stdin="another-secret-9\n")
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.username == "admin").values(active=False))
     result = run("demo-accounts")
     assert result.exit_code == 0, result.output
     assert authenticate(engine, "admin", "admin-demo-2026") is None
-    run("users", "enable", "admin")
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.username == "admin").values(active=True))
     assert authenticate(engine, "admin", "a-real-secret-9") is not None
     line = next(line for line in result.output.splitlines() if " admin " in line)
     assert "kept" in line and "admin-demo-2026" not in line
+
+
+def test_demo_accounts_are_not_made_on_a_store_with_accounts_of_its_own(engine):
+    """A deployment audit: on a production store whose admins were chief and chief2, `demo-accounts` printed
+    "never on a real server" and created admin / admin-demo-2026, a public password, beside them."""
+    run("users", "add", "chief", "--role", "admin", "--password-stdin", stdin="a-real-secret-9\n")
+    result = run("demo-accounts")
+    assert result.exit_code == 2 and "this store has accounts of its own (chief)" in result.output
+    assert "已有自己的賬號（chief）" in result.output
+    assert count(engine, users) == 1 and authenticate(engine, "admin", "admin-demo-2026") is None
 
 
 @pytest.mark.parametrize("name", ["safeschool.db", "circular.xlsx"])

@@ -66,7 +66,7 @@ def _county(folder: Path) -> str:
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser-admin")
     url = _county(folder)
-    with dashboard_server(url, folder / "inbox", "browser-admin-secret") as base:
+    with dashboard_server(url, folder / "inbox", "browser-admin-secret-of-32-characters-or-more") as base:
         yield {"base": base, "folder": folder, "url": url}
 
 

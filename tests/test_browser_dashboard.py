@@ -59,7 +59,7 @@ def _demo_store(folder: Path) -> dict:
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     store = _demo_store(folder)
-    with dashboard_server(store["url"], folder / "inbox", "browser-test-secret", timeout=60) as base:
+    with dashboard_server(store["url"], folder / "inbox", "browser-test-secret-of-32-characters-or-more", timeout=60) as base:
         yield {**store, "base": base}
 
 

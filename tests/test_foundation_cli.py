@@ -97,7 +97,7 @@ def test_a_misspelt_county_time_zone_stops_every_command_with_one_line(tmp_path)
 def test_serve_on_a_port_another_program_holds_says_so_in_one_line(silent_port):
     """Found by an audit: gunicorn printed 'Connection in use' for five seconds, then exited 1."""
     assert _run("init").returncode == 0  # serve asks for a store first
-    result = _run("serve", "--port", str(silent_port), env={"SAFESCHOOL_SECRET_KEY": "test-secret"})
+    result = _run("serve", "--port", str(silent_port), env={"SAFESCHOOL_SECRET_KEY": "test-secret-of-32-characters-or-more"})
     assert result.returncode == 2, result.stderr
     assert f"port {silent_port} on 127.0.0.1 is in use" in result.stderr and "已被佔用" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Connection in use" not in result.stderr
@@ -173,7 +173,7 @@ def test_a_store_never_set_up_or_made_by_a_newer_version_is_refused_before_use(t
 
     store = tmp_path / "s.db"
     env = {"SAFESCHOOL_DATABASE_URL": f"sqlite:///{store}", "SAFESCHOOL_INBOX": str(tmp_path / "inbox"),
-           "SAFESCHOOL_SECRET_KEY": "test-secret"}
+           "SAFESCHOOL_SECRET_KEY": "test-secret-of-32-characters-or-more"}
     if state == "empty":
         sqlite3.connect(store).close()  # a database, with nothing in it
     else:
@@ -212,7 +212,7 @@ def test_init_shows_the_store_without_its_password(pg_url):
 
 def test_serve_on_an_address_this_machine_does_not_have_says_so_not_that_the_port_is_taken():
     assert _run("init").returncode == 0
-    result = _run("serve", "--host", "10.254.254.254", "--port", "18768", env={"SAFESCHOOL_SECRET_KEY": "test-secret"})
+    result = _run("serve", "--host", "10.254.254.254", "--port", "18768", env={"SAFESCHOOL_SECRET_KEY": "test-secret-of-32-characters-or-more"})
     assert result.returncode == 2 and "is not an address of this machine" in result.stderr, result.stderr
     assert "in use" not in result.stderr
 

@@ -231,3 +231,17 @@ def test_a_0005_store_upgraded_keeps_its_publication_and_holds_a_circulars_files
 
 def test_a_0005_mariadb_store_upgraded_keeps_its_publication_and_holds_a_circulars_files(mariadb_url):
     _a_0005_store_upgraded_keeps_its_publication_and_holds_a_circulars_files(mariadb_url)
+
+
+def test_reading_the_stores_schema_writes_no_log_line(tmp_path, caplog):
+    """A deployment audit: every /healthz probe and every scheduler tick logged alembic's "Context impl
+    SQLiteImpl." and "Will assume non-transactional DDL.": 17,000 lines a day under a monitor."""
+    import logging
+
+    from sync.migrate import schema_problem
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    with caplog.at_level(logging.INFO):
+        assert schema_problem(engine) is None
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]

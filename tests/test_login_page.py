@@ -101,7 +101,7 @@ def test_the_https_setting_marks_the_session_cookie_secure(monkeypatch):
     from sync.settings import reset_caches
 
     monkeypatch.setenv("SAFESCHOOL_HTTPS", "true")
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-secret-of-32-characters-or-more")
     reset_caches()
     try:
         server = Flask("https-test")

@@ -80,7 +80,7 @@ def run(quick: bool = False) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     url = f"sqlite:///{folder / 'store.db'}"
     os.environ["SAFESCHOOL_DATABASE_URL"] = url
-    os.environ.setdefault("SAFESCHOOL_SECRET_KEY", "bench-secret")
+    os.environ.setdefault("SAFESCHOOL_SECRET_KEY", "bench-secret-of-32-characters-or-more")
     from sync import settings
 
     settings.reset_caches()
@@ -229,7 +229,7 @@ def _first_render(url: str, repeat: int) -> list[dict]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "bench-secret"}
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "bench-secret-of-32-characters-or-more"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
                              "dashboard.app:server"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -290,7 +290,7 @@ def _worker_memory(url: str, year: int, codes: list[str]) -> list[dict]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "bench-secret", "SAFESCHOOL_WARM": "0",
+    env = {**os.environ, "SAFESCHOOL_DATABASE_URL": url, "SAFESCHOOL_SECRET_KEY": "bench-secret-of-32-characters-or-more", "SAFESCHOOL_WARM": "0",
            "SAFESCHOOL_HOSTS": "127.0.0.1,localhost"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
                              "--timeout", "300", "dashboard.app:server"], cwd=ROOT, env=env,
