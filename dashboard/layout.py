@@ -35,6 +35,7 @@ from dashboard.access import LANGUAGE_NAMES, ROLE_PAGES, Viewer, current_viewer
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, t, to_language
 from sync import contract
 from sync.cli_scores import FIRST_YEAR
+from sync.settings import get_file_config
 
 _log = logging.getLogger(__name__)
 
@@ -421,7 +422,10 @@ def shell():
         # the page's own content is the document's main landmark (a screen reader's "skip to main"; it had
         # none: found by the accessibility audit)
         dbc.Container(page_container, fluid=True, className="pb-4 page-body", tag="main", id="page-main"),
-        html.Footer(T("footer.note"), className="text-muted small text-center pb-3"),
+        # the configured issuer, not a placeholder: every page said XX縣 whatever [circular] issuer named (a
+        # deployment audit)
+        html.Footer([html.Span(get_file_config().circular.issuer, lang="zh-Hant", id="footer-issuer"), " · ",
+                     T("footer.note")], className="text-muted small text-center pb-3"),
     ])
 
 

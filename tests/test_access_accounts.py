@@ -188,3 +188,16 @@ def test_a_new_password_is_held_to_the_same_rule_as_the_first(engine):
     with pytest.raises(UserError, match="not be the user name"):
         set_password(engine, "safety-clerk", "SAFETY-CLERK")
     assert authenticate(engine, "safety-clerk", "long-enough-1") is not None
+
+
+def test_every_page_names_the_configured_issuer_not_the_placeholder(store, tmp_path, monkeypatch):
+    """A deployment audit: with [circular] issuer = "測試縣教育和體育局" every page's footer still read
+    XX縣教育和體育局 (the catalogue's text)."""
+    from sync.settings import reset_caches
+
+    (tmp_path / "county.toml").write_text('[circular]\nissuer = "測試縣教育和體育局"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(tmp_path / "county.toml"))
+    reset_caches()
+    _, accounts = store
+    layout = response_text(client_for(dash_app(), accounts["school"]).get("/_dash-layout"))
+    assert "測試縣教育和體育局" in layout and "XX縣" not in layout
