@@ -124,6 +124,10 @@ def create_user(
     on_page: bool = False,
 ) -> Viewer:
     username = check_new_account(engine, username, role, school_code, on_page=on_page)
+    if display_name and len(display_name) > DISPLAY_NAME_MAX:
+        raise _refusal(on_page, "users.error.long_display_name", {"most": DISPLAY_NAME_MAX},
+                       f"a name to show has at most {DISPLAY_NAME_MAX} characters (this one has {len(display_name)})",
+                       f"顯示名稱最多 {DISPLAY_NAME_MAX} 個字符（這個有 {len(display_name)} 個）")
     check_password(password, username)
     with engine.begin() as conn:  # the name is UNIQUE in the store: two made at once, the second fails
         user_id = conn.execute(
@@ -140,6 +144,10 @@ def create_user(
     return Viewer(user_id, username, role, school_code, display_name)
 
 
+USERNAME_MAX = 100  # characters: the store's users.username
+DISPLAY_NAME_MAX = 200  # the store's users.display_name
+
+
 def check_new_account(engine: Engine, username: str, role: str, school_code: str | None,
                       on_page: bool = False) -> str:
     """The user name as stored, or UserError for what refuses the account whatever its password (the CLI
@@ -151,6 +159,12 @@ def check_new_account(engine: Engine, username: str, role: str, school_code: str
     username = (username or "").strip()
     if not username:
         raise _refusal(on_page, "users.error.no_name", {}, "a user name is needed", "請填寫賬號名稱")
+    if len(username) > USERNAME_MAX:
+        # PostgreSQL refused it as "the store cannot be used (value too long ...)", with advice to run init;
+        # SQLite stored it (a configuration audit)
+        raise _refusal(on_page, "users.error.long_name", {"most": USERNAME_MAX},
+                       f"a user name has at most {USERNAME_MAX} characters (this one has {len(username)})",
+                       f"賬號名稱最多 {USERNAME_MAX} 個字符（這個有 {len(username)} 個）")
     if role not in ROLES:
         raise _refusal(on_page, "users.error.unknown_role", {"role": role},
                        f"role {role!r} is unknown; use one of {', '.join(ROLES)}", f"角色「{role}」不存在")
@@ -159,7 +173,8 @@ def check_new_account(engine: Engine, username: str, role: str, school_code: str
                        "學校賬號需要選擇所屬學校")
     if role != "school" and school_code:
         raise _refusal(on_page, "users.error.no_school", {},
-                       f"{'an' if role[:1] in 'aeiou' else 'a'} {role} account reads every school; leave out --school")
+                       f"{'an' if role[:1] in 'aeiou' else 'a'} {role} account reads every school; leave out --school",
+                       "教體局賬號可查看所有學校，請去掉 --school")
     if account_exists(engine, username):
         raise _refusal(on_page, "users.error.exists", {"username": username},
                        f"user {username!r} exists already; use reset-password to change the password",

@@ -110,13 +110,19 @@ def _registered_school(code: str) -> dict:
 @click.command(short_help="生成空白學校工作簿 / write the blank school workbook")
 @click.argument("out", metavar="OUT.xlsx", type=click.Path(dir_okay=False))
 @click.option("--school", "school_code", metavar="CODE", help="pre-fill 學校概況 with this registered school")
-def template(out: str, school_code: str | None) -> None:
+@click.option("--overwrite", is_flag=True, help="replace OUT.xlsx when it exists / 覆蓋已有的文件")
+def template(out: str, school_code: str | None, overwrite: bool) -> None:
     """Write the blank school workbook OUT.xlsx (every sheet and header of the contract, dropdowns, instructions).
 
-    With --school CODE the school's registry data (code, name, type, township) is filled in.
+    With --school CODE the school's registry data (code, name, type, township) is filled in.  An existing
+    OUT.xlsx (a school's filled workbook, perhaps) is replaced only with --overwrite.
     """
     from sync.template import write_template
 
+    if Path(out).exists() and not overwrite:
+        # it silently replaced a school's filled workbook of that name (a configuration audit)
+        raise UserError(f"{out} exists already (a school's filled workbook?); give another name, or --overwrite to "
+                        "replace it", zh=f"{out} 已存在（可能是學校已填好的工作簿）；請換一個文件名，或加 --overwrite 覆蓋它")
     school = _registered_school(school_code) if school_code else None
     path = write_template(Path(out), school=school)
     click.echo(f"wrote {path}" + (f" for {school['school_code']} {school['name']}" if school else ""))

@@ -12,6 +12,7 @@ and the scheduler keeps running; the next tick retries.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 log = logging.getLogger("safeschool.scheduler")
@@ -88,6 +89,8 @@ def build_scheduler(cron: str | None = None, timezone: str | None = None, inbox:
                         "time zone; e.g. 'Asia/Shanghai'") from None
     try:
         trigger = cron_trigger(cron, timezone)
+    except CronNeverFires as err:
+        raise UserError(f"排程 {err.zh} / {where} {err}") from None
     except ValueError as err:
         raise UserError(f"排程 {cron!r} 不是有效的 cron 表達式:五項依次為 分 時 日 月 星期(0–7,0 和 7 為星期日),"
                         f"例如 '*/30 * * * *' 每30分鐘 / {where} {err}") from None
@@ -105,10 +108,26 @@ def cron_trigger(cron: str, timezone: str):
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        return CronTrigger.from_crontab(standard_weekdays(cron), timezone=timezone)
+        trigger = CronTrigger.from_crontab(standard_weekdays(cron), timezone=timezone)
     except (ValueError, KeyError):
         raise ValueError(f"{cron!r} is not a valid cron expression: five fields, minute hour day month weekday "
                          "(0-7, 0 and 7 are Sunday); e.g. '*/30 * * * *' for every 30 minutes") from None
+    if trigger.get_next_fire_time(None, datetime.now(trigger.timezone)) is None:
+        # 0 8 30 2 * (30 February) was taken, and the scheduler said "sync on cron ..." and never synced
+        # (a configuration audit)
+        raise CronNeverFires(f"{cron!r} names a day that never comes (such as 30 February): the scheduler would never "
+                             "sync; e.g. '0 8 28 2 *' or '*/30 * * * *'",
+                             f"{cron!r} 指定的日期不存在(如 2 月 30 日),排程永遠不會同步;"
+                             "例如 '0 8 28 2 *' 或 '*/30 * * * *'")
+    return trigger
+
+
+class CronNeverFires(ValueError):
+    """A cron line that parses but names no day that comes; `zh` says so in Chinese."""
+
+    def __init__(self, message: str, zh: str):
+        super().__init__(message)
+        self.zh = zh
 
 
 _WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -221,10 +221,12 @@ class Schedule(BaseModel):
     def _valid_cron(cls, value: str) -> str:
         # Read as the scheduler reads it, when the configuration is read: a typo stopped only `scheduler`,
         # while every other command took it.
-        from sync.scheduler import cron_trigger
+        from sync.scheduler import CronNeverFires, cron_trigger
 
         try:
             cron_trigger(value, "UTC")
+        except CronNeverFires as err:
+            raise Said(str(err), err.zh) from None
         except ValueError as err:
             raise Said(str(err), f"{value!r} 不是有效的 cron 表達式:五項依次為 分 時 日 月 星期(0–7,0 和 7 為星期日),"
                                  "例如 '*/30 * * * *' 每30分鐘") from None

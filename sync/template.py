@@ -501,7 +501,8 @@ def _replace_file(path: Path, content: bytes) -> None:
         tmp.write_bytes(content)
         tmp.replace(path)
     except OSError as err:
-        raise UserError(f"cannot write {path}: {err.strerror or err}. Choose a folder you may write to.") from None
+        raise UserError(f"cannot write {path}: {err.strerror or err}. Choose a folder you may write to.",
+                        zh=f"無法寫入 {path}（{err.strerror or err}）：請選擇一個可以寫入的文件夾") from None
 
 
 _WRITERS = {"xlsx": _write_xlsx, "xls": _write_xls, "ods": _write_ods}
@@ -537,7 +538,8 @@ def write_template(
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise UserError(f"the template is an .xlsx workbook: give a file name ending in .xlsx, not {path.name!r}")
+        raise UserError(f"the template is an .xlsx workbook: give a file name ending in .xlsx, not {path.name!r}",
+                        zh=f"模板是 .xlsx 工作簿：文件名請以 .xlsx 結尾，不能是「{path.name}」")
     records = dict(records or {})
     if school and "school" not in records:
         records["school"] = _school_frame(school)

@@ -38,11 +38,15 @@ def engine(sqlite_url):
         (("x", "woaini1314", "admin"), "first anyone guesses"),
         (("S001", "s001", "school", "S001"), "at least 8"),
         (("school-one", "School-One", "school", "S001"), "not be the user name"),
+        # a configuration audit: PostgreSQL said "the store cannot be used (value too long)"; SQLite kept it
+        (("a" * 101, "long-enough-1", "admin"), "at most 100 characters"),
+        (("x", "long-enough-1", "admin", None, "名" * 201), "at most 200 characters"),
     ],
 )
 def test_bad_accounts_are_refused_with_a_reason(engine, args, words):
-    with pytest.raises(UserError, match=words):
+    with pytest.raises(UserError, match=words) as err:
         create_user(engine, *args)
+    assert err.value.zh, "said in Chinese too (an admin with --school was English only: a configuration audit)"
 
 
 def test_a_user_name_is_taken_once(engine):

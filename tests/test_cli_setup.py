@@ -156,3 +156,14 @@ def test_init_on_a_database_holding_another_programs_tables_changes_nothing(tmp_
     with sqlite3.connect(store) as conn:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"users", "pupils"}
+
+
+def test_template_onto_an_existing_workbook_is_refused_unless_asked_to_overwrite(tmp_path):
+    """A configuration audit: `safeschool template existing.xlsx` silently replaced the file, a school's filled
+    workbook as like as not."""
+    filled = tmp_path / "城關小學.xlsx"
+    filled.write_bytes(b"a school's records")
+    assert_one_line_error(run("template", str(filled)), "exists already", "--overwrite", "已存在")
+    assert filled.read_bytes() == b"a school's records"
+    assert run("template", str(filled), "--overwrite").exit_code == 0
+    assert python_calamine.CalamineWorkbook.from_path(str(filled)).sheet_names[0] == "填表說明"

@@ -246,3 +246,15 @@ def test_a_session_key_short_enough_to_guess_is_refused(monkeypatch):
     monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "x" * 32)
     reset_caches()
     assert get_settings().secret_key == "x" * 32
+
+
+def test_a_cron_that_names_a_day_that_never_comes_is_refused(tmp_path):
+    """A configuration audit: cron = "0 8 30 2 *" (30 February) was taken; the scheduler said "sync on cron ..."
+    and never synced.  29 February comes every four years, and is taken."""
+    config = tmp_path / "county.toml"
+    config.write_text('[schedule]\ncron = "0 8 30 2 *"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="names a day that never comes") as err:
+        load_file_config(config)
+    assert "日期不存在" in err.value.zh
+    config.write_text('[schedule]\ncron = "0 8 29 2 *"\n', encoding="utf-8")
+    assert load_file_config(config).schedule.cron == "0 8 29 2 *"
