@@ -77,7 +77,9 @@ def _loop(stop: threading.Event) -> None:
 
 def start_in_gunicorn_worker() -> threading.Thread | None:
     """Start the warming thread once per process, only under gunicorn (SAFESCHOOL_WARM=0 turns it off)."""
-    if "gunicorn" not in sys.modules or os.environ.get("SAFESCHOOL_WARM", "1") == "0" or _started.is_set():
+    # false/no/off as well as 0: SAFESCHOOL_WARM=false left it on (a configuration audit)
+    off = os.environ.get("SAFESCHOOL_WARM", "1").strip().lower() in ("0", "false", "no", "off")
+    if "gunicorn" not in sys.modules or off or _started.is_set():
         return None
     _started.set()
     thread = threading.Thread(target=_loop, args=(threading.Event(),), name="safeschool-warm", daemon=True)

@@ -382,7 +382,25 @@ def load_rubric(path: str | Path | None = None, calendar: dict | None = None) ->
     rubric = parse_rubric(text, str(path))
     if calendar:
         rubric = rubric.with_calendar(_calendar_overrides(calendar))
+        _check_years_apart(rubric)
     return rubric
+
+
+def _check_years_apart(rubric: Rubric) -> None:
+    """A year's autumn ends before the next year's spring starts, wherever either comes from ([calendar.<year>]
+    or the rubric's calendar): [calendar.2026] autumn to 2027-01-20 beside [calendar.2027] spring from 2027-01-10
+    was taken, and January's drills counted in two terms (a configuration audit)."""
+    for year in sorted(rubric.calendar_overrides):
+        for earlier in (year - 1, year):
+            autumn_end = rubric.semester(earlier, "autumn")[1]
+            spring_start = rubric.semester(earlier + 1, "spring")[0]
+            if autumn_end >= spring_start:
+                raise ConfigError(
+                    f"config calendar: the autumn term of {earlier} ends on {autumn_end}, after the spring term of "
+                    f"{earlier + 1} starts ({spring_start}); check the dates of [calendar.{earlier}] and "
+                    f"[calendar.{earlier + 1}]",
+                    f"配置 calendar:{earlier} 年秋季學期的結束日 {autumn_end} 不早於 {earlier + 1} 年春季學期的開始日 "
+                    f"{spring_start},請核對 [calendar.{earlier}] 和 [calendar.{earlier + 1}] 的日期")
 
 
 def _calendar_overrides(calendar: dict) -> dict[int, dict[str, tuple[date, date]]]:

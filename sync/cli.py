@@ -69,7 +69,14 @@ class SafeschoolGroup(click.Group):
                           "`safeschool init`")
                 zh = (f"：服務器上還沒有數據庫 {name}，請先建立(PostgreSQL:CREATE DATABASE \"{name}\";"
                       f"MariaDB:CREATE DATABASE `{name}` CHARACTER SET utf8mb4)，再運行 `safeschool init`")
-            elif ctx.invoked_subcommand != "init":  # init itself failing needs the URL looked at, not init
+            elif _cannot_write_sqlite(reason):
+                folder = _store_folder()
+                advice = (f"SQLite writes beside the store (its journal) even to read it: check that the user running "
+                          f"safeschool may write the folder {folder} and the store in it")
+                zh = f"：SQLite 即使只讀也要在數據庫旁寫日誌文件，請確認運行 safeschool 的用戶可以寫入文件夾 {folder} 及其中的數據庫"
+            elif ctx.invoked_subcommand != "init" and _SCHEMA_MISSING.search(reason):
+                # only where a table or a column is missing: a role that does not exist, a wrong password or a
+                # server that does not answer were told to run init, which fails the same way (a config audit)
                 advice += ", and run `safeschool init` to create or upgrade the store"
             _say(f"無法使用數據庫{zh} / the store cannot be used ({reason}). {advice}.")
             sys.exit(2)
@@ -110,6 +117,23 @@ def _say(message: str) -> None:
 
 
 _HAS_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+_SCHEMA_MISSING = re.compile(r"no such (table|column)|(relation|column) .* does not exist|doesn't exist|unknown column",
+                             re.IGNORECASE)
+
+
+def _cannot_write_sqlite(reason: str) -> bool:
+    return "unable to open database file" in reason or "readonly database" in reason
+
+
+def _store_folder() -> str:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(get_settings().store_url).database or ""
+    return str(Path(database).resolve().parent) if database else "?"
 
 
 def _no_such_database(err: DBAPIError) -> bool:

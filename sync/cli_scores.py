@@ -117,7 +117,7 @@ def score(year: int, as_of: str | None, as_json: bool, published: bool) -> None:
                             f"or run `safeschool publish --year {year}`",
                             zh=f"{year} 年度尚未發布：去掉 --published 查看草稿，或先運行 safeschool publish --year {year}")
         results = annual_results(engine, year, "active")
-        title = f"{year} 已發佈 published"
+        title = f"{year} 已發布 published"
     else:
         ev = evaluate_from_store(year, _parse_date(as_of, year))
         results = ev.to_json()

@@ -225,7 +225,7 @@ def scheduler(cron: str | None) -> None:
     try:
         sched.start()
     except (KeyboardInterrupt, SystemExit):
-        click.echo("stopping: a sync under way finishes first")
+        click.echo("stopping (a sync under way, if any, is finished first)")
         with contextlib.suppress(Exception):
             sched.shutdown(wait=True)
         click.echo("scheduler stopped")

@@ -666,7 +666,12 @@ class _Run:
     def _run(self) -> list[SourceOutcome]:
         existing = self._existing()
         files, unreadable, closed, folders = [], [], [], set()
-        if not self.inbox.is_dir():
+        if self.inbox.exists() and not self.inbox.is_dir():
+            # it said "not there (is the share mounted?)" of a file (a configuration audit)
+            self.inbox_problem = (f"收件夾 {self.inbox} 是一個文件，不是文件夾：請把 SAFESCHOOL_INBOX 設為存放工作簿的文件夾，"
+                                  f"其工作簿的記錄保留 / the inbox {self.inbox} is a file, not a folder: set "
+                                  "SAFESCHOOL_INBOX to the folder the workbooks are in; its workbooks' records are kept")
+        elif not self.inbox.is_dir():
             self.inbox_problem = (f"收件夾 {self.inbox} 不存在（共享文件夾是否已掛載?），其工作簿的記錄保留 / the "
                                   f"inbox {self.inbox} is not there (is the share mounted?); its workbooks' records "
                                   "are kept")

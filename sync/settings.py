@@ -208,6 +208,17 @@ class SqlSource(BaseModel):
         if unknown:
             raise Said(f"unknown sheet key(s) {', '.join(unknown)}; known: {', '.join(SHEETS)}",
                        f"沒有這樣的表:{'、'.join(unknown)};可用的有:{'、'.join(SHEETS)}")
+        # A source mapping nothing was taken without a word, and an empty query refused only at sync time
+        # (a configuration audit).
+        if not value:
+            raise Said("maps no sheet: give [sources.queries] one query per sheet key, e.g. "
+                       "guards = \"SELECT ... FROM ...\", or take the source out",
+                       "沒有映射任何表:請在 [sources.queries] 中為每個表寫一條查詢,如 guards = \"SELECT ... FROM ...\","
+                       "或刪除這個數據源")
+        blank = sorted(key for key, query in value.items() if not str(query).strip())
+        if blank:
+            raise Said(f"the query for {', '.join(blank)} is empty: write its SELECT, or take the line out",
+                       f"{'、'.join(blank)} 的查詢是空的:請寫上 SELECT 查詢,或刪除這一行")
         return value
 
 

@@ -167,3 +167,15 @@ def test_template_onto_an_existing_workbook_is_refused_unless_asked_to_overwrite
     assert filled.read_bytes() == b"a school's records"
     assert run("template", str(filled), "--overwrite").exit_code == 0
     assert python_calamine.CalamineWorkbook.from_path(str(filled)).sheet_names[0] == "填表說明"
+
+
+def test_a_store_account_the_server_does_not_know_is_not_told_to_run_init(pg_url, monkeypatch):
+    """A configuration audit: a PostgreSQL role that does not exist (or a wrong password) was told to "run
+    safeschool init to create or upgrade the store", which fails the same way; only the URL can mend it."""
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", make_url(pg_url).set(username="no_such_role_here").render_as_string(
+        hide_password=False))
+    result = run("score", "--year", "2026")
+    assert_one_line_error(result, "no_such_role_here", "Check SAFESCHOOL_DATABASE_URL")
+    assert "safeschool init" not in result.output

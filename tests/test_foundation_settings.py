@@ -165,8 +165,12 @@ def test_a_source_url_message_hides_the_password_and_names_the_driver_to_use(tmp
 
 @pytest.mark.parametrize(("toml", "says"), [
     # Each source owns its records by name: two of one name would replace each other's every run.
-    ('[[sources]]\nname = "sis"\nurl = "sqlite:///a.db"\nqueries = {}\n'
-     '[[sources]]\nname = "sis"\nurl = "sqlite:///b.db"\nqueries = {}\n', "'sis' is used more than once"),
+    ('[[sources]]\nname = "sis"\nurl = "sqlite:///a.db"\nqueries = {guards = "SELECT 1"}\n'
+     '[[sources]]\nname = "sis"\nurl = "sqlite:///b.db"\nqueries = {guards = "SELECT 1"}\n',
+     "'sis' is used more than once"),
+    # A configuration audit: a source mapping nothing was taken silently, an empty query refused only at sync.
+    ('[[sources]]\nname = "sis"\nurl = "sqlite:///a.db"\nqueries = {}\n', "maps no sheet"),
+    ('[[sources]]\nname = "sis"\nurl = "sqlite:///a.db"\nqueries = {guards = "  "}\n', "the query for guards is empty"),
 ])
 def test_a_sql_source_configuration_that_could_lose_or_write_data_is_refused(tmp_path, toml, says):
     path = tmp_path / "c.toml"

@@ -380,3 +380,21 @@ def test_a_rubric_saved_by_notepad_with_a_byte_order_mark_is_read(tmp_path):
     path = tmp_path / "county.toml"
     path.write_bytes(b"\xef\xbb\xbf" + TEXT.encode("utf-8"))
     assert load_rubric(path).points == parse_rubric(TEXT).points
+
+
+@pytest.mark.parametrize("calendar", [
+    {2026: {"autumn": (date(2026, 9, 1), date(2027, 1, 20))}, 2027: {"spring": (date(2027, 1, 10), date(2027, 7, 3))}},
+    {2026: {"autumn": (date(2026, 9, 1), date(2027, 3, 1))}},  # into the rubric's own 2027 spring (02-20)
+])
+def test_a_years_autumn_running_into_the_next_years_spring_is_refused(calendar):
+    """A configuration audit: [calendar.2026] autumn to 2027-01-20 and [calendar.2027] spring from 2027-01-10 were
+    both taken, and a January drill counted in two terms."""
+    with pytest.raises(ConfigError, match="the autumn term of 2026 ends on") as err:
+        load_rubric(None, calendar)
+    assert "不早於 2027 年春季學期的開始日" in err.value.zh
+
+
+def test_a_calendar_of_years_that_follow_each_other_is_taken():
+    calendar = {2026: {"autumn": (date(2026, 9, 1), date(2027, 1, 20))},
+                2027: {"spring": (date(2027, 2, 20), date(2027, 7, 3))}}
+    assert load_rubric(None, calendar).semester(2027, "spring")[0] == date(2027, 2, 20)

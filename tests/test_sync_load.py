@@ -349,6 +349,16 @@ def test_a_workbook_without_an_extension_is_read_and_a_zipped_one_refused_saying
     assert "file:README" not in actions
 
 
+def test_an_inbox_set_to_a_file_says_so_and_removes_nothing(engine, inbox, tmp_path):
+    """A configuration audit: SAFESCHOOL_INBOX naming a file said "not there (is the share mounted?)"."""
+    _sync(engine, inbox)
+    a_file = tmp_path / "inbox.txt"
+    a_file.write_text("x")
+    summary = _sync(engine, a_file)
+    assert summary.status == "failed" and "is a file, not a folder" in summary.message and "是一個文件" in summary.message
+    assert len(_rows(engine, "drills", "1001")) == 2
+
+
 @pytest.mark.parametrize("how", ["empty", "absent"])
 def test_an_unmounted_share_fails_the_run_and_removes_nothing(engine, inbox, how):
     import shutil
