@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     config: Path | None = Field(default=None, description="optional TOML configuration file")
     secret_key: str = Field(default="", description="Flask session secret (generated if empty)")
     max_upload_mb: float = Field(default=10.0, gt=0, description="largest workbook a school may upload")
-    sync_workers: int = Field(default=0, ge=0, description="processes checking workbooks in a sync (0: one per core)")
+    # at most 64: a county's server has a few cores, and each worker holds tens of MB (1000 was taken)
+    sync_workers: int = Field(default=0, ge=0, le=64, description="processes checking workbooks in a sync (0: one per core)")
     https: bool = Field(default=False, description="the dashboard is reached over https (session cookies marked Secure)")
     hosts: str = Field(default="", description="host names the dashboard answers to, comma-separated (empty: any)")
 
@@ -136,7 +137,8 @@ class Settings(BaseSettings):
         # Set but empty (SAFESCHOOL_INBOX=) would be the current folder, read recursively: every
         # workbook under it loaded under new keys, the inbox's own taken as removed.
         if isinstance(value, str) and not value.strip():
-            raise ValueError("is empty: set it to the folder the schools' workbooks are in, or unset it for ./data/inbox")
+            raise Said("is empty: set it to the folder the schools' workbooks are in, or unset it for ./data/inbox",
+                       "是空的:請設為存放學校工作簿的文件夾,或不設置(即 ./data/inbox)")
         return value
 
     @field_validator("config", mode="before")
@@ -293,7 +295,8 @@ class Circular(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():  # a circular with no title, or 「，組織考評組對全縣…」 with no one issuing it
-            raise ValueError("may not be empty; leave it out of [circular] for the default")
+            raise Said("may not be empty; leave it out of [circular] for the default",
+                       "不能是空的;如用默認值,請從 [circular] 中刪去這一行")
         return value.strip()
 
     @field_validator("title")
@@ -302,8 +305,9 @@ class Circular(BaseModel):
         try:  # checked here, not first when the bureau exports its circular
             value.format(year=2026)
         except (KeyError, IndexError, ValueError, AttributeError):
-            raise ValueError("the title may hold {year} (the evaluation year) and no other {...}; "
-                             "write a brace as {{ or }}") from None
+            raise Said("the title may hold {year} (the evaluation year) and no other {...}; "
+                       "write a brace as {{ or }}",
+                       "標題中只能有 {year}(考評年度),不能有其他 {...};花括號本身請寫作 {{ 或 }}") from None
         return value
 
 
@@ -343,6 +347,8 @@ def _message(error: dict) -> str:
 
 # What pydantic found, in Chinese, by the kind of its error; the English line says it in its own words.
 _KIND_ZH = {"missing": "缺少這一項,請補上", "extra_forbidden": "不是可用的設置項(拼寫有誤?),請對照 README 的配置說明"}
+_BOUND_ZH = {"greater_than_equal": "應不小於", "greater_than": "應大於", "less_than_equal": "應不大於",
+             "less_than": "應小於"}
 _TYPE_ZH = {"string": "文字(加引號)", "int": "整數", "float": "數字", "bool": "true 或 false", "list": "列表 [...]",
             "dict": "表 [...]", "date": "日期(如 2026-02-23)", "tuple": "列表 [開始, 結束]", "model": "表 [...]"}
 
@@ -354,6 +360,12 @@ def _message_zh(error: dict) -> str:
     kind = str(error.get("type", ""))
     if kind in _KIND_ZH:
         return _KIND_ZH[kind]
+    ctx = error.get("ctx") or {}
+    if kind in _BOUND_ZH:  # SAFESCHOOL_SYNC_WORKERS=-1 read 值不對 alone (a configuration audit)
+        limit = next(iter(ctx.values()), "")
+        return f"{_BOUND_ZH[kind]} {limit:g}" if isinstance(limit, int | float) else f"{_BOUND_ZH[kind]} {limit}"
+    if kind == "date_from_datetime_inexact":
+        return "應為日期(如 2026-02-23),不帶時間"
     base = kind.removesuffix("_type").removesuffix("_parsing")
     if base != kind:
         return f"類型不對,應為{_TYPE_ZH.get(base, '另一種類型')}"

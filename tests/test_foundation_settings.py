@@ -68,17 +68,21 @@ def test_a_postgres_url_as_psql_writes_it_reaches_the_store(monkeypatch, pg_url)
     engine.dispose()
 
 
-@pytest.mark.parametrize("name, value, says", [
-    ("SAFESCHOOL_INBOX", "", "is empty"),  # would be the current folder, read recursively
-    ("SAFESCHOOL_INBOX", "  ", "is empty"),
-    ("SAFESCHOOL_MAX_UPLOAD_MB", "-5", "greater than 0"),
-    ("SAFESCHOOL_MAX_UPLOAD_MB", "0", "greater than 0"),
+@pytest.mark.parametrize("name, value, says, says_zh", [
+    ("SAFESCHOOL_INBOX", "", "is empty", "是空的"),  # would be the current folder, read recursively
+    ("SAFESCHOOL_INBOX", "  ", "is empty", "是空的"),
+    ("SAFESCHOOL_MAX_UPLOAD_MB", "-5", "greater than 0", "應大於 0"),
+    ("SAFESCHOOL_MAX_UPLOAD_MB", "0", "greater than 0", "應大於 0"),
+    ("SAFESCHOOL_SYNC_WORKERS", "-1", "greater than or equal to 0", "應不小於 0"),
+    ("SAFESCHOOL_SYNC_WORKERS", "1000", "less than or equal to 64", "應不大於 64"),
 ])
-def test_a_setting_that_is_set_but_meaningless_is_named(monkeypatch, name, value, says):
+def test_a_setting_that_is_set_but_meaningless_is_named(monkeypatch, name, value, says, says_zh):
+    """The Chinese says what is wrong too: it read 值不對，見後面的英文說明 (a configuration audit)."""
     monkeypatch.setenv(name, value)
     reset_caches()
-    with pytest.raises(ConfigError, match=f"^{name}: .*{says}"):
+    with pytest.raises(ConfigError, match=f"^{name}: .*{says}") as err:
         get_settings()
+    assert says_zh in err.value.zh
 
 
 def test_an_empty_config_setting_is_no_configuration_file(monkeypatch):
