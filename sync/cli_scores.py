@@ -186,6 +186,11 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     from sync.settings import PLACEHOLDER_ISSUER, get_file_config
 
     plausible_year(year)
+    today = county_today()
+    if year > today.year:
+        # it printed the county's outstanding schools, then "run safeschool sync", for a year not begun (an audit)
+        raise UserError(f"{year} has not begun (today is {today}, on the county's clock): there is nothing to publish",
+                        zh=f"{year} 年度尚未開始（按本縣時間，今天是 {today}），沒有可發布的結果")
     engine = store_engine()
     who = (by or "").strip() or operator()  # --by "  " is nobody: the login name is kept instead
     _say_outstanding(engine)  # said first, as the publish page says it before its confirmation

@@ -327,6 +327,19 @@ class FileConfig(BaseModel):
     circular: Circular = Field(default_factory=Circular)
     sources: list[SqlSource] = Field(default_factory=list)
 
+    @field_validator("calendar", mode="before")
+    @classmethod
+    def _by_year(cls, value):
+        # [calendar] spring = [...] with no year said only "Input should be a valid integer" (a configuration audit)
+        if isinstance(value, dict):
+            not_years = [str(key) for key in value if not str(key).strip().isdigit()]
+            if not_years:
+                raise Said(f"is set year by year: write [calendar.2026] with spring = [2026-02-23, 2026-07-03] and "
+                           f"autumn = [2026-09-01, 2027-01-22] under it, not {', '.join(not_years)} under [calendar]",
+                           f"須按年份設置:寫 [calendar.2026],其下寫 spring = [2026-02-23, 2026-07-03] 和 "
+                           f"autumn = [2026-09-01, 2027-01-22],而不是在 [calendar] 下直接寫 {'、'.join(not_years)}")
+        return value
+
     @field_validator("sources")
     @classmethod
     def _names_unique(cls, value: list[SqlSource]) -> list[SqlSource]:

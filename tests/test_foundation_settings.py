@@ -266,3 +266,14 @@ def test_a_cron_that_names_a_day_that_never_comes_is_refused(tmp_path):
     assert "日期不存在" in err.value.zh
     config.write_text('[schedule]\ncron = "0 8 29 2 *"\n', encoding="utf-8")
     assert load_file_config(config).schedule.cron == "0 8 29 2 *"
+
+
+@pytest.mark.parametrize("toml", ['[calendar]\nspring = [2026-02-23, 2026-07-03]\n',
+                                  '[calendar.abc]\nspring = [2026-02-23, 2026-07-03]\n'])
+def test_a_calendar_not_set_by_year_says_to_write_one_table_a_year(tmp_path, toml):
+    """A configuration audit: [calendar] spring = [...] (no year) said "Input should be a valid integer"."""
+    path = tmp_path / "c.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"is set year by year: write \[calendar.2026\]") as err:
+        load_file_config(path)
+    assert "須按年份設置" in err.value.zh

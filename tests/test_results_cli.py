@@ -309,3 +309,14 @@ def test_score_and_explain_take_the_running_year_before_anything_is_dated_in_it(
     out = json.loads(result.stdout)
     assert out[0]["as_of"] == county_today().isoformat() and out[0]["year"] == running
     assert run("explain", "S1", "--year", str(running)).exit_code == 0
+
+
+def test_publishing_a_year_not_begun_is_refused_before_anything_is_said_of_it(store):
+    """A configuration audit: `publish --year 2027` (today in 2026) printed the county's outstanding schools, then
+    said to run a sync."""
+    from sync.settings import county_today
+
+    later = county_today().year + 1
+    result = run("publish", "--year", str(later))
+    assert result.exit_code == 2 and f"{later} has not begun" in result.output and "尚未開始" in result.output
+    assert "safeschool sync" not in result.output
