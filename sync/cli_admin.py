@@ -248,7 +248,7 @@ def demo_accounts() -> None:
                            "演示賬號的密碼是公開的，不會建在它們旁邊；請用 `safeschool users add` 添加賬號")
     wanted = ensure_demo_accounts(engine)
     click.echo("demo accounts (for `make demo` only; never on a real server):")
-    uploading = _uploading_schools(store_engine())
+    uploading = _uploading_schools(engine)
     for username, password, role, school in wanted:
         how = "; sends its workbook on the upload page" if school in uploading else ""
         shown = password or "(kept: this account has its own password, not the demo's)"
