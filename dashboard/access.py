@@ -491,6 +491,27 @@ def _is_open(path: str) -> bool:
     return False
 
 
+SECRET_KEY_MIN = 16  # characters of SAFESCHOOL_SECRET_KEY (openssl rand -base64 12 gives 16, token_hex(32) 64)
+SECRET_KEY_MIN_DISTINCT = 8
+
+
+def _strong_enough(key: str) -> str:
+    """The configured session key, or ConfigError when it could be guessed: it signs every log-in, and with
+    it anyone can make a cookie that logs in as any account (SAFESCHOOL_SECRET_KEY=x served the dashboard: a
+    deployment audit).  Checked where the key is used, the dashboard, so a sync never stops for it."""
+    from sync.errors import ConfigError
+
+    kept = key.strip()
+    if len(kept) < SECRET_KEY_MIN or len(set(kept)) < SECRET_KEY_MIN_DISTINCT:
+        raise ConfigError(
+            f"SAFESCHOOL_SECRET_KEY: {len(kept)} characters, {len(set(kept))} of them different, could be guessed, "
+            f"and with it anyone could log in as any account; give at least {SECRET_KEY_MIN} random characters, "
+            "e.g. the output of python3 -c 'import secrets; print(secrets.token_hex(32))'",
+            f"SAFESCHOOL_SECRET_KEY 只有 {len(kept)} 個字符（{len(set(kept))} 個不同），可被猜出，猜出後任何人都能以任何賬號登錄；"
+            f"請給至少 {SECRET_KEY_MIN} 個隨機字符，如 python3 -c 'import secrets; print(secrets.token_hex(32))' 的輸出")
+    return key
+
+
 def secret_key() -> str:
     """SAFESCHOOL_SECRET_KEY, or one generated once and kept beside the data (all workers share it)."""
     import secrets
@@ -500,7 +521,7 @@ def secret_key() -> str:
 
     configured = get_settings().secret_key
     if configured:
-        return configured
+        return _strong_enough(configured)
     path = Path(DEFAULT_DATA_DIR) / ".secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
     key = path.read_text(encoding="ascii").strip() if path.exists() else None

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import logging
 import pkgutil
+import sys
 from pathlib import Path
 
 from dash import Dash
@@ -244,8 +245,22 @@ def _log_like_the_scheduler() -> None:
                             format="%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s")
 
 
+def _created_or_said() -> Dash:
+    """The app, or one line saying which setting is wrong and gunicorn's boot-error exit (3, which stops its
+    master rather than booting the worker again and again): a wrong setting gave a forty-line traceback
+    ending in it (a review)."""
+    from sync.settings import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as err:
+        zh = f"{err.zh} / " if getattr(err, "zh", None) else ""
+        print(f"safeschool: 配置有誤：{zh}configuration: {err}", file=sys.stderr, flush=True)
+        raise SystemExit(3) from None
+
+
 _log_like_the_scheduler()
-app = create_app()
+app = _created_or_said()
 server = app.server
 
 from dashboard import warm  # noqa: E402  (after the app: the warm-up renders its pages)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from opencc import OpenCC
 
+from sync.cells import simplified
+
 LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 DEFAULT_LANGUAGE = "zh-Hant"
 MESSAGES_DIR = Path(__file__).parent / "messages"
@@ -47,9 +49,11 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
 
 
 def to_language(text: str, lang: str) -> str:
-    """Data written in Traditional Chinese (details, hints, names) shown in Simplified when asked."""
+    """Data written in Traditional Chinese (details, hints, names) shown in Simplified when asked: character by
+    character, as the sync compares them (sync.cells.simplified), so a guard 沈靜 is 沈静 rather than the word
+    沉静 that OpenCC's phrases read into the name."""
     if lang == "zh-Hans" and text:
-        return _t2s.convert(text)
+        return simplified(text)
     return text
 
 

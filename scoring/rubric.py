@@ -119,15 +119,22 @@ class Rubric:
 _TOP_LEVEL = ("version", "indicators", "areas", "thresholds", "themes", "grades", "calendar")
 
 
+def _must_be_a_table(table, where: str, path: str, text: str, section: str = "") -> None:
+    """Refuse a plain value where a table belongs: `A = "x"` under [areas] had its letters taken for keys, and
+    `areas = "x"` or `thresholds = [1, 2]` ended every scoring command in a traceback (a configuration audit)."""
+    if not isinstance(table, dict):
+        where_zh = "評分細則" if where == "the rubric" else where
+        raise _fail(path, text, f"{where} must be a table of keys, not {table!r}",
+                    *([section, section.rsplit(".", 1)[-1]] if section else []),
+                    zh=f"{where_zh} 應為一個設置表，而不是 {table!r}")
+
+
 def _only_known(table: dict, known: tuple[str, ...], where: str, path: str, text: str, section: str = "") -> None:
     """Refuse a key the scoring does not read: a misspelt table ([[theme]]) or a number rules.md does not
     make configurable (per_month) was passed over, and the bureau took it for applied (a rubric audit).
     `section`: the dotted name of `table`, to find the line of a table under it ([calendar.2026])."""
     where_zh = "評分細則" if where == "the rubric" else where
-    if not isinstance(table, dict):  # `A = "x"` under [areas]: its letters were taken for keys
-        raise _fail(path, text, f"{where} must be a table of keys, not {table!r}",
-                    *([section, section.rsplit(".", 1)[-1]] if section else []),
-                    zh=f"{where_zh} 應為一個設置表，而不是 {table!r}")
+    _must_be_a_table(table, where, path, text, section)
     unknown = [key for key in table if key not in known]
     if not unknown:
         return
@@ -209,8 +216,8 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         raise _fail(path, text, f"indicator points add up to {total:g}, not 100", "indicators",
                     zh=f"各指標分值合計 {total:g} 分，應為 100 分")
     areas = {}
-    raw_areas = raw.get("areas") or {}
-    _only_known(raw_areas, tuple(raw_areas) if isinstance(raw_areas, dict) else (), "[areas]", path, text, "areas")
+    raw_areas = raw.get("areas", {})
+    _must_be_a_table(raw_areas, "[areas]", path, text, "areas")
     for key, entry in raw_areas.items():
         if key not in AREA_IDS:
             raise _fail(path, text, f"unknown area {key!r}; known: {', '.join(AREA_IDS)}", f"areas.{key}", key,
@@ -225,8 +232,8 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         areas[key] = Area(key, str(entry.get("name", default.get("name", key))),
                           str(entry.get("name_en", default.get("name_en", key))),
                           str(entry.get("clause", default.get("clause", ""))))
-    thresholds = raw.get("thresholds") or {}
-    _only_known(thresholds, tuple(_THRESHOLDS), "[thresholds]", path, text, "thresholds")
+    thresholds = raw.get("thresholds", {})
+    _must_be_a_table(thresholds, "[thresholds]", path, text, "thresholds")
     for group in _ADDED_LATER:
         if group not in thresholds:
             thresholds[group] = dict(_default_tables()["thresholds"][group])
@@ -396,7 +403,7 @@ def _check_years_apart(rubric: Rubric) -> None:
             spring_start = rubric.semester(earlier + 1, "spring")[0]
             if autumn_end >= spring_start:
                 raise ConfigError(
-                    f"config calendar: the autumn term of {earlier} ends on {autumn_end}, after the spring term of "
+                    f"config calendar: the autumn term of {earlier} ends on {autumn_end}, on or after the day the spring term of "
                     f"{earlier + 1} starts ({spring_start}); check the dates of [calendar.{earlier}] and "
                     f"[calendar.{earlier + 1}]",
                     f"配置 calendar:{earlier} 年秋季學期的結束日 {autumn_end} 不早於 {earlier + 1} 年春季學期的開始日 "

@@ -26,7 +26,30 @@ from sync import contract
 
 # Hong Kong's forms of the Traditional characters too (衞 for 衛 in 安全保衞室, as a Hong Kong input
 # method or OpenCC's t2hk writes it): the same word to every reader.
-_T2S = OpenCC("hk2s")
+_HK_TO_SIMPLIFIED = OpenCC("hk2s")
+
+
+class _ByCharacter(dict):
+    """A str.translate table: each character as OpenCC converts it alone, looked up once.
+
+    Character by character, never by phrase: OpenCC's phrase dictionaries read 沈靜 as the word 沉靜 (to
+    sink) and made it 沉静, while 沈静, the same person written in Simplified, stayed 沈静: a guard or a
+    campus compared across scripts must meet whatever words its characters happen to spell (found by a
+    review when OpenCC's own binding replaced the pure-Python one)."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = converted = _HK_TO_SIMPLIFIED.convert(chr(code))
+        return converted
+
+
+_BY_CHARACTER = _ByCharacter()
+
+
+def simplified(text: str) -> str:
+    """`text` in Simplified characters, each converted alone (see _ByCharacter): the form labels, names and
+    choices are compared in, and the form data is shown in on a Simplified page."""
+    return text.translate(_BY_CHARACTER)
+
 _SPACE = re.compile(r"\s+")
 
 Problem = tuple[str, str]  # (reason_zh, reason_en)
@@ -57,7 +80,7 @@ def canon(text) -> str:
     """The form two labels are compared in (學校代碼 == 学校代码 == ' 學校代碼 ' == 'ＳＣＨＯＯＬ_code')."""
     s = unicodedata.normalize("NFKC", str(text).translate(INVISIBLE))
     s = _SPACE.sub("", s).strip("*:：※★☆")  # ※演練日期, 日期★: a template's mark of a required column
-    return _T2S.convert(s).lower()
+    return simplified(s).lower()
 
 
 def is_empty(value) -> bool:

@@ -81,15 +81,14 @@ class SafeschoolGroup(click.Group):
             _say(f"無法使用數據庫{zh} / the store cannot be used ({reason}). {advice}.")
             sys.exit(2)
         except _alembic_command_error() as err:  # a store of a newer safeschool than this one
-            click.echo(f"safeschool: 數據庫版本比本程序新 / the store's schema is not one this version knows ({err}); "
-                       "it was made by a "
-                       "newer safeschool: run that version, or point SAFESCHOOL_DATABASE_URL at this version's store",
-                       err=True)
+            _say(f"數據庫版本比本程序新 / the store's schema is not one this version knows ({err}); "
+                 "it was made by a "
+                 "newer safeschool: run that version, or point SAFESCHOOL_DATABASE_URL at this version's store")
             sys.exit(2)
         except KeyboardInterrupt:  # Ctrl-C: click said only "Aborted!" (found by an audit)
-            click.echo("safeschool: 已中斷；數據庫中每個來源仍是完整的舊記錄或新記錄（中斷的同步由下一次同步完成）/ "
-                       "interrupted; each source in the store is wholly old or wholly new (a sync cut short is "
-                       "finished by the next one)", err=True)
+            _say("已中斷；數據庫中每個來源仍是完整的舊記錄或新記錄（中斷的同步由下一次同步完成）/ "
+                 "interrupted; each source in the store is wholly old or wholly new (a sync cut short is "
+                 "finished by the next one)")
             sys.exit(130)
         except BrokenPipeError:  # `safeschool score ... | head`: the reader has what it wanted
             import contextlib
@@ -101,8 +100,8 @@ class SafeschoolGroup(click.Group):
             sys.exit(0)
         except OSError as err:  # a lock file or an output in a folder the user may not write
             where = f" {err.filename}" if err.filename else ""
-            click.echo(f"safeschool: 無權讀寫 / cannot use{where} ({err.strerror or err}); check that the user running "
-                       "safeschool may read and write there", err=True)
+            _say(f"無權讀寫 / cannot use{where} ({err.strerror or err}); check that the user running "
+                 "safeschool may read and write there")
             sys.exit(2)
 
 

@@ -197,23 +197,10 @@ def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
     an account of that name whose password is not the demo's, which is left as it is: `admin` on a real
     store is never given the demo's public password, nor enabled again)."""
     from dashboard.access import create_user, has_password, set_active
-    from sync.store import records
-    from sync.store import users as users_table
 
-    registry = records["registry"]
-    with engine.connect() as conn:
-        schools = [row[0] for row in conn.execute(
-            select(registry.c.school_code).distinct().order_by(registry.c.school_code).limit(DEMO_SCHOOL_ACCOUNTS))]
-        existing = {row[0] for row in conn.execute(select(users_table.c.username))}
-    # One of them sends its workbook through the dashboard (the demo puts every fourth in uploads/), so
-    # the upload page can be tried; the others keep theirs in the shared folder.
-    uploading = sorted(_uploading_schools(engine))
-    if schools and uploading and not set(uploading) & set(schools):
-        schools = schools[:-1] + uploading[:1]
-    wanted = [(name, password, role, None) for name, password, role in DEMO_ACCOUNTS]
-    wanted += [(code, DEMO_SCHOOL_PASSWORD, "school", code) for code in schools]
+    existing = _usernames(engine)
     out = []
-    for username, password, role, school in wanted:
+    for username, password, role, school in _demo_wanted(engine):
         if username not in existing:
             create_user(engine, username, password, role, school)
         elif has_password(engine, username, password):
@@ -222,6 +209,41 @@ def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
             password = None
         out.append((username, password, role, school))
     return out
+
+
+def _demo_wanted(engine) -> list[tuple[str, str, str, str | None]]:
+    """The demo's log-ins: (username, password, role, school)."""
+    from sync.store import records
+
+    registry = records["registry"]
+    with engine.connect() as conn:
+        schools = [row[0] for row in conn.execute(
+            select(registry.c.school_code).distinct().order_by(registry.c.school_code).limit(DEMO_SCHOOL_ACCOUNTS))]
+    # One of them sends its workbook through the dashboard (the demo puts every fourth in uploads/), so
+    # the upload page can be tried; the others keep theirs in the shared folder.
+    uploading = sorted(_uploading_schools(engine))
+    if schools and uploading and not set(uploading) & set(schools):
+        schools = schools[:-1] + uploading[:1]
+    wanted = [(name, password, role, None) for name, password, role in DEMO_ACCOUNTS]
+    return wanted + [(code, DEMO_SCHOOL_PASSWORD, "school", code) for code in schools]
+
+
+def _usernames(engine) -> set[str]:
+    from sync.store import users as users_table
+
+    with engine.connect() as conn:
+        return {row[0] for row in conn.execute(select(users_table.c.username))}
+
+
+def _accounts_of_its_own(engine) -> list[str]:
+    """Accounts that are not the demo's own with the demo's password: any other name, and a demo name (admin,
+    a school's code) given a password of its own (a review: `admin` with the bureau's password let the
+    demo's leader and school log-ins in beside it)."""
+    from dashboard.access import has_password
+
+    demo = {username: password for username, password, _role, _school in _demo_wanted(engine)}
+    return sorted(name for name in _usernames(engine)
+                  if name not in demo or not has_password(engine, name, demo[name]))
 
 
 def _uploading_schools(engine) -> set[str]:
@@ -237,7 +259,7 @@ def demo_accounts() -> None:
     """Create the demo's log-ins (admin, leader, three schools) where missing; an account of that name with
     another password is left as it is."""
     engine = store_engine()
-    others = _accounts_not_the_demos(engine)
+    others = _accounts_of_its_own(engine)
     if others:
         # The demo's passwords are public (README, this output): on a real store `admin` / admin-demo-2026 was
         # created beside the bureau's own admins (a deployment audit).
@@ -255,19 +277,6 @@ def demo_accounts() -> None:
         click.echo(f"  {role:<7} {username:<12} {shown}{'  (' + school + how + ')' if school else ''}")
     if len(wanted) == len(DEMO_ACCOUNTS):
         click.echo("  (no school accounts: the registry is empty; sync the bureau workbook, then run this again)")
-
-
-def _accounts_not_the_demos(engine) -> list[str]:
-    """Accounts other than the demo's own (admin, leader, and school accounts named by a registered code)."""
-    from sync.store import records
-    from sync.store import users as users_table
-
-    with engine.connect() as conn:
-        codes = {row[0] for row in conn.execute(select(records["registry"].c.school_code).distinct())}
-        accounts = conn.execute(select(users_table.c.username, users_table.c.role, users_table.c.school_code)).all()
-    demo_names = {name for name, _password, _role in DEMO_ACCOUNTS}
-    return sorted(name for name, role, school in accounts
-                  if name not in demo_names and not (role == "school" and name == school and name in codes))
 
 
 commands = [users, export, demo_accounts]

@@ -32,7 +32,9 @@ class ConfigError(Exception):
 
 
 _WIDE = re.compile(r"[\u2014\u2026\u201c\u201d\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")  # CJK text and its punctuation
-_QUOTED = re.compile(r"「[^「」]*」|“[^“”]*”")
+# 「…」 and “…” quote a cell; '…' and "…" a value as Python writes it ({value!r}: a source named 'sis:學校'
+# was shown as 'sis：學校' in the message saying it may not hold ':', found by a review)
+_QUOTED = re.compile(r"「[^「」]*」|“[^“”]*”|'[^'\n]*'|\"[^\"\n]*\"")
 _BRACKETED = re.compile(r" ?\(([^()]*)\)")
 _MARK = re.compile(r"[,;:] *")
 _LATIN = re.compile(r"[A-Za-z]")

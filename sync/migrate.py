@@ -76,16 +76,30 @@ def _known() -> frozenset[str]:
     return frozenset(rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
+# Tables a database extension makes in every database it is installed in (PostGIS's template databases).
+_EXTENSION_TABLES = frozenset({"spatial_ref_sys"})
+
+
 def foreign_tables_problem(engine: Engine) -> tuple[str, str] | None:
     """Why a database safeschool never set up cannot take a new store (zh, en), or None: it holds tables
-    already, another program's (the shared school information system named by mistake) or a failed
-    set-up's.  SQLite does not roll back CREATE TABLE, so an `init` that met a table of the same name
-    left half a store in the other program's file (found by a configuration audit)."""
+    already, another program's (the shared school information system named by mistake), or safeschool's own
+    left by a set-up that did not finish.  SQLite (and MariaDB) do not roll back CREATE TABLE, so an `init`
+    that met a table of one of its names left half a store in the other program's file (found by a
+    configuration audit)."""
     from sqlalchemy import inspect
 
-    names = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+    from sync.store import metadata
+
+    names = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"} - _EXTENSION_TABLES)
     if not names:
         return None
+    others = [name for name in names if name not in metadata.tables]
+    if not others:
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        return (f"這個數據庫中有一次未完成的建立留下的 safeschool 表({'、'.join(names[:8])}{'等' if len(names) > 8 else ''}),"
+                "沒有記錄版本;請刪除這些表(或換一個新的空數據庫)後再運行 `safeschool init`",
+                f"this database holds safeschool's tables left by a set-up that did not finish ({shown}), with no "
+                "schema version; drop them (or use a new, empty database) and run `safeschool init` again")
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     shown_zh = "、".join(names[:8]) + (f" 等 {len(names)} 個" if len(names) > 8 else "")
     return (f"這個數據庫已有其他表({shown_zh}),不是 safeschool 建立的;請給 safeschool 一個專用的空數據庫"

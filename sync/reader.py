@@ -30,7 +30,6 @@ from pathlib import Path
 
 from sync import contract
 from sync.cells import (
-    _T2S,
     INVISIBLE,
     INVISIBLE_CHAR,
     YES_NO_WORDS,
@@ -40,6 +39,7 @@ from sync.cells import (
     is_empty,
     is_placeholder,
     parse_date,
+    simplified,
     without_invisible,
 )
 from sync.formats import (
@@ -447,7 +447,7 @@ def filled_cells(cells: list) -> list[int]:
 
 def _paperwork_form(text: str) -> str:
     """A cell's text as the paperwork patterns are written: Simplified, half-width, no spaces."""
-    return _T2S.convert(unicodedata.normalize("NFKC", text).strip()).replace(" ", "").replace("：", ":")
+    return simplified(unicodedata.normalize("NFKC", text).strip()).replace(" ", "").replace("：", ":")
 
 
 @lru_cache(maxsize=65536)
@@ -503,7 +503,7 @@ def note_kind(cells: list, first_table_col: int, first: int | None = None,
         # 小計1 | 2026-04-02 | 南門欄杆 | 設施 ...: a hazard the office numbered so, filled like a record; a
         # totals line (合計 | 2026-11-20 | 全年共發現1項...) is one however it is filled.
         return None if _NUMBERED.match(text.strip()) and _fills_a_record(cells, first, record_cols) else kind
-    if kind == "note" and first <= first_table_col and _EXAMPLE.match(_T2S.convert(text[:20]).strip()):
+    if kind == "note" and first <= first_table_col and _EXAMPLE.match(simplified(text[:20]).strip()):
         return "example"  # the form's example row, left in: filled like a record, but not one
     if kind and _fills_a_record(cells, first, record_cols):
         return None
@@ -763,7 +763,7 @@ def _is_campus_subtitle(cells: list, first: int) -> bool:
 
 @lru_cache(maxsize=4096)
 def _names_a_campus(text: str) -> bool:
-    return _CAMPUS_SUBTITLE.match(_T2S.convert(unicodedata.normalize("NFKC", text).strip())) is not None
+    return _CAMPUS_SUBTITLE.match(simplified(unicodedata.normalize("NFKC", text).strip())) is not None
 
 
 def _header_again(spec: contract.Sheet, cells: list, picks: list[tuple[str, int]],

@@ -205,3 +205,27 @@ def test_every_page_names_the_configured_issuer_not_the_placeholder(store, tmp_p
     _, accounts = store
     layout = response_text(client_for(dash_app(), accounts["school"]).get("/_dash-layout"))
     assert "測試縣教育和體育局" in layout and "XX縣" not in layout
+
+
+@pytest.mark.parametrize("key", ["x", "abcdefghij01234", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "abababababababababab"])
+def test_a_session_key_that_could_be_guessed_stops_the_dashboard_but_not_a_sync(monkeypatch, key):
+    """A deployment audit: SAFESCHOOL_SECRET_KEY=x served the dashboard, and whoever guesses the key can sign a
+    cookie that logs in as any account.  A review: checked where the key is used, so a short key set on a server
+    never stops its scheduled syncs."""
+    from sync.errors import ConfigError
+    from sync.settings import get_settings, reset_caches
+
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", key)
+    reset_caches()
+    assert get_settings().secret_key == key  # read, as the sync reads its settings
+    with pytest.raises(ConfigError, match="could be guessed") as err:
+        access.secret_key()
+    assert "token_hex(32)" in str(err.value) and "可被猜出" in err.value.zh
+
+
+def test_a_random_key_of_sixteen_characters_or_more_is_taken(monkeypatch):
+    from sync.settings import reset_caches
+
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "Zq4+8nW0vK2pLx7e")  # openssl rand -base64 12
+    reset_caches()
+    assert access.secret_key() == "Zq4+8nW0vK2pLx7e"

@@ -199,3 +199,11 @@ def test_a_refusal_in_english_reads_as_a_sentence_on_the_page():
     assert user_error_text(refusal, "en") == "Choose a school"
     assert user_error_text(refusal, "zh-Hans") == "请选择学校"
     assert user_error_text(UserError("'1001' is not registered"), "en") == "'1001' is not registered"
+
+
+def test_a_name_shown_in_simplified_is_its_characters_not_a_word_they_spell():
+    """A review: on a Simplified page the guard 沈靜 read 沉静 (OpenCC's phrase for "to sink"), not 沈静."""
+    from dashboard.i18n import to_language
+
+    assert to_language("沈靜 東區校區", "zh-Hans") == "沈静 东区校区"
+    assert to_language("沈靜", "zh-Hant") == "沈靜"

@@ -179,3 +179,22 @@ def test_a_store_account_the_server_does_not_know_is_not_told_to_run_init(pg_url
     result = run("score", "--year", "2026")
     assert_one_line_error(result, "no_such_role_here", "Check SAFESCHOOL_DATABASE_URL")
     assert "safeschool init" not in result.output
+
+
+def test_init_after_a_set_up_that_did_not_finish_says_so_and_an_extensions_table_is_no_obstacle(tmp_path, monkeypatch):
+    """A review: tables a half-finished init left (MariaDB and SQLite keep CREATE TABLE) were called "tables
+    safeschool did not make"; PostGIS's spatial_ref_sys, in every database made from its template, refused init."""
+    import sqlite3
+
+    half = tmp_path / "half.db"
+    with sqlite3.connect(half) as conn:
+        conn.execute("CREATE TABLE sources (id INTEGER)")
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{half}")
+    assert_one_line_error(run("init"), "left by a set-up that did not finish (sources)", "未完成的建立")
+    postgis = tmp_path / "postgis.db"
+    with sqlite3.connect(postgis) as conn:
+        conn.execute("CREATE TABLE spatial_ref_sys (srid INTEGER)")
+    monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{postgis}")
+    result = run("init")
+    assert result.exit_code == 0 and "upgraded from empty" in result.output, result.output

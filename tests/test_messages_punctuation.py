@@ -68,3 +68,9 @@ def test_a_message_made_chinese_slash_english_is_printed_with_chinese_punctuatio
     assert said.startswith("safeschool: 配置有誤：環境變量"), said
     zh = said.split(" / ")[0]
     assert "只在內存中，命令結束即消失）；請寫上文件名，如" in zh and "configuration: SAFESCHOOL_DATABASE_URL: " in said
+
+
+def test_a_value_quoted_as_python_writes_it_is_kept_as_written():
+    """A review: a source named 'sis:學校' was said as 'sis：學校' in the message saying a name may not hold ':'."""
+    assert chinese_punctuation("'sis:學校':數據源名稱不能含有「:」") == "'sis:學校'：數據源名稱不能含有「:」"
+    assert chinese_punctuation('請寫成 "a,b",再試') == '請寫成 "a,b"，再試'

@@ -323,7 +323,7 @@ def _without_tables(text: str, prefix: str) -> str:
 
 
 @pytest.mark.parametrize("prefix,written", [
-    ("[areas", 'areas = "x"'), ("[areas", "areas = [1]"),
+    ("[areas", 'areas = "x"'), ("[areas", "areas = [1]"), ("[areas", 'areas = ""'),
     ("[thresholds", 'thresholds = "x"'), ("[thresholds", "thresholds = [1, 2]"),
 ])
 def test_areas_or_thresholds_written_as_a_plain_value_are_refused_in_both_languages(prefix, written):

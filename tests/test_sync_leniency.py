@@ -230,6 +230,15 @@ def test_labels_meet_across_traditional_simplified_and_width():
     assert cells.canon("安全保衞室") == cells.canon("安全保衛室") == cells.canon("安全保卫室")  # Hong Kong's 衞
 
 
+@pytest.mark.parametrize("traditional,simplified", [("沈靜", "沈静"), ("沈默", "沈默"),
+                                                    ("李昇", "李升"), ("乾淨", "干净")])
+def test_a_name_in_either_script_is_one_name_whatever_word_its_characters_spell(traditional, simplified):
+    """A review: OpenCC's phrase dictionaries read the guard 沈靜 as the word 沉靜 (to sink) and made it 沉静, while
+    沈静, the same name in Simplified, stayed 沈静: the one guard counted as two people across sheets.  Labels and
+    names are compared character by character."""
+    assert cells.canon(traditional) == cells.canon(simplified)
+
+
 def test_every_contract_header_is_found_in_hong_kong_traditional(tmp_path):
     """data-contract.md: headers match "in either Traditional or Simplified characters"; Hong Kong's
     standard (OpenCC t2hk: 安全保衞室) is Traditional too."""
