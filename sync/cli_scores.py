@@ -187,11 +187,12 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
 
     plausible_year(year)
     today = county_today()
-    if year > today.year:
-        # it printed the county's outstanding schools, then "run safeschool sync", for a year not begun (an audit)
+    engine = store_engine()
+    if year > today.year and not _has_results(engine, year):
+        # it printed the county's outstanding schools, then "run safeschool sync", for a year not begun (an
+        # audit); a year dated ahead of this clock (a county prepared under another) publishes as any other
         raise UserError(f"{year} has not begun (today is {today}, on the county's clock): there is nothing to publish",
                         zh=f"{year} 年度尚未開始（按本縣時間，今天是 {today}），沒有可發布的結果")
-    engine = store_engine()
     who = (by or "").strip() or operator()  # --by "  " is nobody: the login name is kept instead
     _say_outstanding(engine)  # said first, as the publish page says it before its confirmation
     pub = do_publish(engine, year, files=publication_files, by=who, force=force, note=note)
@@ -206,6 +207,15 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     click.echo(f"published {year} version {pub['version']}: {pub['schools']} schools, its circular kept as "
                f"{', '.join(pub['files'])}, rubric {pub['rubric_version']}, "
                f"data as of {str(pub['data_timestamp'] or '-')[:19]}")  # to the second
+
+
+def _has_results(engine, year: int) -> bool:
+    from sqlalchemy import select
+
+    from sync.store import scores
+
+    with engine.connect() as conn:
+        return conn.execute(select(scores.c.id).where(scores.c.year == year).limit(1)).first() is not None
 
 
 def _say_outstanding(engine) -> None:

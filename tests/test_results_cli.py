@@ -320,3 +320,4 @@ def test_publishing_a_year_not_begun_is_refused_before_anything_is_said_of_it(st
     result = run("publish", "--year", str(later))
     assert result.exit_code == 2 and f"{later} has not begun" in result.output and "尚未開始" in result.output
     assert "safeschool sync" not in result.output
+
