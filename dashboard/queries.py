@@ -378,7 +378,11 @@ def _ranking(engine: Engine, scope: Scope, year: int, version: tuple) -> pd.Data
     # workbooks as they stand now; a published year keeps what it was published with).
     refused = _refused_workbooks(engine, version) if not published else frozenset()
     frame = frame.assign(refused=~frame["submitted"].astype(bool) & frame.index.isin(list(refused)))
-    previous = _ranking(engine, scope, year - 1, version) if year > 2000 and not _annual(engine, year - 1, version).empty else None
+    # A running year's total is the year so far: against last year's whole year, every school "fell" by half
+    # its points in January (found by a turn-of-the-year audit).  Compared once the year is over.
+    running = frame["as_of"].max() < pd.Timestamp(year, 12, 31) if not frame.empty else False
+    previous = (_ranking(engine, scope, year - 1, version)
+                if year > 2000 and not running and not _annual(engine, year - 1, version).empty else None)
     if previous is not None and not previous.empty:
         frame = frame.assign(change=(frame["total"] - previous["total"].reindex(frame.index)).round(1))
     else:

@@ -99,12 +99,34 @@ def test_ranking_lists_qualified_schools_by_rank_then_the_disqualified(county):
     assert pd.isna(frame.loc[c.disqualified, "rank"])
 
 
-def test_ranking_change_is_this_year_minus_last_year(county):
-    c, _ = county
+def _year_over(engine, year: int) -> None:
+    """The year's draft as it stands once the year is over: evaluated on 31 Dec."""
+    from sync.store import scores
+
+    with engine.begin() as conn:
+        conn.execute(scores.update().where(scores.c.year == year, scores.c.kind == "annual",
+                                           scores.c.publication_id.is_(None)).values(as_of=date(year, 12, 31)))
+    queries.clear_caches()
+
+
+def test_ranking_change_is_this_year_minus_last_year_once_the_year_is_over(own_county):
+    c, engine = own_county
+    _year_over(engine, c.year)
     admin = c.users["admin"]
     now, before = queries.ranking(admin, c.year), queries.ranking(admin, c.year - 1)
     code = c.codes[3]
     assert now.loc[code, "change"] == pytest.approx(round(now.loc[code, "total"] - before.loc[code, "total"], 1))
+
+
+def test_a_running_year_is_not_compared_with_last_years_whole_year(county):
+    """A turn-of-the-year audit: in January every school's year so far "fell" by half its points against last
+    year's whole year (▼ 17.2 on the overview; every school among the biggest fallers)."""
+    c, _ = county
+    leader = c.users["leader"]
+    assert queries.year_status(leader, c.year)["as_of"] < date(c.year, 12, 31)
+    assert queries.ranking(leader, c.year)["change"].isna().all()
+    risers, fallers = queries.risers_fallers(leader, c.year)
+    assert risers.empty and fallers.empty
 
 
 def test_school_sees_only_itself_in_a_draft_year_and_everyone_in_a_published_year(county):
@@ -586,10 +608,11 @@ def test_no_figure_a_school_sees_gives_back_a_disqualified_schools_points(tmp_pa
         engine_for.cache_clear()
 
 
-def test_risers_and_fallers_are_ranked_schools_only(county):
+def test_risers_and_fallers_are_ranked_schools_only(own_county):
     """Found by an audit: a disqualified school was listed among the biggest risers (+5.8) with no mark;
     取消資格 is not a rise.  The others are there, by their change."""
-    c, _ = county
+    c, engine = own_county
+    _year_over(engine, c.year)
     leader = c.users["leader"]
     ranking = queries.ranking(leader, c.year)
     vetoed = set(ranking.loc[~ranking["qualified"].astype(bool), "school_code"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -93,6 +95,8 @@ def render_trends(lang, year, group_by):
             spread = spread.assign(name=[to_language(str(n), lang) for n in spread["name"]])
         risers, fallers = queries.risers_fallers(viewer, year_i)
         comparable = not (risers.empty and fallers.empty)  # one list empty: nobody moved that way
+        as_of = queries.year_status(viewer, year_i).get("as_of")
+        no_movers = "trends.movers_running" if as_of and as_of < date(year_i, 12, 31) else "trends.no_movers"
         # A school account in a draft year sees its own row only: an empty list is about it alone.
         no_risers, no_fallers = (("trends.no_risers", "trends.no_fallers") if viewer.is_bureau
                                  else ("trends.not_listed", "trends.not_listed"))
@@ -120,11 +124,11 @@ def render_trends(lang, year, group_by):
             dbc.Row([
                 dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.risers", lang), className="h6 mb-0")),
                                   dbc.CardBody([movers_note, movers_table(risers, lang, "risers-table", viewer.can_see_school,
-                                                                            no_risers if comparable else "trends.no_movers")])],
+                                                                            no_risers if comparable else no_movers)])],
                                  className="mb-3 shadow-sm"), lg=6),
                 dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("trends.fallers", lang), className="h6 mb-0")),
                                   dbc.CardBody([movers_note, movers_table(fallers, lang, "fallers-table", viewer.can_see_school,
-                                                                            no_fallers if comparable else "trends.no_movers")])],
+                                                                            no_fallers if comparable else no_movers)])],
                                  className="mb-3 shadow-sm"), lg=6),
             ]),
         ])
