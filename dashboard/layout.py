@@ -424,7 +424,7 @@ def shell():
         dbc.Container(page_container, fluid=True, className="pb-4 page-body", tag="main", id="page-main"),
         # the configured issuer, not a placeholder: every page said XX縣 whatever [circular] issuer named (a
         # deployment audit)
-        html.Footer([html.Span(get_file_config().circular.issuer, lang="zh-Hant", id="footer-issuer"), " · ",
+        html.Footer([html.Span(get_file_config().circular.issuer, lang="zh", id="footer-issuer"), " · ",
                      T("footer.note")], className="text-muted small text-center pb-3"),
     ])
 

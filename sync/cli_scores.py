@@ -190,7 +190,7 @@ def publish(year: int, force: bool, by: str | None, note: str | None) -> None:
     engine = store_engine()
     if year > today.year and not _has_results(engine, year):
         # it printed the county's outstanding schools, then "run safeschool sync", for a year not begun (an
-        # audit); a year dated ahead of this clock (a county prepared under another) publishes as any other
+        # audit); a year with stored results goes on to publish's own checks
         raise UserError(f"{year} has not begun (today is {today}, on the county's clock): there is nothing to publish",
                         zh=f"{year} 年度尚未開始（按本縣時間，今天是 {today}），沒有可發布的結果")
     who = (by or "").strip() or operator()  # --by "  " is nobody: the login name is kept instead
