@@ -147,10 +147,7 @@ def test_init_on_a_database_holding_another_programs_tables_changes_nothing(tmp_
     those: no way out.  Such a database is refused before anything is created."""
     import sqlite3
 
-    store = tmp_path / "other.db"
-    with sqlite3.connect(store) as conn:
-        conn.execute("CREATE TABLE users (id INTEGER)")
-        conn.execute("CREATE TABLE pupils (id INTEGER)")
+    store = _sqlite_with_tables(tmp_path / "other.db", "users", "pupils")
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{store}")
     assert_one_line_error(run("init"), "already holds tables safeschool did not make (pupils, users)", "已有其他表")
     with sqlite3.connect(store) as conn:
@@ -184,17 +181,21 @@ def test_a_store_account_the_server_does_not_know_is_not_told_to_run_init(pg_url
 def test_init_after_a_set_up_that_did_not_finish_says_so_and_an_extensions_table_is_no_obstacle(tmp_path, monkeypatch):
     """A review: tables a half-finished init left (MariaDB and SQLite keep CREATE TABLE) were called "tables
     safeschool did not make"; PostGIS's spatial_ref_sys, in every database made from its template, refused init."""
-    import sqlite3
-
-    half = tmp_path / "half.db"
-    with sqlite3.connect(half) as conn:
-        conn.execute("CREATE TABLE sources (id INTEGER)")
-        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+    half = _sqlite_with_tables(tmp_path / "half.db", "sources", "alembic_version (version_num VARCHAR(32))")
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{half}")
     assert_one_line_error(run("init"), "left by a set-up that did not finish (sources)", "未完成的建立")
-    postgis = tmp_path / "postgis.db"
-    with sqlite3.connect(postgis) as conn:
-        conn.execute("CREATE TABLE spatial_ref_sys (srid INTEGER)")
+    postgis = _sqlite_with_tables(tmp_path / "postgis.db", "spatial_ref_sys")
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", f"sqlite:///{postgis}")
     result = run("init")
     assert result.exit_code == 0 and "upgraded from empty" in result.output, result.output
+
+
+def _sqlite_with_tables(path, *names: str):
+    """An SQLite file holding empty tables of these names, each with an id column unless it gives its own
+    (another program's tables, or a set-up's left over)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        for name in names:
+            conn.execute(f"CREATE TABLE {name}" if "(" in name else f"CREATE TABLE {name} (id INTEGER)")
+    return path
