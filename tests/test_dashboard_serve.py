@@ -44,7 +44,7 @@ def _gated_server(monkeypatch, tmp_path, hosts: str | None):
         monkeypatch.delenv("SAFESCHOOL_HOSTS", raising=False)
     else:
         monkeypatch.setenv("SAFESCHOOL_HOSTS", hosts)
-    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "test-serve-key-0123456789abcdef")
     settings.reset_caches()
     server = Flask("gated")
     server.add_url_rule("/healthz", "healthz", lambda: "ok")
