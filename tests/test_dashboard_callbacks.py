@@ -1139,3 +1139,24 @@ def test_an_area_the_bureaus_rubric_renames_is_shown_by_that_name_as_the_circula
     assert labels == {"zh-Hant": "經費投入", "zh-Hans": "经费投入", "en": "Funds spent"}
     bars = find_element(page, "area-bars").figure["data"][0]["y"]
     assert "G Funds spent" in bars and "F Hazards" in bars
+
+
+def test_the_overview_says_early_in_the_year_that_totals_are_low_by_the_rules(tmp_path, monkeypatch):
+    """A turn-of-the-year audit: on 5 January the overview read 優秀0 良好0 合格5 不合格25 with nothing said;
+    rules.md scores what has no record of the year yet at 0.  The note goes once the year's third month begins."""
+    from datetime import date
+
+    from dashboard.i18n import t
+    from dashboard.pages import overview
+    from sync.settings import county_today
+
+    year = county_today().year
+    for day, said in ((date(year, 1, 20), True), (date(year, 3, 1), False)):
+        with dashboard_on_own_store(tmp_path / day.isoformat(), monkeypatch, n=4, today=day) as own:
+            app_module, c, _engine = own
+            with as_viewer(app_module, c.users["leader"]):
+                out = overview.render_overview("en", c.year)
+        note = find_element(out, "early-year-note")
+        assert (note is not None) is said, day
+        if said:
+            assert t("overview.early_year", "en", date=day) in page_text(out)

@@ -378,6 +378,9 @@ def _rendered(viewer, year: int, lang: str, today: date, version: tuple):
 queries.forget_on_new_data(_rendered.cache_clear)  # keyed on the data version: gone once it changes
 
 
+EARLY_MONTHS = 2  # a running year's first months, when most of its periods have not come due
+
+
 def _render(viewer, year: int, lang: str):
     status = queries.year_status(viewer, int(year))
     if not status["schools"]:
@@ -387,6 +390,13 @@ def _render(viewer, year: int, lang: str):
     rows = ranking_rows(frame, lang, viewer)
     title = html.H1([t("overview.title", lang, year=year), status_badge(status, lang)], className="h3 mb-3")
     parts = [title]
+    as_of = status.get("as_of")
+    if not status["published"] and as_of and as_of.month <= EARLY_MONTHS and as_of.year == int(year):
+        # In January every school was 合格 or 不合格: no drill of the year yet scores D3-D5 at 0, as rules.md
+        # says (nothing to measure is never full marks), A5 and G1 wait for the year's letter and funds, and a
+        # leader would read it as a county gone bad (a turn-of-the-year audit)
+        parts.append(dbc.Alert(t("overview.early_year", lang, date=as_of), color="info", className="py-2 small",
+                               id="early-year-note"))
     if not viewer.is_bureau:  # a school's officer would read 43 overdue hazards as the school's own
         parts.append(html.P(t("overview.county_figures", lang), className="text-muted small mb-2",
                             id="county-figures-note"))
