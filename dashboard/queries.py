@@ -32,7 +32,7 @@ from scoring.calendar import term_months, term_quarters
 from scoring.engine import round_half_up
 from sync import contract
 from sync.reader import column_key_of, sheet_key_of
-from sync.report import SCHOOL_WORKBOOK
+from sync.report import PAPERWORK_LEVEL, SCHOOL_WORKBOOK
 from sync.settings import configured_rubric, county_today
 from sync.sheet_frames import day_column
 from sync.store import get_engine, publications, records, rejected_rows, scores, sources, sync_runs
@@ -341,6 +341,8 @@ def _year_status(engine: Engine, year: int, version: tuple) -> dict:
         "version": pub["version"] if pub else None,
         "published_at": pub["published_at"] if pub else None,
         "as_of": as_of,
+        # the year so far (evaluated before 31 Dec): compared with last year only once it is over
+        "running": as_of is not None and as_of < date(year, 12, 31),
         "schools": len(annual),
     }
 
@@ -380,9 +382,9 @@ def _ranking(engine: Engine, scope: Scope, year: int, version: tuple) -> pd.Data
     frame = frame.assign(refused=~frame["submitted"].astype(bool) & frame.index.isin(list(refused)))
     # A running year's total is the year so far: against last year's whole year, every school "fell" by half
     # its points in January (found by a turn-of-the-year audit).  Compared once the year is over.
-    running = frame["as_of"].max() < pd.Timestamp(year, 12, 31) if not frame.empty else False
     previous = (_ranking(engine, scope, year - 1, version)
-                if year > 2000 and not running and not _annual(engine, year - 1, version).empty else None)
+                if year > 2000 and not _year_status(engine, year, version)["running"]
+                and not _annual(engine, year - 1, version).empty else None)
     if previous is not None and not previous.empty:
         frame = frame.assign(change=(frame["total"] - previous["total"].reindex(frame.index)).round(1))
     else:
@@ -1047,15 +1049,12 @@ def _by_school(engine: Engine, query) -> dict[str, list[dict]]:
     return found
 
 
-PAPERWORK = "paperwork"  # rejected_rows' level for a line passed over as paperwork (sync.load): no problem
-
-
 @lru_cache(maxsize=_CACHE_SIZE)
 def _refused_by_school(engine: Engine, limit: int, version: tuple) -> tuple[dict[str, int], dict[str, list[dict]],
                                                                              dict[str, list[dict]]]:
     """Per school: how many rows were refused, the newest `limit` of them (a window query, once per version),
     and the lines passed over as paperwork (up to `limit`)."""
-    problem = rejected_rows.c.level != PAPERWORK
+    problem = rejected_rows.c.level != PAPERWORK_LEVEL
     numbered = select(
         rejected_rows.c.school_code, rejected_rows.c.level, rejected_rows.c.sheet, rejected_rows.c.row_no,
         rejected_rows.c.column, rejected_rows.c.value, rejected_rows.c.reason_zh, rejected_rows.c.reason_en,
@@ -1071,7 +1070,7 @@ def _refused_by_school(engine: Engine, limit: int, version: tuple) -> tuple[dict
     newest: dict[str, list[dict]] = {}
     paperwork: dict[str, list[dict]] = {}
     for row in rows:
-        if row["level"] == PAPERWORK:
+        if row["level"] == PAPERWORK_LEVEL:
             paperwork.setdefault(row["school_code"], []).append(
                 {"sheet": row["sheet"], "row": row["row_no"], "text": row["value"], "kind_zh": row["reason_zh"],
                  "kind_en": row["reason_en"]})

@@ -81,6 +81,7 @@ from sync.parallel import configured_workers, ordered_map
 from sync.reader import WORKBOOK_SUFFIXES
 from sync.report import (
     BUREAU_WORKBOOK,
+    PAPERWORK_LEVEL,
     SCHOOL_WORKBOOK,
     FileReport,
     check_bytes,
@@ -355,7 +356,7 @@ def _rejected_values(report: FileReport, source_id: int, run_id: int) -> list[di
     # The lines passed over as paperwork, for the school page to list as the upload does (level "paperwork":
     # no problem, counted nowhere as one).
     rows.extend({"source_id": source_id, "run_id": run_id, "school_code": storable_text(report.school_code, 32),
-                 "level": "paperwork", "sheet": storable_text(line["sheet"], 50), "row_no": line["row"], "column": None,
+                 "level": PAPERWORK_LEVEL, "sheet": storable_text(line["sheet"], 50), "row_no": line["row"], "column": None,
                  "value": storable_text(line["text"]), "reason_zh": line["kind_zh"], "reason_en": line["kind_en"],
                  "raw": None} for line in ([] if report.refused else paperwork_lines(report)))
     return rows

@@ -358,6 +358,7 @@ _SHOWN_NOTES = {
 }
 
 
+PAPERWORK_LEVEL = "paperwork"  # rejected_rows' level for a line passed over as paperwork: no problem, counted as none
 # What each kind of line passed over quietly is, as the school is told (the upload, the school page, --check).
 PAPERWORK_KINDS = {"note": ("備註", "a note"), "signature": ("簽名", "a signature"), "totals": ("合計", "a totals line"),
                    "header": ("重複的表頭", "the header again")}

@@ -391,7 +391,7 @@ def _render(viewer, year: int, lang: str):
     title = html.H1([t("overview.title", lang, year=year), status_badge(status, lang)], className="h3 mb-3")
     parts = [title]
     as_of = status.get("as_of")
-    if not status["published"] and as_of and as_of.month <= EARLY_MONTHS and as_of.year == int(year):
+    if not status["published"] and status["running"] and as_of.month <= EARLY_MONTHS:
         # In January every school was 合格 or 不合格: no drill of the year yet scores D3-D5 at 0, as rules.md
         # says (nothing to measure is never full marks), A5 and G1 wait for the year's letter and funds, and a
         # leader would read it as a county gone bad (a turn-of-the-year audit)

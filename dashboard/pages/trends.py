@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -95,8 +93,7 @@ def render_trends(lang, year, group_by):
             spread = spread.assign(name=[to_language(str(n), lang) for n in spread["name"]])
         risers, fallers = queries.risers_fallers(viewer, year_i)
         comparable = not (risers.empty and fallers.empty)  # one list empty: nobody moved that way
-        as_of = queries.year_status(viewer, year_i).get("as_of")
-        no_movers = "trends.movers_running" if as_of and as_of < date(year_i, 12, 31) else "trends.no_movers"
+        no_movers = "trends.movers_running" if queries.year_status(viewer, year_i)["running"] else "trends.no_movers"
         # A school account in a draft year sees its own row only: an empty list is about it alone.
         no_risers, no_fallers = (("trends.no_risers", "trends.no_fallers") if viewer.is_bureau
                                  else ("trends.not_listed", "trends.not_listed"))
