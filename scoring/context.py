@@ -292,13 +292,15 @@ class Context:
                 zh, en = f"{zh}（{figures[row]}）", f"{en} ({figures_en[row]})"
             missing_zh[at[row]].append(zh)
             missing_en[at[row]].append(en)
-        # pending or all counted periods covered: point at the next period still open
-        # the one that ends first (C5's themes come in the rubric's order, not their windows')
+        # pending or all counted periods covered: point at the next period still open: the one that ends
+        # first (C5's themes come in the rubric's order, not their windows'), or where `long` says when each
+        # can first be met (C5's "opens"), the one that can be met soonest
         # On its last day a period is counted but still open: a drill held on 30 Nov covers November (the
         # hint named December on 30 Nov, and nothing at all on the running year's 31 Dec; an audit).
         still_open = ~counted | (self.day_runs & (end == self.as_of.to_datetime64()))
         open_rows = np.flatnonzero(~covered & still_open & ours)
-        open_rows = open_rows[np.argsort(end[open_rows], kind="stable")]
+        opens = pd.to_datetime(long["opens"]).to_numpy() if "opens" in long else end
+        open_rows = open_rows[np.lexsort((end[open_rows], opens[open_rows]))]
         first_school, first_at = np.unique(at[open_rows], return_index=True)
         next_row = np.full(n, -1)
         next_row[first_school] = open_rows[first_at]

@@ -103,9 +103,21 @@ def c5_seasonal_themes(ctx: Context) -> Outcome:
         for theme in windows.itertuples()])
     long["required"] = 1
     long["score"] = (long["held"] >= 1).astype(float)
+    # The hint names the theme that can be held soonest: in January fire (Nov-Jan) can be held now, while
+    # drowning (May-Jul), whose window closes first, cannot before May (it named drowning).
+    opens = {theme.period: _next_month_of(theme.months, ctx.as_of) for theme in windows.itertuples()}
+    long["opens"] = long["period"].map(opens)
     english = {t.name: t.name_en for t in ctx.rubric.themes}  # the rubric's own English theme names
     return ctx.over_periods(long, "季節專題", "seasonal themes", "在規定月份開展「{p}」專題教育",
                             "hold the '{p}' theme inside its months", period_en=english)
+
+
+def _next_month_of(months, day: pd.Timestamp) -> pd.Timestamp:
+    """The first day of `months` (within day's year) on or after `day`: day itself inside one of them."""
+    if day.month in months:
+        return day
+    later = [m for m in months if m > day.month]
+    return pd.Timestamp(day.year, min(later), 1) if later else pd.Timestamp(day.year, 12, 31)
 
 
 @indicator("C6", "4.3.6", "教職工每學期全員培訓", "all-staff training every semester")

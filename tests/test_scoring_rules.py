@@ -841,6 +841,17 @@ def test_4_3_5_c5_the_hint_names_the_theme_whose_window_ends_first():
     assert "交通" in row["hint"] and "防火" not in row["hint"], row["hint"]
 
 
+@pytest.mark.parametrize("day,named", [(date(Y, 1, 10), "防火"), (date(Y, 3, 10), "防溺水"), (date(Y, 6, 10), "防溺水"),
+                                       (date(Y, 9, 10), "交通")])
+def test_4_3_5_c5_the_hint_names_the_theme_that_can_be_held_soonest(day, named):
+    """In January fire (Nov-Jan) can be held now; drowning (May-Jul), whose window closes first, cannot be
+    before May: the hint named drowning on 10 January.  In March drowning opens first (May against
+    September and November); in September road safety is held now."""
+    rec = school().remove("education", "S1", kind="專題教育").remove("education", "S1", kind="安全講座")
+    row = result(rec, "C5", as_of=day)
+    assert row["hint"].startswith(f"在規定月份開展「{named}"), row["hint"]
+
+
 def test_4_5_1_e2_a_company_named_after_wuxi_is_a_company():
     """无锡 (a city) starts with 无 (none): 无锡保安服务有限公司 is a company, not "no company"."""
     assert pts(_first_guard_sent_by("无锡保安服务有限公司"), "E2") == 2
