@@ -83,6 +83,18 @@ def canon(text) -> str:
     return simplified(s).lower()
 
 
+_LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
+
+
+def heading(value) -> str:
+    """A header cell as one line, to name its column in a problem (one problem a line, in a log too): a
+    heading wrapped as Chinese forms wrap theirs (演練⏎日期) is 演練日期; Drill⏎date is Drill date."""
+    text = str(value).strip()
+    if "\n" not in text and "\r" not in text:
+        return text
+    return _LINE_BREAK.sub(lambda m: " " if text[m.start() - 1].isascii() and text[m.end()].isascii() else "", text)
+
+
 def is_empty(value) -> bool:
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
 

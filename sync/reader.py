@@ -36,6 +36,7 @@ from sync.cells import (
     MergedNumber,
     canon,
     display,
+    heading,
     is_empty,
     is_placeholder,
     parse_date,
@@ -637,10 +638,8 @@ def locate_table(spec: contract.Sheet, sheet: RawSheet) -> Table | None:
     first_record = _after_header_rows(spec, sheet.grid, header_idx)
     _with_lower_header(spec, sheet.grid, header_idx, first_record, header_cells, matched)
     columns = {key: idxs[0] for key, idxs in matched.items()}
-    headers = {key: (idx + 1, str(header_cells[idx]).strip()) for key, idx in columns.items()}
-    names = [
-        str(h).strip() if not is_empty(h) else column_letter(i) for i, h in enumerate(header_cells)
-    ]
+    headers = {key: (idx + 1, heading(header_cells[idx])) for key, idx in columns.items()}
+    names = [heading(h) if not is_empty(h) else column_letter(i) for i, h in enumerate(header_cells)]
     first_col = min(columns.values())
     rows, notes, region = [], [], []
     grid = sheet.grid
@@ -862,5 +861,5 @@ def _only_serial_number(picked: dict, cells: list, row_no: int) -> bool:
 def duplicate_columns(spec: contract.Sheet, table: Table) -> list[tuple[str, list[str]]]:
     matched = _header_matches(spec, table.header_cells)
     return [
-        (key, [str(table.header_cells[i]).strip() for i in idxs]) for key, idxs in matched.items() if len(idxs) > 1
+        (key, [heading(table.header_cells[i]) for i in idxs]) for key, idxs in matched.items() if len(idxs) > 1
     ]

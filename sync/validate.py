@@ -38,6 +38,7 @@ from sync.cells import (
     canon,
     cell_parser,
     display,
+    heading,
     is_empty,
     parse_code,
     required_missing,
@@ -766,7 +767,7 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
         if i in contract_cols:
             continue  # 一鍵報警（電話聯網） is the contract's alarm column, whatever else its header says
         if not is_empty(header) and header_is_private(str(header)) and not _holds_no_number(rows, i, str(header)):
-            problems.append(_privacy(sheet_key, sheet_name, header_row, str(header).strip(), "", i + 1,
+            problems.append(_privacy(sheet_key, sheet_name, header_row, heading(header), "", i + 1,
                                      ("身份證或電話號碼", "identity-card or phone numbers")))
     skip = {code_col} if code_col is not None else set()
     numeric = set(skip_cols) - skip
@@ -781,7 +782,7 @@ def privacy_problems(sheet_key: str | None, sheet_name: str, header_row: int | N
             if kind:
                 header = header_cells[i] if i < len(header_cells) and not is_empty(header_cells[i]) else None
                 problems.append(_privacy(sheet_key, sheet_name, row_no,
-                                         str(header).strip() if header else None, text, i + 1, kind))
+                                         heading(header) if header else None, text, i + 1, kind))
     return problems
 
 
@@ -843,7 +844,7 @@ def sheet_privacy_problems(sheet_name: str, rows: list[list], hidden: bool) -> l
     problems = privacy_problems(None, sheet_name, None, [], numbered)
     if hidden:
         for p in problems:
-            p.reason_zh += "(該工作表是隱藏的:請在 Excel 或 WPS 中取消隱藏後刪除)"
+            p.reason_zh += "（該工作表是隱藏的：請在 Excel 或 WPS 中取消隱藏後刪除）"  # after Problem's punctuation
             p.reason_en += " (the sheet is hidden: unhide it in Excel or WPS to delete it)"
     return problems
 

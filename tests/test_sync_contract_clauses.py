@@ -251,6 +251,8 @@ def test_identity_numbers_on_a_sheet_outside_the_contract_refuse_the_file(tmp_pa
     assert {(p.sheet, p.row, p.col_no) for p in report.file_problems} == {("保安花名冊", 2, 2), ("保安花名冊", 2, 3)}
     assert all(p.value.endswith("…") for p in report.file_problems)
     assert ("hidden" in report.file_problems[0].reason_en) == hidden
+    # the Chinese reason punctuated as Chinese is, its hidden-sheet advice too (found by an audit)
+    assert all(mark not in p.reason_zh for p in report.file_problems for mark in "(:)")
 
 
 def test_a_phone_written_as_text_in_a_count_column_refuses_the_file(tmp_path):
@@ -1120,3 +1122,23 @@ def test_a_count_written_with_its_own_unit_is_the_count(tmp_path, fmt):
     book["應急演練"][1][5:8] = ["12人", "12班", "600人次"]
     refused = {p.column for p in _check(tmp_path, book, fmt).problems}
     assert refused == {"參演班級數", "參演人數"}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_a_heading_wrapped_onto_two_lines_names_its_column_on_one_line(tmp_path, fmt):
+    """演練⏎日期, wrapped as Chinese forms wrap their headings, matches 演練日期, and a problem under it names
+    the column 演練日期: the problem printed on two lines of a log (found by an audit)."""
+    book = school_book()
+    book["應急演練"][0][0] = "演練\n日期"
+    book["應急演練"][1][0] = "3/10/2026"
+    report = _check(tmp_path, book, fmt)
+    [problem] = report.problems
+    assert (problem.sheet, problem.row, problem.column) == ("應急演練", 2, "演練日期"), _lines(report)
+    assert "\n" not in "".join(report.lines())
+
+
+def test_a_heading_in_latin_letters_wrapped_keeps_a_space_between_its_words():
+    from sync.cells import heading
+
+    assert (heading(" Drill\r\ndate "), heading("演練 \n 日期"), heading("參演\n人數(人)")) == (
+        "Drill date", "演練日期", "參演人數(人)")
