@@ -451,7 +451,8 @@ def circular_summary(results: list[dict], circular: Circular) -> list[str]:
     ranked = f"參加排名的{qualified}所學校中，{per_grade}"
     if disqualified:
         ranked += f"；另有{len(disqualified)}所取消考評資格，等次計為{circular.grades[-1]}"
-    absent = sum(1 for r in results if r.get("submitted") is False)
+    # the disqualified are said apart, unranked, whatever they sent
+    absent = sum(1 for r in results if r.get("submitted") is False and r.get("qualified", True))
     if absent:
         # "Submitted" is what the store holds: a school whose only workbook was refused has no records
         # either, and the circular must not say it sent nothing (the results keep no refusal to tell).

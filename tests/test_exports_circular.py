@@ -317,6 +317,18 @@ def test_the_summary_counts_the_disqualified_and_the_schools_that_sent_nothing(r
     assert "1所學校沒有通過校驗的安全工作台賬（未提交，或所交工作簿被退回），按0分計入排名" in text
 
 
+def test_a_disqualified_school_that_sent_nothing_is_not_said_to_be_ranked(results, circular):
+    """5.3, 6.3: a disqualified school has no rank.  The summary said every school that sent nothing was
+    "ranked on 0 points", the disqualified among them too (found by an audit of a year whose every school
+    was disqualified)."""
+    results[2]["submitted"] = False  # S009, disqualified
+    text = " ".join(exports.circular_summary(results, circular))
+    assert "按0分計入排名" not in text and "另有1所取消考評資格" in text
+    results[0]["submitted"] = False  # S003, ranked
+    text = " ".join(exports.circular_summary(results, circular))
+    assert "1所學校沒有通過校驗的安全工作台賬（未提交，或所交工作簿被退回），按0分計入排名" in text
+
+
 def test_the_lowest_grades_count_says_how_many_of_it_sent_nothing(results, circular):
     """An audit: 不合格2所 counted a school that sent nothing (ranked on 0 points) without saying so."""
     silent = _result("S005", "第五小學", 0.0, "不合格", 5)
