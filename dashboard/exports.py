@@ -201,6 +201,18 @@ def _half_up(points) -> float:
     return float(round_half_up(float(points)))
 
 
+def deduction_points(points) -> float:
+    """An inspection deduction as the bureau entered it, to two decimals (halves up): at one decimal a
+    10.05 printed 10.1 beside a total of 90.0 (優秀) that the reader's own subtraction made 89.9 (an audit)."""
+    return float(round_half_up(float(points or 0.0), 2))
+
+
+def deduction_text(points) -> str:
+    """10.05, 1.5, 2.0: two decimals where the entry has them, else one, as the other points are printed."""
+    text = f"{deduction_points(points):.2f}"
+    return text[:-1] if text.endswith("0") else text
+
+
 def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:
     """序號, 學校名稱, 類別, 鄉鎮, A-G, 總分, 等次, 排名: qualified schools by rank, then the disqualified.
 
@@ -219,8 +231,7 @@ def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:
             "qualified": [bool(r.get("qualified", True)) for r in results],
             "rank_value": [r.get("rank") for r in results],
             "總分": [r.get("total") for r in results],
-            # halves up to one decimal, as the dashboard's ranking shows it (0.25 printed 0.2 in Word, 0.25 in CSV)
-            "督查扣分": [_half_up(r.get("deduction") or 0.0) for r in results],
+            "督查扣分": [deduction_points(r.get("deduction")) for r in results],
             "等次": [r.get("grade") for r in results],
             **{circular.area_header(a): [_area_points(r, a) for r in results] for a in AREA_IDS},
         },
@@ -291,6 +302,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
     cell_format = book.add_format({**base, "border": 1, "quote_prefix": True})
     name_format = book.add_format({**base, "border": 1, "text_wrap": True, "quote_prefix": True})  # wraps, never cut
     number_format = book.add_format({**base, "border": 1, "num_format": "0.0", "align": "center"})
+    deduction_format = book.add_format({**base, "border": 1, "num_format": "0.0#", "align": "center"})
     center_format = book.add_format({**base, "border": 1, "align": "center", "quote_prefix": True})
     note_format = book.add_format({**base, "font_size": 9, "text_wrap": True, "valign": "top"})
 
@@ -313,7 +325,7 @@ def circular_xlsx(results: list[dict], circular: Circular) -> bytes:
             if is_missing(value):
                 sheet.write_blank(row_offset, col, None, cell_format)
             elif name in numeric:
-                sheet.write_number(row_offset, col, float(value), number_format)
+                sheet.write_number(row_offset, col, float(value), deduction_format if name == "督查扣分" else number_format)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(row_offset, col, value, center_format)
             else:
@@ -542,8 +554,9 @@ def circular_docx(results: list[dict], circular: Circular) -> bytes:
     for cell, name in zip(table.rows[0].cells, table_frame.columns, strict=True):
         cell.text = ""
         _set_run_font(cell.paragraphs[0].add_run(str(name)), BODY_FONT, 9, True)
-    texts = [["" if is_missing(value) else (f"{value:.1f}" if isinstance(value, float) else str(value))
-              for value in row] for row in table_frame.itertuples(index=False)]
+    shown = [deduction_text if name == "督查扣分" else "{:.1f}".format for name in table_frame.columns]
+    texts = [["" if is_missing(value) else (show(value) if isinstance(value, float) else str(value))
+              for show, value in zip(shown, row, strict=True)] for row in table_frame.itertuples(index=False)]
     if texts:  # the first school's row cell by cell, as python-docx builds it
         for cell, text in zip(table.add_row().cells, texts[0], strict=True):
             cell.text = ""
@@ -682,7 +695,7 @@ def school_heading(result: dict, year: int, draft: bool, circular: Circular | No
         f"{result.get('name') or result.get('school_code')}（{result.get('school_code')}）{absent}"
         f"{year}年度本質安全考評指標明細",
         f"總分 {'' if total is None else f'{float(total):.1f}'}　等次 {result.get('grade')}　{place}　"
-        f"督查扣分 {_half_up(result.get('deduction') or 0):.1f}",
+        f"督查扣分 {deduction_text(result.get('deduction'))}",
     ]
     if circular is not None and not draft and circular.published_line:
         lines.append(circular.published_line)

@@ -78,7 +78,8 @@ def test_overview_for_a_school_in_a_draft_year_shows_only_its_row_and_no_county_
 
 
 def test_the_rankings_area_points_round_halves_up_as_the_circular_does(app):
-    """An audit: B 9.25 showed 9.2 on the ranking (round half to even) and 9.3 in the circular."""
+    """An audit: B 9.25 showed 9.2 on the ranking (round half to even) and 9.3 in the circular.  The
+    deduction is shown as entered, to two decimals, as the circular prints it."""
     import pandas as pd
 
     from dashboard import queries
@@ -90,7 +91,7 @@ def test_the_rankings_area_points_round_halves_up_as_the_circular_does(app):
         **dict.fromkeys(queries.AREAS, 10.0), "B": 9.25, "E": 0.25, "deduction": 0.25, "total": 80.5,
         "grade": "良好", "change": float("nan")}])
     [row] = overview.ranking_rows(frame, "zh-Hant")
-    assert (row["B"], row["E"], row["deduction"]) == (9.3, 0.3, 0.3)
+    assert (row["B"], row["E"], row["deduction"]) == (9.3, 0.3, 0.25)
 
 
 def test_ranking_filter_builds_the_grid_filter_model(app):
@@ -1074,14 +1075,14 @@ def test_the_overviews_drill_share_never_reads_100_percent_while_a_school_has_no
 
 
 def test_a_deduction_in_hundredths_reads_on_the_school_page_as_in_the_ranking_and_the_circular(app):
-    """An audit of the circulated files: a 0.25 deduction was 0.3 in the ranking and (now) the circular but
-    −0.2 on the school's own page, and the finding behind it −0.2 too (Python's format, halves to even)."""
+    """An audit of the circulated files: a 0.25 deduction was 0.3 in the ranking and the circular but −0.2 on
+    the school's own page (Python's format, halves to even); now it is 0.25 everywhere, as entered."""
     from dashboard.pages import school
 
     result = {"rank": 3, "ranked_schools": 10, "qualified": True, "grade": "優秀", "total": 94.8, "deduction": 0.25,
               "submitted": True, "veto": None, "name": "第一中學", "type": "初中", "township": "城關鎮",
               "as_of": "2026-12-31"}
-    assert "−0.3" in page_text(school.header(result, {"published": True}, "zh-Hant"))
+    assert "−0.25" in page_text(school.header(result, {"published": True}, "zh-Hant"))
     finding = {"date": "2026-10-10", "kind": "定期", "finding": "滅火器過期", "deduction": 0.25,
                "falsification": False, "major_incident": False, "indicator": None, "assessed_points": None}
     assert "−0.25" in page_text(school.inspection_table([finding], "zh-Hant"))

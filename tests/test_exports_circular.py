@@ -454,24 +454,26 @@ def test_the_word_circulars_styles_name_their_chinese_font_without_a_theme_font_
         assert not [key for key in fonts.attrib if key.endswith("Theme") or key.endswith("theme")], name
 
 
-def test_a_deduction_in_hundredths_is_printed_as_the_dashboard_rounds_it(circular):
+def test_a_deduction_in_hundredths_is_printed_as_entered_in_every_format(circular):
     """A finding may take 0.25 or 1.45 points off: the Word circular printed 0.2 and 1.4 (Python's format of
-    the binary float), the CSV 0.25 and 1.45, the dashboard's ranking 0.3 and 1.5 (halves up, as every
-    figure of the circular is; an audit of the circulated files)."""
+    the binary float), the CSV 0.25 and 1.45 (an audit); then every format 0.3 and 1.5, and a 10.05 beside a
+    total of 90.0 (優秀) read 10.1, which a reader's own subtraction makes 89.9 (良好; a later audit).  Each
+    format prints the deduction as entered, to two decimals; a whole or one-decimal one keeps one."""
     quarter, hundredths = _result("S001", "第一中學", 94.8, "優秀", 1), _result("S002", "第二中學", 80.1, "良好", 2)
-    quarter["deduction"], hundredths["deduction"] = 0.25, 1.45
-    results = [quarter, hundredths]
+    whole = _result("S003", "第三中學", 70.0, "合格", 3)
+    quarter["deduction"], hundredths["deduction"], whole["deduction"] = 0.25, 1.45, 2
+    results = [quarter, hundredths, whole]
     table = Document(io.BytesIO(exports.circular_docx(results, circular))).tables[0]
     column = [c.text for c in table.rows[0].cells].index("督查扣分")
-    assert [row.cells[column].text for row in table.rows[1:]] == ["0.3", "1.5"]
+    assert [row.cells[column].text for row in table.rows[1:]] == ["0.25", "1.45", "2.0"]
     rows = list(csv.reader(io.StringIO(exports.circular_csv(results, circular).decode("utf-8-sig"))))
     header = next(r for r in rows if r and r[0] == "序號")
-    assert [r[header.index("督查扣分")] for r in rows[rows.index(header) + 1:]] == ["0.3", "1.5"]
+    assert [r[header.index("督查扣分")] for r in rows[rows.index(header) + 1:]] == ["0.25", "1.45", "2.0"]
     _, _, sheet = _sheet_rows(exports.circular_xlsx(results, circular))
     header_at = next(i for i, r in enumerate(sheet) if r[0] == "序號")
-    assert [r[sheet[header_at].index("督查扣分")] for r in sheet[header_at + 1:header_at + 3]] == [0.3, 1.5]
-    assert "督查扣分 0.3" in exports.school_heading(quarter, 2026, draft=False)[1]
-    assert "督查扣分 1.5" in exports.school_heading(hundredths, 2026, draft=False)[1]
+    assert [r[sheet[header_at].index("督查扣分")] for r in sheet[header_at + 1:header_at + 4]] == [0.25, 1.45, 2.0]
+    assert "督查扣分 0.25" in exports.school_heading(quarter, 2026, draft=False)[1]
+    assert "督查扣分 2.0" in exports.school_heading(whole, 2026, draft=False)[1]
 
 
 def test_a_very_long_detail_keeps_its_row_within_the_height_a_spreadsheet_row_can_have(results):

@@ -192,7 +192,7 @@ def ranking_rows(frame: pd.DataFrame, lang: str, viewer=None) -> list[dict]:
         "people": frame["people"],
         # halves up, as the totals and the circular's columns are (9.25 is 9.3)
         **{a: round_half_up(frame[a]) for a in queries.AREAS},
-        "deduction": round_half_up(pd.to_numeric(frame["deduction"], errors="coerce")),
+        "deduction": round_half_up(pd.to_numeric(frame["deduction"], errors="coerce"), 2),  # as entered, as the circular
         "total": frame["total"].round(1),
         "grade": frame["grade"].map({g: grade_label(g, lang) for g in frame["grade"].dropna().unique()}).fillna("–"),
         "grade_key": frame["grade"].astype(str),
@@ -265,7 +265,8 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
         # Why A to G do not add up to the total where an inspection took points off (none: –).
         _fitted({"field": "deduction", "headerName": t("ranking.deduction", lang),
                  "headerTooltip": t("ranking.deduction_tip", lang), "type": "numericColumn",
-                 "valueFormatter": {"function": "params.value ? '−' + Number(params.value).toFixed(1) : '–'"},
+                 "valueFormatter": {"function": "params.value ? '−' + Number(params.value).toFixed("
+                                                "Math.round(params.value * 100) % 10 ? 2 : 1) : '–'"},
                  "cellClassRules": {"text-danger": "params.value > 0"}}, ["−10.0"]),
         _fitted({"field": "change", "headerName": t("ranking.change", lang), "headerTooltip": t("ranking.change_tip", lang),
                  "type": "numericColumn",

@@ -21,7 +21,7 @@ from dash import Input, Output, callback, clientside_callback, dcc, html, no_upd
 
 from dashboard import figures, queries
 from dashboard.access import current_viewer
-from dashboard.exports import year_is_over
+from dashboard.exports import deduction_text, year_is_over
 from dashboard.i18n import t, to_language, to_language_keeping_cell
 from dashboard.layout import (
     GRID_KEYBOARD,
@@ -49,7 +49,6 @@ from dashboard.layout import (
     week_days,
     with_week_dates,
 )
-from scoring.engine import round_half_up
 from scoring.guards import NO_GUARD_ON_DUTY
 from sync import contract
 from sync.cells import is_missing
@@ -139,8 +138,8 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
     ]
     if result["deduction"]:
         facts.append(dbc.Col([html.Div(t("school.deduction", lang), className="text-muted small"),
-                              # halves up, as the ranking and the circular print it (0.25 is 0.3, not 0.2)
-                              html.Div(f"−{_fmt(float(round_half_up(result['deduction'])))}",
+                              # as the ranking and the circular print it: as entered, to two decimals
+                              html.Div(f"−{deduction_text(result['deduction'])}",
                                        className="fs-4 text-danger mt-1")], xs=4, md=2))
     notices = []
     if not result["qualified"]:
