@@ -153,8 +153,15 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
     console = Console(width=200, markup=False, emoji=False)  # names and details are the schools' own text
     about = "，".join(v for v in (result["type"], result["township"]) if v)  # a stand-in entry may have neither
     console.print(f"{result['school_code']} {result['name']}{f'（{about}）' if about else ''}"
-                  f" {year} 截至 {ev.as_of}：總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
+                  f" {year} 草稿，截至 {ev.as_of}：總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
                   f"督查扣分 {result['deduction']:g}")
+    frozen = _published_result(year, school_code)
+    if frozen is not None:
+        # The draft is computed afresh; a published year's result is frozen and may differ (an audit: explain
+        # printed a draft disqualified since publication as if it were the year's result).
+        place = frozen["rank"] if frozen["qualified"] else "取消資格"
+        console.print(f"{year} 年度已發布：已發布的結果為總分 {frozen['total']:.1f}，等次 {frozen['grade']}，名次 {place}"
+                      f"（safeschool score --year {year} --published）；下表為按現有記錄計算的草稿")
     table = Table()
     for name in ("指標", "名稱", "得分/滿分", "條款", "情況 detail", "提升 hint"):
         # fold, not "…": Chinese has no spaces to wrap at, and a cut hint lost its "：+0.7" (an audit)
@@ -171,6 +178,17 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
     for c in result["campuses"]:
         console.print(f"校區 {c['campus']}：人數 {c['people']}，寄宿 {c['boarders']}，"
                       f"應配保安 {c['guards_required']}，在崗 {c['guards_active']}")
+
+
+def _published_result(year: int, school_code: str) -> dict | None:
+    """The school's frozen result when `year` is published, else None."""
+    from sync.results import annual_results, is_published
+
+    engine = store_engine()
+    if not is_published(engine, year):
+        return None
+    return next((r for r in annual_results(engine, year, "active", indicators_of=school_code)
+                 if r["school_code"] == school_code), None)
 
 
 @click.command(short_help="發布（凍結）一年的考評結果 / freeze a year's results")

@@ -92,6 +92,26 @@ def test_publish_then_published_score_is_frozen(store):
     assert [o["school_code"] for o in published] == ["S1", "S2"]
 
 
+def test_explain_of_a_published_year_says_its_table_is_the_draft_and_what_was_published(store):
+    """5.4: a published year's result is frozen.  explain computes afresh: after a falsification found since
+    publication it printed S2 disqualified as if that were the year's result, saying nothing of the
+    published 96.5, 優秀, second (an audit)."""
+    assert run("rescore", "--year", str(Y)).exit_code == 0
+    assert run("publish", "--year", str(Y), "--by", "局安全辦").exit_code == 0
+    rec = Records()
+    compliant_school(rec, "S1", Y, type="高中")
+    compliant_school(rec, "S2", Y, type="小學").remove("checklist", "S2", item="年度演練計劃")
+    rec.add("inspections", "S2", date="2025-06-01", kind="不定期", deduction=1.5)
+    rec.add("inspections", "S2", date="2025-12-15", kind="不定期", finding="演練簽到表代簽", falsification=True)
+    load(store, rec.frames())
+    result = run("explain", "S2", "--year", str(Y))
+    assert result.exit_code == 0, result.output
+    assert "草稿，截至 2025-12-31：總分 96.5，等次 不合格，名次 取消資格" in result.output, result.output
+    assert f"{Y} 年度已發布：已發布的結果為總分 96.5，等次 優秀，名次 2" in result.output, result.output
+    draft = json.loads(run("explain", "S2", "--year", str(Y), "--json").output)
+    assert draft["qualified"] is False  # the JSON stays the draft's, as rules.md prints it
+
+
 @pytest.fixture
 def future_store():
     from sync.settings import county_today
