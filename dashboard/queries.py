@@ -790,29 +790,37 @@ def _stored_result(viewer: Viewer, school_code: str, year: int) -> tuple[dict, E
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _draft_totals(engine: Engine, year: int, version: tuple) -> dict[str, float]:
-    # the totals only: the drafts' indicators (24 KB a school) are for no page of a published year
+def _draft_results(engine: Engine, year: int, version: tuple) -> dict[str, dict]:
+    # the totals, grades and vetoes only: the drafts' indicators (24 KB a school) are for no page of a published year
     frame = _score_rows(engine, year, "annual", None, version, lean=True)
     if frame.empty:
         return {}
     frame = frame.sort_values("as_of").drop_duplicates("school_code", keep="last")
-    return {code: float(total) for code, total in zip(frame["school_code"], frame["total"], strict=True)
+    deduction = pd.to_numeric(frame["deduction"], errors="coerce").fillna(0.0)
+    return {code: {"total": float(total), "grade": grade, "qualified": bool(qualified), "deduction": float(points)}
+            for code, total, grade, qualified, points in zip(
+                frame["school_code"], frame["total"], frame["grade"], frame["qualified"], deduction, strict=True)
             if total == total}
 
 
-def newer_draft_total(viewer: Viewer, school_code: str, year: int) -> float | None:
-    """In a published year, the school's draft total when data since publication changed it (the page
-    shows the frozen result, and says a newer one exists); None otherwise."""
+def newer_draft(viewer: Viewer, school_code: str, year: int) -> dict | None:
+    """In a published year, the school's draft (total, grade, qualified, deduction) when data since
+    publication changed what the page shows of it (the page shows the frozen result, and says a newer
+    one exists); None otherwise.  A veto or a deduction since counts though the total is the same (an
+    audit: a falsification found since publication was listed under the frozen result, unexplained)."""
     _check_school(viewer, school_code)
     engine = _engine()
     version = data_version(engine)
     if _publication(engine, year, version) is None:
         return None
     published = _results(engine, year, version).get(school_code)
-    draft = _draft_totals(engine, year, version).get(school_code)
+    draft = _draft_results(engine, year, version).get(school_code)
     if published is None or draft is None or published["total"] is None:
         return None
-    return draft if round(draft, 1) != round(float(published["total"]), 1) else None
+    changed = (round(draft["total"], 1) != round(float(published["total"]), 1)
+               or draft["qualified"] != bool(published["qualified"]) or draft["grade"] != published["grade"]
+               or round(draft["deduction"], 2) != round(float(published["deduction"]), 2))
+    return draft if changed else None
 
 
 def published_total(viewer: Viewer, year: int) -> float | None:
@@ -1560,7 +1568,7 @@ def clear_caches() -> None:
     for fn in (_publication, _score_rows, _annual, _year_periods, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _group_means, _month_ends_shown_to_a_school, _month_end_groups, _annual_groups, _heatmap_cells,
                _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts,
-               _registered_types, _inspections_by_school, _draft_totals):
+               _registered_types, _inspections_by_school, _draft_results):
         fn.cache_clear()
     for cache_clear in _version_keyed_caches:
         cache_clear()

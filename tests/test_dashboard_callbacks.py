@@ -1088,6 +1088,30 @@ def test_a_deduction_in_hundredths_reads_on_the_school_page_as_in_the_ranking_an
     assert "−0.25" in page_text(school.inspection_table([finding], "zh-Hant"))
 
 
+def test_a_published_years_page_says_a_veto_found_since_publication_beside_the_frozen_result(app):
+    """5.4: the published result is frozen.  A falsification found since left the total as it was: the page
+    showed 82.1, 良好, 4th with the new finding's red 弄虛作假 under it and nothing said, and 督查扣分 1.0
+    above findings adding up to 3.0 (an audit).  The notice gives the draft's grade and veto; the
+    findings say they are the records as they stand now."""
+    from dashboard.pages import school
+
+    published = {"rank": 4, "ranked_schools": 10, "qualified": True, "grade": "良好", "total": 82.1, "deduction": 1.0,
+                 "submitted": True, "veto": None, "name": "第一中學", "type": "初中", "township": "城關鎮",
+                 "as_of": "2025-12-31"}
+    draft = {"total": 82.1, "grade": "不合格", "qualified": False, "deduction": 3.0}
+    findings = [{"date": "2025-12-15", "kind": "不定期", "finding": "演練簽到表代簽", "deduction": 2.0,
+                 "falsification": True, "major_incident": False, "indicator": None, "assessed_points": None}]
+    said = page_text(school.header(published, {"published": True}, "zh-Hant", newer_draft=draft))
+    assert "發布後收到的數據使本校的草稿變為82.1分、不合格（取消資格），不改變已發布的結果" in said, said
+    said_en = page_text(school.header(published, {"published": True}, "en", newer_draft=draft))
+    assert "makes the school's draft 82.1 points, Fail (disqualified); the published" in said_en, said_en
+    listed = page_text(school.inspection_table(findings, "zh-Hant", published, draft))
+    assert "含發布後錄入的" in listed and "督查扣分 1.0" in listed, listed
+    same = {**draft, "grade": "良好", "qualified": True, "deduction": 1.0, "total": 84.0}
+    assert "含發布後錄入的" not in page_text(school.inspection_table(findings, "zh-Hant", published, same))
+    assert "含發布後錄入的" not in page_text(school.inspection_table(findings, "zh-Hant", published, None))
+
+
 def test_a_school_graded_by_a_band_of_the_bureaus_own_rubric_can_be_filtered_for(own_county):
     """rules.md: grades are configurable.  The ranking's grade filter offered the county's four bands only,
     so the schools a bureau's rubric graded 待改進 could not be picked out; it follows the four, best first."""

@@ -122,7 +122,7 @@ def _veto_text(result: dict, lang: str) -> str:
     return ("; " if lang == "en" else "、").join(parts)
 
 
-def header(result: dict, status: dict, lang: str, refused_file: bool = False, newer_draft: float | None = None,
+def header(result: dict, status: dict, lang: str, refused_file: bool = False, newer_draft: dict | None = None,
            next_steps=None):
     rank = (t("school.rank_of", lang, rank=result["rank"], of=result["ranked_schools"]) if result["qualified"]
             else t("ranking.disqualified", lang))
@@ -147,7 +147,7 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
                                    grade=grade_label(result["grade"], lang)), color="danger",
                                  className="py-2", id="school-veto"))
     if newer_draft is not None:
-        notices.append(dbc.Alert(t("school.newer_draft", lang, total=_total(newer_draft)), color="info",
+        notices.append(dbc.Alert(t("school.newer_draft", lang, draft=draft_text(newer_draft, lang)), color="info",
                                  className="py-2", id="school-newer-draft"))
     if not result.get("submitted", True):
         # A workbook that arrived and was refused as a whole is not "no workbook received".
@@ -441,8 +441,24 @@ def guards_table(campuses: list[dict], lang: str):
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="guards-table")
 
 
-def inspection_table(findings: list[dict], lang: str):
-    """The inspectors' findings on the school: what each deduction, assessed mark and veto was for."""
+def draft_text(draft: dict, lang: str) -> str:
+    """A published year's newer draft as the notice says it: 88.8 分，良好; disqualified, its veto too."""
+    said = t("school.draft_result", lang, total=_total(draft["total"]), grade=grade_label(draft["grade"], lang))
+    return said if draft["qualified"] else f"{said}{t('school.draft_disqualified', lang)}"
+
+
+def inspection_table(findings: list[dict], lang: str, published: dict | None = None, newer_draft: dict | None = None):
+    """The inspectors' findings on the school: what each deduction, assessed mark and veto was for.
+
+    They are the records as they stand: in a published year whose draft has since taken another deduction
+    or veto, a line says the published result was worked out before some of them (an audit: a falsification
+    found since publication was listed under the frozen result with nothing said)."""
+    since = None
+    if published is not None and newer_draft is not None and (
+            newer_draft["qualified"] != bool(published["qualified"])
+            or round(newer_draft["deduction"], 2) != round(float(published["deduction"] or 0.0), 2)):
+        since = html.P(t("school.inspections_since", lang, deduction=deduction_text(published["deduction"])),
+                       className="small text-muted", id="inspections-since")
     if not findings:
         return html.P(t("school.inspections_none", lang), className="text-muted mb-0")
     head = _head(("inspections.col.date", "inspections.col.kind", "inspections.col.finding",
@@ -461,7 +477,8 @@ def inspection_table(findings: list[dict], lang: str):
             _td(data_shown(f["finding"], lang)),
             # each finding's own points as entered (a 0.25 read −0.2)
             _td(f"−{_fmt(f['deduction'], 2)}" if f["deduction"] else "–"), _td(effect or "–")]))
-    return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
+    table = dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
+    return table if since is None else html.Div([since, table])
 
 
 def hazard_table(ledger: list[dict], lang: str):
@@ -578,6 +595,7 @@ def render_school(viewer, code: str, year: int, lang: str):
     hazards = queries.hazard_rows(viewer, code, year)
     state = queries.data_state(viewer, code)
     findings = queries.school_inspections(viewer, code, year)
+    newer = queries.newer_draft(viewer, code, year)
     refused_file = any(src["status"] == "refused" for src in state["sources"])
     area_labels = {a: area_label(a, lang) for a in queries.AREAS}
     trend_names = {"axis": t("trend.axis_total", lang), "school": to_language(result["name"], lang),
@@ -610,7 +628,7 @@ def render_school(viewer, code: str, year: int, lang: str):
     calendar_figure = figures.drill_calendar_periods(calendar, calendar_labels)
     return html.Div([
         dcc.Store(id="school-tab-title", data=tab_title(to_language(result["name"], lang), lang)),
-        header(result, status, lang, refused_file, queries.newer_draft_total(viewer, code, year), steps),
+        header(result, status, lang, refused_file, newer, steps),
         # nor its to-dos ("this month's drill not held": it may be in the refused file; regression audit)
         None if refused_whole and todo["running_year"] else _section(
             t("todo.title", lang), todo_list(todo, lang, refused_row_count(state)), "todo-card", "border-warning"),
@@ -632,7 +650,7 @@ def render_school(viewer, code: str, year: int, lang: str):
             dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), xxl=5),
             dbc.Col(_section(t("school.hazards", lang), hazard_table(hazards, lang)), xxl=7),
         ]),
-        _section(t("school.inspections", lang), inspection_table(findings, lang), "inspections-card"),
+        _section(t("school.inspections", lang), inspection_table(findings, lang, result, newer), "inspections-card"),
         _section(t("school.data_state", lang), data_state_view(state, lang), "data-state"),
     ])
 
