@@ -622,6 +622,22 @@ def test_the_accounts_list_names_its_columns_and_each_schools_name(county):
     assert f"{school} {c.names[school]}" in shown["zh-Hant"]
 
 
+def test_an_account_of_a_school_no_longer_in_the_registry_is_marked_in_the_accounts_list(county):
+    """A school closed or merged leaves the registry; its account stayed active, listed by its bare code
+    like any other, with nothing to tell the admin to disable it."""
+    from dashboard.access import create_user
+    from dashboard.pages import users
+
+    app_module, c, engine = county
+    create_user(engine, "closed-school", "a-password-of-some-length", "school", "9999999999")
+    with as_viewer(app_module, c.users["admin"]):
+        shown = {lang: page_text(users.render_accounts(lang, None, None)[0]) for lang in ("zh-Hant", "en")}
+    assert "9999999999（不在學校名冊中，可停用此賬號）" in shown["zh-Hant"], shown["zh-Hant"]
+    assert "9999999999 (not in the registry: the account may be disabled)" in shown["en"]
+    school = c.users["school"].school_code
+    assert f"{school} {c.names[school]}" in shown["zh-Hant"] and shown["zh-Hant"].count("不在學校名冊中") == 1
+
+
 def test_a_schools_to_dos_say_first_that_rows_of_its_workbook_were_refused_and_where_to_see_why(county):
     """After an upload with a mistyped drill date the to-dos read 「本期（2026-Q4）的應急演練尚未舉行」 while
     the drill was in the refused row, whose reason was in the last card of a 4,000 px page.  The to-dos say

@@ -142,7 +142,7 @@ def render_accounts(lang, _added, _toggled):
     # a school account's school by its name too, as the form's picker names it (the code alone said little)
     schools = {o["value"]: o["label"] for o in school_options(lang)}
     rows = [[a["username"], a.get("display_name") or "", t(f"role.{a['role']}", lang),
-             schools.get(a.get("school_code"), a.get("school_code") or ""),
+             _school_of(a.get("school_code"), schools, lang),
              t("users.active" if a["active"] else "users.disabled", lang),
              a["created_at"].strftime("%Y-%m-%d %H:%M") if a.get("created_at") else ""] for a in accounts]
     # the list's own headers: the form's labels said 「姓名（可選）」「學校（學校賬號）」 over every row
@@ -150,6 +150,15 @@ def render_accounts(lang, _added, _toggled):
                                     "users.created")]
     options = [{"label": to_language(a["username"], lang), "value": a["username"]} for a in accounts]
     return text_table(columns, rows, "users-list", lang, "users.none", chinese=(1, 3)), options
+
+
+def _school_of(code: str | None, schools: dict[str, str], lang: str) -> str:
+    """A school account's school by its name; a code the registry no longer holds (a school closed or merged)
+    is said to be so, for the account to be disabled: it stayed active, looking like any other."""
+    if not code:
+        return ""
+    said = t("users.not_in_registry", lang)
+    return schools.get(code) or (f"{code} ({said})" if lang == "en" else f"{code}（{said}）")
 
 
 @callback(Output("users-new-role", "options"), Output("users-pick", "placeholder"),
