@@ -470,6 +470,23 @@ def test_the_publish_preview_marks_the_schools_the_veto_takes_out(app):
     assert "首次發布" not in page_text(find_element(again, "pub-changed"))
 
 
+def test_the_publish_page_opens_on_the_year_picked_in_the_navbar(app):
+    """In December the office picks last year in the navbar and opens 發布: the page showed the running year,
+    its own picker ignoring the navbar.  A year without a draft, or a school account, changes nothing."""
+    from dash import no_update
+
+    app_module, c = app
+    from dashboard.pages import publish
+
+    with as_viewer(app_module, c.users["admin"]):
+        years = find_element(publish.layout(), "pub-year").options
+        assert c.year - 1 in years
+        assert publish.follow_the_navbar_year(c.year - 1, years) == c.year - 1
+        assert publish.follow_the_navbar_year(1999, years) is no_update
+    with as_viewer(app_module, c.users["school"]):
+        assert publish.follow_the_navbar_year(c.year - 1, years) is no_update
+
+
 def test_a_published_school_page_says_when_newer_data_changed_the_draft(own_county):
     """rules.md: a published evaluation is frozen.  The page shows it, and says that data received since
     makes the draft another score (an upload after publication did not seem to count at all)."""

@@ -89,6 +89,15 @@ def _total(value) -> str:
     return f"{float(value):.1f}"
 
 
+@callback(Output("pub-year", "value"), Input("year", "value"), State("pub-year", "options"))
+def follow_the_navbar_year(year, years):
+    """The year picked in the navbar, when it has a draft to publish: the page opened on the newest year
+    whatever the navbar said (2026 running, while the office came to publish 2025)."""
+    if refusal_for(bureau_or_refuse) is not None:
+        return no_update
+    return year if year in (years or []) else no_update
+
+
 @callback(Output("pub-state", "children"), Input("pub-year", "value"), Input("lang-store", "data"),
           Input("pub-result", "children"))
 def render_state(year, lang, _published):
