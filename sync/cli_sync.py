@@ -59,7 +59,8 @@ def _print_paperwork(console, lines: list[dict]) -> None:
 
 
 def _check(path: Path, console) -> int:
-    from sync.load import UNREAD_SUFFIXES, isolated_check
+    from sync.load import UNREAD_SUFFIXES, isolated_check, read_by_the_sync
+    from sync.reader import WORKBOOK_SUFFIXES
     from sync.report import FileReport, indicator_max, paperwork_lines
 
     if not path.is_file():
@@ -69,6 +70,15 @@ def _check(path: Path, console) -> int:
     if path.suffix.lower() in UNREAD_SUFFIXES:  # as the sync refuses it, whatever the file holds (found by an audit)
         report = FileReport(path.name)
         report.add_file_problem(*UNREAD_SUFFIXES[path.suffix.lower()])
+    elif not read_by_the_sync(path):
+        # a.txt was "a text file with a workbook's name": the sync passes it over unread, whatever it holds
+        report = FileReport(path.name)
+        what = (f"同步不讀取 {path.suffix} 文件", f"the sync does not read {path.suffix} files") if path.suffix else (
+            "這個文件沒有擴展名，也不像工作簿", "this file has no extension and does not start as a workbook does")
+        report.add_file_problem(
+            f"{what[0]}（只讀取 {'、'.join(WORKBOOK_SUFFIXES)} 工作簿）；如果這是工作簿，請用 Excel 或 WPS 打開後另存為 .xlsx",
+            f"{what[1]} (only {', '.join(WORKBOOK_SUFFIXES)} workbooks are read); if this is a workbook, open it in "
+            "Excel or WPS and save it as .xlsx")
     else:
         report = isolated_check(path, path.name, registry, None, indicator_max())
     kind = {"school_workbook": "school workbook", "bureau_workbook": "bureau workbook"}.get(report.kind, "unknown")

@@ -204,11 +204,17 @@ def list_inbox(inbox: Path, unreadable: list[Path] | None = None,
         # zip leaves behind are not workbooks anybody sent.
         if any(part.startswith((".", "~$")) or part == "__MACOSX" for part in rel.parts) or not path.is_file():
             continue
-        # 學校．xlsx: a full-width dot, as a Chinese input method types it, still names a workbook.
-        if _suffix(path) in WORKBOOK_SUFFIXES + tuple(UNREAD_SUFFIXES) or (
-                not _suffix(path) and _starts_like_a_workbook(path)):
+        if read_by_the_sync(path):
             found.append((f"file:{_readable(rel.as_posix())}", path))
     return found
+
+
+def read_by_the_sync(path: Path) -> bool:
+    """Whether the sync takes `path` in the inbox: a workbook's suffix, one it refuses saying why (.csv,
+    .zip), or none on a file that starts as a workbook does."""
+    # 學校．xlsx: a full-width dot, as a Chinese input method types it, still names a workbook.
+    suffix = _suffix(path)
+    return suffix in WORKBOOK_SUFFIXES + tuple(UNREAD_SUFFIXES) or (not suffix and _starts_like_a_workbook(path))
 
 
 def _starts_like_a_workbook(path: Path) -> bool:

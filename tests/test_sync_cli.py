@@ -349,6 +349,25 @@ def test_sync_check_refuses_a_csv_as_the_sync_does_whatever_it_holds(county, tmp
     assert result.exit_code == 1 and "cannot stand for a school workbook" in result.output, result.output
 
 
+def test_sync_check_of_a_file_the_sync_passes_over_says_so(county, tmp_path):
+    """a.txt holding text was "a text (CSV) file with a workbook's name": it has none, and the sync passes it
+    over unread, whatever it holds (a real workbook named .txt too).  A workbook with no extension at all (a
+    chat app's download) is read by its content, as the sync reads it."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("校長：王五\n", encoding="utf-8")
+    workbook = write_xlsx(tmp_path / "real.xlsx", school_book("1002"))
+    said = {}
+    for name, source in (("a.txt", notes), ("b.txt", workbook)):
+        said[name] = CliRunner().invoke(main, ["sync", "--check", str(source.rename(tmp_path / name))])
+    said["c"] = CliRunner().invoke(main, ["sync", "--check", str((tmp_path / "a.txt").rename(tmp_path / "c"))])
+    said["d"] = CliRunner().invoke(main, ["sync", "--check", str((tmp_path / "b.txt").rename(tmp_path / "d"))])
+    assert all(said[n].exit_code == 1 for n in ("a.txt", "b.txt", "c"))
+    assert not [r.output for r in said.values() if "workbook's name" in r.output]
+    assert "the sync does not read .txt files" in said["a.txt"].output and "同步不讀取 .txt 文件" in said["b.txt"].output
+    assert "this file has no extension and does not start as a workbook does" in said["c"].output
+    assert "school workbook, school 1002" in said["d"].output and "no extension" not in said["d"].output
+
+
 def test_exporting_a_year_not_yet_published_names_the_option_for_a_draft(county, tmp_path):
     CliRunner().invoke(main, ["sync", "--once"])
     result = CliRunner().invoke(main, ["export", "--year", "2026", "--format", "csv", "--out", str(tmp_path / "c.csv")])
