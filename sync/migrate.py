@@ -6,9 +6,13 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.engine import Engine
+# Alembic 1.18 says "setup plugin alembic.autogenerate.schemas" seven times as it is imported (by the web
+# process's first /healthz): noise in the log, nothing of ours (a README audit).  Quietened before the import.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

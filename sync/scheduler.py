@@ -36,7 +36,22 @@ def scheduled_sync(inbox: Path | None = None, recompute: bool = True) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts().items()))
     log.info("scheduled sync: %s (%s) %s%s", summary.status, counts or "no sources", summary.message,
              _not_loaded(summary))
+    _log_why_not_loaded(summary)
     return summary.status
+
+
+REASON_LOGGED_CHARS = 300
+
+
+def _log_why_not_loaded(summary) -> None:
+    """Each source refused or failed, a line with why (the first ten): named alone, the reason was on the
+    audit page or `sync --check` only (a README audit)."""
+    from sync.load import RUN_NAMES_KEPT
+
+    for o in [o for o in summary.sources if o.action in ("refused", "failed")][:RUN_NAMES_KEPT]:
+        reason = " ".join(o.message.split())
+        cut = "…" if len(reason) > REASON_LOGGED_CHARS else ""
+        log.warning("%s %s: %s%s", o.action, o.display_name, reason[:REASON_LOGGED_CHARS], cut)
 
 
 def _not_loaded(summary) -> str:

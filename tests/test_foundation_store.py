@@ -245,3 +245,18 @@ def test_reading_the_stores_schema_writes_no_log_line(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         assert schema_problem(engine) is None
     assert not [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]
+
+
+def test_a_fresh_process_reading_the_schema_logs_nothing_of_alembics_plugins(tmp_path):
+    """A README audit: the web process's first /healthz wrote alembic 1.18's seven "setup plugin ..." lines,
+    which it says as it is imported, in a process that logs at INFO."""
+    import subprocess
+    import sys
+
+    script = ("import logging; logging.basicConfig(level=logging.INFO)\n"
+              "from sync.migrate import schema_problem, upgrade\n"
+              "from sync.store import make_engine\n"
+              f"engine = make_engine('sqlite:///{tmp_path / 'store.db'}'); upgrade(engine); schema_problem(engine)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "Running upgrade" in out.stderr, out.stderr  # the process logs at INFO
+    assert "setup plugin" not in out.stderr, out.stderr

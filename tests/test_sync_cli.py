@@ -179,6 +179,18 @@ def test_a_scheduled_run_with_the_database_down_is_logged_and_does_not_raise(cou
     assert "cannot be used" in caplog.text
 
 
+def test_a_scheduled_run_logs_why_each_workbook_was_not_loaded(county, caplog):
+    """The log named a refused workbook but not why: the IT person went to the audit page each time (a README
+    audit: its Logs section says the scheduler logs each source refused and why)."""
+    from sync.scheduler import scheduled_sync
+
+    write_xlsx(county / "9999.xlsx", school_book("9999"))  # a code the registry does not hold
+    with caplog.at_level(logging.INFO):
+        assert scheduled_sync(recompute=False) == "refused"
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused 9999.xlsx: ")]
+    assert "9999" in line and "registry" in line and "\n" not in line, line
+
+
 def test_a_running_scheduler_syncs_nothing_into_a_store_a_newer_safeschool_has_upgraded(county, caplog):
     """Found by the deployment audit: the scheduler checked the store's schema when it started only, so
     one left running while another checkout ran `safeschool init` of a newer version went on syncing
@@ -366,6 +378,14 @@ def test_sync_check_of_a_file_the_sync_passes_over_says_so(county, tmp_path):
     assert "the sync does not read .txt files" in said["a.txt"].output and "同步不讀取 .txt 文件" in said["b.txt"].output
     assert "this file has no extension and does not start as a workbook does" in said["c"].output
     assert "school workbook, school 1002" in said["d"].output and "no extension" not in said["d"].output
+
+
+@pytest.mark.parametrize("option", [["--wait", "5"], ["--no-recompute"], ["--quiet"]])
+def test_sync_check_refuses_the_options_of_a_sync_run(county, tmp_path, option):
+    """`sync --check F --wait 5` ran with no complaint, the option doing nothing (a README audit)."""
+    path = write_xlsx(tmp_path / "book.xlsx", school_book("1001"))
+    result = CliRunner().invoke(main, ["sync", "--check", str(path), *option])
+    assert result.exit_code == 2 and f"{option[0]} are for --once" in result.output, result.output
 
 
 def test_exporting_a_year_not_yet_published_names_the_option_for_a_draft(county, tmp_path):
