@@ -804,7 +804,7 @@ def _draft_results(engine: Engine, year: int, version: tuple) -> dict[str, dict]
 
 
 def newer_draft(viewer: Viewer, school_code: str, year: int) -> dict | None:
-    """In a published year, the school's draft (total, grade, qualified, deduction) when data since
+    """In a published year, the school's draft (total, grade, qualified, deduction, findings_since) when data since
     publication changed what the page shows of it (the page shows the frozen result, and says a newer
     one exists); None otherwise.  A veto or a deduction since counts though the total is the same (an
     audit: a falsification found since publication was listed under the frozen result, unexplained)."""
@@ -817,10 +817,12 @@ def newer_draft(viewer: Viewer, school_code: str, year: int) -> dict | None:
     draft = _draft_results(engine, year, version).get(school_code)
     if published is None or draft is None or published["total"] is None:
         return None
-    changed = (round(draft["total"], 1) != round(float(published["total"]), 1)
-               or draft["qualified"] != bool(published["qualified"]) or draft["grade"] != published["grade"]
-               or round(draft["deduction"], 2) != round(float(published["deduction"]), 2))
-    return draft if changed else None
+    # findings_since: a veto or a deduction came since, which the findings listed (live records) show
+    findings_since = (draft["qualified"] != bool(published["qualified"])
+                      or round(draft["deduction"], 2) != round(float(published["deduction"]), 2))
+    changed = (findings_since or round(draft["total"], 1) != round(float(published["total"]), 1)
+               or draft["grade"] != published["grade"])
+    return {**draft, "findings_since": findings_since} if changed else None
 
 
 def published_total(viewer: Viewer, year: int) -> float | None:

@@ -994,7 +994,8 @@ def test_a_published_years_newer_draft_is_read_without_the_drafts_indicators(own
         assert queries.newer_draft(admin, second, year) is None  # the same to one decimal
         assert queries.newer_draft(admin, third, year) is None  # no draft since
         vetoed = queries.newer_draft(admin, fourth, year)
-        assert (vetoed["total"], vetoed["qualified"]) == (published[fourth].total, False)
+        assert (vetoed["total"], vetoed["qualified"], vetoed["findings_since"]) == (published[fourth].total, False, True)
+        assert queries.newer_draft(admin, first, year)["findings_since"] is False
     drafts = [s for s, _p in read if "FROM scores" in s and "publication_id IS NULL" in s]
     assert drafts and not [s for s in drafts if "indicators" in s], drafts
 

@@ -442,23 +442,21 @@ def guards_table(campuses: list[dict], lang: str):
 
 
 def draft_text(draft: dict, lang: str) -> str:
-    """A published year's newer draft as the notice says it: 88.8 分，良好; disqualified, its veto too."""
+    """A published year's newer draft as the notice says it: 88.8分、良好, and （取消資格） when it is."""
     said = t("school.draft_result", lang, total=_total(draft["total"]), grade=grade_label(draft["grade"], lang))
     return said if draft["qualified"] else f"{said}{t('school.draft_disqualified', lang)}"
 
 
-def inspection_table(findings: list[dict], lang: str, published: dict | None = None, newer_draft: dict | None = None):
+def inspection_table(findings: list[dict], lang: str, published_deduction: float | None = None):
     """The inspectors' findings on the school: what each deduction, assessed mark and veto was for.
 
     They are the records as they stand: in a published year whose draft has since taken another deduction
-    or veto, a line says the published result was worked out before some of them (an audit: a falsification
-    found since publication was listed under the frozen result with nothing said)."""
-    since = None
-    if published is not None and newer_draft is not None and (
-            newer_draft["qualified"] != bool(published["qualified"])
-            or round(newer_draft["deduction"], 2) != round(float(published["deduction"] or 0.0), 2)):
-        since = html.P(t("school.inspections_since", lang, deduction=deduction_text(published["deduction"])),
-                       className="small text-muted", id="inspections-since")
+    or veto (published_deduction given: the frozen result's), a line says the published result was worked
+    out before some of them (an audit: a falsification found since publication was listed under the frozen
+    result with nothing said)."""
+    since = None if published_deduction is None else html.P(
+        t("school.inspections_since", lang, deduction=deduction_text(published_deduction)),
+        className="small text-muted", id="inspections-since")
     if not findings:
         return html.P(t("school.inspections_none", lang), className="text-muted mb-0")
     head = _head(("inspections.col.date", "inspections.col.kind", "inspections.col.finding",
@@ -650,7 +648,8 @@ def render_school(viewer, code: str, year: int, lang: str):
             dbc.Col(_section(t("school.guards", lang), guards_table(guards, lang)), xxl=5),
             dbc.Col(_section(t("school.hazards", lang), hazard_table(hazards, lang)), xxl=7),
         ]),
-        _section(t("school.inspections", lang), inspection_table(findings, lang, result, newer), "inspections-card"),
+        _section(t("school.inspections", lang), inspection_table(
+            findings, lang, result["deduction"] if newer and newer["findings_since"] else None), "inspections-card"),
         _section(t("school.data_state", lang), data_state_view(state, lang), "data-state"),
     ])
 
