@@ -119,8 +119,11 @@ def _once(quiet: bool, wait: float, console, recompute: bool = True) -> int:
 
     inbox = Path(get_settings().inbox)
     engine = store_engine()
+    def waiting(message: str) -> None:
+        console.print(escape(message))
+
     if quiet:
-        summary = run_sync(engine, inbox, trigger="cli", wait=wait, recompute=recompute)
+        summary = run_sync(engine, inbox, trigger="cli", wait=wait, recompute=recompute, waiting=waiting)
     else:
         with Progress(TextColumn("sync"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -129,7 +132,8 @@ def _once(quiet: bool, wait: float, console, recompute: bool = True) -> int:
             def progress(done, total, key):
                 bar.update(task, completed=done, total=total, description=escape(key.split(":", 1)[-1][-40:]))
 
-            summary = run_sync(engine, inbox, trigger="cli", wait=wait, progress=progress, recompute=recompute)
+            summary = run_sync(engine, inbox, trigger="cli", wait=wait, progress=progress, recompute=recompute,
+                               waiting=waiting)
     _print_summary(console, summary, quiet)
     if summary.status in ("failed", "busy"):
         return 1

@@ -1124,8 +1124,11 @@ def _recompute(engine: Engine, workers: int = 1, today: date | None = None) -> s
 
 def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None,
              progress: Callable[[int, int, str], None] | None = None, wait: float = 0.0,
-             today: date | None = None, recompute: bool = True, workers: int | None = None) -> RunSummary:
+             today: date | None = None, recompute: bool = True, workers: int | None = None,
+             waiting: Callable[[str], None] | None = None) -> RunSummary:
     """One whole run (see the module docstring); the scores are recomputed when any records changed.
+
+    waiting(message): told when the run starts to wait for another sync (wait > 0).
 
     workers: processes that check workbooks (sync.parallel); None: SAFESCHOOL_SYNC_WORKERS, else one
     per core.
@@ -1144,7 +1147,7 @@ def run_sync(engine: Engine, inbox: Path, trigger: str = "cli", sql_sources=None
     indicator_max()
     summary = RunSummary(None, trigger, "running", started)
     try:
-        with sync_lock(engine, wait=wait) as lock:
+        with sync_lock(engine, wait=wait, waiting=waiting) as lock:
             summary.run_id = _start_run(engine, trigger, started)
             workers = configured_workers(workers)
             run = _Run(engine, summary.run_id, inbox, sql_sources, progress, today, workers, without_config,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -212,10 +213,13 @@ def _note_holder(engine: Engine, holder: str | None) -> None:
         pass
 
 
-def _acquire_waiting(engine: Engine, purpose: str, wait: float):
-    """The lock for `purpose`, tried every POLL_SECONDS for up to `wait` seconds; None if it stayed taken."""
+def _acquire_waiting(engine: Engine, purpose: str, wait: float, on_wait: Callable[[], None] | None = None):
+    """The lock for `purpose`, tried every POLL_SECONDS for up to `wait` seconds; None if it stayed taken.
+    on_wait: called once, when the first try finds it taken and there is time to wait."""
     deadline = time.monotonic() + max(wait, 0.0)
     held = _try_acquire(engine, purpose)
+    if held is None and wait > 0 and on_wait is not None:
+        on_wait()
     while held is None and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
         held = _try_acquire(engine, purpose)
@@ -223,11 +227,18 @@ def _acquire_waiting(engine: Engine, purpose: str, wait: float):
 
 
 @contextmanager
-def sync_lock(engine: Engine, wait: float = 0.0, doing: str | None = None):
+def sync_lock(engine: Engine, wait: float = 0.0, doing: str | None = None,
+              waiting: Callable[[str], None] | None = None):
     """Hold the sync lock for the block (it gives the holder, whose verify() says it is still held);
     wait up to `wait` seconds for it, else raise SyncBusy.  doing: what holds it when not a sync
-    ("publishing 2026"), for the message a sync that finds it taken prints."""
-    held = _acquire_waiting(engine, LOCK_NAME, wait)
+    ("publishing 2026"), for the message a sync that finds it taken prints.  waiting(message): told
+    when it starts to wait (`sync --once --wait 60` said nothing for a minute; an operations audit)."""
+    def say_it_waits() -> None:
+        holder = _who_holds(engine)
+        waiting(f"已有同步在進行（{holder}），最多等待 {wait:.0f} 秒 / a sync is already running ({holder}); "
+                f"waiting up to {wait:.0f} s")
+
+    held = _acquire_waiting(engine, LOCK_NAME, wait, say_it_waits if waiting is not None else None)
     if held is None:
         raise SyncBusy(f"已有同步在進行,本次未啟動 / a sync is already running ({_who_holds(engine)}); "
                        "this one did not start")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, date
 
 import pytest
@@ -386,6 +387,18 @@ def test_sync_check_refuses_the_options_of_a_sync_run(county, tmp_path, option):
     path = write_xlsx(tmp_path / "book.xlsx", school_book("1001"))
     result = CliRunner().invoke(main, ["sync", "--check", str(path), *option])
     assert result.exit_code == 2 and f"{option[0]} are for --once" in result.output, result.output
+
+
+def test_sync_once_told_to_wait_behind_another_sync_says_so_at_once(county):
+    from sync.lock import sync_lock
+
+    engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
+    with sync_lock(engine):
+        result = CliRunner().invoke(main, ["sync", "--once", "--quiet", "--wait", "1"])
+    engine.dispose()
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())  # the console wraps at 80 columns
+    assert said.index("waiting up to 1 s") < said.index("this one did not start"), result.output
 
 
 def test_exporting_a_year_not_yet_published_names_the_option_for_a_draft(county, tmp_path):

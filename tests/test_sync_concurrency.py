@@ -98,6 +98,28 @@ def test_the_lock_lets_one_holder_in_at_a_time(request, dialect_url):
     eng.dispose()
 
 
+def test_a_sync_told_to_wait_says_it_waits_and_for_whom(sqlite_url):
+    """`sync --once --wait 60` behind another sync printed nothing for a minute (an operations audit): it says
+    at once who holds the lock and how long it waits.  Without a wait nothing is said before the refusal."""
+    eng = make_engine(sqlite_url)
+    upgrade(eng)
+    said: list[str] = []
+    with sync_lock(eng):
+        with pytest.raises(SyncBusy, match="already running"):
+            with sync_lock(eng, wait=1, waiting=said.append):
+                pass
+        assert len(said) == 1 and "waiting up to 1 s" in said[0] and "最多等待 1 秒" in said[0], said
+        assert f"pid {os.getpid()}" in said[0], said
+        with pytest.raises(SyncBusy):
+            with sync_lock(eng, wait=0, waiting=said.append):
+                pass
+    assert len(said) == 1
+    with sync_lock(eng, wait=1, waiting=said.append):  # free: nothing to say
+        pass
+    assert len(said) == 1
+    eng.dispose()
+
+
 def test_a_second_sync_while_one_runs_says_so_and_does_not_start(engine, store_url, tmp_path):
     inbox = _inbox(tmp_path)
     proc = _start_sync(store_url, inbox, pause=0.4)
