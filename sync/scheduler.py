@@ -27,7 +27,7 @@ def scheduled_sync(inbox: Path | None = None, recompute: bool = True) -> str:
         from sync.settings import get_settings
         from sync.store import get_engine
 
-        if not_this_versions_store(get_engine()):
+        if store_gone() or not_this_versions_store(get_engine()):
             return "failed"
         summary = run_sync(get_engine(), Path(inbox or get_settings().inbox), trigger="scheduler", recompute=recompute)
     except Exception:  # keep the scheduler alive whatever one run does
@@ -64,6 +64,25 @@ def _not_loaded(summary) -> str:
         return ""
     more = f" (+{len(names) - RUN_NAMES_KEPT})" if len(names) > RUN_NAMES_KEPT else ""
     return " 未導入 / not loaded: " + ", ".join(names[:RUN_NAMES_KEPT]) + more
+
+
+def store_gone() -> bool:
+    """True, and logged, when the SQLite store's file is not where the configuration says (its folder moved,
+    a share unmounted).  A long-running scheduler's pooled connections kept the moved file open and synced
+    into it, "ok", while `sync --once` said there was no store (an operations audit); each tick now opens
+    the file afresh, so a store put back (or restored) is the one synced."""
+    from sync.cli_common import missing_sqlite_store
+    from sync.store import get_engine
+
+    missing = missing_sqlite_store()
+    if missing:
+        log.error("本次未同步：找不到數據庫 %s（文件夾被移走或共享盤未掛載？）/ scheduled sync not run: there is no "
+                  "store at %s (its folder moved, or a share not mounted?); retried at the next tick", missing, missing)
+        return True
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        engine.dispose()
+    return False
 
 
 def not_this_versions_store(engine) -> bool:

@@ -192,6 +192,21 @@ def test_a_scheduled_run_logs_why_each_workbook_was_not_loaded(county, caplog):
     assert "9999" in line and "registry" in line and "\n" not in line, line
 
 
+def test_a_scheduled_run_whose_sqlite_store_moved_away_says_so_and_syncs_once_it_is_back(county, caplog):
+    """An operations audit: the scheduler's pooled connection kept the moved store open and synced into it,
+    "ok", while `sync --once` said there was no store; the lock recreated the folder besides."""
+    from sync.scheduler import scheduled_sync
+
+    store = county.parent / "store.db"
+    assert scheduled_sync(recompute=False) == "ok"
+    store.rename(county.parent / "store.away")
+    with caplog.at_level(logging.INFO):
+        assert scheduled_sync(recompute=False) == "failed"
+    assert f"there is no store at {store}" in caplog.text and not store.exists()
+    (county.parent / "store.away").rename(store)
+    assert scheduled_sync(recompute=False) == "ok"
+
+
 def test_a_running_scheduler_syncs_nothing_into_a_store_a_newer_safeschool_has_upgraded(county, caplog):
     """Found by the deployment audit: the scheduler checked the store's schema when it started only, so
     one left running while another checkout ran `safeschool init` of a newer version went on syncing
