@@ -567,7 +567,7 @@ def _guard_semesters(e7: pd.DataFrame) -> pd.DataFrame:
     e7 = e7.assign(semester=parts["semester"], trained=(e7["held"] >= e7["required"]).astype("int64"))
     e7 = e7[e7["semester"].notna()]
     out = e7.groupby(["school_code", "semester"], sort=False).agg(
-        required=("trained", "size"), held=("trained", "sum"), counted=("counted", "any")).reset_index()
+        required=("trained", "size"), held=("trained", "sum"), counted=("counted", "all")).reset_index()
     out = out.rename(columns={"semester": "period"})
     out["covered"] = out["held"] >= out["required"]
     for col in ("required", "held"):

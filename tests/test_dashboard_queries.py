@@ -484,6 +484,25 @@ def test_guard_training_heatmap_sums_guards_per_semester(county):
     assert own["held"] == sum(p["held"] >= p["required"] for p in spring)
 
 
+def test_a_running_semester_one_guard_has_trained_for_is_not_yet_due_on_the_heatmap():
+    """rules.md: a period that ends after the evaluation date counts only once covered, "a guard's three days"
+    for each guard.  One guard trained made the running autumn "due" and three quarters met (a heatmap
+    audit: 8 schools marked down in the middle of the semester); once every guard has trained, or the
+    semester is over, it is."""
+    import pandas as pd
+
+    def pairs(counted_of_the_untrained: bool):
+        return pd.DataFrame({
+            "school_code": ["S1"] * 3, "period": ["張三（2026-autumn）", "李四（2026-autumn）", "王五（2026-autumn）"],
+            "required": [3.0] * 3, "held": [3.0, 0.0, 1.0], "covered": [True, False, False],
+            "counted": [True, counted_of_the_untrained, counted_of_the_untrained]})
+
+    running = queries._guard_semesters(pairs(False)).iloc[0]
+    assert (running["required"], running["held"], bool(running["covered"]), bool(running["counted"])) == (3, 1, False, False)
+    over = queries._guard_semesters(pairs(True)).iloc[0]
+    assert (bool(over["covered"]), bool(over["counted"])) == (False, True)
+
+
 def test_not_submitted_schools_are_flagged_in_ranking_headline_and_school_result(county):
     c, _ = county
     admin = c.users["admin"]
