@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, func, select, update
 
 from dashboard import queries
+from scoring.engine import round_half_up
 from sync import store
 from sync.store import make_engine
 from tests.dashboard_fixtures import a_day_with_month_ends_behind_it, build_county
@@ -523,7 +524,7 @@ def test_school_trend_lists_match_the_trend_frame_and_hide_small_groups(county, 
     lists = queries.school_trend_lists(viewer, c.codes[0], c.year)
     assert lists["x"] == [d.strftime("%Y-%m-%d") for d in frame["as_of"]]
     for col in ("school", "county", "type"):
-        expected = [None if pd.isna(v) else round(float(v), 1) for v in frame[col]]
+        expected = [None if pd.isna(v) else float(round_half_up(float(v))) for v in frame[col]]  # as every mean shown
         assert lists[col] == expected, col
     if len(frame) and who == "school" and frame["type"].isna().all():
         assert lists["type"] == [None] * len(frame)
@@ -978,7 +979,29 @@ def test_the_trend_lines_read_the_month_end_totals_without_their_indicators(tren
             store.scores.c.qualified.is_(True))).mappings().all()
     first_day = min(r["as_of"] for r in rows)
     totals = [r["total"] for r in rows if r["as_of"] == first_day]
-    assert county["mean"].iloc[0] == round(sum(totals) / len(totals), 1)
+    assert county["mean"].iloc[0] == float(round_half_up(sum(totals) / len(totals)))
+
+
+def test_every_trend_mean_rounds_halves_up_as_the_year_on_year_chart_beside_it(own_trend_county):
+    """A heatmap-and-trends audit: a county mean of 72.45 read 72.4 on the monthly chart (pandas rounds halves
+    to even) and 72.5 on the year-on-year chart of the same page and the overview."""
+    c, engine = own_trend_county
+    admin = c.users["admin"]
+    with engine.connect() as conn:
+        first_day = conn.execute(select(func.min(store.scores.c.as_of)).where(
+            store.scores.c.year == c.year, store.scores.c.kind == "trend")).scalar()
+    with engine.begin() as conn:
+        conn.execute(update(store.scores).where(
+            store.scores.c.year == c.year, store.scores.c.kind == "trend", store.scores.c.as_of == first_day)
+            .values(total=72.45, computed_at=datetime.now() + timedelta(seconds=5)))
+    monthly = queries.trend_by_month(admin, c.year, "type")
+    county = monthly[monthly["group"].isna() & (pd.to_datetime(monthly["as_of"]) == pd.Timestamp(first_day))]
+    year_on_year = queries.county_by_month_all_years(admin)
+    beside = year_on_year[(year_on_year["year"] == c.year) & (year_on_year["month"] == first_day.month)]
+    of_a_type = monthly[monthly["group"].notna() & (pd.to_datetime(monthly["as_of"]) == pd.Timestamp(first_day))]
+    assert (county["mean"].tolist(), beside["mean"].tolist()) == ([72.5], [72.5])
+    assert set(of_a_type["mean"]) == {72.5}
+    assert queries.school_trend_lists(admin, c.codes[0], c.year)["county"][0] == 72.5
 
 
 def test_a_published_years_newer_draft_is_read_without_the_drafts_indicators(own_county):
