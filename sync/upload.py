@@ -200,6 +200,16 @@ def shared_folder_file(engine: Engine, school_code: str) -> str | None:
     return None
 
 
+def uploaded_copy_too(engine: Engine, school_code: str) -> bool:
+    """Whether the school also has an uploaded workbook in the store (loaded or refused): beside a file in
+    the shared folder, the sync refuses both as two files of one school until the bureau removes one."""
+    with engine.connect() as conn:
+        return conn.execute(select(sources.c.source_id).where(
+            sources.c.school_code == school_code, sources.c.kind == SCHOOL_WORKBOOK,
+            sources.c.status.in_(("loaded", "refused")), sources.c.source_key.startswith(f"file:{UPLOADS}/"),
+        ).limit(1)).first() is not None
+
+
 def _audit(engine: Engine, by: str, school_code: str, filename: str, report: FileReport) -> None:
     with engine.begin() as conn:
         conn.execute(insert(audit_log).values(

@@ -435,6 +435,28 @@ def test_a_refused_workbook_is_not_called_no_workbook_received(own_county):
     assert t("submitted.refused", "en") in page_text(find_element(page, "school-name").children)
 
 
+def test_a_school_whose_new_workbook_was_refused_reads_so_at_the_top_above_its_earlier_score(own_county):
+    """An upload audit: a school with records loaded before, whose new workbook was refused as a whole, saw its
+    old score with nothing said at the top; the refusal was in the last card of the page.  A school whose
+    workbook loaded reads no such notice."""
+    from sqlalchemy import update
+
+    from dashboard.i18n import t
+    from dashboard.pages import school
+    from sync import store
+
+    app_module, c, engine = own_county
+    with engine.begin() as conn:
+        conn.execute(update(store.sources).where(store.sources.c.school_code == c.codes[0]).values(
+            status="refused", message="身份證號碼"))
+    with as_viewer(app_module, c.users["admin"]):
+        page = school.render_school_page("en", c.year, c.codes[0])
+        assert find_element(school.render_school_page("en", c.year, c.codes[1]), "school-refused-kept") is None
+    notice = find_element(page, "school-refused-kept")
+    assert t("school.refused_kept", "en") in page_text(notice) and "#data-state" in str(notice)
+    assert find_element(page, "school-not-submitted") is None
+
+
 def test_a_kindergarten_opens_the_heatmap_of_quarterly_drills(app):
     """4.4.1: kindergartens drill by quarter; their officer's heatmap opens on that measure, not on the
     schools' monthly one where their row is absent."""

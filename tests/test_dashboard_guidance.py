@@ -344,6 +344,30 @@ def test_a_school_on_the_shared_folder_is_told_so_before_it_picks_a_file(county)
     assert "請更新共享文件夾中的該文件" in shown["zh-Hant"] and "请更新共享文件夹中的该文件" in shown["zh-Hans"]
 
 
+def test_a_school_with_an_upload_and_a_shared_folder_file_is_told_the_bureau_must_remove_one(county):
+    """An upload audit: a workbook put in the shared folder after an upload, the sync refused both as two
+    files of one school, and the page told the school to "update that file there", which loads nothing while
+    both are there; every upload was refused besides.  Both notes now say the bureau must remove one."""
+    from datetime import datetime
+
+    from dashboard.downloads import template_bytes
+    from dashboard.pages import upload
+    from sync.store import sources
+
+    app_module, c, engine = county
+    own = c.codes[0]  # sends file:S0001.xlsx through the shared folder
+    with engine.begin() as conn:
+        conn.execute(sources.insert().values(source_key=f"file:uploads/{own}.xlsx", kind="school_workbook",
+                                             status="refused", school_code=own, loaded_at=datetime(2026, 11, 30)))
+    with as_viewer(app_module, c.users["school"]):
+        note = {lang: page_text(upload.shared_folder_note(lang)) for lang in ("zh-Hant", "en")}
+        outcome = _upload(upload, c.year, template_bytes(engine, own))
+        banner = page_text(find_element(upload.show_outcome(outcome, "en"), "upload-status"))
+    assert t("upload.two_files", "en", file=f"{own}.xlsx") in note["en"] and "update that file there" not in note["en"]
+    assert "請聯繫教體局安全辦刪除其中一份" in note["zh-Hant"]
+    assert t("upload.refused_two_files", "en", file=f"{own}.xlsx") in banner, banner
+
+
 def test_a_school_that_uploads_is_not_told_about_the_shared_folder(county):
     from dashboard.pages import upload
 

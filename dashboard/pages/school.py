@@ -155,6 +155,12 @@ def header(result: dict, status: dict, lang: str, refused_file: bool = False, ne
         notices.append(dbc.Alert([html.Div(said), next_steps] if next_steps is not None else said,
                                  color="danger" if refused_file else "secondary", className="py-2",
                                  id="school-not-submitted"))
+    elif refused_file:
+        # Refused whole, its earlier records kept: the page showed the old score with the refusal said only in
+        # the last card (an upload audit).
+        notices.append(dbc.Alert([t("school.refused_kept", lang), " ",
+                                  html.A(t("school.refused_kept_link", lang), href="#data-state", className="alert-link")],
+                                 color="warning", className="py-2", id="school-refused-kept"))
     # the name and township are data in Chinese: marked so on an English page (layout.data_shown)
     title = [data_shown(result["name"], lang), status_badge(status, lang)]
     if not result.get("submitted", True):

@@ -40,7 +40,7 @@ from sync import contract
 from sync.report import paperwork_lines
 from sync.settings import county_today, get_settings
 from sync.store import get_engine
-from sync.upload import shared_folder_file
+from sync.upload import shared_folder_file, uploaded_copy_too
 
 dash.register_page(__name__, path="/upload", name="upload", title="學校本質安全考評")
 _log = logging.getLogger(__name__)
@@ -108,7 +108,12 @@ def shared_folder_note(lang):
     def render():
         viewer = school_or_refuse()
         shared = shared_folder_file(get_engine(), viewer.school_code)
-        return None if shared is None else feedback(t("upload.sends_shared", lang, file=shared), "info")
+        if shared is None:
+            return None
+        if uploaded_copy_too(get_engine(), viewer.school_code):
+            # both refused at every sync: updating either one, as the note said, changed nothing (an audit)
+            return feedback(t("upload.two_files", lang, file=shared), "warning")
+        return feedback(t("upload.sends_shared", lang, file=shared), "info")
 
     return guarded(render, lang)
 
@@ -177,14 +182,15 @@ SHOWN_PROBLEMS = 200
 _OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.wait": set(), "upload.in_progress": set(),
              "upload.loaded_with_problems": {"count"},
              "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"},
-             "upload.refused_shared": {"file"}, "upload.refused_not_own": {"code"}, "upload.refused_bureau": set()}
+             "upload.refused_shared": {"file"}, "upload.refused_two_files": {"file"}, "upload.refused_not_own": {"code"},
+             "upload.refused_bureau": set()}
 # Refusals that fixing the file cannot overcome: the banner says what to do instead, and neither the
 # file's problems (another school's rows) nor a marked-up copy of it are offered; of another school's
 # workbook only the problem that refuses it (its 學校概況's 學校代碼) is listed.
-NOT_THIS_WAY = ("upload.refused_shared", "upload.refused_not_own", "upload.refused_bureau")
+NOT_THIS_WAY = ("upload.refused_shared", "upload.refused_two_files", "upload.refused_not_own", "upload.refused_bureau")
 
 
-def not_this_way(report, school_code: str, shared_file: str | None) -> tuple[str, dict] | None:
+def not_this_way(report, school_code: str, shared_file: str | None, two_files: bool = False) -> tuple[str, dict] | None:
     """The refusal no corrected upload would get past, as sync.upload.load_upload decides it, or None: the
     school sends its workbook through the shared folder (`shared_file`), or the workbook is the bureau's
     or another registered school's (its 學校概況 names another registered code)."""
@@ -193,7 +199,7 @@ def not_this_way(report, school_code: str, shared_file: str | None) -> tuple[str
     if not report.refused:
         return None
     if shared_file:
-        return "upload.refused_shared", {"file": shared_file}
+        return ("upload.refused_two_files" if two_files else "upload.refused_shared"), {"file": shared_file}
     if report.kind == BUREAU_WORKBOOK:
         return "upload.refused_bureau", {}
     if report.for_another_school:
@@ -202,11 +208,11 @@ def not_this_way(report, school_code: str, shared_file: str | None) -> tuple[str
 
 
 def _outcome(report, annotated: bool, year: int, school_code: str | None = None,
-             shared_file: str | None = None) -> dict:
+             shared_file: str | None = None, two_files: bool = False) -> dict:
     """The report as plain data (the school's own file's problems), for the store and the render; for a
     refusal no corrected file gets past (not_this_way), only what to do instead."""
     run = getattr(report, "run", None)
-    instead = None if report.busy or school_code is None else not_this_way(report, school_code, shared_file)
+    instead = None if report.busy or school_code is None else not_this_way(report, school_code, shared_file, two_files)
     if instead is not None:
         key, values = instead
         why = [p for p in report.problems if key == "upload.refused_not_own" and _names_another_school(p)]
@@ -330,9 +336,10 @@ def receive_workbook(contents, filename, year):
         if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
             return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
         shared = shared_folder_file(get_engine(), viewer.school_code) if report.refused else None
+        two = shared is not None and uploaded_copy_too(get_engine(), viewer.school_code)
         if not_this_way(report, viewer.school_code, shared) is not None:
             # Not the school's file, or not the school's way in: no marked-up copy of it (the last one stays).
-            return _outcome(report, False, year, viewer.school_code, shared)
+            return _outcome(report, False, year, viewer.school_code, shared, two)
         return _outcome(report, _keep_annotated(viewer, data, report), year, viewer.school_code)
 
 
@@ -351,7 +358,7 @@ def show_outcome(outcome, lang):
             raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
         parts = [feedback(t(key, lang, **values), colour, "upload-status")]
         if key not in ("upload.unreadable", "upload.too_big", "upload.wait", "upload.in_progress",
-                       "upload.refused_shared", "upload.refused_bureau") \
+                       "upload.refused_shared", "upload.refused_two_files", "upload.refused_bureau") \
                 and not (key == "upload.refused_not_own" and not outcome["problems"]):  # no "no problems found"
             parts.append(problems_table(outcome["problems"], lang))
         total = int(outcome.get("total") or 0)
