@@ -123,13 +123,17 @@ def test_a_school_downloads_its_template_uploads_and_sees_the_report(server, bro
     comments = [c.comment.text for sheet in annotated.worksheets for row in sheet.iter_rows() for c in row if c.comment]
     assert any("不存在" in text for text in comments)
 
-    # Far over the 10 MB limit, Flask refuses the request before the callback runs (413): the school
-    # still reads why, in place of the last report, and the page shows no failed request.
+    # Over the 10 MB limit the browser sends nothing (a 50 MB workbook of photos was a bare 413 from the
+    # server, and the page said nothing: an upload audit): the school reads why, in place of the last report.
     oversized = tmp_path / "S001-with-photos.xlsx"
-    oversized.write_bytes(b"PK" + bytes(16 * 1024 * 1024))
+    oversized.write_bytes(b"PK" + bytes(50 * 1024 * 1024))
     page.set_input_files("#upload-workbook input[type=file]", str(oversized))
-    expect(page.locator("#upload-status")).to_contain_text("超過上限 10 MB", timeout=30_000)
-    assert page.locator("#upload-problems").count() == 0  # nothing was read: no "no problems found"
+    expect(page.locator("#upload-too-big-here")).to_contain_text("文件 50.0 MB 超過上限 10 MB", timeout=10_000)
+    expect(page.locator("#upload-result")).to_be_hidden()
+    # a workbook within the limit takes the report's place again
+    page.set_input_files("#upload-workbook input[type=file]", str(upload))
+    expect(page.locator("#upload-too-big-here")).to_be_hidden()
+    expect(page.locator("#upload-status")).to_contain_text("1 行未被接受", timeout=30_000)
 
     # A school cannot open the publishing page: the page itself refuses.
     page.goto(f"{server['base']}/admin/publish")

@@ -368,6 +368,16 @@ def test_a_school_with_an_upload_and_a_shared_folder_file_is_told_the_bureau_mus
     assert t("upload.refused_two_files", "en", file=f"{own}.xlsx") in banner, banner
 
 
+def test_what_a_file_over_the_limit_is_told_in_the_browser_follows_the_language_switch(county):
+    """assets/34-upload-size.js puts the file's size in this template when it refuses to send the file."""
+    from dashboard.pages import upload
+
+    label, template = upload.drop_label("en")
+    assert template == "The file is {size} MB, over the 10 MB limit; nothing was uploaded. Remove extra sheets or " \
+                       "pictures and try again." and "10 MB" in label
+    assert upload.drop_label("zh-Hans")[1].startswith("文件 {size} MB 超过上限 10 MB")
+
+
 def test_a_school_that_uploads_is_not_told_about_the_shared_folder(county):
     from dashboard.pages import upload
 

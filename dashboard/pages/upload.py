@@ -79,12 +79,18 @@ def layout(**_query):
         html.A(T("upload.template"), href=f"/download/template/{viewer.school_code}", id="upload-template",
                className="btn btn-outline-primary mb-3"),
         html.Div(id="upload-shared-note"),
+        # A file over the limit is not sent (max_size): assets/34-upload-size.js says why at once, from the
+        # template below (the language switch's).  Sent, a 50 MB workbook of photos was a 67 MB request
+        # Flask cut off with a bare 413, and the page said nothing (an upload audit).
         dcc.Upload(
-            id="upload-workbook", multiple=False, max_size=-1,
+            id="upload-workbook", multiple=False, max_size=limit_bytes(),
             children=html.Div(t("upload.drop", mb=mb), id="upload-drop-label"),
             className="border border-2 border-secondary rounded p-4 text-center bg-light mb-3",
             style={"borderStyle": "dashed", "cursor": "pointer"},
         ),
+        html.Span(t("upload.too_big", size="{size}", mb=mb), id="upload-too-big-template", hidden=True),
+        html.Div(id="upload-too-big-here", hidden=True, role="alert", className="alert alert-danger",
+                 **{"data-max-bytes": str(limit_bytes())}),
         # What the upload came to (the report, plain data of the school's own file), kept so the report
         # is drawn again in the language the switch chooses.
         # The store inside the spinner: the seconds of checking and loading are the store's callback, and with
@@ -93,10 +99,13 @@ def layout(**_query):
     ])
 
 
-@callback(Output("upload-drop-label", "children"), Input("lang-store", "data"))
+@callback(Output("upload-drop-label", "children"), Output("upload-too-big-template", "children"),
+          Input("lang-store", "data"))
 def drop_label(lang):
-    """The drop zone's label follows the language switch (it carries the size limit, so T() cannot)."""
-    return t("upload.drop", lang_of(lang), mb=f"{get_settings().max_upload_mb:g}")
+    """The drop zone's label, and what a file over the limit is told in the browser, follow the language
+    switch (they carry the size limit, so T() cannot)."""
+    mb = f"{get_settings().max_upload_mb:g}"
+    return t("upload.drop", lang_of(lang), mb=mb), t("upload.too_big", lang_of(lang), size="{size}", mb=mb)
 
 
 @callback(Output("upload-shared-note", "children"), Input("lang-store", "data"))
