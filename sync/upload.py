@@ -49,7 +49,7 @@ def load_upload(engine: Engine, data: bytes, filename: str, school_code: str, in
     loads it.  Two uploads of one school (a double click, two officers) are taken one after the
     other, so each report is of the file its run loaded."""
     inbox = Path(inbox)
-    suffix = Path(filename).suffix.lower()
+    suffix = Path(filename).suffix.lower() or _suffix_by_content(data)
     if suffix not in UPLOAD_SUFFIXES:
         report = FileReport(filename)
         if suffix in UNREAD_SUFFIXES:  # .csv: save as .xlsx; .zip: unpack it (as the shared folder says)
@@ -180,6 +180,16 @@ def _umask() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0o022
+
+
+def _suffix_by_content(data: bytes) -> str:
+    """A file with no extension (a chat app's download) is a workbook by its first bytes, as the shared
+    folder reads one (it was refused on upload: "got no extension"; an upload audit); "" when it is none."""
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ".xls"
+    if data.startswith(b"PK\x03\x04"):
+        return ".ods" if b"opendocument.spreadsheet" in data[:120] else ".xlsx"
+    return ""
 
 
 def _upload_limit_mb() -> float:

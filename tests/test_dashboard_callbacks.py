@@ -768,6 +768,19 @@ def test_an_unreadable_upload_says_so_without_no_problems_found(own_county):
     assert t_en("upload.unreadable") in page_text(out)
 
 
+def test_an_empty_upload_is_said_to_be_empty(own_county):
+    """An upload audit: an empty file read "could not be read; choose the file again"."""
+    from dashboard.pages import upload
+
+    app_module, c, _engine = own_county
+    with as_viewer(app_module, c.users["school"]):
+        empty = upload.receive_workbook("data:application/octet-stream;base64,", "mine.xlsx", c.year)
+        broken = upload.receive_workbook("data:application/octet-stream;base64,@@@", "mine.xlsx", c.year)
+        shown = page_text(upload.show_outcome(empty, "en"))
+    assert (empty["status"][0], broken["status"][0]) == ("upload.empty", "upload.unreadable")
+    assert t_en("upload.empty") in shown and find_element(upload.show_outcome(empty, "en"), "upload-problems") is None
+
+
 def test_totals_read_to_one_decimal_as_rules_md_publishes_them(own_county):
     """Found by an audit: 100 and 99 beside 99.8 (the school page and the ranking dropped a .0)."""
     from sqlalchemy import update

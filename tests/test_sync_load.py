@@ -460,6 +460,21 @@ def test_an_upload_is_read_as_the_shared_folder_reads_it(engine, inbox):
     assert len(_rows(engine, "drills", "1003")) == 2
 
 
+def test_an_upload_with_no_extension_is_read_by_its_first_bytes_as_the_shared_folder_reads_it(engine, inbox):
+    """A chat app's download (「城關小學安全台賬」, no extension) was refused on upload ("got no extension")
+    while the shared folder reads such a file by its first bytes (an upload audit).  A text without one
+    is still refused."""
+    _sync(engine, inbox)
+    for writer, suffix in ((write_xlsx, ".xlsx"), (write_xls, ".xls")):
+        data = writer(inbox.parent / f"x{suffix}", school_book("1003")).read_bytes()
+        report = load_upload(engine, data, "城關小學安全台賬", "1003", inbox, by="school1003", today=TODAY,
+                             recompute=False)
+        assert not report.refused and (inbox / "uploads" / f"1003{suffix}").exists(), report.problems
+    report = load_upload(engine, "校長：王五".encode(), "notes", "1003", inbox, by="school1003", today=TODAY,
+                         recompute=False)
+    assert report.refused and "no extension" in report.problems[0].reason_en
+
+
 def test_an_upload_is_stored_under_uploads_and_loaded_in_an_upload_run(engine, inbox):
     _sync(engine, inbox)
     first = write_xls(inbox.parent / "mine.xls", school_book("1003")).read_bytes()

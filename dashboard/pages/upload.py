@@ -189,6 +189,7 @@ SHOWN_PROBLEMS = 200
 
 # What an upload can come to, and the values its message takes (show_outcome draws only these).
 _OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.wait": set(), "upload.in_progress": set(),
+             "upload.empty": set(),
              "upload.loaded_with_problems": {"count"},
              "upload.loaded": {"rows"}, "upload.unreadable": set(), "upload.too_big": {"size", "mb"},
              "upload.refused_shared": {"file"}, "upload.refused_two_files": {"file"}, "upload.refused_not_own": {"code"},
@@ -333,7 +334,9 @@ def receive_workbook(contents, filename, year):
         return {"status": None}
     data = _decode(contents or "")
     if not data:
-        return {"status": ("upload.unreadable", {}, "danger"), "problems": [], "annotated": False, "year": year}
+        # an empty file is said to be one (it read "could not be read; choose the file again": an upload audit)
+        key = "upload.empty" if data == b"" else "upload.unreadable"
+        return {"status": (key, {}, "danger"), "problems": [], "annotated": False, "year": year}
     if len(data) > limit_bytes():
         return _too_big(len(data), year)
     name = Path(str(filename or "upload.xlsx")).name
@@ -366,7 +369,7 @@ def show_outcome(outcome, lang):
         if key not in _OUTCOMES or not isinstance(values, dict) or set(values) != _OUTCOMES[key]:
             raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
         parts = [feedback(t(key, lang, **values), colour, "upload-status")]
-        if key not in ("upload.unreadable", "upload.too_big", "upload.wait", "upload.in_progress",
+        if key not in ("upload.unreadable", "upload.empty", "upload.too_big", "upload.wait", "upload.in_progress",
                        "upload.refused_shared", "upload.refused_two_files", "upload.refused_bureau") \
                 and not (key == "upload.refused_not_own" and not outcome["problems"]):  # no "no problems found"
             parts.append(problems_table(outcome["problems"], lang))
