@@ -14,6 +14,7 @@ undo the edit.  The form refuses them and says to change the workbook.
 from __future__ import annotations
 
 import time
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,10 +24,10 @@ from sqlalchemy.exc import IntegrityError
 
 from sync import contract
 from sync.cells import MAX_POINTS
-from sync.errors import UserError
-from sync.settings import county_now
+from sync.errors import UserError, chinese_punctuation
+from sync.settings import county_now, county_today
 from sync.store import inspection_changes, records, sources
-from sync.validate import not_applicable_marks
+from sync.validate import Context, date_range_problem, not_applicable_marks
 
 MANUAL_SOURCE_KEY = "manual:inspections"
 MANUAL_SOURCE_KIND = "manual"
@@ -50,18 +51,28 @@ def indicator_maxima() -> dict[str, float]:
 
 def _as_date(value) -> date:
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip()[:10])
-    except ValueError:
-        raise _fail(f"日期「{value}」無法識別，請用 YYYY-MM-DD", f"date {value!r} is not a date; use YYYY-MM-DD") from None
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value or "").strip()[:10])
+        except ValueError:
+            raise _fail(f"日期「{value}」無法識別，請用 YYYY-MM-DD", f"date {value!r} is not a date; use YYYY-MM-DD") from None
+    # As the bureau workbook's 督查記錄 is checked: the page took 2026-12-20 (counted from that day on, by
+    # itself), 1999 (a draft computed for every year since) and 0202 (every recompute failed on it after)
+    # (an inspections audit).
+    wrong = date_range_problem("inspections", "date", day, Context(today=county_today()))
+    if wrong:
+        raise _fail(chinese_punctuation(wrong[0]), wrong[1])
+    return day
 
 
 def _as_points(value, zh_name: str, en_name: str) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, str):  # typed in the page's box: full-width digits and point as the workbook takes them
+        value = unicodedata.normalize("NFKC", value).strip()
     try:
         points = float(value)
     except (TypeError, ValueError):

@@ -209,7 +209,7 @@ def _label(sheet: contract.Sheet, key: str) -> tuple[str, str]:
     return col.zh, col.label_en
 
 
-def _date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
+def date_range_problem(sheet_key: str, key: str, value: date, ctx: Context):
     if key == "birth_date":
         if value < EARLIEST_BIRTH or value > ctx.today:
             v = value.isoformat()
@@ -503,7 +503,7 @@ def _typed_record(sheet_key: str, parsers: list, absent: dict, cells: dict, ctx:
             if col.required:
                 issues.append((key, *required_missing(col.zh, col.label_en)))
         elif is_date and not (earliest <= value <= today and key != "birth_date"):
-            bad = _date_range_problem(sheet_key, key, value, ctx)
+            bad = date_range_problem(sheet_key, key, value, ctx)
             if bad:
                 issues.append((key, *bad))
         rec[key] = value

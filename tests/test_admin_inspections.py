@@ -89,6 +89,11 @@ def test_a_deleted_findings_number_is_never_given_to_the_next_one(engine):
         ({"deduction": "-1"}, "負數"),
         ({"deduction": "abc"}, "不是數字"),
         ({"deduction": "10000"}, "太大"),  # as the bureau workbook's 扣分 (sync.cells.MAX_POINTS)
+        # dated as the workbook's 督查記錄 must be (an inspections audit: the page took all three, and 0202
+        # made every recompute fail after it)
+        ({"date": "2999-01-01"}, "記錄不能是將來的"),
+        ({"date": "1999-07-01"}, "早於2000年"),
+        ({"date": "0202-07-01"}, "早於2000年"),
     ],
 )
 def test_a_bad_finding_is_refused_with_a_bilingual_reason_and_nothing_stored(sqlite_engine, change, words):
@@ -101,6 +106,15 @@ def test_a_bad_finding_is_refused_with_a_bilingual_reason_and_nothing_stored(sql
                    .replace("考評", ""))  # the English says it in English (the kinds are the plan's words)
     assert count(sqlite_engine, records["inspections"]) == 0
     assert count(sqlite_engine, inspection_changes) == 0
+
+
+def test_deductions_in_hundredths_and_full_width_are_kept_as_typed(sqlite_engine):
+    """An inspections audit: the page's number box (steps of 0.5) sent nothing for 0.25 or 10.05, and the
+    finding was saved without its deduction.  The box is text now; what is typed is kept as the workbook
+    keeps it, full-width digits too."""
+    for typed, kept in (("0.25", 0.25), ("10.05", 10.05), ("０．５", 0.5), (" 2 ", 2.0)):
+        inspections.save_inspection(sqlite_engine, {**FINDING, "deduction": typed}, by="boss", recompute=False)
+        assert inspections.list_inspections(sqlite_engine, 2026)[0]["deduction"] == kept  # newest first
 
 
 def test_assessed_points_at_the_indicator_maximum_are_accepted(engine):

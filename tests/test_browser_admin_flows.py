@@ -154,11 +154,15 @@ def test_the_office_records_a_finding_publishes_and_exports_the_circular(server,
     page.locator(".dash-dropdown-option", has_text="S002").first.click()
     expect(page.locator("#insp-school")).to_contain_text("S002")
     page.fill("#insp-finding", "演練簽到表代簽")
-    page.fill("#insp-deduction", "2")
+    # a deduction in hundredths: the number box of step 0.5 sent nothing for it, and the finding was saved
+    # without its deduction (an inspections audit)
+    page.fill("#insp-deduction", "0.25")
     page.click("#insp-save")
     page.wait_for_selector("#insp-saved, #insp-error", timeout=30_000)
     assert page.locator("#insp-saved").count() == 1, page.inner_text("#insp-result")
     expect(page.locator("#insp-table")).to_contain_text(f"S002 {HOSTILE}", timeout=20_000)
+    row = page.locator("#insp-table tr", has_text="演練簽到表代簽").first
+    expect(row).to_contain_text("0.25")
     assert "演練簽到表代簽" in page.inner_text("#insp-history-table")
 
     # Publishing the running year needs the force box and a confirmation that says what changes.

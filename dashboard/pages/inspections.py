@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import audit
+from dashboard.exports import deduction_text
 from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
 from dashboard.layout import (
     T,
@@ -70,7 +71,9 @@ def layout(**_query):
                                                               placeholder=t("choose.school")), 4),
             _field("insp.kind", dcc.Dropdown(id="insp-kind", options=list(contract.INSPECTION_KINDS),
                                              value=contract.INSPECTION_KINDS[0], clearable=False), 2),
-            _field("insp.deduction", dbc.Input(id="insp-deduction", type="number", min=0, step=0.5), 2),
+            # Text, checked on the server: a number box of step 0.5 sent nothing for 0.25, 10.05 or -2 (the
+            # browser's "invalid"), and the finding was saved without its deduction (an inspections audit).
+            _field("insp.deduction", dbc.Input(id="insp-deduction", type="text", inputMode="decimal"), 2),
         ], className="g-2"),
         dbc.Row([
             _field("insp.finding", dbc.Textarea(id="insp-finding", rows=2), 12),
@@ -80,7 +83,7 @@ def layout(**_query):
             dbc.Col(dbc.Checkbox(id="insp-major", label=t("insp.major_incident"), value=False), md=3),
             _field("insp.indicator", dcc.Dropdown(id="insp-indicator", options=indicator_options(),
                                                                      placeholder=t("choose.indicator")), 3),
-            _field("insp.assessed", dbc.Input(id="insp-assessed", type="number", min=0, step=0.5), 3),
+            _field("insp.assessed", dbc.Input(id="insp-assessed", type="text", inputMode="decimal"), 3),
         ], className="g-2 mt-1 align-items-end"),
         html.Div([
             dbc.Button(T("insp.save"), id="insp-save", color="primary", n_clicks=0, className="me-2"),
@@ -268,7 +271,8 @@ def render_findings(lang, year, _saved):
                                     "insp.source")]
     rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}",
              inspection_kind_label(r["kind"], lang),
-             to_language(r["finding"] or "", lang), r["deduction"], _yes(r["falsification"], lang),
+             to_language(r["finding"] or "", lang), deduction_text(r["deduction"]) if r["deduction"] else "",
+             _yes(r["falsification"], lang),
              _yes(r["major_incident"], lang), r["indicator"], r["assessed_points"],
              f"#{r['record_id']} {_source_label(r, lang)}"] for r in found]
     options = [{"label": f"#{r['record_id']} {r['date']} {r['school_code']} {to_language(r['finding'] or '', lang)}"[:80],
