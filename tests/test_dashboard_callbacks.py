@@ -1142,6 +1142,21 @@ def test_a_deduction_in_hundredths_reads_on_the_school_page_as_in_the_ranking_an
     assert "−0.25" in page_text(school.inspection_table([finding], "zh-Hant"))
 
 
+def test_an_assessment_a_later_one_replaced_is_said_not_to_count():
+    """rules.md: "When one school has several, the latest finding of the year wins."  The findings read
+    「D1 考評得分 2」 and 「D1 考評得分 5」 alike, with only the 5 counting (an inspections audit)."""
+    from dashboard.pages import school
+
+    def finding(day, indicator, points):
+        return {"date": day, "kind": "考評", "finding": None, "deduction": None, "falsification": False,
+                "major_incident": False, "indicator": indicator, "assessed_points": points}
+
+    findings = [finding("2026-06-01", "D1", 2), finding("2026-07-01", "C1", 1), finding("2026-09-01", "D1", 5)]
+    rows = page_text(school.inspection_table(findings, "zh-Hant")).split("2026-")
+    assert "已被本年較後的考評取代" in rows[1] and "D1 考評得分 2" in rows[1]
+    assert "取代" not in rows[2] and "取代" not in rows[3] and "D1 考評得分 5" in rows[3]
+
+
 def test_a_published_years_page_says_a_veto_found_since_publication_beside_the_frozen_result(app):
     """5.4: the published result is frozen.  A falsification found since left the total as it was: the page
     showed 82.1, 良好, 4th with the new finding's red 弄虛作假 under it and nothing said, and 督查扣分 1.0

@@ -467,8 +467,11 @@ def inspection_table(findings: list[dict], lang: str, published_deduction: float
         return html.P(t("school.inspections_none", lang), className="text-muted mb-0")
     head = _head(("inspections.col.date", "inspections.col.kind", "inspections.col.finding",
                   "inspections.col.deduction", "inspections.col.effect"), lang)
+    # rules.md: the latest finding of the year wins; an earlier assessment of the same indicator is said to
+    # be replaced (both read alike, 「D1 考評得分 2」 and 「D1 考評得分 5」, with only the 5 counting; an audit)
+    latest = {f["indicator"]: i for i, f in enumerate(findings) if f["indicator"] and f["assessed_points"] is not None}
     body = []
-    for f in findings:
+    for i, f in enumerate(findings):
         effect = []
         if f["falsification"]:
             effect.append(_badge(t("veto.falsification", lang), "danger"))
@@ -476,6 +479,8 @@ def inspection_table(findings: list[dict], lang: str, published_deduction: float
             effect.append(_badge(t("veto.major_incident", lang), "danger"))
         if f["indicator"] and f["assessed_points"] is not None:
             effect.append(t("inspections.assessed", lang, indicator=f["indicator"], points=_fmt(f["assessed_points"], 2)))
+            if latest[f["indicator"]] != i:
+                effect.append(html.Span(t("inspections.replaced", lang), className="text-muted"))
         body.append(_node("dash_html_components", "Tr", [
             _td(_date(f["date"])), _td(inspection_kind_label(f["kind"], lang)),
             _td(data_shown(f["finding"], lang)),
