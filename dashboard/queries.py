@@ -1160,7 +1160,10 @@ def _inspections_by_school(engine: Engine, year: int, version: tuple) -> dict[st
     query = (select(table.c.school_code, table.c.date, table.c.kind, table.c.finding, table.c.deduction,
                     table.c.falsification, table.c.major_incident, table.c.indicator, table.c.assessed_points)
              .where(table.c.date >= date(year, 1, 1), table.c.date <= date(year, 12, 31))
-             .order_by(table.c.date, table.c.record_id))
+             # in the order the scoring takes the latest assessment by (scoring.engine: date, then the row in
+             # its sheet, a page's finding, which has none, after the sheet's, then as stored): the page says
+             # which one was replaced, and named the one that counted so (a diff review)
+             .order_by(table.c.date, table.c.row_no.is_(None), table.c.row_no, table.c.record_id))
     return _by_school(engine, query)
 
 

@@ -209,15 +209,15 @@ def sync(once: bool, check: Path | None, quiet: bool, wait: float, no_recompute:
         handler.addFilter(_told_by_the_summary)
     if wait != wait:  # nan passes FloatRange's comparisons
         raise click.BadParameter("nan 不是秒數 / nan is not a number of seconds", param_hint="'--wait'")
+    if check is not None and once:  # which one was meant is not guessed: --check alone never loads
+        raise click.UsageError("--once 與 --check 只能用一個：--check 只檢查一個工作簿，--once 導入收件夾（見 --help） / "
+                               "--once and --check cannot be given together: --check only checks one workbook, "
+                               "--once loads the inbox")
     given = [f"--{name.replace('_', '-')}" for name in ("quiet", "wait", "no_recompute")
              if click.get_current_context().get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
     if check is not None and given:  # they were taken without a word, doing nothing (a README audit)
         raise click.UsageError(f"--check 只檢查一個工作簿，不同步：{'、'.join(given)} 只用於 --once / --check only checks "
                                f"one workbook, it runs no sync: {', '.join(given)} are for --once")
-    if check is not None and once:  # which one was meant is not guessed: --check alone never loads
-        raise click.UsageError("--once 與 --check 只能用一個：--check 只檢查一個工作簿，--once 導入收件夾（見 --help） / "
-                               "--once and --check cannot be given together: --check only checks one workbook, "
-                               "--once loads the inbox")
     if check is not None:
         sys.exit(_check(check, console))
     sys.exit(_once(quiet, wait, console, recompute=not no_recompute))

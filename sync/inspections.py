@@ -14,7 +14,6 @@ undo the edit.  The form refuses them and says to change the workbook.
 from __future__ import annotations
 
 import time
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from sync import contract
-from sync.cells import MAX_POINTS
+from sync.cells import parse_score
 from sync.errors import UserError, chinese_punctuation
 from sync.settings import county_now, county_today
 from sync.store import inspection_changes, records, sources
@@ -69,20 +68,14 @@ def _as_date(value) -> date:
 
 
 def _as_points(value, zh_name: str, en_name: str) -> float | None:
+    """Points typed in the page's box, read as the bureau workbook's cells are (sync.cells.parse_score:
+    2分 and 扣2分 taken, full-width digits, a minus sign refused as negative, 10,000 or more refused)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str):  # typed in the page's box: full-width digits and point as the workbook takes them
-        value = unicodedata.normalize("NFKC", value).strip()
-    try:
-        points = float(value)
-    except (TypeError, ValueError):
-        raise _fail(f"{zh_name}「{value}」不是數字", f"{en_name} {value!r} is not a number") from None
-    if points != points or points in (float("inf"), float("-inf")):
-        raise _fail(f"{zh_name}「{value}」不是數字", f"{en_name} {value!r} is not a number")
-    if points >= MAX_POINTS:  # as the bureau workbook's cells are held (sync.cells.parse_score)
-        raise _fail(f"{zh_name}「{value}」太大,不合理(應小於 {MAX_POINTS:,})",
-                    f"{en_name} {value!r} is too large to be right (expected below {MAX_POINTS:,})")
-    return points
+    points, problem = parse_score(value)
+    if problem is not None:
+        raise _fail(f"{zh_name}：{chinese_punctuation(problem[0])}", f"{en_name}: {problem[1]}")
+    return float(points)
 
 
 def clean_inspection(values: dict, registered: set[str], maxima: dict[str, float],

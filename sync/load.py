@@ -118,7 +118,7 @@ _ARCHIVE = ("這是壓縮文件，系統不會解壓；請解壓後把其中的�
             "inbox and remove the archive")
 UNREAD_SUFFIXES.update({suffix: _ARCHIVE for suffix in (".zip", ".rar", ".7z")})
 # What a workbook's first bytes are: a zip package (.xlsx, .ods) or an OLE compound file (.xls).
-_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 @dataclass
@@ -222,7 +222,7 @@ def _starts_like_a_workbook(path: Path) -> bool:
     first bytes: read by its content, as every workbook is."""
     try:
         with open(path, "rb") as f:
-            return f.read(8).startswith(_WORKBOOK_MAGIC)
+            return f.read(8).startswith(WORKBOOK_MAGIC)
     except OSError:
         return False
 

@@ -20,7 +20,15 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from sync.load import UNREAD_SUFFIXES, UPLOADS, display_key, isolated_check, run_sync, storable_text
+from sync.load import (
+    UNREAD_SUFFIXES,
+    UPLOADS,
+    WORKBOOK_MAGIC,
+    display_key,
+    isolated_check,
+    run_sync,
+    storable_text,
+)
 from sync.reader import WORKBOOK_SUFFIXES
 from sync.report import BUREAU_WORKBOOK, SCHOOL_WORKBOOK, FileReport, registry_in_store
 from sync.settings import county_now
@@ -185,9 +193,10 @@ def _umask() -> int:
 def _suffix_by_content(data: bytes) -> str:
     """A file with no extension (a chat app's download) is a workbook by its first bytes, as the shared
     folder reads one (it was refused on upload: "got no extension"; an upload audit); "" when it is none."""
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    zip_magic, ole_magic = WORKBOOK_MAGIC
+    if data.startswith(ole_magic):
         return ".xls"
-    if data.startswith(b"PK\x03\x04"):
+    if data.startswith(zip_magic):
         return ".ods" if b"opendocument.spreadsheet" in data[:120] else ".xlsx"
     return ""
 

@@ -79,7 +79,7 @@ def test_a_deleted_findings_number_is_never_given_to_the_next_one(engine):
     ("change", "words"),
     [
         ({"indicator": "D1", "assessed_points": 9}, "0 至 8"),  # D1 is worth 8 in the rubric
-        ({"indicator": "D1", "assessed_points": -1}, "0 至 8"),
+        ({"indicator": "D1", "assessed_points": -1}, "負數"),  # as the workbook's cell is told
         ({"indicator": "Z9", "assessed_points": 1}, "不存在"),
         ({"indicator": "D1", "assessed_points": None}, "須填寫考評得分"),
         ({"assessed_points": 3}, "須選擇指標"),
@@ -89,6 +89,8 @@ def test_a_deleted_findings_number_is_never_given_to_the_next_one(engine):
         ({"deduction": "-1"}, "負數"),
         ({"deduction": "abc"}, "不是數字"),
         ({"deduction": "10000"}, "太大"),  # as the bureau workbook's 扣分 (sync.cells.MAX_POINTS)
+        ({"deduction": "−2"}, "負數"),  # a minus sign: not "not a number" (a diff review)
+        ({"deduction": "1,5"}, "只填阿拉伯數字"),  # a comma for a point: refused, never read as 15
         # dated as the workbook's 督查記錄 must be (an inspections audit: the page took all three, and 0202
         # made every recompute fail after it)
         ({"date": "2999-01-01"}, "記錄不能是將來的"),
@@ -112,7 +114,7 @@ def test_deductions_in_hundredths_and_full_width_are_kept_as_typed(sqlite_engine
     """An inspections audit: the page's number box (steps of 0.5) sent nothing for 0.25 or 10.05, and the
     finding was saved without its deduction.  The box is text now; what is typed is kept as the workbook
     keeps it, full-width digits too."""
-    for typed, kept in (("0.25", 0.25), ("10.05", 10.05), ("０．５", 0.5), (" 2 ", 2.0)):
+    for typed, kept in (("0.25", 0.25), ("10.05", 10.05), ("０．５", 0.5), (" 2 ", 2.0), ("扣2分", 2.0)):
         inspections.save_inspection(sqlite_engine, {**FINDING, "deduction": typed}, by="boss", recompute=False)
         assert inspections.list_inspections(sqlite_engine, 2026)[0]["deduction"] == kept  # newest first
 

@@ -130,6 +130,10 @@ def test_a_school_downloads_its_template_uploads_and_sees_the_report(server, bro
     page.set_input_files("#upload-workbook input[type=file]", str(oversized))
     expect(page.locator("#upload-too-big-here")).to_contain_text("文件 50.0 MB 超過上限 10 MB", timeout=10_000)
     expect(page.locator("#upload-result")).to_be_hidden()
+    page.click("#lang-en")  # the note follows the language switch (it stayed Chinese: a review)
+    expect(page.locator("#upload-too-big-here")).to_contain_text("The file is 50.0 MB, over the 10 MB limit")
+    page.click("#lang-zh-Hant")
+    expect(page.locator("#upload-too-big-here")).to_contain_text("文件 50.0 MB 超過上限 10 MB")
     # a workbook within the limit takes the report's place again
     page.set_input_files("#upload-workbook input[type=file]", str(upload))
     expect(page.locator("#upload-too-big-here")).to_be_hidden()

@@ -1177,6 +1177,9 @@ def test_a_published_years_page_says_a_veto_found_since_publication_beside_the_f
     listed = page_text(school.inspection_table(findings, "zh-Hant", published["deduction"]))
     assert "含發布後錄入的" in listed and "督查扣分 1.0" in listed, listed
     assert "含發布後錄入的" not in page_text(school.inspection_table(findings, "zh-Hant"))
+    # the finding deleted since: the frozen 督查扣分 above "none" is explained too (a diff review)
+    emptied = page_text(school.inspection_table([], "zh-Hant", 3.0))
+    assert "督查扣分 3.0" in emptied and "本年度沒有針對本校的督查記錄" in emptied
 
 
 def test_a_school_graded_by_a_band_of_the_bureaus_own_rubric_can_be_filtered_for(own_county):

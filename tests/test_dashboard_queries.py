@@ -1004,6 +1004,38 @@ def test_every_trend_mean_rounds_halves_up_as_the_year_on_year_chart_beside_it(o
     assert queries.school_trend_lists(admin, c.codes[0], c.year)["county"][0] == 72.5
 
 
+def test_a_schools_findings_come_in_the_order_the_scoring_takes_the_latest_assessment_by(own_county):
+    """scoring.engine takes the latest of a day's assessments by the row in its sheet, a finding entered on
+    the page (no row) after the sheet's.  The school page marks the others "replaced": listed by record id
+    it named the one that counted so, when the workbook was loaded after the page's finding (a diff review)."""
+    from dashboard.pages import school
+    from scoring import evaluate
+    from sync.frames import load_frames
+    from sync.settings import configured_rubric
+    from tests.dashboard_fixtures import page_text
+
+    c, engine = own_county
+    day = date(c.year, 3, 2)
+    with engine.begin() as conn:
+        bureau = conn.execute(select(store.sources.c.source_id).where(
+            store.sources.c.source_key == "file:bureau.xlsx")).scalar_one()
+        conn.execute(store.records["inspections"].insert(), [  # the page's first, then the workbook's
+            {"source_id": bureau, "row_no": None, "date": day, "school_code": c.codes[1], "kind": "考評",
+             "indicator": "D1", "assessed_points": 5.0, "falsification": False, "major_incident": False},
+            {"source_id": bureau, "row_no": 7, "date": day, "school_code": c.codes[1], "kind": "考評",
+             "indicator": "D1", "assessed_points": 2.0, "falsification": False, "major_incident": False}])
+        conn.execute(store.records["registry"].insert().values(  # (the fixture writes scores, not the registry)
+            source_id=bureau, row_no=2, school_code=c.codes[1], name="第二學校", type="小學", township="城關鎮"))
+    queries.clear_caches()
+    listed = queries.school_inspections(c.users["admin"], c.codes[1], c.year)
+    assert [f["assessed_points"] for f in listed] == [2.0, 5.0]
+    shown = page_text(school.inspection_table(listed, "zh-Hant"))
+    assert shown.index("D1 考評得分 2") < shown.index("已被本年較後的考評取代") < shown.index("D1 考評得分 5")
+    evaluation = evaluate(load_frames(engine), c.year, date(c.year, 12, 31), configured_rubric())
+    [counted] = [r for r in evaluation.to_json() if r["school_code"] == c.codes[1]]
+    assert counted["indicators"]["D1"]["assessed_points"] == 5.0  # the scoring's own choice: the 5 counts
+
+
 def test_a_published_years_newer_draft_is_read_without_the_drafts_indicators(own_county):
     """A school page of a published year says when the draft since differs (newer_draft); it needs the
     drafts' totals, and read every draft's indicators besides (285 MB parsed at 3,000 schools; a scale

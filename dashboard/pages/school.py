@@ -463,8 +463,9 @@ def inspection_table(findings: list[dict], lang: str, published_deduction: float
     since = None if published_deduction is None else html.P(
         t("school.inspections_since", lang, deduction=deduction_text(published_deduction)),
         className="small text-muted", id="inspections-since")
-    if not findings:
-        return html.P(t("school.inspections_none", lang), className="text-muted mb-0")
+    if not findings:  # a finding deleted since publication leaves the frozen deduction to be explained too
+        none = html.P(t("school.inspections_none", lang), className="text-muted mb-0")
+        return none if since is None else html.Div([since, none])
     head = _head(("inspections.col.date", "inspections.col.kind", "inspections.col.finding",
                   "inspections.col.deduction", "inspections.col.effect"), lang)
     # rules.md: the latest finding of the year wins; an earlier assessment of the same indicator is said to
