@@ -511,7 +511,17 @@ def headline(viewer: Viewer, year: int, today: date | None = None) -> dict:
     engine = _engine()
     version = data_version(engine)
     head = _headline(engine, year, _reference_day(year, today), version)
-    return {**head, "mean": None} if _annual_county_withheld(scope, engine, year, version) else head
+    if _annual_county_withheld(scope, engine, year, version):
+        head = {**head, "mean": None}
+    if not scope.bureau:
+        # The county's overdue hazards and drill share are counts of the schools' own records: with one other
+        # school besides the viewer's and those that sent nothing, they are that school's (a privacy audit:
+        # 2 overdue, none of them the viewer's, in a county of three).  Whatever the year: they are live.
+        annual = _annual(engine, year, version)
+        known = _not_submitted(engine, year, version) | {scope.school_code}
+        if int((~annual.index.isin(list(known))).sum()) == 1:
+            head = {**head, "overdue_hazards": None, "drill_share": None}
+    return head
 
 
 # --- to-dos (待辦) ------------------------------------------------------------------
@@ -872,23 +882,37 @@ def _a_schools_draft(scope: Scope, engine: Engine, year: int, version: tuple) ->
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
+def _not_submitted(engine: Engine, year: int, version: tuple) -> frozenset:
+    """The schools that sent nothing in the year: 0 points at every month end, and known to score so (the
+    overview counts them, a published ranking names them), so a mean gives nothing away about them but
+    tells the rest apart (a privacy audit: a county of three, one silent, gave the third's draft total)."""
+    annual = _annual(engine, year, version)
+    if annual.empty:
+        return frozenset()
+    return frozenset(annual.index[~annual["submitted"].astype(bool)])
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def _county_withheld_days(scope: Scope, engine: Engine, year: int, version: tuple) -> frozenset:
-    """The month ends at which a school may not see the county mean: in a draft year, where the ranked
-    schools besides its own are exactly one, the mean and its own total are that school's total.  (The
-    group means hide such groups themselves, _group_means_for.)"""
-    if not _a_schools_draft(scope, engine, year, version):
+    """The month ends at which a school may not see the county mean: where the ranked schools besides its own
+    and those that sent nothing are exactly one, the mean and what the school knows are that school's total.
+    A published year too: its month-end totals are circulated nowhere (the September mean of two gave the
+    other's year to date; a privacy audit).  (The group means hide such groups themselves, _group_means_for.)"""
+    if scope.bureau:
         return frozenset()
     ranked = _ranked(_trend_means(engine, year, version))
-    others = ranked[ranked["school_code"] != scope.school_code].groupby("as_of").size()
+    known = _not_submitted(engine, year, version) | {scope.school_code}
+    others = ranked[~ranked["school_code"].isin(known)].groupby("as_of").size()
     return frozenset(others.index[others == 1])
 
 
 def _annual_county_withheld(scope: Scope, engine: Engine, year: int, version: tuple) -> bool:
-    """_county_withheld_days for the year's annual mean."""
+    """_county_withheld_days for the year's annual mean, in a draft year (a published one is circulated whole)."""
     if not _a_schools_draft(scope, engine, year, version):
         return False
     ranked, _blocks = _annual_groups(engine, year, version)
-    return int((ranked["school_code"] != scope.school_code).sum()) == 1
+    known = _not_submitted(engine, year, version) | {scope.school_code}
+    return int((~ranked["school_code"].isin(known)).sum()) == 1
 
 
 def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
@@ -1226,7 +1250,7 @@ GROUPINGS = ("type", "township")
 
 
 def _shown_to_a_school(members: pd.DataFrame, own_code: str | None, blocks: dict[str, pd.DataFrame],
-                       own_groups: dict) -> dict[str, set]:
+                       own_groups: dict, known: frozenset = frozenset()) -> dict[str, set]:
     """The groups of each grouping (type, township) whose mean a school sees at one month end or year.
 
     Each grouping by itself hides what would single a school out (_group_means_for), but the school asks
@@ -1234,32 +1258,39 @@ def _shown_to_a_school(members: pd.DataFrame, own_code: str | None, blocks: dict
     school's total (found by an adversarial audit).  So the means seen in either grouping, the county's and
     the viewer's own total are put together, and while they still give some other school's total alone the
     smallest group shown is hidden too.  members: the ranked schools counted (school_code, type, township);
-    blocks: each grouping's means (group, mean, size); own_groups: the viewer's group in each."""
+    blocks: each grouping's means (group, mean, size); own_groups: the viewer's group in each; known: other
+    schools whose totals the viewer knows (those that sent nothing, _not_submitted)."""
     school = Scope(False, own_code)
     shown = {col: set(_group_means_for(school, blocks[col], own_groups.get(col))["group"]) for col in blocks}
     sizes = {col: dict(zip(block["group"], block["size"], strict=True)) for col, block in blocks.items()}
-    while _one_school_worked_out(members, own_code, shown):
+    while _one_school_worked_out(members, own_code, shown, known):
         left = sorted((sizes[col][group], col, str(group), group) for col, groups in shown.items() for group in groups)
         if not left:
-            break  # the county mean alone gives it (one other ranked school): withheld in a draft year, _county_withheld_days
+            break  # the county mean alone gives it (one other ranked school): withheld, _county_withheld_days
         shown[left[0][1]].discard(left[0][3])
     return shown
 
 
-def _one_school_worked_out(members: pd.DataFrame, own_code: str | None, shown: dict[str, set]) -> bool:
-    """Whether the sums a viewer knows (the county's, each group's shown, its own total) give some other
-    school's total alone: that school's column of them is then reproduced by a combination of the sums (its
-    leverage on them is 1).  Schools in the same shown groups have the same column: worked out per distinct
-    column, weighted by how many schools share it (a decomposition per school took 0.2 s a month end at 3,000)."""
+def _one_school_worked_out(members: pd.DataFrame, own_code: str | None, shown: dict[str, set],
+                           known: frozenset = frozenset()) -> bool:
+    """Whether the sums a viewer knows (the county's, each group's shown, its own total and the `known`
+    schools' each) give some other school's total alone: that school's column of them is then reproduced by
+    a combination of the sums (its leverage on them is 1).  Schools in the same shown groups have the same
+    column: worked out per distinct column, weighted by how many schools share it (a decomposition per
+    school took 0.2 s a month end at 3,000)."""
     if members.empty:
         return False
-    keys, labels = [(members["school_code"].to_numpy() == own_code).astype("int64")], []
+    # each school whose total the viewer knows is a sum of its own (its column one of the sums)
+    known_at = {code: i for i, code in enumerate(sorted({own_code, *known} - {None}), start=1)}
+    keys = [members["school_code"].map(known_at).fillna(0).to_numpy(dtype="int64")]
+    labels = []
     for col, groups in shown.items():
         number = {group: i for i, group in enumerate(sorted(groups, key=str), start=1)}
         keys.append(members[col].map(number).fillna(0).to_numpy(dtype="int64"))
         labels += [(len(keys) - 1, i) for i in number.values()]
     patterns, weights = np.unique(np.column_stack(keys), axis=0, return_counts=True)
-    vectors = np.column_stack([np.ones(len(patterns)), patterns[:, 0],
+    vectors = np.column_stack([np.ones(len(patterns)),
+                               *((patterns[:, 0] == i).astype("float64") for i in sorted(set(known_at.values()))),
                                *((patterns[:, k] == i).astype("float64") for k, i in labels)])
     gram = (vectors * weights[:, None]).T @ vectors
     leverage = np.einsum("ij,jk,ik->i", vectors, np.linalg.pinv(gram), vectors)
@@ -1315,12 +1346,13 @@ def _month_ends_shown_to_a_school(engine: Engine, year: int, version: tuple,
     page by type, by township and the school's own page read the same)."""
     own_groups, days = _month_end_groups(engine, year, version)
     own_groups = own_groups.get(own_code, {})
+    known = _not_submitted(engine, year, version)
     parts: dict[str, list] = {c: [] for c in GROUPINGS}
     seen: dict[int, dict] = {}
     for members, blocks in days:
         # month ends whose ranked schools are the same (all but a school missing a month's row) hide the same
         if id(members) not in seen:
-            seen[id(members)] = _shown_to_a_school(members, own_code, blocks, own_groups)
+            seen[id(members)] = _shown_to_a_school(members, own_code, blocks, own_groups, known)
         shown = seen[id(members)]
         for c in GROUPINGS:
             parts[c].append(blocks[c][blocks[c]["group"].isin(shown[c])])
@@ -1385,7 +1417,8 @@ def annual_by_year(viewer: Viewer, group_by: str = "type") -> pd.DataFrame:
         groups = blocks[col]
         if not scope.bureau:
             own_groups = {c: _own_group(scope, annual[c]) for c in GROUPINGS}
-            seen = _shown_to_a_school(ranked, scope.school_code, blocks, own_groups)[col]
+            seen = _shown_to_a_school(ranked, scope.school_code, blocks, own_groups,
+                                      _not_submitted(engine, year, version))[col]
             groups = groups[groups["group"].isin(seen)]
         parts.append(groups.drop(columns="size").assign(year=year))
     if not parts:
@@ -1574,7 +1607,7 @@ def clear_caches() -> None:
     for fn in (_publication, _score_rows, _annual, _year_periods, _years, _ranking, _refused_workbooks, _record_table, _headline, _todos,
                _trend_means, _trend_parts, _group_means, _month_ends_shown_to_a_school, _month_end_groups, _annual_groups, _heatmap_cells,
                _hazards_by_school, _guards_to_watch, _active_guards, _results, _ledgers, _year_status, _trend_lists, _sources_by_school, _sheets_from_database, _refused_by_school, _last_run, _todo_counts,
-               _registered_types, _inspections_by_school, _draft_results):
+               _registered_types, _inspections_by_school, _draft_results, _not_submitted):
         fn.cache_clear()
     for cache_clear in _version_keyed_caches:
         cache_clear()

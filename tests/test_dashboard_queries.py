@@ -738,6 +738,75 @@ def test_a_county_of_one_other_ranked_school_shows_a_school_no_county_mean_in_a_
     assert c.year in set(queries.county_by_month_all_years(leader)["year"])
 
 
+def test_a_school_that_sent_nothing_counts_as_known_so_the_county_mean_of_it_and_one_other_is_withheld(
+        own_trend_county):
+    """A privacy audit: in a county of three, one of which sent nothing (0 points, which the overview's
+    未提交 count tells), the county mean less the viewer's total was the third school's draft total, month by
+    month: one other school is hidden behind the mean only if the silent one counts as unknown."""
+    from sqlalchemy import update
+
+    from sync.store import scores
+
+    c, engine = own_trend_county
+    school = c.users["school"]
+    other = next(code for code in c.codes if code not in (school.school_code, c.disqualified, c.not_submitted))
+    ranked = [school.school_code, other, c.not_submitted]
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.year == c.year, scores.c.school_code.not_in(ranked))
+                     .values(qualified=False, rank=None))
+    queries.clear_caches()
+    lists = queries.school_trend_lists(school, school.school_code, c.year)
+    assert lists["x"] and lists["county"] == [None] * len(lists["x"])
+    assert queries.headline(school, c.year)["mean"] is None
+    assert not queries.trend_by_month(school, c.year, "type")["group"].isna().any()
+    # the county's counts of records (overdue hazards, drill share) are that one school's too, when it is
+    # the only other besides the viewer's and the silent one: the registry of three, here
+    with engine.begin() as conn:
+        conn.execute(scores.delete().where(scores.c.school_code.not_in(ranked)))
+    queries.clear_caches()
+    head = queries.headline(school, c.year)
+    assert (head["overdue_hazards"], head["drill_share"]) == (None, None)
+    assert queries.headline(c.users["leader"], c.year)["overdue_hazards"] is not None
+    assert all(v is not None for v in queries.school_trend_lists(c.users["leader"], school.school_code, c.year)["county"])
+
+
+def test_a_group_mean_beside_the_county_mean_gives_a_school_away_once_a_silent_school_is_known():
+    """A privacy audit: county mean over five, 小學 over three; county less 小學 is the kindergarten plus the
+    school that sent nothing (0 points): the kindergarten's total.  Counted as unknown, the silent school hid
+    it; counted as known (it is), the 小學 mean must go."""
+    import pandas as pd
+
+    members = pd.DataFrame({"school_code": ["OWN", "A", "B", "K", "N"],
+                            "type": ["小學", "小學", "小學", "幼兒園", "初中"], "township": ["甲"] * 5})
+    shown = {"type": {"小學"}, "township": set()}
+    assert not queries._one_school_worked_out(members, "OWN", shown)
+    assert queries._one_school_worked_out(members, "OWN", shown, frozenset({"N"}))
+    assert not queries._one_school_worked_out(members, "OWN", {"type": set(), "township": set()}, frozenset({"N"}))
+
+
+def test_a_published_years_month_end_county_mean_of_the_viewer_and_one_other_is_withheld(own_trend_county):
+    """A privacy audit: a published year is circulated as annual totals, not month ends; its September mean of
+    two schools, less the viewer's, was the other's year to date (that school disqualified in the circular,
+    its points blank there).  The annual mean of a published year stays (the circular gives the totals)."""
+    from sqlalchemy import update
+
+    from sync.store import scores
+
+    c, engine = own_trend_county
+    school, year = c.users["school"], c.year - 1  # last year is published
+    other = next(code for code in c.codes if code not in (school.school_code, c.disqualified, c.not_submitted))
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.year == year,
+                                          scores.c.school_code.not_in([school.school_code, other]))
+                     .values(qualified=False, rank=None))
+    queries.clear_caches()
+    lists = queries.school_trend_lists(school, school.school_code, year)
+    assert lists["x"] and lists["county"] == [None] * len(lists["x"])
+    assert year not in set(queries.county_by_month_all_years(school)["year"])
+    assert queries.headline(school, year)["mean"] is not None
+    assert year in set(queries.county_by_month_all_years(c.users["leader"])["year"])
+
+
 def test_a_schools_page_draws_its_types_mean_only_where_the_trends_page_shows_it(own_trend_county):
     """The viewer's type has three schools, one other type a single school: the trends page hides the
     lone school's type and, so that the hidden types add up to more than one school, the viewer's

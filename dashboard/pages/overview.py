@@ -77,7 +77,8 @@ def headline_cards(head: dict, lang: str) -> dbc.Row:
         stat("overview.not_submitted", str(head.get("not_submitted", 0)), t("overview.not_submitted_note", lang),
              color="secondary"),
         # the emphasis shade: Bootstrap's yellow figure on white was 1.6:1, a number hard to read (an audit)
-        stat("overview.overdue_hazards", str(head["overdue_hazards"]), color="warning-emphasis"),
+        stat("overview.overdue_hazards", "–" if head["overdue_hazards"] is None else str(head["overdue_hazards"]),
+             color="warning-emphasis"),
         # green only when every school has drilled: 22 % on the 1st of a month read as good news (a UX walk)
         stat("overview.drill_share", share, t(_drill_note(head), lang, month=head["drill_month"]),
              color="success" if head["drill_share"] == 1 else "primary"),
