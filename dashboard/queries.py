@@ -497,6 +497,7 @@ def _headline(engine: Engine, year: int, day: date, version: tuple) -> dict:
         "not_submitted": int((~annual["submitted"].astype(bool)).sum()) if len(annual) else 0,
         "overdue_hazards": overdue,
         "drill_share": round(held / len(due), 3) if due else None,
+        "drill_due_schools": frozenset(due),  # for headline's check of who a school viewer could read off
         "drill_due": len(due) if codes else None,  # None: no school has a result this year
         "drill_term_month": month_due,
         "drill_month": f"{day.year}-{day.month:02d}",
@@ -510,17 +511,22 @@ def headline(viewer: Viewer, year: int, today: date | None = None) -> dict:
     scope = Scope.of(viewer)
     engine = _engine()
     version = data_version(engine)
-    head = _headline(engine, year, _reference_day(year, today), version)
+    head = dict(_headline(engine, year, _reference_day(year, today), version))  # (the cached one stays whole)
+    due = head.pop("drill_due_schools")
     if _annual_county_withheld(scope, engine, year, version):
-        head = {**head, "mean": None}
+        head["mean"] = None
     if not scope.bureau:
         # The county's overdue hazards and drill share are counts of the schools' own records: with one other
         # school besides the viewer's and those that sent nothing, they are that school's (a privacy audit:
         # 2 overdue, none of them the viewer's, in a county of three).  Whatever the year: they are live.
-        annual = _annual(engine, year, version)
+        # The drill share is of the schools due this period: out of term, the kindergartens alone, one of
+        # which is one school however large the county (a second audit).
         known = _not_submitted(engine, year, version) | {scope.school_code}
+        annual = _annual(engine, year, version)
         if int((~annual.index.isin(list(known))).sum()) == 1:
-            head = {**head, "overdue_hazards": None, "drill_share": None}
+            head["overdue_hazards"] = None
+        if len(due - known) == 1:
+            head["drill_share"] = None
     return head
 
 
@@ -883,13 +889,17 @@ def _a_schools_draft(scope: Scope, engine: Engine, year: int, version: tuple) ->
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _not_submitted(engine: Engine, year: int, version: tuple) -> frozenset:
-    """The schools that sent nothing in the year: 0 points at every month end, and known to score so (the
-    overview counts them, a published ranking names them), so a mean gives nothing away about them but
-    tells the rest apart (a privacy audit: a county of three, one silent, gave the third's draft total)."""
+    """The schools that sent nothing in the year and that no assessor marked: 0 points at every month end,
+    and known to score so (the overview counts them, a published ranking names them), so a mean gives
+    nothing away about them but tells the rest apart (a privacy audit: a county of three, one silent, gave
+    the third's draft total).  An assessor's points (督查 with an indicator) give a silent school points of
+    its own: it stays unknown, and protected (a second audit)."""
     annual = _annual(engine, year, version)
     if annual.empty:
         return frozenset()
-    return frozenset(annual.index[~annual["submitted"].astype(bool)])
+    findings = _inspections_by_school(engine, year, version)
+    assessed = {code for code, listed in findings.items() if any(f["assessed_points"] is not None for f in listed)}
+    return frozenset(code for code in annual.index[~annual["submitted"].astype(bool)] if code not in assessed)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -770,6 +770,44 @@ def test_a_school_that_sent_nothing_counts_as_known_so_the_county_mean_of_it_and
     assert all(v is not None for v in queries.school_trend_lists(c.users["leader"], school.school_code, c.year)["county"])
 
 
+def test_a_silent_school_an_assessor_marked_is_not_counted_as_known(own_trend_county):
+    """A second privacy audit: a school that sent nothing but was assessed (督查 with an indicator) has points
+    of its own; counted as a known 0, the county mean of it and the viewer gave its total away."""
+    from sqlalchemy import select, update
+
+    from sync.store import records, scores, sources
+
+    c, engine = own_trend_county
+    school = c.users["school"]
+    with engine.begin() as conn:
+        conn.execute(update(scores).where(scores.c.year == c.year,
+                                          scores.c.school_code.not_in([school.school_code, c.not_submitted]))
+                     .values(qualified=False, rank=None))
+    queries.clear_caches()
+    assert queries.headline(school, c.year)["mean"] is not None  # the silent school's 0 is known: nothing to hide
+    with engine.begin() as conn:
+        bureau = conn.execute(select(sources.c.source_id).where(sources.c.source_key == "file:bureau.xlsx")).scalar_one()
+        conn.execute(records["inspections"].insert().values(
+            source_id=bureau, row_no=9, date=date(c.year, 6, 1), school_code=c.not_submitted, kind="考評",
+            indicator="G1", assessed_points=5.0, falsification=False, major_incident=False))
+    queries.clear_caches()
+    assert queries.headline(school, c.year)["mean"] is None
+    assert queries.school_trend_lists(school, school.school_code, c.year)["county"] == [None] * len(
+        queries.school_trend_lists(school, school.school_code, c.year)["x"])
+
+
+def test_the_drill_share_out_of_term_is_withheld_from_a_school_when_one_kindergarten_is_due(county):
+    """A second privacy audit: in July no term month is due, only the kindergartens' quarter; with one
+    kindergarten in the county the share (0 % or 100 %) said whether that kindergarten had drilled."""
+    c, _ = county
+    july = date(c.year, 7, 20)
+    kindergartens = [code for code in c.codes if c.types[code] == "幼兒園"]
+    assert len(kindergartens) == 1 and c.users["school"].school_code not in kindergartens
+    assert queries.headline(c.users["school"], c.year, today=july)["drill_share"] is None
+    assert queries.headline(c.users["leader"], c.year, today=july)["drill_share"] is not None
+    assert queries.headline(c.users["school"], c.year, today=date(c.year, 11, 20))["drill_share"] is not None
+
+
 def test_a_group_mean_beside_the_county_mean_gives_a_school_away_once_a_silent_school_is_known():
     """A privacy audit: county mean over five, 小學 over three; county less 小學 is the kindergarten plus the
     school that sent nothing (0 points): the kindergarten's total.  Counted as unknown, the silent school hid
