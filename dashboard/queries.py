@@ -521,7 +521,7 @@ def headline(viewer: Viewer, year: int, today: date | None = None) -> dict:
         # 2 overdue, none of them the viewer's, in a county of three).  Whatever the year: they are live.
         # The drill share is of the schools due this period: out of term, the kindergartens alone, one of
         # which is one school however large the county (a second audit).
-        known = _not_submitted(engine, year, version) | {scope.school_code}
+        known = _known_to(scope, engine, year, version)
         annual = _annual(engine, year, version)
         if int((~annual.index.isin(list(known))).sum()) == 1:
             head["overdue_hazards"] = None
@@ -902,6 +902,11 @@ def _not_submitted(engine: Engine, year: int, version: tuple) -> frozenset:
     return frozenset(code for code in annual.index[~annual["submitted"].astype(bool)] if code not in assessed)
 
 
+def _known_to(scope: Scope, engine: Engine, year: int, version: tuple) -> frozenset:
+    """The schools whose totals a school viewer knows: its own, and those that sent nothing (_not_submitted)."""
+    return _not_submitted(engine, year, version) | {scope.school_code}
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _county_withheld_days(scope: Scope, engine: Engine, year: int, version: tuple) -> frozenset:
     """The month ends at which a school may not see the county mean: where the ranked schools besides its own
@@ -911,7 +916,7 @@ def _county_withheld_days(scope: Scope, engine: Engine, year: int, version: tupl
     if scope.bureau:
         return frozenset()
     ranked = _ranked(_trend_means(engine, year, version))
-    known = _not_submitted(engine, year, version) | {scope.school_code}
+    known = _known_to(scope, engine, year, version)
     others = ranked[~ranked["school_code"].isin(known)].groupby("as_of").size()
     return frozenset(others.index[others == 1])
 
@@ -921,7 +926,7 @@ def _annual_county_withheld(scope: Scope, engine: Engine, year: int, version: tu
     if not _a_schools_draft(scope, engine, year, version):
         return False
     ranked, _blocks = _annual_groups(engine, year, version)
-    known = _not_submitted(engine, year, version) | {scope.school_code}
+    known = _known_to(scope, engine, year, version)
     return int((~ranked["school_code"].isin(known)).sum()) == 1
 
 
