@@ -198,6 +198,10 @@ _OUTCOMES = {"upload.refused": set(), "upload.busy": set(), "upload.wait": set()
 # file's problems (another school's rows) nor a marked-up copy of it are offered; of another school's
 # workbook only the problem that refuses it (its 學校概況's 學校代碼) is listed.
 NOT_THIS_WAY = ("upload.refused_shared", "upload.refused_two_files", "upload.refused_not_own", "upload.refused_bureau")
+# Outcomes with no problem list: nothing of the file was read, or no fix of it gets it in (another school's
+# workbook lists the one problem that refuses it, when there is one).
+WITHOUT_PROBLEMS = ("upload.unreadable", "upload.empty", "upload.too_big", "upload.wait", "upload.in_progress",
+                    *(key for key in NOT_THIS_WAY if key != "upload.refused_not_own"))
 
 
 def not_this_way(report, school_code: str, shared_file: str | None, two_files: bool = False) -> tuple[str, dict] | None:
@@ -348,9 +352,9 @@ def receive_workbook(contents, filename, year):
         if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
             return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
         shared = shared_folder_file(get_engine(), viewer.school_code) if report.refused else None
-        two = shared is not None and uploaded_copy_too(get_engine(), viewer.school_code)
         if not_this_way(report, viewer.school_code, shared) is not None:
             # Not the school's file, or not the school's way in: no marked-up copy of it (the last one stays).
+            two = shared is not None and uploaded_copy_too(get_engine(), viewer.school_code)
             return _outcome(report, False, year, viewer.school_code, shared, two)
         return _outcome(report, _keep_annotated(viewer, data, report), year, viewer.school_code)
 
@@ -369,9 +373,7 @@ def show_outcome(outcome, lang):
         if key not in _OUTCOMES or not isinstance(values, dict) or set(values) != _OUTCOMES[key]:
             raise ValueError("an upload outcome this page never stores")  # guarded: a message, not a 500
         parts = [feedback(t(key, lang, **values), colour, "upload-status")]
-        if key not in ("upload.unreadable", "upload.empty", "upload.too_big", "upload.wait", "upload.in_progress",
-                       "upload.refused_shared", "upload.refused_two_files", "upload.refused_bureau") \
-                and not (key == "upload.refused_not_own" and not outcome["problems"]):  # no "no problems found"
+        if key not in WITHOUT_PROBLEMS and not (key == "upload.refused_not_own" and not outcome["problems"]):  # no "no problems found"
             parts.append(problems_table(outcome["problems"], lang))
         total = int(outcome.get("total") or 0)
         if total > len(outcome["problems"]):
