@@ -1140,6 +1140,8 @@ def test_a_deduction_in_hundredths_reads_on_the_school_page_as_in_the_ranking_an
     finding = {"date": "2026-10-10", "kind": "定期", "finding": "滅火器過期", "deduction": 0.25,
                "falsification": False, "major_incident": False, "indicator": None, "assessed_points": None}
     assert "−0.25" in page_text(school.inspection_table([finding], "zh-Hant"))
+    # a whole deduction reads as in the header above it (the findings said −1 under 督查扣分 −1.0; an audit)
+    assert "−1.0" in page_text(school.inspection_table([{**finding, "deduction": 1.0}], "zh-Hant"))
 
 
 def test_an_assessment_a_later_one_replaced_is_said_not_to_count():

@@ -485,8 +485,8 @@ def inspection_table(findings: list[dict], lang: str, published_deduction: float
         body.append(_node("dash_html_components", "Tr", [
             _td(_date(f["date"])), _td(inspection_kind_label(f["kind"], lang)),
             _td(data_shown(f["finding"], lang)),
-            # each finding's own points as entered (a 0.25 read −0.2)
-            _td(f"−{_fmt(f['deduction'], 2)}" if f["deduction"] else "–"), _td(effect or "–")]))
+            # each finding's own points as entered, as the header and the circular print them (1.0, 0.25)
+            _td(f"−{deduction_text(f['deduction'])}" if f["deduction"] else "–"), _td(effect or "–")]))
     table = dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="mb-0", id="inspection-table")
     return table if since is None else html.Div([since, table])
 
