@@ -117,7 +117,7 @@ def test_figures_are_plain_json():
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 MINE = [DASHBOARD / "layout.py", *(DASHBOARD / "pages" / f"{p}.py" for p in ("overview", "school", "trends", "heatmaps")),
-        DASHBOARD / "queries.py"]
+        *sorted((DASHBOARD / "queries").glob("*.py"))]
 
 
 def test_every_label_the_pages_use_is_in_the_catalogue_in_three_languages():

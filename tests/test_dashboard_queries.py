@@ -26,7 +26,7 @@ def statements_run():
         read.append((statement, str(parameters)))
 
     queries.clear_caches()
-    engine_used = queries._engine()
+    engine_used = queries.base._engine()
     event.listen(engine_used, "before_cursor_execute", note)
     try:
         yield read
@@ -450,7 +450,7 @@ def test_a_school_gets_no_school_by_school_spread_of_a_draft_year(county, monkey
     (public in the published ranking): in a draft year only the bureau sees the spread."""
     c, _ = county
     school, leader = c.users["school"], c.users["leader"]
-    monkeypatch.setattr(queries, "MIN_GROUP_FOR_SCHOOLS", 1)  # this county's groups are all small
+    monkeypatch.setattr(queries.privacy, "MIN_GROUP_FOR_SCHOOLS", 1)  # this county's groups are all small
     assert queries.spread(school, c.year, "type").empty and queries.spread(school, c.year, "township").empty
     assert len(queries.spread(leader, c.year, "type")) == 7  # the ranked schools: one of 8 is disqualified
     published = queries.spread(school, c.year - 1, "township")  # last year is published
@@ -462,7 +462,7 @@ def test_a_school_sees_no_group_mean_over_fewer_than_three_schools(trend_county)
     school, leader = c.users["school"], c.users["leader"]
     # Eight schools over seven types: every type but one has a single school.
     sizes = pd.Series(c.types).value_counts()
-    small = set(sizes[sizes < queries.MIN_GROUP_FOR_SCHOOLS].index)
+    small = set(sizes[sizes < queries.privacy.MIN_GROUP_FOR_SCHOOLS].index)
     seen = set(queries.trend_by_month(school, c.year, "type")["group"].dropna())
     assert not seen & small
     assert set(queries.trend_by_month(leader, c.year, "type")["group"].dropna()) == set(c.types.values())
@@ -498,9 +498,9 @@ def test_a_running_semester_one_guard_has_trained_for_is_not_yet_due_on_the_heat
             "required": [3.0] * 3, "held": [3.0, 0.0, 1.0], "covered": [True, False, False],
             "counted": [True, counted_of_the_untrained, counted_of_the_untrained]})
 
-    running = queries._guard_semesters(pairs(False)).iloc[0]
+    running = queries.todos._guard_semesters(pairs(False)).iloc[0]
     assert (running["required"], running["held"], bool(running["covered"]), bool(running["counted"])) == (3, 1, False, False)
-    over = queries._guard_semesters(pairs(True)).iloc[0]
+    over = queries.todos._guard_semesters(pairs(True)).iloc[0]
     assert (bool(over["covered"]), bool(over["counted"])) == (False, True)
 
 
@@ -598,7 +598,7 @@ def test_no_figure_a_school_sees_gives_back_a_disqualified_schools_points(tmp_pa
     school = c.users["school"]
     assert school.school_code != vetoed
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
-    monkeypatch.setattr(queries, "MIN_GROUP_FOR_SCHOOLS", 1)  # every group shown: none hides the difference
+    monkeypatch.setattr(queries.privacy, "MIN_GROUP_FOR_SCHOOLS", 1)  # every group shown: none hides the difference
 
     def figures_with_vetoed_total(total: float) -> list:
         with engine.begin() as conn:
@@ -649,7 +649,8 @@ def test_the_groups_a_school_does_not_see_never_add_up_to_one_other_school():
     """The county mean times its schools, less every group mean shown, is the sum of the hidden groups:
     with a two-school township (the viewer's) hidden and the rest shown, that sum less the viewer's
     own total was the other school's draft total.  The smallest shown group is hidden as well."""
-    from dashboard.queries import Scope, _group_means_for
+    from dashboard.queries import Scope
+    from dashboard.queries.privacy import _group_means_for
 
     school = Scope(False, "S1")
     groups = pd.DataFrame({"group": ["東鄉", "西鄉", "城關", "南鄉"], "mean": [80.0, 70.0, 90.0, 60.0],
@@ -685,7 +686,7 @@ def test_no_county_figure_a_school_sees_leaves_one_other_schools_total_to_work_o
     assert len(views) > 2
     for shown in views:
         hidden_others = sum(1 for code, town in towns.items() if town not in shown and code != school.school_code)
-        assert hidden_others >= queries.MIN_GROUP_FOR_SCHOOLS - 1, shown
+        assert hidden_others >= queries.privacy.MIN_GROUP_FOR_SCHOOLS - 1, shown
         assert len(shown) == 1  # one three-school township of the two
     assert set(queries.annual_by_year(c.users["leader"], "township")["group"].dropna()) == {"東鄉", "西鄉", "城關"}
 
@@ -817,9 +818,9 @@ def test_a_group_mean_beside_the_county_mean_gives_a_school_away_once_a_silent_s
     members = pd.DataFrame({"school_code": ["OWN", "A", "B", "K", "N"],
                             "type": ["小學", "小學", "小學", "幼兒園", "初中"], "township": ["甲"] * 5})
     shown = {"type": {"小學"}, "township": set()}
-    assert not queries._one_school_worked_out(members, "OWN", shown)
-    assert queries._one_school_worked_out(members, "OWN", shown, frozenset({"N"}))
-    assert not queries._one_school_worked_out(members, "OWN", {"type": set(), "township": set()}, frozenset({"N"}))
+    assert not queries.privacy._one_school_worked_out(members, "OWN", shown)
+    assert queries.privacy._one_school_worked_out(members, "OWN", shown, frozenset({"N"}))
+    assert not queries.privacy._one_school_worked_out(members, "OWN", {"type": set(), "township": set()}, frozenset({"N"}))
 
 
 def test_a_published_years_month_end_county_mean_of_the_viewer_and_one_other_is_withheld(own_trend_county):
@@ -1030,14 +1031,14 @@ def test_a_new_data_version_lets_go_of_the_loads_cached_under_the_older_one(own_
     from dashboard.pages import overview, school
 
     c, engine = own_county
-    monkeypatch.setattr("dashboard.queries.county_today", lambda: c.today)
+    monkeypatch.setattr("dashboard.queries.base.county_today", lambda: c.today)
     monkeypatch.setattr("dashboard.warm.county_today", lambda: c.today)
     admin = c.users["admin"]
 
     def cached() -> dict[str, int]:
         sizes = {fn.__name__: fn.cache_info().currsize for fn in (
-            queries._annual, queries._score_rows, queries._results, queries._ranking, queries._trend_lists,
-            queries._headline, queries._year_status, queries._year_periods,
+            queries.base._annual, queries.base._score_rows, queries.base._results, queries.county._ranking, queries.school._trend_lists,
+            queries.county._headline, queries.base._year_status, queries.todos._year_periods,
             overview._rendered)}
         sizes["school._rendered"] = school._rendered.cache_info().currsize
         return sizes
@@ -1239,8 +1240,8 @@ def test_the_month_end_rows_and_records_hold_each_repeated_text_once(trend_count
     schools, in each worker (a scale audit).  One object per text, the same texts."""
     c, engine = trend_county
     version = queries.data_version()
-    trend = queries._trend_means(engine, c.year, version)
-    guards = queries._record_table(engine, "guards", ("school_code", "name", "birth_date"), version)
+    trend = queries.privacy._trend_means(engine, c.year, version)
+    guards = queries.base._record_table(engine, "guards", ("school_code", "name", "birth_date"), version)
     for frame, col in [(trend, "school_code"), (trend, "name"), (trend, "type"), (trend, "township"),
                        (guards, "school_code")]:
         values = frame[col].to_numpy(dtype=object)
