@@ -24,7 +24,7 @@ from datetime import date
 
 import pandas as pd
 
-from scoring.engine import round_half_up
+from scoring.engine import deduction_points, deduction_text, round_half_up
 from scoring.registry import all_indicators
 from sync.cells import is_missing
 from sync.settings import DEFAULT_CIRCULAR_TITLE, PLACEHOLDER_ISSUER, county_today
@@ -199,18 +199,6 @@ def _area_points(result: dict, area: str):
 def _half_up(points) -> float:
     """One decimal, halves up as the footnote says and as the totals are (9.25 is 9.3; round() gave 9.2)."""
     return float(round_half_up(float(points)))
-
-
-def deduction_points(points) -> float:
-    """An inspection deduction as the bureau entered it, to two decimals (halves up): at one decimal a
-    10.05 printed 10.1 beside a total of 90.0 (優秀) that the reader's own subtraction made 89.9 (an audit)."""
-    return float(round_half_up(float(points or 0.0), 2))
-
-
-def deduction_text(points) -> str:
-    """10.05, 1.5, 2.0: two decimals where the entry has them, else one, as the other points are printed."""
-    text = f"{deduction_points(points):.2f}"
-    return text[:-1] if text.endswith("0") else text
 
 
 def circular_table(results: list[dict], circular: Circular) -> pd.DataFrame:

@@ -41,6 +41,19 @@ def round_half_up(values, digits: int = 1):
     return np.floor(np.asarray(values, dtype=float) * scale + 0.5 + 1e-9) / scale
 
 
+def deduction_points(points) -> float:
+    """An inspection deduction as the bureau entered it, to two decimals (halves up): at one decimal a
+    10.05 printed 10.1 beside a total of 90.0 (優秀) that the reader's own subtraction made 89.9 (an audit)."""
+    return float(round_half_up(float(points or 0.0), 2))
+
+
+def deduction_text(points) -> str:
+    """10.05, 1.5, 2.0: two decimals where the entry has them, else one, as the other points are printed;
+    the one spelling of a deduction in the dashboard, the exports and the CLI."""
+    text = f"{deduction_points(points):.2f}"
+    return text[:-1] if text.endswith("0") else text
+
+
 @dataclass
 class Evaluation:
     year: int

@@ -83,6 +83,8 @@ def _print_table(results: list[dict], title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from scoring.engine import deduction_text
+
     table = Table(title=title)
     for name in ("名次 rank", "代碼 code", "學校 school", "類別 type", "鄉鎮 township", "總分 total", "等次 grade",
                  "扣分 ded.", "A", "B", "C", "D", "E", "F", "G"):
@@ -92,7 +94,7 @@ def _print_table(results: list[dict], title: str) -> None:
         table.add_row(
             str(r["rank"]) if r["rank"] is not None else "取消資格",
             r["school_code"], r["name"] or "", r["type"] or "", r["township"] or "",
-            f"{r['total']:.1f}", r["grade"], f"{r['deduction'] or 0:g}",
+            f"{r['total']:.1f}", r["grade"], deduction_text(r['deduction']),
             *[f"{(areas.get(a) or {}).get('points') or 0:.1f}" for a in "ABCDEFG"],
         )
     Console(width=200, markup=False, emoji=False).print(table)  # names are the schools' own text, never markup
@@ -149,12 +151,14 @@ def explain(school_code: str, year: int, as_of: str | None, as_json: bool) -> No
     from rich.console import Console
     from rich.table import Table
 
+    from scoring.engine import deduction_text
+
     rank = result["rank"] if result["qualified"] else f"取消資格（{result['veto']}）"
     console = Console(width=200, markup=False, emoji=False)  # names and details are the schools' own text
     about = "，".join(v for v in (result["type"], result["township"]) if v)  # a stand-in entry may have neither
     console.print(f"{result['school_code']} {result['name']}{f'（{about}）' if about else ''}"
                   f" {year} 草稿，截至 {ev.as_of}：總分 {result['total']:.1f}，等次 {result['grade']}，名次 {rank}，"
-                  f"督查扣分 {result['deduction']:g}")
+                  f"督查扣分 {deduction_text(result['deduction'])}")
     frozen = _published_result(year, school_code)
     if frozen is not None:
         # The draft is computed afresh; a published year's result is frozen and may differ (an audit: explain

@@ -59,7 +59,7 @@ def _print_paperwork(console, lines: list[dict]) -> None:
 
 
 def _check(path: Path, console) -> int:
-    from sync.load import UNREAD_SUFFIXES, isolated_check, read_by_the_sync
+    from sync.load import UNREAD_SUFFIXES, file_suffix, isolated_check, read_by_the_sync
     from sync.reader import WORKBOOK_SUFFIXES
     from sync.report import FileReport, indicator_max, paperwork_lines
 
@@ -67,13 +67,14 @@ def _check(path: Path, console) -> int:
         raise UserError(f"{path} does not exist or is not a file; give the path of a workbook (.xlsx, .xls, .ods)",
                         zh=f"{path} 不存在或不是文件，請給出工作簿（.xlsx、.xls、.ods）的路徑")
     registry = _registry_if_any(path)
-    if path.suffix.lower() in UNREAD_SUFFIXES:  # as the sync refuses it, whatever the file holds (found by an audit)
+    suffix = file_suffix(path)  # 學校．csv is a .csv to the sync, and so here (a diff review)
+    if suffix in UNREAD_SUFFIXES:  # as the sync refuses it, whatever the file holds (found by an audit)
         report = FileReport(path.name)
-        report.add_file_problem(*UNREAD_SUFFIXES[path.suffix.lower()])
+        report.add_file_problem(*UNREAD_SUFFIXES[suffix])
     elif not read_by_the_sync(path):
         # a.txt was "a text file with a workbook's name": the sync passes it over unread, whatever it holds
         report = FileReport(path.name)
-        what = (f"同步不讀取 {path.suffix} 文件", f"the sync does not read {path.suffix} files") if path.suffix else (
+        what = (f"同步不讀取 {suffix} 文件", f"the sync does not read {suffix} files") if suffix else (
             "這個文件沒有擴展名，也不像工作簿", "this file has no extension and does not start as a workbook does")
         report.add_file_problem(
             f"{what[0]}（只讀取 {'、'.join(WORKBOOK_SUFFIXES)} 工作簿）；如果這是工作簿，請用 Excel 或 WPS 打開後另存為 .xlsx",

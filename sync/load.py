@@ -213,7 +213,7 @@ def read_by_the_sync(path: Path) -> bool:
     """Whether the sync takes `path` in the inbox: a workbook's suffix, one it refuses saying why (.csv,
     .zip), or none on a file that starts as a workbook does."""
     # 學校．xlsx: a full-width dot, as a Chinese input method types it, still names a workbook.
-    suffix = _suffix(path)
+    suffix = file_suffix(path)
     return suffix in WORKBOOK_SUFFIXES + tuple(UNREAD_SUFFIXES) or (not suffix and _starts_like_a_workbook(path))
 
 
@@ -708,7 +708,7 @@ class _Run:
             if row and row["content_hash"] and row["content_hash"][:40] == f.body_sha[:40] and row["kind"] in (
                     SCHOOL_WORKBOOK, BUREAU_WORKBOOK):
                 f.kind, f.school_code = row["kind"], row["school_code"]
-            elif _suffix(f.path) not in UNREAD_SUFFIXES:
+            elif file_suffix(f.path) not in UNREAD_SUFFIXES:
                 to_peek.append(f)
         # In capped workers, as the checks: a file built to take gigabytes as calamine opens it costs its
         # own peek, not the run (found by an audit: a 4 KB .ods ended every sync of the county).
@@ -872,7 +872,7 @@ class _Run:
             context = f"school|{f.school_code}|{registry_entry_digest(registry, f.school_code)}"
             if len(same) > 1:
                 plan.append((f, context, _two_files_report(f, same)))
-            elif _suffix(f.path) in UNREAD_SUFFIXES:
+            elif file_suffix(f.path) in UNREAD_SUFFIXES:
                 plan.append((f, context, _unread_format_report(f)))
             elif self._unchanged(row, self._expected(row, f.body_sha, context)):
                 self._skip(f.key, SCHOOL_WORKBOOK, f.school_code)
@@ -1009,13 +1009,14 @@ def _two_files_report(f: _File, same: list[_File]) -> FileReport:
     return report
 
 
-def _suffix(path: Path) -> str:
+def file_suffix(path: Path) -> str:
+    """A file's extension as the sync reads it: 學校．csv (a full-width dot) is a .csv."""
     return Path(unicodedata.normalize("NFKC", path.name)).suffix.lower()
 
 
 def _unread_format_report(f: _File) -> FileReport:
     report = FileReport(display_key(f.key))
-    report.add_file_problem(*UNREAD_SUFFIXES[_suffix(f.path)])
+    report.add_file_problem(*UNREAD_SUFFIXES[file_suffix(f.path)])
     return report
 
 

@@ -226,6 +226,11 @@ def _acquire_waiting(engine: Engine, purpose: str, wait: float, on_wait: Callabl
     return held
 
 
+def _seconds(wait: float) -> str:
+    """0.4, 1, 3600: --wait 0.4 said "up to 0 s" (a diff review), and :g says 1e+06."""
+    return f"{wait:.1f}".removesuffix(".0")
+
+
 @contextmanager
 def sync_lock(engine: Engine, wait: float = 0.0, doing: str | None = None,
               waiting: Callable[[str], None] | None = None):
@@ -235,8 +240,8 @@ def sync_lock(engine: Engine, wait: float = 0.0, doing: str | None = None,
     when it starts to wait (`sync --once --wait 60` said nothing for a minute; an operations audit)."""
     def say_it_waits() -> None:
         holder = _who_holds(engine)
-        waiting(f"已有同步在進行（{holder}），最多等待 {wait:.0f} 秒 / a sync is already running ({holder}); "
-                f"waiting up to {wait:.0f} s")
+        waiting(f"已有同步在進行（{holder}），最多等待 {_seconds(wait)} 秒 / a sync is already running ({holder}); "
+                f"waiting up to {_seconds(wait)} s")
 
     held = _acquire_waiting(engine, LOCK_NAME, wait, say_it_waits if waiting is not None else None)
     if held is None:
@@ -257,8 +262,8 @@ def recompute_lock(engine: Engine, wait: float = RECOMPUTE_WAIT_SECONDS):
     records.  Not re-entrant: a recompute never runs inside another."""
     held = _acquire_waiting(engine, RECOMPUTE, wait)
     if held is None:
-        raise SyncBusy(f"分數正由另一處重算,{wait:.0f} 秒後仍未完成;記錄已保存,下次同步會重算 / the scores are being "
-                       f"recomputed elsewhere and were still at it after {wait:.0f} s; the records are saved and the "
+        raise SyncBusy(f"分數正由另一處重算,{_seconds(wait)} 秒後仍未完成;記錄已保存,下次同步會重算 / the scores are being "
+                       f"recomputed elsewhere and were still at it after {_seconds(wait)} s; the records are saved and the "
                        "next sync recomputes them")
     try:
         yield held

@@ -1182,6 +1182,40 @@ def test_a_published_years_newer_draft_is_read_without_the_drafts_indicators(own
     assert drafts and not [s for s in drafts if "indicators" in s], drafts
 
 
+def test_an_assessment_entered_since_publication_is_said_to_be_since_as_a_veto_is(own_county):
+    """5.4: the published result is frozen.  A D1 assessment entered after publication, a draft the same
+    total to one decimal, deduction and veto unchanged: findings_since was False, and the page listed the new
+    5 under the frozen result with nothing said, marking what it replaced "not counted" (a diff review).  An
+    assessment the frozen result already counted is no change."""
+    c, engine = own_county
+    admin, year, code = c.users["admin"], c.year - 1, c.codes[1]  # last year is published
+    with engine.connect() as conn:
+        frozen = conn.execute(store.scores.select().where(
+            store.scores.c.year == year, store.scores.c.kind == "annual", store.scores.c.school_code == code,
+            store.scores.c.publication_id.is_not(None))).mappings().one()
+        bureau = conn.execute(select(store.sources.c.source_id).where(
+            store.sources.c.source_key == "file:bureau.xlsx")).scalar_one()
+    assert frozen["indicators"]["D1"].get("assessed_points") is None  # nothing assessed when it was published
+    with engine.begin() as conn:
+        conn.execute(store.scores.insert().values(
+            publication_id=None, year=year, kind="annual", as_of=date(year, 12, 31), school_code=code,
+            total=frozen["total"], grade=frozen["grade"], qualified=frozen["qualified"], deduction=frozen["deduction"],
+            indicators={}, areas={}, campuses=[], computed_at=datetime.now() + timedelta(seconds=5)))
+        conn.execute(store.records["inspections"].insert().values(
+            source_id=bureau, row_no=40, date=date(year, 11, 2), school_code=code, kind="考評", indicator="D1",
+            assessed_points=float(frozen["indicators"]["D1"]["max"]), falsification=False, major_incident=False))
+    queries.clear_caches()
+    newer = queries.newer_draft(admin, code, year)
+    assert newer is not None and newer["findings_since"] is True, newer
+    counted = {**frozen["indicators"], "D1": {**frozen["indicators"]["D1"],
+                                              "assessed_points": float(frozen["indicators"]["D1"]["max"])}}
+    with engine.begin() as conn:  # as if the frozen result had counted the same assessment
+        conn.execute(update(store.scores).where(store.scores.c.id == frozen["id"]).values(
+            indicators=counted))
+    queries.clear_caches()
+    assert queries.newer_draft(admin, code, year) is None
+
+
 def test_no_countywide_page_reads_the_schools_indicators_and_a_school_page_reads_its_own(county):
     """The overview, ranking, headline and trends need each school's totals and area points; every school's
     indicators were read and parsed with them and kept (63 KB a school in each worker, for every year shown:

@@ -341,3 +341,26 @@ def test_publishing_a_year_not_begun_is_refused_before_anything_is_said_of_it(st
     assert result.exit_code == 2 and f"{later} has not begun" in result.output and "尚未開始" in result.output
     assert "safeschool sync" not in result.output
 
+
+
+def test_the_cli_prints_a_deduction_as_the_dashboard_and_the_circular_do(tmp_path):
+    """A whole deduction is 2.0 and a two-decimal one 10.05 in every place (scoring.engine.deduction_text):
+    explain and the score table printed 2 while the school page and the circular said 2.0 (a diff review)."""
+    engine = make_engine(os.environ["SAFESCHOOL_DATABASE_URL"])
+    upgrade(engine)
+    rec = Records()
+    compliant_school(rec, "S1", Y, type="高中")
+    compliant_school(rec, "S2", Y, type="小學")
+    rec.add("inspections", "S1", date="2025-06-01", kind="不定期", deduction=2)
+    rec.add("inspections", "S2", date="2025-06-01", kind="不定期", deduction=10.05)
+    load(engine, rec.frames())
+    engine.dispose()
+    explained = run("explain", "S1", "--year", str(Y))
+    assert explained.exit_code == 0, explained.output
+    assert "督查扣分 2.0\n" in explained.output, explained.output
+    table = run("score", "--year", str(Y))
+    assert table.exit_code == 0, table.output
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in table.output.splitlines()
+             if line.count("│") > 10]
+    deductions = {row[1]: row[7] for row in cells if row[1] in ("S1", "S2")}  # 名次 代碼 … 等次 扣分
+    assert deductions == {"S1": "2.0", "S2": "10.05"}, table.output

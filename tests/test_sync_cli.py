@@ -405,6 +405,19 @@ def test_sync_check_of_a_file_the_sync_passes_over_says_so(county, tmp_path):
     assert "school workbook, school 1002" in said["d"].output and "no extension" not in said["d"].output
 
 
+def test_sync_check_reads_an_extension_after_a_full_width_dot_as_the_sync_does(county, tmp_path):
+    """學校．csv is a .csv to the sync (its own message); `sync --check` took it for a file with no extension
+    read by its content, and 學校．txt for one with none at all (a diff review)."""
+    notes = tmp_path / "學校．txt"
+    notes.write_text("校長：王五\n", encoding="utf-8")
+    workbook = write_xlsx(tmp_path / "book.xlsx", school_book("1002")).rename(tmp_path / "學校．csv")
+    said = {path.name: CliRunner().invoke(main, ["sync", "--check", str(path)]) for path in (notes, workbook)}
+    assert all(result.exit_code == 1 for result in said.values()), said
+    assert "the sync does not read .txt files" in said["學校．txt"].output, said["學校．txt"].output
+    assert "a CSV file holds one sheet and cannot stand for a school workbook" in said["學校．csv"].output
+    assert not [r.output for r in said.values() if "no extension" in r.output]
+
+
 @pytest.mark.parametrize("option", [["--wait", "5"], ["--no-recompute"], ["--quiet"]])
 def test_sync_check_refuses_the_options_of_a_sync_run(county, tmp_path, option):
     """`sync --check F --wait 5` ran with no complaint, the option doing nothing (a README audit)."""

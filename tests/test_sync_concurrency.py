@@ -113,6 +113,12 @@ def test_a_sync_told_to_wait_says_it_waits_and_for_whom(sqlite_url):
         with pytest.raises(SyncBusy):
             with sync_lock(eng, wait=0, waiting=said.append):
                 pass
+        # a wait under a second is said as asked, not as "0 s" (a diff review)
+        short: list[str] = []
+        with pytest.raises(SyncBusy):
+            with sync_lock(eng, wait=0.4, waiting=short.append):
+                pass
+        assert "waiting up to 0.4 s" in short[0] and "最多等待 0.4 秒" in short[0], short
     assert len(said) == 1
     with sync_lock(eng, wait=1, waiting=said.append):  # free: nothing to say
         pass

@@ -81,12 +81,25 @@ def newer_draft(viewer: Viewer, school_code: str, year: int) -> dict | None:
     draft = _draft_results(engine, year, version).get(school_code)
     if published is None or draft is None or published["total"] is None:
         return None
-    # findings_since: a veto or a deduction came since, which the findings listed (live records) show
+    # findings_since: a veto, a deduction or an assessment came since, which the findings listed (live
+    # records) show
     findings_since = (draft["qualified"] != bool(published["qualified"])
-                      or round(draft["deduction"], 2) != round(float(published["deduction"]), 2))
+                      or round(draft["deduction"], 2) != round(float(published["deduction"]), 2)
+                      or _assessments_since(engine, year, version, school_code))
     changed = (findings_since or round(draft["total"], 1) != round(float(published["total"]), 1)
                or draft["grade"] != published["grade"])
     return {**draft, "findings_since": findings_since} if changed else None
+
+
+def _assessments_since(engine: Engine, year: int, version: tuple, school_code: str) -> bool:
+    """Whether the assessors' points that count now (the latest of each indicator, as the scoring takes them)
+    differ from those the published result used: a D1 of 5 entered since publication marked the 2 the frozen
+    result counted "replaced, not counted" under it, unexplained (a diff review)."""
+    frozen = {ind: v.get("assessed_points") for ind, v in _indicators(engine, year, version, school_code).items()}
+    counted = {ind: points for ind, points in frozen.items() if points is not None and points == points}
+    now = {f["indicator"]: float(f["assessed_points"]) for f in _inspections_by_school(engine, year, version).get(
+        school_code, []) if f["indicator"] in frozen and f["assessed_points"] is not None}
+    return now != counted
 
 
 def published_total(viewer: Viewer, year: int) -> float | None:
