@@ -169,6 +169,14 @@ def over_age(birth: pd.Series, on: pd.Timestamp, limit: int) -> pd.Series:
     return (age > limit).fillna(False)
 
 
+def first_day_over_age(birth: pd.Series, limit: int) -> pd.Series:
+    """The day over_age first holds: the (limit+1)th birthday, and for one born on 29 February 1 March of
+    a common year (the to-do list dated it 28 February, a day before the score counted the guard over)."""
+    day = birth + pd.DateOffset(years=limit + 1)
+    leap_born = (birth.dt.month == 2) & (birth.dt.day == 29)
+    return day.where(~(leap_born & (day.dt.day == 28)), day + pd.Timedelta(days=1))
+
+
 @indicator("E3", "4.5.1", "保安年齡", "guard age limit")
 def e3_guard_age(ctx: Context) -> Outcome:
     """4.5.1: no guard is over 55 on the evaluation date."""

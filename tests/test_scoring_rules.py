@@ -479,6 +479,24 @@ def test_4_5_1_e3_age_is_taken_on_the_evaluation_date_mid_year():
     assert pts(rec, "E3", as_of=date(Y, 6, 30)) == pytest.approx(1)
 
 
+@pytest.mark.parametrize("limit", [55, 60])
+@pytest.mark.parametrize("born", ["1964-02-29", "1965-03-01", "1966-12-31"])
+def test_4_5_1_the_day_a_guard_is_first_over_the_limit_is_the_day_e3_first_counts_him_over(limit, born):
+    """The to-do list warns of the day scoring.guards.first_day_over_age gives; E3 counts by over_age.  With
+    a rubric limit of 60, one born 29 Feb 1964 was over on the list on 28 Feb 2025 and not in the score (an
+    architecture review): the day is 1 March in a common year, and the two agree on every day around it."""
+    import pandas as pd
+
+    from scoring.guards import first_day_over_age, over_age
+
+    birth = pd.Series(pd.to_datetime([born]))
+    first = first_day_over_age(birth, limit).iloc[0]
+    for day in pd.date_range(first - pd.Timedelta(days=3), first + pd.Timedelta(days=3)):
+        assert bool(over_age(birth, day, limit).iloc[0]) == (day >= first), (born, limit, day)
+    if born == "1964-02-29" and limit == 60:
+        assert first == pd.Timestamp("2025-03-01")
+
+
 def test_4_5_1_e4_guard_drill_every_term_month():
     rec = school().remove("guard_drills", "S1", date=date(Y, 6, 15))
     assert pts(rec, "E4") == pytest.approx(2 * 8 / 9)

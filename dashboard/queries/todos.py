@@ -28,6 +28,7 @@ from dashboard.queries.base import (
     hazard_status,
     version_cached,
 )
+from scoring.guards import first_day_over_age
 from sync.settings import configured_rubric
 
 TODO_COLUMNS = ["drill_due", "class_due", "class_missed", "guards_untrained", "hazards_due_soon", "hazards_overdue",
@@ -167,9 +168,10 @@ def _guards_to_watch(engine: Engine, day: date, version: tuple, age_limit: int) 
 def _active_guards(engine: Engine, day: date, version: tuple, age_limit: int) -> pd.DataFrame:
     guards = _record_table(engine, "guards", ("school_code", "name", "campus", "birth_date", "start_date", "end_date"), version)
     ref = pd.Timestamp(day)
-    active = (guards["start_date"].isna() | (guards["start_date"] <= ref)) & (guards["end_date"].isna() | (guards["end_date"] >= ref))
+    # on duty as the score takes it (scoring.context: started on or before the day, not left before it)
+    active = (guards["start_date"] <= ref) & (guards["end_date"].isna() | (guards["end_date"] >= ref))
     guards = guards[active & guards["birth_date"].notna()].copy()
-    limit_day = guards["birth_date"] + pd.DateOffset(years=age_limit + 1)  # 4.5.1: over 55 from the 56th birthday
+    limit_day = first_day_over_age(guards["birth_date"], age_limit)  # 4.5.1: over 55 from the 56th birthday
     guards["limit_day"] = limit_day
     guards["guards_over_age_limit"] = (limit_day <= ref).astype("int64")
     guards["guards_reaching_age_limit"] = ((limit_day > ref) & (limit_day <= ref + pd.Timedelta(days=GUARD_BIRTHDAY_WARNING_DAYS))).astype("int64")
