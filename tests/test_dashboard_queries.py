@@ -46,6 +46,14 @@ def _read_from(monkeypatch, url: str, c, engine):
     queries.clear_caches()
 
 
+
+def _trend_drawn(viewer, school_code: str, year: int) -> pd.DataFrame:
+    """The school page's trend lines (queries.school_trend_lists) as a frame: as_of, school, county, type."""
+    lists = queries.school_trend_lists(viewer, school_code, year)
+    frame = pd.DataFrame({col: pd.array(lists[col], dtype="Float64") for col in ("school", "county", "type")})
+    return frame.assign(as_of=pd.to_datetime(lists["x"])).astype({c: "float64" for c in ("school", "county", "type")})
+
+
 @pytest.fixture(scope="module")
 def shared_county(tmp_path_factory):
     """One county for the tests that only read (built once: the page tests must stay fast)."""
@@ -141,12 +149,9 @@ def test_school_sees_only_itself_in_a_draft_year_and_everyone_in_a_published_yea
 
 @pytest.mark.parametrize("ask", [
     lambda v, code, year: queries.school_result(v, code, year),
-    lambda v, code, year: queries.hazard_ledger(v, code, year),
     lambda v, code, year: queries.data_state(v, code),
-    lambda v, code, year: queries.school_trend(v, code, year),
     lambda v, code, year: queries.school_todos(v, code, year),
-    lambda v, code, year: queries.guards_per_campus(v, code, year),
-    # what the school page itself calls (the frames above are the same reads for other callers)
+    # what the school page itself calls
     lambda v, code, year: queries.school_trend_lists(v, code, year),
     lambda v, code, year: queries.campus_guards(v, code, year),
     lambda v, code, year: queries.hazard_rows(v, code, year),
@@ -359,7 +364,7 @@ def test_todos_are_empty_for_a_past_year(county):
 
 def test_school_trend_sets_the_school_against_county_and_type_means(trend_county):
     c, engine = trend_county
-    trend = queries.school_trend(c.users["leader"], c.codes[0], c.year)
+    trend = _trend_drawn(c.users["leader"], c.codes[0], c.year)
     assert len(trend) == c.today.month - 1
     with engine.connect() as conn:
         rows = pd.DataFrame(conn.execute(store.scores.select().where(
@@ -367,16 +372,17 @@ def test_school_trend_sets_the_school_against_county_and_type_means(trend_county
     first = rows[rows["as_of"] == rows["as_of"].min()]
     ranked = first[first["qualified"].astype(bool)]  # a disqualified school's points count in no mean
     if len(trend):
-        assert trend["county"].iloc[0] == pytest.approx(ranked["total"].mean())
-        assert trend["school"].iloc[0] == pytest.approx(first[first["school_code"] == c.codes[0]]["total"].iloc[0])
+        # drawn as every mean is shown: to one decimal, halves up
+        assert trend["county"].iloc[0] == float(round_half_up(ranked["total"].mean()))
+        assert trend["school"].iloc[0] == float(round_half_up(first[first["school_code"] == c.codes[0]]["total"].iloc[0]))
         same = ranked[ranked["type"] == c.types[c.codes[0]]]
-        assert trend["type"].iloc[0] == pytest.approx(same["total"].mean())
+        assert trend["type"].iloc[0] == float(round_half_up(same["total"].mean()))
 
 
-def test_guards_per_campus_says_how_many_more_are_needed(county):
+def test_campus_guards_says_how_many_more_are_needed(county):
     c, _ = county
-    guards = queries.guards_per_campus(c.users["school"], c.codes[0], c.year)
-    assert guards.loc[0, "needs"] == 1
+    guards = queries.campus_guards(c.users["school"], c.codes[0], c.year)
+    assert guards[0]["needs"] == 1
 
 
 def test_data_state_shows_sources_and_refused_rows(county):
@@ -470,8 +476,8 @@ def test_a_school_sees_no_group_mean_over_fewer_than_three_schools(trend_county)
     assert not set(queries.spread(school, c.year, "type")["group"]) & small
     assert queries.spread(school, c.year, "township")["name"].isna().all()  # never names for a school
     if c.types[c.codes[0]] in small:
-        assert queries.school_trend(school, c.codes[0], c.year)["type"].isna().all()
-        assert queries.school_trend(leader, c.codes[0], c.year)["type"].notna().any()
+        assert _trend_drawn(school, c.codes[0], c.year)["type"].isna().all()
+        assert _trend_drawn(leader, c.codes[0], c.year)["type"].notna().any()
 
 
 def test_guard_training_heatmap_sums_guards_per_semester(county):
@@ -516,20 +522,6 @@ def test_not_submitted_schools_are_flagged_in_ranking_headline_and_school_result
     assert queries.headline(admin, c.year - 1)["not_submitted"] == 0
 
 
-@pytest.mark.parametrize("who", ["leader", "school"])
-def test_school_trend_lists_match_the_trend_frame_and_hide_small_groups(county, who):
-    c, _ = county
-    viewer = c.users[who]
-    frame = queries.school_trend(viewer, c.codes[0], c.year)
-    lists = queries.school_trend_lists(viewer, c.codes[0], c.year)
-    assert lists["x"] == [d.strftime("%Y-%m-%d") for d in frame["as_of"]]
-    for col in ("school", "county", "type"):
-        expected = [None if pd.isna(v) else float(round_half_up(float(v))) for v in frame[col]]  # as every mean shown
-        assert lists[col] == expected, col
-    if len(frame) and who == "school" and frame["type"].isna().all():
-        assert lists["type"] == [None] * len(frame)
-
-
 def test_a_published_years_trend_is_the_frozen_one_whatever_the_drafts_say(tmp_path, monkeypatch):
     """rules.md: "a published annual evaluation is frozen and does not change when data arrives later":
     after a late finding the draft trend of a published year moves; the dashboard shows the frozen copy."""
@@ -551,7 +543,7 @@ def test_a_published_years_trend_is_the_frozen_one_whatever_the_drafts_say(tmp_p
     monkeypatch.setenv("SAFESCHOOL_DATABASE_URL", url)
     queries.clear_caches()
     try:
-        line = queries.school_trend(c.users["leader"], c.codes[0], published)
+        line = _trend_drawn(c.users["leader"], c.codes[0], published)
         assert set(line["school"]) == {50.0} and set(line["county"]) == {50.0}
     finally:
         from sync.store import engine_for
@@ -713,7 +705,7 @@ def test_a_county_of_one_other_ranked_school_shows_a_school_no_county_mean_in_a_
     hidden = others_ranked == 1
     lists = queries.school_trend_lists(school, school.school_code, c.year)
     assert lists["x"] and (lists["county"] == [None] * len(lists["x"])) == hidden
-    assert queries.school_trend(school, school.school_code, c.year)["county"].isna().all() == hidden
+    assert _trend_drawn(school, school.school_code, c.year)["county"].isna().all() == hidden
     assert queries.trend_by_month(school, c.year, "type")["group"].isna().any() != hidden
     yoy = queries.county_by_month_all_years(school)
     assert (c.year in set(yoy["year"])) != hidden and c.year - 1 in set(yoy["year"])
@@ -869,7 +861,7 @@ def test_a_schools_page_draws_its_types_mean_only_where_the_trends_page_shows_it
     assert len(trends) and set(trends["group"].dropna()) == {"小學"}
     lists = queries.school_trend_lists(school, school.school_code, c.year)
     assert lists["x"] and lists["type"] == [None] * len(lists["x"])
-    assert queries.school_trend(school, school.school_code, c.year)["type"].isna().all()
+    assert _trend_drawn(school, school.school_code, c.year)["type"].isna().all()
     for_bureau = queries.school_trend_lists(c.users["leader"], school.school_code, c.year)["type"]
     assert all(v is not None for v in for_bureau)  # the bureau sees every mean
 
@@ -920,8 +912,8 @@ def test_a_date_past_what_pandas_holds_in_the_store_is_read_as_the_far_future_no
                                               "township": "城關鎮"} for code in c.codes])  # the fixture has none
     e3 = evaluate(frames, c.year, c.today).indicators.set_index(["school_code", "indicator"]).loc[(c.codes[0], "E3")]
     assert e3["ratio"] == pytest.approx(2 / 3)  # 李四 is over 55; 王五 still counts among the guards on duty
-    ledger = queries.hazard_ledger(c.users["admin"], c.codes[0], c.year)
-    assert "H2" in set(ledger["id"])
+    ledger = queries.hazard_rows(c.users["admin"], c.codes[0], c.year)
+    assert "H2" in {row["id"] for row in ledger}
 
 
 def test_the_guard_age_todos_follow_the_rubrics_limit_as_e3_does(county, bureau_rubric):

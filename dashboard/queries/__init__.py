@@ -61,8 +61,6 @@ from dashboard.queries.school import (
     _trend_lists,
     campus_guards,
     data_state,
-    guards_per_campus,
-    hazard_ledger,
     hazard_rows,
     newer_draft,
     own_school_type,
@@ -70,7 +68,6 @@ from dashboard.queries.school import (
     school_choices,
     school_inspections,
     school_result,
-    school_trend,
     school_trend_lists,
 )
 from dashboard.queries.todos import (
@@ -119,9 +116,9 @@ __all__ = [
     "AREAS", "GRADES", "GUARD_BIRTHDAY_WARNING_DAYS", "GroupCoverage", "HAZARD_SOON_DAYS", "MEASURES", "NotFound",
     "Refused", "Scope", "TODO_COLUMNS", "annual_by_year", "campus_guards", "clear_caches",
     "county_by_month_all_years", "county_todos", "coverage", "data_state", "data_version", "forget_on_new_data",
-    "get_engine", "grade_names", "group_coverage", "guards_per_campus", "hazard_ledger", "hazard_rows",
+    "get_engine", "grade_names", "group_coverage", "hazard_rows",
     "hazard_status", "headline", "heatmap_cells", "heatmap_groups", "newer_draft", "own_school_type",
     "published_total", "ranking", "registered_schools", "risers_fallers", "school_choices", "school_inspections",
-    "school_result", "school_todos", "school_trend", "school_trend_lists", "scope_viewer", "spread",
+    "school_result", "school_todos", "school_trend_lists", "scope_viewer", "spread",
     "trend_by_month", "warm_school_loads", "warm_year", "year_status", "years",
 ]

@@ -372,12 +372,6 @@ def _hazards(engine: Engine, version: tuple) -> pd.DataFrame:
                                              "deadline", "closed_date"), version)
 
 
-@version_cached
-def _hazards_by_school(engine: Engine, version: tuple) -> dict[str, pd.DataFrame]:
-    hazards = _hazards(engine, version)
-    return {code: part for code, part in hazards.groupby("school_code", sort=False)}
-
-
 def hazard_status(hazards: pd.DataFrame, day: date) -> pd.Series:
     """closed / closed_late / closed_undated / overdue / due_soon / open on `day` (a hazard closed after `day`
     is open on it).  closed_undated: closed, with no deadline to be on time for (F2 wants one; it read
@@ -395,8 +389,6 @@ def hazard_status(hazards: pd.DataFrame, day: date) -> pd.Series:
 
 def _is_running(year: int, today: date | None) -> bool:
     return (today or county_today()).year == year
-
-
 
 
 def _check_school(viewer: Viewer, school_code: str | None) -> Scope:
@@ -455,8 +447,6 @@ def _inspections_by_school(engine: Engine, year: int, version: tuple) -> dict[st
              # which one was replaced, and named the one that counted so (a diff review)
              .order_by(table.c.date, table.c.row_no.is_(None), table.c.row_no, table.c.record_id))
     return _by_school(engine, query)
-
-
 
 
 def _group_column(group_by: str) -> str:

@@ -115,29 +115,6 @@ def published_total(viewer: Viewer, year: int) -> float | None:
     return None if result is None else result["total"]
 
 
-def school_trend(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
-    """Month-end totals of the school beside the county mean and its type's mean (columns as_of, school, county, type)."""
-    scope = _check_school(viewer, school_code)
-    engine = _engine()
-    county, by_type, schools = _trend_parts(engine, year, data_version(engine))
-    if county.empty:
-        return pd.DataFrame(columns=["as_of", "school", "county", "type"])
-    missing = np.full(len(county), np.nan)
-    own = schools["own"]
-    type_means = by_type.get(schools["types"].get(school_code))
-    type_line = missing
-    if type_means is not None:
-        shown = _type_line_shown(scope, engine, year, schools["types"].get(school_code), county.index)
-        type_line = np.where(shown, type_means.to_numpy(dtype="float64"), np.nan)
-    withheld = county.index.isin(list(_county_withheld_days(scope, engine, year, data_version(engine))))
-    return pd.DataFrame({
-        "as_of": county.index.to_numpy(),
-        "school": own[school_code].to_numpy(dtype="float64") if school_code in own.columns else missing,
-        "county": np.where(withheld, np.nan, county.to_numpy(dtype="float64")),
-        "type": type_line,
-    })
-
-
 def _type_line_shown(scope: Scope, engine: Engine, year: int, school_type, days) -> np.ndarray:
     """At which of `days` (month ends) the school's page may draw its type's mean: wherever the trends
     page by type shows that type to the same viewer.  A check of the type's size alone drew a mean the
@@ -168,7 +145,8 @@ def _trend_lists(engine: Engine, year: int, version: tuple) -> dict:
 
 
 def school_trend_lists(viewer: Viewer, school_code: str, year: int) -> dict:
-    """school_trend as plain lists for the page's figure: x, school, county, type (None where not known)."""
+    """Month-end totals of the school beside the county mean and its type's mean, as plain lists for the page's
+    figure: x, school, county, type (None where not known or withheld from the viewer)."""
     scope = _check_school(viewer, school_code)
     engine = _engine()
     lists = _trend_lists(engine, year, data_version(engine))
@@ -183,15 +161,6 @@ def school_trend_lists(viewer: Viewer, school_code: str, year: int) -> dict:
     if withheld:
         county = [None if day in withheld else mean for day, mean in zip(pd.to_datetime(lists["x"]), county, strict=True)]
     return {"x": lists["x"], "school": lists["own"].get(school_code, missing), "county": county, "type": type_line}
-
-
-def guards_per_campus(viewer: Viewer, school_code: str, year: int) -> pd.DataFrame:
-    """Per campus: people, boarders, guards required and active, and how many more are needed."""
-    result = school_result(viewer, school_code, year)
-    frame = pd.DataFrame(result["campuses"], columns=["campus", "people", "boarders", "guards_required", "guards_active"])
-    required = pd.to_numeric(frame["guards_required"], errors="coerce").fillna(0)
-    active = pd.to_numeric(frame["guards_active"], errors="coerce").fillna(0)
-    return frame.assign(needs=(required - active).clip(lower=0).astype("int64"))
 
 
 _LEDGER_ORDER = {"overdue": 0, "due_soon": 1, "open": 2, "closed_late": 3, "closed_undated": 4, "closed": 5}
@@ -211,7 +180,7 @@ def _ledgers(engine: Engine, year: int, day: date, version: tuple) -> dict[str, 
 
 
 def campus_guards(viewer: Viewer, school_code: str, year: int) -> list[dict]:
-    """guards_per_campus as plain rows (the school page's table: a campus or two, no frame needed)."""
+    """Per campus: people, boarders, guards required and active, and how many more are needed (needs)."""
     rows = []
     # not school_result: its indicators (a query and 24 KB of JSON a school) are not needed here
     for campus in _stored_result(viewer, school_code, year)[0]["campuses"]:
@@ -228,24 +197,14 @@ def _count(value) -> int:
 
 
 def hazard_rows(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> list[dict]:
-    """hazard_ledger as plain rows (the school page's table), the school's converted when its page is built
+    """The school's hazards found in the year or still open, each with its status on the reference day, as
+    plain rows (the school page's table), the school's converted when its page is built
     (the page is cached): every school's converted at once and kept were 8.7 MB a year at 1,000 schools in
     each worker, beside the ledgers they were converted from (a scale audit)."""
     _check_school(viewer, school_code)
     engine = _engine()
     found = _ledgers(engine, year, _reference_day(year, today), data_version(engine)).get(school_code)
     return [] if found is None else found.to_dict("records")
-
-
-def hazard_ledger(viewer: Viewer, school_code: str, year: int, today: date | None = None) -> pd.DataFrame:
-    """The school's hazards found in the year or still open, each with its status on the reference day."""
-    _check_school(viewer, school_code)
-    engine = _engine()
-    version = data_version(engine)
-    found = _ledgers(engine, year, _reference_day(year, today), version).get(school_code)
-    if found is None:
-        return _hazards(engine, version).iloc[0:0].assign(status=pd.Series(dtype="object"))
-    return found
 
 
 @version_cached
