@@ -1256,3 +1256,17 @@ def test_the_overview_says_early_in_the_year_that_totals_are_low_by_the_rules(tm
         assert (note is not None) is said, day
         if said:
             assert t("overview.early_year", "en", date=day) in page_text(out)
+
+
+def test_a_grade_badge_takes_its_colour_from_its_place_among_the_rubrics_bands(bureau_rubric):
+    """rules.md: grades are configurable.  The school page coloured 優秀 ... 不合格 by name, so a bureau that
+    renamed its bands (甲 乙 丙 丁) saw every badge grey; the badge follows the band's place, as the
+    overview's colours do."""
+    from dashboard.pages import school
+
+    default = [school._grade_colour(g) for g in ("優秀", "良好", "合格", "不合格", "待定")]
+    assert default == ["success", "info", "warning", "danger", "secondary"]
+    bureau_rubric(*((f'name = "{old}"', f'name = "{new}"') for old, new in zip(
+        ("優秀", "良好", "合格", "不合格"), ("甲等", "乙等", "丙等", "丁等"), strict=True)))
+    renamed = [school._grade_colour(g) for g in ("甲等", "乙等", "丙等", "丁等", "優秀")]
+    assert renamed == ["success", "info", "warning", "danger", "secondary"]

@@ -122,11 +122,23 @@ def _veto_text(result: dict, lang: str) -> str:
     return ("; " if lang == "en" else "、").join(parts)
 
 
+_BADGE_SHADES = ("success", "info", "warning", "danger")  # best to worst, as figures.GRADE_SHADES
+
+
+def _grade_colour(grade: str | None) -> str:
+    """The badge colour of a grade by its place among the rubric's bands (figures.grade_shade, as the overview
+    colours them): a bureau that renamed its bands saw every badge grey (an architecture review)."""
+    bands = list(queries.grade_names())
+    if grade not in bands:
+        return "secondary"
+    return _BADGE_SHADES[figures.grade_shade(bands.index(grade), len(bands))]
+
+
 def header(result: dict, status: dict, lang: str, refused_file: bool = False, newer_draft: dict | None = None,
            next_steps=None):
     rank = (t("school.rank_of", lang, rank=result["rank"], of=result["ranked_schools"]) if result["qualified"]
             else t("ranking.disqualified", lang))
-    grade_colour = {"優秀": "success", "良好": "info", "合格": "warning", "不合格": "danger"}.get(result["grade"], "secondary")
+    grade_colour = _grade_colour(result["grade"])
     facts = [
         dbc.Col([html.Div(t("school.total", lang), className="text-muted small"),
                  html.Div(_total(result["total"]), className="display-5 fw-bold", id="school-total")], xs=4, md=2),
