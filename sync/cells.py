@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
+from decimal import Context, Decimal
 from functools import cache, lru_cache
 from itertools import product
 
@@ -119,7 +120,14 @@ def display(value) -> str:
         return value.isoformat()
     if isinstance(value, time):  # 7:20 as a cell formatted as a time shows it, not 07:20:00
         return value.strftime("%H:%M") if not (value.second or value.microsecond) else value.isoformat()
+    if value.__class__ is int and not -_EXACT_DIGITS < value < _EXACT_DIGITS:
+        # a database's numeric of hundreds of digits: quoted as 1E+400, not digit by digit (and past 4,300
+        # digits str() refuses to write it at all; an audit)
+        return str(Decimal(value).normalize(Context(prec=15)))
     return str(value).strip()
+
+
+_EXACT_DIGITS = 10 ** 30  # a whole number below this is quoted digit for digit (9223372036854775808)
 
 
 # ---------------------------------------------------------------- Excel errors
@@ -539,8 +547,10 @@ def _parse_int(value):
             return None, _negative(display(value))
         # As Excel shows it (15 significant digits): a count it calculated (=G2*50.05-0.6) is saved
         # as 599.9999999999999 and shown, and meant, as 600.
-        shown = float(f"{value:.15g}") if value.__class__ is float else value
-        if float(shown).is_integer():
+        if isinstance(value, int):  # whole, however large (float() of 1E+400 overflows; an audit)
+            return int(value), None
+        shown = float(f"{value:.15g}")
+        if shown.is_integer():
             return int(shown), None
         v = display(value)
         return None, _not_whole(v)
@@ -567,6 +577,8 @@ def _parse_decimal(value, *, currency: bool):
             return None, _not_number(display(value))
         if value < 0:
             return None, _negative(display(value))
+        if value.__class__ is int and value >= _EXACT_DIGITS:  # no float holds 1E+400 (a database's numeric)
+            return None, _too_large(display(value), MAX_AMOUNT if currency else MAX_POINTS)
         return float(value) + 0.0, None  # -0.0 (a calculation's zero) would be shown as -0
     text = _number_text(value, currency)
     m = _DECIMAL.match(text)

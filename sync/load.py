@@ -836,7 +836,17 @@ class _Run:
                 if self._unchanged(row, self._expected(row, body, context)):
                     self._skip(key, "sql", None)
                     continue
-                report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima, campuses)
+                try:
+                    report = check_rows(src.name, sheet_key, columns, rows, registry, self.today, self.maxima,
+                                        campuses)
+                except Exception as err:  # a bug or a value no check foresaw: this query's, not the county's run
+                    log.exception("checking the rows of %s failed", key)
+                    self._query_failed(key, (
+                        f"數據源 {src.name}（{sheet_key}）的記錄檢查出錯（{type(err).__name__}）；其記錄保留，請聯繫"
+                        f"系統管理員 / checking the rows of source {src.name} ({sheet_key}) failed "
+                        f"({type(err).__name__}: {str(err)[:200]}); its records are kept; tell the system's "
+                        "administrator"), existing)
+                    continue
                 if not report.refused and report.rows_read == 0 and row and row["status"] == "loaded" and (row["rows"] or 0) > 0:
                     # An answer with no record where there were records (a table being reloaded, a filter gone
                     # wrong; no rows, or blank ones only: an outer join of the emptied table) is not taken for

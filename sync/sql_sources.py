@@ -371,16 +371,23 @@ def _psycopg_loaders(cursor) -> None:
     read as the last day Python holds, '-infinity' (and a date before year 1, '... BC') as the first: psycopg
     refuses the whole result for one such cell (found by an audit), where the checks take 9999-12-31 as "no end" and refuse any
     other date out of range, row by row."""
-    from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
+    from psycopg import DataError
+    from psycopg.types.datetime import DateLoader, IntervalLoader, TimestampLoader, TimestamptzLoader
 
-    def loader(base, last, first):
+    def loader(base, last=None, first=None):
         class Infinite(base):
             def load(self, data):
-                if bytes(data) == b"infinity":
+                if last is not None and bytes(data) == b"infinity":
                     return last
-                if bytes(data) == b"-infinity" or bytes(data).endswith(b" BC"):
+                if first is not None and (bytes(data) == b"-infinity" or bytes(data).endswith(b" BC")):
                     return first  # a date before year 1 (a typo a legacy form kept): its row is refused, not the query
-                return super().load(data)
+                try:
+                    return super().load(data)
+                except DataError:
+                    # A year past 9999 (20226-03-20, a typo), an interval past Python's: as the text the
+                    # server wrote, which the row's check refuses, quoting it; the whole query failed for
+                    # it (an audit).
+                    return bytes(data).decode("utf-8", "replace")
         return Infinite
 
     cursor.adapters.register_loader("money", _money_loader())
@@ -388,6 +395,7 @@ def _psycopg_loaders(cursor) -> None:
     cursor.adapters.register_loader("timestamp", loader(TimestampLoader, datetime.max, datetime.min))
     cursor.adapters.register_loader("timestamptz", loader(TimestamptzLoader, datetime.max.replace(tzinfo=UTC),
                                                           datetime.min.replace(tzinfo=UTC)))
+    cursor.adapters.register_loader("interval", loader(IntervalLoader))
 
 
 def _money(text: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from sync.load import run_sync
 from sync.migrate import upgrade
@@ -88,6 +88,36 @@ def test_mapped_queries_load_like_sheets_with_the_same_checks(store, tmp_path, s
         ("1001", "王保安", "平安保安公司", True), ("1002", "趙保安", None, False)]
     assert rows[0]["birth_date"] == date(1975, 5, 1)
     assert kinds == {"sql"} and sorted(rejected) == [("1002", 3), ("9999", 4)]
+
+
+def test_a_query_whose_check_fails_unforeseen_costs_that_query_not_the_run(store, tmp_path, sis_url, monkeypatch):
+    """Found by an audit: a value no check foresaw (a numeric 1E+400, since refused on its row) raised inside
+    the checks of one query, and the county's whole run ended in a traceback, every other source unread and
+    its work rolled back.  A fault injected into the guards' check stands for the next such value: that query
+    is failed with its records kept, the registry query beside it loads."""
+    from sync import sql_sources
+
+    source = SqlSource(name="sis", url=sis_url, queries=QUERIES)
+    _run(store, tmp_path, source)
+    real = sql_sources.check_rows
+
+    def failing(name, sheet_key, *args, **kwargs):
+        if sheet_key == "guards":
+            raise OverflowError("int too large to convert to float")
+        return real(name, sheet_key, *args, **kwargs)
+
+    monkeypatch.setattr(sql_sources, "check_rows", failing)
+    eng = create_engine(sis_url)
+    with eng.begin() as conn:  # both queries changed, so both are read and checked
+        conn.execute(text("DELETE FROM bw_guard WHERE id = 2"))
+        conn.execute(text("UPDATE xs_school SET xxmc = CONCAT(xxmc, '（新）')"))
+    eng.dispose()
+    out = _by_key(_run(store, tmp_path, source))
+    assert out["sql:sis:registry"].action == "loaded"
+    guards = out["sql:sis:guards"]
+    assert guards.action == "failed" and "OverflowError" in guards.message and "records are kept" in guards.message
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records["guards"])).scalar_one() == 2
 
 
 def test_an_unchanged_result_is_skipped_and_a_changed_one_replaced(store, tmp_path, sis_url):
@@ -599,6 +629,38 @@ def test_a_postgresql_date_before_year_one_is_a_row_problem_not_a_failed_query(p
                       "(TIMESTAMPTZ '2026-03-06 08:00+08 BC'::date)) AS t(d)")
     assert [r["date"] for r in report.rows["education"]] == [date(2026, 3, 5)]
     assert [p.row for p in report.row_problems] == [2, 3] and "2000" in report.row_problems[0].reason_en
+
+
+def test_a_postgresql_year_past_9999_is_a_row_problem_not_a_failed_query(pg_url):
+    """Found by an audit: a typed 20226-03-20 (a date, a timestamptz) or an interval past Python's in a
+    column selected but not mapped failed the whole query with "date too large" and the advice to check
+    its tables and columns; every school's hazards stopped updating.  The row is refused, quoting it."""
+    report = _checked(pg_url, "education",
+                      "SELECT '1001' AS school_code, d AS date, '安全教育課' AS kind, '防溺水' AS topic, "
+                      "true AS safety_content, 40 AS attendees, 40 AS expected, s AS recorded, i AS took "
+                      "FROM (VALUES (DATE '2026-03-05', TIMESTAMPTZ '2026-03-05 08:00+08', INTERVAL '1 day'), "
+                      "(DATE '20226-03-20', TIMESTAMPTZ '20226-03-20 08:00+08', INTERVAL '1000000000 days')) "
+                      "AS t(d, s, i)")
+    assert [r["date"] for r in report.rows["education"]] == [date(2026, 3, 5)]
+    [problem] = report.row_problems
+    assert problem.row == 2 and "20226-03-20" in problem.value, report.lines()
+
+
+def test_a_database_number_no_float_holds_is_refused_on_its_row(pg_url):
+    """Found by an audit: a numeric 1E+400 in an amount, a count or a deduction ended the county's whole sync
+    with a traceback (float() of it overflows), and -1E+5000 with Python's 4,300-digit limit.  Each is
+    refused on its row, quoted short."""
+    report = _checked(pg_url, "funds",
+                      "SELECT '1001' AS school_code, DATE '2026-03-14' AS date, '隱患整治' AS use, a AS amount "
+                      "FROM (VALUES (1200.50::numeric), (1e400::numeric), (-1e5000::numeric)) AS t(a)")
+    assert [r["amount"] for r in report.rows["funds"]] == [1200.5]
+    too_large, negative = report.row_problems
+    assert too_large.value == "1E+400" and "too large" in too_large.reason_en, report.lines()
+    assert negative.value == "-1E+5000" and "negative" in negative.reason_en, report.lines()
+    counts = _checked(pg_url, "agreements", "SELECT '1001' AS school_code, 2026 AS year, 1e400::numeric AS "
+                                            "staff_total, 3 AS signed")
+    [problem] = counts.row_problems
+    assert problem.value == "1E+400" and "too large" in problem.reason_en, counts.lines()
 
 
 def test_people_of_one_name_at_two_schools_of_one_query_are_two_people(sis_url):
