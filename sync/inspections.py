@@ -33,7 +33,6 @@ MANUAL_SOURCE_KIND = "manual"
 FIELDS = ("date", "school_code", "kind", "finding", "deduction", "falsification", "major_incident",
           "indicator", "assessed_points")
 _table = records["inspections"]
-_registry = records["registry"]
 
 
 def _fail(zh: str, en: str) -> UserError:
@@ -154,17 +153,22 @@ def _manual_source_id(conn: Connection) -> int:
 
 
 def registered_schools(engine: Engine) -> dict[str, str]:
-    """school_code -> name of every school in the registry."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(_registry.c.school_code, _registry.c.name).order_by(_registry.c.school_code))
-        return {code: name for code, name in rows}
+    """school_code -> name of every registered school, as the sync checks a code (registry_in_store: the
+    bureau's entry over a query's, 0101 not also 101, a code on a registry row refused for another cell)."""
+    return {code: (entry or {}).get("name") or "" for code, entry in sorted(_registry_entries(engine).items())}
 
 
 def _registered_types(engine: Engine) -> dict[str, str | None]:
     """school_code -> 學校類別 (None where the registry gives none) of every registered school."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(_registry.c.school_code, _registry.c.type).order_by(_registry.c.record_id))
-        return {code: kind for code, kind in rows}
+    return {code: (entry or {}).get("type") for code, entry in _registry_entries(engine).items()}
+
+
+def _registry_entries(engine: Engine) -> dict[str, dict | None]:
+    # the page's findings are checked against the registry the workbook's 督查記錄 is (an architecture review:
+    # the page read the table alone, and its school list differed from the accounts page's)
+    from sync.report import registry_in_store
+
+    return registry_in_store(engine) or {}
 
 
 def _existing(conn: Connection, record_id: int, manual_id: int) -> dict:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
 from sync import inspections
 from sync.errors import UserError
-from sync.store import inspection_changes, records, sources
+from sync.store import inspection_changes, records, rejected_rows, sources
 from tests.conftest import sqlite_only
 from tests.test_admin_support import count, make_store, seed_registry
 
@@ -167,3 +167,24 @@ def test_a_saved_falsification_disqualifies_the_school_in_the_draft_at_once(engi
     results = {r["school_code"]: r for r in annual_results(engine, 2026, "draft")}
     assert results["S001"]["qualified"] is False and results["S001"]["rank"] is None
     assert results["S002"]["qualified"] is True
+
+
+def test_the_page_takes_a_school_as_the_sync_does_one_registered_by_its_code_alone(sqlite_engine):
+    """The page checked a finding's school against the registry table alone: a school the bureau workbook
+    lists as 0104 and a mapped query as 104 (its zeros lost) was offered twice, and one whose registry row
+    was refused for another cell (registered by its code, as the sync takes it) could not be given a
+    finding.  The page's list and check are the sync's registry (sync.report.registry_in_store)."""
+    with sqlite_engine.begin() as conn:
+        bureau = conn.execute(select(sources.c.source_id).where(sources.c.source_key == "file:bureau.xlsx")).scalar_one()
+        query = conn.execute(sources.insert().values(source_key="sql:sis:registry", kind="sql", status="loaded",
+                                                     first_seen_at=datetime.now())).inserted_primary_key[0]
+        conn.execute(records["registry"].insert(), [
+            {"source_id": bureau, "row_no": 9, "school_code": "0104", "name": "北關小學", "type": "小學"},
+            {"source_id": query, "row_no": 1, "school_code": "104", "name": "北關小學", "type": "小學"}])
+        conn.execute(rejected_rows.insert().values(
+            source_id=bureau, level="row", sheet="學校名冊", row_no=10, school_code="S009", column="學校類別",
+            value="大學", raw={"學校代碼": "S009", "學校類別": "大學"}, reason_zh="類別不對", reason_en="not a type"))
+    listed = inspections.registered_schools(sqlite_engine)
+    assert "0104" in listed and "104" not in listed and "S009" in listed
+    saved = inspections.save_inspection(sqlite_engine, {**FINDING, "school_code": "S009"}, by="boss", recompute=False)
+    assert saved is not None

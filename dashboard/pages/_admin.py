@@ -16,7 +16,7 @@ from dash import html
 
 from dashboard import queries
 from dashboard.access import Viewer
-from dashboard.i18n import t
+from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
 from dashboard.layout import (
     GRID_KEYBOARD,
     T,
@@ -41,6 +41,14 @@ def bureau_or_refuse() -> Viewer:
     if not viewer.is_bureau:
         raise queries.Refused("refused.bureau_only")
     return viewer
+
+
+def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Every registered school for a bureau page's picker, its name in the reader's script (the value stays
+    the code): the registry as the sync checks codes against it (queries.registered_schools), one list for
+    the accounts, inspections and exports pages (the inspections page read its own and could differ)."""
+    return [{"label": f"{code} {to_language(name or '', lang)}".strip(), "value": code}
+            for code, name in queries.registered_schools()]
 
 
 def refusal_for(check, lang=None):

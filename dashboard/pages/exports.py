@@ -13,7 +13,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard.access import current_viewer
 from dashboard.i18n import t
 from dashboard.layout import T, guarded, lang_of, page_year, viewer_or_refuse
-from dashboard.pages._admin import feedback, refusal_for
+from dashboard.pages._admin import feedback, refusal_for, school_options
 from sync.settings import PLACEHOLDER_ISSUER
 from sync.store import get_engine
 
@@ -54,8 +54,6 @@ def layout(**_query):
         return refused
     viewer = viewer_or_refuse()
     if viewer.is_bureau:
-        from dashboard.pages.users import school_options
-
         options, value = school_options(), None
     else:  # a school's own code only; the download route checks it again
         options, value = [{"label": viewer.school_code, "value": viewer.school_code}], viewer.school_code
@@ -143,6 +141,4 @@ def school_choices(lang):
         return []
     if not viewer.is_bureau:
         return [{"label": viewer.school_code, "value": viewer.school_code}] if viewer.school_code else []
-    from dashboard.pages.users import school_options
-
     return school_options(lang_of(lang))

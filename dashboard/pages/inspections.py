@@ -14,7 +14,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import audit
 from dashboard.exports import deduction_text
-from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
+from dashboard.i18n import t, to_language
 from dashboard.layout import (
     T,
     guarded,
@@ -25,7 +25,14 @@ from dashboard.layout import (
     user_error_text,
     viewer_or_refuse,
 )
-from dashboard.pages._admin import admin_or_refuse, bureau_or_refuse, feedback, refusal_for, text_table
+from dashboard.pages._admin import (
+    admin_or_refuse,
+    bureau_or_refuse,
+    feedback,
+    refusal_for,
+    school_options,
+    text_table,
+)
 from sync import contract, inspections
 from sync.errors import UserError
 from sync.settings import county_today
@@ -40,12 +47,6 @@ FORM_FIELDS = ("date", "school_code", "kind", "finding", "deduction", "falsifica
 def indicator_options() -> list[dict]:
     maxima = inspections.indicator_maxima()
     return [{"label": f"{key} (0–{value:g})", "value": key} for key, value in maxima.items()]
-
-
-def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
-    """Every registered school, its name in the reader's script (the value stays the code)."""
-    return [{"label": f"{code} {to_language(name or '', lang)}".strip(), "value": code}
-            for code, name in inspections.registered_schools(get_engine()).items()]
 
 
 def _field(label_key: str, control, md: int = 3):

@@ -6,21 +6,15 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import audit, queries
+from dashboard import audit
 from dashboard.access import ROLES, create_user, list_accounts, set_active, set_password
-from dashboard.i18n import DEFAULT_LANGUAGE, t, to_language
+from dashboard.i18n import t, to_language
 from dashboard.layout import T, guarded, lang_of, user_error_text
-from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, text_table
+from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, school_options, text_table
 from sync.errors import UserError
 from sync.store import get_engine
 
 dash.register_page(__name__, path="/admin/users", name="users", title="學校本質安全考評")
-
-
-def school_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
-    """Every registered school, its name in the reader's script (the value stays the code)."""
-    return [{"label": f"{code} {to_language(name or '', lang)}".strip(), "value": code}
-            for code, name in queries.registered_schools()]
 
 
 def layout(**_query):
