@@ -59,8 +59,8 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="read the password from the first line of standard input")
 def users_add(username: str, role: str, school_code: str | None, display_name: str | None, password_stdin: bool) -> None:
     """Create an account."""
-    from dashboard import audit
-    from dashboard.access import check_new_account, create_user
+    from sync import audit
+    from sync.accounts import check_new_account, create_user
 
     engine = store_engine()
     check_new_account(engine, username, role, school_code)  # before the password is asked for, not after
@@ -90,8 +90,8 @@ def users_list() -> None:
 
 
 def _set_active(username: str, active: bool) -> None:
-    from dashboard import audit
-    from dashboard.access import set_active
+    from sync import audit
+    from sync.accounts import set_active
 
     engine = store_engine()
     set_active(engine, username, active)
@@ -118,8 +118,8 @@ def users_enable(username: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="read the new password from standard input")
 def users_reset_password(username: str, password_stdin: bool) -> None:
     """Give an account a new password."""
-    from dashboard import audit
-    from dashboard.access import account_exists, set_password
+    from sync import audit
+    from sync.accounts import account_exists, set_password
 
     engine = store_engine()
     if not account_exists(engine, username):  # before the password is asked for, not after
@@ -196,7 +196,7 @@ def ensure_demo_accounts(engine) -> list[tuple[str, str, str, str | None]]:
     """The demo's accounts, created where missing: (username, password, role, school; password None for
     an account of that name whose password is not the demo's, which is left as it is: `admin` on a real
     store is never given the demo's public password, nor enabled again)."""
-    from dashboard.access import create_user, has_password, set_active
+    from sync.accounts import create_user, has_password, set_active
 
     existing = _usernames(engine)
     out = []
@@ -239,7 +239,7 @@ def _accounts_of_its_own(engine) -> list[str]:
     """Accounts that are not the demo's own with the demo's password: any other name, and a demo name (admin,
     a school's code) given a password of its own (a review: `admin` with the bureau's password let the
     demo's leader and school log-ins in beside it)."""
-    from dashboard.access import has_password
+    from sync.accounts import has_password
 
     demo = {username: password for username, password, _role, _school in _demo_wanted(engine)}
     return sorted(name for name in _usernames(engine)

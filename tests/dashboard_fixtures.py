@@ -227,7 +227,7 @@ def _password_hash() -> str:
 
 def add_user(engine: Engine, username: str, role: str, school_code: str | None = None,
              display_name: str | None = None) -> access.Viewer:
-    """An account with PASSWORD (as access.create_user makes it, without hashing again)."""
+    """An account with PASSWORD (as accounts.create_user makes it, without hashing again)."""
     with engine.begin() as conn:
         user_id = conn.execute(store.users.insert().values(
             username=username, password_hash=_password_hash(), role=role, school_code=school_code,

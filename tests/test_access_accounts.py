@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import access
-from dashboard.access import Viewer, authenticate, create_user, load_viewer, set_active, set_password
+from dashboard.access import Viewer, authenticate, load_viewer
+from sync.accounts import create_user, set_active, set_password
 from sync.errors import UserError
 from sync.store import users
 from tests.test_admin_support import make_store

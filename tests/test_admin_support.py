@@ -76,7 +76,7 @@ def seed_publication(engine, year: int, totals=(90.0, 80.0, 70.0)) -> int:
 
 def make_accounts(engine) -> dict[str, tuple[str, str]]:
     """admin, leader, school S001, school S002: {role key: (username, password)}."""
-    from dashboard.access import create_user
+    from sync.accounts import create_user
 
     accounts = {"admin": ("boss", "admin-pass-1"), "leader": ("chief", "leader-pass-1"),
                 "school": ("S001", "school-pass-1"), "other": ("S002", "school-pass-2")}

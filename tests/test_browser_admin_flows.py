@@ -37,8 +37,8 @@ YEAR = county_today().year  # the year the served dashboard runs in: the machine
 
 def _county(folder: Path) -> str:
     """Three registered schools (one named like a script, one like a formula), synced and scored."""
-    from dashboard.access import create_user
     from sync import results
+    from sync.accounts import create_user
     from sync.load import run_sync
     from sync.migrate import upgrade
     from sync.store import make_engine

@@ -26,8 +26,8 @@ DEMO_SCHOOLS = 60
 
 def _demo_store(folder: Path) -> dict:
     """The demo county, synced and scored; last year published, this year a draft."""
-    from dashboard import access
     from sync import results
+    from sync.accounts import create_user
     from sync.demo import write_demo
     from sync.load import run_sync
     from sync.migrate import upgrade
@@ -47,8 +47,8 @@ def _demo_store(folder: Path) -> dict:
     results.publish(engine, today.year - 1, files=publication_files, by="browser-test")
     ranked = results.annual_results(engine, today.year)
     own = ranked[0]["school_code"]
-    access.create_user(engine, "bureau", PASSWORD, "admin", display_name="安全辦")
-    access.create_user(engine, "school", PASSWORD, "school", own, display_name=ranked[0]["name"])
+    create_user(engine, "bureau", PASSWORD, "admin", display_name="安全辦")
+    create_user(engine, "school", PASSWORD, "school", own, display_name=ranked[0]["name"])
     engine.dispose()
     # another school with a campus (the last ranked may be one whose workbook was refused: no guards table)
     other = next(r for r in reversed(ranked) if r.get("campuses"))

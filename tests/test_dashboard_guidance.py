@@ -110,8 +110,8 @@ def test_the_change_history_of_findings_reads_field_before_and_after_as_the_shee
 # --- 3. the Accounts page speaks of the page, not of the command line ---------------------------------
 
 def test_the_accounts_page_says_what_to_do_on_the_page_and_the_cli_keeps_its_options(county):
-    from dashboard.access import create_user
     from dashboard.pages import users
+    from sync.accounts import create_user
     from sync.errors import UserError
 
     app_module, c, engine = county
@@ -659,8 +659,8 @@ def test_the_accounts_list_names_its_columns_and_each_schools_name(county):
 def test_an_account_of_a_school_no_longer_in_the_registry_is_marked_in_the_accounts_list(county):
     """A school closed or merged leaves the registry; its account stayed active, listed by its bare code
     like any other, with nothing to tell the admin to disable it."""
-    from dashboard.access import create_user
     from dashboard.pages import users
+    from sync.accounts import create_user
 
     app_module, c, engine = county
     create_user(engine, "closed-school", "a-password-of-some-length", "school", "9999999999")

@@ -12,14 +12,9 @@ import dash
 import pytest
 
 from dashboard import access
-from dashboard.access import (
-    MAX_FAILED_LOGINS,
-    _safe_next,
-    authenticate,
-    has_password,
-    set_active,
-    set_password,
-)
+from dashboard.access import MAX_FAILED_LOGINS, _safe_next, authenticate
+from sync import accounts as account_store
+from sync.accounts import has_password, set_active, set_password
 from tests.test_security_support import DRAFT_YEAR, call, client_for, dash_app, response_text
 
 
@@ -96,7 +91,6 @@ def test_guessing_a_password_locks_the_account_for_a_while_from_that_address_onl
 def test_one_password_tried_on_many_accounts_stops_that_address(store, app, monkeypatch):
     """MAX_FAILED_FROM_ADDRESS failures over any accounts (one guess at each school's account) refuse the
     address (made small here: the real one is high, for a county behind one network exit)."""
-    from dashboard import access
 
     monkeypatch.setattr(access, "MAX_FAILED_FROM_ADDRESS", 30)
     MAX_FAILED_FROM_ADDRESS = access.MAX_FAILED_FROM_ADDRESS
@@ -117,7 +111,6 @@ def test_an_account_guessed_at_from_many_addresses_lets_in_only_addresses_it_use
     """Guessers spread over many addresses stay under the per-address limits; past MAX_FAILED_OF_ACCOUNT
     failures of the account (made small here) it is let in only from an address it logged in from before:
     the leader's office keeps working, a fresh address is refused even with the right password."""
-    from dashboard import access
 
     monkeypatch.setattr(access, "MAX_FAILED_OF_ACCOUNT", 12)
     _engine, accounts = store
@@ -266,8 +259,8 @@ def test_a_password_reset_is_not_undone_by_a_log_in_that_rehashes_the_old_passwo
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(old)
     with engine.begin() as conn:
         conn.execute(users.update().where(users.c.username == name).values(password_hash=weak))
-    assert access._hasher.check_needs_rehash(weak)
-    real_verify = access._verify
+    assert account_store._hasher.check_needs_rehash(weak)
+    real_verify = account_store._verify
     fired = []
 
     def verify_then_the_office_resets(password_hash, password):
@@ -277,9 +270,9 @@ def test_a_password_reset_is_not_undone_by_a_log_in_that_rehashes_the_old_passwo
             set_password(engine, name, "office-new-pass-77")  # the admin's reset, at that moment
         return ok
 
-    monkeypatch.setattr(access, "_verify", verify_then_the_office_resets)
+    monkeypatch.setattr(account_store, "_verify", verify_then_the_office_resets)
     authenticate(engine, name, old)
-    monkeypatch.setattr(access, "_verify", real_verify)
+    monkeypatch.setattr(account_store, "_verify", real_verify)
     assert has_password(engine, name, "office-new-pass-77"), "the reset was overwritten by the old password"
     assert not has_password(engine, name, old)
 

@@ -7,10 +7,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import audit
-from dashboard.access import ROLES, create_user, list_accounts, set_active, set_password
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, school_options, text_table
+from sync.accounts import ROLES, create_user, list_accounts, set_active, set_password
 from sync.errors import UserError
 from sync.store import get_engine
 
