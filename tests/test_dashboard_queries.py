@@ -1273,3 +1273,31 @@ def test_the_month_end_rows_and_records_hold_each_repeated_text_once(trend_count
         values = frame[col].to_numpy(dtype=object)
         assert len(values) > frame[col].nunique() >= 1 and len({id(v) for v in values}) == frame[col].nunique(), col
     assert set(trend["school_code"]) == set(c.codes)
+
+
+def test_the_bureau_pages_reads_refuse_whoever_the_page_would_refuse(county):
+    """Every page reads through dashboard.queries (an architecture review: the publish, exports, inspections,
+    audit, accounts and upload pages read the store themselves, each behind its own page check).  The reads
+    ask who is asking again: a school's session gets no county list, a leader no accounts, the bureau no
+    'own school' of an upload."""
+    c, _ = county
+    school, leader, admin = c.users["school"], c.users["leader"], c.users["admin"]
+    bureau_only = [lambda v: queries.admin.publication_state(v, c.year), queries.admin.draft_years,
+                   lambda v: queries.admin.draft_as_of(v, c.year), queries.admin.submissions,
+                   queries.admin.inspection_list, queries.admin.inspection_history, queries.admin.registry_names,
+                   queries.admin.audit_trail, queries.admin.sync_runs]
+    for read in bureau_only:
+        with pytest.raises(queries.Refused, match="refused.bureau_only"):
+            read(school)
+        read(leader)  # a leader reads everything the bureau has
+    with pytest.raises(queries.Refused):
+        queries.admin.accounts(leader)
+    assert {a["username"] for a in queries.admin.accounts(admin)} >= {admin.username, school.username}
+    for own in (queries.admin.shared_folder_copy, queries.admin.uploaded_copy_too,
+                lambda v: queries.admin.own_draft_score(v, c.year)):
+        with pytest.raises(queries.Refused):
+            own(admin)
+        own(school)
+    assert queries.admin.own_draft_score(school, c.year)["school_code"] == school.school_code
+    with pytest.raises(queries.Refused):  # no session: nothing, not even what the circular prints
+        queries.admin.publication(None, c.year)

@@ -16,7 +16,6 @@ from dashboard.i18n import bilingual_text, catalogue, t, to_language
 from dashboard.layout import T, lang_of, message
 from dashboard.pages._admin import bureau_or_refuse, feedback, refusal_for, text_table
 from sync.cells import is_missing
-from sync.store import get_engine
 
 dash.register_page(__name__, path="/admin/audit", name="audit", title="學校本質安全考評")
 
@@ -102,15 +101,13 @@ def render_trail(action, lang):
         viewer = bureau_or_refuse()
     except queries.Refused as err:
         return message(str(err), lang, "danger"), None
-    engine = get_engine()
-    actions = audit.actions_for(viewer)
-    if action is not None and action not in actions:  # only the picker's actions: {} was a 500
+    if action is not None and action not in audit.actions_for(viewer):  # only the picker's actions: {} was a 500
         return feedback(t("page.bad_request", lang), "danger"), None
-    entries = audit.entries(engine, limit=500, action=action or None, actions=actions)
+    entries = queries.admin.audit_trail(viewer, action or None)
     rows = [[e["at"].strftime("%Y-%m-%d %H:%M:%S"), _who(e["username"], lang), t(f"action.{e['action']}", lang),
              e["school_code"], _detail(e["detail"], lang)] for e in entries]
     columns = [t(k, lang) for k in ("audit.at", "audit.user", "audit.action", "audit.school", "audit.detail")]
-    run_rows = sync_run_rows(audit.recent_sync_runs(engine, limit=100), lang)
+    run_rows = sync_run_rows(queries.admin.sync_runs(viewer), lang)
     run_columns = [t(k, lang) for k in ("audit.started", "audit.trigger", "audit.status", "audit.message",
                                         "audit.detail")]
     return (text_table(columns, rows, "audit-table", lang, chinese=(4,)),
@@ -140,7 +137,8 @@ def render_submissions(lang):
         return refused
     columns = [t(k, lang) for k in ("sub.code", "pub.school", "ranking.township", "sub.status", "sub.file",
                                     "sub.loaded_at", "sub.rows", "sub.rejected", "sub.message")]
-    return text_table(columns, submission_rows(audit.submissions(get_engine()), lang), "audit-submissions-table", lang,
+    submitted = queries.admin.submissions(bureau_or_refuse())
+    return text_table(columns, submission_rows(submitted, lang), "audit-submissions-table", lang,
                       chinese=(1, 2, 4, 8))
 
 

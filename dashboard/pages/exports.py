@@ -10,22 +10,16 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
+from dashboard import queries
 from dashboard.access import current_viewer
 from dashboard.i18n import t
 from dashboard.layout import T, guarded, lang_of, page_year, viewer_or_refuse
 from dashboard.pages._admin import feedback, refusal_for, school_options
 from sync.settings import PLACEHOLDER_ISSUER
-from sync.store import get_engine
 
 dash.register_page(__name__, path="/exports", name="exports", title="學校本質安全考評")
 
 LABELS = {"xlsx": "Excel (.xlsx)", "docx": "Word (.docx)", "csv": "CSV"}
-
-
-def active_publication(year: int) -> dict | None:
-    from sync.results import active_publication as active
-
-    return active(get_engine(), year)
 
 
 def publication_line(publication: dict, lang: str):
@@ -40,9 +34,7 @@ def publication_line(publication: dict, lang: str):
 def kept_line(publication: dict, lang: str):
     """Whether the published circular's files are the ones kept when the year was published, or, for a
     publication made by an earlier version that kept none, made now from the frozen results."""
-    from sync.results import kept_formats
-
-    if not kept_formats(get_engine(), publication):
+    if not queries.admin.publication_files_kept(current_viewer(), publication):
         return html.P(t("exp.not_kept", lang), id="exp-kept", className="small text-muted mb-2")
     return html.P(t("exp.kept", lang, date=f"{publication['published_at']:%Y-%m-%d}"), id="exp-kept",
                   className="small mb-2")
@@ -96,7 +88,7 @@ def render_links(year, lang, chosen_school):
         if not year:
             return feedback(t("pub.no_years", lang), "secondary"), None
         year_i = page_year(year)
-        publication = active_publication(year_i)  # read once: the two lines below and the links follow it
+        publication = queries.admin.publication(viewer, year_i)  # read once: the two lines below and the links follow it
         published = publication is not None
         school_code = chosen_school if viewer.is_bureau else viewer.school_code
         parts = [publication_line(publication, lang)] if published else []

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard import audit
+from dashboard import audit, queries
 from dashboard.exports import deduction_text
 from dashboard.i18n import t, to_language
 from dashboard.layout import (
@@ -166,12 +166,12 @@ def save_finding(_save, _delete, editing, day, school_code, kind, finding, deduc
 def load_finding(record_id, _clear):
     """Fill the form with a dashboard record to edit it (or empty it for a new one)."""
     try:
-        admin_or_refuse()
+        viewer = admin_or_refuse()
     except Exception:
         raise PreventUpdate from None
     if ctx.triggered_id == "insp-clear" or not record_id:
         return None, county_today().isoformat(), None, contract.INSPECTION_KINDS[0], "", None, False, False, None, None
-    found = [r for r in inspections.list_inspections(get_engine()) if r["record_id"] == record_id and r["editable"]]
+    found = [r for r in queries.admin.inspection_list(viewer) if r["record_id"] == record_id and r["editable"]]
     if not found:
         raise PreventUpdate
     row = found[0]
@@ -264,9 +264,9 @@ def render_findings(lang, year, _saved):
         year = page_year(year) if year else None
     except (ValueError, TypeError):  # a year the picker never holds ("abc", 10**20)
         return message("page.bad_request", lang, "danger"), [], None
-    engine = get_engine()
-    found = inspections.list_inspections(engine, year)
-    names = inspections.registered_schools(engine)
+    viewer = bureau_or_refuse()
+    found = queries.admin.inspection_list(viewer, year)
+    names = queries.admin.registry_names(viewer)
     columns = [t(k, lang) for k in ("insp.date", "insp.school", "insp.kind", "insp.finding", "insp.deduction",
                                     "insp.falsification", "insp.major_incident", "insp.indicator", "insp.assessed",
                                     "insp.source")]
@@ -280,7 +280,7 @@ def render_findings(lang, year, _saved):
                 "value": r["record_id"]} for r in found if r["editable"]]
     history = [[c["changed_at"].strftime("%Y-%m-%d %H:%M:%S"), c["changed_by"], f"#{c['record_id']}",
                 t(f"audit.change.{change_kind(c['before'], c['after'])}", lang),
-                change_lines(c["before"], c["after"], lang, names)] for c in inspections.changes(engine, limit=200)]
+                change_lines(c["before"], c["after"], lang, names)] for c in queries.admin.inspection_history(viewer)]
     history_columns = [t(k, lang) for k in ("insp.changed_at", "insp.changed_by", "insp.title", "insp.change",
                                             "insp.change_detail")]
     return (text_table(columns, rows, "insp-table", lang, "insp.none", chinese=(1, 3)), options,

@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import audit
+from dashboard import audit, queries
 from dashboard.downloads import publication_files
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, grade_label, guarded, lang_of, page_year, user_error_text, viewer_or_refuse
@@ -26,21 +26,11 @@ from sync.store import get_engine
 dash.register_page(__name__, path="/admin/publish", name="publish", title="學校本質安全考評")
 
 
-def year_state(year: int) -> tuple[dict | None, pd.DataFrame]:
-    """The active publication of the year (or None) and the draft-against-publication diff."""
-    from sync.results import active_publication, publication_diff
-
-    engine = get_engine()
-    return active_publication(engine, year), publication_diff(engine, year)
-
-
 def layout(**_query):
     refused = refusal_for(bureau_or_refuse)
     if refused is not None:
         return refused
-    from sync.results import draft_years
-
-    years = draft_years(get_engine())
+    years = queries.admin.draft_years(viewer_or_refuse())
     # A leader sees what is published and what the draft would change; the controls stay for the
     # callbacks, hidden (publishing asks admin_or_refuse on the server whatever the page shows).
     publisher = viewer_or_refuse().is_admin
@@ -105,10 +95,10 @@ def render_state(year, lang, _published):
     lang = lang_of(lang)
 
     def render():
-        bureau_or_refuse()
+        viewer = bureau_or_refuse()
         if not year:
             return feedback(t("pub.no_years", lang), "secondary")
-        publication, diff = year_state(page_year(year))
+        publication, diff = queries.admin.publication_state(viewer, page_year(year))
         if publication:
             head = html.P(t("pub.current", lang, version=publication["version"],
                             date=f"{publication['published_at']:%Y-%m-%d %H:%M}", by=publication.get("published_by") or ""),
@@ -142,9 +132,9 @@ def running_as_of(year: int) -> str | None:
     """The day a still running year's draft is computed to; None once the year is over, even with a draft
     computed before its end (publishing brings it to 31 Dec first; the page called such a year still
     running), or when nothing is computed."""
-    from sync.results import draft_as_of, year_over
+    from sync.results import year_over
 
-    as_of = draft_as_of(get_engine(), year)
+    as_of = queries.admin.draft_as_of(viewer_or_refuse(), year)
     return None if as_of is None or year_over(year) else str(as_of)
 
 
@@ -188,7 +178,7 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
     if as_of is not None and not force:
         return True, t("pub.confirm_title", lang, year=year), feedback(
             t("pub.refused_running", lang, year=year, as_of=as_of), "warning", "pub-tick-first"), True
-    publication, diff = year_state(year)
+    publication, diff = queries.admin.publication_state(viewer_or_refuse(), year)
     changed = diff[diff["changed"]]
     names = [html.Li(change_line(r, lang)) for r in changed.head(20).itertuples(index=False)]
     more = [html.Li("…")] if len(changed) > 20 else []
@@ -199,7 +189,7 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:  # the files the publication keeps would be signed so
         body.append(feedback(t("pub.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER), "warning",
                              "pub-issuer-warning"))
-    outstanding = audit.outstanding_note(audit.submissions(get_engine()), lang,
+    outstanding = audit.outstanding_note(queries.admin.submissions(viewer_or_refuse()), lang,
                                          lambda s: to_language(str(s["name"] or s["school_code"]), lang), OUTSTANDING_NAMES)
     if outstanding is not None:
         body.append(feedback(outstanding, "warning", "pub-outstanding"))
@@ -259,8 +249,6 @@ def force_label(lang, year=None):
         year_i = page_year(year)
     except ValueError:  # a year the picker never holds
         return t("pub.force", lang)
-    from sync.results import active_publication
-
-    again = active_publication(get_engine(), year_i) is not None
+    again = queries.admin.publication(viewer_or_refuse(), year_i) is not None
     early = running_as_of(year_i) is not None
     return t("pub.force" if again == early else "pub.force_again" if again else "pub.force_early", lang)

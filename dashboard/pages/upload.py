@@ -40,7 +40,6 @@ from sync import contract
 from sync.report import paperwork_lines
 from sync.settings import county_today, get_settings
 from sync.store import get_engine
-from sync.upload import shared_folder_file, uploaded_copy_too
 
 dash.register_page(__name__, path="/upload", name="upload", title="學校本質安全考評")
 _log = logging.getLogger(__name__)
@@ -55,17 +54,6 @@ def school_or_refuse() -> Viewer:
 
 def limit_bytes() -> int:
     return int(get_settings().max_upload_mb * 1024 * 1024)
-
-
-def own_draft_score(viewer: Viewer, year: int) -> dict | None:
-    """The viewer's own school in the year's draft results (what the load just changed); no other school's
-    indicators are parsed (every school's were, for one school's total: a memory audit)."""
-    from sync.results import annual_results
-
-    for result in annual_results(get_engine(), year, publication="draft", indicators_of=viewer.school_code):
-        if result.get("school_code") == viewer.school_code:
-            return result
-    return None
 
 
 def layout(**_query):
@@ -116,10 +104,10 @@ def shared_folder_note(lang):
 
     def render():
         viewer = school_or_refuse()
-        shared = shared_folder_file(get_engine(), viewer.school_code)
+        shared = queries.admin.shared_folder_copy(viewer)
         if shared is None:
             return None
-        if uploaded_copy_too(get_engine(), viewer.school_code):
+        if queries.admin.uploaded_copy_too(viewer):
             # both refused at every sync: updating either one, as the note said, changed nothing (an audit)
             return feedback(t("upload.two_files", lang, file=shared), "warning")
         return feedback(t("upload.sends_shared", lang, file=shared), "info")
@@ -170,7 +158,7 @@ def _keep_annotated(viewer: Viewer, data: bytes, report) -> bool:
 
 
 def _score_line(viewer: Viewer, year: int, lang: str):
-    result = own_draft_score(viewer, year)
+    result = queries.admin.own_draft_score(viewer, year)
     if result is None or result.get("total") is None:
         return html.P(t("upload.no_score", lang), className="text-muted", id="upload-score")
     line = [t("upload.score", lang, year=year, total=f"{result['total']:.1f}",
@@ -351,10 +339,10 @@ def receive_workbook(contents, filename, year):
                              by=viewer.username)
         if report.busy:  # nothing of this upload was kept: the marked-up copy of the last one stays
             return _outcome(report, annotated_path(viewer.school_code).is_file(), year)
-        shared = shared_folder_file(get_engine(), viewer.school_code) if report.refused else None
+        shared = queries.admin.shared_folder_copy(viewer) if report.refused else None
         if not_this_way(report, viewer.school_code, shared) is not None:
             # Not the school's file, or not the school's way in: no marked-up copy of it (the last one stays).
-            two = shared is not None and uploaded_copy_too(get_engine(), viewer.school_code)
+            two = shared is not None and queries.admin.uploaded_copy_too(viewer)
             return _outcome(report, False, year, viewer.school_code, shared, two)
         return _outcome(report, _keep_annotated(viewer, data, report), year, viewer.school_code)
 

@@ -6,11 +6,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import audit
+from dashboard import audit, queries
 from dashboard.i18n import t, to_language
 from dashboard.layout import T, guarded, lang_of, user_error_text
 from dashboard.pages._admin import admin_or_refuse, feedback, refusal_for, school_options, text_table
-from sync.accounts import ROLES, create_user, list_accounts, set_active, set_password
+from sync.accounts import ROLES, create_user, set_active, set_password
 from sync.errors import UserError
 from sync.store import get_engine
 
@@ -132,7 +132,7 @@ def render_accounts(lang, _added, _toggled):
     refused = refusal_for(admin_or_refuse, lang)
     if refused is not None:
         return refused, []
-    accounts = list_accounts(get_engine())
+    accounts = queries.admin.accounts(admin_or_refuse())
     # a school account's school by its name too, as the form's picker names it (the code alone said little)
     schools = {o["value"]: o["label"] for o in school_options(lang)}
     rows = [[a["username"], a.get("display_name") or "", t(f"role.{a['role']}", lang),

@@ -16,7 +16,8 @@ invalidates them without any explicit flush.
 
 The package's modules, each a layer over the ones before it: base (scope, data version, stored
 results, shared record loads), privacy (what a school may see of the others' totals), todos, county
-(ranking, headline), school, trends, heatmaps.  Pages import this package and call what it exports.
+(ranking, headline), school, trends, heatmaps; admin (the bureau's own pages: publications, findings,
+the audit trail, accounts; a school's upload page).  Pages import this package and call what it exports.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
+from dashboard.queries import admin  # noqa: F401 - queries.admin: the bureau's own pages and a school's upload
 from dashboard.queries.base import (
     AREAS,
     GRADES,
