@@ -1301,3 +1301,25 @@ def test_the_bureau_pages_reads_refuse_whoever_the_page_would_refuse(county):
     assert queries.admin.own_draft_score(school, c.year)["school_code"] == school.school_code
     with pytest.raises(queries.Refused):  # no session: nothing, not even what the circular prints
         queries.admin.publication(None, c.year)
+
+
+def test_a_school_is_shown_every_group_mean_that_gives_no_other_school_away():
+    """Seven schools: the viewer's 初中 and two more, all in 城關鎮; three 小學 and one 幼兒園 in 東鄉.  The lone
+    幼兒園's mean is hidden (one school), and with it the smallest type shown first, the viewer's own (else the
+    hidden ones would be that one school).  Shown 小學, 城關鎮 and 東鄉, 東鄉 less 小學 is the 幼兒園's total.
+    Hiding the smallest group first hid 城關鎮 (which closed nothing), then 小學: the school saw 東鄉 alone.
+    Hiding 小學 alone closes it (城關鎮 less the viewer's own is two schools, 東鄉 four), so both townships
+    stay shown."""
+    from dashboard.queries.privacy import _one_school_worked_out, _shown_to_a_school
+
+    members = pd.DataFrame({
+        "school_code": ["OWN", "P2", "P3", "M1", "M2", "M3", "K1"],
+        "type": ["初中"] * 3 + ["小學"] * 3 + ["幼兒園"],
+        "township": ["城關鎮"] * 3 + ["東鄉"] * 4,
+    })
+    blocks = {col: members.groupby(col).size().reset_index(name="size").rename(columns={col: "group"})
+              .assign(mean=80.0) for col in ("type", "township")}
+    shown = _shown_to_a_school(members, "OWN", blocks, {"type": "初中", "township": "城關鎮"})
+    assert shown == {"type": set(), "township": {"城關鎮", "東鄉"}}
+    assert not _one_school_worked_out(members, "OWN", shown)
+    assert _one_school_worked_out(members, "OWN", {"type": {"小學"}, "township": {"東鄉"}})  # the leak closed

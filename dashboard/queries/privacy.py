@@ -137,7 +137,7 @@ def _shown_to_a_school(members: pd.DataFrame, own_code: str | None, blocks: dict
     for both: a township holding a three-school type and one school more, less that type, is that one
     school's total (found by an adversarial audit).  So the means seen in either grouping, the county's and
     the viewer's own total are put together, and while they still give some other school's total alone the
-    smallest group shown is hidden too.  members: the ranked schools counted (school_code, type, township);
+    smallest group whose hiding closes it (else the smallest) is hidden too.  members: the ranked schools counted (school_code, type, township);
     blocks: each grouping's means (group, mean, size); own_groups: the viewer's group in each; known: other
     schools whose totals the viewer knows (those that sent nothing, _not_submitted)."""
     school = Scope(False, own_code)
@@ -147,6 +147,13 @@ def _shown_to_a_school(members: pd.DataFrame, own_code: str | None, blocks: dict
         left = sorted((sizes[col][group], col, str(group), group) for col, groups in shown.items() for group in groups)
         if not left:
             break  # the county mean alone gives it (one other ranked school): withheld, _county_withheld_days
+        # The smallest group whose hiding alone closes the gap, if one does: hiding the smallest first, then the
+        # next, hid every type mean of a county whose kindergartens were mostly silent where hiding 幼兒園 and
+        # one other type would do (about one small county in eight shows more so).
+        for _size, col, _name, group in left:
+            trial = {c: groups - {group} if c == col else groups for c, groups in shown.items()}
+            if not _one_school_worked_out(members, own_code, trial, known):
+                return trial
         shown[left[0][1]].discard(left[0][3])
     return shown
 
