@@ -166,7 +166,7 @@ def set_password(engine: Engine, username: str, password: str) -> None:
         done = conn.execute(update(users).where(users.c.username == username).values(
             password_hash=_hasher.hash(password), session_epoch=users.c.session_epoch + 1)).rowcount
     if not done:
-        raise UserError(f"there is no user {username!r}")
+        raise UserError(f"there is no user {username!r}", zh=f"沒有賬號「{username}」")  # a page shows it too
 
 
 def set_active(engine: Engine, username: str, active: bool) -> None:

@@ -232,10 +232,8 @@ def required_missing(label_zh: str, label_en: str) -> Problem:
 def _norm_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (date, datetime, time)):
-        return display(value)
-    if isinstance(value, bool):
-        return display(value)
+    if isinstance(value, (date, datetime, time, bool, int)):
+        return display(value)  # an int past 4,300 digits (a database's 1E+5000) str() will not write (a review)
     return str(value).strip()
 
 

@@ -227,8 +227,8 @@ def _acquire_waiting(engine: Engine, purpose: str, wait: float, on_wait: Callabl
 
 
 def _seconds(wait: float) -> str:
-    """0.4, 1, 3600: --wait 0.4 said "up to 0 s" (a diff review), and :g says 1e+06."""
-    return f"{wait:.1f}".removesuffix(".0")
+    """0.04, 0.95, 1, 3600: --wait 0.4 said "up to 0 s" (a diff review), and :g says 1e+06 (up to 86400 here)."""
+    return f"{wait:.3g}" if wait < 1000 else f"{wait:.0f}"
 
 
 @contextmanager

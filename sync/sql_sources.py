@@ -372,7 +372,14 @@ def _psycopg_loaders(cursor) -> None:
     refuses the whole result for one such cell (found by an audit), where the checks take 9999-12-31 as "no end" and refuse any
     other date out of range, row by row."""
     from psycopg import DataError
-    from psycopg.types.datetime import DateLoader, IntervalLoader, TimestampLoader, TimestamptzLoader
+    from psycopg.types.datetime import (
+        DateLoader,
+        IntervalLoader,
+        TimeLoader,
+        TimestampLoader,
+        TimestamptzLoader,
+        TimetzLoader,
+    )
 
     def loader(base, last=None, first=None):
         class Infinite(base):
@@ -396,6 +403,9 @@ def _psycopg_loaders(cursor) -> None:
     cursor.adapters.register_loader("timestamptz", loader(TimestamptzLoader, datetime.max.replace(tzinfo=UTC),
                                                           datetime.min.replace(tzinfo=UTC)))
     cursor.adapters.register_loader("interval", loader(IntervalLoader))
+    # TIME '24:00:00' (a gate duty "until 24:00", which PostgreSQL takes and Python's time does not)
+    cursor.adapters.register_loader("time", loader(TimeLoader))
+    cursor.adapters.register_loader("timetz", loader(TimetzLoader))
 
 
 def _money(text: str):

@@ -68,9 +68,12 @@ def test_passwords_are_stored_as_argon2_and_checked(engine):
 
 def test_a_disabled_account_can_neither_log_in_nor_keep_its_session(engine):
     viewer = create_user(engine, "chief", "leader-pass-1", "leader")
+    session = f"{viewer.user_id}.0"  # the session id as the log-in gives it: the account and its epoch
+    assert load_viewer(engine, session) is not None
     set_active(engine, "chief", False)
     assert authenticate(engine, "chief", "leader-pass-1") is None
-    assert load_viewer(engine, str(viewer.user_id)) is None
+    assert load_viewer(engine, session) is None
+    assert load_viewer(engine, f"{viewer.user_id}.1") is None  # the epoch disabling moved to: still disabled
     assert load_viewer(engine, "not a number") is None
 
 
@@ -230,3 +233,13 @@ def test_a_random_key_of_sixteen_characters_or_more_is_taken(monkeypatch):
     monkeypatch.setenv("SAFESCHOOL_SECRET_KEY", "Zq4+8nW0vK2pLx7e")  # openssl rand -base64 12
     reset_caches()
     assert access.secret_key() == "Zq4+8nW0vK2pLx7e"
+
+
+def test_a_password_reset_of_an_account_gone_says_so_in_chinese_too(engine):
+    """The Accounts page shows the error in the reader's language: a reset of an account removed meanwhile (a
+    stale picker) said "There is no user 'nobody'" on a Chinese page, where disabling it says 沒有賬號 (a review)."""
+    from sync.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        set_password(engine, "nobody", "long-enough-1")
+    assert err.value.zh == "沒有賬號「nobody」" and "there is no user 'nobody'" in str(err.value)

@@ -119,6 +119,10 @@ def test_a_sync_told_to_wait_says_it_waits_and_for_whom(sqlite_url):
             with sync_lock(eng, wait=0.4, waiting=short.append):
                 pass
         assert "waiting up to 0.4 s" in short[0] and "最多等待 0.4 秒" in short[0], short
+        with pytest.raises(SyncBusy):
+            with sync_lock(eng, wait=0.04, waiting=short.append):
+                pass
+        assert "waiting up to 0.04 s" in short[-1], short
     assert len(said) == 1
     with sync_lock(eng, wait=1, waiting=said.append):  # free: nothing to say
         pass

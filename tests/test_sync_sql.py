@@ -661,6 +661,21 @@ def test_a_database_number_no_float_holds_is_refused_on_its_row(pg_url):
                                             "staff_total, 3 AS signed")
     [problem] = counts.row_problems
     assert problem.value == "1E+400" and "too large" in problem.reason_en, counts.lines()
+    # in a text column too (a topic, a guard's name): str() of it raised past 4,300 digits, and the whole query
+    # failed (a diff review); there it is text, quoted short
+    topics = _checked(pg_url, "education",
+                      "SELECT '1001' AS school_code, DATE '2026-03-05' AS date, '安全教育課' AS kind, t AS topic, "
+                      "true AS safety_content, 40 AS attendees, 40 AS expected "
+                      "FROM (VALUES (1e5000::numeric), (-1e5000::numeric)) AS v(t)")
+    assert [r["topic"] for r in topics.rows["education"]] == ["1E+5000", "-1E+5000"], topics.lines()
+
+
+def test_a_postgresql_time_of_24_00_is_read_not_a_failed_query(pg_url):
+    """PostgreSQL takes TIME '24:00:00' (a gate duty "until 24:00"), Python's time does not: the whole query
+    failed with "can't parse time" (a diff review).  It is the text the server wrote, in the slot column."""
+    report = _checked(pg_url, "gate_duty", "SELECT '1001' AS school_code, DATE '2026-03-05' AS date, '本部' AS campus, "
+                                           "TIME '24:00:00' AS slot, true AS police")
+    assert [r["slot"] for r in report.rows["gate_duty"]] == ["24:00:00"], report.lines()
 
 
 def test_people_of_one_name_at_two_schools_of_one_query_are_two_people(sis_url):
