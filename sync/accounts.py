@@ -121,6 +121,9 @@ def check_new_account(engine: Engine, username: str, role: str, school_code: str
         raise _refusal(on_page, "users.error.long_name", {"most": USERNAME_MAX},
                        f"a user name has at most {USERNAME_MAX} characters (this one has {len(username)})",
                        f"賬號名稱最多 {USERNAME_MAX} 個字符（這個有 {len(username)} 個）")
+    if not role:  # the page's picker left empty: "there is no role ''" said nothing useful (a review)
+        raise _refusal(on_page, "users.error.no_role", {}, f"a role is needed: one of {', '.join(ROLES)}",
+                       "請選擇角色")
     if role not in ROLES:
         raise _refusal(on_page, "users.error.unknown_role", {"role": role},
                        f"role {role!r} is unknown; use one of {', '.join(ROLES)}", f"角色「{role}」不存在")

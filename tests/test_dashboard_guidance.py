@@ -119,7 +119,9 @@ def test_the_accounts_page_says_what_to_do_on_the_page_and_the_cli_keeps_its_opt
         no_school = page_text(users.add_account(1, "new-school", "school", None, None, "long-enough-1", "en")[0])
         taken = page_text(users.add_account(1, "school1", "school", c.codes[0], None, "long-enough-1", "en")[0])
         taken_hans = page_text(users.add_account(1, "school1", "school", c.codes[0], None, "long-enough-1", "zh-Hans")[0])
+        no_role = page_text(users.add_account(1, "new-one", None, None, None, "long-enough-1", "zh-Hant")[0])
     assert "Choose the school of a school account" in no_school and "--school" not in no_school
+    assert "請從列表中選擇角色" in no_role and "「」" not in no_role  # was 角色「」不存在 (a review)
     assert "use Reset password below" in taken and "reset-password" not in taken
     assert "请用下方的「重设密码」" in taken_hans
     # the CLI's words stay the CLI's
