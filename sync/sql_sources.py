@@ -319,15 +319,13 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
 
 
 def _county_clock(conn) -> None:
-    """A MySQL/MariaDB TIMESTAMP is sent in the session's zone (the server's own by default): the
-    session speaks the county's, so a drill written at 07:30 on 1 March in the county is not dated
-    28 February by a server kept in UTC (found by an audit), as PostgreSQL's timestamptz is not."""
-    from sync.settings import county_zone
-
-    offset = datetime.now(county_zone()).utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    conn.exec_driver_sql(f"SET time_zone = '{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}'")
+    """A MySQL/MariaDB TIMESTAMP is sent in the session's zone (the server's own by default): the session
+    speaks UTC, and each TIMESTAMP is read as the instant it is (_run_one_statement) and dated in the county
+    by its own day's offset (_plain), as PostgreSQL's timestamptz is.  A server kept in UTC dated a drill
+    written at 07:30 on 1 March in the county 28 February (found by an audit); a session set to the
+    county's offset *now* dated a summer timestamp near midnight an hour off in a zone with daylight saving
+    (a second audit)."""
+    conn.exec_driver_sql("SET time_zone = '+00:00'")
     conn.rollback()
 
 
@@ -350,10 +348,16 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     result = conn.execute(text(query.replace(":", "\\:")))
     described = result.cursor.description or ()
     floats = [d[0] for d in described if d[1] == _MYSQL_FLOAT]
-    return QueryColumns(result.keys(), floats), [tuple(r) for r in result]
+    instants = {i for i, d in enumerate(described) if d[1] == _MYSQL_TIMESTAMP}
+    rows = [tuple(r) for r in result]
+    if instants:  # sent in UTC (_county_clock): the instant, which _plain dates in the county
+        rows = [tuple(v.replace(tzinfo=UTC) if i in instants and isinstance(v, datetime) else v
+                      for i, v in enumerate(row)) for row in rows]
+    return QueryColumns(result.keys(), floats), rows
 
 
 _MYSQL_FLOAT = 4  # pymysql.constants.FIELD_TYPE.FLOAT: single precision, sent as text with 6 digits
+_MYSQL_TIMESTAMP = 7  # pymysql.constants.FIELD_TYPE.TIMESTAMP: an instant, sent in the session's zone
 _POSTGRESQL_REAL = 700  # float4's type OID: single precision, about 7 digits (1234567.89 is 1234567.9)
 
 

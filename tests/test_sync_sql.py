@@ -731,6 +731,40 @@ def test_a_mariadb_timestamp_is_dated_on_the_countys_day_whatever_zone_the_serve
     assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)]
 
 
+def test_a_mariadb_timestamp_is_dated_by_its_own_days_offset_in_a_zone_with_summer_time(mariadb_url, tmp_path,
+                                                                                         monkeypatch):
+    """An audit of the SQL sources: the session spoke the county's offset *now*, so in December a London
+    county read a drill at 23:30 UTC on 30 June (00:30 on 1 July, British Summer Time) as 30 June.  Each
+    TIMESTAMP is the instant it is, dated by that day's offset; a DATETIME (no zone) is as written."""
+    from zoneinfo import ZoneInfo
+
+    from sync import settings
+    from sync.report import indicator_max
+    from sync.sql_sources import check_rows, fetch
+
+    config = tmp_path / "safeschool.toml"
+    config.write_text('[schedule]\ntimezone = "Europe/London"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    settings.reset_caches()
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("SET time_zone = '+00:00'"))
+        conn.execute(text("CREATE TABLE bwyl2 (xxdm VARCHAR(20), sj TIMESTAMP NULL, dt DATETIME NULL)"))
+        conn.execute(text("INSERT INTO bwyl2 VALUES ('1001', '2026-06-30 23:30:00', '2026-06-30 23:30:00'), "
+                          "('1001', '2026-01-31 23:30:00', '2026-01-31 23:30:00')"))
+    eng.dispose()
+    try:
+        for column, days in (("sj", [date(2026, 7, 1), date(2026, 1, 31)]),
+                             ("dt", [date(2026, 6, 30), date(2026, 1, 31)])):
+            columns, rows = fetch(mariadb_url, f"SELECT xxdm AS school_code, {column} AS date, '本部' AS campus, "
+                                               "'防暴' AS content FROM bwyl2")
+            drills = check_rows("sis", "guard_drills", columns, rows, {"1001"}, TODAY, indicator_max(),
+                                zone=ZoneInfo("Europe/London"))
+            assert sorted(r["date"] for r in drills.rows["guard_drills"]) == sorted(days), (column, drills.lines())
+    finally:
+        settings.reset_caches()
+
+
 def _legacy_guards(mariadb_url: str, *changes: str) -> None:
     """The school information system's guards in MariaDB under a legacy server's sql_mode (zero dates
     allowed), with `changes` made to it."""
