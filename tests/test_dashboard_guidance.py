@@ -107,6 +107,24 @@ def test_the_change_history_of_findings_reads_field_before_and_after_as_the_shee
     assert any(getattr(td, "style", None) == {"whiteSpace": "pre-line"} for td in cells)  # the lines show as lines
 
 
+def test_the_findings_list_says_where_a_workbook_finding_is_and_when_one_found_nothing(county):
+    """A UX review: the 來源 cell read "#169 bureau/…" (no line to look up), and an inspection that found
+    nothing left its 發現問題 cell empty, which read as missing data."""
+    from dashboard.pages import inspections as page
+    from sync import inspections
+
+    app_module, c, engine = county
+    inspections.save_inspection(engine, {"date": f"{c.year}-03-02", "school_code": c.codes[1], "kind": "定期",
+                                         "finding": "", "falsification": False, "major_incident": False},
+                                by="admin", recompute=False)
+    with as_viewer(app_module, c.users["admin"]):
+        listed = {lang: page_text(page.render_findings(lang, c.year, None)[0]) for lang in ("zh-Hant", "en")}
+    assert "（未發現問題）" in listed["zh-Hant"] and "(no problem found)" in listed["en"]
+    workbook_rows = [f for f in inspections.list_inspections(engine, c.year) if not f["editable"] and f["row_no"]]
+    assert workbook_rows, "the county's bureau workbook holds findings"
+    assert f"第{workbook_rows[0]['row_no']}行" in listed["zh-Hant"] and f"row {workbook_rows[0]['row_no']}" in listed["en"]
+
+
 # --- 3. the Accounts page speaks of the page, not of the command line ---------------------------------
 
 def test_the_accounts_page_says_what_to_do_on_the_page_and_the_cli_keeps_its_options(county):

@@ -74,7 +74,10 @@ def layout(**_query):
                                              value=contract.INSPECTION_KINDS[0], clearable=False), 2),
             # Text, checked on the server: a number box of step 0.5 sent nothing for 0.25, 10.05 or -2 (the
             # browser's "invalid"), and the finding was saved without its deduction (an inspections audit).
-            _field("insp.deduction", dbc.Input(id="insp-deduction", type="text", inputMode="decimal"), 2),
+            # a deduction is written as the points taken off (0.5), as the workbook's 扣分 column is: the list
+            # shows 0.5 and the school's page −0.5, and the box did not say which to type (a UX review)
+            _field("insp.deduction", dbc.Input(id="insp-deduction", type="text", inputMode="decimal",
+                                               placeholder=t("insp.deduction_hint")), 2),
         ], className="g-2"),
         dbc.Row([
             _field("insp.finding", dbc.Textarea(id="insp-finding", rows=2), 12),
@@ -191,8 +194,12 @@ def form_title(editing, lang):
 
 def _source_label(row: dict, lang: str) -> str:
     """Where a finding came from: entered on this page, in the reader's words; else the bureau workbook's
-    path as it is on disk (converted to Simplified it named a file that does not exist)."""
-    return t("insp.source_manual", lang) if row["editable"] else (row["source"] or "")
+    path as it is on disk (converted to Simplified it named a file that does not exist) and its row, where
+    someone would look it up (a UX review: "#169 bureau/…" named no line)."""
+    if row["editable"]:
+        return t("insp.source_manual", lang)
+    where = row["source"] or ""
+    return f"{where} {t('insp.source_row', lang, row=row['row_no'])}" if row.get("row_no") else where
 
 
 def _yes(value, lang: str) -> str:
@@ -272,7 +279,9 @@ def render_findings(lang, year, _saved):
                                     "insp.source")]
     rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}",
              inspection_kind_label(r["kind"], lang),
-             to_language(r["finding"] or "", lang), deduction_text(r["deduction"]) if r["deduction"] else "",
+             # an inspection that found nothing says so: an empty cell read as missing data (a UX review)
+             to_language(r["finding"], lang) if r["finding"] else t("insp.no_finding", lang),
+             deduction_text(r["deduction"]) if r["deduction"] else "",
              _yes(r["falsification"], lang),
              _yes(r["major_incident"], lang), r["indicator"], r["assessed_points"],
              f"#{r['record_id']} {_source_label(r, lang)}"] for r in found]
@@ -289,14 +298,14 @@ def render_findings(lang, year, _saved):
 
 @callback(Output("insp-pick", "placeholder"), Output("insp-falsification", "label"), Output("insp-major", "label"),
           Output("insp-kind", "options"), Output("insp-school", "placeholder"), Output("insp-indicator", "placeholder"),
-          Input("lang-store", "data"))
+          Output("insp-deduction", "placeholder"), Input("lang-store", "data"))
 def form_labels(lang):
     """Placeholders, checkbox labels and the kinds follow the language switch (props, so T() cannot carry
     them); a kind's value stays the plan's word (定期/不定期/考評), which is what the store keeps."""
     lang = lang_of(lang)
     kinds = [{"label": inspection_kind_label(k, lang), "value": k} for k in contract.INSPECTION_KINDS]
     return (t("insp.pick", lang), t("insp.falsification", lang), t("insp.major_incident", lang), kinds,
-            t("choose.school", lang), t("choose.indicator", lang))
+            t("choose.school", lang), t("choose.indicator", lang), t("insp.deduction_hint", lang))
 
 
 @callback(Output("insp-school", "options"), Input("lang-store", "data"))
