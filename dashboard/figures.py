@@ -226,10 +226,18 @@ def _one_decimal(values) -> list:
     return [None if v is None else f"{round_half_up([v])[0]:.1f}" for v in _clean(values)]
 
 
+def group_colour(group, order: list | tuple | None, shown_at: int) -> str:
+    """A group's colour: by its place in `order` (every group of the grouping, queries.county_groups), so that
+    a type has one colour whoever looks and whichever groups are hidden; by its place among those shown
+    where no order is given or the group is not in it."""
+    at = order.index(group) if order is not None and group in order else shown_at
+    return GROUP_PALETTE[at % len(GROUP_PALETTE)]
+
+
 def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str, axis_label: str | None = None,
-                lang: str = DEFAULT_LANGUAGE) -> dict:
+                lang: str = DEFAULT_LANGUAGE, order: list | None = None) -> dict:
     """County (thick) and each group's mean year-to-date total at each month end; hovering a point says the
-    mean and over how many schools, in words."""
+    mean and over how many schools, in words.  order: every group's label, for its colour (group_colour)."""
     if frame.empty:
         return empty(empty_label)
     data = []
@@ -243,7 +251,7 @@ def group_lines(frame: pd.DataFrame, county_label: str, empty_label: str, axis_l
     data.append(trace)
     for i, (group, part) in enumerate(frame[frame["group"].notna()].groupby("group", sort=True)):
         data.append({"type": "scatter", "mode": "lines", "x": _months(_clean(part["as_of"])), "y": _clean(part["mean"]),
-                     "name": str(group), "line": {"width": 2, "color": GROUP_PALETTE[i % len(GROUP_PALETTE)]},
+                     "name": str(group), "line": {"width": 2, "color": group_colour(group, order, i)},
                      "customdata": [_schools(n, lang) for n in _clean(part["schools"])],
                      "hovertemplate": "%{x}: %{y:.1f}%{customdata}<extra>" + str(group) + "</extra>"})
     return {"data": data, "layout": _base_layout(height=380, yaxis=_total_axis(axis_label), xaxis=_MONTH_AXIS)}
@@ -285,7 +293,7 @@ def annual_bars(frame: pd.DataFrame, county_label: str, empty_label: str, year_n
 
 
 def spread_plot(frame: pd.DataFrame, county_label: str, empty_label: str, show_points: bool,
-                lang: str = DEFAULT_LANGUAGE) -> dict:
+                lang: str = DEFAULT_LANGUAGE, order: list | None = None) -> dict:
     """The spread of the year's totals: a box per group (and the county), with each school as a dot for the bureau."""
     if frame.empty:
         return empty(empty_label)
@@ -293,7 +301,7 @@ def spread_plot(frame: pd.DataFrame, county_label: str, empty_label: str, show_p
              "boxpoints": False, "boxmean": True}]
     for i, (group, part) in enumerate(frame.groupby("group", sort=True)):
         trace = {"type": "box", "y": _clean(part["total"]), "name": str(group), "boxmean": True,
-                 "marker": {"color": GROUP_PALETTE[i % len(GROUP_PALETTE)], "size": 5},
+                 "marker": {"color": group_colour(group, order, i), "size": 5},
                  "boxpoints": "all" if show_points else False, "jitter": 0.4, "pointpos": 0}
         if show_points:
             trace["hovertext"] = _clean(part["name"])

@@ -290,6 +290,32 @@ def test_a_school_reads_an_empty_list_of_movers_as_about_itself(app):
     assert "本年度和上年度都已發布" in text
 
 
+
+def test_a_school_is_told_that_small_groups_are_not_shown_and_every_type_keeps_its_colour(app):
+    """A UX review: a school's trends left out its county's two-school types without a word, and coloured the
+    types it did show by their place among them.  The note is the school's alone; the colours follow
+    queries.county_groups (the contract's order of types), as the bureau's do."""
+    app_module, c = app
+    from dashboard.pages import trends
+    from sync import contract
+
+    with as_viewer(app_module, c.users["school"]):
+        school_view, _title = trends.render_trends("zh-Hant", c.year, "type")
+        order = queries.county_groups(c.users["school"], c.year, "type")
+    with as_viewer(app_module, c.users["leader"]):
+        bureau_view, _title = trends.render_trends("zh-Hant", c.year, "type")
+    assert "少於3所學校的類別或鄉鎮不單獨顯示" in page_text(find_element(school_view, "trends-small-groups"))
+    assert find_element(bureau_view, "trends-small-groups") is None
+    assert list(order) == [g for g in contract.SCHOOL_TYPES if g in set(c.types.values())]
+
+    def colours(view):
+        figure = find_element(view, "trend-monthly").figure
+        return {trace["name"]: trace["line"]["color"] for trace in figure["data"][1:]}
+
+    shared = colours(school_view).keys() & colours(bureau_view).keys()
+    assert {g: colours(school_view)[g] for g in shared} == {g: colours(bureau_view)[g] for g in shared}
+
+
 def test_trends_render_every_figure(tmp_path, monkeypatch):
     """On a day with month ends of the running year behind it (in January there is none, as in the
     product: the shared county's monthly figure was empty every January)."""

@@ -286,3 +286,26 @@ def test_a_heatmaps_cells_are_written_with_the_readers_punctuation():
     assert figures.text_alternative(zh, "zh-Hant") == "圖表數據：城關 · 一小<br>2026-03：已完成 1 / 應完成 1（100%）".replace("<br>", " ")
     en = figures.heatmap(cells, schools, {**labels, **punctuation("en")})
     assert figures.text_alternative(en, "en").endswith("2026-03: 已完成 1 / 應完成 1 (100%)")
+
+
+def test_a_group_keeps_its_colour_whichever_groups_are_shown():
+    """A UX review: the bureau saw 初中 green and a school, shown fewer groups (none under three schools),
+    saw it dark blue: a line took its colour from its place among the lines drawn.  Given every group of
+    the grouping (queries.county_groups), each keeps its own."""
+    order = ["幼兒園", "小學", "初中", "中職"]
+
+    def frame(groups):
+        return pd.DataFrame({"as_of": ["2026-01-31"] * (len(groups) + 1), "group": [None, *groups],
+                             "mean": [70.0] * (len(groups) + 1), "schools": [9] * (len(groups) + 1)})
+
+    def colours(groups):
+        fig = figures.group_lines(frame(groups), "全縣", "none", order=order)
+        return {trace["name"]: trace["line"]["color"] for trace in fig["data"][1:]}
+
+    everyone, fewer = colours(["幼兒園", "小學", "初中", "中職"]), colours(["小學", "初中"])
+    assert fewer == {"小學": everyone["小學"], "初中": everyone["初中"]}
+    assert len(set(everyone.values())) == 4
+    spread = pd.DataFrame({"group": ["初中", "初中", "小學"], "total": [80.0, 82.0, 75.0], "name": ["a", "b", "c"]})
+    boxes = {trace["name"]: trace["marker"]["color"] for trace in figures.spread_plot(
+        spread, "全縣", "none", False, order=order)["data"][1:]}
+    assert boxes == {"小學": everyone["小學"], "初中": everyone["初中"]}

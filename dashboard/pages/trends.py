@@ -62,10 +62,10 @@ def movers_table(frame: pd.DataFrame, lang: str, element_id: str, can_open=lambd
     return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True, className="mb-0", id=element_id)
 
 
-def _graph_card(title: str, figure: dict, element_id: str, width: int, lang: str):
+def _graph_card(title: str, figure: dict, element_id: str, width: int, lang: str, note=None):
     return dbc.Col(dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")),
                              dbc.CardBody([dcc.Graph(figure=figure, id=element_id, config=figures.GRAPH_CONFIG),
-                                           chart_text(figure, lang)])],
+                                           note, chart_text(figure, lang)])],
                             className="mb-3 shadow-sm"), lg=width)
 
 
@@ -83,6 +83,8 @@ def render_trends(lang, year, group_by):
         county = t("trend.county", lang)
         empty = t("trend.none", lang)
         monthly = _group_label(queries.trend_by_month(viewer, year_i, group_by), group_by, lang)
+        order = list(_group_label(pd.DataFrame({"group": list(queries.county_groups(viewer, year_i, group_by))}), group_by,
+                                  lang)["group"])
         yoy = queries.county_by_month_all_years(viewer)
         annual = _group_label(queries.annual_by_year(viewer, group_by), group_by, lang)
         # A draft year's means are the year so far: said beside the final years' (found by an audit).
@@ -100,11 +102,17 @@ def render_trends(lang, year, group_by):
         # A published year beside a draft last year: no rise or fall to show, and why (found by an audit).
         movers_note = None if viewer.is_bureau else html.P(t("trends.movers_both_published", lang),
                                                            className="small text-muted")
+        # A school is shown no group of fewer than three schools (queries.privacy), which it was not told: a
+        # type missing from its chart read as a type without schools (a UX review).
+        small_groups_note = None if viewer.is_bureau else html.P(
+            t("trends.small_groups_hidden", lang, least=queries.privacy.MIN_GROUP_FOR_SCHOOLS),
+            className="small text-muted mb-0", id="trends-small-groups")
         # the spread of a draft year is the bureau's alone (queries.spread)
         spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
         return html.Div([
             dbc.Row([
-                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang), lang), "trend-monthly", 7, lang),
+                _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang), lang, order),
+                            "trend-monthly", 7, lang, small_groups_note),
                 _graph_card(t("trends.year_on_year", lang), figures.year_on_year(yoy, t("trends.month", lang), empty, lang),
                             "trend-yoy", 5, lang),
             ]),
@@ -112,7 +120,7 @@ def render_trends(lang, year, group_by):
                 _graph_card(t("trends.annual", lang), figures.annual_bars(annual, county, empty, drafts, lang), "trend-annual", 12, lang),
             ]),
             dbc.Row([
-                _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau, lang),
+                _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau, lang, order),
                             "trend-spread", 7, lang),
                 _graph_card(t("trends.histogram", lang), figures.histogram(spread, t("ranking.total", lang),
                                                                          t("overview.schools", lang), spread_empty),

@@ -42,6 +42,7 @@ from dashboard.queries.base import (
     _results,
     _year_status,
     clear_caches,
+    county_groups,
     data_version,
     forget_on_new_data,
     get_engine,
@@ -116,7 +117,7 @@ def warm_school_loads(engine: Engine, version: tuple, limit: int = 200) -> None:
 
 __all__ = [
     "AREAS", "GRADES", "GUARD_BIRTHDAY_WARNING_DAYS", "GroupCoverage", "HAZARD_SOON_DAYS", "MEASURES", "NotFound",
-    "Refused", "Scope", "TODO_COLUMNS", "annual_by_year", "campus_guards", "clear_caches",
+    "Refused", "Scope", "TODO_COLUMNS", "annual_by_year", "campus_guards", "clear_caches", "county_groups",
     "county_by_month_all_years", "county_todos", "coverage", "data_state", "data_version", "forget_on_new_data",
     "get_engine", "grade_names", "group_coverage", "hazard_rows",
     "hazard_status", "headline", "heatmap_cells", "heatmap_groups", "newer_draft", "own_school_type",

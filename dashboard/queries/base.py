@@ -94,6 +94,21 @@ def registered_schools(engine: Engine | None = None) -> list[tuple[str, str | No
     return [(code, (entry or {}).get("name")) for code, entry in sorted(registry.items())]
 
 
+def county_groups(viewer: Viewer | None, year: int, group_by: str) -> tuple[str, ...]:
+    """Every school type (the contract's order, then any other) or township (sorted) of the year's evaluated
+    schools: what gives each group one colour on every chart, whoever looks (a type's line took its colour
+    from its place among the groups shown, and a school, shown fewer, saw 初中 in another colour; a UX
+    review).  Names of types and townships only, which every page shows."""
+    Scope.of(viewer)
+    engine = _engine()
+    annual = _annual(engine, year, data_version(engine))
+    column = "township" if group_by == "township" else "type"
+    found = set() if annual.empty else {g for g in annual[column] if isinstance(g, str) and g}
+    if column == "township":
+        return tuple(sorted(found))
+    return tuple(t for t in contract.SCHOOL_TYPES if t in found) + tuple(sorted(found - set(contract.SCHOOL_TYPES)))
+
+
 def data_version(engine: Engine | None = None) -> tuple:
     """Newest sync run, newest computed score and the publications: changes whenever the data does."""
     engine = engine or _engine()
