@@ -711,10 +711,11 @@ def test_admin_placeholders_labels_and_grades_follow_the_language(app):
     assert school == t_en("choose.school") == exports.school_placeholder("en") != exports.school_placeholder("zh-Hans")
     options, placeholder = audit.action_choices("en")
     assert placeholder == t_en("audit.all") and options[0]["label"] == t_en(f"action.{options[0]['value']}")
-    *labels, kinds, school, indicator = inspections.form_labels("en")
+    *labels, kinds, school, indicator, deduction = inspections.form_labels("en")
     assert labels == [t_en("insp.pick"), t_en("insp.falsification"), t_en("insp.major_incident")]
-    assert (school, indicator) == (t_en("choose.school"), t_en("choose.indicator"))
-    assert inspections.form_labels("zh-Hans")[-1] == "不指定（无考评得分时）"
+    assert (school, indicator, deduction) == (t_en("choose.school"), t_en("choose.indicator"), "points taken off, e.g. 0.5")
+    assert inspections.form_labels("zh-Hans")[-2] == "不指定（无考评得分时）"
+    assert inspections.form_labels("zh-Hans")[-1] == "扣去的分数，如 0.5"
     assert kinds == [{"label": t_en(f"insp.kind.{k}"), "value": k} for k in ("定期", "不定期", "考評")]
     assert [k["label"] for k in inspections.form_labels("zh-Hans")[3]] == ["定期", "不定期", "考评"]
     assert "MB" in upload.drop_label("en")[0] and "拖放" not in "".join(upload.drop_label("en"))
