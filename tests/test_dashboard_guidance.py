@@ -711,3 +711,15 @@ def test_a_schools_to_dos_say_first_that_rows_of_its_workbook_were_refused_and_w
     assert all('"href": "#data-state"' in text for text in first.values())
     assert find_element(pages["zh-Hant"], "data-state") is not None  # where the link leads
     assert "行未被接受" not in page_text(find_element(other, "todo-card"))  # a school with none refused
+
+
+def test_the_audit_trail_and_the_account_controls_say_what_they_are(county):
+    """A UX review: the audit page's trail began with a bare 「全部操作」 dropdown under no heading, and the
+    Accounts page's second card (disable, enable, reset) had no heading or word on what it acts on."""
+    from dashboard.pages import audit, users
+
+    app_module, c, _engine = county
+    with as_viewer(app_module, c.users["admin"]):
+        trail, accounts = page_text(audit.layout()), page_text(users.layout())
+    assert "操作記錄" in trail and "按操作篩選" in trail
+    assert "修改所選賬號" in accounts and "先在左邊選擇賬號" in accounts

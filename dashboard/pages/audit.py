@@ -32,9 +32,13 @@ def layout(**_query):
                   dbc.CardBody(html.Div(id="audit-submissions"))], className="mb-3 shadow-sm"),
         dbc.Card([dbc.CardHeader(T("audit.syncs", tag=html.H2, className="h6 mb-0")),
                   dbc.CardBody(html.Div(id="audit-syncs"))], className="mb-3 shadow-sm"),
-        dcc.Dropdown(id="audit-action", placeholder=t("audit.all"), className="mb-2 no-print",
-                     options=[], style={"maxWidth": "20rem"}),  # the viewer's actions: action_choices
-        dbc.Card(dbc.CardBody(html.Div(id="audit-entries")), className="shadow-sm"),
+        # the trail under a heading of its own, its filter named (a UX review: it began with a bare dropdown)
+        dbc.Card([dbc.CardHeader(T("audit.trail", tag=html.H2, className="h6 mb-0")),
+                  dbc.CardBody([
+                      dbc.Label(T("audit.filter"), html_for="audit-action", className="small text-muted mb-1"),
+                      dcc.Dropdown(id="audit-action", placeholder=t("audit.all"), className="mb-2 no-print",
+                                   options=[], style={"maxWidth": "20rem"}),  # the viewer's actions: action_choices
+                      html.Div(id="audit-entries")])], className="shadow-sm"),
     ])
 
 

@@ -40,6 +40,9 @@ def layout(**_query):
             html.Div(id="users-add-result"),
         ]), className="mb-3 shadow-sm no-print"),
         dbc.Card(dbc.CardBody([
+            # what the buttons below act on (a UX review: the card had no heading, the password box stood apart)
+            html.H2(T("users.change"), className="h6"),
+            html.P(T("users.change_help"), className="small text-muted mb-2"),
             dbc.Row([
                 dbc.Col(dcc.Dropdown(id="users-pick", placeholder=t("users.choose")), md=4),
                 dbc.Col([dbc.Button(T("users.disable"), id="users-disable", color="danger", outline=True, n_clicks=0,
