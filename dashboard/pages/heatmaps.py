@@ -52,17 +52,21 @@ def layout(**_query):
         dbc.Col([T("heatmap.measure", tag=html.Label, htmlFor="hm-measure", className="small text-muted"),
                  dcc.Dropdown(id="hm-measure", value=first, clearable=False, searchable=False,
                               options=[{"label": m, "value": m} for m in MEASURE_ORDER])], xs=12, md=3, className="mb-2"),
+        # Grouping, filtering and ordering sort many schools: a school's own map has one row, and the controls
+        # did nothing there (a UX review); kept in the page, hidden, for the callbacks that read them.
         dbc.Col([T("heatmap.group_by", tag=html.Label, className="small text-muted"),
                  dbc.RadioItems(id="hm-group-by", value="township", inline=True,
                                 options=[{"label": T("trends.by_township"), "value": "township"},
-                                         {"label": T("trends.by_type"), "value": "type"}])], xs=12, md=3, className="mb-2"),
+                                         {"label": T("trends.by_type"), "value": "type"}])], xs=12, md=3, className="mb-2",
+                style=None if bureau else {"display": "none"}),
         dbc.Col([T("heatmap.filter", tag=html.Label, htmlFor="hm-groups", className="small text-muted"),
-                 dcc.Dropdown(id="hm-groups", multi=True, options=[])], xs=12, md=2, className="mb-2"),
+                 dcc.Dropdown(id="hm-groups", multi=True, options=[])], xs=12, md=2, className="mb-2",
+                style=None if bureau else {"display": "none"}),
         dbc.Col([T("heatmap.order", tag=html.Label, className="small text-muted"),
                  dbc.RadioItems(id="hm-order", value="group", inline=False,
                                 options=[{"label": T("heatmap.order_group"), "value": "group"},
                                          {"label": T("heatmap.order_worst"), "value": "worst"}])], xs=12, md=2,
-                className="mb-2"),
+                className="mb-2", style=None if bureau else {"display": "none"}),
     ], className="no-print")
     return html.Div([
         html.H1(id="hm-title", className="h3 mb-3"),
