@@ -319,7 +319,13 @@ def guarded(render, lang: str):
     try:
         return render()
     except queries.Refused as err:
-        return message(str(err), lang, "danger")
+        refusal = message(str(err), lang, "danger")
+        viewer = current_viewer() if str(err) == "refused.other_school" else None
+        if viewer is not None and viewer.school_code:
+            # the way back to what it may see (a UX review: another school's address left it at a dead end)
+            refusal.children = [refusal.children, " ", dcc.Link(t("school.own_page", lang), id="own-school-link",
+                                                                href=f"/school/{viewer.school_code}", className="alert-link")]
+        return refusal
     except queries.NotFound as err:
         return message(str(err), lang, "secondary")
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):

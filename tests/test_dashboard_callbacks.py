@@ -145,6 +145,8 @@ def test_school_page_shows_the_school_and_refuses_another(app):
     assert find_element(other, "school-total") is None
     assert "只能查看本校" in page_text(other)
     assert find_element(other, "school-content-title") is not None  # a heading above the refusal
+    # and the way back to its own page (a UX review: a dead end)
+    assert find_element(other, "own-school-link").href == f"/school/{c.users['school'].school_code}"
     assert c.names[c.codes[1]] not in page_text(other)
 
 
