@@ -1324,3 +1324,16 @@ def test_a_grade_badge_takes_its_colour_from_its_place_among_the_rubrics_bands(b
         ("優秀", "良好", "合格", "不合格"), ("甲等", "乙等", "丙等", "丁等"), strict=True)))
     renamed = [school._grade_colour(g) for g in ("甲等", "乙等", "丙等", "丁等", "優秀")]
     assert renamed == ["success", "info", "warning", "danger", "secondary"]
+
+
+def test_the_change_on_last_year_is_hidden_while_no_school_has_one():
+    """A running year is not compared with last year: the 較上年 column read "–" on every row, taking the room
+    the school names need on a narrow screen (a UX review).  It shows once a school has a change."""
+    from dashboard.pages import overview
+
+    def change_column(rows):
+        return next(c for c in overview.ranking_columns("zh-Hant", rows) if c["field"] == "change")
+
+    running = [{"type": "小學", "township": "城關鎮", "change": None}, {"type": "初中", "township": "東鄉", "change": None}]
+    assert change_column(running)["hide"] is True
+    assert change_column([*running[:1], {**running[1], "change": -2.5}])["hide"] is False

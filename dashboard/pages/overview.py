@@ -269,8 +269,10 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
                  "valueFormatter": {"function": "params.value ? '−' + Number(params.value).toFixed("
                                                 "Math.round(params.value * 100) % 10 ? 2 : 1) : '–'"},
                  "cellClassRules": {"text-danger": "params.value > 0"}}, ["−10.0"]),
+        # Hidden while no school has a change to show (a running year is not compared): a column of "–"
+        # said nothing and took the room the names need (a UX review).
         _fitted({"field": "change", "headerName": t("ranking.change", lang), "headerTooltip": t("ranking.change_tip", lang),
-                 "type": "numericColumn",
+                 "type": "numericColumn", "hide": bool(rows) and all(r.get("change") is None for r in rows),
                  "valueFormatter": {"function": "params.value == null ? '–' : (params.value > 0 ? '▲ ' : params.value < 0 ? '▼ ' : '') + Math.abs(params.value).toFixed(1)"},
                  "cellClassRules": {"text-success": "params.value > 0", "text-danger": "params.value < 0"}}, ["▲ 100.0"]),
     ]
