@@ -399,12 +399,20 @@ def test_what_a_file_over_the_limit_is_told_in_the_browser_follows_the_language_
 
 
 def test_a_school_that_uploads_is_not_told_about_the_shared_folder(county):
+    """...but is told which workbook its records come from now."""
     from dashboard.pages import upload
 
     app_module, c, engine = county
     _uploading_school(engine, c.codes[0])
     with as_viewer(app_module, c.users["school"]):
-        assert upload.shared_folder_note("zh-Hant") is None
+        note = upload.shared_folder_note("zh-Hant")
+    assert "共享" not in page_text(note) and "shared" not in page_text(note)
+    # what it has now, before it picks a file (a UX review: the page said nothing of the current workbook)
+    with engine.connect() as conn:
+        rows = conn.execute(select(store.sources.c.rows).where(
+            store.sources.c.source_key == f"file:uploads/{c.codes[0]}.xlsx")).scalar_one()
+    current = page_text(find_element(note, "upload-current"))
+    assert f"本校目前的工作簿：uploads/{c.codes[0]}.xlsx（導入於 " in current and f"，{rows} 行）" in current
 
 
 def test_an_english_reader_gets_the_sheet_and_column_in_english_beside_the_workbooks_own(county):

@@ -104,15 +104,28 @@ def shared_folder_note(lang):
 
     def render():
         viewer = school_or_refuse()
+        current = _current_workbook(viewer, lang)
         shared = queries.admin.shared_folder_copy(viewer)
         if shared is None:
-            return None
+            return current
         if queries.admin.uploaded_copy_too(viewer):
             # both refused at every sync: updating either one, as the note said, changed nothing (an audit)
-            return feedback(t("upload.two_files", lang, file=shared), "warning")
-        return feedback(t("upload.sends_shared", lang, file=shared), "info")
+            return html.Div([current, feedback(t("upload.two_files", lang, file=shared), "warning")])
+        return html.Div([current, feedback(t("upload.sends_shared", lang, file=shared), "info")])
 
     return guarded(render, lang)
+
+
+def _current_workbook(viewer: Viewer, lang: str):
+    """The workbook the school's records come from now, when it was loaded and how many rows: the page said
+    nothing of it before an upload, and the officer had to find it on the school page (a UX review)."""
+    sources = queries.data_state(viewer, viewer.school_code, limit=1)["sources"]
+    loaded = next((src for src in sources if src["status"] == "loaded" and src["loaded_at"]), None)
+    if loaded is None:
+        return html.P(t("upload.current_none", lang), className="small text-muted", id="upload-current")
+    when = t("data.loaded_at", lang, date=loaded["loaded_at"].strftime("%Y-%m-%d %H:%M"), rows=loaded["rows"] or 0)
+    return html.P(t("upload.current", lang, file=loaded["display_name"] or loaded["source_key"], loaded=when),
+                  className="small text-muted", id="upload-current")
 
 
 def _decode(contents: str) -> bytes | None:
