@@ -731,7 +731,7 @@ def test_an_unknown_address_gets_a_page_in_the_catalogue_not_dashs_english():
 def test_admin_placeholders_labels_and_grades_follow_the_language(app):
     from dashboard.pages import audit, exports, inspections, publish, upload, users
 
-    assert publish.force_label("en") == t_en("pub.force") and publish.force_label("zh-Hant") != t_en("pub.force")
+    assert publish.force_label("en")[0] == t_en("pub.force") and publish.force_label("zh-Hant")[0] != t_en("pub.force")
     roles, choose, password, school = users.form_labels("en")
     assert password == t_en("users.new_password")  # the reset box asks for a new password, not a first one
     assert [r["label"] for r in roles] == [t_en(f"role.{r}") for r in users.ROLES] and choose == t_en("users.choose")

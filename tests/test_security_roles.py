@@ -280,14 +280,22 @@ def test_the_boxs_label_says_what_ticking_it_does_for_the_year_picked(store, app
         conn.execute(update(scores).where(scores.c.year == DRAFT_YEAR).values(as_of=date(DRAFT_YEAR, 11, 20)))
     client = client_for(app, accounts["admin"])
 
-    def label(year, lang="zh-Hant"):
-        answer = json.loads(response_text(call(client, "pub-force.label", {"pub-year.value": year, "lang-store.data": lang})))
+    def label(year, lang="zh-Hant", who=client):
+        answer = json.loads(response_text(call(who, "pub-force.label", {"pub-year.value": year, "lang-store.data": lang})))
+        shown[year] = "d-none" not in answer["response"]["pub-force"]["className"]
         return answer["response"]["pub-force"]["label"]
+
+    shown = {}
 
     assert label(DRAFT_YEAR) == t("pub.force_early", "zh-Hant") == "提前發布截至今天的結果（年度尚未結束）"
     assert label(PUBLISHED_YEAR, "en") == t("pub.force_again", "en") == "Publish again (supersedes the published version, which is kept)"
     assert "year-to-date results early" in label(DRAFT_YEAR, "en") and "提前发布截至今天的结果" in label(DRAFT_YEAR, "zh-Hans")
     assert "重新發布" in label(PUBLISHED_YEAR)
+    assert shown == {DRAFT_YEAR: True, PUBLISHED_YEAR: True}
+    # a year over and never published needs no box: none is shown (a UX review: whether to tick it was unclear)
+    assert label(PUBLISHED_YEAR - 1) and shown[PUBLISHED_YEAR - 1] is False
+    label(DRAFT_YEAR, who=client_for(app, accounts["leader"]))
+    assert shown[DRAFT_YEAR] is False  # a leader's page holds it hidden: publishing is the office's
     results.publish(engine, DRAFT_YEAR, files=publication_files, by="office", force=True)  # the running year published early: both now
     queries.clear_caches()
     both = label(DRAFT_YEAR)

@@ -237,18 +237,23 @@ def publish_year(_confirm, year, force, note, lang):
     return guarded(render, lang), False
 
 
-@callback(Output("pub-force", "label"), Input("lang-store", "data"), Input("pub-year", "value"))
+@callback(Output("pub-force", "label"), Output("pub-force", "className"), Input("lang-store", "data"),
+          Input("pub-year", "value"))
 def force_label(lang, year=None):
     """What ticking the box does for the year picked: publish it again, publish a running year early, or
-    both; one label naming both read as if every publication needed both (a review).  It follows the
-    language switch too (a prop, so T() cannot carry it)."""
+    both; one label naming both read as if every publication needed both (a review).  A year over and never
+    published needs no box, and shows none (a UX review: an admin could not tell whether to tick it).  It
+    follows the language switch too (a prop, so T() cannot carry it)."""
     lang = lang_of(lang)
+    shown, hidden = "mb-2", "mb-2 d-none"
     if not year or refusal_for(bureau_or_refuse, lang) is not None:
-        return t("pub.force", lang)
+        return t("pub.force", lang), hidden
     try:
         year_i = page_year(year)
     except ValueError:  # a year the picker never holds
-        return t("pub.force", lang)
-    again = queries.admin.publication(viewer_or_refuse(), year_i) is not None
+        return t("pub.force", lang), hidden
+    viewer = viewer_or_refuse()
+    again = queries.admin.publication(viewer, year_i) is not None
     early = running_as_of(year_i) is not None
-    return t("pub.force" if again == early else "pub.force_again" if again else "pub.force_early", lang)
+    label = t("pub.force" if again == early else "pub.force_again" if again else "pub.force_early", lang)
+    return label, shown if viewer.is_admin and (again or early) else hidden
