@@ -1337,3 +1337,18 @@ def test_the_change_on_last_year_is_hidden_while_no_school_has_one():
     running = [{"type": "小學", "township": "城關鎮", "change": None}, {"type": "初中", "township": "東鄉", "change": None}]
     assert change_column(running)["hide"] is True
     assert change_column([*running[:1], {**running[1], "change": -2.5}])["hide"] is False
+
+
+def test_the_spread_of_totals_says_how_to_read_it_and_why_a_school_sees_none_in_a_draft_year(app):
+    """A UX review: the box plot did not say its solid line is the median and its dashed one the mean, and a
+    school's empty charts of totals said it sees "other schools' rankings" only once published."""
+    app_module, c = app
+    from dashboard.pages import trends
+
+    with as_viewer(app_module, c.users["leader"]):
+        bureau, _title = trends.render_trends("zh-Hant", c.year, "type")
+    with as_viewer(app_module, c.users["school"]):
+        school, _title = trends.render_trends("zh-Hant", c.year, "type")
+    assert "實線為中位數，虛線為平均數" in page_text(find_element(bureau, "trends-spread-key"))
+    said = find_element(school, "trend-spread").figure["layout"]["annotations"][0]["text"]  # the empty chart's words
+    assert said == "學校賬號在年度發布後才能看到全縣得分的分佈。"

@@ -108,7 +108,11 @@ def render_trends(lang, year, group_by):
             t("trends.small_groups_hidden", lang, least=queries.privacy.MIN_GROUP_FOR_SCHOOLS),
             className="small text-muted mb-0", id="trends-small-groups")
         # the spread of a draft year is the bureau's alone (queries.spread)
-        spread_empty = t("trends.movers_public_only", lang) if not viewer.is_bureau and spread.empty else empty
+        # said of the distribution, not of rankings (a UX review: "other schools' rankings" under two charts
+        # of totals read as a mistake)
+        spread_empty = t("trends.spread_public_only", lang) if not viewer.is_bureau and spread.empty else empty
+        spread_key = None if spread.empty else html.P(t("trends.spread_key", lang), className="small text-muted mb-0",
+                                                      id="trends-spread-key")
         return html.Div([
             dbc.Row([
                 _graph_card(t("trends.monthly", lang), figures.group_lines(monthly, county, empty, t("trend.axis_total", lang), lang, order),
@@ -121,7 +125,7 @@ def render_trends(lang, year, group_by):
             ]),
             dbc.Row([
                 _graph_card(t("trends.spread", lang), figures.spread_plot(spread, county, spread_empty, viewer.is_bureau, lang, order),
-                            "trend-spread", 7, lang),
+                            "trend-spread", 7, lang, spread_key),
                 _graph_card(t("trends.histogram", lang), figures.histogram(spread, t("ranking.total", lang),
                                                                          t("overview.schools", lang), spread_empty),
                             "trend-histogram", 5, lang),
