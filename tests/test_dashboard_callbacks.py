@@ -1352,3 +1352,18 @@ def test_the_spread_of_totals_says_how_to_read_it_and_why_a_school_sees_none_in_
     assert "實線為中位數，虛線為平均數" in page_text(find_element(bureau, "trends-spread-key"))
     said = find_element(school, "trend-spread").figure["layout"]["annotations"][0]["text"]  # the empty chart's words
     assert said == "學校賬號在年度發布後才能看到全縣得分的分佈。"
+
+
+def test_the_monthly_drills_map_says_the_kindergartens_are_in_their_own(app):
+    """A UX review: the bureau's drill map said "44 schools" of a county of 60, with nothing saying the
+    kindergartens drill by quarter and have a map of their own.  Said under the drills only, to the bureau."""
+    app_module, c = app
+    from dashboard.pages import heatmaps
+
+    with as_viewer(app_module, c.users["leader"]):
+        drills = heatmaps.render_heatmap("zh-Hant", c.year, "drills", "township", [], "group", 1)[3]
+        classes = heatmaps.render_heatmap("zh-Hant", c.year, "classes", "township", [], "group", 1)[3]
+    with as_viewer(app_module, c.users["school"]):
+        own = heatmaps.render_heatmap("zh-Hant", c.year, "drills", "township", [], "group", 1)[3]
+    apart = "幼兒園按季度演練，不在此表中"
+    assert apart in page_text(drills) and apart not in page_text(classes) and apart not in page_text(own)
