@@ -461,9 +461,15 @@ def test_on_a_phone_the_ranking_shows_rank_school_total_and_grade_without_scroll
         }
         return shown;
     }""")
+    # and every school's name whole, on two lines where it must: 石橋鎮張莊幼兒園 and 石橋鎮張莊小學 were both
+    # 石橋鎮張莊… (a UX review)
+    cut_names = page.evaluate("""() => [...document.querySelectorAll("#ranking-grid .ag-cell[col-id='name']")]
+        .filter(c => c.scrollWidth > c.clientWidth + 1 || c.scrollHeight > c.clientHeight + 1)
+        .map(c => c.innerText.trim())""")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "ranking-390.png"))
     assert all(v is True for v in seen.values()), seen
+    assert not cut_names, cut_names
     # The heatmap's rows in words under the figure: its headers and group names would not wrap, so the whole
     # page scrolled sideways (406 px in Chinese, 567 in English) and 「查看各校」 stood a character a line
     # (found by a UX walk).  The figure itself scrolls inside its card, as it did.

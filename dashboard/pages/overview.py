@@ -239,8 +239,10 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
                  "pinned": "left", "sort": "asc", "filter": False},
                 [t("ranking.disqualified", lang), "999"], sorted_first=True),
         {"field": "name", "headerName": t("ranking.school", lang), "headerTooltip": t("ranking.school", lang),
-         # 110 px: on a phone, room beside it for the total and grade (a long name is whole on hover)
-         "minWidth": 110, "flex": 2, "pinned": "left",
+         # 110 px: on a phone, room beside it for the total and grade.  A long name wraps onto a second line
+         # rather than being cut: 石橋鎮張莊幼兒園 and 石橋鎮張莊小學 both read 石橋鎮張莊… (a UX review).
+         "minWidth": 110, "flex": 2, "pinned": "left", "wrapText": True, "autoHeight": True,
+         "cellClass": "ranking-name",
          "valueFormatter": {"function": "params.value + (params.data.not_submitted || '')"},
          # a long name with （未提交） may still be cut on a narrow screen: the whole of it on hover
          "tooltipValueGetter": {"function": "params.value + (params.data.not_submitted || '')"},
