@@ -434,7 +434,10 @@ def _node(namespace: str, kind: str, children=None, **props) -> dict:
     return {"props": {"children": children, **props}, "type": kind, "namespace": namespace}
 
 
-def _td(children) -> dict:
+def _td(children, nowrap: bool = False) -> dict:
+    # a code or a date kept on one line: on a phone 2026-05-18 broke as 2026- / 05-18 (a UX review)
+    if nowrap:
+        return _node("dash_html_components", "Td", children, className="text-nowrap")
     return _node("dash_html_components", "Td", children)
 
 
@@ -510,12 +513,12 @@ def hazard_table(ledger: list[dict], lang: str):
     head = _head(("hazards.id", "hazards.status", "hazards.deadline", "hazards.description", "hazards.found",
                   "hazards.owner", "hazards.closed"), lang)
     body = [_node("dash_html_components", "Tr", [
-        _td(str(r["id"])), _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
+        _td(str(r["id"]), nowrap=True), _td(_badge(t(f"hazards.status.{r['status']}", lang), STATUS_COLOURS[r["status"]])),
         # the description and the person responsible as the school wrote them: marked as Chinese in English
-        _td(_date(r["deadline"])), _td(data_shown(r["description"], lang)),
-        _td(_date(r["found_date"])),
+        _td(_date(r["deadline"]), nowrap=True), _td(data_shown(r["description"], lang)),
+        _td(_date(r["found_date"]), nowrap=True),
         _td(data_shown(r["owner"], lang) if isinstance(r["owner"], str) and r["owner"] else "–"),
-        _td(_date(r["closed_date"])),
+        _td(_date(r["closed_date"]), nowrap=True),
     ]) for r in ledger]
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, hover=True, className="mb-0",
                      id="hazard-table")
