@@ -17,7 +17,7 @@ import re
 import socket
 import threading
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import create_engine, make_url, text
@@ -304,10 +304,12 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
                 refused = query_problem(query, "mysql", mode)
                 if refused:
                     raise _not_run(refused)
-                _county_clock(conn)
+                session_zone = _county_clock(conn)
+            else:
+                session_zone = None
             _read_only(conn)  # first statement of the transaction the query then runs in
             with _answer_watch(conn):
-                out = _run_one_statement(conn, query)
+                out = _run_one_statement(conn, query, session_zone)
             conn.rollback()
             return out
     except SourceUnavailable:
@@ -318,18 +320,36 @@ def fetch(url: str, query: str) -> tuple[list[str], list[tuple]]:
         engine.dispose()
 
 
-def _county_clock(conn) -> None:
-    """A MySQL/MariaDB TIMESTAMP is sent in the session's zone (the server's own by default): the session
-    speaks UTC, and each TIMESTAMP is read as the instant it is (_run_one_statement) and dated in the county
-    by its own day's offset (_plain), as PostgreSQL's timestamptz is.  A server kept in UTC dated a drill
-    written at 07:30 on 1 March in the county 28 February (found by an audit); a session set to the
-    county's offset *now* dated a summer timestamp near midnight an hour off in a zone with daylight saving
-    (a second audit)."""
-    conn.exec_driver_sql("SET time_zone = '+00:00'")
+def _county_clock(conn) -> tzinfo | None:
+    """A MySQL/MariaDB TIMESTAMP is sent in the session's zone (the server's own by default), and what the
+    query works out of one (DATE(sj), COALESCE, a WHERE on CURDATE()) is worked out in it: the session
+    speaks the county's zone, so a drill written at 07:30 on 1 March in the county is not dated 28
+    February by a server kept in UTC (found by an audit).  By name where the server has its zone tables
+    (summer time and all, each value by its own day); else as the county's offset now, which a zone with
+    summer time has wrong half the year: a TIMESTAMP column is then read as the instant it is and dated by
+    its own day's offset (_run_one_statement, _plain; an SQL audit), what the query worked out of one is
+    as the server gave it (a diff review: a session in UTC dated DATE(sj) on UTC's day).  Returns the fixed
+    offset the session speaks, None where it speaks the zone by name."""
+    from sqlalchemy.exc import DBAPIError
+
+    from sync.settings import county_zone
+
+    zone = county_zone()
+    try:
+        conn.exec_driver_sql(f"SET time_zone = '{zone.key}'")  # a zoneinfo key: letters, digits, / _ - +
+        conn.rollback()
+        return None
+    except DBAPIError:  # 1298 Unknown or incorrect time zone: no zone tables loaded (the usual install)
+        conn.rollback()
+    offset = datetime.now(zone).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    conn.exec_driver_sql(f"SET time_zone = '{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}'")
     conn.rollback()
+    return timezone(offset)
 
 
-def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
+def _run_one_statement(conn, query: str, session_zone: tzinfo | None = None) -> tuple[list[str], list[tuple]]:
     """(column names, rows) of the query, run so that the server takes one statement only, whatever
     its text hides from query_problem: psycopg through the extended protocol (a prepared statement;
     its simple protocol runs "SELECT ...; COMMIT; UPDATE ..." whole), PyMySQL without multi-statements
@@ -348,10 +368,10 @@ def _run_one_statement(conn, query: str) -> tuple[list[str], list[tuple]]:
     result = conn.execute(text(query.replace(":", "\\:")))
     described = result.cursor.description or ()
     floats = [d[0] for d in described if d[1] == _MYSQL_FLOAT]
-    instants = {i for i, d in enumerate(described) if d[1] == _MYSQL_TIMESTAMP}
+    instants = {i for i, d in enumerate(described) if d[1] == _MYSQL_TIMESTAMP} if session_zone else set()
     rows = [tuple(r) for r in result]
-    if instants:  # sent in UTC (_county_clock): the instant, which _plain dates in the county
-        rows = [tuple(v.replace(tzinfo=UTC) if i in instants and isinstance(v, datetime) else v
+    if instants:  # sent at the session's fixed offset (_county_clock): the instant, which _plain dates in the county
+        rows = [tuple(v.replace(tzinfo=session_zone) if i in instants and isinstance(v, datetime) else v
                       for i, v in enumerate(row)) for row in rows]
     return QueryColumns(result.keys(), floats), rows
 

@@ -120,6 +120,14 @@ def test_the_findings_list_says_where_a_workbook_finding_is_and_when_one_found_n
     with as_viewer(app_module, c.users["admin"]):
         listed = {lang: page_text(page.render_findings(lang, c.year, None)[0]) for lang in ("zh-Hant", "en")}
     assert "（未發現問題）" in listed["zh-Hant"] and "(no problem found)" in listed["en"]
+    # one that took points off without words is not "no problem found" (a diff review)
+    inspections.save_inspection(engine, {"date": f"{c.year}-03-03", "school_code": c.codes[2], "kind": "不定期",
+                                         "finding": "", "deduction": 2, "falsification": False,
+                                         "major_incident": False}, by="admin", recompute=False)
+    with as_viewer(app_module, c.users["admin"]):
+        table = page.render_findings("zh-Hant", c.year, None)[0]
+    [took] = [row for row in _table_rows(table) if row[0] == f"{c.year}-03-03" and row[1].startswith(c.codes[2])]
+    assert "未發現問題" not in " ".join(took) and "2.0" in took
     workbook_rows = [f for f in inspections.list_inspections(engine, c.year) if not f["editable"] and f["row_no"]]
     assert workbook_rows, "the county's bureau workbook holds findings"
     assert f"第{workbook_rows[0]['row_no']}行" in listed["zh-Hant"] and f"row {workbook_rows[0]['row_no']}" in listed["en"]
@@ -731,3 +739,27 @@ def test_the_audit_trail_and_the_account_controls_say_what_they_are(county):
         trail, accounts = page_text(audit.layout()), page_text(users.layout())
     assert "操作記錄" in trail and "按操作篩選" in trail
     assert "修改所選賬號" in accounts and "先在左邊選擇賬號" in accounts
+
+
+def _table_rows(table) -> list[list[str]]:
+    """The rows of a text_table (an AG Grid's rowData or an html table) as lists of cell texts."""
+    grid = find_element(table, "insp-table")
+    if getattr(grid, "rowData", None) is not None:
+        return [[str(v) for v in row.values()] for row in grid.rowData]
+    return [[str(td.children) for td in tr.children] for tr in grid.children[1].children]
+
+
+def test_the_upload_page_says_a_refused_workbooks_earlier_records_still_count(county):
+    """A refused workbook keeps the records loaded before it, which the score counts (sync.load): the upload
+    page said "no workbook of the school has been loaded yet" (a diff review)."""
+    from dashboard.pages import upload
+
+    app_module, c, engine = county
+    _uploading_school(engine, c.codes[0])
+    with engine.begin() as conn:
+        conn.execute(update(store.sources).where(store.sources.c.source_key == f"file:uploads/{c.codes[0]}.xlsx")
+                     .values(status="refused", message="缺少工作表「應急演練」"))
+    with as_viewer(app_module, c.users["school"]):
+        current = page_text(find_element(upload.shared_folder_note("zh-Hant"), "upload-current"))
+    assert f"本校最近提交的工作簿 uploads/{c.codes[0]}.xlsx 被拒收；得分仍按此前導入的記錄計算（導入於 " in current
+    assert "還沒有導入成功" not in current

@@ -729,6 +729,12 @@ def test_a_mariadb_timestamp_is_dated_on_the_countys_day_whatever_zone_the_serve
     drills = _checked(server_in_utc, "guard_drills", "SELECT xxdm AS school_code, sj AS date, '本部' AS campus, "
                                                      "'防暴' AS content FROM bwyl")
     assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)]
+    # what the query works out of one is worked out on the county's clock too (a diff review: a session in
+    # UTC dated DATE(sj) and COALESCE(sj, ...) 28 February)
+    for worked_out in ("DATE(sj)", "COALESCE(sj, NOW())", "CAST(sj AS CHAR)"):
+        drills = _checked(server_in_utc, "guard_drills", f"SELECT xxdm AS school_code, {worked_out} AS date, "
+                                                         "'本部' AS campus, '防暴' AS content FROM bwyl")
+        assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)], worked_out
 
 
 def test_a_mariadb_timestamp_is_dated_by_its_own_days_offset_in_a_zone_with_summer_time(mariadb_url, tmp_path,

@@ -202,6 +202,16 @@ def _source_label(row: dict, lang: str) -> str:
     return f"{where} {t('insp.source_row', lang, row=row['row_no'])}" if row.get("row_no") else where
 
 
+def _finding_text(row: dict, lang: str) -> str:
+    """The finding as written; an inspection that found nothing says so (an empty cell read as missing data:
+    a UX review), but not one that took points off, vetoed or assessed without words (a diff review)."""
+    if row["finding"]:
+        return to_language(row["finding"], lang)
+    took_something = row["deduction"] or row["falsification"] or row["major_incident"] or \
+        row["assessed_points"] is not None
+    return "" if took_something else t("insp.no_finding", lang)
+
+
 def _yes(value, lang: str) -> str:
     return t("insp.yes", lang) if value else ""
 
@@ -279,8 +289,7 @@ def render_findings(lang, year, _saved):
                                     "insp.source")]
     rows = [[r["date"], f"{r['school_code']} {to_language(names.get(r['school_code'], ''), lang)}",
              inspection_kind_label(r["kind"], lang),
-             # an inspection that found nothing says so: an empty cell read as missing data (a UX review)
-             to_language(r["finding"], lang) if r["finding"] else t("insp.no_finding", lang),
+             _finding_text(r, lang),
              deduction_text(r["deduction"]) if r["deduction"] else "",
              _yes(r["falsification"], lang),
              _yes(r["major_incident"], lang), r["indicator"], r["assessed_points"],

@@ -120,11 +120,15 @@ def _current_workbook(viewer: Viewer, lang: str):
     """The workbook the school's records come from now, when it was loaded and how many rows: the page said
     nothing of it before an upload, and the officer had to find it on the school page (a UX review)."""
     sources = queries.data_state(viewer, viewer.school_code, limit=1)["sources"]
-    loaded = next((src for src in sources if src["status"] == "loaded" and src["loaded_at"]), None)
+    # a file refused since keeps its earlier records, which the score still counts (sync.load): said so,
+    # not "nothing loaded" (a diff review)
+    loaded = next((src for src in sources if src["status"] == "loaded" and src["loaded_at"]), None) or \
+        next((src for src in sources if src["status"] == "refused" and src["loaded_at"]), None)
     if loaded is None:
         return html.P(t("upload.current_none", lang), className="small text-muted", id="upload-current")
     when = t("data.loaded_at", lang, date=loaded["loaded_at"].strftime("%Y-%m-%d %H:%M"), rows=loaded["rows"] or 0)
-    return html.P(t("upload.current", lang, file=loaded["display_name"] or loaded["source_key"], loaded=when),
+    key = "upload.current" if loaded["status"] == "loaded" else "upload.current_refused"
+    return html.P(t(key, lang, file=loaded["display_name"] or loaded["source_key"], loaded=when),
                   className="small text-muted", id="upload-current")
 
 
