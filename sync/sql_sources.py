@@ -394,7 +394,8 @@ def _psycopg_loaders(cursor) -> None:
     """money read as a number (_money); PostgreSQL's 'infinity' date or time (how it writes "no end")
     read as the last day Python holds, '-infinity' (and a date before year 1, '... BC') as the first: psycopg
     refuses the whole result for one such cell (found by an audit), where the checks take 9999-12-31 as "no end" and refuse any
-    other date out of range, row by row."""
+    other date out of range, row by row; any other value Python cannot hold (a year past 9999, TIME '24:00', an
+    interval past a billion days) as the text the server wrote, refused on its row where a column reads it."""
     from psycopg import DataError
     from psycopg.types.datetime import (
         DateLoader,
@@ -406,7 +407,7 @@ def _psycopg_loaders(cursor) -> None:
     )
 
     def loader(base, last=None, first=None):
-        class Infinite(base):
+        class AsWritten(base):
             def load(self, data):
                 if last is not None and bytes(data) == b"infinity":
                     return last
@@ -419,7 +420,7 @@ def _psycopg_loaders(cursor) -> None:
                     # server wrote, which the row's check refuses, quoting it; the whole query failed for
                     # it (an audit).
                     return bytes(data).decode("utf-8", "replace")
-        return Infinite
+        return AsWritten
 
     cursor.adapters.register_loader("money", _money_loader())
     cursor.adapters.register_loader("date", loader(DateLoader, date.max, date.min))
