@@ -119,7 +119,7 @@ def shared_folder_note(lang):
 def _current_workbook(viewer: Viewer, lang: str):
     """The workbook the school's records come from now, when it was loaded and how many rows: the page said
     nothing of it before an upload, and the officer had to find it on the school page (a UX review)."""
-    sources = queries.data_state(viewer, viewer.school_code, limit=1)["sources"]
+    sources = queries.data_state(viewer, viewer.school_code)["sources"]  # the warmed load (warm_school_loads)
     # a file refused since keeps its earlier records, which the score still counts (sync.load): said so,
     # not "nothing loaded" (a diff review)
     loaded = next((src for src in sources if src["status"] == "loaded" and src["loaded_at"]), None) or \
