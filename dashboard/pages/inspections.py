@@ -13,7 +13,6 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import audit, queries
-from dashboard.exports import deduction_text
 from dashboard.i18n import t, to_language
 from dashboard.layout import (
     T,
@@ -33,6 +32,7 @@ from dashboard.pages._admin import (
     school_options,
     text_table,
 )
+from scoring.engine import deduction_text
 from sync import contract, inspections
 from sync.errors import UserError
 from sync.settings import county_today

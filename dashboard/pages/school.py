@@ -21,7 +21,7 @@ from dash import Input, Output, callback, clientside_callback, dcc, html, no_upd
 
 from dashboard import figures, queries
 from dashboard.access import current_viewer
-from dashboard.exports import deduction_text, year_is_over
+from dashboard.exports import year_is_over
 from dashboard.i18n import t, to_language, to_language_keeping_cell
 from dashboard.layout import (
     GRID_KEYBOARD,
@@ -49,6 +49,7 @@ from dashboard.layout import (
     week_days,
     with_week_dates,
 )
+from scoring.engine import deduction_text
 from scoring.guards import NO_GUARD_ON_DUTY
 from sync import contract
 from sync.cells import is_missing
