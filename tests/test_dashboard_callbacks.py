@@ -1366,3 +1366,22 @@ def test_the_monthly_drills_map_says_the_kindergartens_are_in_their_own(app):
         own = heatmaps.render_heatmap("zh-Hant", c.year, "drills", "township", [], "group", 1)[3]
     apart = "幼兒園按季度演練，不在此表中"
     assert apart in page_text(drills) and apart not in page_text(classes) and apart not in page_text(own)
+
+
+def test_a_county_to_do_count_opens_the_heatmap_where_those_schools_are(app):
+    """A UX review: "47 schools have not held this period's drill" and no way to see which.  A count of schools
+    owing a drill, a class or a guard's training opens the heatmap of that measure; an empty count, and the
+    hazards and guards' ages (no county map of their own), open nothing."""
+    app_module, c = app
+    from dashboard.pages import heatmaps, overview
+
+    todo = {"running_year": True, "guard_age_limit": 55, "drill_due": 47, "class_due": 0, "class_missed": 3,
+            "guards_untrained": 5, "hazards_overdue": 2, "hazards_due_soon": 0, "guards_reaching_age_limit": 1,
+            "guards_over_age_limit": 0}
+    items = find_element(overview.county_todo_card(todo, "zh-Hant"), "county-todos").children
+    assert [getattr(item, "href", None) for item in items] == [
+        "/heatmaps?measure=drills", None, "/heatmaps?measure=classes", "/heatmaps?measure=guard_training",
+        None, None, None, None]
+    with as_viewer(app_module, c.users["leader"]):
+        assert find_element(heatmaps.layout(measure="classes"), "hm-measure").value == "classes"
+        assert find_element(heatmaps.layout(measure="<script>"), "hm-measure").value == "drills"  # only its own

@@ -36,10 +36,13 @@ MEASURE_ORDER = ("drills", "drills_kindergarten", "classes", "staff_training", "
                  "guard_drills")
 
 
-def layout(**_query):
-    # A kindergarten's officer opens the measure that applies to it (drills by quarter), not an empty map.
+def layout(measure: str | None = None, **_query):
+    # A kindergarten's officer opens the measure that applies to it (drills by quarter), not an empty map; the
+    # overview's to-do counts open the map of theirs (/heatmaps?measure=classes).
     viewer = current_viewer()
     first = "drills_kindergarten" if queries.own_school_type(viewer) == "幼兒園" else "drills"
+    if measure in MEASURE_ORDER:
+        first = measure
     bureau = viewer is not None and viewer.is_bureau
     controls = dbc.Row([
         # The bureau opens on its groups (3,000 schools are 50 pages nobody reads); a school sees its own

@@ -121,21 +121,24 @@ def county_todo_card(todo: dict, lang: str):
     if not todo.get("running_year"):
         return card("todo.county_title", html.P(t("todo.past_year", lang), className="text-muted mb-0"))
     age = todo["guard_age_limit"]
+    # A count of schools owing a drill, a class or a training opens the heatmap of it, where they are (a UX
+    # review: "47 schools" and no way to see which); hazards and guards' ages have no county map of their own.
     items = [
-        ("todo.county.drill", todo["drill_due"], "warning", {}),
-        ("todo.county.class", todo["class_due"], "warning", {}),
-        ("todo.county.class_missed", todo["class_missed"], "warning", {}),
-        ("todo.county.guard_training", todo["guards_untrained"], "info", {}),
-        ("todo.county.hazards_overdue", todo["hazards_overdue"], "danger", {}),
-        ("todo.county.hazards_soon", todo["hazards_due_soon"], "warning", {"days": queries.HAZARD_SOON_DAYS}),
+        ("todo.county.drill", todo["drill_due"], "warning", {}, "drills"),
+        ("todo.county.class", todo["class_due"], "warning", {}, "classes"),
+        ("todo.county.class_missed", todo["class_missed"], "warning", {}, "classes"),
+        ("todo.county.guard_training", todo["guards_untrained"], "info", {}, "guard_training"),
+        ("todo.county.hazards_overdue", todo["hazards_overdue"], "danger", {}, None),
+        ("todo.county.hazards_soon", todo["hazards_due_soon"], "warning", {"days": queries.HAZARD_SOON_DAYS}, None),
         ("todo.county.guards_reaching_age_limit", todo["guards_reaching_age_limit"], "info",
-         {"over": age + 1, "days": queries.GUARD_BIRTHDAY_WARNING_DAYS}),
-        ("todo.county.guards_over", todo["guards_over_age_limit"], "danger", {"age": age}),
+         {"over": age + 1, "days": queries.GUARD_BIRTHDAY_WARNING_DAYS}, None),
+        ("todo.county.guards_over", todo["guards_over_age_limit"], "danger", {"age": age}, None),
     ]
     group = dbc.ListGroup([
         dbc.ListGroupItem([t(key, lang, **values), dbc.Badge(str(n), color=color if n else "light",
-                                                             text_color=None if n else "dark", className="ms-2 float-end")])
-        for key, n, color, values in items
+                                                             text_color=None if n else "dark", className="ms-2 float-end")],
+                          **({"href": f"/heatmaps?measure={measure}", "action": True} if measure and n else {}))
+        for key, n, color, values, measure in items
     ], flush=True, id="county-todos")
     return card("todo.county_title", group)
 
