@@ -1385,3 +1385,14 @@ def test_a_county_to_do_count_opens_the_heatmap_where_those_schools_are(app):
     with as_viewer(app_module, c.users["leader"]):
         assert find_element(heatmaps.layout(measure="classes"), "hm-measure").value == "classes"
         assert find_element(heatmaps.layout(measure="<script>"), "hm-measure").value == "drills"  # only its own
+
+
+def test_on_a_phone_the_heatmap_says_it_scrolls_sideways(app):
+    """A UX review: on a phone the map (720 px) is wider than the screen and nothing said it scrolls.  The line
+    shows below the md breakpoint only."""
+    app_module, c = app
+    from dashboard.pages import heatmaps
+
+    with as_viewer(app_module, c.users["leader"]):
+        swipe = find_element(heatmaps.layout(), "hm-swipe")
+    assert swipe.className == "d-md-none" and "左右滑動" in page_text(swipe)

@@ -76,6 +76,10 @@ def layout(measure: str | None = None, **_query):
         controls,
         # said aloud when it changes: a keyboard user who opened a group hears how many schools it shows
         html.Div(id="hm-summary", className="small text-muted mb-2", role="status", **{"aria-live": "polite"}),
+        # on a phone the map is wider than the screen (720 px, a column a period): said, as nothing showed
+        # that it scrolls (a UX review)
+        html.Div(T("heatmap.swipe", tag=html.P, className="small text-muted mb-1"), id="hm-swipe",
+                 className="d-md-none"),
         dbc.Card(dbc.CardBody([
             dcc.Loading(dcc.Graph(id="hm-figure", config=figures.GRAPH_CONFIG, figure=figures.empty("")),
                         type="dot"),
