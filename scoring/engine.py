@@ -195,11 +195,9 @@ def _hints(long: pd.DataFrame) -> None:
     # up past 100 (found by an audit).
     doable = shown & (gain >= 0.005)
     worth = doable & ~long["pending"] & (long["ratio"] < 1)
-    # Halves up, as the totals are (G1's 1.25 is +1.3; format() rounded it to even, +1.2).
-    tenths = (gain >= 0.05).to_numpy()
-    rounded = np.where(tenths, round_half_up(gain, 1), round_half_up(gain, 2))
-    plus = pd.Series([f"{g:.1f}" if t else f"{g:.2f}" for g, t in zip(rounded.tolist(), tenths.tolist(), strict=True)],
-                     index=gain.index, dtype=object)
+    # To the hundredth, halves up, as the points beside it are shown (B3 2.25/3 promised "+0.8", a UX review):
+    # two decimals where the gain has them, else one (+0.75, +1.25, +2.0), as deduction_text writes points.
+    plus = pd.Series([deduction_text(g) for g in round_half_up(gain, 2).tolist()], index=gain.index, dtype=object)
     # The points the hint promises, the very figure it shows, as a number for whoever ranks the ways up
     # (the school page's "three things that would raise your total most"); None where no hint promises any.
     long["gain_points"] = plus.astype(float).where(worth)
@@ -301,9 +299,10 @@ _TEXTS = ("clause", "detail", "title", "title_en", "detail_en", "hint", "hint_en
 # Raised whenever to_json adds a field or changes a value's form (2: "gain"; 3: ten decimals, not four,
 # a pending indicator's max null and its "weight" added; 4: C4/C6 details give a semester's partial
 # figures, a duty over periods promises what its next open period is worth on 31 Dec and nothing for a
-# period that is over, D3/D5/C3 hints name the next drill or meeting): stored draft results of an earlier format are recomputed by the next sync, as after a
+# period that is over, D3/D5/C3 hints name the next drill or meeting; 5: a hint's gain to the hundredth where it
+# has one, +0.75 not +0.8): stored draft results of an earlier format are recomputed by the next sync, as after a
 # rubric edit (sync.results.rubric_fingerprint).
-JSON_FORMAT = 4
+JSON_FORMAT = 5
 
 
 def to_json(ev: Evaluation, with_periods: bool = True) -> list[dict]:

@@ -242,11 +242,11 @@ def test_4_4_1_on_a_periods_last_day_the_hint_asks_for_it_while_the_day_runs():
     rec = school().remove("drills", "S1", date=date(Y, 11, 15)).remove("drills", "S1", date=date(Y, 12, 15))
     nov30 = evaluate(rec.frames(), Y, date(Y, 11, 30), today=date(Y, 11, 30)).indicators.set_index(
         ["school_code", "indicator"]).loc[("S1", "D1")]
-    assert nov30["hint"] == f"在{Y}-11舉行一次應急演練：+0.9" and nov30["hint_en"] == f"hold a drill in {Y}-11: +0.9"
+    assert nov30["hint"] == f"在{Y}-11舉行一次應急演練：+0.89" and nov30["hint_en"] == f"hold a drill in {Y}-11: +0.89"
     assert nov30["points"] == pytest.approx(8 * 7 / 8)  # November is missed, as of today: the figure stands
     dec31 = evaluate(rec.frames(), Y, date(Y, 12, 31), today=date(Y, 12, 31)).indicators.set_index(
         ["school_code", "indicator"]).loc[("S1", "D1")]
-    assert dec31["hint"] == f"在{Y}-12舉行一次應急演練：+0.9"  # November is over by 31 Dec
+    assert dec31["hint"] == f"在{Y}-12舉行一次應急演練：+0.89"  # November is over by 31 Dec (8 x 1/9)
     over = evaluate(rec.frames(), Y, date(Y, 12, 31), today=date(Y + 1, 1, 1)).indicators.set_index(
         ["school_code", "indicator"]).loc[("S1", "D1")]
     assert over["hint"] == ""
@@ -574,10 +574,10 @@ def test_5_3_f3_late_and_overdue_fail_open_inside_deadline_not_counted():
 
 def test_5_3_f3_the_hint_promises_only_what_closing_the_problems_still_in_time_brings():
     """What would raise F3 (rules.md, what a school must see): a problem closed late or open past its
-    deadline has failed for good; closing H4 by its deadline makes 2 of 4, 5 x (2/4 - 1/3) = +0.8.  With
+    deadline has failed for good; closing H4 by its deadline makes 2 of 4, 5 x (2/4 - 1/3) = +0.83.  With
     nothing left in time, no hint promises points (found by an audit: +3.3 was promised)."""
     rec = _late_overdue_and_inside()
-    assert result(rec, "F3")["hint"] == "按期完成隱患整改並銷號：+0.8"
+    assert result(rec, "F3")["hint"] == "按期完成隱患整改並銷號：+0.83"
     rec.remove("hazards", "S1", id="H4")
     assert result(rec, "F3")["hint"] == "" and result(rec, "F3")["gain_points"] != result(rec, "F3")["gain_points"]
 
@@ -786,7 +786,7 @@ def test_4_3_4_the_hint_promises_only_the_missing_part_of_a_half_covered_semeste
     rec = school().remove("education", "S1", kind="安全講座")
     rec.add("education", "S1", date=date(Y, 10, 10), kind="安全講座", topic="講座")
     row = result(rec, "C4", as_of=date(Y, 11, 30))
-    assert "秋季學期" in row["hint"] and row["hint"].endswith("+0.8") and row["gain_points"] == 0.8
+    assert "秋季學期" in row["hint"] and row["hint"].endswith("+0.75") and row["gain_points"] == 0.75
     assert result(rec, "C4")["hint"] == ""  # on 31 Dec autumn is over: nothing can still be held in it
 
 
@@ -884,11 +884,12 @@ def test_a_school_whose_own_row_was_refused_but_whose_records_are_in_is_submitte
     assert bool(ev.schools.set_index("school_code").loc["S1", "submitted"])
 
 
-@pytest.mark.parametrize("gain,shown", [(0.048, "+0.05"), (0.05, "+0.1"), (0.2, "+0.2"), (0.0123, "+0.01"),
-                                        (1.25, "+1.3"), (0.125, "+0.1"), (0.045, "+0.05")])
+@pytest.mark.parametrize("gain,shown", [(0.048, "+0.05"), (0.05, "+0.05"), (0.2, "+0.2"), (0.0123, "+0.01"),
+                                        (1.25, "+1.25"), (0.125, "+0.13"), (0.045, "+0.05"), (2.0, "+2.0")])
 def test_the_gain_a_hint_promises_is_the_figure_it_shows(gain, shown):
     """The school page ranks the ways up by "gain": the same number the hint prints (found by a regression
-    audit: 0.048 printed +0.1 while the hint had said +0.05)."""
+    audit: 0.048 printed +0.1 while the hint had said +0.05), to the hundredth where it has one, halves up,
+    as the points beside it (B3 2.25/3 promised +0.8; a UX review): 0.125 is +0.13, 1.25 is +1.25."""
     import pandas as pd
 
     from scoring.engine import _hints
@@ -901,13 +902,13 @@ def test_the_gain_a_hint_promises_is_the_figure_it_shows(gain, shown):
 
 def test_hints_name_a_period_that_can_still_be_met():
     """"What would raise the score" on 30 Nov: December's drill, not January's, which is over (D1 4.4.1),
-    and what it is worth to the year's result: one of the year's 9 term months, 8 x 1/9 = 0.9 points (the
+    and what it is worth to the year's result: one of the year's 9 term months, 8 x 1/9 = 0.89 points (the
     year-to-date gain, 8 x (8/9 - 7/8) = 0.1, undersold it; an audit)."""
     rec = school().remove("drills", "S1", date=date(Y, 1, 15))
     row = result(rec, "D1", as_of=date(Y, 11, 30))
     assert "2026-12" in row["hint"] and "2026-01" not in row["hint"]
-    assert row["hint"].endswith("+0.9")
-    assert row["gain_points"] == 0.9  # the same figure as a number, for the school page's ranking of gains
+    assert row["hint"].endswith("+0.89")
+    assert row["gain_points"] == 0.89  # the same figure as a number, for the school page's ranking of gains
     assert result(rec, "D1")["hint"] == ""  # on 31 Dec: January is over, no hint promises it
 
 
@@ -940,12 +941,12 @@ def test_4_2_3_b3_the_hint_names_every_missing_fitting_and_what_they_bring_toget
 def test_4_3_2_c2_the_next_term_week_is_worth_one_of_the_years_term_weeks():
     """4.3.2: by 30 June a 高中 has 21 term weeks counted; without its class of 14 January (W03) it covers
     20.  Covering the next week still open, W27, is one of the year's 41 term weeks on 31 Dec:
-    6 x 1/41 = 0.15 points, shown +0.1 (the year-to-date gain, 6 x (21/22 - 20/21), was +0.01)."""
+    6 x 1/41 = 0.146 points, shown +0.15 (the year-to-date gain, 6 x (21/22 - 20/21), was +0.01)."""
     rec = school().remove("education", "S1", date=date(Y, 1, 14))
     row = result(rec, "C2", as_of=date(Y, 6, 30))
     assert row["detail"].startswith("21個應計教學周中20個達標")
     assert result(rec, "C2")["detail"].startswith("41個應計教學周中40個達標")
-    assert row["hint"] == "在2026-W27上一節安全教育課：+0.1"
+    assert row["hint"] == "在2026-W27上一節安全教育課：+0.15"
 
 
 def test_english_details_name_semesters_and_themes_in_english():
