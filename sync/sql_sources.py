@@ -344,7 +344,14 @@ def _county_clock(conn) -> tzinfo | None:
     offset = datetime.now(zone).utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"
-    conn.exec_driver_sql(f"SET time_zone = '{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}'")
+    try:
+        conn.exec_driver_sql(f"SET time_zone = '{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}'")
+    except DBAPIError:
+        # MariaDB takes -12:59 to +13:00 only: a county at +14:00 (Kiritimati) or +13:45 had every query
+        # refused (a review).  UTC then, each TIMESTAMP column dated by its own day as above.
+        conn.rollback()
+        conn.exec_driver_sql("SET time_zone = '+00:00'")
+        offset = timedelta(0)
     conn.rollback()
     return timezone(offset)
 

@@ -763,3 +763,18 @@ def test_the_upload_page_says_a_refused_workbooks_earlier_records_still_count(co
         current = page_text(find_element(upload.shared_folder_note("zh-Hant"), "upload-current"))
     assert f"本校最近提交的工作簿 uploads/{c.codes[0]}.xlsx 被拒收；得分仍按此前導入的記錄計算（導入於 " in current
     assert "還沒有導入成功" not in current
+
+
+def test_the_upload_page_does_not_promise_records_a_removed_file_took_with_it(county):
+    """A file taken out of the inbox lost its records (rows 0) and kept the day it was loaded; sent again and
+    refused, the page said the score "still counts the records loaded before" (a review).  It has none."""
+    from dashboard.pages import upload
+
+    app_module, c, engine = county
+    _uploading_school(engine, c.codes[0])
+    with engine.begin() as conn:
+        conn.execute(update(store.sources).where(store.sources.c.source_key == f"file:uploads/{c.codes[0]}.xlsx")
+                     .values(status="refused", rows=0))
+    with as_viewer(app_module, c.users["school"]):
+        current = page_text(find_element(upload.shared_folder_note("zh-Hant"), "upload-current"))
+    assert "仍按此前導入的記錄計算" not in current and "還沒有導入成功的工作簿" in current

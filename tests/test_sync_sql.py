@@ -771,6 +771,36 @@ def test_a_mariadb_timestamp_is_dated_by_its_own_days_offset_in_a_zone_with_summ
         settings.reset_caches()
 
 
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT-14"])
+def test_a_county_past_utc_plus_13_reads_its_mariadb_timestamps_too(mariadb_url, tmp_path, monkeypatch, zone):
+    """MariaDB takes session offsets from -12:59 to +13:00: a county at +14:00 had every query refused,
+    "Unknown or incorrect time zone: '+14:00'" (a review).  The session speaks UTC there, and a TIMESTAMP
+    written 07:30 on 1 March at +14:00 (17:30 UTC the day before) is still dated 1 March."""
+    from zoneinfo import ZoneInfo
+
+    from sync import settings
+    from sync.report import indicator_max
+    from sync.sql_sources import check_rows, fetch
+
+    config = tmp_path / "safeschool.toml"
+    config.write_text(f'[schedule]\ntimezone = "{zone}"\n', encoding="utf-8")
+    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+    settings.reset_caches()
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("SET time_zone = '+00:00'"))
+        conn.execute(text("CREATE TABLE bwyl3 (xxdm VARCHAR(20), sj TIMESTAMP NULL)"))
+        conn.execute(text("INSERT INTO bwyl3 VALUES ('1001', '2026-02-28 17:30:00')"))
+    eng.dispose()
+    try:
+        columns, rows = fetch(mariadb_url, "SELECT xxdm AS school_code, sj AS date, '本部' AS campus, '防暴' AS content "
+                                           "FROM bwyl3")
+        drills = check_rows("sis", "guard_drills", columns, rows, {"1001"}, TODAY, indicator_max(), zone=ZoneInfo(zone))
+        assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)], drills.lines()
+    finally:
+        settings.reset_caches()
+
+
 def _legacy_guards(mariadb_url: str, *changes: str) -> None:
     """The school information system's guards in MariaDB under a legacy server's sql_mode (zero dates
     allowed), with `changes` made to it."""

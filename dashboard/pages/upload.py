@@ -123,7 +123,9 @@ def _current_workbook(viewer: Viewer, lang: str):
     # a file refused since keeps its earlier records, which the score still counts (sync.load): said so,
     # not "nothing loaded" (a diff review)
     loaded = next((src for src in sources if src["status"] == "loaded" and src["loaded_at"]), None) or \
-        next((src for src in sources if src["status"] == "refused" and src["loaded_at"]), None)
+        next((src for src in sources if src["status"] == "refused" and src["loaded_at"] and src["rows"]), None)
+    # (a file once removed from the inbox lost its records, and keeps the day it was loaded: refused since,
+    # it holds nothing that counts; a review)
     if loaded is None:
         return html.P(t("upload.current_none", lang), className="small text-muted", id="upload-current")
     when = t("data.loaded_at", lang, date=loaded["loaded_at"].strftime("%Y-%m-%d %H:%M"), rows=loaded["rows"] or 0)
