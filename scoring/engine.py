@@ -47,11 +47,15 @@ def deduction_points(points) -> float:
     return float(round_half_up(float(points or 0.0), 2))
 
 
-def deduction_text(points) -> str:
-    """10.05, 1.5, 2.0: two decimals where the entry has them, else one, as the other points are printed;
-    the one spelling of a deduction in the dashboard, the exports and the CLI."""
+def points_text(points) -> str:
+    """10.05, 1.5, 2.0, 0.75: to the hundredth (halves up), two decimals where the figure has them, else one,
+    as the indicators' points are printed; the one spelling of a deduction in the dashboard, the exports and
+    the CLI, and of the gain a hint promises."""
     text = f"{deduction_points(points):.2f}"
     return text[:-1] if text.endswith("0") else text
+
+
+deduction_text = points_text  # a deduction is written as any points are
 
 
 @dataclass
@@ -196,8 +200,8 @@ def _hints(long: pd.DataFrame) -> None:
     doable = shown & (gain >= 0.005)
     worth = doable & ~long["pending"] & (long["ratio"] < 1)
     # To the hundredth, halves up, as the points beside it are shown (B3 2.25/3 promised "+0.8", a UX review):
-    # two decimals where the gain has them, else one (+0.75, +1.25, +2.0), as deduction_text writes points.
-    plus = pd.Series([deduction_text(g) for g in round_half_up(gain, 2).tolist()], index=gain.index, dtype=object)
+    # two decimals where the gain has them, else one (+0.75, +1.25, +2.0).
+    plus = pd.Series([points_text(g) for g in round_half_up(gain, 2).tolist()], index=gain.index, dtype=object)
     # The points the hint promises, the very figure it shows, as a number for whoever ranks the ways up
     # (the school page's "three things that would raise your total most"); None where no hint promises any.
     long["gain_points"] = plus.astype(float).where(worth)
