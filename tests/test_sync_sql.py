@@ -737,68 +737,69 @@ def test_a_mariadb_timestamp_is_dated_on_the_countys_day_whatever_zone_the_serve
         assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)], worked_out
 
 
-def test_a_mariadb_timestamp_is_dated_by_its_own_days_offset_in_a_zone_with_summer_time(mariadb_url, tmp_path,
-                                                                                         monkeypatch):
+@pytest.fixture
+def county_zone(tmp_path, monkeypatch):
+    """set(zone): the county's [schedule] timezone for the test, forgotten after it."""
+    from sync import settings
+
+    def set_zone(zone: str) -> None:
+        config = tmp_path / "safeschool.toml"
+        config.write_text(f'[schedule]\ntimezone = "{zone}"\n', encoding="utf-8")
+        monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
+        settings.reset_caches()
+
+    yield set_zone
+    settings.reset_caches()
+
+
+def _mariadb_rows(mariadb_url: str, *statements: str) -> None:
+    eng = create_engine(mariadb_url)
+    with eng.begin() as conn:
+        conn.execute(text("SET time_zone = '+00:00'"))  # the instants as written, in UTC
+        for statement in statements:
+            conn.execute(text(statement))
+    eng.dispose()
+
+
+def test_a_mariadb_timestamp_is_dated_by_its_own_days_offset_in_a_zone_with_summer_time(mariadb_url, county_zone):
     """An audit of the SQL sources: the session spoke the county's offset *now*, so in December a London
     county read a drill at 23:30 UTC on 30 June (00:30 on 1 July, British Summer Time) as 30 June.  Each
     TIMESTAMP is the instant it is, dated by that day's offset; a DATETIME (no zone) is as written."""
     from zoneinfo import ZoneInfo
 
-    from sync import settings
     from sync.report import indicator_max
     from sync.sql_sources import check_rows, fetch
 
-    config = tmp_path / "safeschool.toml"
-    config.write_text('[schedule]\ntimezone = "Europe/London"\n', encoding="utf-8")
-    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
-    settings.reset_caches()
-    eng = create_engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.execute(text("SET time_zone = '+00:00'"))
-        conn.execute(text("CREATE TABLE bwyl2 (xxdm VARCHAR(20), sj TIMESTAMP NULL, dt DATETIME NULL)"))
-        conn.execute(text("INSERT INTO bwyl2 VALUES ('1001', '2026-06-30 23:30:00', '2026-06-30 23:30:00'), "
-                          "('1001', '2026-01-31 23:30:00', '2026-01-31 23:30:00')"))
-    eng.dispose()
-    try:
-        for column, days in (("sj", [date(2026, 7, 1), date(2026, 1, 31)]),
-                             ("dt", [date(2026, 6, 30), date(2026, 1, 31)])):
-            columns, rows = fetch(mariadb_url, f"SELECT xxdm AS school_code, {column} AS date, '本部' AS campus, "
-                                               "'防暴' AS content FROM bwyl2")
-            drills = check_rows("sis", "guard_drills", columns, rows, {"1001"}, TODAY, indicator_max(),
-                                zone=ZoneInfo("Europe/London"))
-            assert sorted(r["date"] for r in drills.rows["guard_drills"]) == sorted(days), (column, drills.lines())
-    finally:
-        settings.reset_caches()
+    county_zone("Europe/London")
+    _mariadb_rows(mariadb_url, "CREATE TABLE bwyl2 (xxdm VARCHAR(20), sj TIMESTAMP NULL, dt DATETIME NULL)",
+                  "INSERT INTO bwyl2 VALUES ('1001', '2026-06-30 23:30:00', '2026-06-30 23:30:00'), "
+                  "('1001', '2026-01-31 23:30:00', '2026-01-31 23:30:00')")
+    for column, days in (("sj", [date(2026, 7, 1), date(2026, 1, 31)]),
+                         ("dt", [date(2026, 6, 30), date(2026, 1, 31)])):
+        columns, rows = fetch(mariadb_url, f"SELECT xxdm AS school_code, {column} AS date, '本部' AS campus, "
+                                           "'防暴' AS content FROM bwyl2")
+        drills = check_rows("sis", "guard_drills", columns, rows, {"1001"}, TODAY, indicator_max(),
+                            zone=ZoneInfo("Europe/London"))
+        assert sorted(r["date"] for r in drills.rows["guard_drills"]) == sorted(days), (column, drills.lines())
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT-14"])
-def test_a_county_past_utc_plus_13_reads_its_mariadb_timestamps_too(mariadb_url, tmp_path, monkeypatch, zone):
+def test_a_county_past_utc_plus_13_reads_its_mariadb_timestamps_too(mariadb_url, county_zone, zone):
     """MariaDB takes session offsets from -12:59 to +13:00: a county at +14:00 had every query refused,
     "Unknown or incorrect time zone: '+14:00'" (a review).  The session speaks UTC there, and a TIMESTAMP
     written 07:30 on 1 March at +14:00 (17:30 UTC the day before) is still dated 1 March."""
     from zoneinfo import ZoneInfo
 
-    from sync import settings
     from sync.report import indicator_max
     from sync.sql_sources import check_rows, fetch
 
-    config = tmp_path / "safeschool.toml"
-    config.write_text(f'[schedule]\ntimezone = "{zone}"\n', encoding="utf-8")
-    monkeypatch.setenv("SAFESCHOOL_CONFIG", str(config))
-    settings.reset_caches()
-    eng = create_engine(mariadb_url)
-    with eng.begin() as conn:
-        conn.execute(text("SET time_zone = '+00:00'"))
-        conn.execute(text("CREATE TABLE bwyl3 (xxdm VARCHAR(20), sj TIMESTAMP NULL)"))
-        conn.execute(text("INSERT INTO bwyl3 VALUES ('1001', '2026-02-28 17:30:00')"))
-    eng.dispose()
-    try:
-        columns, rows = fetch(mariadb_url, "SELECT xxdm AS school_code, sj AS date, '本部' AS campus, '防暴' AS content "
-                                           "FROM bwyl3")
-        drills = check_rows("sis", "guard_drills", columns, rows, {"1001"}, TODAY, indicator_max(), zone=ZoneInfo(zone))
-        assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)], drills.lines()
-    finally:
-        settings.reset_caches()
+    county_zone(zone)
+    _mariadb_rows(mariadb_url, "CREATE TABLE bwyl3 (xxdm VARCHAR(20), sj TIMESTAMP NULL)",
+                  "INSERT INTO bwyl3 VALUES ('1001', '2026-02-28 17:30:00')")
+    columns, rows = fetch(mariadb_url, "SELECT xxdm AS school_code, sj AS date, '本部' AS campus, '防暴' AS content "
+                                       "FROM bwyl3")
+    drills = check_rows("sis", "guard_drills", columns, rows, {"1001"}, TODAY, indicator_max(), zone=ZoneInfo(zone))
+    assert [r["date"] for r in drills.rows["guard_drills"]] == [date(2026, 3, 1)], drills.lines()
 
 
 def _legacy_guards(mariadb_url: str, *changes: str) -> None:
