@@ -44,6 +44,7 @@ def layout(measure: str | None = None, **_query):
     if measure in MEASURE_ORDER:
         first = measure
     bureau = viewer is not None and viewer.is_bureau
+    bureau_only = None if bureau else {"display": "none"}  # kept in the page for the callbacks, not shown
     controls = dbc.Row([
         # The bureau opens on its groups (3,000 schools are 50 pages nobody reads); a school sees its own
         # school alone, so it has no choice to make (the server holds it to its school whatever is sent).
@@ -51,25 +52,25 @@ def layout(measure: str | None = None, **_query):
                  dbc.RadioItems(id="hm-view", value="groups" if bureau else "schools", inline=False,
                                 options=[{"label": T("heatmap.view_groups"), "value": "groups"},
                                          {"label": T("heatmap.view_schools"), "value": "schools"}])],
-                xs=12, md=2, className="mb-2", style=None if bureau else {"display": "none"}),
+                xs=12, md=2, className="mb-2", style=bureau_only),
         dbc.Col([T("heatmap.measure", tag=html.Label, htmlFor="hm-measure", className="small text-muted"),
                  dcc.Dropdown(id="hm-measure", value=first, clearable=False, searchable=False,
                               options=[{"label": m, "value": m} for m in MEASURE_ORDER])], xs=12, md=3, className="mb-2"),
         # Grouping, filtering and ordering sort many schools: a school's own map has one row, and the controls
-        # did nothing there (a UX review); kept in the page, hidden, for the callbacks that read them.
+        # did nothing there (a UX review).
         dbc.Col([T("heatmap.group_by", tag=html.Label, className="small text-muted"),
                  dbc.RadioItems(id="hm-group-by", value="township", inline=True,
                                 options=[{"label": T("trends.by_township"), "value": "township"},
                                          {"label": T("trends.by_type"), "value": "type"}])], xs=12, md=3, className="mb-2",
-                style=None if bureau else {"display": "none"}),
+                style=bureau_only),
         dbc.Col([T("heatmap.filter", tag=html.Label, htmlFor="hm-groups", className="small text-muted"),
                  dcc.Dropdown(id="hm-groups", multi=True, options=[])], xs=12, md=2, className="mb-2",
-                style=None if bureau else {"display": "none"}),
+                style=bureau_only),
         dbc.Col([T("heatmap.order", tag=html.Label, className="small text-muted"),
                  dbc.RadioItems(id="hm-order", value="group", inline=False,
                                 options=[{"label": T("heatmap.order_group"), "value": "group"},
                                          {"label": T("heatmap.order_worst"), "value": "worst"}])], xs=12, md=2,
-                className="mb-2", style=None if bureau else {"display": "none"}),
+                className="mb-2", style=bureau_only),
     ], className="no-print")
     return html.Div([
         html.H1(id="hm-title", className="h3 mb-3"),

@@ -30,10 +30,11 @@ def layout(**_query):
     refused = refusal_for(bureau_or_refuse)
     if refused is not None:
         return refused
-    years = queries.admin.draft_years(viewer_or_refuse())
+    viewer = viewer_or_refuse()
+    years = queries.admin.draft_years(viewer)
     # A leader sees what is published and what the draft would change; the controls stay for the
     # callbacks, hidden (publishing asks admin_or_refuse on the server whatever the page shows).
-    publisher = viewer_or_refuse().is_admin
+    publisher = viewer.is_admin
     hidden = "" if publisher else " d-none"
     return html.Div([
         html.H1(T("pub.title"), className="h3 mb-3"),
@@ -128,13 +129,13 @@ def render_state(year, lang, _published):
     return guarded(render, lang)
 
 
-def running_as_of(year: int) -> str | None:
+def running_as_of(viewer, year: int) -> str | None:
     """The day a still running year's draft is computed to; None once the year is over, even with a draft
     computed before its end (publishing brings it to 31 Dec first; the page called such a year still
     running), or when nothing is computed."""
     from sync.results import year_over
 
-    as_of = queries.admin.draft_as_of(viewer_or_refuse(), year)
+    as_of = queries.admin.draft_as_of(viewer, year)
     return None if as_of is None or year_over(year) else str(as_of)
 
 
@@ -149,7 +150,7 @@ def say_the_year_is_running(year, lang):
         if not year:
             return None
         year_i = page_year(year)
-        as_of = running_as_of(year_i)
+        as_of = running_as_of(viewer, year_i)
         # a leader sees no box to tick (second audit): the same fact, without the step
         key = "pub.running" if viewer.is_admin else "pub.running_read"
         return None if as_of is None else feedback(t(key, lang, year=year_i, as_of=as_of), "info")
@@ -174,11 +175,12 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
         year = page_year(year)
     except ValueError:  # a year the picker never holds: nothing to confirm
         return False, no_update, no_update, no_update
-    as_of = running_as_of(year)
+    viewer = viewer_or_refuse()
+    as_of = running_as_of(viewer, year)
     if as_of is not None and not force:
         return True, t("pub.confirm_title", lang, year=year), feedback(
             t("pub.refused_running", lang, year=year, as_of=as_of), "warning", "pub-tick-first"), True
-    publication, diff = queries.admin.publication_state(viewer_or_refuse(), year)
+    publication, diff = queries.admin.publication_state(viewer, year)
     changed = diff[diff["changed"]]
     names = [html.Li(change_line(r, lang)) for r in changed.head(20).itertuples(index=False)]
     more = [html.Li("…")] if len(changed) > 20 else []
@@ -189,7 +191,7 @@ def ask_to_confirm(_open, _cancel, year, force, lang):
     if get_file_config().circular.issuer == PLACEHOLDER_ISSUER:  # the files the publication keeps would be signed so
         body.append(feedback(t("pub.issuer_placeholder", lang, issuer=PLACEHOLDER_ISSUER), "warning",
                              "pub-issuer-warning"))
-    outstanding = audit.outstanding_note(queries.admin.submissions(viewer_or_refuse()), lang,
+    outstanding = audit.outstanding_note(queries.admin.submissions(viewer), lang,
                                          lambda s: to_language(str(s["name"] or s["school_code"]), lang), OUTSTANDING_NAMES)
     if outstanding is not None:
         body.append(feedback(outstanding, "warning", "pub-outstanding"))
@@ -254,6 +256,6 @@ def force_label(lang, year=None):
         return t("pub.force", lang), hidden
     viewer = viewer_or_refuse()
     again = queries.admin.publication(viewer, year_i) is not None
-    early = running_as_of(year_i) is not None
+    early = running_as_of(viewer, year_i) is not None
     label = t("pub.force" if again == early else "pub.force_again" if again else "pub.force_early", lang)
     return label, shown if viewer.is_admin and (again or early) else hidden

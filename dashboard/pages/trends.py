@@ -37,10 +37,15 @@ def layout(**_query):
 dash.register_page(__name__, path="/trends", name="trends", title="學校本質安全考評", layout=layout)
 
 
+def _labeller(group_by: str, lang: str):
+    """A type's or township's name as the reader reads it."""
+    return (lambda g: type_label(g, lang)) if group_by == "type" else (lambda g: to_language(str(g), lang))
+
+
 def _group_label(frame: pd.DataFrame, group_by: str, lang: str) -> pd.DataFrame:
     if "group" not in frame or frame.empty:
         return frame
-    label = (lambda g: type_label(g, lang)) if group_by == "type" else (lambda g: to_language(str(g), lang))
+    label = _labeller(group_by, lang)
     return frame.assign(group=[None if g is None or (isinstance(g, float) and pd.isna(g)) else label(g)
                                for g in frame["group"]])
 
@@ -83,8 +88,7 @@ def render_trends(lang, year, group_by):
         county = t("trend.county", lang)
         empty = t("trend.none", lang)
         monthly = _group_label(queries.trend_by_month(viewer, year_i, group_by), group_by, lang)
-        order = list(_group_label(pd.DataFrame({"group": list(queries.county_groups(viewer, year_i, group_by))}), group_by,
-                                  lang)["group"])
+        order = list(map(_labeller(group_by, lang), queries.county_groups(viewer, year_i, group_by)))
         yoy = queries.county_by_month_all_years(viewer)
         annual = _group_label(queries.annual_by_year(viewer, group_by), group_by, lang)
         # A draft year's means are the year so far: said beside the final years' (found by an audit).

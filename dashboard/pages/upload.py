@@ -120,12 +120,10 @@ def _current_workbook(viewer: Viewer, lang: str):
     """The workbook the school's records come from now, when it was loaded and how many rows: the page said
     nothing of it before an upload, and the officer had to find it on the school page (a UX review)."""
     sources = queries.data_state(viewer, viewer.school_code)["sources"]  # the warmed load (warm_school_loads)
-    # a file refused since keeps its earlier records, which the score still counts (sync.load): said so,
-    # not "nothing loaded" (a diff review)
+    # A file refused since keeps its earlier records, which the score still counts (sync.load): said so, not
+    # "nothing loaded" (a diff review); one removed from the inbox before lost them (rows 0) and counts none.
     loaded = next((src for src in sources if src["status"] == "loaded" and src["loaded_at"]), None) or \
         next((src for src in sources if src["status"] == "refused" and src["loaded_at"] and src["rows"]), None)
-    # (a file once removed from the inbox lost its records, and keeps the day it was loaded: refused since,
-    # it holds nothing that counts; a review)
     if loaded is None:
         return html.P(t("upload.current_none", lang), className="small text-muted", id="upload-current")
     when = t("data.loaded_at", lang, date=loaded["loaded_at"].strftime("%Y-%m-%d %H:%M"), rows=loaded["rows"] or 0)
