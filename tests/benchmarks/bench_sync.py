@@ -5,6 +5,10 @@
   sheet of every file, in one process, best of two: goal < 1.5x.  The sync
   (also best of two) checks in one worker process per core
   (SAFESCHOOL_SYNC_WORKERS) while it stores;
+- writing the records the full sync stored into an empty store, every
+  table in one executemany, nothing checked / the same calamine parse: no
+  goal; the part of the sync no faster check can remove.  With the checks
+  free, two cores take at least (parse + this) / 2;
 - the same full sync with every workbook checked in one worker process
   (workers=1; since the eleventh session no workbook is read in the sync's own
   process, sync.parallel) / the same calamine parse: no goal, it shows what a
@@ -165,6 +169,41 @@ def _recompute_memory(small_db: Path, large_db: Path, workers: int) -> dict:
     return figures
 
 
+def _store_floor(synced: Path, fresh: Path) -> tuple[float, int]:
+    """Seconds to write the records a full sync stored in `synced` into the empty store `fresh`, every
+    table in one executemany, no check and no bookkeeping per source: the part of the sync's time
+    that no faster check removes (SQLite's own inserts, as the sync's writer makes them).  And the
+    records written."""
+    import sqlite3
+
+    from sync.load import _RECORD_COLUMNS
+    from sync.migrate import upgrade
+    from sync.store import make_engine
+
+    engine = make_engine(f"sqlite:///{fresh}")
+    upgrade(engine)
+    engine.dispose()
+    source = sqlite3.connect(synced)
+    tables = {key: (columns, source.execute(f"SELECT {', '.join(columns)} FROM {key}").fetchall())
+              for key, columns in _RECORD_COLUMNS.items()}
+    source.close()
+    target = sqlite3.connect(fresh, isolation_level=None)
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):  # as sync.store sets them
+        target.execute(f"PRAGMA {pragma}")
+    target.execute("ATTACH DATABASE ? AS synced", (str(synced),))
+    target.execute("INSERT INTO sources SELECT * FROM synced.sources")  # the records' sources, not timed
+    target.execute("DETACH DATABASE synced")
+    started = time.perf_counter()
+    target.execute("BEGIN")
+    for key, (columns, rows) in tables.items():
+        target.executemany(f"INSERT INTO {key} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                           rows)
+    target.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    target.close()
+    return seconds, sum(len(rows) for _columns, rows in tables.values())
+
+
 def _timed(fn, *args) -> float:
     started = time.perf_counter()
     fn(*args)
@@ -205,6 +244,7 @@ def run(quick: bool = False) -> list[dict]:
         started = time.perf_counter()
         again = run_sync(engine, inbox, sql_sources=[], recompute=False)
         resync_s = time.perf_counter() - started
+        store_s, stored = _store_floor(work / "store.db", work / "floor.db")
         recompute_s, shared_s, upload_s, evaluations = _upload_against_full_recompute(engine, inbox, paths)
         engine.dispose()
         memory = _memory_rows(work, inbox, schools, workers)
@@ -220,6 +260,10 @@ def run(quick: bool = False) -> list[dict]:
         {"name": f"full sync of {schools} schools / calamine parse", "value": full_s, "unit": "s",
          "baseline": calamine_s, "ratio": full_s / calamine_s, "goal": "< 1.5x",
          "note": f"{note}; {workers} checking workers"},
+        {"name": "writing its records alone (SQLite) / calamine parse", "value": store_s, "unit": "s",
+         "baseline": calamine_s, "ratio": store_s / calamine_s, "goal": None,
+         "note": f"{stored:,} records, no check: were the checks free, two cores would still take about "
+                 f"{(calamine_s + store_s) / 2 / calamine_s:.2f}x"},
         {"name": f"full sync of {schools} schools, in-process / calamine", "value": single_s, "unit": "s",
          "baseline": calamine_s, "ratio": single_s / calamine_s, "goal": None, "note": "workers=1"},
         {"name": f"full sync of {schools} schools / pandas+openpyxl parse", "value": full_s, "unit": "s",
