@@ -374,7 +374,7 @@ def shell():
     viewer = current_viewer()
     years = queries.years(viewer) if viewer is not None else []
     role_key = f"role.{viewer.role}" if viewer else "role.school"
-    who = (viewer.display_name or viewer.username) if viewer else ""
+    who = _signed_in_as(viewer)
     year_picker = dcc.Dropdown(
         id="year", options=[{"label": str(y), "value": y} for y in years], value=years[0] if years else None,
         clearable=False, searchable=False, persistence=True, persistence_type="session",
@@ -393,7 +393,7 @@ def shell():
         className="ms-xl-2 my-2 my-xl-0", id="lang-switch",
     )
     user = html.Span([
-        html.Span(who, className="fw-semibold", id="viewer-name"),
+        html.Span(who, className="fw-semibold", id="viewer-name", title=viewer.username if viewer else None),
         html.Span([" · ", T(role_key, className="small")], className="viewer-role"),
     ], className="navbar-text text-light ms-2 ms-xl-3 small text-nowrap")
     navbar = dbc.Navbar(
@@ -503,6 +503,22 @@ def mark_language(lang):
     button named in that language."""
     lang = lang_of(lang)
     return ["true" if code == lang else "false" for code, _ in LANGUAGE_BUTTONS] + [t("nav.menu", lang)]
+
+
+def _signed_in_as(viewer: Viewer | None) -> str:
+    """Who the navbar says is signed in: the account's own name, else a school's name in the registry (a
+    school's log-in is often its code), else the log-in."""
+    if viewer is None:
+        return ""
+    return viewer.display_name or queries.own_school_name(viewer) or viewer.username
+
+
+@callback(Output("viewer-name", "children"), Input("lang-store", "data"))
+def name_viewer(lang):
+    """The signed-in name in the chosen script (a school's name as the pickers show it), marked as Chinese
+    on an English page."""
+    lang = lang_of(lang)
+    return data_text(to_language(_signed_in_as(current_viewer()), lang), lang)
 
 
 @callback(Output({"type": "t", "key": ALL, "n": ALL}, "children"), Input("lang-store", "data"),

@@ -778,3 +778,29 @@ def test_the_upload_page_does_not_promise_records_a_removed_file_took_with_it(co
     with as_viewer(app_module, c.users["school"]):
         current = page_text(find_element(upload.shared_folder_note("zh-Hant"), "upload-current"))
     assert "仍按此前導入的記錄計算" not in current and "還沒有導入成功的工作簿" in current
+
+
+# --- the navbar says whose account is signed in ---------------------------------------------------------
+
+def test_a_school_log_in_without_a_name_of_its_own_is_named_by_its_school_in_the_readers_script(county):
+    """A school's log-in is often its code (the demo's are): the navbar said 1410200989 · 學校 to the officer.
+    It names the school as the registry does, in Simplified for a Simplified reader, marked as Chinese on an
+    English page; an account's own name still comes first, and the bureau's log-ins are named as before."""
+    from dashboard import layout
+
+    app_module, c, engine = county
+    code = c.codes[1]
+    bare = add_user(engine, code, "school", code)
+    named = add_user(engine, "officer", "school", code, display_name="王安全")
+    name = c.names[code]  # 東河第2學校, as the registry writes it
+    assert name.endswith("第2學校")
+    with as_viewer(app_module, bare):
+        assert find_element(layout.shell(), "viewer-name").children == name
+        assert find_element(layout.shell(), "viewer-name").title == code
+        assert layout.name_viewer("zh-Hans") == name.replace("學", "学").replace("東", "东").replace("關", "关")
+        english = layout.name_viewer("en")
+        assert (english.children, english.lang) == (name, "zh-Hant")
+    with as_viewer(app_module, named):
+        assert layout.name_viewer("zh-Hant") == "王安全"
+    with as_viewer(app_module, c.users["leader"]):
+        assert layout.name_viewer("zh-Hant") == "leader"

@@ -26,6 +26,7 @@ from dashboard.queries.base import (
     _score_rows,
     data_version,
     hazard_status,
+    registered_schools,
     version_cached,
 )
 from dashboard.queries.privacy import _county_withheld_days, _groups_shown_to_a_school, _trend_parts
@@ -324,6 +325,20 @@ def own_school_type(viewer: Viewer | None) -> str | None:
         return None
     engine = _engine()
     return _registered_types(engine, data_version(engine)).get(viewer.school_code)
+
+
+@version_cached
+def _registered_names(engine: Engine, version: tuple) -> dict[str, str]:
+    return {code: name for code, name in registered_schools(engine) if name}
+
+
+def own_school_name(viewer: Viewer | None) -> str | None:
+    """A school viewer's school as the registry names it (the navbar says whose account is signed in: a
+    school's log-in is often its code, 1410200989 said nothing to the officer); None for the bureau."""
+    if viewer is None or viewer.is_bureau or not viewer.school_code:
+        return None
+    engine = _engine()
+    return _registered_names(engine, data_version(engine)).get(viewer.school_code)
 
 
 def school_inspections(viewer: Viewer, school_code: str, year: int) -> list[dict]:
