@@ -49,7 +49,7 @@ def test_every_school_type_grade_and_disqualified_rank_fits_its_column(app, lang
     columns = {col["field"]: col for col in overview.ranking_columns(lang)}
     for field, words in (("type", [type_label(x, lang) for x in SCHOOL_TYPES]),
                          ("grade", [grade_label(g, lang) for g in queries.GRADES]),
-                         ("rank_sort", [t("ranking.disqualified", lang)])):
+                         ("rank_sort", [t("ranking.disqualified_short", lang)])):
         widest = max(words, key=_least_px)
         # the value and the cell's padding (8 px each side in the ranking)
         assert columns[field].get("minWidth", 0) >= _least_px(widest) + 16, (lang, field, widest)

@@ -177,14 +177,18 @@ def ranking_rows(frame: pd.DataFrame, lang: str, viewer=None) -> list[dict]:
     """Grid rows: text in the viewer's language, rank text 取消資格 for a disqualified school; `opens`: whether
     a click on the row opens the school for this viewer (a school opens only its own page, and a row it
     cannot open must not read as a link: found by an audit, other schools' names were blue and did nothing)."""
-    disqualified = t("ranking.disqualified", lang)
+    disqualified, short = t("ranking.disqualified", lang), t("ranking.disqualified_short", lang)
+    rank_texts = [disqualified if not q else (str(int(r)) if pd.notna(r) else "–")
+                  for q, r in zip(frame["qualified"], frame["rank"], strict=True)]
     codes = frame["school_code"].astype(str)
     rows = pd.DataFrame({
         "school_code": codes,
         "opens": [viewer is not None and viewer.can_see_school(code) for code in codes],
         "rank_sort": frame["position"].astype("int64") + (~frame["qualified"].astype(bool)).astype("int64") * 100000,
-        "rank_text": [disqualified if not q else (str(int(r)) if pd.notna(r) else "–")
-                      for q, r in zip(frame["qualified"], frame["rank"], strict=True)],
+        "rank_text": rank_texts,
+        # The grid's rank cell: "Disqualified" made the pinned rank column so wide that on a phone the grade
+        # beside the total was cut to "Excellen" in English (a UX review); the whole word on hover.
+        "rank_cell": [text if q else short for q, text in zip(frame["qualified"], rank_texts, strict=True)],
         "name": [to_language(str(n), lang) for n in frame["name"]],
         # 未提交 beside the name (the grid's formatter adds it), in the viewer's language.
         "not_submitted": np.where(frame["submitted"].astype(bool), "", np.where(
@@ -205,23 +209,25 @@ def ranking_rows(frame: pd.DataFrame, lang: str, viewer=None) -> list[dict]:
     return json.loads(rows.to_json(orient="records", force_ascii=False))
 
 
-# The sort arrow beside the header of the column the ranking opens sorted by.
-_SORT_ARROW = 18
+# The sort arrow beside the header of the column the ranking opens sorted by; the filter button, of the
+# header's chrome, that a column without a filter does not draw.
+_SORT_ARROW, _FILTER_BUTTON = 18, 20
 
 
-def _fit(header: str, values=(), sorted_first: bool = False) -> int:
+def _fit(header: str, values=(), sorted_first: bool = False, filtered: bool = True) -> int:
     """The narrowest a column can be with its header (wrapped between words) and every value whole: the
     grid cut headers and values at 1366 px (「R.」「Gr…」「vs la…」, grade 「Excel…」 read as the Excel program;
     found by an audit), and a column kept at this minimum never cuts them."""
     # two lines at most (a third made the header row taller than two rows); a header of one word (排名,
     # 較上年) on one line, not broken between its characters
-    head = wrapped_px(header, 2 if " " in header else 1) + HEADER_CHROME + (_SORT_ARROW if sorted_first else 0)
+    chrome = HEADER_CHROME - (0 if filtered else _FILTER_BUTTON) + (_SORT_ARROW if sorted_first else 0)
+    head = wrapped_px(header, 2 if " " in header else 1) + chrome
     cells = max((text_px(v) for v in values if v), default=0) + CELL_PADDING
     return max(head, cells)
 
 
 def _fitted(column: dict, values=(), sorted_first: bool = False) -> dict:
-    width = _fit(column["headerName"], values, sorted_first)
+    width = _fit(column["headerName"], values, sorted_first, column.get("filter", True) is not False)
     return {**column, "minWidth": width, "width": width}
 
 
@@ -238,9 +244,10 @@ def ranking_columns(lang: str, rows: list[dict] | None = None) -> list[dict]:
     numbers = ["100.0"]
     return [
         _fitted({"field": "rank_sort", "headerName": t("ranking.rank", lang), "headerTooltip": t("ranking.rank_tip", lang),
-                 "valueFormatter": {"function": "params.data.rank_text"},
+                 "valueFormatter": {"function": "params.data.rank_cell"},
+                 "tooltipValueGetter": {"function": "params.data.rank_text"},
                  "pinned": "left", "sort": "asc", "filter": False},
-                [t("ranking.disqualified", lang), "999"], sorted_first=True),
+                [t("ranking.disqualified_short", lang), "999"], sorted_first=True),
         {"field": "name", "headerName": t("ranking.school", lang), "headerTooltip": t("ranking.school", lang),
          # 110 px: on a phone, room beside it for the total and grade.  A long name wraps onto a second line
          # rather than being cut: 石橋鎮張莊幼兒園 and 石橋鎮張莊小學 both read 石橋鎮張莊… (a UX review).
