@@ -446,6 +446,12 @@ def sheet_xml(data: bytes) -> bytes:
     return _ELEMENT_PREFIX.sub(rb"<\1", data)
 
 
+def unprefixed(data: bytes) -> bytes:
+    """A small package part (the workbook, its relationships, the styles) with its element prefixes taken
+    off, as sheet_xml does a sheet's: <x:sheet> is a <sheet> to calamine."""
+    return _ELEMENT_PREFIX.sub(rb"<\1", data)
+
+
 
 
 def _layout_extent(data: bytes) -> tuple[int, int]:
@@ -517,7 +523,7 @@ class _SharedText:
 def _related_shared_strings(z: Package) -> set[str]:
     """The shared-string part the workbook's relationships name (what calamine reads), if it exists."""
     try:
-        rels = z.read("xl/_rels/workbook.xml.rels")
+        rels = unprefixed(z.read("xl/_rels/workbook.xml.rels"))
     except KeyError:
         return set()
     named = set()
@@ -645,7 +651,7 @@ _SHEET_TAG = re.compile(rb"<sheet\b([^<>]*)>")
 _RELATIONSHIP_TAG = re.compile(rb"<Relationship\b([^<>]*)>")
 _COL_TAG = re.compile(rb"<col\b([^<>]*)>")
 _ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-               for name in (b"t", b"s", b"name", b"r:id", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
+               for name in (b"t", b"s", b"name", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
                             b"formatCode")}
 
 
@@ -756,6 +762,7 @@ def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
         styles = z.read("xl/styles.xml")
         if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS):
             return {}
+        styles = unprefixed(styles)  # <x:numFmt>, <x:cellXfs>, <x:xf>: found by an audit, units read as yuan
         unit_formats = {_attribute(attrs, b"numFmtId") for attrs in _NUM_FMT_TAG.findall(styles)
                         if _shows_another_unit(html.unescape((_attribute(attrs, b"formatCode") or b"").decode()))}
         start = styles.find(b"<cellXfs")
@@ -787,20 +794,34 @@ _SHEET_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:worksheet|chartsheet|dialo
 
 
 def _xlsx_sheet_parts(z: Package) -> list[tuple[str, str]]:
-    """(sheet name, zip member) of each sheet an .xlsx's workbook.xml lists, where the member exists."""
-    rels = z.read("xl/_rels/workbook.xml.rels")
+    """(sheet name, zip member) of each sheet an .xlsx's workbook.xml lists, where the member exists.
+
+    Read as any valid writer spells them, as calamine reads them: elements under a prefix (<x:sheet>, the
+    .NET SDK's), the relationships' namespace under another prefix than r: (rel:id), a target through
+    ./ or ../ (found by an audit: spelt so, no sheet was found, and every check made before calamine
+    opens the file, its size among them, was passed over)."""
+    rels = unprefixed(z.read("xl/_rels/workbook.xml.rels"))
     targets = {_attribute(attrs, b"Id"): _attribute(attrs, b"Target") or b""
                for attrs in _RELATIONSHIP_TAG.findall(rels)}
     parts = []
-    for attrs in _SHEET_TAG.findall(z.read("xl/workbook.xml")):
-        name, rid = _attribute(attrs, b"name"), _attribute(attrs, b"r:id")
+    for attrs in _SHEET_TAG.findall(unprefixed(z.read("xl/workbook.xml"))):
+        name, rid = _attribute(attrs, b"name"), _relationship_id(attrs)
         if name is None or rid is None:
             continue
         target = targets.get(rid, b"").decode()
-        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
         if part in z.members:
             parts.append((html.unescape(name.decode()), part))
     return parts
+
+
+_RELATIONSHIP_ID = re.compile(rb"""(?:^|\s)[A-Za-z_][\w.-]*:id\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _relationship_id(attrs: bytes) -> bytes | None:
+    """A <sheet>'s relationship id, its namespace under whatever prefix the file binds it to (r:id, rel:id)."""
+    found = _RELATIONSHIP_ID.search(attrs)
+    return None if found is None else found[1] if found[1] is not None else found[2]
 
 
 def measure_before_opening(source: Path | bytes, sheet: str | None = None, package=False) -> Package | None:

@@ -402,6 +402,68 @@ def test_a_far_cell_written_as_other_programs_write_it_is_refused_before_calamin
     assert "應急演練" in p.reason_zh and ("XFD1048576" in p.reason_en or "unpacks to" in p.reason_en), p.reason_en
 
 
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _rel_prefix(xml: str) -> str:
+    """The relationships' namespace bound to rel: rather than r: (as valid as r:; calamine reads it)."""
+    return xml.replace(f'xmlns:r="{_RELATIONSHIPS}"', f'xmlns:rel="{_RELATIONSHIPS}"').replace(" r:id=", " rel:id=")
+
+
+def _package_prefix(xml: str) -> str:
+    """A package's relationships part with its elements under a prefix."""
+    import re
+
+    xml = xml.replace('xmlns="http://schemas.openxmlformats.org/package/2006/relationships"',
+                      'xmlns:pr="http://schemas.openxmlformats.org/package/2006/relationships"')
+    return re.sub(r"<(/?)(?!\?|[A-Za-z]+:)([A-Za-z]+)", r"<\1pr:\2", xml)
+
+
+_WORKBOOK_SPELLINGS = {
+    "the relationships under rel:": ("xl/workbook.xml", _rel_prefix),
+    "the workbook's elements under x:": ("xl/workbook.xml", _with_prefix),
+    "the workbook's relationships under a prefix": ("xl/_rels/workbook.xml.rels", _package_prefix),
+}
+
+
+@pytest.mark.parametrize("spelling", list(_WORKBOOK_SPELLINGS))
+def test_a_workbook_part_spelt_as_other_writers_spell_it_still_has_its_far_cell_refused_and_errors_named(
+        tmp_path, spelling):
+    """Found by an audit: with <sheet rel:id=...> or an SDK's <x:sheet>, calamine read every sheet but the
+    sync found none to look into, and every check made before calamine opens a file was passed over: a
+    cell at XFD1048576 reached calamine (which asks for 512 GB and aborts the process: a failing case kills
+    this test), a #DIV/0! read as an empty cell, a hidden column went unsaid."""
+    from openpyxl import load_workbook
+
+    part, spell = _WORKBOOK_SPELLINGS[spelling]
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = load_workbook(path)
+    wb["應急演練"]["H2"] = "=F2/0"
+    wb.save(path)
+    _rewrite_sheet(path, "xl/worksheets/sheet6.xml", lambda xml: xml.replace(
+        '<c r="H2"><f>F2/0</f><v></v></c>', '<c r="H2" t="e"><f>F2/0</f><v>#DIV/0!</v></c>'))
+    _rewrite_sheet(path, part, spell)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.value) for p in report.problems] == [("應急演練", 2, "#DIV/0!")], spelling
+    _rewrite_sheet(path, "xl/worksheets/sheet6.xml", lambda xml: xml.replace("</sheetData>", _FAR_ROW))
+    [p] = check_file(path, registry={"1001"}, today=TODAY).file_problems
+    assert "XFD1048576" in p.reason_en, (spelling, p.reason_en)
+
+
+def test_an_amount_in_ten_thousands_is_found_when_the_styles_are_under_a_prefix(tmp_path):
+    """Found by an audit: styles.xml written as the .NET SDK writes it (<x:numFmt>, <x:cellXfs>, <x:xf>)
+    hid a 0.00"萬元" format, and 3490.59 shown as 萬元 was taken as 3,490.59 yuan."""
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = load_workbook(path)
+    wb["安全經費"].cell(2, 3).number_format = '0.00"萬元"'
+    wb.save(path)
+    _rewrite_sheet(path, "xl/styles.xml", _with_prefix)
+    [p] = check_file(path, registry={"1001"}, today=TODAY).file_problems
+    assert (p.sheet, p.row, p.column) == ("安全經費", 2, "金額") and "formatted" in p.reason_en
+
+
 def test_a_prefixed_sheet_is_read_with_its_error_cells_named(tmp_path):
     """Prefixed SpreadsheetML is read like Excel's own: its #DIV/0! is a row problem, not an empty cell."""
     from openpyxl import load_workbook
