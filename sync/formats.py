@@ -93,7 +93,7 @@ def ods_layout(z: Package, hidden: dict | None = None,
     styles_info = z.members.get("styles.xml") if unit_cells is not None else None
     # calamine never reads it, so nothing else finds a flipped bit there: a unit taken or lost
     styles = z.read_checked("styles.xml") if styles_info and styles_info.file_size <= MAX_SHEET_PART_BYTES else b""
-    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT]
+    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS]
     with_units = unit_cells is not None and any(w in content or w in styles for w in words)
     try:
         measure = _OdsMeasure(with_units, styles)
@@ -363,7 +363,11 @@ class _OdsUnitStyles:
             self.in_text = False
         elif self.open is not None and name in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
             name_, shown, scaled = self.open
-            if any(w in "".join(shown) for w in _UNIT_WORDS_IN_FORMAT) and not scaled:
+            shown = "".join(shown)
+            # "$"#,##0.00 saved by LibreOffice is the number with a text "$" before it, no currency style
+            # (found by an audit: the .xlsx and .xls refused $3,490.59, the .ods took it as yuan)
+            if (any(w in shown for w in _UNIT_WORDS_IN_FORMAT) and not scaled
+                    or any(symbol in shown for symbol in _FOREIGN_SYMBOLS)):
                 self.number_styles.add(name_)
             self.open = None
 

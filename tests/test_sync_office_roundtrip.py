@@ -116,12 +116,15 @@ def test_a_drill_dated_by_today_is_refused_as_libreoffice_saves_it(tmp_path, sav
     assert "changes with every save" in report.problems[0].reason_en
 
 
+@pytest.mark.parametrize("number_format", ['0.00"萬元"', '"$"#,##0.00'], ids=["ten thousands", "dollars as text"])
 @pytest.mark.parametrize("fmt", ["xls", "ods"])
 def test_a_workbook_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_columns_as_an_xlsx_does(
-        tmp_path, fmt):
-    """Amounts formatted 0.00"萬元" refuse the file, and a hidden contract column is said to be hidden, in
-    an .xls or .ods as in an .xlsx (calamine gives neither: xlrd reads the .xls's formats and column
-    records, the .ods's content.xml and styles.xml say them)."""
+        tmp_path, fmt, number_format):
+    """Amounts formatted 0.00"萬元" (or "$"#,##0.00, Excel's own dollars) refuse the file, and a hidden
+    contract column is said to be hidden, in an .xls or .ods as in an .xlsx (calamine gives neither: xlrd
+    reads the .xls's formats and column records, the .ods's content.xml and styles.xml say them).  The
+    dollars are a text "$" before the number in LibreOffice's .ods, no currency style (found by an audit:
+    taken as yuan)."""
     import openpyxl
 
     from tests.sync_helpers import with_last_years_count_hidden
@@ -129,7 +132,7 @@ def test_a_workbook_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_
     path = with_last_years_count_hidden(tmp_path / "s.xlsx")
     wb = openpyxl.load_workbook(path)
     for r in range(2, wb["安全經費"].max_row + 1):
-        wb["安全經費"].cell(r, 3).number_format = '0.00"萬元"'
+        wb["安全經費"].cell(r, 3).number_format = number_format
     wb.save(path)
     saved = _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")["s.xlsx"]
     for report in (check_file(path, registry={"1001"}, today=TODAY), check_file(saved, registry={"1001"}, today=TODAY)):
