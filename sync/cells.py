@@ -162,6 +162,22 @@ class VolatileFormula(ExcelError):
 VOLATILE = re.compile(r"\b(?:TODAY|NOW)\s*\(", re.IGNORECASE)
 
 
+class TextFormulaAsZero(float):
+    """An .xls formula built of texts ("防踩踏"&"演練", IF(1,"","")) whose saved value is the number 0:
+    LibreOffice saves a text formula's value so in an .xls, and every reader reads 0 (found by an audit:
+    演練類型 stored as "0").  A number column reads it as the 0 it may well be (COUNTIF(..., "√")); any
+    other column refuses it, saying what to do."""
+
+
+def _text_formula_in(column: contract.Column, value: TextFormulaAsZero) -> tuple:
+    if column.kind in (contract.INT, contract.MONEY, contract.SCORE):
+        return parse_cell(column, 0)
+    return None, (
+        "此單元格是公式，保存的值卻是 0（LibreOffice 把文字公式的結果存成 0）；請直接填寫內容，或用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
+        "this cell is a formula whose saved value is 0 (LibreOffice saves a text formula's result so in an .xls); "
+        "type the text itself, or open the file in Excel or WPS, save it as .xlsx and send it again")
+
+
 class MergedNumber(float):
     """A number shown over several rows by one cell merged down: the reader puts one in each row under
     the top one.  An amount or points merged over several records is one sum, not each record's own, so
@@ -717,6 +733,8 @@ def cell_parser(column: contract.Column):
             return None, _formula_error(error)
         if value.__class__ is MergedNumber:
             return _merged_in(column, value)
+        if value.__class__ is TextFormulaAsZero:
+            return _text_formula_in(column, value)
         return inner(value)
     quick = _QUICK.get(column.kind)
     if quick is None:
@@ -827,6 +845,8 @@ def parse_cell(column: contract.Column, value):
         return None, _formula_error(error)
     if value.__class__ is MergedNumber:
         return _merged_in(column, value)
+    if value.__class__ is TextFormulaAsZero:
+        return _text_formula_in(column, value)
     if column.key == "school_code":
         return parse_code(value)
     if column.key == "year" and isinstance(value, str):

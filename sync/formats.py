@@ -920,7 +920,9 @@ def xls_error_cells(source: Path | bytes, hidden: dict | None = None,
             book = xlrd.open_workbook(**where, **options, formatting_info=True)
         except Exception:  # noqa: BLE001 - formats xlrd cannot follow: the cells themselves are still read
             book = xlrd.open_workbook(**where, **options)
-        _measure_xls_records(book.mem[book.base:book.base + book.stream_len])
+        stream = book.mem[book.base:book.base + book.stream_len]
+        _measure_xls_records(stream)
+        formulas = _xls_formula_cells(stream)
         unit_xfs = {n for n, xf in enumerate(book.xf_list)
                     if _shows_another_unit(getattr(book.format_map.get(xf.format_key), "format_str", "") or "")}
         out = {}
@@ -937,6 +939,7 @@ def xls_error_cells(source: Path | bytes, hidden: dict | None = None,
                 if unit_xfs and xlrd.XL_CELL_NUMBER in types:
                     shown_in_units.update((r, c) for c, kind in enumerate(types)
                                           if kind == xlrd.XL_CELL_NUMBER and sheet.cell_xf_index(r, c) in unit_xfs)
+            cells += formulas.get(name, [])
             if cells:
                 out[name] = cells
             if shown_in_units and unit_cells is not None:
@@ -1000,6 +1003,85 @@ def _measure_xls_records(stream) -> None:
         if pos not in claimed:  # sheets sharing one substream: read once, counted for each
             claimed[pos] = _claimed_extent(stream, pos, name)
         extents.add(name, *claimed[pos])
+
+
+_BIFF_FORMULA, _BIFF_SHARED_FORMULA = 0x0006, 0x04BC
+_FORMULA_HEAD = 22  # row, column, format, value (8 bytes), options, cache, token length; then the tokens
+_TODAY, _NOW = 221, 74  # their numbers in the .xls function table
+_PTG_STR, _PTG_CONCAT, _PTG_ATTR, _PTG_FUNC, _PTG_FUNC_VAR = 0x17, 0x08, 0x19, 0x21, 0x22
+# Bytes after each token that has a fixed size (BIFF8); a token of a class (reference, value, array) is
+# read by its base (0x20 to 0x3F).  A token not listed (0x18's extended ones) ends the reading of that formula.
+_PTG_OPERANDS = {0x01: 4, 0x02: 4, **dict.fromkeys(range(0x03, 0x17), 0), 0x1C: 1, 0x1D: 1, 0x1E: 2, 0x1F: 8,
+                 0x20: 7, 0x21: 2, 0x22: 3, 0x23: 4, 0x24: 4, 0x25: 8, 0x26: 6, 0x27: 6, 0x28: 6, 0x29: 2,
+                 0x2A: 4, 0x2B: 8, 0x2C: 4, 0x2D: 8, 0x39: 6, 0x3A: 6, 0x3B: 10, 0x3C: 6, 0x3D: 10}
+
+
+def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
+    """Sheet name -> (row, column, marker) of the .xls formulas whose saved value misleads: one on TODAY()
+    or NOW() (VolatileFormula: the day of the last save, as in an .xlsx), and one built of texts whose value
+    is saved as the number 0 (TextFormulaAsZero: LibreOffice's way of saving a text formula's result).
+    xlrd and calamine give only the saved values (found by an audit: an .xls took =TODAY() as a drill's
+    date, and 演練類型 as "0").  Read from the FORMULA records themselves, token by token."""
+    from sync.cells import TextFormulaAsZero
+
+    sheets = [(struct.unpack_from("<I", data)[0], _boundsheet_name(data))
+              for kind, data in _biff_records(stream, 0) if kind == _BIFF_BOUNDSHEET and len(data) >= 8]
+    out: dict[str, list] = {}
+    for pos, name in sheets:
+        cells, shared = [], []  # (row, column, tokens read, value saved as 0); (range, tokens read)
+        for kind, data in _biff_records(stream, pos):
+            if kind == _BIFF_FORMULA and len(data) >= _FORMULA_HEAD:
+                size = struct.unpack_from("<H", data, 20)[0]
+                zero = data[12:14] != b"\xff\xff" and struct.unpack_from("<d", data, 6)[0] == 0.0
+                cells.append((*struct.unpack_from("<HH", data),
+                              _formula_tokens(data[_FORMULA_HEAD:_FORMULA_HEAD + size]), zero))
+            elif kind == _BIFF_SHARED_FORMULA and len(data) >= 10:
+                # a formula filled down or across (Excel's =TODAY() in a whole column): its cells say only
+                # "the shared formula over me" (ptgExp)
+                size = struct.unpack_from("<H", data, 8)[0]
+                shared.append((struct.unpack_from("<HHBB", data), _formula_tokens(data[10:10 + size])))
+        for row, col, (functions, texts, of_shared), zero in cells:
+            if of_shared:
+                functions, texts = next(((f, t) for (top, bottom, left, right), (f, t, _e) in shared
+                                         if top <= row <= bottom and left <= col <= right), (functions, texts))
+            if functions & {_TODAY, _NOW}:
+                out.setdefault(name, []).append(
+                    (row, col, VolatileFormula("=TODAY()" if _TODAY in functions else "=NOW()")))
+            elif texts and zero:
+                out.setdefault(name, []).append((row, col, TextFormulaAsZero(0.0), True))
+    return out
+
+
+def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, bool]:
+    """The functions a BIFF8 formula calls, whether it is built of texts (a text constant or &), and
+    whether it is a shared formula's cell (ptgExp first)."""
+    functions, texts, i = set(), False, 0
+    if tokens[:1] == b"\x01":
+        return functions, texts, True
+    while i < len(tokens):
+        ptg = tokens[i]
+        base = ptg if ptg < 0x20 else (ptg & 0x1F) | 0x20
+        if ptg == _PTG_STR:
+            if i + 2 >= len(tokens):
+                break
+            texts = True
+            i += 3 + tokens[i + 1] * (2 if tokens[i + 2] & 1 else 1)
+            continue
+        if ptg == _PTG_ATTR:
+            if i + 3 >= len(tokens):
+                break
+            choose = tokens[i + 1] & 0x04  # tAttrChoose: a jump table follows
+            i += 4 + (2 * (struct.unpack_from("<H", tokens, i + 2)[0] + 1) if choose else 0)
+            continue
+        if base not in _PTG_OPERANDS:
+            break
+        texts = texts or ptg == _PTG_CONCAT
+        if base == _PTG_FUNC and i + 2 < len(tokens):
+            functions.add(struct.unpack_from("<H", tokens, i + 1)[0])
+        elif base == _PTG_FUNC_VAR and i + 3 < len(tokens):
+            functions.add(struct.unpack_from("<H", tokens, i + 2)[0] & 0x7FFF)
+        i += 1 + _PTG_OPERANDS[base]
+    return functions, texts, False
 
 
 def _claimed_extent(stream, pos: int, name: str) -> tuple[int, int]:
@@ -1132,7 +1214,7 @@ def put_errors(grid: list[list], errors) -> None:
         # A =TODAY() cell holds a value calamine reads as any date: it is put over it, not only into a blank;
         # so is an error cell of an .ods whatever value it caches (`over`).
         if is_empty(grid[r][c]) or text.__class__ is VolatileFormula or over:
-            grid[r][c] = text if isinstance(text, ExcelError) else ExcelError(text)
+            grid[r][c] = text if isinstance(text, (ExcelError, float)) else ExcelError(text)
 
 
 HELD_IN_MEMORY_BYTES = 64_000_000  # a larger file (pictures, a video pasted in) is read from disk

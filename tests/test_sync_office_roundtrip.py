@@ -102,10 +102,11 @@ def test_the_demo_ods_dates_carry_a_date_style(office_files):
     assert '<number:date-style style:name="N1">' in content
 
 
-@pytest.mark.parametrize("saved_as", ["ods", "xlsx"])
+@pytest.mark.parametrize("saved_as", ["ods", "xlsx", "xls"])
 def test_a_drill_dated_by_today_is_refused_as_libreoffice_saves_it(tmp_path, saved_as):
     """LibreOffice keeps =TODAY() as a formula with the day of the save as its value (of:=TODAY() in an
-    .ods): the row is refused, never stored under the day the file was saved."""
+    .ods): the row is refused, never stored under the day the file was saved.  In an .xls too, read from
+    the formula's own record (found by an audit: xlrd and calamine give the saved day only)."""
     from tests.test_sync_hostile import _drills_with_a_formula_date
 
     soffice = _soffice()
@@ -140,3 +141,75 @@ def test_a_workbook_saved_by_an_office_suite_shows_its_ten_thousands_and_hidden_
         assert "formatted" in report.file_problems[0].reason_en
         hidden = [p for p in report.problems if p.level == "note" and "hidden" in p.reason_en]
         assert [(p.sheet, p.column) for p in hidden] == [("應急演練", "參演人數")]
+
+
+def test_an_xls_text_formula_libreoffice_saved_as_0_is_refused_in_a_text_column_not_read_as_0(tmp_path):
+    """LibreOffice saves a text formula's result (cached, as Excel saves it) in an .xls as the number 0, with
+    no text (found by an audit: 演練類型 ="防踩踏"&"演練" and =IF(1,"","") were both stored as "0").  Such a
+    cell refuses its row in a text column, saying what to do; in a count column it is the 0 a COUNTIF may
+    well give."""
+    from datetime import datetime
+
+    import xlsxwriter
+
+    from tests.sync_helpers import school_book
+
+    path = tmp_path / "s.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    formulas = {(1, 2): ('="防踩踏"&"演練"', "防踩踏演練"), (2, 2): ('=IF(1,"","")', ""),
+                (3, 7): ('=COUNTIF(A1:A3,"x")', 0)}
+    for name, rows in school_book().items():
+        sheet = book.add_worksheet(name)
+        if name == "應急演練":
+            assert rows[0][2] == "演練類型" and rows[0][7] == "參演人數"
+            rows = [*rows, [date(2026, 5, 12), rows[1][1], "防溺水", "是", "良好", 12, 12, None]]
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if name == "應急演練" and (r, c) in formulas:
+                    sheet.write_formula(r, c, *formulas[r, c][:1], None, formulas[r, c][1])
+                elif isinstance(value, date):
+                    sheet.write_datetime(r, c, datetime.combine(value, datetime.min.time()), dates)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    saved = _saved_as(_soffice(), [path], "xls", tmp_path / "out", tmp_path / "profile")["s.xlsx"]
+    report = check_file(saved, registry={"1001"}, today=TODAY)
+    # =IF(1,"","") saved with its empty text is the empty cell it shows
+    assert [(p.row, p.column, "saved value is 0" in p.reason_en, "must be filled in" in p.reason_en)
+            for p in report.problems] == [(2, "演練類型", True, False), (3, "演練類型", False, True)], report.lines()
+    [counted] = [r for r in report.rows["drills"] if r["row_no"] == 4]
+    assert (counted["kind"], counted["participants"]) == ("防溺水", 0)
+
+
+def _biff(kind: int, payload: bytes) -> bytes:
+    import struct
+
+    return struct.pack("<HH", kind, len(payload)) + payload
+
+
+def test_a_today_filled_down_as_an_xls_shared_formula_is_named_in_each_cell_it_covers():
+    """Excel saves a formula filled down a column once (SHRFMLA) and each cell as "the shared formula over
+    me" (ptgExp): =TODAY() filled down three drills is named in each of the three, and a cell outside its
+    range, pointing at nothing, is left as read.  The BIFF8 records as Excel lays them out."""
+    import struct
+
+    from sync.cells import VolatileFormula
+    from sync.formats import _xls_formula_cells
+
+    def formula(row: int, col: int, tokens: bytes) -> bytes:
+        return _biff(0x0006, struct.pack("<HHH", row, col, 15) + struct.pack("<d", 46000.0)
+                     + struct.pack("<HIH", 0x0008, 0, len(tokens)) + tokens)
+
+    exp = b"\x01" + struct.pack("<HH", 1, 0)  # ptgExp: the shared formula anchored at A2
+    today = b"\x41" + struct.pack("<H", 221)  # ptgFunc (value class) TODAY
+    name = "應急演練".encode("utf-16-le")
+    globals_size = 4 + 8 + len(name) + 4  # this BOUNDSHEET record and the globals' EOF
+    bound = _biff(0x0085, struct.pack("<IBBBB", globals_size, 0, 0, len("應急演練"), 1) + name)
+    sheet = (formula(1, 0, exp) + _biff(0x04BC, struct.pack("<HHBBBBH", 1, 3, 0, 0, 0, 3, len(today)) + today)
+             + formula(2, 0, exp) + formula(3, 0, exp) + formula(4, 0, exp) + _biff(0x000A, b""))
+    stream = bound + _biff(0x000A, b"") + sheet
+    assert len(bound) + 4 == globals_size
+    cells = _xls_formula_cells(stream)["應急演練"]
+    assert [(r, c) for r, c, *_ in cells] == [(1, 0), (2, 0), (3, 0)]
+    assert all(marker.__class__ is VolatileFormula and str(marker) == "=TODAY()" for _r, _c, marker, *_ in cells)
