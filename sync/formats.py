@@ -440,12 +440,15 @@ _CELL_REF = re.compile(rb'<c r="([A-Za-z]+)(\d+)"[^<>]*?(?<!/)>(?!\s*</c>)')
 # cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
 _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:(?:worksheet|sheetData|row|c|v|f|is|col|cols)[\s>/]")
 _R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Za-z]*)(\d*)["']""")
 
 
 def sheet_xml(data: bytes) -> bytes:
-    """A sheet part as Excel spells it: element prefixes (<x:c>) taken off."""
-    if _PREFIXED_ROOT.search(data, 0, 2000) is None:
+    """A sheet part as Excel spells it: element prefixes (<x:c>) taken off: the root's, or those of the
+    elements the checks read under a root without one (found by an audit: <x:row><x:c r="XFD1048576">
+    under a plain <worksheet>, or a long comment before <x:worksheet>, reached calamine unmeasured)."""
+    if _PREFIXED_ROOT.search(data, 0, 2000) is None and _PREFIXED_CELL.search(data) is None:
         return data
     return _ELEMENT_PREFIX.sub(rb"<\1", data)
 
@@ -708,7 +711,7 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             if sheet_refs:
                 _refuse_unreadable_shared_reference(sheet, data, sheet_refs)
             refs += sheet_refs
-            if hidden is not None and b"hidden=" in data:  # hidden columns: the sheet's <cols> (rows say hidden too)
+            if hidden is not None and b"hidden" in data:  # hidden columns: the sheet's <cols> (rows say hidden too)
                 columns = _hidden_columns(data)
                 if columns:
                     hidden[sheet] = columns
@@ -725,7 +728,6 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
 
 _NUM_FMT_TAG = re.compile(rb"<numFmt\b([^<>]*)>")
 _XF = re.compile(rb"<xf\b([^<>]*)")
-_XF_NUM_FMT = re.compile(rb'\bnumFmtId="(\d+)"')
 _UNIT_WORDS_IN_FORMAT = ("万", "萬", "千元")
 
 
@@ -774,7 +776,7 @@ def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
         if not unit_formats or start < 0 or end < 0:
             return {}
         styled = {str(i).encode() for i, attrs in enumerate(_XF.findall(styles, start, end))
-                  if (m := _XF_NUM_FMT.search(attrs)) and m[1] in unit_formats}
+                  if _attribute(attrs, b"numFmtId") in unit_formats}  # any quotes, spaces about = (an audit)
         if not styled:
             return {}
         out = {}

@@ -450,6 +450,47 @@ def test_a_workbook_part_spelt_as_other_writers_spell_it_still_has_its_far_cell_
     assert "XFD1048576" in p.reason_en, (spelling, p.reason_en)
 
 
+_X = f'xmlns:x="{_SPREADSHEETML}" '
+
+
+@pytest.mark.parametrize("spelling", [
+    pytest.param(lambda xml: xml.replace("<worksheet ", "<worksheet " + _X, 1).replace(
+        "</sheetData>", '<x:row r="1048576"><x:c r="XFD1048576" t="n"><x:v>1</x:v></x:c></x:row></sheetData>'),
+        id="prefixed cells under a plain root"),
+    pytest.param(lambda xml: _with_prefix(xml.replace("</sheetData>", _FAR_ROW)).replace(
+        "?>", "?><!--" + "x" * 3000 + "-->", 1), id="a long comment before a prefixed root"),
+])
+def test_a_far_cell_spelt_past_the_sheets_own_root_is_still_refused_before_calamine(tmp_path, spelling):
+    """Found by an audit: <x:row><x:c r="XFD1048576"> under a plain <worksheet>, or 3,000 bytes of comment
+    before <x:worksheet>, went to calamine unmeasured (a failing case kills this test)."""
+    path = write_xlsx(tmp_path / "far.xlsx", school_book())
+    _rewrite_sheet(path, "xl/worksheets/sheet6.xml", spelling)
+    [p] = check_file(path, registry={"1001"}, today=TODAY).file_problems
+    assert "XFD1048576" in p.reason_en, p.reason_en
+
+
+def test_a_hidden_column_and_a_ten_thousands_style_are_read_with_spaces_and_quotes_of_any_kind(tmp_path):
+    """Found by an audit: hidden = "1" (spaces about =) and numFmtId='166' (single quotes), valid XML that
+    office suites honour, hid the hidden column and the 萬元 format."""
+    import re
+
+    from openpyxl import load_workbook
+
+    from tests.sync_helpers import with_last_years_count_hidden
+
+    path = with_last_years_count_hidden(tmp_path / "s.xlsx")
+    wb = load_workbook(path)
+    wb["安全經費"].cell(2, 3).number_format = '0.00"萬元"'
+    wb.save(path)
+    _rewrite_sheet(path, "xl/styles.xml", lambda xml: re.sub(r'<xf numFmtId="(\d+)"', r"<xf numFmtId = '\1'", xml))
+    _rewrite_sheet(path, "xl/worksheets/sheet6.xml", lambda xml: xml.replace('hidden="1"', 'hidden = "1"'))
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    [p] = report.file_problems
+    assert (p.sheet, p.row, p.column) == ("安全經費", 2, "金額") and "formatted" in p.reason_en
+    assert [(n.sheet, n.column) for n in report.problems if n.level == "note" and "hidden" in n.reason_en] == [
+        ("應急演練", "參演人數")]
+
+
 def test_an_amount_in_ten_thousands_is_found_when_the_styles_are_under_a_prefix(tmp_path):
     """Found by an audit: styles.xml written as the .NET SDK writes it (<x:numFmt>, <x:cellXfs>, <x:xf>)
     hid a 0.00"萬元" format, and 3490.59 shown as 萬元 was taken as 3,490.59 yuan."""
