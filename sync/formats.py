@@ -94,7 +94,8 @@ def ods_layout(z: Package, hidden: dict | None = None,
     # calamine never reads it, so nothing else finds a flipped bit there: a unit taken or lost
     styles = z.read_checked("styles.xml") if styles_info and styles_info.file_size <= MAX_SHEET_PART_BYTES else b""
     words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS]
-    with_units = unit_cells is not None and any(w in content or w in styles for w in words)
+    # 萬 written as &#33836; is 萬 to expat (an audit): a part with a character reference is read through
+    with_units = unit_cells is not None and any(w in content or w in styles for w in [*words, b"&#"])
     try:
         measure = _OdsMeasure(with_units, styles)
         measure.read(content)
@@ -440,6 +441,10 @@ _CELL_REF = re.compile(rb'<c r="([A-Za-z]+)(\d+)"[^<>]*?(?<!/)>(?!\s*</c>)')
 # cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
 _PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+# An attribute's value holding a raw ">" (no "<" can be in one): the tag regexes ([^<>]*) would stop there.
+_QUOTED_GT = re.compile(rb"""=[ \t\r\n]*(?:"[^"<>]*>|'[^'<>]*>)""")
+_QUOTED_VALUE = re.compile(rb"""=[ \t\r\n]*(?:"[^"<]*"|'[^'<]*')""")
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:(?:worksheet|sheetData|row|c|v|f|is|col|cols)[\s>/]")
 _R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Za-z]*)(\d*)["']""")
 
@@ -448,15 +453,27 @@ def sheet_xml(data: bytes) -> bytes:
     """A sheet part as Excel spells it: element prefixes (<x:c>) taken off: the root's, or those of the
     elements the checks read under a root without one (found by an audit: <x:row><x:c r="XFD1048576">
     under a plain <worksheet>, or a long comment before <x:worksheet>, reached calamine unmeasured)."""
-    if _PREFIXED_ROOT.search(data, 0, 2000) is None and _PREFIXED_CELL.search(data) is None:
-        return data
-    return _ELEMENT_PREFIX.sub(rb"<\1", data)
+    if _PREFIXED_ROOT.search(data, 0, 2000) is not None or _PREFIXED_CELL.search(data) is not None:
+        data = _ELEMENT_PREFIX.sub(rb"<\1", data)
+    return quoted_gt_escaped(data)
 
 
 def unprefixed(data: bytes) -> bytes:
-    """A small package part (the workbook, its relationships, the styles) with its element prefixes taken
-    off, as sheet_xml does a sheet's: <x:sheet> is a <sheet> to calamine."""
-    return _ELEMENT_PREFIX.sub(rb"<\1", data)
+    """A small package part (the workbook, its relationships, the styles) as its tags are searched: element
+    prefixes taken off as sheet_xml does a sheet's (<x:sheet> is a <sheet> to calamine), comments taken out
+    (a <cellXfs> or an <xf> in a comment put the styles off by one), a ">" inside an attribute's value
+    escaped (name="填表>說明" cut the tag short).  Each found by an audit."""
+    data = _COMMENT.sub(b"", _ELEMENT_PREFIX.sub(rb"<\1", data))
+    return quoted_gt_escaped(data)
+
+
+def quoted_gt_escaped(data: bytes) -> bytes:
+    """`data` with every ">" inside a quoted attribute value written &gt; (valid XML, which Excel itself
+    never writes): the tag searches stop at a raw one.  A part without one is returned as it is: as many
+    ">" as "<" (two counts in C) say none is raw outside a tag's end, a comment or CDATA aside."""
+    if data.count(b">") == data.count(b"<") or _QUOTED_GT.search(data) is None:
+        return data
+    return _QUOTED_VALUE.sub(lambda m: m[0].replace(b">", b"&gt;"), data)
 
 
 
@@ -486,6 +503,7 @@ _SHARED_CELL = re.compile(rb"""<c\b[^<>]*?\bt\s*=\s*["']s["'][^<>]*>\s*<v>\s*(\d
 _SHARED_ITEM = re.compile(rb"<si\b[^<>]*?/>|<si\b.*?</si>", re.S)  # <si/> is an item too (an empty text)
 _MARKUP = re.compile(rb"<[^<>]*>")
 _SHARED_STRINGS_TYPE = re.compile(rb"""Type\s*=\s*["'][^"']*/sharedStrings["']""")
+_STYLES_TYPE = re.compile(rb"""Type\s*=\s*["'][^"']*/styles["']""")
 
 
 class _SharedText:
@@ -690,7 +708,7 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             return {}
         out = {}
         extents, shared, refs = _Extents(), _SharedText(z), 0
-        for part in shared.parts + [name for name in ("xl/styles.xml",) if name in names]:
+        for part in shared.parts + [name for name in (xlsx_styles_part(z),) if name is not None]:
             z.read_checked(part)  # kept: the unit formats read styles.xml again (xlsx_unit_formatted_cells)
         parts = _xlsx_sheet_parts(z)
         _refuse_many_sheets(len(parts))
@@ -763,10 +781,12 @@ def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
     """Sheet name -> (row, column) of cells whose number format shows 萬 or 千元 (0.00"萬元").
     Only styles that name such a unit are looked for in the sheets; anything unexpected gives {}."""
     try:
-        if "xl/styles.xml" not in z.members:
+        part = xlsx_styles_part(z)
+        if part is None:
             return {}
-        styles = z.read("xl/styles.xml")
-        if not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS):
+        styles = z.read(part)
+        # 萬 may be written &#33836; (an audit): such a part is read through, html.unescape below
+        if b"&#" not in styles and not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS):
             return {}
         styles = unprefixed(styles)  # <x:numFmt>, <x:cellXfs>, <x:xf>: found by an audit, units read as yuan
         unit_formats = {_attribute(attrs, b"numFmtId") for attrs in _NUM_FMT_TAG.findall(styles)
@@ -775,7 +795,7 @@ def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
         end = styles.find(b"</cellXfs>", start)
         if not unit_formats or start < 0 or end < 0:
             return {}
-        styled = {str(i).encode() for i, attrs in enumerate(_XF.findall(styles, start, end))
+        styled = {i for i, attrs in enumerate(_XF.findall(styles, start, end))
                   if _attribute(attrs, b"numFmtId") in unit_formats}  # any quotes, spaces about = (an audit)
         if not styled:
             return {}
@@ -789,10 +809,16 @@ def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
         return {}
 
 
-def _cells_styled(data: bytes, styles: set[bytes]) -> frozenset:
+def _cells_styled(data: bytes, styles: set[int]) -> frozenset:
     """(row, column), 0-based, of a sheet part's cells whose style is one of `styles`, their attributes
-    in any order or quotes (found by an audit of error cells, which were looked for as Excel spells them)."""
-    return frozenset((row, col) for row, col, attrs, _body in _placed_cells(data) if _attribute(attrs, b"s") in styles)
+    in any order or quotes (found by an audit of error cells, which were looked for as Excel spells them),
+    s="07" being style 7 as calamine reads it."""
+    return frozenset((row, col) for row, col, attrs, _body in _placed_cells(data)
+                     if _style_number(_attribute(attrs, b"s")) in styles)
+
+
+def _style_number(text: bytes | None) -> int | None:
+    return int(text) if text is not None and text.isdigit() else None
 
 
 # What a workbook's sheet can be (an SDK's prefix too, <x:chartsheet>: sheet_xml takes off a worksheet's only)
@@ -814,20 +840,41 @@ def _xlsx_sheet_parts(z: Package) -> list[tuple[str, str]]:
         name, rid = _attribute(attrs, b"name"), _relationship_id(attrs)
         if name is None or rid is None:
             continue
-        target = targets.get(rid, b"").decode()
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-        if part in z.members:
+        part = z.member(_target_part(targets.get(rid, b"")))
+        if part is not None:
             parts.append((html.unescape(name.decode()), part))
     return parts
+
+
+def _target_part(target: bytes) -> str:
+    """The zip member a workbook relationship's Target names."""
+    text = target.decode("utf-8", "replace")
+    return text.lstrip("/") if text.startswith("/") else posixpath.normpath("xl/" + text)
+
+
+def xlsx_styles_part(z: Package) -> str | None:
+    """The styles part, as the workbook's relationships name it (calamine reads it from there: a styles part
+    named otherwise hid its 萬元 formats, found by an audit), else xl/styles.xml."""
+    try:
+        rels = unprefixed(z.read(z.member("xl/_rels/workbook.xml.rels") or "xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        rels = b""
+    for attrs in _RELATIONSHIP_TAG.findall(rels):
+        if _STYLES_TYPE.search(attrs):
+            part = z.member(_target_part(_attribute(attrs, b"Target") or b""))
+            if part is not None:
+                return part
+    return z.member("xl/styles.xml")
 
 
 _RELATIONSHIP_ID = re.compile(rb"""(?:^|\s)[A-Za-z_][\w.-]*:id\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 def _relationship_id(attrs: bytes) -> bytes | None:
-    """A <sheet>'s relationship id, its namespace under whatever prefix the file binds it to (r:id, rel:id)."""
-    found = _RELATIONSHIP_ID.search(attrs)
-    return None if found is None else found[1] if found[1] is not None else found[2]
+    """A <sheet>'s relationship id, its namespace under whatever prefix the file binds it to (r:id, rel:id):
+    the last such attribute, as calamine takes it (an audit: a decoy foo:id before r:id was measured)."""
+    found = _RELATIONSHIP_ID.findall(attrs)
+    return None if not found else found[-1][0] or found[-1][1]
 
 
 def measure_before_opening(source: Path | bytes, sheet: str | None = None, package=False) -> Package | None:
@@ -1246,6 +1293,7 @@ class Package:
         self.archive = archive
         self.members = {info.filename: info for info in archive.infolist()}
         self.checked: dict[str, bytes] = {}  # parts read_checked inflated: read() gives them again, not inflated twice
+        self._folded: dict[str, str] | None = None
 
     @classmethod
     def of(cls, source: Path | bytes) -> Package | None:
@@ -1264,6 +1312,15 @@ class Package:
             return cls(data, zipfile.ZipFile(io.BytesIO(data)))
         except Exception:  # noqa: BLE001 - not a zip: calamine reads or refuses it
             return None
+
+    def member(self, name: str) -> str | None:
+        """The member `name` names, its case aside as calamine finds parts (xl/Worksheets/Sheet1.xml is
+        xl/worksheets/sheet1.xml: found by an audit, a sheet so named went unmeasured); None if none."""
+        if name in self.members:
+            return name
+        if self._folded is None:
+            self._folded = {member.lower(): member for member in self.members}
+        return self._folded.get(name.lower())
 
     def unpacked_size(self) -> int:
         """What it unpacks to, by its directory.  A small file that unpacks to gigabytes (a zip bomb)
