@@ -75,10 +75,9 @@ def users_add(username: str, role: str, school_code: str | None, display_name: s
 @users.command("list", short_help="列出全部帳戶 / every account")
 def users_list() -> None:
     """Every account with its role, school and state."""
-    from sync.store import users as users_table
+    from sync.accounts import list_accounts
 
-    with store_engine().connect() as conn:
-        rows = conn.execute(select(users_table).order_by(users_table.c.role, users_table.c.username)).mappings().all()
+    rows = list_accounts(store_engine())
     if not rows:
         click.echo("no accounts yet; add one with `safeschool users add NAME --role admin`")
         return
