@@ -256,7 +256,8 @@ class _OdsMeasure:
     def column(self, table: _OdsTable, attrs: dict) -> None:
         repeated = self.count(attrs, _T + "number-columns-repeated", table)
         styles = table.column_styles
-        if attrs.get(_T + "visibility") == "collapse":
+        # "collapse", or "filter" (hidden by a filter: an audit), hides it as Excel's hidden="1" does
+        if attrs.get(_T + "visibility", "visible") != "visible":
             table.collapsed.update(range(len(styles), min(len(styles) + repeated, _TABLE_WIDTH)))
         styles += [attrs.get(_T + "default-cell-style-name")] * max(0, min(repeated, _TABLE_WIDTH - len(styles)))
 
@@ -302,7 +303,12 @@ class _OdsMeasure:
         formula = attrs.get(_T + "formula")
         if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
             volatile = VolatileFormula("=" + formula.split("=", 1)[-1])
-            table.failed.extend((r, c + dc, volatile) for dc in range(min(across, _ERRORS_REPEATED)))
+            # in each row it is repeated to, and each cell of an array formula's range (an audit: the
+            # range's other cells hold only values)
+            down = max(table.row_repeated, self.count(attrs, _T + "number-matrix-rows-spanned", table))
+            right = max(across, self.count(attrs, _T + "number-matrix-columns-spanned", table))
+            table.failed.extend((r + dr, c + dc, volatile) for dr in range(min(down, _ERRORS_REPEATED))
+                                for dc in range(min(right, _ERRORS_REPEATED)))
         elif attrs.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
             # at every place it is repeated to (a formula filled down or across), within reason; put over
             # whatever value is cached beside it (a 0 is no amount: found by an audit)
@@ -676,7 +682,7 @@ _SHEET_TAG = re.compile(rb"<sheet\b([^<>]*)>")
 _RELATIONSHIP_TAG = re.compile(rb"<Relationship\b([^<>]*)>")
 _COL_TAG = re.compile(rb"<col\b([^<>]*)>")
 _ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-               for name in (b"t", b"s", b"name", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
+               for name in (b"t", b"s", b"si", b"ref", b"name", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
                             b"formatCode")}
 
 
@@ -1054,7 +1060,7 @@ def _measure_xls_records(stream) -> None:
         extents.add(name, *claimed[pos])
 
 
-_BIFF_FORMULA, _BIFF_SHARED_FORMULA = 0x0006, 0x04BC
+_BIFF_FORMULA, _BIFF_SHARED_FORMULA, _BIFF_ARRAY = 0x0006, 0x04BC, 0x0221
 _FORMULA_HEAD = 22  # row, column, format, value (8 bytes), options, cache, token length; then the tokens
 _TODAY, _NOW = 221, 74  # their numbers in the .xls function table
 _PTG_STR, _PTG_CONCAT, _PTG_ATTR, _PTG_FUNC, _PTG_FUNC_VAR = 0x17, 0x08, 0x19, 0x21, 0x22
@@ -1077,22 +1083,26 @@ def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
               for kind, data in _biff_records(stream, 0) if kind == _BIFF_BOUNDSHEET and len(data) >= 8]
     out: dict[str, list] = {}
     for pos, name in sheets:
-        cells, shared = [], []  # (row, column, tokens read, value saved as 0); (range, tokens read)
+        # (row, column, tokens read, value saved as 0); the formulas cells share, by their top-left cell
+        cells, shared = [], {}
         for kind, data in _biff_records(stream, pos):
             if kind == _BIFF_FORMULA and len(data) >= _FORMULA_HEAD:
                 size = struct.unpack_from("<H", data, 20)[0]
                 zero = data[12:14] != b"\xff\xff" and struct.unpack_from("<d", data, 6)[0] == 0.0
                 cells.append((*struct.unpack_from("<HH", data),
                               _formula_tokens(data[_FORMULA_HEAD:_FORMULA_HEAD + size]), zero))
-            elif kind == _BIFF_SHARED_FORMULA and len(data) >= 10:
-                # a formula filled down or across (Excel's =TODAY() in a whole column): its cells say only
-                # "the shared formula over me" (ptgExp)
-                size = struct.unpack_from("<H", data, 8)[0]
-                shared.append((struct.unpack_from("<HHBB", data), _formula_tokens(data[10:10 + size])))
-        for row, col, (functions, texts, of_shared), zero in cells:
-            if of_shared:
-                functions, texts = next(((f, t) for (top, bottom, left, right), (f, t, _e) in shared
-                                         if top <= row <= bottom and left <= col <= right), (functions, texts))
+            elif kind in (_BIFF_SHARED_FORMULA, _BIFF_ARRAY) and len(data) >= 10:
+                # A formula filled down or across (SHRFMLA: Excel's =TODAY() down a column), or an array
+                # formula over a range (ARRAY): each of its cells says only "the formula whose top-left cell
+                # is R, C" (ptgExp), which names it whatever other ranges cover the cell (an audit: an
+                # overlapping range hid a TODAY()).
+                start = 10 if kind == _BIFF_SHARED_FORMULA else 14
+                top, _bottom, left, _right = struct.unpack_from("<HHBB", data)
+                size = struct.unpack_from("<H", data, start - 2)[0] if len(data) >= start else 0
+                shared.setdefault((top, left), _formula_tokens(data[start:start + size]))
+        for row, col, (functions, texts, anchor), zero in cells:
+            if anchor is not None:
+                functions, texts, _anchor = shared.get(anchor, (functions, texts, None))
             if functions & {_TODAY, _NOW}:
                 out.setdefault(name, []).append(
                     (row, col, VolatileFormula("=TODAY()" if _TODAY in functions else "=NOW()")))
@@ -1101,12 +1111,14 @@ def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
     return out
 
 
-def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, bool]:
-    """The functions a BIFF8 formula calls, whether it is built of texts (a text constant or &), and
-    whether it is a shared formula's cell (ptgExp first)."""
+def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, tuple[int, int] | None]:
+    """The functions a BIFF8 formula calls, whether it is built of texts (a text constant or &), and, for
+    a cell of a shared or array formula (ptgExp), the (row, column) of the formula's top-left cell."""
     functions, texts, i = set(), False, 0
+    if tokens[:1] == b"\x01" and len(tokens) >= 5:
+        return functions, texts, struct.unpack_from("<HH", tokens, 1)
     if tokens[:1] == b"\x01":
-        return functions, texts, True
+        return functions, texts, None
     while i < len(tokens):
         ptg = tokens[i]
         base = ptg if ptg < 0x20 else (ptg & 0x1F) | 0x20
@@ -1130,7 +1142,7 @@ def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, bool]:
         elif base == _PTG_FUNC_VAR and i + 3 < len(tokens):
             functions.add(struct.unpack_from("<H", tokens, i + 2)[0] & 0x7FFF)
         i += 1 + _PTG_OPERANDS[base]
-    return functions, texts, False
+    return functions, texts, None
 
 
 def _claimed_extent(stream, pos: int, name: str) -> tuple[int, int]:
@@ -1219,19 +1231,49 @@ def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]]) -> list[
     it cannot calculate), and those of =TODAY() or =NOW() whatever they hold (the day of the last save,
     not the record's)."""
     out = []
+    shared: dict[bytes | None, str] = {}  # a shared formula's text, by its si
     for row, col, attrs, body in cells:
         if _FORMULA_TAG.search(body) is None:
             continue
         formula = _FORMULA.search(body)
         text = "=" + (html.unescape(formula[1].decode()) if formula else "")
+        tag = _FORMULA_ATTRS.search(body)
+        kind = _attribute(tag[1], b"t") if tag else None
+        if kind == b"shared":
+            # Excel fills a formula down as one shared formula: its first cell holds the text, the others
+            # <f t="shared" si="0"/> (found by an audit: =TODAY() filled down was named in its first row only)
+            si = _attribute(tag[1], b"si")
+            if formula and formula[1].strip():
+                shared[si] = text
+            else:
+                text = shared.get(si, text)
         if VOLATILE.search(text):
             out.append((row, col, VolatileFormula(text)))
+            if kind == b"array":  # the range's other cells hold only values
+                out.extend((r, c, VolatileFormula(text)) for r, c in _array_cells(_attribute(tag[1], b"ref"))
+                           if (r, c) != (row, col))
             continue
         # t="str" with an empty <v>: Excel calculated an empty text (=IF(A2="","",...)), a real value.
         if _HAS_VALUE.search(body) or b"<is>" in body or _attribute(attrs, b"t") == b"str":
             continue
         out.append((row, col, FormulaWithoutValue(text)))
     return out
+
+
+_FORMULA_ATTRS = re.compile(rb"<f\b([^<>]*?)/?>")
+_RANGE = re.compile(rb"^\s*([A-Za-z]{1,3})(\d{1,7})(?::([A-Za-z]{1,3})(\d{1,7}))?\s*$")
+
+
+def _array_cells(ref: bytes | None) -> list[tuple[int, int]]:
+    """The 0-based cells of an array formula's range (A2:A4), within _ERRORS_REPEATED rows and columns."""
+    found = _RANGE.match(ref or b"")
+    if found is None:
+        return []
+    top, left = int(found[2]) - 1, _column_index(found[1].decode())
+    bottom = int(found[4]) - 1 if found[4] else top
+    right = _column_index(found[3].decode()) if found[3] else left
+    return [(r, c) for r in range(top, min(bottom, top + _ERRORS_REPEATED - 1) + 1)
+            for c in range(left, min(right, left + _ERRORS_REPEATED - 1) + 1)]
 
 
 def column_letter(idx: int) -> str:

@@ -1012,3 +1012,31 @@ def test_a_campus_named_alone_over_its_rows_is_a_heading_not_a_row_of_errors(tmp
     assert [(p.level, p.row) for p in report.problems] == [("note", 2), ("note", 4)], _lines(report)
     assert "heading inside the table" in report.problems[0].reason_en
     assert len(report.records["drills"]) == 2
+
+
+@pytest.mark.parametrize("spelt", ["shared", "array"])
+def test_a_today_filled_down_or_over_an_array_is_refused_in_every_row_it_dates(tmp_path, spelt):
+    """Excel saves =TODAY() filled down as one shared formula (its first cell holds the text, the others
+    <f t="shared" si="0"/>), and an array formula once over its range (the other cells hold only values):
+    both drills are dated by the day of the save, and both are refused (found by an audit: only the first
+    row was)."""
+    import re
+    import zipfile
+
+    path = _drills_with_a_formula_date(tmp_path / "s.xlsx", "=DATE(2026,3,10)", 46091)
+    first = {"shared": '<f t="shared" ref="A2:A3" si="0">TODAY()</f>', "array": '<f t="array" ref="A2:A3">TODAY()</f>'}
+    other = {"shared": '<f t="shared" si="0"/>', "array": ""}
+    with zipfile.ZipFile(path) as z:
+        parts = {info: z.read(info.filename) for info in z.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts.items():
+            if info.filename == "xl/worksheets/sheet6.xml":
+                text = data.decode()
+                text, n2 = re.subn(r'(<c r="A2"[^<>]*>)(?:<f>[^<]*</f>)?(<v>)', rf"\1{first[spelt]}\2", text)
+                text, n3 = re.subn(r'(<c r="A3"[^<>]*>)(?:<f>[^<]*</f>)?(<v>)', rf"\1{other[spelt]}\2", text)
+                assert (n2, n3) == (1, 1)
+                data = text.encode()
+            z.writestr(info, data)
+    report = check_file(path, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("應急演練", 2, "演練日期"), ("應急演練", 3, "演練日期")]
+    assert all("changes with every save" in p.reason_en for p in report.problems)

@@ -188,10 +188,13 @@ def _biff(kind: int, payload: bytes) -> bytes:
     return struct.pack("<HH", kind, len(payload)) + payload
 
 
-def test_a_today_filled_down_as_an_xls_shared_formula_is_named_in_each_cell_it_covers():
-    """Excel saves a formula filled down a column once (SHRFMLA) and each cell as "the shared formula over
-    me" (ptgExp): =TODAY() filled down three drills is named in each of the three, and a cell outside its
-    range, pointing at nothing, is left as read.  The BIFF8 records as Excel lays them out."""
+@pytest.mark.parametrize("kind", [0x04BC, 0x0221], ids=["shared formula", "array formula"])
+def test_a_today_filled_down_as_an_xls_shared_or_array_formula_is_named_in_each_of_its_cells(kind):
+    """Excel saves a formula filled down a column once (SHRFMLA), an array formula once (ARRAY), and each of
+    their cells as "the formula whose top-left cell is R, C" (ptgExp): =TODAY() over drills 4 to 6 is named
+    in each of the three, and a fixed date over drills 2 to 6 before it, whose range covers them too (a
+    hostile overlap, found by an audit), hides none of them nor is named itself.  BIFF8 records as Excel
+    lays them out."""
     import struct
 
     from sync.cells import VolatileFormula
@@ -201,15 +204,65 @@ def test_a_today_filled_down_as_an_xls_shared_formula_is_named_in_each_cell_it_c
         return _biff(0x0006, struct.pack("<HHH", row, col, 15) + struct.pack("<d", 46000.0)
                      + struct.pack("<HIH", 0x0008, 0, len(tokens)) + tokens)
 
-    exp = b"\x01" + struct.pack("<HH", 1, 0)  # ptgExp: the shared formula anchored at A2
+    def shared(top: int, bottom: int, tokens: bytes) -> bytes:
+        head = struct.pack("<HHBB", top, bottom, 0, 0) + (
+            struct.pack("<BBH", 0, bottom - top + 1, len(tokens)) if kind == 0x04BC
+            else struct.pack("<HIH", 0, 0, len(tokens)))
+        return _biff(kind, head + tokens)
+
+    def exp(row: int) -> bytes:
+        return b"\x01" + struct.pack("<HH", row, 0)  # ptgExp: the formula anchored at (row, A)
+
     today = b"\x41" + struct.pack("<H", 221)  # ptgFunc (value class) TODAY
+    fixed = b"\x1e" + struct.pack("<H", 46000)  # ptgInt: a day of its own
     name = "應急演練".encode("utf-16-le")
     globals_size = 4 + 8 + len(name) + 4  # this BOUNDSHEET record and the globals' EOF
     bound = _biff(0x0085, struct.pack("<IBBBB", globals_size, 0, 0, len("應急演練"), 1) + name)
-    sheet = (formula(1, 0, exp) + _biff(0x04BC, struct.pack("<HHBBBBH", 1, 3, 0, 0, 0, 3, len(today)) + today)
-             + formula(2, 0, exp) + formula(3, 0, exp) + formula(4, 0, exp) + _biff(0x000A, b""))
+    sheet = (formula(1, 0, exp(1)) + shared(1, 5, fixed) + formula(2, 0, exp(1))
+             + formula(3, 0, exp(3)) + shared(3, 5, today) + formula(4, 0, exp(3)) + formula(5, 0, exp(3))
+             + _biff(0x000A, b""))
     stream = bound + _biff(0x000A, b"") + sheet
     assert len(bound) + 4 == globals_size
     cells = _xls_formula_cells(stream)["應急演練"]
-    assert [(r, c) for r, c, *_ in cells] == [(1, 0), (2, 0), (3, 0)]
+    assert [(r, c) for r, c, *_ in cells] == [(3, 0), (4, 0), (5, 0)]
     assert all(marker.__class__ is VolatileFormula and str(marker) == "=TODAY()" for _r, _c, marker, *_ in cells)
+
+
+def test_an_ods_array_formula_on_today_refuses_each_row_of_its_range(tmp_path):
+    """LibreOffice saves an array formula once, on its range's first cell (number-matrix-rows-spanned), the
+    other cells holding only values: =TODAY() over both drills refuses both (found by an audit: the second
+    was stored under the day of the save)."""
+    import openpyxl
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from tests.sync_helpers import school_book, write_xlsx
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = openpyxl.load_workbook(path)
+    wb["應急演練"]["A2"] = ArrayFormula("A2:A3", "=TODAY()+ROW(A1:A2)*0")
+    wb.save(path)
+    saved = _saved_as(_soffice(), [path], "ods", tmp_path / "out", tmp_path / "profile")["s.xlsx"]
+    report = check_file(saved, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.column, "changes with every save" in p.reason_en) for p in report.problems] == [
+        ("應急演練", 2, "演練日期", True), ("應急演練", 3, "演練日期", True)], report.lines()
+
+
+def test_an_ods_column_hidden_by_a_filter_is_said_to_be_hidden_as_a_collapsed_one_is(tmp_path):
+    """table:visibility="filter" hides a column as "collapse" does (LibreOffice shows neither; found by an
+    audit: only "collapse" was said)."""
+    import zipfile
+
+    from tests.sync_helpers import with_last_years_count_hidden
+
+    path = with_last_years_count_hidden(tmp_path / "s.xlsx")
+    saved = _saved_as(_soffice(), [path], "ods", tmp_path / "out", tmp_path / "profile")["s.xlsx"]
+    with zipfile.ZipFile(saved) as z:
+        parts = {info: z.read(info.filename) for info in z.infolist()}
+    assert b'table:visibility="collapse"' in parts[next(i for i in parts if i.filename == "content.xml")]
+    with zipfile.ZipFile(saved, "w") as z:
+        for info, data in parts.items():
+            z.writestr(info, data.replace(b'table:visibility="collapse"', b'table:visibility="filter"')
+                       if info.filename == "content.xml" else data)
+    report = check_file(saved, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.column) for p in report.problems if p.level == "note" and "hidden" in p.reason_en] == [
+        ("應急演練", "參演人數")]
