@@ -220,8 +220,10 @@ def excel_error(value) -> str | None:
     return None
 
 
-def _formula_error(text: str) -> Problem:
-    if text.startswith("=") and VOLATILE.search(text):
+def _formula_error(text: str, volatile: bool = False) -> Problem:
+    """volatile: the formula is on TODAY() or NOW() through a defined name (=MyDate), which its text
+    does not show."""
+    if text.startswith("=") and (volatile or VOLATILE.search(text)):
         return (f"公式「{text}」給出的是打開或保存文件當天的日期,每次保存都會變,不是記錄的日期;請直接填寫日期",
                 f"the formula '{text}' gives the day the file is opened or saved, which changes with every save, "
                 "not the day of the record; type the date itself")
@@ -730,7 +732,7 @@ def cell_parser(column: contract.Column):
             return None, None
         error = excel_error(value)
         if error is not None:
-            return None, _formula_error(error)
+            return None, _formula_error(error, value.__class__ is VolatileFormula)
         if value.__class__ is MergedNumber:
             return _merged_in(column, value)
         if value.__class__ is TextFormulaAsZero:
@@ -842,7 +844,7 @@ def parse_cell(column: contract.Column, value):
         return None, None
     error = excel_error(value)
     if error is not None:
-        return None, _formula_error(error)
+        return None, _formula_error(error, value.__class__ is VolatileFormula)
     if value.__class__ is MergedNumber:
         return _merged_in(column, value)
     if value.__class__ is TextFormulaAsZero:

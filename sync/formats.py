@@ -97,12 +97,12 @@ def ods_layout(z: Package, hidden: dict | None = None,
     # 萬 written as &#33836; is 萬 to expat (an audit): a part with a character reference is read through
     with_units = unit_cells is not None and any(w in content or w in styles for w in [*words, b"&#"])
     try:
-        measure = _OdsMeasure(with_units, styles)
+        measure = _OdsMeasure(with_units, styles, volatile_names(_ods_named_expressions(content)))
         measure.read(content)
     except xml.parsers.expat.ExpatError:
         # A control character in a text, which XML forbids and calamine reads past: measured without it.
         try:
-            measure = _OdsMeasure(with_units, styles)
+            measure = _OdsMeasure(with_units, styles, volatile_names(_ods_named_expressions(content)))
             measure.read(_XML_CONTROL.sub(b" ", content))
         except xml.parsers.expat.ExpatError as err:
             raise _ods_damaged(err.lineno) from None
@@ -161,12 +161,31 @@ class _OdsTable:
         self.cell_chars = 0  # the open cell's text, which calamine copies to every place it is repeated to
 
 
+_ODS_NAMED = re.compile(rb"<table:named-expression\b([^<>]*)>")
+_ODS_NAME = re.compile(rb"""\btable:name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODS_EXPRESSION = re.compile(rb"""\btable:expression\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _ods_named_expressions(content: bytes) -> dict[str, str]:
+    """content.xml's named expressions and their formulas (table:expression="of:TODAY()")."""
+    if b"named-expression" not in content:
+        return {}
+    out = {}
+    for attrs in _ODS_NAMED.findall(quoted_gt_escaped(content)):
+        name, expression = _ODS_NAME.search(attrs), _ODS_EXPRESSION.search(attrs)
+        if name and expression:
+            out[html.unescape((name[1] or name[2]).decode("utf-8", "replace"))] = html.unescape(
+                (expression[1] or expression[2]).decode("utf-8", "replace"))
+    return out
+
+
 class _OdsMeasure:
     """content.xml read once by expat, with namespaces resolved and the prefixes calamine matches held
     to their meaning (_ODS_PREFIXES): tables' extents, merges, error cells, hidden columns and the cells
     shown in 萬 or 千元.  Memory stays that of one cell; time is linear in the part."""
 
-    def __init__(self, with_units: bool, styles: bytes):
+    def __init__(self, with_units: bool, styles: bytes, names: re.Pattern | None = None):
+        self.names = names  # the named expressions on TODAY() or NOW() (volatile_names)
         self.merges: dict[str, list] = {}
         self.errors: dict[str, list] = {}
         self.hidden: dict[str, frozenset] = {}
@@ -301,7 +320,7 @@ class _OdsMeasure:
                 or attrs.get(_O + "value-type") == "currency" and _foreign(attrs.get(_O + "currency"))):
             table.in_units.update((r, c + dc) for dc in range(min(across, _ERRORS_REPEATED)))
         formula = attrs.get(_T + "formula")
-        if formula and VOLATILE.search(formula):  # of:=TODAY(): the day of the last save
+        if formula and _is_volatile(formula, self.names):  # of:=TODAY(): the day of the last save
             volatile = VolatileFormula("=" + formula.split("=", 1)[-1])
             # in each row it is repeated to, and each cell of an array formula's range (an audit: the
             # range's other cells hold only values)
@@ -718,6 +737,7 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             z.read_checked(part)  # kept: the unit formats read styles.xml again (xlsx_unit_formatted_cells)
         parts = _xlsx_sheet_parts(z)
         _refuse_many_sheets(len(parts))
+        volatile = volatile_names(_xlsx_defined_names(z))
         for sheet, part in parts:
             _refuse_oversized_part(sheet, names[part].file_size)
             data = sheet_xml(z.read(part))
@@ -739,7 +759,7 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
                 columns = _hidden_columns(data)
                 if columns:
                     hidden[sheet] = columns
-            cells = _error_and_formula_cells(data)
+            cells = _error_and_formula_cells(data, volatile)
             if cells:
                 out[sheet] = cells
         shared.measure(extents, refs, [part for _sheet, part in parts])
@@ -850,6 +870,19 @@ def _xlsx_sheet_parts(z: Package) -> list[tuple[str, str]]:
         if part is not None:
             parts.append((html.unescape(name.decode()), part))
     return parts
+
+
+_DEFINED_NAME = re.compile(rb"<definedName\b([^<>]*)>([^<]*)</definedName>")
+
+
+def _xlsx_defined_names(z: Package) -> dict[str, str]:
+    """The workbook's defined names and their formulas (<definedName name="MyDate">TODAY()</definedName>)."""
+    workbook = z.read("xl/workbook.xml")
+    if b"definedName" not in workbook:
+        return {}
+    return {html.unescape(name.decode("utf-8", "replace")): html.unescape(text.decode("utf-8", "replace"))
+            for attrs, text in _DEFINED_NAME.findall(unprefixed(workbook))
+            if (name := _attribute(attrs, b"name")) is not None}
 
 
 def _target_part(target: bytes) -> str:
@@ -1063,7 +1096,8 @@ def _measure_xls_records(stream) -> None:
 _BIFF_FORMULA, _BIFF_SHARED_FORMULA, _BIFF_ARRAY = 0x0006, 0x04BC, 0x0221
 _FORMULA_HEAD = 22  # row, column, format, value (8 bytes), options, cache, token length; then the tokens
 _TODAY, _NOW = 221, 74  # their numbers in the .xls function table
-_PTG_STR, _PTG_CONCAT, _PTG_ATTR, _PTG_FUNC, _PTG_FUNC_VAR = 0x17, 0x08, 0x19, 0x21, 0x22
+_PTG_STR, _PTG_CONCAT, _PTG_ATTR, _PTG_FUNC, _PTG_FUNC_VAR, _PTG_NAME = 0x17, 0x08, 0x19, 0x21, 0x22, 0x23
+_BIFF_NAME = 0x0018
 # Bytes after each token that has a fixed size (BIFF8); a token of a class (reference, value, array) is
 # read by its base (0x20 to 0x3F).  A token not listed (0x18's extended ones) ends the reading of that formula.
 _PTG_OPERANDS = {0x01: 4, 0x02: 4, **dict.fromkeys(range(0x03, 0x17), 0), 0x1C: 1, 0x1D: 1, 0x1E: 2, 0x1F: 8,
@@ -1079,8 +1113,18 @@ def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
     date, and 演練類型 as "0").  Read from the FORMULA records themselves, token by token."""
     from sync.cells import TextFormulaAsZero
 
-    sheets = [(struct.unpack_from("<I", data)[0], _boundsheet_name(data))
-              for kind, data in _biff_records(stream, 0) if kind == _BIFF_BOUNDSHEET and len(data) >= 8]
+    # the sheets; each NAME record's tokens and name, in order (ptgName counts them from 1)
+    sheets, defined, labels = [], [], []
+    for kind, data in _biff_records(stream, 0):
+        if kind == _BIFF_BOUNDSHEET and len(data) >= 8:
+            sheets.append((struct.unpack_from("<I", data)[0], _boundsheet_name(data)))
+        elif kind == _BIFF_NAME and len(data) >= 15:
+            # options, shortcut, name length, formula length, ..., then the name (a flags byte, its characters)
+            chars, size, wide = data[3], struct.unpack_from("<H", data, 4)[0], data[14] & 1
+            start = 15 + chars * (2 if wide else 1)
+            defined.append(_formula_tokens(data[start:start + size]))
+            labels.append(data[15:start].decode("utf-16-le" if wide else "latin-1", "replace"))
+    volatile = _volatile_numbers(defined)
     out: dict[str, list] = {}
     for pos, name in sheets:
         # (row, column, tokens read, value saved as 0); the formulas cells share, by their top-left cell
@@ -1100,25 +1144,35 @@ def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
                 top, _bottom, left, _right = struct.unpack_from("<HHBB", data)
                 size = struct.unpack_from("<H", data, start - 2)[0] if len(data) >= start else 0
                 shared.setdefault((top, left), _formula_tokens(data[start:start + size]))
-        for row, col, (functions, texts, anchor), zero in cells:
+        for row, col, (functions, texts, anchor, names), zero in cells:
             if anchor is not None:
-                functions, texts, _anchor = shared.get(anchor, (functions, texts, None))
-            if functions & {_TODAY, _NOW}:
-                out.setdefault(name, []).append(
-                    (row, col, VolatileFormula("=TODAY()" if _TODAY in functions else "=NOW()")))
+                functions, texts, _anchor, names = shared.get(anchor, (functions, texts, None, names))
+            if functions & {_TODAY, _NOW} or names & volatile:
+                shown = ("=TODAY()" if _TODAY in functions else "=NOW()" if _NOW in functions
+                         else "=" + labels[min(names & volatile) - 1])
+                out.setdefault(name, []).append((row, col, VolatileFormula(shown)))
             elif texts and zero:
                 out.setdefault(name, []).append((row, col, TextFormulaAsZero(0.0), True))
     return out
 
 
-def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, tuple[int, int] | None]:
-    """The functions a BIFF8 formula calls, whether it is built of texts (a text constant or &), and, for
-    a cell of a shared or array formula (ptgExp), the (row, column) of the formula's top-left cell."""
-    functions, texts, i = set(), False, 0
-    if tokens[:1] == b"\x01" and len(tokens) >= 5:
-        return functions, texts, struct.unpack_from("<HH", tokens, 1)
+def _volatile_numbers(defined: list[tuple]) -> set[int]:
+    """The 1-based numbers of the defined names on TODAY() or NOW(), directly or through another name."""
+    volatile = {n for n, (functions, *_rest) in enumerate(defined, 1) if functions & {_TODAY, _NOW}}
+    while True:
+        more = {n for n, (*_rest, names) in enumerate(defined, 1) if n not in volatile and names & volatile}
+        if not more:
+            return volatile
+        volatile |= more
+
+
+def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, tuple[int, int] | None, set[int]]:
+    """The functions a BIFF8 formula calls, whether it is built of texts (a text constant or &), for a cell
+    of a shared or array formula (ptgExp) the (row, column) of the formula's top-left cell, and the defined
+    names it uses (their 1-based numbers among the NAME records)."""
+    functions, texts, names, i = set(), False, set(), 0
     if tokens[:1] == b"\x01":
-        return functions, texts, None
+        return functions, texts, struct.unpack_from("<HH", tokens, 1) if len(tokens) >= 5 else None, names
     while i < len(tokens):
         ptg = tokens[i]
         base = ptg if ptg < 0x20 else (ptg & 0x1F) | 0x20
@@ -1141,8 +1195,10 @@ def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, tuple[int, int] | No
             functions.add(struct.unpack_from("<H", tokens, i + 1)[0])
         elif base == _PTG_FUNC_VAR and i + 3 < len(tokens):
             functions.add(struct.unpack_from("<H", tokens, i + 2)[0] & 0x7FFF)
+        elif base == _PTG_NAME and i + 2 < len(tokens):
+            names.add(struct.unpack_from("<H", tokens, i + 1)[0])
         i += 1 + _PTG_OPERANDS[base]
-    return functions, texts, None
+    return functions, texts, None, names
 
 
 def _claimed_extent(stream, pos: int, name: str) -> tuple[int, int]:
@@ -1188,7 +1244,7 @@ def _may_hold_errors(data: bytes) -> bool:
     return b'"e"' in data or b"'e'" in data or b'"e\'' in data or b'\'e"' in data
 
 
-def _error_and_formula_cells(data: bytes) -> list[tuple[int, int, str]]:
+def _error_and_formula_cells(data: bytes, names: re.Pattern | None = None) -> list[tuple[int, int, str]]:
     """A sheet part's cells Excel saved as an error, then its formulas without a value (one pass over the
     cells, and none for a sheet with neither: the common case)."""
     # A formula is <f> or <f ...>; <formula1> of a data validation (on every template sheet) is not one,
@@ -1205,7 +1261,7 @@ def _error_and_formula_cells(data: bytes) -> list[tuple[int, int, str]]:
                 value = _VALUE.search(body)
                 text = html.unescape(value[1].decode()) if value else "#N/A"
                 out.append((row, col, ExcelError(text)))
-    return out + (_formulas_without_value(found) if formulas else [])
+    return out + (_formulas_without_value(found, names) if formulas else [])
 
 
 def _placed_cells(data: bytes) -> Iterator[tuple[int, int, bytes, bytes | None]]:
@@ -1226,7 +1282,8 @@ def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
     return [cell for cell in _placed_cells(data) if cell[3]]
 
 
-def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]]) -> list[tuple[int, int, str]]:
+def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]],
+                            names: re.Pattern | None = None) -> list[tuple[int, int, str]]:
     """Of a sheet's cells (_cells_with_body), those with a formula and no <v> (what a program writes when
     it cannot calculate), and those of =TODAY() or =NOW() whatever they hold (the day of the last save,
     not the record's)."""
@@ -1247,7 +1304,7 @@ def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]]) -> list[
                 shared[si] = text
             else:
                 text = shared.get(si, text)
-        if VOLATILE.search(text):
+        if _is_volatile(text, names):
             out.append((row, col, VolatileFormula(text)))
             if kind == b"array":  # the range's other cells hold only values
                 out.extend((r, c, VolatileFormula(text)) for r, c in _array_cells(_attribute(tag[1], b"ref"))
@@ -1274,6 +1331,29 @@ def _array_cells(ref: bytes | None) -> list[tuple[int, int]]:
     right = _column_index(found[3].decode()) if found[3] else left
     return [(r, c) for r in range(top, min(bottom, top + _ERRORS_REPEATED - 1) + 1)
             for c in range(left, min(right, left + _ERRORS_REPEATED - 1) + 1)]
+
+
+def volatile_names(definitions: dict[str, str]) -> re.Pattern | None:
+    """A pattern finding, in a formula's text, any defined name whose definition is on TODAY() or NOW(),
+    directly or through another such name (=MyDate, MyDate being TODAY(): found by an audit, a drill dated
+    so was stored under the day of the save); None when no name is."""
+    volatile = {name for name, text in definitions.items() if VOLATILE.search(text)}
+    while volatile:
+        found = _name_pattern(volatile)
+        more = {name for name, text in definitions.items() if name not in volatile and found.search(text)}
+        if not more:
+            return found
+        volatile |= more
+    return None
+
+
+def _name_pattern(names) -> re.Pattern:
+    # a name as a formula writes it: not part of a longer name, nor a function's name (MyDate( ...)
+    return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, sorted(names))) + r")(?![\w(])", re.IGNORECASE)
+
+
+def _is_volatile(text: str, names: re.Pattern | None) -> bool:
+    return VOLATILE.search(text) is not None or (names is not None and names.search(text) is not None)
 
 
 def column_letter(idx: int) -> str:

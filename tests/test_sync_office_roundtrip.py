@@ -266,3 +266,27 @@ def test_an_ods_column_hidden_by_a_filter_is_said_to_be_hidden_as_a_collapsed_on
     report = check_file(saved, registry={"1001"}, today=TODAY)
     assert [(p.sheet, p.column) for p in report.problems if p.level == "note" and "hidden" in p.reason_en] == [
         ("應急演練", "參演人數")]
+
+
+@pytest.mark.parametrize("saved_as", ["xlsx", "ods", "xls"])
+def test_a_drill_dated_by_a_name_defined_as_today_is_refused_as_libreoffice_saves_it(tmp_path, saved_as):
+    """=MyDate, MyDate being TODAY() (or a name on such a name), is the day of the save as =TODAY() is (found
+    by an audit: stored under that day in every format).  A name on a fixed day stands."""
+    import openpyxl
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from tests.sync_helpers import school_book, write_xlsx
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = openpyxl.load_workbook(path)
+    for name, text in (("MyDate", "TODAY()"), ("DrillDay", "MyDate-1"), ("FixedDay", "DATE(2026,3,10)")):
+        wb.defined_names[name] = DefinedName(name, attr_text=text)
+    wb["應急演練"]["A2"] = "=DrillDay"
+    wb["應急演練"]["A3"] = "=FixedDay"
+    wb.save(path)
+    saved = _saved_as(_soffice(), [path], saved_as, tmp_path / "out", tmp_path / "profile")["s.xlsx"]
+    report = check_file(saved, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.column, "changes with every save" in p.reason_en) for p in report.problems] == [
+        ("應急演練", 2, "演練日期", True)], report.lines()
+    [fixed] = [r for r in report.rows["drills"] if r["row_no"] == 3]
+    assert fixed["date"] == date(2026, 3, 10)
