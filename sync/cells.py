@@ -165,12 +165,13 @@ VOLATILE = re.compile(r"\b(?:TODAY|NOW)\s*\(", re.IGNORECASE)
 class TextFormulaAsZero(float):
     """An .xls formula built of texts ("防踩踏"&"演練", IF(1,"","")) whose saved value is the number 0:
     LibreOffice saves a text formula's value so in an .xls, and every reader reads 0 (found by an audit:
-    演練類型 stored as "0").  A number column reads it as the 0 it may well be (COUNTIF(..., "√")); any
-    other column refuses it, saying what to do."""
+    演練類型 stored as "0").  A number column reads it as the 0 it may well be (COUNTIF(..., "√")), and a
+    yes/no column as the 否 of =IF(A2="是",1,0) saved by Excel (a review: refused as LibreOffice's); any other
+    column refuses it, saying what to do."""
 
 
 def _text_formula_in(column: contract.Column, value: TextFormulaAsZero) -> tuple:
-    if column.kind in (contract.INT, contract.MONEY, contract.SCORE):
+    if column.kind in (contract.INT, contract.MONEY, contract.SCORE, contract.BOOL):
         return parse_cell(column, 0)
     return None, (
         "此單元格是公式，保存的值卻是 0（LibreOffice 把文字公式的結果存成 0）；請直接填寫內容，或用 Excel 或 WPS 打開後另存為 .xlsx 再提交",
@@ -220,10 +221,14 @@ def excel_error(value) -> str | None:
     return None
 
 
-def _formula_error(text: str, volatile: bool = False) -> Problem:
-    """volatile: the formula is on TODAY() or NOW() through a defined name (=MyDate), which its text
-    does not show."""
+def _formula_error(text: str, volatile: bool = False, date_column: bool = True) -> Problem:
+    """volatile: the formula is on TODAY() or NOW(), perhaps through a defined name (=MyDate) its text does
+    not show; outside a date column (=YEAR(TODAY()) as the year) the school is asked for the value."""
     if text.startswith("=") and (volatile or VOLATILE.search(text)):
+        if not date_column:
+            return (f"公式「{text}」取決於打開或保存文件的當天(TODAY/NOW),每次保存都會變;請直接填寫數值",
+                    f"the formula '{text}' depends on the day the file is opened or saved (TODAY/NOW), which "
+                    "changes with every save; type the value itself")
         return (f"公式「{text}」給出的是打開或保存文件當天的日期,每次保存都會變,不是記錄的日期;請直接填寫日期",
                 f"the formula '{text}' gives the day the file is opened or saved, which changes with every save, "
                 "not the day of the record; type the date itself")
@@ -732,7 +737,7 @@ def cell_parser(column: contract.Column):
             return None, None
         error = excel_error(value)
         if error is not None:
-            return None, _formula_error(error, value.__class__ is VolatileFormula)
+            return None, _formula_error(error, value.__class__ is VolatileFormula, column.kind == contract.DATE)
         if value.__class__ is MergedNumber:
             return _merged_in(column, value)
         if value.__class__ is TextFormulaAsZero:
@@ -844,7 +849,7 @@ def parse_cell(column: contract.Column, value):
         return None, None
     error = excel_error(value)
     if error is not None:
-        return None, _formula_error(error, value.__class__ is VolatileFormula)
+        return None, _formula_error(error, value.__class__ is VolatileFormula, column.kind == contract.DATE)
     if value.__class__ is MergedNumber:
         return _merged_in(column, value)
     if value.__class__ is TextFormulaAsZero:

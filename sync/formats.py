@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import posixpath
 import re
 import struct
@@ -29,6 +30,7 @@ from sync.cells import (
     VOLATILE,
     ExcelError,
     FormulaWithoutValue,
+    TextFormulaAsZero,
     VolatileFormula,
     is_empty,
 )
@@ -93,7 +95,9 @@ def ods_layout(z: Package, hidden: dict | None = None,
     styles_info = z.members.get("styles.xml") if unit_cells is not None else None
     # calamine never reads it, so nothing else finds a flipped bit there: a unit taken or lost
     styles = z.read_checked("styles.xml") if styles_info and styles_info.file_size <= MAX_SHEET_PART_BYTES else b""
-    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS]
+    # a foreign symbol as the text of a number style (<number:text>$</number:text>): "$" alone is in every
+    # content.xml with a formula's $A$1 (a review: the units were read for every such file)
+    words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT] + [b">" + symbol.encode() for symbol in _FOREIGN_SYMBOLS]
     # 萬 written as &#33836; is 萬 to expat (an audit): a part with a character reference is read through
     with_units = unit_cells is not None and any(w in content or w in styles for w in [*words, b"&#"])
     try:
@@ -160,13 +164,18 @@ class _OdsTable:
         self.cell_depth, self.cell_has_child, self.cell_text = 0, False, []
         self.cell_chars = 0  # the open cell's text, which calamine copies to every place it is repeated to
 
+    def mark(self, cells) -> None:
+        """Cells named as failed or dated by the day of the save, within MARKED_PER_SHEET in all (a review:
+        a 2 KB file of array formulas each spanning 100 x 100 cells asked for gigabytes of them)."""
+        self.failed.extend(itertools.islice(cells, max(0, MARKED_PER_SHEET - len(self.failed))))
+
 
 _ODS_NAMED = re.compile(rb"<table:named-expression\b([^<>]*)>")
 _ODS_NAME = re.compile(rb"""\btable:name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ODS_EXPRESSION = re.compile(rb"""\btable:expression\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
-def _ods_named_expressions(content: bytes) -> dict[str, str]:
+def _ods_named_expressions(content: bytes) -> dict[tuple[str, None], str]:
     """content.xml's named expressions and their formulas (table:expression="of:TODAY()")."""
     if b"named-expression" not in content:
         return {}
@@ -174,7 +183,7 @@ def _ods_named_expressions(content: bytes) -> dict[str, str]:
     for attrs in _ODS_NAMED.findall(quoted_gt_escaped(content)):
         name, expression = _ODS_NAME.search(attrs), _ODS_EXPRESSION.search(attrs)
         if name and expression:
-            out[html.unescape((name[1] or name[2]).decode("utf-8", "replace"))] = html.unescape(
+            out[html.unescape((name[1] or name[2]).decode("utf-8", "replace")), None] = html.unescape(
                 (expression[1] or expression[2]).decode("utf-8", "replace"))
     return out
 
@@ -184,7 +193,7 @@ class _OdsMeasure:
     to their meaning (_ODS_PREFIXES): tables' extents, merges, error cells, hidden columns and the cells
     shown in 萬 or 千元.  Memory stays that of one cell; time is linear in the part."""
 
-    def __init__(self, with_units: bool, styles: bytes, names: re.Pattern | None = None):
+    def __init__(self, with_units: bool, styles: bytes, names: VolatileNames | None = None):
         self.names = names  # the named expressions on TODAY() or NOW() (volatile_names)
         self.merges: dict[str, list] = {}
         self.errors: dict[str, list] = {}
@@ -326,14 +335,14 @@ class _OdsMeasure:
             # range's other cells hold only values)
             down = max(table.row_repeated, self.count(attrs, _T + "number-matrix-rows-spanned", table))
             right = max(across, self.count(attrs, _T + "number-matrix-columns-spanned", table))
-            table.failed.extend((r + dr, c + dc, volatile) for dr in range(min(down, _ERRORS_REPEATED))
-                                for dc in range(min(right, _ERRORS_REPEATED)))
+            table.mark((r + dr, c + dc, volatile) for dr in range(min(down, _ERRORS_REPEATED))
+                       for dc in range(min(right, _ERRORS_REPEATED)))
         elif attrs.get(_ODS_CALC_VALUE_TYPE) == "error":  # LibreOffice's failed formula
             # at every place it is repeated to (a formula filled down or across), within reason; put over
             # whatever value is cached beside it (a 0 is no amount: found by an audit)
             error = ExcelError("".join(table.cell_text).strip()[:100] or "#N/A")
-            table.failed.extend((r + dr, c + dc, error, True) for dr in range(min(table.row_repeated, _ERRORS_REPEATED))
-                                for dc in range(min(across, _ERRORS_REPEATED)))
+            table.mark((r + dr, c + dc, error, True) for dr in range(min(table.row_repeated, _ERRORS_REPEATED))
+                       for dc in range(min(across, _ERRORS_REPEATED)))
         down = self.count(attrs, _T + "number-rows-spanned", table)
         if down > 1:
             right = self.count(attrs, _T + "number-columns-spanned", table)
@@ -402,6 +411,7 @@ class _OdsUnitStyles:
 
 
 _ERRORS_REPEATED = 100  # rows and columns an error cell is repeated to that are each named (a table's width)
+MARKED_PER_SHEET = 20_000  # cells of a sheet named so at most: a school's sheet has a few hundred rows
 _TABLE_WIDTH = 200  # columns whose hiding or default style is looked at: wider than any table of the contract
 
 
@@ -464,22 +474,26 @@ _CELL_REF = re.compile(rb'<c r="([A-Za-z]+)(\d+)"[^<>]*?(?<!/)>(?!\s*</c>)')
 # namespace prefix (<x:c r="A1">, the .NET Open XML SDK), and cells or rows without their r= address
 # (the next column, the next row).  Both are brought to Excel's own spelling, or measured cell by
 # cell, before the searches below: unmeasured, one far cell of a 13 KB file aborts the whole sync.
-_PREFIXED_ROOT = re.compile(rb"<[A-Za-z_][\w.-]*:worksheet\b")
 _ELEMENT_PREFIX = re.compile(rb"<(/?)[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
-_COMMENT = re.compile(rb"<!--.*?-->", re.S)
 # An attribute's value holding a raw ">" (no "<" can be in one): the tag regexes ([^<>]*) would stop there.
 _QUOTED_GT = re.compile(rb"""=[ \t\r\n]*(?:"[^"<>]*>|'[^'<>]*>)""")
 _QUOTED_VALUE = re.compile(rb"""=[ \t\r\n]*(?:"[^"<]*"|'[^'<]*')""")
-_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:(?:worksheet|sheetData|row|c|v|f|is|col|cols)[\s>/]")
+# A prefix bound to SpreadsheetML's namespace, transitional or strict
+_MAIN_PREFIX = re.compile(rb"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*["'](?:http://schemas\.openxmlformats\.org/spreadsheetml/"""
+                          rb"""2006/main|http://purl\.oclc\.org/ooxml/spreadsheetml/main)["']""")
 _R_ATTR = re.compile(rb"""\br\s*=\s*["']([A-Za-z]*)(\d*)["']""")
 
 
 def sheet_xml(data: bytes) -> bytes:
-    """A sheet part as Excel spells it: element prefixes (<x:c>) taken off: the root's, or those of the
-    elements the checks read under a root without one (found by an audit: <x:row><x:c r="XFD1048576">
-    under a plain <worksheet>, or a long comment before <x:worksheet>, reached calamine unmeasured)."""
-    if _PREFIXED_ROOT.search(data, 0, 2000) is not None or _PREFIXED_CELL.search(data) is not None:
-        data = _ELEMENT_PREFIX.sub(rb"<\1", data)
+    """A sheet part as Excel spells it: the prefixes bound to SpreadsheetML's namespace taken off its
+    elements (<x:c> is a <c>), wherever they are declared (found by an audit: <x:row><x:c r="XFD1048576">
+    under a plain <worksheet>, or a long comment before <x:worksheet>, reached calamine unmeasured).
+    Other namespaces keep theirs: Excel's <xm:f> of a cross-sheet list is no cell formula (a review:
+    made one, it sent every cell of a sheet through the formula scan)."""
+    prefixes = {m[1] for m in _MAIN_PREFIX.finditer(data)} if b"xmlns:" in data else ()
+    if prefixes:
+        data = re.sub(rb"<(/?)(?:" + b"|".join(map(re.escape, sorted(prefixes))) + rb"):(?=[A-Za-z_])", rb"<\1",
+                      data)
     return quoted_gt_escaped(data)
 
 
@@ -488,8 +502,23 @@ def unprefixed(data: bytes) -> bytes:
     prefixes taken off as sheet_xml does a sheet's (<x:sheet> is a <sheet> to calamine), comments taken out
     (a <cellXfs> or an <xf> in a comment put the styles off by one), a ">" inside an attribute's value
     escaped (name="填表>說明" cut the tag short).  Each found by an audit."""
-    data = _COMMENT.sub(b"", _ELEMENT_PREFIX.sub(rb"<\1", data))
-    return quoted_gt_escaped(data)
+    return quoted_gt_escaped(_without_comments(_ELEMENT_PREFIX.sub(rb"<\1", data)))
+
+
+def _without_comments(data: bytes) -> bytes:
+    """`data` with its comments taken out, an unclosed one to the end (a regex looked for the end of an
+    unclosed comment from each one, quadratic: found by a review)."""
+    if b"<!--" not in data:
+        return data
+    kept, at = [], 0
+    while (start := data.find(b"<!--", at)) >= 0:
+        kept.append(data[at:start])
+        end = data.find(b"-->", start + 4)
+        if end < 0:
+            return b"".join(kept)
+        at = end + 3
+    kept.append(data[at:])
+    return b"".join(kept)
 
 
 def quoted_gt_escaped(data: bytes) -> bytes:
@@ -572,18 +601,18 @@ class _SharedText:
 
 def _related_shared_strings(z: Package) -> set[str]:
     """The shared-string part the workbook's relationships name (what calamine reads), if it exists."""
+    return set(_related_parts(z, _SHARED_STRINGS_TYPE))
+
+
+def _related_parts(z: Package, kind: re.Pattern) -> list[str]:
+    """The members the workbook's relationships of `kind` name (_STYLES_TYPE, _SHARED_STRINGS_TYPE), as
+    calamine finds them; none without the relationships part."""
     try:
-        rels = unprefixed(z.read("xl/_rels/workbook.xml.rels"))
+        relationships = z.workbook_relationships()
     except KeyError:
-        return set()
-    named = set()
-    for attrs in _RELATIONSHIP_TAG.findall(rels):
-        if _SHARED_STRINGS_TYPE.search(attrs):
-            target = (_attribute(attrs, b"Target") or b"").decode("utf-8", "replace")
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-            if part in z.members:
-                named.add(part)
-    return named
+        return []
+    return [part for attrs in relationships if kind.search(attrs)
+            and (part := z.member(_target_part(_attribute(attrs, b"Target") or b""))) is not None]
 
 
 def _measure_xlsx_sheet(extents: _Extents, sheet: str, data: bytes) -> None:
@@ -701,7 +730,7 @@ _SHEET_TAG = re.compile(rb"<sheet\b([^<>]*)>")
 _RELATIONSHIP_TAG = re.compile(rb"<Relationship\b([^<>]*)>")
 _COL_TAG = re.compile(rb"<col\b([^<>]*)>")
 _ATTRIBUTES = {name: re.compile(rb"\b" + name + rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-               for name in (b"t", b"s", b"si", b"ref", b"name", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
+               for name in (b"t", b"s", b"si", b"ref", b"localSheetId", b"name", b"Id", b"Target", b"hidden", b"min", b"max", b"numFmtId",
                             b"formatCode")}
 
 
@@ -734,7 +763,7 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
         out = {}
         extents, shared, refs = _Extents(), _SharedText(z), 0
         for part in shared.parts + [name for name in (xlsx_styles_part(z),) if name is not None]:
-            z.read_checked(part)  # kept: the unit formats read styles.xml again (xlsx_unit_formatted_cells)
+            z.read_checked(part)  # kept: the unit formats read the styles again (xlsx_unit_formatted_cells)
         parts = _xlsx_sheet_parts(z)
         _refuse_many_sheets(len(parts))
         volatile = volatile_names(_xlsx_defined_names(z))
@@ -759,7 +788,7 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
                 columns = _hidden_columns(data)
                 if columns:
                     hidden[sheet] = columns
-            cells = _error_and_formula_cells(data, volatile)
+            cells = _error_and_formula_cells(data, volatile, sheet)
             if cells:
                 out[sheet] = cells
         shared.measure(extents, refs, [part for _sheet, part in parts])
@@ -858,9 +887,8 @@ def _xlsx_sheet_parts(z: Package) -> list[tuple[str, str]]:
     .NET SDK's), the relationships' namespace under another prefix than r: (rel:id), a target through
     ./ or ../ (found by an audit: spelt so, no sheet was found, and every check made before calamine
     opens the file, its size among them, was passed over)."""
-    rels = unprefixed(z.read("xl/_rels/workbook.xml.rels"))
     targets = {_attribute(attrs, b"Id"): _attribute(attrs, b"Target") or b""
-               for attrs in _RELATIONSHIP_TAG.findall(rels)}
+               for attrs in z.workbook_relationships()}
     parts = []
     for attrs in _SHEET_TAG.findall(unprefixed(z.read("xl/workbook.xml"))):
         name, rid = _attribute(attrs, b"name"), _relationship_id(attrs)
@@ -875,14 +903,23 @@ def _xlsx_sheet_parts(z: Package) -> list[tuple[str, str]]:
 _DEFINED_NAME = re.compile(rb"<definedName\b([^<>]*)>([^<]*)</definedName>")
 
 
-def _xlsx_defined_names(z: Package) -> dict[str, str]:
-    """The workbook's defined names and their formulas (<definedName name="MyDate">TODAY()</definedName>)."""
+def _xlsx_defined_names(z: Package) -> dict[tuple[str, str | None], str]:
+    """The workbook's defined names, each with the sheet it belongs to (localSheetId, else None), and their
+    formulas (<definedName name="MyDate">TODAY()</definedName>)."""
     workbook = z.read("xl/workbook.xml")
     if b"definedName" not in workbook:
         return {}
-    return {html.unescape(name.decode("utf-8", "replace")): html.unescape(text.decode("utf-8", "replace"))
-            for attrs, text in _DEFINED_NAME.findall(unprefixed(workbook))
-            if (name := _attribute(attrs, b"name")) is not None}
+    workbook = unprefixed(workbook)
+    sheets = [html.unescape(name.decode("utf-8", "replace")) for attrs in _SHEET_TAG.findall(workbook)
+              if (name := _attribute(attrs, b"name")) is not None]
+    out = {}
+    for attrs, text in _DEFINED_NAME.findall(workbook):
+        name, local = _attribute(attrs, b"name"), _attribute(attrs, b"localSheetId")
+        if name is None:
+            continue
+        sheet = sheets[int(local)] if local is not None and local.isdigit() and int(local) < len(sheets) else None
+        out[html.unescape(name.decode("utf-8", "replace")), sheet] = html.unescape(text.decode("utf-8", "replace"))
+    return out
 
 
 def _target_part(target: bytes) -> str:
@@ -894,16 +931,7 @@ def _target_part(target: bytes) -> str:
 def xlsx_styles_part(z: Package) -> str | None:
     """The styles part, as the workbook's relationships name it (calamine reads it from there: a styles part
     named otherwise hid its 萬元 formats, found by an audit), else xl/styles.xml."""
-    try:
-        rels = unprefixed(z.read(z.member("xl/_rels/workbook.xml.rels") or "xl/_rels/workbook.xml.rels"))
-    except KeyError:
-        rels = b""
-    for attrs in _RELATIONSHIP_TAG.findall(rels):
-        if _STYLES_TYPE.search(attrs):
-            part = z.member(_target_part(_attribute(attrs, b"Target") or b""))
-            if part is not None:
-                return part
-    return z.member("xl/styles.xml")
+    return next(iter(_related_parts(z, _STYLES_TYPE)), None) or z.member("xl/styles.xml")
 
 
 _RELATIONSHIP_ID = re.compile(rb"""(?:^|\s)[A-Za-z_][\w.-]*:id\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -923,7 +951,7 @@ def measure_before_opening(source: Path | bytes, sheet: str | None = None, packa
     if package is False:
         package = Package.of(source)
         if package is None:
-            xls_error_cells(source)
+            xls_error_cells(source, formulas=False)  # the peek measures; the check names the formulas
         else:
             _refuse_other_packages(package, source)
             if "content.xml" in package.members:
@@ -981,8 +1009,8 @@ def _refuse_oversized_part(sheet: str, size: int) -> None:
         )
 
 
-def xls_error_cells(source: Path | bytes, hidden: dict | None = None,
-                     unit_cells: dict | None = None) -> dict[str, list[tuple[int, int, ExcelError]]]:
+def xls_error_cells(source: Path | bytes, hidden: dict | None = None, unit_cells: dict | None = None,
+                    formulas: bool = True) -> dict[str, list[tuple[int, int, ExcelError]]]:
     """The same for an .xls: calamine reads its error cells as empty too, and xlrd tells them apart.
     xlrd also reads what calamine does not give: the columns a sheet hides (into `hidden`) and the number
     cells formatted to show 萬 or 千元 (into `unit_cells`), as the .xlsx's XML gives them.
@@ -1010,7 +1038,7 @@ def xls_error_cells(source: Path | bytes, hidden: dict | None = None,
             book = xlrd.open_workbook(**where, **options)
         stream = book.mem[book.base:book.base + book.stream_len]
         _measure_xls_records(stream)
-        formulas = _xls_formula_cells(stream)
+        formulas = _xls_formula_cells(stream) if formulas else {}
         unit_xfs = {n for n, xf in enumerate(book.xf_list)
                     if _shows_another_unit(getattr(book.format_map.get(xf.format_key), "format_str", "") or "")}
         out = {}
@@ -1111,8 +1139,6 @@ def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
     is saved as the number 0 (TextFormulaAsZero: LibreOffice's way of saving a text formula's result).
     xlrd and calamine give only the saved values (found by an audit: an .xls took =TODAY() as a drill's
     date, and 演練類型 as "0").  Read from the FORMULA records themselves, token by token."""
-    from sync.cells import TextFormulaAsZero
-
     # the sheets; each NAME record's tokens and name, in order (ptgName counts them from 1)
     sheets, defined, labels = [], [], []
     for kind, data in _biff_records(stream, 0):
@@ -1126,15 +1152,25 @@ def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
             labels.append(data[15:start].decode("utf-16-le" if wide else "latin-1", "replace"))
     volatile = _volatile_numbers(defined)
     out: dict[str, list] = {}
+    read: dict[int, list] = {}  # sheets sharing one substream: read once
     for pos, name in sheets:
+        if pos in read:
+            if read[pos]:
+                out[name] = read[pos]
+            continue
+        marked = read[pos] = []
         # (row, column, tokens read, value saved as 0); the formulas cells share, by their top-left cell
         cells, shared = [], {}
         for kind, data in _biff_records(stream, pos):
             if kind == _BIFF_FORMULA and len(data) >= _FORMULA_HEAD:
                 size = struct.unpack_from("<H", data, 20)[0]
+                tokens = data[_FORMULA_HEAD:_FORMULA_HEAD + size]
                 zero = data[12:14] != b"\xff\xff" and struct.unpack_from("<d", data, 6)[0] == 0.0
-                cells.append((*struct.unpack_from("<HH", data),
-                              _formula_tokens(data[_FORMULA_HEAD:_FORMULA_HEAD + size]), zero))
+                # Read token by token only what may matter (a review: every formula of a county cost 45 µs a
+                # row): a value saved as 0, a shared formula's cell, TODAY's or NOW's number, a name's token.
+                if (zero or tokens[:1] == b"\x01" or b"\xdd\x00" in tokens or b"\x4a\x00" in tokens
+                        or volatile and (b"\x23" in tokens or b"\x43" in tokens or b"\x63" in tokens)):
+                    cells.append((*struct.unpack_from("<HH", data), _formula_tokens(tokens), zero))
             elif kind in (_BIFF_SHARED_FORMULA, _BIFF_ARRAY) and len(data) >= 10:
                 # A formula filled down or across (SHRFMLA: Excel's =TODAY() down a column), or an array
                 # formula over a range (ARRAY): each of its cells says only "the formula whose top-left cell
@@ -1150,20 +1186,29 @@ def _xls_formula_cells(stream) -> dict[str, list[tuple[int, int, object]]]:
             if functions & {_TODAY, _NOW} or names & volatile:
                 shown = ("=TODAY()" if _TODAY in functions else "=NOW()" if _NOW in functions
                          else "=" + labels[min(names & volatile) - 1])
-                out.setdefault(name, []).append((row, col, VolatileFormula(shown)))
+                marked.append((row, col, VolatileFormula(shown)))
             elif texts and zero:
-                out.setdefault(name, []).append((row, col, TextFormulaAsZero(0.0), True))
+                marked.append((row, col, TextFormulaAsZero(0.0), True))
+        if marked:
+            out[name] = marked
     return out
 
 
 def _volatile_numbers(defined: list[tuple]) -> set[int]:
-    """The 1-based numbers of the defined names on TODAY() or NOW(), directly or through another name."""
+    """The 1-based numbers of the defined names on TODAY() or NOW(), directly or through another name: one
+    walk from those to the names that use them (VolatileNames' for the names an .xls numbers)."""
     volatile = {n for n, (functions, *_rest) in enumerate(defined, 1) if functions & {_TODAY, _NOW}}
-    while True:
-        more = {n for n, (*_rest, names) in enumerate(defined, 1) if n not in volatile and names & volatile}
-        if not more:
-            return volatile
-        volatile |= more
+    users: dict[int, set[int]] = {}
+    for n, (*_rest, names) in enumerate(defined, 1):
+        for used in names:
+            users.setdefault(used, set()).add(n)
+    waiting = list(volatile)
+    while waiting:
+        for user in users.get(waiting.pop(), ()):
+            if user not in volatile:
+                volatile.add(user)
+                waiting.append(user)
+    return volatile
 
 
 def _formula_tokens(tokens: bytes) -> tuple[set[int], bool, tuple[int, int] | None, set[int]]:
@@ -1227,7 +1272,8 @@ def _claimed_extent(stream, pos: int, name: str) -> tuple[int, int]:
 
 
 def _boundsheet_name(data: bytes) -> str:
-    """A BIFF8 BOUNDSHEET's sheet name (for a message): a byte count, a flag, then Latin-1 or UTF-16."""
+    """A BIFF8 BOUNDSHEET's sheet name (for a message, and the key by which the formulas found in its
+    records join xlrd's sheets): a byte count, a flag, then Latin-1 or UTF-16."""
     count, wide = data[6], len(data) > 7 and data[7] & 1
     text = data[8:8 + count * 2] if wide else data[8:8 + count]
     return text.decode("utf-16-le" if wide else "latin-1", "replace")
@@ -1244,7 +1290,8 @@ def _may_hold_errors(data: bytes) -> bool:
     return b'"e"' in data or b"'e'" in data or b'"e\'' in data or b'\'e"' in data
 
 
-def _error_and_formula_cells(data: bytes, names: re.Pattern | None = None) -> list[tuple[int, int, str]]:
+def _error_and_formula_cells(data: bytes, names: VolatileNames | None = None,
+                             sheet: str | None = None) -> list[tuple[int, int, str]]:
     """A sheet part's cells Excel saved as an error, then its formulas without a value (one pass over the
     cells, and none for a sheet with neither: the common case)."""
     # A formula is <f> or <f ...>; <formula1> of a data validation (on every template sheet) is not one,
@@ -1261,7 +1308,7 @@ def _error_and_formula_cells(data: bytes, names: re.Pattern | None = None) -> li
                 value = _VALUE.search(body)
                 text = html.unescape(value[1].decode()) if value else "#N/A"
                 out.append((row, col, ExcelError(text)))
-    return out + (_formulas_without_value(found, names) if formulas else [])
+    return out + (_formulas_without_value(found, names, sheet) if formulas else [])
 
 
 def _placed_cells(data: bytes) -> Iterator[tuple[int, int, bytes, bytes | None]]:
@@ -1282,12 +1329,13 @@ def _cells_with_body(data: bytes) -> list[tuple[int, int, bytes, bytes]]:
     return [cell for cell in _placed_cells(data) if cell[3]]
 
 
-def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]],
-                            names: re.Pattern | None = None) -> list[tuple[int, int, str]]:
+def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]], names: VolatileNames | None = None,
+                            sheet: str | None = None) -> list[tuple[int, int, str]]:
     """Of a sheet's cells (_cells_with_body), those with a formula and no <v> (what a program writes when
     it cannot calculate), and those of =TODAY() or =NOW() whatever they hold (the day of the last save,
     not the record's)."""
     out = []
+    spread = 0  # cells an array formula's range added (MARKED_PER_SHEET)
     shared: dict[bytes | None, str] = {}  # a shared formula's text, by its si
     for row, col, attrs, body in cells:
         if _FORMULA_TAG.search(body) is None:
@@ -1304,11 +1352,13 @@ def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]],
                 shared[si] = text
             else:
                 text = shared.get(si, text)
-        if _is_volatile(text, names):
+        if _is_volatile(text, names, sheet):
             out.append((row, col, VolatileFormula(text)))
-            if kind == b"array":  # the range's other cells hold only values
-                out.extend((r, c, VolatileFormula(text)) for r, c in _array_cells(_attribute(tag[1], b"ref"))
-                           if (r, c) != (row, col))
+            if kind == b"array" and spread < MARKED_PER_SHEET:  # the range's other cells hold only values
+                cells_of_range = [(r, c) for r, c in _array_cells(_attribute(tag[1], b"ref")) if (r, c) != (row, col)]
+                cells_of_range = cells_of_range[:MARKED_PER_SHEET - spread]
+                spread += len(cells_of_range)
+                out.extend((r, c, VolatileFormula(text)) for r, c in cells_of_range)
             continue
         # t="str" with an empty <v>: Excel calculated an empty text (=IF(A2="","",...)), a real value.
         if _HAS_VALUE.search(body) or b"<is>" in body or _attribute(attrs, b"t") == b"str":
@@ -1318,7 +1368,7 @@ def _formulas_without_value(cells: list[tuple[int, int, bytes, bytes]],
 
 
 _FORMULA_ATTRS = re.compile(rb"<f\b([^<>]*?)/?>")
-_RANGE = re.compile(rb"^\s*([A-Za-z]{1,3})(\d{1,7})(?::([A-Za-z]{1,3})(\d{1,7}))?\s*$")
+_RANGE = re.compile(rb"^\s*([A-Za-z]{1,3})([1-9]\d{0,6})(?::([A-Za-z]{1,3})([1-9]\d{0,6}))?\s*$")
 
 
 def _array_cells(ref: bytes | None) -> list[tuple[int, int]]:
@@ -1333,27 +1383,59 @@ def _array_cells(ref: bytes | None) -> list[tuple[int, int]]:
             for c in range(left, min(right, left + _ERRORS_REPEATED - 1) + 1)]
 
 
-def volatile_names(definitions: dict[str, str]) -> re.Pattern | None:
-    """A pattern finding, in a formula's text, any defined name whose definition is on TODAY() or NOW(),
-    directly or through another such name (=MyDate, MyDate being TODAY(): found by an audit, a drill dated
-    so was stored under the day of the save); None when no name is."""
-    volatile = {name for name, text in definitions.items() if VOLATILE.search(text)}
-    while volatile:
-        found = _name_pattern(volatile)
-        more = {name for name, text in definitions.items() if name not in volatile and found.search(text)}
-        if not more:
-            return found
-        volatile |= more
-    return None
+class VolatileNames:
+    """The defined names whose formula is on TODAY() or NOW(), directly or through another such name
+    (=MyDate, MyDate being TODAY(): found by an audit, a drill dated so was stored under the day of the
+    save), and whether a formula uses one.  A name is found as a formula names it: not inside a text, not
+    a sheet's name (=Today!B2), not a function's (Today(...)), its case aside, a sheet's own name before the
+    workbook's (found by a review: each of those was taken for the name)."""
+
+    def __init__(self, volatile: set[tuple[str, str | None]], defined: set[tuple[str, str | None]]):
+        self.volatile, self.defined = volatile, defined
+
+    def resolve(self, name: str, sheet: str | None) -> tuple[str, str | None]:
+        return (name, sheet) if (name, sheet) in self.defined else (name, None)
+
+    def used_by(self, formula: str, sheet: str | None = None) -> bool:
+        return any(self.resolve(name, sheet) in self.volatile for name in _names_in(formula))
 
 
-def _name_pattern(names) -> re.Pattern:
-    # a name as a formula writes it: not part of a longer name, nor a function's name (MyDate( ...)
-    return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, sorted(names))) + r")(?![\w(])", re.IGNORECASE)
+def volatile_names(definitions: dict[tuple[str, str | None], str]) -> VolatileNames | None:
+    """VolatileNames of `definitions` ((name, the sheet it belongs to or None) -> formula), None when no
+    name is on TODAY() or NOW().  One walk from those names to the names that use them."""
+    keys = {(name.casefold(), sheet): text for (name, sheet), text in definitions.items()}
+    found = VolatileNames(set(), set(keys))
+    users: dict[tuple, set] = {}
+    for key, text in keys.items():
+        if VOLATILE.search(_formula_code(text)):
+            found.volatile.add(key)
+        for name in _names_in(text):
+            users.setdefault(found.resolve(name, key[1]), set()).add(key)
+    waiting = list(found.volatile)
+    while waiting:
+        for user in users.get(waiting.pop(), ()):
+            if user not in found.volatile:
+                found.volatile.add(user)
+                waiting.append(user)
+    return found if found.volatile else None
 
 
-def _is_volatile(text: str, names: re.Pattern | None) -> bool:
-    return VOLATILE.search(text) is not None or (names is not None and names.search(text) is not None)
+# What of a formula names no defined name: its texts ("Today"), a sheet's name before "!" ('Today'!B2),
+# an .ods reference ([$Today.B2])
+_NOT_NAMES = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'!|\[[^\]]*\]')
+_NAME_WORD = re.compile(r"(?<![\w.$!])([^\W\d][\w.]*)(?![\w.(!])")
+
+
+def _formula_code(text: str) -> str:
+    return _NOT_NAMES.sub(" ", text)
+
+
+def _names_in(text: str) -> set[str]:
+    return {word.casefold() for word in _NAME_WORD.findall(_formula_code(text))}
+
+
+def _is_volatile(text: str, names: VolatileNames | None, sheet: str | None = None) -> bool:
+    return VOLATILE.search(text) is not None or (names is not None and names.used_by(text, sheet))
 
 
 def column_letter(idx: int) -> str:
@@ -1416,6 +1498,7 @@ class Package:
         self.members = {info.filename: info for info in archive.infolist()}
         self.checked: dict[str, bytes] = {}  # parts read_checked inflated: read() gives them again, not inflated twice
         self._folded: dict[str, str] | None = None
+        self._relationships: list[bytes] | None = None
 
     @classmethod
     def of(cls, source: Path | bytes) -> Package | None:
@@ -1443,6 +1526,16 @@ class Package:
         if self._folded is None:
             self._folded = {member.lower(): member for member in self.members}
         return self._folded.get(name.lower())
+
+    def workbook_relationships(self) -> list[bytes]:
+        """The attributes of each <Relationship> of an .xlsx's workbook (read once: the sheets, the styles
+        and the shared texts are each found through them); KeyError when the part is missing."""
+        if self._relationships is None:
+            part = self.member("xl/_rels/workbook.xml.rels")
+            if part is None:
+                raise KeyError("xl/_rels/workbook.xml.rels")
+            self._relationships = _RELATIONSHIP_TAG.findall(unprefixed(self.read(part)))
+        return self._relationships
 
     def unpacked_size(self) -> int:
         """What it unpacks to, by its directory.  A small file that unpacks to gigabytes (a zip bomb)

@@ -144,3 +144,78 @@ def test_a_workbook_spelt_otherwise_is_checked_as_excels_own(workbook, tmp_path,
     path = _changed(workbook, tmp_path / "spelt.xlsx", changes, renamed)
     said = [p.reason_en for p in check_file(path, today=TODAY).problems]
     assert any(says in reason for reason in said), (case, said)
+
+
+# --- what a review of the above found: no ordinary workbook refused, no hostile one let to grow --------------
+
+@pytest.mark.parametrize("formula,uses", [
+    ("=Today+1", True), ("=IF(1,today,0)", True),
+    ('=COUNTIF(C:C,"today")', False), ('=IF(A2="Today",1,0)', False), ("=Today!B2", False),
+    ("='Today'!B2", False), ("of:=[$Today.B2]", False), ("=TODAYS+1", False), ("=Today(1)", False),
+])
+def test_a_name_defined_as_today_is_found_where_a_formula_names_it_not_in_a_text_or_a_sheets_name(formula, uses):
+    """A name Today (TODAY()) was found in a text ("today"), a sheet's name (Today!B2, an .ods [$Today.B2])
+    and a function's, and the cell refused (found by a review)."""
+    from sync.formats import volatile_names
+
+    names = volatile_names({("Today", None): "TODAY()", ("Fixed", None): "DATE(2026,3,10)"})
+    assert names.used_by(formula) is uses
+
+
+def test_a_sheets_own_name_comes_before_the_workbooks_and_names_on_names_are_followed():
+    """Date on Sheet1 is a cell, the workbook's Date is TODAY(): =Date on Sheet1 is the cell, on Sheet2 the
+    day of the save (a review: keyed by name alone, Sheet1's =Date was refused).  A chain of names on TODAY()
+    is followed to its end, and a name on nothing volatile is not taken."""
+    from sync.formats import volatile_names
+
+    chain = {(f"Day{i}", None): f"Day{i - 1}+1" for i in range(1, 1000)}
+    names = volatile_names({("Date", "Sheet1"): "Sheet1!$B$1", ("Date", None): "TODAY()", ("Day0", None): "Date",
+                            ("Quiet", None): "Sheet1!$C$1", **chain})
+    assert not names.used_by("=Date", "Sheet1") and names.used_by("=Date", "Sheet2")
+    assert names.used_by("=Day999") and not names.used_by("=Quiet")
+    assert volatile_names({("Quiet", None): "Sheet1!$C$1"}) is None
+
+
+def test_an_xls_formulas_0_in_a_yes_no_column_is_no_and_a_today_outside_a_date_column_asks_for_the_value():
+    """Excel's =IF(A2="是",1,0) saved as 0 in a yes/no column is 否, not LibreOffice's lost text (a review);
+    =YEAR(TODAY()) as a year is refused asking for the value, not for a date."""
+    from sync import contract
+    from sync.cells import TextFormulaAsZero, VolatileFormula, parse_cell
+
+    yes_no = next(c for s in contract.SHEETS.values() for c in s.columns if c.kind == contract.BOOL)
+    count = next(c for s in contract.SHEETS.values() for c in s.columns if c.kind == contract.INT)
+    assert parse_cell(yes_no, TextFormulaAsZero(0.0)) == (False, None)
+    value, problem = parse_cell(count, VolatileFormula("=YEAR(TODAY())"))
+    assert value is None and "type the value itself" in problem[1] and "直接填寫數值" in problem[0]
+
+
+def test_array_formulas_over_huge_ranges_name_a_bounded_number_of_cells():
+    """A 24 KB file of array =TODAY() formulas each over 100 x 100 cells asked for 20 million markers and
+    4 GB (a review); a range from row 0 named the sheet's last row."""
+    from sync.formats import MARKED_PER_SHEET, _array_cells, _formulas_without_value
+
+    cells = [(r, 0, b' r="A%d"' % (r + 1), b'<f t="array" ref="A%d:CV%d">TODAY()</f><v>1</v>' % (r + 1, r + 100))
+             for r in range(0, 5000, 2)]
+    assert len(_formulas_without_value(cells)) <= MARKED_PER_SHEET + len(cells)
+    assert _array_cells(b"B0:B2") == [] and _array_cells(b"B1:B2") == [(0, 1), (1, 1)]
+
+
+def test_comments_are_taken_out_of_a_part_an_unclosed_one_to_its_end():
+    """An unclosed <!-- was looked for its end from each one, quadratic (a review: 1.6 KB took 5 s)."""
+    from sync.formats import _without_comments
+
+    assert _without_comments(b"a<!--b-->c<!--d") == b"ac"
+    assert _without_comments(b"<!--" * 100_000) == b""
+
+
+def test_a_sheets_other_namespaces_keep_their_prefixes():
+    """Excel's cross-sheet list <x14:dataValidation><xm:f> is no cell formula: taking every prefix off made
+    one, and every cell of the sheet went through the formula scan (a review)."""
+    from sync.formats import sheet_xml
+
+    part = (b'<worksheet xmlns="' + SML + b'" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+            b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
+            b'<extLst><ext><xm:f>Sheet2!$A$1:$A$3</xm:f></ext></extLst></worksheet>')
+    assert b"<xm:f>" in sheet_xml(part) and b"<f>" not in sheet_xml(part)
+    prefixed = part.replace(b'<worksheet xmlns="', b'<x:worksheet xmlns:x="').replace(b"<sheetData", b"<x:sheetData")
+    assert b"<sheetData" in sheet_xml(prefixed)
