@@ -384,7 +384,9 @@ class _OdsUnitStyles:
             self.open = [attrs.get(_ODS_STYLE + "name"), [], False]
         elif self.open is not None and name == _ODS_NUMBER + "number":
             self.open[2] = self.open[2] or attrs.get(_ODS_NUMBER + "display-factor") not in (None, "1")
-        elif self.open is not None and name == _ODS_NUMBER + "text":
+        elif self.open is not None and name in (_ODS_NUMBER + "text", _ODS_NUMBER + "currency-symbol"):
+            # the currency's symbol too: a currency cell without its code (office:currency) says it only
+            # there (found by an audit: $25,960.30 so written was taken as yuan)
             self.in_text = True
         elif name == _ODS_STYLE + "style" and attrs.get(_ODS_STYLE + "data-style-name"):
             self.data_style[attrs.get(_ODS_STYLE + "name")] = attrs[_ODS_STYLE + "data-style-name"]
@@ -394,7 +396,7 @@ class _OdsUnitStyles:
             self.open[1].append(data)
 
     def end(self, name: str) -> None:
-        if name == _ODS_NUMBER + "text":
+        if name in (_ODS_NUMBER + "text", _ODS_NUMBER + "currency-symbol"):
             self.in_text = False
         elif self.open is not None and name in (_ODS_NUMBER + "number-style", _ODS_NUMBER + "currency-style"):
             name_, shown, scaled = self.open

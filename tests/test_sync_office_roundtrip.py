@@ -290,3 +290,31 @@ def test_a_drill_dated_by_a_name_defined_as_today_is_refused_as_libreoffice_save
         ("應急演練", 2, "演練日期", True)], report.lines()
     [fixed] = [r for r in report.rows["drills"] if r["row_no"] == 3]
     assert fixed["date"] == date(2026, 3, 10)
+
+
+def test_an_ods_amount_whose_currency_style_alone_shows_dollars_is_not_taken_as_yuan(tmp_path):
+    """An .ods currency cell says its currency by its code (office:currency="USD"); without the code, its
+    style's currency symbol still shows $: that is no amount in yuan either (found by an audit)."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    from tests.sync_helpers import school_book, write_xlsx
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = openpyxl.load_workbook(path)
+    for r in range(2, wb["安全經費"].max_row + 1):
+        wb["安全經費"].cell(r, 3).number_format = "[$$-409]#,##0.00"
+    wb.save(path)
+    saved = _saved_as(_soffice(), [path], "ods", tmp_path / "out", tmp_path / "profile")["s.xlsx"]
+    with zipfile.ZipFile(saved) as z:
+        parts = {info: z.read(info.filename) for info in z.infolist()}
+    content = next(info for info in parts if info.filename == "content.xml")
+    assert b'office:currency="USD"' in parts[content]
+    assert any(b"currency-symbol" in data and b">$<" in data for data in parts.values())
+    with zipfile.ZipFile(saved, "w") as z:
+        for info, data in parts.items():
+            z.writestr(info, re.sub(rb' office:currency="USD"', b"", data) if info is content else data)
+    [p] = check_file(saved, registry={"1001"}, today=TODAY).file_problems
+    assert (p.sheet, p.column) == ("安全經費", "金額") and "another currency" in p.reason_en
