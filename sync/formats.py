@@ -72,8 +72,8 @@ _ODS_COUNTS = (_T + "number-columns-repeated", _T + "number-rows-repeated", _T +
 MAX_SHEETS = 250  # a school's workbook has about ten; a million one-cell sheets took calamine a minute
 
 
-def ods_layout(z: Package, hidden: dict | None = None,
-                unit_cells: dict | None = None) -> tuple[dict[str, list], dict[str, list[tuple[int, int, ExcelError]]]]:
+def ods_layout(z: Package, hidden: dict | None = None, unit_cells: dict | None = None,
+               hidden_rows: dict | None = None) -> tuple[dict[str, list], dict[str, list[tuple[int, int, ExcelError]]]]:
     """An .ods's cells merged down over rows, by sheet, as calamine gives them for .xlsx and .xls
     (((top, left), (bottom, right)), 0-based), and its error cells (#DIV/0! ...) as xlsx_error_cells
     gives them: calamine reads neither from an .ods (an error cell is an empty one to it).  Also, as
@@ -113,6 +113,8 @@ def ods_layout(z: Package, hidden: dict | None = None,
     for name, columns in measure.hidden.items():
         if hidden is not None:
             hidden[name] = columns
+    if hidden_rows is not None:
+        hidden_rows.update(measure.hidden_rows)
     for name, cells in measure.in_units.items():
         if unit_cells is not None:
             unit_cells[name] = cells
@@ -157,7 +159,7 @@ class _OdsTable:
     def __init__(self, name: str):
         self.name = name
         self.found, self.failed, self.r, self.rows, self.columns = [], [], 0, 0, 0
-        self.column_styles, self.collapsed, self.in_units = [], set(), set()
+        self.column_styles, self.collapsed, self.in_units, self.hidden_rows = [], set(), set(), set()
         self.row_depth = None  # the depth of the open row, None between rows
         self.row_repeated, self.c, self.filled = 1, 0, False
         self.cell = None  # the open cell's attributes, whether it holds an element, its text (error cells)
@@ -198,6 +200,7 @@ class _OdsMeasure:
         self.merges: dict[str, list] = {}
         self.errors: dict[str, list] = {}
         self.hidden: dict[str, frozenset] = {}
+        self.hidden_rows: dict[str, frozenset] = {}
         self.in_units: dict[str, frozenset] = {}
         self.extents = _Extents()
         self.tables: list[_OdsTable] = []
@@ -274,6 +277,8 @@ class _OdsMeasure:
                 raise _ods_damaged(self.parser.CurrentLineNumber)  # a row in a row: no office suite writes one
             table.row_depth, table.c, table.filled = self.depth, 0, False
             table.row_repeated = self.count(attrs, _T + "number-rows-repeated", table)
+            if attrs.get(_T + "visibility", "visible") != "visible" and len(table.hidden_rows) < MARKED_PER_SHEET:
+                table.hidden_rows.update(range(table.r, table.r + min(table.row_repeated, MARKED_PER_SHEET)))
         elif name in _ODS_CELLS and table.row_depth is not None:
             table.cell, table.cell_depth, table.cell_has_child, table.cell_text = attrs, self.depth, False, []
             table.cell_chars = 0
@@ -358,6 +363,8 @@ class _OdsMeasure:
             self.errors[table.name] = table.failed
         if table.collapsed:
             self.hidden[table.name] = frozenset(table.collapsed)
+        if table.hidden_rows:
+            self.hidden_rows[table.name] = frozenset(table.hidden_rows)
         if table.in_units:
             self.in_units[table.name] = frozenset(table.in_units)
 
@@ -741,6 +748,20 @@ def _attribute(attrs: bytes, name: bytes) -> bytes | None:
     return None if found is None else found[1] if found[1] is not None else found[2]
 
 
+_ROW_TAG = re.compile(rb"<row\b([^<>]*)>")
+
+
+def _hidden_rows(data: bytes) -> frozenset:
+    """0-based rows a sheet part hides (<row r="5" hidden="1">: by hand, in a collapsed group, or filtered
+    out), at most MARKED_PER_SHEET."""
+    out, row = set(), -1
+    for attrs in _ROW_TAG.findall(data):
+        row = _row_placed(_R_ATTR.search(attrs), row)
+        if _attribute(attrs, b"hidden") in (b"1", b"true") and len(out) < MARKED_PER_SHEET:
+            out.add(row)
+    return frozenset(out)
+
+
 def _hidden_columns(data: bytes) -> frozenset:
     """0-based columns a sheet part hides, within the width a table could have."""
     out = set()
@@ -752,7 +773,8 @@ def _hidden_columns(data: bytes) -> frozenset:
     return frozenset(out)
 
 
-def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[tuple[int, int, str]]]:
+def xlsx_error_cells(z: Package, hidden: dict | None = None,
+                     hidden_rows: dict | None = None) -> dict[str, list[tuple[int, int, str]]]:
     """Sheet name -> (0-based row, 0-based column, error text) of every cell Excel saved as an error.
 
     calamine reads a failed formula (#DIV/0!, #N/A) as an empty cell, which would be reported as "must
@@ -786,10 +808,13 @@ def xlsx_error_cells(z: Package, hidden: dict | None = None) -> dict[str, list[t
             if sheet_refs:
                 _refuse_unreadable_shared_reference(sheet, data, sheet_refs)
             refs += sheet_refs
-            if hidden is not None and b"hidden" in data:  # hidden columns: the sheet's <cols> (rows say hidden too)
+            if hidden is not None and b"hidden" in data:  # hidden columns: the sheet's <cols>; and rows
                 columns = _hidden_columns(data)
                 if columns:
                     hidden[sheet] = columns
+                rows = _hidden_rows(data)
+                if rows and hidden_rows is not None:
+                    hidden_rows[sheet] = rows
             cells = _error_and_formula_cells(data, volatile, sheet)
             if cells:
                 out[sheet] = cells
@@ -1012,7 +1037,7 @@ def _refuse_oversized_part(sheet: str, size: int) -> None:
 
 
 def xls_error_cells(source: Path | bytes, hidden: dict | None = None, unit_cells: dict | None = None,
-                    formulas: bool = True) -> dict[str, list[tuple[int, int, ExcelError]]]:
+                    formulas: bool = True, hidden_rows: dict | None = None) -> dict[str, list[tuple[int, int, ExcelError]]]:
     """The same for an .xls: calamine reads its error cells as empty too, and xlrd tells them apart.
     xlrd also reads what calamine does not give: the columns a sheet hides (into `hidden`) and the number
     cells formatted to show 萬 or 千元 (into `unit_cells`), as the .xlsx's XML gives them.
@@ -1065,6 +1090,9 @@ def xls_error_cells(source: Path | bytes, hidden: dict | None = None, unit_cells
             columns = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden and c < _TABLE_WIDTH)
             if columns and hidden is not None:
                 hidden[name] = columns
+            rows = frozenset(r for r, info in sheet.rowinfo_map.items() if info.hidden)
+            if rows and hidden_rows is not None:
+                hidden_rows[name] = rows
             book.unload_sheet(index)
         return out
     except UnreadableWorkbook:

@@ -77,6 +77,7 @@ class RawSheet:
     # value is in yuan or not as the person meant, which calamine's values alone cannot tell (.xlsx).
     unit_formatted: frozenset = frozenset()
     hidden_columns: frozenset = frozenset()  # 0-based columns an .xlsx hides (<col hidden="1">)
+    hidden_rows: frozenset = frozenset()  # 0-based rows it hides (by hand, in a collapsed group, filtered out)
     # ((top, left), (bottom, right)), 0-based, of each merged range: a rebuilt copy merges them again
     # (the grid holds a merged value in each row it covers, as the person reads it)
     merged: tuple = ()
@@ -111,9 +112,11 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         # Measured (and error cells found) before calamine opens it: calamine lays out an .xls's
         # sheets as it opens the file.
         hidden: dict[str, frozenset] = {}
+        hidden_rows: dict[str, frozenset] = {}
         unit_cells: dict[str, frozenset] = {}
-        errors = xlsx_error_cells(package, hidden) if package else xls_error_cells(source, hidden, unit_cells)
-        ods_merges, ods_errors = ods_layout(package, hidden, unit_cells) if package else ({}, {})
+        errors = (xlsx_error_cells(package, hidden, hidden_rows) if package
+                  else xls_error_cells(source, hidden, unit_cells, hidden_rows=hidden_rows))
+        ods_merges, ods_errors = ods_layout(package, hidden, unit_cells, hidden_rows) if package else ({}, {})
         errors = errors or ods_errors
         if package and "xl/workbook.xml" in package.members:
             unit_cells = xlsx_unit_formatted_cells(package)
@@ -129,7 +132,7 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             _fill_merged_down(grid, merged)
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid,
                                    unit_cells.get(meta.name, frozenset()), hidden.get(meta.name, frozenset()),
-                                   tuple(merged)))
+                                   hidden_rows.get(meta.name, frozenset()), tuple(merged)))
         return sheets
     except UnreadableWorkbook:
         raise

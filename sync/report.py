@@ -477,6 +477,7 @@ def _table_or_problem(spec: contract.Sheet, sheet, report: FileReport, blank_is_
         report.problems.extend(_unread_columns(spec, table))
         if not duplicates:
             report.problems.extend(_hidden_column_notes(spec, table))
+        report.problems.extend(_hidden_record_notes(spec, table))
     return None if missing or unit is not None else table
 
 
@@ -493,6 +494,28 @@ def _hidden_column_notes(spec: contract.Sheet, table) -> list[Problem]:
                 f"the column '{header}' is hidden, and its values were read: if it is an old column, delete it and "
                 f"keep the values in a visible '{col.zh}' column",
                 sheet_key=spec.key, column_key=key, col_no=col_no))
+    return notes
+
+
+def _hidden_record_notes(spec: contract.Sheet, table) -> list[Problem]:
+    """A note when records were read from a sheet the workbook hides, or from rows it hides (by hand, in a
+    collapsed group, filtered out): a hidden row is how people put an old record away, and it still
+    counts (found by an audit: read and scored, nothing said, as for a hidden column)."""
+    sheet, notes = table.sheet, []
+    if not sheet.visible and table.rows:
+        notes.append(Problem(
+            "note", sheet.name, None, None, None,
+            f"工作表「{sheet.name}」是隱藏的,其中的記錄已讀入;請取消隱藏核對,如是不用的舊表請刪除",
+            f"the sheet '{sheet.name}' is hidden, and its records were read: unhide it to check them, or delete it "
+            "if it is old", sheet_key=spec.key))
+    rows = [r.row_no for r in table.rows if r.row_no - 1 in sheet.hidden_rows] if sheet.hidden_rows else []
+    if rows:
+        shown = "、".join(map(str, rows[:20])) + ("…" if len(rows) > 20 else "")
+        notes.append(Problem(
+            "note", sheet.name, rows[0], None, None,
+            f"工作表「{sheet.name}」的第 {shown} 行是隱藏的,其中的記錄已讀入;如是不用的舊記錄,請刪除這些行",
+            f"rows {shown.replace('、', ', ')} of sheet '{sheet.name}' are hidden, and their records were read: if "
+            "they are old records, delete the rows", sheet_key=spec.key))
     return notes
 
 

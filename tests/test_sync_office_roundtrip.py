@@ -318,3 +318,24 @@ def test_an_ods_amount_whose_currency_style_alone_shows_dollars_is_not_taken_as_
             z.writestr(info, re.sub(rb' office:currency="USD"', b"", data) if info is content else data)
     [p] = check_file(saved, registry={"1001"}, today=TODAY).file_problems
     assert (p.sheet, p.column) == ("安全經費", "金額") and "another currency" in p.reason_en
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "xls"])
+def test_records_in_hidden_rows_or_a_hidden_sheet_are_read_and_said_to_be(tmp_path, fmt):
+    """A hidden row is how people put an old record away, and a hidden sheet's records are as unseen: both
+    were read and scored with nothing said (found by an audit), as a hidden column is said to be read."""
+    import openpyxl
+
+    from tests.sync_helpers import school_book, write_xlsx
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = openpyxl.load_workbook(path)
+    wb["安全經費"].row_dimensions[2].hidden = True
+    wb["保安演練"].sheet_state = "hidden"
+    wb.save(path)
+    saved = path if fmt == "xlsx" else _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")[
+        "s.xlsx"]
+    report = check_file(saved, registry={"1001"}, today=TODAY)
+    notes = [(p.sheet, p.row) for p in report.problems if p.level == "note" and "hidden" in p.reason_en]
+    assert notes == [("保安演練", None), ("安全經費", 2)], report.lines()
+    assert any(r["row_no"] == 2 for r in report.rows["funds"])  # read all the same
