@@ -151,7 +151,7 @@ class ShownInAnotherUnit(float):
     """An amount whose cell's number format shows it in 萬元 or 千元 (1.5 shown as 1.50萬元): the
     reader of the sheet sees 1.5 萬元, the value stored is 1.5, and which the school meant cannot be
     told.  The report wraps such a cell of an amount column (the whole column so formatted refuses
-    the file); the amount's parser refuses it."""
+    the file), and of a count column (1 shown as 100%); their parsers refuse it."""
 
 
 class VolatileFormula(ExcelError):
@@ -551,6 +551,11 @@ def _too_large(v: str, limit) -> Problem:
 
 def parse_int(value):
     """A non-negative whole count: 12, '12', '１２', '1,200', 12.0 (below MAX_COUNT)."""
+    if value.__class__ is ShownInAnotherUnit:
+        v, shown = display(float(value)), f"{float(value) * 100:g}%"
+        return None, _p(f"「{v}」的單元格格式顯示為百分數或其他單位(如顯示為 {shown}):請填寫人數或個數本身,並把單元格格式改為「常規」或「數值」",
+                        f"'{v}' is formatted to show a percentage or another unit (e.g. {shown}): write the count "
+                        "itself and set the cell's format to General or Number")
     count, problem = _parse_int(value)
     if problem is None and count >= MAX_COUNT:
         return None, _too_large(display(value), MAX_COUNT)

@@ -331,7 +331,8 @@ class _OdsMeasure:
             table.filled, table.columns = True, max(table.columns, c + across)
         if (self.units is not None and attrs.get(_O + "value-type") in ("float", "currency") and self.units.shows_units(
                 attrs.get(_T + "style-name") or (table.column_styles[c] if c < len(table.column_styles) else None))
-                or attrs.get(_O + "value-type") == "currency" and _foreign(attrs.get(_O + "currency"))):
+                or attrs.get(_O + "value-type") == "currency" and _foreign(attrs.get(_O + "currency"))
+                or attrs.get(_O + "value-type") == "percentage"):  # 100% is the 1 stored (an audit)
             table.in_units.update((r, c + dc) for dc in range(min(across, _ERRORS_REPEATED)))
         formula = attrs.get(_T + "formula")
         if formula and _is_volatile(formula, self.names):  # of:=TODAY(): the day of the last save
@@ -845,10 +846,17 @@ def _shows_another_unit(code: str) -> bool:
     code = _LOCALE_ONLY.sub("", code)  # [$-804]: a language, no currency
     if any(_foreign(symbol) for symbol in _CURRENCY_TAG.findall(code)):
         return True
+    # a percentage: 1 typed as 100% in a count of people is stored as 1 (found by an audit: A5 scored 1 of 20
+    # signed), 0.5 yuan shows 50%; a "%" in quotes or after a backslash is a literal sign, no percentage
+    if "%" in _QUOTED_FORMAT_TEXT.sub("", code):
+        return True
     return any(symbol in _CURRENCY_TAG.sub("", code) for symbol in _FOREIGN_SYMBOLS)
 
 
 _LOCALE_ONLY = re.compile(r"\[\$-[^\]]*\]")
+_QUOTED_FORMAT_TEXT = re.compile(r'"[^"]*"|\\.')
+# Excel's own percentages (0%, 0.00%), which styles.xml names by their number alone
+_PERCENT_BUILTIN = re.compile(rb"""numFmtId\s*=\s*["'](?:9|10)["']""")
 _CURRENCY_TAG = re.compile(r"\[\$([^\]\-]+)(?:-[0-9A-Fa-f]+)?\]")
 _FOREIGN_SYMBOLS = ("$", "€", "£", "₩", "₹")
 _YUAN = {"¥", "￥", "CN¥", "CNY", "RMB", "元", "人民幣", "人民币"}
@@ -868,11 +876,13 @@ def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
             return {}
         styles = z.read(part)
         # 萬 may be written &#33836; (an audit): such a part is read through, html.unescape below
-        if b"&#" not in styles and not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS):
+        if (b"&#" not in styles and b"%" not in styles and _PERCENT_BUILTIN.search(styles) is None
+                and not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS)):
             return {}
         styles = unprefixed(styles)  # <x:numFmt>, <x:cellXfs>, <x:xf>: found by an audit, units read as yuan
         unit_formats = {_attribute(attrs, b"numFmtId") for attrs in _NUM_FMT_TAG.findall(styles)
                         if _shows_another_unit(html.unescape((_attribute(attrs, b"formatCode") or b"").decode()))}
+        unit_formats |= {b"9", b"10"}  # 0% and 0.00%, built in
         start = styles.find(b"<cellXfs")
         end = styles.find(b"</cellXfs>", start)
         if not unit_formats or start < 0 or end < 0:

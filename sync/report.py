@@ -610,9 +610,10 @@ def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
 def _mark_amounts_shown_in_another_unit(spec: contract.Sheet, table) -> None:
     """Wraps each amount cell formatted to show 萬元 or 千元 (fewer than half of them: more refuses the
     file) so that its row is refused with the reason, not stored as 1.5 yuan where the sheet shows
-    1.50萬元."""
+    1.50萬元; and each count cell formatted to show a percentage or a unit (1 shown as 100% in 已簽訂人數
+    was stored as 1 of 20 signed: found by an audit)."""
     for col in spec.columns:
-        if col.kind != contract.MONEY or col.key not in table.columns:
+        if col.kind not in (contract.MONEY, contract.INT) or col.key not in table.columns:
             continue
         column = table.columns[col.key]
         shown = {r for r, c in table.sheet.unit_formatted if c == column}

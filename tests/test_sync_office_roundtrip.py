@@ -339,3 +339,26 @@ def test_records_in_hidden_rows_or_a_hidden_sheet_are_read_and_said_to_be(tmp_pa
     notes = [(p.sheet, p.row) for p in report.problems if p.level == "note" and "hidden" in p.reason_en]
     assert notes == [("保安演練", None), ("安全經費", 2)], report.lines()
     assert any(r["row_no"] == 2 for r in report.rows["funds"])  # read all the same
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "xls"])
+def test_a_count_shown_as_a_percentage_is_refused_not_stored_as_1(tmp_path, fmt):
+    """100% typed into a count is stored as 1 with the format 0%: 已簽訂人數 100% was 1 of 20 signed, and
+    A5 scored so (found by an audit).  The row is refused, saying why; a count shown as plain 20 stands."""
+    import openpyxl
+
+    from tests.sync_helpers import school_book, write_xlsx
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = openpyxl.load_workbook(path)
+    drills = wb["應急演練"]
+    assert drills["G1"].value == "簽到班級數"
+    drills["G2"] = 1
+    drills["G2"].number_format = "0%"
+    wb.save(path)
+    saved = path if fmt == "xlsx" else _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")[
+        "s.xlsx"]
+    report = check_file(saved, registry={"1001"}, today=TODAY)
+    assert [(p.sheet, p.row, p.column) for p in report.problems] == [("應急演練", 2, "簽到班級數")], report.lines()
+    assert "percentage" in report.problems[0].reason_en and "100%" in report.problems[0].reason_en
+    assert [r["signed_classes"] for r in report.rows["drills"]] == [11]  # the other drill's, as written
