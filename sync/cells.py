@@ -622,9 +622,9 @@ def _parse_decimal(value, *, currency: bool):
 def parse_money(value):
     if value.__class__ is ShownInAnotherUnit:
         v = display(float(value))
-        return None, _p(f"「{v}」的單元格格式顯示為萬元、千元或外幣:請以元為單位填寫金額,並把單元格格式改為「常規」或「數值」",
-                        f"'{v}' is formatted to show ten thousands or thousands of yuan, or another currency: write "
-                        "the amount in yuan and set the cell's format to General or Number")
+        return None, _p(f"「{v}」的單元格格式顯示為萬元、千元、外幣或百分數:請以元為單位填寫金額,並把單元格格式改為「常規」或「數值」",
+                        f"'{v}' is formatted to show ten thousands or thousands of yuan, another currency or a "
+                        "percentage: write the amount in yuan and set the cell's format to General or Number")
     amount, problem = _parse_decimal(value, currency=True)
     if problem is None and amount >= MAX_AMOUNT:
         return None, _too_large(display(value), MAX_AMOUNT)

@@ -591,9 +591,9 @@ def _amount_unit_problem(spec: contract.Sheet, table) -> Problem | None:
         if shown and 2 * len(shown) > len(amounts):
             return Problem(
                 "file", table.sheet.name, shown[0] + 1, header, None,
-                f"「{header}」列的單元格格式顯示為萬元、千元或外幣:金額請以元為單位填寫,並把單元格格式改為「常規」或「數值」",
-                f"the cells of '{header}' are formatted to show ten thousands or thousands of yuan, or another "
-                "currency: write amounts in yuan and set the cells' format to General or Number",
+                f"「{header}」列的單元格格式顯示為萬元、千元、外幣或百分數:金額請以元為單位填寫,並把單元格格式改為「常規」或「數值」",
+                f"the cells of '{header}' are formatted to show ten thousands or thousands of yuan, another "
+                "currency or a percentage: write amounts in yuan and set the cells' format to General or Number",
                 sheet_key=spec.key, column_key=col.key, col_no=col_no,
             )
         if any(u in canon(header).replace(canon(col.zh), "") for u in _OTHER_UNITS):
