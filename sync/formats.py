@@ -867,38 +867,54 @@ def _foreign(currency: str | None) -> bool:
     return bool(currency and currency.strip()) and currency.strip().upper() not in _YUAN
 
 
-def xlsx_unit_formatted_cells(z: Package) -> dict[str, frozenset]:
-    """Sheet name -> (row, column) of cells whose number format shows 萬 or 千元 (0.00"萬元").
-    Only styles that name such a unit are looked for in the sheets; anything unexpected gives {}."""
+def xlsx_unit_formatted_cells(z: Package, unshown: dict | None = None) -> dict[str, frozenset]:
+    """Sheet name -> (row, column) of cells whose number format shows 萬 or 千元 (0.00"萬元"), a foreign
+    currency or a percentage; and into `unshown`, those whose format shows nothing (;;;: shows_nothing).
+    Only styles that name such a format are looked for in the sheets; anything unexpected gives {}."""
     try:
         part = xlsx_styles_part(z)
         if part is None:
             return {}
         styles = z.read(part)
         # 萬 may be written &#33836; (an audit): such a part is read through, html.unescape below
-        if (b"&#" not in styles and b"%" not in styles and _PERCENT_BUILTIN.search(styles) is None
+        if (b"&#" not in styles and b"%" not in styles and b";;" not in styles and _PERCENT_BUILTIN.search(styles) is None
                 and not any(word.encode() in styles for word in _UNIT_WORDS_IN_FORMAT + _FOREIGN_SYMBOLS)):
             return {}
         styles = unprefixed(styles)  # <x:numFmt>, <x:cellXfs>, <x:xf>: found by an audit, units read as yuan
-        unit_formats = {_attribute(attrs, b"numFmtId") for attrs in _NUM_FMT_TAG.findall(styles)
-                        if _shows_another_unit(html.unescape((_attribute(attrs, b"formatCode") or b"").decode()))}
+        codes = {_attribute(attrs, b"numFmtId"): html.unescape((_attribute(attrs, b"formatCode") or b"").decode())
+                 for attrs in _NUM_FMT_TAG.findall(styles)}
+        unit_formats = {number for number, code in codes.items() if _shows_another_unit(code)}
         unit_formats |= {b"9", b"10"}  # 0% and 0.00%, built in
+        blank_formats = {number for number, code in codes.items() if shows_nothing(code)}
         start = styles.find(b"<cellXfs")
         end = styles.find(b"</cellXfs>", start)
-        if not unit_formats or start < 0 or end < 0:
+        if start < 0 or end < 0:
             return {}
-        styled = {i for i, attrs in enumerate(_XF.findall(styles, start, end))
-                  if _attribute(attrs, b"numFmtId") in unit_formats}  # any quotes, spaces about = (an audit)
-        if not styled:
+        formats = [_attribute(attrs, b"numFmtId") for attrs in _XF.findall(styles, start, end)]  # any quotes (an audit)
+        styled = {i for i, number in enumerate(formats) if number in unit_formats}
+        blank = {i for i, number in enumerate(formats) if number in blank_formats}
+        if not styled and not blank:
             return {}
         out = {}
         for sheet, part in _xlsx_sheet_parts(z):
-            found = _cells_styled(sheet_xml(z.read(part)), styled)
+            data = sheet_xml(z.read(part))
+            found = _cells_styled(data, styled) if styled else frozenset()
             if found:
                 out[sheet] = found
+            hidden = _cells_styled(data, blank) if blank else frozenset()
+            if hidden and unshown is not None:
+                unshown[sheet] = hidden
         return out
     except Exception:  # noqa: BLE001 - not the .xlsx layout: calamine reads or refuses it
         return {}
+
+
+def shows_nothing(code: str) -> bool:
+    """Whether a number format shows no number at all (;;; or ;;, whose sections for positive, negative
+    and zero are empty): the cell looks empty and holds a value (found by an audit: a whole record so
+    formatted looked like a blank line, and was read and scored with nothing said)."""
+    sections = _QUOTED_FORMAT_TEXT.sub("x", code).split(";")
+    return len(sections) >= 3 and not any(section.strip() for section in sections[:3])
 
 
 def _cells_styled(data: bytes, styles: set[int]) -> frozenset:
@@ -1047,7 +1063,8 @@ def _refuse_oversized_part(sheet: str, size: int) -> None:
 
 
 def xls_error_cells(source: Path | bytes, hidden: dict | None = None, unit_cells: dict | None = None,
-                    formulas: bool = True, hidden_rows: dict | None = None) -> dict[str, list[tuple[int, int, ExcelError]]]:
+                    formulas: bool = True, hidden_rows: dict | None = None,
+                    unshown: dict | None = None) -> dict[str, list[tuple[int, int, ExcelError]]]:
     """The same for an .xls: calamine reads its error cells as empty too, and xlrd tells them apart.
     xlrd also reads what calamine does not give: the columns a sheet hides (into `hidden`) and the number
     cells formatted to show 萬 or 千元 (into `unit_cells`), as the .xlsx's XML gives them.
@@ -1078,12 +1095,14 @@ def xls_error_cells(source: Path | bytes, hidden: dict | None = None, unit_cells
         formulas = _xls_formula_cells(stream) if formulas else {}
         unit_xfs = {n for n, xf in enumerate(book.xf_list)
                     if _shows_another_unit(getattr(book.format_map.get(xf.format_key), "format_str", "") or "")}
+        blank_xfs = {n for n, xf in enumerate(book.xf_list)
+                     if shows_nothing(getattr(book.format_map.get(xf.format_key), "format_str", "") or "")}
         out = {}
         extents = _Extents()
         for index, name in enumerate(book.sheet_names()):
             sheet = book.sheet_by_index(index)
             extents.add(name, sheet.nrows, sheet.ncols)
-            cells, shown_in_units = [], set()
+            cells, shown_in_units, not_shown = [], set(), set()
             for r in range(sheet.nrows):
                 types = sheet.row_types(r)
                 if xlrd.XL_CELL_ERROR in types:
@@ -1092,6 +1111,10 @@ def xls_error_cells(source: Path | bytes, hidden: dict | None = None, unit_cells
                 if unit_xfs and xlrd.XL_CELL_NUMBER in types:
                     shown_in_units.update((r, c) for c, kind in enumerate(types)
                                           if kind == xlrd.XL_CELL_NUMBER and sheet.cell_xf_index(r, c) in unit_xfs)
+                if blank_xfs and len(not_shown) < MARKED_PER_SHEET:
+                    not_shown.update((r, c) for c, kind in enumerate(types)
+                                     if kind not in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+                                     and sheet.cell_xf_index(r, c) in blank_xfs)
             cells += formulas.get(name, [])
             if cells:
                 out[name] = cells
@@ -1103,6 +1126,8 @@ def xls_error_cells(source: Path | bytes, hidden: dict | None = None, unit_cells
             rows = frozenset(r for r, info in sheet.rowinfo_map.items() if info.hidden)
             if rows and hidden_rows is not None:
                 hidden_rows[name] = rows
+            if not_shown and unshown is not None:
+                unshown[name] = frozenset(not_shown)
             book.unload_sheet(index)
         return out
     except UnreadableWorkbook:

@@ -78,6 +78,7 @@ class RawSheet:
     unit_formatted: frozenset = frozenset()
     hidden_columns: frozenset = frozenset()  # 0-based columns an .xlsx hides (<col hidden="1">)
     hidden_rows: frozenset = frozenset()  # 0-based rows it hides (by hand, in a collapsed group, filtered out)
+    unshown: frozenset = frozenset()  # (row, column), 0-based, of cells whose format shows nothing (;;;)
     # ((top, left), (bottom, right)), 0-based, of each merged range: a rebuilt copy merges them again
     # (the grid holds a merged value in each row it covers, as the person reads it)
     merged: tuple = ()
@@ -114,12 +115,13 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
         hidden: dict[str, frozenset] = {}
         hidden_rows: dict[str, frozenset] = {}
         unit_cells: dict[str, frozenset] = {}
+        unshown: dict[str, frozenset] = {}
         errors = (xlsx_error_cells(package, hidden, hidden_rows) if package
-                  else xls_error_cells(source, hidden, unit_cells, hidden_rows=hidden_rows))
+                  else xls_error_cells(source, hidden, unit_cells, hidden_rows=hidden_rows, unshown=unshown))
         ods_merges, ods_errors = ods_layout(package, hidden, unit_cells, hidden_rows) if package else ({}, {})
         errors = errors or ods_errors
         if package and "xl/workbook.xml" in package.members:
-            unit_cells = xlsx_unit_formatted_cells(package)
+            unit_cells = xlsx_unit_formatted_cells(package, unshown)
         book = open_book(source)
         sheets = []
         for meta in book.sheets_metadata:
@@ -132,7 +134,8 @@ def read_workbook(source: Path | bytes, filename: str = "") -> list[RawSheet]:
             _fill_merged_down(grid, merged)
             sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), grid,
                                    unit_cells.get(meta.name, frozenset()), hidden.get(meta.name, frozenset()),
-                                   hidden_rows.get(meta.name, frozenset()), tuple(merged)))
+                                   hidden_rows.get(meta.name, frozenset()), unshown.get(meta.name, frozenset()),
+                                   tuple(merged)))
         return sheets
     except UnreadableWorkbook:
         raise

@@ -516,6 +516,17 @@ def _hidden_record_notes(spec: contract.Sheet, table) -> list[Problem]:
             f"工作表「{sheet.name}」的第 {shown} 行是隱藏的,其中的記錄已讀入;如是不用的舊記錄,請刪除這些行",
             f"rows {shown.replace('、', ', ')} of sheet '{sheet.name}' are hidden, and their records were read: if "
             "they are old records, delete the rows", sheet_key=spec.key))
+    record_columns = set(table.columns.values())
+    rows = sorted({r + 1 for r, c in sheet.unshown if c in record_columns} & {row.row_no for row in table.rows})
+    if rows:
+        shown = "、".join(map(str, rows[:20])) + ("…" if len(rows) > 20 else "")
+        notes.append(Problem(
+            "note", sheet.name, rows[0], None, None,
+            f"工作表「{sheet.name}」第 {shown} 行有單元格的格式不顯示其內容(如 ;;;),看似空白,其中的值已讀入;"
+            "請把這些單元格的格式改為「常規」核對",
+            f"rows {shown.replace('、', ', ')} of sheet '{sheet.name}' hold cells whose format shows nothing (such as "
+            ";;;): they look empty, and their values were read; set the cells' format to General to check them",
+            sheet_key=spec.key))
     return notes
 
 

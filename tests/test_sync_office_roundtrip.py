@@ -362,3 +362,28 @@ def test_a_count_shown_as_a_percentage_is_refused_not_stored_as_1(tmp_path, fmt)
     assert [(p.sheet, p.row, p.column) for p in report.problems] == [("應急演練", 2, "簽到班級數")], report.lines()
     assert "percentage" in report.problems[0].reason_en and "100%" in report.problems[0].reason_en
     assert [r["signed_classes"] for r in report.rows["drills"]] == [11]  # the other drill's, as written
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_cells_whose_format_shows_nothing_are_read_and_said_to_be(tmp_path, fmt):
+    """The format ;;; shows nothing: a record's use and amount so formatted look blank, and were read and
+    scored with nothing said (found by an audit).  It is read, with a note naming its row; a cell formatted
+    ;;; in a column of the school's own is no record's and says nothing."""
+    import openpyxl
+
+    from tests.sync_helpers import school_book, write_xlsx
+
+    path = write_xlsx(tmp_path / "s.xlsx", school_book())
+    wb = openpyxl.load_workbook(path)
+    funds = wb["安全經費"]
+    for cell in funds[2][1:]:  # its use and amount (a date so formatted is no date to calamine: refused as such)
+        cell.number_format = ";;;"
+    funds["H3"] = 5
+    funds["H3"].number_format = ";;;"
+    wb.save(path)
+    saved = path if fmt == "xlsx" else _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")[
+        "s.xlsx"]
+    report = check_file(saved, registry={"1001"}, today=TODAY)
+    notes = [(p.sheet, p.row) for p in report.problems if p.level == "note" and "shows nothing" in p.reason_en]
+    assert notes == [("安全經費", 2)], report.lines()
+    assert any(r["row_no"] == 2 for r in report.rows["funds"])
