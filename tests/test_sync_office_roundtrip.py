@@ -320,21 +320,30 @@ def test_an_ods_amount_whose_currency_style_alone_shows_dollars_is_not_taken_as_
     assert (p.sheet, p.column) == ("安全經費", "金額") and "another currency" in p.reason_en
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "ods", "xls"])
-def test_records_in_hidden_rows_or_a_hidden_sheet_are_read_and_said_to_be(tmp_path, fmt):
-    """A hidden row is how people put an old record away, and a hidden sheet's records are as unseen: both
-    were read and scored with nothing said (found by an audit), as a hidden column is said to be read."""
+def _school_book_saved_as(tmp_path, fmt: str, edit) -> Path:
+    """The tests' school workbook changed by `edit(openpyxl workbook)`, as an .xlsx or saved by LibreOffice
+    as `fmt`."""
     import openpyxl
 
     from tests.sync_helpers import school_book, write_xlsx
 
     path = write_xlsx(tmp_path / "s.xlsx", school_book())
     wb = openpyxl.load_workbook(path)
-    wb["安全經費"].row_dimensions[2].hidden = True
-    wb["保安演練"].sheet_state = "hidden"
+    edit(wb)
     wb.save(path)
-    saved = path if fmt == "xlsx" else _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")[
+    return path if fmt == "xlsx" else _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")[
         "s.xlsx"]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "xls"])
+def test_records_in_hidden_rows_or_a_hidden_sheet_are_read_and_said_to_be(tmp_path, fmt):
+    """A hidden row is how people put an old record away, and a hidden sheet's records are as unseen: both
+    were read and scored with nothing said (found by an audit), as a hidden column is said to be read."""
+    def hide(wb) -> None:
+        wb["安全經費"].row_dimensions[2].hidden = True
+        wb["保安演練"].sheet_state = "hidden"
+
+    saved = _school_book_saved_as(tmp_path, fmt, hide)
     report = check_file(saved, registry={"1001"}, today=TODAY)
     notes = [(p.sheet, p.row) for p in report.problems if p.level == "note" and "hidden" in p.reason_en]
     assert notes == [("保安演練", None), ("安全經費", 2)], report.lines()
@@ -345,19 +354,13 @@ def test_records_in_hidden_rows_or_a_hidden_sheet_are_read_and_said_to_be(tmp_pa
 def test_a_count_shown_as_a_percentage_is_refused_not_stored_as_1(tmp_path, fmt):
     """100% typed into a count is stored as 1 with the format 0%: 已簽訂人數 100% was 1 of 20 signed, and
     A5 scored so (found by an audit).  The row is refused, saying why; a count shown as plain 20 stands."""
-    import openpyxl
+    def as_percentage(wb) -> None:
+        drills = wb["應急演練"]
+        assert drills["G1"].value == "簽到班級數"
+        drills["G2"] = 1
+        drills["G2"].number_format = "0%"
 
-    from tests.sync_helpers import school_book, write_xlsx
-
-    path = write_xlsx(tmp_path / "s.xlsx", school_book())
-    wb = openpyxl.load_workbook(path)
-    drills = wb["應急演練"]
-    assert drills["G1"].value == "簽到班級數"
-    drills["G2"] = 1
-    drills["G2"].number_format = "0%"
-    wb.save(path)
-    saved = path if fmt == "xlsx" else _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")[
-        "s.xlsx"]
+    saved = _school_book_saved_as(tmp_path, fmt, as_percentage)
     report = check_file(saved, registry={"1001"}, today=TODAY)
     assert [(p.sheet, p.row, p.column) for p in report.problems] == [("應急演練", 2, "簽到班級數")], report.lines()
     assert "percentage" in report.problems[0].reason_en and "100%" in report.problems[0].reason_en
@@ -369,20 +372,14 @@ def test_cells_whose_format_shows_nothing_are_read_and_said_to_be(tmp_path, fmt)
     """The format ;;; shows nothing: a record's use and amount so formatted look blank, and were read and
     scored with nothing said (found by an audit).  It is read, with a note naming its row; a cell formatted
     ;;; in a column of the school's own is no record's and says nothing."""
-    import openpyxl
+    def show_nothing(wb) -> None:
+        funds = wb["安全經費"]
+        for cell in funds[2][1:]:  # its use and amount (a date so formatted is no date to calamine: refused as such)
+            cell.number_format = ";;;"
+        funds["H3"] = 5
+        funds["H3"].number_format = ";;;"
 
-    from tests.sync_helpers import school_book, write_xlsx
-
-    path = write_xlsx(tmp_path / "s.xlsx", school_book())
-    wb = openpyxl.load_workbook(path)
-    funds = wb["安全經費"]
-    for cell in funds[2][1:]:  # its use and amount (a date so formatted is no date to calamine: refused as such)
-        cell.number_format = ";;;"
-    funds["H3"] = 5
-    funds["H3"].number_format = ";;;"
-    wb.save(path)
-    saved = path if fmt == "xlsx" else _saved_as(_soffice(), [path], fmt, tmp_path / "out", tmp_path / "profile")[
-        "s.xlsx"]
+    saved = _school_book_saved_as(tmp_path, fmt, show_nothing)
     report = check_file(saved, registry={"1001"}, today=TODAY)
     notes = [(p.sheet, p.row) for p in report.problems if p.level == "note" and "shows nothing" in p.reason_en]
     assert notes == [("安全經費", 2)], report.lines()
