@@ -100,13 +100,14 @@ def ods_layout(z: Package, hidden: dict | None = None, unit_cells: dict | None =
     words = [w.encode() for w in _UNIT_WORDS_IN_FORMAT] + [b">" + symbol.encode() for symbol in _FOREIGN_SYMBOLS]
     # 萬 written as &#33836; is 萬 to expat (an audit): a part with a character reference is read through
     with_units = unit_cells is not None and any(w in content or w in styles for w in [*words, b"&#"])
+    names = volatile_names(_ods_named_expressions(content))
     try:
-        measure = _OdsMeasure(with_units, styles, volatile_names(_ods_named_expressions(content)))
+        measure = _OdsMeasure(with_units, styles, names)
         measure.read(content)
     except xml.parsers.expat.ExpatError:
         # A control character in a text, which XML forbids and calamine reads past: measured without it.
         try:
-            measure = _OdsMeasure(with_units, styles, volatile_names(_ods_named_expressions(content)))
+            measure = _OdsMeasure(with_units, styles, names)
             measure.read(_XML_CONTROL.sub(b" ", content))
         except xml.parsers.expat.ExpatError as err:
             raise _ods_damaged(err.lineno) from None

@@ -510,7 +510,7 @@ def _hidden_record_notes(spec: contract.Sheet, table) -> list[Problem]:
             "if it is old", sheet_key=spec.key))
     rows = [r.row_no for r in table.rows if r.row_no - 1 in sheet.hidden_rows] if sheet.hidden_rows else []
     if rows:
-        shown = "、".join(map(str, rows[:20])) + ("…" if len(rows) > 20 else "")
+        shown = _row_list(rows)
         notes.append(Problem(
             "note", sheet.name, rows[0], None, None,
             f"工作表「{sheet.name}」的第 {shown} 行是隱藏的,其中的記錄已讀入;如是不用的舊記錄,請刪除這些行",
@@ -519,7 +519,7 @@ def _hidden_record_notes(spec: contract.Sheet, table) -> list[Problem]:
     record_columns = set(table.columns.values())
     rows = sorted({r + 1 for r, c in sheet.unshown if c in record_columns} & {row.row_no for row in table.rows})
     if rows:
-        shown = "、".join(map(str, rows[:20])) + ("…" if len(rows) > 20 else "")
+        shown = _row_list(rows)
         notes.append(Problem(
             "note", sheet.name, rows[0], None, None,
             f"工作表「{sheet.name}」第 {shown} 行有單元格的格式不顯示其內容(如 ;;;),看似空白,其中的值已讀入;"
@@ -528,6 +528,11 @@ def _hidden_record_notes(spec: contract.Sheet, table) -> list[Problem]:
             ";;;): they look empty, and their values were read; set the cells' format to General to check them",
             sheet_key=spec.key))
     return notes
+
+
+def _row_list(rows: list[int], most: int = 20) -> str:
+    """Row numbers as a note lists them: 5、7、9, the first `most` and an ellipsis."""
+    return "、".join(map(str, rows[:most])) + ("…" if len(rows) > most else "")
 
 
 # Headings of a printed form's own that stand for no contract column (a serial number, remarks).
